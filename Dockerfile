@@ -1,0 +1,41 @@
+# syntax=docker/dockerfile:1
+# Context Vault: the API server and web app in one image. Inference containers are not in
+# here: the app starts them on demand through the Docker API (see docker-compose.yml).
+
+# ---- build: full dependencies, because the web app is built with vite (a dev dependency) ----
+FROM node:22-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npm run build
+
+# ---- runtime dependencies only: the server runs TypeScript through tsx, a runtime dependency ----
+FROM node:22-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+FROM node:22-bookworm-slim
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=8080 \
+    DATA_DIR=/data
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY --from=build /app/web/dist ./web/dist
+COPY package.json package-lock.json tsconfig.json ./
+COPY server ./server
+COPY crypto ./crypto
+COPY sandbox ./sandbox
+COPY integrations ./integrations
+COPY migrations ./migrations
+RUN mkdir -p /data && chown node:node /data
+USER node
+VOLUME ["/data"]
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
+  CMD node -e "fetch('http://127.0.0.1:8080/health').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
+# Not `npm start`: that rebuilds the web app when it looks stale, which needs vite. Here it is
+# built already. npm is not PID 1 either, so SIGTERM reaches the server's graceful shutdown.
+CMD ["node", "--import", "tsx", "server/main.ts"]

@@ -1,0 +1,98 @@
+import { createHmac } from 'node:crypto';
+import { assertKey } from './util.js';
+
+/** Bytes kept from each HMAC: 128 bits is plenty to avoid collisions in one user's index. */
+export const BLIND_TOKEN_BYTES = 16;
+const MIN_TOKEN = 2;
+const MAX_TOKEN = 64;
+
+// Deliberately small: only words that carry no search meaning. Negations ("no", "not",
+// "without") are kept because they matter in health notes ("no known allergies").
+const STOP_WORDS: ReadonlySet<string> = new Set([
+  'a', 'an', 'and', 'are', 'as', 'at', 'be', 'been', 'but', 'by', 'for', 'from', 'had', 'has',
+  'have', 'he', 'her', 'his', 'i', 'if', 'in', 'into', 'is', 'it', 'its', 'me', 'my', 'of', 'on',
+  'or', 'our', 'she', 'so', 'than', 'that', 'the', 'their', 'them', 'then', 'there', 'these',
+  'they', 'this', 'those', 'to', 'too', 'us', 'was', 'we', 'were', 'what', 'when', 'which',
+  'who', 'will', 'with', 'you', 'your',
+]);
+
+const ASCII_WORD = /^[a-z]+$/;
+const VOWEL = /[aeiouy]/;
+
+/**
+ * Light English stemmer (plural -s/-es/-ies, -ing, -ed, final -e). It only needs to map
+ * related forms to the same token, never to produce real words, because tokens are blinded
+ * and never shown. Applied only to plain a-z words so other scripts and codes stay intact.
+ */
+export function stem(word: string): string {
+  if (!ASCII_WORD.test(word) || word.length <= 3) return word;
+  let w = word;
+  // Plurals.
+  if (w.endsWith('ies') && w.length > 4) w = w.slice(0, -3) + 'y';
+  else if (w.endsWith('sses')) w = w.slice(0, -2);
+  else if (/(?:ch|sh|x|z)es$/.test(w)) w = w.slice(0, -2);
+  else if (w.endsWith('s') && !/(?:ss|us|is)$/.test(w)) w = w.slice(0, -1);
+  // Verb endings, only if a real stem (with a vowel, >= 3 letters) remains.
+  for (const suffix of ['ing', 'ed']) {
+    if (w.endsWith(suffix)) {
+      const base = w.slice(0, -suffix.length);
+      if (base.length >= 3 && VOWEL.test(base)) {
+        // running -> runn -> run, but keep ll/ss/zz (filling -> fill).
+        w = /([^aeiouylsz])\1$/.test(base) ? base.slice(0, -1) : base;
+      }
+      break;
+    }
+  }
+  // "diagnose"/"diagnosed", "dose"/"doses", "take"/"taking" meet at the same stem.
+  if (w.length > 3 && w.endsWith('e') && !w.endsWith('ee')) w = w.slice(0, -1);
+  return w;
+}
+
+/**
+ * Splits text into search tokens: NFKC, lowercase, diacritics stripped, split on anything
+ * that is not a Unicode letter or digit; keeps tokens of 2..64 characters plus single digits
+ * (so "type 1" and "type 2" stay distinguishable; single letters are noise); drops stop words;
+ * applies {@link stem}. Over-long tokens are dropped, not truncated (they are not words).
+ * Use the same function for documents and queries.
+ */
+export function tokenize(text: string): string[] {
+  const normalized = text
+    .normalize('NFKC')
+    .toLowerCase()
+    .normalize('NFD')
+    .replace(/\p{M}+/gu, '')
+    .normalize('NFC');
+  const out: string[] = [];
+  for (const raw of normalized.split(/[^\p{L}\p{N}]+/u)) {
+    if (raw.length === 0) continue;
+    const len = [...raw].length;
+    if (len > MAX_TOKEN) continue;
+    if (len < MIN_TOKEN && !/^\p{Nd}$/u.test(raw)) continue;
+    if (STOP_WORDS.has(raw)) continue;
+    const t = stem(raw);
+    if (STOP_WORDS.has(t)) continue;
+    out.push(t);
+  }
+  return out;
+}
+
+/** Token -> occurrence count for a document (for ranking on the server). */
+export function termFrequencies(text: string): Map<string, number> {
+  const tf = new Map<string, number>();
+  for (const t of tokenize(text)) tf.set(t, (tf.get(t) ?? 0) + 1);
+  return tf;
+}
+
+/**
+ * Blinded token: HMAC-SHA256(indexKey, utf8(token)) truncated to 16 bytes. The server can
+ * match equal tokens without learning them; the key is the user's `index` subkey.
+ */
+export function blindToken(indexKey: Uint8Array, token: string): Buffer {
+  assertKey(indexKey, 'index key');
+  return Buffer.from(createHmac('sha256', indexKey).update(token, 'utf8').digest().subarray(0, BLIND_TOKEN_BYTES));
+}
+
+/** Convenience for queries: tokenize, dedupe, blind. */
+export function blindQuery(indexKey: Uint8Array, query: string): Buffer[] {
+  return [...new Set(tokenize(query))].map((t) => blindToken(indexKey, t));
+}

@@ -1,0 +1,152 @@
+/**
+ * Apple Health import: an uploaded export.zip (or bare export.xml) in, samples and records out
+ * through a sink. Pure of server code: the server's sink encrypts and stores.
+ */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import type { RandomAccessReader } from 'yauzl';
+import type { ImportProgress, QuantitySample, RecordInput, RecordSource } from '../types.js';
+import { transformResource } from '../fhir/transform.js';
+import { SeriesAccumulator, type DayChunk } from '../series/day-chunk.js';
+import { ImportError, isImportError } from './errors.js';
+import { parseExportXml, type AppleHealthSink, type ClinicalResolver, type TransformOutput } from './parse.js';
+import { openAppleHealthZip, zipStreamError, type ZipLimits } from './zip.js';
+import { missingClinicalRecord } from './build.js';
+
+/** The FHIR transformer's signature (`integrations/fhir/transform.ts`). */
+export type FhirTransform = (resource: unknown, opts?: { source?: RecordSource }) => TransformOutput;
+
+/** Options of {@link importAppleHealth}. */
+export interface ImportOptions {
+  /** Progress in bytes of XML consumed; `total` is the XML's uncompressed size. */
+  onProgress?(p: ImportProgress): void;
+  signal?: AbortSignal;
+  /** FHIR transformer for ClinicalRecord JSON; defaults to `integrations/fhir/transform.ts`. */
+  fhir?: FhirTransform;
+  limits?: ZipLimits & {
+    /** Largest bare export.xml accepted (default 20 GiB). */
+    maxXmlBytes?: number;
+  };
+}
+
+/** What an import did. */
+export interface ImportResult {
+  counts: Record<string, number>;
+  exportDate: string | null;
+  locale: string | null;
+}
+
+const PROGRESS_STEP = 1 << 20;
+
+/**
+ * Imports an Apple Health export into `sink`. Refusals are {@link ImportError}s with a message
+ * for the person who uploaded; an abort rejects with the signal's reason.
+ */
+export async function importAppleHealth(
+  input:
+    | { zipPath: string }
+    | { xmlPath: string }
+    // What the server uses: its uploads exist on disk only encrypted, so it hands in decrypting
+    // readers (a random-access one for the zip's central directory) instead of paths.
+    | { zip: { reader: RandomAccessReader; size: number } }
+    | { xml: () => Readable; size: number },
+  sink: AppleHealthSink,
+  opts: ImportOptions = {},
+): Promise<ImportResult> {
+  opts.signal?.throwIfAborted();
+  let lastReport = -PROGRESS_STEP;
+  let total: number | undefined;
+  const onBytes = (done: number) => {
+    if (opts.onProgress && (done - lastReport >= PROGRESS_STEP || done === total)) {
+      lastReport = done;
+      opts.onProgress({ done, total, unit: 'bytes' });
+    }
+  };
+
+  if ('xmlPath' in input || 'xml' in input) {
+    const size = 'xml' in input ? input.size : (await stat(input.xmlPath)).size;
+    const max = opts.limits?.maxXmlBytes ?? 20 * 1024 ** 3;
+    if (size > max) throw new ImportError('too_large', `The export.xml is ${size} bytes, more than the ${max} accepted.`);
+    total = size;
+    const stream = 'xml' in input ? input.xml() : createReadStream(input.xmlPath, { highWaterMark: 256 * 1024 });
+    const res = await parseExportXml(stream, sink, { onBytes, signal: opts.signal });
+    if (opts.onProgress && lastReport !== res.bytes) opts.onProgress({ done: res.bytes, total, unit: 'bytes' });
+    return { counts: res.counts, exportDate: res.exportDate, locale: res.locale };
+  }
+
+  const zip = await openAppleHealthZip('zip' in input ? input.zip : input.zipPath, opts.limits);
+  try {
+    total = zip.xmlSize;
+    const fhir: FhirTransform = opts.fhir ?? transformResource;
+    const failed = { n: 0 };
+    const issues = { n: 0 };
+    const clinical: ClinicalResolver = async (attrs) => {
+      const path = attrs.resourceFilePath ?? '';
+      let json: unknown;
+      try {
+        json = await zip.readClinicalJson(path);
+      } catch (e) {
+        if (isImportError(e) && e.code !== 'too_large') throw e;
+        failed.n++;
+        return { records: [missingClinicalRecord(attrs, isImportError(e) ? e.message : `${path} is not valid JSON`)], samples: [] };
+      }
+      if (json === null) return null;
+      try {
+        const out = fhir(json, { source: 'apple_health' }) as TransformOutput & { issues?: unknown[] };
+        if (out.issues?.length) issues.n += out.issues.length;
+        return out;
+      } catch (e) {
+        // One resource the transformer can't read must not sink the whole import.
+        failed.n++;
+        return { records: [missingClinicalRecord(attrs, `the FHIR resource could not be read (${(e as Error).message})`)], samples: [] };
+      }
+    };
+    let res;
+    try {
+      res = await parseExportXml(await zip.openXml(), sink, { onBytes, signal: opts.signal, clinical });
+    } catch (e) {
+      if (e instanceof ImportError || opts.signal?.aborted) throw e;
+      throw zipStreamError(e, zip.xmlName) ?? e;
+    }
+    if (opts.onProgress && lastReport !== res.bytes) opts.onProgress({ done: res.bytes, total, unit: 'bytes' });
+    if (failed.n) res.counts.clinicalFailed = failed.n;
+    if (issues.n) res.counts.clinicalIssues = issues.n;
+    return { counts: res.counts, exportDate: res.exportDate, locale: res.locale };
+  } finally {
+    zip.close();
+  }
+}
+
+/** Where {@link createSeriesSink} puts its output. */
+export interface ChunkStore {
+  /** Day chunks to store; a chunk for a (type, date) already stored must be merged (`mergeChunks`). */
+  chunks(batch: DayChunk[]): void | Promise<void>;
+  records(batch: RecordInput[]): void | Promise<void>;
+}
+
+/**
+ * A sink that aggregates samples into day chunks and hands completed ones to `store` as it goes,
+ * keeping at most about `maxOpenChunks` days (default 64) or `maxOpenSamples` samples
+ * (default 200,000) in memory. Call `finish()` after the import to flush the rest.
+ */
+export function createSeriesSink(store: ChunkStore, opts: { maxOpenChunks?: number; maxOpenSamples?: number } = {}): AppleHealthSink & { finish(): Promise<void> } {
+  const maxOpen = opts.maxOpenChunks ?? 64;
+  const maxSamples = opts.maxOpenSamples ?? 200_000;
+  const acc = new SeriesAccumulator();
+  return {
+    async samples(batch: QuantitySample[]) {
+      acc.addMany(batch);
+      if (acc.size > maxOpen || acc.sampleCount > maxSamples) {
+        // Keep a few recent days open: Apple's order within a type is by time, nearly.
+        const out = acc.drain(acc.sampleCount > maxSamples ? Math.max(1, acc.size - 1) : acc.size - Math.floor(maxOpen / 2));
+        if (out.length) await store.chunks(out);
+      }
+    },
+    records: (batch: RecordInput[]) => store.records(batch),
+    async finish() {
+      const out = acc.drainAll();
+      if (out.length) await store.chunks(out);
+    },
+  };
+}

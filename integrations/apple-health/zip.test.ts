@@ -1,0 +1,214 @@
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ImportProgress, QuantitySample, RecordInput } from '../types.js';
+import { ImportError } from './errors.js';
+import { importAppleHealth, type FhirTransform } from './import.js';
+import { stripControlChars } from './parse.js';
+import { buildZip, exportXml, recordXml, type ZipEntrySpec } from './test-helpers.js';
+import { openAppleHealthZip, unsafeEntryName } from './zip.js';
+
+const FIXTURE = readFileSync(fileURLToPath(new URL('./fixtures/opendroid-hk_sampleexport.xml', import.meta.url)), 'utf8');
+const SMALL = exportXml(recordXml('HKQuantityTypeIdentifierHeartRate', 'count/min', 61, 'W', '2026-06-01 08:00:00 +0100'));
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cv-ah-zip-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+let n = 0;
+async function zipFile(entries: ZipEntrySpec[] | Buffer): Promise<string> {
+  const path = join(dir, `z${n++}.zip`);
+  await writeFile(path, Buffer.isBuffer(entries) ? entries : buildZip(entries));
+  return path;
+}
+
+function collector() {
+  const s: QuantitySample[] = [];
+  const r: RecordInput[] = [];
+  return { s, r, samples: (b: QuantitySample[]) => void s.push(...b), records: (b: RecordInput[]) => void r.push(...b) };
+}
+
+async function refusal(entries: ZipEntrySpec[] | Buffer, limits?: Parameters<typeof openAppleHealthZip>[1]): Promise<ImportError> {
+  const path = await zipFile(entries);
+  try {
+    await importAppleHealth({ zipPath: path }, collector(), { limits });
+  } catch (e) {
+    expect(e).toBeInstanceOf(ImportError);
+    return e as ImportError;
+  }
+  throw new Error('expected the zip to be refused');
+}
+
+/** A tiny stand-in for the FHIR transformer. */
+const fakeFhir: FhirTransform = (resource, opts) => {
+  const r = resource as { resourceType: string; id: string };
+  if (r.resourceType === 'Explode') throw new Error('cannot read this');
+  return {
+    records: [{ kind: 'record', source: opts?.source ?? 'fhir', type: `fhir:${r.resourceType}`, externalId: `${r.resourceType}/${r.id}`, externalVersion: '1', occurredAt: null, title: `${r.resourceType} ${r.id}`, text: '', tags: [], data: { resource: r } }],
+    samples: [],
+  };
+};
+
+describe('export.zip', () => {
+  it('imports export.xml and passes clinical-records JSON through the FHIR transformer', async () => {
+    const clinical = (file: string, body: unknown): ZipEntrySpec => ({ name: `apple_health_export/clinical-records/${file}`, data: JSON.stringify(body) });
+    const path = await zipFile([
+      { name: 'apple_health_export/', data: '', method: 0 },
+      { name: 'apple_health_export/export.xml', data: FIXTURE },
+      { name: 'apple_health_export/export_cda.xml', data: '<ClinicalDocument/>' },
+      clinical('Procedure-488D59AE-81D4-4597-8FBB-713DE1CEF228.json', { resourceType: 'Procedure', id: 'p1' }),
+      clinical('Procedure-B4F159B1-E990-49D5-AEAD-CB6C01F99D08.json', { resourceType: 'Procedure', id: 'p2' }),
+      clinical('Procedure-750A37FB-42CB-463A-BAAD-8730AE96FD1D.json', { resourceType: 'Explode', id: 'x' }),
+      clinical('Immunization-FD9A852A-4601-494A-B97F-F5CF7A4082E4.json', { resourceType: 'Immunization', id: 'i1' }),
+      { name: 'apple_health_export/clinical-records/DiagnosticReport-F011639A-7CDB-4E7F-B195-E4DFF6D2FB76.json', data: '{ not json' },
+      // Patient-6221D445... is missing from the zip.
+    ]);
+    const sink = collector();
+    const progress: ImportProgress[] = [];
+    const res = await importAppleHealth({ zipPath: path }, sink, { fhir: fakeFhir, onProgress: (p) => progress.push(p) });
+    expect(res.counts).toMatchObject({ Record: 5, Workout: 1, ActivitySummary: 17, ClinicalRecord: 6, clinicalMissing: 1, clinicalFailed: 2 });
+    const clinicalRecords = sink.r.filter((r) => r.type.startsWith('fhir:'));
+    expect(clinicalRecords.map((r) => r.title)).toEqual([
+      'Procedure p1', 'Procedure p2', 'Procedure from Sutter Health (not included)', 'Immunization i1',
+      'Diagnostic report from Sutter Health (not included)', 'Patient from Sutter Health (not included)',
+    ]);
+    expect(clinicalRecords[0]!.source).toBe('apple_health');
+    expect(clinicalRecords[2]!.text).toContain('could not be read (cannot read this)');
+    expect(progress.at(-1)).toEqual({ done: Buffer.byteLength(FIXTURE), total: Buffer.byteLength(FIXTURE), unit: 'bytes' });
+  });
+
+  it('uses the real FHIR transformer by default', async () => {
+    const obs = {
+      resourceType: 'Observation', id: 'hr-1', status: 'final',
+      category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
+      code: { coding: [{ system: 'http://loinc.org', code: '8867-4', display: 'Heart rate' }] },
+      effectiveDateTime: '2026-06-01T08:00:00+01:00',
+      valueQuantity: { value: 61, unit: 'beats/minute', system: 'http://unitsofmeasure.org', code: '/min' },
+    };
+    const xml = exportXml(`  <ClinicalRecord type="Observation" identifier="hr-1" sourceName="Clinic" sourceURL="https://example.invalid/Observation/hr-1" fhirVersion="4.0.1" receivedDate="2026-06-02 09:00:00 +0100" resourceFilePath="/clinical-records/Observation-1.json"/>\n`);
+    const path = await zipFile([
+      { name: 'apple_health_export/export.xml', data: xml },
+      { name: 'apple_health_export/clinical-records/Observation-1.json', data: JSON.stringify(obs) },
+    ]);
+    const sink = collector();
+    const res = await importAppleHealth({ zipPath: path }, sink);
+    expect(res.counts.clinicalMissing ?? 0).toBe(0);
+    expect(res.counts.clinicalFailed ?? 0).toBe(0);
+    const fromFhir = sink.r.filter((r) => r.type !== 'HKCharacteristics');
+    expect(fromFhir.map((r) => [r.type, r.externalId, r.source])).toEqual([['8867-4', 'Observation/hr-1', 'apple_health']]);
+    expect(sink.s).toEqual([expect.objectContaining({ type: '8867-4', unit: '/min', value: 61, localDate: '2026-06-01' })]);
+  });
+
+  it('finds export.xml in other layouts and ignores the CDA document', async () => {
+    const sink = collector();
+    const root = await zipFile([{ name: 'export_cda.xml', data: '<ClinicalDocument/>' }, { name: 'export.xml', data: SMALL }]);
+    await importAppleHealth({ zipPath: root }, sink);
+    expect(sink.s.map((s) => s.value)).toEqual([61]);
+    // A localized name (Spanish "Exportar.xml") is used when there is no export.xml; its CDA twin is not.
+    const localized = await zipFile([
+      { name: 'apple_health_export/exportar_cda.xml', data: '<ClinicalDocument>' + 'x'.repeat(5000) + '</ClinicalDocument>' },
+      { name: 'apple_health_export/Exportar.xml', data: SMALL },
+    ]);
+    const z = await openAppleHealthZip(localized);
+    expect(z.xmlName).toBe('apple_health_export/Exportar.xml');
+    z.close();
+    const both = await openAppleHealthZip(await zipFile([
+      { name: 'apple_health_export/Exportar.xml', data: SMALL + ' '.repeat(100) },
+      { name: 'apple_health_export/export.xml', data: SMALL },
+      { name: 'apple_health_export/workout-routes/route.xml', data: '<gpx/>' },
+    ]));
+    expect(both.xmlName).toBe('apple_health_export/export.xml');
+    both.close();
+    const none = await refusal([{ name: 'apple_health_export/export_cda.xml', data: '<ClinicalDocument/>' }, { name: 'photo.jpg', data: 'jpg' }]);
+    expect(none.code).toBe('not_apple_health');
+    expect(none.message).toMatch(/no export\.xml/);
+  });
+});
+
+describe('hostile and damaged zips', () => {
+  it('refuses a corrupt zip', async () => {
+    const e = await refusal(Buffer.from('PK\u0003\u0004 this is not really a zip file at all, just bytes'));
+    expect(e.code).toBe('zip_invalid');
+    expect(e.message).toMatch(/not a readable zip/);
+    const good = buildZip([{ name: 'apple_health_export/export.xml', data: SMALL.repeat(1) }]);
+    const cut = await refusal(good.subarray(0, good.length - 30));
+    expect(cut.code).toBe('zip_invalid');
+  });
+
+  it('refuses a corrupt deflate stream inside a valid directory', async () => {
+    const z = buildZip([{ name: 'apple_health_export/export.xml', data: SMALL.repeat(50) }]);
+    z.fill(0xff, 30 + 'apple_health_export/export.xml'.length + 10, 30 + 'apple_health_export/export.xml'.length + 40);
+    const e = await refusal(z);
+    expect(['zip_invalid', 'xml_invalid']).toContain(e.code);
+  });
+
+  it('refuses zip-slip ("../evil"), absolute paths and drive letters', async () => {
+    const slip = await refusal([{ name: 'apple_health_export/export.xml', data: SMALL }, { name: '../evil', data: 'x' }]);
+    expect(slip.code).toBe('zip_unsafe');
+    expect(slip.message).toMatch(/"\.\.\/evil" points outside the archive/);
+    const nested = await refusal([{ name: 'apple_health_export/../../evil.sh', data: 'x' }]);
+    expect(nested.code).toBe('zip_unsafe');
+    const abs = await refusal([{ name: '/etc/cron.d/evil', data: 'x' }, { name: 'apple_health_export/export.xml', data: SMALL }]);
+    expect(abs.code).toBe('zip_unsafe');
+    expect(abs.message).toMatch(/absolute path/);
+    const drive = await refusal([{ name: 'C:/Windows/evil.dll', data: 'x' }]);
+    expect(drive.code).toBe('zip_unsafe');
+    const backslash = await refusal([{ name: '..\\evil', data: 'x' }]);
+    expect(backslash.code).toBe('zip_unsafe');
+    expect(unsafeEntryName('apple_health_export/export.xml')).toBeNull();
+    expect(unsafeEntryName('a/..b/c')).toBeNull();
+  });
+
+  it('refuses symlink entries', async () => {
+    const e = await refusal([{ name: 'apple_health_export/export.xml', data: '/etc/passwd', method: 0, mode: 0o120777 }]);
+    expect(e.code).toBe('zip_unsafe');
+    expect(e.message).toMatch(/symbolic link/);
+  });
+
+  it('refuses an over-ratio entry (zip bomb) before decompressing it', async () => {
+    const e = await refusal([{ name: 'apple_health_export/export.xml', data: Buffer.alloc(8 * 1024 * 1024, 0x20) }]);
+    expect(e.code).toBe('zip_unsafe');
+    expect(e.message).toMatch(/expands \d+ times .*zip bomb/);
+    // The same entry passes with a higher ratio limit (and then fails as XML, not as a zip).
+    const ok = await refusal([{ name: 'apple_health_export/export.xml', data: Buffer.alloc(8 * 1024 * 1024, 0x20) }], { maxRatio: 100_000 });
+    expect(ok.code).toBe('xml_invalid');
+  });
+
+  it('refuses an entry whose data exceeds its declared size', async () => {
+    const e = await refusal([{ name: 'apple_health_export/export.xml', data: SMALL, declaredSize: 100 }]);
+    expect(e.code).toBe('zip_unsafe');
+    expect(e.message).toMatch(/different amount of data than it declares/);
+  });
+
+  it('enforces the entry count and total size limits', async () => {
+    const many = Array.from({ length: 12 }, (_, i) => ({ name: `apple_health_export/f${i}.txt`, data: 'x' }));
+    const count = await refusal([...many, { name: 'apple_health_export/export.xml', data: SMALL }], { maxEntries: 10 });
+    expect(count.code).toBe('too_large');
+    expect(count.message).toMatch(/13 files, more than the 10/);
+    const total = await refusal([{ name: 'apple_health_export/export.xml', data: SMALL }, { name: 'apple_health_export/big.bin', data: Buffer.alloc(4096, 1), method: 0 }], { maxTotalBytes: 2048 });
+    expect(total.code).toBe('too_large');
+  });
+});
+
+describe('stripControlChars', () => {
+  it('matches a byte-by-byte reference at every alignment', () => {
+    const src = Buffer.alloc(4099);
+    for (let i = 0; i < src.length; i++) src[i] = 32 + ((i * 7919) % 90);
+    for (const p of [0, 1, 2, 3, 4, 5, 1000, 1001, 4095, 4098]) src[p] = p % 2 ? 0x0b : 0x01;
+    src[17] = 0x0a;
+    src[18] = 0x09;
+    src[19] = 0x0d;
+    for (let off = 0; off < 4; off++) {
+      const b = src.subarray(off);
+      const ref = Buffer.from([...b].filter((c) => c >= 0x20 || c === 9 || c === 10 || c === 13));
+      expect(stripControlChars(b)).toEqual(ref);
+    }
+  });
+});

@@ -1,0 +1,115 @@
+/**
+ * A small FHIR R4 read client for SMART servers: bearer auth with one refresh on 401, Bundle
+ * paging through `link[rel=next]`, 429 back-off honouring Retry-After, and errors a person can
+ * act on. Epic quirks handled:
+ * - `next` links are absolute URLs; only ones under the configured base are followed (a
+ *   tampered Bundle must not steer the bearer token elsewhere).
+ * - 403 with an OperationOutcome for a resource type outside the granted scopes: reported and
+ *   skipped by the caller, not fatal.
+ * - OperationOutcome entries (search.mode "outcome") ride along in searches, even empty ones.
+ */
+import { normalizeBase } from './smart.js';
+
+export type EpicErrorCode = 'reauth_required' | 'forbidden' | 'rate_limited' | 'bad_request' | 'not_found' | 'server' | 'network';
+
+/** A FHIR call that failed; the message is safe to show (no token, no URL query). */
+export class EpicError extends Error {
+  override readonly name = 'EpicError';
+  constructor(readonly code: EpicErrorCode, message: string, readonly status?: number) {
+    super(message);
+  }
+}
+
+/** Supplies access tokens; `refresh(stale)` is called once after a 401 with the rejected token. */
+export interface AccessTokenSource {
+  get(): Promise<string>;
+  refresh(stale: string): Promise<string>;
+}
+
+export interface FhirClientOptions {
+  fetch?: typeof fetch;
+  /** Retries after 429/503 (default 3). */
+  maxRetries?: number;
+  /** Cap on one wait (default 30 s). */
+  maxRetryDelayMs?: number;
+  sleep?(ms: number): Promise<void>;
+  /** Most pages followed per search (default 500) so a looping `next` cannot run forever. */
+  maxPages?: number;
+}
+
+type Json = Record<string, unknown>;
+
+export class FhirClient {
+  readonly base: string;
+  constructor(base: string, private readonly tokens: AccessTokenSource, private readonly opts: FhirClientOptions = {}) {
+    this.base = normalizeBase(base);
+  }
+
+  /** GET a path under the base (or an absolute URL under it). */
+  async get(pathOrUrl: string): Promise<Json> {
+    const url = pathOrUrl.startsWith('http') ? pathOrUrl : `${this.base}/${pathOrUrl.replace(/^\//, '')}`;
+    if (!url.startsWith(`${this.base}/`)) throw new EpicError('bad_request', 'The server linked to a page outside its own address; it was not followed.');
+    const doFetch = this.opts.fetch ?? fetch;
+    const sleep = this.opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+    let token = await this.tokens.get();
+    let refreshed = false;
+    for (let attempt = 0; ; attempt++) {
+      let res: Response;
+      try {
+        res = await doFetch(url, { headers: { authorization: `Bearer ${token}`, accept: 'application/fhir+json' }, redirect: 'manual', signal: AbortSignal.timeout(60_000) });
+      } catch {
+        throw new EpicError('network', 'The health record server could not be reached.');
+      }
+      if (res.ok) return (await res.json()) as Json;
+      const type = new URL(url).pathname.slice(new URL(this.base).pathname.length).split('/')[1] ?? 'resource';
+      if (res.status === 401 && !refreshed) {
+        await res.body?.cancel().catch(() => {});
+        refreshed = true;
+        token = await this.tokens.refresh(token);
+        continue;
+      }
+      if ((res.status === 429 || res.status === 503) && attempt < (this.opts.maxRetries ?? 3)) {
+        const ra = Number(res.headers.get('retry-after'));
+        await res.body?.cancel().catch(() => {});
+        await sleep(Math.min(this.opts.maxRetryDelayMs ?? 30_000, Number.isFinite(ra) && ra > 0 ? ra * 1000 : 1000 * 2 ** attempt));
+        continue;
+      }
+      const detail = outcomeText(await res.json().catch(() => null));
+      switch (res.status) {
+        case 401:
+          throw new EpicError('reauth_required', 'The health record server no longer accepts this connection. Connect again.', 401);
+        case 403:
+          throw new EpicError('forbidden', `Access to ${type} was not granted${detail ? ` (${detail})` : ''}.`, 403);
+        case 404:
+          throw new EpicError('not_found', `${type} was not found.`, 404);
+        case 429:
+        case 503:
+          throw new EpicError('rate_limited', 'The health record server is busy or rate limiting this app. The next sync will try again.', res.status);
+        default:
+          throw new EpicError(res.status >= 500 ? 'server' : 'bad_request', `The health record server answered ${res.status} for ${type}${detail ? ` (${detail})` : ''}.`, res.status);
+      }
+    }
+  }
+
+  /** Every page of a search, following `next` links; yields each Bundle as it arrives. */
+  async *search(type: string, params: Record<string, string>): AsyncGenerator<Json> {
+    let next: string | undefined = `${type}?${new URLSearchParams(params).toString()}`;
+    const max = this.opts.maxPages ?? 500;
+    for (let pages = 0; next && pages < max; pages++) {
+      const bundle = await this.get(next);
+      yield bundle;
+      const links = Array.isArray(bundle.link) ? (bundle.link as Json[]) : [];
+      const n = links.find((l) => l.relation === 'next')?.url;
+      next = typeof n === 'string' && n ? n : undefined;
+    }
+  }
+}
+
+/** The first diagnostics/details text of an OperationOutcome, trimmed. */
+export function outcomeText(body: unknown): string | undefined {
+  const b = body as { resourceType?: string; issue?: Array<{ diagnostics?: string; details?: { text?: string } }> } | null;
+  if (b?.resourceType !== 'OperationOutcome') return undefined;
+  const i = b.issue?.[0];
+  const t = i?.details?.text ?? i?.diagnostics;
+  return typeof t === 'string' ? t.slice(0, 200) : undefined;
+}

@@ -1,0 +1,344 @@
+/**
+ * Import of a downloaded Fitbit / Google Health archive into samples and records.
+ *
+ * Two passes over the archive keep memory constant while still preferring the better copy of a
+ * repeated stream: pass 1 reads the preferred files (new CSVs; sleep JSON) and notes what they
+ * covered; pass 2 reads the fallback files (classic JSON; UserSleeps CSV) and skips what pass 1
+ * already gave. Entry order inside an archive is arbitrary, so one pass could not do this
+ * without holding a stream in memory.
+ */
+import type { ImportProgress, QuantitySample, RecordInput } from '../types.js';
+import {
+  classifyEntry,
+  ImportError,
+  isIgnorable,
+  layoutOf,
+  readEntryText,
+  walkArchive,
+  type ArchiveSource,
+  type ArchiveEntry,
+  type ArchiveLayout,
+  type ArchiveLimits,
+  type FileFamily,
+} from './archive.js';
+import {
+  Dedupe,
+  HK,
+  parseExerciseJson,
+  parseHeartRateJson,
+  parseIntradayCsv,
+  parseRestingHeartRateCsv,
+  parseRestingHeartRateJson,
+  parseSleepJson,
+  parseStepsJson,
+  parseUserSleepsCsv,
+  parseWeightCsv,
+  parseWeightJson,
+  type NormalizeContext,
+  type NormalizeOutput,
+} from './normalize.js';
+import { isValidTimeZone } from './time.js';
+
+export { ImportError } from './archive.js';
+export type { ImportErrorCode, ArchiveLimits, ArchiveLayout } from './archive.js';
+
+/** Where imported data goes; each call is awaited before more is read (backpressure). */
+export interface FitbitSink {
+  samples(batch: QuantitySample[]): Promise<void> | void;
+  records(batch: RecordInput[]): Promise<void> | void;
+}
+
+/** Options of {@link importFitbitArchive}. */
+export interface FitbitImportOptions {
+  /** The user's IANA zone; the archive stores none. Default UTC (and a warning says so). */
+  timezone?: string;
+  onProgress?(p: ImportProgress): void;
+  signal?: AbortSignal;
+  /** Unit of classic `weight-*.json`, which does not say. Default pounds (FINDINGS §1.2). */
+  weightUnit?: 'lb' | 'kg';
+  /** Overrides of the archive safety caps. */
+  limits?: Partial<ArchiveLimits>;
+  /** Samples per sink call (default 5,000); records go 200 at a time. */
+  batchSize?: number;
+  /** Largest JSON file parsed whole (default 256 MiB); daily heart-rate files are a few MB. */
+  maxJsonFileBytes?: number;
+}
+
+/** Outcome of {@link importFitbitArchive}. */
+export interface FitbitImportResult {
+  /**
+   * Samples per type code; records under `record:<type>` (a sleep session is both a sample of
+   * minutes asleep and a record, so they are counted apart).
+   */
+  counts: Record<string, number>;
+  /** Files not imported (unknown or unsupported streams), at most {@link MAX_UNKNOWN_LISTED}. */
+  unknownFiles: string[];
+  layout: ArchiveLayout;
+  /** Sentences for the person: assumptions made, data skipped and why. */
+  warnings: string[];
+}
+
+/** How many not-imported file names the result lists before summarising. */
+export const MAX_UNKNOWN_LISTED = 200;
+
+const PREFERRED: ReadonlySet<FileFamily> = new Set<FileFamily>([
+  'heart_rate_csv',
+  'steps_csv',
+  'resting_heart_rate_csv',
+  'weight_csv',
+  'sleep_json',
+]);
+
+const FALLBACK: ReadonlySet<FileFamily> = new Set<FileFamily>([
+  'heart_rate_json',
+  'steps_json',
+  'resting_heart_rate_json',
+  'weight_json',
+  'exercise_json',
+  'user_sleeps_csv',
+]);
+
+const LAYOUT_RANK: Record<ArchiveLayout, number> = {
+  'takeout-google-health': 4,
+  'takeout-fitbit': 3,
+  myfitbitdata: 2,
+  'user-site-export': 1,
+  unknown: 0,
+};
+
+const SKIP_LABELS: Record<string, string> = {
+  [HK.heartRate]: 'heart-rate samples',
+  [HK.steps]: 'step samples',
+  [HK.restingHeartRate]: 'resting heart-rate values',
+  [HK.bodyMass]: 'weight values',
+  [HK.sleep]: 'sleep sessions',
+};
+
+class Batcher implements NormalizeOutput {
+  private s: QuantitySample[] = [];
+  private r: RecordInput[] = [];
+  readonly counts: Record<string, number> = {};
+  constructor(
+    private readonly sink: FitbitSink,
+    private readonly size: number,
+    private readonly signal?: AbortSignal,
+  ) {}
+  sample(x: QuantitySample): void | Promise<void> {
+    this.s.push(x);
+    this.counts[x.type] = (this.counts[x.type] ?? 0) + 1;
+    if (this.s.length >= this.size) return this.flushSamples();
+  }
+  record(x: RecordInput): void | Promise<void> {
+    this.r.push(x);
+    const k = `record:${x.type}`;
+    this.counts[k] = (this.counts[k] ?? 0) + 1;
+    if (this.r.length >= 200) return this.flushRecords();
+  }
+  async flushSamples(): Promise<void> {
+    if (this.s.length === 0) return;
+    if (this.signal?.aborted) throw new ImportError('aborted', 'The import was cancelled.');
+    const b = this.s;
+    this.s = [];
+    await this.sink.samples(b);
+  }
+  async flushRecords(): Promise<void> {
+    if (this.r.length === 0) return;
+    if (this.signal?.aborted) throw new ImportError('aborted', 'The import was cancelled.');
+    const b = this.r;
+    this.r = [];
+    await this.sink.records(b);
+  }
+  async flush(): Promise<void> {
+    await this.flushSamples();
+    await this.flushRecords();
+  }
+}
+
+/**
+ * Import a Fitbit / Google Health archive (`.zip` or `.tgz`) at `path` into `sink`.
+ *
+ * Throws {@link ImportError} for unsafe, damaged or non-Fitbit archives and a bad `timezone`;
+ * data-level problems (one malformed file) become warnings instead.
+ */
+export async function importFitbitArchive(
+  path: ArchiveSource,
+  sink: FitbitSink,
+  opts: FitbitImportOptions = {},
+): Promise<FitbitImportResult> {
+  const warnings: string[] = [];
+  const timeZone = opts.timezone?.trim() || 'UTC';
+  if (opts.timezone !== undefined && opts.timezone.trim() !== '' && !isValidTimeZone(timeZone)) {
+    throw new ImportError(
+      'bad_timezone',
+      `"${opts.timezone.slice(0, 64)}" is not a time zone name. Use an IANA name such as Europe/Paris or America/New_York.`,
+    );
+  }
+  if (!opts.timezone?.trim()) {
+    warnings.push(
+      'No time zone was given, so UTC was used: sleep and weight times, and the days that steps and newer CSV data fall on, may be shifted by your UTC offset. Import again with your time zone to correct them.',
+    );
+  }
+  const dedupe = new Dedupe();
+  const ctx: NormalizeContext = {
+    timeZone,
+    weightUnit: opts.weightUnit ?? 'lb',
+    dedupe,
+    warn: (m) => warnings.push(m),
+  };
+  const batcher = new Batcher(sink, Math.max(1, opts.batchSize ?? 5_000), opts.signal);
+  const maxJson = opts.maxJsonFileBytes ?? 256 * 1024 * 1024;
+
+  let layout: ArchiveLayout = 'unknown';
+  const unknownFiles: string[] = [];
+  let unknownTotal = 0;
+  let recognised = 0;
+  let fallbackSeen = 0;
+  let entriesTotal: number | undefined;
+  let done = 0;
+  let weightJsonRead = false;
+  const families = new Set<FileFamily>();
+  const progress = (): void => opts.onProgress?.({ done, total: entriesTotal, unit: 'files' });
+
+  const visit = async (entry: ArchiveEntry): Promise<void> => {
+    const c = classifyEntry(entry.path);
+    if (!c) return;
+    try {
+      await parseEntry(entry, c.family, c.fileDate, ctx, batcher, maxJson);
+      if (c.family === 'weight_json') weightJsonRead = true;
+    } catch (err) {
+      if (err instanceof ImportError) throw err;
+      if (err instanceof SyntaxError) {
+        warnings.push(`Skipped "${entry.path}": it is not valid JSON.`);
+      } else {
+        throw err;
+      }
+    } finally {
+      done += 1;
+      progress();
+    }
+  };
+
+  // Pass 1: every entry is checked and listed; only preferred files are parsed.
+  await walkArchive(
+    path,
+    {
+      limits: opts.limits,
+      signal: opts.signal,
+      onEntryCount: (n) => {
+        entriesTotal = n;
+      },
+      onEntry: (name, isDir) => {
+        const l = layoutOf(name);
+        if (l && LAYOUT_RANK[l] > LAYOUT_RANK[layout]) layout = l;
+        const c = isDir ? null : classifyEntry(name);
+        if (c) {
+          recognised += 1;
+          families.add(c.family);
+          if (FALLBACK.has(c.family)) fallbackSeen += 1;
+        } else {
+          if (!isDir && !isIgnorable(name)) {
+            unknownTotal += 1;
+            if (unknownFiles.length < MAX_UNKNOWN_LISTED) unknownFiles.push(name);
+          }
+          done += 1;
+        }
+      },
+      want: (name) => {
+        const c = classifyEntry(name);
+        return !!c && PREFERRED.has(c.family);
+      },
+    },
+    visit,
+  );
+  entriesTotal ??= done + fallbackSeen;
+  progress();
+
+  if (recognised === 0 && layout === 'unknown') {
+    throw new ImportError(
+      'not_fitbit',
+      'This archive does not look like a Fitbit or Google Health export: none of its files are ones we know (such as heart_rate-2024-01-01.json or steps_2024-01-01.csv).',
+    );
+  }
+
+  // Pass 2: the fallback copies, minus what pass 1 covered.
+  if (fallbackSeen > 0) {
+    await walkArchive(
+      path,
+      {
+        limits: opts.limits,
+        signal: opts.signal,
+        want: (name) => {
+          const c = classifyEntry(name);
+          return !!c && FALLBACK.has(c.family);
+        },
+      },
+      visit,
+    );
+  }
+  await batcher.flush();
+
+  for (const [type, n] of Object.entries(dedupe.skipped)) {
+    const what = SKIP_LABELS[type] ?? type;
+    warnings.push(
+      type === HK.sleep
+        ? `Skipped ${n} ${what} from UserSleeps CSV files that the sleep JSON files already had.`
+        : `Skipped ${n} ${what} from the older JSON files because the newer CSV files in the same archive already had them.`,
+    );
+  }
+  if (weightJsonRead && !opts.weightUnit && (batcher.counts[HK.bodyMass] ?? 0) > 0) {
+    warnings.push(
+      'Weights in the classic weight JSON files carry no unit and were read as pounds (Fitbit\'s default); if your account used kilograms, import again with the weight unit set to kg.',
+    );
+  }
+  if (unknownTotal > 0) {
+    warnings.push(
+      unknownTotal > unknownFiles.length
+        ? `${unknownTotal} files were not imported (unknown or not yet supported); the first ${unknownFiles.length} are listed.`
+        : `${unknownTotal} files were not imported (unknown or not yet supported); they are listed.`,
+    );
+  }
+  if (recognised === 0) warnings.push('The archive holds no data files this importer reads.');
+  return { counts: batcher.counts, unknownFiles, layout, warnings };
+}
+
+async function parseEntry(
+  entry: ArchiveEntry,
+  family: FileFamily,
+  fileDate: string | undefined,
+  ctx: NormalizeContext,
+  out: NormalizeOutput,
+  maxJson: number,
+): Promise<void> {
+  switch (family) {
+    case 'heart_rate_csv':
+      return parseIntradayCsv(entry.stream, 'heart_rate', ctx, out);
+    case 'steps_csv':
+      return parseIntradayCsv(entry.stream, 'steps', ctx, out);
+    case 'resting_heart_rate_csv':
+      return parseRestingHeartRateCsv(entry.stream, ctx, out);
+    case 'weight_csv':
+      return parseWeightCsv(entry.stream, ctx, out);
+    case 'user_sleeps_csv':
+      return parseUserSleepsCsv(entry.stream, ctx, out);
+    default:
+      break;
+  }
+  const text = await readEntryText(entry.stream, maxJson, entry.path);
+  if (text.trim() === '') return;
+  switch (family) {
+    case 'heart_rate_json':
+      return parseHeartRateJson(text, fileDate ?? '1970-01-01', ctx, out);
+    case 'steps_json':
+      return parseStepsJson(text, ctx, out);
+    case 'sleep_json':
+      return parseSleepJson(text, ctx, out);
+    case 'weight_json':
+      return parseWeightJson(text, ctx, out);
+    case 'resting_heart_rate_json':
+      return parseRestingHeartRateJson(text, ctx, out);
+    case 'exercise_json':
+      return parseExerciseJson(text, ctx, out);
+    default:
+      return;
+  }
+}

@@ -1,0 +1,15 @@
+import type { Migration } from 'kysely/migration';
+import * as m0001 from './0001_init.js';
+import * as m0002 from './0002_health.js';
+import * as m0003 from './0003_chat.js';
+import * as m0004 from './0004_integrations.js';
+import * as m0005 from './0005_retrieval.js';
+
+/** Listed statically so migrations run the same under tsx, a bundle or a compiled build. */
+export const migrations: Record<string, Migration> = {
+  '0001_init': m0001,
+  '0002_health': m0002,
+  '0003_chat': m0003,
+  '0004_integrations': m0004,
+  '0005_retrieval': m0005,
+};

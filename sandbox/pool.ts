@@ -1,0 +1,458 @@
+import type { SandboxInstance, SandboxLogger, SandboxRuntime } from './runtime.js';
+import { silentLogger } from './runtime.js';
+import { AiOfflineError, PoolClosedError, PoolSaturatedError, PoolTimeoutError, SandboxError, SandboxStartError } from './errors.js';
+
+/** Why a container left the pool. */
+export type RecycleReason = 'maxUses' | 'maxAge' | 'error' | 'cancelled' | 'evicted' | 'drain';
+
+/** Pool sizing and limits (a subset of `SandboxConfig`). */
+export interface SandboxPoolOptions {
+  minWarm: number;
+  max: number;
+  maxUses: number;
+  maxAgeMs: number;
+  queueMax: number;
+  acquireTimeoutMs: number;
+  log?: SandboxLogger;
+  /** Extra start-up step after `runtime.create()` (e.g. preloading the model); failure = start failure. */
+  prepare?: (instance: SandboxInstance) => Promise<void>;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+/** How a lease ended. */
+export interface ReleaseOptions {
+  /** The request failed: the container is destroyed, never reused. */
+  error?: boolean;
+  /** The stream was cancelled (client went away): the container is destroyed. */
+  cancelled?: boolean;
+}
+
+/** One user's exclusive use of one sandbox for one request. */
+export interface Lease {
+  readonly id: string;
+  readonly userId: string;
+  readonly baseUrl: string;
+  /** The runtime's id of the sandbox (container id), for logs and tests. */
+  readonly instanceId: string;
+  /** Returns the sandbox; idempotent. Never throws. */
+  release(opts?: ReleaseOptions): void;
+}
+
+/** Count, sum and percentiles over the most recent samples. */
+export interface Summary {
+  count: number;
+  sum: number;
+  p50: number;
+  p95: number;
+}
+
+/** Snapshot returned by {@link SandboxPool.metrics}. */
+export interface PoolMetrics {
+  acquireWaitMs: Summary;
+  lifetimesMs: Summary;
+  recycles: Record<RecycleReason, number>;
+  queueDepth: number;
+  /** Containers alive in any state (starting, idle, leased, being removed). */
+  live: number;
+  /** Idle, including those bound to a user. */
+  idle: number;
+  /** Idle and not yet bound to any user: what a new user gets without waiting. */
+  warm: number;
+  leased: number;
+  starting: number;
+  createFailures: number;
+  lastError?: string;
+}
+
+type EntryState = 'starting' | 'idle' | 'leased' | 'destroying';
+
+interface Entry {
+  id: string;
+  instance?: SandboxInstance;
+  state: EntryState;
+  /** Null until a user leases it; afterwards it only ever serves this user. */
+  owner: string | null;
+  uses: number;
+  createdAt: number;
+  lastUsedAt: number;
+}
+
+interface Waiter {
+  userId: string;
+  enqueuedAt: number;
+  resolve(lease: Lease): void;
+  reject(err: unknown): void;
+  cleanup(): void;
+}
+
+const SAMPLE_WINDOW = 1024;
+
+class Samples {
+  private buf: number[] = [];
+  count = 0;
+  sum = 0;
+  add(v: number): void {
+    this.count++;
+    this.sum += v;
+    this.buf.push(v);
+    if (this.buf.length > SAMPLE_WINDOW) this.buf.shift();
+  }
+  summary(): Summary {
+    const sorted = [...this.buf].sort((a, b) => a - b);
+    const at = (q: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!);
+    return { count: this.count, sum: this.sum, p50: at(0.5), p95: at(0.95) };
+  }
+}
+
+/**
+ * The inference pool. Keeps `minWarm` unassigned containers ready, never more than `max` alive,
+ * and queues acquires FIFO up to `queueMax` for at most `acquireTimeoutMs`.
+ *
+ * Isolation rule: a container serves exactly one user for its whole life. A warm container is
+ * bound to the first user who leases it; after release it may serve that user again (until
+ * `maxUses` / `maxAgeMs`), but when another user needs capacity, idle containers bound to other
+ * users are destroyed and replaced rather than handed over. Errors and cancelled streams destroy
+ * the container at once, since its state (KV cache, partial output) is not trustworthy.
+ */
+export class SandboxPool {
+  private readonly entries = new Map<string, Entry>();
+  private readonly queue: Waiter[] = [];
+  private readonly inflight = new Set<Promise<void>>();
+  private readonly acquireWait = new Samples();
+  private readonly lifetimes = new Samples();
+  private readonly recycles: Record<RecycleReason, number> = { maxUses: 0, maxAge: 0, error: 0, cancelled: 0, evicted: 0, drain: 0 };
+  private readonly log: SandboxLogger;
+  private readonly now: () => number;
+  private state: 'new' | 'running' | 'draining' | 'closed' = 'new';
+  private createFailures = 0;
+  private consecutiveFailures = 0;
+  private lastError: string | undefined;
+  private warmRetryAt = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private seq = 0;
+  private leaseSeq = 0;
+  private warnedNotEphemeral = false;
+
+  constructor(
+    readonly runtime: SandboxRuntime,
+    private readonly opts: SandboxPoolOptions,
+  ) {
+    if (opts.max < 1) throw new RangeError('max must be at least 1');
+    if (opts.minWarm > opts.max) throw new RangeError('minWarm cannot exceed max');
+    this.log = opts.log ?? silentLogger;
+    this.now = opts.now ?? Date.now;
+  }
+
+  /**
+   * Removes orphans a crashed server left behind, then starts warming up. Resolves without
+   * waiting for the warm containers and never throws for runtime failures: those are reported
+   * by {@link metrics} and {@link ping}, since the vault must keep working without AI.
+   */
+  async start(): Promise<void> {
+    if (this.state !== 'new') return;
+    this.state = 'running';
+    if (!this.runtime.ephemeral && !this.warnedNotEphemeral) {
+      this.warnedNotEphemeral = true;
+      this.log.warn(
+        { runtime: this.runtime.kind },
+        'sandbox runtime is not ephemeral: prompts reach a long-lived Ollama that the pool cannot wipe',
+      );
+    }
+    try {
+      const removed = await this.runtime.removeOrphans();
+      if (removed > 0) this.log.warn({ removed }, 'removed sandbox containers left by a previous run');
+    } catch (err) {
+      this.noteFailure(err);
+      this.log.error({ err }, 'could not remove orphaned sandboxes');
+    }
+    const sweepEvery = Math.max(50, Math.min(this.opts.maxAgeMs / 4, 30_000));
+    this.sweepTimer = setInterval(() => this.pump(), sweepEvery);
+    this.sweepTimer.unref();
+    if (this.runtime.kind !== 'none') this.pump();
+  }
+
+  /**
+   * Leases a sandbox for `userId`. Resolves as soon as one is free; throws
+   * {@link PoolSaturatedError} at once when `queueMax` requests already wait,
+   * {@link PoolTimeoutError} after `acquireTimeoutMs`, {@link PoolClosedError} while draining,
+   * {@link SandboxStartError} when the container started for this request failed,
+   * {@link AiOfflineError} for the `none` runtime, and the
+   * signal's reason when `signal` aborts first.
+   */
+  acquire(userId: string, { signal }: { signal?: AbortSignal } = {}): Promise<Lease> {
+    if (this.state !== 'running') return Promise.reject(new PoolClosedError());
+    if (this.runtime.kind === 'none') return Promise.reject(new AiOfflineError());
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    // Fast path. A user's own idle container serves them even past a full queue (nobody else
+    // may use it); an unassigned one only when nobody is queued ahead, to stay FIFO.
+    const queuedBefore = this.queue.length;
+    const candidate = this.findIdleFor(userId);
+    if (candidate && (queuedBefore === 0 || candidate.owner === userId)) {
+      this.acquireWait.add(0);
+      const lease = this.lend(candidate, userId);
+      this.pump();
+      return Promise.resolve(lease);
+    }
+    if (queuedBefore >= this.opts.queueMax) return Promise.reject(new PoolSaturatedError(this.opts.queueMax));
+    return new Promise<Lease>((resolve, reject) => {
+      const enqueuedAt = this.now();
+      const timer = setTimeout(() => {
+        this.removeWaiter(waiter);
+        reject(new PoolTimeoutError(this.opts.acquireTimeoutMs));
+      }, this.opts.acquireTimeoutMs);
+      const onAbort = () => {
+        this.removeWaiter(waiter);
+        reject(signal?.reason);
+      };
+      const waiter: Waiter = {
+        userId,
+        enqueuedAt,
+        resolve,
+        reject,
+        cleanup: () => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', onAbort);
+        },
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.queue.push(waiter);
+      this.pump();
+    });
+  }
+
+  /** Whether chat can be served: the runtime answers and the last container start did not fail. */
+  async ping(): Promise<boolean> {
+    if (this.state === 'draining' || this.state === 'closed') return false;
+    if (this.consecutiveFailures > 0) return false;
+    try {
+      return await this.runtime.ping();
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * For SIGTERM: refuses new acquires, fails queued ones with {@link PoolClosedError}, waits up
+   * to `deadlineMs` for leases to be released, then destroys every container (leased or not).
+   */
+  async drain(deadlineMs = 10_000): Promise<void> {
+    if (this.state === 'closed') return;
+    const wasNew = this.state === 'new';
+    this.state = 'draining';
+    clearInterval(this.sweepTimer);
+    clearTimeout(this.retryTimer);
+    for (const w of this.queue.splice(0)) {
+      w.cleanup();
+      w.reject(new PoolClosedError());
+    }
+    if (!wasNew) {
+      const until = this.now() + deadlineMs;
+      while ([...this.entries.values()].some((e) => e.state === 'leased') && this.now() < until) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    // Starting containers finish first (create has its own timeout), then go with the rest.
+    await Promise.allSettled([...this.inflight]);
+    for (const e of this.entries.values()) if (e.state !== 'destroying') this.retire(e, 'drain');
+    await Promise.allSettled([...this.inflight]);
+    this.state = 'closed';
+  }
+
+  /** A snapshot of the pool's counters; cheap enough for every scrape. */
+  metrics(): PoolMetrics {
+    let idle = 0;
+    let warm = 0;
+    let leased = 0;
+    let starting = 0;
+    for (const e of this.entries.values()) {
+      if (e.state === 'idle') {
+        idle++;
+        if (e.owner === null) warm++;
+      }
+      else if (e.state === 'leased') leased++;
+      else if (e.state === 'starting') starting++;
+    }
+    const m: PoolMetrics = {
+      acquireWaitMs: this.acquireWait.summary(),
+      lifetimesMs: this.lifetimes.summary(),
+      recycles: { ...this.recycles },
+      queueDepth: this.queue.length,
+      live: this.entries.size,
+      idle,
+      warm,
+      leased,
+      starting,
+      createFailures: this.createFailures,
+    };
+    if (this.lastError !== undefined) m.lastError = this.lastError;
+    return m;
+  }
+
+  private removeWaiter(w: Waiter): void {
+    const i = this.queue.indexOf(w);
+    if (i >= 0) this.queue.splice(i, 1);
+    w.cleanup();
+  }
+
+  private expired(e: Entry): boolean {
+    return this.now() - e.createdAt >= this.opts.maxAgeMs;
+  }
+
+  private findIdleFor(userId: string): Entry | undefined {
+    let warm: Entry | undefined;
+    for (const e of this.entries.values()) {
+      if (e.state !== 'idle' || this.expired(e)) continue;
+      if (e.owner === userId) return e;
+      if (e.owner === null && !warm) warm = e;
+    }
+    return warm;
+  }
+
+  private lend(entry: Entry, userId: string): Lease {
+    entry.state = 'leased';
+    entry.owner = userId;
+    entry.uses++;
+    const baseUrl = entry.instance!.baseUrl;
+    let released = false;
+    return {
+      id: `${entry.id}#${++this.leaseSeq}`,
+      userId,
+      baseUrl,
+      instanceId: entry.instance!.id,
+      release: (opts: ReleaseOptions = {}) => {
+        if (released) return;
+        released = true;
+        this.onRelease(entry, opts);
+      },
+    };
+  }
+
+  private onRelease(entry: Entry, opts: ReleaseOptions): void {
+    if (entry.state !== 'leased') return;
+    if (this.state !== 'running') this.retire(entry, 'drain');
+    else if (opts.error) this.retire(entry, 'error');
+    else if (opts.cancelled) this.retire(entry, 'cancelled');
+    else if (entry.uses >= this.opts.maxUses) this.retire(entry, 'maxUses');
+    else if (this.expired(entry)) this.retire(entry, 'maxAge');
+    else {
+      entry.state = 'idle';
+      entry.lastUsedAt = this.now();
+    }
+    this.pump();
+  }
+
+  /** Destroys a container in the background; its slot counts against `max` until it is gone. */
+  private retire(entry: Entry, reason: RecycleReason): void {
+    entry.state = 'destroying';
+    this.recycles[reason]++;
+    this.lifetimes.add(this.now() - entry.createdAt);
+    const p = (async () => {
+      try {
+        if (entry.instance) await this.runtime.destroy(entry.instance.id);
+      } catch (err) {
+        this.log.error({ err, id: entry.instance?.id }, 'could not remove sandbox');
+      } finally {
+        this.entries.delete(entry.id);
+      }
+    })();
+    this.track(p.then(() => this.pump()));
+  }
+
+  private track(p: Promise<void>): void {
+    this.inflight.add(p);
+    void p.finally(() => this.inflight.delete(p));
+  }
+
+  private spawn(): void {
+    const entry: Entry = { id: `s${++this.seq}`, state: 'starting', owner: null, uses: 0, createdAt: this.now(), lastUsedAt: 0 };
+    this.entries.set(entry.id, entry);
+    const p = (async () => {
+      try {
+        // Start on the next turn: runtimes do synchronous work (spawn, request setup) that must
+        // not sit on the path of the acquire that triggered the refill.
+        await new Promise((r) => setImmediate(r));
+        const instance = await this.runtime.create();
+        entry.instance = instance;
+        if (this.opts.prepare) await this.opts.prepare(instance);
+        entry.createdAt = this.now();
+        this.consecutiveFailures = 0;
+        this.lastError = undefined;
+        if (this.state !== 'running') {
+          this.retire(entry, 'drain');
+          return;
+        }
+        entry.state = 'idle';
+      } catch (err) {
+        this.entries.delete(entry.id);
+        if (entry.instance) await this.runtime.destroy(entry.instance.id).catch(() => undefined);
+        this.noteFailure(err);
+        this.log.error({ err }, 'sandbox failed to start');
+        // The oldest waiter learns now rather than at its timeout: the engine is likely broken.
+        const w = this.queue.shift();
+        if (w) {
+          w.cleanup();
+          w.reject(err instanceof SandboxError ? err : new SandboxStartError('AI sandbox failed to start', { cause: err }));
+        }
+      }
+      this.pump();
+    })();
+    this.track(p);
+  }
+
+  private noteFailure(err: unknown): void {
+    this.createFailures++;
+    this.consecutiveFailures++;
+    this.lastError = err instanceof Error ? err.message : String(err);
+    // Back off warm-ups so a missing image or dead engine is not hammered; demand still tries.
+    const delay = Math.min(30_000, 500 * 2 ** Math.min(this.consecutiveFailures - 1, 6));
+    this.warmRetryAt = this.now() + delay;
+    clearTimeout(this.retryTimer);
+    if (this.state === 'running') {
+      this.retryTimer = setTimeout(() => this.pump(), delay);
+      this.retryTimer.unref();
+    }
+  }
+
+  /** Matches waiters to containers, evicts and starts containers as needed. Synchronous. */
+  private pump(): void {
+    if (this.state !== 'running') return;
+    for (const e of this.entries.values()) {
+      if (e.state === 'idle' && this.expired(e)) this.retire(e, 'maxAge');
+    }
+    const unserved: Waiter[] = [];
+    for (const w of [...this.queue]) {
+      const e = this.findIdleFor(w.userId);
+      if (!e) {
+        unserved.push(w);
+        continue;
+      }
+      this.queue.splice(this.queue.indexOf(w), 1);
+      w.cleanup();
+      this.acquireWait.add(this.now() - w.enqueuedAt);
+      w.resolve(this.lend(e, w.userId));
+    }
+    const all = [...this.entries.values()];
+    // Slots starting or being freed are future capacity: waiters take them first, in order.
+    let pending = all.filter((e) => e.state === 'starting' || e.state === 'destroying').length;
+    const idleUnowned = all.filter((e) => e.state === 'idle' && e.owner === null).length;
+    // Idle containers bound to users with nothing queued (any waiter of theirs was served above).
+    const reclaimable = all.filter((e) => e.state === 'idle' && e.owner !== null).sort((a, b) => a.lastUsedAt - b.lastUsedAt);
+    const grow = (): boolean => {
+      if (this.entries.size < this.opts.max) {
+        this.spawn();
+        return true;
+      }
+      const victim = reclaimable.shift();
+      if (!victim) return false;
+      this.retire(victim, 'evicted');
+      return true;
+    };
+    while (pending < unserved.length && grow()) pending++;
+    if (this.consecutiveFailures > 0 && this.now() < this.warmRetryAt) return;
+    // minWarm counts unassigned capacity left after the queue is served; a user's idle container
+    // is given up for it, since a new user must never wait on a cold start to keep an old one.
+    while (idleUnowned + pending - unserved.length < this.opts.minWarm && grow()) pending++;
+  }
+}

@@ -1,0 +1,88 @@
+import { existsSync } from 'node:fs';
+import type { SandboxLogger, SandboxRuntime } from './runtime.js';
+import { silentLogger } from './runtime.js';
+import type { SandboxConfig } from './config.js';
+import { DockerRuntime } from './docker.js';
+import { UrlRuntime } from './url.js';
+import { NoneRuntime } from './none.js';
+import { SandboxPool } from './pool.js';
+import { preloadModel } from './ollama.js';
+
+export { SandboxConfigSchema, sandboxConfigFromEnv, SANDBOX_ENV_NAMES, type SandboxConfig } from './config.js';
+
+/** Sockets tried, in order, when `DOCKER_HOST` is unset (Docker's, then rootful podman's). */
+export const DEFAULT_ENGINE_SOCKETS = ['/var/run/docker.sock', '/run/podman/podman.sock'];
+
+function dockerRuntime(cfg: SandboxConfig, dockerHost: string | undefined, log: SandboxLogger): DockerRuntime {
+  return new DockerRuntime({
+    dockerHost,
+    image: cfg.image,
+    modelsDir: cfg.modelsDir,
+    memoryMb: cfg.memoryMb,
+    gpus: cfg.gpus,
+    network: cfg.network,
+    owner: cfg.owner,
+    attachContainer: cfg.attachContainer,
+    log,
+  });
+}
+
+/**
+ * Picks the runtime for `SANDBOX_RUNTIME`. `docker`, `url` and `none` are taken as given (a
+ * docker engine that does not answer then shows as "offline", not as a crash). `auto` takes
+ * docker when `DOCKER_HOST` (or a default socket) answers and the image is present, else `url`
+ * when `OLLAMA_URL` is set, else `none`. Never throws for an unreachable engine.
+ */
+export async function selectRuntime(cfg: SandboxConfig, log: SandboxLogger = silentLogger): Promise<SandboxRuntime> {
+  if (cfg.runtime === 'none') return new NoneRuntime();
+  if (cfg.runtime === 'url') {
+    if (!cfg.ollamaUrl) throw new Error('SANDBOX_RUNTIME=url needs OLLAMA_URL');
+    return new UrlRuntime(cfg.ollamaUrl, log);
+  }
+  if (cfg.runtime === 'docker') return dockerRuntime(cfg, cfg.dockerHost, log);
+
+  const candidates = cfg.dockerHost ? [cfg.dockerHost] : DEFAULT_ENGINE_SOCKETS.filter((s) => existsSync(s)).map((s) => `unix://${s}`);
+  for (const host of candidates) {
+    const rt = dockerRuntime(cfg, host, log);
+    if (!(await rt.ping())) continue;
+    if (await rt.hasImage()) {
+      log.info({ dockerHost: host, image: cfg.image }, 'sandbox runtime: docker');
+      return rt;
+    }
+    log.warn({ dockerHost: host, image: cfg.image }, 'container engine answers but the sandbox image is missing; pull it to enable docker sandboxes');
+  }
+  if (cfg.ollamaUrl) {
+    log.info({ url: cfg.ollamaUrl }, 'sandbox runtime: url');
+    return new UrlRuntime(cfg.ollamaUrl, log);
+  }
+  log.warn('no container engine and no OLLAMA_URL: chat reports the AI as offline');
+  return new NoneRuntime();
+}
+
+/**
+ * Builds the pool for a runtime with the configured sizes. Docker sandboxes preload the chat
+ * model while warming up, so the first question does not pay the model load; a preload failure
+ * (model not pulled) is logged and the container still serves, where chat reports the error.
+ */
+export function createSandboxPool(cfg: SandboxConfig, runtime: SandboxRuntime, log: SandboxLogger = silentLogger): SandboxPool {
+  return new SandboxPool(runtime, {
+    minWarm: cfg.minWarm,
+    max: cfg.max,
+    maxUses: cfg.maxUses,
+    maxAgeMs: cfg.maxAgeMs,
+    queueMax: cfg.queueMax,
+    acquireTimeoutMs: cfg.acquireTimeoutMs,
+    log,
+    ...(runtime.kind === 'docker'
+      ? {
+          prepare: async (inst) => {
+            try {
+              await preloadModel(inst.baseUrl, cfg.model);
+            } catch (err) {
+              log.warn({ err, model: cfg.model }, 'could not preload the chat model (is it pulled? npm run models -- pull <model>)');
+            }
+          },
+        }
+      : {}),
+  });
+}

@@ -1,0 +1,110 @@
+import Docker from 'dockerode';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PassThrough } from 'node:stream';
+import { bundleFakeOllama } from './bundle.js';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** Where a container engine might answer, most explicit first. */
+export function engineHost(): string | undefined {
+  if (process.env.DOCKER_HOST) return process.env.DOCKER_HOST;
+  for (const s of ['/run/podman/podman.sock', '/var/run/docker.sock']) if (existsSync(s)) return `unix://${s}`;
+  return undefined;
+}
+
+/** Runs scripts/podman-engine.sh (installs and starts rootful podman's Docker API service). */
+export function startPodmanEngine(): void {
+  execFileSync('sh', [join(repoRoot, 'scripts/podman-engine.sh')], { stdio: ['ignore', 'pipe', 'inherit'], timeout: 300_000 });
+}
+
+/** Output and exit code of a command run inside a container. */
+export interface ExecResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** `docker exec` through dockerode, collecting demultiplexed output. */
+export async function execIn(docker: Docker, containerId: string, cmd: string[], timeoutMs = 30_000): Promise<ExecResult> {
+  const exec = await docker.getContainer(containerId).exec({ Cmd: cmd, AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const out = new PassThrough();
+  const err = new PassThrough();
+  const o: Buffer[] = [];
+  const e: Buffer[] = [];
+  out.on('data', (c: Buffer) => o.push(c));
+  err.on('data', (c: Buffer) => e.push(c));
+  docker.modem.demuxStream(stream, out, err);
+  await new Promise<void>((res, rej) => {
+    const t = setTimeout(() => rej(new Error(`exec timed out: ${cmd.join(' ')}`)), timeoutMs);
+    stream.on('end', () => (clearTimeout(t), res()));
+    stream.on('close', () => (clearTimeout(t), res()));
+    stream.on('error', (x: Error) => (clearTimeout(t), rej(x)));
+  });
+  let info = await exec.inspect();
+  for (let i = 0; info.Running && i < 100; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    info = await exec.inspect();
+  }
+  return { code: info.ExitCode ?? -1, stdout: Buffer.concat(o).toString(), stderr: Buffer.concat(e).toString() };
+}
+
+/**
+ * Builds (once per content hash) a registry-free image whose CMD is the Ollama stand-in:
+ * Debian's static busybox (for exec'd test commands), this machine's node binary with the shared
+ * libraries `ldd` lists, and the bundled stand-in. Imported as a rootfs tarball through
+ * dockerode's `importImage`, which tags `:latest`, so the hash goes into the repository name.
+ */
+export async function ensureFakeOllamaImage(docker: Docker): Promise<string> {
+  const bundle = await bundleFakeOllama();
+  const node = process.execPath;
+  const hash = createHash('sha256').update(readFileSync(bundle)).update(node).digest('hex').slice(0, 12);
+  const name = `localhost/cv-fake-ollama-${hash}:latest`;
+  try {
+    await docker.getImage(name).inspect();
+    return name;
+  } catch {
+    // Not built yet.
+  }
+  const root = mkdtempSync(join(tmpdir(), 'cv-rootfs-'));
+  const tar = `${root}.tar`;
+  try {
+    for (const d of ['bin', 'usr/bin', 'etc', 'tmp', 'proc', 'sys', 'dev', 'root', 'models', 'app', 'run', 'var/tmp']) mkdirSync(join(root, d), { recursive: true });
+    chmodSync(join(root, 'tmp'), 0o1777);
+    copyFileSync('/bin/busybox', join(root, 'bin/busybox'));
+    chmodSync(join(root, 'bin/busybox'), 0o755);
+    const applets = execFileSync('/bin/busybox', ['--list'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    for (const a of applets) if (a !== 'busybox') symlinkSync('busybox', join(root, 'bin', a));
+    copyFileSync(node, join(root, 'usr/bin/node'));
+    chmodSync(join(root, 'usr/bin/node'), 0o755);
+    const libs = execFileSync('ldd', [node], { encoding: 'utf8' })
+      .split('\n')
+      .map((l) => /(\/\S+)\s+\(0x/.exec(l)?.[1])
+      .filter((p): p is string => !!p);
+    for (const lib of libs) {
+      mkdirSync(join(root, dirname(lib)), { recursive: true });
+      copyFileSync(lib, join(root, lib));
+    }
+    copyFileSync(bundle, join(root, 'app/fake-ollama.mjs'));
+    writeFileSync(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+    writeFileSync(join(root, 'etc/group'), 'root:x:0:\n');
+    execFileSync('tar', ['-C', root, '-cf', tar, '.']);
+    const repo = name.slice(0, name.lastIndexOf(':'));
+    const stream = await docker.importImage(tar, {
+      repo,
+      tag: 'latest',
+      changes: ['CMD ["/usr/bin/node", "/app/fake-ollama.mjs"]', 'ENV PATH=/usr/bin:/bin'],
+    } as object);
+    await new Promise<void>((res, rej) => docker.modem.followProgress(stream, (err: Error | null) => (err ? rej(err) : res())));
+    await docker.getImage(name).inspect();
+    return name;
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+    rmSync(tar, { force: true });
+  }
+}

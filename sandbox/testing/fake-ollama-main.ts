@@ -1,0 +1,4 @@
+// Process entry for the Ollama stand-in; kept apart so importing fake-ollama.ts starts nothing.
+import { main } from './fake-ollama.js';
+
+await main();

@@ -1,0 +1,236 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** How the stand-in answers `/api/chat` and `/api/generate`. */
+export interface FakeOllamaOptions {
+  /** Tokens streamed, in order (default a short fixed answer). */
+  tokens?: string[];
+  /** Delay before each token, in ms (default 0). */
+  tokenDelayMs?: number;
+  /**
+   * `ok`; `fail`: answer 500 `{"error":...}` before streaming; `fail-midstream`: stream two
+   * tokens then an `{"error":...}` line, as Ollama does when a runner dies mid-generation.
+   */
+  mode?: 'ok' | 'fail' | 'fail-midstream';
+  /** Models listed by `/api/tags` (default `llama3.1:8b`). */
+  models?: string[];
+}
+
+/** One request the stand-in received. */
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  /** Parsed JSON body (undefined for GET or unparseable bodies). */
+  body: unknown;
+  at: number;
+}
+
+/** A running stand-in. */
+export interface FakeOllama {
+  url: string;
+  port: number;
+  server: Server;
+  requests: RecordedRequest[];
+  /** Streams cut short because the client went away (the abort signal reached the server). */
+  abortedStreams: number;
+  /** Streams that ran to their final `done` record. */
+  completedStreams: number;
+  options: FakeOllamaOptions;
+  /** Resolves when a stream is next cut short by the client. */
+  nextAbort(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const DEFAULT_TOKENS = ['The', ' answer', ' is', ' in', ' source', ' [1]', '.'];
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  if (chunks.length === 0) return undefined;
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/**
+ * Starts a small HTTP server that speaks the parts of Ollama's API the project uses:
+ * `GET /`, `GET /api/version`, `GET /api/tags`, `GET /api/ps`, `POST /api/chat` (NDJSON stream
+ * or single object, records shaped like Ollama's: `model`, `created_at`, `message{role,content}`,
+ * `done`, then a final record with `done_reason` and the duration/count fields in nanoseconds)
+ * and a minimal `POST /api/generate`. Every request body is recorded for assertions.
+ */
+export async function startFakeOllama(
+  options: FakeOllamaOptions = {},
+  listen: { host?: string; port?: number } = {},
+): Promise<FakeOllama> {
+  let abortWaiters: Array<() => void> = [];
+  const state: FakeOllama = {
+    url: '',
+    port: 0,
+    server: undefined as unknown as Server,
+    requests: [],
+    abortedStreams: 0,
+    completedStreams: 0,
+    options,
+    nextAbort: () => new Promise<void>((resolve) => abortWaiters.push(resolve)),
+    close: () =>
+      new Promise<void>((resolve) => {
+        state.server.closeAllConnections();
+        state.server.close(() => resolve());
+      }),
+  };
+
+  const stream = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    model: string,
+    streaming: boolean,
+    shape: (content: string) => Record<string, unknown>,
+  ) => {
+    const opts = state.options;
+    const tokens = opts.tokens ?? DEFAULT_TOKENS;
+    const started = process.hrtime.bigint();
+    if (opts.mode === 'fail') {
+      sendJson(res, 500, { error: 'fake ollama: model runner has unexpectedly stopped' });
+      return;
+    }
+    const final = () => ({
+      model,
+      created_at: new Date().toISOString(),
+      ...shape(''),
+      done_reason: 'stop',
+      done: true,
+      total_duration: Number(process.hrtime.bigint() - started),
+      load_duration: 1_000_000,
+      prompt_eval_count: 12,
+      prompt_eval_duration: 2_000_000,
+      eval_count: tokens.length,
+      eval_duration: Number(process.hrtime.bigint() - started),
+    });
+    if (!streaming) {
+      for (let i = 0; i < tokens.length; i++) if (opts.tokenDelayMs) await sleep(opts.tokenDelayMs);
+      const all = final();
+      sendJson(res, 200, { ...all, ...shape(tokens.join('')) });
+      state.completedStreams++;
+      return;
+    }
+    let gone = false;
+    res.on('close', () => {
+      if (!res.writableFinished) {
+        gone = true;
+        state.abortedStreams++;
+        const waiters = abortWaiters;
+        abortWaiters = [];
+        for (const w of waiters) w();
+      }
+    });
+    res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+    for (let i = 0; i < tokens.length; i++) {
+      if (opts.tokenDelayMs) await sleep(opts.tokenDelayMs);
+      if (gone) return;
+      if (opts.mode === 'fail-midstream' && i === 2) {
+        res.end(JSON.stringify({ error: 'fake ollama: an error was encountered while running the model' }) + '\n');
+        return;
+      }
+      res.write(JSON.stringify({ model, created_at: new Date().toISOString(), ...shape(tokens[i]!), done: false }) + '\n');
+    }
+    if (gone) return;
+    res.end(JSON.stringify(final()) + '\n');
+    state.completedStreams++;
+  };
+
+  const server = createServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const body = req.method === 'POST' ? await readJson(req) : undefined;
+    state.requests.push({ method: req.method ?? '', path: url.pathname, body, at: Date.now() });
+    const b = (body ?? {}) as Record<string, unknown>;
+    const model = typeof b.model === 'string' ? b.model : 'unknown';
+    const streaming = b.stream !== false;
+    try {
+      if (req.method === 'GET' && url.pathname === '/') {
+        res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end('Ollama is running');
+      } else if (req.method === 'GET' && url.pathname === '/api/version') {
+        sendJson(res, 200, { version: '0.0.0-fake' });
+      } else if (req.method === 'GET' && url.pathname === '/api/tags') {
+        const names = state.options.models ?? ['llama3.1:8b'];
+        sendJson(res, 200, {
+          models: names.map((name) => ({
+            name,
+            model: name,
+            modified_at: new Date(0).toISOString(),
+            size: 4_920_753_328,
+            digest: '0'.repeat(64),
+            details: { format: 'gguf', family: 'llama', parameter_size: '8.0B', quantization_level: 'Q4_K_M' },
+          })),
+        });
+      } else if (req.method === 'GET' && url.pathname === '/api/ps') {
+        sendJson(res, 200, { models: [] });
+      } else if (req.method === 'POST' && url.pathname === '/api/chat') {
+        if (!Array.isArray(b.messages)) return sendJson(res, 400, { error: 'messages is required' });
+        // Ollama treats an empty message list as "load the model" and answers done at once.
+        if (b.messages.length === 0) {
+          return sendJson(res, 200, { model, created_at: new Date().toISOString(), message: { role: 'assistant', content: '' }, done_reason: 'load', done: true });
+        }
+        await stream(req, res, model, streaming, (content) => ({ message: { role: 'assistant', content } }));
+      } else if (req.method === 'POST' && url.pathname === '/api/generate') {
+        if (typeof b.prompt !== 'string' || b.prompt === '') {
+          return sendJson(res, 200, { model, created_at: new Date().toISOString(), response: '', done_reason: 'load', done: true });
+        }
+        await stream(req, res, model, streaming, (content) => ({ response: content }));
+      } else {
+        sendJson(res, 404, { error: 'not found' });
+      }
+    } catch (err) {
+      if (!res.headersSent) sendJson(res, 500, { error: String(err) });
+      else res.destroy();
+    }
+  });
+  state.server = server;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(listen.port ?? 0, listen.host ?? '127.0.0.1', () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  state.port = addr.port;
+  const host = addr.address === '0.0.0.0' || addr.address === '::' ? '127.0.0.1' : addr.address;
+  state.url = `http://${host}:${addr.port}`;
+  return state;
+}
+
+/**
+ * Entry point when the stand-in runs as its own process (the process runtime, the test image).
+ * Listens on `OLLAMA_HOST` (`host:port`, port 0 = any), like Ollama; prints one JSON line
+ * `{"listening":port}` on stdout. `FAKE_OLLAMA_WRITE_KEY=1` writes `$HOME/.ollama/id_ed25519`
+ * at start as Ollama does, so a container test sees where that key lands.
+ */
+export async function main(env: NodeJS.ProcessEnv = process.env): Promise<FakeOllama> {
+  const [host, port] = (env.OLLAMA_HOST ?? '127.0.0.1:11434').split(':');
+  if (env.FAKE_OLLAMA_WRITE_KEY === '1') {
+    const dir = join(env.HOME ?? '/root', '.ollama');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'id_ed25519'), 'fake private key\n', { mode: 0o600 });
+  }
+  const opts: FakeOllamaOptions = {};
+  if (env.FAKE_OLLAMA_TOKENS) opts.tokens = JSON.parse(env.FAKE_OLLAMA_TOKENS) as string[];
+  if (env.FAKE_OLLAMA_TOKEN_DELAY_MS) opts.tokenDelayMs = Number(env.FAKE_OLLAMA_TOKEN_DELAY_MS);
+  if (env.FAKE_OLLAMA_MODE) opts.mode = env.FAKE_OLLAMA_MODE as FakeOllamaOptions['mode'];
+  const fake = await startFakeOllama(opts, { host: host || '127.0.0.1', port: Number(port ?? 11434) });
+  process.stdout.write(JSON.stringify({ listening: fake.port }) + '\n');
+  const stop = () => void fake.close().then(() => process.exit(0));
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  return fake;
+}

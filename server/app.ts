@@ -1,0 +1,323 @@
+import { sql } from 'kysely';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
+import helmet from '@fastify/helmet';
+import multipart from '@fastify/multipart';
+import rateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { setKdfConcurrency } from '../crypto/index.js';
+import type { Config } from './config.js';
+import { migrateToLatest, openDatabase, type Database } from './db/index.js';
+import { notFound } from './errors.js';
+import { FileStore } from './files/store.js';
+import { installErrorHandler } from './http/error-handler.js';
+import { SESSION_COOKIE, checkOrigin } from './http/session.js';
+import { loggerOptions } from './logger.js';
+import { AuditRepository } from './repositories/audit.repository.js';
+import { FilesRepository } from './repositories/files.repository.js';
+import { ItemsRepository } from './repositories/items.repository.js';
+import { SessionsRepository } from './repositories/sessions.repository.js';
+import { UsersRepository } from './repositories/users.repository.js';
+import { authRoutes } from './routes/auth/index.js';
+import { filesRoutes } from './routes/files/index.js';
+import { healthRoutes } from './routes/health/index.js';
+import { itemsRoutes } from './routes/items/index.js';
+import { searchRoutes } from './routes/search/index.js';
+import { importsRoutes } from './routes/imports/index.js';
+import { recordsRoutes } from './routes/records/index.js';
+import { ImportFiles } from './jobs/encrypted-file.js';
+import { JobRunner } from './jobs/runner.js';
+import { JobsRepository } from './repositories/jobs.repository.js';
+import { ImportsService } from './services/imports.service.js';
+import { chatRoutes } from './routes/chat/index.js';
+import { ChatsRepository } from './repositories/chats.repository.js';
+import { SeriesRepository } from './repositories/series.repository.js';
+import { ChatService } from './services/chat.service.js';
+import { RetrievalService } from './services/retrieval.service.js';
+import { SeriesService } from './services/series.service.js';
+import { createSandboxPool, selectRuntime } from '../sandbox/select.js';
+import type { SandboxRuntime } from '../sandbox/runtime.js';
+import { AuthService } from './services/auth.service.js';
+import { FilesService } from './services/files.service.js';
+import { ItemsService } from './services/items.service.js';
+import { SearchService } from './services/search.service.js';
+// ---- export, account deletion, operations (issue 6) ----
+import { rm } from 'node:fs/promises';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { jsonSchemaTransform } from 'fastify-type-provider-zod';
+import { ExportService } from './export/export.service.js';
+import { ExportImportJobs } from './export/import-job.js';
+import { ImportService } from './export/import.service.js';
+import { ChatsSection, SeriesSection } from './export/more-sections.js';
+import { FilesSection, ItemsSection } from './export/sections.js';
+import { Metrics } from './metrics/registry.js';
+import { ExportRepository } from './repositories/export.repository.js';
+import { exportRoutes } from './routes/export/index.js';
+import { AccountService } from './services/account.service.js';
+import { unauthorized } from './errors.js';
+// ---- end export imports ----
+
+// ---- integrations (issue 7) ----
+import { SeriesAccumulator } from '../integrations/series/day-chunk.js';
+import { IntegrationsRepository } from './repositories/integrations.repository.js';
+import { googleAuthRoutes } from './routes/auth/google.js';
+import { integrationsRoutes } from './routes/integrations/index.js';
+import { ConnectorTokens } from './services/connector-tokens.js';
+import { EpicConnector } from './services/connectors/epic.connector.js';
+import { GoogleHealthConnector } from './services/connectors/google-health.connector.js';
+import { GoogleAuthService } from './services/google-auth.service.js';
+import { InboxService } from './services/inbox.service.js';
+import { IntegrationsService } from './services/integrations.service.js';
+// ---- end integrations imports ----
+
+const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web/dist');
+
+export interface AppOptions {
+  config: Config;
+  /** Tests pass an already-migrated database; otherwise one is opened from the config. */
+  db?: Database;
+  /** Where logs go (tests capture them to prove nothing secret is written). */
+  logStream?: NodeJS.WritableStream;
+  /** Tests may hand in a runtime (e.g. local processes speaking Ollama's API). */
+  sandboxRuntime?: SandboxRuntime;
+}
+
+/** The composition root: config, database, repositories, services and routes, wired once. */
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const { config } = opts;
+  // Errors of idle database connections are logged, never fatal; the logger exists before the app.
+  let logIdleError: (err: Error) => void = () => {};
+  const db =
+    opts.db ??
+    (
+      await openDatabase({
+        url: config.DATABASE_URL,
+        dataDir: config.dataDir,
+        poolMax: config.DATABASE_POOL_MAX,
+        onIdleError: (err) => logIdleError(err),
+      })
+    ).db;
+  if (!opts.db) await migrateToLatest(db);
+  setKdfConcurrency(config.KDF_CONCURRENCY);
+
+  const app = Fastify({
+    logger: opts.logStream
+      ? { ...loggerOptions(config.LOG_LEVEL), stream: opts.logStream }
+      : loggerOptions(config.LOG_LEVEL),
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    bodyLimit: config.maxJsonBytes,
+    trustProxy: config.TRUST_PROXY,
+  }).withTypeProvider<ZodTypeProvider>();
+  logIdleError = (err) => app.log.warn({ err: { name: err.name, code: (err as { code?: string }).code } }, 'database connection lost; reconnecting on next query');
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandler(app);
+
+  // Repositories and services, each given exactly what it needs.
+  const users = new UsersRepository(db);
+  const sessions = new SessionsRepository(db);
+  const audit = new AuditRepository(db);
+  const itemsRepo = new ItemsRepository(db);
+  const filesRepo = new FilesRepository(db);
+  const store = new FileStore(config.filesDir);
+  await store.sweepTemps();
+  const auth = new AuthService(users, sessions, audit, { sessionTtlMs: config.SESSION_TTL_HOURS * 3_600_000 });
+  const items = new ItemsService(itemsRepo);
+  const search = new SearchService(itemsRepo, items);
+  const files = new FilesService(filesRepo, itemsRepo, items, store, {
+    pdfMaxBytes: config.PDF_EXTRACT_MAX_MB * 1024 * 1024,
+    pdfTimeoutMs: config.PDF_EXTRACT_TIMEOUT_MS,
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        // Radix dialogs inject a small <style> for scroll locking.
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:', 'blob:'],
+        connectSrc: ["'self'"],
+        workerSrc: ["'self'", 'blob:'],
+        objectSrc: ["'none'"],
+        frameAncestors: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        upgradeInsecureRequests: config.secureCookies ? [] : null,
+      },
+    },
+    strictTransportSecurity: config.secureCookies,
+    crossOriginEmbedderPolicy: false,
+  });
+  // ---- chat and the sandbox pool ----
+  const seriesRepo = new SeriesRepository(db);
+  const series = new SeriesService(seriesRepo);
+  const sandboxLog = app.log.child({ component: 'sandbox' });
+  const runtime = opts.sandboxRuntime ?? (await selectRuntime(config.sandbox, sandboxLog));
+  const pool = runtime.kind === 'none' ? null : createSandboxPool(config.sandbox, runtime, sandboxLog);
+  void pool?.start();
+  const chat = new ChatService(new ChatsRepository(db), new RetrievalService(items, search, series), pool, {
+    model: config.sandbox.model,
+    numCtx: config.sandbox.numCtx,
+    runtime: runtime.kind,
+  });
+  app.addHook('onClose', async () => {
+    await pool?.drain(10_000);
+  });
+
+  await app.register(cookie);
+  await app.register(rateLimit, { global: false });
+  await app.register(multipart, {
+    limits: { fileSize: config.maxUploadBytes, files: 1, fields: 10, fieldSize: 64 * 1024, parts: 12 },
+  });
+
+  app.decorateRequest('session', null);
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+    if (!req.url.startsWith('/api/')) return;
+    reply.header('cache-control', 'no-store');
+    checkOrigin(req, config);
+    req.session = await auth.authenticate(req.cookies[SESSION_COOKIE]);
+    if (req.session) req.log = req.log.child({ userId: req.session.userId });
+  });
+
+  // ---- operations: metrics and OpenAPI, registered before the routes they describe (issue 6) ----
+  const metrics = new Metrics();
+  metrics.instrument(app);
+  if (pool) metrics.observePool(() => pool.metrics());
+  app.get('/metrics', { schema: { hide: true } }, async (req, reply) => {
+    // Counts only, never content; still, a public deployment should not show its traffic.
+    if (config.METRICS_TOKEN && req.headers.authorization !== `Bearer ${config.METRICS_TOKEN}`) throw unauthorized('A metrics token is required.');
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  await app.register(swagger, {
+    openapi: { info: { title: 'Context Vault API', version: '1' }, components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE } } } },
+    transform: jsonSchemaTransform,
+  });
+  // Swagger UI's page loads only its own scripts and styles from /docs/static, which the app's
+  // CSP (script-src 'self') already allows; the validator badge would call out, so it is off.
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { validatorUrl: null }, staticCSP: false });
+  // ---- end operations ----
+
+  const hasWeb = existsSync(path.join(WEB_DIST, 'index.html'));
+  await app.register(healthRoutes({ db, hasWeb }));
+  await app.register(authRoutes({ auth, config }));
+  await app.register(itemsRoutes({ items }));
+  await app.register(filesRoutes({ files }));
+  await app.register(searchRoutes({ search }));
+  await app.register(chatRoutes({ chat, perMinute: config.RATE_LIMIT_CHAT_PER_MIN }));
+
+  // ---- health imports: jobs, encrypted import files, series (issue 3) ----
+  const importFiles = new ImportFiles(path.join(config.dataDir, 'imports'));
+  const jobsRepo = new JobsRepository(db);
+  const jobRunner = new JobRunner(jobsRepo, importFiles, app.log.child({ component: 'jobs' }), {
+    maxConcurrent: 2,
+    perUser: 1,
+    progressMs: 500,
+    maxAttempts: 3,
+    resumeWithinMs: 7 * 24 * 3_600_000,
+  });
+  const imports = new ImportsService(jobsRepo, jobRunner, importFiles, items, files, series, {
+    maxImportBytes: config.MAX_IMPORT_MB * 1024 * 1024,
+  });
+  // Embedded PGlite has no autovacuum, so nothing gathers planner statistics on its own; without
+  // them a tag lookup over 100k items picks a plan ~10x slower. Cheap (sampled), so refresh them
+  // at start-up and after each import. Real PostgreSQL does this itself.
+  const analyze = async () => {
+    await sql`analyze vault_items, item_tags, tags, search_terms, series_chunks`.execute(db);
+  };
+  await analyze().catch((err) => app.log.warn({ err: { name: (err as Error).name } }, 'analyze failed'));
+  jobRunner.onJobDone(analyze);
+  await jobRunner.recover();
+  // Interrupted jobs resume once a request brings their owner's keys (they are never stored).
+  app.addHook('onRequest', async (req) => {
+    if (req.session) jobRunner.resumeFor(req.session);
+  });
+  app.addHook('preClose', async () => {
+    await jobRunner.close();
+  });
+  await app.register(importsRoutes({ imports, maxImportBytes: config.MAX_IMPORT_MB * 1024 * 1024 }));
+  await app.register(recordsRoutes({ series }));
+  // ---- end health imports ----
+
+  // ---- export, re-import and account deletion (issue 6) ----
+  const exportRepo = new ExportRepository(db);
+  // Order matters: an importer reads files before the items that point at them, items before chats.
+  const exporter = new ExportService(
+    [
+      new FilesSection(files, filesRepo, exportRepo),
+      new ItemsSection(items, exportRepo),
+      new ChatsSection(chat, exportRepo),
+      new SeriesSection(series, seriesRepo, exportRepo),
+    ],
+    { spoolDir: path.join(config.dataDir, 'tmp') },
+  );
+  const importJobs = new ExportImportJobs(jobsRepo, jobRunner, importFiles, new ImportService(() => exporter.sections), {
+    maxImportBytes: config.MAX_IMPORT_MB * 1024 * 1024,
+    metrics,
+  });
+  const account = new AccountService(
+    auth,
+    exportRepo,
+    audit,
+    store,
+    (userId) => rm(path.join(importFiles.root, userId), { recursive: true, force: true }),
+    app.log.child({ component: 'account' }),
+  );
+  await app.register(exportRoutes({ exporter, importJobs, account, audit, metrics, config }));
+  // ---- end export ----
+
+  // ---- integrations: Google sign-in, Epic/SMART, Google Health, background sync + inbox (issue 7) ----
+  const integrationsRepo = new IntegrationsRepository(db);
+  const inbox = new InboxService(integrationsRepo, items, {
+    checkEveryMs: 10_000,
+    storeSamples: async (session, samples) => {
+      const acc = new SeriesAccumulator();
+      acc.addMany(samples);
+      await series.store(session, acc.drainAll());
+    },
+  });
+  const google = new GoogleAuthService(config, integrationsRepo, users, auth);
+  const integrations = new IntegrationsService(
+    integrationsRepo,
+    new ConnectorTokens(integrationsRepo, config.serverKey),
+    inbox,
+    audit,
+    [new EpicConnector(config), new GoogleHealthConnector(config, google)],
+    config.serverKey,
+    app.log.child({ component: 'sync' }),
+  );
+  // A live session empties its inbox (cheap check, throttled per user inside the service).
+  app.addHook('onRequest', async (req) => {
+    if (req.session) await inbox.maybeDrain(req.session, req.log);
+  });
+  await app.register(googleAuthRoutes({ google, inbox, config }));
+  await app.register(integrationsRoutes({ integrations, config }));
+  app.decorate('integrations', integrations);
+  integrations.start();
+  app.addHook('preClose', async () => {
+    await integrations.stop();
+  });
+  // ---- end integrations ----
+
+  if (hasWeb) await app.register(fastifyStatic, { root: WEB_DIST, wildcard: false, index: 'index.html' });
+  app.setNotFoundHandler((req, reply) => {
+    // Any non-API GET is a page of the single-page app.
+    if (hasWeb && req.method === 'GET' && !req.url.startsWith('/api/') && !req.url.startsWith('/health')) {
+      return reply.type('text/html').sendFile('index.html');
+    }
+    throw notFound('Route');
+  });
+
+  app.addHook('onClose', async () => {
+    if (!opts.db) await db.destroy();
+  });
+  return app;
+}

@@ -1,0 +1,69 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
+import { Migrator, type MigrationProvider } from 'kysely/migration';
+import { PGlite } from '@electric-sql/pglite';
+import pg from 'pg';
+import { migrations } from '../../migrations/index.js';
+import type { DB } from './types.js';
+
+export type Database = Kysely<DB>;
+
+export interface DbOptions {
+  /** A postgres:// URL; absent = embedded PGlite. */
+  url?: string;
+  /** Where PGlite keeps its files; absent with no url = in memory (tests). */
+  dataDir?: string;
+  poolMax?: number;
+  /** Told about errors of idle pooled connections (database restart, admin termination). */
+  onIdleError?: (err: Error) => void;
+}
+
+/** Kysely over pg when a URL is given, else over embedded PGlite. Same migrations on both. */
+export async function openDatabase(opts: DbOptions): Promise<{ db: Database; dialect: 'pg' | 'pglite' }> {
+  if (opts.url) {
+    const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolMax ?? 10 });
+    // node-postgres emits an idle client's error on the pool, and an unhandled 'error' event
+    // would crash the process; the pool drops that client and the next query reconnects.
+    pool.on('error', (err) => opts.onIdleError?.(err));
+    return { db: new Kysely<DB>({ dialect: new PostgresDialect({ pool }) }), dialect: 'pg' };
+  }
+  const pgDir = opts.dataDir ? path.join(opts.dataDir, 'pg') : undefined;
+  if (pgDir && !existsSync(path.join(pgDir, 'PG_VERSION'))) initPgliteInChild(pgDir);
+  const pglite = new PGlite(pgDir, { postgresqlconf: PGLITE_CONF });
+  await pglite.waitReady;
+  return { db: new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) }), dialect: 'pglite' };
+}
+
+/**
+ * Sized for one person's vault on a laptop: PGlite's defaults (160 MB of shared buffers inside
+ * the server's own process) would dominate its memory.
+ */
+const PGLITE_CONF = ['shared_buffers=32MB', 'wal_buffers=1MB', 'maintenance_work_mem=16MB', 'temp_buffers=4MB'];
+
+/**
+ * Creating a PGlite cluster runs initdb in WebAssembly, whose ~550 MB heap stays resident in the
+ * process that ran it. Doing it once in a short-lived child keeps the server's own memory small.
+ */
+function initPgliteInChild(dir: string): void {
+  const entry = import.meta.resolve('@electric-sql/pglite');
+  const code = `const { PGlite } = await import(${JSON.stringify(entry)});
+    const db = new PGlite(${JSON.stringify(dir)}, { postgresqlconf: ${JSON.stringify(PGLITE_CONF)} });
+    await db.waitReady; await db.close();`;
+  execFileSync(process.execPath, ['--input-type=module', '-e', code], { stdio: 'inherit' });
+}
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+/** Runs every pending migration; throws with the failing migration's name. */
+export async function migrateToLatest(db: Kysely<any>): Promise<void> {
+  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new Error(`Migration ${failed} failed: ${(error as Error).message ?? String(error)}`);
+  }
+}
+
+/** pg hands back Buffer, PGlite Uint8Array: crypto wants Buffer views. */
+export const asBuffer = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));

@@ -1,0 +1,189 @@
+import type { ColumnType, Generated } from 'kysely';
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Bytes = Uint8Array;
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  kdf_params: ColumnType<unknown, string, string>;
+  key_version: Generated<number>;
+  wrapped_vk_passphrase: Bytes;
+  wrapped_vk_recovery: Bytes;
+  inbox_public_key: Bytes;
+  inbox_private_key_wrapped: Bytes;
+  /** 0004: keyed hash of the Google identity (see migrations/0004_integrations.ts). */
+  google_sub: Generated<Bytes | null>;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface SessionsTable {
+  id: string;
+  user_id: string;
+  lookup_id: Bytes;
+  wrapped_vk: Bytes;
+  created_at: Generated<Date>;
+  last_seen_at: Generated<Date>;
+  expires_at: Timestamp;
+}
+
+export interface FilesTable {
+  id: string;
+  user_id: string;
+  content_mac: Bytes;
+  size: ColumnType<string | number, number, number>;
+  version: Generated<number>;
+  meta_ciphertext: Bytes;
+  created_at: Generated<Date>;
+}
+
+export interface VaultItemsTable {
+  id: string;
+  user_id: string;
+  kind: string;
+  source: string;
+  type: string | null;
+  occurred_at: Timestamp | null;
+  sort_at: Timestamp;
+  version: Generated<number>;
+  term_count: Generated<number>;
+  file_id: string | null;
+  external_mac: Bytes | null;
+  ciphertext: Bytes;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+  deleted_at: Timestamp | null;
+}
+
+export interface TagsTable {
+  id: string;
+  user_id: string;
+  name_mac: Bytes;
+  version: Generated<number>;
+  ciphertext: Bytes;
+}
+
+export interface ItemTagsTable {
+  item_id: string;
+  tag_id: string;
+}
+
+export interface SearchTermsTable {
+  user_id: string;
+  item_id: string;
+  token: Bytes;
+  tf: number;
+  dl: number;
+  /** Copies of the item's `sort_at` and `kind`, so filtered BM25 reads postings alone. */
+  sort_at: Date;
+  kind: string;
+}
+
+export interface AuditLogTable {
+  id: Generated<string>;
+  user_id: string | null;
+  action: string;
+  request_id: string | null;
+  created_at: Generated<Date>;
+}
+
+// ---- 0004_integrations ----
+export interface IntegrationsTable {
+  id: string;
+  user_id: string;
+  provider: string;
+  endpoint: string | null;
+  status: string;
+  last_sync_at: Timestamp | null;
+  next_sync_at: Timestamp | null;
+  error_code: string | null;
+  error: string | null;
+  cursor: Bytes | null;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface IntegrationTokensTable {
+  user_id: string;
+  provider: string;
+  version: Generated<number>;
+  ciphertext: Bytes;
+  updated_at: Generated<Date>;
+}
+
+export interface InboxTable {
+  id: string;
+  user_id: string;
+  provider: string;
+  kind: string;
+  sealed: Bytes;
+  claimed_at: Timestamp | null;
+  created_at: Generated<Date>;
+}
+
+export interface JobsTable {
+  id: string;
+  user_id: string;
+  kind: string;
+  status: 'queued' | 'running' | 'done' | 'failed';
+  progress: ColumnType<unknown, string, string>;
+  result: ColumnType<unknown, string | null, string | null>;
+  error: string | null;
+  input_ref: string | null;
+  input_format: string | null;
+  attempts: Generated<number>;
+  heartbeat_at: Timestamp | null;
+  created_at: Generated<Date>;
+  started_at: Timestamp | null;
+  finished_at: Timestamp | null;
+}
+
+export interface SeriesChunksTable {
+  user_id: string;
+  type: string;
+  /** Local calendar date; read back as 'YYYY-MM-DD' text (see SeriesRepository). */
+  date: ColumnType<string, string, string>;
+  version: number;
+  ciphertext: Bytes;
+  /** The chunk's unit and daily stats, sealed apart from its samples; null on chunks written before 0005. */
+  stats: Bytes | null;
+  updated_at: Generated<Date>;
+}
+
+export interface ChatsTable {
+  id: string;
+  user_id: string;
+  version: Generated<number>;
+  ciphertext: Bytes;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface ChatMessagesTable {
+  id: string;
+  chat_id: string;
+  user_id: string;
+  role: string;
+  version: Generated<number>;
+  ciphertext: Bytes;
+  created_at: Generated<Date>;
+}
+
+export interface DB {
+  users: UsersTable;
+  sessions: SessionsTable;
+  files: FilesTable;
+  vault_items: VaultItemsTable;
+  tags: TagsTable;
+  item_tags: ItemTagsTable;
+  search_terms: SearchTermsTable;
+  audit_log: AuditLogTable;
+  chats: ChatsTable;
+  chat_messages: ChatMessagesTable;
+  integrations: IntegrationsTable;
+  integration_tokens: IntegrationTokensTable;
+  inbox: InboxTable;
+  jobs: JobsTable;
+  series_chunks: SeriesChunksTable;
+}

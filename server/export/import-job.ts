@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { recordAad, type AgeKey } from '../../crypto/index.js';
+import { AppError, tooLarge } from '../errors.js';
+import type { FileSeal, ImportFiles } from '../jobs/encrypted-file.js';
+import { JobFailure, type JobContext, type JobRunner } from '../jobs/runner.js';
+import type { JobsRepository } from '../repositories/jobs.repository.js';
+import type { KeyRing, SessionContext } from '../services/keyring.js';
+import type { Metrics } from '../metrics/registry.js';
+import { ImportService } from './import.service.js';
+
+export const EXPORT_JOB_KIND = 'vault_export';
+
+/**
+ * `POST /api/import/export` as a job. The age layer is removed while the upload arrives (so a
+ * wrong passphrase is a 422 at once), and what is kept for the job is the tar sealed under a
+ * key from the owner's vault key, like every other import file. The export's passphrase or
+ * identity is therefore never stored, and an interrupted job can still resume after a restart.
+ */
+export class ExportImportJobs {
+  constructor(
+    private readonly jobs: JobsRepository,
+    private readonly runner: JobRunner,
+    private readonly files: ImportFiles,
+    private readonly importer: ImportService,
+    private readonly opts: { maxImportBytes: number; metrics?: Metrics },
+  ) {
+    runner.register(EXPORT_JOB_KIND, {
+      run: (ctx) => this.#run(ctx),
+      describe: (err) => (err instanceof AppError || err instanceof JobFailure ? err.message : undefined),
+    });
+  }
+
+  #seal(keys: KeyRing, userId: string, jobId: string): FileSeal {
+    return { key: keys.rowKey('files', `import/${jobId}`), aad: recordAad({ userId, table: 'jobs', rowId: jobId, version: 1 }) };
+  }
+
+  async start(session: SessionContext, file: Readable & { truncated?: boolean }, key: AgeKey): Promise<{ jobId: string }> {
+    const { userId, keys } = session;
+    const jobId = randomUUID();
+    const limit = this.opts.maxImportBytes;
+    let size = 0;
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, cb: TransformCallback) {
+        size += chunk.length;
+        if (size > limit) return cb(tooLarge(`The export is larger than the ${Math.floor(limit / 1024 / 1024)} MB this server accepts.`));
+        cb(null, chunk);
+      },
+    });
+    let plain: Readable;
+    try {
+      plain = await ImportService.open(file, key);
+    } catch (err) {
+      file.resume();
+      throw err;
+    }
+    try {
+      await this.files.write(userId, jobId, this.#seal(keys, userId, jobId), plain, meter);
+    } catch (err) {
+      file.resume();
+      if (err instanceof AppError) throw err;
+      // A failed ChaCha20-Poly1305 chunk or a cut-off upload.
+      throw new AppError(422, 'damaged_export', 'The export is damaged or incomplete: it could not be decrypted to the end.');
+    }
+    if (file.truncated) {
+      await this.files.remove(userId, jobId);
+      throw tooLarge('The file is larger than this server accepts.');
+    }
+    try {
+      await this.jobs.insert({ id: jobId, userId, kind: EXPORT_JOB_KIND, progress: { done: 0, unit: 'records' }, inputRef: `imports/${jobId}`, inputFormat: 'tar' });
+    } catch (err) {
+      await this.files.remove(userId, jobId);
+      throw err;
+    }
+    this.runner.submit({ id: jobId, userId }, keys);
+    return { jobId };
+  }
+
+  async #run(ctx: JobContext): Promise<void> {
+    const { job, session } = ctx;
+    const tarStream = this.files.openStream(session.userId, job.id, this.#seal(session.keys, session.userId, job.id));
+    ctx.signal.addEventListener('abort', () => tarStream.destroy(new Error('aborted')), { once: true });
+    const started = Date.now();
+    try {
+      const r = await this.importer.restoreTar(session, tarStream, (done, total) =>
+        ctx.progress({ done, ...(total !== undefined ? { total } : {}), unit: 'records' }),
+      );
+      for (const [section, n] of Object.entries(r.imported)) {
+        ctx.count(section, n);
+        this.opts.metrics?.importRecords.inc({ section }, n);
+      }
+      this.opts.metrics?.importJobs.inc({ status: 'done' });
+    } catch (err) {
+      this.opts.metrics?.importJobs.inc({ status: 'failed' });
+      throw err;
+    } finally {
+      this.opts.metrics?.importSeconds.observe((Date.now() - started) / 1000);
+    }
+  }
+}

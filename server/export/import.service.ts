@@ -1,0 +1,113 @@
+import type { Readable } from 'node:stream';
+import tar from 'tar-stream';
+import { ageDecryptStream, type AgeKey } from '../../crypto/index.js';
+import { unprocessable } from '../errors.js';
+import type { SessionContext } from '../services/keyring.js';
+import { EXPORT_FORMAT, EXPORT_VERSION, ManifestSchema, type Manifest } from './format.js';
+import type { ImportState, PortabilitySection } from './sections.js';
+
+const MAX_ENTRIES = 5_000_000;
+
+/**
+ * Restores an export into the signed-in account, reading the age file once, front to back:
+ * decrypt (streamed) -> tar entries -> the section that owns each entry name. Nothing is
+ * buffered beyond one JSON line or one 64 KiB chunk of a file.
+ */
+export class ImportService {
+  constructor(private readonly sections: () => readonly PortabilitySection[]) {}
+
+  /** Opens the age layer; a key that does not match is a 422 before anything is read further. */
+  static async open(source: AsyncIterable<unknown> & { destroy?: (e?: Error) => void }, key: AgeKey): Promise<Readable> {
+    try {
+      return await ageDecryptStream(source, key);
+    } catch (err) {
+      source.destroy?.();
+      throw unprocessable('The passphrase or identity does not open this file, or it is not an age-encrypted export.', 'wrong_key');
+    }
+  }
+
+  /** Restores from the age file itself (CLI, tests). */
+  async restore(
+    session: SessionContext,
+    source: AsyncIterable<unknown> & { destroy?: (e?: Error) => void },
+    key: AgeKey,
+    progress?: (done: number, total?: number) => void,
+  ) {
+    return this.restoreTar(session, await ImportService.open(source, key), progress);
+  }
+
+  /** Restores from the decrypted tar. */
+  async restoreTar(
+    session: SessionContext,
+    plain: Readable,
+    progress: (done: number, total?: number) => void = () => {},
+  ): Promise<{ manifest: Manifest; imported: Record<string, number> }> {
+    const extract = tar.extract();
+    plain.on('error', (err) => extract.destroy(err));
+    plain.pipe(extract);
+
+    let manifest: Manifest | undefined;
+    let total: number | undefined;
+    let done = 0;
+    const state: ImportState = {
+      session,
+      fileIds: new Map(),
+      fileMeta: new Map(),
+      itemIds: new Map(),
+      imported: {},
+      progress: (n) => {
+        done += n;
+        progress(done, total);
+      },
+    };
+    let entries = 0;
+    try {
+      for await (const raw of extract) {
+        const entry = raw as unknown as Readable & { header: tar.Header };
+        if (++entries > MAX_ENTRIES) throw unprocessable('The export has too many entries.', 'invalid_export');
+        const name = entry.header.name;
+        if (!manifest) {
+          if (name !== 'manifest.json') throw unprocessable('This is not a Context Vault export (no manifest first).', 'invalid_export');
+          manifest = await readManifest(entry);
+          total = Object.entries(manifest.counts).reduce((a, [k, v]) => (k === 'files' || k === 'items' ? a + v : a), 0);
+          progress(0, total);
+          continue;
+        }
+        const section = entry.header.type === 'file' ? this.sections().find((s) => s.accepts(name)) : undefined;
+        if (section) await section.import(name, entry, state);
+        // Entries from a newer version or a section this server lacks are skipped, not fatal.
+        entry.resume();
+      }
+    } catch (err) {
+      extract.destroy();
+      plain.destroy();
+      if (/Unsupported state|authentication|invalid tag|final chunk/i.test((err as Error).message ?? '')) {
+        throw unprocessable('The export is damaged or truncated; what was read before the damage was kept.', 'damaged_export');
+      }
+      throw err;
+    }
+    if (!manifest) throw unprocessable('The export is empty.', 'invalid_export');
+    return { manifest, imported: state.imported };
+  }
+}
+
+async function readManifest(entry: Readable): Promise<Manifest> {
+  const chunks: Buffer[] = [];
+  let len = 0;
+  for await (const c of entry) {
+    len += (c as Buffer).length;
+    if (len > 1024 * 1024) throw unprocessable('The export manifest is too large.', 'invalid_export');
+    chunks.push(c as Buffer);
+  }
+  let parsed;
+  try {
+    parsed = ManifestSchema.safeParse(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+  } catch {
+    throw unprocessable('The export manifest is not valid JSON.', 'invalid_export');
+  }
+  if (!parsed.success || parsed.data.format !== EXPORT_FORMAT) throw unprocessable('This is not a Context Vault export.', 'invalid_export');
+  if (parsed.data.version > EXPORT_VERSION) {
+    throw unprocessable(`This export was written by a newer version (format ${parsed.data.version}); update this server first.`, 'unsupported_export');
+  }
+  return parsed.data;
+}

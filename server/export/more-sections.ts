@@ -1,0 +1,175 @@
+import { createHmac } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { z } from 'zod';
+import type { DayChunk } from '../../integrations/series/day-chunk.js';
+import type { ExportRepository } from '../repositories/export.repository.js';
+import type { SeriesRepository } from '../repositories/series.repository.js';
+import type { ChatService } from '../services/chat.service.js';
+import type { SessionContext } from '../services/keyring.js';
+import type { SeriesService } from '../services/series.service.js';
+import { SERIES_ENTRY, seriesEntryName } from './format.js';
+import { readJsonLines } from './lines.js';
+import type { ExportWriter, ImportState, PortabilitySection } from './sections.js';
+
+const SourceSchema = z.object({
+  n: z.number(),
+  itemId: z.string().nullable(),
+  title: z.string(),
+  kind: z.string(),
+  occurredAt: z.string().nullable(),
+});
+export const ExportChatSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  messages: z.array(
+    z.object({
+      role: z.enum(['user', 'assistant']),
+      text: z.string(),
+      sources: z.array(SourceSchema),
+      createdAt: z.string(),
+      stopped: z.boolean().optional(),
+    }),
+  ),
+});
+
+/**
+ * A chat's id in the importing account: derived from the exported id under the account's own
+ * dedupe key, so importing the same export twice finds the chat it made the first time.
+ */
+function stableUuid(key: Buffer, label: string): string {
+  const h = createHmac('sha256', key).update(label).digest();
+  h[6] = (h[6]! & 0x0f) | 0x40;
+  h[8] = (h[8]! & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+export class ChatsSection implements PortabilitySection {
+  readonly name = 'chats';
+  constructor(
+    private readonly chats: ChatService,
+    private readonly counts: ExportRepository,
+  ) {}
+
+  count(session: SessionContext): Promise<number> {
+    return this.counts.chats(session.userId);
+  }
+
+  async export(session: SessionContext, out: ExportWriter): Promise<void> {
+    const ids = await this.counts.chatIds(session.userId);
+    const chats = this.chats;
+    await out.jsonl(
+      'chats.jsonl',
+      (async function* () {
+        for (const id of ids) {
+          const c = await chats.get(session, id).catch(() => undefined);
+          if (c) yield c;
+        }
+      })(),
+    );
+  }
+
+  accepts(name: string): boolean {
+    return name === 'chats.jsonl';
+  }
+
+  async import(_name: string, body: Readable, state: ImportState): Promise<void> {
+    const { session } = state;
+    const here = new Set(await this.counts.chatIds(session.userId));
+    for await (const line of readJsonLines(body)) {
+      const c = ExportChatSchema.parse(line);
+      const id = stableUuid(session.keys.subkey('dedupe'), `chat|${c.id}`);
+      // Re-importing into the account it came from: the chat is already here under its own id.
+      if (!here.has(c.id)) {
+        await this.chats.restore(session, {
+          id,
+          title: c.title,
+          messages: c.messages.map((m) => ({
+            ...m,
+            sources: m.sources.map((s) => ({ ...s, itemId: s.itemId ? (state.itemIds.get(s.itemId) ?? null) : null })),
+          })),
+        });
+      }
+      state.imported[this.name] = (state.imported[this.name] ?? 0) + 1;
+    }
+  }
+}
+
+/** Months between two YYYY-MM-DD dates, as [first day, last day] pairs. */
+function* months(first: string, last: string): Generator<[string, string]> {
+  let y = Number(first.slice(0, 4));
+  let m = Number(first.slice(5, 7));
+  const endY = Number(last.slice(0, 4));
+  const endM = Number(last.slice(5, 7));
+  while (y < endY || (y === endY && m <= endM)) {
+    const mm = String(m).padStart(2, '0');
+    yield [`${y}-${mm}-01`, lastDay(`${y}-${mm}-01`)];
+    m++;
+    if (m > 12) {
+      m = 1;
+      y++;
+    }
+  }
+}
+
+export class SeriesSection implements PortabilitySection {
+  readonly name = 'series';
+  constructor(
+    private readonly series: SeriesService,
+    private readonly repo: SeriesRepository,
+    private readonly counts: ExportRepository,
+  ) {}
+
+  async count(session: SessionContext): Promise<number> {
+    return (await this.counts.seriesSpans(session.userId)).reduce((a, s) => a + s.days, 0);
+  }
+
+  async export(session: SessionContext, out: ExportWriter): Promise<void> {
+    const { series, repo } = this;
+    for (const span of await this.counts.seriesSpans(session.userId)) {
+      await out.jsonl(
+        seriesEntryName(span.type),
+        (async function* () {
+          // A month of chunks at a time: years of 5-second heart rate never sit in memory at once.
+          for (const [from, to] of months(span.first, span.last)) {
+            for (const row of await repo.range(session.userId, span.type, from, to)) yield series.open(session.keys, session.userId, row);
+          }
+        })(),
+      );
+    }
+  }
+
+  accepts(name: string): boolean {
+    return SERIES_ENTRY.test(name);
+  }
+
+  async import(_name: string, body: Readable, state: ImportState): Promise<void> {
+    let batch: DayChunk[] = [];
+    const flush = async () => {
+      if (batch.length) await this.series.store(state.session, batch);
+      state.imported[this.name] = (state.imported[this.name] ?? 0) + batch.length;
+      batch = [];
+    };
+    for await (const line of readJsonLines(body)) {
+      batch.push(DayChunkSchema.parse(line) as DayChunk);
+      if (batch.length >= 31) await flush();
+    }
+    await flush();
+  }
+}
+
+const lastDay = (monthStart: string) => {
+  const d = new Date(`${monthStart}T00:00:00Z`);
+  d.setUTCMonth(d.getUTCMonth() + 1, 0);
+  return d.toISOString().slice(0, 10);
+};
+
+const DayChunkSchema = z.object({
+  v: z.literal(1),
+  type: z.string().min(1).max(200),
+  date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  unit: z.string(),
+  sources: z.array(z.string()),
+  samples: z.array(z.tuple([z.number(), z.number(), z.number(), z.number().int()])),
+  stats: z.object({ count: z.number(), min: z.number(), max: z.number(), mean: z.number(), sum: z.number() }),
+});

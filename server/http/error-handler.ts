@@ -1,0 +1,52 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { DecryptError } from '../../crypto/index.js';
+import { AppError, fromPostgresError } from '../errors.js';
+
+/** Fastify and plugin error codes that mean "your request was wrong", mapped to ours. */
+const FRAMEWORK: Record<string, [number, string, string]> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'too_large', 'The request body is too large.'],
+  FST_REQ_FILE_TOO_LARGE: [413, 'too_large', 'The file is larger than this server accepts.'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'unsupported_media_type', 'This content type is not accepted here.'],
+  FST_INVALID_MULTIPART_CONTENT_TYPE: [415, 'unsupported_media_type', 'Send the file as multipart/form-data.'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'invalid_json', 'The request body is empty.'],
+  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'invalid_json', 'The request body is not valid JSON.'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, 'bad_request', 'Content-Length does not match the body.'],
+  FST_FILES_LIMIT: [400, 'too_many_files', 'Send one file at a time.'],
+  FST_FIELDS_LIMIT: [400, 'too_many_fields', 'Too many form fields.'],
+  FST_PARTS_LIMIT: [400, 'too_many_parts', 'Too many form parts.'],
+  FST_PROTO_VIOLATION: [400, 'invalid_json', 'The request body is not allowed.'],
+};
+
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    const send = (status: number, code: string, message: string, headers: Record<string, string> = {}) =>
+      reply.code(status).headers(headers).type('application/json').send({ error: { code, message } });
+
+    if (err instanceof AppError) return send(err.statusCode, err.code, err.message, err.headers);
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const first = err.validation[0];
+      const where = first?.instancePath ? first.instancePath.replace(/^\//, '').replace(/\//g, '.') : err.validationContext;
+      return send(400, 'invalid_request', `${where ? `${where}: ` : ''}${first?.message ?? 'Invalid request.'}`);
+    }
+    const mapped = err.code ? FRAMEWORK[err.code] : undefined;
+    if (mapped) return send(...mapped);
+    if (err instanceof SyntaxError && err.statusCode === 400) return send(400, 'invalid_json', 'The request body is not valid JSON.');
+    if (err.statusCode === 429) {
+      return send(429, 'rate_limited', 'Too many requests. Try again later.', {
+        'retry-after': String(reply.getHeader('retry-after') ?? 60),
+      });
+    }
+    const pg = fromPostgresError(err);
+    if (pg) return send(pg.statusCode, pg.code, pg.message);
+    if (err instanceof DecryptError) {
+      req.log.error({ err: { name: err.name } }, 'integrity check failed');
+      return send(500, 'integrity_error', 'Stored data failed its integrity check and was not returned.');
+    }
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      return send(err.statusCode, 'bad_request', 'The request could not be processed.');
+    }
+    req.log.error({ err }, 'unhandled error');
+    return send(500, 'internal', 'Something went wrong on the server. The request id is in the x-request-id header.');
+  });
+}

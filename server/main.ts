@@ -1,0 +1,40 @@
+import { ConfigError, loadConfig } from './config.js';
+import { buildApp } from './app.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const app = await buildApp({ config });
+  const shutdown = async (signal: string) => {
+    app.log.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => process.exit(1), 30_000);
+    timer.unref();
+    await app.close();
+    process.exit(0);
+  };
+  let stopping = false;
+  const onSignal = (signal: string) => {
+    // A second Ctrl-C or SIGTERM means "now": long exports and uploads are cut off.
+    if (stopping) process.exit(1);
+    stopping = true;
+    void shutdown(signal);
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  await app.listen({ port: config.PORT, host: config.HOST });
+  const shown = new URL(config.publicUrl);
+  app.log.info(`Context Vault is running at ${shown.origin}`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`Context Vault failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,61 @@
+import type { Database } from '../db/index.js';
+
+export class ChatsRepository {
+  constructor(private readonly db: Database) {}
+
+  async create(row: { id: string; user_id: string; ciphertext: Uint8Array }): Promise<void> {
+    await this.db.insertInto('chats').values({ ...row, version: 1 }).execute();
+  }
+
+  get(userId: string, id: string) {
+    return this.db.selectFrom('chats').selectAll().where('user_id', '=', userId).where('id', '=', id).executeTakeFirst();
+  }
+
+  list(userId: string, limit: number, before?: Date) {
+    return this.db
+      .selectFrom('chats')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .$if(before !== undefined, (q) => q.where('updated_at', '<', before!))
+      .orderBy('updated_at', 'desc')
+      .limit(limit)
+      .execute();
+  }
+
+  async touch(userId: string, id: string): Promise<void> {
+    await this.db.updateTable('chats').set({ updated_at: new Date() }).where('user_id', '=', userId).where('id', '=', id).execute();
+  }
+
+  async delete(userId: string, id: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('chats').where('user_id', '=', userId).where('id', '=', id).executeTakeFirst();
+    return Number(r.numDeletedRows) === 1;
+  }
+
+  async addMessages(rows: Array<{ id: string; chat_id: string; user_id: string; role: string; ciphertext: Uint8Array; created_at: Date }>): Promise<void> {
+    await this.db.insertInto('chat_messages').values(rows.map((r) => ({ ...r, version: 1 }))).execute();
+  }
+
+  /** The most recent messages of a chat, newest first. */
+  lastMessages(userId: string, chatId: string, limit: number) {
+    return this.db
+      .selectFrom('chat_messages')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .where('chat_id', '=', chatId)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
+  }
+
+  messages(userId: string, chatId: string) {
+    return this.db
+      .selectFrom('chat_messages')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .where('chat_id', '=', chatId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+  }
+}

@@ -1,0 +1,406 @@
+import { sql, type Insertable, type Transaction, type Updateable } from 'kysely';
+import type { Database } from '../db/index.js';
+import type { DB, VaultItemsTable } from '../db/types.js';
+
+type Executor = Database | Transaction<DB>;
+
+export interface ItemFilter {
+  userId: string;
+  kind?: string;
+  source?: string;
+  type?: string;
+  tagMac?: Uint8Array;
+  from?: Date;
+  to?: Date;
+  deleted: boolean;
+  limit: number;
+  cursor?: { sortAt: Date; id: string };
+}
+
+const itemColumns = [
+  'id',
+  'user_id',
+  'kind',
+  'source',
+  'type',
+  'occurred_at',
+  'sort_at',
+  'version',
+  'file_id',
+  'ciphertext',
+  'created_at',
+  'updated_at',
+  'deleted_at',
+] as const;
+
+export class ItemsRepository {
+  constructor(readonly db: Database) {}
+
+  transaction<T>(fn: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(fn);
+  }
+
+  /**
+   * Inserts items with their blind-index terms and tags in as few statements as possible: one
+   * data-modifying CTE per batch, atomic on its own. Postgres checks the foreign keys at the end
+   * of the statement, so rows inserted by sibling CTEs satisfy them.
+   */
+  async insertWithIndex(
+    userId: string,
+    entries: Array<{
+      row: Insertable<VaultItemsTable>;
+      terms: Array<{ token: Uint8Array; tf: number }>;
+      tags: Array<{ id: string; nameMac: Uint8Array; ciphertext: Uint8Array }>;
+    }>,
+    trx: Executor = this.db,
+  ): Promise<void> {
+    const MAX_PARAMS = 30_000;
+    let batch: typeof entries = [];
+    let params = 0;
+    const flush = async () => {
+      if (batch.length) await this.#insertBatch(userId, batch, trx);
+      batch = [];
+      params = 0;
+    };
+    for (const e of entries) {
+      const cost = 14 + e.terms.length * 7 + e.tags.length * 6;
+      if (params + cost > MAX_PARAMS) await flush();
+      batch.push(e);
+      params += cost;
+    }
+    await flush();
+  }
+
+  async #insertBatch(
+    userId: string,
+    entries: Parameters<ItemsRepository['insertWithIndex']>[1],
+    trx: Executor,
+  ): Promise<void> {
+    const items = sql.join(
+      entries.map(({ row: r }) =>
+        sql`(${r.id}::uuid, ${userId}::uuid, ${r.kind}, ${r.source}, ${r.type ?? null}, ${r.occurred_at ?? null}::timestamptz,
+          ${r.sort_at}::timestamptz, ${r.version ?? 1}, ${r.term_count ?? 0}, ${r.file_id ?? null}::uuid, ${r.external_mac ?? null}::bytea,
+          ${r.ciphertext}::bytea, ${r.created_at}::timestamptz, ${r.updated_at}::timestamptz)`,
+      ),
+    );
+    const terms = entries.flatMap((e) => {
+      const dl = e.terms.reduce((n, t) => n + t.tf, 0);
+      return e.terms.map(
+        (t) => sql`(${userId}::uuid, ${e.row.id}::uuid, ${t.token}::bytea, ${t.tf}::int, ${dl}::int, ${e.row.sort_at}::timestamptz, ${e.row.kind})`,
+      );
+    });
+    const tagByMac = new Map<string, { id: string; nameMac: Uint8Array; ciphertext: Uint8Array }>();
+    const links: Array<{ itemId: string; mac: Uint8Array }> = [];
+    for (const e of entries) {
+      for (const t of e.tags) {
+        const key = Buffer.from(t.nameMac).toString('hex');
+        if (!tagByMac.has(key)) tagByMac.set(key, t);
+        links.push({ itemId: e.row.id, mac: t.nameMac });
+      }
+    }
+    const tags = [...tagByMac.values()];
+    await sql`
+      with new_items as (
+        insert into vault_items (id, user_id, kind, source, type, occurred_at, sort_at, version, term_count, file_id,
+          external_mac, ciphertext, created_at, updated_at)
+        values ${items}
+      )
+      ${terms.length ? sql`, new_terms as (insert into search_terms (user_id, item_id, token, tf, dl, sort_at, kind) values ${sql.join(terms)})` : sql``}
+      ${
+        tags.length
+          ? sql`, new_tags as (
+              insert into tags (id, user_id, name_mac, ciphertext)
+              values ${sql.join(tags.map((t) => sql`(${t.id}::uuid, ${userId}::uuid, ${t.nameMac}::bytea, ${t.ciphertext}::bytea)`))}
+              on conflict (user_id, name_mac) do nothing
+              returning id, name_mac
+            ),
+            all_tags as (
+              select id, name_mac from new_tags
+              union all
+              select id, name_mac from tags where user_id = ${userId} and name_mac in (${sql.join(tags.map((t) => sql`${t.nameMac}::bytea`))})
+            ),
+            new_links as (
+              insert into item_tags (item_id, tag_id)
+              select distinct v.item_id, a.id
+              from (values ${sql.join(links.map((l) => sql`(${l.itemId}::uuid, ${l.mac}::bytea)`))}) as v(item_id, name_mac)
+              join all_tags a on a.name_mac = v.name_mac
+            )`
+          : sql``
+      }
+      select 1
+    `.execute(trx);
+  }
+
+  findByExternalMacs(userId: string, macs: Uint8Array[], trx: Executor = this.db) {
+    if (macs.length === 0) return Promise.resolve([]);
+    return trx
+      .selectFrom('vault_items')
+      .select([...itemColumns, 'external_mac'])
+      .where('user_id', '=', userId)
+      .where('external_mac', 'in', macs)
+      .execute();
+  }
+
+  async insert(row: Insertable<VaultItemsTable>, trx: Executor = this.db): Promise<void> {
+    await trx.insertInto('vault_items').values(row).execute();
+  }
+
+  get(userId: string, id: string, trx: Executor = this.db) {
+    return trx
+      .selectFrom('vault_items')
+      .select(itemColumns)
+      .where('user_id', '=', userId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+  }
+
+  getMany(userId: string, ids: string[]) {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.db
+      .selectFrom('vault_items')
+      .select(itemColumns)
+      .where('user_id', '=', userId)
+      .where('id', 'in', ids)
+      .where('deleted_at', 'is', null)
+      .execute();
+  }
+
+  findByExternalMac(userId: string, mac: Uint8Array, trx: Executor = this.db) {
+    return trx
+      .selectFrom('vault_items')
+      .select(['id', 'version', 'deleted_at'])
+      .where('user_id', '=', userId)
+      .where('external_mac', '=', mac)
+      .executeTakeFirst();
+  }
+
+  findByFile(userId: string, fileId: string) {
+    return this.db
+      .selectFrom('vault_items')
+      .select(itemColumns)
+      .where('user_id', '=', userId)
+      .where('file_id', '=', fileId)
+      .orderBy('created_at')
+      .executeTakeFirst();
+  }
+
+  list(f: ItemFilter) {
+    return this.db
+      .selectFrom('vault_items as i')
+      .select(itemColumns.map((c) => `i.${c}` as const))
+      .where('i.user_id', '=', f.userId)
+      .where('i.deleted_at', f.deleted ? 'is not' : 'is', null)
+      .$if(f.kind !== undefined, (q) => q.where('i.kind', '=', f.kind!))
+      .$if(f.source !== undefined, (q) => q.where('i.source', '=', f.source!))
+      .$if(f.type !== undefined, (q) => q.where('i.type', '=', f.type!))
+      .$if(f.from !== undefined, (q) => q.where('i.sort_at', '>=', f.from!))
+      .$if(f.to !== undefined, (q) => q.where('i.sort_at', '<=', f.to!))
+      .$if(f.tagMac !== undefined, (q) =>
+        q.where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom('item_tags as it')
+              .innerJoin('tags as t', 't.id', 'it.tag_id')
+              .select(sql`1`.as('one'))
+              .whereRef('it.item_id', '=', 'i.id')
+              .where('t.user_id', '=', f.userId)
+              .where('t.name_mac', '=', f.tagMac!),
+          ),
+        ),
+      )
+      .$if(f.cursor !== undefined, (q) =>
+        q.where((eb) =>
+          eb.or([
+            eb('i.sort_at', '<', f.cursor!.sortAt),
+            eb.and([eb('i.sort_at', '=', f.cursor!.sortAt), eb('i.id', '<', f.cursor!.id)]),
+          ]),
+        ),
+      )
+      .orderBy('i.sort_at', 'desc')
+      .orderBy('i.id', 'desc')
+      .limit(f.limit)
+      .execute();
+  }
+
+  /**
+   * The most recent live items matching any of the given types or tags (chat retrieval of
+   * "my medications", "my blood pressure"), newest first.
+   */
+  recent(f: { userId: string; types?: string[]; tagMacs?: Uint8Array[]; kinds?: string[]; from?: Date; to?: Date; limit: number }) {
+    const types = f.types ?? [];
+    const tagMacs = f.tagMacs ?? [];
+    const kinds = f.kinds ?? [];
+    if (!types.length && !tagMacs.length && !kinds.length) return Promise.resolve([]);
+    return this.db
+      .selectFrom('vault_items as i')
+      .select(itemColumns.map((c) => `i.${c}` as const))
+      .where('i.user_id', '=', f.userId)
+      .where('i.deleted_at', 'is', null)
+      .where((eb) => {
+        const ors = [];
+        if (types.length) ors.push(eb('i.type', 'in', types));
+        if (kinds.length) ors.push(eb('i.kind', 'in', kinds));
+        if (tagMacs.length) {
+          ors.push(
+            eb.exists(
+              eb
+                .selectFrom('item_tags as it')
+                .innerJoin('tags as t', 't.id', 'it.tag_id')
+                .select(sql`1`.as('one'))
+                .whereRef('it.item_id', '=', 'i.id')
+                .where('t.user_id', '=', f.userId)
+                .where('t.name_mac', 'in', tagMacs),
+            ),
+          );
+        }
+        return eb.or(ors);
+      })
+      .$if(f.from !== undefined, (q) => q.where('i.sort_at', '>=', f.from!))
+      .$if(f.to !== undefined, (q) => q.where('i.sort_at', '<=', f.to!))
+      .orderBy('i.sort_at', 'desc')
+      .limit(f.limit)
+      .execute();
+  }
+
+  /** Optimistic: the update applies only to the version that was read. */
+  async update(
+    userId: string,
+    id: string,
+    expectedVersion: number,
+    set: Pick<Updateable<VaultItemsTable>, 'ciphertext' | 'occurred_at' | 'sort_at' | 'type' | 'term_count'> & { version: number },
+    trx: Executor = this.db,
+  ): Promise<boolean> {
+    const r = await trx
+      .updateTable('vault_items')
+      .set({ ...set, updated_at: new Date() })
+      .where('user_id', '=', userId)
+      .where('id', '=', id)
+      .where('version', '=', expectedVersion)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  async setDeleted(userId: string, id: string, deleted: boolean): Promise<boolean> {
+    const r = await this.db
+      .updateTable('vault_items')
+      .set({ deleted_at: deleted ? new Date() : null })
+      .where('user_id', '=', userId)
+      .where('id', '=', id)
+      .where('deleted_at', deleted ? 'is' : 'is not', null)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  // ---- tags ----
+
+  async upsertTags(
+    userId: string,
+    tags: Array<{ id: string; nameMac: Uint8Array; ciphertext: Uint8Array }>,
+    trx: Executor,
+  ): Promise<string[]> {
+    if (tags.length === 0) return [];
+    await trx
+      .insertInto('tags')
+      .values(tags.map((t) => ({ id: t.id, user_id: userId, name_mac: t.nameMac, ciphertext: t.ciphertext })))
+      .onConflict((oc) => oc.columns(['user_id', 'name_mac']).doNothing())
+      .execute();
+    const rows = await trx
+      .selectFrom('tags')
+      .select('id')
+      .where('user_id', '=', userId)
+      .where('name_mac', 'in', tags.map((t) => t.nameMac))
+      .execute();
+    return rows.map((r) => r.id);
+  }
+
+  async setItemTags(itemId: string, tagIds: string[], trx: Executor): Promise<void> {
+    await trx.deleteFrom('item_tags').where('item_id', '=', itemId).execute();
+    if (tagIds.length > 0) {
+      await trx.insertInto('item_tags').values(tagIds.map((tag_id) => ({ item_id: itemId, tag_id }))).execute();
+    }
+  }
+
+  /** Tags in use by live items, with counts; names stay encrypted here. */
+  tagCounts(userId: string) {
+    return this.db
+      .selectFrom('tags as t')
+      .innerJoin('item_tags as it', 'it.tag_id', 't.id')
+      .innerJoin('vault_items as i', 'i.id', 'it.item_id')
+      .select(['t.id', 't.version', 't.ciphertext', (eb) => eb.fn.countAll<string | number>().as('count')])
+      .where('t.user_id', '=', userId)
+      .where('i.deleted_at', 'is', null)
+      .groupBy(['t.id', 't.version', 't.ciphertext'])
+      .execute();
+  }
+
+  // ---- blind index ----
+
+  async replaceTerms(
+    userId: string,
+    itemId: string,
+    terms: Array<{ token: Uint8Array; tf: number }>,
+    trx: Executor,
+  ): Promise<void> {
+    await trx.deleteFrom('search_terms').where('item_id', '=', itemId).execute();
+    const dl = terms.reduce((n, t) => n + t.tf, 0);
+    // Postings copy the item's sort_at and kind (see migration 0005): read from the row as the
+    // caller's transaction left it.
+    for (let i = 0; i < terms.length; i += 1000) {
+      const batch = terms.slice(i, i + 1000);
+      await sql`
+        insert into search_terms (user_id, item_id, token, tf, dl, sort_at, kind)
+        select i.user_id, i.id, v.token, v.tf, ${dl}::int, i.sort_at, i.kind
+        from vault_items i,
+          (values ${sql.join(batch.map((t) => sql`(${t.token}::bytea, ${t.tf}::int)`))}) as v(token, tf)
+        where i.user_id = ${userId} and i.id = ${itemId}`.execute(trx);
+    }
+  }
+
+  /** Corpus statistics for BM25: live items and their mean length in tokens. */
+  async corpusStats(userId: string): Promise<{ n: number; avgdl: number }> {
+    const r = await sql<{ n: number; avgdl: number }>`
+      select count(*)::float8 as n, coalesce(avg(term_count), 1)::float8 as avgdl
+      from vault_items where user_id = ${userId} and deleted_at is null`.execute(this.db);
+    return { n: Number(r.rows[0]?.n ?? 0), avgdl: Math.max(1, Number(r.rows[0]?.avgdl ?? 1)) };
+  }
+
+  /**
+   * Okapi BM25 over blind tokens (k1 = 1.2, b = 0.75), computed by the database: it sees which
+   * opaque tokens match, never a word. Postings carry their item's length, sort_at and kind, so
+   * even a filtered query reads postings alone (a date range only those in range); trashed items
+   * are dropped by the caller.
+   */
+  async bm25(
+    userId: string,
+    tokens: Uint8Array[],
+    limit: number,
+    stats: { n: number; avgdl: number },
+    filter?: { kind?: string; from?: Date; to?: Date },
+  ) {
+    if (tokens.length === 0) return [];
+    const tokenList = sql.join(tokens.map((t) => sql`${t}::bytea`));
+    const result = await sql<{ item_id: string; score: number }>`
+      with df as (
+        select token, count(*)::float8 as df
+        from search_terms
+        where user_id = ${userId} and token in (${tokenList})
+        group by token
+      )
+      select st.item_id,
+        sum(
+          ln(1 + (${stats.n}::float8 - df.df + 0.5) / (df.df + 0.5))
+          * (st.tf * 2.2) / (st.tf + 1.2 * (0.25 + 0.75 * st.dl / ${stats.avgdl}::float8))
+        )::float8 as score
+      from search_terms st
+      join df on df.token = st.token
+      where st.user_id = ${userId} and st.token in (${tokenList})
+        ${filter?.kind ? sql`and st.kind = ${filter.kind}` : sql``}
+        ${filter?.from ? sql`and st.sort_at >= ${filter.from}` : sql``}
+        ${filter?.to ? sql`and st.sort_at <= ${filter.to}` : sql``}
+      group by st.item_id
+      order by score desc, st.item_id
+      limit ${limit}
+    `.execute(this.db);
+    return result.rows.map((r) => ({ itemId: r.item_id, score: Number(r.score) }));
+  }
+}

@@ -1,0 +1,93 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Config } from '../../config.js';
+import { notFound } from '../../errors.js';
+import { clearSessionCookie, requireSession, setSessionCookie } from '../../http/session.js';
+import type { AuthService } from '../../services/auth.service.js';
+import { IdParams, UserSchema } from '../schemas.js';
+import { ChangePassphraseBody, LoginBody, RecoverBody, RegisterBody } from './schema.js';
+
+export const authRoutes = (deps: { auth: AuthService; config: Config }): FastifyPluginAsyncZod =>
+  async (app) => {
+    const { auth, config } = deps;
+    const limited = { rateLimit: { max: config.RATE_LIMIT_AUTH_PER_MIN, timeWindow: 60_000 } };
+
+    app.post(
+      '/api/auth/register',
+      { config: limited, schema: { body: RegisterBody, response: { 201: z.object({ user: UserSchema, recoveryKey: z.string() }) } } },
+      async (req, reply) => {
+        const r = await auth.register(req.body.email, req.body.passphrase, req.id);
+        setSessionCookie(reply, config, r.session);
+        return reply.code(201).send({ user: r.user, recoveryKey: r.recoveryKey });
+      },
+    );
+
+    app.post(
+      '/api/auth/login',
+      { config: limited, schema: { body: LoginBody, response: { 200: z.object({ user: UserSchema }) } } },
+      async (req, reply) => {
+        const r = await auth.login(req.body.email, req.body.passphrase, req.id);
+        setSessionCookie(reply, config, r.session);
+        return { user: r.user };
+      },
+    );
+
+    app.post('/api/auth/logout', async (req, reply) => {
+      if (req.session) await auth.logout(req.session, req.id);
+      clearSessionCookie(reply, config);
+      return reply.code(204).send();
+    });
+
+    app.get('/api/auth/me', { schema: { response: { 200: z.object({ user: UserSchema }) } } }, async (req) => {
+      const s = requireSession(req);
+      return { user: { id: s.userId, email: s.email } };
+    });
+
+    app.post('/api/auth/passphrase', { config: limited, schema: { body: ChangePassphraseBody } }, async (req, reply) => {
+      await auth.changePassphrase(requireSession(req), req.body.current, req.body.next, req.id);
+      return reply.code(204).send();
+    });
+
+    app.post(
+      '/api/auth/recover',
+      { config: limited, schema: { body: RecoverBody, response: { 200: z.object({ user: UserSchema }) } } },
+      async (req, reply) => {
+        const r = await auth.recover(req.body.email, req.body.recoveryKey, req.body.next, req.id);
+        setSessionCookie(reply, config, r.session);
+        return { user: r.user };
+      },
+    );
+
+    app.get(
+      '/api/auth/sessions',
+      {
+        schema: {
+          response: {
+            200: z.object({
+              sessions: z.array(
+                z.object({ id: z.string(), current: z.boolean(), createdAt: z.string(), lastSeenAt: z.string(), expiresAt: z.string() }),
+              ),
+            }),
+          },
+        },
+      },
+      async (req) => {
+        const s = requireSession(req);
+        const rows = await auth.listSessions(s);
+        return {
+          sessions: rows.map((r) => ({
+            id: r.id,
+            current: r.id === s.sessionId,
+            createdAt: r.created_at.toISOString(),
+            lastSeenAt: r.last_seen_at.toISOString(),
+            expiresAt: new Date(r.expires_at).toISOString(),
+          })),
+        };
+      },
+    );
+
+    app.delete('/api/auth/sessions/:id', { schema: { params: IdParams } }, async (req, reply) => {
+      if (!(await auth.revokeSession(requireSession(req), req.params.id, req.id))) throw notFound('Session');
+      return reply.code(204).send();
+    });
+  };

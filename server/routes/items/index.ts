@@ -1,0 +1,51 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { requireSession } from '../../http/session.js';
+import type { ItemsService } from '../../services/items.service.js';
+import { IdParams, ItemSchema } from '../schemas.js';
+import { CreateItemBody, ListItemsQuery, PatchItemBody } from './schema.js';
+
+const Page = z.object({ items: z.array(ItemSchema), nextCursor: z.string().nullable() });
+
+export const itemsRoutes = (deps: { items: ItemsService }): FastifyPluginAsyncZod =>
+  async (app) => {
+    const { items } = deps;
+
+    app.post('/api/items', { schema: { body: CreateItemBody, response: { 201: ItemSchema } } }, async (req, reply) => {
+      const item = await items.create(requireSession(req), { ...req.body, source: 'manual' });
+      return reply.code(201).send(item);
+    });
+
+    app.get('/api/items', { schema: { querystring: ListItemsQuery, response: { 200: Page } } }, async (req) =>
+      items.list(requireSession(req), req.query),
+    );
+
+    app.get('/api/items/:id', { schema: { params: IdParams, response: { 200: ItemSchema } } }, async (req) =>
+      items.get(requireSession(req), req.params.id),
+    );
+
+    app.patch('/api/items/:id', { schema: { params: IdParams, body: PatchItemBody, response: { 200: ItemSchema } } }, async (req) =>
+      items.update(requireSession(req), req.params.id, req.body),
+    );
+
+    app.delete('/api/items/:id', { schema: { params: IdParams } }, async (req, reply) => {
+      await items.trash(requireSession(req), req.params.id);
+      return reply.code(204).send();
+    });
+
+    app.post('/api/items/:id/restore', { schema: { params: IdParams, response: { 200: ItemSchema } } }, async (req) =>
+      items.restore(requireSession(req), req.params.id),
+    );
+
+    app.get(
+      '/api/trash',
+      { schema: { querystring: ListItemsQuery.pick({ limit: true, cursor: true }), response: { 200: Page } } },
+      async (req) => items.list(requireSession(req), req.query, true),
+    );
+
+    app.get(
+      '/api/tags',
+      { schema: { response: { 200: z.object({ tags: z.array(z.object({ name: z.string(), count: z.number() })) }) } } },
+      async (req) => ({ tags: await items.tags(requireSession(req)) }),
+    );
+  };

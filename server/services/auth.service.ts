@@ -1,0 +1,289 @@
+import { randomUUID } from 'node:crypto';
+import {
+  DecryptError,
+  InvalidRecoveryKeyError,
+  decodeSessionCookie,
+  derivePassphraseKey,
+  encodeSessionCookie,
+  generateInboxKeyPair,
+  generateRecoveryKey,
+  newKdfParams,
+  newSessionSecret,
+  parseRecoveryKey,
+  recordAad,
+  recoveryWrappingKey,
+  sealRecord,
+  sessionLookupId,
+  sessionWrappingKey,
+  unwrapVaultKey,
+  wrapVaultKey,
+  randomKey,
+  deriveSubkey,
+  deriveRowKey,
+  type KdfParams,
+} from '../../crypto/index.js';
+import { asBuffer } from '../db/index.js';
+import { conflict, unauthorized } from '../errors.js';
+import type { AuditRepository } from '../repositories/audit.repository.js';
+import type { SessionsRepository } from '../repositories/sessions.repository.js';
+import type { UsersRepository } from '../repositories/users.repository.js';
+import { KeyRing, type SessionContext } from './keyring.js';
+import { FailureThrottle } from './throttle.js';
+
+export interface PublicUser {
+  id: string;
+  email: string;
+}
+
+export interface NewSession {
+  cookie: string;
+  expiresAt: Date;
+  context: SessionContext;
+}
+
+const BAD_LOGIN = 'Email or passphrase is incorrect.';
+const BAD_RECOVERY = 'Email or recovery key is incorrect.';
+/** Sessions slide forward at most this often, to keep writes off the hot path. */
+const TOUCH_EVERY_MS = 60 * 60_000;
+
+export const normalizeEmail = (email: string) => email.trim().toLowerCase();
+
+/** AAD label of the wrapped inbox private key, which lives in the users row. */
+const inboxAad = (userId: string) => recordAad({ userId, table: 'users.inbox_private_key', rowId: userId, version: 1 });
+
+/**
+ * Unlocked sessions are remembered briefly so that each request does not pay a database round
+ * trip and an unwrap. Revocation on this instance is immediate; on another instance it takes
+ * effect within this many milliseconds.
+ */
+const SESSION_CACHE_MS = 15_000;
+const SESSION_CACHE_MAX = 10_000;
+
+export class AuthService {
+  readonly #throttle = new FailureThrottle();
+  readonly #cache = new Map<string, { context: SessionContext; until: number }>();
+  /** Computed once so that an unknown email costs the same KDF as a known one. */
+  #decoyParams: KdfParams | undefined;
+
+  constructor(
+    private readonly users: UsersRepository,
+    private readonly sessions: SessionsRepository,
+    private readonly audit: AuditRepository,
+    private readonly opts: { sessionTtlMs: number },
+  ) {}
+
+  async register(emailInput: string, passphrase: string, requestId?: string) {
+    const email = normalizeEmail(emailInput);
+    if (await this.users.findByEmail(email)) throw conflict('An account with this email already exists.', 'email_taken');
+    const userId = randomUUID();
+    const keyVersion = 1;
+    const vaultKey = randomKey();
+    const params = newKdfParams();
+    const passphraseKey = await derivePassphraseKey(passphrase, params);
+    const recovery = generateRecoveryKey();
+    const inbox = await generateInboxKeyPair();
+    const inboxKey = deriveRowKey(deriveSubkey(vaultKey, 'inbox'), userId);
+    try {
+      await this.users.create({
+        id: userId,
+        email,
+        kdf_params: JSON.stringify(params),
+        key_version: keyVersion,
+        wrapped_vk_passphrase: wrapVaultKey(passphraseKey, vaultKey, { purpose: 'passphrase', userId, keyVersion }),
+        wrapped_vk_recovery: wrapVaultKey(recoveryWrappingKey(recovery.key), vaultKey, {
+          purpose: 'recovery',
+          userId,
+          keyVersion,
+        }),
+        inbox_public_key: inbox.publicKey,
+        inbox_private_key_wrapped: sealRecord(inboxKey, inbox.privateKey, inboxAad(userId)),
+      });
+    } catch (err) {
+      if ((err as { code?: string }).code === '23505') throw conflict('An account with this email already exists.', 'email_taken');
+      throw err;
+    }
+    await this.audit.record('register', userId, requestId);
+    const session = await this.#openSession(userId, email, keyVersion, vaultKey);
+    return { user: { id: userId, email }, recoveryKey: recovery.text, session };
+  }
+
+  async login(emailInput: string, passphrase: string, requestId?: string) {
+    const email = normalizeEmail(emailInput);
+    this.#throttle.check(email);
+    const user = await this.users.findByEmail(email);
+    if (!user) {
+      await derivePassphraseKey(passphrase, (this.#decoyParams ??= newKdfParams()));
+      this.#throttle.fail(email);
+      throw unauthorized(BAD_LOGIN, 'invalid_credentials');
+    }
+    const vaultKey = await this.#unlockWithPassphrase(user, passphrase);
+    if (!vaultKey) {
+      this.#throttle.fail(email);
+      await this.audit.record('login_failed', user.id, requestId);
+      throw unauthorized(BAD_LOGIN, 'invalid_credentials');
+    }
+    this.#throttle.succeed(email);
+    await this.audit.record('login', user.id, requestId);
+    const session = await this.#openSession(user.id, user.email, user.key_version, vaultKey);
+    return { user: { id: user.id, email: user.email }, session };
+  }
+
+  /** Resolves a cookie to an unlocked session, or null when it is missing, unknown or expired. */
+  async authenticate(cookie: string | undefined): Promise<SessionContext | null> {
+    if (!cookie) return null;
+    const secret = decodeSessionCookie(cookie);
+    if (!secret) return null;
+    const lookupId = sessionLookupId(secret);
+    const cacheKey = lookupId.toString('base64');
+    const cached = this.#cache.get(cacheKey);
+    if (cached && cached.until > Date.now()) return cached.context;
+    this.#cache.delete(cacheKey);
+    const row = await this.sessions.findLive(lookupId);
+    if (!row) return null;
+    let vaultKey: Buffer;
+    try {
+      vaultKey = unwrapVaultKey(sessionWrappingKey(secret), asBuffer(row.wrapped_vk), {
+        purpose: 'session',
+        userId: row.user_id,
+        keyVersion: row.key_version,
+      });
+    } catch (err) {
+      if (err instanceof DecryptError) return null;
+      throw err;
+    }
+    if (Date.now() - row.last_seen_at.getTime() > TOUCH_EVERY_MS) {
+      await this.sessions.touch(row.id, new Date(Date.now() + this.opts.sessionTtlMs));
+    }
+    const context = { userId: row.user_id, sessionId: row.id, email: row.email, keys: new KeyRing(vaultKey) };
+    const until = Math.min(Date.now() + SESSION_CACHE_MS, new Date(row.expires_at).getTime());
+    if (this.#cache.size >= SESSION_CACHE_MAX) this.#cache.delete(this.#cache.keys().next().value!);
+    this.#cache.set(cacheKey, { context, until });
+    return context;
+  }
+
+  /** Drops cached unlocked sessions: one session, or all of a user's but `keep`. */
+  forget(match: { sessionId?: string; userId?: string; keep?: string }): void {
+    for (const [k, v] of this.#cache) {
+      const c = v.context;
+      if (match.sessionId ? c.sessionId === match.sessionId : c.userId === match.userId && c.sessionId !== match.keep) {
+        this.#cache.delete(k);
+      }
+    }
+  }
+
+  async logout(session: SessionContext, requestId?: string): Promise<void> {
+    await this.sessions.delete(session.sessionId);
+    this.forget({ sessionId: session.sessionId });
+    await this.audit.record('logout', session.userId, requestId);
+  }
+
+  listSessions(session: SessionContext) {
+    return this.sessions.listForUser(session.userId);
+  }
+
+  async revokeSession(session: SessionContext, id: string, requestId?: string): Promise<boolean> {
+    const n = await this.sessions.delete(id, session.userId);
+    this.forget({ sessionId: id });
+    if (n > 0) await this.audit.record('session_revoked', session.userId, requestId);
+    return n > 0;
+  }
+
+  /** Re-wraps the vault key only (no data is re-encrypted) and ends every other session. */
+  async changePassphrase(session: SessionContext, current: string, next: string, requestId?: string): Promise<void> {
+    this.#throttle.check(session.email);
+    const user = await this.users.findById(session.userId);
+    if (!user) throw unauthorized();
+    if (!(await this.#unlockWithPassphrase(user, current))) {
+      this.#throttle.fail(session.email);
+      throw unauthorized('The current passphrase is incorrect.', 'invalid_credentials');
+    }
+    this.#throttle.succeed(session.email);
+    await this.#setPassphrase(user.id, user.key_version, session.keys.vaultKey, next);
+    await this.sessions.deleteOthers(user.id, session.sessionId);
+    this.forget({ userId: user.id, keep: session.sessionId });
+    await this.audit.record('passphrase_changed', user.id, requestId);
+  }
+
+  async recover(emailInput: string, recoveryKeyText: string, next: string, requestId?: string) {
+    const email = normalizeEmail(emailInput);
+    this.#throttle.check(`recover:${email}`);
+    const user = await this.users.findByEmail(email);
+    let vaultKey: Buffer | undefined;
+    if (user) {
+      try {
+        const key = parseRecoveryKey(recoveryKeyText);
+        vaultKey = unwrapVaultKey(recoveryWrappingKey(key), asBuffer(user.wrapped_vk_recovery), {
+          purpose: 'recovery',
+          userId: user.id,
+          keyVersion: user.key_version,
+        });
+      } catch (err) {
+        if (!(err instanceof DecryptError || err instanceof InvalidRecoveryKeyError)) throw err;
+      }
+    }
+    if (!user || !vaultKey) {
+      this.#throttle.fail(`recover:${email}`);
+      if (user) await this.audit.record('recover_failed', user.id, requestId);
+      throw unauthorized(BAD_RECOVERY, 'invalid_credentials');
+    }
+    this.#throttle.succeed(`recover:${email}`);
+    await this.#setPassphrase(user.id, user.key_version, vaultKey, next);
+    await this.sessions.deleteOthers(user.id, null);
+    this.forget({ userId: user.id });
+    await this.audit.record('recovered', user.id, requestId);
+    const session = await this.#openSession(user.id, user.email, user.key_version, vaultKey);
+    return { user: { id: user.id, email: user.email }, session };
+  }
+
+  /** Confirms the passphrase of a signed-in user (before destructive actions such as deletion). */
+  async verifyPassphrase(session: SessionContext, passphrase: string): Promise<boolean> {
+    this.#throttle.check(session.email);
+    const user = await this.users.findById(session.userId);
+    const ok = !!user && !!(await this.#unlockWithPassphrase(user, passphrase));
+    if (ok) this.#throttle.succeed(session.email);
+    else this.#throttle.fail(session.email);
+    return ok;
+  }
+
+  async #unlockWithPassphrase(
+    user: { id: string; kdf_params: unknown; wrapped_vk_passphrase: Uint8Array; key_version: number },
+    passphrase: string,
+  ): Promise<Buffer | null> {
+    // Weak or malformed stored parameters throw here on purpose: an edited row must not unlock.
+    const key = await derivePassphraseKey(passphrase, user.kdf_params as KdfParams);
+    try {
+      return unwrapVaultKey(key, asBuffer(user.wrapped_vk_passphrase), {
+        purpose: 'passphrase',
+        userId: user.id,
+        keyVersion: user.key_version,
+      });
+    } catch (err) {
+      if (err instanceof DecryptError) return null;
+      throw err;
+    }
+  }
+
+  async #setPassphrase(userId: string, keyVersion: number, vaultKey: Buffer, passphrase: string): Promise<void> {
+    const params = newKdfParams();
+    const key = await derivePassphraseKey(passphrase, params);
+    await this.users.setPassphraseWrap(userId, params, wrapVaultKey(key, vaultKey, { purpose: 'passphrase', userId, keyVersion }));
+  }
+
+  async #openSession(userId: string, email: string, keyVersion: number, vaultKey: Buffer): Promise<NewSession> {
+    const secret = newSessionSecret();
+    const id = randomUUID();
+    const expiresAt = new Date(Date.now() + this.opts.sessionTtlMs);
+    await this.sessions.create({
+      id,
+      user_id: userId,
+      lookup_id: sessionLookupId(secret),
+      wrapped_vk: wrapVaultKey(sessionWrappingKey(secret), vaultKey, { purpose: 'session', userId, keyVersion }),
+      expires_at: expiresAt,
+    });
+    return {
+      cookie: encodeSessionCookie(secret),
+      expiresAt,
+      context: { userId, sessionId: id, email, keys: new KeyRing(vaultKey) },
+    };
+  }
+}

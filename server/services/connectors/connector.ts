@@ -1,0 +1,56 @@
+import type { QuantitySample, RecordInput } from '../../../integrations/types.js';
+import type { AccessTokenSource } from '../../../integrations/epic/index.js';
+
+export type Provider = 'epic' | 'google_health';
+export const PROVIDERS: readonly Provider[] = ['epic', 'google_health'];
+
+/** What is sealed under SERVER_KEY per user and provider: the refresh token and launch context. */
+export interface StoredGrant {
+  refreshToken?: string;
+  endpoint?: string;
+  patientId?: string;
+  scope?: string;
+}
+
+export interface AccessToken {
+  token: string;
+  expiresAt: number;
+}
+
+/** The browser-held, sealed state of one connect redirect. */
+export interface ConnectFlow extends Record<string, unknown> {
+  state: string;
+  nonce: string;
+  verifier: string;
+  userId: string;
+  endpoint?: string;
+}
+
+export interface SyncSink {
+  records(batch: RecordInput[]): Promise<void>;
+  samples(batch: QuantitySample[]): Promise<void>;
+}
+
+/** One adapter per provider (Actual Budget's bank adapters); protocol details stay in integrations/. */
+export interface Connector {
+  readonly provider: Provider;
+  /** Shown in messages a person reads ("Epic asked you to sign in again"). */
+  readonly label: string;
+  configured(): boolean;
+  /** Endpoints a user may pick (Epic: EPIC_FHIR_BASE_URLS); empty when the provider has one. */
+  endpoints(): string[];
+  begin(flow: Omit<ConnectFlow, 'state' | 'nonce' | 'verifier'>): Promise<{ url: string; flow: ConnectFlow }>;
+  finish(code: string, flow: ConnectFlow): Promise<{ grant: StoredGrant; access: AccessToken }>;
+  refresh(grant: StoredGrant): Promise<{ grant: StoredGrant; access: AccessToken }>;
+  revoke(grant: StoredGrant): Promise<void>;
+  sync(grant: StoredGrant, tokens: AccessTokenSource, cursor: unknown, sink: SyncSink): Promise<{ cursor: unknown; counts: Record<string, number>; skipped: Record<string, string> }>;
+}
+
+/** The refresh token was refused (revoked, expired or never granted): the user must connect again. */
+export class ReauthRequiredError extends Error {
+  constructor(label: string) {
+    super(`${label} asked you to sign in again. Connect again to resume syncing.`);
+  }
+}
+
+export const expiresAt = (expiresIn: number | undefined) => Date.now() + Math.max(60, expiresIn ?? 3600) * 1000;

@@ -1,0 +1,104 @@
+import { OAuthError, assertSafeEndpoint, pkcePair, randomUrlToken, requestToken, revokeToken } from '../../../integrations/oauth/index.js';
+import { GoogleHealthError, syncGoogleHealth, type GoogleHealthCursors } from '../../../integrations/google-health/client.js';
+import type { AccessTokenSource } from '../../../integrations/epic/index.js';
+import type { Config } from '../../config.js';
+import { notConfigured } from '../../errors.js';
+import type { GoogleAuthService } from '../google-auth.service.js';
+import { ReauthRequiredError, expiresAt, type Connector, type ConnectFlow, type StoredGrant, type SyncSink } from './connector.js';
+
+/**
+ * Read scopes of the Google Health API v4 (Fitbit's successor). Google quirks: all are
+ * "restricted" scopes needing a security review; a refresh token comes only with
+ * `access_type=offline`, and again on a later consent only with `prompt=consent`.
+ */
+export const GOOGLE_HEALTH_SCOPES = [
+  'https://www.googleapis.com/auth/googlehealth.activity_and_fitness.readonly',
+  'https://www.googleapis.com/auth/googlehealth.health_metrics_and_measurements.readonly',
+  'https://www.googleapis.com/auth/googlehealth.sleep.readonly',
+];
+
+/** Google Health API connector through the same Google OAuth client as sign-in. */
+export class GoogleHealthConnector implements Connector {
+  readonly provider = 'google_health' as const;
+  readonly label = 'Google Health';
+
+  constructor(private readonly config: Config, private readonly google: GoogleAuthService) {}
+
+  get #redirectUri() {
+    return new URL('/api/integrations/google_health/callback', this.config.publicUrl).toString();
+  }
+
+  configured(): boolean {
+    return this.google.configured;
+  }
+
+  endpoints(): string[] {
+    return [];
+  }
+
+  async begin(p: { userId: string }) {
+    if (!this.configured()) throw notConfigured('Google Health');
+    const c = await this.google.discover();
+    const pkce = pkcePair();
+    const flow: ConnectFlow = { state: randomUrlToken(), nonce: randomUrlToken(), verifier: pkce.verifier, userId: p.userId };
+    const url = new URL(c.authorization_endpoint);
+    for (const [k, v] of Object.entries({
+      response_type: 'code',
+      client_id: this.google.client.clientId,
+      redirect_uri: this.#redirectUri,
+      scope: GOOGLE_HEALTH_SCOPES.join(' '),
+      state: flow.state,
+      code_challenge: pkce.challenge,
+      code_challenge_method: 'S256',
+      access_type: 'offline',
+      prompt: 'consent',
+    })) url.searchParams.set(k, v);
+    return { url: url.toString(), flow };
+  }
+
+  async finish(code: string, flow: ConnectFlow) {
+    const c = await this.google.discover();
+    const t = await requestToken(c.token_endpoint, { grant_type: 'authorization_code', code, redirect_uri: this.#redirectUri, code_verifier: flow.verifier }, this.google.client, this.google.policy);
+    return { grant: { refreshToken: t.refresh_token, scope: t.scope }, access: { token: t.access_token, expiresAt: expiresAt(t.expires_in) } };
+  }
+
+  async refresh(grant: StoredGrant) {
+    if (!grant.refreshToken) throw new ReauthRequiredError(this.label);
+    const c = await this.google.discover();
+    try {
+      const t = await requestToken(c.token_endpoint, { grant_type: 'refresh_token', refresh_token: grant.refreshToken }, this.google.client, this.google.policy);
+      return { grant: { ...grant, refreshToken: t.refresh_token ?? grant.refreshToken }, access: { token: t.access_token, expiresAt: expiresAt(t.expires_in) } };
+    } catch (err) {
+      if (err instanceof OAuthError && (err.code === 'invalid_grant' || err.code === 'invalid_client')) throw new ReauthRequiredError(this.label);
+      throw err;
+    }
+  }
+
+  async revoke(grant: StoredGrant): Promise<void> {
+    if (!grant.refreshToken) return;
+    const c = await this.google.discover().catch(() => undefined);
+    if (c?.revocation_endpoint) await revokeToken(c.revocation_endpoint, grant.refreshToken, 'refresh_token', this.google.client, this.google.policy).catch(() => false);
+  }
+
+  async sync(_grant: StoredGrant, tokens: AccessTokenSource, cursor: unknown, sink: SyncSink) {
+    // The bearer token goes to GOOGLE_HEALTH_API_URL: checked like any discovered endpoint.
+    await assertSafeEndpoint(this.config.GOOGLE_HEALTH_API_URL, this.google.policy);
+    let cursors = (cursor && typeof cursor === 'object' ? cursor : {}) as GoogleHealthCursors;
+    let token = await tokens.get();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const r = await syncGoogleHealth(token, cursors, sink, { baseUrl: this.config.GOOGLE_HEALTH_API_URL });
+        return { cursor: r.cursors, counts: r.counts, skipped: r.skipped as Record<string, string> };
+      } catch (err) {
+        const advanced = (err as { cursors?: GoogleHealthCursors }).cursors;
+        if (advanced) cursors = advanced;
+        if (err instanceof GoogleHealthError && err.code === 'unauthorized' && attempt === 0) {
+          token = await tokens.refresh(token);
+          continue;
+        }
+        if (err instanceof GoogleHealthError && err.code === 'unauthorized') throw new ReauthRequiredError(this.label);
+        throw Object.assign(err as Error, { cursor: cursors });
+      }
+    }
+  }
+}

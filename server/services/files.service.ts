@@ -1,0 +1,294 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { Readable, Transform, pipeline as pipeStreams } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  createContentMac,
+  createDecryptStream,
+  createEncryptStream,
+  openRecord,
+  recordAad,
+  sealRecord,
+} from '../../crypto/index.js';
+import { asBuffer } from '../db/index.js';
+import { notFound, tooLarge, unprocessable } from '../errors.js';
+import { ExtractionError, MAX_TEXT_CHARS, decodeText, extractPdfText } from '../files/extract.js';
+import type { FileStore } from '../files/store.js';
+import type { FilesRepository } from '../repositories/files.repository.js';
+import type { ItemsRepository } from '../repositories/items.repository.js';
+import type { Item, ItemsService } from './items.service.js';
+import type { SessionContext } from './keyring.js';
+
+interface FileMeta {
+  name: string;
+  contentType: string;
+}
+
+const TEXT_TYPES: Record<string, string> = {
+  '.txt': 'text/plain',
+  '.md': 'text/markdown',
+  '.markdown': 'text/markdown',
+  '.csv': 'text/csv',
+  '.json': 'application/json',
+  '.log': 'text/plain',
+};
+
+/** Strips paths, control and bidi characters; keeps something a person recognises. */
+export function safeFileName(name: string | undefined): string {
+  const base = (name ?? '').split(/[\\/]/).pop() ?? '';
+  const clean = base
+    .normalize('NFC')
+    .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')
+    .replace(/^[.\s]+/, '')
+    .trim()
+    .slice(0, 200);
+  return clean || 'file';
+}
+
+/** RFC 6266 / 5987: an ASCII fallback plus the exact UTF-8 name; always an attachment. */
+export function contentDisposition(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\;]/g, '_');
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
+
+function detectType(name: string, declared: string, head: Buffer): string {
+  if (head.subarray(0, 5).toString('latin1') === '%PDF-') return 'application/pdf';
+  const ext = path.extname(name).toLowerCase();
+  if (TEXT_TYPES[ext]) return TEXT_TYPES[ext]!;
+  return /^[\w.+-]+\/[\w.+-]+$/.test(declared) ? declared.toLowerCase() : 'application/octet-stream';
+}
+
+const isText = (type: string) => type.startsWith('text/') || type === 'application/json';
+
+export class FilesService {
+  constructor(
+    private readonly files: FilesRepository,
+    private readonly itemsRepo: ItemsRepository,
+    private readonly items: ItemsService,
+    private readonly store: FileStore,
+    private readonly opts: { pdfMaxBytes: number; pdfTimeoutMs: number },
+  ) {}
+
+  #fileAad = (userId: string, fileId: string) => recordAad({ userId, table: 'files', rowId: fileId, version: 1 });
+
+  /**
+   * Streams an upload through a keyed MAC and segment encryption straight to disk: the
+   * plaintext is never whole in memory (only text files' first MBs, kept for extraction).
+   * Returns the existing item when the same content was uploaded before.
+   */
+  async upload(
+    session: SessionContext,
+    input: { stream: Readable & { truncated?: boolean }; filename: string; mimetype: string; tags?: string[] },
+  ): Promise<{ item: Item; created: boolean }> {
+    const { keys, userId } = session;
+    const fileId = randomUUID();
+    const name = safeFileName(input.filename);
+    const mac = createContentMac(keys.subkey('dedupe'));
+    let size = 0;
+    let head = Buffer.alloc(0);
+    const textChunks: Buffer[] = [];
+    let textBytes = 0;
+    const maybeText = !!TEXT_TYPES[path.extname(name).toLowerCase()] || input.mimetype.startsWith('text/');
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        mac.update(chunk);
+        size += chunk.length;
+        if (head.length < 8) head = Buffer.concat([head, chunk.subarray(0, 8)]);
+        if (maybeText && textBytes < MAX_TEXT_CHARS * 4) {
+          textChunks.push(chunk);
+          textBytes += chunk.length;
+        }
+        cb(null, chunk);
+      },
+    });
+
+    let contentMac: Buffer | undefined;
+    const temp = await this.store.createTemp(userId);
+    const fileKey = keys.rowKey('files', fileId);
+    try {
+      await pipeline(input.stream, meter, createEncryptStream(fileKey, this.#fileAad(userId, fileId)), temp.stream);
+      if (input.stream.truncated) throw tooLarge('The file is larger than this server accepts.');
+
+      contentMac = mac.digest();
+      const existing = await this.files.findByMac(userId, contentMac);
+      if (existing) {
+        const row = await this.itemsRepo.findByFile(userId, existing.id);
+        if (row) {
+          await this.store.remove(temp.path);
+          if (row.deleted_at) await this.itemsRepo.setDeleted(userId, row.id, false);
+          return { item: await this.items.get(session, row.id), created: false };
+        }
+      }
+
+      const contentType = detectType(name, input.mimetype, head);
+      let text = '';
+      let pages: number | undefined;
+      if (contentType === 'application/pdf') {
+        if (size <= this.opts.pdfMaxBytes) {
+          const bytes = await this.#readAll(temp.path, fileKey, userId, fileId);
+          const r = await extractPdfText(bytes, this.opts.pdfTimeoutMs);
+          text = r.text;
+          pages = r.pages;
+        }
+      } else if (isText(contentType)) {
+        text = decodeText(Buffer.concat(textChunks));
+      }
+
+      const meta: FileMeta = { name, contentType };
+      await this.files.insert({
+        id: fileId,
+        user_id: userId,
+        content_mac: contentMac,
+        size,
+        meta_ciphertext: sealRecord(keys.rowKey('files', `${fileId}:meta`), Buffer.from(JSON.stringify(meta)), this.#fileAad(userId, fileId)),
+      });
+      await this.store.commit(temp.path, userId, fileId);
+      const item = await this.items.create(session, {
+        kind: 'document',
+        source: 'upload',
+        type: contentType,
+        title: name.replace(/\.[^.]{1,8}$/, '') || name,
+        text,
+        tags: input.tags,
+        fileId,
+        data: { fileName: name, contentType, size, ...(pages !== undefined ? { pages } : {}) },
+      });
+      return { item, created: true };
+    } catch (err) {
+      await this.store.remove(temp.path);
+      if (err instanceof ExtractionError) throw unprocessable(err.message, 'unreadable_pdf');
+      if ((err as { code?: string }).code === '23505' && contentMac) {
+        // The same content raced in from another request: answer with the winner.
+        const again = await this.files.findByMac(userId, contentMac);
+        const row = again && (await this.itemsRepo.findByFile(userId, again.id));
+        if (row) return { item: await this.items.get(session, row.id), created: false };
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * Stores bytes an integration extracted (a FHIR attachment) as an encrypted file with no item
+   * of its own: the record it belongs to links it. The same content stored before is reused, so
+   * a re-import adds no file.
+   */
+  async storeAttachment(session: SessionContext, input: { name: string; contentType: string; bytes: Uint8Array }): Promise<{ fileId: string; size: number }> {
+    const { keys, userId } = session;
+    const mac = createContentMac(keys.subkey('dedupe'));
+    mac.update(input.bytes);
+    const contentMac = mac.digest();
+    const existing = await this.files.findByMac(userId, contentMac);
+    if (existing) return { fileId: existing.id, size: Number(existing.size) };
+    const fileId = randomUUID();
+    const temp = await this.store.createTemp(userId);
+    try {
+      await pipeline(Readable.from([Buffer.from(input.bytes)]), createEncryptStream(keys.rowKey('files', fileId), this.#fileAad(userId, fileId)), temp.stream);
+      const meta: FileMeta = { name: safeFileName(input.name), contentType: /^[\w.+-]+\/[\w.+-]+$/.test(input.contentType) ? input.contentType.toLowerCase() : 'application/octet-stream' };
+      await this.files.insert({
+        id: fileId,
+        user_id: userId,
+        content_mac: contentMac,
+        size: input.bytes.length,
+        meta_ciphertext: sealRecord(keys.rowKey('files', `${fileId}:meta`), Buffer.from(JSON.stringify(meta)), this.#fileAad(userId, fileId)),
+      });
+      await this.store.commit(temp.path, userId, fileId);
+      return { fileId, size: input.bytes.length };
+    } catch (err) {
+      await this.store.remove(temp.path);
+      if ((err as { code?: string }).code === '23505') {
+        const again = await this.files.findByMac(userId, contentMac);
+        if (again) return { fileId: again.id, size: Number(again.size) };
+      }
+      throw err;
+    }
+  }
+
+  async #readAll(p: string, key: Buffer, userId: string, fileId: string): Promise<Buffer> {
+    const { createReadStream } = await import('node:fs');
+    const chunks: Buffer[] = [];
+    await pipeline(createReadStream(p), createDecryptStream(key, this.#fileAad(userId, fileId)), async function* (src) {
+      for await (const c of src) chunks.push(c as Buffer);
+    });
+    return Buffer.concat(chunks);
+  }
+
+  /** Name, type and size of one file, or null when it is not this user's. */
+  async describe(session: SessionContext, fileId: string): Promise<{ meta: FileMeta; size: number } | null> {
+    const { keys, userId } = session;
+    const row = await this.files.get(userId, fileId);
+    if (!row) return null;
+    const meta = JSON.parse(
+      openRecord(keys.rowKey('files', `${fileId}:meta`), asBuffer(row.meta_ciphertext), this.#fileAad(userId, fileId)).toString('utf8'),
+    ) as FileMeta;
+    return { meta, size: Number(row.size) };
+  }
+
+  /**
+   * Stores a file restored from an export: encrypted and deduplicated like an upload, but
+   * without creating an item or extracting text (the export's items.jsonl carries both).
+   */
+  async importFile(
+    session: SessionContext,
+    input: { stream: Readable; name: string; contentType?: string },
+  ): Promise<{ fileId: string; created: boolean }> {
+    const { keys, userId } = session;
+    const fileId = randomUUID();
+    const name = safeFileName(input.name);
+    const mac = createContentMac(keys.subkey('dedupe'));
+    let size = 0;
+    let head = Buffer.alloc(0);
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        mac.update(chunk);
+        size += chunk.length;
+        if (head.length < 8) head = Buffer.concat([head, chunk.subarray(0, 8)]);
+        cb(null, chunk);
+      },
+    });
+    const temp = await this.store.createTemp(userId);
+    let contentMac: Buffer | undefined;
+    try {
+      await pipeline(input.stream, meter, createEncryptStream(keys.rowKey('files', fileId), this.#fileAad(userId, fileId)), temp.stream);
+      contentMac = mac.digest();
+      const existing = await this.files.findByMac(userId, contentMac);
+      if (existing) {
+        await this.store.remove(temp.path);
+        return { fileId: existing.id, created: false };
+      }
+      const meta: FileMeta = { name, contentType: detectType(name, input.contentType ?? '', head) };
+      await this.files.insert({
+        id: fileId,
+        user_id: userId,
+        content_mac: contentMac,
+        size,
+        meta_ciphertext: sealRecord(keys.rowKey('files', `${fileId}:meta`), Buffer.from(JSON.stringify(meta)), this.#fileAad(userId, fileId)),
+      });
+      await this.store.commit(temp.path, userId, fileId);
+      return { fileId, created: true };
+    } catch (err) {
+      await this.store.remove(temp.path);
+      if ((err as { code?: string }).code === '23505' && contentMac) {
+        const again = await this.files.findByMac(userId, contentMac);
+        if (again) return { fileId: again.id, created: false };
+      }
+      throw err;
+    }
+  }
+
+  /** The original bytes as a decrypting stream; a tampered file errors the stream. */
+  async download(session: SessionContext, fileId: string): Promise<{ meta: FileMeta; size: number; stream: Readable }> {
+    const { keys, userId } = session;
+    const row = await this.files.get(userId, fileId);
+    if (!row) throw notFound('File');
+    const meta = JSON.parse(
+      openRecord(keys.rowKey('files', `${fileId}:meta`), asBuffer(row.meta_ciphertext), this.#fileAad(userId, fileId)).toString('utf8'),
+    ) as FileMeta;
+    // pipeline (not pipe) so a read error or a failed segment tag ends the response with an error.
+    const stream = pipeStreams(
+      this.store.openRead(userId, fileId),
+      createDecryptStream(keys.rowKey('files', fileId), this.#fileAad(userId, fileId)),
+      () => {},
+    );
+    return { meta, size: Number(row.size), stream };
+  }
+}

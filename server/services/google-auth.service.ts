@@ -1,0 +1,189 @@
+import { createHmac, hkdfSync } from 'node:crypto';
+import {
+  DiscoveryCache,
+  OAuthError,
+  discoverOidc,
+  pkcePair,
+  randomUrlToken,
+  readCallback,
+  requestToken,
+  sameSecret,
+  verifyIdToken,
+  type OidcConfiguration,
+} from '../../integrations/oauth/index.js';
+import type { Config } from '../config.js';
+import { conflict, notConfigured, unauthorized } from '../errors.js';
+import type { IntegrationsRepository } from '../repositories/integrations.repository.js';
+import type { UsersRepository } from '../repositories/users.repository.js';
+import type { AuthService } from './auth.service.js';
+
+/** What the state cookie carries between `/api/auth/google` and its callback. */
+export interface GoogleFlowState extends Record<string, unknown> {
+  state: string;
+  nonce: string;
+  verifier: string;
+  mode: 'signin' | 'link';
+  userId?: string;
+}
+
+/** What `cv_pending` carries between the callback and the passphrase step. */
+export interface PendingIdentity extends Record<string, unknown> {
+  subMac: string;
+  email?: string;
+  /** Set when the Google identity is already linked to an account (unlock, not register). */
+  userId?: string;
+}
+
+/** A failure of the redirect flow, reported as `/signin?error=<code>`. */
+export class GoogleFlowError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+/**
+ * Sign in with Google (OpenID Connect code flow with PKCE S256, state and nonce). A Google
+ * identity says who someone is; it never unlocks a vault: a new identity sets a passphrase
+ * (and gets a recovery key), a known one still unlocks with the passphrase.
+ *
+ * The Google `sub` is stored as HMAC-SHA256 under a key derived from SERVER_KEY over
+ * `<issuer>|<sub>`: sign-in must find the account before any user key is available, and a copy
+ * of the database alone then does not link vaults to Google accounts.
+ */
+export class GoogleAuthService {
+  readonly #discovery: DiscoveryCache<OidcConfiguration>;
+  readonly #subKey: Buffer;
+
+  constructor(
+    private readonly config: Config,
+    private readonly repo: IntegrationsRepository,
+    private readonly users: UsersRepository,
+    private readonly auth: AuthService,
+  ) {
+    this.#discovery = new DiscoveryCache((issuer) => discoverOidc(issuer, this.policy));
+    this.#subKey = Buffer.from(hkdfSync('sha256', config.serverKey, Buffer.alloc(0), 'cv1|google-sub', 32));
+  }
+
+  get configured(): boolean {
+    return !!this.config.GOOGLE_CLIENT_ID;
+  }
+
+  get policy() {
+    return { allowHttpLoopback: this.config.ALLOW_HTTP_LOOPBACK };
+  }
+
+  get client() {
+    return { clientId: this.config.GOOGLE_CLIENT_ID ?? '', clientSecret: this.config.GOOGLE_CLIENT_SECRET };
+  }
+
+  /** The provider's endpoints (shared with the Google Health connector). */
+  discover(): Promise<OidcConfiguration> {
+    if (!this.configured) throw notConfigured('Google sign-in');
+    return this.#discovery.get(this.config.GOOGLE_ISSUER);
+  }
+
+  get redirectUri(): string {
+    return new URL('/api/auth/google/callback', this.config.publicUrl).toString();
+  }
+
+  subMac(issuer: string, sub: string): Buffer {
+    return createHmac('sha256', this.#subKey).update(`${issuer}|${sub}`).digest();
+  }
+
+  async begin(mode: 'signin' | 'link', userId?: string): Promise<{ url: string; flow: GoogleFlowState }> {
+    const c = await this.discover();
+    const pkce = pkcePair();
+    const flow: GoogleFlowState = { state: randomUrlToken(), nonce: randomUrlToken(), verifier: pkce.verifier, mode, ...(userId ? { userId } : {}) };
+    const url = new URL(c.authorization_endpoint);
+    url.searchParams.set('response_type', 'code');
+    url.searchParams.set('client_id', this.client.clientId);
+    url.searchParams.set('redirect_uri', this.redirectUri);
+    url.searchParams.set('scope', 'openid email');
+    url.searchParams.set('state', flow.state);
+    url.searchParams.set('nonce', flow.nonce);
+    url.searchParams.set('code_challenge', pkce.challenge);
+    url.searchParams.set('code_challenge_method', 'S256');
+    return { url: url.toString(), flow };
+  }
+
+  /**
+   * Checks state, exchanges the code (with the verifier) and verifies the id_token.
+   * @throws GoogleFlowError with a code for `/signin?error=`.
+   */
+  async complete(query: Record<string, unknown>, flow: GoogleFlowState | null): Promise<{ subMac: Buffer; email?: string; userId?: string }> {
+    const cb = readCallback(query);
+    if (!flow || !sameSecret(cb.state, flow.state)) throw new GoogleFlowError('state_mismatch', 'The sign-in could not be matched to this browser. Start again.');
+    if ('error' in cb) {
+      throw cb.error === 'access_denied'
+        ? new GoogleFlowError('access_denied', 'Google sign-in was cancelled.')
+        : new GoogleFlowError('provider_error', 'Google could not complete the sign-in.');
+    }
+    try {
+      const c = await this.discover();
+      const tokens = await requestToken(
+        c.token_endpoint,
+        { grant_type: 'authorization_code', code: cb.code, redirect_uri: this.redirectUri, code_verifier: flow.verifier },
+        this.client,
+        this.policy,
+      );
+      if (!tokens.id_token) throw new OAuthError('invalid_id_token', 'Google sent no identity token.');
+      const claims = await verifyIdToken(tokens.id_token, { issuer: c.issuer, audience: this.client.clientId, nonce: flow.nonce, jwksUri: c.jwks_uri }, this.policy);
+      const subMac = this.subMac(c.issuer, claims.sub);
+      const email = typeof claims.email === 'string' && claims.email_verified === true ? claims.email : undefined;
+      const known = await this.repo.findUserByGoogleSub(subMac);
+      return { subMac, email, userId: known?.id };
+    } catch (err) {
+      if (err instanceof OAuthError) throw new GoogleFlowError(err.code === 'invalid_id_token' ? 'invalid_id_token' : 'provider_error', err.message);
+      throw err;
+    }
+  }
+
+  /** Links a verified Google identity to a signed-in account. */
+  async link(userId: string, subMac: Buffer): Promise<void> {
+    const holder = await this.repo.findUserByGoogleSub(subMac);
+    if (holder && holder.id !== userId) throw new GoogleFlowError('google_already_linked', 'This Google account is already linked to another vault.');
+    if (!(await this.repo.setGoogleSub(userId, subMac))) throw new GoogleFlowError('google_already_linked', 'This Google account is already linked to another vault.');
+  }
+
+  async unlink(userId: string): Promise<void> {
+    await this.repo.setGoogleSub(userId, null);
+  }
+
+  async isLinked(userId: string): Promise<boolean> {
+    return !!(await this.repo.hasGoogleSub(userId))?.linked;
+  }
+
+  /** First Google sign-in: creates the vault with a passphrase and links the identity. */
+  async register(pending: PendingIdentity | null, passphrase: string, requestId?: string) {
+    if (!pending) throw unauthorized('Sign in with Google again to continue.', 'no_pending_sign_in');
+    if (pending.userId) throw conflict('This Google account already has a vault: unlock it with your passphrase.', 'already_registered');
+    const subMac = Buffer.from(pending.subMac, 'base64');
+    if (await this.repo.findUserByGoogleSub(subMac)) throw conflict('This Google account already has a vault: unlock it with your passphrase.', 'already_registered');
+    const email = pending.email ?? `google-${subMac.subarray(0, 8).toString('hex')}@accounts.invalid`;
+    let r;
+    try {
+      r = await this.auth.register(email, passphrase, requestId);
+    } catch (err) {
+      if ((err as { code?: string }).code === 'email_taken') {
+        throw conflict('An account with this email already exists. Sign in with your passphrase, then link Google in Settings.', 'email_taken');
+      }
+      throw err;
+    }
+    if (!(await this.repo.setGoogleSub(r.user.id, subMac))) {
+      // Lost a race with a second tab registering the same identity: undo ours.
+      await this.users.delete(r.user.id);
+      throw conflict('This Google account already has a vault: unlock it with your passphrase.', 'already_registered');
+    }
+    return r;
+  }
+
+  /** Later Google sign-ins: the passphrase unlocks, throttled exactly like a login. */
+  async unlock(pending: PendingIdentity | null, passphrase: string, requestId?: string) {
+    if (!pending?.userId) throw unauthorized('Sign in with Google again to continue.', 'no_pending_sign_in');
+    const user = await this.users.findById(pending.userId);
+    if (!user || !user.google_sub || !sameSecret(Buffer.from(user.google_sub).toString('base64'), pending.subMac)) {
+      throw unauthorized('Sign in with Google again to continue.', 'no_pending_sign_in');
+    }
+    return this.auth.login(user.email, passphrase, requestId);
+  }
+}

@@ -1,0 +1,364 @@
+import { randomUUID } from 'node:crypto';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { recordAad } from '../../crypto/index.js';
+import { isImportError } from '../../integrations/apple-health/index.js';
+import { ImportError as FitbitImportError, importFitbitArchive } from '../../integrations/fitbit/import.js';
+import { FhirInputError, transformAny, transformNdjsonStream } from '../../integrations/fhir/transform.js';
+import { SeriesAccumulator } from '../../integrations/series/day-chunk.js';
+import type { QuantitySample, RecordInput } from '../../integrations/types.js';
+import { badRequest, notFound, tooLarge, unprocessable, unsupportedType } from '../errors.js';
+import { runAppleHealthInWorker } from '../jobs/apple-health-job.js';
+import type { FileSeal, ImportFiles } from '../jobs/encrypted-file.js';
+import { JobFailure, type JobContext, type JobRunner } from '../jobs/runner.js';
+import type { JobRow, JobsRepository } from '../repositories/jobs.repository.js';
+import type { FilesService } from './files.service.js';
+import { itemFromRecord, type ItemsService, type NewItem } from './items.service.js';
+import type { KeyRing, SessionContext } from './keyring.js';
+import type { SeriesService } from './series.service.js';
+
+export type FhirFormat = 'json' | 'ndjson';
+type AppleFormat = 'zip' | 'xml';
+
+/** A job as the API shows it (API.md "Health records"). */
+export interface JobView {
+  id: string;
+  kind: string;
+  status: JobRow['status'];
+  progress: { done: number; total?: number; unit: string };
+  result?: { imported: Record<string, number> };
+  error?: string;
+}
+
+const RECORD_BATCH = 256;
+/** A FHIR JSON document is parsed whole; bigger exports come as NDJSON, which streams. */
+const MAX_FHIR_JSON_BYTES = 256 * 1024 * 1024;
+
+export interface ImportsOptions {
+  maxImportBytes: number;
+}
+
+/**
+ * Health imports: accepts an upload into an encrypted file, queues a job, and runs it (FHIR
+ * JSON/NDJSON, Apple Health export.zip/export.xml) into records and day-chunked series.
+ */
+export class ImportsService {
+  constructor(
+    private readonly jobs: JobsRepository,
+    private readonly runner: JobRunner,
+    private readonly files: ImportFiles,
+    private readonly items: ItemsService,
+    private readonly fileBlobs: FilesService,
+    private readonly series: SeriesService,
+    private readonly opts: ImportsOptions,
+  ) {
+    runner.register('fhir', { run: (ctx) => this.#runFhir(ctx), describe: describeFhirError });
+    runner.register('apple_health', { run: (ctx) => this.#runAppleHealth(ctx), describe: describeAppleError });
+    runner.register('fitbit', { run: (ctx) => this.#runFitbit(ctx), describe: describeFitbitError });
+  }
+
+  /** Input files are sealed under a key from the owner's vault key and bound to the job row. */
+  #seal(keys: KeyRing, userId: string, jobId: string): FileSeal {
+    return { key: keys.rowKey('files', `import/${jobId}`), aad: recordAad({ userId, table: 'jobs', rowId: jobId, version: 1 }) };
+  }
+
+  async startFhir(session: SessionContext, body: Readable, format: FhirFormat): Promise<{ jobId: string }> {
+    const limit = format === 'json' ? Math.min(this.opts.maxImportBytes, MAX_FHIR_JSON_BYTES) : this.opts.maxImportBytes;
+    return this.#accept(session, 'fhir', body, limit, (head) => {
+      const first = head.toString('utf8').replace(/^\uFEFF/, '').trimStart()[0];
+      if (first === undefined) throw unprocessable('The request body is empty: send a FHIR Bundle, a resource or NDJSON.', 'not_fhir');
+      if (first !== '{' && first !== '[') throw unprocessable('The body is not FHIR JSON: it must start with "{" or "[".', 'not_fhir');
+      return format;
+    }, format === 'json' ? 'Send FHIR JSON up to 256 MB; send larger exports as NDJSON (application/fhir+ndjson).' : undefined);
+  }
+
+  async startAppleHealth(session: SessionContext, file: Readable): Promise<{ jobId: string }> {
+    return this.#accept<AppleFormat>(session, 'apple_health', file, this.opts.maxImportBytes, (head) => {
+      if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && (head[2] === 3 || head[2] === 5) && (head[3] === 4 || head[3] === 6)) return 'zip';
+      const text = head.toString('utf8').replace(/^\uFEFF/, '').trimStart();
+      if (text.startsWith('<')) return 'xml';
+      throw unsupportedType('Upload the export.zip from the Health app ("Export All Health Data"), or the export.xml inside it.');
+    });
+  }
+
+  /**
+   * A Fitbit / Google Health archive (.zip or .tgz). The IANA time zone rides along in the job's
+   * input format (`zip;tz=Europe/Paris`): the archive stores none, and naive local times need it.
+   */
+  async startFitbit(session: SessionContext, file: Readable, timezone?: string): Promise<{ jobId: string }> {
+    if (timezone && (!/^[A-Za-z0-9_+\-/]{1,64}$/.test(timezone) || !isTimeZone(timezone))) {
+      file.resume();
+      throw badRequest(`"${timezone.slice(0, 64)}" is not a time zone name. Use an IANA name such as Europe/Paris.`, 'bad_timezone');
+    }
+    return this.#accept(session, 'fitbit', file, this.opts.maxImportBytes, (head) => {
+      const fmt = head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && (head[2] === 3 || head[2] === 5) ? 'zip' : head[0] === 0x1f && head[1] === 0x8b ? 'tgz' : undefined;
+      if (!fmt) throw unsupportedType('Upload the Fitbit or Google Health archive (.zip or .tgz) exactly as you downloaded it.');
+      return `${fmt}${timezone ? `;tz=${timezone}` : ''}`;
+    });
+  }
+
+  /**
+   * Streams an upload to an encrypted file under the job's id, checking its size and kind on the
+   * way, then records and queues the job. Nothing is queued for a refused upload, and its file
+   * is deleted.
+   */
+  async #accept<F extends string>(
+    session: SessionContext,
+    kind: string,
+    body: Readable & { truncated?: boolean },
+    limit: number,
+    sniff: (head: Buffer) => F,
+    limitHint?: string,
+  ): Promise<{ jobId: string }> {
+    const { userId, keys } = session;
+    const jobId = randomUUID();
+    let format: F | undefined;
+    let head = Buffer.alloc(0);
+    let size = 0;
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, cb: TransformCallback) {
+        size += chunk.length;
+        if (size > limit) return cb(tooLarge(`The file is larger than the ${Math.floor(limit / 1024 / 1024)} MB this server accepts.${limitHint ? ` ${limitHint}` : ''}`));
+        try {
+          if (format === undefined) {
+            head = Buffer.concat([head, chunk.subarray(0, 64)]);
+            if (head.length >= 64) format = sniff(head);
+          }
+        } catch (err) {
+          return cb(err as Error);
+        }
+        cb(null, chunk);
+      },
+      flush(cb: TransformCallback) {
+        try {
+          format ??= sniff(head);
+          cb();
+        } catch (err) {
+          cb(err as Error);
+        }
+      },
+    });
+    await this.files.write(userId, jobId, this.#seal(keys, userId, jobId), body, meter);
+    if (body.truncated) {
+      await this.files.remove(userId, jobId);
+      throw tooLarge('The file is larger than this server accepts.');
+    }
+    try {
+      await this.jobs.insert({ id: jobId, userId, kind, progress: { done: 0, total: size, unit: 'bytes' }, inputRef: `imports/${jobId}`, inputFormat: format! });
+    } catch (err) {
+      await this.files.remove(userId, jobId);
+      throw err;
+    }
+    this.runner.submit({ id: jobId, userId }, keys);
+    return { jobId };
+  }
+
+  async getJob(session: SessionContext, id: string): Promise<JobView> {
+    const row = await this.jobs.get(session.userId, id);
+    if (!row) throw notFound('Job');
+    return toView(row);
+  }
+
+  async listJobs(session: SessionContext, limit: number): Promise<JobView[]> {
+    return (await this.jobs.list(session.userId, limit)).map(toView);
+  }
+
+  // ---- job kinds ----
+
+  /**
+   * Decrypting, parsing and aggregating run in a worker thread (server/jobs/apple-health-job.ts);
+   * this thread stores the day chunks and records it sends, in order, while it parses on.
+   */
+  async #runAppleHealth(ctx: JobContext): Promise<void> {
+    const { job, session, signal } = ctx;
+    await runAppleHealthInWorker(
+      {
+        root: this.files.root,
+        userId: session.userId,
+        jobId: job.id,
+        format: job.input_format === 'zip' ? 'zip' : 'xml',
+        seal: this.#seal(session.keys, session.userId, job.id),
+        signal,
+      },
+      {
+        chunks: async (batch) => {
+          signal.throwIfAborted();
+          const added = await this.series.store(session, batch);
+          for (const [type, n] of Object.entries(added)) ctx.count(type, n);
+        },
+        records: (batch) => this.#storeRecords(ctx, batch),
+        progress: (p) => ctx.progress(p),
+      },
+    );
+  }
+
+  async #runFitbit(ctx: JobContext): Promise<void> {
+    const { job, session, signal } = ctx;
+    const seal = this.#seal(session.keys, session.userId, job.id);
+    const [format, tzPart] = (job.input_format ?? 'zip').split(';');
+    const timezone = tzPart?.startsWith('tz=') ? tzPart.slice(3) : undefined;
+    const acc = new SeriesAccumulator();
+    const flush = async (all: boolean) => {
+      if (!all && acc.sampleCount < 50_000) return;
+      const chunks = all ? acc.drainAll() : acc.drain(acc.size);
+      if (!chunks.length) return;
+      const added = await this.series.store(session, chunks);
+      for (const [type, n] of Object.entries(added)) ctx.count(type, n);
+    };
+    const source =
+      format === 'tgz'
+        ? { format: 'tgz' as const, openStream: () => this.files.openStream(session.userId, job.id, seal) }
+        : { format: 'zip' as const, openZip: () => this.files.openRandomAccess(session.userId, job.id, seal) };
+    const result = await importFitbitArchive(
+      source,
+      {
+        samples: async (batch) => {
+          for (const s of batch) {
+            try {
+              acc.add(s);
+            } catch {
+              // A sample whose unit does not convert to its day's unit is left out, not fatal.
+            }
+          }
+          await flush(false);
+        },
+        records: (batch) => this.#storeRecords(ctx, batch),
+      },
+      { timezone, signal, onProgress: (p) => ctx.progress(p) },
+    );
+    await flush(true);
+    if (result.unknownFiles.length) ctx.count('unrecognised files (not imported)', result.unknownFiles.length);
+  }
+
+  async #runFhir(ctx: JobContext): Promise<void> {
+    const { job, session, signal } = ctx;
+    const seal = this.#seal(session.keys, session.userId, job.id);
+    const total = await this.files.plainSize(session.userId, job.id);
+    const acc = new SeriesAccumulator();
+    const flushSamples = async (all: boolean) => {
+      if (acc.sampleCount < 50_000 && !all) return;
+      const chunks = all ? acc.drainAll() : acc.drain(acc.size);
+      if (chunks.length === 0) return;
+      const added = await this.series.store(session, chunks);
+      for (const [type, n] of Object.entries(added)) ctx.count(type, n);
+    };
+    const addSamples = (samples: QuantitySample[]) => {
+      for (const s of samples) {
+        try {
+          acc.add(s);
+        } catch {
+          // A sample with a unit that does not convert to its day's unit is left out, not fatal.
+        }
+      }
+    };
+
+    if (job.input_format === 'ndjson') {
+      let done = 0;
+      const stream = this.files.openStream(session.userId, job.id, seal);
+      const counted = (async function* () {
+        for await (const c of stream) {
+          done += (c as Buffer).length;
+          yield c as Buffer;
+        }
+      })();
+      let records: RecordInput[] = [];
+      for await (const r of transformNdjsonStream(counted, { source: 'fhir' })) {
+        signal.throwIfAborted();
+        records.push(...r.records);
+        addSamples(r.samples);
+        if (records.length >= RECORD_BATCH) {
+          await this.#storeRecords(ctx, records);
+          records = [];
+          ctx.progress({ done, total, unit: 'bytes' });
+        }
+        await flushSamples(false);
+      }
+      await this.#storeRecords(ctx, records);
+    } else {
+      const parts: Buffer[] = [];
+      for await (const c of this.files.openStream(session.userId, job.id, seal)) parts.push(c as Buffer);
+      signal.throwIfAborted();
+      let json: unknown;
+      try {
+        json = JSON.parse(Buffer.concat(parts).toString('utf8').replace(/^\uFEFF/, ''));
+      } catch (err) {
+        // The parser's message quotes the input; the person gets a plain sentence instead.
+        if (err instanceof SyntaxError) throw new JobFailure('The file is not valid JSON, so it is not FHIR. Send a FHIR Bundle or resource as JSON, or NDJSON with content type application/fhir+ndjson.');
+        throw err;
+      }
+      parts.length = 0;
+      const out = transformAny(json, { source: 'fhir' });
+      json = undefined;
+      addSamples(out.samples);
+      ctx.progress({ done: 0, total: out.records.length, unit: 'resources' });
+      for (let i = 0; i < out.records.length; i += RECORD_BATCH) {
+        signal.throwIfAborted();
+        await this.#storeRecords(ctx, out.records.slice(i, i + RECORD_BATCH));
+        ctx.progress({ done: Math.min(i + RECORD_BATCH, out.records.length), total: out.records.length, unit: 'resources' });
+      }
+    }
+    await flushSamples(true);
+  }
+
+  /**
+   * Encrypts and stores records (with their attachments as encrypted files), counting what was
+   * new or changed; records already stored at the same version count nothing.
+   */
+  async #storeRecords(ctx: JobContext, records: RecordInput[]): Promise<void> {
+    if (records.length === 0) return;
+    ctx.signal.throwIfAborted();
+    const { session } = ctx;
+    const inputs: NewItem[] = [];
+    for (const r of records) {
+      const files: Array<{ fileId: string; name: string; contentType: string; size: number }> = [];
+      for (const a of r.attachments ?? []) {
+        const f = await this.fileBlobs.storeAttachment(session, a);
+        files.push({ fileId: f.fileId, name: a.name, contentType: a.contentType, size: f.size });
+      }
+      inputs.push(itemFromRecord(r, { data: files.length ? { ...r.data, files } : r.data, fileId: files[0]?.fileId ?? null }));
+    }
+    const results = await this.items.createMany(session, inputs);
+    for (const res of results) if (res.status !== 'unchanged') ctx.count(res.item.type ?? 'record', 1);
+  }
+}
+
+function toView(row: JobRow): JobView {
+  const view: JobView = {
+    id: row.id,
+    kind: row.kind,
+    status: row.status,
+    progress: row.progress as JobView['progress'],
+  };
+  const result = row.result as { imported?: Record<string, number> } | null;
+  if (result?.imported) view.result = { imported: result.imported };
+  if (row.error) view.error = row.error;
+  return view;
+}
+
+function describeAppleError(err: unknown): string | undefined {
+  if (isImportError(err)) return err.message;
+  if ((err as Error)?.name === 'DecryptError') return 'The uploaded file could not be read back intact from the server\'s disk. Import it again.';
+  return undefined;
+}
+
+function describeFitbitError(err: unknown): string | undefined {
+  if (err instanceof FitbitImportError) return err.message;
+  if ((err as Error)?.name === 'DecryptError') return 'The uploaded file could not be read back intact from the server\'s disk. Import it again.';
+  return undefined;
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function describeFhirError(err: unknown): string | undefined {
+  // FhirInputError messages name the problem ("no resourceType"); only JSON.parse's quote input,
+  // and those are replaced before they get here.
+  if (err instanceof FhirInputError) return err.message.replace(/\(Unexpected[^)]*\)/g, '').slice(0, 300);
+  if ((err as Error)?.name === 'DecryptError') return 'The uploaded file could not be read back intact from the server\'s disk. Import it again.';
+  return undefined;
+}

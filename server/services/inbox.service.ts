@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import { openRecord, openWithPrivateKey, recordAad, sealToPublicKey } from '../../crypto/index.js';
+import type { QuantitySample, RecordInput } from '../../integrations/types.js';
+import { asBuffer } from '../db/index.js';
+import type { IntegrationsRepository } from '../repositories/integrations.repository.js';
+import { itemFromRecord, type ItemsService } from './items.service.js';
+import type { SessionContext } from './keyring.js';
+
+/** Stores samples in the vault's day-chunk series (wired once the series service exists). */
+export type SampleStore = (session: SessionContext, samples: QuantitySample[]) => Promise<void>;
+
+type Kind = 'records' | 'samples';
+
+/** Records per sealed batch: bounded so one inbox row stays small (FHIR documents can be large). */
+const RECORDS_PER_BATCH = 100;
+const SAMPLES_PER_BATCH = 5_000;
+/** Rows moved into the vault per drain, so one request never does unbounded work. */
+const ROWS_PER_DRAIN = 50;
+
+const inboxInfo = (userId: string, rowId: string, provider: string, kind: Kind) => `v1|inbox|${userId}|${rowId}|${provider}|${kind}`;
+
+/**
+ * Background ingest without the vault key (DESIGN.md "Keys"). A sync worker seals each batch to
+ * the user's inbox public key with HPKE; the `info` binds user, row, provider and kind so a
+ * sealed batch cannot be replayed into another user's inbox or another row. The batches are
+ * opened with the inbox private key (itself wrapped by the vault key) only inside a request of
+ * the user's own unlocked session, stored through the items service (whose `external` dedupe
+ * makes re-delivery harmless) and deleted.
+ */
+export class InboxService {
+  /** Users whose inbox this instance filled since their last drain (skips the throttle). */
+  readonly #dirty = new Set<string>();
+  readonly #lastCheck = new Map<string, number>();
+  readonly #draining = new Map<string, Promise<number>>();
+
+  constructor(
+    private readonly repo: IntegrationsRepository,
+    private readonly items: ItemsService,
+    private readonly opts: { checkEveryMs: number; storeSamples?: SampleStore },
+  ) {}
+
+  /** The kinds this instance can move into the vault; samples wait until a series store exists. */
+  get #kinds(): Kind[] {
+    return this.opts.storeSamples ? ['records', 'samples'] : ['records'];
+  }
+
+  /** Seals and deposits one sync's output, in bounded batches. The caller never holds a vault key. */
+  async deposit(userId: string, provider: string, out: { records?: RecordInput[]; samples?: QuantitySample[] }): Promise<void> {
+    const user = await this.repo.inboxPublicKey(userId);
+    if (!user) return;
+    const publicKey = asBuffer(user.inbox_public_key);
+    const put = async (kind: Kind, batch: unknown[]) => {
+      const id = randomUUID();
+      const sealed = await sealToPublicKey(publicKey, Buffer.from(JSON.stringify(batch)), inboxInfo(userId, id, provider, kind));
+      await this.repo.deposit({ id, userId, provider, kind, sealed });
+    };
+    // Attachments' text is already in the record; their bytes would make rows huge.
+    const records = (out.records ?? []).map(({ attachments: _drop, ...r }) => r);
+    for (let i = 0; i < records.length; i += RECORDS_PER_BATCH) await put('records', records.slice(i, i + RECORDS_PER_BATCH));
+    const samples = out.samples ?? [];
+    for (let i = 0; i < samples.length; i += SAMPLES_PER_BATCH) await put('samples', samples.slice(i, i + SAMPLES_PER_BATCH));
+    this.#dirty.add(userId);
+  }
+
+  /**
+   * Cheap check on a live session's request: at most every `checkEveryMs` per user (sooner when
+   * this instance just deposited for them); moves what is there into the vault. Never throws:
+   * a failed drain is logged and retried on a later request.
+   */
+  async maybeDrain(session: SessionContext, log: FastifyBaseLogger): Promise<void> {
+    const now = Date.now();
+    const last = this.#lastCheck.get(session.userId) ?? 0;
+    if (!this.#dirty.has(session.userId) && now - last < this.opts.checkEveryMs) return;
+    this.#lastCheck.set(session.userId, now);
+    if (this.#lastCheck.size > 50_000) this.#lastCheck.clear();
+    try {
+      if (!(await this.repo.hasInbox(session.userId, this.#kinds))) {
+        this.#dirty.delete(session.userId);
+        return;
+      }
+      const n = await this.drain(session);
+      if (n) log.info({ inboxBatches: n }, 'inbox moved into the vault');
+    } catch (err) {
+      log.error({ err }, 'inbox drain failed');
+    }
+  }
+
+  /** Moves up to {@link ROWS_PER_DRAIN} batches into the vault; one drain per user at a time. */
+  drain(session: SessionContext): Promise<number> {
+    const running = this.#draining.get(session.userId);
+    if (running) return running;
+    const p = this.#drain(session).finally(() => this.#draining.delete(session.userId));
+    this.#draining.set(session.userId, p);
+    return p;
+  }
+
+  async #drain(session: SessionContext): Promise<number> {
+    const { userId } = session;
+    this.#dirty.delete(userId);
+    const rows = await this.repo.claim(userId, this.#kinds, ROWS_PER_DRAIN);
+    if (rows.length === 0) return 0;
+    const user = await this.repo.inboxPublicKey(userId);
+    if (!user) return 0;
+    const privateKey = openRecord(
+      session.keys.rowKey('inbox', userId),
+      asBuffer(user.inbox_private_key_wrapped),
+      recordAad({ userId, table: 'users.inbox_private_key', rowId: userId, version: 1 }),
+    );
+    const done: string[] = [];
+    try {
+      for (const row of rows) {
+        const plain = await openWithPrivateKey(privateKey, asBuffer(row.sealed), inboxInfo(userId, row.id, row.provider, row.kind as Kind));
+        const batch = JSON.parse(plain.toString('utf8')) as unknown[];
+        if (row.kind === 'records') await this.items.createMany(session, (batch as RecordInput[]).map((r) => itemFromRecord(r)));
+        else await this.opts.storeSamples!(session, batch as QuantitySample[]);
+        done.push(row.id);
+      }
+    } finally {
+      privateKey.fill(0);
+      await this.repo.remove(done);
+      await this.repo.release(rows.map((r) => r.id).filter((id) => !done.includes(id)));
+    }
+    if (rows.length === ROWS_PER_DRAIN) this.#dirty.add(userId);
+    return done.length;
+  }
+}
+

@@ -1,0 +1,423 @@
+import { randomUUID } from 'node:crypto';
+import { blindToken, openRecord, recordAad, sealRecord, termFrequencies, DecryptError } from '../../crypto/index.js';
+import { asBuffer } from '../db/index.js';
+import { badRequest, conflict, notFound } from '../errors.js';
+import type { Transaction } from 'kysely';
+import type { RecordInput } from '../../integrations/types.js';
+import type { DB } from '../db/types.js';
+import type { ItemsRepository } from '../repositories/items.repository.js';
+import type { KeyRing, SessionContext } from './keyring.js';
+
+export type ItemKind = 'note' | 'document' | 'record' | 'series';
+export type ItemSource = 'manual' | 'upload' | 'fhir' | 'epic' | 'fitbit' | 'google_health' | 'apple_health';
+
+/** The decrypted item as the API shows it. */
+export interface Item {
+  id: string;
+  kind: ItemKind;
+  source: ItemSource;
+  type: string | null;
+  title: string;
+  text: string;
+  tags: string[];
+  occurredAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  fileId?: string;
+  data?: Record<string, unknown>;
+}
+
+/** What is encrypted inside `vault_items.ciphertext`. */
+interface ItemPayload {
+  title: string;
+  text: string;
+  tags: string[];
+  data?: Record<string, unknown>;
+  externalVersion?: string;
+}
+
+export interface NewItem {
+  kind: ItemKind;
+  source: ItemSource;
+  type?: string | null;
+  title: string;
+  text: string;
+  tags?: string[];
+  occurredAt?: string | null;
+  data?: Record<string, unknown>;
+  fileId?: string | null;
+  /** Integrations: the item's identity at its source, so a re-import never duplicates it. */
+  external?: { id: string; version: string };
+}
+
+/** An integration's record as an item to store; its source identity makes re-imports idempotent. */
+export function itemFromRecord(r: RecordInput, extra: { data?: Record<string, unknown>; fileId?: string | null } = {}): NewItem {
+  return {
+    kind: r.kind,
+    source: r.source,
+    type: r.type,
+    title: r.title,
+    text: r.text,
+    tags: r.tags,
+    occurredAt: r.occurredAt,
+    data: extra.data ?? r.data,
+    fileId: extra.fileId ?? null,
+    external: { id: r.externalId, version: r.externalVersion },
+  };
+}
+
+type ItemRow = Pick<
+  NonNullable<Awaited<ReturnType<ItemsRepository['get']>>>,
+  'id' | 'user_id' | 'kind' | 'source' | 'type' | 'occurred_at' | 'version' | 'file_id' | 'ciphertext' | 'created_at' | 'updated_at'
+>;
+
+const TABLE = 'vault_items';
+const MAX_TAGS = 32;
+
+/** Tags compare case-insensitively; the first spelling used is the one shown. */
+export function normalizeTag(tag: string): string {
+  return tag.normalize('NFKC').trim().replace(/\s+/g, ' ').slice(0, 64);
+}
+const tagKeyText = (tag: string) => normalizeTag(tag).toLowerCase();
+
+export function cleanTags(tags: readonly string[] | undefined): string[] {
+  const seen = new Map<string, string>();
+  for (const t of tags ?? []) {
+    const n = normalizeTag(t);
+    if (n && !seen.has(n.toLowerCase())) seen.set(n.toLowerCase(), n);
+  }
+  if (seen.size > MAX_TAGS) throw badRequest(`At most ${MAX_TAGS} tags per item.`, 'too_many_tags');
+  return [...seen.values()];
+}
+
+export const tagMac = (keys: KeyRing, tag: string) => blindToken(keys.subkey('tags'), tagKeyText(tag));
+
+export const externalMac = (keys: KeyRing, source: string, externalId: string) =>
+  blindToken(keys.subkey('dedupe'), `item|${source}|${externalId}`);
+
+function encodeCursor(row: { sort_at: Date; id: string }): string {
+  return Buffer.from(`${row.sort_at.toISOString()}|${row.id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { sortAt: Date; id: string } {
+  const [at, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const sortAt = new Date(at ?? '');
+  if (!id || Number.isNaN(sortAt.getTime()) || !/^[0-9a-f-]{36}$/i.test(id)) throw badRequest('Invalid cursor.', 'invalid_cursor');
+  return { sortAt, id };
+}
+
+function parseDate(value: string | null | undefined): Date | null {
+  if (value == null) return null;
+  const d = new Date(value);
+  if (Number.isNaN(d.getTime())) throw badRequest('occurredAt must be an ISO 8601 date.', 'invalid_date');
+  return d;
+}
+
+export class ItemsService {
+  constructor(private readonly repo: ItemsRepository) {}
+
+  // ---- encryption of one row ----
+
+  seal(keys: KeyRing, userId: string, id: string, version: number, payload: ItemPayload): Buffer {
+    return sealRecord(
+      keys.rowKey('items', id),
+      Buffer.from(JSON.stringify(payload)),
+      recordAad({ userId, table: TABLE, rowId: id, version }),
+    );
+  }
+
+  open(keys: KeyRing, row: Pick<ItemRow, 'id' | 'user_id' | 'version' | 'ciphertext'>): ItemPayload {
+    const plain = openRecord(
+      keys.rowKey('items', row.id),
+      asBuffer(row.ciphertext),
+      recordAad({ userId: row.user_id, table: TABLE, rowId: row.id, version: row.version }),
+    );
+    return JSON.parse(plain.toString('utf8')) as ItemPayload;
+  }
+
+  toItem(row: ItemRow, payload: ItemPayload): Item {
+    const item: Item = {
+      id: row.id,
+      kind: row.kind as ItemKind,
+      source: row.source as ItemSource,
+      type: row.type,
+      title: payload.title,
+      text: payload.text,
+      tags: payload.tags,
+      occurredAt: row.occurred_at ? new Date(row.occurred_at).toISOString() : null,
+      createdAt: row.created_at.toISOString(),
+      updatedAt: row.updated_at.toISOString(),
+    };
+    if (row.file_id) item.fileId = row.file_id;
+    if (payload.data) item.data = payload.data;
+    return item;
+  }
+
+  #terms(keys: KeyRing, p: { title: string; text: string; tags: string[] }) {
+    const tf = termFrequencies(`${p.title}\n${p.text}\n${p.tags.join('\n')}`);
+    const indexKey = keys.subkey('index');
+    let count = 0;
+    const terms = [...tf].map(([token, n]) => {
+      count += n;
+      return { token: blindToken(indexKey, token), tf: n };
+    });
+    return { terms, count };
+  }
+
+  /**
+   * `memo` shares one sealed row per tag across a batch: the insert keeps one row per tag
+   * anyway, and an import of thousands of records with the same few tags otherwise pays a key
+   * derivation and a seal for each.
+   */
+  #tagRows(keys: KeyRing, userId: string, tags: string[], memo?: Map<string, { id: string; nameMac: Buffer; ciphertext: Buffer }>) {
+    return tags.map((name) => {
+      const known = memo?.get(tagKeyText(name));
+      if (known) return known;
+      const id = randomUUID();
+      const row = {
+        id,
+        nameMac: tagMac(keys, name),
+        ciphertext: sealRecord(keys.rowKey('tags', id), Buffer.from(name), recordAad({ userId, table: 'tags', rowId: id, version: 1 })),
+      };
+      memo?.set(tagKeyText(name), row);
+      return row;
+    });
+  }
+
+  // ---- commands ----
+
+  async create(session: SessionContext, input: NewItem): Promise<Item> {
+    const [result] = await this.createMany(session, [input]);
+    return result!.item;
+  }
+
+  /**
+   * Encrypts, indexes and stores items. New items go in as one statement per batch; items with
+   * an `external` identity already stored at the same version come back unchanged, and at
+   * another version are updated in place.
+   */
+  async createMany(
+    session: SessionContext,
+    inputs: NewItem[],
+  ): Promise<Array<{ item: Item; status: 'created' | 'updated' | 'unchanged' }>> {
+    const { keys, userId } = session;
+    const prepared = inputs.map((input) => {
+      const tags = cleanTags(input.tags);
+      const payload: ItemPayload = { title: input.title, text: input.text, tags };
+      if (input.data) payload.data = input.data;
+      if (input.external) payload.externalVersion = input.external.version;
+      return {
+        input,
+        payload,
+        occurredAt: parseDate(input.occurredAt),
+        mac: input.external ? externalMac(keys, input.source, input.external.id) : null,
+      };
+    });
+    const run = async (trx: Transaction<DB> | undefined) => {
+      const macs = prepared.flatMap((p) => (p.mac ? [p.mac] : []));
+      const existing = new Map(
+        (await this.repo.findByExternalMacs(userId, macs, trx)).map((r) => [Buffer.from(r.external_mac!).toString('hex'), r]),
+      );
+      const out: Array<{ item: Item; status: 'created' | 'updated' | 'unchanged' }> = [];
+      const inserts: Parameters<ItemsRepository['insertWithIndex']>[1] = [];
+      const seen = new Set<string>();
+      const tagMemo = new Map<string, { id: string; nameMac: Buffer; ciphertext: Buffer }>();
+      for (const p of prepared) {
+        const macHex = p.mac ? Buffer.from(p.mac).toString('hex') : undefined;
+        const row = macHex ? existing.get(macHex) : undefined;
+        if (row) {
+          const old = this.open(keys, row);
+          if (old.externalVersion === p.input.external!.version) {
+            out.push({ item: this.toItem(row, old), status: 'unchanged' });
+            continue;
+          }
+          const version = row.version + 1;
+          const { terms, count } = this.#terms(keys, p.payload);
+          await this.repo.update(
+            userId,
+            row.id,
+            row.version,
+            {
+              version,
+              ciphertext: this.seal(keys, userId, row.id, version, p.payload),
+              occurred_at: p.occurredAt,
+              sort_at: p.occurredAt ?? row.created_at,
+              type: p.input.type ?? null,
+              term_count: count,
+            },
+            trx,
+          );
+          await this.repo.replaceTerms(userId, row.id, terms, trx ?? this.repoDb());
+          await this.repo.setItemTags(row.id, await this.repo.upsertTags(userId, this.#tagRows(keys, userId, p.payload.tags), trx ?? this.repoDb()), trx ?? this.repoDb());
+          const updated = { ...row, version, occurred_at: p.occurredAt, type: p.input.type ?? null, updated_at: new Date() };
+          out.push({ item: this.toItem(updated, p.payload), status: 'updated' });
+          continue;
+        }
+        if (macHex) {
+          // The same source record twice in one batch: keep the first.
+          if (seen.has(macHex)) continue;
+          seen.add(macHex);
+        }
+        const id = randomUUID();
+        const now = new Date();
+        const { terms, count } = this.#terms(keys, p.payload);
+        const newRow = {
+          id,
+          user_id: userId,
+          kind: p.input.kind,
+          source: p.input.source,
+          type: p.input.type ?? null,
+          occurred_at: p.occurredAt,
+          sort_at: p.occurredAt ?? now,
+          version: 1,
+          term_count: count,
+          file_id: p.input.fileId ?? null,
+          external_mac: p.mac,
+          ciphertext: this.seal(keys, userId, id, 1, p.payload),
+          created_at: now,
+          updated_at: now,
+          deleted_at: null,
+        };
+        inserts.push({ row: newRow, terms, tags: this.#tagRows(keys, userId, p.payload.tags, tagMemo) });
+        out.push({ item: this.toItem(newRow, p.payload), status: 'created' });
+      }
+      await this.repo.insertWithIndex(userId, inserts, trx);
+      return out;
+    };
+    // A single new item is one atomic statement; anything more needs a transaction.
+    if (prepared.length === 1 && !prepared[0]!.mac) return run(undefined);
+    return this.repo.transaction((trx) => run(trx));
+  }
+
+  private repoDb() {
+    return this.repo.db;
+  }
+
+  async get(session: SessionContext, id: string, opts: { includeDeleted?: boolean } = {}): Promise<Item> {
+    const row = await this.repo.get(session.userId, id);
+    if (!row || (row.deleted_at && !opts.includeDeleted)) throw notFound();
+    return this.toItem(row, this.open(session.keys, row));
+  }
+
+  /** Decrypts rows the caller already fetched (search, chat retrieval). */
+  async getMany(session: SessionContext, ids: string[]): Promise<Item[]> {
+    const rows = await this.repo.getMany(session.userId, ids);
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return ids.flatMap((id) => {
+      const row = byId.get(id);
+      return row ? [this.toItem(row, this.open(session.keys, row))] : [];
+    });
+  }
+
+  /** Decrypted recent items by type codes, tags or kinds (see ItemsRepository.recent). */
+  async recent(
+    session: SessionContext,
+    q: { types?: string[]; tags?: string[]; kinds?: string[]; from?: Date; to?: Date; limit: number },
+  ): Promise<Item[]> {
+    const rows = await this.repo.recent({
+      userId: session.userId,
+      types: q.types,
+      tagMacs: q.tags?.map((t) => tagMac(session.keys, t)),
+      kinds: q.kinds,
+      from: q.from,
+      to: q.to,
+      limit: q.limit,
+    });
+    return rows.map((r) => this.toItem(r, this.open(session.keys, r)));
+  }
+
+  async list(
+    session: SessionContext,
+    q: { kind?: string; source?: string; type?: string; tag?: string; from?: string; to?: string; limit: number; cursor?: string },
+    deleted = false,
+  ): Promise<{ items: Item[]; nextCursor: string | null }> {
+    const rows = await this.repo.list({
+      userId: session.userId,
+      kind: q.kind,
+      source: q.source,
+      type: q.type,
+      tagMac: q.tag ? tagMac(session.keys, q.tag) : undefined,
+      from: parseDate(q.from) ?? undefined,
+      to: q.to ? endOfDayIfDate(q.to) : undefined,
+      deleted,
+      limit: q.limit + 1,
+      cursor: q.cursor ? decodeCursor(q.cursor) : undefined,
+    });
+    const page = rows.slice(0, q.limit);
+    return {
+      items: page.map((r) => this.toItem(r, this.open(session.keys, r))),
+      nextCursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]!) : null,
+    };
+  }
+
+  async update(
+    session: SessionContext,
+    id: string,
+    patch: { title?: string; text?: string; tags?: string[]; occurredAt?: string | null },
+  ): Promise<Item> {
+    const { keys, userId } = session;
+    return this.repo.transaction(async (trx) => {
+      const row = await this.repo.get(userId, id, trx);
+      if (!row || row.deleted_at) throw notFound();
+      const old = this.open(keys, row);
+      const payload: ItemPayload = {
+        ...old,
+        title: patch.title ?? old.title,
+        text: patch.text ?? old.text,
+        tags: patch.tags ? cleanTags(patch.tags) : old.tags,
+      };
+      const occurredAt = patch.occurredAt === undefined ? row.occurred_at : parseDate(patch.occurredAt);
+      const version = row.version + 1;
+      const { terms, count } = this.#terms(keys, payload);
+      const ok = await this.repo.update(
+        userId,
+        id,
+        row.version,
+        {
+          version,
+          ciphertext: this.seal(keys, userId, id, version, payload),
+          occurred_at: occurredAt,
+          sort_at: occurredAt ?? row.created_at,
+          term_count: count,
+        },
+        trx,
+      );
+      if (!ok) throw conflict('This item was changed at the same time. Reload and try again.', 'edit_conflict');
+      await this.repo.replaceTerms(userId, id, terms, trx);
+      if (patch.tags) await this.repo.setItemTags(id, await this.repo.upsertTags(userId, this.#tagRows(keys, userId, payload.tags), trx), trx);
+      const updated = (await this.repo.get(userId, id, trx))!;
+      return this.toItem(updated, payload);
+    });
+  }
+
+  async trash(session: SessionContext, id: string): Promise<void> {
+    if (!(await this.repo.setDeleted(session.userId, id, true))) throw notFound();
+  }
+
+  async restore(session: SessionContext, id: string): Promise<Item> {
+    if (!(await this.repo.setDeleted(session.userId, id, false))) throw notFound();
+    return this.get(session, id);
+  }
+
+  async tags(session: SessionContext): Promise<Array<{ name: string; count: number }>> {
+    const rows = await this.repo.tagCounts(session.userId);
+    return rows
+      .map((r) => ({
+        name: openRecord(
+          session.keys.rowKey('tags', r.id),
+          asBuffer(r.ciphertext),
+          recordAad({ userId: session.userId, table: 'tags', rowId: r.id, version: r.version }),
+        ).toString('utf8'),
+        count: Number(r.count),
+      }))
+      .sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));
+  }
+}
+
+/** A bare date as the upper bound means "through the end of that day". */
+function endOfDayIfDate(value: string): Date {
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return new Date(`${value}T23:59:59.999Z`);
+  return parseDate(value)!;
+}
+
+export { DecryptError };

@@ -1,0 +1,177 @@
+import { tokenize } from '../../crypto/index.js';
+import type { PromptSource } from '../chat/prompt.js';
+import type { ParsedQuestion, RecordKind } from '../chat/question.js';
+import { summarizeSeries } from '../chat/series-summary.js';
+import type { Item, ItemsService } from './items.service.js';
+import type { SessionContext } from './keyring.js';
+import type { SearchService } from './search.service.js';
+import type { SeriesService } from './series.service.js';
+
+/** A source as the browser sees it in the `sources` event. */
+export interface CitedSource {
+  n: number;
+  /** Null for a computed source such as a daily series summary. */
+  itemId: string | null;
+  title: string;
+  kind: string;
+  occurredAt: string | null;
+}
+
+export interface Retrieved {
+  cited: CitedSource[];
+  prompt: PromptSource[];
+}
+
+/** Record kinds of a question map to the tags the FHIR transformer and uploads give items. */
+const KIND_TAGS: Partial<Record<RecordKind, string[]>> = {
+  medication: ['medication'],
+  allergy: ['allergy'],
+  condition: ['condition'],
+  immunization: ['immunization'],
+  laboratory: ['laboratory'],
+  'vital-signs': ['vital-signs'],
+  procedure: ['procedure'],
+  encounter: ['encounter'],
+};
+const KIND_ITEM_KINDS: Partial<Record<RecordKind, string>> = { document: 'document', note: 'note' };
+/** "My notes" also means the clinical notes a provider wrote. */
+const KIND_EXTRA_TAGS: Partial<Record<RecordKind, string[]>> = { note: ['clinical-note'], document: ['clinical-note'] };
+
+/** Items decrypted for one question; the prompt budget then decides how many fit. */
+const MAX_ITEMS = 14;
+/** "List my conditions" wants the whole list, and such records are short. */
+const MAX_ITEMS_FOR_KINDS = 40;
+/** Without a date in the question, series summaries cover this many recent days. */
+const DEFAULT_SERIES_DAYS = 90;
+/** Long documents are cut to their most relevant passages before the prompt budget is applied. */
+const MAX_SOURCE_CHARS = 6_000;
+
+const dayMs = 86_400_000;
+const isoDay = (d: Date) => d.toISOString().slice(0, 10);
+
+/**
+ * Finds what a question needs: blind-index BM25 over its keywords, records of the kinds and
+ * metrics it names, daily summaries of health series, ranked with recency; then decrypts only
+ * those and turns them into numbered prompt sources.
+ */
+export class RetrievalService {
+  constructor(
+    private readonly items: ItemsService,
+    private readonly search: SearchService,
+    private readonly series: Pick<SeriesService, 'days'> | undefined,
+  ) {}
+
+  async retrieve(session: SessionContext, question: string, parsed: ParsedQuestion, now: Date): Promise<Retrieved> {
+    const hard = parsed.range && !parsed.range.soft ? parsed.range : undefined;
+    const from = hard ? new Date(`${hard.from}T00:00:00Z`) : undefined;
+    // A local date can run up to 14 hours past UTC midnight.
+    const to = hard ? new Date(Date.parse(`${hard.to}T23:59:59Z`) + 14 * 3_600_000) : undefined;
+    const scores = new Map<string, { item?: Item; score: number }>();
+    const bump = (id: string, score: number, item?: Item) => {
+      const cur = scores.get(id);
+      if (cur) {
+        cur.score += score;
+        cur.item ??= item;
+      } else scores.set(id, { item, score });
+    };
+
+    // The lookups are independent: on PostgreSQL they run on separate connections at once, and
+    // on PGlite one's decryption overlaps the next one's query. Scores are added in a fixed order.
+    const words = parsed.keywords.length ? parsed.keywords.join(' ') : '';
+    // "Clinical notes" are the provider's, not the person's own notes.
+    const clinical = parsed.keywords.some((k) => /^clinic(al)?$/.test(k));
+    const tags = parsed.kinds.flatMap((k) => [...(KIND_TAGS[k] ?? []), ...(KIND_EXTRA_TAGS[k] ?? [])]);
+    const kinds = clinical ? [] : parsed.kinds.flatMap((k) => (KIND_ITEM_KINDS[k] ? [KIND_ITEM_KINDS[k]!] : []));
+    const codes = parsed.metrics.flatMap((m) => m.codes);
+    const none = Promise.resolve([] as Item[]);
+    const [hits, byKind, byCode, inRange, summaries] = await Promise.all([
+      words ? this.search.search(session, words, 30, { from, to }) : Promise.resolve([]),
+      tags.length || kinds.length ? this.items.recent(session, { tags, kinds, from, to, limit: 40 }) : none,
+      codes.length ? this.items.recent(session, { types: codes, from, to, limit: 20 }) : none,
+      // "What happened in October?": everything in the range is a candidate, newest first.
+      hard && !parsed.kinds.length && !parsed.metrics.length
+        ? this.items.recent(session, { kinds: ['note', 'document', 'record'], from, to, limit: 30 })
+        : none,
+      this.#summaries(session, parsed, hard, now),
+    ]);
+    const top = hits[0]?.score ?? 1;
+    for (const h of hits) bump(h.item.id, h.score / top, h.item);
+    for (const item of byKind) bump(item.id, 0.9, item);
+    for (const item of byCode) bump(item.id, 0.8, item);
+    for (const item of inRange) bump(item.id, 0.5, item);
+    if (scores.size === 0 && !parsed.metrics.length) {
+      // Nothing named a kind or metric and the keywords found nothing: try every word once more.
+      const hits = await this.search.search(session, question, 10, { from, to });
+      const top = hits[0]?.score ?? 1;
+      for (const h of hits) bump(h.item.id, (0.7 * h.score) / top, h.item);
+    }
+
+    const nowMs = now.getTime();
+    for (const entry of scores.values()) {
+      const at = entry.item?.occurredAt ?? entry.item?.createdAt;
+      const ageDays = at ? Math.max(0, (nowMs - Date.parse(at)) / dayMs) : 3650;
+      entry.score += (parsed.wantsLatest ? 0.6 : 0.15) * Math.exp(-ageDays / 365);
+    }
+    const cap = parsed.kinds.length ? MAX_ITEMS_FOR_KINDS : MAX_ITEMS;
+    const ranked = [...scores.entries()].sort((a, b) => b[1].score - a[1].score).slice(0, cap);
+    const missing = ranked.filter(([, e]) => !e.item).map(([id]) => id);
+    const fetched = new Map((await this.items.getMany(session, missing)).map((i) => [i.id, i]));
+
+    const cited: CitedSource[] = [];
+    const prompt: PromptSource[] = [];
+    const add = (c: Omit<CitedSource, 'n'>, text: string) => {
+      const n = cited.length + 1;
+      cited.push({ n, ...c });
+      prompt.push({ n, title: c.title, kind: c.kind, occurredAt: c.occurredAt, text });
+    };
+
+    // Series summaries first: for a metric question they are the most exact source.
+    for (const s of summaries) add({ itemId: null, title: s.title, kind: 'series', occurredAt: s.occurredAt }, s.text);
+    const keywordTokens = new Set(tokenize(question));
+    for (const [id, e] of ranked) {
+      const item = e.item ?? fetched.get(id);
+      if (!item) continue;
+      add({ itemId: item.id, title: item.title, kind: item.kind, occurredAt: item.occurredAt }, sourceText(item, keywordTokens));
+    }
+    return { cited, prompt };
+  }
+
+  /** Daily summaries of the series a metric question names, one per type code with data. */
+  async #summaries(
+    session: SessionContext,
+    parsed: ParsedQuestion,
+    hard: ParsedQuestion['range'] | undefined,
+    now: Date,
+  ): Promise<Array<{ title: string; occurredAt: string; text: string }>> {
+    if (!this.series || !parsed.metrics.length) return [];
+    const series = this.series;
+    const sFrom = hard?.from ?? parsed.range?.from ?? isoDay(new Date(now.getTime() - DEFAULT_SERIES_DAYS * dayMs));
+    const sTo = hard?.to ?? isoDay(now);
+    const wanted = parsed.metrics.flatMap((metric) => metric.codes.map((code) => ({ metric, code })));
+    const found = await Promise.all(wanted.map(({ code }) => series.days(session, { type: code, from: sFrom, to: sTo })));
+    return wanted.flatMap(({ metric, code }, i) => {
+      const s = found[i]!;
+      if (!s.days.length) return [];
+      const title = `${metric.label} daily summary, ${sFrom} to ${sTo} (${code})`;
+      const text = summarizeSeries({ label: metric.label, unit: s.unit ?? metric.unit, days: s.days, cumulative: metric.cumulative }, 40);
+      return [{ title, occurredAt: s.days[s.days.length - 1]!.date, text }];
+    });
+  }
+}
+
+/** The item as the model should read it; long texts reduced to their most relevant passages. */
+export function sourceText(item: Item, queryTokens: Set<string>): string {
+  const head = item.tags.length ? `Tags: ${item.tags.join(', ')}\n` : '';
+  const text = item.text ?? '';
+  if (text.length <= MAX_SOURCE_CHARS) return head + text;
+  const passages = text.split(/\n\s*\n/).flatMap((p) => (p.length > 1500 ? p.match(/[\s\S]{1,1500}/g) ?? [] : [p]));
+  const scored = passages.map((p, i) => ({ i, p, score: tokenize(p).filter((t) => queryTokens.has(t)).length }));
+  const chosen = new Set<number>([0]);
+  let size = passages[0]?.length ?? 0;
+  for (const s of [...scored].sort((a, b) => b.score - a.score)) {
+    if (s.score === 0 || size + s.p.length > MAX_SOURCE_CHARS) continue;
+    chosen.add(s.i);
+    size += s.p.length;
+  }
+  return head + [...chosen].sort((a, b) => a - b).map((i) => passages[i]).join('\n[...]\n');
+}

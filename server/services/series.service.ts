@@ -1,0 +1,174 @@
+import { openRecord, recordAad, sealRecord } from '../../crypto/index.js';
+import { decodeChunk, encodeChunk, mergeChunks, unitFactor, type DayChunk, type DayStats } from '../../integrations/series/day-chunk.js';
+import { asBuffer } from '../db/index.js';
+import type { ChunkRow, ChunkWrite, SeriesRepository } from '../repositories/series.repository.js';
+import type { KeyRing, SessionContext } from './keyring.js';
+
+const TABLE = 'series_chunks';
+/** The stats column is sealed under the chunk's row key, its AAD naming the column. */
+const STATS_TABLE = 'series_chunks.stats';
+
+export interface SeriesDay extends DayStats {
+  date: string;
+}
+
+/** What one store call added: new samples per type (duplicates of stored samples are not counted). */
+export type AddedCounts = Record<string, number>;
+
+// The AAD joins fields with '|', so the row id uses '/' (never part of a date) between them.
+const rowId = (type: string, date: string) => `${type}/${date}`;
+const chunkKey = (keys: KeyRing, type: string, date: string) => keys.rowKey('series', `${type}|${date}`);
+
+/**
+ * Health time series stored as one encrypted chunk per (user, type, local day). Imports hand in
+ * chunks; each is merged with the stored one (exact duplicate samples kept once), re-encrypted
+ * under a bumped version and written back.
+ */
+export class SeriesService {
+  constructor(private readonly repo: SeriesRepository) {}
+
+  seal(keys: KeyRing, userId: string, chunk: DayChunk, version: number): Buffer {
+    return sealRecord(
+      chunkKey(keys, chunk.type, chunk.date),
+      encodeChunk(chunk),
+      recordAad({ userId, table: TABLE, rowId: rowId(chunk.type, chunk.date), version }),
+    );
+  }
+
+  /**
+   * The chunk's unit and stats sealed on their own, bound to the same row and version as the
+   * chunk: daily summaries read these instead of decrypting every sample.
+   */
+  sealStats(keys: KeyRing, userId: string, chunk: Pick<DayChunk, 'type' | 'date' | 'unit' | 'stats'>, version: number): Buffer {
+    return sealRecord(
+      chunkKey(keys, chunk.type, chunk.date),
+      Buffer.from(JSON.stringify({ unit: chunk.unit, stats: chunk.stats })),
+      recordAad({ userId, table: STATS_TABLE, rowId: rowId(chunk.type, chunk.date), version }),
+    );
+  }
+
+  #openStats(keys: KeyRing, userId: string, row: { type: string; date: string; version: number; stats: Uint8Array }): { unit: string; stats: DayStats } {
+    const plain = openRecord(
+      chunkKey(keys, row.type, row.date),
+      asBuffer(row.stats),
+      recordAad({ userId, table: STATS_TABLE, rowId: rowId(row.type, row.date), version: row.version }),
+    );
+    const h = JSON.parse(plain.toString('utf8')) as { unit: string; stats: DayStats };
+    return { unit: h.unit, stats: h.stats };
+  }
+
+  #plain(keys: KeyRing, userId: string, row: Pick<ChunkRow, 'type' | 'date' | 'version' | 'ciphertext'>): Buffer {
+    return openRecord(
+      chunkKey(keys, row.type, row.date),
+      asBuffer(row.ciphertext),
+      recordAad({ userId, table: TABLE, rowId: rowId(row.type, row.date), version: row.version }),
+    );
+  }
+
+  open(keys: KeyRing, userId: string, row: ChunkRow): DayChunk {
+    return decodeChunk(this.#plain(keys, userId, row));
+  }
+
+  /** Merges chunks into storage in one transaction; returns the samples that were new, per type. */
+  async store(session: Pick<SessionContext, 'userId' | 'keys'>, chunks: DayChunk[]): Promise<AddedCounts> {
+    const { userId, keys } = session;
+    const byKey = new Map<string, DayChunk>();
+    for (const c of chunks) {
+      // A type code with '|' could not be bound unambiguously by the AAD; no source writes one.
+      if (c.type.includes('|') || c.samples.length === 0) continue;
+      const k = `${c.type}\u0000${c.date}`;
+      const prev = byKey.get(k);
+      byKey.set(k, prev ? tryMerge(prev, c) ?? prev : c);
+    }
+    const added: AddedCounts = {};
+    await this.repo.mergeInto(
+      userId,
+      [...byKey.values()].map((c) => ({ type: c.type, date: c.date })),
+      (existing) => {
+        const stored = new Map(existing.map((r) => [`${r.type}\u0000${r.date}`, r]));
+        const out: ChunkWrite[] = [];
+        for (const [k, incoming] of byKey) {
+          const row = stored.get(k);
+          let merged = incoming;
+          let version = 1;
+          let before = 0;
+          if (row) {
+            const old = this.open(keys, userId, row);
+            before = old.samples.length;
+            const m = tryMerge(old, incoming);
+            if (!m) continue;
+            merged = m;
+            version = row.version + 1;
+            if (merged.samples.length === before) continue; // nothing new: leave the row alone
+          }
+          added[merged.type] = (added[merged.type] ?? 0) + merged.samples.length - before;
+          out.push({
+            type: merged.type,
+            date: merged.date,
+            version,
+            ciphertext: this.seal(keys, userId, merged, version),
+            stats: this.sealStats(keys, userId, merged, version),
+          });
+        }
+        return out;
+      },
+    );
+    return added;
+  }
+
+  /**
+   * Daily statistics for one type between two local dates (both inclusive), from the chunks'
+   * sealed stats (or, for chunks written before those existed, the chunks' headers, whose stats
+   * are then stored). Days stored in another unit (an export after the person switched kg to
+   * lb) are converted to the first day's unit.
+   */
+  async days(session: SessionContext, q: { type: string; from?: string; to?: string }): Promise<{ type: string; unit: string | null; days: SeriesDay[] }> {
+    const { keys, userId } = session;
+    const rows = await this.repo.stats(userId, q.type, q.from, q.to);
+    let unit: string | null = null;
+    const days: SeriesDay[] = [];
+    const backfill: Array<{ date: string; version: number; stats: Buffer }> = [];
+    for (const row of rows) {
+      let h: { unit: string; stats: DayStats };
+      if (row.stats) h = this.#openStats(keys, userId, { ...row, stats: row.stats });
+      else {
+        h = readHeader(this.#plain(keys, userId, { ...row, ciphertext: row.ciphertext! }));
+        backfill.push({ date: row.date, version: row.version, stats: this.sealStats(keys, userId, { type: row.type, date: row.date, ...h }, row.version) });
+      }
+      if (h.stats.count === 0) continue;
+      unit ??= h.unit;
+      const f = unitFactor(h.unit, unit) ?? 1;
+      const s = h.stats;
+      days.push({ date: row.date, count: s.count, min: s.min * f, max: s.max * f, mean: s.mean * f, sum: s.sum * f });
+    }
+    if (backfill.length) await this.repo.backfillStats(userId, q.type, backfill);
+    return { type: q.type, unit, days };
+  }
+}
+
+/** A day whose unit does not convert (a source that changed what it measures) keeps what it has. */
+function tryMerge(a: DayChunk, b: DayChunk): DayChunk | undefined {
+  try {
+    return mergeChunks(a, b);
+  } catch (err) {
+    if (err instanceof RangeError) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * The unit and stats of an encoded chunk without decoding its samples (the binary format keeps
+ * them in a JSON header; see integrations/series/day-chunk.ts). A year of 5-second heart rate is
+ * then 365 small JSON parses instead of six million samples.
+ */
+function readHeader(b: Buffer): { unit: string; stats: DayStats } {
+  if (b.length >= 10 && b.readUInt32LE(0) === 0x43445643 && b[4] === 1) {
+    const hl = b.readUInt32LE(6);
+    if (10 + hl <= b.length) {
+      const h = JSON.parse(b.toString('utf8', 10, 10 + hl)) as { unit: string; stats: DayStats };
+      return { unit: h.unit, stats: h.stats };
+    }
+  }
+  const c = decodeChunk(b);
+  return { unit: c.unit, stats: c.stats };
+}

@@ -1,0 +1,190 @@
+import { SseParser, type SseEvent } from './sse';
+
+/** Every failure the app shows comes through here, with the server's own sentence when it sent one. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly retryAfter?: number;
+
+  constructor(status: number, code: string, message: string, retryAfter?: number) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    if (retryAfter !== undefined) this.retryAfter = retryAfter;
+  }
+}
+
+const FALLBACK_MESSAGES: Record<number, string> = {
+  400: 'That request was not accepted. Please check what you entered.',
+  401: 'Your session has ended. Please sign in again.',
+  403: 'You are not allowed to do that.',
+  404: 'That could not be found.',
+  409: 'That conflicts with something that already exists.',
+  413: 'That file is too large.',
+  415: 'That type of file is not supported.',
+  422: 'That content could not be read.',
+  429: 'Too many attempts. Please wait a moment and try again.',
+  503: 'The service is temporarily unavailable.',
+};
+
+function fallbackMessage(status: number): string {
+  return FALLBACK_MESSAGES[status] ?? (status >= 500 ? 'Something went wrong on the server. Please try again.' : `Request failed (${status}).`);
+}
+
+/** Maps a non-2xx response to an ApiError, reading `{error:{code,message}}` when it is there. */
+export async function toApiError(res: Response): Promise<ApiError> {
+  const retryHeader = res.headers.get('retry-after');
+  const retryAfter = retryHeader && /^\d+$/.test(retryHeader) ? Number(retryHeader) : undefined;
+  let code = `http_${res.status}`;
+  let message = fallbackMessage(res.status);
+  try {
+    const text = await res.text();
+    if (text) {
+      const body = JSON.parse(text) as unknown;
+      const err = (body as { error?: unknown })?.error;
+      if (err && typeof err === 'object') {
+        const e = err as { code?: unknown; message?: unknown };
+        if (typeof e.code === 'string' && e.code) code = e.code;
+        if (typeof e.message === 'string' && e.message) message = e.message;
+      } else if (typeof err === 'string') {
+        message = (body as { message?: unknown }).message && typeof (body as { message?: unknown }).message === 'string'
+          ? String((body as { message: string }).message)
+          : message;
+      }
+    }
+  } catch {
+    // Not JSON (a proxy's HTML page, an empty body): keep the generic sentence.
+  }
+  return new ApiError(res.status, code, message, retryAfter);
+}
+
+type Listener = (err: ApiError) => void;
+const unauthorizedListeners = new Set<Listener>();
+
+/** Lets the session layer hear about any 401, so an expired session sends the user to sign in. */
+export function onUnauthorized(fn: Listener): () => void {
+  unauthorizedListeners.add(fn);
+  return () => unauthorizedListeners.delete(fn);
+}
+
+export interface RequestOptions {
+  method?: string;
+  body?: unknown;
+  signal?: AbortSignal;
+  /** Send as-is (FormData, Blob, string) instead of JSON-encoding. */
+  raw?: BodyInit;
+  headers?: Record<string, string>;
+  /** Do not broadcast a 401 (used by the initial "who am I" probe and sign-in forms). */
+  quiet401?: boolean;
+}
+
+async function send(path: string, opts: RequestOptions = {}): Promise<Response> {
+  const headers: Record<string, string> = { Accept: 'application/json', ...opts.headers };
+  let body: BodyInit | undefined;
+  if (opts.raw !== undefined) {
+    body = opts.raw;
+  } else if (opts.body !== undefined) {
+    headers['Content-Type'] = 'application/json';
+    body = JSON.stringify(opts.body);
+  }
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method: opts.method ?? (body === undefined ? 'GET' : 'POST'),
+      credentials: 'same-origin',
+      headers,
+      body,
+      signal: opts.signal,
+    });
+  } catch (e) {
+    if ((e as { name?: string })?.name === 'AbortError') throw e;
+    throw new ApiError(0, 'network_error', 'Could not reach Context Vault. Check your connection and try again.');
+  }
+  if (!res.ok) {
+    const err = await toApiError(res);
+    // A wrong passphrase (changing it, deleting the account) is a 401 too, but not a lost session.
+    if (res.status === 401 && !opts.quiet401 && err.code !== 'invalid_credentials') unauthorizedListeners.forEach((fn) => fn(err));
+    throw err;
+  }
+  return res;
+}
+
+async function json<T>(path: string, opts?: RequestOptions): Promise<T> {
+  const res = await send(path, opts);
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+export const api = {
+  request: send,
+  get: <T>(path: string, opts?: RequestOptions) => json<T>(path, { ...opts, method: 'GET' }),
+  post: <T>(path: string, body?: unknown, opts?: RequestOptions) =>
+    json<T>(path, { ...opts, method: 'POST', body: body ?? {} }),
+  patch: <T>(path: string, body: unknown, opts?: RequestOptions) => json<T>(path, { ...opts, method: 'PATCH', body }),
+  del: <T = void>(path: string, body?: unknown, opts?: RequestOptions) =>
+    json<T>(path, { ...opts, method: 'DELETE', body }),
+  /** Binary download: resolves to the bytes and the file name the server suggested. */
+  async blob(path: string, opts?: RequestOptions): Promise<{ blob: Blob; filename: string | null }> {
+    const res = await send(path, { ...opts, headers: { Accept: '*/*', ...opts?.headers } });
+    return { blob: await res.blob(), filename: filenameFrom(res.headers.get('content-disposition')) };
+  },
+};
+
+export function filenameFrom(disposition: string | null): string | null {
+  if (!disposition) return null;
+  const star = /filename\*\s*=\s*(?:UTF-8'')?([^;]+)/i.exec(disposition);
+  if (star?.[1]) {
+    try {
+      return decodeURIComponent(star[1].trim().replace(/^"|"$/g, ''));
+    } catch {
+      /* fall through */
+    }
+  }
+  const plain = /filename\s*=\s*"?([^";]+)"?/i.exec(disposition);
+  return plain?.[1]?.trim() ?? null;
+}
+
+export function qs(params: Record<string, string | number | undefined | null>): string {
+  const sp = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') sp.set(k, String(v));
+  const s = sp.toString();
+  return s ? `?${s}` : '';
+}
+
+/**
+ * POSTs JSON and yields the server-sent events of the response as they arrive. Aborting the
+ * signal cancels the fetch, which tells the server to stop generating.
+ */
+export async function* streamEvents(path: string, body: unknown, signal?: AbortSignal): AsyncGenerator<SseEvent> {
+  const res = await send(path, { method: 'POST', body, signal, headers: { Accept: 'text/event-stream' } });
+  if (!res.body) throw new ApiError(res.status, 'no_stream', 'The server sent no answer.');
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  const parser = new SseParser();
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      for (const ev of parser.push(decoder.decode(value, { stream: true }))) yield ev;
+    }
+    for (const ev of parser.push(decoder.decode())) yield ev;
+    for (const ev of parser.end()) yield ev;
+  } finally {
+    reader.releaseLock?.();
+  }
+}
+
+/** Triggers a browser download of bytes we already hold (recovery key, export). */
+export function saveBlob(blob: Blob, filename: string): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  a.rel = 'noopener';
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 30_000);
+}

@@ -1,0 +1,129 @@
+export interface User {
+  id: string;
+  email: string;
+}
+
+export type ItemKind = 'note' | 'document' | 'record' | 'series';
+export type ItemSource = 'manual' | 'upload' | 'fhir' | 'epic' | 'fitbit' | 'google_health' | 'apple_health';
+
+export interface Item {
+  id: string;
+  kind: ItemKind;
+  source: ItemSource;
+  type: string;
+  title: string;
+  text: string;
+  tags: string[];
+  occurredAt: string | null;
+  createdAt: string;
+  updatedAt: string;
+  fileId?: string;
+  data?: Record<string, unknown>;
+}
+
+export interface ItemPage {
+  items: Item[];
+  nextCursor: string | null;
+}
+
+export interface Tag {
+  name: string;
+  count: number;
+}
+
+export interface SearchResult {
+  item: Item;
+  score: number;
+}
+
+export type JobStatus = 'queued' | 'running' | 'done' | 'failed';
+
+export interface Job {
+  id: string;
+  kind: string;
+  status: JobStatus;
+  progress: { done: number; total?: number; unit: string };
+  result?: { imported: Record<string, number> };
+  error?: string | { code?: string; message?: string };
+}
+
+export interface SeriesDay {
+  date: string;
+  count: number;
+  min: number;
+  max: number;
+  mean: number;
+  sum: number;
+}
+
+export interface Series {
+  type: string;
+  unit: string;
+  days: SeriesDay[];
+}
+
+export interface Source {
+  n: number;
+  itemId: string;
+  title: string;
+  kind: ItemKind;
+  occurredAt: string | null;
+}
+
+export interface ChatSummary {
+  id: string;
+  title: string;
+  updatedAt: string;
+}
+
+export interface ChatMessage {
+  role: 'user' | 'assistant';
+  text: string;
+  sources: Source[];
+  createdAt: string;
+}
+
+export interface ChatThread {
+  id: string;
+  messages: ChatMessage[];
+}
+
+export type IntegrationStatus = 'connected' | 'syncing' | 'error' | 'reauth_required';
+
+export interface Integration {
+  provider: string;
+  status: IntegrationStatus;
+  endpoint: string | null;
+  lastSyncAt: string | null;
+  error?: { code: string; message: string };
+}
+
+export interface AvailableProvider {
+  provider: string;
+  label: string;
+  configured: boolean;
+  endpoints: string[];
+}
+
+export interface IntegrationsList {
+  integrations: Integration[];
+  available: AvailableProvider[];
+}
+
+export interface SyncJob {
+  id: string;
+  kind: string;
+  status: 'running' | 'done' | 'failed';
+  result?: { imported: Record<string, number>; skipped?: Record<string, string> };
+  error?: { code: string; message: string };
+}
+
+export interface SessionInfo {
+  id: string;
+  current?: boolean;
+  createdAt?: string;
+  lastSeenAt?: string;
+  expiresAt?: string;
+  userAgent?: string;
+  ip?: string;
+}

@@ -1,0 +1,61 @@
+import { ApiError } from './client';
+
+export interface UploadHandle<T> {
+  promise: Promise<{ status: number; body: T }>;
+  abort: () => void;
+}
+
+function parseError(xhr: XMLHttpRequest): ApiError {
+  let code = `http_${xhr.status}`;
+  let message = xhr.status === 413 ? 'That file is too large.' : xhr.status === 415 ? 'That type of file is not supported.' : `Upload failed (${xhr.status}).`;
+  try {
+    const body = JSON.parse(xhr.responseText) as { error?: { code?: string; message?: string } };
+    if (body.error?.code) code = body.error.code;
+    if (body.error?.message) message = body.error.message;
+  } catch {
+    /* keep the generic sentence */
+  }
+  return new ApiError(xhr.status, code, message);
+}
+
+/**
+ * Multipart upload through XMLHttpRequest, because fetch still cannot report upload progress.
+ * `onProgress` receives a fraction in [0, 1].
+ */
+export function uploadFile<T>(
+  url: string,
+  file: File,
+  onProgress: (fraction: number) => void,
+  fields: Record<string, string> = {},
+): UploadHandle<T> {
+  const xhr = new XMLHttpRequest();
+  const promise = new Promise<{ status: number; body: T }>((resolve, reject) => {
+    const form = new FormData();
+    for (const [k, v] of Object.entries(fields)) form.append(k, v);
+    form.append('file', file, file.name);
+    xhr.open('POST', url);
+    xhr.responseType = 'text';
+    xhr.setRequestHeader('Accept', 'application/json');
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable && e.total > 0) onProgress(e.loaded / e.total);
+    };
+    xhr.onload = () => {
+      if (xhr.status >= 200 && xhr.status < 300) {
+        onProgress(1);
+        let body: T;
+        try {
+          body = (xhr.responseText ? JSON.parse(xhr.responseText) : undefined) as T;
+        } catch {
+          body = undefined as T;
+        }
+        resolve({ status: xhr.status, body });
+      } else {
+        reject(parseError(xhr));
+      }
+    };
+    xhr.onerror = () => reject(new ApiError(0, 'network_error', 'The upload was interrupted. Check your connection and try again.'));
+    xhr.onabort = () => reject(new ApiError(0, 'aborted', 'Upload cancelled.'));
+    xhr.send(form);
+  });
+  return { promise, abort: () => xhr.abort() };
+}

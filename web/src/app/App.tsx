@@ -1,0 +1,91 @@
+import { lazy, Suspense, useEffect, type ReactNode } from 'react';
+import { Spinner } from '../components/ui/Button';
+import { Recover } from '../features/auth/Recover';
+import { SignIn } from '../features/auth/SignIn';
+import { SignUp } from '../features/auth/SignUp';
+import { Unlock, Welcome } from '../features/auth/GoogleFlows';
+import { VaultPage } from '../features/vault/VaultPage';
+import { ItemPage } from '../features/vault/ItemPage';
+import { Shell } from './Shell';
+import { match, RouterProvider, useRouter } from './router';
+import { SessionProvider, useSession } from './session';
+
+const HealthPage = lazy(() => import('../features/health/HealthPage'));
+const ChatPage = lazy(() => import('../features/chat/ChatPage'));
+const SettingsPage = lazy(() => import('../features/settings/SettingsPage'));
+const ConnectionsPage = lazy(() => import('../features/settings/ConnectionsPage'));
+
+const PUBLIC = ['/signin', '/signup', '/recover', '/welcome', '/unlock'];
+
+function Loading() {
+  return (
+    <div className="flex min-h-[50vh] items-center justify-center text-stone-500" role="status">
+      <Spinner className="h-6 w-6" />
+      <span className="sr-only">Loading</span>
+    </div>
+  );
+}
+
+function Redirect({ to }: { to: string }) {
+  const { navigate } = useRouter();
+  useEffect(() => navigate(to, { replace: true }), [to, navigate]);
+  return null;
+}
+
+function Routes() {
+  const { path, search } = useRouter();
+  const { user, loading } = useSession();
+
+  if (loading) return <Loading />;
+
+  if (PUBLIC.includes(path)) {
+    if (user && path !== '/recover') return <Redirect to="/vault" />;
+    if (path === '/signin') return <SignIn />;
+    if (path === '/signup') return <SignUp />;
+    if (path === '/recover') return <Recover />;
+    if (path === '/welcome') return <Welcome />;
+    return <Unlock />;
+  }
+
+  if (!user) {
+    const next = path === '/' ? '' : `?next=${encodeURIComponent(path + search)}`;
+    return <Redirect to={`/signin${next}`} />;
+  }
+
+  let page: ReactNode;
+  let params: Record<string, string> | null;
+  if (path === '/') page = <Redirect to="/vault" />;
+  else if (path === '/vault') page = <VaultPage />;
+  else if ((params = match('/vault/:id', path))) page = <ItemPage id={params.id!} />;
+  else if (path === '/health') page = <HealthPage />;
+  else if (path === '/chat') page = <ChatPage chatId={null} />;
+  else if ((params = match('/chat/:id', path))) page = <ChatPage chatId={params.id!} />;
+  else if (path === '/settings') page = <SettingsPage />;
+  else if (path === '/connections') page = <ConnectionsPage />;
+  else page = <NotFound />;
+
+  return (
+    <Shell>
+      <Suspense fallback={<Loading />}>{page}</Suspense>
+    </Shell>
+  );
+}
+
+function NotFound() {
+  return (
+    <div className="py-16 text-center">
+      <h1 className="text-2xl font-semibold">Page not found</h1>
+      <p className="mt-2 text-stone-600">That address does not lead anywhere in your vault.</p>
+    </div>
+  );
+}
+
+export function App() {
+  return (
+    <RouterProvider>
+      <SessionProvider>
+        <Routes />
+      </SessionProvider>
+    </RouterProvider>
+  );
+}

@@ -1,0 +1,77 @@
+import { useState, type ReactNode } from 'react';
+import { Logo } from './Logo';
+import { Link, useRouter } from './router';
+import { useSession } from './session';
+
+const NAV = [
+  { to: '/vault', label: 'Vault' },
+  { to: '/health', label: 'Health' },
+  { to: '/chat', label: 'Chat' },
+  { to: '/connections', label: 'Connections' },
+  { to: '/settings', label: 'Settings' },
+];
+
+export function Shell({ children }: { children: ReactNode }) {
+  const { path, navigate } = useRouter();
+  const { user, signOut } = useSession();
+  const [busy, setBusy] = useState(false);
+
+  const doSignOut = async () => {
+    setBusy(true);
+    try {
+      await signOut();
+    } finally {
+      setBusy(false);
+      navigate('/signin', { replace: true });
+    }
+  };
+
+  return (
+    <div className="min-h-screen">
+      <a href="#main" className="skip-link rounded-md bg-white px-3 py-2 text-sm font-medium shadow">
+        Skip to content
+      </a>
+      <header className="sticky top-0 z-30 border-b border-stone-200 bg-white/90 backdrop-blur">
+        <div className="mx-auto flex h-14 max-w-6xl items-center gap-6 px-4">
+          <Link to="/vault" className="flex items-center gap-2 font-semibold tracking-tight text-stone-900" aria-label="Home">
+            <Logo />
+            <span className="hidden sm:inline">Context Vault</span>
+          </Link>
+          <nav aria-label="Main" className="flex items-center gap-1 overflow-x-auto">
+            {NAV.map((n) => {
+              const active = path === n.to || path.startsWith(`${n.to}/`);
+              return (
+                <Link
+                  key={n.to}
+                  to={n.to}
+                  aria-current={active ? 'page' : undefined}
+                  className={`rounded-md px-3 py-1.5 text-sm font-medium transition-colors focus-visible:outline-2 focus-visible:outline-teal-600 ${
+                    active ? 'bg-teal-50 text-teal-900' : 'text-stone-600 hover:bg-stone-100 hover:text-stone-900'
+                  }`}
+                >
+                  {n.label}
+                </Link>
+              );
+            })}
+          </nav>
+          <div className="ml-auto flex items-center gap-3">
+            <span className="hidden text-sm text-stone-500 md:inline" title="Signed in as">
+              {user?.email}
+            </span>
+            <button
+              type="button"
+              onClick={doSignOut}
+              disabled={busy}
+              className="rounded-md px-3 py-1.5 text-sm font-medium text-stone-600 hover:bg-stone-100 hover:text-stone-900 focus-visible:outline-2 focus-visible:outline-teal-600"
+            >
+              Sign out
+            </button>
+          </div>
+        </div>
+      </header>
+      <main id="main" className="mx-auto max-w-6xl px-4 py-8" tabIndex={-1}>
+        {children}
+      </main>
+    </div>
+  );
+}

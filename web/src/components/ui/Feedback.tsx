@@ -1,0 +1,87 @@
+import type { ReactNode } from 'react';
+
+export function ErrorText({ error, className = '' }: { error: unknown; className?: string }) {
+  if (!error) return null;
+  const message = error instanceof Error ? error.message : String(error);
+  return (
+    <div role="alert" className={`rounded-lg border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800 ${className}`}>
+      {message}
+    </div>
+  );
+}
+
+export function Notice({ tone = 'info', title, children, className = '' }: { tone?: 'info' | 'warning' | 'success'; title?: string; children: ReactNode; className?: string }) {
+  const tones = {
+    info: 'border-sky-200 bg-sky-50 text-sky-900',
+    warning: 'border-amber-300 bg-amber-50 text-amber-950',
+    success: 'border-emerald-200 bg-emerald-50 text-emerald-900',
+  };
+  return (
+    <div className={`rounded-lg border px-4 py-3 text-sm ${tones[tone]} ${className}`}>
+      {title && <p className="font-semibold">{title}</p>}
+      <div className={title ? 'mt-1' : ''}>{children}</div>
+    </div>
+  );
+}
+
+export function ProgressBar({ value, label, className = '' }: { value: number | null; label: string; className?: string }) {
+  const pct = value === null ? null : Math.max(0, Math.min(100, Math.round(value * 100)));
+  return (
+    <div
+      role="progressbar"
+      aria-label={label}
+      aria-valuemin={0}
+      aria-valuemax={100}
+      aria-valuenow={pct ?? undefined}
+      className={`h-2 w-full overflow-hidden rounded-full bg-stone-200 ${className}`}
+    >
+      <div
+        className={`h-full rounded-full bg-teal-600 transition-[width] duration-200 ${pct === null ? 'w-1/3 animate-pulse' : ''}`}
+        style={pct === null ? undefined : { width: `${pct}%` }}
+      />
+    </div>
+  );
+}
+
+export function EmptyState({ title, children, icon }: { title: string; children?: ReactNode; icon?: ReactNode }) {
+  return (
+    <div className="flex flex-col items-center justify-center rounded-xl border border-dashed border-stone-300 bg-white px-6 py-12 text-center">
+      {icon && <div className="mb-3 text-stone-400">{icon}</div>}
+      <p className="text-base font-medium text-stone-800">{title}</p>
+      {children && <div className="mt-1 max-w-md text-sm text-stone-500">{children}</div>}
+    </div>
+  );
+}
+
+export function Badge({ children, tone = 'stone' }: { children: ReactNode; tone?: 'stone' | 'teal' | 'amber' | 'sky' | 'violet' }) {
+  const tones = {
+    stone: 'bg-stone-100 text-stone-700 ring-stone-200',
+    teal: 'bg-teal-50 text-teal-800 ring-teal-200',
+    amber: 'bg-amber-50 text-amber-800 ring-amber-200',
+    sky: 'bg-sky-50 text-sky-800 ring-sky-200',
+    violet: 'bg-violet-50 text-violet-800 ring-violet-200',
+  };
+  return <span className={`inline-flex items-center rounded-md px-1.5 py-0.5 text-xs font-medium ring-1 ring-inset ${tones[tone]}`}>{children}</span>;
+}
+
+export function PageHeader({ title, description, actions }: { title: string; description?: ReactNode; actions?: ReactNode }) {
+  return (
+    <div className="mb-6 flex flex-wrap items-end justify-between gap-4">
+      <div>
+        <h1 className="text-2xl font-semibold tracking-tight text-stone-900">{title}</h1>
+        {description && <p className="mt-1 text-sm text-stone-600">{description}</p>}
+      </div>
+      {actions && <div className="flex flex-wrap items-center gap-2">{actions}</div>}
+    </div>
+  );
+}
+
+export function Card({ children, className = '', title, description }: { children: ReactNode; className?: string; title?: string; description?: ReactNode }) {
+  return (
+    <section className={`rounded-xl border border-stone-200 bg-white p-5 shadow-sm ${className}`} aria-label={title}>
+      {title && <h2 className="text-base font-semibold text-stone-900">{title}</h2>}
+      {description && <p className="mt-1 text-sm text-stone-600">{description}</p>}
+      <div className={title || description ? 'mt-4' : ''}>{children}</div>
+    </section>
+  );
+}

@@ -1,0 +1,256 @@
+import { useCallback, useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { api } from '../../api/client';
+import type { ChatSummary, Source } from '../../api/types';
+import { Link, useRouter } from '../../app/router';
+import { Button } from '../../components/ui/Button';
+import { ErrorText } from '../../components/ui/Feedback';
+import { formatDate } from '../../components/format';
+import { Markdown } from './Markdown';
+import { useAiStatus, useChat, type UiMessage } from './useChat';
+
+export function SourceChips({ sources }: { sources: Source[] }) {
+  if (!sources.length) return null;
+  return (
+    <div className="mt-3" aria-label="Sources" role="group">
+      <p className="mb-1.5 text-xs font-medium uppercase tracking-wide text-stone-500">Sources</p>
+      <ul className="flex flex-wrap gap-1.5">
+        {sources.map((s) => (
+          <li key={`${s.n}-${s.itemId}`}>
+            <Link
+              to={`/vault/${s.itemId}`}
+              data-testid="source-chip"
+              className="inline-flex max-w-64 items-center gap-1.5 rounded-full border border-stone-200 bg-stone-50 py-1 pl-1.5 pr-3 text-xs text-stone-700 hover:border-teal-300 hover:bg-teal-50 focus-visible:outline-2 focus-visible:outline-teal-600"
+              title={s.occurredAt ? `${s.title} · ${formatDate(s.occurredAt)}` : s.title}
+            >
+              <span className="flex h-5 min-w-5 items-center justify-center rounded-full bg-teal-700 px-1 text-[0.7rem] font-semibold text-white">{s.n}</span>
+              <span className="truncate">{s.title || 'Untitled'}</span>
+            </Link>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+function MessageView({ m }: { m: UiMessage }) {
+  if (m.role === 'user') {
+    return (
+      <div className="flex justify-end">
+        <div className="max-w-[85%] whitespace-pre-wrap rounded-2xl rounded-br-md bg-teal-700 px-4 py-2.5 text-[0.95rem] text-white" data-testid="user-message">
+          {m.text}
+        </div>
+      </div>
+    );
+  }
+  return (
+    <div className="flex gap-3" data-testid="assistant-message" aria-busy={m.status === 'streaming'}>
+      <div className="mt-1 flex h-7 w-7 shrink-0 items-center justify-center rounded-full bg-stone-200 text-xs font-semibold text-stone-700" aria-hidden="true">
+        AI
+      </div>
+      <div className="min-w-0 flex-1 rounded-2xl rounded-tl-md border border-stone-200 bg-white px-4 py-3 shadow-sm">
+        {m.text ? (
+          <Markdown text={m.text} />
+        ) : m.status === 'streaming' ? (
+          <p className="text-sm text-stone-500">
+            <span className="inline-flex gap-1" aria-label="Thinking">
+              <span className="h-1.5 w-1.5 animate-bounce rounded-full bg-stone-400" />
+              <span className="h-1.5 w-1.5 animate-bounce rounded-full bg-stone-400 [animation-delay:120ms]" />
+              <span className="h-1.5 w-1.5 animate-bounce rounded-full bg-stone-400 [animation-delay:240ms]" />
+            </span>{' '}
+            Reading your vault…
+          </p>
+        ) : null}
+        {m.status === 'stopped' && <p className="mt-2 text-xs italic text-stone-500">Stopped.</p>}
+        {m.status === 'error' && (
+          <p role="alert" className={`text-sm text-red-700 ${m.text ? 'mt-2' : ''}`}>
+            {m.error}
+          </p>
+        )}
+        <SourceChips sources={m.sources} />
+      </div>
+    </div>
+  );
+}
+
+export function OfflineBanner() {
+  return (
+    <div role="status" className="mb-4 flex items-start gap-3 rounded-xl border border-amber-300 bg-amber-50 px-4 py-3 text-sm text-amber-950" data-testid="ai-offline">
+      <svg viewBox="0 0 20 20" className="mt-0.5 h-5 w-5 shrink-0" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="1.6">
+        <path d="M10 3l8 14H2z" />
+        <path d="M10 8v4M10 14.5v.5" />
+      </svg>
+      <div>
+        <p className="font-semibold">AI offline</p>
+        <p>The assistant cannot be reached right now. Your vault, search and health data keep working; try chatting again later.</p>
+      </div>
+    </div>
+  );
+}
+
+export function ChatPage({ chatId }: { chatId: string | null }) {
+  const { navigate } = useRouter();
+  const ai = useAiStatus();
+  const [chats, setChats] = useState<ChatSummary[] | null>(null);
+  const [draft, setDraft] = useState('');
+  const bottom = useRef<HTMLDivElement>(null);
+  const input = useRef<HTMLTextAreaElement>(null);
+
+  const loadChats = useCallback(() => {
+    api
+      .get<{ chats: ChatSummary[] }>('/api/chats')
+      .then((r) => setChats(r.chats))
+      .catch(() => setChats((c) => c ?? []));
+  }, []);
+  useEffect(loadChats, [loadChats]);
+
+  const chat = useChat(chatId, {
+    onSaved: (id) => {
+      loadChats();
+      if (id !== chatId) navigate(`/chat/${id}`, { replace: true });
+    },
+    onOffline: () => ai.setOffline(true),
+  });
+
+  const last = chat.messages.at(-1);
+  useEffect(() => {
+    bottom.current?.scrollIntoView?.({ block: 'end' });
+  }, [chat.messages.length, last?.text.length]);
+
+  const submit = (e?: FormEvent) => {
+    e?.preventDefault();
+    if (!draft.trim() || chat.streaming) return;
+    void chat.send(draft);
+    setDraft('');
+  };
+
+  const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.nativeEvent.isComposing) {
+      e.preventDefault();
+      submit();
+    }
+  };
+
+  const remove = async (id: string) => {
+    try {
+      await api.del(`/api/chats/${id}`);
+      setChats((c) => c?.filter((x) => x.id !== id) ?? null);
+      if (id === chatId) navigate('/chat');
+    } catch {
+      /* the list stays as it was */
+    }
+  };
+
+  return (
+    <div className="grid gap-6 md:grid-cols-[15rem_1fr]">
+      <aside aria-label="Conversations" className="md:sticky md:top-20 md:self-start">
+        <Button
+          variant="secondary"
+          className="mb-3 w-full"
+          onClick={() => {
+            navigate('/chat');
+            input.current?.focus();
+          }}
+        >
+          New chat
+        </Button>
+        {chats && chats.length === 0 && <p className="px-2 text-xs text-stone-500">Your conversations will appear here.</p>}
+        <ul className="space-y-0.5">
+          {chats?.map((c) => (
+            <li key={c.id} className="group flex items-center">
+              <Link
+                to={`/chat/${c.id}`}
+                aria-current={c.id === chatId ? 'page' : undefined}
+                className={`min-w-0 flex-1 rounded-md px-2 py-1.5 text-sm focus-visible:outline-2 focus-visible:outline-teal-600 ${c.id === chatId ? 'bg-teal-50 font-medium text-teal-900' : 'text-stone-700 hover:bg-stone-100'}`}
+              >
+                <span className="block truncate">{c.title || 'Untitled chat'}</span>
+                <span className="block text-[0.7rem] text-stone-500">{formatDate(c.updatedAt)}</span>
+              </Link>
+              <button
+                type="button"
+                onClick={() => remove(c.id)}
+                aria-label={`Delete conversation ${c.title || ''}`.trim()}
+                className="ml-1 rounded p-1 text-stone-400 opacity-0 hover:bg-stone-100 hover:text-stone-700 focus:opacity-100 group-hover:opacity-100"
+              >
+                <svg viewBox="0 0 20 20" className="h-4 w-4" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="1.6">
+                  <path d="M4 6h12M8 6V4h4v2M6 6l1 10h6l1-10" />
+                </svg>
+              </button>
+            </li>
+          ))}
+        </ul>
+      </aside>
+
+      <section aria-label="Conversation" className="flex min-h-[calc(100vh-10rem)] flex-col">
+        {ai.offline && <OfflineBanner />}
+        <ErrorText error={chat.error} className="mb-3" />
+        <div className="flex-1 space-y-5" aria-live="polite" aria-relevant="additions">
+          {chat.loading && (
+            <p role="status" className="py-12 text-center text-sm text-stone-500">
+              Opening conversation…
+            </p>
+          )}
+          {chat.messages.length === 0 && !chat.loading && (
+            <div className="mx-auto max-w-lg py-12 text-center">
+              <h1 className="text-xl font-semibold text-stone-900">Ask your vault</h1>
+              <p className="mt-2 text-sm text-stone-600">
+                Answers come only from your own notes, documents and health records, and each one shows its sources. The model runs on your
+                server; nothing is sent anywhere else.
+              </p>
+              <ul className="mt-6 grid gap-2 text-left text-sm sm:grid-cols-2">
+                {['What was my average resting heart rate last month?', 'When was my last tetanus shot?', 'Summarise my latest blood test.', 'What does my insurance cover for physiotherapy?'].map((s) => (
+                  <li key={s}>
+                    <button
+                      type="button"
+                      onClick={() => {
+                        setDraft(s);
+                        input.current?.focus();
+                      }}
+                      className="w-full rounded-lg border border-stone-200 bg-white px-3 py-2 text-left text-stone-700 hover:border-teal-300 hover:bg-teal-50 focus-visible:outline-2 focus-visible:outline-teal-600"
+                    >
+                      {s}
+                    </button>
+                  </li>
+                ))}
+              </ul>
+            </div>
+          )}
+          {chat.messages.map((m) => (
+            <MessageView key={m.key} m={m} />
+          ))}
+          <div ref={bottom} />
+        </div>
+
+        <form onSubmit={submit} className="sticky bottom-0 mt-6 border-t border-stone-200 bg-stone-50/95 pb-4 pt-4 backdrop-blur">
+          <label htmlFor="chat-input" className="sr-only">
+            Message
+          </label>
+          <div className="flex items-end gap-2 rounded-2xl border border-stone-300 bg-white p-2 shadow-sm focus-within:border-teal-600">
+            <textarea
+              ref={input}
+              id="chat-input"
+              rows={2}
+              value={draft}
+              onChange={(e) => setDraft(e.target.value)}
+              onKeyDown={onKey}
+              placeholder="Ask about your documents, notes or health…"
+              className="max-h-48 min-h-10 flex-1 resize-y bg-transparent px-2 py-1.5 text-[0.95rem] focus:outline-none"
+            />
+            {chat.streaming ? (
+              <Button variant="secondary" onClick={chat.stop}>
+                <span className="h-3 w-3 rounded-sm bg-stone-700" aria-hidden="true" />
+                Stop
+              </Button>
+            ) : (
+              <Button type="submit" disabled={!draft.trim()}>
+                Send
+              </Button>
+            )}
+          </div>
+          <p className="mt-1.5 px-1 text-xs text-stone-500">Enter to send · Shift+Enter for a new line. Answers can be wrong; check the sources.</p>
+        </form>
+      </section>
+    </div>
+  );
+}
+
+export default ChatPage;

@@ -1,0 +1,144 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { api, ApiError, streamEvents } from '../../api/client';
+import type { ChatThread, Source } from '../../api/types';
+
+export interface UiMessage {
+  key: string;
+  role: 'user' | 'assistant';
+  text: string;
+  sources: Source[];
+  status?: 'streaming' | 'stopped' | 'error' | 'done';
+  error?: string;
+}
+
+let seq = 0;
+const key = () => `m${++seq}`;
+
+export function useAiStatus(pollMs = 30_000) {
+  const [offline, setOffline] = useState(false);
+  const check = useCallback(async () => {
+    try {
+      const r = await api.get<{ status: string }>('/health/ollama', { quiet401: true });
+      setOffline(r.status !== 'ok');
+    } catch {
+      setOffline(true);
+    }
+  }, []);
+  useEffect(() => {
+    void check();
+    const t = setInterval(check, pollMs);
+    return () => clearInterval(t);
+  }, [check, pollMs]);
+  return { offline, setOffline, check };
+}
+
+export function useChat(chatId: string | null, opts: { onSaved: (chatId: string) => void; onOffline: () => void }) {
+  const [messages, setMessages] = useState<UiMessage[]>([]);
+  const [loading, setLoading] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const [streaming, setStreaming] = useState(false);
+  const current = useRef<string | null>(null);
+  const ctl = useRef<AbortController | null>(null);
+  const optsRef = useRef(opts);
+  optsRef.current = opts;
+
+  // Set when a stream saves a new conversation: the URL then changes to /chat/:id, and the
+  // messages already on screen are that conversation, so it is not fetched again.
+  const justSaved = useRef<string | null>(null);
+
+  useEffect(() => {
+    if (chatId && justSaved.current === chatId) {
+      justSaved.current = null;
+      current.current = chatId;
+      return;
+    }
+    ctl.current?.abort();
+    current.current = chatId;
+    setError(null);
+    if (!chatId) {
+      setMessages([]);
+      setLoading(false);
+      return;
+    }
+    setLoading(true);
+    setMessages([]);
+    let live = true;
+    api
+      .get<ChatThread>(`/api/chats/${encodeURIComponent(chatId)}`)
+      .then((t) => {
+        if (live) setMessages(t.messages.map((m) => ({ key: key(), role: m.role, text: m.text, sources: m.sources ?? [], status: (m as { stopped?: boolean }).stopped ? 'stopped' : 'done' })));
+      })
+      .catch((e) => live && setError(e))
+      .finally(() => live && setLoading(false));
+    return () => {
+      live = false;
+    };
+  }, [chatId]);
+
+  const patchLast = (fn: (m: UiMessage) => UiMessage) =>
+    setMessages((prev) => {
+      const i = prev.length - 1;
+      if (i < 0 || prev[i]!.role !== 'assistant') return prev;
+      const next = prev.slice();
+      next[i] = fn(prev[i]!);
+      return next;
+    });
+
+  const send = useCallback(async (message: string) => {
+    const text = message.trim();
+    if (!text || ctl.current) return;
+    const c = new AbortController();
+    ctl.current = c;
+    setError(null);
+    setStreaming(true);
+    setMessages((prev) => [...prev, { key: key(), role: 'user', text, sources: [] }, { key: key(), role: 'assistant', text: '', sources: [], status: 'streaming' }]);
+    try {
+      const body: { message: string; chatId?: string } = { message: text };
+      if (current.current) body.chatId = current.current;
+      for await (const ev of streamEvents('/api/chat', body, c.signal)) {
+        let data: Record<string, unknown> = {};
+        try {
+          data = JSON.parse(ev.data) as Record<string, unknown>;
+        } catch {
+          continue;
+        }
+        if (ev.event === 'sources') patchLast((m) => ({ ...m, sources: (data.sources as Source[]) ?? [] }));
+        else if (ev.event === 'token') patchLast((m) => ({ ...m, text: m.text + String(data.text ?? '') }));
+        else if (ev.event === 'done') {
+          patchLast((m) => ({ ...m, status: 'done' }));
+          const id = typeof data.chatId === 'string' ? data.chatId : null;
+          if (id) {
+            if (current.current !== id) justSaved.current = id;
+            current.current = id;
+            optsRef.current.onSaved(id);
+          }
+        } else if (ev.event === 'error') {
+          const msg = typeof data.message === 'string' ? data.message : 'The assistant stopped with an error.';
+          patchLast((m) => ({ ...m, status: 'error', error: msg }));
+          if (data.code === 'ai_offline') optsRef.current.onOffline();
+        }
+      }
+      patchLast((m) => (m.status === 'streaming' ? { ...m, status: 'done' } : m));
+    } catch (e) {
+      if (c.signal.aborted || (e as { name?: string }).name === 'AbortError') {
+        patchLast((m) => ({ ...m, status: 'stopped' }));
+      } else if (e instanceof ApiError && (e.code === 'ai_offline' || e.status === 503)) {
+        optsRef.current.onOffline();
+        patchLast((m) => ({ ...m, status: 'error', error: e.message }));
+      } else {
+        patchLast((m) => ({ ...m, status: 'error', error: e instanceof Error ? e.message : 'Something went wrong.' }));
+      }
+    } finally {
+      if (ctl.current === c) ctl.current = null;
+      setStreaming(false);
+    }
+  }, []);
+
+  const stop = useCallback(() => {
+    ctl.current?.abort();
+  }, []);
+
+  useEffect(() => () => ctl.current?.abort(), []);
+
+  return { messages, loading, error, streaming, send, stop };
+}

@@ -1,0 +1,102 @@
+import { fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Importer } from './Importers';
+import { recordValue } from './record-values';
+import type { Item } from '../../api/types';
+
+function json(status: number, body: unknown) {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+}
+
+afterEach(() => vi.unstubAllGlobals());
+
+describe('<Importer kind="fhir">', () => {
+  it('posts the file as JSON, then polls the job and shows progress and the result', async () => {
+    const polls = [
+      { id: 'j1', kind: 'fhir', status: 'running', progress: { done: 5, total: 10, unit: 'resources' } },
+      { id: 'j1', kind: 'fhir', status: 'done', progress: { done: 10, total: 10, unit: 'resources' }, result: { imported: { Observation: 8, Condition: 2 } } },
+    ];
+    const fetchMock = vi.fn(async (url: string, init: RequestInit = {}) => {
+      if (url === '/api/import/fhir') return json(202, { jobId: 'j1' });
+      if (url === '/api/jobs/j1') return json(200, polls.length > 1 ? polls.shift() : polls[0]);
+      return json(404, { error: { code: 'not_found', message: 'nope' } });
+    });
+    vi.stubGlobal('fetch', fetchMock);
+    const onImported = vi.fn();
+    render(<Importer kind="fhir" onImported={onImported} />);
+    const bundle = { resourceType: 'Bundle', type: 'collection', entry: [] };
+    const file = new File([JSON.stringify(bundle)], 'bundle.json', { type: 'application/json' });
+    fireEvent.change(screen.getByLabelText('Import FHIR JSON'), { target: { files: [file] } });
+
+    const bar = await screen.findByRole('progressbar', { name: 'Importing bundle.json' });
+    await waitFor(() => expect(bar.getAttribute('aria-valuenow')).toBe('50'));
+    expect(screen.getByText(/5 of 10 resources/)).toBeTruthy();
+    await screen.findByText('Imported 8 observation, 2 condition.', {}, { timeout: 3000 });
+    expect(onImported).toHaveBeenCalledTimes(1);
+
+    const [, init] = fetchMock.mock.calls[0]!;
+    expect(init!.method).toBe('POST');
+    expect((init!.headers as Record<string, string>)['Content-Type']).toBe('application/json');
+    expect(JSON.parse(init!.body as string)).toEqual(bundle);
+  });
+
+  it('refuses a file that is not JSON without calling the server', async () => {
+    const fetchMock = vi.fn();
+    vi.stubGlobal('fetch', fetchMock);
+    render(<Importer kind="fhir" onImported={() => undefined} />);
+    fireEvent.change(screen.getByLabelText('Import FHIR JSON'), { target: { files: [new File(['<xml/>'], 'x.json')] } });
+    await screen.findByText(/not valid JSON/);
+    expect(fetchMock).not.toHaveBeenCalled();
+  });
+
+  it('shows the job error when the import fails', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string) =>
+        url === '/api/import/fhir'
+          ? json(202, { jobId: 'j2' })
+          : json(200, { id: 'j2', kind: 'fhir', status: 'failed', progress: { done: 0, unit: 'resources' }, error: { code: 'invalid_fhir', message: 'This is not a FHIR Bundle.' } }),
+      ),
+    );
+    render(<Importer kind="fhir" onImported={() => undefined} />);
+    fireEvent.change(screen.getByLabelText('Import FHIR JSON'), { target: { files: [new File(['{"a":1}'], 'a.json')] } });
+    await screen.findByText('This is not a FHIR Bundle.');
+  });
+});
+
+describe('typeName', () => {
+  it('turns HealthKit identifiers into words', async () => {
+    const { typeName } = await import('./Importers');
+    expect(typeName('HKQuantityTypeIdentifierHeartRate')).toBe('heart rate');
+    expect(typeName('HKQuantityTypeIdentifierRestingHeartRate')).toBe('resting heart rate');
+    expect(typeName('HKCharacteristics')).toBe('profile details');
+  });
+});
+
+describe('recordValue', () => {
+  it('reads the normalised shape the FHIR importer stores', () => {
+    const v = recordValue({
+      id: 'i', kind: 'record', source: 'fhir', type: '718-7', title: 'Hemoglobin', text: '', tags: ['laboratory'], occurredAt: null, createdAt: '', updatedAt: '',
+      data: { value: 17.2, unit: 'g/dL', referenceRange: [{ summary: '13–17 g/dL', low: 13, high: 17, unit: 'g/dL' }], interpretation: ['high'] },
+    });
+    expect(v).toMatchObject({ value: '17.2', unit: 'g/dL', range: '13–17 g/dL', flag: 1, interpretation: 'high' });
+  });
+
+  const base: Item = { id: 'i', kind: 'record', source: 'fhir', type: '2093-3', title: 'Cholesterol', text: '', tags: ['laboratory'], occurredAt: null, createdAt: '', updatedAt: '' };
+
+  it('reads value and reference range from a FHIR Observation', () => {
+    const v = recordValue({
+      ...base,
+      data: { resource: { resourceType: 'Observation', valueQuantity: { value: 212, unit: 'mg/dL' }, referenceRange: [{ low: { value: 125, unit: 'mg/dL' }, high: { value: 200, unit: 'mg/dL' } }] } },
+    });
+    expect(v).toMatchObject({ value: '212', unit: 'mg/dL', range: '125–200 mg/dL', flag: 1 });
+  });
+
+  it('reads normalised values and a text range', () => {
+    expect(recordValue({ ...base, data: { value: 4.2, unit: 'mmol/L', referenceRange: { text: '< 5.0' } } })).toMatchObject({ value: '4.2', unit: 'mmol/L', range: '< 5.0', flag: null });
+  });
+
+  it('reads clinical status for conditions', () => {
+    expect(recordValue({ ...base, data: { resource: { resourceType: 'Condition', clinicalStatus: { coding: [{ code: 'active' }] } } } }).status).toBe('active');
+  });
+});

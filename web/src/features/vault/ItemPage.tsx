@@ -1,0 +1,204 @@
+import { lazy, Suspense, useEffect, useState, type FormEvent } from 'react';
+import { api, ApiError } from '../../api/client';
+import type { Item } from '../../api/types';
+import { Link, useRouter } from '../../app/router';
+import { Button, Spinner } from '../../components/ui/Button';
+import { Badge, EmptyState, ErrorText } from '../../components/ui/Feedback';
+import { formatDate, formatDateTime, KIND_LABELS, SOURCE_LABELS } from '../../components/format';
+import { RecordDetails } from '../health/RecordDetails';
+import { KIND_TONE } from './ItemRow';
+import { NoteForm, parseTags } from './NoteEditor';
+
+const PdfViewer = lazy(() => import('./PdfViewer'));
+
+export function isPdf(item: Item): boolean {
+  const d = item.data ?? {};
+  const ct = String(d.contentType ?? d.mimeType ?? d.mime ?? '').toLowerCase();
+  return item.type === 'application/pdf' || ct === 'application/pdf' || /\.pdf$/i.test(String(d.filename ?? d.name ?? item.title));
+}
+
+export function ItemPage({ id }: { id: string }) {
+  const { navigate } = useRouter();
+  const [item, setItem] = useState<Item | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [editing, setEditing] = useState(false);
+  const [trashing, setTrashing] = useState(false);
+
+  useEffect(() => {
+    setItem(null);
+    setError(null);
+    setEditing(false);
+    api.get<Item>(`/api/items/${encodeURIComponent(id)}`).then(setItem, setError);
+  }, [id]);
+
+  if (error) {
+    const notFound = error instanceof ApiError && error.status === 404;
+    return (
+      <div>
+        <BackLink />
+        {notFound ? <EmptyState title="This item is not in your vault">It may have been moved to the trash.</EmptyState> : <ErrorText error={error} />}
+      </div>
+    );
+  }
+  if (!item)
+    return (
+      <div className="flex justify-center py-16 text-stone-500" role="status">
+        <Spinner className="h-6 w-6" />
+        <span className="sr-only">Loading</span>
+      </div>
+    );
+
+  const trash = async () => {
+    setTrashing(true);
+    try {
+      await api.del(`/api/items/${item.id}`);
+      navigate('/vault');
+    } catch (e) {
+      setError(e);
+      setTrashing(false);
+    }
+  };
+
+  const fileUrl = item.fileId ? `/api/files/${encodeURIComponent(item.fileId)}` : null;
+
+  return (
+    <article>
+      <BackLink />
+      <header className="mb-6 flex flex-wrap items-start justify-between gap-4">
+        <div className="min-w-0">
+          <div className="mb-2 flex flex-wrap items-center gap-2">
+            <Badge tone={KIND_TONE[item.kind] ?? 'stone'}>{KIND_LABELS[item.kind] ?? item.kind}</Badge>
+            <span className="text-xs text-stone-500">{SOURCE_LABELS[item.source] ?? item.source}</span>
+            {item.occurredAt && <span className="text-xs text-stone-500">· {formatDate(item.occurredAt)}</span>}
+          </div>
+          <h1 className="break-words text-2xl font-semibold tracking-tight text-stone-900">{item.title || 'Untitled'}</h1>
+          <p className="mt-1 text-xs text-stone-500">
+            Added {formatDateTime(item.createdAt)}
+            {item.updatedAt !== item.createdAt && ` · edited ${formatDateTime(item.updatedAt)}`}
+          </p>
+        </div>
+        <div className="flex flex-wrap gap-2">
+          {fileUrl && (
+            <a
+              href={fileUrl}
+              download
+              className="inline-flex h-10 items-center gap-2 rounded-lg border border-stone-300 bg-white px-4 text-sm font-medium text-stone-800 shadow-sm hover:bg-stone-100 focus-visible:outline-2 focus-visible:outline-teal-600"
+            >
+              Download
+            </a>
+          )}
+          {item.kind === 'note' && !editing && (
+            <Button variant="secondary" onClick={() => setEditing(true)}>
+              Edit
+            </Button>
+          )}
+          <Button variant="ghost" onClick={trash} busy={trashing}>
+            Move to trash
+          </Button>
+        </div>
+      </header>
+
+      {editing ? (
+        <div className="rounded-xl border border-stone-200 bg-white p-5 shadow-sm">
+          <NoteForm
+            item={item}
+            onSaved={(saved) => {
+              setItem(saved);
+              setEditing(false);
+            }}
+            onCancel={() => setEditing(false)}
+          />
+        </div>
+      ) : (
+        <>
+          <TagEditor item={item} onChange={setItem} />
+          {item.kind === 'record' && item.data && <RecordDetails item={item} />}
+          {fileUrl && isPdf(item) && (
+            <Suspense fallback={<p className="my-6 text-sm text-stone-500">Loading the PDF viewer…</p>}>
+              <PdfViewer url={fileUrl} title={item.title} />
+            </Suspense>
+          )}
+          {item.text ? (
+            <section aria-label="Content" className="mt-6 rounded-xl border border-stone-200 bg-white p-6 shadow-sm">
+              {fileUrl && isPdf(item) && <h2 className="mb-3 text-sm font-semibold text-stone-700">Extracted text</h2>}
+              <div className="max-w-prose whitespace-pre-wrap break-words text-[0.95rem] leading-relaxed text-stone-800">{item.text}</div>
+            </section>
+          ) : (
+            !fileUrl && <p className="mt-6 text-sm text-stone-500">This item has no text.</p>
+          )}
+        </>
+      )}
+    </article>
+  );
+}
+
+function BackLink() {
+  return (
+    <Link to="/vault" className="mb-4 inline-flex items-center gap-1 text-sm font-medium text-stone-600 hover:text-stone-900">
+      <span aria-hidden="true">←</span> Back to vault
+    </Link>
+  );
+}
+
+function TagEditor({ item, onChange }: { item: Item; onChange: (i: Item) => void }) {
+  const [draft, setDraft] = useState('');
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState(false);
+
+  const save = async (tags: string[]) => {
+    setBusy(true);
+    setError(null);
+    try {
+      onChange(await api.patch<Item>(`/api/items/${item.id}`, { tags }));
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const add = async (e: FormEvent) => {
+    e.preventDefault();
+    const added = parseTags(draft);
+    if (!added.length) return;
+    await save([...new Set([...item.tags, ...added])]);
+    setDraft('');
+  };
+
+  return (
+    <section aria-label="Tags" className="flex flex-wrap items-center gap-2">
+      {item.tags.map((t) => (
+        <span key={t} className="inline-flex items-center gap-1 rounded-full bg-stone-100 py-0.5 pl-2.5 pr-1 text-xs font-medium text-stone-700 ring-1 ring-stone-200">
+          #{t}
+          <button
+            type="button"
+            disabled={busy}
+            onClick={() => save(item.tags.filter((x) => x !== t))}
+            aria-label={`Remove tag ${t}`}
+            className="rounded-full px-1 text-stone-500 hover:bg-stone-200 hover:text-stone-900 focus-visible:outline-2 focus-visible:outline-teal-600"
+          >
+            ×
+          </button>
+        </span>
+      ))}
+      <form onSubmit={add} className="flex items-center gap-1">
+        <label htmlFor="add-tag" className="sr-only">
+          Add a tag
+        </label>
+        <input
+          id="add-tag"
+          value={draft}
+          onChange={(e) => setDraft(e.target.value)}
+          placeholder="Add a tag"
+          className="h-7 w-28 rounded-full border border-dashed border-stone-300 bg-transparent px-3 text-xs focus:border-teal-600 focus:outline-none"
+        />
+        {draft && (
+          <Button size="sm" variant="ghost" type="submit" busy={busy}>
+            Add
+          </Button>
+        )}
+      </form>
+      <ErrorText error={error} className="w-full" />
+    </section>
+  );
+}

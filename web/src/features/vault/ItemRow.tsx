@@ -1,0 +1,62 @@
+import { memo } from 'react';
+import type { Item } from '../../api/types';
+import { Link } from '../../app/router';
+import { Badge } from '../../components/ui/Feedback';
+import { formatDate, KIND_LABELS, SOURCE_LABELS } from '../../components/format';
+
+export const KIND_TONE = { note: 'teal', document: 'sky', record: 'violet', series: 'amber' } as const;
+
+export function KindIcon({ kind }: { kind: string }) {
+  const common = 'h-5 w-5';
+  if (kind === 'note')
+    return (
+      <svg className={common} viewBox="0 0 20 20" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="1.6">
+        <path d="M5 3h7l3 3v11H5z" />
+        <path d="M8 9h5M8 12h5M8 15h3" />
+      </svg>
+    );
+  if (kind === 'document')
+    return (
+      <svg className={common} viewBox="0 0 20 20" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="1.6">
+        <path d="M5 2.5h6.5L15 6v11.5H5z" />
+        <path d="M11 2.5V6.5h4" />
+      </svg>
+    );
+  return (
+    <svg className={common} viewBox="0 0 20 20" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="1.6">
+      <path d="M2.5 10h3l2-5 3 10 2-5h5" />
+    </svg>
+  );
+}
+
+export function snippet(text: string, n = 140): string {
+  const t = text.replace(/\s+/g, ' ').trim();
+  return t.length > n ? `${t.slice(0, n)}…` : t;
+}
+
+/** Memoised: while scrolling, rows that stay in view are not rendered again. */
+export const ItemRow = memo(function ItemRow({ item }: { item: Item }) {
+  const tone = KIND_TONE[item.kind] ?? 'stone';
+  return (
+    <Link
+      to={`/vault/${item.id}`}
+      className="group flex h-full items-center gap-3 border-b border-stone-100 px-4 hover:bg-stone-50 focus-visible:bg-teal-50 focus-visible:outline-none"
+    >
+      <span className="shrink-0 text-stone-400 group-hover:text-teal-700">
+        <KindIcon kind={item.kind} />
+      </span>
+      <span className="min-w-0 flex-1">
+        <span className="block truncate text-sm font-medium text-stone-900">{item.title || 'Untitled'}</span>
+        <span className="block truncate text-xs text-stone-500">{snippet(item.text || '') || '\u00a0'}</span>
+      </span>
+      <span className="hidden shrink-0 items-center gap-1.5 md:flex">
+        {item.tags.slice(0, 2).map((t) => (
+          <Badge key={t}>#{t}</Badge>
+        ))}
+        <Badge tone={tone}>{KIND_LABELS[item.kind] ?? item.kind}</Badge>
+        <span className="w-24 text-right text-xs text-stone-500">{SOURCE_LABELS[item.source] ?? item.source}</span>
+      </span>
+      <span className="w-24 shrink-0 text-right text-xs tabular-nums text-stone-500">{formatDate(item.occurredAt ?? item.createdAt)}</span>
+    </Link>
+  );
+});

@@ -1,0 +1,57 @@
+import { useEffect, useState } from 'react';
+import { api } from '../../api/client';
+import type { Item } from '../../api/types';
+import { Button } from '../../components/ui/Button';
+import { EmptyState, ErrorText } from '../../components/ui/Feedback';
+import { formatDate } from '../../components/format';
+import { KindIcon } from './ItemRow';
+
+export function TrashList({ onRestored }: { onRestored: () => void }) {
+  const [items, setItems] = useState<Item[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+
+  useEffect(() => {
+    api
+      .get<{ items: Item[] }>('/api/trash')
+      .then((r) => setItems(r.items))
+      .catch(setError);
+  }, []);
+
+  const restore = async (id: string) => {
+    setBusy(id);
+    setError(null);
+    try {
+      await api.post<Item>(`/api/items/${id}/restore`);
+      setItems((prev) => prev?.filter((i) => i.id !== id) ?? null);
+      onRestored();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(null);
+    }
+  };
+
+  if (error && !items) return <ErrorText error={error} />;
+  if (!items) return <p className="text-sm text-stone-500">Loading…</p>;
+  if (!items.length) return <EmptyState title="Trash is empty">Items you move to the trash appear here until you restore them.</EmptyState>;
+  return (
+    <>
+      <ErrorText error={error} className="mb-3" />
+      <ul className="divide-y divide-stone-100 overflow-hidden rounded-xl border border-stone-200 bg-white shadow-sm" aria-label="Trash">
+        {items.map((i) => (
+          <li key={i.id} className="flex items-center gap-3 px-4 py-3">
+            <span className="text-stone-400">
+              <KindIcon kind={i.kind} />
+            </span>
+            <span className="min-w-0 flex-1 truncate text-sm font-medium text-stone-800">{i.title || 'Untitled'}</span>
+            <span className="text-xs text-stone-500">{formatDate(i.updatedAt)}</span>
+            <Button size="sm" variant="secondary" busy={busy === i.id} onClick={() => restore(i.id)} aria-label={`Restore ${i.title || 'item'}`}>
+              Restore
+            </Button>
+          </li>
+        ))}
+      </ul>
+    </>
+  );
+}

@@ -1,0 +1,58 @@
+import { Link } from '../../app/router';
+import { ProgressBar } from '../../components/ui/Feedback';
+import { formatBytes } from '../../components/format';
+import type { UploadEntry } from './useUploads';
+
+const STATUS: Record<UploadEntry['status'], string> = {
+  queued: 'Waiting…',
+  uploading: 'Uploading',
+  processing: 'Encrypting and indexing…',
+  done: 'Saved to your vault',
+  duplicate: 'Already in your vault',
+  failed: 'Failed',
+};
+
+export function UploadList({ entries, onCancel, onClear }: { entries: UploadEntry[]; onCancel: (key: string) => void; onClear: () => void }) {
+  if (!entries.length) return null;
+  const finished = entries.some((e) => e.status === 'done' || e.status === 'duplicate' || e.status === 'failed');
+  return (
+    <section aria-label="Uploads" className="mb-6 rounded-xl border border-stone-200 bg-white p-4 shadow-sm">
+      <div className="mb-2 flex items-center justify-between">
+        <h2 className="text-sm font-semibold text-stone-800">Uploads</h2>
+        {finished && (
+          <button type="button" onClick={onClear} className="text-xs font-medium text-stone-600 hover:text-stone-900 focus-visible:outline-2 focus-visible:outline-teal-600">
+            Clear finished
+          </button>
+        )}
+      </div>
+      <ul className="space-y-3">
+        {entries.map((e) => (
+          <li key={e.key} data-testid="upload-entry">
+            <div className="flex items-center justify-between gap-3 text-sm">
+              <span className="min-w-0 truncate font-medium text-stone-800">
+                {e.item && (e.status === 'done' || e.status === 'duplicate') ? (
+                  <Link to={`/vault/${e.item.id}`} className="hover:underline">
+                    {e.name}
+                  </Link>
+                ) : (
+                  e.name
+                )}
+                <span className="ml-2 font-normal text-stone-500">{formatBytes(e.size)}</span>
+              </span>
+              <span className={`shrink-0 text-xs ${e.status === 'failed' ? 'text-red-700' : 'text-stone-600'}`} role={e.status === 'failed' ? 'alert' : undefined}>
+                {e.status === 'uploading' ? `${Math.round(e.progress * 100)}%` : STATUS[e.status]}
+                {e.error ? ` — ${e.error}` : ''}
+              </span>
+              {(e.status === 'queued' || e.status === 'uploading') && (
+                <button type="button" onClick={() => onCancel(e.key)} className="shrink-0 text-xs text-stone-500 hover:text-stone-900" aria-label={`Cancel upload of ${e.name}`}>
+                  Cancel
+                </button>
+              )}
+            </div>
+            <ProgressBar className="mt-1.5" value={e.status === 'queued' ? 0 : e.progress} label={`Upload progress for ${e.name}`} />
+          </li>
+        ))}
+      </ul>
+    </section>
+  );
+}

@@ -1,0 +1,312 @@
+import { useCallback, useEffect, useRef, useState, type DragEvent } from 'react';
+import { api, qs } from '../../api/client';
+import type { Item, SearchResult, Tag } from '../../api/types';
+import { useRouter } from '../../app/router';
+import { VirtualList } from '../../components/VirtualList';
+import { Button, Spinner } from '../../components/ui/Button';
+import { EmptyState, ErrorText, PageHeader } from '../../components/ui/Feedback';
+import { SelectField } from '../../components/ui/Field';
+import { KIND_LABELS, SOURCE_LABELS } from '../../components/format';
+import { ItemRow } from './ItemRow';
+import { NewNoteDialog } from './NoteEditor';
+import { TrashList } from './TrashList';
+import { UploadList } from './UploadList';
+import { useItems, type ItemFilters } from './useItems';
+import { useUploads } from './useUploads';
+
+const ROW = 64;
+
+function useDebounced<T>(value: T, ms: number): T {
+  const [v, setV] = useState(value);
+  useEffect(() => {
+    const t = setTimeout(() => setV(value), ms);
+    return () => clearTimeout(t);
+  }, [value, ms]);
+  return v;
+}
+
+function useSearch(q: string) {
+  const query = useDebounced(q.trim(), 250);
+  const [results, setResults] = useState<SearchResult[] | null>(null);
+  const [loading, setLoading] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    if (!query) {
+      setResults(null);
+      setError(null);
+      return;
+    }
+    const ctl = new AbortController();
+    setLoading(true);
+    setError(null);
+    api
+      .get<{ results: SearchResult[] }>(`/api/search${qs({ q: query, limit: 50 })}`, { signal: ctl.signal })
+      .then((r) => setResults(r.results))
+      .catch((e) => {
+        if ((e as { name?: string }).name !== 'AbortError') setError(e);
+      })
+      .finally(() => !ctl.signal.aborted && setLoading(false));
+    return () => ctl.abort();
+  }, [query]);
+  return { query, results, loading, error };
+}
+
+export function VaultPage() {
+  const { navigate } = useRouter();
+  const [filters, setFilters] = useState<ItemFilters>({});
+  const [q, setQ] = useState('');
+  const [view, setView] = useState<'items' | 'trash'>('items');
+  const [noteOpen, setNoteOpen] = useState(false);
+  const [tags, setTags] = useState<Tag[]>([]);
+  const [dragging, setDragging] = useState(false);
+  const dragDepth = useRef(0);
+  const fileInput = useRef<HTMLInputElement>(null);
+
+  const list = useItems(filters);
+  const search = useSearch(q);
+  const refreshTags = useCallback(() => {
+    api
+      .get<{ tags: Tag[] }>('/api/tags')
+      .then((r) => setTags(r.tags))
+      .catch(() => undefined);
+  }, []);
+  useEffect(refreshTags, [refreshTags]);
+
+  const uploads = useUploads(
+    useCallback(
+      (item: Item) => {
+        list.upsert(item);
+      },
+      [list.upsert],
+    ),
+  );
+
+  const setFilter = (k: keyof ItemFilters, v: string) => setFilters((f) => ({ ...f, [k]: v || undefined }));
+  const anyFilter = Boolean(filters.kind || filters.source || filters.tag);
+
+  const onDragEnter = (e: DragEvent) => {
+    if (!e.dataTransfer.types.includes('Files')) return;
+    e.preventDefault();
+    dragDepth.current++;
+    setDragging(true);
+  };
+  const onDragLeave = () => {
+    dragDepth.current = Math.max(0, dragDepth.current - 1);
+    if (dragDepth.current === 0) setDragging(false);
+  };
+  const onDragOver = (e: DragEvent) => {
+    if (e.dataTransfer.types.includes('Files')) {
+      e.preventDefault();
+      e.dataTransfer.dropEffect = 'copy';
+    }
+  };
+  const onDrop = (e: DragEvent) => {
+    e.preventDefault();
+    dragDepth.current = 0;
+    setDragging(false);
+    if (e.dataTransfer.files.length) {
+      setView('items');
+      uploads.add(e.dataTransfer.files);
+    }
+  };
+
+  return (
+    <div onDragEnter={onDragEnter} onDragLeave={onDragLeave} onDragOver={onDragOver} onDrop={onDrop} className="relative">
+      <PageHeader
+        title="Vault"
+        description="Your notes, documents and health records — encrypted with your passphrase."
+        actions={
+          <>
+            <input
+              ref={fileInput}
+              id="vault-upload"
+              type="file"
+              multiple
+              className="sr-only"
+              tabIndex={-1}
+              aria-label="Upload files"
+              onChange={(e) => {
+                if (e.target.files) uploads.add(e.target.files);
+                e.target.value = '';
+              }}
+            />
+            <Button variant="secondary" onClick={() => fileInput.current?.click()}>
+              <svg viewBox="0 0 20 20" className="h-4 w-4" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="1.8">
+                <path d="M10 13V3M6 7l4-4 4 4M4 13v3h12v-3" />
+              </svg>
+              Upload
+            </Button>
+            <Button onClick={() => setNoteOpen(true)}>
+              <svg viewBox="0 0 20 20" className="h-4 w-4" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="2">
+                <path d="M10 4v12M4 10h12" />
+              </svg>
+              New note
+            </Button>
+          </>
+        }
+      />
+
+      <UploadList entries={uploads.entries} onCancel={uploads.cancel} onClear={uploads.clearFinished} />
+
+      <div className="mb-4">
+        <label htmlFor="vault-search" className="sr-only">
+          Search your vault
+        </label>
+        <div className="relative">
+          <svg viewBox="0 0 20 20" className="pointer-events-none absolute left-3 top-1/2 h-4 w-4 -translate-y-1/2 text-stone-400" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="1.8">
+            <circle cx="9" cy="9" r="5.5" />
+            <path d="M13 13l4 4" />
+          </svg>
+          <input
+            id="vault-search"
+            type="search"
+            role="searchbox"
+            placeholder="Search notes, documents and records…"
+            value={q}
+            onChange={(e) => setQ(e.target.value)}
+            className="block h-11 w-full rounded-xl border border-stone-300 bg-white pl-9 pr-3 text-sm shadow-sm placeholder:text-stone-400 focus:border-teal-600 focus:outline-2 focus:outline-teal-600/30"
+          />
+        </div>
+      </div>
+
+      {search.query ? (
+        <SearchResults query={search.query} results={search.results} loading={search.loading} error={search.error} onClear={() => setQ('')} />
+      ) : (
+        <>
+          <div className="mb-3 flex flex-wrap items-end gap-3">
+            <div role="tablist" aria-label="Show" className="mr-auto flex rounded-lg bg-stone-200/70 p-0.5">
+              {(['items', 'trash'] as const).map((v) => (
+                <button
+                  key={v}
+                  type="button"
+                  role="tab"
+                  aria-selected={view === v}
+                  onClick={() => setView(v)}
+                  className={`rounded-md px-3 py-1 text-sm font-medium focus-visible:outline-2 focus-visible:outline-teal-600 ${view === v ? 'bg-white text-stone-900 shadow-sm' : 'text-stone-600 hover:text-stone-900'}`}
+                >
+                  {v === 'items' ? 'All items' : 'Trash'}
+                </button>
+              ))}
+            </div>
+            {view === 'items' && (
+              <>
+                <SelectField label="Kind" value={filters.kind ?? ''} onChange={(e) => setFilter('kind', e.target.value)} className="w-36">
+                  <option value="">All kinds</option>
+                  {Object.entries(KIND_LABELS).map(([k, l]) => (
+                    <option key={k} value={k}>
+                      {l}
+                    </option>
+                  ))}
+                </SelectField>
+                <SelectField label="Source" value={filters.source ?? ''} onChange={(e) => setFilter('source', e.target.value)} className="w-40">
+                  <option value="">All sources</option>
+                  {Object.entries(SOURCE_LABELS).map(([k, l]) => (
+                    <option key={k} value={k}>
+                      {l}
+                    </option>
+                  ))}
+                </SelectField>
+                <SelectField label="Tag" value={filters.tag ?? ''} onChange={(e) => setFilter('tag', e.target.value)} className="w-40">
+                  <option value="">All tags</option>
+                  {tags.map((t) => (
+                    <option key={t.name} value={t.name}>
+                      {t.name} ({t.count})
+                    </option>
+                  ))}
+                </SelectField>
+              </>
+            )}
+          </div>
+
+          {view === 'trash' ? (
+            <TrashList onRestored={() => list.reload()} />
+          ) : (
+            <>
+              <ErrorText error={list.error} className="mb-3" />
+              {list.items.length === 0 && !list.loading && !list.error ? (
+                anyFilter ? (
+                  <EmptyState title="Nothing matches these filters">Try another kind, source or tag.</EmptyState>
+                ) : (
+                  <EmptyState title="Your vault is empty">
+                    Write a note, upload a PDF or drop files anywhere on this page. Health data can be imported from the Health page.
+                  </EmptyState>
+                )
+              ) : (
+                <div className="overflow-hidden rounded-xl border border-stone-200 bg-white shadow-sm">
+                  <VirtualList
+                    items={list.items}
+                    rowHeight={ROW}
+                    label="Vault items"
+                    getKey={(i) => i.id}
+                    renderRow={(item) => <ItemRow item={item} />}
+                    onEndReached={list.loadMore}
+                    className="max-h-[calc(100vh-20rem)] min-h-16"
+                    footer={
+                      list.loading ? (
+                        <div className="flex items-center justify-center gap-2 py-3 text-sm text-stone-500" role="status">
+                          <Spinner /> Loading…
+                        </div>
+                      ) : null
+                    }
+                  />
+                </div>
+              )}
+              {list.items.length > 0 && (
+                <p className="mt-2 text-xs text-stone-500" aria-live="polite">
+                  {list.items.length.toLocaleString()} item{list.items.length === 1 ? '' : 's'} shown{list.done ? '' : ' — scroll for more'}
+                </p>
+              )}
+            </>
+          )}
+        </>
+      )}
+
+      <NewNoteDialog
+        open={noteOpen}
+        onOpenChange={setNoteOpen}
+        onSaved={(item) => {
+          setNoteOpen(false);
+          list.upsert(item);
+          refreshTags();
+          navigate(`/vault/${item.id}`);
+        }}
+      />
+
+      {dragging && (
+        <div className="pointer-events-none fixed inset-0 z-40 flex items-center justify-center bg-teal-900/10 p-8">
+          <div className="rounded-2xl border-2 border-dashed border-teal-600 bg-white/95 px-10 py-8 text-center shadow-lg">
+            <p className="text-lg font-semibold text-teal-900">Drop to add to your vault</p>
+            <p className="mt-1 text-sm text-stone-600">PDFs and text files are encrypted and indexed for search.</p>
+          </div>
+        </div>
+      )}
+    </div>
+  );
+}
+
+function SearchResults({ query, results, loading, error, onClear }: { query: string; results: SearchResult[] | null; loading: boolean; error: unknown; onClear: () => void }) {
+  return (
+    <section aria-label="Search results">
+      <div className="mb-2 flex items-center justify-between text-sm text-stone-600">
+        <p aria-live="polite">
+          {loading && !results ? 'Searching…' : results ? `${results.length} result${results.length === 1 ? '' : 's'} for “${query}”` : ''}
+        </p>
+        <button type="button" onClick={onClear} className="font-medium text-teal-800 hover:underline">
+          Clear search
+        </button>
+      </div>
+      <ErrorText error={error} className="mb-3" />
+      {results && results.length === 0 ? (
+        <EmptyState title="No matches">Search looks for whole words in your notes, documents and records. Try a different word.</EmptyState>
+      ) : (
+        <ul className="overflow-hidden rounded-xl border border-stone-200 bg-white shadow-sm" aria-label="Results">
+          {(results ?? []).map((r) => (
+            <li key={r.item.id} className="h-16">
+              <ItemRow item={r.item} />
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
