@@ -91,21 +91,105 @@ function durationMin(start: string | undefined, end: string | undefined): number
   return Number.isFinite(s) && Number.isFinite(e) ? (e - s) / 60000 : 0;
 }
 
-/** A category sample that is not sleep (stand hour, mindful session, symptom...). */
-export function categoryRecord(a: Attrs, meta: MetadataEntry[]): RecordInput {
-  const type = a.type ?? 'HKCategoryTypeIdentifier';
-  const name = humanize(type);
+/** One category sample (stand hour, mindful session, symptom...) with its metadata. */
+export interface CategoryEntry {
+  attributes: Attrs;
+  metadata: MetadataEntry[];
+}
+
+/** How a category sample's value reads: "HKCategoryValueAppleStandHourStood" -> "stood". */
+function categoryLabel(type: string, rawValue: string): string {
   const stem = type.replace('HKCategoryTypeIdentifier', '');
-  const rawValue = a.value ?? '';
   const label = rawValue.startsWith('HKCategoryValue')
     ? humanize(rawValue.replace('HKCategoryValue', '').replace(stem, '') || rawValue.replace('HKCategoryValue', ''))
     : rawValue;
-  const mins = durationMin(a.startDate, a.endDate);
-  const shown = label && label !== 'Not applicable' ? `: ${label.toLowerCase()}` : '';
-  const title = `${name}${shown}${mins >= 1 ? `, ${Math.round(mins)} min` : ''}`;
-  const text = `${name}${shown} on ${when(a.startDate)}${mins >= 1 ? ` for ${Math.round(mins)} min` : ''}, recorded by ${a.sourceName ?? 'an unknown source'}.${metaText(meta)}`;
-  return base(type, `${type}/${sha(`${a.sourceName}|${a.startDate}|${a.endDate}|${rawValue}`)}`, [a, meta], appleDateToIso(a.startDate ?? ''), title, text,
-    ['apple-health', 'category'], { attributes: a, metadata: meta });
+  return label === 'Not applicable' ? '' : label.toLowerCase();
+}
+
+const MAX_LISTED = 200;
+
+/**
+ * The category samples (other than sleep) of one type on one local day as one record: "Apple
+ * stand hour 2024-01-01: stood 16 times" with every sample listed in its text and kept in its
+ * data. One record per sample would bury a vault under tens of thousands of "stood" entries (an
+ * Apple Watch writes 16-24 stand hours a day) and make search and chat retrieval read them one
+ * by one. `part` numbers a day that reached the importer in more than one piece (see
+ * CategoryDays); its id stays stable across imports of the same file.
+ */
+export function categoryDayRecord(type: string, date: string, entries: CategoryEntry[], part = 1): RecordInput {
+  const name = humanize(type);
+  const sorted = [...entries].sort((x, y) => (x.attributes.startDate ?? '').localeCompare(y.attributes.startDate ?? ''));
+  const byLabel = new Map<string, number>();
+  let minutes = 0;
+  const sources = new Set<string>();
+  for (const e of sorted) {
+    const label = categoryLabel(type, e.attributes.value ?? '');
+    byLabel.set(label, (byLabel.get(label) ?? 0) + 1);
+    const m = durationMin(e.attributes.startDate, e.attributes.endDate);
+    if (m > 0) minutes += m;
+    sources.add(e.attributes.sourceName ?? 'an unknown source');
+  }
+  const times = (n: number) => (n === 1 ? 'once' : `${n} times`);
+  const counted = [...byLabel].map(([label, n]) => (label ? `${label} ${times(n)}` : times(n)));
+  const total = minutes >= 1 ? `, ${Math.round(minutes)} min${sorted.length > 1 ? ' in all' : ''}` : '';
+  const day = date || 'an unknown date';
+  const title = `${name} ${day}: ${counted.join(', ')}${total}`;
+  const listed = sorted.slice(0, MAX_LISTED).map((e) => {
+    const a = e.attributes;
+    const label = categoryLabel(type, a.value ?? '');
+    const mins = durationMin(a.startDate, a.endDate);
+    const at = a.startDate && a.startDate.length >= 16 ? a.startDate.slice(11, 16) : 'unknown time';
+    const from = sources.size > 1 ? ` (${a.sourceName ?? 'an unknown source'})` : '';
+    return `${at}${label ? ` ${label}` : ''}${mins >= 1 ? ` for ${Math.round(mins)} min` : ''}${from}${metaText(e.metadata)}`;
+  });
+  const more = sorted.length > MAX_LISTED ? ` And ${sorted.length - MAX_LISTED} more.` : '';
+  const offset = sorted[0]?.attributes.startDate?.slice(20, 25);
+  const text = `${name} on ${day}${offset ? ` (times at ${offset})` : ''}: ${counted.join(', ')}${total}, recorded by ${[...sources].join(' and ')}. ${listed.join('; ')}.${more}`;
+  const id = `${type}/${day}${part > 1 ? `/${part}` : ''}`;
+  return base(type, id, sorted, appleDateToIso(sorted[0]?.attributes.startDate ?? ''), title, text, ['apple-health', 'category'], {
+    date: date || null,
+    entries: sorted,
+  });
+}
+
+/**
+ * Gathers category samples into one record per (type, local day). Apple writes an export's
+ * samples grouped by type and in time order, so a day is complete long before `maxOpenDays`
+ * others have opened; a day that comes back after it was emitted (out of order) becomes a
+ * second record for that day rather than replacing the first.
+ */
+export class CategoryDays {
+  readonly #open = new Map<string, CategoryEntry[]>();
+  readonly #emitted = new Map<string, number>();
+  #held = 0;
+
+  constructor(
+    private readonly maxOpenDays = 64,
+    private readonly maxHeld = 20_000,
+  ) {}
+
+  add(a: Attrs, metadata: MetadataEntry[], out: RecordInput[]): void {
+    const key = `${a.type ?? 'HKCategoryTypeIdentifier'}\u0000${(a.startDate ?? '').slice(0, 10)}`;
+    let list = this.#open.get(key);
+    if (!list) this.#open.set(key, (list = []));
+    list.push({ attributes: a, metadata });
+    this.#held++;
+    while (this.#open.size > this.maxOpenDays || this.#held > this.maxHeld) this.#emitOldest(out);
+  }
+
+  drain(out: RecordInput[]): void {
+    while (this.#open.size) this.#emitOldest(out);
+  }
+
+  #emitOldest(out: RecordInput[]): void {
+    const [key, list] = this.#open.entries().next().value as [string, CategoryEntry[]];
+    this.#open.delete(key);
+    this.#held -= list.length;
+    const part = (this.#emitted.get(key) ?? 0) + 1;
+    this.#emitted.set(key, part);
+    const [type, date] = key.split('\u0000') as [string, string];
+    out.push(categoryDayRecord(type, date, list, part));
+  }
 }
 
 /** A `<Correlation>`: blood pressure and food become readable records; others a generic one. */

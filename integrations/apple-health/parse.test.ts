@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QuantitySample, RecordInput } from '../types.js';
 import { mergeChunks, type DayChunk } from '../series/day-chunk.js';
+import { CategoryDays, type CategoryEntry } from './build.js';
 import { appleDateToIso, parseAppleDate } from './dates.js';
 import { ImportError } from './errors.js';
 import { createSeriesSink, importAppleHealth } from './import.js';
@@ -114,7 +115,7 @@ describe('real sample exports (opendroid/hk)', () => {
     expect(fat).toMatchObject({ unit: '%', value: 16.1 });
     expect(sink.s.find((x) => x.type === 'HKQuantityTypeIdentifierBodyMass')!.unit).toBe('[lb_av]');
     expect(sink.s.find((x) => x.type === 'HKQuantityTypeIdentifierWalkingHeartRateAverage')!.unit).toBe('/min');
-    expect(sink.r.find((r) => r.type === 'HKCategoryTypeIdentifierAppleStandHour')!.title).toBe('Apple stand hour: stood, 60 min');
+    expect(sink.r.find((r) => r.type === 'HKCategoryTypeIdentifierAppleStandHour')!.title).toBe('Apple stand hour 2015-07-14: stood once, 60 min');
     expect(sink.r.find((r) => r.type === 'HKDataTypeIdentifierAudiogram')!.text).toContain('frequencyValue 250');
   });
 
@@ -234,7 +235,7 @@ describe('generated export with known values', () => {
     expect(titles).toContain('Blood pressure 120/80 mmHg');
     expect(titles).toContain('Food: Pasta, 640 kcal');
     expect(titles).toContain('Running 5.2 km, 31 min');
-    expect(titles).toContain('Mindful session, 10 min');
+    expect(titles).toContain('Mindful session 2026-06-01: once, 10 min');
     expect(titles).toContain('Activity 2026-06-01: move 513/500 kcal, exercise 41/30 min, stand 9/12 h');
     const run = records.find((r) => r.type === 'HKWorkoutActivityTypeRunning')!;
     expect(run.text).toContain('average heart rate 151 bpm (max 176)');
@@ -243,8 +244,50 @@ describe('generated export with known values', () => {
     const bp = records.find((r) => r.type === 'HKCorrelationTypeIdentifierBloodPressure')!;
     expect(bp.data).toMatchObject({ systolic: 120, diastolic: 80, unit: 'mm[Hg]' });
     const mindful = records.find((r) => r.type === 'HKCategoryTypeIdentifierMindfulSession')!;
-    expect(mindful.data.metadata).toEqual([{ key: 'HKMetadataKeySyncVersion', value: '1' }]);
+    expect((mindful.data.entries as CategoryEntry[])[0]!.metadata).toEqual([{ key: 'HKMetadataKeySyncVersion', value: '1' }]);
     expect(counts).toMatchObject({ Record: 27, Correlation: 2, Workout: 1, ActivitySummary: 1, sleepRecords: 6, categoryRecords: 1 });
+  });
+});
+
+describe('category samples', () => {
+  const W = 'Jane’s Apple Watch';
+  const stand = (date: string, h: number, v = 'Stood', src = W) => {
+    const hh = String(h).padStart(2, '0');
+    const h2 = String(h + 1).padStart(2, '0');
+    return `  <Record type="HKCategoryTypeIdentifierAppleStandHour" sourceName="${src}" startDate="${date} ${hh}:00:00 +0100" endDate="${date} ${h2}:00:00 +0100" value="HKCategoryValueAppleStandHour${v}"/>\n`;
+  };
+
+  it('become one record per type and local day, every sample listed and kept', async () => {
+    const xml = exportXml(
+      [stand('2026-06-01', 9), stand('2026-06-01', 7), stand('2026-06-01', 8, 'Idle'), stand('2026-06-02', 7)].join('') +
+        `  <Record type="HKCategoryTypeIdentifierHandwashingEvent" sourceName="${W}" startDate="2026-06-01 12:00:00 +0100" endDate="2026-06-01 12:00:20 +0100" value="HKCategoryValueNotApplicable"/>\n`,
+    );
+    const { records, counts } = await importXml(xml);
+    expect(counts).toMatchObject({ categoryRecords: 5, records: 1 + 3 }); // the profile (<Me>) and three days
+    const day = records.find((r) => r.externalId === 'HKCategoryTypeIdentifierAppleStandHour/2026-06-01')!;
+    expect(day.title).toBe('Apple stand hour 2026-06-01: stood 2 times, idle once, 180 min in all');
+    expect(day.text).toBe(`Apple stand hour on 2026-06-01 (times at +0100): stood 2 times, idle once, 180 min in all, recorded by ${W}. 07:00 stood for 60 min; 08:00 idle for 60 min; 09:00 stood for 60 min.`);
+    expect(day.occurredAt).toBe('2026-06-01T07:00:00+01:00');
+    expect((day.data.entries as CategoryEntry[]).map((e) => e.attributes.startDate)).toEqual(['2026-06-01 07:00:00 +0100', '2026-06-01 08:00:00 +0100', '2026-06-01 09:00:00 +0100']);
+    expect(records.find((r) => r.externalId === 'HKCategoryTypeIdentifierAppleStandHour/2026-06-02')!.title).toBe('Apple stand hour 2026-06-02: stood once, 60 min');
+    expect(records.find((r) => r.type === 'HKCategoryTypeIdentifierHandwashingEvent')!.title).toBe('Handwashing event 2026-06-01: once');
+    // The same day in another order is the same record at the same version.
+    const again = await importXml(exportXml([stand('2026-06-01', 8, 'Idle'), stand('2026-06-01', 9), stand('2026-06-02', 7), stand('2026-06-01', 7)].join('')));
+    const same = again.records.find((r) => r.externalId === day.externalId)!;
+    expect(same.externalVersion).toBe(day.externalVersion);
+  });
+
+  it('a day that returns after it was emitted becomes a second record, never replacing the first', () => {
+    const days = new CategoryDays(2);
+    const out: RecordInput[] = [];
+    const a = (date: string, h: number) => ({ type: 'HKCategoryTypeIdentifierAppleStandHour', sourceName: W, startDate: `${date} ${String(h).padStart(2, '0')}:00:00 +0000`, value: 'HKCategoryValueAppleStandHourStood' });
+    days.add(a('2026-06-01', 7), [], out);
+    days.add(a('2026-06-02', 7), [], out);
+    days.add(a('2026-06-03', 7), [], out); // three open days with room for two: 06-01 goes out
+    days.add(a('2026-06-01', 8), [], out);
+    days.drain(out);
+    expect(out.map((r) => r.externalId.split('/').slice(1).join('/'))).toEqual(['2026-06-01', '2026-06-02', '2026-06-03', '2026-06-01/2']);
+    expect(out.map((r) => (r.data.entries as CategoryEntry[]).length)).toEqual([1, 1, 1, 1]);
   });
 });
 
@@ -297,7 +340,7 @@ describe('hostile and damaged XML', () => {
     );
     const whole = await importXml(xml);
     expect(whole.samples).toEqual([expect.objectContaining({ sourceName: 'Jane’s Watch', value: 60 })]);
-    expect(whole.records.find((r) => r.type === 'HKCategoryTypeIdentifierMindfulSession')!.data.metadata).toEqual([{ key: 'note', value: 'abc' }]);
+    expect((whole.records.find((r) => r.type === 'HKCategoryTypeIdentifierMindfulSession')!.data.entries as CategoryEntry[])[0]!.metadata).toEqual([{ key: 'note', value: 'abc' }]);
     // Byte by byte: multi-byte characters and control characters split across chunks.
     const bytes = Buffer.from(xml, 'utf8');
     async function* oneByte() {

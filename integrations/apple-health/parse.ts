@@ -8,7 +8,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
 import type { QuantitySample, RecordInput } from '../types.js';
 import {
-  activitySummaryRecord, appleUnitToUcum, categoryRecord, correlationRecord, genericRecord, missingClinicalRecord,
+  activitySummaryRecord, appleUnitToUcum, CategoryDays, correlationRecord, genericRecord, missingClinicalRecord,
   profileRecord, workoutRecord, type Attrs, type MetadataEntry, type WorkoutParts,
 } from './build.js';
 import { parseAppleDate } from './dates.js';
@@ -201,6 +201,7 @@ export async function parseExportXml(input: Readable | AsyncIterable<Buffer | st
   let lastLocalDate = '\u0000';
   let nRecordEls = 0;
 
+  const categories = new CategoryDays();
   const pushRecord = (r: RecordInput | null) => {
     if (r) records.push(r);
   };
@@ -349,7 +350,7 @@ export async function parseExportXml(input: Readable | AsyncIterable<Buffer | st
         // Category samples are records; a quantity record without a numeric value is unusable.
         if ((c.attrs.type ?? '').startsWith('HKCategoryTypeIdentifier')) {
           inc('categoryRecords');
-          pushRecord(categoryRecord(c.attrs, c.meta));
+          categories.add(c.attrs, c.meta, records);
         } else inc('invalid');
         return;
       case 'correlation': {
@@ -376,6 +377,7 @@ export async function parseExportXml(input: Readable | AsyncIterable<Buffer | st
   });
 
   const flush = async (all: boolean): Promise<void> => {
+    if (all) categories.drain(records);
     if (clinical.length) {
       const refs = clinical;
       clinical = [];

@@ -1,13 +1,14 @@
 /**
- * Runs the Apple Health import's decrypt + parse + day-chunk aggregation in a worker thread
+ * Runs the Apple Health import's decrypt + parse + day-chunk aggregation + chunk sealing in a worker thread
  * (apple-health-worker.ts) and hands what comes out to the caller's store functions on this
  * thread, one batch at a time and in order. A bounded window of batches in flight keeps both
  * threads busy while capping memory: the worker waits when the store falls behind.
  */
 import { Worker } from 'node:worker_threads';
+import { asBuffer } from '../db/index.js';
 import { ImportError, type ImportErrorCode } from '../../integrations/apple-health/index.js';
-import { decodeChunk, type DayChunk } from '../../integrations/series/day-chunk.js';
 import type { ImportProgress, RecordInput } from '../../integrations/types.js';
+import type { SealedChunk } from '../services/series-seal.js';
 import type { FileSeal } from './encrypted-file.js';
 
 /** What the worker gets (in memory only: the key is never written anywhere). */
@@ -18,6 +19,8 @@ export interface WorkerInput {
   format: 'zip' | 'xml';
   key: Uint8Array;
   aad: string;
+  /** The vault's `series` subkey: the worker seals day chunks as new rows (series-seal.ts). */
+  seriesKey: Uint8Array;
   maxOpenChunks: number;
   maxOpenSamples: number;
   /** Batches posted and not yet stored before the worker waits. */
@@ -25,14 +28,14 @@ export interface WorkerInput {
 }
 
 export type FromWorker =
-  | { t: 'chunks'; bufs: ArrayBuffer[] }
+  | { t: 'chunks'; sealed: SealedChunk[] }
   | { t: 'records'; batch: RecordInput[] }
   | { t: 'progress'; p: ImportProgress }
   | { t: 'done' }
   | { t: 'error'; name: string; code?: string; message?: string; stack: string };
 
 export interface AppleHealthStore {
-  chunks(batch: DayChunk[]): Promise<void>;
+  chunks(batch: SealedChunk[]): Promise<void>;
   records(batch: RecordInput[]): Promise<void>;
   progress(p: ImportProgress): void;
 }
@@ -43,6 +46,7 @@ export interface AppleHealthJobOptions {
   jobId: string;
   format: 'zip' | 'xml';
   seal: FileSeal;
+  seriesKey: Uint8Array;
   signal: AbortSignal;
   /** Day chunks kept open in the worker (default 64) and samples (default 50,000). */
   maxOpenChunks?: number;
@@ -69,6 +73,7 @@ export function runAppleHealthInWorker(opts: AppleHealthJobOptions, store: Apple
     format: opts.format,
     key: new Uint8Array(opts.seal.key),
     aad: opts.seal.aad,
+    seriesKey: new Uint8Array(opts.seriesKey),
     maxOpenChunks: opts.maxOpenChunks ?? 64,
     maxOpenSamples: opts.maxOpenSamples ?? 50_000,
     window: opts.window ?? 3,
@@ -76,7 +81,7 @@ export function runAppleHealthInWorker(opts: AppleHealthJobOptions, store: Apple
   return new Promise<void>((resolve, reject) => {
     const worker = new Worker(new URL('./apple-health-worker.mjs', import.meta.url), {
       workerData: input,
-      transferList: [input.key.buffer as ArrayBuffer],
+      transferList: [input.key.buffer as ArrayBuffer, input.seriesKey.buffer as ArrayBuffer],
       // The parser's working set is small; a cap makes V8 collect instead of growing the heap.
       // A zip may hold clinical FHIR JSON of up to 64 MB, parsed whole, hence more room there.
       resourceLimits: { maxOldGenerationSizeMb: opts.format === 'zip' ? 512 : 128, maxYoungGenerationSizeMb: 16 },
@@ -113,7 +118,8 @@ export function runAppleHealthInWorker(opts: AppleHealthJobOptions, store: Apple
     worker.on('message', (m: FromWorker) => {
       switch (m.t) {
         case 'chunks':
-          enqueue(() => store.chunks(m.bufs.map((b) => decodeChunk(new Uint8Array(b)))));
+          // Structured cloning turns the worker's Buffers into plain Uint8Arrays.
+          enqueue(() => store.chunks(m.sealed.map((c) => ({ ...c, ciphertext: asBuffer(c.ciphertext), stats: asBuffer(c.stats) }))));
           return;
         case 'records':
           enqueue(() => store.records(m.batch));

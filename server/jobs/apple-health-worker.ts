@@ -1,13 +1,13 @@
 /**
  * The Apple Health import's CPU-bound part, in a worker thread: decrypting the upload, parsing
- * its XML and aggregating samples into day chunks. The main thread only stores what comes out
+ * its XML, aggregating samples into day chunks and sealing those as new rows. The main thread only stores what comes out
  * (see apple-health-job.ts). The parser's garbage (strings, attribute objects, sample objects)
  * then lives in this thread's small heap instead of growing the server's, and parsing overlaps
- * the database writes. The file key arrives in memory through workerData and is never written.
+ * the database writes. The file key and the vault's series subkey arrive in memory through workerData and are never written.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { createSeriesSink, importAppleHealth, isImportError } from '../../integrations/apple-health/index.js';
-import { encodeChunk } from '../../integrations/series/day-chunk.js';
+import { sealNewChunk } from '../services/series-seal.js';
 import type { ImportProgress, RecordInput } from '../../integrations/types.js';
 import { ImportFiles } from './encrypted-file.js';
 import type { FromWorker, WorkerInput } from './apple-health-job.js';
@@ -16,6 +16,7 @@ const input = workerData as WorkerInput;
 const port = parentPort!;
 const key = Buffer.from(input.key.buffer, input.key.byteOffset, input.key.byteLength);
 const seal = { key, aad: input.aad };
+const seriesKey = Buffer.from(input.seriesKey.buffer, input.seriesKey.byteOffset, input.seriesKey.byteLength);
 const files = new ImportFiles(input.root);
 
 // Backpressure: at most `window` batches wait on the main thread; the parser stops meanwhile.
@@ -28,8 +29,8 @@ port.on('message', (m: { t: string }) => {
   wake = undefined;
   w?.();
 });
-const send = async (msg: FromWorker, transfer: ArrayBuffer[] = []): Promise<void> => {
-  port.postMessage(msg, transfer);
+const send = async (msg: FromWorker): Promise<void> => {
+  port.postMessage(msg);
   unacked++;
   while (unacked >= input.window) await new Promise<void>((r) => (wake = r));
 };
@@ -37,13 +38,7 @@ const send = async (msg: FromWorker, transfer: ArrayBuffer[] = []): Promise<void
 async function run(): Promise<void> {
   const sink = createSeriesSink(
     {
-      chunks: (batch) => {
-        const bufs = batch.map((c) => {
-          const b = encodeChunk(c);
-          return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
-        });
-        return send({ t: 'chunks', bufs }, bufs);
-      },
+      chunks: (batch) => send({ t: 'chunks', sealed: batch.map((c) => sealNewChunk(seriesKey, input.userId, c)) }),
       records: (batch: RecordInput[]) => send({ t: 'records', batch }),
     },
     { maxOpenChunks: input.maxOpenChunks, maxOpenSamples: input.maxOpenSamples },
@@ -70,10 +65,12 @@ async function run(): Promise<void> {
 run().then(
   () => {
     key.fill(0);
+    seriesKey.fill(0);
     port.unref();
   },
   (err: unknown) => {
     key.fill(0);
+    seriesKey.fill(0);
     port.unref();
     const e = err as Error & { code?: string };
     // The message crosses only for refusals written for the person (ImportError); anything else

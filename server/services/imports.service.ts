@@ -177,12 +177,13 @@ export class ImportsService {
         jobId: job.id,
         format: job.input_format === 'zip' ? 'zip' : 'xml',
         seal: this.#seal(session.keys, session.userId, job.id),
+        seriesKey: session.keys.subkey('series'),
         signal,
       },
       {
         chunks: async (batch) => {
           signal.throwIfAborted();
-          const added = await this.series.store(session, batch);
+          const added = await this.series.storeSealed(session, batch);
           for (const [type, n] of Object.entries(added)) ctx.count(type, n);
         },
         records: (batch) => this.#storeRecords(ctx, batch),

@@ -1,12 +1,8 @@
-import { openRecord, recordAad, sealRecord } from '../../crypto/index.js';
-import { decodeChunk, encodeChunk, mergeChunks, unitFactor, type DayChunk, type DayStats } from '../../integrations/series/day-chunk.js';
+import { decodeChunk, mergeChunks, unitFactor, type DayChunk, type DayStats } from '../../integrations/series/day-chunk.js';
 import { asBuffer } from '../db/index.js';
 import type { ChunkRow, ChunkWrite, SeriesRepository } from '../repositories/series.repository.js';
 import type { KeyRing, SessionContext } from './keyring.js';
-
-const TABLE = 'series_chunks';
-/** The stats column is sealed under the chunk's row key, its AAD naming the column. */
-const STATS_TABLE = 'series_chunks.stats';
+import { openChunk, openChunkStats, sealChunk, sealChunkStats, type SealedChunk } from './series-seal.js';
 
 export interface SeriesDay extends DayStats {
   date: string;
@@ -14,10 +10,6 @@ export interface SeriesDay extends DayStats {
 
 /** What one store call added: new samples per type (duplicates of stored samples are not counted). */
 export type AddedCounts = Record<string, number>;
-
-// The AAD joins fields with '|', so the row id uses '/' (never part of a date) between them.
-const rowId = (type: string, date: string) => `${type}/${date}`;
-const chunkKey = (keys: KeyRing, type: string, date: string) => keys.rowKey('series', `${type}|${date}`);
 
 /**
  * Health time series stored as one encrypted chunk per (user, type, local day). Imports hand in
@@ -28,41 +20,19 @@ export class SeriesService {
   constructor(private readonly repo: SeriesRepository) {}
 
   seal(keys: KeyRing, userId: string, chunk: DayChunk, version: number): Buffer {
-    return sealRecord(
-      chunkKey(keys, chunk.type, chunk.date),
-      encodeChunk(chunk),
-      recordAad({ userId, table: TABLE, rowId: rowId(chunk.type, chunk.date), version }),
-    );
+    return sealChunk(keys.subkey('series'), userId, chunk, version);
   }
 
-  /**
-   * The chunk's unit and stats sealed on their own, bound to the same row and version as the
-   * chunk: daily summaries read these instead of decrypting every sample.
-   */
   sealStats(keys: KeyRing, userId: string, chunk: Pick<DayChunk, 'type' | 'date' | 'unit' | 'stats'>, version: number): Buffer {
-    return sealRecord(
-      chunkKey(keys, chunk.type, chunk.date),
-      Buffer.from(JSON.stringify({ unit: chunk.unit, stats: chunk.stats })),
-      recordAad({ userId, table: STATS_TABLE, rowId: rowId(chunk.type, chunk.date), version }),
-    );
+    return sealChunkStats(keys.subkey('series'), userId, chunk, version);
   }
 
   #openStats(keys: KeyRing, userId: string, row: { type: string; date: string; version: number; stats: Uint8Array }): { unit: string; stats: DayStats } {
-    const plain = openRecord(
-      chunkKey(keys, row.type, row.date),
-      asBuffer(row.stats),
-      recordAad({ userId, table: STATS_TABLE, rowId: rowId(row.type, row.date), version: row.version }),
-    );
-    const h = JSON.parse(plain.toString('utf8')) as { unit: string; stats: DayStats };
-    return { unit: h.unit, stats: h.stats };
+    return openChunkStats(keys.subkey('series'), { userId, type: row.type, date: row.date, version: row.version }, asBuffer(row.stats));
   }
 
   #plain(keys: KeyRing, userId: string, row: Pick<ChunkRow, 'type' | 'date' | 'version' | 'ciphertext'>): Buffer {
-    return openRecord(
-      chunkKey(keys, row.type, row.date),
-      asBuffer(row.ciphertext),
-      recordAad({ userId, table: TABLE, rowId: rowId(row.type, row.date), version: row.version }),
-    );
+    return openChunk(keys.subkey('series'), { userId, type: row.type, date: row.date, version: row.version }, asBuffer(row.ciphertext));
   }
 
   open(keys: KeyRing, userId: string, row: ChunkRow): DayChunk {
@@ -113,6 +83,52 @@ export class SeriesService {
         return out;
       },
     );
+    return added;
+  }
+
+  /**
+   * Stores chunks sealed elsewhere as new rows (version 1; see series-seal.ts), which is all an
+   * import into empty days needs: no decrypting, merging or sealing on this thread. A chunk
+   * whose day is already stored, or that repeats a day within the batch, is opened and merged
+   * as `store` does. Returns the samples that were new, per type.
+   */
+  async storeSealed(session: Pick<SessionContext, 'userId' | 'keys'>, sealed: SealedChunk[]): Promise<AddedCounts> {
+    const { userId, keys } = session;
+    const added: AddedCounts = {};
+    const fresh = new Map<string, SealedChunk>();
+    const repeats: DayChunk[] = [];
+    for (const c of sealed) {
+      if (c.type.includes('|') || c.count === 0) continue;
+      const k = `${c.type}\u0000${c.date}`;
+      if (fresh.has(k)) repeats.push(this.open(keys, userId, { type: c.type, date: c.date, version: 1, ciphertext: c.ciphertext }));
+      else fresh.set(k, c);
+    }
+    await this.repo.mergeInto(
+      userId,
+      [...fresh.values()].map((c) => ({ type: c.type, date: c.date })),
+      (existing) => {
+        const stored = new Map(existing.map((r) => [`${r.type}\u0000${r.date}`, r]));
+        const out: ChunkWrite[] = [];
+        for (const [k, c] of fresh) {
+          const row = stored.get(k);
+          if (!row) {
+            added[c.type] = (added[c.type] ?? 0) + c.count;
+            out.push({ type: c.type, date: c.date, version: 1, ciphertext: c.ciphertext, stats: c.stats });
+            continue;
+          }
+          const old = this.open(keys, userId, row);
+          const merged = tryMerge(old, this.open(keys, userId, { type: c.type, date: c.date, version: 1, ciphertext: c.ciphertext }));
+          if (!merged || merged.samples.length === old.samples.length) continue;
+          const version = row.version + 1;
+          added[c.type] = (added[c.type] ?? 0) + merged.samples.length - old.samples.length;
+          out.push({ type: c.type, date: c.date, version, ciphertext: this.seal(keys, userId, merged, version), stats: this.sealStats(keys, userId, merged, version) });
+        }
+        return out;
+      },
+    );
+    if (repeats.length) {
+      for (const [type, n] of Object.entries(await this.store(session, repeats))) added[type] = (added[type] ?? 0) + n;
+    }
     return added;
   }
 

@@ -1,0 +1,62 @@
+/**
+ * How a day chunk is sealed: under its own row key (from the vault's `series` subkey), its AAD
+ * naming the user, table, (type, date) and version; its unit and stats sealed apart under the
+ * same key so daily summaries need not decrypt samples. Pure functions, shared by the series
+ * service and the Apple Health import worker, which seals chunks off the main thread.
+ */
+import { deriveRowKey, openRecord, recordAad, sealRecord } from '../../crypto/index.js';
+import { encodeChunk, type DayChunk, type DayStats } from '../../integrations/series/day-chunk.js';
+
+const TABLE = 'series_chunks';
+/** The stats column is sealed under the chunk's row key, its AAD naming the column. */
+const STATS_TABLE = 'series_chunks.stats';
+
+// The AAD joins fields with '|', so the row id uses '/' (never part of a date) between them.
+const rowId = (type: string, date: string) => `${type}/${date}`;
+const chunkKey = (seriesKey: Uint8Array, type: string, date: string) => deriveRowKey(seriesKey, `${type}|${date}`);
+
+type Where = { userId: string; type: string; date: string; version: number };
+
+export function sealChunk(seriesKey: Uint8Array, userId: string, chunk: DayChunk, version: number, encoded = encodeChunk(chunk)): Buffer {
+  return sealRecord(chunkKey(seriesKey, chunk.type, chunk.date), encoded, recordAad({ userId, table: TABLE, rowId: rowId(chunk.type, chunk.date), version }));
+}
+
+export function sealChunkStats(seriesKey: Uint8Array, userId: string, chunk: Pick<DayChunk, 'type' | 'date' | 'unit' | 'stats'>, version: number): Buffer {
+  return sealRecord(
+    chunkKey(seriesKey, chunk.type, chunk.date),
+    Buffer.from(JSON.stringify({ unit: chunk.unit, stats: chunk.stats })),
+    recordAad({ userId, table: STATS_TABLE, rowId: rowId(chunk.type, chunk.date), version }),
+  );
+}
+
+/** The encoded chunk (see day-chunk.ts) inside a sealed one. */
+export function openChunk(seriesKey: Uint8Array, w: Where, ciphertext: Buffer): Buffer {
+  return openRecord(chunkKey(seriesKey, w.type, w.date), ciphertext, recordAad({ userId: w.userId, table: TABLE, rowId: rowId(w.type, w.date), version: w.version }));
+}
+
+export function openChunkStats(seriesKey: Uint8Array, w: Where, ciphertext: Buffer): { unit: string; stats: DayStats } {
+  const plain = openRecord(chunkKey(seriesKey, w.type, w.date), ciphertext, recordAad({ userId: w.userId, table: STATS_TABLE, rowId: rowId(w.type, w.date), version: w.version }));
+  const h = JSON.parse(plain.toString('utf8')) as { unit: string; stats: DayStats };
+  return { unit: h.unit, stats: h.stats };
+}
+
+/** A chunk sealed as a new row (version 1) where it was aggregated; see SeriesService.storeSealed. */
+export interface SealedChunk {
+  type: string;
+  date: string;
+  /** Samples in the chunk: what it adds when no stored chunk exists for its day. */
+  count: number;
+  ciphertext: Buffer;
+  stats: Buffer;
+}
+
+/** Seals a freshly aggregated chunk as version 1 of its row. */
+export function sealNewChunk(seriesKey: Uint8Array, userId: string, chunk: DayChunk): SealedChunk {
+  return {
+    type: chunk.type,
+    date: chunk.date,
+    count: chunk.samples.length,
+    ciphertext: sealChunk(seriesKey, userId, chunk, 1),
+    stats: sealChunkStats(seriesKey, userId, chunk, 1),
+  };
+}
