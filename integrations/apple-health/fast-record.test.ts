@@ -157,6 +157,11 @@ describe('fast Record path equals the saxes-only path', () => {
       rec(`${ok} value="60"`) + rec(`${ok} value="61"`),
       exportXml('').replace('<HealthData locale="en_GB">', '<HealthData locale="en_GB"/>') + `<Record ${ok} value="60"/>`,
       `<?xml version="1.0"?>\n<!DOCTYPE HealthData [\n <!ENTITY x "y">\n]>\n<HealthData locale="en">\n  <Record ${ok} value="60"/>\n</HealthData>\n`,
+      // Records with children, taken by the fast path, whose children or end tag are broken.
+      exportXml(`  <Record ${ok} value="60">\n   <MetadataEntry key="k" value="v"/>\n  </Recordx>\n`),
+      exportXml(`  <Record ${ok} value="60">\n   <MetadataEntry key="k" value="&xxe;"/>\n  </Record>\n`),
+      exportXml(`  <Record ${ok} value="60">\n   <MetadataEntry key="k" value="v"/>\n`).replace('</HealthData>\n', ''),
+      exportXml(`  <Record ${ok} value="60">\n   <MetadataEntry key="k" value="v">\n  </Record>\n`),
     ];
     const codes: Array<string | undefined> = [];
     for (const xml of cases) {
@@ -165,6 +170,7 @@ describe('fast Record path equals the saxes-only path', () => {
     }
     expect(codes.slice(0, 12).every((c) => c === 'xml_invalid')).toBe(true);
     expect(codes[14]).toBe('xml_entity');
+    expect(codes.slice(15).every((c) => c === 'xml_invalid')).toBe(true);
   });
 
   it('refuses an entity-declaring DOCTYPE before accepting any record', async () => {
@@ -181,7 +187,12 @@ describe('fast Record path equals the saxes-only path', () => {
     expect(scanRecord(s, 0, r)).toBe(s.length);
     expect(r).toMatchObject({ type: 'T', sourceName: 'S', unit: 'u', startDate: 'sd', endDate: 'ed', value: '1' });
     for (let k = 1; k < s.length; k++) expect(scanRecord(s.slice(0, k), 0, r)).toBe(MORE);
-    expect(scanRecord(`<Record type="T">`, 0, r)).toBe(BAIL);
+    // A tag with children is read too; `open` says saxes must see its children and end tag.
+    expect(scanRecord(`<Record type="T">`, 0, r)).toBe(17);
+    expect(r.open).toBe(true);
+    expect(scanRecord(`<Record type="T" >`, 0, r)).toBe(18);
+    expect(scanRecord(`<Record type="T"/>`, 0, r)).toBe(18);
+    expect(r.open).toBe(false);
     expect(scanRecord(`<RecordX type="T"/>`, 0, r)).toBe(BAIL);
     expect(scanRecord(`<Record type='T'/>`, 0, r)).toBe(BAIL);
   });

@@ -21,6 +21,8 @@ export interface FastRecord {
   startDate: string | undefined;
   endDate: string | undefined;
   value: string | undefined;
+  /** The tag ended with `>`, not `/>`: children and `</Record>` follow, for saxes to parse. */
+  open: boolean;
   // Last raw (entity-free) strings seen, reused so repeated values are not copied again.
   prevType: string;
   prevSource: string;
@@ -28,7 +30,7 @@ export interface FastRecord {
 }
 
 export function newFastRecord(): FastRecord {
-  return { type: undefined, sourceName: undefined, unit: undefined, startDate: undefined, endDate: undefined, value: undefined, prevType: '\u0000', prevSource: '\u0000', prevUnit: '\u0000' };
+  return { type: undefined, sourceName: undefined, unit: undefined, startDate: undefined, endDate: undefined, value: undefined, open: false, prevType: '\u0000', prevSource: '\u0000', prevUnit: '\u0000' };
 }
 
 const T_TYPE = 1;
@@ -84,16 +86,34 @@ export function decodeAttrValue(s: string, vs: number, ve: number): string | nul
   return out + s.slice(last, ve);
 }
 
+/** Whether every reference in `s[vs, ve)` is one decodeAttrValue accepts, building no string. */
+function referencesValid(s: string, vs: number, ve: number): boolean {
+  let k = s.indexOf('&', vs);
+  while (k >= 0 && k < ve) {
+    const semi = s.indexOf(';', k + 1);
+    if (semi < 0 || semi >= ve) return false;
+    const len = semi - k - 1;
+    const named =
+      (len === 2 && (s.startsWith('lt', k + 1) || s.startsWith('gt', k + 1))) ||
+      (len === 3 && s.startsWith('amp', k + 1)) ||
+      (len === 4 && (s.startsWith('quot', k + 1) || s.startsWith('apos', k + 1)));
+    if (!named && decodeAttrValue(s, k, semi + 1) === null) return false;
+    k = s.indexOf('&', semi + 1);
+  }
+  return true;
+}
+
 const isNameStart = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95;
 const isNameChar = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 45 || c === 46;
 
 /**
- * Reads the `<Record` tag starting at `s[j]` into `r`. Returns the index just past its `/>`,
- * {@link BAIL} or {@link MORE}.
+ * Reads the `<Record` tag starting at `s[j]` into `r`. Returns the index just past its `/>` (or
+ * its `>`, with `r.open` set), {@link BAIL} or {@link MORE}.
  */
 export function scanRecord(s: string, j: number, r: FastRecord): number {
   const n = s.length;
   r.type = r.sourceName = r.unit = r.startDate = r.endDate = r.value = undefined;
+  r.open = false;
   let seen = 0;
   let nOther = 0;
   let p = j + 7; // past "<Record"
@@ -104,13 +124,17 @@ export function scanRecord(s: string, j: number, r: FastRecord): number {
       if (p + 1 >= n) return MORE;
       return s.charCodeAt(p + 1) === 62 ? p + 2 : BAIL;
     }
-    // Saxes requires whitespace before each attribute; '>' (an element with children) bails.
+    if (c === 62) {
+      r.open = true;
+      return p + 1;
+    }
+    // Saxes requires whitespace before each attribute.
     if (c !== 32 && c !== 10 && c !== 9 && c !== 13) return BAIL;
     do {
       if (++p >= n) return MORE;
       c = s.charCodeAt(p);
     } while (c === 32 || c === 10 || c === 9 || c === 13);
-    if (c === 47) continue;
+    if (c === 47 || c === 62) continue;
     if (!isNameStart(c)) return BAIL;
     const ns = p;
     do {
@@ -177,7 +201,7 @@ export function scanRecord(s: string, j: number, r: FastRecord): number {
       if (nOther === MAX_OTHER) return BAIL;
       otherAt[nOther] = ns;
       otherLen[nOther++] = nl;
-      if (amp && decodeAttrValue(s, vs, ve) === null) return BAIL;
+      if (amp && !referencesValid(s, vs, ve)) return BAIL;
       continue;
     }
     if (seen & bit) return BAIL;

@@ -4,7 +4,6 @@
  * chunk at a time and what it yields leaves through the sink in batches.
  */
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { StringDecoder } from 'node:string_decoder';
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
 import type { QuantitySample, RecordInput } from '../types.js';
 import {
@@ -202,6 +201,7 @@ export async function parseExportXml(input: Readable | AsyncIterable<Buffer | st
   let nRecordEls = 0;
 
   const categories = new CategoryDays();
+  let syntheticOpen = false;
   const pushRecord = (r: RecordInput | null) => {
     if (r) records.push(r);
   };
@@ -255,6 +255,11 @@ export async function parseExportXml(input: Readable | AsyncIterable<Buffer | st
 
   parser.on('opentag', (tag: SaxesTagPlain) => {
     const d = depth++;
+    if (syntheticOpen) {
+      // A Record the fast path already read (see takeRecord): only its depth counts here.
+      syntheticOpen = false;
+      return;
+    }
     const name = tag.name;
     const a = tag.attributes as Attrs;
     if (d === 1) {
@@ -406,7 +411,9 @@ export async function parseExportXml(input: Readable | AsyncIterable<Buffer | st
     }
   };
 
-  const decoder = new StringDecoder('utf8');
+  // TextDecoder streams UTF-8 ~1.4x faster than StringDecoder here; ignoreBOM keeps a BOM in the
+  // text, as StringDecoder did, for saxes to skip.
+  const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   let bytes = 0;
   let chunkStart = 0;
   const signal = opts.signal;
@@ -433,20 +440,29 @@ export async function parseExportXml(input: Readable | AsyncIterable<Buffer | st
   /** Text not yet given to saxes: the start of a Record tag cut by the chunk's end. */
   let held = '';
 
-  /** Handles one scanned Record as the opentag handler would; false when saxes must do it. */
+  /**
+   * Handles one scanned Record as the opentag handler would; false when saxes must do it. A
+   * Record with children (`<Record ...>`) is taken only where the handler ignores children (a
+   * numeric quantity, sleep): saxes then gets a bare `<Record>` in its place, so it still checks
+   * the children and the closing tag while the handler skips that element (`syntheticOpen`).
+   */
   const takeRecord = (): boolean => {
     const type = fr.type ?? '';
     if (type.charCodeAt(2) === 67 && type.startsWith('HKCategoryTypeIdentifier')) {
       if (type !== SLEEP) return false;
       nRecordEls++;
       sleep(fr);
-      return true;
+    } else {
+      const v = fr.value;
+      const value = v === undefined || v === '' ? NaN : +v;
+      if (value !== value) return false;
+      nRecordEls++;
+      quantityOf(type, fr.sourceName, fr.unit, fr.startDate, fr.endDate, value);
     }
-    const v = fr.value;
-    const value = v === undefined || v === '' ? NaN : +v;
-    if (value !== value) return false;
-    nRecordEls++;
-    quantityOf(type, fr.sourceName, fr.unit, fr.startDate, fr.endDate, value);
+    if (fr.open) {
+      syntheticOpen = true;
+      write('<Record>');
+    }
     return true;
   };
 
@@ -509,13 +525,13 @@ export async function parseExportXml(input: Readable | AsyncIterable<Buffer | st
       const buf = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw;
       chunkStart = bytes;
       bytes += buf.length;
-      const text = decoder.write(stripControlChars(buf));
+      const text = decoder.decode(stripControlChars(buf), { stream: true });
       if (text.length || held.length) feed(text, false);
       if (samples.length >= sampleBatch || records.length >= recordBatch || clinical.length) await flush(false);
       opts.onBytes?.(bytes);
     }
     signal?.throwIfAborted();
-    feed(decoder.end(), true);
+    feed(decoder.decode(), true);
     try {
       parser.close();
     } catch (e) {
