@@ -18,7 +18,8 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
   const dataDir = await mkdtemp(path.join(tmpdir(), 'cv-bench-'));
   // BENCH_PROFILE=<dir> writes a V8 CPU profile of each server process there (on stop).
   const prof = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-  const child: ChildProcess = spawn(process.execPath, [...prof, '--import', 'tsx', 'bench/support/bench-server.ts'], {
+  // The same Node flags as `npm start` and the Dockerfile, so memory figures are the server's.
+  const child: ChildProcess = spawn(process.execPath, [...prof, '--max-semi-space-size=2', '--import', 'tsx', 'bench/support/bench-server.ts'], {
     env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', RATE_LIMIT_AUTH_PER_MIN: '100000', SANDBOX_RUNTIME: 'none', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

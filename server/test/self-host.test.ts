@@ -95,7 +95,9 @@ describe('self-host files', () => {
     expect(final).toMatch(/COPY --from=deps \/app\/node_modules/);
     expect(final).toMatch(/COPY --from=build \/app\/web\/dist/);
     expect(final).toMatch(/^USER node$/m);
-    expect(final).toMatch(/^CMD \["node", "--import", "tsx", "server\/main.ts"\]$/m);
+    expect(final).toMatch(/^CMD \["node", "--max-semi-space-size=2", "--import", "tsx", "server\/main.ts"\]$/m);
+    // npm start runs the server with the same flags.
+    expect(JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')).scripts.start).toContain('node --max-semi-space-size=2 --import tsx server/main.ts');
     // Runtime needs only production dependencies: tsx must be one of them.
     const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; scripts: Record<string, string> };
     expect(pkg.dependencies.tsx).toBeDefined();
