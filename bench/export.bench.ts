@@ -96,6 +96,7 @@ export default async function run(): Promise<BenchResult[]> {
     const raw = await rawAgeMbps(recipient);
 
     const rssBefore = await server.rssMb();
+    await server.resetPeak();
     const start = performance.now();
     const res = await fetch(`${server.url}/api/export`, {
       method: 'POST',

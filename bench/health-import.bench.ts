@@ -54,6 +54,7 @@ export async function serverImport(file: string, env: Record<string, string> = {
     });
     const cookie = reg.headers.getSetCookie()[0]!.split(';')[0]!;
     const idleRssMb = await server.rssMb();
+    await server.resetPeak();
     const boundary = `----bench${randomBytes(8).toString('hex')}`;
     const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="export.xml"\r\nContent-Type: text/xml\r\n\r\n`);
     const tail = Buffer.from(`\r\n--${boundary}--\r\n`);

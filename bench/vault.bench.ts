@@ -160,6 +160,7 @@ export default async function run(): Promise<BenchResult[]> {
     const raw = await rawGcmMbps(file);
     const size = (await stat(file)).size;
     const rssBefore = await server.rssMb();
+    await server.resetPeak();
     let t = performance.now();
     const fileId = await (CLIENT === 'fetch' ? uploadFetch : uploadHttp)(server.url, cookie, file);
     const upMbps = size / 1e6 / ((performance.now() - t) / 1000);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -9,6 +9,12 @@ export interface BenchServer {
   dataDir: string;
   /** Peak resident set size of the server process so far (VmHWM), in MB. */
   peakRssMb(): Promise<number>;
+  /**
+   * Restarts the peak at the current RSS (Linux: `5` to /proc/PID/clear_refs), so a peak read
+   * later is the measured operation's and not an earlier spike's: a sign-in's Argon2id alone
+   * allocates 64 MiB for a moment.
+   */
+  resetPeak(): Promise<void>;
   rssMb(): Promise<number>;
   stop(): Promise<void>;
 }
@@ -42,6 +48,7 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
     pid: child.pid!,
     dataDir,
     peakRssMb: () => status('VmHWM'),
+    resetPeak: () => writeFile(`/proc/${child.pid}/clear_refs`, '5'),
     rssMb: () => status('VmRSS'),
     stop: async () => {
       child.kill('SIGTERM');
