@@ -227,6 +227,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const imports = new ImportsService(jobsRepo, jobRunner, importFiles, items, files, series, {
     maxImportBytes: config.MAX_IMPORT_MB * 1024 * 1024,
   });
+  app.addHook('onClose', async () => imports.close());
   // Embedded PGlite has no autovacuum, so nothing gathers planner statistics on its own; without
   // them a tag lookup over 100k items picks a plan ~10x slower. Cheap (sampled), so refresh them
   // at start-up and after each import. Real PostgreSQL does this itself.

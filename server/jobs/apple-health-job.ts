@@ -64,7 +64,69 @@ function rebuild(m: FromWorker & { t: 'error' }): Error {
   return e;
 }
 
-export function runAppleHealthInWorker(opts: AppleHealthJobOptions, store: AppleHealthStore): Promise<void> {
+const WORKER_URL = new URL('./apple-health-worker.mjs', import.meta.url);
+
+function startWorker(format: 'zip' | 'xml'): Worker {
+  return new Worker(WORKER_URL, {
+    // The parser's working set is small; a cap makes V8 collect instead of growing the heap.
+    // A zip may hold clinical FHIR JSON of up to 64 MB, parsed whole, hence more room there.
+    resourceLimits: { maxOldGenerationSizeMb: format === 'zip' ? 512 : 128, maxYoungGenerationSizeMb: 16 },
+  });
+}
+
+/**
+ * Import workers started while their upload is still streaming in: loading the worker's modules
+ * takes ~0.7 s here, which then overlaps the upload instead of delaying the job. A worker whose
+ * job has not started within `ttlMs` (queued behind others, or the upload was refused) is
+ * stopped; the job then starts a fresh one.
+ */
+export class AppleHealthWorkers {
+  readonly #warm = new Map<string, { worker: Worker; format: 'zip' | 'xml'; exited: boolean; timer: NodeJS.Timeout }>();
+
+  constructor(private readonly ttlMs = 60_000) {}
+
+  prewarm(jobId: string, format: 'zip' | 'xml'): void {
+    this.discard(jobId);
+    const worker = startWorker(format);
+    // An idle warm worker must not keep the process alive, nor crash it.
+    worker.unref();
+    const entry = { worker, format, exited: false, timer: setTimeout(() => this.discard(jobId), this.ttlMs).unref() };
+    worker.on('error', () => {});
+    worker.once('exit', () => {
+      entry.exited = true;
+      if (this.#warm.get(jobId) === entry) this.discard(jobId);
+    });
+    this.#warm.set(jobId, entry);
+  }
+
+  /** The warm worker for this job, if one is still alive for the same format. */
+  take(jobId: string, format: 'zip' | 'xml'): Worker | undefined {
+    const entry = this.#warm.get(jobId);
+    if (!entry) return undefined;
+    this.#warm.delete(jobId);
+    clearTimeout(entry.timer);
+    if (entry.exited || entry.format !== format) {
+      void entry.worker.terminate();
+      return undefined;
+    }
+    entry.worker.ref();
+    return entry.worker;
+  }
+
+  discard(jobId: string): void {
+    const entry = this.#warm.get(jobId);
+    if (!entry) return;
+    this.#warm.delete(jobId);
+    clearTimeout(entry.timer);
+    void entry.worker.terminate();
+  }
+
+  close(): void {
+    for (const id of [...this.#warm.keys()]) this.discard(id);
+  }
+}
+
+export function runAppleHealthInWorker(opts: AppleHealthJobOptions, store: AppleHealthStore, warm?: Worker): Promise<void> {
   opts.signal.throwIfAborted();
   const input: WorkerInput = {
     root: opts.root,
@@ -79,13 +141,9 @@ export function runAppleHealthInWorker(opts: AppleHealthJobOptions, store: Apple
     window: opts.window ?? 3,
   };
   return new Promise<void>((resolve, reject) => {
-    const worker = new Worker(new URL('./apple-health-worker.mjs', import.meta.url), {
-      workerData: input,
-      transferList: [input.key.buffer as ArrayBuffer, input.seriesKey.buffer as ArrayBuffer],
-      // The parser's working set is small; a cap makes V8 collect instead of growing the heap.
-      // A zip may hold clinical FHIR JSON of up to 64 MB, parsed whole, hence more room there.
-      resourceLimits: { maxOldGenerationSizeMb: opts.format === 'zip' ? 512 : 128, maxYoungGenerationSizeMb: 16 },
-    });
+    const worker = warm ?? startWorker(opts.format);
+    // The job's input, keys included, goes by message (transferred, so no copy stays here).
+    worker.postMessage({ t: 'start', input }, [input.key.buffer as ArrayBuffer, input.seriesKey.buffer as ArrayBuffer]);
     let settled = false;
     let failed: unknown;
     // Batches are stored strictly in order, each after the one before.

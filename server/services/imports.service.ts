@@ -7,7 +7,7 @@ import { FhirInputError, transformAny, transformNdjsonStream } from '../../integ
 import { SeriesAccumulator } from '../../integrations/series/day-chunk.js';
 import type { QuantitySample, RecordInput } from '../../integrations/types.js';
 import { badRequest, notFound, tooLarge, unprocessable, unsupportedType } from '../errors.js';
-import { runAppleHealthInWorker } from '../jobs/apple-health-job.js';
+import { AppleHealthWorkers, runAppleHealthInWorker } from '../jobs/apple-health-job.js';
 import type { FileSeal, ImportFiles } from '../jobs/encrypted-file.js';
 import { JobFailure, type JobContext, type JobRunner } from '../jobs/runner.js';
 import type { JobRow, JobsRepository } from '../repositories/jobs.repository.js';
@@ -42,6 +42,8 @@ export interface ImportsOptions {
  * JSON/NDJSON, Apple Health export.zip/export.xml) into records and day-chunked series.
  */
 export class ImportsService {
+  readonly #appleWorkers = new AppleHealthWorkers();
+
   constructor(
     private readonly jobs: JobsRepository,
     private readonly runner: JobRunner,
@@ -72,12 +74,26 @@ export class ImportsService {
   }
 
   async startAppleHealth(session: SessionContext, file: Readable): Promise<{ jobId: string }> {
-    return this.#accept<AppleFormat>(session, 'apple_health', file, this.opts.maxImportBytes, (head) => {
-      if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && (head[2] === 3 || head[2] === 5) && (head[3] === 4 || head[3] === 6)) return 'zip';
-      const text = head.toString('utf8').replace(/^\uFEFF/, '').trimStart();
-      if (text.startsWith('<')) return 'xml';
-      throw unsupportedType('Upload the export.zip from the Health app ("Export All Health Data"), or the export.xml inside it.');
-    });
+    return this.#accept<AppleFormat>(
+      session,
+      'apple_health',
+      file,
+      this.opts.maxImportBytes,
+      (head) => {
+        if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && (head[2] === 3 || head[2] === 5) && (head[3] === 4 || head[3] === 6)) return 'zip';
+        const text = head.toString('utf8').replace(/^\uFEFF/, '').trimStart();
+        if (text.startsWith('<')) return 'xml';
+        throw unsupportedType('Upload the export.zip from the Health app ("Export All Health Data"), or the export.xml inside it.');
+      },
+      undefined,
+      // The parse worker loads while the rest of the upload streams in.
+      { sniffed: (jobId, format) => this.#appleWorkers.prewarm(jobId, format), refused: (jobId) => this.#appleWorkers.discard(jobId) },
+    );
+  }
+
+  /** Stops import workers started ahead of jobs that have not begun. */
+  close(): void {
+    this.#appleWorkers.close();
   }
 
   /**
@@ -108,6 +124,7 @@ export class ImportsService {
     limit: number,
     sniff: (head: Buffer) => F,
     limitHint?: string,
+    hooks?: { sniffed(jobId: string, format: F): void; refused(jobId: string): void },
   ): Promise<{ jobId: string }> {
     const { userId, keys } = session;
     const jobId = randomUUID();
@@ -121,7 +138,10 @@ export class ImportsService {
         try {
           if (format === undefined) {
             head = Buffer.concat([head, chunk.subarray(0, 64)]);
-            if (head.length >= 64) format = sniff(head);
+            if (head.length >= 64) {
+              format = sniff(head);
+              hooks?.sniffed(jobId, format);
+            }
           }
         } catch (err) {
           return cb(err as Error);
@@ -137,15 +157,20 @@ export class ImportsService {
         }
       },
     });
-    await this.files.write(userId, jobId, this.#seal(keys, userId, jobId), body, meter);
-    if (body.truncated) {
-      await this.files.remove(userId, jobId);
-      throw tooLarge('The file is larger than this server accepts.');
-    }
     try {
-      await this.jobs.insert({ id: jobId, userId, kind, progress: { done: 0, total: size, unit: 'bytes' }, inputRef: `imports/${jobId}`, inputFormat: format! });
+      await this.files.write(userId, jobId, this.#seal(keys, userId, jobId), body, meter);
+      if (body.truncated) {
+        await this.files.remove(userId, jobId);
+        throw tooLarge('The file is larger than this server accepts.');
+      }
+      try {
+        await this.jobs.insert({ id: jobId, userId, kind, progress: { done: 0, total: size, unit: 'bytes' }, inputRef: `imports/${jobId}`, inputFormat: format! });
+      } catch (err) {
+        await this.files.remove(userId, jobId);
+        throw err;
+      }
     } catch (err) {
-      await this.files.remove(userId, jobId);
+      hooks?.refused(jobId);
       throw err;
     }
     this.runner.submit({ id: jobId, userId }, keys);
@@ -170,12 +195,13 @@ export class ImportsService {
    */
   async #runAppleHealth(ctx: JobContext): Promise<void> {
     const { job, session, signal } = ctx;
+    const format = job.input_format === 'zip' ? 'zip' : 'xml';
     await runAppleHealthInWorker(
       {
         root: this.files.root,
         userId: session.userId,
         jobId: job.id,
-        format: job.input_format === 'zip' ? 'zip' : 'xml',
+        format,
         seal: this.#seal(session.keys, session.userId, job.id),
         seriesKey: session.keys.subkey('series'),
         signal,
@@ -189,6 +215,7 @@ export class ImportsService {
         records: (batch) => this.#storeRecords(ctx, batch),
         progress: (p) => ctx.progress(p),
       },
+      this.#appleWorkers.take(job.id, format),
     );
   }
 
