@@ -4,7 +4,9 @@ import path from 'node:path';
 import { Readable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
-import { createDecryptStream, createEncryptStream, createSegmentOpener, SEGMENT_SIZE, segmentRange, streamLayout, STREAM_HEADER_BYTES } from '../../crypto/index.js';
+// The module itself, not the crypto/ barrel: the Apple Health import worker loads this file, and
+// the barrel would load argon2, age and HPKE into every worker for nothing.
+import { createDecryptStream, createEncryptStream, createSegmentOpener, SEGMENT_SIZE, segmentRange, streamLayout, STREAM_HEADER_BYTES } from '../../crypto/stream.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

@@ -4,7 +4,9 @@
  * same key so daily summaries need not decrypt samples. Pure functions, shared by the series
  * service and the Apple Health import worker, which seals chunks off the main thread.
  */
-import { deriveRowKey, openRecord, recordAad, sealRecord } from '../../crypto/index.js';
+// The modules, not the crypto/ barrel: the import worker loads this file (see encrypted-file.ts).
+import { openRecord, recordAad, sealRecord } from '../../crypto/envelope.js';
+import { deriveRowKey } from '../../crypto/keys.js';
 import { encodeChunk, type DayChunk, type DayStats } from '../../integrations/series/day-chunk.js';
 
 const TABLE = 'series_chunks';
