@@ -85,9 +85,15 @@ export class AppleHealthWorkers {
 
   constructor(private readonly ttlMs = 60_000) {}
 
+  /** Never throws: a worker that cannot start now is started again when the job runs. */
   prewarm(jobId: string, format: 'zip' | 'xml'): void {
     this.discard(jobId);
-    const worker = startWorker(format);
+    let worker: Worker;
+    try {
+      worker = startWorker(format);
+    } catch {
+      return;
+    }
     // An idle warm worker must not keep the process alive, nor crash it.
     worker.unref();
     const entry = { worker, format, exited: false, timer: setTimeout(() => this.discard(jobId), this.ttlMs).unref() };
