@@ -59,31 +59,28 @@ export class SeriesService {
         const out: ChunkWrite[] = [];
         for (const [k, incoming] of byKey) {
           const row = stored.get(k);
-          let merged = incoming;
-          let version = 1;
-          let before = 0;
-          if (row) {
-            const old = this.open(keys, userId, row);
-            before = old.samples.length;
-            const m = tryMerge(old, incoming);
-            if (!m) continue;
-            merged = m;
-            version = row.version + 1;
-            if (merged.samples.length === before) continue; // nothing new: leave the row alone
-          }
-          added[merged.type] = (added[merged.type] ?? 0) + merged.samples.length - before;
-          out.push({
-            type: merged.type,
-            date: merged.date,
-            version,
-            ciphertext: this.seal(keys, userId, merged, version),
-            stats: this.sealStats(keys, userId, merged, version),
-          });
+          const write = row ? this.#mergedWrite(keys, userId, row, incoming, added) : this.#newWrite(keys, userId, incoming, added);
+          if (write) out.push(write);
         }
         return out;
       },
     );
     return added;
+  }
+
+  #newWrite(keys: KeyRing, userId: string, chunk: DayChunk, added: AddedCounts): ChunkWrite {
+    added[chunk.type] = (added[chunk.type] ?? 0) + chunk.samples.length;
+    return { type: chunk.type, date: chunk.date, version: 1, ciphertext: this.seal(keys, userId, chunk, 1), stats: this.sealStats(keys, userId, chunk, 1) };
+  }
+
+  /** The stored row merged with `incoming` under a bumped version; none when nothing is new (or the units do not convert). */
+  #mergedWrite(keys: KeyRing, userId: string, row: ChunkRow, incoming: DayChunk, added: AddedCounts): ChunkWrite | undefined {
+    const old = this.open(keys, userId, row);
+    const merged = tryMerge(old, incoming);
+    if (!merged || merged.samples.length === old.samples.length) return undefined;
+    const version = row.version + 1;
+    added[merged.type] = (added[merged.type] ?? 0) + merged.samples.length - old.samples.length;
+    return { type: merged.type, date: merged.date, version, ciphertext: this.seal(keys, userId, merged, version), stats: this.sealStats(keys, userId, merged, version) };
   }
 
   /**
@@ -111,17 +108,13 @@ export class SeriesService {
         const out: ChunkWrite[] = [];
         for (const [k, c] of fresh) {
           const row = stored.get(k);
-          if (!row) {
-            added[c.type] = (added[c.type] ?? 0) + c.count;
-            out.push({ type: c.type, date: c.date, version: 1, ciphertext: c.ciphertext, stats: c.stats });
+          if (row) {
+            const write = this.#mergedWrite(keys, userId, row, this.open(keys, userId, { type: c.type, date: c.date, version: 1, ciphertext: c.ciphertext }), added);
+            if (write) out.push(write);
             continue;
           }
-          const old = this.open(keys, userId, row);
-          const merged = tryMerge(old, this.open(keys, userId, { type: c.type, date: c.date, version: 1, ciphertext: c.ciphertext }));
-          if (!merged || merged.samples.length === old.samples.length) continue;
-          const version = row.version + 1;
-          added[c.type] = (added[c.type] ?? 0) + merged.samples.length - old.samples.length;
-          out.push({ type: c.type, date: c.date, version, ciphertext: this.seal(keys, userId, merged, version), stats: this.sealStats(keys, userId, merged, version) });
+          added[c.type] = (added[c.type] ?? 0) + c.count;
+          out.push({ type: c.type, date: c.date, version: 1, ciphertext: c.ciphertext, stats: c.stats });
         }
         return out;
       },
