@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { AppleHealthWorkers } from './apple-health-job.js';
+import { AppleHealthWorkers, prepareWorkerBundle } from './apple-health-job.js';
 
 describe('AppleHealthWorkers: import workers started while the upload streams in', () => {
   const pools: AppleHealthWorkers[] = [];
@@ -31,5 +31,19 @@ describe('AppleHealthWorkers: import workers started while the upload streams in
     sut.prewarm('refused', 'xml');
     sut.discard('refused');
     expect(sut.take('refused', 'xml')).toBeUndefined();
+  });
+
+  it('runs the worker from a bundle, without the TypeScript loader', async () => {
+    // The integration tests' imports then exercise the bundled worker, as the server runs it.
+    expect(await prepareWorkerBundle()).toBe(true);
+    const sut = make();
+    sut.prewarm('job-5', 'xml');
+    const w = sut.take('job-5', 'xml')!;
+    const online = new Promise<void>((resolve, reject) => {
+      w.once('online', resolve);
+      w.once('error', reject);
+    });
+    await online;
+    await w.terminate();
   });
 });

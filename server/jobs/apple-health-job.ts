@@ -6,6 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { asBuffer } from '../db/index.js';
+import { bundledWorker } from './worker-bundle.js';
 import { ImportError, type ImportErrorCode } from '../../integrations/apple-health/index.js';
 import type { ImportProgress, RecordInput } from '../../integrations/types.js';
 import type { SealedChunk } from '../services/series-seal.js';
@@ -64,14 +65,26 @@ function rebuild(m: FromWorker & { t: 'error' }): Error {
   return e;
 }
 
-const WORKER_URL = new URL('./apple-health-worker.mjs', import.meta.url);
+// The worker runs bundled (worker-bundle.ts) once the bundle is ready; until then, or if it
+// cannot be built, through the .mjs entry and the tsx loader.
+const WORKER_LOADER = new URL('./apple-health-worker.mjs', import.meta.url);
+let bundled: string | undefined;
+let bundling: Promise<void> | undefined;
+
+/** Starts building the worker bundle (once); resolves when it is built or known unavailable. */
+export function prepareWorkerBundle(): Promise<boolean> {
+  bundling ??= bundledWorker(new URL('./apple-health-worker.ts', import.meta.url)).then((code) => {
+    bundled = code;
+  });
+  return bundling.then(() => bundled !== undefined);
+}
 
 function startWorker(format: 'zip' | 'xml'): Worker {
-  return new Worker(WORKER_URL, {
-    // The parser's working set is small; a cap makes V8 collect instead of growing the heap.
-    // A zip may hold clinical FHIR JSON of up to 64 MB, parsed whole, hence more room there.
-    resourceLimits: { maxOldGenerationSizeMb: format === 'zip' ? 512 : 128, maxYoungGenerationSizeMb: 16 },
-  });
+  // The parser's working set is small; a cap makes V8 collect instead of growing the heap.
+  // A zip may hold clinical FHIR JSON of up to 64 MB, parsed whole, hence more room there.
+  const resourceLimits = { maxOldGenerationSizeMb: format === 'zip' ? 512 : 128, maxYoungGenerationSizeMb: 16 };
+  // execArgv: [] keeps the parent's `--import tsx` (and its loader thread) out of the worker.
+  return bundled ? new Worker(bundled, { eval: true, execArgv: [], resourceLimits }) : new Worker(WORKER_LOADER, { resourceLimits });
 }
 
 /**
@@ -83,7 +96,9 @@ function startWorker(format: 'zip' | 'xml'): Worker {
 export class AppleHealthWorkers {
   readonly #warm = new Map<string, { worker: Worker; format: 'zip' | 'xml'; exited: boolean; timer: NodeJS.Timeout }>();
 
-  constructor(private readonly ttlMs = 60_000) {}
+  constructor(private readonly ttlMs = 60_000) {
+    void prepareWorkerBundle();
+  }
 
   /** Never throws: a worker that cannot start now is started again when the job runs. */
   prewarm(jobId: string, format: 'zip' | 'xml'): void {
