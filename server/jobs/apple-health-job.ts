@@ -6,7 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { asBuffer } from '../db/index.js';
-import { bundledWorker } from './worker-bundle.js';
+import { bundleWorker } from './worker-bundle.js';
 import { ImportError, type ImportErrorCode } from '../../integrations/apple-health/index.js';
 import type { ImportProgress, RecordInput } from '../../integrations/types.js';
 import type { SealedChunk } from '../services/series-seal.js';
@@ -73,7 +73,7 @@ let bundling: Promise<void> | undefined;
 
 /** Starts building the worker bundle (once); resolves when it is built or known unavailable. */
 export function prepareWorkerBundle(): Promise<boolean> {
-  bundling ??= bundledWorker(new URL('./apple-health-worker.ts', import.meta.url)).then((code) => {
+  bundling ??= bundleWorker(new URL('./apple-health-worker.ts', import.meta.url)).then((code) => {
     bundled = code;
   });
   return bundling.then(() => bundled !== undefined);
@@ -94,7 +94,7 @@ function startWorker(format: 'zip' | 'xml'): Worker {
  * stopped; the job then starts a fresh one.
  */
 export class AppleHealthWorkers {
-  readonly #warm = new Map<string, { worker: Worker; format: 'zip' | 'xml'; exited: boolean; timer: NodeJS.Timeout }>();
+  readonly #warm = new Map<string, { worker: Worker; format: 'zip' | 'xml'; timer: NodeJS.Timeout }>();
 
   constructor(private readonly ttlMs = 60_000) {
     void prepareWorkerBundle();
@@ -111,10 +111,10 @@ export class AppleHealthWorkers {
     }
     // An idle warm worker must not keep the process alive, nor crash it.
     worker.unref();
-    const entry = { worker, format, exited: false, timer: setTimeout(() => this.discard(jobId), this.ttlMs).unref() };
+    const entry = { worker, format, timer: setTimeout(() => this.discard(jobId), this.ttlMs).unref() };
     worker.on('error', () => {});
+    // A worker that dies while warm is dropped, so take() never hands one out.
     worker.once('exit', () => {
-      entry.exited = true;
       if (this.#warm.get(jobId) === entry) this.discard(jobId);
     });
     this.#warm.set(jobId, entry);
@@ -126,7 +126,7 @@ export class AppleHealthWorkers {
     if (!entry) return undefined;
     this.#warm.delete(jobId);
     clearTimeout(entry.timer);
-    if (entry.exited || entry.format !== format) {
+    if (entry.format !== format) {
       void entry.worker.terminate();
       return undefined;
     }

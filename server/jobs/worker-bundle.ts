@@ -9,15 +9,13 @@
  */
 import { fileURLToPath } from 'node:url';
 
-const built = new Map<string, Promise<string | undefined>>();
-
-export function bundledWorker(entry: URL): Promise<string | undefined> {
-  let code = built.get(entry.href);
-  if (!code) {
-    code = bundle(entry).catch(() => undefined);
-    built.set(entry.href, code);
+/** The bundle's code, or undefined when esbuild could not build it. */
+export async function bundleWorker(entry: URL): Promise<string | undefined> {
+  try {
+    return await bundle(entry);
+  } catch {
+    return undefined;
   }
-  return code;
 }
 
 async function bundle(entry: URL): Promise<string> {
