@@ -16,7 +16,7 @@ import { migrateToLatest, openDatabase, type Database } from './db/index.js';
 import { notFound } from './errors.js';
 import { FileStore } from './files/store.js';
 import { installErrorHandler } from './http/error-handler.js';
-import { SESSION_COOKIE, checkOrigin } from './http/session.js';
+import { bearerMatches, checkOrigin, isApiRequest, sessionCookieName } from './http/session.js';
 import { loggerOptions } from './logger.js';
 import { AuditRepository } from './repositories/audit.repository.js';
 import { FilesRepository } from './repositories/files.repository.js';
@@ -32,6 +32,7 @@ import { importsRoutes } from './routes/imports/index.js';
 import { recordsRoutes } from './routes/records/index.js';
 import { ImportFiles } from './jobs/encrypted-file.js';
 import { JobRunner } from './jobs/runner.js';
+import { startPeriodic } from './jobs/periodic.js';
 import { JobsRepository } from './repositories/jobs.repository.js';
 import { ImportsService } from './services/imports.service.js';
 import { chatRoutes } from './routes/chat/index.js';
@@ -88,6 +89,17 @@ export interface AppOptions {
   sandboxRuntime?: SandboxRuntime;
 }
 
+/**
+ * Fastify (5.x) ignores a bare hop count on purpose, so a count becomes proxy-addr's function
+ * form: trust the socket peer and the next `n - 1` addresses, the client is the one after.
+ */
+function trustProxyOption(v: Config['TRUST_PROXY']): boolean | string[] | ((addr: string, hop: number) => boolean) {
+  if (typeof v === 'number') return v > 0 ? (_addr, hop) => hop < v : false;
+  return v;
+}
+
+const SESSION_PURGE_EVERY_MS = 60 * 60_000;
+
 /** The composition root: config, database, repositories, services and routes, wired once. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { config } = opts;
@@ -113,7 +125,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     bodyLimit: config.maxJsonBytes,
-    trustProxy: config.TRUST_PROXY,
+    trustProxy: trustProxyOption(config.TRUST_PROXY),
   }).withTypeProvider<ZodTypeProvider>();
   logIdleError = (err) => app.log.warn({ err: { name: err.name, code: (err as { code?: string }).code } }, 'database connection lost; reconnecting on next query');
   app.setValidatorCompiler(validatorCompiler);
@@ -129,6 +141,17 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const store = new FileStore(config.filesDir);
   await store.sweepTemps();
   const auth = new AuthService(users, sessions, audit, { sessionTtlMs: config.SESSION_TTL_HOURS * 3_600_000 });
+  // Expired session rows still hold the vault key wrapped under the old cookie secret: delete
+  // them at start-up and every hour rather than leaving them until the next login.
+  const sessionPurge = await startPeriodic(
+    async () => {
+      const n = await sessions.deleteExpired();
+      if (n > 0) app.log.info({ purged: n }, 'expired sessions deleted');
+    },
+    SESSION_PURGE_EVERY_MS,
+    (err) => app.log.warn({ err: { name: (err as Error).name } }, 'expired session purge failed'),
+  );
+  app.addHook('preClose', async () => sessionPurge.stop());
   const items = new ItemsService(itemsRepo);
   const search = new SearchService(itemsRepo, items);
   const files = new FilesService(filesRepo, itemsRepo, items, store, {
@@ -181,10 +204,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.decorateRequest('session', null);
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
-    if (!req.url.startsWith('/api/')) return;
+    if (!isApiRequest(req)) return;
     reply.header('cache-control', 'no-store');
     checkOrigin(req, config);
-    req.session = await auth.authenticate(req.cookies[SESSION_COOKIE]);
+    req.session = await auth.authenticate(req.cookies[sessionCookieName(config)]);
     if (req.session) req.log = req.log.child({ userId: req.session.userId });
   });
 
@@ -194,11 +217,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   if (pool) metrics.observePool(() => pool.metrics());
   app.get('/metrics', { schema: { hide: true } }, async (req, reply) => {
     // Counts only, never content; still, a public deployment should not show its traffic.
-    if (config.METRICS_TOKEN && req.headers.authorization !== `Bearer ${config.METRICS_TOKEN}`) throw unauthorized('A metrics token is required.');
+    if (config.METRICS_TOKEN && !bearerMatches(req.headers.authorization, config.METRICS_TOKEN)) throw unauthorized('A metrics token is required.');
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   await app.register(swagger, {
-    openapi: { info: { title: 'Context Vault API', version: '1' }, components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE } } } },
+    openapi: { info: { title: 'Context Vault API', version: '1' }, components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: sessionCookieName(config) } } } },
     transform: jsonSchemaTransform,
   });
   // Swagger UI's page loads only its own scripts and styles from /docs/static, which the app's
@@ -311,7 +334,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   if (hasWeb) await app.register(fastifyStatic, { root: WEB_DIST, wildcard: false, index: 'index.html' });
   app.setNotFoundHandler((req, reply) => {
     // Any non-API GET is a page of the single-page app.
-    if (hasWeb && req.method === 'GET' && !req.url.startsWith('/api/') && !req.url.startsWith('/health')) {
+    if (hasWeb && req.method === 'GET' && !isApiRequest(req) && !req.url.startsWith('/health')) {
       return reply.type('text/html').sendFile('index.html');
     }
     throw notFound('Route');

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { mkdirSync, readFileSync, writeFileSync, existsSync, chmodSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
@@ -11,6 +12,40 @@ const boolish = z
 const csv = z
   .string()
   .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+
+/**
+ * Which proxies may set the client address (X-Forwarded-For): a hop count, or addresses/CIDRs
+ * (and proxy-addr's `loopback`, `linklocal`, `uniquelocal`). Never "all": behind a proxy that
+ * appends to the header, trusting every hop lets a client pick its own address and so escape
+ * every per-IP limit.
+ */
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((v, ctx): false | number | string[] => {
+    if (v === '' || v === '0' || v === 'false' || v === 'no') return false;
+    if (/^\d+$/.test(v)) return Number(v);
+    const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+    const bad = list.filter((a) => !PROXY_NAMES.has(a) && !isAddressOrCidr(a));
+    if (bad.length > 0 || list.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be a hop count (e.g. 1) or a comma-separated list of proxy addresses or CIDRs; "true"/"all" is not accepted',
+      });
+      return z.NEVER;
+    }
+    return list;
+  });
+
+function isAddressOrCidr(a: string): boolean {
+  const [ip, bits, ...rest] = a.split('/');
+  const v = isIP(ip ?? '');
+  if (!v || rest.length > 0) return false;
+  if (bits === undefined) return true;
+  if (!/^\d{1,3}$/.test(bits)) return false;
+  return Number(bits) <= (v === 4 ? 32 : 128);
+}
 
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -37,7 +72,7 @@ const EnvSchema = z.object({
   /** When set, /metrics answers only `Authorization: Bearer <token>`. */
   METRICS_TOKEN: z.string().min(16).optional(),
   KDF_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
-  TRUST_PROXY: boolish.default(false),
+  TRUST_PROXY: trustProxy.default(false),
   ALLOW_HTTP_LOOPBACK: boolish.default(false),
   // Integrations
   EPIC_FHIR_BASE_URLS: csv.default([]),

@@ -109,16 +109,14 @@ export class AuthService {
 
   async login(emailInput: string, passphrase: string, requestId?: string) {
     const email = normalizeEmail(emailInput);
-    this.#throttle.check(email);
+    this.#throttle.reserve(email);
     const user = await this.users.findByEmail(email);
     if (!user) {
       await derivePassphraseKey(passphrase, (this.#decoyParams ??= newKdfParams()));
-      this.#throttle.fail(email);
       throw unauthorized(BAD_LOGIN, 'invalid_credentials');
     }
     const vaultKey = await this.#unlockWithPassphrase(user, passphrase);
     if (!vaultKey) {
-      this.#throttle.fail(email);
       await this.audit.record('login_failed', user.id, requestId);
       throw unauthorized(BAD_LOGIN, 'invalid_credentials');
     }
@@ -190,11 +188,10 @@ export class AuthService {
 
   /** Re-wraps the vault key only (no data is re-encrypted) and ends every other session. */
   async changePassphrase(session: SessionContext, current: string, next: string, requestId?: string): Promise<void> {
-    this.#throttle.check(session.email);
+    this.#throttle.reserve(session.email);
     const user = await this.users.findById(session.userId);
     if (!user) throw unauthorized();
     if (!(await this.#unlockWithPassphrase(user, current))) {
-      this.#throttle.fail(session.email);
       throw unauthorized('The current passphrase is incorrect.', 'invalid_credentials');
     }
     this.#throttle.succeed(session.email);
@@ -206,7 +203,7 @@ export class AuthService {
 
   async recover(emailInput: string, recoveryKeyText: string, next: string, requestId?: string) {
     const email = normalizeEmail(emailInput);
-    this.#throttle.check(`recover:${email}`);
+    this.#throttle.reserve(`recover:${email}`);
     const user = await this.users.findByEmail(email);
     let vaultKey: Buffer | undefined;
     if (user) {
@@ -222,7 +219,6 @@ export class AuthService {
       }
     }
     if (!user || !vaultKey) {
-      this.#throttle.fail(`recover:${email}`);
       if (user) await this.audit.record('recover_failed', user.id, requestId);
       throw unauthorized(BAD_RECOVERY, 'invalid_credentials');
     }
@@ -237,11 +233,10 @@ export class AuthService {
 
   /** Confirms the passphrase of a signed-in user (before destructive actions such as deletion). */
   async verifyPassphrase(session: SessionContext, passphrase: string): Promise<boolean> {
-    this.#throttle.check(session.email);
+    this.#throttle.reserve(session.email);
     const user = await this.users.findById(session.userId);
     const ok = !!user && !!(await this.#unlockWithPassphrase(user, passphrase));
     if (ok) this.#throttle.succeed(session.email);
-    else this.#throttle.fail(session.email);
     return ok;
   }
 

@@ -173,7 +173,7 @@ export async function signUp(app: FastifyInstance, email = `user-${randomBytes(4
 
 export function cookieFrom(setCookie: string | string[] | undefined): string {
   const list = Array.isArray(setCookie) ? setCookie : setCookie ? [setCookie] : [];
-  const c = list.find((s) => s.startsWith('cv_session='));
+  const c = list.find((s) => /^(__Host-)?cv_session=/.test(s));
   if (!c) throw new Error('no session cookie');
   return c.split(';')[0]!;
 }

@@ -1,0 +1,158 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../config.js';
+import { openDatabase } from '../db/index.js';
+import { cookieFrom, dbTargets, signUp, startTestServer, type TestServer } from '../test/harness.js';
+
+/** Issue 11: throttles, proxies, routing of encoded paths, session purge, cookie prefix, metrics. */
+describe.each(dbTargets())('hardening (%s)', (target) => {
+  let sut: TestServer;
+  beforeAll(async () => {
+    sut = await startTestServer(target, { METRICS_TOKEN: 'metrics-token-0123456789' });
+  });
+  afterAll(async () => {
+    await sut?.dispose();
+  });
+
+  it('answers 429 to concurrent wrong guesses: the attempt is reserved before the key is derived', async () => {
+    const user = await signUp(sut.app);
+    const guesses = await Promise.all(
+      Array.from({ length: 24 }, (_, i) =>
+        sut.app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: user.email, passphrase: `wrong guess number ${i}` } }),
+      ),
+    );
+    const codes = guesses.map((r) => r.statusCode);
+    // 5 free failures and the one that sets the lock derive a key; every other guess is refused.
+    expect(codes.filter((c) => c === 401).length).toBeLessThanOrEqual(6);
+    expect(codes.filter((c) => c === 429).length).toBeGreaterThanOrEqual(18);
+    expect(codes.every((c) => c === 401 || c === 429)).toBe(true);
+  });
+
+  it('applies the API checks to a percent-encoded /api/ path', async () => {
+    const user = await signUp(sut.app);
+    const me = await sut.app.inject({ method: 'GET', url: '/%61pi/auth/me', headers: user.headers });
+    expect(me.statusCode).toBe(200);
+    expect(me.headers['cache-control']).toBe('no-store');
+    const foreign = await sut.app.inject({
+      method: 'POST',
+      url: '/%61pi/items',
+      headers: { ...user.headers, origin: 'https://evil.example' },
+      payload: { title: 'x' },
+    });
+    expect(foreign.statusCode).toBe(403);
+    expect(foreign.json().error.code).toBe('forbidden_origin');
+    const login = await sut.app.inject({
+      method: 'POST',
+      url: '/%61pi/auth/login',
+      headers: { origin: 'https://evil.example' },
+      payload: { email: user.email, passphrase: user.passphrase },
+    });
+    expect(login.statusCode).toBe(403);
+    expect(login.headers['set-cookie']).toBeUndefined();
+  });
+
+  it('compares the metrics token (wrong token of the same length refused)', async () => {
+    expect((await sut.app.inject({ method: 'GET', url: '/metrics' })).statusCode).toBe(401);
+    const wrong = await sut.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer metrics-token-0123456788' } });
+    expect(wrong.statusCode).toBe(401);
+    const ok = await sut.app.inject({ method: 'GET', url: '/metrics', headers: { authorization: 'Bearer metrics-token-0123456789' } });
+    expect(ok.statusCode).toBe(200);
+  });
+
+  it('deletes expired sessions at start-up and keeps live ones', async () => {
+    const expired = await signUp(sut.app);
+    const live = await signUp(sut.app);
+    await sut.stop();
+    const dbOpts = () => (target === 'postgres' ? { url: sut.env.DATABASE_URL } : { dataDir: sut.dataDir });
+    let { db } = await openDatabase(dbOpts());
+    await sql`update sessions set expires_at = now() - interval '1 hour' where user_id = ${expired.user.id}`.execute(db);
+    await db.destroy();
+    await sut.restart();
+    expect((await sut.app.inject({ method: 'GET', url: '/api/auth/me', headers: live.headers })).statusCode).toBe(200);
+    await sut.stop();
+    ({ db } = await openDatabase(dbOpts()));
+    const rows = await sql<{ user_id: string }>`select user_id from sessions where user_id in (${expired.user.id}, ${live.user.id})`.execute(db);
+    await db.destroy();
+    await sut.restart();
+    expect(rows.rows.map((r) => r.user_id)).toEqual([live.user.id]);
+  });
+});
+
+describe.each(dbTargets())('client address behind a proxy (%s)', (target) => {
+  // Each request comes from the proxy (127.0.0.1, app.inject's peer) and carries an
+  // X-Forwarded-For whose first entries the client wrote; the proxy appended the real address.
+  for (const trust of ['1', '127.0.0.1']) {
+    it(`TRUST_PROXY=${trust}: a spoofed X-Forwarded-For does not escape the per-IP limit`, async () => {
+      const sut = await startTestServer(target, { TRUST_PROXY: trust, RATE_LIMIT_AUTH_PER_MIN: '20' });
+      try {
+        const codes: number[] = [];
+        for (let i = 0; i < 25; i++) {
+          // An empty body is refused (400) after the rate limit has counted it: no KDF needed.
+          const r = await sut.app.inject({
+            method: 'POST',
+            url: '/api/auth/login',
+            headers: { 'x-forwarded-for': `10.9.${i}.${i}, 203.0.113.7` },
+            payload: {},
+          });
+          codes.push(r.statusCode);
+        }
+        expect(codes.slice(0, 20).every((c) => c === 400)).toBe(true);
+        expect(codes.slice(20)).toEqual([429, 429, 429, 429, 429]);
+        // Another real client behind the same proxy still has its own budget.
+        const other = await sut.app.inject({
+          method: 'POST',
+          url: '/api/auth/login',
+          headers: { 'x-forwarded-for': '203.0.113.8' },
+          payload: {},
+        });
+        expect(other.statusCode).toBe(400);
+      } finally {
+        await sut.dispose();
+      }
+    });
+  }
+});
+
+describe('TRUST_PROXY parsing', () => {
+  it('refuses "trust everything" and nonsense, accepts hop counts, addresses and CIDRs', () => {
+    for (const bad of ['true', 'all', 'yes', 'proxy.example', '10.0.0.0/33']) {
+      expect(() => loadConfig({ DATA_DIR: '/tmp/i11-config', TRUST_PROXY: bad })).toThrow(ConfigError);
+    }
+    expect(loadConfig({ DATA_DIR: '/tmp/i11-config' }).TRUST_PROXY).toBe(false);
+    expect(loadConfig({ DATA_DIR: '/tmp/i11-config', TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2);
+    expect(loadConfig({ DATA_DIR: '/tmp/i11-config', TRUST_PROXY: '10.0.0.1, fd00::/8,loopback' }).TRUST_PROXY).toEqual([
+      '10.0.0.1',
+      'fd00::/8',
+      'loopback',
+    ]);
+  });
+});
+
+describe('session cookie over HTTPS', () => {
+  let sut: TestServer;
+  beforeAll(async () => {
+    sut = await startTestServer('pglite', { PUBLIC_URL: 'https://vault.example' });
+  });
+  afterAll(async () => {
+    await sut?.dispose();
+  });
+
+  it('is named with the __Host- prefix, Secure, Path=/ and no Domain, and signs the user in', async () => {
+    const reg = await sut.app.inject({
+      method: 'POST',
+      url: '/api/auth/register',
+      payload: { email: 'host-prefix@example.com', passphrase: 'a long enough passphrase' },
+    });
+    expect(reg.statusCode).toBe(201);
+    const set = String(reg.headers['set-cookie']);
+    expect(set).toMatch(/^__Host-cv_session=/);
+    expect(set).toMatch(/; Secure/);
+    expect(set).toMatch(/; Path=\//);
+    expect(set).not.toMatch(/Domain=/i);
+    const cookie = cookieFrom(reg.headers['set-cookie']);
+    expect((await sut.app.inject({ method: 'GET', url: '/api/auth/me', headers: { cookie } })).statusCode).toBe(200);
+    // The unprefixed name is not read over HTTPS.
+    const plain = cookie.replace('__Host-', '');
+    expect((await sut.app.inject({ method: 'GET', url: '/api/auth/me', headers: { cookie: plain } })).statusCode).toBe(401);
+  });
+});
