@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
-import { ageDecryptStream, type AgeKey } from '../../crypto/index.js';
+import { AgeWorkFactorError, ageDecryptStream, type AgeKey } from '../../crypto/index.js';
 import { unprocessable } from '../errors.js';
 import type { SessionContext } from '../services/keyring.js';
 import { EXPORT_FORMAT, EXPORT_VERSION, ManifestSchema, type Manifest } from './format.js';
@@ -22,6 +22,9 @@ export class ImportService {
       return await ageDecryptStream(source, key);
     } catch (err) {
       source.destroy?.();
+      if (err instanceof AgeWorkFactorError) {
+        throw unprocessable('The file asks for a passphrase work factor above what this server accepts (age scrypt 2^19).', 'work_factor_too_high');
+      }
       throw unprocessable('The passphrase or identity does not open this file, or it is not an age-encrypted export.', 'wrong_key');
     }
   }

@@ -2,7 +2,9 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../config.js';
 import { openDatabase } from '../db/index.js';
-import { cookieFrom, dbTargets, signUp, startTestServer, type TestServer } from '../test/harness.js';
+import { craftedScryptAge } from '../../crypto/testing/age-header.js';
+import { cookieFrom, dbTargets, multipart, signUp, startTestServer, type TestServer } from '../test/harness.js';
+import { expectLoopStayedFree, longestStall } from '../test/stall.js';
 
 /** Issue 11: throttles, proxies, routing of encoded paths, session purge, cookie prefix, metrics. */
 describe.each(dbTargets())('hardening (%s)', (target) => {
@@ -75,6 +77,74 @@ describe.each(dbTargets())('hardening (%s)', (target) => {
     await db.destroy();
     await sut.restart();
     expect(rows.rows.map((r) => r.user_id)).toEqual([live.user.id]);
+  });
+});
+
+describe.each(dbTargets())('age passphrase work off the event loop (%s)', (target) => {
+  let sut: TestServer;
+  beforeAll(async () => {
+    sut = await startTestServer(target);
+  });
+  afterAll(async () => {
+    await sut?.dispose();
+  });
+
+  /** Runs `work` while another user keeps reading: every read must answer. */
+  async function whileOthersRead<T>(work: () => Promise<T>) {
+    const other = await signUp(sut.app);
+    const item = (await sut.app.inject({ method: 'POST', url: '/api/items', headers: other.headers, payload: { title: 'other', text: 'reads' } })).json();
+    let reads = 0;
+    let stop = false;
+    const reader = (async () => {
+      while (!stop) {
+        const [health, get] = await Promise.all([
+          sut.app.inject({ method: 'GET', url: '/health' }),
+          sut.app.inject({ method: 'GET', url: `/api/items/${item.id}`, headers: other.headers }),
+        ]);
+        expect(health.statusCode).toBe(200);
+        expect(get.statusCode).toBe(200);
+        reads++;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    try {
+      return { ...(await longestStall(work)), reads: () => reads };
+    } finally {
+      stop = true;
+      await reader;
+    }
+  }
+
+  it('a crafted age header is refused or derived off the loop, and other users are served meanwhile', async () => {
+    const user = await signUp(sut.app);
+    const post = (file: Buffer) =>
+      sut.app.inject({
+        method: 'POST',
+        url: '/api/import/export',
+        ...multipart({ name: 'crafted.age', type: 'application/octet-stream', data: file }, { passphrase: 'a guess at it' }, user.headers),
+      });
+    const huge = await whileOthersRead(() => post(craftedScryptAge(30)));
+    expect(huge.result.statusCode).toBe(422);
+    expect(huge.result.json().error.code).toBe('work_factor_too_high');
+    expectLoopStayedFree(huge);
+
+    const highest = await whileOthersRead(() => post(craftedScryptAge(19)));
+    expect(highest.result.statusCode).toBe(422);
+    expect(highest.result.json().error.code).toBe('wrong_key');
+    expectLoopStayedFree(highest);
+    expect(highest.reads()).toBeGreaterThan(0);
+  });
+
+  it('a passphrase export derives its key off the loop', async () => {
+    const user = await signUp(sut.app);
+    await sut.app.inject({ method: 'POST', url: '/api/items', headers: user.headers, payload: { title: 'exported', text: 'body' } });
+    const m = await whileOthersRead(() =>
+      sut.app.inject({ method: 'POST', url: '/api/export', headers: user.headers, payload: { passphrase: 'an export passphrase' } }),
+    );
+    expect(m.result.statusCode).toBe(200);
+    expect(m.result.rawPayload.subarray(0, 21).toString()).toBe('age-encryption.org/v1');
+    expectLoopStayedFree(m);
+    expect(m.reads()).toBeGreaterThan(0);
   });
 });
 
