@@ -61,6 +61,31 @@ describe.each(dbTargets())('hardening (%s)', (target) => {
     expect(ok.statusCode).toBe(200);
   });
 
+  it('rotates the recovery key: passphrase required, the old key refused, the new one opens the vault', async () => {
+    const user = await signUp(sut.app);
+    await sut.app.inject({ method: 'POST', url: '/api/items', headers: user.headers, payload: { title: 'kept', text: 'after rotation' } });
+    const anon = await sut.app.inject({ method: 'POST', url: '/api/auth/recovery-key', payload: { passphrase: user.passphrase } });
+    expect(anon.statusCode).toBe(401);
+    const wrong = await sut.app.inject({ method: 'POST', url: '/api/auth/recovery-key', headers: user.headers, payload: { passphrase: 'not my passphrase' } });
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.json().error.code).toBe('invalid_credentials');
+
+    const rotated = await sut.app.inject({ method: 'POST', url: '/api/auth/recovery-key', headers: user.headers, payload: { passphrase: user.passphrase } });
+    expect(rotated.statusCode).toBe(200);
+    expect(rotated.headers['cache-control']).toBe('no-store');
+    const { recoveryKey } = rotated.json() as { recoveryKey: string };
+    expect(recoveryKey).toMatch(/^CV1-/);
+    expect(recoveryKey).not.toBe(user.recoveryKey);
+    expect(sut.logs()).not.toContain(recoveryKey);
+
+    const old = await sut.app.inject({ method: 'POST', url: '/api/auth/recover', payload: { email: user.email, recoveryKey: user.recoveryKey, next: 'a brand new passphrase' } });
+    expect(old.statusCode).toBe(401);
+    const rec = await sut.app.inject({ method: 'POST', url: '/api/auth/recover', payload: { email: user.email, recoveryKey, next: 'a brand new passphrase' } });
+    expect(rec.statusCode).toBe(200);
+    const items = await sut.app.inject({ method: 'GET', url: '/api/items', headers: { cookie: cookieFrom(rec.headers['set-cookie']) } });
+    expect(items.json().items.map((i: { text: string }) => i.text)).toContain('after rotation');
+  });
+
   it('deletes expired sessions at start-up and keeps live ones', async () => {
     const expired = await signUp(sut.app);
     const live = await signUp(sut.app);

@@ -231,6 +231,28 @@ export class AuthService {
     return { user: { id: user.id, email: user.email }, session };
   }
 
+  /**
+   * Replaces the recovery key: VK is wrapped under a fresh one, which replaces the only wrap
+   * under the old key, so the old key stops working. The passphrase is required (a stolen
+   * session alone must not be able to swap the way back in).
+   */
+  async rotateRecoveryKey(session: SessionContext, passphrase: string, requestId?: string): Promise<string> {
+    this.#throttle.reserve(session.email);
+    const user = await this.users.findById(session.userId);
+    if (!user) throw unauthorized();
+    const vaultKey = await this.#unlockWithPassphrase(user, passphrase);
+    if (!vaultKey) throw unauthorized('The passphrase is incorrect.', 'invalid_credentials');
+    this.#throttle.succeed(session.email);
+    const recovery = generateRecoveryKey();
+    await this.users.setRecoveryWrap(
+      user.id,
+      wrapVaultKey(recoveryWrappingKey(recovery.key), vaultKey, { purpose: 'recovery', userId: user.id, keyVersion: user.key_version }),
+    );
+    recovery.key.fill(0);
+    await this.audit.record('recovery_key_rotated', user.id, requestId);
+    return recovery.text;
+  }
+
   /** Confirms the passphrase of a signed-in user (before destructive actions such as deletion). */
   async verifyPassphrase(session: SessionContext, passphrase: string): Promise<boolean> {
     this.#throttle.reserve(session.email);

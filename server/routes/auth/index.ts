@@ -5,7 +5,7 @@ import { notFound } from '../../errors.js';
 import { clearSessionCookie, requireSession, setSessionCookie } from '../../http/session.js';
 import type { AuthService } from '../../services/auth.service.js';
 import { IdParams, UserSchema } from '../schemas.js';
-import { ChangePassphraseBody, LoginBody, RecoverBody, RegisterBody } from './schema.js';
+import { ChangePassphraseBody, LoginBody, RecoverBody, RegisterBody, RotateRecoveryKeyBody } from './schema.js';
 
 export const authRoutes = (deps: { auth: AuthService; config: Config }): FastifyPluginAsyncZod =>
   async (app) => {
@@ -56,6 +56,12 @@ export const authRoutes = (deps: { auth: AuthService; config: Config }): Fastify
         setSessionCookie(reply, config, r.session);
         return { user: r.user };
       },
+    );
+
+    app.post(
+      '/api/auth/recovery-key',
+      { config: limited, schema: { body: RotateRecoveryKeyBody, response: { 200: z.object({ recoveryKey: z.string() }) } } },
+      async (req) => ({ recoveryKey: await auth.rotateRecoveryKey(requireSession(req), req.body.passphrase, req.id) }),
     );
 
     app.get(

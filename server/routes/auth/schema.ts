@@ -15,3 +15,4 @@ export const RecoverBody = z.object({
   recoveryKey: z.string().min(1).max(200),
   next: NewPassphrase,
 });
+export const RotateRecoveryKeyBody = z.object({ passphrase: anyPassphrase });

@@ -11,6 +11,7 @@ import { TextField } from '../../components/ui/Field';
 import { formatDateTime } from '../../components/format';
 import { googleErrorMessage } from '../auth/GoogleButton';
 import { NewPassphraseFields, validateNewPassphrase } from '../auth/SignUp';
+import { NewRecoveryKey } from './NewRecoveryKey';
 
 function ChangePassphrase() {
   const { user } = useSession();
@@ -330,6 +331,7 @@ export default function SettingsPage() {
       <PageHeader title="Settings" description={user ? `Signed in as ${user.email}` : undefined} />
       <div className="space-y-6">
         <ChangePassphrase />
+        {user && <NewRecoveryKey email={user.email} />}
         <GoogleLink />
         <ExportVault />
         <Sessions />
