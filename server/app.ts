@@ -44,6 +44,9 @@ import { SeriesService } from './services/series.service.js';
 import { createSandboxPool, selectRuntime } from '../sandbox/select.js';
 import type { SandboxRuntime } from '../sandbox/runtime.js';
 import { AuthService } from './services/auth.service.js';
+import { InvitesService } from './services/invites.service.js';
+import { InvitesRepository } from './repositories/invites.repository.js';
+import { invitesRoutes } from './routes/invites/index.js';
 import { FilesService } from './services/files.service.js';
 import { ItemsService } from './services/items.service.js';
 import { SearchService } from './services/search.service.js';
@@ -98,6 +101,8 @@ function trustProxyOption(v: Config['TRUST_PROXY']): boolean | string[] | ((addr
   return v;
 }
 
+const isLoopback = (u: URL) => ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname);
+
 const SESSION_PURGE_EVERY_MS = 60 * 60_000;
 
 /** The composition root: config, database, repositories, services and routes, wired once. */
@@ -140,7 +145,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const filesRepo = new FilesRepository(db);
   const store = new FileStore(config.filesDir);
   await store.sweepTemps();
-  const auth = new AuthService(users, sessions, audit, { sessionTtlMs: config.SESSION_TTL_HOURS * 3_600_000 });
+  const invitesRepo = new InvitesRepository(db);
+  const auth = new AuthService(users, sessions, audit, {
+    sessionTtlMs: config.SESSION_TTL_HOURS * 3_600_000,
+    signup: { policy: config.SIGNUP, invites: invitesRepo },
+  });
+  const invites = new InvitesService(invitesRepo);
   // Expired session rows still hold the vault key wrapped under the old cookie secret: delete
   // them at start-up and every hour rather than leaving them until the next login.
   const sessionPurge = await startPeriodic(
@@ -232,6 +242,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const hasWeb = existsSync(path.join(WEB_DIST, 'index.html'));
   await app.register(healthRoutes({ db, hasWeb }));
   await app.register(authRoutes({ auth, config }));
+  await app.register(invitesRoutes({ invites }));
+  if (config.SIGNUP === 'open' && !isLoopback(config.publicUrl)) {
+    app.log.warn('SIGNUP=open on a public address: anyone who reaches this server can create an account (set SIGNUP=invite)');
+  }
   await app.register(itemsRoutes({ items }));
   await app.register(filesRoutes({ files }));
   await app.register(searchRoutes({ search }));

@@ -74,6 +74,8 @@ const EnvSchema = z.object({
   KDF_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   TRUST_PROXY: trustProxy.default(false),
   ALLOW_HTTP_LOOPBACK: boolish.default(false),
+  /** Who may create an account: anyone, holders of an invite code, or nobody. */
+  SIGNUP: z.enum(['open', 'invite', 'closed']).default('open'),
   // Integrations
   EPIC_FHIR_BASE_URLS: csv.default([]),
   EPIC_CLIENT_ID: z.string().optional(),

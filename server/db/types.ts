@@ -14,6 +14,8 @@ export interface UsersTable {
   inbox_private_key_wrapped: Bytes;
   /** 0004: keyed hash of the Google identity (see migrations/0004_integrations.ts). */
   google_sub: Generated<Bytes | null>;
+  /** 0012: may create invite codes. */
+  is_admin: Generated<boolean>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -186,4 +188,16 @@ export interface DB {
   inbox: InboxTable;
   jobs: JobsTable;
   series_chunks: SeriesChunksTable;
+  invites: InvitesTable;
+}
+
+/** 0012: single-use sign-up codes (only their SHA-256 is stored). */
+export interface InvitesTable {
+  id: string;
+  code_hash: Bytes;
+  created_by: string | null;
+  created_at: Generated<Date>;
+  expires_at: Timestamp;
+  used_at: Date | null;
+  used_by: string | null;
 }

@@ -23,7 +23,9 @@ import {
   type KdfParams,
 } from '../../crypto/index.js';
 import { asBuffer } from '../db/index.js';
-import { conflict, unauthorized } from '../errors.js';
+import { conflict, forbidden, unauthorized } from '../errors.js';
+import type { InvitesRepository } from '../repositories/invites.repository.js';
+import { inviteCodeHash, type SignupPolicy } from './invites.service.js';
 import type { AuditRepository } from '../repositories/audit.repository.js';
 import type { SessionsRepository } from '../repositories/sessions.repository.js';
 import type { UsersRepository } from '../repositories/users.repository.js';
@@ -69,42 +71,68 @@ export class AuthService {
     private readonly users: UsersRepository,
     private readonly sessions: SessionsRepository,
     private readonly audit: AuditRepository,
-    private readonly opts: { sessionTtlMs: number },
+    private readonly opts: { sessionTtlMs: number; signup?: { policy: SignupPolicy; invites: InvitesRepository } },
   ) {}
 
-  async register(emailInput: string, passphrase: string, requestId?: string) {
+  /**
+   * Creates an account under the sign-up policy. Invite and closed policies answer 403
+   * `signup_closed` before anything else, so strangers learn nothing about which emails exist.
+   * A taken email must still be said (409: without email verification there is no other way to
+   * tell the person), but only after the same Argon2id work as a real sign-up, so probing costs
+   * what a sign-up costs and shares the per-IP limit.
+   */
+  async register(emailInput: string, passphrase: string, requestId?: string, inviteCode?: string) {
     const email = normalizeEmail(emailInput);
-    if (await this.users.findByEmail(email)) throw conflict('An account with this email already exists.', 'email_taken');
+    const inviteId = await this.#admit(inviteCode);
     const userId = randomUUID();
     const keyVersion = 1;
     const vaultKey = randomKey();
     const params = newKdfParams();
-    const passphraseKey = await derivePassphraseKey(passphrase, params);
-    const recovery = generateRecoveryKey();
-    const inbox = await generateInboxKeyPair();
-    const inboxKey = deriveRowKey(deriveSubkey(vaultKey, 'inbox'), userId);
     try {
-      await this.users.create({
-        id: userId,
-        email,
-        kdf_params: JSON.stringify(params),
-        key_version: keyVersion,
-        wrapped_vk_passphrase: wrapVaultKey(passphraseKey, vaultKey, { purpose: 'passphrase', userId, keyVersion }),
-        wrapped_vk_recovery: wrapVaultKey(recoveryWrappingKey(recovery.key), vaultKey, {
-          purpose: 'recovery',
-          userId,
-          keyVersion,
-        }),
-        inbox_public_key: inbox.publicKey,
-        inbox_private_key_wrapped: sealRecord(inboxKey, inbox.privateKey, inboxAad(userId)),
-      });
+      const passphraseKey = await derivePassphraseKey(passphrase, params);
+      if (await this.users.findByEmail(email)) throw conflict('An account with this email already exists.', 'email_taken');
+      const recovery = generateRecoveryKey();
+      const inbox = await generateInboxKeyPair();
+      const inboxKey = deriveRowKey(deriveSubkey(vaultKey, 'inbox'), userId);
+      try {
+        await this.users.create({
+          id: userId,
+          email,
+          kdf_params: JSON.stringify(params),
+          key_version: keyVersion,
+          wrapped_vk_passphrase: wrapVaultKey(passphraseKey, vaultKey, { purpose: 'passphrase', userId, keyVersion }),
+          wrapped_vk_recovery: wrapVaultKey(recoveryWrappingKey(recovery.key), vaultKey, {
+            purpose: 'recovery',
+            userId,
+            keyVersion,
+          }),
+          inbox_public_key: inbox.publicKey,
+          inbox_private_key_wrapped: sealRecord(inboxKey, inbox.privateKey, inboxAad(userId)),
+        });
+      } catch (err) {
+        if ((err as { code?: string }).code === '23505') throw conflict('An account with this email already exists.', 'email_taken');
+        throw err;
+      }
+      if (inviteId) await this.opts.signup!.invites.markUsedBy(inviteId, userId);
+      await this.opts.signup?.invites.makeAdminIfFirst(userId);
+      await this.audit.record('register', userId, requestId);
+      const session = await this.#openSession(userId, email, keyVersion, vaultKey);
+      return { user: { id: userId, email }, recoveryKey: recovery.text, session };
     } catch (err) {
-      if ((err as { code?: string }).code === '23505') throw conflict('An account with this email already exists.', 'email_taken');
+      if (inviteId) await this.opts.signup!.invites.release(inviteId);
       throw err;
     }
-    await this.audit.record('register', userId, requestId);
-    const session = await this.#openSession(userId, email, keyVersion, vaultKey);
-    return { user: { id: userId, email }, recoveryKey: recovery.text, session };
+  }
+
+  /** Applies SIGNUP: null when open, the taken invite's id with `invite`, else 403. */
+  async #admit(inviteCode: string | undefined): Promise<string | null> {
+    const policy = this.opts.signup?.policy ?? 'open';
+    if (policy === 'open') return null;
+    if (policy === 'closed') throw forbidden('Sign-up is closed on this server.', 'signup_closed');
+    if (!inviteCode) throw forbidden('An invite code is needed to create an account on this server.', 'signup_closed');
+    const id = await this.opts.signup!.invites.consume(inviteCodeHash(inviteCode));
+    if (!id) throw forbidden('This invite code is not valid: it may have been used or have expired.', 'signup_closed');
+    return id;
   }
 
   async login(emailInput: string, passphrase: string, requestId?: string) {

@@ -16,11 +16,16 @@ export const authRoutes = (deps: { auth: AuthService; config: Config }): Fastify
       '/api/auth/register',
       { config: limited, schema: { body: RegisterBody, response: { 201: z.object({ user: UserSchema, recoveryKey: z.string() }) } } },
       async (req, reply) => {
-        const r = await auth.register(req.body.email, req.body.passphrase, req.id);
+        const r = await auth.register(req.body.email, req.body.passphrase, req.id, req.body.inviteCode);
         setSessionCookie(reply, config, r.session);
         return reply.code(201).send({ user: r.user, recoveryKey: r.recoveryKey });
       },
     );
+
+    // The sign-up page asks which form to show (an invite field, or a closed notice).
+    app.get('/api/auth/signup', { schema: { response: { 200: z.object({ signup: z.enum(['open', 'invite', 'closed']) }) } } }, async () => ({
+      signup: config.SIGNUP,
+    }));
 
     app.post(
       '/api/auth/login',
