@@ -11,6 +11,7 @@ import { TextField } from '../../components/ui/Field';
 import { formatDateTime } from '../../components/format';
 import { googleErrorMessage } from '../auth/GoogleButton';
 import { NewPassphraseFields, validateNewPassphrase } from '../auth/SignUp';
+import { Invites } from './Invites';
 import { NewRecoveryKey } from './NewRecoveryKey';
 
 function ChangePassphrase() {
@@ -335,6 +336,7 @@ export default function SettingsPage() {
         <GoogleLink />
         <ExportVault />
         <Sessions />
+        <Invites />
         <DeleteAccount />
       </div>
     </div>
