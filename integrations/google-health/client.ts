@@ -214,6 +214,9 @@ export async function fetchDataPointsPage(
     try {
       res = await doFetch(url, {
         headers: { Authorization: `Bearer ${accessToken}`, Accept: 'application/json' },
+        // Never follow a redirect: it would carry the bearer token past the configured origin
+        // (and past the endpoint guard), e.g. to 127.0.0.1.
+        redirect: 'manual',
         signal: opts.signal,
       });
     } catch (err) {
@@ -225,6 +228,10 @@ export async function fetchDataPointsPage(
       throw new GoogleHealthError('network', null, `Google Health could not be reached (${(err as Error).name}).`);
     }
     if (res.ok) return (await res.json()) as ListDataPointsResponse;
+    if (res.status >= 300 && res.status < 400) {
+      await res.body?.cancel().catch(() => {});
+      throw new GoogleHealthError('bad_request', res.status, `Google Health answered ${res.status} (a redirect) for ${type}; it was not followed.`);
+    }
     const retryable = res.status === 429 || res.status >= 500;
     if (retryable && attempt < maxRetries) {
       const hinted = parseRetryAfter(res.headers.get('retry-after'));
