@@ -8,6 +8,11 @@ import { sql, type Kysely } from 'kysely';
  *   `used_at` is set when a registration takes the code.
  * - `users.is_admin`: an admin account may create invites. The first account of an instance
  *   becomes admin; `npm run invite -- --admin <email>` grants it to another.
+ *
+ * Also (issue 11, same migration number): `users.inbox_public_key_mac`, an HMAC of the inbox
+ * public key under a SERVER_KEY-derived key, written once a signed-in session has checked the
+ * public key against the vault-sealed private key; the sync worker seals only to a key whose
+ * MAC verifies.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
@@ -21,9 +26,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       used_by uuid references users(id) on delete set null
     )`.execute(db);
   await sql`alter table users add column is_admin boolean not null default false`.execute(db);
+  await sql`alter table users add column inbox_public_key_mac bytea`.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await sql`alter table users drop column if exists inbox_public_key_mac`.execute(db);
   await sql`alter table users drop column if exists is_admin`.execute(db);
   await sql`drop table if exists invites`.execute(db);
 }

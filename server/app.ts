@@ -316,6 +316,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const integrationsRepo = new IntegrationsRepository(db);
   const inbox = new InboxService(integrationsRepo, items, {
     checkEveryMs: 10_000,
+    serverKey: config.serverKey,
     storeSamples: async (session, samples) => {
       const acc = new SeriesAccumulator();
       acc.addMany(samples);

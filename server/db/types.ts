@@ -14,6 +14,8 @@ export interface UsersTable {
   inbox_private_key_wrapped: Bytes;
   /** 0004: keyed hash of the Google identity (see migrations/0004_integrations.ts). */
   google_sub: Generated<Bytes | null>;
+  /** 0012: HMAC of inbox_public_key under a SERVER_KEY-derived key (null until certified). */
+  inbox_public_key_mac: Generated<Bytes | null>;
   /** 0012: may create invite codes. */
   is_admin: Generated<boolean>;
   created_at: Generated<Date>;
