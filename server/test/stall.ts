@@ -9,6 +9,9 @@ import { expect } from 'vitest';
 export async function longestStall<T>(work: () => Promise<T>): Promise<{ result: T; stallMs: number; elapsedMs: number }> {
   const h = monitorEventLoopDelay({ resolution: 10 });
   h.enable();
+  // Node records a delay only from the timer's second tick on: let it tick once first, or a
+  // stall that starts at once would go unrecorded.
+  await new Promise((r) => setTimeout(r, 30));
   const start = performance.now();
   try {
     const result = await work();
