@@ -26,6 +26,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       used_by uuid references users(id) on delete set null
     )`.execute(db);
   await sql`alter table users add column is_admin boolean not null default false`.execute(db);
+  // An existing install's first account is its admin (else the next stranger to sign up would be).
+  await sql`update users set is_admin = true where id = (select id from users order by created_at, id limit 1)`.execute(db);
   await sql`alter table users add column inbox_public_key_mac bytea`.execute(db);
 }
 
