@@ -252,4 +252,8 @@ describe('session cookie over HTTPS', () => {
     const plain = cookie.replace('__Host-', '');
     expect((await sut.app.inject({ method: 'GET', url: '/api/auth/me', headers: { cookie: plain } })).statusCode).toBe(401);
   });
+
+  it('warns at start-up that sign-up is open on a public address', () => {
+    expect(sut.logs()).toContain('SIGNUP=open on a public address');
+  });
 });
