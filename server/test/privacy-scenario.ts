@@ -156,7 +156,7 @@ export function secrets(): { codes: string[]; typeCodes: string[]; labValues: st
   hk.add('HKQuantityTypeIdentifierHeartRate');
   hk.add('HKQuantityTypeIdentifierStepCount');
   for (const m of readFileSync(path.join(APPLE_DIR, 'opendroid-hk_sampleexport-2.xml'), 'utf8').matchAll(/type="(HK(?:Quantity|Category)TypeIdentifier\w+)"/g)) hk.add(m[1]!);
-  for (const n of NOTES) labValues.add(n.text.match(/HbA1c [\d.]+%/)![0]);
+  for (const n of NOTES) for (const m of n.text.matchAll(/\d+[./]\d+(?:%| mmol\/L)?/g)) labValues.add(m[0]);
   return { codes: [...codes], typeCodes: [...typeCodes, ...hk], labValues: [...labValues], entryNames: ENTRY_NAMES };
 }
 
