@@ -55,12 +55,15 @@ export class SeriesRepository {
     if (keys.length === 0) return;
     await this.db.transaction().execute(async (trx) => {
       await this.#registerTypes(userId, types, trx);
-      const wanted = sql.join(keys.map((k) => sql`(${k.typeMac}::bytea, ${k.date}::date)`));
+      // Two arrays, not a list of row constructors: PGlite aborts ("bad buffer ID") on an
+      // `in (...)` of a few hundred (type, date) pairs, which one FHIR batch can hold.
       const existing = await sql<ChunkRow>`
-        select type_mac, to_char(date, 'YYYY-MM-DD') as date, version, ciphertext
-        from series_chunks
-        where user_id = ${userId} and (type_mac, date) in (${wanted})
-        for update`.execute(trx);
+        select c.type_mac, to_char(c.date, 'YYYY-MM-DD') as date, c.version, c.ciphertext
+        from series_chunks c
+        join unnest(${keys.map((k) => k.typeMac)}::bytea[], ${keys.map((k) => k.date)}::date[]) as w(type_mac, date)
+          on c.type_mac = w.type_mac and c.date = w.date
+        where c.user_id = ${userId}
+        for update of c`.execute(trx);
       const rows = merge(existing.rows);
       if (rows.length === 0) return;
       await sql`
