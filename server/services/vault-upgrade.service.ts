@@ -9,6 +9,7 @@ import type { SessionContext } from './keyring.js';
 import type { SeriesService } from './series.service.js';
 
 export const UPGRADE_JOB = 'vault_upgrade';
+/** Items re-sealed per transaction: small enough that a batch is a short lock, large enough to amortise a round trip. */
 const BATCH = 500;
 
 /**
@@ -31,6 +32,7 @@ export class VaultUpgradeService {
     private readonly items: ItemsService,
     private readonly series: SeriesService,
     private readonly log: FastifyBaseLogger,
+    private readonly opts: { batch: number } = { batch: BATCH },
   ) {
     runner.register(UPGRADE_JOB, { run: (ctx) => this.run(ctx) });
   }
@@ -74,7 +76,7 @@ export class VaultUpgradeService {
     ctx.progress({ done, total, unit: 'records' });
     for (;;) {
       ctx.signal.throwIfAborted();
-      const rows = await this.repo.pending(userId, after, BATCH);
+      const rows = await this.repo.pending(userId, after, this.opts.batch);
       if (rows.length === 0) break;
       after = rows[rows.length - 1]!.id;
       const out: UpgradedItem[] = [];
