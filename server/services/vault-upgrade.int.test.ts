@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,7 +32,8 @@ type Snapshot = Awaited<ReturnType<typeof snapshot>>;
 const expected = JSON.parse(readFileSync(new URL('expected.json', FIXTURE), 'utf8')) as Snapshot;
 
 /** The old schema (through 0006) with the old server's rows in it, as a backup would restore them. */
-async function restoreV1(db: Database): Promise<void> {
+async function restoreV1(db: Database, dataDir: string): Promise<void> {
+  execFileSync('tar', ['-xzf', fileURLToPath(new URL('files.tar.gz', FIXTURE)), '-C', dataDir]);
   await migrateTo(db, '0006_postings_fk');
   const byTable = new Map<string, unknown[]>();
   for (const line of gunzipSync(readFileSync(new URL('rows.jsonl.gz', FIXTURE))).toString('utf8').split('\n')) {

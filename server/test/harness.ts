@@ -92,7 +92,7 @@ export interface StartOptions {
    * Writes an empty, unmigrated database before the server first starts (which then migrates
    * it to the latest version): how tests start from a database an older version wrote.
    */
-  prepare?: (db: Database) => Promise<void>;
+  prepare?: (db: Database, dataDir: string) => Promise<void>;
 }
 
 export async function startTestServer(target: DbTarget, extraEnv: Record<string, string> = {}, opts: StartOptions = {}): Promise<TestServer> {
@@ -105,7 +105,7 @@ export async function startTestServer(target: DbTarget, extraEnv: Record<string,
   if (opts.prepare) {
     const { db } = await openDatabase(pgdb ? { url: pgdb.url } : { dataDir });
     try {
-      await opts.prepare(db);
+      await opts.prepare(db, dataDir);
     } finally {
       await db.destroy();
     }

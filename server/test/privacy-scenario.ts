@@ -9,7 +9,11 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Readable } from 'node:stream';
+import { Decrypter } from 'age-encryption';
 import type { FastifyInstance } from 'fastify';
+import tar from 'tar-stream';
+import { generateAgeIdentity } from '../../crypto/age.js';
 import { buildZip } from '../../integrations/fitbit/testing/archive-writer.js';
 import { multipart } from './harness.js';
 
@@ -189,6 +193,7 @@ export async function snapshot(app: FastifyInstance, headers: Headers) {
   const jobs = ((await get('/api/jobs?limit=100')) as { jobs: Job[] }).jobs.filter((j) => j.kind !== 'vault_upgrade').map((j) => ({ id: j.id, kind: j.kind, status: j.status, result: j.result, error: j.error }));
   const tags = await get('/api/tags');
   return {
+    export: await exported(app, headers),
     items: (items as Array<{ id: string; updatedAt?: string }>).map(({ updatedAt: _u, ...i }) => i).sort((a, b) => (a.id < b.id ? -1 : 1)),
     byType,
     series,
@@ -196,4 +201,32 @@ export async function snapshot(app: FastifyInstance, headers: Headers) {
     jobs: jobs.sort((a, b) => (a.id < b.id ? -1 : 1)),
     tags,
   };
+}
+
+/** The export archive's entries, decrypted and parsed (JSON lines as arrays), without the manifest's export time. */
+async function exported(app: FastifyInstance, headers: Headers): Promise<Record<string, unknown>> {
+  const id = await generateAgeIdentity();
+  const res = await app.inject({ method: 'POST', url: '/api/export', headers, payload: { recipient: id.recipient } });
+  if (res.statusCode !== 200) throw new Error(`export: ${res.statusCode} ${res.body}`);
+  const d = new Decrypter();
+  d.addIdentity(id.identity);
+  const plain = Buffer.from(await d.decrypt(new Uint8Array(res.rawPayload)));
+  const out: Record<string, unknown> = {};
+  const ex = tar.extract();
+  Readable.from([plain]).pipe(ex);
+  for await (const entry of ex) {
+    const chunks: Buffer[] = [];
+    for await (const c of entry) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks).toString('utf8');
+    const name = entry.header.name;
+    if (name === 'manifest.json') {
+      const { created: _c, ...rest } = JSON.parse(body) as Record<string, unknown>;
+      out[name] = rest;
+    } else if (name.endsWith('.jsonl')) {
+      out[name] = body.split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown);
+    } else {
+      out[name] = `${body.length} bytes`;
+    }
+  }
+  return out;
 }
