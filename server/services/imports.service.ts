@@ -359,12 +359,22 @@ function toView(session: SessionContext, row: JobRow): JobView {
     progress: row.progress as JobView['progress'],
   };
   const outcome: JobOutcome = row.sealed
-    ? jobOutcome.open(session.keys, { userId: session.userId, id: row.id, version: 1 }, asBuffer(row.sealed))
+    ? openOutcome(session, row.id, row.sealed)
     : { imported: (row.legacy_result as { imported?: Record<string, number> } | null)?.imported, error: row.legacy_error ?? undefined };
   if (outcome.imported) view.result = { imported: outcome.imported };
   const error = outcome.error ?? (row.error_code ? JOB_ERRORS[row.error_code as JobErrorCode] ?? JOB_ERRORS.failed : undefined);
   if (error && row.status === 'failed') view.error = error;
   return view;
+}
+
+/** A tampered outcome must not take the whole job list down: the job then shows its clear status and code only. */
+function openOutcome(session: SessionContext, jobId: string, sealed: Uint8Array): JobOutcome {
+  try {
+    return jobOutcome.open(session.keys, { userId: session.userId, id: jobId, version: 1 }, asBuffer(sealed));
+  } catch (err) {
+    if ((err as Error)?.name === 'DecryptError') return {};
+    throw err;
+  }
 }
 
 function describeAppleError(err: unknown): string | undefined {
