@@ -34,6 +34,8 @@ import { ImportFiles } from './jobs/encrypted-file.js';
 import { JobRunner } from './jobs/runner.js';
 import { startPeriodic } from './jobs/periodic.js';
 import { JobsRepository } from './repositories/jobs.repository.js';
+import { VaultUpgradeRepository } from './repositories/vault-upgrade.repository.js';
+import { VaultUpgradeService } from './services/vault-upgrade.service.js';
 import { ImportsService } from './services/imports.service.js';
 import { chatRoutes } from './routes/chat/index.js';
 import { ChatsRepository } from './repositories/chats.repository.js';
@@ -273,10 +275,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   };
   await analyze().catch((err) => app.log.warn({ err: { name: (err as Error).name } }, 'analyze failed'));
   jobRunner.onJobDone(analyze);
+  const vaultUpgrade = new VaultUpgradeService(new VaultUpgradeRepository(db), jobsRepo, jobRunner, items, series, app.log.child({ component: 'vault-upgrade' }));
   await jobRunner.recover();
-  // Interrupted jobs resume once a request brings their owner's keys (they are never stored).
+  // Interrupted jobs resume once a request brings their owner's keys (they are never stored);
+  // a vault written before 0011 starts its upgrade the same way.
   app.addHook('onRequest', async (req) => {
-    if (req.session) jobRunner.resumeFor(req.session);
+    if (!req.session) return;
+    jobRunner.resumeFor(req.session);
+    await vaultUpgrade.ensure(req.session);
   });
   app.addHook('preClose', async () => {
     await jobRunner.close();
@@ -293,7 +299,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       new FilesSection(files, filesRepo, exportRepo),
       new ItemsSection(items, exportRepo),
       new ChatsSection(chat, exportRepo),
-      new SeriesSection(series, seriesRepo, exportRepo),
+      new SeriesSection(series),
     ],
     { spoolDir: path.join(config.dataDir, 'tmp') },
   );

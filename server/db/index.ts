@@ -65,5 +65,11 @@ export async function migrateToLatest(db: Kysely<any>): Promise<void> {
   }
 }
 
+/** Runs migrations up to and including `name` (tests that start from an older schema). */
+export async function migrateTo(db: Kysely<any>, name: string): Promise<void> {
+  const { error } = await new Migrator({ db, provider }).migrateTo(name);
+  if (error) throw new Error(`Migration to ${name} failed: ${(error as Error).message ?? String(error)}`);
+}
+
 /** pg hands back Buffer, PGlite Uint8Array: crypto wants Buffer views. */
 export const asBuffer = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { recordAad, type AgeKey } from '../../crypto/index.js';
+import type { AgeKey } from '../../crypto/index.js';
+import { importFile } from '../codec/index.js';
 import { AppError, tooLarge } from '../errors.js';
 import type { FileSeal, ImportFiles } from '../jobs/encrypted-file.js';
 import { JobFailure, type JobContext, type JobRunner } from '../jobs/runner.js';
@@ -32,7 +33,7 @@ export class ExportImportJobs {
   }
 
   #seal(keys: KeyRing, userId: string, jobId: string): FileSeal {
-    return { key: keys.rowKey('files', `import/${jobId}`), aad: recordAad({ userId, table: 'jobs', rowId: jobId, version: 1 }) };
+    return importFile.stream(keys, userId, jobId);
   }
 
   async start(session: SessionContext, file: Readable & { truncated?: boolean }, key: AgeKey): Promise<{ jobId: string }> {

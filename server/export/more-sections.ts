@@ -3,7 +3,6 @@ import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import type { DayChunk } from '../../integrations/series/day-chunk.js';
 import type { ExportRepository } from '../repositories/export.repository.js';
-import type { SeriesRepository } from '../repositories/series.repository.js';
 import type { ChatService } from '../services/chat.service.js';
 import type { SessionContext } from '../services/keyring.js';
 import type { SeriesService } from '../services/series.service.js';
@@ -116,23 +115,21 @@ export class SeriesSection implements PortabilitySection {
   readonly name = 'series';
   constructor(
     private readonly series: SeriesService,
-    private readonly repo: SeriesRepository,
-    private readonly counts: ExportRepository,
   ) {}
 
   async count(session: SessionContext): Promise<number> {
-    return (await this.counts.seriesSpans(session.userId)).reduce((a, s) => a + s.days, 0);
+    return (await this.series.spans(session)).reduce((a, s) => a + s.days, 0);
   }
 
   async export(session: SessionContext, out: ExportWriter): Promise<void> {
-    const { series, repo } = this;
-    for (const span of await this.counts.seriesSpans(session.userId)) {
+    const { series } = this;
+    for (const span of await series.spans(session)) {
       await out.jsonl(
         seriesEntryName(span.type),
         (async function* () {
           // A month of chunks at a time: years of 5-second heart rate never sit in memory at once.
           for (const [from, to] of months(span.first, span.last)) {
-            for (const row of await repo.range(session.userId, span.type, from, to)) yield series.open(session.keys, session.userId, row);
+            yield* await series.chunks(session, span.type, from, to);
           }
         })(),
       );

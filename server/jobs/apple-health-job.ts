@@ -9,7 +9,7 @@ import { asBuffer } from '../db/index.js';
 import { bundleWorker } from './worker-bundle.js';
 import { ImportError, type ImportErrorCode } from '../../integrations/apple-health/index.js';
 import type { ImportProgress, RecordInput } from '../../integrations/types.js';
-import type { SealedChunk } from '../services/series-seal.js';
+import type { SealedChunk } from '../codec/series.js';
 import type { FileSeal } from './encrypted-file.js';
 
 /** What the worker gets (in memory only: the key is never written anywhere). */
@@ -20,7 +20,7 @@ export interface WorkerInput {
   format: 'zip' | 'xml';
   key: Uint8Array;
   aad: string;
-  /** The vault's `series` subkey: the worker seals day chunks as new rows (series-seal.ts). */
+  /** The vault's `series` subkey: the worker seals day chunks as new rows (codec/series.ts). */
   seriesKey: Uint8Array;
   maxOpenChunks: number;
   maxOpenSamples: number;

@@ -9,7 +9,7 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { createSeriesSink, importAppleHealth, isImportError } from '../../integrations/apple-health/index.js';
-import { sealNewChunk } from '../services/series-seal.js';
+import { sealNewChunk } from '../codec/series.js';
 import type { ImportProgress, RecordInput } from '../../integrations/types.js';
 import { ImportFiles } from './encrypted-file.js';
 import type { FromWorker, WorkerInput } from './apple-health-job.js';

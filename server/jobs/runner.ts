@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { jobOutcome, type JobOutcome } from '../codec/index.js';
 import type { ImportProgress } from '../../integrations/types.js';
 import type { JobRow, JobsRepository } from '../repositories/jobs.repository.js';
 import type { KeyRing, SessionContext } from '../services/keyring.js';
@@ -39,9 +40,19 @@ export interface RunnerOptions {
   resumeWithinMs: number;
 }
 
-export const RESTART_REASON =
-  'The server restarted during this import. Import the file again: nothing already imported will be duplicated.';
-const SERVER_FAULT = 'The import stopped because of an error on the server. Import the file again: nothing already imported will be duplicated.';
+/**
+ * The clear `jobs.error_code`s and what each tells the owner. A message that may quote the
+ * input (an archive entry name, a parser's complaint) is sealed with the outcome instead, under
+ * the code `failed`.
+ */
+export const JOB_ERRORS = {
+  failed: 'The import could not be completed.',
+  server_fault: 'The import stopped because of an error on the server. Import the file again: nothing already imported will be duplicated.',
+  server_restarted: 'The server restarted during this import. Import the file again: nothing already imported will be duplicated.',
+  unsupported: 'This kind of job is not supported by this server.',
+} as const;
+export type JobErrorCode = keyof typeof JOB_ERRORS;
+export const RESTART_REASON = JOB_ERRORS.server_restarted;
 
 interface Entry {
   id: string;
@@ -98,7 +109,7 @@ export class JobRunner {
       const inputGone = job.input_ref !== null && !(await this.files.exists(job.user_id, job.id));
       const tooOld = Date.now() - new Date(job.created_at).getTime() > this.opts.resumeWithinMs;
       if (inputGone || tooOld || job.attempts >= this.opts.maxAttempts || !this.#kinds.has(job.kind)) {
-        await this.repo.finish(job.id, { status: 'failed', error: RESTART_REASON });
+        await this.repo.finish(job.id, { status: 'failed', errorCode: 'server_restarted' });
         continue;
       }
       if (job.status === 'running') await this.repo.requeue(job.id);
@@ -152,15 +163,17 @@ export class JobRunner {
     if (!job || (job.status !== 'queued' && job.status !== 'running')) return;
     const kind = this.#kinds.get(job.kind);
     if (!kind) {
-      await this.repo.finish(job.id, { status: 'failed', error: 'This kind of job is not supported by this server.' });
+      await this.repo.finish(job.id, { status: 'failed', errorCode: 'unsupported' });
       return;
     }
     // A resumed job keeps what its earlier runs counted; its writes are idempotent, so the new
     // run counts only what the earlier ones had not stored.
-    const imported: Record<string, number> = { ...((job.result as { imported?: Record<string, number> } | null)?.imported ?? {}) };
+    const ref = { userId: e.userId, id: job.id, version: 1 };
+    const earlier = job.sealed ? jobOutcome.open(e.keys, ref, job.sealed) : {};
+    const imported: Record<string, number> = { ...(earlier.imported ?? {}) };
     let progress: ImportProgress = (job.progress as ImportProgress | null) ?? { done: 0, unit: 'bytes' };
     let dirty = false;
-    const result = () => ({ imported });
+    const result = (error?: string) => jobOutcome.seal(e.keys, ref, error === undefined ? { imported } : { imported, error });
     await this.repo.start(job.id);
     const timer = setInterval(() => {
       if (!dirty) return;
@@ -188,7 +201,7 @@ export class JobRunner {
       clearInterval(timer);
       // The input goes before the outcome is recorded: whoever sees "done" sees no leftover.
       await this.#removeInput(job);
-      await this.repo.finish(job.id, { status: 'done', progress: doneProgress(progress), result: result() });
+      await this.repo.finish(job.id, { status: 'done', progress: doneProgress(progress), sealed: result() });
       await this.#afterImport?.().catch(() => {});
       this.log.info({ jobId: job.id, kind: job.kind, ms: Date.now() - started }, 'job done');
     } catch (err) {
@@ -208,7 +221,7 @@ export class JobRunner {
         this.log.info({ jobId: job.id, kind: job.kind, errName: (err as Error)?.name, code: (err as { code?: unknown })?.code }, 'job refused its input');
       }
       await this.#removeInput(job);
-      await this.repo.finish(job.id, { status: 'failed', progress, result: result(), error: message ?? SERVER_FAULT }).catch((e: Error) =>
+      await this.repo.finish(job.id, { status: 'failed', progress, sealed: result(message), errorCode: message === undefined ? 'server_fault' : 'failed' }).catch((e: Error) =>
         this.log.error({ jobId: job.id, err: { name: e.name } }, 'could not record a job failure'),
       );
     }

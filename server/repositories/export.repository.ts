@@ -44,14 +44,6 @@ export class ExportRepository {
     return Number(r?.n ?? 0);
   }
 
-  /** Each series type with its first and last day, so chunks can be read a month at a time. */
-  async seriesSpans(userId: string): Promise<Array<{ type: string; first: string; last: string; days: number }>> {
-    const r = await sql<{ type: string; first: string; last: string; days: string | number }>`
-      select type, to_char(min(date), 'YYYY-MM-DD') as first, to_char(max(date), 'YYYY-MM-DD') as last, count(*) as days
-      from series_chunks where user_id = ${userId} group by type order by type`.execute(this.db);
-    return r.rows.map((x) => ({ ...x, days: Number(x.days) }));
-  }
-
   /**
    * Public tables with a `user_id` column, found at run time so that tables added by later
    * migrations are covered by account deletion even if a foreign key forgot `on delete cascade`.

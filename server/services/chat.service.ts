@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { openRecord, recordAad, sealRecord } from '../../crypto/index.js';
+import { chat as chatCodec, chatMessage } from '../codec/index.js';
 import type { Lease, SandboxPool } from '../../sandbox/pool.js';
 import { AiOfflineError, PoolSaturatedError, PoolTimeoutError, SandboxError } from '../../sandbox/errors.js';
 import { estimateMessagesTokens, truncateToTokens } from '../chat/budget.js';
@@ -37,6 +37,8 @@ const ANSWER_RESERVE = 1024;
  * A chat turn: retrieval and prompt (no model needed), a sandbox lease, and the encrypted record
  * of the exchange. Streaming itself is the route's job.
  */
+const CODECS = { chats: chatCodec, chat_messages: chatMessage } as const;
+
 export class ChatService {
   constructor(
     private readonly chats: ChatsRepository,
@@ -46,20 +48,11 @@ export class ChatService {
   ) {}
 
   #seal(session: SessionContext, table: 'chats' | 'chat_messages', id: string, value: unknown): Buffer {
-    return sealRecord(
-      session.keys.rowKey('chats', `${table}:${id}`),
-      Buffer.from(JSON.stringify(value)),
-      recordAad({ userId: session.userId, table, rowId: id, version: 1 }),
-    );
+    return CODECS[table].seal(session.keys, { userId: session.userId, id, version: 1 }, value);
   }
 
   #open<T>(session: SessionContext, table: 'chats' | 'chat_messages', row: { id: string; version: number; ciphertext: Uint8Array }): T {
-    const plain = openRecord(
-      session.keys.rowKey('chats', `${table}:${row.id}`),
-      asBuffer(row.ciphertext),
-      recordAad({ userId: session.userId, table, rowId: row.id, version: row.version }),
-    );
-    return JSON.parse(plain.toString('utf8')) as T;
+    return CODECS[table].open(session.keys, { userId: session.userId, id: row.id, version: row.version }, asBuffer(row.ciphertext)) as T;
   }
 
   async online(): Promise<boolean> {

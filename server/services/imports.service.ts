@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { recordAad } from '../../crypto/index.js';
+import { importFile, jobOutcome, type JobOutcome } from '../codec/index.js';
+import { asBuffer } from '../db/index.js';
 import { isImportError } from '../../integrations/apple-health/index.js';
 import { ImportError as FitbitImportError, importFitbitArchive } from '../../integrations/fitbit/import.js';
 import { FhirInputError, transformAny, transformNdjsonStream } from '../../integrations/fhir/transform.js';
@@ -9,7 +10,7 @@ import type { QuantitySample, RecordInput } from '../../integrations/types.js';
 import { badRequest, notFound, tooLarge, unprocessable, unsupportedType } from '../errors.js';
 import { AppleHealthWorkers, runAppleHealthInWorker } from '../jobs/apple-health-job.js';
 import type { FileSeal, ImportFiles } from '../jobs/encrypted-file.js';
-import { JobFailure, type JobContext, type JobRunner } from '../jobs/runner.js';
+import { JOB_ERRORS, JobFailure, type JobContext, type JobErrorCode, type JobRunner } from '../jobs/runner.js';
 import type { JobRow, JobsRepository } from '../repositories/jobs.repository.js';
 import type { FilesService } from './files.service.js';
 import { itemFromRecord, type ItemsService, type NewItem } from './items.service.js';
@@ -60,7 +61,7 @@ export class ImportsService {
 
   /** Input files are sealed under a key from the owner's vault key and bound to the job row. */
   #seal(keys: KeyRing, userId: string, jobId: string): FileSeal {
-    return { key: keys.rowKey('files', `import/${jobId}`), aad: recordAad({ userId, table: 'jobs', rowId: jobId, version: 1 }) };
+    return importFile.stream(keys, userId, jobId);
   }
 
   async startFhir(session: SessionContext, body: Readable, format: FhirFormat): Promise<{ jobId: string }> {
@@ -180,11 +181,11 @@ export class ImportsService {
   async getJob(session: SessionContext, id: string): Promise<JobView> {
     const row = await this.jobs.get(session.userId, id);
     if (!row) throw notFound('Job');
-    return toView(row);
+    return toView(session, row);
   }
 
   async listJobs(session: SessionContext, limit: number): Promise<JobView[]> {
-    return (await this.jobs.list(session.userId, limit)).map(toView);
+    return (await this.jobs.list(session.userId, limit)).map((row) => toView(session, row));
   }
 
   // ---- job kinds ----
@@ -349,17 +350,31 @@ export class ImportsService {
   }
 }
 
-function toView(row: JobRow): JobView {
+/** The owner's view: counts and messages opened from the sealed outcome (or a job's clear columns from before 0011). */
+function toView(session: SessionContext, row: JobRow): JobView {
   const view: JobView = {
     id: row.id,
     kind: row.kind,
     status: row.status,
     progress: row.progress as JobView['progress'],
   };
-  const result = row.result as { imported?: Record<string, number> } | null;
-  if (result?.imported) view.result = { imported: result.imported };
-  if (row.error) view.error = row.error;
+  const outcome: JobOutcome = row.sealed
+    ? openOutcome(session, row.id, row.sealed)
+    : { imported: (row.legacy_result as { imported?: Record<string, number> } | null)?.imported, error: row.legacy_error ?? undefined };
+  if (outcome.imported) view.result = { imported: outcome.imported };
+  const error = outcome.error ?? (row.error_code ? JOB_ERRORS[row.error_code as JobErrorCode] ?? JOB_ERRORS.failed : undefined);
+  if (error && row.status === 'failed') view.error = error;
   return view;
+}
+
+/** A tampered outcome must not take the whole job list down: the job then shows its clear status and code only. */
+function openOutcome(session: SessionContext, jobId: string, sealed: Uint8Array): JobOutcome {
+  try {
+    return jobOutcome.open(session.keys, { userId: session.userId, id: jobId, version: 1 }, asBuffer(sealed));
+  } catch (err) {
+    if ((err as Error)?.name === 'DecryptError') return {};
+    throw err;
+  }
 }
 
 function describeAppleError(err: unknown): string | undefined {

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { blindToken, openRecord, recordAad, sealRecord, termFrequencies, DecryptError } from '../../crypto/index.js';
+import { termFrequencies, DecryptError } from '../../crypto/index.js';
+import * as codec from '../codec/index.js';
+import type { ItemPayload } from '../codec/index.js';
 import { asBuffer } from '../db/index.js';
 import { badRequest, conflict, notFound } from '../errors.js';
 import type { Transaction } from 'kysely';
 import type { RecordInput } from '../../integrations/types.js';
 import type { DB } from '../db/types.js';
-import type { ItemsRepository } from '../repositories/items.repository.js';
+import type { ItemsRepository, TypeLookup } from '../repositories/items.repository.js';
 import type { KeyRing, SessionContext } from './keyring.js';
 
 export type ItemKind = 'note' | 'document' | 'record' | 'series';
@@ -25,15 +27,6 @@ export interface Item {
   updatedAt: string;
   fileId?: string;
   data?: Record<string, unknown>;
-}
-
-/** What is encrypted inside `vault_items.ciphertext`. */
-interface ItemPayload {
-  title: string;
-  text: string;
-  tags: string[];
-  data?: Record<string, unknown>;
-  externalVersion?: string;
 }
 
 export interface NewItem {
@@ -68,10 +61,9 @@ export function itemFromRecord(r: RecordInput, extra: { data?: Record<string, un
 
 type ItemRow = Pick<
   NonNullable<Awaited<ReturnType<ItemsRepository['get']>>>,
-  'id' | 'user_id' | 'kind' | 'source' | 'type' | 'occurred_at' | 'version' | 'file_id' | 'ciphertext' | 'created_at' | 'updated_at'
+  'id' | 'user_id' | 'kind' | 'source' | 'legacy_type' | 'occurred_at' | 'version' | 'file_id' | 'ciphertext' | 'created_at' | 'updated_at'
 >;
 
-const TABLE = 'vault_items';
 const MAX_TAGS = 32;
 
 /** Tags compare case-insensitively; the first spelling used is the one shown. */
@@ -90,10 +82,12 @@ export function cleanTags(tags: readonly string[] | undefined): string[] {
   return [...seen.values()];
 }
 
-export const tagMac = (keys: KeyRing, tag: string) => blindToken(keys.subkey('tags'), tagKeyText(tag));
+export const tagMac = (keys: KeyRing, tag: string) => codec.tag.blind(keys, tagKeyText(tag));
 
-export const externalMac = (keys: KeyRing, source: string, externalId: string) =>
-  blindToken(keys.subkey('dedupe'), `item|${source}|${externalId}`);
+export const externalMac = (keys: KeyRing, source: string, externalId: string) => codec.externalId.blind(keys, source, externalId);
+
+/** A readable type code as the repository looks it up (its MAC, and the code for rows not yet upgraded). */
+export const typeLookup = (keys: KeyRing, code: string): TypeLookup => ({ mac: codec.item.blindType(keys, code), code });
 
 function encodeCursor(row: { sort_at: Date; id: string }): string {
   return Buffer.from(`${row.sort_at.toISOString()}|${row.id}`).toString('base64url');
@@ -119,28 +113,22 @@ export class ItemsService {
   // ---- encryption of one row ----
 
   seal(keys: KeyRing, userId: string, id: string, version: number, payload: ItemPayload): Buffer {
-    return sealRecord(
-      keys.rowKey('items', id),
-      Buffer.from(JSON.stringify(payload)),
-      recordAad({ userId, table: TABLE, rowId: id, version }),
-    );
+    return codec.item.seal(keys, { userId, id, version }, payload);
   }
 
-  open(keys: KeyRing, row: Pick<ItemRow, 'id' | 'user_id' | 'version' | 'ciphertext'>): ItemPayload {
-    const plain = openRecord(
-      keys.rowKey('items', row.id),
-      asBuffer(row.ciphertext),
-      recordAad({ userId: row.user_id, table: TABLE, rowId: row.id, version: row.version }),
-    );
-    return JSON.parse(plain.toString('utf8')) as ItemPayload;
+  /** The payload, with the type code of a row sealed before 0011 taken from its legacy column. */
+  open(keys: KeyRing, row: Pick<ItemRow, 'id' | 'user_id' | 'version' | 'ciphertext' | 'legacy_type'>): ItemPayload {
+    const payload = codec.item.open(keys, { userId: row.user_id, id: row.id, version: row.version }, asBuffer(row.ciphertext));
+    if (payload.type === undefined) payload.type = row.legacy_type;
+    return payload;
   }
 
-  toItem(row: ItemRow, payload: ItemPayload): Item {
+  toItem(row: Omit<ItemRow, 'legacy_type'>, payload: ItemPayload): Item {
     const item: Item = {
       id: row.id,
       kind: row.kind as ItemKind,
       source: row.source as ItemSource,
-      type: row.type,
+      type: payload.type ?? null,
       title: payload.title,
       text: payload.text,
       tags: payload.tags,
@@ -153,13 +141,13 @@ export class ItemsService {
     return item;
   }
 
-  #terms(keys: KeyRing, p: { title: string; text: string; tags: string[] }) {
+  /** Blind-index postings of a payload; the upgrade re-indexes rows with it too. */
+  terms(keys: KeyRing, p: { title: string; text: string; tags: string[] }) {
     const tf = termFrequencies(`${p.title}\n${p.text}\n${p.tags.join('\n')}`);
-    const indexKey = keys.subkey('index');
     let count = 0;
     const terms = [...tf].map(([token, n]) => {
       count += n;
-      return { token: blindToken(indexKey, token), tf: n };
+      return { token: codec.searchTerm.blind(keys, token), tf: n };
     });
     return { terms, count };
   }
@@ -177,7 +165,7 @@ export class ItemsService {
       const row = {
         id,
         nameMac: tagMac(keys, name),
-        ciphertext: sealRecord(keys.rowKey('tags', id), Buffer.from(name), recordAad({ userId, table: 'tags', rowId: id, version: 1 })),
+        ciphertext: codec.tag.seal(keys, { userId, id, version: 1 }, name),
       };
       memo?.set(tagKeyText(name), row);
       return row;
@@ -203,7 +191,7 @@ export class ItemsService {
     const { keys, userId } = session;
     const prepared = inputs.map((input) => {
       const tags = cleanTags(input.tags);
-      const payload: ItemPayload = { title: input.title, text: input.text, tags };
+      const payload: ItemPayload = { title: input.title, text: input.text, tags, type: input.type ?? null };
       if (input.data) payload.data = input.data;
       if (input.external) payload.externalVersion = input.external.version;
       return {
@@ -232,7 +220,7 @@ export class ItemsService {
             continue;
           }
           const version = row.version + 1;
-          const { terms, count } = this.#terms(keys, p.payload);
+          const { terms, count } = this.terms(keys, p.payload);
           await this.repo.update(
             userId,
             row.id,
@@ -242,14 +230,14 @@ export class ItemsService {
               ciphertext: this.seal(keys, userId, row.id, version, p.payload),
               occurred_at: p.occurredAt,
               sort_at: p.occurredAt ?? row.created_at,
-              type: p.input.type ?? null,
+              type_mac: codec.item.blindType(keys, p.payload.type),
               term_count: count,
             },
             trx,
           );
           await this.repo.replaceTerms(userId, row.id, terms, trx ?? this.repoDb());
           await this.repo.setItemTags(row.id, await this.repo.upsertTags(userId, this.#tagRows(keys, userId, p.payload.tags), trx ?? this.repoDb()), trx ?? this.repoDb());
-          const updated = { ...row, version, occurred_at: p.occurredAt, type: p.input.type ?? null, updated_at: new Date() };
+          const updated = { ...row, version, occurred_at: p.occurredAt, updated_at: new Date() };
           out.push({ item: this.toItem(updated, p.payload), status: 'updated' });
           continue;
         }
@@ -260,13 +248,13 @@ export class ItemsService {
         }
         const id = randomUUID();
         const now = new Date();
-        const { terms, count } = this.#terms(keys, p.payload);
+        const { terms, count } = this.terms(keys, p.payload);
         const newRow = {
           id,
           user_id: userId,
           kind: p.input.kind,
           source: p.input.source,
-          type: p.input.type ?? null,
+          type_mac: codec.item.blindType(keys, p.payload.type),
           occurred_at: p.occurredAt,
           sort_at: p.occurredAt ?? now,
           version: 1,
@@ -309,14 +297,14 @@ export class ItemsService {
     });
   }
 
-  /** Decrypted recent items by type codes, tags or kinds (see ItemsRepository.recent). */
+  /** Decrypted recent items by readable type codes (looked up by their MACs), tags or kinds (see ItemsRepository.recent). */
   async recent(
     session: SessionContext,
     q: { types?: string[]; tags?: string[]; kinds?: string[]; from?: Date; to?: Date; limit: number },
   ): Promise<Item[]> {
     const rows = await this.repo.recent({
       userId: session.userId,
-      types: q.types,
+      types: q.types?.map((t) => typeLookup(session.keys, t)),
       tagMacs: q.tags?.map((t) => tagMac(session.keys, t)),
       kinds: q.kinds,
       from: q.from,
@@ -335,7 +323,7 @@ export class ItemsService {
       userId: session.userId,
       kind: q.kind,
       source: q.source,
-      type: q.type,
+      type: q.type !== undefined ? typeLookup(session.keys, q.type) : undefined,
       tagMac: q.tag ? tagMac(session.keys, q.tag) : undefined,
       from: parseDate(q.from) ?? undefined,
       to: q.to ? endOfDayIfDate(q.to) : undefined,
@@ -368,7 +356,7 @@ export class ItemsService {
       };
       const occurredAt = patch.occurredAt === undefined ? row.occurred_at : parseDate(patch.occurredAt);
       const version = row.version + 1;
-      const { terms, count } = this.#terms(keys, payload);
+      const { terms, count } = this.terms(keys, payload);
       const ok = await this.repo.update(
         userId,
         id,
@@ -378,6 +366,7 @@ export class ItemsService {
           ciphertext: this.seal(keys, userId, id, version, payload),
           occurred_at: occurredAt,
           sort_at: occurredAt ?? row.created_at,
+          type_mac: codec.item.blindType(keys, payload.type),
           term_count: count,
         },
         trx,
@@ -403,11 +392,7 @@ export class ItemsService {
     const rows = await this.repo.tagCounts(session.userId);
     return rows
       .map((r) => ({
-        name: openRecord(
-          session.keys.rowKey('tags', r.id),
-          asBuffer(r.ciphertext),
-          recordAad({ userId: session.userId, table: 'tags', rowId: r.id, version: r.version }),
-        ).toString('utf8'),
+        name: codec.tag.open(session.keys, { userId: session.userId, id: r.id, version: r.version }, asBuffer(r.ciphertext)),
         count: Number(r.count),
       }))
       .sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));

@@ -10,7 +10,7 @@ import pg from 'pg';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../app.js';
 import { loadConfig } from '../config.js';
-import { migrateToLatest, openDatabase } from '../db/index.js';
+import { migrateToLatest, openDatabase, type Database } from '../db/index.js';
 
 /**
  * Integration tests run on embedded PGlite always, and on a real PostgreSQL too when
@@ -87,13 +87,29 @@ export interface TestServer {
   dumpDataDir(): Promise<Buffer>;
 }
 
-export async function startTestServer(target: DbTarget, extraEnv: Record<string, string> = {}): Promise<TestServer> {
+export interface StartOptions {
+  /**
+   * Writes an empty, unmigrated database before the server first starts (which then migrates
+   * it to the latest version): how tests start from a database an older version wrote.
+   */
+  prepare?: (db: Database, dataDir: string) => Promise<void>;
+}
+
+export async function startTestServer(target: DbTarget, extraEnv: Record<string, string> = {}, opts: StartOptions = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'cv-test-'));
-  if (target === 'pglite') {
+  if (target === 'pglite' && !opts.prepare) {
     await mkdir(dataDir, { recursive: true });
     await cp(path.join(await pgliteTemplate(), 'pg'), path.join(dataDir, 'pg'), { recursive: true });
   }
   const pgdb = target === 'postgres' ? await createPgDatabase() : undefined;
+  if (opts.prepare) {
+    const { db } = await openDatabase(pgdb ? { url: pgdb.url } : { dataDir });
+    try {
+      await opts.prepare(db, dataDir);
+    } finally {
+      await db.destroy();
+    }
+  }
   const env: Record<string, string> = {
     DATA_DIR: dataDir,
     LOG_LEVEL: 'info',
