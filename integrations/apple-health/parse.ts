@@ -128,9 +128,46 @@ export class ControlCharStripper extends Transform {
 // refused anyway: they are the vector for billion-laughs and external-entity attacks, Apple
 // never writes them, and refusing makes the guarantee independent of the parser.
 
+/**
+ * The DOCTYPE's markup with comments, processing instructions and quoted literals blanked, read
+ * left to right the way an XML tokenizer reads them (saxes does the same in its DTD states). Each
+ * construct ends where its own terminator is, so a quote inside a PI or comment cannot open a
+ * "literal" that hides a declaration behind it, and "-->" inside a literal ends nothing.
+ */
+export function doctypeMarkup(text: string): string {
+  let out = '';
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    const c = text[i]!;
+    let end: number;
+    if (text.startsWith('<!--', i)) end = skipTo(text, i + 4, '-->');
+    else if (text.startsWith('<?', i)) end = skipTo(text, i + 2, '?>');
+    else if (c === '"' || c === "'") {
+      end = skipTo(text, i + 1, c);
+      out += '""';
+      i = end;
+      continue;
+    } else {
+      out += c;
+      i++;
+      continue;
+    }
+    out += ' ';
+    i = end;
+  }
+  return out;
+}
+
+/** Index just past the first `term` at or after `from`, or the text's end when there is none. */
+function skipTo(text: string, from: number, term: string): number {
+  const k = text.indexOf(term, from);
+  return k < 0 ? text.length : k + term.length;
+}
+
 /** Throws an 'xml_entity' ImportError when a DOCTYPE's text declares entities or refers outside. */
 export function checkDoctype(text: string): void {
-  const bare = text.replace(/<!--[\s\S]*?-->/g, '').replace(/"[^"]*"|'[^']*'/g, '""');
+  const bare = doctypeMarkup(text);
   if (/<!\s*ENTITY/i.test(bare)) {
     throw new ImportError('xml_entity', 'This export.xml declares XML entities (<!ENTITY ...>). Apple Health exports never do, and such files can be used to attack the server, so it was refused.');
   }
