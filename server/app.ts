@@ -223,6 +223,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     progressMs: 500,
     maxAttempts: 3,
     resumeWithinMs: 7 * 24 * 3_600_000,
+    budget: { baseMs: config.IMPORT_BUDGET_BASE_S * 1000, msPerMB: config.IMPORT_BUDGET_S_PER_MB * 1000 },
   });
   const imports = new ImportsService(jobsRepo, jobRunner, importFiles, items, files, series, {
     maxImportBytes: config.MAX_IMPORT_MB * 1024 * 1024,

@@ -81,8 +81,20 @@ export async function importAppleHealth(
     const fhir: FhirTransform = opts.fhir ?? transformResource;
     const failed = { n: 0 };
     const issues = { n: 0 };
+    // Each clinical JSON file is read and transformed once, however many ClinicalRecords name it:
+    // what a repeat would yield is already stored (same ids), and re-reading is how a small zip
+    // could ask for unbounded work. The set is bounded by the zip's entry count.
+    const read = new Set<string>();
+    const repeats = { n: 0 };
     const clinical: ClinicalResolver = async (attrs) => {
       const path = attrs.resourceFilePath ?? '';
+      const entry = zip.clinicalEntry(path);
+      if (entry === null) return null;
+      if (read.has(entry)) {
+        repeats.n++;
+        return { records: [], samples: [] };
+      }
+      read.add(entry);
       let json: unknown;
       try {
         json = await zip.readClinicalJson(path);
@@ -112,6 +124,7 @@ export async function importAppleHealth(
     if (opts.onProgress && lastReport !== res.bytes) opts.onProgress({ done: res.bytes, total, unit: 'bytes' });
     if (failed.n) res.counts.clinicalFailed = failed.n;
     if (issues.n) res.counts.clinicalIssues = issues.n;
+    if (repeats.n) res.counts.clinicalRepeated = repeats.n;
     return { counts: res.counts, exportDate: res.exportDate, locale: res.locale };
   } finally {
     zip.close();
