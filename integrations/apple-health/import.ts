@@ -146,6 +146,11 @@ export interface SeriesSinkLimits {
   maxOpenSamples?: number;
   /** Rough heap bytes of open chunks (default 16 MiB; see SeriesAccumulator.bytes). */
   maxOpenBytes?: number;
+  /**
+   * Leave out a sample whose unit does not convert to its day's unit (or that is not finite)
+   * instead of failing (default false: Apple's exports name one unit per type).
+   */
+  skipUnconvertible?: boolean;
 }
 
 /**
@@ -162,7 +167,16 @@ export function createSeriesSink(store: ChunkStore, opts: SeriesSinkLimits = {})
   const acc = new SeriesAccumulator();
   return {
     async samples(batch: QuantitySample[]) {
-      acc.addMany(batch);
+      if (!opts.skipUnconvertible) acc.addMany(batch);
+      else {
+        for (const x of batch) {
+          try {
+            acc.add(x);
+          } catch {
+            // Left out, as documented: one odd sample must not sink the import.
+          }
+        }
+      }
       const full = acc.sampleCount > maxSamples || acc.bytes > maxBytes;
       if (full || acc.size > maxOpen) {
         // Keep a few recent days open: Apple's order within a type is by time, nearly. Over the
