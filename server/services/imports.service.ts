@@ -6,7 +6,7 @@ import { ImportError as FitbitImportError, importFitbitArchive } from '../../int
 import { FhirInputError, transformAny, transformNdjsonStream } from '../../integrations/fhir/transform.js';
 import type { RecordInput } from '../../integrations/types.js';
 import { badRequest, notFound, tooLarge, unprocessable, unsupportedType } from '../errors.js';
-import { AppleHealthWorkers, runAppleHealthInWorker } from '../jobs/apple-health-job.js';
+import { AppleHealthWorkers, runAppleHealthInWorker, type AppleHealthRunStats } from '../jobs/apple-health-job.js';
 import type { FileSeal, ImportFiles } from '../jobs/encrypted-file.js';
 import { JobFailure, type JobContext, type JobRunner } from '../jobs/runner.js';
 import type { JobRow, JobsRepository } from '../repositories/jobs.repository.js';
@@ -34,6 +34,8 @@ const MAX_FHIR_JSON_BYTES = 256 * 1024 * 1024;
 
 export interface ImportsOptions {
   maxImportBytes: number;
+  /** Told how much heap each Apple Health import worker used (for metrics). */
+  onWorkerStats?(stats: AppleHealthRunStats): void;
 }
 
 /**
@@ -195,7 +197,7 @@ export class ImportsService {
   async #runAppleHealth(ctx: JobContext): Promise<void> {
     const { job, session, signal } = ctx;
     const format = job.input_format === 'zip' ? 'zip' : 'xml';
-    await runAppleHealthInWorker(
+    const stats = await runAppleHealthInWorker(
       {
         root: this.files.root,
         userId: session.userId,
@@ -216,6 +218,7 @@ export class ImportsService {
       },
       this.#appleWorkers.take(job.id, format),
     );
+    this.opts.onWorkerStats?.(stats);
   }
 
   async #runFitbit(ctx: JobContext): Promise<void> {
