@@ -32,7 +32,7 @@ import type { BenchResult } from './types.js';
 const MB = 1024 * 1024;
 const HEALTH_MB = Number(process.env.BENCH_HEALTH_MB ?? 1536);
 const FITBIT_MB = Number(process.env.BENCH_FITBIT_MB ?? 2048);
-const ORDERS = (process.env.BENCH_HEALTH_ORDERS?.split(',') ?? EXPORT_ORDERS) as ExportOrder[];
+const ORDERS = (process.env.BENCH_HEALTH_ORDERS === undefined ? EXPORT_ORDERS : process.env.BENCH_HEALTH_ORDERS.split(',').filter(Boolean)) as ExportOrder[];
 
 export async function plainParse(file: string): Promise<{ seconds: number; records: number }> {
   const t = performance.now();
