@@ -262,9 +262,19 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     progressMs: 500,
     maxAttempts: 3,
     resumeWithinMs: 7 * 24 * 3_600_000,
+    budget: { baseMs: config.IMPORT_BUDGET_BASE_S * 1000, msPerMB: config.IMPORT_BUDGET_S_PER_MB * 1000 },
   });
+  const workerHeapPeak = metrics.gauge({ name: 'cv_import_worker_heap_peak_bytes', help: 'Most heap an Apple Health import worker was seen using since start.' });
+  const workerHeapLimit = metrics.gauge({ name: 'cv_import_worker_heap_limit_bytes', help: 'The heap limit of the import worker that used the most heap.' });
+  let heapPeak = 0;
   const imports = new ImportsService(jobsRepo, jobRunner, importFiles, items, files, series, {
     maxImportBytes: config.MAX_IMPORT_MB * 1024 * 1024,
+    onWorkerStats: (s) => {
+      if (s.heapPeak <= heapPeak) return;
+      heapPeak = s.heapPeak;
+      workerHeapPeak.set(s.heapPeak);
+      workerHeapLimit.set(s.heapLimitMb * 1024 * 1024);
+    },
   });
   app.addHook('onClose', async () => imports.close());
   // Embedded PGlite has no autovacuum, so nothing gathers planner statistics on its own; without

@@ -62,6 +62,9 @@ const EnvSchema = z.object({
   MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(100_000).default(1024),
   MAX_JSON_KB: z.coerce.number().int().min(16).max(1_048_576).default(1024),
   MAX_IMPORT_MB: z.coerce.number().int().min(1).max(200_000).default(20_480),
+  /** Time an import job may run: this many seconds plus IMPORT_BUDGET_S_PER_MB per MB of input. */
+  IMPORT_BUDGET_BASE_S: z.coerce.number().min(0).max(86_400).default(300),
+  IMPORT_BUDGET_S_PER_MB: z.coerce.number().min(0).max(3600).default(2),
   PDF_EXTRACT_MAX_MB: z.coerce.number().int().min(1).max(1024).default(64),
   PDF_EXTRACT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(20_000),
   SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 365).default(24 * 14),

@@ -8,6 +8,13 @@ import type { ImportFiles } from './encrypted-file.js';
 /** A failure whose message is written for the person who started the job and holds no content. */
 export class JobFailure extends Error {
   override readonly name = 'JobFailure';
+  constructor(
+    message: string,
+    /** For logs and programs ('time_budget'...). */
+    readonly code?: string,
+  ) {
+    super(message);
+  }
 }
 
 export interface JobContext {
@@ -38,6 +45,12 @@ export interface RunnerOptions {
   maxAttempts: number;
   /** How long an interrupted job waits for its owner to sign in again. */
   resumeWithinMs: number;
+  /**
+   * Wall time a job with an input file may run: `baseMs` plus `msPerMB` per MB of input. A file
+   * crafted to cost far more work than its size (decompression, re-parsing) then stops with a
+   * clear message instead of holding one of the few job slots for hours. Default 300 s + 2 s/MB.
+   */
+  budget?: { baseMs: number; msPerMB: number };
 }
 
 /**
@@ -196,8 +209,12 @@ export class JobRunner {
       },
     };
     const started = Date.now();
+    const budget = await this.#budgetMs(job);
+    const stopper = budget === undefined ? undefined : setTimeout(() => abort.abort(overBudget(budget)), budget);
+    stopper?.unref();
     try {
       await kind.run(ctx);
+      clearTimeout(stopper);
       clearInterval(timer);
       // The input goes before the outcome is recorded: whoever sees "done" sees no leftover.
       await this.#removeInput(job);
@@ -205,6 +222,7 @@ export class JobRunner {
       await this.#afterImport?.().catch(() => {});
       this.log.info({ jobId: job.id, kind: job.kind, ms: Date.now() - started }, 'job done');
     } catch (err) {
+      clearTimeout(stopper);
       clearInterval(timer);
       if (this.#closing && abort.signal.aborted) {
         // Left 'running' on purpose: the next start-up queues it again.
@@ -227,6 +245,14 @@ export class JobRunner {
     }
   }
 
+  /** The job's time budget in ms, for jobs that read an input file; undefined for the others. */
+  async #budgetMs(job: JobRow): Promise<number | undefined> {
+    const b = this.opts.budget ?? { baseMs: 300_000, msPerMB: 2000 };
+    if (job.input_ref === null) return undefined;
+    const bytes = await this.files.plainSize(job.user_id, job.id).catch(() => 0);
+    return Math.round(b.baseMs + (b.msPerMB * bytes) / (1024 * 1024));
+  }
+
   async #removeInput(job: { input_ref: string | null; user_id: string; id: string }): Promise<void> {
     if (job.input_ref !== null) await this.files.remove(job.user_id, job.id).catch(() => {});
   }
@@ -237,6 +263,14 @@ export class JobRunner {
   onJobDone(fn: () => Promise<void>): void {
     this.#afterImport = fn;
   }
+}
+
+function overBudget(ms: number): JobFailure {
+  const took = ms >= 120_000 ? `${Math.round(ms / 60_000)} minutes` : `${Math.max(1, Math.round(ms / 1000))} seconds`;
+  return new JobFailure(
+    `The import was stopped after ${took}, the most this server allows for a file of this size: the file asks for far more work than its size explains. Nothing already imported will be duplicated if you import it again.`,
+    'time_budget',
+  );
 }
 
 function doneProgress(p: ImportProgress): ImportProgress {

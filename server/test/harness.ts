@@ -27,7 +27,7 @@ export function dbTargets(): DbTarget[] {
 }
 
 /** A fresh database on the test server, dropped by `dispose`. */
-async function createPgDatabase(): Promise<{ url: string; dispose: () => Promise<void> }> {
+export async function createPgDatabase(): Promise<{ url: string; dispose: () => Promise<void> }> {
   const admin = new URL(process.env.TEST_DATABASE_URL!);
   const name = `cv_test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
   const client = new pg.Client({ connectionString: admin.toString() });
@@ -51,7 +51,7 @@ async function createPgDatabase(): Promise<{ url: string; dispose: () => Promise
  * Creating a PGlite cluster (initdb) takes seconds; tests copy one migrated cluster instead,
  * built once per set of migrations and shared by every test file and run.
  */
-async function pgliteTemplate(): Promise<string> {
+export async function pgliteTemplate(): Promise<string> {
   const migrationsDir = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../migrations');
   const hash = createHash('sha256');
   for (const f of readdirSync(migrationsDir).sort()) hash.update(f).update(readFileSync(path.join(migrationsDir, f)));
