@@ -11,6 +11,8 @@ import { SandboxPool } from './pool.js';
 import { streamChat } from './ollama.js';
 import { ImageMissingError, NoModelError, SandboxStartError } from './errors.js';
 import { createSandboxPool, sandboxConfigFromEnv } from './select.js';
+import { PullRefusedError, ensureImage, pullContainerName, pullModel } from './models.js';
+import { PassThrough } from 'node:stream';
 import { waitFor } from './testing/wait.js';
 import { engineHost, ensureFakeOllamaImage, execIn, startPodmanEngine } from './testing/engine.js';
 
@@ -322,6 +324,46 @@ describe.skipIf(!!skipReason)('docker runtime against a real engine', () => {
     expect(sut.metrics().recycles.cancelled).toBe(1);
     l2.release();
     await sut.drain(5000);
+  });
+
+  it('pulls one at a time, never under a sandbox serving that model, and no sandbox starts during a pull', async () => {
+    const sink = () => new PassThrough().resume();
+    const dir = pulledModelsDir(['llama3.1', '8b']);
+    const pullOpts = { image, modelsDir: dir, owner, model: 'llama3.1:8b' };
+    const rt = runtime({ modelsDir: dir });
+    const inst = await rt.create();
+    const refused = await pullModel(docker, pullOpts, sink(), sink()).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(PullRefusedError);
+    expect((refused as Error).message).toMatch(/1 sandbox\(es\) are serving llama3\.1:8b.*Stop the app first/);
+    // Refused before anything ran: no pull container is left.
+    await expect(docker.getContainer(pullContainerName(owner)).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    await rt.destroy(inst.id);
+
+    // A pull in progress (its container exists): a second pull and new sandboxes wait for it.
+    const running = await docker.createContainer({
+      name: pullContainerName(owner),
+      Image: image,
+      Labels: { 'context-vault.models-pull': '1', [OWNER_LABEL]: owner, 'context-vault.model': 'llama3.1:8b' },
+    });
+    extraContainers.push(running.id);
+    const second = await pullModel(docker, { ...pullOpts, model: 'qwen2.5:7b' }, sink(), sink()).catch((e: unknown) => e);
+    expect(second).toBeInstanceOf(PullRefusedError);
+    expect((second as Error).message).toMatch(/Another model pull is running/);
+    const blocked = await rt.create().catch((e: unknown) => e);
+    expect(blocked).toMatchObject({ code: 'model_pulling' });
+    expect((blocked as Error).message).toMatch(/being pulled \(llama3\.1:8b\)/);
+    await running.remove({ force: true });
+
+    // With nothing serving it, the pull runs (this image has no ollama binary: exit 127) and cleans up.
+    expect(await pullModel(docker, pullOpts, sink(), sink())).toBe(127);
+    await expect(docker.getContainer(pullContainerName(owner)).inspect()).rejects.toMatchObject({ statusCode: 404 });
+  });
+
+  it('npm run models pulls the sandbox image only when it is missing, and names it when it cannot', async () => {
+    const out = new PassThrough().resume();
+    expect(await ensureImage(docker, image, out)).toBe('present');
+    // No registry is reachable here: the failure names the image.
+    await expect(ensureImage(docker, 'localhost:1/cv-no-such-ollama:0.0.0', out)).rejects.toThrow(/could not pull image localhost:1\/cv-no-such-ollama:0\.0\.0/);
   });
 
   it('the pids limit stops a fork bomb', async () => {

@@ -135,6 +135,15 @@ describe('models pull container spec', () => {
     expect(hc.CapDrop).toEqual(['ALL']);
     expect(spec.Labels!['context-vault.sandbox']).toBeUndefined();
     expect(spec.Labels!['context-vault.models-pull']).toBe('1');
+    expect(spec.Labels!['context-vault.model']).toBe('llama3.1:8b');
+    // One pull at a time: the engine refuses a second container of the same name.
+    expect(spec.name).toBe('cv-models-pull-default');
+  });
+
+  it('refuses cloud models', () => {
+    for (const model of ['gpt-oss:120b-cloud', 'kimi-k2.6:cloud']) {
+      expect(() => buildPullContainerSpec({ image: 'i', modelsDir: '/m', owner: 'o', model })).toThrow(/cloud model/);
+    }
   });
 
   it('rejects names that are not model references', () => {

@@ -18,6 +18,8 @@ export const INSTANCE_LABEL = 'context-vault.instance';
 export const NETWORK_LABEL = 'context-vault.sandbox-network';
 /** Label on a container naming its own network, removed with it. */
 export const NETWORK_NAME_LABEL = 'context-vault.network';
+/** Label on the one-off model-pull container (not a sandbox: orphan removal leaves it alone). */
+export const PULL_LABEL = 'context-vault.models-pull';
 /** Label naming the chat model a sandbox serves (a pull of that model waits for none to run). */
 export const MODEL_LABEL = 'context-vault.model';
 /** Port Ollama listens on inside the container. */
@@ -312,6 +314,11 @@ export class DockerRuntime implements SandboxRuntime {
       prepareModelsDir(this.opts.modelsDir);
     } catch {
       // A remote engine: the directory has to be prepared over there.
+    }
+    // A pull replaces files under a sandbox's feet (see models.ts): none starts while one runs.
+    const pulls = await this.docker.listContainers({ all: true, filters: { label: [PULL_LABEL, `${OWNER_LABEL}=${this.opts.owner}`] } });
+    if (pulls.length > 0) {
+      throw new SandboxStartError(`A model is being pulled (${pulls[0]!.Labels[MODEL_LABEL] ?? 'unknown'}); chat starts when the pull ends.`, { code: 'model_pulling' });
     }
     const suffix = randomUUID().slice(0, 12);
     const name = `cv-sandbox-${this.opts.owner}-${suffix}`;
