@@ -9,6 +9,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../app.js';
+import type { SandboxRuntime } from '../../sandbox/runtime.js';
 import { loadConfig } from '../config.js';
 import { migrateToLatest, openDatabase } from '../db/index.js';
 
@@ -87,7 +88,11 @@ export interface TestServer {
   dumpDataDir(): Promise<Buffer>;
 }
 
-export async function startTestServer(target: DbTarget, extraEnv: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(
+  target: DbTarget,
+  extraEnv: Record<string, string> = {},
+  opts: { sandboxRuntime?: SandboxRuntime } = {},
+): Promise<TestServer> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'cv-test-'));
   if (target === 'pglite') {
     await mkdir(dataDir, { recursive: true });
@@ -107,7 +112,7 @@ export async function startTestServer(target: DbTarget, extraEnv: Record<string,
   const boot = async () => {
     const logStream = new PassThrough();
     logStream.on('data', (c: Buffer) => logChunks.push(c));
-    app = await buildApp({ config: loadConfig(env), logStream });
+    app = await buildApp({ config: loadConfig(env), logStream, ...(opts.sandboxRuntime ? { sandboxRuntime: opts.sandboxRuntime } : {}) });
     await app.ready();
   };
   await boot();
