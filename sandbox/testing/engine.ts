@@ -56,7 +56,7 @@ export async function execIn(docker: Docker, containerId: string, cmd: string[],
 
 /** Host files the test image carries for the sandbox guard's firewall (Debian's iptables, nft flavour). */
 const IPTABLES = '/usr/sbin/xtables-nft-multi';
-const XTABLES_DIR = '/usr/lib/x86_64-linux-gnu/xtables';
+const XTABLES_DIR = ['/usr/lib/x86_64-linux-gnu/xtables', '/usr/lib/aarch64-linux-gnu/xtables', '/usr/lib/xtables'].find((d) => existsSync(d)) ?? '/usr/lib/xtables';
 
 /** Copies the shared libraries `ldd` lists for `bin` into `root`, at the same paths. */
 function copyLibs(root: string, bin: string): void {
