@@ -132,7 +132,8 @@ describe.skipIf(!!skipReason)('docker runtime against a real engine', () => {
     for await (const t of streamChat({ baseUrl: inst.baseUrl, model: 'llama3.1:8b', messages: [{ role: 'user', content: 'hi' }], numCtx: 4096 })) tokens.push(t);
     expect(tokens.join('')).toBe('Hello from a container');
     await rt.destroy(inst.id);
-    expect(await guards()).toHaveLength(0);
+    // A firewall container's removal is not awaited by the runtime: wait for it.
+    await waitFor(async () => (await guards()).length === 0, 10_000, 'guards removed');
   });
 
   it('proves the sandbox from inside: nobody, read-only root, noexec tmpfs, no capabilities, read-only models', async () => {
@@ -241,7 +242,8 @@ describe.skipIf(!!skipReason)('docker runtime against a real engine', () => {
     expect(err).toBeInstanceOf(SandboxStartError);
     expect((err as Error).message).toMatch(/firewall failed .*iptables/);
     expect(await ours()).toHaveLength(0);
-    expect(await guards()).toHaveLength(0);
+    // A firewall container's removal is not awaited by the runtime: wait for it.
+    await waitFor(async () => (await guards()).length === 0, 10_000, 'guards removed');
   });
 
   it('the runner gets the environment that bounds it: no cloud, one context, no RAM prompt cache, no GPU unless asked', async () => {
@@ -299,7 +301,8 @@ describe.skipIf(!!skipReason)('docker runtime against a real engine', () => {
     expect((err as ImageMissingError).code).toBe('image_missing');
     expect((err as Error).message).toContain('docker pull localhost/cv-no-such-ollama:0.0.0');
     expect(await rt.missingImages()).toEqual(['localhost/cv-no-such-ollama:0.0.0']);
-    expect(await guards()).toHaveLength(0);
+    // A firewall container's removal is not awaited by the runtime: wait for it.
+    await waitFor(async () => (await guards()).length === 0, 10_000, 'guards removed');
   });
 
   it('a cancelled stream destroys its container, which is never used again', async () => {
@@ -402,7 +405,8 @@ describe.skipIf(!!skipReason)('docker runtime against a real engine', () => {
     expect(sut.metrics().recycles.maxUses + sut.metrics().recycles.error).toBeGreaterThanOrEqual(2);
     await sut.drain(5000);
     expect(await ours()).toHaveLength(0);
-    expect(await guards()).toHaveLength(0);
+    // A firewall container's removal is not awaited by the runtime: wait for it.
+    await waitFor(async () => (await guards()).length === 0, 10_000, 'guards removed');
     const nets = await docker.listNetworks({ filters: { label: [`${OWNER_LABEL}=${owner}`] } });
     expect(nets).toHaveLength(0);
   });

@@ -289,12 +289,16 @@ export class DockerRuntime implements SandboxRuntime {
     }
   }
 
-  /** Starts the guard and loads its firewall; resolves to the guard's container id. */
+  /** Creates and starts the guard; resolves to its container id. */
   private async startGuard(name: string, network: string): Promise<string> {
-    const opts = this.guardOptions(network);
-    const guard = await this.createFrom(buildGuardSpec(opts, `${name}-guard`), 'guard');
+    const guard = await this.createFrom(buildGuardSpec(this.guardOptions(network), `${name}-guard`), 'guard');
     await guard.start();
-    const fw = await this.createFrom(buildFirewallSpec(opts, `${name}-fw`, guard.id), 'guard');
+    return guard.id;
+  }
+
+  /** Loads the guard's rules with the one-shot firewall container; throws when it fails. */
+  private async loadFirewall(name: string, network: string, guardId: string): Promise<void> {
+    const fw = await this.createFrom(buildFirewallSpec(this.guardOptions(network), `${name}-fw`, guardId), 'guard');
     try {
       await fw.start();
       const { StatusCode } = (await fw.wait()) as { StatusCode: number };
@@ -303,9 +307,9 @@ export class DockerRuntime implements SandboxRuntime {
         throw new SandboxStartError(`the sandbox firewall failed (exit ${StatusCode}; ${this.opts.guardImage} needs iptables): ${log}`);
       }
     } finally {
-      await fw.remove({ force: true }).catch(() => undefined);
+      // Not awaited: it has exited, and destroy() removes any firewall left on the network.
+      void fw.remove({ force: true }).catch(() => undefined);
     }
-    return guard.id;
   }
 
   async create(): Promise<SandboxInstance> {
@@ -332,9 +336,18 @@ export class DockerRuntime implements SandboxRuntime {
     let container: Docker.Container | undefined;
     try {
       const guardId = await this.startGuard(name, network);
-      container = await this.createFrom(this.containerSpec(name, network, guardId), 'sandbox');
-      if (this.opts.attachContainer) await this.docker.getNetwork(network).connect({ Container: this.opts.attachContainer });
-      await container.start();
+      // Creating Ollama's container while the rules load saves a round of engine calls; it is
+      // started only once they are in.
+      // allSettled: on a failure, nothing is still being created behind the clean-up.
+      const steps = await Promise.allSettled([
+        this.createFrom(this.containerSpec(name, network, guardId), 'sandbox').then((c) => (container = c)),
+        this.loadFirewall(name, network, guardId),
+        this.opts.attachContainer ? this.docker.getNetwork(network).connect({ Container: this.opts.attachContainer }) : undefined,
+      ]);
+      const failed = steps.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
+      const sandbox = container!;
+      await sandbox.start();
       const guardInfo = await this.docker.getContainer(guardId).inspect();
       const ip = guardInfo.NetworkSettings.Networks[network]?.IPAddress;
       if (!ip) throw new SandboxStartError(`sandbox ${name} has no address on network ${network}`);
@@ -342,7 +355,7 @@ export class DockerRuntime implements SandboxRuntime {
       let exitCode: number | undefined;
       const alive = async () => {
         try {
-          const state = (await container!.inspect()).State;
+          const state = (await sandbox.inspect()).State;
           if (!state.Running) exitCode = state.ExitCode;
           return state.Running;
         } catch {
@@ -358,8 +371,8 @@ export class DockerRuntime implements SandboxRuntime {
         }
         throw new SandboxStartError(`sandbox ${name} did not answer on ${baseUrl} in time`);
       }
-      this.log.debug?.({ id: container.id, name }, 'sandbox ready');
-      return { id: container.id, baseUrl };
+      this.log.debug?.({ id: sandbox.id, name }, 'sandbox ready');
+      return { id: sandbox.id, baseUrl };
     } catch (err) {
       if (container) await this.destroy(container.id).catch(() => undefined);
       await this.removeGuards(network).catch(() => undefined);
@@ -371,13 +384,11 @@ export class DockerRuntime implements SandboxRuntime {
   /** Removes the guard (and a firewall left mid-way) of a sandbox network. */
   private async removeGuards(network: string): Promise<void> {
     const list = await this.docker.listContainers({ all: true, filters: { label: [`${GUARD_LABEL}`, `${NETWORK_NAME_LABEL}=${network}`] } });
-    for (const c of list) {
-      try {
-        await this.docker.getContainer(c.Id).remove({ force: true, v: true });
-      } catch (err) {
-        if (!isStatus(err, 404) && !isStatus(err, 409)) throw err;
-      }
-    }
+    const results = await Promise.allSettled(list.map((c) => this.docker.getContainer(c.Id).remove({ force: true, v: true })));
+    // A firewall may be on its way out already (its removal is not awaited); the guard must go.
+    results.forEach((r, i) => {
+      if (r.status === 'rejected' && list[i]!.Labels[GUARD_LABEL] === '1' && !isStatus(r.reason, 404) && !isStatus(r.reason, 409)) throw r.reason;
+    });
   }
 
   async destroy(id: string): Promise<void> {
