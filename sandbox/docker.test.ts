@@ -111,7 +111,6 @@ describe('sandbox network guard', () => {
     expect(guard.HostConfig!.CapDrop).toEqual(['ALL']);
     expect(guard.HostConfig!.CapAdd).toBeUndefined();
     expect(guard.User).toBe('65534:65534');
-    expect(guard.HostConfig!.Sysctls).toMatchObject({ 'net.ipv6.conf.all.disable_ipv6': '1' });
     const fw = buildFirewallSpec(g, 'x-fw', 'guard-id');
     expect(fw.HostConfig!.NetworkMode).toBe('container:guard-id');
     expect(fw.HostConfig!.CapAdd).toEqual(['NET_ADMIN']);
@@ -130,7 +129,7 @@ describe('models pull container spec', () => {
     expect(spec.Entrypoint).toEqual(['/bin/sh', '-c']);
     expect(spec.Cmd![0]).toContain('ollama pull "$1"');
     expect(spec.Cmd!.slice(1)).toEqual(['pull', 'llama3.1:8b']);
-    expect(spec.Env).toEqual(expect.arrayContaining(['OLLAMA_MODELS=/models', 'OLLAMA_NOHISTORY=1']));
+    expect(spec.Env).toEqual(expect.arrayContaining(['OLLAMA_MODELS=/models', 'OLLAMA_NOHISTORY=1', 'OLLAMA_NO_CLOUD=1']));
     expect(hc.ReadonlyRootfs).toBe(true);
     expect(hc.CapDrop).toEqual(['ALL']);
     expect(spec.Labels!['context-vault.sandbox']).toBeUndefined();

@@ -27,11 +27,13 @@ export function guardRulesV4(port: number): string {
   ].join('\n');
 }
 
-/** IPv6 is switched off by sysctl as well; these rules hold if an engine ignores that. */
+/** IPv6: loopback only (link-local addresses exist on every interface of an IPv6 kernel). */
 export const GUARD_RULES_V6 = ['*filter', ':INPUT DROP [0:0]', ':FORWARD DROP [0:0]', ':OUTPUT DROP [0:0]', '-A INPUT -i lo -j ACCEPT', '-A OUTPUT -o lo -j ACCEPT', 'COMMIT', ''].join('\n');
 
 // The rules arrive in the environment and are piped in: nothing is spliced into the script.
-const FIREWALL_SCRIPT = 'printf "%s" "$GUARD_RULES_V4" | iptables-restore && printf "%s" "$GUARD_RULES_V6" | ip6tables-restore';
+// A kernel booted without IPv6 has no /proc/net/if_inet6 and nothing for ip6tables to guard.
+const FIREWALL_SCRIPT =
+  'printf "%s" "$GUARD_RULES_V4" | iptables-restore && if [ -e /proc/net/if_inet6 ]; then printf "%s" "$GUARD_RULES_V6" | ip6tables-restore; fi';
 
 /** What both guard containers need. */
 export interface GuardOptions {
@@ -56,7 +58,7 @@ const locked = {
 
 /**
  * The guard: a process that only sleeps, so that the network namespace (its address on the
- * sandbox network) exists before and apart from Ollama. No capabilities, nobody, IPv6 off.
+ * sandbox network) exists before and apart from Ollama. No capabilities, nobody.
  */
 export function buildGuardSpec(opts: GuardOptions, name: string): Docker.ContainerCreateOptions {
   return {
@@ -72,7 +74,6 @@ export function buildGuardSpec(opts: GuardOptions, name: string): Docker.Contain
       LogConfig: { Type: 'none', Config: {} },
       NetworkMode: opts.network,
       CapDrop: ['ALL'],
-      Sysctls: { 'net.ipv6.conf.all.disable_ipv6': '1', 'net.ipv6.conf.default.disable_ipv6': '1' },
     },
   };
 }

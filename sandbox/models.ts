@@ -54,7 +54,8 @@ export function buildPullContainerSpec(opts: PullSpecOptions): Docker.ContainerC
     Image: opts.image,
     Entrypoint: ['/bin/sh', '-c'],
     Cmd: [PULL_SCRIPT, 'pull', opts.model],
-    Env: ['HOME=/root', 'OLLAMA_HOST=127.0.0.1:11434', 'OLLAMA_MODELS=/models', 'OLLAMA_NOHISTORY=1'],
+    // OLLAMA_NO_CLOUD: a pull needs the model registry, not ollama.com's cloud features.
+    Env: ['HOME=/root', 'OLLAMA_HOST=127.0.0.1:11434', 'OLLAMA_MODELS=/models', 'OLLAMA_NOHISTORY=1', 'OLLAMA_NO_CLOUD=1'],
     Labels: { [PULL_LABEL]: '1', [OWNER_LABEL]: opts.owner, [MODEL_LABEL]: opts.model },
     Tty: false,
     AttachStdout: true,
