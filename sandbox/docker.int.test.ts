@@ -116,6 +116,13 @@ describe.skipIf(!!skipReason)('docker runtime against a real engine', () => {
   afterAll(async () => {
     for (const rt of runtimes) await rt.removeAll().catch(() => undefined);
     for (const id of extraContainers) await docker.getContainer(id).remove({ force: true }).catch(() => undefined);
+    // A failed test's debris (this run's owner only), so it cannot skew the next run.
+    for (const c of await docker.listContainers({ all: true, filters: { label: [`${OWNER_LABEL}=${owner}`] } })) {
+      await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+    }
+    const leftNets = await docker.listNetworks({ filters: { label: [`${OWNER_LABEL}=${owner}`] } });
+    if (leftNets.length) console.warn(`[docker.int.test] networks left: ${leftNets.map((n) => n.Name).join(', ')}`);
+    for (const n of leftNets) await docker.getNetwork(n.Name).remove().catch(() => undefined);
     for (const l of listeners) l.close();
   });
 

@@ -336,9 +336,9 @@ export class DockerRuntime implements SandboxRuntime {
     let container: Docker.Container | undefined;
     try {
       const guardId = await this.startGuard(name, network);
-      // Creating Ollama's container while the rules load saves a round of engine calls; it is
-      // started only once they are in.
-      // allSettled: on a failure, nothing is still being created behind the clean-up.
+      // Ollama's container is created while the rules load (one round of engine calls less) and
+      // started only once they are in. allSettled: after a failure nothing is still being
+      // created behind the clean-up.
       const steps = await Promise.allSettled([
         this.createFrom(this.containerSpec(name, network, guardId), 'sandbox').then((c) => (container = c)),
         this.loadFirewall(name, network, guardId),
@@ -375,7 +375,11 @@ export class DockerRuntime implements SandboxRuntime {
       return { id: sandbox.id, baseUrl };
     } catch (err) {
       if (container) await this.destroy(container.id).catch(() => undefined);
+      // What destroy() does not reach when the sandbox's container was never made.
       await this.removeGuards(network).catch(() => undefined);
+      if (this.opts.attachContainer) {
+        await this.docker.getNetwork(network).disconnect({ Container: this.opts.attachContainer, Force: true }).catch(() => undefined);
+      }
       await this.removeNetwork(network).catch(() => undefined);
       throw err instanceof SandboxStartError ? err : new SandboxStartError(`sandbox ${name} failed to start: ${(err as Error).message}`, { cause: err });
     }
