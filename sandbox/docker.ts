@@ -128,8 +128,9 @@ export function nvidiaVisibleDevices(gpus: string | undefined): string {
  * - `OLLAMA_NO_CLOUD=1`: no ollama.com calls and no `:cloud` models that proxy prompts out;
  * - `OLLAMA_CONTEXT_LENGTH`: the same context as every request, so nothing loads the model with
  *   the automatic VRAM-sized context (server/sched.go) and reloads it at the first chat;
- * - `LLAMA_ARG_CACHE_RAM=0`: llama-server keeps prompt states in RAM (8 GiB by default, not
- *   limited by Ollama), which outgrows the container's memory limit and gets the runner killed;
+ * - `LLAMA_ARG_CACHE_RAM=0`: llama-server keeps prompt states in RAM (llama.cpp's `--cache-ram`,
+ *   8192 MiB by default, 0 = off; Ollama sets no limit), which outgrows the container's memory
+ *   limit and gets the runner killed;
  * - `NVIDIA_VISIBLE_DEVICES`: the image says `all`; on hosts whose default runtime is nvidia a
  *   CPU-only sandbox would see every GPU, so it is `void` there and the chosen ids otherwise.
  */
