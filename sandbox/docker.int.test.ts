@@ -317,6 +317,11 @@ describe.skipIf(!!skipReason)('docker runtime against a real engine', () => {
     expect((err as ImageMissingError).code).toBe('image_missing');
     expect((err as Error).message).toContain('docker pull localhost/cv-no-such-ollama:0.0.0');
     expect(await rt.missingImages()).toEqual(['localhost/cv-no-such-ollama:0.0.0']);
+    const noGuard = runtime({ guardImage: 'localhost/cv-no-such-guard:0.0.0' });
+    const guardErr = await noGuard.create().catch((e: unknown) => e);
+    expect(guardErr).toBeInstanceOf(ImageMissingError);
+    expect((guardErr as Error).message).toMatch(/guard image localhost\/cv-no-such-guard:0\.0\.0 .*docker compose build/);
+    expect(await ours()).toHaveLength(0);
     // A firewall container's removal is not awaited by the runtime: wait for it.
     await waitFor(async () => (await guards()).length === 0, 10_000, 'guards removed');
   });
