@@ -46,7 +46,8 @@ function hostPrimaryIPv4(): string | undefined {
   return undefined;
 }
 
-describe.skipIf(!!skipReason)('docker runtime against a real engine', () => {
+// Generous: each blocked probe waits out its timeout, and CI runs other suites alongside.
+describe.skipIf(!!skipReason)('docker runtime against a real engine', { timeout: 180_000 }, () => {
   let docker: Docker;
   let image: string;
   let modelsDir: string;

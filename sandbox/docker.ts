@@ -232,6 +232,8 @@ export class DockerRuntime implements SandboxRuntime {
   readonly docker: Docker;
   readonly instanceId: string;
   private readonly log: SandboxLogger;
+  /** Removals of exited firewall containers still in progress, by sandbox network. */
+  private readonly firewallRemovals = new Map<string, Promise<unknown>>();
 
   constructor(private readonly opts: DockerRuntimeOptions) {
     this.docker = opts.docker ?? dockerFromHost(opts.dockerHost);
@@ -308,8 +310,13 @@ export class DockerRuntime implements SandboxRuntime {
         throw new SandboxStartError(`the sandbox firewall failed (exit ${StatusCode}; ${this.opts.guardImage} needs iptables): ${log}`);
       }
     } finally {
-      // Not awaited: it has exited, and destroy() removes any firewall left on the network.
-      void fw.remove({ force: true }).catch(() => undefined);
+      // Not awaited here (it has exited; the sandbox need not wait), but removeGuards() waits for
+      // it rather than racing it with a second removal.
+      const removal = fw.remove({ force: true }).catch(() => undefined);
+      this.firewallRemovals.set(network, removal);
+      void removal.finally(() => {
+        if (this.firewallRemovals.get(network) === removal) this.firewallRemovals.delete(network);
+      });
     }
   }
 
@@ -388,12 +395,20 @@ export class DockerRuntime implements SandboxRuntime {
 
   /** Removes the guard (and a firewall left mid-way) of a sandbox network. */
   private async removeGuards(network: string): Promise<void> {
-    const list = await this.docker.listContainers({ all: true, filters: { label: [`${GUARD_LABEL}`, `${NETWORK_NAME_LABEL}=${network}`] } });
-    const results = await Promise.allSettled(list.map((c) => this.docker.getContainer(c.Id).remove({ force: true, v: true })));
-    // A firewall may be on its way out already (its removal is not awaited); the guard must go.
-    results.forEach((r, i) => {
-      if (r.status === 'rejected' && list[i]!.Labels[GUARD_LABEL] === '1' && !isStatus(r.reason, 404) && !isStatus(r.reason, 409)) throw r.reason;
-    });
+    await this.firewallRemovals.get(network);
+    const filters = { label: [`${GUARD_LABEL}`, `${NETWORK_NAME_LABEL}=${network}`] };
+    let lastError: unknown;
+    // The engine can refuse a removal while a container is still settling: list and try again.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const list = await this.docker.listContainers({ all: true, filters });
+      if (list.length === 0) return;
+      const results = await Promise.allSettled(list.map((c) => this.docker.getContainer(c.Id).remove({ force: true, v: true })));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected' && !isStatus(r.reason, 404));
+      if (!failed) return;
+      lastError = failed.reason;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    throw lastError;
   }
 
   async destroy(id: string): Promise<void> {
