@@ -1,5 +1,18 @@
 import { z } from 'zod';
 
+/** The tested Ollama release (its source is what the sandbox's settings cite). */
+export const SANDBOX_IMAGE_DEFAULT = 'ollama/ollama:0.32.15';
+
+/**
+ * Whether a model name is one of Ollama's cloud models, which run on ollama.com: the `:cloud`
+ * tag and the older `-cloud` suffix (ollama v0.32.15 server/model_resolver.go and
+ * model_recommendations.go).
+ */
+export function isCloudModel(model: string): boolean {
+  const m = model.trim().toLowerCase();
+  return m.endsWith(':cloud') || m.endsWith('-cloud');
+}
+
 const emptyToUndefined = (v: unknown) => (v === '' ? undefined : v);
 const optionalString = z.preprocess(emptyToUndefined, z.string().min(1).optional());
 const int = (min: number) => z.coerce.number().int().min(min);
@@ -14,8 +27,13 @@ export const SandboxConfigSchema = z.object({
   runtime: z.preprocess(emptyToUndefined, z.enum(['auto', 'docker', 'url', 'none']).default('auto')),
   /** `DOCKER_HOST`: `unix:///path`, `tcp://host:port` or `http(s)://host:port`. */
   dockerHost: optionalString,
-  /** `SANDBOX_IMAGE`: must listen on 11434 and honour OLLAMA_HOST / OLLAMA_MODELS. */
-  image: z.preprocess(emptyToUndefined, z.string().min(1).default('ollama/ollama:latest')),
+  /**
+   * `SANDBOX_IMAGE`: must listen on 11434 and honour OLLAMA_HOST / OLLAMA_MODELS. A tested tag,
+   * never `latest` (one release changed the runner architecture under it).
+   */
+  image: z.preprocess(emptyToUndefined, z.string().min(1).default(SANDBOX_IMAGE_DEFAULT)),
+  /** `SANDBOX_GUARD_IMAGE`: the sandbox's network guard and firewall; needs sh, sleep and iptables. */
+  guardImage: z.preprocess(emptyToUndefined, z.string().min(1).default('context-vault:latest')),
   /** `SANDBOX_MODELS_DIR`: host directory of weights, mounted read-only at /models. */
   modelsDir: z.preprocess(emptyToUndefined, z.string().min(1).default('./data/models')),
   /** `SANDBOX_MIN_WARM`: unassigned containers kept ready. */
@@ -32,8 +50,11 @@ export const SandboxConfigSchema = z.object({
   gpus: optionalString,
   /** `OLLAMA_URL`: an existing Ollama for the `url` runtime. */
   ollamaUrl: z.preprocess(emptyToUndefined, z.url().optional()),
-  /** `OLLAMA_MODEL`: the chat model. */
-  model: z.preprocess(emptyToUndefined, z.string().min(1).default('llama3.1:8b')),
+  /** `OLLAMA_MODEL`: the chat model; never a cloud model (those send the prompt to ollama.com). */
+  model: z.preprocess(
+    emptyToUndefined,
+    z.string().min(1).refine((m) => !isCloudModel(m), 'is a cloud model: it would send prompts to ollama.com').default('llama3.1:8b'),
+  ),
   /** `OLLAMA_NUM_CTX`: context window sent with every request. */
   // Below 2048 the rules and the answer reserve leave no room for sources.
   numCtx: z.preprocess(emptyToUndefined, int(2048).default(8192)),
@@ -63,6 +84,7 @@ export const SANDBOX_ENV_NAMES: Record<keyof SandboxConfig, string> = {
   runtime: 'SANDBOX_RUNTIME',
   dockerHost: 'DOCKER_HOST',
   image: 'SANDBOX_IMAGE',
+  guardImage: 'SANDBOX_GUARD_IMAGE',
   modelsDir: 'SANDBOX_MODELS_DIR',
   minWarm: 'SANDBOX_MIN_WARM',
   max: 'SANDBOX_MAX',

@@ -9,6 +9,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../app.js';
+import type { SandboxRuntime } from '../../sandbox/runtime.js';
 import { loadConfig } from '../config.js';
 import { migrateToLatest, openDatabase, type Database } from '../db/index.js';
 
@@ -93,6 +94,8 @@ export interface StartOptions {
    * it to the latest version): how tests start from a database an older version wrote.
    */
   prepare?: (db: Database, dataDir: string) => Promise<void>;
+  /** A sandbox runtime to use instead of the configured one. */
+  sandboxRuntime?: SandboxRuntime;
 }
 
 export async function startTestServer(target: DbTarget, extraEnv: Record<string, string> = {}, opts: StartOptions = {}): Promise<TestServer> {
@@ -123,7 +126,7 @@ export async function startTestServer(target: DbTarget, extraEnv: Record<string,
   const boot = async () => {
     const logStream = new PassThrough();
     logStream.on('data', (c: Buffer) => logChunks.push(c));
-    app = await buildApp({ config: loadConfig(env), logStream });
+    app = await buildApp({ config: loadConfig(env), logStream, ...(opts.sandboxRuntime ? { sandboxRuntime: opts.sandboxRuntime } : {}) });
     await app.ready();
   };
   await boot();
