@@ -258,10 +258,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       new ChatsSection(chat, exportRepo),
       new SeriesSection(series, seriesRepo, exportRepo),
     ],
-    { spoolDir: path.join(config.dataDir, 'tmp') },
+    { spoolDir: path.join(config.dataDir, 'tmp'), audit },
   );
   const importJobs = new ExportImportJobs(jobsRepo, jobRunner, importFiles, new ImportService(() => exporter.sections), {
     maxImportBytes: config.MAX_IMPORT_MB * 1024 * 1024,
+    audit,
     metrics,
   });
   const account = new AccountService(
@@ -272,7 +273,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     (userId) => rm(path.join(importFiles.root, userId), { recursive: true, force: true }),
     app.log.child({ component: 'account' }),
   );
-  await app.register(exportRoutes({ exporter, importJobs, account, audit, metrics, config }));
+  await app.register(exportRoutes({ exporter, importJobs, account, metrics, config }));
   // ---- end export ----
 
   // ---- integrations: Google sign-in, Epic/SMART, Google Health, background sync + inbox (issue 7) ----

@@ -5,6 +5,7 @@ import { AppError, tooLarge } from '../errors.js';
 import type { FileSeal, ImportFiles } from '../jobs/encrypted-file.js';
 import { JobFailure, type JobContext, type JobRunner } from '../jobs/runner.js';
 import type { JobsRepository } from '../repositories/jobs.repository.js';
+import type { AuditRepository } from '../repositories/audit.repository.js';
 import type { KeyRing, SessionContext } from '../services/keyring.js';
 import type { Metrics } from '../metrics/registry.js';
 import { ImportService } from './import.service.js';
@@ -23,7 +24,7 @@ export class ExportImportJobs {
     private readonly runner: JobRunner,
     private readonly files: ImportFiles,
     private readonly importer: ImportService,
-    private readonly opts: { maxImportBytes: number; metrics?: Metrics },
+    private readonly opts: { maxImportBytes: number; audit: AuditRepository; metrics?: Metrics },
   ) {
     runner.register(EXPORT_JOB_KIND, {
       run: (ctx) => this.#run(ctx),
@@ -35,7 +36,12 @@ export class ExportImportJobs {
     return { key: keys.rowKey('files', `import/${jobId}`), aad: recordAad({ userId, table: 'jobs', rowId: jobId, version: 1 }) };
   }
 
-  async start(session: SessionContext, file: Readable & { truncated?: boolean }, key: AgeKey): Promise<{ jobId: string }> {
+  async start(
+    session: SessionContext,
+    file: Readable & { truncated?: boolean },
+    key: AgeKey,
+    requestId?: string,
+  ): Promise<{ jobId: string }> {
     const { userId, keys } = session;
     const jobId = randomUUID();
     const limit = this.opts.maxImportBytes;
@@ -73,6 +79,7 @@ export class ExportImportJobs {
       throw err;
     }
     this.runner.submit({ id: jobId, userId }, keys);
+    await this.opts.audit.record('import', userId, requestId);
     return { jobId };
   }
 
