@@ -17,7 +17,6 @@ import { writeSyntheticExport } from '../integrations/apple-health/test-helpers.
 import { startBenchServer } from './support/server.js';
 import type { BenchResult } from './types.js';
 
-const MB = 1024 * 1024;
 const TARGET_MB = Number(process.env.BENCH_HEALTH_MB ?? 300);
 
 export async function plainParse(file: string): Promise<{ seconds: number; records: number }> {

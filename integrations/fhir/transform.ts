@@ -405,10 +405,6 @@ function outcomeIssues(oo: Json): FhirIssue[] {
 // ---------------------------------------------------------------------------------------------
 // Shared readers
 
-function dateText(iso: string | undefined, time = true): string | undefined {
-  return iso ? describeDate(iso, { time }) : undefined;
-}
-
 /** "27 Sep 2025, 13:00 to 19:01" or "2 Jul 1999 to 4 Jul 1999". */
 function periodText(p: unknown): string | undefined {
   const period = obj(p);
@@ -617,6 +613,7 @@ function sizeText(n: number): string {
 }
 
 function safeFileName(s: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what it removes
   return s.replace(/[\\/:*?"<>|\u0000-\u001f]+/g, '_').replace(/^\.+/, '').slice(0, 120) || 'attachment';
 }
 

@@ -35,6 +35,7 @@ export class PGliteDialect implements Dialect {
     return new PGliteDriver(this.config.pglite);
   }
 
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Kysely's Dialect signature
   createIntrospector(db: Kysely<any>) {
     return new PostgresIntrospector(db);
   }

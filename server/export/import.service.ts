@@ -20,7 +20,7 @@ export class ImportService {
   static async open(source: AsyncIterable<unknown> & { destroy?: (e?: Error) => void }, key: AgeKey): Promise<Readable> {
     try {
       return await ageDecryptStream(source, key);
-    } catch (err) {
+    } catch {
       source.destroy?.();
       throw unprocessable('The passphrase or identity does not open this file, or it is not an age-encrypted export.', 'wrong_key');
     }
