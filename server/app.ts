@@ -53,9 +53,11 @@ import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { ExportService } from './export/export.service.js';
 import { ExportImportJobs } from './export/import-job.js';
-import { ImportService } from './export/import.service.js';
-import { ChatsSection, SeriesSection } from './export/more-sections.js';
-import { FilesSection, ItemsSection } from './export/sections.js';
+import { ExportImportService } from './export/export-import.service.js';
+import { ChatsSection } from './export/sections/chats.js';
+import { FilesSection } from './export/sections/files.js';
+import { ItemsSection } from './export/sections/items.js';
+import { SeriesSection } from './export/sections/series.js';
 import { Metrics } from './metrics/registry.js';
 import { ExportRepository } from './repositories/export.repository.js';
 import { exportRoutes } from './routes/export/index.js';
@@ -260,7 +262,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     ],
     { spoolDir: path.join(config.dataDir, 'tmp'), audit },
   );
-  const importJobs = new ExportImportJobs(jobsRepo, jobRunner, importFiles, new ImportService(() => exporter.sections), {
+  const importJobs = new ExportImportJobs(jobsRepo, jobRunner, importFiles, new ExportImportService(() => exporter.sections), {
     maxImportBytes: config.MAX_IMPORT_MB * 1024 * 1024,
     audit,
     metrics,

@@ -5,7 +5,7 @@ import { ageEncryptStream, type AgeTarget } from '../../crypto/index.js';
 import type { AuditRepository } from '../repositories/audit.repository.js';
 import type { SessionContext } from '../services/keyring.js';
 import { EXPORT_FORMAT, EXPORT_VERSION, type Manifest } from './format.js';
-import type { ExportWriter, PortabilitySection } from './sections.js';
+import type { ExportWriter, PortabilitySection } from './sections/section.js';
 import { EncryptedSpool } from './spool.js';
 
 class Aborted extends Error {}

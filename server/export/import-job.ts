@@ -8,7 +8,7 @@ import type { JobsRepository } from '../repositories/jobs.repository.js';
 import type { AuditRepository } from '../repositories/audit.repository.js';
 import type { KeyRing, SessionContext } from '../services/keyring.js';
 import type { Metrics } from '../metrics/registry.js';
-import { ImportService } from './import.service.js';
+import { ExportImportService } from './export-import.service.js';
 
 export const EXPORT_JOB_KIND = 'vault_export';
 
@@ -23,7 +23,7 @@ export class ExportImportJobs {
     private readonly jobs: JobsRepository,
     private readonly runner: JobRunner,
     private readonly files: ImportFiles,
-    private readonly importer: ImportService,
+    private readonly importer: ExportImportService,
     private readonly opts: { maxImportBytes: number; audit: AuditRepository; metrics?: Metrics },
   ) {
     runner.register(EXPORT_JOB_KIND, {
@@ -55,7 +55,7 @@ export class ExportImportJobs {
     });
     let plain: Readable;
     try {
-      plain = await ImportService.open(file, key);
+      plain = await ExportImportService.open(file, key);
     } catch (err) {
       file.resume();
       throw err;
