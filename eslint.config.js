@@ -33,12 +33,6 @@ export default tseslint.config(
     files: ['**/*.test.{ts,tsx}', '**/testing/**', 'server/test/**', 'e2e/**', '**/test-helpers.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
-  {
-    files: ['web/src/**/*.{ts,tsx}'],
-    languageOptions: { globals: { ...globals.browser } },
-  },
-  {
-    files: ['**/*.cjs'],
-    languageOptions: { sourceType: 'commonjs' },
-  },
+  { files: ['web/src/**/*.{ts,tsx}'], languageOptions: { globals: { ...globals.browser } } },
+  { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs' } },
 );

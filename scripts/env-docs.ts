@@ -68,7 +68,9 @@ export function envRows(): EnvRow[] {
 
 export function table(rows: EnvRow[]): string {
   const cell = (s: string) => s.replace(/\|/g, '\\|');
-  return ['| variable | default | meaning |', '|---|---|---|', ...rows.map((r) => `| \`${r.name}\` | ${cell(r.default)} | ${cell(r.description)} |`)].join('\n');
+  return ['| variable | default | meaning |', '|---|---|---|', ...rows.map((r) => `| \`${r.name}\` | ${cell(r.default)} | ${cell(r.description)} |`)].join(
+    '\n',
+  );
 }
 
 /** The three documents as they should be, given their current text. */

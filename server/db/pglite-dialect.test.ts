@@ -15,7 +15,11 @@ describe('PGliteDialect', () => {
   beforeEach(async () => {
     pglite = new PGlite();
     db = new Kysely<T>({ dialect: new PGliteDialect({ pglite }) });
-    await db.schema.createTable('t').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('v', 'text').execute();
+    await db.schema
+      .createTable('t')
+      .addColumn('id', 'integer', (c) => c.primaryKey())
+      .addColumn('v', 'text')
+      .execute();
   });
   afterEach(async () => {
     await db.destroy();
@@ -24,7 +28,13 @@ describe('PGliteDialect', () => {
   const values = async () => (await db.selectFrom('t').select('v').orderBy('id').execute()).map((r) => r.v);
 
   it('runs queries and reports affected rows', async () => {
-    const res = await db.insertInto('t').values([{ id: 1, v: 'a' }, { id: 2, v: 'b' }]).executeTakeFirst();
+    const res = await db
+      .insertInto('t')
+      .values([
+        { id: 1, v: 'a' },
+        { id: 2, v: 'b' },
+      ])
+      .executeTakeFirst();
     expect(res.numInsertedOrUpdatedRows).toBe(2n);
     const upd = await db.updateTable('t').set({ v: 'c' }).where('id', '=', 2).executeTakeFirst();
     expect(upd.numUpdatedRows).toBe(1n);

@@ -127,11 +127,7 @@ class PGliteConnection implements DatabaseConnection {
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     try {
-      const { affectedRows, rows } = await (this.#transaction ?? this.#pglite).query<R>(
-        query.sql,
-        query.parameters as unknown[],
-        { rowMode: 'object' },
-      );
+      const { affectedRows, rows } = await (this.#transaction ?? this.#pglite).query<R>(query.sql, query.parameters as unknown[], { rowMode: 'object' });
       return { numAffectedRows: affectedRows != null ? BigInt(affectedRows) : undefined, rows: rows ?? [] };
     } catch (error) {
       throw extendStack(error, new Error());

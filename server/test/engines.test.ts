@@ -48,9 +48,7 @@ describe('supported Node versions', () => {
     const engines = installedEngines();
     // The walk found the tree (a few hundred packages declare engines), not an empty folder.
     expect(engines.length).toBeGreaterThan(100);
-    const excluding = engines
-      .filter(({ range }) => !semver.satisfies(version, range))
-      .map(({ pkg, range }) => `${pkg} (engines.node ${range})`);
+    const excluding = engines.filter(({ range }) => !semver.satisfies(version, range)).map(({ pkg, range }) => `${pkg} (engines.node ${range})`);
     expect(excluding).toEqual([]);
   });
 });

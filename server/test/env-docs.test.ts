@@ -36,6 +36,12 @@ describe('configuration docs', () => {
 
   it('shows the defaults the server really uses', () => {
     const byName = Object.fromEntries(envRows().map((r) => [r.name, r.default]));
-    expect(byName).toMatchObject({ PORT: '8080', DATA_DIR: '`./data`', SANDBOX_RUNTIME: '`auto`', OLLAMA_NUM_CTX: '8192', PUBLIC_URL: '`http://localhost:$PORT`' });
+    expect(byName).toMatchObject({
+      PORT: '8080',
+      DATA_DIR: '`./data`',
+      SANDBOX_RUNTIME: '`auto`',
+      OLLAMA_NUM_CTX: '8192',
+      PUBLIC_URL: '`http://localhost:$PORT`',
+    });
   });
 });
