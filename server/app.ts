@@ -59,9 +59,11 @@ import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { ExportService } from './export/export.service.js';
 import { ExportImportJobs } from './export/import-job.js';
-import { ImportService } from './export/import.service.js';
-import { ChatsSection, SeriesSection } from './export/more-sections.js';
-import { FilesSection, ItemsSection } from './export/sections.js';
+import { ExportImportService } from './export/export-import.service.js';
+import { ChatsSection } from './export/sections/chats.js';
+import { FilesSection } from './export/sections/files.js';
+import { ItemsSection } from './export/sections/items.js';
+import { SeriesSection } from './export/sections/series.js';
 import { Metrics } from './metrics/registry.js';
 import { ExportRepository } from './repositories/export.repository.js';
 import { exportRoutes } from './routes/export/index.js';
@@ -311,10 +313,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       new ChatsSection(chat, exportRepo),
       new SeriesSection(series),
     ],
-    { spoolDir: path.join(config.dataDir, 'tmp') },
+    { spoolDir: path.join(config.dataDir, 'tmp'), audit },
   );
-  const importJobs = new ExportImportJobs(jobsRepo, jobRunner, importFiles, new ImportService(() => exporter.sections), {
+  const importJobs = new ExportImportJobs(jobsRepo, jobRunner, importFiles, new ExportImportService(() => exporter.sections), {
     maxImportBytes: config.MAX_IMPORT_MB * 1024 * 1024,
+    audit,
     metrics,
   });
   const account = new AccountService(
@@ -325,7 +328,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     (userId) => rm(path.join(importFiles.root, userId), { recursive: true, force: true }),
     app.log.child({ component: 'account' }),
   );
-  await app.register(exportRoutes({ exporter, importJobs, account, audit, metrics, config }));
+  await app.register(exportRoutes({ exporter, importJobs, account, metrics, config }));
   // ---- end export ----
 
   // ---- integrations: Google sign-in, Epic/SMART, Google Health, background sync + inbox (issue 7) ----

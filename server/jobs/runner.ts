@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { jobOutcome, type JobOutcome } from '../codec/index.js';
+import { jobOutcome } from '../codec/index.js';
 import type { ImportProgress } from '../../integrations/types.js';
 import type { JobRow, JobsRepository } from '../repositories/jobs.repository.js';
 import type { KeyRing, SessionContext } from '../services/keyring.js';

@@ -346,3 +346,36 @@ describe.each(dbTargets())('export, re-import and account deletion (%s)', (targe
     expect(page.body).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
   });
 });
+
+describe.each(dbTargets())('audit of exports and imports (%s)', (target) => {
+  let sut: TestServer;
+  beforeAll(async () => {
+    sut = await startTestServer(target);
+  });
+  afterAll(async () => {
+    await sut?.dispose();
+  });
+
+  it('records every export and import in the audit log, with the request id and no content', async () => {
+    const user = await signUp(sut.app);
+    const id = await generateAgeIdentity();
+    const exp = await sut.app.inject({ method: 'POST', url: '/api/export', headers: user.headers, payload: { recipient: id.recipient } });
+    expect(exp.statusCode).toBe(200);
+    const imp = await sut.app.inject({
+      method: 'POST',
+      url: '/api/import/export',
+      ...multipart({ name: 'vault.age', type: 'application/octet-stream', data: exp.rawPayload }, { identity: id.identity }, user.headers),
+    });
+    expect(imp.statusCode).toBe(202);
+    await waitJob(sut.app, user.headers, imp.json().jobId);
+    // Stopped first: a second PGlite over a live data directory would not see the latest writes.
+    await sut.stop();
+    const dump = await sut.dumpDatabase();
+    const audit = dump.split('-- audit_log\n')[1]!.split('\n-- ')[0]!.split('\n');
+    const mine = audit.filter((row) => row.includes(user.user.id));
+    // (id,user_id,action,request_id,created_at): a request id in every row, nothing else.
+    expect(mine.filter((row) => /,export,[^,]+,/.test(row))).toHaveLength(1);
+    expect(mine.filter((row) => /,import,[^,]+,/.test(row))).toHaveLength(1);
+    expect(dump).not.toContain(id.identity);
+  });
+});

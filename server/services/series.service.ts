@@ -51,7 +51,7 @@ export class SeriesService {
 
   /** Merges chunks into storage in one transaction; returns the samples that were new, per type. */
   async store(session: Keys, chunks: DayChunk[]): Promise<AddedCounts> {
-    const { userId, keys } = session;
+    const { userId } = session;
     const byKey = new Map<string, DayChunk>();
     for (const c of chunks) {
       // A type code with '|' could not be bound unambiguously by the AAD; no source writes one.

@@ -16,7 +16,7 @@ describe('<Importer kind="fhir">', () => {
       { id: 'j1', kind: 'fhir', status: 'running', progress: { done: 5, total: 10, unit: 'resources' } },
       { id: 'j1', kind: 'fhir', status: 'done', progress: { done: 10, total: 10, unit: 'resources' }, result: { imported: { Observation: 8, Condition: 2 } } },
     ];
-    const fetchMock = vi.fn(async (url: string, init: RequestInit = {}) => {
+    const fetchMock = vi.fn(async (url: string, _init: RequestInit = {}) => {
       if (url === '/api/import/fhir') return json(202, { jobId: 'j1' });
       if (url === '/api/jobs/j1') return json(200, polls.length > 1 ? polls.shift() : polls[0]);
       return json(404, { error: { code: 'not_found', message: 'nope' } });
