@@ -76,6 +76,17 @@ import { InboxService } from './services/inbox.service.js';
 import { IntegrationsService } from './services/integrations.service.js';
 // ---- end integrations imports ----
 
+// ---- history, folders, permanent delete (issue 16) ----
+import { FoldersRepository } from './repositories/folders.repository.js';
+import { TrashRepository } from './repositories/trash.repository.js';
+import { VersionsRepository } from './repositories/versions.repository.js';
+import { foldersRoutes } from './routes/folders/index.js';
+import { historyRoutes } from './routes/history/index.js';
+import { FoldersService } from './services/folders.service.js';
+import { HistoryService } from './services/history.service.js';
+import { TrashService } from './services/trash.service.js';
+// ---- end history imports ----
+
 const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web/dist');
 
 export interface AppOptions {
@@ -130,6 +141,23 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await store.sweepTemps();
   const auth = new AuthService(users, sessions, audit, { sessionTtlMs: config.SESSION_TTL_HOURS * 3_600_000 });
   const items = new ItemsService(itemsRepo);
+  // ---- history and folders hook into item saves (issue 16) ----
+  const history = new HistoryService(new VersionsRepository(db), itemsRepo, items, {
+    maxVersions: config.HISTORY_MAX_VERSIONS,
+    maxAgeDays: config.HISTORY_MAX_AGE_DAYS,
+  });
+  const folders = new FoldersService(new FoldersRepository(db), items);
+  items.useHooks({
+    archive: (...a) => history.archive(...a),
+    payloadAt: (...a) => history.payloadAt(...a),
+    merge: (...a) => history.merge(...a),
+    move: (...a) => folders.move(...a),
+  });
+  const trash = new TrashService(new TrashRepository(db), store, app.log.child({ component: 'trash' }), {
+    retentionDays: config.TRASH_RETENTION_DAYS,
+    everyMs: 3_600_000,
+  });
+  // ---- end history ----
   const search = new SearchService(itemsRepo, items);
   const files = new FilesService(filesRepo, itemsRepo, items, store, {
     pdfMaxBytes: config.PDF_EXTRACT_MAX_MB * 1024 * 1024,
@@ -209,7 +237,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const hasWeb = existsSync(path.join(WEB_DIST, 'index.html'));
   await app.register(healthRoutes({ db, hasWeb }));
   await app.register(authRoutes({ auth, config }));
-  await app.register(itemsRoutes({ items }));
+  await app.register(itemsRoutes({ items, folders }));
+  await app.register(historyRoutes({ history, trash }));
+  await app.register(foldersRoutes({ folders }));
+  app.decorate('trash', trash);
+  trash.start();
+  app.addHook('preClose', async () => {
+    await trash.stop();
+  });
   await app.register(filesRoutes({ files }));
   await app.register(searchRoutes({ search }));
   await app.register(chatRoutes({ chat, perMinute: config.RATE_LIMIT_CHAT_PER_MIN }));

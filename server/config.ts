@@ -39,6 +39,11 @@ const EnvSchema = z.object({
   KDF_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   TRUST_PROXY: boolish.default(false),
   ALLOW_HTTP_LOOPBACK: boolish.default(false),
+  // History and trash (issue 16)
+  TRASH_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(30),
+  /** Earlier versions kept per item (0 turns history off); the oldest go first. */
+  HISTORY_MAX_VERSIONS: z.coerce.number().int().min(0).max(10_000).default(100),
+  HISTORY_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(36_500).default(365),
   // Integrations
   EPIC_FHIR_BASE_URLS: csv.default([]),
   EPIC_CLIENT_ID: z.string().optional(),

@@ -54,6 +54,28 @@ export interface VaultItemsTable {
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
   deleted_at: Timestamp | null;
+  /** 0013: the folder the item is filed in. */
+  folder_id: Generated<string | null>;
+}
+
+// ---- 0013_history ----
+export interface FoldersTable {
+  id: string;
+  user_id: string;
+  parent_id: string | null;
+  version: Generated<number>;
+  ciphertext: Bytes;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface ItemVersionsTable {
+  item_id: string;
+  user_id: string;
+  version: number;
+  file_id: string | null;
+  ciphertext: Bytes;
+  saved_at: Timestamp;
 }
 
 export interface TagsTable {
@@ -186,4 +208,6 @@ export interface DB {
   inbox: InboxTable;
   jobs: JobsTable;
   series_chunks: SeriesChunksTable;
+  folders: FoldersTable;
+  item_versions: ItemVersionsTable;
 }
