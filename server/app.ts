@@ -55,7 +55,7 @@ import { ExportService } from './export/export.service.js';
 import { ExportImportJobs } from './export/import-job.js';
 import { ImportService } from './export/import.service.js';
 import { ChatsSection, SeriesSection } from './export/more-sections.js';
-import { FilesSection, ItemsSection } from './export/sections.js';
+import { FilesSection, FoldersSection, ItemsSection } from './export/sections.js';
 import { Metrics } from './metrics/registry.js';
 import { ExportRepository } from './repositories/export.repository.js';
 import { exportRoutes } from './routes/export/index.js';
@@ -289,7 +289,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const exporter = new ExportService(
     [
       new FilesSection(files, filesRepo, exportRepo),
-      new ItemsSection(items, exportRepo),
+      new FoldersSection(folders),
+      new ItemsSection(items, exportRepo, folders),
       new ChatsSection(chat, exportRepo),
       new SeriesSection(series, seriesRepo, exportRepo),
     ],

@@ -4,7 +4,7 @@ import tar from 'tar-stream';
 import { ageEncryptStream, type AgeTarget } from '../../crypto/index.js';
 import type { SessionContext } from '../services/keyring.js';
 import { EXPORT_FORMAT, EXPORT_VERSION, type Manifest } from './format.js';
-import type { ExportWriter, PortabilitySection } from './sections.js';
+import type { ExportOptions, ExportWriter, PortabilitySection } from './sections.js';
 import { EncryptedSpool } from './spool.js';
 
 class Aborted extends Error {}
@@ -34,10 +34,21 @@ export class ExportService {
     return this.#sections;
   }
 
-  async export(session: SessionContext, target: AgeTarget, hooks: { onError?: (err: Error) => void } = {}): Promise<Readable> {
+  async export(
+    session: SessionContext,
+    target: AgeTarget,
+    hooks: { onError?: (err: Error) => void } = {},
+    options: ExportOptions = { includeTrash: false },
+  ): Promise<Readable> {
     const counts: Record<string, number> = {};
-    for (const s of this.#sections) counts[s.name] = await s.count(session);
-    const manifest: Manifest = { format: EXPORT_FORMAT, version: EXPORT_VERSION, created: new Date().toISOString(), counts };
+    for (const s of this.#sections) counts[s.name] = await s.count(session, options);
+    const manifest: Manifest = {
+      format: EXPORT_FORMAT,
+      version: EXPORT_VERSION,
+      created: new Date().toISOString(),
+      includesTrash: options.includeTrash,
+      counts,
+    };
 
     const pack = tar.pack();
     const ac = new AbortController();
@@ -90,7 +101,7 @@ export class ExportService {
     void (async () => {
       const json = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
       await entry('manifest.json', json.length, [json]);
-      for (const s of this.#sections) await s.export(session, writer);
+      for (const s of this.#sections) await s.export(session, writer, options);
       pack.finalize();
     })().catch((err: Error) => {
       if (!(err instanceof Aborted)) hooks.onError?.(err);

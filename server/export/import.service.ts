@@ -54,6 +54,7 @@ export class ImportService {
       fileIds: new Map(),
       fileMeta: new Map(),
       itemIds: new Map(),
+      folderIds: new Map(),
       imported: {},
       progress: (n) => {
         done += n;

@@ -3,9 +3,19 @@ import type { Readable } from 'node:stream';
 import type { ExportRepository } from '../repositories/export.repository.js';
 import type { FilesRepository } from '../repositories/files.repository.js';
 import type { FilesService } from '../services/files.service.js';
+import type { FoldersService } from '../services/folders.service.js';
 import type { ItemsService, NewItem } from '../services/items.service.js';
 import type { SessionContext } from '../services/keyring.js';
-import { ExportFileSchema, ExportItemSchema, FILE_ENTRY, fileEntryName, type ExportFile, type ExportItem } from './format.js';
+import {
+  ExportFileSchema,
+  ExportFolderSchema,
+  ExportItemSchema,
+  FILE_ENTRY,
+  fileEntryName,
+  type ExportFile,
+  type ExportFolder,
+  type ExportItem,
+} from './format.js';
 import { readJsonLines } from './lines.js';
 
 /** Where a section writes: named entries of a tar that is being streamed out. */
@@ -16,12 +26,19 @@ export interface ExportWriter {
   jsonl(name: string, lines: AsyncIterable<unknown> | Iterable<unknown>): Promise<number>;
 }
 
+/** What the person asked to export. */
+export interface ExportOptions {
+  /** Items in the trash too (default no); the manifest records the choice. */
+  includeTrash: boolean;
+}
+
 /** What one import run has learnt so far: ids in the export mapped to ids in this account. */
 export interface ImportState {
   session: SessionContext;
   fileIds: Map<string, string>;
   fileMeta: Map<string, ExportFile>;
   itemIds: Map<string, string>;
+  folderIds: Map<string, string>;
   /** Restored (or already present) records per section, for the job result. */
   imported: Record<string, number>;
   progress(done: number): void;
@@ -34,8 +51,8 @@ export interface ImportState {
  */
 export interface PortabilitySection {
   readonly name: string;
-  count(session: SessionContext): Promise<number>;
-  export(session: SessionContext, out: ExportWriter): Promise<void>;
+  count(session: SessionContext, options?: ExportOptions): Promise<number>;
+  export(session: SessionContext, out: ExportWriter, options?: ExportOptions): Promise<void>;
   accepts(entryName: string): boolean;
   import(entryName: string, body: Readable, state: ImportState): Promise<void>;
 }
@@ -97,15 +114,66 @@ export class FilesSection implements PortabilitySection {
 const BATCH = 200;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** The folder tree, parents before children, so an importer can rebuild it in one pass. */
+export class FoldersSection implements PortabilitySection {
+  readonly name = 'folders';
+  constructor(private readonly folders: FoldersService) {}
+
+  async count(session: SessionContext): Promise<number> {
+    return (await this.folders.list(session)).length;
+  }
+
+  async export(session: SessionContext, out: ExportWriter): Promise<void> {
+    const all = await this.folders.list(session);
+    const children = new Map<string | null, typeof all>();
+    for (const f of all) children.set(f.parentId, [...(children.get(f.parentId) ?? []), f]);
+    const ordered: ExportFolder[] = [];
+    const queue = [...(children.get(null) ?? [])];
+    while (queue.length) {
+      const f = queue.shift()!;
+      ordered.push({ id: f.id, name: f.name, parentId: f.parentId });
+      queue.push(...(children.get(f.id) ?? []));
+    }
+    await out.jsonl('folders.jsonl', ordered);
+  }
+
+  accepts(name: string): boolean {
+    return name === 'folders.jsonl';
+  }
+
+  async import(_name: string, body: Readable, state: ImportState): Promise<void> {
+    const here = await this.folders.list(state.session);
+    const ids = new Set(here.map((f) => f.id));
+    // Folders merge by path: a folder of the same name under the same parent is the same folder,
+    // so importing an export twice (or into the account it came from) adds none.
+    const byPath = new Map(here.map((f) => [`${f.parentId ?? ''}|${f.name}`, f.id]));
+    for await (const line of readJsonLines(body)) {
+      const f = ExportFolderSchema.parse(line);
+      const parentId = f.parentId ? state.folderIds.get(f.parentId) ?? null : null;
+      const known = ids.has(f.id) ? f.id : byPath.get(`${parentId ?? ''}|${f.name}`);
+      if (known) {
+        state.folderIds.set(f.id, known);
+      } else {
+        const created = await this.folders.create(state.session, { name: f.name, parentId });
+        byPath.set(`${parentId ?? ''}|${f.name}`, created.id);
+        state.folderIds.set(f.id, created.id);
+      }
+      count(state, this.name);
+      state.progress(1);
+    }
+  }
+}
+
 export class ItemsSection implements PortabilitySection {
   readonly name = 'items';
   constructor(
     private readonly items: ItemsService,
     private readonly counts: ExportRepository,
+    private readonly folders: FoldersService,
   ) {}
 
-  count(session: SessionContext): Promise<number> {
-    return this.counts.items(session.userId);
+  count(session: SessionContext, options?: ExportOptions): Promise<number> {
+    return this.counts.items(session.userId, options?.includeTrash ?? false);
   }
 
   async *#pages(session: SessionContext, deleted: boolean) {
@@ -117,13 +185,13 @@ export class ItemsSection implements PortabilitySection {
     } while (cursor);
   }
 
-  async export(session: SessionContext, out: ExportWriter): Promise<void> {
+  async export(session: SessionContext, out: ExportWriter, options?: ExportOptions): Promise<void> {
     const self = this;
     const exportedAt = new Date().toISOString();
     await out.jsonl(
       'items.jsonl',
       (async function* () {
-        for (const deleted of [false, true]) {
+        for (const deleted of options?.includeTrash ? [false, true] : [false]) {
           for await (const page of self.#pages(session, deleted)) {
             for (const item of page) {
               const line: ExportItem = { ...item, deletedAt: deleted ? item.updatedAt ?? exportedAt : null };
@@ -178,12 +246,16 @@ export class ItemsSection implements PortabilitySection {
     }));
     const results = inputs.length ? await this.items.createMany(session, inputs) : [];
     // Export ids are unique, so createMany keeps every input and answers in input order.
+    const byFolder = new Map<string, string[]>();
     for (const [idx, i] of todo.entries()) {
       const r = results[idx];
       if (!r) continue;
       state.itemIds.set(i.id, r.item.id);
+      const folderId = i.folderId ? state.folderIds.get(i.folderId) : undefined;
+      if (folderId) byFolder.set(folderId, [...(byFolder.get(folderId) ?? []), r.item.id]);
       if (i.deletedAt && r.status === 'created') await this.items.trash(session, r.item.id);
     }
+    for (const [folderId, ids] of byFolder) await this.folders.fileItems(session, ids, folderId);
     count(state, this.name, todo.length);
     state.progress(batch.length);
   }
