@@ -136,7 +136,7 @@ describe('vault in the browser', () => {
     await page.getByRole('button', { name: 'Edit' }).click();
     await page.getByLabel('Text (Markdown)').fill('Knee exercises four times a week. Insurance covers twelve sessions of physiotherapy.');
     await page.getByRole('button', { name: 'Save now' }).click();
-    await page.getByTestId('save-state').getByText('Saved · version 2').waitFor();
+    await page.getByTestId('save-state').filter({ hasText: 'Saved · version 2' }).waitFor();
     await page.getByRole('button', { name: 'Done' }).click();
     await page.getByText('Knee exercises four times a week.').waitFor();
     await page.getByLabel('Add a tag').fill('rehab');
