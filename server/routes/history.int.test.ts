@@ -115,8 +115,10 @@ describe.each(dbTargets())('history, folders and permanent delete (%s)', (target
     const base = 'Trip plan\n- book flights\n- hotel near the station\n\nPacking\n- passport\n- charger\n';
     const n = await note(u.headers, { title: 'Lisbon', text: base, tags: ['travel'] });
 
-    // Tab A saves first (If-Match, as a plain HTTP client would).
-    const a = await patch(u.headers, n.id, { text: base.replace('- book flights', '- book flights (TAP, 9:40)') }, { 'if-match': '"1"' });
+    // Tab A saves first (If-Match from the ETag, as a plain HTTP client would).
+    const etag = (await inject({ method: 'GET', url: `/api/items/${n.id}`, headers: u.headers })).headers.etag;
+    expect(etag).toBe('"1"');
+    const a = await patch(u.headers, n.id, { text: base.replace('- book flights', '- book flights (TAP, 9:40)') }, { 'if-match': String(etag) });
     expect(a.statusCode, a.body).toBe(200);
     expect(a.json().version).toBe(2);
 

@@ -21,9 +21,11 @@ export const itemsRoutes = (deps: { items: ItemsService; folders: FoldersService
       folders.listItems(requireSession(req), req.query),
     );
 
-    app.get('/api/items/:id', { schema: { params: IdParams, response: { 200: ItemSchema } } }, async (req) =>
-      items.get(requireSession(req), req.params.id),
-    );
+    app.get('/api/items/:id', { schema: { params: IdParams, response: { 200: ItemSchema } } }, async (req, reply) => {
+      const item = await items.get(requireSession(req), req.params.id);
+      // The version as an entity tag, so a plain HTTP client can send it back as If-Match.
+      return reply.header('etag', `"${item.version}"`).send(item);
+    });
 
     app.patch(
       '/api/items/:id',
