@@ -12,6 +12,10 @@ import { sql, type Kysely } from 'kysely';
  * - `vault_items.folder_id`: at most one folder per item. Deleting a folder moves its contents to
  *   the trash first (the service does that); the `set null` only covers rows missed by a race.
  * - `vault_items_trash_idx`: the retention purge finds expired trash without scanning live items.
+ * - `item_files`: every file a record links (a FHIR record may carry several attachments; only the
+ *   first is `vault_items.file_id`), so a purge, which has no key to read the sealed record, knows
+ *   whether another item still uses a file. Records imported before this migration are not
+ *   listed (their links are sealed); purging never deletes a file listed here for a live item.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
@@ -42,9 +46,18 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       primary key (item_id, version)
     )`.execute(db);
   await sql`create index item_versions_file_idx on item_versions (file_id) where file_id is not null`.execute(db);
+
+  await sql`
+    create table item_files (
+      item_id uuid not null references vault_items(id) on delete cascade,
+      file_id uuid not null references files(id) on delete cascade,
+      primary key (item_id, file_id)
+    )`.execute(db);
+  await sql`create index item_files_file_idx on item_files (file_id)`.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await sql`drop table if exists item_files`.execute(db);
   await sql`drop table if exists item_versions`.execute(db);
   await sql`drop index if exists vault_items_trash_idx`.execute(db);
   await sql`drop index if exists vault_items_folder_idx`.execute(db);

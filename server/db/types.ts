@@ -78,6 +78,11 @@ export interface ItemVersionsTable {
   saved_at: Timestamp;
 }
 
+export interface ItemFilesTable {
+  item_id: string;
+  file_id: string;
+}
+
 export interface TagsTable {
   id: string;
   user_id: string;
@@ -210,4 +215,5 @@ export interface DB {
   series_chunks: SeriesChunksTable;
   folders: FoldersTable;
   item_versions: ItemVersionsTable;
+  item_files: ItemFilesTable;
 }

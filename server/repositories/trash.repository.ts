@@ -47,6 +47,7 @@ export class TrashRepository {
         .where('item_id', 'in', itemIds)
         .where('file_id', 'is not', null)
         .execute();
+      const linkedFiles = await trx.selectFrom('item_files').select('file_id').distinct().where('item_id', 'in', itemIds).execute();
       const deleted = await trx
         .deleteFrom('vault_items')
         .where('user_id', '=', userId)
@@ -55,7 +56,7 @@ export class TrashRepository {
         .returning(['id', 'file_id'])
         .execute();
       if (deleted.length === 0) return [];
-      const candidates = [...new Set([...deleted, ...versionFiles].flatMap((d) => (d.file_id ? [d.file_id] : [])))];
+      const candidates = [...new Set([...deleted, ...versionFiles, ...linkedFiles].flatMap((d) => (d.file_id ? [d.file_id] : [])))];
       await sql`
         delete from tags t where t.user_id = ${userId}
           and not exists (select 1 from item_tags it where it.tag_id = t.id)`.execute(trx);
@@ -65,6 +66,7 @@ export class TrashRepository {
         where f.user_id = ${userId} and f.id in (${sql.join(candidates.map((c) => sql`${c}::uuid`))})
           and not exists (select 1 from vault_items i where i.file_id = f.id)
           and not exists (select 1 from item_versions v where v.file_id = f.id)
+          and not exists (select 1 from item_files l where l.file_id = f.id)
         returning f.id, f.user_id`.execute(trx);
       return files.rows;
     });

@@ -281,6 +281,37 @@ describe.each(dbTargets())('history, folders and permanent delete (%s)', (target
     expect(existsSync(blob)).toBe(false);
   });
 
+  it('keeps a file another record links as a second attachment, and removes both once neither record is left', async () => {
+    const u = await signUp(sut.app);
+    const [first, second] = readFileSync(FHIR_DOCS, 'utf8').split('\n').slice(0, 2).map((l) => JSON.parse(l));
+    // A note with two attachments (its own text and the second note's), and the second note alone.
+    const both = { ...first, content: [...first.content, ...second.content] };
+    const bundle = { resourceType: 'Bundle', type: 'collection', entry: [{ resource: both }, { resource: second }] };
+    const job = await json<{ jobId: string }>({ method: 'POST', url: '/api/import/fhir', headers: { ...u.headers, 'content-type': 'application/fhir+json' }, payload: JSON.stringify(bundle) }, 202);
+    for (;;) {
+      const j = await json<{ status: string }>({ method: 'GET', url: `/api/jobs/${job.jobId}`, headers: u.headers });
+      if (j.status === 'done') break;
+      expect(j.status).not.toBe('failed');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const docs = await list(u.headers, 'kind=document');
+    const a = docs.find((d) => ((d as Item & { data: { files: unknown[] } }).data.files ?? []).length === 2)!;
+    const b = docs.find((d) => d.id !== a.id)!;
+    const aFiles = (a as Item & { data: { files: Array<{ fileId: string }> } }).data.files.map((f) => f.fileId);
+    expect(aFiles).toHaveLength(2);
+    expect(aFiles[1]).toBe(b.fileId);
+    const blob = (id: string) => path.join(sut.dataDir, 'files', u.user.id, id);
+
+    await inject({ method: 'DELETE', url: `/api/items/${b.id}`, headers: u.headers });
+    expect(await sut.app.trash!.purgeExpired(new Date(Date.now() + 40 * DAY))).toBeGreaterThanOrEqual(1);
+    expect(existsSync(blob(b.fileId!))).toBe(true);
+    expect((await inject({ method: 'GET', url: `/api/files/${aFiles[1]}`, headers: u.headers })).statusCode).toBe(200);
+
+    await inject({ method: 'DELETE', url: `/api/items/${a.id}`, headers: u.headers });
+    expect((await inject({ method: 'DELETE', url: `/api/trash/${a.id}`, headers: u.headers })).statusCode).toBe(204);
+    for (const id of aFiles) expect(existsSync(blob(id))).toBe(false);
+  });
+
   it('never writes version contents or folder names in clear: database dump, data directory, logs', async () => {
     const u = await signUp(sut.app);
     const canary = `hist${randomBytes(6).toString('hex')}`;
