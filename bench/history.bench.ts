@@ -1,15 +1,16 @@
 /**
  * Version history: saving a note (PATCH with its base version) on a server that keeps history
  * (default limits, so pruning runs once a note has 100 versions) against the same server with
- * history turned off (HISTORY_MAX_VERSIONS=0), in the same run. Rounds alternate between the two
- * so a noisy neighbour hurts both alike. Target: with history >= 0.8x without.
+ * history turned off (HISTORY_MAX_VERSIONS=0), in the same run. Target: with history >= 0.8x
+ * without.
  */
 import { randomBytes } from 'node:crypto';
 import { startBenchServer, throughput, type BenchServer } from './support/server.js';
 import type { BenchResult } from './types.js';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+/** Seconds measured per side, in one-second slices alternating ABBA: on a shared machine a load spike then hits both sides alike. */
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);
+const SLICE_MS = 1000;
 const NOTES = 4;
 /** Set to an empty PostgreSQL database to measure on pg instead of embedded PGlite. */
 const DB_ENV: Record<string, string> = process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {};
@@ -64,11 +65,11 @@ export default async function historyBench(): Promise<BenchResult[]> {
     await throughput(b, 1, 1000);
     const off: number[] = [];
     const on: number[] = [];
-    for (let r = 0; r < ROUNDS; r++) {
-      // ABBA order: whichever runs second in a round gets no systematic advantage.
+    for (let r = 0; r < SECONDS; r++) {
+      // ABBA order: whichever runs second in a pair gets no systematic advantage.
       for (const which of r % 2 ? ['on', 'off'] : ['off', 'on']) {
-        if (which === 'off') off.push(await throughput(a, 1, SECONDS * 1000));
-        else on.push(await throughput(b, 1, SECONDS * 1000));
+        if (which === 'off') off.push(await throughput(a, 1, SLICE_MS));
+        else on.push(await throughput(b, 1, SLICE_MS));
       }
     }
     return [result(db, off, on)];
