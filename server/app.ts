@@ -64,6 +64,7 @@ import { ChatsSection } from './export/sections/chats.js';
 import { FilesSection } from './export/sections/files.js';
 import { ItemsSection } from './export/sections/items.js';
 import { SeriesSection } from './export/sections/series.js';
+import { FoldersSection } from './export/sections/folders.js';
 import { Metrics } from './metrics/registry.js';
 import { ExportRepository } from './repositories/export.repository.js';
 import { exportRoutes } from './routes/export/index.js';
@@ -83,6 +84,17 @@ import { GoogleAuthService } from './services/google-auth.service.js';
 import { InboxService } from './services/inbox.service.js';
 import { IntegrationsService } from './services/integrations.service.js';
 // ---- end integrations imports ----
+
+// ---- history, folders, permanent delete (issue 16) ----
+import { FoldersRepository } from './repositories/folders.repository.js';
+import { TrashRepository } from './repositories/trash.repository.js';
+import { VersionsRepository } from './repositories/versions.repository.js';
+import { foldersRoutes } from './routes/folders/index.js';
+import { historyRoutes } from './routes/history/index.js';
+import { FoldersService } from './services/folders.service.js';
+import { HistoryService } from './services/history.service.js';
+import { TrashService } from './services/trash.service.js';
+// ---- end history imports ----
 
 const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web/dist');
 
@@ -167,6 +179,23 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   );
   app.addHook('preClose', async () => sessionPurge.stop());
   const items = new ItemsService(itemsRepo);
+  // ---- history and folders hook into item saves (issue 16) ----
+  const history = new HistoryService(new VersionsRepository(db), itemsRepo, items, {
+    maxVersions: config.HISTORY_MAX_VERSIONS,
+    maxAgeDays: config.HISTORY_MAX_AGE_DAYS,
+  });
+  const folders = new FoldersService(new FoldersRepository(db), items);
+  items.useHooks({
+    archive: (...a) => history.archive(...a),
+    payloadAt: (...a) => history.payloadAt(...a),
+    merge: (...a) => history.merge(...a),
+    move: (...a) => folders.move(...a),
+  });
+  const trash = new TrashService(new TrashRepository(db), store, app.log.child({ component: 'trash' }), {
+    retentionDays: config.TRASH_RETENTION_DAYS,
+    everyMs: 3_600_000,
+  });
+  // ---- end history ----
   const search = new SearchService(itemsRepo, items);
   const files = new FilesService(filesRepo, itemsRepo, items, store, {
     pdfMaxBytes: config.PDF_EXTRACT_MAX_MB * 1024 * 1024,
@@ -250,7 +279,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   if (config.SIGNUP === 'open' && !isLoopback(config.publicUrl)) {
     app.log.warn('SIGNUP=open on a public address: anyone who reaches this server can create an account (set SIGNUP=invite)');
   }
-  await app.register(itemsRoutes({ items }));
+  await app.register(itemsRoutes({ items, folders }));
+  await app.register(historyRoutes({ history, trash }));
+  await app.register(foldersRoutes({ folders }));
+  app.decorate('trash', trash);
+  trash.start();
+  app.addHook('preClose', async () => {
+    await trash.stop();
+  });
   await app.register(filesRoutes({ files }));
   await app.register(searchRoutes({ search }));
   await app.register(chatRoutes({ chat, perMinute: config.RATE_LIMIT_CHAT_PER_MIN }));
@@ -309,7 +345,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const exporter = new ExportService(
     [
       new FilesSection(files, filesRepo, exportRepo),
-      new ItemsSection(items, exportRepo),
+      new FoldersSection(folders),
+      new ItemsSection(items, exportRepo, folders),
       new ChatsSection(chat, exportRepo),
       new SeriesSection(series),
     ],

@@ -90,6 +90,9 @@ const EnvSchema = z.object({
     .describe('How many proxy hops (e.g. `1`), or which proxy addresses/CIDRs, to trust for the client address in `X-Forwarded-For`; never "all".'),
   ALLOW_HTTP_LOOPBACK: boolish.default(false).describe('Lets the sign-in, SMART and Google Health endpoints be `http://127.0.0.1` (tests only).'),
   SIGNUP: z.enum(['open', 'invite', 'closed']).default('open').describe('Who may create an account: `open` (anyone), `invite` (an invite code from an admin or `npm run invite`) or `closed`.'),
+  TRASH_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(30).describe('Items in the trash are deleted for good (with their versions, postings and unshared file bytes) after this many days.'),
+  HISTORY_MAX_VERSIONS: z.coerce.number().int().min(0).max(10_000).default(100).describe('Earlier versions kept per item, oldest pruned first; 0 turns history off.'),
+  HISTORY_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(36_500).default(365).describe('Earlier versions older than this many days are pruned.'),
   // Integrations
   EPIC_FHIR_BASE_URLS: csv.default([]).describe('Comma-separated SMART on FHIR base URLs a user may connect to.'),
   EPIC_CLIENT_ID: z.string().optional().describe('The client registered with Epic for SMART on FHIR.'),

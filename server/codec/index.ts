@@ -79,6 +79,8 @@ export interface ItemPayload {
   type?: string | null;
   data?: Record<string, unknown>;
   externalVersion?: string;
+  /** The session whose PATCH wrote this state (history shows who saved what). */
+  savedBy?: string;
 }
 
 const itemTypeMac = blinder('types', 'vault_items');
@@ -88,6 +90,15 @@ export const item = {
   /** `vault_items.type_mac`: every item has one (no type blinds the empty code), so "not yet upgraded" is `type_mac is null`. */
   blindType: (keys: KeySource, type: string | null | undefined) => itemTypeMac(keys, type ?? ''),
 };
+
+/** What an `item_versions` row seals: the item's payload (readable type inside) and the clear fields it had then. */
+export type ItemVersionPayload = ItemPayload & { occurredAt: string | null };
+
+/** An earlier version of an item: under the item's row key, bound to (item id, version) with its own label. */
+export const itemVersion = recordCodec<ItemVersionPayload>({ purpose: 'items', label: 'item_versions', ...json<ItemVersionPayload>() });
+
+/** Folder names (`folders.ciphertext`), under the items subkey with the folder's id. */
+export const folderName = recordCodec<string>({ purpose: 'items', label: 'folders', ...text });
 
 /** Tag names; `blind` is the case-insensitive name's MAC (`tags.name_mac`). */
 export const tag = {

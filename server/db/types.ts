@@ -63,6 +63,33 @@ export interface VaultItemsTable {
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
   deleted_at: Timestamp | null;
+  /** 0013: the folder the item is filed in. */
+  folder_id: Generated<string | null>;
+}
+
+// ---- 0013_history ----
+export interface FoldersTable {
+  id: string;
+  user_id: string;
+  parent_id: string | null;
+  version: Generated<number>;
+  ciphertext: Bytes;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface ItemVersionsTable {
+  item_id: string;
+  user_id: string;
+  version: number;
+  file_id: string | null;
+  ciphertext: Bytes;
+  saved_at: Timestamp;
+}
+
+export interface ItemFilesTable {
+  item_id: string;
+  file_id: string;
 }
 
 export interface TagsTable {
@@ -213,6 +240,9 @@ export interface DB {
   series_chunks: SeriesChunksTable;
   series_types: SeriesTypesTable;
   invites: InvitesTable;
+  folders: FoldersTable;
+  item_versions: ItemVersionsTable;
+  item_files: ItemFilesTable;
 }
 
 /** 0012: single-use sign-up codes (only their SHA-256 is stored). */

@@ -57,6 +57,7 @@ export class ExportImportService {
       fileIds: new Map(),
       fileMeta: new Map(),
       itemIds: new Map(),
+      folderIds: new Map(),
       imported: {},
       progress: (n) => {
         done += n;

@@ -5,11 +5,12 @@ import type { Database } from '../db/index.js';
 export class ExportRepository {
   constructor(private readonly db: Database) {}
 
-  async items(userId: string): Promise<number> {
+  async items(userId: string, includeTrash = true): Promise<number> {
     const r = await this.db
       .selectFrom('vault_items')
       .select((eb) => eb.fn.countAll<string | number>().as('n'))
       .where('user_id', '=', userId)
+      .$if(!includeTrash, (q) => q.where('deleted_at', 'is', null))
       .executeTakeFirst();
     return Number(r?.n ?? 0);
   }

@@ -15,6 +15,8 @@ export interface ItemFilter {
   from?: Date;
   to?: Date;
   deleted: boolean;
+  /** Only items filed in one of these folders; null: only items in no folder. */
+  folderIds?: string[] | null;
   limit: number;
   cursor?: { sortAt: Date; id: string };
 }
@@ -42,6 +44,7 @@ const itemColumns = [
   'created_at',
   'updated_at',
   'deleted_at',
+  'folder_id',
 ] as const;
 
 /**
@@ -247,6 +250,10 @@ export class ItemsRepository {
       )
       .$if(f.from !== undefined, (q) => q.where('i.sort_at', '>=', f.from!))
       .$if(f.to !== undefined, (q) => q.where('i.sort_at', '<=', f.to!))
+      .$if(f.folderIds === null, (q) => q.where('i.folder_id', 'is', null))
+      .$if(Array.isArray(f.folderIds), (q) =>
+        f.folderIds!.length ? q.where('i.folder_id', 'in', f.folderIds!) : q.where(sql<boolean>`false`),
+      )
       .$if(f.tagMac !== undefined, (q) =>
         q.where((eb) =>
           eb.exists(

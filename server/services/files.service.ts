@@ -200,6 +200,15 @@ export class FilesService {
     }
   }
 
+  /** Lists the attachments stored items point at (`data.files`), for the purge's bookkeeping. */
+  async linkAttachments(session: SessionContext, items: Item[]): Promise<void> {
+    const links = items.flatMap((item) => {
+      const files = Array.isArray(item.data?.files) ? (item.data.files as Array<{ fileId?: unknown }>) : [];
+      return files.flatMap((f) => (typeof f.fileId === 'string' ? [{ itemId: item.id, fileId: f.fileId }] : []));
+    });
+    await this.files.linkItems(session.userId, links);
+  }
+
   async #readAll(p: string, content: { key: Buffer; aad: string }): Promise<Buffer> {
     const { createReadStream } = await import('node:fs');
     const chunks: Buffer[] = [];

@@ -333,6 +333,7 @@ export class ImportsService {
       inputs.push(itemFromRecord(r, { data: files.length ? { ...r.data, files } : r.data, fileId: files[0]?.fileId ?? null }));
     }
     const results = await this.items.createMany(session, inputs);
+    await this.fileBlobs.linkAttachments(session, results.map((r) => r.item));
     for (const res of results) if (res.status !== 'unchanged') ctx.count(res.item.type ?? 'record', 1);
   }
 }

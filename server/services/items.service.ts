@@ -3,7 +3,7 @@ import { termFrequencies, DecryptError } from '../../crypto/index.js';
 import * as codec from '../codec/index.js';
 import type { ItemPayload } from '../codec/index.js';
 import { asBuffer } from '../db/index.js';
-import { badRequest, conflict, notFound } from '../errors.js';
+import { badRequest, conflict, notFound, versionConflict } from '../errors.js';
 import type { Transaction } from 'kysely';
 import type { RecordInput } from '../../integrations/types.js';
 import type { DB } from '../db/types.js';
@@ -25,8 +25,37 @@ export interface Item {
   occurredAt: string | null;
   createdAt: string;
   updatedAt: string;
+  /** +1 per save; a PATCH based on another version is refused (or merged). */
+  version: number;
+  folderId: string | null;
   fileId?: string;
   data?: Record<string, unknown>;
+}
+
+/** An edit as the API takes it. */
+export interface ItemPatch {
+  title?: string;
+  text?: string;
+  tags?: string[];
+  occurredAt?: string | null;
+  /** The version the edit started from; a stale one is a conflict. */
+  baseVersion?: number;
+  /** With a stale base: merge three-way with the current version when the edits do not overlap. */
+  merge?: boolean;
+  /** Move to this folder (null: out of any folder). Not a new version. */
+  folderId?: string | null;
+}
+
+/** Item history and folders, as items see them (see ItemHistory and FoldersService). */
+export interface ItemHooks {
+  /** Keeps the state a save is about to replace; runs in the save's transaction. */
+  archive(session: SessionContext, row: ItemRow, payload: ItemPayload, trx: Transaction<DB>): Promise<void>;
+  /** The state of an earlier version, for a three-way merge; null when pruned. */
+  payloadAt(session: SessionContext, itemId: string, version: number, trx: Transaction<DB>): Promise<(ItemPayload & { occurredAt: string | null }) | null>;
+  /** Three-way merge of an edit made on `base` with the current state; null when they overlap. */
+  merge(base: ItemPayload & { occurredAt: string | null }, current: ItemPayload & { occurredAt: string | null }, mine: ItemPatch): ItemPatch | null;
+  /** Files the item in a folder of the same user (404 otherwise). */
+  move(session: SessionContext, itemId: string, folderId: string | null, trx: Transaction<DB>): Promise<void>;
 }
 
 export interface NewItem {
@@ -59,10 +88,10 @@ export function itemFromRecord(r: RecordInput, extra: { data?: Record<string, un
   };
 }
 
-type ItemRow = Pick<
+export type ItemRow = Pick<
   NonNullable<Awaited<ReturnType<ItemsRepository['get']>>>,
   'id' | 'user_id' | 'kind' | 'source' | 'legacy_type' | 'occurred_at' | 'version' | 'file_id' | 'ciphertext' | 'created_at' | 'updated_at'
->;
+> & { folder_id?: string | null };
 
 const MAX_TAGS = 32;
 
@@ -108,7 +137,14 @@ function parseDate(value: string | null | undefined): Date | null {
 }
 
 export class ItemsService {
+  #hooks?: ItemHooks;
+
   constructor(private readonly repo: ItemsRepository) {}
+
+  /** History and folders are wired after construction: they read items through this service. */
+  useHooks(hooks: ItemHooks): void {
+    this.#hooks = hooks;
+  }
 
   // ---- encryption of one row ----
 
@@ -135,6 +171,8 @@ export class ItemsService {
       occurredAt: row.occurred_at ? new Date(row.occurred_at).toISOString() : null,
       createdAt: row.created_at.toISOString(),
       updatedAt: row.updated_at.toISOString(),
+      version: row.version,
+      folderId: row.folder_id ?? null,
     };
     if (row.file_id) item.fileId = row.file_id;
     if (payload.data) item.data = payload.data;
@@ -316,7 +354,7 @@ export class ItemsService {
 
   async list(
     session: SessionContext,
-    q: { kind?: string; source?: string; type?: string; tag?: string; from?: string; to?: string; limit: number; cursor?: string },
+    q: { kind?: string; source?: string; type?: string; tag?: string; from?: string; to?: string; limit: number; cursor?: string; folderIds?: string[] | null },
     deleted = false,
   ): Promise<{ items: Item[]; nextCursor: string | null }> {
     const rows = await this.repo.list({
@@ -328,6 +366,7 @@ export class ItemsService {
       from: parseDate(q.from) ?? undefined,
       to: q.to ? endOfDayIfDate(q.to) : undefined,
       deleted,
+      folderIds: q.folderIds,
       limit: q.limit + 1,
       cursor: q.cursor ? decodeCursor(q.cursor) : undefined,
     });
@@ -338,21 +377,34 @@ export class ItemsService {
     };
   }
 
-  async update(
-    session: SessionContext,
-    id: string,
-    patch: { title?: string; text?: string; tags?: string[]; occurredAt?: string | null },
-  ): Promise<Item> {
+  async update(session: SessionContext, id: string, input: ItemPatch): Promise<Item> {
     const { keys, userId } = session;
     return this.repo.transaction(async (trx) => {
       const row = await this.repo.get(userId, id, trx);
       if (!row || row.deleted_at) throw notFound();
       const old = this.open(keys, row);
+      const edits = input.title !== undefined || input.text !== undefined || input.tags !== undefined || input.occurredAt !== undefined;
+      if (input.folderId !== undefined) {
+        if (!this.#hooks) throw badRequest('Folders are not available.', 'not_supported');
+        await this.#hooks.move(session, id, input.folderId, trx);
+      }
+      if (!edits) return this.toItem({ ...row, folder_id: input.folderId === undefined ? row.folder_id : input.folderId }, old);
+      let patch = input;
+      if (input.baseVersion !== undefined && input.baseVersion !== row.version) {
+        const current = () => versionConflict(this.toItem(row, old));
+        if (!input.merge || !this.#hooks || input.baseVersion > row.version) throw current();
+        const base = await this.#hooks.payloadAt(session, id, input.baseVersion, trx);
+        const theirs = { ...old, occurredAt: row.occurred_at ? new Date(row.occurred_at).toISOString() : null };
+        const merged = base && this.#hooks.merge(base, theirs, input);
+        if (!merged) throw current();
+        patch = merged;
+      }
       const payload: ItemPayload = {
         ...old,
         title: patch.title ?? old.title,
         text: patch.text ?? old.text,
         tags: patch.tags ? cleanTags(patch.tags) : old.tags,
+        savedBy: session.sessionId,
       };
       const occurredAt = patch.occurredAt === undefined ? row.occurred_at : parseDate(patch.occurredAt);
       const version = row.version + 1;
@@ -372,6 +424,7 @@ export class ItemsService {
         trx,
       );
       if (!ok) throw conflict('This item was changed at the same time. Reload and try again.', 'edit_conflict');
+      await this.#hooks?.archive(session, row, old, trx);
       await this.repo.replaceTerms(userId, id, terms, trx);
       if (patch.tags) await this.repo.setItemTags(id, await this.repo.upsertTags(userId, this.#tagRows(keys, userId, payload.tags), trx), trx);
       const updated = (await this.repo.get(userId, id, trx))!;

@@ -2,11 +2,12 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { ExportRepository } from '../../repositories/export.repository.js';
+import type { FoldersService } from '../../services/folders.service.js';
 import type { ItemsService, NewItem } from '../../services/items.service.js';
 import type { SessionContext } from '../../services/keyring.js';
 import { ExportItemSchema, type ExportItem } from '../format.js';
 import { readJsonLines } from '../lines.js';
-import { count, type ExportWriter, type ImportState, type PortabilitySection } from './section.js';
+import { count, type ExportOptions, type ExportWriter, type ImportState, type PortabilitySection } from './section.js';
 
 const BATCH = 200;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -16,10 +17,11 @@ export class ItemsSection implements PortabilitySection {
   constructor(
     private readonly items: ItemsService,
     private readonly counts: ExportRepository,
+    private readonly folders: FoldersService,
   ) {}
 
-  count(session: SessionContext): Promise<number> {
-    return this.counts.items(session.userId);
+  count(session: SessionContext, options?: ExportOptions): Promise<number> {
+    return this.counts.items(session.userId, options?.includeTrash ?? false);
   }
 
   async *#pages(session: SessionContext, deleted: boolean) {
@@ -31,13 +33,13 @@ export class ItemsSection implements PortabilitySection {
     } while (cursor);
   }
 
-  async export(session: SessionContext, out: ExportWriter): Promise<void> {
+  async export(session: SessionContext, out: ExportWriter, options?: ExportOptions): Promise<void> {
     const self = this;
     const exportedAt = new Date().toISOString();
     await out.jsonl(
       'items.jsonl',
       (async function* () {
-        for (const deleted of [false, true]) {
+        for (const deleted of options?.includeTrash ? [false, true] : [false]) {
           for await (const page of self.#pages(session, deleted)) {
             for (const item of page) {
               const line: ExportItem = { ...item, deletedAt: deleted ? item.updatedAt ?? exportedAt : null };
@@ -92,12 +94,16 @@ export class ItemsSection implements PortabilitySection {
     }));
     const results = inputs.length ? await this.items.createMany(session, inputs) : [];
     // Export ids are unique, so createMany keeps every input and answers in input order.
+    const byFolder = new Map<string, string[]>();
     for (const [idx, i] of todo.entries()) {
       const r = results[idx];
       if (!r) continue;
       state.itemIds.set(i.id, r.item.id);
+      const folderId = i.folderId ? state.folderIds.get(i.folderId) : undefined;
+      if (folderId) byFolder.set(folderId, [...(byFolder.get(folderId) ?? []), r.item.id]);
       if (i.deletedAt && r.status === 'created') await this.items.trash(session, r.item.id);
     }
+    for (const [folderId, ids] of byFolder) await this.folders.fileItems(session, ids, folderId);
     count(state, this.name, todo.length);
     state.progress(batch.length);
   }

@@ -11,12 +11,19 @@ export interface ExportWriter {
   jsonl(name: string, lines: AsyncIterable<unknown> | Iterable<unknown>): Promise<number>;
 }
 
+/** What the person asked to export. */
+export interface ExportOptions {
+  /** Items in the trash too (default no); the manifest records the choice. */
+  includeTrash: boolean;
+}
+
 /** What one import run has learnt so far: ids in the export mapped to ids in this account. */
 export interface ImportState {
   session: SessionContext;
   fileIds: Map<string, string>;
   fileMeta: Map<string, ExportFile>;
   itemIds: Map<string, string>;
+  folderIds: Map<string, string>;
   /** Restored (or already present) records per section, for the job result. */
   imported: Record<string, number>;
   progress(done: number): void;
@@ -29,8 +36,8 @@ export interface ImportState {
  */
 export interface PortabilitySection {
   readonly name: string;
-  count(session: SessionContext): Promise<number>;
-  export(session: SessionContext, out: ExportWriter): Promise<void>;
+  count(session: SessionContext, options?: ExportOptions): Promise<number>;
+  export(session: SessionContext, out: ExportWriter, options?: ExportOptions): Promise<void>;
   accepts(entryName: string): boolean;
   import(entryName: string, body: Readable, state: ImportState): Promise<void>;
 }

@@ -16,6 +16,7 @@ export const ExportBody = z
   .object({
     passphrase: exportPassphrase.optional().describe('Encrypt to this passphrase (age scrypt recipient, work factor 2^18).'),
     recipient: z.string().refine(isAgeRecipient, 'must be an age X25519 recipient (age1...)').optional().describe('Encrypt to this age recipient.'),
+    includeTrash: z.boolean().default(false).describe('Also export items in the trash (the manifest says which).'),
   })
   .refine((b) => (b.passphrase === undefined) !== (b.recipient === undefined), 'send exactly one of passphrase or recipient');
 
@@ -72,6 +73,7 @@ export const exportRoutes = (deps: Deps): FastifyPluginAsyncZod =>
               requestId: req.id,
               onError: (err) => req.log.error({ err: { name: err.name, code: (err as { code?: string }).code } }, 'export failed mid-stream'),
             },
+            { includeTrash: req.body.includeTrash },
           );
         } catch (err) {
           release('failed');
