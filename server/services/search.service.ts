@@ -30,15 +30,7 @@ export class SearchService {
       if (this.#stats.size > 10_000) this.#stats.clear();
       this.#stats.set(session.userId, stats);
     }
-    // Over-fetch a little: trashed items are dropped after ranking.
-    const hits = await this.repo.bm25(session.userId, tokens, limit + 10, stats, filter);
-    const items = await this.items.getMany(session, hits.map((h) => h.itemId));
-    const byId = new Map(items.map((i) => [i.id, i]));
-    return hits
-      .flatMap((h) => {
-        const item = byId.get(h.itemId);
-        return item ? [{ item, score: Math.round(h.score * 1e4) / 1e4 }] : [];
-      })
-      .slice(0, limit);
+    const rows = await this.repo.search(session.userId, tokens, limit, stats, filter);
+    return rows.map((row) => ({ item: this.items.toItem(row, this.items.open(session.keys, row)), score: row.score }));
   }
 }

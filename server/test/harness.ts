@@ -10,7 +10,7 @@ import pg from 'pg';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../app.js';
 import { loadConfig } from '../config.js';
-import { migrateToLatest, openDatabase } from '../db/index.js';
+import { migrateToLatest, openDatabase, type Database } from '../db/index.js';
 
 /**
  * Integration tests run on embedded PGlite always, and on a real PostgreSQL too when
@@ -195,4 +195,21 @@ export function multipart(
     Buffer.from(`\r\n--${boundary}--\r\n`),
   );
   return { payload: Buffer.concat(parts), headers: { ...headers, 'content-type': `multipart/form-data; boundary=${boundary}` } };
+}
+
+/**
+ * A migrated database without the app, for service- and repository-level tests: in-memory
+ * PGlite, or a fresh database on the test server (dropped by `dispose`).
+ */
+export async function openTestDatabase(target: DbTarget): Promise<{ db: Database; dispose: () => Promise<void> }> {
+  const pgdb = target === 'postgres' ? await createPgDatabase() : undefined;
+  const { db } = await openDatabase(pgdb ? { url: pgdb.url } : {});
+  await migrateToLatest(db);
+  return {
+    db,
+    dispose: async () => {
+      await db.destroy();
+      await pgdb?.dispose();
+    },
+  };
 }
