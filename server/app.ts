@@ -78,6 +78,13 @@ import { IntegrationsService } from './services/integrations.service.js';
 
 const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web/dist');
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The items service, exposed so benchmarks can seed large vaults through it in bulk. */
+    vaultItems?: ItemsService;
+  }
+}
+
 export interface AppOptions {
   config: Config;
   /** Tests pass an already-migrated database; otherwise one is opened from the config. */
@@ -134,6 +141,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await store.sweepTemps();
   const auth = new AuthService(users, sessions, audit, { sessionTtlMs: config.SESSION_TTL_HOURS * 3_600_000 });
   const items = new ItemsService(itemsRepo);
+  app.decorate('vaultItems', items);
   const search = new SearchService(itemsRepo, items);
   const files = new FilesService(filesRepo, itemsRepo, items, store, {
     pdfMaxBytes: config.PDF_EXTRACT_MAX_MB * 1024 * 1024,
