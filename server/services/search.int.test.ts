@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { termFrequencies, tokenize } from '../../crypto/index.js';
 import type { Database } from '../db/index.js';
 import { PlannerStats } from '../db/planner-stats.js';
@@ -75,6 +75,8 @@ describe.each(dbTargets())('search over the blind index (%s)', (target) => {
 
   beforeAll(async () => {
     ({ db, dispose } = await openTestDatabase(target));
+    // PostgreSQL's autovacuum must not analyze behind the planner statistics test's back.
+    await sql`alter table vault_items set (autovacuum_enabled = false)`.execute(db);
     const auth = new AuthService(new UsersRepository(db), new SessionsRepository(db), new AuditRepository(db), { sessionTtlMs: 3_600_000 });
     session = (await auth.register(`search-${target}@example.com`, 'a long test passphrase')).session.context;
     repo = new ItemsRepository(db);
@@ -132,13 +134,33 @@ describe.each(dbTargets())('search over the blind index (%s)', (target) => {
     expect(page.every((r) => r.item.kind === 'note')).toBe(true);
   });
 
+  it('reuses corpus statistics for 30 s, then refreshes them in the background', async () => {
+    const sut = new SearchService(repo, items);
+    const scores = async () => (await sut.search(session, queries[0]!, 10)).map((r) => r.score);
+    const first = await scores();
+    // More items, without the query's word, change N and the mean length (so every score) and
+    // not its document frequency.
+    const batch = Array.from({ length: 60 }, (_, i): NewItem => ({ kind: 'note', source: 'manual', title: `xyzzy ${i}`, text: 'qwxz xyzzy', tags: [] }));
+    const created = await items.createMany(session, batch);
+    created.forEach((c, k) => docs.push({ id: c.item.id, item: batch[k]!, kind: c.item.kind, at: Date.parse(c.item.createdAt), trashed: false }));
+    expect(await scores()).toEqual(first);
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(Date.now() + 31_000);
+      // The expired figures still answer this search, while the count runs behind it.
+      expect(await scores()).toEqual(first);
+      await vi.waitFor(async () => expect(await scores()).not.toEqual(first), { timeout: 30_000, interval: 50 });
+    } finally {
+      vi.useRealTimers();
+    }
+    expectRanked(await sut.search(session, queries[0]!, 20), oracle(docs, queries[0]!)(), 20);
+  });
+
   it('keeps planner statistics current as items are written, in the background', async () => {
     const stats = new PlannerStats(db, { onError: (err) => { throw err; }, minIntervalMs: 0 });
     const sut = new ItemsService(new ItemsRepository(db, (n) => stats.noteWrites(n)));
     const reltuples = async () =>
       Number((await sql<{ n: number }>`select reltuples::float8 as n from pg_class where relname = 'vault_items'`.execute(db)).rows[0]!.n);
-    // Autovacuum (PostgreSQL) must not analyze behind this test's back.
-    await sql`alter table vault_items set (autovacuum_enabled = false)`.execute(db);
     await stats.analyze();
     const counted = await reltuples();
     // 50 + 10 % of what the last ANALYZE counted: fewer writes leave the statistics alone.
