@@ -165,12 +165,20 @@ describe.each(dbTargets())('search over the blind index (%s)', (target) => {
     const counted = await reltuples();
     // 50 + 10 % of what the last ANALYZE counted: fewer writes leave the statistics alone.
     const threshold = 50 + Math.floor(0.1 * counted);
+    const runs = stats.runs;
     await sut.createMany(session, gen.items(ITEMS, threshold));
     await stats.settled();
+    expect(stats.runs).toBe(runs);
     expect(await reltuples()).toBe(counted);
     await sut.createMany(session, gen.items(ITEMS + threshold, 2));
     await stats.settled();
-    expect(await reltuples()).toBe(counted + threshold + 2);
+    expect(stats.runs).toBe(runs + 1);
+    // The write is reported from inside its transaction, so on PostgreSQL the background ANALYZE
+    // (another connection) may sample just before the commit: the new rows are seen when it does
+    // not, and the estimate has grown either way. (PGlite serialises the two: always exact there.)
+    const after = await reltuples();
+    expect(after).toBeGreaterThan(counted);
+    expect(after).toBeLessThanOrEqual(counted + threshold + 2);
     await stats.close();
   });
 });
