@@ -5,6 +5,7 @@ import * as m0003 from './0003_chat.js';
 import * as m0004 from './0004_integrations.js';
 import * as m0005 from './0005_retrieval.js';
 import * as m0006 from './0006_postings_fk.js';
+import * as m0014 from './0014_preferences.js';
 
 /** Listed statically so migrations run the same under tsx, a bundle or a compiled build. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '0004_integrations': m0004,
   '0005_retrieval': m0005,
   '0006_postings_fk': m0006,
+  '0014_preferences': m0014,
 };

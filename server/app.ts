@@ -76,6 +76,10 @@ import { InboxService } from './services/inbox.service.js';
 import { IntegrationsService } from './services/integrations.service.js';
 // ---- end integrations imports ----
 
+// ---- health views, manual entries, patient summary (issue 17) ----
+import { healthRoutes as healthViewsPlugin } from './routes/records/health-index.js';
+// ---- end health views imports ----
+
 const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web/dist');
 
 export interface AppOptions {
@@ -247,6 +251,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(importsRoutes({ imports, maxImportBytes: config.MAX_IMPORT_MB * 1024 * 1024 }));
   await app.register(recordsRoutes({ series }));
   // ---- end health imports ----
+
+  // ---- health views, manual entries, patient summary (issue 17) ----
+  await app.register(healthViewsPlugin({ db, items, series, audit }));
+  // ---- end health views ----
 
   // ---- export, re-import and account deletion (issue 6) ----
   const exportRepo = new ExportRepository(db);

@@ -170,6 +170,14 @@ export interface ChatMessagesTable {
   created_at: Generated<Date>;
 }
 
+/** 0014: one sealed row of display preferences per user. */
+export interface UserPreferencesTable {
+  user_id: string;
+  version: number;
+  ciphertext: Bytes;
+  updated_at: Generated<Date>;
+}
+
 export interface DB {
   users: UsersTable;
   sessions: SessionsTable;
@@ -186,4 +194,5 @@ export interface DB {
   inbox: InboxTable;
   jobs: JobsTable;
   series_chunks: SeriesChunksTable;
+  user_preferences: UserPreferencesTable;
 }

@@ -1,0 +1,64 @@
+import { z } from 'zod';
+import { openRecord, recordAad, sealRecord } from '../../crypto/index.js';
+import { asBuffer } from '../db/index.js';
+import { conflict } from '../errors.js';
+import type { PreferencesRepository } from '../repositories/preferences.repository.js';
+import type { LabGroup } from './health/lab-units.js';
+import type { SessionContext } from './keyring.js';
+
+export const Preferences = z.object({
+  /** Dashboard cards, in the order shown; absent = every card with data, in the default order. */
+  cards: z.array(z.string().min(1).max(40)).max(40).optional(),
+  units: z
+    .object({
+      weight: z.enum(['kg', 'lb']).optional(),
+      distance: z.enum(['km', 'mi']).optional(),
+      /** Glucose and cholesterol: mg/dL (US) or mmol/L (most of the world). */
+      glucose: z.enum(['mg/dL', 'mmol/L']).optional(),
+      hba1c: z.enum(['%', 'mmol/mol']).optional(),
+    })
+    .optional(),
+});
+export type Preferences = z.infer<typeof Preferences>;
+
+const TABLE = 'user_preferences';
+// Sealed under the items subkey with a row id no item can have (item ids are UUIDs); the AAD
+// names this table, so a preferences blob can never be opened as an item or the reverse.
+const ROW_ID = 'preferences';
+
+/** Display preferences, sealed per user like every other thing they chose. */
+export class PreferencesService {
+  constructor(private readonly repo: PreferencesRepository) {}
+
+  async get(session: SessionContext): Promise<Preferences> {
+    const row = await this.repo.get(session.userId);
+    if (!row) return {};
+    const plain = openRecord(
+      session.keys.rowKey('items', ROW_ID),
+      asBuffer(row.ciphertext),
+      recordAad({ userId: session.userId, table: TABLE, rowId: ROW_ID, version: row.version }),
+    );
+    return Preferences.parse(JSON.parse(plain.toString('utf8')));
+  }
+
+  /** Merges `patch` into the stored preferences (units key by key). */
+  async update(session: SessionContext, patch: Preferences): Promise<Preferences> {
+    const row = await this.repo.get(session.userId);
+    const current = row ? await this.get(session) : {};
+    const next: Preferences = { ...current, ...patch, units: { ...current.units, ...patch.units } };
+    const version = (row?.version ?? 0) + 1;
+    const sealed = sealRecord(
+      session.keys.rowKey('items', ROW_ID),
+      Buffer.from(JSON.stringify(next)),
+      recordAad({ userId: session.userId, table: TABLE, rowId: ROW_ID, version }),
+    );
+    if (!(await this.repo.put(session.userId, version, sealed))) throw conflict('Preferences were changed at the same time. Try again.', 'edit_conflict');
+    return next;
+  }
+
+  /** The lab unit a person chose for a group's conversion family, if any. */
+  async labUnits(session: SessionContext): Promise<(g: LabGroup) => string | undefined> {
+    const units = (await this.get(session)).units ?? {};
+    return (g) => (g.convert === 'hba1c' ? units.hba1c : g.convert ? units.glucose : undefined);
+  }
+}
