@@ -88,6 +88,29 @@ export class LabsService {
     return out.sort((a, b) => a.panel.localeCompare(b.panel) || a.name.localeCompare(b.name));
   }
 
+  /**
+   * The latest result of each analyte in a period, in its preferred unit with its range: the
+   * "recent results" of a patient summary.
+   */
+  async latest(session: SessionContext, q: { from?: Date; to?: Date }, preferred: UnitPreference = () => undefined): Promise<Array<LabPoint & { code: string; name: string; panel: string }>> {
+    const byGroup = new Map<string, { group: LabGroup; results: LabResult[] }>();
+    for (const r of await this.#results(session)) {
+      const t = Date.parse(r.date);
+      if ((q.from && t < q.from.getTime()) || (q.to && t > q.to.getTime())) continue;
+      const group = labGroup(r.code, r.name);
+      const entry = byGroup.get(group.code) ?? { group, results: [] };
+      entry.results.push(r);
+      byGroup.set(group.code, entry);
+    }
+    const out: Array<LabPoint & { code: string; name: string; panel: string }> = [];
+    for (const { group, results } of byGroup.values()) {
+      const unit = await this.#unitFor(group, results, await preferred(group));
+      const last = toPoints(group, results, unit).at(-1)!;
+      out.push({ ...last, code: group.code, name: group.name === group.code ? results[0]!.name : group.name, panel: group.panel });
+    }
+    return out.sort((a, b) => a.panel.localeCompare(b.panel) || a.name.localeCompare(b.name));
+  }
+
   async trend(session: SessionContext, code: string, unit: string | undefined, preferred: UnitPreference = () => undefined): Promise<LabTrend> {
     const group = labGroup(code);
     const results = await this.#results(session, group.codes);

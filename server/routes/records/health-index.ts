@@ -7,7 +7,9 @@ import type { ItemsService } from '../../services/items.service.js';
 import { LabsService } from '../../services/labs.service.js';
 import { PreferencesService } from '../../services/preferences.service.js';
 import type { SeriesService } from '../../services/series.service.js';
+import { SummaryService } from '../../summary/summary.service.js';
 import { healthViewRoutes } from './health.js';
+import { summaryRoutes } from './summary.js';
 
 /**
  * Wires the health views (issue 17): services built from the app's shared ones, and their routes.
@@ -19,4 +21,6 @@ export const healthRoutes = (deps: { db: Database; items: ItemsService; series: 
     const labs = new LabsService(deps.items);
     const clinical = new ClinicalService(deps.items);
     await app.register(healthViewRoutes({ labs, clinical, preferences }));
+    const summary = new SummaryService({ items: deps.items, clinical, labs, series: deps.series, preferences }, deps.audit);
+    await app.register(summaryRoutes({ summary, perMinute: 30 }));
   };
