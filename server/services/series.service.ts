@@ -1,4 +1,5 @@
-import { decodeChunk, mergeChunks, unitFactor, type DayChunk, type DayStats } from '../../integrations/series/day-chunk.js';
+import { computeStats, decodeChunk, mergeChunks, unitFactor, type DayChunk, type DayStats } from '../../integrations/series/day-chunk.js';
+import type { QuantitySample } from '../../integrations/types.js';
 import { asBuffer } from '../db/index.js';
 import type { ChunkRow, ChunkWrite, SeriesRepository } from '../repositories/series.repository.js';
 import type { KeyRing, SessionContext } from './keyring.js';
@@ -123,6 +124,35 @@ export class SeriesService {
       for (const [type, n] of Object.entries(await this.store(session, repeats))) added[type] = (added[type] ?? 0) + n;
     }
     return added;
+  }
+
+  /**
+   * Takes samples out of their stored days (a hand entry edited or deleted): each stored sample
+   * with the same start, value and source name as one given is dropped and the day's stats are
+   * recomputed. Days left empty keep a row with no samples, which reads as no data.
+   */
+  async remove(session: Pick<SessionContext, 'userId' | 'keys'>, samples: QuantitySample[]): Promise<void> {
+    const { userId, keys } = session;
+    const byKey = new Map<string, QuantitySample[]>();
+    for (const s of samples) {
+      const k = `${s.type}\u0000${s.localDate}`;
+      byKey.set(k, [...(byKey.get(k) ?? []), s]);
+    }
+    await this.repo.mergeInto(
+      userId,
+      samples.map((s) => ({ type: s.type, date: s.localDate })),
+      (existing) =>
+        existing.flatMap((row) => {
+          const gone = byKey.get(`${row.type}\u0000${row.date}`) ?? [];
+          const chunk = this.open(keys, userId, row);
+          const kept = chunk.samples.filter(([start, , value, si]) => !gone.some((g) => g.startMs === start && g.sourceName === chunk.sources[si] && Math.abs(g.value * (unitFactor(g.unit, chunk.unit) ?? 1) - value) < 1e-9));
+          if (kept.length === chunk.samples.length) return [];
+          const next: DayChunk = { ...chunk, samples: kept };
+          next.stats = computeStats(next);
+          const version = row.version + 1;
+          return [{ type: row.type, date: row.date, version, ciphertext: this.seal(keys, userId, next, version), stats: this.sealStats(keys, userId, next, version) }];
+        }),
+    );
   }
 
   /**
