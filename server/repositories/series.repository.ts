@@ -73,6 +73,17 @@ export class SeriesRepository {
     return r.rows;
   }
 
+  /** First and last stored day and the number of days, per type, for the given types. */
+  async coverage(userId: string, types: string[]): Promise<Array<{ type: string; first: string; last: string; days: number }>> {
+    if (types.length === 0) return [];
+    const r = await sql<{ type: string; first: string; last: string; days: string | number }>`
+      select type, to_char(min(date), 'YYYY-MM-DD') as first, to_char(max(date), 'YYYY-MM-DD') as last, count(*) as days
+      from series_chunks
+      where user_id = ${userId} and type in (${sql.join(types)})
+      group by type`.execute(this.db);
+    return r.rows.map((x) => ({ ...x, days: Number(x.days) }));
+  }
+
   /** Stores stats for chunks written before they had any; a chunk rewritten since keeps its own. */
   async backfillStats(userId: string, type: string, rows: Array<{ date: string; version: number; stats: Uint8Array }>): Promise<void> {
     if (rows.length === 0) return;

@@ -4,11 +4,12 @@ import { asBuffer } from '../db/index.js';
 import { conflict } from '../errors.js';
 import type { PreferencesRepository } from '../repositories/preferences.repository.js';
 import type { LabGroup } from './health/lab-units.js';
+import { METRIC_BY_KEY } from './health/metrics.js';
 import type { SessionContext } from './keyring.js';
 
 export const Preferences = z.object({
   /** Dashboard cards, in the order shown; absent = every card with data, in the default order. */
-  cards: z.array(z.string().min(1).max(40)).max(40).optional(),
+  cards: z.array(z.string().refine((k) => METRIC_BY_KEY.has(k), 'must be a dashboard card')).max(40).optional(),
   units: z
     .object({
       weight: z.enum(['kg', 'lb']).optional(),

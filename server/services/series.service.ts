@@ -126,6 +126,11 @@ export class SeriesService {
     return added;
   }
 
+  /** Which of the given types have stored days, with their first and last day. */
+  coverage(session: Pick<SessionContext, 'userId'>, types: string[]): Promise<Array<{ type: string; first: string; last: string; days: number }>> {
+    return this.repo.coverage(session.userId, types);
+  }
+
   /**
    * Takes samples out of their stored days (a hand entry edited or deleted): each stored sample
    * with the same start, value and source name as one given is dropped and the day's stats are

@@ -8,6 +8,7 @@ import { LabsService } from '../../services/labs.service.js';
 import { PreferencesService } from '../../services/preferences.service.js';
 import type { SeriesService } from '../../services/series.service.js';
 import { SummaryService } from '../../summary/summary.service.js';
+import { DashboardService } from '../../services/dashboard.service.js';
 import { ManualService } from '../../services/manual.service.js';
 import { healthViewRoutes } from './health.js';
 import { manualRoutes } from './manual.js';
@@ -22,7 +23,7 @@ export const healthRoutes = (deps: { db: Database; items: ItemsService; series: 
     const preferences = new PreferencesService(new PreferencesRepository(deps.db));
     const labs = new LabsService(deps.items);
     const clinical = new ClinicalService(deps.items);
-    await app.register(healthViewRoutes({ labs, clinical, preferences }));
+    await app.register(healthViewRoutes({ labs, clinical, preferences, dashboard: new DashboardService(deps.series, preferences) }));
     await app.register(manualRoutes({ manual: new ManualService(deps.items, deps.series) }));
     const summary = new SummaryService({ items: deps.items, clinical, labs, series: deps.series, preferences }, deps.audit);
     await app.register(summaryRoutes({ summary, perMinute: 30 }));

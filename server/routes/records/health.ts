@@ -2,6 +2,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { requireSession } from '../../http/session.js';
 import type { ClinicalService } from '../../services/clinical.service.js';
+import type { DashboardService } from '../../services/dashboard.service.js';
+import { badRequest } from '../../errors.js';
 import type { LabsService } from '../../services/labs.service.js';
 import { Preferences, type PreferencesService } from '../../services/preferences.service.js';
 
@@ -42,6 +44,30 @@ export const LabTrendResponse = z.object({
   ),
 });
 
+const LocalDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date (YYYY-MM-DD)')
+  .refine((v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)), 'must be a real date');
+
+const Point = z.object({ date: z.string(), days: z.number(), count: z.number(), min: z.number(), max: z.number(), mean: z.number(), sum: z.number() });
+export const DashboardResponse = z.object({
+  available: z.array(z.object({ key: z.string(), title: z.string(), first: z.string(), last: z.string() })),
+  cards: z.array(
+    z.object({
+      key: z.string(),
+      title: z.string(),
+      stat: z.enum(['mean', 'sum']),
+      unit: z.string().nullable(),
+      from: z.string(),
+      to: z.string(),
+      resolution: z.enum(['day', 'week', 'month']),
+      first: z.string(),
+      last: z.string(),
+      series: z.array(z.object({ label: z.string(), code: z.string(), points: z.array(Point) })),
+    }),
+  ),
+});
+
 const Code = z.string().min(1).max(100).regex(/^[\w.:\-]+$/, 'must be a code such as 4548-4');
 
 const ClinicalKind = z.enum(['medications', 'allergies', 'conditions', 'immunizations', 'procedures']);
@@ -65,7 +91,7 @@ export const ClinicalResponse = z.object({
 });
 
 /** Lab trends, the lab list and the clinical lists (issue 17). */
-export const healthViewRoutes = (deps: { labs: LabsService; clinical: ClinicalService; preferences: PreferencesService }): FastifyPluginAsyncZod =>
+export const healthViewRoutes = (deps: { labs: LabsService; clinical: ClinicalService; preferences: PreferencesService; dashboard: DashboardService }): FastifyPluginAsyncZod =>
   async (app) => {
     app.get('/api/records/labs', { schema: { response: { 200: LabsResponse } } }, async (req) => {
       const session = requireSession(req);
@@ -78,6 +104,16 @@ export const healthViewRoutes = (deps: { labs: LabsService; clinical: ClinicalSe
       async (req) => {
         const session = requireSession(req);
         return deps.labs.trend(session, req.params.code, req.query.unit, await deps.preferences.labUnits(session));
+      },
+    );
+
+    app.get(
+      '/api/records/dashboard',
+      { schema: { querystring: z.object({ from: LocalDate.optional(), to: LocalDate.optional() }), response: { 200: DashboardResponse } } },
+      async (req) => {
+        const session = requireSession(req);
+        if (req.query.from && req.query.to && req.query.from > req.query.to) throw badRequest('from must not be after to.', 'invalid_range');
+        return deps.dashboard.get(session, req.query);
       },
     );
 
