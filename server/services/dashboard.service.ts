@@ -32,7 +32,7 @@ export interface DashboardCard {
 }
 
 export interface Dashboard {
-  /** Every metric with data, in the person's order (chosen ones first). */
+  /** Every metric with data, in the person's order, hidden ones included (for choosing). */
   available: Array<{ key: string; title: string; first: string; last: string }>;
   cards: DashboardCard[];
 }
@@ -88,7 +88,7 @@ export class DashboardService {
     private readonly preferences: PreferencesService,
   ) {}
 
-  async get(session: SessionContext, q: { from?: string; to?: string; cards?: string[] } = {}): Promise<Dashboard> {
+  async get(session: SessionContext, q: { from?: string; to?: string } = {}): Promise<Dashboard> {
     const prefs = await this.preferences.get(session);
     const cover = new Map((await this.series.coverage(session, ALL_METRIC_CODES)).map((c) => [c.type, c]));
     const present = METRICS.flatMap((m) => {
@@ -99,9 +99,9 @@ export class DashboardService {
     const order = prefs.cards ?? METRICS.map((m) => m.key);
     const rank = (key: string) => (order.includes(key) ? order.indexOf(key) : order.length + METRICS.findIndex((m) => m.key === key));
     present.sort((a, b) => rank(a.metric.key) - rank(b.metric.key));
-    const chosen = q.cards ?? prefs.cards ?? present.map((p) => p.metric.key);
+    const hidden = new Set(prefs.hidden ?? []);
     const cards: DashboardCard[] = [];
-    for (const p of present.filter((x) => chosen.includes(x.metric.key))) {
+    for (const p of present.filter((x) => !hidden.has(x.metric.key))) {
       cards.push(await this.#card(session, p.metric, p.first, p.last, cover, prefs, q));
     }
     return { available: present.map((p) => ({ key: p.metric.key, title: p.metric.title, first: p.first, last: p.last })), cards };

@@ -8,8 +8,10 @@ import { METRIC_BY_KEY } from './health/metrics.js';
 import type { SessionContext } from './keyring.js';
 
 export const Preferences = z.object({
-  /** Dashboard cards, in the order shown; absent = every card with data, in the default order. */
+  /** Dashboard cards in the order shown; cards not listed follow in the default order. */
   cards: z.array(z.string().refine((k) => METRIC_BY_KEY.has(k), 'must be a dashboard card')).max(40).optional(),
+  /** Cards the person turned off; a metric that gains data later shows up unless it is here. */
+  hidden: z.array(z.string().refine((k) => METRIC_BY_KEY.has(k), 'must be a dashboard card')).max(40).optional(),
   units: z
     .object({
       weight: z.enum(['kg', 'lb']).optional(),

@@ -108,7 +108,7 @@ describe.each(dbTargets())('health dashboard on %s', (target) => {
   });
 
   it('cards chosen and ordered by the person, weight in kg as a sealed preference', async () => {
-    const put = await app().inject({ method: 'PUT', url: '/api/preferences', headers: sut.headers, payload: { cards: ['steps', 'weight', 'resting_hr'], units: { weight: 'kg' } } });
+    const put = await app().inject({ method: 'PUT', url: '/api/preferences', headers: sut.headers, payload: { cards: ['steps', 'weight', 'resting_hr'], hidden: ['bmi', 'distance'], units: { weight: 'kg' } } });
     expect(put.statusCode, put.body).toBe(200);
     const d = await get();
     expect(d.cards.map((c) => c.key)).toEqual(['steps', 'weight', 'resting_hr']);
@@ -116,10 +116,14 @@ describe.each(dbTargets())('health dashboard on %s', (target) => {
     const weight = d.cards.find((c) => c.key === 'weight')!;
     expect(weight.unit).toBe('kg');
     expect(weight.series[0]!.points.map((p) => Math.round(p.mean * 10) / 10)).toEqual([63.5]);
+    // A metric neither ordered nor hidden (data that arrives later) shows after the chosen ones.
+    await app().inject({ method: 'PUT', url: '/api/preferences', headers: sut.headers, payload: { hidden: ['bmi'] } });
+    expect((await get()).cards.map((c) => c.key)).toEqual(['steps', 'weight', 'resting_hr', 'distance']);
+    await app().inject({ method: 'PUT', url: '/api/preferences', headers: sut.headers, payload: { hidden: ['bmi', 'distance'] } });
     // The preference is ciphertext at rest.
     const dump = await server.dumpDatabase();
     expect(dump).not.toMatch(/resting_hr|"kg"/);
-    expect((await app().inject({ method: 'GET', url: '/api/preferences', headers: sut.headers })).json()).toEqual({ cards: ['steps', 'weight', 'resting_hr'], units: { weight: 'kg' } });
+    expect((await app().inject({ method: 'GET', url: '/api/preferences', headers: sut.headers })).json()).toEqual({ cards: ['steps', 'weight', 'resting_hr'], hidden: ['bmi', 'distance'], units: { weight: 'kg' } });
   });
 
   it('refuses an unknown card and a reversed range', async () => {

@@ -86,7 +86,7 @@ function CustomizeDialog({ open, onOpenChange, data, prefs, onSaved }: { open: b
     setBusy(true);
     setError(null);
     try {
-      await api.request('/api/preferences', { method: 'PUT', body: { cards: order.filter((o) => o.on).map((o) => o.key), units } });
+      await api.request('/api/preferences', { method: 'PUT', body: { cards: order.map((o) => o.key), hidden: order.filter((o) => !o.on).map((o) => o.key), units } });
       onSaved();
       onOpenChange(false);
     } catch (e) {

@@ -76,6 +76,7 @@ export interface ClinicalEntry {
 
 export interface Preferences {
   cards?: string[];
+  hidden?: string[];
   units?: { weight?: 'kg' | 'lb'; distance?: 'km' | 'mi'; glucose?: 'mg/dL' | 'mmol/L'; hba1c?: '%' | 'mmol/mol' };
 }
 
