@@ -1,6 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 
 /**
+ * Two things the health views need (issue 17).
+ *
  * One sealed row of display preferences per user (dashboard cards and their order, units): the
  * choice of kg or lb, or of which cards someone watches, says something about them, so it is
  * ciphertext like everything else they chose.
@@ -13,8 +15,20 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       ciphertext bytea not null,
       updated_at timestamptz not null default now()
     )`.execute(db);
+  // Monthly roll-ups of the sealed daily stats, so a dashboard over years opens a few hundred
+  // small ciphertexts instead of thousands. Derived data: any write to a month of a series
+  // deletes that month's roll-up in the same transaction, and the next read rebuilds it.
+  await sql`
+    create table series_months (
+      user_id uuid not null references users(id) on delete cascade,
+      type text not null,
+      month date not null,
+      stats bytea not null,
+      primary key (user_id, type, month)
+    )`.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await sql`drop table series_months`.execute(db);
   await sql`drop table user_preferences`.execute(db);
 }

@@ -178,6 +178,14 @@ export interface UserPreferencesTable {
   updated_at: Generated<Date>;
 }
 
+/** 0014: sealed monthly roll-ups of series_chunks stats (derived; rebuilt when missing). */
+export interface SeriesMonthsTable {
+  user_id: string;
+  type: string;
+  month: ColumnType<string, string, string>;
+  stats: Bytes;
+}
+
 export interface DB {
   users: UsersTable;
   sessions: SessionsTable;
@@ -195,4 +203,5 @@ export interface DB {
   jobs: JobsTable;
   series_chunks: SeriesChunksTable;
   user_preferences: UserPreferencesTable;
+  series_months: SeriesMonthsTable;
 }

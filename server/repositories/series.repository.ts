@@ -33,14 +33,25 @@ export class SeriesRepository {
   ): Promise<void> {
     if (keys.length === 0) return;
     await this.db.transaction().execute(async (trx) => {
-      const wanted = sql.join(keys.map((k) => sql`(${k.type}, ${k.date}::date)`));
+      // Series writes and roll-up builds of one user take turns (see buildMonths).
+      await sql`select 1 from users where id = ${userId} for update`.execute(trx);
+      // The keys travel as two arrays: a row-constructor IN list of a few hundred pairs is
+      // planned as a deep OR tree, which overflows embedded PGlite's WASM stack (an import of
+      // ~200 days of several series aborted the database).
       const existing = await sql<ChunkRow>`
-        select type, to_char(date, 'YYYY-MM-DD') as date, version, ciphertext
-        from series_chunks
-        where user_id = ${userId} and (type, date) in (${wanted})
-        for update`.execute(trx);
+        select c.type, to_char(c.date, 'YYYY-MM-DD') as date, c.version, c.ciphertext
+        from series_chunks c
+        join unnest(${keys.map((k) => k.type)}::text[], ${keys.map((k) => k.date)}::date[]) as k(type, date)
+          on c.type = k.type and c.date = k.date
+        where c.user_id = ${userId}
+        for update of c`.execute(trx);
       const rows = merge(existing.rows);
       if (rows.length === 0) return;
+      // Months whose days change lose their roll-up (0014); the next read rebuilds it.
+      await sql`
+        delete from series_months m
+        using unnest(${rows.map((r) => r.type)}::text[], ${rows.map((r) => `${r.date.slice(0, 7)}-01`)}::date[]) as k(type, month)
+        where m.user_id = ${userId} and m.type = k.type and m.month = k.month`.execute(trx);
       await sql`
         insert into series_chunks (user_id, type, date, version, ciphertext, stats)
         values ${sql.join(rows.map((r) => sql`(${userId}::uuid, ${r.type}, ${r.date}::date, ${r.version}, ${r.ciphertext}::bytea, ${r.stats}::bytea)`))}
@@ -71,6 +82,45 @@ export class SeriesRepository {
         ${to ? sql`and date <= ${to}::date` : sql``}
       order by date`.execute(this.db);
     return r.rows;
+  }
+
+  /** Sealed monthly roll-ups of one type between two months (first days, inclusive). */
+  async months(userId: string, type: string, from: string, to: string): Promise<Array<{ month: string; stats: Uint8Array }>> {
+    const r = await sql<{ month: string; stats: Uint8Array }>`
+      select to_char(month, 'YYYY-MM-DD') as month, stats from series_months
+      where user_id = ${userId} and type = ${type} and month >= ${from}::date and month <= ${to}::date
+      order by month`.execute(this.db);
+    return r.rows;
+  }
+
+  /**
+   * Reads the daily stats of one type between two days and stores the monthly roll-ups `build`
+   * makes of them, in one transaction holding the user's row in share mode: a series write
+   * (mergeInto, which takes it for update) cannot slip in between the read and the insert and
+   * leave a roll-up of days that no longer are.
+   */
+  async buildMonths(
+    userId: string,
+    type: string,
+    from: string,
+    to: string,
+    build: (rows: StatsRow[]) => Array<{ month: string; stats: Uint8Array }>,
+  ): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await sql`select 1 from users where id = ${userId} for share`.execute(trx);
+      const r = await sql<StatsRow>`
+        select type, to_char(date, 'YYYY-MM-DD') as date, version, stats,
+          case when stats is null then ciphertext end as ciphertext
+        from series_chunks
+        where user_id = ${userId} and type = ${type} and date >= ${from}::date and date <= ${to}::date
+        order by date`.execute(trx);
+      const rows = build(r.rows);
+      if (rows.length === 0) return;
+      await sql`
+        insert into series_months (user_id, type, month, stats)
+        values ${sql.join(rows.map((x) => sql`(${userId}::uuid, ${type}, ${x.month}::date, ${x.stats}::bytea)`))}
+        on conflict (user_id, type, month) do update set stats = excluded.stats`.execute(trx);
+    });
   }
 
   /** First and last stored day and the number of days, per type, for the given types. */

@@ -41,10 +41,13 @@ const DAY = 86_400_000;
 const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const dayMs = (d: string) => Date.parse(`${d}T00:00:00Z`);
 
-/** Daily points up to three months, weekly up to two years, monthly beyond. */
+/**
+ * Daily points up to three months, weekly up to half a year, monthly beyond: monthly points come
+ * from sealed roll-ups, so years cost a few hundred small decryptions, not thousands.
+ */
 export function resolutionFor(from: string, to: string): Resolution {
   const span = (dayMs(to) - dayMs(from)) / DAY + 1;
-  return span <= 92 ? 'day' : span <= 731 ? 'week' : 'month';
+  return span <= 92 ? 'day' : span <= 184 ? 'week' : 'month';
 }
 
 function bucketOf(date: string, r: Resolution): string {
@@ -117,7 +120,7 @@ export class DashboardService {
     q: { from?: string; to?: string },
   ): Promise<DashboardCard> {
     const to = q.to ?? last;
-    const from = q.from ?? iso(Math.max(dayMs(first), dayMs(to) - 29 * DAY));
+    const from = q.from ?? iso(dayMs(to) - 29 * DAY);
     const resolution = resolutionFor(from, to);
     let unit: string | null = null;
     const series: DashboardCard['series'] = [];
@@ -125,12 +128,15 @@ export class DashboardService {
       // The code with the most recent data speaks for this line; other sources' codes are older copies.
       const code = s.codes.filter((c) => cover.has(c)).sort((a, b) => cover.get(b)!.last.localeCompare(cover.get(a)!.last))[0];
       if (!code) continue;
-      const r = await this.series.days(session, { type: code, from, to });
+      const r =
+        resolution === 'month'
+          ? await this.series.months(session, { type: code, from, to }).then((x) => ({ unit: x.unit, points: x.months.map(({ month, days, count, min, max, mean, sum }) => ({ date: month, days, count, min, max, mean, sum })) }))
+          : await this.series.days(session, { type: code, from, to }).then((x) => ({ unit: x.unit, points: rollUp(x.days, resolution) }));
       const conv = displayFactor(m.convert, r.unit, m.convert ? (prefs.units as Record<string, string> | undefined)?.[m.convert] : undefined);
       const f = conv?.factor ?? 1;
       unit ??= conv?.unit ?? r.unit;
-      const days = f === 1 ? r.days : r.days.map((d) => ({ ...d, min: d.min * f, max: d.max * f, mean: d.mean * f, sum: d.sum * f }));
-      series.push({ label: s.label, code, points: rollUp(days, resolution) });
+      const points = f === 1 ? r.points : r.points.map((p) => ({ ...p, min: p.min * f, max: p.max * f, mean: p.mean * f, sum: p.sum * f }));
+      series.push({ label: s.label, code, points });
     }
     return { key: m.key, title: m.title, stat: m.stat, unit, from, to, resolution, first, last, series };
   }

@@ -4,6 +4,7 @@ import { asBuffer } from '../db/index.js';
 import type { ChunkRow, ChunkWrite, SeriesRepository } from '../repositories/series.repository.js';
 import type { KeyRing, SessionContext } from './keyring.js';
 import { openChunk, openChunkStats, sealChunk, sealChunkStats, type SealedChunk } from './series-seal.js';
+import { openMonth, sealMonth, type MonthStats } from './series-months.js';
 
 export interface SeriesDay extends DayStats {
   date: string;
@@ -126,6 +127,74 @@ export class SeriesService {
     return added;
   }
 
+  /**
+   * Monthly statistics for one type between two local dates (both inclusive): whole months from
+   * their sealed roll-ups (built from the daily stats when missing, see series_months), the
+   * partial months at either end from the daily stats. Months in another unit are converted to
+   * the first month's, as `days` does.
+   */
+  async months(session: SessionContext, q: { type: string; from: string; to: string }): Promise<{ type: string; unit: string | null; months: Array<MonthStats & { month: string }> }> {
+    const { keys, userId } = session;
+    const seriesKey = keys.subkey('series');
+    const monthOf = (d: string) => `${d.slice(0, 7)}-01`;
+    const endOf = (m: string) => {
+      const d = new Date(`${m}T00:00:00Z`);
+      return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)).toISOString().slice(0, 10);
+    };
+    const nextMonth = (m: string) => {
+      const d = new Date(`${m}T00:00:00Z`);
+      return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1)).toISOString().slice(0, 10);
+    };
+    const out = new Map<string, MonthStats>();
+    const fromDays = async (from: string, to: string) => {
+      const r = await this.days(session, { type: q.type, from, to });
+      for (const [m, st] of rollMonths(r.days, r.unit ?? '')) out.set(m, st);
+    };
+    const firstFull = q.from.endsWith('-01') ? q.from : nextMonth(monthOf(q.from));
+    const lastFull = endOf(monthOf(q.to)) === q.to ? monthOf(q.to) : prevMonth(monthOf(q.to));
+    if (firstFull > lastFull) await fromDays(q.from, q.to);
+    else {
+      if (firstFull !== q.from) await fromDays(q.from, endOf(monthOf(q.from)));
+      if (lastFull !== monthOf(q.to)) await fromDays(monthOf(q.to), q.to);
+      const have = new Map((await this.repo.months(userId, q.type, firstFull, lastFull)).map((r) => [r.month, r.stats]));
+      const missing: string[] = [];
+      for (let m = firstFull; m <= lastFull; m = nextMonth(m)) {
+        const sealed = have.get(m);
+        if (sealed) out.set(m, openMonth(seriesKey, userId, q.type, m, asBuffer(sealed)));
+        else missing.push(m);
+      }
+      if (missing.length) {
+        const wanted = new Set(missing);
+        await this.repo.buildMonths(userId, q.type, missing[0]!, endOf(missing.at(-1)!), (rows) => {
+          const days: SeriesDay[] = [];
+          let unit = '';
+          for (const row of rows) {
+            if (!wanted.has(monthOf(row.date))) continue;
+            const h = row.stats ? this.#openStats(keys, userId, { ...row, stats: row.stats }) : readHeader(this.#plain(keys, userId, { ...row, ciphertext: row.ciphertext! }));
+            if (h.stats.count === 0) continue;
+            unit ||= h.unit;
+            const f = unitFactor(h.unit, unit) ?? 1;
+            days.push({ date: row.date, count: h.stats.count, min: h.stats.min * f, max: h.stats.max * f, mean: h.stats.mean * f, sum: h.stats.sum * f });
+          }
+          const built = rollMonths(days, unit);
+          for (const [m, st] of built) out.set(m, st);
+          // Months without data get no roll-up: finding none again costs one empty range read.
+          return [...built].map(([m, st]) => ({ month: m, stats: sealMonth(seriesKey, userId, q.type, m, st) }));
+        });
+      }
+    }
+    const months = [...out].sort((a, b) => a[0].localeCompare(b[0])).filter(([, st]) => st.count > 0);
+    const unit = months[0]?.[1].unit ?? null;
+    return {
+      type: q.type,
+      unit,
+      months: months.map(([month, st]) => {
+        const f = unit ? (unitFactor(st.unit, unit) ?? 1) : 1;
+        return { month, ...st, unit: unit ?? st.unit, min: st.min * f, max: st.max * f, mean: st.mean * f, sum: st.sum * f };
+      }),
+    };
+  }
+
   /** Which of the given types have stored days, with their first and last day. */
   coverage(session: Pick<SessionContext, 'userId'>, types: string[]): Promise<Array<{ type: string; first: string; last: string; days: number }>> {
     return this.repo.coverage(session.userId, types);
@@ -188,6 +257,29 @@ export class SeriesService {
     if (backfill.length) await this.repo.backfillStats(userId, q.type, backfill);
     return { type: q.type, unit, days };
   }
+}
+
+function prevMonth(m: string): string {
+  const d = new Date(`${m}T00:00:00Z`);
+  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - 1, 1)).toISOString().slice(0, 10);
+}
+
+/** Daily stats (already in one unit) summed up per month; a mean is weighted by its samples. */
+function rollMonths(days: SeriesDay[], unit: string): Map<string, MonthStats> {
+  const out = new Map<string, MonthStats>();
+  for (const d of days) {
+    if (d.count === 0) continue;
+    const m = `${d.date.slice(0, 7)}-01`;
+    const cur = out.get(m) ?? { unit, days: 0, count: 0, min: Infinity, max: -Infinity, mean: 0, sum: 0 };
+    cur.mean = (cur.mean * cur.count + d.mean * d.count) / (cur.count + d.count);
+    cur.days += 1;
+    cur.count += d.count;
+    cur.min = Math.min(cur.min, d.min);
+    cur.max = Math.max(cur.max, d.max);
+    cur.sum += d.sum;
+    out.set(m, cur);
+  }
+  return out;
 }
 
 /** A day whose unit does not convert (a source that changed what it measures) keeps what it has. */

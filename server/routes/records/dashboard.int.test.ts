@@ -92,10 +92,18 @@ describe.each(dbTargets())('health dashboard on %s', (target) => {
   });
 
   it('long ranges come back as weekly or monthly points rolled up from the daily stats', async () => {
-    const year = await get('?from=2025-04-01&to=2026-03-31');
-    const hr = year.cards.find((c) => c.key === 'resting_hr')!;
-    expect(hr.resolution).toBe('week');
-    expect(hr.series[0]!.points.reduce((n, p) => n + p.days, 0)).toBe(365);
+    const quarter = await get('?from=2025-10-01&to=2026-03-31');
+    const weekly = quarter.cards.find((c) => c.key === 'resting_hr')!;
+    expect(weekly.resolution).toBe('week');
+    expect(weekly.series[0]!.points.reduce((n, p) => n + p.days, 0)).toBe(182);
+    expect(weekly.series[0]!.points[0]!.date).toBe('2025-09-29'); // the Monday of its week
+    // A year from mid-month: partial months at both ends from daily stats, whole ones from roll-ups.
+    for (let round = 0; round < 2; round++) {
+      const year = await get('?from=2025-04-15&to=2026-03-20');
+      const hr = year.cards.find((c) => c.key === 'resting_hr')!;
+      expect(hr.resolution).toBe('month');
+      expect(hr.series[0]!.points.map((p) => p.days)).toEqual([16, 31, 30, 31, 31, 30, 31, 30, 31, 31, 28, 20]);
+    }
     const all = await get('?from=2014-01-01&to=2026-12-31');
     const steps = all.cards.find((c) => c.key === 'steps')!;
     expect(steps.resolution).toBe('month');
@@ -105,6 +113,17 @@ describe.each(dbTargets())('health dashboard on %s', (target) => {
     expect(april.sum).toBeCloseTo(daily.days.reduce((n, x) => n + x.sum, 0), 6);
     const rhr = all.cards.find((c) => c.key === 'resting_hr')!.series[0]!.points;
     expect(rhr.find((p) => p.date === '2025-04-01')).toMatchObject({ min: 55, max: 64 });
+    // A new day in a rolled-up month replaces its roll-up; the other series keep theirs.
+    const before = all.cards.find((c) => c.key === 'resting_hr')!.series[0]!.points.find((p) => p.date === '2025-06-01')!;
+    const june = async () => (await get('?from=2014-01-01&to=2026-12-31')).cards.find((c) => c.key === 'weight')!.series[0]!.points.find((p) => p.date === '2025-06-01');
+    const add = (day: string, value: number) => app().inject({ method: 'POST', url: '/api/records/manual', headers: sut.headers, payload: { kind: 'weight', value, unit: 'lb', at: `${day}T08:00:00-05:00` } });
+    expect((await add('2025-06-10', 150)).statusCode).toBe(201);
+    expect(await june()).toMatchObject({ days: 1, mean: 150 });
+    expect((await add('2025-06-20', 152)).statusCode).toBe(201);
+    expect(await june()).toMatchObject({ days: 2, mean: 151 });
+    expect((await get('?from=2014-01-01&to=2026-12-31')).cards.find((c) => c.key === 'resting_hr')!.series[0]!.points.find((p) => p.date === '2025-06-01')).toEqual(before);
+    const dump = await server.dumpDatabase();
+    expect(dump).toMatch(/-- series_months\n\S/);
   });
 
   it('cards chosen and ordered by the person, weight in kg as a sealed preference', async () => {
@@ -115,7 +134,8 @@ describe.each(dbTargets())('health dashboard on %s', (target) => {
     expect(d.available.map((a) => a.key).slice(0, 3)).toEqual(['steps', 'weight', 'resting_hr']);
     const weight = d.cards.find((c) => c.key === 'weight')!;
     expect(weight.unit).toBe('kg');
-    expect(weight.series[0]!.points.map((p) => Math.round(p.mean * 10) / 10)).toEqual([63.5]);
+    // Its latest 30 days now hold the two hand entries of June 2025 (150 and 152 lb).
+    expect(weight.series[0]!.points.map((p) => Math.round(p.mean * 10) / 10)).toEqual([68, 68.9]);
     // A metric neither ordered nor hidden (data that arrives later) shows after the chosen ones.
     await app().inject({ method: 'PUT', url: '/api/preferences', headers: sut.headers, payload: { hidden: ['bmi'] } });
     expect((await get()).cards.map((c) => c.key)).toEqual(['steps', 'weight', 'resting_hr', 'distance']);
