@@ -2,7 +2,7 @@
  * Dashboard data for 5 years of daily series: seven metrics (resting and all-day heart rate,
  * steps from two devices, weight, blood pressure, SpO2) with samples every day for five years,
  * sealed and stored as the importers store them; then GET /api/records/dashboard over the whole
- * five years (monthly roll-ups of 12,782 sealed daily stats) through the real app, timed inside
+ * five years (monthly points from sealed yearly roll-ups of 12,782 daily stats) through the real app, timed inside
  * the server process. Baseline in the same run: one card's 30 days of daily stats
  * (GET /api/records/series). Target: p95 under 200 ms. PGlite always; PostgreSQL too when
  * BENCH_DATABASE_URL is set.
@@ -110,7 +110,8 @@ async function run(label: string, databaseUrl?: string): Promise<BenchResult[]> 
     const baseline = { name: `one card, 30 days (${label})`, value: base };
     return [
       { name: `dashboard, 5 years, ${dash.cards.length} cards, ${daysServed} daily stats as monthly points, p95 (${label})`, value: five, unit: 'ms', baseline, ratio: five / base, target: '< 200 ms', pass: five < 200 },
-      { name: `dashboard, latest 30 days per card, p95 (${label})`, value: latest, unit: 'ms', baseline, ratio: latest / base, target: '< 200 ms', pass: latest < 200 },
+      // Daily points: seven series x 30 sealed daily stats, no roll-ups involved (no target set).
+      { name: `dashboard, latest 30 days per card, p95 (${label})`, value: latest, unit: 'ms', baseline, ratio: latest / base },
     ];
   } finally {
     await app.close();

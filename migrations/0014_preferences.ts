@@ -15,20 +15,21 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       ciphertext bytea not null,
       updated_at timestamptz not null default now()
     )`.execute(db);
-  // Monthly roll-ups of the sealed daily stats, so a dashboard over years opens a few hundred
-  // small ciphertexts instead of thousands. Derived data: any write to a month of a series
-  // deletes that month's roll-up in the same transaction, and the next read rebuilds it.
+  // Monthly roll-ups of the sealed daily stats, one sealed row per (type, year) holding its
+  // months, so a dashboard over five years opens a few dozen small ciphertexts instead of
+  // thousands. Derived data: any write to a day of a series deletes that year's row in the same
+  // transaction, and the next read rebuilds it.
   await sql`
-    create table series_months (
+    create table series_years (
       user_id uuid not null references users(id) on delete cascade,
       type text not null,
-      month date not null,
+      year int not null,
       stats bytea not null,
-      primary key (user_id, type, month)
+      primary key (user_id, type, year)
     )`.execute(db);
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  await sql`drop table series_months`.execute(db);
+  await sql`drop table series_years`.execute(db);
   await sql`drop table user_preferences`.execute(db);
 }

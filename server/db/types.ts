@@ -178,11 +178,11 @@ export interface UserPreferencesTable {
   updated_at: Generated<Date>;
 }
 
-/** 0014: sealed monthly roll-ups of series_chunks stats (derived; rebuilt when missing). */
-export interface SeriesMonthsTable {
+/** 0014: sealed monthly roll-ups of series_chunks stats, one row per (type, year) (derived; rebuilt when missing). */
+export interface SeriesYearsTable {
   user_id: string;
   type: string;
-  month: ColumnType<string, string, string>;
+  year: number;
   stats: Bytes;
 }
 
@@ -203,5 +203,5 @@ export interface DB {
   jobs: JobsTable;
   series_chunks: SeriesChunksTable;
   user_preferences: UserPreferencesTable;
-  series_months: SeriesMonthsTable;
+  series_years: SeriesYearsTable;
 }

@@ -47,11 +47,11 @@ export class SeriesRepository {
         for update of c`.execute(trx);
       const rows = merge(existing.rows);
       if (rows.length === 0) return;
-      // Months whose days change lose their roll-up (0014); the next read rebuilds it.
+      // Years whose days change lose their roll-up (0014); the next read rebuilds it.
       await sql`
-        delete from series_months m
-        using unnest(${rows.map((r) => r.type)}::text[], ${rows.map((r) => `${r.date.slice(0, 7)}-01`)}::date[]) as k(type, month)
-        where m.user_id = ${userId} and m.type = k.type and m.month = k.month`.execute(trx);
+        delete from series_years y
+        using unnest(${rows.map((r) => r.type)}::text[], ${rows.map((r) => Number(r.date.slice(0, 4)))}::int[]) as k(type, year)
+        where y.user_id = ${userId} and y.type = k.type and y.year = k.year`.execute(trx);
       await sql`
         insert into series_chunks (user_id, type, date, version, ciphertext, stats)
         values ${sql.join(rows.map((r) => sql`(${userId}::uuid, ${r.type}, ${r.date}::date, ${r.version}, ${r.ciphertext}::bytea, ${r.stats}::bytea)`))}
@@ -84,27 +84,27 @@ export class SeriesRepository {
     return r.rows;
   }
 
-  /** Sealed monthly roll-ups of one type between two months (first days, inclusive). */
-  async months(userId: string, type: string, from: string, to: string): Promise<Array<{ month: string; stats: Uint8Array }>> {
-    const r = await sql<{ month: string; stats: Uint8Array }>`
-      select to_char(month, 'YYYY-MM-DD') as month, stats from series_months
-      where user_id = ${userId} and type = ${type} and month >= ${from}::date and month <= ${to}::date
-      order by month`.execute(this.db);
-    return r.rows;
+  /** Sealed roll-ups of one type for the years between two (inclusive). */
+  async years(userId: string, type: string, from: number, to: number): Promise<Array<{ year: number; stats: Uint8Array }>> {
+    const r = await sql<{ year: number; stats: Uint8Array }>`
+      select year, stats from series_years
+      where user_id = ${userId} and type = ${type} and year >= ${from} and year <= ${to}
+      order by year`.execute(this.db);
+    return r.rows.map((x) => ({ year: Number(x.year), stats: x.stats }));
   }
 
   /**
-   * Reads the daily stats of one type between two days and stores the monthly roll-ups `build`
+   * Reads the daily stats of one type between two days and stores the yearly roll-ups `build`
    * makes of them, in one transaction holding the user's row in share mode: a series write
    * (mergeInto, which takes it for update) cannot slip in between the read and the insert and
    * leave a roll-up of days that no longer are.
    */
-  async buildMonths(
+  async buildYears(
     userId: string,
     type: string,
     from: string,
     to: string,
-    build: (rows: StatsRow[]) => Array<{ month: string; stats: Uint8Array }>,
+    build: (rows: StatsRow[]) => Array<{ year: number; stats: Uint8Array }>,
   ): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       await sql`select 1 from users where id = ${userId} for share`.execute(trx);
@@ -117,9 +117,9 @@ export class SeriesRepository {
       const rows = build(r.rows);
       if (rows.length === 0) return;
       await sql`
-        insert into series_months (user_id, type, month, stats)
-        values ${sql.join(rows.map((x) => sql`(${userId}::uuid, ${type}, ${x.month}::date, ${x.stats}::bytea)`))}
-        on conflict (user_id, type, month) do update set stats = excluded.stats`.execute(trx);
+        insert into series_years (user_id, type, year, stats)
+        values ${sql.join(rows.map((x) => sql`(${userId}::uuid, ${type}, ${x.year}::int, ${x.stats}::bytea)`))}
+        on conflict (user_id, type, year) do update set stats = excluded.stats`.execute(trx);
     });
   }
 

@@ -4,7 +4,7 @@ import { asBuffer } from '../db/index.js';
 import type { ChunkRow, ChunkWrite, SeriesRepository } from '../repositories/series.repository.js';
 import type { KeyRing, SessionContext } from './keyring.js';
 import { openChunk, openChunkStats, sealChunk, sealChunkStats, type SealedChunk } from './series-seal.js';
-import { openMonth, sealMonth, type MonthStats } from './series-months.js';
+import { openYear, sealYear, type MonthStats } from './series-months.js';
 
 export interface SeriesDay extends DayStats {
   date: string;
@@ -129,7 +129,7 @@ export class SeriesService {
 
   /**
    * Monthly statistics for one type between two local dates (both inclusive): whole months from
-   * their sealed roll-ups (built from the daily stats when missing, see series_months), the
+   * their sealed roll-ups (built from the daily stats when missing, see series_years), the
    * partial months at either end from the daily stats. Months in another unit are converted to
    * the first month's, as `days` does.
    */
@@ -156,30 +156,35 @@ export class SeriesService {
     else {
       if (firstFull !== q.from) await fromDays(q.from, endOf(monthOf(q.from)));
       if (lastFull !== monthOf(q.to)) await fromDays(monthOf(q.to), q.to);
-      const have = new Map((await this.repo.months(userId, q.type, firstFull, lastFull)).map((r) => [r.month, r.stats]));
-      const missing: string[] = [];
-      for (let m = firstFull; m <= lastFull; m = nextMonth(m)) {
-        const sealed = have.get(m);
-        if (sealed) out.set(m, openMonth(seriesKey, userId, q.type, m, asBuffer(sealed)));
-        else missing.push(m);
+      const y0 = Number(firstFull.slice(0, 4));
+      const y1 = Number(lastFull.slice(0, 4));
+      const inRange = (m: string) => m >= firstFull && m <= lastFull;
+      const have = new Map((await this.repo.years(userId, q.type, y0, y1)).map((r) => [r.year, r.stats]));
+      const missing: number[] = [];
+      for (let y = y0; y <= y1; y++) {
+        const sealed = have.get(y);
+        if (!sealed) missing.push(y);
+        else for (const [m, st] of Object.entries(openYear(seriesKey, userId, q.type, y, asBuffer(sealed)))) if (inRange(m)) out.set(m, st);
       }
-      if (missing.length) {
-        const wanted = new Set(missing);
-        await this.repo.buildMonths(userId, q.type, missing[0]!, endOf(missing.at(-1)!), (rows) => {
+      for (const missingYear of missing) {
+        await this.repo.buildYears(userId, q.type, `${missingYear}-01-01`, `${missingYear}-12-31`, (rows) => {
           const days: SeriesDay[] = [];
           let unit = '';
           for (const row of rows) {
-            if (!wanted.has(monthOf(row.date))) continue;
             const h = row.stats ? this.#openStats(keys, userId, { ...row, stats: row.stats }) : readHeader(this.#plain(keys, userId, { ...row, ciphertext: row.ciphertext! }));
             if (h.stats.count === 0) continue;
             unit ||= h.unit;
             const f = unitFactor(h.unit, unit) ?? 1;
             days.push({ date: row.date, count: h.stats.count, min: h.stats.min * f, max: h.stats.max * f, mean: h.stats.mean * f, sum: h.stats.sum * f });
           }
-          const built = rollMonths(days, unit);
-          for (const [m, st] of built) out.set(m, st);
-          // Months without data get no roll-up: finding none again costs one empty range read.
-          return [...built].map(([m, st]) => ({ month: m, stats: sealMonth(seriesKey, userId, q.type, m, st) }));
+          const byYear = new Map<number, Record<string, MonthStats>>();
+          for (const [m, st] of rollMonths(days, unit)) {
+            if (inRange(m)) out.set(m, st);
+            const y = Number(m.slice(0, 4));
+            byYear.set(y, { ...byYear.get(y), [m]: st });
+          }
+          // Years without data get no roll-up: finding none again costs one empty range read.
+          return [...byYear].map(([year, months]) => ({ year, stats: sealYear(seriesKey, userId, q.type, year, months) }));
         });
       }
     }

@@ -123,7 +123,7 @@ describe.each(dbTargets())('health dashboard on %s', (target) => {
     expect(await june()).toMatchObject({ days: 2, mean: 151 });
     expect((await get('?from=2014-01-01&to=2026-12-31')).cards.find((c) => c.key === 'resting_hr')!.series[0]!.points.find((p) => p.date === '2025-06-01')).toEqual(before);
     const dump = await server.dumpDatabase();
-    expect(dump).toMatch(/-- series_months\n\S/);
+    expect(dump).toMatch(/-- series_years\n\S/);
   });
 
   it('cards chosen and ordered by the person, weight in kg as a sealed preference', async () => {
