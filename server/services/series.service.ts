@@ -5,6 +5,7 @@ import type { ChunkRow, ChunkWrite, SeriesRepository } from '../repositories/ser
 import type { KeyRing, SessionContext } from './keyring.js';
 import { openChunk, openChunkStats, sealChunk, sealChunkStats, type SealedChunk } from './series-seal.js';
 import { openYear, sealYear, type MonthStats } from './series-months.js';
+import { analyteFactor } from './health/lab-units.js';
 
 export interface SeriesDay extends DayStats {
   date: string;
@@ -174,7 +175,7 @@ export class SeriesService {
             const h = row.stats ? this.#openStats(keys, userId, { ...row, stats: row.stats }) : readHeader(this.#plain(keys, userId, { ...row, ciphertext: row.ciphertext! }));
             if (h.stats.count === 0) continue;
             unit ||= h.unit;
-            const f = unitFactor(h.unit, unit) ?? 1;
+            const f = unitFactor(h.unit, unit) ?? analyteFactor(q.type, h.unit, unit) ?? 1;
             days.push({ date: row.date, count: h.stats.count, min: h.stats.min * f, max: h.stats.max * f, mean: h.stats.mean * f, sum: h.stats.sum * f });
           }
           const byYear = new Map<number, Record<string, MonthStats>>();
@@ -194,7 +195,7 @@ export class SeriesService {
       type: q.type,
       unit,
       months: months.map(([month, st]) => {
-        const f = unit ? (unitFactor(st.unit, unit) ?? 1) : 1;
+        const f = unit ? (unitFactor(st.unit, unit) ?? analyteFactor(q.type, st.unit, unit) ?? 1) : 1;
         return { month, ...st, unit: unit ?? st.unit, min: st.min * f, max: st.max * f, mean: st.mean * f, sum: st.sum * f };
       }),
     };
@@ -255,7 +256,7 @@ export class SeriesService {
       }
       if (h.stats.count === 0) continue;
       unit ??= h.unit;
-      const f = unitFactor(h.unit, unit) ?? 1;
+      const f = unitFactor(h.unit, unit) ?? analyteFactor(q.type, h.unit, unit) ?? 1;
       const s = h.stats;
       days.push({ date: row.date, count: s.count, min: s.min * f, max: s.max * f, mean: s.mean * f, sum: s.sum * f });
     }

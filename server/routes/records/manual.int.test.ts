@@ -76,6 +76,16 @@ describe.each(dbTargets())('manual entries on %s', (target) => {
     expect(trend.points).toEqual([expect.objectContaining({ value: 110, source: 'manual' })]);
   });
 
+  it('glucose typed in mg/dL one day and mmol/L the other is one series in one unit', async () => {
+    expect((await post({ kind: 'glucose', value: 108, unit: 'mg/dL', at: '2026-06-06T07:05:00-05:00' })).statusCode).toBe(201);
+    const s = await series('2339-0');
+    expect(s.unit).toBe('mmol/L');
+    expect(s.days.map((d) => [d.date, Math.round(d.mean * 100) / 100])).toEqual([
+      ['2026-06-05', 6.1],
+      ['2026-06-06', 5.99],
+    ]);
+  });
+
   it('a medication, an allergy and a condition appear in their lists with source manual', async () => {
     expect((await post({ kind: 'medication', name: 'Metformin 500 mg', dosage: 'twice daily with food', status: 'active', start: '2026-05-01' })).statusCode).toBe(201);
     expect((await post({ kind: 'allergy', substance: 'Penicillin', reaction: 'Hives', criticality: 'high' })).statusCode).toBe(201);

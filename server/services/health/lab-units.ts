@@ -124,3 +124,14 @@ export function roundFor(unit: string, value: number): number {
   const p = 10 ** digits;
   return Math.round(value * p) / p;
 }
+
+/**
+ * Multiplier between two units of one analyte's series where plain unit arithmetic has none
+ * (a day of glucose in mmol/L among days in mg/dL), or undefined.
+ */
+export function analyteFactor(type: string, from: string, to: string): number | undefined {
+  const group = BY_CODE.get(type) ?? (type === 'HKQuantityTypeIdentifierBloodGlucose' ? BY_CODE.get('2339-0') : undefined);
+  if (!group?.convert || group.convert === 'hba1c') return undefined;
+  const v = convert(group, 1, from, ucumOf(to) ?? to);
+  return v === undefined ? undefined : v;
+}
