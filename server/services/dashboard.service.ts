@@ -1,3 +1,4 @@
+import type { ItemsService } from './items.service.js';
 import type { SessionContext } from './keyring.js';
 import { ALL_METRIC_CODES, displayFactor, METRIC_BY_KEY, METRICS, type MetricDef } from './health/metrics.js';
 import type { Preferences, PreferencesService } from './preferences.service.js';
@@ -89,6 +90,7 @@ export class DashboardService {
   constructor(
     private readonly series: SeriesService,
     private readonly preferences: PreferencesService,
+    private readonly items: ItemsService,
   ) {}
 
   async get(session: SessionContext, q: { from?: string; to?: string } = {}): Promise<Dashboard> {
@@ -99,15 +101,56 @@ export class DashboardService {
       if (!spans.length) return [];
       return [{ metric: m, first: spans.map((s) => s.first).sort()[0]!, last: spans.map((s) => s.last).sort().at(-1)! }];
     });
-    const order = prefs.cards ?? METRICS.map((m) => m.key);
-    const rank = (key: string) => (order.includes(key) ? order.indexOf(key) : order.length + METRICS.findIndex((m) => m.key === key));
+    // Workouts are records, not series: the newest one says whether and until when there are any.
+    const [lastWorkout] = await this.items.recent(session, { tags: ['workout'], limit: 1 });
+    if (lastWorkout?.occurredAt) present.push({ metric: WORKOUTS, first: workoutDay(lastWorkout), last: workoutDay(lastWorkout) }); // first: not scanned for
+    const order = prefs.cards ?? [...METRICS.map((m) => m.key), WORKOUTS.key];
+    const rank = (key: string) => (order.includes(key) ? order.indexOf(key) : order.length + (key === WORKOUTS.key ? METRICS.length : METRICS.findIndex((m) => m.key === key)));
     present.sort((a, b) => rank(a.metric.key) - rank(b.metric.key));
     const hidden = new Set(prefs.hidden ?? []);
     const cards: DashboardCard[] = [];
     for (const p of present.filter((x) => !hidden.has(x.metric.key))) {
-      cards.push(await this.#card(session, p.metric, p.first, p.last, cover, prefs, q));
+      cards.push(p.metric === WORKOUTS ? await this.#workouts(session, p.last, q) : await this.#card(session, p.metric, p.first, p.last, cover, prefs, q));
     }
     return { available: present.map((p) => ({ key: p.metric.key, title: p.metric.title, first: p.first, last: p.last })), cards };
+  }
+
+  /**
+   * Workouts per day, week or month: how many (`count`) and their minutes (`sum`), from the
+   * workout records in the range (each decrypted: a range of years with a workout a day reads
+   * a few thousand small records).
+   */
+  async #workouts(session: SessionContext, last: string, q: { from?: string; to?: string }): Promise<DashboardCard> {
+    const to = q.to ?? last;
+    const from = q.from ?? iso(dayMs(to) - 29 * DAY);
+    const resolution = resolutionFor(from, to);
+    const list = await this.items.recent(session, { tags: ['workout'], from: new Date(dayMs(from) - DAY), to: new Date(dayMs(to) + 2 * DAY), limit: 10_000 });
+    const byDay = new Map<string, SeriesDay>();
+    for (const w of list) {
+      const date = workoutDay(w);
+      if (date < from || date > to) continue;
+      const min = typeof w.data?.durationMin === 'number' ? w.data.durationMin : 0;
+      const d = byDay.get(date) ?? { date, count: 0, min: Infinity, max: -Infinity, mean: 0, sum: 0 };
+      d.count += 1;
+      d.sum += min;
+      d.min = Math.min(d.min, min);
+      d.max = Math.max(d.max, min);
+      d.mean = d.sum / d.count;
+      byDay.set(date, d);
+    }
+    const days = [...byDay.values()].sort((a, b) => a.date.localeCompare(b.date));
+    return {
+      key: WORKOUTS.key,
+      title: WORKOUTS.title,
+      stat: 'sum',
+      unit: 'min',
+      from,
+      to,
+      resolution,
+      first: days[0]?.date ?? last,
+      last,
+      series: [{ label: 'Workouts', code: 'workout', points: rollUp(days, resolution) }],
+    };
   }
 
   async #card(
@@ -142,4 +185,10 @@ export class DashboardService {
   }
 }
 
-export const isMetricKey = (k: string) => METRIC_BY_KEY.has(k);
+const WORKOUTS: MetricDef = { key: 'workouts', title: 'Workouts', stat: 'sum', series: [] };
+
+/** A workout's local day: Apple keeps the local start ("2018-02-01 07:46:59 -0800"); others give an instant. */
+function workoutDay(w: { occurredAt: string | null; data?: Record<string, unknown> }): string {
+  const local = (w.data?.attributes as { startDate?: unknown } | undefined)?.startDate;
+  return typeof local === 'string' && /^\d{4}-\d{2}-\d{2}/.test(local) ? local.slice(0, 10) : (w.occurredAt ?? '').slice(0, 10);
+}

@@ -75,7 +75,7 @@ describe.each(dbTargets())('health dashboard on %s', (target) => {
 
   it('shows a card for every metric with data, each opening on the last 30 days that have data', async () => {
     const d = await get();
-    expect(d.available.map((a) => a.key)).toEqual(['resting_hr', 'weight', 'bmi', 'steps', 'distance']);
+    expect(d.available.map((a) => a.key)).toEqual(['resting_hr', 'weight', 'bmi', 'steps', 'distance', 'workouts']);
     const hr = d.cards.find((c) => c.key === 'resting_hr')!;
     expect(hr).toMatchObject({ from: '2026-03-02', to: '2026-03-31', resolution: 'day', first: '2025-04-01', last: '2026-03-31', unit: '/min' });
     expect(hr.series[0]!.points).toHaveLength(30);
@@ -111,6 +111,13 @@ describe.each(dbTargets())('health dashboard on %s', (target) => {
     const april = steps.series[0]!.points.find((p) => p.date === '2025-04-01')!;
     expect(april.days).toBe(30);
     expect(april.sum).toBeCloseTo(daily.days.reduce((n, x) => n + x.sum, 0), 6);
+    // Workouts (records, not series): how many and their minutes per month, on their local day.
+    const workouts = all.cards.find((c) => c.key === 'workouts')!;
+    expect(workouts).toMatchObject({ unit: 'min', resolution: 'month', last: '2018-02-10' });
+    expect(workouts.series[0]!.points.map((p) => [p.date, p.count, Math.round(p.sum)])).toEqual([
+      ['2016-02-01', 3, 80],
+      ['2018-02-01', 2, 243],
+    ]);
     const rhr = all.cards.find((c) => c.key === 'resting_hr')!.series[0]!.points;
     expect(rhr.find((p) => p.date === '2025-04-01')).toMatchObject({ min: 55, max: 64 });
     // A new day in a rolled-up month replaces its roll-up; the other series keep theirs.
@@ -130,7 +137,7 @@ describe.each(dbTargets())('health dashboard on %s', (target) => {
     const put = await app().inject({ method: 'PUT', url: '/api/preferences', headers: sut.headers, payload: { cards: ['steps', 'weight', 'resting_hr'], hidden: ['bmi', 'distance'], units: { weight: 'kg' } } });
     expect(put.statusCode, put.body).toBe(200);
     const d = await get();
-    expect(d.cards.map((c) => c.key)).toEqual(['steps', 'weight', 'resting_hr']);
+    expect(d.cards.map((c) => c.key)).toEqual(['steps', 'weight', 'resting_hr', 'workouts']);
     expect(d.available.map((a) => a.key).slice(0, 3)).toEqual(['steps', 'weight', 'resting_hr']);
     const weight = d.cards.find((c) => c.key === 'weight')!;
     expect(weight.unit).toBe('kg');
@@ -138,7 +145,7 @@ describe.each(dbTargets())('health dashboard on %s', (target) => {
     expect(weight.series[0]!.points.map((p) => Math.round(p.mean * 10) / 10)).toEqual([68, 68.9]);
     // A metric neither ordered nor hidden (data that arrives later) shows after the chosen ones.
     await app().inject({ method: 'PUT', url: '/api/preferences', headers: sut.headers, payload: { hidden: ['bmi'] } });
-    expect((await get()).cards.map((c) => c.key)).toEqual(['steps', 'weight', 'resting_hr', 'distance']);
+    expect((await get()).cards.map((c) => c.key)).toEqual(['steps', 'weight', 'resting_hr', 'distance', 'workouts']);
     await app().inject({ method: 'PUT', url: '/api/preferences', headers: sut.headers, payload: { hidden: ['bmi', 'distance'] } });
     // The preference is ciphertext at rest.
     const dump = await server.dumpDatabase();

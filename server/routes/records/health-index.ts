@@ -23,7 +23,7 @@ export const healthRoutes = (deps: { db: Database; items: ItemsService; series: 
     const preferences = new PreferencesService(new PreferencesRepository(deps.db));
     const labs = new LabsService(deps.items);
     const clinical = new ClinicalService(deps.items);
-    await app.register(healthViewRoutes({ labs, clinical, preferences, dashboard: new DashboardService(deps.series, preferences) }));
+    await app.register(healthViewRoutes({ labs, clinical, preferences, dashboard: new DashboardService(deps.series, preferences, deps.items) }));
     await app.register(manualRoutes({ manual: new ManualService(deps.items, deps.series) }));
     const summary = new SummaryService({ items: deps.items, clinical, labs, series: deps.series, preferences }, deps.audit);
     await app.register(summaryRoutes({ summary, perMinute: 30 }));
