@@ -103,11 +103,25 @@ describe('health in the browser', () => {
     const card = page.getByTestId('card-blood_pressure');
     await card.getByTestId('series-chart').waitFor();
     expect(await card.textContent()).toMatch(/Latest\s*128\/84\s*mmHg/);
-    // It opens on the day that has data: the entry's own local day.
-    expect(await card.getByTestId('series-chart').getAttribute('aria-label')).toMatch(/^Blood pressure from (\d{4}-\d{2}-\d{2}) to \1:/);
+    // It opens on the 30 days ending on the entry's own local day: one reading of each line.
+    const today = await page.evaluate(() => { const d = new Date(); return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`; });
+    expect(await card.getByTestId('series-chart').getAttribute('aria-label')).toMatch(new RegExp(`^Blood pressure from \\d{4}-\\d{2}-\\d{2} to ${today}: 2 days with data`));
     expect(await cardKeys()).toEqual(['card-steps', 'card-heart_rate', 'card-blood_pressure']);
     await card.scrollIntoViewIfNeeded();
     await s.shot('manual-blood-pressure-chart');
+
+    // Editable: open it from the vault, correct the systolic, and the chart follows.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Vault' }).click();
+    await page.getByRole('link', { name: /Blood pressure 128\/84 mmHg/ }).first().click();
+    await page.getByRole('button', { name: 'Edit entry' }).click();
+    const edit = page.getByRole('dialog', { name: 'Edit entry' });
+    expect(await edit.getByLabel('Systolic (mmHg)').inputValue()).toBe('128');
+    await edit.getByLabel('Systolic (mmHg)').fill('131');
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('heading', { name: 'Blood pressure 131/84 mmHg', level: 1 }).waitFor();
+    await s.shot('manual-entry-edited');
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Health' }).click();
+    await page.waitForFunction(() => /Latest\s*131\/84/.test(document.querySelector('[data-testid="card-blood_pressure"]')?.textContent ?? ''));
   });
 
   it('imports FHIR labs from two units; a lab result opens its trend with the range band', async () => {

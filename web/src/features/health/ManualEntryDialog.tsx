@@ -4,8 +4,8 @@ import { Button } from '../../components/ui/Button';
 import { Dialog } from '../../components/ui/Dialog';
 import { ErrorText } from '../../components/ui/Feedback';
 import { SelectField, TextField } from '../../components/ui/Field';
-
-type Kind = 'blood_pressure' | 'weight' | 'glucose' | 'temperature' | 'medication' | 'allergy' | 'condition';
+import type { Item } from '../../api/types';
+import type { ManualKind as Kind } from './manual-entry';
 const KINDS: Array<[Kind, string]> = [
   ['blood_pressure', 'Blood pressure'],
   ['weight', 'Weight'],
@@ -30,10 +30,20 @@ function nowLocal(): string {
   return d.toISOString().slice(0, 16);
 }
 
-/** Add a measurement, a medication, an allergy or a condition by hand. */
-export function ManualEntryDialog({ open, onOpenChange, onSaved }: { open: boolean; onOpenChange: (o: boolean) => void; onSaved: () => void }) {
-  const [kind, setKind] = useState<Kind>('blood_pressure');
-  const [f, setF] = useState<Record<string, string>>({ at: nowLocal(), unit: '' });
+/** Add a measurement, a medication, an allergy or a condition by hand, or edit one (`editing`). */
+export function ManualEntryDialog({
+  open,
+  onOpenChange,
+  onSaved,
+  editing,
+}: {
+  open: boolean;
+  onOpenChange: (o: boolean) => void;
+  onSaved: (item: Item) => void;
+  editing?: { id: string; kind: Kind; fields: Record<string, string> };
+}) {
+  const [kind, setKind] = useState<Kind>(editing?.kind ?? 'blood_pressure');
+  const [f, setF] = useState<Record<string, string>>(editing?.fields ?? { at: nowLocal(), unit: '' });
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const set = (k: string) => (e: { target: { value: string } }) => setF((x) => ({ ...x, [k]: e.target.value }));
@@ -53,7 +63,7 @@ export function ManualEntryDialog({ open, onOpenChange, onSaved }: { open: boole
       case 'medication':
         return { kind, name: f.name ?? '', dosage: opt(f.dosage), status: f.status || 'active', start: opt(f.start), end: opt(f.end), note: opt(f.note) };
       case 'allergy':
-        return { kind, substance: f.name ?? '', reaction: opt(f.reaction), criticality: opt(f.criticality), note: opt(f.note) };
+        return { kind, substance: f.name ?? '', reaction: opt(f.reaction), criticality: opt(f.criticality), status: f.status || 'active', note: opt(f.note) };
       case 'condition':
         return { kind, name: f.name ?? '', status: f.status || 'active', onset: opt(f.start), note: opt(f.note) };
     }
@@ -64,10 +74,12 @@ export function ManualEntryDialog({ open, onOpenChange, onSaved }: { open: boole
     setBusy(true);
     setError(null);
     try {
-      await api.post('/api/records/manual', body());
-      onSaved();
+      const saved = editing
+        ? await api.request(`/api/records/manual/${encodeURIComponent(editing.id)}`, { method: 'PUT', body: body() }).then((r) => r.json() as Promise<Item>)
+        : await api.post<Item>('/api/records/manual', body());
+      onSaved(saved);
       onOpenChange(false);
-      setF({ at: nowLocal(), unit: '' });
+      if (!editing) setF({ at: nowLocal(), unit: '' });
     } catch (err) {
       setError(err);
     } finally {
@@ -78,9 +90,9 @@ export function ManualEntryDialog({ open, onOpenChange, onSaved }: { open: boole
   const measurement = ['blood_pressure', 'weight', 'glucose', 'temperature'].includes(kind);
   const units: Partial<Record<Kind, string[]>> = { weight: ['kg', 'lb'], glucose: ['mmol/L', 'mg/dL'], temperature: ['Cel', '[degF]'] };
   return (
-    <Dialog open={open} onOpenChange={onOpenChange} title="Add an entry" description="Stored encrypted as a health record of your own, shown in charts, lists, search and chat.">
+    <Dialog open={open} onOpenChange={onOpenChange} title={editing ? 'Edit entry' : 'Add an entry'} description="Stored encrypted as a health record of your own, shown in charts, lists, search and chat.">
       <form onSubmit={submit} className="space-y-3">
-        <SelectField label="What" value={kind} onChange={(e) => setKind(e.target.value as Kind)}>
+        <SelectField label="What" value={kind} disabled={!!editing} onChange={(e) => setKind(e.target.value as Kind)}>
           {KINDS.map(([k, label]) => (
             <option key={k} value={k}>
               {label}
