@@ -1,18 +1,15 @@
 import { Readable } from 'node:stream';
 import { Decrypter, Encrypter, generateX25519Identity, identityToRecipient } from 'age-encryption';
+import { NodeScryptIdentity, NodeScryptRecipient } from './age-scrypt.js';
+
+export { AGE_SCRYPT_LOG_N, AGE_SCRYPT_MAX_LOG_N, AgeWorkFactorError } from './age-scrypt.js';
 
 /**
  * age (https://age-encryption.org/v1) over Node streams, through the `age-encryption` library
  * only: its Encrypter/Decrypter already stream (64 KiB STREAM chunks), so all this module adds
- * is a bridge between Node streams and WHATWG streams that keeps backpressure end to end.
+ * is a bridge between Node streams and WHATWG streams that keeps backpressure end to end, and
+ * a scrypt recipient whose key derivation runs off the event loop (`age-scrypt.ts`).
  */
-
-/**
- * scrypt work factor (log2 N) for passphrase exports: 18 is what the `age` tool itself writes
- * (N = 2^18, r = 8, p = 1: 256 MiB and about a second of CPU, once per file). The library
- * refuses to decrypt above 20, so never raise it past that.
- */
-export const AGE_SCRYPT_LOG_N = 18;
 
 export type AgeTarget = { passphrase: string } | { recipient: string };
 export type AgeKey = { passphrase: string } | { identity: string };
@@ -74,8 +71,7 @@ export async function ageEncryptStream(
 ): Promise<Readable> {
   const e = new Encrypter();
   if ('passphrase' in target) {
-    e.setPassphrase(target.passphrase);
-    e.setScryptWorkFactor(AGE_SCRYPT_LOG_N);
+    e.addRecipient(new NodeScryptRecipient(target.passphrase));
   } else {
     if (!isAgeRecipient(target.recipient)) throw new TypeError('not an age X25519 recipient');
     e.addRecipient(target.recipient);
@@ -92,7 +88,7 @@ export async function ageDecryptStream(
   key: AgeKey,
 ): Promise<Readable> {
   const d = new Decrypter();
-  if ('passphrase' in key) d.addPassphrase(key.passphrase);
+  if ('passphrase' in key) d.addIdentity(new NodeScryptIdentity(key.passphrase));
   else d.addIdentity(key.identity.trim());
   return fromWeb(await d.decrypt(toWeb(cipher)));
 }

@@ -1,5 +1,8 @@
 import { Aes256Gcm, CipherSuite, HkdfSha256 } from '@hpke/core';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { DhkemX25519HkdfSha256 } from '@hpke/dhkem-x25519';
+import { x25519 } from '@noble/curves/ed25519.js';
+import { hkdf } from './util.js';
 import { DecryptError } from './errors.js';
 
 /** X25519 public key, private key and encapsulated key size. */
@@ -61,4 +64,30 @@ export async function openWithPrivateKey(privateKey: Uint8Array, sealed: Uint8Ar
     // Covers AEAD failure and a malformed enc (e.g. low-order point -> DH all-zero -> DecapError).
     throw new DecryptError('HPKE open failed');
   }
+}
+
+/** The public key of an inbox private key (to check the stored public key against it). */
+export function inboxPublicKeyOf(privateKey: Uint8Array): Buffer {
+  assertRawKey(privateKey, 'private key');
+  return Buffer.from(x25519.getPublicKey(privateKey));
+}
+
+/**
+ * Authenticates a user's inbox public key: HMAC-SHA256 under HKDF(SERVER_KEY,
+ * "cv1|inbox-public-key") over `v1|inbox-public-key|<userId>|` ‖ key. The sync worker checks it
+ * before sealing, so whoever can only write the database cannot swap in a key of their own and
+ * read future syncs (the worker holds SERVER_KEY but never a vault key).
+ */
+export function inboxKeyMac(serverKey: Uint8Array, userId: string, publicKey: Uint8Array): Buffer {
+  assertRawKey(publicKey, 'public key');
+  return createHmac('sha256', hkdf(serverKey, 'cv1|inbox-public-key'))
+    .update(`v1|inbox-public-key|${userId}|`)
+    .update(publicKey)
+    .digest();
+}
+
+/** Constant-time check of {@link inboxKeyMac}; false for a missing MAC. */
+export function verifyInboxKeyMac(serverKey: Uint8Array, userId: string, publicKey: Uint8Array, mac: Uint8Array | null): boolean {
+  if (!mac || mac.length !== 32) return false;
+  return timingSafeEqual(inboxKeyMac(serverKey, userId, publicKey), mac);
 }

@@ -111,7 +111,11 @@ function drain(): void {
   }
 }
 
-async function withKdfSlot<T>(fn: () => Promise<T>): Promise<T> {
+/**
+ * Runs one memory-hard derivation (Argon2id here, age's scrypt in `age-scrypt.ts`) inside the
+ * shared cap, so that logins and export passphrases together never exceed `KDF_CONCURRENCY`.
+ */
+export async function withKdfSlot<T>(fn: () => Promise<T>): Promise<T> {
   if (active < maxConcurrent && waiters.length === 0) {
     active++;
   } else {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
+import { Decrypter } from 'age-encryption';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launch, newSession, PASSPHRASE, signUp, startServer, type RunningServer, type Session } from './helpers.js';
 
@@ -13,6 +14,7 @@ describe('settings in the browser', () => {
   const NEXT = 'amber orchard violin glacier 7';
   const RECOVERED = 'copper lighthouse fennel drizzle 9';
   let recoveryKey = '';
+  let oldRecoveryKey = 'CV1-WRONG-KEY';
 
   beforeAll(async () => {
     server = await startServer();
@@ -59,6 +61,26 @@ describe('settings in the browser', () => {
     expect(await page.getByRole('heading', { name: 'Vault' }).isVisible()).toBe(true);
   });
 
+  it('replaces the recovery key in Settings (passphrase asked, new key shown once in the sign-up dialog)', async () => {
+    const { page } = s;
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
+    const card = page.getByRole('region', { name: 'Recovery key' });
+    await card.getByRole('button', { name: 'Create a new recovery key…' }).click();
+    const ask = page.getByRole('dialog', { name: 'Create a new recovery key?' });
+    await ask.getByLabel('Your passphrase').fill(NEXT);
+    await ask.getByRole('button', { name: 'Create new key' }).click();
+    const shown = page.getByRole('dialog', { name: 'Save your recovery key' });
+    const next = ((await shown.getByTestId('recovery-key').textContent()) ?? '').trim();
+    expect(next).toMatch(/^CV1-/);
+    expect(next).not.toBe(recoveryKey);
+    await s.shot('recovery-key-rotated');
+    await shown.getByLabel('I have saved my recovery key').check();
+    await shown.getByRole('button', { name: 'Continue' }).click();
+    await card.getByText('Your new recovery key is active. The old one no longer works.').waitFor();
+    oldRecoveryKey = recoveryKey;
+    recoveryKey = next;
+  });
+
   it('recovers the vault with the recovery key and a new passphrase', async () => {
     const { page } = s;
     await page.getByRole('button', { name: 'Sign out' }).click();
@@ -66,7 +88,8 @@ describe('settings in the browser', () => {
     await page.getByRole('link', { name: 'Use your recovery key' }).click();
     await page.waitForURL('**/recover');
     await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Recovery key').fill('CV1-WRONG-KEY');
+    // The key replaced in Settings no longer opens the vault.
+    await page.getByLabel('Recovery key').fill(oldRecoveryKey);
     await page.getByLabel('New passphrase').fill(RECOVERED);
     await page.getByLabel('Re-enter to confirm').fill(RECOVERED);
     await page.getByRole('button', { name: 'Set new passphrase' }).click();
@@ -83,6 +106,7 @@ describe('settings in the browser', () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
     const card = page.getByRole('region', { name: 'Export your vault' });
     await card.getByLabel('Export passphrase').fill('export passphrase for my backup');
+    await card.getByLabel(/Include items in the trash/).check();
     const download = page.waitForEvent('download', { timeout: 60_000 });
     await card.getByRole('button', { name: 'Export' }).click();
     const file = await download;
@@ -90,6 +114,11 @@ describe('settings in the browser', () => {
     const saved = path.join(tmpdir(), `export-${Date.now()}.age`);
     await file.saveAs(saved);
     expect(readFileSync(saved).subarray(0, 21).toString('latin1')).toBe('age-encryption.org/v1');
+    // The manifest (a plain tar's first entry) records that the trash was asked for.
+    const d = new Decrypter();
+    d.addPassphrase('export passphrase for my backup');
+    const plain = Buffer.from(await d.decrypt(new Uint8Array(readFileSync(saved))));
+    expect(plain.subarray(0, 4096).toString('utf8')).toContain('"includesTrash": true');
     await card.getByText(/Export downloaded as/).waitFor();
     await s.shot('export-done');
   });

@@ -16,16 +16,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       updated_at timestamptz not null default now()
     )`.execute(db);
   // Monthly roll-ups of the sealed daily stats, one sealed row per (type, year) holding its
-  // months, so a dashboard over five years opens a few dozen small ciphertexts instead of
+  // months, keyed by the same per-user type MAC as series_chunks (never the clear type code), so a dashboard over five years opens a few dozen small ciphertexts instead of
   // thousands. Derived data: any write to a day of a series deletes that year's row in the same
   // transaction, and the next read rebuilds it.
   await sql`
     create table series_years (
       user_id uuid not null references users(id) on delete cascade,
-      type text not null,
+      type_mac bytea not null,
       year int not null,
       stats bytea not null,
-      primary key (user_id, type, year)
+      primary key (user_id, type_mac, year)
     )`.execute(db);
 }
 

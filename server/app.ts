@@ -16,7 +16,7 @@ import { migrateToLatest, openDatabase, type Database } from './db/index.js';
 import { notFound } from './errors.js';
 import { FileStore } from './files/store.js';
 import { installErrorHandler } from './http/error-handler.js';
-import { SESSION_COOKIE, checkOrigin } from './http/session.js';
+import { bearerMatches, checkOrigin, isApiRequest, sessionCookieName } from './http/session.js';
 import { loggerOptions } from './logger.js';
 import { AuditRepository } from './repositories/audit.repository.js';
 import { FilesRepository } from './repositories/files.repository.js';
@@ -32,7 +32,10 @@ import { importsRoutes } from './routes/imports/index.js';
 import { recordsRoutes } from './routes/records/index.js';
 import { ImportFiles } from './jobs/encrypted-file.js';
 import { JobRunner } from './jobs/runner.js';
+import { startPeriodic } from './jobs/periodic.js';
 import { JobsRepository } from './repositories/jobs.repository.js';
+import { VaultUpgradeRepository } from './repositories/vault-upgrade.repository.js';
+import { VaultUpgradeService } from './services/vault-upgrade.service.js';
 import { ImportsService } from './services/imports.service.js';
 import { chatRoutes } from './routes/chat/index.js';
 import { ChatsRepository } from './repositories/chats.repository.js';
@@ -43,6 +46,9 @@ import { SeriesService } from './services/series.service.js';
 import { createSandboxPool, selectRuntime } from '../sandbox/select.js';
 import type { SandboxRuntime } from '../sandbox/runtime.js';
 import { AuthService } from './services/auth.service.js';
+import { InvitesService } from './services/invites.service.js';
+import { InvitesRepository } from './repositories/invites.repository.js';
+import { invitesRoutes } from './routes/invites/index.js';
 import { FilesService } from './services/files.service.js';
 import { ItemsService } from './services/items.service.js';
 import { SearchService } from './services/search.service.js';
@@ -53,9 +59,12 @@ import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { ExportService } from './export/export.service.js';
 import { ExportImportJobs } from './export/import-job.js';
-import { ImportService } from './export/import.service.js';
-import { ChatsSection, SeriesSection } from './export/more-sections.js';
-import { FilesSection, ItemsSection } from './export/sections.js';
+import { ExportImportService } from './export/export-import.service.js';
+import { ChatsSection } from './export/sections/chats.js';
+import { FilesSection } from './export/sections/files.js';
+import { ItemsSection } from './export/sections/items.js';
+import { SeriesSection } from './export/sections/series.js';
+import { FoldersSection } from './export/sections/folders.js';
 import { Metrics } from './metrics/registry.js';
 import { ExportRepository } from './repositories/export.repository.js';
 import { exportRoutes } from './routes/export/index.js';
@@ -77,8 +86,25 @@ import { IntegrationsService } from './services/integrations.service.js';
 // ---- end integrations imports ----
 
 // ---- health views, manual entries, patient summary (issue 17) ----
+import { PreferencesRepository } from './repositories/preferences.repository.js';
 import { healthRoutes as healthViewsPlugin } from './routes/records/health-index.js';
+import { ClinicalService } from './services/clinical.service.js';
+import { DashboardService } from './services/dashboard.service.js';
+import { LabsService } from './services/labs.service.js';
+import { ManualService } from './services/manual.service.js';
+import { PreferencesService } from './services/preferences.service.js';
+import { SummaryService } from './summary/summary.service.js';
 // ---- end health views imports ----
+// ---- history, folders, permanent delete (issue 16) ----
+import { FoldersRepository } from './repositories/folders.repository.js';
+import { TrashRepository } from './repositories/trash.repository.js';
+import { VersionsRepository } from './repositories/versions.repository.js';
+import { foldersRoutes } from './routes/folders/index.js';
+import { historyRoutes } from './routes/history/index.js';
+import { FoldersService } from './services/folders.service.js';
+import { HistoryService } from './services/history.service.js';
+import { TrashService } from './services/trash.service.js';
+// ---- end history imports ----
 
 const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web/dist');
 
@@ -91,6 +117,19 @@ export interface AppOptions {
   /** Tests may hand in a runtime (e.g. local processes speaking Ollama's API). */
   sandboxRuntime?: SandboxRuntime;
 }
+
+/**
+ * Fastify (5.x) ignores a bare hop count on purpose, so a count becomes proxy-addr's function
+ * form: trust the socket peer and the next `n - 1` addresses, the client is the one after.
+ */
+function trustProxyOption(v: Config['TRUST_PROXY']): boolean | string[] | ((addr: string, hop: number) => boolean) {
+  if (typeof v === 'number') return v > 0 ? (_addr, hop) => hop < v : false;
+  return v;
+}
+
+const isLoopback = (u: URL) => ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname);
+
+const SESSION_PURGE_EVERY_MS = 60 * 60_000;
 
 /** The composition root: config, database, repositories, services and routes, wired once. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
@@ -117,7 +156,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     bodyLimit: config.maxJsonBytes,
-    trustProxy: config.TRUST_PROXY,
+    trustProxy: trustProxyOption(config.TRUST_PROXY),
   }).withTypeProvider<ZodTypeProvider>();
   logIdleError = (err) => app.log.warn({ err: { name: err.name, code: (err as { code?: string }).code } }, 'database connection lost; reconnecting on next query');
   app.setValidatorCompiler(validatorCompiler);
@@ -132,8 +171,41 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const filesRepo = new FilesRepository(db);
   const store = new FileStore(config.filesDir);
   await store.sweepTemps();
-  const auth = new AuthService(users, sessions, audit, { sessionTtlMs: config.SESSION_TTL_HOURS * 3_600_000 });
+  const invitesRepo = new InvitesRepository(db);
+  const auth = new AuthService(users, sessions, audit, {
+    sessionTtlMs: config.SESSION_TTL_HOURS * 3_600_000,
+    signup: { policy: config.SIGNUP, invites: invitesRepo },
+  });
+  const invites = new InvitesService(invitesRepo);
+  // Expired session rows still hold the vault key wrapped under the old cookie secret: delete
+  // them at start-up and every hour rather than leaving them until the next login.
+  const sessionPurge = await startPeriodic(
+    async () => {
+      const n = await sessions.deleteExpired();
+      if (n > 0) app.log.info({ purged: n }, 'expired sessions deleted');
+    },
+    SESSION_PURGE_EVERY_MS,
+    (err) => app.log.warn({ err: { name: (err as Error).name } }, 'expired session purge failed'),
+  );
+  app.addHook('preClose', async () => sessionPurge.stop());
   const items = new ItemsService(itemsRepo);
+  // ---- history and folders hook into item saves (issue 16) ----
+  const history = new HistoryService(new VersionsRepository(db), itemsRepo, items, {
+    maxVersions: config.HISTORY_MAX_VERSIONS,
+    maxAgeDays: config.HISTORY_MAX_AGE_DAYS,
+  });
+  const folders = new FoldersService(new FoldersRepository(db), items);
+  items.useHooks({
+    archive: (...a) => history.archive(...a),
+    payloadAt: (...a) => history.payloadAt(...a),
+    merge: (...a) => history.merge(...a),
+    move: (...a) => folders.move(...a),
+  });
+  const trash = new TrashService(new TrashRepository(db), store, app.log.child({ component: 'trash' }), {
+    retentionDays: config.TRASH_RETENTION_DAYS,
+    everyMs: 3_600_000,
+  });
+  // ---- end history ----
   const search = new SearchService(itemsRepo, items);
   const files = new FilesService(filesRepo, itemsRepo, items, store, {
     pdfMaxBytes: config.PDF_EXTRACT_MAX_MB * 1024 * 1024,
@@ -185,10 +257,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.decorateRequest('session', null);
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
-    if (!req.url.startsWith('/api/')) return;
+    if (!isApiRequest(req)) return;
     reply.header('cache-control', 'no-store');
     checkOrigin(req, config);
-    req.session = await auth.authenticate(req.cookies[SESSION_COOKIE]);
+    req.session = await auth.authenticate(req.cookies[sessionCookieName(config)]);
     if (req.session) req.log = req.log.child({ userId: req.session.userId });
   });
 
@@ -198,11 +270,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   if (pool) metrics.observePool(() => pool.metrics());
   app.get('/metrics', { schema: { hide: true } }, async (req, reply) => {
     // Counts only, never content; still, a public deployment should not show its traffic.
-    if (config.METRICS_TOKEN && req.headers.authorization !== `Bearer ${config.METRICS_TOKEN}`) throw unauthorized('A metrics token is required.');
+    if (config.METRICS_TOKEN && !bearerMatches(req.headers.authorization, config.METRICS_TOKEN)) throw unauthorized('A metrics token is required.');
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   await app.register(swagger, {
-    openapi: { info: { title: 'Context Vault API', version: '1' }, components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE } } } },
+    openapi: { info: { title: 'Context Vault API', version: '1' }, components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: sessionCookieName(config) } } } },
     transform: jsonSchemaTransform,
   });
   // Swagger UI's page loads only its own scripts and styles from /docs/static, which the app's
@@ -213,7 +285,18 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const hasWeb = existsSync(path.join(WEB_DIST, 'index.html'));
   await app.register(healthRoutes({ db, hasWeb }));
   await app.register(authRoutes({ auth, config }));
-  await app.register(itemsRoutes({ items }));
+  await app.register(invitesRoutes({ invites }));
+  if (config.SIGNUP === 'open' && !isLoopback(config.publicUrl)) {
+    app.log.warn('SIGNUP=open on a public address: anyone who reaches this server can create an account (set SIGNUP=invite)');
+  }
+  await app.register(itemsRoutes({ items, folders }));
+  await app.register(historyRoutes({ history, trash }));
+  await app.register(foldersRoutes({ folders }));
+  app.decorate('trash', trash);
+  trash.start();
+  app.addHook('preClose', async () => {
+    await trash.stop();
+  });
   await app.register(filesRoutes({ files }));
   await app.register(searchRoutes({ search }));
   await app.register(chatRoutes({ chat, perMinute: config.RATE_LIMIT_CHAT_PER_MIN }));
@@ -227,9 +310,19 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     progressMs: 500,
     maxAttempts: 3,
     resumeWithinMs: 7 * 24 * 3_600_000,
+    budget: { baseMs: config.IMPORT_BUDGET_BASE_S * 1000, msPerMB: config.IMPORT_BUDGET_S_PER_MB * 1000 },
   });
+  const workerHeapPeak = metrics.gauge({ name: 'cv_import_worker_heap_peak_bytes', help: 'Most heap an Apple Health import worker was seen using since start.' });
+  const workerHeapLimit = metrics.gauge({ name: 'cv_import_worker_heap_limit_bytes', help: 'The heap limit of the import worker that used the most heap.' });
+  let heapPeak = 0;
   const imports = new ImportsService(jobsRepo, jobRunner, importFiles, items, files, series, {
     maxImportBytes: config.MAX_IMPORT_MB * 1024 * 1024,
+    onWorkerStats: (s) => {
+      if (s.heapPeak <= heapPeak) return;
+      heapPeak = s.heapPeak;
+      workerHeapPeak.set(s.heapPeak);
+      workerHeapLimit.set(s.heapLimitMb * 1024 * 1024);
+    },
   });
   app.addHook('onClose', async () => imports.close());
   // Embedded PGlite has no autovacuum, so nothing gathers planner statistics on its own; without
@@ -240,10 +333,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   };
   await analyze().catch((err) => app.log.warn({ err: { name: (err as Error).name } }, 'analyze failed'));
   jobRunner.onJobDone(analyze);
+  const vaultUpgrade = new VaultUpgradeService(new VaultUpgradeRepository(db), jobsRepo, jobRunner, items, series, app.log.child({ component: 'vault-upgrade' }));
   await jobRunner.recover();
-  // Interrupted jobs resume once a request brings their owner's keys (they are never stored).
+  // Interrupted jobs resume once a request brings their owner's keys (they are never stored);
+  // a vault written before 0011 starts its upgrade the same way.
   app.addHook('onRequest', async (req) => {
-    if (req.session) jobRunner.resumeFor(req.session);
+    if (!req.session) return;
+    jobRunner.resumeFor(req.session);
+    await vaultUpgrade.ensure(req.session);
   });
   app.addHook('preClose', async () => {
     await jobRunner.close();
@@ -253,7 +350,19 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // ---- end health imports ----
 
   // ---- health views, manual entries, patient summary (issue 17) ----
-  await app.register(healthViewsPlugin({ db, items, series, audit }));
+  const preferences = new PreferencesService(new PreferencesRepository(db));
+  const labs = new LabsService(items);
+  const clinical = new ClinicalService(items);
+  await app.register(
+    healthViewsPlugin({
+      labs,
+      clinical,
+      preferences,
+      dashboard: new DashboardService(series, preferences, items),
+      manual: new ManualService(items, series),
+      summary: new SummaryService({ items, clinical, labs, series, preferences }, audit),
+    }),
+  );
   // ---- end health views ----
 
   // ---- export, re-import and account deletion (issue 6) ----
@@ -262,14 +371,16 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const exporter = new ExportService(
     [
       new FilesSection(files, filesRepo, exportRepo),
-      new ItemsSection(items, exportRepo),
+      new FoldersSection(folders),
+      new ItemsSection(items, exportRepo, folders),
       new ChatsSection(chat, exportRepo),
-      new SeriesSection(series, seriesRepo, exportRepo),
+      new SeriesSection(series),
     ],
-    { spoolDir: path.join(config.dataDir, 'tmp') },
+    { spoolDir: path.join(config.dataDir, 'tmp'), audit },
   );
-  const importJobs = new ExportImportJobs(jobsRepo, jobRunner, importFiles, new ImportService(() => exporter.sections), {
+  const importJobs = new ExportImportJobs(jobsRepo, jobRunner, importFiles, new ExportImportService(() => exporter.sections), {
     maxImportBytes: config.MAX_IMPORT_MB * 1024 * 1024,
+    audit,
     metrics,
   });
   const account = new AccountService(
@@ -280,13 +391,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     (userId) => rm(path.join(importFiles.root, userId), { recursive: true, force: true }),
     app.log.child({ component: 'account' }),
   );
-  await app.register(exportRoutes({ exporter, importJobs, account, audit, metrics, config }));
+  await app.register(exportRoutes({ exporter, importJobs, account, metrics, config }));
   // ---- end export ----
 
   // ---- integrations: Google sign-in, Epic/SMART, Google Health, background sync + inbox (issue 7) ----
   const integrationsRepo = new IntegrationsRepository(db);
   const inbox = new InboxService(integrationsRepo, items, {
     checkEveryMs: 10_000,
+    serverKey: config.serverKey,
     storeSamples: async (session, samples) => {
       const acc = new SeriesAccumulator();
       acc.addMany(samples);
@@ -319,7 +431,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   if (hasWeb) await app.register(fastifyStatic, { root: WEB_DIST, wildcard: false, index: 'index.html' });
   app.setNotFoundHandler((req, reply) => {
     // Any non-API GET is a page of the single-page app.
-    if (hasWeb && req.method === 'GET' && !req.url.startsWith('/api/') && !req.url.startsWith('/health')) {
+    if (hasWeb && req.method === 'GET' && !isApiRequest(req) && !req.url.startsWith('/health')) {
       return reply.type('text/html').sendFile('index.html');
     }
     throw notFound('Route');

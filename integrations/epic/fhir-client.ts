@@ -47,8 +47,7 @@ export class FhirClient {
 
   /** GET a path under the base (or an absolute URL under it). */
   async get(pathOrUrl: string): Promise<Json> {
-    const url = pathOrUrl.startsWith('http') ? pathOrUrl : `${this.base}/${pathOrUrl.replace(/^\//, '')}`;
-    if (!url.startsWith(`${this.base}/`)) throw new EpicError('bad_request', 'The server linked to a page outside its own address; it was not followed.');
+    const url = this.#underBase(pathOrUrl);
     const doFetch = this.opts.fetch ?? fetch;
     const sleep = this.opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
     let token = await this.tokens.get();
@@ -89,6 +88,26 @@ export class FhirClient {
           throw new EpicError(res.status >= 500 ? 'server' : 'bad_request', `The health record server answered ${res.status} for ${type}${detail ? ` (${detail})` : ''}.`, res.status);
       }
     }
+  }
+
+  /**
+   * Resolves a path or a server-sent link (a Bundle's `next`) and keeps it under the base,
+   * judged on the parsed URL: WHATWG parsing removes `..` and `%2e%2e` segments, so a link that
+   * starts with the base as text but climbs out of it is refused, as are other origins and
+   * embedded credentials.
+   */
+  #underBase(pathOrUrl: string): string {
+    const base = new URL(`${this.base}/`);
+    let url: URL;
+    try {
+      url = /^https?:/i.test(pathOrUrl) ? new URL(pathOrUrl) : new URL(pathOrUrl.replace(/^\/+/, ''), base);
+    } catch {
+      throw new EpicError('bad_request', 'The server sent a link that is not a valid address; it was not followed.');
+    }
+    if (url.origin !== base.origin || url.username || url.password || !url.pathname.startsWith(base.pathname)) {
+      throw new EpicError('bad_request', 'The server linked to a page outside its own address; it was not followed.');
+    }
+    return url.href;
   }
 
   /** Every page of a search, following `next` links; yields each Bundle as it arrives. */

@@ -46,7 +46,12 @@ async function ask(question: string, hidden = false): Promise<string> {
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { out: { type: 'string', short: 'o' }, recipient: { type: 'string', short: 'r' }, email: { type: 'string' } },
+    options: {
+      out: { type: 'string', short: 'o' },
+      recipient: { type: 'string', short: 'r' },
+      email: { type: 'string' },
+      'include-trash': { type: 'boolean' },
+    },
   });
   let config;
   try {
@@ -94,11 +99,11 @@ async function main(): Promise<number> {
       process.stderr.write('Email or passphrase is incorrect.\n');
       return 1;
     }
-    const cookie = login.headers.getSetCookie().find((c) => c.startsWith('cv_session='))!.split(';')[0]!;
+    const cookie = login.headers.getSetCookie().find((c) => /^(__Host-)?cv_session=/.test(c))!.split(';')[0]!;
     const res = await fetch(`${base}/api/export`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', cookie },
-      body: JSON.stringify(target),
+      body: JSON.stringify({ ...target, includeTrash: values['include-trash'] === true }),
     });
     if (res.status !== 200 || !res.body) {
       process.stderr.write(`Export failed: ${res.status} ${await res.text()}\n`);

@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
-import { Migrator, type MigrationProvider } from 'kysely/migration';
+import { Kysely, Migrator, PostgresDialect, type MigrationProvider } from 'kysely';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { migrations } from '../../migrations/index.js';
+import { PGliteDialect } from './pglite-dialect.js';
 import type { DB } from './types.js';
 
 export type Database = Kysely<DB>;
@@ -57,12 +57,20 @@ function initPgliteInChild(dir: string): void {
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 /** Runs every pending migration; throws with the failing migration's name. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the migrator works on any schema
 export async function migrateToLatest(db: Kysely<any>): Promise<void> {
   const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`Migration ${failed} failed: ${(error as Error).message ?? String(error)}`);
   }
+}
+
+/** Runs migrations up to and including `name` (tests that start from an older schema). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run on an untyped handle, like migrateToLatest
+export async function migrateTo(db: Kysely<any>, name: string): Promise<void> {
+  const { error } = await new Migrator({ db, provider }).migrateTo(name);
+  if (error) throw new Error(`Migration to ${name} failed: ${(error as Error).message ?? String(error)}`);
 }
 
 /** pg hands back Buffer, PGlite Uint8Array: crypto wants Buffer views. */

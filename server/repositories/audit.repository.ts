@@ -9,6 +9,7 @@ export type AuditAction =
   | 'passphrase_changed'
   | 'recovered'
   | 'recover_failed'
+  | 'recovery_key_rotated'
   | 'session_revoked'
   | 'export'
   | 'import'

@@ -27,7 +27,16 @@ export class IntegrationsRepository {
   }
 
   inboxPublicKey(userId: string) {
-    return this.db.selectFrom('users').select(['inbox_public_key', 'inbox_private_key_wrapped']).where('id', '=', userId).executeTakeFirst();
+    return this.db
+      .selectFrom('users')
+      .select(['inbox_public_key', 'inbox_private_key_wrapped', 'inbox_public_key_mac'])
+      .where('id', '=', userId)
+      .executeTakeFirst();
+  }
+
+  /** Stores the checked public key and its MAC (a repair rewrites the key too). */
+  async certifyInboxPublicKey(userId: string, publicKey: Uint8Array, mac: Uint8Array): Promise<void> {
+    await this.db.updateTable('users').set({ inbox_public_key: publicKey, inbox_public_key_mac: mac }).where('id', '=', userId).execute();
   }
 
   // ---- integrations ----

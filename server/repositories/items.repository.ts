@@ -9,13 +9,25 @@ export interface ItemFilter {
   userId: string;
   kind?: string;
   source?: string;
-  type?: string;
+  /** A type code as its MAC, and readable for rows not yet upgraded (see {@link TypeLookup}). */
+  type?: TypeLookup;
   tagMac?: Uint8Array;
   from?: Date;
   to?: Date;
   deleted: boolean;
+  /** Only items filed in one of these folders; null: only items in no folder. */
+  folderIds?: string[] | null;
   limit: number;
   cursor?: { sortAt: Date; id: string };
+}
+
+/**
+ * A type code to look up: its keyed MAC (`type_mac`), and the code itself, which matches only
+ * rows written before 0011 whose owner's vault upgrade has not reached them yet (`legacy_type`).
+ */
+export interface TypeLookup {
+  mac: Uint8Array;
+  code: string;
 }
 
 const itemColumns = [
@@ -23,7 +35,7 @@ const itemColumns = [
   'user_id',
   'kind',
   'source',
-  'type',
+  'legacy_type',
   'occurred_at',
   'sort_at',
   'version',
@@ -32,6 +44,7 @@ const itemColumns = [
   'created_at',
   'updated_at',
   'deleted_at',
+  'folder_id',
 ] as const;
 
 /**
@@ -40,7 +53,7 @@ const itemColumns = [
  * PGlite); packed into a few arrays and two byte strings (tokens and item ids, fixed-width),
  * the statement carries seven parameters whatever its size.
  */
-function packTerms(entries: Array<{ row: Insertable<VaultItemsTable>; terms: Array<{ token: Uint8Array; tf: number }> }>) {
+export function packTerms(entries: Array<{ row: Insertable<VaultItemsTable>; terms: Array<{ token: Uint8Array; tf: number }> }>) {
   const count = entries.reduce((n, e) => n + e.terms.length, 0);
   const itemIds = Buffer.allocUnsafe(count * 16);
   const tokens = Buffer.allocUnsafe(count * BLIND_TOKEN_BYTES);
@@ -113,7 +126,7 @@ export class ItemsRepository {
   ): Promise<void> {
     const items = sql.join(
       entries.map(({ row: r }) =>
-        sql`(${r.id}::uuid, ${userId}::uuid, ${r.kind}, ${r.source}, ${r.type ?? null}, ${r.occurred_at ?? null}::timestamptz,
+        sql`(${r.id}::uuid, ${userId}::uuid, ${r.kind}, ${r.source}, ${r.type_mac ?? null}::bytea, ${r.occurred_at ?? null}::timestamptz,
           ${r.sort_at}::timestamptz, ${r.version ?? 1}, ${r.term_count ?? 0}, ${r.file_id ?? null}::uuid, ${r.external_mac ?? null}::bytea,
           ${r.ciphertext}::bytea, ${r.created_at}::timestamptz, ${r.updated_at}::timestamptz)`,
       ),
@@ -131,7 +144,7 @@ export class ItemsRepository {
     const tags = [...tagByMac.values()];
     await sql`
       with new_items as (
-        insert into vault_items (id, user_id, kind, source, type, occurred_at, sort_at, version, term_count, file_id,
+        insert into vault_items (id, user_id, kind, source, type_mac, occurred_at, sort_at, version, term_count, file_id,
           external_mac, ciphertext, created_at, updated_at)
         values ${items}
       )
@@ -232,9 +245,15 @@ export class ItemsRepository {
       .where('i.deleted_at', f.deleted ? 'is not' : 'is', null)
       .$if(f.kind !== undefined, (q) => q.where('i.kind', '=', f.kind!))
       .$if(f.source !== undefined, (q) => q.where('i.source', '=', f.source!))
-      .$if(f.type !== undefined, (q) => q.where('i.type', '=', f.type!))
+      .$if(f.type !== undefined, (q) =>
+        q.where((eb) => eb.or([eb('i.type_mac', '=', f.type!.mac), eb.and([eb('i.legacy_type', 'is not', null), eb('i.legacy_type', '=', f.type!.code)])])),
+      )
       .$if(f.from !== undefined, (q) => q.where('i.sort_at', '>=', f.from!))
       .$if(f.to !== undefined, (q) => q.where('i.sort_at', '<=', f.to!))
+      .$if(f.folderIds === null, (q) => q.where('i.folder_id', 'is', null))
+      .$if(Array.isArray(f.folderIds), (q) =>
+        f.folderIds!.length ? q.where('i.folder_id', 'in', f.folderIds!) : q.where(sql<boolean>`false`),
+      )
       .$if(f.tagMac !== undefined, (q) =>
         q.where((eb) =>
           eb.exists(
@@ -266,7 +285,7 @@ export class ItemsRepository {
    * The most recent live items matching any of the given types or tags (chat retrieval of
    * "my medications", "my blood pressure"), newest first.
    */
-  recent(f: { userId: string; types?: string[]; tagMacs?: Uint8Array[]; kinds?: string[]; from?: Date; to?: Date; limit: number }) {
+  recent(f: { userId: string; types?: TypeLookup[]; tagMacs?: Uint8Array[]; kinds?: string[]; from?: Date; to?: Date; limit: number }) {
     const types = f.types ?? [];
     const tagMacs = f.tagMacs ?? [];
     const kinds = f.kinds ?? [];
@@ -278,7 +297,10 @@ export class ItemsRepository {
       .where('i.deleted_at', 'is', null)
       .where((eb) => {
         const ors = [];
-        if (types.length) ors.push(eb('i.type', 'in', types));
+        if (types.length) {
+          ors.push(eb('i.type_mac', 'in', types.map((t) => t.mac)));
+          ors.push(eb.and([eb('i.legacy_type', 'is not', null), eb('i.legacy_type', 'in', types.map((t) => t.code))]));
+        }
         if (kinds.length) ors.push(eb('i.kind', 'in', kinds));
         if (tagMacs.length) {
           ors.push(
@@ -307,12 +329,13 @@ export class ItemsRepository {
     userId: string,
     id: string,
     expectedVersion: number,
-    set: Pick<Updateable<VaultItemsTable>, 'ciphertext' | 'occurred_at' | 'sort_at' | 'type' | 'term_count'> & { version: number },
+    set: Pick<Updateable<VaultItemsTable>, 'ciphertext' | 'occurred_at' | 'sort_at' | 'type_mac' | 'term_count'> & { version: number },
     trx: Executor = this.db,
   ): Promise<boolean> {
     const r = await trx
       .updateTable('vault_items')
-      .set({ ...set, updated_at: new Date() })
+      // Every write seals the type inside the payload, so a legacy row's clear code goes with it.
+      .set({ ...set, legacy_type: null, updated_at: new Date() })
       .where('user_id', '=', userId)
       .where('id', '=', id)
       .where('version', '=', expectedVersion)

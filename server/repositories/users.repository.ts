@@ -25,6 +25,10 @@ export class UsersRepository {
       .execute();
   }
 
+  async setRecoveryWrap(id: string, wrapped: Uint8Array): Promise<void> {
+    await this.db.updateTable('users').set({ wrapped_vk_recovery: wrapped, updated_at: new Date() }).where('id', '=', id).execute();
+  }
+
   async delete(id: string): Promise<void> {
     await this.db.deleteFrom('users').where('id', '=', id).execute();
   }

@@ -10,20 +10,19 @@ import {
   newKdfParams,
   newSessionSecret,
   parseRecoveryKey,
-  recordAad,
   recoveryWrappingKey,
-  sealRecord,
   sessionLookupId,
   sessionWrappingKey,
   unwrapVaultKey,
   wrapVaultKey,
   randomKey,
-  deriveSubkey,
-  deriveRowKey,
   type KdfParams,
 } from '../../crypto/index.js';
+import { inboxPrivateKey } from '../codec/index.js';
 import { asBuffer } from '../db/index.js';
-import { conflict, unauthorized } from '../errors.js';
+import { conflict, forbidden, unauthorized } from '../errors.js';
+import type { InvitesRepository } from '../repositories/invites.repository.js';
+import { inviteCodeHash, type SignupPolicy } from './invites.service.js';
 import type { AuditRepository } from '../repositories/audit.repository.js';
 import type { SessionsRepository } from '../repositories/sessions.repository.js';
 import type { UsersRepository } from '../repositories/users.repository.js';
@@ -48,8 +47,6 @@ const TOUCH_EVERY_MS = 60 * 60_000;
 
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
-/** AAD label of the wrapped inbox private key, which lives in the users row. */
-const inboxAad = (userId: string) => recordAad({ userId, table: 'users.inbox_private_key', rowId: userId, version: 1 });
 
 /**
  * Unlocked sessions are remembered briefly so that each request does not pay a database round
@@ -69,56 +66,79 @@ export class AuthService {
     private readonly users: UsersRepository,
     private readonly sessions: SessionsRepository,
     private readonly audit: AuditRepository,
-    private readonly opts: { sessionTtlMs: number },
+    private readonly opts: { sessionTtlMs: number; signup?: { policy: SignupPolicy; invites: InvitesRepository } },
   ) {}
 
-  async register(emailInput: string, passphrase: string, requestId?: string) {
+  /**
+   * Creates an account under the sign-up policy. Invite and closed policies answer 403
+   * `signup_closed` before anything else, so strangers learn nothing about which emails exist.
+   * A taken email must still be said (409: without email verification there is no other way to
+   * tell the person), but only after the same Argon2id work as a real sign-up, so probing costs
+   * what a sign-up costs and shares the per-IP limit.
+   */
+  async register(emailInput: string, passphrase: string, requestId?: string, inviteCode?: string) {
     const email = normalizeEmail(emailInput);
-    if (await this.users.findByEmail(email)) throw conflict('An account with this email already exists.', 'email_taken');
+    const inviteId = await this.#admit(inviteCode);
     const userId = randomUUID();
     const keyVersion = 1;
     const vaultKey = randomKey();
     const params = newKdfParams();
-    const passphraseKey = await derivePassphraseKey(passphrase, params);
-    const recovery = generateRecoveryKey();
-    const inbox = await generateInboxKeyPair();
-    const inboxKey = deriveRowKey(deriveSubkey(vaultKey, 'inbox'), userId);
     try {
-      await this.users.create({
-        id: userId,
-        email,
-        kdf_params: JSON.stringify(params),
-        key_version: keyVersion,
-        wrapped_vk_passphrase: wrapVaultKey(passphraseKey, vaultKey, { purpose: 'passphrase', userId, keyVersion }),
-        wrapped_vk_recovery: wrapVaultKey(recoveryWrappingKey(recovery.key), vaultKey, {
-          purpose: 'recovery',
-          userId,
-          keyVersion,
-        }),
-        inbox_public_key: inbox.publicKey,
-        inbox_private_key_wrapped: sealRecord(inboxKey, inbox.privateKey, inboxAad(userId)),
-      });
+      const passphraseKey = await derivePassphraseKey(passphrase, params);
+      if (await this.users.findByEmail(email)) throw conflict('An account with this email already exists.', 'email_taken');
+      const recovery = generateRecoveryKey();
+      const inbox = await generateInboxKeyPair();
+      try {
+        await this.users.create({
+          id: userId,
+          email,
+          kdf_params: JSON.stringify(params),
+          key_version: keyVersion,
+          wrapped_vk_passphrase: wrapVaultKey(passphraseKey, vaultKey, { purpose: 'passphrase', userId, keyVersion }),
+          wrapped_vk_recovery: wrapVaultKey(recoveryWrappingKey(recovery.key), vaultKey, {
+            purpose: 'recovery',
+            userId,
+            keyVersion,
+          }),
+          inbox_public_key: inbox.publicKey,
+          inbox_private_key_wrapped: inboxPrivateKey.seal(new KeyRing(vaultKey), { userId, id: userId, version: 1 }, inbox.privateKey),
+        });
+      } catch (err) {
+        if ((err as { code?: string }).code === '23505') throw conflict('An account with this email already exists.', 'email_taken');
+        throw err;
+      }
+      if (inviteId) await this.opts.signup!.invites.markUsedBy(inviteId, userId);
+      await this.opts.signup?.invites.makeAdminIfFirst(userId);
+      await this.audit.record('register', userId, requestId);
+      const session = await this.#openSession(userId, email, keyVersion, vaultKey);
+      return { user: { id: userId, email }, recoveryKey: recovery.text, session };
     } catch (err) {
-      if ((err as { code?: string }).code === '23505') throw conflict('An account with this email already exists.', 'email_taken');
+      if (inviteId) await this.opts.signup!.invites.release(inviteId);
       throw err;
     }
-    await this.audit.record('register', userId, requestId);
-    const session = await this.#openSession(userId, email, keyVersion, vaultKey);
-    return { user: { id: userId, email }, recoveryKey: recovery.text, session };
+  }
+
+  /** Applies SIGNUP: null when open, the taken invite's id with `invite`, else 403. */
+  async #admit(inviteCode: string | undefined): Promise<string | null> {
+    const policy = this.opts.signup?.policy ?? 'open';
+    if (policy === 'open') return null;
+    if (policy === 'closed') throw forbidden('Sign-up is closed on this server.', 'signup_closed');
+    if (!inviteCode) throw forbidden('An invite code is needed to create an account on this server.', 'signup_closed');
+    const id = await this.opts.signup!.invites.consume(inviteCodeHash(inviteCode));
+    if (!id) throw forbidden('This invite code is not valid: it may have been used or have expired.', 'signup_closed');
+    return id;
   }
 
   async login(emailInput: string, passphrase: string, requestId?: string) {
     const email = normalizeEmail(emailInput);
-    this.#throttle.check(email);
+    this.#throttle.reserve(email);
     const user = await this.users.findByEmail(email);
     if (!user) {
       await derivePassphraseKey(passphrase, (this.#decoyParams ??= newKdfParams()));
-      this.#throttle.fail(email);
       throw unauthorized(BAD_LOGIN, 'invalid_credentials');
     }
     const vaultKey = await this.#unlockWithPassphrase(user, passphrase);
     if (!vaultKey) {
-      this.#throttle.fail(email);
       await this.audit.record('login_failed', user.id, requestId);
       throw unauthorized(BAD_LOGIN, 'invalid_credentials');
     }
@@ -190,11 +210,10 @@ export class AuthService {
 
   /** Re-wraps the vault key only (no data is re-encrypted) and ends every other session. */
   async changePassphrase(session: SessionContext, current: string, next: string, requestId?: string): Promise<void> {
-    this.#throttle.check(session.email);
+    this.#throttle.reserve(session.email);
     const user = await this.users.findById(session.userId);
     if (!user) throw unauthorized();
     if (!(await this.#unlockWithPassphrase(user, current))) {
-      this.#throttle.fail(session.email);
       throw unauthorized('The current passphrase is incorrect.', 'invalid_credentials');
     }
     this.#throttle.succeed(session.email);
@@ -206,7 +225,7 @@ export class AuthService {
 
   async recover(emailInput: string, recoveryKeyText: string, next: string, requestId?: string) {
     const email = normalizeEmail(emailInput);
-    this.#throttle.check(`recover:${email}`);
+    this.#throttle.reserve(`recover:${email}`);
     const user = await this.users.findByEmail(email);
     let vaultKey: Buffer | undefined;
     if (user) {
@@ -222,7 +241,6 @@ export class AuthService {
       }
     }
     if (!user || !vaultKey) {
-      this.#throttle.fail(`recover:${email}`);
       if (user) await this.audit.record('recover_failed', user.id, requestId);
       throw unauthorized(BAD_RECOVERY, 'invalid_credentials');
     }
@@ -235,13 +253,34 @@ export class AuthService {
     return { user: { id: user.id, email: user.email }, session };
   }
 
+  /**
+   * Replaces the recovery key: VK is wrapped under a fresh one, which replaces the only wrap
+   * under the old key, so the old key stops working. The passphrase is required (a stolen
+   * session alone must not be able to swap the way back in).
+   */
+  async rotateRecoveryKey(session: SessionContext, passphrase: string, requestId?: string): Promise<string> {
+    this.#throttle.reserve(session.email);
+    const user = await this.users.findById(session.userId);
+    if (!user) throw unauthorized();
+    const vaultKey = await this.#unlockWithPassphrase(user, passphrase);
+    if (!vaultKey) throw unauthorized('The passphrase is incorrect.', 'invalid_credentials');
+    this.#throttle.succeed(session.email);
+    const recovery = generateRecoveryKey();
+    await this.users.setRecoveryWrap(
+      user.id,
+      wrapVaultKey(recoveryWrappingKey(recovery.key), vaultKey, { purpose: 'recovery', userId: user.id, keyVersion: user.key_version }),
+    );
+    recovery.key.fill(0);
+    await this.audit.record('recovery_key_rotated', user.id, requestId);
+    return recovery.text;
+  }
+
   /** Confirms the passphrase of a signed-in user (before destructive actions such as deletion). */
   async verifyPassphrase(session: SessionContext, passphrase: string): Promise<boolean> {
-    this.#throttle.check(session.email);
+    this.#throttle.reserve(session.email);
     const user = await this.users.findById(session.userId);
     const ok = !!user && !!(await this.#unlockWithPassphrase(user, passphrase));
     if (ok) this.#throttle.succeed(session.email);
-    else this.#throttle.fail(session.email);
     return ok;
   }
 

@@ -1,6 +1,6 @@
 import type { ItemsService } from './items.service.js';
 import type { SessionContext } from './keyring.js';
-import { ALL_METRIC_CODES, displayFactor, METRIC_BY_KEY, METRICS, type MetricDef } from './health/metrics.js';
+import { ALL_METRIC_CODES, displayFactor, METRICS, type MetricDef } from './health/metrics.js';
 import type { Preferences, PreferencesService } from './preferences.service.js';
 import type { SeriesDay, SeriesService } from './series.service.js';
 

@@ -154,7 +154,7 @@ export class GoogleAuthService {
   }
 
   /** First Google sign-in: creates the vault with a passphrase and links the identity. */
-  async register(pending: PendingIdentity | null, passphrase: string, requestId?: string) {
+  async register(pending: PendingIdentity | null, passphrase: string, requestId?: string, inviteCode?: string) {
     if (!pending) throw unauthorized('Sign in with Google again to continue.', 'no_pending_sign_in');
     if (pending.userId) throw conflict('This Google account already has a vault: unlock it with your passphrase.', 'already_registered');
     const subMac = Buffer.from(pending.subMac, 'base64');
@@ -162,7 +162,7 @@ export class GoogleAuthService {
     const email = pending.email ?? `google-${subMac.subarray(0, 8).toString('hex')}@accounts.invalid`;
     let r;
     try {
-      r = await this.auth.register(email, passphrase, requestId);
+      r = await this.auth.register(email, passphrase, requestId, inviteCode);
     } catch (err) {
       if ((err as { code?: string }).code === 'email_taken') {
         throw conflict('An account with this email already exists. Sign in with your passphrase, then link Google in Settings.', 'email_taken');

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import { openRecord, openWithPrivateKey, recordAad, sealToPublicKey } from '../../crypto/index.js';
+import { inboxKeyMac, inboxPublicKeyOf, openWithPrivateKey, sealToPublicKey, verifyInboxKeyMac } from '../../crypto/index.js';
+import { inboxBatch, inboxPrivateKey } from '../codec/index.js';
 import type { QuantitySample, RecordInput } from '../../integrations/types.js';
 import { asBuffer } from '../db/index.js';
 import type { IntegrationsRepository } from '../repositories/integrations.repository.js';
@@ -18,7 +19,15 @@ const SAMPLES_PER_BATCH = 5_000;
 /** Rows moved into the vault per drain, so one request never does unbounded work. */
 const ROWS_PER_DRAIN = 50;
 
-const inboxInfo = (userId: string, rowId: string, provider: string, kind: Kind) => `v1|inbox|${userId}|${rowId}|${provider}|${kind}`;
+/** The stored inbox public key has no valid MAC: nothing is sealed to it. */
+export class InboxKeyUnverifiedError extends Error {
+  override readonly name = 'InboxKeyUnverifiedError';
+  constructor() {
+    super('The vault\'s inbox key is not verified. Sign in once, then sync again.');
+  }
+}
+
+const inboxInfo = (userId: string, rowId: string, provider: string, kind: Kind) => inboxBatch.info(userId, rowId, provider, kind);
 
 /**
  * Background ingest without the vault key (DESIGN.md "Keys"). A sync worker seals each batch to
@@ -33,11 +42,13 @@ export class InboxService {
   readonly #dirty = new Set<string>();
   readonly #lastCheck = new Map<string, number>();
   readonly #draining = new Map<string, Promise<number>>();
+  /** Users whose stored public key this instance has checked against their private key. */
+  readonly #certified = new Set<string>();
 
   constructor(
     private readonly repo: IntegrationsRepository,
     private readonly items: ItemsService,
-    private readonly opts: { checkEveryMs: number; storeSamples?: SampleStore },
+    private readonly opts: { checkEveryMs: number; storeSamples?: SampleStore; serverKey: Buffer },
   ) {}
 
   /** The kinds this instance can move into the vault; samples wait until a series store exists. */
@@ -50,6 +61,11 @@ export class InboxService {
     const user = await this.repo.inboxPublicKey(userId);
     if (!user) return;
     const publicKey = asBuffer(user.inbox_public_key);
+    // A database writer could swap in a key of their own; only a key a signed-in session
+    // checked (and MACed under SERVER_KEY) is sealed to.
+    if (!verifyInboxKeyMac(this.opts.serverKey, userId, publicKey, user.inbox_public_key_mac ? asBuffer(user.inbox_public_key_mac) : null)) {
+      throw new InboxKeyUnverifiedError();
+    }
     const put = async (kind: Kind, batch: unknown[]) => {
       const id = randomUUID();
       const sealed = await sealToPublicKey(publicKey, Buffer.from(JSON.stringify(batch)), inboxInfo(userId, id, provider, kind));
@@ -69,6 +85,9 @@ export class InboxService {
    * a failed drain is logged and retried on a later request.
    */
   async maybeDrain(session: SessionContext, log: FastifyBaseLogger): Promise<void> {
+    if (!this.#certified.has(session.userId)) {
+      await this.certify(session, log).catch((err: unknown) => log.error({ err: { name: (err as Error).name } }, 'inbox key check failed'));
+    }
     const now = Date.now();
     const last = this.#lastCheck.get(session.userId) ?? 0;
     if (!this.#dirty.has(session.userId) && now - last < this.opts.checkEveryMs) return;
@@ -84,6 +103,32 @@ export class InboxService {
     } catch (err) {
       log.error({ err }, 'inbox drain failed');
     }
+  }
+
+  /**
+   * Checks the stored inbox public key against the private key sealed under the vault key (which
+   * a database writer cannot forge) and stores its MAC, so the sync worker can later check the
+   * key without a vault key. A swapped key is put back and logged.
+   */
+  async certify(session: SessionContext, log?: FastifyBaseLogger): Promise<void> {
+    const { userId } = session;
+    const user = await this.repo.inboxPublicKey(userId);
+    if (!user) return;
+    const privateKey = inboxPrivateKey.open(session.keys, { userId, id: userId, version: 1 }, asBuffer(user.inbox_private_key_wrapped));
+    let expected: Buffer;
+    try {
+      expected = inboxPublicKeyOf(privateKey);
+    } finally {
+      privateKey.fill(0);
+    }
+    const stored = asBuffer(user.inbox_public_key);
+    const mac = user.inbox_public_key_mac ? asBuffer(user.inbox_public_key_mac) : null;
+    if (!stored.equals(expected)) log?.warn('inbox public key did not match the vault\'s private key; restored');
+    if (!stored.equals(expected) || !verifyInboxKeyMac(this.opts.serverKey, userId, expected, mac)) {
+      await this.repo.certifyInboxPublicKey(userId, expected, inboxKeyMac(this.opts.serverKey, userId, expected));
+    }
+    this.#certified.add(userId);
+    if (this.#certified.size > 50_000) this.#certified.clear();
   }
 
   /** Moves up to {@link ROWS_PER_DRAIN} batches into the vault; one drain per user at a time. */
@@ -102,11 +147,7 @@ export class InboxService {
     if (rows.length === 0) return 0;
     const user = await this.repo.inboxPublicKey(userId);
     if (!user) return 0;
-    const privateKey = openRecord(
-      session.keys.rowKey('inbox', userId),
-      asBuffer(user.inbox_private_key_wrapped),
-      recordAad({ userId, table: 'users.inbox_private_key', rowId: userId, version: 1 }),
-    );
+    const privateKey = inboxPrivateKey.open(session.keys, { userId, id: userId, version: 1 }, asBuffer(user.inbox_private_key_wrapped));
     const done: string[] = [];
     try {
       for (const row of rows) {

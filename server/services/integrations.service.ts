@@ -11,7 +11,7 @@ import type { AuditRepository } from '../repositories/audit.repository.js';
 import type { IntegrationsRepository } from '../repositories/integrations.repository.js';
 import type { ConnectorTokens } from './connector-tokens.js';
 import { PROVIDERS, ReauthRequiredError, type ConnectFlow, type Connector, type Provider } from './connectors/connector.js';
-import type { InboxService } from './inbox.service.js';
+import { InboxKeyUnverifiedError, type InboxService } from './inbox.service.js';
 
 export type IntegrationStatus = 'connected' | 'syncing' | 'error' | 'reauth_required';
 
@@ -280,6 +280,7 @@ export class IntegrationsService {
 /** An error as a code and a sentence a person can act on; never a token, code or URL query. */
 function classify(err: unknown, label: string): { code: string; message: string } {
   if (err instanceof ReauthRequiredError) return { code: 'reauth_required', message: err.message };
+  if (err instanceof InboxKeyUnverifiedError) return { code: 'inbox_key_unverified', message: err.message };
   if (err instanceof EpicError) {
     if (err.code === 'rate_limited') return { code: 'rate_limited', message: `${label} is limiting how often this app may read. The next sync will try again.` };
     return { code: err.code === 'network' ? 'unreachable' : 'sync_failed', message: err.message };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { openRecord, recordAad, sealRecord } from '../../crypto/index.js';
+import * as codec from '../codec/index.js';
 import { asBuffer } from '../db/index.js';
 import { conflict } from '../errors.js';
 import type { PreferencesRepository } from '../repositories/preferences.repository.js';
@@ -24,9 +24,7 @@ export const Preferences = z.object({
 });
 export type Preferences = z.infer<typeof Preferences>;
 
-const TABLE = 'user_preferences';
-// Sealed under the items subkey with a row id no item can have (item ids are UUIDs); the AAD
-// names this table, so a preferences blob can never be opened as an item or the reverse.
+// One row per user; the codec binds it to this id and its version.
 const ROW_ID = 'preferences';
 
 /** Display preferences, sealed per user like every other thing they chose. */
@@ -36,12 +34,7 @@ export class PreferencesService {
   async get(session: SessionContext): Promise<Preferences> {
     const row = await this.repo.get(session.userId);
     if (!row) return {};
-    const plain = openRecord(
-      session.keys.rowKey('items', ROW_ID),
-      asBuffer(row.ciphertext),
-      recordAad({ userId: session.userId, table: TABLE, rowId: ROW_ID, version: row.version }),
-    );
-    return Preferences.parse(JSON.parse(plain.toString('utf8')));
+    return Preferences.parse(codec.preferences.open(session.keys, { userId: session.userId, id: ROW_ID, version: row.version }, asBuffer(row.ciphertext)));
   }
 
   /** Merges `patch` into the stored preferences (units key by key). */
@@ -50,11 +43,7 @@ export class PreferencesService {
     const current = row ? await this.get(session) : {};
     const next: Preferences = { ...current, ...patch, units: { ...current.units, ...patch.units } };
     const version = (row?.version ?? 0) + 1;
-    const sealed = sealRecord(
-      session.keys.rowKey('items', ROW_ID),
-      Buffer.from(JSON.stringify(next)),
-      recordAad({ userId: session.userId, table: TABLE, rowId: ROW_ID, version }),
-    );
+    const sealed = codec.preferences.seal(session.keys, { userId: session.userId, id: ROW_ID, version }, next);
     if (!(await this.repo.put(session.userId, version, sealed))) throw conflict('Preferences were changed at the same time. Try again.', 'edit_conflict');
     return next;
   }

@@ -1,4 +1,5 @@
-import { blindToken, tokenize } from '../../crypto/index.js';
+import { tokenize } from '../../crypto/index.js';
+import { searchTerm } from '../codec/index.js';
 import type { ItemsRepository } from '../repositories/items.repository.js';
 import type { Item, ItemsService } from './items.service.js';
 import type { SessionContext } from './keyring.js';
@@ -21,8 +22,7 @@ export class SearchService {
     limit: number,
     filter?: { kind?: string; from?: Date; to?: Date },
   ): Promise<Array<{ item: Item; score: number }>> {
-    const indexKey = session.keys.subkey('index');
-    const tokens = [...new Set(tokenize(query))].slice(0, 64).map((t) => blindToken(indexKey, t));
+    const tokens = [...new Set(tokenize(query))].slice(0, 64).map((t) => searchTerm.blind(session.keys, t));
     if (tokens.length === 0) return [];
     let stats = this.#stats.get(session.userId);
     if (!stats || stats.until < Date.now()) {

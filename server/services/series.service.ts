@@ -1,10 +1,12 @@
 import { computeStats, decodeChunk, mergeChunks, unitFactor, type DayChunk, type DayStats } from '../../integrations/series/day-chunk.js';
 import type { QuantitySample } from '../../integrations/types.js';
+import * as codec from '../codec/index.js';
+import type { MonthStats } from '../codec/index.js';
+import type { SealedChunk } from '../codec/series.js';
 import { asBuffer } from '../db/index.js';
-import type { ChunkRow, ChunkWrite, SeriesRepository } from '../repositories/series.repository.js';
+import type { TypeLookup } from '../repositories/items.repository.js';
+import type { ChunkRow, ChunkWrite, SeriesRepository, SeriesTypeWrite } from '../repositories/series.repository.js';
 import type { KeyRing, SessionContext } from './keyring.js';
-import { openChunk, openChunkStats, sealChunk, sealChunkStats, type SealedChunk } from './series-seal.js';
-import { openYear, sealYear, type MonthStats } from './series-months.js';
 import { analyteFactor } from './health/lab-units.js';
 
 export interface SeriesDay extends DayStats {
@@ -14,37 +16,45 @@ export interface SeriesDay extends DayStats {
 /** What one store call added: new samples per type (duplicates of stored samples are not counted). */
 export type AddedCounts = Record<string, number>;
 
+type Keys = Pick<SessionContext, 'userId' | 'keys'>;
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
 /**
- * Health time series stored as one encrypted chunk per (user, type, local day). Imports hand in
- * chunks; each is merged with the stored one (exact duplicate samples kept once), re-encrypted
- * under a bumped version and written back.
+ * Health time series stored as one encrypted chunk per (user, type, local day); the row holds
+ * the type's keyed MAC, never the code. Imports hand in chunks; each is merged with the stored
+ * one (exact duplicate samples kept once), re-encrypted under a bumped version and written back.
  */
 export class SeriesService {
   constructor(private readonly repo: SeriesRepository) {}
 
-  seal(keys: KeyRing, userId: string, chunk: DayChunk, version: number): Buffer {
-    return sealChunk(keys.subkey('series'), userId, chunk, version);
+  /** A readable type as the repository looks it up. */
+  lookup(keys: KeyRing, type: string): TypeLookup {
+    return { mac: codec.seriesChunk.blindType(keys, type), code: type };
   }
 
-  sealStats(keys: KeyRing, userId: string, chunk: Pick<DayChunk, 'type' | 'date' | 'unit' | 'stats'>, version: number): Buffer {
-    return sealChunkStats(keys.subkey('series'), userId, chunk, version);
+  #typeWrites(session: Keys, types: Iterable<string>): SeriesTypeWrite[] {
+    return [...new Set(types)].map((type) => {
+      const mac = codec.seriesChunk.blindType(session.keys, type);
+      return { mac, code: type, sealedName: codec.seriesType.seal(session.keys, { userId: session.userId, id: hex(mac), version: 1 }, type) };
+    });
   }
 
-  #openStats(keys: KeyRing, userId: string, row: { type: string; date: string; version: number; stats: Uint8Array }): { unit: string; stats: DayStats } {
-    return openChunkStats(keys.subkey('series'), { userId, type: row.type, date: row.date, version: row.version }, asBuffer(row.stats));
+  #openStats(keys: KeyRing, userId: string, type: string, row: { date: string; version: number; stats: Uint8Array }): { unit: string; stats: DayStats } {
+    return codec.seriesStats.open(keys, { userId, type, date: row.date, version: row.version }, asBuffer(row.stats));
   }
 
-  #plain(keys: KeyRing, userId: string, row: Pick<ChunkRow, 'type' | 'date' | 'version' | 'ciphertext'>): Buffer {
-    return openChunk(keys.subkey('series'), { userId, type: row.type, date: row.date, version: row.version }, asBuffer(row.ciphertext));
+  #plain(keys: KeyRing, userId: string, type: string, row: { date: string; version: number; ciphertext: Uint8Array }): Buffer {
+    return codec.seriesChunk.open(keys, { userId, type, date: row.date, version: row.version }, asBuffer(row.ciphertext));
   }
 
-  open(keys: KeyRing, userId: string, row: ChunkRow): DayChunk {
-    return decodeChunk(this.#plain(keys, userId, row));
+  /** Decrypts one stored chunk of a known type. */
+  open(keys: KeyRing, userId: string, type: string, row: { date: string; version: number; ciphertext: Uint8Array }): DayChunk {
+    return decodeChunk(this.#plain(keys, userId, type, row));
   }
 
   /** Merges chunks into storage in one transaction; returns the samples that were new, per type. */
-  async store(session: Pick<SessionContext, 'userId' | 'keys'>, chunks: DayChunk[]): Promise<AddedCounts> {
-    const { userId, keys } = session;
+  async store(session: Keys, chunks: DayChunk[]): Promise<AddedCounts> {
+    const { userId } = session;
     const byKey = new Map<string, DayChunk>();
     for (const c of chunks) {
       // A type code with '|' could not be bound unambiguously by the AAD; no source writes one.
@@ -53,16 +63,21 @@ export class SeriesService {
       const prev = byKey.get(k);
       byKey.set(k, prev ? tryMerge(prev, c) ?? prev : c);
     }
+    const types = this.#typeWrites(session, [...byKey.values()].map((c) => c.type));
+    const macOf = new Map(types.map((t) => [t.code, t.mac]));
+    const typeOf = new Map(types.map((t) => [hex(t.mac), t.code]));
     const added: AddedCounts = {};
     await this.repo.mergeInto(
       userId,
-      [...byKey.values()].map((c) => ({ type: c.type, date: c.date })),
+      types,
+      [...byKey.values()].map((c) => ({ typeMac: macOf.get(c.type)!, date: c.date })),
       (existing) => {
-        const stored = new Map(existing.map((r) => [`${r.type}\u0000${r.date}`, r]));
+        const stored = new Map(existing.map((r) => [`${typeOf.get(hex(r.type_mac))}\u0000${r.date}`, r]));
         const out: ChunkWrite[] = [];
         for (const [k, incoming] of byKey) {
           const row = stored.get(k);
-          const write = row ? this.#mergedWrite(keys, userId, row, incoming, added) : this.#newWrite(keys, userId, incoming, added);
+          const mac = macOf.get(incoming.type)!;
+          const write = row ? this.#mergedWrite(session, mac, row, incoming, added) : this.#newWrite(session, mac, incoming, added);
           if (write) out.push(write);
         }
         return out;
@@ -71,28 +86,41 @@ export class SeriesService {
     return added;
   }
 
-  #newWrite(keys: KeyRing, userId: string, chunk: DayChunk, added: AddedCounts): ChunkWrite {
+  #newWrite({ keys, userId }: Keys, typeMac: Uint8Array, chunk: DayChunk, added: AddedCounts): ChunkWrite {
     added[chunk.type] = (added[chunk.type] ?? 0) + chunk.samples.length;
-    return { type: chunk.type, date: chunk.date, version: 1, ciphertext: this.seal(keys, userId, chunk, 1), stats: this.sealStats(keys, userId, chunk, 1) };
+    return {
+      typeMac,
+      date: chunk.date,
+      version: 1,
+      ciphertext: codec.seriesChunk.seal(keys, userId, chunk, 1),
+      stats: codec.seriesStats.seal(keys, userId, chunk, 1),
+    };
   }
 
   /** The stored row merged with `incoming` under a bumped version; none when nothing is new (or the units do not convert). */
-  #mergedWrite(keys: KeyRing, userId: string, row: ChunkRow, incoming: DayChunk, added: AddedCounts): ChunkWrite | undefined {
-    const old = this.open(keys, userId, row);
+  #mergedWrite({ keys, userId }: Keys, typeMac: Uint8Array, row: ChunkRow, incoming: DayChunk, added: AddedCounts): ChunkWrite | undefined {
+    const old = this.open(keys, userId, incoming.type, row);
     const merged = tryMerge(old, incoming);
     if (!merged || merged.samples.length === old.samples.length) return undefined;
     const version = row.version + 1;
     added[merged.type] = (added[merged.type] ?? 0) + merged.samples.length - old.samples.length;
-    return { type: merged.type, date: merged.date, version, ciphertext: this.seal(keys, userId, merged, version), stats: this.sealStats(keys, userId, merged, version) };
+    return {
+      typeMac,
+      date: merged.date,
+      version,
+      ciphertext: codec.seriesChunk.seal(keys, userId, merged, version),
+      stats: codec.seriesStats.seal(keys, userId, merged, version),
+    };
   }
 
   /**
-   * Stores chunks sealed elsewhere as new rows (version 1; see series-seal.ts), which is all an
-   * import into empty days needs: no decrypting, merging or sealing on this thread. A chunk
-   * whose day is already stored, or that repeats a day within the batch, is opened and merged
-   * as `store` does. Returns the samples that were new, per type.
+   * Stores chunks sealed elsewhere as new rows (version 1; see codec/series.ts), which is all an
+   * import into empty days needs: no decrypting, merging or sealing on this thread (only the
+   * types' MACs are computed here). A chunk whose day is already stored, or that repeats a day
+   * within the batch, is opened and merged as `store` does. Returns the samples that were new,
+   * per type.
    */
-  async storeSealed(session: Pick<SessionContext, 'userId' | 'keys'>, sealed: SealedChunk[]): Promise<AddedCounts> {
+  async storeSealed(session: Keys, sealed: SealedChunk[]): Promise<AddedCounts> {
     const { userId, keys } = session;
     const added: AddedCounts = {};
     const fresh = new Map<string, SealedChunk>();
@@ -100,24 +128,29 @@ export class SeriesService {
     for (const c of sealed) {
       if (c.type.includes('|') || c.count === 0) continue;
       const k = `${c.type}\u0000${c.date}`;
-      if (fresh.has(k)) repeats.push(this.open(keys, userId, { type: c.type, date: c.date, version: 1, ciphertext: c.ciphertext }));
+      if (fresh.has(k)) repeats.push(this.open(keys, userId, c.type, { date: c.date, version: 1, ciphertext: c.ciphertext }));
       else fresh.set(k, c);
     }
+    const types = this.#typeWrites(session, [...fresh.values()].map((c) => c.type));
+    const macOf = new Map(types.map((t) => [t.code, t.mac]));
+    const typeOf = new Map(types.map((t) => [hex(t.mac), t.code]));
     await this.repo.mergeInto(
       userId,
-      [...fresh.values()].map((c) => ({ type: c.type, date: c.date })),
+      types,
+      [...fresh.values()].map((c) => ({ typeMac: macOf.get(c.type)!, date: c.date })),
       (existing) => {
-        const stored = new Map(existing.map((r) => [`${r.type}\u0000${r.date}`, r]));
+        const stored = new Map(existing.map((r) => [`${typeOf.get(hex(r.type_mac))}\u0000${r.date}`, r]));
         const out: ChunkWrite[] = [];
         for (const [k, c] of fresh) {
           const row = stored.get(k);
+          const mac = macOf.get(c.type)!;
           if (row) {
-            const write = this.#mergedWrite(keys, userId, row, this.open(keys, userId, { type: c.type, date: c.date, version: 1, ciphertext: c.ciphertext }), added);
+            const write = this.#mergedWrite(session, mac, row, this.open(keys, userId, c.type, { date: c.date, version: 1, ciphertext: c.ciphertext }), added);
             if (write) out.push(write);
             continue;
           }
           added[c.type] = (added[c.type] ?? 0) + c.count;
-          out.push({ type: c.type, date: c.date, version: 1, ciphertext: c.ciphertext, stats: c.stats });
+          out.push({ typeMac: mac, date: c.date, version: 1, ciphertext: c.ciphertext, stats: c.stats });
         }
         return out;
       },
@@ -128,6 +161,35 @@ export class SeriesService {
     return added;
   }
 
+  /** Every stored type (readable, from its sealed name) with its first and last day and day count. */
+  async spans(session: SessionContext): Promise<Array<{ type: string; first: string; last: string; days: number }>> {
+    const out = new Map<string, { type: string; first: string; last: string; days: number }>();
+    for (const r of await this.repo.spans(session.userId)) {
+      let type = r.legacy_type;
+      if (r.type_mac) {
+        if (!r.name) throw new Error('a series type has no stored name');
+        type = codec.seriesType.open(session.keys, { userId: session.userId, id: hex(r.type_mac), version: r.name_version ?? 1 }, asBuffer(r.name));
+      }
+      const prev = out.get(type!);
+      // Mid-upgrade, one type can have rows under its MAC and rows still under its clear code.
+      out.set(type!, prev ? { type: type!, first: min(prev.first, r.first), last: max(prev.last, r.last), days: prev.days + r.days } : { type: type!, first: r.first, last: r.last, days: r.days });
+    }
+    return [...out.values()].sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
+  }
+
+  /** Decrypted chunks of one type between two local dates (both inclusive), in date order. */
+  async chunks(session: SessionContext, type: string, from: string, to: string): Promise<DayChunk[]> {
+    const rows = await this.repo.range(session.userId, this.lookup(session.keys, type), from, to);
+    return rows.map((row) => this.open(session.keys, session.userId, type, row));
+  }
+
+  /** The vault upgrade: moves every series row from before 0011 onto its type's MAC. */
+  async upgrade(session: Keys): Promise<number> {
+    const legacy = await this.repo.legacyTypes(session.userId);
+    await this.repo.registerTypes(session.userId, this.#typeWrites(session, legacy));
+    return legacy.length;
+  }
+
   /**
    * Monthly statistics for one type between two local dates (both inclusive): whole months from
    * their sealed roll-ups (built from the daily stats when missing, see series_years), the
@@ -136,7 +198,7 @@ export class SeriesService {
    */
   async months(session: SessionContext, q: { type: string; from: string; to: string }): Promise<{ type: string; unit: string | null; months: Array<MonthStats & { month: string }> }> {
     const { keys, userId } = session;
-    const seriesKey = keys.subkey('series');
+    const type = this.lookup(keys, q.type);
     const monthOf = (d: string) => `${d.slice(0, 7)}-01`;
     const endOf = (m: string) => {
       const d = new Date(`${m}T00:00:00Z`);
@@ -160,19 +222,19 @@ export class SeriesService {
       const y0 = Number(firstFull.slice(0, 4));
       const y1 = Number(lastFull.slice(0, 4));
       const inRange = (m: string) => m >= firstFull && m <= lastFull;
-      const have = new Map((await this.repo.years(userId, q.type, y0, y1)).map((r) => [r.year, r.stats]));
+      const have = new Map((await this.repo.years(userId, type, y0, y1)).map((r) => [r.year, r.stats]));
       const missing: number[] = [];
       for (let y = y0; y <= y1; y++) {
         const sealed = have.get(y);
         if (!sealed) missing.push(y);
-        else for (const [m, st] of Object.entries(openYear(seriesKey, userId, q.type, y, asBuffer(sealed)))) if (inRange(m)) out.set(m, st);
+        else for (const [m, st] of Object.entries(codec.seriesYear.open(keys, userId, q.type, y, asBuffer(sealed)))) if (inRange(m)) out.set(m, st);
       }
       for (const missingYear of missing) {
-        await this.repo.buildYears(userId, q.type, `${missingYear}-01-01`, `${missingYear}-12-31`, (rows) => {
+        await this.repo.buildYears(userId, type, `${missingYear}-01-01`, `${missingYear}-12-31`, (rows) => {
           const days: SeriesDay[] = [];
           let unit = '';
           for (const row of rows) {
-            const h = row.stats ? this.#openStats(keys, userId, { ...row, stats: row.stats }) : readHeader(this.#plain(keys, userId, { ...row, ciphertext: row.ciphertext! }));
+            const h = row.stats ? this.#openStats(keys, userId, q.type, { ...row, stats: row.stats }) : readHeader(this.#plain(keys, userId, q.type, { ...row, ciphertext: row.ciphertext! }));
             if (h.stats.count === 0) continue;
             unit ||= h.unit;
             const f = unitFactor(h.unit, unit) ?? analyteFactor(q.type, h.unit, unit) ?? 1;
@@ -185,7 +247,7 @@ export class SeriesService {
             byYear.set(y, { ...byYear.get(y), [m]: st });
           }
           // Years without data get no roll-up: finding none again costs one empty range read.
-          return [...byYear].map(([year, months]) => ({ year, stats: sealYear(seriesKey, userId, q.type, year, months) }));
+          return [...byYear].map(([year, months]) => ({ year, stats: codec.seriesYear.seal(keys, userId, q.type, year, months) }));
         });
       }
     }
@@ -201,9 +263,19 @@ export class SeriesService {
     };
   }
 
-  /** Which of the given types have stored days, with their first and last day. */
-  coverage(session: Pick<SessionContext, 'userId'>, types: string[]): Promise<Array<{ type: string; first: string; last: string; days: number }>> {
-    return this.repo.coverage(session.userId, types);
+  /** Which of the given types (readable codes) have stored days, with their first and last day. */
+  async coverage(session: Keys, types: string[]): Promise<Array<{ type: string; first: string; last: string; days: number }>> {
+    const lookups = [...new Set(types)].map((t) => this.lookup(session.keys, t));
+    const codeOf = new Map(lookups.map((t) => [hex(t.mac), t.code]));
+    const out = new Map<string, { type: string; first: string; last: string; days: number }>();
+    for (const r of await this.repo.coverage(session.userId, lookups)) {
+      const type = r.type_mac ? codeOf.get(hex(r.type_mac)) : r.legacy_type;
+      if (!type) continue;
+      const prev = out.get(type);
+      // Mid-upgrade, one type can have rows under its MAC and rows still under its clear code.
+      out.set(type, prev ? { type, first: min(prev.first, r.first), last: max(prev.last, r.last), days: prev.days + r.days } : { type, first: r.first, last: r.last, days: r.days });
+    }
+    return [...out.values()];
   }
 
   /**
@@ -211,26 +283,31 @@ export class SeriesService {
    * with the same start, value and source name as one given is dropped and the day's stats are
    * recomputed. Days left empty keep a row with no samples, which reads as no data.
    */
-  async remove(session: Pick<SessionContext, 'userId' | 'keys'>, samples: QuantitySample[]): Promise<void> {
+  async remove(session: Keys, samples: QuantitySample[]): Promise<void> {
     const { userId, keys } = session;
     const byKey = new Map<string, QuantitySample[]>();
     for (const s of samples) {
       const k = `${s.type}\u0000${s.localDate}`;
       byKey.set(k, [...(byKey.get(k) ?? []), s]);
     }
+    const types = this.#typeWrites(session, samples.map((s) => s.type));
+    const macOf = new Map(types.map((t) => [t.code, t.mac]));
+    const typeOf = new Map(types.map((t) => [hex(t.mac), t.code]));
     await this.repo.mergeInto(
       userId,
-      samples.map((s) => ({ type: s.type, date: s.localDate })),
+      types,
+      samples.map((s) => ({ typeMac: macOf.get(s.type)!, date: s.localDate })),
       (existing) =>
         existing.flatMap((row) => {
-          const gone = byKey.get(`${row.type}\u0000${row.date}`) ?? [];
-          const chunk = this.open(keys, userId, row);
+          const type = typeOf.get(hex(row.type_mac))!;
+          const gone = byKey.get(`${type}\u0000${row.date}`) ?? [];
+          const chunk = this.open(keys, userId, type, row);
           const kept = chunk.samples.filter(([start, , value, si]) => !gone.some((g) => g.startMs === start && g.sourceName === chunk.sources[si] && Math.abs(g.value * (unitFactor(g.unit, chunk.unit) ?? 1) - value) < 1e-9));
           if (kept.length === chunk.samples.length) return [];
           const next: DayChunk = { ...chunk, samples: kept };
           next.stats = computeStats(next);
           const version = row.version + 1;
-          return [{ type: row.type, date: row.date, version, ciphertext: this.seal(keys, userId, next, version), stats: this.sealStats(keys, userId, next, version) }];
+          return [{ typeMac: row.type_mac, date: row.date, version, ciphertext: codec.seriesChunk.seal(keys, userId, next, version), stats: codec.seriesStats.seal(keys, userId, next, version) }];
         }),
     );
   }
@@ -243,16 +320,17 @@ export class SeriesService {
    */
   async days(session: SessionContext, q: { type: string; from?: string; to?: string }): Promise<{ type: string; unit: string | null; days: SeriesDay[] }> {
     const { keys, userId } = session;
-    const rows = await this.repo.stats(userId, q.type, q.from, q.to);
+    const type = this.lookup(keys, q.type);
+    const rows = await this.repo.stats(userId, type, q.from, q.to);
     let unit: string | null = null;
     const days: SeriesDay[] = [];
     const backfill: Array<{ date: string; version: number; stats: Buffer }> = [];
     for (const row of rows) {
       let h: { unit: string; stats: DayStats };
-      if (row.stats) h = this.#openStats(keys, userId, { ...row, stats: row.stats });
+      if (row.stats) h = this.#openStats(keys, userId, q.type, { ...row, stats: row.stats });
       else {
-        h = readHeader(this.#plain(keys, userId, { ...row, ciphertext: row.ciphertext! }));
-        backfill.push({ date: row.date, version: row.version, stats: this.sealStats(keys, userId, { type: row.type, date: row.date, ...h }, row.version) });
+        h = readHeader(this.#plain(keys, userId, q.type, { ...row, ciphertext: row.ciphertext! }));
+        backfill.push({ date: row.date, version: row.version, stats: codec.seriesStats.seal(keys, userId, { type: q.type, date: row.date, ...h }, row.version) });
       }
       if (h.stats.count === 0) continue;
       unit ??= h.unit;
@@ -260,10 +338,13 @@ export class SeriesService {
       const s = h.stats;
       days.push({ date: row.date, count: s.count, min: s.min * f, max: s.max * f, mean: s.mean * f, sum: s.sum * f });
     }
-    if (backfill.length) await this.repo.backfillStats(userId, q.type, backfill);
+    if (backfill.length) await this.repo.backfillStats(userId, type, backfill);
     return { type: q.type, unit, days };
   }
 }
+
+const min = (a: string, b: string) => (a < b ? a : b);
+const max = (a: string, b: string) => (a > b ? a : b);
 
 function prevMonth(m: string): string {
   const d = new Date(`${m}T00:00:00Z`);

@@ -22,6 +22,16 @@ export class FailureThrottle {
     if (e && e.lockedUntil > now) throw rateLimited((e.lockedUntil - now) / 1000);
   }
 
+  /**
+   * Checks the lock and counts the attempt as a failure before any work is done, so that
+   * concurrent guesses cannot all pass `check` while the first one is still deriving its key.
+   * A correct attempt then calls {@link succeed}, which forgets the count.
+   */
+  reserve(key: string, now = Date.now()): void {
+    this.check(key, now);
+    this.fail(key, now);
+  }
+
   fail(key: string, now = Date.now()): void {
     const e = this.#entries.get(key);
     const failures = e && now - e.lastAt < this.forgetMs ? e.failures + 1 : 1;

@@ -7,7 +7,7 @@ import { requireSession, setSessionCookie } from '../../http/session.js';
 import { GoogleFlowError, type GoogleAuthService, type GoogleFlowState, type PendingIdentity } from '../../services/google-auth.service.js';
 import type { InboxService } from '../../services/inbox.service.js';
 import { UserSchema } from '../schemas.js';
-import { NewPassphrase } from './schema.js';
+import { InviteCode, NewPassphrase } from './schema.js';
 
 // Lax: it must come back on the provider's top-level redirect to the callback.
 const FLOW = { name: 'cv_oauth_google', path: '/api/auth/google', sameSite: 'lax', ttlMs: 10 * 60_000 } as const;
@@ -56,10 +56,10 @@ export const googleAuthRoutes = (deps: { google: GoogleAuthService; inbox: Inbox
 
     app.post(
       '/api/auth/google/register',
-      { config: limited, schema: { body: z.object({ passphrase: NewPassphrase }), response: { 201: z.object({ user: UserSchema, recoveryKey: z.string() }) } } },
+      { config: limited, schema: { body: z.object({ passphrase: NewPassphrase, inviteCode: InviteCode }), response: { 201: z.object({ user: UserSchema, recoveryKey: z.string() }) } } },
       async (req, reply) => {
         need();
-        const r = await google.register(readSealedCookie<PendingIdentity>(req, config, PENDING.name), req.body.passphrase, req.id);
+        const r = await google.register(readSealedCookie<PendingIdentity>(req, config, PENDING.name), req.body.passphrase, req.id, req.body.inviteCode);
         clearSealedCookie(reply, config, PENDING);
         setSessionCookie(reply, config, r.session);
         return reply.code(201).send({ user: r.user, recoveryKey: r.recoveryKey });

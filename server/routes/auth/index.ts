@@ -5,7 +5,7 @@ import { notFound } from '../../errors.js';
 import { clearSessionCookie, requireSession, setSessionCookie } from '../../http/session.js';
 import type { AuthService } from '../../services/auth.service.js';
 import { IdParams, UserSchema } from '../schemas.js';
-import { ChangePassphraseBody, LoginBody, RecoverBody, RegisterBody } from './schema.js';
+import { ChangePassphraseBody, LoginBody, RecoverBody, RegisterBody, RotateRecoveryKeyBody } from './schema.js';
 
 export const authRoutes = (deps: { auth: AuthService; config: Config }): FastifyPluginAsyncZod =>
   async (app) => {
@@ -16,11 +16,16 @@ export const authRoutes = (deps: { auth: AuthService; config: Config }): Fastify
       '/api/auth/register',
       { config: limited, schema: { body: RegisterBody, response: { 201: z.object({ user: UserSchema, recoveryKey: z.string() }) } } },
       async (req, reply) => {
-        const r = await auth.register(req.body.email, req.body.passphrase, req.id);
+        const r = await auth.register(req.body.email, req.body.passphrase, req.id, req.body.inviteCode);
         setSessionCookie(reply, config, r.session);
         return reply.code(201).send({ user: r.user, recoveryKey: r.recoveryKey });
       },
     );
+
+    // The sign-up page asks which form to show (an invite field, or a closed notice).
+    app.get('/api/auth/signup', { schema: { response: { 200: z.object({ signup: z.enum(['open', 'invite', 'closed']) }) } } }, async () => ({
+      signup: config.SIGNUP,
+    }));
 
     app.post(
       '/api/auth/login',
@@ -56,6 +61,12 @@ export const authRoutes = (deps: { auth: AuthService; config: Config }): Fastify
         setSessionCookie(reply, config, r.session);
         return { user: r.user };
       },
+    );
+
+    app.post(
+      '/api/auth/recovery-key',
+      { config: limited, schema: { body: RotateRecoveryKeyBody, response: { 200: z.object({ recoveryKey: z.string() }) } } },
+      async (req) => ({ recoveryKey: await auth.rotateRecoveryKey(requireSession(req), req.body.passphrase, req.id) }),
     );
 
     app.get(

@@ -7,7 +7,8 @@ export const NewPassphrase = z
   .max(1024, 'must be at most 1024 characters');
 const anyPassphrase = z.string().min(1).max(1024);
 
-export const RegisterBody = z.object({ email, passphrase: NewPassphrase });
+export const InviteCode = z.string().trim().min(1).max(100).optional();
+export const RegisterBody = z.object({ email, passphrase: NewPassphrase, inviteCode: InviteCode });
 export const LoginBody = z.object({ email: z.string().trim().min(1).max(254), passphrase: anyPassphrase });
 export const ChangePassphraseBody = z.object({ current: anyPassphrase, next: NewPassphrase });
 export const RecoverBody = z.object({
@@ -15,3 +16,4 @@ export const RecoverBody = z.object({
   recoveryKey: z.string().min(1).max(200),
   next: NewPassphrase,
 });
+export const RotateRecoveryKeyBody = z.object({ passphrase: anyPassphrase });

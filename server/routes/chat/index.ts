@@ -18,10 +18,7 @@ export const chatRoutes = (deps: { chat: ChatService; perMinute: number }): Fast
   async (app) => {
     const { chat } = deps;
 
-    app.get('/health/ollama', async () => ({
-      status: (await chat.online()) ? ('ok' as const) : ('offline' as const),
-      runtime: chat.opts.runtime === 'process' ? 'docker' : chat.opts.runtime,
-    }));
+    app.get('/health/ollama', async () => chat.health());
 
     /**
      * Server-sent events: `sources`, then `token`s, then `done` or `error`. Errors before the
@@ -55,6 +52,7 @@ export const chatRoutes = (deps: { chat: ChatService; perMinute: number }): Fast
 
       send('sources', { sources: prepared.sources });
       let answer = '';
+      let cutOff = false;
       try {
         for await (const text of streamChat({
           baseUrl: lease.baseUrl,
@@ -62,14 +60,16 @@ export const chatRoutes = (deps: { chat: ChatService; perMinute: number }): Fast
           messages: prepared.messages,
           numCtx: chat.opts.numCtx,
           signal: abort.signal,
+          // `length`: the answer reached num_predict (the reserve) and was cut there.
+          onDone: (d) => (cutOff = d.doneReason === 'length'),
         })) {
           answer += text;
           send('token', { text });
         }
         finished = true;
         lease.release();
-        const saved = await chat.save(session, prepared, answer);
-        send('done', saved);
+        const saved = await chat.save(session, prepared, answer, cutOff ? { cutOff } : {});
+        send('done', cutOff ? { ...saved, cutOff } : saved);
       } catch (err) {
         finished = true;
         lease.release(cancelled ? { cancelled: true } : { error: true });
@@ -99,7 +99,7 @@ export const chatRoutes = (deps: { chat: ChatService; perMinute: number }): Fast
             200: z.object({
               id: z.string(),
               title: z.string(),
-              messages: z.array(z.object({ role: z.enum(['user', 'assistant']), text: z.string(), sources: z.array(Source), createdAt: z.string(), stopped: z.boolean().optional() })),
+              messages: z.array(z.object({ role: z.enum(['user', 'assistant']), text: z.string(), sources: z.array(Source), createdAt: z.string(), stopped: z.boolean().optional(), cutOff: z.boolean().optional() })),
             }),
           },
         },

@@ -68,7 +68,7 @@ export const DashboardResponse = z.object({
   ),
 });
 
-const Code = z.string().min(1).max(100).regex(/^[\w.:\-]+$/, 'must be a code such as 4548-4');
+const Code = z.string().min(1).max(100).regex(/^[\w.:-]+$/, 'must be a code such as 4548-4');
 
 const ClinicalKind = z.enum(['medications', 'allergies', 'conditions', 'immunizations', 'procedures']);
 const Coding = z.object({ system: z.string().optional(), code: z.string(), display: z.string().optional() });

@@ -10,6 +10,7 @@ import { AuthLayout } from './AuthLayout';
 import { LostPassphraseWarning } from './PassphraseStrength';
 import { AccountCreated } from './RecoveryKeyDialog';
 import { NewPassphraseFields, validateNewPassphrase } from './SignUp';
+import { useSignupPolicy } from './useSignupPolicy';
 
 /** First Google sign-in: the identity is proven, now choose the passphrase that encrypts the vault. */
 export function Welcome() {
@@ -18,15 +19,22 @@ export function Welcome() {
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const [created, setCreated] = useState<{ user: User; recoveryKey: string } | null>(null);
+  const [inviteCode, setInviteCode] = useState('');
+  const policy = useSignupPolicy();
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
+    if (policy === 'invite' && !inviteCode.trim()) return setError(new Error('Enter the invite code you were given.'));
     const problem = validateNewPassphrase(passphrase, confirm);
     if (problem) return setError(new Error(problem));
     setBusy(true);
     setError(null);
     try {
-      setCreated(await api.post<{ user: User; recoveryKey: string }>('/api/auth/google/register', { passphrase }, { quiet401: true }));
+      setCreated(await api.post<{ user: User; recoveryKey: string }>(
+          '/api/auth/google/register',
+          policy === 'invite' ? { passphrase, inviteCode: inviteCode.trim() } : { passphrase },
+          { quiet401: true },
+        ));
     } catch (err) {
       setError(err);
     } finally {
@@ -37,6 +45,9 @@ export function Welcome() {
   return (
     <AuthLayout title="Welcome — choose your vault passphrase" subtitle="Google confirmed who you are. Your passphrase is what encrypts your vault; Google never sees it.">
       <form onSubmit={submit} className="space-y-4" noValidate>
+        {policy === 'invite' && (
+          <TextField label="Invite code" autoComplete="off" spellCheck={false} required value={inviteCode} onChange={(e) => setInviteCode(e.target.value)} inputClassName="font-mono" />
+        )}
         <NewPassphraseFields passphrase={passphrase} confirm={confirm} onPassphrase={setPassphrase} onConfirm={setConfirm} />
         <LostPassphraseWarning />
         <ErrorText error={error} />

@@ -3,13 +3,14 @@ import { api } from '../../api/client';
 import type { User } from '../../api/types';
 import { Link } from '../../app/router';
 import { Button } from '../../components/ui/Button';
-import { ErrorText } from '../../components/ui/Feedback';
+import { ErrorText, Notice } from '../../components/ui/Feedback';
 import { TextField } from '../../components/ui/Field';
 import { AuthLayout } from './AuthLayout';
 import { GoogleButton } from './GoogleButton';
 import { LostPassphraseWarning, PassphraseStrength } from './PassphraseStrength';
 import { AccountCreated } from './RecoveryKeyDialog';
 import { estimateStrength, MIN_LENGTH } from './passphrase-strength';
+import { useSignupPolicy } from './useSignupPolicy';
 
 /** Passphrase + confirmation + strength + warning; shared by sign-up and Google's /welcome. */
 export function NewPassphraseFields({
@@ -71,15 +72,22 @@ export function SignUp() {
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const [created, setCreated] = useState<{ user: User; recoveryKey: string } | null>(null);
+  const [inviteCode, setInviteCode] = useState('');
+  const policy = useSignupPolicy();
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
+    if (policy === 'invite' && !inviteCode.trim()) return setError(new Error('Enter the invite code you were given.'));
     const problem = validateNewPassphrase(passphrase, confirm, email);
     if (problem) return setError(new Error(problem));
     setBusy(true);
     setError(null);
     try {
-      const res = await api.post<{ user: User; recoveryKey: string }>('/api/auth/register', { email, passphrase }, { quiet401: true });
+      const res = await api.post<{ user: User; recoveryKey: string }>(
+        '/api/auth/register',
+        policy === 'invite' ? { email, passphrase, inviteCode: inviteCode.trim() } : { email, passphrase },
+        { quiet401: true },
+      );
       setCreated(res);
     } catch (err) {
       setError(err);
@@ -101,7 +109,22 @@ export function SignUp() {
         </>
       }
     >
+      {policy === 'closed' ? (
+        <Notice tone="info">Sign-up is closed on this server. Ask the person who runs it for an account.</Notice>
+      ) : (
       <form onSubmit={submit} className="space-y-4" noValidate>
+        {policy === 'invite' && (
+          <TextField
+            label="Invite code"
+            autoComplete="off"
+            spellCheck={false}
+            required
+            value={inviteCode}
+            onChange={(e) => setInviteCode(e.target.value)}
+            hint="This server creates accounts by invitation. The code looks like CVI-XXXXX-…"
+            inputClassName="font-mono"
+          />
+        )}
         <TextField label="Email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
         <NewPassphraseFields passphrase={passphrase} confirm={confirm} onPassphrase={setPassphrase} onConfirm={setConfirm} email={email} />
         <LostPassphraseWarning />
@@ -110,7 +133,8 @@ export function SignUp() {
           Create account
         </Button>
       </form>
-      <GoogleButton />
+      )}
+      {policy !== 'closed' && <GoogleButton />}
       {created && (
         <AccountCreated created={created} />
       )}

@@ -175,7 +175,7 @@ export function Dashboard({ version }: { version: number }) {
     } catch (e) {
       setError(e);
     }
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // `data` is left out on purpose: reloading on every new response would loop.
   }, [days, version, saved]);
 
   useEffect(() => {

@@ -1,10 +1,10 @@
 import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
-import { ageDecryptStream, type AgeKey } from '../../crypto/index.js';
+import { AgeWorkFactorError, ageDecryptStream, type AgeKey } from '../../crypto/index.js';
 import { unprocessable } from '../errors.js';
 import type { SessionContext } from '../services/keyring.js';
 import { EXPORT_FORMAT, EXPORT_VERSION, ManifestSchema, type Manifest } from './format.js';
-import type { ImportState, PortabilitySection } from './sections.js';
+import type { ImportState, PortabilitySection } from './sections/section.js';
 
 const MAX_ENTRIES = 5_000_000;
 
@@ -13,7 +13,7 @@ const MAX_ENTRIES = 5_000_000;
  * decrypt (streamed) -> tar entries -> the section that owns each entry name. Nothing is
  * buffered beyond one JSON line or one 64 KiB chunk of a file.
  */
-export class ImportService {
+export class ExportImportService {
   constructor(private readonly sections: () => readonly PortabilitySection[]) {}
 
   /** Opens the age layer; a key that does not match is a 422 before anything is read further. */
@@ -22,6 +22,9 @@ export class ImportService {
       return await ageDecryptStream(source, key);
     } catch (err) {
       source.destroy?.();
+      if (err instanceof AgeWorkFactorError) {
+        throw unprocessable('The file asks for a passphrase work factor above what this server accepts (age scrypt 2^19).', 'work_factor_too_high');
+      }
       throw unprocessable('The passphrase or identity does not open this file, or it is not an age-encrypted export.', 'wrong_key');
     }
   }
@@ -33,7 +36,7 @@ export class ImportService {
     key: AgeKey,
     progress?: (done: number, total?: number) => void,
   ) {
-    return this.restoreTar(session, await ImportService.open(source, key), progress);
+    return this.restoreTar(session, await ExportImportService.open(source, key), progress);
   }
 
   /** Restores from the decrypted tar. */
@@ -54,6 +57,7 @@ export class ImportService {
       fileIds: new Map(),
       fileMeta: new Map(),
       itemIds: new Map(),
+      folderIds: new Map(),
       imported: {},
       progress: (n) => {
         done += n;

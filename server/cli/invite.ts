@@ -1,0 +1,55 @@
+/**
+ * `npm run invite`: prints a new single-use invite code for SIGNUP=invite, from the same
+ * DATA_DIR / DATABASE_URL the server uses. With the embedded database (PGlite allows one
+ * process) stop the server first, or create invites in Settings as an admin account.
+ *
+ *   npm run invite                       a code valid for 7 days
+ *   npm run invite -- --days 30          valid for 30 days (1 to 90)
+ *   npm run invite -- --admin a@b.org    also makes that existing account an admin
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config.js';
+import { migrateToLatest, openDatabase } from '../db/index.js';
+import { InvitesRepository } from '../repositories/invites.repository.js';
+import { normalizeEmail } from '../services/auth.service.js';
+import { InvitesService } from '../services/invites.service.js';
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { days: { type: 'string' }, admin: { type: 'string' } } });
+  const days = values.days === undefined ? 7 : Number(values.days);
+  if (!Number.isInteger(days) || days < 1 || days > 90) {
+    process.stderr.write('--days must be a whole number from 1 to 90\n');
+    return 2;
+  }
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const { db } = await openDatabase({ url: config.DATABASE_URL, dataDir: config.dataDir });
+  try {
+    await migrateToLatest(db);
+    const repo = new InvitesRepository(db);
+    if (values.admin !== undefined) {
+      if (!(await repo.setAdmin(normalizeEmail(values.admin)))) {
+        process.stderr.write('No account has that email.\n');
+        return 1;
+      }
+      process.stderr.write('That account is now an admin: it can create invites in Settings.\n');
+    }
+    const invite = await new InvitesService(repo).create(null, days);
+    if (config.SIGNUP !== 'invite') process.stderr.write(`Note: SIGNUP is "${config.SIGNUP}"; invite codes are only asked for with SIGNUP=invite.\n`);
+    process.stderr.write(`Single-use invite, valid until ${invite.expiresAt.toISOString()}:\n`);
+    process.stdout.write(`${invite.code}\n`);
+    return 0;
+  } finally {
+    await db.destroy();
+  }
+}
+
+process.exitCode = await main();

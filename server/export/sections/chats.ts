@@ -1,0 +1,93 @@
+/** Chats as chats.jsonl. */
+import { createHmac } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { z } from 'zod';
+import type { ExportRepository } from '../../repositories/export.repository.js';
+import type { ChatService } from '../../services/chat.service.js';
+import type { SessionContext } from '../../services/keyring.js';
+import { readJsonLines } from '../lines.js';
+import type { ExportWriter, ImportState, PortabilitySection } from './section.js';
+
+const SourceSchema = z.object({
+  n: z.number(),
+  itemId: z.string().nullable(),
+  title: z.string(),
+  kind: z.string(),
+  occurredAt: z.string().nullable(),
+});
+export const ExportChatSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  messages: z.array(
+    z.object({
+      role: z.enum(['user', 'assistant']),
+      text: z.string(),
+      sources: z.array(SourceSchema),
+      createdAt: z.string(),
+      stopped: z.boolean().optional(),
+    }),
+  ),
+});
+
+/**
+ * A chat's id in the importing account: derived from the exported id under the account's own
+ * dedupe key, so importing the same export twice finds the chat it made the first time.
+ */
+function stableUuid(key: Buffer, label: string): string {
+  const h = createHmac('sha256', key).update(label).digest();
+  h[6] = (h[6]! & 0x0f) | 0x40;
+  h[8] = (h[8]! & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+export class ChatsSection implements PortabilitySection {
+  readonly name = 'chats';
+  constructor(
+    private readonly chats: ChatService,
+    private readonly counts: ExportRepository,
+  ) {}
+
+  count(session: SessionContext): Promise<number> {
+    return this.counts.chats(session.userId);
+  }
+
+  async export(session: SessionContext, out: ExportWriter): Promise<void> {
+    const ids = await this.counts.chatIds(session.userId);
+    const chats = this.chats;
+    await out.jsonl(
+      'chats.jsonl',
+      (async function* () {
+        for (const id of ids) {
+          const c = await chats.get(session, id).catch(() => undefined);
+          if (c) yield c;
+        }
+      })(),
+    );
+  }
+
+  accepts(name: string): boolean {
+    return name === 'chats.jsonl';
+  }
+
+  async import(_name: string, body: Readable, state: ImportState): Promise<void> {
+    const { session } = state;
+    const here = new Set(await this.counts.chatIds(session.userId));
+    for await (const line of readJsonLines(body)) {
+      const c = ExportChatSchema.parse(line);
+      const id = stableUuid(session.keys.subkey('dedupe'), `chat|${c.id}`);
+      // Re-importing into the account it came from: the chat is already here under its own id.
+      if (!here.has(c.id)) {
+        await this.chats.restore(session, {
+          id,
+          title: c.title,
+          messages: c.messages.map((m) => ({
+            ...m,
+            sources: m.sources.map((s) => ({ ...s, itemId: s.itemId ? (state.itemIds.get(s.itemId) ?? null) : null })),
+          })),
+        });
+      }
+      state.imported[this.name] = (state.imported[this.name] ?? 0) + 1;
+    }
+  }
+}

@@ -1,0 +1,40 @@
+import { fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Invites } from './Invites';
+
+function json(status: number, body: unknown) {
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
+}
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+  vi.restoreAllMocks();
+});
+
+describe('<Invites>', () => {
+  it('lets an admin create a code and shows it once', async () => {
+    const list: unknown[] = [];
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string, init?: RequestInit) => {
+        if (url === '/api/invites' && init?.method === 'POST') {
+          list.push({ id: 'a', createdAt: '2026-12-05T10:00:00Z', expiresAt: '2026-12-12T10:00:00Z', usedAt: null });
+          return json(201, { id: 'a', code: 'CVI-AAAAA-BBBBB-CCCCC-DDDDD', expiresAt: '2026-12-12T10:00:00Z' });
+        }
+        return json(200, { invites: list });
+      }),
+    );
+    render(<Invites />);
+    fireEvent.click(await screen.findByRole('button', { name: 'Create invite code' }));
+    expect((await screen.findByTestId('invite-code')).textContent).toBe('CVI-AAAAA-BBBBB-CCCCC-DDDDD');
+    await waitFor(() => expect(screen.getByText(/valid until/)).toBeTruthy());
+  });
+
+  it('is hidden for accounts that are not admins', async () => {
+    const fetchMock = vi.fn(async () => json(403, { error: { code: 'not_admin', message: 'Only an admin account can manage invites.' } }));
+    vi.stubGlobal('fetch', fetchMock);
+    const { container } = render(<Invites />);
+    await waitFor(() => expect(fetchMock).toHaveBeenCalled());
+    await waitFor(() => expect(container.textContent).toBe(''));
+  });
+});
