@@ -5,8 +5,24 @@
  * without.
  */
 import { randomBytes } from 'node:crypto';
-import { startBenchServer, throughput, type BenchServer } from './support/server.js';
+import { startBenchServer, type BenchServer } from './support/server.js';
 import type { BenchResult } from './types.js';
+
+/** Calls of `fn` completed per second by `concurrency` loops running for `ms`. */
+async function throughput(fn: () => Promise<void>, concurrency: number, ms: number): Promise<number> {
+  const end = Date.now() + ms;
+  let done = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (Date.now() < end) {
+        await fn();
+        done++;
+      }
+    }),
+  );
+  return done / ((performance.now() - start) / 1000);
+}
 
 /** Seconds measured per side, in one-second slices alternating ABBA: on a shared machine a load spike then hits both sides alike. */
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 30);

@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -13,6 +12,7 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import { setKdfConcurrency } from '../crypto/index.js';
 import type { Config } from './config.js';
 import { migrateToLatest, openDatabase, type Database } from './db/index.js';
+import { PlannerStats } from './db/planner-stats.js';
 import { notFound } from './errors.js';
 import { FileStore } from './files/store.js';
 import { installErrorHandler } from './http/error-handler.js';
@@ -108,6 +108,13 @@ import { TrashService } from './services/trash.service.js';
 
 const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web/dist');
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The items service, exposed so benchmarks can seed large vaults through it in bulk. */
+    vaultItems?: ItemsService;
+  }
+}
+
 export interface AppOptions {
   config: Config;
   /** Tests pass an already-migrated database; otherwise one is opened from the config. */
@@ -167,7 +174,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const users = new UsersRepository(db);
   const sessions = new SessionsRepository(db);
   const audit = new AuditRepository(db);
-  const itemsRepo = new ItemsRepository(db);
+  const plannerStats = new PlannerStats(db, {
+    onError: (err) => app.log.warn({ err: { name: (err as Error).name } }, 'analyze failed'),
+  });
+  app.addHook('onClose', async () => plannerStats.close());
+  const itemsRepo = new ItemsRepository(db, (n) => plannerStats.noteWrites(n));
   const filesRepo = new FilesRepository(db);
   const store = new FileStore(config.filesDir);
   await store.sweepTemps();
@@ -206,6 +217,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     everyMs: 3_600_000,
   });
   // ---- end history ----
+  app.decorate('vaultItems', items);
   const search = new SearchService(itemsRepo, items);
   const files = new FilesService(filesRepo, itemsRepo, items, store, {
     pdfMaxBytes: config.PDF_EXTRACT_MAX_MB * 1024 * 1024,
@@ -325,14 +337,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     },
   });
   app.addHook('onClose', async () => imports.close());
-  // Embedded PGlite has no autovacuum, so nothing gathers planner statistics on its own; without
-  // them a tag lookup over 100k items picks a plan ~10x slower. Cheap (sampled), so refresh them
-  // at start-up and after each import. Real PostgreSQL does this itself.
-  const analyze = async () => {
-    await sql`analyze vault_items, item_tags, tags, search_terms, series_chunks`.execute(db);
-  };
-  await analyze().catch((err) => app.log.warn({ err: { name: (err as Error).name } }, 'analyze failed'));
-  jobRunner.onJobDone(analyze);
+  // Planner statistics: at start-up, after each import, and as items are written (PlannerStats).
+  await plannerStats.analyze();
+  jobRunner.onJobDone(() => plannerStats.analyze());
   const vaultUpgrade = new VaultUpgradeService(new VaultUpgradeRepository(db), jobsRepo, jobRunner, items, series, app.log.child({ component: 'vault-upgrade' }));
   await jobRunner.recover();
   // Interrupted jobs resume once a request brings their owner's keys (they are never stored);

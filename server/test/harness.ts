@@ -215,3 +215,20 @@ export function multipart(
   );
   return { payload: Buffer.concat(parts), headers: { ...headers, 'content-type': `multipart/form-data; boundary=${boundary}` } };
 }
+
+/**
+ * A migrated database without the app, for service- and repository-level tests: in-memory
+ * PGlite, or a fresh database on the test server (dropped by `dispose`).
+ */
+export async function openTestDatabase(target: DbTarget): Promise<{ db: Database; dispose: () => Promise<void> }> {
+  const pgdb = target === 'postgres' ? await createPgDatabase() : undefined;
+  const { db } = await openDatabase(pgdb ? { url: pgdb.url } : {});
+  await migrateToLatest(db);
+  return {
+    db,
+    dispose: async () => {
+      await db.destroy();
+      await pgdb?.dispose();
+    },
+  };
+}
