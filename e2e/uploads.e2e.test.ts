@@ -116,10 +116,10 @@ describe('drag-and-drop and archive uploads in the browser', () => {
     await s.shot('fitbit-imported');
 
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Health' }).click();
-    const chart = page.getByTestId('metric-steps').getByTestId('series-chart');
+    const chart = page.getByTestId('card-steps').getByTestId('series-chart');
     await chart.waitFor({ timeout: 30_000 });
     expect(await chart.getAttribute('aria-label')).toMatch(/10 days with data/);
-    await page.getByTestId('metric-steps').scrollIntoViewIfNeeded();
+    await page.getByTestId('card-steps').scrollIntoViewIfNeeded();
     await s.shot('fitbit-steps-chart');
   });
 });

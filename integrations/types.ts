@@ -4,7 +4,7 @@
  */
 
 /** Where a record came from; matches the API's `source` values. */
-export type RecordSource = 'upload' | 'fhir' | 'epic' | 'fitbit' | 'google_health' | 'apple_health';
+export type RecordSource = 'manual' | 'upload' | 'fhir' | 'epic' | 'fitbit' | 'google_health' | 'apple_health';
 
 /**
  * One vault record produced by an integration (a FHIR resource, an Apple Health workout, ...).

@@ -8,6 +8,7 @@ import * as m0006 from './0006_postings_fk.js';
 import * as m0011 from './0011_blind_types.js';
 import * as m0012 from './0012_signup.js';
 import * as m0013 from './0013_history.js';
+import * as m0014 from './0014_preferences.js';
 
 /** Listed statically so migrations run the same under tsx, a bundle or a compiled build. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '0011_blind_types': m0011,
   '0012_signup': m0012,
   '0013_history': m0013,
+  '0014_preferences': m0014,
 };

@@ -85,6 +85,16 @@ import { InboxService } from './services/inbox.service.js';
 import { IntegrationsService } from './services/integrations.service.js';
 // ---- end integrations imports ----
 
+// ---- health views, manual entries, patient summary (issue 17) ----
+import { PreferencesRepository } from './repositories/preferences.repository.js';
+import { healthRoutes as healthViewsPlugin } from './routes/records/health-index.js';
+import { ClinicalService } from './services/clinical.service.js';
+import { DashboardService } from './services/dashboard.service.js';
+import { LabsService } from './services/labs.service.js';
+import { ManualService } from './services/manual.service.js';
+import { PreferencesService } from './services/preferences.service.js';
+import { SummaryService } from './summary/summary.service.js';
+// ---- end health views imports ----
 // ---- history, folders, permanent delete (issue 16) ----
 import { FoldersRepository } from './repositories/folders.repository.js';
 import { TrashRepository } from './repositories/trash.repository.js';
@@ -345,6 +355,22 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(importsRoutes({ imports, maxImportBytes: config.MAX_IMPORT_MB * 1024 * 1024 }));
   await app.register(recordsRoutes({ series }));
   // ---- end health imports ----
+
+  // ---- health views, manual entries, patient summary (issue 17) ----
+  const preferences = new PreferencesService(new PreferencesRepository(db));
+  const labs = new LabsService(items);
+  const clinical = new ClinicalService(items);
+  await app.register(
+    healthViewsPlugin({
+      labs,
+      clinical,
+      preferences,
+      dashboard: new DashboardService(series, preferences, items),
+      manual: new ManualService(items, series),
+      summary: new SummaryService({ items, clinical, labs, series, preferences }, audit),
+    }),
+  );
+  // ---- end health views ----
 
   // ---- export, re-import and account deletion (issue 6) ----
   const exportRepo = new ExportRepository(db);

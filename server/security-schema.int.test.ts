@@ -50,6 +50,11 @@ describe.each(dbTargets())('what a copy of the database shows after real imports
     const mp = multipart({ name: UPLOAD.name, type: UPLOAD.type, data: Buffer.from(UPLOAD.text) }, {}, headers);
     const up = await sut.app.inject({ method: 'POST', url: '/api/files', headers: mp.headers, payload: mp.payload });
     expect(up.statusCode, up.body).toBe(201);
+    // The health views write their own rows: sealed preferences and yearly roll-ups (series_years).
+    const prefs = await sut.app.inject({ method: 'PUT', url: '/api/preferences', headers, payload: { units: { weight: 'lb', glucose: 'mmol/L' } } });
+    expect(prefs.statusCode, prefs.body).toBe(200);
+    const dash = await sut.app.inject({ method: 'GET', url: '/api/records/dashboard?from=2000-01-01&to=2026-12-31', headers });
+    expect(dash.statusCode, dash.body).toBe(200);
     await sut.stop();
   }, 300_000);
   afterAll(async () => {
@@ -77,6 +82,10 @@ describe.each(dbTargets())('what a copy of the database shows after real imports
       }
       expect(bad).toEqual([]);
       expect(checked).toBeGreaterThan(1000);
+      for (const table of ['series_years', 'user_preferences'] as const) {
+        const n = await sql<{ n: string | number }>`select count(*) as n from ${sql.table(table)}`.execute(db);
+        expect(Number(n.rows[0]!.n), `${table} has rows to check`).toBeGreaterThan(0);
+      }
       // Every listed column exists: the document names no column the schema has lost.
       const present = new Set(cols.rows.map((c) => `${c.table_name}.${c.column_name}`));
       expect([...clear].flatMap(([t, cs]) => [...cs].map((c) => `${t}.${c}`)).filter((n) => !present.has(n))).toEqual([]);

@@ -57,4 +57,20 @@ describe('codecs', () => {
     expect(a).not.toEqual(blindToken(keys.subkey('index'), '4548-4'));
     expect(codec.item.blindType(keys, null)).toEqual(codec.item.blindType(keys, ''));
   });
+
+  it('binds a yearly roll-up to its user, type and year, and preferences to their row and version', () => {
+    const months = { '2025-03-01': { unit: 'kg', days: 2, count: 2, min: 70, max: 71, mean: 70.5, sum: 141 } };
+    const blob = codec.seriesYear.seal(keys, userId, '29463-7', 2025, months);
+    expect(codec.seriesYear.open(keys, userId, '29463-7', 2025, blob)).toEqual(months);
+    expect(() => codec.seriesYear.open(keys, userId, '29463-7', 2024, blob)).toThrow();
+    expect(() => codec.seriesYear.open(keys, userId, '8867-4', 2025, blob)).toThrow();
+    expect(() => codec.seriesYear.open(keys, id, '29463-7', 2025, blob)).toThrow();
+    expect(() => codec.seriesYear.open(new KeyRing(randomKey()), userId, '29463-7', 2025, blob)).toThrow();
+    const prefs = { units: { weight: 'lb' } };
+    const ref = { userId, id: 'preferences', version: 2 };
+    const sealed = codec.preferences.seal(keys, ref, prefs);
+    expect(codec.preferences.open(keys, ref, sealed)).toEqual(prefs);
+    expect(() => codec.preferences.open(keys, { ...ref, version: 1 }, sealed)).toThrow();
+    expect(() => codec.item.open(keys, ref, sealed)).toThrow(); // another codec's label
+  });
 });

@@ -175,6 +175,43 @@ export const seriesType = {
   blind: seriesTypeMac,
 };
 
+/** Monthly statistics of one series type (a `series_years` roll-up holds a year of them). */
+export interface MonthStats {
+  unit: string;
+  days: number;
+  count: number;
+  min: number;
+  max: number;
+  mean: number;
+  sum: number;
+}
+
+/** Months ("YYYY-MM-01") of one year that have data. */
+export type YearRollup = Record<string, MonthStats>;
+
+const yearRollup = recordCodec<YearRollup>({ purpose: 'series', label: 'series_years', keyId: (id) => `${id}|rollup`, ...json<YearRollup>() });
+
+/**
+ * `series_years.stats`: a derived roll-up, rewritten whole, so always version 1. The row id is
+ * the readable type and year, so a roll-up cannot be passed off as another type's or year's
+ * (the row itself holds only `seriesChunk.blindType`).
+ */
+export const seriesYear = {
+  label: yearRollup.label,
+  seal: (keys: KeySource, userId: string, type: string, year: number, months: YearRollup) =>
+    yearRollup.seal(keys, { userId, id: `${type}/${year}`, version: 1 }, months),
+  open: (keys: KeySource, userId: string, type: string, year: number, blob: Uint8Array) =>
+    yearRollup.open(keys, { userId, id: `${type}/${year}`, version: 1 }, blob),
+};
+
+// ---- preferences ----
+
+/**
+ * `user_preferences.ciphertext` (dashboard cards, units), one row per user: row id "preferences"
+ * (no item id is one), its own label so it opens as nothing else. Validated by its service.
+ */
+export const preferences = recordCodec<unknown>({ purpose: 'items', label: 'user_preferences', ...json<unknown>() });
+
 // ---- jobs ----
 
 /** What a job reports to its owner: counts per type and a failure message that may quote the input. */

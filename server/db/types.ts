@@ -222,6 +222,23 @@ export interface ChatMessagesTable {
   created_at: Generated<Date>;
 }
 
+/** 0014: one sealed row of display preferences per user. */
+export interface UserPreferencesTable {
+  user_id: string;
+  version: number;
+  ciphertext: Bytes;
+  updated_at: Generated<Date>;
+}
+
+/** 0014: sealed monthly roll-ups of series_chunks stats, one row per (type, year) (derived; rebuilt when missing). */
+export interface SeriesYearsTable {
+  user_id: string;
+  /** Keyed MAC of the type code, the same as series_chunks.type_mac (codec `seriesChunk.blindType`). */
+  type_mac: Bytes;
+  year: number;
+  stats: Bytes;
+}
+
 export interface DB {
   users: UsersTable;
   sessions: SessionsTable;
@@ -239,6 +256,8 @@ export interface DB {
   jobs: JobsTable;
   series_chunks: SeriesChunksTable;
   series_types: SeriesTypesTable;
+  user_preferences: UserPreferencesTable;
+  series_years: SeriesYearsTable;
   invites: InvitesTable;
   folders: FoldersTable;
   item_versions: ItemVersionsTable;

@@ -15,7 +15,8 @@ export type AuditAction =
   | 'import'
   | 'integration_connected'
   | 'integration_disconnected'
-  | 'account_deleted';
+  | 'account_deleted'
+  | 'summary_created';
 
 export class AuditRepository {
   constructor(private readonly db: Database) {}

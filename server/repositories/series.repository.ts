@@ -54,6 +54,8 @@ export class SeriesRepository {
   ): Promise<void> {
     if (keys.length === 0) return;
     await this.db.transaction().execute(async (trx) => {
+      // Series writes and roll-up builds of one user take turns (see buildYears).
+      await sql`select 1 from users where id = ${userId} for update`.execute(trx);
       await this.#registerTypes(userId, types, trx);
       // Two arrays, not a list of row constructors: PGlite aborts ("bad buffer ID") on an
       // `in (...)` of a few hundred (type, date) pairs, which one FHIR batch can hold.
@@ -66,6 +68,11 @@ export class SeriesRepository {
         for update of c`.execute(trx);
       const rows = merge(existing.rows);
       if (rows.length === 0) return;
+      // Years whose days change lose their roll-up (0014); the next read rebuilds it.
+      await sql`
+        delete from series_years y
+        using unnest(${rows.map((r) => r.typeMac)}::bytea[], ${rows.map((r) => Number(r.date.slice(0, 4)))}::int[]) as k(type_mac, year)
+        where y.user_id = ${userId} and y.type_mac = k.type_mac and y.year = k.year`.execute(trx);
       await sql`
         insert into series_chunks (user_id, type_mac, date, version, ciphertext, stats)
         values ${sql.join(rows.map((r) => sql`(${userId}::uuid, ${r.typeMac}::bytea, ${r.date}::date, ${r.version}, ${r.ciphertext}::bytea, ${r.stats}::bytea)`))}
@@ -121,6 +128,60 @@ export class SeriesRepository {
         ${to ? sql`and date <= ${to}::date` : sql``}
       order by date`.execute(this.db);
     return r.rows;
+  }
+
+  /** Sealed roll-ups of one type for the years between two (inclusive). */
+  async years(userId: string, type: TypeLookup, from: number, to: number): Promise<Array<{ year: number; stats: Uint8Array }>> {
+    const r = await sql<{ year: number; stats: Uint8Array }>`
+      select year, stats from series_years
+      where user_id = ${userId} and type_mac = ${type.mac}::bytea and year >= ${from} and year <= ${to}
+      order by year`.execute(this.db);
+    return r.rows.map((x) => ({ year: Number(x.year), stats: x.stats }));
+  }
+
+  /**
+   * Reads the daily stats of one type between two days and stores the yearly roll-ups `build`
+   * makes of them, in one transaction holding the user's row in share mode: a series write
+   * (mergeInto, which takes it for update) cannot slip in between the read and the insert and
+   * leave a roll-up of days that no longer are. Rows not yet moved onto the type's MAC count too.
+   */
+  async buildYears(
+    userId: string,
+    type: TypeLookup,
+    from: string,
+    to: string,
+    build: (rows: StatsRow[]) => Array<{ year: number; stats: Uint8Array }>,
+  ): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await sql`select 1 from users where id = ${userId} for share`.execute(trx);
+      const r = await sql<StatsRow>`
+        select to_char(date, 'YYYY-MM-DD') as date, version, stats,
+          case when stats is null then ciphertext end as ciphertext
+        from series_chunks
+        where user_id = ${userId} and ${matches(type)} and date >= ${from}::date and date <= ${to}::date
+        order by date`.execute(trx);
+      const rows = build(r.rows);
+      if (rows.length === 0) return;
+      await sql`
+        insert into series_years (user_id, type_mac, year, stats)
+        values ${sql.join(rows.map((x) => sql`(${userId}::uuid, ${type.mac}::bytea, ${x.year}::int, ${x.stats}::bytea)`))}
+        on conflict (user_id, type_mac, year) do update set stats = excluded.stats`.execute(trx);
+    });
+  }
+
+  /**
+   * First and last stored day and the number of days of the given types: one row per MAC, and
+   * per clear code for rows from before 0011 (the caller maps both back to its codes).
+   */
+  async coverage(userId: string, types: TypeLookup[]): Promise<Array<{ type_mac: Uint8Array | null; legacy_type: string | null; first: string; last: string; days: number }>> {
+    if (types.length === 0) return [];
+    const r = await sql<{ type_mac: Uint8Array | null; legacy_type: string | null; first: string; last: string; days: string | number }>`
+      select type_mac, legacy_type, to_char(min(date), 'YYYY-MM-DD') as first, to_char(max(date), 'YYYY-MM-DD') as last, count(*) as days
+      from series_chunks
+      where user_id = ${userId}
+        and (type_mac = any(${types.map((t) => t.mac)}::bytea[]) or (legacy_type is not null and legacy_type = any(${types.map((t) => t.code)}::text[])))
+      group by type_mac, legacy_type`.execute(this.db);
+    return r.rows.map((x) => ({ ...x, days: Number(x.days) }));
   }
 
   /** Stores stats for chunks written before they had any; a chunk rewritten since keeps its own. */

@@ -1,10 +1,13 @@
-import { decodeChunk, mergeChunks, unitFactor, type DayChunk, type DayStats } from '../../integrations/series/day-chunk.js';
+import { computeStats, decodeChunk, mergeChunks, unitFactor, type DayChunk, type DayStats } from '../../integrations/series/day-chunk.js';
+import type { QuantitySample } from '../../integrations/types.js';
 import * as codec from '../codec/index.js';
+import type { MonthStats } from '../codec/index.js';
 import type { SealedChunk } from '../codec/series.js';
 import { asBuffer } from '../db/index.js';
 import type { TypeLookup } from '../repositories/items.repository.js';
 import type { ChunkRow, ChunkWrite, SeriesRepository, SeriesTypeWrite } from '../repositories/series.repository.js';
 import type { KeyRing, SessionContext } from './keyring.js';
+import { analyteFactor } from './health/lab-units.js';
 
 export interface SeriesDay extends DayStats {
   date: string;
@@ -188,6 +191,128 @@ export class SeriesService {
   }
 
   /**
+   * Monthly statistics for one type between two local dates (both inclusive): whole months from
+   * their sealed roll-ups (built from the daily stats when missing, see series_years), the
+   * partial months at either end from the daily stats. Months in another unit are converted to
+   * the first month's, as `days` does.
+   */
+  async months(session: SessionContext, q: { type: string; from: string; to: string }): Promise<{ type: string; unit: string | null; months: Array<MonthStats & { month: string }> }> {
+    const { keys, userId } = session;
+    const type = this.lookup(keys, q.type);
+    const monthOf = (d: string) => `${d.slice(0, 7)}-01`;
+    const endOf = (m: string) => {
+      const d = new Date(`${m}T00:00:00Z`);
+      return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)).toISOString().slice(0, 10);
+    };
+    const nextMonth = (m: string) => {
+      const d = new Date(`${m}T00:00:00Z`);
+      return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1)).toISOString().slice(0, 10);
+    };
+    const out = new Map<string, MonthStats>();
+    const fromDays = async (from: string, to: string) => {
+      const r = await this.days(session, { type: q.type, from, to });
+      for (const [m, st] of rollMonths(r.days, r.unit ?? '')) out.set(m, st);
+    };
+    const firstFull = q.from.endsWith('-01') ? q.from : nextMonth(monthOf(q.from));
+    const lastFull = endOf(monthOf(q.to)) === q.to ? monthOf(q.to) : prevMonth(monthOf(q.to));
+    if (firstFull > lastFull) await fromDays(q.from, q.to);
+    else {
+      if (firstFull !== q.from) await fromDays(q.from, endOf(monthOf(q.from)));
+      if (lastFull !== monthOf(q.to)) await fromDays(monthOf(q.to), q.to);
+      const y0 = Number(firstFull.slice(0, 4));
+      const y1 = Number(lastFull.slice(0, 4));
+      const inRange = (m: string) => m >= firstFull && m <= lastFull;
+      const have = new Map((await this.repo.years(userId, type, y0, y1)).map((r) => [r.year, r.stats]));
+      const missing: number[] = [];
+      for (let y = y0; y <= y1; y++) {
+        const sealed = have.get(y);
+        if (!sealed) missing.push(y);
+        else for (const [m, st] of Object.entries(codec.seriesYear.open(keys, userId, q.type, y, asBuffer(sealed)))) if (inRange(m)) out.set(m, st);
+      }
+      for (const missingYear of missing) {
+        await this.repo.buildYears(userId, type, `${missingYear}-01-01`, `${missingYear}-12-31`, (rows) => {
+          const days: SeriesDay[] = [];
+          let unit = '';
+          for (const row of rows) {
+            const h = row.stats ? this.#openStats(keys, userId, q.type, { ...row, stats: row.stats }) : readHeader(this.#plain(keys, userId, q.type, { ...row, ciphertext: row.ciphertext! }));
+            if (h.stats.count === 0) continue;
+            unit ||= h.unit;
+            const f = unitFactor(h.unit, unit) ?? analyteFactor(q.type, h.unit, unit) ?? 1;
+            days.push({ date: row.date, count: h.stats.count, min: h.stats.min * f, max: h.stats.max * f, mean: h.stats.mean * f, sum: h.stats.sum * f });
+          }
+          const byYear = new Map<number, Record<string, MonthStats>>();
+          for (const [m, st] of rollMonths(days, unit)) {
+            if (inRange(m)) out.set(m, st);
+            const y = Number(m.slice(0, 4));
+            byYear.set(y, { ...byYear.get(y), [m]: st });
+          }
+          // Years without data get no roll-up: finding none again costs one empty range read.
+          return [...byYear].map(([year, months]) => ({ year, stats: codec.seriesYear.seal(keys, userId, q.type, year, months) }));
+        });
+      }
+    }
+    const months = [...out].sort((a, b) => a[0].localeCompare(b[0])).filter(([, st]) => st.count > 0);
+    const unit = months[0]?.[1].unit ?? null;
+    return {
+      type: q.type,
+      unit,
+      months: months.map(([month, st]) => {
+        const f = unit ? (unitFactor(st.unit, unit) ?? analyteFactor(q.type, st.unit, unit) ?? 1) : 1;
+        return { month, ...st, unit: unit ?? st.unit, min: st.min * f, max: st.max * f, mean: st.mean * f, sum: st.sum * f };
+      }),
+    };
+  }
+
+  /** Which of the given types (readable codes) have stored days, with their first and last day. */
+  async coverage(session: Keys, types: string[]): Promise<Array<{ type: string; first: string; last: string; days: number }>> {
+    const lookups = [...new Set(types)].map((t) => this.lookup(session.keys, t));
+    const codeOf = new Map(lookups.map((t) => [hex(t.mac), t.code]));
+    const out = new Map<string, { type: string; first: string; last: string; days: number }>();
+    for (const r of await this.repo.coverage(session.userId, lookups)) {
+      const type = r.type_mac ? codeOf.get(hex(r.type_mac)) : r.legacy_type;
+      if (!type) continue;
+      const prev = out.get(type);
+      // Mid-upgrade, one type can have rows under its MAC and rows still under its clear code.
+      out.set(type, prev ? { type, first: min(prev.first, r.first), last: max(prev.last, r.last), days: prev.days + r.days } : { type, first: r.first, last: r.last, days: r.days });
+    }
+    return [...out.values()];
+  }
+
+  /**
+   * Takes samples out of their stored days (a hand entry edited or deleted): each stored sample
+   * with the same start, value and source name as one given is dropped and the day's stats are
+   * recomputed. Days left empty keep a row with no samples, which reads as no data.
+   */
+  async remove(session: Keys, samples: QuantitySample[]): Promise<void> {
+    const { userId, keys } = session;
+    const byKey = new Map<string, QuantitySample[]>();
+    for (const s of samples) {
+      const k = `${s.type}\u0000${s.localDate}`;
+      byKey.set(k, [...(byKey.get(k) ?? []), s]);
+    }
+    const types = this.#typeWrites(session, samples.map((s) => s.type));
+    const macOf = new Map(types.map((t) => [t.code, t.mac]));
+    const typeOf = new Map(types.map((t) => [hex(t.mac), t.code]));
+    await this.repo.mergeInto(
+      userId,
+      types,
+      samples.map((s) => ({ typeMac: macOf.get(s.type)!, date: s.localDate })),
+      (existing) =>
+        existing.flatMap((row) => {
+          const type = typeOf.get(hex(row.type_mac))!;
+          const gone = byKey.get(`${type}\u0000${row.date}`) ?? [];
+          const chunk = this.open(keys, userId, type, row);
+          const kept = chunk.samples.filter(([start, , value, si]) => !gone.some((g) => g.startMs === start && g.sourceName === chunk.sources[si] && Math.abs(g.value * (unitFactor(g.unit, chunk.unit) ?? 1) - value) < 1e-9));
+          if (kept.length === chunk.samples.length) return [];
+          const next: DayChunk = { ...chunk, samples: kept };
+          next.stats = computeStats(next);
+          const version = row.version + 1;
+          return [{ typeMac: row.type_mac, date: row.date, version, ciphertext: codec.seriesChunk.seal(keys, userId, next, version), stats: codec.seriesStats.seal(keys, userId, next, version) }];
+        }),
+    );
+  }
+
+  /**
    * Daily statistics for one type between two local dates (both inclusive), from the chunks'
    * sealed stats (or, for chunks written before those existed, the chunks' headers, whose stats
    * are then stored). Days stored in another unit (an export after the person switched kg to
@@ -209,7 +334,7 @@ export class SeriesService {
       }
       if (h.stats.count === 0) continue;
       unit ??= h.unit;
-      const f = unitFactor(h.unit, unit) ?? 1;
+      const f = unitFactor(h.unit, unit) ?? analyteFactor(q.type, h.unit, unit) ?? 1;
       const s = h.stats;
       days.push({ date: row.date, count: s.count, min: s.min * f, max: s.max * f, mean: s.mean * f, sum: s.sum * f });
     }
@@ -220,6 +345,29 @@ export class SeriesService {
 
 const min = (a: string, b: string) => (a < b ? a : b);
 const max = (a: string, b: string) => (a > b ? a : b);
+
+function prevMonth(m: string): string {
+  const d = new Date(`${m}T00:00:00Z`);
+  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - 1, 1)).toISOString().slice(0, 10);
+}
+
+/** Daily stats (already in one unit) summed up per month; a mean is weighted by its samples. */
+function rollMonths(days: SeriesDay[], unit: string): Map<string, MonthStats> {
+  const out = new Map<string, MonthStats>();
+  for (const d of days) {
+    if (d.count === 0) continue;
+    const m = `${d.date.slice(0, 7)}-01`;
+    const cur = out.get(m) ?? { unit, days: 0, count: 0, min: Infinity, max: -Infinity, mean: 0, sum: 0 };
+    cur.mean = (cur.mean * cur.count + d.mean * d.count) / (cur.count + d.count);
+    cur.days += 1;
+    cur.count += d.count;
+    cur.min = Math.min(cur.min, d.min);
+    cur.max = Math.max(cur.max, d.max);
+    cur.sum += d.sum;
+    out.set(m, cur);
+  }
+  return out;
+}
 
 /** A day whose unit does not convert (a source that changed what it measures) keeps what it has. */
 function tryMerge(a: DayChunk, b: DayChunk): DayChunk | undefined {

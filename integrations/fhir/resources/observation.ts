@@ -143,7 +143,11 @@ function readInterpretation(el: Json): string[] {
     .filter((x): x is string => !!x);
 }
 
-export const OBS_CATEGORY_SYSTEMS = ['http://terminology.hl7.org/CodeSystem/observation-category'];
+// DSTU2 (Apple's clinical records from Epic sites) named the same code system under hl7.org/fhir.
+export const OBS_CATEGORY_SYSTEMS = [
+  'http://terminology.hl7.org/CodeSystem/observation-category',
+  'http://hl7.org/fhir/observation-category',
+];
 const OBS_KIND: Record<string, string> = {
   'vital-signs': 'Vital sign',
   laboratory: 'Laboratory result',

@@ -11,6 +11,7 @@ import { match, RouterProvider, useRouter } from './router';
 import { SessionProvider, useSession } from './session';
 
 const HealthPage = lazy(() => import('../features/health/HealthPage'));
+const LabTrendPage = lazy(() => import('../features/health/LabTrendPage'));
 const ChatPage = lazy(() => import('../features/chat/ChatPage'));
 const SettingsPage = lazy(() => import('../features/settings/SettingsPage'));
 const ConnectionsPage = lazy(() => import('../features/settings/ConnectionsPage'));
@@ -58,6 +59,7 @@ function Routes() {
   else if (path === '/vault') page = <VaultPage />;
   else if ((params = match('/vault/:id', path))) page = <ItemPage id={params.id!} />;
   else if (path === '/health') page = <HealthPage />;
+  else if ((params = match('/health/labs/:code', path))) page = <LabTrendPage code={params.code!} />;
   else if (path === '/chat') page = <ChatPage chatId={null} />;
   else if ((params = match('/chat/:id', path))) page = <ChatPage chatId={params.id!} />;
   else if (path === '/settings') page = <SettingsPage />;

@@ -1,25 +1,6 @@
 import type { Item } from '../../api/types';
+import { Link } from '../../app/router';
 import { recordValue } from './record-values';
-
-export function ValueWithRange({ item }: { item: Item }) {
-  const v = recordValue(item);
-  if (!v.value && !v.range && !v.status) return null;
-  return (
-    <span className="flex flex-wrap items-baseline gap-x-2 text-sm">
-      {v.value && (
-        <span className={`font-semibold tabular-nums ${v.flag === 1 || v.flag === -1 ? 'text-amber-800' : 'text-stone-900'}`}>
-          {v.value}
-          {v.unit ? ` ${v.unit}` : ''}
-          {v.flag === 1 && <span className="ml-1 text-xs font-medium">(high)</span>}
-          {v.flag === -1 && <span className="ml-1 text-xs font-medium">(low)</span>}
-        </span>
-      )}
-      {v.range && <span className="text-xs text-stone-500">Reference range {v.range}</span>}
-      {v.interpretation && <span className="text-xs text-stone-500">· {v.interpretation}</span>}
-      {v.status && !v.value && <span className="text-xs text-stone-500">{v.status}</span>}
-    </span>
-  );
-}
 
 export function RecordDetails({ item }: { item: Item }) {
   const v = recordValue(item);
@@ -57,6 +38,13 @@ export function RecordDetails({ item }: { item: Item }) {
         <dt className="text-xs text-stone-500">Code</dt>
         <dd className="break-all font-mono text-xs">{item.type}</dd>
       </div>
+      {item.type && item.data?.resourceType === 'Observation' && typeof item.data.value === 'number' && (
+        <div className="col-span-2 sm:col-span-4">
+          <Link to={`/health/labs/${encodeURIComponent(item.type)}`} className="text-sm font-medium text-teal-800 hover:underline">
+            Every result of this test over time →
+          </Link>
+        </div>
+      )}
     </dl>
   );
 }

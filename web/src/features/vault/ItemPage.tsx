@@ -6,6 +6,8 @@ import { Button, Spinner } from '../../components/ui/Button';
 import { Badge, EmptyState, ErrorText } from '../../components/ui/Feedback';
 import { formatDate, formatDateTime, KIND_LABELS, SOURCE_LABELS } from '../../components/format';
 import { RecordDetails } from '../health/RecordDetails';
+import { ManualEntryDialog } from '../health/ManualEntryDialog';
+import { entryFromResource } from '../health/manual-entry';
 import { KIND_TONE } from './ItemRow';
 import { EditNote } from './EditNote';
 import { HistoryPanel } from './HistoryPanel';
@@ -25,6 +27,7 @@ export function ItemPage({ id }: { id: string }) {
   const [item, setItem] = useState<Item | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [editing, setEditing] = useState(false);
+  const [editingEntry, setEditingEntry] = useState(false);
   const [trashing, setTrashing] = useState(false);
   const [showHistory, setShowHistory] = useState(false);
 
@@ -55,7 +58,8 @@ export function ItemPage({ id }: { id: string }) {
   const trash = async () => {
     setTrashing(true);
     try {
-      await api.del(`/api/items/${item.id}`);
+      // A hand entry also leaves the charts it was on.
+      await api.del(manual ? `/api/records/manual/${item.id}` : `/api/items/${item.id}`);
       navigate('/vault');
     } catch (e) {
       setError(e);
@@ -64,6 +68,8 @@ export function ItemPage({ id }: { id: string }) {
   };
 
   const fileUrl = item.fileId ? `/api/files/${encodeURIComponent(item.fileId)}` : null;
+  // A hand entry is edited as the form it was typed in (its FHIR resource read back).
+  const manual = item.source === 'manual' && item.kind === 'record' ? entryFromResource(item.data?.resource) : null;
 
   return (
     <article>
@@ -91,6 +97,11 @@ export function ItemPage({ id }: { id: string }) {
               Download
             </a>
           )}
+          {manual && (
+            <Button variant="secondary" onClick={() => setEditingEntry(true)}>
+              Edit entry
+            </Button>
+          )}
           {item.kind === 'note' && !editing && (
             <Button variant="secondary" onClick={() => setEditing(true)}>
               Edit
@@ -106,6 +117,9 @@ export function ItemPage({ id }: { id: string }) {
       </header>
       <MoveTo item={item} onMoved={setItem} />
 
+      {manual && editingEntry && (
+        <ManualEntryDialog open={editingEntry} onOpenChange={setEditingEntry} editing={{ id: item.id, ...manual }} onSaved={setItem} />
+      )}
       {editing ? (
         <div className="rounded-xl border border-stone-200 bg-white p-5 shadow-sm">
           <EditNote item={item} onSaved={setItem} onClose={() => setEditing(false)} />

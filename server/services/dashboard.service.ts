@@ -1,0 +1,194 @@
+import type { ItemsService } from './items.service.js';
+import type { SessionContext } from './keyring.js';
+import { ALL_METRIC_CODES, displayFactor, METRICS, type MetricDef } from './health/metrics.js';
+import type { Preferences, PreferencesService } from './preferences.service.js';
+import type { SeriesDay, SeriesService } from './series.service.js';
+
+export type Resolution = 'day' | 'week' | 'month';
+
+export interface DashboardPoint {
+  /** First day of the day, ISO week (Monday) or month. */
+  date: string;
+  /** Days with data in the period. */
+  days: number;
+  count: number;
+  min: number;
+  max: number;
+  mean: number;
+  sum: number;
+}
+
+export interface DashboardCard {
+  key: string;
+  title: string;
+  stat: 'mean' | 'sum';
+  unit: string | null;
+  from: string;
+  to: string;
+  resolution: Resolution;
+  /** First and last day with data, whatever range is shown. */
+  first: string;
+  last: string;
+  series: Array<{ label: string; code: string; points: DashboardPoint[] }>;
+}
+
+export interface Dashboard {
+  /** Every metric with data, in the person's order, hidden ones included (for choosing). */
+  available: Array<{ key: string; title: string; first: string; last: string }>;
+  cards: DashboardCard[];
+}
+
+const DAY = 86_400_000;
+const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const dayMs = (d: string) => Date.parse(`${d}T00:00:00Z`);
+
+/**
+ * Daily points up to three months, weekly up to half a year, monthly beyond: monthly points come
+ * from sealed roll-ups, so years cost a few hundred small decryptions, not thousands.
+ */
+export function resolutionFor(from: string, to: string): Resolution {
+  const span = (dayMs(to) - dayMs(from)) / DAY + 1;
+  return span <= 92 ? 'day' : span <= 184 ? 'week' : 'month';
+}
+
+function bucketOf(date: string, r: Resolution): string {
+  if (r === 'day') return date;
+  if (r === 'month') return `${date.slice(0, 7)}-01`;
+  const ms = dayMs(date);
+  const dow = (new Date(ms).getUTCDay() + 6) % 7; // Monday = 0
+  return iso(ms - dow * DAY);
+}
+
+/** Daily stats rolled up into weeks or months; a mean is weighted by the samples behind it. */
+export function rollUp(days: SeriesDay[], r: Resolution): DashboardPoint[] {
+  const out: DashboardPoint[] = [];
+  let cur: DashboardPoint | undefined;
+  for (const d of days) {
+    if (d.count === 0) continue;
+    const b = bucketOf(d.date, r);
+    if (!cur || cur.date !== b) {
+      cur = { date: b, days: 0, count: 0, min: Infinity, max: -Infinity, mean: 0, sum: 0 };
+      out.push(cur);
+    }
+    cur.mean = (cur.mean * cur.count + d.mean * d.count) / (cur.count + d.count);
+    cur.days += 1;
+    cur.count += d.count;
+    cur.min = Math.min(cur.min, d.min);
+    cur.max = Math.max(cur.max, d.max);
+    cur.sum += d.sum;
+  }
+  return out;
+}
+
+/**
+ * The health dashboard: a card for every metric the vault has data for, in the person's chosen
+ * order and units. A card with no range asked opens on the last 30 days that have data (an
+ * Apple Health export whose last sample is months old still shows its data), and long ranges
+ * come back as weekly or monthly points rolled up from the sealed daily stats.
+ */
+export class DashboardService {
+  constructor(
+    private readonly series: SeriesService,
+    private readonly preferences: PreferencesService,
+    private readonly items: ItemsService,
+  ) {}
+
+  async get(session: SessionContext, q: { from?: string; to?: string } = {}): Promise<Dashboard> {
+    const prefs = await this.preferences.get(session);
+    const cover = new Map((await this.series.coverage(session, ALL_METRIC_CODES)).map((c) => [c.type, c]));
+    const present = METRICS.flatMap((m) => {
+      const spans = m.series.flatMap((s) => s.codes.flatMap((c) => (cover.get(c) ? [cover.get(c)!] : [])));
+      if (!spans.length) return [];
+      return [{ metric: m, first: spans.map((s) => s.first).sort()[0]!, last: spans.map((s) => s.last).sort().at(-1)! }];
+    });
+    // Workouts are records, not series: the newest one says whether and until when there are any.
+    const [lastWorkout] = await this.items.recent(session, { tags: ['workout'], limit: 1 });
+    if (lastWorkout?.occurredAt) present.push({ metric: WORKOUTS, first: workoutDay(lastWorkout), last: workoutDay(lastWorkout) }); // first: not scanned for
+    const order = prefs.cards ?? [...METRICS.map((m) => m.key), WORKOUTS.key];
+    const rank = (key: string) => (order.includes(key) ? order.indexOf(key) : order.length + (key === WORKOUTS.key ? METRICS.length : METRICS.findIndex((m) => m.key === key)));
+    present.sort((a, b) => rank(a.metric.key) - rank(b.metric.key));
+    const hidden = new Set(prefs.hidden ?? []);
+    const cards: DashboardCard[] = [];
+    for (const p of present.filter((x) => !hidden.has(x.metric.key))) {
+      cards.push(p.metric === WORKOUTS ? await this.#workouts(session, p.last, q) : await this.#card(session, p.metric, p.first, p.last, cover, prefs, q));
+    }
+    return { available: present.map((p) => ({ key: p.metric.key, title: p.metric.title, first: p.first, last: p.last })), cards };
+  }
+
+  /**
+   * Workouts per day, week or month: how many (`count`) and their minutes (`sum`), from the
+   * workout records in the range (each decrypted: a range of years with a workout a day reads
+   * a few thousand small records).
+   */
+  async #workouts(session: SessionContext, last: string, q: { from?: string; to?: string }): Promise<DashboardCard> {
+    const to = q.to ?? last;
+    const from = q.from ?? iso(dayMs(to) - 29 * DAY);
+    const resolution = resolutionFor(from, to);
+    const list = await this.items.recent(session, { tags: ['workout'], from: new Date(dayMs(from) - DAY), to: new Date(dayMs(to) + 2 * DAY), limit: 10_000 });
+    const byDay = new Map<string, SeriesDay>();
+    for (const w of list) {
+      const date = workoutDay(w);
+      if (date < from || date > to) continue;
+      const min = typeof w.data?.durationMin === 'number' ? w.data.durationMin : 0;
+      const d = byDay.get(date) ?? { date, count: 0, min: Infinity, max: -Infinity, mean: 0, sum: 0 };
+      d.count += 1;
+      d.sum += min;
+      d.min = Math.min(d.min, min);
+      d.max = Math.max(d.max, min);
+      d.mean = d.sum / d.count;
+      byDay.set(date, d);
+    }
+    const days = [...byDay.values()].sort((a, b) => a.date.localeCompare(b.date));
+    return {
+      key: WORKOUTS.key,
+      title: WORKOUTS.title,
+      stat: 'sum',
+      unit: 'min',
+      from,
+      to,
+      resolution,
+      first: days[0]?.date ?? last,
+      last,
+      series: [{ label: 'Workouts', code: 'workout', points: rollUp(days, resolution) }],
+    };
+  }
+
+  async #card(
+    session: SessionContext,
+    m: MetricDef,
+    first: string,
+    last: string,
+    cover: Map<string, { first: string; last: string }>,
+    prefs: Preferences,
+    q: { from?: string; to?: string },
+  ): Promise<DashboardCard> {
+    const to = q.to ?? last;
+    const from = q.from ?? iso(dayMs(to) - 29 * DAY);
+    const resolution = resolutionFor(from, to);
+    let unit: string | null = null;
+    const series: DashboardCard['series'] = [];
+    for (const s of m.series) {
+      // The code with the most recent data speaks for this line; other sources' codes are older copies.
+      const code = s.codes.filter((c) => cover.has(c)).sort((a, b) => cover.get(b)!.last.localeCompare(cover.get(a)!.last))[0];
+      if (!code) continue;
+      const r =
+        resolution === 'month'
+          ? await this.series.months(session, { type: code, from, to }).then((x) => ({ unit: x.unit, points: x.months.map(({ month, days, count, min, max, mean, sum }) => ({ date: month, days, count, min, max, mean, sum })) }))
+          : await this.series.days(session, { type: code, from, to }).then((x) => ({ unit: x.unit, points: rollUp(x.days, resolution) }));
+      const conv = displayFactor(m.convert, r.unit, m.convert ? (prefs.units as Record<string, string> | undefined)?.[m.convert] : undefined);
+      const f = conv?.factor ?? 1;
+      unit ??= conv?.unit ?? r.unit;
+      const points = f === 1 ? r.points : r.points.map((p) => ({ ...p, min: p.min * f, max: p.max * f, mean: p.mean * f, sum: p.sum * f }));
+      series.push({ label: s.label, code, points });
+    }
+    return { key: m.key, title: m.title, stat: m.stat, unit, from, to, resolution, first, last, series };
+  }
+}
+
+const WORKOUTS: MetricDef = { key: 'workouts', title: 'Workouts', stat: 'sum', series: [] };
+
+/** A workout's local day: Apple keeps the local start ("2018-02-01 07:46:59 -0800"); others give an instant. */
+function workoutDay(w: { occurredAt: string | null; data?: Record<string, unknown> }): string {
+  const local = (w.data?.attributes as { startDate?: unknown } | undefined)?.startDate;
+  return typeof local === 'string' && /^\d{4}-\d{2}-\d{2}/.test(local) ? local.slice(0, 10) : (w.occurredAt ?? '').slice(0, 10);
+}

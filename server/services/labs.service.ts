@@ -1,0 +1,164 @@
+import { badRequest, notFound } from '../errors.js';
+import type { Item, ItemsService } from './items.service.js';
+import type { SessionContext } from './keyring.js';
+import { convert, labGroup, roundFor, ucumOf, unitsFor, type LabGroup } from './health/lab-units.js';
+import { flagOfRange, isLabItem, labResult, type Flag, type LabResult } from './health/observations.js';
+
+/** Lab records read per request: a lifetime of results for one person is a few thousand. */
+const MAX_LAB_ITEMS = 10_000;
+
+export interface LabPoint {
+  date: string;
+  value: number;
+  unit: string;
+  flag?: Flag;
+  itemId: string;
+  source: string;
+  low?: number;
+  high?: number;
+}
+
+export interface LabTrend {
+  code: string;
+  name: string;
+  unit: string;
+  units: string[];
+  panel: string;
+  referenceRange?: { low?: number; high?: number };
+  points: LabPoint[];
+}
+
+export interface LabSummary {
+  code: string;
+  name: string;
+  panel: string;
+  unit: string;
+  count: number;
+  latest: { value: number; date: string; flag?: Flag };
+  /** Latest against the one before: up, down or flat (within 2 %). */
+  trend?: 'up' | 'down' | 'flat';
+}
+
+/** Preferred display unit per conversion family ('glucose' covers the mg/dL <-> mmol/L analytes). */
+export type UnitPreference = (group: LabGroup) => Promise<string | undefined> | string | undefined;
+
+/**
+ * Lab trends and the lab list. Results of one analyte are matched across sources and LOINC
+ * variants (see health/lab-units.ts), converted to one unit where a conversion exists, and
+ * flagged from the source's interpretation or, failing that, the reference range.
+ */
+export class LabsService {
+  constructor(private readonly items: ItemsService) {}
+
+  async #results(session: SessionContext, types?: string[]): Promise<LabResult[]> {
+    const items: Item[] = types
+      ? await this.items.recent(session, { types, limit: MAX_LAB_ITEMS })
+      : await this.items.recent(session, { tags: ['laboratory'], limit: MAX_LAB_ITEMS });
+    return items.filter((i) => isLabItem(i, !types)).flatMap((i) => labResult(i) ?? []);
+  }
+
+  async list(session: SessionContext, preferred: UnitPreference = () => undefined): Promise<LabSummary[]> {
+    const byGroup = new Map<string, { group: LabGroup; results: LabResult[] }>();
+    for (const r of await this.#results(session)) {
+      const group = labGroup(r.code, r.name);
+      const entry = byGroup.get(group.code) ?? { group, results: [] };
+      entry.results.push(r);
+      byGroup.set(group.code, entry);
+    }
+    const out: LabSummary[] = [];
+    for (const { group, results } of byGroup.values()) {
+      const unit = await this.#unitFor(group, results, await preferred(group));
+      const points = toPoints(group, results, unit);
+      const latest = points.at(-1)!;
+      const prev = points.at(-2);
+      const summary: LabSummary = {
+        code: group.code,
+        name: group.name === group.code ? results[0]!.name : group.name,
+        panel: group.panel,
+        unit,
+        count: points.length,
+        latest: { value: latest.value, date: latest.date, ...(latest.flag ? { flag: latest.flag } : {}) },
+      };
+      if (prev && prev.unit === latest.unit) {
+        const d = latest.value - prev.value;
+        summary.trend = Math.abs(d) <= Math.abs(prev.value) * 0.02 ? 'flat' : d > 0 ? 'up' : 'down';
+      }
+      out.push(summary);
+    }
+    return out.sort((a, b) => a.panel.localeCompare(b.panel) || a.name.localeCompare(b.name));
+  }
+
+  /**
+   * The latest result of each analyte in a period, in its preferred unit with its range: the
+   * "recent results" of a patient summary.
+   */
+  async latest(session: SessionContext, q: { from?: Date; to?: Date }, preferred: UnitPreference = () => undefined): Promise<Array<LabPoint & { code: string; name: string; panel: string }>> {
+    const byGroup = new Map<string, { group: LabGroup; results: LabResult[] }>();
+    for (const r of await this.#results(session)) {
+      const t = Date.parse(r.date);
+      if ((q.from && t < q.from.getTime()) || (q.to && t > q.to.getTime())) continue;
+      const group = labGroup(r.code, r.name);
+      const entry = byGroup.get(group.code) ?? { group, results: [] };
+      entry.results.push(r);
+      byGroup.set(group.code, entry);
+    }
+    const out: Array<LabPoint & { code: string; name: string; panel: string }> = [];
+    for (const { group, results } of byGroup.values()) {
+      const unit = await this.#unitFor(group, results, await preferred(group));
+      const last = toPoints(group, results, unit).at(-1)!;
+      out.push({ ...last, code: group.code, name: group.name === group.code ? results[0]!.name : group.name, panel: group.panel });
+    }
+    return out.sort((a, b) => a.panel.localeCompare(b.panel) || a.name.localeCompare(b.name));
+  }
+
+  async trend(session: SessionContext, code: string, unit: string | undefined, preferred: UnitPreference = () => undefined): Promise<LabTrend> {
+    const group = labGroup(code);
+    const results = await this.#results(session, group.codes);
+    if (results.length === 0) throw notFound('Lab result');
+    const wanted = unit ? ucumOf(unit)! : undefined;
+    const choices = unitsFor(group);
+    if (wanted && choices.length && !choices.includes(wanted) && !results.some((r) => ucumOf(r.unit) === wanted)) {
+      throw badRequest(`${group.name} can be shown in ${choices.join(' or ')}.`, 'unsupported_unit');
+    }
+    const target = wanted ?? (await this.#unitFor(group, results, await preferred(group)));
+    const points = toPoints(group, results, target);
+    const last = [...points].reverse().find((p) => p.low !== undefined || p.high !== undefined);
+    const name = group.name === group.code ? results[0]!.name : group.name;
+    const trend: LabTrend = { code: group.code, name, unit: target, units: choices.length ? choices : [target], panel: group.panel, points };
+    if (last) trend.referenceRange = { ...(last.low !== undefined ? { low: last.low } : {}), ...(last.high !== undefined ? { high: last.high } : {}) };
+    return trend;
+  }
+
+  /** The preferred unit when the group converts to it, else the unit most results came in. */
+  async #unitFor(group: LabGroup, results: LabResult[], preferred: string | undefined): Promise<string> {
+    if (preferred && unitsFor(group).includes(preferred)) return preferred;
+    const counts = new Map<string, number>();
+    for (const r of results) {
+      const u = ucumOf(r.unit) ?? '';
+      counts.set(u, (counts.get(u) ?? 0) + 1);
+    }
+    const usual = unitsFor(group)[0];
+    return [...counts].sort((a, b) => b[1] - a[1] || Number(b[0] === usual) - Number(a[0] === usual))[0]?.[0] ?? '';
+  }
+}
+
+/** Results as points in `unit` (those that do not convert keep their own), oldest first. */
+function toPoints(group: LabGroup, results: LabResult[], unit: string): LabPoint[] {
+  return results
+    .map((r): LabPoint => {
+      const from = ucumOf(r.unit);
+      const v = convert(group, r.value, from, unit);
+      const u = v === undefined ? (from ?? '') : unit;
+      const scale = (x: number | undefined) => (x === undefined ? undefined : v === undefined ? x : convert(group, x, ucumOf(r.rangeUnit) ?? from, unit));
+      const value = v === undefined ? r.value : roundFor(unit, v);
+      const low = scale(r.low);
+      const high = scale(r.high);
+      const p: LabPoint = { date: r.date, value, unit: u, itemId: r.itemId, source: r.source };
+      if (low !== undefined) p.low = roundFor(u, low);
+      if (high !== undefined) p.high = roundFor(u, high);
+      const flag = r.interpretation ?? flagOfRange(value, p.low, p.high);
+      if (flag) p.flag = flag;
+      return p;
+    })
+    .sort((a, b) => Date.parse(a.date) - Date.parse(b.date) || a.itemId.localeCompare(b.itemId));
+}

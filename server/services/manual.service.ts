@@ -1,0 +1,166 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { transformResource } from '../../integrations/fhir/transform.js';
+import { SeriesAccumulator } from '../../integrations/series/day-chunk.js';
+import type { QuantitySample } from '../../integrations/types.js';
+import { notFound } from '../errors.js';
+import { itemFromRecord, type Item, type ItemsService } from './items.service.js';
+import type { SessionContext } from './keyring.js';
+import type { SeriesService } from './series.service.js';
+
+/** A moment with its UTC offset, as the browser knows it: the offset decides the local day. */
+const At = z.iso.datetime({ offset: true, message: 'must be a date and time with its offset (2026-06-01T08:30:00+01:00)' });
+const Day = z.iso.date({ message: 'must be a date (YYYY-MM-DD)' });
+const Text = (max: number) => z.string().trim().min(1).max(max);
+const Note = z.string().trim().max(2000).optional();
+
+export const ManualEntry = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('blood_pressure'), systolic: z.number().int().min(40).max(300), diastolic: z.number().int().min(20).max(200), at: At, note: Note }),
+  z.object({ kind: z.literal('weight'), value: z.number().positive().max(700), unit: z.enum(['kg', 'lb']), at: At, note: Note }),
+  z.object({ kind: z.literal('glucose'), value: z.number().positive().max(2000), unit: z.enum(['mg/dL', 'mmol/L']), at: At, note: Note }),
+  z.object({ kind: z.literal('temperature'), value: z.number().min(25).max(115), unit: z.enum(['Cel', '[degF]']), at: At, note: Note }),
+  z.object({
+    kind: z.literal('medication'),
+    name: Text(200),
+    dosage: z.string().trim().max(500).optional(),
+    status: z.enum(['active', 'completed', 'stopped']),
+    start: Day.optional(),
+    end: Day.optional(),
+    note: Note,
+  }),
+  z.object({
+    kind: z.literal('allergy'),
+    substance: Text(200),
+    reaction: z.string().trim().max(200).optional(),
+    criticality: z.enum(['low', 'high', 'unable-to-assess']).optional(),
+    status: z.enum(['active', 'resolved']).default('active'),
+    onset: Day.optional(),
+    note: Note,
+  }),
+  z.object({ kind: z.literal('condition'), name: Text(200), status: z.enum(['active', 'resolved']), onset: Day.optional(), abatement: Day.optional(), note: Note }),
+]);
+export type ManualEntry = z.infer<typeof ManualEntry>;
+
+const LOINC = 'http://loinc.org';
+const UCUM = 'http://unitsofmeasure.org';
+const SOURCE_NAME = 'Manual entry';
+
+const category = (code: 'vital-signs' | 'laboratory') => [
+  { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code, display: code === 'laboratory' ? 'Laboratory' : 'Vital Signs' }] },
+];
+const loinc = (code: string, display: string) => ({ coding: [{ system: LOINC, code, display }], text: display });
+const qty = (value: number, unit: string, display = unit) => ({ value, unit: display, system: UCUM, code: unit });
+
+/**
+ * The entry as the FHIR R4 resource a clinician's system would send (US Core vital-sign and lab
+ * shapes), so it goes through the same transformer as every import and lands in the same charts,
+ * lists, search and chat as records from a hospital.
+ */
+export function manualResource(e: ManualEntry, id: string, version: number): Record<string, unknown> {
+  const meta = { versionId: String(version) };
+  const note = e.note ? { note: [{ text: e.note }] } : {};
+  switch (e.kind) {
+    case 'blood_pressure':
+      return {
+        resourceType: 'Observation', id, meta, status: 'final', category: category('vital-signs'), code: loinc('85354-9', 'Blood pressure panel'),
+        effectiveDateTime: e.at,
+        component: [
+          { code: loinc('8480-6', 'Systolic blood pressure'), valueQuantity: qty(e.systolic, 'mm[Hg]', 'mmHg') },
+          { code: loinc('8462-4', 'Diastolic blood pressure'), valueQuantity: qty(e.diastolic, 'mm[Hg]', 'mmHg') },
+        ],
+        ...note,
+      };
+    case 'weight':
+      return { resourceType: 'Observation', id, meta, status: 'final', category: category('vital-signs'), code: loinc('29463-7', 'Body weight'), effectiveDateTime: e.at, valueQuantity: e.unit === 'kg' ? qty(e.value, 'kg') : qty(e.value, '[lb_av]', 'lb'), ...note };
+    case 'glucose':
+      return { resourceType: 'Observation', id, meta, status: 'final', category: category('laboratory'), code: loinc('2339-0', 'Glucose [Mass/volume] in Blood'), effectiveDateTime: e.at, valueQuantity: qty(e.value, e.unit), ...note };
+    case 'temperature':
+      return { resourceType: 'Observation', id, meta, status: 'final', category: category('vital-signs'), code: loinc('8310-5', 'Body temperature'), effectiveDateTime: e.at, valueQuantity: e.unit === 'Cel' ? qty(e.value, 'Cel', '°C') : qty(e.value, '[degF]', '°F'), ...note };
+    case 'medication':
+      return {
+        resourceType: 'MedicationStatement', id, meta, status: e.status, medicationCodeableConcept: { text: e.name },
+        ...(e.start || e.end ? { effectivePeriod: { ...(e.start ? { start: e.start } : {}), ...(e.end ? { end: e.end } : {}) } } : {}),
+        ...(e.start ? {} : { dateAsserted: new Date().toISOString().slice(0, 10) }),
+        ...(e.dosage ? { dosage: [{ text: e.dosage }] } : {}),
+        ...note,
+      };
+    case 'allergy':
+      return {
+        resourceType: 'AllergyIntolerance', id, meta,
+        clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: e.status }] },
+        code: { text: e.substance },
+        ...(e.criticality ? { criticality: e.criticality } : {}),
+        ...(e.onset ? { onsetDateTime: e.onset } : { recordedDate: new Date().toISOString().slice(0, 10) }),
+        ...(e.reaction ? { reaction: [{ manifestation: [{ text: e.reaction }] }] } : {}),
+        ...note,
+      };
+    case 'condition':
+      return {
+        resourceType: 'Condition', id, meta,
+        clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: e.status }] },
+        category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-category', code: 'problem-list-item' }] }],
+        code: { text: e.name },
+        ...(e.onset ? { onsetDateTime: e.onset } : { recordedDate: new Date().toISOString().slice(0, 10) }),
+        ...(e.abatement ? { abatementDateTime: e.abatement } : {}),
+        ...note,
+      };
+  }
+}
+
+/**
+ * Entries people type in themselves: stored as FHIR-shaped records of source `manual` (the
+ * original resource sealed with the item, like any import), their measurements added to the
+ * daily series so they appear on the dashboard's charts. Editing rewrites the record in place
+ * (same item, next version) and moves its samples.
+ */
+export class ManualService {
+  constructor(
+    private readonly items: ItemsService,
+    private readonly series: SeriesService,
+  ) {}
+
+  async create(session: SessionContext, entry: ManualEntry): Promise<Item> {
+    return this.#save(session, entry, randomUUID(), 1);
+  }
+
+  async update(session: SessionContext, itemId: string, entry: ManualEntry): Promise<Item> {
+    const { item, resource } = await this.#own(session, itemId);
+    const version = Number((resource.meta as { versionId?: string } | undefined)?.versionId ?? 1) + 1;
+    await this.series.remove(session, samplesOf(resource));
+    return this.#save(session, entry, String(resource.id ?? item.id), version);
+  }
+
+  async remove(session: SessionContext, itemId: string): Promise<void> {
+    const { resource } = await this.#own(session, itemId);
+    await this.series.remove(session, samplesOf(resource));
+    await this.items.trash(session, itemId);
+  }
+
+  async #own(session: SessionContext, itemId: string): Promise<{ item: Item; resource: Record<string, unknown> }> {
+    const item = await this.items.get(session, itemId);
+    const resource = item.data?.resource;
+    // Only hand entries are edited here; an imported record is the source's word.
+    if (item.source !== 'manual' || !resource || typeof resource !== 'object') throw notFound('Manual entry');
+    return { item, resource: resource as Record<string, unknown> };
+  }
+
+  async #save(session: SessionContext, entry: ManualEntry, id: string, version: number): Promise<Item> {
+    const resource = manualResource(entry, id, version);
+    const out = transformResource(resource, { source: 'manual' });
+    const record = out.records[0]!;
+    record.tags = [...record.tags, 'manual'];
+    const [saved] = await this.items.createMany(session, [itemFromRecord(record)]);
+    const samples = out.samples.map((s) => ({ ...s, sourceName: SOURCE_NAME }));
+    if (samples.length) {
+      const acc = new SeriesAccumulator();
+      acc.addMany(samples);
+      await this.series.store(session, acc.drainAll());
+    }
+    return saved!.item;
+  }
+}
+
+/** The samples a stored hand entry put into the series. */
+function samplesOf(resource: Record<string, unknown>): QuantitySample[] {
+  return transformResource(resource, { source: 'manual' }).samples.map((s) => ({ ...s, sourceName: SOURCE_NAME }));
+}

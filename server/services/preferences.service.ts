@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import * as codec from '../codec/index.js';
+import { asBuffer } from '../db/index.js';
+import { conflict } from '../errors.js';
+import type { PreferencesRepository } from '../repositories/preferences.repository.js';
+import type { LabGroup } from './health/lab-units.js';
+import { METRIC_BY_KEY } from './health/metrics.js';
+import type { SessionContext } from './keyring.js';
+
+export const Preferences = z.object({
+  /** Dashboard cards in the order shown; cards not listed follow in the default order. */
+  cards: z.array(z.string().refine((k) => METRIC_BY_KEY.has(k) || k === 'workouts', 'must be a dashboard card')).max(40).optional(),
+  /** Cards the person turned off; a metric that gains data later shows up unless it is here. */
+  hidden: z.array(z.string().refine((k) => METRIC_BY_KEY.has(k) || k === 'workouts', 'must be a dashboard card')).max(40).optional(),
+  units: z
+    .object({
+      weight: z.enum(['kg', 'lb']).optional(),
+      distance: z.enum(['km', 'mi']).optional(),
+      /** Glucose and cholesterol: mg/dL (US) or mmol/L (most of the world). */
+      glucose: z.enum(['mg/dL', 'mmol/L']).optional(),
+      hba1c: z.enum(['%', 'mmol/mol']).optional(),
+    })
+    .optional(),
+});
+export type Preferences = z.infer<typeof Preferences>;
+
+// One row per user; the codec binds it to this id and its version.
+const ROW_ID = 'preferences';
+
+/** Display preferences, sealed per user like every other thing they chose. */
+export class PreferencesService {
+  constructor(private readonly repo: PreferencesRepository) {}
+
+  async get(session: SessionContext): Promise<Preferences> {
+    const row = await this.repo.get(session.userId);
+    if (!row) return {};
+    return Preferences.parse(codec.preferences.open(session.keys, { userId: session.userId, id: ROW_ID, version: row.version }, asBuffer(row.ciphertext)));
+  }
+
+  /** Merges `patch` into the stored preferences (units key by key). */
+  async update(session: SessionContext, patch: Preferences): Promise<Preferences> {
+    const row = await this.repo.get(session.userId);
+    const current = row ? await this.get(session) : {};
+    const next: Preferences = { ...current, ...patch, units: { ...current.units, ...patch.units } };
+    const version = (row?.version ?? 0) + 1;
+    const sealed = codec.preferences.seal(session.keys, { userId: session.userId, id: ROW_ID, version }, next);
+    if (!(await this.repo.put(session.userId, version, sealed))) throw conflict('Preferences were changed at the same time. Try again.', 'edit_conflict');
+    return next;
+  }
+
+  /** The lab unit a person chose for a group's conversion family, if any. */
+  async labUnits(session: SessionContext): Promise<(g: LabGroup) => string | undefined> {
+    const units = (await this.get(session)).units ?? {};
+    return (g) => (g.convert === 'hba1c' ? units.hba1c : g.convert ? units.glucose : undefined);
+  }
+}

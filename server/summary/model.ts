@@ -1,0 +1,136 @@
+/**
+ * What a patient summary says, gathered once from the vault and then written out as a PDF
+ * (pdf.ts) or an IPS document Bundle (ips.ts). Only the chosen sections are read.
+ */
+import type { ClinicalEntry, ClinicalKind, ClinicalService } from '../services/clinical.service.js';
+import type { ItemsService } from '../services/items.service.js';
+import type { SessionContext } from '../services/keyring.js';
+import type { LabPoint, LabsService, UnitPreference } from '../services/labs.service.js';
+import { METRICS } from '../services/health/metrics.js';
+import type { SeriesService } from '../services/series.service.js';
+
+export const SECTIONS = ['problems', 'medications', 'allergies', 'immunizations', 'results', 'vitals', 'procedures'] as const;
+export type SectionKey = (typeof SECTIONS)[number];
+
+export interface VitalSummary {
+  title: string;
+  label: string;
+  code: string;
+  /** The LOINC code of this vital sign, whatever code the data was stored under. */
+  loinc?: string;
+  unit: string;
+  latest: { date: string; value: number };
+  mean: number;
+  min: number;
+  max: number;
+  days: number;
+  from: string;
+  to: string;
+}
+
+export interface SummaryModel {
+  generatedAt: string;
+  from?: string;
+  to?: string;
+  sections: SectionKey[];
+  patient?: { name?: string; gender?: string; birthDate?: string };
+  problems?: ClinicalEntry[];
+  medications?: ClinicalEntry[];
+  allergies?: ClinicalEntry[];
+  immunizations?: ClinicalEntry[];
+  procedures?: ClinicalEntry[];
+  results?: Array<LabPoint & { code: string; name: string; panel: string }>;
+  vitals?: VitalSummary[];
+}
+
+const CLINICAL: Partial<Record<SectionKey, ClinicalKind>> = {
+  problems: 'conditions',
+  medications: 'medications',
+  allergies: 'allergies',
+  immunizations: 'immunizations',
+  procedures: 'procedures',
+};
+
+/** What is ongoing is always relevant; what ended counts only inside the period. */
+const ONGOING = new Set(['current', 'active']);
+
+export interface SummaryDeps {
+  items: ItemsService;
+  clinical: ClinicalService;
+  labs: LabsService;
+  series: SeriesService;
+}
+
+export async function gatherSummary(
+  deps: SummaryDeps,
+  session: SessionContext,
+  q: { sections: SectionKey[]; from?: string; to?: string },
+  preferred: UnitPreference,
+  now = new Date(),
+): Promise<SummaryModel> {
+  const from = q.from ? new Date(`${q.from}T00:00:00Z`) : undefined;
+  const to = q.to ? new Date(`${q.to}T23:59:59.999Z`) : undefined;
+  const inPeriod = (iso: string | null) => {
+    if (!iso) return !from && !to;
+    const t = Date.parse(iso);
+    return (!from || t >= from.getTime()) && (!to || t <= to.getTime());
+  };
+  const model: SummaryModel = { generatedAt: now.toISOString(), sections: SECTIONS.filter((s) => q.sections.includes(s)) };
+  if (q.from) model.from = q.from;
+  if (q.to) model.to = q.to;
+
+  const [patient] = await deps.items.recent(session, { tags: ['patient'], limit: 1 });
+  const pd = patient?.data ?? {};
+  if (patient) {
+    model.patient = {};
+    if (typeof pd.name === 'string') model.patient.name = pd.name;
+    if (typeof pd.gender === 'string') model.patient.gender = pd.gender;
+    if (typeof pd.birthDate === 'string') model.patient.birthDate = pd.birthDate;
+  }
+
+  for (const s of model.sections) {
+    const kind = CLINICAL[s];
+    if (kind) {
+      const all = await deps.clinical.list(session, kind);
+      (model as unknown as Record<string, ClinicalEntry[]>)[s] = all.filter((e) => ONGOING.has(e.group) || inPeriod(e.date));
+    }
+  }
+  if (model.sections.includes('results')) model.results = await deps.labs.latest(session, { from, to }, preferred);
+  if (model.sections.includes('vitals')) model.vitals = await vitals(deps.series, session, q.from, q.to, now);
+  return model;
+}
+
+/** Daily statistics of each vital sign over the period (the last year when none is given). */
+async function vitals(series: SeriesService, session: SessionContext, from: string | undefined, to: string | undefined, now: Date): Promise<VitalSummary[]> {
+  const end = to ?? now.toISOString().slice(0, 10);
+  const start = from ?? new Date(Date.parse(`${end}T00:00:00Z`) - 364 * 86_400_000).toISOString().slice(0, 10);
+  const out: VitalSummary[] = [];
+  for (const m of METRICS.filter((x) => x.vital)) {
+    for (const s of m.series) {
+      for (const code of s.codes) {
+        const r = await series.days(session, { type: code, from: start, to: end });
+        if (r.days.length === 0) continue;
+        const last = r.days.at(-1)!;
+        const means = r.days.map((d) => d.mean);
+        out.push({
+          title: m.title,
+          label: s.label,
+          code,
+          ...(s.codes.find(isLoinc) ? { loinc: s.codes.find(isLoinc) } : {}),
+          unit: r.unit ?? '',
+          latest: { date: last.date, value: last.mean },
+          mean: means.reduce((a, b) => a + b, 0) / means.length,
+          min: Math.min(...r.days.map((d) => d.min)),
+          max: Math.max(...r.days.map((d) => d.max)),
+          days: r.days.length,
+          from: r.days[0]!.date,
+          to: last.date,
+        });
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+const isLoinc = (c: string) => /^\d{1,7}-\d$/.test(c);

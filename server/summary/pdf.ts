@@ -1,0 +1,204 @@
+/**
+ * A patient summary as a PDF a doctor can read in a minute: demographics, then the chosen
+ * sections as short tables, A4, aiming at one or two pages. Written in memory with pdf-lib (no
+ * temporary file ever holds the plaintext); standard Helvetica, so nothing is embedded.
+ */
+import { PDFDocument, StandardFonts, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
+import type { ClinicalEntry } from '../services/clinical.service.js';
+import { IPS_SECTIONS } from './ips.js';
+import type { SectionKey, SummaryModel } from './model.js';
+
+const A4: [number, number] = [595.28, 841.89];
+const MARGIN = 48;
+const INK = rgb(0.11, 0.1, 0.09);
+const MUTED = rgb(0.42, 0.4, 0.38);
+const ACCENT = rgb(0.06, 0.46, 0.43);
+const FLAG = rgb(0.7, 0.1, 0.1);
+
+/** Rows per section, so a long history still prints on a page or two; the rest is counted. */
+const MAX_ROWS = 14;
+
+// Helvetica's standard encoding is WinAnsi: outside it pdf-lib throws. Accents are decomposed
+// (é -> e) and anything else becomes "?", so an unusual name never breaks the document.
+const WIN_ANSI_EXTRA = new Set('€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ');
+function printable(s: string): string {
+  let out = '';
+  for (const ch of s.normalize('NFC')) {
+    const c = ch.codePointAt(0)!;
+    if ((c >= 0x20 && c <= 0x7e) || (c >= 0xa0 && c <= 0xff) || WIN_ANSI_EXTRA.has(ch)) out += ch;
+    else if (ch === '\n' || ch === '\t') out += ' ';
+    else {
+      const base = ch.normalize('NFD').replace(/[\u0300-\u036f]/g, '');
+      out += /^[\x20-\x7e]+$/.test(base) ? base : ch === '₂' ? '2' : '?';
+    }
+  }
+  return out;
+}
+
+class Writer {
+  page!: PDFPage;
+  y = 0;
+  pages = 0;
+  constructor(
+    readonly doc: PDFDocument,
+    readonly font: PDFFont,
+    readonly bold: PDFFont,
+  ) {
+    this.newPage();
+  }
+
+  newPage(): void {
+    this.page = this.doc.addPage(A4);
+    this.pages++;
+    this.y = A4[1] - MARGIN;
+  }
+
+  ensure(h: number): void {
+    if (this.y - h < MARGIN + 20) this.newPage();
+  }
+
+  text(s: string, opts: { size?: number; bold?: boolean; color?: ReturnType<typeof rgb>; x?: number; width?: number } = {}): void {
+    const size = opts.size ?? 9.5;
+    const font = opts.bold ? this.bold : this.font;
+    const x = opts.x ?? MARGIN;
+    const width = opts.width ?? A4[0] - MARGIN - x;
+    for (const line of wrap(printable(s), font, size, width)) {
+      this.ensure(size + 3);
+      this.page.drawText(line, { x, y: this.y - size, size, font, color: opts.color ?? INK });
+      this.y -= size + 3;
+    }
+  }
+
+  /** One row of columns (x offsets), wrapped within each column; the row height is its tallest cell. */
+  row(cells: Array<{ text: string; x: number; width: number; bold?: boolean; color?: ReturnType<typeof rgb> }>, size = 9): void {
+    const wrapped = cells.map((c) => wrap(printable(c.text), c.bold ? this.bold : this.font, size, c.width));
+    const h = Math.max(...wrapped.map((w) => w.length)) * (size + 2.5) + 3;
+    this.ensure(h);
+    wrapped.forEach((lines, i) => {
+      const c = cells[i]!;
+      lines.forEach((line, k) => {
+        this.page.drawText(line, { x: MARGIN + c.x, y: this.y - size - k * (size + 2.5), size, font: c.bold ? this.bold : this.font, color: c.color ?? INK });
+      });
+    });
+    this.y -= h;
+  }
+
+  heading(s: string): void {
+    this.ensure(40);
+    this.y -= 8;
+    this.text(s, { size: 12, bold: true, color: ACCENT });
+    this.page.drawLine({ start: { x: MARGIN, y: this.y + 1 }, end: { x: A4[0] - MARGIN, y: this.y + 1 }, thickness: 0.6, color: ACCENT });
+    this.y -= 5;
+  }
+}
+
+function wrap(s: string, font: PDFFont, size: number, width: number): string[] {
+  const words = s.split(/\s+/).filter(Boolean);
+  const lines: string[] = [];
+  let line = '';
+  for (const w of words) {
+    const next = line ? `${line} ${w}` : w;
+    if (font.widthOfTextAtSize(next, size) <= width || !line) line = next;
+    else {
+      lines.push(line);
+      line = w;
+    }
+  }
+  if (line) lines.push(line);
+  return lines.length ? lines : [''];
+}
+
+const day = (iso: string | null | undefined) => (iso ? iso.slice(0, 10) : '');
+const num = (v: number) => String(Math.round(v * 10) / 10);
+
+export async function renderSummaryPdf(model: SummaryModel): Promise<Uint8Array> {
+  const doc = await PDFDocument.create();
+  doc.setTitle('Patient summary');
+  doc.setProducer('Context Vault');
+  doc.setCreator('Context Vault');
+  // The document's own dates are the only metadata; no name goes into the info dictionary.
+  doc.setCreationDate(new Date(model.generatedAt));
+  const w = new Writer(doc, await doc.embedFont(StandardFonts.Helvetica), await doc.embedFont(StandardFonts.HelveticaBold));
+
+  w.text('Patient summary', { size: 18, bold: true });
+  const p = model.patient ?? {};
+  const who = [p.name ?? 'Name not recorded', p.birthDate ? `born ${p.birthDate}` : undefined, p.gender].filter(Boolean).join(', ');
+  w.text(who, { size: 11 });
+  const period = model.from || model.to ? `Period: ${model.from ?? 'start'} to ${model.to ?? 'today'}. ` : '';
+  w.text(`${period}Made ${day(model.generatedAt)} from the patient's own records (Context Vault); sources are the providers and devices named in each entry.`, { size: 8.5, color: MUTED });
+
+  for (const key of model.sections) {
+    w.heading(IPS_SECTIONS[key].title);
+    if (key === 'results') results(w, model);
+    else if (key === 'vitals') vitals(w, model);
+    else clinical(w, key, (model as unknown as Record<string, ClinicalEntry[] | undefined>)[key] ?? []);
+  }
+  return doc.save();
+}
+
+const GROUP_LABEL: Record<string, string> = {
+  current: 'Current', past: 'Past', active: 'Active', resolved: 'Resolved', given: 'Given', 'not-given': 'Not given', done: 'Done', 'not-done': 'Not done',
+};
+
+function clinical(w: Writer, key: SectionKey, entries: ClinicalEntry[]): void {
+  if (!entries.length) {
+    w.text('None recorded.', { color: MUTED });
+    return;
+  }
+  for (const e of entries.slice(0, MAX_ROWS)) {
+    const when = e.end ? `${day(e.date)} – ${day(e.end)}` : day(e.date);
+    const extra = [e.detail, e.criticality ? `criticality ${e.criticality}` : undefined, e.reactions?.length ? `reactions: ${e.reactions.join(', ')}` : undefined]
+      .filter(Boolean)
+      .join('; ');
+    w.row([
+      { text: GROUP_LABEL[e.group] ?? e.group, x: 0, width: 58, color: MUTED },
+      { text: e.name, x: 60, width: 230, bold: key === 'allergies' && e.criticality === 'high' },
+      { text: extra, x: 295, width: 115 },
+      { text: when, x: 415, width: 84, color: MUTED },
+    ]);
+  }
+  if (entries.length > MAX_ROWS) w.text(`… and ${entries.length - MAX_ROWS} more in the vault.`, { size: 8.5, color: MUTED });
+}
+
+function results(w: Writer, model: SummaryModel): void {
+  const list = model.results ?? [];
+  if (!list.length) {
+    w.text('No results in this period.', { color: MUTED });
+    return;
+  }
+  w.row([
+    { text: 'Test', x: 0, width: 200, color: MUTED },
+    { text: 'Result', x: 205, width: 100, color: MUTED },
+    { text: 'Reference range', x: 310, width: 100, color: MUTED },
+    { text: 'Date', x: 415, width: 84, color: MUTED },
+  ], 8);
+  for (const r of list.slice(0, MAX_ROWS * 2)) {
+    const range = r.low !== undefined || r.high !== undefined ? `${r.low ?? ''}–${r.high ?? ''} ${r.unit}` : '';
+    const out = r.flag === 'high' || r.flag === 'low' || r.flag === 'abnormal';
+    w.row([
+      { text: r.name, x: 0, width: 200 },
+      { text: `${r.value} ${r.unit}${out ? ` (${r.flag})` : ''}`, x: 205, width: 100, bold: out, color: out ? FLAG : INK },
+      { text: range, x: 310, width: 100, color: MUTED },
+      { text: day(r.date), x: 415, width: 84, color: MUTED },
+    ]);
+  }
+}
+
+function vitals(w: Writer, model: SummaryModel): void {
+  const list = model.vitals ?? [];
+  if (!list.length) {
+    w.text('No vital signs in this period.', { color: MUTED });
+    return;
+  }
+  for (const v of list) {
+    w.row([
+      { text: `${v.title}${v.label !== v.title ? ` (${v.label})` : ''}`, x: 0, width: 160 },
+      { text: `latest ${num(v.latest.value)} ${unitLabel(v.unit)} (${v.latest.date})`, x: 165, width: 170 },
+      { text: `mean ${num(v.mean)}, range ${num(v.min)}–${num(v.max)} over ${v.days} days`, x: 340, width: 160, color: MUTED },
+    ]);
+  }
+}
+
+function unitLabel(u: string): string {
+  return ({ 'mm[Hg]': 'mmHg', '/min': '/min', 'count/min': 'bpm', '%': '%', '[lb_av]': 'lb' } as Record<string, string>)[u] ?? u;
+}
