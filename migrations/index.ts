@@ -6,6 +6,7 @@ import * as m0004 from './0004_integrations.js';
 import * as m0005 from './0005_retrieval.js';
 import * as m0006 from './0006_postings_fk.js';
 import * as m0012 from './0012_signup.js';
+import * as m0019 from './0019_api_tokens.js';
 
 /** Listed statically so migrations run the same under tsx, a bundle or a compiled build. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +17,5 @@ export const migrations: Record<string, Migration> = {
   '0005_retrieval': m0005,
   '0006_postings_fk': m0006,
   '0012_signup': m0012,
+  '0019_api_tokens': m0019,
 };

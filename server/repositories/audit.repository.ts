@@ -15,7 +15,9 @@ export type AuditAction =
   | 'import'
   | 'integration_connected'
   | 'integration_disconnected'
-  | 'account_deleted';
+  | 'account_deleted'
+  | 'token_created'
+  | 'token_revoked';
 
 export class AuditRepository {
   constructor(private readonly db: Database) {}
