@@ -252,7 +252,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   await app.register(swagger, {
-    openapi: { info: { title: 'Context Vault API', version: '1' }, components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: sessionCookieName(config) } } } },
+    openapi: { info: { title: 'Context Vault API', version: '1' }, components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: sessionCookieName(config) }, apiToken: { type: 'http', scheme: 'bearer' } } } },
     transform: jsonSchemaTransform,
   });
   // Swagger UI's page loads only its own scripts and styles from /docs/static, which the app's
