@@ -11,6 +11,7 @@ import { TextField } from '../../components/ui/Field';
 import { formatDateTime } from '../../components/format';
 import { googleErrorMessage } from '../auth/GoogleButton';
 import { NewPassphraseFields, validateNewPassphrase } from '../auth/SignUp';
+import { ApiTokens } from './ApiTokens';
 import { Invites } from './Invites';
 import { NewRecoveryKey } from './NewRecoveryKey';
 
@@ -336,6 +337,7 @@ export default function SettingsPage() {
         <GoogleLink />
         <ExportVault />
         <Sessions />
+        <ApiTokens />
         <Invites />
         <DeleteAccount />
       </div>
