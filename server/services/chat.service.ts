@@ -3,18 +3,46 @@ import { openRecord, recordAad, sealRecord } from '../../crypto/index.js';
 import type { Lease, SandboxPool } from '../../sandbox/pool.js';
 import { AiOfflineError, PoolSaturatedError, PoolTimeoutError, SandboxError } from '../../sandbox/errors.js';
 import { estimateMessagesTokens, truncateToTokens } from '../chat/budget.js';
+import { chatToMarkdown, exportFilename } from '../chat/export-markdown.js';
 import { buildPrompt, type PromptMessage } from '../chat/prompt.js';
 import { parseQuestion, type ParsedQuestion } from '../chat/question.js';
 import { asBuffer } from '../db/index.js';
-import { AppError, notFound, unavailable } from '../errors.js';
+import { AppError, conflict, notFound, unavailable } from '../errors.js';
 import type { ChatsRepository } from '../repositories/chats.repository.js';
 import type { SessionContext } from './keyring.js';
 import type { CitedSource, RetrievalService } from './retrieval.service.js';
+
+/** What the model was given for an answer, without the prompt itself (never stored). */
+export interface AnswerContext {
+  model: string;
+  numCtx: number;
+  /** Estimated tokens of everything sent (rules, earlier turns, sources, question). */
+  promptTokens: number;
+  /** Tokens kept free for the answer. */
+  answerReserve: number;
+  /** Sources retrieval found, and how many fit in the context. */
+  sourcesFound: number;
+  sourcesUsed: number;
+  /** The source cut short to fit, if any. */
+  truncated?: number;
+  historyMessages: number;
+}
+
+interface Alternative {
+  text: string;
+  sources: CitedSource[];
+  createdAt: string;
+  context?: AnswerContext;
+  stopped?: boolean;
+}
 
 interface MessagePayload {
   text: string;
   sources: CitedSource[];
   stopped?: boolean;
+  context?: AnswerContext;
+  /** Earlier answers to the same question, replaced by Regenerate (oldest first). */
+  alternatives?: Alternative[];
 }
 
 export interface PreparedChat {
@@ -25,6 +53,9 @@ export interface PreparedChat {
   sources: CitedSource[];
   messages: PromptMessage[];
   createdAt: Date;
+  context: AnswerContext;
+  /** Set by regenerate: the answer this one replaces (kept as an alternative). */
+  replaces?: { messageId: string | null };
 }
 
 const TITLE_CHARS = 80;
@@ -32,6 +63,8 @@ const TITLE_CHARS = 80;
 const HISTORY_MESSAGES = 4;
 const HISTORY_TOKENS_EACH = 300;
 const ANSWER_RESERVE = 1024;
+/** Earlier answers kept per question; Regenerate beyond this drops the oldest. */
+const MAX_ALTERNATIVES = 10;
 
 /**
  * A chat turn: retrieval and prompt (no model needed), a sandbox lease, and the encrypted record
@@ -45,11 +78,11 @@ export class ChatService {
     readonly opts: { model: string; numCtx: number; runtime: 'docker' | 'url' | 'none' | 'process' },
   ) {}
 
-  #seal(session: SessionContext, table: 'chats' | 'chat_messages', id: string, value: unknown): Buffer {
+  #seal(session: SessionContext, table: 'chats' | 'chat_messages', id: string, value: unknown, version = 1): Buffer {
     return sealRecord(
       session.keys.rowKey('chats', `${table}:${id}`),
       Buffer.from(JSON.stringify(value)),
-      recordAad({ userId: session.userId, table, rowId: id, version: 1 }),
+      recordAad({ userId: session.userId, table, rowId: id, version }),
     );
   }
 
@@ -68,6 +101,33 @@ export class ChatService {
 
   async prepare(session: SessionContext, input: { message: string; chatId?: string; timeZone?: string }, now = new Date()): Promise<PreparedChat> {
     const history = input.chatId ? await this.#history(session, input.chatId) : [];
+    return this.#build(session, { ...input, history }, now);
+  }
+
+  /**
+   * Prepares a new answer to the chat's last question, from the turns before it only, for a
+   * fresh sandbox lease; `save` keeps the answer it replaces as an alternative.
+   */
+  async prepareRegenerate(session: SessionContext, chatId: string, input: { timeZone?: string } = {}, now = new Date()): Promise<PreparedChat> {
+    if (!(await this.chats.get(session.userId, chatId))) throw notFound('Chat');
+    const rows = await this.chats.messages(session.userId, chatId);
+    const lastUser = rows.map((r) => r.role).lastIndexOf('user');
+    if (lastUser < 0) throw conflict('This chat has no question to answer again.', 'nothing_to_regenerate');
+    const question = this.#open<MessagePayload>(session, 'chat_messages', rows[lastUser]!).text;
+    const history = rows
+      .slice(Math.max(0, lastUser - HISTORY_MESSAGES), lastUser)
+      .map((r) => ({ role: r.role, text: this.#open<MessagePayload>(session, 'chat_messages', r).text }));
+    const previous = rows.slice(lastUser + 1).find((r) => r.role === 'assistant');
+    const prepared = await this.#build(session, { message: question, chatId, timeZone: input.timeZone, history }, now);
+    return { ...prepared, replaces: { messageId: previous?.id ?? null } };
+  }
+
+  async #build(
+    session: SessionContext,
+    input: { message: string; chatId?: string; timeZone?: string; history: Array<{ role: string; text: string }> },
+    now: Date,
+  ): Promise<PreparedChat> {
+    const { history } = input;
     const parsed = withTopicOf(parseQuestion(input.message, now, input.timeZone), history, now, input.timeZone);
     const found = await this.retrieval.retrieve(session, input.message, parsed, now);
     // Earlier turns ride between the rules and the sources; their size comes out of the budget.
@@ -85,13 +145,25 @@ export class ChatService {
       reserveForAnswer: ANSWER_RESERVE + (turns.length ? estimateMessagesTokens(turns) : 0),
     });
     const used = new Set(built.used);
+    const messages = [built.messages[0]!, ...turns, ...built.messages.slice(1)];
+    const sources = found.cited.filter((c) => used.has(c.n));
     return {
       chatId: input.chatId ?? randomUUID(),
       isNew: !input.chatId,
       question: input.message,
-      sources: found.cited.filter((c) => used.has(c.n)),
-      messages: [built.messages[0]!, ...turns, ...built.messages.slice(1)],
+      sources,
+      messages,
       createdAt: now,
+      context: {
+        model: this.opts.model,
+        numCtx: this.opts.numCtx,
+        promptTokens: estimateMessagesTokens(messages),
+        answerReserve: ANSWER_RESERVE,
+        sourcesFound: found.cited.length,
+        sourcesUsed: sources.length,
+        ...(built.truncated !== undefined ? { truncated: built.truncated } : {}),
+        historyMessages: turns.length,
+      },
     };
   }
 
@@ -118,6 +190,7 @@ export class ChatService {
 
   /** Stores the question and the (possibly partial) answer, encrypted, with the cited ids. */
   async save(session: SessionContext, chat: PreparedChat, answer: string, opts: { stopped?: boolean } = {}) {
+    if (chat.replaces) return this.#saveRegenerated(session, chat, answer, opts);
     if (chat.isNew) {
       const title = chat.question.replace(/\s+/g, ' ').trim().slice(0, TITLE_CHARS);
       await this.chats.create({ id: chat.chatId, user_id: session.userId, ciphertext: this.#seal(session, 'chats', chat.chatId, { title }) });
@@ -127,12 +200,45 @@ export class ChatService {
     const userMsgId = randomUUID();
     const messageId = randomUUID();
     const answered = new Date(Math.max(Date.now(), chat.createdAt.getTime() + 1));
-    const answerPayload: MessagePayload = { text: answer, sources: chat.sources, ...(opts.stopped ? { stopped: true } : {}) };
+    const answerPayload: MessagePayload = { text: answer, sources: chat.sources, context: chat.context, ...(opts.stopped ? { stopped: true } : {}) };
     await this.chats.addMessages([
       { id: userMsgId, chat_id: chat.chatId, user_id: session.userId, role: 'user', created_at: chat.createdAt, ciphertext: this.#seal(session, 'chat_messages', userMsgId, { text: chat.question, sources: [] }) },
       { id: messageId, chat_id: chat.chatId, user_id: session.userId, role: 'assistant', created_at: answered, ciphertext: this.#seal(session, 'chat_messages', messageId, answerPayload) },
     ]);
     return { chatId: chat.chatId, messageId };
+  }
+
+  /** The new answer takes the old one's place; the old one (and its own alternatives) are kept. */
+  async #saveRegenerated(session: SessionContext, chat: PreparedChat, answer: string, opts: { stopped?: boolean }) {
+    await this.chats.touch(session.userId, chat.chatId);
+    const fresh = { text: answer, sources: chat.sources, context: chat.context, ...(opts.stopped ? { stopped: true } : {}) };
+    const oldId = chat.replaces!.messageId;
+    const old = oldId ? await this.chats.message(session.userId, chat.chatId, oldId) : undefined;
+    if (!old) {
+      const messageId = randomUUID();
+      await this.chats.addMessages([
+        { id: messageId, chat_id: chat.chatId, user_id: session.userId, role: 'assistant', created_at: new Date(), ciphertext: this.#seal(session, 'chat_messages', messageId, fresh) },
+      ]);
+      return { chatId: chat.chatId, messageId };
+    }
+    const p = this.#open<MessagePayload>(session, 'chat_messages', old);
+    const { alternatives = [], ...previous } = p;
+    const payload: MessagePayload = {
+      ...fresh,
+      alternatives: [...alternatives, { ...previous, createdAt: old.created_at.toISOString() }].slice(-MAX_ALTERNATIVES),
+    };
+    const version = old.version + 1;
+    await this.chats.updateMessage(session.userId, old.id, this.#seal(session, 'chat_messages', old.id, payload, version), version);
+    return { chatId: chat.chatId, messageId: old.id };
+  }
+
+  /** Renames a chat; the title is sealed again under a new row version. */
+  async rename(session: SessionContext, id: string, title: string) {
+    const chat = await this.chats.get(session.userId, id);
+    if (!chat) throw notFound('Chat');
+    const version = chat.version + 1;
+    const updatedAt = await this.chats.updateTitle(session.userId, id, this.#seal(session, 'chats', id, { title }, version), version);
+    return { id, title, updatedAt: updatedAt.toISOString() };
   }
 
   async list(session: SessionContext, limit = 100) {
@@ -149,7 +255,16 @@ export class ChatService {
       title: this.#open<{ title: string }>(session, 'chats', chat).title,
       messages: rows.map((r) => {
         const p = this.#open<MessagePayload>(session, 'chat_messages', r);
-        return { role: r.role as 'user' | 'assistant', text: p.text, sources: p.sources, createdAt: r.created_at.toISOString(), ...(p.stopped ? { stopped: true } : {}) };
+        return {
+          id: r.id,
+          role: r.role as 'user' | 'assistant',
+          text: p.text,
+          sources: p.sources,
+          createdAt: r.created_at.toISOString(),
+          ...(p.stopped ? { stopped: true } : {}),
+          ...(p.context ? { context: p.context } : {}),
+          ...(p.alternatives?.length ? { alternatives: p.alternatives } : {}),
+        };
       }),
     };
   }
@@ -171,6 +286,12 @@ export class ChatService {
     });
     if (rows.length) await this.chats.addMessages(rows);
     return true;
+  }
+
+  /** The chat as Markdown with the sources of every answer listed (see chat/export-markdown.ts). */
+  async exportMarkdown(session: SessionContext, id: string): Promise<{ markdown: string; filename: string }> {
+    const chat = await this.get(session, id);
+    return { markdown: chatToMarkdown(chat), filename: exportFilename(chat.title) };
   }
 
   async delete(session: SessionContext, id: string): Promise<void> {
