@@ -275,13 +275,23 @@ export class ChatService {
    */
   async restore(
     session: SessionContext,
-    chat: { id: string; title: string; messages: Array<{ role: 'user' | 'assistant'; text: string; sources: CitedSource[]; createdAt: string; stopped?: boolean }> },
+    chat: {
+      id: string;
+      title: string;
+      messages: Array<{ role: 'user' | 'assistant'; text: string; sources: CitedSource[]; createdAt: string; stopped?: boolean; context?: AnswerContext; alternatives?: Alternative[] }>;
+    },
   ): Promise<boolean> {
     if (await this.chats.get(session.userId, chat.id)) return false;
     await this.chats.create({ id: chat.id, user_id: session.userId, ciphertext: this.#seal(session, 'chats', chat.id, { title: chat.title }) });
     const rows = chat.messages.map((m) => {
       const id = randomUUID();
-      const payload: MessagePayload = { text: m.text, sources: m.sources, ...(m.stopped ? { stopped: true } : {}) };
+      const payload: MessagePayload = {
+        text: m.text,
+        sources: m.sources,
+        ...(m.stopped ? { stopped: true } : {}),
+        ...(m.context ? { context: m.context } : {}),
+        ...(m.alternatives?.length ? { alternatives: m.alternatives } : {}),
+      };
       return { id, chat_id: chat.id, user_id: session.userId, role: m.role, created_at: new Date(m.createdAt), ciphertext: this.#seal(session, 'chat_messages', id, payload) };
     });
     if (rows.length) await this.chats.addMessages(rows);
