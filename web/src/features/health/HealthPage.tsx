@@ -22,8 +22,8 @@ interface Metric {
 }
 
 export const METRICS: Metric[] = [
-  { key: 'hr', title: 'Heart rate', mode: 'line', digits: 0, unitLabel: 'bpm', types: [{ code: 'HKQuantityTypeIdentifierHeartRate', label: 'Heart rate', color: '#be123c' }] },
-  { key: 'steps', title: 'Steps', mode: 'bar', digits: 0, unitLabel: 'steps', types: [{ code: 'HKQuantityTypeIdentifierStepCount', label: 'Steps', color: '#0f766e' }] },
+  { key: 'hr', title: 'Heart rate', mode: 'line', digits: 0, unitLabel: 'bpm', types: [{ code: 'HKQuantityTypeIdentifierHeartRate', label: 'Heart rate', color: 'var(--chart-hr)' }] },
+  { key: 'steps', title: 'Steps', mode: 'bar', digits: 0, unitLabel: 'steps', types: [{ code: 'HKQuantityTypeIdentifierStepCount', label: 'Steps', color: 'var(--chart-steps)' }] },
   {
     key: 'bp',
     title: 'Blood pressure',
@@ -31,11 +31,11 @@ export const METRICS: Metric[] = [
     digits: 0,
     unitLabel: 'mmHg',
     types: [
-      { code: '8480-6', label: 'Systolic', color: '#7c3aed' },
-      { code: '8462-4', label: 'Diastolic', color: '#2563eb' },
+      { code: '8480-6', label: 'Systolic', color: 'var(--chart-systolic)' },
+      { code: '8462-4', label: 'Diastolic', color: 'var(--chart-diastolic)' },
     ],
   },
-  { key: 'weight', title: 'Weight', mode: 'line', digits: 1, types: [{ code: 'HKQuantityTypeIdentifierBodyMass', label: 'Weight', color: '#b45309' }] },
+  { key: 'weight', title: 'Weight', mode: 'line', digits: 1, types: [{ code: 'HKQuantityTypeIdentifierBodyMass', label: 'Weight', color: 'var(--chart-weight)' }] },
 ];
 
 const RANGES = [
