@@ -61,6 +61,7 @@ export function VaultPage() {
   const [dragging, setDragging] = useState(false);
   const dragDepth = useRef(0);
   const fileInput = useRef<HTMLInputElement>(null);
+  const cameraInput = useRef<HTMLInputElement>(null);
 
   const list = useItems(filters);
   const search = useSearch(q);
@@ -130,6 +131,26 @@ export function VaultPage() {
                 e.target.value = '';
               }}
             />
+            {/* On phones: photograph a paper record straight into the vault (the camera opens). */}
+            <input
+              ref={cameraInput}
+              id="vault-camera"
+              type="file"
+              accept="image/*"
+              capture="environment"
+              className="sr-only"
+              tabIndex={-1}
+              aria-label="Take a photo of a document"
+              onChange={(e) => {
+                if (e.target.files) uploads.add(e.target.files);
+                e.target.value = '';
+              }}
+            />
+            <span className="hidden pointer-coarse:contents">
+              <Button variant="secondary" onClick={() => cameraInput.current?.click()}>
+                Take photo
+              </Button>
+            </span>
             <Button variant="secondary" onClick={() => fileInput.current?.click()}>
               <svg viewBox="0 0 20 20" className="h-4 w-4" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="1.8">
                 <path d="M10 13V3M6 7l4-4 4 4M4 13v3h12v-3" />
