@@ -1,5 +1,6 @@
 import { useState, type ReactNode } from 'react';
 import { Logo } from './Logo';
+import { Shortcuts } from './Shortcuts';
 import { Link, useRouter } from './router';
 import { useSession } from './session';
 
@@ -28,6 +29,7 @@ export function Shell({ children }: { children: ReactNode }) {
 
   return (
     <div className="min-h-screen">
+      <Shortcuts />
       <a href="#main" className="skip-link rounded-md bg-white px-3 py-2 text-sm font-medium shadow">
         Skip to content
       </a>

@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { api } from '../../api/client';
 import type { ChatSummary, Source } from '../../api/types';
-import { Link, useRouter } from '../../app/router';
+import { Link, useQueryParam, useRouter } from '../../app/router';
 import { Button } from '../../components/ui/Button';
 import { ErrorText } from '../../components/ui/Feedback';
 import { formatDate } from '../../components/format';
@@ -119,6 +119,26 @@ export function ChatPage({ chatId }: { chatId: string | null }) {
     },
     onOffline: () => ai.setOffline(true),
   });
+
+  // Shortcuts: C opens a new chat with the cursor in the message box; Esc stops an answer.
+  const intent = useQueryParam('intent');
+  useEffect(() => {
+    if (intent !== 'new-chat') return;
+    input.current?.focus();
+    navigate('/chat', { replace: true });
+  }, [intent, navigate]);
+  const { streaming, stop } = chat;
+  useEffect(() => {
+    if (!streaming) return;
+    const onKey = (e: globalThis.KeyboardEvent) => {
+      if (e.key === 'Escape' && !document.querySelector('[role="dialog"]')) {
+        e.preventDefault();
+        stop();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [streaming, stop]);
 
   const last = chat.messages.at(-1);
   useEffect(() => {
@@ -266,7 +286,7 @@ export function ChatPage({ chatId }: { chatId: string | null }) {
               </Button>
             )}
           </div>
-          <p className="mt-1.5 px-1 text-xs text-stone-500">Enter to send · Shift+Enter for a new line. Answers can be wrong; check the sources.</p>
+          <p className="mt-1.5 px-1 text-xs text-stone-500">Enter to send · Shift+Enter for a new line · Esc to stop · ? for shortcuts. Answers can be wrong; check the sources.</p>
         </form>
       </section>
     </div>

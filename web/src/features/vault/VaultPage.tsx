@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState, type DragEvent } from 'react';
 import { api, qs } from '../../api/client';
 import type { Item, SearchResult, Tag } from '../../api/types';
-import { useRouter } from '../../app/router';
+import { useQueryParam, useRouter } from '../../app/router';
 import { VirtualList } from '../../components/VirtualList';
 import { Button, Spinner } from '../../components/ui/Button';
 import { EmptyState, ErrorText, PageHeader } from '../../components/ui/Feedback';
@@ -62,6 +62,16 @@ export function VaultPage() {
   const dragDepth = useRef(0);
   const fileInput = useRef<HTMLInputElement>(null);
   const cameraInput = useRef<HTMLInputElement>(null);
+  const searchInput = useRef<HTMLInputElement>(null);
+
+  // Keyboard shortcuts (app/Shortcuts.tsx) arrive as ?intent=…; act once, then drop it from the URL.
+  const intent = useQueryParam('intent');
+  useEffect(() => {
+    if (intent === 'new-note') setNoteOpen(true);
+    else if (intent === 'search') searchInput.current?.focus();
+    else return;
+    navigate('/vault', { replace: true });
+  }, [intent, navigate]);
 
   const list = useItems(filters);
   const search = useSearch(q);
@@ -179,6 +189,7 @@ export function VaultPage() {
             <path d="M13 13l4 4" />
           </svg>
           <input
+            ref={searchInput}
             id="vault-search"
             type="search"
             role="searchbox"
