@@ -127,6 +127,39 @@ describe.each(dbTargets())('answer tools: rename, export, regenerate, what the m
     expect(nope.statusCode).toBe(404);
   });
 
+  it('answers with the model a chat picked: stored sealed with the chat, sent to the sandbox, kept by follow-ups and regenerate', async () => {
+    const user = await signUp(sut.app);
+    const modelOf = () => (fake.requests.filter((r) => r.path === '/api/chat').at(-1)!.body as { model: string }).model;
+    const first = await inject({ method: 'POST', url: '/api/chat', headers: user.headers, payload: { message: 'What did the echo show?', model: 'qwen2.5:7b-instruct' } });
+    expect(first.statusCode).toBe(200);
+    const events = parseSse(first.body);
+    expect(events[0]!.data.context.model).toBe('qwen2.5:7b-instruct');
+    expect(modelOf()).toBe('qwen2.5:7b-instruct');
+    const { chatId } = events.at(-1)!.data;
+    expect((await inject({ method: 'GET', url: `/api/chats/${chatId}`, headers: user.headers })).json().model).toBe('qwen2.5:7b-instruct');
+
+    // A follow-up without a model keeps the chat's; regenerate and rename too.
+    await inject({ method: 'POST', url: '/api/chat', headers: user.headers, payload: { message: 'And the ECG?', chatId } });
+    expect(modelOf()).toBe('qwen2.5:7b-instruct');
+    await inject({ method: 'PATCH', url: `/api/chats/${chatId}`, headers: user.headers, payload: { title: 'Heart' } });
+    await inject({ method: 'POST', url: `/api/chats/${chatId}/regenerate`, headers: user.headers });
+    expect(modelOf()).toBe('qwen2.5:7b-instruct');
+    // Picking another one switches the chat.
+    await inject({ method: 'POST', url: '/api/chat', headers: user.headers, payload: { message: 'Anything else?', chatId, model: 'llama3.1:8b' } });
+    expect(modelOf()).toBe('llama3.1:8b');
+    expect((await inject({ method: 'GET', url: `/api/chats/${chatId}`, headers: user.headers })).json().model).toBe('llama3.1:8b');
+    // Another chat still gets the server's default.
+    await ask(user.headers);
+    expect(modelOf()).toBe('test-model');
+
+    const bad = await inject({ method: 'POST', url: '/api/chat', headers: user.headers, payload: { message: 'x', model: '../../etc/passwd' } });
+    expect(bad.statusCode).toBe(400);
+    await sut.stop();
+    const dump = await sut.dumpDatabase();
+    await sut.restart();
+    expect(dump).not.toContain('qwen2.5');
+  });
+
   it('exports a chat as Markdown with every answer\'s sources listed', async () => {
     const user = await signUp(sut.app);
     await inject({ method: 'POST', url: '/api/items', headers: user.headers, payload: { title: 'Cardiology visit [2026]', text: 'The cardiologist reviewed the echo: normal.', occurredAt: '2026-02-20T10:00:00.000Z' } });

@@ -36,6 +36,12 @@ interface Alternative {
   stopped?: boolean;
 }
 
+/** The sealed `chats` row: its title and, when one was picked, its model. */
+interface ChatPayload {
+  title: string;
+  model?: string;
+}
+
 interface MessagePayload {
   text: string;
   sources: CitedSource[];
@@ -54,6 +60,8 @@ export interface PreparedChat {
   messages: PromptMessage[];
   createdAt: Date;
   context: AnswerContext;
+  /** The model that answers: the one asked for, else the chat's own, else the server default. */
+  model: string;
   /** Set by regenerate: the answer this one replaces (kept as an alternative). */
   replaces?: { messageId: string | null };
 }
@@ -99,9 +107,16 @@ export class ChatService {
     return this.pool ? this.pool.ping() : false;
   }
 
-  async prepare(session: SessionContext, input: { message: string; chatId?: string; timeZone?: string }, now = new Date()): Promise<PreparedChat> {
+  async prepare(session: SessionContext, input: { message: string; chatId?: string; timeZone?: string; model?: string }, now = new Date()): Promise<PreparedChat> {
     const history = input.chatId ? await this.#history(session, input.chatId) : [];
-    return this.#build(session, { ...input, history }, now);
+    const stored = input.chatId ? await this.#chatPayload(session, input.chatId) : undefined;
+    return this.#build(session, { ...input, history, model: input.model ?? stored?.model }, now);
+  }
+
+  async #chatPayload(session: SessionContext, chatId: string): Promise<ChatPayload> {
+    const chat = await this.chats.get(session.userId, chatId);
+    if (!chat) throw notFound('Chat');
+    return this.#open<ChatPayload>(session, 'chats', chat);
   }
 
   /**
@@ -118,13 +133,14 @@ export class ChatService {
       .slice(Math.max(0, lastUser - HISTORY_MESSAGES), lastUser)
       .map((r) => ({ role: r.role, text: this.#open<MessagePayload>(session, 'chat_messages', r).text }));
     const previous = rows.slice(lastUser + 1).find((r) => r.role === 'assistant');
-    const prepared = await this.#build(session, { message: question, chatId, timeZone: input.timeZone, history }, now);
+    const { model } = await this.#chatPayload(session, chatId);
+    const prepared = await this.#build(session, { message: question, chatId, timeZone: input.timeZone, history, model }, now);
     return { ...prepared, replaces: { messageId: previous?.id ?? null } };
   }
 
   async #build(
     session: SessionContext,
-    input: { message: string; chatId?: string; timeZone?: string; history: Array<{ role: string; text: string }> },
+    input: { message: string; chatId?: string; timeZone?: string; model?: string; history: Array<{ role: string; text: string }> },
     now: Date,
   ): Promise<PreparedChat> {
     const { history } = input;
@@ -147,7 +163,9 @@ export class ChatService {
     const used = new Set(built.used);
     const messages = [built.messages[0]!, ...turns, ...built.messages.slice(1)];
     const sources = found.cited.filter((c) => used.has(c.n));
+    const model = input.model ?? this.opts.model;
     return {
+      model,
       chatId: input.chatId ?? randomUUID(),
       isNew: !input.chatId,
       question: input.message,
@@ -155,7 +173,7 @@ export class ChatService {
       messages,
       createdAt: now,
       context: {
-        model: this.opts.model,
+        model,
         numCtx: this.opts.numCtx,
         promptTokens: estimateMessagesTokens(messages),
         answerReserve: ANSWER_RESERVE,
@@ -193,8 +211,10 @@ export class ChatService {
     if (chat.replaces) return this.#saveRegenerated(session, chat, answer, opts);
     if (chat.isNew) {
       const title = chat.question.replace(/\s+/g, ' ').trim().slice(0, TITLE_CHARS);
-      await this.chats.create({ id: chat.chatId, user_id: session.userId, ciphertext: this.#seal(session, 'chats', chat.chatId, { title }) });
+      const payload: ChatPayload = chat.model === this.opts.model ? { title } : { title, model: chat.model };
+      await this.chats.create({ id: chat.chatId, user_id: session.userId, ciphertext: this.#seal(session, 'chats', chat.chatId, payload) });
     } else {
+      await this.#keepModel(session, chat);
       await this.chats.touch(session.userId, chat.chatId);
     }
     const userMsgId = randomUUID();
@@ -232,13 +252,24 @@ export class ChatService {
     return { chatId: chat.chatId, messageId: old.id };
   }
 
-  /** Renames a chat; the title is sealed again under a new row version. */
+  /** Renames a chat; the title is sealed again under a new row version (its model is kept). */
   async rename(session: SessionContext, id: string, title: string) {
     const chat = await this.chats.get(session.userId, id);
     if (!chat) throw notFound('Chat');
+    const { model } = this.#open<ChatPayload>(session, 'chats', chat);
     const version = chat.version + 1;
-    const updatedAt = await this.chats.updateTitle(session.userId, id, this.#seal(session, 'chats', id, { title }, version), version);
+    const updatedAt = await this.chats.updateTitle(session.userId, id, this.#seal(session, 'chats', id, { title, ...(model ? { model } : {}) }, version), version);
     return { id, title, updatedAt: updatedAt.toISOString() };
+  }
+
+  /** A follow-up that picked another model makes it the chat's model from then on. */
+  async #keepModel(session: SessionContext, prepared: PreparedChat): Promise<void> {
+    const chat = await this.chats.get(session.userId, prepared.chatId);
+    if (!chat) return;
+    const p = this.#open<ChatPayload>(session, 'chats', chat);
+    if ((p.model ?? this.opts.model) === prepared.model) return;
+    const version = chat.version + 1;
+    await this.chats.updateTitle(session.userId, chat.id, this.#seal(session, 'chats', chat.id, { title: p.title, model: prepared.model }, version), version);
   }
 
   async list(session: SessionContext, limit = 100) {
@@ -250,9 +281,11 @@ export class ChatService {
     const chat = await this.chats.get(session.userId, id);
     if (!chat) throw notFound('Chat');
     const rows = await this.chats.messages(session.userId, id);
+    const head = this.#open<ChatPayload>(session, 'chats', chat);
     return {
       id,
-      title: this.#open<{ title: string }>(session, 'chats', chat).title,
+      title: head.title,
+      model: head.model ?? this.opts.model,
       messages: rows.map((r) => {
         const p = this.#open<MessagePayload>(session, 'chat_messages', r);
         return {

@@ -39,6 +39,8 @@ const ChatBody = z.object({
   chatId: z.uuid().optional(),
   /** The browser's IANA zone, so "yesterday" means the user's yesterday. */
   timeZone: TimeZone.optional(),
+  /** An Ollama model name (`llama3.1:8b`, `library/qwen2.5:7b-instruct-q4_K_M`); stored sealed with the chat. */
+  model: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/, 'must be an Ollama model name').optional(),
 });
 
 export const chatRoutes = (deps: { chat: ChatService; perMinute: number }): FastifyPluginAsyncZod =>
@@ -98,6 +100,7 @@ export const chatRoutes = (deps: { chat: ChatService; perMinute: number }): Fast
             200: z.object({
               id: z.string(),
               title: z.string(),
+              model: z.string(),
               messages: z.array(
                 z.object({
                   id: z.string(),
@@ -157,7 +160,7 @@ async function streamAnswer(chat: ChatService, req: FastifyRequest, reply: Fasti
   try {
     for await (const text of streamChat({
       baseUrl: lease.baseUrl,
-      model: chat.opts.model,
+      model: prepared.model,
       messages: prepared.messages,
       numCtx: chat.opts.numCtx,
       signal: abort.signal,
