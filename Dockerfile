@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # Context Vault: the API server and web app in one image. Inference containers are not in
-# here: the app starts them on demand through the Docker API (see docker-compose.yml).
+# here: the app starts them on demand through the Docker API (see docker-compose.yml), each
+# behind a guard container of this same image.
 
 # ---- build: full dependencies, because the web app is built with vite (a dev dependency) ----
 FROM node:22-bookworm-slim AS build
@@ -17,6 +18,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 FROM node:22-bookworm-slim
+# iptables: this image is also each Ollama sandbox's network guard (SANDBOX_GUARD_IMAGE), whose
+# one-shot firewall container loads the sandbox's rules (sandbox/guard.ts). The app never runs it.
+RUN apt-get update && apt-get install -y --no-install-recommends iptables && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8080 \

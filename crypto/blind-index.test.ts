@@ -25,8 +25,8 @@ describe('tokenize', () => {
     expect(stem('sing')).toBe('sing'); // too short to strip
   });
 
-  it('splits on non-letters/digits (Unicode aware), keeps digits, drops stop words and 1-letter tokens', () => {
-    expect(tokenize('Type 1 diabetes; HbA1c=7.2% (a/b)')).toEqual(['typ', '1', 'diabet', 'hba1c', '7', '2']);
+  it('splits on non-letters/digits (Unicode aware), drops numbers, stop words and 1-character tokens', () => {
+    expect(tokenize('Type 1 diabetes; HbA1c=7.2% (a/b)')).toEqual(['typ', 'diabet', 'hba1c']);
     expect(tokenize('the patient and the doctor')).toEqual(['patient', 'doctor']);
     expect(tokenize('no known allergies')).toEqual(['no', 'known', 'allergy']);
     expect(tokenize('Москва 東京 café-au-lait')).toEqual(['москва', '東京', 'caf', 'au', 'lait']);
@@ -34,6 +34,16 @@ describe('tokenize', () => {
     expect(tokenize('a'.repeat(64))).toHaveLength(1);
     expect(tokenize('a'.repeat(65))).toHaveLength(0);
     expect(tokenize('')).toEqual([]);
+  });
+
+  it('makes no token of a number, a measurement or a date, so equal values share no token', () => {
+    expect(tokenize('Observation on 17 Oct 2019, 16:43: Hemoglobin A1c 9.1%')).toEqual(['observation', 'hemoglobin', 'a1c']);
+    expect(tokenize('Steps on 2019-10-17 at 16:43 (local time): 10432 steps')).toEqual(['step', 'local', 'tim', 'step']);
+    expect(tokenize('Lisinopril 10mg, 2nd dose; vitamin B12; covid19')).toEqual(['lisinopril', 'dos', 'vitamin', 'b12', 'covid19']);
+    expect(tokenize('seen October 17, 2019 and again in Mar 2020')).toEqual(['seen', 'again']);
+    // A month word that is not part of a written date stays a word.
+    expect(tokenize('you may march')).toEqual(['may', 'march']);
+    expect(tokenize('9.1 2019 120/80 98.6')).toEqual([]);
   });
 
   it('termFrequencies counts stemmed tokens', () => {

@@ -17,6 +17,14 @@ const STOP_WORDS: ReadonlySet<string> = new Set([
 ]);
 
 const ASCII_WORD = /^[a-z]+$/;
+/** A token that starts with a digit: a number, a measurement ("10mg"), an ordinal, a date or time part. */
+const NUMBER_LED = /^\p{N}/u;
+/**
+ * Dates written out with a month name, as the server writes them into record text ("17 Oct 2019",
+ * "Oct 2019", "October 17, 2019"): their month word would otherwise be the one token left of them.
+ */
+const MONTH = '(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)';
+const WRITTEN_DATE = new RegExp(`(?<![\\p{L}\\p{N}])(?:\\p{N}{1,2}\\s+${MONTH}\\.?,?\\s+\\p{N}{4}|${MONTH}\\.?\\s+(?:\\p{N}{1,2},?\\s+)?\\p{N}{4})(?![\\p{L}\\p{N}])`, 'gu');
 const VOWEL = /[aeiouy]/;
 
 /**
@@ -49,11 +57,15 @@ export function stem(word: string): string {
 }
 
 /**
- * Splits text into search tokens: NFKC, lowercase, diacritics stripped, split on anything
- * that is not a Unicode letter or digit; keeps tokens of 2..64 characters plus single digits
- * (so "type 1" and "type 2" stay distinguishable; single letters are noise); drops stop words;
- * applies {@link stem}. Over-long tokens are dropped, not truncated (they are not words).
- * Use the same function for documents and queries.
+ * Splits text into search tokens: NFKC, lowercase, diacritics stripped, dates written with a
+ * month name removed, split on anything that is not a Unicode letter or digit; keeps tokens of
+ * 2..64 characters; drops stop words and every token that starts with a digit; applies
+ * {@link stem}. Over-long tokens are dropped, not truncated (they are not words).
+ *
+ * No numbers, on purpose: a blinded token is the same for every item holding the same value,
+ * so the tokens of "HbA1c 9.1%" next to a clear date let a reader of the database label values
+ * (SECURITY.md "The blind index"). Dates are searched with the date filters; codes and values
+ * through the records views. Use the same function for documents and queries.
  */
 export function tokenize(text: string): string[] {
   const normalized = text
@@ -61,13 +73,14 @@ export function tokenize(text: string): string[] {
     .toLowerCase()
     .normalize('NFD')
     .replace(/\p{M}+/gu, '')
-    .normalize('NFC');
+    .normalize('NFC')
+    .replace(WRITTEN_DATE, ' ');
   const out: string[] = [];
   for (const raw of normalized.split(/[^\p{L}\p{N}]+/u)) {
     if (raw.length === 0) continue;
     const len = [...raw].length;
     if (len > MAX_TOKEN) continue;
-    if (len < MIN_TOKEN && !/^\p{Nd}$/u.test(raw)) continue;
+    if (len < MIN_TOKEN || NUMBER_LED.test(raw)) continue;
     if (STOP_WORDS.has(raw)) continue;
     const t = stem(raw);
     if (STOP_WORDS.has(t)) continue;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
+import { Decrypter } from 'age-encryption';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launch, newSession, PASSPHRASE, signUp, startServer, type RunningServer, type Session } from './helpers.js';
 
@@ -105,6 +106,7 @@ describe('settings in the browser', () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
     const card = page.getByRole('region', { name: 'Export your vault' });
     await card.getByLabel('Export passphrase').fill('export passphrase for my backup');
+    await card.getByLabel(/Include items in the trash/).check();
     const download = page.waitForEvent('download', { timeout: 60_000 });
     await card.getByRole('button', { name: 'Export' }).click();
     const file = await download;
@@ -112,6 +114,11 @@ describe('settings in the browser', () => {
     const saved = path.join(tmpdir(), `export-${Date.now()}.age`);
     await file.saveAs(saved);
     expect(readFileSync(saved).subarray(0, 21).toString('latin1')).toBe('age-encryption.org/v1');
+    // The manifest (a plain tar's first entry) records that the trash was asked for.
+    const d = new Decrypter();
+    d.addPassphrase('export passphrase for my backup');
+    const plain = Buffer.from(await d.decrypt(new Uint8Array(readFileSync(saved))));
+    expect(plain.subarray(0, 4096).toString('utf8')).toContain('"includesTrash": true');
     await card.getByText(/Export downloaded as/).waitFor();
     await s.shot('export-done');
   });

@@ -134,8 +134,10 @@ describe('vault in the browser', () => {
     await page.getByRole('link', { name: 'Back to vault' }).click();
     await page.getByRole('list', { name: 'Vault items' }).getByRole('link', { name: /Physiotherapy plan/ }).click();
     await page.getByRole('button', { name: 'Edit' }).click();
-    await page.getByLabel('Text').fill('Knee exercises four times a week. Insurance covers twelve sessions of physiotherapy.');
-    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByLabel('Text (Markdown)').fill('Knee exercises four times a week. Insurance covers twelve sessions of physiotherapy.');
+    await page.getByRole('button', { name: 'Save now' }).click();
+    await page.getByTestId('save-state').filter({ hasText: 'Saved · version 2' }).waitFor();
+    await page.getByRole('button', { name: 'Done' }).click();
     await page.getByText('Knee exercises four times a week.').waitFor();
     await page.getByLabel('Add a tag').fill('rehab');
     await page.getByLabel('Add a tag').press('Enter');

@@ -1,11 +1,13 @@
-import type { Migration } from 'kysely/migration';
+import type { Migration } from 'kysely';
 import * as m0001 from './0001_init.js';
 import * as m0002 from './0002_health.js';
 import * as m0003 from './0003_chat.js';
 import * as m0004 from './0004_integrations.js';
 import * as m0005 from './0005_retrieval.js';
 import * as m0006 from './0006_postings_fk.js';
+import * as m0011 from './0011_blind_types.js';
 import * as m0012 from './0012_signup.js';
+import * as m0013 from './0013_history.js';
 import * as m0019 from './0019_api_tokens.js';
 
 /** Listed statically so migrations run the same under tsx, a bundle or a compiled build. */
@@ -16,6 +18,8 @@ export const migrations: Record<string, Migration> = {
   '0004_integrations': m0004,
   '0005_retrieval': m0005,
   '0006_postings_fk': m0006,
+  '0011_blind_types': m0011,
   '0012_signup': m0012,
+  '0013_history': m0013,
   '0019_api_tokens': m0019,
 };

@@ -6,7 +6,8 @@ describe('SandboxConfig', () => {
   it('has the documented defaults', () => {
     expect(sandboxConfigFromEnv({})).toEqual({
       runtime: 'auto',
-      image: 'ollama/ollama:latest',
+      image: 'ollama/ollama:0.32.15',
+      guardImage: 'context-vault:latest',
       modelsDir: './data/models',
       minWarm: 1,
       max: 2,
@@ -36,6 +37,17 @@ describe('SandboxConfig', () => {
     expect(cfg).toMatchObject({ runtime: 'docker', minWarm: 0, max: 4, gpus: 'all', numCtx: 16384, ollamaUrl: 'http://127.0.0.1:11434' });
     expect(() => sandboxConfigFromEnv({ SANDBOX_RUNTIME: 'k8s', SANDBOX_MAX: 'many' })).toThrow(/SANDBOX_RUNTIME[\s\S]*SANDBOX_MAX|SANDBOX_MAX[\s\S]*SANDBOX_RUNTIME/);
     expect(SandboxConfigSchema.parse({ max: '3' }).max).toBe(3);
+  });
+
+  it('pins a tested Ollama release, never latest', () => {
+    expect(sandboxConfigFromEnv({}).image).toMatch(/^ollama\/ollama:\d+\.\d+\.\d+$/);
+  });
+
+  it('refuses cloud models, which send the prompt to ollama.com', () => {
+    for (const m of ['gpt-oss:120b-cloud', 'kimi-k2.6:cloud', 'qwen3.5:CLOUD', 'deepseek-v3.1:671b-cloud']) {
+      expect(() => sandboxConfigFromEnv({ OLLAMA_MODEL: m }), m).toThrow(/OLLAMA_MODEL[\s\S]*cloud model/);
+    }
+    expect(sandboxConfigFromEnv({ OLLAMA_MODEL: 'qwen2.5:7b' }).model).toBe('qwen2.5:7b');
   });
 });
 

@@ -1,58 +1,70 @@
 import { z } from 'zod';
 
+/** The tested Ollama release (its source is what the sandbox's settings cite). */
+export const SANDBOX_IMAGE_DEFAULT = 'ollama/ollama:0.32.15';
+
+/**
+ * Whether a model name is one of Ollama's cloud models, which run on ollama.com: the `:cloud`
+ * tag and the older `-cloud` suffix (ollama v0.32.15 server/model_resolver.go and
+ * model_recommendations.go).
+ */
+export function isCloudModel(model: string): boolean {
+  const m = model.trim().toLowerCase();
+  return m.endsWith(':cloud') || m.endsWith('-cloud');
+}
+
 const emptyToUndefined = (v: unknown) => (v === '' ? undefined : v);
 const optionalString = z.preprocess(emptyToUndefined, z.string().min(1).optional());
 const int = (min: number) => z.coerce.number().int().min(min);
 
 /**
- * Sandbox settings (camelCase). Numbers are coerced so the server's config can feed raw
- * environment strings; every field has the documented default (API.md, "Configuration").
- * `queueMax`, `acquireTimeoutMs`, `network`, `owner` and `attachContainer` are ours, beyond the API.md table.
+ * Sandbox settings (camelCase; SANDBOX_ENV_NAMES gives each one's variable). Numbers are coerced
+ * so the server's config can feed raw environment strings. The descriptions are the documentation:
+ * `npm run docs:env` renders them into README.md, docs/API.md and docs/configuration.md.
  */
 export const SandboxConfigSchema = z.object({
-  /** `SANDBOX_RUNTIME`: auto picks docker if the engine answers, else url if set, else none. */
-  runtime: z.preprocess(emptyToUndefined, z.enum(['auto', 'docker', 'url', 'none']).default('auto')),
-  /** `DOCKER_HOST`: `unix:///path`, `tcp://host:port` or `http(s)://host:port`. */
-  dockerHost: optionalString,
-  /** `SANDBOX_IMAGE`: must listen on 11434 and honour OLLAMA_HOST / OLLAMA_MODELS. */
-  image: z.preprocess(emptyToUndefined, z.string().min(1).default('ollama/ollama:latest')),
-  /** `SANDBOX_MODELS_DIR`: host directory of weights, mounted read-only at /models. */
-  modelsDir: z.preprocess(emptyToUndefined, z.string().min(1).default('./data/models')),
-  /** `SANDBOX_MIN_WARM`: unassigned containers kept ready. */
-  minWarm: z.preprocess(emptyToUndefined, int(0).default(1)),
-  /** `SANDBOX_MAX`: containers alive at once, whatever their state. */
-  max: z.preprocess(emptyToUndefined, int(1).default(2)),
-  /** `SANDBOX_MAX_USES`: leases before a container is recycled. */
-  maxUses: z.preprocess(emptyToUndefined, int(1).default(10)),
-  /** `SANDBOX_MAX_AGE_MS`: age after which a container is recycled. */
-  maxAgeMs: z.preprocess(emptyToUndefined, int(1).default(600_000)),
-  /** `SANDBOX_MEMORY_MB`: cgroup memory limit of each container (tmpfs counts against it). */
-  memoryMb: z.preprocess(emptyToUndefined, int(64).default(8192)),
-  /** `SANDBOX_GPUS`: `all` or comma-separated device ids; unset = CPU only. */
-  gpus: optionalString,
-  /** `OLLAMA_URL`: an existing Ollama for the `url` runtime. */
-  ollamaUrl: z.preprocess(emptyToUndefined, z.url().optional()),
-  /** `OLLAMA_MODEL`: the chat model. */
-  model: z.preprocess(emptyToUndefined, z.string().min(1).default('llama3.1:8b')),
-  /** `OLLAMA_NUM_CTX`: context window sent with every request. */
+  runtime: z
+    .preprocess(emptyToUndefined, z.enum(['auto', 'docker', 'url', 'none']).default('auto'))
+    .describe('`docker`, `url`, `none` or `auto` (docker if an engine answers, else `url` if `OLLAMA_URL` is set, else none).'),
+  dockerHost: optionalString
+    .meta({ defaultText: '`unix:///var/run/docker.sock`' })
+    .describe('The engine the docker runtime talks to: `unix:///path`, `tcp://host:port` or `http(s)://host:port`.'),
+  image: z
+    .preprocess(emptyToUndefined, z.string().min(1).default(SANDBOX_IMAGE_DEFAULT))
+    .describe('Image of an inference container (a tested Ollama release, never `latest`); it must listen on 11434 and honour `OLLAMA_HOST` / `OLLAMA_MODELS`.'),
+  guardImage: z
+    .preprocess(emptyToUndefined, z.string().min(1).default('context-vault:latest'))
+    .describe('Image of each sandbox\'s network guard and firewall (needs sh, sleep and iptables): the app\'s own image.'),
+  modelsDir: z
+    .preprocess(emptyToUndefined, z.string().min(1).default('./data/models'))
+    .meta({ defaultText: '`$DATA_DIR/models`' })
+    .describe('Host directory of model weights, mounted read-only at /models.'),
+  minWarm: z.preprocess(emptyToUndefined, int(0).default(1)).describe('Unassigned containers kept ready.'),
+  max: z.preprocess(emptyToUndefined, int(1).default(2)).describe('Containers alive at once, whatever their state.'),
+  maxUses: z.preprocess(emptyToUndefined, int(1).default(10)).describe('Leases before a container is recycled.'),
+  maxAgeMs: z.preprocess(emptyToUndefined, int(1).default(600_000)).describe('Age (ms) after which a container is recycled.'),
+  memoryMb: z.preprocess(emptyToUndefined, int(64).default(8192)).describe('Memory limit of each container, in MiB (its tmpfs counts against it).'),
+  gpus: optionalString.describe('`all` or comma-separated device ids; unset = CPU only.'),
+  ollamaUrl: z.preprocess(emptyToUndefined, z.url().optional()).describe('An existing Ollama, for the `url` runtime.'),
+  model: z
+    .preprocess(
+      emptyToUndefined,
+      z.string().min(1).refine((m) => !isCloudModel(m), 'is a cloud model: it would send prompts to ollama.com').default('llama3.1:8b'),
+    )
+    .describe('The chat model; never a cloud model (those send the prompt to ollama.com).'),
   // Below 2048 the rules and the answer reserve leave no room for sources.
-  numCtx: z.preprocess(emptyToUndefined, int(2048).default(8192)),
-  /** `SANDBOX_QUEUE_MAX`: waiting acquires beyond which `PoolSaturatedError` is thrown. */
-  queueMax: z.preprocess(emptyToUndefined, int(0).default(16)),
-  /** `SANDBOX_ACQUIRE_TIMEOUT_MS`: how long an acquire may wait before `PoolTimeoutError`. */
-  acquireTimeoutMs: z.preprocess(emptyToUndefined, int(1).default(30_000)),
-  /** `SANDBOX_NETWORK`: name prefix of the internal network each inference container gets. */
-  network: z.preprocess(emptyToUndefined, z.string().min(1).default('context-vault-sandbox')),
-  /**
-   * `SANDBOX_OWNER`: which server's containers these are. Orphan removal only touches containers
-   * with the same owner, so several API instances sharing one engine must set distinct owners.
-   */
-  owner: z.preprocess(emptyToUndefined, z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default('default')),
-  /**
-   * `SANDBOX_ATTACH_CONTAINER`: the API server's own container name when it runs under the same
-   * engine (docker compose); it is connected to each sandbox network to reach the sandbox.
-   */
-  attachContainer: optionalString,
+  numCtx: z.preprocess(emptyToUndefined, int(2048).default(8192)).describe('Context window (tokens) sent with every request; at least 2048.'),
+  queueMax: z.preprocess(emptyToUndefined, int(0).default(16)).describe('Chats waiting for a container beyond which new ones are refused as busy.'),
+  acquireTimeoutMs: z.preprocess(emptyToUndefined, int(1).default(30_000)).describe('How long (ms) a chat may wait for a container.'),
+  network: z
+    .preprocess(emptyToUndefined, z.string().min(1).default('context-vault-sandbox'))
+    .describe('Name prefix of the internal network each inference container gets.'),
+  owner: z
+    .preprocess(emptyToUndefined, z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default('default'))
+    .describe('Which server\'s containers these are: orphan removal only touches its own, so API instances sharing an engine set distinct owners.'),
+  attachContainer: optionalString.describe(
+    'The API server\'s own container name when it runs under the same engine (docker compose); it joins each sandbox network.',
+  ),
 });
 
 /** Parsed sandbox settings. */
@@ -63,6 +75,7 @@ export const SANDBOX_ENV_NAMES: Record<keyof SandboxConfig, string> = {
   runtime: 'SANDBOX_RUNTIME',
   dockerHost: 'DOCKER_HOST',
   image: 'SANDBOX_IMAGE',
+  guardImage: 'SANDBOX_GUARD_IMAGE',
   modelsDir: 'SANDBOX_MODELS_DIR',
   minWarm: 'SANDBOX_MIN_WARM',
   max: 'SANDBOX_MAX',

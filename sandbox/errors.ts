@@ -1,8 +1,8 @@
 /**
  * Errors the sandbox layer throws on purpose. Each carries a stable `code` so the server can map
  * it to a status without string matching: `ai_offline` and `pool_closed` -> 503,
- * `pool_saturated` and `pool_timeout` -> 429 (with Retry-After) or 503, `sandbox_start_failed`
- * -> 503.
+ * `pool_saturated` and `pool_timeout` -> 429 (with Retry-After) or 503, `sandbox_start_failed`,
+ * `image_missing` and `no_model` -> 503.
  */
 export class SandboxError extends Error {
   /** Stable snake_case code for API error bodies. */
@@ -44,7 +44,25 @@ export class PoolClosedError extends SandboxError {
 
 /** A sandbox could not be started (engine error, image missing, readiness timeout). */
 export class SandboxStartError extends SandboxError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('sandbox_start_failed', message, options);
+  constructor(message: string, options?: { cause?: unknown; code?: string }) {
+    super(options?.code ?? 'sandbox_start_failed', message, options);
+  }
+}
+
+/** An image the sandbox needs is not on the engine; nothing is ever pulled implicitly. */
+export class ImageMissingError extends SandboxStartError {
+  constructor(readonly image: string, what: 'sandbox' | 'guard' = 'sandbox') {
+    const hint =
+      what === 'sandbox'
+        ? `run \`docker pull ${image}\` (\`npm run models -- pull <model>\` pulls it too)`
+        : 'build the app image (`docker compose build`, or `docker build -t context-vault .`) or point SANDBOX_GUARD_IMAGE at an image with iptables';
+    super(`The ${what} image ${image} is not on the container engine: ${hint}.`, { code: 'image_missing' });
+  }
+}
+
+/** The chat model is not in the models directory, so no sandbox can answer. */
+export class NoModelError extends SandboxStartError {
+  constructor(readonly model: string) {
+    super(`No model pulled: ${model} is not in the models directory. Run \`npm run models -- pull ${model}\` (docker compose: \`docker compose exec app npm run models -- pull ${model}\`).`, { code: 'no_model' });
   }
 }

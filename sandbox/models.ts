@@ -1,10 +1,17 @@
 import type Docker from 'dockerode';
 import { resolve } from 'node:path';
-import { mkdirSync } from 'node:fs';
-import { OWNER_LABEL } from './docker.js';
+import { MODEL_LABEL, OWNER_LABEL, PULL_LABEL, SANDBOX_LABEL, prepareModelsDir } from './docker.js';
+import { isCloudModel } from './config.js';
 
-/** Label on the one-off model-pull container (not a sandbox: orphan removal leaves it alone). */
-export const PULL_LABEL = 'context-vault.models-pull';
+export { PULL_LABEL };
+
+/** Why a pull did not start: another pull runs, or sandboxes serve the model. */
+export class PullRefusedError extends Error {}
+
+/** The fixed name of a deployment's pull container: the engine refuses a second one (409). */
+export function pullContainerName(owner: string): string {
+  return `cv-models-pull-${owner}`;
+}
 
 /** Ollama model references: `name[:tag]`, optionally with a registry/namespace path. */
 const MODEL_RE = /^[A-Za-z0-9][A-Za-z0-9._\-/]*(:[A-Za-z0-9._-]+)?$/;
@@ -41,12 +48,15 @@ export interface PullSpecOptions {
  */
 export function buildPullContainerSpec(opts: PullSpecOptions): Docker.ContainerCreateOptions {
   if (!isValidModelName(opts.model)) throw new Error(`not a model name: ${opts.model}`);
+  if (isCloudModel(opts.model)) throw new Error(`${opts.model} is a cloud model: it runs on ollama.com and would get the prompts`);
   return {
+    name: pullContainerName(opts.owner),
     Image: opts.image,
     Entrypoint: ['/bin/sh', '-c'],
     Cmd: [PULL_SCRIPT, 'pull', opts.model],
-    Env: ['HOME=/root', 'OLLAMA_HOST=127.0.0.1:11434', 'OLLAMA_MODELS=/models', 'OLLAMA_NOHISTORY=1'],
-    Labels: { [PULL_LABEL]: '1', [OWNER_LABEL]: opts.owner },
+    // OLLAMA_NO_CLOUD: a pull needs the model registry, not ollama.com's cloud features.
+    Env: ['HOME=/root', 'OLLAMA_HOST=127.0.0.1:11434', 'OLLAMA_MODELS=/models', 'OLLAMA_NOHISTORY=1', 'OLLAMA_NO_CLOUD=1'],
+    Labels: { [PULL_LABEL]: '1', [OWNER_LABEL]: opts.owner, [MODEL_LABEL]: opts.model },
     Tty: false,
     AttachStdout: true,
     AttachStderr: true,
@@ -64,11 +74,52 @@ export function buildPullContainerSpec(opts: PullSpecOptions): Docker.ContainerC
 }
 
 /**
+ * Makes sure `image` is on the engine, pulling it (with its progress on `out`) when it is not:
+ * the one place the project pulls an image. Throws with the image's name when the pull fails.
+ */
+export async function ensureImage(docker: Docker, image: string, out: NodeJS.WritableStream = process.stderr): Promise<'present' | 'pulled'> {
+  try {
+    await docker.getImage(image).inspect();
+    return 'present';
+  } catch {
+    // Not here: pull it.
+  }
+  out.write(`pulling image ${image}\n`);
+  try {
+    const stream = await docker.pull(image);
+    await new Promise<void>((res, rej) =>
+      docker.modem.followProgress(
+        stream,
+        (err: Error | null) => (err ? rej(err) : res()),
+        (e: { status?: string; progress?: string; id?: string }) => {
+          if (e.status && !e.progress) out.write(`${e.id ? `${e.id}: ` : ''}${e.status}\n`);
+        },
+      ),
+    );
+    await docker.getImage(image).inspect();
+  } catch (err) {
+    throw new Error(`could not pull image ${image}: ${(err as Error).message}`, { cause: err });
+  }
+  return 'pulled';
+}
+
+function isStatus(err: unknown, code: number): boolean {
+  return typeof err === 'object' && err !== null && (err as { statusCode?: number }).statusCode === code;
+}
+
+/**
  * Fills the models directory: starts ONE separate, networked, one-off container of the sandbox
  * image with the directory mounted read-write, runs `ollama pull <model>` in it, streams its
  * progress to `out`, and removes it whatever happens. Inference sandboxes never get network or a
  * writable models mount; this explicit step is the only way weights arrive. Run it as
  * `npm run models -- pull llama3.1:8b`. Resolves to the exit code of `ollama pull`.
+ *
+ * Re-pulling a tag deletes the blobs it no longer uses and the manifest is not written
+ * atomically (ollama v0.32.15 server/images.go PullModel -> deleteUnusedLayers, and
+ * manifest/manifest.go WriteManifest, which truncates in place), so a pull runs only
+ * while no sandbox serves that model, and one at a time: its container has a fixed name (the
+ * engine refuses a second one), and while it exists the runtime starts no sandbox. Throws
+ * {@link PullRefusedError} otherwise, before anything is downloaded.
  */
 export async function pullModel(
   docker: Docker,
@@ -76,10 +127,29 @@ export async function pullModel(
   out: NodeJS.WritableStream = process.stdout,
   err: NodeJS.WritableStream = process.stderr,
 ): Promise<number> {
-  mkdirSync(resolve(opts.modelsDir), { recursive: true });
-  const container = await docker.createContainer(buildPullContainerSpec(opts));
+  const spec = buildPullContainerSpec(opts);
+  prepareModelsDir(opts.modelsDir);
+  let container: Docker.Container;
+  try {
+    container = await docker.createContainer(spec);
+  } catch (e) {
+    // Docker answers 409; podman 500 "... is already in use".
+    if (isStatus(e, 409) || /already in use/i.test((e as Error).message)) throw new PullRefusedError(`Another model pull is running (container ${spec.name}); pull one model at a time.`);
+    throw e;
+  }
+  // Created first, so a sandbox starting from now on sees the pull and waits.
+  const cleanup = () => container.remove({ force: true }).catch(() => undefined);
+  const serving = await docker.listContainers({
+    filters: { label: [`${SANDBOX_LABEL}=1`, `${OWNER_LABEL}=${opts.owner}`, `${MODEL_LABEL}=${opts.model}`], status: ['created', 'running'] },
+  });
+  if (serving.length > 0) {
+    await cleanup();
+    throw new PullRefusedError(
+      `${serving.length} sandbox(es) are serving ${opts.model}; a pull would replace its files under them. Stop the app first (docker compose stop app), pull, then start it again.`,
+    );
+  }
   // Ctrl-C must not leave a networked container with a writable models mount behind.
-  const onSignal = () => void container.remove({ force: true }).finally(() => process.exit(130));
+  const onSignal = () => void cleanup().finally(() => process.exit(130));
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
@@ -92,6 +162,6 @@ export async function pullModel(
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await container.remove({ force: true }).catch(() => undefined);
+    await cleanup();
   }
 }

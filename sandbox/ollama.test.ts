@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeOllama, type FakeOllama } from './testing/fake-ollama.js';
-import { ollamaHealthy, preloadModel, streamChat, type ChatDone } from './ollama.js';
+import { ANSWER_TOKENS, ollamaHealthy, preloadModel, streamChat, type ChatDone } from './ollama.js';
+import { NoModelError } from './errors.js';
 
 const fakes: FakeOllama[] = [];
 async function fake(opts: Parameters<typeof startFakeOllama>[0] = {}) {
@@ -93,7 +94,7 @@ describe('streamChat against the Ollama stand-in', () => {
   it('ollamaHealthy and preloadModel', async () => {
     const f = await fake();
     expect(await ollamaHealthy(f.url)).toBe(true);
-    await preloadModel(f.url, 'llama3.1:8b');
+    await preloadModel(f.url, 'llama3.1:8b', { numCtx: 4096 });
     expect(f.requests.at(-1)).toMatchObject({ path: '/api/generate', body: { model: 'llama3.1:8b', keep_alive: -1 } });
     await f.close();
     fakes.pop();
@@ -114,5 +115,54 @@ describe('streamChat against the Ollama stand-in', () => {
     }
     const tags = (await (await fetch(`${f.url}/api/tags`)).json()) as { models: Array<{ name: string }> };
     expect(tags.models[0]!.name).toBe('llama3.1:8b');
+  });
+});
+
+describe('what the real Ollama needs to be sent (issue 13)', () => {
+  type Body = { options: Record<string, unknown>; think?: unknown };
+  const bodyOf = (f: FakeOllama, path: string) => f.requests.filter((r) => r.path === path).map((r) => r.body as Body);
+
+  it('preloads with exactly the options of every chat, so the model loads once', async () => {
+    const f = await fake();
+    await preloadModel(f.url, 'llama3.1:8b', { numCtx: 8192 });
+    await collect(streamChat({ baseUrl: f.url, model: 'llama3.1:8b', messages, numCtx: 8192 }));
+    await collect(streamChat({ baseUrl: f.url, model: 'llama3.1:8b', messages, numCtx: 8192 }));
+    const [preload] = bodyOf(f, '/api/generate');
+    const chats = bodyOf(f, '/api/chat');
+    expect(preload!.options).toEqual({ num_ctx: 8192, num_predict: ANSWER_TOKENS });
+    for (const c of chats) expect(c.options).toEqual(preload!.options);
+    expect(f.loads).toEqual([{ model: 'llama3.1:8b', numCtx: 8192 }]);
+  });
+
+  it('caps the answer at the reserve (num_predict) and reports a cut-off answer as length', async () => {
+    const f = await fake({ tokens: Array.from({ length: 50 }, (_, i) => `w${i} `) });
+    let done: ChatDone | undefined;
+    const tokens = await collect(streamChat({ baseUrl: f.url, model: 'm', messages, numCtx: 4096, numPredict: 20, onDone: (d) => (done = d) }));
+    expect(bodyOf(f, '/api/chat')[0]!.options.num_predict).toBe(20);
+    expect(tokens).toHaveLength(20);
+    expect(done?.doneReason).toBe('length');
+    await collect(streamChat({ baseUrl: f.url, model: 'm', messages, numCtx: 4096 }));
+    expect(bodyOf(f, '/api/chat')[1]!.options.num_predict).toBe(ANSWER_TOKENS);
+  });
+
+  it('sends think: false, so a thinking model answers in content instead of going silent', async () => {
+    const f = await fake({ tokens: ['It', ' was', ' normal'], thinkingModels: ['qwen3:8b'] });
+    // What the client gets from such a model when think is left unset: nothing to show.
+    const raw = await fetch(`${f.url}/api/chat`, { method: 'POST', body: JSON.stringify({ model: 'qwen3:8b', messages, stream: false }) });
+    expect(((await raw.json()) as { message: { content: string } }).message.content).toBe('');
+    const tokens = await collect(streamChat({ baseUrl: f.url, model: 'qwen3:8b', messages, numCtx: 4096 }));
+    expect(tokens.join('')).toBe('It was normal');
+    expect(bodyOf(f, '/api/chat').at(-1)!.think).toBe(false);
+    await preloadModel(f.url, 'qwen3:8b', { numCtx: 4096 });
+    expect(bodyOf(f, '/api/generate').at(-1)!.think).toBe(false);
+  });
+
+  it('a model that is not pulled fails the preload with NoModelError, in plain words', async () => {
+    const f = await fake({ models: ['llama3.1:8b'] });
+    const err = await preloadModel(f.url, 'qwen2.5:7b', { numCtx: 4096 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NoModelError);
+    expect((err as NoModelError).code).toBe('no_model');
+    expect((err as Error).message).toMatch(/^No model pulled: qwen2\.5:7b .*npm run models -- pull qwen2\.5:7b/);
+    await preloadModel(f.url, 'llama3.1:8b', { numCtx: 4096 });
   });
 });

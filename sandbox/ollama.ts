@@ -1,4 +1,31 @@
 import { Ollama, type AbortableAsyncIterator, type ChatResponse, type Message } from 'ollama';
+import { NoModelError } from './errors.js';
+
+/**
+ * Tokens kept for the answer: the prompt is fitted to `num_ctx` minus this, and the answer is
+ * capped at it (`num_predict`). Without the cap llama-server shifts the context once the answer
+ * outgrows the reserve, silently dropping the system rules and first sources (context shift is
+ * on with `num_keep` 4, and Ollama only stops open-ended answers after 10 x num_ctx tokens:
+ * ollama v0.32.15 llm/llama_server.go, boundedNumPredict and appendContextShiftArgs).
+ */
+export const ANSWER_TOKENS = 1024;
+
+/** The model options sent on every request to a sandbox, the preload included. */
+export interface ModelOptions {
+  numCtx: number;
+  /** Default {@link ANSWER_TOKENS}. */
+  numPredict?: number;
+}
+
+/**
+ * Ollama's `options` for {@link ModelOptions}. The preload must send exactly these: the scheduler
+ * reloads a model whose `num_ctx` differs from the loaded one (server/sched.go), and a preload
+ * without `num_ctx` loads it with the automatic VRAM-sized context (up to the model's trained
+ * length, with a KV cache to match).
+ */
+export function modelOptions(opts: ModelOptions): { num_ctx: number; num_predict: number } {
+  return { num_ctx: opts.numCtx, num_predict: opts.numPredict ?? ANSWER_TOKENS };
+}
 
 /** A chat message as Ollama's `/api/chat` takes it. */
 export type ChatMessage = Pick<Message, 'role' | 'content'>;
@@ -19,6 +46,8 @@ export interface StreamChatOptions {
   messages: ChatMessage[];
   /** Sent as `options.num_ctx` on every request: Ollama's small default silently truncates prompts. */
   numCtx: number;
+  /** Sent as `options.num_predict` (default {@link ANSWER_TOKENS}); reaching it ends with `doneReason: 'length'`. */
+  numPredict?: number;
   /** Aborting closes the HTTP connection, which makes Ollama stop generating. */
   signal?: AbortSignal;
   /** Called once with the final record's statistics (`doneReason: 'length'` = answer cut off). */
@@ -51,7 +80,10 @@ export async function* streamChat(opts: StreamChatOptions): AsyncGenerator<strin
       model: opts.model,
       messages: opts.messages,
       stream: true,
-      options: { ...opts.options, num_ctx: opts.numCtx },
+      options: { ...opts.options, ...modelOptions(opts) },
+      // Unset, Ollama turns thinking on for models that can (server/routes.go, ChatHandler) and
+      // the answer goes to `message.thinking`, which is not shown: the chat would look silent.
+      think: false,
     });
     for await (const part of iterator) {
       if (part.message?.content) yield part.message.content;
@@ -101,15 +133,18 @@ export async function waitForOllama(baseUrl: string, timeoutMs: number, interval
 
 /**
  * Loads `model` into memory and keeps it there (`keep_alive: -1`) by sending a generate request
- * without a prompt, which Ollama treats as "load only". Throws on an error answer (model missing).
+ * without a prompt, which Ollama treats as "load only", with the same options as every chat so
+ * the first question does not load it again. Throws {@link NoModelError} when Ollama answers 404
+ * (`model '<name>' not found`, server/routes.go GenerateHandler), an Error on other failures.
  */
-export async function preloadModel(baseUrl: string, model: string, timeoutMs = 300_000): Promise<void> {
+export async function preloadModel(baseUrl: string, model: string, options: ModelOptions, timeoutMs = 300_000): Promise<void> {
   const res = await fetch(new URL('/api/generate', baseUrl), {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ model, keep_alive: -1, stream: false }),
+    body: JSON.stringify({ model, keep_alive: -1, stream: false, think: false, options: modelOptions(options) }),
     signal: AbortSignal.timeout(timeoutMs),
   });
   const text = await res.text();
+  if (res.status === 404) throw new NoModelError(model);
   if (!res.ok) throw new Error(`preload of ${model} failed: ${res.status} ${text.slice(0, 200)}`);
 }

@@ -1,11 +1,12 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { SandboxPool, type Lease, type SandboxPoolOptions } from './pool.js';
-import { PoolClosedError, PoolSaturatedError, PoolTimeoutError, SandboxStartError, AiOfflineError } from './errors.js';
+import { PoolClosedError, PoolSaturatedError, PoolTimeoutError, SandboxStartError, AiOfflineError, NoModelError } from './errors.js';
+import { createSandboxPool, sandboxConfigFromEnv } from './select.js';
 import { ProcessRuntime, isAlive } from './testing/process-runtime.js';
 import { bundleFakeOllama } from './testing/bundle.js';
 import { waitFor } from './testing/wait.js';
@@ -248,5 +249,28 @@ describe('SandboxPool with real processes', () => {
     await expect(sut.acquire('alice')).rejects.toBeInstanceOf(AiOfflineError);
     expect(await sut.ping()).toBe(false);
     expect(sut.metrics().createFailures).toBe(0);
+  });
+});
+
+describe('a pool whose models directory has no model (issue 13)', () => {
+  it('says "No model pulled" in its health and errors, and serves once the model is there', async () => {
+    const modelsDir = mkdtempSync(join(tmpdir(), 'cv-models-'));
+    const runtime = new ProcessRuntime({ stateDir: mkdtempSync(join(tmpdir(), 'cv-pool-')), env: { OLLAMA_MODELS: modelsDir } });
+    const cfg = { ...sandboxConfigFromEnv({}), minWarm: 1, max: 1, acquireTimeoutMs: 10_000 };
+    const sut = createSandboxPool(cfg, runtime);
+    pools.push(sut);
+    await sut.start();
+    await waitFor(async () => !(await sut.health()).ok, 10_000, 'start failure');
+    const health = await sut.health();
+    expect(health).toMatchObject({ ok: false, code: 'no_model' });
+    expect(!health.ok && health.message).toMatch(/^No model pulled: llama3\.1:8b .*npm run models -- pull llama3\.1:8b/);
+    const err = await sut.acquire('alice').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NoModelError);
+    // `ollama pull` writes the manifest last; the next start finds the model.
+    mkdirSync(join(modelsDir, 'manifests/registry.ollama.ai/library/llama3.1'), { recursive: true });
+    writeFileSync(join(modelsDir, 'manifests/registry.ollama.ai/library/llama3.1/8b'), '{}');
+    const lease = await sut.acquire('alice');
+    expect(await sut.health()).toEqual({ ok: true });
+    lease.release();
   });
 });

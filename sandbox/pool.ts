@@ -20,6 +20,9 @@ export interface SandboxPoolOptions {
   now?: () => number;
 }
 
+/** What {@link SandboxPool.health} reports. */
+export type PoolHealth = { ok: true } | { ok: false; code: string; message: string };
+
 /** How a lease ended. */
 export interface ReleaseOptions {
   /** The request failed: the container is destroyed, never reused. */
@@ -128,6 +131,7 @@ export class SandboxPool {
   private createFailures = 0;
   private consecutiveFailures = 0;
   private lastError: string | undefined;
+  private lastErrorCode: string | undefined;
   private warmRetryAt = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -231,6 +235,24 @@ export class SandboxPool {
     } catch {
       return false;
     }
+  }
+
+  /**
+   * Whether chat can be served, and if not why, in words a user can act on: the last start's
+   * error (`no_model`: "No model pulled: ...", `image_missing`, ...), or the engine not answering.
+   */
+  async health(): Promise<PoolHealth> {
+    if (this.state === 'draining' || this.state === 'closed') return { ok: false, code: 'pool_closed', message: 'The AI pool is shutting down.' };
+    if (this.consecutiveFailures > 0) {
+      return { ok: false, code: this.lastErrorCode ?? 'sandbox_start_failed', message: this.lastError ?? 'The AI sandbox failed to start.' };
+    }
+    let answers = false;
+    try {
+      answers = await this.runtime.ping();
+    } catch {
+      // Counts as not answering.
+    }
+    return answers ? { ok: true } : { ok: false, code: 'ai_offline', message: `The ${this.runtime.kind} runtime does not answer.` };
   }
 
   /**
@@ -379,6 +401,7 @@ export class SandboxPool {
         entry.createdAt = this.now();
         this.consecutiveFailures = 0;
         this.lastError = undefined;
+        this.lastErrorCode = undefined;
         if (this.state !== 'running') {
           this.retire(entry, 'drain');
           return;
@@ -405,6 +428,7 @@ export class SandboxPool {
     this.createFailures++;
     this.consecutiveFailures++;
     this.lastError = err instanceof Error ? err.message : String(err);
+    this.lastErrorCode = err instanceof SandboxError ? err.code : undefined;
     // Back off warm-ups so a missing image or dead engine is not hammered; demand still tries.
     const delay = Math.min(30_000, 500 * 2 ** Math.min(this.consecutiveFailures - 1, 6));
     this.warmRetryAt = this.now() + delay;

@@ -7,6 +7,7 @@ import { UrlRuntime } from './url.js';
 import { NoneRuntime } from './none.js';
 import { SandboxPool } from './pool.js';
 import { preloadModel } from './ollama.js';
+import { NoModelError } from './errors.js';
 
 export { SandboxConfigSchema, sandboxConfigFromEnv, SANDBOX_ENV_NAMES, type SandboxConfig } from './config.js';
 
@@ -17,7 +18,10 @@ function dockerRuntime(cfg: SandboxConfig, dockerHost: string | undefined, log: 
   return new DockerRuntime({
     dockerHost,
     image: cfg.image,
+    guardImage: cfg.guardImage,
     modelsDir: cfg.modelsDir,
+    model: cfg.model,
+    numCtx: cfg.numCtx,
     memoryMb: cfg.memoryMb,
     gpus: cfg.gpus,
     network: cfg.network,
@@ -45,11 +49,12 @@ export async function selectRuntime(cfg: SandboxConfig, log: SandboxLogger = sil
   for (const host of candidates) {
     const rt = dockerRuntime(cfg, host, log);
     if (!(await rt.ping())) continue;
-    if (await rt.hasImage()) {
+    const missing = await rt.missingImages();
+    if (missing.length === 0) {
       log.info({ dockerHost: host, image: cfg.image }, 'sandbox runtime: docker');
       return rt;
     }
-    log.warn({ dockerHost: host, image: cfg.image }, 'container engine answers but the sandbox image is missing; pull it to enable docker sandboxes');
+    log.warn({ dockerHost: host, missing }, 'container engine answers but an image is missing (docker pull the sandbox image; build the app image for the guard)');
   }
   if (cfg.ollamaUrl) {
     log.info({ url: cfg.ollamaUrl }, 'sandbox runtime: url');
@@ -60,9 +65,11 @@ export async function selectRuntime(cfg: SandboxConfig, log: SandboxLogger = sil
 }
 
 /**
- * Builds the pool for a runtime with the configured sizes. Docker sandboxes preload the chat
- * model while warming up, so the first question does not pay the model load; a preload failure
- * (model not pulled) is logged and the container still serves, where chat reports the error.
+ * Builds the pool for a runtime with the configured sizes. Ephemeral sandboxes preload the chat
+ * model while warming up, with the options of every chat, so the first question does not pay
+ * the model load. A model that is not pulled fails the start with {@link NoModelError} (the
+ * pool's error and `/health/ollama` then say "no model pulled"); other preload failures are
+ * logged and the container still serves, where chat reports the error.
  */
 export function createSandboxPool(cfg: SandboxConfig, runtime: SandboxRuntime, log: SandboxLogger = silentLogger): SandboxPool {
   return new SandboxPool(runtime, {
@@ -73,13 +80,14 @@ export function createSandboxPool(cfg: SandboxConfig, runtime: SandboxRuntime, l
     queueMax: cfg.queueMax,
     acquireTimeoutMs: cfg.acquireTimeoutMs,
     log,
-    ...(runtime.kind === 'docker'
+    ...(runtime.ephemeral
       ? {
           prepare: async (inst) => {
             try {
-              await preloadModel(inst.baseUrl, cfg.model);
+              await preloadModel(inst.baseUrl, cfg.model, { numCtx: cfg.numCtx });
             } catch (err) {
-              log.warn({ err, model: cfg.model }, 'could not preload the chat model (is it pulled? npm run models -- pull <model>)');
+              if (err instanceof NoModelError) throw err;
+              log.warn({ err, model: cfg.model }, 'could not preload the chat model');
             }
           },
         }

@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -13,6 +12,7 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import { setKdfConcurrency } from '../crypto/index.js';
 import type { Config } from './config.js';
 import { migrateToLatest, openDatabase, type Database } from './db/index.js';
+import { PlannerStats } from './db/planner-stats.js';
 import { AppError, notFound } from './errors.js';
 import { FileStore } from './files/store.js';
 import { installErrorHandler } from './http/error-handler.js';
@@ -38,6 +38,8 @@ import { ImportFiles } from './jobs/encrypted-file.js';
 import { JobRunner } from './jobs/runner.js';
 import { startPeriodic } from './jobs/periodic.js';
 import { JobsRepository } from './repositories/jobs.repository.js';
+import { VaultUpgradeRepository } from './repositories/vault-upgrade.repository.js';
+import { VaultUpgradeService } from './services/vault-upgrade.service.js';
 import { ImportsService } from './services/imports.service.js';
 import { chatRoutes } from './routes/chat/index.js';
 import { ChatsRepository } from './repositories/chats.repository.js';
@@ -61,9 +63,12 @@ import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { ExportService } from './export/export.service.js';
 import { ExportImportJobs } from './export/import-job.js';
-import { ImportService } from './export/import.service.js';
-import { ChatsSection, SeriesSection } from './export/more-sections.js';
-import { FilesSection, ItemsSection } from './export/sections.js';
+import { ExportImportService } from './export/export-import.service.js';
+import { ChatsSection } from './export/sections/chats.js';
+import { FilesSection } from './export/sections/files.js';
+import { ItemsSection } from './export/sections/items.js';
+import { SeriesSection } from './export/sections/series.js';
+import { FoldersSection } from './export/sections/folders.js';
 import { Metrics } from './metrics/registry.js';
 import { ExportRepository } from './repositories/export.repository.js';
 import { exportRoutes } from './routes/export/index.js';
@@ -84,7 +89,25 @@ import { InboxService } from './services/inbox.service.js';
 import { IntegrationsService } from './services/integrations.service.js';
 // ---- end integrations imports ----
 
+// ---- history, folders, permanent delete (issue 16) ----
+import { FoldersRepository } from './repositories/folders.repository.js';
+import { TrashRepository } from './repositories/trash.repository.js';
+import { VersionsRepository } from './repositories/versions.repository.js';
+import { foldersRoutes } from './routes/folders/index.js';
+import { historyRoutes } from './routes/history/index.js';
+import { FoldersService } from './services/folders.service.js';
+import { HistoryService } from './services/history.service.js';
+import { TrashService } from './services/trash.service.js';
+// ---- end history imports ----
+
 const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web/dist');
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The items service, exposed so benchmarks can seed large vaults through it in bulk. */
+    vaultItems?: ItemsService;
+  }
+}
 
 export interface AppOptions {
   config: Config;
@@ -145,7 +168,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const users = new UsersRepository(db);
   const sessions = new SessionsRepository(db);
   const audit = new AuditRepository(db);
-  const itemsRepo = new ItemsRepository(db);
+  const plannerStats = new PlannerStats(db, {
+    onError: (err) => app.log.warn({ err: { name: (err as Error).name } }, 'analyze failed'),
+  });
+  app.addHook('onClose', async () => plannerStats.close());
+  const itemsRepo = new ItemsRepository(db, (n) => plannerStats.noteWrites(n));
   const filesRepo = new FilesRepository(db);
   const store = new FileStore(config.filesDir);
   await store.sweepTemps();
@@ -170,6 +197,24 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   );
   app.addHook('preClose', async () => sessionPurge.stop());
   const items = new ItemsService(itemsRepo);
+  // ---- history and folders hook into item saves (issue 16) ----
+  const history = new HistoryService(new VersionsRepository(db), itemsRepo, items, {
+    maxVersions: config.HISTORY_MAX_VERSIONS,
+    maxAgeDays: config.HISTORY_MAX_AGE_DAYS,
+  });
+  const folders = new FoldersService(new FoldersRepository(db), items);
+  items.useHooks({
+    archive: (...a) => history.archive(...a),
+    payloadAt: (...a) => history.payloadAt(...a),
+    merge: (...a) => history.merge(...a),
+    move: (...a) => folders.move(...a),
+  });
+  const trash = new TrashService(new TrashRepository(db), store, app.log.child({ component: 'trash' }), {
+    retentionDays: config.TRASH_RETENTION_DAYS,
+    everyMs: 3_600_000,
+  });
+  // ---- end history ----
+  app.decorate('vaultItems', items);
   const search = new SearchService(itemsRepo, items);
   const files = new FilesService(filesRepo, itemsRepo, items, store, {
     pdfMaxBytes: config.PDF_EXTRACT_MAX_MB * 1024 * 1024,
@@ -268,7 +313,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   if (config.SIGNUP === 'open' && !isLoopback(config.publicUrl)) {
     app.log.warn('SIGNUP=open on a public address: anyone who reaches this server can create an account (set SIGNUP=invite)');
   }
-  await app.register(itemsRoutes({ items }));
+  await app.register(itemsRoutes({ items, folders }));
+  await app.register(historyRoutes({ history, trash }));
+  await app.register(foldersRoutes({ folders }));
+  app.decorate('trash', trash);
+  trash.start();
+  app.addHook('preClose', async () => {
+    await trash.stop();
+  });
   await app.register(filesRoutes({ files }));
   await app.register(searchRoutes({ search }));
   await app.register(chatRoutes({ chat, perMinute: config.RATE_LIMIT_CHAT_PER_MIN }));
@@ -282,23 +334,32 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     progressMs: 500,
     maxAttempts: 3,
     resumeWithinMs: 7 * 24 * 3_600_000,
+    budget: { baseMs: config.IMPORT_BUDGET_BASE_S * 1000, msPerMB: config.IMPORT_BUDGET_S_PER_MB * 1000 },
   });
+  const workerHeapPeak = metrics.gauge({ name: 'cv_import_worker_heap_peak_bytes', help: 'Most heap an Apple Health import worker was seen using since start.' });
+  const workerHeapLimit = metrics.gauge({ name: 'cv_import_worker_heap_limit_bytes', help: 'The heap limit of the import worker that used the most heap.' });
+  let heapPeak = 0;
   const imports = new ImportsService(jobsRepo, jobRunner, importFiles, items, files, series, {
     maxImportBytes: config.MAX_IMPORT_MB * 1024 * 1024,
+    onWorkerStats: (s) => {
+      if (s.heapPeak <= heapPeak) return;
+      heapPeak = s.heapPeak;
+      workerHeapPeak.set(s.heapPeak);
+      workerHeapLimit.set(s.heapLimitMb * 1024 * 1024);
+    },
   });
   app.addHook('onClose', async () => imports.close());
-  // Embedded PGlite has no autovacuum, so nothing gathers planner statistics on its own; without
-  // them a tag lookup over 100k items picks a plan ~10x slower. Cheap (sampled), so refresh them
-  // at start-up and after each import. Real PostgreSQL does this itself.
-  const analyze = async () => {
-    await sql`analyze vault_items, item_tags, tags, search_terms, series_chunks`.execute(db);
-  };
-  await analyze().catch((err) => app.log.warn({ err: { name: (err as Error).name } }, 'analyze failed'));
-  jobRunner.onJobDone(analyze);
+  // Planner statistics: at start-up, after each import, and as items are written (PlannerStats).
+  await plannerStats.analyze();
+  jobRunner.onJobDone(() => plannerStats.analyze());
+  const vaultUpgrade = new VaultUpgradeService(new VaultUpgradeRepository(db), jobsRepo, jobRunner, items, series, app.log.child({ component: 'vault-upgrade' }));
   await jobRunner.recover();
-  // Interrupted jobs resume once a request brings their owner's keys (they are never stored).
+  // Interrupted jobs resume once a request brings their owner's keys (they are never stored);
+  // a vault written before 0011 starts its upgrade the same way.
   app.addHook('onRequest', async (req) => {
-    if (req.session) jobRunner.resumeFor(req.session);
+    if (!req.session) return;
+    jobRunner.resumeFor(req.session);
+    await vaultUpgrade.ensure(req.session);
   });
   app.addHook('preClose', async () => {
     await jobRunner.close();
@@ -313,14 +374,16 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const exporter = new ExportService(
     [
       new FilesSection(files, filesRepo, exportRepo),
-      new ItemsSection(items, exportRepo),
+      new FoldersSection(folders),
+      new ItemsSection(items, exportRepo, folders),
       new ChatsSection(chat, exportRepo),
-      new SeriesSection(series, seriesRepo, exportRepo),
+      new SeriesSection(series),
     ],
-    { spoolDir: path.join(config.dataDir, 'tmp') },
+    { spoolDir: path.join(config.dataDir, 'tmp'), audit },
   );
-  const importJobs = new ExportImportJobs(jobsRepo, jobRunner, importFiles, new ImportService(() => exporter.sections), {
+  const importJobs = new ExportImportJobs(jobsRepo, jobRunner, importFiles, new ExportImportService(() => exporter.sections), {
     maxImportBytes: config.MAX_IMPORT_MB * 1024 * 1024,
+    audit,
     metrics,
   });
   const account = new AccountService(
@@ -331,7 +394,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     (userId) => rm(path.join(importFiles.root, userId), { recursive: true, force: true }),
     app.log.child({ component: 'account' }),
   );
-  await app.register(exportRoutes({ exporter, importJobs, account, audit, metrics, config }));
+  await app.register(exportRoutes({ exporter, importJobs, account, metrics, config }));
   // ---- end export ----
 
   // ---- integrations: Google sign-in, Epic/SMART, Google Health, background sync + inbox (issue 7) ----

@@ -48,45 +48,65 @@ function isAddressOrCidr(a: string): boolean {
 }
 
 const EnvSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  HOST: z.string().min(1).default('0.0.0.0'),
-  PUBLIC_URL: z.url().optional(),
-  DATA_DIR: z.string().min(1).default('./data'),
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string').optional(),
-  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080).describe('TCP port the server listens on.'),
+  HOST: z.string().min(1).default('0.0.0.0').describe('Address the server binds to.'),
+  PUBLIC_URL: z
+    .url()
+    .optional()
+    .meta({ defaultText: '`http://localhost:$PORT`' })
+    .describe('The origin users reach. OAuth callbacks are built from it; `https://` makes cookies Secure.'),
+  DATA_DIR: z.string().min(1).default('./data').describe('Embedded database, encrypted files, imports in progress and the generated `server.key`.'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string')
+    .optional()
+    .meta({ defaultText: 'unset: embedded PGlite' })
+    .describe('A PostgreSQL connection string (`postgres://user@host:5432/db`).'),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10).describe('Most PostgreSQL connections the server opens.'),
   SERVER_KEY: z
     .string()
     .regex(/^[A-Za-z0-9+/_-]{43}=?$/, 'must be 32 bytes, base64 or base64url')
-    .optional(),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(100_000).default(1024),
-  MAX_JSON_KB: z.coerce.number().int().min(16).max(1_048_576).default(1024),
-  MAX_IMPORT_MB: z.coerce.number().int().min(1).max(200_000).default(20_480),
-  PDF_EXTRACT_MAX_MB: z.coerce.number().int().min(1).max(1024).default(64),
-  PDF_EXTRACT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(20_000),
-  SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 365).default(24 * 14),
-  RATE_LIMIT_CHAT_PER_MIN: z.coerce.number().int().min(1).max(100_000).default(30),
-  RATE_LIMIT_AUTH_PER_MIN: z.coerce.number().int().min(1).max(100_000).default(20),
+    .optional()
+    .meta({ defaultText: 'generated into `DATA_DIR`' })
+    .describe('32 bytes, base64. Encrypts connector refresh tokens only; it cannot open any vault.'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level.'),
+  MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(100_000).default(1024).describe('Largest file upload, in MiB.'),
+  MAX_JSON_KB: z.coerce.number().int().min(16).max(1_048_576).default(1024).describe('Largest JSON request body, in KiB.'),
+  MAX_IMPORT_MB: z.coerce.number().int().min(1).max(200_000).default(20_480).describe('Largest health import or export re-import, in MiB.'),
+  IMPORT_BUDGET_BASE_S: z.coerce.number().min(0).max(86_400).default(300).describe('Time (s) an import job may run, plus `IMPORT_BUDGET_S_PER_MB` per MB of input; past it the job fails with a clear message.'),
+  IMPORT_BUDGET_S_PER_MB: z.coerce.number().min(0).max(3600).default(2).describe('Seconds of import time budget added per MB of input.'),
+  PDF_EXTRACT_MAX_MB: z.coerce.number().int().min(1).max(1024).default(64).describe('PDFs above this size (MiB) are stored without text extraction.'),
+  PDF_EXTRACT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(20_000).describe('Time allowed to extract one PDF\'s text before it is stored without.'),
+  SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 365).default(24 * 14).describe('How long a sign-in lasts.'),
+  RATE_LIMIT_CHAT_PER_MIN: z.coerce.number().int().min(1).max(100_000).default(30).describe('Chat requests per user per minute.'),
+  RATE_LIMIT_AUTH_PER_MIN: z.coerce.number().int().min(1).max(100_000).default(20).describe('Sign-in, registration, recovery and account deletion attempts per address per minute.'),
   // Export, re-import and operations (issue 6)
-  RATE_LIMIT_EXPORT_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(12),
-  /** When set, /metrics answers only `Authorization: Bearer <token>`. */
-  METRICS_TOKEN: z.string().min(16).optional(),
-  KDF_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
-  TRUST_PROXY: trustProxy.default(false),
-  ALLOW_HTTP_LOOPBACK: boolish.default(false),
-  /** Who may create an account: anyone, holders of an invite code, or nobody. */
-  SIGNUP: z.enum(['open', 'invite', 'closed']).default('open'),
+  RATE_LIMIT_EXPORT_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(12).describe('Exports and re-imports per user per hour.'),
+  METRICS_TOKEN: z.string().min(16).optional().describe('When set, `/metrics` answers only `Authorization: Bearer <token>` (compared in constant time).'),
+  KDF_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2).describe('Passphrase key derivations (memory-hard Argon2id) run at once; more wait their turn.'),
+  TRUST_PROXY: trustProxy
+    .default(false)
+    .meta({ defaultText: 'unset: none' })
+    .describe('How many proxy hops (e.g. `1`), or which proxy addresses/CIDRs, to trust for the client address in `X-Forwarded-For`; never "all".'),
+  ALLOW_HTTP_LOOPBACK: boolish.default(false).describe('Lets the sign-in, SMART and Google Health endpoints be `http://127.0.0.1` (tests only).'),
+  SIGNUP: z.enum(['open', 'invite', 'closed']).default('open').describe('Who may create an account: `open` (anyone), `invite` (an invite code from an admin or `npm run invite`) or `closed`.'),
+  TRASH_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(30).describe('Items in the trash are deleted for good (with their versions, postings and unshared file bytes) after this many days.'),
+  HISTORY_MAX_VERSIONS: z.coerce.number().int().min(0).max(10_000).default(100).describe('Earlier versions kept per item, oldest pruned first; 0 turns history off.'),
+  HISTORY_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(36_500).default(365).describe('Earlier versions older than this many days are pruned.'),
   // Integrations
-  EPIC_FHIR_BASE_URLS: csv.default([]),
-  EPIC_CLIENT_ID: z.string().optional(),
-  EPIC_CLIENT_SECRET: z.string().optional(),
-  GOOGLE_CLIENT_ID: z.string().optional(),
-  GOOGLE_CLIENT_SECRET: z.string().optional(),
-  GOOGLE_ISSUER: z.url().default('https://accounts.google.com'),
-  GOOGLE_HEALTH_API_URL: z.url().default('https://health.googleapis.com'),
+  EPIC_FHIR_BASE_URLS: csv.default([]).describe('Comma-separated SMART on FHIR base URLs a user may connect to.'),
+  EPIC_CLIENT_ID: z.string().optional().describe('The client registered with Epic for SMART on FHIR.'),
+  EPIC_CLIENT_SECRET: z.string().optional().describe('The Epic client\'s secret; unset = a public client (PKCE only).'),
+  GOOGLE_CLIENT_ID: z.string().optional().describe('Sign in with Google and the Google Health connector; unset = both hidden.'),
+  GOOGLE_CLIENT_SECRET: z.string().optional().describe('The Google client\'s secret.'),
+  GOOGLE_ISSUER: z.url().default('https://accounts.google.com').describe('OpenID issuer, discovered through `/.well-known/openid-configuration`.'),
+  GOOGLE_HEALTH_API_URL: z.url().default('https://health.googleapis.com').describe('The Google Health API (Fitbit\'s successor), reached with the Google client above.'),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
+
+/** The server's own variables, for the generated configuration tables (npm run docs:env). */
+export const SERVER_ENV_SCHEMA = EnvSchema;
 
 export interface Config extends Readonly<Omit<Env, 'SERVER_KEY'>> {
   readonly publicUrl: URL;

@@ -5,6 +5,8 @@ export class AppError extends Error {
     readonly code: string,
     message: string,
     readonly headers: Record<string, string> = {},
+    /** Extra top-level fields of the error body (a 409 carries the current state). */
+    readonly extra: Record<string, unknown> = {},
   ) {
     super(message);
   }
@@ -17,6 +19,9 @@ export const forbidden = (message = 'Not allowed.', code = 'forbidden') => new A
 /** Also used for other users' ids: their existence is not revealed. */
 export const notFound = (what = 'Item') => new AppError(404, 'not_found', `${what} not found.`);
 export const conflict = (message: string, code = 'conflict') => new AppError(409, code, message);
+/** A save based on a version that is no longer current; the body carries the current item. */
+export const versionConflict = (current: unknown) =>
+  new AppError(409, 'version_conflict', 'This item was saved elsewhere since you opened it.', {}, { current });
 export const tooLarge = (message: string) => new AppError(413, 'too_large', message);
 export const unsupportedType = (message: string) => new AppError(415, 'unsupported_media_type', message);
 export const unprocessable = (message: string, code = 'unprocessable') => new AppError(422, code, message);

@@ -4,9 +4,20 @@
  */
 import { buildApp } from '../../server/app.js';
 import { loadConfig } from '../../server/config.js';
+import { requireSession } from '../../server/http/session.js';
+import { corpus } from '../../server/test/corpus.js';
 
 const app = await buildApp({ config: loadConfig() });
 app.post('/bench/echo', async (req) => req.body);
+if (process.env.BENCH_SEED === '1') {
+  // Large vaults are seeded through the items service in bulk (real encryption, real blind
+  // index, real database, the same path as an import), not one API call per item.
+  app.post('/api/bench/seed', async (req) => {
+    const { seed, from, count } = req.body as { seed: number; from: number; count: number };
+    const created = await app.vaultItems!.createMany(requireSession(req), corpus(seed).items(from, count));
+    return { ids: created.map((c) => c.item.id) };
+  });
+}
 await app.listen({ port: Number(process.env.PORT ?? 0), host: '127.0.0.1' });
 const addr = app.server.address();
 process.stdout.write(`LISTENING ${typeof addr === 'object' && addr ? addr.port : ''}\n`);

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Agent, request } from 'node:http';
 
 export interface BenchServer {
   url: string;
@@ -16,6 +17,8 @@ export interface BenchServer {
    */
   resetPeak(): Promise<void>;
   rssMb(): Promise<number>;
+  /** CPU time the server process has used so far (user + system), in ms. */
+  cpuMs(): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -26,12 +29,14 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
   const prof = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
   // The same Node flags as `npm start` and the Dockerfile, so memory figures are the server's.
   const child: ChildProcess = spawn(process.execPath, [...prof, '--max-semi-space-size=2', '--import', 'tsx', 'bench/support/bench-server.ts'], {
-    env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', RATE_LIMIT_AUTH_PER_MIN: '100000', SANDBOX_RUNTIME: 'none', ...env },
+    env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', RATE_LIMIT_AUTH_PER_MIN: '100000', SANDBOX_RUNTIME: 'none', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const port = await new Promise<number>((resolve, reject) => {
     let buf = '';
     child.stdout!.on('data', (c: Buffer) => {
+      // BENCH_LOG_LEVEL shows the server's log (on stderr); otherwise it is dropped.
+      if (process.env.BENCH_LOG_LEVEL) process.stderr.write(c);
       buf += c.toString();
       const m = /LISTENING (\d+)/.exec(buf);
       if (m) resolve(Number(m[1]));
@@ -50,6 +55,11 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
     peakRssMb: () => status('VmHWM'),
     resetPeak: () => writeFile(`/proc/${child.pid}/clear_refs`, '5'),
     rssMb: () => status('VmRSS'),
+    cpuMs: async () => {
+      // utime and stime (fields 14 and 15 of /proc/PID/stat), in clock ticks of 10 ms.
+      const fields = (await readFile(`/proc/${child.pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+      return (Number(fields[11]) + Number(fields[12])) * 10;
+    },
     stop: async () => {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
@@ -58,18 +68,65 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
   };
 }
 
-/** Runs `fn` from `concurrency` loops for `ms` and returns completed calls per second. */
-export async function throughput(fn: () => Promise<void>, concurrency: number, ms: number): Promise<number> {
-  const end = Date.now() + ms;
-  let done = 0;
+export interface LoadResult {
+  /** Completed requests per second. */
+  rps: number;
+  p50: number;
+  p99: number;
+  requests: number;
+  /**
+   * Server CPU time per request (when the server was given), in us: steadier than throughput
+   * on a machine shared with other work, since it does not count time the server waited.
+   */
+  cpuUs?: number;
+}
+
+/**
+ * Closed-loop load: `concurrency` keep-alive connections, each sending its next request as soon
+ * as the last one is answered, for `ms` (at most `maxRequests`). A light client (node:http, no
+ * body parsing), so the figure is the server's. Any status but `expect` fails the run.
+ */
+export async function load(
+  url: string,
+  next: () => { path: string; method?: string; body?: string },
+  opts: { concurrency: number; ms: number; cookie?: string; expect?: number; maxRequests?: number; server?: BenchServer },
+): Promise<LoadResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: opts.concurrency });
+  const latencies: number[] = [];
+  const end = Date.now() + opts.ms;
+  const max = opts.maxRequests ?? Infinity;
+  const one = () => {
+    const { path, method = 'GET', body } = next();
+    const headers: Record<string, string> = opts.cookie ? { cookie: opts.cookie } : {};
+    if (body !== undefined) Object.assign(headers, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) });
+    const started = performance.now();
+    return new Promise<void>((resolve, reject) => {
+      const req = request(`${url}${path}`, { method, agent, headers }, (res) => {
+        res.resume();
+        res.on('error', reject).on('end', () => {
+          if (res.statusCode !== (opts.expect ?? 200)) return reject(new Error(`${method} ${path} answered ${res.statusCode}`));
+          latencies.push(performance.now() - started);
+          resolve();
+        });
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  };
+  const cpuBefore = await opts.server?.cpuMs();
   const start = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (Date.now() < end) {
-        await fn();
-        done++;
-      }
-    }),
-  );
-  return done / ((performance.now() - start) / 1000);
+  try {
+    await Promise.all(
+      Array.from({ length: opts.concurrency }, async () => {
+        while (Date.now() < end && latencies.length < max) await one();
+      }),
+    );
+  } finally {
+    agent.destroy();
+  }
+  const seconds = (performance.now() - start) / 1000;
+  const cpuUs = opts.server ? (((await opts.server.cpuMs()) - cpuBefore!) * 1000) / latencies.length : undefined;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))] ?? NaN;
+  return { rps: latencies.length / seconds, p50: at(0.5), p99: at(0.99), requests: latencies.length, cpuUs };
 }

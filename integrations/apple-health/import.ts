@@ -81,8 +81,20 @@ export async function importAppleHealth(
     const fhir: FhirTransform = opts.fhir ?? transformResource;
     const failed = { n: 0 };
     const issues = { n: 0 };
+    // Each clinical JSON file is read and transformed once, however many ClinicalRecords name it:
+    // what a repeat would yield is already stored (same ids), and re-reading is how a small zip
+    // could ask for unbounded work. The set is bounded by the zip's entry count.
+    const read = new Set<string>();
+    const repeats = { n: 0 };
     const clinical: ClinicalResolver = async (attrs) => {
       const path = attrs.resourceFilePath ?? '';
+      const entry = zip.clinicalEntry(path);
+      if (entry === null) return null;
+      if (read.has(entry)) {
+        repeats.n++;
+        return { records: [], samples: [] };
+      }
+      read.add(entry);
       let json: unknown;
       try {
         json = await zip.readClinicalJson(path);
@@ -112,6 +124,7 @@ export async function importAppleHealth(
     if (opts.onProgress && lastReport !== res.bytes) opts.onProgress({ done: res.bytes, total, unit: 'bytes' });
     if (failed.n) res.counts.clinicalFailed = failed.n;
     if (issues.n) res.counts.clinicalIssues = issues.n;
+    if (repeats.n) res.counts.clinicalRepeated = repeats.n;
     return { counts: res.counts, exportDate: res.exportDate, locale: res.locale };
   } finally {
     zip.close();
@@ -125,21 +138,50 @@ export interface ChunkStore {
   records(batch: RecordInput[]): void | Promise<void>;
 }
 
+/** Bounds of what {@link createSeriesSink} keeps open. */
+export interface SeriesSinkLimits {
+  /** Open (type, day) chunks (default 64). */
+  maxOpenChunks?: number;
+  /** Samples in open chunks (default 200,000). */
+  maxOpenSamples?: number;
+  /** Rough heap bytes of open chunks (default 16 MiB; see SeriesAccumulator.bytes). */
+  maxOpenBytes?: number;
+  /**
+   * Leave out a sample whose unit does not convert to its day's unit (or that is not finite)
+   * instead of failing (default false: Apple's exports name one unit per type).
+   */
+  skipUnconvertible?: boolean;
+}
+
 /**
  * A sink that aggregates samples into day chunks and hands completed ones to `store` as it goes,
- * keeping at most about `maxOpenChunks` days (default 64) or `maxOpenSamples` samples
- * (default 200,000) in memory. Call `finish()` after the import to flush the rest.
+ * keeping at most `maxOpenChunks` days, `maxOpenSamples` samples and `maxOpenBytes` in memory,
+ * whatever the order of the input: a day flushed early and met again later becomes a second
+ * chunk, which the store merges into the first (mergeChunks). Call `finish()` after the import
+ * to flush the rest.
  */
-export function createSeriesSink(store: ChunkStore, opts: { maxOpenChunks?: number; maxOpenSamples?: number } = {}): AppleHealthSink & { finish(): Promise<void> } {
+export function createSeriesSink(store: ChunkStore, opts: SeriesSinkLimits = {}): AppleHealthSink & { finish(): Promise<void> } {
   const maxOpen = opts.maxOpenChunks ?? 64;
   const maxSamples = opts.maxOpenSamples ?? 200_000;
+  const maxBytes = opts.maxOpenBytes ?? 16 * 1024 * 1024;
   const acc = new SeriesAccumulator();
   return {
     async samples(batch: QuantitySample[]) {
-      acc.addMany(batch);
-      if (acc.size > maxOpen || acc.sampleCount > maxSamples) {
-        // Keep a few recent days open: Apple's order within a type is by time, nearly.
-        const out = acc.drain(acc.sampleCount > maxSamples ? Math.max(1, acc.size - 1) : acc.size - Math.floor(maxOpen / 2));
+      if (!opts.skipUnconvertible) acc.addMany(batch);
+      else {
+        for (const x of batch) {
+          try {
+            acc.add(x);
+          } catch {
+            // Left out, as documented: one odd sample must not sink the import.
+          }
+        }
+      }
+      const full = acc.sampleCount > maxSamples || acc.bytes > maxBytes;
+      if (full || acc.size > maxOpen) {
+        // Keep a few recent days open: Apple's order within a type is by time, nearly. Over the
+        // sample or byte bound, everything but the chunk being written goes.
+        const out = acc.drain(full ? Math.max(1, acc.size - 1) : acc.size - Math.floor(maxOpen / 2));
         if (out.length) await store.chunks(out);
       }
     },

@@ -10,7 +10,7 @@ import { appleDateToIso, parseAppleDate } from './dates.js';
 import { ImportError } from './errors.js';
 import { createSeriesSink, importAppleHealth } from './import.js';
 import { checkDoctype, parseExportXml, stripControlChars, type AppleHealthSink } from './parse.js';
-import { exportXml, recordXml } from './test-helpers.js';
+import { APPLE_DTD, exportXml, recordXml } from './test-helpers.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 let dir: string;
@@ -309,6 +309,19 @@ describe('hostile and damaged XML', () => {
     const pub = await refusal(`<!DOCTYPE HealthData PUBLIC "-//X//Y" "http://example.invalid/x.dtd"><HealthData/>`);
     expect(pub.code).toBe('xml_entity');
     expect(() => checkDoctype(' HealthData [ %ext; ]')).toThrow(/parameter entities/);
+  });
+
+  it('is not fooled by a quote inside a processing instruction or comment of the DTD', async () => {
+    // A naive "strip quoted strings" pass pairs the PI's quote with the next one and blanks the
+    // entity declarations between them.
+    const hidden = `<?xml version="1.0"?>\n<!DOCTYPE HealthData [\n<?pi "?>\n <!ENTITY lol "lol">\n <!ENTITY lol2 "&lol;&lol;&lol;">\n<?pi "?>\n]>\n<HealthData locale="en"><ExportDate value="&lol2;"/></HealthData>\n`;
+    const e = await refusal(hidden);
+    expect(e.code).toBe('xml_entity');
+    expect(() => checkDoctype(` HealthData [\n<?pi '?>\n<!ENTITY x SYSTEM "file:///etc/passwd">\n<?pi '?>\n]`)).toThrow(/entities/);
+    expect(() => checkDoctype(` HealthData [\n<!-- " -->\n<!ENTITY x "y">\n<!-- " -->\n]`)).toThrow(/entities/);
+    // A literal may hold "-->" or "?>" without ending anything; Apple's own DTD still passes.
+    expect(() => checkDoctype(` HealthData [\n<!ATTLIST Record note CDATA "a --> b ?> c">\n<?pi "?>\n]`)).not.toThrow();
+    expect(() => checkDoctype(APPLE_DTD.slice('<!DOCTYPE'.length, -1))).not.toThrow();
   });
 
   it('refuses undefined entity references as invalid XML (nothing is expanded)', async () => {

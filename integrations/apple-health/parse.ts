@@ -123,14 +123,83 @@ export class ControlCharStripper extends Transform {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Owned strings. V8 makes a substring of 13+ characters a view into its parent string, so every
+// attribute value saxes or the fast path hands out keeps the whole decoded input chunk it came
+// from (~2 MB) alive. Kept for the length of one chunk that is harmless; kept longer (a category
+// day waiting for its last sample, a correlation waiting in a record batch, a source name in an
+// open day chunk) it pins one input chunk per kept value, and in an export whose types are
+// interleaved those are all different chunks: memory then grows with how the file is ordered.
+// What outlives its chunk is copied first.
+
+/** A copy of `s` that shares no memory with the string it was cut from. */
+export function owned(s: string): string {
+  // Flattening the concatenation copies the characters; slicing then views that copy only.
+  return s.length < 13 ? s : (' ' + s).slice(1);
+}
+
+/** Attributes (or any plain JSON value) with every string owned. */
+export function ownedCopy<T>(v: T): T {
+  return JSON.parse(JSON.stringify(v)) as T;
+}
+
+/** Interned type and source names: equal names share one owned string, and the table is bounded. */
+class Names {
+  readonly #map = new Map<string, string>();
+  get(s: string): string {
+    const hit = this.#map.get(s);
+    if (hit !== undefined) return hit;
+    const own = owned(s);
+    if (this.#map.size < 4096 && s.length <= 256) this.#map.set(own, own);
+    return own;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // DOCTYPE. Apple's export carries an internal DTD of ELEMENT/ATTLIST declarations. saxes never
 // interprets a DTD (it only knows the five predefined entities), but entity declarations are
 // refused anyway: they are the vector for billion-laughs and external-entity attacks, Apple
 // never writes them, and refusing makes the guarantee independent of the parser.
 
+/**
+ * The DOCTYPE's markup with comments, processing instructions and quoted literals blanked, read
+ * left to right the way an XML tokenizer reads them (saxes does the same in its DTD states). Each
+ * construct ends where its own terminator is, so a quote inside a PI or comment cannot open a
+ * "literal" that hides a declaration behind it, and "-->" inside a literal ends nothing.
+ */
+export function doctypeMarkup(text: string): string {
+  let out = '';
+  let i = 0;
+  const n = text.length;
+  while (i < n) {
+    const c = text[i]!;
+    let end: number;
+    if (text.startsWith('<!--', i)) end = skipTo(text, i + 4, '-->');
+    else if (text.startsWith('<?', i)) end = skipTo(text, i + 2, '?>');
+    else if (c === '"' || c === "'") {
+      end = skipTo(text, i + 1, c);
+      out += '""';
+      i = end;
+      continue;
+    } else {
+      out += c;
+      i++;
+      continue;
+    }
+    out += ' ';
+    i = end;
+  }
+  return out;
+}
+
+/** Index just past the first `term` at or after `from`, or the text's end when there is none. */
+function skipTo(text: string, from: number, term: string): number {
+  const k = text.indexOf(term, from);
+  return k < 0 ? text.length : k + term.length;
+}
+
 /** Throws an 'xml_entity' ImportError when a DOCTYPE's text declares entities or refers outside. */
 export function checkDoctype(text: string): void {
-  const bare = text.replace(/<!--[\s\S]*?-->/g, '').replace(/"[^"]*"|'[^']*'/g, '""');
+  const bare = doctypeMarkup(text);
   if (/<!\s*ENTITY/i.test(bare)) {
     throw new ImportError('xml_entity', 'This export.xml declares XML entities (<!ENTITY ...>). Apple Health exports never do, and such files can be used to attack the server, so it was refused.');
   }
@@ -200,6 +269,7 @@ export async function parseExportXml(input: Readable | AsyncIterable<Buffer | st
   let lastLocalDate = '\u0000';
   let nRecordEls = 0;
 
+  const names = new Names();
   const categories = new CategoryDays();
   let syntheticOpen = false;
   const pushRecord = (r: RecordInput | null) => {
@@ -220,10 +290,10 @@ export async function parseExportXml(input: Readable | AsyncIterable<Buffer | st
       return;
     }
     if (type === lastType) type = lastType;
-    else lastType = type;
+    else type = lastType = names.get(type);
     let sourceName = source ?? '';
     if (sourceName === lastSource) sourceName = lastSource;
-    else lastSource = sourceName;
+    else sourceName = lastSource = names.get(sourceName);
     const unitIn = unit ?? '';
     if (unitIn !== lastUnitIn) {
       lastUnitIn = unitIn;
@@ -246,7 +316,7 @@ export async function parseExportXml(input: Readable | AsyncIterable<Buffer | st
       inc('invalid');
       return;
     }
-    samples.push({ type: SLEEP, unit: 'min', startMs, endMs, localDate: sd.slice(0, 10), value: (endMs - startMs) / 60000, sourceName: a.sourceName ?? '' });
+    samples.push({ type: SLEEP, unit: 'min', startMs, endMs, localDate: sd.slice(0, 10), value: (endMs - startMs) / 60000, sourceName: names.get(a.sourceName ?? '') });
   };
 
   const parser = new SaxesParser({ xmlns: false, position: false });
@@ -261,8 +331,9 @@ export async function parseExportXml(input: Readable | AsyncIterable<Buffer | st
       return;
     }
     const name = tag.name;
-    const a = tag.attributes as Attrs;
+    const raw = tag.attributes as Attrs;
     if (d === 1) {
+      const a = raw;
       // Hot path: nearly every element of a real export is a top-level quantity Record.
       if (name === 'Record') {
         nRecordEls++;
@@ -270,48 +341,51 @@ export async function parseExportXml(input: Readable | AsyncIterable<Buffer | st
         // 'C' at index 2: HKCategoryTypeIdentifier..., never HKQuantityTypeIdentifier...
         if (type.charCodeAt(2) === 67 && type.startsWith('HKCategoryTypeIdentifier')) {
           if (type === SLEEP) sleep(a);
-          else cur = { kind: 'record', attrs: a, meta: [] };
+          else cur = { kind: 'record', attrs: ownedCopy(a), meta: [] };
           return;
         }
         const v = a.value;
         const value = v === undefined || v === '' ? NaN : +v;
         if (value === value) quantity(a, type, value);
-        else cur = { kind: 'record', attrs: a, meta: [] };
+        else cur = { kind: 'record', attrs: ownedCopy(a), meta: [] };
         return;
       }
       inc(name);
+      // Everything below outlives the input chunk (in a record batch, a category day, an open
+      // element), so it gets its own copies of the strings (see owned()).
       switch (name) {
         case 'Workout':
-          cur = { kind: 'workout', attrs: a, parts: { metadata: [], events: [], statistics: [], routes: [] } };
+          cur = { kind: 'workout', attrs: ownedCopy(a), parts: { metadata: [], events: [], statistics: [], routes: [] } };
           return;
         case 'Correlation':
-          cur = { kind: 'correlation', attrs: a, meta: [], children: [] };
+          cur = { kind: 'correlation', attrs: ownedCopy(a), meta: [], children: [] };
           return;
         case 'ActivitySummary': {
-          const r = activitySummaryRecord(a);
+          const r = activitySummaryRecord(ownedCopy(a));
           if (r) pushRecord(r);
           else inc('ActivitySummaryEmpty');
           return;
         }
         case 'ClinicalRecord':
-          clinical.push(a);
+          clinical.push(ownedCopy(a));
           return;
         case 'Me':
-          pushRecord(profileRecord(a));
+          pushRecord(profileRecord(ownedCopy(a)));
           return;
         case 'ExportDate':
-          exportDate = a.value ?? null;
+          exportDate = a.value === undefined ? null : owned(a.value);
           return;
         default:
-          cur = { kind: 'generic', name, attrs: a, meta: [], children: [] };
+          cur = { kind: 'generic', name: owned(name), attrs: ownedCopy(a), meta: [], children: [] };
           return;
       }
     }
+    const a = d === 0 || cur === null ? raw : ownedCopy(raw);
     if (d === 0) {
       if (name !== 'HealthData') {
         throw new ImportError('not_apple_health', `This XML file is not an Apple Health export (its root element is <${name}>, not <HealthData>). Upload export.zip or the export.xml inside it.`);
       }
-      locale = a.locale ?? null;
+      locale = a.locale === undefined ? null : owned(a.locale);
       return;
     }
     if (cur === null) return;
@@ -332,7 +406,7 @@ export async function parseExportXml(input: Readable | AsyncIterable<Buffer | st
           else if (name === 'WorkoutRoute') cur.parts.routes.push({ attributes: a, files: [], metadata: [] });
           return;
         case 'generic':
-          cur.children.push({ name, attributes: a });
+          cur.children.push({ name: owned(name), attributes: a });
           return;
         default:
           return;

@@ -197,6 +197,63 @@ describe('hostile and damaged zips', () => {
   });
 });
 
+describe('clinical-record amplification', () => {
+  const ref = (i: number, file: string) =>
+    `  <ClinicalRecord type="HKClinicalTypeIdentifierLabResultRecord" identifier="r${i}" sourceName="Clinic" fhirVersion="4.0.1" receivedDate="2026-06-02 09:00:00 +0100" resourceFilePath="/clinical-records/${file}"/>\n`;
+
+  it('reads and transforms a clinical JSON file once, however many records name it', async () => {
+    // ~24 MiB of JSON that deflates well below the per-entry ratio limit, named by 20 records:
+    // every reference used to inflate, parse and transform the whole file again.
+    const entries: string[] = [];
+    let size = 0;
+    for (let i = 0; size < 24 * 1024 ** 2; i++) {
+      const e = `{"resource":{"resourceType":"Observation","id":"o${i}","status":"final","valueQuantity":{"value":${(i * 7919) % 100_003},"unit":"mg/dL"}}}`;
+      entries.push(e);
+      size += e.length + 1;
+    }
+    const json = `{"resourceType":"Bundle","type":"collection","entry":[${entries.join(',')}]}`;
+    expect(json.length).toBeGreaterThan(24 * 1024 ** 2);
+    const xml = exportXml(Array.from({ length: 20 }, (_, i) => ref(i, 'Bundle-1.json')).join(''));
+    const path = await zipFile([
+      { name: 'apple_health_export/export.xml', data: xml },
+      { name: 'apple_health_export/clinical-records/Bundle-1.json', data: json },
+    ]);
+    let calls = 0;
+    const spy: FhirTransform = (resource, opts) => {
+      calls++;
+      return { records: [{ kind: 'record', source: opts?.source ?? 'fhir', type: 'fhir:Bundle', externalId: 'Bundle/1', externalVersion: '1', occurredAt: null, title: 'Bundle', text: '', tags: [], data: { n: (resource as { entry: unknown[] }).entry.length } }], samples: [] };
+    };
+    const sink = collector();
+    const res = await importAppleHealth({ zipPath: path }, sink, { fhir: spy });
+    expect(calls).toBe(1);
+    expect(res.counts).toMatchObject({ ClinicalRecord: 20, clinicalRepeated: 19 });
+    expect(sink.r.filter((r) => r.type === 'fhir:Bundle')).toHaveLength(1);
+  });
+
+  it('stops an import whose clinical files inflate far past the upload size, with a clear error', async () => {
+    // 80 distinct files of just under 1 MiB each (below the per-entry ratio check) that deflate to
+    // almost nothing: together they ask for 80 MiB from a zip of well under 1 MiB.
+    const files = Array.from({ length: 80 }, (_, i) => ({
+      name: `apple_health_export/clinical-records/Observation-${i}.json`,
+      data: `{"resourceType":"Observation","id":"o${i}","note":[{"text":"${' '.repeat(1024 ** 2 - 100)}"}]}`,
+    }));
+    const xml = exportXml(files.map((f, i) => ref(i, f.name.slice(f.name.lastIndexOf('/') + 1))).join(''));
+    const zip = buildZip([{ name: 'apple_health_export/export.xml', data: xml }, ...files]);
+    expect(zip.length).toBeLessThan(1024 ** 2);
+    const e = await refusal(zip);
+    expect(e.code).toBe('zip_unsafe');
+    expect(e.message).toMatch(/clinical records in this zip expand to more than \d+ MB/);
+    // An explicit budget applies the same way.
+    const small = await refusal(
+      [{ name: 'apple_health_export/export.xml', data: exportXml(ref(1, 'A.json') + ref(2, 'B.json')) },
+        { name: 'apple_health_export/clinical-records/A.json', data: `{"resourceType":"Observation","id":"a","note":"${'a'.repeat(600)}"}` },
+        { name: 'apple_health_export/clinical-records/B.json', data: `{"resourceType":"Observation","id":"b","note":"${'b'.repeat(600)}"}` }],
+      { maxClinicalBytes: 1000 },
+    );
+    expect(small.code).toBe('zip_unsafe');
+  });
+});
+
 describe('stripControlChars', () => {
   it('matches a byte-by-byte reference at every alignment', () => {
     const src = Buffer.alloc(4099);

@@ -18,15 +18,26 @@ export interface ZipLimits {
   ratioMinBytes?: number;
   /** Largest clinical-record JSON read into memory (default 64 MiB). */
   maxJsonBytes?: number;
+  /**
+   * Most bytes all clinical-record JSON files read by one import may inflate to together
+   * (default 64 MiB plus 32 times the archive's size). Each file is read at most once; this bounds
+   * what many small, highly compressed files can cost (real clinical JSON compresses 5-15 times).
+   */
+  maxClinicalBytes?: number;
 }
 
-const DEFAULTS: Required<ZipLimits> = {
+const DEFAULTS: Required<Omit<ZipLimits, 'maxClinicalBytes'>> = {
   maxEntries: 100_000,
   maxTotalBytes: 20 * 1024 ** 3,
   maxRatio: 200,
   ratioMinBytes: 1024 ** 2,
   maxJsonBytes: 64 * 1024 ** 2,
 };
+
+/** The default {@link ZipLimits.maxClinicalBytes} for an archive of `archiveBytes`. */
+export function clinicalBudget(archiveBytes: number): number {
+  return 64 * 1024 ** 2 + 32 * archiveBytes;
+}
 
 /** An opened, checked export.zip. */
 export interface AppleHealthZip {
@@ -39,9 +50,16 @@ export interface AppleHealthZip {
   /** Opens the export XML as a stream of uncompressed bytes. */
   openXml(): Promise<Readable>;
   /**
-   * Reads and parses the JSON a ClinicalRecord's `resourceFilePath` names ("/clinical-records/X.json",
-   * relative to the export folder). Null when the zip has no such file; throws an ImportError
-   * when it is too large, and a SyntaxError when it is not JSON.
+   * The zip entry a ClinicalRecord's `resourceFilePath` names ("/clinical-records/X.json",
+   * relative to the export folder), or null when the zip has no such file. Several records can
+   * name one entry: callers read each entry once.
+   */
+  clinicalEntry(resourceFilePath: string): string | null;
+  /**
+   * Reads and parses the JSON a ClinicalRecord's `resourceFilePath` names. Null when the zip has
+   * no such file; throws an ImportError 'too_large' when the file is too large, 'zip_unsafe' when
+   * the clinical files read so far inflate past `maxClinicalBytes`, and a SyntaxError when it is
+   * not JSON.
    */
   readClinicalJson(resourceFilePath: string): Promise<unknown | null>;
   close(): void;
@@ -120,7 +138,7 @@ export async function openAppleHealthZip(path: ZipSource, limits: ZipLimits = {}
     }
     const xmls: Array<{ name: string; entry: Entry }> = [];
     const clinical = new Map<string, Entry>();
-    const clinicalByBase = new Map<string, Entry>();
+    const clinicalByBase = new Map<string, string>();
     let total = 0;
     await new Promise<void>((resolve, reject) => {
       zf.on('error', (e: Error) => reject(new ImportError('zip_invalid', `The zip archive is damaged (${e.message}). Upload the export.zip again.`, { cause: e })));
@@ -146,7 +164,7 @@ export async function openAppleHealthZip(path: ZipSource, limits: ZipLimits = {}
             if (lower.endsWith('.xml')) xmls.push({ name, entry });
             else if (lower.endsWith('.json') && /(^|\/)clinical-records\//.test(name)) {
               clinical.set(name, entry);
-              clinicalByBase.set(name.slice(name.lastIndexOf('/') + 1), entry);
+              clinicalByBase.set(name.slice(name.lastIndexOf('/') + 1), name);
             }
           }
           zf.readEntry();
@@ -172,17 +190,32 @@ export async function openAppleHealthZip(path: ZipSource, limits: ZipLimits = {}
       }
     };
 
+    const find = (resourceFilePath: string): { rel: string; name: string | undefined; entry: Entry | undefined } => {
+      const rel = resourceFilePath.replace(/^\/+/, '');
+      const name = clinical.has(dir + rel) ? dir + rel : clinical.has(rel) ? rel : clinicalByBase.get(rel.slice(rel.lastIndexOf('/') + 1));
+      return { rel, name, entry: name === undefined ? undefined : clinical.get(name) };
+    };
+    const maxClinical = lim.maxClinicalBytes ?? clinicalBudget((zf as ZipFile & { fileSize: number }).fileSize);
+    let inflated = 0;
+
     return {
       xmlName: xml.name,
       xmlSize: xml.entry.uncompressedSize,
       clinicalFiles: [...clinical.keys()],
       openXml: () => open(xml.entry, xml.name),
+      clinicalEntry(resourceFilePath: string): string | null {
+        return find(resourceFilePath).name ?? null;
+      },
       async readClinicalJson(resourceFilePath: string): Promise<unknown | null> {
-        const rel = resourceFilePath.replace(/^\/+/, '');
-        const entry = clinical.get(dir + rel) ?? clinical.get(rel) ?? clinicalByBase.get(rel.slice(rel.lastIndexOf('/') + 1));
+        const { rel, entry } = find(resourceFilePath);
         if (!entry) return null;
         if (entry.uncompressedSize > lim.maxJsonBytes) {
           throw new ImportError('too_large', `The clinical record ${rel} is ${entry.uncompressedSize} bytes, more than the ${lim.maxJsonBytes} accepted.`);
+        }
+        // Declared sizes are enforced while inflating (validateEntrySizes), so this is exact.
+        inflated += entry.uncompressedSize;
+        if (inflated > maxClinical) {
+          throw new ImportError('zip_unsafe', `The clinical records in this zip expand to more than ${Math.round(maxClinical / 1024 ** 2)} MB, far more than the upload's size explains, so the import was stopped as unsafe. Upload the export.zip the Health app created, unchanged.`);
         }
         const stream = await open(entry, rel);
         const parts: Buffer[] = [];

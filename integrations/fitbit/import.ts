@@ -60,7 +60,11 @@ export interface FitbitImportOptions {
   limits?: Partial<ArchiveLimits>;
   /** Samples per sink call (default 5,000); records go 200 at a time. */
   batchSize?: number;
-  /** Largest JSON file parsed whole (default 256 MiB); daily heart-rate files are a few MB. */
+  /**
+   * Largest JSON file parsed whole (default 32 MiB). A day of 1-second heart rate is ~5 MB and a
+   * month of sleep ~2 MB; a file is parsed on the server's main thread, where a 256 MiB file
+   * would need a gigabyte of heap, so anything far larger is refused as not a Fitbit file.
+   */
   maxJsonFileBytes?: number;
 }
 
@@ -186,7 +190,7 @@ export async function importFitbitArchive(
     warn: (m) => warnings.push(m),
   };
   const batcher = new Batcher(sink, Math.max(1, opts.batchSize ?? 5_000), opts.signal);
-  const maxJson = opts.maxJsonFileBytes ?? 256 * 1024 * 1024;
+  const maxJson = opts.maxJsonFileBytes ?? 32 * 1024 * 1024;
 
   let layout: ArchiveLayout = 'unknown';
   const unknownFiles: string[] = [];

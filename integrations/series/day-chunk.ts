@@ -126,6 +126,8 @@ class ChunkBuilder {
   private readonly index = new Map<string, number>();
   private lastName: string | undefined;
   private lastIdx = -1;
+  /** Rough heap bytes of the source names held (UTF-16 plus map entry). */
+  nameBytes = 0;
 
   constructor(
     readonly type: string,
@@ -162,6 +164,7 @@ class ChunkBuilder {
         idx = this.sources.length;
         this.sources.push(s.sourceName);
         this.index.set(s.sourceName, idx);
+        this.nameBytes += 2 * s.sourceName.length + 64;
       } else idx = found;
       this.lastName = s.sourceName;
       this.lastIdx = idx;
@@ -462,6 +465,7 @@ export class SeriesAccumulator {
   private lastDate = '';
   private last: ChunkBuilder | undefined;
   private pending = 0;
+  private nameBytes = 0;
 
   /** Number of open (type, day) groups. */
   get size(): number {
@@ -471,6 +475,14 @@ export class SeriesAccumulator {
   /** Number of samples held in open groups. */
   get sampleCount(): number {
     return this.pending;
+  }
+
+  /**
+   * Rough heap bytes held by open groups: a sample row is a small array of four numbers (~88
+   * bytes with its slot); source names count by length, so a file of huge names flushes early.
+   */
+  get bytes(): number {
+    return this.pending * 88 + this.nameBytes + this.groups.size * 256;
   }
 
   /** Adds one sample; throws a RangeError for a non-finite one or a unit that can't convert. */
@@ -486,7 +498,9 @@ export class SeriesAccumulator {
       this.lastType = s.type;
       this.lastDate = s.localDate;
     }
+    const nb = g.nameBytes;
     g.add(s);
+    this.nameBytes += g.nameBytes - nb;
     this.pending++;
   }
 
@@ -506,6 +520,7 @@ export class SeriesAccumulator {
       if (g === this.last) continue;
       this.groups.delete(key);
       this.pending -= g.length;
+      this.nameBytes -= g.nameBytes;
       out.push(g.build());
     }
     return out;

@@ -1,7 +1,7 @@
 import Docker from 'dockerode';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,16 +54,32 @@ export async function execIn(docker: Docker, containerId: string, cmd: string[],
   return { code: info.ExitCode ?? -1, stdout: Buffer.concat(o).toString(), stderr: Buffer.concat(e).toString() };
 }
 
+/** Host files the test image carries for the sandbox guard's firewall (Debian's iptables, nft flavour). */
+const IPTABLES = '/usr/sbin/xtables-nft-multi';
+const XTABLES_DIR = ['/usr/lib/x86_64-linux-gnu/xtables', '/usr/lib/aarch64-linux-gnu/xtables', '/usr/lib/xtables'].find((d) => existsSync(d)) ?? '/usr/lib/xtables';
+
+/** Copies the shared libraries `ldd` lists for `bin` into `root`, at the same paths. */
+function copyLibs(root: string, bin: string): void {
+  for (const l of execFileSync('ldd', [bin], { encoding: 'utf8' }).split('\n')) {
+    const lib = /(\/\S+)\s+\(0x/.exec(l)?.[1];
+    if (!lib || existsSync(join(root, lib))) continue;
+    mkdirSync(join(root, dirname(lib)), { recursive: true });
+    copyFileSync(lib, join(root, lib));
+  }
+}
+
 /**
  * Builds (once per content hash) a registry-free image whose CMD is the Ollama stand-in:
  * Debian's static busybox (for exec'd test commands), this machine's node binary with the shared
- * libraries `ldd` lists, and the bundled stand-in. Imported as a rootfs tarball through
+ * libraries `ldd` lists, the bundled stand-in, and iptables (so the same image also serves as
+ * the sandbox's guard image, as the app's image does in production). Like ollama/ollama it sets
+ * `NVIDIA_VISIBLE_DEVICES=all` and has no user of its own. Imported as a rootfs tarball through
  * dockerode's `importImage`, which tags `:latest`, so the hash goes into the repository name.
  */
 export async function ensureFakeOllamaImage(docker: Docker): Promise<string> {
   const bundle = await bundleFakeOllama();
   const node = process.execPath;
-  const hash = createHash('sha256').update(readFileSync(bundle)).update(node).digest('hex').slice(0, 12);
+  const hash = createHash('sha256').update(readFileSync(bundle)).update(node).update('iptables-v1').digest('hex').slice(0, 12);
   const name = `localhost/cv-fake-ollama-${hash}:latest`;
   try {
     await docker.getImage(name).inspect();
@@ -82,13 +98,16 @@ export async function ensureFakeOllamaImage(docker: Docker): Promise<string> {
     for (const a of applets) if (a !== 'busybox') symlinkSync('busybox', join(root, 'bin', a));
     copyFileSync(node, join(root, 'usr/bin/node'));
     chmodSync(join(root, 'usr/bin/node'), 0o755);
-    const libs = execFileSync('ldd', [node], { encoding: 'utf8' })
-      .split('\n')
-      .map((l) => /(\/\S+)\s+\(0x/.exec(l)?.[1])
-      .filter((p): p is string => !!p);
-    for (const lib of libs) {
-      mkdirSync(join(root, dirname(lib)), { recursive: true });
-      copyFileSync(lib, join(root, lib));
+    copyLibs(root, node);
+    mkdirSync(join(root, 'usr/sbin'), { recursive: true });
+    copyFileSync(IPTABLES, join(root, IPTABLES));
+    chmodSync(join(root, IPTABLES), 0o755);
+    copyLibs(root, IPTABLES);
+    for (const a of ['iptables', 'iptables-restore', 'ip6tables', 'ip6tables-restore']) symlinkSync('xtables-nft-multi', join(root, 'usr/sbin', a));
+    mkdirSync(join(root, XTABLES_DIR), { recursive: true });
+    for (const ext of readdirSync(XTABLES_DIR)) {
+      copyFileSync(join(XTABLES_DIR, ext), join(root, XTABLES_DIR, ext));
+      copyLibs(root, join(XTABLES_DIR, ext));
     }
     copyFileSync(bundle, join(root, 'app/fake-ollama.mjs'));
     writeFileSync(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
@@ -98,7 +117,7 @@ export async function ensureFakeOllamaImage(docker: Docker): Promise<string> {
     const stream = await docker.importImage(tar, {
       repo,
       tag: 'latest',
-      changes: ['CMD ["/usr/bin/node", "/app/fake-ollama.mjs"]', 'ENV PATH=/usr/bin:/bin'],
+      changes: ['CMD ["/usr/bin/node", "/app/fake-ollama.mjs"]', 'ENV PATH=/usr/sbin:/usr/bin:/bin', 'ENV NVIDIA_VISIBLE_DEVICES=all'],
     } as object);
     await new Promise<void>((res, rej) => docker.modem.followProgress(stream, (err: Error | null) => (err ? rej(err) : res())));
     await docker.getImage(name).inspect();

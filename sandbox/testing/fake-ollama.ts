@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 
 /** How the stand-in answers `/api/chat` and `/api/generate`. */
 export interface FakeOllamaOptions {
@@ -14,8 +14,23 @@ export interface FakeOllamaOptions {
    * tokens then an `{"error":...}` line, as Ollama does when a runner dies mid-generation.
    */
   mode?: 'ok' | 'fail' | 'fail-midstream';
-  /** Models listed by `/api/tags` (default `llama3.1:8b`). */
+  /**
+   * Models it has. Given (or read from `$OLLAMA_MODELS/manifests` when run as a process), chat
+   * and generate answer 404 `model '<name>' not found` for any other, as Ollama does; unset, every
+   * model answers and `/api/tags` lists `llama3.1:8b`.
+   */
   models?: string[];
+  /**
+   * Models that can think. As Ollama does (server/routes.go, ChatHandler), a request with `think`
+   * unset or true gets its answer in `message.thinking` and an empty `message.content`.
+   */
+  thinkingModels?: string[];
+}
+
+/** One model load: what the scheduler loaded, with which context (`auto` = none was sent). */
+export interface ModelLoad {
+  model: string;
+  numCtx: number | 'auto';
 }
 
 /** One request the stand-in received. */
@@ -37,6 +52,11 @@ export interface FakeOllama {
   abortedStreams: number;
   /** Streams that ran to their final `done` record. */
   completedStreams: number;
+  /**
+   * Every (re)load of a model. Like Ollama's scheduler, a request whose `num_ctx` differs from
+   * the loaded model's (or sends none: the automatic VRAM-sized context) loads it again.
+   */
+  loads: ModelLoad[];
   options: FakeOllamaOptions;
   /** Resolves when a stream is next cut short by the client. */
   nextAbort(): Promise<void>;
@@ -83,6 +103,7 @@ export async function startFakeOllama(
     requests: [],
     abortedStreams: 0,
     completedStreams: 0,
+    loads: [],
     options,
     nextAbort: () => new Promise<void>((resolve) => abortWaiters.push(resolve)),
     close: () =>
@@ -98,19 +119,23 @@ export async function startFakeOllama(
     model: string,
     streaming: boolean,
     shape: (content: string) => Record<string, unknown>,
+    numPredict?: number,
   ) => {
     const opts = state.options;
-    const tokens = opts.tokens ?? DEFAULT_TOKENS;
+    const all = opts.tokens ?? DEFAULT_TOKENS;
+    // num_predict ends the answer there with done_reason "length", as llama-server does.
+    const cut = numPredict !== undefined && numPredict >= 0 && all.length > numPredict;
+    const tokens = cut ? all.slice(0, numPredict) : all;
     const started = process.hrtime.bigint();
     if (opts.mode === 'fail') {
       sendJson(res, 500, { error: 'fake ollama: model runner has unexpectedly stopped' });
       return;
     }
-    const final = () => ({
+    const final = (): Record<string, unknown> => ({
       model,
       created_at: new Date().toISOString(),
       ...shape(''),
-      done_reason: 'stop',
+      done_reason: cut ? 'length' : 'stop',
       done: true,
       total_duration: Number(process.hrtime.bigint() - started),
       load_duration: 1_000_000,
@@ -178,18 +203,32 @@ export async function startFakeOllama(
         });
       } else if (req.method === 'GET' && url.pathname === '/api/ps') {
         sendJson(res, 200, { models: [] });
-      } else if (req.method === 'POST' && url.pathname === '/api/chat') {
-        if (!Array.isArray(b.messages)) return sendJson(res, 400, { error: 'messages is required' });
-        // Ollama treats an empty message list as "load the model" and answers done at once.
-        if (b.messages.length === 0) {
+      } else if (req.method === 'GET' && url.pathname === '/__fake/state') {
+        // Not Ollama's: lets a test see what a containerised stand-in (the "runner") was sent
+        // and which environment and user it runs with.
+        const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => /^(OLLAMA_|LLAMA_|NVIDIA_|HOME$)/.test(k)));
+        sendJson(res, 200, { requests: state.requests.filter((r) => !r.path.startsWith('/__fake')), loads: state.loads, env, uid: process.getuid?.() });
+      } else if (req.method === 'POST' && (url.pathname === '/api/chat' || url.pathname === '/api/generate')) {
+        const chat = url.pathname === '/api/chat';
+        if (chat && !Array.isArray(b.messages)) return sendJson(res, 400, { error: 'messages is required' });
+        const known = state.options.models;
+        if (known && !known.includes(model)) return sendJson(res, 404, { error: `model '${model}' not found` });
+        const options = (b.options ?? {}) as { num_ctx?: number; num_predict?: number };
+        const numCtx = typeof options.num_ctx === 'number' ? options.num_ctx : 'auto';
+        const loaded = state.loads.at(-1);
+        if (!loaded || loaded.model !== model || loaded.numCtx !== numCtx) state.loads.push({ model, numCtx });
+        const thinks = (state.options.thinkingModels ?? []).includes(model) && b.think !== false;
+        // Ollama treats an empty message list or prompt as "load the model" and answers done at once.
+        if (chat && (b.messages as unknown[]).length === 0) {
           return sendJson(res, 200, { model, created_at: new Date().toISOString(), message: { role: 'assistant', content: '' }, done_reason: 'load', done: true });
         }
-        await stream(req, res, model, streaming, (content) => ({ message: { role: 'assistant', content } }));
-      } else if (req.method === 'POST' && url.pathname === '/api/generate') {
-        if (typeof b.prompt !== 'string' || b.prompt === '') {
+        if (!chat && (typeof b.prompt !== 'string' || b.prompt === '')) {
           return sendJson(res, 200, { model, created_at: new Date().toISOString(), response: '', done_reason: 'load', done: true });
         }
-        await stream(req, res, model, streaming, (content) => ({ response: content }));
+        const shape = chat
+          ? (content: string) => ({ message: thinks ? { role: 'assistant', content: '', thinking: content } : { role: 'assistant', content } })
+          : (content: string) => (thinks ? { response: '', thinking: content } : { response: content });
+        await stream(req, res, model, streaming, shape, options.num_predict);
       } else {
         sendJson(res, 404, { error: 'not found' });
       }
@@ -211,22 +250,53 @@ export async function startFakeOllama(
 }
 
 /**
+ * The models Ollama would find in a models directory: one manifest file per model at
+ * `manifests/<host>/<namespace>/<model>/<tag>`, named `model:tag` for registry.ollama.ai/library
+ * (ollama v0.32.15 types/model/name.go, Filepath and DisplayShortest).
+ */
+export function modelsInDir(modelsDir: string): string[] {
+  const root = join(modelsDir, 'manifests');
+  if (!existsSync(root)) return [];
+  const out: string[] = [];
+  for (const e of readdirSync(root, { recursive: true, withFileTypes: true })) {
+    if (!e.isFile()) continue;
+    const parts = relative(root, join(e.parentPath, e.name)).split('/');
+    if (parts.length !== 4) continue;
+    const [host, ns, model, tag] = parts as [string, string, string, string];
+    out.push(host === 'registry.ollama.ai' && ns === 'library' ? `${model}:${tag}` : `${host}/${ns}/${model}:${tag}`);
+  }
+  return out;
+}
+
+/**
  * Entry point when the stand-in runs as its own process (the process runtime, the test image).
  * Listens on `OLLAMA_HOST` (`host:port`, port 0 = any), like Ollama; prints one JSON line
- * `{"listening":port}` on stdout. `FAKE_OLLAMA_WRITE_KEY=1` writes `$HOME/.ollama/id_ed25519`
- * at start as Ollama does, so a container test sees where that key lands.
+ * `{"listening":port}` on stdout. Like `ollama serve`, it first creates `$OLLAMA_MODELS/blobs`
+ * and exits 1 when it cannot (server/routes.go Serve), and then knows the models whose
+ * manifests are there. `FAKE_OLLAMA_WRITE_KEY=1` writes `$HOME/.ollama/id_ed25519` at start as
+ * Ollama does, so a container test sees where that key lands.
  */
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<FakeOllama> {
   const [host, port] = (env.OLLAMA_HOST ?? '127.0.0.1:11434').split(':');
+  const opts: FakeOllamaOptions = {};
+  if (env.OLLAMA_MODELS) {
+    try {
+      mkdirSync(join(env.OLLAMA_MODELS, 'blobs'), { recursive: true });
+    } catch (err) {
+      process.stderr.write(`Error: ${(err as Error).message}: ensure path elements are traversable\n`);
+      process.exit(1);
+    }
+    opts.models = modelsInDir(env.OLLAMA_MODELS);
+  }
   if (env.FAKE_OLLAMA_WRITE_KEY === '1') {
     const dir = join(env.HOME ?? '/root', '.ollama');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'id_ed25519'), 'fake private key\n', { mode: 0o600 });
   }
-  const opts: FakeOllamaOptions = {};
   if (env.FAKE_OLLAMA_TOKENS) opts.tokens = JSON.parse(env.FAKE_OLLAMA_TOKENS) as string[];
   if (env.FAKE_OLLAMA_TOKEN_DELAY_MS) opts.tokenDelayMs = Number(env.FAKE_OLLAMA_TOKEN_DELAY_MS);
   if (env.FAKE_OLLAMA_MODE) opts.mode = env.FAKE_OLLAMA_MODE as FakeOllamaOptions['mode'];
+  if (env.FAKE_OLLAMA_THINKING) opts.thinkingModels = env.FAKE_OLLAMA_THINKING.split(',');
   const fake = await startFakeOllama(opts, { host: host || '127.0.0.1', port: Number(port ?? 11434) });
   process.stdout.write(JSON.stringify({ listening: fake.port }) + '\n');
   const stop = () => void fake.close().then(() => process.exit(0));

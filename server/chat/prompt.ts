@@ -83,6 +83,7 @@ export function neutralise(text: string, boundary: string): string {
     .replace(new RegExp(escapeRe(boundary), 'gi'), '[removed]')
     .replace(/<{3,}|>{3,}/g, (run) => run.split('').join(' '))
     .replace(/\r\n?/g, '\n')
+    // eslint-disable-next-line no-control-regex -- control characters are what it removes
     .replace(/[\u0000-\u0008\u000b-\u001f\u007f\u2028\u2029]/g, ' ');
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { METRICS, parseQuestion } from './question.js';
-import { findMetric } from './metrics.js';
+import { findMetric } from './health-metrics.js';
 
 // Thursday 26 November 2026, 10:00 in London (GMT).
 const NOW = new Date('2026-11-26T10:00:00Z');

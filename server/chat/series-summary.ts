@@ -3,7 +3,7 @@
  * minutes) would swamp any context window; per-day stats, folded into weeks or months when the
  * range is long, keep the numbers a model needs to answer "how has X changed".
  */
-import { findMetric } from './metrics.js';
+import { findMetric } from './health-metrics.js';
 
 export interface DayStat {
   /** YYYY-MM-DD, the user's local day. */

@@ -46,7 +46,12 @@ async function ask(question: string, hidden = false): Promise<string> {
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { out: { type: 'string', short: 'o' }, recipient: { type: 'string', short: 'r' }, email: { type: 'string' } },
+    options: {
+      out: { type: 'string', short: 'o' },
+      recipient: { type: 'string', short: 'r' },
+      email: { type: 'string' },
+      'include-trash': { type: 'boolean' },
+    },
   });
   let config;
   try {
@@ -98,7 +103,7 @@ async function main(): Promise<number> {
     const res = await fetch(`${base}/api/export`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', cookie },
-      body: JSON.stringify(target),
+      body: JSON.stringify({ ...target, includeTrash: values['include-trash'] === true }),
     });
     if (res.status !== 200 || !res.body) {
       process.stderr.write(`Export failed: ${res.status} ${await res.text()}\n`);

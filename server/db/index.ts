@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
-import { Migrator, type MigrationProvider } from 'kysely/migration';
-import { PGlite } from '@electric-sql/pglite';
+import { Kysely, Migrator, PostgresDialect, type MigrationProvider } from 'kysely';
+import { PGlite, types } from '@electric-sql/pglite';
 import pg from 'pg';
 import { migrations } from '../../migrations/index.js';
+import { PGliteDialect } from './pglite-dialect.js';
 import type { DB } from './types.js';
 
 export type Database = Kysely<DB>;
@@ -31,7 +31,7 @@ export async function openDatabase(opts: DbOptions): Promise<{ db: Database; dia
   }
   const pgDir = opts.dataDir ? path.join(opts.dataDir, 'pg') : undefined;
   if (pgDir && !existsSync(path.join(pgDir, 'PG_VERSION'))) initPgliteInChild(pgDir);
-  const pglite = new PGlite(pgDir, { postgresqlconf: PGLITE_CONF });
+  const pglite = new PGlite(pgDir, { postgresqlconf: PGLITE_CONF, parsers: PGLITE_PARSERS, serializers: PGLITE_SERIALIZERS });
   await pglite.waitReady;
   return { db: new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) }), dialect: 'pglite' };
 }
@@ -41,6 +41,20 @@ export async function openDatabase(opts: DbOptions): Promise<{ db: Database; dia
  * the server's own process) would dominate its memory.
  */
 const PGLITE_CONF = ['shared_buffers=32MB', 'wal_buffers=1MB', 'maintenance_work_mem=16MB', 'temp_buffers=4MB'];
+
+/**
+ * PGlite's own bytea codecs go byte by byte through `parseInt`/`padStart` (~0.1 us a byte): the
+ * ciphertext of every item read and the packed postings of every import crossed them. Node's
+ * hex codec does the same text format (`\x` + hex) natively. Buffers are Uint8Arrays, which is
+ * what pg hands back too.
+ */
+const PGLITE_PARSERS = { [types.BYTEA]: (x: string) => Buffer.from(x.slice(2), 'hex') };
+const PGLITE_SERIALIZERS = {
+  [types.BYTEA]: (x: Uint8Array) => {
+    if (!(x instanceof Uint8Array)) throw new TypeError('Invalid input for bytea type');
+    return `\\x${asBuffer(x).toString('hex')}`;
+  },
+};
 
 /**
  * Creating a PGlite cluster runs initdb in WebAssembly, whose ~550 MB heap stays resident in the
@@ -57,12 +71,20 @@ function initPgliteInChild(dir: string): void {
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 /** Runs every pending migration; throws with the failing migration's name. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the migrator works on any schema
 export async function migrateToLatest(db: Kysely<any>): Promise<void> {
   const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new Error(`Migration ${failed} failed: ${(error as Error).message ?? String(error)}`);
   }
+}
+
+/** Runs migrations up to and including `name` (tests that start from an older schema). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- migrations run on an untyped handle, like migrateToLatest
+export async function migrateTo(db: Kysely<any>, name: string): Promise<void> {
+  const { error } = await new Migrator({ db, provider }).migrateTo(name);
+  if (error) throw new Error(`Migration to ${name} failed: ${(error as Error).message ?? String(error)}`);
 }
 
 /** pg hands back Buffer, PGlite Uint8Array: crypto wants Buffer views. */

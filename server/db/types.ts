@@ -18,6 +18,8 @@ export interface UsersTable {
   inbox_public_key_mac: Generated<Bytes | null>;
   /** 0012: may create invite codes. */
   is_admin: Generated<boolean>;
+  /** 0011: 1 until the owner's vault upgrade has blinded their type codes and sealed job outcomes. */
+  vault_format: Generated<number>;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
 }
@@ -47,7 +49,10 @@ export interface VaultItemsTable {
   user_id: string;
   kind: string;
   source: string;
-  type: string | null;
+  /** Keyed MAC of the type code (codec `item.blindType`); null only on rows not yet upgraded. */
+  type_mac: Bytes | null;
+  /** The clear type code of rows written before 0011, emptied by the owner's vault upgrade. */
+  legacy_type: string | null;
   occurred_at: Timestamp | null;
   sort_at: Timestamp;
   version: Generated<number>;
@@ -58,6 +63,33 @@ export interface VaultItemsTable {
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
   deleted_at: Timestamp | null;
+  /** 0013: the folder the item is filed in. */
+  folder_id: Generated<string | null>;
+}
+
+// ---- 0013_history ----
+export interface FoldersTable {
+  id: string;
+  user_id: string;
+  parent_id: string | null;
+  version: Generated<number>;
+  ciphertext: Bytes;
+  created_at: Generated<Date>;
+  updated_at: Generated<Date>;
+}
+
+export interface ItemVersionsTable {
+  item_id: string;
+  user_id: string;
+  version: number;
+  file_id: string | null;
+  ciphertext: Bytes;
+  saved_at: Timestamp;
+}
+
+export interface ItemFilesTable {
+  item_id: string;
+  file_id: string;
 }
 
 export interface TagsTable {
@@ -132,8 +164,13 @@ export interface JobsTable {
   kind: string;
   status: 'queued' | 'running' | 'done' | 'failed';
   progress: ColumnType<unknown, string, string>;
-  result: ColumnType<unknown, string | null, string | null>;
-  error: string | null;
+  /** Counts per type and the failure message, sealed for the owner (codec `jobOutcome`). */
+  sealed: Bytes | null;
+  /** A fixed code (`failed`, `server_fault`, `server_restarted`, `unsupported`); the message is sealed. */
+  error_code: string | null;
+  /** Clear outcome of jobs from before 0011, emptied by the owner's vault upgrade. */
+  legacy_result: ColumnType<unknown, string | null, string | null>;
+  legacy_error: string | null;
   input_ref: string | null;
   input_format: string | null;
   attempts: Generated<number>;
@@ -145,7 +182,10 @@ export interface JobsTable {
 
 export interface SeriesChunksTable {
   user_id: string;
-  type: string;
+  /** Keyed MAC of the type code (codec `seriesChunk.blindType`); null only on rows not yet upgraded. */
+  type_mac: Bytes | null;
+  /** The clear type code of rows written before 0011, emptied by the owner's vault upgrade. */
+  legacy_type: string | null;
   /** Local calendar date; read back as 'YYYY-MM-DD' text (see SeriesRepository). */
   date: ColumnType<string, string, string>;
   version: number;
@@ -153,6 +193,14 @@ export interface SeriesChunksTable {
   /** The chunk's unit and daily stats, sealed apart from its samples; null on chunks written before 0005. */
   stats: Bytes | null;
   updated_at: Generated<Date>;
+}
+
+/** The readable names of a user's series types, sealed (codec `seriesType`). */
+export interface SeriesTypesTable {
+  user_id: string;
+  type_mac: Bytes;
+  version: Generated<number>;
+  ciphertext: Bytes;
 }
 
 export interface ChatsTable {
@@ -190,8 +238,12 @@ export interface DB {
   inbox: InboxTable;
   jobs: JobsTable;
   series_chunks: SeriesChunksTable;
+  series_types: SeriesTypesTable;
   invites: InvitesTable;
   api_tokens: ApiTokensTable;
+  folders: FoldersTable;
+  item_versions: ItemVersionsTable;
+  item_files: ItemFilesTable;
 }
 
 /** 0012: single-use sign-up codes (only their SHA-256 is stored). */

@@ -2,9 +2,10 @@ import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { ageEncryptStream, type AgeTarget } from '../../crypto/index.js';
+import type { AuditRepository } from '../repositories/audit.repository.js';
 import type { SessionContext } from '../services/keyring.js';
 import { EXPORT_FORMAT, EXPORT_VERSION, type Manifest } from './format.js';
-import type { ExportWriter, PortabilitySection } from './sections.js';
+import type { ExportOptions, ExportWriter, PortabilitySection } from './sections/section.js';
 import { EncryptedSpool } from './spool.js';
 
 class Aborted extends Error {}
@@ -20,7 +21,7 @@ export class ExportService {
 
   constructor(
     sections: PortabilitySection[],
-    private readonly opts: { spoolDir: string },
+    private readonly opts: { spoolDir: string; audit: AuditRepository },
   ) {
     this.#sections = [...sections];
   }
@@ -34,10 +35,23 @@ export class ExportService {
     return this.#sections;
   }
 
-  async export(session: SessionContext, target: AgeTarget, hooks: { onError?: (err: Error) => void } = {}): Promise<Readable> {
+  async export(
+    session: SessionContext,
+    target: AgeTarget,
+    hooks: { onError?: (err: Error) => void; requestId?: string } = {},
+    options: ExportOptions = { includeTrash: false },
+  ): Promise<Readable> {
     const counts: Record<string, number> = {};
-    for (const s of this.#sections) counts[s.name] = await s.count(session);
-    const manifest: Manifest = { format: EXPORT_FORMAT, version: EXPORT_VERSION, created: new Date().toISOString(), counts };
+    for (const s of this.#sections) counts[s.name] = await s.count(session, options);
+    const manifest: Manifest = {
+      format: EXPORT_FORMAT,
+      version: EXPORT_VERSION,
+      created: new Date().toISOString(),
+      includesTrash: options.includeTrash,
+      counts,
+    };
+    // Recorded before any byte is produced, so a failing audit write stops the export cleanly.
+    await this.opts.audit.record('export', session.userId, hooks.requestId);
 
     const pack = tar.pack();
     const ac = new AbortController();
@@ -90,7 +104,7 @@ export class ExportService {
     void (async () => {
       const json = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
       await entry('manifest.json', json.length, [json]);
-      for (const s of this.#sections) await s.export(session, writer);
+      for (const s of this.#sections) await s.export(session, writer, options);
       pack.finalize();
     })().catch((err: Error) => {
       if (!(err instanceof Aborted)) hooks.onError?.(err);

@@ -6,7 +6,9 @@ import { z } from 'zod';
  *   manifest.json                     format, version, created, counts (at the start of export)
  *   files.jsonl                       one line per file: id, name, contentType, size
  *   files/<id>/<original name>        the original bytes
- *   items.jsonl                       one line per item (trash included, with deletedAt)
+ *   folders.jsonl                     one line per folder: id, name, parentId (parents first)
+ *   items.jsonl                       one line per item with its folderId (trash only when the
+ *                                     manifest says includesTrash, with deletedAt)
  *   chats.jsonl                       one line per chat, messages inline
  *   series/<type>.jsonl               one line per (type, local day) chunk, samples included
  *
@@ -20,6 +22,8 @@ export const ManifestSchema = z.object({
   format: z.literal(EXPORT_FORMAT),
   version: z.number().int().min(1),
   created: z.string(),
+  /** Whether trashed items are in items.jsonl (absent in exports made before folders: yes). */
+  includesTrash: z.boolean().optional(),
   counts: z.record(z.string(), z.number().int().min(0)),
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
@@ -44,10 +48,18 @@ export const ExportItemSchema = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   deletedAt: z.string().nullable().optional(),
+  folderId: z.string().nullable().optional(),
   fileId: z.string().optional(),
   data: z.record(z.string(), z.unknown()).optional(),
 });
 export type ExportItem = z.infer<typeof ExportItemSchema>;
+
+export const ExportFolderSchema = z.object({
+  id: z.string(),
+  name: z.string().min(1).max(200),
+  parentId: z.string().nullable(),
+});
+export type ExportFolder = z.infer<typeof ExportFolderSchema>;
 
 /** Tar entry names are built from ids and sanitized names; never trust them on the way in. */
 export const fileEntryName = (id: string, name: string) => `files/${id}/${name}`;

@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { recordAad, type AgeKey } from '../../crypto/index.js';
+import type { AgeKey } from '../../crypto/index.js';
+import { importFile } from '../codec/index.js';
 import { AppError, tooLarge } from '../errors.js';
 import type { FileSeal, ImportFiles } from '../jobs/encrypted-file.js';
 import { JobFailure, type JobContext, type JobRunner } from '../jobs/runner.js';
 import type { JobsRepository } from '../repositories/jobs.repository.js';
+import type { AuditRepository } from '../repositories/audit.repository.js';
 import type { KeyRing, SessionContext } from '../services/keyring.js';
 import type { Metrics } from '../metrics/registry.js';
-import { ImportService } from './import.service.js';
+import { ExportImportService } from './export-import.service.js';
 
 export const EXPORT_JOB_KIND = 'vault_export';
 
@@ -22,8 +24,8 @@ export class ExportImportJobs {
     private readonly jobs: JobsRepository,
     private readonly runner: JobRunner,
     private readonly files: ImportFiles,
-    private readonly importer: ImportService,
-    private readonly opts: { maxImportBytes: number; metrics?: Metrics },
+    private readonly importer: ExportImportService,
+    private readonly opts: { maxImportBytes: number; audit: AuditRepository; metrics?: Metrics },
   ) {
     runner.register(EXPORT_JOB_KIND, {
       run: (ctx) => this.#run(ctx),
@@ -32,10 +34,15 @@ export class ExportImportJobs {
   }
 
   #seal(keys: KeyRing, userId: string, jobId: string): FileSeal {
-    return { key: keys.rowKey('files', `import/${jobId}`), aad: recordAad({ userId, table: 'jobs', rowId: jobId, version: 1 }) };
+    return importFile.stream(keys, userId, jobId);
   }
 
-  async start(session: SessionContext, file: Readable & { truncated?: boolean }, key: AgeKey): Promise<{ jobId: string }> {
+  async start(
+    session: SessionContext,
+    file: Readable & { truncated?: boolean },
+    key: AgeKey,
+    requestId?: string,
+  ): Promise<{ jobId: string }> {
     const { userId, keys } = session;
     const jobId = randomUUID();
     const limit = this.opts.maxImportBytes;
@@ -49,7 +56,7 @@ export class ExportImportJobs {
     });
     let plain: Readable;
     try {
-      plain = await ImportService.open(file, key);
+      plain = await ExportImportService.open(file, key);
     } catch (err) {
       file.resume();
       throw err;
@@ -73,6 +80,7 @@ export class ExportImportJobs {
       throw err;
     }
     this.runner.submit({ id: jobId, userId }, keys);
+    await this.opts.audit.record('import', userId, requestId);
     return { jobId };
   }
 

@@ -36,5 +36,6 @@ export function extractPdfText(bytes: Buffer, timeoutMs: number): Promise<{ text
 
 /** Decodes text files as UTF-8, dropping a BOM and NULs. */
 export function decodeText(bytes: Buffer): string {
+  // eslint-disable-next-line no-control-regex -- NULs are what it removes
   return bytes.toString('utf8').replace(/^\uFEFF/, '').replace(/\u0000/g, '').slice(0, MAX_TEXT_CHARS);
 }

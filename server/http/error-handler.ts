@@ -20,10 +20,10 @@ const FRAMEWORK: Record<string, [number, string, string]> = {
 
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
-    const send = (status: number, code: string, message: string, headers: Record<string, string> = {}) =>
-      reply.code(status).headers(headers).type('application/json').send({ error: { code, message } });
+    const send = (status: number, code: string, message: string, headers: Record<string, string> = {}, extra: Record<string, unknown> = {}) =>
+      reply.code(status).headers(headers).type('application/json').send({ ...extra, error: { code, message } });
 
-    if (err instanceof AppError) return send(err.statusCode, err.code, err.message, err.headers);
+    if (err instanceof AppError) return send(err.statusCode, err.code, err.message, err.headers, err.extra);
     if (hasZodFastifySchemaValidationErrors(err)) {
       const first = err.validation[0];
       const where = first?.instancePath ? first.instancePath.replace(/^\//, '').replace(/\//g, '.') : err.validationContext;

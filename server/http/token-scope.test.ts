@@ -13,11 +13,26 @@ describe('requiredScope', () => {
     expect(requiredScope('GET', '/api/auth/me')).toBe('read');
   });
 
+  it('covers history, folders and trash like any other vault data', () => {
+    expect(requiredScope('GET', '/api/items/:id/versions')).toBe('read');
+    expect(requiredScope('GET', '/api/items/:id/versions/:version')).toBe('read');
+    expect(requiredScope('GET', '/api/items/:id/versions/:version/diff')).toBe('read');
+    expect(requiredScope('POST', '/api/items/:id/versions/:version/restore')).toBe('write');
+    expect(requiredScope('GET', '/api/folders')).toBe('read');
+    expect(requiredScope('POST', '/api/folders')).toBe('write');
+    expect(requiredScope('PATCH', '/api/folders/:id')).toBe('write');
+    expect(requiredScope('DELETE', '/api/folders/:id')).toBe('write');
+    expect(requiredScope('GET', '/api/trash')).toBe('read');
+    expect(requiredScope('POST', '/api/items/:id/restore')).toBe('write');
+    expect(requiredScope('DELETE', '/api/trash/:id')).toBe('write');
+    expect(requiredScope('DELETE', '/api/trash')).toBe('write');
+  });
+
   it('keeps every account-management route from tokens', () => {
     for (const [m, r] of [
       ['POST', '/api/auth/passphrase'], ['POST', '/api/auth/recovery-key'], ['GET', '/api/auth/sessions'],
       ['DELETE', '/api/auth/sessions/:id'], ['POST', '/api/auth/google/link'], ['POST', '/api/tokens'], ['GET', '/api/tokens'],
-      ['DELETE', '/api/tokens/:id'], ['POST', '/api/invites'], ['GET', '/api/invites'], ['DELETE', '/api/account'],
+      ['DELETE', '/api/tokens/:id'], ['POST', '/api/invites'], ['GET', '/api/invites'], ['DELETE', '/api/invites/:id'], ['DELETE', '/api/account'],
     ] as const) {
       expect(requiredScope(m, r), `${m} ${r}`).toBeNull();
     }

@@ -9,7 +9,7 @@ import { asBuffer } from '../db/index.js';
 import { bundleWorker } from './worker-bundle.js';
 import { ImportError, type ImportErrorCode } from '../../integrations/apple-health/index.js';
 import type { ImportProgress, RecordInput } from '../../integrations/types.js';
-import type { SealedChunk } from '../services/series-seal.js';
+import type { SealedChunk } from '../codec/series.js';
 import type { FileSeal } from './encrypted-file.js';
 
 /** What the worker gets (in memory only: the key is never written anywhere). */
@@ -20,10 +20,11 @@ export interface WorkerInput {
   format: 'zip' | 'xml';
   key: Uint8Array;
   aad: string;
-  /** The vault's `series` subkey: the worker seals day chunks as new rows (series-seal.ts). */
+  /** The vault's `series` subkey: the worker seals day chunks as new rows (codec/series.ts). */
   seriesKey: Uint8Array;
   maxOpenChunks: number;
   maxOpenSamples: number;
+  maxOpenBytes: number;
   /** Batches posted and not yet stored before the worker waits. */
   window: number;
 }
@@ -32,7 +33,7 @@ export type FromWorker =
   | { t: 'chunks'; sealed: SealedChunk[] }
   | { t: 'records'; batch: RecordInput[] }
   | { t: 'progress'; p: ImportProgress }
-  | { t: 'done' }
+  | { t: 'done'; heapPeak: number }
   | { t: 'error'; name: string; code?: string; message?: string; stack: string };
 
 export interface AppleHealthStore {
@@ -49,11 +50,29 @@ export interface AppleHealthJobOptions {
   seal: FileSeal;
   seriesKey: Uint8Array;
   signal: AbortSignal;
-  /** Day chunks kept open in the worker (default 64) and samples (default 50,000). */
+  /** Day chunks kept open in the worker (default 64), samples (default 50,000) and bytes (8 MiB). */
   maxOpenChunks?: number;
   maxOpenSamples?: number;
+  maxOpenBytes?: number;
   window?: number;
+  /** The worker's old-generation heap limit in MB (default: WORKER_HEAP_MB for the format). */
+  heapLimitMb?: number;
 }
+
+/** What a finished run reports. */
+export interface AppleHealthRunStats {
+  /** The most heap the worker was seen using, in bytes. */
+  heapPeak: number;
+  /** Its heap limit, in MB. */
+  heapLimitMb: number;
+}
+
+/**
+ * The worker's old-generation heap limit. The parse, its batches and the open day chunks are
+ * bounded far below this whatever the file's order or size; a zip also parses each clinical
+ * FHIR JSON file whole (up to 64 MiB of text, several times that as objects), hence more there.
+ */
+export const WORKER_HEAP_MB = { zip: 512, xml: 128 } as const;
 
 /** An error from the worker, rebuilt on this thread with its name (and, for refusals, message). */
 function rebuild(m: FromWorker & { t: 'error' }): Error {
@@ -79,10 +98,9 @@ export function prepareWorkerBundle(): Promise<boolean> {
   return bundling.then(() => bundled !== undefined);
 }
 
-function startWorker(format: 'zip' | 'xml'): Worker {
+function startWorker(format: 'zip' | 'xml', heapLimitMb: number = WORKER_HEAP_MB[format]): Worker {
   // The parser's working set is small; a cap makes V8 collect instead of growing the heap.
-  // A zip may hold clinical FHIR JSON of up to 64 MB, parsed whole, hence more room there.
-  const resourceLimits = { maxOldGenerationSizeMb: format === 'zip' ? 512 : 128, maxYoungGenerationSizeMb: 16 };
+  const resourceLimits = { maxOldGenerationSizeMb: heapLimitMb, maxYoungGenerationSizeMb: 16 };
   // execArgv: [] keeps the parent's `--import tsx` (and its loader thread) out of the worker.
   return bundled ? new Worker(bundled, { eval: true, execArgv: [], resourceLimits }) : new Worker(WORKER_LOADER, { resourceLimits });
 }
@@ -147,7 +165,7 @@ export class AppleHealthWorkers {
   }
 }
 
-export function runAppleHealthInWorker(opts: AppleHealthJobOptions, store: AppleHealthStore, warm?: Worker): Promise<void> {
+export function runAppleHealthInWorker(opts: AppleHealthJobOptions, store: AppleHealthStore, warm?: Worker): Promise<AppleHealthRunStats> {
   opts.signal.throwIfAborted();
   const input: WorkerInput = {
     root: opts.root,
@@ -159,10 +177,15 @@ export function runAppleHealthInWorker(opts: AppleHealthJobOptions, store: Apple
     seriesKey: new Uint8Array(opts.seriesKey),
     maxOpenChunks: opts.maxOpenChunks ?? 64,
     maxOpenSamples: opts.maxOpenSamples ?? 50_000,
+    maxOpenBytes: opts.maxOpenBytes ?? 8 * 1024 * 1024,
     window: opts.window ?? 3,
   };
-  return new Promise<void>((resolve, reject) => {
-    const worker = warm ?? startWorker(opts.format);
+  const heapLimitMb = opts.heapLimitMb ?? WORKER_HEAP_MB[opts.format];
+  let heapPeak = 0;
+  return new Promise<AppleHealthRunStats>((resolve, reject) => {
+    // A warm worker has the default limit; a run asking for another starts its own.
+    if (warm && opts.heapLimitMb !== undefined) void warm.terminate();
+    const worker = (opts.heapLimitMb === undefined ? warm : undefined) ?? startWorker(opts.format, heapLimitMb);
     // The job's input, keys included, goes by message (transferred, so no copy stays here).
     worker.postMessage({ t: 'start', input }, [input.key.buffer as ArrayBuffer, input.seriesKey.buffer as ArrayBuffer]);
     let settled = false;
@@ -176,7 +199,7 @@ export function runAppleHealthInWorker(opts: AppleHealthJobOptions, store: Apple
       void worker.terminate();
       // A store call in flight finishes (or fails) before the job's outcome is recorded.
       chain.then(
-        () => (err === undefined ? resolve() : reject(err)),
+        () => (err === undefined ? resolve({ heapPeak, heapLimitMb }) : reject(err)),
         (e: unknown) => reject(err ?? e),
       );
     };
@@ -207,6 +230,7 @@ export function runAppleHealthInWorker(opts: AppleHealthJobOptions, store: Apple
           store.progress(m.p);
           return;
         case 'done':
+          heapPeak = m.heapPeak;
           finish();
           return;
         case 'error':

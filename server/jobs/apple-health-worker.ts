@@ -7,17 +7,28 @@
  * series subkey, arrives by message (the worker may be started before its job exists); the keys
  * stay in memory and are zeroed when the job ends.
  */
+import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
 import { createSeriesSink, importAppleHealth, isImportError } from '../../integrations/apple-health/index.js';
-import { sealNewChunk } from '../services/series-seal.js';
+import type { DayChunk } from '../../integrations/series/day-chunk.js';
+import { sealNewChunk, type SealedChunk } from '../codec/series.js';
 import type { ImportProgress, RecordInput } from '../../integrations/types.js';
 import { ImportFiles } from './encrypted-file.js';
 import type { FromWorker, WorkerInput } from './apple-health-job.js';
 
 const port = parentPort!;
 
-// Backpressure: at most `window` batches wait on the main thread; the parser stops meanwhile.
+// Backpressure: at most `window` batches wait on the main thread, each of at most
+// MESSAGE_BYTES of sealed chunks (or one chunk); the parser stops meanwhile. The main thread
+// answers each batch it has stored with an 'ack', a credit for one more.
+const MESSAGE_BYTES = 1 << 20;
 let unacked = 0;
+// The largest heap this worker used, sampled as it goes; reported for the bench and tests.
+let heapPeak = 0;
+const sampleHeap = () => {
+  const used = getHeapStatistics().used_heap_size;
+  if (used > heapPeak) heapPeak = used;
+};
 let wake: (() => void) | undefined;
 let started = false;
 port.on('message', (m: { t: string; input?: WorkerInput }) => {
@@ -34,6 +45,7 @@ port.on('message', (m: { t: string; input?: WorkerInput }) => {
   w?.();
 });
 const send = async (msg: FromWorker, window: number): Promise<void> => {
+  sampleHeap();
   port.postMessage(msg);
   unacked++;
   while (unacked >= window) await new Promise<void>((r) => (wake = r));
@@ -41,14 +53,32 @@ const send = async (msg: FromWorker, window: number): Promise<void> => {
 
 async function run(input: WorkerInput, seal: { key: Buffer; aad: string }, seriesKey: Buffer): Promise<void> {
   const files = new ImportFiles(input.root);
+  // Chunks are sealed and sent a message's worth at a time, so what waits is bounded in bytes.
+  const sendChunks = async (batch: DayChunk[]): Promise<void> => {
+    let part: SealedChunk[] = [];
+    let bytes = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const sealed = sealNewChunk(seriesKey, input.userId, batch[i]!);
+      part.push(sealed);
+      bytes += sealed.ciphertext.length + sealed.stats.length;
+      if (bytes >= MESSAGE_BYTES || i === batch.length - 1) {
+        await send({ t: 'chunks', sealed: part }, input.window);
+        part = [];
+        bytes = 0;
+      }
+    }
+  };
   const sink = createSeriesSink(
     {
-      chunks: (batch) => send({ t: 'chunks', sealed: batch.map((c) => sealNewChunk(seriesKey, input.userId, c)) }, input.window),
+      chunks: sendChunks,
       records: (batch: RecordInput[]) => send({ t: 'records', batch }, input.window),
     },
-    { maxOpenChunks: input.maxOpenChunks, maxOpenSamples: input.maxOpenSamples },
+    { maxOpenChunks: input.maxOpenChunks, maxOpenSamples: input.maxOpenSamples, maxOpenBytes: input.maxOpenBytes },
   );
-  const onProgress = (p: ImportProgress) => port.postMessage({ t: 'progress', p } satisfies FromWorker);
+  const onProgress = (p: ImportProgress) => {
+    sampleHeap();
+    port.postMessage({ t: 'progress', p } satisfies FromWorker);
+  };
   if (input.format === 'zip') {
     const zip = await files.openRandomAccess(input.userId, input.jobId, seal);
     try {
@@ -64,7 +94,8 @@ async function run(input: WorkerInput, seal: { key: Buffer; aad: string }, serie
   await sink.finish();
   // Waits for the last batches to be stored before saying done.
   while (unacked > 0) await new Promise<void>((r) => (wake = r));
-  port.postMessage({ t: 'done' } satisfies FromWorker);
+  sampleHeap();
+  port.postMessage({ t: 'done', heapPeak } satisfies FromWorker);
 }
 
 function start(input: WorkerInput): void {

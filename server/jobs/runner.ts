@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { jobOutcome } from '../codec/index.js';
 import type { ImportProgress } from '../../integrations/types.js';
 import type { JobRow, JobsRepository } from '../repositories/jobs.repository.js';
 import type { KeyRing, SessionContext } from '../services/keyring.js';
@@ -7,6 +8,13 @@ import type { ImportFiles } from './encrypted-file.js';
 /** A failure whose message is written for the person who started the job and holds no content. */
 export class JobFailure extends Error {
   override readonly name = 'JobFailure';
+  constructor(
+    message: string,
+    /** For logs and programs ('time_budget'...). */
+    readonly code?: string,
+  ) {
+    super(message);
+  }
 }
 
 export interface JobContext {
@@ -37,11 +45,27 @@ export interface RunnerOptions {
   maxAttempts: number;
   /** How long an interrupted job waits for its owner to sign in again. */
   resumeWithinMs: number;
+  /**
+   * Wall time a job with an input file may run: `baseMs` plus `msPerMB` per MB of input. A file
+   * crafted to cost far more work than its size (decompression, re-parsing) then stops with a
+   * clear message instead of holding one of the few job slots for hours. Default 300 s + 2 s/MB.
+   */
+  budget?: { baseMs: number; msPerMB: number };
 }
 
-export const RESTART_REASON =
-  'The server restarted during this import. Import the file again: nothing already imported will be duplicated.';
-const SERVER_FAULT = 'The import stopped because of an error on the server. Import the file again: nothing already imported will be duplicated.';
+/**
+ * The clear `jobs.error_code`s and what each tells the owner. A message that may quote the
+ * input (an archive entry name, a parser's complaint) is sealed with the outcome instead, under
+ * the code `failed`.
+ */
+export const JOB_ERRORS = {
+  failed: 'The import could not be completed.',
+  server_fault: 'The import stopped because of an error on the server. Import the file again: nothing already imported will be duplicated.',
+  server_restarted: 'The server restarted during this import. Import the file again: nothing already imported will be duplicated.',
+  unsupported: 'This kind of job is not supported by this server.',
+} as const;
+export type JobErrorCode = keyof typeof JOB_ERRORS;
+export const RESTART_REASON = JOB_ERRORS.server_restarted;
 
 interface Entry {
   id: string;
@@ -98,7 +122,7 @@ export class JobRunner {
       const inputGone = job.input_ref !== null && !(await this.files.exists(job.user_id, job.id));
       const tooOld = Date.now() - new Date(job.created_at).getTime() > this.opts.resumeWithinMs;
       if (inputGone || tooOld || job.attempts >= this.opts.maxAttempts || !this.#kinds.has(job.kind)) {
-        await this.repo.finish(job.id, { status: 'failed', error: RESTART_REASON });
+        await this.repo.finish(job.id, { status: 'failed', errorCode: 'server_restarted' });
         continue;
       }
       if (job.status === 'running') await this.repo.requeue(job.id);
@@ -152,15 +176,17 @@ export class JobRunner {
     if (!job || (job.status !== 'queued' && job.status !== 'running')) return;
     const kind = this.#kinds.get(job.kind);
     if (!kind) {
-      await this.repo.finish(job.id, { status: 'failed', error: 'This kind of job is not supported by this server.' });
+      await this.repo.finish(job.id, { status: 'failed', errorCode: 'unsupported' });
       return;
     }
     // A resumed job keeps what its earlier runs counted; its writes are idempotent, so the new
     // run counts only what the earlier ones had not stored.
-    const imported: Record<string, number> = { ...((job.result as { imported?: Record<string, number> } | null)?.imported ?? {}) };
+    const ref = { userId: e.userId, id: job.id, version: 1 };
+    const earlier = job.sealed ? jobOutcome.open(e.keys, ref, job.sealed) : {};
+    const imported: Record<string, number> = { ...(earlier.imported ?? {}) };
     let progress: ImportProgress = (job.progress as ImportProgress | null) ?? { done: 0, unit: 'bytes' };
     let dirty = false;
-    const result = () => ({ imported });
+    const result = (error?: string) => jobOutcome.seal(e.keys, ref, error === undefined ? { imported } : { imported, error });
     await this.repo.start(job.id);
     const timer = setInterval(() => {
       if (!dirty) return;
@@ -183,15 +209,20 @@ export class JobRunner {
       },
     };
     const started = Date.now();
+    const budget = await this.#budgetMs(job);
+    const stopper = budget === undefined ? undefined : setTimeout(() => abort.abort(overBudget(budget)), budget);
+    stopper?.unref();
     try {
       await kind.run(ctx);
+      clearTimeout(stopper);
       clearInterval(timer);
       // The input goes before the outcome is recorded: whoever sees "done" sees no leftover.
       await this.#removeInput(job);
-      await this.repo.finish(job.id, { status: 'done', progress: doneProgress(progress), result: result() });
+      await this.repo.finish(job.id, { status: 'done', progress: doneProgress(progress), sealed: result() });
       await this.#afterImport?.().catch(() => {});
       this.log.info({ jobId: job.id, kind: job.kind, ms: Date.now() - started }, 'job done');
     } catch (err) {
+      clearTimeout(stopper);
       clearInterval(timer);
       if (this.#closing && abort.signal.aborted) {
         // Left 'running' on purpose: the next start-up queues it again.
@@ -208,10 +239,18 @@ export class JobRunner {
         this.log.info({ jobId: job.id, kind: job.kind, errName: (err as Error)?.name, code: (err as { code?: unknown })?.code }, 'job refused its input');
       }
       await this.#removeInput(job);
-      await this.repo.finish(job.id, { status: 'failed', progress, result: result(), error: message ?? SERVER_FAULT }).catch((e: Error) =>
+      await this.repo.finish(job.id, { status: 'failed', progress, sealed: result(message), errorCode: message === undefined ? 'server_fault' : 'failed' }).catch((e: Error) =>
         this.log.error({ jobId: job.id, err: { name: e.name } }, 'could not record a job failure'),
       );
     }
+  }
+
+  /** The job's time budget in ms, for jobs that read an input file; undefined for the others. */
+  async #budgetMs(job: JobRow): Promise<number | undefined> {
+    const b = this.opts.budget ?? { baseMs: 300_000, msPerMB: 2000 };
+    if (job.input_ref === null) return undefined;
+    const bytes = await this.files.plainSize(job.user_id, job.id).catch(() => 0);
+    return Math.round(b.baseMs + (b.msPerMB * bytes) / (1024 * 1024));
   }
 
   async #removeInput(job: { input_ref: string | null; user_id: string; id: string }): Promise<void> {
@@ -224,6 +263,14 @@ export class JobRunner {
   onJobDone(fn: () => Promise<void>): void {
     this.#afterImport = fn;
   }
+}
+
+function overBudget(ms: number): JobFailure {
+  const took = ms >= 120_000 ? `${Math.round(ms / 60_000)} minutes` : `${Math.max(1, Math.round(ms / 1000))} seconds`;
+  return new JobFailure(
+    `The import was stopped after ${took}, the most this server allows for a file of this size: the file asks for far more work than its size explains. Nothing already imported will be duplicated if you import it again.`,
+    'time_budget',
+  );
 }
 
 function doneProgress(p: ImportProgress): ImportProgress {

@@ -5,11 +5,12 @@ import type { Database } from '../db/index.js';
 export class ExportRepository {
   constructor(private readonly db: Database) {}
 
-  async items(userId: string): Promise<number> {
+  async items(userId: string, includeTrash = true): Promise<number> {
     const r = await this.db
       .selectFrom('vault_items')
       .select((eb) => eb.fn.countAll<string | number>().as('n'))
       .where('user_id', '=', userId)
+      .$if(!includeTrash, (q) => q.where('deleted_at', 'is', null))
       .executeTakeFirst();
     return Number(r?.n ?? 0);
   }
@@ -42,14 +43,6 @@ export class ExportRepository {
       .where('user_id', '=', userId)
       .executeTakeFirst();
     return Number(r?.n ?? 0);
-  }
-
-  /** Each series type with its first and last day, so chunks can be read a month at a time. */
-  async seriesSpans(userId: string): Promise<Array<{ type: string; first: string; last: string; days: number }>> {
-    const r = await sql<{ type: string; first: string; last: string; days: string | number }>`
-      select type, to_char(min(date), 'YYYY-MM-DD') as first, to_char(max(date), 'YYYY-MM-DD') as last, count(*) as days
-      from series_chunks where user_id = ${userId} group by type order by type`.execute(this.db);
-    return r.rows.map((x) => ({ ...x, days: Number(x.days) }));
   }
 
   /**

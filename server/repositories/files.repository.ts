@@ -1,4 +1,4 @@
-import type { Insertable, Transaction } from 'kysely';
+import { sql, type Insertable, type Transaction } from 'kysely';
 import type { Database } from '../db/index.js';
 import type { DB, FilesTable } from '../db/types.js';
 
@@ -20,6 +20,19 @@ export class FilesRepository {
       .where('user_id', '=', userId)
       .where('content_mac', '=', mac)
       .executeTakeFirst();
+  }
+
+  /** Records which files an item links (see migration 0013: the purge reads this, not the record). */
+  async linkItems(userId: string, links: Array<{ itemId: string; fileId: string }>): Promise<void> {
+    if (links.length === 0) return;
+    // Only this user's items and files: the join drops anything else.
+    await sql`
+      insert into item_files (item_id, file_id)
+      select l.item_id, l.file_id
+      from (values ${sql.join(links.map((l) => sql`(${l.itemId}::uuid, ${l.fileId}::uuid)`))}) as l(item_id, file_id)
+      join vault_items i on i.id = l.item_id and i.user_id = ${userId}
+      join files f on f.id = l.file_id and f.user_id = ${userId}
+      on conflict do nothing`.execute(this.db);
   }
 
   listIds(userId: string) {

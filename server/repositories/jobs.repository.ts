@@ -19,8 +19,8 @@ export class JobsRepository {
         kind: row.kind,
         status: 'queued',
         progress: json(row.progress),
-        result: null,
-        error: null,
+        sealed: null,
+        error_code: null,
         input_ref: row.inputRef,
         input_format: row.inputFormat,
         heartbeat_at: null,
@@ -50,33 +50,65 @@ export class JobsRepository {
   async start(id: string): Promise<void> {
     await this.db
       .updateTable('jobs')
-      .set({ status: 'running', started_at: new Date(), heartbeat_at: new Date(), attempts: sql`attempts + 1`, error: null })
+      .set({ status: 'running', started_at: new Date(), heartbeat_at: new Date(), attempts: sql`attempts + 1`, error_code: null })
       .where('id', '=', id)
       .execute();
   }
 
-  async heartbeat(id: string, progress: unknown, result: unknown): Promise<void> {
+  /** `sealed` is the owner's outcome so far (codec `jobOutcome`); progress numbers stay in clear. */
+  async heartbeat(id: string, progress: unknown, sealed: Uint8Array): Promise<void> {
     await this.db
       .updateTable('jobs')
-      .set({ progress: json(progress), result: result === undefined ? null : json(result), heartbeat_at: new Date() })
+      .set({ progress: json(progress), sealed, heartbeat_at: new Date() })
       .where('id', '=', id)
       .where('status', '=', 'running')
       .execute();
   }
 
-  async finish(id: string, f: { status: 'done' | 'failed'; progress?: unknown; result?: unknown; error?: string | null }): Promise<void> {
+  /** `errorCode` is one of a fixed set (see JobRunner); any message that could quote the input is inside `sealed`. */
+  async finish(id: string, f: { status: 'done' | 'failed'; progress?: unknown; sealed?: Uint8Array; errorCode?: string | null }): Promise<void> {
     await this.db
       .updateTable('jobs')
       .set({
         status: f.status,
         ...(f.progress !== undefined ? { progress: json(f.progress) } : {}),
-        ...(f.result !== undefined ? { result: json(f.result) } : {}),
-        error: f.error ?? null,
+        ...(f.sealed !== undefined ? { sealed: f.sealed } : {}),
+        error_code: f.errorCode ?? null,
         finished_at: new Date(),
         heartbeat_at: new Date(),
       })
       .where('id', '=', id)
       .execute();
+  }
+
+  /** Jobs whose outcome is still in the clear columns of before 0011 (the vault upgrade seals them). */
+  legacy(userId: string) {
+    return this.db
+      .selectFrom('jobs')
+      .select(['id', 'legacy_result', 'legacy_error'])
+      .where('user_id', '=', userId)
+      .where((eb) => eb.or([eb('legacy_result', 'is not', null), eb('legacy_error', 'is not', null)]))
+      .execute();
+  }
+
+  async sealLegacy(userId: string, id: string, sealed: Uint8Array): Promise<void> {
+    await this.db
+      .updateTable('jobs')
+      .set({ sealed, legacy_result: null, legacy_error: null })
+      .where('user_id', '=', userId)
+      .where('id', '=', id)
+      .execute();
+  }
+
+  /** The user's active job of a kind, if any (one vault upgrade at a time). */
+  activeOfKind(userId: string, kind: string) {
+    return this.db
+      .selectFrom('jobs')
+      .select(['id', 'status'])
+      .where('user_id', '=', userId)
+      .where('kind', '=', kind)
+      .where('status', 'in', ['queued', 'running'])
+      .executeTakeFirst();
   }
 
   /** Back to the queue after an interruption, keeping progress and counts so far. */

@@ -1,8 +1,10 @@
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Database } from '../db/index.js';
+import type { DB } from '../db/types.js';
+import type { TypeLookup } from './items.repository.js';
 
 export interface ChunkRow {
-  type: string;
+  type_mac: Uint8Array;
   date: string;
   version: number;
   ciphertext: Uint8Array;
@@ -10,14 +12,31 @@ export interface ChunkRow {
 
 /** A chunk's sealed stats; the chunk itself only where it has none (written before 0005). */
 export interface StatsRow {
-  type: string;
   date: string;
   version: number;
   stats: Uint8Array | null;
   ciphertext: Uint8Array | null;
 }
 
-export type ChunkWrite = { type: string; date: string; version: number; ciphertext: Uint8Array; stats: Uint8Array };
+export type ChunkWrite = { typeMac: Uint8Array; date: string; version: number; ciphertext: Uint8Array; stats: Uint8Array };
+
+/** A type as stored: its MAC, the readable code (for rows from before 0011) and its sealed name for `series_types`. */
+export interface SeriesTypeWrite extends TypeLookup {
+  sealedName: Uint8Array;
+}
+
+/** One stored type: its MAC and sealed name, or the clear code of rows not yet upgraded; its first and last day. */
+export interface SpanRow {
+  type_mac: Uint8Array | null;
+  legacy_type: string | null;
+  name_version: number | null;
+  name: Uint8Array | null;
+  first: string;
+  last: string;
+  days: number;
+}
+
+const matches = (t: TypeLookup) => sql`(type_mac = ${t.mac}::bytea or (legacy_type is not null and legacy_type = ${t.code}))`;
 
 export class SeriesRepository {
   constructor(private readonly db: Database) {}
@@ -25,35 +44,66 @@ export class SeriesRepository {
   /**
    * Loads the given (type, date) chunks, merges them with `merge` and writes the results back,
    * in one transaction with the rows locked, so two writers cannot lose each other's samples.
+   * The types' rows from before 0011 are moved to their MACs first (no decryption needed).
    */
   async mergeInto(
     userId: string,
-    keys: Array<{ type: string; date: string }>,
+    types: SeriesTypeWrite[],
+    keys: Array<{ typeMac: Uint8Array; date: string }>,
     merge: (existing: ChunkRow[]) => ChunkWrite[],
   ): Promise<void> {
     if (keys.length === 0) return;
     await this.db.transaction().execute(async (trx) => {
-      const wanted = sql.join(keys.map((k) => sql`(${k.type}, ${k.date}::date)`));
+      await this.#registerTypes(userId, types, trx);
+      // Two arrays, not a list of row constructors: PGlite aborts ("bad buffer ID") on an
+      // `in (...)` of a few hundred (type, date) pairs, which one FHIR batch can hold.
       const existing = await sql<ChunkRow>`
-        select type, to_char(date, 'YYYY-MM-DD') as date, version, ciphertext
-        from series_chunks
-        where user_id = ${userId} and (type, date) in (${wanted})
-        for update`.execute(trx);
+        select c.type_mac, to_char(c.date, 'YYYY-MM-DD') as date, c.version, c.ciphertext
+        from series_chunks c
+        join unnest(${keys.map((k) => k.typeMac)}::bytea[], ${keys.map((k) => k.date)}::date[]) as w(type_mac, date)
+          on c.type_mac = w.type_mac and c.date = w.date
+        where c.user_id = ${userId}
+        for update of c`.execute(trx);
       const rows = merge(existing.rows);
       if (rows.length === 0) return;
       await sql`
-        insert into series_chunks (user_id, type, date, version, ciphertext, stats)
-        values ${sql.join(rows.map((r) => sql`(${userId}::uuid, ${r.type}, ${r.date}::date, ${r.version}, ${r.ciphertext}::bytea, ${r.stats}::bytea)`))}
-        on conflict (user_id, type, date) do update
+        insert into series_chunks (user_id, type_mac, date, version, ciphertext, stats)
+        values ${sql.join(rows.map((r) => sql`(${userId}::uuid, ${r.typeMac}::bytea, ${r.date}::date, ${r.version}, ${r.ciphertext}::bytea, ${r.stats}::bytea)`))}
+        on conflict (user_id, type_mac, date) do update
           set version = excluded.version, ciphertext = excluded.ciphertext, stats = excluded.stats, updated_at = now()`.execute(trx);
     });
   }
 
-  async range(userId: string, type: string, from: string | undefined, to: string | undefined): Promise<ChunkRow[]> {
-    const r = await sql<ChunkRow>`
-      select type, to_char(date, 'YYYY-MM-DD') as date, version, ciphertext
+  /** Records each type's sealed name and moves its rows from before 0011 onto its MAC. */
+  async registerTypes(userId: string, types: SeriesTypeWrite[]): Promise<void> {
+    await this.db.transaction().execute((trx) => this.#registerTypes(userId, types, trx));
+  }
+
+  async #registerTypes(userId: string, types: SeriesTypeWrite[], trx: Transaction<DB>): Promise<void> {
+    if (types.length === 0) return;
+    await sql`
+      insert into series_types (user_id, type_mac, ciphertext)
+      values ${sql.join(types.map((t) => sql`(${userId}::uuid, ${t.mac}::bytea, ${t.sealedName}::bytea)`))}
+      on conflict (user_id, type_mac) do nothing`.execute(trx);
+    for (const t of types) {
+      await sql`
+        update series_chunks set type_mac = ${t.mac}::bytea, legacy_type = null
+        where user_id = ${userId} and legacy_type is not null and legacy_type = ${t.code}`.execute(trx);
+    }
+  }
+
+  /** Clear type codes of rows from before 0011 (what the vault upgrade still has to move). */
+  async legacyTypes(userId: string): Promise<string[]> {
+    const r = await sql<{ legacy_type: string }>`
+      select distinct legacy_type from series_chunks where user_id = ${userId} and legacy_type is not null`.execute(this.db);
+    return r.rows.map((x) => x.legacy_type);
+  }
+
+  async range(userId: string, type: TypeLookup, from: string | undefined, to: string | undefined): Promise<Array<Omit<ChunkRow, 'type_mac'>>> {
+    const r = await sql<Omit<ChunkRow, 'type_mac'>>`
+      select to_char(date, 'YYYY-MM-DD') as date, version, ciphertext
       from series_chunks
-      where user_id = ${userId} and type = ${type}
+      where user_id = ${userId} and ${matches(type)}
         ${from ? sql`and date >= ${from}::date` : sql``}
         ${to ? sql`and date <= ${to}::date` : sql``}
       order by date`.execute(this.db);
@@ -61,12 +111,12 @@ export class SeriesRepository {
   }
 
   /** Sealed daily stats of one type between two dates, for summaries that need no samples. */
-  async stats(userId: string, type: string, from: string | undefined, to: string | undefined): Promise<StatsRow[]> {
+  async stats(userId: string, type: TypeLookup, from: string | undefined, to: string | undefined): Promise<StatsRow[]> {
     const r = await sql<StatsRow>`
-      select type, to_char(date, 'YYYY-MM-DD') as date, version, stats,
+      select to_char(date, 'YYYY-MM-DD') as date, version, stats,
         case when stats is null then ciphertext end as ciphertext
       from series_chunks
-      where user_id = ${userId} and type = ${type}
+      where user_id = ${userId} and ${matches(type)}
         ${from ? sql`and date >= ${from}::date` : sql``}
         ${to ? sql`and date <= ${to}::date` : sql``}
       order by date`.execute(this.db);
@@ -74,11 +124,24 @@ export class SeriesRepository {
   }
 
   /** Stores stats for chunks written before they had any; a chunk rewritten since keeps its own. */
-  async backfillStats(userId: string, type: string, rows: Array<{ date: string; version: number; stats: Uint8Array }>): Promise<void> {
+  async backfillStats(userId: string, type: TypeLookup, rows: Array<{ date: string; version: number; stats: Uint8Array }>): Promise<void> {
     if (rows.length === 0) return;
     await sql`
       update series_chunks c set stats = v.stats
       from (values ${sql.join(rows.map((r) => sql`(${r.date}::date, ${r.version}::int, ${r.stats}::bytea)`))}) as v(date, version, stats)
-      where c.user_id = ${userId} and c.type = ${type} and c.date = v.date and c.version = v.version and c.stats is null`.execute(this.db);
+      where c.user_id = ${userId} and (c.type_mac = ${type.mac}::bytea or (c.legacy_type is not null and c.legacy_type = ${type.code}))
+        and c.date = v.date and c.version = v.version and c.stats is null`.execute(this.db);
+  }
+
+  /** Each stored type with its first and last day and its sealed name, so chunks can be read a month at a time. */
+  async spans(userId: string): Promise<SpanRow[]> {
+    const r = await sql<SpanRow & { days: string | number }>`
+      select c.type_mac, c.legacy_type, t.version as name_version, t.ciphertext as name,
+        to_char(min(c.date), 'YYYY-MM-DD') as first, to_char(max(c.date), 'YYYY-MM-DD') as last, count(*) as days
+      from series_chunks c
+      left join series_types t on t.user_id = c.user_id and t.type_mac = c.type_mac
+      where c.user_id = ${userId}
+      group by c.type_mac, c.legacy_type, t.version, t.ciphertext`.execute(this.db);
+    return r.rows.map((x) => ({ ...x, days: Number(x.days) }));
   }
 }

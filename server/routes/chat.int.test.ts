@@ -3,6 +3,11 @@ import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOllama, type FakeOllama } from '../../sandbox/testing/fake-ollama.js';
 import { dbTargets, signUp, startTestServer, type TestServer } from '../test/harness.js';
+import { ProcessRuntime } from '../../sandbox/testing/process-runtime.js';
+import { ANSWER_TOKENS } from '../../sandbox/ollama.js';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** Splits an SSE body into events. */
 function parseSse(body: string): Array<{ event: string; data: any }> {
@@ -188,6 +193,60 @@ describe('chat without a runtime', () => {
       expect(r.json().error.code).toBe('ai_offline');
       const note = await sut.app.inject({ method: 'POST', url: '/api/items', headers: user.headers, payload: { title: 'still works' } });
       expect(note.statusCode).toBe(201);
+    } finally {
+      await sut.dispose();
+    }
+  });
+});
+
+describe('chat and the real Ollama (issue 13)', () => {
+  it('marks an answer that reached the length limit as cut off, and asks for no more than the reserve', async () => {
+    const long = await startFakeOllama({ tokens: Array.from({ length: ANSWER_TOKENS + 10 }, (_, i) => ` w${i}`) });
+    const sut = await startTestServer('pglite', { SANDBOX_RUNTIME: 'url', OLLAMA_URL: long.url });
+    try {
+      const user = await signUp(sut.app);
+      const r = await sut.app.inject({ method: 'POST', url: '/api/chat', headers: user.headers, payload: { message: 'tell me everything' } });
+      const events = parseSse(r.body);
+      expect(events.filter((e) => e.event === 'token')).toHaveLength(ANSWER_TOKENS);
+      const done = events.find((e) => e.event === 'done')!.data;
+      expect(done.cutOff).toBe(true);
+      const body = long.requests.find((q) => q.path === '/api/chat')!.body as { options: { num_predict: number }; think: boolean };
+      expect(body.options.num_predict).toBe(ANSWER_TOKENS);
+      expect(body.think).toBe(false);
+      const chat = (await sut.app.inject({ method: 'GET', url: `/api/chats/${done.chatId}`, headers: user.headers })).json();
+      expect(chat.messages[1].cutOff).toBe(true);
+    } finally {
+      await sut.dispose();
+      await long.close();
+    }
+  });
+
+  it('says "No model pulled" in /health/ollama and in the chat error, and chats once the model is there', async () => {
+    const modelsDir = mkdtempSync(join(tmpdir(), 'cv-models-'));
+    const runtime = new ProcessRuntime({ stateDir: mkdtempSync(join(tmpdir(), 'cv-rt-')), env: { OLLAMA_MODELS: modelsDir } });
+    const sut = await startTestServer('pglite', { SANDBOX_ACQUIRE_TIMEOUT_MS: '20000' }, { sandboxRuntime: runtime });
+    try {
+      let health: { status: string; runtime: string; code?: string; message?: string } = { status: '', runtime: '' };
+      for (let i = 0; i < 200 && health.code !== 'no_model'; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        health = (await sut.app.inject({ method: 'GET', url: '/health/ollama' })).json();
+      }
+      expect(health).toMatchObject({ status: 'offline', runtime: 'docker', code: 'no_model' });
+      expect(health.message).toMatch(/^No model pulled: llama3\.1:8b .*npm run models -- pull llama3\.1:8b/);
+      const user = await signUp(sut.app);
+      const r = await sut.app.inject({ method: 'POST', url: '/api/chat', headers: user.headers, payload: { message: 'hello?' } });
+      expect(r.statusCode).toBe(503);
+      expect(r.json().error).toMatchObject({ code: 'no_model', message: expect.stringMatching(/^No model pulled/) });
+      mkdirSync(join(modelsDir, 'manifests/registry.ollama.ai/library/llama3.1'), { recursive: true });
+      writeFileSync(join(modelsDir, 'manifests/registry.ollama.ai/library/llama3.1/8b'), '{}');
+      // A warm-up that began before the pull may still fail the first try, as it would for a user.
+      let ok = await sut.app.inject({ method: 'POST', url: '/api/chat', headers: user.headers, payload: { message: 'hello?' } });
+      for (let i = 0; i < 5 && ok.statusCode === 503; i++) {
+        ok = await sut.app.inject({ method: 'POST', url: '/api/chat', headers: user.headers, payload: { message: 'hello?' } });
+      }
+      expect(ok.statusCode).toBe(200);
+      expect(parseSse(ok.body).some((e) => e.event === 'done')).toBe(true);
+      expect((await sut.app.inject({ method: 'GET', url: '/health/ollama' })).json()).toEqual({ status: 'ok', runtime: 'docker' });
     } finally {
       await sut.dispose();
     }

@@ -67,11 +67,22 @@ async function waitJob(app: FastifyInstance, headers: Headers, jobId: string) {
   throw new Error('job did not finish');
 }
 
-/** What must survive a round trip: everything but ids and timestamps of this server. */
-const comparable = (i: Item) => {
-  const { id: _id, createdAt: _c, updatedAt: _u, fileId, ...rest } = i;
-  return { ...rest, hasFile: fileId !== undefined, tags: [...i.tags].sort() };
+/** What must survive a round trip: everything but ids and timestamps of this server (folders by path). */
+const comparable = (i: Item, paths: Map<string, string> = new Map()) => {
+  const { id: _id, createdAt: _c, updatedAt: _u, fileId, folderId, ...rest } = i as Item & { folderId?: string | null };
+  return { ...rest, hasFile: fileId !== undefined, tags: [...i.tags].sort(), folder: folderId ? paths.get(folderId) : null };
 };
+
+/** Each folder id mapped to its path of names ("Health/Labs"). */
+async function folderPaths(app: FastifyInstance, headers: Headers): Promise<Map<string, string>> {
+  const { folders } = (await app.inject({ method: 'GET', url: '/api/folders', headers })).json() as { folders: Array<{ id: string; name: string; parentId: string | null }> };
+  const byId = new Map(folders.map((f) => [f.id, f]));
+  const pathOf = (id: string): string => {
+    const f = byId.get(id)!;
+    return f.parentId ? `${pathOf(f.parentId)}/${f.name}` : f.name;
+  };
+  return new Map(folders.map((f) => [f.id, pathOf(f.id)]));
+}
 const byTitle = (a: object, b: object) => String((a as { title?: unknown }).title).localeCompare(String((b as { title?: unknown }).title));
 
 describe.each(dbTargets())('export, re-import and account deletion (%s)', (target) => {
@@ -112,7 +123,12 @@ describe.each(dbTargets())('export, re-import and account deletion (%s)', (targe
     const h = owner.headers;
     const post = (payload: object) => sut.app.inject({ method: 'POST', url: '/api/items', headers: h, payload });
     expect((await post({ title: 'Grocery list', text: 'oat milk, lentils', tags: ['Home', 'list'] })).statusCode).toBe(201);
-    expect((await post({ title: 'Blutdruck – Müller 🩺', text: 'Line one\nline "two"\ttab', tags: ['Ärzte'], occurredAt: '2024-02-29T12:30:00.000Z' })).statusCode).toBe(201);
+    const bp = await post({ title: 'Blutdruck – Müller 🩺', text: 'Line one\nline "two"\ttab', tags: ['Ärzte'], occurredAt: '2024-02-29T12:30:00.000Z' });
+    expect(bp.statusCode).toBe(201);
+    // Folders nested two deep, one holding an item: export and re-import keep both.
+    const health = (await sut.app.inject({ method: 'POST', url: '/api/folders', headers: h, payload: { name: 'Gesundheit' } })).json();
+    const labs = (await sut.app.inject({ method: 'POST', url: '/api/folders', headers: h, payload: { name: 'Labor / 2024', parentId: health.id } })).json();
+    expect((await sut.app.inject({ method: 'PATCH', url: `/api/items/${bp.json().id}`, headers: h, payload: { folderId: labs.id } })).statusCode).toBe(200);
     const trashed = await post({ title: 'Old draft', text: 'to the trash' });
     expect((await sut.app.inject({ method: 'DELETE', url: `/api/items/${trashed.json().id}`, headers: h })).statusCode).toBe(204);
     for (const [name, type, data] of [
@@ -153,7 +169,7 @@ describe.each(dbTargets())('export, re-import and account deletion (%s)', (targe
     const id = await generateAgeIdentity();
     const idFile = path.join(work, 'key.txt');
     await writeFile(idFile, `${id.identity}\n`, { mode: 0o600 });
-    const res = await sut.app.inject({ method: 'POST', url: '/api/export', headers: owner.headers, payload: { recipient: id.recipient } });
+    const res = await sut.app.inject({ method: 'POST', url: '/api/export', headers: owner.headers, payload: { recipient: id.recipient, includeTrash: true } });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('application/octet-stream');
     expect(res.headers['content-disposition']).toMatch(/^attachment; filename="context-vault-export-\d{4}-\d{2}-\d{2}\.age"$/);
@@ -168,7 +184,9 @@ describe.each(dbTargets())('export, re-import and account deletion (%s)', (targe
     expect(names[0]).toBe('manifest.json');
     expect(names.indexOf('files.jsonl')).toBeLessThan(names.indexOf('items.jsonl'));
     const manifest = JSON.parse(entries.get('manifest.json')!.toString());
-    expect(manifest).toMatchObject({ format: 'context-vault-export', version: 1, counts: { items: 6, files: 3, chats: 1, series: 1 } });
+    expect(manifest).toMatchObject({ format: 'context-vault-export', version: 1, includesTrash: true, counts: { items: 6, files: 3, folders: 2, chats: 1, series: 1 } });
+    expect(names.indexOf('folders.jsonl')).toBeLessThan(names.indexOf('items.jsonl'));
+    expect(parseJsonl(entries.get('folders.jsonl')).map((f) => f.name)).toEqual(['Gesundheit', 'Labor / 2024']);
 
     const { live, trash } = await allItems(sut.app, owner.headers);
     const exported = parseJsonl(entries.get('items.jsonl'));
@@ -203,7 +221,10 @@ describe.each(dbTargets())('export, re-import and account deletion (%s)', (targe
     // The header names the scrypt recipient at the age tool's own work factor.
     expect(res.rawPayload.subarray(0, 200).toString('latin1')).toMatch(/-> scrypt \S+ 18\n/);
     const plain = Buffer.from(await (() => { const d = new Decrypter(); d.addPassphrase(passphrase); return d.decrypt(new Uint8Array(res.rawPayload)); })());
-    expect((await untar(plain)).has('items.jsonl')).toBe(true);
+    const tarEntries = await untar(plain);
+    // Trash is left out unless asked for, and the manifest says so.
+    expect(JSON.parse(tarEntries.get('manifest.json')!.toString())).toMatchObject({ includesTrash: false, counts: { items: 5 } });
+    expect(parseJsonl(tarEntries.get('items.jsonl')).some((i) => i.deletedAt)).toBe(false);
 
     const other = await signUp(sut.app);
     const upload = (key: Record<string, string>) =>
@@ -219,8 +240,11 @@ describe.each(dbTargets())('export, re-import and account deletion (%s)', (targe
 
     const a = await allItems(sut.app, owner.headers);
     const b = await allItems(sut.app, other.headers);
-    expect(b.live.map(comparable).sort(byTitle)).toEqual(a.live.map(comparable).sort(byTitle));
-    expect(b.trash.map(comparable).sort(byTitle)).toEqual(a.trash.map(comparable).sort(byTitle));
+    const [pa, pb] = [await folderPaths(sut.app, owner.headers), await folderPaths(sut.app, other.headers)];
+    expect([...pb.values()].sort()).toEqual(['Gesundheit', 'Gesundheit/Labor / 2024']);
+    expect(b.live.map((i) => comparable(i, pb)).sort(byTitle)).toEqual(a.live.map((i) => comparable(i, pa)).sort(byTitle));
+    expect(b.live.find((i) => String(i.title).startsWith('Blutdruck'))).toMatchObject({ folderId: expect.any(String) });
+    expect(b.trash).toEqual([]);
     for (const item of b.live.filter((i) => i.fileId)) {
       const original = a.live.find((x) => x.title === item.title)!;
       const got = await sut.app.inject({ method: 'GET', url: `/api/files/${item.fileId}`, headers: other.headers });
@@ -258,6 +282,8 @@ describe.each(dbTargets())('export, re-import and account deletion (%s)', (targe
     const a2 = await allItems(sut.app, owner.headers);
     expect(b2.live.length + b2.trash.length).toBe(b.live.length + b.trash.length);
     expect(a2.live.length + a2.trash.length).toBe(a.live.length + a.trash.length);
+    expect((await folderPaths(sut.app, other.headers)).size).toBe(2);
+    expect((await folderPaths(sut.app, owner.headers)).size).toBe(2);
     expect(await chatOf(other.headers)).toHaveLength(1);
     expect(await chatOf(owner.headers)).toHaveLength(1);
     expect((await seriesOf(other.headers)).days[0].count).toBe(2);
@@ -274,7 +300,7 @@ describe.each(dbTargets())('export, re-import and account deletion (%s)', (targe
     });
     expect(imp.statusCode).toBe(202);
     const job = await waitJob(sut.app, other.headers, imp.json().jobId);
-    expect(job).toMatchObject({ status: 'done', result: { imported: { items: 6, files: 3, chats: 1, series: 1 } } });
+    expect(job).toMatchObject({ status: 'done', result: { imported: { items: 5, files: 3, folders: 2, chats: 1, series: 1 } } });
 
     const bad = (payload: object) => sut.app.inject({ method: 'POST', url: '/api/export', headers: owner.headers, payload });
     expect((await bad({})).statusCode).toBe(400);
@@ -350,5 +376,38 @@ describe.each(dbTargets())('export, re-import and account deletion (%s)', (targe
     // Every script on the page is a file from /docs itself, which the CSP (script-src 'self') allows.
     expect(page.headers['content-security-policy']).toContain("script-src 'self'");
     expect(page.body).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+  });
+});
+
+describe.each(dbTargets())('audit of exports and imports (%s)', (target) => {
+  let sut: TestServer;
+  beforeAll(async () => {
+    sut = await startTestServer(target);
+  });
+  afterAll(async () => {
+    await sut?.dispose();
+  });
+
+  it('records every export and import in the audit log, with the request id and no content', async () => {
+    const user = await signUp(sut.app);
+    const id = await generateAgeIdentity();
+    const exp = await sut.app.inject({ method: 'POST', url: '/api/export', headers: user.headers, payload: { recipient: id.recipient } });
+    expect(exp.statusCode).toBe(200);
+    const imp = await sut.app.inject({
+      method: 'POST',
+      url: '/api/import/export',
+      ...multipart({ name: 'vault.age', type: 'application/octet-stream', data: exp.rawPayload }, { identity: id.identity }, user.headers),
+    });
+    expect(imp.statusCode).toBe(202);
+    await waitJob(sut.app, user.headers, imp.json().jobId);
+    // Stopped first: a second PGlite over a live data directory would not see the latest writes.
+    await sut.stop();
+    const dump = await sut.dumpDatabase();
+    const audit = dump.split('-- audit_log\n')[1]!.split('\n-- ')[0]!.split('\n');
+    const mine = audit.filter((row) => row.includes(user.user.id));
+    // (id,user_id,action,request_id,created_at): a request id in every row, nothing else.
+    expect(mine.filter((row) => /,export,[^,]+,/.test(row))).toHaveLength(1);
+    expect(mine.filter((row) => /,import,[^,]+,/.test(row))).toHaveLength(1);
+    expect(dump).not.toContain(id.identity);
   });
 });

@@ -4,7 +4,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { openDatabase } from '../db/index.js';
 import { craftedScryptAge } from '../../crypto/testing/age-header.js';
 import { cookieFrom, dbTargets, multipart, signUp, startTestServer, type TestServer } from '../test/harness.js';
-import { expectLoopStayedFree, longestStall } from '../test/stall.js';
+import { expectLoopStayedFree, longestStall } from '../../crypto/testing/stall.js';
 
 /** Issue 11: throttles, proxies, routing of encoded paths, session purge, cookie prefix, metrics. */
 describe.each(dbTargets())('hardening (%s)', (target) => {

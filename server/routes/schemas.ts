@@ -12,6 +12,8 @@ export const ItemSchema = z.object({
   occurredAt: z.string().nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
+  version: z.number().int(),
+  folderId: z.string().nullable(),
   fileId: z.string().optional(),
   data: z.record(z.string(), z.unknown()).optional(),
 });

@@ -94,6 +94,38 @@ describe.each(dbTargets())('personal API tokens (%s)', (target) => {
     expect(del.statusCode).toBe(403);
   });
 
+  it('applies the same scopes to history, folders and the trash', async () => {
+    const user = await signUp(sut.app);
+    const reader = (await mint(user, { name: 'reader', scopes: ['read'] })).token;
+    const writer = (await mint(user, { name: 'writer', scopes: ['write'] })).token;
+    const note = (await inject({ method: 'POST', url: '/api/items', headers: user.headers, payload: { title: 'Diary', text: 'first' } })).json();
+    const edited = await inject({ method: 'PATCH', url: `/api/items/${note.id}`, headers: bearer(writer), payload: { text: 'second', baseVersion: note.version } });
+    expect(edited.statusCode, edited.body).toBe(200);
+
+    const versions = await inject({ method: 'GET', url: `/api/items/${note.id}/versions`, headers: bearer(reader) });
+    expect(versions.statusCode, versions.body).toBe(200);
+    expect(versions.json().versions.length).toBeGreaterThanOrEqual(1);
+    const restoreByReader = await inject({ method: 'POST', url: `/api/items/${note.id}/versions/1/restore`, headers: bearer(reader) });
+    expect(restoreByReader.statusCode).toBe(403);
+    expect(restoreByReader.json().error.code).toBe('insufficient_scope');
+
+    const folderByReader = await inject({ method: 'POST', url: '/api/folders', headers: bearer(reader), payload: { name: 'Cardiology' } });
+    expect(folderByReader.statusCode).toBe(403);
+    const folder = await inject({ method: 'POST', url: '/api/folders', headers: bearer(writer), payload: { name: 'Cardiology' } });
+    expect(folder.statusCode, folder.body).toBe(201);
+    const folders = await inject({ method: 'GET', url: '/api/folders', headers: bearer(reader) });
+    expect(folders.json().folders.map((f: { name: string }) => f.name)).toContain('Cardiology');
+
+    expect((await inject({ method: 'DELETE', url: `/api/items/${note.id}`, headers: bearer(writer) })).statusCode).toBe(204);
+    const trash = await inject({ method: 'GET', url: '/api/trash', headers: bearer(reader) });
+    expect(trash.json().items.map((i: { id: string }) => i.id)).toContain(note.id);
+    const purgeByReader = await inject({ method: 'DELETE', url: '/api/trash', headers: bearer(reader) });
+    expect(purgeByReader.statusCode).toBe(403);
+    expect((await inject({ method: 'GET', url: '/api/trash', headers: user.headers })).json().items).toHaveLength(1);
+    expect((await inject({ method: 'DELETE', url: `/api/trash/${note.id}`, headers: bearer(writer) })).statusCode).toBe(204);
+    expect((await inject({ method: 'GET', url: '/api/trash', headers: user.headers })).json().items).toHaveLength(0);
+  });
+
   it('cannot change the passphrase, rotate the recovery key, manage sessions, invites or tokens, or delete the account', async () => {
     const user = await signUp(sut.app);
     const all = await mint(user, { name: 'everything', scopes: ['read', 'write', 'chat'] });

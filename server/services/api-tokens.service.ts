@@ -6,12 +6,10 @@ import {
   decodeApiToken,
   encodeApiToken,
   newApiTokenSecret,
-  openRecord,
-  recordAad,
-  sealRecord,
   unwrapVaultKey,
   wrapVaultKey,
 } from '../../crypto/index.js';
+import { apiTokenName } from '../codec/index.js';
 import { asBuffer } from '../db/index.js';
 import { conflict, forbidden, notFound } from '../errors.js';
 import type { ApiTokensRepository } from '../repositories/api-tokens.repository.js';
@@ -33,8 +31,6 @@ export interface TokenSummary {
   lastUsedAt: string | null;
   expiresAt: string;
 }
-
-const nameAad = (userId: string, id: string) => recordAad({ userId, table: 'api_tokens', rowId: id, version: 1 });
 
 const parseScopes = (text: string): TokenScope[] =>
   text.split(' ').filter((s): s is TokenScope => (TOKEN_SCOPES as readonly string[]).includes(s));
@@ -73,7 +69,7 @@ export class ApiTokensService {
         userId: session.userId,
         keyVersion: await this.#keyVersion(session),
       }),
-      name_sealed: sealRecord(session.keys.rowKey('tokens', id), Buffer.from(input.name, 'utf8'), nameAad(session.userId, id)),
+      name_sealed: apiTokenName.seal(session.keys, { userId: session.userId, id, version: 1 }, input.name),
       scopes: scopes.join(' '),
       expires_at: expiresAt,
     });
@@ -87,7 +83,7 @@ export class ApiTokensService {
     const rows = await this.tokens.listForUser(session.userId);
     return rows.map((r) => ({
       id: r.id,
-      name: openRecord(session.keys.rowKey('tokens', r.id), asBuffer(r.name_sealed), nameAad(session.userId, r.id)).toString('utf8'),
+      name: apiTokenName.open(session.keys, { userId: session.userId, id: r.id, version: 1 }, asBuffer(r.name_sealed)),
       scopes: parseScopes(r.scopes),
       createdAt: r.created_at.toISOString(),
       lastUsedAt: r.last_used_at?.toISOString() ?? null,

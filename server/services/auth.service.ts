@@ -10,18 +10,15 @@ import {
   newKdfParams,
   newSessionSecret,
   parseRecoveryKey,
-  recordAad,
   recoveryWrappingKey,
-  sealRecord,
   sessionLookupId,
   sessionWrappingKey,
   unwrapVaultKey,
   wrapVaultKey,
   randomKey,
-  deriveSubkey,
-  deriveRowKey,
   type KdfParams,
 } from '../../crypto/index.js';
+import { inboxPrivateKey } from '../codec/index.js';
 import { asBuffer } from '../db/index.js';
 import { conflict, forbidden, unauthorized } from '../errors.js';
 import type { InvitesRepository } from '../repositories/invites.repository.js';
@@ -50,8 +47,6 @@ const TOUCH_EVERY_MS = 60 * 60_000;
 
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
-/** AAD label of the wrapped inbox private key, which lives in the users row. */
-const inboxAad = (userId: string) => recordAad({ userId, table: 'users.inbox_private_key', rowId: userId, version: 1 });
 
 /**
  * Unlocked sessions are remembered briefly so that each request does not pay a database round
@@ -98,7 +93,6 @@ export class AuthService {
       if (await this.users.findByEmail(email)) throw conflict('An account with this email already exists.', 'email_taken');
       const recovery = generateRecoveryKey();
       const inbox = await generateInboxKeyPair();
-      const inboxKey = deriveRowKey(deriveSubkey(vaultKey, 'inbox'), userId);
       try {
         await this.users.create({
           id: userId,
@@ -112,7 +106,7 @@ export class AuthService {
             keyVersion,
           }),
           inbox_public_key: inbox.publicKey,
-          inbox_private_key_wrapped: sealRecord(inboxKey, inbox.privateKey, inboxAad(userId)),
+          inbox_private_key_wrapped: inboxPrivateKey.seal(new KeyRing(vaultKey), { userId, id: userId, version: 1 }, inbox.privateKey),
         });
       } catch (err) {
         if ((err as { code?: string }).code === '23505') throw conflict('An account with this email already exists.', 'email_taken');

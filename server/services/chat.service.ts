@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { openRecord, recordAad, sealRecord } from '../../crypto/index.js';
+import { chat as chatCodec, chatMessage } from '../codec/index.js';
 import type { Lease, SandboxPool } from '../../sandbox/pool.js';
+import { ANSWER_TOKENS } from '../../sandbox/ollama.js';
 import { AiOfflineError, PoolSaturatedError, PoolTimeoutError, SandboxError } from '../../sandbox/errors.js';
 import { estimateMessagesTokens, truncateToTokens } from '../chat/budget.js';
 import { chatToMarkdown, exportFilename } from '../chat/export-markdown.js';
@@ -34,6 +35,7 @@ interface Alternative {
   createdAt: string;
   context?: AnswerContext;
   stopped?: boolean;
+  cutOff?: boolean;
 }
 
 /** The sealed `chats` row: its title and, when one was picked, its model. */
@@ -46,6 +48,8 @@ interface MessagePayload {
   text: string;
   sources: CitedSource[];
   stopped?: boolean;
+  /** The answer reached the length limit (`done_reason: "length"`) and ends there. */
+  cutOff?: boolean;
   context?: AnswerContext;
   /** Earlier answers to the same question, replaced by Regenerate (oldest first). */
   alternatives?: Alternative[];
@@ -70,7 +74,8 @@ const TITLE_CHARS = 80;
 /** Earlier turns given to the model with a follow-up question, and their size each. */
 const HISTORY_MESSAGES = 4;
 const HISTORY_TOKENS_EACH = 300;
-const ANSWER_RESERVE = 1024;
+// The answer's share of num_ctx; streamChat caps the answer at the same number (num_predict).
+const ANSWER_RESERVE = ANSWER_TOKENS;
 /** Earlier answers kept per question; Regenerate beyond this drops the oldest. */
 const MAX_ALTERNATIVES = 10;
 
@@ -78,6 +83,8 @@ const MAX_ALTERNATIVES = 10;
  * A chat turn: retrieval and prompt (no model needed), a sandbox lease, and the encrypted record
  * of the exchange. Streaming itself is the route's job.
  */
+const CODECS = { chats: chatCodec, chat_messages: chatMessage } as const;
+
 export class ChatService {
   constructor(
     private readonly chats: ChatsRepository,
@@ -87,24 +94,19 @@ export class ChatService {
   ) {}
 
   #seal(session: SessionContext, table: 'chats' | 'chat_messages', id: string, value: unknown, version = 1): Buffer {
-    return sealRecord(
-      session.keys.rowKey('chats', `${table}:${id}`),
-      Buffer.from(JSON.stringify(value)),
-      recordAad({ userId: session.userId, table, rowId: id, version }),
-    );
+    return CODECS[table].seal(session.keys, { userId: session.userId, id, version }, value);
   }
 
   #open<T>(session: SessionContext, table: 'chats' | 'chat_messages', row: { id: string; version: number; ciphertext: Uint8Array }): T {
-    const plain = openRecord(
-      session.keys.rowKey('chats', `${table}:${row.id}`),
-      asBuffer(row.ciphertext),
-      recordAad({ userId: session.userId, table, rowId: row.id, version: row.version }),
-    );
-    return JSON.parse(plain.toString('utf8')) as T;
+    return CODECS[table].open(session.keys, { userId: session.userId, id: row.id, version: row.version }, asBuffer(row.ciphertext)) as T;
   }
 
-  async online(): Promise<boolean> {
-    return this.pool ? this.pool.ping() : false;
+  /** `/health/ollama`: ok, or offline with the pool's reason ("No model pulled: ..."). */
+  async health(): Promise<{ status: 'ok' | 'offline'; runtime: 'docker' | 'url' | 'none'; code?: string; message?: string }> {
+    const runtime = this.opts.runtime === 'process' ? 'docker' : this.opts.runtime;
+    if (!this.pool) return { status: 'offline', runtime };
+    const h = await this.pool.health();
+    return h.ok ? { status: 'ok', runtime } : { status: 'offline', runtime, code: h.code, message: h.message };
   }
 
   async prepare(session: SessionContext, input: { message: string; chatId?: string; timeZone?: string; model?: string }, now = new Date()): Promise<PreparedChat> {
@@ -201,13 +203,15 @@ export class ChatService {
       if (err instanceof PoolSaturatedError) throw unavailable('The AI is busy. Try again in a moment.', 'pool_saturated', 5);
       if (err instanceof PoolTimeoutError) throw unavailable('The AI is busy. Try again in a moment.', 'pool_timeout', 5);
       if (err instanceof AiOfflineError) throw unavailable('The AI is offline.', 'ai_offline');
+      // An operator's fix, not a retry: say exactly what is missing.
+      if (err instanceof SandboxError && (err.code === 'no_model' || err.code === 'image_missing')) throw unavailable(err.message, err.code, 30);
       if (err instanceof SandboxError) throw unavailable('The AI could not be started. Try again later.', 'ai_offline', 10);
       throw err;
     }
   }
 
   /** Stores the question and the (possibly partial) answer, encrypted, with the cited ids. */
-  async save(session: SessionContext, chat: PreparedChat, answer: string, opts: { stopped?: boolean } = {}) {
+  async save(session: SessionContext, chat: PreparedChat, answer: string, opts: { stopped?: boolean; cutOff?: boolean } = {}) {
     if (chat.replaces) return this.#saveRegenerated(session, chat, answer, opts);
     if (chat.isNew) {
       const title = chat.question.replace(/\s+/g, ' ').trim().slice(0, TITLE_CHARS);
@@ -220,7 +224,13 @@ export class ChatService {
     const userMsgId = randomUUID();
     const messageId = randomUUID();
     const answered = new Date(Math.max(Date.now(), chat.createdAt.getTime() + 1));
-    const answerPayload: MessagePayload = { text: answer, sources: chat.sources, context: chat.context, ...(opts.stopped ? { stopped: true } : {}) };
+    const answerPayload: MessagePayload = {
+      text: answer,
+      sources: chat.sources,
+      context: chat.context,
+      ...(opts.stopped ? { stopped: true } : {}),
+      ...(opts.cutOff ? { cutOff: true } : {}),
+    };
     await this.chats.addMessages([
       { id: userMsgId, chat_id: chat.chatId, user_id: session.userId, role: 'user', created_at: chat.createdAt, ciphertext: this.#seal(session, 'chat_messages', userMsgId, { text: chat.question, sources: [] }) },
       { id: messageId, chat_id: chat.chatId, user_id: session.userId, role: 'assistant', created_at: answered, ciphertext: this.#seal(session, 'chat_messages', messageId, answerPayload) },
@@ -229,9 +239,15 @@ export class ChatService {
   }
 
   /** The new answer takes the old one's place; the old one (and its own alternatives) are kept. */
-  async #saveRegenerated(session: SessionContext, chat: PreparedChat, answer: string, opts: { stopped?: boolean }) {
+  async #saveRegenerated(session: SessionContext, chat: PreparedChat, answer: string, opts: { stopped?: boolean; cutOff?: boolean }) {
     await this.chats.touch(session.userId, chat.chatId);
-    const fresh = { text: answer, sources: chat.sources, context: chat.context, ...(opts.stopped ? { stopped: true } : {}) };
+    const fresh = {
+      text: answer,
+      sources: chat.sources,
+      context: chat.context,
+      ...(opts.stopped ? { stopped: true } : {}),
+      ...(opts.cutOff ? { cutOff: true } : {}),
+    };
     const oldId = chat.replaces!.messageId;
     const old = oldId ? await this.chats.message(session.userId, chat.chatId, oldId) : undefined;
     if (!old) {
@@ -295,6 +311,7 @@ export class ChatService {
           sources: p.sources,
           createdAt: r.created_at.toISOString(),
           ...(p.stopped ? { stopped: true } : {}),
+          ...(p.cutOff ? { cutOff: true } : {}),
           ...(p.context ? { context: p.context } : {}),
           ...(p.alternatives?.length ? { alternatives: p.alternatives } : {}),
         };
@@ -311,17 +328,28 @@ export class ChatService {
     chat: {
       id: string;
       title: string;
-      messages: Array<{ role: 'user' | 'assistant'; text: string; sources: CitedSource[]; createdAt: string; stopped?: boolean; context?: AnswerContext; alternatives?: Alternative[] }>;
+      model?: string;
+      messages: Array<{
+        role: 'user' | 'assistant';
+        text: string;
+        sources: CitedSource[];
+        createdAt: string;
+        stopped?: boolean;
+        cutOff?: boolean;
+        context?: AnswerContext;
+        alternatives?: Alternative[];
+      }>;
     },
   ): Promise<boolean> {
     if (await this.chats.get(session.userId, chat.id)) return false;
-    await this.chats.create({ id: chat.id, user_id: session.userId, ciphertext: this.#seal(session, 'chats', chat.id, { title: chat.title }) });
+    await this.chats.create({ id: chat.id, user_id: session.userId, ciphertext: this.#seal(session, 'chats', chat.id, chat.model ? { title: chat.title, model: chat.model } : { title: chat.title }) });
     const rows = chat.messages.map((m) => {
       const id = randomUUID();
       const payload: MessagePayload = {
         text: m.text,
         sources: m.sources,
         ...(m.stopped ? { stopped: true } : {}),
+        ...(m.cutOff ? { cutOff: true } : {}),
         ...(m.context ? { context: m.context } : {}),
         ...(m.alternatives?.length ? { alternatives: m.alternatives } : {}),
       };

@@ -6,10 +6,8 @@ import {
   createContentMac,
   createDecryptStream,
   createEncryptStream,
-  openRecord,
-  recordAad,
-  sealRecord,
 } from '../../crypto/index.js';
+import * as codec from '../codec/index.js';
 import { asBuffer } from '../db/index.js';
 import { notFound, tooLarge, unprocessable } from '../errors.js';
 import { ExtractionError, MAX_TEXT_CHARS, decodeText, extractPdfText } from '../files/extract.js';
@@ -19,10 +17,9 @@ import type { ItemsRepository } from '../repositories/items.repository.js';
 import type { Item, ItemsService } from './items.service.js';
 import type { SessionContext } from './keyring.js';
 
-interface FileMeta {
-  name: string;
-  contentType: string;
-}
+type FileMeta = codec.FileMeta;
+
+const streamArgs = (s: { key: Buffer; aad: string }) => [s.key, s.aad] as const;
 
 const TEXT_TYPES: Record<string, string> = {
   '.txt': 'text/plain',
@@ -38,6 +35,7 @@ export function safeFileName(name: string | undefined): string {
   const base = (name ?? '').split(/[\\/]/).pop() ?? '';
   const clean = base
     .normalize('NFC')
+    // eslint-disable-next-line no-control-regex -- control characters are what it removes
     .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')
     .replace(/^[.\s]+/, '')
     .trim()
@@ -69,7 +67,6 @@ export class FilesService {
     private readonly opts: { pdfMaxBytes: number; pdfTimeoutMs: number },
   ) {}
 
-  #fileAad = (userId: string, fileId: string) => recordAad({ userId, table: 'files', rowId: fileId, version: 1 });
 
   /**
    * Streams an upload through a keyed MAC and segment encryption straight to disk: the
@@ -104,9 +101,9 @@ export class FilesService {
 
     let contentMac: Buffer | undefined;
     const temp = await this.store.createTemp(userId);
-    const fileKey = keys.rowKey('files', fileId);
+    const content = codec.fileContent.stream(keys, userId, fileId);
     try {
-      await pipeline(input.stream, meter, createEncryptStream(fileKey, this.#fileAad(userId, fileId)), temp.stream);
+      await pipeline(input.stream, meter, createEncryptStream(content.key, content.aad), temp.stream);
       if (input.stream.truncated) throw tooLarge('The file is larger than this server accepts.');
 
       contentMac = mac.digest();
@@ -125,7 +122,7 @@ export class FilesService {
       let pages: number | undefined;
       if (contentType === 'application/pdf') {
         if (size <= this.opts.pdfMaxBytes) {
-          const bytes = await this.#readAll(temp.path, fileKey, userId, fileId);
+          const bytes = await this.#readAll(temp.path, content);
           const r = await extractPdfText(bytes, this.opts.pdfTimeoutMs);
           text = r.text;
           pages = r.pages;
@@ -140,7 +137,7 @@ export class FilesService {
         user_id: userId,
         content_mac: contentMac,
         size,
-        meta_ciphertext: sealRecord(keys.rowKey('files', `${fileId}:meta`), Buffer.from(JSON.stringify(meta)), this.#fileAad(userId, fileId)),
+        meta_ciphertext: codec.fileMeta.seal(keys, { userId, id: fileId, version: 1 }, meta),
       });
       await this.store.commit(temp.path, userId, fileId);
       const item = await this.items.create(session, {
@@ -182,14 +179,14 @@ export class FilesService {
     const fileId = randomUUID();
     const temp = await this.store.createTemp(userId);
     try {
-      await pipeline(Readable.from([Buffer.from(input.bytes)]), createEncryptStream(keys.rowKey('files', fileId), this.#fileAad(userId, fileId)), temp.stream);
+      await pipeline(Readable.from([Buffer.from(input.bytes)]), createEncryptStream(...streamArgs(codec.fileContent.stream(keys, userId, fileId))), temp.stream);
       const meta: FileMeta = { name: safeFileName(input.name), contentType: /^[\w.+-]+\/[\w.+-]+$/.test(input.contentType) ? input.contentType.toLowerCase() : 'application/octet-stream' };
       await this.files.insert({
         id: fileId,
         user_id: userId,
         content_mac: contentMac,
         size: input.bytes.length,
-        meta_ciphertext: sealRecord(keys.rowKey('files', `${fileId}:meta`), Buffer.from(JSON.stringify(meta)), this.#fileAad(userId, fileId)),
+        meta_ciphertext: codec.fileMeta.seal(keys, { userId, id: fileId, version: 1 }, meta),
       });
       await this.store.commit(temp.path, userId, fileId);
       return { fileId, size: input.bytes.length };
@@ -203,10 +200,21 @@ export class FilesService {
     }
   }
 
-  async #readAll(p: string, key: Buffer, userId: string, fileId: string): Promise<Buffer> {
+  /** Lists the attachments stored items point at (`data.files`), for the purge's bookkeeping. */
+  async linkAttachments(session: SessionContext, items: Item[]): Promise<void> {
+    const links = items.flatMap((item) => {
+      const files = Array.isArray(item.data?.files) ? (item.data.files as Array<{ fileId?: unknown }>) : [];
+      return files.flatMap((f) => (typeof f.fileId === 'string' ? [{ itemId: item.id, fileId: f.fileId }] : []));
+    });
+    await this.files.linkItems(session.userId, links);
+  }
+
+  async #readAll(p: string, content: { key: Buffer; aad: string }): Promise<Buffer> {
     const { createReadStream } = await import('node:fs');
     const chunks: Buffer[] = [];
-    await pipeline(createReadStream(p), createDecryptStream(key, this.#fileAad(userId, fileId)), async function* (src) {
+    // A sink: the generator only consumes, so it never yields.
+    // eslint-disable-next-line require-yield
+    await pipeline(createReadStream(p), createDecryptStream(content.key, content.aad), async function* (src) {
       for await (const c of src) chunks.push(c as Buffer);
     });
     return Buffer.concat(chunks);
@@ -217,9 +225,7 @@ export class FilesService {
     const { keys, userId } = session;
     const row = await this.files.get(userId, fileId);
     if (!row) return null;
-    const meta = JSON.parse(
-      openRecord(keys.rowKey('files', `${fileId}:meta`), asBuffer(row.meta_ciphertext), this.#fileAad(userId, fileId)).toString('utf8'),
-    ) as FileMeta;
+    const meta = codec.fileMeta.open(keys, { userId, id: fileId, version: 1 }, asBuffer(row.meta_ciphertext)) as FileMeta;
     return { meta, size: Number(row.size) };
   }
 
@@ -248,7 +254,7 @@ export class FilesService {
     const temp = await this.store.createTemp(userId);
     let contentMac: Buffer | undefined;
     try {
-      await pipeline(input.stream, meter, createEncryptStream(keys.rowKey('files', fileId), this.#fileAad(userId, fileId)), temp.stream);
+      await pipeline(input.stream, meter, createEncryptStream(...streamArgs(codec.fileContent.stream(keys, userId, fileId))), temp.stream);
       contentMac = mac.digest();
       const existing = await this.files.findByMac(userId, contentMac);
       if (existing) {
@@ -261,7 +267,7 @@ export class FilesService {
         user_id: userId,
         content_mac: contentMac,
         size,
-        meta_ciphertext: sealRecord(keys.rowKey('files', `${fileId}:meta`), Buffer.from(JSON.stringify(meta)), this.#fileAad(userId, fileId)),
+        meta_ciphertext: codec.fileMeta.seal(keys, { userId, id: fileId, version: 1 }, meta),
       });
       await this.store.commit(temp.path, userId, fileId);
       return { fileId, created: true };
@@ -280,13 +286,11 @@ export class FilesService {
     const { keys, userId } = session;
     const row = await this.files.get(userId, fileId);
     if (!row) throw notFound('File');
-    const meta = JSON.parse(
-      openRecord(keys.rowKey('files', `${fileId}:meta`), asBuffer(row.meta_ciphertext), this.#fileAad(userId, fileId)).toString('utf8'),
-    ) as FileMeta;
+    const meta = codec.fileMeta.open(keys, { userId, id: fileId, version: 1 }, asBuffer(row.meta_ciphertext)) as FileMeta;
     // pipeline (not pipe) so a read error or a failed segment tag ends the response with an error.
     const stream = pipeStreams(
       this.store.openRead(userId, fileId),
-      createDecryptStream(keys.rowKey('files', fileId), this.#fileAad(userId, fileId)),
+      createDecryptStream(...streamArgs(codec.fileContent.stream(keys, userId, fileId))),
       () => {},
     );
     return { meta, size: Number(row.size), stream };

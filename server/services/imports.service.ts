@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { recordAad } from '../../crypto/index.js';
-import { isImportError } from '../../integrations/apple-health/index.js';
+import { importFile, jobOutcome, type JobOutcome } from '../codec/index.js';
+import { asBuffer } from '../db/index.js';
+import { createSeriesSink, isImportError } from '../../integrations/apple-health/index.js';
 import { ImportError as FitbitImportError, importFitbitArchive } from '../../integrations/fitbit/import.js';
 import { FhirInputError, transformAny, transformNdjsonStream } from '../../integrations/fhir/transform.js';
-import { SeriesAccumulator } from '../../integrations/series/day-chunk.js';
-import type { QuantitySample, RecordInput } from '../../integrations/types.js';
+import type { RecordInput } from '../../integrations/types.js';
 import { badRequest, notFound, tooLarge, unprocessable, unsupportedType } from '../errors.js';
-import { AppleHealthWorkers, runAppleHealthInWorker } from '../jobs/apple-health-job.js';
+import { AppleHealthWorkers, runAppleHealthInWorker, type AppleHealthRunStats } from '../jobs/apple-health-job.js';
 import type { FileSeal, ImportFiles } from '../jobs/encrypted-file.js';
-import { JobFailure, type JobContext, type JobRunner } from '../jobs/runner.js';
+import { JOB_ERRORS, JobFailure, type JobContext, type JobErrorCode, type JobRunner } from '../jobs/runner.js';
 import type { JobRow, JobsRepository } from '../repositories/jobs.repository.js';
 import type { FilesService } from './files.service.js';
 import { itemFromRecord, type ItemsService, type NewItem } from './items.service.js';
@@ -35,6 +35,8 @@ const MAX_FHIR_JSON_BYTES = 256 * 1024 * 1024;
 
 export interface ImportsOptions {
   maxImportBytes: number;
+  /** Told how much heap each Apple Health import worker used (for metrics). */
+  onWorkerStats?(stats: AppleHealthRunStats): void;
 }
 
 /**
@@ -60,7 +62,7 @@ export class ImportsService {
 
   /** Input files are sealed under a key from the owner's vault key and bound to the job row. */
   #seal(keys: KeyRing, userId: string, jobId: string): FileSeal {
-    return { key: keys.rowKey('files', `import/${jobId}`), aad: recordAad({ userId, table: 'jobs', rowId: jobId, version: 1 }) };
+    return importFile.stream(keys, userId, jobId);
   }
 
   async startFhir(session: SessionContext, body: Readable, format: FhirFormat): Promise<{ jobId: string }> {
@@ -180,11 +182,11 @@ export class ImportsService {
   async getJob(session: SessionContext, id: string): Promise<JobView> {
     const row = await this.jobs.get(session.userId, id);
     if (!row) throw notFound('Job');
-    return toView(row);
+    return toView(session, row);
   }
 
   async listJobs(session: SessionContext, limit: number): Promise<JobView[]> {
-    return (await this.jobs.list(session.userId, limit)).map(toView);
+    return (await this.jobs.list(session.userId, limit)).map((row) => toView(session, row));
   }
 
   // ---- job kinds ----
@@ -196,7 +198,7 @@ export class ImportsService {
   async #runAppleHealth(ctx: JobContext): Promise<void> {
     const { job, session, signal } = ctx;
     const format = job.input_format === 'zip' ? 'zip' : 'xml';
-    await runAppleHealthInWorker(
+    const stats = await runAppleHealthInWorker(
       {
         root: this.files.root,
         userId: session.userId,
@@ -217,6 +219,7 @@ export class ImportsService {
       },
       this.#appleWorkers.take(job.id, format),
     );
+    this.opts.onWorkerStats?.(stats);
   }
 
   async #runFitbit(ctx: JobContext): Promise<void> {
@@ -224,14 +227,7 @@ export class ImportsService {
     const seal = this.#seal(session.keys, session.userId, job.id);
     const [format, tzPart] = (job.input_format ?? 'zip').split(';');
     const timezone = tzPart?.startsWith('tz=') ? tzPart.slice(3) : undefined;
-    const acc = new SeriesAccumulator();
-    const flush = async (all: boolean) => {
-      if (!all && acc.sampleCount < 50_000) return;
-      const chunks = all ? acc.drainAll() : acc.drain(acc.size);
-      if (!chunks.length) return;
-      const added = await this.series.store(session, chunks);
-      for (const [type, n] of Object.entries(added)) ctx.count(type, n);
-    };
+    const series = this.#seriesSink(ctx);
     const source =
       format === 'tgz'
         ? { format: 'tgz' as const, openStream: () => this.files.openStream(session.userId, job.id, seal) }
@@ -239,21 +235,12 @@ export class ImportsService {
     const result = await importFitbitArchive(
       source,
       {
-        samples: async (batch) => {
-          for (const s of batch) {
-            try {
-              acc.add(s);
-            } catch {
-              // A sample whose unit does not convert to its day's unit is left out, not fatal.
-            }
-          }
-          await flush(false);
-        },
+        samples: (batch) => series.samples(batch),
         records: (batch) => this.#storeRecords(ctx, batch),
       },
       { timezone, signal, onProgress: (p) => ctx.progress(p) },
     );
-    await flush(true);
+    await series.finish();
     if (result.unknownFiles.length) ctx.count('unrecognised files (not imported)', result.unknownFiles.length);
   }
 
@@ -261,23 +248,7 @@ export class ImportsService {
     const { job, session, signal } = ctx;
     const seal = this.#seal(session.keys, session.userId, job.id);
     const total = await this.files.plainSize(session.userId, job.id);
-    const acc = new SeriesAccumulator();
-    const flushSamples = async (all: boolean) => {
-      if (acc.sampleCount < 50_000 && !all) return;
-      const chunks = all ? acc.drainAll() : acc.drain(acc.size);
-      if (chunks.length === 0) return;
-      const added = await this.series.store(session, chunks);
-      for (const [type, n] of Object.entries(added)) ctx.count(type, n);
-    };
-    const addSamples = (samples: QuantitySample[]) => {
-      for (const s of samples) {
-        try {
-          acc.add(s);
-        } catch {
-          // A sample with a unit that does not convert to its day's unit is left out, not fatal.
-        }
-      }
-    };
+    const series = this.#seriesSink(ctx);
 
     if (job.input_format === 'ndjson') {
       let done = 0;
@@ -292,13 +263,12 @@ export class ImportsService {
       for await (const r of transformNdjsonStream(counted, { source: 'fhir' })) {
         signal.throwIfAborted();
         records.push(...r.records);
-        addSamples(r.samples);
+        if (r.samples.length) await series.samples(r.samples);
         if (records.length >= RECORD_BATCH) {
           await this.#storeRecords(ctx, records);
           records = [];
           ctx.progress({ done, total, unit: 'bytes' });
         }
-        await flushSamples(false);
       }
       await this.#storeRecords(ctx, records);
     } else {
@@ -316,7 +286,7 @@ export class ImportsService {
       parts.length = 0;
       const out = transformAny(json, { source: 'fhir' });
       json = undefined;
-      addSamples(out.samples);
+      await series.samples(out.samples);
       ctx.progress({ done: 0, total: out.records.length, unit: 'resources' });
       for (let i = 0; i < out.records.length; i += RECORD_BATCH) {
         signal.throwIfAborted();
@@ -324,7 +294,25 @@ export class ImportsService {
         ctx.progress({ done: Math.min(i + RECORD_BATCH, out.records.length), total: out.records.length, unit: 'resources' });
       }
     }
-    await flushSamples(true);
+    await series.finish();
+  }
+
+  /**
+   * Day chunks for the main-thread imports (Fitbit, FHIR), with the same bounds as the Apple
+   * Health worker's: open days by count, samples and bytes, whatever the input's order.
+   */
+  #seriesSink(ctx: JobContext) {
+    return createSeriesSink(
+      {
+        chunks: async (chunks) => {
+          ctx.signal.throwIfAborted();
+          const added = await this.series.store(ctx.session, chunks);
+          for (const [type, n] of Object.entries(added)) ctx.count(type, n);
+        },
+        records: (batch) => this.#storeRecords(ctx, batch),
+      },
+      { maxOpenChunks: 64, maxOpenSamples: 50_000, maxOpenBytes: 8 * 1024 * 1024, skipUnconvertible: true },
+    );
   }
 
   /**
@@ -345,21 +333,36 @@ export class ImportsService {
       inputs.push(itemFromRecord(r, { data: files.length ? { ...r.data, files } : r.data, fileId: files[0]?.fileId ?? null }));
     }
     const results = await this.items.createMany(session, inputs);
+    await this.fileBlobs.linkAttachments(session, results.map((r) => r.item));
     for (const res of results) if (res.status !== 'unchanged') ctx.count(res.item.type ?? 'record', 1);
   }
 }
 
-function toView(row: JobRow): JobView {
+/** The owner's view: counts and messages opened from the sealed outcome (or a job's clear columns from before 0011). */
+function toView(session: SessionContext, row: JobRow): JobView {
   const view: JobView = {
     id: row.id,
     kind: row.kind,
     status: row.status,
     progress: row.progress as JobView['progress'],
   };
-  const result = row.result as { imported?: Record<string, number> } | null;
-  if (result?.imported) view.result = { imported: result.imported };
-  if (row.error) view.error = row.error;
+  const outcome: JobOutcome = row.sealed
+    ? openOutcome(session, row.id, row.sealed)
+    : { imported: (row.legacy_result as { imported?: Record<string, number> } | null)?.imported, error: row.legacy_error ?? undefined };
+  if (outcome.imported) view.result = { imported: outcome.imported };
+  const error = outcome.error ?? (row.error_code ? JOB_ERRORS[row.error_code as JobErrorCode] ?? JOB_ERRORS.failed : undefined);
+  if (error && row.status === 'failed') view.error = error;
   return view;
+}
+
+/** A tampered outcome must not take the whole job list down: the job then shows its clear status and code only. */
+function openOutcome(session: SessionContext, jobId: string, sealed: Uint8Array): JobOutcome {
+  try {
+    return jobOutcome.open(session.keys, { userId: session.userId, id: jobId, version: 1 }, asBuffer(sealed));
+  } catch (err) {
+    if ((err as Error)?.name === 'DecryptError') return {};
+    throw err;
+  }
 }
 
 function describeAppleError(err: unknown): string | undefined {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import { inboxKeyMac, inboxPublicKeyOf, openRecord, openWithPrivateKey, recordAad, sealToPublicKey, verifyInboxKeyMac } from '../../crypto/index.js';
+import { inboxKeyMac, inboxPublicKeyOf, openWithPrivateKey, sealToPublicKey, verifyInboxKeyMac } from '../../crypto/index.js';
+import { inboxBatch, inboxPrivateKey } from '../codec/index.js';
 import type { QuantitySample, RecordInput } from '../../integrations/types.js';
 import { asBuffer } from '../db/index.js';
 import type { IntegrationsRepository } from '../repositories/integrations.repository.js';
@@ -26,7 +27,7 @@ export class InboxKeyUnverifiedError extends Error {
   }
 }
 
-const inboxInfo = (userId: string, rowId: string, provider: string, kind: Kind) => `v1|inbox|${userId}|${rowId}|${provider}|${kind}`;
+const inboxInfo = (userId: string, rowId: string, provider: string, kind: Kind) => inboxBatch.info(userId, rowId, provider, kind);
 
 /**
  * Background ingest without the vault key (DESIGN.md "Keys"). A sync worker seals each batch to
@@ -113,11 +114,7 @@ export class InboxService {
     const { userId } = session;
     const user = await this.repo.inboxPublicKey(userId);
     if (!user) return;
-    const privateKey = openRecord(
-      session.keys.rowKey('inbox', userId),
-      asBuffer(user.inbox_private_key_wrapped),
-      recordAad({ userId, table: 'users.inbox_private_key', rowId: userId, version: 1 }),
-    );
+    const privateKey = inboxPrivateKey.open(session.keys, { userId, id: userId, version: 1 }, asBuffer(user.inbox_private_key_wrapped));
     let expected: Buffer;
     try {
       expected = inboxPublicKeyOf(privateKey);
@@ -150,11 +147,7 @@ export class InboxService {
     if (rows.length === 0) return 0;
     const user = await this.repo.inboxPublicKey(userId);
     if (!user) return 0;
-    const privateKey = openRecord(
-      session.keys.rowKey('inbox', userId),
-      asBuffer(user.inbox_private_key_wrapped),
-      recordAad({ userId, table: 'users.inbox_private_key', rowId: userId, version: 1 }),
-    );
+    const privateKey = inboxPrivateKey.open(session.keys, { userId, id: userId, version: 1 }, asBuffer(user.inbox_private_key_wrapped));
     const done: string[] = [];
     try {
       for (const row of rows) {

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { blindToken, openRecord, recordAad, sealRecord, termFrequencies, DecryptError } from '../../crypto/index.js';
+import { termFrequencies, DecryptError } from '../../crypto/index.js';
+import * as codec from '../codec/index.js';
+import type { ItemPayload } from '../codec/index.js';
 import { asBuffer } from '../db/index.js';
-import { badRequest, conflict, notFound } from '../errors.js';
+import { badRequest, conflict, notFound, versionConflict } from '../errors.js';
 import type { Transaction } from 'kysely';
 import type { RecordInput } from '../../integrations/types.js';
 import type { DB } from '../db/types.js';
-import type { ItemsRepository } from '../repositories/items.repository.js';
+import type { ItemsRepository, TypeLookup } from '../repositories/items.repository.js';
 import type { KeyRing, SessionContext } from './keyring.js';
 
 export type ItemKind = 'note' | 'document' | 'record' | 'series';
@@ -23,17 +25,37 @@ export interface Item {
   occurredAt: string | null;
   createdAt: string;
   updatedAt: string;
+  /** +1 per save; a PATCH based on another version is refused (or merged). */
+  version: number;
+  folderId: string | null;
   fileId?: string;
   data?: Record<string, unknown>;
 }
 
-/** What is encrypted inside `vault_items.ciphertext`. */
-interface ItemPayload {
-  title: string;
-  text: string;
-  tags: string[];
-  data?: Record<string, unknown>;
-  externalVersion?: string;
+/** An edit as the API takes it. */
+export interface ItemPatch {
+  title?: string;
+  text?: string;
+  tags?: string[];
+  occurredAt?: string | null;
+  /** The version the edit started from; a stale one is a conflict. */
+  baseVersion?: number;
+  /** With a stale base: merge three-way with the current version when the edits do not overlap. */
+  merge?: boolean;
+  /** Move to this folder (null: out of any folder). Not a new version. */
+  folderId?: string | null;
+}
+
+/** Item history and folders, as items see them (see ItemHistory and FoldersService). */
+export interface ItemHooks {
+  /** Keeps the state a save is about to replace; runs in the save's transaction. */
+  archive(session: SessionContext, row: ItemRow, payload: ItemPayload, trx: Transaction<DB>): Promise<void>;
+  /** The state of an earlier version, for a three-way merge; null when pruned. */
+  payloadAt(session: SessionContext, itemId: string, version: number, trx: Transaction<DB>): Promise<(ItemPayload & { occurredAt: string | null }) | null>;
+  /** Three-way merge of an edit made on `base` with the current state; null when they overlap. */
+  merge(base: ItemPayload & { occurredAt: string | null }, current: ItemPayload & { occurredAt: string | null }, mine: ItemPatch): ItemPatch | null;
+  /** Files the item in a folder of the same user (404 otherwise). */
+  move(session: SessionContext, itemId: string, folderId: string | null, trx: Transaction<DB>): Promise<void>;
 }
 
 export interface NewItem {
@@ -66,12 +88,11 @@ export function itemFromRecord(r: RecordInput, extra: { data?: Record<string, un
   };
 }
 
-type ItemRow = Pick<
+export type ItemRow = Pick<
   NonNullable<Awaited<ReturnType<ItemsRepository['get']>>>,
-  'id' | 'user_id' | 'kind' | 'source' | 'type' | 'occurred_at' | 'version' | 'file_id' | 'ciphertext' | 'created_at' | 'updated_at'
->;
+  'id' | 'user_id' | 'kind' | 'source' | 'legacy_type' | 'occurred_at' | 'version' | 'file_id' | 'ciphertext' | 'created_at' | 'updated_at'
+> & { folder_id?: string | null };
 
-const TABLE = 'vault_items';
 const MAX_TAGS = 32;
 
 /** Tags compare case-insensitively; the first spelling used is the one shown. */
@@ -90,10 +111,12 @@ export function cleanTags(tags: readonly string[] | undefined): string[] {
   return [...seen.values()];
 }
 
-export const tagMac = (keys: KeyRing, tag: string) => blindToken(keys.subkey('tags'), tagKeyText(tag));
+export const tagMac = (keys: KeyRing, tag: string) => codec.tag.blind(keys, tagKeyText(tag));
 
-export const externalMac = (keys: KeyRing, source: string, externalId: string) =>
-  blindToken(keys.subkey('dedupe'), `item|${source}|${externalId}`);
+export const externalMac = (keys: KeyRing, source: string, externalId: string) => codec.externalId.blind(keys, source, externalId);
+
+/** A readable type code as the repository looks it up (its MAC, and the code for rows not yet upgraded). */
+export const typeLookup = (keys: KeyRing, code: string): TypeLookup => ({ mac: codec.item.blindType(keys, code), code });
 
 function encodeCursor(row: { sort_at: Date; id: string }): string {
   return Buffer.from(`${row.sort_at.toISOString()}|${row.id}`).toString('base64url');
@@ -114,52 +137,55 @@ function parseDate(value: string | null | undefined): Date | null {
 }
 
 export class ItemsService {
+  #hooks?: ItemHooks;
+
   constructor(private readonly repo: ItemsRepository) {}
+
+  /** History and folders are wired after construction: they read items through this service. */
+  useHooks(hooks: ItemHooks): void {
+    this.#hooks = hooks;
+  }
 
   // ---- encryption of one row ----
 
   seal(keys: KeyRing, userId: string, id: string, version: number, payload: ItemPayload): Buffer {
-    return sealRecord(
-      keys.rowKey('items', id),
-      Buffer.from(JSON.stringify(payload)),
-      recordAad({ userId, table: TABLE, rowId: id, version }),
-    );
+    return codec.item.seal(keys, { userId, id, version }, payload);
   }
 
-  open(keys: KeyRing, row: Pick<ItemRow, 'id' | 'user_id' | 'version' | 'ciphertext'>): ItemPayload {
-    const plain = openRecord(
-      keys.rowKey('items', row.id),
-      asBuffer(row.ciphertext),
-      recordAad({ userId: row.user_id, table: TABLE, rowId: row.id, version: row.version }),
-    );
-    return JSON.parse(plain.toString('utf8')) as ItemPayload;
+  /** The payload, with the type code of a row sealed before 0011 taken from its legacy column. */
+  open(keys: KeyRing, row: Pick<ItemRow, 'id' | 'user_id' | 'version' | 'ciphertext' | 'legacy_type'>): ItemPayload {
+    const payload = codec.item.open(keys, { userId: row.user_id, id: row.id, version: row.version }, asBuffer(row.ciphertext));
+    if (payload.type === undefined) payload.type = row.legacy_type;
+    return payload;
   }
 
-  toItem(row: ItemRow, payload: ItemPayload): Item {
+  toItem(row: Omit<ItemRow, 'legacy_type'>, payload: ItemPayload): Item {
     const item: Item = {
       id: row.id,
       kind: row.kind as ItemKind,
       source: row.source as ItemSource,
-      type: row.type,
+      type: payload.type ?? null,
       title: payload.title,
       text: payload.text,
       tags: payload.tags,
       occurredAt: row.occurred_at ? new Date(row.occurred_at).toISOString() : null,
       createdAt: row.created_at.toISOString(),
       updatedAt: row.updated_at.toISOString(),
+      version: row.version,
+      folderId: row.folder_id ?? null,
     };
     if (row.file_id) item.fileId = row.file_id;
     if (payload.data) item.data = payload.data;
     return item;
   }
 
-  #terms(keys: KeyRing, p: { title: string; text: string; tags: string[] }) {
+  /** Blind-index postings of a payload; the upgrade re-indexes rows with it too. */
+  terms(keys: KeyRing, p: { title: string; text: string; tags: string[] }) {
     const tf = termFrequencies(`${p.title}\n${p.text}\n${p.tags.join('\n')}`);
-    const indexKey = keys.subkey('index');
     let count = 0;
     const terms = [...tf].map(([token, n]) => {
       count += n;
-      return { token: blindToken(indexKey, token), tf: n };
+      return { token: codec.searchTerm.blind(keys, token), tf: n };
     });
     return { terms, count };
   }
@@ -177,7 +203,7 @@ export class ItemsService {
       const row = {
         id,
         nameMac: tagMac(keys, name),
-        ciphertext: sealRecord(keys.rowKey('tags', id), Buffer.from(name), recordAad({ userId, table: 'tags', rowId: id, version: 1 })),
+        ciphertext: codec.tag.seal(keys, { userId, id, version: 1 }, name),
       };
       memo?.set(tagKeyText(name), row);
       return row;
@@ -203,7 +229,7 @@ export class ItemsService {
     const { keys, userId } = session;
     const prepared = inputs.map((input) => {
       const tags = cleanTags(input.tags);
-      const payload: ItemPayload = { title: input.title, text: input.text, tags };
+      const payload: ItemPayload = { title: input.title, text: input.text, tags, type: input.type ?? null };
       if (input.data) payload.data = input.data;
       if (input.external) payload.externalVersion = input.external.version;
       return {
@@ -232,7 +258,7 @@ export class ItemsService {
             continue;
           }
           const version = row.version + 1;
-          const { terms, count } = this.#terms(keys, p.payload);
+          const { terms, count } = this.terms(keys, p.payload);
           await this.repo.update(
             userId,
             row.id,
@@ -242,14 +268,14 @@ export class ItemsService {
               ciphertext: this.seal(keys, userId, row.id, version, p.payload),
               occurred_at: p.occurredAt,
               sort_at: p.occurredAt ?? row.created_at,
-              type: p.input.type ?? null,
+              type_mac: codec.item.blindType(keys, p.payload.type),
               term_count: count,
             },
             trx,
           );
           await this.repo.replaceTerms(userId, row.id, terms, trx ?? this.repoDb());
           await this.repo.setItemTags(row.id, await this.repo.upsertTags(userId, this.#tagRows(keys, userId, p.payload.tags), trx ?? this.repoDb()), trx ?? this.repoDb());
-          const updated = { ...row, version, occurred_at: p.occurredAt, type: p.input.type ?? null, updated_at: new Date() };
+          const updated = { ...row, version, occurred_at: p.occurredAt, updated_at: new Date() };
           out.push({ item: this.toItem(updated, p.payload), status: 'updated' });
           continue;
         }
@@ -260,13 +286,13 @@ export class ItemsService {
         }
         const id = randomUUID();
         const now = new Date();
-        const { terms, count } = this.#terms(keys, p.payload);
+        const { terms, count } = this.terms(keys, p.payload);
         const newRow = {
           id,
           user_id: userId,
           kind: p.input.kind,
           source: p.input.source,
-          type: p.input.type ?? null,
+          type_mac: codec.item.blindType(keys, p.payload.type),
           occurred_at: p.occurredAt,
           sort_at: p.occurredAt ?? now,
           version: 1,
@@ -309,14 +335,14 @@ export class ItemsService {
     });
   }
 
-  /** Decrypted recent items by type codes, tags or kinds (see ItemsRepository.recent). */
+  /** Decrypted recent items by readable type codes (looked up by their MACs), tags or kinds (see ItemsRepository.recent). */
   async recent(
     session: SessionContext,
     q: { types?: string[]; tags?: string[]; kinds?: string[]; from?: Date; to?: Date; limit: number },
   ): Promise<Item[]> {
     const rows = await this.repo.recent({
       userId: session.userId,
-      types: q.types,
+      types: q.types?.map((t) => typeLookup(session.keys, t)),
       tagMacs: q.tags?.map((t) => tagMac(session.keys, t)),
       kinds: q.kinds,
       from: q.from,
@@ -328,18 +354,19 @@ export class ItemsService {
 
   async list(
     session: SessionContext,
-    q: { kind?: string; source?: string; type?: string; tag?: string; from?: string; to?: string; limit: number; cursor?: string },
+    q: { kind?: string; source?: string; type?: string; tag?: string; from?: string; to?: string; limit: number; cursor?: string; folderIds?: string[] | null },
     deleted = false,
   ): Promise<{ items: Item[]; nextCursor: string | null }> {
     const rows = await this.repo.list({
       userId: session.userId,
       kind: q.kind,
       source: q.source,
-      type: q.type,
+      type: q.type !== undefined ? typeLookup(session.keys, q.type) : undefined,
       tagMac: q.tag ? tagMac(session.keys, q.tag) : undefined,
       from: parseDate(q.from) ?? undefined,
       to: q.to ? endOfDayIfDate(q.to) : undefined,
       deleted,
+      folderIds: q.folderIds,
       limit: q.limit + 1,
       cursor: q.cursor ? decodeCursor(q.cursor) : undefined,
     });
@@ -350,25 +377,38 @@ export class ItemsService {
     };
   }
 
-  async update(
-    session: SessionContext,
-    id: string,
-    patch: { title?: string; text?: string; tags?: string[]; occurredAt?: string | null },
-  ): Promise<Item> {
+  async update(session: SessionContext, id: string, input: ItemPatch): Promise<Item> {
     const { keys, userId } = session;
     return this.repo.transaction(async (trx) => {
       const row = await this.repo.get(userId, id, trx);
       if (!row || row.deleted_at) throw notFound();
       const old = this.open(keys, row);
+      const edits = input.title !== undefined || input.text !== undefined || input.tags !== undefined || input.occurredAt !== undefined;
+      if (input.folderId !== undefined) {
+        if (!this.#hooks) throw badRequest('Folders are not available.', 'not_supported');
+        await this.#hooks.move(session, id, input.folderId, trx);
+      }
+      if (!edits) return this.toItem({ ...row, folder_id: input.folderId === undefined ? row.folder_id : input.folderId }, old);
+      let patch = input;
+      if (input.baseVersion !== undefined && input.baseVersion !== row.version) {
+        const current = () => versionConflict(this.toItem(row, old));
+        if (!input.merge || !this.#hooks || input.baseVersion > row.version) throw current();
+        const base = await this.#hooks.payloadAt(session, id, input.baseVersion, trx);
+        const theirs = { ...old, occurredAt: row.occurred_at ? new Date(row.occurred_at).toISOString() : null };
+        const merged = base && this.#hooks.merge(base, theirs, input);
+        if (!merged) throw current();
+        patch = merged;
+      }
       const payload: ItemPayload = {
         ...old,
         title: patch.title ?? old.title,
         text: patch.text ?? old.text,
         tags: patch.tags ? cleanTags(patch.tags) : old.tags,
+        savedBy: session.sessionId,
       };
       const occurredAt = patch.occurredAt === undefined ? row.occurred_at : parseDate(patch.occurredAt);
       const version = row.version + 1;
-      const { terms, count } = this.#terms(keys, payload);
+      const { terms, count } = this.terms(keys, payload);
       const ok = await this.repo.update(
         userId,
         id,
@@ -378,11 +418,13 @@ export class ItemsService {
           ciphertext: this.seal(keys, userId, id, version, payload),
           occurred_at: occurredAt,
           sort_at: occurredAt ?? row.created_at,
+          type_mac: codec.item.blindType(keys, payload.type),
           term_count: count,
         },
         trx,
       );
       if (!ok) throw conflict('This item was changed at the same time. Reload and try again.', 'edit_conflict');
+      await this.#hooks?.archive(session, row, old, trx);
       await this.repo.replaceTerms(userId, id, terms, trx);
       if (patch.tags) await this.repo.setItemTags(id, await this.repo.upsertTags(userId, this.#tagRows(keys, userId, payload.tags), trx), trx);
       const updated = (await this.repo.get(userId, id, trx))!;
@@ -403,11 +445,7 @@ export class ItemsService {
     const rows = await this.repo.tagCounts(session.userId);
     return rows
       .map((r) => ({
-        name: openRecord(
-          session.keys.rowKey('tags', r.id),
-          asBuffer(r.ciphertext),
-          recordAad({ userId: session.userId, table: 'tags', rowId: r.id, version: r.version }),
-        ).toString('utf8'),
+        name: codec.tag.open(session.keys, { userId: session.userId, id: r.id, version: r.version }, asBuffer(r.ciphertext)),
         count: Number(r.count),
       }))
       .sort((a, b) => b.count - a.count || a.name.localeCompare(b.name));

@@ -1,4 +1,4 @@
-import { deriveRowKey, deriveSubkey, type SubkeyPurpose } from '../../crypto/index.js';
+import { deriveSubkey, type SubkeyPurpose } from '../../crypto/index.js';
 
 /**
  * The keys one unlocked request may use, derived lazily from the vault key. Lives only for the
@@ -24,10 +24,6 @@ export class KeyRing {
       this.#subkeys.set(purpose, key);
     }
     return key;
-  }
-
-  rowKey(purpose: SubkeyPurpose, rowId: string): Buffer {
-    return deriveRowKey(this.subkey(purpose), rowId);
   }
 }
 

@@ -1,13 +1,22 @@
-import { blindToken, tokenize } from '../../crypto/index.js';
+import { tokenize } from '../../crypto/index.js';
+import { searchTerm } from '../codec/index.js';
 import type { ItemsRepository } from '../repositories/items.repository.js';
 import type { Item, ItemsService } from './items.service.js';
 import type { SessionContext } from './keyring.js';
 
-/** Corpus statistics change slowly; recomputing them per query would scan every item. */
+/**
+ * Corpus statistics (live items, mean length) change slowly and counting them reads every item
+ * of the vault, so they are reused for this long and then refreshed in the background: only a
+ * user's first search waits for them.
+ */
 const STATS_TTL_MS = 30_000;
 
+type CorpusStats = { n: number; avgdl: number };
+
 export class SearchService {
-  readonly #stats = new Map<string, { n: number; avgdl: number; until: number }>();
+  readonly #stats = new Map<string, { value: CorpusStats; until: number }>();
+  /** One count at a time per user, however many searches arrive while it runs. */
+  readonly #refreshing = new Map<string, Promise<CorpusStats>>();
 
   constructor(
     private readonly repo: ItemsRepository,
@@ -21,24 +30,31 @@ export class SearchService {
     limit: number,
     filter?: { kind?: string; from?: Date; to?: Date },
   ): Promise<Array<{ item: Item; score: number }>> {
-    const indexKey = session.keys.subkey('index');
-    const tokens = [...new Set(tokenize(query))].slice(0, 64).map((t) => blindToken(indexKey, t));
+    const tokens = [...new Set(tokenize(query))].slice(0, 64).map((t) => searchTerm.blind(session.keys, t));
     if (tokens.length === 0) return [];
-    let stats = this.#stats.get(session.userId);
-    if (!stats || stats.until < Date.now()) {
-      stats = { ...(await this.repo.corpusStats(session.userId)), until: Date.now() + STATS_TTL_MS };
-      if (this.#stats.size > 10_000) this.#stats.clear();
-      this.#stats.set(session.userId, stats);
+    const stats = await this.#corpusStats(session.userId);
+    const rows = await this.repo.search(session.userId, tokens, limit, stats, filter);
+    return rows.map((row) => ({ item: this.items.toItem(row, this.items.open(session.keys, row)), score: row.score }));
+  }
+
+  #corpusStats(userId: string): Promise<CorpusStats> | CorpusStats {
+    const cached = this.#stats.get(userId);
+    if (cached && cached.until > Date.now()) return cached.value;
+    let refreshing = this.#refreshing.get(userId);
+    if (!refreshing) {
+      refreshing = this.repo
+        .corpusStats(userId)
+        .then((value) => {
+          if (this.#stats.size >= 10_000 && !this.#stats.has(userId)) this.#stats.clear();
+          this.#stats.set(userId, { value, until: Date.now() + STATS_TTL_MS });
+          return value;
+        })
+        .finally(() => this.#refreshing.delete(userId));
+      this.#refreshing.set(userId, refreshing);
     }
-    // Over-fetch a little: trashed items are dropped after ranking.
-    const hits = await this.repo.bm25(session.userId, tokens, limit + 10, stats, filter);
-    const items = await this.items.getMany(session, hits.map((h) => h.itemId));
-    const byId = new Map(items.map((i) => [i.id, i]));
-    return hits
-      .flatMap((h) => {
-        const item = byId.get(h.itemId);
-        return item ? [{ item, score: Math.round(h.score * 1e4) / 1e4 }] : [];
-      })
-      .slice(0, limit);
+    if (!cached) return refreshing;
+    // Expired figures serve this search; a failed refresh is retried by the next one.
+    refreshing.catch(() => {});
+    return cached.value;
   }
 }

@@ -8,7 +8,7 @@ import { SessionsRepository } from '../repositories/sessions.repository.js';
 import { UsersRepository } from '../repositories/users.repository.js';
 import { AuthService } from './auth.service.js';
 import type { SessionContext } from './keyring.js';
-import { sealNewChunk } from './series-seal.js';
+import { sealNewChunk } from '../codec/series.js';
 import { SeriesService } from './series.service.js';
 
 const HR = 'HKQuantityTypeIdentifierHeartRate';

@@ -1,8 +1,10 @@
 import { decodeChunk, mergeChunks, unitFactor, type DayChunk, type DayStats } from '../../integrations/series/day-chunk.js';
+import * as codec from '../codec/index.js';
+import type { SealedChunk } from '../codec/series.js';
 import { asBuffer } from '../db/index.js';
-import type { ChunkRow, ChunkWrite, SeriesRepository } from '../repositories/series.repository.js';
+import type { TypeLookup } from '../repositories/items.repository.js';
+import type { ChunkRow, ChunkWrite, SeriesRepository, SeriesTypeWrite } from '../repositories/series.repository.js';
 import type { KeyRing, SessionContext } from './keyring.js';
-import { openChunk, openChunkStats, sealChunk, sealChunkStats, type SealedChunk } from './series-seal.js';
 
 export interface SeriesDay extends DayStats {
   date: string;
@@ -11,37 +13,45 @@ export interface SeriesDay extends DayStats {
 /** What one store call added: new samples per type (duplicates of stored samples are not counted). */
 export type AddedCounts = Record<string, number>;
 
+type Keys = Pick<SessionContext, 'userId' | 'keys'>;
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+
 /**
- * Health time series stored as one encrypted chunk per (user, type, local day). Imports hand in
- * chunks; each is merged with the stored one (exact duplicate samples kept once), re-encrypted
- * under a bumped version and written back.
+ * Health time series stored as one encrypted chunk per (user, type, local day); the row holds
+ * the type's keyed MAC, never the code. Imports hand in chunks; each is merged with the stored
+ * one (exact duplicate samples kept once), re-encrypted under a bumped version and written back.
  */
 export class SeriesService {
   constructor(private readonly repo: SeriesRepository) {}
 
-  seal(keys: KeyRing, userId: string, chunk: DayChunk, version: number): Buffer {
-    return sealChunk(keys.subkey('series'), userId, chunk, version);
+  /** A readable type as the repository looks it up. */
+  lookup(keys: KeyRing, type: string): TypeLookup {
+    return { mac: codec.seriesChunk.blindType(keys, type), code: type };
   }
 
-  sealStats(keys: KeyRing, userId: string, chunk: Pick<DayChunk, 'type' | 'date' | 'unit' | 'stats'>, version: number): Buffer {
-    return sealChunkStats(keys.subkey('series'), userId, chunk, version);
+  #typeWrites(session: Keys, types: Iterable<string>): SeriesTypeWrite[] {
+    return [...new Set(types)].map((type) => {
+      const mac = codec.seriesChunk.blindType(session.keys, type);
+      return { mac, code: type, sealedName: codec.seriesType.seal(session.keys, { userId: session.userId, id: hex(mac), version: 1 }, type) };
+    });
   }
 
-  #openStats(keys: KeyRing, userId: string, row: { type: string; date: string; version: number; stats: Uint8Array }): { unit: string; stats: DayStats } {
-    return openChunkStats(keys.subkey('series'), { userId, type: row.type, date: row.date, version: row.version }, asBuffer(row.stats));
+  #openStats(keys: KeyRing, userId: string, type: string, row: { date: string; version: number; stats: Uint8Array }): { unit: string; stats: DayStats } {
+    return codec.seriesStats.open(keys, { userId, type, date: row.date, version: row.version }, asBuffer(row.stats));
   }
 
-  #plain(keys: KeyRing, userId: string, row: Pick<ChunkRow, 'type' | 'date' | 'version' | 'ciphertext'>): Buffer {
-    return openChunk(keys.subkey('series'), { userId, type: row.type, date: row.date, version: row.version }, asBuffer(row.ciphertext));
+  #plain(keys: KeyRing, userId: string, type: string, row: { date: string; version: number; ciphertext: Uint8Array }): Buffer {
+    return codec.seriesChunk.open(keys, { userId, type, date: row.date, version: row.version }, asBuffer(row.ciphertext));
   }
 
-  open(keys: KeyRing, userId: string, row: ChunkRow): DayChunk {
-    return decodeChunk(this.#plain(keys, userId, row));
+  /** Decrypts one stored chunk of a known type. */
+  open(keys: KeyRing, userId: string, type: string, row: { date: string; version: number; ciphertext: Uint8Array }): DayChunk {
+    return decodeChunk(this.#plain(keys, userId, type, row));
   }
 
   /** Merges chunks into storage in one transaction; returns the samples that were new, per type. */
-  async store(session: Pick<SessionContext, 'userId' | 'keys'>, chunks: DayChunk[]): Promise<AddedCounts> {
-    const { userId, keys } = session;
+  async store(session: Keys, chunks: DayChunk[]): Promise<AddedCounts> {
+    const { userId } = session;
     const byKey = new Map<string, DayChunk>();
     for (const c of chunks) {
       // A type code with '|' could not be bound unambiguously by the AAD; no source writes one.
@@ -50,16 +60,21 @@ export class SeriesService {
       const prev = byKey.get(k);
       byKey.set(k, prev ? tryMerge(prev, c) ?? prev : c);
     }
+    const types = this.#typeWrites(session, [...byKey.values()].map((c) => c.type));
+    const macOf = new Map(types.map((t) => [t.code, t.mac]));
+    const typeOf = new Map(types.map((t) => [hex(t.mac), t.code]));
     const added: AddedCounts = {};
     await this.repo.mergeInto(
       userId,
-      [...byKey.values()].map((c) => ({ type: c.type, date: c.date })),
+      types,
+      [...byKey.values()].map((c) => ({ typeMac: macOf.get(c.type)!, date: c.date })),
       (existing) => {
-        const stored = new Map(existing.map((r) => [`${r.type}\u0000${r.date}`, r]));
+        const stored = new Map(existing.map((r) => [`${typeOf.get(hex(r.type_mac))}\u0000${r.date}`, r]));
         const out: ChunkWrite[] = [];
         for (const [k, incoming] of byKey) {
           const row = stored.get(k);
-          const write = row ? this.#mergedWrite(keys, userId, row, incoming, added) : this.#newWrite(keys, userId, incoming, added);
+          const mac = macOf.get(incoming.type)!;
+          const write = row ? this.#mergedWrite(session, mac, row, incoming, added) : this.#newWrite(session, mac, incoming, added);
           if (write) out.push(write);
         }
         return out;
@@ -68,28 +83,41 @@ export class SeriesService {
     return added;
   }
 
-  #newWrite(keys: KeyRing, userId: string, chunk: DayChunk, added: AddedCounts): ChunkWrite {
+  #newWrite({ keys, userId }: Keys, typeMac: Uint8Array, chunk: DayChunk, added: AddedCounts): ChunkWrite {
     added[chunk.type] = (added[chunk.type] ?? 0) + chunk.samples.length;
-    return { type: chunk.type, date: chunk.date, version: 1, ciphertext: this.seal(keys, userId, chunk, 1), stats: this.sealStats(keys, userId, chunk, 1) };
+    return {
+      typeMac,
+      date: chunk.date,
+      version: 1,
+      ciphertext: codec.seriesChunk.seal(keys, userId, chunk, 1),
+      stats: codec.seriesStats.seal(keys, userId, chunk, 1),
+    };
   }
 
   /** The stored row merged with `incoming` under a bumped version; none when nothing is new (or the units do not convert). */
-  #mergedWrite(keys: KeyRing, userId: string, row: ChunkRow, incoming: DayChunk, added: AddedCounts): ChunkWrite | undefined {
-    const old = this.open(keys, userId, row);
+  #mergedWrite({ keys, userId }: Keys, typeMac: Uint8Array, row: ChunkRow, incoming: DayChunk, added: AddedCounts): ChunkWrite | undefined {
+    const old = this.open(keys, userId, incoming.type, row);
     const merged = tryMerge(old, incoming);
     if (!merged || merged.samples.length === old.samples.length) return undefined;
     const version = row.version + 1;
     added[merged.type] = (added[merged.type] ?? 0) + merged.samples.length - old.samples.length;
-    return { type: merged.type, date: merged.date, version, ciphertext: this.seal(keys, userId, merged, version), stats: this.sealStats(keys, userId, merged, version) };
+    return {
+      typeMac,
+      date: merged.date,
+      version,
+      ciphertext: codec.seriesChunk.seal(keys, userId, merged, version),
+      stats: codec.seriesStats.seal(keys, userId, merged, version),
+    };
   }
 
   /**
-   * Stores chunks sealed elsewhere as new rows (version 1; see series-seal.ts), which is all an
-   * import into empty days needs: no decrypting, merging or sealing on this thread. A chunk
-   * whose day is already stored, or that repeats a day within the batch, is opened and merged
-   * as `store` does. Returns the samples that were new, per type.
+   * Stores chunks sealed elsewhere as new rows (version 1; see codec/series.ts), which is all an
+   * import into empty days needs: no decrypting, merging or sealing on this thread (only the
+   * types' MACs are computed here). A chunk whose day is already stored, or that repeats a day
+   * within the batch, is opened and merged as `store` does. Returns the samples that were new,
+   * per type.
    */
-  async storeSealed(session: Pick<SessionContext, 'userId' | 'keys'>, sealed: SealedChunk[]): Promise<AddedCounts> {
+  async storeSealed(session: Keys, sealed: SealedChunk[]): Promise<AddedCounts> {
     const { userId, keys } = session;
     const added: AddedCounts = {};
     const fresh = new Map<string, SealedChunk>();
@@ -97,24 +125,29 @@ export class SeriesService {
     for (const c of sealed) {
       if (c.type.includes('|') || c.count === 0) continue;
       const k = `${c.type}\u0000${c.date}`;
-      if (fresh.has(k)) repeats.push(this.open(keys, userId, { type: c.type, date: c.date, version: 1, ciphertext: c.ciphertext }));
+      if (fresh.has(k)) repeats.push(this.open(keys, userId, c.type, { date: c.date, version: 1, ciphertext: c.ciphertext }));
       else fresh.set(k, c);
     }
+    const types = this.#typeWrites(session, [...fresh.values()].map((c) => c.type));
+    const macOf = new Map(types.map((t) => [t.code, t.mac]));
+    const typeOf = new Map(types.map((t) => [hex(t.mac), t.code]));
     await this.repo.mergeInto(
       userId,
-      [...fresh.values()].map((c) => ({ type: c.type, date: c.date })),
+      types,
+      [...fresh.values()].map((c) => ({ typeMac: macOf.get(c.type)!, date: c.date })),
       (existing) => {
-        const stored = new Map(existing.map((r) => [`${r.type}\u0000${r.date}`, r]));
+        const stored = new Map(existing.map((r) => [`${typeOf.get(hex(r.type_mac))}\u0000${r.date}`, r]));
         const out: ChunkWrite[] = [];
         for (const [k, c] of fresh) {
           const row = stored.get(k);
+          const mac = macOf.get(c.type)!;
           if (row) {
-            const write = this.#mergedWrite(keys, userId, row, this.open(keys, userId, { type: c.type, date: c.date, version: 1, ciphertext: c.ciphertext }), added);
+            const write = this.#mergedWrite(session, mac, row, this.open(keys, userId, c.type, { date: c.date, version: 1, ciphertext: c.ciphertext }), added);
             if (write) out.push(write);
             continue;
           }
           added[c.type] = (added[c.type] ?? 0) + c.count;
-          out.push({ type: c.type, date: c.date, version: 1, ciphertext: c.ciphertext, stats: c.stats });
+          out.push({ typeMac: mac, date: c.date, version: 1, ciphertext: c.ciphertext, stats: c.stats });
         }
         return out;
       },
@@ -125,6 +158,35 @@ export class SeriesService {
     return added;
   }
 
+  /** Every stored type (readable, from its sealed name) with its first and last day and day count. */
+  async spans(session: SessionContext): Promise<Array<{ type: string; first: string; last: string; days: number }>> {
+    const out = new Map<string, { type: string; first: string; last: string; days: number }>();
+    for (const r of await this.repo.spans(session.userId)) {
+      let type = r.legacy_type;
+      if (r.type_mac) {
+        if (!r.name) throw new Error('a series type has no stored name');
+        type = codec.seriesType.open(session.keys, { userId: session.userId, id: hex(r.type_mac), version: r.name_version ?? 1 }, asBuffer(r.name));
+      }
+      const prev = out.get(type!);
+      // Mid-upgrade, one type can have rows under its MAC and rows still under its clear code.
+      out.set(type!, prev ? { type: type!, first: min(prev.first, r.first), last: max(prev.last, r.last), days: prev.days + r.days } : { type: type!, first: r.first, last: r.last, days: r.days });
+    }
+    return [...out.values()].sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
+  }
+
+  /** Decrypted chunks of one type between two local dates (both inclusive), in date order. */
+  async chunks(session: SessionContext, type: string, from: string, to: string): Promise<DayChunk[]> {
+    const rows = await this.repo.range(session.userId, this.lookup(session.keys, type), from, to);
+    return rows.map((row) => this.open(session.keys, session.userId, type, row));
+  }
+
+  /** The vault upgrade: moves every series row from before 0011 onto its type's MAC. */
+  async upgrade(session: Keys): Promise<number> {
+    const legacy = await this.repo.legacyTypes(session.userId);
+    await this.repo.registerTypes(session.userId, this.#typeWrites(session, legacy));
+    return legacy.length;
+  }
+
   /**
    * Daily statistics for one type between two local dates (both inclusive), from the chunks'
    * sealed stats (or, for chunks written before those existed, the chunks' headers, whose stats
@@ -133,16 +195,17 @@ export class SeriesService {
    */
   async days(session: SessionContext, q: { type: string; from?: string; to?: string }): Promise<{ type: string; unit: string | null; days: SeriesDay[] }> {
     const { keys, userId } = session;
-    const rows = await this.repo.stats(userId, q.type, q.from, q.to);
+    const type = this.lookup(keys, q.type);
+    const rows = await this.repo.stats(userId, type, q.from, q.to);
     let unit: string | null = null;
     const days: SeriesDay[] = [];
     const backfill: Array<{ date: string; version: number; stats: Buffer }> = [];
     for (const row of rows) {
       let h: { unit: string; stats: DayStats };
-      if (row.stats) h = this.#openStats(keys, userId, { ...row, stats: row.stats });
+      if (row.stats) h = this.#openStats(keys, userId, q.type, { ...row, stats: row.stats });
       else {
-        h = readHeader(this.#plain(keys, userId, { ...row, ciphertext: row.ciphertext! }));
-        backfill.push({ date: row.date, version: row.version, stats: this.sealStats(keys, userId, { type: row.type, date: row.date, ...h }, row.version) });
+        h = readHeader(this.#plain(keys, userId, q.type, { ...row, ciphertext: row.ciphertext! }));
+        backfill.push({ date: row.date, version: row.version, stats: codec.seriesStats.seal(keys, userId, { type: q.type, date: row.date, ...h }, row.version) });
       }
       if (h.stats.count === 0) continue;
       unit ??= h.unit;
@@ -150,10 +213,13 @@ export class SeriesService {
       const s = h.stats;
       days.push({ date: row.date, count: s.count, min: s.min * f, max: s.max * f, mean: s.mean * f, sum: s.sum * f });
     }
-    if (backfill.length) await this.repo.backfillStats(userId, q.type, backfill);
+    if (backfill.length) await this.repo.backfillStats(userId, type, backfill);
     return { type: q.type, unit, days };
   }
 }
+
+const min = (a: string, b: string) => (a < b ? a : b);
+const max = (a: string, b: string) => (a > b ? a : b);
 
 /** A day whose unit does not convert (a source that changed what it measures) keeps what it has. */
 function tryMerge(a: DayChunk, b: DayChunk): DayChunk | undefined {

@@ -9,8 +9,9 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../app.js';
+import type { SandboxRuntime } from '../../sandbox/runtime.js';
 import { loadConfig } from '../config.js';
-import { migrateToLatest, openDatabase } from '../db/index.js';
+import { migrateToLatest, openDatabase, type Database } from '../db/index.js';
 
 /**
  * Integration tests run on embedded PGlite always, and on a real PostgreSQL too when
@@ -27,7 +28,7 @@ export function dbTargets(): DbTarget[] {
 }
 
 /** A fresh database on the test server, dropped by `dispose`. */
-async function createPgDatabase(): Promise<{ url: string; dispose: () => Promise<void> }> {
+export async function createPgDatabase(): Promise<{ url: string; dispose: () => Promise<void> }> {
   const admin = new URL(process.env.TEST_DATABASE_URL!);
   const name = `cv_test_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
   const client = new pg.Client({ connectionString: admin.toString() });
@@ -51,7 +52,7 @@ async function createPgDatabase(): Promise<{ url: string; dispose: () => Promise
  * Creating a PGlite cluster (initdb) takes seconds; tests copy one migrated cluster instead,
  * built once per set of migrations and shared by every test file and run.
  */
-async function pgliteTemplate(): Promise<string> {
+export async function pgliteTemplate(): Promise<string> {
   const migrationsDir = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../migrations');
   const hash = createHash('sha256');
   for (const f of readdirSync(migrationsDir).sort()) hash.update(f).update(readFileSync(path.join(migrationsDir, f)));
@@ -87,13 +88,31 @@ export interface TestServer {
   dumpDataDir(): Promise<Buffer>;
 }
 
-export async function startTestServer(target: DbTarget, extraEnv: Record<string, string> = {}): Promise<TestServer> {
+export interface StartOptions {
+  /**
+   * Writes an empty, unmigrated database before the server first starts (which then migrates
+   * it to the latest version): how tests start from a database an older version wrote.
+   */
+  prepare?: (db: Database, dataDir: string) => Promise<void>;
+  /** A sandbox runtime to use instead of the configured one. */
+  sandboxRuntime?: SandboxRuntime;
+}
+
+export async function startTestServer(target: DbTarget, extraEnv: Record<string, string> = {}, opts: StartOptions = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'cv-test-'));
-  if (target === 'pglite') {
+  if (target === 'pglite' && !opts.prepare) {
     await mkdir(dataDir, { recursive: true });
     await cp(path.join(await pgliteTemplate(), 'pg'), path.join(dataDir, 'pg'), { recursive: true });
   }
   const pgdb = target === 'postgres' ? await createPgDatabase() : undefined;
+  if (opts.prepare) {
+    const { db } = await openDatabase(pgdb ? { url: pgdb.url } : { dataDir });
+    try {
+      await opts.prepare(db, dataDir);
+    } finally {
+      await db.destroy();
+    }
+  }
   const env: Record<string, string> = {
     DATA_DIR: dataDir,
     LOG_LEVEL: 'info',
@@ -107,7 +126,7 @@ export async function startTestServer(target: DbTarget, extraEnv: Record<string,
   const boot = async () => {
     const logStream = new PassThrough();
     logStream.on('data', (c: Buffer) => logChunks.push(c));
-    app = await buildApp({ config: loadConfig(env), logStream });
+    app = await buildApp({ config: loadConfig(env), logStream, ...(opts.sandboxRuntime ? { sandboxRuntime: opts.sandboxRuntime } : {}) });
     await app.ready();
   };
   await boot();
@@ -195,4 +214,21 @@ export function multipart(
     Buffer.from(`\r\n--${boundary}--\r\n`),
   );
   return { payload: Buffer.concat(parts), headers: { ...headers, 'content-type': `multipart/form-data; boundary=${boundary}` } };
+}
+
+/**
+ * A migrated database without the app, for service- and repository-level tests: in-memory
+ * PGlite, or a fresh database on the test server (dropped by `dispose`).
+ */
+export async function openTestDatabase(target: DbTarget): Promise<{ db: Database; dispose: () => Promise<void> }> {
+  const pgdb = target === 'postgres' ? await createPgDatabase() : undefined;
+  const { db } = await openDatabase(pgdb ? { url: pgdb.url } : {});
+  await migrateToLatest(db);
+  return {
+    db,
+    dispose: async () => {
+      await db.destroy();
+      await pgdb?.dispose();
+    },
+  };
 }

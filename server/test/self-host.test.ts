@@ -16,6 +16,9 @@ interface Service {
   networks?: string[];
   network_mode?: string;
   user?: string;
+  read_only?: boolean;
+  cap_drop?: string[];
+  security_opt?: string[];
   deploy?: { resources?: { reservations?: { devices?: Array<{ driver?: string; count?: unknown; capabilities?: string[] }> } } };
 }
 
@@ -73,6 +76,14 @@ describe('self-host files', () => {
     const gpu = services['gpu-check']!.deploy!.resources!.reservations!.devices![0]!;
     expect(gpu).toMatchObject({ driver: 'nvidia', count: 'all', capabilities: ['gpu'] });
 
+    // The tested Ollama release, pinned by digest; the guard is the app's own image (it has iptables).
+    expect(String(env.SANDBOX_IMAGE)).toMatch(/^ollama\/ollama:\d+\.\d+\.\d+@sha256:[0-9a-f]{64}$/);
+    expect(env.SANDBOX_GUARD_IMAGE).toBe(app.image);
+    // The GPU check runs with a sandbox's hardening, so it proves what a sandbox will get.
+    const check = services['gpu-check']!;
+    expect(check).toMatchObject({ user: '65534:65534', read_only: true, cap_drop: ['ALL'], network_mode: 'none' });
+    expect(check.security_opt).toEqual(['no-new-privileges:true']);
+
     // Nothing publishes Ollama's port, and no service is Ollama: sandboxes exist only on demand.
     for (const [name, s] of Object.entries(services)) {
       for (const p of s.ports ?? []) expect(p, name).not.toMatch(/11434/);
@@ -95,6 +106,8 @@ describe('self-host files', () => {
     expect(final).toMatch(/COPY --from=deps \/app\/node_modules/);
     expect(final).toMatch(/COPY --from=build \/app\/web\/dist/);
     expect(final).toMatch(/^USER node$/m);
+    // The image doubles as each sandbox's network guard, whose firewall needs iptables.
+    expect(final).toMatch(/apt-get install -y --no-install-recommends iptables/);
     expect(final).toMatch(/^CMD \["node", "--max-semi-space-size=2", "--import", "tsx", "server\/main.ts"\]$/m);
     // npm start runs the server with the same flags.
     expect(JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')).scripts.start).toContain('node --max-semi-space-size=2 --import tsx server/main.ts');

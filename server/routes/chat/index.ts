@@ -27,7 +27,7 @@ const Context = z.object({
   truncated: z.number().optional(),
   historyMessages: z.number(),
 });
-const Alternative = z.object({ text: z.string(), sources: z.array(Source), createdAt: z.string(), context: Context.optional(), stopped: z.boolean().optional() });
+const Alternative = z.object({ text: z.string(), sources: z.array(Source), createdAt: z.string(), context: Context.optional(), stopped: z.boolean().optional(), cutOff: z.boolean().optional() });
 const ChatSummary = z.object({ id: z.string(), title: z.string(), updatedAt: z.string() });
 const RenameBody = z.object({ title: z.string().trim().min(1, 'must not be empty').max(200) });
 const TimeZone = z.string().max(64).regex(/^[A-Za-z0-9_+\-/]+$/);
@@ -47,10 +47,7 @@ export const chatRoutes = (deps: { chat: ChatService; perMinute: number }): Fast
   async (app) => {
     const { chat } = deps;
 
-    app.get('/health/ollama', async () => ({
-      status: (await chat.online()) ? ('ok' as const) : ('offline' as const),
-      runtime: chat.opts.runtime === 'process' ? 'docker' : chat.opts.runtime,
-    }));
+    app.get('/health/ollama', async () => chat.health());
 
     /**
      * Server-sent events: `sources`, then `token`s, then `done` or `error`. Errors before the
@@ -109,6 +106,7 @@ export const chatRoutes = (deps: { chat: ChatService; perMinute: number }): Fast
                   sources: z.array(Source),
                   createdAt: z.string(),
                   stopped: z.boolean().optional(),
+              cutOff: z.boolean().optional(),
                   context: Context.optional(),
                   alternatives: z.array(Alternative).optional(),
                 }),
@@ -157,6 +155,7 @@ async function streamAnswer(chat: ChatService, req: FastifyRequest, reply: Fasti
 
   send('sources', { sources: prepared.sources, context: prepared.context });
   let answer = '';
+  let cutOff = false;
   try {
     for await (const text of streamChat({
       baseUrl: lease.baseUrl,
@@ -164,14 +163,16 @@ async function streamAnswer(chat: ChatService, req: FastifyRequest, reply: Fasti
       messages: prepared.messages,
       numCtx: chat.opts.numCtx,
       signal: abort.signal,
+      // `length`: the answer reached num_predict (the reserve) and was cut there.
+      onDone: (d) => (cutOff = d.doneReason === 'length'),
     })) {
       answer += text;
       send('token', { text });
     }
     finished = true;
     lease.release();
-    const saved = await chat.save(session, prepared, answer);
-    send('done', saved);
+    const saved = await chat.save(session, prepared, answer, cutOff ? { cutOff } : {});
+    send('done', cutOff ? { ...saved, cutOff } : saved);
   } catch (err) {
     finished = true;
     lease.release(cancelled ? { cancelled: true } : { error: true });

@@ -8,7 +8,6 @@ import type { ExportService } from '../../export/export.service.js';
 import type { ExportImportJobs } from '../../export/import-job.js';
 import { clearSessionCookie, requireSession } from '../../http/session.js';
 import type { Metrics } from '../../metrics/registry.js';
-import type { AuditRepository } from '../../repositories/audit.repository.js';
 import type { AccountService } from '../../services/account.service.js';
 
 const exportPassphrase = z.string().min(10, 'must be at least 10 characters').max(1024);
@@ -17,6 +16,7 @@ export const ExportBody = z
   .object({
     passphrase: exportPassphrase.optional().describe('Encrypt to this passphrase (age scrypt recipient, work factor 2^18).'),
     recipient: z.string().refine(isAgeRecipient, 'must be an age X25519 recipient (age1...)').optional().describe('Encrypt to this age recipient.'),
+    includeTrash: z.boolean().default(false).describe('Also export items in the trash (the manifest says which).'),
   })
   .refine((b) => (b.passphrase === undefined) !== (b.recipient === undefined), 'send exactly one of passphrase or recipient');
 
@@ -27,7 +27,6 @@ interface Deps {
   exporter: ExportService;
   importJobs: ExportImportJobs;
   account: AccountService;
-  audit: AuditRepository;
   metrics: Metrics;
   config: Config;
 }
@@ -37,7 +36,7 @@ const MAX_CONCURRENT_EXPORTS = 4;
 
 export const exportRoutes = (deps: Deps): FastifyPluginAsyncZod =>
   async (app) => {
-    const { exporter, importJobs, account, audit, metrics, config } = deps;
+    const { exporter, importJobs, account, metrics, config } = deps;
     // Per signed-in user where there is one (the session hook runs first), else per address.
     const perUser = (max: number, timeWindow: number) => ({
       rateLimit: { max, timeWindow, keyGenerator: (req: { session: { userId: string } | null; ip: string }) => req.session?.userId ?? req.ip },
@@ -70,7 +69,11 @@ export const exportRoutes = (deps: Deps): FastifyPluginAsyncZod =>
           out = await exporter.export(
             session,
             req.body.recipient ? { recipient: req.body.recipient } : { passphrase: req.body.passphrase! },
-            { onError: (err) => req.log.error({ err: { name: err.name, code: (err as { code?: string }).code } }, 'export failed mid-stream') },
+            {
+              requestId: req.id,
+              onError: (err) => req.log.error({ err: { name: err.name, code: (err as { code?: string }).code } }, 'export failed mid-stream'),
+            },
+            { includeTrash: req.body.includeTrash },
           );
         } catch (err) {
           release('failed');
@@ -90,7 +93,6 @@ export const exportRoutes = (deps: Deps): FastifyPluginAsyncZod =>
           release(metered.writableFinished && metered.readableEnded ? 'done' : 'failed');
         });
         out.pipe(metered);
-        await audit.record('export', session.userId, req.id);
         const date = new Date().toISOString().slice(0, 10);
         return reply
           .header('content-type', 'application/octet-stream')
@@ -133,8 +135,7 @@ export const exportRoutes = (deps: Deps): FastifyPluginAsyncZod =>
             part.file.resume();
             throw badRequest('Send a "passphrase" or "identity" field before the file.', 'missing_key');
           }
-          const r = await importJobs.start(session, part.file, key);
-          await audit.record('import', session.userId, req.id);
+          const r = await importJobs.start(session, part.file, key, req.id);
           return reply.code(202).send(r);
         }
         throw badRequest('No file was sent. Use a multipart field named "file".', 'missing_file');

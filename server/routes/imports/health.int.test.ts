@@ -294,6 +294,28 @@ for (const target of dbTargets()) {
 }
 
 describe('health import limits', () => {
+  it('stops an import that runs past its time budget with a clear error, and stays healthy', async () => {
+    // A budget of 1 ms per MB: no import of this file can finish inside it, whatever the machine.
+    const server = await startTestServer('pglite', { IMPORT_BUDGET_BASE_S: '0', IMPORT_BUDGET_S_PER_MB: '0.001' });
+    const file = path.join(tmpdir(), `cv-budget-${process.pid}.xml`);
+    try {
+      const sut = await signUp(server.app);
+      await writeSyntheticExport(file, 16 * 1024 * 1024);
+      const job = await importApple(server.app, sut.headers, 'export.xml', readFileSync(file));
+      expect(job.status).toBe('failed');
+      expect(job.error).toMatch(/^The import was stopped after 1 seconds?, the most this server allows for a file of this size/);
+      expect(server.logs()).toContain('"code":"time_budget"');
+      expect(server.logs()).not.toMatch(/"level":50/);
+      expect((await server.app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
+      // Its input file is gone, as for any failed job.
+      expect(await readdir(path.join(server.dataDir, 'imports', sut.user.id)).catch(() => [])).toEqual([]);
+    } finally {
+      const { rm } = await import('node:fs/promises');
+      await rm(file, { force: true });
+      await server.dispose();
+    }
+  }, 120_000);
+
   it('answers 413 for an upload over MAX_IMPORT_MB and keeps nothing', async () => {
     const server = await startTestServer('pglite', { MAX_IMPORT_MB: '1' });
     try {

@@ -1,15 +1,16 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { requireSession } from '../../http/session.js';
+import type { FoldersService } from '../../services/folders.service.js';
 import type { ItemsService } from '../../services/items.service.js';
 import { IdParams, ItemSchema } from '../schemas.js';
-import { CreateItemBody, ListItemsQuery, PatchItemBody } from './schema.js';
+import { CreateItemBody, IfMatchHeaders, ListItemsQuery, PatchItemBody } from './schema.js';
 
 const Page = z.object({ items: z.array(ItemSchema), nextCursor: z.string().nullable() });
 
-export const itemsRoutes = (deps: { items: ItemsService }): FastifyPluginAsyncZod =>
+export const itemsRoutes = (deps: { items: ItemsService; folders: FoldersService }): FastifyPluginAsyncZod =>
   async (app) => {
-    const { items } = deps;
+    const { items, folders } = deps;
 
     app.post('/api/items', { schema: { body: CreateItemBody, response: { 201: ItemSchema } } }, async (req, reply) => {
       const item = await items.create(requireSession(req), { ...req.body, source: 'manual' });
@@ -17,15 +18,20 @@ export const itemsRoutes = (deps: { items: ItemsService }): FastifyPluginAsyncZo
     });
 
     app.get('/api/items', { schema: { querystring: ListItemsQuery, response: { 200: Page } } }, async (req) =>
-      items.list(requireSession(req), req.query),
+      folders.listItems(requireSession(req), req.query),
     );
 
-    app.get('/api/items/:id', { schema: { params: IdParams, response: { 200: ItemSchema } } }, async (req) =>
-      items.get(requireSession(req), req.params.id),
-    );
+    app.get('/api/items/:id', { schema: { params: IdParams, response: { 200: ItemSchema } } }, async (req, reply) => {
+      const item = await items.get(requireSession(req), req.params.id);
+      // The version as an entity tag, so a plain HTTP client can send it back as If-Match.
+      return reply.header('etag', `"${item.version}"`).send(item);
+    });
 
-    app.patch('/api/items/:id', { schema: { params: IdParams, body: PatchItemBody, response: { 200: ItemSchema } } }, async (req) =>
-      items.update(requireSession(req), req.params.id, req.body),
+    app.patch(
+      '/api/items/:id',
+      { schema: { params: IdParams, headers: IfMatchHeaders, body: PatchItemBody, response: { 200: ItemSchema } } },
+      async (req) =>
+        items.update(requireSession(req), req.params.id, { ...req.body, baseVersion: req.body.baseVersion ?? req.headers['if-match'] }),
     );
 
     app.delete('/api/items/:id', { schema: { params: IdParams } }, async (req, reply) => {

@@ -14,8 +14,25 @@ export const CreateItemBody = z.object({
 });
 
 export const PatchItemBody = z
-  .object({ title: title.optional(), text: text.optional(), tags: tags.optional(), occurredAt: IsoDate.nullable().optional() })
-  .refine((b) => Object.keys(b).length > 0, 'nothing to change');
+  .object({
+    title: title.optional(),
+    text: text.optional(),
+    tags: tags.optional(),
+    occurredAt: IsoDate.nullable().optional(),
+    baseVersion: z.number().int().min(1).optional(),
+    merge: z.boolean().optional(),
+    folderId: z.uuid({ message: 'must be a valid id' }).nullable().optional(),
+  })
+  .refine((b) => Object.keys(b).some((k) => k !== 'baseVersion' && k !== 'merge'), 'nothing to change');
+
+/** `If-Match: "3"` (or `W/"3"`, or a bare 3): the version an edit is based on. */
+export const IfMatchHeaders = z.object({
+  'if-match': z
+    .string()
+    .regex(/^(W\/)?"?\d{1,9}"?$/, 'must be the item version, e.g. "3"')
+    .transform((v) => Number(v.replace(/\D/g, '')))
+    .optional(),
+});
 
 export const ListItemsQuery = z.object({
   kind: z.enum(['note', 'document', 'record', 'series']).optional(),
@@ -26,4 +43,9 @@ export const ListItemsQuery = z.object({
   to: IsoDate.optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   cursor: z.string().max(200).optional(),
+  folderId: z.union([z.uuid({ message: 'must be a valid id' }), z.literal('none')]).optional(),
+  recursive: z
+    .enum(['true', 'false', '1', '0'])
+    .transform((v) => v === 'true' || v === '1')
+    .optional(),
 });

@@ -5,13 +5,16 @@ export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
   readonly retryAfter?: number;
+  /** The whole JSON body, for errors that carry more than a sentence (a 409 carries `current`). */
+  readonly body?: unknown;
 
-  constructor(status: number, code: string, message: string, retryAfter?: number) {
+  constructor(status: number, code: string, message: string, retryAfter?: number, body?: unknown) {
     super(message);
     this.name = 'ApiError';
     this.status = status;
     this.code = code;
     if (retryAfter !== undefined) this.retryAfter = retryAfter;
+    if (body !== undefined) this.body = body;
   }
 }
 
@@ -38,10 +41,12 @@ export async function toApiError(res: Response): Promise<ApiError> {
   const retryAfter = retryHeader && /^\d+$/.test(retryHeader) ? Number(retryHeader) : undefined;
   let code = `http_${res.status}`;
   let message = fallbackMessage(res.status);
+  let parsed: unknown;
   try {
     const text = await res.text();
     if (text) {
       const body = JSON.parse(text) as unknown;
+      parsed = body;
       const err = (body as { error?: unknown })?.error;
       if (err && typeof err === 'object') {
         const e = err as { code?: unknown; message?: unknown };
@@ -56,7 +61,7 @@ export async function toApiError(res: Response): Promise<ApiError> {
   } catch {
     // Not JSON (a proxy's HTML page, an empty body): keep the generic sentence.
   }
-  return new ApiError(res.status, code, message, retryAfter);
+  return new ApiError(res.status, code, message, retryAfter, parsed);
 }
 
 type Listener = (err: ApiError) => void;

@@ -17,8 +17,34 @@ export interface Item {
   occurredAt: string | null;
   createdAt: string;
   updatedAt: string;
+  /** +1 per save; edits send it back as `baseVersion`. */
+  version: number;
+  folderId: string | null;
   fileId?: string;
   data?: Record<string, unknown>;
+}
+
+export interface Folder {
+  id: string;
+  name: string;
+  parentId: string | null;
+  count: number;
+}
+
+export interface VersionSummary {
+  version: number;
+  title: string;
+  updatedAt: string;
+  current: boolean;
+  savedBy: 'this' | 'other' | null;
+}
+
+export interface VersionDiff {
+  from: number;
+  to: number;
+  title: { before: string; after: string };
+  tags: { removed: string[]; added: string[] };
+  text: Array<{ op: 'same' | 'removed' | 'added'; lines: string[] }>;
 }
 
 export interface ItemPage {
@@ -91,6 +117,7 @@ export interface AnswerAlternative {
   createdAt: string;
   context?: AnswerContext;
   stopped?: boolean;
+  cutOff?: boolean;
 }
 
 export interface ChatSummary {
@@ -106,6 +133,8 @@ export interface ChatMessage {
   sources: Source[];
   createdAt: string;
   stopped?: boolean;
+  /** The answer reached the length limit and ends there. */
+  cutOff?: boolean;
   context?: AnswerContext;
   alternatives?: AnswerAlternative[];
 }

@@ -26,6 +26,7 @@ function charsetSize(p: string): number {
   if (/[0-9]/.test(p)) n += 10;
   if (/[^a-zA-Z0-9\s]/.test(p)) n += 33;
   if (/\s/.test(p)) n += 1;
+  // eslint-disable-next-line no-control-regex -- any non-ASCII character
   if (/[^\x00-\x7f]/.test(p)) n += 100;
   return Math.max(n, 1);
 }

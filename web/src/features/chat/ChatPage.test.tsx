@@ -16,10 +16,10 @@ function json(status: number, body: unknown) {
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 }
 
-function setup(opts: { ollama?: 'ok' | 'offline'; chat?: (signal: AbortSignal) => Response } = {}) {
+function setup(opts: { ollama?: 'ok' | 'offline'; health?: Record<string, unknown>; chat?: (signal: AbortSignal) => Response } = {}) {
   const streams: Stream[] = [];
   const fetchMock = vi.fn(async (url: string, init: RequestInit = {}) => {
-    if (url === '/health/ollama') return json(200, { status: opts.ollama ?? 'ok', runtime: 'url' });
+    if (url === '/health/ollama') return json(200, opts.health ?? { status: opts.ollama ?? 'ok', runtime: 'url' });
     if (url === '/api/chats') return json(200, { chats: [] });
     if (url === '/api/chat') {
       const signal = init.signal!;
@@ -152,5 +152,33 @@ describe('<ChatPage>', () => {
       streams[0]!.close();
     });
     await screen.findByText('The model stopped unexpectedly.');
+  });
+
+  it('says "No model pulled" and what to run when /health/ollama says so', async () => {
+    const message = 'No model pulled: llama3.1:8b is not in the models directory. Run `npm run models -- pull llama3.1:8b`.';
+    setup({ health: { status: 'offline', runtime: 'docker', code: 'no_model', message } });
+    await screen.findByText('No model pulled');
+    expect(screen.getByText(message)).toBeTruthy();
+    expect(screen.queryByText('AI offline')).toBeNull();
+  });
+
+  it('shows the no-model banner when a chat answers 503 no_model', async () => {
+    const message = 'No model pulled: llama3.1:8b is not in the models directory.';
+    setup({ chat: () => json(503, { error: { code: 'no_model', message } }) });
+    await ask('hello');
+    await screen.findByText('No model pulled');
+    expect(screen.getByTestId('ai-offline').textContent).toContain(message);
+  });
+
+  it('marks an answer that reached its length limit as cut off', async () => {
+    const { streams } = setup();
+    await ask('hello');
+    await waitFor(() => expect(streams).toHaveLength(1));
+    await act(async () => {
+      streams[0]!.push('event: token\ndata: {"text":"a long answer"}\n\n');
+      streams[0]!.push('event: done\ndata: {"chatId":"c1","messageId":"m1","cutOff":true}\n\n');
+      streams[0]!.close();
+    });
+    await screen.findByText(/Cut off: the answer reached its length limit/);
   });
 });

@@ -7,7 +7,7 @@ import { ErrorText } from '../../components/ui/Feedback';
 import { formatDate } from '../../components/format';
 import { AnswerActions, ChatHeader } from './AnswerTools';
 import { Markdown } from './Markdown';
-import { useAiStatus, useChat, type UiMessage } from './useChat';
+import { useAiStatus, useChat, type AiReason, type UiMessage } from './useChat';
 
 export function SourceChips({ sources }: { sources: Source[] }) {
   if (!sources.length) return null;
@@ -69,6 +69,7 @@ function MessageView({ m, onRegenerate }: { m: UiMessage; onRegenerate?: () => v
           </p>
         ) : null}
         {m.status === 'stopped' && <p className="mt-2 text-xs italic text-stone-500">Stopped.</p>}
+        {m.cutOff && <p className="mt-2 text-xs italic text-stone-500">Cut off: the answer reached its length limit.</p>}
         {m.status === 'error' && (
           <p role="alert" className={`text-sm text-red-700 ${m.text ? 'mt-2' : ''}`}>
             {m.error}
@@ -81,7 +82,14 @@ function MessageView({ m, onRegenerate }: { m: UiMessage; onRegenerate?: () => v
   );
 }
 
-export function OfflineBanner() {
+const REASON_TITLES: Record<string, string> = {
+  no_model: 'No model pulled',
+  image_missing: 'AI image missing',
+  model_pulling: 'Model download in progress',
+};
+
+export function OfflineBanner({ reason }: { reason?: AiReason | null }) {
+  const title = (reason && REASON_TITLES[reason.code]) ?? 'AI offline';
   return (
     <div role="status" className="mb-4 flex items-start gap-3 rounded-xl border border-amber-300 bg-amber-50 px-4 py-3 text-sm text-amber-950" data-testid="ai-offline">
       <svg viewBox="0 0 20 20" className="mt-0.5 h-5 w-5 shrink-0" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="1.6">
@@ -89,8 +97,15 @@ export function OfflineBanner() {
         <path d="M10 8v4M10 14.5v.5" />
       </svg>
       <div>
-        <p className="font-semibold">AI offline</p>
-        <p>The assistant cannot be reached right now. Your vault, search and health data keep working; try chatting again later.</p>
+        <p className="font-semibold">{title}</p>
+        {reason && REASON_TITLES[reason.code] ? (
+          <>
+            <p>The assistant cannot answer until whoever runs this server fixes this. Your vault, search and health data keep working.</p>
+            <p className="mt-1 font-mono text-xs">{reason.message}</p>
+          </>
+        ) : (
+          <p>The assistant cannot be reached right now. Your vault, search and health data keep working; try chatting again later.</p>
+        )}
       </div>
     </div>
   );
@@ -117,7 +132,7 @@ export function ChatPage({ chatId }: { chatId: string | null }) {
       loadChats();
       if (id !== chatId) navigate(`/chat/${id}`, { replace: true });
     },
-    onOffline: () => ai.setOffline(true),
+    onOffline: (why) => ai.setOffline(true, why ?? ai.reason),
   });
 
   // Shortcuts: C opens a new chat with the cursor in the message box; Esc stops an answer.
@@ -210,7 +225,7 @@ export function ChatPage({ chatId }: { chatId: string | null }) {
       </aside>
 
       <section aria-label="Conversation" className="flex min-h-[calc(100vh-10rem)] flex-col">
-        {ai.offline && <OfflineBanner />}
+        {ai.offline && <OfflineBanner reason={ai.reason} />}
         <ErrorText error={chat.error} className="mb-3" />
         {chatId && chat.messages.length > 0 && (
           <ChatHeader

@@ -12,30 +12,46 @@ export interface UiMessage {
   context?: AnswerContext;
   /** Earlier answers to the same question (Regenerate keeps them), oldest first. */
   alternatives?: AnswerAlternative[];
+  /** The answer reached the length limit and ends there. */
+  cutOff?: boolean;
+}
+
+/** Why the AI is offline, as `/health/ollama` or a chat error says it (`no_model`, `image_missing`, ...). */
+export interface AiReason {
+  code: string;
+  message: string;
 }
 
 let seq = 0;
 const key = () => `m${++seq}`;
 
 export function useAiStatus(pollMs = 30_000) {
-  const [offline, setOffline] = useState(false);
+  const [offline, setOfflineState] = useState(false);
+  const [reason, setReason] = useState<AiReason | null>(null);
+  const setOffline = useCallback((value: boolean, why?: AiReason | null) => {
+    setOfflineState(value);
+    setReason(value ? (why ?? null) : null);
+  }, []);
   const check = useCallback(async () => {
     try {
-      const r = await api.get<{ status: string }>('/health/ollama', { quiet401: true });
-      setOffline(r.status !== 'ok');
+      const r = await api.get<{ status: string; code?: string; message?: string }>('/health/ollama', { quiet401: true });
+      setOffline(r.status !== 'ok', r.code && r.message ? { code: r.code, message: r.message } : null);
     } catch {
       setOffline(true);
     }
-  }, []);
+  }, [setOffline]);
   useEffect(() => {
     void check();
     const t = setInterval(check, pollMs);
     return () => clearInterval(t);
   }, [check, pollMs]);
-  return { offline, setOffline, check };
+  return { offline, reason, setOffline, check };
 }
 
-export function useChat(chatId: string | null, opts: { onSaved: (chatId: string) => void; onOffline: () => void }) {
+/** Codes that mean the server itself lacks something, for its operator to fix. */
+const OPERATOR_CODES = new Set(['ai_offline', 'no_model', 'image_missing', 'model_pulling']);
+
+export function useChat(chatId: string | null, opts: { onSaved: (chatId: string) => void; onOffline: (why?: AiReason) => void }) {
   const [messages, setMessages] = useState<UiMessage[]>([]);
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -79,6 +95,7 @@ export function useChat(chatId: string | null, opts: { onSaved: (chatId: string)
               status: m.stopped ? 'stopped' : 'done',
               context: m.context,
               alternatives: m.alternatives,
+              ...(m.cutOff ? { cutOff: true } : {}),
             })),
           );
         }
@@ -112,7 +129,7 @@ export function useChat(chatId: string | null, opts: { onSaved: (chatId: string)
         if (ev.event === 'sources') patchLast((m) => ({ ...m, sources: (data.sources as Source[]) ?? [], context: data.context as AnswerContext | undefined }));
         else if (ev.event === 'token') patchLast((m) => ({ ...m, text: m.text + String(data.text ?? '') }));
         else if (ev.event === 'done') {
-          patchLast((m) => ({ ...m, status: 'done' }));
+          patchLast((m) => ({ ...m, status: 'done', ...(data.cutOff === true ? { cutOff: true } : {}) }));
           const id = typeof data.chatId === 'string' ? data.chatId : null;
           if (id) {
             if (current.current !== id) justSaved.current = id;
@@ -129,8 +146,8 @@ export function useChat(chatId: string | null, opts: { onSaved: (chatId: string)
     } catch (e) {
       if (c.signal.aborted || (e as { name?: string }).name === 'AbortError') {
         patchLast((m) => ({ ...m, status: 'stopped' }));
-      } else if (e instanceof ApiError && (e.code === 'ai_offline' || e.status === 503)) {
-        optsRef.current.onOffline();
+      } else if (e instanceof ApiError && (OPERATOR_CODES.has(e.code ?? '') || e.status === 503)) {
+        optsRef.current.onOffline(e.code && e.code !== 'ai_offline' ? { code: e.code, message: e.message } : undefined);
         patchLast((m) => ({ ...m, status: 'error', error: e.message }));
       } else {
         patchLast((m) => ({ ...m, status: 'error', error: e instanceof Error ? e.message : 'Something went wrong.' }));

@@ -16,7 +16,7 @@ describe('<Importer kind="fhir">', () => {
       { id: 'j1', kind: 'fhir', status: 'running', progress: { done: 5, total: 10, unit: 'resources' } },
       { id: 'j1', kind: 'fhir', status: 'done', progress: { done: 10, total: 10, unit: 'resources' }, result: { imported: { Observation: 8, Condition: 2 } } },
     ];
-    const fetchMock = vi.fn(async (url: string, init: RequestInit = {}) => {
+    const fetchMock = vi.fn(async (url: string, _init: RequestInit = {}) => {
       if (url === '/api/import/fhir') return json(202, { jobId: 'j1' });
       if (url === '/api/jobs/j1') return json(200, polls.length > 1 ? polls.shift() : polls[0]);
       return json(404, { error: { code: 'not_found', message: 'nope' } });
@@ -76,13 +76,13 @@ describe('typeName', () => {
 describe('recordValue', () => {
   it('reads the normalised shape the FHIR importer stores', () => {
     const v = recordValue({
-      id: 'i', kind: 'record', source: 'fhir', type: '718-7', title: 'Hemoglobin', text: '', tags: ['laboratory'], occurredAt: null, createdAt: '', updatedAt: '',
+      id: 'i', kind: 'record', source: 'fhir', type: '718-7', title: 'Hemoglobin', text: '', tags: ['laboratory'], occurredAt: null, createdAt: '', updatedAt: '', version: 1, folderId: null,
       data: { value: 17.2, unit: 'g/dL', referenceRange: [{ summary: '13–17 g/dL', low: 13, high: 17, unit: 'g/dL' }], interpretation: ['high'] },
     });
     expect(v).toMatchObject({ value: '17.2', unit: 'g/dL', range: '13–17 g/dL', flag: 1, interpretation: 'high' });
   });
 
-  const base: Item = { id: 'i', kind: 'record', source: 'fhir', type: '2093-3', title: 'Cholesterol', text: '', tags: ['laboratory'], occurredAt: null, createdAt: '', updatedAt: '' };
+  const base: Item = { id: 'i', kind: 'record', source: 'fhir', type: '2093-3', title: 'Cholesterol', text: '', tags: ['laboratory'], occurredAt: null, createdAt: '', updatedAt: '', version: 1, folderId: null };
 
   it('reads value and reference range from a FHIR Observation', () => {
     const v = recordValue({

@@ -64,6 +64,7 @@ function ExportVault() {
   const [mode, setMode] = useState<'passphrase' | 'recipient'>('passphrase');
   const [passphrase, setPassphrase] = useState('');
   const [recipient, setRecipient] = useState('');
+  const [includeTrash, setIncludeTrash] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const [done, setDone] = useState<string | null>(null);
@@ -77,7 +78,7 @@ function ExportVault() {
     if (mode === 'recipient' && !/^age1[0-9a-z]{20,}$/.test(recipient.trim())) return setError(new Error('An age recipient starts with “age1”.'));
     setBusy(true);
     try {
-      const body = mode === 'passphrase' ? { passphrase } : { recipient: recipient.trim() };
+      const body = { ...(mode === 'passphrase' ? { passphrase } : { recipient: recipient.trim() }), includeTrash };
       const { blob, filename } = await api.blob('/api/export', { method: 'POST', body });
       const fname = filename ?? `context-vault-export-${new Date().toISOString().slice(0, 10)}.age`;
       saveBlob(blob, fname);
@@ -120,6 +121,10 @@ function ExportVault() {
         ) : (
           <TextField label="age recipient" placeholder="age1…" spellCheck={false} value={recipient} onChange={(e) => setRecipient(e.target.value)} inputClassName="font-mono" />
         )}
+        <label className="flex items-center gap-2 text-sm text-stone-700">
+          <input type="checkbox" checked={includeTrash} onChange={(e) => setIncludeTrash(e.target.checked)} className="accent-teal-700" />
+          Include items in the trash (the export says whether it does)
+        </label>
         <ErrorText error={error} />
         {done && <Notice tone="success">Export downloaded as {done}.</Notice>}
         <Button type="submit" busy={busy}>

@@ -7,7 +7,10 @@ import { Badge, EmptyState, ErrorText } from '../../components/ui/Feedback';
 import { formatDate, formatDateTime, KIND_LABELS, SOURCE_LABELS } from '../../components/format';
 import { RecordDetails } from '../health/RecordDetails';
 import { KIND_TONE } from './ItemRow';
-import { NoteForm, parseTags } from './NoteEditor';
+import { EditNote } from './EditNote';
+import { HistoryPanel } from './HistoryPanel';
+import { parseTags } from './NoteEditor';
+import { useFolders } from './useFolders';
 
 const PdfViewer = lazy(() => import('./PdfViewer'));
 
@@ -23,6 +26,7 @@ export function ItemPage({ id }: { id: string }) {
   const [error, setError] = useState<unknown>(null);
   const [editing, setEditing] = useState(false);
   const [trashing, setTrashing] = useState(false);
+  const [showHistory, setShowHistory] = useState(false);
 
   useEffect(() => {
     setItem(null);
@@ -92,22 +96,19 @@ export function ItemPage({ id }: { id: string }) {
               Edit
             </Button>
           )}
+          <Button variant="secondary" onClick={() => setShowHistory((v) => !v)} aria-expanded={showHistory}>
+            History
+          </Button>
           <Button variant="ghost" onClick={trash} busy={trashing}>
             Move to trash
           </Button>
         </div>
       </header>
+      <MoveTo item={item} onMoved={setItem} />
 
       {editing ? (
         <div className="rounded-xl border border-stone-200 bg-white p-5 shadow-sm">
-          <NoteForm
-            item={item}
-            onSaved={(saved) => {
-              setItem(saved);
-              setEditing(false);
-            }}
-            onCancel={() => setEditing(false)}
-          />
+          <EditNote item={item} onSaved={setItem} onClose={() => setEditing(false)} />
         </div>
       ) : (
         <>
@@ -128,7 +129,52 @@ export function ItemPage({ id }: { id: string }) {
           )}
         </>
       )}
+      {showHistory && (
+        <HistoryPanel
+          item={item}
+          onRestored={(restored) => {
+            // The editor holds its own draft: reopen it on the restored version.
+            setEditing(false);
+            setItem(restored);
+          }}
+        />
+      )}
     </article>
+  );
+}
+
+/** The "Move to" menu: every folder by its path, or none. */
+function MoveTo({ item, onMoved }: { item: Item; onMoved: (i: Item) => void }) {
+  const folders = useFolders();
+  const [error, setError] = useState<unknown>(null);
+  const options = folders.folders.map((f) => ({ id: f.id, path: folders.pathOf(f.id) })).sort((a, b) => a.path.localeCompare(b.path));
+  return (
+    <div className="mb-4 flex flex-wrap items-center gap-2 text-sm">
+      <label htmlFor="move-to" className="text-stone-600">
+        Move to folder
+      </label>
+      <select
+        id="move-to"
+        value={item.folderId ?? ''}
+        onChange={async (e) => {
+          setError(null);
+          try {
+            onMoved(await api.patch<Item>(`/api/items/${item.id}`, { folderId: e.target.value || null }));
+          } catch (err) {
+            setError(err);
+          }
+        }}
+        className="h-8 rounded-lg border border-stone-300 bg-white px-2 text-sm"
+      >
+        <option value="">No folder</option>
+        {options.map((o) => (
+          <option key={o.id} value={o.id}>
+            {o.path}
+          </option>
+        ))}
+      </select>
+      <ErrorText error={error ?? folders.error} />
+    </div>
   );
 }
 
@@ -149,7 +195,7 @@ function TagEditor({ item, onChange }: { item: Item; onChange: (i: Item) => void
     setBusy(true);
     setError(null);
     try {
-      onChange(await api.patch<Item>(`/api/items/${item.id}`, { tags }));
+      onChange(await api.patch<Item>(`/api/items/${item.id}`, { tags, baseVersion: item.version }));
     } catch (e) {
       setError(e);
     } finally {

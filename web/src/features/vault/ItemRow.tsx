@@ -3,6 +3,7 @@ import type { Item } from '../../api/types';
 import { Link } from '../../app/router';
 import { Badge } from '../../components/ui/Feedback';
 import { formatDate, KIND_LABELS, SOURCE_LABELS } from '../../components/format';
+import { ITEM_DRAG_TYPE } from './useFolders';
 
 export const KIND_TONE = { note: 'teal', document: 'sky', record: 'violet', series: 'amber' } as const;
 
@@ -40,6 +41,12 @@ export const ItemRow = memo(function ItemRow({ item }: { item: Item }) {
   return (
     <Link
       to={`/vault/${item.id}`}
+      draggable
+      onDragStart={(e) => {
+        // Dropped on a folder, the row moves the item there.
+        e.dataTransfer.setData(ITEM_DRAG_TYPE, item.id);
+        e.dataTransfer.effectAllowed = 'move';
+      }}
       className="group flex h-full items-center gap-3 border-b border-stone-100 px-4 hover:bg-stone-50 focus-visible:bg-teal-50 focus-visible:outline-none"
     >
       <span className="shrink-0 text-stone-400 group-hover:text-teal-700">

@@ -10,11 +10,11 @@ export function parseTags(s: string): string[] {
   return [...new Set(s.split(/[,\n]/).map((t) => t.trim().replace(/^#/, '').toLowerCase()).filter(Boolean))];
 }
 
-/** Create (no `item`) or edit a note's title, text and tags. */
-export function NoteForm({ item, onSaved, onCancel }: { item?: Item; onSaved: (item: Item) => void; onCancel: () => void }) {
-  const [title, setTitle] = useState(item?.title ?? '');
-  const [text, setText] = useState(item?.text ?? '');
-  const [tags, setTags] = useState(item?.tags.join(', ') ?? '');
+/** A new note's title, text and tags (existing notes are edited in EditNote, with autosave). */
+export function NoteForm({ onSaved, onCancel }: { onSaved: (item: Item) => void; onCancel: () => void }) {
+  const [title, setTitle] = useState('');
+  const [text, setText] = useState('');
+  const [tags, setTags] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
 
@@ -25,8 +25,7 @@ export function NoteForm({ item, onSaved, onCancel }: { item?: Item; onSaved: (i
     setError(null);
     try {
       const body = { title: title.trim(), text, tags: parseTags(tags) };
-      const saved = item ? await api.patch<Item>(`/api/items/${item.id}`, body) : await api.post<Item>('/api/items', { kind: 'note', ...body });
-      onSaved(saved);
+      onSaved(await api.post<Item>('/api/items', { kind: 'note', ...body }));
     } catch (err) {
       setError(err);
     } finally {

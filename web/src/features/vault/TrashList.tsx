@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { api } from '../../api/client';
 import type { Item } from '../../api/types';
 import { Button } from '../../components/ui/Button';
+import { Dialog } from '../../components/ui/Dialog';
 import { EmptyState, ErrorText } from '../../components/ui/Feedback';
 import { formatDate } from '../../components/format';
 import { KindIcon } from './ItemRow';
@@ -10,6 +11,7 @@ export function TrashList({ onRestored }: { onRestored: () => void }) {
   const [items, setItems] = useState<Item[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState<string | null>(null);
+  const [confirmEmpty, setConfirmEmpty] = useState(false);
 
   useEffect(() => {
     api
@@ -32,11 +34,46 @@ export function TrashList({ onRestored }: { onRestored: () => void }) {
     }
   };
 
+  const forever = async (id: string | null) => {
+    setBusy(id ?? 'all');
+    setError(null);
+    try {
+      await api.del(id ? `/api/trash/${id}` : '/api/trash');
+      setItems((prev) => (id ? prev?.filter((i) => i.id !== id) ?? null : []));
+      setConfirmEmpty(false);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(null);
+    }
+  };
+
   if (error && !items) return <ErrorText error={error} />;
   if (!items) return <p className="text-sm text-stone-500">Loading…</p>;
   if (!items.length) return <EmptyState title="Trash is empty">Items you move to the trash appear here until you restore them.</EmptyState>;
   return (
     <>
+      <div className="mb-3 flex items-center justify-between gap-2">
+        <p className="text-xs text-stone-500">Items in the trash are deleted for good after the retention period.</p>
+        <Button size="sm" variant="secondary" onClick={() => setConfirmEmpty(true)}>
+          Empty trash
+        </Button>
+      </div>
+      <Dialog
+        open={confirmEmpty}
+        onOpenChange={setConfirmEmpty}
+        title="Empty the trash?"
+        description={`${items.length} item${items.length === 1 ? '' : 's'} and their history and files are deleted for good. This cannot be undone.`}
+      >
+        <div className="flex justify-end gap-2">
+          <Button variant="secondary" onClick={() => setConfirmEmpty(false)}>
+            Cancel
+          </Button>
+          <Button busy={busy === 'all'} onClick={() => forever(null)}>
+            Delete for good
+          </Button>
+        </div>
+      </Dialog>
       <ErrorText error={error} className="mb-3" />
       <ul className="divide-y divide-stone-100 overflow-hidden rounded-xl border border-stone-200 bg-white shadow-sm" aria-label="Trash">
         {items.map((i) => (
@@ -48,6 +85,9 @@ export function TrashList({ onRestored }: { onRestored: () => void }) {
             <span className="text-xs text-stone-500">{formatDate(i.updatedAt)}</span>
             <Button size="sm" variant="secondary" busy={busy === i.id} onClick={() => restore(i.id)} aria-label={`Restore ${i.title || 'item'}`}>
               Restore
+            </Button>
+            <Button size="sm" variant="ghost" busy={busy === i.id} onClick={() => forever(i.id)} aria-label={`Delete ${i.title || 'item'} for good`}>
+              Delete for good
             </Button>
           </li>
         ))}

@@ -7,10 +7,12 @@ import { Button, Spinner } from '../../components/ui/Button';
 import { EmptyState, ErrorText, PageHeader } from '../../components/ui/Feedback';
 import { SelectField } from '../../components/ui/Field';
 import { KIND_LABELS, SOURCE_LABELS } from '../../components/format';
+import { Breadcrumbs, FolderTree } from './FolderTree';
 import { ItemRow } from './ItemRow';
 import { NewNoteDialog } from './NoteEditor';
 import { TrashList } from './TrashList';
 import { UploadList } from './UploadList';
+import { useFolders } from './useFolders';
 import { useItems, type ItemFilters } from './useItems';
 import { useUploads } from './useUploads';
 
@@ -63,6 +65,9 @@ export function VaultPage() {
   const fileInput = useRef<HTMLInputElement>(null);
   const cameraInput = useRef<HTMLInputElement>(null);
   const searchInput = useRef<HTMLInputElement>(null);
+  const folders = useFolders();
+  const folderId = filters.folderId ?? null;
+  const selectFolder = (id: string | null) => setFilters((f) => ({ ...f, folderId: id ?? undefined }));
 
   // Keyboard shortcuts (app/Shortcuts.tsx) arrive as ?intent=…; act once, then drop it from the URL.
   const intent = useQueryParam('intent');
@@ -167,7 +172,7 @@ export function VaultPage() {
               </svg>
               Upload
             </Button>
-            <Button onClick={() => setNoteOpen(true)}>
+            <Button onClick={() => setNoteOpen(true)} aria-keyshortcuts="N">
               <svg viewBox="0 0 20 20" className="h-4 w-4" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="2">
                 <path d="M10 4v12M4 10h12" />
               </svg>
@@ -190,6 +195,7 @@ export function VaultPage() {
           </svg>
           <input
             ref={searchInput}
+            aria-keyshortcuts="/"
             id="vault-search"
             type="search"
             role="searchbox"
@@ -253,10 +259,25 @@ export function VaultPage() {
           {view === 'trash' ? (
             <TrashList onRestored={() => list.reload()} />
           ) : (
-            <>
+            <div className="grid gap-4 md:grid-cols-[14rem_minmax(0,1fr)]">
+            <aside>
+              <FolderTree
+                api={folders}
+                selected={folderId}
+                onSelect={selectFolder}
+                onMoved={() => {
+                  list.reload();
+                  folders.reload();
+                }}
+              />
+            </aside>
+            <div className="min-w-0">
+              <Breadcrumbs trail={folders.trail(folderId)} onSelect={selectFolder} />
               <ErrorText error={list.error} className="mb-3" />
               {list.items.length === 0 && !list.loading && !list.error ? (
-                anyFilter ? (
+                folderId ? (
+                  <EmptyState title="This folder is empty">Drag items here from the list, or use “Move to folder” on an item.</EmptyState>
+                ) : anyFilter ? (
                   <EmptyState title="Nothing matches these filters">Try another kind, source or tag.</EmptyState>
                 ) : (
                   <EmptyState title="Your vault is empty">
@@ -288,7 +309,8 @@ export function VaultPage() {
                   {list.items.length.toLocaleString()} item{list.items.length === 1 ? '' : 's'} shown{list.done ? '' : ' — scroll for more'}
                 </p>
               )}
-            </>
+            </div>
+            </div>
           )}
         </>
       )}
@@ -300,6 +322,7 @@ export function VaultPage() {
           setNoteOpen(false);
           list.upsert(item);
           refreshTags();
+          if (folderId) void folders.moveItem(item.id, folderId);
           navigate(`/vault/${item.id}`);
         }}
       />

@@ -7,6 +7,7 @@ export interface ItemFilters {
   source?: string;
   tag?: string;
   type?: string;
+  folderId?: string;
 }
 
 const PAGE = 100;

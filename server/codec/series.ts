@@ -1,8 +1,11 @@
 /**
- * How a day chunk is sealed: under its own row key (from the vault's `series` subkey), its AAD
- * naming the user, table, (type, date) and version; its unit and stats sealed apart under the
- * same key so daily summaries need not decrypt samples. Pure functions, shared by the series
- * service and the Apple Health import worker, which seals chunks off the main thread.
+ * Day chunks of health series: each sealed under its own row key (from the vault's `series`
+ * subkey and the chunk's readable type and date), its AAD naming the user, table, (type, date)
+ * and version; its unit and stats sealed apart under the same key so daily summaries need not
+ * decrypt samples. The stored row carries only the type's keyed MAC (see codec/index.ts).
+ *
+ * Pure functions on the `series` subkey alone, because the Apple Health import worker seals
+ * chunks off the main thread with nothing more than that key.
  */
 // The modules, not the crypto/ barrel: the import worker loads this file (see encrypted-file.ts).
 import { openRecord, recordAad, sealRecord } from '../../crypto/envelope.js';
@@ -17,7 +20,8 @@ const STATS_TABLE = 'series_chunks.stats';
 const rowId = (type: string, date: string) => `${type}/${date}`;
 const chunkKey = (seriesKey: Uint8Array, type: string, date: string) => deriveRowKey(seriesKey, `${type}|${date}`);
 
-type Where = { userId: string; type: string; date: string; version: number };
+/** Which chunk a blob belongs to: its readable type (known to whoever looks it up), day and version. */
+export type ChunkRef = { userId: string; type: string; date: string; version: number };
 
 export function sealChunk(seriesKey: Uint8Array, userId: string, chunk: DayChunk, version: number, encoded = encodeChunk(chunk)): Buffer {
   return sealRecord(chunkKey(seriesKey, chunk.type, chunk.date), encoded, recordAad({ userId, table: TABLE, rowId: rowId(chunk.type, chunk.date), version }));
@@ -32,11 +36,11 @@ export function sealChunkStats(seriesKey: Uint8Array, userId: string, chunk: Pic
 }
 
 /** The encoded chunk (see day-chunk.ts) inside a sealed one. */
-export function openChunk(seriesKey: Uint8Array, w: Where, ciphertext: Buffer): Buffer {
+export function openChunk(seriesKey: Uint8Array, w: ChunkRef, ciphertext: Uint8Array): Buffer {
   return openRecord(chunkKey(seriesKey, w.type, w.date), ciphertext, recordAad({ userId: w.userId, table: TABLE, rowId: rowId(w.type, w.date), version: w.version }));
 }
 
-export function openChunkStats(seriesKey: Uint8Array, w: Where, ciphertext: Buffer): { unit: string; stats: DayStats } {
+export function openChunkStats(seriesKey: Uint8Array, w: ChunkRef, ciphertext: Uint8Array): { unit: string; stats: DayStats } {
   const plain = openRecord(chunkKey(seriesKey, w.type, w.date), ciphertext, recordAad({ userId: w.userId, table: STATS_TABLE, rowId: rowId(w.type, w.date), version: w.version }));
   const h = JSON.parse(plain.toString('utf8')) as { unit: string; stats: DayStats };
   return { unit: h.unit, stats: h.stats };
@@ -44,6 +48,7 @@ export function openChunkStats(seriesKey: Uint8Array, w: Where, ciphertext: Buff
 
 /** A chunk sealed as a new row (version 1) where it was aggregated; see SeriesService.storeSealed. */
 export interface SealedChunk {
+  /** Readable, in memory only: the main thread stores its MAC (codec/index.ts `seriesType`). */
   type: string;
   date: string;
   /** Samples in the chunk: what it adds when no stored chunk exists for its day. */

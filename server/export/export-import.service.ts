@@ -4,7 +4,7 @@ import { AgeWorkFactorError, ageDecryptStream, type AgeKey } from '../../crypto/
 import { unprocessable } from '../errors.js';
 import type { SessionContext } from '../services/keyring.js';
 import { EXPORT_FORMAT, EXPORT_VERSION, ManifestSchema, type Manifest } from './format.js';
-import type { ImportState, PortabilitySection } from './sections.js';
+import type { ImportState, PortabilitySection } from './sections/section.js';
 
 const MAX_ENTRIES = 5_000_000;
 
@@ -13,7 +13,7 @@ const MAX_ENTRIES = 5_000_000;
  * decrypt (streamed) -> tar entries -> the section that owns each entry name. Nothing is
  * buffered beyond one JSON line or one 64 KiB chunk of a file.
  */
-export class ImportService {
+export class ExportImportService {
   constructor(private readonly sections: () => readonly PortabilitySection[]) {}
 
   /** Opens the age layer; a key that does not match is a 422 before anything is read further. */
@@ -36,7 +36,7 @@ export class ImportService {
     key: AgeKey,
     progress?: (done: number, total?: number) => void,
   ) {
-    return this.restoreTar(session, await ImportService.open(source, key), progress);
+    return this.restoreTar(session, await ExportImportService.open(source, key), progress);
   }
 
   /** Restores from the decrypted tar. */
@@ -57,6 +57,7 @@ export class ImportService {
       fileIds: new Map(),
       fileMeta: new Map(),
       itemIds: new Map(),
+      folderIds: new Map(),
       imported: {},
       progress: (n) => {
         done += n;

@@ -1,0 +1,72 @@
+/**
+ * The layering, as rules. `npm run lint` runs this after ESLint.
+ *
+ * crypto/ is the base and imports nothing of ours; integrations/ and sandbox/ sit on it and may
+ * use crypto/ only; server/ composes them. The web app is a separate bundle that talks to the
+ * server over HTTP only. Inside server/, routes go through services, never to repositories.
+ *
+ * A known exception goes in ROUTE_REPOSITORY_ALLOWLIST with the reason it stays for now.
+ */
+
+/**
+ * Route files allowed to import a repository, each with a comment saying why; delete an entry
+ * when its route goes through a service. Empty: the last one (the export route writing audit
+ * rows) now goes through ExportService and ExportImportJobs.
+ */
+const ROUTE_REPOSITORY_ALLOWLIST = [];
+
+const ours = '^(crypto|integrations|sandbox|server|web|migrations|bench|e2e|scripts)/';
+const allowlisted = ROUTE_REPOSITORY_ALLOWLIST.length ? `^(${ROUTE_REPOSITORY_ALLOWLIST.map((f) => f.replace(/[.]/g, '\\.')).join('|')})$` : '^$';
+
+/** Files under `dir` may import only `dir` itself and the folders in `allowed` of ours. */
+const layer = (name, comment, dir, allowed) => ({
+  name,
+  comment,
+  severity: 'error',
+  from: { path: `^${dir}/` },
+  to: { path: ours, pathNot: `^(${[dir, ...allowed].join('|')})/` },
+});
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    layer('crypto-imports-nothing-of-ours', 'crypto/ is the base layer: only node built-ins, npm packages and crypto/ itself.', 'crypto', []),
+    layer('integrations-use-crypto-at-most', 'integrations/ may use crypto/ and itself, never server/, sandbox/ or web/.', 'integrations', ['crypto']),
+    layer('sandbox-uses-crypto-at-most', 'sandbox/ may use crypto/ and itself, never server/, integrations/ or web/.', 'sandbox', ['crypto']),
+    layer('web-talks-http-only', 'The web app is its own bundle: nothing from the server side (it reaches the server over HTTP).', 'web', []),
+    {
+      name: 'routes-go-through-services',
+      comment: 'A route is schema -> one service call -> reply; SQL lives behind services.',
+      severity: 'error',
+      from: { path: '^server/routes/', pathNot: allowlisted },
+      to: { path: '^server/repositories/' },
+    },
+    {
+      name: 'shipped-code-imports-no-tests',
+      comment: 'Test files are not shipped: nothing imports a *.test.ts.',
+      severity: 'error',
+      from: {},
+      to: { path: '\\.test\\.tsx?$' },
+    },
+    { name: 'no-circular', comment: 'Import cycles make start-up order and mocking fragile.', severity: 'error', from: {}, to: { circular: true } },
+    {
+      name: 'not-to-unresolvable',
+      comment: 'An import that does not resolve is a typo or a missing dependency.',
+      severity: 'error',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '^(node_modules|data|web/dist)/' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      extensions: ['.ts', '.tsx', '.js', '.mjs', '.cjs', '.d.ts'],
+    },
+    reporterOptions: { text: { highlightFocused: true } },
+  },
+};

@@ -1,0 +1,108 @@
+/**
+ * One resource -> one record: picks the resource type's handler (resources/), then adds what
+ * every record has (external id and version, status tags, the stored resource, attachments).
+ */
+import type { QuantitySample, RecordInput } from '../types.js';
+import { conceptName } from './codes.js';
+import { allergy } from './resources/allergy-intolerance.js';
+import { condition } from './resources/condition.js';
+import type { Ctx, Handler } from './resources/context.js';
+import { diagnosticReport } from './resources/diagnostic-report.js';
+import { documentReference } from './resources/document-reference.js';
+import { encounter } from './resources/encounter.js';
+import { generic } from './resources/generic.js';
+import { immunization } from './resources/immunization.js';
+import { medication } from './resources/medication.js';
+import { observation } from './resources/observation.js';
+import { patient } from './resources/patient.js';
+import { procedure } from './resources/procedure.js';
+import type { FhirIssue, TransformOptions, TransformResult } from './result.js';
+import { canonicalJson, type Json, obj, objs, sha256Hex, str } from './util.js';
+
+/** Which record each sample came from, so Bundle de-duplication drops both together. */
+export const sampleOwner = new WeakMap<QuantitySample, RecordInput>();
+
+const HANDLERS: Record<string, Handler> = {
+  Patient: patient,
+  Observation: observation,
+  Condition: condition,
+  MedicationRequest: medication,
+  MedicationStatement: medication,
+  AllergyIntolerance: allergy,
+  Immunization: immunization,
+  DiagnosticReport: diagnosticReport,
+  Procedure: procedure,
+  Encounter: encounter,
+  DocumentReference: documentReference,
+};
+
+export function transformOne(r: Json, opts: TransformOptions, out: TransformResult): void {
+  const rt = r.resourceType as string;
+  const id = str(r.id);
+  if (rt === 'OperationOutcome') {
+    out.issues.push(...outcomeIssues(r));
+    return;
+  }
+  const hash = sha256Hex(canonicalJson(r));
+  const externalId = id ? `${rt}/${id}` : `${rt}/sha256-${hash.slice(0, 32)}`;
+  const meta = obj(r.meta);
+  const externalVersion = str(meta?.versionId) ?? str(meta?.lastUpdated) ?? `sha256:${hash.slice(0, 32)}`;
+  const ctx: Ctx = {
+    rt,
+    resource: r,
+    stored: structuredClone(r),
+    opts,
+    issues: [],
+    attachments: [],
+    stripped: [],
+    externalId,
+  };
+  const built = (HANDLERS[rt] ?? generic)(r, ctx);
+  const status = str(r.status);
+  const tags = [...new Set(built.tags.filter((t) => t !== ''))];
+  if (status === 'entered-in-error' && !tags.includes('entered-in-error')) tags.push('entered-in-error');
+  const record: RecordInput = {
+    kind: built.kind ?? 'record',
+    source: opts.source ?? 'fhir',
+    type: built.type,
+    externalId,
+    externalVersion,
+    occurredAt: built.occurredAt ?? null,
+    title: built.title.length > 200 ? `${built.title.slice(0, 197)}…` : built.title,
+    text: built.text,
+    tags,
+    data: {
+      resource: ctx.stored,
+      resourceType: rt,
+      ...built.data,
+      ...(ctx.stripped.length ? { strippedAttachments: ctx.stripped } : {}),
+    },
+  };
+  if (ctx.attachments.length) record.attachments = ctx.attachments;
+  out.records.push(record);
+  for (const s of built.samples ?? []) {
+    sampleOwner.set(s, record);
+    out.samples.push(s);
+  }
+  out.issues.push(...ctx.issues.map((i) => ({ ...i, resource: i.resource ?? externalId })));
+}
+
+export function outcomeIssues(oo: Json): FhirIssue[] {
+  const list = objs(oo.issue);
+  if (list.length === 0) {
+    return [{ severity: 'information', kind: 'operation-outcome', message: 'OperationOutcome without issues' }];
+  }
+  return list.map((i) => {
+    const sev = str(i.severity);
+    const severity: FhirIssue['severity'] =
+      sev === 'fatal' || sev === 'error' || sev === 'warning' ? sev : 'information';
+    const details = conceptName(i.details);
+    const parts = [details, str(i.diagnostics)].filter((x): x is string => !!x);
+    const code = str(i.code);
+    return {
+      severity,
+      kind: 'operation-outcome' as const,
+      message: `Server ${severity}${code ? ` (${code})` : ''}: ${parts.length ? [...new Set(parts)].join(' — ') : 'no details'}`,
+    };
+  });
+}

@@ -1,0 +1,47 @@
+/** The shapes every FHIR transform entry point shares. */
+import type { QuantitySample, RecordInput, RecordSource } from '../types.js';
+
+/** Options for every transform entry point. */
+export interface TransformOptions {
+  /** Value of `RecordInput.source`; defaults to 'fhir'. */
+  source?: RecordSource;
+  /**
+   * Looks up a referenced resource ("Medication/123", a Bundle entry's fullUrl). Bundles resolve
+   * their own entries; a caller that fetched referenced resources separately can supply more.
+   */
+  resolve?: (reference: string) => unknown;
+}
+
+/** Something the transformer did not turn into a record, reported for the user or the log. */
+export interface FhirIssue {
+  severity: 'fatal' | 'error' | 'warning' | 'information';
+  /**
+   * operation-outcome: an OperationOutcome from the server (Epic adds one to many searches);
+   * invalid-line: an NDJSON line that is not a resource; invalid-entry: a Bundle entry without a
+   * usable resource; attachment: an attachment that could not be decoded; duplicate: the same
+   * resource version seen twice in one input.
+   */
+  kind: 'operation-outcome' | 'invalid-line' | 'invalid-entry' | 'attachment' | 'duplicate';
+  message: string;
+  /** 1-based NDJSON line. */
+  line?: number;
+  /** 0-based Bundle entry index. */
+  entry?: number;
+  /** "Type/id" of the resource concerned, where known. */
+  resource?: string;
+}
+
+/** What a transform produces. */
+export interface TransformResult {
+  records: RecordInput[];
+  samples: QuantitySample[];
+  issues: FhirIssue[];
+}
+
+/** Input that is not FHIR at all (not JSON, or JSON without a `resourceType`). */
+export class FhirInputError extends Error {
+  override readonly name = 'FhirInputError';
+  constructor(message: string) {
+    super(message);
+  }
+}

@@ -1,0 +1,123 @@
+/** Chats as chats.jsonl. */
+import { createHmac } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { z } from 'zod';
+import type { ExportRepository } from '../../repositories/export.repository.js';
+import type { ChatService } from '../../services/chat.service.js';
+import type { SessionContext } from '../../services/keyring.js';
+import { readJsonLines } from '../lines.js';
+import type { ExportWriter, ImportState, PortabilitySection } from './section.js';
+
+const SourceSchema = z.object({
+  n: z.number(),
+  itemId: z.string().nullable(),
+  title: z.string(),
+  kind: z.string(),
+  occurredAt: z.string().nullable(),
+});
+const AnswerContextSchema = z.object({
+  model: z.string(),
+  numCtx: z.number(),
+  promptTokens: z.number(),
+  answerReserve: z.number(),
+  sourcesFound: z.number(),
+  sourcesUsed: z.number(),
+  truncated: z.number().optional(),
+  historyMessages: z.number(),
+});
+export const ExportChatSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  /** The chat's own model, when one was picked (issue 18). */
+  model: z.string().optional(),
+  messages: z.array(
+    z.object({
+      role: z.enum(['user', 'assistant']),
+      text: z.string(),
+      sources: z.array(SourceSchema),
+      createdAt: z.string(),
+      stopped: z.boolean().optional(),
+      cutOff: z.boolean().optional(),
+      // Issue 18: what the model saw and earlier answers, carried through as they were.
+      context: AnswerContextSchema.optional(),
+      alternatives: z
+        .array(
+          z.object({
+            text: z.string(),
+            sources: z.array(SourceSchema),
+            createdAt: z.string(),
+            context: AnswerContextSchema.optional(),
+            stopped: z.boolean().optional(),
+            cutOff: z.boolean().optional(),
+          }),
+        )
+        .optional(),
+    }),
+  ),
+});
+
+/**
+ * A chat's id in the importing account: derived from the exported id under the account's own
+ * dedupe key, so importing the same export twice finds the chat it made the first time.
+ */
+function stableUuid(key: Buffer, label: string): string {
+  const h = createHmac('sha256', key).update(label).digest();
+  h[6] = (h[6]! & 0x0f) | 0x40;
+  h[8] = (h[8]! & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+export class ChatsSection implements PortabilitySection {
+  readonly name = 'chats';
+  constructor(
+    private readonly chats: ChatService,
+    private readonly counts: ExportRepository,
+  ) {}
+
+  count(session: SessionContext): Promise<number> {
+    return this.counts.chats(session.userId);
+  }
+
+  async export(session: SessionContext, out: ExportWriter): Promise<void> {
+    const ids = await this.counts.chatIds(session.userId);
+    const chats = this.chats;
+    await out.jsonl(
+      'chats.jsonl',
+      (async function* () {
+        for (const id of ids) {
+          const c = await chats.get(session, id).catch(() => undefined);
+          if (c) yield c;
+        }
+      })(),
+    );
+  }
+
+  accepts(name: string): boolean {
+    return name === 'chats.jsonl';
+  }
+
+  async import(_name: string, body: Readable, state: ImportState): Promise<void> {
+    const { session } = state;
+    const here = new Set(await this.counts.chatIds(session.userId));
+    for await (const line of readJsonLines(body)) {
+      const c = ExportChatSchema.parse(line);
+      const id = stableUuid(session.keys.subkey('dedupe'), `chat|${c.id}`);
+      const remapSource = <S extends { itemId: string | null }>(s: S): S => ({ ...s, itemId: s.itemId ? (state.itemIds.get(s.itemId) ?? null) : null });
+      // Re-importing into the account it came from: the chat is already here under its own id.
+      if (!here.has(c.id)) {
+        await this.chats.restore(session, {
+          id,
+          title: c.title,
+          ...(c.model ? { model: c.model } : {}),
+          messages: c.messages.map((m) => ({
+            ...m,
+            sources: m.sources.map(remapSource),
+            ...(m.alternatives ? { alternatives: m.alternatives.map((a) => ({ ...a, sources: a.sources.map(remapSource) })) } : {}),
+          })),
+        });
+      }
+      state.imported[this.name] = (state.imported[this.name] ?? 0) + 1;
+    }
+  }
+}

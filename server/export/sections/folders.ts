@@ -1,0 +1,57 @@
+/** The folder tree as folders.jsonl, parents before children. */
+import type { Readable } from 'node:stream';
+import type { FoldersService } from '../../services/folders.service.js';
+import type { SessionContext } from '../../services/keyring.js';
+import { ExportFolderSchema, type ExportFolder } from '../format.js';
+import { readJsonLines } from '../lines.js';
+import { count, type ExportWriter, type ImportState, type PortabilitySection } from './section.js';
+
+/** The folder tree, parents before children, so an importer can rebuild it in one pass. */
+export class FoldersSection implements PortabilitySection {
+  readonly name = 'folders';
+  constructor(private readonly folders: FoldersService) {}
+
+  async count(session: SessionContext): Promise<number> {
+    return (await this.folders.list(session)).length;
+  }
+
+  async export(session: SessionContext, out: ExportWriter): Promise<void> {
+    const all = await this.folders.list(session);
+    const children = new Map<string | null, typeof all>();
+    for (const f of all) children.set(f.parentId, [...(children.get(f.parentId) ?? []), f]);
+    const ordered: ExportFolder[] = [];
+    const queue = [...(children.get(null) ?? [])];
+    while (queue.length) {
+      const f = queue.shift()!;
+      ordered.push({ id: f.id, name: f.name, parentId: f.parentId });
+      queue.push(...(children.get(f.id) ?? []));
+    }
+    await out.jsonl('folders.jsonl', ordered);
+  }
+
+  accepts(name: string): boolean {
+    return name === 'folders.jsonl';
+  }
+
+  async import(_name: string, body: Readable, state: ImportState): Promise<void> {
+    const here = await this.folders.list(state.session);
+    const ids = new Set(here.map((f) => f.id));
+    // Folders merge by path: a folder of the same name under the same parent is the same folder,
+    // so importing an export twice (or into the account it came from) adds none.
+    const byPath = new Map(here.map((f) => [`${f.parentId ?? ''}|${f.name}`, f.id]));
+    for await (const line of readJsonLines(body)) {
+      const f = ExportFolderSchema.parse(line);
+      const parentId = f.parentId ? state.folderIds.get(f.parentId) ?? null : null;
+      const known = ids.has(f.id) ? f.id : byPath.get(`${parentId ?? ''}|${f.name}`);
+      if (known) {
+        state.folderIds.set(f.id, known);
+      } else {
+        const created = await this.folders.create(state.session, { name: f.name, parentId });
+        byPath.set(`${parentId ?? ''}|${f.name}`, created.id);
+        state.folderIds.set(f.id, created.id);
+      }
+      count(state, this.name);
+      state.progress(1);
+    }
+  }
+}

@@ -1,0 +1,47 @@
+/** The contract every part of an export implements, and what an import run carries between parts. */
+import type { Readable } from 'node:stream';
+import type { SessionContext } from '../../services/keyring.js';
+import type { ExportFile } from '../format.js';
+
+/** Where a section writes: named entries of a tar that is being streamed out. */
+export interface ExportWriter {
+  /** An entry of known size, streamed through (file bodies). */
+  entry(name: string, size: number, body: AsyncIterable<unknown> | Iterable<unknown>): Promise<void>;
+  /** A JSON-lines entry; returns the number of lines written. */
+  jsonl(name: string, lines: AsyncIterable<unknown> | Iterable<unknown>): Promise<number>;
+}
+
+/** What the person asked to export. */
+export interface ExportOptions {
+  /** Items in the trash too (default no); the manifest records the choice. */
+  includeTrash: boolean;
+}
+
+/** What one import run has learnt so far: ids in the export mapped to ids in this account. */
+export interface ImportState {
+  session: SessionContext;
+  fileIds: Map<string, string>;
+  fileMeta: Map<string, ExportFile>;
+  itemIds: Map<string, string>;
+  folderIds: Map<string, string>;
+  /** Restored (or already present) records per section, for the job result. */
+  imported: Record<string, number>;
+  progress(done: number): void;
+}
+
+/**
+ * One part of a vault (items, files, chats, health series) as it leaves and comes back.
+ * Sections run in the order given to ExportService; an importer sees their entries in the same
+ * order, so a later section may rely on the id maps an earlier one filled in.
+ */
+export interface PortabilitySection {
+  readonly name: string;
+  count(session: SessionContext, options?: ExportOptions): Promise<number>;
+  export(session: SessionContext, out: ExportWriter, options?: ExportOptions): Promise<void>;
+  accepts(entryName: string): boolean;
+  import(entryName: string, body: Readable, state: ImportState): Promise<void>;
+}
+
+export const count = (state: ImportState, section: string, n = 1) => {
+  state.imported[section] = (state.imported[section] ?? 0) + n;
+};

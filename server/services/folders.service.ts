@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import type { Transaction } from 'kysely';
+import { folderName } from '../codec/index.js';
+import { asBuffer } from '../db/index.js';
+import type { DB } from '../db/types.js';
+import { badRequest, notFound } from '../errors.js';
+import type { FoldersRepository } from '../repositories/folders.repository.js';
+import type { Item, ItemsService } from './items.service.js';
+import type { SessionContext } from './keyring.js';
+
+export interface Folder {
+  id: string;
+  name: string;
+  parentId: string | null;
+}
+
+/** Deep enough for any filing scheme, shallow enough that walking a path stays cheap. */
+export const MAX_FOLDER_DEPTH = 32;
+
+/**
+ * Nested folders. Names are sealed under a per-folder row key (AAD table `folders`, folder id,
+ * version); the tree's shape (parent links) and which folder an item is in are in clear, so the
+ * database can list a subtree.
+ */
+export class FoldersService {
+  constructor(
+    private readonly repo: FoldersRepository,
+    private readonly items: ItemsService,
+  ) {}
+
+  #seal(session: SessionContext, id: string, version: number, name: string): Buffer {
+    return folderName.seal(session.keys, { userId: session.userId, id, version }, name);
+  }
+
+  #name(session: SessionContext, row: { id: string; version: number; ciphertext: Uint8Array }): string {
+    return folderName.open(session.keys, { userId: session.userId, id: row.id, version: row.version }, asBuffer(row.ciphertext));
+  }
+
+  async #checkParent(session: SessionContext, parentId: string, trx?: Transaction<DB>): Promise<void> {
+    if (!(await this.repo.get(session.userId, parentId, trx))) throw notFound('Folder');
+    if ((await this.repo.depth(session.userId, parentId, trx)) + 1 >= MAX_FOLDER_DEPTH) {
+      throw badRequest(`Folders nest at most ${MAX_FOLDER_DEPTH} deep.`, 'too_deep');
+    }
+  }
+
+  async create(session: SessionContext, input: { name: string; parentId?: string | null }): Promise<Folder> {
+    const parentId = input.parentId ?? null;
+    if (parentId) await this.#checkParent(session, parentId);
+    const id = randomUUID();
+    await this.repo.insert({ id, user_id: session.userId, parent_id: parentId, ciphertext: this.#seal(session, id, 1, input.name) });
+    return { id, name: input.name, parentId };
+  }
+
+  async list(session: SessionContext): Promise<Array<Folder & { count: number }>> {
+    const rows = await this.repo.listWithCounts(session.userId);
+    return rows.map((r) => ({ id: r.id, name: this.#name(session, r), parentId: r.parent_id, count: Number(r.count ?? 0) }));
+  }
+
+  async update(session: SessionContext, id: string, patch: { name?: string; parentId?: string | null }): Promise<Folder> {
+    return this.repo.transaction(async (trx) => {
+      const row = await this.repo.get(session.userId, id, trx);
+      if (!row) throw notFound('Folder');
+      const set: { parent_id?: string | null; ciphertext?: Buffer; version?: number } = {};
+      if (patch.parentId !== undefined && patch.parentId !== row.parent_id) {
+        if (patch.parentId) {
+          // A folder cannot move into itself or anything below it.
+          if ((await this.repo.subtree(session.userId, id, trx)).includes(patch.parentId)) {
+            throw badRequest('A folder cannot be moved into itself or one of its subfolders.', 'folder_cycle');
+          }
+          await this.#checkParent(session, patch.parentId, trx);
+        }
+        set.parent_id = patch.parentId;
+      }
+      const name = patch.name ?? this.#name(session, row);
+      if (patch.name !== undefined) {
+        set.version = row.version + 1;
+        set.ciphertext = this.#seal(session, id, set.version, patch.name);
+      }
+      if (Object.keys(set).length) await this.repo.update(session.userId, id, set, trx);
+      return { id, name, parentId: set.parent_id === undefined ? row.parent_id : set.parent_id };
+    });
+  }
+
+  /** Deletes the folder and its subfolders; every item in them goes to the trash. */
+  async delete(session: SessionContext, id: string): Promise<void> {
+    await this.repo.transaction(async (trx) => {
+      const ids = await this.repo.subtree(session.userId, id, trx);
+      if (ids.length === 0) throw notFound('Folder');
+      await this.repo.trashItemsIn(session.userId, ids, trx);
+      await this.repo.delete(session.userId, ids, trx);
+    });
+  }
+
+  /** ItemsService hook: files one item, checking the folder is this user's. */
+  async move(session: SessionContext, itemId: string, folderId: string | null, trx: Transaction<DB>): Promise<void> {
+    if (folderId && !(await this.repo.get(session.userId, folderId, trx))) throw notFound('Folder');
+    await this.repo.moveItems(session.userId, [itemId], folderId, trx);
+  }
+
+  /** Files many items at once (export re-import); unknown folders leave items unfiled. */
+  async fileItems(session: SessionContext, itemIds: string[], folderId: string | null): Promise<void> {
+    if (folderId && !(await this.repo.get(session.userId, folderId))) folderId = null;
+    await this.repo.moveItems(session.userId, itemIds, folderId);
+  }
+
+  /** Items in a folder (and below it with `recursive`), or in no folder (`folderId: "none"`). */
+  async listItems(
+    session: SessionContext,
+    q: Parameters<ItemsService['list']>[1] & { folderId?: string; recursive?: boolean },
+  ): Promise<{ items: Item[]; nextCursor: string | null }> {
+    const { folderId, recursive, ...rest } = q;
+    if (folderId === undefined) return this.items.list(session, rest);
+    if (folderId === 'none') return this.items.list(session, { ...rest, folderIds: null });
+    const ids = recursive ? await this.repo.subtree(session.userId, folderId) : (await this.repo.get(session.userId, folderId)) ? [folderId] : [];
+    if (ids.length === 0) throw notFound('Folder');
+    return this.items.list(session, { ...rest, folderIds: ids });
+  }
+}

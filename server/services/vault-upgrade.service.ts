@@ -1,0 +1,123 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
+import * as codec from '../codec/index.js';
+import type { JobContext, JobRunner } from '../jobs/runner.js';
+import type { JobsRepository } from '../repositories/jobs.repository.js';
+import { CURRENT_VAULT_FORMAT, type UpgradedItem, type VaultUpgradeRepository } from '../repositories/vault-upgrade.repository.js';
+import type { ItemsService } from './items.service.js';
+import type { SessionContext } from './keyring.js';
+import type { SeriesService } from './series.service.js';
+
+export const UPGRADE_JOB = 'vault_upgrade';
+/** Items re-sealed per transaction: small enough that a batch is a short lock, large enough to amortise a round trip. */
+const BATCH = 500;
+
+/**
+ * Moves a vault written before migration 0011 to the current format, the first time its owner
+ * unlocks (the server cannot compute their MACs or seal for them without their keys): items are
+ * re-sealed with their type code inside, stored under the code's MAC and re-indexed without
+ * number tokens; series rows move onto their types' MACs; old job outcomes are sealed. It runs as
+ * a job with progress, resumes after a restart (every step is idempotent and skips what is done),
+ * and reads keep working meanwhile because every lookup also matches the clear legacy columns.
+ */
+export class VaultUpgradeService {
+  /** Users known to be on the current format, so a request costs no query after the first. */
+  readonly #current = new Set<string>();
+  readonly #checking = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly repo: VaultUpgradeRepository,
+    private readonly jobs: JobsRepository,
+    private readonly runner: JobRunner,
+    private readonly items: ItemsService,
+    private readonly series: SeriesService,
+    private readonly log: FastifyBaseLogger,
+    private readonly opts: { batch: number } = { batch: BATCH },
+  ) {
+    runner.register(UPGRADE_JOB, { run: (ctx) => this.run(ctx) });
+  }
+
+  /** Called on every signed-in request: starts the owner's upgrade once, if their vault needs one. */
+  ensure(session: SessionContext): Promise<void> {
+    if (this.#current.has(session.userId)) return Promise.resolve();
+    let p = this.#checking.get(session.userId);
+    if (!p) {
+      p = this.#start(session)
+        .catch((err: Error) => this.log.warn({ err: { name: err.name } }, 'could not start the vault upgrade'))
+        .finally(() => this.#checking.delete(session.userId));
+      this.#checking.set(session.userId, p);
+    }
+    return p;
+  }
+
+  async #start(session: SessionContext): Promise<void> {
+    const format = await this.repo.format(session.userId);
+    if (format === undefined) return;
+    if (format >= CURRENT_VAULT_FORMAT) {
+      this.#current.add(session.userId);
+      return;
+    }
+    // An interrupted upgrade is resumed by the runner (resumeFor); never start a second.
+    if (await this.jobs.activeOfKind(session.userId, UPGRADE_JOB)) return;
+    const id = randomUUID();
+    const total = await this.repo.countPending(session.userId);
+    await this.jobs.insert({ id, userId: session.userId, kind: UPGRADE_JOB, progress: { done: 0, total, unit: 'records' }, inputRef: null, inputFormat: null });
+    this.runner.submit({ id, userId: session.userId }, session.keys);
+  }
+
+  /** The job: items in id order, then series, then old job outcomes, then the format mark. */
+  async run(ctx: JobContext): Promise<void> {
+    const { session } = ctx;
+    const { userId, keys } = session;
+    const total = await this.repo.countPending(userId);
+    let done = 0;
+    let unreadable = 0;
+    let after: string | null = null;
+    ctx.progress({ done, total, unit: 'records' });
+    for (;;) {
+      ctx.signal.throwIfAborted();
+      const rows = await this.repo.pending(userId, after, this.opts.batch);
+      if (rows.length === 0) break;
+      after = rows[rows.length - 1]!.id;
+      const out: UpgradedItem[] = [];
+      for (const row of rows) {
+        let payload: codec.ItemPayload;
+        try {
+          payload = this.items.open(keys, row);
+        } catch (err) {
+          // A row that does not open (tampered) keeps its old form; the upgrade goes on.
+          if ((err as Error)?.name !== 'DecryptError') throw err;
+          unreadable++;
+          continue;
+        }
+        payload.type = payload.type ?? null;
+        const version = row.version + 1;
+        const { terms, count } = this.items.terms(keys, payload);
+        out.push({
+          id: row.id,
+          expectedVersion: row.version,
+          version,
+          ciphertext: this.items.seal(keys, userId, row.id, version, payload),
+          typeMac: codec.item.blindType(keys, payload.type),
+          termCount: count,
+          terms,
+        });
+      }
+      await this.repo.apply(userId, out);
+      done += rows.length;
+      ctx.progress({ done: Math.min(done, total), total, unit: 'records' });
+    }
+    if (unreadable) ctx.count('items that could not be read', unreadable);
+    await this.series.upgrade(session);
+    for (const job of await this.jobs.legacy(userId)) {
+      const outcome: codec.JobOutcome = {};
+      const imported = (job.legacy_result as { imported?: Record<string, number> } | null)?.imported;
+      if (imported) outcome.imported = imported;
+      if (job.legacy_error) outcome.error = job.legacy_error;
+      await this.jobs.sealLegacy(userId, job.id, codec.jobOutcome.seal(keys, { userId, id: job.id, version: 1 }, outcome));
+    }
+    await this.repo.markUpgraded(userId);
+    this.#current.add(userId);
+    ctx.count('items upgraded', done - unreadable);
+  }
+}

@@ -1,0 +1,142 @@
+import { useEffect, useState } from 'react';
+import type { Item } from '../../api/types';
+import { Button } from '../../components/ui/Button';
+import { Dialog } from '../../components/ui/Dialog';
+import { ErrorText, Notice } from '../../components/ui/Feedback';
+import { TextField } from '../../components/ui/Field';
+import { Markdown } from '../chat/Markdown';
+import { parseTags } from './NoteEditor';
+import { useNoteDraft, type SaveState } from './useNoteDraft';
+
+const STATUS: Record<SaveState, string> = { saved: 'Saved', unsaved: 'Unsaved changes', saving: 'Saving…', error: 'Not saved' };
+
+/**
+ * The note editor: Markdown with a preview through the chat answers' safe renderer (no raw HTML,
+ * links as text, no remote images), autosave with the version rule, Ctrl/Cmd+S to save now.
+ */
+export function EditNote({ item, onSaved, onClose }: { item: Item; onSaved: (item: Item) => void; onClose: () => void }) {
+  const note = useNoteDraft(item, onSaved);
+  const [tab, setTab] = useState<'write' | 'preview'>('write');
+  const [tagText, setTagText] = useState(item.tags.join(', '));
+
+  // Tags shown as typed; the draft holds them parsed. A merge or another session may change them.
+  useEffect(() => {
+    if (parseTags(tagText).join('\n') !== note.draft.tags.join('\n')) setTagText(note.draft.tags.join(', '));
+    // Deliberately keyed on the draft's tags only: typing in the field must not be overwritten.
+  }, [note.draft.tags]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 's') {
+        e.preventDefault();
+        void note.save();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [note.save]);
+
+  const set = (patch: Partial<typeof note.draft>) => note.setDraft((d) => ({ ...d, ...patch }));
+
+  return (
+    <div className="space-y-4">
+      <div className="flex flex-wrap items-center justify-between gap-2">
+        <p className="text-xs text-stone-500" role="status" aria-live="polite" data-testid="save-state">
+          {STATUS[note.state]} · version {note.base.version}
+        </p>
+        <div className="flex gap-2">
+          <Button size="sm" variant="secondary" onClick={() => void note.save()} disabled={!note.dirty} aria-keyshortcuts="Control+S">
+            Save now
+          </Button>
+          <Button size="sm" variant="ghost" onClick={onClose} disabled={note.dirty || note.state === 'saving'}>
+            Done
+          </Button>
+        </div>
+      </div>
+      {note.notice && (
+        <Notice tone="info" title="Another session saved this note">
+          <span data-testid="merge-notice">{note.notice}</span>
+        </Notice>
+      )}
+      <TextField label="Title" required value={note.draft.title} onChange={(e) => set({ title: e.target.value })} />
+      <div>
+        <div role="tablist" aria-label="Editor view" className="mb-2 flex gap-1">
+          {(['write', 'preview'] as const).map((t) => (
+            <button
+              key={t}
+              type="button"
+              role="tab"
+              aria-selected={tab === t}
+              onClick={() => setTab(t)}
+              className={`rounded-md px-3 py-1 text-sm font-medium focus-visible:outline-2 focus-visible:outline-teal-600 ${tab === t ? 'bg-stone-900 text-white' : 'text-stone-600 hover:bg-stone-100'}`}
+            >
+              {t === 'write' ? 'Write' : 'Preview'}
+            </button>
+          ))}
+        </div>
+        {tab === 'write' ? (
+          <>
+            <label htmlFor="note-text" className="sr-only">
+              Text (Markdown)
+            </label>
+            <textarea
+              id="note-text"
+              value={note.draft.text}
+              onChange={(e) => set({ text: e.target.value })}
+              rows={16}
+              className="block w-full rounded-lg border border-stone-300 bg-white p-3 font-mono text-sm leading-relaxed shadow-sm focus:border-teal-600 focus:outline-2 focus:outline-teal-600/30"
+            />
+          </>
+        ) : (
+          <section aria-label="Preview" className="min-h-40 rounded-lg border border-stone-200 bg-white p-4 text-[0.95rem] leading-relaxed text-stone-800">
+            <Markdown text={note.draft.text} />
+          </section>
+        )}
+      </div>
+      <TextField
+        label="Tags"
+        hint="Separate with commas"
+        value={tagText}
+        onChange={(e) => {
+          setTagText(e.target.value);
+          set({ tags: parseTags(e.target.value) });
+        }}
+      />
+      <ErrorText error={note.error} />
+      <ConflictDialog conflict={note.conflict} mine={note.draft} onChoose={note.resolve} />
+    </div>
+  );
+}
+
+/** Both edits changed the same lines: show them side by side and let the person choose. */
+function ConflictDialog({ conflict, mine, onChoose }: { conflict: Item | null; mine: { title: string; text: string }; onChoose: (c: 'mine' | 'theirs') => void }) {
+  return (
+    <Dialog
+      open={conflict !== null}
+      onOpenChange={() => undefined}
+      modal="required"
+      wide
+      title="This note was changed in another session"
+      description={`Your edits and version ${conflict?.version ?? ''} change the same lines. Choose which to keep; the other stays in the history.`}
+    >
+      <div className="grid gap-3 md:grid-cols-2">
+        {[
+          { label: 'Your version', t: mine },
+          { label: `Saved version ${conflict?.version ?? ''}`, t: conflict ?? { title: '', text: '' } },
+        ].map(({ label, t }) => (
+          <section key={label} aria-label={label} className="rounded-lg border border-stone-200 p-3">
+            <h3 className="mb-1 text-sm font-semibold text-stone-800">{label}</h3>
+            <p className="mb-2 text-sm font-medium text-stone-700">{t.title}</p>
+            <pre className="max-h-72 overflow-auto whitespace-pre-wrap break-words font-mono text-xs text-stone-700">{t.text}</pre>
+          </section>
+        ))}
+      </div>
+      <div className="mt-4 flex justify-end gap-2">
+        <Button variant="secondary" onClick={() => onChoose('theirs')}>
+          Use the saved version
+        </Button>
+        <Button onClick={() => onChoose('mine')}>Keep my version</Button>
+      </div>
+    </Dialog>
+  );
+}

@@ -1,0 +1,127 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { api, ApiError } from '../../api/client';
+import type { Item } from '../../api/types';
+import { mergeTags, mergeText, mergeValue } from './merge';
+
+export interface Draft {
+  title: string;
+  text: string;
+  tags: string[];
+}
+
+export type SaveState = 'saved' | 'unsaved' | 'saving' | 'error';
+
+/** How long typing must pause before an autosave, and how often another session's saves are checked. */
+export const AUTOSAVE_MS = 1500;
+export const POLL_MS = 3000;
+
+const same = (a: Draft, b: Draft) => a.title === b.title && a.text === b.text && a.tags.join('\n') === b.tags.join('\n');
+const draftOf = (i: Item): Draft => ({ title: i.title, text: i.text, tags: i.tags });
+
+/**
+ * A note being edited: autosaves after a pause, always with the version it started from; when
+ * another session saved first (a 409, or a newer version seen while polling) it merges three-way
+ * against that version, and when the edits overlap it hands both sides to the caller to choose.
+ */
+export function useNoteDraft(item: Item, onSaved: (item: Item) => void) {
+  const [base, setBase] = useState<Item>(item);
+  const [draft, setDraft] = useState<Draft>(draftOf(item));
+  const [state, setState] = useState<SaveState>('saved');
+  const [error, setError] = useState<unknown>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [conflict, setConflict] = useState<Item | null>(null);
+  const saving = useRef(false);
+  const latest = useRef({ base, draft, conflict });
+  latest.current = { base, draft, conflict };
+  const dirty = !same(draft, draftOf(base));
+
+  /** Another session's version arrived: merge our unsaved edits onto it, or ask. */
+  const absorb = useCallback((theirs: Item) => {
+    const { base: b, draft: d } = latest.current;
+    if (theirs.version <= b.version) return;
+    if (same(d, draftOf(b))) {
+      setBase(theirs);
+      setDraft(draftOf(theirs));
+      setNotice(`Updated with version ${theirs.version}, saved in another session.`);
+      onSaved(theirs);
+      return;
+    }
+    const text = mergeText(b.text, d.text, theirs.text);
+    const title = mergeValue(b.title, d.title, theirs.title);
+    if (text === null || !title) {
+      setConflict(theirs);
+      setState('unsaved');
+      return;
+    }
+    setBase(theirs);
+    setDraft({ title: title.value, text, tags: mergeTags(b.tags, d.tags, theirs.tags) });
+    setNotice(`Merged your edits with version ${theirs.version}, saved in another session.`);
+  }, [onSaved]);
+
+  const save = useCallback(async () => {
+    const { base: b, draft: d, conflict: c } = latest.current;
+    if (saving.current || c || same(d, draftOf(b))) return;
+    if (!d.title.trim()) {
+      setState('error');
+      setError(new Error('Give your note a title.'));
+      return;
+    }
+    saving.current = true;
+    setState('saving');
+    setError(null);
+    try {
+      const saved = await api.patch<Item>(`/api/items/${b.id}`, { title: d.title.trim(), text: d.text, tags: d.tags, baseVersion: b.version });
+      setBase(saved);
+      // Typing during the save stays in the draft; only what was sent is now the base.
+      setDraft((now) => (same(now, d) ? draftOf(saved) : now));
+      setState('saved');
+      onSaved(saved);
+    } catch (e) {
+      const current = (e as ApiError).code === 'version_conflict' ? ((e as ApiError).body as { current?: Item })?.current : undefined;
+      if (current) {
+        absorb(current);
+        setState('unsaved');
+      } else {
+        setState('error');
+        setError(e);
+      }
+    } finally {
+      saving.current = false;
+    }
+  }, [absorb, onSaved]);
+
+  // Autosave after a pause in typing (a merge changes the draft, so it saves the merge too).
+  useEffect(() => {
+    if (!dirty || conflict) return;
+    setState((s) => (s === 'saving' ? s : 'unsaved'));
+    const t = setTimeout(() => void save(), AUTOSAVE_MS);
+    return () => clearTimeout(t);
+  }, [draft, base, dirty, conflict, save]);
+
+  // Another tab or device may save the same note: look for newer versions while editing.
+  useEffect(() => {
+    const t = setInterval(() => {
+      if (saving.current || latest.current.conflict) return;
+      api
+        .get<Item>(`/api/items/${item.id}`)
+        .then((fresh) => {
+          if (!saving.current) absorb(fresh);
+        })
+        .catch(() => undefined);
+    }, POLL_MS);
+    return () => clearInterval(t);
+  }, [item.id, absorb]);
+
+  /** Settles a conflict: keep my draft (saved over theirs) or take theirs. */
+  const resolve = useCallback((choice: 'mine' | 'theirs') => {
+    const theirs = latest.current.conflict;
+    if (!theirs) return;
+    setBase(theirs);
+    if (choice === 'theirs') setDraft(draftOf(theirs));
+    setConflict(null);
+    setNotice(choice === 'mine' ? `Kept your version over version ${theirs.version}.` : `Took version ${theirs.version} from the other session.`);
+    if (choice === 'theirs') onSaved(theirs);
+  }, [onSaved]);
+
+  return { base, draft, setDraft, dirty, state, error, notice, conflict, save, resolve };
+}
