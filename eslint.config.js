@@ -34,5 +34,7 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   { files: ['web/src/**/*.{ts,tsx}'], languageOptions: { globals: { ...globals.browser } } },
+  // The service worker runs in its own global scope (self, caches, clients), not a page's.
+  { files: ['web/public/sw.js'], languageOptions: { sourceType: 'script', globals: { ...globals.serviceworker } } },
   { files: ['**/*.cjs'], languageOptions: { sourceType: 'commonjs' } },
 );

@@ -9,6 +9,7 @@ export * from './keys.js';
 export * from './passphrase.js';
 export * from './recovery-key.js';
 export * from './session.js';
+export * from './api-token.js';
 export * from './stream.js';
 export * from './blind-index.js';
 export * from './content-mac.js';

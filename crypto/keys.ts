@@ -8,11 +8,11 @@ export function randomKey(): Buffer {
 }
 
 /** Independent key domains under one vault key; each gets its own HKDF label. */
-export type SubkeyPurpose = 'items' | 'files' | 'index' | 'chats' | 'series' | 'tags' | 'dedupe' | 'inbox' | 'export' | 'types' | 'jobs';
+export type SubkeyPurpose = 'items' | 'files' | 'index' | 'chats' | 'series' | 'tags' | 'dedupe' | 'inbox' | 'export' | 'types' | 'jobs' | 'tokens';
 
 /** Every valid {@link SubkeyPurpose}, for runtime checks (purposes may arrive from untyped code). */
 export const SUBKEY_PURPOSES: readonly SubkeyPurpose[] = Object.freeze([
-  'items', 'files', 'index', 'chats', 'series', 'tags', 'dedupe', 'inbox', 'export', 'types', 'jobs',
+  'items', 'files', 'index', 'chats', 'series', 'tags', 'dedupe', 'inbox', 'export', 'types', 'jobs', 'tokens',
 ] as const);
 
 /**
@@ -38,12 +38,12 @@ export function deriveRowKey(subkey: Uint8Array, rowId: string): Buffer {
 
 /** Binding for a wrapped copy of the vault key. */
 export interface WrapContext {
-  purpose: 'passphrase' | 'recovery' | 'session';
+  purpose: 'passphrase' | 'recovery' | 'session' | 'token';
   userId: string;
   keyVersion: number;
 }
 
-const WRAP_PURPOSES = new Set(['passphrase', 'recovery', 'session']);
+const WRAP_PURPOSES = new Set(['passphrase', 'recovery', 'session', 'token']);
 
 /** AAD for a wrapped vault key: `v1|wrap|<purpose>|<userId>|<keyVersion>`. */
 export function wrapAad(ctx: WrapContext): string {
@@ -54,7 +54,7 @@ export function wrapAad(ctx: WrapContext): string {
 }
 
 /**
- * Wraps (encrypts) the vault key under a passphrase/recovery/session key, in the
+ * Wraps (encrypts) the vault key under a passphrase/recovery/session/API-token key, in the
  * {@link sealRecord} format. The AAD stops a wrapped key being replayed for another user,
  * another purpose or an older key version.
  */

@@ -9,6 +9,7 @@ import * as m0011 from './0011_blind_types.js';
 import * as m0012 from './0012_signup.js';
 import * as m0013 from './0013_history.js';
 import * as m0014 from './0014_preferences.js';
+import * as m0019 from './0019_api_tokens.js';
 
 /** Listed statically so migrations run the same under tsx, a bundle or a compiled build. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '0012_signup': m0012,
   '0013_history': m0013,
   '0014_preferences': m0014,
+  '0019_api_tokens': m0019,
 };

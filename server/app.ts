@@ -13,10 +13,14 @@ import { setKdfConcurrency } from '../crypto/index.js';
 import type { Config } from './config.js';
 import { migrateToLatest, openDatabase, type Database } from './db/index.js';
 import { PlannerStats } from './db/planner-stats.js';
-import { notFound } from './errors.js';
+import { AppError, notFound } from './errors.js';
 import { FileStore } from './files/store.js';
 import { installErrorHandler } from './http/error-handler.js';
 import { bearerMatches, checkOrigin, isApiRequest, sessionCookieName } from './http/session.js';
+import { bearerToken, enforceTokenScope } from './http/token-scope.js';
+import { ApiTokensRepository } from './repositories/api-tokens.repository.js';
+import { tokensRoutes } from './routes/tokens/index.js';
+import { ApiTokensService } from './services/api-tokens.service.js';
 import { loggerOptions } from './logger.js';
 import { AuditRepository } from './repositories/audit.repository.js';
 import { FilesRepository } from './repositories/files.repository.js';
@@ -183,9 +187,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const store = new FileStore(config.filesDir);
   await store.sweepTemps();
   const invitesRepo = new InvitesRepository(db);
+  const tokensRepo = new ApiTokensRepository(db);
+  const apiTokens = new ApiTokensService(tokensRepo, audit);
   const auth = new AuthService(users, sessions, audit, {
     sessionTtlMs: config.SESSION_TTL_HOURS * 3_600_000,
     signup: { policy: config.SIGNUP, invites: invitesRepo },
+    onRecovered: (userId) => apiTokens.revokeAll(userId),
   });
   const invites = new InvitesService(invitesRepo);
   // Expired session rows still hold the vault key wrapped under the old cookie secret: delete
@@ -271,8 +278,22 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     reply.header('x-request-id', req.id);
     if (!isApiRequest(req)) return;
     reply.header('cache-control', 'no-store');
-    checkOrigin(req, config);
-    req.session = await auth.authenticate(req.cookies[sessionCookieName(config)]);
+    const bearer = bearerToken(req);
+    if (bearer !== undefined) {
+      // A script, not a browser: cookies are ignored (a page cannot ride on them) and the Origin
+      // check has nothing to protect, since the credential is only ever sent on purpose.
+      const session = await apiTokens.authenticate(bearer);
+      if (!session) {
+        throw new AppError(401, 'invalid_token', 'The API token is invalid, expired or revoked.', {
+          'www-authenticate': 'Bearer error="invalid_token"',
+        });
+      }
+      enforceTokenScope(req, session);
+      req.session = session;
+    } else {
+      checkOrigin(req, config);
+      req.session = await auth.authenticate(req.cookies[sessionCookieName(config)]);
+    }
     if (req.session) req.log = req.log.child({ userId: req.session.userId });
   });
 
@@ -286,7 +307,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   await app.register(swagger, {
-    openapi: { info: { title: 'Context Vault API', version: '1' }, components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: sessionCookieName(config) } } } },
+    openapi: { info: { title: 'Context Vault API', version: '1' }, components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: sessionCookieName(config) }, apiToken: { type: 'http', scheme: 'bearer' } } } },
     transform: jsonSchemaTransform,
   });
   // Swagger UI's page loads only its own scripts and styles from /docs/static, which the app's
@@ -298,6 +319,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(healthRoutes({ db, hasWeb }));
   await app.register(authRoutes({ auth, config }));
   await app.register(invitesRoutes({ invites }));
+  await app.register(tokensRoutes({ tokens: apiTokens }));
   if (config.SIGNUP === 'open' && !isLoopback(config.publicUrl)) {
     app.log.warn('SIGNUP=open on a public address: anyone who reaches this server can create an account (set SIGNUP=invite)');
   }

@@ -23,6 +23,7 @@ describe('codecs', () => {
     ['file metadata', codec.fileMeta, old('files', `${id}:meta`, 'files'), { name: 'a.pdf', contentType: 'application/pdf' }],
     ['chat', codec.chat, old('chats', `chats:${id}`, 'chats'), { title: 'Sleep' }],
     ['chat message', codec.chatMessage, old('chats', `chat_messages:${id}`, 'chat_messages'), { text: 'hi' }],
+    ['API token name', codec.apiTokenName, old('tokens', id, 'api_tokens'), 'backup script'],
   ] as const)('opens a %s sealed the way it was before', (_name, c, o, value) => {
     const plain = Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
     expect((c as codec.Codec<unknown>).open(keys, row, sealRecord(o.key, plain, o.aad))).toEqual(value);

@@ -148,6 +148,11 @@ export const importFile = {
 export const chat = recordCodec<unknown>({ purpose: 'chats', label: 'chats', keyId: (id) => `chats:${id}`, ...json<unknown>() });
 export const chatMessage = recordCodec<unknown>({ purpose: 'chats', label: 'chat_messages', keyId: (id) => `chat_messages:${id}`, ...json<unknown>() });
 
+// ---- API tokens ----
+
+/** A personal API token's name (`api_tokens.name_sealed`), under the tokens subkey with the token's id. */
+export const apiTokenName = recordCodec<string>({ purpose: 'tokens', label: 'api_tokens', ...text });
+
 // ---- health series ----
 
 const seriesTypeMac = blinder('types', 'series_chunks');

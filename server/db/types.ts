@@ -259,6 +259,7 @@ export interface DB {
   user_preferences: UserPreferencesTable;
   series_years: SeriesYearsTable;
   invites: InvitesTable;
+  api_tokens: ApiTokensTable;
   folders: FoldersTable;
   item_versions: ItemVersionsTable;
   item_files: ItemFilesTable;
@@ -273,4 +274,18 @@ export interface InvitesTable {
   expires_at: Timestamp;
   used_at: Date | null;
   used_by: string | null;
+}
+
+/** 0019: personal API tokens (only a lookup id and the vault key wrapped under the secret). */
+export interface ApiTokensTable {
+  id: string;
+  user_id: string;
+  lookup_id: Bytes;
+  wrapped_vk: Bytes;
+  name_sealed: Bytes;
+  /** Space-separated, from read, write, chat. */
+  scopes: string;
+  created_at: Generated<Date>;
+  last_used_at: Date | null;
+  expires_at: Timestamp;
 }

@@ -16,7 +16,9 @@ export type AuditAction =
   | 'integration_connected'
   | 'integration_disconnected'
   | 'account_deleted'
-  | 'summary_created';
+  | 'summary_created'
+  | 'token_created'
+  | 'token_revoked';
 
 export class AuditRepository {
   constructor(private readonly db: Database) {}

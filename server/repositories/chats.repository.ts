@@ -26,6 +26,32 @@ export class ChatsRepository {
     await this.db.updateTable('chats').set({ updated_at: new Date() }).where('user_id', '=', userId).where('id', '=', id).execute();
   }
 
+  /** Re-sealed title under a bumped row version; returns the new update time. */
+  async updateTitle(userId: string, id: string, ciphertext: Uint8Array, version: number): Promise<Date> {
+    const updatedAt = new Date();
+    await this.db
+      .updateTable('chats')
+      .set({ ciphertext, version, updated_at: updatedAt })
+      .where('user_id', '=', userId)
+      .where('id', '=', id)
+      .execute();
+    return updatedAt;
+  }
+
+  message(userId: string, chatId: string, id: string) {
+    return this.db
+      .selectFrom('chat_messages')
+      .selectAll()
+      .where('user_id', '=', userId)
+      .where('chat_id', '=', chatId)
+      .where('id', '=', id)
+      .executeTakeFirst();
+  }
+
+  async updateMessage(userId: string, id: string, ciphertext: Uint8Array, version: number): Promise<void> {
+    await this.db.updateTable('chat_messages').set({ ciphertext, version }).where('user_id', '=', userId).where('id', '=', id).execute();
+  }
+
   async delete(userId: string, id: string): Promise<boolean> {
     const r = await this.db.deleteFrom('chats').where('user_id', '=', userId).where('id', '=', id).executeTakeFirst();
     return Number(r.numDeletedRows) === 1;

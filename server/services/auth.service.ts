@@ -66,7 +66,12 @@ export class AuthService {
     private readonly users: UsersRepository,
     private readonly sessions: SessionsRepository,
     private readonly audit: AuditRepository,
-    private readonly opts: { sessionTtlMs: number; signup?: { policy: SignupPolicy; invites: InvitesRepository } },
+    private readonly opts: {
+      sessionTtlMs: number;
+      signup?: { policy: SignupPolicy; invites: InvitesRepository };
+      /** Runs after a recovery: ends other ways in (API tokens) that the old passphrase's holder may have made. */
+      onRecovered?: (userId: string) => Promise<void>;
+    },
   ) {}
 
   /**
@@ -248,6 +253,7 @@ export class AuthService {
     await this.#setPassphrase(user.id, user.key_version, vaultKey, next);
     await this.sessions.deleteOthers(user.id, null);
     this.forget({ userId: user.id });
+    await this.opts.onRecovered?.(user.id);
     await this.audit.record('recovered', user.id, requestId);
     const session = await this.#openSession(user.id, user.email, user.key_version, vaultKey);
     return { user: { id: user.id, email: user.email }, session };

@@ -4,13 +4,45 @@ import type { Lease, SandboxPool } from '../../sandbox/pool.js';
 import { ANSWER_TOKENS } from '../../sandbox/ollama.js';
 import { AiOfflineError, PoolSaturatedError, PoolTimeoutError, SandboxError } from '../../sandbox/errors.js';
 import { estimateMessagesTokens, truncateToTokens } from '../chat/budget.js';
+import { chatToMarkdown, exportFilename } from '../chat/export-markdown.js';
 import { buildPrompt, type PromptMessage } from '../chat/prompt.js';
 import { parseQuestion, type ParsedQuestion } from '../chat/question.js';
 import { asBuffer } from '../db/index.js';
-import { AppError, notFound, unavailable } from '../errors.js';
+import { AppError, conflict, notFound, unavailable } from '../errors.js';
 import type { ChatsRepository } from '../repositories/chats.repository.js';
 import type { SessionContext } from './keyring.js';
 import type { CitedSource, RetrievalService } from './retrieval.service.js';
+
+/** What the model was given for an answer, without the prompt itself (never stored). */
+export interface AnswerContext {
+  model: string;
+  numCtx: number;
+  /** Estimated tokens of everything sent (rules, earlier turns, sources, question). */
+  promptTokens: number;
+  /** Tokens kept free for the answer. */
+  answerReserve: number;
+  /** Sources retrieval found, and how many fit in the context. */
+  sourcesFound: number;
+  sourcesUsed: number;
+  /** The source cut short to fit, if any. */
+  truncated?: number;
+  historyMessages: number;
+}
+
+interface Alternative {
+  text: string;
+  sources: CitedSource[];
+  createdAt: string;
+  context?: AnswerContext;
+  stopped?: boolean;
+  cutOff?: boolean;
+}
+
+/** The sealed `chats` row: its title and, when one was picked, its model. */
+interface ChatPayload {
+  title: string;
+  model?: string;
+}
 
 interface MessagePayload {
   text: string;
@@ -18,6 +50,9 @@ interface MessagePayload {
   stopped?: boolean;
   /** The answer reached the length limit (`done_reason: "length"`) and ends there. */
   cutOff?: boolean;
+  context?: AnswerContext;
+  /** Earlier answers to the same question, replaced by Regenerate (oldest first). */
+  alternatives?: Alternative[];
 }
 
 export interface PreparedChat {
@@ -28,6 +63,11 @@ export interface PreparedChat {
   sources: CitedSource[];
   messages: PromptMessage[];
   createdAt: Date;
+  context: AnswerContext;
+  /** The model that answers: the one asked for, else the chat's own, else the server default. */
+  model: string;
+  /** Set by regenerate: the answer this one replaces (kept as an alternative). */
+  replaces?: { messageId: string | null };
 }
 
 const TITLE_CHARS = 80;
@@ -36,6 +76,8 @@ const HISTORY_MESSAGES = 4;
 const HISTORY_TOKENS_EACH = 300;
 // The answer's share of num_ctx; streamChat caps the answer at the same number (num_predict).
 const ANSWER_RESERVE = ANSWER_TOKENS;
+/** Earlier answers kept per question; Regenerate beyond this drops the oldest. */
+const MAX_ALTERNATIVES = 10;
 
 /**
  * A chat turn: retrieval and prompt (no model needed), a sandbox lease, and the encrypted record
@@ -51,8 +93,8 @@ export class ChatService {
     readonly opts: { model: string; numCtx: number; runtime: 'docker' | 'url' | 'none' | 'process' },
   ) {}
 
-  #seal(session: SessionContext, table: 'chats' | 'chat_messages', id: string, value: unknown): Buffer {
-    return CODECS[table].seal(session.keys, { userId: session.userId, id, version: 1 }, value);
+  #seal(session: SessionContext, table: 'chats' | 'chat_messages', id: string, value: unknown, version = 1): Buffer {
+    return CODECS[table].seal(session.keys, { userId: session.userId, id, version }, value);
   }
 
   #open<T>(session: SessionContext, table: 'chats' | 'chat_messages', row: { id: string; version: number; ciphertext: Uint8Array }): T {
@@ -67,8 +109,43 @@ export class ChatService {
     return h.ok ? { status: 'ok', runtime } : { status: 'offline', runtime, code: h.code, message: h.message };
   }
 
-  async prepare(session: SessionContext, input: { message: string; chatId?: string; timeZone?: string }, now = new Date()): Promise<PreparedChat> {
+  async prepare(session: SessionContext, input: { message: string; chatId?: string; timeZone?: string; model?: string }, now = new Date()): Promise<PreparedChat> {
     const history = input.chatId ? await this.#history(session, input.chatId) : [];
+    const stored = input.chatId ? await this.#chatPayload(session, input.chatId) : undefined;
+    return this.#build(session, { ...input, history, model: input.model ?? stored?.model }, now);
+  }
+
+  async #chatPayload(session: SessionContext, chatId: string): Promise<ChatPayload> {
+    const chat = await this.chats.get(session.userId, chatId);
+    if (!chat) throw notFound('Chat');
+    return this.#open<ChatPayload>(session, 'chats', chat);
+  }
+
+  /**
+   * Prepares a new answer to the chat's last question, from the turns before it only, for a
+   * fresh sandbox lease; `save` keeps the answer it replaces as an alternative.
+   */
+  async prepareRegenerate(session: SessionContext, chatId: string, input: { timeZone?: string } = {}, now = new Date()): Promise<PreparedChat> {
+    if (!(await this.chats.get(session.userId, chatId))) throw notFound('Chat');
+    const rows = await this.chats.messages(session.userId, chatId);
+    const lastUser = rows.map((r) => r.role).lastIndexOf('user');
+    if (lastUser < 0) throw conflict('This chat has no question to answer again.', 'nothing_to_regenerate');
+    const question = this.#open<MessagePayload>(session, 'chat_messages', rows[lastUser]!).text;
+    const history = rows
+      .slice(Math.max(0, lastUser - HISTORY_MESSAGES), lastUser)
+      .map((r) => ({ role: r.role, text: this.#open<MessagePayload>(session, 'chat_messages', r).text }));
+    const previous = rows.slice(lastUser + 1).find((r) => r.role === 'assistant');
+    const { model } = await this.#chatPayload(session, chatId);
+    const prepared = await this.#build(session, { message: question, chatId, timeZone: input.timeZone, history, model }, now);
+    return { ...prepared, replaces: { messageId: previous?.id ?? null } };
+  }
+
+  async #build(
+    session: SessionContext,
+    input: { message: string; chatId?: string; timeZone?: string; model?: string; history: Array<{ role: string; text: string }> },
+    now: Date,
+  ): Promise<PreparedChat> {
+    const { history } = input;
     const parsed = withTopicOf(parseQuestion(input.message, now, input.timeZone), history, now, input.timeZone);
     const found = await this.retrieval.retrieve(session, input.message, parsed, now);
     // Earlier turns ride between the rules and the sources; their size comes out of the budget.
@@ -86,13 +163,27 @@ export class ChatService {
       reserveForAnswer: ANSWER_RESERVE + (turns.length ? estimateMessagesTokens(turns) : 0),
     });
     const used = new Set(built.used);
+    const messages = [built.messages[0]!, ...turns, ...built.messages.slice(1)];
+    const sources = found.cited.filter((c) => used.has(c.n));
+    const model = input.model ?? this.opts.model;
     return {
+      model,
       chatId: input.chatId ?? randomUUID(),
       isNew: !input.chatId,
       question: input.message,
-      sources: found.cited.filter((c) => used.has(c.n)),
-      messages: [built.messages[0]!, ...turns, ...built.messages.slice(1)],
+      sources,
+      messages,
       createdAt: now,
+      context: {
+        model,
+        numCtx: this.opts.numCtx,
+        promptTokens: estimateMessagesTokens(messages),
+        answerReserve: ANSWER_RESERVE,
+        sourcesFound: found.cited.length,
+        sourcesUsed: sources.length,
+        ...(built.truncated !== undefined ? { truncated: built.truncated } : {}),
+        historyMessages: turns.length,
+      },
     };
   }
 
@@ -121,21 +212,80 @@ export class ChatService {
 
   /** Stores the question and the (possibly partial) answer, encrypted, with the cited ids. */
   async save(session: SessionContext, chat: PreparedChat, answer: string, opts: { stopped?: boolean; cutOff?: boolean } = {}) {
+    if (chat.replaces) return this.#saveRegenerated(session, chat, answer, opts);
     if (chat.isNew) {
       const title = chat.question.replace(/\s+/g, ' ').trim().slice(0, TITLE_CHARS);
-      await this.chats.create({ id: chat.chatId, user_id: session.userId, ciphertext: this.#seal(session, 'chats', chat.chatId, { title }) });
+      const payload: ChatPayload = chat.model === this.opts.model ? { title } : { title, model: chat.model };
+      await this.chats.create({ id: chat.chatId, user_id: session.userId, ciphertext: this.#seal(session, 'chats', chat.chatId, payload) });
     } else {
+      await this.#keepModel(session, chat);
       await this.chats.touch(session.userId, chat.chatId);
     }
     const userMsgId = randomUUID();
     const messageId = randomUUID();
     const answered = new Date(Math.max(Date.now(), chat.createdAt.getTime() + 1));
-    const answerPayload: MessagePayload = { text: answer, sources: chat.sources, ...(opts.stopped ? { stopped: true } : {}), ...(opts.cutOff ? { cutOff: true } : {}) };
+    const answerPayload: MessagePayload = {
+      text: answer,
+      sources: chat.sources,
+      context: chat.context,
+      ...(opts.stopped ? { stopped: true } : {}),
+      ...(opts.cutOff ? { cutOff: true } : {}),
+    };
     await this.chats.addMessages([
       { id: userMsgId, chat_id: chat.chatId, user_id: session.userId, role: 'user', created_at: chat.createdAt, ciphertext: this.#seal(session, 'chat_messages', userMsgId, { text: chat.question, sources: [] }) },
       { id: messageId, chat_id: chat.chatId, user_id: session.userId, role: 'assistant', created_at: answered, ciphertext: this.#seal(session, 'chat_messages', messageId, answerPayload) },
     ]);
     return { chatId: chat.chatId, messageId };
+  }
+
+  /** The new answer takes the old one's place; the old one (and its own alternatives) are kept. */
+  async #saveRegenerated(session: SessionContext, chat: PreparedChat, answer: string, opts: { stopped?: boolean; cutOff?: boolean }) {
+    await this.chats.touch(session.userId, chat.chatId);
+    const fresh = {
+      text: answer,
+      sources: chat.sources,
+      context: chat.context,
+      ...(opts.stopped ? { stopped: true } : {}),
+      ...(opts.cutOff ? { cutOff: true } : {}),
+    };
+    const oldId = chat.replaces!.messageId;
+    const old = oldId ? await this.chats.message(session.userId, chat.chatId, oldId) : undefined;
+    if (!old) {
+      const messageId = randomUUID();
+      await this.chats.addMessages([
+        { id: messageId, chat_id: chat.chatId, user_id: session.userId, role: 'assistant', created_at: new Date(), ciphertext: this.#seal(session, 'chat_messages', messageId, fresh) },
+      ]);
+      return { chatId: chat.chatId, messageId };
+    }
+    const p = this.#open<MessagePayload>(session, 'chat_messages', old);
+    const { alternatives = [], ...previous } = p;
+    const payload: MessagePayload = {
+      ...fresh,
+      alternatives: [...alternatives, { ...previous, createdAt: old.created_at.toISOString() }].slice(-MAX_ALTERNATIVES),
+    };
+    const version = old.version + 1;
+    await this.chats.updateMessage(session.userId, old.id, this.#seal(session, 'chat_messages', old.id, payload, version), version);
+    return { chatId: chat.chatId, messageId: old.id };
+  }
+
+  /** Renames a chat; the title is sealed again under a new row version (its model is kept). */
+  async rename(session: SessionContext, id: string, title: string) {
+    const chat = await this.chats.get(session.userId, id);
+    if (!chat) throw notFound('Chat');
+    const { model } = this.#open<ChatPayload>(session, 'chats', chat);
+    const version = chat.version + 1;
+    const updatedAt = await this.chats.updateTitle(session.userId, id, this.#seal(session, 'chats', id, { title, ...(model ? { model } : {}) }, version), version);
+    return { id, title, updatedAt: updatedAt.toISOString() };
+  }
+
+  /** A follow-up that picked another model makes it the chat's model from then on. */
+  async #keepModel(session: SessionContext, prepared: PreparedChat): Promise<void> {
+    const chat = await this.chats.get(session.userId, prepared.chatId);
+    if (!chat) return;
+    const p = this.#open<ChatPayload>(session, 'chats', chat);
+    if ((p.model ?? this.opts.model) === prepared.model) return;
+    const version = chat.version + 1;
+    await this.chats.updateTitle(session.userId, chat.id, this.#seal(session, 'chats', chat.id, { title: p.title, model: prepared.model }, version), version);
   }
 
   async list(session: SessionContext, limit = 100) {
@@ -147,18 +297,23 @@ export class ChatService {
     const chat = await this.chats.get(session.userId, id);
     if (!chat) throw notFound('Chat');
     const rows = await this.chats.messages(session.userId, id);
+    const head = this.#open<ChatPayload>(session, 'chats', chat);
     return {
       id,
-      title: this.#open<{ title: string }>(session, 'chats', chat).title,
+      title: head.title,
+      model: head.model ?? this.opts.model,
       messages: rows.map((r) => {
         const p = this.#open<MessagePayload>(session, 'chat_messages', r);
         return {
+          id: r.id,
           role: r.role as 'user' | 'assistant',
           text: p.text,
           sources: p.sources,
           createdAt: r.created_at.toISOString(),
           ...(p.stopped ? { stopped: true } : {}),
           ...(p.cutOff ? { cutOff: true } : {}),
+          ...(p.context ? { context: p.context } : {}),
+          ...(p.alternatives?.length ? { alternatives: p.alternatives } : {}),
         };
       }),
     };
@@ -170,17 +325,44 @@ export class ChatService {
    */
   async restore(
     session: SessionContext,
-    chat: { id: string; title: string; messages: Array<{ role: 'user' | 'assistant'; text: string; sources: CitedSource[]; createdAt: string; stopped?: boolean }> },
+    chat: {
+      id: string;
+      title: string;
+      model?: string;
+      messages: Array<{
+        role: 'user' | 'assistant';
+        text: string;
+        sources: CitedSource[];
+        createdAt: string;
+        stopped?: boolean;
+        cutOff?: boolean;
+        context?: AnswerContext;
+        alternatives?: Alternative[];
+      }>;
+    },
   ): Promise<boolean> {
     if (await this.chats.get(session.userId, chat.id)) return false;
-    await this.chats.create({ id: chat.id, user_id: session.userId, ciphertext: this.#seal(session, 'chats', chat.id, { title: chat.title }) });
+    await this.chats.create({ id: chat.id, user_id: session.userId, ciphertext: this.#seal(session, 'chats', chat.id, chat.model ? { title: chat.title, model: chat.model } : { title: chat.title }) });
     const rows = chat.messages.map((m) => {
       const id = randomUUID();
-      const payload: MessagePayload = { text: m.text, sources: m.sources, ...(m.stopped ? { stopped: true } : {}) };
+      const payload: MessagePayload = {
+        text: m.text,
+        sources: m.sources,
+        ...(m.stopped ? { stopped: true } : {}),
+        ...(m.cutOff ? { cutOff: true } : {}),
+        ...(m.context ? { context: m.context } : {}),
+        ...(m.alternatives?.length ? { alternatives: m.alternatives } : {}),
+      };
       return { id, chat_id: chat.id, user_id: session.userId, role: m.role, created_at: new Date(m.createdAt), ciphertext: this.#seal(session, 'chat_messages', id, payload) };
     });
     if (rows.length) await this.chats.addMessages(rows);
     return true;
+  }
+
+  /** The chat as Markdown with the sources of every answer listed (see chat/export-markdown.ts). */
+  async exportMarkdown(session: SessionContext, id: string): Promise<{ markdown: string; filename: string }> {
+    const chat = await this.get(session, id);
+    return { markdown: chatToMarkdown(chat), filename: exportFilename(chat.title) };
   }
 
   async delete(session: SessionContext, id: string): Promise<void> {

@@ -33,4 +33,9 @@ export interface SessionContext {
   sessionId: string;
   email: string;
   keys: KeyRing;
+  /** Set when the request came with a personal API token: what it may do (see http/token-scope.ts). */
+  apiToken?: { id: string; scopes: readonly TokenScope[] };
 }
+
+export const TOKEN_SCOPES = ['read', 'write', 'chat'] as const;
+export type TokenScope = (typeof TOKEN_SCOPES)[number];

@@ -15,9 +15,21 @@ const SourceSchema = z.object({
   kind: z.string(),
   occurredAt: z.string().nullable(),
 });
+const AnswerContextSchema = z.object({
+  model: z.string(),
+  numCtx: z.number(),
+  promptTokens: z.number(),
+  answerReserve: z.number(),
+  sourcesFound: z.number(),
+  sourcesUsed: z.number(),
+  truncated: z.number().optional(),
+  historyMessages: z.number(),
+});
 export const ExportChatSchema = z.object({
   id: z.string(),
   title: z.string(),
+  /** The chat's own model, when one was picked (issue 18). */
+  model: z.string().optional(),
   messages: z.array(
     z.object({
       role: z.enum(['user', 'assistant']),
@@ -25,6 +37,21 @@ export const ExportChatSchema = z.object({
       sources: z.array(SourceSchema),
       createdAt: z.string(),
       stopped: z.boolean().optional(),
+      cutOff: z.boolean().optional(),
+      // Issue 18: what the model saw and earlier answers, carried through as they were.
+      context: AnswerContextSchema.optional(),
+      alternatives: z
+        .array(
+          z.object({
+            text: z.string(),
+            sources: z.array(SourceSchema),
+            createdAt: z.string(),
+            context: AnswerContextSchema.optional(),
+            stopped: z.boolean().optional(),
+            cutOff: z.boolean().optional(),
+          }),
+        )
+        .optional(),
     }),
   ),
 });
@@ -76,14 +103,17 @@ export class ChatsSection implements PortabilitySection {
     for await (const line of readJsonLines(body)) {
       const c = ExportChatSchema.parse(line);
       const id = stableUuid(session.keys.subkey('dedupe'), `chat|${c.id}`);
+      const remapSource = <S extends { itemId: string | null }>(s: S): S => ({ ...s, itemId: s.itemId ? (state.itemIds.get(s.itemId) ?? null) : null });
       // Re-importing into the account it came from: the chat is already here under its own id.
       if (!here.has(c.id)) {
         await this.chats.restore(session, {
           id,
           title: c.title,
+          ...(c.model ? { model: c.model } : {}),
           messages: c.messages.map((m) => ({
             ...m,
-            sources: m.sources.map((s) => ({ ...s, itemId: s.itemId ? (state.itemIds.get(s.itemId) ?? null) : null })),
+            sources: m.sources.map(remapSource),
+            ...(m.alternatives ? { alternatives: m.alternatives.map((a) => ({ ...a, sources: a.sources.map(remapSource) })) } : {}),
           })),
         });
       }

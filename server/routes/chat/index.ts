@@ -2,16 +2,45 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { streamChat } from '../../../sandbox/ollama.js';
 import { requireSession } from '../../http/session.js';
-import type { ChatService } from '../../services/chat.service.js';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ChatService, PreparedChat } from '../../services/chat.service.js';
+import type { SessionContext } from '../../services/keyring.js';
 import { IdParams } from '../schemas.js';
 
-const Source = z.object({ n: z.number(), itemId: z.string().nullable(), title: z.string(), kind: z.string(), occurredAt: z.string().nullable() });
+const Source = z.object({
+  n: z.number(),
+  itemId: z.string().nullable(),
+  title: z.string(),
+  kind: z.string(),
+  occurredAt: z.string().nullable(),
+  page: z.number().optional(),
+  passage: z.string().optional(),
+});
+
+const Context = z.object({
+  model: z.string(),
+  numCtx: z.number(),
+  promptTokens: z.number(),
+  answerReserve: z.number(),
+  sourcesFound: z.number(),
+  sourcesUsed: z.number(),
+  truncated: z.number().optional(),
+  historyMessages: z.number(),
+});
+const Alternative = z.object({ text: z.string(), sources: z.array(Source), createdAt: z.string(), context: Context.optional(), stopped: z.boolean().optional(), cutOff: z.boolean().optional() });
+const ChatSummary = z.object({ id: z.string(), title: z.string(), updatedAt: z.string() });
+const RenameBody = z.object({ title: z.string().trim().min(1, 'must not be empty').max(200) });
+const TimeZone = z.string().max(64).regex(/^[A-Za-z0-9_+\-/]+$/);
+// A bare POST (no body at all) is the common case from scripts.
+const RegenerateBody = z.object({ timeZone: TimeZone.optional() }).nullish();
 
 const ChatBody = z.object({
   message: z.string().trim().min(1, 'must not be empty').max(4000),
   chatId: z.uuid().optional(),
   /** The browser's IANA zone, so "yesterday" means the user's yesterday. */
-  timeZone: z.string().max(64).regex(/^[A-Za-z0-9_+\-/]+$/).optional(),
+  timeZone: TimeZone.optional(),
+  /** An Ollama model name (`llama3.1:8b`, `library/qwen2.5:7b-instruct-q4_K_M`); stored sealed with the chat. */
+  model: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/, 'must be an Ollama model name').optional(),
 });
 
 export const chatRoutes = (deps: { chat: ChatService; perMinute: number }): FastifyPluginAsyncZod =>
@@ -26,67 +55,36 @@ export const chatRoutes = (deps: { chat: ChatService; perMinute: number }): Fast
      */
     app.post('/api/chat', { schema: { body: ChatBody }, config: { rateLimit: { max: deps.perMinute, timeWindow: 60_000 } } }, async (req, reply) => {
       const session = requireSession(req);
-      const prepared = await chat.prepare(session, req.body);
-      const abort = new AbortController();
-      const lease = await chat.acquire(session, abort.signal);
+      await streamAnswer(chat, req, reply, session, await chat.prepare(session, req.body));
+    });
 
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, {
-        ...(reply.getHeaders() as Record<string, string>),
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-store',
-        'x-accel-buffering': 'no',
-        connection: 'keep-alive',
-      });
-      const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-      let finished = false;
-      let cancelled = false;
-      // The browser closing the connection (Stop) must stop generation in the sandbox.
-      res.on('close', () => {
-        if (!finished) {
-          cancelled = true;
-          abort.abort(new Error('client went away'));
-        }
-      });
+    /** A new answer to the chat's last question from a fresh sandbox lease; the old answer is kept. */
+    app.post(
+      '/api/chats/:id/regenerate',
+      { schema: { params: IdParams, body: RegenerateBody }, config: { rateLimit: { max: deps.perMinute, timeWindow: 60_000 } } },
+      async (req, reply) => {
+        const session = requireSession(req);
+        await streamAnswer(chat, req, reply, session, await chat.prepareRegenerate(session, req.params.id, req.body ?? {}));
+      },
+    );
 
-      send('sources', { sources: prepared.sources });
-      let answer = '';
-      let cutOff = false;
-      try {
-        for await (const text of streamChat({
-          baseUrl: lease.baseUrl,
-          model: chat.opts.model,
-          messages: prepared.messages,
-          numCtx: chat.opts.numCtx,
-          signal: abort.signal,
-          // `length`: the answer reached num_predict (the reserve) and was cut there.
-          onDone: (d) => (cutOff = d.doneReason === 'length'),
-        })) {
-          answer += text;
-          send('token', { text });
-        }
-        finished = true;
-        lease.release();
-        const saved = await chat.save(session, prepared, answer, cutOff ? { cutOff } : {});
-        send('done', cutOff ? { ...saved, cutOff } : saved);
-      } catch (err) {
-        finished = true;
-        lease.release(cancelled ? { cancelled: true } : { error: true });
-        if (cancelled) {
-          await chat.save(session, prepared, answer, { stopped: true }).catch((e) => req.log.error({ err: e }, 'saving a stopped chat failed'));
-        } else {
-          req.log.error({ err }, 'chat generation failed');
-          send('error', { code: 'ai_error', message: 'The AI stopped with an error. Try again.' });
-        }
-      } finally {
-        res.end();
-      }
+    app.patch(
+      '/api/chats/:id',
+      { schema: { params: IdParams, body: RenameBody, response: { 200: ChatSummary } } },
+      async (req) => chat.rename(requireSession(req), req.params.id, req.body.title),
+    );
+
+    app.get('/api/chats/:id/export', { schema: { params: IdParams } }, async (req, reply) => {
+      const r = await chat.exportMarkdown(requireSession(req), req.params.id);
+      return reply
+        .type('text/markdown; charset=utf-8')
+        .header('content-disposition', `attachment; filename="${r.filename}"`)
+        .send(r.markdown);
     });
 
     app.get(
       '/api/chats',
-      { schema: { response: { 200: z.object({ chats: z.array(z.object({ id: z.string(), title: z.string(), updatedAt: z.string() })) }) } } },
+      { schema: { response: { 200: z.object({ chats: z.array(ChatSummary) }) } } },
       async (req) => ({ chats: await chat.list(requireSession(req)) }),
     );
 
@@ -99,7 +97,20 @@ export const chatRoutes = (deps: { chat: ChatService; perMinute: number }): Fast
             200: z.object({
               id: z.string(),
               title: z.string(),
-              messages: z.array(z.object({ role: z.enum(['user', 'assistant']), text: z.string(), sources: z.array(Source), createdAt: z.string(), stopped: z.boolean().optional(), cutOff: z.boolean().optional() })),
+              model: z.string(),
+              messages: z.array(
+                z.object({
+                  id: z.string(),
+                  role: z.enum(['user', 'assistant']),
+                  text: z.string(),
+                  sources: z.array(Source),
+                  createdAt: z.string(),
+                  stopped: z.boolean().optional(),
+              cutOff: z.boolean().optional(),
+                  context: Context.optional(),
+                  alternatives: z.array(Alternative).optional(),
+                }),
+              ),
             }),
           },
         },
@@ -112,3 +123,66 @@ export const chatRoutes = (deps: { chat: ChatService; perMinute: number }): Fast
       return reply.code(204).send();
     });
   };
+
+/**
+ * Server-sent events: `sources` (with `context`, what the model is given), then `token`s, then
+ * `done` or `error`. Errors before the stream (no runtime, pool saturated, bad input) are
+ * ordinary JSON errors with a status.
+ */
+async function streamAnswer(chat: ChatService, req: FastifyRequest, reply: FastifyReply, session: SessionContext, prepared: PreparedChat): Promise<void> {
+  const abort = new AbortController();
+  const lease = await chat.acquire(session, abort.signal);
+
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, {
+    ...(reply.getHeaders() as Record<string, string>),
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-store',
+    'x-accel-buffering': 'no',
+    connection: 'keep-alive',
+  });
+  const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  let finished = false;
+  let cancelled = false;
+  // The browser closing the connection (Stop) must stop generation in the sandbox.
+  res.on('close', () => {
+    if (!finished) {
+      cancelled = true;
+      abort.abort(new Error('client went away'));
+    }
+  });
+
+  send('sources', { sources: prepared.sources, context: prepared.context });
+  let answer = '';
+  let cutOff = false;
+  try {
+    for await (const text of streamChat({
+      baseUrl: lease.baseUrl,
+      model: prepared.model,
+      messages: prepared.messages,
+      numCtx: chat.opts.numCtx,
+      signal: abort.signal,
+      // `length`: the answer reached num_predict (the reserve) and was cut there.
+      onDone: (d) => (cutOff = d.doneReason === 'length'),
+    })) {
+      answer += text;
+      send('token', { text });
+    }
+    finished = true;
+    lease.release();
+    const saved = await chat.save(session, prepared, answer, cutOff ? { cutOff } : {});
+    send('done', cutOff ? { ...saved, cutOff } : saved);
+  } catch (err) {
+    finished = true;
+    lease.release(cancelled ? { cancelled: true } : { error: true });
+    if (cancelled) {
+      await chat.save(session, prepared, answer, { stopped: true }).catch((e) => req.log.error({ err: e }, 'saving a stopped chat failed'));
+    } else {
+      req.log.error({ err }, 'chat generation failed');
+      send('error', { code: 'ai_error', message: 'The AI stopped with an error. Try again.' });
+    }
+  } finally {
+    res.end();
+  }
+}

@@ -90,10 +90,34 @@ export interface Series {
 
 export interface Source {
   n: number;
-  itemId: string;
+  /** Null for a computed source (a daily series summary): nothing to open. */
+  itemId: string | null;
   title: string;
   kind: ItemKind;
   occurredAt: string | null;
+  page?: number;
+  passage?: string;
+}
+
+/** What the model was given for an answer (never the prompt itself). */
+export interface AnswerContext {
+  model: string;
+  numCtx: number;
+  promptTokens: number;
+  answerReserve: number;
+  sourcesFound: number;
+  sourcesUsed: number;
+  truncated?: number;
+  historyMessages: number;
+}
+
+export interface AnswerAlternative {
+  text: string;
+  sources: Source[];
+  createdAt: string;
+  context?: AnswerContext;
+  stopped?: boolean;
+  cutOff?: boolean;
 }
 
 export interface ChatSummary {
@@ -103,14 +127,21 @@ export interface ChatSummary {
 }
 
 export interface ChatMessage {
+  id: string;
   role: 'user' | 'assistant';
   text: string;
   sources: Source[];
   createdAt: string;
+  stopped?: boolean;
+  /** The answer reached the length limit and ends there. */
+  cutOff?: boolean;
+  context?: AnswerContext;
+  alternatives?: AnswerAlternative[];
 }
 
 export interface ChatThread {
   id: string;
+  title: string;
   messages: ChatMessage[];
 }
 

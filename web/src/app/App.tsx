@@ -18,6 +18,28 @@ const ConnectionsPage = lazy(() => import('../features/settings/ConnectionsPage'
 
 const PUBLIC = ['/signin', '/signup', '/recover', '/welcome', '/unlock'];
 
+/** Shown when the app shell opened but the server did not answer: nothing is kept offline. */
+function Unreachable() {
+  return (
+    <main id="main" className="mx-auto max-w-lg px-4 py-16 text-center">
+      <div role="alert" className="rounded-xl border border-amber-300 bg-amber-50 px-6 py-5 text-amber-950" data-testid="offline">
+        <h1 className="text-lg font-semibold">Context Vault cannot be reached</h1>
+        <p className="mt-2 text-sm">
+          You may be offline, or the server may be down. Your vault stays on the server: nothing from it is kept on this device, so it opens
+          again once the connection is back.
+        </p>
+        <button
+          type="button"
+          onClick={() => window.location.reload()}
+          className="mt-4 inline-flex h-10 items-center rounded-lg bg-teal-700 px-4 text-sm font-medium text-white hover:bg-teal-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-teal-600"
+        >
+          Try again
+        </button>
+      </div>
+    </main>
+  );
+}
+
 function Loading() {
   return (
     <div className="flex min-h-[50vh] items-center justify-center text-stone-500" role="status">
@@ -35,9 +57,10 @@ function Redirect({ to }: { to: string }) {
 
 function Routes() {
   const { path, search } = useRouter();
-  const { user, loading } = useSession();
+  const { user, loading, unreachable } = useSession();
 
   if (loading) return <Loading />;
+  if (unreachable && !user) return <Unreachable />;
 
   if (PUBLIC.includes(path)) {
     if (user && path !== '/recover') return <Redirect to="/vault" />;

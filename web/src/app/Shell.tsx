@@ -1,5 +1,6 @@
 import { useState, type ReactNode } from 'react';
 import { Logo } from './Logo';
+import { Shortcuts } from './Shortcuts';
 import { Link, useRouter } from './router';
 import { useSession } from './session';
 
@@ -28,14 +29,16 @@ export function Shell({ children }: { children: ReactNode }) {
 
   return (
     <div className="min-h-screen">
+      <Shortcuts />
       <a href="#main" className="skip-link rounded-md bg-white px-3 py-2 text-sm font-medium shadow">
         Skip to content
       </a>
       <header className="sticky top-0 z-30 border-b border-stone-200 bg-white/90 backdrop-blur">
         <div className="mx-auto flex h-14 max-w-6xl items-center gap-6 px-4">
-          <Link to="/vault" className="flex items-center gap-2 font-semibold tracking-tight text-stone-900" aria-label="Home">
+          <Link to="/vault" className="flex items-center gap-2 font-semibold tracking-tight text-stone-900">
             <Logo />
-            <span className="hidden sm:inline">Context Vault</span>
+            {/* Named by its visible text (WCAG 2.5.3 label in name); on small screens the text is for screen readers only. */}
+            <span className="sr-only sm:not-sr-only">Context Vault</span>
           </Link>
           <nav aria-label="Main" className="flex items-center gap-1 overflow-x-auto">
             {NAV.map((n) => {

@@ -1,10 +1,12 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
-import { api, onUnauthorized } from '../api/client';
+import { api, ApiError, onUnauthorized } from '../api/client';
 import type { User } from '../api/types';
 
 interface SessionState {
   user: User | null;
   loading: boolean;
+  /** The server could not be reached at start-up (offline, or the app shell served by the service worker). */
+  unreachable: boolean;
   setUser: (u: User | null) => void;
   signOut: () => Promise<void>;
 }
@@ -14,6 +16,7 @@ const SessionContext = createContext<SessionState | null>(null);
 export function SessionProvider({ children, initialUser }: { children: ReactNode; initialUser?: User | null }) {
   const [user, setUser] = useState<User | null>(initialUser ?? null);
   const [loading, setLoading] = useState(initialUser === undefined);
+  const [unreachable, setUnreachable] = useState(false);
 
   useEffect(() => {
     if (initialUser !== undefined) return;
@@ -21,7 +24,11 @@ export function SessionProvider({ children, initialUser }: { children: ReactNode
     api
       .get<{ user: User }>('/api/auth/me', { quiet401: true })
       .then((r) => live && setUser(r.user))
-      .catch(() => live && setUser(null))
+      .catch((e) => {
+        if (!live) return;
+        setUser(null);
+        if (e instanceof ApiError && e.code === 'network_error') setUnreachable(true);
+      })
       .finally(() => live && setLoading(false));
     return () => {
       live = false;
@@ -38,7 +45,7 @@ export function SessionProvider({ children, initialUser }: { children: ReactNode
     }
   }, []);
 
-  const value = useMemo(() => ({ user, loading, setUser, signOut }), [user, loading, signOut]);
+  const value = useMemo(() => ({ user, loading, unreachable, setUser, signOut }), [user, loading, unreachable, signOut]);
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }
 

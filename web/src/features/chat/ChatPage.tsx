@@ -1,10 +1,11 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { api } from '../../api/client';
 import type { ChatSummary, Source } from '../../api/types';
-import { Link, useRouter } from '../../app/router';
+import { Link, useQueryParam, useRouter } from '../../app/router';
 import { Button } from '../../components/ui/Button';
 import { ErrorText } from '../../components/ui/Feedback';
 import { formatDate } from '../../components/format';
+import { AnswerActions, ChatHeader } from './AnswerTools';
 import { Markdown } from './Markdown';
 import { useAiStatus, useChat, type AiReason, type UiMessage } from './useChat';
 
@@ -16,6 +17,12 @@ export function SourceChips({ sources }: { sources: Source[] }) {
       <ul className="flex flex-wrap gap-1.5">
         {sources.map((s) => (
           <li key={`${s.n}-${s.itemId}`}>
+            {s.itemId === null ? (
+              <span className="inline-flex max-w-64 items-center gap-1.5 rounded-full border border-stone-200 bg-stone-50 py-1 pl-1.5 pr-3 text-xs text-stone-700">
+                <span className="flex h-5 min-w-5 items-center justify-center rounded-full bg-teal-700 px-1 text-[0.7rem] font-semibold text-white">{s.n}</span>
+                <span className="truncate">{s.title}</span>
+              </span>
+            ) : (
             <Link
               to={`/vault/${s.itemId}`}
               data-testid="source-chip"
@@ -25,6 +32,7 @@ export function SourceChips({ sources }: { sources: Source[] }) {
               <span className="flex h-5 min-w-5 items-center justify-center rounded-full bg-teal-700 px-1 text-[0.7rem] font-semibold text-white">{s.n}</span>
               <span className="truncate">{s.title || 'Untitled'}</span>
             </Link>
+            )}
           </li>
         ))}
       </ul>
@@ -32,7 +40,7 @@ export function SourceChips({ sources }: { sources: Source[] }) {
   );
 }
 
-function MessageView({ m }: { m: UiMessage }) {
+function MessageView({ m, onRegenerate }: { m: UiMessage; onRegenerate?: () => void }) {
   if (m.role === 'user') {
     return (
       <div className="flex justify-end">
@@ -49,7 +57,7 @@ function MessageView({ m }: { m: UiMessage }) {
       </div>
       <div className="min-w-0 flex-1 rounded-2xl rounded-tl-md border border-stone-200 bg-white px-4 py-3 shadow-sm">
         {m.text ? (
-          <Markdown text={m.text} />
+          <Markdown text={m.text} sources={m.sources} />
         ) : m.status === 'streaming' ? (
           <p className="text-sm text-stone-500">
             <span className="inline-flex gap-1" aria-label="Thinking">
@@ -68,6 +76,7 @@ function MessageView({ m }: { m: UiMessage }) {
           </p>
         )}
         <SourceChips sources={m.sources} />
+        <AnswerActions m={m} onRegenerate={onRegenerate} />
       </div>
     </div>
   );
@@ -125,6 +134,26 @@ export function ChatPage({ chatId }: { chatId: string | null }) {
     },
     onOffline: (why) => ai.setOffline(true, why ?? ai.reason),
   });
+
+  // Shortcuts: C opens a new chat with the cursor in the message box; Esc stops an answer.
+  const intent = useQueryParam('intent');
+  useEffect(() => {
+    if (intent !== 'new-chat') return;
+    input.current?.focus();
+    navigate('/chat', { replace: true });
+  }, [intent, navigate]);
+  const { streaming, stop } = chat;
+  useEffect(() => {
+    if (!streaming) return;
+    const onKey = (e: globalThis.KeyboardEvent) => {
+      if (e.key === 'Escape' && !document.querySelector('[role="dialog"]')) {
+        e.preventDefault();
+        stop();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [streaming, stop]);
 
   const last = chat.messages.at(-1);
   useEffect(() => {
@@ -198,6 +227,13 @@ export function ChatPage({ chatId }: { chatId: string | null }) {
       <section aria-label="Conversation" className="flex min-h-[calc(100vh-10rem)] flex-col">
         {ai.offline && <OfflineBanner reason={ai.reason} />}
         <ErrorText error={chat.error} className="mb-3" />
+        {chatId && chat.messages.length > 0 && (
+          <ChatHeader
+            chatId={chatId}
+            title={chats?.find((c) => c.id === chatId)?.title ?? ''}
+            onRenamed={(title) => setChats((cs) => cs?.map((c) => (c.id === chatId ? { ...c, title } : c)) ?? null)}
+          />
+        )}
         <div className="flex-1 space-y-5" aria-live="polite" aria-relevant="additions">
           {chat.loading && (
             <p role="status" className="py-12 text-center text-sm text-stone-500">
@@ -229,8 +265,12 @@ export function ChatPage({ chatId }: { chatId: string | null }) {
               </ul>
             </div>
           )}
-          {chat.messages.map((m) => (
-            <MessageView key={m.key} m={m} />
+          {chat.messages.map((m, i) => (
+            <MessageView
+              key={m.key}
+              m={m}
+              onRegenerate={m.role === 'assistant' && i === chat.messages.length - 1 && chatId && !chat.streaming ? () => void chat.regenerate() : undefined}
+            />
           ))}
           <div ref={bottom} />
         </div>
@@ -261,7 +301,7 @@ export function ChatPage({ chatId }: { chatId: string | null }) {
               </Button>
             )}
           </div>
-          <p className="mt-1.5 px-1 text-xs text-stone-500">Enter to send · Shift+Enter for a new line. Answers can be wrong; check the sources.</p>
+          <p className="mt-1.5 px-1 text-xs text-stone-500">Enter to send · Shift+Enter for a new line · Esc to stop · ? for shortcuts. Answers can be wrong; check the sources.</p>
         </form>
       </section>
     </div>

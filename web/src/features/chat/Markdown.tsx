@@ -1,9 +1,43 @@
 import { Marked, type Token, type Tokens } from 'marked';
-import { memo, type ReactNode } from 'react';
+import { createContext, memo, useContext, type ReactNode } from 'react';
+import type { Source } from '../../api/types';
+import { Link } from '../../app/router';
 
 // GFM for tables and lists, but every token is turned into React elements below; no HTML string
 // is ever produced or injected, so raw HTML, scripts, images and links cannot reach the DOM.
 const lexer = new Marked({ gfm: true, breaks: false });
+
+/** The sources of the answer being rendered: `[n]` markers become links to them. */
+const SourcesContext = createContext<readonly Source[]>([]);
+
+/** Text with `[n]` markers turned into links to source n's item (page and passage in the title). */
+function Cited({ text }: { text: string }) {
+  const sources = useContext(SourcesContext);
+  if (!sources.length || !/\[\d+\]/.test(text)) return <>{text}</>;
+  const parts = text.split(/(\[\d+\])/);
+  return (
+    <>
+      {parts.map((part, i) => {
+        const m = /^\[(\d+)\]$/.exec(part);
+        const s = m ? sources.find((x) => x.n === Number(m[1])) : undefined;
+        if (!s || !s.itemId) return part;
+        const where = [s.title || 'Untitled', s.page !== undefined ? `page ${s.page}` : null].filter(Boolean).join(', ');
+        return (
+          <Link
+            key={i}
+            to={`/vault/${s.itemId}${s.page !== undefined ? `#page=${s.page}` : ''}`}
+            data-testid="citation"
+            aria-label={`[${s.n}] ${where}`}
+            title={s.passage ? `${where}: “${s.passage}”` : where}
+            className="rounded px-0.5 font-medium text-teal-800 underline decoration-teal-600/50 underline-offset-2 hover:bg-teal-50 focus-visible:outline-2 focus-visible:outline-teal-600"
+          >
+            {part}
+          </Link>
+        );
+      })}
+    </>
+  );
+}
 
 function inline(tokens: Token[] | undefined, key: string): ReactNode[] {
   if (!tokens) return [];
@@ -49,7 +83,11 @@ function renderInline(t: Token, key: string): ReactNode {
     case 'text': {
       const tt = t as Tokens.Text;
       if (tt.tokens && tt.tokens.length) return <span key={key}>{inline(tt.tokens, key)}</span>;
-      return <span key={key}>{decodeEntities(tt.text)}</span>;
+      return (
+        <span key={key}>
+          <Cited text={decodeEntities(tt.text)} />
+        </span>
+      );
     }
     default:
       return <span key={key}>{'raw' in t ? String(t.raw) : ''}</span>;
@@ -163,13 +201,20 @@ function block(t: Token, key: string): ReactNode {
   }
 }
 
-/** Renders model output as safe Markdown: no raw HTML, no images, no links (shown as text). */
-export const Markdown = memo(function Markdown({ text }: { text: string }) {
+/**
+ * Renders model output as safe Markdown: no raw HTML, no images, no links (shown as text). The
+ * only links are the `[n]` citation markers, which point inside the app at the answer's sources.
+ */
+export const Markdown = memo(function Markdown({ text, sources = [] }: { text: string; sources?: readonly Source[] }) {
   let tokens: Token[];
   try {
     tokens = lexer.lexer(text);
   } catch {
     return <p className="whitespace-pre-wrap">{text}</p>;
   }
-  return <div className="cv-markdown break-words text-[0.95rem] leading-relaxed">{tokens.map((t, i) => block(t, String(i)))}</div>;
+  return (
+    <SourcesContext.Provider value={sources}>
+      <div className="cv-markdown break-words text-[0.95rem] leading-relaxed">{tokens.map((t, i) => block(t, String(i)))}</div>
+    </SourcesContext.Provider>
+  );
 });

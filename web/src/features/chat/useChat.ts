@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, ApiError, streamEvents } from '../../api/client';
-import type { ChatThread, Source } from '../../api/types';
+import type { AnswerAlternative, AnswerContext, ChatThread, Source } from '../../api/types';
 
 export interface UiMessage {
   key: string;
@@ -9,6 +9,9 @@ export interface UiMessage {
   sources: Source[];
   status?: 'streaming' | 'stopped' | 'error' | 'done';
   error?: string;
+  context?: AnswerContext;
+  /** Earlier answers to the same question (Regenerate keeps them), oldest first. */
+  alternatives?: AnswerAlternative[];
   /** The answer reached the length limit and ends there. */
   cutOff?: boolean;
 }
@@ -84,10 +87,16 @@ export function useChat(chatId: string | null, opts: { onSaved: (chatId: string)
       .then((t) => {
         if (live) {
           setMessages(
-            t.messages.map((m) => {
-              const flags = m as { stopped?: boolean; cutOff?: boolean };
-              return { key: key(), role: m.role, text: m.text, sources: m.sources ?? [], status: flags.stopped ? 'stopped' : 'done', ...(flags.cutOff ? { cutOff: true } : {}) };
-            }),
+            t.messages.map((m) => ({
+              key: key(),
+              role: m.role,
+              text: m.text,
+              sources: m.sources ?? [],
+              status: m.stopped ? 'stopped' : 'done',
+              context: m.context,
+              alternatives: m.alternatives,
+              ...(m.cutOff ? { cutOff: true } : {}),
+            })),
           );
         }
       })
@@ -107,25 +116,17 @@ export function useChat(chatId: string | null, opts: { onSaved: (chatId: string)
       return next;
     });
 
-  const send = useCallback(async (message: string) => {
-    const text = message.trim();
-    if (!text || ctl.current) return;
-    const c = new AbortController();
-    ctl.current = c;
-    setError(null);
-    setStreaming(true);
-    setMessages((prev) => [...prev, { key: key(), role: 'user', text, sources: [] }, { key: key(), role: 'assistant', text: '', sources: [], status: 'streaming' }]);
+  /** Streams one answer from `path` into the last (assistant) message. */
+  const stream = useCallback(async (path: string, body: unknown, c: AbortController) => {
     try {
-      const body: { message: string; chatId?: string } = { message: text };
-      if (current.current) body.chatId = current.current;
-      for await (const ev of streamEvents('/api/chat', body, c.signal)) {
+      for await (const ev of streamEvents(path, body, c.signal)) {
         let data: Record<string, unknown> = {};
         try {
           data = JSON.parse(ev.data) as Record<string, unknown>;
         } catch {
           continue;
         }
-        if (ev.event === 'sources') patchLast((m) => ({ ...m, sources: (data.sources as Source[]) ?? [] }));
+        if (ev.event === 'sources') patchLast((m) => ({ ...m, sources: (data.sources as Source[]) ?? [], context: data.context as AnswerContext | undefined }));
         else if (ev.event === 'token') patchLast((m) => ({ ...m, text: m.text + String(data.text ?? '') }));
         else if (ev.event === 'done') {
           patchLast((m) => ({ ...m, status: 'done', ...(data.cutOff === true ? { cutOff: true } : {}) }));
@@ -157,11 +158,47 @@ export function useChat(chatId: string | null, opts: { onSaved: (chatId: string)
     }
   }, []);
 
+  const send = useCallback(
+    async (message: string) => {
+      const text = message.trim();
+      if (!text || ctl.current) return;
+      const c = new AbortController();
+      ctl.current = c;
+      setError(null);
+      setStreaming(true);
+      setMessages((prev) => [...prev, { key: key(), role: 'user', text, sources: [] }, { key: key(), role: 'assistant', text: '', sources: [], status: 'streaming' }]);
+      const body: { message: string; chatId?: string } = { message: text };
+      if (current.current) body.chatId = current.current;
+      await stream('/api/chat', body, c);
+    },
+    [stream],
+  );
+
+  /** A new answer to the last question; the one on screen moves to "earlier answers". */
+  const regenerate = useCallback(async () => {
+    const id = current.current;
+    if (!id || ctl.current) return;
+    const c = new AbortController();
+    ctl.current = c;
+    setError(null);
+    setStreaming(true);
+    patchLast((m) => ({
+      ...m,
+      alternatives: m.status === 'done' || m.status === 'stopped' ? [...(m.alternatives ?? []), { text: m.text, sources: m.sources, createdAt: new Date().toISOString(), context: m.context }] : m.alternatives,
+      text: '',
+      sources: [],
+      context: undefined,
+      error: undefined,
+      status: 'streaming',
+    }));
+    await stream(`/api/chats/${encodeURIComponent(id)}/regenerate`, {}, c);
+  }, [stream]);
+
   const stop = useCallback(() => {
     ctl.current?.abort();
   }, []);
 
   useEffect(() => () => ctl.current?.abort(), []);
 
-  return { messages, loading, error, streaming, send, stop };
+  return { messages, loading, error, streaming, send, stop, regenerate };
 }

@@ -102,14 +102,14 @@ export default function SeriesChart({ title, unit, series, mode, from, to, digit
       >
         {ticks.map((t) => (
           <g key={t}>
-            <line x1={PAD.l} x2={W - PAD.r} y1={y(t)} y2={y(t)} stroke="#e7e5e4" strokeWidth="1" />
-            <text x={PAD.l - 6} y={y(t) + 4} textAnchor="end" fontSize="11" fill="#78716c">
+            <line x1={PAD.l} x2={W - PAD.r} y1={y(t)} y2={y(t)} style={{ stroke: 'var(--color-stone-200)' }} strokeWidth="1" />
+            <text x={PAD.l - 6} y={y(t) + 4} textAnchor="end" fontSize="11" style={{ fill: 'var(--color-stone-600)' }}>
               {fmt(t, t >= 100 ? 0 : digits)}
             </text>
           </g>
         ))}
         {xLabels.map((i) => (
-          <text key={i} x={x(i)} y={H - 8} textAnchor={i === 0 ? 'start' : i === nDays - 1 ? 'end' : 'middle'} fontSize="11" fill="#78716c">
+          <text key={i} x={x(i)} y={H - 8} textAnchor={i === 0 ? 'start' : i === nDays - 1 ? 'end' : 'middle'} fontSize="11" style={{ fill: 'var(--color-stone-600)' }}>
             {shortDate(new Date(Date.parse(`${from}T00:00:00Z`) + i * 86_400_000).toISOString().slice(0, 10))}
           </text>
         ))}
@@ -122,7 +122,7 @@ export default function SeriesChart({ title, unit, series, mode, from, to, digit
             return (
               <g key={s.label}>
                 {pts.map(({ i, d }) => (
-                  <rect key={i} x={x(i) - barW / 2} y={y(d.sum)} width={barW} height={Math.max(0, y(0) - y(d.sum))} rx={1.5} fill={s.color} opacity={hover === i ? 1 : 0.85} />
+                  <rect key={i} x={x(i) - barW / 2} y={y(d.sum)} width={barW} height={Math.max(0, y(0) - y(d.sum))} rx={1.5} style={{ fill: s.color }} opacity={hover === i ? 1 : 0.85} />
                 ))}
               </g>
             );
@@ -138,13 +138,13 @@ export default function SeriesChart({ title, unit, series, mode, from, to, digit
           const line = pts.map((p, k) => `${k ? 'L' : 'M'}${x(p.i)},${y(p.d.mean)}`).join('');
           return (
             <g key={s.label}>
-              {band && <path d={band} fill={s.color} opacity={0.12 + 0.02 * si} />}
-              <path d={line} fill="none" stroke={s.color} strokeWidth="2" strokeLinejoin="round" />
-              {pts.length <= 62 && pts.map((p) => <circle key={p.i} cx={x(p.i)} cy={y(p.d.mean)} r={hover === p.i ? 4 : 2.5} fill={s.color} />)}
+              {band && <path d={band} style={{ fill: s.color }} opacity={0.12 + 0.02 * si} />}
+              <path d={line} fill="none" style={{ stroke: s.color }} strokeWidth="2" strokeLinejoin="round" />
+              {pts.length <= 62 && pts.map((p) => <circle key={p.i} cx={x(p.i)} cy={y(p.d.mean)} r={hover === p.i ? 4 : 2.5} style={{ fill: s.color }} />)}
             </g>
           );
         })}
-        {hover !== null && <line x1={x(hover)} x2={x(hover)} y1={PAD.t} y2={H - PAD.b} stroke="#a8a29e" strokeDasharray="3 3" />}
+        {hover !== null && <line x1={x(hover)} x2={x(hover)} y1={PAD.t} y2={H - PAD.b} style={{ stroke: 'var(--color-stone-400)' }} strokeDasharray="3 3" />}
       </svg>
       {hoverDate && hoverRows.some((r) => r.d) && (
         <div className="pointer-events-none absolute right-2 top-2 rounded-lg border border-stone-200 bg-white/95 px-3 py-2 text-xs shadow">

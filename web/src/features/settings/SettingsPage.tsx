@@ -11,6 +11,8 @@ import { TextField } from '../../components/ui/Field';
 import { formatDateTime } from '../../components/format';
 import { googleErrorMessage } from '../auth/GoogleButton';
 import { NewPassphraseFields, validateNewPassphrase } from '../auth/SignUp';
+import { ApiTokens } from './ApiTokens';
+import { Appearance } from './Appearance';
 import { Invites } from './Invites';
 import { NewRecoveryKey } from './NewRecoveryKey';
 
@@ -336,11 +338,13 @@ export default function SettingsPage() {
     <div className="max-w-3xl">
       <PageHeader title="Settings" description={user ? `Signed in as ${user.email}` : undefined} />
       <div className="space-y-6">
+        <Appearance />
         <ChangePassphrase />
         {user && <NewRecoveryKey email={user.email} />}
         <GoogleLink />
         <ExportVault />
         <Sessions />
+        <ApiTokens />
         <Invites />
         <DeleteAccount />
       </div>

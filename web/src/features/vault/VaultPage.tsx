@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState, type DragEvent } from 'react';
 import { api, qs } from '../../api/client';
 import type { Item, SearchResult, Tag } from '../../api/types';
-import { useRouter } from '../../app/router';
+import { useQueryParam, useRouter } from '../../app/router';
 import { VirtualList } from '../../components/VirtualList';
 import { Button, Spinner } from '../../components/ui/Button';
 import { EmptyState, ErrorText, PageHeader } from '../../components/ui/Feedback';
@@ -63,27 +63,20 @@ export function VaultPage() {
   const [dragging, setDragging] = useState(false);
   const dragDepth = useRef(0);
   const fileInput = useRef<HTMLInputElement>(null);
+  const cameraInput = useRef<HTMLInputElement>(null);
   const searchInput = useRef<HTMLInputElement>(null);
   const folders = useFolders();
   const folderId = filters.folderId ?? null;
   const selectFolder = (id: string | null) => setFilters((f) => ({ ...f, folderId: id ?? undefined }));
 
-  // Keyboard: "/" focuses search, "n" writes a new note (not while typing somewhere).
+  // Keyboard shortcuts (app/Shortcuts.tsx) arrive as ?intent=…; act once, then drop it from the URL.
+  const intent = useQueryParam('intent');
   useEffect(() => {
-    const onKey = (e: KeyboardEvent) => {
-      const t = e.target as HTMLElement | null;
-      if (e.ctrlKey || e.metaKey || e.altKey || t?.closest('input, textarea, select, [contenteditable="true"], [role="dialog"]')) return;
-      if (e.key === '/') {
-        e.preventDefault();
-        searchInput.current?.focus();
-      } else if (e.key === 'n') {
-        e.preventDefault();
-        setNoteOpen(true);
-      }
-    };
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, []);
+    if (intent === 'new-note') setNoteOpen(true);
+    else if (intent === 'search') searchInput.current?.focus();
+    else return;
+    navigate('/vault', { replace: true });
+  }, [intent, navigate]);
 
   const list = useItems(filters);
   const search = useSearch(q);
@@ -153,6 +146,26 @@ export function VaultPage() {
                 e.target.value = '';
               }}
             />
+            {/* On phones: photograph a paper record straight into the vault (the camera opens). */}
+            <input
+              ref={cameraInput}
+              id="vault-camera"
+              type="file"
+              accept="image/*"
+              capture="environment"
+              className="sr-only"
+              tabIndex={-1}
+              aria-label="Take a photo of a document"
+              onChange={(e) => {
+                if (e.target.files) uploads.add(e.target.files);
+                e.target.value = '';
+              }}
+            />
+            <span className="hidden pointer-coarse:contents">
+              <Button variant="secondary" onClick={() => cameraInput.current?.click()}>
+                Take photo
+              </Button>
+            </span>
             <Button variant="secondary" onClick={() => fileInput.current?.click()}>
               <svg viewBox="0 0 20 20" className="h-4 w-4" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="1.8">
                 <path d="M10 13V3M6 7l4-4 4 4M4 13v3h12v-3" />

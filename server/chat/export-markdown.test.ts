@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { chatToMarkdown, escapeMarkdown, exportFilename } from './export-markdown.js';
+
+describe('chatToMarkdown', () => {
+  it('lists each answer with the sources its markers cite, titles escaped', () => {
+    const md = chatToMarkdown(
+      {
+        title: 'Echo *results* [draft]',
+        messages: [
+          { role: 'user', text: 'What did the echo show?\nAnd the ECG?', createdAt: '2026-03-01T09:30:00.000Z', sources: [] },
+          {
+            role: 'assistant',
+            text: 'The echo was normal [1]; the ECG showed sinus rhythm [2].',
+            createdAt: '2026-03-01T09:30:05.000Z',
+            sources: [
+              { n: 1, itemId: 'a', title: 'Echo report <b>', kind: 'document', occurredAt: '2026-02-20T00:00:00.000Z', page: 2, passage: 'LVEF 60%' },
+              { n: 2, itemId: 'b', title: 'ECG', kind: 'record', occurredAt: null },
+            ],
+            context: { model: 'llama3.1:8b', numCtx: 8192 },
+            alternatives: [{}],
+          },
+        ],
+      },
+      new Date('2026-03-02T00:00:00Z'),
+    );
+    expect(md).toBe(
+      [
+        '# Echo \\*results\\* \\[draft\\]',
+        '',
+        '_Exported from Context Vault on 2026-03-02._',
+        '',
+        '## You (2026-03-01 09:30 UTC)',
+        '',
+        '> What did the echo show?',
+        '> And the ECG?',
+        '',
+        '## Answer (llama3.1:8b)',
+        '',
+        'The echo was normal [1]; the ECG showed sinus rhythm [2].',
+        '',
+        '**Sources**',
+        '',
+        '- [1] Echo report \\<b\\> (document, 2026-02-20, page 2)',
+        '  > LVEF 60%',
+        '- [2] ECG (record)',
+        '',
+        '_1 earlier answer to this question not shown._',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('escapes markup and flattens newlines in names', () => {
+    expect(escapeMarkdown('a_b\n# c')).toBe('a\\_b \\# c');
+  });
+
+  it('makes ASCII file names', () => {
+    expect(exportFilename('Café: what did Dr. Ng say?')).toBe('chat-cafe-what-did-dr-ng-say.md');
+    expect(exportFilename('血压')).toBe('chat-export.md');
+  });
+});

@@ -1,0 +1,63 @@
+/** A chat as returned by ChatService.get, the parts the Markdown export needs. */
+export interface ExportableChat {
+  title: string;
+  messages: Array<{
+    role: 'user' | 'assistant';
+    text: string;
+    createdAt: string;
+    stopped?: boolean;
+    sources: Array<{ n: number; title: string; kind: string; occurredAt: string | null; itemId: string | null; page?: number; passage?: string }>;
+    context?: { model: string; numCtx: number };
+    alternatives?: unknown[];
+  }>;
+}
+
+/** Escapes characters that would turn a stored title into Markdown markup or HTML. */
+export function escapeMarkdown(text: string): string {
+  return text.replace(/[\\`*_{}[\]<>()#+!|~]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
+}
+
+const day = (iso: string) => iso.slice(0, 10);
+
+/**
+ * A chat as a Markdown document: the title, each question and answer in order with its time,
+ * and under every answer the sources its [n] markers refer to (title, kind, date, page).
+ * Answers are model-written Markdown and are kept as they are; everything the user or a
+ * document named (titles) is escaped.
+ */
+export function chatToMarkdown(chat: ExportableChat, exportedAt = new Date()): string {
+  const out: string[] = [`# ${escapeMarkdown(chat.title)}`, '', `_Exported from Context Vault on ${day(exportedAt.toISOString())}._`, ''];
+  for (const m of chat.messages) {
+    if (m.role === 'user') {
+      out.push(`## You (${m.createdAt.replace('T', ' ').slice(0, 16)} UTC)`, '', ...m.text.split(/\r?\n/).map((l) => `> ${l}`), '');
+      continue;
+    }
+    const by = m.context ? ` (${escapeMarkdown(m.context.model)})` : '';
+    out.push(`## Answer${by}`, '', m.text.trim() || '_(no answer)_', '');
+    if (m.stopped) out.push('_Stopped before the end._', '');
+    if (m.sources.length) {
+      out.push('**Sources**', '');
+      for (const s of m.sources) {
+        const where = [s.kind, s.occurredAt ? day(s.occurredAt) : null, s.page !== undefined ? `page ${s.page}` : null].filter(Boolean).join(', ');
+        out.push(`- [${s.n}] ${escapeMarkdown(s.title)}${where ? ` (${escapeMarkdown(where)})` : ''}`);
+        if (s.passage) out.push(`  > ${escapeMarkdown(s.passage)}`);
+      }
+      out.push('');
+    }
+    if (m.alternatives?.length) out.push(`_${m.alternatives.length} earlier answer${m.alternatives.length === 1 ? '' : 's'} to this question not shown._`, '');
+  }
+  return `${out.join('\n').trimEnd()}\n`;
+}
+
+/** An ASCII file name for the download: `chat-<title words>.md`. */
+export function exportFilename(title: string): string {
+  const slug = title
+    .normalize('NFKD')
+    .replace(/[^\x20-\x7e]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 60)
+    .replace(/-+$/, '');
+  return `chat-${slug || 'export'}.md`;
+}

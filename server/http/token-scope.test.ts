@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { requiredScope } from './token-scope.js';
+
+describe('requiredScope', () => {
+  it('maps reads, writes and model runs to their scopes', () => {
+    expect(requiredScope('GET', '/api/items')).toBe('read');
+    expect(requiredScope('HEAD', '/api/files/:id')).toBe('read');
+    expect(requiredScope('POST', '/api/items')).toBe('write');
+    expect(requiredScope('PATCH', '/api/items/:id')).toBe('write');
+    expect(requiredScope('DELETE', '/api/chats/:id')).toBe('write');
+    expect(requiredScope('POST', '/api/chat')).toBe('chat');
+    expect(requiredScope('POST', '/api/chats/:id/regenerate')).toBe('chat');
+    expect(requiredScope('GET', '/api/auth/me')).toBe('read');
+  });
+
+  it('covers history, folders and trash like any other vault data', () => {
+    expect(requiredScope('GET', '/api/items/:id/versions')).toBe('read');
+    expect(requiredScope('GET', '/api/items/:id/versions/:version')).toBe('read');
+    expect(requiredScope('GET', '/api/items/:id/versions/:version/diff')).toBe('read');
+    expect(requiredScope('POST', '/api/items/:id/versions/:version/restore')).toBe('write');
+    expect(requiredScope('GET', '/api/folders')).toBe('read');
+    expect(requiredScope('POST', '/api/folders')).toBe('write');
+    expect(requiredScope('PATCH', '/api/folders/:id')).toBe('write');
+    expect(requiredScope('DELETE', '/api/folders/:id')).toBe('write');
+    expect(requiredScope('GET', '/api/trash')).toBe('read');
+    expect(requiredScope('POST', '/api/items/:id/restore')).toBe('write');
+    expect(requiredScope('DELETE', '/api/trash/:id')).toBe('write');
+    expect(requiredScope('DELETE', '/api/trash')).toBe('write');
+  });
+
+  it('keeps every account-management route from tokens', () => {
+    for (const [m, r] of [
+      ['POST', '/api/auth/passphrase'], ['POST', '/api/auth/recovery-key'], ['GET', '/api/auth/sessions'],
+      ['DELETE', '/api/auth/sessions/:id'], ['POST', '/api/auth/google/link'], ['POST', '/api/tokens'], ['GET', '/api/tokens'],
+      ['DELETE', '/api/tokens/:id'], ['POST', '/api/invites'], ['GET', '/api/invites'], ['DELETE', '/api/invites/:id'], ['DELETE', '/api/account'],
+    ] as const) {
+      expect(requiredScope(m, r), `${m} ${r}`).toBeNull();
+    }
+    // Prefixes are whole path segments: a future /api/accounts-report is not caught by /api/account.
+    expect(requiredScope('GET', '/api/accountsx')).toBe('read');
+  });
+});

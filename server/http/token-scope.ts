@@ -1,0 +1,46 @@
+import type { FastifyRequest } from 'fastify';
+import { forbidden } from '../errors.js';
+import type { SessionContext, TokenScope } from '../services/keyring.js';
+
+/**
+ * Routes a personal API token may never use, whatever its scopes: everything that manages the
+ * account's ways in (passphrase, recovery key, sessions, sign-in links, invites, tokens
+ * themselves) and deleting the account. `GET /api/auth/me` stays open so a script can check
+ * whose token it holds.
+ */
+const ACCOUNT_ONLY = [/^\/api\/auth(\/|$)/, /^\/api\/invites(\/|$)/, /^\/api\/tokens(\/|$)/, /^\/api\/account(\/|$)/];
+const OPEN_TO_TOKENS = new Set(['GET /api/auth/me']);
+/** Routes that run the model: the `chat` scope, whatever their method. */
+const CHAT_ROUTES = new Set(['POST /api/chat', 'POST /api/chats/:id/regenerate']);
+const READ_METHODS = new Set(['GET', 'HEAD']);
+
+/** The scope a route needs from a token, or null when tokens may not use it at all. */
+export function requiredScope(method: string, route: string): TokenScope | null {
+  const key = `${method} ${route}`;
+  if (!OPEN_TO_TOKENS.has(key) && ACCOUNT_ONLY.some((re) => re.test(route))) return null;
+  if (CHAT_ROUTES.has(key)) return 'chat';
+  return READ_METHODS.has(method) ? 'read' : 'write';
+}
+
+/**
+ * Refuses a token-authenticated request outside its scopes (403). Decided on the route the router
+ * matched, so encoded or trailing-slash spellings of a path are judged as the route they reach;
+ * unmatched paths fall through to the 404 handler.
+ */
+export function enforceTokenScope(req: FastifyRequest, session: SessionContext): void {
+  const token = session.apiToken;
+  if (!token) return;
+  const route = req.routeOptions.url;
+  if (route === undefined) return;
+  const needed = requiredScope(req.method, route);
+  if (needed === null) throw forbidden('API tokens cannot manage the account; sign in in the browser to do this.', 'token_not_allowed');
+  if (!token.scopes.includes(needed)) throw forbidden(`This token lacks the "${needed}" scope.`, 'insufficient_scope');
+}
+
+/** The token of `Authorization: Bearer <token>`, or undefined when no bearer credentials were sent. */
+export function bearerToken(req: FastifyRequest): string | undefined {
+  const h = req.headers.authorization;
+  if (typeof h !== 'string') return undefined;
+  const m = /^Bearer[ ]+(\S+)[ ]*$/i.exec(h);
+  return m ? m[1] : h.toLowerCase().startsWith('bearer') ? '' : undefined;
+}
