@@ -32,8 +32,8 @@ import type { BenchResult } from './types.js';
 
 const MB = 1024 * 1024;
 const HEALTH_MB = Number(process.env.BENCH_HEALTH_MB ?? 1536);
-// PGlite may get a smaller export (see the report: embedded PGlite aborts inside its WebAssembly
-// after several hundred MB of import writes); its rows then say which size they used.
+// PGlite may be given a smaller export (it is slower, and an embedded PGlite that aborts inside
+// its WebAssembly ends the server: server/db/pglite-guard.ts); its rows then say which size they used.
 const PGLITE_MB = Number(process.env.BENCH_HEALTH_PGLITE_MB ?? HEALTH_MB);
 const FITBIT_MB = Number(process.env.BENCH_FITBIT_MB ?? 2048);
 const ORDERS = (process.env.BENCH_HEALTH_ORDERS === undefined ? EXPORT_ORDERS : process.env.BENCH_HEALTH_ORDERS.split(',').filter(Boolean)) as ExportOrder[];

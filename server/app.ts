@@ -127,6 +127,11 @@ export interface AppOptions {
   logStream?: NodeJS.WritableStream;
   /** Tests may hand in a runtime (e.g. local processes speaking Ollama's API). */
   sandboxRuntime?: SandboxRuntime;
+  /**
+   * Called (after a fatal log line) when embedded PGlite's WebAssembly aborted: the instance is
+   * dead and every request would fail. The server's entry exits so a supervisor restarts it.
+   */
+  onDatabaseDead?: (err: Error) => void;
 }
 
 /**
@@ -147,6 +152,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const { config } = opts;
   // Errors of idle database connections are logged, never fatal; the logger exists before the app.
   let logIdleError: (err: Error) => void = () => {};
+  let databaseDead: (err: Error) => void = (err) => opts.onDatabaseDead?.(err);
   const db =
     opts.db ??
     (
@@ -155,6 +161,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
         dataDir: config.dataDir,
         poolMax: config.DATABASE_POOL_MAX,
         onIdleError: (err) => logIdleError(err),
+        onFatal: (err) => databaseDead(err),
       })
     ).db;
   if (!opts.db) await migrateToLatest(db);
@@ -169,6 +176,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     bodyLimit: config.maxJsonBytes,
     trustProxy: trustProxyOption(config.TRUST_PROXY),
   }).withTypeProvider<ZodTypeProvider>();
+  databaseDead = (err) => {
+    app.log.fatal({ err: { name: err.name, message: err.message } }, 'embedded database aborted; restart the server');
+    opts.onDatabaseDead?.(err);
+  };
   logIdleError = (err) => app.log.warn({ err: { name: err.name, code: (err as { code?: string }).code } }, 'database connection lost; reconnecting on next query');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -12,7 +12,8 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const app = await buildApp({ config });
+  // Exit code 70 (EX_SOFTWARE): a supervisor (systemd, Docker's restart policy) starts it afresh.
+  const app = await buildApp({ config, onDatabaseDead: () => process.exit(70) });
   const shutdown = async (signal: string) => {
     app.log.info({ signal }, 'shutting down');
     const timer = setTimeout(() => process.exit(1), 30_000);

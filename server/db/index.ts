@@ -6,6 +6,7 @@ import { PGlite, types } from '@electric-sql/pglite';
 import pg from 'pg';
 import { migrations } from '../../migrations/index.js';
 import { PGliteDialect } from './pglite-dialect.js';
+import { guardPglite } from './pglite-guard.js';
 import type { DB } from './types.js';
 
 export type Database = Kysely<DB>;
@@ -18,6 +19,12 @@ export interface DbOptions {
   poolMax?: number;
   /** Told about errors of idle pooled connections (database restart, admin termination). */
   onIdleError?: (err: Error) => void;
+  /** Embedded PGlite only: told once when its WebAssembly aborted (the instance is then dead). */
+  onFatal?: (err: Error) => void;
+  /** Embedded PGlite only: checkpoint once this much WAL was written since the last one (default 64). */
+  checkpointEveryMb?: number;
+  /** Embedded PGlite only: how often that is measured (default 1000 ms). */
+  checkpointCheckMs?: number;
 }
 
 /** Kysely over pg when a URL is given, else over embedded PGlite. Same migrations on both. */
@@ -33,14 +40,27 @@ export async function openDatabase(opts: DbOptions): Promise<{ db: Database; dia
   if (pgDir && !existsSync(path.join(pgDir, 'PG_VERSION'))) initPgliteInChild(pgDir);
   const pglite = new PGlite(pgDir, { postgresqlconf: PGLITE_CONF, parsers: PGLITE_PARSERS, serializers: PGLITE_SERIALIZERS });
   await pglite.waitReady;
+  guardPglite(pglite, {
+    checkpointEveryBytes: (opts.checkpointEveryMb ?? 64) * 1024 * 1024,
+    checkIntervalMs: opts.checkpointCheckMs ?? 1000,
+    onFatal: opts.onFatal,
+  });
   return { db: new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) }), dialect: 'pglite' };
 }
 
 /**
  * Sized for one person's vault on a laptop: PGlite's defaults (160 MB of shared buffers inside
- * the server's own process) would dominate its memory.
+ * the server's own process) would dominate its memory. The WAL sizes bound how many old segments
+ * a checkpoint keeps for reuse (PGlite has no checkpointer: see pglite-guard.ts).
  */
-const PGLITE_CONF = ['shared_buffers=32MB', 'wal_buffers=1MB', 'maintenance_work_mem=16MB', 'temp_buffers=4MB'];
+export const PGLITE_CONF = [
+  'shared_buffers=32MB',
+  'wal_buffers=1MB',
+  'maintenance_work_mem=16MB',
+  'temp_buffers=4MB',
+  'min_wal_size=32MB',
+  'max_wal_size=64MB',
+];
 
 /**
  * PGlite's own bytea codecs go byte by byte through `parseInt`/`padStart` (~0.1 us a byte): the
