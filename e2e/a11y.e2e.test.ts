@@ -35,7 +35,7 @@ describe('accessibility and colour schemes on every signed-in page', () => {
     writeFileSync(file, appleHealthXml(14));
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Health' }).click();
     await page.getByLabel('Import Apple Health export').setInputFiles(file);
-    await page.getByTestId('metric-hr').locator('svg').first().waitFor({ timeout: 60_000 });
+    await page.getByTestId('card-heart_rate').locator('svg').first().waitFor({ timeout: 60_000 });
 
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Chat' }).click();
     await page.getByLabel('Message').fill('How many physiotherapy sessions are covered?');
@@ -57,7 +57,7 @@ describe('accessibility and colour schemes on every signed-in page', () => {
       // /health is also the server's liveness route: reach the page through the app.
       await page.goto('/vault');
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Health' }).click();
-      await page.getByTestId('metric-hr').locator('svg').first().waitFor();
+      await page.getByTestId('card-heart_rate').locator('svg').first().waitFor();
       return;
     }
     const to = { Vault: '/vault', Item: itemPath, Chat: chatPath, Connections: '/connections', Settings: '/settings' }[name]!;
