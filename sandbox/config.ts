@@ -14,6 +14,64 @@ export function isCloudModel(model: string): boolean {
 }
 
 const emptyToUndefined = (v: unknown) => (v === '' ? undefined : v);
+
+/** One engine of `SANDBOX_DOCKER_HOSTS`. */
+export interface DockerHostSpec {
+  /** Short name for logs and the `context-vault.host` label (`name=`, else `h1`, `h2`, ...). */
+  name: string;
+  /** `DOCKER_HOST` form: `unix:///path`, `tcp://host:port`, `http(s)://host:port`. */
+  url: string;
+  /** Sandboxes this engine may run at once. */
+  capacity: number;
+  /** `all`, comma-separated device ids, or `none`; unset = `SANDBOX_GPUS`. */
+  gpus?: string;
+}
+
+// A new entry starts only where a URL does, so a comma inside `gpus=0,1` is not a separator.
+const ENTRY_SEPARATOR = /\s*,\s*(?=(?:unix|tcp|https?):\/\/)/i;
+const ENGINE_URL = /^(?:unix:\/\/\/\S+|(?:tcp|https?):\/\/[^\s/|]+(?::\d+)?\/?)$/i;
+const HOST_NAME = /^[A-Za-z0-9_.-]{1,32}$/;
+
+/**
+ * Parses `SANDBOX_DOCKER_HOSTS`: entries `URL|capacity=N[|gpus=all|0,1|none][|name=NAME]`,
+ * separated by commas. Returns the problems instead of throwing, for zod to report by name.
+ */
+export function parseDockerHosts(value: string): { hosts: DockerHostSpec[]; problems: string[] } {
+  const hosts: DockerHostSpec[] = [];
+  const problems: string[] = [];
+  const entries = value.trim().split(ENTRY_SEPARATOR).filter((e) => e.trim() !== '');
+  if (entries.length === 0) problems.push('lists no engine');
+  entries.forEach((entry, i) => {
+    const [rawUrl = '', ...opts] = entry.trim().split('|').map((p) => p.trim());
+    const where = `entry ${i + 1}`;
+    if (!ENGINE_URL.test(rawUrl)) problems.push(`${where}: "${rawUrl}" is not unix:///path, tcp://host:port or http(s)://host:port`);
+    const spec: Partial<DockerHostSpec> = { url: rawUrl, name: `h${i + 1}` };
+    for (const opt of opts) {
+      const eq = opt.indexOf('=');
+      const key = eq < 0 ? opt : opt.slice(0, eq).trim();
+      const v = eq < 0 ? '' : opt.slice(eq + 1).trim();
+      if (key === 'capacity' && /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 1000) spec.capacity = Number(v);
+      else if (key === 'capacity') problems.push(`${where}: capacity must be a whole number from 1 to 1000`);
+      else if (key === 'gpus' && /^(all|none|[A-Za-z0-9-]+(\s*,\s*[A-Za-z0-9-]+)*)$/.test(v)) spec.gpus = v.replace(/\s+/g, '');
+      else if (key === 'gpus') problems.push(`${where}: gpus must be all, none or comma-separated device ids`);
+      else if (key === 'name' && HOST_NAME.test(v)) spec.name = v;
+      else if (key === 'name') problems.push(`${where}: name must be 1-32 letters, digits, '.', '_' or '-'`);
+      else problems.push(`${where}: unknown option "${key}" (capacity, gpus, name)`);
+    }
+    if (!opts.some((o) => o.startsWith('capacity'))) problems.push(`${where}: capacity=N is required`);
+    hosts.push(spec as DockerHostSpec);
+  });
+  const dup = (k: 'name' | 'url') => hosts.map((h) => h[k]).find((v, i, all) => all.indexOf(v) !== i);
+  if (dup('name')) problems.push(`the name ${dup('name')} is used twice`);
+  if (dup('url')) problems.push(`the engine ${dup('url')} is listed twice`);
+  return { hosts, problems };
+}
+
+const dockerHostsSchema = z.string().transform((value, ctx) => {
+  const { hosts, problems } = parseDockerHosts(value);
+  for (const message of problems) ctx.addIssue({ code: 'custom', message });
+  return problems.length ? z.NEVER : hosts;
+});
 const optionalString = z.preprocess(emptyToUndefined, z.string().min(1).optional());
 const int = (min: number) => z.coerce.number().int().min(min);
 
@@ -29,6 +87,12 @@ export const SandboxConfigSchema = z.object({
   dockerHost: optionalString
     .meta({ defaultText: '`unix:///var/run/docker.sock`' })
     .describe('The engine the docker runtime talks to: `unix:///path`, `tcp://host:port` or `http(s)://host:port`.'),
+  dockerHosts: z
+    .preprocess(emptyToUndefined, dockerHostsSchema.optional())
+    .meta({ defaultText: 'unset = `DOCKER_HOST` alone' })
+    .describe(
+      'Several engines for sandboxes, comma-separated, each `URL|capacity=N` with optional `|gpus=all` (or ids, or `none`; default `SANDBOX_GPUS`) and `|name=NAME`, e.g. `unix:///run/a.sock|capacity=2|gpus=all, tcp://10.0.0.5:2375|capacity=4|gpus=0,1`. New sandboxes go to the answering engine with the most free capacity; one that stops answering is drained. The capacities replace `SANDBOX_MAX`.',
+    ),
   image: z
     .preprocess(emptyToUndefined, z.string().min(1).default(SANDBOX_IMAGE_DEFAULT))
     .describe('Image of an inference container (a tested Ollama release, never `latest`); it must listen on 11434 and honour `OLLAMA_HOST` / `OLLAMA_MODELS`.'),
@@ -74,6 +138,7 @@ export type SandboxConfig = z.infer<typeof SandboxConfigSchema>;
 export const SANDBOX_ENV_NAMES: Record<keyof SandboxConfig, string> = {
   runtime: 'SANDBOX_RUNTIME',
   dockerHost: 'DOCKER_HOST',
+  dockerHosts: 'SANDBOX_DOCKER_HOSTS',
   image: 'SANDBOX_IMAGE',
   guardImage: 'SANDBOX_GUARD_IMAGE',
   modelsDir: 'SANDBOX_MODELS_DIR',

@@ -14,6 +14,8 @@ export const SANDBOX_LABEL = 'context-vault.sandbox';
 export const OWNER_LABEL = 'context-vault.owner';
 /** Label naming the server process that created a container; anything else of ours is an orphan. */
 export const INSTANCE_LABEL = 'context-vault.instance';
+/** Label naming the engine of `SANDBOX_DOCKER_HOSTS` a sandbox runs on (engines may share storage). */
+export const HOST_LABEL = 'context-vault.host';
 /** Label on the internal networks we create. */
 export const NETWORK_LABEL = 'context-vault.sandbox-network';
 /** Label on a container naming its own network, removed with it. */
@@ -67,8 +69,10 @@ export interface DockerRuntimeOptions extends DockerSandboxOptions {
   attachContainer?: string | undefined;
   /** `SANDBOX_GUARD_IMAGE`: image of the guard and firewall containers (needs iptables). */
   guardImage: string;
-  /** Overrides the per-process instance id (tests simulating a previous server). */
+  /** Overrides the per-process instance id (tests simulating a previous server; shared by the engines of one fleet). */
   instanceId?: string;
+  /** The engine's name in `SANDBOX_DOCKER_HOSTS`: labelled on everything made, and part of container names. */
+  hostName?: string | undefined;
   log?: SandboxLogger;
 }
 
@@ -244,8 +248,17 @@ export class DockerRuntime implements SandboxRuntime {
   /** The create body of the Ollama container of a sandbox whose guard is `guardId`. */
   containerSpec(name: string, network: string, guardId: string): Docker.ContainerCreateOptions {
     const spec = buildSandboxContainerSpec({ ...this.opts, network }, { name, instanceId: this.instanceId, networkMode: `container:${guardId}` });
-    spec.Labels = { ...spec.Labels, [GUARD_ID_LABEL]: guardId };
+    spec.Labels = { ...spec.Labels, [GUARD_ID_LABEL]: guardId, ...this.hostLabels() };
     return spec;
+  }
+
+  private hostLabels(): Record<string, string> {
+    return this.opts.hostName ? { [HOST_LABEL]: this.opts.hostName } : {};
+  }
+
+  /** Label filters for what this process made on this engine. */
+  private mine(...labels: string[]): { label: string[] } {
+    return { label: [...labels, `${INSTANCE_LABEL}=${this.instanceId}`, ...(this.opts.hostName ? [`${HOST_LABEL}=${this.opts.hostName}`] : [])] };
   }
 
   private guardOptions(network: string): GuardOptions {
@@ -253,7 +266,7 @@ export class DockerRuntime implements SandboxRuntime {
       image: this.opts.guardImage,
       network,
       port: OLLAMA_PORT,
-      labels: { [OWNER_LABEL]: this.opts.owner, [INSTANCE_LABEL]: this.instanceId, [NETWORK_NAME_LABEL]: network },
+      labels: { [OWNER_LABEL]: this.opts.owner, [INSTANCE_LABEL]: this.instanceId, [NETWORK_NAME_LABEL]: network, ...this.hostLabels() },
     };
   }
 
@@ -268,7 +281,7 @@ export class DockerRuntime implements SandboxRuntime {
       Driver: 'bridge',
       Internal: true,
       CheckDuplicate: true,
-      Labels: { [NETWORK_LABEL]: '1', [OWNER_LABEL]: this.opts.owner, [INSTANCE_LABEL]: this.instanceId },
+      Labels: { [NETWORK_LABEL]: '1', [OWNER_LABEL]: this.opts.owner, [INSTANCE_LABEL]: this.instanceId, ...this.hostLabels() },
     });
     const info = (await this.docker.getNetwork(name).inspect()) as { Internal?: boolean };
     if (!info.Internal) throw new SandboxStartError(`network ${name} is not internal; refusing to use it`);
@@ -333,7 +346,7 @@ export class DockerRuntime implements SandboxRuntime {
       throw new SandboxStartError(`A model is being pulled (${pulls[0]!.Labels[MODEL_LABEL] ?? 'unknown'}); chat starts when the pull ends.`, { code: 'model_pulling' });
     }
     const suffix = randomUUID().slice(0, 12);
-    const name = `cv-sandbox-${this.opts.owner}-${suffix}`;
+    const name = `cv-sandbox-${this.opts.owner}-${this.opts.hostName ? `${this.opts.hostName}-` : ''}${suffix}`;
     const network = `${this.opts.network}-${suffix}`;
     try {
       await this.createNetwork(network);
@@ -449,18 +462,27 @@ export class DockerRuntime implements SandboxRuntime {
     return orphans.length;
   }
 
-  /** Removes every sandbox this process created (a last resort after the pool's drain). */
+  /** Removes every sandbox this process created on this engine (a last resort after the pool's drain). */
   async removeAll(): Promise<number> {
-    const list = await this.docker.listContainers({
-      all: true,
-      filters: { label: [`${SANDBOX_LABEL}=1`, `${INSTANCE_LABEL}=${this.instanceId}`] },
-    });
-    await Promise.all(list.map((c) => this.destroy(c.Id)));
-    const guards = await this.docker.listContainers({ all: true, filters: { label: [GUARD_LABEL, `${INSTANCE_LABEL}=${this.instanceId}`] } });
-    await Promise.all(guards.map((c) => this.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
-    const nets = await this.docker.listNetworks({ filters: { label: [`${NETWORK_LABEL}=1`, `${INSTANCE_LABEL}=${this.instanceId}`] } });
-    await Promise.all(nets.map((n) => this.removeNetwork(n.Name)));
-    return list.length;
+    return this.removeAllExcept(new Set());
+  }
+
+  /**
+   * Removes what this process made on this engine except the sandboxes in `keep` (and their
+   * guards and networks): the leftovers of creates an engine outage cut off mid-way.
+   */
+  async removeAllExcept(keep: ReadonlySet<string>): Promise<number> {
+    const list = await this.docker.listContainers({ all: true, filters: this.mine(`${SANDBOX_LABEL}=1`) });
+    const stray = list.filter((c) => !keep.has(c.Id));
+    const kept = new Set(list.filter((c) => keep.has(c.Id)).map((c) => c.Labels[NETWORK_NAME_LABEL]));
+    await Promise.all(stray.map((c) => this.destroy(c.Id)));
+    const guards = await this.docker.listContainers({ all: true, filters: this.mine(GUARD_LABEL) });
+    await Promise.all(
+      guards.filter((c) => !kept.has(c.Labels[NETWORK_NAME_LABEL])).map((c) => this.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)),
+    );
+    const nets = await this.docker.listNetworks({ filters: this.mine(`${NETWORK_LABEL}=1`) });
+    await Promise.all(nets.filter((n) => !kept.has(n.Name)).map((n) => this.removeNetwork(n.Name)));
+    return stray.length;
   }
 
   async ping(timeoutMs = 2000): Promise<boolean> {

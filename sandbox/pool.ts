@@ -3,7 +3,7 @@ import { silentLogger } from './runtime.js';
 import { AiOfflineError, PoolClosedError, PoolSaturatedError, PoolTimeoutError, SandboxError, SandboxStartError } from './errors.js';
 
 /** Why a container left the pool. */
-export type RecycleReason = 'maxUses' | 'maxAge' | 'error' | 'cancelled' | 'evicted' | 'drain';
+export type RecycleReason = 'maxUses' | 'maxAge' | 'error' | 'cancelled' | 'evicted' | 'drain' | 'lost';
 
 /** Pool sizing and limits (a subset of `SandboxConfig`). */
 export interface SandboxPoolOptions {
@@ -79,6 +79,8 @@ interface Entry {
   uses: number;
   createdAt: number;
   lastUsedAt: number;
+  /** False until `runtime.create()` is called: a slot the runtime does not count yet. */
+  placed: boolean;
 }
 
 interface Waiter {
@@ -124,7 +126,7 @@ export class SandboxPool {
   private readonly inflight = new Set<Promise<void>>();
   private readonly acquireWait = new Samples();
   private readonly lifetimes = new Samples();
-  private readonly recycles: Record<RecycleReason, number> = { maxUses: 0, maxAge: 0, error: 0, cancelled: 0, evicted: 0, drain: 0 };
+  private readonly recycles: Record<RecycleReason, number> = { maxUses: 0, maxAge: 0, error: 0, cancelled: 0, evicted: 0, drain: 0, lost: 0 };
   private readonly log: SandboxLogger;
   private readonly now: () => number;
   private state: 'new' | 'running' | 'draining' | 'closed' = 'new';
@@ -138,6 +140,7 @@ export class SandboxPool {
   private seq = 0;
   private leaseSeq = 0;
   private warnedNotEphemeral = false;
+  private unwatch: (() => void) | undefined;
 
   constructor(
     readonly runtime: SandboxRuntime,
@@ -171,6 +174,9 @@ export class SandboxPool {
       this.noteFailure(err);
       this.log.error({ err }, 'could not remove orphaned sandboxes');
     }
+    // A runtime over several engines reports engines going down or coming back.
+    this.unwatch = this.runtime.watch?.(() => this.pump());
+    this.runtime.start?.();
     const sweepEvery = Math.max(50, Math.min(this.opts.maxAgeMs / 4, 30_000));
     this.sweepTimer = setInterval(() => this.pump(), sweepEvery);
     this.sweepTimer.unref();
@@ -279,6 +285,8 @@ export class SandboxPool {
     await Promise.allSettled([...this.inflight]);
     for (const e of this.entries.values()) if (e.state !== 'destroying') this.retire(e, 'drain');
     await Promise.allSettled([...this.inflight]);
+    this.unwatch?.();
+    await this.runtime.close?.();
     this.state = 'closed';
   }
 
@@ -325,7 +333,7 @@ export class SandboxPool {
   private findIdleFor(userId: string): Entry | undefined {
     let warm: Entry | undefined;
     for (const e of this.entries.values()) {
-      if (e.state !== 'idle' || this.expired(e)) continue;
+      if (e.state !== 'idle' || this.expired(e) || this.lost(e)) continue;
       if (e.owner === userId) return e;
       if (e.owner === null && !warm) warm = e;
     }
@@ -354,6 +362,7 @@ export class SandboxPool {
   private onRelease(entry: Entry, opts: ReleaseOptions): void {
     if (entry.state !== 'leased') return;
     if (this.state !== 'running') this.retire(entry, 'drain');
+    else if (this.lost(entry)) this.retire(entry, 'lost');
     else if (opts.error) this.retire(entry, 'error');
     else if (opts.cancelled) this.retire(entry, 'cancelled');
     else if (entry.uses >= this.opts.maxUses) this.retire(entry, 'maxUses');
@@ -363,6 +372,20 @@ export class SandboxPool {
       entry.lastUsedAt = this.now();
     }
     this.pump();
+  }
+
+  /** Whether the entry's engine stopped answering (see hosts.ts): it is never leased again. */
+  private lost(e: Entry): boolean {
+    return e.instance !== undefined && (this.runtime.isLost?.(e.instance.id) ?? false);
+  }
+
+  /** Containers the runtime can still place beyond those already starting (unbounded for one engine). */
+  private headroom(): number {
+    const free = this.runtime.freeSlots?.();
+    if (free === undefined) return Infinity;
+    let unplaced = 0;
+    for (const e of this.entries.values()) if (!e.placed) unplaced++;
+    return free - unplaced;
   }
 
   /** Destroys a container in the background; its slot counts against `max` until it is gone. */
@@ -388,13 +411,14 @@ export class SandboxPool {
   }
 
   private spawn(): void {
-    const entry: Entry = { id: `s${++this.seq}`, state: 'starting', owner: null, uses: 0, createdAt: this.now(), lastUsedAt: 0 };
+    const entry: Entry = { id: `s${++this.seq}`, state: 'starting', owner: null, uses: 0, createdAt: this.now(), lastUsedAt: 0, placed: false };
     this.entries.set(entry.id, entry);
     const p = (async () => {
       try {
         // Start on the next turn: runtimes do synchronous work (spawn, request setup) that must
         // not sit on the path of the acquire that triggered the refill.
         await new Promise((r) => setImmediate(r));
+        entry.placed = true;
         const instance = await this.runtime.create();
         entry.instance = instance;
         if (this.opts.prepare) await this.opts.prepare(instance);
@@ -444,6 +468,7 @@ export class SandboxPool {
     if (this.state !== 'running') return;
     for (const e of this.entries.values()) {
       if (e.state === 'idle' && this.expired(e)) this.retire(e, 'maxAge');
+      else if (e.state === 'idle' && this.lost(e)) this.retire(e, 'lost');
     }
     const unserved: Waiter[] = [];
     for (const w of [...this.queue]) {
@@ -464,7 +489,7 @@ export class SandboxPool {
     // Idle containers bound to users with nothing queued (any waiter of theirs was served above).
     const reclaimable = all.filter((e) => e.state === 'idle' && e.owner !== null).sort((a, b) => a.lastUsedAt - b.lastUsedAt);
     const grow = (): boolean => {
-      if (this.entries.size < this.opts.max) {
+      if (this.entries.size < this.opts.max && this.headroom() > 0) {
         this.spawn();
         return true;
       }

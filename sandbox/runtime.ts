@@ -31,6 +31,20 @@ export interface SandboxRuntime {
   removeOrphans(): Promise<number>;
   /** Whether the backend answers at all (never throws). */
   ping(): Promise<boolean>;
+  /*
+   * Optional, for runtimes spread over several engines (hosts.ts); the pool calls them when
+   * present and behaves as before when not.
+   */
+  /** Called by the pool's start (health checks begin). */
+  start?(): void;
+  /** Called at the end of the pool's drain (health checks stop). */
+  close?(): Promise<void>;
+  /** How many more instances could be created now (free capacity on answering engines). */
+  freeSlots?(): number;
+  /** Whether an instance's engine stopped answering: it must not be leased again. */
+  isLost?(id: string): boolean;
+  /** Calls `listener` when engines go down or come back; returns the unsubscribe. */
+  watch?(listener: () => void): () => void;
 }
 
 /** Minimal logger shape (pino-compatible) so sandbox/ does not depend on the server's logger. */

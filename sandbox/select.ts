@@ -8,13 +8,15 @@ import { NoneRuntime } from './none.js';
 import { SandboxPool } from './pool.js';
 import { preloadModel } from './ollama.js';
 import { NoModelError } from './errors.js';
+import { MultiHostRuntime, type MultiHostOptions } from './hosts.js';
+import { randomUUID } from 'node:crypto';
 
 export { SandboxConfigSchema, sandboxConfigFromEnv, SANDBOX_ENV_NAMES, type SandboxConfig } from './config.js';
 
 /** Sockets tried, in order, when `DOCKER_HOST` is unset (Docker's, then rootful podman's). */
 export const DEFAULT_ENGINE_SOCKETS = ['/var/run/docker.sock', '/run/podman/podman.sock'];
 
-function dockerRuntime(cfg: SandboxConfig, dockerHost: string | undefined, log: SandboxLogger): DockerRuntime {
+function dockerRuntime(cfg: SandboxConfig, dockerHost: string | undefined, log: SandboxLogger, fleet?: { hostName: string; instanceId: string; gpus: string | undefined }): DockerRuntime {
   return new DockerRuntime({
     dockerHost,
     image: cfg.image,
@@ -28,14 +30,47 @@ function dockerRuntime(cfg: SandboxConfig, dockerHost: string | undefined, log: 
     owner: cfg.owner,
     attachContainer: cfg.attachContainer,
     log,
+    ...fleet,
   });
+}
+
+/**
+ * The docker runtime over every engine of `SANDBOX_DOCKER_HOSTS`. They share one instance id
+ * (engines may share storage, as two podman services on one machine do, and must not take each
+ * other's sandboxes for orphans) and tell their sandboxes apart by host label.
+ */
+export function multiHostRuntime(cfg: SandboxConfig, log: SandboxLogger = silentLogger, opts: Omit<MultiHostOptions, 'log'> = {}): MultiHostRuntime {
+  const hosts = cfg.dockerHosts ?? [];
+  const instanceId = randomUUID();
+  return new MultiHostRuntime(
+    hosts.map((h) => ({
+      name: h.name,
+      capacity: h.capacity,
+      runtime: dockerRuntime(cfg, h.url, log, { hostName: h.name, instanceId, gpus: h.gpus === undefined ? cfg.gpus : h.gpus === 'none' ? undefined : h.gpus }),
+    })),
+    { ...opts, log },
+  );
+}
+
+/** Whether some engine of the fleet answers and has both images. */
+async function fleetUsable(cfg: SandboxConfig, log: SandboxLogger): Promise<boolean> {
+  for (const h of cfg.dockerHosts ?? []) {
+    const rt = dockerRuntime(cfg, h.url, log);
+    if (!(await rt.ping())) continue;
+    const missing = await rt.missingImages();
+    if (missing.length === 0) return true;
+    log.warn({ host: h.name, missing }, 'sandbox host answers but an image is missing');
+  }
+  return false;
 }
 
 /**
  * Picks the runtime for `SANDBOX_RUNTIME`. `docker`, `url` and `none` are taken as given (a
  * docker engine that does not answer then shows as "offline", not as a crash). `auto` takes
  * docker when `DOCKER_HOST` (or a default socket) answers and the image is present, else `url`
- * when `OLLAMA_URL` is set, else `none`. Never throws for an unreachable engine.
+ * when `OLLAMA_URL` is set, else `none`. With `SANDBOX_DOCKER_HOSTS`, docker means every engine
+ * listed there ({@link MultiHostRuntime}), and `auto` takes it when one of them answers with the
+ * images. Never throws for an unreachable engine.
  */
 export async function selectRuntime(cfg: SandboxConfig, log: SandboxLogger = silentLogger): Promise<SandboxRuntime> {
   if (cfg.runtime === 'none') return new NoneRuntime();
@@ -43,9 +78,16 @@ export async function selectRuntime(cfg: SandboxConfig, log: SandboxLogger = sil
     if (!cfg.ollamaUrl) throw new Error('SANDBOX_RUNTIME=url needs OLLAMA_URL');
     return new UrlRuntime(cfg.ollamaUrl, log);
   }
-  if (cfg.runtime === 'docker') return dockerRuntime(cfg, cfg.dockerHost, log);
+  if (cfg.runtime === 'docker') return cfg.dockerHosts ? multiHostRuntime(cfg, log) : dockerRuntime(cfg, cfg.dockerHost, log);
+  if (cfg.dockerHosts) {
+    if (await fleetUsable(cfg, log)) {
+      log.info({ hosts: cfg.dockerHosts.map((h) => h.name), image: cfg.image }, 'sandbox runtime: docker on several hosts');
+      return multiHostRuntime(cfg, log);
+    }
+    log.warn('no host of SANDBOX_DOCKER_HOSTS answers with the images');
+  }
 
-  const candidates = cfg.dockerHost ? [cfg.dockerHost] : DEFAULT_ENGINE_SOCKETS.filter((s) => existsSync(s)).map((s) => `unix://${s}`);
+  const candidates = cfg.dockerHosts ? [] : cfg.dockerHost ? [cfg.dockerHost] : DEFAULT_ENGINE_SOCKETS.filter((s) => existsSync(s)).map((s) => `unix://${s}`);
   for (const host of candidates) {
     const rt = dockerRuntime(cfg, host, log);
     if (!(await rt.ping())) continue;
@@ -72,9 +114,11 @@ export async function selectRuntime(cfg: SandboxConfig, log: SandboxLogger = sil
  * logged and the container still serves, where chat reports the error.
  */
 export function createSandboxPool(cfg: SandboxConfig, runtime: SandboxRuntime, log: SandboxLogger = silentLogger): SandboxPool {
+  // Several engines: their capacities are the limit, and SANDBOX_MAX does not apply.
+  const max = runtime instanceof MultiHostRuntime ? runtime.totalCapacity : cfg.max;
   return new SandboxPool(runtime, {
-    minWarm: cfg.minWarm,
-    max: cfg.max,
+    minWarm: Math.min(cfg.minWarm, max),
+    max,
     maxUses: cfg.maxUses,
     maxAgeMs: cfg.maxAgeMs,
     queueMax: cfg.queueMax,

@@ -33,6 +33,7 @@ export class ProcessRuntime implements SandboxRuntime {
   readonly ephemeral = true;
   readonly children = new Map<string, ChildProcess>();
   private failCreates: number;
+  private down = false;
 
   constructor(private readonly opts: ProcessRuntimeOptions) {
     mkdirSync(opts.stateDir, { recursive: true });
@@ -44,7 +45,26 @@ export class ProcessRuntime implements SandboxRuntime {
     this.failCreates = n;
   }
 
+  /**
+   * Makes this "engine" stop answering, as a host that dies does: its API refuses every call
+   * and, with `killInstances`, the processes it ran are gone too.
+   */
+  goDown({ killInstances = false } = {}): void {
+    this.down = true;
+    if (killInstances) for (const child of this.children.values()) child.kill('SIGKILL');
+  }
+
+  /** Makes the engine answer again. */
+  comeBack(): void {
+    this.down = false;
+  }
+
+  private refuseWhenDown(): void {
+    if (this.down) throw Object.assign(new Error('connect ECONNREFUSED (process runtime is down)'), { code: 'ECONNREFUSED' });
+  }
+
   async create(): Promise<SandboxInstance> {
+    this.refuseWhenDown();
     if (this.failCreates > 0) {
       this.failCreates--;
       throw new SandboxStartError('process runtime: injected start failure');
@@ -88,6 +108,7 @@ export class ProcessRuntime implements SandboxRuntime {
   }
 
   async destroy(id: string): Promise<void> {
+    this.refuseWhenDown();
     const child = this.children.get(id);
     this.children.delete(id);
     rmSync(join(this.opts.stateDir, `${id}.pid`), { force: true });
@@ -102,6 +123,7 @@ export class ProcessRuntime implements SandboxRuntime {
   }
 
   async removeOrphans(): Promise<number> {
+    this.refuseWhenDown();
     let removed = 0;
     for (const file of readdirSync(this.opts.stateDir)) {
       if (!file.endsWith('.pid')) continue;
@@ -125,7 +147,7 @@ export class ProcessRuntime implements SandboxRuntime {
   }
 
   async ping(): Promise<boolean> {
-    return true;
+    return !this.down;
   }
 }
 
