@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { SandboxLogger, SandboxRuntime } from './runtime.js';
 import { silentLogger } from './runtime.js';
 import type { SandboxConfig } from './config.js';
-import { DockerRuntime } from './docker.js';
+import { DockerRuntime, type DockerRuntimeOptions } from './docker.js';
 import { UrlRuntime } from './url.js';
 import { NoneRuntime } from './none.js';
 import { SandboxPool } from './pool.js';
@@ -12,11 +12,12 @@ import { MultiHostRuntime, type MultiHostOptions } from './hosts.js';
 import { randomUUID } from 'node:crypto';
 
 export { SandboxConfigSchema, sandboxConfigFromEnv, SANDBOX_ENV_NAMES, type SandboxConfig } from './config.js';
+import type { DockerHostSpec } from './config.js';
 
 /** Sockets tried, in order, when `DOCKER_HOST` is unset (Docker's, then rootful podman's). */
 export const DEFAULT_ENGINE_SOCKETS = ['/var/run/docker.sock', '/run/podman/podman.sock'];
 
-function dockerRuntime(cfg: SandboxConfig, dockerHost: string | undefined, log: SandboxLogger, fleet?: { hostName: string; instanceId: string; gpus: string | undefined }): DockerRuntime {
+function dockerRuntime(cfg: SandboxConfig, dockerHost: string | undefined, log: SandboxLogger, fleet?: Partial<DockerRuntimeOptions>): DockerRuntime {
   return new DockerRuntime({
     dockerHost,
     image: cfg.image,
@@ -37,16 +38,27 @@ function dockerRuntime(cfg: SandboxConfig, dockerHost: string | undefined, log: 
 /**
  * The docker runtime over every engine of `SANDBOX_DOCKER_HOSTS`. They share one instance id
  * (engines may share storage, as two podman services on one machine do, and must not take each
- * other's sandboxes for orphans) and tell their sandboxes apart by host label.
+ * other's sandboxes for orphans) and tell their sandboxes apart by host label. `perHost` adds
+ * options to one engine's runtime (tests: the stand-in's environment).
  */
-export function multiHostRuntime(cfg: SandboxConfig, log: SandboxLogger = silentLogger, opts: Omit<MultiHostOptions, 'log'> = {}): MultiHostRuntime {
+export function multiHostRuntime(
+  cfg: SandboxConfig,
+  log: SandboxLogger = silentLogger,
+  opts: Omit<MultiHostOptions, 'log'> = {},
+  perHost: (host: DockerHostSpec) => Partial<DockerRuntimeOptions> = () => ({}),
+): MultiHostRuntime {
   const hosts = cfg.dockerHosts ?? [];
   const instanceId = randomUUID();
   return new MultiHostRuntime(
     hosts.map((h) => ({
       name: h.name,
       capacity: h.capacity,
-      runtime: dockerRuntime(cfg, h.url, log, { hostName: h.name, instanceId, gpus: h.gpus === undefined ? cfg.gpus : h.gpus === 'none' ? undefined : h.gpus }),
+      runtime: dockerRuntime(cfg, h.url, log, {
+        hostName: h.name,
+        instanceId,
+        gpus: h.gpus === undefined ? cfg.gpus : h.gpus === 'none' ? undefined : h.gpus,
+        ...perHost(h),
+      }),
     })),
     { ...opts, log },
   );
