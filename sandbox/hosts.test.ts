@@ -195,21 +195,35 @@ describe('MultiHostRuntime placement and draining (real stand-in processes)', ()
     lease.release();
   });
 
-  it('with every engine down, chat fails cleanly as offline and health says so', async () => {
+  it('with every engine down, chat fails cleanly as offline (waiting requests too) and health says so', async () => {
     const { a, b, runtime, pool } = fleet({ a: 1, b: 1 }, {}, { failuresToDrain: 1 });
     await pool.start();
-    a.goDown();
-    b.goDown();
+    const alice = await pool.acquire('alice');
+    const bob = await pool.acquire('bob');
+    // Full: carol waits for a slot.
+    const carol = pool.acquire('carol').catch((e: unknown) => e);
+    await waitFor(() => pool.metrics().queueDepth === 1, 5000, 'carol queued');
+    a.goDown({ killInstances: true });
+    b.goDown({ killInstances: true });
+    await runtime.check();
+    expect(runtime.available()).toBe(false);
+    // The health check noticed: the one waiting learns at once, and so does the next.
+    expect(await carol).toBeInstanceOf(AiOfflineError);
+    expect(await pool.acquire('dave').catch((e: unknown) => e)).toMatchObject({ code: 'ai_offline', message: 'The AI is offline: no sandbox host answers.' });
     const err = await runtime.create().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AiOfflineError);
     expect((err as Error).message).toBe('The AI is offline: none of the 2 sandbox hosts answers.');
     expect(await pool.ping()).toBe(false);
     expect(await pool.health()).toMatchObject({ ok: false, code: 'ai_offline' });
-    // Back again: placements resume.
+    alice.release({ error: true });
+    bob.release({ error: true });
+    // Back again: placements resume, and the dead sandboxes were removed first.
     a.comeBack();
     await runtime.check();
+    expect(runtime.hosts().map((h) => [h.name, h.up, h.live])).toEqual([['a', true, 0], ['b', false, 1]]);
     const lease = await pool.acquire('alice');
     expect(runtime.hostOf(lease.instanceId)).toBe('a');
+    expect(await chat(lease.baseUrl)).toBe('from a');
     lease.release();
   });
 

@@ -109,6 +109,10 @@ export class MultiHostRuntime implements SandboxRuntime {
     return this.states.reduce((n, h) => n + (h.up ? free(h) : 0), 0);
   }
 
+  available(): boolean {
+    return this.states.some((h) => h.up);
+  }
+
   isLost(id: string): boolean {
     return this.lost.has(id);
   }

@@ -175,7 +175,16 @@ export class SandboxPool {
       this.log.error({ err }, 'could not remove orphaned sandboxes');
     }
     // A runtime over several engines reports engines going down or coming back.
-    this.unwatch = this.runtime.watch?.(() => this.pump());
+    this.unwatch = this.runtime.watch?.(() => {
+      // Every engine gone: those waiting learn now, not at their timeout.
+      if (this.runtime.available?.() === false) {
+        for (const w of this.queue.splice(0)) {
+          w.cleanup();
+          w.reject(this.offline());
+        }
+      }
+      this.pump();
+    });
     this.runtime.start?.();
     const sweepEvery = Math.max(50, Math.min(this.opts.maxAgeMs / 4, 30_000));
     this.sweepTimer = setInterval(() => this.pump(), sweepEvery);
@@ -194,6 +203,7 @@ export class SandboxPool {
   acquire(userId: string, { signal }: { signal?: AbortSignal } = {}): Promise<Lease> {
     if (this.state !== 'running') return Promise.reject(new PoolClosedError());
     if (this.runtime.kind === 'none') return Promise.reject(new AiOfflineError());
+    if (this.runtime.available?.() === false) return Promise.reject(this.offline());
     if (signal?.aborted) return Promise.reject(signal.reason);
     // Fast path. A user's own idle container serves them even past a full queue (nobody else
     // may use it); an unassigned one only when nobody is queued ahead, to stay FIFO.
@@ -372,6 +382,10 @@ export class SandboxPool {
       entry.lastUsedAt = this.now();
     }
     this.pump();
+  }
+
+  private offline(): AiOfflineError {
+    return new AiOfflineError('The AI is offline: no sandbox host answers.');
   }
 
   /** Whether the entry's engine stopped answering (see hosts.ts): it is never leased again. */

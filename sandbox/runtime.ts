@@ -43,6 +43,8 @@ export interface SandboxRuntime {
   freeSlots?(): number;
   /** Whether an instance's engine stopped answering: it must not be leased again. */
   isLost?(id: string): boolean;
+  /** False while no engine answers: acquires then fail at once as offline instead of queueing. */
+  available?(): boolean;
   /** Calls `listener` when engines go down or come back; returns the unsubscribe. */
   watch?(listener: () => void): () => void;
 }
