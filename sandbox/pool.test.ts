@@ -155,6 +155,8 @@ describe('SandboxPool with real processes', () => {
   it('rejects with PoolTimeoutError after acquireTimeoutMs, and honours an abort signal', async () => {
     const { sut } = setup({ minWarm: 1, max: 1, acquireTimeoutMs: 200 });
     await sut.start();
+    // Warm first: on a loaded machine a start can take longer than this test's short timeout.
+    await waitFor(() => sut.metrics().idle === 1, 10_000, 'warm');
     const held = await sut.acquire('alice');
     const t0 = Date.now();
     await expect(sut.acquire('bob')).rejects.toBeInstanceOf(PoolTimeoutError);
