@@ -25,8 +25,18 @@ async function answers(docker: Docker, timeoutMs = 2000): Promise<boolean> {
   }
 }
 
+function hasPodman(): boolean {
+  try {
+    execFileSync('podman', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// The second engine is a second podman API service on this machine, so podman must be here.
 const mainHost = engineHost();
-const canRun = required || (mainHost?.startsWith('unix://') === true && (await answers(dockerFromHost(mainHost))));
+const canRun = required || (hasPodman() && mainHost?.startsWith('unix://') === true && (await answers(dockerFromHost(mainHost))));
 if (!canRun) console.warn('[hosts.int.test] skipped: no local podman engine answers; set SANDBOX_ENGINE_TESTS=1 to start it');
 
 /**
@@ -41,8 +51,18 @@ class SecondEngine {
   }
   async start(): Promise<void> {
     // From /: conmon inherits the service's working directory (see scripts/podman-engine.sh).
-    this.proc = spawn('podman', ['system', 'service', '--time=0', `unix://${this.socket}`], { cwd: '/', stdio: 'ignore' });
-    await waitFor(() => answers(this.docker, 500), 30_000, `podman service on ${this.socket}`);
+    const proc = spawn('podman', ['system', 'service', '--time=0', `unix://${this.socket}`], { cwd: '/', stdio: 'ignore' });
+    this.proc = proc;
+    let failed: Error | undefined;
+    proc.once('error', (err) => (failed = err));
+    await waitFor(
+      async () => {
+        if (failed) throw failed;
+        return answers(this.docker, 500);
+      },
+      30_000,
+      `podman service on ${this.socket}`,
+    );
   }
   async stop(): Promise<void> {
     const p = this.proc;
@@ -68,7 +88,13 @@ describe.skipIf(!canRun)('sandboxes on two real engines (SANDBOX_DOCKER_HOSTS)',
   const labelledHost = async (id: string) => (await docker.getContainer(id).inspect()).Config.Labels[HOST_LABEL];
   async function chat(baseUrl: string, signal?: AbortSignal, onToken?: (t: string) => void): Promise<string> {
     let text = '';
-    for await (const t of streamChat({ baseUrl, model: 'llama3.1:8b', messages: [{ role: 'user', content: 'hi' }], numCtx: 4096, ...(signal ? { signal } : {}) })) {
+    for await (const t of streamChat({
+      baseUrl,
+      model: 'llama3.1:8b',
+      messages: [{ role: 'user', content: 'hi' }],
+      numCtx: 4096,
+      ...(signal ? { signal } : {}),
+    })) {
       text += t;
       onToken?.(t);
     }
@@ -117,8 +143,16 @@ describe.skipIf(!canRun)('sandboxes on two real engines (SANDBOX_DOCKER_HOSTS)',
     await second?.stop();
     rmSync(second?.socket ?? '/nonexistent', { force: true });
     // Whatever a failure left (this run's owner only); the engines share storage, so one removes all.
-    for (const c of await ours()) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-    for (const n of await docker.listNetworks({ filters: { label: [`${OWNER_LABEL}=${owner}`] } })) await docker.getNetwork(n.Name).remove().catch(() => undefined);
+    for (const c of await ours())
+      await docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
+    for (const n of await docker.listNetworks({ filters: { label: [`${OWNER_LABEL}=${owner}`] } }))
+      await docker
+        .getNetwork(n.Name)
+        .remove()
+        .catch(() => undefined);
   });
 
   it('spreads users by free capacity, fails an engine over when it dies, and takes it back when it returns', async () => {
@@ -144,7 +178,13 @@ describe.skipIf(!canRun)('sandboxes on two real engines (SANDBOX_DOCKER_HOSTS)',
     expect(onB).toHaveLength(2);
     execFileSync('podman', ['kill', ...onB], { stdio: 'ignore' });
     // The in-flight request fails cleanly (an error, never a hang): the stream is cut.
-    const outcome = await Promise.race([inflight.then((t) => `completed: ${t}`, (e: Error) => `failed: ${e.message}`), new Promise<string>((r) => setTimeout(() => r('hung'), 15_000))]);
+    const outcome = await Promise.race([
+      inflight.then(
+        (t) => `completed: ${t}`,
+        (e: Error) => `failed: ${e.message}`,
+      ),
+      new Promise<string>((r) => setTimeout(() => r('hung'), 15_000)),
+    ]);
     expect(outcome).toMatch(/^failed: /);
     ac.abort();
     await waitFor(() => runtime.hosts().find((h) => h.name === 'b')?.up === false, 10_000, 'b drained');

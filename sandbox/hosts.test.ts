@@ -55,14 +55,18 @@ afterEach(async () => {
 
 describe('SANDBOX_DOCKER_HOSTS', () => {
   it('parses engines with capacity, GPUs and names; a comma inside gpus= is not a separator', () => {
-    const { hosts, problems } = parseDockerHosts('unix:///run/a.sock|capacity=2|gpus=all, tcp://10.0.0.5:2376|capacity=4|gpus=0,1|name=big,https://gpu.example:2376|capacity=1|gpus=none');
+    const { hosts, problems } = parseDockerHosts(
+      'unix:///run/a.sock|capacity=2|gpus=all, tcp://10.0.0.5:2376|capacity=4|gpus=0,1|name=big,https://gpu.example:2376|capacity=1|gpus=none',
+    );
     expect(problems).toEqual([]);
     expect(hosts).toEqual([
       { name: 'h1', url: 'unix:///run/a.sock', capacity: 2, gpus: 'all' },
       { name: 'big', url: 'tcp://10.0.0.5:2376', capacity: 4, gpus: '0,1' },
       { name: 'h3', url: 'https://gpu.example:2376', capacity: 1, gpus: 'none' },
     ]);
-    expect(sandboxConfigFromEnv({ SANDBOX_DOCKER_HOSTS: 'unix:///run/a.sock|capacity=3' }).dockerHosts).toEqual([{ name: 'h1', url: 'unix:///run/a.sock', capacity: 3 }]);
+    expect(sandboxConfigFromEnv({ SANDBOX_DOCKER_HOSTS: 'unix:///run/a.sock|capacity=3' }).dockerHosts).toEqual([
+      { name: 'h1', url: 'unix:///run/a.sock', capacity: 3 },
+    ]);
     expect(sandboxConfigFromEnv({ SANDBOX_DOCKER_HOSTS: '' }).dockerHosts).toBeUndefined();
   });
 
@@ -97,9 +101,15 @@ describe('SANDBOX_DOCKER_HOSTS', () => {
     const runtime = await selectRuntime(cfg);
     expect(runtime).toBeInstanceOf(MultiHostRuntime);
     const multi = runtime as MultiHostRuntime;
-    expect(multi.hosts().map((h) => [h.name, h.capacity])).toEqual([['h1', 1], ['cpu', 2]]);
+    expect(multi.hosts().map((h) => [h.name, h.capacity])).toEqual([
+      ['h1', 1],
+      ['cpu', 2],
+    ]);
     const members = (multi as unknown as { states: Array<{ runtime: DockerRuntime }> }).states.map((s) => s.runtime);
-    expect(members.map((m) => m.containerSpec('n', 'net', 'g').HostConfig?.DeviceRequests)).toEqual([[{ Driver: '', Capabilities: [['gpu']], Count: -1 }], undefined]);
+    expect(members.map((m) => m.containerSpec('n', 'net', 'g').HostConfig?.DeviceRequests)).toEqual([
+      [{ Driver: '', Capabilities: [['gpu']], Count: -1 }],
+      undefined,
+    ]);
     expect(members[0]!.containerSpec('n', 'net', 'g').Labels).toMatchObject({ 'context-vault.host': 'h1' });
     // One fleet, one instance id: engines sharing storage never take each other's sandboxes for orphans.
     expect(new Set(members.map((m) => m.instanceId)).size).toBe(1);
@@ -152,7 +162,10 @@ describe('MultiHostRuntime placement and draining (real stand-in processes)', ()
     await runtime.check();
     expect(runtime.hosts().find((h) => h.name === 'b')!.up).toBe(true); // one failure is not enough
     await runtime.check();
-    expect(runtime.hosts().map((h) => [h.name, h.up])).toEqual([['a', true], ['b', false]]);
+    expect(runtime.hosts().map((h) => [h.name, h.up])).toEqual([
+      ['a', true],
+      ['b', false],
+    ]);
     expect(runtime.isLost(onB.instanceId)).toBe(true);
     expect(runtime.freeSlots()).toBe(1);
 
@@ -174,7 +187,10 @@ describe('MultiHostRuntime placement and draining (real stand-in processes)', ()
     // b answers again: what it left is removed before it takes new sandboxes.
     b.comeBack();
     await runtime.check();
-    expect(runtime.hosts().map((h) => [h.name, h.up, h.live])).toEqual([['a', true, 2], ['b', true, 0]]);
+    expect(runtime.hosts().map((h) => [h.name, h.up, h.live])).toEqual([
+      ['a', true, 2],
+      ['b', true, 0],
+    ]);
     expect(b.children.size).toBe(0);
     expect(bPids.some((p) => isAlive(p))).toBe(false);
     const dave = await pool.acquire('dave');
@@ -220,7 +236,10 @@ describe('MultiHostRuntime placement and draining (real stand-in processes)', ()
     // Back again: placements resume, and the dead sandboxes were removed first.
     a.comeBack();
     await runtime.check();
-    expect(runtime.hosts().map((h) => [h.name, h.up, h.live])).toEqual([['a', true, 0], ['b', false, 1]]);
+    expect(runtime.hosts().map((h) => [h.name, h.up, h.live])).toEqual([
+      ['a', true, 0],
+      ['b', false, 1],
+    ]);
     const lease = await pool.acquire('alice');
     expect(runtime.hostOf(lease.instanceId)).toBe('a');
     expect(await chat(lease.baseUrl)).toBe('from a');
