@@ -3,7 +3,8 @@
 # here: the app starts them on demand through the Docker API (see docker-compose.yml), each
 # behind a guard container of this same image.
 
-# ---- build: full dependencies, because the web app is built with vite (a dev dependency) ----
+# ---- build: full dependencies: the web app is built with vite and the server compiled with
+# esbuild (both dev dependencies) into dist/ (scripts/build.mjs) ----
 FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -11,7 +12,7 @@ RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build
 
-# ---- runtime dependencies only: the server runs TypeScript through tsx, a runtime dependency ----
+# ---- runtime dependencies only: the server runs as compiled JavaScript, without tsx ----
 FROM node:22-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -28,20 +29,19 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/web/dist ./web/dist
-COPY package.json package-lock.json tsconfig.json ./
-COPY server ./server
-COPY crypto ./crypto
-COPY sandbox ./sandbox
-COPY integrations ./integrations
-COPY migrations ./migrations
+# Only the build's output: no TypeScript sources, tests or test doubles (server/test/docker-image.test.ts).
+COPY --from=build /app/dist ./dist
+COPY package.json package-lock.json ./
+# `npm run invite|export|models` start with scripts/build.mjs, which finds nothing to build here.
+COPY scripts/build.mjs scripts/build-web.mjs ./scripts/
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
   CMD node -e "fetch('http://127.0.0.1:8080/health').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"
-# Not `npm start`: that rebuilds the web app when it looks stale, which needs vite. Here it is
+# Not `npm start`: that rebuilds what looks stale, which needs vite and esbuild. Here it is
 # built already. npm is not PID 1 either, so SIGTERM reaches the server's graceful shutdown.
 # Small young-generation semi-spaces: the server's garbage is short-lived request and stream
 # buffers, and V8's default 16 MB semi-spaces held ~100 MB more resident during an import.
-CMD ["node", "--max-semi-space-size=2", "--import", "tsx", "server/main.ts"]
+CMD ["node", "--max-semi-space-size=2", "dist/server/main.js"]

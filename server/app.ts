@@ -109,8 +109,9 @@ import { FoldersService } from './services/folders.service.js';
 import { HistoryService } from './services/history.service.js';
 import { TrashService } from './services/trash.service.js';
 // ---- end history imports ----
+import { PROJECT_ROOT } from './compiled.js';
 
-const WEB_DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../web/dist');
+const WEB_DIST = path.join(fileURLToPath(PROJECT_ROOT), 'web', 'dist');
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -7,6 +7,7 @@
 import { Worker } from 'node:worker_threads';
 import { asBuffer } from '../db/index.js';
 import { bundleWorker } from './worker-bundle.js';
+import { COMPILED } from '../compiled.js';
 import { ImportError, type ImportErrorCode } from '../../integrations/apple-health/index.js';
 import type { ImportProgress, RecordInput } from '../../integrations/types.js';
 import type { SealedChunk } from '../codec/series.js';
@@ -84,14 +85,16 @@ function rebuild(m: FromWorker & { t: 'error' }): Error {
   return e;
 }
 
-// The worker runs bundled (worker-bundle.ts) once the bundle is ready; until then, or if it
+// In the production build the worker is its compiled entry, loaded directly. From the sources
+// (tsx, tests) it runs bundled (worker-bundle.ts) once the bundle is ready; until then, or if it
 // cannot be built, through the .mjs entry and the tsx loader.
-const WORKER_LOADER = new URL('./apple-health-worker.mjs', import.meta.url);
+const WORKER_ENTRY = new URL(COMPILED ? './apple-health-worker.js' : './apple-health-worker.mjs', import.meta.url);
 let bundled: string | undefined;
 let bundling: Promise<void> | undefined;
 
 /** Starts building the worker bundle (once); resolves when it is built or known unavailable. */
 export function prepareWorkerBundle(): Promise<boolean> {
+  if (COMPILED) return Promise.resolve(false);
   bundling ??= bundleWorker(new URL('./apple-health-worker.ts', import.meta.url)).then((code) => {
     bundled = code;
   });
@@ -102,7 +105,8 @@ function startWorker(format: 'zip' | 'xml', heapLimitMb: number = WORKER_HEAP_MB
   // The parser's working set is small; a cap makes V8 collect instead of growing the heap.
   const resourceLimits = { maxOldGenerationSizeMb: heapLimitMb, maxYoungGenerationSizeMb: 16 };
   // execArgv: [] keeps the parent's `--import tsx` (and its loader thread) out of the worker.
-  return bundled ? new Worker(bundled, { eval: true, execArgv: [], resourceLimits }) : new Worker(WORKER_LOADER, { resourceLimits });
+  if (bundled) return new Worker(bundled, { eval: true, execArgv: [], resourceLimits });
+  return COMPILED ? new Worker(WORKER_ENTRY, { execArgv: [], resourceLimits }) : new Worker(WORKER_ENTRY, { resourceLimits });
 }
 
 /**

@@ -108,13 +108,13 @@ describe('self-host files', () => {
     expect(final).toMatch(/^USER node$/m);
     // The image doubles as each sandbox's network guard, whose firewall needs iptables.
     expect(final).toMatch(/apt-get install -y --no-install-recommends iptables/);
-    expect(final).toMatch(/^CMD \["node", "--max-semi-space-size=2", "--import", "tsx", "server\/main.ts"\]$/m);
-    // npm start runs the server with the same flags.
-    expect(JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')).scripts.start).toContain('node --max-semi-space-size=2 --import tsx server/main.ts');
-    // Runtime needs only production dependencies: tsx must be one of them.
+    expect(final).toMatch(/^CMD \["node", "--max-semi-space-size=2", "dist\/server\/main.js"\]$/m);
+    // npm start builds what is stale, then runs the compiled server with the same flags.
     const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; scripts: Record<string, string> };
-    expect(pkg.dependencies.tsx).toBeDefined();
-    expect(pkg.scripts.export).toBe('tsx server/cli/export.ts');
+    expect(pkg.scripts.start).toBe('node scripts/build.mjs && node --max-semi-space-size=2 dist/server/main.js');
+    // Runtime needs only production dependencies: tsx is for development and tests.
+    expect(pkg.dependencies.tsx).toBeUndefined();
+    expect(pkg.scripts.export).toBe('node scripts/build.mjs && node dist/server/cli/export.js');
     expect(pkg.scripts.models).toBeDefined();
   });
 });
