@@ -1,8 +1,9 @@
 /**
  * The production build (scripts/build.mjs, `npm run build`) and the image made from it: what the
  * Dockerfile's final stage copies holds no tests, test doubles or TypeScript sources, and the
- * compiled server runs on its own (no tsx, no sources beside it) through a real sign-up, a note
- * and a PDF whose text comes from the compiled tree's extraction worker.
+ * compiled server runs on its own (no tsx, no sources beside it) through a real sign-up, a note,
+ * a PDF whose text comes from the compiled tree's extraction worker and an Apple Health import
+ * parsed by its compiled worker.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync } from 'node:fs';
@@ -122,7 +123,7 @@ describe('production build', () => {
     expect(built.some((f) => f.startsWith('sandbox/testing/'))).toBe(false);
   });
 
-  it('runs the compiled server without tsx: health, sign-up, a note, a PDF extracted by the compiled worker', async () => {
+  it('runs the compiled server without tsx: health, sign-up, a note, a PDF and an Apple Health import in compiled workers', async () => {
     const port = await freePort();
     const dataDir = mkdtempSync(path.join(tmpdir(), 'cv-build-data-'));
     const logs: string[] = [];
@@ -174,6 +175,20 @@ describe('production build', () => {
       const upload = await fetch(`${url}/api/files`, { method: 'POST', headers, body: form });
       expect(upload.status).toBe(201);
       expect(((await upload.json()) as { text: string }).text).toContain('compiled worker extracts this');
+
+      // The Apple Health import runs in its worker thread: from dist/ its compiled entry, not a bundle.
+      const xml = readFileSync(path.join(ROOT, 'integrations/apple-health/fixtures/opendroid-hk_sampleexport.xml'));
+      const apple = new FormData();
+      apple.append('file', new Blob([new Uint8Array(xml)], { type: 'text/xml' }), 'export.xml');
+      const started = await fetch(`${url}/api/import/apple-health`, { method: 'POST', headers, body: apple });
+      expect(started.status).toBe(202);
+      const { jobId } = (await started.json()) as { jobId: string };
+      let job: { status: string; error?: string };
+      do {
+        await new Promise((r) => setTimeout(r, 200));
+        job = (await (await fetch(`${url}/api/jobs/${jobId}`, { headers })).json()) as { status: string; error?: string };
+      } while (job.status !== 'done' && job.status !== 'failed');
+      expect(job).toMatchObject({ status: 'done' });
     } finally {
       await stop(proc);
       rmSync(dataDir, { recursive: true, force: true });
