@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPgDatabase, dbTargets } from './harness.js';
 import { makePdf } from './pdf.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -123,78 +124,85 @@ describe('production build', () => {
     expect(built.some((f) => f.startsWith('sandbox/testing/'))).toBe(false);
   });
 
-  it('runs the compiled server without tsx: health, sign-up, a note, a PDF and an Apple Health import in compiled workers', async () => {
-    const port = await freePort();
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'cv-build-data-'));
-    const logs: string[] = [];
-    // No --import tsx, no sources next to it: only dist/, node_modules and package.json.
-    const proc = spawn(process.execPath, ['--max-semi-space-size=2', 'dist/server/main.js'], {
-      cwd: app,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        DATA_DIR: dataDir,
-        LOG_LEVEL: 'warn',
-        SANDBOX_RUNTIME: 'none',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    proc.stdout!.on('data', (d: Buffer) => logs.push(d.toString()));
-    proc.stderr!.on('data', (d: Buffer) => logs.push(d.toString()));
-    const url = `http://127.0.0.1:${port}`;
-    try {
-      await waitHealthy(proc, url, logs);
-
-      const reg = await fetch(`${url}/api/auth/register`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email: 'build@example.com', passphrase: 'a long enough passphrase' }),
+  it.each(dbTargets())(
+    'runs the compiled server without tsx: health, sign-up, a note, a PDF and an Apple Health import in compiled workers (%s)',
+    async (target) => {
+      const port = await freePort();
+      const dataDir = mkdtempSync(path.join(tmpdir(), 'cv-build-data-'));
+      const pg = target === 'postgres' ? await createPgDatabase() : undefined;
+      const logs: string[] = [];
+      // No --import tsx, no sources next to it: only dist/, node_modules and package.json.
+      const proc = spawn(process.execPath, ['--max-semi-space-size=2', 'dist/server/main.js'], {
+        cwd: app,
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          DATA_DIR: dataDir,
+          LOG_LEVEL: 'warn',
+          SANDBOX_RUNTIME: 'none',
+          ...(pg ? { DATABASE_URL: pg.url } : {}),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
-      expect(reg.status).toBe(201);
-      const cookie = reg.headers
-        .getSetCookie()
-        .find((c) => /^(__Host-)?cv_session=/.test(c))!
-        .split(';')[0]!;
-      const headers = { cookie };
+      proc.stdout!.on('data', (d: Buffer) => logs.push(d.toString()));
+      proc.stderr!.on('data', (d: Buffer) => logs.push(d.toString()));
+      const url = `http://127.0.0.1:${port}`;
+      try {
+        await waitHealthy(proc, url, logs);
 
-      const created = await fetch(`${url}/api/items`, {
-        method: 'POST',
-        headers: { ...headers, 'content-type': 'application/json' },
-        body: JSON.stringify({ title: 'Built note', text: 'from the compiled server' }),
-      });
-      expect(created.status).toBe(201);
-      const note = (await created.json()) as { id: string };
-      const read = await fetch(`${url}/api/items/${note.id}`, { headers });
-      expect(read.status).toBe(200);
-      expect(await read.json()).toMatchObject({ id: note.id, title: 'Built note', text: 'from the compiled server' });
+        const reg = await fetch(`${url}/api/auth/register`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ email: 'build@example.com', passphrase: 'a long enough passphrase' }),
+        });
+        expect(reg.status).toBe(201);
+        const cookie = reg.headers
+          .getSetCookie()
+          .find((c) => /^(__Host-)?cv_session=/.test(c))!
+          .split(';')[0]!;
+        const headers = { cookie };
 
-      const form = new FormData();
-      form.append('file', new Blob([new Uint8Array(makePdf('compiled worker extracts this'))], { type: 'application/pdf' }), 'built.pdf');
-      const upload = await fetch(`${url}/api/files`, { method: 'POST', headers, body: form });
-      expect(upload.status).toBe(201);
-      expect(((await upload.json()) as { text: string }).text).toContain('compiled worker extracts this');
+        const created = await fetch(`${url}/api/items`, {
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'application/json' },
+          body: JSON.stringify({ title: 'Built note', text: 'from the compiled server' }),
+        });
+        expect(created.status).toBe(201);
+        const note = (await created.json()) as { id: string };
+        const read = await fetch(`${url}/api/items/${note.id}`, { headers });
+        expect(read.status).toBe(200);
+        expect(await read.json()).toMatchObject({ id: note.id, title: 'Built note', text: 'from the compiled server' });
 
-      // The Apple Health import runs in its worker thread: from dist/ its compiled entry, not a bundle.
-      const xml = readFileSync(path.join(ROOT, 'integrations/apple-health/fixtures/opendroid-hk_sampleexport.xml'));
-      const apple = new FormData();
-      apple.append('file', new Blob([new Uint8Array(xml)], { type: 'text/xml' }), 'export.xml');
-      const started = await fetch(`${url}/api/import/apple-health`, { method: 'POST', headers, body: apple });
-      expect(started.status).toBe(202);
-      const { jobId } = (await started.json()) as { jobId: string };
-      let job: { status: string; error?: string };
-      do {
-        await new Promise((r) => setTimeout(r, 200));
-        job = (await (await fetch(`${url}/api/jobs/${jobId}`, { headers })).json()) as { status: string; error?: string };
-      } while (job.status !== 'done' && job.status !== 'failed');
-      expect(job).toMatchObject({ status: 'done' });
-    } finally {
-      await stop(proc);
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-    expect(logs.join('')).not.toMatch(/tsx|ERR_UNKNOWN_FILE_EXTENSION/);
-  }, 240_000);
+        const form = new FormData();
+        form.append('file', new Blob([new Uint8Array(makePdf('compiled worker extracts this'))], { type: 'application/pdf' }), 'built.pdf');
+        const upload = await fetch(`${url}/api/files`, { method: 'POST', headers, body: form });
+        expect(upload.status).toBe(201);
+        expect(((await upload.json()) as { text: string }).text).toContain('compiled worker extracts this');
+
+        // The Apple Health import runs in its worker thread: from dist/ its compiled entry, not a bundle.
+        const xml = readFileSync(path.join(ROOT, 'integrations/apple-health/fixtures/opendroid-hk_sampleexport.xml'));
+        const apple = new FormData();
+        apple.append('file', new Blob([new Uint8Array(xml)], { type: 'text/xml' }), 'export.xml');
+        const started = await fetch(`${url}/api/import/apple-health`, { method: 'POST', headers, body: apple });
+        expect(started.status).toBe(202);
+        const { jobId } = (await started.json()) as { jobId: string };
+        let job: { status: string; error?: string };
+        do {
+          await new Promise((r) => setTimeout(r, 200));
+          job = (await (await fetch(`${url}/api/jobs/${jobId}`, { headers })).json()) as { status: string; error?: string };
+        } while (job.status !== 'done' && job.status !== 'failed');
+        expect(job).toMatchObject({ status: 'done' });
+      } finally {
+        await stop(proc);
+        await pg?.dispose();
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+      expect(logs.join('')).not.toMatch(/tsx|ERR_UNKNOWN_FILE_EXTENSION/);
+    },
+    240_000,
+  );
 });
 
 async function waitHealthy(proc: ChildProcess, url: string, logs: string[]): Promise<void> {
