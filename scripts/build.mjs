@@ -59,10 +59,12 @@ export async function buildServer(out) {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   const ts = [];
+  const scripts = [];
   for (const d of SOURCE_DIRS) {
     for (const f of walk(path.join(root, d), d)) {
       if (f.endsWith('.ts')) ts.push(f);
       else {
+        if (/\.[cm]?js$/.test(f)) scripts.push(f);
         mkdirSync(path.dirname(path.join(out, f)), { recursive: true });
         copyFileSync(path.join(root, f), path.join(out, f));
       }
@@ -82,10 +84,7 @@ export async function buildServer(out) {
     logLevel: 'warning',
   });
   await esbuild.stop();
-  checkImports(
-    out,
-    ts.map((f) => f.replace(/\.ts$/, '.js')),
-  );
+  checkImports(out, [...ts.map((f) => f.replace(/\.ts$/, '.js')), ...scripts]);
   writeFileSync(path.join(out, STAMP), `${new Date().toISOString()}\n`);
 }
 
@@ -100,13 +99,18 @@ function checkImports(out, files) {
   const problems = [];
   for (const f of files) {
     const code = readFileSync(path.join(out, f), 'utf8');
-    // esbuild writes specifiers with double quotes: `import ... from "x";` at the start of a line,
-    // `import "x";`, `export ... from "x";` and `import("x")`.
+    // Static imports start a line (`import ... from "x";`, `import "x";`, `export ... from "x";`);
+    // dynamic ones are `import("x")`. esbuild writes double quotes, hand-written workers single.
     const found = [
-      ...[...code.matchAll(/^(?:import|export)\b[^;"]*?\bfrom\s*"([^"]+)";/gm), ...code.matchAll(/^import\s*"([^"]+)";/gm)].map((m) => [m[1], false]),
-      ...[...code.matchAll(/\bimport\(\s*"([^"]+)"\s*\)/g)].map((m) => [m[1], true]),
+      ...[...code.matchAll(/^(?:import|export)\b[^;"']*?\bfrom\s*(["'])([^"']+)\1;?$/gm), ...code.matchAll(/^import\s*(["'])([^"']+)\1;?$/gm)].map((m) => [
+        m[2],
+        false,
+      ]),
+      ...[...code.matchAll(/\bimport\(\s*(["'])([^"']+)\1\s*\)/g)].map((m) => [m[2], true]),
     ];
     for (const [spec, dynamic] of found) {
+      // A worker loader's fallback to TypeScript sources runs only under tsx.
+      if (dynamic && /\.ts(\?|$)/.test(spec)) continue;
       if (spec.startsWith('.')) {
         const target = path.resolve(path.dirname(path.join(out, f)), spec.split('?')[0]);
         if (!existsSync(target)) problems.push(`${f} imports ${spec}, which the build leaves out`);
