@@ -116,6 +116,8 @@ import { QueryObserver } from './metrics/db.js';
 import { observeEventLoop } from './metrics/event-loop.js';
 import { traceRequests } from './metrics/http-tracing.js';
 import { JobMetrics } from './metrics/jobs.js';
+import { observeStorage } from './metrics/storage.js';
+import { StorageRepository } from './repositories/storage.repository.js';
 import { startTracing } from './metrics/tracing.js';
 // ---- end observability imports ----
 
@@ -501,6 +503,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   // ---- observability: event loop, backlogs and backups, trace flush (issue 20) ----
   const eventLoop = observeEventLoop(metrics);
+  const storage = new StorageRepository(db);
+  observeStorage(metrics, { dataDir: config.dataDir, databaseBytes: () => storage.databaseBytes(), embedded: !config.DATABASE_URL });
   app.decorate('backlog', new BacklogMetrics(metrics));
   // ---- end observability ----
 

@@ -92,8 +92,10 @@ export class QueryObserver {
 
   #label(family: string): string {
     if (this.#families.has(family)) return family;
-    if (this.#families.size >= MAX_FAMILIES) return 'other';
+    if (this.#families.size >= MAX_FAMILIES) family = 'other';
     this.#families.add(family);
+    // Each family's error count exists from its first query on, so a rate reads 0, not nothing.
+    this.#errors.inc({ family }, 0);
     return family;
   }
 }

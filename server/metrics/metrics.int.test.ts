@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSmartServer, type SmartServer } from '../../integrations/epic/testing/smart-server.js';
@@ -136,6 +137,10 @@ describe.each(dbTargets())('/metrics after a chat, an import and a sync (%s)', (
     expect(value('cv_db_pool_in_use')).toBeGreaterThanOrEqual(0);
     expect(value('cv_db_pool_in_use')).toBeLessThanOrEqual(value('cv_db_pool_size'));
     expect(value('cv_db_pool_waiting')).toBe(0);
+    expect(value('cv_db_query_errors_total', { family: 'select sessions' })).toBe(0);
+    expect(value('cv_database_size_bytes', { engine: target })).toBeGreaterThan(1_000_000);
+    expect(value('cv_data_disk_free_bytes')).toBeGreaterThan(0);
+    expect(value('cv_data_disk_size_bytes')).toBeGreaterThanOrEqual(value('cv_data_disk_free_bytes'));
   });
 
   it('reports event-loop delay, backlogs and the backup gauge, and HTTP latency by route', () => {
@@ -154,6 +159,17 @@ describe.each(dbTargets())('/metrics after a chat, an import and a sync (%s)', (
     const after = parseProm((await inject({ method: 'GET', url: '/metrics' })).body);
     expect(sample(after, 'cv_backup_last_success_timestamp_seconds')).toBe(Date.parse('2026-01-02T03:04:05Z') / 1000);
     expect(sample(after, 'cv_backlog_items', { queue: 'embedding' })).toBe(7);
+  });
+
+  it('has every metric the Grafana dashboard and the alert rules query', () => {
+    const dir = new URL('../../deploy/observability/', import.meta.url);
+    const dashboard = readFileSync(new URL('grafana/dashboards/context-vault.json', dir), 'utf8');
+    const rules = readFileSync(new URL('alerts.yml', dir), 'utf8');
+    const queried = new Set([...`${dashboard}\n${rules}`.matchAll(/\bcv_[a-z0-9_]+\b/g)].map((m) => m[0]));
+    expect(queried.size).toBeGreaterThan(30);
+    const exposed = new Set(samples.map((s) => s.name));
+    const missing = [...queried].filter((name) => !exposed.has(name));
+    expect(missing).toEqual([]);
   });
 
   it('never puts a user id, email or title in a label', () => {
