@@ -30,7 +30,8 @@ export async function startTracing(endpoint: string, opts: { serviceVersion?: st
   const exporter = new OTLPTraceExporter({ url: `${endpoint.replace(/\/+$/, '')}/v1/traces` });
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': 'context-vault', ...(opts.serviceVersion ? { 'service.version': opts.serviceVersion } : {}) }),
-    spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: 1000 })],
+    // A bounded queue: past it spans are dropped, never buffered without limit.
+    spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: 1000, maxQueueSize: 8192, maxExportBatchSize: 1024 })],
   });
   provider.register();
   enabled = true;
