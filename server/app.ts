@@ -110,6 +110,17 @@ import { HistoryService } from './services/history.service.js';
 import { TrashService } from './services/trash.service.js';
 // ---- end history imports ----
 import { PROJECT_ROOT } from './compiled.js';
+// ---- observability: metrics, traces (issue 20) ----
+import { BacklogMetrics } from './metrics/backlog.js';
+import { ChatMetrics } from './metrics/chat.js';
+import { QueryObserver } from './metrics/db.js';
+import { observeEventLoop } from './metrics/event-loop.js';
+import { traceRequests } from './metrics/http-tracing.js';
+import { JobMetrics } from './metrics/jobs.js';
+import { observeStorage } from './metrics/storage.js';
+import { StorageRepository } from './repositories/storage.repository.js';
+import { startTracing } from './metrics/tracing.js';
+// ---- end observability imports ----
 
 const WEB_DIST = path.join(fileURLToPath(PROJECT_ROOT), 'web', 'dist');
 
@@ -117,6 +128,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The items service, exposed so benchmarks can seed large vaults through it in bulk. */
     vaultItems?: ItemsService;
+    /** Backlog and backup gauges, for the embedding/OCR workers and the backup helper to set. */
+    backlog?: BacklogMetrics;
   }
 }
 
@@ -154,17 +167,22 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // Errors of idle database connections are logged, never fatal; the logger exists before the app.
   let logIdleError: (err: Error) => void = () => {};
   let databaseDead: (err: Error) => void = (err) => opts.onDatabaseDead?.(err);
-  const db =
-    opts.db ??
-    (
-      await openDatabase({
+  // Metrics first: the database reports every query's family and time to them (issue 20).
+  const metrics = new Metrics();
+  const queries = new QueryObserver(metrics);
+  const tracing = config.OTEL_EXPORTER_OTLP_ENDPOINT ? await startTracing(config.OTEL_EXPORTER_OTLP_ENDPOINT) : null;
+  const opened = opts.db
+    ? undefined
+    : await openDatabase({
         url: config.DATABASE_URL,
         dataDir: config.dataDir,
         poolMax: config.DATABASE_POOL_MAX,
         onIdleError: (err) => logIdleError(err),
         onFatal: (err) => databaseDead(err),
-      })
-    ).db;
+        log: queries.log,
+      });
+  const db = opts.db ?? opened!.db;
+  if (opened) queries.observePool(opened.poolStats, metrics);
   if (!opts.db) await migrateToLatest(db);
   setKdfConcurrency(config.KDF_CONCURRENCY);
 
@@ -177,6 +195,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     bodyLimit: config.maxJsonBytes,
     trustProxy: trustProxyOption(config.TRUST_PROXY),
   }).withTypeProvider<ZodTypeProvider>();
+  // The request span is the first hook, so everything a request does is inside it (issue 20).
+  if (tracing) traceRequests(app);
   databaseDead = (err) => {
     app.log.fatal({ err: { name: err.name, message: err.message } }, 'embedded database aborted; restart the server');
     opts.onDatabaseDead?.(err);
@@ -274,6 +294,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     model: config.sandbox.model,
     numCtx: config.sandbox.numCtx,
     runtime: runtime.kind,
+    metrics: new ChatMetrics(metrics),
   });
   app.addHook('onClose', async () => {
     await pool?.drain(10_000);
@@ -310,7 +331,6 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
 
   // ---- operations: metrics and OpenAPI, registered before the routes they describe (issue 6) ----
-  const metrics = new Metrics();
   metrics.instrument(app);
   if (pool) metrics.observePool(() => pool.metrics());
   app.get('/metrics', { schema: { hide: true } }, async (req, reply) => {
@@ -350,6 +370,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // ---- health imports: jobs, encrypted import files, series (issue 3) ----
   const importFiles = new ImportFiles(path.join(config.dataDir, 'imports'));
   const jobsRepo = new JobsRepository(db);
+  const jobMetrics = new JobMetrics(metrics);
   const jobRunner = new JobRunner(jobsRepo, importFiles, app.log.child({ component: 'jobs' }), {
     maxConcurrent: 2,
     perUser: 1,
@@ -357,7 +378,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     maxAttempts: 3,
     resumeWithinMs: 7 * 24 * 3_600_000,
     budget: { baseMs: config.IMPORT_BUDGET_BASE_S * 1000, msPerMB: config.IMPORT_BUDGET_S_PER_MB * 1000 },
+    observer: jobMetrics,
   });
+  jobMetrics.observeQueue(() => jobRunner.stats());
   const workerHeapPeak = metrics.gauge({ name: 'cv_import_worker_heap_peak_bytes', help: 'Most heap an Apple Health import worker was seen using since start.' });
   const workerHeapLimit = metrics.gauge({ name: 'cv_import_worker_heap_limit_bytes', help: 'The heap limit of the import worker that used the most heap.' });
   let heapPeak = 0;
@@ -455,6 +478,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     [new EpicConnector(config), new GoogleHealthConnector(config, google)],
     config.serverKey,
     app.log.child({ component: 'sync' }),
+    { observer: jobMetrics },
   );
   // A live session empties its inbox (cheap check, throttled per user inside the service).
   app.addHook('onRequest', async (req) => {
@@ -478,8 +502,17 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     throw notFound('Route');
   });
 
+  // ---- observability: event loop, backlogs and backups, trace flush (issue 20) ----
+  const eventLoop = observeEventLoop(metrics);
+  const storage = new StorageRepository(db);
+  observeStorage(metrics, { dataDir: config.dataDir, databaseBytes: () => storage.databaseBytes(), embedded: !config.DATABASE_URL });
+  app.decorate('backlog', new BacklogMetrics(metrics));
+  // ---- end observability ----
+
   app.addHook('onClose', async () => {
     if (!opts.db) await db.destroy();
+    eventLoop.stop();
+    await tracing?.shutdown();
   });
   return app;
 }

@@ -101,6 +101,8 @@ const EnvSchema = z.object({
   GOOGLE_CLIENT_SECRET: z.string().optional().describe('The Google client\'s secret.'),
   GOOGLE_ISSUER: z.url().default('https://accounts.google.com').describe('OpenID issuer, discovered through `/.well-known/openid-configuration`.'),
   GOOGLE_HEALTH_API_URL: z.url().default('https://health.googleapis.com').describe('The Google Health API (Fitbit\'s successor), reached with the Google client above.'),
+  // Observability (issue 20)
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional().describe('OpenTelemetry traces are sent here over OTLP/HTTP (`<endpoint>/v1/traces`, e.g. `http://otel-collector:4318`); unset = tracing off.'),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

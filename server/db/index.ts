@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { Kysely, Migrator, PostgresDialect, type MigrationProvider } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, type LogEvent, type MigrationProvider } from 'kysely';
 import { PGlite, types } from '@electric-sql/pglite';
 import pg from 'pg';
 import { migrations } from '../../migrations/index.js';
@@ -25,16 +25,29 @@ export interface DbOptions {
   checkpointEveryMb?: number;
   /** Embedded PGlite only: how often that is measured (default 1000 ms). */
   checkpointCheckMs?: number;
+  /** Told about every query after it ran (metrics and spans by statement family). */
+  log?: (event: LogEvent) => void;
+}
+
+/** Connections of the pool now (PGlite: its one connection and the queries queued for it). */
+export interface PoolStats {
+  size: number;
+  inUse: number;
+  waiting: number;
 }
 
 /** Kysely over pg when a URL is given, else over embedded PGlite. Same migrations on both. */
-export async function openDatabase(opts: DbOptions): Promise<{ db: Database; dialect: 'pg' | 'pglite' }> {
+export async function openDatabase(opts: DbOptions): Promise<{ db: Database; dialect: 'pg' | 'pglite'; poolStats: () => PoolStats }> {
   if (opts.url) {
     const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolMax ?? 10 });
     // node-postgres emits an idle client's error on the pool, and an unhandled 'error' event
     // would crash the process; the pool drops that client and the next query reconnects.
     pool.on('error', (err) => opts.onIdleError?.(err));
-    return { db: new Kysely<DB>({ dialect: new PostgresDialect({ pool }) }), dialect: 'pg' };
+    return {
+      db: new Kysely<DB>({ dialect: new PostgresDialect({ pool }), ...(opts.log ? { log: opts.log } : {}) }),
+      dialect: 'pg',
+      poolStats: () => ({ size: pool.options.max ?? 10, inUse: pool.totalCount - pool.idleCount, waiting: pool.waitingCount }),
+    };
   }
   const pgDir = opts.dataDir ? path.join(opts.dataDir, 'pg') : undefined;
   if (pgDir && !existsSync(path.join(pgDir, 'PG_VERSION'))) initPgliteInChild(pgDir);
@@ -45,7 +58,8 @@ export async function openDatabase(opts: DbOptions): Promise<{ db: Database; dia
     checkIntervalMs: opts.checkpointCheckMs ?? 1000,
     onFatal: opts.onFatal,
   });
-  return { db: new Kysely<DB>({ dialect: new PGliteDialect({ pglite }) }), dialect: 'pglite' };
+  const dialect = new PGliteDialect({ pglite });
+  return { db: new Kysely<DB>({ dialect, ...(opts.log ? { log: opts.log } : {}) }), dialect: 'pglite', poolStats: () => dialect.stats() };
 }
 
 /**

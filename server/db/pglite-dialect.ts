@@ -25,14 +25,22 @@ import {
  * driver API has no abort signal. Delete this file when the project's Node floor reaches 22.
  */
 export class PGliteDialect implements Dialect {
+  #driver: PGliteDriver | undefined;
+
   constructor(private readonly config: { pglite: PGlite }) {}
+
+  /** The one connection as a pool of one, for the pool gauges. */
+  stats(): { size: number; inUse: number; waiting: number } {
+    return { size: 1, ...(this.#driver?.stats() ?? { inUse: 0, waiting: 0 }) };
+  }
 
   createAdapter() {
     return new PGliteAdapter();
   }
 
   createDriver(): Driver {
-    return new PGliteDriver(this.config.pglite);
+    this.#driver = new PGliteDriver(this.config.pglite);
+    return this.#driver;
   }
 
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- Kysely's Dialect signature
@@ -78,6 +86,10 @@ class PGliteDriver implements Driver {
 
   async releaseConnection(): Promise<void> {
     this.#mutex.unlock();
+  }
+
+  stats(): { inUse: number; waiting: number } {
+    return this.#mutex.stats();
   }
 
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
@@ -199,10 +211,20 @@ function extendStack(error: unknown, stackError: Error): unknown {
 class ConnectionMutex {
   #held: Promise<void> | undefined;
   #release: (() => void) | undefined;
+  #waiting = 0;
 
   async lock(): Promise<void> {
-    while (this.#held) await this.#held;
+    this.#waiting++;
+    try {
+      while (this.#held) await this.#held;
+    } finally {
+      this.#waiting--;
+    }
     this.#held = new Promise((resolve) => (this.#release = resolve));
+  }
+
+  stats(): { inUse: number; waiting: number } {
+    return { inUse: this.#held ? 1 : 0, waiting: this.#waiting };
   }
 
   unlock(): void {

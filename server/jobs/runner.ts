@@ -4,6 +4,8 @@ import type { ImportProgress } from '../../integrations/types.js';
 import type { JobRow, JobsRepository } from '../repositories/jobs.repository.js';
 import type { KeyRing, SessionContext } from '../services/keyring.js';
 import type { ImportFiles } from './encrypted-file.js';
+import type { JobObserver } from '../metrics/jobs.js';
+import { withSpan } from '../metrics/tracing.js';
 
 /** A failure whose message is written for the person who started the job and holds no content. */
 export class JobFailure extends Error {
@@ -51,6 +53,8 @@ export interface RunnerOptions {
    * clear message instead of holding one of the few job slots for hours. Default 300 s + 2 s/MB.
    */
   budget?: { baseMs: number; msPerMB: number };
+  /** Told when a job starts and ends (metrics). */
+  observer?: JobObserver;
 }
 
 /**
@@ -71,6 +75,8 @@ interface Entry {
   id: string;
   userId: string;
   keys: KeyRing;
+  /** performance.now() when queued, for the queue-wait metric. */
+  queuedAt?: number;
 }
 
 /**
@@ -102,7 +108,7 @@ export class JobRunner {
 
   /** Queues a job whose row was just inserted. */
   submit(job: { id: string; userId: string }, keys: KeyRing): void {
-    this.#queue.push({ id: job.id, userId: job.userId, keys });
+    this.#queue.push({ id: job.id, userId: job.userId, keys, queuedAt: performance.now() });
     this.#pump();
   }
 
@@ -111,7 +117,7 @@ export class JobRunner {
     const ids = this.#waiting.get(session.userId);
     if (!ids) return;
     this.#waiting.delete(session.userId);
-    for (const id of ids) this.#queue.push({ id, userId: session.userId, keys: session.keys });
+    for (const id of ids) this.#queue.push({ id, userId: session.userId, keys: session.keys, queuedAt: performance.now() });
     this.#pump();
   }
 
@@ -143,6 +149,13 @@ export class JobRunner {
     const running = [...this.#running.values()];
     for (const r of running) r.abort.abort(new Error('server shutting down'));
     await Promise.allSettled(running.map((r) => r.done));
+  }
+
+  /** Jobs queued, running, and waiting for their owner's next sign-in (queue-depth gauge). */
+  stats(): { queued: number; running: number; waitingForOwner: number } {
+    let waitingForOwner = 0;
+    for (const ids of this.#waiting.values()) waitingForOwner += ids.size;
+    return { queued: this.#queue.length, running: this.#running.size, waitingForOwner };
   }
 
   /** Whether a job is running in this process (for tests and the list). */
@@ -186,6 +199,7 @@ export class JobRunner {
     const imported: Record<string, number> = { ...(earlier.imported ?? {}) };
     let progress: ImportProgress = (job.progress as ImportProgress | null) ?? { done: 0, unit: 'bytes' };
     let dirty = false;
+    let written = 0;
     const result = (error?: string) => jobOutcome.seal(e.keys, ref, error === undefined ? { imported } : { imported, error });
     await this.repo.start(job.id);
     const timer = setInterval(() => {
@@ -204,22 +218,27 @@ export class JobRunner {
       },
       count: (type, n) => {
         if (n <= 0) return;
+        written += n;
         imported[type] = (imported[type] ?? 0) + n;
         dirty = true;
       },
     };
     const started = Date.now();
+    const observer = this.opts.observer;
+    observer?.started(job.kind, e.queuedAt === undefined ? 0 : (performance.now() - e.queuedAt) / 1000);
+    const finished = (outcome: 'done' | 'failed' | 'interrupted') => observer?.finished(job.kind, outcome, (Date.now() - started) / 1000, written);
     const budget = await this.#budgetMs(job);
     const stopper = budget === undefined ? undefined : setTimeout(() => abort.abort(overBudget(budget)), budget);
     stopper?.unref();
     try {
-      await kind.run(ctx);
+      await withSpan(`job ${job.kind}`, { 'cv.job.kind': job.kind, 'cv.job.id': job.id, 'cv.job.attempt': job.attempts }, () => kind.run(ctx));
       clearTimeout(stopper);
       clearInterval(timer);
       // The input goes before the outcome is recorded: whoever sees "done" sees no leftover.
       await this.#removeInput(job);
       await this.repo.finish(job.id, { status: 'done', progress: doneProgress(progress), sealed: result() });
       await this.#afterImport?.().catch(() => {});
+      finished('done');
       this.log.info({ jobId: job.id, kind: job.kind, ms: Date.now() - started }, 'job done');
     } catch (err) {
       clearTimeout(stopper);
@@ -227,9 +246,11 @@ export class JobRunner {
       if (this.#closing && abort.signal.aborted) {
         // Left 'running' on purpose: the next start-up queues it again.
         await this.repo.heartbeat(job.id, progress, result()).catch(() => {});
+        finished('interrupted');
         this.log.info({ jobId: job.id, kind: job.kind }, 'job interrupted by shutdown');
         return;
       }
+      finished('failed');
       const message = kind.describe?.(err) ?? (err instanceof JobFailure ? err.message : undefined);
       if (message === undefined) {
         // Errors can quote their input (JSON.parse does): log where it failed, never the message.

@@ -9,6 +9,8 @@ import { buildPrompt, type PromptMessage } from '../chat/prompt.js';
 import { parseQuestion, type ParsedQuestion } from '../chat/question.js';
 import { asBuffer } from '../db/index.js';
 import { AppError, conflict, notFound, unavailable } from '../errors.js';
+import type { ChatMetrics } from '../metrics/chat.js';
+import { withSpan } from '../metrics/tracing.js';
 import type { ChatsRepository } from '../repositories/chats.repository.js';
 import type { SessionContext } from './keyring.js';
 import type { CitedSource, RetrievalService } from './retrieval.service.js';
@@ -90,7 +92,7 @@ export class ChatService {
     private readonly chats: ChatsRepository,
     private readonly retrieval: RetrievalService,
     private readonly pool: SandboxPool | null,
-    readonly opts: { model: string; numCtx: number; runtime: 'docker' | 'url' | 'none' | 'process' },
+    readonly opts: { model: string; numCtx: number; runtime: 'docker' | 'url' | 'none' | 'process'; metrics?: ChatMetrics },
   ) {}
 
   #seal(session: SessionContext, table: 'chats' | 'chat_messages', id: string, value: unknown, version = 1): Buffer {
@@ -147,7 +149,13 @@ export class ChatService {
   ): Promise<PreparedChat> {
     const { history } = input;
     const parsed = withTopicOf(parseQuestion(input.message, now, input.timeZone), history, now, input.timeZone);
-    const found = await this.retrieval.retrieve(session, input.message, parsed, now);
+    const retrievalStarted = performance.now();
+    const found = await withSpan('retrieval', {}, async (span) => {
+      const r = await this.retrieval.retrieve(session, input.message, parsed, now);
+      span.setAttribute('cv.retrieval.sources', r.cited.length);
+      return r;
+    });
+    const retrievalSeconds = (performance.now() - retrievalStarted) / 1000;
     // Earlier turns ride between the rules and the sources; their size comes out of the budget.
     const turns: PromptMessage[] = history.map((m) => ({
       role: m.role === 'user' ? 'user' : 'assistant',
@@ -166,6 +174,14 @@ export class ChatService {
     const messages = [built.messages[0]!, ...turns, ...built.messages.slice(1)];
     const sources = found.cited.filter((c) => used.has(c.n));
     const model = input.model ?? this.opts.model;
+    const promptTokens = estimateMessagesTokens(messages);
+    this.opts.metrics?.prepared({
+      retrievalSeconds,
+      sourcesFound: found.cited.length,
+      sourcesUsed: sources.length,
+      promptTokens,
+      budgetTokens: this.opts.numCtx - ANSWER_RESERVE,
+    });
     return {
       model,
       chatId: input.chatId ?? randomUUID(),
@@ -177,7 +193,7 @@ export class ChatService {
       context: {
         model,
         numCtx: this.opts.numCtx,
-        promptTokens: estimateMessagesTokens(messages),
+        promptTokens,
         answerReserve: ANSWER_RESERVE,
         sourcesFound: found.cited.length,
         sourcesUsed: sources.length,
@@ -197,9 +213,15 @@ export class ChatService {
   /** A sandbox for this user, or the reason there is none as a 503 the browser can show. */
   async acquire(session: SessionContext, signal: AbortSignal): Promise<Lease> {
     if (!this.pool) throw unavailable('The AI is offline: no model runtime is configured on this server.', 'ai_offline');
+    const pool = this.pool;
+    const started = performance.now();
+    const waited = (outcome: Parameters<ChatMetrics['leaseWait']>[0]) => this.opts.metrics?.leaseWait(outcome, (performance.now() - started) / 1000);
     try {
-      return await this.pool.acquire(session.userId, { signal });
+      const lease = await withSpan('sandbox.lease', {}, () => pool.acquire(session.userId, { signal }));
+      waited('ok');
+      return lease;
     } catch (err) {
+      waited(err instanceof PoolSaturatedError ? 'saturated' : err instanceof PoolTimeoutError ? 'timeout' : err instanceof AiOfflineError ? 'offline' : 'error');
       if (err instanceof PoolSaturatedError) throw unavailable('The AI is busy. Try again in a moment.', 'pool_saturated', 5);
       if (err instanceof PoolTimeoutError) throw unavailable('The AI is busy. Try again in a moment.', 'pool_timeout', 5);
       if (err instanceof AiOfflineError) throw unavailable('The AI is offline.', 'ai_offline');

@@ -6,6 +6,8 @@ import { EpicError } from '../../integrations/epic/index.js';
 import { GoogleHealthError } from '../../integrations/google-health/client.js';
 import type { QuantitySample, RecordInput } from '../../integrations/types.js';
 import { asBuffer } from '../db/index.js';
+import type { JobObserver } from '../metrics/jobs.js';
+import { withSpan } from '../metrics/tracing.js';
 import { AppError, notFound } from '../errors.js';
 import type { AuditRepository } from '../repositories/audit.repository.js';
 import type { IntegrationsRepository } from '../repositories/integrations.repository.js';
@@ -42,6 +44,8 @@ export interface SchedulerOptions {
   tickMs: number;
   /** Syncs run at once by this instance (default 2). */
   concurrency: number;
+  /** Told when a sync ends, as job kind `sync_<provider>` (metrics). */
+  observer?: JobObserver;
 }
 
 const CURSOR = (provider: string) => `${provider}.cursor`;
@@ -191,9 +195,11 @@ export class IntegrationsService {
       records: (batch: RecordInput[]) => this.inbox.deposit(userId, provider, { records: batch }),
       samples: (batch: QuantitySample[]) => this.inbox.deposit(userId, provider, { samples: batch }),
     };
+    const started = performance.now();
+    const finished = (outcome: 'done' | 'failed', records = 0) => this.opts.observer?.finished(`sync_${provider}`, outcome, (performance.now() - started) / 1000, records);
     try {
       if (!stored) throw new ReauthRequiredError(c.label);
-      const r = await c.sync(stored.grant, this.tokens.source(userId, c), cursor, sink);
+      const r = await withSpan(`sync ${provider}`, { 'cv.sync.provider': provider, 'cv.job.id': job.id }, () => c.sync(stored.grant, this.tokens.source(userId, c), cursor, sink));
       await this.repo.setStatus(userId, provider, {
         status: 'connected',
         errorCode: null,
@@ -204,7 +210,9 @@ export class IntegrationsService {
       });
       job.status = 'done';
       job.result = { imported: r.counts, skipped: r.skipped };
+      finished('done', Object.values(r.counts).reduce((a, b) => a + b, 0));
     } catch (err) {
+      finished('failed');
       const e = classify(err, c.label);
       job.status = 'failed';
       job.error = { code: e.code, message: e.message };

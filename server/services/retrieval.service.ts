@@ -6,6 +6,7 @@ import type { Item, ItemsService } from './items.service.js';
 import type { SessionContext } from './keyring.js';
 import type { SearchService } from './search.service.js';
 import type { SeriesService } from './series.service.js';
+import { withSpan } from '../metrics/tracing.js';
 
 /** A source as the browser sees it in the `sources` event. */
 export interface CitedSource {
@@ -84,7 +85,7 @@ export class RetrievalService {
     const kinds = clinical ? [] : parsed.kinds.flatMap((k) => (KIND_ITEM_KINDS[k] ? [KIND_ITEM_KINDS[k]!] : []));
     const codes = parsed.metrics.flatMap((m) => m.codes);
     const none = Promise.resolve([] as Item[]);
-    const [hits, byKind, byCode, inRange, summaries] = await Promise.all([
+    const [hits, byKind, byCode, inRange, summaries] = await withSpan('retrieval.lookup', {}, () => Promise.all([
       words ? this.search.search(session, words, 30, { from, to }) : Promise.resolve([]),
       tags.length || kinds.length ? this.items.recent(session, { tags, kinds, from, to, limit: 40 }) : none,
       codes.length ? this.items.recent(session, { types: codes, from, to, limit: 20 }) : none,
@@ -93,7 +94,7 @@ export class RetrievalService {
         ? this.items.recent(session, { kinds: ['note', 'document', 'record'], from, to, limit: 30 })
         : none,
       this.#summaries(session, parsed, hard, now),
-    ]);
+    ]));
     const top = hits[0]?.score ?? 1;
     for (const h of hits) bump(h.item.id, h.score / top, h.item);
     for (const item of byKind) bump(item.id, 0.9, item);
@@ -115,7 +116,7 @@ export class RetrievalService {
     const cap = parsed.kinds.length ? MAX_ITEMS_FOR_KINDS : MAX_ITEMS;
     const ranked = [...scores.entries()].sort((a, b) => b[1].score - a[1].score).slice(0, cap);
     const missing = ranked.filter(([, e]) => !e.item).map(([id]) => id);
-    const fetched = new Map((await this.items.getMany(session, missing)).map((i) => [i.id, i]));
+    const fetched = new Map((await withSpan('retrieval.fetch', { 'cv.retrieval.items': missing.length }, () => this.items.getMany(session, missing))).map((i) => [i.id, i]));
 
     const cited: CitedSource[] = [];
     const prompt: PromptSource[] = [];

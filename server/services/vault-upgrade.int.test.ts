@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateTo, openDatabase, type Database } from '../db/index.js';
 import { databaseCopy, found } from '../test/dump-scan.js';
 import { cookieFrom, dbTargets, startTestServer, type TestServer } from '../test/harness.js';
+import { parseProm, sample } from '../test/prom.js';
 import { snapshot } from '../test/privacy-scenario.js';
 import pino from 'pino';
 import { ImportFiles } from '../jobs/encrypted-file.js';
@@ -109,6 +110,10 @@ describe.each(dbTargets())('a vault written before 0011 is upgraded when its own
     expect(upgrade?.status).toBe('done');
     expect(upgrade!.progress).toEqual({ done: expected.items.length, total: expected.items.length, unit: 'records' });
     expect(upgrade!.result?.imported['items upgraded']).toBe(expected.items.length);
+    // The unlock-time migration is a job kind on /metrics (issue 20).
+    const metrics = parseProm((await sut.app.inject({ method: 'GET', url: '/metrics' })).body);
+    expect(sample(metrics, 'cv_jobs_total', { kind: 'vault_upgrade', outcome: 'done' })).toBe(1);
+    expect(sample(metrics, 'cv_job_records_total', { kind: 'vault_upgrade' })).toBeGreaterThanOrEqual(expected.items.length);
 
     // The same answers from the upgraded rows, and after a restart (nothing held in memory).
     expect(comparable(await snapshot(sut.app, headers))).toEqual(comparable(expected));

@@ -6,6 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ChatService, PreparedChat } from '../../services/chat.service.js';
 import type { SessionContext } from '../../services/keyring.js';
 import { IdParams } from '../schemas.js';
+import { markError, tracer } from '../../metrics/tracing.js';
 
 const Source = z.object({
   n: z.number(),
@@ -156,6 +157,21 @@ async function streamAnswer(chat: ChatService, req: FastifyRequest, reply: Fasti
   send('sources', { sources: prepared.sources, context: prepared.context });
   let answer = '';
   let cutOff = false;
+  // Metrics and the model call's span: counts and timings only, never the text.
+  const metrics = chat.opts.metrics;
+  const span = tracer().startSpan('model.chat', { attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': prepared.model } });
+  let firstTokenAt: number | undefined;
+  let lastTokenAt = 0;
+  let chunks = 0;
+  let evalCount: number | undefined;
+  let observed = false;
+  const modelEnded = (outcome: 'done' | 'cut_off' | 'stopped' | 'error', err?: unknown) => {
+    if (observed) return;
+    observed = true;
+    metrics?.answered(prepared.model, outcome, firstTokenAt === undefined ? undefined : { tokens: evalCount ?? chunks, seconds: (lastTokenAt - firstTokenAt) / 1000 });
+    if (err !== undefined) markError(span, err);
+    span.end();
+  };
   try {
     for await (const text of streamChat({
       baseUrl: lease.baseUrl,
@@ -164,18 +180,32 @@ async function streamAnswer(chat: ChatService, req: FastifyRequest, reply: Fasti
       numCtx: chat.opts.numCtx,
       signal: abort.signal,
       // `length`: the answer reached num_predict (the reserve) and was cut there.
-      onDone: (d) => (cutOff = d.doneReason === 'length'),
+      onDone: (d) => {
+        cutOff = d.doneReason === 'length';
+        evalCount = d.evalCount;
+        if (d.promptEvalCount !== undefined) span.setAttribute('gen_ai.usage.input_tokens', d.promptEvalCount);
+        if (d.evalCount !== undefined) span.setAttribute('gen_ai.usage.output_tokens', d.evalCount);
+        if (d.doneReason) span.setAttribute('gen_ai.response.finish_reasons', [d.doneReason]);
+      },
     })) {
+      lastTokenAt = performance.now();
+      if (firstTokenAt === undefined) {
+        firstTokenAt = lastTokenAt;
+        metrics?.firstToken(prepared.model, reply.elapsedTime / 1000);
+      }
+      chunks++;
       answer += text;
       send('token', { text });
     }
     finished = true;
     lease.release();
+    modelEnded(cutOff ? 'cut_off' : 'done');
     const saved = await chat.save(session, prepared, answer, cutOff ? { cutOff } : {});
     send('done', cutOff ? { ...saved, cutOff } : saved);
   } catch (err) {
     finished = true;
     lease.release(cancelled ? { cancelled: true } : { error: true });
+    modelEnded(cancelled ? 'stopped' : 'error', cancelled ? undefined : err);
     if (cancelled) {
       await chat.save(session, prepared, answer, { stopped: true }).catch((e) => req.log.error({ err: e }, 'saving a stopped chat failed'));
     } else {

@@ -1,0 +1,82 @@
+import { context, INVALID_SPAN_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+
+/**
+ * OpenTelemetry traces, off unless `OTEL_EXPORTER_OTLP_ENDPOINT` is set. The SDK and exporter
+ * are imported only when it is, so a server without tracing loads nothing but the (tiny) API,
+ * whose tracer is a no-op. Span names are fixed strings and route templates; attributes carry
+ * counts, kinds, model names, outcomes and random ids, never content, titles, file names, query
+ * strings, emails, prompts, answers or tokens (server/metrics/tracing.int.test.ts looks for
+ * canaries in every exported span).
+ */
+const TRACER = 'context-vault';
+
+let enabled = false;
+const NOOP_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+/** Whether a tracer provider is running (callers skip building attributes when it is not). */
+export const tracingEnabled = (): boolean => enabled;
+
+export interface Tracing {
+  shutdown(): Promise<void>;
+}
+
+/** Starts the SDK with a batching OTLP/HTTP exporter to `<endpoint>/v1/traces`. */
+export async function startTracing(endpoint: string, opts: { serviceVersion?: string } = {}): Promise<Tracing> {
+  const [{ NodeTracerProvider, BatchSpanProcessor }, { OTLPTraceExporter }, { resourceFromAttributes }] = await Promise.all([
+    import('@opentelemetry/sdk-trace-node'),
+    import('@opentelemetry/exporter-trace-otlp-http'),
+    import('@opentelemetry/resources'),
+  ]);
+  const exporter = new OTLPTraceExporter({ url: `${endpoint.replace(/\/+$/, '')}/v1/traces` });
+  const provider = new NodeTracerProvider({
+    resource: resourceFromAttributes({ 'service.name': 'context-vault', ...(opts.serviceVersion ? { 'service.version': opts.serviceVersion } : {}) }),
+    // A bounded queue: past it spans are dropped, never buffered without limit.
+    spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: 1000, maxQueueSize: 8192, maxExportBatchSize: 1024 })],
+  });
+  provider.register();
+  enabled = true;
+  return {
+    shutdown: async () => {
+      enabled = false;
+      await provider.forceFlush().catch(() => {});
+      await provider.shutdown().catch(() => {});
+      trace.disable();
+      context.disable();
+    },
+  };
+}
+
+export const tracer = () => trace.getTracer(TRACER);
+
+/**
+ * Runs `fn` inside a span. A failure marks the span with the error's class name only: error
+ * messages may quote what the user wrote.
+ */
+export async function withSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T>, kind: SpanKind = SpanKind.INTERNAL): Promise<T> {
+  if (!enabled) return fn(NOOP_SPAN);
+  return tracer().startActiveSpan(name, { attributes, kind }, async (span) => {
+    try {
+      return await fn(span);
+    } catch (err) {
+      markError(span, err);
+      throw err;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+export function markError(span: Span, err: unknown): void {
+  span.setAttribute('error.type', errorType(err));
+  span.setStatus({ code: SpanStatusCode.ERROR });
+}
+
+/** A class name or stable code, never a message. */
+function errorType(err: unknown): string {
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code === 'string' && /^[A-Za-z0-9_.-]{1,40}$/.test(code)) return code;
+  const name = (err as { name?: unknown })?.name;
+  return typeof name === 'string' && /^[A-Za-z0-9_]{1,40}$/.test(name) ? name : 'Error';
+}
+
+export { SpanKind };
