@@ -2,6 +2,9 @@ import type Docker from 'dockerode';
 import { Ollama } from 'ollama';
 import { ggufShape, listModelFiles, type ModelFileInfo } from './model-files.js';
 import { openModelsContainer, type ModelsContainerOptions } from './models.js';
+import type { SandboxConfig } from './config.js';
+import { DockerRuntime, dockerFromHost } from './docker.js';
+import type { SandboxRuntime } from './runtime.js';
 
 export type { ModelFileInfo };
 
@@ -120,4 +123,18 @@ export class ContainerModelStore implements ModelStore {
       await container.close();
     }
   }
+}
+
+/**
+ * The store for a runtime: an operator's Ollama (`url`) manages its own models; the container
+ * runtimes get the models directory and the pull container on the same engine; `none` has none.
+ */
+export function createModelStore(
+  cfg: Pick<SandboxConfig, 'ollamaUrl' | 'dockerHost' | 'image' | 'modelsDir' | 'owner' | 'attachContainer'>,
+  runtime: SandboxRuntime,
+): ModelStore | null {
+  if (runtime.kind === 'url') return cfg.ollamaUrl ? new OllamaModelStore(cfg.ollamaUrl) : null;
+  if (runtime.kind === 'none') return null;
+  const docker = runtime instanceof DockerRuntime ? runtime.docker : dockerFromHost(cfg.dockerHost);
+  return new ContainerModelStore({ docker, image: cfg.image, modelsDir: cfg.modelsDir, owner: cfg.owner, attachContainer: cfg.attachContainer });
 }
