@@ -118,8 +118,8 @@ export function ModelsSettings() {
         {data && data.models.length > 0 && (
           <ul className="divide-y divide-stone-100" data-testid="models-list">
             {data.models.map((m) => (
-              <li key={m.name} className="flex flex-wrap items-start justify-between gap-3 py-3" data-testid="model-row" data-model={m.name}>
-                <div className="min-w-0">
+              <li key={m.name} className="flex items-start justify-between gap-3 py-3" data-testid="model-row" data-model={m.name}>
+                <div className="min-w-0 flex-1">
                   <p className="font-medium text-stone-900">
                     {m.name}
                     {m.name === data.defaults.chat && <span className="ml-2 text-xs font-normal text-teal-800">default chat</span>}
@@ -131,7 +131,7 @@ export function ModelsSettings() {
                   <FitNote m={m} limits={data.limits} />
                 </div>
                 {data.canManage && (
-                  <Button variant="secondary" onClick={() => setConfirm(m.name)} aria-label={`Delete model ${m.name}`}>
+                  <Button variant="secondary" className="shrink-0" onClick={() => setConfirm(m.name)} aria-label={`Delete model ${m.name}`}>
                     Delete
                   </Button>
                 )}
