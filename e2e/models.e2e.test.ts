@@ -62,7 +62,7 @@ describe('models in Settings and per chat, in the browser', () => {
     const llama = section.locator('[data-model="llama3.2:1b"]');
     await llama.waitFor();
     expect(await llama.textContent()).toMatch(/1\.3 GB · llama · Q8_0 · 128K tokens context/);
-    expect(await llama.getByTestId('model-no-fit').textContent()).toMatch(/^Will not fit: it needs about 1\.\d GB with a 4K tokens context, and each sandbox has 1\.1 GB \(SANDBOX_MEMORY_MB\)\.$/);
+    expect(await llama.getByTestId('model-no-fit').textContent()).toMatch(/^Will not fit: it needs about 1\.\d GiB with a 4K tokens context, and each sandbox has 1\.0 GiB \(SANDBOX_MEMORY_MB\)\.$/);
     expect(await qwen.getByTestId('model-no-fit').count()).toBe(0);
     expect(ollama.requests.filter((r) => r.path === '/api/pull').map((r) => (r.body as { model?: string; name?: string }).model ?? (r.body as { name: string }).name)).toEqual(['qwen2.5:0.5b', 'llama3.2:1b']);
     await s.shot('models-list');

@@ -5,7 +5,7 @@ import { Button } from '../../components/ui/Button';
 import { Dialog } from '../../components/ui/Dialog';
 import { Card, ErrorText, Notice, ProgressBar } from '../../components/ui/Feedback';
 import { SelectField, TextField } from '../../components/ui/Field';
-import { formatContext, formatModelSize } from './format';
+import { formatContext, formatGiB, formatModelSize } from './format';
 
 interface Progress {
   status: string;
@@ -17,8 +17,8 @@ function FitNote({ m, limits }: { m: ModelInfo; limits: ModelsResponse['limits']
   if (m.fits) return null;
   return (
     <p className="mt-1 text-sm text-red-700" data-testid="model-no-fit">
-      Will not fit: it needs about {formatModelSize(m.requiredBytes)} with a {formatContext(limits.numCtx)} context, and each sandbox has{' '}
-      {formatModelSize(limits.memoryMb * 1024 * 1024)} (SANDBOX_MEMORY_MB).
+      Will not fit: it needs about {formatGiB(m.requiredBytes)} with a {formatContext(limits.numCtx)} context, and each sandbox has{' '}
+      {formatGiB(limits.memoryMb * 1024 * 1024)} (SANDBOX_MEMORY_MB).
     </p>
   );
 }

@@ -9,3 +9,8 @@ export function formatModelSize(bytes: number): string {
 export function formatContext(tokens: number): string {
   return tokens >= 1024 && tokens % 1024 === 0 ? `${tokens / 1024}K tokens` : `${tokens} tokens`;
 }
+
+/** Memory in GiB, the unit SANDBOX_MEMORY_MB (MiB) converts to without rounding surprises. */
+export function formatGiB(bytes: number): string {
+  return `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+}
