@@ -302,9 +302,7 @@ export function ChatPage({ chatId }: { chatId: string | null }) {
               </Button>
             )}
           </div>
-          <div className="mt-1.5 flex flex-wrap items-center justify-between gap-2 px-1">
-            <ModelPicker value={chat.model} onChange={chat.setModel} disabled={chat.streaming} />
-          </div>
+          <ModelPicker value={chat.model} onChange={chat.setModel} disabled={chat.streaming} />
           <p className="mt-1.5 px-1 text-xs text-stone-500">Enter to send · Shift+Enter for a new line · Esc to stop · ? for shortcuts. Answers can be wrong; check the sources.</p>
         </form>
       </section>

@@ -19,7 +19,7 @@ export function ModelPicker({ value, onChange, disabled }: { value: string | nul
   const def = data.defaults.chat;
   const current = value ?? def;
   return (
-    <div className="flex items-center gap-2 text-xs text-stone-600">
+    <div className="mt-1.5 flex items-center gap-2 px-1 text-xs text-stone-600">
       <label htmlFor="chat-model">Model</label>
       <select
         id="chat-model"
