@@ -151,6 +151,11 @@ describe.each(dbTargets())('Settings -> Models: list, pull, delete, defaults (%s
   });
 
   it('deletes a model through Ollama\'s delete API (204), then it is gone and a second delete is 404', async () => {
+    // llama3.2:1b is the default chat model since the defaults test: not deletable until it is not.
+    const refused = await inject({ method: 'DELETE', url: '/api/models/llama3.2:1b', headers: admin.headers });
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().error.code).toBe('model_is_default');
+    expect((await inject({ method: 'PUT', url: '/api/models/defaults', headers: admin.headers, payload: { chat: 'qwen2.5:0.5b' } })).statusCode).toBe(200);
     const del = await inject({ method: 'DELETE', url: '/api/models/llama3.2:1b', headers: admin.headers });
     expect(del.statusCode).toBe(204);
     // The ollama client names the model as `name`, which Ollama still reads (api/types.go DeleteRequest).

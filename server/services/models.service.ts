@@ -175,9 +175,14 @@ export class ModelsService {
     })();
   }
 
+  /** Deletes a model; never a current default (new sandboxes preload the chat default and would not start). */
   async delete(session: SessionContext, name: string): Promise<void> {
     const store = await this.#requireAdmin(session);
     this.#checkName(name);
+    const defaults = await this.defaults();
+    if (name === defaults.chat || name === defaults.embed) {
+      throw conflict(`${name} is a default model; choose another default first.`, 'model_is_default');
+    }
     const release = this.#claim();
     try {
       await store.delete(name);
