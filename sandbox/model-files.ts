@@ -101,16 +101,27 @@ export async function listModelFiles(modelsDir: string): Promise<ModelFileInfo[]
       }
     }
     const model = layers.find((l) => l.mediaType === MODEL_MEDIA_TYPE);
-    if (model) {
-      try {
-        Object.assign(info, ggufShape(await readGgufHeader(blobPath(modelsDir, model.digest))));
-      } catch {
-        // Not GGUF (or not there): no context length.
-      }
-    }
+    if (model) Object.assign(info, await modelShape(modelsDir, model.digest));
     out.push(info);
   }
   return out;
+}
+
+// Blobs are content-addressed, so a digest's header never changes: parse each once.
+const shapes = new Map<string, Partial<ModelFileInfo>>();
+
+async function modelShape(modelsDir: string, digest: string): Promise<Partial<ModelFileInfo>> {
+  const known = shapes.get(digest);
+  if (known) return known;
+  let shape: Partial<ModelFileInfo>;
+  try {
+    shape = ggufShape(await readGgufHeader(blobPath(modelsDir, digest)));
+  } catch {
+    return {}; // Not GGUF (or not there yet): no context length, and try again next time.
+  }
+  if (shapes.size >= 256) shapes.delete(shapes.keys().next().value!);
+  shapes.set(digest, shape);
+  return shape;
 }
 
 /** The model keys of a GGUF header the listing uses. */
@@ -135,8 +146,8 @@ export function ggufShape(kv: Map<string, unknown>): Partial<ModelFileInfo> {
 
 /**
  * Reads the key/value section of a GGUF file (ggml docs/gguf.md: magic, version, tensor count,
- * kv count, then `key: string, type: u32, value`), scalars only: arrays are skipped over, and the
- * read stops at {@link GGUF_HEADER_LIMIT} so a huge tokenizer cannot make it read a whole model.
+ * kv count, then `key: string, type: u32, value`), scalars only: arrays are skipped over, the
+ * tokenizer's keys end the read, and it stops at {@link GGUF_HEADER_LIMIT} in any case.
  */
 export async function readGgufHeader(path: string): Promise<Map<string, unknown>> {
   const fh = await open(path, 'r');
@@ -202,6 +213,9 @@ export async function readGgufHeader(path: string): Promise<Map<string, unknown>
     const kv = new Map<string, unknown>();
     for (let i = 0; i < kvCount; i++) {
       const key = await str();
+      // llama.cpp's converters write the model's keys before the tokenizer's (megabytes of
+      // vocabulary the listing does not need).
+      if (key.startsWith('tokenizer.') && kv.has('general.architecture')) break;
       const v = await value(await u32());
       if (v !== undefined) kv.set(key, v);
     }
