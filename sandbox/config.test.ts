@@ -15,6 +15,7 @@ describe('SandboxConfig', () => {
       maxAgeMs: 600_000,
       memoryMb: 8192,
       model: 'llama3.1:8b',
+      embedModel: 'nomic-embed-text',
       numCtx: 8192,
       queueMax: 16,
       acquireTimeoutMs: 30_000,

@@ -116,6 +116,9 @@ export const SandboxConfigSchema = z.object({
       z.string().min(1).refine((m) => !isCloudModel(m), 'is a cloud model: it would send prompts to ollama.com').default('llama3.1:8b'),
     )
     .describe('The chat model; never a cloud model (those send the prompt to ollama.com).'),
+  embedModel: z
+    .preprocess(emptyToUndefined, z.string().min(1).default('nomic-embed-text'))
+    .describe('The embedding model (absent from the models directory = keyword search only); Settings -> Models can choose another.'),
   // Below 2048 the rules and the answer reserve leave no room for sources.
   numCtx: z.preprocess(emptyToUndefined, int(2048).default(8192)).describe('Context window (tokens) sent with every request; at least 2048.'),
   queueMax: z.preprocess(emptyToUndefined, int(0).default(16)).describe('Chats waiting for a container beyond which new ones are refused as busy.'),
@@ -150,6 +153,7 @@ export const SANDBOX_ENV_NAMES: Record<keyof SandboxConfig, string> = {
   gpus: 'SANDBOX_GPUS',
   ollamaUrl: 'OLLAMA_URL',
   model: 'OLLAMA_MODEL',
+  embedModel: 'OLLAMA_EMBED_MODEL',
   numCtx: 'OLLAMA_NUM_CTX',
   queueMax: 'SANDBOX_QUEUE_MAX',
   acquireTimeoutMs: 'SANDBOX_ACQUIRE_TIMEOUT_MS',

@@ -1,7 +1,8 @@
 import type Docker from 'dockerode';
 import { resolve } from 'node:path';
-import { MODEL_LABEL, OWNER_LABEL, PULL_LABEL, SANDBOX_LABEL, prepareModelsDir } from './docker.js';
+import { MODEL_LABEL, OLLAMA_PORT, OWNER_LABEL, PULL_LABEL, SANDBOX_LABEL, prepareModelsDir } from './docker.js';
 import { isCloudModel } from './config.js';
+import { waitForOllama } from './ollama.js';
 
 export { PULL_LABEL };
 
@@ -163,5 +164,76 @@ export async function pullModel(
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await cleanup();
+  }
+}
+
+/** What {@link openModelsContainer} needs. */
+export interface ModelsContainerOptions extends PullSpecOptions {
+  /** The API server's own container (docker compose): it joins the network to reach this one. */
+  attachContainer?: string | undefined;
+  /** Extra environment (tests: the stand-in's registry). */
+  extraEnv?: Record<string, string>;
+  /** How long `ollama serve` may take to answer (default 60 s). */
+  readyTimeoutMs?: number;
+}
+
+/** A running models container: its Ollama API, and its removal. */
+export interface ModelsContainer {
+  baseUrl: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The server's way to change the models directory (Settings -> Models): the same one-off,
+ * networked container as {@link pullModel}, with the same fixed name and the same refusals
+ * (another pull running, or sandboxes serving `opts.model`), running the image's own
+ * `ollama serve` on 11434 so the server drives `/api/pull` (NDJSON progress) and `/api/delete`
+ * over HTTP. Resolves once Ollama answers; `close()` removes the container (and detaches the
+ * app's). Throws {@link PullRefusedError} before anything starts when it may not run.
+ */
+export async function openModelsContainer(docker: Docker, opts: ModelsContainerOptions): Promise<ModelsContainer> {
+  if (!isValidModelName(opts.model)) throw new Error(`not a model name: ${opts.model}`);
+  const base = buildPullContainerSpec(opts);
+  const network = opts.network ?? 'bridge';
+  // The image's own entrypoint and command (`ollama serve`); listening on every address of its
+  // network so the server reaches it there.
+  const { Entrypoint: _e, Cmd: _c, ...rest } = base;
+  const spec: Docker.ContainerCreateOptions = {
+    ...rest,
+    Env: [...(base.Env ?? []).filter((e) => !e.startsWith('OLLAMA_HOST=')), `OLLAMA_HOST=0.0.0.0:${OLLAMA_PORT}`, ...Object.entries(opts.extraEnv ?? {}).map(([k, v]) => `${k}=${v}`)],
+  };
+  prepareModelsDir(opts.modelsDir);
+  let container: Docker.Container;
+  try {
+    container = await docker.createContainer(spec);
+  } catch (e) {
+    if (isStatus(e, 409) || /already in use/i.test((e as Error).message)) throw new PullRefusedError('Another model pull or delete is running; one at a time.');
+    throw e;
+  }
+  let attached = false;
+  const close = async () => {
+    if (attached) await docker.getNetwork(network).disconnect({ Container: opts.attachContainer, Force: true }).catch(() => undefined);
+    await container.remove({ force: true }).catch(() => undefined);
+  };
+  try {
+    const serving = await docker.listContainers({
+      filters: { label: [`${SANDBOX_LABEL}=1`, `${OWNER_LABEL}=${opts.owner}`, `${MODEL_LABEL}=${opts.model}`], status: ['created', 'running'] },
+    });
+    if (serving.length > 0) throw new PullRefusedError(`${serving.length} sandbox(es) are serving ${opts.model}; try again when no chat uses it.`);
+    await container.start();
+    if (opts.attachContainer) {
+      await docker.getNetwork(network).connect({ Container: opts.attachContainer });
+      attached = true;
+    }
+    const info = await container.inspect();
+    const ip = Object.values(info.NetworkSettings.Networks ?? {}).find((n) => n.IPAddress)?.IPAddress;
+    if (!ip) throw new Error(`the models container has no address on network ${network}`);
+    const baseUrl = `http://${ip}:${OLLAMA_PORT}`;
+    const alive = async () => (await container.inspect().catch(() => undefined))?.State.Running === true;
+    if (!(await waitForOllama(baseUrl, opts.readyTimeoutMs ?? 60_000, 100, alive))) throw new Error(`the models container (${opts.image}) did not answer on ${baseUrl}`);
+    return { baseUrl, close };
+  } catch (err) {
+    await close();
+    throw err;
   }
 }

@@ -125,7 +125,13 @@ export async function selectRuntime(cfg: SandboxConfig, log: SandboxLogger = sil
  * pool's error and `/health/ollama` then say "no model pulled"); other preload failures are
  * logged and the container still serves, where chat reports the error.
  */
-export function createSandboxPool(cfg: SandboxConfig, runtime: SandboxRuntime, log: SandboxLogger = silentLogger): SandboxPool {
+export function createSandboxPool(
+  cfg: SandboxConfig,
+  runtime: SandboxRuntime,
+  log: SandboxLogger = silentLogger,
+  /** The current default chat model (an admin can change it in Settings), else `cfg.model`. */
+  model: () => Promise<string> = async () => cfg.model,
+): SandboxPool {
   // Several engines: their capacities are the limit, and SANDBOX_MAX does not apply.
   const max = runtime instanceof MultiHostRuntime ? runtime.totalCapacity : cfg.max;
   return new SandboxPool(runtime, {
@@ -139,11 +145,12 @@ export function createSandboxPool(cfg: SandboxConfig, runtime: SandboxRuntime, l
     ...(runtime.ephemeral
       ? {
           prepare: async (inst) => {
+            const name = await model().catch(() => cfg.model);
             try {
-              await preloadModel(inst.baseUrl, cfg.model, { numCtx: cfg.numCtx });
+              await preloadModel(inst.baseUrl, name, { numCtx: cfg.numCtx });
             } catch (err) {
               if (err instanceof NoModelError) throw err;
-              log.warn({ err, model: cfg.model }, 'could not preload the chat model');
+              log.warn({ err, model: name }, 'could not preload the chat model');
             }
           },
         }

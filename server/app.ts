@@ -49,6 +49,10 @@ import { RetrievalService } from './services/retrieval.service.js';
 import { SeriesService } from './services/series.service.js';
 import { createSandboxPool, selectRuntime } from '../sandbox/select.js';
 import type { SandboxRuntime } from '../sandbox/runtime.js';
+import { createModelStore, type ModelStore } from '../sandbox/model-store.js';
+import { ServerSettingsRepository } from './repositories/server-settings.repository.js';
+import { ModelsService } from './services/models.service.js';
+import { modelsRoutes } from './routes/models/index.js';
 import { AuthService } from './services/auth.service.js';
 import { InvitesService } from './services/invites.service.js';
 import { InvitesRepository } from './repositories/invites.repository.js';
@@ -141,6 +145,8 @@ export interface AppOptions {
   logStream?: NodeJS.WritableStream;
   /** Tests may hand in a runtime (e.g. local processes speaking Ollama's API). */
   sandboxRuntime?: SandboxRuntime;
+  /** Tests may hand in where models are managed (the pull container with the stand-in's registry). */
+  modelStore?: ModelStore | null;
   /**
    * Called (after a fatal log line) when embedded PGlite's WebAssembly aborted: the instance is
    * dead and every request would fail. The server's entry exits so a supervisor restarts it.
@@ -288,13 +294,24 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const series = new SeriesService(seriesRepo);
   const sandboxLog = app.log.child({ component: 'sandbox' });
   const runtime = opts.sandboxRuntime ?? (await selectRuntime(config.sandbox, sandboxLog));
-  const pool = runtime.kind === 'none' ? null : createSandboxPool(config.sandbox, runtime, sandboxLog);
+  // Settings -> Models: the default chat model an admin picked there overrides OLLAMA_MODEL.
+  const models = new ModelsService(new ServerSettingsRepository(db), {
+    store: opts.modelStore !== undefined ? opts.modelStore : createModelStore(config.sandbox, runtime),
+    memoryMb: config.sandbox.memoryMb,
+    gpus: config.sandbox.gpus,
+    numCtx: config.sandbox.numCtx,
+    envChatModel: config.sandbox.model,
+    envEmbedModel: config.sandbox.embedModel,
+    isAdmin: (userId) => invitesRepo.isAdmin(userId),
+  });
+  const pool = runtime.kind === 'none' ? null : createSandboxPool(config.sandbox, runtime, sandboxLog, () => models.defaultChatModel());
   void pool?.start();
   const chat = new ChatService(new ChatsRepository(db), new RetrievalService(items, search, series), pool, {
     model: config.sandbox.model,
     numCtx: config.sandbox.numCtx,
     runtime: runtime.kind,
     metrics: new ChatMetrics(metrics),
+    defaultModel: () => models.defaultChatModel(),
   });
   app.addHook('onClose', async () => {
     await pool?.drain(10_000);
@@ -366,6 +383,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(filesRoutes({ files }));
   await app.register(searchRoutes({ search }));
   await app.register(chatRoutes({ chat, perMinute: config.RATE_LIMIT_CHAT_PER_MIN }));
+  await app.register(modelsRoutes({ models }));
 
   // ---- health imports: jobs, encrypted import files, series (issue 3) ----
   const importFiles = new ImportFiles(path.join(config.dataDir, 'imports'));

@@ -1,7 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { open, readFile, rm } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { blobPath, ggufHeader, listModelFiles, manifestPath, readGgufHeader } from '../model-files.js';
 
 /** How the stand-in answers `/api/chat` and `/api/generate`. */
 export interface FakeOllamaOptions {
@@ -25,6 +28,29 @@ export interface FakeOllamaOptions {
    * unset or true gets its answer in `message.thinking` and an empty `message.content`.
    */
   thinkingModels?: string[];
+  /**
+   * A models directory (as `OLLAMA_MODELS`): `/api/tags` and `/api/show` read it on every call,
+   * `/api/pull` writes there and `/api/delete` removes from it, and chat knows exactly its models.
+   */
+  modelsDir?: string;
+  /** What `/api/pull` can fetch (the "registry"); any other name fails as Ollama's does. */
+  registry?: Record<string, FakeRegistryModel>;
+  /** Delay between pull progress lines, in ms (default 0). */
+  pullDelayMs?: number;
+}
+
+/** A model the stand-in's registry serves: its weights' size and GGUF metadata. */
+export interface FakeRegistryModel {
+  /** Bytes of the model layer (written sparse: no disk is used for it). */
+  size: number;
+  family: string;
+  quantization: string;
+  contextLength: number;
+  parameterSize?: string;
+  blockCount?: number;
+  embeddingLength?: number;
+  headCount?: number;
+  headCountKv?: number;
 }
 
 /** One model load: what the scheduler loaded, with which context (`auto` = none was sent). */
@@ -178,7 +204,7 @@ export async function startFakeOllama(
 
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
-    const body = req.method === 'POST' ? await readJson(req) : undefined;
+    const body = req.method === 'POST' || req.method === 'DELETE' ? await readJson(req) : undefined;
     state.requests.push({ method: req.method ?? '', path: url.pathname, body, at: Date.now() });
     const b = (body ?? {}) as Record<string, unknown>;
     const model = typeof b.model === 'string' ? b.model : 'unknown';
@@ -189,6 +215,14 @@ export async function startFakeOllama(
         res.end('Ollama is running');
       } else if (req.method === 'GET' && url.pathname === '/api/version') {
         sendJson(res, 200, { version: '0.0.0-fake' });
+      } else if (req.method === 'GET' && url.pathname === '/api/tags' && state.options.modelsDir) {
+        sendJson(res, 200, { models: (await listModelFiles(state.options.modelsDir)).map(tagsEntry) });
+      } else if (req.method === 'POST' && url.pathname === '/api/show' && state.options.modelsDir) {
+        await showModel(res, state.options.modelsDir, String(b.model ?? b.name ?? ''));
+      } else if (req.method === 'POST' && url.pathname === '/api/pull' && state.options.modelsDir) {
+        await pullModel(res, state.options, String(b.model ?? b.name ?? ''), b.stream !== false);
+      } else if (req.method === 'DELETE' && url.pathname === '/api/delete' && state.options.modelsDir) {
+        await deleteModel(res, state.options.modelsDir, String(b.model ?? b.name ?? ''));
       } else if (req.method === 'GET' && url.pathname === '/api/tags') {
         const names = state.options.models ?? ['llama3.1:8b'];
         sendJson(res, 200, {
@@ -211,7 +245,7 @@ export async function startFakeOllama(
       } else if (req.method === 'POST' && (url.pathname === '/api/chat' || url.pathname === '/api/generate')) {
         const chat = url.pathname === '/api/chat';
         if (chat && !Array.isArray(b.messages)) return sendJson(res, 400, { error: 'messages is required' });
-        const known = state.options.models;
+        const known = state.options.modelsDir ? (await listModelFiles(state.options.modelsDir)).map((m) => m.name) : state.options.models;
         if (known && !known.includes(model)) return sendJson(res, 404, { error: `model '${model}' not found` });
         const options = (b.options ?? {}) as { num_ctx?: number; num_predict?: number };
         const numCtx = typeof options.num_ctx === 'number' ? options.num_ctx : 'auto';
@@ -247,6 +281,130 @@ export async function startFakeOllama(
   const host = addr.address === '0.0.0.0' || addr.address === '::' ? '127.0.0.1' : addr.address;
   state.url = `http://${host}:${addr.port}`;
   return state;
+}
+
+/** Ollama's name for a reference without a tag (types/model/name.go: the default tag is `latest`). */
+function withTag(model: string): string {
+  return model.lastIndexOf(':') > model.lastIndexOf('/') ? model : `${model}:latest`;
+}
+
+function tagsEntry(m: Awaited<ReturnType<typeof listModelFiles>>[number]) {
+  return {
+    name: m.name,
+    model: m.name,
+    modified_at: new Date(0).toISOString(),
+    size: m.size,
+    digest: createHash('sha256').update(m.name).digest('hex'),
+    details: { parent_model: '', format: 'gguf', family: m.family ?? '', families: m.family ? [m.family] : null, parameter_size: '', quantization_level: m.quantization ?? '' },
+  };
+}
+
+/** `POST /api/show`: details and `model_info` (the GGUF keys), 404 `model 'x' not found` (server/routes.go ShowHandler). */
+async function showModel(res: ServerResponse, modelsDir: string, model: string): Promise<void> {
+  const name = withTag(model);
+  const m = (await listModelFiles(modelsDir)).find((x) => x.name === name);
+  if (!m) return sendJson(res, 404, { error: `model '${model}' not found` });
+  const manifest = JSON.parse(await readFile(manifestPath(modelsDir, name), 'utf8')) as { layers: Array<{ mediaType: string; digest: string }> };
+  const layer = manifest.layers.find((l) => l.mediaType === 'application/vnd.ollama.image.model');
+  const info = layer ? Object.fromEntries(await readGgufHeader(blobPath(modelsDir, layer.digest))) : {};
+  sendJson(res, 200, {
+    license: '',
+    modelfile: `# Modelfile generated by "ollama show"\nFROM ${name}\n`,
+    parameters: '',
+    template: '{{ .Prompt }}',
+    details: tagsEntry(m).details,
+    model_info: info,
+    capabilities: ['completion'],
+    modified_at: new Date(0).toISOString(),
+  });
+}
+
+/**
+ * `POST /api/pull`: NDJSON progress as Ollama streams it (server/images.go PullModel):
+ * `pulling manifest`, then per layer `pulling <digest12>` with `digest`, `total` and `completed`,
+ * `verifying sha256 digest`, `writing manifest`, `success`. An unknown name is a 200 stream whose
+ * line is `{"error":"pull model manifest: file does not exist"}`, as the real one answers.
+ */
+async function pullModel(res: ServerResponse, opts: FakeOllamaOptions, model: string, streaming: boolean): Promise<void> {
+  const modelsDir = opts.modelsDir!;
+  const name = withTag(model);
+  const spec = opts.registry?.[name] ?? opts.registry?.[model];
+  const lines: object[] = [];
+  const emit = async (line: object) => {
+    if (!streaming) return void lines.push(line);
+    if (!res.headersSent) res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+    res.write(JSON.stringify(line) + '\n');
+    if (opts.pullDelayMs) await sleep(opts.pullDelayMs);
+  };
+  await emit({ status: 'pulling manifest' });
+  if (!spec) {
+    const err = { error: 'pull model manifest: file does not exist' };
+    if (!streaming) return sendJson(res, 500, err);
+    return void res.end(JSON.stringify(err) + '\n');
+  }
+  const header = ggufHeader({
+    'general.architecture': spec.family,
+    'general.name': name,
+    [`${spec.family}.context_length`]: spec.contextLength,
+    ...(spec.blockCount ? { [`${spec.family}.block_count`]: spec.blockCount } : {}),
+    ...(spec.embeddingLength ? { [`${spec.family}.embedding_length`]: spec.embeddingLength } : {}),
+    ...(spec.headCount ? { [`${spec.family}.attention.head_count`]: spec.headCount } : {}),
+    ...(spec.headCountKv ? { [`${spec.family}.attention.head_count_kv`]: spec.headCountKv } : {}),
+  });
+  const size = Math.max(spec.size, header.length);
+  const modelDigest = `sha256:${createHash('sha256').update(header).update(String(size)).digest('hex')}`;
+  const config = Buffer.from(JSON.stringify({ model_format: 'gguf', model_family: spec.family, model_families: [spec.family], model_type: spec.parameterSize ?? '', file_type: spec.quantization, architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [modelDigest] } }));
+  const configDigest = `sha256:${createHash('sha256').update(config).digest('hex')}`;
+  mkdirSync(join(modelsDir, 'blobs'), { recursive: true });
+  // The weights: the header, then a hole up to the size (sparse, like a real file, costs no disk).
+  const fh = await open(blobPath(modelsDir, modelDigest), 'w', 0o644);
+  const steps = 4;
+  try {
+    await fh.write(header, 0, header.length, 0);
+    for (let i = 1; i <= steps; i++) {
+      const completed = Math.floor((size * i) / steps);
+      await fh.truncate(completed);
+      await emit({ status: `pulling ${modelDigest.slice(7, 19)}`, digest: modelDigest, total: size, completed });
+    }
+  } finally {
+    await fh.close();
+  }
+  writeFileSync(blobPath(modelsDir, configDigest), config, { mode: 0o644 });
+  await emit({ status: `pulling ${configDigest.slice(7, 19)}`, digest: configDigest, total: config.length, completed: config.length });
+  await emit({ status: 'verifying sha256 digest' });
+  await emit({ status: 'writing manifest' });
+  const manifest = {
+    schemaVersion: 2,
+    mediaType: 'application/vnd.docker.distribution.manifest.v2+json',
+    config: { mediaType: 'application/vnd.docker.container.image.v1+json', digest: configDigest, size: config.length },
+    layers: [{ mediaType: 'application/vnd.ollama.image.model', digest: modelDigest, size }],
+  };
+  const path = manifestPath(modelsDir, name);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, JSON.stringify(manifest), { mode: 0o644 });
+  if (!streaming) return sendJson(res, 200, { status: 'success' });
+  await emit({ status: 'success' });
+  res.end();
+}
+
+/**
+ * `DELETE /api/delete` `{model}`: removes the manifest and every blob no other manifest uses
+ * (server/images.go DeleteModel -> deleteUnusedLayers); 200 with an empty body, or 404
+ * `model 'x' not found`.
+ */
+async function deleteModel(res: ServerResponse, modelsDir: string, model: string): Promise<void> {
+  const name = withTag(model);
+  const path = manifestPath(modelsDir, name);
+  if (!existsSync(path)) return sendJson(res, 404, { error: `model '${model}' not found` });
+  await rm(path);
+  const used = new Set<string>();
+  for (const m of await listModelFiles(modelsDir)) {
+    const mf = JSON.parse(await readFile(manifestPath(modelsDir, m.name), 'utf8')) as { config?: { digest: string }; layers?: Array<{ digest: string }> };
+    for (const l of [...(mf.layers ?? []), ...(mf.config ? [mf.config] : [])]) used.add(l.digest.replace(':', '-'));
+  }
+  for (const f of readdirSync(join(modelsDir, 'blobs'))) if (f.startsWith('sha256-') && !used.has(f)) await rm(join(modelsDir, 'blobs', f), { force: true });
+  res.writeHead(200, { 'content-length': 0 });
+  res.end();
 }
 
 /**
@@ -286,8 +444,12 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<FakeOl
       process.stderr.write(`Error: ${(err as Error).message}: ensure path elements are traversable\n`);
       process.exit(1);
     }
-    opts.models = modelsInDir(env.OLLAMA_MODELS);
+    // Read on every request, as Ollama does: pulls and deletes (where the directory is
+    // writable, as in the pull container) change what it lists and serves.
+    opts.modelsDir = env.OLLAMA_MODELS;
+    if (env.FAKE_OLLAMA_REGISTRY) opts.registry = JSON.parse(env.FAKE_OLLAMA_REGISTRY) as Record<string, FakeRegistryModel>;
   }
+  if (env.FAKE_OLLAMA_PULL_DELAY_MS) opts.pullDelayMs = Number(env.FAKE_OLLAMA_PULL_DELAY_MS);
   if (env.FAKE_OLLAMA_WRITE_KEY === '1') {
     const dir = join(env.HOME ?? '/root', '.ollama');
     mkdirSync(dir, { recursive: true });

@@ -257,6 +257,7 @@ export interface DB {
   series_chunks: SeriesChunksTable;
   series_types: SeriesTypesTable;
   user_preferences: UserPreferencesTable;
+  server_settings: ServerSettingsTable;
   series_years: SeriesYearsTable;
   invites: InvitesTable;
   api_tokens: ApiTokensTable;
@@ -288,4 +289,12 @@ export interface ApiTokensTable {
   created_at: Generated<Date>;
   last_used_at: Date | null;
   expires_at: Timestamp;
+}
+
+/** 0026: server-wide settings an admin chose (the default chat and embedding models). */
+export interface ServerSettingsTable {
+  key: string;
+  value: string;
+  updated_by: string | null;
+  updated_at: Generated<Date>;
 }

@@ -28,6 +28,13 @@ describe('requiredScope', () => {
     expect(requiredScope('DELETE', '/api/trash')).toBe('write');
   });
 
+  it('keeps the server\'s models from tokens, except the list a chat picks from', () => {
+    for (const [m, r] of [['POST', '/api/models/pull'], ['DELETE', '/api/models/:name'], ['PUT', '/api/models/defaults']] as const) {
+      expect(requiredScope(m, r), `${m} ${r}`).toBeNull();
+    }
+    expect(requiredScope('GET', '/api/models')).toBe('read');
+  });
+
   it('keeps every account-management route from tokens', () => {
     for (const [m, r] of [
       ['POST', '/api/auth/passphrase'], ['POST', '/api/auth/recovery-key'], ['GET', '/api/auth/sessions'],

@@ -92,8 +92,20 @@ export class ChatService {
     private readonly chats: ChatsRepository,
     private readonly retrieval: RetrievalService,
     private readonly pool: SandboxPool | null,
-    readonly opts: { model: string; numCtx: number; runtime: 'docker' | 'url' | 'none' | 'process'; metrics?: ChatMetrics },
+    readonly opts: {
+      model: string;
+      numCtx: number;
+      runtime: 'docker' | 'url' | 'none' | 'process';
+      /** The server's current default chat model (Settings -> Models), over `model`. */
+      defaultModel?: () => Promise<string>;
+      metrics?: ChatMetrics;
+    },
   ) {}
+
+  /** The model a chat gets when neither it nor the request picked one. */
+  #defaultModel(): Promise<string> {
+    return this.opts.defaultModel ? this.opts.defaultModel() : Promise.resolve(this.opts.model);
+  }
 
   #seal(session: SessionContext, table: 'chats' | 'chat_messages', id: string, value: unknown, version = 1): Buffer {
     return CODECS[table].seal(session.keys, { userId: session.userId, id, version }, value);
@@ -173,7 +185,7 @@ export class ChatService {
     const used = new Set(built.used);
     const messages = [built.messages[0]!, ...turns, ...built.messages.slice(1)];
     const sources = found.cited.filter((c) => used.has(c.n));
-    const model = input.model ?? this.opts.model;
+    const model = input.model ?? (await this.#defaultModel());
     const promptTokens = estimateMessagesTokens(messages);
     this.opts.metrics?.prepared({
       retrievalSeconds,
@@ -237,7 +249,7 @@ export class ChatService {
     if (chat.replaces) return this.#saveRegenerated(session, chat, answer, opts);
     if (chat.isNew) {
       const title = chat.question.replace(/\s+/g, ' ').trim().slice(0, TITLE_CHARS);
-      const payload: ChatPayload = chat.model === this.opts.model ? { title } : { title, model: chat.model };
+      const payload: ChatPayload = chat.model === (await this.#defaultModel()) ? { title } : { title, model: chat.model };
       await this.chats.create({ id: chat.chatId, user_id: session.userId, ciphertext: this.#seal(session, 'chats', chat.chatId, payload) });
     } else {
       await this.#keepModel(session, chat);
@@ -305,7 +317,7 @@ export class ChatService {
     const chat = await this.chats.get(session.userId, prepared.chatId);
     if (!chat) return;
     const p = this.#open<ChatPayload>(session, 'chats', chat);
-    if ((p.model ?? this.opts.model) === prepared.model) return;
+    if ((p.model ?? (await this.#defaultModel())) === prepared.model) return;
     const version = chat.version + 1;
     await this.chats.updateTitle(session.userId, chat.id, this.#seal(session, 'chats', chat.id, { title: p.title, model: prepared.model }, version), version);
   }
@@ -323,7 +335,7 @@ export class ChatService {
     return {
       id,
       title: head.title,
-      model: head.model ?? this.opts.model,
+      model: head.model ?? (await this.#defaultModel()),
       messages: rows.map((r) => {
         const p = this.#open<MessagePayload>(session, 'chat_messages', r);
         return {

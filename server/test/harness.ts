@@ -10,6 +10,7 @@ import pg from 'pg';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../app.js';
 import type { SandboxRuntime } from '../../sandbox/runtime.js';
+import type { ModelStore } from '../../sandbox/model-store.js';
 import { loadConfig } from '../config.js';
 import { migrateToLatest, openDatabase, type Database } from '../db/index.js';
 
@@ -96,6 +97,8 @@ export interface StartOptions {
   prepare?: (db: Database, dataDir: string) => Promise<void>;
   /** A sandbox runtime to use instead of the configured one. */
   sandboxRuntime?: SandboxRuntime;
+  /** Where models are managed, instead of the runtime's own (the pull container with the stand-in's registry). */
+  modelStore?: ModelStore | null;
 }
 
 export async function startTestServer(target: DbTarget, extraEnv: Record<string, string> = {}, opts: StartOptions = {}): Promise<TestServer> {
@@ -126,7 +129,12 @@ export async function startTestServer(target: DbTarget, extraEnv: Record<string,
   const boot = async () => {
     const logStream = new PassThrough();
     logStream.on('data', (c: Buffer) => logChunks.push(c));
-    app = await buildApp({ config: loadConfig(env), logStream, ...(opts.sandboxRuntime ? { sandboxRuntime: opts.sandboxRuntime } : {}) });
+    app = await buildApp({
+      config: loadConfig(env),
+      logStream,
+      ...(opts.sandboxRuntime ? { sandboxRuntime: opts.sandboxRuntime } : {}),
+      ...(opts.modelStore !== undefined ? { modelStore: opts.modelStore } : {}),
+    });
     await app.ready();
   };
   await boot();

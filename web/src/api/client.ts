@@ -128,6 +128,7 @@ export const api = {
   post: <T>(path: string, body?: unknown, opts?: RequestOptions) =>
     json<T>(path, { ...opts, method: 'POST', body: body ?? {} }),
   patch: <T>(path: string, body: unknown, opts?: RequestOptions) => json<T>(path, { ...opts, method: 'PATCH', body }),
+  put: <T>(path: string, body: unknown, opts?: RequestOptions) => json<T>(path, { ...opts, method: 'PUT', body }),
   del: <T = void>(path: string, body?: unknown, opts?: RequestOptions) =>
     json<T>(path, { ...opts, method: 'DELETE', body }),
   /** Binary download: resolves to the bytes and the file name the server suggested. */

@@ -142,6 +142,8 @@ export interface ChatMessage {
 export interface ChatThread {
   id: string;
   title: string;
+  /** The chat's model (its own pick, else the server default). */
+  model?: string;
   messages: ChatMessage[];
 }
 
@@ -183,4 +185,22 @@ export interface SessionInfo {
   expiresAt?: string;
   userAgent?: string;
   ip?: string;
+}
+
+/** `GET /api/models`: the models directory, the server defaults, and whether this account may change them. */
+export interface ModelInfo {
+  name: string;
+  size: number;
+  family?: string;
+  quantization?: string;
+  contextLength?: number;
+  fits: boolean;
+  requiredBytes: number;
+}
+
+export interface ModelsResponse {
+  models: ModelInfo[];
+  defaults: { chat: string; embed: string };
+  canManage: boolean;
+  limits: { memoryMb: number; gpus: boolean; numCtx: number };
 }

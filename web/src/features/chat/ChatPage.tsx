@@ -6,6 +6,7 @@ import { Button } from '../../components/ui/Button';
 import { ErrorText } from '../../components/ui/Feedback';
 import { formatDate } from '../../components/format';
 import { AnswerActions, ChatHeader } from './AnswerTools';
+import { ModelPicker } from '../models/ModelPicker';
 import { Markdown } from './Markdown';
 import { useAiStatus, useChat, type AiReason, type UiMessage } from './useChat';
 
@@ -301,6 +302,7 @@ export function ChatPage({ chatId }: { chatId: string | null }) {
               </Button>
             )}
           </div>
+          <ModelPicker value={chat.model} onChange={chat.setModel} disabled={chat.streaming} />
           <p className="mt-1.5 px-1 text-xs text-stone-500">Enter to send · Shift+Enter for a new line · Esc to stop · ? for shortcuts. Answers can be wrong; check the sources.</p>
         </form>
       </section>

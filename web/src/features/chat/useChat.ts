@@ -56,6 +56,10 @@ export function useChat(chatId: string | null, opts: { onSaved: (chatId: string)
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [streaming, setStreaming] = useState(false);
+  /** The model picked for this chat (null = the server default). */
+  const [model, setModel] = useState<string | null>(null);
+  const modelRef = useRef<string | null>(null);
+  modelRef.current = model;
   const current = useRef<string | null>(null);
   const ctl = useRef<AbortController | null>(null);
   const optsRef = useRef(opts);
@@ -76,6 +80,7 @@ export function useChat(chatId: string | null, opts: { onSaved: (chatId: string)
     setError(null);
     if (!chatId) {
       setMessages([]);
+      setModel(null);
       setLoading(false);
       return;
     }
@@ -86,6 +91,7 @@ export function useChat(chatId: string | null, opts: { onSaved: (chatId: string)
       .get<ChatThread>(`/api/chats/${encodeURIComponent(chatId)}`)
       .then((t) => {
         if (live) {
+          setModel(t.model ?? null);
           setMessages(
             t.messages.map((m) => ({
               key: key(),
@@ -167,8 +173,9 @@ export function useChat(chatId: string | null, opts: { onSaved: (chatId: string)
       setError(null);
       setStreaming(true);
       setMessages((prev) => [...prev, { key: key(), role: 'user', text, sources: [] }, { key: key(), role: 'assistant', text: '', sources: [], status: 'streaming' }]);
-      const body: { message: string; chatId?: string } = { message: text };
+      const body: { message: string; chatId?: string; model?: string } = { message: text };
       if (current.current) body.chatId = current.current;
+      if (modelRef.current) body.model = modelRef.current;
       await stream('/api/chat', body, c);
     },
     [stream],
@@ -200,5 +207,5 @@ export function useChat(chatId: string | null, opts: { onSaved: (chatId: string)
 
   useEffect(() => () => ctl.current?.abort(), []);
 
-  return { messages, loading, error, streaming, send, stop, regenerate };
+  return { messages, loading, error, streaming, send, stop, regenerate, model, setModel };
 }

@@ -14,6 +14,7 @@ import { NewPassphraseFields, validateNewPassphrase } from '../auth/SignUp';
 import { ApiTokens } from './ApiTokens';
 import { Appearance } from './Appearance';
 import { Invites } from './Invites';
+import { ModelsSettings } from '../models/ModelsSettings';
 import { NewRecoveryKey } from './NewRecoveryKey';
 
 function ChangePassphrase() {
@@ -346,6 +347,7 @@ export default function SettingsPage() {
         <Sessions />
         <ApiTokens />
         <Invites />
+        <ModelsSettings />
         <DeleteAccount />
       </div>
     </div>

@@ -1,0 +1,71 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dockerFromHost, OWNER_LABEL, PULL_LABEL } from '../../sandbox/docker.js';
+import { ContainerModelStore } from '../../sandbox/model-store.js';
+import { engineHost, ensureFakeOllamaImage, startPodmanEngine } from '../../sandbox/testing/engine.js';
+import { signUp, startTestServer, type TestServer } from '../test/harness.js';
+
+// As sandbox/docker.int.test.ts: SANDBOX_ENGINE_TESTS=1 (CI) makes the engine a requirement.
+const required = process.env.SANDBOX_ENGINE_TESTS === '1';
+async function engineAnswers(host: string | undefined): Promise<boolean> {
+  if (!host) return false;
+  try {
+    await Promise.race([dockerFromHost(host).ping(), new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), 2000))]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+const skipReason = required ? undefined : (await engineAnswers(engineHost())) ? undefined : 'no container engine answers; set SANDBOX_ENGINE_TESTS=1 to start podman';
+if (skipReason) console.warn(`[models-engine.int.test] skipped: ${skipReason}`);
+
+function parseSse(body: string): Array<{ event: string; data: any }> {
+  return body
+    .split('\n\n')
+    .filter((b) => b.trim())
+    .map((block) => ({ event: /^event: (.*)$/m.exec(block)?.[1] ?? 'message', data: JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? 'null') }));
+}
+
+const REGISTRY = { 'qwen2.5:0.5b': { size: 397_807_936, family: 'qwen2', quantization: 'Q4_K_M', contextLength: 32768 } };
+
+describe.skipIf(!!skipReason)('Settings -> Models through the networked pull container (real engine)', { timeout: 180_000 }, () => {
+  let docker: Docker;
+  let sut: TestServer;
+  let modelsDir: string;
+  const owner = `test-${randomUUID().slice(0, 8)}`;
+
+  beforeAll(async () => {
+    if (required) startPodmanEngine();
+    docker = dockerFromHost(engineHost() ?? 'unix:///run/podman/podman.sock');
+    const image = await ensureFakeOllamaImage(docker);
+    modelsDir = mkdtempSync(join(tmpdir(), 'cv-models-app-'));
+    chmodSync(modelsDir, 0o755);
+    const modelStore = new ContainerModelStore({ docker, image, modelsDir, owner, extraEnv: { FAKE_OLLAMA_REGISTRY: JSON.stringify(REGISTRY) } });
+    sut = await startTestServer('pglite', { SANDBOX_MODELS_DIR: modelsDir }, { modelStore });
+  }, 300_000);
+  afterAll(async () => {
+    await sut?.dispose();
+    for (const c of (await docker?.listContainers({ all: true, filters: { label: [`${OWNER_LABEL}=${owner}`] } })) ?? []) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+    if (modelsDir) rmSync(modelsDir, { recursive: true, force: true });
+  });
+
+  it('pulls with progress as SSE into the models directory, lists it from there, deletes it, and leaves no container', async () => {
+    const admin = await signUp(sut.app);
+    const res = await sut.app.inject({ method: 'POST', url: '/api/models/pull', headers: admin.headers, payload: { name: 'qwen2.5:0.5b' } });
+    const events = parseSse(res.body);
+    expect(events.filter((e) => e.event === 'progress').some((e) => e.data.total > 0 && e.data.completed < e.data.total)).toBe(true);
+    expect(events.at(-1)).toEqual({ event: 'done', data: { name: 'qwen2.5:0.5b' } });
+    expect(await docker.listContainers({ all: true, filters: { label: [PULL_LABEL, `${OWNER_LABEL}=${owner}`] } })).toHaveLength(0);
+
+    const listed = (await sut.app.inject({ method: 'GET', url: '/api/models', headers: admin.headers })).json();
+    expect(listed.models).toEqual([expect.objectContaining({ name: 'qwen2.5:0.5b', family: 'qwen2', quantization: 'Q4_K_M', contextLength: 32768, fits: true })]);
+
+    expect((await sut.app.inject({ method: 'DELETE', url: '/api/models/qwen2.5:0.5b', headers: admin.headers })).statusCode).toBe(204);
+    expect((await sut.app.inject({ method: 'GET', url: '/api/models', headers: admin.headers })).json().models).toEqual([]);
+    expect(await docker.listContainers({ all: true, filters: { label: [PULL_LABEL, `${OWNER_LABEL}=${owner}`] } })).toHaveLength(0);
+  });
+});

@@ -1,0 +1,91 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { requireSession } from '../../http/session.js';
+import type { ModelsService } from '../../services/models.service.js';
+
+const ModelName = z.string().trim().min(1).max(200);
+
+const Model = z.object({
+  name: z.string(),
+  size: z.number(),
+  family: z.string().optional(),
+  quantization: z.string().optional(),
+  contextLength: z.number().optional(),
+  fits: z.boolean(),
+  requiredBytes: z.number(),
+});
+const Defaults = z.object({ chat: z.string(), embed: z.string() });
+
+/**
+ * Settings -> Models. Listing is open to every signed-in user (the chat's model picker); pull,
+ * delete and the defaults are for admin accounts (403 `forbidden`), never for API tokens
+ * (http/token-scope.ts).
+ */
+export const modelsRoutes = (deps: { models: ModelsService }): FastifyPluginAsyncZod =>
+  async (app) => {
+    const { models } = deps;
+
+    app.get(
+      '/api/models',
+      {
+        schema: {
+          response: {
+            200: z.object({
+              models: z.array(Model),
+              defaults: Defaults,
+              canManage: z.boolean(),
+              limits: z.object({ memoryMb: z.number(), gpus: z.boolean(), numCtx: z.number() }),
+            }),
+          },
+        },
+      },
+      async (req) => models.list(requireSession(req)),
+    );
+
+    /** Server-sent events: `progress` `{ status, completed, total }` ..., then `done` `{ name }` or `error` `{ code, message }`. */
+    app.post('/api/models/pull', { schema: { body: z.object({ name: ModelName }) } }, async (req, reply) => {
+      const abort = new AbortController();
+      const events = await models.startPull(requireSession(req), req.body.name, abort.signal);
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        ...(reply.getHeaders() as Record<string, string>),
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-store',
+        'x-accel-buffering': 'no',
+        connection: 'keep-alive',
+      });
+      const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      // Closing the page stops the download; the models container is removed either way.
+      res.on('close', () => {
+        if (!res.writableFinished) abort.abort(new Error('client went away'));
+      });
+      try {
+        for await (const p of events) send('progress', p);
+        send('done', { name: req.body.name });
+      } catch (err) {
+        if (!abort.signal.aborted) {
+          req.log.warn({ err: { message: (err as Error).message } }, 'model pull failed');
+          send('error', { code: 'pull_failed', message: `The pull failed: ${(err as Error).message.slice(0, 300)}` });
+        }
+      } finally {
+        res.end();
+      }
+    });
+
+    app.delete('/api/models/:name', { schema: { params: z.object({ name: ModelName }) } }, async (req, reply) => {
+      await models.delete(requireSession(req), req.params.name);
+      return reply.code(204).send();
+    });
+
+    app.put(
+      '/api/models/defaults',
+      {
+        schema: {
+          body: z.object({ chat: ModelName.optional(), embed: ModelName.optional() }).refine((b) => b.chat !== undefined || b.embed !== undefined, 'give chat or embed'),
+          response: { 200: Defaults },
+        },
+      },
+      async (req) => models.setDefaults(requireSession(req), req.body),
+    );
+  };

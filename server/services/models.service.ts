@@ -1,0 +1,216 @@
+import { isCloudModel } from '../../sandbox/config.js';
+import { isValidModelName, PullRefusedError } from '../../sandbox/models.js';
+import { ModelNotFoundError, type ModelFileInfo, type ModelStore, type PullProgress } from '../../sandbox/model-store.js';
+import { AppError, badRequest, conflict, forbidden, notFound, unavailable, unprocessable } from '../errors.js';
+import type { ServerSettingsRepository } from '../repositories/server-settings.repository.js';
+import type { SessionContext } from './keyring.js';
+
+const MiB = 1024 * 1024;
+const CHAT_KEY = 'default_chat_model';
+const EMBED_KEY = 'default_embed_model';
+
+/** A model as `GET /api/models` shows it. */
+export interface ModelView {
+  name: string;
+  size: number;
+  family?: string;
+  quantization?: string;
+  contextLength?: number;
+  /** Whether weights plus the KV cache of `OLLAMA_NUM_CTX` tokens fit `SANDBOX_MEMORY_MB`. */
+  fits: boolean;
+  /** The bytes that comparison used. */
+  requiredBytes: number;
+}
+
+/** `progress` `{ completed, total }` lines, summed over the layers Ollama reported so far. */
+export interface PullEvent {
+  status: string;
+  completed: number;
+  total: number;
+}
+
+export interface ModelsServiceOptions {
+  /** Where models live; null when this server has no way to manage them (runtime `none` without an engine). */
+  store: ModelStore | null;
+  /** `SANDBOX_MEMORY_MB`, `SANDBOX_GPUS`, `OLLAMA_NUM_CTX`, `OLLAMA_MODEL`, `OLLAMA_EMBED_MODEL`. */
+  memoryMb: number;
+  gpus: string | undefined;
+  numCtx: number;
+  envChatModel: string;
+  envEmbedModel: string;
+  isAdmin: (userId: string) => Promise<boolean>;
+}
+
+/**
+ * The memory a model needs in a sandbox: its weights, plus an f16 KV cache for the context sent
+ * with every request (2 x layers x context x KV width x 2 bytes, the KV width being
+ * embedding / heads x KV heads, llama.cpp's layout). Unknown shapes count the weights only.
+ */
+export function requiredBytes(m: ModelFileInfo, numCtx: number): number {
+  const ctx = Math.min(numCtx, m.contextLength ?? numCtx);
+  const kv =
+    m.blockCount && m.embeddingLength && m.headCount ? 2 * m.blockCount * ctx * (m.embeddingLength / m.headCount) * (m.headCountKv ?? m.headCount) * 2 : 0;
+  return m.size + Math.round(kv);
+}
+
+/**
+ * Settings -> Models: list, pull, delete and the default chat and embedding models. Listing is
+ * open to every signed-in user (the chat's model picker needs it); changes are for admin
+ * accounts (`users.is_admin`: the first account of an instance, and whoever `npm run invite --
+ * --admin` names). One change at a time per server.
+ */
+export class ModelsService {
+  #busy = false;
+
+  constructor(
+    private readonly settings: ServerSettingsRepository,
+    private readonly opts: ModelsServiceOptions,
+  ) {}
+
+  /** The default chat model: the admin's choice, else `OLLAMA_MODEL`. */
+  async defaultChatModel(): Promise<string> {
+    return (await this.settings.getAll([CHAT_KEY])).get(CHAT_KEY) ?? this.opts.envChatModel;
+  }
+
+  /** The default embedding model: the admin's choice, else `OLLAMA_EMBED_MODEL`. */
+  async defaultEmbedModel(): Promise<string> {
+    return (await this.settings.getAll([EMBED_KEY])).get(EMBED_KEY) ?? this.opts.envEmbedModel;
+  }
+
+  async defaults(): Promise<{ chat: string; embed: string }> {
+    const s = await this.settings.getAll([CHAT_KEY, EMBED_KEY]);
+    return { chat: s.get(CHAT_KEY) ?? this.opts.envChatModel, embed: s.get(EMBED_KEY) ?? this.opts.envEmbedModel };
+  }
+
+  async list(session: SessionContext) {
+    const found = this.opts.store ? await this.#listStore() : [];
+    const models: ModelView[] = found.map((m) => {
+      const need = requiredBytes(m, this.opts.numCtx);
+      return {
+        name: m.name,
+        size: m.size,
+        ...(m.family ? { family: m.family } : {}),
+        ...(m.quantization ? { quantization: m.quantization } : {}),
+        ...(m.contextLength ? { contextLength: m.contextLength } : {}),
+        fits: need <= this.opts.memoryMb * MiB,
+        requiredBytes: need,
+      };
+    });
+    return {
+      models,
+      defaults: await this.defaults(),
+      canManage: !!this.opts.store && !session.apiToken && (await this.opts.isAdmin(session.userId)),
+      limits: { memoryMb: this.opts.memoryMb, gpus: !!this.opts.gpus, numCtx: this.opts.numCtx },
+    };
+  }
+
+  async #listStore(): Promise<ModelFileInfo[]> {
+    try {
+      return await this.opts.store!.list();
+    } catch {
+      throw unavailable('The models could not be listed: the model runtime does not answer.', 'models_unavailable', 10);
+    }
+  }
+
+  async #requireAdmin(session: SessionContext): Promise<ModelStore> {
+    if (!(await this.opts.isAdmin(session.userId))) throw forbidden('Only an admin account can manage models.', 'forbidden');
+    if (!this.opts.store) throw unavailable('This server has no container engine or Ollama to manage models with.', 'models_unavailable');
+    return this.opts.store;
+  }
+
+  #checkName(name: string): void {
+    if (!isValidModelName(name)) throw badRequest('Not an Ollama model name (e.g. llama3.1:8b).', 'bad_model_name');
+    if (isCloudModel(name)) throw badRequest(`${name} is a cloud model: it runs on ollama.com and would get the prompts.`, 'cloud_model');
+  }
+
+  /** Holds the one-change-at-a-time slot until `release` runs. */
+  #claim(): () => void {
+    if (this.#busy) throw conflict('Another model pull or delete is running; one at a time.', 'models_busy');
+    this.#busy = true;
+    return () => {
+      this.#busy = false;
+    };
+  }
+
+  /**
+   * Starts a pull and waits for its first progress line, so a refusal (another pull, a sandbox
+   * serving the model, an engine that does not answer) is an ordinary error response; the
+   * returned iterator then yields summed progress and ends when Ollama says `success`.
+   */
+  async startPull(session: SessionContext, name: string, signal: AbortSignal): Promise<AsyncGenerator<PullEvent, void, undefined>> {
+    const store = await this.#requireAdmin(session);
+    this.#checkName(name);
+    const release = this.#claim();
+    let source: AsyncIterator<PullProgress>;
+    let first: IteratorResult<PullProgress>;
+    try {
+      source = store.pull(name, signal)[Symbol.asyncIterator]();
+      first = await source.next();
+    } catch (err) {
+      release();
+      throw mapStoreError(err);
+    }
+    const layers = new Map<string, { total: number; completed: number }>();
+    const event = (p: PullProgress): PullEvent => {
+      if (p.digest && p.total) layers.set(p.digest, { total: p.total, completed: Math.min(p.completed ?? 0, p.total) });
+      let total = 0;
+      let completed = 0;
+      for (const l of layers.values()) {
+        total += l.total;
+        completed += l.completed;
+      }
+      return { status: p.status, completed, total };
+    };
+    return (async function* () {
+      try {
+        let r = first;
+        while (!r.done) {
+          yield event(r.value);
+          r = await source.next();
+        }
+      } finally {
+        await source.return?.();
+        release();
+      }
+    })();
+  }
+
+  /** Deletes a model; never a current default (new sandboxes preload the chat default and would not start). */
+  async delete(session: SessionContext, name: string): Promise<void> {
+    const store = await this.#requireAdmin(session);
+    this.#checkName(name);
+    const defaults = await this.defaults();
+    if (name === defaults.chat || name === defaults.embed) {
+      throw conflict(`${name} is a default model; choose another default first.`, 'model_is_default');
+    }
+    const release = this.#claim();
+    try {
+      await store.delete(name);
+    } catch (err) {
+      throw mapStoreError(err);
+    } finally {
+      release();
+    }
+  }
+
+  /** Sets the default chat and/or embedding model; each must be in the models directory. */
+  async setDefaults(session: SessionContext, input: { chat?: string | undefined; embed?: string | undefined }) {
+    const store = await this.#requireAdmin(session);
+    const names = new Set((await store.list()).map((m) => m.name));
+    for (const name of [input.chat, input.embed]) {
+      if (name === undefined) continue;
+      this.#checkName(name);
+      if (!names.has(name)) throw unprocessable(`${name} is not in the models directory; pull it first.`, 'model_not_found');
+    }
+    if (input.chat !== undefined) await this.settings.set(CHAT_KEY, input.chat, session.userId);
+    if (input.embed !== undefined) await this.settings.set(EMBED_KEY, input.embed, session.userId);
+    return this.defaults();
+  }
+}
+
+function mapStoreError(err: unknown): Error {
+  if (err instanceof AppError) return err;
+  if (err instanceof PullRefusedError) return conflict(err.message, 'models_busy');
+  if (err instanceof ModelNotFoundError) return notFound('Model');
+  return unavailable(`The model runtime could not do this: ${(err as Error).message.slice(0, 200)}`, 'models_unavailable');
+}
