@@ -101,6 +101,13 @@ const EnvSchema = z.object({
   GOOGLE_CLIENT_SECRET: z.string().optional().describe('The Google client\'s secret.'),
   GOOGLE_ISSUER: z.url().default('https://accounts.google.com').describe('OpenID issuer, discovered through `/.well-known/openid-configuration`.'),
   GOOGLE_HEALTH_API_URL: z.url().default('https://health.googleapis.com').describe('The Google Health API (Fitbit\'s successor), reached with the Google client above.'),
+  // Semantic retrieval (issue 15)
+  OLLAMA_EMBED_MODEL: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._\-/:]{0,199}$/, 'must be an Ollama model name')
+    .default('nomic-embed-text')
+    .describe('The embedding model, run in each owner\'s sandbox (`npm run models -- pull <name>`); absent from the models directory = keyword search only.'),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

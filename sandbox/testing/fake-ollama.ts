@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { fakeEmbedding } from './fake-embed.js';
 
 /** How the stand-in answers `/api/chat` and `/api/generate`. */
 export interface FakeOllamaOptions {
@@ -208,6 +209,8 @@ export async function startFakeOllama(
         // and which environment and user it runs with.
         const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => /^(OLLAMA_|LLAMA_|NVIDIA_|HOME$)/.test(k)));
         sendJson(res, 200, { requests: state.requests.filter((r) => !r.path.startsWith('/__fake')), loads: state.loads, env, uid: process.getuid?.() });
+      } else if (req.method === 'POST' && url.pathname === '/api/embed') {
+        answerEmbed(res, b, state.options.models);
       } else if (req.method === 'POST' && (url.pathname === '/api/chat' || url.pathname === '/api/generate')) {
         const chat = url.pathname === '/api/chat';
         if (chat && !Array.isArray(b.messages)) return sendJson(res, 400, { error: 'messages is required' });
@@ -247,6 +250,30 @@ export async function startFakeOllama(
   const host = addr.address === '0.0.0.0' || addr.address === '::' ? '127.0.0.1' : addr.address;
   state.url = `http://${host}:${addr.port}`;
   return state;
+}
+
+/**
+ * `POST /api/embed` as Ollama answers it (server/routes.go EmbedHandler): `input` a string or a
+ * list of strings; `{ model, embeddings, total_duration, load_duration, prompt_eval_count }`;
+ * 404 `model "x" not found, try pulling it first` for a model it does not have; 400 for no input.
+ */
+function answerEmbed(res: ServerResponse, b: Record<string, unknown>, known: string[] | undefined): void {
+  const model = typeof b.model === 'string' ? b.model : '';
+  if (!model) return sendJson(res, 400, { error: 'model is required' });
+  if (known && !known.includes(model) && !known.includes(`${model}:latest`)) {
+    return sendJson(res, 404, { error: `model "${model}" not found, try pulling it first` });
+  }
+  const input = typeof b.input === 'string' ? [b.input] : Array.isArray(b.input) ? b.input : undefined;
+  if (!input || input.some((x) => typeof x !== 'string')) return sendJson(res, 400, { error: 'invalid input type' });
+  const started = process.hrtime.bigint();
+  const embeddings = (input as string[]).map(fakeEmbedding);
+  sendJson(res, 200, {
+    model,
+    embeddings,
+    total_duration: Number(process.hrtime.bigint() - started),
+    load_duration: 1_000_000,
+    prompt_eval_count: (input as string[]).reduce((n, s) => n + Math.ceil(s.length / 4), 0),
+  });
 }
 
 /**

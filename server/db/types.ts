@@ -263,6 +263,7 @@ export interface DB {
   folders: FoldersTable;
   item_versions: ItemVersionsTable;
   item_files: ItemFilesTable;
+  item_vectors: ItemVectorsTable;
 }
 
 /** 0012: single-use sign-up codes (only their SHA-256 is stored). */
@@ -288,4 +289,14 @@ export interface ApiTokensTable {
   created_at: Generated<Date>;
   last_used_at: Date | null;
   expires_at: Timestamp;
+}
+
+// ---- 0021_item_vectors ----
+/** An item's chunk embeddings, sealed (codec `itemVectors`); see migrations/0021_item_vectors.ts. */
+export interface ItemVectorsTable {
+  item_id: string;
+  user_id: string;
+  item_version: number;
+  model_mac: Bytes;
+  ciphertext: Bytes;
 }

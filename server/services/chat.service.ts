@@ -27,6 +27,8 @@ export interface AnswerContext {
   /** The source cut short to fit, if any. */
   truncated?: number;
   historyMessages: number;
+  /** `keyword` when no embedding model took part (the UI says "keyword search only"). */
+  retrieval?: 'hybrid' | 'keyword';
 }
 
 interface Alternative {
@@ -183,6 +185,7 @@ export class ChatService {
         sourcesUsed: sources.length,
         ...(built.truncated !== undefined ? { truncated: built.truncated } : {}),
         historyMessages: turns.length,
+        retrieval: found.mode,
       },
     };
   }
