@@ -89,6 +89,11 @@ export class VectorIndex {
   readonly #slot = new Map<string, number>();
   #dead = 0;
 
+  constructor(
+    /** Up to this many rows a query scans every int8 row (the bench sets it to compare). */
+    private readonly exactRows = EXACT_ROWS,
+  ) {}
+
   /** Live passages. */
   get size(): number {
     return this.#size - this.#dead;
@@ -173,7 +178,7 @@ export class VectorIndex {
         bestRow[slot] = r;
       }
     };
-    if (this.#size <= EXACT_ROWS) {
+    if (this.#size <= this.exactRows) {
       for (let from = 0; from < this.#size; from += BLOCK) {
         const n = Math.min(BLOCK, this.#size - from);
         this.#rows.dots(QUERY_AT, ROWS_AT + from * stride, n, stride, OUT_AT);
