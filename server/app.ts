@@ -121,6 +121,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The items service, exposed so benchmarks can seed large vaults through it in bulk. */
     vaultItems?: ItemsService;
+    /** Embeddings, exposed so tests can see which owners have an opened vector index. */
+    embeddings?: EmbeddingService;
   }
 }
 
@@ -278,6 +280,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const embedder = pool ? new PoolEmbedder(pool, config.OLLAMA_EMBED_MODEL, runtime.kind === 'docker' ? config.sandbox.modelsDir : undefined) : null;
   const embeddings = new EmbeddingService(new VectorsRepository(db), items, embedder, app.log.child({ component: 'embeddings' }));
   const hybrid = new HybridSearchService(search, items, embeddings);
+  app.decorate('embeddings', embeddings);
   app.addHook('onClose', async () => embeddings.close());
   // ---- end embeddings ----
   const chat = new ChatService(new ChatsRepository(db), new RetrievalService(items, search, series, embeddings), pool, {
