@@ -41,7 +41,7 @@ describe.each(dbTargets())('embeddings over HTTP (%s)', (target) => {
 
   it('backfills with progress, then search and chat find a paraphrase and cite its page; a copy of the database shows no text and no vectors', async () => {
     const user = await signUp(sut.app);
-    const letter = (await inject({ method: 'POST', url: '/api/items', headers: user.headers, payload: { ...LETTER, kind: 'document' } })).json();
+    const letter = (await inject({ method: 'POST', url: '/api/items', headers: user.headers, payload: LETTER })).json();
     for (let i = 0; i < 12; i++) {
       await inject({ method: 'POST', url: '/api/items', headers: user.headers, payload: { title: `Shopping list ${i}`, text: `apples, bread, oat milk, item ${i}` } });
     }
@@ -81,7 +81,7 @@ describe.each(dbTargets())('embeddings over HTTP (%s)', (target) => {
 
   it('logging out drops the opened index; signing in again reopens it from the sealed rows', async () => {
     const user = await signUp(sut.app);
-    await inject({ method: 'POST', url: '/api/items', headers: user.headers, payload: { ...LETTER, kind: 'document' } });
+    await inject({ method: 'POST', url: '/api/items', headers: user.headers, payload: LETTER });
     await inject({ method: 'POST', url: '/api/embeddings/backfill', headers: user.headers });
     const embeddings = sut.app;
     expect(embeddings.embeddings).toBeDefined();
@@ -112,7 +112,7 @@ describe('without an embedding model', () => {
     const search = (await inject(sut, { method: 'GET', url: '/api/search?q=cholesterol', headers: user.headers })).json();
     expect(search.mode).toBe('keyword');
     expect(search.results.map((r: { item: { id: string } }) => r.item.id)).toEqual([note.id]);
-    const chat = await inject(sut, { method: 'POST', url: '/api/chat', headers: user.headers, payload: { message: 'what about my cholesterol?' } });
+    const chat = await inject(sut, { method: 'POST', url: '/api/chat', headers: user.headers, payload: { message: 'what did the lipid clinic say?' } });
     const [sources] = parseSse(chat.body);
     expect(sources!.data.context.retrieval).toBe('keyword');
     expect(sources!.data.sources[0].itemId).toBe(note.id);

@@ -203,7 +203,7 @@ export class RetrievalService {
 export function sourceText(item: Item, queryTokens: Set<string>, prefer?: { start: number; end: number; page: number | null }): string {
   const head = item.tags.length ? `Tags: ${item.tags.join(', ')}\n` : '';
   const text = item.text ?? '';
-  if (text.length <= MAX_SOURCE_CHARS) return head + text.replace(/\f/g, '\n\n');
+  if (text.length <= MAX_SOURCE_CHARS) return head + markPages(text);
   if (prefer && prefer.end > prefer.start) {
     // The passage retrieval chose the item for comes first, marked with its page, then the rest as before.
     const lead = `${prefer.page ? `[page ${prefer.page}] ` : ''}${text.slice(prefer.start, prefer.end)}\n[...]\n`;
@@ -248,4 +248,13 @@ export function citedPassage(
   const excerpt = text.slice(range.start, range.end).replace(/\s+/g, ' ').trim();
   const passage = excerpt.length > PASSAGE_EXCERPT ? `${excerpt.slice(0, PASSAGE_EXCERPT - 1)}…` : excerpt;
   return { cite: { ...(range.page ? { page: range.page } : {}), ...(passage ? { passage } : {}) }, range };
+}
+
+/** A paged text with its page numbers written in, so the model can say which page it read. */
+function markPages(text: string): string {
+  if (!text.includes('\f')) return text;
+  return text
+    .split('\f')
+    .map((page, i) => `[page ${i + 1}]\n${page}`)
+    .join('\n\n');
 }
