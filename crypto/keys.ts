@@ -8,11 +8,11 @@ export function randomKey(): Buffer {
 }
 
 /** Independent key domains under one vault key; each gets its own HKDF label. */
-export type SubkeyPurpose = 'items' | 'files' | 'index' | 'chats' | 'series' | 'tags' | 'dedupe' | 'inbox' | 'export' | 'types' | 'jobs' | 'tokens';
+export type SubkeyPurpose = 'items' | 'files' | 'index' | 'chats' | 'series' | 'tags' | 'dedupe' | 'inbox' | 'export' | 'types' | 'jobs' | 'tokens' | 'vectors';
 
 /** Every valid {@link SubkeyPurpose}, for runtime checks (purposes may arrive from untyped code). */
 export const SUBKEY_PURPOSES: readonly SubkeyPurpose[] = Object.freeze([
-  'items', 'files', 'index', 'chats', 'series', 'tags', 'dedupe', 'inbox', 'export', 'types', 'jobs', 'tokens',
+  'items', 'files', 'index', 'chats', 'series', 'tags', 'dedupe', 'inbox', 'export', 'types', 'jobs', 'tokens', 'vectors',
 ] as const);
 
 /**

@@ -32,6 +32,11 @@ import { filesRoutes } from './routes/files/index.js';
 import { healthRoutes } from './routes/health/index.js';
 import { itemsRoutes } from './routes/items/index.js';
 import { searchRoutes } from './routes/search/index.js';
+import { embeddingsRoutes } from './routes/embeddings/index.js';
+import { VectorsRepository } from './repositories/vectors.repository.js';
+import { PoolEmbedder } from './services/embedder.js';
+import { EmbeddingService } from './services/embedding.service.js';
+import { HybridSearchService } from './services/hybrid-search.service.js';
 import { importsRoutes } from './routes/imports/index.js';
 import { recordsRoutes } from './routes/records/index.js';
 import { ImportFiles } from './jobs/encrypted-file.js';
@@ -134,6 +139,8 @@ declare module 'fastify' {
     vaultItems?: ItemsService;
     /** Backlog and backup gauges, for the embedding/OCR workers and the backup helper to set. */
     backlog?: BacklogMetrics;
+    /** Embeddings, exposed so tests can see which owners have an opened vector index. */
+    embeddings?: EmbeddingService;
   }
 }
 
@@ -306,7 +313,15 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   const pool = runtime.kind === 'none' ? null : createSandboxPool(config.sandbox, runtime, sandboxLog, () => models.defaultChatModel());
   void pool?.start();
-  const chat = new ChatService(new ChatsRepository(db), new RetrievalService(items, search, series), pool, {
+  // ---- embeddings (issue 15) ----
+  await models.defaultEmbedModel();
+  const embedder = pool ? new PoolEmbedder(pool, () => models.embedModelNow(), runtime.kind === 'docker' ? config.sandbox.modelsDir : undefined) : null;
+  const embeddings = new EmbeddingService(new VectorsRepository(db), items, embedder, app.log.child({ component: 'embeddings' }));
+  const hybrid = new HybridSearchService(search, items, embeddings);
+  app.decorate('embeddings', embeddings);
+  app.addHook('onClose', async () => embeddings.close());
+  // ---- end embeddings ----
+  const chat = new ChatService(new ChatsRepository(db), new RetrievalService(items, search, series, embeddings), pool, {
     model: config.sandbox.model,
     numCtx: config.sandbox.numCtx,
     runtime: runtime.kind,
@@ -381,7 +396,18 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await trash.stop();
   });
   await app.register(filesRoutes({ files }));
-  await app.register(searchRoutes({ search }));
+  await app.register(searchRoutes({ hybrid }));
+  await app.register(embeddingsRoutes({ embeddings }));
+  // The cheap trigger of the embedding sweep: any write by an unlocked owner starts it, and
+  // reads do now and then (imports and inbox batches write in the background). Signing out or
+  // deleting the account drops the owner's opened vector index.
+  app.addHook('onResponse', async (req, reply) => {
+    const session = req.session;
+    if (!session || reply.statusCode >= 400) return;
+    const route = `${req.method} ${req.routeOptions.url ?? ''}`;
+    if (route === 'POST /api/auth/logout' || route === 'DELETE /api/account') embeddings.evict(session.userId);
+    else embeddings.touch(session, req.method !== 'GET' && req.method !== 'HEAD');
+  });
   await app.register(chatRoutes({ chat, perMinute: config.RATE_LIMIT_CHAT_PER_MIN }));
   await app.register(modelsRoutes({ models }));
 

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { open, readFile, rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { blobPath, ggufHeader, listModelFiles, manifestPath, readGgufHeader } from '../model-files.js';
+import { fakeEmbedding } from './fake-embed.js';
 
 /** How the stand-in answers `/api/chat` and `/api/generate`. */
 export interface FakeOllamaOptions {
@@ -242,6 +243,8 @@ export async function startFakeOllama(
         // and which environment and user it runs with.
         const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => /^(OLLAMA_|LLAMA_|NVIDIA_|HOME$)/.test(k)));
         sendJson(res, 200, { requests: state.requests.filter((r) => !r.path.startsWith('/__fake')), loads: state.loads, env, uid: process.getuid?.() });
+      } else if (req.method === 'POST' && url.pathname === '/api/embed') {
+        answerEmbed(res, b, state.options.models);
       } else if (req.method === 'POST' && (url.pathname === '/api/chat' || url.pathname === '/api/generate')) {
         const chat = url.pathname === '/api/chat';
         if (chat && !Array.isArray(b.messages)) return sendJson(res, 400, { error: 'messages is required' });
@@ -405,6 +408,30 @@ async function deleteModel(res: ServerResponse, modelsDir: string, model: string
   for (const f of readdirSync(join(modelsDir, 'blobs'))) if (f.startsWith('sha256-') && !used.has(f)) await rm(join(modelsDir, 'blobs', f), { force: true });
   res.writeHead(200, { 'content-length': 0 });
   res.end();
+}
+
+/**
+ * `POST /api/embed` as Ollama answers it (server/routes.go EmbedHandler): `input` a string or a
+ * list of strings; `{ model, embeddings, total_duration, load_duration, prompt_eval_count }`;
+ * 404 `model "x" not found, try pulling it first` for a model it does not have; 400 for no input.
+ */
+function answerEmbed(res: ServerResponse, b: Record<string, unknown>, known: string[] | undefined): void {
+  const model = typeof b.model === 'string' ? b.model : '';
+  if (!model) return sendJson(res, 400, { error: 'model is required' });
+  if (known && !known.includes(model) && !known.includes(`${model}:latest`)) {
+    return sendJson(res, 404, { error: `model "${model}" not found, try pulling it first` });
+  }
+  const input = typeof b.input === 'string' ? [b.input] : Array.isArray(b.input) ? b.input : undefined;
+  if (!input || input.some((x) => typeof x !== 'string')) return sendJson(res, 400, { error: 'invalid input type' });
+  const started = process.hrtime.bigint();
+  const embeddings = (input as string[]).map(fakeEmbedding);
+  sendJson(res, 200, {
+    model,
+    embeddings,
+    total_duration: Number(process.hrtime.bigint() - started),
+    load_duration: 1_000_000,
+    prompt_eval_count: (input as string[]).reduce((n, s) => n + Math.ceil(s.length / 4), 0),
+  });
 }
 
 /**

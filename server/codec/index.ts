@@ -12,6 +12,7 @@ import { blindToken } from '../../crypto/blind-index.js';
 import { deriveRowKey, type SubkeyPurpose } from '../../crypto/keys.js';
 import { openChunk, openChunkStats, sealChunk, sealChunkStats, type ChunkRef } from './series.js';
 import type { DayChunk, DayStats } from '../../integrations/series/day-chunk.js';
+import { packVectors, unpackVectors, type ItemVectors } from '../embed/pack.js';
 
 /** Anything that hands out the vault's subkeys (a KeyRing; a worker's single key). */
 export interface KeySource {
@@ -239,4 +240,16 @@ export const inboxPrivateKey = recordCodec<Buffer>({ purpose: 'inbox', label: 'u
  */
 export const inboxBatch = {
   info: (userId: string, rowId: string, provider: string, kind: string) => `v1|inbox|${userId}|${rowId}|${provider}|${kind}`,
+};
+
+// ---- embeddings (issue 15) ----
+
+/**
+ * An item's passage vectors (`item_vectors.ciphertext`), under the `vectors` subkey and bound to
+ * the item's id and the item version they were computed from.
+ */
+export const itemVectors = {
+  ...recordCodec<ItemVectors>({ purpose: 'vectors', label: 'item_vectors', encode: packVectors, decode: unpackVectors }),
+  /** `item_vectors.model_mac`: which model made them, so a model change re-embeds without opening rows. */
+  blindModel: blinder('vectors', 'item_vectors.model'),
 };

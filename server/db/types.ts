@@ -264,6 +264,7 @@ export interface DB {
   folders: FoldersTable;
   item_versions: ItemVersionsTable;
   item_files: ItemFilesTable;
+  item_vectors: ItemVectorsTable;
 }
 
 /** 0012: single-use sign-up codes (only their SHA-256 is stored). */
@@ -297,4 +298,14 @@ export interface ServerSettingsTable {
   value: string;
   updated_by: string | null;
   updated_at: Generated<Date>;
+}
+
+// ---- 0021_item_vectors ----
+/** An item's chunk embeddings, sealed (codec `itemVectors`); see migrations/0021_item_vectors.ts. */
+export interface ItemVectorsTable {
+  item_id: string;
+  user_id: string;
+  item_version: number;
+  model_mac: Bytes;
+  ciphertext: Bytes;
 }

@@ -26,7 +26,7 @@ try {
     page.cleanup();
   }
   await doc.destroy();
-  parentPort.postMessage({ ok: true, text: parts.join('\n\n').slice(0, MAX_CHARS), pages: doc.numPages });
+  parentPort.postMessage({ ok: true, text: parts.join('\f').slice(0, MAX_CHARS), pages: doc.numPages });
 } catch (err) {
   parentPort.postMessage({ ok: false, name: String(err?.name ?? 'Error') });
 }

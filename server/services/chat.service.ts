@@ -29,6 +29,8 @@ export interface AnswerContext {
   /** The source cut short to fit, if any. */
   truncated?: number;
   historyMessages: number;
+  /** `keyword` when no embedding model took part (the UI says "keyword search only"). */
+  retrieval?: 'hybrid' | 'keyword';
 }
 
 interface Alternative {
@@ -211,6 +213,7 @@ export class ChatService {
         sourcesUsed: sources.length,
         ...(built.truncated !== undefined ? { truncated: built.truncated } : {}),
         historyMessages: turns.length,
+        retrieval: found.mode,
       },
     };
   }

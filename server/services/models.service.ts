@@ -61,6 +61,7 @@ export function requiredBytes(m: ModelFileInfo, numCtx: number): number {
  */
 export class ModelsService {
   #busy = false;
+  #embedNow: string | undefined;
 
   constructor(
     private readonly settings: ServerSettingsRepository,
@@ -74,7 +75,17 @@ export class ModelsService {
 
   /** The default embedding model: the admin's choice, else `OLLAMA_EMBED_MODEL`. */
   async defaultEmbedModel(): Promise<string> {
-    return (await this.settings.getAll([EMBED_KEY])).get(EMBED_KEY) ?? this.opts.envEmbedModel;
+    this.#embedNow = (await this.settings.getAll([EMBED_KEY])).get(EMBED_KEY) ?? this.opts.envEmbedModel;
+    return this.#embedNow;
+  }
+
+  /**
+   * The embedding model as last read (synchronous, for the embedding sweep, which compares it with
+   * each item's `model_mac`): `OLLAMA_EMBED_MODEL` until {@link defaultEmbedModel} or a change of
+   * defaults has read the admin's choice.
+   */
+  embedModelNow(): string {
+    return this.#embedNow ?? this.opts.envEmbedModel;
   }
 
   async defaults(): Promise<{ chat: string; embed: string }> {
@@ -203,7 +214,10 @@ export class ModelsService {
       if (!names.has(name)) throw unprocessable(`${name} is not in the models directory; pull it first.`, 'model_not_found');
     }
     if (input.chat !== undefined) await this.settings.set(CHAT_KEY, input.chat, session.userId);
-    if (input.embed !== undefined) await this.settings.set(EMBED_KEY, input.embed, session.userId);
+    if (input.embed !== undefined) {
+      await this.settings.set(EMBED_KEY, input.embed, session.userId);
+      this.#embedNow = input.embed;
+    }
     return this.defaults();
   }
 }

@@ -7,6 +7,11 @@ import type { SessionContext } from './keyring.js';
 import type { SearchService } from './search.service.js';
 import type { SeriesService } from './series.service.js';
 import { withSpan } from '../metrics/tracing.js';
+import { passages } from '../embed/chunk.js';
+import { fuseRanks } from '../embed/rrf.js';
+import type { VectorHit } from '../embed/vector-index.js';
+import type { EmbeddingService, RetrievalMode } from './embedding.service.js';
+import { meaningfulHits, passesFilter, VECTOR_K } from './hybrid-search.service.js';
 
 /** A source as the browser sees it in the `sources` event. */
 export interface CitedSource {
@@ -16,12 +21,21 @@ export interface CitedSource {
   title: string;
   kind: string;
   occurredAt: string | null;
+  /** The page of a paged document (extracted PDF text) the cited passage is on. */
+  page?: number;
+  /** The passage the source was chosen for, as a short excerpt. */
+  passage?: string;
 }
 
 export interface Retrieved {
   cited: CitedSource[];
   prompt: PromptSource[];
+  /** Whether vectors took part ("keyword search only" otherwise). */
+  mode: RetrievalMode;
 }
+
+/** A cited passage is quoted this long at most. */
+const PASSAGE_EXCERPT = 280;
 
 /** Record kinds of a question map to the tags the FHIR transformer and uploads give items. */
 const KIND_TAGS: Partial<Record<RecordKind, string[]>> = {
@@ -60,6 +74,8 @@ export class RetrievalService {
     private readonly items: ItemsService,
     private readonly search: SearchService,
     private readonly series: Pick<SeriesService, 'days'> | undefined,
+    /** Absent or without a model: BM25 only, as before embeddings existed. */
+    private readonly embeddings?: Pick<EmbeddingService, 'nearest'> | null,
   ) {}
 
   async retrieve(session: SessionContext, question: string, parsed: ParsedQuestion, now: Date): Promise<Retrieved> {
@@ -85,7 +101,7 @@ export class RetrievalService {
     const kinds = clinical ? [] : parsed.kinds.flatMap((k) => (KIND_ITEM_KINDS[k] ? [KIND_ITEM_KINDS[k]!] : []));
     const codes = parsed.metrics.flatMap((m) => m.codes);
     const none = Promise.resolve([] as Item[]);
-    const [hits, byKind, byCode, inRange, summaries] = await withSpan('retrieval.lookup', {}, () => Promise.all([
+    const [hits, byKind, byCode, inRange, summaries, nearest] = await withSpan('retrieval.lookup', {}, () => Promise.all([
       words ? this.search.search(session, words, 30, { from, to }) : Promise.resolve([]),
       tags.length || kinds.length ? this.items.recent(session, { tags, kinds, from, to, limit: 40 }) : none,
       codes.length ? this.items.recent(session, { types: codes, from, to, limit: 20 }) : none,
@@ -94,9 +110,22 @@ export class RetrievalService {
         ? this.items.recent(session, { kinds: ['note', 'document', 'record'], from, to, limit: 30 })
         : none,
       this.#summaries(session, parsed, hard, now),
+      this.embeddings ? this.embeddings.nearest(session, question, VECTOR_K) : Promise.resolve(null),
     ]));
-    const top = hits[0]?.score ?? 1;
-    for (const h of hits) bump(h.item.id, h.score / top, h.item);
+    const matches = new Map<string, VectorHit>();
+    if (nearest) {
+      // Hybrid: BM25's and the vectors' rankings fused by reciprocal rank, in the place BM25's
+      // normalized scores had, so kinds, metrics, ranges and recency weigh in as before.
+      const vec = await this.#vectorItems(session, meaningfulHits(nearest), hits.map((h) => h.item), { from, to });
+      for (const v of vec) matches.set(v.item.id, v.match);
+      const items = new Map([...hits.map((h) => [h.item.id, h.item] as const), ...vec.map((v) => [v.item.id, v.item] as const)]);
+      const fused = fuseRanks([hits.map((h) => h.item.id), vec.map((v) => v.item.id)]);
+      const topFused = fused[0]?.score ?? 1;
+      for (const f of fused) bump(f.id, f.score / topFused, items.get(f.id));
+    } else {
+      const top = hits[0]?.score ?? 1;
+      for (const h of hits) bump(h.item.id, h.score / top, h.item);
+    }
     for (const item of byKind) bump(item.id, 0.9, item);
     for (const item of byCode) bump(item.id, 0.8, item);
     for (const item of inRange) bump(item.id, 0.5, item);
@@ -132,9 +161,20 @@ export class RetrievalService {
     for (const [id, e] of ranked) {
       const item = e.item ?? fetched.get(id);
       if (!item) continue;
-      add({ itemId: item.id, title: item.title, kind: item.kind, occurredAt: item.occurredAt }, sourceText(item, keywordTokens));
+      const at = citedPassage(item, matches.get(item.id), keywordTokens);
+      add({ itemId: item.id, title: item.title, kind: item.kind, occurredAt: item.occurredAt, ...at.cite }, sourceText(item, keywordTokens, at.range));
     }
-    return { cited, prompt };
+    return { cited, prompt, mode: nearest ? 'hybrid' : 'keyword' };
+  }
+
+  /** Vector hits with their items, in the question's hard date range (like BM25's). */
+  async #vectorItems(session: SessionContext, hits: VectorHit[], known: Item[], range: { from?: Date; to?: Date }) {
+    const have = new Map(known.map((i) => [i.id, i]));
+    const fetched = new Map((await this.items.getMany(session, hits.filter((h) => !have.has(h.itemId)).map((h) => h.itemId))).map((i) => [i.id, i]));
+    return hits.flatMap((match) => {
+      const item = have.get(match.itemId) ?? fetched.get(match.itemId);
+      return item && passesFilter(item, range) ? [{ item, match }] : [];
+    });
   }
 
   /** Daily summaries of the series a metric question names, one per type code with data. */
@@ -161,18 +201,61 @@ export class RetrievalService {
 }
 
 /** The item as the model should read it; long texts reduced to their most relevant passages. */
-export function sourceText(item: Item, queryTokens: Set<string>): string {
+export function sourceText(item: Item, queryTokens: Set<string>, prefer?: { start: number; end: number; page: number | null }): string {
   const head = item.tags.length ? `Tags: ${item.tags.join(', ')}\n` : '';
   const text = item.text ?? '';
-  if (text.length <= MAX_SOURCE_CHARS) return head + text;
-  const passages = text.split(/\n\s*\n/).flatMap((p) => (p.length > 1500 ? p.match(/[\s\S]{1,1500}/g) ?? [] : [p]));
-  const scored = passages.map((p, i) => ({ i, p, score: tokenize(p).filter((t) => queryTokens.has(t)).length }));
+  if (text.length <= MAX_SOURCE_CHARS) return head + markPages(text);
+  if (prefer && prefer.end > prefer.start) {
+    // The passage retrieval chose the item for comes first, marked with its page, then the rest as before.
+    const lead = `${prefer.page ? `[page ${prefer.page}] ` : ''}${text.slice(prefer.start, prefer.end)}\n[...]\n`;
+    const rest = sourceText({ ...item, tags: [], text: text.slice(0, prefer.start) + text.slice(prefer.end) }, queryTokens);
+    return head + lead + rest.slice(0, Math.max(0, MAX_SOURCE_CHARS - lead.length));
+  }
+  const parts = text.split(/\n\s*\n/).flatMap((p) => (p.length > 1500 ? p.match(/[\s\S]{1,1500}/g) ?? [] : [p]));
+  const scored = parts.map((p, i) => ({ i, p, score: tokenize(p).filter((t) => queryTokens.has(t)).length }));
   const chosen = new Set<number>([0]);
-  let size = passages[0]?.length ?? 0;
+  let size = parts[0]?.length ?? 0;
   for (const s of [...scored].sort((a, b) => b.score - a.score)) {
     if (s.score === 0 || size + s.p.length > MAX_SOURCE_CHARS) continue;
     chosen.add(s.i);
     size += s.p.length;
   }
-  return head + [...chosen].sort((a, b) => a - b).map((i) => passages[i]).join('\n[...]\n');
+  return head + [...chosen].sort((a, b) => a - b).map((i) => parts[i]).join('\n[...]\n');
+}
+
+/**
+ * Where in an item a citation points: the passage the vectors matched, or for a paged document
+ * found by keywords, the passage sharing most words with the question. Texts without pages and
+ * short ones get no page.
+ */
+export function citedPassage(
+  item: Item,
+  match: VectorHit | undefined,
+  queryTokens: Set<string>,
+): { cite: { page?: number; passage?: string }; range?: { start: number; end: number; page: number | null } } {
+  const text = item.text ?? '';
+  let range: { start: number; end: number; page: number | null } | undefined = match && match.end > match.start ? match : undefined;
+  if (!range && text.includes('\f')) {
+    let best = 0;
+    for (const p of passages(text)) {
+      const score = tokenize(text.slice(p.start, p.end)).filter((t) => queryTokens.has(t)).length;
+      if (score > best) {
+        best = score;
+        range = p;
+      }
+    }
+  }
+  if (!range) return { cite: {} };
+  const excerpt = text.slice(range.start, range.end).replace(/\s+/g, ' ').trim();
+  const passage = excerpt.length > PASSAGE_EXCERPT ? `${excerpt.slice(0, PASSAGE_EXCERPT - 1)}…` : excerpt;
+  return { cite: { ...(range.page ? { page: range.page } : {}), ...(passage ? { passage } : {}) }, range };
+}
+
+/** A paged text with its page numbers written in, so the model can say which page it read. */
+function markPages(text: string): string {
+  if (!text.includes('\f')) return text;
+  return text
+    .split('\f')
+    .map((page, i) => `[page ${i + 1}]\n${page}`)
+    .join('\n\n');
 }

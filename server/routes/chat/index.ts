@@ -27,6 +27,7 @@ const Context = z.object({
   sourcesUsed: z.number(),
   truncated: z.number().optional(),
   historyMessages: z.number(),
+  retrieval: z.enum(['hybrid', 'keyword']).optional(),
 });
 const Alternative = z.object({ text: z.string(), sources: z.array(Source), createdAt: z.string(), context: Context.optional(), stopped: z.boolean().optional(), cutOff: z.boolean().optional() });
 const ChatSummary = z.object({ id: z.string(), title: z.string(), updatedAt: z.string() });

@@ -60,7 +60,12 @@ export interface Tag {
 export interface SearchResult {
   item: Item;
   score: number;
+  /** The page of a paged document the match is on. */
+  page?: number;
 }
+
+/** How search ranked: with vectors, or by keywords alone (no embedding model). */
+export type SearchMode = 'hybrid' | 'keyword';
 
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed';
 
@@ -109,6 +114,8 @@ export interface AnswerContext {
   sourcesUsed: number;
   truncated?: number;
   historyMessages: number;
+  /** `keyword`: no embedding model took part in finding the sources. */
+  retrieval?: 'hybrid' | 'keyword';
 }
 
 export interface AnswerAlternative {

@@ -79,6 +79,7 @@ export function AnswerActions({ m, onRegenerate }: { m: UiMessage; onRegenerate?
         <span role="status" className="sr-only">
           {copied ? 'Answer copied' : ''}
         </span>
+        {m.context?.retrieval === 'keyword' && <KeywordOnly />}
       </div>
       {m.context && <ModelSaw context={m.context} sources={m.sources} />}
       {m.alternatives && m.alternatives.length > 0 && (
@@ -164,5 +165,18 @@ export function ChatHeader({ chatId, title, onRenamed }: { chatId: string; title
       )}
       <ErrorText error={error} className="mt-2" />
     </div>
+  );
+}
+
+/** Shown where retrieval ran without an embedding model: paraphrases may be missed. */
+export function KeywordOnly() {
+  return (
+    <span
+      data-testid="keyword-only"
+      title="No embedding model is installed, so sources were found by their words only. Pull one with npm run models -- pull nomic-embed-text."
+      className="rounded-full bg-amber-50 px-2 py-0.5 text-xs font-medium text-amber-900 ring-1 ring-amber-200"
+    >
+      Keyword search only
+    </span>
   );
 }

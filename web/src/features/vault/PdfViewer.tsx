@@ -15,10 +15,16 @@ function loadPdfJs(): Promise<PdfJs> {
   return pdfjsPromise;
 }
 
+/** The page a link asked for (`#page=N`, as a chat citation links it), else 1. */
+function pageFromHash(): number {
+  const m = /(?:^#|&)page=(\d{1,5})\b/.exec(window.location.hash);
+  return m ? Math.max(1, Number(m[1])) : 1;
+}
+
 /** Renders a PDF from the vault in the page with pdf.js (loaded only when a PDF is opened). */
 export default function PdfViewer({ url, title }: { url: string; title: string }) {
   const [doc, setDoc] = useState<PDFDocumentProxy | null>(null);
-  const [page, setPage] = useState(1);
+  const [page, setPage] = useState(pageFromHash);
   const [scale, setScale] = useState(1.25);
   const [error, setError] = useState<unknown>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
@@ -33,6 +39,8 @@ export default function PdfViewer({ url, title }: { url: string; title: string }
         // No eval (strict CSP) and no remote fonts or CMaps: everything stays on this server.
         loaded = await lib.getDocument({ data, isEvalSupported: false, disableFontFace: false, useSystemFonts: true }).promise;
         if (cancelled) return void loaded.destroy();
+        const pages = loaded.numPages;
+        setPage((p) => Math.min(p, pages));
         setDoc(loaded);
       } catch (e) {
         if (!cancelled) setError(e instanceof Error ? e : new Error('This PDF could not be displayed.'));

@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState, type DragEvent } from 'react';
 import { api, qs } from '../../api/client';
-import type { Item, SearchResult, Tag } from '../../api/types';
+import type { Item, SearchMode, SearchResult, Tag } from '../../api/types';
+import { KeywordOnly } from '../chat/AnswerTools';
 import { useQueryParam, useRouter } from '../../app/router';
 import { VirtualList } from '../../components/VirtualList';
 import { Button, Spinner } from '../../components/ui/Button';
@@ -30,6 +31,7 @@ function useDebounced<T>(value: T, ms: number): T {
 function useSearch(q: string) {
   const query = useDebounced(q.trim(), 250);
   const [results, setResults] = useState<SearchResult[] | null>(null);
+  const [mode, setMode] = useState<SearchMode | null>(null);
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<unknown>(null);
   useEffect(() => {
@@ -42,15 +44,18 @@ function useSearch(q: string) {
     setLoading(true);
     setError(null);
     api
-      .get<{ results: SearchResult[] }>(`/api/search${qs({ q: query, limit: 50 })}`, { signal: ctl.signal })
-      .then((r) => setResults(r.results))
+      .get<{ results: SearchResult[]; mode?: SearchMode }>(`/api/search${qs({ q: query, limit: 50 })}`, { signal: ctl.signal })
+      .then((r) => {
+        setResults(r.results);
+        setMode(r.mode ?? null);
+      })
       .catch((e) => {
         if ((e as { name?: string }).name !== 'AbortError') setError(e);
       })
       .finally(() => !ctl.signal.aborted && setLoading(false));
     return () => ctl.abort();
   }, [query]);
-  return { query, results, loading, error };
+  return { query, results, mode, loading, error };
 }
 
 export function VaultPage() {
@@ -208,7 +213,7 @@ export function VaultPage() {
       </div>
 
       {search.query ? (
-        <SearchResults query={search.query} results={search.results} loading={search.loading} error={search.error} onClear={() => setQ('')} />
+        <SearchResults query={search.query} results={search.results} mode={search.mode} loading={search.loading} error={search.error} onClear={() => setQ('')} />
       ) : (
         <>
           <div className="mb-3 flex flex-wrap items-end gap-3">
@@ -339,12 +344,13 @@ export function VaultPage() {
   );
 }
 
-function SearchResults({ query, results, loading, error, onClear }: { query: string; results: SearchResult[] | null; loading: boolean; error: unknown; onClear: () => void }) {
+function SearchResults({ query, results, mode, loading, error, onClear }: { query: string; results: SearchResult[] | null; mode: SearchMode | null; loading: boolean; error: unknown; onClear: () => void }) {
   return (
     <section aria-label="Search results">
       <div className="mb-2 flex items-center justify-between text-sm text-stone-600">
-        <p aria-live="polite">
+        <p aria-live="polite" className="flex items-center gap-2">
           {loading && !results ? 'Searching…' : results ? `${results.length} result${results.length === 1 ? '' : 's'} for “${query}”` : ''}
+          {results && mode === 'keyword' && <KeywordOnly />}
         </p>
         <button type="button" onClick={onClear} className="font-medium text-teal-800 hover:underline">
           Clear search

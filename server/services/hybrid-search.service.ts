@@ -1,0 +1,79 @@
+import { fuseRanks } from '../embed/rrf.js';
+import type { VectorHit } from '../embed/vector-index.js';
+import type { EmbeddingService, RetrievalMode } from './embedding.service.js';
+import type { Item, ItemsService } from './items.service.js';
+import type { SessionContext } from './keyring.js';
+import type { SearchService } from './search.service.js';
+
+/** Nearest items asked of the vector index per query: the fused list's vector half. */
+export const VECTOR_K = 30;
+/**
+ * Vector hits far below the best one are dropped before fusion: a nearest-neighbour search
+ * always answers, and without a cut an unrelated item would ride into results on rank alone.
+ */
+const RELATIVE_CUT = 0.5;
+const MIN_SIMILARITY = 0.1;
+
+export interface SearchFilter {
+  kind?: string;
+  from?: Date;
+  to?: Date;
+}
+
+export interface HybridResult {
+  item: Item;
+  score: number;
+  /** The passage the vectors matched best, where they did. */
+  match?: VectorHit;
+}
+
+/** Vector hits worth fusing: close to the best one, and not mere noise. */
+export function meaningfulHits(hits: VectorHit[]): VectorHit[] {
+  const top = hits[0]?.score ?? 0;
+  return hits.filter((h) => h.score >= Math.max(MIN_SIMILARITY, top * RELATIVE_CUT));
+}
+
+/** Whether an item passes the search filters the BM25 query applies in SQL. */
+export function passesFilter(item: Item, f: SearchFilter | undefined): boolean {
+  if (!f) return true;
+  if (f.kind && item.kind !== f.kind) return false;
+  const at = Date.parse(item.occurredAt ?? item.createdAt);
+  if (f.from && at < f.from.getTime()) return false;
+  if (f.to && at > f.to.getTime()) return false;
+  return true;
+}
+
+/**
+ * Search with BM25 and vectors fused by reciprocal rank; BM25 alone (`mode: 'keyword'`) when no
+ * embedding model can take part, exactly as before.
+ */
+export class HybridSearchService {
+  constructor(
+    private readonly search: SearchService,
+    private readonly items: ItemsService,
+    private readonly embeddings: EmbeddingService | null,
+  ) {}
+
+  async query(session: SessionContext, q: string, limit: number, filter?: SearchFilter): Promise<{ results: HybridResult[]; mode: RetrievalMode }> {
+    const [bm25, nearest] = await Promise.all([
+      this.search.search(session, q, Math.max(limit, VECTOR_K), filter),
+      this.embeddings ? this.embeddings.nearest(session, q, VECTOR_K) : Promise.resolve(null),
+    ]);
+    if (!nearest) return { results: bm25.slice(0, limit), mode: 'keyword' };
+    const vec = await this.#withItems(session, meaningfulHits(nearest), bm25.map((h) => h.item), filter);
+    const byId = new Map<string, HybridResult>(bm25.map((h) => [h.item.id, { item: h.item, score: h.score }]));
+    for (const v of vec) byId.set(v.item.id, { ...(byId.get(v.item.id) ?? { item: v.item, score: 0 }), match: v.match });
+    const fused = fuseRanks([bm25.map((h) => h.item.id), vec.map((v) => v.item.id)]);
+    return { results: fused.slice(0, limit).map(({ id, score }) => ({ ...byId.get(id)!, score })), mode: 'hybrid' };
+  }
+
+  /** Vector hits with their items (decrypted only when BM25 did not already), filtered like BM25's. */
+  async #withItems(session: SessionContext, hits: VectorHit[], known: Item[], filter?: SearchFilter): Promise<Array<{ item: Item; match: VectorHit }>> {
+    const have = new Map(known.map((i) => [i.id, i]));
+    const fetched = new Map((await this.items.getMany(session, hits.filter((h) => !have.has(h.itemId)).map((h) => h.itemId))).map((i) => [i.id, i]));
+    return hits.flatMap((match) => {
+      const item = have.get(match.itemId) ?? fetched.get(match.itemId);
+      return item && passesFilter(item, filter) ? [{ item, match }] : [];
+    });
+  }
+}
