@@ -255,7 +255,7 @@ try {
     a.bytes = copy;
     return copy.buffer;
   });
-  parentPort.postMessage({ ok: true, ...r, text: String(r.text ?? '').slice(0, maxChars) }, transfer);
+  parentPort.postMessage({ ok: true, ...r, text: String(r.text ?? '').trim().slice(0, maxChars) }, transfer);
 } catch (err) {
   const code = err instanceof Refused ? err.code : err instanceof RangeError ? 'too_deep' : 'damaged';
   parentPort.postMessage({ ok: false, code });
