@@ -61,7 +61,6 @@ function detectType(name: string, declared: string, head: Buffer): string {
   return valid ? declared.toLowerCase() : 'application/octet-stream';
 }
 
-const isText = (type: string) => type.startsWith('text/') || type === 'application/json';
 
 export class FilesService {
   constructor(
