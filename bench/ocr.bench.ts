@@ -15,7 +15,11 @@ const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
 
 export default async function run(): Promise<BenchResult[]> {
   const n = Number(process.env.BENCH_OCR_PAGES ?? 6);
-  const pages = Array.from({ length: n }, (_, i) => [`Page ${i + 1} discharge summary`, `Ferritin ${10 + i} ng/mL haemoglobin ${12 + i / 10} g/dL`, 'Follow up in three months']);
+  const pages = Array.from({ length: n }, (_, i) => [
+    `Page ${i + 1} discharge summary`,
+    `Ferritin ${10 + i} ng/mL haemoglobin ${12 + i / 10} g/dL`,
+    'Follow up in three months',
+  ]);
   const pdf = await scannedPdf(pages);
   const pngs = await Promise.all(pages.map((p) => textPng(p)));
   const extractor = new Extractor({

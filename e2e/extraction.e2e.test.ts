@@ -41,7 +41,15 @@ describe('a file the server cannot read, in the browser', () => {
     const list = page.getByRole('list', { name: 'Vault items' });
     const row = list.getByRole('link', { name: /colonoscopy-scan/ });
     // The read runs in the background: reload until the list shows its outcome.
-    for (let i = 0; i < 60 && !(await row.getByTestId('unreadable-badge').isVisible().catch(() => false)); i++) {
+    for (
+      let i = 0;
+      i < 60 &&
+      !(await row
+        .getByTestId('unreadable-badge')
+        .isVisible()
+        .catch(() => false));
+      i++
+    ) {
       await page.goto('/vault');
       await row.waitFor();
     }
@@ -62,7 +70,12 @@ describe('a file the server cannot read, in the browser', () => {
 
     await page.goto('/vault');
     await list.getByRole('link', { name: /colonoscopy-scan/ }).waitFor();
-    expect(await list.getByRole('link', { name: /colonoscopy-scan/ }).getByTestId('unreadable-badge').count()).toBe(0);
+    expect(
+      await list
+        .getByRole('link', { name: /colonoscopy-scan/ })
+        .getByTestId('unreadable-badge')
+        .count(),
+    ).toBe(0);
     expect(s.problems).toEqual([]);
   });
 });

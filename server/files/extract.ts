@@ -45,11 +45,15 @@ export function extractPdfPages(bytes: Buffer, timeoutMs: number): Promise<PdfPa
 
 /** Joins page texts with the page break, capped at {@link MAX_TEXT_CHARS}. */
 export function joinPages(pages: string[]): string {
-  return pages.map((p) => p.replace(/\f/g, ' ')).join(PAGE_BREAK).slice(0, MAX_TEXT_CHARS);
+  return pages
+    .map((p) => p.replace(/\f/g, ' '))
+    .join(PAGE_BREAK)
+    .slice(0, MAX_TEXT_CHARS);
 }
 
 /** Decodes text files as UTF-8, dropping a BOM and NULs. */
 export function decodeText(bytes: Buffer): string {
+  const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
   // eslint-disable-next-line no-control-regex -- NULs are what it removes
-  return bytes.toString('utf8').replace(/^\uFEFF/, '').replace(/\u0000/g, '').slice(0, MAX_TEXT_CHARS);
+  return text.replace(/\u0000/g, '').slice(0, MAX_TEXT_CHARS);
 }

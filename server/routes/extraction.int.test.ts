@@ -57,12 +57,19 @@ describe.each(dbTargets())('text extraction and OCR (%s)', (target) => {
     }
   };
   const search = async (q: string, u: User = user) =>
-    ((await inject({ method: 'GET', url: `/api/search?q=${encodeURIComponent(q)}`, headers: u.headers })).json() as { results: Array<{ item: Item }> }).results.map((r) => r.item.id);
+    (
+      (await inject({ method: 'GET', url: `/api/search?q=${encodeURIComponent(q)}`, headers: u.headers })).json() as { results: Array<{ item: Item }> }
+    ).results.map((r) => r.item.id);
   const chatSources = async (message: string) => {
     const res = await inject({ method: 'POST', url: '/api/chat', headers: user.headers, payload: { message } });
     expect(res.statusCode).toBe(200);
     const first = res.body.split('\n\n').find((b) => b.startsWith('event: sources'))!;
-    const data = JSON.parse(first.split('\n').find((l) => l.startsWith('data: '))!.slice(6)) as { sources: Array<{ itemId: string }> };
+    const data = JSON.parse(
+      first
+        .split('\n')
+        .find((l) => l.startsWith('data: '))!
+        .slice(6),
+    ) as { sources: Array<{ itemId: string }> };
     return data.sources.map((s) => s.itemId);
   };
 
@@ -76,7 +83,9 @@ describe.each(dbTargets())('text extraction and OCR (%s)', (target) => {
     expect(pages[1]).toMatch(/atrial fibrillation/i);
     expect(await search('fibrillation')).toContain(pdf.id);
     expect(await chatSources('Any atrial fibrillation in my discharge letter?')).toContain(pdf.id);
-    const jobs = (await inject({ method: 'GET', url: '/api/jobs', headers: user.headers })).json() as { jobs: Array<{ kind: string; status: string; progress: { done: number; total?: number; unit: string } }> };
+    const jobs = (await inject({ method: 'GET', url: '/api/jobs', headers: user.headers })).json() as {
+      jobs: Array<{ kind: string; status: string; progress: { done: number; total?: number; unit: string } }>;
+    };
     expect(jobs.jobs.find((j) => j.kind === 'extract')).toMatchObject({ status: 'done', progress: { done: 2, total: 2, unit: 'pages' } });
   });
 
@@ -91,8 +100,21 @@ describe.each(dbTargets())('text extraction and OCR (%s)', (target) => {
 
   it('reads Word, Excel and HTML files into searchable text', async () => {
     const word = await upload('letter.docx', 'application/octet-stream', await docx(['Cardiology letter', 'Echocardiogram showed mitral regurgitation']));
-    const sheet = await upload('labs.xlsx', 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', await xlsx({ Thyroid: [['Test', 'Value'], ['Thyrotropin', 2.1]] }));
-    const page = await upload('portal.html', 'text/html', Buffer.from('<html><script>var leak = "scriptword";</script><body><p>Vitamin D insufficiency noted</p></body></html>'));
+    const sheet = await upload(
+      'labs.xlsx',
+      'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      await xlsx({
+        Thyroid: [
+          ['Test', 'Value'],
+          ['Thyrotropin', 2.1],
+        ],
+      }),
+    );
+    const page = await upload(
+      'portal.html',
+      'text/html',
+      Buffer.from('<html><script>var leak = "scriptword";</script><body><p>Vitamin D insufficiency noted</p></body></html>'),
+    );
     for (const [item, word_, text] of [
       [word, 'regurgitation', 'Echocardiogram showed mitral regurgitation'],
       [sheet, 'thyrotropin', 'Sheet: Thyroid\nTest\tValue\nThyrotropin\t2.1'],
@@ -112,7 +134,14 @@ describe.each(dbTargets())('text extraction and OCR (%s)', (target) => {
     const mail = await upload(
       'results.eml',
       'message/rfc822',
-      eml({ from: 'Dr Lee <lee@clinic.example>', to: 'me@example.com', subject: 'Sleep study', date: 'Tue, 3 Mar 2026 10:00:00 +0000', body: 'Please find the referral attached.', attachment: { name: 'referral.docx', type: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', data: attachment } }),
+      eml({
+        from: 'Dr Lee <lee@clinic.example>',
+        to: 'me@example.com',
+        subject: 'Sleep study',
+        date: 'Tue, 3 Mar 2026 10:00:00 +0000',
+        body: 'Please find the referral attached.',
+        attachment: { name: 'referral.docx', type: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', data: attachment },
+      }),
     );
     const done = await settled(mail.id);
     expect(done.extraction).toEqual({ status: 'ok' });
@@ -151,7 +180,11 @@ describe.each(dbTargets())('text extraction and OCR (%s)', (target) => {
     const noOcr = await startTestServer(target, { OCR_TESSERACT_PATH: link });
     try {
       const u = await signUp(noOcr.app);
-      const r = await noOcr.app.inject({ method: 'POST', url: '/api/files', ...multipart({ name: 'scan.pdf', type: 'application/pdf', data: await scannedPdf([['Colonoscopy report']]) }, {}, u.headers) });
+      const r = await noOcr.app.inject({
+        method: 'POST',
+        url: '/api/files',
+        ...multipart({ name: 'scan.pdf', type: 'application/pdf', data: await scannedPdf([['Colonoscopy report']]) }, {}, u.headers),
+      });
       const id = (r.json() as Item).id;
       const get = async () => (await noOcr.app.inject({ method: 'GET', url: `/api/items/${id}`, headers: u.headers })).json() as Item;
       let item = await get();

@@ -35,7 +35,14 @@ export class ExtractionService implements JobKind {
     if (!item.fileId) throw badRequest('This item has no file to read.', 'no_file');
     await this.items.applyExtraction(session, itemId, { extraction: { status: 'pending' } });
     const id = randomUUID();
-    await this.jobs.insert({ id, userId: session.userId, kind: EXTRACT_JOB, progress: { done: 0, unit: 'pages' }, inputRef: null, inputFormat: `item:${itemId}` });
+    await this.jobs.insert({
+      id,
+      userId: session.userId,
+      kind: EXTRACT_JOB,
+      progress: { done: 0, unit: 'pages' },
+      inputRef: null,
+      inputFormat: `item:${itemId}`,
+    });
     this.runner.submit({ id, userId: session.userId }, session.keys);
     return { jobId: id };
   }
@@ -50,7 +57,8 @@ export class ExtractionService implements JobKind {
     if (!file) throw notFound('File');
     const record = async (extraction: StoredExtraction, text?: string) => {
       await this.items.applyExtraction(session, itemId, { extraction, text });
-      if (extraction.status === 'failed') throw new JobFailure(`This file could not be read: ${EXTRACTION_REASONS[extraction.code ?? 'damaged']}.`, extraction.code);
+      if (extraction.status === 'failed')
+        throw new JobFailure(`This file could not be read: ${EXTRACTION_REASONS[extraction.code ?? 'damaged']}.`, extraction.code);
     };
     const kind = fileKind(file.meta.contentType, file.meta.name);
     if (!kind) return record({ status: 'none', code: 'unsupported' });

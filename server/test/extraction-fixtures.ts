@@ -62,7 +62,12 @@ export function pngHeader(width: number, height: number): Buffer {
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
   ihdr.set([8, 0, 0, 0, 0], 8);
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(64))), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(Buffer.alloc(64))),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 const CONTENT_TYPES_DOCX = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
@@ -77,7 +82,10 @@ export async function docx(paragraphs: string[], padding = 0): Promise<Buffer> {
   zip.file('[Content_Types].xml', CONTENT_TYPES_DOCX);
   zip.file('_rels/.rels', RELS_DOCX);
   const body = paragraphs.map((p) => `<w:p><w:r><w:t>${esc(p)}</w:t></w:r></w:p>`).join('');
-  zip.file('word/document.xml', `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>${body}</w:body></w:document>`);
+  zip.file(
+    'word/document.xml',
+    `<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>${body}</w:body></w:document>`,
+  );
   if (padding) zip.file('word/media/padding.bin', Buffer.alloc(padding));
   return zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE', compressionOptions: { level: 9 } });
 }
@@ -86,7 +94,10 @@ export async function docx(paragraphs: string[], padding = 0): Promise<Buffer> {
 export async function pptx(slides: string[]): Promise<Buffer> {
   const zip = new JSZip();
   slides.forEach((text, i) =>
-    zip.file(`ppt/slides/slide${i + 1}.xml`, `<?xml version="1.0"?><p:sld xmlns:p="p" xmlns:a="a"><p:cSld><p:spTree><p:sp><p:txBody><a:p><a:r><a:t>${esc(text)}</a:t></a:r></a:p></p:txBody></p:sp></p:spTree></p:cSld></p:sld>`),
+    zip.file(
+      `ppt/slides/slide${i + 1}.xml`,
+      `<?xml version="1.0"?><p:sld xmlns:p="p" xmlns:a="a"><p:cSld><p:spTree><p:sp><p:txBody><a:p><a:r><a:t>${esc(text)}</a:t></a:r></a:p></p:txBody></p:sp></p:spTree></p:cSld></p:sld>`,
+    ),
   );
   return zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' });
 }
@@ -95,8 +106,13 @@ export async function pptx(slides: string[]): Promise<Buffer> {
 export async function ods(sheet: string, rows: string[][]): Promise<Buffer> {
   const zip = new JSZip();
   zip.file('mimetype', 'application/vnd.oasis.opendocument.spreadsheet');
-  const body = rows.map((r) => `<table:table-row>${r.map((c) => `<table:table-cell><text:p>${esc(c)}</text:p></table:table-cell>`).join('')}</table:table-row>`).join('');
-  zip.file('content.xml', `<?xml version="1.0"?><office:document-content xmlns:office="o" xmlns:table="t" xmlns:text="x"><office:body><office:spreadsheet><table:table table:name="${esc(sheet)}">${body}</table:table></office:spreadsheet></office:body></office:document-content>`);
+  const body = rows
+    .map((r) => `<table:table-row>${r.map((c) => `<table:table-cell><text:p>${esc(c)}</text:p></table:table-cell>`).join('')}</table:table-row>`)
+    .join('');
+  zip.file(
+    'content.xml',
+    `<?xml version="1.0"?><office:document-content xmlns:office="o" xmlns:table="t" xmlns:text="x"><office:body><office:spreadsheet><table:table table:name="${esc(sheet)}">${body}</table:table></office:spreadsheet></office:body></office:document-content>`,
+  );
   return zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' });
 }
 
@@ -108,7 +124,14 @@ export async function xlsx(sheets: Record<string, Array<Array<string | number>>>
 }
 
 /** An RFC 5322 message with a text body and one attachment. */
-export function eml(o: { from: string; to: string; subject: string; date: string; body: string; attachment?: { name: string; type: string; data: Buffer } }): Buffer {
+export function eml(o: {
+  from: string;
+  to: string;
+  subject: string;
+  date: string;
+  body: string;
+  attachment?: { name: string; type: string; data: Buffer };
+}): Buffer {
   const boundary = 'cv-boundary-42';
   const head = [`From: ${o.from}`, `To: ${o.to}`, `Subject: ${o.subject}`, `Date: ${o.date}`, 'MIME-Version: 1.0'];
   if (!o.attachment) return Buffer.from([...head, 'Content-Type: text/plain; charset=utf-8', '', o.body, ''].join('\r\n'));

@@ -15,7 +15,12 @@ const PRLIMIT = ['/usr/bin/prlimit', '/bin/prlimit'].find((p) => existsSync(p));
 
 /** The executable a name resolves to on PATH (or the path itself), or null when there is none. */
 export function findExecutable(bin: string): string | null {
-  const candidates = bin.includes('/') ? [bin] : (process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((d) => path.join(d, bin));
+  const candidates = bin.includes('/')
+    ? [bin]
+    : (process.env.PATH ?? '')
+        .split(path.delimiter)
+        .filter(Boolean)
+        .map((d) => path.join(d, bin));
   for (const c of candidates) {
     try {
       accessSync(c, constants.X_OK);
@@ -40,9 +45,7 @@ export function runLimited(
   missing: ExtractionCode,
   signal?: AbortSignal,
 ): Promise<Buffer> {
-  const [cmd, argv] = PRLIMIT
-    ? [PRLIMIT, [`--as=${limits.memoryMb * 1024 * 1024}`, '--', executable, ...args]]
-    : [executable, args];
+  const [cmd, argv] = PRLIMIT ? [PRLIMIT, [`--as=${limits.memoryMb * 1024 * 1024}`, '--', executable, ...args]] : [executable, args];
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, argv, {
       stdio: ['pipe', 'pipe', 'ignore'],

@@ -229,7 +229,7 @@ async function mbox() {
   const all = bytes.toString('latin1');
   const starts = [];
   const re = /(^|\n)From [^\n]*\n/g;
-  for (let m; (m = re.exec(all)); ) starts.push({ at: m.index + m[1].length, body: m.index + m[0].length });
+  for (let m; (m = re.exec(all));) starts.push({ at: m.index + m[1].length, body: m.index + m[0].length });
   if (!starts.length) throw new Refused('damaged');
   const attachments = [];
   const texts = [];
@@ -255,7 +255,16 @@ try {
     a.bytes = copy;
     return copy.buffer;
   });
-  parentPort.postMessage({ ok: true, ...r, text: String(r.text ?? '').trim().slice(0, maxChars) }, transfer);
+  parentPort.postMessage(
+    {
+      ok: true,
+      ...r,
+      text: String(r.text ?? '')
+        .trim()
+        .slice(0, maxChars),
+    },
+    transfer,
+  );
 } catch (err) {
   const code = err instanceof Refused ? err.code : err instanceof RangeError ? 'too_deep' : 'damaged';
   parentPort.postMessage({ ok: false, code });

@@ -11,7 +11,10 @@ const options = (over: Partial<ExtractorOptions['ocr']> = {}, docs: Partial<Extr
 });
 
 const failure = async (p: Promise<unknown>) => {
-  const err = await p.then(() => null, (e: unknown) => e);
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(ExtractionFailure);
   return (err as ExtractionFailure).code;
 };
@@ -32,7 +35,11 @@ describe('Extractor', () => {
     expect(pages).toHaveLength(2);
     expect(pages[0]).toMatch(/Discharge letter/i);
     expect(pages[1]).toMatch(/Atrial fibrillation/i);
-    expect(progress).toEqual([[0, 2], [1, 2], [2, 2]]);
+    expect(progress).toEqual([
+      [0, 2],
+      [1, 2],
+      [2, 2],
+    ]);
     expect(r.extraction).toMatchObject({ status: 'ok', pages: 2, ocrPages: 2 });
   });
 
@@ -64,10 +71,31 @@ describe('Extractor', () => {
   });
 
   it('reads Word, Excel, OpenDocument and PowerPoint files', async () => {
-    expect((await sut.extract('docx', await docx(['Cardiology letter', 'paroxysmal atrial fibrillation']))).text).toBe('Cardiology letter\n\nparoxysmal atrial fibrillation');
-    const sheet = await sut.extract('xlsx', await xlsx({ Labs: [['Test', 'Value'], ['Ferritin', 12]], Notes: [['fasting']] }));
+    expect((await sut.extract('docx', await docx(['Cardiology letter', 'paroxysmal atrial fibrillation']))).text).toBe(
+      'Cardiology letter\n\nparoxysmal atrial fibrillation',
+    );
+    const sheet = await sut.extract(
+      'xlsx',
+      await xlsx({
+        Labs: [
+          ['Test', 'Value'],
+          ['Ferritin', 12],
+        ],
+        Notes: [['fasting']],
+      }),
+    );
     expect(sheet.text).toBe('Sheet: Labs\nTest\tValue\nFerritin\t12\n\nSheet: Notes\nfasting');
-    expect((await sut.extract('ods', await ods('Weights', [['Date', 'kg'], ['2026-01-02', '71.5']]))).text).toBe('Sheet: Weights\nDate\tkg\n2026-01-02\t71.5');
+    expect(
+      (
+        await sut.extract(
+          'ods',
+          await ods('Weights', [
+            ['Date', 'kg'],
+            ['2026-01-02', '71.5'],
+          ]),
+        )
+      ).text,
+    ).toBe('Sheet: Weights\nDate\tkg\n2026-01-02\t71.5');
     const slides = await sut.extract('pptx', await pptx(['Intro', 'Results']));
     expect(slides.text).toBe('Intro\fResults');
     expect(slides.extraction).toEqual({ status: 'ok', pages: 2 });
@@ -78,7 +106,12 @@ describe('Extractor', () => {
   });
 
   it('reads HTML as text only and refuses deep nesting', async () => {
-    const r = await sut.extract('html', Buffer.from('<html><head><script>alert("x")</script><style>p{}</style></head><body><h1>Ferritin</h1><p>low <img src="http://example.invalid/x.png"> iron</p></body></html>'));
+    const r = await sut.extract(
+      'html',
+      Buffer.from(
+        '<html><head><script>alert("x")</script><style>p{}</style></head><body><h1>Ferritin</h1><p>low <img src="http://example.invalid/x.png"> iron</p></body></html>',
+      ),
+    );
     expect(r.text).toMatch(/FERRITIN|Ferritin/);
     expect(r.text).toContain('low iron');
     expect(r.text).not.toContain('alert');
@@ -88,7 +121,14 @@ describe('Extractor', () => {
   it('reads an e-mail with its headers and hands its attachment back', async () => {
     const r = await sut.extract(
       'eml',
-      eml({ from: 'Dr Lee <lee@clinic.example>', to: 'me@example.com', subject: 'Your results', date: 'Tue, 3 Mar 2026 10:00:00 +0000', body: 'Ferritin is low.', attachment: { name: 'report.txt', type: 'text/plain', data: Buffer.from('Ferritin 12 ng/mL') } }),
+      eml({
+        from: 'Dr Lee <lee@clinic.example>',
+        to: 'me@example.com',
+        subject: 'Your results',
+        date: 'Tue, 3 Mar 2026 10:00:00 +0000',
+        body: 'Ferritin is low.',
+        attachment: { name: 'report.txt', type: 'text/plain', data: Buffer.from('Ferritin 12 ng/mL') },
+      }),
     );
     expect(r.text).toContain('From: "Dr Lee" <lee@clinic.example>');
     expect(r.text).toContain('Subject: Your results');
@@ -102,7 +142,12 @@ describe('Extractor', () => {
   it('reads every message of an mbox', async () => {
     const one = eml({ from: 'a@example.com', to: 'me@example.com', subject: 'First', date: 'Tue, 3 Mar 2026 10:00:00 +0000', body: 'alpha body' });
     const two = eml({ from: 'b@example.com', to: 'me@example.com', subject: 'Second', date: 'Wed, 4 Mar 2026 10:00:00 +0000', body: 'beta body' });
-    const mbox = Buffer.concat([Buffer.from('From a@example.com Tue Mar  3 10:00:00 2026\n'), one, Buffer.from('\nFrom b@example.com Wed Mar  4 10:00:00 2026\n'), two]);
+    const mbox = Buffer.concat([
+      Buffer.from('From a@example.com Tue Mar  3 10:00:00 2026\n'),
+      one,
+      Buffer.from('\nFrom b@example.com Wed Mar  4 10:00:00 2026\n'),
+      two,
+    ]);
     const r = await sut.extract('mbox', mbox);
     expect(r.text).toContain('Subject: First');
     expect(r.text).toContain('alpha body');

@@ -61,7 +61,14 @@ export async function rasterizePdfPage(
   if (!(pixels > 0) || pixels > o.maxPixels) throw new ExtractionFailure('page_too_large');
   // A PNG is at most a little over its raw pixels (3 bytes each): this bounds the output.
   const maxOut = Math.ceil(pixels) * 3 + 1024 * 1024;
-  return runLimited(bin, ['-f', String(page), '-l', String(page), '-r', String(o.dpi), '-gray', '-png', '-'], pdf, limits(o, maxOut), 'pdf_tools_missing', signal);
+  return runLimited(
+    bin,
+    ['-f', String(page), '-l', String(page), '-r', String(o.dpi), '-gray', '-png', '-'],
+    pdf,
+    limits(o, maxOut),
+    'pdf_tools_missing',
+    signal,
+  );
 }
 
 /** Whether OCR can run at all (for the reason shown before any page is tried). */

@@ -16,7 +16,6 @@ export const EXTRACTION_REASONS = {
   too_deep: 'nested too deeply',
   timed_out: 'timed out',
   no_text: 'no text found',
-  interrupted: 'reading was interrupted; read it again',
 } as const;
 
 export type ExtractionCode = keyof typeof EXTRACTION_REASONS;

@@ -5,7 +5,8 @@ import { JobAccepted } from '../imports/schema.js';
 import { IdParams } from '../schemas.js';
 
 /** `POST /api/items/:id/extract`: read the item's file again, as a job (`GET /api/jobs/:id`). */
-export const extractionRoutes = (deps: { extraction: ExtractionService }): FastifyPluginAsyncZod =>
+export const extractionRoutes =
+  (deps: { extraction: ExtractionService }): FastifyPluginAsyncZod =>
   async (app) => {
     app.post('/api/items/:id/extract', { schema: { params: IdParams, response: { 202: JobAccepted } } }, async (req, reply) => {
       const r = await deps.extraction.request(requireSession(req), req.params.id);

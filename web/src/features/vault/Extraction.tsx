@@ -13,9 +13,7 @@ export function ExtractionBadge({ extraction }: { extraction?: Extraction }) {
   if (!unreadable(extraction)) return null;
   return (
     <span data-testid="unreadable-badge">
-      <Badge tone="amber">
-        Can't read this file{extraction.reason ? `: ${extraction.reason}` : ''}
-      </Badge>
+      <Badge tone="amber">Can't read this file{extraction.reason ? `: ${extraction.reason}` : ''}</Badge>
     </span>
   );
 }
