@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { api } from '../../api/client';
 import type { Extraction, Item } from '../../api/types';
 import { Button } from '../../components/ui/Button';
@@ -29,6 +29,24 @@ export function ExtractionNotice({ item, onChange }: { item: Item; onChange: (it
   const [progress, setProgress] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const e = item.extraction;
+  const pending = e?.status === 'pending' && !busy;
+  // A read still running from the upload: look again now and then until it ends.
+  useEffect(() => {
+    if (!pending) return;
+    let stop = false;
+    const timer = setInterval(() => {
+      api.get<Item>(`/api/items/${item.id}`).then(
+        (next) => {
+          if (!stop && next.extraction?.status !== 'pending') onChange(next);
+        },
+        () => {},
+      );
+    }, 2000);
+    return () => {
+      stop = true;
+      clearInterval(timer);
+    };
+  }, [pending, item.id, onChange]);
   if (!e || e.status === 'ok') return null;
 
   const readAgain = async () => {
