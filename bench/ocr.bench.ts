@@ -3,7 +3,7 @@
  * page from stdin, tesseract reading it from stdin, both under prlimit with a time limit),
  * against bare `tesseract` on the same pages already rendered to PNG (the baseline: the work
  * the model itself does, no rasterising, no limits). Pages are generated (pdf-lib text, rendered
- * by poppler, wrapped in an image-only PDF). `BENCH_OCR_PAGES` (default 6). Run alone:
+ * by poppler, wrapped in an image-only PDF). `BENCH_OCR_PAGES` (default 10). Run alone:
  *   npx tsx bench/run.ts ocr
  */
 import { spawnSync } from 'node:child_process';
@@ -30,7 +30,7 @@ async function measure(work: () => Promise<unknown>): Promise<{ wall: number; cp
 }
 
 export default async function run(): Promise<BenchResult[]> {
-  const n = Number(process.env.BENCH_OCR_PAGES ?? 6);
+  const n = Number(process.env.BENCH_OCR_PAGES ?? 10);
   const pages = Array.from({ length: n }, (_, i) => [
     `Page ${i + 1} discharge summary`,
     `Ferritin ${10 + i} ng/mL haemoglobin ${12 + i / 10} g/dL`,

@@ -9,6 +9,7 @@ import { dbTargets, multipart, signUp, startTestServer, type TestServer } from '
 
 interface Item {
   id: string;
+  version: number;
   text: string;
   title: string;
   fileId?: string;
@@ -76,8 +77,11 @@ describe.each(dbTargets())('text extraction and OCR (%s)', (target) => {
   it('OCRs a scanned PDF in a background job: pages separated by form feeds, searchable, in chat', async () => {
     const pdf = await upload('discharge.pdf', 'application/pdf', await scannedPdf([['Discharge letter'], ['Paroxysmal atrial fibrillation']]));
     expect(pdf.extraction).toEqual({ status: 'pending' });
+    expect(pdf.version).toBe(1);
     const done = await settled(pdf.id);
     expect(done.extraction).toEqual({ status: 'ok' });
+    // New text is a new version: whatever is keyed on the version (embeddings) sees the change.
+    expect(done.version).toBe(2);
     const pages = done.text.split('\f');
     expect(pages).toHaveLength(2);
     expect(pages[1]).toMatch(/atrial fibrillation/i);

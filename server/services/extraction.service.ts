@@ -33,7 +33,7 @@ export class ExtractionService implements JobKind {
   async request(session: SessionContext, itemId: string): Promise<{ jobId: string }> {
     const item = await this.items.get(session, itemId);
     if (!item.fileId) throw badRequest('This item has no file to read.', 'no_file');
-    await this.items.applyExtraction(session, itemId, { extraction: { status: 'pending' } });
+    if (item.extraction?.status !== 'pending') await this.items.applyExtraction(session, itemId, { extraction: { status: 'pending' } });
     const id = randomUUID();
     await this.jobs.insert({
       id,

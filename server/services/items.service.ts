@@ -445,8 +445,9 @@ export class ItemsService {
 
   /**
    * Records how the item's file was read: its extracted text (re-indexed for search) and status.
-   * Not a user edit, so it is sealed at the same version; an edit that lands meanwhile wins the
-   * race and the extraction is applied on top of it.
+   * New text is a new version (whatever is keyed on the version, e.g. embeddings, sees it); a
+   * status alone is sealed at the same version. An edit that lands meanwhile wins the race and
+   * the extraction is applied on top of it.
    */
   async applyExtraction(
     session: SessionContext,
@@ -462,14 +463,15 @@ export class ItemsService {
         const payload: ItemPayload = { ...old, extraction: change.extraction };
         if (change.text !== undefined) payload.text = change.text;
         if (change.data) payload.data = { ...(old.data ?? {}), ...change.data };
+        const version = payload.text !== old.text ? row.version + 1 : row.version;
         const { terms, count } = this.terms(keys, payload);
         const ok = await this.repo.update(
           userId,
           id,
           row.version,
           {
-            version: row.version,
-            ciphertext: this.seal(keys, userId, id, row.version, payload),
+            version,
+            ciphertext: this.seal(keys, userId, id, version, payload),
             occurred_at: row.occurred_at,
             sort_at: row.occurred_at ?? row.created_at,
             type_mac: codec.item.blindType(keys, payload.type),
@@ -478,7 +480,7 @@ export class ItemsService {
           trx,
         );
         if (!ok) return 'retry' as const;
-        if (change.text !== undefined) await this.repo.replaceTerms(userId, id, terms, trx);
+        if (payload.text !== old.text) await this.repo.replaceTerms(userId, id, terms, trx);
         return this.toItem((await this.repo.get(userId, id, trx))!, payload);
       });
       if (done !== 'retry') return done;
