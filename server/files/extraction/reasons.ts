@@ -46,3 +46,13 @@ export class ExtractionFailure extends Error {
 export function describeExtraction(e: StoredExtraction): { status: ExtractionStatus; reason?: string } {
   return e.code ? { status: e.status, reason: EXTRACTION_REASONS[e.code] } : { status: e.status };
 }
+
+/**
+ * The stored form of an `extraction` as the API showed it (an export re-imported): the reason's
+ * text back to its code. A read still pending is not carried over (nothing would finish it).
+ */
+export function extractionFromApi(e: { status: ExtractionStatus; reason?: string } | undefined): StoredExtraction | undefined {
+  if (!e || e.status === 'pending') return undefined;
+  const code = (Object.keys(EXTRACTION_REASONS) as ExtractionCode[]).find((c) => EXTRACTION_REASONS[c] === e.reason);
+  return code ? { status: e.status, code } : { status: e.status };
+}
