@@ -21,7 +21,9 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 FROM node:22-bookworm-slim
 # iptables: this image is also each Ollama sandbox's network guard (SANDBOX_GUARD_IMAGE), whose
 # one-shot firewall container loads the sandbox's rules (sandbox/guard.ts). The app never runs it.
-RUN apt-get update && apt-get install -y --no-install-recommends iptables && rm -rf /var/lib/apt/lists/*
+# tesseract-ocr, its English data and poppler-utils: OCR of scans and photos (issue 15); more
+# languages are `tesseract-ocr-<lang>` packages named in OCR_LANGS.
+RUN apt-get update && apt-get install -y --no-install-recommends iptables tesseract-ocr tesseract-ocr-eng poppler-utils && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8080 \

@@ -62,5 +62,5 @@ export interface QuantitySample {
 export interface ImportProgress {
   done: number;
   total?: number;
-  unit: 'bytes' | 'records' | 'resources' | 'files';
+  unit: 'bytes' | 'records' | 'resources' | 'files' | 'pages';
 }

@@ -84,6 +84,9 @@ import { exportRoutes } from './routes/export/index.js';
 import { AccountService } from './services/account.service.js';
 import { unauthorized } from './errors.js';
 // ---- end export imports ----
+import { buildExtractor } from './files/extraction/build.js';
+import { extractionRoutes } from './routes/extraction/index.js';
+import { EXTRACT_JOB, ExtractionService } from './services/extraction.service.js';
 
 // ---- integrations (issue 7) ----
 import { SeriesAccumulator } from '../integrations/series/day-chunk.js';
@@ -271,10 +274,15 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // ---- end history ----
   app.decorate('vaultItems', items);
   const search = new SearchService(itemsRepo, items);
-  const files = new FilesService(filesRepo, itemsRepo, items, store, {
-    pdfMaxBytes: config.PDF_EXTRACT_MAX_MB * 1024 * 1024,
-    pdfTimeoutMs: config.PDF_EXTRACT_TIMEOUT_MS,
-  });
+  const extractor = buildExtractor(config);
+  const files = new FilesService(
+    filesRepo,
+    itemsRepo,
+    items,
+    store,
+    { pdfMaxBytes: config.PDF_EXTRACT_MAX_MB * 1024 * 1024, extractMaxBytes: config.EXTRACT_MAX_MB * 1024 * 1024 },
+    extractor,
+  );
 
   await app.register(helmet, {
     contentSecurityPolicy: {
@@ -442,6 +450,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await plannerStats.analyze();
   jobRunner.onJobDone(() => plannerStats.analyze());
   const vaultUpgrade = new VaultUpgradeService(new VaultUpgradeRepository(db), jobsRepo, jobRunner, items, series, app.log.child({ component: 'vault-upgrade' }));
+  // Registered before recovery, so interrupted extractions resume like imports (issue 15).
+  const extraction = new ExtractionService(jobsRepo, jobRunner, items, files, extractor, { maxBytes: config.EXTRACT_MAX_MB * 1024 * 1024 });
+  jobRunner.register(EXTRACT_JOB, extraction);
   await jobRunner.recover();
   // Interrupted jobs resume once a request brings their owner's keys (they are never stored);
   // a vault written before 0011 starts its upgrade the same way.
@@ -456,6 +467,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(importsRoutes({ imports, maxImportBytes: config.MAX_IMPORT_MB * 1024 * 1024 }));
   await app.register(recordsRoutes({ series }));
   // ---- end health imports ----
+
+  // ---- text extraction and OCR (issue 15) ----
+  files.useExtractionJobs((session, itemId) => extraction.request(session, itemId));
+  await app.register(extractionRoutes({ extraction }));
+  // ---- end text extraction ----
 
   // ---- health views, manual entries, patient summary (issue 17) ----
   const preferences = new PreferencesService(new PreferencesRepository(db));

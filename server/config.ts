@@ -103,6 +103,20 @@ const EnvSchema = z.object({
   GOOGLE_HEALTH_API_URL: z.url().default('https://health.googleapis.com').describe('The Google Health API (Fitbit\'s successor), reached with the Google client above.'),
   // Observability (issue 20)
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional().describe('OpenTelemetry traces are sent here over OTLP/HTTP (`<endpoint>/v1/traces`, e.g. `http://otel-collector:4318`); unset = tracing off.'),
+  // Text extraction and OCR (issue 15)
+  OCR_LANGS: z.string().regex(/^[A-Za-z_]+(\+[A-Za-z_]+)*$/, 'must be Tesseract language codes joined by +, e.g. eng+deu').default('eng').describe('Tesseract languages for scanned PDFs and images (`eng+deu`); each needs its `tesseract-ocr-<lang>` package.'),
+  OCR_TESSERACT_PATH: z.string().min(1).default('tesseract').describe('The `tesseract` binary; a missing one marks scans "scanned, OCR not installed" until it is installed and the item is read again.'),
+  OCR_PDFTOPPM_PATH: z.string().min(1).default('pdftoppm').describe('Poppler\'s `pdftoppm`, which rasterises PDF pages without a text layer for OCR (stdin to stdout, nothing on disk).'),
+  OCR_DPI: z.coerce.number().int().min(72).max(600).default(200).describe('Resolution PDF pages are rasterised at for OCR.'),
+  OCR_MAX_PIXELS: z.coerce.number().int().min(10_000).max(1_000_000_000).default(40_000_000).describe('Images (by their header) and rasterised PDF pages larger than this many pixels are refused before OCR.'),
+  OCR_MAX_PAGES: z.coerce.number().int().min(1).max(10_000).default(300).describe('Most PDF pages OCR reads per document; later pages stay unread.'),
+  OCR_PAGE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000).describe('Time one page or image may take in `pdftoppm` or `tesseract` before the process is killed.'),
+  OCR_MEMORY_MB: z.coerce.number().int().min(64).max(65_536).default(1024).describe('Address-space limit (MiB, via prlimit) of each `pdftoppm` and `tesseract` process.'),
+  EXTRACT_MAX_MB: z.coerce.number().int().min(1).max(1024).default(64).describe('Files above this size (MiB) are stored with the reason "too large" instead of being read.'),
+  EXTRACT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000).describe('Time a worker may take to read one Word, spreadsheet, slide, e-mail or HTML file.'),
+  EXTRACT_MAX_UNZIPPED_MB: z.coerce.number().int().min(1).max(8192).default(256).describe('Most bytes the entries of an Office or OpenDocument file may unpack to (zip bombs are refused before unpacking).'),
+  EXTRACT_MAX_HTML_DEPTH: z.coerce.number().int().min(16).max(100_000).default(512).describe('Deepest element nesting an HTML file may have before it is refused.'),
+  EXTRACT_MAX_ATTACHMENTS: z.coerce.number().int().min(0).max(10_000).default(50).describe('Most attachments an e-mail or mailbox turns into items of their own.'),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

@@ -82,6 +82,8 @@ export interface ItemPayload {
   externalVersion?: string;
   /** The session whose PATCH wrote this state (history shows who saved what). */
   savedBy?: string;
+  /** How the file's text was read (items with a file): a status and a fixed reason code. */
+  extraction?: { status: 'ok' | 'pending' | 'none' | 'failed'; code?: string; pages?: number; ocrPages?: number };
 }
 
 const itemTypeMac = blinder('types', 'vault_items');

@@ -51,6 +51,7 @@ export const ExportItemSchema = z.object({
   folderId: z.string().nullable().optional(),
   fileId: z.string().optional(),
   data: z.record(z.string(), z.unknown()).optional(),
+  extraction: z.object({ status: z.enum(['ok', 'pending', 'none', 'failed']), reason: z.string().max(200).optional() }).optional(),
 });
 export type ExportItem = z.infer<typeof ExportItemSchema>;
 

@@ -1,15 +1,24 @@
 import { Worker } from 'node:worker_threads';
-
-export class ExtractionError extends Error {}
+import { ExtractionFailure } from './extraction/reasons.js';
 
 /** Stored text per document is capped: beyond this, search and chat gain little. */
 export const MAX_TEXT_CHARS = 2_000_000;
 
+/** Form feed: page N of a document's text is its N-th `\f`-separated segment (PDF and OCR alike). */
+export const PAGE_BREAK = '\f';
+
+export interface PdfPage {
+  text: string;
+  /** Size in PDF points, to refuse rasterising an absurd page. */
+  width: number;
+  height: number;
+}
+
 /**
- * Extracts a PDF's text off the main thread with a hard time limit: the worker is terminated
- * when it runs over, so a hostile PDF cannot hang the server.
+ * Extracts a PDF's text layer page by page off the main thread with a hard time limit: the
+ * worker is terminated when it runs over, so a hostile PDF cannot hang the server.
  */
-export function extractPdfText(bytes: Buffer, timeoutMs: number): Promise<{ text: string; pages: number }> {
+export function extractPdfPages(bytes: Buffer, timeoutMs: number): Promise<PdfPage[]> {
   return new Promise((resolve, reject) => {
     const copy = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
     const worker = new Worker(new URL('./pdf-worker.mjs', import.meta.url), {
@@ -19,23 +28,32 @@ export function extractPdfText(bytes: Buffer, timeoutMs: number): Promise<{ text
     });
     const timer = setTimeout(() => {
       void worker.terminate();
-      reject(new ExtractionError('The PDF took too long to read.'));
+      reject(new ExtractionFailure('timed_out'));
     }, timeoutMs);
-    worker.once('message', (m: { ok: boolean; text?: string; pages?: number }) => {
+    worker.once('message', (m: { ok: boolean; pages?: PdfPage[]; name?: string }) => {
       clearTimeout(timer);
       void worker.terminate();
-      if (m.ok) resolve({ text: m.text ?? '', pages: m.pages ?? 0 });
-      else reject(new ExtractionError('This PDF could not be read. It may be damaged or encrypted.'));
+      if (m.ok) resolve(m.pages ?? []);
+      else reject(new ExtractionFailure(m.name === 'PasswordException' ? 'encrypted' : 'damaged'));
     });
     worker.once('error', () => {
       clearTimeout(timer);
-      reject(new ExtractionError('This PDF could not be read. It may be damaged or encrypted.'));
+      reject(new ExtractionFailure('damaged'));
     });
   });
 }
 
+/** Joins page texts with the page break, capped at {@link MAX_TEXT_CHARS}. */
+export function joinPages(pages: string[]): string {
+  return pages
+    .map((p) => p.replace(/\f/g, ' '))
+    .join(PAGE_BREAK)
+    .slice(0, MAX_TEXT_CHARS);
+}
+
 /** Decodes text files as UTF-8, dropping a BOM and NULs. */
 export function decodeText(bytes: Buffer): string {
+  const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
   // eslint-disable-next-line no-control-regex -- NULs are what it removes
-  return bytes.toString('utf8').replace(/^\uFEFF/, '').replace(/\u0000/g, '').slice(0, MAX_TEXT_CHARS);
+  return text.replace(/\u0000/g, '').slice(0, MAX_TEXT_CHARS);
 }

@@ -12,21 +12,27 @@ try {
     useSystemFonts: false,
     verbosity: 0,
   }).promise;
-  const parts = [];
+  // One entry per page, so pages stay apart (`\f`) and pages with no text layer can be OCR'd.
+  const pages = [];
   let length = 0;
-  for (let i = 1; i <= doc.numPages && length < MAX_CHARS; i++) {
+  for (let i = 1; i <= doc.numPages; i++) {
     const page = await doc.getPage(i);
-    const content = await page.getTextContent();
+    const view = page.getViewport({ scale: 1 });
     let line = '';
-    for (const item of content.items) {
-      if (typeof item.str === 'string') line += item.str + (item.hasEOL ? '\n' : ' ');
+    if (length < MAX_CHARS) {
+      const content = await page.getTextContent();
+      for (const item of content.items) {
+        if (typeof item.str === 'string') line += item.str + (item.hasEOL ? '\n' : ' ');
+      }
     }
-    parts.push(line.trim());
+    // Form feeds separate pages: none may appear inside one.
+    line = line.replace(/\f/g, ' ').trim();
+    pages.push({ text: line, width: view.width, height: view.height });
     length += line.length;
     page.cleanup();
   }
   await doc.destroy();
-  parentPort.postMessage({ ok: true, text: parts.join('\f').slice(0, MAX_CHARS), pages: doc.numPages });
+  parentPort.postMessage({ ok: true, pages });
 } catch (err) {
   parentPort.postMessage({ ok: false, name: String(err?.name ?? 'Error') });
 }

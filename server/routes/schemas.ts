@@ -16,6 +16,7 @@ export const ItemSchema = z.object({
   folderId: z.string().nullable(),
   fileId: z.string().optional(),
   data: z.record(z.string(), z.unknown()).optional(),
+  extraction: z.object({ status: z.enum(['ok', 'pending', 'none', 'failed']), reason: z.string().optional() }).optional(),
 });
 
 export const UserSchema = z.object({ id: z.string(), email: z.string() });

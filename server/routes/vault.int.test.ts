@@ -295,14 +295,12 @@ describe.each(dbTargets())('encrypted vault over HTTP (%s)', (target) => {
       expect(await countItems()).toBe(before);
     });
 
-    it('refuses a corrupt PDF with 422 and stores nothing', async () => {
+    it('keeps a corrupt PDF, marked unreadable with the reason (nothing silently unreadable)', async () => {
       const before = await countItems();
       const r = await inject({ method: 'POST', url: '/api/files', ...multipart({ name: 'broken.pdf', type: 'application/pdf', data: Buffer.from('%PDF-1.7\n garbage garbage') }, {}, user.headers) });
-      expect(r.statusCode).toBe(422);
-      expect(r.json().error.code).toBe('unreadable_pdf');
-      expect(await countItems()).toBe(before);
-      const files = (await sut.dumpDataDir()).length;
-      expect(files).toBeGreaterThan(0);
+      expect(r.statusCode).toBe(201);
+      expect(r.json().extraction).toEqual({ status: 'failed', reason: 'damaged or unreadable file' });
+      expect(await countItems()).toBe(before + 1);
     });
 
     it('cleans hostile file names', async () => {

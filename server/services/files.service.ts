@@ -9,8 +9,11 @@ import {
 } from '../../crypto/index.js';
 import * as codec from '../codec/index.js';
 import { asBuffer } from '../db/index.js';
-import { notFound, tooLarge, unprocessable } from '../errors.js';
-import { ExtractionError, MAX_TEXT_CHARS, decodeText, extractPdfText } from '../files/extract.js';
+import { notFound, tooLarge } from '../errors.js';
+import { MAX_TEXT_CHARS, decodeText } from '../files/extract.js';
+import type { Extractor } from '../files/extraction/extractor.js';
+import { TYPE_BY_EXTENSION, fileKind } from '../files/extraction/file-kind.js';
+import { ExtractionFailure, type StoredExtraction } from '../files/extraction/reasons.js';
 import type { FileStore } from '../files/store.js';
 import type { FilesRepository } from '../repositories/files.repository.js';
 import type { ItemsRepository } from '../repositories/items.repository.js';
@@ -53,10 +56,11 @@ function detectType(name: string, declared: string, head: Buffer): string {
   if (head.subarray(0, 5).toString('latin1') === '%PDF-') return 'application/pdf';
   const ext = path.extname(name).toLowerCase();
   if (TEXT_TYPES[ext]) return TEXT_TYPES[ext]!;
-  return /^[\w.+-]+\/[\w.+-]+$/.test(declared) ? declared.toLowerCase() : 'application/octet-stream';
+  const valid = /^[\w.+-]+\/[\w.+-]+$/.test(declared) && declared.toLowerCase() !== 'application/octet-stream';
+  if (!valid && TYPE_BY_EXTENSION[ext]) return TYPE_BY_EXTENSION[ext]!;
+  return valid ? declared.toLowerCase() : 'application/octet-stream';
 }
 
-const isText = (type: string) => type.startsWith('text/') || type === 'application/json';
 
 export class FilesService {
   constructor(
@@ -64,8 +68,16 @@ export class FilesService {
     private readonly itemsRepo: ItemsRepository,
     private readonly items: ItemsService,
     private readonly store: FileStore,
-    private readonly opts: { pdfMaxBytes: number; pdfTimeoutMs: number },
+    private readonly opts: { pdfMaxBytes: number; extractMaxBytes: number },
+    private readonly extractor: Extractor,
   ) {}
+
+  #readLater?: (session: SessionContext, itemId: string) => Promise<unknown>;
+
+  /** Where uploads whose text takes long to read (OCR, Office, e-mail) are queued: a background job. */
+  useExtractionJobs(start: (session: SessionContext, itemId: string) => Promise<unknown>): void {
+    this.#readLater = start;
+  }
 
 
   /**
@@ -75,7 +87,7 @@ export class FilesService {
    */
   async upload(
     session: SessionContext,
-    input: { stream: Readable & { truncated?: boolean }; filename: string; mimetype: string; tags?: string[] },
+    input: { stream: Readable & { truncated?: boolean }; filename: string; mimetype: string; tags?: string[]; data?: Record<string, unknown> },
   ): Promise<{ item: Item; created: boolean }> {
     const { keys, userId } = session;
     const fileId = randomUUID();
@@ -118,17 +130,30 @@ export class FilesService {
       }
 
       const contentType = detectType(name, input.mimetype, head);
+      const kind = fileKind(contentType, name);
       let text = '';
       let pages: number | undefined;
-      if (contentType === 'application/pdf') {
-        if (size <= this.opts.pdfMaxBytes) {
-          const bytes = await this.#readAll(temp.path, content);
-          const r = await extractPdfText(bytes, this.opts.pdfTimeoutMs);
+      let extraction: StoredExtraction;
+      if (kind === 'text') {
+        text = decodeText(Buffer.concat(textChunks));
+        extraction = text.trim() ? { status: 'ok' } : { status: 'none', code: 'no_text' };
+      } else if (!kind) {
+        extraction = { status: 'none', code: 'unsupported' };
+      } else if (size > (kind === 'pdf' ? Math.min(this.opts.pdfMaxBytes, this.opts.extractMaxBytes) : this.opts.extractMaxBytes)) {
+        extraction = { status: 'failed', code: 'too_large' };
+      } else if (kind === 'pdf') {
+        // The text layer is quick and read now; pages without one are OCR'd by a job.
+        try {
+          const r = await this.extractor.pdfTextLayer(await this.#readAll(temp.path, content));
           text = r.text;
           pages = r.pages;
+          extraction = r.needsOcr ? { status: 'pending', pages } : { status: 'ok', pages };
+        } catch (err) {
+          if (!(err instanceof ExtractionFailure)) throw err;
+          extraction = { status: 'failed', code: err.code };
         }
-      } else if (isText(contentType)) {
-        text = decodeText(Buffer.concat(textChunks));
+      } else {
+        extraction = { status: 'pending' };
       }
 
       const meta: FileMeta = { name, contentType };
@@ -148,12 +173,16 @@ export class FilesService {
         text,
         tags: input.tags,
         fileId,
-        data: { fileName: name, contentType, size, ...(pages !== undefined ? { pages } : {}) },
+        data: { fileName: name, contentType, size, ...(pages !== undefined ? { pages } : {}), ...input.data },
+        extraction,
       });
+      if (extraction.status === 'pending') {
+        if (!this.#readLater) return { item: await this.items.applyExtraction(session, item.id, { extraction: { status: 'failed', code: 'unsupported' } }) ?? item, created: true };
+        await this.#readLater(session, item.id);
+      }
       return { item, created: true };
     } catch (err) {
       await this.store.remove(temp.path);
-      if (err instanceof ExtractionError) throw unprocessable(err.message, 'unreadable_pdf');
       if ((err as { code?: string }).code === '23505' && contentMac) {
         // The same content raced in from another request: answer with the winner.
         const again = await this.files.findByMac(userId, contentMac);
@@ -207,6 +236,19 @@ export class FilesService {
       return files.flatMap((f) => (typeof f.fileId === 'string' ? [{ itemId: item.id, fileId: f.fileId }] : []));
     });
     await this.files.linkItems(session.userId, links);
+  }
+
+  /** A stored file's plaintext, whole, for extraction (callers check its size first). */
+  async readBytes(session: SessionContext, fileId: string): Promise<Buffer> {
+    const { keys, userId } = session;
+    if (!(await this.files.get(userId, fileId))) throw notFound('File');
+    const chunks: Buffer[] = [];
+    // A sink: the generator only consumes, so it never yields.
+    // eslint-disable-next-line require-yield
+    await pipeline(this.store.openRead(userId, fileId), createDecryptStream(...streamArgs(codec.fileContent.stream(keys, userId, fileId))), async function* (src) {
+      for await (const c of src) chunks.push(c as Buffer);
+    });
+    return Buffer.concat(chunks);
   }
 
   async #readAll(p: string, content: { key: Buffer; aad: string }): Promise<Buffer> {

@@ -9,6 +9,7 @@ import type { RecordInput } from '../../integrations/types.js';
 import type { DB } from '../db/types.js';
 import type { ItemsRepository, TypeLookup } from '../repositories/items.repository.js';
 import type { KeyRing, SessionContext } from './keyring.js';
+import { describeExtraction, type StoredExtraction } from '../files/extraction/reasons.js';
 
 export type ItemKind = 'note' | 'document' | 'record' | 'series';
 export type ItemSource = 'manual' | 'upload' | 'fhir' | 'epic' | 'fitbit' | 'google_health' | 'apple_health';
@@ -30,6 +31,8 @@ export interface Item {
   folderId: string | null;
   fileId?: string;
   data?: Record<string, unknown>;
+  /** Items with a file: whether its text could be read, and if not, why (never silently unreadable). */
+  extraction?: { status: StoredExtraction['status']; reason?: string };
 }
 
 /** An edit as the API takes it. */
@@ -68,6 +71,8 @@ export interface NewItem {
   occurredAt?: string | null;
   data?: Record<string, unknown>;
   fileId?: string | null;
+  /** Items with a file: how its text was read (see FilesService.upload). */
+  extraction?: StoredExtraction;
   /** Integrations: the item's identity at its source, so a re-import never duplicates it. */
   external?: { id: string; version: string };
 }
@@ -174,7 +179,12 @@ export class ItemsService {
       version: row.version,
       folderId: row.folder_id ?? null,
     };
-    if (row.file_id) item.fileId = row.file_id;
+    if (row.file_id) {
+      item.fileId = row.file_id;
+      // Items stored before extraction was tracked: text means it was read, none means it was not.
+      const stored = (payload.extraction as StoredExtraction | undefined) ?? (payload.text.trim() ? { status: 'ok' } : { status: 'none', code: 'no_text' });
+      item.extraction = describeExtraction(stored);
+    }
     if (payload.data) item.data = payload.data;
     return item;
   }
@@ -231,6 +241,7 @@ export class ItemsService {
       const tags = cleanTags(input.tags);
       const payload: ItemPayload = { title: input.title, text: input.text, tags, type: input.type ?? null };
       if (input.data) payload.data = input.data;
+      if (input.extraction) payload.extraction = input.extraction;
       if (input.external) payload.externalVersion = input.external.version;
       return {
         input,
@@ -430,6 +441,51 @@ export class ItemsService {
       const updated = (await this.repo.get(userId, id, trx))!;
       return this.toItem(updated, payload);
     });
+  }
+
+  /**
+   * Records how the item's file was read: its extracted text (re-indexed for search) and status.
+   * New text is a new version (whatever is keyed on the version, e.g. embeddings, sees it); a
+   * status alone is sealed at the same version. An edit that lands meanwhile wins the race and
+   * the extraction is applied on top of it.
+   */
+  async applyExtraction(
+    session: SessionContext,
+    id: string,
+    change: { extraction: StoredExtraction; text?: string; data?: Record<string, unknown> },
+  ): Promise<Item | null> {
+    const { keys, userId } = session;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const done = await this.repo.transaction(async (trx) => {
+        const row = await this.repo.get(userId, id, trx);
+        if (!row) return null;
+        const old = this.open(keys, row);
+        const payload: ItemPayload = { ...old, extraction: change.extraction };
+        if (change.text !== undefined) payload.text = change.text;
+        if (change.data) payload.data = { ...(old.data ?? {}), ...change.data };
+        const version = payload.text !== old.text ? row.version + 1 : row.version;
+        const { terms, count } = this.terms(keys, payload);
+        const ok = await this.repo.update(
+          userId,
+          id,
+          row.version,
+          {
+            version,
+            ciphertext: this.seal(keys, userId, id, version, payload),
+            occurred_at: row.occurred_at,
+            sort_at: row.occurred_at ?? row.created_at,
+            type_mac: codec.item.blindType(keys, payload.type),
+            term_count: count,
+          },
+          trx,
+        );
+        if (!ok) return 'retry' as const;
+        if (payload.text !== old.text) await this.repo.replaceTerms(userId, id, terms, trx);
+        return this.toItem((await this.repo.get(userId, id, trx))!, payload);
+      });
+      if (done !== 'retry') return done;
+    }
+    throw conflict('This item was changed at the same time. Read it again.', 'edit_conflict');
   }
 
   async trash(session: SessionContext, id: string): Promise<void> {

@@ -8,6 +8,7 @@ import type { SessionContext } from '../../services/keyring.js';
 import { ExportItemSchema, type ExportItem } from '../format.js';
 import { readJsonLines } from '../lines.js';
 import { count, type ExportOptions, type ExportWriter, type ImportState, type PortabilitySection } from './section.js';
+import { extractionFromApi } from '../../files/extraction/reasons.js';
 
 const BATCH = 200;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -88,6 +89,7 @@ export class ItemsSection implements PortabilitySection {
       occurredAt: i.occurredAt,
       ...(i.data ? { data: i.data } : {}),
       ...(i.fileId ? { fileId: state.fileIds.get(i.fileId) ?? null } : {}),
+      ...(i.fileId && extractionFromApi(i.extraction) ? { extraction: extractionFromApi(i.extraction) } : {}),
       // A stable identity per exported item makes a second import of the same export a no-op,
       // and an import of a newer export of the same vault an update.
       external: { id: `export:${i.id}`, version: createHash('sha256').update(JSON.stringify(i)).digest('base64url') },

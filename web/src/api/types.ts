@@ -22,6 +22,13 @@ export interface Item {
   folderId: string | null;
   fileId?: string;
   data?: Record<string, unknown>;
+  /** Items with a file: whether its text could be read, and why not. */
+  extraction?: Extraction;
+}
+
+export interface Extraction {
+  status: 'ok' | 'pending' | 'none' | 'failed';
+  reason?: string;
 }
 
 export interface Folder {

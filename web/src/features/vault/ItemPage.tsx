@@ -13,6 +13,7 @@ import { EditNote } from './EditNote';
 import { HistoryPanel } from './HistoryPanel';
 import { parseTags } from './NoteEditor';
 import { useFolders } from './useFolders';
+import { ExtractionNotice } from './Extraction';
 
 const PdfViewer = lazy(() => import('./PdfViewer'));
 
@@ -116,6 +117,7 @@ export function ItemPage({ id }: { id: string }) {
         </div>
       </header>
       <MoveTo item={item} onMoved={setItem} />
+      <ExtractionNotice item={item} onChange={setItem} />
 
       {manual && editingEntry && (
         <ManualEntryDialog open={editingEntry} onOpenChange={setEditingEntry} editing={{ id: item.id, ...manual }} onSaved={setItem} />

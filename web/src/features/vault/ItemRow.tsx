@@ -3,6 +3,7 @@ import type { Item } from '../../api/types';
 import { Link } from '../../app/router';
 import { Badge } from '../../components/ui/Feedback';
 import { formatDate, KIND_LABELS, SOURCE_LABELS } from '../../components/format';
+import { ExtractionBadge } from './Extraction';
 import { ITEM_DRAG_TYPE } from './useFolders';
 
 export const KIND_TONE = { note: 'teal', document: 'sky', record: 'violet', series: 'amber' } as const;
@@ -53,7 +54,10 @@ export const ItemRow = memo(function ItemRow({ item }: { item: Item }) {
         <KindIcon kind={item.kind} />
       </span>
       <span className="min-w-0 flex-1">
-        <span className="block truncate text-sm font-medium text-stone-900">{item.title || 'Untitled'}</span>
+        <span className="flex items-center gap-2">
+          <span className="block truncate text-sm font-medium text-stone-900">{item.title || 'Untitled'}</span>
+          <ExtractionBadge extraction={item.extraction} />
+        </span>
         <span className="block truncate text-xs text-stone-500">{snippet(item.text || '') || '\u00a0'}</span>
       </span>
       <span className="hidden shrink-0 items-center gap-1.5 md:flex">

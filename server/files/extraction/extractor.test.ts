@@ -1,0 +1,161 @@
+import { describe, expect, it } from 'vitest';
+import { docx, eml, hugePagePdf, ods, pngHeader, pptx, scannedPdf, textPdf, textPng, xlsx } from '../../test/extraction-fixtures.js';
+import { Extractor, type ExtractorOptions } from './extractor.js';
+import { ExtractionFailure } from './reasons.js';
+
+const options = (over: Partial<ExtractorOptions['ocr']> = {}, docs: Partial<ExtractorOptions['documents']> = {}): ExtractorOptions => ({
+  ocr: { tesseractPath: 'tesseract', pdftoppmPath: 'pdftoppm', langs: 'eng', dpi: 200, maxPixels: 40_000_000, pageTimeoutMs: 60_000, memoryMb: 1024, ...over },
+  maxOcrPages: 50,
+  pdfTimeoutMs: 20_000,
+  documents: { timeoutMs: 30_000, maxUnzippedBytes: 8 * 1024 * 1024, maxDepth: 256, maxAttachments: 10, ...docs },
+});
+
+const failure = async (p: Promise<unknown>) => {
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(ExtractionFailure);
+  return (err as ExtractionFailure).code;
+};
+
+describe('Extractor', () => {
+  const sut = new Extractor(options());
+
+  it('separates PDF text-layer pages with form feeds', async () => {
+    const r = await sut.extract('pdf', await textPdf([['First page words'], ['Second page words'], ['Third page']]));
+    expect(r.text.split('\f')).toEqual(['First page words', 'Second page words', 'Third page']);
+    expect(r.extraction).toEqual({ status: 'ok', pages: 3 });
+  });
+
+  it('OCRs the pages of a scanned PDF, one page at a time with progress, keeping page order', async () => {
+    const progress: Array<[number, number]> = [];
+    const r = await sut.extract('pdf', await scannedPdf([['Discharge letter'], ['Atrial fibrillation']]), (d, t) => progress.push([d, t]));
+    const pages = r.text.split('\f');
+    expect(pages).toHaveLength(2);
+    expect(pages[0]).toMatch(/Discharge letter/i);
+    expect(pages[1]).toMatch(/Atrial fibrillation/i);
+    expect(progress).toEqual([
+      [0, 2],
+      [1, 2],
+      [2, 2],
+    ]);
+    expect(r.extraction).toMatchObject({ status: 'ok', pages: 2, ocrPages: 2 });
+  });
+
+  it('OCRs a photo (PNG) of a lab report', async () => {
+    const r = await sut.extract('image', await textPng(['Haemoglobin 13.2 g/dL']));
+    expect(r.text).toMatch(/Haemoglobin 13\.2/);
+    expect(r.extraction.status).toBe('ok');
+  });
+
+  it('says "OCR not installed" when the tesseract binary is missing, keeping any text layer', async () => {
+    const missing = new Extractor(options({ tesseractPath: '/nonexistent/tesseract' }));
+    expect(await failure(missing.extract('image', await textPng(['x'])))).toBe('ocr_missing');
+    const r = await missing.extract('pdf', await scannedPdf([['scanned']]));
+    expect(r.extraction).toMatchObject({ status: 'failed', code: 'ocr_missing' });
+  });
+
+  it('refuses huge image dimensions from the header, before any decoder runs', async () => {
+    expect(await failure(sut.extract('image', pngHeader(60_000, 60_000)))).toBe('image_too_large');
+  });
+
+  it('refuses to rasterise an enormous PDF page', async () => {
+    const r = await sut.extract('pdf', await hugePagePdf());
+    expect(r.extraction).toMatchObject({ status: 'failed', code: 'page_too_large' });
+  });
+
+  it('kills a tool that runs past its time limit', async () => {
+    const slow = new Extractor(options({ pageTimeoutMs: 1 }));
+    expect(await failure(slow.extract('image', await textPng(['timing out'])))).toBe('timed_out');
+  });
+
+  it('reads Word, Excel, OpenDocument and PowerPoint files', async () => {
+    expect((await sut.extract('docx', await docx(['Cardiology letter', 'paroxysmal atrial fibrillation']))).text).toBe(
+      'Cardiology letter\n\nparoxysmal atrial fibrillation',
+    );
+    const sheet = await sut.extract(
+      'xlsx',
+      await xlsx({
+        Labs: [
+          ['Test', 'Value'],
+          ['Ferritin', 12],
+        ],
+        Notes: [['fasting']],
+      }),
+    );
+    expect(sheet.text).toBe('Sheet: Labs\nTest\tValue\nFerritin\t12\n\nSheet: Notes\nfasting');
+    expect(
+      (
+        await sut.extract(
+          'ods',
+          await ods('Weights', [
+            ['Date', 'kg'],
+            ['2026-01-02', '71.5'],
+          ]),
+        )
+      ).text,
+    ).toBe('Sheet: Weights\nDate\tkg\n2026-01-02\t71.5');
+    const slides = await sut.extract('pptx', await pptx(['Intro', 'Results']));
+    expect(slides.text).toBe('Intro\fResults');
+    expect(slides.extraction).toEqual({ status: 'ok', pages: 2 });
+  });
+
+  it('refuses a zip bomb before unpacking it', async () => {
+    expect(await failure(sut.extract('docx', await docx(['x'], 16 * 1024 * 1024)))).toBe('unzips_too_large');
+  });
+
+  it('reads HTML as text only and refuses deep nesting', async () => {
+    const r = await sut.extract(
+      'html',
+      Buffer.from(
+        '<html><head><script>alert("x")</script><style>p{}</style></head><body><h1>Ferritin</h1><p>low <img src="http://example.invalid/x.png"> iron</p></body></html>',
+      ),
+    );
+    expect(r.text).toMatch(/FERRITIN|Ferritin/);
+    expect(r.text).toContain('low iron');
+    expect(r.text).not.toContain('alert');
+    expect(await failure(sut.extract('html', Buffer.from('<div>'.repeat(10_000) + 'deep')))).toBe('too_deep');
+  });
+
+  it('reads an e-mail with its headers and hands its attachment back', async () => {
+    const r = await sut.extract(
+      'eml',
+      eml({
+        from: 'Dr Lee <lee@clinic.example>',
+        to: 'me@example.com',
+        subject: 'Your results',
+        date: 'Tue, 3 Mar 2026 10:00:00 +0000',
+        body: 'Ferritin is low.',
+        attachment: { name: 'report.txt', type: 'text/plain', data: Buffer.from('Ferritin 12 ng/mL') },
+      }),
+    );
+    expect(r.text).toContain('From: "Dr Lee" <lee@clinic.example>');
+    expect(r.text).toContain('Subject: Your results');
+    expect(r.text).toContain('Date: 2026-03-03T10:00:00.000Z');
+    expect(r.text).toContain('Ferritin is low.');
+    expect(r.attachments).toHaveLength(1);
+    expect(r.attachments![0]).toMatchObject({ name: 'report.txt', contentType: 'text/plain' });
+    expect(Buffer.from(r.attachments![0]!.bytes).toString()).toBe('Ferritin 12 ng/mL');
+  });
+
+  it('reads every message of an mbox', async () => {
+    const one = eml({ from: 'a@example.com', to: 'me@example.com', subject: 'First', date: 'Tue, 3 Mar 2026 10:00:00 +0000', body: 'alpha body' });
+    const two = eml({ from: 'b@example.com', to: 'me@example.com', subject: 'Second', date: 'Wed, 4 Mar 2026 10:00:00 +0000', body: 'beta body' });
+    const mbox = Buffer.concat([
+      Buffer.from('From a@example.com Tue Mar  3 10:00:00 2026\n'),
+      one,
+      Buffer.from('\nFrom b@example.com Wed Mar  4 10:00:00 2026\n'),
+      two,
+    ]);
+    const r = await sut.extract('mbox', mbox);
+    expect(r.text).toContain('Subject: First');
+    expect(r.text).toContain('alpha body');
+    expect(r.text).toContain('Subject: Second');
+    expect(r.text).toContain('beta body');
+  });
+
+  it('says an encrypted or damaged PDF is one, with a code', async () => {
+    expect(await failure(sut.extract('pdf', Buffer.from('%PDF-1.7\n garbage')))).toBe('damaged');
+  });
+});

@@ -1,0 +1,94 @@
+import { decodeText, extractPdfPages, joinPages } from '../extract.js';
+import { readDocument, type DocumentLimits, type DocumentText } from './documents.js';
+import type { FileKind } from './file-kind.js';
+import { checkImage, ocrImage, ocrInstalled, rasterizePdfPage, type OcrOptions } from './ocr.js';
+import { ExtractionFailure, type ExtractionCode, type StoredExtraction } from './reasons.js';
+
+export interface ExtractorOptions {
+  ocr: OcrOptions;
+  maxOcrPages: number;
+  pdfTimeoutMs: number;
+  documents: DocumentLimits;
+}
+
+export interface ExtractionResult {
+  text: string;
+  extraction: StoredExtraction;
+  attachments?: DocumentText['attachments'];
+}
+
+export type OnPages = (done: number, total: number) => void;
+
+/** The outcome for text that was read: "ok", or "none" when the file holds no words. */
+const outcome = (text: string, extra: Partial<StoredExtraction> = {}): StoredExtraction =>
+  text.replace(/\f/g, '').trim() ? { status: 'ok', ...extra } : { status: 'none', code: 'no_text', ...extra };
+
+/**
+ * Turns a stored file's bytes into text by its kind: the PDF text layer (and OCR for pages that
+ * have none), OCR for images, a worker for Office, OpenDocument, e-mail and HTML. Refusals and
+ * failures are {@link ExtractionFailure}s with fixed codes.
+ */
+export class Extractor {
+  constructor(private readonly opts: ExtractorOptions) {}
+
+  async extract(kind: FileKind, bytes: Buffer, onPages: OnPages = () => {}, signal?: AbortSignal): Promise<ExtractionResult> {
+    switch (kind) {
+      case 'text': {
+        const text = decodeText(bytes);
+        return { text, extraction: outcome(text) };
+      }
+      case 'pdf':
+        return this.#pdf(bytes, onPages, signal);
+      case 'image': {
+        checkImage(bytes, this.opts.ocr.maxPixels);
+        onPages(0, 1);
+        const text = await ocrImage(bytes, this.opts.ocr, signal);
+        onPages(1, 1);
+        return { text, extraction: outcome(text, { ocrPages: 1 }) };
+      }
+      default: {
+        const r = await readDocument(kind, bytes, this.opts.documents);
+        return { text: r.text, extraction: outcome(r.text, r.pages ? { pages: r.pages } : {}), attachments: r.attachments };
+      }
+    }
+  }
+
+  /** The text layer only, fast enough for the upload request; `needsOcr` when pages have none. */
+  async pdfTextLayer(bytes: Buffer): Promise<{ text: string; pages: number; needsOcr: boolean }> {
+    const pages = await extractPdfPages(bytes, this.opts.pdfTimeoutMs);
+    return { text: joinPages(pages.map((p) => p.text)), pages: pages.length, needsOcr: pages.some((p) => !p.text) };
+  }
+
+  async #pdf(bytes: Buffer, onPages: OnPages, signal?: AbortSignal): Promise<ExtractionResult> {
+    const pages = await extractPdfPages(bytes, this.opts.pdfTimeoutMs);
+    const blank = pages.flatMap((p, i) => (p.text ? [] : [i])).slice(0, this.opts.maxOcrPages);
+    const texts = pages.map((p) => p.text);
+    if (!blank.length) {
+      const text = joinPages(texts);
+      return { text, extraction: outcome(text, { pages: pages.length }) };
+    }
+    if (!ocrInstalled(this.opts.ocr)) {
+      // What the text layer had is kept; the scanned pages wait for OCR and a "read again".
+      return { text: joinPages(texts), extraction: { status: 'failed', code: 'ocr_missing', pages: pages.length } };
+    }
+    let failed: ExtractionCode | undefined;
+    let done = 0;
+    onPages(0, blank.length);
+    for (const i of blank) {
+      if (signal?.aborted) throw new ExtractionFailure('timed_out');
+      try {
+        const png = await rasterizePdfPage(bytes, i + 1, { pointsWide: pages[i]!.width, pointsHigh: pages[i]!.height }, this.opts.ocr, signal);
+        texts[i] = await ocrImage(png, this.opts.ocr, signal);
+      } catch (err) {
+        // One bad page does not lose the others: their text is kept and the reason shown.
+        if (!(err instanceof ExtractionFailure)) throw err;
+        failed ??= err.code;
+        if (err.code === 'ocr_missing' || err.code === 'pdf_tools_missing') break;
+      }
+      onPages(++done, blank.length);
+    }
+    const text = joinPages(texts);
+    const meta = { pages: pages.length, ocrPages: done };
+    return { text, extraction: failed ? { status: 'failed', code: failed, ...meta } : outcome(text, meta) };
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * Why a file's text could not be read. Only the code is stored (sealed with the item); the
+ * text a person sees is looked up here, so no reason can quote the file.
+ */
+export const EXTRACTION_REASONS = {
+  ocr_missing: 'scanned, OCR not installed',
+  pdf_tools_missing: 'scanned PDF, pdftoppm not installed',
+  encrypted: 'encrypted PDF',
+  damaged: 'damaged or unreadable file',
+  unsupported: 'unsupported type',
+  heic_unsupported: 'HEIC photo, no HEIC decoder installed',
+  too_large: 'too large',
+  image_too_large: 'image dimensions too large',
+  page_too_large: 'a page is too large to scan',
+  unzips_too_large: 'unpacks to too much data',
+  too_deep: 'nested too deeply',
+  timed_out: 'timed out',
+  no_text: 'no text found',
+} as const;
+
+export type ExtractionCode = keyof typeof EXTRACTION_REASONS;
+export type ExtractionStatus = 'ok' | 'pending' | 'none' | 'failed';
+
+/** What the item payload seals about its file's text. */
+export interface StoredExtraction {
+  status: ExtractionStatus;
+  code?: ExtractionCode;
+  /** Pages (PDF) or slides the text has, `\f`-separated. */
+  pages?: number;
+  /** Of them, pages read by OCR. */
+  ocrPages?: number;
+}
+
+/** A refusal or failure with a fixed code; `status` says whether it is an error or just nothing to read. */
+export class ExtractionFailure extends Error {
+  override readonly name = 'ExtractionFailure';
+  constructor(
+    readonly code: ExtractionCode,
+    readonly status: 'none' | 'failed' = 'failed',
+  ) {
+    super(EXTRACTION_REASONS[code]);
+  }
+}
+
+/** The item API's `extraction`: the code mapped to its text. */
+export function describeExtraction(e: StoredExtraction): { status: ExtractionStatus; reason?: string } {
+  return e.code ? { status: e.status, reason: EXTRACTION_REASONS[e.code] } : { status: e.status };
+}
+
+/**
+ * The stored form of an `extraction` as the API showed it (an export re-imported): the reason's
+ * text back to its code. A read still pending is not carried over (nothing would finish it).
+ */
+export function extractionFromApi(e: { status: ExtractionStatus; reason?: string } | undefined): StoredExtraction | undefined {
+  if (!e || e.status === 'pending') return undefined;
+  const code = (Object.keys(EXTRACTION_REASONS) as ExtractionCode[]).find((c) => EXTRACTION_REASONS[c] === e.reason);
+  return code ? { status: e.status, code } : { status: e.status };
+}
