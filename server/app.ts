@@ -35,6 +35,7 @@ import { searchRoutes } from './routes/search/index.js';
 import { importsRoutes } from './routes/imports/index.js';
 import { recordsRoutes } from './routes/records/index.js';
 import { ImportFiles } from './jobs/encrypted-file.js';
+import { areaSpec, LocalObjectStore, openStore } from './storage/index.js';
 import { JobRunner } from './jobs/runner.js';
 import { startPeriodic } from './jobs/periodic.js';
 import { JobsRepository } from './repositories/jobs.repository.js';
@@ -195,8 +196,19 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.addHook('onClose', async () => plannerStats.close());
   const itemsRepo = new ItemsRepository(db, (n) => plannerStats.noteWrites(n));
   const filesRepo = new FilesRepository(db);
-  const store = new FileStore(config.filesDir);
-  await store.sweepTemps();
+  // ---- object storage: encrypted files and import staging, on disk or in S3 (issue 19) ----
+  const fileObjects = await openStore(areaSpec(config.storage, 'files'));
+  const importObjects = await openStore(areaSpec(config.storage, 'imports'));
+  app.addHook('onClose', async () => {
+    await fileObjects.close();
+    await importObjects.close();
+  });
+  // On disk, writes cut off by a crash leave temporary files; in S3 an aborted multipart upload
+  // leaves no object (a bucket lifecycle rule clears parts a crash left, see docs/self-host.md).
+  if (fileObjects instanceof LocalObjectStore) await fileObjects.sweepTemps();
+  if (importObjects instanceof LocalObjectStore) await importObjects.sweepTemps();
+  const store = new FileStore(fileObjects);
+  // ---- end object storage ----
   const invitesRepo = new InvitesRepository(db);
   const tokensRepo = new ApiTokensRepository(db);
   const apiTokens = new ApiTokensService(tokensRepo, audit);
@@ -347,7 +359,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(chatRoutes({ chat, perMinute: config.RATE_LIMIT_CHAT_PER_MIN }));
 
   // ---- health imports: jobs, encrypted import files, series (issue 3) ----
-  const importFiles = new ImportFiles(path.join(config.dataDir, 'imports'));
+  const importFiles = new ImportFiles(importObjects, areaSpec(config.storage, 'imports'));
   const jobsRepo = new JobsRepository(db);
   const jobRunner = new JobRunner(jobsRepo, importFiles, app.log.child({ component: 'jobs' }), {
     maxConcurrent: 2,
@@ -428,7 +440,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     exportRepo,
     audit,
     store,
-    (userId) => rm(path.join(importFiles.root, userId), { recursive: true, force: true }),
+    (userId) => importFiles.removeUser(userId),
     app.log.child({ component: 'account' }),
   );
   await app.register(exportRoutes({ exporter, importJobs, account, metrics, config }));

@@ -11,10 +11,12 @@ import { ImportError, type ImportErrorCode } from '../../integrations/apple-heal
 import type { ImportProgress, RecordInput } from '../../integrations/types.js';
 import type { SealedChunk } from '../codec/series.js';
 import type { FileSeal } from './encrypted-file.js';
+import type { StorageSpec } from '../storage/object-store.js';
 
 /** What the worker gets (in memory only: the key is never written anywhere). */
 export interface WorkerInput {
-  root: string;
+  /** The import files' store (plain data; S3 credentials stay in memory like the key). */
+  storage: StorageSpec;
   userId: string;
   jobId: string;
   format: 'zip' | 'xml';
@@ -43,7 +45,7 @@ export interface AppleHealthStore {
 }
 
 export interface AppleHealthJobOptions {
-  root: string;
+  storage: StorageSpec;
   userId: string;
   jobId: string;
   format: 'zip' | 'xml';
@@ -168,7 +170,7 @@ export class AppleHealthWorkers {
 export function runAppleHealthInWorker(opts: AppleHealthJobOptions, store: AppleHealthStore, warm?: Worker): Promise<AppleHealthRunStats> {
   opts.signal.throwIfAborted();
   const input: WorkerInput = {
-    root: opts.root,
+    storage: opts.storage,
     userId: opts.userId,
     jobId: opts.jobId,
     format: opts.format,
