@@ -58,7 +58,6 @@ import { FilesService } from './services/files.service.js';
 import { ItemsService } from './services/items.service.js';
 import { SearchService } from './services/search.service.js';
 // ---- export, account deletion, operations (issue 6) ----
-import { rm } from 'node:fs/promises';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
