@@ -17,7 +17,7 @@ export async function openTarget(target: string, s3: { endpoint?: string; region
   const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(target);
   if (!m) return openStore({ kind: 'local', root: path.resolve(target) });
   const prefix = (m[2] ?? '').replace(/^\/+|\/+$/g, '');
-  if (prefix && !/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(prefix)) throw new Error('BACKUP_TARGET: the prefix after the bucket may hold only letters, digits, ".", "_", "-" and "/"');
+  if (prefix && (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(prefix) || prefix.split('/').some((p) => p === '.' || p === '..'))) throw new Error('BACKUP_TARGET: the prefix after the bucket may hold only letters, digits, ".", "_", "-" and "/"');
   return openStore({ kind: 's3', bucket: m[1]!, prefix: prefix ? `${prefix}/` : '', ...s3 });
 }
 
