@@ -93,11 +93,16 @@ export class ImportFiles {
     await this.objects.deletePrefix(`${userId}/`);
   }
 
-  /** Deletes every file whose job is not in `keep` (leftovers of uploads cut off by a crash). */
+  /**
+   * Deletes every file whose job is not in `keep` (leftovers of uploads cut off by a crash). A
+   * bucket may be shared by several instances, and another one may have just stored an upload
+   * whose job row it is about to insert: there, only files older than an hour go.
+   */
   async sweep(keep: Set<string>): Promise<void> {
+    const before = this.spec.kind === 's3' ? Date.now() - 3_600_000 : Infinity;
     for await (const o of this.objects.list('')) {
       const job = o.key.split('/').pop()!;
-      if (!keep.has(job)) await this.objects.delete(o.key);
+      if (!keep.has(job) && o.modified.getTime() < before) await this.objects.delete(o.key);
     }
   }
 
