@@ -55,9 +55,7 @@ export class S3ObjectStore implements ObjectStore {
       leavePartsOnError: false,
     });
     const done = upload.done();
-    // Observed here so that a failure before 'final' is not an unhandled rejection.
-    done.catch(() => {});
-    return new Writable({
+    const out: Writable = new Writable({
       highWaterMark: 1 << 20,
       write(chunk: Buffer, _enc, cb) {
         if (body.write(chunk)) cb();
@@ -73,6 +71,12 @@ export class S3ObjectStore implements ObjectStore {
         cb(err);
       },
     });
+    // A failed upload stops reading its body: fail the writer at once rather than leave it
+    // waiting for a 'drain' that never comes.
+    done.catch((e: Error) => {
+      if (!out.destroyed) out.destroy(storageError('write', e));
+    });
+    return out;
   }
 
   createReadStream(key: string): Readable {
