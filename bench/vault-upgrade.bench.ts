@@ -72,7 +72,7 @@ export default async function run(): Promise<BenchResult[]> {
     await sql`analyze vault_items, search_terms`.execute(db);
 
     const jobs = new JobsRepository(db);
-    const runner = new JobRunner(jobs, new ImportFiles(path.join(dataDir, 'imports')), pino({ level: 'silent' }), { maxConcurrent: 1, perUser: 1, progressMs: 500, maxAttempts: 3, resumeWithinMs: 3_600_000 });
+    const runner = new JobRunner(jobs, ImportFiles.onDisk(path.join(dataDir, 'imports')), pino({ level: 'silent' }), { maxConcurrent: 1, perUser: 1, progressMs: 500, maxAttempts: 3, resumeWithinMs: 3_600_000 });
     const sut = new VaultUpgradeService(new VaultUpgradeRepository(db), jobs, runner, items, new SeriesService(new SeriesRepository(db)), pino({ level: 'silent' }));
     let upgraded = 0;
     const ctx = {

@@ -40,6 +40,7 @@ import { HybridSearchService } from './services/hybrid-search.service.js';
 import { importsRoutes } from './routes/imports/index.js';
 import { recordsRoutes } from './routes/records/index.js';
 import { ImportFiles } from './jobs/encrypted-file.js';
+import { areaSpec, LocalObjectStore, openStore } from './storage/index.js';
 import { JobRunner } from './jobs/runner.js';
 import { startPeriodic } from './jobs/periodic.js';
 import { JobsRepository } from './repositories/jobs.repository.js';
@@ -66,7 +67,6 @@ import { FilesService } from './services/files.service.js';
 import { ItemsService } from './services/items.service.js';
 import { SearchService } from './services/search.service.js';
 // ---- export, account deletion, operations (issue 6) ----
-import { rm } from 'node:fs/promises';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
@@ -232,8 +232,19 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.addHook('onClose', async () => plannerStats.close());
   const itemsRepo = new ItemsRepository(db, (n) => plannerStats.noteWrites(n));
   const filesRepo = new FilesRepository(db);
-  const store = new FileStore(config.filesDir);
-  await store.sweepTemps();
+  // ---- object storage: encrypted files and import staging, on disk or in S3 (issue 19) ----
+  const fileObjects = await openStore(areaSpec(config.storage, 'files'));
+  const importObjects = await openStore(areaSpec(config.storage, 'imports'));
+  app.addHook('onClose', async () => {
+    await fileObjects.close();
+    await importObjects.close();
+  });
+  // On disk, writes cut off by a crash leave temporary files; in S3 an aborted multipart upload
+  // leaves no object (a bucket lifecycle rule clears parts a crash left, see docs/self-host.md).
+  if (fileObjects instanceof LocalObjectStore) await fileObjects.sweepTemps();
+  if (importObjects instanceof LocalObjectStore) await importObjects.sweepTemps();
+  const store = new FileStore(fileObjects);
+  // ---- end object storage ----
   const invitesRepo = new InvitesRepository(db);
   const tokensRepo = new ApiTokensRepository(db);
   const apiTokens = new ApiTokensService(tokensRepo, audit);
@@ -420,7 +431,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(modelsRoutes({ models }));
 
   // ---- health imports: jobs, encrypted import files, series (issue 3) ----
-  const importFiles = new ImportFiles(path.join(config.dataDir, 'imports'));
+  const importFiles = new ImportFiles(importObjects, areaSpec(config.storage, 'imports'));
   const jobsRepo = new JobsRepository(db);
   const jobMetrics = new JobMetrics(metrics);
   const jobRunner = new JobRunner(jobsRepo, importFiles, app.log.child({ component: 'jobs' }), {
@@ -512,7 +523,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     exportRepo,
     audit,
     store,
-    (userId) => rm(path.join(importFiles.root, userId), { recursive: true, force: true }),
+    (userId) => importFiles.removeUser(userId),
     app.log.child({ component: 'account' }),
   );
   await app.register(exportRoutes({ exporter, importJobs, account, metrics, config }));

@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync, chmodSync } from 'n
 import path from 'node:path';
 import { z } from 'zod';
 import { sandboxConfigFromEnv, type SandboxConfig } from '../sandbox/config.js';
+import type { StorageSpec } from './storage/object-store.js';
 
 const boolish = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
@@ -117,6 +118,18 @@ const EnvSchema = z.object({
   EXTRACT_MAX_UNZIPPED_MB: z.coerce.number().int().min(1).max(8192).default(256).describe('Most bytes the entries of an Office or OpenDocument file may unpack to (zip bombs are refused before unpacking).'),
   EXTRACT_MAX_HTML_DEPTH: z.coerce.number().int().min(16).max(100_000).default(512).describe('Deepest element nesting an HTML file may have before it is refused.'),
   EXTRACT_MAX_ATTACHMENTS: z.coerce.number().int().min(0).max(10_000).default(50).describe('Most attachments an e-mail or mailbox turns into items of their own.'),
+  // Object storage and backups (issue 19).
+  STORAGE: z.enum(['local', 's3']).default('local').describe('Where encrypted files and imports in progress live: `local` (under `DATA_DIR`) or `s3` (the bucket below).'),
+  S3_ENDPOINT: z.url().optional().describe('S3-compatible endpoint (MinIO, Ceph, R2…); unset = AWS S3 in `S3_REGION`.'),
+  S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name').optional().describe('Bucket for `STORAGE=s3`; required then.'),
+  S3_REGION: z.string().min(1).default('us-east-1').describe('Region of the bucket (any value for most S3-compatible servers).'),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional().meta({ defaultText: 'the AWS SDK\'s default credential chain' }).describe('Access key for the bucket.'),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).optional().describe('Secret key for the bucket.'),
+  S3_FORCE_PATH_STYLE: boolish.default(false).describe('`true` for servers that address buckets by path (`http://host/bucket/key`), such as MinIO.'),
+  BACKUP_AGE_RECIPIENT: z.string().regex(/^age1[0-9a-z]{58}$/, 'must be an age X25519 recipient (age1…)').optional().describe('`npm run backup`: the operator\'s age public key every backup is encrypted to.'),
+  BACKUP_TARGET: z.string().min(1).optional().describe('`npm run backup`: a directory, or `s3://bucket/prefix` (reached with the `S3_*` endpoint and credentials).'),
+  BACKUP_INTERVAL_HOURS: z.coerce.number().min(0).default(0).describe('`npm run backup`: 0 = one backup and exit; otherwise keep running and back up this often.'),
+  BACKUP_KEEP: z.coerce.number().int().min(1).default(7).describe('`npm run backup`: how many backups to keep in `BACKUP_TARGET`; older ones are deleted.'),
 });
 
 export type Env = z.infer<typeof EnvSchema>;
@@ -135,6 +148,8 @@ export interface Config extends Readonly<Omit<Env, 'SERVER_KEY'>> {
   readonly secureCookies: boolean;
   /** SANDBOX_* and OLLAMA_* variables, parsed by the sandbox's own schema. */
   readonly sandbox: SandboxConfig;
+  /** The file store (STORAGE and S3_*); areas such as `files` and `imports` sit inside it. */
+  readonly storage: StorageSpec;
 }
 
 export class ConfigError extends Error {
@@ -155,7 +170,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const zerr = err as z.ZodError;
     issues.push(...(zerr.issues ?? []).map((i) => `${i.path.join('.')}: ${i.message}`));
   }
-  if (!parsed.success || !sandbox) throw new ConfigError(issues);
+  if (parsed.success && parsed.data.STORAGE === 's3' && !parsed.data.S3_BUCKET) issues.push('S3_BUCKET: required when STORAGE=s3');
+  if (!parsed.success || !sandbox || issues.length > 0) throw new ConfigError(issues);
   const e = parsed.data;
   const dataDir = path.resolve(e.DATA_DIR);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -171,7 +187,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxJsonBytes: e.MAX_JSON_KB * 1024,
     secureCookies: publicUrl.protocol === 'https:',
     sandbox,
+    storage: storageSpec(e, dataDir),
   });
+}
+
+function storageSpec(e: Env, dataDir: string): StorageSpec {
+  if (e.STORAGE === 'local') return { kind: 'local', root: dataDir };
+  return {
+    kind: 's3',
+    bucket: e.S3_BUCKET!,
+    region: e.S3_REGION,
+    forcePathStyle: e.S3_FORCE_PATH_STYLE,
+    prefix: '',
+    ...(e.S3_ENDPOINT ? { endpoint: e.S3_ENDPOINT } : {}),
+    ...(e.S3_ACCESS_KEY_ID ? { accessKeyId: e.S3_ACCESS_KEY_ID } : {}),
+    ...(e.S3_SECRET_ACCESS_KEY ? { secretAccessKey: e.S3_SECRET_ACCESS_KEY } : {}),
+  };
 }
 
 function decodeKey(text: string): Buffer {

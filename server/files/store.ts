@@ -1,67 +1,65 @@
-import { createReadStream, createWriteStream, type ReadStream, type WriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import path from 'node:path';
-import { randomUUID } from 'node:crypto';
-
-/** Disk reads and buffered writes in 1 MiB (16 segments per syscall instead of one 64 KiB read each). */
-const IO_CHUNK = 1024 * 1024;
+import type { Readable, Writable } from 'node:stream';
+import type { ObjectStore } from '../storage/object-store.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** An upload being written under its file's name: kept once its row exists, or discarded. */
+export interface PendingFile {
+  readonly key: string;
+  readonly stream: Writable;
+}
+
 /**
- * Encrypted file blobs on disk under `<root>/<user id>/<file id>`. Only ciphertext is written
- * here; names come from ids the server made, never from user input.
+ * Encrypted file blobs as objects `<user id>/<file id>` in the configured store (the disk under
+ * `DATA_DIR/files`, or the bucket's `files/` prefix). Only ciphertext is written; names come from
+ * ids the server made, never from user input.
  */
 export class FileStore {
-  constructor(private readonly root: string) {}
+  constructor(private readonly objects: ObjectStore) {}
 
-  #userDir(userId: string): string {
+  #user(userId: string): string {
     if (!UUID.test(userId)) throw new Error('invalid user id');
-    return path.join(this.root, userId);
+    return userId;
   }
 
-  pathOf(userId: string, fileId: string): string {
+  keyOf(userId: string, fileId: string): string {
     if (!UUID.test(fileId)) throw new Error('invalid file id');
-    return path.join(this.#userDir(userId), fileId);
+    return `${this.#user(userId)}/${fileId}`;
   }
 
-  /** A temporary path for an upload in progress; `commit` moves it into place atomically. */
-  async createTemp(userId: string): Promise<{ path: string; stream: WriteStream }> {
-    const dir = this.#userDir(userId);
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    const p = path.join(dir, `.upload-${randomUUID()}`);
-    return { path: p, stream: createWriteStream(p, { mode: 0o600, flags: 'wx', highWaterMark: IO_CHUNK }) };
+  /**
+   * Where an upload is written: straight under the new file's own (random, fresh) id, so nothing
+   * is copied once it is kept. The store makes the object appear only when complete (a rename on
+   * disk, a completed multipart upload in S3); the write finishing (its pipeline resolving) means
+   * the bytes are stored. A duplicate found afterwards, or a failure, `discard`s it.
+   */
+  createTemp(userId: string, fileId: string): PendingFile {
+    const key = this.keyOf(userId, fileId);
+    return { key, stream: this.objects.createWriteStream(key) };
   }
 
-  async commit(tempPath: string, userId: string, fileId: string): Promise<void> {
-    await rename(tempPath, this.pathOf(userId, fileId));
+  openTemp(temp: PendingFile): Readable {
+    return this.objects.createReadStream(temp.key);
   }
 
-  openRead(userId: string, fileId: string): ReadStream {
-    return createReadStream(this.pathOf(userId, fileId), { highWaterMark: IO_CHUNK });
+  async discard(temp: PendingFile): Promise<void> {
+    if (!temp.stream.writableFinished) temp.stream.destroy();
+    await this.objects.delete(temp.key);
   }
 
-  async size(userId: string, fileId: string): Promise<number> {
-    return (await stat(this.pathOf(userId, fileId))).size;
+  openRead(userId: string, fileId: string): Readable {
+    return this.objects.createReadStream(this.keyOf(userId, fileId));
   }
 
-  async remove(p: string): Promise<void> {
-    await rm(p, { force: true });
+  async size(userId: string, fileId: string): Promise<number | null> {
+    return this.objects.size(this.keyOf(userId, fileId));
+  }
+
+  async remove(userId: string, fileId: string): Promise<void> {
+    await this.objects.delete(this.keyOf(userId, fileId));
   }
 
   async removeUser(userId: string): Promise<void> {
-    await rm(this.#userDir(userId), { recursive: true, force: true });
-  }
-
-  /** Leftovers of uploads interrupted by a crash. */
-  async sweepTemps(): Promise<void> {
-    const { readdir } = await import('node:fs/promises');
-    const users = await readdir(this.root).catch(() => [] as string[]);
-    for (const u of users) {
-      if (!UUID.test(u)) continue;
-      for (const f of await readdir(path.join(this.root, u)).catch(() => [] as string[])) {
-        if (f.startsWith('.upload-')) await rm(path.join(this.root, u, f), { force: true });
-      }
-    }
+    await this.objects.deletePrefix(`${this.#user(userId)}/`);
   }
 }

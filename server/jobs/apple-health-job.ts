@@ -12,10 +12,12 @@ import { ImportError, type ImportErrorCode } from '../../integrations/apple-heal
 import type { ImportProgress, RecordInput } from '../../integrations/types.js';
 import type { SealedChunk } from '../codec/series.js';
 import type { FileSeal } from './encrypted-file.js';
+import type { StorageSpec } from '../storage/object-store.js';
 
 /** What the worker gets (in memory only: the key is never written anywhere). */
 export interface WorkerInput {
-  root: string;
+  /** The import files' store (plain data; S3 credentials stay in memory like the key). */
+  storage: StorageSpec;
   userId: string;
   jobId: string;
   format: 'zip' | 'xml';
@@ -44,7 +46,7 @@ export interface AppleHealthStore {
 }
 
 export interface AppleHealthJobOptions {
-  root: string;
+  storage: StorageSpec;
   userId: string;
   jobId: string;
   format: 'zip' | 'xml';
@@ -172,7 +174,7 @@ export class AppleHealthWorkers {
 export function runAppleHealthInWorker(opts: AppleHealthJobOptions, store: AppleHealthStore, warm?: Worker): Promise<AppleHealthRunStats> {
   opts.signal.throwIfAborted();
   const input: WorkerInput = {
-    root: opts.root,
+    storage: opts.storage,
     userId: opts.userId,
     jobId: opts.jobId,
     format: opts.format,

@@ -23,7 +23,7 @@ let dir: string;
 let files: ImportFiles;
 beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'cv-ah-worker-mem-'));
-  files = new ImportFiles(path.join(dir, 'imports'));
+  files = ImportFiles.onDisk(path.join(dir, 'imports'));
   await prepareWorkerBundle();
 });
 afterAll(async () => {
@@ -48,7 +48,7 @@ async function importSlowly(gen: ExportSummary) {
     inFlight--;
   };
   const stats = await runAppleHealthInWorker(
-    { root: files.root, userId, jobId, format: 'xml', seal, seriesKey: new Uint8Array(seriesKey), signal: new AbortController().signal, heapLimitMb: HEAP_MB,
+    { storage: files.spec, userId, jobId, format: 'xml', seal, seriesKey: new Uint8Array(seriesKey), signal: new AbortController().signal, heapLimitMb: HEAP_MB,
       // Tighter than the defaults, so days are flushed early and merged later in both orders.
       maxOpenChunks: 8, maxOpenSamples: 12_000 },
     {

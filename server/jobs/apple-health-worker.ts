@@ -52,7 +52,15 @@ const send = async (msg: FromWorker, window: number): Promise<void> => {
 };
 
 async function run(input: WorkerInput, seal: { key: Buffer; aad: string }, seriesKey: Buffer): Promise<void> {
-  const files = new ImportFiles(input.root);
+  const files = await ImportFiles.open(input.storage);
+  try {
+    await parse(input, files, seal, seriesKey);
+  } finally {
+    await files.close();
+  }
+}
+
+async function parse(input: WorkerInput, files: ImportFiles, seal: { key: Buffer; aad: string }, seriesKey: Buffer): Promise<void> {
   // Chunks are sealed and sent a message's worth at a time, so what waits is bounded in bytes.
   const sendChunks = async (batch: DayChunk[]): Promise<void> => {
     let part: SealedChunk[] = [];

@@ -25,7 +25,7 @@ describe('ImportFiles', () => {
 
   beforeAll(async () => {
     root = await mkdtemp(path.join(tmpdir(), 'cv-imports-'));
-    sut = new ImportFiles(root);
+    sut = ImportFiles.onDisk(root);
   });
   afterAll(async () => {
     await rm(root, { recursive: true, force: true });
@@ -41,7 +41,7 @@ describe('ImportFiles', () => {
     it(`stores ${size} bytes only encrypted and reads any range back (${size})`, async () => {
       const plain = randomBytes(size);
       const job = await store(plain);
-      const disk = await readFile(sut.pathOf(user, job));
+      const disk = await readFile(path.join(root, user, job));
       if (size >= 64) expect(disk.includes(plain.subarray(0, 64))).toBe(false);
       expect(await sut.plainSize(user, job)).toBe(size);
       const streamed: Buffer[] = [];
@@ -61,7 +61,7 @@ describe('ImportFiles', () => {
   it('refuses a modified segment and a truncated file', async () => {
     const plain = randomBytes(SEGMENT_SIZE * 2 + 100);
     const job = await store(plain);
-    const fh = await open(sut.pathOf(user, job), 'r+');
+    const fh = await open(path.join(root, user, job), 'r+');
     await fh.write(Buffer.from([0xff]), 0, 1, 17 + SEGMENT_SIZE + 16 + 10);
     await fh.close();
     const { reader } = await sut.openRandomAccess(user, job, seal);
@@ -72,7 +72,7 @@ describe('ImportFiles', () => {
 
     const job2 = await store(plain);
     // Cut exactly at a segment boundary: the new "last" segment was sealed as not-last.
-    await truncate(sut.pathOf(user, job2), 17 + (SEGMENT_SIZE + 16) * 2);
+    await truncate(path.join(root, user, job2), 17 + (SEGMENT_SIZE + 16) * 2);
     const r2 = await sut.openRandomAccess(user, job2, seal);
     hold(r2.reader);
     await expect(read(r2.reader, SEGMENT_SIZE + 1, SEGMENT_SIZE + 2)).rejects.toThrow(/final segment/);

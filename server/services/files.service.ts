@@ -14,7 +14,7 @@ import { MAX_TEXT_CHARS, decodeText } from '../files/extract.js';
 import type { Extractor } from '../files/extraction/extractor.js';
 import { TYPE_BY_EXTENSION, fileKind } from '../files/extraction/file-kind.js';
 import { ExtractionFailure, type StoredExtraction } from '../files/extraction/reasons.js';
-import type { FileStore } from '../files/store.js';
+import type { FileStore, PendingFile } from '../files/store.js';
 import type { FilesRepository } from '../repositories/files.repository.js';
 import type { ItemsRepository } from '../repositories/items.repository.js';
 import type { Item, ItemsService } from './items.service.js';
@@ -112,7 +112,9 @@ export class FilesService {
     });
 
     let contentMac: Buffer | undefined;
-    const temp = await this.store.createTemp(userId);
+    const temp = this.store.createTemp(userId, fileId);
+    // Once the row exists the object is the file: a later failure must not delete it.
+    let kept = false;
     const content = codec.fileContent.stream(keys, userId, fileId);
     try {
       await pipeline(input.stream, meter, createEncryptStream(content.key, content.aad), temp.stream);
@@ -123,7 +125,7 @@ export class FilesService {
       if (existing) {
         const row = await this.itemsRepo.findByFile(userId, existing.id);
         if (row) {
-          await this.store.remove(temp.path);
+          await this.store.discard(temp);
           if (row.deleted_at) await this.itemsRepo.setDeleted(userId, row.id, false);
           return { item: await this.items.get(session, row.id), created: false };
         }
@@ -144,7 +146,7 @@ export class FilesService {
       } else if (kind === 'pdf') {
         // The text layer is quick and read now; pages without one are OCR'd by a job.
         try {
-          const r = await this.extractor.pdfTextLayer(await this.#readAll(temp.path, content));
+          const r = await this.extractor.pdfTextLayer(await this.#readAll(temp, content));
           text = r.text;
           pages = r.pages;
           extraction = r.needsOcr ? { status: 'pending', pages } : { status: 'ok', pages };
@@ -164,7 +166,7 @@ export class FilesService {
         size,
         meta_ciphertext: codec.fileMeta.seal(keys, { userId, id: fileId, version: 1 }, meta),
       });
-      await this.store.commit(temp.path, userId, fileId);
+      kept = true;
       const item = await this.items.create(session, {
         kind: 'document',
         source: 'upload',
@@ -182,7 +184,7 @@ export class FilesService {
       }
       return { item, created: true };
     } catch (err) {
-      await this.store.remove(temp.path);
+      if (!kept) await this.store.discard(temp);
       if ((err as { code?: string }).code === '23505' && contentMac) {
         // The same content raced in from another request: answer with the winner.
         const again = await this.files.findByMac(userId, contentMac);
@@ -206,7 +208,9 @@ export class FilesService {
     const existing = await this.files.findByMac(userId, contentMac);
     if (existing) return { fileId: existing.id, size: Number(existing.size) };
     const fileId = randomUUID();
-    const temp = await this.store.createTemp(userId);
+    const temp = this.store.createTemp(userId, fileId);
+    // Once the row exists the object is the file: a later failure must not delete it.
+    let kept = false;
     try {
       await pipeline(Readable.from([Buffer.from(input.bytes)]), createEncryptStream(...streamArgs(codec.fileContent.stream(keys, userId, fileId))), temp.stream);
       const meta: FileMeta = { name: safeFileName(input.name), contentType: /^[\w.+-]+\/[\w.+-]+$/.test(input.contentType) ? input.contentType.toLowerCase() : 'application/octet-stream' };
@@ -217,10 +221,10 @@ export class FilesService {
         size: input.bytes.length,
         meta_ciphertext: codec.fileMeta.seal(keys, { userId, id: fileId, version: 1 }, meta),
       });
-      await this.store.commit(temp.path, userId, fileId);
+      kept = true;
       return { fileId, size: input.bytes.length };
     } catch (err) {
-      await this.store.remove(temp.path);
+      if (!kept) await this.store.discard(temp);
       if ((err as { code?: string }).code === '23505') {
         const again = await this.files.findByMac(userId, contentMac);
         if (again) return { fileId: again.id, size: Number(again.size) };
@@ -251,12 +255,11 @@ export class FilesService {
     return Buffer.concat(chunks);
   }
 
-  async #readAll(p: string, content: { key: Buffer; aad: string }): Promise<Buffer> {
-    const { createReadStream } = await import('node:fs');
+  async #readAll(temp: PendingFile, content: { key: Buffer; aad: string }): Promise<Buffer> {
     const chunks: Buffer[] = [];
     // A sink: the generator only consumes, so it never yields.
     // eslint-disable-next-line require-yield
-    await pipeline(createReadStream(p), createDecryptStream(content.key, content.aad), async function* (src) {
+    await pipeline(this.store.openTemp(temp), createDecryptStream(content.key, content.aad), async function* (src) {
       for await (const c of src) chunks.push(c as Buffer);
     });
     return Buffer.concat(chunks);
@@ -293,14 +296,16 @@ export class FilesService {
         cb(null, chunk);
       },
     });
-    const temp = await this.store.createTemp(userId);
+    const temp = this.store.createTemp(userId, fileId);
+    // Once the row exists the object is the file: a later failure must not delete it.
+    let kept = false;
     let contentMac: Buffer | undefined;
     try {
       await pipeline(input.stream, meter, createEncryptStream(...streamArgs(codec.fileContent.stream(keys, userId, fileId))), temp.stream);
       contentMac = mac.digest();
       const existing = await this.files.findByMac(userId, contentMac);
       if (existing) {
-        await this.store.remove(temp.path);
+        await this.store.discard(temp);
         return { fileId: existing.id, created: false };
       }
       const meta: FileMeta = { name, contentType: detectType(name, input.contentType ?? '', head) };
@@ -311,10 +316,10 @@ export class FilesService {
         size,
         meta_ciphertext: codec.fileMeta.seal(keys, { userId, id: fileId, version: 1 }, meta),
       });
-      await this.store.commit(temp.path, userId, fileId);
+      kept = true;
       return { fileId, created: true };
     } catch (err) {
-      await this.store.remove(temp.path);
+      if (!kept) await this.store.discard(temp);
       if ((err as { code?: string }).code === '23505' && contentMac) {
         const again = await this.files.findByMac(userId, contentMac);
         if (again) return { fileId: again.id, created: false };

@@ -200,7 +200,7 @@ export class ImportsService {
     const format = job.input_format === 'zip' ? 'zip' : 'xml';
     const stats = await runAppleHealthInWorker(
       {
-        root: this.files.root,
+        storage: this.files.spec,
         userId: session.userId,
         jobId: job.id,
         format,

@@ -170,7 +170,7 @@ describe.each(dbTargets())('an interrupted vault upgrade (%s)', (target) => {
     const items = new ItemsService(new ItemsRepository(db));
     const series = new SeriesService(new SeriesRepository(db));
     const jobs = new JobsRepository(db);
-    const runner = new JobRunner(jobs, new ImportFiles(path.join(sut.dataDir, 'imports')), pino({ level: 'silent' }), { maxConcurrent: 1, perUser: 1, progressMs: 500, maxAttempts: 3, resumeWithinMs: 3_600_000 });
+    const runner = new JobRunner(jobs, ImportFiles.onDisk(path.join(sut.dataDir, 'imports')), pino({ level: 'silent' }), { maxConcurrent: 1, perUser: 1, progressMs: 500, maxAttempts: 3, resumeWithinMs: 3_600_000 });
     const sut2 = new VaultUpgradeService(new VaultUpgradeRepository(db), jobs, runner, items, series, pino({ level: 'silent' }), { batch: 20 });
     const pending = async () => Number((await sql<{ n: string }>`select count(*) as n from vault_items where type_mac is null`.execute(db)).rows[0]!.n);
 

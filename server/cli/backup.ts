@@ -1,0 +1,96 @@
+/**
+ * `npm run backup`: one encrypted backup of this install (database, encrypted files, server key),
+ * age-encrypted to the operator's recipient, written to a directory or a bucket; older backups
+ * beyond BACKUP_KEEP are deleted. With BACKUP_INTERVAL_HOURS (or --every) it keeps running and
+ * backs up on that schedule. Uses the server's own configuration (DATABASE_URL or DATA_DIR,
+ * STORAGE and S3_*). With the embedded database (PGlite is single-process) stop the server first.
+ *
+ *   npm run backup -- --to /backups --recipient age1…      once
+ *   npm run backup -- --to s3://my-backups/vault --every 24 --keep 14
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { isAgeRecipient } from '../../crypto/index.js';
+import { writeBackup } from '../backup/backup.js';
+import { applyRetention, backupName, openTarget, s3Settings } from '../backup/target.js';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { areaSpec, openStore } from '../storage/index.js';
+
+async function once(config: Config, to: string, recipient: string, keep: number): Promise<void> {
+  const target = await openTarget(to, s3Settings(config));
+  const files = await openStore(areaSpec(config.storage, 'files'));
+  try {
+    const name = backupName(new Date());
+    const sink = target.createWriteStream(name);
+    const summary = await writeBackup(
+      {
+        database: config.DATABASE_URL ? { kind: 'postgres', url: config.DATABASE_URL } : { kind: 'pglite', dataDir: config.dataDir },
+        files,
+        serverKey: config.serverKey,
+        spoolDir: path.join(config.dataDir, 'tmp'),
+      },
+      recipient,
+      sink,
+    );
+    const removed = await applyRetention(target, keep);
+    process.stderr.write(`Backup ${name}: ${summary.database} database, ${summary.files} files (${(summary.fileBytes / 1048576).toFixed(1)} MiB)${removed.length ? `; removed ${removed.length} older` : ''}.\n`);
+  } finally {
+    await files.close();
+    await target.close();
+  }
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { to: { type: 'string' }, recipient: { type: 'string' }, every: { type: 'string' }, keep: { type: 'string' } } });
+  let config: Config;
+  try {
+    config = loadConfig({
+      ...process.env,
+      ...(values.to !== undefined ? { BACKUP_TARGET: values.to } : {}),
+      ...(values.recipient !== undefined ? { BACKUP_AGE_RECIPIENT: values.recipient } : {}),
+      ...(values.every !== undefined ? { BACKUP_INTERVAL_HOURS: values.every } : {}),
+      ...(values.keep !== undefined ? { BACKUP_KEEP: values.keep } : {}),
+    });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const to = config.BACKUP_TARGET;
+  const recipient = config.BACKUP_AGE_RECIPIENT;
+  if (!to || !recipient || !isAgeRecipient(recipient)) {
+    process.stderr.write('Set BACKUP_TARGET (or --to) and BACKUP_AGE_RECIPIENT (or --recipient, an age1… public key from age-keygen).\n');
+    return 2;
+  }
+  if (config.BACKUP_INTERVAL_HOURS === 0) {
+    await once(config, to, recipient, config.BACKUP_KEEP);
+    return 0;
+  }
+  let stopping = false;
+  let wake: (() => void) | undefined;
+  const stop = () => {
+    stopping = true;
+    wake?.();
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  while (!stopping) {
+    // A failed run is reported and retried at the next slot; the schedule keeps going.
+    await once(config, to, recipient, config.BACKUP_KEEP).catch((err: Error) => process.stderr.write(`Backup failed: ${err.message}\n`));
+    await new Promise<void>((r) => {
+      wake = r;
+      setTimeout(r, config.BACKUP_INTERVAL_HOURS * 3_600_000).unref();
+    });
+  }
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    process.stderr.write(`Backup failed: ${err.message}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,81 @@
+/**
+ * `npm run restore`: brings a backup made by `npm run backup` into an EMPTY install (a new
+ * database and an empty DATA_DIR / bucket, as configured by the usual variables); refuses an
+ * install that holds anything. Needs the operator's age identity (the file age-keygen wrote).
+ *
+ *   npm run restore -- --identity backup-key.txt /backups/context-vault-20260105T031500Z.tar.age
+ *   npm run restore -- --identity backup-key.txt s3://my-backups/vault/context-vault-….tar.age
+ */
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { RestoreError, restoreBackup } from '../backup/restore.js';
+import { openTarget, s3Settings } from '../backup/target.js';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { areaSpec, openStore } from '../storage/index.js';
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({ options: { identity: { type: 'string' } }, allowPositionals: true });
+  if (!values.identity || positionals.length !== 1) {
+    process.stderr.write('Usage: npm run restore -- --identity KEY_FILE BACKUP (a file or s3://bucket/key)\n');
+    return 2;
+  }
+  const envKey = process.env.SERVER_KEY;
+  let config: Config;
+  try {
+    // A placeholder key keeps loadConfig from generating server.key: the backup brings its own.
+    config = loadConfig({ ...process.env, SERVER_KEY: envKey || Buffer.alloc(32).toString('base64') });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const identity = (await readFile(values.identity, 'utf8')).split('\n').map((l) => l.trim()).find((l) => l.startsWith('AGE-SECRET-KEY-1'));
+  if (!identity) {
+    process.stderr.write(`${values.identity} holds no age identity (AGE-SECRET-KEY-1…).\n`);
+    return 2;
+  }
+  const src = positionals[0]!;
+  let source: Readable;
+  let close = async () => {};
+  const s3 = /^(s3:\/\/[^/]+(?:\/.*)?)\/([^/]+)$/.exec(src);
+  if (s3) {
+    const dir = await openTarget(s3[1]!, s3Settings(config));
+    source = dir.createReadStream(s3[2]!);
+    close = () => dir.close();
+  } else {
+    source = createReadStream(path.resolve(src));
+  }
+  const files = await openStore(areaSpec(config.storage, 'files'));
+  try {
+    const r = await restoreBackup(source, identity, {
+      database: config.DATABASE_URL ? { kind: 'postgres', url: config.DATABASE_URL } : { kind: 'pglite', dataDir: config.dataDir },
+      files,
+      dataDir: config.dataDir,
+      ...(envKey ? { serverKeyFromEnv: config.serverKey } : {}),
+    });
+    process.stderr.write(`Restored the database and ${r.files} files (${(r.fileBytes / 1048576).toFixed(1)} MiB). Start the server as usual.\n`);
+    return 0;
+  } catch (err) {
+    if (err instanceof RestoreError) {
+      process.stderr.write(`${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  } finally {
+    await files.close();
+    await close();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: Error) => {
+    process.stderr.write(`Restore failed: ${err.message}\n`);
+    process.exit(1);
+  },
+);
