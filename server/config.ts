@@ -101,6 +101,9 @@ const EnvSchema = z.object({
   GOOGLE_CLIENT_SECRET: z.string().optional().describe('The Google client\'s secret.'),
   GOOGLE_ISSUER: z.url().default('https://accounts.google.com').describe('OpenID issuer, discovered through `/.well-known/openid-configuration`.'),
   GOOGLE_HEALTH_API_URL: z.url().default('https://health.googleapis.com').describe('The Google Health API (Fitbit\'s successor), reached with the Google client above.'),
+  // Several instances on one PostgreSQL (issue 19)
+  JOB_LEASE_S: z.coerce.number().min(1).max(3600).default(30).describe('How long an instance\'s claim on a job holds without a heartbeat; a job of an instance that died resumes elsewhere after this.'),
+  SYNC_TICK_S: z.coerce.number().min(1).max(3600).default(60).describe('How often each instance looks for integrations whose background sync is due.'),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

@@ -80,10 +80,16 @@ export class ImportFiles {
   }
 
   /** Deletes every file whose job is not in `keep` (leftovers of uploads cut off by a crash). */
-  async sweep(keep: Set<string>): Promise<void> {
+  async sweep(keep: Set<string>, graceMs = 0): Promise<void> {
+    const before = Date.now() - graceMs;
     for (const u of await readdir(this.root).catch(() => [] as string[])) {
       const dir = path.join(this.root, u);
-      for (const f of await readdir(dir).catch(() => [] as string[])) if (!keep.has(f)) await rm(path.join(dir, f), { force: true, recursive: true });
+      for (const f of await readdir(dir).catch(() => [] as string[])) {
+        if (keep.has(f)) continue;
+        // Another instance may be receiving this upload right now (its job row comes after it).
+        if (graceMs > 0 && ((await stat(path.join(dir, f)).catch(() => null))?.mtimeMs ?? 0) > before) continue;
+        await rm(path.join(dir, f), { force: true, recursive: true });
+      }
       await rm(dir, { recursive: false }).catch(() => {});
     }
   }
