@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { FastifyRateLimitStore } from '@fastify/rate-limit';
 import { rateLimited } from '../errors.js';
 import type { RateLimitsRepository } from '../repositories/rate-limits.repository.js';
-import { lockMs, THROTTLE_POLICY, type FailureThrottle, type ThrottlePolicy } from '../services/throttle.js';
+import { THROTTLE_POLICY, type FailureThrottle, type ThrottlePolicy } from '../services/throttle.js';
 
 /**
  * Limits that hold across app instances, kept in PostgreSQL (used only when DATABASE_URL is set:
@@ -27,9 +27,8 @@ export class PgFailureThrottle implements FailureThrottle {
 
   async reserve(key: string): Promise<void> {
     const k = this.#mac(key);
-    const locked = await this.repo.lockedFor(k);
-    if (locked > 0) throw rateLimited(locked / 1000);
-    await this.repo.fail(k, this.policy.forgetMs, (n) => lockMs(n, this.policy));
+    if (await this.repo.reserve(k, this.policy)) return;
+    throw rateLimited(Math.max(1, await this.repo.lockedFor(k)) / 1000);
   }
 
   async succeed(key: string): Promise<void> {

@@ -40,23 +40,26 @@ export class RateLimitsRepository {
   }
 
   /**
-   * Counts a failure (the count restarts after `forgetMs` without one) and sets the lock that
-   * `lockFor(failures)` (ms) asks for; returns the new count.
+   * Counts an attempt as a failure unless the key is locked, in one statement: the upsert locks
+   * the row, so concurrent attempts are counted one after another and each sees the lock the
+   * previous one set. After `free` failures each further one locks the key for `baseMs` doubled
+   * per failure, up to `maxMs`; the count restarts after `forgetMs` without a failure. False
+   * when the key was locked (nothing counted).
    */
-  async fail(key: Uint8Array, forgetMs: number, lockFor: (failures: number) => number): Promise<number> {
-    const forget = sql`${`${Math.round(forgetMs)} milliseconds`}::interval`;
+  async reserve(key: Uint8Array, p: { free: number; baseMs: number; maxMs: number; forgetMs: number }): Promise<boolean> {
+    const forget = sql`${`${Math.round(p.forgetMs)} milliseconds`}::interval`;
+    const next = sql`(case when failure_throttle.last_at < now() - ${forget} then 1 else failure_throttle.failures + 1 end)`;
     const r = await sql<{ failures: number }>`
       insert into failure_throttle (key, failures, locked_until, last_at) values (${key}, 1, now(), now())
       on conflict (key) do update set
-        failures = case when failure_throttle.last_at < now() - ${forget} then 1 else failure_throttle.failures + 1 end,
-        last_at = now()
+        failures = ${next},
+        last_at = now(),
+        locked_until = case when ${next} > ${p.free}::int
+          then now() + least(${p.maxMs}::float8, ${p.baseMs}::float8 * power(2, ${next} - ${p.free}::int - 1)) * interval '1 millisecond'
+          else failure_throttle.locked_until end
+      where failure_throttle.locked_until <= now()
       returning failures`.execute(this.db);
-    const failures = Number(r.rows[0]!.failures);
-    const ms = lockFor(failures);
-    if (ms > 0) {
-      await sql`update failure_throttle set locked_until = greatest(locked_until, now() + ${`${Math.round(ms)} milliseconds`}::interval) where key = ${key}`.execute(this.db);
-    }
-    return failures;
+    return r.rows.length > 0;
   }
 
   async forgetFailures(key: Uint8Array): Promise<void> {
