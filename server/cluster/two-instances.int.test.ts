@@ -141,6 +141,10 @@ for (const target of targets) {
     });
 
     it('a logout on A refuses the cookie on B within a second', async () => {
+      // Each instance holds one LISTEN connection; without it B would bypass its session cache
+      // and this test would prove nothing about the cache.
+      const listeners = await admin.query<{ n: string }>(`select count(*) as n from pg_stat_activity where datname = current_database() and query ilike 'listen %'`);
+      expect(Number(listeners.rows[0]!.n)).toBe(2);
       const email = `logout-${randomBytes(4).toString('hex')}@example.com`;
       const reg = await a.call('POST', '/api/auth/register', undefined, { email, passphrase });
       expect(reg.status).toBe(201);
