@@ -214,7 +214,15 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // tables. Embedded PGlite is one process: memory is exact there and nothing is shared.
   const instanceId = randomUUID();
   const shared = config.DATABASE_URL !== undefined;
-  const notifier = shared ? new PgNotifier(config.DATABASE_URL!, db, (err) => app.log.warn({ err: { name: err.name, code: (err as { code?: string }).code } }, 'revocation listener lost its connection; session cache off until it is back')) : null;
+  let onListening = () => {};
+  const notifier = shared
+    ? new PgNotifier(
+        config.DATABASE_URL!,
+        db,
+        (err) => app.log.warn({ err: { name: err.name, code: (err as { code?: string }).code } }, 'revocation listener lost its connection; session cache off until it is back'),
+        () => onListening(),
+      )
+    : null;
   const revocations: SessionRevocations | undefined = notifier
     ? { publish: (m) => notifier.notify(REVOKED_CHANNEL, JSON.stringify(m)), get reliable() { return notifier.listening; } }
     : undefined;
@@ -228,6 +236,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     ...(rateLimits ? { throttle: new PgFailureThrottle(rateLimits, config.serverKey) } : {}),
   });
   if (notifier) {
+    onListening = () => auth.clearCache();
     notifier.on(REVOKED_CHANNEL, (payload) => {
       try {
         auth.forgetLocal(JSON.parse(payload) as ForgetMatch);

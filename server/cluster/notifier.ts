@@ -19,6 +19,8 @@ export class PgNotifier {
     private readonly url: string,
     private readonly db: Database,
     private readonly onError: (err: Error) => void,
+    /** Called each time listening (re)starts: whatever was missed while it was down is unknown. */
+    private readonly onListening: () => void = () => {},
   ) {}
 
   get listening(): boolean {
@@ -64,7 +66,9 @@ export class PgNotifier {
     try {
       await client.connect();
       for (const channel of this.#handlers.keys()) await client.query(`listen ${pg.escapeIdentifier(channel)}`);
-      if (this.#client === client) this.#listening = true;
+      if (this.#client !== client) return;
+      this.onListening();
+      this.#listening = true;
     } catch (err) {
       lost(err as Error);
     }

@@ -189,6 +189,11 @@ export class JobsRepository {
       .execute();
   }
 
+  /** The user's active job of a kind (held or not), if any. */
+  active(userId: string, kind: string) {
+    return this.db.selectFrom('jobs').select('id').where('user_id', '=', userId).where('kind', '=', kind).where('status', 'in', ['queued', 'running']).executeTakeFirst();
+  }
+
   /** The running job of a kind a live instance holds for the user, if any. */
   held(userId: string, kind: string) {
     return this.db

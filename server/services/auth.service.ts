@@ -210,6 +210,11 @@ export class AuthService {
     await this.opts.revocations?.publish(match);
   }
 
+  /** Empties this instance's cache (the revocation listener was down: some messages may be lost). */
+  clearCache(): void {
+    this.#cache.clear();
+  }
+
   /** Drops cached unlocked sessions on this instance only (what {@link forget} sends lands here). */
   forgetLocal(match: ForgetMatch): void {
     for (const [k, v] of this.#cache) {

@@ -168,13 +168,28 @@ export class IntegrationsService {
     const entry = { job, done: Promise.resolve() };
     this.#running.set(key, entry);
     try {
-      await this.jobs.insertHeld({ id: job.id, userId, kind, owner: this.opts.instanceId, leaseMs: this.opts.leaseMs });
+      await this.#insertJob(job.id, userId, kind);
     } catch (err) {
       this.#running.delete(key);
+      if ((err as { code?: string }).code !== '23505') throw err;
+      // Another instance started this sync a moment ago (one active sync per user and provider).
+      const other = await this.jobs.active(userId, kind);
+      if (other) return other.id;
       throw err;
     }
     entry.done = this.#held(job).finally(() => this.#running.delete(key));
     return job.id;
+  }
+
+  /** Inserts the sync's row; a row left by an instance that died is failed first, then the insert retried once. */
+  async #insertJob(id: string, userId: string, kind: string): Promise<void> {
+    const insert = () => this.jobs.insertHeld({ id, userId, kind, owner: this.opts.instanceId, leaseMs: this.opts.leaseMs });
+    try {
+      await insert();
+    } catch (err) {
+      if ((err as { code?: string }).code !== '23505' || !(await this.jobs.failAbandoned('sync:', 'server_restarted'))) throw err;
+      await insert();
+    }
   }
 
   async requestSync(userId: string, provider: string): Promise<string> {
