@@ -91,8 +91,11 @@ export class IntegrationsService {
 
   async list(userId: string): Promise<IntegrationView[]> {
     const rows = await this.repo.list(userId);
+    // A sync may be running on another instance: its row in `jobs` says so.
+    const elsewhere = new Set<string>();
+    for (const r of rows) if (!this.#running.has(`${userId}|${r.provider}`) && (await this.jobs.held(userId, `sync:${r.provider}`))) elsewhere.add(r.provider);
     return rows.map((r) => {
-      const running = this.#running.has(`${userId}|${r.provider}`);
+      const running = this.#running.has(`${userId}|${r.provider}`) || elsewhere.has(r.provider);
       const v: IntegrationView = {
         provider: r.provider as Provider,
         status: running ? 'syncing' : (r.status as IntegrationStatus),
