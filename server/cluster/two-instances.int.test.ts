@@ -143,7 +143,9 @@ for (const target of targets) {
     it('a logout on A refuses the cookie on B within a second', async () => {
       // Each instance holds one LISTEN connection; without it B would bypass its session cache
       // and this test would prove nothing about the cache.
-      const listeners = await admin.query<{ n: string }>(`select count(*) as n from pg_stat_activity where datname = current_database() and query ilike 'listen %'`);
+      const listeners = await admin.query<{ n: string }>(
+        `select count(*) as n from pg_stat_activity where datname = current_database() and query ilike 'listen %'`,
+      );
       expect(Number(listeners.rows[0]!.n)).toBe(2);
       const email = `logout-${randomBytes(4).toString('hex')}@example.com`;
       const reg = await a.call('POST', '/api/auth/register', undefined, { email, passphrase });
@@ -189,7 +191,10 @@ for (const target of targets) {
         const q = new URLSearchParams({ type, from: gen.from, to: gen.to });
         const { body } = await b.call<{ days: Array<{ date: string; count: number; sum: number }> }>('GET', `/api/records/series?${q}`, cookie);
         const want = gen.expectedDays(type);
-        expect(body.days.map((d) => [d.date, d.count]), type).toEqual(want.map((d) => [d.date, d.count]));
+        expect(
+          body.days.map((d) => [d.date, d.count]),
+          type,
+        ).toEqual(want.map((d) => [d.date, d.count]));
         body.days.forEach((d, i) => expect(d.sum).toBeCloseTo(want[i]!.sum, 6));
       }
       await a.start();
@@ -198,7 +203,10 @@ for (const target of targets) {
     it('each due sync is started by one instance, and its job is read at /api/jobs/:id on either', async () => {
       const users: Array<{ id: string; cookie: string }> = [];
       for (let i = 0; i < 2; i++) {
-        const r = await b.call<{ user: { id: string } }>('POST', '/api/auth/register', undefined, { email: `sync-${i}-${randomBytes(4).toString('hex')}@example.com`, passphrase });
+        const r = await b.call<{ user: { id: string } }>('POST', '/api/auth/register', undefined, {
+          email: `sync-${i}-${randomBytes(4).toString('hex')}@example.com`,
+          passphrase,
+        });
         expect(r.status).toBe(201);
         users.push({ id: r.body.user.id, cookie: r.cookie! });
       }
@@ -206,7 +214,10 @@ for (const target of targets) {
       // which is all this needs: how many times each one was started.
       for (const u of users) {
         for (const provider of ['epic', 'google_health']) {
-          await admin.query(`insert into integrations (id, user_id, provider, status, next_sync_at) values ($1, $2, $3, 'connected', now() - interval '1 minute')`, [randomUUID(), u.id, provider]);
+          await admin.query(
+            `insert into integrations (id, user_id, provider, status, next_sync_at) values ($1, $2, $3, 'connected', now() - interval '1 minute')`,
+            [randomUUID(), u.id, provider],
+          );
         }
       }
       const ids = await until('every due sync to have run', 20_000, async () => {
@@ -215,7 +226,9 @@ for (const target of targets) {
       });
       // Both instances tick every second: let several more ticks pass before counting.
       await new Promise((r) => setTimeout(r, 3000));
-      const counts = await admin.query<{ user_id: string; kind: string; n: string }>(`select user_id, kind, count(*) as n from jobs where kind like 'sync:%' group by user_id, kind`);
+      const counts = await admin.query<{ user_id: string; kind: string; n: string }>(
+        `select user_id, kind, count(*) as n from jobs where kind like 'sync:%' group by user_id, kind`,
+      );
       expect(counts.rows).toHaveLength(4);
       for (const c of counts.rows) expect(Number(c.n), `${c.kind} of ${c.user_id}`).toBe(1);
       const owner = await admin.query<{ user_id: string }>('select user_id from jobs where id = $1', [ids[0]]);

@@ -37,7 +37,15 @@ describe.each(dbTargets())('job leases between two runners (%s)', (target) => {
     const b = () => randomBytes(48);
     await db
       .insertInto('users')
-      .values({ id: userId, email: session.email, kdf_params: '{}', wrapped_vk_passphrase: b(), wrapped_vk_recovery: b(), inbox_public_key: b(), inbox_private_key_wrapped: b() } as never)
+      .values({
+        id: userId,
+        email: session.email,
+        kdf_params: '{}',
+        wrapped_vk_passphrase: b(),
+        wrapped_vk_recovery: b(),
+        inbox_public_key: b(),
+        inbox_private_key_wrapped: b(),
+      } as never)
       .execute();
   }, 60_000);
 
@@ -98,7 +106,7 @@ describe.each(dbTargets())('job leases between two runners (%s)', (target) => {
     await until('one runner to start it', async () => ran.length > 0);
     // Both claims have been answered once the row is running with one owner; give the loser's
     // claim its round trip by waiting until neither runner still has it queued or starting.
-    await until('the claim to settle', async () => (await row(id)).lease_owner !== null && (a.isRunning(id) !== b.isRunning(id)));
+    await until('the claim to settle', async () => (await row(id)).lease_owner !== null && a.isRunning(id) !== b.isRunning(id));
     open();
     await until('the job to finish', async () => (await row(id)).status === 'done');
     expect(ran).toHaveLength(1);

@@ -68,7 +68,12 @@ export class RateLimitsRepository {
 
   /** Deletes windows and failure counts nobody needs any more. */
   async purge(forgetMs: number): Promise<void> {
-    await this.db.deleteFrom('rate_hits').where('reset_at', '<', sql<Date>`now()`).execute();
-    await sql`delete from failure_throttle where last_at < now() - ${`${Math.round(forgetMs)} milliseconds`}::interval and locked_until < now()`.execute(this.db);
+    await this.db
+      .deleteFrom('rate_hits')
+      .where('reset_at', '<', sql<Date>`now()`)
+      .execute();
+    await sql`delete from failure_throttle where last_at < now() - ${`${Math.round(forgetMs)} milliseconds`}::interval and locked_until < now()`.execute(
+      this.db,
+    );
   }
 }
