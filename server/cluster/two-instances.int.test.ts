@@ -111,7 +111,7 @@ for (const target of targets) {
 
     beforeAll(async () => {
       dir = await mkdtemp(path.join(tmpdir(), 'cv-two-'));
-      gen = await writeAppleHealthExport(path.join(dir, 'export.xml'), { order: 'grouped', days: 3 });
+      gen = await writeAppleHealthExport(path.join(dir, 'export.xml'), { order: 'grouped', days: 8 });
       const db = await createPgDatabase();
       dropDb = db.dispose;
       const dataDir = path.join(dir, 'data');
@@ -166,10 +166,10 @@ for (const target of targets) {
       const reg = await a.call('POST', '/api/auth/register', undefined, { email, passphrase });
       expect(reg.status).toBe(201);
       const jobId = await a.upload(reg.cookie!, gen.path);
-      const mid = await until('the import to pass 40 %', 30_000, async () => {
+      const mid = await until('the import to pass 30 %', 60_000, async () => {
         const j = (await a.call<Job>('GET', `/api/jobs/${jobId}`, reg.cookie)).body;
         if (j.status === 'done' || j.status === 'failed') throw new Error(`the import ended before the kill (${j.status})`);
-        return j.progress.total !== undefined && j.progress.done >= j.progress.total * 0.4 ? j : undefined;
+        return j.progress.total !== undefined && j.progress.done >= j.progress.total * 0.3 ? j : undefined;
       });
       await a.kill('SIGKILL');
       console.log(`A killed at ${Math.round((100 * mid.progress.done) / mid.progress.total!)} %`);
@@ -179,7 +179,7 @@ for (const target of targets) {
       const login = await b.call('POST', '/api/auth/login', undefined, { email, passphrase });
       expect(login.status).toBe(200);
       const cookie = login.cookie!;
-      const done = await until('the job to end on B', 45_000, async () => {
+      const done = await until('the job to end on B', 90_000, async () => {
         const j = (await b.call<Job>('GET', `/api/jobs/${jobId}`, cookie)).body;
         return j.status === 'done' || j.status === 'failed' ? j : undefined;
       });
@@ -198,7 +198,7 @@ for (const target of targets) {
         body.days.forEach((d, i) => expect(d.sum).toBeCloseTo(want[i]!.sum, 6));
       }
       await a.start();
-    }, 90_000);
+    }, 180_000);
 
     it('each due sync is started by one instance, and its job is read at /api/jobs/:id on either', async () => {
       const users: Array<{ id: string; cookie: string }> = [];
