@@ -11,6 +11,7 @@ import * as m0013 from './0013_history.js';
 import * as m0014 from './0014_preferences.js';
 import * as m0019 from './0019_api_tokens.js';
 import * as m0021 from './0021_item_vectors.js';
+import * as m0023 from './0023_instances.js';
 import * as m0026 from './0026_server_settings.js';
 
 /** Listed statically so migrations run the same under tsx, a bundle or a compiled build. */
@@ -27,5 +28,6 @@ export const migrations: Record<string, Migration> = {
   '0014_preferences': m0014,
   '0019_api_tokens': m0019,
   '0021_item_vectors': m0021,
+  '0023_instances': m0023,
   '0026_server_settings': m0026,
 };

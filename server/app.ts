@@ -133,6 +133,12 @@ import { observeStorage } from './metrics/storage.js';
 import { StorageRepository } from './repositories/storage.repository.js';
 import { startTracing } from './metrics/tracing.js';
 // ---- end observability imports ----
+// ---- several instances on one PostgreSQL (issue 19) ----
+import { PgNotifier } from './cluster/notifier.js';
+import { PgFailureThrottle, pgRateLimitStore } from './cluster/shared-limits.js';
+import { RateLimitsRepository } from './repositories/rate-limits.repository.js';
+import type { ForgetMatch, SessionRevocations } from './services/auth.service.js';
+// ---- end instances imports ----
 
 const WEB_DIST = path.join(fileURLToPath(PROJECT_ROOT), 'web', 'dist');
 
@@ -176,6 +182,8 @@ function trustProxyOption(v: Config['TRUST_PROXY']): boolean | string[] | ((addr
 const isLoopback = (u: URL) => ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname);
 
 const SESSION_PURGE_EVERY_MS = 60 * 60_000;
+/** The NOTIFY channel on which instances tell each other which cached sessions to drop. */
+const REVOKED_CHANNEL = 'cv_session_revoked';
 
 /** The composition root: config, database, repositories, services and routes, wired once. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
@@ -248,11 +256,45 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const invitesRepo = new InvitesRepository(db);
   const tokensRepo = new ApiTokensRepository(db);
   const apiTokens = new ApiTokensService(tokensRepo, audit);
+  // ---- several instances: with PostgreSQL other instances may share the database (issue 19) ----
+  // One instance id per process names its job leases. Revocations of cached unlocked sessions go
+  // to the other instances by NOTIFY; the per-IP limits and the failed sign-in throttle live in
+  // tables. Embedded PGlite is one process: memory is exact there and nothing is shared.
+  const instanceId = randomUUID();
+  const shared = config.DATABASE_URL !== undefined;
+  let onListening = () => {};
+  const notifier = shared
+    ? new PgNotifier(
+        config.DATABASE_URL!,
+        db,
+        (err) => app.log.warn({ err: { name: err.name, code: (err as { code?: string }).code } }, 'revocation listener lost its connection; session cache off until it is back'),
+        () => onListening(),
+      )
+    : null;
+  const revocations: SessionRevocations | undefined = notifier
+    ? { publish: (m) => notifier.notify(REVOKED_CHANNEL, JSON.stringify(m)), get reliable() { return notifier.listening; } }
+    : undefined;
+  const rateLimits = shared ? new RateLimitsRepository(db) : null;
+  // ---- end instances ----
   const auth = new AuthService(users, sessions, audit, {
     sessionTtlMs: config.SESSION_TTL_HOURS * 3_600_000,
     signup: { policy: config.SIGNUP, invites: invitesRepo },
     onRecovered: (userId) => apiTokens.revokeAll(userId),
+    ...(revocations ? { revocations } : {}),
+    ...(rateLimits ? { throttle: new PgFailureThrottle(rateLimits, config.serverKey) } : {}),
   });
+  if (notifier) {
+    onListening = () => auth.clearCache();
+    notifier.on(REVOKED_CHANNEL, (payload) => {
+      try {
+        auth.forgetLocal(JSON.parse(payload) as ForgetMatch);
+      } catch {
+        // Not ours to act on: every sender is this same code.
+      }
+    });
+    await notifier.start();
+    app.addHook('onClose', async () => notifier.close());
+  }
   const invites = new InvitesService(invitesRepo);
   // Expired session rows still hold the vault key wrapped under the old cookie secret: delete
   // them at start-up and every hour rather than leaving them until the next login.
@@ -352,7 +394,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
 
   await app.register(cookie);
-  await app.register(rateLimit, { global: false });
+  await app.register(rateLimit, { global: false, ...(rateLimits ? { store: pgRateLimitStore(rateLimits, config.serverKey) } : {}) });
   await app.register(multipart, {
     limits: { fileSize: config.maxUploadBytes, files: 1, fields: 10, fieldSize: 64 * 1024, parts: 12 },
   });
@@ -442,6 +484,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     resumeWithinMs: 7 * 24 * 3_600_000,
     budget: { baseMs: config.IMPORT_BUDGET_BASE_S * 1000, msPerMB: config.IMPORT_BUDGET_S_PER_MB * 1000 },
     observer: jobMetrics,
+    leaseMs: config.JOB_LEASE_S * 1000,
+    instanceId,
+    // Another instance may be receiving an upload into the shared store while this one starts.
+    sweepGraceMs: shared ? 24 * 3_600_000 : 0,
   });
   jobMetrics.observeQueue(() => jobRunner.stats());
   const workerHeapPeak = metrics.gauge({ name: 'cv_import_worker_heap_peak_bytes', help: 'Most heap an Apple Health import worker was seen using since start.' });
@@ -469,7 +515,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // a vault written before 0011 starts its upgrade the same way.
   app.addHook('onRequest', async (req) => {
     if (!req.session) return;
-    jobRunner.resumeFor(req.session);
+    await jobRunner.resumeFor(req.session);
     await vaultUpgrade.ensure(req.session);
   });
   app.addHook('preClose', async () => {
@@ -549,8 +595,20 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     [new EpicConnector(config), new GoogleHealthConnector(config, google)],
     config.serverKey,
     app.log.child({ component: 'sync' }),
-    { observer: jobMetrics },
+    jobsRepo,
+    { tickMs: config.SYNC_TICK_S * 1000, leaseMs: config.JOB_LEASE_S * 1000, instanceId, observer: jobMetrics },
   );
+  imports.addViewer('sync:', (row) => {
+    const j = integrations.syncView(row);
+    return {
+      id: j.id,
+      kind: row.kind,
+      status: j.status,
+      progress: { done: j.status === 'running' ? 0 : 1, total: 1, unit: 'syncs' },
+      ...(j.result ? { result: j.result } : {}),
+      ...(j.error ? { error: j.error.message, errorCode: j.error.code } : {}),
+    };
+  });
   // A live session empties its inbox (cheap check, throttled per user inside the service).
   app.addHook('onRequest', async (req) => {
     if (req.session) await inbox.maybeDrain(req.session, req.log);

@@ -130,6 +130,9 @@ const EnvSchema = z.object({
   BACKUP_TARGET: z.string().min(1).optional().describe('`npm run backup`: a directory, or `s3://bucket/prefix` (reached with the `S3_*` endpoint and credentials).'),
   BACKUP_INTERVAL_HOURS: z.coerce.number().min(0).default(0).describe('`npm run backup`: 0 = one backup and exit; otherwise keep running and back up this often.'),
   BACKUP_KEEP: z.coerce.number().int().min(1).default(7).describe('`npm run backup`: how many backups to keep in `BACKUP_TARGET`; older ones are deleted.'),
+  // Several instances on one PostgreSQL (issue 19)
+  JOB_LEASE_S: z.coerce.number().min(1).max(3600).default(30).describe('How long an instance\'s claim on a job holds without a heartbeat; a job of an instance that died resumes elsewhere after this.'),
+  SYNC_TICK_S: z.coerce.number().min(1).max(3600).default(60).describe('How often each instance looks for integrations whose background sync is due.'),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

@@ -178,6 +178,9 @@ export interface JobsTable {
   created_at: Generated<Date>;
   started_at: Timestamp | null;
   finished_at: Timestamp | null;
+  /** 0023: the instance running the job and until when its claim holds (renewed by heartbeats). */
+  lease_owner: Generated<string | null>;
+  lease_until: Generated<Date | null>;
 }
 
 export interface SeriesChunksTable {
@@ -265,6 +268,23 @@ export interface DB {
   item_versions: ItemVersionsTable;
   item_files: ItemFilesTable;
   item_vectors: ItemVectorsTable;
+  rate_hits: RateHitsTable;
+  failure_throttle: FailureThrottleTable;
+}
+
+/** 0023: per-IP request counts shared by every instance (`key` is an HMAC, never an address). */
+export interface RateHitsTable {
+  key: Bytes;
+  hits: number;
+  reset_at: Timestamp;
+}
+
+/** 0023: failed sign-in attempts per account, shared by every instance (`key` is an HMAC). */
+export interface FailureThrottleTable {
+  key: Bytes;
+  failures: number;
+  locked_until: Timestamp;
+  last_at: Timestamp;
 }
 
 /** 0012: single-use sign-up codes (only their SHA-256 is stored). */

@@ -95,11 +95,13 @@ export class ImportFiles {
 
   /**
    * Deletes every file whose job is not in `keep` (leftovers of uploads cut off by a crash). A
-   * bucket may be shared by several instances, and another one may have just stored an upload
-   * whose job row it is about to insert: there, only files older than an hour go.
+   * store may be shared by several instances, and another one may have just stored an upload
+   * whose job row it is about to insert: there (a bucket, or `graceMs` from the runner when the
+   * database is shared), only files older than the grace period go.
    */
-  async sweep(keep: Set<string>): Promise<void> {
-    const before = this.spec.kind === 's3' ? Date.now() - 3_600_000 : Infinity;
+  async sweep(keep: Set<string>, graceMs = 0): Promise<void> {
+    const grace = Math.max(graceMs, this.spec.kind === 's3' ? 3_600_000 : 0);
+    const before = grace > 0 ? Date.now() - grace : Infinity;
     for await (const o of this.objects.list('')) {
       const job = o.key.split('/').pop()!;
       if (!keep.has(job) && o.modified.getTime() < before) await this.objects.delete(o.key);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { jobOutcome } from '../codec/index.js';
 import type { ImportProgress } from '../../integrations/types.js';
@@ -55,6 +56,18 @@ export interface RunnerOptions {
   budget?: { baseMs: number; msPerMB: number };
   /** Told when a job starts and ends (metrics). */
   observer?: JobObserver;
+  /**
+   * How long a claim on a job holds without a heartbeat (default 30 s). Another instance may
+   * resume a job only after its lease ran out, so this is how long a job of a dead instance waits.
+   */
+  leaseMs?: number;
+  /** This instance's name in `jobs.lease_owner` (default: a random id per process). */
+  instanceId?: string;
+  /**
+   * Other instances share the database and file store: input files of uploads still arriving
+   * (no job row yet) are kept this long at start-up instead of swept at once (default 0).
+   */
+  sweepGraceMs?: number;
 }
 
 /**
@@ -82,25 +95,34 @@ interface Entry {
 /**
  * Runs jobs from the `jobs` table, a few at a time (per user and overall). A job encrypts with
  * its owner's vault key, which exists only in a signed-in request, so the key ring is handed
- * over when the job is submitted and dropped when it ends. After a crash or restart, jobs that
- * were queued or running are queued again and resume (from the start: every write is
- * idempotent) on their owner's next signed-in request; if that never comes, or the same job was
- * interrupted too often, they fail with the reason.
+ * over when the job is submitted and dropped when it ends; keys are never stored for later.
+ *
+ * Several instances may share the table. Before running a job an instance claims it with a lease
+ * (`lease_owner`, `lease_until`) in one conditional UPDATE, so exactly one instance runs it; the
+ * lease is renewed with each heartbeat, and a run whose renewal finds the lease gone stops. A job
+ * whose instance died or stopped stays claimable once its lease ends, and is resumed (from the
+ * start: every write is idempotent) by whichever instance next sees a signed-in request of its
+ * owner; if that never comes, or the same job was interrupted too often, it fails with the reason.
  */
 export class JobRunner {
   readonly #kinds = new Map<string, JobKind>();
   readonly #queue: Entry[] = [];
   readonly #running = new Map<string, { userId: string; abort: AbortController; done: Promise<void> }>();
-  /** Interrupted jobs by owner, waiting for a request that carries the owner's keys. */
-  readonly #waiting = new Map<string, Set<string>>();
+  /** When each owner's unheld jobs were last looked for (one query per owner per second at most). */
+  readonly #looked = new Map<string, number>();
   #closing = false;
+  readonly #owner: string;
+  readonly #leaseMs: number;
 
   constructor(
     private readonly repo: JobsRepository,
     private readonly files: ImportFiles,
     private readonly log: FastifyBaseLogger,
     private readonly opts: RunnerOptions,
-  ) {}
+  ) {
+    this.#owner = opts.instanceId ?? randomUUID();
+    this.#leaseMs = opts.leaseMs ?? 30_000;
+  }
 
   register(kind: string, impl: JobKind): void {
     this.#kinds.set(kind, impl);
@@ -112,37 +134,49 @@ export class JobRunner {
     this.#pump();
   }
 
-  /** Called on every signed-in request: hands interrupted jobs the keys they were waiting for. */
-  resumeFor(session: SessionContext): void {
-    const ids = this.#waiting.get(session.userId);
-    if (!ids) return;
-    this.#waiting.delete(session.userId);
-    for (const id of ids) this.#queue.push({ id, userId: session.userId, keys: session.keys, queuedAt: performance.now() });
+  /**
+   * Called on every signed-in request: hands the owner's keys to their jobs that no instance holds
+   * (interrupted here or on an instance that died). Resolves once they are queued.
+   */
+  async resumeFor(session: SessionContext): Promise<void> {
+    if (this.#closing) return;
+    const now = Date.now();
+    if ((this.#looked.get(session.userId) ?? 0) > now - 1000) return;
+    this.#looked.set(session.userId, now);
+    if (this.#looked.size > 10_000) for (const [k, t] of this.#looked) if (t < now - 1000) this.#looked.delete(k);
+    const queued = new Set(this.#queue.map((e) => e.id));
+    for (const job of await this.repo.unheld(session.userId)) {
+      if (this.#running.has(job.id) || queued.has(job.id)) continue;
+      if (await this.#giveUp(job)) continue;
+      this.#queue.push({ id: job.id, userId: session.userId, keys: session.keys, queuedAt: performance.now() });
+    }
     this.#pump();
   }
 
-  /** Start-up: jobs left queued or running by the last process are never left as they were. */
+  /**
+   * Start-up: jobs no instance holds that cannot resume fail with the reason; the others wait for
+   * their owner's next signed-in request (see {@link resumeFor}). Jobs other instances hold are
+   * theirs.
+   */
   async recover(): Promise<void> {
-    const keep = new Set<string>();
-    for (const job of await this.repo.active()) {
-      const inputGone = job.input_ref !== null && !(await this.files.exists(job.user_id, job.id));
-      const tooOld = Date.now() - new Date(job.created_at).getTime() > this.opts.resumeWithinMs;
-      if (inputGone || tooOld || job.attempts >= this.opts.maxAttempts || !this.#kinds.has(job.kind)) {
-        await this.repo.finish(job.id, { status: 'failed', errorCode: 'server_restarted' });
-        continue;
-      }
-      if (job.status === 'running') await this.repo.requeue(job.id);
-      keep.add(job.id);
-      let set = this.#waiting.get(job.user_id);
-      if (!set) this.#waiting.set(job.user_id, (set = new Set()));
-      set.add(job.id);
-    }
+    let waiting = 0;
+    for (const job of await this.repo.unheld()) if (!(await this.#giveUp(job))) waiting++;
     // Input files of jobs that ended, or of uploads cut off before their job existed.
-    await this.files.sweep(keep);
-    if (keep.size) this.log.info({ jobs: keep.size }, 'interrupted jobs will resume when their owners sign in');
+    await this.files.sweep(await this.repo.activeIds(), this.opts.sweepGraceMs ?? 0);
+    if (waiting) this.log.info({ jobs: waiting }, 'interrupted jobs will resume when their owners sign in');
   }
 
-  /** Shutdown: stops running jobs where they are; their rows stay 'running' for {@link recover}. */
+  /** Fails a job that cannot resume (its input is gone, it is too old or was interrupted too often). */
+  async #giveUp(job: JobRow): Promise<boolean> {
+    const inputGone = job.input_ref !== null && !(await this.files.exists(job.user_id, job.id));
+    const tooOld = Date.now() - new Date(job.created_at).getTime() > this.opts.resumeWithinMs;
+    if (!inputGone && !tooOld && job.attempts < this.opts.maxAttempts && this.#kinds.has(job.kind)) return false;
+    await this.repo.finish(job.id, { status: 'failed', errorCode: 'server_restarted' });
+    await this.#removeInput(job);
+    return true;
+  }
+
+  /** Shutdown: stops running jobs where they are and releases them, for whichever instance the owner uses next. */
   async close(): Promise<void> {
     this.#closing = true;
     this.#queue.length = 0;
@@ -151,10 +185,12 @@ export class JobRunner {
     await Promise.allSettled(running.map((r) => r.done));
   }
 
-  /** Jobs queued, running, and waiting for their owner's next sign-in (queue-depth gauge). */
-  stats(): { queued: number; running: number; waitingForOwner: number } {
-    let waitingForOwner = 0;
-    for (const ids of this.#waiting.values()) waitingForOwner += ids.size;
+  /**
+   * Jobs queued and running here, and jobs no instance holds, waiting for their owner's next
+   * sign-in (queue-depth gauge; the last is read from the shared jobs table).
+   */
+  async stats(): Promise<{ queued: number; running: number; waitingForOwner: number }> {
+    const waitingForOwner = await this.repo.countUnheld().catch(() => 0);
     return { queued: this.#queue.length, running: this.#running.size, waitingForOwner };
   }
 
@@ -185,11 +221,16 @@ export class JobRunner {
   }
 
   async #run(e: Entry, abort: AbortController): Promise<void> {
-    const job = await this.repo.getById(e.id).catch(() => undefined);
-    if (!job || (job.status !== 'queued' && job.status !== 'running')) return;
+    // Only one instance gets the row back; for the others the job is done, running or theirs.
+    const job = await this.repo.claim(e.id, this.#owner, this.#leaseMs).catch((err: Error) => {
+      this.log.warn({ jobId: e.id, err: { name: err.name } }, 'job claim failed');
+      return undefined;
+    });
+    if (!job) return;
+    const owner = this.#owner;
     const kind = this.#kinds.get(job.kind);
     if (!kind) {
-      await this.repo.finish(job.id, { status: 'failed', errorCode: 'unsupported' });
+      await this.repo.finish(job.id, { status: 'failed', errorCode: 'unsupported', owner });
       return;
     }
     // A resumed job keeps what its earlier runs counted; its writes are idempotent, so the new
@@ -201,12 +242,26 @@ export class JobRunner {
     let dirty = false;
     let written = 0;
     const result = (error?: string) => jobOutcome.seal(e.keys, ref, error === undefined ? { imported } : { imported, error });
-    await this.repo.start(job.id);
+    // Progress is written when it changed; the lease is renewed at least three times per lease.
+    let renewedAt = Date.now();
+    let lost = false;
+    let beating = false;
     const timer = setInterval(() => {
-      if (!dirty) return;
+      if (beating || (!dirty && Date.now() - renewedAt < this.#leaseMs / 3)) return;
       dirty = false;
-      this.repo.heartbeat(job.id, progress, result()).catch((err: Error) => this.log.warn({ jobId: job.id, err: { name: err.name } }, 'job heartbeat failed'));
-    }, this.opts.progressMs);
+      beating = true;
+      this.repo
+        .heartbeat(job.id, owner, this.#leaseMs, progress, result())
+        .then((held) => {
+          renewedAt = Date.now();
+          if (held) return;
+          // Our lease ran out (this process stalled) and another instance took the job: stop.
+          lost = true;
+          abort.abort(new Error('job lease lost'));
+        })
+        .catch((err: Error) => this.log.warn({ jobId: job.id, err: { name: err.name } }, 'job heartbeat failed'))
+        .finally(() => (beating = false));
+    }, Math.min(this.opts.progressMs, this.#leaseMs / 3));
     timer.unref();
     const ctx: JobContext = {
       job,
@@ -236,16 +291,21 @@ export class JobRunner {
       clearInterval(timer);
       // The input goes before the outcome is recorded: whoever sees "done" sees no leftover.
       await this.#removeInput(job);
-      await this.repo.finish(job.id, { status: 'done', progress: doneProgress(progress), sealed: result() });
+      await this.repo.finish(job.id, { status: 'done', progress: doneProgress(progress), sealed: result(), owner });
       await this.#afterImport?.().catch(() => {});
       finished('done');
       this.log.info({ jobId: job.id, kind: job.kind, ms: Date.now() - started }, 'job done');
     } catch (err) {
       clearTimeout(stopper);
       clearInterval(timer);
+      if (lost) {
+        this.log.warn({ jobId: job.id, kind: job.kind }, 'job lease lost; another instance runs it now');
+        return;
+      }
       if (this.#closing && abort.signal.aborted) {
-        // Left 'running' on purpose: the next start-up queues it again.
-        await this.repo.heartbeat(job.id, progress, result()).catch(() => {});
+        // Left 'running' and released: the owner's next request on any instance resumes it.
+        await this.repo.heartbeat(job.id, owner, this.#leaseMs, progress, result()).catch(() => false);
+        await this.repo.release(job.id, owner).catch(() => {});
         finished('interrupted');
         this.log.info({ jobId: job.id, kind: job.kind }, 'job interrupted by shutdown');
         return;
@@ -260,7 +320,7 @@ export class JobRunner {
         this.log.info({ jobId: job.id, kind: job.kind, errName: (err as Error)?.name, code: (err as { code?: unknown })?.code }, 'job refused its input');
       }
       await this.#removeInput(job);
-      await this.repo.finish(job.id, { status: 'failed', progress, sealed: result(message), errorCode: message === undefined ? 'server_fault' : 'failed' }).catch((e: Error) =>
+      await this.repo.finish(job.id, { status: 'failed', progress, sealed: result(message), errorCode: message === undefined ? 'server_fault' : 'failed', owner }).catch((e: Error) =>
         this.log.error({ jobId: job.id, err: { name: e.name } }, 'could not record a job failure'),
       );
     }

@@ -57,13 +57,13 @@ export class JobMetrics implements JobObserver {
   }
 
   /** Jobs queued and running now, and jobs waiting for their owner to sign in (after a restart). */
-  observeQueue(read: () => { queued: number; running: number; waitingForOwner: number }): void {
+  observeQueue(read: () => Promise<{ queued: number; running: number; waitingForOwner: number }>): void {
     const gauge = this.metrics.gauge({
       name: 'cv_job_queue_depth',
       help: 'Jobs by state: queued (ready), running, waiting_for_owner (need a sign-in to resume).',
       labelNames: ['state'],
-      collect() {
-        const q = read();
+      async collect() {
+        const q = await read();
         gauge.set({ state: 'queued' }, q.queued);
         gauge.set({ state: 'running' }, q.running);
         gauge.set({ state: 'waiting_for_owner' }, q.waitingForOwner);

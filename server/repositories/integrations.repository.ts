@@ -96,16 +96,26 @@ export class IntegrationsRepository {
       .execute();
   }
 
-  /** Integrations whose next sync is due, oldest first. */
-  due(now: Date, limit: number) {
-    return this.db
-      .selectFrom('integrations')
-      .select(['user_id', 'provider'])
-      .where('status', 'in', ['connected', 'error'])
-      .where('next_sync_at', '<=', now)
-      .orderBy('next_sync_at')
-      .limit(limit)
-      .execute();
+  /**
+   * Claims up to `limit` integrations whose sync is due, oldest first, and moves each one's next
+   * sync a jittered interval ahead in the same statement. `skip locked` lets instances that tick
+   * together each take different rows, so every due sync is started by exactly one instance.
+   */
+  async claimDue(now: Date, limit: number, intervalMs: number, jitter: number): Promise<Array<{ user_id: string; provider: string }>> {
+    const r = await sql<{ user_id: string; provider: string }>`
+      update integrations set
+        status = 'connected',
+        next_sync_at = ${now}::timestamptz + (${intervalMs}::float8 * (1 + ${jitter}::float8 * (random() * 2 - 1))) * interval '1 millisecond',
+        updated_at = now()
+      where id in (
+        select id from integrations
+        where status in ('connected', 'error') and next_sync_at <= ${now}
+        order by next_sync_at
+        limit ${limit}
+        for update skip locked
+      )
+      returning user_id, provider`.execute(this.db);
+    return r.rows;
   }
 
   async delete(userId: string, provider: string): Promise<boolean> {

@@ -6,6 +6,8 @@ export type JobRow = Selectable<JobsTable>;
 export type JobStatus = JobsTable['status'];
 
 const json = (v: unknown) => JSON.stringify(v);
+/** The database's clock, so instances whose clocks differ agree on when a lease ends. */
+const leaseEnd = (ms: number) => sql<Date>`now() + ${`${Math.round(ms)} milliseconds`}::interval`;
 
 export class JobsRepository {
   constructor(private readonly db: Database) {}
@@ -42,32 +44,92 @@ export class JobsRepository {
     return this.db.selectFrom('jobs').selectAll().where('user_id', '=', userId).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
   }
 
-  /** Jobs that were queued or running when the server last stopped. */
-  active() {
-    return this.db.selectFrom('jobs').selectAll().where('status', 'in', ['queued', 'running']).orderBy('created_at').execute();
+  /**
+   * Jobs queued or running that no live instance holds: never claimed, released at shutdown, or
+   * left by an instance that died (its lease ran out). Times are the database's, so instances
+   * with skewed clocks agree. Integration syncs (`sync:*`) are not the runner's.
+   */
+  unheld(userId?: string) {
+    let q = this.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('status', 'in', ['queued', 'running'])
+      .where('kind', 'not like', 'sync:%')
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', sql<Date>`now()`)]));
+    if (userId !== undefined) q = q.where('user_id', '=', userId);
+    return q.orderBy('created_at').execute();
   }
 
-  async start(id: string): Promise<void> {
-    await this.db
+  /** How many jobs no instance holds: they wait for their owner's next signed-in request. */
+  async countUnheld(): Promise<number> {
+    const row = await this.db
+      .selectFrom('jobs')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('status', 'in', ['queued', 'running'])
+      .where('kind', 'not like', 'sync:%')
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', sql<Date>`now()`)]))
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  /** Ids of every queued or running job, held or not (their input files must stay). */
+  async activeIds(): Promise<Set<string>> {
+    const rows = await this.db.selectFrom('jobs').select('id').where('status', 'in', ['queued', 'running']).execute();
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /**
+   * Claims a job for `owner` for `leaseMs`, in one statement: only a job that is still active and
+   * that nobody else holds (no lease, an expired one, or ours) is taken, so of two instances
+   * racing for it exactly one gets the row back. Counts the attempt.
+   */
+  claim(id: string, owner: string, leaseMs: number) {
+    return this.db
       .updateTable('jobs')
-      .set({ status: 'running', started_at: new Date(), heartbeat_at: new Date(), attempts: sql`attempts + 1`, error_code: null })
+      .set({
+        status: 'running',
+        lease_owner: owner,
+        lease_until: leaseEnd(leaseMs),
+        started_at: new Date(),
+        heartbeat_at: new Date(),
+        attempts: sql`attempts + 1`,
+        error_code: null,
+      })
       .where('id', '=', id)
-      .execute();
+      .where('status', 'in', ['queued', 'running'])
+      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_owner', '=', owner), eb('lease_until', '<', sql<Date>`now()`)]))
+      .returningAll()
+      .executeTakeFirst();
   }
 
-  /** `sealed` is the owner's outcome so far (codec `jobOutcome`); progress numbers stay in clear. */
-  async heartbeat(id: string, progress: unknown, sealed: Uint8Array): Promise<void> {
-    await this.db
+  /** Gives a held job back (shutdown): another instance may claim it at once. */
+  async release(id: string, owner: string): Promise<void> {
+    await this.db.updateTable('jobs').set({ lease_until: sql<Date>`now()` }).where('id', '=', id).where('lease_owner', '=', owner).execute();
+  }
+
+  /**
+   * `sealed` is the owner's outcome so far (codec `jobOutcome`); progress numbers stay in clear.
+   * Renews `owner`'s lease; false when the lease is no longer ours (it ran out and another
+   * instance claimed the job): the caller must stop.
+   */
+  async heartbeat(id: string, owner: string, leaseMs: number, progress: unknown, sealed: Uint8Array): Promise<boolean> {
+    const r = await this.db
       .updateTable('jobs')
-      .set({ progress: json(progress), sealed, heartbeat_at: new Date() })
+      .set({ progress: json(progress), sealed, heartbeat_at: new Date(), lease_until: leaseEnd(leaseMs) })
       .where('id', '=', id)
       .where('status', '=', 'running')
-      .execute();
+      .where('lease_owner', '=', owner)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
   }
 
-  /** `errorCode` is one of a fixed set (see JobRunner); any message that could quote the input is inside `sealed`. */
-  async finish(id: string, f: { status: 'done' | 'failed'; progress?: unknown; sealed?: Uint8Array; errorCode?: string | null }): Promise<void> {
-    await this.db
+  /**
+   * `errorCode` is one of a fixed set (see JobRunner); any message that could quote the input is
+   * inside `sealed`. With `owner`, only while that instance still holds the job: a run that lost
+   * its lease must not overwrite what the instance now running it records.
+   */
+  async finish(id: string, f: { status: 'done' | 'failed'; progress?: unknown; sealed?: Uint8Array; errorCode?: string | null; owner?: string }): Promise<void> {
+    let q = this.db
       .updateTable('jobs')
       .set({
         status: f.status,
@@ -76,9 +138,11 @@ export class JobsRepository {
         error_code: f.errorCode ?? null,
         finished_at: new Date(),
         heartbeat_at: new Date(),
+        lease_until: null,
       })
-      .where('id', '=', id)
-      .execute();
+      .where('id', '=', id);
+    if (f.owner !== undefined) q = q.where('lease_owner', '=', f.owner);
+    await q.execute();
   }
 
   /** Jobs whose outcome is still in the clear columns of before 0011 (the vault upgrade seals them). */
@@ -111,8 +175,62 @@ export class JobsRepository {
       .executeTakeFirst();
   }
 
-  /** Back to the queue after an interruption, keeping progress and counts so far. */
-  async requeue(id: string): Promise<void> {
-    await this.db.updateTable('jobs').set({ status: 'queued', heartbeat_at: new Date() }).where('id', '=', id).execute();
+  // ---- integration syncs (`sync:<provider>`): run where they start, never resumed ----
+
+  /** A sync job, running and held by `owner` from the start. */
+  async insertHeld(row: { id: string; userId: string; kind: string; owner: string; leaseMs: number }): Promise<void> {
+    await this.db
+      .insertInto('jobs')
+      .values({
+        id: row.id,
+        user_id: row.userId,
+        kind: row.kind,
+        status: 'running',
+        progress: json({ done: 0, total: 1, unit: 'syncs' }),
+        sealed: null,
+        error_code: null,
+        input_ref: null,
+        input_format: null,
+        heartbeat_at: new Date(),
+        started_at: new Date(),
+        finished_at: null,
+        attempts: 1,
+        lease_owner: row.owner,
+        lease_until: leaseEnd(row.leaseMs),
+      })
+      .execute();
+  }
+
+  /** The user's active job of a kind (held or not), if any. */
+  active(userId: string, kind: string) {
+    return this.db.selectFrom('jobs').select('id').where('user_id', '=', userId).where('kind', '=', kind).where('status', 'in', ['queued', 'running']).executeTakeFirst();
+  }
+
+  /** The running job of a kind a live instance holds for the user, if any. */
+  held(userId: string, kind: string) {
+    return this.db
+      .selectFrom('jobs')
+      .select('id')
+      .where('user_id', '=', userId)
+      .where('kind', '=', kind)
+      .where('status', '=', 'running')
+      .where('lease_until', '>', sql<Date>`now()`)
+      .executeTakeFirst();
+  }
+
+  async renew(id: string, owner: string, leaseMs: number): Promise<void> {
+    await this.db.updateTable('jobs').set({ lease_until: leaseEnd(leaseMs), heartbeat_at: new Date() }).where('id', '=', id).where('lease_owner', '=', owner).where('status', '=', 'running').execute();
+  }
+
+  /** Syncs whose instance died mid-run fail; the next scheduled sync starts from the stored cursor. */
+  async failAbandoned(kindPrefix: string, errorCode: string): Promise<number> {
+    const r = await this.db
+      .updateTable('jobs')
+      .set({ status: 'failed', error_code: errorCode, finished_at: new Date(), lease_until: null })
+      .where('kind', 'like', `${kindPrefix}%`)
+      .where('status', 'in', ['queued', 'running'])
+      .where('lease_until', '<', sql<Date>`now()`)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows);
   }
 }

@@ -24,7 +24,7 @@ export class AccountService {
     // Rows first: once they are gone nothing points at the blobs, and the blobs were only ever
     // ciphertext under keys that went with the rows.
     await this.rows.deleteUser(session.userId);
-    this.auth.forget({ userId: session.userId });
+    await this.auth.forget({ userId: session.userId });
     for (const [what, remove] of [
       ['files', () => this.store.removeUser(session.userId)],
       ['imports', () => this.removeImports(session.userId)],

@@ -27,7 +27,7 @@ import type { AuditRepository } from '../repositories/audit.repository.js';
 import type { SessionsRepository } from '../repositories/sessions.repository.js';
 import type { UsersRepository } from '../repositories/users.repository.js';
 import { KeyRing, type SessionContext } from './keyring.js';
-import { FailureThrottle } from './throttle.js';
+import { MemoryFailureThrottle, type FailureThrottle } from './throttle.js';
 
 export interface PublicUser {
   id: string;
@@ -45,19 +45,29 @@ const BAD_RECOVERY = 'Email or recovery key is incorrect.';
 /** Sessions slide forward at most this often, to keep writes off the hot path. */
 const TOUCH_EVERY_MS = 60 * 60_000;
 
+/** Cache revocations between instances: `publish` reaches every other instance's `forgetLocal`. */
+export interface SessionRevocations {
+  publish(match: ForgetMatch): Promise<void>;
+  /** False while revocations from other instances might be missed: the cache is then bypassed. */
+  readonly reliable: boolean;
+}
+
+export type ForgetMatch = { sessionId?: string; userId?: string; keep?: string };
+
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
 
 /**
  * Unlocked sessions are remembered briefly so that each request does not pay a database round
- * trip and an unwrap. Revocation on this instance is immediate; on another instance it takes
- * effect within this many milliseconds.
+ * trip and an unwrap. Revocation on this instance is immediate; other instances sharing the
+ * database hear of it through `revocations` (PostgreSQL NOTIFY) and drop their copy at once, and
+ * while they cannot hear (the listening connection is down) they do not use the cache at all.
  */
 const SESSION_CACHE_MS = 15_000;
 const SESSION_CACHE_MAX = 10_000;
 
 export class AuthService {
-  readonly #throttle = new FailureThrottle();
+  readonly #throttle: FailureThrottle;
   readonly #cache = new Map<string, { context: SessionContext; until: number }>();
   /** Computed once so that an unknown email costs the same KDF as a known one. */
   #decoyParams: KdfParams | undefined;
@@ -71,8 +81,14 @@ export class AuthService {
       signup?: { policy: SignupPolicy; invites: InvitesRepository };
       /** Runs after a recovery: ends other ways in (API tokens) that the old passphrase's holder may have made. */
       onRecovered?: (userId: string) => Promise<void>;
+      /** Tells the other instances which cached sessions to drop; absent with one instance. */
+      revocations?: SessionRevocations;
+      /** Failed-attempt counts per account; shared between instances when given (default: in memory). */
+      throttle?: FailureThrottle;
     },
-  ) {}
+  ) {
+    this.#throttle = opts.throttle ?? new MemoryFailureThrottle();
+  }
 
   /**
    * Creates an account under the sign-up policy. Invite and closed policies answer 403
@@ -136,7 +152,7 @@ export class AuthService {
 
   async login(emailInput: string, passphrase: string, requestId?: string) {
     const email = normalizeEmail(emailInput);
-    this.#throttle.reserve(email);
+    await this.#throttle.reserve(email);
     const user = await this.users.findByEmail(email);
     if (!user) {
       await derivePassphraseKey(passphrase, (this.#decoyParams ??= newKdfParams()));
@@ -147,7 +163,7 @@ export class AuthService {
       await this.audit.record('login_failed', user.id, requestId);
       throw unauthorized(BAD_LOGIN, 'invalid_credentials');
     }
-    this.#throttle.succeed(email);
+    await this.#throttle.succeed(email);
     await this.audit.record('login', user.id, requestId);
     const session = await this.#openSession(user.id, user.email, user.key_version, vaultKey);
     return { user: { id: user.id, email: user.email }, session };
@@ -161,7 +177,8 @@ export class AuthService {
     const lookupId = sessionLookupId(secret);
     const cacheKey = lookupId.toString('base64');
     const cached = this.#cache.get(cacheKey);
-    if (cached && cached.until > Date.now()) return cached.context;
+    const trusted = this.opts.revocations?.reliable ?? true;
+    if (cached && trusted && cached.until > Date.now()) return cached.context;
     this.#cache.delete(cacheKey);
     const row = await this.sessions.findLive(lookupId);
     if (!row) return null;
@@ -181,13 +198,25 @@ export class AuthService {
     }
     const context = { userId: row.user_id, sessionId: row.id, email: row.email, keys: new KeyRing(vaultKey) };
     const until = Math.min(Date.now() + SESSION_CACHE_MS, new Date(row.expires_at).getTime());
+    if (!trusted) return context;
     if (this.#cache.size >= SESSION_CACHE_MAX) this.#cache.delete(this.#cache.keys().next().value!);
     this.#cache.set(cacheKey, { context, until });
     return context;
   }
 
-  /** Drops cached unlocked sessions: one session, or all of a user's but `keep`. */
-  forget(match: { sessionId?: string; userId?: string; keep?: string }): void {
+  /** Drops cached unlocked sessions, here and on every other instance: one session, or all of a user's but `keep`. */
+  async forget(match: ForgetMatch): Promise<void> {
+    this.forgetLocal(match);
+    await this.opts.revocations?.publish(match);
+  }
+
+  /** Empties this instance's cache (the revocation listener was down: some messages may be lost). */
+  clearCache(): void {
+    this.#cache.clear();
+  }
+
+  /** Drops cached unlocked sessions on this instance only (what {@link forget} sends lands here). */
+  forgetLocal(match: ForgetMatch): void {
     for (const [k, v] of this.#cache) {
       const c = v.context;
       if (match.sessionId ? c.sessionId === match.sessionId : c.userId === match.userId && c.sessionId !== match.keep) {
@@ -198,7 +227,7 @@ export class AuthService {
 
   async logout(session: SessionContext, requestId?: string): Promise<void> {
     await this.sessions.delete(session.sessionId);
-    this.forget({ sessionId: session.sessionId });
+    await this.forget({ sessionId: session.sessionId });
     await this.audit.record('logout', session.userId, requestId);
   }
 
@@ -208,29 +237,29 @@ export class AuthService {
 
   async revokeSession(session: SessionContext, id: string, requestId?: string): Promise<boolean> {
     const n = await this.sessions.delete(id, session.userId);
-    this.forget({ sessionId: id });
+    await this.forget({ sessionId: id });
     if (n > 0) await this.audit.record('session_revoked', session.userId, requestId);
     return n > 0;
   }
 
   /** Re-wraps the vault key only (no data is re-encrypted) and ends every other session. */
   async changePassphrase(session: SessionContext, current: string, next: string, requestId?: string): Promise<void> {
-    this.#throttle.reserve(session.email);
+    await this.#throttle.reserve(session.email);
     const user = await this.users.findById(session.userId);
     if (!user) throw unauthorized();
     if (!(await this.#unlockWithPassphrase(user, current))) {
       throw unauthorized('The current passphrase is incorrect.', 'invalid_credentials');
     }
-    this.#throttle.succeed(session.email);
+    await this.#throttle.succeed(session.email);
     await this.#setPassphrase(user.id, user.key_version, session.keys.vaultKey, next);
     await this.sessions.deleteOthers(user.id, session.sessionId);
-    this.forget({ userId: user.id, keep: session.sessionId });
+    await this.forget({ userId: user.id, keep: session.sessionId });
     await this.audit.record('passphrase_changed', user.id, requestId);
   }
 
   async recover(emailInput: string, recoveryKeyText: string, next: string, requestId?: string) {
     const email = normalizeEmail(emailInput);
-    this.#throttle.reserve(`recover:${email}`);
+    await this.#throttle.reserve(`recover:${email}`);
     const user = await this.users.findByEmail(email);
     let vaultKey: Buffer | undefined;
     if (user) {
@@ -249,10 +278,10 @@ export class AuthService {
       if (user) await this.audit.record('recover_failed', user.id, requestId);
       throw unauthorized(BAD_RECOVERY, 'invalid_credentials');
     }
-    this.#throttle.succeed(`recover:${email}`);
+    await this.#throttle.succeed(`recover:${email}`);
     await this.#setPassphrase(user.id, user.key_version, vaultKey, next);
     await this.sessions.deleteOthers(user.id, null);
-    this.forget({ userId: user.id });
+    await this.forget({ userId: user.id });
     await this.opts.onRecovered?.(user.id);
     await this.audit.record('recovered', user.id, requestId);
     const session = await this.#openSession(user.id, user.email, user.key_version, vaultKey);
@@ -265,12 +294,12 @@ export class AuthService {
    * session alone must not be able to swap the way back in).
    */
   async rotateRecoveryKey(session: SessionContext, passphrase: string, requestId?: string): Promise<string> {
-    this.#throttle.reserve(session.email);
+    await this.#throttle.reserve(session.email);
     const user = await this.users.findById(session.userId);
     if (!user) throw unauthorized();
     const vaultKey = await this.#unlockWithPassphrase(user, passphrase);
     if (!vaultKey) throw unauthorized('The passphrase is incorrect.', 'invalid_credentials');
-    this.#throttle.succeed(session.email);
+    await this.#throttle.succeed(session.email);
     const recovery = generateRecoveryKey();
     await this.users.setRecoveryWrap(
       user.id,
@@ -283,10 +312,10 @@ export class AuthService {
 
   /** Confirms the passphrase of a signed-in user (before destructive actions such as deletion). */
   async verifyPassphrase(session: SessionContext, passphrase: string): Promise<boolean> {
-    this.#throttle.reserve(session.email);
+    await this.#throttle.reserve(session.email);
     const user = await this.users.findById(session.userId);
     const ok = !!user && !!(await this.#unlockWithPassphrase(user, passphrase));
-    if (ok) this.#throttle.succeed(session.email);
+    if (ok) await this.#throttle.succeed(session.email);
     return ok;
   }
 

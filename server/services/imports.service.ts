@@ -25,9 +25,14 @@ export interface JobView {
   kind: string;
   status: JobRow['status'];
   progress: { done: number; total?: number; unit: string };
-  result?: { imported: Record<string, number> };
+  result?: { imported: Record<string, number>; skipped?: Record<string, string> };
   error?: string;
+  /** Integration syncs: which failure it was (`reauth_required`, `rate_limited`...). */
+  errorCode?: string;
 }
+
+/** Reads rows of job kinds run outside the runner (integration syncs), keyed by kind prefix. */
+export type JobViewer = (row: JobRow) => JobView;
 
 const RECORD_BATCH = 256;
 /** A FHIR JSON document is parsed whole; bigger exports come as NDJSON, which streams. */
@@ -179,14 +184,26 @@ export class ImportsService {
     return { jobId };
   }
 
+  readonly #viewers = new Map<string, JobViewer>();
+
+  /** Lets `GET /api/jobs/:id` read the jobs of kinds starting with `prefix` (one jobs API). */
+  addViewer(prefix: string, viewer: JobViewer): void {
+    this.#viewers.set(prefix, viewer);
+  }
+
   async getJob(session: SessionContext, id: string): Promise<JobView> {
     const row = await this.jobs.get(session.userId, id);
     if (!row) throw notFound('Job');
-    return toView(session, row);
+    return this.#view(session, row);
   }
 
   async listJobs(session: SessionContext, limit: number): Promise<JobView[]> {
-    return (await this.jobs.list(session.userId, limit)).map((row) => toView(session, row));
+    return (await this.jobs.list(session.userId, limit)).map((row) => this.#view(session, row));
+  }
+
+  #view(session: SessionContext, row: JobRow): JobView {
+    for (const [prefix, viewer] of this.#viewers) if (row.kind.startsWith(prefix)) return viewer(row);
+    return toView(session, row);
   }
 
   // ---- job kinds ----

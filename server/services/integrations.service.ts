@@ -10,6 +10,7 @@ import type { JobObserver } from '../metrics/jobs.js';
 import { withSpan } from '../metrics/tracing.js';
 import { AppError, notFound } from '../errors.js';
 import type { AuditRepository } from '../repositories/audit.repository.js';
+import type { JobRow, JobsRepository } from '../repositories/jobs.repository.js';
 import type { IntegrationsRepository } from '../repositories/integrations.repository.js';
 import type { ConnectorTokens } from './connector-tokens.js';
 import { PROVIDERS, ReauthRequiredError, type ConnectFlow, type Connector, type Provider } from './connectors/connector.js';
@@ -46,6 +47,10 @@ export interface SchedulerOptions {
   concurrency: number;
   /** Told when a sync ends, as job kind `sync_<provider>` (metrics). */
   observer?: JobObserver;
+  /** How long a sync's claim holds without renewal; a sync whose instance died fails after it (default 30 s). */
+  leaseMs: number;
+  /** This instance's name in `jobs.lease_owner`. */
+  instanceId: string;
 }
 
 const CURSOR = (provider: string) => `${provider}.cursor`;
@@ -57,7 +62,6 @@ const CURSOR = (provider: string) => `${provider}.cursor`;
  */
 export class IntegrationsService {
   readonly #connectors: Map<Provider, Connector>;
-  readonly #jobs = new Map<string, SyncJob>();
   readonly #running = new Map<string, { job: SyncJob; done: Promise<void> }>();
   #timer: NodeJS.Timeout | undefined;
   readonly opts: SchedulerOptions;
@@ -70,10 +74,12 @@ export class IntegrationsService {
     connectors: Connector[],
     private readonly serverKey: Buffer,
     private readonly log: FastifyBaseLogger,
+    /** Sync jobs are rows of `jobs` (kind `sync:<provider>`), so any instance answers `GET /api/jobs/:id`. */
+    private readonly jobs: JobsRepository,
     opts: Partial<SchedulerOptions> = {},
   ) {
     this.#connectors = new Map(connectors.map((c) => [c.provider, c]));
-    this.opts = { intervalMs: 6 * 3_600_000, jitter: 0.2, tickMs: 60_000, concurrency: 2, ...opts };
+    this.opts = { intervalMs: 6 * 3_600_000, jitter: 0.2, tickMs: 60_000, concurrency: 2, leaseMs: 30_000, instanceId: randomUUID(), ...opts };
   }
 
   connector(provider: string): Connector {
@@ -89,8 +95,11 @@ export class IntegrationsService {
 
   async list(userId: string): Promise<IntegrationView[]> {
     const rows = await this.repo.list(userId);
+    // A sync may be running on another instance: its row in `jobs` says so.
+    const elsewhere = new Set<string>();
+    for (const r of rows) if (!this.#running.has(`${userId}|${r.provider}`) && (await this.jobs.held(userId, `sync:${r.provider}`))) elsewhere.add(r.provider);
     return rows.map((r) => {
-      const running = this.#running.has(`${userId}|${r.provider}`);
+      const running = this.#running.has(`${userId}|${r.provider}`) || elsewhere.has(r.provider);
       const v: IntegrationView = {
         provider: r.provider as Provider,
         status: running ? 'syncing' : (r.status as IntegrationStatus),
@@ -139,7 +148,7 @@ export class IntegrationsService {
       });
       this.tokens.remember(flow.userId, c.provider, access);
       await this.audit.record('integration_connected', flow.userId);
-      this.startSync(flow.userId, c.provider);
+      await this.startSync(flow.userId, c.provider);
       return back({ connected: '1' });
     } catch (err) {
       const code = err instanceof OAuthError ? err.code : 'connect_failed';
@@ -149,17 +158,45 @@ export class IntegrationsService {
     }
   }
 
-  /** Starts a sync unless one is running for this user and provider; returns its job id. */
-  startSync(userId: string, provider: Provider): string {
+  /**
+   * Starts a sync unless one is running for this user and provider (on this instance or another
+   * that still holds it); returns its job id.
+   */
+  async startSync(userId: string, provider: Provider): Promise<string> {
     const key = `${userId}|${provider}`;
     const running = this.#running.get(key);
     if (running) return running.job.id;
+    const kind = `sync:${provider}`;
+    const elsewhere = await this.jobs.held(userId, kind);
+    if (elsewhere) return elsewhere.id;
+    const again = this.#running.get(key);
+    if (again) return again.job.id;
     const job: SyncJob = { id: randomUUID(), userId, provider, status: 'running', startedAt: new Date().toISOString() };
-    this.#jobs.set(job.id, job);
-    if (this.#jobs.size > 10_000) this.#jobs.delete(this.#jobs.keys().next().value!);
-    const done = this.#run(job).finally(() => this.#running.delete(key));
-    this.#running.set(key, { job, done });
+    const entry = { job, done: Promise.resolve() };
+    this.#running.set(key, entry);
+    try {
+      await this.#insertJob(job.id, userId, kind);
+    } catch (err) {
+      this.#running.delete(key);
+      if ((err as { code?: string }).code !== '23505') throw err;
+      // Another instance started this sync a moment ago (one active sync per user and provider).
+      const other = await this.jobs.active(userId, kind);
+      if (other) return other.id;
+      throw err;
+    }
+    entry.done = this.#held(job).finally(() => this.#running.delete(key));
     return job.id;
+  }
+
+  /** Inserts the sync's row; a row left by an instance that died is failed first, then the insert retried once. */
+  async #insertJob(id: string, userId: string, kind: string): Promise<void> {
+    const insert = () => this.jobs.insertHeld({ id, userId, kind, owner: this.opts.instanceId, leaseMs: this.opts.leaseMs });
+    try {
+      await insert();
+    } catch (err) {
+      if ((err as { code?: string }).code !== '23505' || !(await this.jobs.failAbandoned('sync:', 'server_restarted'))) throw err;
+      await insert();
+    }
   }
 
   async requestSync(userId: string, provider: string): Promise<string> {
@@ -170,9 +207,49 @@ export class IntegrationsService {
     return this.startSync(userId, c.provider);
   }
 
-  job(userId: string, id: string): SyncJob | undefined {
-    const j = this.#jobs.get(id);
-    return j && j.userId === userId ? j : undefined;
+  /** A sync job of the user's, from `jobs`, as the integrations page shows it. */
+  async job(userId: string, id: string): Promise<SyncJob | undefined> {
+    const row = await this.jobs.get(userId, id);
+    return row && row.kind.startsWith('sync:') ? this.syncView(row) : undefined;
+  }
+
+  /**
+   * A `sync:*` row read back. Its outcome is sealed under the server key (the sync never holds
+   * the owner's vault key); the clear `error_code` says which failure it was.
+   */
+  syncView(row: JobRow): SyncJob {
+    const provider = row.kind.slice('sync:'.length) as Provider;
+    const status = row.status === 'queued' ? 'running' : row.status;
+    const job: SyncJob = { id: row.id, userId: row.user_id, provider, status, startedAt: new Date(row.started_at ?? row.created_at).toISOString() };
+    const outcome = row.sealed ? (JSON.parse(openToken(this.serverKey, row.user_id, OUTCOME(row.id), asBuffer(row.sealed))) as SyncOutcome) : {};
+    if (outcome.result) job.result = outcome.result;
+    if (status === 'failed') {
+      job.error = outcome.error ?? { code: row.error_code ?? 'sync_failed', message: row.error_code === 'server_restarted' ? 'The server running this sync stopped. The next sync will try again.' : 'The sync failed.' };
+    }
+    return job;
+  }
+
+  /** Runs a sync, renewing its claim while it runs, and records the outcome in its row. */
+  async #held(job: SyncJob): Promise<void> {
+    const renew = setInterval(() => {
+      this.jobs.renew(job.id, this.opts.instanceId, this.opts.leaseMs).catch((err: Error) => this.log.warn({ err: { name: err.name } }, 'sync lease renewal failed'));
+    }, this.opts.leaseMs / 3);
+    renew.unref();
+    try {
+      await this.#run(job);
+    } finally {
+      clearInterval(renew);
+    }
+    const outcome: SyncOutcome = { ...(job.result ? { result: job.result } : {}), ...(job.error ? { error: job.error } : {}) };
+    await this.jobs
+      .finish(job.id, {
+        status: job.status === 'done' ? 'done' : 'failed',
+        progress: { done: 1, total: 1, unit: 'syncs' },
+        sealed: sealToken(this.serverKey, job.userId, OUTCOME(job.id), JSON.stringify(outcome)),
+        errorCode: job.error?.code ?? null,
+        owner: this.opts.instanceId,
+      })
+      .catch((err: Error) => this.log.error({ err: { name: err.name } }, 'could not record a sync outcome'));
   }
 
   /** Resolves when every running sync has finished (tests, shutdown). */
@@ -271,19 +348,28 @@ export class IntegrationsService {
     await this.whenIdle();
   }
 
-  /** Starts the due syncs this instance has room for. */
+  /**
+   * Starts the due syncs this instance has room for. The claim and the move of each one's next
+   * sync happen in one statement, so instances ticking at once never start the same sync twice.
+   */
   async tick(now = new Date()): Promise<number> {
+    const abandoned = await this.jobs.failAbandoned('sync:', 'server_restarted');
+    if (abandoned) this.log.warn({ syncs: abandoned }, 'syncs of a stopped instance marked failed');
     const room = this.opts.concurrency - this.#running.size;
     if (room <= 0) return 0;
-    const due = await this.repo.due(now, room);
-    for (const d of due) {
-      // Claim it for one interval before starting, so the next tick does not pick it up again.
-      await this.repo.setStatus(d.user_id, d.provider, { status: 'connected', nextSyncAt: this.#next() });
-      this.startSync(d.user_id, d.provider as Provider);
-    }
+    const due = await this.repo.claimDue(now, room, this.opts.intervalMs, this.opts.jitter);
+    for (const d of due) await this.startSync(d.user_id, d.provider as Provider);
     return due.length;
   }
 }
+
+interface SyncOutcome {
+  result?: SyncJob['result'];
+  error?: SyncJob['error'];
+}
+
+/** The label a sync job's outcome is sealed under (server key, per user and job). */
+const OUTCOME = (jobId: string) => `job:${jobId}`;
 
 /** An error as a code and a sentence a person can act on; never a token, code or URL query. */
 function classify(err: unknown, label: string): { code: string; message: string } {

@@ -5,8 +5,10 @@ export const JobSchema = z.object({
   kind: z.string(),
   status: z.enum(['queued', 'running', 'done', 'failed']),
   progress: z.object({ done: z.number(), total: z.number().optional(), unit: z.string() }),
-  result: z.object({ imported: z.record(z.string(), z.number()) }).optional(),
+  result: z.object({ imported: z.record(z.string(), z.number()), skipped: z.record(z.string(), z.string()).optional() }).optional(),
   error: z.string().optional(),
+  /** Integration syncs (kind `sync:<provider>`): the failure's code. */
+  errorCode: z.string().optional(),
 });
 
 export const JobList = z.object({ jobs: z.array(JobSchema) });

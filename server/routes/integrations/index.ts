@@ -85,7 +85,7 @@ export const integrationsRoutes = (deps: { integrations: IntegrationsService; co
       },
       async (req) => {
         const s = requireSession(req);
-        const j = integrations.job(s.userId, req.params.id);
+        const j = await integrations.job(s.userId, req.params.id);
         if (!j) throw notFound('Job');
         return { id: j.id, kind: `sync:${j.provider}`, status: j.status, result: j.result, error: j.error };
       },
