@@ -10,6 +10,7 @@ import * as m0012 from './0012_signup.js';
 import * as m0013 from './0013_history.js';
 import * as m0014 from './0014_preferences.js';
 import * as m0019 from './0019_api_tokens.js';
+import * as m0025 from './0025_audit_detail.js';
 
 /** Listed statically so migrations run the same under tsx, a bundle or a compiled build. */
 export const migrations: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '0013_history': m0013,
   '0014_preferences': m0014,
   '0019_api_tokens': m0019,
+  '0025_audit_detail': m0025,
 };

@@ -23,6 +23,8 @@ import { tokensRoutes } from './routes/tokens/index.js';
 import { ApiTokensService } from './services/api-tokens.service.js';
 import { loggerOptions } from './logger.js';
 import { AuditRepository } from './repositories/audit.repository.js';
+import { ActivityService } from './services/activity.service.js';
+import { activityRoutes } from './routes/activity/index.js';
 import { FilesRepository } from './repositories/files.repository.js';
 import { ItemsRepository } from './repositories/items.repository.js';
 import { SessionsRepository } from './repositories/sessions.repository.js';
@@ -199,8 +201,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await store.sweepTemps();
   const invitesRepo = new InvitesRepository(db);
   const tokensRepo = new ApiTokensRepository(db);
-  const apiTokens = new ApiTokensService(tokensRepo, audit);
-  const auth = new AuthService(users, sessions, audit, {
+  // ---- activity (issue 20): the audit log as its owner reads it, clients sealed to the inbox key ----
+  const activity = new ActivityService(audit, new IntegrationsRepository(db), config.serverKey);
+  // ---- end activity ----
+  const apiTokens = new ApiTokensService(tokensRepo, activity);
+  const auth = new AuthService(users, sessions, activity, {
     sessionTtlMs: config.SESSION_TTL_HOURS * 3_600_000,
     signup: { policy: config.SIGNUP, invites: invitesRepo },
     onRecovered: (userId) => apiTokens.revokeAll(userId),
@@ -236,7 +241,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   // ---- end history ----
   app.decorate('vaultItems', items);
-  const search = new SearchService(itemsRepo, items);
+  const search = new SearchService(itemsRepo, items, folders);
   const files = new FilesService(filesRepo, itemsRepo, items, store, {
     pdfMaxBytes: config.PDF_EXTRACT_MAX_MB * 1024 * 1024,
     pdfTimeoutMs: config.PDF_EXTRACT_TIMEOUT_MS,
@@ -293,7 +298,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     if (bearer !== undefined) {
       // A script, not a browser: cookies are ignored (a page cannot ride on them) and the Origin
       // check has nothing to protect, since the credential is only ever sent on purpose.
-      const session = await apiTokens.authenticate(bearer);
+      const session = await apiTokens.authenticate(bearer, req.headers['user-agent']);
       if (!session) {
         throw new AppError(401, 'invalid_token', 'The API token is invalid, expired or revoked.', {
           'www-authenticate': 'Bearer error="invalid_token"',
@@ -329,6 +334,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const hasWeb = existsSync(path.join(WEB_DIST, 'index.html'));
   await app.register(healthRoutes({ db, hasWeb }));
   await app.register(authRoutes({ auth, config }));
+  await app.register(activityRoutes({ activity }));
   await app.register(invitesRoutes({ invites }));
   await app.register(tokensRoutes({ tokens: apiTokens }));
   if (config.SIGNUP === 'open' && !isLoopback(config.publicUrl)) {

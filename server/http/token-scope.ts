@@ -5,10 +5,10 @@ import type { SessionContext, TokenScope } from '../services/keyring.js';
 /**
  * Routes a personal API token may never use, whatever its scopes: everything that manages the
  * account's ways in (passphrase, recovery key, sessions, sign-in links, invites, tokens
- * themselves) and deleting the account. `GET /api/auth/me` stays open so a script can check
+ * themselves), the account's security activity, and deleting the account. `GET /api/auth/me` stays open so a script can check
  * whose token it holds.
  */
-const ACCOUNT_ONLY = [/^\/api\/auth(\/|$)/, /^\/api\/invites(\/|$)/, /^\/api\/tokens(\/|$)/, /^\/api\/account(\/|$)/];
+const ACCOUNT_ONLY = [/^\/api\/auth(\/|$)/, /^\/api\/invites(\/|$)/, /^\/api\/tokens(\/|$)/, /^\/api\/account(\/|$)/, /^\/api\/activity(\/|$)/];
 const OPEN_TO_TOKENS = new Set(['GET /api/auth/me']);
 /** Routes that run the model: the `chat` scope, whatever their method. */
 const CHAT_ROUTES = new Set(['POST /api/chat', 'POST /api/chats/:id/regenerate']);

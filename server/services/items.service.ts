@@ -129,7 +129,7 @@ function decodeCursor(cursor: string): { sortAt: Date; id: string } {
   return { sortAt, id };
 }
 
-function parseDate(value: string | null | undefined): Date | null {
+export function parseDate(value: string | null | undefined): Date | null {
   if (value == null) return null;
   const d = new Date(value);
   if (Number.isNaN(d.getTime())) throw badRequest('occurredAt must be an ISO 8601 date.', 'invalid_date');
@@ -453,7 +453,7 @@ export class ItemsService {
 }
 
 /** A bare date as the upper bound means "through the end of that day". */
-function endOfDayIfDate(value: string): Date {
+export function endOfDayIfDate(value: string): Date {
   if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return new Date(`${value}T23:59:59.999Z`);
   return parseDate(value)!;
 }

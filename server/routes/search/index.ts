@@ -2,7 +2,14 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { requireSession } from '../../http/session.js';
 import type { SearchService } from '../../services/search.service.js';
+import { ListItemsQuery } from '../items/schema.js';
 import { ItemSchema } from '../schemas.js';
+
+/** The words, and the item list's filters with the same names and meanings. */
+const SearchQuery = ListItemsQuery.pick({ kind: true, source: true, tag: true, folderId: true, recursive: true, from: true, to: true }).extend({
+  q: z.string().trim().min(1, 'must not be empty').max(500),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+});
 
 export const searchRoutes = (deps: { search: SearchService }): FastifyPluginAsyncZod =>
   async (app) => {
@@ -10,10 +17,10 @@ export const searchRoutes = (deps: { search: SearchService }): FastifyPluginAsyn
       '/api/search',
       {
         schema: {
-          querystring: z.object({ q: z.string().trim().min(1, 'must not be empty').max(500), limit: z.coerce.number().int().min(1).max(100).default(20) }),
-          response: { 200: z.object({ results: z.array(z.object({ item: ItemSchema, score: z.number() })) }) },
+          querystring: SearchQuery,
+          response: { 200: z.object({ results: z.array(z.object({ item: ItemSchema, score: z.number(), snippet: z.string() })) }) },
         },
       },
-      async (req) => ({ results: await deps.search.search(requireSession(req), req.query.q, req.query.limit) }),
+      async (req) => ({ results: await deps.search.explain(requireSession(req), req.query) }),
     );
   };
