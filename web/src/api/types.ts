@@ -60,6 +60,8 @@ export interface Tag {
 export interface SearchResult {
   item: Item;
   score: number;
+  /** A passage with the matched words wrapped in `**`. */
+  snippet?: string;
 }
 
 export type JobStatus = 'queued' | 'running' | 'done' | 'failed';
