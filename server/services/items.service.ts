@@ -136,8 +136,12 @@ export function parseDate(value: string | null | undefined): Date | null {
   return d;
 }
 
+/** See {@link ItemsService.onTrashMove}. */
+export type TrashListener = (session: SessionContext, item: Item, move: 'trashed' | 'restored') => Promise<void>;
+
 export class ItemsService {
   #hooks?: ItemHooks;
+  readonly #trashListeners: TrashListener[] = [];
 
   constructor(private readonly repo: ItemsRepository) {}
 
@@ -432,13 +436,25 @@ export class ItemsService {
     });
   }
 
+  /**
+   * Runs after an item moves to or from the trash, whichever route moved it: what an item put
+   * elsewhere (a hand entry's samples on its chart) leaves and comes back with it.
+   */
+  onTrashMove(listener: TrashListener): void {
+    this.#trashListeners.push(listener);
+  }
+
   async trash(session: SessionContext, id: string): Promise<void> {
+    const item = this.#trashListeners.length ? await this.get(session, id) : null;
     if (!(await this.repo.setDeleted(session.userId, id, true))) throw notFound();
+    for (const l of this.#trashListeners) await l(session, item!, 'trashed');
   }
 
   async restore(session: SessionContext, id: string): Promise<Item> {
     if (!(await this.repo.setDeleted(session.userId, id, false))) throw notFound();
-    return this.get(session, id);
+    const item = await this.get(session, id);
+    for (const l of this.#trashListeners) await l(session, item, 'restored');
+    return item;
   }
 
   async tags(session: SessionContext): Promise<Array<{ name: string; count: number }>> {
