@@ -24,6 +24,7 @@ import { ApiTokensService } from './services/api-tokens.service.js';
 import { loggerOptions } from './logger.js';
 import { AuditRepository } from './repositories/audit.repository.js';
 import { ActivityService } from './services/activity.service.js';
+import { PreferencesSection } from './export/sections/preferences.js';
 import { activityRoutes } from './routes/activity/index.js';
 import { FilesRepository } from './repositories/files.repository.js';
 import { ItemsRepository } from './repositories/items.repository.js';
@@ -421,6 +422,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       new ItemsSection(items, exportRepo, folders),
       new ChatsSection(chat, exportRepo),
       new SeriesSection(series),
+      new PreferencesSection(preferences),
     ],
     { spoolDir: path.join(config.dataDir, 'tmp'), audit },
   );
