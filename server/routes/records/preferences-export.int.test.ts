@@ -57,5 +57,5 @@ describe.each(dbTargets())('dashboard preferences in the export (%s)', (target) 
     // Merged like a Settings change: the importing account's own unit choice stays.
     const got = (await app.inject({ method: 'GET', url: '/api/preferences', headers: other.headers })).json();
     expect(got).toEqual({ ...prefs, units: { ...prefs.units, hba1c: 'mmol/mol' } });
-  });
+  }, 240_000);
 });
