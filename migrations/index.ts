@@ -12,6 +12,7 @@ import * as m0014 from './0014_preferences.js';
 import * as m0019 from './0019_api_tokens.js';
 import * as m0021 from './0021_item_vectors.js';
 import * as m0023 from './0023_instances.js';
+import * as m0025 from './0025_audit_detail.js';
 import * as m0026 from './0026_server_settings.js';
 
 /** Listed statically so migrations run the same under tsx, a bundle or a compiled build. */
@@ -29,5 +30,6 @@ export const migrations: Record<string, Migration> = {
   '0019_api_tokens': m0019,
   '0021_item_vectors': m0021,
   '0023_instances': m0023,
+  '0025_audit_detail': m0025,
   '0026_server_settings': m0026,
 };

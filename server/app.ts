@@ -23,6 +23,9 @@ import { tokensRoutes } from './routes/tokens/index.js';
 import { ApiTokensService } from './services/api-tokens.service.js';
 import { loggerOptions } from './logger.js';
 import { AuditRepository } from './repositories/audit.repository.js';
+import { ActivityService } from './services/activity.service.js';
+import { PreferencesSection } from './export/sections/preferences.js';
+import { activityRoutes } from './routes/activity/index.js';
 import { FilesRepository } from './repositories/files.repository.js';
 import { ItemsRepository } from './repositories/items.repository.js';
 import { SessionsRepository } from './repositories/sessions.repository.js';
@@ -255,7 +258,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // ---- end object storage ----
   const invitesRepo = new InvitesRepository(db);
   const tokensRepo = new ApiTokensRepository(db);
-  const apiTokens = new ApiTokensService(tokensRepo, audit);
+  // ---- activity (issue 20): the audit log as its owner reads it, clients sealed to the inbox key ----
+  const activity = new ActivityService(audit, new IntegrationsRepository(db), config.serverKey);
+  // ---- end activity ----
+  const apiTokens = new ApiTokensService(tokensRepo, activity);
   // ---- several instances: with PostgreSQL other instances may share the database (issue 19) ----
   // One instance id per process names its job leases. Revocations of cached unlocked sessions go
   // to the other instances by NOTIFY; the per-IP limits and the failed sign-in throttle live in
@@ -276,7 +282,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     : undefined;
   const rateLimits = shared ? new RateLimitsRepository(db) : null;
   // ---- end instances ----
-  const auth = new AuthService(users, sessions, audit, {
+  const auth = new AuthService(users, sessions, activity, {
     sessionTtlMs: config.SESSION_TTL_HOURS * 3_600_000,
     signup: { policy: config.SIGNUP, invites: invitesRepo },
     onRecovered: (userId) => apiTokens.revokeAll(userId),
@@ -326,7 +332,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   // ---- end history ----
   app.decorate('vaultItems', items);
-  const search = new SearchService(itemsRepo, items);
+  const search = new SearchService(itemsRepo, items, folders);
   const extractor = buildExtractor(config);
   const files = new FilesService(
     filesRepo,
@@ -408,7 +414,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     if (bearer !== undefined) {
       // A script, not a browser: cookies are ignored (a page cannot ride on them) and the Origin
       // check has nothing to protect, since the credential is only ever sent on purpose.
-      const session = await apiTokens.authenticate(bearer);
+      const session = await apiTokens.authenticate(bearer, req.headers['user-agent']);
       if (!session) {
         throw new AppError(401, 'invalid_token', 'The API token is invalid, expired or revoked.', {
           'www-authenticate': 'Bearer error="invalid_token"',
@@ -443,6 +449,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const hasWeb = existsSync(path.join(WEB_DIST, 'index.html'));
   await app.register(healthRoutes({ db, hasWeb }));
   await app.register(authRoutes({ auth, config }));
+  await app.register(activityRoutes({ activity }));
   await app.register(invitesRoutes({ invites }));
   await app.register(tokensRoutes({ tokens: apiTokens }));
   if (config.SIGNUP === 'open' && !isLoopback(config.publicUrl)) {
@@ -556,6 +563,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       new ItemsSection(items, exportRepo, folders),
       new ChatsSection(chat, exportRepo),
       new SeriesSection(series),
+      new PreferencesSection(preferences),
     ],
     { spoolDir: path.join(config.dataDir, 'tmp'), audit },
   );

@@ -204,6 +204,14 @@ describe('generated export with known values', () => {
       // AutoSleep's 420 min beat the watch's 90 on 05-31; 06-01 has only the watch's 60 + 30.
       [`${SL} 2026-05-31`]: { count: 1, min: 420, max: 420, mean: 420, sum: 420 },
       [`${SL} 2026-06-01`]: { count: 2, min: 30, max: 60, mean: 45, sum: 90 },
+      // Each stage is its own series of minutes, on the local date its segment started.
+      ['HKCategoryValueSleepAnalysisInBed 2026-05-31']: { count: 1, min: 480, max: 480, mean: 480, sum: 480 },
+      ['HKCategoryValueSleepAnalysisAsleepCore 2026-05-31']: { count: 1, min: 90, max: 90, mean: 90, sum: 90 },
+      ['HKCategoryValueSleepAnalysisAsleepDeep 2026-06-01']: { count: 1, min: 60, max: 60, mean: 60, sum: 60 },
+      ['HKCategoryValueSleepAnalysisAsleepREM 2026-06-01']: { count: 1, min: 30, max: 30, mean: 30, sum: 30 },
+      ['HKCategoryValueSleepAnalysisAwake 2026-06-01']: { count: 1, min: 10, max: 10, mean: 10, sum: 10 },
+      // AutoSleep's pre-iOS 16 "Asleep" is the unspecified stage.
+      ['HKCategoryValueSleepAnalysisAsleepUnspecified 2026-05-31']: { count: 1, min: 420, max: 420, mean: 420, sum: 420 },
       ['HKQuantityTypeIdentifierBloodPressureSystolic 2026-06-01']: { count: 1, min: 120, max: 120, mean: 120, sum: 120 },
       ['HKQuantityTypeIdentifierBloodPressureDiastolic 2026-06-01']: { count: 1, min: 80, max: 80, mean: 80, sum: 80 },
       ['HKQuantityTypeIdentifierDietaryEnergyConsumed 2026-06-01']: { count: 1, min: 640, max: 640, mean: 640, sum: 640 },

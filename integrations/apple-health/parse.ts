@@ -3,6 +3,7 @@
  * (real exports reach gigabytes, past V8's ~512 MB string limit): the file is fed to saxes one
  * chunk at a time and what it yields leaves through the sink in batches.
  */
+import { appleSleepStage } from '../series/sleep-stages.js';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
 import type { QuantitySample, RecordInput } from '../types.js';
@@ -308,7 +309,8 @@ export async function parseExportXml(input: Readable | AsyncIterable<Buffer | st
 
   const sleep = (a: { value?: string | undefined; startDate?: string | undefined; endDate?: string | undefined; sourceName?: string | undefined }): void => {
     inc('sleepRecords');
-    if (!ASLEEP.has(a.value ?? '')) return;
+    const stage = appleSleepStage(a.value);
+    if (!stage) return;
     const sd = a.startDate ?? '';
     const startMs = parseAppleDate(sd);
     const endMs = parseAppleDate(a.endDate ?? '');
@@ -316,7 +318,10 @@ export async function parseExportXml(input: Readable | AsyncIterable<Buffer | st
       inc('invalid');
       return;
     }
-    samples.push({ type: SLEEP, unit: 'min', startMs, endMs, localDate: sd.slice(0, 10), value: (endMs - startMs) / 60000, sourceName: names.get(a.sourceName ?? '') });
+    const sample = { unit: 'min', startMs, endMs, localDate: sd.slice(0, 10), value: (endMs - startMs) / 60000, sourceName: names.get(a.sourceName ?? '') };
+    // Every stage is its own series (minutes per night); the asleep ones also make up minutes asleep.
+    samples.push({ type: stage, ...sample });
+    if (ASLEEP.has(a.value ?? '')) samples.push({ type: SLEEP, ...sample });
   };
 
   const parser = new SaxesParser({ xmlns: false, position: false });

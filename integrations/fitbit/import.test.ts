@@ -187,6 +187,14 @@ describe('time zones', () => {
     expect(sleep).toMatchObject({ localDate: '2024-03-09', value: 420, unit: 'min', startMs: Date.UTC(2024, 2, 10, 4, 30) });
     // 07:00 on 2024-03-10 is after the spring-forward change: EDT, UTC-4.
     expect(sleep.endMs).toBe(Date.UTC(2024, 2, 10, 11, 0));
+    // levels.summary: minutes per stage, on the night's local date ("light" is Apple's "core").
+    const stages = Object.fromEntries(r.samples.filter((s) => s.type.startsWith('HKCategoryValueSleepAnalysis')).map((s) => [s.type, [s.localDate, s.value, s.unit]]));
+    expect(stages).toEqual({
+      HKCategoryValueSleepAnalysisAsleepDeep: ['2024-03-09', 80, 'min'],
+      HKCategoryValueSleepAnalysisAsleepCore: ['2024-03-09', 250, 'min'],
+      HKCategoryValueSleepAnalysisAsleepREM: ['2024-03-09', 90, 'min'],
+      HKCategoryValueSleepAnalysisAwake: ['2024-03-09', 30, 'min'],
+    });
     const w = r.samples.find((s) => s.type === HK.bodyMass)!;
     expect(w).toMatchObject({ localDate: '2024-03-09', startMs: Date.UTC(2024, 2, 10, 4, 30), value: 68.039, sourceName: 'Fitbit' });
     const rec = r.records.find((x) => x.type === HK.sleep)!;

@@ -11,6 +11,7 @@
  * The same measurement can appear twice in one archive (JSON and CSV of one stream); the
  * {@link Dedupe} ledger records what the preferred copy covered so the other copy is skipped.
  */
+import { fitbitSleepStages } from '../series/sleep-stages.js';
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
@@ -415,6 +416,10 @@ export async function parseSleepJson(text: string, ctx: NormalizeContext, out: N
       value: asleep,
       sourceName: DEFAULT_SOURCE,
     });
+    // Minutes per stage of the night (levels.summary), each stage its own series.
+    for (const [type, minutes] of fitbitSleepStages(s.levels?.summary)) {
+      await emit(out, { type, unit: 'min', startMs, endMs, localDate: localStart.slice(0, 10), value: minutes, sourceName: DEFAULT_SOURCE });
+    }
     const rp = out.record(sleepRecord(s, startMs, endMs, localStart, s.endTime.trim(), asleep, row));
     if (rp) await rp;
   }

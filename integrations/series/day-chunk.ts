@@ -59,7 +59,8 @@ const CUMULATIVE = new Set<string>([
   '93816-7', // LOINC: physical activity duration
 ]);
 
-const CUMULATIVE_PREFIXES = ['HKQuantityTypeIdentifierDietary'];
+// Sleep stages (sleep-stages.ts): minutes per stage per night.
+const CUMULATIVE_PREFIXES = ['HKQuantityTypeIdentifierDietary', 'HKCategoryValueSleepAnalysis'];
 
 /**
  * Whether a type's daily value is a sum (steps, distance, energy, dietary intake) rather than a

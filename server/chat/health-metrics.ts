@@ -108,7 +108,15 @@ export const METRICS: readonly Metric[] = [
   {
     name: 'sleep',
     label: 'Sleep',
-    codes: ['93832-4', 'HKCategoryTypeIdentifierSleepAnalysis'],
+    codes: [
+      '93832-4',
+      'HKCategoryTypeIdentifierSleepAnalysis',
+      // Minutes per stage per night (integrations/series/sleep-stages.ts), summarised per stage.
+      'HKCategoryValueSleepAnalysisAsleepDeep',
+      'HKCategoryValueSleepAnalysisAsleepCore',
+      'HKCategoryValueSleepAnalysisAsleepREM',
+      'HKCategoryValueSleepAnalysisAwake',
+    ],
     synonyms: ['sleep', 'slept', 'sleeping'],
     cumulative: true,
   },

@@ -195,7 +195,8 @@ describe('parseQuestion: metrics', () => {
       expect(m.codes.length).toBeGreaterThan(0);
       for (const code of m.codes) {
         if (code.startsWith('HK')) {
-          expect(code).toMatch(/^HK(Quantity|Category|Correlation)TypeIdentifier[A-Z]\w+$/);
+          // Sleep stage series are named by their category value (integrations/series/sleep-stages.ts).
+          expect(code).toMatch(/^HK((Quantity|Category|Correlation)TypeIdentifier|CategoryValueSleepAnalysis)[A-Z]\w+$/);
           continue;
         }
         const match = /^(\d{1,6})-(\d)$/.exec(code);

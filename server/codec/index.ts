@@ -255,3 +255,22 @@ export const itemVectors = {
   /** `item_vectors.model_mac`: which model made them, so a model change re-embeds without opening rows. */
   blindModel: blinder('vectors', 'item_vectors.model'),
 };
+
+// ---- activity ----
+
+/** What an audit event tells its owner beyond its action and time (`audit_log.detail_sealed`). */
+export interface AuditDetail {
+  /** A coarse client ("Firefox on Windows", "curl"), never the raw user agent. */
+  client?: string;
+}
+
+/**
+ * An audit event's detail, sealed to the owner's inbox public key (HPKE) so that it can be
+ * written without the vault key (a failed sign-in). The `info` binds owner, action and time,
+ * so a detail cannot be moved to another user's or another kind of event.
+ */
+export const auditDetail = {
+  info: (userId: string, action: string, at: Date) => `v1|audit|${userId}|${action}|${at.toISOString()}`,
+  encode: (d: AuditDetail) => Buffer.from(JSON.stringify(d)),
+  decode: (b: Buffer) => JSON.parse(b.toString('utf8')) as AuditDetail,
+};

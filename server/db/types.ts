@@ -122,6 +122,8 @@ export interface AuditLogTable {
   action: string;
   request_id: string | null;
   created_at: Generated<Date>;
+  /** 0025: the client, sealed to the owner's inbox public key (codec `auditDetail`). */
+  detail_sealed: Uint8Array | null;
 }
 
 // ---- 0004_integrations ----

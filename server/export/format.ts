@@ -11,6 +11,7 @@ import { z } from 'zod';
  *                                     manifest says includesTrash, with deletedAt)
  *   chats.jsonl                       one line per chat, messages inline
  *   series/<type>.jsonl               one line per (type, local day) chunk, samples included
+ *   preferences.jsonl                 dashboard cards, their order and units (one line; empty when none chosen)
  *
  * Entries come in this order so that an importer reading the tar once, front to back, has
  * seen every file before the items that point at it, and every item before chats citing it.

@@ -40,6 +40,7 @@ describe('requiredScope', () => {
       ['POST', '/api/auth/passphrase'], ['POST', '/api/auth/recovery-key'], ['GET', '/api/auth/sessions'],
       ['DELETE', '/api/auth/sessions/:id'], ['POST', '/api/auth/google/link'], ['POST', '/api/tokens'], ['GET', '/api/tokens'],
       ['DELETE', '/api/tokens/:id'], ['POST', '/api/invites'], ['GET', '/api/invites'], ['DELETE', '/api/invites/:id'], ['DELETE', '/api/account'],
+      ['GET', '/api/activity'], ['POST', '/api/auth/sessions/revoke-others'],
     ] as const) {
       expect(requiredScope(m, r), `${m} ${r}`).toBeNull();
     }

@@ -5,11 +5,11 @@ import type { SessionContext, TokenScope } from '../services/keyring.js';
 /**
  * Routes a personal API token may never use, whatever its scopes: everything that manages the
  * account's ways in (passphrase, recovery key, sessions, sign-in links, invites, tokens
- * themselves) and deleting the account, and the server's models (pull, delete, defaults: an
- * admin's browser session only). `GET /api/auth/me` stays open so a script can check whose
- * token it holds, and `GET /api/models` so it can pick a model for a chat.
+ * themselves), the account's security activity, deleting the account, and the server's models
+ * (pull, delete, defaults: an admin's browser session only). `GET /api/auth/me` stays open so a
+ * script can check whose token it holds, and `GET /api/models` so it can pick a model for a chat.
  */
-const ACCOUNT_ONLY = [/^\/api\/auth(\/|$)/, /^\/api\/invites(\/|$)/, /^\/api\/tokens(\/|$)/, /^\/api\/account(\/|$)/, /^\/api\/models(\/|$)/];
+const ACCOUNT_ONLY = [/^\/api\/auth(\/|$)/, /^\/api\/invites(\/|$)/, /^\/api\/tokens(\/|$)/, /^\/api\/account(\/|$)/, /^\/api\/models(\/|$)/, /^\/api\/activity(\/|$)/];
 const OPEN_TO_TOKENS = new Set(['GET /api/auth/me', 'GET /api/models']);
 /** Routes that run the model: the `chat` scope, whatever their method. */
 const CHAT_ROUTES = new Set(['POST /api/chat', 'POST /api/chats/:id/regenerate']);

@@ -24,6 +24,39 @@ export interface ItemFilter {
   cursor?: { sortAt: Date; id: string };
 }
 
+/** What a search may be narrowed to, like the item list: the item's own columns beyond its postings' kind and date. */
+export interface SearchFilter {
+  kind?: string;
+  from?: Date;
+  to?: Date;
+  source?: string;
+  /** The tag's name, for a filter applied to decrypted items (vector hits); SQL uses `tagMac`. */
+  tag?: string;
+  tagMac?: Uint8Array;
+  /** Only items filed in one of these folders; null: only items in no folder. */
+  folderIds?: string[] | null;
+}
+
+/** The source, folder and tag conditions of a search, checked on the item each posting belongs to. */
+function searchItemFilter(userId: string, f: SearchFilter | undefined) {
+  if (!f || (f.source === undefined && f.folderIds === undefined && f.tagMac === undefined)) return sql``;
+  if (Array.isArray(f.folderIds) && f.folderIds.length === 0) return sql`and false`;
+  return sql`and exists (
+    select 1 from vault_items v
+    where v.id = p.item_id and v.user_id = ${userId}
+      ${f.source !== undefined ? sql`and v.source = ${f.source}` : sql``}
+      ${f.folderIds === null ? sql`and v.folder_id is null` : sql``}
+      ${Array.isArray(f.folderIds) ? sql`and v.folder_id in (${sql.join(f.folderIds)})` : sql``}
+      ${
+        f.tagMac !== undefined
+          ? sql`and exists (
+              select 1 from item_tags it join tags t on t.id = it.tag_id
+              where it.item_id = v.id and t.user_id = ${userId} and t.name_mac = ${f.tagMac}::bytea)`
+          : sql``
+      }
+  )`;
+}
+
 /**
  * A type code to look up: its keyed MAC (`type_mac`), and the code itself, which matches only
  * rows written before 0011 whose owner's vault upgrade has not reached them yet (`legacy_type`).
@@ -463,7 +496,7 @@ export class ItemsRepository {
     tokens: Uint8Array[],
     limit: number,
     stats: { n: number; avgdl: number },
-    filter?: { kind?: string; from?: Date; to?: Date },
+    filter?: SearchFilter,
   ) {
     if (tokens.length === 0) return [];
     const result = await sql<ItemRow & { score: number }>`
@@ -482,6 +515,7 @@ export class ItemsRepository {
           ${filter?.kind ? sql`and p.kind = ${filter.kind}` : sql``}
           ${filter?.from ? sql`and p.sort_at >= ${filter.from}` : sql``}
           ${filter?.to ? sql`and p.sort_at <= ${filter.to}` : sql``}
+          ${searchItemFilter(userId, filter)}
         group by p.item_id
         order by score desc, p.item_id
         limit ${limit + TRASH_SLACK}

@@ -55,12 +55,13 @@ export class SessionsRepository {
     return Number(r.numDeletedRows);
   }
 
-  async deleteOthers(userId: string, keepId: string | null): Promise<void> {
-    await this.db
+  async deleteOthers(userId: string, keepId: string | null): Promise<number> {
+    const r = await this.db
       .deleteFrom('sessions')
       .where('user_id', '=', userId)
       .$if(keepId !== null, (q) => q.where('id', '!=', keepId!))
-      .execute();
+      .executeTakeFirst();
+    return Number(r.numDeletedRows);
   }
 
   async deleteExpired(now = new Date()): Promise<number> {

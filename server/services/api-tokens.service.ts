@@ -13,7 +13,7 @@ import { apiTokenName } from '../codec/index.js';
 import { asBuffer } from '../db/index.js';
 import { conflict, forbidden, notFound } from '../errors.js';
 import type { ApiTokensRepository } from '../repositories/api-tokens.repository.js';
-import type { AuditRepository } from '../repositories/audit.repository.js';
+import type { AuditRecorder } from './activity.service.js';
 import { KeyRing, TOKEN_SCOPES, type SessionContext, type TokenScope } from './keyring.js';
 
 export const DEFAULT_TOKEN_DAYS = 90;
@@ -21,6 +21,8 @@ export const MAX_TOKEN_DAYS = 365;
 const MAX_TOKENS_PER_USER = 50;
 /** `last_used_at` moves at most this often, to keep a write off every scripted request. */
 const TOUCH_EVERY_MS = 60_000;
+/** A token used again after this long idle is a new "token used" event in the owner's activity. */
+const USE_EVENT_GAP_MS = 60 * 60_000;
 const DAY_MS = 86_400_000;
 
 export interface TokenSummary {
@@ -43,7 +45,7 @@ const parseScopes = (text: string): TokenScope[] =>
 export class ApiTokensService {
   constructor(
     private readonly tokens: ApiTokensRepository,
-    private readonly audit: AuditRepository,
+    private readonly audit: AuditRecorder,
   ) {}
 
   async create(
@@ -100,7 +102,7 @@ export class ApiTokensService {
    * Resolves `Authorization: Bearer <token>` to an unlocked context, or null when the token is
    * malformed, unknown, revoked or expired (the caller answers 401 without saying which).
    */
-  async authenticate(token: string): Promise<SessionContext | null> {
+  async authenticate(token: string, userAgent?: string): Promise<SessionContext | null> {
     const secret = decodeApiToken(token);
     if (!secret) return null;
     const row = await this.tokens.findLive(apiTokenLookupId(secret));
@@ -118,7 +120,10 @@ export class ApiTokensService {
     } finally {
       secret.fill(0);
     }
-    if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > TOUCH_EVERY_MS) await this.tokens.touch(row.id);
+    const idle = row.last_used_at ? Date.now() - row.last_used_at.getTime() : Infinity;
+    if (idle > TOUCH_EVERY_MS) await this.tokens.touch(row.id);
+    // The activity list says a token was used, not every request it made: one event per stretch of use.
+    if (idle > USE_EVENT_GAP_MS) await this.audit.record('token_used', row.user_id, undefined, { userAgent, keys: new KeyRing(vaultKey) });
     return {
       userId: row.user_id,
       sessionId: `token:${row.id}`,

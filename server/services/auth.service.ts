@@ -23,9 +23,9 @@ import { asBuffer } from '../db/index.js';
 import { conflict, forbidden, unauthorized } from '../errors.js';
 import type { InvitesRepository } from '../repositories/invites.repository.js';
 import { inviteCodeHash, type SignupPolicy } from './invites.service.js';
-import type { AuditRepository } from '../repositories/audit.repository.js';
 import type { SessionsRepository } from '../repositories/sessions.repository.js';
 import type { UsersRepository } from '../repositories/users.repository.js';
+import type { AuditRecorder } from './activity.service.js';
 import { KeyRing, type SessionContext } from './keyring.js';
 import { MemoryFailureThrottle, type FailureThrottle } from './throttle.js';
 
@@ -75,7 +75,7 @@ export class AuthService {
   constructor(
     private readonly users: UsersRepository,
     private readonly sessions: SessionsRepository,
-    private readonly audit: AuditRepository,
+    private readonly audit: AuditRecorder,
     private readonly opts: {
       sessionTtlMs: number;
       signup?: { policy: SignupPolicy; invites: InvitesRepository };
@@ -97,7 +97,7 @@ export class AuthService {
    * tell the person), but only after the same Argon2id work as a real sign-up, so probing costs
    * what a sign-up costs and shares the per-IP limit.
    */
-  async register(emailInput: string, passphrase: string, requestId?: string, inviteCode?: string) {
+  async register(emailInput: string, passphrase: string, requestId?: string, inviteCode?: string, userAgent?: string) {
     const email = normalizeEmail(emailInput);
     const inviteId = await this.#admit(inviteCode);
     const userId = randomUUID();
@@ -130,7 +130,7 @@ export class AuthService {
       }
       if (inviteId) await this.opts.signup!.invites.markUsedBy(inviteId, userId);
       await this.opts.signup?.invites.makeAdminIfFirst(userId);
-      await this.audit.record('register', userId, requestId);
+      await this.audit.record('register', userId, requestId, { userAgent, keys: new KeyRing(vaultKey) });
       const session = await this.#openSession(userId, email, keyVersion, vaultKey);
       return { user: { id: userId, email }, recoveryKey: recovery.text, session };
     } catch (err) {
@@ -150,7 +150,7 @@ export class AuthService {
     return id;
   }
 
-  async login(emailInput: string, passphrase: string, requestId?: string) {
+  async login(emailInput: string, passphrase: string, requestId?: string, userAgent?: string) {
     const email = normalizeEmail(emailInput);
     await this.#throttle.reserve(email);
     const user = await this.users.findByEmail(email);
@@ -160,11 +160,11 @@ export class AuthService {
     }
     const vaultKey = await this.#unlockWithPassphrase(user, passphrase);
     if (!vaultKey) {
-      await this.audit.record('login_failed', user.id, requestId);
+      await this.audit.record('login_failed', user.id, requestId, { userAgent });
       throw unauthorized(BAD_LOGIN, 'invalid_credentials');
     }
     await this.#throttle.succeed(email);
-    await this.audit.record('login', user.id, requestId);
+    await this.audit.record('login', user.id, requestId, { userAgent, keys: new KeyRing(vaultKey) });
     const session = await this.#openSession(user.id, user.email, user.key_version, vaultKey);
     return { user: { id: user.id, email: user.email }, session };
   }
@@ -242,6 +242,14 @@ export class AuthService {
     return n > 0;
   }
 
+  /** "End all other sessions": every session of the user but the caller's; how many ended. */
+  async revokeOtherSessions(session: SessionContext, requestId?: string): Promise<number> {
+    const n = await this.sessions.deleteOthers(session.userId, session.sessionId);
+    this.forget({ userId: session.userId, keep: session.sessionId });
+    if (n > 0) await this.audit.record('other_sessions_revoked', session.userId, requestId);
+    return n;
+  }
+
   /** Re-wraps the vault key only (no data is re-encrypted) and ends every other session. */
   async changePassphrase(session: SessionContext, current: string, next: string, requestId?: string): Promise<void> {
     await this.#throttle.reserve(session.email);
@@ -257,7 +265,7 @@ export class AuthService {
     await this.audit.record('passphrase_changed', user.id, requestId);
   }
 
-  async recover(emailInput: string, recoveryKeyText: string, next: string, requestId?: string) {
+  async recover(emailInput: string, recoveryKeyText: string, next: string, requestId?: string, userAgent?: string) {
     const email = normalizeEmail(emailInput);
     await this.#throttle.reserve(`recover:${email}`);
     const user = await this.users.findByEmail(email);
@@ -275,7 +283,7 @@ export class AuthService {
       }
     }
     if (!user || !vaultKey) {
-      if (user) await this.audit.record('recover_failed', user.id, requestId);
+      if (user) await this.audit.record('recover_failed', user.id, requestId, { userAgent });
       throw unauthorized(BAD_RECOVERY, 'invalid_credentials');
     }
     await this.#throttle.succeed(`recover:${email}`);
@@ -283,7 +291,7 @@ export class AuthService {
     await this.sessions.deleteOthers(user.id, null);
     await this.forget({ userId: user.id });
     await this.opts.onRecovered?.(user.id);
-    await this.audit.record('recovered', user.id, requestId);
+    await this.audit.record('recovered', user.id, requestId, { userAgent, keys: new KeyRing(vaultKey) });
     const session = await this.#openSession(user.id, user.email, user.key_version, vaultKey);
     return { user: { id: user.id, email: user.email }, session };
   }

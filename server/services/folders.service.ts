@@ -110,9 +110,14 @@ export class FoldersService {
   ): Promise<{ items: Item[]; nextCursor: string | null }> {
     const { folderId, recursive, ...rest } = q;
     if (folderId === undefined) return this.items.list(session, rest);
-    if (folderId === 'none') return this.items.list(session, { ...rest, folderIds: null });
+    return this.items.list(session, { ...rest, folderIds: await this.scope(session, folderId, recursive) });
+  }
+
+  /** A `folderId` filter as the folders it means: null for "in no folder", the subtree when recursive; 404 for an unknown folder. */
+  async scope(session: SessionContext, folderId: string, recursive?: boolean): Promise<string[] | null> {
+    if (folderId === 'none') return null;
     const ids = recursive ? await this.repo.subtree(session.userId, folderId) : (await this.repo.get(session.userId, folderId)) ? [folderId] : [];
     if (ids.length === 0) throw notFound('Folder');
-    return this.items.list(session, { ...rest, folderIds: ids });
+    return ids;
   }
 }

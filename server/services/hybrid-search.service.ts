@@ -3,7 +3,9 @@ import type { VectorHit } from '../embed/vector-index.js';
 import type { EmbeddingService, RetrievalMode } from './embedding.service.js';
 import type { Item, ItemsService } from './items.service.js';
 import type { SessionContext } from './keyring.js';
-import type { SearchService } from './search.service.js';
+import type { SearchFilter } from '../repositories/items.repository.js';
+import type { SearchRequest, SearchService } from './search.service.js';
+import { snippet } from './snippet.js';
 
 /** Nearest items asked of the vector index per query: the fused list's vector half. */
 export const VECTOR_K = 30;
@@ -14,11 +16,7 @@ export const VECTOR_K = 30;
 const RELATIVE_CUT = 0.5;
 const MIN_SIMILARITY = 0.1;
 
-export interface SearchFilter {
-  kind?: string;
-  from?: Date;
-  to?: Date;
-}
+export type { SearchFilter };
 
 export interface HybridResult {
   item: Item;
@@ -37,6 +35,10 @@ export function meaningfulHits(hits: VectorHit[]): VectorHit[] {
 export function passesFilter(item: Item, f: SearchFilter | undefined): boolean {
   if (!f) return true;
   if (f.kind && item.kind !== f.kind) return false;
+  if (f.source !== undefined && item.source !== f.source) return false;
+  if (f.tag !== undefined && !item.tags.includes(f.tag)) return false;
+  if (f.folderIds === null && item.folderId) return false;
+  if (Array.isArray(f.folderIds) && !f.folderIds.includes(item.folderId ?? '')) return false;
   const at = Date.parse(item.occurredAt ?? item.createdAt);
   if (f.from && at < f.from.getTime()) return false;
   if (f.to && at > f.to.getTime()) return false;
@@ -53,6 +55,15 @@ export class HybridSearchService {
     private readonly items: ItemsService,
     private readonly embeddings: EmbeddingService | null,
   ) {}
+
+  /**
+   * `/api/search`: fused results with the item list's filters, each with a snippet of the matched
+   * words (made from the decrypted item for this response only) and the page a vector matched.
+   */
+  async explain(session: SessionContext, r: SearchRequest): Promise<{ results: Array<HybridResult & { snippet: string }>; mode: RetrievalMode }> {
+    const { results, mode } = await this.query(session, r.q, r.limit, await this.search.filterFor(session, r));
+    return { results: results.map((h) => ({ ...h, snippet: snippet(h.item.title, h.item.text, r.q) })), mode };
+  }
 
   async query(session: SessionContext, q: string, limit: number, filter?: SearchFilter): Promise<{ results: HybridResult[]; mode: RetrievalMode }> {
     const [bm25, nearest] = await Promise.all([

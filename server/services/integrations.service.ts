@@ -309,6 +309,10 @@ export class IntegrationsService {
       if (e.code === 'sync_failed') this.log.error({ err: safeError(err), provider }, 'sync failed');
       else this.log.warn({ code: e.code, provider }, 'sync stopped');
     }
+    // The owner's activity shows each sync; a failed audit write does not undo the sync's outcome.
+    await this.audit
+      .record(job.status === 'done' ? 'integration_synced' : 'integration_sync_failed', userId)
+      .catch((err: unknown) => this.log.warn({ err: { name: (err as Error).name } }, 'sync audit failed'));
   }
 
   #next(): Date {

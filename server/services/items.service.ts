@@ -134,15 +134,19 @@ function decodeCursor(cursor: string): { sortAt: Date; id: string } {
   return { sortAt, id };
 }
 
-function parseDate(value: string | null | undefined): Date | null {
+export function parseDate(value: string | null | undefined): Date | null {
   if (value == null) return null;
   const d = new Date(value);
   if (Number.isNaN(d.getTime())) throw badRequest('occurredAt must be an ISO 8601 date.', 'invalid_date');
   return d;
 }
 
+/** See {@link ItemsService.onTrashMove}. */
+export type TrashListener = (session: SessionContext, item: Item, move: 'trashed' | 'restored') => Promise<void>;
+
 export class ItemsService {
   #hooks?: ItemHooks;
+  readonly #trashListeners: TrashListener[] = [];
 
   constructor(private readonly repo: ItemsRepository) {}
 
@@ -488,13 +492,25 @@ export class ItemsService {
     throw conflict('This item was changed at the same time. Read it again.', 'edit_conflict');
   }
 
+  /**
+   * Runs after an item moves to or from the trash, whichever route moved it: what an item put
+   * elsewhere (a hand entry's samples on its chart) leaves and comes back with it.
+   */
+  onTrashMove(listener: TrashListener): void {
+    this.#trashListeners.push(listener);
+  }
+
   async trash(session: SessionContext, id: string): Promise<void> {
+    const item = this.#trashListeners.length ? await this.get(session, id) : null;
     if (!(await this.repo.setDeleted(session.userId, id, true))) throw notFound();
+    for (const l of this.#trashListeners) await l(session, item!, 'trashed');
   }
 
   async restore(session: SessionContext, id: string): Promise<Item> {
     if (!(await this.repo.setDeleted(session.userId, id, false))) throw notFound();
-    return this.get(session, id);
+    const item = await this.get(session, id);
+    for (const l of this.#trashListeners) await l(session, item, 'restored');
+    return item;
   }
 
   async tags(session: SessionContext): Promise<Array<{ name: string; count: number }>> {
@@ -509,7 +525,7 @@ export class ItemsService {
 }
 
 /** A bare date as the upper bound means "through the end of that day". */
-function endOfDayIfDate(value: string): Date {
+export function endOfDayIfDate(value: string): Date {
   if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return new Date(`${value}T23:59:59.999Z`);
   return parseDate(value)!;
 }

@@ -117,7 +117,18 @@ export class ManualService {
   constructor(
     private readonly items: ItemsService,
     private readonly series: SeriesService,
-  ) {}
+  ) {
+    // A hand entry's samples leave its chart with it and come back when it is restored, whether
+    // it went through DELETE /api/records/manual/:id or the vault's own trash.
+    items.onTrashMove(async (session, item, move) => {
+      const resource = item.data?.resource;
+      if (item.source !== 'manual' || !resource || typeof resource !== 'object') return;
+      const samples = samplesOf(resource as Record<string, unknown>);
+      if (!samples.length) return;
+      if (move === 'trashed') await this.series.remove(session, samples);
+      else await this.#storeSamples(session, samples);
+    });
+  }
 
   async create(session: SessionContext, entry: ManualEntry): Promise<Item> {
     return this.#save(session, entry, randomUUID(), 1);
@@ -131,8 +142,7 @@ export class ManualService {
   }
 
   async remove(session: SessionContext, itemId: string): Promise<void> {
-    const { resource } = await this.#own(session, itemId);
-    await this.series.remove(session, samplesOf(resource));
+    await this.#own(session, itemId);
     await this.items.trash(session, itemId);
   }
 
@@ -150,13 +160,15 @@ export class ManualService {
     const record = out.records[0]!;
     record.tags = [...record.tags, 'manual'];
     const [saved] = await this.items.createMany(session, [itemFromRecord(record)]);
-    const samples = out.samples.map((s) => ({ ...s, sourceName: SOURCE_NAME }));
-    if (samples.length) {
-      const acc = new SeriesAccumulator();
-      acc.addMany(samples);
-      await this.series.store(session, acc.drainAll());
-    }
+    await this.#storeSamples(session, out.samples.map((s) => ({ ...s, sourceName: SOURCE_NAME })));
     return saved!.item;
+  }
+
+  async #storeSamples(session: SessionContext, samples: QuantitySample[]): Promise<void> {
+    if (!samples.length) return;
+    const acc = new SeriesAccumulator();
+    acc.addMany(samples);
+    await this.series.store(session, acc.drainAll());
   }
 }
 

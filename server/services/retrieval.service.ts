@@ -1,3 +1,4 @@
+import { sleepStageLabel } from '../../integrations/series/sleep-stages.js';
 import { tokenize } from '../../crypto/index.js';
 import type { PromptSource } from '../chat/prompt.js';
 import type { ParsedQuestion, RecordKind } from '../chat/question.js';
@@ -193,8 +194,9 @@ export class RetrievalService {
     return wanted.flatMap(({ metric, code }, i) => {
       const s = found[i]!;
       if (!s.days.length) return [];
-      const title = `${metric.label} daily summary, ${sFrom} to ${sTo} (${code})`;
-      const text = summarizeSeries({ label: metric.label, unit: s.unit ?? metric.unit, days: s.days, cumulative: metric.cumulative }, 40);
+      const label = sleepStageLabel(code) ?? metric.label;
+      const title = `${label} daily summary, ${sFrom} to ${sTo} (${code})`;
+      const text = summarizeSeries({ label, unit: s.unit ?? metric.unit, days: s.days, cumulative: metric.cumulative }, 40);
       return [{ title, occurredAt: s.days[s.days.length - 1]!.date, text }];
     });
   }

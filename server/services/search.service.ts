@@ -1,8 +1,24 @@
 import { tokenize } from '../../crypto/index.js';
 import { searchTerm } from '../codec/index.js';
-import type { ItemsRepository } from '../repositories/items.repository.js';
-import type { Item, ItemsService } from './items.service.js';
+import { badRequest } from '../errors.js';
+import type { ItemsRepository, SearchFilter } from '../repositories/items.repository.js';
+import type { FoldersService } from './folders.service.js';
+import { endOfDayIfDate, parseDate, tagMac, type Item, type ItemsService } from './items.service.js';
 import type { SessionContext } from './keyring.js';
+import { snippet } from './snippet.js';
+
+/** `/api/search`'s question: the words, and the item list's filters in their request form. */
+export interface SearchRequest {
+  q: string;
+  limit: number;
+  kind?: string;
+  source?: string;
+  tag?: string;
+  folderId?: string;
+  recursive?: boolean;
+  from?: string;
+  to?: string;
+}
 
 /**
  * Corpus statistics (live items, mean length) change slowly and counting them reads every item
@@ -21,14 +37,41 @@ export class SearchService {
   constructor(
     private readonly repo: ItemsRepository,
     private readonly items: ItemsService,
+    private readonly folders?: FoldersService,
   ) {}
+
+  /**
+   * A search that explains itself: each result carries a snippet with the matched words marked,
+   * made from the decrypted item for this response only. Filters mean what they mean on the item list.
+   */
+  async explain(session: SessionContext, r: SearchRequest): Promise<Array<{ item: Item; score: number; snippet: string }>> {
+    const hits = await this.search(session, r.q, r.limit, await this.filterFor(session, r));
+    return hits.map((h) => ({ ...h, snippet: snippet(h.item.title, h.item.text, r.q) }));
+  }
+
+  /** The item list's filters, in their request form, as the search query applies them. */
+  async filterFor(session: SessionContext, r: Omit<SearchRequest, 'q' | 'limit'>): Promise<SearchFilter> {
+    const filter: SearchFilter = {
+      kind: r.kind,
+      source: r.source,
+      tag: r.tag,
+      tagMac: r.tag ? tagMac(session.keys, r.tag) : undefined,
+      from: parseDate(r.from) ?? undefined,
+      to: r.to ? endOfDayIfDate(r.to) : undefined,
+    };
+    if (r.folderId !== undefined) {
+      if (!this.folders) throw badRequest('Folders are not available.', 'not_supported');
+      filter.folderIds = await this.folders.scope(session, r.folderId, r.recursive);
+    }
+    return filter;
+  }
 
   /** Blind-index BM25: the query's tokens are blinded with the user's index key, like documents. */
   async search(
     session: SessionContext,
     query: string,
     limit: number,
-    filter?: { kind?: string; from?: Date; to?: Date },
+    filter?: SearchFilter,
   ): Promise<Array<{ item: Item; score: number }>> {
     const tokens = [...new Set(tokenize(query))].slice(0, 64).map((t) => searchTerm.blind(session.keys, t));
     if (tokens.length === 0) return [];

@@ -16,7 +16,7 @@ export const authRoutes = (deps: { auth: AuthService; config: Config }): Fastify
       '/api/auth/register',
       { config: limited, schema: { body: RegisterBody, response: { 201: z.object({ user: UserSchema, recoveryKey: z.string() }) } } },
       async (req, reply) => {
-        const r = await auth.register(req.body.email, req.body.passphrase, req.id, req.body.inviteCode);
+        const r = await auth.register(req.body.email, req.body.passphrase, req.id, req.body.inviteCode, req.headers['user-agent']);
         setSessionCookie(reply, config, r.session);
         return reply.code(201).send({ user: r.user, recoveryKey: r.recoveryKey });
       },
@@ -31,7 +31,7 @@ export const authRoutes = (deps: { auth: AuthService; config: Config }): Fastify
       '/api/auth/login',
       { config: limited, schema: { body: LoginBody, response: { 200: z.object({ user: UserSchema }) } } },
       async (req, reply) => {
-        const r = await auth.login(req.body.email, req.body.passphrase, req.id);
+        const r = await auth.login(req.body.email, req.body.passphrase, req.id, req.headers['user-agent']);
         setSessionCookie(reply, config, r.session);
         return { user: r.user };
       },
@@ -57,7 +57,7 @@ export const authRoutes = (deps: { auth: AuthService; config: Config }): Fastify
       '/api/auth/recover',
       { config: limited, schema: { body: RecoverBody, response: { 200: z.object({ user: UserSchema }) } } },
       async (req, reply) => {
-        const r = await auth.recover(req.body.email, req.body.recoveryKey, req.body.next, req.id);
+        const r = await auth.recover(req.body.email, req.body.recoveryKey, req.body.next, req.id, req.headers['user-agent']);
         setSessionCookie(reply, config, r.session);
         return { user: r.user };
       },
@@ -101,4 +101,11 @@ export const authRoutes = (deps: { auth: AuthService; config: Config }): Fastify
       if (!(await auth.revokeSession(requireSession(req), req.params.id, req.id))) throw notFound('Session');
       return reply.code(204).send();
     });
+
+    // Registered before `/api/auth/sessions/:id` matters not (POST vs DELETE), but kept apart for clarity.
+    app.post(
+      '/api/auth/sessions/revoke-others',
+      { schema: { response: { 200: z.object({ revoked: z.number().int() }) } } },
+      async (req) => ({ revoked: await auth.revokeOtherSessions(requireSession(req), req.id) }),
+    );
   };

@@ -115,4 +115,26 @@ describe.each(dbTargets())('manual entries on %s', (target) => {
       expect((r.json() as { error: { message: string } }).error.message).toBeTruthy();
     }
   });
+
+  it('a hand entry moved to the trash and restored shows again on its chart, through either delete', async () => {
+    const made = (await post({ kind: 'blood_pressure', systolic: 141, diastolic: 91, at: '2026-06-12T09:00:00Z' })).json() as Item;
+    const onChart = async () => (await series('8480-6')).days.filter((d) => d.count > 0);
+    expect(await onChart()).toEqual([expect.objectContaining({ date: '2026-06-12', count: 1, mean: 141 })]);
+    const restore = async () => {
+      const r = await app().inject({ method: 'POST', url: `/api/items/${made.id}/restore`, headers: sut.headers });
+      expect(r.statusCode, r.body).toBe(200);
+    };
+
+    expect((await app().inject({ method: 'DELETE', url: `/api/records/manual/${made.id}`, headers: sut.headers })).statusCode).toBe(204);
+    expect(await onChart()).toEqual([]);
+    await restore();
+    expect(await onChart()).toEqual([expect.objectContaining({ date: '2026-06-12', count: 1, mean: 141 })]);
+    expect((await series('8462-4')).days.filter((d) => d.count > 0)).toEqual([expect.objectContaining({ date: '2026-06-12', mean: 91 })]);
+
+    // The vault's own trash (the item page's Delete) takes it off the chart too, and restoring brings it back.
+    expect((await app().inject({ method: 'DELETE', url: `/api/items/${made.id}`, headers: sut.headers })).statusCode).toBe(204);
+    expect(await onChart()).toEqual([]);
+    await restore();
+    expect(await onChart()).toEqual([expect.objectContaining({ date: '2026-06-12', count: 1, mean: 141 })]);
+  });
 });

@@ -35,7 +35,19 @@ export const METRICS: MetricDef[] = [
       { label: 'Diastolic', codes: ['8462-4', 'HKQuantityTypeIdentifierBloodPressureDiastolic'] },
     ],
   },
-  { key: 'sleep', title: 'Sleep', stat: 'sum', series: [{ label: 'Asleep', codes: ['HKCategoryTypeIdentifierSleepAnalysis'] }] },
+  {
+    key: 'sleep',
+    title: 'Sleep',
+    stat: 'sum',
+    // Minutes asleep per night, then the stages that make it up (where the source records them).
+    series: [
+      { label: 'Asleep', codes: ['HKCategoryTypeIdentifierSleepAnalysis'] },
+      { label: 'Deep', codes: ['HKCategoryValueSleepAnalysisAsleepDeep'] },
+      { label: 'Core', codes: ['HKCategoryValueSleepAnalysisAsleepCore'] },
+      { label: 'REM', codes: ['HKCategoryValueSleepAnalysisAsleepREM'] },
+      { label: 'Awake', codes: ['HKCategoryValueSleepAnalysisAwake'] },
+    ],
+  },
   { key: 'spo2', title: 'Blood oxygen', stat: 'mean', vital: true, series: [{ label: 'SpO₂', codes: ['HKQuantityTypeIdentifierOxygenSaturation', '59408-5', '2708-6'] }] },
   { key: 'respiratory_rate', title: 'Respiratory rate', stat: 'mean', vital: true, series: [{ label: 'Breaths', codes: ['HKQuantityTypeIdentifierRespiratoryRate', '9279-1'] }] },
   { key: 'glucose', title: 'Glucose', stat: 'mean', convert: 'glucose', series: [{ label: 'Glucose', codes: ['HKQuantityTypeIdentifierBloodGlucose', '2339-0', '2345-7'] }] },

@@ -69,6 +69,8 @@ export interface SearchResult {
   score: number;
   /** The page of a paged document the match is on. */
   page?: number;
+  /** A passage with the matched words wrapped in `**`. */
+  snippet?: string;
 }
 
 /** How search ranked: with vectors, or by keywords alone (no embedding model). */

@@ -11,6 +11,7 @@ import { TextField } from '../../components/ui/Field';
 import { formatDateTime } from '../../components/format';
 import { googleErrorMessage } from '../auth/GoogleButton';
 import { NewPassphraseFields, validateNewPassphrase } from '../auth/SignUp';
+import { Activity } from './Activity';
 import { ApiTokens } from './ApiTokens';
 import { Appearance } from './Appearance';
 import { Invites } from './Invites';
@@ -247,10 +248,28 @@ function Sessions() {
     }
   };
 
+  const revokeOthers = async () => {
+    setBusy('others');
+    setError(null);
+    try {
+      await api.post('/api/auth/sessions/revoke-others');
+      setSessions((prev) => prev?.filter((s) => s.current) ?? null);
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(null);
+    }
+  };
+
   if (hidden) return null;
   return (
     <Card title="Active sessions" description="Browsers currently signed in to your vault. Signing one out deletes its copy of your vault key.">
       <ErrorText error={error} />
+      {sessions && sessions.some((s) => !s.current) && (
+        <Button size="sm" variant="danger" className="mb-2" busy={busy === 'others'} onClick={revokeOthers}>
+          End all other sessions
+        </Button>
+      )}
       {sessions && (
         <ul className="divide-y divide-stone-100 text-sm">
           {sessions.map((s) => (
@@ -345,6 +364,7 @@ export default function SettingsPage() {
         <GoogleLink />
         <ExportVault />
         <Sessions />
+        <Activity />
         <ApiTokens />
         <Invites />
         <ModelsSettings />

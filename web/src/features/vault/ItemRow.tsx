@@ -4,6 +4,7 @@ import { Link } from '../../app/router';
 import { Badge } from '../../components/ui/Feedback';
 import { formatDate, KIND_LABELS, SOURCE_LABELS } from '../../components/format';
 import { ExtractionBadge } from './Extraction';
+import { Marked } from './Marked';
 import { ITEM_DRAG_TYPE } from './useFolders';
 
 export const KIND_TONE = { note: 'teal', document: 'sky', record: 'violet', series: 'amber' } as const;
@@ -37,7 +38,7 @@ export function snippet(text: string, n = 140): string {
 }
 
 /** Memoised: while scrolling, rows that stay in view are not rendered again. */
-export const ItemRow = memo(function ItemRow({ item }: { item: Item }) {
+export const ItemRow = memo(function ItemRow({ item, highlight }: { item: Item; highlight?: string }) {
   const tone = KIND_TONE[item.kind] ?? 'stone';
   return (
     <Link
@@ -58,7 +59,11 @@ export const ItemRow = memo(function ItemRow({ item }: { item: Item }) {
           <span className="block truncate text-sm font-medium text-stone-900">{item.title || 'Untitled'}</span>
           <ExtractionBadge extraction={item.extraction} />
         </span>
-        <span className="block truncate text-xs text-stone-500">{snippet(item.text || '') || '\u00a0'}</span>
+        {highlight ? (
+          <Marked text={highlight} className="block truncate text-xs text-stone-500" />
+        ) : (
+          <span className="block truncate text-xs text-stone-500">{snippet(item.text || '') || '\u00a0'}</span>
+        )}
       </span>
       <span className="hidden shrink-0 items-center gap-1.5 md:flex">
         {item.tags.slice(0, 2).map((t) => (

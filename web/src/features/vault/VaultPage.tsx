@@ -28,8 +28,10 @@ function useDebounced<T>(value: T, ms: number): T {
   return v;
 }
 
-function useSearch(q: string) {
+function useSearch(q: string, filters: ItemFilters) {
   const query = useDebounced(q.trim(), 250);
+  // The list's filters narrow a search too (the API takes the same ones).
+  const { kind, source, tag, folderId } = filters;
   const [results, setResults] = useState<SearchResult[] | null>(null);
   const [mode, setMode] = useState<SearchMode | null>(null);
   const [loading, setLoading] = useState(false);
@@ -44,7 +46,7 @@ function useSearch(q: string) {
     setLoading(true);
     setError(null);
     api
-      .get<{ results: SearchResult[]; mode?: SearchMode }>(`/api/search${qs({ q: query, limit: 50 })}`, { signal: ctl.signal })
+      .get<{ results: SearchResult[]; mode?: SearchMode }>(`/api/search${qs({ q: query, limit: 50, kind, source, tag, folderId })}`, { signal: ctl.signal })
       .then((r) => {
         setResults(r.results);
         setMode(r.mode ?? null);
@@ -54,7 +56,7 @@ function useSearch(q: string) {
       })
       .finally(() => !ctl.signal.aborted && setLoading(false));
     return () => ctl.abort();
-  }, [query]);
+  }, [query, kind, source, tag, folderId]);
   return { query, results, mode, loading, error };
 }
 
@@ -84,7 +86,7 @@ export function VaultPage() {
   }, [intent, navigate]);
 
   const list = useItems(filters);
-  const search = useSearch(q);
+  const search = useSearch(q, filters);
   const refreshTags = useCallback(() => {
     api
       .get<{ tags: Tag[] }>('/api/tags')
@@ -363,7 +365,7 @@ function SearchResults({ query, results, mode, loading, error, onClear }: { quer
         <ul className="overflow-hidden rounded-xl border border-stone-200 bg-white shadow-sm" aria-label="Results">
           {(results ?? []).map((r) => (
             <li key={r.item.id} className="h-16">
-              <ItemRow item={r.item} />
+              <ItemRow item={r.item} highlight={r.snippet} />
             </li>
           ))}
         </ul>

@@ -1,0 +1,118 @@
+import { DecryptError, inboxKeyMac, inboxPublicKeyOf, openWithPrivateKey, sealToPublicKey, verifyInboxKeyMac } from '../../crypto/index.js';
+import { auditDetail, inboxPrivateKey, type AuditDetail, type KeySource } from '../codec/index.js';
+import { asBuffer } from '../db/index.js';
+import { badRequest } from '../errors.js';
+import type { AuditAction, AuditRepository } from '../repositories/audit.repository.js';
+import type { IntegrationsRepository } from '../repositories/integrations.repository.js';
+import { clientLabel } from './client-label.js';
+import type { SessionContext } from './keyring.js';
+
+/** Who acted, as far as the request tells: its user agent, and the vault keys when they are unlocked. */
+export interface ClientContext {
+  userAgent?: string;
+  /** With the vault keys the inbox public key is derived from its sealed private key, not trusted from the row. */
+  keys?: KeySource;
+}
+
+/** Anything that writes the audit log (the activity service; the bare repository where no client is known). */
+export interface AuditRecorder {
+  record(action: AuditAction, userId: string | null, requestId?: string, client?: ClientContext): Promise<void>;
+}
+
+export interface ActivityEvent {
+  action: string;
+  at: string;
+  client?: string;
+}
+
+/**
+ * The audit log as its owner reads it (Settings → Activity). Each event's client is sealed to
+ * the owner's inbox public key, so events are written with or without the vault key (a failed
+ * sign-in has none) and opened only in the owner's own unlocked session.
+ */
+export class ActivityService implements AuditRecorder {
+  constructor(
+    private readonly audit: AuditRepository,
+    private readonly users: IntegrationsRepository,
+    private readonly serverKey: Buffer,
+  ) {}
+
+  async record(action: AuditAction, userId: string | null, requestId?: string, client?: ClientContext): Promise<void> {
+    const label = clientLabel(client?.userAgent);
+    // A detail that cannot be sealed must not stop what is being recorded (a sign-in): the event is kept without it.
+    const sealed = userId && label ? await this.#seal(userId, action, { client: label }, client?.keys).catch(() => undefined) : undefined;
+    if (userId && sealed) await this.audit.recordSealed(action, userId, requestId, sealed);
+    else await this.audit.record(action, userId, requestId);
+  }
+
+  async list(session: SessionContext, limit: number, cursor?: string): Promise<{ events: ActivityEvent[]; nextCursor: string | null }> {
+    if (cursor !== undefined && !/^\d{1,19}$/.test(cursor)) throw badRequest('Invalid cursor.', 'invalid_cursor');
+    const rows = await this.audit.listForUser(session.userId, limit + 1, cursor);
+    const page = rows.slice(0, limit);
+    const privateKey = page.some((r) => r.detail_sealed) ? await this.#privateKey(session) : null;
+    try {
+      const events: ActivityEvent[] = [];
+      for (const r of page) {
+        const event: ActivityEvent = { action: r.action, at: r.created_at.toISOString() };
+        if (r.detail_sealed && privateKey) {
+          const detail = await this.#open(privateKey, session.userId, r.action, r.created_at, asBuffer(r.detail_sealed));
+          if (detail?.client) event.client = detail.client;
+        }
+        events.push(event);
+      }
+      return { events, nextCursor: rows.length > limit ? String(page[page.length - 1]!.id) : null };
+    } finally {
+      privateKey?.fill(0);
+    }
+  }
+
+  /** Null when there is no key to seal to that can be trusted: the event is kept, without its client. */
+  async #seal(userId: string, action: AuditAction, detail: AuditDetail, keys?: KeySource): Promise<{ at: Date; detail: Buffer } | undefined> {
+    const publicKey = await this.#publicKey(userId, keys);
+    if (!publicKey) return undefined;
+    const at = new Date();
+    return { at, detail: await sealToPublicKey(publicKey, auditDetail.encode(detail), auditDetail.info(userId, action, at)) };
+  }
+
+  async #publicKey(userId: string, keys?: KeySource): Promise<Buffer | null> {
+    const row = await this.users.inboxPublicKey(userId);
+    if (!row) return null;
+    if (keys) {
+      const privateKey = inboxPrivateKey.open(keys, { userId, id: userId, version: 1 }, asBuffer(row.inbox_private_key_wrapped));
+      let publicKey: Buffer;
+      try {
+        publicKey = inboxPublicKeyOf(privateKey);
+      } finally {
+        privateKey.fill(0);
+      }
+      // Checked against the vault now, so the next event without the vault keys (a failed
+      // sign-in) can trust the stored key: the same certification a signed-in request does.
+      const mac = row.inbox_public_key_mac ? asBuffer(row.inbox_public_key_mac) : null;
+      if (!asBuffer(row.inbox_public_key).equals(publicKey) || !verifyInboxKeyMac(this.serverKey, userId, publicKey, mac)) {
+        await this.users.certifyInboxPublicKey(userId, publicKey, inboxKeyMac(this.serverKey, userId, publicKey));
+      }
+      return publicKey;
+    }
+    // Without the vault keys only a public key that a signed-in session checked is sealed to,
+    // so a database writer cannot swap in a key of their own and read the clients.
+    const publicKey = asBuffer(row.inbox_public_key);
+    const mac = row.inbox_public_key_mac ? asBuffer(row.inbox_public_key_mac) : null;
+    return verifyInboxKeyMac(this.serverKey, userId, publicKey, mac) ? publicKey : null;
+  }
+
+  async #privateKey(session: SessionContext): Promise<Buffer | null> {
+    const row = await this.users.inboxPublicKey(session.userId);
+    if (!row) return null;
+    return inboxPrivateKey.open(session.keys, { userId: session.userId, id: session.userId, version: 1 }, asBuffer(row.inbox_private_key_wrapped));
+  }
+
+  /** A detail that does not open (moved from another row, tampered) is shown as no detail. */
+  async #open(privateKey: Buffer, userId: string, action: string, at: Date, blob: Buffer): Promise<AuditDetail | null> {
+    try {
+      return auditDetail.decode(await openWithPrivateKey(privateKey, blob, auditDetail.info(userId, action, at)));
+    } catch (err) {
+      if (err instanceof DecryptError || err instanceof SyntaxError) return null;
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { snippet } from './snippet.js';
+
+describe('search snippet', () => {
+  it('marks every matched word, folding case, accents and stems like the blind index', () => {
+    expect(snippet('Walk', 'Walked to the Café with Anna; the cafe was closed.', 'walking cafe')).toBe(
+      '**Walked** to the **Café** with Anna; the **cafe** was closed.',
+    );
+  });
+
+  it('opens on the passage with the most matches and cuts long text at word boundaries', () => {
+    const filler = 'lorem ipsum dolor sit amet '.repeat(40);
+    const text = `${filler}glucose once here. ${filler}glucose and insulin and glucose again. ${filler}`;
+    const s = snippet('Notes', text, 'glucose insulin', 120);
+    expect(s).toMatch(/^…/);
+    expect(s).toMatch(/…$/);
+    expect(s).toContain('**glucose** and **insulin** and **glucose**');
+    expect(s.replace(/\*\*/g, '').length).toBeLessThanOrEqual(122);
+  });
+
+  it('falls back to the title when only the title matched, and to the text start when nothing did', () => {
+    expect(snippet('Blood pressure log', 'Morning readings were fine.', 'pressure')).toBe('Blood **pressure** log');
+    expect(snippet('Title', 'Some plain words.', 'absent')).toBe('Some plain words.');
+  });
+
+  it('drops the text\'s own asterisks so only the marks remain', () => {
+    expect(snippet('t', 'A **bold** claim about *sleep*', 'sleep')).toBe('A bold claim about **sleep**');
+  });
+});

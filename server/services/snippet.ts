@@ -1,0 +1,77 @@
+import { tokenize } from '../../crypto/index.js';
+
+/** How much of a long text is looked at: enough for any snippet, bounded for huge documents. */
+const SCAN_CHARS = 50_000;
+const WORD = /[\p{L}\p{N}\p{M}]+/gu;
+
+/**
+ * A short passage of an item with the words that matched the query wrapped in `**`, computed
+ * from the decrypted item for one response and never stored. Words match as the blind index
+ * matches them (crypto `tokenize`: case, accents and stems folded), so "walking" marks "walked".
+ * Asterisks of the text itself are dropped so that only the marks are `**`.
+ */
+export function snippet(title: string, text: string, query: string, maxChars = 200): string {
+  const wanted = new Set(tokenize(query));
+  const fromText = passage(text, wanted, maxChars);
+  if (fromText?.marked) return fromText.snippet;
+  const fromTitle = passage(title, wanted, maxChars);
+  if (fromTitle?.marked) return fromTitle.snippet;
+  return fromText?.snippet ?? fromTitle?.snippet ?? '';
+}
+
+function passage(source: string, wanted: Set<string>, maxChars: number): { snippet: string; marked: boolean } | null {
+  const clean = source.slice(0, SCAN_CHARS).replace(/\*+/g, '').replace(/\s+/g, ' ').trim();
+  if (!clean) return null;
+  const hits: Array<{ start: number; end: number }> = [];
+  const seen = new Map<string, boolean>();
+  for (const m of clean.matchAll(WORD)) {
+    const word = m[0].toLowerCase();
+    let hit = seen.get(word);
+    if (hit === undefined) {
+      const t = tokenize(m[0]);
+      hit = t.length === 1 && wanted.has(t[0]!);
+      if (seen.size < 10_000) seen.set(word, hit);
+    }
+    if (hit) hits.push({ start: m.index, end: m.index + m[0].length });
+    if (hits.length >= 500) break;
+  }
+  if (hits.length === 0) return { snippet: cut(clean, 0, maxChars), marked: false };
+  // The window holding the most matched words, starting a little before its first one.
+  let best = 0;
+  let bestCount = 0;
+  for (let i = 0, j = 0; i < hits.length; i++) {
+    while (j < hits.length && hits[j]!.end - hits[i]!.start <= maxChars - 30) j++;
+    if (j - i > bestCount) [best, bestCount] = [i, j - i];
+  }
+  const from = Math.max(0, wordStart(clean, hits[best]!.start - 30));
+  const to = Math.min(clean.length, from + maxChars);
+  let out = from > 0 ? '…' : '';
+  let at = from;
+  for (const h of hits) {
+    if (h.start < from || h.end > to) continue;
+    out += `${clean.slice(at, h.start)}**${clean.slice(h.start, h.end)}**`;
+    at = h.end;
+  }
+  out += clean.slice(at, wordEnd(clean, to));
+  if (wordEnd(clean, to) < clean.length) out += '…';
+  return { snippet: out, marked: true };
+}
+
+function cut(s: string, from: number, maxChars: number): string {
+  if (s.length <= maxChars) return s;
+  return `${s.slice(from, wordEnd(s, from + maxChars))}…`;
+}
+
+/** The start of the word at `i` (or `i` on a space), so a snippet does not open mid-word. */
+function wordStart(s: string, i: number): number {
+  if (i <= 0) return 0;
+  const space = s.lastIndexOf(' ', i);
+  return space < 0 ? 0 : space + 1;
+}
+
+/** The end of the word at `i`, so a snippet does not close mid-word. */
+function wordEnd(s: string, i: number): number {
+  if (i >= s.length) return s.length;
+  const space = s.lastIndexOf(' ', i);
+  return space <= 0 ? i : space;
+}
