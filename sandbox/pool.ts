@@ -64,6 +64,8 @@ export interface PoolMetrics {
   warm: number;
   leased: number;
   starting: number;
+  /** Containers that started and became ready (since start-up). */
+  starts: number;
   createFailures: number;
   lastError?: string;
 }
@@ -131,6 +133,7 @@ export class SandboxPool {
   private readonly now: () => number;
   private state: 'new' | 'running' | 'draining' | 'closed' = 'new';
   private createFailures = 0;
+  private starts = 0;
   private consecutiveFailures = 0;
   private lastError: string | undefined;
   private lastErrorCode: string | undefined;
@@ -324,6 +327,7 @@ export class SandboxPool {
       warm,
       leased,
       starting,
+      starts: this.starts,
       createFailures: this.createFailures,
     };
     if (this.lastError !== undefined) m.lastError = this.lastError;
@@ -437,6 +441,7 @@ export class SandboxPool {
         entry.instance = instance;
         if (this.opts.prepare) await this.opts.prepare(instance);
         entry.createdAt = this.now();
+        this.starts++;
         this.consecutiveFailures = 0;
         this.lastError = undefined;
         this.lastErrorCode = undefined;

@@ -109,6 +109,7 @@ describe.each(dbTargets())('/metrics after a chat, an import and a sync (%s)', (
     expect(ratio).toBeLessThanOrEqual(1);
     expect(value('cv_sandbox_lease_wait_seconds_count', { outcome: 'ok' })).toBe(1);
     expect(value('cv_sandbox_live')).toBeGreaterThanOrEqual(0);
+    expect(value('cv_sandbox_starts')).toBeGreaterThanOrEqual(1);
     expect(value('cv_sandbox_queue_depth')).toBe(0);
   });
 

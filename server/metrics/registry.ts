@@ -65,6 +65,7 @@ export class Metrics {
     this.gauge({ name: 'cv_sandbox_warm', help: 'Idle containers not yet bound to a user.', collect: read((m) => m.warm) });
     this.gauge({ name: 'cv_sandbox_leased', help: 'Containers serving a chat.', collect: read((m) => m.leased) });
     this.gauge({ name: 'cv_sandbox_queue_depth', help: 'Chats waiting for a container.', collect: read((m) => m.queueDepth) });
+    this.gauge({ name: 'cv_sandbox_starts', help: 'Containers started and ready (since start-up).', collect: read((m) => m.starts) });
     this.gauge({ name: 'cv_sandbox_create_failures', help: 'Containers that failed to start (since start-up).', collect: read((m) => m.createFailures) });
     this.gauge({ name: 'cv_sandbox_acquire_wait_p95_seconds', help: 'p95 wait for a container, recent window.', collect: read((m) => m.acquireWaitMs.p95 / 1000) });
     this.gauge({ name: 'cv_sandbox_lifetime_p50_seconds', help: 'Median container lifetime, recent window.', collect: read((m) => m.lifetimesMs.p50 / 1000) });
