@@ -2,16 +2,18 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIASTOLIC, ENERGY, HR, STEPS, SYSTOLIC, writeAppleHealthExport, type ExportSummary } from '../../bench/generators/apple-health.js';
 import { createPgDatabase, dbTargets, multipart } from '../test/harness.js';
+import { startS3Server, type TestS3 } from '../test/s3-server.js';
 
 // Two app instances, each the real server in its own process, on one PostgreSQL database and one
-// shared DATA_DIR (the local file store): a logout on A reaches B's session cache, a job of an
+// bucket on a real S3 protocol server (s3rver, its own process): a file uploaded through A reads
+// back byte-exact through B, a logout on A reaches B's session cache, a job of an
 // instance killed with SIGKILL resumes on the other once its owner signs in there, each due sync
 // is started by one instance only, and the per-IP limit counts both instances' requests together.
 
@@ -107,6 +109,7 @@ for (const target of targets) {
     let admin: pg.Client;
     let a: Instance;
     let b: Instance;
+    let s3: TestS3;
     const passphrase = 'correct horse battery staple';
 
     beforeAll(async () => {
@@ -116,7 +119,9 @@ for (const target of targets) {
       dropDb = db.dispose;
       const dataDir = path.join(dir, 'data');
       await mkdir(dataDir);
+      s3 = await startS3Server();
       const env = {
+        ...s3.env,
         DATABASE_URL: db.url,
         DATA_DIR: dataDir,
         SERVER_KEY: randomBytes(32).toString('base64'),
@@ -137,6 +142,7 @@ for (const target of targets) {
       await admin?.end();
       await Promise.all([a?.kill('SIGKILL'), b?.kill('SIGKILL')]);
       await dropDb?.();
+      await s3?.stop();
       await rm(dir, { recursive: true, force: true });
     });
 
@@ -159,6 +165,22 @@ for (const target of targets) {
       await until('B to refuse the cookie', 1000, async () => ((await b.call('GET', '/api/auth/me', cookie)).status === 401 ? true : undefined));
       console.log(`B refused the old cookie ${Date.now() - loggedOut} ms after the logout on A`);
       expect((await a.call('GET', '/api/auth/me', cookie)).status).toBe(401);
+    });
+
+    it('a file uploaded through A downloads byte-exact through B (one S3 bucket)', async () => {
+      const email = `file-${randomBytes(4).toString('hex')}@example.com`;
+      const reg = await a.call('POST', '/api/auth/register', undefined, { email, passphrase });
+      expect(reg.status).toBe(201);
+      const bytes = randomBytes(3 * 1024 * 1024 + 17);
+      const mp = multipart({ name: 'scan.bin', type: 'application/octet-stream', data: bytes }, {}, { cookie: reg.cookie! });
+      const up = await fetch(`${a.url}/api/files`, { method: 'POST', headers: mp.headers, body: mp.payload });
+      expect(up.status).toBe(201);
+      const { fileId } = (await up.json()) as { fileId: string };
+      const down = await fetch(`${b.url}/api/files/${fileId}`, { headers: { cookie: reg.cookie! } });
+      expect(down.status).toBe(200);
+      expect(Buffer.from(await down.arrayBuffer()).equals(bytes)).toBe(true);
+      // Nothing of it on either instance's disk: the bucket holds the (encrypted) file.
+      expect(await readdir(path.join(dir, 'data', 'files')).catch(() => [])).toEqual([]);
     });
 
     it('an import through A, killed at about half way, resumes on B after sign-in; every sample once', async () => {
