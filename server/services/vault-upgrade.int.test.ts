@@ -52,22 +52,23 @@ async function restoreV1(db: Database, dataDir: string): Promise<void> {
 
 /**
  * The item shape gained `version` and `folderId` after the fixture was written (0013, history and
- * folders), and exports gained `folders.jsonl`: compare what the fixture knew. `version` also
- * moves when the upgrade re-seals a row.
+ * folders) and `extraction` (how a file was read: derived from the text for rows older than it),
+ * and exports gained `folders.jsonl` and `preferences.jsonl`: compare what the fixture knew. `version` also moves when the
+ * upgrade re-seals a row.
  */
 const withoutLaterFields = <T,>(item: T): T => {
-  const { version: _v, folderId: _f, ...rest } = item as Record<string, unknown>;
+  const { version: _v, folderId: _f, extraction: _e, ...rest } = item as Record<string, unknown>;
   return rest as T;
 };
 const comparableExport = (exp: Record<string, unknown>) =>
   Object.fromEntries(
     Object.entries(exp)
-      .filter(([name]) => name !== 'folders.jsonl')
+      .filter(([name]) => name !== 'folders.jsonl' && name !== 'preferences.jsonl')
       .map(([name, body]) => {
         if (name === 'items.jsonl' && Array.isArray(body)) return [name, body.map(withoutLaterFields)];
         if (name === 'manifest.json' && body && typeof body === 'object') {
           const { includesTrash: _t, counts, ...manifest } = body as { includesTrash?: boolean; counts?: Record<string, number> };
-          const { folders: _f, ...sections } = counts ?? {};
+          const { folders: _f, preferences: _p, ...sections } = counts ?? {};
           return [name, { ...manifest, counts: sections }];
         }
         return [name, body];
