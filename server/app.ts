@@ -259,7 +259,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const invitesRepo = new InvitesRepository(db);
   const tokensRepo = new ApiTokensRepository(db);
   // ---- activity (issue 20): the audit log as its owner reads it, clients sealed to the inbox key ----
-  const activity = new ActivityService(audit, new IntegrationsRepository(db), config.serverKey);
+  const activity = new ActivityService(audit, new IntegrationsRepository(db), config.serverKey, app.log.child({ component: 'activity' }));
   // ---- end activity ----
   const apiTokens = new ApiTokensService(tokensRepo, activity);
   // ---- several instances: with PostgreSQL other instances may share the database (issue 19) ----

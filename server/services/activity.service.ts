@@ -1,8 +1,9 @@
-import { DecryptError, inboxKeyMac, inboxPublicKeyOf, openWithPrivateKey, sealToPublicKey, verifyInboxKeyMac } from '../../crypto/index.js';
+import { DecryptError, openWithPrivateKey, sealToPublicKey, verifyInboxKeyMac } from '../../crypto/index.js';
 import { auditDetail, inboxPrivateKey, type AuditDetail, type KeySource } from '../codec/index.js';
 import { asBuffer } from '../db/index.js';
 import { badRequest } from '../errors.js';
 import type { AuditAction, AuditRepository } from '../repositories/audit.repository.js';
+import { certifyInboxKey } from './inbox-key.js';
 import type { IntegrationsRepository } from '../repositories/integrations.repository.js';
 import { clientLabel } from './client-label.js';
 import type { SessionContext } from './keyring.js';
@@ -35,6 +36,7 @@ export class ActivityService implements AuditRecorder {
     private readonly audit: AuditRepository,
     private readonly users: IntegrationsRepository,
     private readonly serverKey: Buffer,
+    private readonly log?: { warn(msg: string): void },
   ) {}
 
   async record(action: AuditAction, userId: string | null, requestId?: string, client?: ClientContext): Promise<void> {
@@ -77,22 +79,9 @@ export class ActivityService implements AuditRecorder {
   async #publicKey(userId: string, keys?: KeySource): Promise<Buffer | null> {
     const row = await this.users.inboxPublicKey(userId);
     if (!row) return null;
-    if (keys) {
-      const privateKey = inboxPrivateKey.open(keys, { userId, id: userId, version: 1 }, asBuffer(row.inbox_private_key_wrapped));
-      let publicKey: Buffer;
-      try {
-        publicKey = inboxPublicKeyOf(privateKey);
-      } finally {
-        privateKey.fill(0);
-      }
-      // Checked against the vault now, so the next event without the vault keys (a failed
-      // sign-in) can trust the stored key: the same certification a signed-in request does.
-      const mac = row.inbox_public_key_mac ? asBuffer(row.inbox_public_key_mac) : null;
-      if (!asBuffer(row.inbox_public_key).equals(publicKey) || !verifyInboxKeyMac(this.serverKey, userId, publicKey, mac)) {
-        await this.users.certifyInboxPublicKey(userId, publicKey, inboxKeyMac(this.serverKey, userId, publicKey));
-      }
-      return publicKey;
-    }
+    // With the vault keys the key is checked against the vault now (and put back if swapped), so
+    // the next event without them (a failed sign-in) can trust the stored key.
+    if (keys) return certifyInboxKey(this.users, this.serverKey, userId, keys, this.log);
     // Without the vault keys only a public key that a signed-in session checked is sealed to,
     // so a database writer cannot swap in a key of their own and read the clients.
     const publicKey = asBuffer(row.inbox_public_key);

@@ -39,8 +39,11 @@ describe.each(dbTargets())('inbox public key is authenticated (%s)', (target) =>
 
   it('seals only to a key a signed-in session checked; a swapped key is refused, then restored at the next sign-in', async () => {
     const user = await signUp(sut.app);
-    // Not yet checked by a session: the worker refuses to seal.
+    // Sign-up certifies the key it made; a key with no MAC (as in a vault from before 0012) is not
+    // yet checked by a session, and the worker refuses to seal to it.
     await withWorker(async (worker, db) => {
+      expect((await sql<{ m: Uint8Array | null }>`select inbox_public_key_mac as m from users where id = ${user.user.id}`.execute(db)).rows[0]!.m).not.toBeNull();
+      await sql`update users set inbox_public_key_mac = null where id = ${user.user.id}`.execute(db);
       await expect(worker.deposit(user.user.id, 'epic', { records: [record] })).rejects.toBeInstanceOf(InboxKeyUnverifiedError);
       expect(await inboxRows(db, user.user.id)).toBe(0);
     });

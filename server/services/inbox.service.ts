@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
-import { inboxKeyMac, inboxPublicKeyOf, openWithPrivateKey, sealToPublicKey, verifyInboxKeyMac } from '../../crypto/index.js';
+import { openWithPrivateKey, sealToPublicKey, verifyInboxKeyMac } from '../../crypto/index.js';
 import { inboxBatch, inboxPrivateKey } from '../codec/index.js';
 import type { QuantitySample, RecordInput } from '../../integrations/types.js';
 import { asBuffer } from '../db/index.js';
 import type { IntegrationsRepository } from '../repositories/integrations.repository.js';
+import { certifyInboxKey } from './inbox-key.js';
 import { itemFromRecord, type ItemsService } from './items.service.js';
 import type { SessionContext } from './keyring.js';
 
@@ -112,21 +113,7 @@ export class InboxService {
    */
   async certify(session: SessionContext, log?: FastifyBaseLogger): Promise<void> {
     const { userId } = session;
-    const user = await this.repo.inboxPublicKey(userId);
-    if (!user) return;
-    const privateKey = inboxPrivateKey.open(session.keys, { userId, id: userId, version: 1 }, asBuffer(user.inbox_private_key_wrapped));
-    let expected: Buffer;
-    try {
-      expected = inboxPublicKeyOf(privateKey);
-    } finally {
-      privateKey.fill(0);
-    }
-    const stored = asBuffer(user.inbox_public_key);
-    const mac = user.inbox_public_key_mac ? asBuffer(user.inbox_public_key_mac) : null;
-    if (!stored.equals(expected)) log?.warn('inbox public key did not match the vault\'s private key; restored');
-    if (!stored.equals(expected) || !verifyInboxKeyMac(this.opts.serverKey, userId, expected, mac)) {
-      await this.repo.certifyInboxPublicKey(userId, expected, inboxKeyMac(this.opts.serverKey, userId, expected));
-    }
+    if (!(await certifyInboxKey(this.repo, this.opts.serverKey, userId, session.keys, log))) return;
     this.#certified.add(userId);
     if (this.#certified.size > 50_000) this.#certified.clear();
   }
