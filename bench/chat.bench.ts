@@ -33,7 +33,10 @@ const QUESTIONS = [
   'What am I allergic to?',
   'When was my last flu shot?',
 ];
-const WORDS = 'visit review result normal follow-up clinic referral dose tablet morning evening blood pressure glucose cholesterol knee back pain sleep walking diet'.split(' ');
+const WORDS =
+  'visit review result normal follow-up clinic referral dose tablet morning evening blood pressure glucose cholesterol knee back pain sleep walking diet'.split(
+    ' ',
+  );
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
 
@@ -65,7 +68,16 @@ export default async function run(): Promise<BenchResult[]> {
         const words = Array.from({ length: 12 }, (_, k) => WORDS[(j * 7 + k * 13) % WORDS.length]).join(' ');
         if (j % 4 === 0) {
           const k = kinds[j % kinds.length]!;
-          batch.push({ kind: 'record', source: 'fhir', type: k.type, title: k.title, text: `${k.title} on ${day.slice(0, 10)}. ${words}`, tags: [k.tag], occurredAt: day, external: { id: `Observation/${j}`, version: '1' } });
+          batch.push({
+            kind: 'record',
+            source: 'fhir',
+            type: k.type,
+            title: k.title,
+            text: `${k.title} on ${day.slice(0, 10)}. ${words}`,
+            tags: [k.tag],
+            occurredAt: day,
+            external: { id: `Observation/${j}`, version: '1' },
+          });
         } else {
           batch.push({ kind: 'note', source: 'manual', title: `Note ${j}`, text: `${words} note number ${j}`, occurredAt: day });
         }
@@ -82,8 +94,19 @@ export default async function run(): Promise<BenchResult[]> {
       for (let dd = d; dd < Math.min(days, d + 50); dd++) {
         const date = new Date(Date.UTC(2025, 7, 1) + dd * 86_400_000).toISOString().slice(0, 10);
         const start = Date.parse(`${date}T00:00:00Z`);
-        for (const [type, unit, base] of [['HKQuantityTypeIdentifierHeartRate', 'count/min', 60], ['HKQuantityTypeIdentifierStepCount', 'count', 10]] as const) {
-          const samples = Array.from({ length: perDay }, (_, s) => ({ type, unit, startMs: start + s * 60_000, endMs: start + s * 60_000 + (type.endsWith('StepCount') ? 60_000 : 0), localDate: date, value: base + (s % 40), sourceName: 'Watch' }));
+        for (const [type, unit, base] of [
+          ['HKQuantityTypeIdentifierHeartRate', 'count/min', 60],
+          ['HKQuantityTypeIdentifierStepCount', 'count', 10],
+        ] as const) {
+          const samples = Array.from({ length: perDay }, (_, s) => ({
+            type,
+            unit,
+            startMs: start + s * 60_000,
+            endMs: start + s * 60_000 + (type.endsWith('StepCount') ? 60_000 : 0),
+            localDate: date,
+            value: base + (s % 40),
+            sourceName: 'Watch',
+          }));
           chunks.push(addSamples(emptyChunk(type, date, unit), samples));
         }
       }
@@ -91,19 +114,34 @@ export default async function run(): Promise<BenchResult[]> {
     }
     const seriesSeconds = (performance.now() - t) / 1000;
 
-    const config = loadConfig({ DATA_DIR: dataDir, LOG_LEVEL: 'warn', SANDBOX_RUNTIME: 'url', OLLAMA_URL: fake.url, RATE_LIMIT_AUTH_PER_MIN: '1000', RATE_LIMIT_CHAT_PER_MIN: '100000' });
+    const config = loadConfig({
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      SANDBOX_RUNTIME: 'url',
+      OLLAMA_URL: fake.url,
+      RATE_LIMIT_AUTH_PER_MIN: '1000',
+      RATE_LIMIT_CHAT_PER_MIN: '100000',
+    });
     const app = await buildApp({ config, db });
     await app.listen({ port: 0, host: '127.0.0.1' });
     const base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
     try {
-      const login = await fetch(`${base}/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, passphrase }) });
+      const login = await fetch(`${base}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, passphrase }),
+      });
       const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!;
       const ttft: number[] = [];
       const perQuestion = new Map<string, number[]>();
       for (let round = 0; round < 4; round++) {
         for (const q of QUESTIONS) {
           const start = performance.now();
-          const res = await fetch(`${base}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json', cookie, 'x-bench': '1' }, body: JSON.stringify({ message: q, timeZone: 'UTC' }) });
+          const res = await fetch(`${base}/api/chat`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', cookie, 'x-bench': '1' },
+            body: JSON.stringify({ message: q, timeZone: 'UTC' }),
+          });
           const reader = res.body!.getReader();
           let text = '';
           let first = 0;

@@ -7,9 +7,7 @@ import { createCipheriv, createDecipheriv, randomFillSync } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { gcm } from '@noble/ciphers/aes.js';
-import {
-  createDecryptStream, createEncryptStream, derivePassphraseKey, newKdfParams, randomKey, SEGMENT_SIZE,
-} from '../crypto/index.js';
+import { createDecryptStream, createEncryptStream, derivePassphraseKey, newKdfParams, randomKey, SEGMENT_SIZE } from '../crypto/index.js';
 import type { BenchResult } from './types.js';
 
 const MiB = 1024 * 1024;

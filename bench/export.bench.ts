@@ -56,7 +56,12 @@ export default async function run(): Promise<BenchResult[]> {
   // PGlite alone keeps ~300 MB resident, so the 200 MB target is judged on Postgres: set
   // BENCH_DATABASE_URL to an empty database. On PGlite the export's own growth is reported.
   const pgUrl = process.env.BENCH_DATABASE_URL;
-  const env: Record<string, string> = { DATA_DIR: dataDir, RATE_LIMIT_EXPORT_PER_HOUR: '1000', MAX_UPLOAD_MB: String(FILE_MB + 1), ...(pgUrl ? { DATABASE_URL: pgUrl } : {}) };
+  const env: Record<string, string> = {
+    DATA_DIR: dataDir,
+    RATE_LIMIT_EXPORT_PER_HOUR: '1000',
+    MAX_UPLOAD_MB: String(FILE_MB + 1),
+    ...(pgUrl ? { DATABASE_URL: pgUrl } : {}),
+  };
   let server = await startBenchServer(env);
   try {
     const reg = await fetch(`${server.url}/api/auth/register`, {
@@ -68,7 +73,9 @@ export default async function run(): Promise<BenchResult[]> {
     for (let i = 0; i < FILES; i++) {
       const boundary = `----bench${randomBytes(8).toString('hex')}`;
       const body = (async function* () {
-        yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="file-${i}.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+        yield Buffer.from(
+          `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="file-${i}.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+        );
         yield* fileChunks(i);
         yield Buffer.from(`\r\n--${boundary}--\r\n`);
       })();
@@ -113,7 +120,15 @@ export default async function run(): Promise<BenchResult[]> {
     if (bytes < payload) throw new Error(`export returned ${bytes} bytes for ${payload} bytes of files`);
     const mbps = payload / 1e6 / seconds;
     return [
-      { name: `export ${FILES * FILE_MB} MB of files (age, X25519)`, value: mbps, unit: 'MB/s', baseline: { name: 'raw age encryption', value: raw }, ratio: mbps / raw, target: '>= 0.5', pass: mbps / raw >= 0.5 },
+      {
+        name: `export ${FILES * FILE_MB} MB of files (age, X25519)`,
+        value: mbps,
+        unit: 'MB/s',
+        baseline: { name: 'raw age encryption', value: raw },
+        ratio: mbps / raw,
+        target: '>= 0.5',
+        pass: mbps / raw >= 0.5,
+      },
       {
         name: `server peak RSS during ${FILES * FILE_MB} MB export (${pgUrl ? 'Postgres' : 'PGlite, informational: set BENCH_DATABASE_URL'})`,
         value: peak,

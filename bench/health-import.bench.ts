@@ -80,8 +80,12 @@ export async function serverImport(
     const idleRssMb = await server.rssMb();
     await server.resetPeak();
     const boundary = `----bench${randomBytes(8).toString('hex')}`;
-    const fields = Object.entries(opts.fields ?? {}).map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`).join('');
-    const head = Buffer.from(`${fields}--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${opts.filename}"\r\nContent-Type: ${opts.contentType}\r\n\r\n`);
+    const fields = Object.entries(opts.fields ?? {})
+      .map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`)
+      .join('');
+    const head = Buffer.from(
+      `${fields}--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${opts.filename}"\r\nContent-Type: ${opts.contentType}\r\n\r\n`,
+    );
     const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
     async function* body() {
       yield head;
@@ -156,10 +160,40 @@ async function appleHealth(dir: string, order: ExportOrder, pgUrl: string | unde
         }
         const rate = mb / run.seconds;
         out.push(
-          { name: `${label}: heart-rate samples imported, ${db}`, value: run.imported[HR] ?? 0, unit: 'samples', baseline: { name: 'distinct in the file', value: wantHr }, ratio: (run.imported[HR] ?? 0) / wantHr, target: '= 1 (complete, no duplicates)', pass: run.imported[HR] === wantHr },
-          { name: `${label}: full import over HTTP (upload ${r1(run.uploadSeconds)} s + job), ${db}`, value: r1(rate), unit: 'MB/s', baseline: { name: 'bare saxes parse', value: r1(plainMBs) }, ratio: r2(rate / plainMBs), target: `>= ${target}`, pass: rate / plainMBs >= target },
-          { name: `${label}: server peak RSS, ${db}`, value: Math.round(run.peakRssMb), unit: 'MB', baseline: { name: 'RSS idle after sign-up', value: Math.round(run.idleRssMb) }, ...(db === 'postgres' ? { target: '< 300', pass: run.peakRssMb < 300 } : {}) },
-          { name: `${label}: import worker heap peak, ${db}`, value: r1(run.workerHeapPeakMb), unit: 'MB', baseline: { name: 'its limit', value: run.workerHeapLimitMb }, ratio: r2(run.workerHeapPeakMb / run.workerHeapLimitMb), target: '< limit', pass: run.workerHeapPeakMb < run.workerHeapLimitMb },
+          {
+            name: `${label}: heart-rate samples imported, ${db}`,
+            value: run.imported[HR] ?? 0,
+            unit: 'samples',
+            baseline: { name: 'distinct in the file', value: wantHr },
+            ratio: (run.imported[HR] ?? 0) / wantHr,
+            target: '= 1 (complete, no duplicates)',
+            pass: run.imported[HR] === wantHr,
+          },
+          {
+            name: `${label}: full import over HTTP (upload ${r1(run.uploadSeconds)} s + job), ${db}`,
+            value: r1(rate),
+            unit: 'MB/s',
+            baseline: { name: 'bare saxes parse', value: r1(plainMBs) },
+            ratio: r2(rate / plainMBs),
+            target: `>= ${target}`,
+            pass: rate / plainMBs >= target,
+          },
+          {
+            name: `${label}: server peak RSS, ${db}`,
+            value: Math.round(run.peakRssMb),
+            unit: 'MB',
+            baseline: { name: 'RSS idle after sign-up', value: Math.round(run.idleRssMb) },
+            ...(db === 'postgres' ? { target: '< 300', pass: run.peakRssMb < 300 } : {}),
+          },
+          {
+            name: `${label}: import worker heap peak, ${db}`,
+            value: r1(run.workerHeapPeakMb),
+            unit: 'MB',
+            baseline: { name: 'its limit', value: run.workerHeapLimitMb },
+            ratio: r2(run.workerHeapPeakMb / run.workerHeapLimitMb),
+            target: '< limit',
+            pass: run.workerHeapPeakMb < run.workerHeapLimitMb,
+          },
         );
       }
     } finally {
@@ -177,14 +211,33 @@ async function fitbit(dir: string, pgUrl: string | undefined): Promise<BenchResu
     const db = pgUrl ? 'postgres' : 'pglite';
     let run: ServerRun;
     try {
-      run = await serverImport(file, { route: '/api/import/fitbit', filename: 'MyFitbitData.zip', contentType: 'application/zip', fields: { timezone: 'UTC' } }, pgUrl ? { DATABASE_URL: pgUrl } : {});
+      run = await serverImport(
+        file,
+        { route: '/api/import/fitbit', filename: 'MyFitbitData.zip', contentType: 'application/zip', fields: { timezone: 'UTC' } },
+        pgUrl ? { DATABASE_URL: pgUrl } : {},
+      );
     } catch (e) {
       return [{ name: `fitbit ${Math.round(mb)} MB: import, ${db}: ${(e as Error).message}`, value: 0, unit: '', target: 'completes', pass: false }];
     }
     return [
-      { name: `fitbit: heart-rate samples imported from a ${Math.round(mb)} MB archive (${gen.days} days), ${db}`, value: run.imported[HR] ?? 0, unit: 'samples', baseline: { name: 'in the archive', value: gen.heartRate }, ratio: (run.imported[HR] ?? 0) / gen.heartRate, target: '= 1', pass: run.imported[HR] === gen.heartRate },
+      {
+        name: `fitbit: heart-rate samples imported from a ${Math.round(mb)} MB archive (${gen.days} days), ${db}`,
+        value: run.imported[HR] ?? 0,
+        unit: 'samples',
+        baseline: { name: 'in the archive', value: gen.heartRate },
+        ratio: (run.imported[HR] ?? 0) / gen.heartRate,
+        target: '= 1',
+        pass: run.imported[HR] === gen.heartRate,
+      },
       { name: `fitbit: full import over HTTP, ${db}`, value: r1(mb / run.seconds), unit: 'MB/s' },
-      { name: `fitbit: server peak RSS, ${db}`, value: Math.round(run.peakRssMb), unit: 'MB', baseline: { name: 'RSS idle after sign-up', value: Math.round(run.idleRssMb) }, target: '< 300', pass: run.peakRssMb < 300 },
+      {
+        name: `fitbit: server peak RSS, ${db}`,
+        value: Math.round(run.peakRssMb),
+        unit: 'MB',
+        baseline: { name: 'RSS idle after sign-up', value: Math.round(run.idleRssMb) },
+        target: '< 300',
+        pass: run.peakRssMb < 300,
+      },
     ];
   } finally {
     await rm(file, { force: true });

@@ -23,7 +23,11 @@ async function startReceiver() {
     req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, bytes: () => spansBytes, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    bytes: () => spansBytes,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
 }
 
 async function seed(server: BenchServer): Promise<{ cookie: string; ids: string[] }> {
@@ -35,7 +39,9 @@ async function seed(server: BenchServer): Promise<{ cookie: string; ids: string[
   const cookie = reg.headers.getSetCookie()[0]!.split(';')[0]!;
   const body = JSON.stringify({ title: 'Blood test results', text: 'Hemoglobin 13.2 g/dL, cholesterol 180 mg/dL, follow up in March.', tags: ['labs'] });
   await load(server.url, () => ({ path: '/api/items', method: 'POST', body }), { concurrency: 4, ms: 60_000, cookie, expect: 201, maxRequests: 100 });
-  const ids = ((await (await fetch(`${server.url}/api/items?limit=100`, { headers: { cookie } })).json()) as { items: Array<{ id: string }> }).items.map((i) => i.id);
+  const ids = ((await (await fetch(`${server.url}/api/items?limit=100`, { headers: { cookie } })).json()) as { items: Array<{ id: string }> }).items.map(
+    (i) => i.id,
+  );
   return { cookie, ids };
 }
 

@@ -29,7 +29,20 @@ import { VaultUpgradeService } from '../server/services/vault-upgrade.service.js
 import type { BenchResult } from './types.js';
 
 const N = Number(process.env.BENCH_UPGRADE_ITEMS ?? 100_000);
-const CODES = ['4548-4', '718-7', '2345-7', '8480-6', '8462-4', 'snomed:44054006', 'snomed:38341003', 'rxnorm:860975', 'rxnorm:314076', 'cvx:140', 'HKCategoryTypeIdentifierMenstrualFlow', 'HKQuantityTypeIdentifierBodyMass'];
+const CODES = [
+  '4548-4',
+  '718-7',
+  '2345-7',
+  '8480-6',
+  '8462-4',
+  'snomed:44054006',
+  'snomed:38341003',
+  'rxnorm:860975',
+  'rxnorm:314076',
+  'cvx:140',
+  'HKCategoryTypeIdentifierMenstrualFlow',
+  'HKQuantityTypeIdentifierBodyMass',
+];
 
 function records(from: number, n: number): NewItem[] {
   return Array.from({ length: n }, (_, k) => {
@@ -72,8 +85,21 @@ export default async function run(): Promise<BenchResult[]> {
     await sql`analyze vault_items, search_terms`.execute(db);
 
     const jobs = new JobsRepository(db);
-    const runner = new JobRunner(jobs, ImportFiles.onDisk(path.join(dataDir, 'imports')), pino({ level: 'silent' }), { maxConcurrent: 1, perUser: 1, progressMs: 500, maxAttempts: 3, resumeWithinMs: 3_600_000 });
-    const sut = new VaultUpgradeService(new VaultUpgradeRepository(db), jobs, runner, items, new SeriesService(new SeriesRepository(db)), pino({ level: 'silent' }));
+    const runner = new JobRunner(jobs, ImportFiles.onDisk(path.join(dataDir, 'imports')), pino({ level: 'silent' }), {
+      maxConcurrent: 1,
+      perUser: 1,
+      progressMs: 500,
+      maxAttempts: 3,
+      resumeWithinMs: 3_600_000,
+    });
+    const sut = new VaultUpgradeService(
+      new VaultUpgradeRepository(db),
+      jobs,
+      runner,
+      items,
+      new SeriesService(new SeriesRepository(db)),
+      pino({ level: 'silent' }),
+    );
     let upgraded = 0;
     const ctx = {
       session,

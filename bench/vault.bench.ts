@@ -44,7 +44,9 @@ async function register(url: string): Promise<string> {
 
 function multipartParts(): { boundary: string; head: Buffer; tail: Buffer } {
   const boundary = `----bench${randomBytes(8).toString('hex')}`;
-  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+  );
   return { boundary, head, tail: Buffer.from(`\r\n--${boundary}--\r\n`) };
 }
 
@@ -58,23 +60,34 @@ async function uploadHttp(url: string, cookie: string, file: string): Promise<st
   const { boundary, head, tail } = multipartParts();
   const size = (await stat(file)).size;
   return new Promise<string>((resolve, reject) => {
-    const req = request(`${url}/api/files`, {
-      method: 'POST',
-      agent: false,
-      headers: { cookie, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': head.length + size + tail.length },
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (c: string) => (text += c)).on('error', reject).on('end', () => {
-        try {
-          resolve(uploadResult(res.statusCode ?? 0, text));
-        } catch (err) {
-          reject(err as Error);
-        }
-      });
-    });
+    const req = request(
+      `${url}/api/files`,
+      {
+        method: 'POST',
+        agent: false,
+        headers: { cookie, 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': head.length + size + tail.length },
+      },
+      (res) => {
+        let text = '';
+        res
+          .setEncoding('utf8')
+          .on('data', (c: string) => (text += c))
+          .on('error', reject)
+          .on('end', () => {
+            try {
+              resolve(uploadResult(res.statusCode ?? 0, text));
+            } catch (err) {
+              reject(err as Error);
+            }
+          });
+      },
+    );
     req.on('error', reject);
     req.write(head);
-    createReadStream(file, { highWaterMark: CHUNK }).on('error', reject).on('end', () => req.end(tail)).pipe(req, { end: false });
+    createReadStream(file, { highWaterMark: CHUNK })
+      .on('error', reject)
+      .on('end', () => req.end(tail))
+      .pipe(req, { end: false });
   });
 }
 
@@ -82,8 +95,13 @@ async function downloadHttp(url: string, cookie: string, fileId: string): Promis
   return new Promise<number>((resolve, reject) => {
     request(`${url}/api/files/${fileId}`, { agent: false, headers: { cookie } }, (res) => {
       let got = 0;
-      res.on('data', (c: Buffer) => (got += c.length)).on('error', reject).on('end', () => resolve(got));
-    }).on('error', reject).end();
+      res
+        .on('data', (c: Buffer) => (got += c.length))
+        .on('error', reject)
+        .on('end', () => resolve(got));
+    })
+      .on('error', reject)
+      .end();
   });
 }
 
@@ -142,7 +160,9 @@ export default async function run(): Promise<BenchResult[]> {
       await load(server.url, post('/api/items'), { ...opts, expect: 201, maxRequests: 50 });
       const echo = await load(server.url, post('/bench/echo'), opts);
       const create = await load(server.url, post('/api/items'), { ...opts, expect: 201 });
-      const ids = ((await (await fetch(`${server.url}/api/items?limit=100`, { headers: { cookie } })).json()) as { items: Array<{ id: string }> }).items.map((i) => i.id);
+      const ids = ((await (await fetch(`${server.url}/api/items?limit=100`, { headers: { cookie } })).json()) as { items: Array<{ id: string }> }).items.map(
+        (i) => i.id,
+      );
       const health = await load(server.url, () => ({ path: '/health' }), opts);
       let r = 0;
       const read = await load(server.url, () => ({ path: `/api/items/${ids[r++ % ids.length]}` }), opts);
@@ -189,9 +209,32 @@ export default async function run(): Promise<BenchResult[]> {
     const downMbps = size / 1e6 / ((performance.now() - t) / 1000);
 
     results.push(
-      { name: `encrypted upload ${FILE_MB} MB`, value: upMbps, unit: 'MB/s', baseline: { name: 'raw AES-256-GCM', value: raw }, ratio: upMbps / raw, target: '>= 0.5', pass: upMbps / raw >= 0.5 },
-      { name: `encrypted download ${FILE_MB} MB`, value: downMbps, unit: 'MB/s', baseline: { name: 'raw AES-256-GCM', value: raw }, ratio: downMbps / raw, target: '>= 0.5', pass: downMbps / raw >= 0.5 },
-      { name: 'server peak RSS during upload', value: peak, unit: 'MB', baseline: { name: 'RSS before upload', value: rssBefore }, target: '< 150', pass: peak < 150 },
+      {
+        name: `encrypted upload ${FILE_MB} MB`,
+        value: upMbps,
+        unit: 'MB/s',
+        baseline: { name: 'raw AES-256-GCM', value: raw },
+        ratio: upMbps / raw,
+        target: '>= 0.5',
+        pass: upMbps / raw >= 0.5,
+      },
+      {
+        name: `encrypted download ${FILE_MB} MB`,
+        value: downMbps,
+        unit: 'MB/s',
+        baseline: { name: 'raw AES-256-GCM', value: raw },
+        ratio: downMbps / raw,
+        target: '>= 0.5',
+        pass: downMbps / raw >= 0.5,
+      },
+      {
+        name: 'server peak RSS during upload',
+        value: peak,
+        unit: 'MB',
+        baseline: { name: 'RSS before upload', value: rssBefore },
+        target: '< 150',
+        pass: peak < 150,
+      },
       { name: 'server RSS growth during upload', value: peak - rssBefore, unit: 'MB', target: '< 150', pass: peak - rssBefore < 150 },
     );
     return results;

@@ -42,7 +42,11 @@ const pct = (xs: number[], p: number) => {
 
 function bundleSizes(): { firstLoad: number; firstLoadFiles: string[]; allJs: number } {
   // Always a fresh production build: a web/dist left by another tool may be a development one.
-  execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-web.mjs'), '--force'], { cwd: ROOT, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'production' } });
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build-web.mjs'), '--force'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
   const html = readFileSync(path.join(DIST, 'index.html'), 'utf8');
   const files = new Set<string>();
   for (const m of html.matchAll(/<script[^>]*\bsrc="([^"]+)"/g)) files.add(m[1]!);
@@ -96,7 +100,11 @@ async function seed(server: BenchServer, acc: Account, n: number, concurrency = 
         const res = await fetch(`${server.url}/api/items`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', cookie: acc.header },
-          body: JSON.stringify({ title: `Note ${i + 1}: ${w(0)} ${w(1)}`, text: `About ${w(2)} and ${w(3)}. Written for the list benchmark, number ${i + 1}.`, tags: [w(4)!] }),
+          body: JSON.stringify({
+            title: `Note ${i + 1}: ${w(0)} ${w(1)}`,
+            text: `About ${w(2)} and ${w(3)}. Written for the list benchmark, number ${i + 1}.`,
+            tags: [w(4)!],
+          }),
         });
         if (res.status !== 201) throw new Error(`create item: ${res.status} ${await res.text()}`);
         await res.arrayBuffer();
@@ -219,7 +227,11 @@ async function mainThread<T>(page: Page, fn: () => Promise<T>): Promise<{ value:
   const read = async () => {
     const { metrics } = await cdp.send('Performance.getMetrics');
     const m = new Map(metrics.map((x) => [x.name, x.value]));
-    return { task: m.get('TaskDuration') ?? 0, script: m.get('ScriptDuration') ?? 0, layout: (m.get('LayoutDuration') ?? 0) + (m.get('RecalcStyleDuration') ?? 0) };
+    return {
+      task: m.get('TaskDuration') ?? 0,
+      script: m.get('ScriptDuration') ?? 0,
+      layout: (m.get('LayoutDuration') ?? 0) + (m.get('RecalcStyleDuration') ?? 0),
+    };
   };
   const a = await read();
   const value = await fn();
@@ -344,7 +356,13 @@ export default async function run(): Promise<BenchResult[]> {
       pass: bigWork < 16.7,
     });
     results.push({ name: 'frame time mean scrolling the loaded list', value: bigFrames.reduce((a, x) => a + x, 0) / bigFrames.length, unit: 'ms' });
-    results.push({ name: 'most list rows in the DOM at once', value: scroll.maxRowsInDom, unit: 'rows', target: '< 60 (virtualised)', pass: scroll.maxRowsInDom < 60 });
+    results.push({
+      name: 'most list rows in the DOM at once',
+      value: scroll.maxRowsInDom,
+      unit: 'rows',
+      target: '< 60 (virtualised)',
+      pass: scroll.maxRowsInDom < 60,
+    });
     await g.context.close();
   } finally {
     await browser.close();

@@ -3,8 +3,23 @@ import { describe, expect, it } from 'vitest';
 import { gcmDecrypt, gcmEncrypt } from './aes-gcm.js';
 import { DecryptError } from './errors.js';
 
-interface WycheproofTest { tcId: number; comment: string; key: string; iv: string; aad: string; msg: string; ct: string; tag: string; result: 'valid' | 'invalid' | 'acceptable' }
-interface WycheproofGroup { keySize: number; ivSize: number; tagSize: number; tests: WycheproofTest[] }
+interface WycheproofTest {
+  tcId: number;
+  comment: string;
+  key: string;
+  iv: string;
+  aad: string;
+  msg: string;
+  ct: string;
+  tag: string;
+  result: 'valid' | 'invalid' | 'acceptable';
+}
+interface WycheproofGroup {
+  keySize: number;
+  ivSize: number;
+  tagSize: number;
+  tests: WycheproofTest[];
+}
 
 const file = JSON.parse(readFileSync(new URL('./test-vectors/aes_gcm_test.json', import.meta.url), 'utf8')) as { testGroups: WycheproofGroup[] };
 const hex = (s: string): Buffer => Buffer.from(s, 'hex');

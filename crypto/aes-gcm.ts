@@ -22,12 +22,7 @@ function checkParams(key: Uint8Array, iv: Uint8Array): void {
  *
  * The caller is responsible for IV uniqueness per key (see envelope.ts / stream.ts).
  */
-export function gcmEncrypt(
-  key: Uint8Array,
-  iv: Uint8Array,
-  plaintext: Uint8Array,
-  aad: Uint8Array,
-): { ciphertext: Buffer; tag: Buffer } {
+export function gcmEncrypt(key: Uint8Array, iv: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): { ciphertext: Buffer; tag: Buffer } {
   checkParams(key, iv);
   const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: GCM_TAG_BYTES });
   cipher.setAAD(aad);
@@ -40,13 +35,7 @@ export function gcmEncrypt(
  * (bad tag, wrong key, wrong AAD) throws {@link DecryptError}. Wrong key/IV/tag *sizes* are
  * programming errors and throw RangeError instead.
  */
-export function gcmDecrypt(
-  key: Uint8Array,
-  iv: Uint8Array,
-  ciphertext: Uint8Array,
-  tag: Uint8Array,
-  aad: Uint8Array,
-): Buffer {
+export function gcmDecrypt(key: Uint8Array, iv: Uint8Array, ciphertext: Uint8Array, tag: Uint8Array, aad: Uint8Array): Buffer {
   checkParams(key, iv);
   // Refuse short tags ourselves: OpenSSL would otherwise accept a truncated tag if the
   // authTagLength option were ever dropped.

@@ -67,7 +67,10 @@ describe('age scrypt recipient off the event loop', () => {
     setKdfConcurrency(1);
     for (const logN of [AGE_SCRYPT_MAX_LOG_N + 1, 30, 64, 999]) {
       // The library would have computed 2^21 (and refused only above 2^20); here nothing starts.
-      const err = await decrypt(craftedScryptAge(logN), 'x').then(() => 'opened', (e: unknown) => e);
+      const err = await decrypt(craftedScryptAge(logN), 'x').then(
+        () => 'opened',
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(AgeWorkFactorError);
       expect(kdfStats()).toEqual({ max: 1, active: 0, queued: 0 });
     }
@@ -77,7 +80,10 @@ describe('age scrypt recipient off the event loop', () => {
     // Today's library computes this synchronously: a stall of seconds. Native scrypt runs on the
     // thread pool, so the loop stays free for other users' requests.
     const m = await longestStall(() =>
-      decrypt(craftedScryptAge(AGE_SCRYPT_MAX_LOG_N), 'a guess').then(() => 'opened', (err: unknown) => (err as Error).message),
+      decrypt(craftedScryptAge(AGE_SCRYPT_MAX_LOG_N), 'a guess').then(
+        () => 'opened',
+        (err: unknown) => (err as Error).message,
+      ),
     );
     expect(m.result).toMatch(/no identity matched/);
     expectLoopStayedFree(m);

@@ -65,10 +65,7 @@ function fromWeb(stream: ReadableStream<Uint8Array>): Readable {
 }
 
 /** The age file of `plain`, as a stream. A source error ends the output with that error. */
-export async function ageEncryptStream(
-  plain: AsyncIterable<unknown> & { destroy?: (err?: Error) => void },
-  target: AgeTarget,
-): Promise<Readable> {
+export async function ageEncryptStream(plain: AsyncIterable<unknown> & { destroy?: (err?: Error) => void }, target: AgeTarget): Promise<Readable> {
   const e = new Encrypter();
   if ('passphrase' in target) {
     e.addRecipient(new NodeScryptRecipient(target.passphrase));
@@ -83,10 +80,7 @@ export async function ageEncryptStream(
  * Opens an age file. Rejects when no key matches (the header is read before this resolves);
  * a truncated or altered payload errors the returned stream instead.
  */
-export async function ageDecryptStream(
-  cipher: AsyncIterable<unknown> & { destroy?: (err?: Error) => void },
-  key: AgeKey,
-): Promise<Readable> {
+export async function ageDecryptStream(cipher: AsyncIterable<unknown> & { destroy?: (err?: Error) => void }, key: AgeKey): Promise<Readable> {
   const d = new Decrypter();
   if ('passphrase' in key) d.addIdentity(new NodeScryptIdentity(key.passphrase));
   else d.addIdentity(key.identity.trim());

@@ -1,8 +1,6 @@
 import { hkdfSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  apiTokenLookupId, apiTokenWrappingKey, decodeApiToken, encodeApiToken, newApiTokenSecret,
-} from './api-token.js';
+import { apiTokenLookupId, apiTokenWrappingKey, decodeApiToken, encodeApiToken, newApiTokenSecret } from './api-token.js';
 import { sessionLookupId, sessionWrappingKey } from './session.js';
 
 const hkdf = (ikm: Buffer, info: string) => Buffer.from(hkdfSync('sha256', ikm, Buffer.alloc(0), info, 32));

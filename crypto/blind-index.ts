@@ -9,11 +9,64 @@ const MAX_TOKEN = 64;
 // Deliberately small: only words that carry no search meaning. Negations ("no", "not",
 // "without") are kept because they matter in health notes ("no known allergies").
 const STOP_WORDS: ReadonlySet<string> = new Set([
-  'a', 'an', 'and', 'are', 'as', 'at', 'be', 'been', 'but', 'by', 'for', 'from', 'had', 'has',
-  'have', 'he', 'her', 'his', 'i', 'if', 'in', 'into', 'is', 'it', 'its', 'me', 'my', 'of', 'on',
-  'or', 'our', 'she', 'so', 'than', 'that', 'the', 'their', 'them', 'then', 'there', 'these',
-  'they', 'this', 'those', 'to', 'too', 'us', 'was', 'we', 'were', 'what', 'when', 'which',
-  'who', 'will', 'with', 'you', 'your',
+  'a',
+  'an',
+  'and',
+  'are',
+  'as',
+  'at',
+  'be',
+  'been',
+  'but',
+  'by',
+  'for',
+  'from',
+  'had',
+  'has',
+  'have',
+  'he',
+  'her',
+  'his',
+  'i',
+  'if',
+  'in',
+  'into',
+  'is',
+  'it',
+  'its',
+  'me',
+  'my',
+  'of',
+  'on',
+  'or',
+  'our',
+  'she',
+  'so',
+  'than',
+  'that',
+  'the',
+  'their',
+  'them',
+  'then',
+  'there',
+  'these',
+  'they',
+  'this',
+  'those',
+  'to',
+  'too',
+  'us',
+  'was',
+  'we',
+  'were',
+  'what',
+  'when',
+  'which',
+  'who',
+  'will',
+  'with',
+  'you',
+  'your',
 ]);
 
 const ASCII_WORD = /^[a-z]+$/;
@@ -24,7 +77,10 @@ const NUMBER_LED = /^\p{N}/u;
  * "Oct 2019", "October 17, 2019"): their month word would otherwise be the one token left of them.
  */
 const MONTH = '(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)';
-const WRITTEN_DATE = new RegExp(`(?<![\\p{L}\\p{N}])(?:\\p{N}{1,2}\\s+${MONTH}\\.?,?\\s+\\p{N}{4}|${MONTH}\\.?\\s+(?:\\p{N}{1,2},?\\s+)?\\p{N}{4})(?![\\p{L}\\p{N}])`, 'gu');
+const WRITTEN_DATE = new RegExp(
+  `(?<![\\p{L}\\p{N}])(?:\\p{N}{1,2}\\s+${MONTH}\\.?,?\\s+\\p{N}{4}|${MONTH}\\.?\\s+(?:\\p{N}{1,2},?\\s+)?\\p{N}{4})(?![\\p{L}\\p{N}])`,
+  'gu',
+);
 const VOWEL = /[aeiouy]/;
 
 /**

@@ -19,7 +19,9 @@ const expand = (prk: Uint8Array, info: Uint8Array, len: number) => {
   let t = Buffer.alloc(0);
   let out = Buffer.alloc(0);
   for (let i = 1; out.length < len; i++) {
-    t = createHmac('sha256', prk).update(cat(t, info, Buffer.from([i]))).digest();
+    t = createHmac('sha256', prk)
+      .update(cat(t, info, Buffer.from([i])))
+      .digest();
     out = cat(out, t);
   }
   return out.subarray(0, len);

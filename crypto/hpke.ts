@@ -11,11 +11,7 @@ const AEAD_TAG_BYTES = 16;
 
 // RFC 9180 base mode: DHKEM(X25519, HKDF-SHA256) / HKDF-SHA256 / AES-256-GCM.
 // The X25519 KEM from @hpke/dhkem-x25519 uses @noble, so it works on any Node WebCrypto.
-const suite = new CipherSuite({
-  kem: new DhkemX25519HkdfSha256(),
-  kdf: new HkdfSha256(),
-  aead: new Aes256Gcm(),
-});
+const suite = new CipherSuite({ kem: new DhkemX25519HkdfSha256(), kdf: new HkdfSha256(), aead: new Aes256Gcm() });
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -55,10 +51,7 @@ export async function openWithPrivateKey(privateKey: Uint8Array, sealed: Uint8Ar
   if (!(sealed instanceof Uint8Array) || sealed.length < X25519_BYTES + AEAD_TAG_BYTES) throw new DecryptError('sealed message too short');
   const recipientKey = await suite.kem.deserializePrivateKey(privateKey);
   try {
-    const pt = await suite.open(
-      { recipientKey, enc: sealed.subarray(0, X25519_BYTES), info: enc(info) },
-      sealed.subarray(X25519_BYTES),
-    );
+    const pt = await suite.open({ recipientKey, enc: sealed.subarray(0, X25519_BYTES), info: enc(info) }, sealed.subarray(X25519_BYTES));
     return Buffer.from(pt);
   } catch {
     // Covers AEAD failure and a malformed enc (e.g. low-order point -> DH all-zero -> DecapError).
@@ -80,10 +73,7 @@ export function inboxPublicKeyOf(privateKey: Uint8Array): Buffer {
  */
 export function inboxKeyMac(serverKey: Uint8Array, userId: string, publicKey: Uint8Array): Buffer {
   assertRawKey(publicKey, 'public key');
-  return createHmac('sha256', hkdf(serverKey, 'cv1|inbox-public-key'))
-    .update(`v1|inbox-public-key|${userId}|`)
-    .update(publicKey)
-    .digest();
+  return createHmac('sha256', hkdf(serverKey, 'cv1|inbox-public-key')).update(`v1|inbox-public-key|${userId}|`).update(publicKey).digest();
 }
 
 /** Constant-time check of {@link inboxKeyMac}; false for a missing MAC. */

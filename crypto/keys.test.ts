@@ -2,8 +2,17 @@ import { hkdfSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { DecryptError } from './errors.js';
 import {
-  deriveRowKey, deriveSubkey, openToken, randomKey, sealToken, serverTokenKey, SUBKEY_PURPOSES,
-  unwrapVaultKey, wrapVaultKey, type SubkeyPurpose, type WrapContext,
+  deriveRowKey,
+  deriveSubkey,
+  openToken,
+  randomKey,
+  sealToken,
+  serverTokenKey,
+  SUBKEY_PURPOSES,
+  unwrapVaultKey,
+  wrapVaultKey,
+  type SubkeyPurpose,
+  type WrapContext,
 } from './keys.js';
 
 const hk = (ikm: Buffer, salt: Buffer, info: string) => Buffer.from(hkdfSync('sha256', ikm, salt, Buffer.from(info), 32));

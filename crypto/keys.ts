@@ -12,7 +12,19 @@ export type SubkeyPurpose = 'items' | 'files' | 'index' | 'chats' | 'series' | '
 
 /** Every valid {@link SubkeyPurpose}, for runtime checks (purposes may arrive from untyped code). */
 export const SUBKEY_PURPOSES: readonly SubkeyPurpose[] = Object.freeze([
-  'items', 'files', 'index', 'chats', 'series', 'tags', 'dedupe', 'inbox', 'export', 'types', 'jobs', 'tokens', 'vectors',
+  'items',
+  'files',
+  'index',
+  'chats',
+  'series',
+  'tags',
+  'dedupe',
+  'inbox',
+  'export',
+  'types',
+  'jobs',
+  'tokens',
+  'vectors',
 ] as const);
 
 /**

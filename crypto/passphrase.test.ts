@@ -1,8 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { WeakKdfParamsError } from './errors.js';
-import {
-  derivePassphraseKey, kdfStats, MIN_KDF_PARAMS, newKdfParams, setKdfConcurrency, validateKdfParams, type KdfParams,
-} from './passphrase.js';
+import { derivePassphraseKey, kdfStats, MIN_KDF_PARAMS, newKdfParams, setKdfConcurrency, validateKdfParams, type KdfParams } from './passphrase.js';
 
 const salt = Buffer.alloc(16, 9).toString('base64');
 const min: KdfParams = { alg: 'argon2id', ...MIN_KDF_PARAMS, salt };

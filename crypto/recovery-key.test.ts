@@ -1,8 +1,6 @@
 import { hkdfSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import {
-  formatRecoveryKey, generateRecoveryKey, InvalidRecoveryKeyError, parseRecoveryKey, recoveryWrappingKey,
-} from './recovery-key.js';
+import { formatRecoveryKey, generateRecoveryKey, InvalidRecoveryKeyError, parseRecoveryKey, recoveryWrappingKey } from './recovery-key.js';
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 

@@ -104,7 +104,10 @@ export function generateRecoveryKey(): { key: Buffer; text: string } {
  */
 export function parseRecoveryKey(text: string): Buffer {
   if (typeof text !== 'string') throw new InvalidRecoveryKeyError('not a string');
-  let s = text.normalize('NFKC').toUpperCase().replace(/[\s\-_.–—]+/g, '');
+  let s = text
+    .normalize('NFKC')
+    .toUpperCase()
+    .replace(/[\s\-_.–—]+/g, '');
   // Length decides whether a prefix is present: "CV1" is also valid base32.
   if (s.length === TOTAL_SYMBOLS + PREFIX.length) {
     const p = s.slice(0, PREFIX.length).replace(/[IL]/g, '1');

@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createContentMac } from './content-mac.js';
 import { randomKey } from './keys.js';
-import {
-  decodeSessionCookie, encodeSessionCookie, newSessionSecret, sessionLookupId, sessionWrappingKey,
-} from './session.js';
+import { decodeSessionCookie, encodeSessionCookie, newSessionSecret, sessionLookupId, sessionWrappingKey } from './session.js';
 
 describe('session secrets', () => {
   it('derives distinct 32-byte wrapping key and lookup id', () => {
@@ -28,7 +26,16 @@ describe('session secrets', () => {
     const alias = v.slice(0, 42) + B64URL[B64URL.indexOf(v[42]!) ^ 1];
     expect(Buffer.from(alias, 'base64url').equals(s)).toBe(true);
     expect(decodeSessionCookie(alias)).toBeNull();
-    for (const bad of ['', v.slice(1), `${v}A`, `${v}=`, v.replace(/.$/, '+'), Buffer.alloc(31).toString('base64url'), Buffer.alloc(33).toString('base64url'), ' '.repeat(43)]) {
+    for (const bad of [
+      '',
+      v.slice(1),
+      `${v}A`,
+      `${v}=`,
+      v.replace(/.$/, '+'),
+      Buffer.alloc(31).toString('base64url'),
+      Buffer.alloc(33).toString('base64url'),
+      ' '.repeat(43),
+    ]) {
       expect(decodeSessionCookie(bad), JSON.stringify(bad)).toBeNull();
     }
     expect(decodeSessionCookie(undefined as unknown as string)).toBeNull();

@@ -5,9 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { gcmEncrypt } from './aes-gcm.js';
 import { DecryptError } from './errors.js';
 import { randomKey } from './keys.js';
-import {
-  createDecryptStream, createEncryptStream, encryptedSize, SEGMENT_SIZE, STREAM_HEADER_BYTES,
-} from './stream.js';
+import { createDecryptStream, createEncryptStream, encryptedSize, SEGMENT_SIZE, STREAM_HEADER_BYTES } from './stream.js';
 
 const SEG = SEGMENT_SIZE;
 const ENC_SEG = SEG + 16;

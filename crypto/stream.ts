@@ -262,11 +262,7 @@ export function segmentRange(encSize: number, index: number): { offset: number; 
  * truncated or extended file cannot pass as whole. Plaintext is returned only after its tag
  * verified.
  */
-export function createSegmentOpener(
-  fileKey: Uint8Array,
-  aad: string,
-  header: Uint8Array,
-): (index: number, last: boolean, sealed: Uint8Array) => Buffer {
+export function createSegmentOpener(fileKey: Uint8Array, aad: string, header: Uint8Array): (index: number, last: boolean, sealed: Uint8Array) => Buffer {
   assertKey(fileKey, 'file key');
   if (header.length !== STREAM_HEADER_BYTES || header[0] !== STREAM_VERSION) throw new DecryptError('unknown stream version');
   const segKey = hkdf(fileKey, 'cv1|stream', header.subarray(1));

@@ -9,12 +9,7 @@ const EMPTY = Buffer.alloc(0);
  * HKDF-SHA256 (RFC 5869) through OpenSSL. Returns a fresh Buffer of `length` bytes.
  * `info` strings are always ASCII labels chosen in this module, so utf8 encoding is unambiguous.
  */
-export function hkdf(
-  ikm: Uint8Array,
-  info: string,
-  salt: Uint8Array = EMPTY,
-  length: number = KEY_BYTES,
-): Buffer {
+export function hkdf(ikm: Uint8Array, info: string, salt: Uint8Array = EMPTY, length: number = KEY_BYTES): Buffer {
   return Buffer.from(hkdfSync('sha256', ikm, salt, Buffer.from(info, 'utf8'), length));
 }
 

@@ -11,7 +11,17 @@ describe('chat in the browser', () => {
 
   beforeAll(async () => {
     ollama = await startFakeOllama({
-      tokens: ['Your ', '**physiotherapy** ', 'plan ', 'covers ', 'twelve ', 'sessions ', '[1]. ', 'See https://evil.example/x ', '![x](https://evil.example/p.png)'],
+      tokens: [
+        'Your ',
+        '**physiotherapy** ',
+        'plan ',
+        'covers ',
+        'twelve ',
+        'sessions ',
+        '[1]. ',
+        'See https://evil.example/x ',
+        '![x](https://evil.example/p.png)',
+      ],
       tokenDelayMs: 120,
     });
     server = await startServer({ SANDBOX_RUNTIME: 'url', OLLAMA_URL: ollama.url });

@@ -16,7 +16,11 @@ async function drop(s: Session, files: Array<{ name: string; type: string; bytes
   await target.dispatchEvent('dragenter', { dataTransfer });
   await target.dispatchEvent('dragover', { dataTransfer });
   await target.dispatchEvent('drop', { dataTransfer });
-  await page.getByRole('region', { name: 'Uploads' }).getByText('Saved to your vault').nth(files.length - 1).waitFor({ timeout: 60_000 });
+  await page
+    .getByRole('region', { name: 'Uploads' })
+    .getByText('Saved to your vault')
+    .nth(files.length - 1)
+    .waitFor({ timeout: 60_000 });
 }
 
 describe('semantic search in the browser', () => {
@@ -62,7 +66,10 @@ describe('semantic search in the browser', () => {
     await s.shot('citation');
     await citation.click();
     await page.waitForURL(/\/vault\/[^/#]+#page=2$/);
-    await page.getByTestId('pdf-canvas').and(page.getByRole('img', { name: /^Page 2 of cardiology-letter/ })).waitFor({ timeout: 30_000 });
+    await page
+      .getByTestId('pdf-canvas')
+      .and(page.getByRole('img', { name: /^Page 2 of cardiology-letter/ }))
+      .waitFor({ timeout: 30_000 });
     await s.shot('pdf-at-page-2');
   });
 });

@@ -57,14 +57,19 @@ describe('health in the browser', () => {
     expect(midway).not.toBeNull();
     await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
 
-    await page.getByTestId('import-apple').getByText(/^Imported .*heart rate/).waitFor({ timeout: 60_000 });
+    await page
+      .getByTestId('import-apple')
+      .getByText(/^Imported .*heart rate/)
+      .waitFor({ timeout: 60_000 });
     expect(jobPolls.length).toBeGreaterThan(0);
     const chart = page.getByTestId('card-heart_rate').getByTestId('series-chart');
     await chart.waitFor();
     expect(await chart.getAttribute('aria-label')).toMatch(/Heart rate from .* 21 days with data/);
     expect(await cardKeys()).toEqual(['card-heart_rate', 'card-weight', 'card-steps']);
     await page.getByRole('button', { name: '90 days' }).click();
-    await page.waitForFunction(() => /from \d{4}-\d{2}-\d{2} to/.test(document.querySelector('[data-testid="card-steps"] [data-testid="series-chart"]')?.getAttribute('aria-label') ?? ''));
+    await page.waitForFunction(() =>
+      /from \d{4}-\d{2}-\d{2} to/.test(document.querySelector('[data-testid="card-steps"] [data-testid="series-chart"]')?.getAttribute('aria-label') ?? ''),
+    );
     await page.getByRole('button', { name: 'Latest' }).click();
     await page.getByTestId('card-heart_rate').getByTestId('series-chart').hover();
     await page.getByRole('heading', { name: 'Dashboard' }).scrollIntoViewIfNeeded();
@@ -104,15 +109,23 @@ describe('health in the browser', () => {
     await card.getByTestId('series-chart').waitFor();
     expect(await card.textContent()).toMatch(/Latest\s*128\/84\s*mmHg/);
     // It opens on the 30 days ending on the entry's own local day: one reading of each line.
-    const today = await page.evaluate(() => { const d = new Date(); return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`; });
-    expect(await card.getByTestId('series-chart').getAttribute('aria-label')).toMatch(new RegExp(`^Blood pressure from \\d{4}-\\d{2}-\\d{2} to ${today}: 2 days with data`));
+    const today = await page.evaluate(() => {
+      const d = new Date();
+      return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+    });
+    expect(await card.getByTestId('series-chart').getAttribute('aria-label')).toMatch(
+      new RegExp(`^Blood pressure from \\d{4}-\\d{2}-\\d{2} to ${today}: 2 days with data`),
+    );
     expect(await cardKeys()).toEqual(['card-steps', 'card-heart_rate', 'card-blood_pressure']);
     await card.scrollIntoViewIfNeeded();
     await s.shot('manual-blood-pressure-chart');
 
     // Editable: open it from the vault, correct the systolic, and the chart follows.
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Vault' }).click();
-    await page.getByRole('link', { name: /Blood pressure 128\/84 mmHg/ }).first().click();
+    await page
+      .getByRole('link', { name: /Blood pressure 128\/84 mmHg/ })
+      .first()
+      .click();
     await page.getByRole('button', { name: 'Edit entry' }).click();
     const edit = page.getByRole('dialog', { name: 'Edit entry' });
     expect(await edit.getByLabel('Systolic (mmHg)').inputValue()).toBe('128');
@@ -141,13 +154,23 @@ describe('health in the browser', () => {
     const file = path.join(tmpdir(), `records-${Date.now()}.json`);
     writeFileSync(file, body);
     await page.getByLabel('Import FHIR JSON').setInputFiles(file);
-    await page.getByTestId('import-fhir').getByText(/^Imported /).waitFor({ timeout: 60_000 });
+    await page
+      .getByTestId('import-fhir')
+      .getByText(/^Imported /)
+      .waitFor({ timeout: 60_000 });
 
     const labs = page.getByRole('region', { name: 'Lab results' });
     await labs.getByTestId('lab-2345-7').waitFor();
     expect(await labs.getByTestId('lab-2345-7').textContent()).toMatch(/Glucose\s*88 mg\/dL/);
-    await page.getByRole('region', { name: 'Medications' }).getByText(/Tylenol PM/).waitFor();
-    await page.getByRole('region', { name: 'Allergies' }).getByText(/sulfonamide/i).first().waitFor();
+    await page
+      .getByRole('region', { name: 'Medications' })
+      .getByText(/Tylenol PM/)
+      .waitFor();
+    await page
+      .getByRole('region', { name: 'Allergies' })
+      .getByText(/sulfonamide/i)
+      .first()
+      .waitFor();
     await page.getByRole('heading', { name: 'Records', exact: true }).scrollIntoViewIfNeeded();
     await s.shot('health-records');
 
@@ -180,7 +203,11 @@ describe('health in the browser', () => {
     expect(pdfBytes.subarray(0, 5).toString()).toBe('%PDF-');
     const [json] = await Promise.all([page.waitForEvent('download'), dialog.getByRole('button', { name: 'Download FHIR (JSON)' }).click()]);
     expect(json.suggestedFilename()).toMatch(/^patient-summary-\d{4}-\d{2}-\d{2}\.json$/);
-    const doc = JSON.parse(readFileSync((await json.path())!, 'utf8')) as { resourceType: string; type: string; entry: Array<{ resource: { resourceType: string } }> };
+    const doc = JSON.parse(readFileSync((await json.path())!, 'utf8')) as {
+      resourceType: string;
+      type: string;
+      entry: Array<{ resource: { resourceType: string } }>;
+    };
     expect(doc).toMatchObject({ resourceType: 'Bundle', type: 'document' });
     expect(doc.entry[0]!.resource.resourceType).toBe('Composition');
     expect(doc.entry.some((e) => e.resource.resourceType === 'MedicationStatement')).toBe(true);

@@ -62,13 +62,19 @@ describe('history, edit conflicts, folders and trash in the browser', () => {
     await editor(b).fill(TEXT.replace('- charger', '- charger\n- plug adapter'));
     await editor(a).fill(TEXT.replace('- book flights', '- book flights (TAP 9:40)'));
     await a.keyboard.press('Control+s');
-    await b.getByTestId('merge-notice').filter({ hasText: /Merged your edits with version 4/ }).waitFor({ timeout: 20_000 });
+    await b
+      .getByTestId('merge-notice')
+      .filter({ hasText: /Merged your edits with version 4/ })
+      .waitFor({ timeout: 20_000 });
     await s.shot('merged');
     const merged = TEXT.replace('- book flights', '- book flights (TAP 9:40)').replace('- charger', '- charger\n- plug adapter');
     await b.getByTestId('save-state').filter({ hasText: 'Saved · version 5' }).waitFor({ timeout: 20_000 });
     expect(await editor(b).inputValue()).toBe(merged);
     // The first page sees the merged save without reloading.
-    await a.getByTestId('merge-notice').filter({ hasText: /Updated with version 5/ }).waitFor({ timeout: 20_000 });
+    await a
+      .getByTestId('merge-notice')
+      .filter({ hasText: /Updated with version 5/ })
+      .waitFor({ timeout: 20_000 });
     expect(await editor(a).inputValue()).toBe(merged);
 
     // Overlapping edits: the later page is asked to choose, side by side.
@@ -82,7 +88,10 @@ describe('history, edit conflicts, folders and trash in the browser', () => {
     await s.shot('conflict');
     await choose.getByRole('button', { name: 'Keep my version' }).click();
     await b.getByTestId('save-state').filter({ hasText: 'Saved · version 7' }).waitFor({ timeout: 20_000 });
-    await a.getByTestId('save-state').filter({ hasText: /version 7/ }).waitFor({ timeout: 20_000 });
+    await a
+      .getByTestId('save-state')
+      .filter({ hasText: /version 7/ })
+      .waitFor({ timeout: 20_000 });
     expect(await editor(a).inputValue()).toContain('passport + visa');
     await b.close();
   });
@@ -125,14 +134,20 @@ describe('history, edit conflicts, folders and trash in the browser', () => {
     await folders.getByRole('button', { name: /^Portugal/ }).click();
     const crumbs = page.getByRole('navigation', { name: 'Breadcrumbs' });
     expect((await crumbs.textContent())?.replace(/\s+/g, ' ')).toBe('All items›Travel›Portugal'.replace(/\s+/g, ' '));
-    await page.getByRole('list', { name: 'Vault items' }).getByRole('link', { name: /Lisbon/ }).waitFor();
+    await page
+      .getByRole('list', { name: 'Vault items' })
+      .getByRole('link', { name: /Lisbon/ })
+      .waitFor();
     await s.shot('folders');
 
     await crumbs.getByRole('button', { name: 'Travel' }).click();
     await page.getByText('This folder is empty').waitFor();
     await page.getByRole('list', { name: 'Vault items' }).waitFor({ state: 'detached' });
     await folders.getByRole('button', { name: /^Portugal/ }).click();
-    await page.getByRole('list', { name: 'Vault items' }).getByRole('link', { name: /Lisbon/ }).click();
+    await page
+      .getByRole('list', { name: 'Vault items' })
+      .getByRole('link', { name: /Lisbon/ })
+      .click();
     await page.getByLabel('Move to folder').selectOption({ label: 'Travel' });
     await page.getByRole('link', { name: 'Back to vault' }).click();
     await folders.getByRole('button', { name: /^Travel\s*1$/ }).waitFor();
@@ -140,7 +155,10 @@ describe('history, edit conflicts, folders and trash in the browser', () => {
 
   it('empties the trash for good', async () => {
     const { page } = s;
-    await page.getByRole('list', { name: 'Vault items' }).getByRole('link', { name: /Lisbon/ }).click();
+    await page
+      .getByRole('list', { name: 'Vault items' })
+      .getByRole('link', { name: /Lisbon/ })
+      .click();
     await page.getByRole('button', { name: 'Move to trash' }).click();
     await page.waitForURL('**/vault');
     await page.getByRole('tab', { name: 'Trash' }).click();

@@ -134,15 +134,26 @@ describe('Google sign-in and connections in the browser', () => {
     await s.shot('connections-empty');
 
     // The health system whose discovery points at a link-local address is refused before any redirect.
-    await epic.getByRole('listitem').filter({ hasText: new URL(evil.fhirBase).host }).getByRole('button', { name: 'Connect', exact: true }).click();
-    await epic.getByRole('alert').filter({ hasText: /private or link-local|private network/ }).waitFor();
+    await epic
+      .getByRole('listitem')
+      .filter({ hasText: new URL(evil.fhirBase).host })
+      .getByRole('button', { name: 'Connect', exact: true })
+      .click();
+    await epic
+      .getByRole('alert')
+      .filter({ hasText: /private or link-local|private network/ })
+      .waitFor();
     expect(page.url()).toMatch(/\/connections$/);
     expect(evil.auth.stats.authorizeRequests).toBe(0);
     await s.shot('connect-refused');
 
     // The page is already on /connections: wait for the round trip through the provider to end.
     const back = page.waitForURL(/\/connections\?.*(connected=1|error=)/);
-    await epic.getByRole('listitem').filter({ hasText: new URL(smart.fhirBase).host }).getByRole('button', { name: 'Connect', exact: true }).click();
+    await epic
+      .getByRole('listitem')
+      .filter({ hasText: new URL(smart.fhirBase).host })
+      .getByRole('button', { name: 'Connect', exact: true })
+      .click();
     await back;
     expect(smart.auth.stats.authorizeRequests).toBeGreaterThan(0);
     expect(smart.auth.stats.lastAuthorize?.code_challenge_method).toBe('S256');
@@ -163,7 +174,10 @@ describe('Google sign-in and connections in the browser', () => {
     await conditions.getByRole('listitem').first().waitFor({ timeout: 30_000 });
     expect(await conditions.getByRole('listitem').count()).toBeGreaterThan(0);
     const labs = page.getByRole('region', { name: 'Lab results' });
-    await labs.getByText(/Hemoglobin/i).first().waitFor();
+    await labs
+      .getByText(/Hemoglobin/i)
+      .first()
+      .waitFor();
     await page.getByRole('heading', { name: 'Records', exact: true }).scrollIntoViewIfNeeded();
     await s.shot('health-epic-records');
 
@@ -181,7 +195,10 @@ describe('Google sign-in and connections in the browser', () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Connections' }).click();
     const epic = page.getByRole('region', { name: 'Epic MyChart' });
     await epic.getByRole('button', { name: 'Sync now' }).click();
-    await epic.getByText(/Epic asked you to sign in again/).first().waitFor({ timeout: 60_000 });
+    await epic
+      .getByText(/Epic asked you to sign in again/)
+      .first()
+      .waitFor({ timeout: 60_000 });
     await epic.getByText('Sign in again', { exact: true }).waitFor();
     await s.shot('epic-reauth');
 

@@ -8,8 +8,26 @@ import { axe } from './axe.js';
 import { launch, newSession, signUp, startServer, type RunningServer, type Session } from './helpers.js';
 
 const REGISTRY: Record<string, FakeRegistryModel> = {
-  'qwen2.5:0.5b': { size: 397_807_936, family: 'qwen2', quantization: 'Q4_K_M', contextLength: 32768, blockCount: 24, embeddingLength: 896, headCount: 14, headCountKv: 2 },
-  'llama3.2:1b': { size: 1_321_082_688, family: 'llama', quantization: 'Q8_0', contextLength: 131072, blockCount: 16, embeddingLength: 2048, headCount: 32, headCountKv: 8 },
+  'qwen2.5:0.5b': {
+    size: 397_807_936,
+    family: 'qwen2',
+    quantization: 'Q4_K_M',
+    contextLength: 32768,
+    blockCount: 24,
+    embeddingLength: 896,
+    headCount: 14,
+    headCountKv: 2,
+  },
+  'llama3.2:1b': {
+    size: 1_321_082_688,
+    family: 'llama',
+    quantization: 'Q8_0',
+    contextLength: 131072,
+    blockCount: 16,
+    embeddingLength: 2048,
+    headCount: 32,
+    headCountKv: 8,
+  },
 };
 
 describe('models in Settings and per chat, in the browser', () => {
@@ -24,7 +42,13 @@ describe('models in Settings and per chat, in the browser', () => {
     // Slow enough progress for a person (and the test) to see the bar move.
     ollama = await startFakeOllama({ modelsDir, registry: REGISTRY, pullDelayMs: 250, tokens: ['Rest ', 'and ', 'fluids.'] });
     await fetch(`${ollama.url}/api/pull`, { method: 'POST', body: JSON.stringify({ model: 'qwen2.5:0.5b', stream: false }) });
-    server = await startServer({ SANDBOX_RUNTIME: 'url', OLLAMA_URL: ollama.url, OLLAMA_MODEL: 'qwen2.5:0.5b', OLLAMA_NUM_CTX: '4096', SANDBOX_MEMORY_MB: '1024' });
+    server = await startServer({
+      SANDBOX_RUNTIME: 'url',
+      OLLAMA_URL: ollama.url,
+      OLLAMA_MODEL: 'qwen2.5:0.5b',
+      OLLAMA_NUM_CTX: '4096',
+      SANDBOX_MEMORY_MB: '1024',
+    });
     browser = await launch();
     s = await newSession(browser, server.url, 'models');
     // The first account is the server's admin.
@@ -62,9 +86,15 @@ describe('models in Settings and per chat, in the browser', () => {
     const llama = section.locator('[data-model="llama3.2:1b"]');
     await llama.waitFor();
     expect(await llama.textContent()).toMatch(/1\.3 GB · llama · Q8_0 · 128K tokens context/);
-    expect(await llama.getByTestId('model-no-fit').textContent()).toMatch(/^Will not fit: it needs about 1\.\d GiB with a 4K tokens context, and each sandbox has 1\.0 GiB \(SANDBOX_MEMORY_MB\)\.$/);
+    expect(await llama.getByTestId('model-no-fit').textContent()).toMatch(
+      /^Will not fit: it needs about 1\.\d GiB with a 4K tokens context, and each sandbox has 1\.0 GiB \(SANDBOX_MEMORY_MB\)\.$/,
+    );
     expect(await qwen.getByTestId('model-no-fit').count()).toBe(0);
-    expect(ollama.requests.filter((r) => r.path === '/api/pull').map((r) => (r.body as { model?: string; name?: string }).model ?? (r.body as { name: string }).name)).toEqual(['qwen2.5:0.5b', 'llama3.2:1b']);
+    expect(
+      ollama.requests
+        .filter((r) => r.path === '/api/pull')
+        .map((r) => (r.body as { model?: string; name?: string }).model ?? (r.body as { name: string }).name),
+    ).toEqual(['qwen2.5:0.5b', 'llama3.2:1b']);
     await s.shot('models-list');
   });
 

@@ -25,7 +25,14 @@ describe('installable app: manifest, service worker, offline shell, camera captu
     const report = await page.evaluate(async () => {
       const link = document.querySelector<HTMLLinkElement>('link[rel="manifest"]');
       const res = await fetch(link!.href);
-      const m = (await res.json()) as { name?: string; short_name?: string; start_url: string; scope?: string; display: string; icons: Array<{ src: string; sizes: string; type: string }> };
+      const m = (await res.json()) as {
+        name?: string;
+        short_name?: string;
+        start_url: string;
+        scope?: string;
+        display: string;
+        icons: Array<{ src: string; sizes: string; type: string }>;
+      };
       const icons = await Promise.all(
         m.icons
           .filter((i) => i.type === 'image/png')
@@ -53,7 +60,12 @@ describe('installable app: manifest, service worker, offline shell, camera captu
     expect(['standalone', 'fullscreen', 'minimal-ui']).toContain(report.display);
     expect(report.startInScope).toBe(true);
     // Chrome's criteria: a 192 px and a 512 px icon, really that size.
-    expect(report.icons).toEqual(expect.arrayContaining([{ declared: '192x192', actual: '192x192' }, { declared: '512x512', actual: '512x512' }]));
+    expect(report.icons).toEqual(
+      expect.arrayContaining([
+        { declared: '192x192', actual: '192x192' },
+        { declared: '512x512', actual: '512x512' },
+      ]),
+    );
     expect(report.secure).toBe(true);
     expect(report.swScope).toBe(`${server.url}/`);
     expect(report.swActive).toBe('activated');

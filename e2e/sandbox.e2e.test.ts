@@ -77,10 +77,16 @@ describe.skipIf(skip)('chat with real sandboxes and no model pulled yet', () => 
     // The server removes its sandboxes on shutdown; anything left is a failure's debris.
     const docker = dockerFromHost(engineHost() ?? 'unix:///run/podman/podman.sock');
     for (const c of await docker.listContainers({ all: true, filters: { label: [`${OWNER_LABEL}=${owner}`] } })) {
-      await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+      await docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
     }
     for (const n of await docker.listNetworks({ filters: { label: [`${OWNER_LABEL}=${owner}`] } })) {
-      await docker.getNetwork(n.Name).remove().catch(() => undefined);
+      await docker
+        .getNetwork(n.Name)
+        .remove()
+        .catch(() => undefined);
     }
   });
 

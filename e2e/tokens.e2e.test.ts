@@ -46,9 +46,25 @@ describe('personal API tokens in the browser and from a script', () => {
     await s.shot('token-created');
 
     const auth = ['-H', `Authorization: Bearer ${token}`];
-    const made = await curl([...auth, '-H', 'Content-Type: application/json', '-d', JSON.stringify({ title: 'Written by a script', text: 'glucose 5.4 mmol/L fasting' }), `${server.url}/api/items`]);
+    const made = await curl([
+      ...auth,
+      '-H',
+      'Content-Type: application/json',
+      '-d',
+      JSON.stringify({ title: 'Written by a script', text: 'glucose 5.4 mmol/L fasting' }),
+      `${server.url}/api/items`,
+    ]);
     expect(made.status).toBe(201);
-    const denied = await curl([...auth, '-X', 'POST', '-H', 'Content-Type: application/json', '-d', JSON.stringify({ name: 'child', scopes: ['read'] }), `${server.url}/api/tokens`]);
+    const denied = await curl([
+      ...auth,
+      '-X',
+      'POST',
+      '-H',
+      'Content-Type: application/json',
+      '-d',
+      JSON.stringify({ name: 'child', scopes: ['read'] }),
+      `${server.url}/api/tokens`,
+    ]);
     expect(denied.status).toBe(403);
     expect(JSON.parse(denied.body).error.code).toBe('token_not_allowed');
 

@@ -74,7 +74,10 @@ describe('drag-and-drop and archive uploads in the browser', () => {
     await list.getByRole('link', { name: /vaccination-card/ }).waitFor();
     await s.shot('drop-done');
     await page.getByRole('searchbox').fill('shoulder');
-    await page.getByRole('region', { name: 'Search results' }).getByRole('link', { name: /dermatology-visit/ }).waitFor();
+    await page
+      .getByRole('region', { name: 'Search results' })
+      .getByRole('link', { name: /dermatology-visit/ })
+      .waitFor();
     await page.getByRole('searchbox').fill('');
   });
 

@@ -121,7 +121,10 @@ describe('vault in the browser', () => {
     await page.getByText('Saved to your vault').nth(1).waitFor();
     await s.shot('uploads-done');
 
-    await page.getByRole('list', { name: 'Vault items' }).getByRole('link', { name: /discharge-letter/ }).click();
+    await page
+      .getByRole('list', { name: 'Vault items' })
+      .getByRole('link', { name: /discharge-letter/ })
+      .click();
     await page.getByText(/Page 1 of 1/).waitFor({ timeout: 30_000 });
     const canvas = page.getByTestId('pdf-canvas');
     expect(await canvas.evaluate((c: HTMLCanvasElement) => c.width > 100 && c.height > 100)).toBe(true);
@@ -132,7 +135,10 @@ describe('vault in the browser', () => {
   it('edits a note, moves it to the trash and restores it', async () => {
     const { page } = s;
     await page.getByRole('link', { name: 'Back to vault' }).click();
-    await page.getByRole('list', { name: 'Vault items' }).getByRole('link', { name: /Physiotherapy plan/ }).click();
+    await page
+      .getByRole('list', { name: 'Vault items' })
+      .getByRole('link', { name: /Physiotherapy plan/ })
+      .click();
     await page.getByRole('button', { name: 'Edit' }).click();
     await page.getByLabel('Text (Markdown)').fill('Knee exercises four times a week. Insurance covers twelve sessions of physiotherapy.');
     await page.getByRole('button', { name: 'Save now' }).click();
@@ -152,7 +158,10 @@ describe('vault in the browser', () => {
     await page.getByRole('button', { name: 'Restore Physiotherapy plan' }).click();
     await page.getByText('Trash is empty').waitFor();
     await page.getByRole('tab', { name: 'All items' }).click();
-    await page.getByRole('list', { name: 'Vault items' }).getByRole('link', { name: /Physiotherapy plan/ }).waitFor();
+    await page
+      .getByRole('list', { name: 'Vault items' })
+      .getByRole('link', { name: /Physiotherapy plan/ })
+      .waitFor();
   });
 
   it('scrolls through hundreds of items, loading pages as it goes and keeping the DOM small', async () => {
@@ -160,10 +169,12 @@ describe('vault in the browser', () => {
     for (let i = 0; i < 260; i += 20) {
       await Promise.all(
         Array.from({ length: 20 }, (_, k) =>
-          page.request.post('/api/items', {
-            headers: { Origin: server.url },
-            data: { title: `Daily journal ${String(i + k).padStart(3, '0')}`, text: `Entry number ${i + k}.`, tags: ['journal'] },
-          }).then((r) => expect(r.status()).toBe(201)),
+          page.request
+            .post('/api/items', {
+              headers: { Origin: server.url },
+              data: { title: `Daily journal ${String(i + k).padStart(3, '0')}`, text: `Entry number ${i + k}.`, tags: ['journal'] },
+            })
+            .then((r) => expect(r.status()).toBe(201)),
         ),
       );
     }
@@ -202,7 +213,10 @@ describe('vault in the browser', () => {
     await page.waitForURL('**/vault');
     await page.getByRole('list', { name: 'Vault items' }).getByRole('listitem').first().waitFor();
     await page.getByRole('searchbox').fill('physiotherapy');
-    await page.getByRole('region', { name: 'Search results' }).getByRole('link', { name: /Physiotherapy plan/ }).waitFor();
+    await page
+      .getByRole('region', { name: 'Search results' })
+      .getByRole('link', { name: /Physiotherapy plan/ })
+      .waitFor();
     await page.getByRole('searchbox').fill('');
     await s.shot('vault-after-signin');
     expect(s.problems.filter((p) => /Content Security Policy|Refused/.test(p))).toEqual([]);

@@ -37,7 +37,9 @@ beforeAll(async () => {
       fhirPaths.push(url);
       if (url.startsWith('/fhir/R4/Observation?page=1')) {
         const next = decodeURIComponent(new URL(url, providerUrl).searchParams.get('next') ?? '');
-        res.writeHead(200, { 'content-type': 'application/fhir+json' }).end(JSON.stringify({ resourceType: 'Bundle', link: [{ relation: 'next', url: next }] }));
+        res
+          .writeHead(200, { 'content-type': 'application/fhir+json' })
+          .end(JSON.stringify({ resourceType: 'Bundle', link: [{ relation: 'next', url: next }] }));
         return;
       }
       res.writeHead(200, { 'content-type': 'application/fhir+json' }).end('{"resourceType":"Bundle","entry":[]}');
@@ -75,7 +77,12 @@ describe('provider calls never follow redirects', () => {
   it('OAuth token requests and discovery (Epic, Google Health and Google sign-in)', async () => {
     trapHits = [];
     const policy = { allowHttpLoopback: true };
-    const token = await requestToken(`${providerUrl}/token`, { grant_type: 'authorization_code', code: 'c' }, { clientId: 'id', clientSecret: 's' }, policy).catch((e: unknown) => e);
+    const token = await requestToken(
+      `${providerUrl}/token`,
+      { grant_type: 'authorization_code', code: 'c' },
+      { clientId: 'id', clientSecret: 's' },
+      policy,
+    ).catch((e: unknown) => e);
     expect(token).toBeInstanceOf(OAuthError);
     const discovery = await fetchJson(`${providerUrl}/.well-known/openid-configuration`, policy).catch((e: unknown) => e);
     expect(discovery).toBeInstanceOf(OAuthError);

@@ -36,7 +36,9 @@ describe('SandboxConfig', () => {
       OLLAMA_NUM_CTX: '16384',
     });
     expect(cfg).toMatchObject({ runtime: 'docker', minWarm: 0, max: 4, gpus: 'all', numCtx: 16384, ollamaUrl: 'http://127.0.0.1:11434' });
-    expect(() => sandboxConfigFromEnv({ SANDBOX_RUNTIME: 'k8s', SANDBOX_MAX: 'many' })).toThrow(/SANDBOX_RUNTIME[\s\S]*SANDBOX_MAX|SANDBOX_MAX[\s\S]*SANDBOX_RUNTIME/);
+    expect(() => sandboxConfigFromEnv({ SANDBOX_RUNTIME: 'k8s', SANDBOX_MAX: 'many' })).toThrow(
+      /SANDBOX_RUNTIME[\s\S]*SANDBOX_MAX|SANDBOX_MAX[\s\S]*SANDBOX_RUNTIME/,
+    );
     expect(SandboxConfigSchema.parse({ max: '3' }).max).toBe(3);
   });
 

@@ -39,10 +39,16 @@ const HOST_NAME = /^[A-Za-z0-9_.-]{1,32}$/;
 export function parseDockerHosts(value: string): { hosts: DockerHostSpec[]; problems: string[] } {
   const hosts: DockerHostSpec[] = [];
   const problems: string[] = [];
-  const entries = value.trim().split(ENTRY_SEPARATOR).filter((e) => e.trim() !== '');
+  const entries = value
+    .trim()
+    .split(ENTRY_SEPARATOR)
+    .filter((e) => e.trim() !== '');
   if (entries.length === 0) problems.push('lists no engine');
   entries.forEach((entry, i) => {
-    const [rawUrl = '', ...opts] = entry.trim().split('|').map((p) => p.trim());
+    const [rawUrl = '', ...opts] = entry
+      .trim()
+      .split('|')
+      .map((p) => p.trim());
     const where = `entry ${i + 1}`;
     if (!ENGINE_URL.test(rawUrl)) problems.push(`${where}: "${rawUrl}" is not unix:///path, tcp://host:port or http(s)://host:port`);
     const spec: Partial<DockerHostSpec> = { url: rawUrl, name: `h${i + 1}` };
@@ -98,7 +104,7 @@ export const SandboxConfigSchema = z.object({
     .describe('Image of an inference container (a tested Ollama release, never `latest`); it must listen on 11434 and honour `OLLAMA_HOST` / `OLLAMA_MODELS`.'),
   guardImage: z
     .preprocess(emptyToUndefined, z.string().min(1).default('context-vault:latest'))
-    .describe('Image of each sandbox\'s network guard and firewall (needs sh, sleep and iptables): the app\'s own image.'),
+    .describe("Image of each sandbox's network guard and firewall (needs sh, sleep and iptables): the app's own image."),
   modelsDir: z
     .preprocess(emptyToUndefined, z.string().min(1).default('./data/models'))
     .meta({ defaultText: '`$DATA_DIR/models`' })
@@ -113,7 +119,11 @@ export const SandboxConfigSchema = z.object({
   model: z
     .preprocess(
       emptyToUndefined,
-      z.string().min(1).refine((m) => !isCloudModel(m), 'is a cloud model: it would send prompts to ollama.com').default('llama3.1:8b'),
+      z
+        .string()
+        .min(1)
+        .refine((m) => !isCloudModel(m), 'is a cloud model: it would send prompts to ollama.com')
+        .default('llama3.1:8b'),
     )
     .describe('The chat model; never a cloud model (those send the prompt to ollama.com).'),
   embedModel: z
@@ -127,10 +137,16 @@ export const SandboxConfigSchema = z.object({
     .preprocess(emptyToUndefined, z.string().min(1).default('context-vault-sandbox'))
     .describe('Name prefix of the internal network each inference container gets.'),
   owner: z
-    .preprocess(emptyToUndefined, z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).default('default'))
-    .describe('Which server\'s containers these are: orphan removal only touches its own, so API instances sharing an engine set distinct owners.'),
+    .preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+        .default('default'),
+    )
+    .describe("Which server's containers these are: orphan removal only touches its own, so API instances sharing an engine set distinct owners."),
   attachContainer: optionalString.describe(
-    'The API server\'s own container name when it runs under the same engine (docker compose); it joins each sandbox network.',
+    "The API server's own container name when it runs under the same engine (docker compose); it joins each sandbox network.",
   ),
 });
 

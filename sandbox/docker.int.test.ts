@@ -83,7 +83,12 @@ describe.skipIf(!!skipReason)('docker runtime against a real engine', { timeout:
   const ours = async () => docker.listContainers({ all: true, filters: { label: [`${SANDBOX_LABEL}=1`, `${OWNER_LABEL}=${owner}`] } });
   const guards = async () => docker.listContainers({ all: true, filters: { label: [GUARD_LABEL, `${OWNER_LABEL}=${owner}`] } });
   const state = async (baseUrl: string) =>
-    (await (await fetch(`${baseUrl}/__fake/state`)).json()) as { env: Record<string, string>; uid: number; loads: unknown[]; requests: Array<{ path: string; body: { options?: unknown } }> };
+    (await (await fetch(`${baseUrl}/__fake/state`)).json()) as {
+      env: Record<string, string>;
+      uid: number;
+      loads: unknown[];
+      requests: Array<{ path: string; body: { options?: unknown } }>;
+    };
   /** A models directory as `ollama pull` leaves it: blobs plus one manifest per model. */
   const pulledModelsDir = (...models: Array<[string, string]>) => {
     const dir = mkdtempSync(join(tmpdir(), 'cv-models-'));
@@ -116,14 +121,25 @@ describe.skipIf(!!skipReason)('docker runtime against a real engine', { timeout:
 
   afterAll(async () => {
     for (const rt of runtimes) await rt.removeAll().catch(() => undefined);
-    for (const id of extraContainers) await docker.getContainer(id).remove({ force: true }).catch(() => undefined);
+    for (const id of extraContainers)
+      await docker
+        .getContainer(id)
+        .remove({ force: true })
+        .catch(() => undefined);
     // A failed test's debris (this run's owner only), so it cannot skew the next run.
     for (const c of await docker.listContainers({ all: true, filters: { label: [`${OWNER_LABEL}=${owner}`] } })) {
-      await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+      await docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
     }
     const leftNets = await docker.listNetworks({ filters: { label: [`${OWNER_LABEL}=${owner}`] } });
     if (leftNets.length) console.warn(`[docker.int.test] networks left: ${leftNets.map((n) => n.Name).join(', ')}`);
-    for (const n of leftNets) await docker.getNetwork(n.Name).remove().catch(() => undefined);
+    for (const n of leftNets)
+      await docker
+        .getNetwork(n.Name)
+        .remove()
+        .catch(() => undefined);
     for (const l of listeners) l.close();
   });
 
@@ -137,7 +153,8 @@ describe.skipIf(!!skipReason)('docker runtime against a real engine', { timeout:
     expect(info.Config.Env.some((e) => e.startsWith('OLLAMA_DEBUG'))).toBe(false);
     expect(info.Config.Env).toContain('OLLAMA_NOHISTORY=1');
     const tokens: string[] = [];
-    for await (const t of streamChat({ baseUrl: inst.baseUrl, model: 'llama3.1:8b', messages: [{ role: 'user', content: 'hi' }], numCtx: 4096 })) tokens.push(t);
+    for await (const t of streamChat({ baseUrl: inst.baseUrl, model: 'llama3.1:8b', messages: [{ role: 'user', content: 'hi' }], numCtx: 4096 }))
+      tokens.push(t);
     expect(tokens.join('')).toBe('Hello from a container');
     await rt.destroy(inst.id);
     // A firewall container's removal is not awaited by the runtime: wait for it.
@@ -289,7 +306,7 @@ describe.skipIf(!!skipReason)('docker runtime against a real engine', { timeout:
     await sut.start();
     await waitFor(async () => !(await sut.health()).ok, 60_000, 'no model reported');
     const health = await sut.health();
-    expect(health, JSON.stringify(health)).toMatchObject({ ok: false, code: "no_model" });
+    expect(health, JSON.stringify(health)).toMatchObject({ ok: false, code: 'no_model' });
     expect(!health.ok && health.message).toMatch(/^No model pulled: llama3\.1:8b/);
     expect(await sut.acquire('alice').catch((e: unknown) => e)).toBeInstanceOf(NoModelError);
     await sut.drain(5000);
@@ -336,14 +353,31 @@ describe.skipIf(!!skipReason)('docker runtime against a real engine', { timeout:
     const got: string[] = [];
     await expect(
       (async () => {
-        for await (const t of streamChat({ baseUrl: l1.baseUrl, model: 'llama3.1:8b', messages: [{ role: 'user', content: 'long' }], numCtx: 4096, signal: ac.signal })) {
+        for await (const t of streamChat({
+          baseUrl: l1.baseUrl,
+          model: 'llama3.1:8b',
+          messages: [{ role: 'user', content: 'long' }],
+          numCtx: 4096,
+          signal: ac.signal,
+        })) {
           got.push(t);
           if (got.length === 3) ac.abort(new Error('client went away'));
         }
       })(),
     ).rejects.toThrow('client went away');
     l1.release({ cancelled: true });
-    await waitFor(() => docker.getContainer(l1.instanceId).inspect().then(() => false, () => true), 15_000, 'cancelled container removed');
+    await waitFor(
+      () =>
+        docker
+          .getContainer(l1.instanceId)
+          .inspect()
+          .then(
+            () => false,
+            () => true,
+          ),
+      15_000,
+      'cancelled container removed',
+    );
     const l2 = await sut.acquire('alice');
     expect(l2.instanceId).not.toBe(l1.instanceId);
     expect(sut.metrics().recycles.cancelled).toBe(1);
@@ -388,7 +422,9 @@ describe.skipIf(!!skipReason)('docker runtime against a real engine', { timeout:
     const out = new PassThrough().resume();
     expect(await ensureImage(docker, image, out)).toBe('present');
     // No registry is reachable here: the failure names the image.
-    await expect(ensureImage(docker, 'localhost:1/cv-no-such-ollama:0.0.0', out)).rejects.toThrow(/could not pull image localhost:1\/cv-no-such-ollama:0\.0\.0/);
+    await expect(ensureImage(docker, 'localhost:1/cv-no-such-ollama:0.0.0', out)).rejects.toThrow(
+      /could not pull image localhost:1\/cv-no-such-ollama:0\.0\.0/,
+    );
   });
 
   it('the pids limit stops a fork bomb', async () => {
@@ -419,7 +455,18 @@ describe.skipIf(!!skipReason)('docker runtime against a real engine', { timeout:
     expect(l2.instanceId).not.toBe(l1.instanceId);
     expect((await sh(l2.instanceId, 'cat /tmp/s /tmp/.ollama/history 2>&1; echo done')).stdout).not.toMatch(/secret|^q$/m);
     // Recycling removes in the background; the container must be gone shortly after release.
-    await waitFor(() => docker.getContainer(l1.instanceId).inspect().then(() => false, () => true), 10_000, 'recycled container removed');
+    await waitFor(
+      () =>
+        docker
+          .getContainer(l1.instanceId)
+          .inspect()
+          .then(
+            () => false,
+            () => true,
+          ),
+      10_000,
+      'recycled container removed',
+    );
     const l3 = await sut.acquire('bob');
     expect(l3.instanceId).not.toBe(l2.instanceId);
     l2.release({ error: true });

@@ -6,7 +6,15 @@ import { buildSandboxContainerSpec, buildSandboxEnv, dockerFromHost, gpuDeviceRe
 import { GUARD_RULES_V6, buildFirewallSpec, buildGuardSpec, guardRulesV4 } from './guard.js';
 import { buildPullContainerSpec, isValidModelName } from './models.js';
 
-const opts = { image: 'ollama/ollama:0.32.15', modelsDir: '/srv/models', memoryMb: 8192, network: 'cv-net', owner: 'default', model: 'llama3.1:8b', numCtx: 8192 };
+const opts = {
+  image: 'ollama/ollama:0.32.15',
+  modelsDir: '/srv/models',
+  memoryMb: 8192,
+  network: 'cv-net',
+  owner: 'default',
+  model: 'llama3.1:8b',
+  numCtx: 8192,
+};
 const ids = { name: 'cv-sandbox-x', instanceId: 'inst-1', networkMode: 'container:guard-1' };
 const envOf = (spec: { Env?: string[] }) => Object.fromEntries(spec.Env!.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
 

@@ -98,7 +98,15 @@ export function gpuDeviceRequests(gpus: string | undefined): Docker.DeviceReques
   if (!value) return undefined;
   const base = { Driver: '', Capabilities: [['gpu']] };
   if (value === 'all') return [{ ...base, Count: -1 }];
-  return [{ ...base, DeviceIDs: value.split(',').map((s) => s.trim()).filter(Boolean) }];
+  return [
+    {
+      ...base,
+      DeviceIDs: value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    },
+  ];
 }
 
 /**
@@ -120,7 +128,11 @@ export function nvidiaVisibleDevices(gpus: string | undefined): string {
   const value = gpus?.trim();
   if (!value) return 'void';
   if (value === 'all') return 'all';
-  return value.split(',').map((s) => s.trim()).filter(Boolean).join(',');
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .join(',');
 }
 
 /**
@@ -319,7 +331,14 @@ export class DockerRuntime implements SandboxRuntime {
       await fw.start();
       const { StatusCode } = (await fw.wait()) as { StatusCode: number };
       if (StatusCode !== 0) {
-        const log = await fw.logs({ stdout: true, stderr: true }).then((b) => String(b).replace(/[^\x20-\x7e\n]/g, '').trim().slice(-300), () => '');
+        const log = await fw.logs({ stdout: true, stderr: true }).then(
+          (b) =>
+            String(b)
+              .replace(/[^\x20-\x7e\n]/g, '')
+              .trim()
+              .slice(-300),
+          () => '',
+        );
         throw new SandboxStartError(`the sandbox firewall failed (exit ${StatusCode}; ${this.opts.guardImage} needs iptables): ${log}`);
       }
     } finally {
@@ -343,7 +362,9 @@ export class DockerRuntime implements SandboxRuntime {
     // A pull replaces files under a sandbox's feet (see models.ts): none starts while one runs.
     const pulls = await this.docker.listContainers({ all: true, filters: { label: [PULL_LABEL, `${OWNER_LABEL}=${this.opts.owner}`] } });
     if (pulls.length > 0) {
-      throw new SandboxStartError(`A model is being pulled (${pulls[0]!.Labels[MODEL_LABEL] ?? 'unknown'}); chat starts when the pull ends.`, { code: 'model_pulling' });
+      throw new SandboxStartError(`A model is being pulled (${pulls[0]!.Labels[MODEL_LABEL] ?? 'unknown'}); chat starts when the pull ends.`, {
+        code: 'model_pulling',
+      });
     }
     const suffix = randomUUID().slice(0, 12);
     const name = `cv-sandbox-${this.opts.owner}-${this.opts.hostName ? `${this.opts.hostName}-` : ''}${suffix}`;
@@ -399,7 +420,10 @@ export class DockerRuntime implements SandboxRuntime {
       // What destroy() does not reach when the sandbox's container was never made.
       await this.removeGuards(network).catch(() => undefined);
       if (this.opts.attachContainer) {
-        await this.docker.getNetwork(network).disconnect({ Container: this.opts.attachContainer, Force: true }).catch(() => undefined);
+        await this.docker
+          .getNetwork(network)
+          .disconnect({ Container: this.opts.attachContainer, Force: true })
+          .catch(() => undefined);
       }
       await this.removeNetwork(network).catch(() => undefined);
       throw err instanceof SandboxStartError ? err : new SandboxStartError(`sandbox ${name} failed to start: ${(err as Error).message}`, { cause: err });
@@ -438,7 +462,10 @@ export class DockerRuntime implements SandboxRuntime {
       // After the sandbox: the guard owns the namespace the sandbox lived in.
       await this.removeGuards(network);
       if (this.opts.attachContainer) {
-        await this.docker.getNetwork(network).disconnect({ Container: this.opts.attachContainer, Force: true }).catch(() => undefined);
+        await this.docker
+          .getNetwork(network)
+          .disconnect({ Container: this.opts.attachContainer, Force: true })
+          .catch(() => undefined);
       }
       await this.removeNetwork(network);
     }
@@ -446,16 +473,20 @@ export class DockerRuntime implements SandboxRuntime {
 
   /** Sandboxes of this owner whose instance label is not ours (a previous, crashed server's). */
   async removeOrphans(): Promise<number> {
-    const list = await this.docker.listContainers({
-      all: true,
-      filters: { label: [`${SANDBOX_LABEL}=1`, `${OWNER_LABEL}=${this.opts.owner}`] },
-    });
+    const list = await this.docker.listContainers({ all: true, filters: { label: [`${SANDBOX_LABEL}=1`, `${OWNER_LABEL}=${this.opts.owner}`] } });
     const orphans = list.filter((c) => c.Labels[INSTANCE_LABEL] !== this.instanceId);
     await Promise.all(orphans.map((c) => this.destroy(c.Id)));
     // Guards and networks whose sandbox never started (a crash between the creates).
     const guards = await this.docker.listContainers({ all: true, filters: { label: [GUARD_LABEL, `${OWNER_LABEL}=${this.opts.owner}`] } });
     await Promise.all(
-      guards.filter((c) => c.Labels[INSTANCE_LABEL] !== this.instanceId).map((c) => this.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)),
+      guards
+        .filter((c) => c.Labels[INSTANCE_LABEL] !== this.instanceId)
+        .map((c) =>
+          this.docker
+            .getContainer(c.Id)
+            .remove({ force: true })
+            .catch(() => undefined),
+        ),
     );
     const nets = await this.docker.listNetworks({ filters: { label: [`${NETWORK_LABEL}=1`, `${OWNER_LABEL}=${this.opts.owner}`] } });
     await Promise.all(nets.filter((n) => n.Labels?.[INSTANCE_LABEL] !== this.instanceId).map((n) => this.removeNetwork(n.Name)));
@@ -478,7 +509,14 @@ export class DockerRuntime implements SandboxRuntime {
     await Promise.all(stray.map((c) => this.destroy(c.Id)));
     const guards = await this.docker.listContainers({ all: true, filters: this.mine(GUARD_LABEL) });
     await Promise.all(
-      guards.filter((c) => !kept.has(c.Labels[NETWORK_NAME_LABEL])).map((c) => this.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)),
+      guards
+        .filter((c) => !kept.has(c.Labels[NETWORK_NAME_LABEL]))
+        .map((c) =>
+          this.docker
+            .getContainer(c.Id)
+            .remove({ force: true })
+            .catch(() => undefined),
+        ),
     );
     const nets = await this.docker.listNetworks({ filters: this.mine(`${NETWORK_LABEL}=1`) });
     await Promise.all(nets.filter((n) => !kept.has(n.Name)).map((n) => this.removeNetwork(n.Name)));

@@ -51,7 +51,10 @@ export class SandboxStartError extends SandboxError {
 
 /** An image the sandbox needs is not on the engine; nothing is ever pulled implicitly. */
 export class ImageMissingError extends SandboxStartError {
-  constructor(readonly image: string, what: 'sandbox' | 'guard' = 'sandbox') {
+  constructor(
+    readonly image: string,
+    what: 'sandbox' | 'guard' = 'sandbox',
+  ) {
     const hint =
       what === 'sandbox'
         ? `run \`docker pull ${image}\` (\`npm run models -- pull <model>\` pulls it too)`
@@ -63,6 +66,9 @@ export class ImageMissingError extends SandboxStartError {
 /** The chat model is not in the models directory, so no sandbox can answer. */
 export class NoModelError extends SandboxStartError {
   constructor(readonly model: string) {
-    super(`No model pulled: ${model} is not in the models directory. Run \`npm run models -- pull ${model}\` (docker compose: \`docker compose exec app npm run models -- pull ${model}\`).`, { code: 'no_model' });
+    super(
+      `No model pulled: ${model} is not in the models directory. Run \`npm run models -- pull ${model}\` (docker compose: \`docker compose exec app npm run models -- pull ${model}\`).`,
+      { code: 'no_model' },
+    );
   }
 }

@@ -28,7 +28,16 @@ export function guardRulesV4(port: number): string {
 }
 
 /** IPv6: loopback only (link-local addresses exist on every interface of an IPv6 kernel). */
-export const GUARD_RULES_V6 = ['*filter', ':INPUT DROP [0:0]', ':FORWARD DROP [0:0]', ':OUTPUT DROP [0:0]', '-A INPUT -i lo -j ACCEPT', '-A OUTPUT -o lo -j ACCEPT', 'COMMIT', ''].join('\n');
+export const GUARD_RULES_V6 = [
+  '*filter',
+  ':INPUT DROP [0:0]',
+  ':FORWARD DROP [0:0]',
+  ':OUTPUT DROP [0:0]',
+  '-A INPUT -i lo -j ACCEPT',
+  '-A OUTPUT -o lo -j ACCEPT',
+  'COMMIT',
+  '',
+].join('\n');
 
 // The rules arrive in the environment and are piped in: nothing is spliced into the script.
 // A kernel booted without IPv6 has no /proc/net/if_inet6 and nothing for ip6tables to guard.
@@ -69,12 +78,7 @@ export function buildGuardSpec(opts: GuardOptions, name: string): Docker.Contain
     Cmd: ['exec sleep 2147483647'],
     Labels: { ...opts.labels, [GUARD_LABEL]: '1' },
     ExposedPorts: { [`${opts.port}/tcp`]: {} },
-    HostConfig: {
-      ...locked,
-      LogConfig: { Type: 'none', Config: {} },
-      NetworkMode: opts.network,
-      CapDrop: ['ALL'],
-    },
+    HostConfig: { ...locked, LogConfig: { Type: 'none', Config: {} }, NetworkMode: opts.network, CapDrop: ['ALL'] },
   };
 }
 

@@ -9,7 +9,10 @@ describe('models directory files', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cv-gguf-'));
     try {
       const file = join(dir, 'model.gguf');
-      writeFileSync(file, ggufHeader({ 'general.architecture': 'llama', 'llama.context_length': 131072, 'llama.block_count': 32, 'tokenizer.ggml.model': 'gpt2' }));
+      writeFileSync(
+        file,
+        ggufHeader({ 'general.architecture': 'llama', 'llama.context_length': 131072, 'llama.block_count': 32, 'tokenizer.ggml.model': 'gpt2' }),
+      );
       const kv = await readGgufHeader(file);
       expect(Object.fromEntries(kv)).toEqual({ 'general.architecture': 'llama', 'llama.context_length': 131072, 'llama.block_count': 32 });
       writeFileSync(file, 'not a model');

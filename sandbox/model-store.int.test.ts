@@ -20,7 +20,11 @@ async function engineAnswers(host: string | undefined): Promise<boolean> {
     return false;
   }
 }
-const skipReason = required ? undefined : (await engineAnswers(engineHost())) ? undefined : 'no container engine answers; set SANDBOX_ENGINE_TESTS=1 to start podman';
+const skipReason = required
+  ? undefined
+  : (await engineAnswers(engineHost()))
+    ? undefined
+    : 'no container engine answers; set SANDBOX_ENGINE_TESTS=1 to start podman';
 if (skipReason) console.warn(`[model-store.int.test] skipped: ${skipReason}`);
 
 const REGISTRY = { 'qwen2.5:0.5b': { size: 397_807_936, family: 'qwen2', quantization: 'Q4_K_M', contextLength: 32768 } };
@@ -30,7 +34,8 @@ describe.skipIf(!!skipReason)('models directory changed only through the network
   let image: string;
   let modelsDir: string;
   const owner = `test-${randomUUID().slice(0, 8)}`;
-  const store = () => new ContainerModelStore({ docker, image, modelsDir, owner, extraEnv: { FAKE_OLLAMA_REGISTRY: JSON.stringify(REGISTRY), FAKE_OLLAMA_PULL_DELAY_MS: '20' } });
+  const store = () =>
+    new ContainerModelStore({ docker, image, modelsDir, owner, extraEnv: { FAKE_OLLAMA_REGISTRY: JSON.stringify(REGISTRY), FAKE_OLLAMA_PULL_DELAY_MS: '20' } });
   const leftovers = async () => docker.listContainers({ all: true, filters: { label: [PULL_LABEL, `${OWNER_LABEL}=${owner}`] } });
 
   beforeAll(async () => {
@@ -42,11 +47,15 @@ describe.skipIf(!!skipReason)('models directory changed only through the network
     chmodSync(modelsDir, 0o755);
   }, 300_000);
   afterAll(async () => {
-    for (const c of (await leftovers().catch(() => [])) ?? []) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+    for (const c of (await leftovers().catch(() => [])) ?? [])
+      await docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
     rmSync(modelsDir, { recursive: true, force: true });
   });
 
-  it('pulls through the container\'s Ollama API with progress, lists from the directory, deletes, and leaves no container', async () => {
+  it("pulls through the container's Ollama API with progress, lists from the directory, deletes, and leaves no container", async () => {
     const lines: PullProgress[] = [];
     for await (const p of store().pull('qwen2.5:0.5b', new AbortController().signal)) {
       lines.push(p);

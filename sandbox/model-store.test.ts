@@ -7,7 +7,16 @@ import { ModelNotFoundError, OllamaModelStore, type PullProgress } from './model
 import { listModelFiles, manifestPath } from './model-files.js';
 
 const REGISTRY = {
-  'qwen2.5:0.5b': { size: 397_807_936, family: 'qwen2', quantization: 'Q4_K_M', contextLength: 32768, blockCount: 24, embeddingLength: 896, headCount: 14, headCountKv: 2 },
+  'qwen2.5:0.5b': {
+    size: 397_807_936,
+    family: 'qwen2',
+    quantization: 'Q4_K_M',
+    contextLength: 32768,
+    blockCount: 24,
+    embeddingLength: 896,
+    headCount: 14,
+    headCountKv: 2,
+  },
   'nomic-embed-text:latest': { size: 274_302_450, family: 'nomic-bert', quantization: 'F16', contextLength: 2048 },
 };
 
@@ -23,7 +32,7 @@ describe('Ollama model store against the stand-in (tags, show, pull, delete)', (
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('pulls with Ollama\'s progress lines, then lists the model with its metadata from tags and show', async () => {
+  it("pulls with Ollama's progress lines, then lists the model with its metadata from tags and show", async () => {
     const store = new OllamaModelStore(fake.url);
     const lines: PullProgress[] = [];
     for await (const p of store.pull('qwen2.5:0.5b', new AbortController().signal)) lines.push(p);
@@ -40,14 +49,23 @@ describe('Ollama model store against the stand-in (tags, show, pull, delete)', (
 
     const listed = await store.list();
     expect(listed).toEqual([
-      expect.objectContaining({ name: 'qwen2.5:0.5b', family: 'qwen2', quantization: 'Q4_K_M', contextLength: 32768, blockCount: 24, embeddingLength: 896, headCount: 14, headCountKv: 2 }),
+      expect.objectContaining({
+        name: 'qwen2.5:0.5b',
+        family: 'qwen2',
+        quantization: 'Q4_K_M',
+        contextLength: 32768,
+        blockCount: 24,
+        embeddingLength: 896,
+        headCount: 14,
+        headCountKv: 2,
+      }),
     ]);
     expect(listed[0]!.size).toBeGreaterThan(REGISTRY['qwen2.5:0.5b'].size);
     // The directory read directly says the same as Ollama's API.
     expect(await listModelFiles(dir)).toEqual(listed);
   });
 
-  it('a name the registry lacks fails with Ollama\'s error line; nothing is written', async () => {
+  it("a name the registry lacks fails with Ollama's error line; nothing is written", async () => {
     const store = new OllamaModelStore(fake.url);
     const pulled = async () => {
       for await (const _ of store.pull('no-such-model:1b', new AbortController().signal)) void _;

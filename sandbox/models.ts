@@ -135,7 +135,8 @@ export async function pullModel(
     container = await docker.createContainer(spec);
   } catch (e) {
     // Docker answers 409; podman 500 "... is already in use".
-    if (isStatus(e, 409) || /already in use/i.test((e as Error).message)) throw new PullRefusedError(`Another model pull is running (container ${spec.name}); pull one model at a time.`);
+    if (isStatus(e, 409) || /already in use/i.test((e as Error).message))
+      throw new PullRefusedError(`Another model pull is running (container ${spec.name}); pull one model at a time.`);
     throw e;
   }
   // Created first, so a sandbox starting from now on sees the pull and waits.
@@ -200,7 +201,11 @@ export async function openModelsContainer(docker: Docker, opts: ModelsContainerO
   const { Entrypoint: _e, Cmd: _c, ...rest } = base;
   const spec: Docker.ContainerCreateOptions = {
     ...rest,
-    Env: [...(base.Env ?? []).filter((e) => !e.startsWith('OLLAMA_HOST=')), `OLLAMA_HOST=0.0.0.0:${OLLAMA_PORT}`, ...Object.entries(opts.extraEnv ?? {}).map(([k, v]) => `${k}=${v}`)],
+    Env: [
+      ...(base.Env ?? []).filter((e) => !e.startsWith('OLLAMA_HOST=')),
+      `OLLAMA_HOST=0.0.0.0:${OLLAMA_PORT}`,
+      ...Object.entries(opts.extraEnv ?? {}).map(([k, v]) => `${k}=${v}`),
+    ],
   };
   prepareModelsDir(opts.modelsDir);
   let container: Docker.Container;
@@ -212,7 +217,11 @@ export async function openModelsContainer(docker: Docker, opts: ModelsContainerO
   }
   let attached = false;
   const close = async () => {
-    if (attached) await docker.getNetwork(network).disconnect({ Container: opts.attachContainer, Force: true }).catch(() => undefined);
+    if (attached)
+      await docker
+        .getNetwork(network)
+        .disconnect({ Container: opts.attachContainer, Force: true })
+        .catch(() => undefined);
     await container.remove({ force: true }).catch(() => undefined);
   };
   try {
@@ -230,7 +239,8 @@ export async function openModelsContainer(docker: Docker, opts: ModelsContainerO
     if (!ip) throw new Error(`the models container has no address on network ${network}`);
     const baseUrl = `http://${ip}:${OLLAMA_PORT}`;
     const alive = async () => (await container.inspect().catch(() => undefined))?.State.Running === true;
-    if (!(await waitForOllama(baseUrl, opts.readyTimeoutMs ?? 60_000, 100, alive))) throw new Error(`the models container (${opts.image}) did not answer on ${baseUrl}`);
+    if (!(await waitForOllama(baseUrl, opts.readyTimeoutMs ?? 60_000, 100, alive)))
+      throw new Error(`the models container (${opts.image}) did not answer on ${baseUrl}`);
     return { baseUrl, close };
   } catch (err) {
     await close();

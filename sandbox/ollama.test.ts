@@ -105,7 +105,10 @@ describe('streamChat against the Ollama stand-in', () => {
     const f = await fake({ tokens: ['x', 'y'] });
     const res = await fetch(`${f.url}/api/chat`, { method: 'POST', body: JSON.stringify({ model: 'm', messages }) });
     expect(res.headers.get('content-type')).toBe('application/x-ndjson');
-    const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = (await res.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatchObject({ model: 'm', message: { role: 'assistant', content: 'x' }, done: false });
     expect(typeof lines[0]!.created_at).toBe('string');

@@ -18,15 +18,7 @@ const pools: SandboxPool[] = [];
 function setup(opts: Partial<SandboxPoolOptions> = {}, rtOpts: { failCreates?: number } = {}) {
   const stateDir = mkdtempSync(join(tmpdir(), 'cv-pool-'));
   const runtime = new ProcessRuntime({ stateDir, ...rtOpts });
-  const sut = new SandboxPool(runtime, {
-    minWarm: 1,
-    max: 2,
-    maxUses: 10,
-    maxAgeMs: 60_000,
-    queueMax: 8,
-    acquireTimeoutMs: 10_000,
-    ...opts,
-  });
+  const sut = new SandboxPool(runtime, { minWarm: 1, max: 2, maxUses: 10, maxAgeMs: 60_000, queueMax: 8, acquireTimeoutMs: 10_000, ...opts });
   pools.push(sut);
   return { sut, runtime, stateDir };
 }
@@ -202,7 +194,10 @@ describe('SandboxPool with real processes', () => {
     await expect(queued2).rejects.toBeInstanceOf(PoolClosedError);
     await expect(sut.acquire('dave')).rejects.toBeInstanceOf(PoolClosedError);
     // bob got the other warm container before the drain started, or was refused: either is fine.
-    await queued.then((l) => l.release(), (err) => expect(err).toBeInstanceOf(PoolClosedError));
+    await queued.then(
+      (l) => l.release(),
+      (err) => expect(err).toBeInstanceOf(PoolClosedError),
+    );
     expect(await ollamaHealthy(lease.baseUrl)).toBe(true); // in-flight request keeps its sandbox
     setTimeout(() => lease.release(), 100);
     await draining;

@@ -165,10 +165,7 @@ export class SandboxPool {
     this.state = 'running';
     if (!this.runtime.ephemeral && !this.warnedNotEphemeral) {
       this.warnedNotEphemeral = true;
-      this.log.warn(
-        { runtime: this.runtime.kind },
-        'sandbox runtime is not ephemeral: prompts reach a long-lived Ollama that the pool cannot wipe',
-      );
+      this.log.warn({ runtime: this.runtime.kind }, 'sandbox runtime is not ephemeral: prompts reach a long-lived Ollama that the pool cannot wipe');
     }
     try {
       const removed = await this.runtime.removeOrphans();
@@ -313,8 +310,7 @@ export class SandboxPool {
       if (e.state === 'idle') {
         idle++;
         if (e.owner === null) warm++;
-      }
-      else if (e.state === 'leased') leased++;
+      } else if (e.state === 'leased') leased++;
       else if (e.state === 'starting') starting++;
     }
     const m: PoolMetrics = {

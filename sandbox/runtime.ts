@@ -58,9 +58,4 @@ export interface SandboxLogger {
 }
 
 /** A logger that drops everything; the default where none is given. */
-export const silentLogger: SandboxLogger = {
-  info() {},
-  warn() {},
-  error() {},
-  debug() {},
-};
+export const silentLogger: SandboxLogger = { info() {}, warn() {}, error() {}, debug() {} };

@@ -108,7 +108,10 @@ export async function selectRuntime(cfg: SandboxConfig, log: SandboxLogger = sil
       log.info({ dockerHost: host, image: cfg.image }, 'sandbox runtime: docker');
       return rt;
     }
-    log.warn({ dockerHost: host, missing }, 'container engine answers but an image is missing (docker pull the sandbox image; build the app image for the guard)');
+    log.warn(
+      { dockerHost: host, missing },
+      'container engine answers but an image is missing (docker pull the sandbox image; build the app image for the guard)',
+    );
   }
   if (cfg.ollamaUrl) {
     log.info({ url: cfg.ollamaUrl }, 'sandbox runtime: url');

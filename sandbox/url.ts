@@ -14,7 +14,10 @@ export class UrlRuntime implements SandboxRuntime {
   private seq = 0;
   private warned = false;
 
-  constructor(url: string, private readonly log: SandboxLogger = silentLogger) {
+  constructor(
+    url: string,
+    private readonly log: SandboxLogger = silentLogger,
+  ) {
     this.baseUrl = url.replace(/\/+$/, '');
   }
 

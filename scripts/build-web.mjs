@@ -23,7 +23,8 @@ if (!force && existsSync(built) && statSync(built).mtimeMs >= Math.max(newest(we
   process.exit(0);
 }
 process.stdout.write('Building the web app...\n');
-execFileSync(process.execPath, [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', path.join(web, 'vite.config.ts'), '--logLevel', 'warn'], {
-  cwd: root,
-  stdio: 'inherit',
-});
+execFileSync(
+  process.execPath,
+  [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', path.join(web, 'vite.config.ts'), '--logLevel', 'warn'],
+  { cwd: root, stdio: 'inherit' },
+);

@@ -214,9 +214,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   setKdfConcurrency(config.KDF_CONCURRENCY);
 
   const app = Fastify({
-    logger: opts.logStream
-      ? { ...loggerOptions(config.LOG_LEVEL), stream: opts.logStream }
-      : loggerOptions(config.LOG_LEVEL),
+    logger: opts.logStream ? { ...loggerOptions(config.LOG_LEVEL), stream: opts.logStream } : loggerOptions(config.LOG_LEVEL),
     genReqId: () => randomUUID(),
     requestIdHeader: false,
     bodyLimit: config.maxJsonBytes,
@@ -228,7 +226,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     app.log.fatal({ err: { name: err.name, message: err.message } }, 'embedded database aborted; restart the server');
     opts.onDatabaseDead?.(err);
   };
-  logIdleError = (err) => app.log.warn({ err: { name: err.name, code: (err as { code?: string }).code } }, 'database connection lost; reconnecting on next query');
+  logIdleError = (err) =>
+    app.log.warn({ err: { name: err.name, code: (err as { code?: string }).code } }, 'database connection lost; reconnecting on next query');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandler(app);
@@ -237,9 +236,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const users = new UsersRepository(db);
   const sessions = new SessionsRepository(db);
   const audit = new AuditRepository(db);
-  const plannerStats = new PlannerStats(db, {
-    onError: (err) => app.log.warn({ err: { name: (err as Error).name } }, 'analyze failed'),
-  });
+  const plannerStats = new PlannerStats(db, { onError: (err) => app.log.warn({ err: { name: (err as Error).name } }, 'analyze failed') });
   app.addHook('onClose', async () => plannerStats.close());
   const itemsRepo = new ItemsRepository(db, (n) => plannerStats.noteWrites(n));
   const filesRepo = new FilesRepository(db);
@@ -273,12 +270,21 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     ? new PgNotifier(
         config.DATABASE_URL!,
         db,
-        (err) => app.log.warn({ err: { name: err.name, code: (err as { code?: string }).code } }, 'revocation listener lost its connection; session cache off until it is back'),
+        (err) =>
+          app.log.warn(
+            { err: { name: err.name, code: (err as { code?: string }).code } },
+            'revocation listener lost its connection; session cache off until it is back',
+          ),
         () => onListening(),
       )
     : null;
   const revocations: SessionRevocations | undefined = notifier
-    ? { publish: (m) => notifier.notify(REVOKED_CHANNEL, JSON.stringify(m)), get reliable() { return notifier.listening; } }
+    ? {
+        publish: (m) => notifier.notify(REVOKED_CHANNEL, JSON.stringify(m)),
+        get reliable() {
+          return notifier.listening;
+        },
+      }
     : undefined;
   const rateLimits = shared ? new RateLimitsRepository(db) : null;
   // ---- end instances ----
@@ -401,9 +407,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   await app.register(cookie);
   await app.register(rateLimit, { global: false, ...(rateLimits ? { store: pgRateLimitStore(rateLimits, config.serverKey) } : {}) });
-  await app.register(multipart, {
-    limits: { fileSize: config.maxUploadBytes, files: 1, fields: 10, fieldSize: 64 * 1024, parts: 12 },
-  });
+  await app.register(multipart, { limits: { fileSize: config.maxUploadBytes, files: 1, fields: 10, fieldSize: 64 * 1024, parts: 12 } });
 
   app.decorateRequest('session', null);
   app.addHook('onRequest', async (req, reply) => {
@@ -416,9 +420,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       // check has nothing to protect, since the credential is only ever sent on purpose.
       const session = await apiTokens.authenticate(bearer, req.headers['user-agent']);
       if (!session) {
-        throw new AppError(401, 'invalid_token', 'The API token is invalid, expired or revoked.', {
-          'www-authenticate': 'Bearer error="invalid_token"',
-        });
+        throw new AppError(401, 'invalid_token', 'The API token is invalid, expired or revoked.', { 'www-authenticate': 'Bearer error="invalid_token"' });
       }
       enforceTokenScope(req, session);
       req.session = session;
@@ -438,7 +440,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   await app.register(swagger, {
-    openapi: { info: { title: 'Context Vault API', version: '1' }, components: { securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: sessionCookieName(config) }, apiToken: { type: 'http', scheme: 'bearer' } } } },
+    openapi: {
+      info: { title: 'Context Vault API', version: '1' },
+      components: {
+        securitySchemes: { session: { type: 'apiKey', in: 'cookie', name: sessionCookieName(config) }, apiToken: { type: 'http', scheme: 'bearer' } },
+      },
+    },
     transform: jsonSchemaTransform,
   });
   // Swagger UI's page loads only its own scripts and styles from /docs/static, which the app's
@@ -497,7 +504,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     sweepGraceMs: shared ? 24 * 3_600_000 : 0,
   });
   jobMetrics.observeQueue(() => jobRunner.stats());
-  const workerHeapPeak = metrics.gauge({ name: 'cv_import_worker_heap_peak_bytes', help: 'Most heap an Apple Health import worker was seen using since start.' });
+  const workerHeapPeak = metrics.gauge({
+    name: 'cv_import_worker_heap_peak_bytes',
+    help: 'Most heap an Apple Health import worker was seen using since start.',
+  });
   const workerHeapLimit = metrics.gauge({ name: 'cv_import_worker_heap_limit_bytes', help: 'The heap limit of the import worker that used the most heap.' });
   let heapPeak = 0;
   const imports = new ImportsService(jobsRepo, jobRunner, importFiles, items, files, series, {
@@ -513,7 +523,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // Planner statistics: at start-up, after each import, and as items are written (PlannerStats).
   await plannerStats.analyze();
   jobRunner.onJobDone(() => plannerStats.analyze());
-  const vaultUpgrade = new VaultUpgradeService(new VaultUpgradeRepository(db), jobsRepo, jobRunner, items, series, app.log.child({ component: 'vault-upgrade' }));
+  const vaultUpgrade = new VaultUpgradeService(
+    new VaultUpgradeRepository(db),
+    jobsRepo,
+    jobRunner,
+    items,
+    series,
+    app.log.child({ component: 'vault-upgrade' }),
+  );
   // Registered before recovery, so interrupted extractions resume like imports (issue 15).
   const extraction = new ExtractionService(jobsRepo, jobRunner, items, files, extractor, { maxBytes: config.EXTRACT_MAX_MB * 1024 * 1024 });
   jobRunner.register(EXTRACT_JOB, extraction);
@@ -572,14 +589,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     audit,
     metrics,
   });
-  const account = new AccountService(
-    auth,
-    exportRepo,
-    audit,
-    store,
-    (userId) => importFiles.removeUser(userId),
-    app.log.child({ component: 'account' }),
-  );
+  const account = new AccountService(auth, exportRepo, audit, store, (userId) => importFiles.removeUser(userId), app.log.child({ component: 'account' }));
   await app.register(exportRoutes({ exporter, importJobs, account, metrics, config }));
   // ---- end export ----
 

@@ -7,7 +7,7 @@ const N = 400;
 /** HbA1c results as labs send them: one decimal, mostly 5.0–9.9 %, many repeats. */
 function observations(): Array<{ at: string; value: number; json: string }> {
   let seed = 7;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   return Array.from({ length: N }, (_, i) => {
     const at = new Date(Date.UTC(2012, 0, 1) + i * 9 * 86_400_000 + (8 * 60 + (i % 600)) * 60_000).toISOString().replace('.000Z', 'Z');
     const value = Math.round((5 + rand() * 5) * 10) / 10;
@@ -38,7 +38,12 @@ describe.each(dbTargets())('the blind index against a value-labelling attack (%s
   beforeAll(async () => {
     sut = await startTestServer(target);
     const { headers } = await signUp(sut.app);
-    const res = await sut.app.inject({ method: 'POST', url: '/api/import/fhir', headers: { ...headers, 'content-type': 'application/fhir+ndjson' }, payload: obs.map((o) => o.json).join('\n') });
+    const res = await sut.app.inject({
+      method: 'POST',
+      url: '/api/import/fhir',
+      headers: { ...headers, 'content-type': 'application/fhir+ndjson' },
+      payload: obs.map((o) => o.json).join('\n'),
+    });
     expect(res.statusCode, res.body).toBe(202);
     const id = (res.json() as { jobId: string }).jobId;
     for (const end = Date.now() + 120_000; ; await new Promise((r) => setTimeout(r, 50))) {

@@ -6,13 +6,14 @@ import { z } from 'zod';
 import { sandboxConfigFromEnv, type SandboxConfig } from '../sandbox/config.js';
 import type { StorageSpec } from './storage/object-store.js';
 
-const boolish = z
-  .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
-  .transform((v) => v === '1' || v === 'true' || v === 'yes');
+const boolish = z.enum(['1', '0', 'true', 'false', 'yes', 'no', '']).transform((v) => v === '1' || v === 'true' || v === 'yes');
 
-const csv = z
-  .string()
-  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+const csv = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 
 /**
  * Which proxies may set the client address (X-Forwarded-For): a hop count, or addresses/CIDRs
@@ -27,7 +28,10 @@ const trustProxy = z
   .transform((v, ctx): false | number | string[] => {
     if (v === '' || v === '0' || v === 'false' || v === 'no') return false;
     if (/^\d+$/.test(v)) return Number(v);
-    const list = v.split(',').map((s) => s.trim()).filter(Boolean);
+    const list = v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const bad = list.filter((a) => !PROXY_NAMES.has(a) && !isAddressOrCidr(a));
     if (bad.length > 0 || list.length === 0) {
       ctx.addIssue({
@@ -74,64 +78,198 @@ const EnvSchema = z.object({
   MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(100_000).default(1024).describe('Largest file upload, in MiB.'),
   MAX_JSON_KB: z.coerce.number().int().min(16).max(1_048_576).default(1024).describe('Largest JSON request body, in KiB.'),
   MAX_IMPORT_MB: z.coerce.number().int().min(1).max(200_000).default(20_480).describe('Largest health import or export re-import, in MiB.'),
-  IMPORT_BUDGET_BASE_S: z.coerce.number().min(0).max(86_400).default(300).describe('Time (s) an import job may run, plus `IMPORT_BUDGET_S_PER_MB` per MB of input; past it the job fails with a clear message.'),
+  IMPORT_BUDGET_BASE_S: z.coerce
+    .number()
+    .min(0)
+    .max(86_400)
+    .default(300)
+    .describe('Time (s) an import job may run, plus `IMPORT_BUDGET_S_PER_MB` per MB of input; past it the job fails with a clear message.'),
   IMPORT_BUDGET_S_PER_MB: z.coerce.number().min(0).max(3600).default(2).describe('Seconds of import time budget added per MB of input.'),
   PDF_EXTRACT_MAX_MB: z.coerce.number().int().min(1).max(1024).default(64).describe('PDFs above this size (MiB) are stored without text extraction.'),
-  PDF_EXTRACT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(20_000).describe('Time allowed to extract one PDF\'s text before it is stored without.'),
-  SESSION_TTL_HOURS: z.coerce.number().int().min(1).max(24 * 365).default(24 * 14).describe('How long a sign-in lasts.'),
+  PDF_EXTRACT_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(600_000)
+    .default(20_000)
+    .describe("Time allowed to extract one PDF's text before it is stored without."),
+  SESSION_TTL_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 365)
+    .default(24 * 14)
+    .describe('How long a sign-in lasts.'),
   RATE_LIMIT_CHAT_PER_MIN: z.coerce.number().int().min(1).max(100_000).default(30).describe('Chat requests per user per minute.'),
-  RATE_LIMIT_AUTH_PER_MIN: z.coerce.number().int().min(1).max(100_000).default(20).describe('Sign-in, registration, recovery and account deletion attempts per address per minute.'),
+  RATE_LIMIT_AUTH_PER_MIN: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100_000)
+    .default(20)
+    .describe('Sign-in, registration, recovery and account deletion attempts per address per minute.'),
   // Export, re-import and operations (issue 6)
   RATE_LIMIT_EXPORT_PER_HOUR: z.coerce.number().int().min(1).max(100_000).default(12).describe('Exports and re-imports per user per hour.'),
   METRICS_TOKEN: z.string().min(16).optional().describe('When set, `/metrics` answers only `Authorization: Bearer <token>` (compared in constant time).'),
-  KDF_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2).describe('Passphrase key derivations (memory-hard Argon2id) run at once; more wait their turn.'),
+  KDF_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .default(2)
+    .describe('Passphrase key derivations (memory-hard Argon2id) run at once; more wait their turn.'),
   TRUST_PROXY: trustProxy
     .default(false)
     .meta({ defaultText: 'unset: none' })
     .describe('How many proxy hops (e.g. `1`), or which proxy addresses/CIDRs, to trust for the client address in `X-Forwarded-For`; never "all".'),
   ALLOW_HTTP_LOOPBACK: boolish.default(false).describe('Lets the sign-in, SMART and Google Health endpoints be `http://127.0.0.1` (tests only).'),
-  SIGNUP: z.enum(['open', 'invite', 'closed']).default('open').describe('Who may create an account: `open` (anyone), `invite` (an invite code from an admin or `npm run invite`) or `closed`.'),
-  TRASH_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(30).describe('Items in the trash are deleted for good (with their versions, postings and unshared file bytes) after this many days.'),
-  HISTORY_MAX_VERSIONS: z.coerce.number().int().min(0).max(10_000).default(100).describe('Earlier versions kept per item, oldest pruned first; 0 turns history off.'),
+  SIGNUP: z
+    .enum(['open', 'invite', 'closed'])
+    .default('open')
+    .describe('Who may create an account: `open` (anyone), `invite` (an invite code from an admin or `npm run invite`) or `closed`.'),
+  TRASH_RETENTION_DAYS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(36_500)
+    .default(30)
+    .describe('Items in the trash are deleted for good (with their versions, postings and unshared file bytes) after this many days.'),
+  HISTORY_MAX_VERSIONS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(10_000)
+    .default(100)
+    .describe('Earlier versions kept per item, oldest pruned first; 0 turns history off.'),
   HISTORY_MAX_AGE_DAYS: z.coerce.number().int().min(1).max(36_500).default(365).describe('Earlier versions older than this many days are pruned.'),
   // Integrations
   EPIC_FHIR_BASE_URLS: csv.default([]).describe('Comma-separated SMART on FHIR base URLs a user may connect to.'),
   EPIC_CLIENT_ID: z.string().optional().describe('The client registered with Epic for SMART on FHIR.'),
-  EPIC_CLIENT_SECRET: z.string().optional().describe('The Epic client\'s secret; unset = a public client (PKCE only).'),
+  EPIC_CLIENT_SECRET: z.string().optional().describe("The Epic client's secret; unset = a public client (PKCE only)."),
   GOOGLE_CLIENT_ID: z.string().optional().describe('Sign in with Google and the Google Health connector; unset = both hidden.'),
-  GOOGLE_CLIENT_SECRET: z.string().optional().describe('The Google client\'s secret.'),
+  GOOGLE_CLIENT_SECRET: z.string().optional().describe("The Google client's secret."),
   GOOGLE_ISSUER: z.url().default('https://accounts.google.com').describe('OpenID issuer, discovered through `/.well-known/openid-configuration`.'),
-  GOOGLE_HEALTH_API_URL: z.url().default('https://health.googleapis.com').describe('The Google Health API (Fitbit\'s successor), reached with the Google client above.'),
+  GOOGLE_HEALTH_API_URL: z
+    .url()
+    .default('https://health.googleapis.com')
+    .describe("The Google Health API (Fitbit's successor), reached with the Google client above."),
   // Observability (issue 20)
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional().describe('OpenTelemetry traces are sent here over OTLP/HTTP (`<endpoint>/v1/traces`, e.g. `http://otel-collector:4318`); unset = tracing off.'),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z
+    .url()
+    .optional()
+    .describe('OpenTelemetry traces are sent here over OTLP/HTTP (`<endpoint>/v1/traces`, e.g. `http://otel-collector:4318`); unset = tracing off.'),
   // Text extraction and OCR (issue 15)
-  OCR_LANGS: z.string().regex(/^[A-Za-z_]+(\+[A-Za-z_]+)*$/, 'must be Tesseract language codes joined by +, e.g. eng+deu').default('eng').describe('Tesseract languages for scanned PDFs and images (`eng+deu`); each needs its `tesseract-ocr-<lang>` package.'),
-  OCR_TESSERACT_PATH: z.string().min(1).default('tesseract').describe('The `tesseract` binary; a missing one marks scans "scanned, OCR not installed" until it is installed and the item is read again.'),
-  OCR_PDFTOPPM_PATH: z.string().min(1).default('pdftoppm').describe('Poppler\'s `pdftoppm`, which rasterises PDF pages without a text layer for OCR (stdin to stdout, nothing on disk).'),
+  OCR_LANGS: z
+    .string()
+    .regex(/^[A-Za-z_]+(\+[A-Za-z_]+)*$/, 'must be Tesseract language codes joined by +, e.g. eng+deu')
+    .default('eng')
+    .describe('Tesseract languages for scanned PDFs and images (`eng+deu`); each needs its `tesseract-ocr-<lang>` package.'),
+  OCR_TESSERACT_PATH: z
+    .string()
+    .min(1)
+    .default('tesseract')
+    .describe('The `tesseract` binary; a missing one marks scans "scanned, OCR not installed" until it is installed and the item is read again.'),
+  OCR_PDFTOPPM_PATH: z
+    .string()
+    .min(1)
+    .default('pdftoppm')
+    .describe("Poppler's `pdftoppm`, which rasterises PDF pages without a text layer for OCR (stdin to stdout, nothing on disk)."),
   OCR_DPI: z.coerce.number().int().min(72).max(600).default(200).describe('Resolution PDF pages are rasterised at for OCR.'),
-  OCR_MAX_PIXELS: z.coerce.number().int().min(10_000).max(1_000_000_000).default(40_000_000).describe('Images (by their header) and rasterised PDF pages larger than this many pixels are refused before OCR.'),
+  OCR_MAX_PIXELS: z.coerce
+    .number()
+    .int()
+    .min(10_000)
+    .max(1_000_000_000)
+    .default(40_000_000)
+    .describe('Images (by their header) and rasterised PDF pages larger than this many pixels are refused before OCR.'),
   OCR_MAX_PAGES: z.coerce.number().int().min(1).max(10_000).default(300).describe('Most PDF pages OCR reads per document; later pages stay unread.'),
-  OCR_PAGE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(60_000).describe('Time one page or image may take in `pdftoppm` or `tesseract` before the process is killed.'),
-  OCR_MEMORY_MB: z.coerce.number().int().min(64).max(65_536).default(1024).describe('Address-space limit (MiB, via prlimit) of each `pdftoppm` and `tesseract` process.'),
-  EXTRACT_MAX_MB: z.coerce.number().int().min(1).max(1024).default(64).describe('Files above this size (MiB) are stored with the reason "too large" instead of being read.'),
-  EXTRACT_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000).describe('Time a worker may take to read one Word, spreadsheet, slide, e-mail or HTML file.'),
-  EXTRACT_MAX_UNZIPPED_MB: z.coerce.number().int().min(1).max(8192).default(256).describe('Most bytes the entries of an Office or OpenDocument file may unpack to (zip bombs are refused before unpacking).'),
-  EXTRACT_MAX_HTML_DEPTH: z.coerce.number().int().min(16).max(100_000).default(512).describe('Deepest element nesting an HTML file may have before it is refused.'),
-  EXTRACT_MAX_ATTACHMENTS: z.coerce.number().int().min(0).max(10_000).default(50).describe('Most attachments an e-mail or mailbox turns into items of their own.'),
+  OCR_PAGE_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(600_000)
+    .default(60_000)
+    .describe('Time one page or image may take in `pdftoppm` or `tesseract` before the process is killed.'),
+  OCR_MEMORY_MB: z.coerce
+    .number()
+    .int()
+    .min(64)
+    .max(65_536)
+    .default(1024)
+    .describe('Address-space limit (MiB, via prlimit) of each `pdftoppm` and `tesseract` process.'),
+  EXTRACT_MAX_MB: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1024)
+    .default(64)
+    .describe('Files above this size (MiB) are stored with the reason "too large" instead of being read.'),
+  EXTRACT_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(600_000)
+    .default(30_000)
+    .describe('Time a worker may take to read one Word, spreadsheet, slide, e-mail or HTML file.'),
+  EXTRACT_MAX_UNZIPPED_MB: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(8192)
+    .default(256)
+    .describe('Most bytes the entries of an Office or OpenDocument file may unpack to (zip bombs are refused before unpacking).'),
+  EXTRACT_MAX_HTML_DEPTH: z.coerce
+    .number()
+    .int()
+    .min(16)
+    .max(100_000)
+    .default(512)
+    .describe('Deepest element nesting an HTML file may have before it is refused.'),
+  EXTRACT_MAX_ATTACHMENTS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(10_000)
+    .default(50)
+    .describe('Most attachments an e-mail or mailbox turns into items of their own.'),
   // Object storage and backups (issue 19).
-  STORAGE: z.enum(['local', 's3']).default('local').describe('Where encrypted files and imports in progress live: `local` (under `DATA_DIR`) or `s3` (the bucket below).'),
+  STORAGE: z
+    .enum(['local', 's3'])
+    .default('local')
+    .describe('Where encrypted files and imports in progress live: `local` (under `DATA_DIR`) or `s3` (the bucket below).'),
   S3_ENDPOINT: z.url().optional().describe('S3-compatible endpoint (MinIO, Ceph, R2…); unset = AWS S3 in `S3_REGION`.'),
-  S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name').optional().describe('Bucket for `STORAGE=s3`; required then.'),
+  S3_BUCKET: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name')
+    .optional()
+    .describe('Bucket for `STORAGE=s3`; required then.'),
   S3_REGION: z.string().min(1).default('us-east-1').describe('Region of the bucket (any value for most S3-compatible servers).'),
-  S3_ACCESS_KEY_ID: z.string().min(1).optional().meta({ defaultText: 'the AWS SDK\'s default credential chain' }).describe('Access key for the bucket.'),
+  S3_ACCESS_KEY_ID: z.string().min(1).optional().meta({ defaultText: "the AWS SDK's default credential chain" }).describe('Access key for the bucket.'),
   S3_SECRET_ACCESS_KEY: z.string().min(1).optional().describe('Secret key for the bucket.'),
   S3_FORCE_PATH_STYLE: boolish.default(false).describe('`true` for servers that address buckets by path (`http://host/bucket/key`), such as MinIO.'),
-  BACKUP_AGE_RECIPIENT: z.string().regex(/^age1[0-9a-z]{58}$/, 'must be an age X25519 recipient (age1…)').optional().describe('`npm run backup`: the operator\'s age public key every backup is encrypted to.'),
-  BACKUP_TARGET: z.string().min(1).optional().describe('`npm run backup`: a directory, or `s3://bucket/prefix` (reached with the `S3_*` endpoint and credentials).'),
-  BACKUP_INTERVAL_HOURS: z.coerce.number().min(0).default(0).describe('`npm run backup`: 0 = one backup and exit; otherwise keep running and back up this often.'),
+  BACKUP_AGE_RECIPIENT: z
+    .string()
+    .regex(/^age1[0-9a-z]{58}$/, 'must be an age X25519 recipient (age1…)')
+    .optional()
+    .describe("`npm run backup`: the operator's age public key every backup is encrypted to."),
+  BACKUP_TARGET: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('`npm run backup`: a directory, or `s3://bucket/prefix` (reached with the `S3_*` endpoint and credentials).'),
+  BACKUP_INTERVAL_HOURS: z.coerce
+    .number()
+    .min(0)
+    .default(0)
+    .describe('`npm run backup`: 0 = one backup and exit; otherwise keep running and back up this often.'),
   BACKUP_KEEP: z.coerce.number().int().min(1).default(7).describe('`npm run backup`: how many backups to keep in `BACKUP_TARGET`; older ones are deleted.'),
   // Several instances on one PostgreSQL (issue 19)
-  JOB_LEASE_S: z.coerce.number().min(1).max(3600).default(30).describe('How long an instance\'s claim on a job holds without a heartbeat; a job of an instance that died resumes elsewhere after this.'),
+  JOB_LEASE_S: z.coerce
+    .number()
+    .min(1)
+    .max(3600)
+    .default(30)
+    .describe("How long an instance's claim on a job holds without a heartbeat; a job of an instance that died resumes elsewhere after this."),
   SYNC_TICK_S: z.coerce.number().min(1).max(3600).default(60).describe('How often each instance looks for integrations whose background sync is due.'),
 });
 

@@ -13,8 +13,7 @@ export class AppError extends Error {
 }
 
 export const badRequest = (message: string, code = 'bad_request') => new AppError(400, code, message);
-export const unauthorized = (message = 'Sign in to continue.', code = 'unauthorized') =>
-  new AppError(401, code, message);
+export const unauthorized = (message = 'Sign in to continue.', code = 'unauthorized') => new AppError(401, code, message);
 export const forbidden = (message = 'Not allowed.', code = 'forbidden') => new AppError(403, code, message);
 /** Also used for other users' ids: their existence is not revealed. */
 export const notFound = (what = 'Item') => new AppError(404, 'not_found', `${what} not found.`);

@@ -74,7 +74,9 @@ describe.each(dbTargets())('what a copy of the database shows after real imports
       let checked = 0;
       const bad: string[] = [];
       for (const c of unlisted) {
-        const rows = await sql<{ v: Uint8Array }>`select ${sql.ref(c.column_name)} as v from ${sql.table(c.table_name)} where ${sql.ref(c.column_name)} is not null`.execute(db);
+        const rows = await sql<{
+          v: Uint8Array;
+        }>`select ${sql.ref(c.column_name)} as v from ${sql.table(c.table_name)} where ${sql.ref(c.column_name)} is not null`.execute(db);
         for (const { v } of rows.rows) {
           checked++;
           if (!looksSealed(v)) bad.push(`${c.table_name}.${c.column_name}: ${Buffer.from(v).subarray(0, 40).toString('latin1')}`);
@@ -99,7 +101,15 @@ describe.each(dbTargets())('what a copy of the database shows after real imports
     expect(s.codes.length).toBeGreaterThan(40);
     // Short numeric codes (CVX 08, 140) occur by chance in any dump (timestamps, sizes): those are
     // checked in the form the server used to store them (`cvx:140`), longer ones bare as well.
-    const needles = [...s.typeCodes, ...s.codes.filter((c) => c.length >= 5), ...s.labValues, ...s.entryNames, UPLOAD.name, UPLOAD.type, 'Referred for an assessment'];
+    const needles = [
+      ...s.typeCodes,
+      ...s.codes.filter((c) => c.length >= 5),
+      ...s.labValues,
+      ...s.entryNames,
+      UPLOAD.name,
+      UPLOAD.type,
+      'Referred for an assessment',
+    ];
     const copy = await databaseCopy(sut);
     expect(found(copy, ['@example.com'])).toEqual(['@example.com']); // clear columns are readable in this copy
     expect(found(copy, needles)).toEqual([]);

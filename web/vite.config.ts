@@ -19,13 +19,6 @@ const proxy = {
 export default defineConfig({
   root,
   plugins: [react(), tailwindcss()],
-  build: {
-    outDir: 'dist',
-    emptyOutDir: true,
-    sourcemap: false,
-    chunkSizeWarningLimit: 1500,
-  },
-  server: {
-    proxy: { '/api': proxy, '/health': proxy },
-  },
+  build: { outDir: 'dist', emptyOutDir: true, sourcemap: false, chunkSizeWarningLimit: 1500 },
+  server: { proxy: { '/api': proxy, '/health': proxy } },
 });

@@ -216,7 +216,8 @@ export async function writeAppleHealthExport(path: string, spec: ExportSpec): Pr
             `   <Record type="${type}" sourceName="${CUFF}" unit="mmHg" creationDate="${t}" startDate="${t}" endDate="${t}" value="${v}"/>\n`;
           out.push({
             s,
-            xml: `  <Correlation type="HKCorrelationTypeIdentifierBloodPressure" sourceName="${CUFF}" creationDate="${t}" startDate="${t}" endDate="${t}">\n` +
+            xml:
+              `  <Correlation type="HKCorrelationTypeIdentifierBloodPressure" sourceName="${CUFF}" creationDate="${t}" startDate="${t}" endDate="${t}">\n` +
               `   <MetadataEntry key="HKWasUserEntered" value="0"/>\n${member(SYSTOLIC, sys)}${member(DIASTOLIC, dia)}  </Correlation>\n`,
           });
           out.push({ s, xml: rec(SYSTOLIC, CUFF, '', 'mmHg', t, t, sys) });
@@ -239,9 +240,15 @@ export async function writeAppleHealthExport(path: string, spec: ExportSpec): Pr
       }
       case 'sleep': {
         let s = 3600;
-        out.push({ s, xml: `  <Record type="${SLEEP}" sourceName="${WATCH}" startDate="${at(dates, d, s)}" endDate="${at(dates, d, s + 7 * 3600)}" value="HKCategoryValueSleepAnalysisInBed"/>\n` });
+        out.push({
+          s,
+          xml: `  <Record type="${SLEEP}" sourceName="${WATCH}" startDate="${at(dates, d, s)}" endDate="${at(dates, d, s + 7 * 3600)}" value="HKCategoryValueSleepAnalysisInBed"/>\n`,
+        });
         for (const st of ['AsleepCore', 'AsleepDeep', 'AsleepCore', 'AsleepREM', 'Awake', 'AsleepCore']) {
-          out.push({ s, xml: `  <Record type="${SLEEP}" sourceName="${WATCH}" startDate="${at(dates, d, s)}" endDate="${at(dates, d, s + 70 * 60)}" value="HKCategoryValueSleepAnalysis${st}"/>\n` });
+          out.push({
+            s,
+            xml: `  <Record type="${SLEEP}" sourceName="${WATCH}" startDate="${at(dates, d, s)}" endDate="${at(dates, d, s + 70 * 60)}" value="HKCategoryValueSleepAnalysis${st}"/>\n`,
+          });
           s += 70 * 60;
         }
         return out;
@@ -254,7 +261,8 @@ export async function writeAppleHealthExport(path: string, spec: ExportSpec): Pr
     return [
       {
         s,
-        xml: `  <Workout workoutActivityType="HKWorkoutActivityTypeRunning" duration="45" durationUnit="min" totalDistance="7.1" totalDistanceUnit="km" totalEnergyBurned="480" totalEnergyBurnedUnit="Cal" sourceName="${WATCH}" startDate="${at(dates, d, s)}" endDate="${at(dates, d, s + 2700)}">\n` +
+        xml:
+          `  <Workout workoutActivityType="HKWorkoutActivityTypeRunning" duration="45" durationUnit="min" totalDistance="7.1" totalDistanceUnit="km" totalEnergyBurned="480" totalEnergyBurnedUnit="Cal" sourceName="${WATCH}" startDate="${at(dates, d, s)}" endDate="${at(dates, d, s + 2700)}">\n` +
           `   <MetadataEntry key="HKIndoorWorkout" value="0"/>\n   <WorkoutEvent type="HKWorkoutEventTypePause" date="${at(dates, d, s + 600)}"/>\n  </Workout>\n`,
       },
       {
@@ -289,8 +297,10 @@ export async function writeAppleHealthExport(path: string, spec: ExportSpec): Pr
     }
   };
 
-  await emit(`<?xml version="1.0" encoding="UTF-8"?>\n${APPLE_DTD}\n<HealthData locale="en_GB">\n <ExportDate value="${at(dates, days, 36_000)}"/>\n` +
-    ` <Me HKCharacteristicTypeIdentifierDateOfBirth="1980-05-04" HKCharacteristicTypeIdentifierBiologicalSex="HKBiologicalSexFemale" HKCharacteristicTypeIdentifierBloodType="HKBloodTypeAPositive" HKCharacteristicTypeIdentifierFitzpatrickSkinType="HKFitzpatrickSkinTypeNotSet"/>\n`);
+  await emit(
+    `<?xml version="1.0" encoding="UTF-8"?>\n${APPLE_DTD}\n<HealthData locale="en_GB">\n <ExportDate value="${at(dates, days, 36_000)}"/>\n` +
+      ` <Me HKCharacteristicTypeIdentifierDateOfBirth="1980-05-04" HKCharacteristicTypeIdentifierBiologicalSex="HKBiologicalSexFemale" HKCharacteristicTypeIdentifierBloodType="HKBloodTypeAPositive" HKCharacteristicTypeIdentifierFitzpatrickSkinType="HKFitzpatrickSkinTypeNotSet"/>\n`,
+  );
 
   const dayIdx = Array.from({ length: days }, (_, d) => d);
   const byTime = (a: Line, b: Line) => a.s - b.s;
@@ -316,7 +326,10 @@ export async function writeAppleHealthExport(path: string, spec: ExportSpec): Pr
     }
     // Blood pressure: the members as records grouped by type, then the correlations.
     for (const which of [SYSTOLIC, DIASTOLIC, 'Correlation']) {
-      for (const d of dayIdx) await emitLines(streamDay('bp', d, which === SYSTOLIC).filter((l) => l.xml.startsWith(which === 'Correlation' ? '  <Correlation' : `  <Record type="${which}"`)));
+      for (const d of dayIdx)
+        await emitLines(
+          streamDay('bp', d, which === SYSTOLIC).filter((l) => l.xml.startsWith(which === 'Correlation' ? '  <Correlation' : `  <Record type="${which}"`)),
+        );
     }
     for (const d of dayIdx) await emit(others(d)[0]!.xml);
     for (const d of dayIdx) await emit(others(d)[1]!.xml);

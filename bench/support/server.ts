@@ -29,7 +29,14 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
   const prof = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
   // The same Node flags as `npm start` and the Dockerfile, so memory figures are the server's.
   const child: ChildProcess = spawn(process.execPath, [...prof, '--max-semi-space-size=2', '--import', 'tsx', 'bench/support/bench-server.ts'], {
-    env: { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', RATE_LIMIT_AUTH_PER_MIN: '100000', SANDBOX_RUNTIME: 'none', ...env },
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+      RATE_LIMIT_AUTH_PER_MIN: '100000',
+      SANDBOX_RUNTIME: 'none',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const port = await new Promise<number>((resolve, reject) => {

@@ -31,7 +31,5 @@ export async function longestStall<T>(work: () => Promise<T>): Promise<{ result:
  * loop stalls it for the whole duration and fails either way.
  */
 export function expectLoopStayedFree(m: { stallMs: number; elapsedMs: number }): void {
-  expect(m.stallMs, `stalled ${m.stallMs.toFixed(0)} ms during ${m.elapsedMs.toFixed(0)} ms of work`).toBeLessThan(
-    Math.max(100, m.elapsedMs / 4),
-  );
+  expect(m.stallMs, `stalled ${m.stallMs.toFixed(0)} ms during ${m.elapsedMs.toFixed(0)} ms of work`).toBeLessThan(Math.max(100, m.elapsedMs / 4));
 }

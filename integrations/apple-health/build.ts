@@ -60,7 +60,10 @@ const sha = (s: string): string => createHash('sha256').update(s).digest('base64
 export function humanize(id: string, prefix = ''): string {
   let s = id.startsWith(prefix) ? id.slice(prefix.length) : id;
   s = s.replace(/^HK(Quantity|Category|Correlation|Characteristic|Data)TypeIdentifier/, '').replace(/^HKWorkoutActivityType/, '');
-  const words = s.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2').split(' ');
+  const words = s
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .split(' ');
   return words.map((w, i) => (i === 0 ? w : /^[A-Z]+$/.test(w) && w.length > 1 ? w : w.toLowerCase())).join(' ');
 }
 
@@ -81,7 +84,16 @@ function metaText(meta: MetadataEntry[]): string {
   return meta.length ? ` Details: ${meta.map((m) => `${humanize(m.key.replace(/^HK(MetadataKey)?/, ''))} ${m.value}`).join('; ')}.` : '';
 }
 
-function base(type: string, externalId: string, versionOf: unknown, occurredAt: string | null, title: string, text: string, tags: string[], data: Record<string, unknown>): RecordInput {
+function base(
+  type: string,
+  externalId: string,
+  versionOf: unknown,
+  occurredAt: string | null,
+  title: string,
+  text: string,
+  tags: string[],
+  data: Record<string, unknown>,
+): RecordInput {
   return { kind: 'record', source: 'apple_health', type, externalId, externalVersion: sha(JSON.stringify(versionOf)), occurredAt, title, text, tags, data };
 }
 
@@ -205,8 +217,12 @@ export function correlationRecord(a: Attrs, meta: MetadataEntry[], children: Att
     const title = `Blood pressure ${sys?.value ?? '?'}/${dia?.value ?? '?'} ${unit}`;
     const text = `${title} on ${when(a.startDate)}, recorded by ${a.sourceName ?? 'an unknown source'}.${metaText(meta)}`;
     return base(type, id, [a, meta, children], at, title, text, ['apple-health', 'vital-signs', 'blood-pressure'], {
-      attributes: a, metadata: meta, records: children,
-      systolic: sys ? Number(sys.value) : null, diastolic: dia ? Number(dia.value) : null, unit: appleUnitToUcum(unit),
+      attributes: a,
+      metadata: meta,
+      records: children,
+      systolic: sys ? Number(sys.value) : null,
+      diastolic: dia ? Number(dia.value) : null,
+      unit: appleUnitToUcum(unit),
     });
   }
   const parts = children.map((c) => `${humanize(c.type ?? '').replace(/^Dietary /, '')} ${c.value ?? ''} ${unitLabel(c.unit ?? '')}`.trim());
@@ -257,23 +273,39 @@ export function workoutRecord(a: Attrs, w: WorkoutParts): RecordInput {
     energyUnit = es.unit;
   }
   const hr = stat((t) => t === 'HKQuantityTypeIdentifierHeartRate');
-  const distText = distance > 0 ? `${distUnit === "m" || distUnit === "yd" ? fmtNum(distance, 0) : distance.toFixed(1)} ${distUnit ?? ''}`.trim() : '';
+  const distText = distance > 0 ? `${distUnit === 'm' || distUnit === 'yd' ? fmtNum(distance, 0) : distance.toFixed(1)} ${distUnit ?? ''}`.trim() : '';
   const title = [activity + (distText ? ` ${distText}` : ''), dur > 0 ? `${Math.round(dur)} min` : ''].filter(Boolean).join(', ');
   const bits: string[] = [];
   if (distText) bits.push(distText);
   if (energy > 0) bits.push(`${fmtNum(energy, 0)} ${unitLabel(energyUnit ?? 'kcal')} active energy`);
   if (hr?.average) bits.push(`average heart rate ${fmtNum(Number(hr.average), 0)} bpm${hr.maximum ? ` (max ${fmtNum(Number(hr.maximum), 0)})` : ''}`);
   const pauses = w.events.filter((e) => e.type === 'HKWorkoutEventTypePause').length;
-  const text = `${activity} on ${when(a.startDate)}${dur > 0 ? ` for ${Math.round(dur)} min` : ''}${bits.length ? `: ${bits.join(', ')}` : ''}. ` +
+  const text =
+    `${activity} on ${when(a.startDate)}${dur > 0 ? ` for ${Math.round(dur)} min` : ''}${bits.length ? `: ${bits.join(', ')}` : ''}. ` +
     `Recorded by ${a.sourceName ?? 'an unknown source'}.${pauses ? ` Paused ${pauses} time${pauses > 1 ? 's' : ''}.` : ''}` +
     `${w.routes.length ? ' Has a GPS route.' : ''}${metaText(w.metadata)}`;
   const data = {
-    attributes: a, metadata: w.metadata, events: w.events, statistics: w.statistics, routes: w.routes,
-    durationMin: dur, distance: distance > 0 ? distance : null, distanceUnit: distance > 0 ? appleUnitToUcum(distUnit ?? '') : null,
-    energy: energy > 0 ? energy : null, energyUnit: energy > 0 ? appleUnitToUcum(energyUnit ?? '') : null,
+    attributes: a,
+    metadata: w.metadata,
+    events: w.events,
+    statistics: w.statistics,
+    routes: w.routes,
+    durationMin: dur,
+    distance: distance > 0 ? distance : null,
+    distanceUnit: distance > 0 ? appleUnitToUcum(distUnit ?? '') : null,
+    energy: energy > 0 ? energy : null,
+    energyUnit: energy > 0 ? appleUnitToUcum(energyUnit ?? '') : null,
   };
-  return base(type, `Workout/${sha(`${type}|${a.sourceName}|${a.startDate}|${a.endDate}`)}`, [a, w], appleDateToIso(a.startDate ?? ''), title, text,
-    ['apple-health', 'workout'], data);
+  return base(
+    type,
+    `Workout/${sha(`${type}|${a.sourceName}|${a.startDate}|${a.endDate}`)}`,
+    [a, w],
+    appleDateToIso(a.startDate ?? ''),
+    title,
+    text,
+    ['apple-health', 'workout'],
+    data,
+  );
 }
 
 /** One `<ActivitySummary>` (the day's rings), or null for Apple's empty placeholders. */
@@ -298,14 +330,29 @@ export function activitySummaryRecord(a: Attrs): RecordInput | null {
   const title = `Activity ${date}: ${parts.join(', ')}`;
   const text = `Activity rings on ${date}: ${parts.join(', ')} (value/goal).`;
   return base('HKActivitySummary', `ActivitySummary/${date}`, a, date, title, text, ['apple-health', 'activity'], {
-    attributes: a, date, activeEnergyBurned: energy, activeEnergyBurnedGoal: energyGoal, activeEnergyBurnedUnit: appleUnitToUcum(a.activeEnergyBurnedUnit ?? 'kcal'),
-    appleMoveTime: moveTime, appleMoveTimeGoal: moveTimeGoal, appleExerciseTime: exercise, appleExerciseTimeGoal: exerciseGoal,
-    appleStandHours: stand, appleStandHoursGoal: standGoal,
+    attributes: a,
+    date,
+    activeEnergyBurned: energy,
+    activeEnergyBurnedGoal: energyGoal,
+    activeEnergyBurnedUnit: appleUnitToUcum(a.activeEnergyBurnedUnit ?? 'kcal'),
+    appleMoveTime: moveTime,
+    appleMoveTimeGoal: moveTimeGoal,
+    appleExerciseTime: exercise,
+    appleExerciseTimeGoal: exerciseGoal,
+    appleStandHours: stand,
+    appleStandHoursGoal: standGoal,
   });
 }
 
 const BLOOD: Record<string, string> = {
-  APositive: 'A+', ANegative: 'A-', BPositive: 'B+', BNegative: 'B-', ABPositive: 'AB+', ABNegative: 'AB-', OPositive: 'O+', ONegative: 'O-',
+  APositive: 'A+',
+  ANegative: 'A-',
+  BPositive: 'B+',
+  BNegative: 'B-',
+  ABPositive: 'AB+',
+  ABNegative: 'AB-',
+  OPositive: 'O+',
+  ONegative: 'O-',
 };
 
 /** `<Me>`: date of birth, sex, blood type and skin type as one profile record (null if all unset). */
@@ -323,7 +370,11 @@ export function profileRecord(a: Attrs): RecordInput | null {
   if (skin) parts.push(`Fitzpatrick skin type ${skin}`);
   if (!parts.length) return null;
   return base('HKCharacteristics', 'Me', a, null, 'Health profile', `Health profile from Apple Health: ${parts.join(', ')}.`, ['apple-health', 'profile'], {
-    attributes: a, dateOfBirth: dob, biologicalSex: sex, bloodType: blood, fitzpatrickSkinType: skin,
+    attributes: a,
+    dateOfBirth: dob,
+    biologicalSex: sex,
+    bloodType: blood,
+    fitzpatrickSkinType: skin,
   });
 }
 
@@ -331,18 +382,42 @@ export function profileRecord(a: Attrs): RecordInput | null {
 export function genericRecord(element: string, a: Attrs, meta: MetadataEntry[], children: Array<{ name: string; attributes: Attrs }>): RecordInput {
   const type = a.type ?? `HK${element}`;
   const title = humanize(type);
-  const text = `${title} on ${when(a.startDate)}, recorded by ${a.sourceName ?? 'an unknown source'}.` +
-    (children.length ? ` ${children.length} ${humanize(children[0]!.name).toLowerCase()} entries: ${children.slice(0, 20).map((c) => Object.entries(c.attributes).map(([k, v]) => `${k} ${v}`).join(' ')).join('; ')}.` : '') +
+  const text =
+    `${title} on ${when(a.startDate)}, recorded by ${a.sourceName ?? 'an unknown source'}.` +
+    (children.length
+      ? ` ${children.length} ${humanize(children[0]!.name).toLowerCase()} entries: ${children
+          .slice(0, 20)
+          .map((c) =>
+            Object.entries(c.attributes)
+              .map(([k, v]) => `${k} ${v}`)
+              .join(' '),
+          )
+          .join('; ')}.`
+      : '') +
     metaText(meta);
-  return base(type, `${element}/${sha(`${type}|${a.sourceName}|${a.startDate}|${a.endDate}`)}`, [a, meta, children], appleDateToIso(a.startDate ?? ''), title, text,
-    ['apple-health', element.toLowerCase()], { element, attributes: a, metadata: meta, children });
+  return base(
+    type,
+    `${element}/${sha(`${type}|${a.sourceName}|${a.startDate}|${a.endDate}`)}`,
+    [a, meta, children],
+    appleDateToIso(a.startDate ?? ''),
+    title,
+    text,
+    ['apple-health', element.toLowerCase()],
+    { element, attributes: a, metadata: meta, children },
+  );
 }
 
 /** A ClinicalRecord whose FHIR JSON was not in the upload (bare export.xml), kept so it is not lost silently. */
 export function missingClinicalRecord(a: Attrs, reason: string): RecordInput {
   const rt = a.type ?? 'Resource';
-  return base(`fhir:${rt}`, `${rt}/${a.identifier ?? sha(a.resourceFilePath ?? '')}`, [a, reason], appleDateToIso(a.receivedDate ?? ''),
+  return base(
+    `fhir:${rt}`,
+    `${rt}/${a.identifier ?? sha(a.resourceFilePath ?? '')}`,
+    [a, reason],
+    appleDateToIso(a.receivedDate ?? ''),
     `${humanize(rt)} from ${a.sourceName ?? 'a health provider'} (not included)`,
     `A ${humanize(rt).toLowerCase()} record from ${a.sourceName ?? 'a health provider'} is listed in the Apple Health export, but its content was not available: ${reason}. Upload the whole export.zip to import it.`,
-    ['apple-health', 'clinical', 'missing'], { attributes: a, missing: reason });
+    ['apple-health', 'clinical', 'missing'],
+    { attributes: a, missing: reason },
+  );
 }

@@ -31,8 +31,15 @@ const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
  * one. Also accepts the ISO form "YYYY-MM-DDThh:mm:ss±hh:mm" / "Z" some tools write back.
  */
 export function parseAppleDate(s: string): number {
-  if (s.length === 25 && s.charCodeAt(4) === 45 && s.charCodeAt(7) === 45 && s.charCodeAt(10) === 32 &&
-      s.charCodeAt(13) === 58 && s.charCodeAt(16) === 58 && s.charCodeAt(19) === 32) {
+  if (
+    s.length === 25 &&
+    s.charCodeAt(4) === 45 &&
+    s.charCodeAt(7) === 45 &&
+    s.charCodeAt(10) === 32 &&
+    s.charCodeAt(13) === 58 &&
+    s.charCodeAt(16) === 58 &&
+    s.charCodeAt(19) === 32
+  ) {
     const sign = s.charCodeAt(20);
     const yh = d2(s, 0);
     const yl = d2(s, 2);
@@ -43,9 +50,25 @@ export function parseAppleDate(s: string): number {
     const se = d2(s, 17);
     const oh = d2(s, 21);
     const om = d2(s, 23);
-    if ((sign !== 43 && sign !== 45) || yh < 0 || yl < 0 || mo < 1 || mo > 12 || d < 1 ||
-        d > DAYS_IN_MONTH[mo - 1]! || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 || se > 60 ||
-        oh < 0 || oh > 18 || om < 0 || om > 59) {
+    if (
+      (sign !== 43 && sign !== 45) ||
+      yh < 0 ||
+      yl < 0 ||
+      mo < 1 ||
+      mo > 12 ||
+      d < 1 ||
+      d > DAYS_IN_MONTH[mo - 1]! ||
+      h < 0 ||
+      h > 23 ||
+      mi < 0 ||
+      mi > 59 ||
+      se < 0 ||
+      se > 60 ||
+      oh < 0 ||
+      oh > 18 ||
+      om < 0 ||
+      om > 59
+    ) {
       return NaN;
     }
     const y = yh * 100 + yl;

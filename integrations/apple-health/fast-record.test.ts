@@ -29,7 +29,11 @@ async function run(bytes: Buffer, fastPath: boolean, cuts: number[] | number = b
   const samples: QuantitySample[] = [];
   const records: RecordInput[] = [];
   try {
-    const res = await parseExportXml(chunks(), { samples: (b) => void samples.push(...b), records: (b) => void records.push(...b) }, { fastPath, sampleBatch: 7, recordBatch: 3 });
+    const res = await parseExportXml(
+      chunks(),
+      { samples: (b) => void samples.push(...b), records: (b) => void records.push(...b) },
+      { fastPath, sampleBatch: 7, recordBatch: 3 },
+    );
     return { samples, records, res };
   } catch (e) {
     expect(e).toBeInstanceOf(ImportError);
@@ -79,7 +83,19 @@ function variedExport(seed: number, n: number): string {
   for (let i = 0; i < n; i++) {
     const t = `2026-06-0${1 + (i % 3)} ${String(i % 24).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}:0${i % 10} +0100`;
     const attrs: Array<[string, string]> = [
-      ['type', pick([HR, HR, HR, 'HKQuantityTypeIdentifierBodyFatPercentage', 'HKQuantityTypeIdentifierStepCount', SL, 'HKCategoryTypeIdentifierAppleStandHour', 'A&amp;B'])],
+      [
+        'type',
+        pick([
+          HR,
+          HR,
+          HR,
+          'HKQuantityTypeIdentifierBodyFatPercentage',
+          'HKQuantityTypeIdentifierStepCount',
+          SL,
+          'HKCategoryTypeIdentifierAppleStandHour',
+          'A&amp;B',
+        ]),
+      ],
       ['sourceName', pick(['Jane’s Apple Watch', 'Tom &amp; Jerry', 'a&lt;b&gt;c &quot;q&quot; &apos;', 'x&#x1F600;y&#233;&#10;&#9;z', '😀 emoji', 'plain'])],
       ['unit', pick(['count/min', '%', 'mmol&lt;180.15&gt;/L', 'Cal'])],
       ['startDate', t],
@@ -99,14 +115,23 @@ function variedExport(seed: number, n: number): string {
     const r = rand();
     if (r < 0.7) out.push(`  ${open}${pick(['/>', '/>', ' />'])}\n`);
     else if (r < 0.8) out.push(`  ${open}>\n   <MetadataEntry key="k" value="v&amp;w"/>\n  </Record>\n`);
-    else if (r < 0.85) out.push(`  ${open}>\n   <HeartRateVariabilityMetadataList>\n    <InstantaneousBeatsPerMinute bpm="60" time="1:02:03.45 PM"/>\n   </HeartRateVariabilityMetadataList>\n  </Record>\n`);
-    else if (r < 0.88) out.push(`  <Correlation type="HKCorrelationTypeIdentifierBloodPressure" sourceName="Omron" startDate="${t}" endDate="${t}">\n   ${open}/>\n  </Correlation>\n`);
+    else if (r < 0.85)
+      out.push(
+        `  ${open}>\n   <HeartRateVariabilityMetadataList>\n    <InstantaneousBeatsPerMinute bpm="60" time="1:02:03.45 PM"/>\n   </HeartRateVariabilityMetadataList>\n  </Record>\n`,
+      );
+    else if (r < 0.88)
+      out.push(
+        `  <Correlation type="HKCorrelationTypeIdentifierBloodPressure" sourceName="Omron" startDate="${t}" endDate="${t}">\n   ${open}/>\n  </Correlation>\n`,
+      );
     else if (r < 0.9) out.push(`  <!-- ${open}/> -->\n`);
     else if (r < 0.92) out.push(`  <Record type='${HR}' unit='count/min' startDate='${t}' endDate='${t}' value='61'/>\n`);
     else if (r < 0.94) out.push(`  <Record type = "${HR}" unit="count/min" startDate="${t}" endDate="${t}" value="62"/>\n`);
     else if (r < 0.96) out.push(`  <Record type="${HR}" unit="count/min" startDate="${t}" endDate="${t}" value="6\n3"/>\n`);
     else if (r < 0.98) out.push(`  <Record type="${HR}" ns:x="1" unit="count/min" startDate="${t}" endDate="${t}" value="64"/>\n`);
-    else out.push(`  <Workout workoutActivityType="HKWorkoutActivityTypeRunning" duration="31.2" durationUnit="min" sourceName="W" startDate="${t}" endDate="${t}">\n   <MetadataEntry key="HKIndoorWorkout" value="0"/>\n  </Workout>\n`);
+    else
+      out.push(
+        `  <Workout workoutActivityType="HKWorkoutActivityTypeRunning" duration="31.2" durationUnit="min" sourceName="W" startDate="${t}" endDate="${t}">\n   <MetadataEntry key="HKIndoorWorkout" value="0"/>\n  </Workout>\n`,
+      );
   }
   return exportXml(out.join(''));
 }
@@ -143,17 +168,26 @@ describe('fast Record path equals the saxes-only path', () => {
     const ref = await same(xml, [1, 2, 5]);
     expect(ref.samples).toEqual([expect.objectContaining({ sourceName: 'A & B <> "\' 😀 é é \t\n\r end', value: 60 })]);
     expect(decodeAttrValue('a&amp;b', 0, 7)).toBe('a&b');
-    for (const bad of ['&xxe;', '&#0;', '&#x110000;', '&#X41;', '&#xD800;', '&#xFFFE;', '&amp', '&;', '&#;', '&#x;']) expect(decodeAttrValue(bad, 0, bad.length), bad).toBeNull();
+    for (const bad of ['&xxe;', '&#0;', '&#x110000;', '&#X41;', '&#xD800;', '&#xFFFE;', '&amp', '&;', '&#;', '&#x;'])
+      expect(decodeAttrValue(bad, 0, bad.length), bad).toBeNull();
   });
 
   it('fails the same way on malformed or hostile records', async () => {
     const rec = (attrs: string) => exportXml(`  <Record ${attrs}/>\n`);
     const ok = `type="${HR}" unit="count/min" startDate="2026-06-01 08:00:00 +0100" endDate="2026-06-01 08:00:00 +0100"`;
     const cases = [
-      rec(`${ok} value="&xxe;"`), rec(`${ok} value="&#0;"`), rec(`${ok} value="6<0"`), rec(`${ok} value="60" value="61"`),
-      rec(`${ok} device="a" device="b" value="60"`), rec(`${ok} value="60"device="x"`), rec(`${ok} value="60" /x`),
-      rec(`${ok} value="\uFFFE"`), rec(`${ok} value="a&b"`), rec(`${ok} value="60"`).replace('</HealthData>\n', ''),
-      rec(`${ok} value="60"`).replace('</HealthData>\n', ']]>'), `  ]]<Record ${ok} value="60"/>>`,
+      rec(`${ok} value="&xxe;"`),
+      rec(`${ok} value="&#0;"`),
+      rec(`${ok} value="6<0"`),
+      rec(`${ok} value="60" value="61"`),
+      rec(`${ok} device="a" device="b" value="60"`),
+      rec(`${ok} value="60"device="x"`),
+      rec(`${ok} value="60" /x`),
+      rec(`${ok} value="\uFFFE"`),
+      rec(`${ok} value="a&b"`),
+      rec(`${ok} value="60"`).replace('</HealthData>\n', ''),
+      rec(`${ok} value="60"`).replace('</HealthData>\n', ']]>'),
+      `  ]]<Record ${ok} value="60"/>>`,
       rec(`${ok} value="60"`) + rec(`${ok} value="61"`),
       exportXml('').replace('<HealthData locale="en_GB">', '<HealthData locale="en_GB"/>') + `<Record ${ok} value="60"/>`,
       `<?xml version="1.0"?>\n<!DOCTYPE HealthData [\n <!ENTITY x "y">\n]>\n<HealthData locale="en">\n  <Record ${ok} value="60"/>\n</HealthData>\n`,

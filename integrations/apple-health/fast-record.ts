@@ -30,7 +30,18 @@ export interface FastRecord {
 }
 
 export function newFastRecord(): FastRecord {
-  return { type: undefined, sourceName: undefined, unit: undefined, startDate: undefined, endDate: undefined, value: undefined, open: false, prevType: '\u0000', prevSource: '\u0000', prevUnit: '\u0000' };
+  return {
+    type: undefined,
+    sourceName: undefined,
+    unit: undefined,
+    startDate: undefined,
+    endDate: undefined,
+    value: undefined,
+    open: false,
+    prevType: '\u0000',
+    prevSource: '\u0000',
+    prevUnit: '\u0000',
+  };
 }
 
 const T_TYPE = 1;
@@ -64,11 +75,21 @@ export function decodeAttrValue(s: string, vs: number, ve: number): string | nul
     const ent = s.slice(k + 1, semi);
     let rep: string;
     switch (ent) {
-      case 'amp': rep = '&'; break;
-      case 'lt': rep = '<'; break;
-      case 'gt': rep = '>'; break;
-      case 'quot': rep = '"'; break;
-      case 'apos': rep = "'"; break;
+      case 'amp':
+        rep = '&';
+        break;
+      case 'lt':
+        rep = '<';
+        break;
+      case 'gt':
+        rep = '>';
+        break;
+      case 'quot':
+        rep = '"';
+        break;
+      case 'apos':
+        rep = "'";
+        break;
       default: {
         let num = NaN;
         if (ent[0] === '#') {
@@ -222,12 +243,23 @@ export function scanRecord(s: string, j: number, r: FastRecord): number {
       } else v = s.slice(vs, ve);
     }
     switch (bit) {
-      case T_TYPE: r.type = v; break;
-      case T_SOURCE: r.sourceName = v; break;
-      case T_UNIT: r.unit = v; break;
-      case T_START: r.startDate = v; break;
-      case T_END: r.endDate = v; break;
-      default: r.value = v;
+      case T_TYPE:
+        r.type = v;
+        break;
+      case T_SOURCE:
+        r.sourceName = v;
+        break;
+      case T_UNIT:
+        r.unit = v;
+        break;
+      case T_START:
+        r.startDate = v;
+        break;
+      case T_END:
+        r.endDate = v;
+        break;
+      default:
+        r.value = v;
     }
   }
 }

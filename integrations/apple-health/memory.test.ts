@@ -47,10 +47,12 @@ it('parses a 200 MB export with flat memory', async () => {
       },
     });
     let lastDone = 0;
-    const res = await importAppleHealth({ xmlPath: path }, sink, { onProgress: (p) => {
-      lastDone = p.done;
-      sample();
-    } });
+    const res = await importAppleHealth({ xmlPath: path }, sink, {
+      onProgress: (p) => {
+        lastDone = p.done;
+        sample();
+      },
+    });
     await sink.finish();
     expect(lastDone).toBe(gen.bytes);
     expect(res.counts.Record).toBe(gen.records);

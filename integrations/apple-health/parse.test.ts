@@ -41,16 +41,19 @@ async function importChunks(xml: string): Promise<Map<string, DayChunk>> {
   const path = join(dir, `c${n++}.xml`);
   await writeFile(path, xml);
   const out = new Map<string, DayChunk>();
-  const sink = createSeriesSink({
-    chunks(batch) {
-      for (const c of batch) {
-        const k = `${c.type} ${c.date}`;
-        const prev = out.get(k);
-        out.set(k, prev ? mergeChunks(prev, c) : c);
-      }
+  const sink = createSeriesSink(
+    {
+      chunks(batch) {
+        for (const c of batch) {
+          const k = `${c.type} ${c.date}`;
+          const prev = out.get(k);
+          out.set(k, prev ? mergeChunks(prev, c) : c);
+        }
+      },
+      records() {},
     },
-    records() {},
-  }, { maxOpenChunks: 2 });
+    { maxOpenChunks: 2 },
+  );
   await importAppleHealth({ xmlPath: path }, sink);
   await sink.finish();
   return out;
@@ -72,7 +75,15 @@ describe('Apple dates', () => {
     expect(parseAppleDate('2020-12-06 20:24:55 -0800')).toBe(Date.parse('2020-12-07T04:24:55Z'));
     expect(parseAppleDate('2024-02-29 12:00:00 +0530')).toBe(Date.parse('2024-02-29T06:30:00Z'));
     expect(parseAppleDate('2026-06-01T00:30:05+01:00')).toBe(Date.UTC(2026, 4, 31, 23, 30, 5));
-    for (const bad of ['2026-13-01 00:00:00 +0100', '2025-02-29 00:00:00 +0000', '2026-06-01 24:00:00 +0000', '2026-06-01 00:00:00 0100', 'x026-06-01 00:00:00 +0000', '', '2026-06-01']) {
+    for (const bad of [
+      '2026-13-01 00:00:00 +0100',
+      '2025-02-29 00:00:00 +0000',
+      '2026-06-01 24:00:00 +0000',
+      '2026-06-01 00:00:00 0100',
+      'x026-06-01 00:00:00 +0000',
+      '',
+      '2026-06-01',
+    ]) {
       expect(parseAppleDate(bad), bad).toBeNaN();
     }
     expect(appleDateToIso('2026-06-01 00:30:05 +0100')).toBe('2026-06-01T00:30:05+01:00');
@@ -83,11 +94,28 @@ describe('real sample exports (opendroid/hk)', () => {
   it('sampleexport.xml: 5 records, 1 workout, 17 activity summaries, 6 clinical records', async () => {
     const sink = collector();
     const res = await importAppleHealth({ xmlPath: join(FIXTURES, 'opendroid-hk_sampleexport.xml') }, sink);
-    expect(res.counts).toMatchObject({ Record: 5, Workout: 1, ActivitySummary: 17, ClinicalRecord: 6, Me: 1, samples: 5, clinicalMissing: 6, records: 1 + 1 + 17 + 6 });
+    expect(res.counts).toMatchObject({
+      Record: 5,
+      Workout: 1,
+      ActivitySummary: 17,
+      ClinicalRecord: 6,
+      Me: 1,
+      samples: 5,
+      clinicalMissing: 6,
+      records: 1 + 1 + 17 + 6,
+    });
     expect(res.exportDate).toBe('2020-12-06 20:24:55 -0800');
     expect(res.locale).toBe('en_US');
     expect(sink.s.map((x) => x.type)).toEqual([...Array(4).fill('HKQuantityTypeIdentifierBodyMassIndex'), 'HKQuantityTypeIdentifierHeartRateVariabilitySDNN']);
-    expect(sink.s[0]).toEqual({ type: 'HKQuantityTypeIdentifierBodyMassIndex', unit: 'count', startMs: Date.parse('2020-04-18T13:52:26Z'), endMs: Date.parse('2020-04-18T13:52:26Z'), localDate: '2020-04-18', value: 22.4, sourceName: 'Renpho' });
+    expect(sink.s[0]).toEqual({
+      type: 'HKQuantityTypeIdentifierBodyMassIndex',
+      unit: 'count',
+      startMs: Date.parse('2020-04-18T13:52:26Z'),
+      endMs: Date.parse('2020-04-18T13:52:26Z'),
+      localDate: '2020-04-18',
+      value: 22.4,
+      sourceName: 'Renpho',
+    });
     const workout = sink.r.find((r) => r.type === 'HKWorkoutActivityTypeWalking')!;
     expect(workout.title).toBe('Walking 3.0 mi, 53 min');
     expect(workout.occurredAt).toBe('2018-12-17T07:54:59-08:00');
@@ -96,7 +124,14 @@ describe('real sample exports (opendroid/hk)', () => {
     const day = sink.r.find((r) => r.externalId === 'ActivitySummary/2020-11-20')!;
     expect(day.title).toBe('Activity 2020-11-20: move 487/300 kcal, exercise 74/30 min, stand 16/11 h');
     const missing = sink.r.filter((r) => r.tags.includes('missing'));
-    expect(missing.map((r) => r.type)).toEqual(['fhir:Procedure', 'fhir:Procedure', 'fhir:Procedure', 'fhir:Immunization', 'fhir:DiagnosticReport', 'fhir:Patient']);
+    expect(missing.map((r) => r.type)).toEqual([
+      'fhir:Procedure',
+      'fhir:Procedure',
+      'fhir:Procedure',
+      'fhir:Immunization',
+      'fhir:DiagnosticReport',
+      'fhir:Patient',
+    ]);
     expect(missing[0]!.externalId).toBe('Procedure/TkxvzAawHeQb3Fi8PI60qLcpVWSuan8Gk1dSZsdZkm.YB');
     expect(sink.r.find((r) => r.type === 'HKCharacteristics')!.text).toContain('date of birth 1990-12-06');
     for (const r of sink.r) expect(r.source).toBe('apple_health');
@@ -108,7 +143,11 @@ describe('real sample exports (opendroid/hk)', () => {
     expect(res.counts).toMatchObject({ Record: 37, Workout: 5, Audiogram: 1, Me: 1, samples: 36, categoryRecords: 1, records: 1 + 5 + 1 + 1 });
     expect(res.counts.ActivitySummary).toBeUndefined();
     expect(sink.r.filter((r) => r.tags.includes('workout')).map((r) => r.title)).toEqual([
-      'Walking 2.2 mi, 38 min', 'Walking, 30 min', 'Cross training, 30 min', 'Walking, 20 min', 'Walking 7.8 mi, 205 min',
+      'Walking 2.2 mi, 38 min',
+      'Walking, 30 min',
+      'Cross training, 30 min',
+      'Walking, 20 min',
+      'Walking 7.8 mi, 205 min',
     ]);
     // Apple's fractions become UCUM percentages; Apple's units become UCUM.
     const fat = sink.s.find((x) => x.type === 'HKQuantityTypeIdentifierBodyFatPercentage')!;
@@ -135,7 +174,8 @@ describe('generated export with known values', () => {
   const HR = 'HKQuantityTypeIdentifierHeartRate';
   const ST = 'HKQuantityTypeIdentifierStepCount';
   const SL = 'HKCategoryTypeIdentifierSleepAnalysis';
-  const sleep = (src: string, s: string, e: string, v: string) => `  <Record type="${SL}" sourceName="${src}" startDate="${s}" endDate="${e}" value="HKCategoryValueSleepAnalysis${v}"/>\n`;
+  const sleep = (src: string, s: string, e: string, v: string) =>
+    `  <Record type="${SL}" sourceName="${src}" startDate="${s}" endDate="${e}" value="HKCategoryValueSleepAnalysis${v}"/>\n`;
   const body = [
     // Heart rate: 2026-05-31 gets one reading just before midnight; 2026-06-01 starts 00:30:05 +0100,
     // which is 23:30:05 UTC the day before, and still belongs to 2026-06-01.
@@ -274,10 +314,18 @@ describe('category samples', () => {
     expect(counts).toMatchObject({ categoryRecords: 5, records: 1 + 3 }); // the profile (<Me>) and three days
     const day = records.find((r) => r.externalId === 'HKCategoryTypeIdentifierAppleStandHour/2026-06-01')!;
     expect(day.title).toBe('Apple stand hour 2026-06-01: stood 2 times, idle once, 180 min in all');
-    expect(day.text).toBe(`Apple stand hour on 2026-06-01 (times at +0100): stood 2 times, idle once, 180 min in all, recorded by ${W}. 07:00 stood for 60 min; 08:00 idle for 60 min; 09:00 stood for 60 min.`);
+    expect(day.text).toBe(
+      `Apple stand hour on 2026-06-01 (times at +0100): stood 2 times, idle once, 180 min in all, recorded by ${W}. 07:00 stood for 60 min; 08:00 idle for 60 min; 09:00 stood for 60 min.`,
+    );
     expect(day.occurredAt).toBe('2026-06-01T07:00:00+01:00');
-    expect((day.data.entries as CategoryEntry[]).map((e) => e.attributes.startDate)).toEqual(['2026-06-01 07:00:00 +0100', '2026-06-01 08:00:00 +0100', '2026-06-01 09:00:00 +0100']);
-    expect(records.find((r) => r.externalId === 'HKCategoryTypeIdentifierAppleStandHour/2026-06-02')!.title).toBe('Apple stand hour 2026-06-02: stood once, 60 min');
+    expect((day.data.entries as CategoryEntry[]).map((e) => e.attributes.startDate)).toEqual([
+      '2026-06-01 07:00:00 +0100',
+      '2026-06-01 08:00:00 +0100',
+      '2026-06-01 09:00:00 +0100',
+    ]);
+    expect(records.find((r) => r.externalId === 'HKCategoryTypeIdentifierAppleStandHour/2026-06-02')!.title).toBe(
+      'Apple stand hour 2026-06-02: stood once, 60 min',
+    );
     expect(records.find((r) => r.type === 'HKCategoryTypeIdentifierHandwashingEvent')!.title).toBe('Handwashing event 2026-06-01: once');
     // The same day in another order is the same record at the same version.
     const again = await importXml(exportXml([stand('2026-06-01', 8, 'Idle'), stand('2026-06-01', 9), stand('2026-06-02', 7), stand('2026-06-01', 7)].join('')));
@@ -288,7 +336,12 @@ describe('category samples', () => {
   it('a day that returns after it was emitted becomes a second record, never replacing the first', () => {
     const days = new CategoryDays(2);
     const out: RecordInput[] = [];
-    const a = (date: string, h: number) => ({ type: 'HKCategoryTypeIdentifierAppleStandHour', sourceName: W, startDate: `${date} ${String(h).padStart(2, '0')}:00:00 +0000`, value: 'HKCategoryValueAppleStandHourStood' });
+    const a = (date: string, h: number) => ({
+      type: 'HKCategoryTypeIdentifierAppleStandHour',
+      sourceName: W,
+      startDate: `${date} ${String(h).padStart(2, '0')}:00:00 +0000`,
+      value: 'HKCategoryValueAppleStandHourStood',
+    });
     days.add(a('2026-06-01', 7), [], out);
     days.add(a('2026-06-02', 7), [], out);
     days.add(a('2026-06-03', 7), [], out); // three open days with room for two: 06-01 goes out
@@ -309,7 +362,9 @@ describe('hostile and damaged XML', () => {
   });
 
   it('refuses external SYSTEM / PUBLIC identifiers and parameter entities', async () => {
-    const ext = await refusal(`<?xml version="1.0"?>\n<!DOCTYPE HealthData [\n <!ENTITY xxe SYSTEM "file:///etc/passwd">\n]>\n<HealthData locale="en"><ExportDate value="&xxe;"/></HealthData>`);
+    const ext = await refusal(
+      `<?xml version="1.0"?>\n<!DOCTYPE HealthData [\n <!ENTITY xxe SYSTEM "file:///etc/passwd">\n]>\n<HealthData locale="en"><ExportDate value="&xxe;"/></HealthData>`,
+    );
     expect(ext.code).toBe('xml_entity');
     const sys = await refusal(`<?xml version="1.0"?>\n<!DOCTYPE HealthData SYSTEM "http://example.invalid/evil.dtd">\n<HealthData locale="en"/>`);
     expect(sys.code).toBe('xml_entity');
@@ -361,7 +416,9 @@ describe('hostile and damaged XML', () => {
     );
     const whole = await importXml(xml);
     expect(whole.samples).toEqual([expect.objectContaining({ sourceName: 'Jane’s Watch', value: 60 })]);
-    expect((whole.records.find((r) => r.type === 'HKCategoryTypeIdentifierMindfulSession')!.data.entries as CategoryEntry[])[0]!.metadata).toEqual([{ key: 'note', value: 'abc' }]);
+    expect((whole.records.find((r) => r.type === 'HKCategoryTypeIdentifierMindfulSession')!.data.entries as CategoryEntry[])[0]!.metadata).toEqual([
+      { key: 'note', value: 'abc' },
+    ]);
     // Byte by byte: multi-byte characters and control characters split across chunks.
     const bytes = Buffer.from(xml, 'utf8');
     async function* oneByte() {
@@ -377,11 +434,13 @@ describe('hostile and damaged XML', () => {
   });
 
   it('skips unusable records instead of failing', async () => {
-    const { counts, samples } = await importXml(exportXml(
-      recordXml('HKQuantityTypeIdentifierHeartRate', 'count/min', 'abc', 'W', '2026-06-01 08:00:00 +0100') +
-        recordXml('HKQuantityTypeIdentifierHeartRate', 'count/min', 61, 'W', '2026-13-01 08:00:00 +0100') +
-        recordXml('HKQuantityTypeIdentifierHeartRate', 'count/min', 62, 'W', '2026-06-01 08:00:00 +0100'),
-    ));
+    const { counts, samples } = await importXml(
+      exportXml(
+        recordXml('HKQuantityTypeIdentifierHeartRate', 'count/min', 'abc', 'W', '2026-06-01 08:00:00 +0100') +
+          recordXml('HKQuantityTypeIdentifierHeartRate', 'count/min', 61, 'W', '2026-13-01 08:00:00 +0100') +
+          recordXml('HKQuantityTypeIdentifierHeartRate', 'count/min', 62, 'W', '2026-06-01 08:00:00 +0100'),
+      ),
+    );
     expect(samples.map((x) => x.value)).toEqual([62]);
     expect(counts.invalid).toBe(2);
   });
@@ -389,7 +448,15 @@ describe('hostile and damaged XML', () => {
 
 describe('sink backpressure', () => {
   it('awaits the sink between batches and never overlaps calls', async () => {
-    const body = Array.from({ length: 3000 }, (_, i) => recordXml('HKQuantityTypeIdentifierHeartRate', 'count/min', 60 + (i % 50), 'W', `2026-06-01 ${String(Math.floor(i / 60) % 24).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}:00 +0100`)).join('');
+    const body = Array.from({ length: 3000 }, (_, i) =>
+      recordXml(
+        'HKQuantityTypeIdentifierHeartRate',
+        'count/min',
+        60 + (i % 50),
+        'W',
+        `2026-06-01 ${String(Math.floor(i / 60) % 24).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}:00 +0100`,
+      ),
+    ).join('');
     const bytes = Buffer.from(exportXml(body));
     let active = 0;
     let calls = 0;
@@ -397,17 +464,21 @@ describe('sink backpressure', () => {
     async function* chunks() {
       for (let i = 0; i < bytes.length; i += 4096) yield bytes.subarray(i, i + 4096);
     }
-    await parseExportXml(chunks(), {
-      async samples(b) {
-        expect(active).toBe(0);
-        active++;
-        calls++;
-        total += b.length;
-        await new Promise((r) => setTimeout(r, 2));
-        active--;
+    await parseExportXml(
+      chunks(),
+      {
+        async samples(b) {
+          expect(active).toBe(0);
+          active++;
+          calls++;
+          total += b.length;
+          await new Promise((r) => setTimeout(r, 2));
+          active--;
+        },
+        records() {},
       },
-      records() {},
-    }, { sampleBatch: 100 });
+      { sampleBatch: 100 },
+    );
     expect(total).toBe(3000);
     expect(calls).toBeGreaterThan(10);
   });

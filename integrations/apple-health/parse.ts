@@ -8,8 +8,17 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
 import type { QuantitySample, RecordInput } from '../types.js';
 import {
-  activitySummaryRecord, appleUnitToUcum, CategoryDays, correlationRecord, genericRecord, missingClinicalRecord,
-  profileRecord, workoutRecord, type Attrs, type MetadataEntry, type WorkoutParts,
+  activitySummaryRecord,
+  appleUnitToUcum,
+  CategoryDays,
+  correlationRecord,
+  genericRecord,
+  missingClinicalRecord,
+  profileRecord,
+  workoutRecord,
+  type Attrs,
+  type MetadataEntry,
+  type WorkoutParts,
 } from './build.js';
 import { parseAppleDate } from './dates.js';
 import { ImportError } from './errors.js';
@@ -202,10 +211,16 @@ function skipTo(text: string, from: number, term: string): number {
 export function checkDoctype(text: string): void {
   const bare = doctypeMarkup(text);
   if (/<!\s*ENTITY/i.test(bare)) {
-    throw new ImportError('xml_entity', 'This export.xml declares XML entities (<!ENTITY ...>). Apple Health exports never do, and such files can be used to attack the server, so it was refused.');
+    throw new ImportError(
+      'xml_entity',
+      'This export.xml declares XML entities (<!ENTITY ...>). Apple Health exports never do, and such files can be used to attack the server, so it was refused.',
+    );
   }
   if (/\b(SYSTEM|PUBLIC)\b/.test(bare)) {
-    throw new ImportError('xml_entity', 'This export.xml refers to an external file in its DOCTYPE (SYSTEM or PUBLIC). Apple Health exports never do, so it was refused.');
+    throw new ImportError(
+      'xml_entity',
+      'This export.xml refers to an external file in its DOCTYPE (SYSTEM or PUBLIC). Apple Health exports never do, so it was refused.',
+    );
   }
   if (/%[A-Za-z_:][\w.:-]*;/.test(bare)) {
     throw new ImportError('xml_entity', 'This export.xml uses parameter entities in its DOCTYPE. Apple Health exports never do, so it was refused.');
@@ -235,9 +250,15 @@ function xmlError(e: Error, byteOffset: number): ImportError {
   const msg = e.message.replace(/^[^:]*:\d+:\d+: /, '');
   const where = byteOffset > 0 ? ` (around byte ${byteOffset.toLocaleString('en-US')})` : '';
   if (/unclosed tag|document must contain a root element/i.test(msg)) {
-    return new ImportError('xml_invalid', `The export.xml ends too early${where}: the file looks truncated or incomplete. Export it again from the Health app and upload the new file.`, { cause: e });
+    return new ImportError(
+      'xml_invalid',
+      `The export.xml ends too early${where}: the file looks truncated or incomplete. Export it again from the Health app and upload the new file.`,
+      { cause: e },
+    );
   }
-  return new ImportError('xml_invalid', `The export.xml is not valid XML${where}: ${msg} Export it again from the Health app and upload the new file.`, { cause: e });
+  return new ImportError('xml_invalid', `The export.xml is not valid XML${where}: ${msg} Export it again from the Health app and upload the new file.`, {
+    cause: e,
+  });
 }
 
 /**
@@ -282,7 +303,14 @@ export async function parseExportXml(input: Readable | AsyncIterable<Buffer | st
     quantityOf(type, a.sourceName, a.unit, a.startDate, a.endDate, value);
   };
 
-  const quantityOf = (type: string, source: string | undefined, unit: string | undefined, sd: string | undefined, ed: string | undefined, value: number): void => {
+  const quantityOf = (
+    type: string,
+    source: string | undefined,
+    unit: string | undefined,
+    sd: string | undefined,
+    ed: string | undefined,
+    value: number,
+  ): void => {
     const startMs = sd === undefined ? NaN : parseAppleDate(sd);
     // Instantaneous samples (heart rate, weight) repeat the start as the end.
     const endMs = ed === sd ? startMs : ed === undefined ? NaN : parseAppleDate(ed);
@@ -388,7 +416,10 @@ export async function parseExportXml(input: Readable | AsyncIterable<Buffer | st
     const a = d === 0 || cur === null ? raw : ownedCopy(raw);
     if (d === 0) {
       if (name !== 'HealthData') {
-        throw new ImportError('not_apple_health', `This XML file is not an Apple Health export (its root element is <${name}>, not <HealthData>). Upload export.zip or the export.xml inside it.`);
+        throw new ImportError(
+          'not_apple_health',
+          `This XML file is not an Apple Health export (its root element is <${name}>, not <HealthData>). Upload export.zip or the export.xml inside it.`,
+        );
       }
       locale = a.locale === undefined ? null : owned(a.locale);
       return;

@@ -32,9 +32,11 @@ export const APPLE_DTD = `<!DOCTYPE HealthData [
 
 /** Wraps body elements into a complete export.xml. */
 export function exportXml(body: string, dtd = APPLE_DTD): string {
-  return `<?xml version="1.0" encoding="UTF-8"?>\n${dtd}\n<HealthData locale="en_GB">\n <ExportDate value="2026-07-01 10:00:00 +0100"/>\n` +
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n${dtd}\n<HealthData locale="en_GB">\n <ExportDate value="2026-07-01 10:00:00 +0100"/>\n` +
     ` <Me HKCharacteristicTypeIdentifierDateOfBirth="1980-05-04" HKCharacteristicTypeIdentifierBiologicalSex="HKBiologicalSexFemale" HKCharacteristicTypeIdentifierBloodType="HKBloodTypeAPositive" HKCharacteristicTypeIdentifierFitzpatrickSkinType="HKFitzpatrickSkinTypeNotSet"/>\n` +
-    `${body}</HealthData>\n`;
+    `${body}</HealthData>\n`
+  );
 }
 
 /** Formats epoch ms as Apple's "YYYY-MM-DD hh:mm:ss ±hhmm" at a fixed offset in minutes. */
@@ -42,15 +44,27 @@ export function appleDate(ms: number, offsetMin: number): string {
   const d = new Date(ms + offsetMin * 60000);
   const p = (n: number) => String(n).padStart(2, '0');
   const o = Math.abs(offsetMin);
-  return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} ` +
-    `${offsetMin < 0 ? '-' : '+'}${p(Math.floor(o / 60))}${p(o % 60)}`;
+  return (
+    `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} ` +
+    `${offsetMin < 0 ? '-' : '+'}${p(Math.floor(o / 60))}${p(o % 60)}`
+  );
 }
 
 /** One `<Record>` line. */
-export function recordXml(type: string, unit: string, value: number | string, source: string, start: string, end = start, meta?: Record<string, string>): string {
+export function recordXml(
+  type: string,
+  unit: string,
+  value: number | string,
+  source: string,
+  start: string,
+  end = start,
+  meta?: Record<string, string>,
+): string {
   const open = `  <Record type="${type}" sourceName="${source}" sourceVersion="10.1" unit="${unit}" creationDate="${end}" startDate="${start}" endDate="${end}" value="${value}"`;
   if (!meta) return `${open}/>\n`;
-  return `${open}>\n${Object.entries(meta).map(([k, v]) => `   <MetadataEntry key="${k}" value="${v}"/>\n`).join('')}  </Record>\n`;
+  return `${open}>\n${Object.entries(meta)
+    .map(([k, v]) => `   <MetadataEntry key="${k}" value="${v}"/>\n`)
+    .join('')}  </Record>\n`;
 }
 
 const WATCH_DEVICE = '&lt;&lt;HKDevice: 0x283a1c0f0&gt;, name:Apple Watch, manufacturer:Apple Inc., model:Watch, hardware:Watch6,2, software:10.1&gt;';
@@ -113,26 +127,36 @@ export async function writeSyntheticExport(path: string, targetBytes: number): P
   for (let d = 0; d < days; d++) {
     const stages = ['AsleepCore', 'AsleepDeep', 'AsleepCore', 'AsleepREM', 'Awake', 'AsleepCore'];
     let t = dayStart(d) + 60 * 60_000; // 01:00 local
-    await emit(`  <Record type="HKCategoryTypeIdentifierSleepAnalysis" sourceName="Jane’s Apple Watch" startDate="${appleDate(t, off)}" endDate="${appleDate(t + 7 * 3600_000, off)}" value="HKCategoryValueSleepAnalysisInBed"/>\n`);
+    await emit(
+      `  <Record type="HKCategoryTypeIdentifierSleepAnalysis" sourceName="Jane’s Apple Watch" startDate="${appleDate(t, off)}" endDate="${appleDate(t + 7 * 3600_000, off)}" value="HKCategoryValueSleepAnalysisInBed"/>\n`,
+    );
     records++;
     for (const st of stages) {
-      await emit(`  <Record type="HKCategoryTypeIdentifierSleepAnalysis" sourceName="Jane’s Apple Watch" startDate="${appleDate(t, off)}" endDate="${appleDate(t + 70 * 60_000, off)}" value="HKCategoryValueSleepAnalysis${st}"/>\n`);
+      await emit(
+        `  <Record type="HKCategoryTypeIdentifierSleepAnalysis" sourceName="Jane’s Apple Watch" startDate="${appleDate(t, off)}" endDate="${appleDate(t + 70 * 60_000, off)}" value="HKCategoryValueSleepAnalysis${st}"/>\n`,
+      );
       t += 70 * 60_000;
       records++;
     }
     for (let h = 7; h < 23; h++) {
-      await emit(`  <Record type="HKCategoryTypeIdentifierAppleStandHour" sourceName="Jane’s Apple Watch" startDate="${appleDate(dayStart(d) + h * 3600_000, off)}" endDate="${appleDate(dayStart(d) + (h + 1) * 3600_000, off)}" value="HKCategoryValueAppleStandHourStood"/>\n`);
+      await emit(
+        `  <Record type="HKCategoryTypeIdentifierAppleStandHour" sourceName="Jane’s Apple Watch" startDate="${appleDate(dayStart(d) + h * 3600_000, off)}" endDate="${appleDate(dayStart(d) + (h + 1) * 3600_000, off)}" value="HKCategoryValueAppleStandHourStood"/>\n`,
+      );
       records++;
     }
   }
   for (let d = 0; d < days; d++) {
     const s = dayStart(d) + 18 * 3600_000;
-    await emit(`  <Workout workoutActivityType="HKWorkoutActivityTypeRunning" duration="31.2" durationUnit="min" totalDistance="5.2" totalDistanceUnit="km" totalEnergyBurned="320" totalEnergyBurnedUnit="Cal" sourceName="Jane’s Apple Watch" startDate="${appleDate(s, off)}" endDate="${appleDate(s + 1872_000, off)}">\n` +
-      `   <MetadataEntry key="HKIndoorWorkout" value="0"/>\n   <WorkoutEvent type="HKWorkoutEventTypePause" date="${appleDate(s + 600_000, off)}"/>\n  </Workout>\n`);
+    await emit(
+      `  <Workout workoutActivityType="HKWorkoutActivityTypeRunning" duration="31.2" durationUnit="min" totalDistance="5.2" totalDistanceUnit="km" totalEnergyBurned="320" totalEnergyBurnedUnit="Cal" sourceName="Jane’s Apple Watch" startDate="${appleDate(s, off)}" endDate="${appleDate(s + 1872_000, off)}">\n` +
+        `   <MetadataEntry key="HKIndoorWorkout" value="0"/>\n   <WorkoutEvent type="HKWorkoutEventTypePause" date="${appleDate(s + 600_000, off)}"/>\n  </Workout>\n`,
+    );
   }
   for (let d = 0; d < days; d++) {
     const date = appleDate(dayStart(d) + 12 * 3600_000, off).slice(0, 10);
-    await emit(`  <ActivitySummary dateComponents="${date}" activeEnergyBurned="512.5" activeEnergyBurnedGoal="500" activeEnergyBurnedUnit="Cal" appleExerciseTime="41" appleExerciseTimeGoal="30" appleStandHours="16" appleStandHoursGoal="12"/>\n`);
+    await emit(
+      `  <ActivitySummary dateComponents="${date}" activeEnergyBurned="512.5" activeEnergyBurnedGoal="500" activeEnergyBurnedUnit="Cal" appleExerciseTime="41" appleExerciseTimeGoal="30" appleStandHours="16" appleStandHoursGoal="12"/>\n`,
+    );
   }
   await emit('</HealthData>\n');
   const rest = buf.join('');

@@ -51,7 +51,20 @@ const fakeFhir: FhirTransform = (resource, opts) => {
   const r = resource as { resourceType: string; id: string };
   if (r.resourceType === 'Explode') throw new Error('cannot read this');
   return {
-    records: [{ kind: 'record', source: opts?.source ?? 'fhir', type: `fhir:${r.resourceType}`, externalId: `${r.resourceType}/${r.id}`, externalVersion: '1', occurredAt: null, title: `${r.resourceType} ${r.id}`, text: '', tags: [], data: { resource: r } }],
+    records: [
+      {
+        kind: 'record',
+        source: opts?.source ?? 'fhir',
+        type: `fhir:${r.resourceType}`,
+        externalId: `${r.resourceType}/${r.id}`,
+        externalVersion: '1',
+        occurredAt: null,
+        title: `${r.resourceType} ${r.id}`,
+        text: '',
+        tags: [],
+        data: { resource: r },
+      },
+    ],
     samples: [],
   };
 };
@@ -76,8 +89,12 @@ describe('export.zip', () => {
     expect(res.counts).toMatchObject({ Record: 5, Workout: 1, ActivitySummary: 17, ClinicalRecord: 6, clinicalMissing: 1, clinicalFailed: 2 });
     const clinicalRecords = sink.r.filter((r) => r.type.startsWith('fhir:'));
     expect(clinicalRecords.map((r) => r.title)).toEqual([
-      'Procedure p1', 'Procedure p2', 'Procedure from Sutter Health (not included)', 'Immunization i1',
-      'Diagnostic report from Sutter Health (not included)', 'Patient from Sutter Health (not included)',
+      'Procedure p1',
+      'Procedure p2',
+      'Procedure from Sutter Health (not included)',
+      'Immunization i1',
+      'Diagnostic report from Sutter Health (not included)',
+      'Patient from Sutter Health (not included)',
     ]);
     expect(clinicalRecords[0]!.source).toBe('apple_health');
     expect(clinicalRecords[2]!.text).toContain('could not be read (cannot read this)');
@@ -86,13 +103,17 @@ describe('export.zip', () => {
 
   it('uses the real FHIR transformer by default', async () => {
     const obs = {
-      resourceType: 'Observation', id: 'hr-1', status: 'final',
+      resourceType: 'Observation',
+      id: 'hr-1',
+      status: 'final',
       category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
       code: { coding: [{ system: 'http://loinc.org', code: '8867-4', display: 'Heart rate' }] },
       effectiveDateTime: '2026-06-01T08:00:00+01:00',
       valueQuantity: { value: 61, unit: 'beats/minute', system: 'http://unitsofmeasure.org', code: '/min' },
     };
-    const xml = exportXml(`  <ClinicalRecord type="Observation" identifier="hr-1" sourceName="Clinic" sourceURL="https://example.invalid/Observation/hr-1" fhirVersion="4.0.1" receivedDate="2026-06-02 09:00:00 +0100" resourceFilePath="/clinical-records/Observation-1.json"/>\n`);
+    const xml = exportXml(
+      `  <ClinicalRecord type="Observation" identifier="hr-1" sourceName="Clinic" sourceURL="https://example.invalid/Observation/hr-1" fhirVersion="4.0.1" receivedDate="2026-06-02 09:00:00 +0100" resourceFilePath="/clinical-records/Observation-1.json"/>\n`,
+    );
     const path = await zipFile([
       { name: 'apple_health_export/export.xml', data: xml },
       { name: 'apple_health_export/clinical-records/Observation-1.json', data: JSON.stringify(obs) },
@@ -108,7 +129,10 @@ describe('export.zip', () => {
 
   it('finds export.xml in other layouts and ignores the CDA document', async () => {
     const sink = collector();
-    const root = await zipFile([{ name: 'export_cda.xml', data: '<ClinicalDocument/>' }, { name: 'export.xml', data: SMALL }]);
+    const root = await zipFile([
+      { name: 'export_cda.xml', data: '<ClinicalDocument/>' },
+      { name: 'export.xml', data: SMALL },
+    ]);
     await importAppleHealth({ zipPath: root }, sink);
     expect(sink.s.map((s) => s.value)).toEqual([61]);
     // A localized name (Spanish "Exportar.xml") is used when there is no export.xml; its CDA twin is not.
@@ -119,14 +143,19 @@ describe('export.zip', () => {
     const z = await openAppleHealthZip(localized);
     expect(z.xmlName).toBe('apple_health_export/Exportar.xml');
     z.close();
-    const both = await openAppleHealthZip(await zipFile([
-      { name: 'apple_health_export/Exportar.xml', data: SMALL + ' '.repeat(100) },
-      { name: 'apple_health_export/export.xml', data: SMALL },
-      { name: 'apple_health_export/workout-routes/route.xml', data: '<gpx/>' },
-    ]));
+    const both = await openAppleHealthZip(
+      await zipFile([
+        { name: 'apple_health_export/Exportar.xml', data: SMALL + ' '.repeat(100) },
+        { name: 'apple_health_export/export.xml', data: SMALL },
+        { name: 'apple_health_export/workout-routes/route.xml', data: '<gpx/>' },
+      ]),
+    );
     expect(both.xmlName).toBe('apple_health_export/export.xml');
     both.close();
-    const none = await refusal([{ name: 'apple_health_export/export_cda.xml', data: '<ClinicalDocument/>' }, { name: 'photo.jpg', data: 'jpg' }]);
+    const none = await refusal([
+      { name: 'apple_health_export/export_cda.xml', data: '<ClinicalDocument/>' },
+      { name: 'photo.jpg', data: 'jpg' },
+    ]);
     expect(none.code).toBe('not_apple_health');
     expect(none.message).toMatch(/no export\.xml/);
   });
@@ -150,12 +179,18 @@ describe('hostile and damaged zips', () => {
   });
 
   it('refuses zip-slip ("../evil"), absolute paths and drive letters', async () => {
-    const slip = await refusal([{ name: 'apple_health_export/export.xml', data: SMALL }, { name: '../evil', data: 'x' }]);
+    const slip = await refusal([
+      { name: 'apple_health_export/export.xml', data: SMALL },
+      { name: '../evil', data: 'x' },
+    ]);
     expect(slip.code).toBe('zip_unsafe');
     expect(slip.message).toMatch(/"\.\.\/evil" points outside the archive/);
     const nested = await refusal([{ name: 'apple_health_export/../../evil.sh', data: 'x' }]);
     expect(nested.code).toBe('zip_unsafe');
-    const abs = await refusal([{ name: '/etc/cron.d/evil', data: 'x' }, { name: 'apple_health_export/export.xml', data: SMALL }]);
+    const abs = await refusal([
+      { name: '/etc/cron.d/evil', data: 'x' },
+      { name: 'apple_health_export/export.xml', data: SMALL },
+    ]);
     expect(abs.code).toBe('zip_unsafe');
     expect(abs.message).toMatch(/absolute path/);
     const drive = await refusal([{ name: 'C:/Windows/evil.dll', data: 'x' }]);
@@ -192,7 +227,13 @@ describe('hostile and damaged zips', () => {
     const count = await refusal([...many, { name: 'apple_health_export/export.xml', data: SMALL }], { maxEntries: 10 });
     expect(count.code).toBe('too_large');
     expect(count.message).toMatch(/13 files, more than the 10/);
-    const total = await refusal([{ name: 'apple_health_export/export.xml', data: SMALL }, { name: 'apple_health_export/big.bin', data: Buffer.alloc(4096, 1), method: 0 }], { maxTotalBytes: 2048 });
+    const total = await refusal(
+      [
+        { name: 'apple_health_export/export.xml', data: SMALL },
+        { name: 'apple_health_export/big.bin', data: Buffer.alloc(4096, 1), method: 0 },
+      ],
+      { maxTotalBytes: 2048 },
+    );
     expect(total.code).toBe('too_large');
   });
 });
@@ -221,7 +262,23 @@ describe('clinical-record amplification', () => {
     let calls = 0;
     const spy: FhirTransform = (resource, opts) => {
       calls++;
-      return { records: [{ kind: 'record', source: opts?.source ?? 'fhir', type: 'fhir:Bundle', externalId: 'Bundle/1', externalVersion: '1', occurredAt: null, title: 'Bundle', text: '', tags: [], data: { n: (resource as { entry: unknown[] }).entry.length } }], samples: [] };
+      return {
+        records: [
+          {
+            kind: 'record',
+            source: opts?.source ?? 'fhir',
+            type: 'fhir:Bundle',
+            externalId: 'Bundle/1',
+            externalVersion: '1',
+            occurredAt: null,
+            title: 'Bundle',
+            text: '',
+            tags: [],
+            data: { n: (resource as { entry: unknown[] }).entry.length },
+          },
+        ],
+        samples: [],
+      };
     };
     const sink = collector();
     const res = await importAppleHealth({ zipPath: path }, sink, { fhir: spy });
@@ -245,9 +302,11 @@ describe('clinical-record amplification', () => {
     expect(e.message).toMatch(/clinical records in this zip expand to more than \d+ MB/);
     // An explicit budget applies the same way.
     const small = await refusal(
-      [{ name: 'apple_health_export/export.xml', data: exportXml(ref(1, 'A.json') + ref(2, 'B.json')) },
+      [
+        { name: 'apple_health_export/export.xml', data: exportXml(ref(1, 'A.json') + ref(2, 'B.json')) },
         { name: 'apple_health_export/clinical-records/A.json', data: `{"resourceType":"Observation","id":"a","note":"${'a'.repeat(600)}"}` },
-        { name: 'apple_health_export/clinical-records/B.json', data: `{"resourceType":"Observation","id":"b","note":"${'b'.repeat(600)}"}` }],
+        { name: 'apple_health_export/clinical-records/B.json', data: `{"resourceType":"Observation","id":"b","note":"${'b'.repeat(600)}"}` },
+      ],
       { maxClinicalBytes: 1000 },
     );
     expect(small.code).toBe('zip_unsafe');

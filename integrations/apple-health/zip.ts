@@ -87,7 +87,14 @@ function openZip(source: ZipSource): Promise<ZipFile> {
   return new Promise((resolve, reject) => {
     const options = { lazyEntries: true, validateEntrySizes: true, decodeStrings: false, autoClose: false };
     const done = (err: Error | null, zf?: ZipFile) => {
-      if (err || !zf) reject(new ImportError('zip_invalid', `The upload is not a readable zip archive (${err?.message ?? 'unknown error'}). Upload the export.zip the Health app created, unchanged.`, { cause: err }));
+      if (err || !zf)
+        reject(
+          new ImportError(
+            'zip_invalid',
+            `The upload is not a readable zip archive (${err?.message ?? 'unknown error'}). Upload the export.zip the Health app created, unchanged.`,
+            { cause: err },
+          ),
+        );
       else resolve(zf);
     };
     if (typeof source === 'string') yauzl.open(source, options, done);
@@ -101,10 +108,16 @@ export function zipStreamError(e: unknown, entryName: string): ImportError | nul
   const err = e as { message?: string; code?: string };
   const msg = err?.message ?? String(e);
   if (/bytes in the stream|too many bytes|not enough bytes/i.test(msg)) {
-    return new ImportError('zip_unsafe', `The zip entry "${entryName}" holds a different amount of data than it declares, so the archive was refused as unsafe.`, { cause: e });
+    return new ImportError(
+      'zip_unsafe',
+      `The zip entry "${entryName}" holds a different amount of data than it declares, so the archive was refused as unsafe.`,
+      { cause: e },
+    );
   }
   if ((err?.code && /^Z_|^ERR_ZLIB/.test(err.code)) || /invalid (stored|block|distance|code)|unexpected end|incorrect header/i.test(msg)) {
-    return new ImportError('zip_invalid', `The zip entry "${entryName}" is corrupt and could not be decompressed (${msg}). Upload the export.zip again.`, { cause: e });
+    return new ImportError('zip_invalid', `The zip entry "${entryName}" is corrupt and could not be decompressed (${msg}). Upload the export.zip again.`, {
+      cause: e,
+    });
   }
   return null;
 }
@@ -134,14 +147,19 @@ export async function openAppleHealthZip(path: ZipSource, limits: ZipLimits = {}
   const zf = await openZip(path);
   try {
     if (zf.entryCount > lim.maxEntries) {
-      throw new ImportError('too_large', `The zip has ${zf.entryCount} files, more than the ${lim.maxEntries} accepted. Upload the export.zip the Health app created.`);
+      throw new ImportError(
+        'too_large',
+        `The zip has ${zf.entryCount} files, more than the ${lim.maxEntries} accepted. Upload the export.zip the Health app created.`,
+      );
     }
     const xmls: Array<{ name: string; entry: Entry }> = [];
     const clinical = new Map<string, Entry>();
     const clinicalByBase = new Map<string, string>();
     let total = 0;
     await new Promise<void>((resolve, reject) => {
-      zf.on('error', (e: Error) => reject(new ImportError('zip_invalid', `The zip archive is damaged (${e.message}). Upload the export.zip again.`, { cause: e })));
+      zf.on('error', (e: Error) =>
+        reject(new ImportError('zip_invalid', `The zip archive is damaged (${e.message}). Upload the export.zip again.`, { cause: e })),
+      );
       zf.on('end', () => resolve());
       zf.on('entry', (entry: Entry) => {
         try {
@@ -153,7 +171,10 @@ export async function openAppleHealthZip(path: ZipSource, limits: ZipLimits = {}
           if (mode === S_IFLNK) throw new ImportError('zip_unsafe', `The zip was refused as unsafe: entry "${name}" is a symbolic link.`);
           const size = entry.uncompressedSize;
           if (!name.endsWith('/') && size >= lim.ratioMinBytes && size > lim.maxRatio * Math.max(entry.compressedSize, 1)) {
-            throw new ImportError('zip_unsafe', `The zip was refused as unsafe: entry "${name}" expands ${Math.round(size / Math.max(entry.compressedSize, 1))} times (more than ${lim.maxRatio}), the signature of a zip bomb.`);
+            throw new ImportError(
+              'zip_unsafe',
+              `The zip was refused as unsafe: entry "${name}" expands ${Math.round(size / Math.max(entry.compressedSize, 1))} times (more than ${lim.maxRatio}), the signature of a zip bomb.`,
+            );
           }
           total += size;
           if (total > lim.maxTotalBytes) {
@@ -176,13 +197,18 @@ export async function openAppleHealthZip(path: ZipSource, limits: ZipLimits = {}
     });
     const xml = choose(xmls);
     if (!xml) {
-      throw new ImportError('not_apple_health', 'This zip has no export.xml: it does not look like an Apple Health export. In the Health app, tap your picture, then "Export All Health Data", and upload that export.zip.');
+      throw new ImportError(
+        'not_apple_health',
+        'This zip has no export.xml: it does not look like an Apple Health export. In the Health app, tap your picture, then "Export All Health Data", and upload that export.zip.',
+      );
     }
     const dir = xml.name.includes('/') ? xml.name.slice(0, xml.name.lastIndexOf('/') + 1) : '';
 
     const open = async (entry: Entry, name: string): Promise<Readable> => {
-      if (entry.isEncrypted()) throw new ImportError('zip_invalid', `The zip entry "${name}" is encrypted; upload the export.zip as the Health app created it.`);
-      if (!entry.canDecodeFileData()) throw new ImportError('zip_invalid', `The zip entry "${name}" uses an unsupported compression method (${entry.compressionMethod}).`);
+      if (entry.isEncrypted())
+        throw new ImportError('zip_invalid', `The zip entry "${name}" is encrypted; upload the export.zip as the Health app created it.`);
+      if (!entry.canDecodeFileData())
+        throw new ImportError('zip_invalid', `The zip entry "${name}" uses an unsupported compression method (${entry.compressionMethod}).`);
       try {
         return await zf.openReadStreamPromise(entry);
       } catch (e) {
@@ -215,7 +241,10 @@ export async function openAppleHealthZip(path: ZipSource, limits: ZipLimits = {}
         // Declared sizes are enforced while inflating (validateEntrySizes), so this is exact.
         inflated += entry.uncompressedSize;
         if (inflated > maxClinical) {
-          throw new ImportError('zip_unsafe', `The clinical records in this zip expand to more than ${Math.round(maxClinical / 1024 ** 2)} MB, far more than the upload's size explains, so the import was stopped as unsafe. Upload the export.zip the Health app created, unchanged.`);
+          throw new ImportError(
+            'zip_unsafe',
+            `The clinical records in this zip expand to more than ${Math.round(maxClinical / 1024 ** 2)} MB, far more than the upload's size explains, so the import was stopped as unsafe. Upload the export.zip the Health app created, unchanged.`,
+          );
         }
         const stream = await open(entry, rel);
         const parts: Buffer[] = [];

@@ -15,7 +15,11 @@ export type EpicErrorCode = 'reauth_required' | 'forbidden' | 'rate_limited' | '
 /** A FHIR call that failed; the message is safe to show (no token, no URL query). */
 export class EpicError extends Error {
   override readonly name = 'EpicError';
-  constructor(readonly code: EpicErrorCode, message: string, readonly status?: number) {
+  constructor(
+    readonly code: EpicErrorCode,
+    message: string,
+    readonly status?: number,
+  ) {
     super(message);
   }
 }
@@ -41,7 +45,11 @@ type Json = Record<string, unknown>;
 
 export class FhirClient {
   readonly base: string;
-  constructor(base: string, private readonly tokens: AccessTokenSource, private readonly opts: FhirClientOptions = {}) {
+  constructor(
+    base: string,
+    private readonly tokens: AccessTokenSource,
+    private readonly opts: FhirClientOptions = {},
+  ) {
     this.base = normalizeBase(base);
   }
 
@@ -55,7 +63,11 @@ export class FhirClient {
     for (let attempt = 0; ; attempt++) {
       let res: Response;
       try {
-        res = await doFetch(url, { headers: { authorization: `Bearer ${token}`, accept: 'application/fhir+json' }, redirect: 'manual', signal: AbortSignal.timeout(60_000) });
+        res = await doFetch(url, {
+          headers: { authorization: `Bearer ${token}`, accept: 'application/fhir+json' },
+          redirect: 'manual',
+          signal: AbortSignal.timeout(60_000),
+        });
       } catch {
         throw new EpicError('network', 'The health record server could not be reached.');
       }
@@ -85,7 +97,11 @@ export class FhirClient {
         case 503:
           throw new EpicError('rate_limited', 'The health record server is busy or rate limiting this app. The next sync will try again.', res.status);
         default:
-          throw new EpicError(res.status >= 500 ? 'server' : 'bad_request', `The health record server answered ${res.status} for ${type}${detail ? ` (${detail})` : ''}.`, res.status);
+          throw new EpicError(
+            res.status >= 500 ? 'server' : 'bad_request',
+            `The health record server answered ${res.status} for ${type}${detail ? ` (${detail})` : ''}.`,
+            res.status,
+          );
       }
     }
   }

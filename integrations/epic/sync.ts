@@ -47,9 +47,10 @@ export interface EpicSyncResult {
 export function lastUpdatedTypes(capability: unknown): Set<string> {
   const out = new Set<string>();
   const rest = (capability as { rest?: Array<{ resource?: Array<{ type?: string; searchParam?: Array<{ name?: string }> }> }> })?.rest ?? [];
-  for (const r of rest) for (const res of r.resource ?? []) {
-    if (res.type && res.searchParam?.some((p) => p.name === '_lastUpdated')) out.add(res.type);
-  }
+  for (const r of rest)
+    for (const res of r.resource ?? []) {
+      if (res.type && res.searchParam?.some((p) => p.name === '_lastUpdated')) out.add(res.type);
+    }
   return out;
 }
 
@@ -61,11 +62,7 @@ const OVERLAP_MS = 10 * 60_000;
  * records and samples to `sink` before the next page is fetched.
  * @throws EpicError for anything but a 403 on one search (reauth_required, rate_limited, ...).
  */
-export async function syncEpic(
-  client: FhirClient,
-  ctx: { patientId: string; cursor?: string },
-  sink: EpicSink,
-): Promise<EpicSyncResult> {
+export async function syncEpic(client: FhirClient, ctx: { patientId: string; cursor?: string }, sink: EpicSink): Promise<EpicSyncResult> {
   const startedAt = new Date().toISOString();
   const counts: Record<string, number> = {};
   const skipped: Record<string, string> = {};

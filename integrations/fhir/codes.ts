@@ -126,7 +126,10 @@ export function describeCoding(c: CodeRef): string {
 /** A short readable label for a system URI not in the table (last path segment). */
 function shortSystem(system: string): string {
   if (system.startsWith('urn:oid:')) return `OID ${system.slice(8)}`;
-  const tail = system.replace(/[/#]+$/, '').split(/[/#]/).pop();
+  const tail = system
+    .replace(/[/#]+$/, '')
+    .split(/[/#]/)
+    .pop();
   return tail && tail !== '' ? tail : system;
 }
 

@@ -47,16 +47,7 @@ export function transformOne(r: Json, opts: TransformOptions, out: TransformResu
   const externalId = id ? `${rt}/${id}` : `${rt}/sha256-${hash.slice(0, 32)}`;
   const meta = obj(r.meta);
   const externalVersion = str(meta?.versionId) ?? str(meta?.lastUpdated) ?? `sha256:${hash.slice(0, 32)}`;
-  const ctx: Ctx = {
-    rt,
-    resource: r,
-    stored: structuredClone(r),
-    opts,
-    issues: [],
-    attachments: [],
-    stripped: [],
-    externalId,
-  };
+  const ctx: Ctx = { rt, resource: r, stored: structuredClone(r), opts, issues: [], attachments: [], stripped: [], externalId };
   const built = (HANDLERS[rt] ?? generic)(r, ctx);
   const status = str(r.status);
   const tags = [...new Set(built.tags.filter((t) => t !== ''))];
@@ -71,12 +62,7 @@ export function transformOne(r: Json, opts: TransformOptions, out: TransformResu
     title: built.title.length > 200 ? `${built.title.slice(0, 197)}…` : built.title,
     text: built.text,
     tags,
-    data: {
-      resource: ctx.stored,
-      resourceType: rt,
-      ...built.data,
-      ...(ctx.stripped.length ? { strippedAttachments: ctx.stripped } : {}),
-    },
+    data: { resource: ctx.stored, resourceType: rt, ...built.data, ...(ctx.stripped.length ? { strippedAttachments: ctx.stripped } : {}) },
   };
   if (ctx.attachments.length) record.attachments = ctx.attachments;
   out.records.push(record);
@@ -94,8 +80,7 @@ export function outcomeIssues(oo: Json): FhirIssue[] {
   }
   return list.map((i) => {
     const sev = str(i.severity);
-    const severity: FhirIssue['severity'] =
-      sev === 'fatal' || sev === 'error' || sev === 'warning' ? sev : 'information';
+    const severity: FhirIssue['severity'] = sev === 'fatal' || sev === 'error' || sev === 'warning' ? sev : 'information';
     const details = conceptName(i.details);
     const parts = [details, str(i.diagnostics)].filter((x): x is string => !!x);
     const code = str(i.code);

@@ -95,7 +95,14 @@ describe('US Core samples', () => {
     const r = res.records[0] as RecordInput;
     expect(r).toMatchObject({ type: '85354-9', externalId: 'Observation/blood-pressure', occurredAt: '1999-07-02', title: 'Blood pressure 109/44 mmHg' });
     expect(r.tags).toContain('vital-signs');
-    for (const s of ['2 Jul 1999', 'Systolic blood pressure: 109 mmHg', 'Diastolic blood pressure: 44 mmHg', 'LOINC 8480-6', 'LOINC 85354-9 (Blood pressure panel', 'Status: final']) {
+    for (const s of [
+      '2 Jul 1999',
+      'Systolic blood pressure: 109 mmHg',
+      'Diastolic blood pressure: 44 mmHg',
+      'LOINC 8480-6',
+      'LOINC 85354-9 (Blood pressure panel',
+      'Status: final',
+    ]) {
       expect(r.text).toContain(s);
     }
     const comps = r.data.components as Array<{ type: string; value: number; unit: string }>;
@@ -131,7 +138,14 @@ describe('US Core samples', () => {
       externalVersion: '2005-07-05T15:29:58.597000+00:00',
     });
     expect(r.tags).toContain('laboratory');
-    for (const s of ['Laboratory result on 5 Jul 2005', 'Hemoglobin, Blood: 17 g/dL', 'Reference range: 16.5–21.5 g/dL (Normal Range)', 'Interpretation: normal', 'LOINC 718-7 (Hemoglobin [Mass/volume] in Blood)', 'Specimen: Whole Blood Specimen Example']) {
+    for (const s of [
+      'Laboratory result on 5 Jul 2005',
+      'Hemoglobin, Blood: 17 g/dL',
+      'Reference range: 16.5–21.5 g/dL (Normal Range)',
+      'Interpretation: normal',
+      'LOINC 718-7 (Hemoglobin [Mass/volume] in Blood)',
+      'Specimen: Whole Blood Specimen Example',
+    ]) {
       expect(r.text).toContain(s);
     }
     expect(r.data).toMatchObject({ value: 17, unit: 'g/dL', interpretation: ['normal'] });
@@ -141,9 +155,21 @@ describe('US Core samples', () => {
 
   it('DiagnosticReport lists its results', () => {
     const r = one(json('diagnosticreport-cbc.json'));
-    expect(r).toMatchObject({ type: '58410-2', occurredAt: '2005-07-05', title: 'CBC panel - Blood by Automated count', externalVersion: '2005-07-06T15:29:58.597Z' });
+    expect(r).toMatchObject({
+      type: '58410-2',
+      occurredAt: '2005-07-05',
+      title: 'CBC panel - Blood by Automated count',
+      externalVersion: '2005-07-06T15:29:58.597Z',
+    });
     expect(r.tags).toEqual(['diagnostic-report', 'laboratory']);
-    for (const s of ['Collected 5 Jul 2005', 'Issued 6 Jul 2005, 11:45', 'HEMOGLOBIN (Observation/cbc-hemoglobin)', 'PLATELETS (Observation/cbc-platelets)', 'Performed by Acme Laboratory, Inc', 'Interpreted by Dr Ronald Bone']) {
+    for (const s of [
+      'Collected 5 Jul 2005',
+      'Issued 6 Jul 2005, 11:45',
+      'HEMOGLOBIN (Observation/cbc-hemoglobin)',
+      'PLATELETS (Observation/cbc-platelets)',
+      'Performed by Acme Laboratory, Inc',
+      'Interpreted by Dr Ronald Bone',
+    ]) {
       expect(r.text).toContain(s);
     }
     expect(r.data.results).toHaveLength(8);
@@ -159,7 +185,13 @@ describe('US Core samples', () => {
   it('MedicationRequest', () => {
     const r = one(json('medicationrequest-self-tylenol.json'));
     expect(r).toMatchObject({ type: 'rxnorm:1187314', occurredAt: '2019-06-24', title: 'Tylenol PM Pill (active)', tags: ['medication'] });
-    for (const s of ['Medication request (plan): Tylenol PM Pill', 'Written 24 Jun 2019', 'Dosage: Takes 1-2 tablets once daily at bedtime', 'Reason: Headache', 'RxNorm 1187314']) {
+    for (const s of [
+      'Medication request (plan): Tylenol PM Pill',
+      'Written 24 Jun 2019',
+      'Dosage: Takes 1-2 tablets once daily at bedtime',
+      'Reason: Headache',
+      'RxNorm 1187314',
+    ]) {
       expect(r.text).toContain(s);
     }
     expect(r.data).toMatchObject({ status: 'active', intent: 'plan' });
@@ -169,21 +201,33 @@ describe('US Core samples', () => {
     const r = one(json('allergyintolerance-example.json'));
     expect(r).toMatchObject({ type: 'snomed:763875007', occurredAt: null, title: 'Allergy: sulfonamide antibacterial (high criticality)' });
     expect(r.tags).toEqual(['allergy', 'medication']);
-    for (const s of ['Allergy to sulfonamide antibacterial (medication)', 'Clinical status: active', 'Criticality: high', 'Reactions: skin rash (mild)']) expect(r.text).toContain(s);
+    for (const s of ['Allergy to sulfonamide antibacterial (medication)', 'Clinical status: active', 'Criticality: high', 'Reactions: skin rash (mild)'])
+      expect(r.text).toContain(s);
     expect(r.data.reactions).toEqual([{ manifestations: ['skin rash'], severity: 'mild', description: undefined, substance: undefined, onset: undefined }]);
   });
 
   it('Immunization', () => {
     const r = one(json('imm-1.json'));
-    expect(r).toMatchObject({ type: 'cvx:197', occurredAt: '2020-11-19T12:46:57-08:00', title: 'Immunization: Influenza, high-dose, quadrivalent, PF', tags: ['immunization'] });
-    for (const s of ['Given 19 Nov 2020, 12:46', 'Lot number: AAJN11K', 'Location: Holy Family Hospital', 'CVX 197', 'NDC 49281012188']) expect(r.text).toContain(s);
+    expect(r).toMatchObject({
+      type: 'cvx:197',
+      occurredAt: '2020-11-19T12:46:57-08:00',
+      title: 'Immunization: Influenza, high-dose, quadrivalent, PF',
+      tags: ['immunization'],
+    });
+    for (const s of ['Given 19 Nov 2020, 12:46', 'Lot number: AAJN11K', 'Location: Holy Family Hospital', 'CVX 197', 'NDC 49281012188'])
+      expect(r.text).toContain(s);
   });
 
   it('DocumentReference: inline base64 becomes an attachment with the right bytes', () => {
     const src = json('documentreference-episode-summary.json');
     const b64 = ((src.content as Array<{ attachment: { data: string } }>)[0] as { attachment: { data: string } }).attachment.data;
     const r = one(src);
-    expect(r).toMatchObject({ kind: 'document', type: '34133-9', occurredAt: '2025-09-27T13:00:00+11:00', title: 'Continuity of Care Document (CCD): Pulmonology clinic acute visit' });
+    expect(r).toMatchObject({
+      kind: 'document',
+      type: '34133-9',
+      occurredAt: '2025-09-27T13:00:00+11:00',
+      title: 'Continuity of Care Document (CCD): Pulmonology clinic acute visit',
+    });
     expect(r.tags).toEqual(['document', 'clinical-note']);
     expect(r.attachments).toHaveLength(1);
     const att = r.attachments?.[0];
@@ -197,7 +241,14 @@ describe('US Core samples', () => {
     expect(stored.content[0]?.attachment.contentType).toBe('application/xml');
     expect(r.data.strippedAttachments).toEqual([{ path: 'content[0].attachment', name: 'DocumentReference-episode-summary-1.xml' }]);
     expect((src.content as Array<{ attachment: { data?: string } }>)[0]?.attachment.data).toBe(b64);
-    for (const s of ['Dated 15 Aug 2026, 22:01', 'Covers 27 Sep 2025, 13:00 to 19:01', 'Author: Ronald Bone, MD', 'application/xml, 172 KB', 'ALLERGIES AND ADVERSE REACTIONS', 'Penicillin']) {
+    for (const s of [
+      'Dated 15 Aug 2026, 22:01',
+      'Covers 27 Sep 2025, 13:00 to 19:01',
+      'Author: Ronald Bone, MD',
+      'application/xml, 172 KB',
+      'ALLERGIES AND ADVERSE REACTIONS',
+      'Penicillin',
+    ]) {
       expect(r.text).toContain(s);
     }
   });
@@ -242,7 +293,9 @@ describe('Synthea NDJSON (Bulk Data)', () => {
   });
 
   it('Synthea values land where expected', () => {
-    const cond = transformNdjson(fixture('Condition.augustus49-emmerich580.ndjson')).records.find((r) => r.externalId.endsWith('0051f413-0d84-7179-a81a-2104ea01fe43'));
+    const cond = transformNdjson(fixture('Condition.augustus49-emmerich580.ndjson')).records.find((r) =>
+      r.externalId.endsWith('0051f413-0d84-7179-a81a-2104ea01fe43'),
+    );
     expect(cond).toMatchObject({ type: 'snomed:423315002', occurredAt: '2014-05-18T01:06:23-04:00', title: 'Limited social contact (resolved)' });
     expect(cond?.text).toContain('Resolved: 1 Mar 2015, 00:08');
     const allergy = transformNdjson(fixture('AllergyIntolerance.augustus49-emmerich580.ndjson')).records.find((r) => r.type === 'snomed:264287008');
@@ -331,7 +384,17 @@ describe('Bundles', () => {
               {
                 severity: 'warning',
                 code: 'processing',
-                details: { coding: [{ system: 'urn:oid:1.2.840.114350.1.13.0.1.7.2.657369', code: '4119', display: 'This response includes information available to the authorized user at the time of the request. It may not contain the entire record available in the system.' }], text: 'This response includes information available to the authorized user at the time of the request. It may not contain the entire record available in the system.' },
+                details: {
+                  coding: [
+                    {
+                      system: 'urn:oid:1.2.840.114350.1.13.0.1.7.2.657369',
+                      code: '4119',
+                      display:
+                        'This response includes information available to the authorized user at the time of the request. It may not contain the entire record available in the system.',
+                    },
+                  ],
+                  text: 'This response includes information available to the authorized user at the time of the request. It may not contain the entire record available in the system.',
+                },
               },
             ],
           },
@@ -355,12 +418,31 @@ describe('Bundles', () => {
       entry: [
         {
           fullUrl: 'https://fhir.example.org/R4/MedicationRequest/mr1',
-          resource: { resourceType: 'MedicationRequest', id: 'mr1', status: 'active', intent: 'order', medicationReference: { reference: 'Medication/m1' }, authoredOn: '2024-02-03', dosageInstruction: [{ timing: { repeat: { frequency: 2, period: 1, periodUnit: 'd' } }, doseAndRate: [{ doseQuantity: { value: 500, unit: 'mg', system: 'http://unitsofmeasure.org', code: 'mg' } }] }] },
+          resource: {
+            resourceType: 'MedicationRequest',
+            id: 'mr1',
+            status: 'active',
+            intent: 'order',
+            medicationReference: { reference: 'Medication/m1' },
+            authoredOn: '2024-02-03',
+            dosageInstruction: [
+              {
+                timing: { repeat: { frequency: 2, period: 1, periodUnit: 'd' } },
+                doseAndRate: [{ doseQuantity: { value: 500, unit: 'mg', system: 'http://unitsofmeasure.org', code: 'mg' } }],
+              },
+            ],
+          },
           search: { mode: 'match' },
         },
         {
           fullUrl: 'https://fhir.example.org/R4/Medication/m1',
-          resource: { resourceType: 'Medication', id: 'm1', code: { coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '861007', display: 'metformin hydrochloride 500 MG Oral Tablet' }] } },
+          resource: {
+            resourceType: 'Medication',
+            id: 'm1',
+            code: {
+              coding: [{ system: 'http://www.nlm.nih.gov/research/umls/rxnorm', code: '861007', display: 'metformin hydrochloride 500 MG Oral Tablet' }],
+            },
+          },
           search: { mode: 'include' },
         },
         { request: { method: 'DELETE', url: 'Observation/gone' } },
@@ -381,7 +463,14 @@ describe('resources without a sample file (from the FHIR R4 spec examples)', () 
     const r = one({
       resourceType: 'MedicationStatement',
       id: 'example001',
-      contained: [{ resourceType: 'Medication', id: 'med0309', code: { coding: [{ system: 'http://hl7.org/fhir/sid/ndc', code: '50580-506-02', display: 'Tylenol PM' }] }, form: { coding: [{ system: 'http://snomed.info/sct', code: '385057009', display: 'Film-coated tablet (qualifier value)' }] } }],
+      contained: [
+        {
+          resourceType: 'Medication',
+          id: 'med0309',
+          code: { coding: [{ system: 'http://hl7.org/fhir/sid/ndc', code: '50580-506-02', display: 'Tylenol PM' }] },
+          form: { coding: [{ system: 'http://snomed.info/sct', code: '385057009', display: 'Film-coated tablet (qualifier value)' }] },
+        },
+      ],
       status: 'active',
       medicationReference: { reference: '#med0309' },
       subject: { reference: 'Patient/pat1', display: 'Donald Duck' },
@@ -390,10 +479,24 @@ describe('resources without a sample file (from the FHIR R4 spec examples)', () 
       informationSource: { reference: 'Patient/pat1', display: 'Donald Duck' },
       reasonCode: [{ coding: [{ system: 'http://snomed.info/sct', code: '32914008', display: 'Restless Legs' }] }],
       note: [{ text: 'Patient indicates they miss the occasional dose' }],
-      dosage: [{ sequence: 1, text: 'NDC 50580-506-02 1-2 tablets once daily at bedtime as needed for restless legs', asNeededCodeableConcept: { coding: [{ system: 'http://snomed.info/sct', code: '32914008', display: 'Restless Legs' }] } }],
+      dosage: [
+        {
+          sequence: 1,
+          text: 'NDC 50580-506-02 1-2 tablets once daily at bedtime as needed for restless legs',
+          asNeededCodeableConcept: { coding: [{ system: 'http://snomed.info/sct', code: '32914008', display: 'Restless Legs' }] },
+        },
+      ],
     });
     expect(r).toMatchObject({ type: 'ndc:50580-506-02', occurredAt: '2015-01-23', title: 'Tylenol PM (active)', tags: ['medication'] });
-    for (const s of ['Medication statement: Tylenol PM', 'Taken: 23 Jan 2015', 'Dosage: NDC 50580-506-02 1-2 tablets', 'Reason: Restless Legs', 'Form: Film-coated tablet', 'miss the occasional dose', 'Information source: Donald Duck']) {
+    for (const s of [
+      'Medication statement: Tylenol PM',
+      'Taken: 23 Jan 2015',
+      'Dosage: NDC 50580-506-02 1-2 tablets',
+      'Reason: Restless Legs',
+      'Form: Film-coated tablet',
+      'miss the occasional dose',
+      'Information source: Donald Duck',
+    ]) {
       expect(r.text).toContain(s);
     }
   });
@@ -413,7 +516,14 @@ describe('resources without a sample file (from the FHIR R4 spec examples)', () 
       note: [{ text: 'Routine Appendectomy. Appendix was inflamed and in retro-caecal position' }],
     });
     expect(r).toMatchObject({ type: 'snomed:80146002', occurredAt: '2013-04-05', title: 'Appendectomy', tags: ['procedure'] });
-    for (const s of ['Procedure: Appendectomy', 'Performed 5 Apr 2013', 'Reason: Generalized abdominal pain', 'Performed by Dr Cecil Surgeon', 'SNOMED CT 80146002 (Appendectomy (Procedure))', 'retro-caecal']) {
+    for (const s of [
+      'Procedure: Appendectomy',
+      'Performed 5 Apr 2013',
+      'Reason: Generalized abdominal pain',
+      'Performed by Dr Cecil Surgeon',
+      'SNOMED CT 80146002 (Appendectomy (Procedure))',
+      'retro-caecal',
+    ]) {
       expect(r.text).toContain(s);
     }
   });
@@ -424,15 +534,32 @@ describe('resources without a sample file (from the FHIR R4 spec examples)', () 
       id: 'example',
       status: 'finished',
       class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB', display: 'ambulatory' },
-      type: [{ coding: [{ system: 'http://snomed.info/sct', code: '185349003', display: 'Encounter for check up (procedure)' }], text: 'Encounter for check up (procedure)' }],
+      type: [
+        {
+          coding: [{ system: 'http://snomed.info/sct', code: '185349003', display: 'Encounter for check up (procedure)' }],
+          text: 'Encounter for check up (procedure)',
+        },
+      ],
       subject: { reference: 'Patient/example' },
       participant: [{ individual: { reference: 'Practitioner/p1', display: 'Dr. Bobbye345 Wuckert783' } }],
       period: { start: '2026-10-05T09:00:00+02:00', end: '2026-10-05T09:30:00+02:00' },
       reasonCode: [{ coding: [{ system: 'http://snomed.info/sct', code: '38341003', display: 'Hypertension' }] }],
       serviceProvider: { reference: 'Organization/o1', display: 'PALMERI URGENT CARE LLC' },
     });
-    expect(r).toMatchObject({ type: 'snomed:185349003', occurredAt: '2026-10-05T09:00:00+02:00', title: 'Encounter for check up (ambulatory)', tags: ['encounter'] });
-    for (const s of ['Encounter (ambulatory)', 'When: 5 Oct 2026, 09:00 to 09:30', 'Status: finished', 'Reason: Hypertension', 'Seen by Dr. Bobbye345 Wuckert783', 'Provider: PALMERI URGENT CARE LLC']) {
+    expect(r).toMatchObject({
+      type: 'snomed:185349003',
+      occurredAt: '2026-10-05T09:00:00+02:00',
+      title: 'Encounter for check up (ambulatory)',
+      tags: ['encounter'],
+    });
+    for (const s of [
+      'Encounter (ambulatory)',
+      'When: 5 Oct 2026, 09:00 to 09:30',
+      'Status: finished',
+      'Reason: Hypertension',
+      'Seen by Dr. Bobbye345 Wuckert783',
+      'Provider: PALMERI URGENT CARE LLC',
+    ]) {
       expect(r.text).toContain(s);
     }
   });
@@ -446,7 +573,10 @@ describe('resources without a sample file (from the FHIR R4 spec examples)', () 
       code: { coding: [{ system: 'http://loinc.org', code: '72166-2', display: 'Tobacco smoking status' }], text: 'Tobacco smoking status' },
       subject: { reference: 'Patient/example' },
       effectiveDateTime: '2016-05-18T22:33:22Z',
-      valueCodeableConcept: { coding: [{ system: 'http://snomed.info/sct', code: '428041000124106', display: 'Occasional tobacco smoker' }], text: 'Occasional tobacco smoker' },
+      valueCodeableConcept: {
+        coding: [{ system: 'http://snomed.info/sct', code: '428041000124106', display: 'Occasional tobacco smoker' }],
+        text: 'Occasional tobacco smoker',
+      },
     });
     const r = res.records[0] as RecordInput;
     expect(r).toMatchObject({ type: '72166-2', title: 'Tobacco smoking status: Occasional tobacco smoker', occurredAt: '2016-05-18T22:33:22Z' });
@@ -462,9 +592,25 @@ describe('resources without a sample file (from the FHIR R4 spec examples)', () 
     expect(s.title).toBe('Color of Urine: Yellow');
     const b = one({ ...base, id: 'b', code: { text: 'Pregnancy status' }, valueBoolean: false });
     expect(b).toMatchObject({ type: 'fhir:Observation', title: 'Pregnancy status: no' });
-    const i = transformResource({ ...base, id: 'i', code: { coding: [{ system: 'http://loinc.org', code: '72514-3' }] }, valueInteger: 4, performer: [{ display: 'Withings app' }] });
+    const i = transformResource({
+      ...base,
+      id: 'i',
+      code: { coding: [{ system: 'http://loinc.org', code: '72514-3' }] },
+      valueInteger: 4,
+      performer: [{ display: 'Withings app' }],
+    });
     expect(i.records[0]?.title).toBe('Pain severity (0–10) 4');
-    expect(i.samples).toEqual([{ type: '72514-3', unit: '1', startMs: Date.UTC(2026, 4, 31, 23, 30, 5), endMs: Date.UTC(2026, 4, 31, 23, 30, 5), localDate: '2026-06-01', value: 4, sourceName: 'Withings app' }]);
+    expect(i.samples).toEqual([
+      {
+        type: '72514-3',
+        unit: '1',
+        startMs: Date.UTC(2026, 4, 31, 23, 30, 5),
+        endMs: Date.UTC(2026, 4, 31, 23, 30, 5),
+        localDate: '2026-06-01',
+        value: 4,
+        sourceName: 'Withings app',
+      },
+    ]);
   });
 
   it('Observation: low result, comparator, period and entered-in-error', () => {
@@ -484,11 +630,25 @@ describe('resources without a sample file (from the FHIR R4 spec examples)', () 
     expect(low.records[0]?.text).toContain('Reference range: 13.5–17.5 g/dL; Adult male');
     expect(low.samples).toMatchObject([{ startMs: Date.UTC(2026, 9, 5, 12), endMs: Date.UTC(2026, 9, 5, 12, 10), localDate: '2026-10-05', value: 13.2 }]);
 
-    const lt = transformResource({ resourceType: 'Observation', id: 'crp', status: 'final', code: { coding: [{ system: 'http://loinc.org', code: '1988-5', display: 'C reactive protein' }] }, effectiveDateTime: '2026-10-05', valueQuantity: { value: 5, comparator: '<', unit: 'mg/L', code: 'mg/L', system: 'http://unitsofmeasure.org' } });
+    const lt = transformResource({
+      resourceType: 'Observation',
+      id: 'crp',
+      status: 'final',
+      code: { coding: [{ system: 'http://loinc.org', code: '1988-5', display: 'C reactive protein' }] },
+      effectiveDateTime: '2026-10-05',
+      valueQuantity: { value: 5, comparator: '<', unit: 'mg/L', code: 'mg/L', system: 'http://unitsofmeasure.org' },
+    });
     expect(lt.records[0]?.title).toBe('C reactive protein <5 mg/L');
     expect(lt.samples).toEqual([]);
 
-    const err = transformResource({ resourceType: 'Observation', id: 'e', status: 'entered-in-error', code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }] }, effectiveDateTime: '2026-10-05', valueQuantity: { value: 300, code: '/min' } });
+    const err = transformResource({
+      resourceType: 'Observation',
+      id: 'e',
+      status: 'entered-in-error',
+      code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }] },
+      effectiveDateTime: '2026-10-05',
+      valueQuantity: { value: 300, code: '/min' },
+    });
     expect(err.records[0]?.tags).toContain('entered-in-error');
     expect(err.samples).toEqual([]);
   });
@@ -516,7 +676,12 @@ describe('resources without a sample file (from the FHIR R4 spec examples)', () 
   });
 
   it('reports an attachment that is not base64', () => {
-    const res = transformResource({ resourceType: 'DocumentReference', id: 'bad', status: 'current', content: [{ attachment: { contentType: 'text/plain', data: '***' } }] });
+    const res = transformResource({
+      resourceType: 'DocumentReference',
+      id: 'bad',
+      status: 'current',
+      content: [{ attachment: { contentType: 'text/plain', data: '***' } }],
+    });
     expect(res.records).toHaveLength(1);
     expect(res.records[0]?.attachments).toBeUndefined();
     expect(res.issues).toMatchObject([{ kind: 'attachment', resource: 'DocumentReference/bad' }]);
@@ -532,10 +697,21 @@ describe('generic and invalid input', () => {
       status: 'completed',
       date: '2011-03-18',
       relationship: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-RoleCode', code: 'FTH', display: 'father' }] },
-      condition: [{ code: { coding: [{ system: 'http://snomed.info/sct', code: '315619001', display: 'Myocardial Infarction' }], text: 'Heart Attack' }, onsetAge: { value: 74, unit: 'yr', system: 'http://unitsofmeasure.org', code: 'a' } }],
+      condition: [
+        {
+          code: { coding: [{ system: 'http://snomed.info/sct', code: '315619001', display: 'Myocardial Infarction' }], text: 'Heart Attack' },
+          onsetAge: { value: 74, unit: 'yr', system: 'http://unitsofmeasure.org', code: 'a' },
+        },
+      ],
     });
     const r = res.records[0] as RecordInput;
-    expect(r).toMatchObject({ kind: 'record', type: 'fhir:FamilyMemberHistory', externalId: 'FamilyMemberHistory/father', occurredAt: '2011-03-18', tags: ['family-member-history'] });
+    expect(r).toMatchObject({
+      kind: 'record',
+      type: 'fhir:FamilyMemberHistory',
+      externalId: 'FamilyMemberHistory/father',
+      occurredAt: '2011-03-18',
+      tags: ['family-member-history'],
+    });
     expect(r.data.generic).toBe(true);
     expect(r.text).toContain('Father died of a heart attack aged 74');
     expect(r.text).toContain('relationship: father');
@@ -550,7 +726,10 @@ describe('generic and invalid input', () => {
     expect(a.externalId).toBe(b.externalId);
     expect(a.externalVersion).toBe(b.externalVersion);
     expect(c.externalId).not.toBe(a.externalId);
-    expect(one({ resourceType: 'Observation', id: 'v', meta: { versionId: '7', lastUpdated: '2026-01-01T00:00:00Z' }, status: 'final', code: { text: 'x' } }).externalVersion).toBe('7');
+    expect(
+      one({ resourceType: 'Observation', id: 'v', meta: { versionId: '7', lastUpdated: '2026-01-01T00:00:00Z' }, status: 'final', code: { text: 'x' } })
+        .externalVersion,
+    ).toBe('7');
   });
 
   it('passes the source through', () => {

@@ -17,15 +17,7 @@ import { FhirInputError, type TransformOptions, type TransformResult } from './r
 import { isObject, type Json, obj, objs, str } from './util.js';
 
 export { describeDate, instantMs, localDateOf } from './dates.js';
-export {
-  describeCoding,
-  metricForLoinc,
-  primaryCoding,
-  typeForCoding,
-  typeForConcepts,
-  type CodeRef,
-  type LoincInfo,
-} from './codes.js';
+export { describeCoding, metricForLoinc, primaryCoding, typeForCoding, typeForConcepts, type CodeRef, type LoincInfo } from './codes.js';
 export { iterateNdjson, parseNdjson, type NdjsonLine, type NdjsonParse } from './ndjson.js';
 export { FhirInputError, type FhirIssue, type TransformOptions, type TransformResult } from './result.js';
 
@@ -80,12 +72,7 @@ export function transformBundle(bundle: unknown, opts: TransformOptions = {}): T
       }
       const req = obj(e.request);
       const what = req ? `${str(req.method) ?? ''} ${str(req.url) ?? ''}`.trim() : str(e.fullUrl);
-      out.issues.push({
-        severity: 'warning',
-        kind: 'invalid-entry',
-        entry: i,
-        message: `Bundle entry ${i} has no resource${what ? ` (${what})` : ''}`,
-      });
+      out.issues.push({ severity: 'warning', kind: 'invalid-entry', entry: i, message: `Bundle entry ${i} has no resource${what ? ` (${what})` : ''}` });
       return;
     }
     const part = transformResource(res, inner);
@@ -133,9 +120,7 @@ export function transformAny(json: unknown, opts: TransformOptions = {}): Transf
     const bad = json.findIndex((x) => !isObject(x) || typeof x.resourceType !== 'string');
     if (json.length === 0 || bad !== -1) {
       throw new FhirInputError(
-        json.length === 0
-          ? 'The input is an empty array: expected FHIR resources.'
-          : `Item ${bad} of the array is not a FHIR resource (no "resourceType").`,
+        json.length === 0 ? 'The input is an empty array: expected FHIR resources.' : `Item ${bad} of the array is not a FHIR resource (no "resourceType").`,
       );
     }
     return transformBundle({ resourceType: 'Bundle', type: 'collection', entry: json.map((resource) => ({ resource })) }, opts);
@@ -166,12 +151,7 @@ export async function* transformNdjsonStream(
 ): AsyncGenerator<TransformResult & { line: number }> {
   for await (const item of iterateNdjson(source, opts)) {
     if ('error' in item) {
-      yield {
-        line: item.line,
-        records: [],
-        samples: [],
-        issues: [{ severity: 'error', kind: 'invalid-line', line: item.line, message: item.error }],
-      };
+      yield { line: item.line, records: [], samples: [], issues: [{ severity: 'error', kind: 'invalid-line', line: item.line, message: item.error }] };
     } else {
       yield { line: item.line, ...transformLine(item.resource, item.line, opts) };
     }
@@ -184,11 +164,7 @@ function transformLine(resource: Json, line: number, opts: TransformOptions): Tr
     for (const i of r.issues) i.line ??= line;
     return r;
   } catch (e) {
-    return {
-      records: [],
-      samples: [],
-      issues: [{ severity: 'error', kind: 'invalid-line', line, message: `line ${line}: ${(e as Error).message}` }],
-    };
+    return { records: [], samples: [], issues: [{ severity: 'error', kind: 'invalid-line', line, message: `line ${line}: ${(e as Error).message}` }] };
   }
 }
 
@@ -204,9 +180,7 @@ function requireResource(v: unknown): Json {
     throw new FhirInputError(`Expected a FHIR resource (a JSON object with "resourceType"), got ${what}.`);
   }
   if (typeof v.resourceType !== 'string' || !/^[A-Z][A-Za-z]+$/.test(v.resourceType)) {
-    throw new FhirInputError(
-      'This JSON has no valid "resourceType", so it is not a FHIR resource or Bundle.',
-    );
+    throw new FhirInputError('This JSON has no valid "resourceType", so it is not a FHIR resource or Bundle.');
   }
   return v;
 }

@@ -48,20 +48,10 @@ export interface ArchiveLimits {
 }
 
 /** Defaults sized for real Takeout parts (up to 50 GB) while refusing zip bombs. */
-export const DEFAULT_LIMITS: ArchiveLimits = {
-  maxEntries: 200_000,
-  maxTotalBytes: 64 * 1024 ** 3,
-  maxRatio: 200,
-  ratioThresholdBytes: 1024 * 1024,
-};
+export const DEFAULT_LIMITS: ArchiveLimits = { maxEntries: 200_000, maxTotalBytes: 64 * 1024 ** 3, maxRatio: 200, ratioThresholdBytes: 1024 * 1024 };
 
 /** Where an archive came from, recognised from its folder names. */
-export type ArchiveLayout =
-  | 'takeout-fitbit'
-  | 'takeout-google-health'
-  | 'myfitbitdata'
-  | 'user-site-export'
-  | 'unknown';
+export type ArchiveLayout = 'takeout-fitbit' | 'takeout-google-health' | 'myfitbitdata' | 'user-site-export' | 'unknown';
 
 /** The file families this importer reads. */
 export type FileFamily =
@@ -170,12 +160,7 @@ export async function detectFormat(path: string): Promise<ArchiveFormat> {
 
 /** Reject paths that could escape an extraction folder, even though we never extract. */
 export function checkEntryPath(path: string): void {
-  const bad =
-    path.includes('\0') ||
-    path.includes('\\') ||
-    path.startsWith('/') ||
-    /^[a-zA-Z]:/.test(path) ||
-    path.split('/').includes('..');
+  const bad = path.includes('\0') || path.includes('\\') || path.startsWith('/') || /^[a-zA-Z]:/.test(path) || path.split('/').includes('..');
   if (bad) {
     throw new ImportError(
       'unsafe_entry',
@@ -200,10 +185,7 @@ class Budget {
   add(n: number): void {
     this.total += n;
     if (this.total > this.limits.maxTotalBytes) {
-      throw new ImportError(
-        'too_large',
-        `The archive expands to more than ${formatBytes(this.limits.maxTotalBytes)}, which is more than this server accepts.`,
-      );
+      throw new ImportError('too_large', `The archive expands to more than ${formatBytes(this.limits.maxTotalBytes)}, which is more than this server accepts.`);
     }
   }
 }
@@ -244,11 +226,7 @@ function zipEntryMeter(budget: Budget, compressedSize: number, limits: ArchiveLi
  * awaits it before moving on (so a slow sink slows reading: backpressure). Safety checks apply
  * to every entry, wanted or not.
  */
-export async function walkArchive(
-  source: ArchiveSource,
-  options: WalkOptions,
-  visit: (entry: ArchiveEntry) => Promise<void>,
-): Promise<void> {
+export async function walkArchive(source: ArchiveSource, options: WalkOptions, visit: (entry: ArchiveEntry) => Promise<void>): Promise<void> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const format = typeof source === 'string' ? await detectFormat(source) : source.format;
   if (format === 'zip') await walkZip(source, limits, options, visit);
@@ -293,7 +271,11 @@ function mapZipError(err: unknown): ImportError {
       { cause: err },
     );
   }
-  if (/too many length or distance symbols|invalid (stored|distance|code)|incorrect header check|unexpected end|bad|invalid|expected|corrupt|truncated|signature/i.test(msg)) {
+  if (
+    /too many length or distance symbols|invalid (stored|distance|code)|incorrect header check|unexpected end|bad|invalid|expected|corrupt|truncated|signature/i.test(
+      msg,
+    )
+  ) {
     return new ImportError(
       'corrupt_archive',
       'The archive is damaged or incomplete. If Takeout split it into several parts, upload each part separately; otherwise download it again.',
@@ -308,20 +290,12 @@ function isZipSymlink(entry: yauzl.Entry): boolean {
   return unixMode === 0o120000;
 }
 
-async function walkZip(
-  path: ArchiveSource,
-  limits: ArchiveLimits,
-  options: WalkOptions,
-  visit: (entry: ArchiveEntry) => Promise<void>,
-): Promise<void> {
+async function walkZip(path: ArchiveSource, limits: ArchiveLimits, options: WalkOptions, visit: (entry: ArchiveEntry) => Promise<void>): Promise<void> {
   const zip = await openZip(path);
   const budget = new Budget(limits);
   try {
     if (zip.entryCount > limits.maxEntries) {
-      throw new ImportError(
-        'too_many_entries',
-        `The archive holds ${zip.entryCount} files; at most ${limits.maxEntries} are accepted.`,
-      );
+      throw new ImportError('too_many_entries', `The archive holds ${zip.entryCount} files; at most ${limits.maxEntries} are accepted.`);
     }
     options.onEntryCount?.(zip.entryCount);
     let declaredTotal = 0;
@@ -352,19 +326,14 @@ async function walkZip(
             // below still counts real bytes, since declarations can lie.
             declaredTotal += entry.uncompressedSize;
             if (declaredTotal > limits.maxTotalBytes) new Budget(limits).add(declaredTotal);
-            if (
-              entry.uncompressedSize > limits.ratioThresholdBytes &&
-              entry.uncompressedSize / Math.max(1, entry.compressedSize) > limits.maxRatio
-            ) {
+            if (entry.uncompressedSize > limits.ratioThresholdBytes && entry.uncompressedSize / Math.max(1, entry.compressedSize) > limits.maxRatio) {
               throw bombError();
             }
             if (options.want(name)) {
               if (entry.isEncrypted()) {
                 throw new ImportError('unsupported_archive', 'The archive is password-protected; upload an unencrypted export.');
               }
-              const raw = await new Promise<Readable>((res, rej) =>
-                zip.openReadStream(entry, (err, s) => (err || !s ? rej(err) : res(s))),
-              );
+              const raw = await new Promise<Readable>((res, rej) => zip.openReadStream(entry, (err, s) => (err || !s ? rej(err) : res(s))));
               const meter = zipEntryMeter(budget, entry.compressedSize, limits);
               raw.on('error', (err) => meter.destroy(err));
               raw.pipe(meter);
@@ -404,12 +373,7 @@ function gzipMeter(budget: Budget, limits: ArchiveLimits, compressed: () => numb
   });
 }
 
-async function walkTgz(
-  path: ArchiveSource,
-  limits: ArchiveLimits,
-  options: WalkOptions,
-  visit: (entry: ArchiveEntry) => Promise<void>,
-): Promise<void> {
+async function walkTgz(path: ArchiveSource, limits: ArchiveLimits, options: WalkOptions, visit: (entry: ArchiveEntry) => Promise<void>): Promise<void> {
   const budget = new Budget(limits);
   let compressed = 0;
   const file = typeof path === 'string' ? createReadStream(path) : path.openStream!();
@@ -429,10 +393,7 @@ async function walkTgz(
       const name = h.name.replace(/^\.\//, '');
       checkEntryPath(name);
       if (h.type === 'symlink' || h.type === 'link') {
-        throw new ImportError(
-          'unsafe_entry',
-          `The archive contains a link ("${printable(name)}"); real exports have none, so it was not imported.`,
-        );
+        throw new ImportError('unsafe_entry', `The archive contains a link ("${printable(name)}"); real exports have none, so it was not imported.`);
       }
       if (h.type !== 'file' && h.type !== 'contiguous-file' && h.type !== 'directory') {
         throw new ImportError('unsafe_entry', `The archive contains a special file ("${printable(name)}"), so it was not imported.`);
@@ -500,5 +461,7 @@ export async function readEntryText(stream: Readable, maxBytes: number, path: st
     }
     chunks.push(b);
   }
-  return Buffer.concat(chunks).toString('utf8').replace(/^\uFEFF/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/^\uFEFF/, '');
 }

@@ -16,8 +16,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const fixture = async (name: string): Promise<unknown> =>
-  JSON.parse(await readFile(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'));
+const fixture = async (name: string): Promise<unknown> => JSON.parse(await readFile(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'));
 
 interface Collected {
   samples: QuantitySample[];
@@ -25,11 +24,7 @@ interface Collected {
   sampleCalls: number;
 }
 
-async function run(
-  name: string,
-  entries: TestEntry[],
-  opts: FitbitImportOptions = {},
-): Promise<Collected & Awaited<ReturnType<typeof importFitbitArchive>>> {
+async function run(name: string, entries: TestEntry[], opts: FitbitImportOptions = {}): Promise<Collected & Awaited<ReturnType<typeof importFitbitArchive>>> {
   const path = await writeArchive(join(dir, name), entries);
   const c: Collected = { samples: [], records: [], sampleCalls: 0 };
   const res = await importFitbitArchive(
@@ -74,12 +69,7 @@ function daily(samples: QuantitySample[], type: string): Record<string, { count:
       arr = arr.filter((s) => s.sourceName === best);
     }
     const vals = arr.map((s) => s.value);
-    out[day] = {
-      count: vals.length,
-      sum: Math.round(vals.reduce((a, b) => a + b, 0) * 1000) / 1000,
-      min: Math.min(...vals),
-      max: Math.max(...vals),
-    };
+    out[day] = { count: vals.length, sum: Math.round(vals.reduce((a, b) => a + b, 0) * 1000) / 1000, min: Math.min(...vals), max: Math.max(...vals) };
   }
   return out;
 }
@@ -133,7 +123,9 @@ describe('layouts', () => {
       it(`reads the ${label} layout (${ext})`, async () => {
         // Older exports have one folder per stream; the name carries the family either way.
         const entries = layoutEntries(root, act, other).map((e) =>
-          root === 'user-site-export/' ? { ...e, name: e.name.replace('heart_rate/steps-', 'steps/steps-').replace('heart_rate/resting_', 'resting_heart_rate/resting_') } : e,
+          root === 'user-site-export/'
+            ? { ...e, name: e.name.replace('heart_rate/steps-', 'steps/steps-').replace('heart_rate/resting_', 'resting_heart_rate/resting_') }
+            : e,
         );
         const r = await run(`${label.replace(/ /g, '-')}.${ext}`, [{ name: root }, ...entries], { timezone: 'Australia/Brisbane' });
         expect(r.layout).toBe(layout);
@@ -174,7 +166,18 @@ describe('time zones', () => {
         {
           name: 'Takeout/Fitbit/Global Export Data/sleep-2024-03-09.json',
           data: json([
-            { logId: 1, dateOfSleep: '2024-03-10', startTime: '2024-03-09T23:30:00.000', endTime: '2024-03-10T07:00:00.000', minutesAsleep: 420, minutesAwake: 30, efficiency: 93, type: 'stages', isMainSleep: true, levels: { summary: { deep: { minutes: 80 }, light: { minutes: 250 }, rem: { minutes: 90 }, wake: { minutes: 30 } } } },
+            {
+              logId: 1,
+              dateOfSleep: '2024-03-10',
+              startTime: '2024-03-09T23:30:00.000',
+              endTime: '2024-03-10T07:00:00.000',
+              minutesAsleep: 420,
+              minutesAwake: 30,
+              efficiency: 93,
+              type: 'stages',
+              isMainSleep: true,
+              levels: { summary: { deep: { minutes: 80 }, light: { minutes: 250 }, rem: { minutes: 90 }, wake: { minutes: 30 } } },
+            },
           ]),
         },
         { name: 'Takeout/Fitbit/Global Export Data/weight-2024-03-01.json', data: json([{ logId: 1, weight: 150, date: '03/09/24', time: '23:30:00' }]) },
@@ -188,7 +191,9 @@ describe('time zones', () => {
     // 07:00 on 2024-03-10 is after the spring-forward change: EDT, UTC-4.
     expect(sleep.endMs).toBe(Date.UTC(2024, 2, 10, 11, 0));
     // levels.summary: minutes per stage, on the night's local date ("light" is Apple's "core").
-    const stages = Object.fromEntries(r.samples.filter((s) => s.type.startsWith('HKCategoryValueSleepAnalysis')).map((s) => [s.type, [s.localDate, s.value, s.unit]]));
+    const stages = Object.fromEntries(
+      r.samples.filter((s) => s.type.startsWith('HKCategoryValueSleepAnalysis')).map((s) => [s.type, [s.localDate, s.value, s.unit]]),
+    );
     expect(stages).toEqual({
       HKCategoryValueSleepAnalysisAsleepDeep: ['2024-03-09', 80, 'min'],
       HKCategoryValueSleepAnalysisAsleepCore: ['2024-03-09', 250, 'min'],
@@ -205,9 +210,7 @@ describe('time zones', () => {
 
   it('rejects an unknown time zone name', async () => {
     const path = await writeArchive(join(dir, 'badtz.zip'), [{ name: 'user-site-export/heart_rate/heart_rate-2016-06-01.json', data: hrJsonAest }]);
-    await expect(importFitbitArchive(path, { samples() {}, records() {} }, { timezone: 'Mars/Olympus' })).rejects.toMatchObject({
-      code: 'bad_timezone',
-    });
+    await expect(importFitbitArchive(path, { samples() {}, records() {} }, { timezone: 'Mars/Olympus' })).rejects.toMatchObject({ code: 'bad_timezone' });
   });
 
   it('converts naive local times across DST with Intl only', () => {
@@ -229,11 +232,15 @@ describe('repeated streams', () => {
     const hrCsv = 'timestamp,beats per minute,data source\n2024-10-27T00:00:04Z,65.0,Charge 5\n2024-10-27T00:00:09Z,66.0,Charge 5\n';
     for (const ext of ['zip', 'tgz']) {
       // JSON first in the archive: order must not matter.
-      const r = await run(`hr-dupe.${ext}`, [
-        { name: 'Takeout/Fitbit/Global Export Data/heart_rate-2024-10-27.json', data: hrJson },
-        { name: 'Takeout/Fitbit/Physical Activity_GoogleData/heart_rate_2024-10-27.csv', data: hrCsv },
-        { name: 'Takeout/Fitbit/Physical Activity_GoogleData/heart_rate_readme.txt', data: 'readme' },
-      ], { timezone: 'Australia/Sydney' });
+      const r = await run(
+        `hr-dupe.${ext}`,
+        [
+          { name: 'Takeout/Fitbit/Global Export Data/heart_rate-2024-10-27.json', data: hrJson },
+          { name: 'Takeout/Fitbit/Physical Activity_GoogleData/heart_rate_2024-10-27.csv', data: hrCsv },
+          { name: 'Takeout/Fitbit/Physical Activity_GoogleData/heart_rate_readme.txt', data: 'readme' },
+        ],
+        { timezone: 'Australia/Sydney' },
+      );
       expect(r.counts[HK.heartRate]).toBe(3);
       expect(daily(r.samples, HK.heartRate)).toEqual({ '2024-10-27': { count: 3, sum: 181, min: 50, max: 66 } });
       expect(r.samples.filter((s) => s.sourceName === 'Charge 5')).toHaveLength(2);
@@ -255,22 +262,30 @@ describe('repeated streams', () => {
       { dateTime: '05/01/24 10:00:00', value: '100' },
       { dateTime: '05/01/24 10:01:00', value: '100' },
     ]);
-    const r = await run('steps-2dev.zip', [
-      { name: 'Takeout/Google Health/Global Export Data/steps-2024-05-01.json', data: stepsJ },
-      { name: 'Takeout/Google Health/Physical Activity_GoogleData/steps_2024-05-01.csv', data: csv },
-      // Multi-part Takeouts repeat files: the same CSV again must change nothing downstream.
-      { name: 'Takeout/Google Health/Physical Activity_GoogleData/Steps/steps_2024-05-01.csv', data: csv },
-    ], { timezone: 'Europe/Paris' });
+    const r = await run(
+      'steps-2dev.zip',
+      [
+        { name: 'Takeout/Google Health/Global Export Data/steps-2024-05-01.json', data: stepsJ },
+        { name: 'Takeout/Google Health/Physical Activity_GoogleData/steps_2024-05-01.csv', data: csv },
+        // Multi-part Takeouts repeat files: the same CSV again must change nothing downstream.
+        { name: 'Takeout/Google Health/Physical Activity_GoogleData/Steps/steps_2024-05-01.csv', data: csv },
+      ],
+      { timezone: 'Europe/Paris' },
+    );
     expect(daily(r.samples, HK.steps)).toEqual({ '2024-05-01': { count: 2, sum: 200, min: 100, max: 100 } });
     expect(r.samples.filter((s) => s.sourceName === 'Fitbit' && s.type === HK.steps)).toHaveLength(0);
     expect(r.samples[0]!.endMs - r.samples[0]!.startMs).toBe(60_000);
   });
 
   it('prefers weight.csv (grams) over the weight JSON (pounds) on the same day, and converts lbs', async () => {
-    const r = await run('weight.tgz', [
-      { name: 'Takeout/Fitbit/Global Export Data/weight-2018-01-01.json', data: weightJson },
-      { name: 'Takeout/Fitbit/Physical Activity_GoogleData/weight.csv', data: 'timestamp,weight grams,data source\n2018-01-24T12:00:00Z,89811.0,Aria Air\n' },
-    ], { timezone: 'UTC' });
+    const r = await run(
+      'weight.tgz',
+      [
+        { name: 'Takeout/Fitbit/Global Export Data/weight-2018-01-01.json', data: weightJson },
+        { name: 'Takeout/Fitbit/Physical Activity_GoogleData/weight.csv', data: 'timestamp,weight grams,data source\n2018-01-24T12:00:00Z,89811.0,Aria Air\n' },
+      ],
+      { timezone: 'UTC' },
+    );
     expect(daily(r.samples, HK.bodyMass)).toEqual({
       '2018-01-23': { count: 1, sum: 90.265, min: 90.265, max: 90.265 }, // 199 lb
       '2018-01-24': { count: 1, sum: 89.811, min: 89.811, max: 89.811 }, // CSV, JSON 198 lb skipped
@@ -283,10 +298,17 @@ describe('repeated streams', () => {
   });
 
   it('keeps resting heart rate from CSV as a date label and drops empty JSON days', async () => {
-    const r = await run('rhr.zip', [
-      { name: 'MyFitbitData/Jo/Heart/resting_heart_rate-2018-01-01.json', data: rhrJson },
-      { name: 'Takeout/Fitbit/Physical Activity_GoogleData/daily_resting_heart_rate.csv', data: 'timestamp,beats per minute,data source\n2024-01-01T00:00:00Z,58.0,Charge 6\n' },
-    ], { timezone: 'America/Los_Angeles' });
+    const r = await run(
+      'rhr.zip',
+      [
+        { name: 'MyFitbitData/Jo/Heart/resting_heart_rate-2018-01-01.json', data: rhrJson },
+        {
+          name: 'Takeout/Fitbit/Physical Activity_GoogleData/daily_resting_heart_rate.csv',
+          data: 'timestamp,beats per minute,data source\n2024-01-01T00:00:00Z,58.0,Charge 6\n',
+        },
+      ],
+      { timezone: 'America/Los_Angeles' },
+    );
     expect(daily(r.samples, HK.restingHeartRate)).toEqual({
       '2018-05-16': { count: 1, sum: 69.83, min: 69.83, max: 69.83 },
       '2024-01-01': { count: 1, sum: 58, min: 58, max: 58 },
@@ -299,13 +321,17 @@ describe('repeated streams', () => {
       '1,2024-03-10T04:30:00Z,2024-03-10T11:00:00Z,-05:00,-04:00,400', // same night as the JSON
       '2,2024-03-11T03:00:00Z,2024-03-11T10:00:00Z,-04:00,-04:00,380',
     ].join('\n');
-    const r = await run('sleeps.zip', [
-      { name: 'Takeout/Fitbit/Sleep/UserSleeps_2024-03-01.csv', data: sleeps },
-      {
-        name: 'Takeout/Fitbit/Global Export Data/sleep-2024-03-09.json',
-        data: json([{ logId: 9, startTime: '2024-03-09T23:30:00.000', endTime: '2024-03-10T07:00:00.000', minutesAsleep: 420, type: 'classic' }]),
-      },
-    ], { timezone: 'America/New_York' });
+    const r = await run(
+      'sleeps.zip',
+      [
+        { name: 'Takeout/Fitbit/Sleep/UserSleeps_2024-03-01.csv', data: sleeps },
+        {
+          name: 'Takeout/Fitbit/Global Export Data/sleep-2024-03-09.json',
+          data: json([{ logId: 9, startTime: '2024-03-09T23:30:00.000', endTime: '2024-03-10T07:00:00.000', minutesAsleep: 420, type: 'classic' }]),
+        },
+      ],
+      { timezone: 'America/New_York' },
+    );
     expect(daily(r.samples, HK.sleep)).toEqual({
       '2024-03-09': { count: 1, sum: 420, min: 420, max: 420 },
       '2024-03-10': { count: 1, sum: 380, min: 380, max: 380 },
@@ -329,21 +355,39 @@ describe('records and fixtures', () => {
   });
 
   it('turns exercise-N.json into workout records without step samples', async () => {
-    const r = await run('exercise.zip', [
-      {
-        name: 'MyFitbitData/Jo/Physical Activity/exercise-0.json',
-        data: json([
-          { logId: 42, activityName: 'Walk', startTime: '01/06/23 01:08:57', originalStartTime: '2023-01-06T12:08:57.000+11:00', duration: 1800000, activeDuration: 1800000, steps: 3100, calories: 140, averageHeartRate: 98, logType: 'auto_detected', source: { name: 'Charge 5' } },
-          { logId: 43, activityName: 'Yoga', startTime: '01/07/23 20:00:00', duration: 3600000 },
-        ]),
-      },
-    ], { timezone: 'Australia/Sydney' });
+    const r = await run(
+      'exercise.zip',
+      [
+        {
+          name: 'MyFitbitData/Jo/Physical Activity/exercise-0.json',
+          data: json([
+            {
+              logId: 42,
+              activityName: 'Walk',
+              startTime: '01/06/23 01:08:57',
+              originalStartTime: '2023-01-06T12:08:57.000+11:00',
+              duration: 1800000,
+              activeDuration: 1800000,
+              steps: 3100,
+              calories: 140,
+              averageHeartRate: 98,
+              logType: 'auto_detected',
+              source: { name: 'Charge 5' },
+            },
+            { logId: 43, activityName: 'Yoga', startTime: '01/07/23 20:00:00', duration: 3600000 },
+          ]),
+        },
+      ],
+      { timezone: 'Australia/Sydney' },
+    );
     expect(r.samples).toHaveLength(0);
     expect(r.records.map((x) => [x.type, x.title, x.occurredAt])).toEqual([
       ['HKWorkoutActivityTypeWalking', 'Walk, 30 min', '2023-01-06T01:08:57.000Z'],
       ['HKWorkoutActivityTypeYoga', 'Yoga, 1 h', '2023-01-07T20:00:00.000Z'],
     ]);
-    expect(r.records[0]!.text).toBe('Walk on 2023-01-06 at 12:08 (local time): lasted 30 min, 3100 steps, 140 kcal, average heart rate 98 bpm. Recorded by Charge 5 (auto detected).');
+    expect(r.records[0]!.text).toBe(
+      'Walk on 2023-01-06 at 12:08 (local time): lasted 30 min, 3100 steps, 140 kcal, average heart rate 98 bpm. Recorded by Charge 5 (auto detected).',
+    );
     expect(r.records[1]!.text).toContain('on 2023-01-08 at 07:00');
   });
 });
@@ -433,7 +477,11 @@ describe('unsafe or foreign archives', () => {
       await expectCode(`many.${ext}`, [ok, ok, ok, ok], 'too_many_entries', { limits: { maxEntries: 3 } });
     });
     it(`rejects a compression bomb (${ext})`, async () => {
-      await expectCode(`bomb.${ext}`, [{ name: 'user-site-export/steps/steps-2018-04-01.json', data: Buffer.alloc(20 * 1024 * 1024, 0x20) }], 'suspicious_compression');
+      await expectCode(
+        `bomb.${ext}`,
+        [{ name: 'user-site-export/steps/steps-2018-04-01.json', data: Buffer.alloc(20 * 1024 * 1024, 0x20) }],
+        'suspicious_compression',
+      );
     });
     it(`rejects more than the uncompressed total cap (${ext})`, async () => {
       await expectCode(`total.${ext}`, [ok, ok], 'too_large', { limits: { maxTotalBytes: 400 } });

@@ -85,13 +85,7 @@ export interface FitbitImportResult {
 /** How many not-imported file names the result lists before summarising. */
 export const MAX_UNKNOWN_LISTED = 200;
 
-const PREFERRED: ReadonlySet<FileFamily> = new Set<FileFamily>([
-  'heart_rate_csv',
-  'steps_csv',
-  'resting_heart_rate_csv',
-  'weight_csv',
-  'sleep_json',
-]);
+const PREFERRED: ReadonlySet<FileFamily> = new Set<FileFamily>(['heart_rate_csv', 'steps_csv', 'resting_heart_rate_csv', 'weight_csv', 'sleep_json']);
 
 const FALLBACK: ReadonlySet<FileFamily> = new Set<FileFamily>([
   'heart_rate_json',
@@ -102,13 +96,7 @@ const FALLBACK: ReadonlySet<FileFamily> = new Set<FileFamily>([
   'user_sleeps_csv',
 ]);
 
-const LAYOUT_RANK: Record<ArchiveLayout, number> = {
-  'takeout-google-health': 4,
-  'takeout-fitbit': 3,
-  myfitbitdata: 2,
-  'user-site-export': 1,
-  unknown: 0,
-};
+const LAYOUT_RANK: Record<ArchiveLayout, number> = { 'takeout-google-health': 4, 'takeout-fitbit': 3, myfitbitdata: 2, 'user-site-export': 1, unknown: 0 };
 
 const SKIP_LABELS: Record<string, string> = {
   [HK.heartRate]: 'heart-rate samples',
@@ -164,11 +152,7 @@ class Batcher implements NormalizeOutput {
  * Throws {@link ImportError} for unsafe, damaged or non-Fitbit archives and a bad `timezone`;
  * data-level problems (one malformed file) become warnings instead.
  */
-export async function importFitbitArchive(
-  path: ArchiveSource,
-  sink: FitbitSink,
-  opts: FitbitImportOptions = {},
-): Promise<FitbitImportResult> {
+export async function importFitbitArchive(path: ArchiveSource, sink: FitbitSink, opts: FitbitImportOptions = {}): Promise<FitbitImportResult> {
   const warnings: string[] = [];
   const timeZone = opts.timezone?.trim() || 'UTC';
   if (opts.timezone !== undefined && opts.timezone.trim() !== '' && !isValidTimeZone(timeZone)) {
@@ -183,12 +167,7 @@ export async function importFitbitArchive(
     );
   }
   const dedupe = new Dedupe();
-  const ctx: NormalizeContext = {
-    timeZone,
-    weightUnit: opts.weightUnit ?? 'lb',
-    dedupe,
-    warn: (m) => warnings.push(m),
-  };
+  const ctx: NormalizeContext = { timeZone, weightUnit: opts.weightUnit ?? 'lb', dedupe, warn: (m) => warnings.push(m) };
   const batcher = new Batcher(sink, Math.max(1, opts.batchSize ?? 5_000), opts.signal);
   const maxJson = opts.maxJsonFileBytes ?? 32 * 1024 * 1024;
 
@@ -291,7 +270,7 @@ export async function importFitbitArchive(
   }
   if (weightJsonRead && !opts.weightUnit && (batcher.counts[HK.bodyMass] ?? 0) > 0) {
     warnings.push(
-      'Weights in the classic weight JSON files carry no unit and were read as pounds (Fitbit\'s default); if your account used kilograms, import again with the weight unit set to kg.',
+      "Weights in the classic weight JSON files carry no unit and were read as pounds (Fitbit's default); if your account used kilograms, import again with the weight unit set to kg.",
     );
   }
   if (unknownTotal > 0) {

@@ -16,16 +16,7 @@ import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { QuantitySample, RecordInput } from '../types.js';
-import {
-  isoUtc,
-  localDateAtOffset,
-  localDateOf,
-  parseFitbitUsDate,
-  parseNaiveIso,
-  parseZonedIso,
-  zonedToUtc,
-  zoneOffsetMs,
-} from './time.js';
+import { isoUtc, localDateAtOffset, localDateOf, parseFitbitUsDate, parseNaiveIso, parseZonedIso, zonedToUtc, zoneOffsetMs } from './time.js';
 
 /** HealthKit identifiers, so Fitbit lands in the same series as Apple Health. */
 export const HK = {
@@ -239,12 +230,7 @@ function localMidnight(date: string, timeZone: string): number {
  * file's own date is the local date of its samples (exact even when the user travelled or gave
  * no zone). A sample far outside that day falls back to the zone rule.
  */
-export async function parseHeartRateJson(
-  text: string,
-  fileDate: string,
-  ctx: NormalizeContext,
-  out: NormalizeOutput,
-): Promise<void> {
+export async function parseHeartRateJson(text: string, fileDate: string, ctx: NormalizeContext, out: NormalizeOutput): Promise<void> {
   const dayStart = Date.parse(`${fileDate}T00:00:00Z`);
   for (const row of asArray(JSON.parse(text), 'activities-heart-intraday')) {
     const r = row as { dateTime?: unknown; value?: { bpm?: unknown } };
@@ -290,11 +276,7 @@ export async function parseStepsJson(text: string, ctx: NormalizeContext, out: N
  * `resting_heart_rate-YYYY-MM-DD.json`: one value per local day, keyed by its date label;
  * empty days (`date: null`, `value: 0`) are dropped.
  */
-export async function parseRestingHeartRateJson(
-  text: string,
-  ctx: NormalizeContext,
-  out: NormalizeOutput,
-): Promise<void> {
+export async function parseRestingHeartRateJson(text: string, ctx: NormalizeContext, out: NormalizeOutput): Promise<void> {
   for (const row of asArray(JSON.parse(text), 'activities-heart')) {
     const r = row as { dateTime?: unknown; value?: { date?: unknown; value?: unknown } };
     const date = dateLabel(r.value?.date);
@@ -321,15 +303,7 @@ export async function parseWeightJson(text: string, ctx: NormalizeContext, out: 
     const t = zonedToUtc(y, mo, d, Number(tm?.[1] ?? 0), Number(tm?.[2] ?? 0), Number(tm?.[3] ?? 0), 0, ctx.timeZone);
     const kg = ctx.weightUnit === 'lb' ? w * LB_TO_KG : w;
     const src = typeof r.source === 'string' && r.source.trim() && !/^(api|web)$/i.test(r.source.trim()) ? r.source.trim() : DEFAULT_SOURCE;
-    await emit(out, {
-      type: HK.bodyMass,
-      unit: UNITS[HK.bodyMass]!,
-      startMs: t,
-      endMs: t,
-      localDate: date,
-      value: round(kg, 3),
-      sourceName: src,
-    });
+    await emit(out, { type: HK.bodyMass, unit: UNITS[HK.bodyMass]!, startMs: t, endMs: t, localDate: date, value: round(kg, 3), sourceName: src });
   }
 }
 
@@ -384,10 +358,7 @@ function sleepRecord(
     title: `Sleep ${formatMinutes(minutesAsleep)} (${hhmm(localStart)}–${hhmm(localEnd)})`,
     text: parts.join(' '),
     tags: ['fitbit', 'sleep'],
-    data: {
-      original,
-      normalized: { startMs, endMs, localStart, localEnd, minutesAsleep, mainSleep: main, localDate: localStart.slice(0, 10) },
-    },
+    data: { original, normalized: { startMs, endMs, localStart, localEnd, minutesAsleep, mainSleep: main, localDate: localStart.slice(0, 10) } },
   };
 }
 
@@ -407,15 +378,7 @@ export async function parseSleepJson(text: string, ctx: NormalizeContext, out: N
     const endMs = zonedToUtc(...b, ctx.timeZone);
     const localStart = s.startTime.trim();
     ctx.dedupe.coverSleep(localStart.slice(0, 16));
-    await emit(out, {
-      type: HK.sleep,
-      unit: UNITS[HK.sleep]!,
-      startMs,
-      endMs,
-      localDate: localStart.slice(0, 10),
-      value: asleep,
-      sourceName: DEFAULT_SOURCE,
-    });
+    await emit(out, { type: HK.sleep, unit: UNITS[HK.sleep]!, startMs, endMs, localDate: localStart.slice(0, 10), value: asleep, sourceName: DEFAULT_SOURCE });
     // Minutes per stage of the night (levels.summary), each stage its own series.
     for (const [type, minutes] of fitbitSleepStages(s.levels?.summary)) {
       await emit(out, { type, unit: 'min', startMs, endMs, localDate: localStart.slice(0, 10), value: minutes, sourceName: DEFAULT_SOURCE });
@@ -480,7 +443,7 @@ export async function parseExerciseJson(text: string, ctx: NormalizeContext, out
     const distanceUnit = typeof a.distanceUnit === 'string' ? a.distanceUnit : '';
     const source =
       a.source && typeof a.source === 'object' && typeof (a.source as { name?: unknown }).name === 'string'
-        ? ((a.source as { name: string }).name)
+        ? (a.source as { name: string }).name
         : DEFAULT_SOURCE;
     const facts: string[] = [];
     if (durationMin > 0) facts.push(`lasted ${formatMinutes(durationMin)}`);
@@ -508,7 +471,6 @@ export async function parseExerciseJson(text: string, ctx: NormalizeContext, out
     if (rp) await rp;
   }
 }
-
 
 // ---------------------------------------------------------------------------------------------
 // New CSVs
@@ -560,10 +522,7 @@ async function* csvRows(stream: Readable): AsyncGenerator<{ header: string[]; ce
 function csvInstant(s: string, timeZone: string): { ms: number; localDate: string } | null {
   const z = parseZonedIso(s);
   if (z) {
-    return {
-      ms: z.ms,
-      localDate: z.offsetMinutes === null ? localDateOf(z.ms, timeZone) : localDateAtOffset(z.ms, z.offsetMinutes),
-    };
+    return { ms: z.ms, localDate: z.offsetMinutes === null ? localDateOf(z.ms, timeZone) : localDateAtOffset(z.ms, z.offsetMinutes) };
   }
   const n = parseNaiveIso(s);
   if (!n) return null;
@@ -577,7 +536,10 @@ interface CsvColumns {
 }
 
 function columns(header: string[]): CsvColumns {
-  const ts = Math.max(0, header.findIndex((h) => h === 'timestamp' || h === 'time' || h === 'date'));
+  const ts = Math.max(
+    0,
+    header.findIndex((h) => h === 'timestamp' || h === 'time' || h === 'date'),
+  );
   const source = header.findIndex((h) => h === 'data source' || h === 'data_source' || h === 'source');
   const value = header.findIndex((_h, i) => i !== ts && i !== source);
   return { ts, value, source };
@@ -588,12 +550,7 @@ function columns(header: string[]): CsvColumns {
  * Each device keeps its own `sourceName` so two devices are never summed together. The span
  * the file covers is recorded so the JSON copy of the same stream can be skipped.
  */
-export async function parseIntradayCsv(
-  stream: Readable,
-  kind: 'heart_rate' | 'steps',
-  ctx: NormalizeContext,
-  out: NormalizeOutput,
-): Promise<void> {
+export async function parseIntradayCsv(stream: Readable, kind: 'heart_rate' | 'steps', ctx: NormalizeContext, out: NormalizeOutput): Promise<void> {
   const type = kind === 'heart_rate' ? HK.heartRate : HK.steps;
   let first = Infinity;
   let last = -Infinity;
@@ -642,11 +599,7 @@ export async function parseWeightCsv(stream: Readable, ctx: NormalizeContext, ou
   for await (const { header, cells } of csvRows(stream)) {
     const col = columns(header);
     const unitName = header[col.value] ?? '';
-    const factor = /gram/.test(unitName) && !/kilogram/.test(unitName)
-      ? 0.001
-      : /pound|\blbs?\b/.test(unitName)
-        ? LB_TO_KG
-        : 1;
+    const factor = /gram/.test(unitName) && !/kilogram/.test(unitName) ? 0.001 : /pound|\blbs?\b/.test(unitName) ? LB_TO_KG : 1;
     const at = csvInstant(cells[col.ts] ?? '', ctx.timeZone);
     const w = num(cells[col.value]);
     if (!at || w === null || w <= 0) continue;
@@ -705,15 +658,7 @@ export async function parseUserSleepsCsv(stream: Readable, ctx: NormalizeContext
     const localStart = startOff !== null ? isoUtc(startMs + startOff * MINUTE).slice(0, 19) : localIso(startMs, ctx.timeZone);
     const localEnd = endOff !== null ? isoUtc(endMs + endOff * MINUTE).slice(0, 19) : localIso(endMs, ctx.timeZone);
     if (ctx.dedupe.sleepCovered(localStart.slice(0, 16))) continue;
-    await emit(out, {
-      type: HK.sleep,
-      unit: UNITS[HK.sleep]!,
-      startMs,
-      endMs,
-      localDate: localStart.slice(0, 10),
-      value: asleep,
-      sourceName: DEFAULT_SOURCE,
-    });
+    await emit(out, { type: HK.sleep, unit: UNITS[HK.sleep]!, startMs, endMs, localDate: localStart.slice(0, 10), value: asleep, sourceName: DEFAULT_SOURCE });
     const original = Object.fromEntries(header.map((h, i) => [h, cells[i] ?? '']));
     const id = get('sleep_id') ?? get('log_id') ?? get('sleep_log_entry_id') ?? localStart;
     const rec = sleepRecord(

@@ -83,16 +83,7 @@ export function localDateAtOffset(ms: number, offsetMinutes: number): string {
  * The instant of a naive local wall-clock time in `timeZone`. In a DST gap the later offset
  * wins (02:30 on a spring-forward night becomes 03:30); in a repeated hour the first one wins.
  */
-export function zonedToUtc(
-  year: number,
-  month: number,
-  day: number,
-  hour = 0,
-  minute = 0,
-  second = 0,
-  millis = 0,
-  timeZone = 'UTC',
-): number {
+export function zonedToUtc(year: number, month: number, day: number, hour = 0, minute = 0, second = 0, millis = 0, timeZone = 'UTC'): number {
   const naive = Date.UTC(year, month - 1, day, hour, minute, second, millis);
   if (timeZone === 'UTC') return naive;
   // The offsets a day either side bracket any transition near this wall time.

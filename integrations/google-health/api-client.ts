@@ -3,13 +3,7 @@
 export type GoogleHealthDataType = 'heart-rate' | 'steps' | 'sleep' | 'weight' | 'daily-resting-heart-rate';
 
 /** All data types, in sync order. */
-export const GOOGLE_HEALTH_DATA_TYPES: readonly GoogleHealthDataType[] = [
-  'heart-rate',
-  'steps',
-  'sleep',
-  'weight',
-  'daily-resting-heart-rate',
-];
+export const GOOGLE_HEALTH_DATA_TYPES: readonly GoogleHealthDataType[] = ['heart-rate', 'steps', 'sleep', 'weight', 'daily-resting-heart-rate'];
 
 /** Default API origin; `/v4/...` is appended. */
 export const GOOGLE_HEALTH_BASE_URL = 'https://health.googleapis.com';
@@ -226,11 +220,7 @@ export async function fetchDataPointsPage(
       case 429:
         throw new GoogleHealthError('rate_limited', 429, `Google Health kept rate-limiting requests for ${type} after ${maxRetries} retries; try again later.`);
       default:
-        throw new GoogleHealthError(
-          res.status >= 500 ? 'server' : 'bad_request',
-          res.status,
-          `Google Health answered ${res.status} for ${type}${suffix}.`,
-        );
+        throw new GoogleHealthError(res.status >= 500 ? 'server' : 'bad_request', res.status, `Google Health answered ${res.status} for ${type}${suffix}.`);
     }
   }
 }

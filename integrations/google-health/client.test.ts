@@ -1,14 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { QuantitySample, RecordInput } from '../types.js';
-import {
-  fetchDataPointsPage,
-  GoogleHealthError,
-  normalizeDataPoint,
-  parseRetryAfter,
-  syncDataType,
-  syncGoogleHealth,
-  type DataPoint,
-} from './client.js';
+import { fetchDataPointsPage, GoogleHealthError, normalizeDataPoint, parseRetryAfter, syncDataType, syncGoogleHealth, type DataPoint } from './client.js';
 import { startFakeGoogleHealthServer, type FakeGoogleHealthServer } from './testing/fake-server.js';
 
 const TOKEN = 'ya29.test-token-SECRET';
@@ -21,7 +13,11 @@ afterEach(async () => {
 const device = { dataSource: { platform: 'FITBIT', device: { displayName: 'Pixel Watch 3' } } };
 
 function hr(iso: string, bpm: number, offset = '-18000s'): DataPoint {
-  return { name: `users/me/dataTypes/heart-rate/dataPoints/${iso}`, ...device, heartRate: { sampleTime: { physicalTime: iso, utcOffset: offset }, beatsPerMinute: String(bpm) } };
+  return {
+    name: `users/me/dataTypes/heart-rate/dataPoints/${iso}`,
+    ...device,
+    heartRate: { sampleTime: { physicalTime: iso, utcOffset: offset }, beatsPerMinute: String(bpm) },
+  };
 }
 
 function collector(): { samples: QuantitySample[]; records: RecordInput[]; sink: { samples(b: QuantitySample[]): void; records(b: RecordInput[]): void } } {
@@ -99,7 +95,9 @@ describe('Google Health client against the fake server', () => {
     // Always limited: gives up after maxRetries, with a typed error; long Retry-After is capped.
     server.rateLimit(100, 3600);
     waits.length = 0;
-    const err = await fetchDataPointsPage(TOKEN, 'heart-rate', {}, { baseUrl: server.url, sleep, maxRetries: 2, maxRetryDelayMs: 10_000 }).catch((e: unknown) => e);
+    const err = await fetchDataPointsPage(TOKEN, 'heart-rate', {}, { baseUrl: server.url, sleep, maxRetries: 2, maxRetryDelayMs: 10_000 }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(GoogleHealthError);
     expect(err).toMatchObject({ code: 'rate_limited', status: 429 });
     expect(waits).toEqual([10_000, 10_000]);
@@ -149,14 +147,26 @@ describe('Google Health client against the fake server', () => {
             ...device,
             sleep: {
               interval: {
-                startTime: '2026-06-02T03:30:00Z', startUtcOffset: '-14400s', endTime: '2026-06-02T10:45:00Z', endUtcOffset: '-14400s',
+                startTime: '2026-06-02T03:30:00Z',
+                startUtcOffset: '-14400s',
+                endTime: '2026-06-02T10:45:00Z',
+                endUtcOffset: '-14400s',
                 civilStartTime: { date: { year: 2026, month: 6, day: 1 }, time: { hours: 23, minutes: 30 } },
               },
-              summary: { minutesAsleep: '405', minutesAwake: '30', stagesSummary: [{ type: 'DEEP', minutes: '70' }, { type: 'REM', minutes: '95' }] },
+              summary: {
+                minutesAsleep: '405',
+                minutesAwake: '30',
+                stagesSummary: [
+                  { type: 'DEEP', minutes: '70' },
+                  { type: 'REM', minutes: '95' },
+                ],
+              },
             },
           },
         ],
-        weight: [{ dataSource: { platform: 'FITBIT' }, weight: { sampleTime: { physicalTime: '2026-06-02T11:00:00Z', utcOffset: '-14400s' }, weightGrams: 81234.5 } }],
+        weight: [
+          { dataSource: { platform: 'FITBIT' }, weight: { sampleTime: { physicalTime: '2026-06-02T11:00:00Z', utcOffset: '-14400s' }, weightGrams: 81234.5 } },
+        ],
         'daily-resting-heart-rate': [{ ...device, dailyRestingHeartRate: { date: { year: 2026, month: 6, day: 1 }, beatsPerMinute: '57' } }],
       },
     });
@@ -170,9 +180,18 @@ describe('Google Health client against the fake server', () => {
     const sleep = c.samples.find((s) => s.type === 'HKCategoryTypeIdentifierSleepAnalysis')!;
     expect(sleep).toMatchObject({ unit: 'min', value: 405, localDate: '2026-06-01', sourceName: 'Pixel Watch 3' });
     expect(c.records).toHaveLength(1);
-    expect(c.records[0]).toMatchObject({ source: 'google_health', externalId: 'users/me/dataTypes/sleep/dataPoints/s1', title: 'Sleep 6 h 45 min (23:30–06:45)' });
+    expect(c.records[0]).toMatchObject({
+      source: 'google_health',
+      externalId: 'users/me/dataTypes/sleep/dataPoints/s1',
+      title: 'Sleep 6 h 45 min (23:30–06:45)',
+    });
     expect(c.records[0]!.text).toContain('Stages: deep 1 h 10 min, rem 1 h 35 min.');
-    expect(c.samples.find((s) => s.type === 'HKQuantityTypeIdentifierBodyMass')).toMatchObject({ value: 81.235, unit: 'kg', sourceName: 'Fitbit', localDate: '2026-06-02' });
+    expect(c.samples.find((s) => s.type === 'HKQuantityTypeIdentifierBodyMass')).toMatchObject({
+      value: 81.235,
+      unit: 'kg',
+      sourceName: 'Fitbit',
+      localDate: '2026-06-02',
+    });
     expect(c.samples.find((s) => s.type === 'HKQuantityTypeIdentifierRestingHeartRate')).toMatchObject({
       value: 57,
       localDate: '2026-06-01',

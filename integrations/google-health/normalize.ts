@@ -97,7 +97,17 @@ export function normalizeDataPoint(
       const count = n64(dp.steps?.count);
       if (!Number.isFinite(a) || count === null || count <= 0) return none;
       return {
-        samples: [{ type: STEPS, unit: 'count', startMs: a, endMs: Number.isFinite(b) ? b : a, localDate: localDate(a, iv?.civilStartTime, iv?.startUtcOffset, tz), value: count, sourceName }],
+        samples: [
+          {
+            type: STEPS,
+            unit: 'count',
+            startMs: a,
+            endMs: Number.isFinite(b) ? b : a,
+            localDate: localDate(a, iv?.civilStartTime, iv?.startUtcOffset, tz),
+            value: count,
+            sourceName,
+          },
+        ],
         records: [],
       };
     }
@@ -107,7 +117,17 @@ export function normalizeDataPoint(
       const g = n64(dp.weight?.weightGrams);
       if (!Number.isFinite(ms) || g === null || g <= 0) return none;
       return {
-        samples: [{ type: MASS, unit: 'kg', startMs: ms, endMs: ms, localDate: localDate(ms, st?.civilTime, st?.utcOffset, tz), value: Math.round(g) / 1000, sourceName }],
+        samples: [
+          {
+            type: MASS,
+            unit: 'kg',
+            startMs: ms,
+            endMs: ms,
+            localDate: localDate(ms, st?.civilTime, st?.utcOffset, tz),
+            value: Math.round(g) / 1000,
+            sourceName,
+          },
+        ],
         records: [],
       };
     }
@@ -141,8 +161,7 @@ function normalizeSleep(dp: DataPoint, tz: string, sourceName: string): { sample
   const day = localDate(a, iv?.civilStartTime, iv?.startUtcOffset, tz);
   const startOff = durationMinutes(iv?.startUtcOffset);
   const endOff = durationMinutes(iv?.endUtcOffset) ?? startOff;
-  const wall = (ms: number, off: number | null): string =>
-    isoUtc(ms + (off ?? 0) * 60_000).slice(11, 16) + (off === null ? ' UTC' : '');
+  const wall = (ms: number, off: number | null): string => isoUtc(ms + (off ?? 0) * 60_000).slice(11, 16) + (off === null ? ' UTC' : '');
   const awake = n64(s?.summary?.minutesAwake);
   const nap = s?.metadata?.nap === true;
   const stages = (s?.summary?.stagesSummary ?? [])
@@ -169,10 +188,7 @@ function normalizeSleep(dp: DataPoint, tz: string, sourceName: string): { sample
     tags: ['google_health', 'sleep'],
     data: { original: dp, normalized: { startMs: a, endMs: b, localDate: day, minutesAsleep: asleep, sourceName } },
   };
-  return {
-    samples: [{ type: SLEEP, unit: 'min', startMs: a, endMs: b, localDate: day, value: asleep, sourceName }],
-    records: [record],
-  };
+  return { samples: [{ type: SLEEP, unit: 'min', startMs: a, endMs: b, localDate: day, value: asleep, sourceName }], records: [record] };
 }
 
 /** The instant after which a point is "seen", for the cursor: its end, or its time. */

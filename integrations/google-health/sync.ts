@@ -1,7 +1,14 @@
 /** Incremental sync: every data type from its cursor, page by page, into a sink. */
 import { isoUtc } from '../fitbit/time.js';
 import type { QuantitySample, RecordInput } from '../types.js';
-import { fetchDataPointsPage, filterFor, GOOGLE_HEALTH_DATA_TYPES, type GoogleHealthClientOptions, type GoogleHealthDataType, GoogleHealthError } from './api-client.js';
+import {
+  fetchDataPointsPage,
+  filterFor,
+  GOOGLE_HEALTH_DATA_TYPES,
+  type GoogleHealthClientOptions,
+  type GoogleHealthDataType,
+  GoogleHealthError,
+} from './api-client.js';
 import { normalizeDataPoint, type NormalizeOptions, pointEnd } from './normalize.js';
 
 /** Where synced data goes; each call is awaited (backpressure). */

@@ -36,16 +36,18 @@ export interface OAuthClient {
   clientSecret?: string;
 }
 
-const TokenResponse = z.object({
-  access_token: z.string().min(1),
-  token_type: z.string().optional(),
-  expires_in: z.coerce.number().optional(),
-  refresh_token: z.string().min(1).optional(),
-  id_token: z.string().optional(),
-  scope: z.string().optional(),
-  // SMART launch context; Epic also sends `__epic.dstu2.patient` and others, kept in `extra`.
-  patient: z.string().optional(),
-}).loose();
+const TokenResponse = z
+  .object({
+    access_token: z.string().min(1),
+    token_type: z.string().optional(),
+    expires_in: z.coerce.number().optional(),
+    refresh_token: z.string().min(1).optional(),
+    id_token: z.string().optional(),
+    scope: z.string().optional(),
+    // SMART launch context; Epic also sends `__epic.dstu2.patient` and others, kept in `extra`.
+    patient: z.string().optional(),
+  })
+  .loose();
 export type TokenResponse = z.infer<typeof TokenResponse>;
 
 const enc = (s: string) => encodeURIComponent(s).replace(/%20/g, '+');
@@ -81,7 +83,8 @@ export async function requestToken(
     const err = typeof json?.error === 'string' ? json.error : '';
     if (res.status === 429) throw new OAuthError('rate_limited', `The sign-in server at ${url.host} is rate limiting requests.`, 429);
     if (err === 'invalid_grant') throw new OAuthError('invalid_grant', 'The authorization was refused or has expired.', res.status);
-    if (err === 'invalid_client' || res.status === 401) throw new OAuthError('invalid_client', 'The sign-in server did not accept this app\'s credentials.', res.status);
+    if (err === 'invalid_client' || res.status === 401)
+      throw new OAuthError('invalid_client', "The sign-in server did not accept this app's credentials.", res.status);
     throw new OAuthError('provider_error', `The sign-in server answered ${res.status}${/^[a-z_]{1,40}$/.test(err) ? ` (${err})` : ''}.`, res.status);
   }
   const parsed = TokenResponse.safeParse(json);

@@ -24,9 +24,9 @@ export type OidcConfiguration = z.infer<typeof OidcConfiguration>;
 export async function discoverOidc(issuer: string, policy: EndpointPolicy = {}): Promise<OidcConfiguration> {
   const base = issuer.replace(/\/+$/, '');
   const parsed = OidcConfiguration.safeParse(await fetchJson(`${base}/.well-known/openid-configuration`, policy));
-  if (!parsed.success) throw new OAuthError('discovery_failed', 'The sign-in provider\'s discovery document is incomplete.');
+  if (!parsed.success) throw new OAuthError('discovery_failed', "The sign-in provider's discovery document is incomplete.");
   const c = parsed.data;
-  if (c.issuer.replace(/\/+$/, '') !== base) throw new OAuthError('discovery_failed', 'The sign-in provider\'s discovery document names another issuer.');
+  if (c.issuer.replace(/\/+$/, '') !== base) throw new OAuthError('discovery_failed', "The sign-in provider's discovery document names another issuer.");
   if (c.code_challenge_methods_supported && !c.code_challenge_methods_supported.includes('S256')) {
     throw new OAuthError('discovery_failed', 'The sign-in provider does not support PKCE S256.');
   }
@@ -44,7 +44,10 @@ export async function discoverOidc(issuer: string, policy: EndpointPolicy = {}):
 /** Caches discovery per issuer for `ttlMs`, so sign-in does not fetch it on every request. */
 export class DiscoveryCache<T> {
   readonly #entries = new Map<string, { value: Promise<T>; until: number }>();
-  constructor(private readonly load: (key: string) => Promise<T>, private readonly ttlMs = 3_600_000) {}
+  constructor(
+    private readonly load: (key: string) => Promise<T>,
+    private readonly ttlMs = 3_600_000,
+  ) {}
 
   get(key: string): Promise<T> {
     const e = this.#entries.get(key);

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { assertSafeEndpoint } from './endpoint-guard.js';
 
-const resolveTo = (...ips: string[]) => async () => ips;
+const resolveTo =
+  (...ips: string[]) =>
+  async () =>
+    ips;
 
 describe('assertSafeEndpoint', () => {
   it.each([

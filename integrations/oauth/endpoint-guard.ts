@@ -30,7 +30,8 @@ for (const [net, prefix] of [
   ['198.18.0.0', 15],
   ['224.0.0.0', 4],
   ['240.0.0.0', 4],
-] as const) blocked.addSubnet(net, prefix, 'ipv4');
+] as const)
+  blocked.addSubnet(net, prefix, 'ipv4');
 for (const [net, prefix] of [
   ['::', 128],
   ['fc00::', 7],
@@ -38,7 +39,8 @@ for (const [net, prefix] of [
   ['ff00::', 8],
   ['64:ff9b::', 96],
   ['2001:db8::', 32],
-] as const) blocked.addSubnet(net, prefix, 'ipv6');
+] as const)
+  blocked.addSubnet(net, prefix, 'ipv6');
 
 const loopback = new BlockList();
 loopback.addSubnet('127.0.0.0', 8, 'ipv4');
@@ -89,9 +91,13 @@ export async function assertSafeEndpoint(raw: string, policy: EndpointPolicy = {
   if (url.username || url.password) throw new UnsafeEndpointError(`Endpoint ${url.host} carries credentials in its URL.`);
   const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
   if (METADATA_HOSTS.has(host)) throw new UnsafeEndpointError(`Endpoint ${url.host} is a cloud metadata address.`);
-  const addresses = isIP(host) ? [host] : host === 'localhost' ? ['127.0.0.1'] : await (policy.resolve ?? systemResolve)(host).catch(() => {
-    throw new UnsafeEndpointError(`Endpoint ${url.host} could not be resolved.`);
-  });
+  const addresses = isIP(host)
+    ? [host]
+    : host === 'localhost'
+      ? ['127.0.0.1']
+      : await (policy.resolve ?? systemResolve)(host).catch(() => {
+          throw new UnsafeEndpointError(`Endpoint ${url.host} could not be resolved.`);
+        });
   if (addresses.length === 0) throw new UnsafeEndpointError(`Endpoint ${url.host} could not be resolved.`);
   const allLoopback = addresses.every(isLoopback);
   if (url.protocol === 'http:') {

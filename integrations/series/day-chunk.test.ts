@@ -1,8 +1,18 @@
 import { describe, expect, it } from 'vitest';
 import type { QuantitySample } from '../types.js';
 import {
-  SeriesAccumulator, addSamples, readChunkHeader, computeStats, decodeChunk, emptyChunk, encodeChunk, isCumulative, mergeChunks,
-  registerCumulativeType, unitFactor, type DayChunk,
+  SeriesAccumulator,
+  addSamples,
+  readChunkHeader,
+  computeStats,
+  decodeChunk,
+  emptyChunk,
+  encodeChunk,
+  isCumulative,
+  mergeChunks,
+  registerCumulativeType,
+  unitFactor,
+  type DayChunk,
 } from './day-chunk.js';
 
 const HR = 'HKQuantityTypeIdentifierHeartRate';
@@ -16,10 +26,20 @@ function s(type: string, startMin: number, value: number, sourceName: string, du
 
 describe('isCumulative', () => {
   it('knows sums from readings', () => {
-    for (const t of [STEPS, 'HKQuantityTypeIdentifierDistanceWalkingRunning', 'HKQuantityTypeIdentifierDistanceCycling',
-      'HKQuantityTypeIdentifierActiveEnergyBurned', 'HKQuantityTypeIdentifierBasalEnergyBurned', 'HKQuantityTypeIdentifierFlightsClimbed',
-      'HKQuantityTypeIdentifierAppleExerciseTime', 'HKQuantityTypeIdentifierAppleStandTime', 'HKQuantityTypeIdentifierDietaryProtein',
-      'HKQuantityTypeIdentifierDietaryEnergyConsumed', '41950-7', 'HKCategoryTypeIdentifierSleepAnalysis']) {
+    for (const t of [
+      STEPS,
+      'HKQuantityTypeIdentifierDistanceWalkingRunning',
+      'HKQuantityTypeIdentifierDistanceCycling',
+      'HKQuantityTypeIdentifierActiveEnergyBurned',
+      'HKQuantityTypeIdentifierBasalEnergyBurned',
+      'HKQuantityTypeIdentifierFlightsClimbed',
+      'HKQuantityTypeIdentifierAppleExerciseTime',
+      'HKQuantityTypeIdentifierAppleStandTime',
+      'HKQuantityTypeIdentifierDietaryProtein',
+      'HKQuantityTypeIdentifierDietaryEnergyConsumed',
+      '41950-7',
+      'HKCategoryTypeIdentifierSleepAnalysis',
+    ]) {
       expect(isCumulative(t), t).toBe(true);
     }
     for (const t of [HR, 'HKQuantityTypeIdentifierBodyMass', 'HKQuantityTypeIdentifierBloodPressureSystolic', '8867-4']) {
@@ -95,7 +115,15 @@ describe('encodeChunk / decodeChunk', () => {
   function hrDay(step = 5000): DayChunk {
     const samples: QuantitySample[] = [];
     for (let t = 0; t < 86_400_000; t += step) {
-      samples.push({ type: HR, unit: '/min', startMs: T0 + t, endMs: T0 + t, localDate: '2026-06-01', value: 55 + ((t / step) % 70), sourceName: 'Apple Watch' });
+      samples.push({
+        type: HR,
+        unit: '/min',
+        startMs: T0 + t,
+        endMs: T0 + t,
+        localDate: '2026-06-01',
+        value: 55 + ((t / step) % 70),
+        sourceName: 'Apple Watch',
+      });
     }
     return addSamples(emptyChunk(HR, '2026-06-01', '/min'), samples);
   }
@@ -124,8 +152,13 @@ describe('encodeChunk / decodeChunk', () => {
     const ints = addSamples(emptyChunk(STEPS, '2026-06-01', 'count'), [s(STEPS, 0, 2 ** 40, 'A', 3), s(STEPS, 1, -7, 'B', 0)]);
     expect(decodeChunk(encodeChunk(ints))).toEqual(ints);
     // Decimal values are stored as scaled integers (here x10^4: 2-3 bytes each, not 8).
-    const kcal = addSamples(emptyChunk('HKQuantityTypeIdentifierActiveEnergyBurned', '2026-06-01', 'kcal'),
-      Array.from({ length: 1000 }, (_, i) => ({ ...s('HKQuantityTypeIdentifierActiveEnergyBurned', i, [0.183, 1.2, 0.3, 68.0391, 5][i % 5]!, 'W', 1), unit: 'kcal' })));
+    const kcal = addSamples(
+      emptyChunk('HKQuantityTypeIdentifierActiveEnergyBurned', '2026-06-01', 'kcal'),
+      Array.from({ length: 1000 }, (_, i) => ({
+        ...s('HKQuantityTypeIdentifierActiveEnergyBurned', i, [0.183, 1.2, 0.3, 68.0391, 5][i % 5]!, 'W', 1),
+        unit: 'kcal',
+      })),
+    );
     expect(decodeChunk(encodeChunk(kcal))).toEqual(kcal);
     expect(encodeChunk(kcal).length).toBeLessThan(1000 * 11); // f64 values would need ~15 B a sample
     const odd = addSamples(kcal, [{ ...s('HKQuantityTypeIdentifierActiveEnergyBurned', 2000, 0.1 + 0.2, 'W', 1), unit: 'kcal' }]);
@@ -147,8 +180,22 @@ describe('encodeChunk / decodeChunk', () => {
 describe('SeriesAccumulator', () => {
   it('groups by (type, day), drains least recently touched first and keeps the open group', () => {
     const acc = new SeriesAccumulator();
-    const day = (d: string, v: number, src = 'W'): QuantitySample => ({ type: HR, unit: '/min', startMs: Date.parse(`${d}T12:00:00Z`) + v, endMs: Date.parse(`${d}T12:00:00Z`) + v, localDate: d, value: v, sourceName: src });
-    acc.addMany([day('2026-06-01', 1), day('2026-06-01', 2), day('2026-06-02', 3), day('2026-06-03', 4), { ...day('2026-06-01', 5), type: STEPS, unit: 'count' }]);
+    const day = (d: string, v: number, src = 'W'): QuantitySample => ({
+      type: HR,
+      unit: '/min',
+      startMs: Date.parse(`${d}T12:00:00Z`) + v,
+      endMs: Date.parse(`${d}T12:00:00Z`) + v,
+      localDate: d,
+      value: v,
+      sourceName: src,
+    });
+    acc.addMany([
+      day('2026-06-01', 1),
+      day('2026-06-01', 2),
+      day('2026-06-02', 3),
+      day('2026-06-03', 4),
+      { ...day('2026-06-01', 5), type: STEPS, unit: 'count' },
+    ]);
     expect(acc.size).toBe(4);
     expect(acc.sampleCount).toBe(5);
     const first = acc.drain(2);

@@ -341,10 +341,7 @@ export function encodeChunk(chunk: DayChunk): Buffer {
   const pow = 10 ** Math.max(scale, 0);
   // Deltas between sorted starts are non-negative, so they need no zigzag.
   for (let i = 1; i < n && !(flags & F_FLOAT_TIMES); i++) if (rows[i]![0] < rows[i - 1]![0]) flags |= F_FLOAT_TIMES;
-  const header = Buffer.from(
-    JSON.stringify({ type: chunk.type, date: chunk.date, unit: chunk.unit, sources: chunk.sources, stats: chunk.stats }),
-    'utf8',
-  );
+  const header = Buffer.from(JSON.stringify({ type: chunk.type, date: chunk.date, unit: chunk.unit, sources: chunk.sources, stats: chunk.stats }), 'utf8');
   const buf = Buffer.allocUnsafe(14 + header.length + n * 40);
   buf.writeUInt32LE(MAGIC, 0);
   buf[4] = 1;

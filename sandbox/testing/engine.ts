@@ -56,7 +56,8 @@ export async function execIn(docker: Docker, containerId: string, cmd: string[],
 
 /** Host files the test image carries for the sandbox guard's firewall (Debian's iptables, nft flavour). */
 const IPTABLES = '/usr/sbin/xtables-nft-multi';
-const XTABLES_DIR = ['/usr/lib/x86_64-linux-gnu/xtables', '/usr/lib/aarch64-linux-gnu/xtables', '/usr/lib/xtables'].find((d) => existsSync(d)) ?? '/usr/lib/xtables';
+const XTABLES_DIR =
+  ['/usr/lib/x86_64-linux-gnu/xtables', '/usr/lib/aarch64-linux-gnu/xtables', '/usr/lib/xtables'].find((d) => existsSync(d)) ?? '/usr/lib/xtables';
 
 /** Copies the shared libraries `ldd` lists for `bin` into `root`, at the same paths. */
 function copyLibs(root: string, bin: string): void {
@@ -90,7 +91,8 @@ export async function ensureFakeOllamaImage(docker: Docker): Promise<string> {
   const root = mkdtempSync(join(tmpdir(), 'cv-rootfs-'));
   const tar = `${root}.tar`;
   try {
-    for (const d of ['bin', 'usr/bin', 'etc', 'tmp', 'proc', 'sys', 'dev', 'root', 'models', 'app', 'run', 'var/tmp']) mkdirSync(join(root, d), { recursive: true });
+    for (const d of ['bin', 'usr/bin', 'etc', 'tmp', 'proc', 'sys', 'dev', 'root', 'models', 'app', 'run', 'var/tmp'])
+      mkdirSync(join(root, d), { recursive: true });
     chmodSync(join(root, 'tmp'), 0o1777);
     copyFileSync('/bin/busybox', join(root, 'bin/busybox'));
     chmodSync(join(root, 'bin/busybox'), 0o755);

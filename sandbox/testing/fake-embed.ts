@@ -60,7 +60,9 @@ export const CONCEPTS: readonly string[] = [
 ];
 
 const STOP = new Set(
-  'a an the and or of to in on at for with by from is are was were be been am do did does have has had i my me we you your it its this that these those what when where which who how any ever there about can could should would will all some get got need since last'.split(' '),
+  'a an the and or of to in on at for with by from is are was were be been am do did does have has had i my me we you your it its this that these those what when where which who how any ever there about can could should would will all some get got need since last'.split(
+    ' ',
+  ),
 );
 
 const norm = (w: string) => (w.length > 3 && w.endsWith('s') && !w.endsWith('ss') ? w.slice(0, -1) : w);

@@ -118,10 +118,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
  * `done`, then a final record with `done_reason` and the duration/count fields in nanoseconds)
  * and a minimal `POST /api/generate`. Every request body is recorded for assertions.
  */
-export async function startFakeOllama(
-  options: FakeOllamaOptions = {},
-  listen: { host?: string; port?: number } = {},
-): Promise<FakeOllama> {
+export async function startFakeOllama(options: FakeOllamaOptions = {}, listen: { host?: string; port?: number } = {}): Promise<FakeOllama> {
   let abortWaiters: Array<() => void> = [];
   const state: FakeOllama = {
     url: '',
@@ -257,7 +254,13 @@ export async function startFakeOllama(
         const thinks = (state.options.thinkingModels ?? []).includes(model) && b.think !== false;
         // Ollama treats an empty message list or prompt as "load the model" and answers done at once.
         if (chat && (b.messages as unknown[]).length === 0) {
-          return sendJson(res, 200, { model, created_at: new Date().toISOString(), message: { role: 'assistant', content: '' }, done_reason: 'load', done: true });
+          return sendJson(res, 200, {
+            model,
+            created_at: new Date().toISOString(),
+            message: { role: 'assistant', content: '' },
+            done_reason: 'load',
+            done: true,
+          });
         }
         if (!chat && (typeof b.prompt !== 'string' || b.prompt === '')) {
           return sendJson(res, 200, { model, created_at: new Date().toISOString(), response: '', done_reason: 'load', done: true });
@@ -298,7 +301,14 @@ function tagsEntry(m: Awaited<ReturnType<typeof listModelFiles>>[number]) {
     modified_at: new Date(0).toISOString(),
     size: m.size,
     digest: createHash('sha256').update(m.name).digest('hex'),
-    details: { parent_model: '', format: 'gguf', family: m.family ?? '', families: m.family ? [m.family] : null, parameter_size: '', quantization_level: m.quantization ?? '' },
+    details: {
+      parent_model: '',
+      format: 'gguf',
+      family: m.family ?? '',
+      families: m.family ? [m.family] : null,
+      parameter_size: '',
+      quantization_level: m.quantization ?? '',
+    },
   };
 }
 
@@ -356,7 +366,18 @@ async function pullModel(res: ServerResponse, opts: FakeOllamaOptions, model: st
   });
   const size = Math.max(spec.size, header.length);
   const modelDigest = `sha256:${createHash('sha256').update(header).update(String(size)).digest('hex')}`;
-  const config = Buffer.from(JSON.stringify({ model_format: 'gguf', model_family: spec.family, model_families: [spec.family], model_type: spec.parameterSize ?? '', file_type: spec.quantization, architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [modelDigest] } }));
+  const config = Buffer.from(
+    JSON.stringify({
+      model_format: 'gguf',
+      model_family: spec.family,
+      model_families: [spec.family],
+      model_type: spec.parameterSize ?? '',
+      file_type: spec.quantization,
+      architecture: 'amd64',
+      os: 'linux',
+      rootfs: { type: 'layers', diff_ids: [modelDigest] },
+    }),
+  );
   const configDigest = `sha256:${createHash('sha256').update(config).digest('hex')}`;
   mkdirSync(join(modelsDir, 'blobs'), { recursive: true });
   // The weights: the header, then a hole up to the size (sparse, like a real file, costs no disk).

@@ -32,7 +32,9 @@ function exited(child: ReturnType<typeof spawn>, name: string): Promise<void> {
     if (stderr.length < 4000) stderr += c.toString('utf8');
   });
   return new Promise((resolve, reject) => {
-    child.once('error', (e: NodeJS.ErrnoException) => reject(new Error(e.code === 'ENOENT' ? `${name} is not installed (the postgresql-client package)` : `${name} could not start`)));
+    child.once('error', (e: NodeJS.ErrnoException) =>
+      reject(new Error(e.code === 'ENOENT' ? `${name} is not installed (the postgresql-client package)` : `${name} could not start`)),
+    );
     child.once('close', (code) => {
       // Its messages name tables and settings, not row contents; the URL's password is not in argv.
       if (code === 0) resolve();

@@ -29,7 +29,10 @@ export async function assertEmpty(t: RestoreTarget): Promise<void> {
     await c.connect();
     try {
       const r = await c.query<{ n: string }>(`select count(*) as n from information_schema.tables where table_schema = 'public'`);
-      if (Number(r.rows[0]!.n) > 0) throw new RestoreError(`Refusing to restore: the database already has ${r.rows[0]!.n} tables. Restore into a new, empty database (createdb) and point DATABASE_URL at it.`);
+      if (Number(r.rows[0]!.n) > 0)
+        throw new RestoreError(
+          `Refusing to restore: the database already has ${r.rows[0]!.n} tables. Restore into a new, empty database (createdb) and point DATABASE_URL at it.`,
+        );
     } finally {
       await c.end();
     }
@@ -75,9 +78,12 @@ export async function restoreBackup(source: Readable, identity: string, t: Resto
       if (!manifest) {
         if (name !== 'manifest.json') throw new RestoreError('This is not a Context Vault backup (no manifest).');
         manifest = JSON.parse(await text(entry));
-        if (manifest!.format !== BACKUP_FORMAT || manifest!.version !== BACKUP_VERSION) throw new RestoreError('This is not a Context Vault backup of a version this server reads.');
+        if (manifest!.format !== BACKUP_FORMAT || manifest!.version !== BACKUP_VERSION)
+          throw new RestoreError('This is not a Context Vault backup of a version this server reads.');
         if (manifest!.database !== t.database.kind) {
-          throw new RestoreError(`This backup holds a ${manifest!.database} database; this install uses ${t.database.kind}. Restore it with the same kind (DATABASE_URL set for postgres, unset for pglite).`);
+          throw new RestoreError(
+            `This backup holds a ${manifest!.database} database; this install uses ${t.database.kind}. Restore it with the same kind (DATABASE_URL set for postgres, unset for pglite).`,
+          );
         }
         continue;
       }
@@ -114,10 +120,13 @@ export async function restoreBackup(source: Readable, identity: string, t: Resto
 }
 
 async function restoreServerKey(key: Buffer, t: RestoreTarget): Promise<void> {
-  if (key.length !== 32) throw new RestoreError('The backup\'s server key is damaged.');
+  if (key.length !== 32) throw new RestoreError("The backup's server key is damaged.");
   if (t.serverKeyFromEnv) {
     // Connector tokens were sealed under the backup's key: a different SERVER_KEY cannot open them.
-    if (!t.serverKeyFromEnv.equals(key)) throw new RestoreError('SERVER_KEY differs from the key in this backup: set SERVER_KEY to the backed-up key (or unset it to use the restored server.key).');
+    if (!t.serverKeyFromEnv.equals(key))
+      throw new RestoreError(
+        'SERVER_KEY differs from the key in this backup: set SERVER_KEY to the backed-up key (or unset it to use the restored server.key).',
+      );
     return;
   }
   const file = path.join(t.dataDir, 'server.key');

@@ -6,18 +6,25 @@ import { openStore, type ObjectStore } from '../storage/index.js';
 const NAME = /^context-vault-\d{8}T\d{6}Z\.tar\.age$/;
 
 export function backupName(at: Date): string {
-  return `context-vault-${at.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '')}.tar.age`;
+  return `context-vault-${at
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '')}.tar.age`;
 }
 
 /**
  * Where backups go: a directory, or `s3://bucket/prefix` reached with the S3_* endpoint and
  * credentials (the bucket may differ from the file store's, and should).
  */
-export async function openTarget(target: string, s3: { endpoint?: string; region: string; accessKeyId?: string; secretAccessKey?: string; forcePathStyle: boolean }): Promise<ObjectStore> {
+export async function openTarget(
+  target: string,
+  s3: { endpoint?: string; region: string; accessKeyId?: string; secretAccessKey?: string; forcePathStyle: boolean },
+): Promise<ObjectStore> {
   const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(target);
   if (!m) return openStore({ kind: 'local', root: path.resolve(target) });
   const prefix = (m[2] ?? '').replace(/^\/+|\/+$/g, '');
-  if (prefix && (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(prefix) || prefix.split('/').some((p) => p === '.' || p === '..'))) throw new Error('BACKUP_TARGET: the prefix after the bucket may hold only letters, digits, ".", "_", "-" and "/"');
+  if (prefix && (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(prefix) || prefix.split('/').some((p) => p === '.' || p === '..')))
+    throw new Error('BACKUP_TARGET: the prefix after the bucket may hold only letters, digits, ".", "_", "-" and "/"');
   return openStore({ kind: 's3', bucket: m[1]!, prefix: prefix ? `${prefix}/` : '', ...s3 });
 }
 

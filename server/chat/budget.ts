@@ -103,15 +103,8 @@ export interface BudgetParts {
  * Tokens left for sources in a two-message (system, user) request with a context window of
  * `numCtx`. Never negative.
  */
-export function contextBudget(
-  numCtx: number,
-  { reserveForAnswer = 1024, system, question }: BudgetParts,
-): number {
+export function contextBudget(numCtx: number, { reserveForAnswer = 1024, system, question }: BudgetParts): number {
   if (!Number.isFinite(numCtx) || numCtx <= 0) throw new RangeError('numCtx must be positive');
-  const fixed =
-    PROMPT_OVERHEAD_TOKENS +
-    2 * MESSAGE_OVERHEAD_TOKENS +
-    estimateTokens(system) +
-    estimateTokens(question);
+  const fixed = PROMPT_OVERHEAD_TOKENS + 2 * MESSAGE_OVERHEAD_TOKENS + estimateTokens(system) + estimateTokens(question);
   return Math.max(0, Math.floor(numCtx) - Math.max(0, reserveForAnswer) - fixed);
 }

@@ -67,12 +67,7 @@ export function todayIn(now: Date, timeZone: string | undefined): Civil {
 }
 
 function formatParts(now: Date, timeZone: string): Intl.DateTimeFormatPart[] {
-  return new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-  }).formatToParts(now);
+  return new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: 'numeric', day: 'numeric' }).formatToParts(now);
 }
 
 export interface Span {

@@ -6,12 +6,35 @@ import { addDays, addMonths, type Civil, daysInMonth, daySpan, isValidCivil, mon
 import { rx } from './phrase-match.js';
 
 const MONTHS: Record<string, number> = {
-  january: 1, jan: 1, february: 2, feb: 2, march: 3, mar: 3, april: 4, apr: 4, may: 5,
-  june: 6, jun: 6, july: 7, jul: 7, august: 8, aug: 8, september: 9, sept: 9, sep: 9,
-  october: 10, oct: 10, november: 11, nov: 11, december: 12, dec: 12,
+  january: 1,
+  jan: 1,
+  february: 2,
+  feb: 2,
+  march: 3,
+  mar: 3,
+  april: 4,
+  apr: 4,
+  may: 5,
+  june: 6,
+  jun: 6,
+  july: 7,
+  jul: 7,
+  august: 8,
+  aug: 8,
+  september: 9,
+  sept: 9,
+  sep: 9,
+  october: 10,
+  oct: 10,
+  november: 11,
+  nov: 11,
+  december: 12,
+  dec: 12,
 };
 
-const MONTH = `(?:${Object.keys(MONTHS).sort((a, b) => b.length - a.length).join('|')})\\.?(?![a-z])`;
+const MONTH = `(?:${Object.keys(MONTHS)
+  .sort((a, b) => b.length - a.length)
+  .join('|')})\\.?(?![a-z])`;
 const DAY = `(?<!\\d)(?:[12]\\d|3[01]|0?[1-9])(?:st|nd|rd|th)?(?![\\d])`;
 const YEAR = `(?<![\\d-])(?:19|20)\\d{2}(?![\\d])`;
 const ISO_DAY = `(?<![\\d-])\\d{4}-\\d{1,2}-\\d{1,2}(?![\\d-])`;
@@ -25,8 +48,24 @@ const STRONG = `(?:${ISO_DAY}|${ISO_MONTH}|${DMY}|${MDY}|${MY})`;
 const DATE = `(?:${ISO_DAY}|${ISO_MONTH}|${DMY}|${MDY}|${MY}|${MONTH}|${YEAR})`;
 
 const NUMBER_WORDS: Record<string, number> = {
-  a: 1, an: 1, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8,
-  nine: 9, ten: 10, eleven: 11, twelve: 12, couple: 2, 'couple of': 2, few: 3, several: 5,
+  a: 1,
+  an: 1,
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+  eleven: 11,
+  twelve: 12,
+  couple: 2,
+  'couple of': 2,
+  few: 3,
+  several: 5,
 };
 const NUM = `(?:\\d{1,4}|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|couple(?:\\s+of)?|few|several)`;
 const UNIT = `(hour|day|week|month|year)s?`;
@@ -232,22 +271,18 @@ export const DATE_RULES: DateRule[] = [
     re: rx(`(?:since|after|from)\\s+(${RELATIVE}|${DATE})`),
     resolve: (m, today) => {
       const rel = relativeWord(m[1]!, today);
-      const d = rel ?? (() => {
-        const p = readDate(m[1]!);
-        return p ? resolveDate(p, today) : null;
-      })();
+      const d =
+        rel ??
+        (() => {
+          const p = readDate(m[1]!);
+          return p ? resolveDate(p, today) : null;
+        })();
       if (!d) return null;
       return { from: d.from, to: toDayNumber(d.from) > toDayNumber(today) ? d.to : today };
     },
   },
-  {
-    re: rx(`${PREP}(?:the\\s+)?(?:past|last|previous|recent)\\s+(${NUM})\\s+${UNIT}`),
-    resolve: (m, today) => rolling(today, parseNum(m[1]!), m[2] as Unit),
-  },
-  {
-    re: rx(`${PREP}(?:the\\s+(?:past|last)|(?:this\\s+)?past)\\s+(hour|day|week|month|year)`),
-    resolve: (m, today) => rolling(today, 1, m[1] as Unit),
-  },
+  { re: rx(`${PREP}(?:the\\s+)?(?:past|last|previous|recent)\\s+(${NUM})\\s+${UNIT}`), resolve: (m, today) => rolling(today, parseNum(m[1]!), m[2] as Unit) },
+  { re: rx(`${PREP}(?:the\\s+(?:past|last)|(?:this\\s+)?past)\\s+(hour|day|week|month|year)`), resolve: (m, today) => rolling(today, 1, m[1] as Unit) },
   {
     re: rx(`(${NUM})\\s+${UNIT}\\s+ago`),
     resolve: (m, today) => {
@@ -255,22 +290,10 @@ export const DATE_RULES: DateRule[] = [
       return unitContaining(shift(today, parseNum(m[1]!), unit), unit);
     },
   },
-  {
-    re: rx(`(?:the\\s+)?day\\s+before\\s+yesterday`),
-    resolve: (_m, today) => daySpan(addDays(today, -2)),
-  },
-  {
-    re: rx(`(?:today|tonight|this\\s+(?:morning|afternoon|evening))`),
-    resolve: (_m, today) => daySpan(today),
-  },
-  {
-    re: rx(`(?:yesterday|last\\s+night)`),
-    resolve: (_m, today) => daySpan(addDays(today, -1)),
-  },
-  {
-    re: rx(`${PREP}(?:the\\s+)?(this|current|last|previous)\\s+(week|month|year)`),
-    resolve: (m, today) => relativeSpan(m[1]!, m[2]!, today),
-  },
+  { re: rx(`(?:the\\s+)?day\\s+before\\s+yesterday`), resolve: (_m, today) => daySpan(addDays(today, -2)) },
+  { re: rx(`(?:today|tonight|this\\s+(?:morning|afternoon|evening))`), resolve: (_m, today) => daySpan(today) },
+  { re: rx(`(?:yesterday|last\\s+night)`), resolve: (_m, today) => daySpan(addDays(today, -1)) },
+  { re: rx(`${PREP}(?:the\\s+)?(this|current|last|previous)\\s+(week|month|year)`), resolve: (m, today) => relativeSpan(m[1]!, m[2]!, today) },
   {
     re: rx(`(?:(?:on|in|during|for|of|throughout|around)\\s+)?(${STRONG})`),
     resolve: (m, today) => {
@@ -293,9 +316,5 @@ export const DATE_RULES: DateRule[] = [
       return resolveDate(p, today);
     },
   },
-  {
-    re: rx(`(?:recently|lately|of\\s+late|these\\s+days)`),
-    resolve: (_m, today) => rolling(today, 30, 'day'),
-    soft: true,
-  },
+  { re: rx(`(?:recently|lately|of\\s+late|these\\s+days)`), resolve: (_m, today) => rolling(today, 30, 'day'), soft: true },
 ];

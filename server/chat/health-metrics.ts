@@ -53,13 +53,7 @@ export const METRICS: readonly Metric[] = [
     codes: ['29463-7', '3141-9', 'HKQuantityTypeIdentifierBodyMass'],
     synonyms: ['weight', 'body weight', 'weigh', 'weighed', 'body mass'],
   },
-  {
-    name: 'bmi',
-    label: 'BMI',
-    unit: 'kg/m2',
-    codes: ['39156-5', 'HKQuantityTypeIdentifierBodyMassIndex'],
-    synonyms: ['bmi', 'body mass index'],
-  },
+  { name: 'bmi', label: 'BMI', unit: 'kg/m2', codes: ['39156-5', 'HKQuantityTypeIdentifierBodyMassIndex'], synonyms: ['bmi', 'body mass index'] },
   {
     name: 'glucose',
     label: 'Blood glucose',
@@ -79,24 +73,9 @@ export const METRICS: readonly Metric[] = [
     codes: ['2093-3', '2089-1', '18262-6', '13457-7', '2085-9', '2571-8'],
     synonyms: ['cholesterol', 'lipids', 'lipid panel', 'lipid profile', 'total cholesterol'],
   },
-  {
-    name: 'ldl',
-    label: 'LDL cholesterol',
-    codes: ['2089-1', '18262-6', '13457-7'],
-    synonyms: ['ldl', 'ldl cholesterol', 'bad cholesterol'],
-  },
-  {
-    name: 'hdl',
-    label: 'HDL cholesterol',
-    codes: ['2085-9'],
-    synonyms: ['hdl', 'hdl cholesterol', 'good cholesterol'],
-  },
-  {
-    name: 'triglycerides',
-    label: 'Triglycerides',
-    codes: ['2571-8'],
-    synonyms: ['triglycerides', 'triglyceride', 'trigs'],
-  },
+  { name: 'ldl', label: 'LDL cholesterol', codes: ['2089-1', '18262-6', '13457-7'], synonyms: ['ldl', 'ldl cholesterol', 'bad cholesterol'] },
+  { name: 'hdl', label: 'HDL cholesterol', codes: ['2085-9'], synonyms: ['hdl', 'hdl cholesterol', 'good cholesterol'] },
+  { name: 'triglycerides', label: 'Triglycerides', codes: ['2571-8'], synonyms: ['triglycerides', 'triglyceride', 'trigs'] },
   {
     name: 'steps',
     label: 'Steps',
@@ -140,26 +119,14 @@ export const METRICS: readonly Metric[] = [
     codes: ['9279-1', 'HKQuantityTypeIdentifierRespiratoryRate'],
     synonyms: ['respiratory rate', 'respiration rate', 'breathing rate', 'respiration'],
   },
-  {
-    name: 'height',
-    label: 'Height',
-    codes: ['8302-2', 'HKQuantityTypeIdentifierHeight'],
-    synonyms: ['height', 'how tall'],
-  },
-  {
-    name: 'hemoglobin',
-    label: 'Hemoglobin',
-    codes: ['718-7'],
-    synonyms: ['hemoglobin', 'haemoglobin', 'hgb', 'hb'],
-  },
+  { name: 'height', label: 'Height', codes: ['8302-2', 'HKQuantityTypeIdentifierHeight'], synonyms: ['height', 'how tall'] },
+  { name: 'hemoglobin', label: 'Hemoglobin', codes: ['718-7'], synonyms: ['hemoglobin', 'haemoglobin', 'hgb', 'hb'] },
 ];
 
 /** Finds a metric by name, label or synonym (case-insensitive). */
 export function findMetric(nameOrLabel: string): Metric | undefined {
   const key = nameOrLabel.trim().toLowerCase();
-  return METRICS.find(
-    (m) => m.name === key || m.label.toLowerCase() === key || m.synonyms.includes(key),
-  );
+  return METRICS.find((m) => m.name === key || m.label.toLowerCase() === key || m.synonyms.includes(key));
 }
 
 /** Metrics that record a type code (LOINC or HealthKit), for retrieval filters. */

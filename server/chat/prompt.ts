@@ -3,12 +3,7 @@
  * hostile document cannot pose as instructions, and the question last, all fitted to num_ctx.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  contextBudget,
-  estimateMessagesTokens,
-  estimateTokens,
-  truncateToTokens,
-} from './budget.js';
+import { contextBudget, estimateMessagesTokens, estimateTokens, truncateToTokens } from './budget.js';
 
 export interface PromptSource {
   /** Citation number, as sent to the browser in the `sources` event. */
@@ -79,12 +74,14 @@ function escapeRe(s: string): string {
  * even looks like one of our markers. Control characters other than tab and newline go too.
  */
 export function neutralise(text: string, boundary: string): string {
-  return text
-    .replace(new RegExp(escapeRe(boundary), 'gi'), '[removed]')
-    .replace(/<{3,}|>{3,}/g, (run) => run.split('').join(' '))
-    .replace(/\r\n?/g, '\n')
-    // eslint-disable-next-line no-control-regex -- control characters are what it removes
-    .replace(/[\u0000-\u0008\u000b-\u001f\u007f\u2028\u2029]/g, ' ');
+  return (
+    text
+      .replace(new RegExp(escapeRe(boundary), 'gi'), '[removed]')
+      .replace(/<{3,}|>{3,}/g, (run) => run.split('').join(' '))
+      .replace(/\r\n?/g, '\n')
+      // eslint-disable-next-line no-control-regex -- control characters are what it removes
+      .replace(/[\u0000-\u0008\u000b-\u001f\u007f\u2028\u2029]/g, ' ')
+  );
 }
 
 function oneLine(text: string, boundary: string, max: number): string {
@@ -113,13 +110,7 @@ function blockTail(n: number, boundary: string): string {
 
 function todayLine(now: Date, timeZone: string | undefined): string {
   const fmt = (zone: string) =>
-    new Intl.DateTimeFormat('en-GB', {
-      timeZone: zone,
-      weekday: 'long',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-    }).formatToParts(now);
+    new Intl.DateTimeFormat('en-GB', { timeZone: zone, weekday: 'long', year: 'numeric', month: '2-digit', day: '2-digit' }).formatToParts(now);
   let zone = timeZone ?? 'UTC';
   let parts: Intl.DateTimeFormatPart[];
   try {
@@ -210,8 +201,7 @@ export function buildPrompt(input: BuildPromptInput): BuiltPrompt {
     break;
   }
 
-  const user =
-    (blocks.length > 0 ? SOURCES_HEADER + blocks.join('') : NO_SOURCES_HEADER) + QUESTION_PREFIX + question;
+  const user = (blocks.length > 0 ? SOURCES_HEADER + blocks.join('') : NO_SOURCES_HEADER) + QUESTION_PREFIX + question;
   const messages: PromptMessage[] = [
     { role: 'system', content: system },
     { role: 'user', content: user },

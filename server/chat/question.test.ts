@@ -263,7 +263,7 @@ describe('parseQuestion: keywords and signals', () => {
   });
 
   it('drops metric and kind words but keeps the rest', () => {
-    const p = parseQuestion("When was my last tetanus shot at Boots pharmacy?", NOW);
+    const p = parseQuestion('When was my last tetanus shot at Boots pharmacy?', NOW);
     expect(p.keywords).toEqual(['tetanus', 'boots', 'pharmacy']);
     expect(p.kinds).toEqual(['immunization']);
     expect(p.wantsLatest).toBe(true);

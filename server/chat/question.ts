@@ -114,9 +114,7 @@ export function parseQuestion(text: string, now: Date, timeZone?: string): Parse
   }
 
   const chosen = hard ?? soft;
-  const range: DateRange | undefined = chosen
-    ? { from: isoDate(chosen.from), to: isoDate(chosen.to), ...(hard ? {} : { soft: true }) }
-    : undefined;
+  const range: DateRange | undefined = chosen ? { from: isoDate(chosen.from), to: isoDate(chosen.to), ...(hard ? {} : { soft: true }) } : undefined;
   const parsed: ParsedQuestion = { keywords, metrics, kinds, wantsLatest, wantsTrend };
   if (range) parsed.range = range;
   return parsed;

@@ -14,14 +14,7 @@ function stepsDays(n: number, start = '2026-10-01'): DayStat[] {
 }
 
 function heartDays(n: number, start = '2026-10-01'): DayStat[] {
-  return dates(start, n).map((date, i) => ({
-    date,
-    count: 400,
-    min: 48 + (i % 3),
-    max: 150 - (i % 5),
-    mean: 70.4 - i * 0.1,
-    sum: 400 * (70.4 - i * 0.1),
-  }));
+  return dates(start, n).map((date, i) => ({ date, count: 400, min: 48 + (i % 3), max: 150 - (i % 5), mean: 70.4 - i * 0.1, sum: 400 * (70.4 - i * 0.1) }));
 }
 
 describe('summarizeSeries', () => {
@@ -92,7 +85,14 @@ describe('summarizeSeries', () => {
   });
 
   it('rounds to the precision of the data', () => {
-    const weight = dates('2026-01-01', 3).map((date, i) => ({ date, count: 1, min: 72.4 + i * 0.1, max: 72.4 + i * 0.1, mean: 72.4 + i * 0.1, sum: 72.4 + i * 0.1 }));
+    const weight = dates('2026-01-01', 3).map((date, i) => ({
+      date,
+      count: 1,
+      min: 72.4 + i * 0.1,
+      max: 72.4 + i * 0.1,
+      mean: 72.4 + i * 0.1,
+      sum: 72.4 + i * 0.1,
+    }));
     const out = summarizeSeries({ label: 'Weight', unit: 'kg', days: weight }, 10);
     expect(out).toContain('2026-01-02: 72.5');
     expect(out).toContain('lowest 72.4 on 2026-01-01');

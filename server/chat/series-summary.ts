@@ -109,17 +109,7 @@ function formatter(decimals: number): (x: number) => string {
 }
 
 function bucketOf(label: string, days: DayStat[]): Bucket {
-  const b: Bucket = {
-    label,
-    days: 0,
-    count: 0,
-    min: Infinity,
-    minDate: '',
-    max: -Infinity,
-    maxDate: '',
-    weighted: 0,
-    sum: 0,
-  };
+  const b: Bucket = { label, days: 0, count: 0, min: Infinity, minDate: '', max: -Infinity, maxDate: '', weighted: 0, sum: 0 };
   for (const d of days) {
     b.days += 1;
     b.count += d.count;
@@ -214,10 +204,7 @@ export function summarizeSeries(series: SeriesInput, maxLines = 40): string {
         `highest ${fmt(hi.sum)} on ${hi.date}; ${fmt(all.sum)} in all.`,
     );
   } else {
-    lines.push(
-      `Overall: mean ${fmtMean(all.weighted / all.count)}, lowest ${fmt(all.min)} on ${all.minDate}, ` +
-        `highest ${fmt(all.max)} on ${all.maxDate}.`,
-    );
+    lines.push(`Overall: mean ${fmtMean(all.weighted / all.count)}, lowest ${fmt(all.min)} on ${all.minDate}, ` + `highest ${fmt(all.max)} on ${all.maxDate}.`);
   }
 
   const fit = fittedEnds(days.map((d) => [dayNumber(d.date), value(d)]));
@@ -231,15 +218,15 @@ export function summarizeSeries(series: SeriesInput, maxLines = 40): string {
     trend = `Trend: ${direction} (fitted line ${fmtMean(fit.start)} to ${fmtMean(fit.end)}).`;
   }
   const what = cumulative ? 'total' : 'mean';
-  lines.push(
-    `First day ${first.date}: ${what} ${fmtMean(value(first))}; last day ${last.date}: ${what} ${fmtMean(value(last))}. ${trend}`,
-  );
+  lines.push(`First day ${first.date}: ${what} ${fmtMean(value(first))}; last day ${last.date}: ${what} ${fmtMean(value(last))}. ${trend}`);
 
   const rows = limit - HEADER_LINES;
   if (rows >= 1) {
     const describe = (b: Bucket, single: boolean): string => {
       if (cumulative) {
-        return single ? `${b.label}: ${fmt(b.sum)}` : `${b.label}: total ${fmt(b.sum)}, ${fmtMean(b.sum / b.days)}/day over ${b.days} day${b.days === 1 ? '' : 's'}`;
+        return single
+          ? `${b.label}: ${fmt(b.sum)}`
+          : `${b.label}: total ${fmt(b.sum)}, ${fmtMean(b.sum / b.days)}/day over ${b.days} day${b.days === 1 ? '' : 's'}`;
       }
       const mean = fmtMean(b.weighted / b.count);
       if (b.count === 1) return `${b.label}: ${mean}`;
@@ -252,12 +239,20 @@ export function summarizeSeries(series: SeriesInput, maxLines = 40): string {
       title = cumulative ? 'Per day (total):' : 'Per day (mean, min-max, readings):';
       out = days.map((d) => describe(bucketOf(d.date, [d]), true));
     } else {
-      const weeks = groupBy(days, (d) => mondayOf(d.date), (k) => `week of ${k}`);
+      const weeks = groupBy(
+        days,
+        (d) => mondayOf(d.date),
+        (k) => `week of ${k}`,
+      );
       if (weeks.length <= rows) {
         title = 'Per week (Monday start):';
         out = weeks.map((b) => describe(b, false));
       } else {
-        const months = groupBy(days, (d) => d.date.slice(0, 7), (k) => k);
+        const months = groupBy(
+          days,
+          (d) => d.date.slice(0, 7),
+          (k) => k,
+        );
         title = 'Per month:';
         out = months.map((b) => describe(b, false));
         if (out.length > rows) {

@@ -33,7 +33,9 @@ async function once(config: Config, to: string, recipient: string, keep: number)
       sink,
     );
     const removed = await applyRetention(target, keep);
-    process.stderr.write(`Backup ${name}: ${summary.database} database, ${summary.files} files (${(summary.fileBytes / 1048576).toFixed(1)} MiB)${removed.length ? `; removed ${removed.length} older` : ''}.\n`);
+    process.stderr.write(
+      `Backup ${name}: ${summary.database} database, ${summary.files} files (${(summary.fileBytes / 1048576).toFixed(1)} MiB)${removed.length ? `; removed ${removed.length} older` : ''}.\n`,
+    );
   } finally {
     await files.close();
     await target.close();

@@ -99,7 +99,10 @@ async function main(): Promise<number> {
       process.stderr.write('Email or passphrase is incorrect.\n');
       return 1;
     }
-    const cookie = login.headers.getSetCookie().find((c) => /^(__Host-)?cv_session=/.test(c))!.split(';')[0]!;
+    const cookie = login.headers
+      .getSetCookie()
+      .find((c) => /^(__Host-)?cv_session=/.test(c))!
+      .split(';')[0]!;
     const res = await fetch(`${base}/api/export`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', cookie },

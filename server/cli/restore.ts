@@ -34,7 +34,10 @@ async function main(): Promise<number> {
     }
     throw err;
   }
-  const identity = (await readFile(values.identity, 'utf8')).split('\n').map((l) => l.trim()).find((l) => l.startsWith('AGE-SECRET-KEY-1'));
+  const identity = (await readFile(values.identity, 'utf8'))
+    .split('\n')
+    .map((l) => l.trim())
+    .find((l) => l.startsWith('AGE-SECRET-KEY-1'));
   if (!identity) {
     process.stderr.write(`${values.identity} holds no age identity (AGE-SECRET-KEY-1…).\n`);
     return 2;

@@ -34,16 +34,33 @@ describe('codecs', () => {
   it('keeps the inbox private key, import files and file contents where they were', () => {
     const priv = randomKey();
     const ref = { userId, id: userId, version: 1 };
-    expect(codec.inboxPrivateKey.open(keys, ref, sealRecord(deriveRowKey(keys.subkey('inbox'), userId), priv, recordAad({ userId, table: 'users.inbox_private_key', rowId: userId, version: 1 })))).toEqual(priv);
-    expect(codec.importFile.stream(keys, userId, id)).toEqual({ key: deriveRowKey(keys.subkey('files'), `import/${id}`), aad: recordAad({ userId, table: 'jobs', rowId: id, version: 1 }) });
-    expect(codec.fileContent.stream(keys, userId, id)).toEqual({ key: deriveRowKey(keys.subkey('files'), id), aad: recordAad({ userId, table: 'files', rowId: id, version: 1 }) });
+    expect(
+      codec.inboxPrivateKey.open(
+        keys,
+        ref,
+        sealRecord(deriveRowKey(keys.subkey('inbox'), userId), priv, recordAad({ userId, table: 'users.inbox_private_key', rowId: userId, version: 1 })),
+      ),
+    ).toEqual(priv);
+    expect(codec.importFile.stream(keys, userId, id)).toEqual({
+      key: deriveRowKey(keys.subkey('files'), `import/${id}`),
+      aad: recordAad({ userId, table: 'jobs', rowId: id, version: 1 }),
+    });
+    expect(codec.fileContent.stream(keys, userId, id)).toEqual({
+      key: deriveRowKey(keys.subkey('files'), id),
+      aad: recordAad({ userId, table: 'files', rowId: id, version: 1 }),
+    });
     expect(codec.inboxBatch.info(userId, id, 'epic', 'records')).toBe(`v1|inbox|${userId}|${id}|epic|records`);
   });
 
   it('binds every ciphertext to its user, row and version', () => {
     const blob = codec.jobOutcome.seal(keys, row, { imported: { 'snomed:44054006': 1 }, error: 'entry x.json' });
     expect(codec.jobOutcome.open(keys, row, blob)).toEqual({ imported: { 'snomed:44054006': 1 }, error: 'entry x.json' });
-    for (const other of [{ ...row, version: 2 }, { ...row, id: userId }, { ...row, userId: id }]) expect(() => codec.jobOutcome.open(keys, other, blob)).toThrow();
+    for (const other of [
+      { ...row, version: 2 },
+      { ...row, id: userId },
+      { ...row, userId: id },
+    ])
+      expect(() => codec.jobOutcome.open(keys, other, blob)).toThrow();
     expect(() => codec.item.open(keys, row, blob)).toThrow(); // another codec's label
     expect(() => codec.jobOutcome.open(new KeyRing(randomKey()), row, blob)).toThrow();
   });

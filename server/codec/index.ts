@@ -53,10 +53,7 @@ function recordCodec<T>(spec: Spec<T>): Codec<T> {
   };
 }
 
-const json = <T>() => ({
-  encode: (v: T) => Buffer.from(JSON.stringify(v)),
-  decode: (b: Buffer) => JSON.parse(b.toString('utf8')) as T,
-});
+const json = <T>() => ({ encode: (v: T) => Buffer.from(JSON.stringify(v)), decode: (b: Buffer) => JSON.parse(b.toString('utf8')) as T });
 const text = { encode: (v: string) => Buffer.from(v, 'utf8'), decode: (b: Buffer) => b.toString('utf8') };
 const bytes = { encode: (v: Buffer) => v, decode: (b: Buffer) => b };
 
@@ -110,14 +107,10 @@ export const tag = {
 };
 
 /** An integration record's identity at its source (`vault_items.external_mac`). */
-export const externalId = {
-  blind: (keys: KeySource, source: string, id: string) => blindToken(keys.subkey('dedupe'), `item|${source}|${id}`),
-};
+export const externalId = { blind: (keys: KeySource, source: string, id: string) => blindToken(keys.subkey('dedupe'), `item|${source}|${id}`) };
 
 /** Blind-index postings (`search_terms.token`): one MAC per token of crypto/blind-index.ts `tokenize`. */
-export const searchTerm = {
-  blind: (keys: KeySource, token: string) => blindToken(keys.subkey('index'), token),
-};
+export const searchTerm = { blind: (keys: KeySource, token: string) => blindToken(keys.subkey('index'), token) };
 
 // ---- files ----
 
@@ -178,10 +171,7 @@ export const seriesStats = {
  * The readable name of a series type (`series_types.ciphertext`, row id = the hex MAC): chunks
  * are looked up by a code the caller knows, but an export must list the types a vault holds.
  */
-export const seriesType = {
-  ...recordCodec<string>({ purpose: 'series', label: 'series_types', keyId: (id) => `type:${id}`, ...text }),
-  blind: seriesTypeMac,
-};
+export const seriesType = { ...recordCodec<string>({ purpose: 'series', label: 'series_types', keyId: (id) => `type:${id}`, ...text }), blind: seriesTypeMac };
 
 /** Monthly statistics of one series type (a `series_years` roll-up holds a year of them). */
 export interface MonthStats {
@@ -240,9 +230,7 @@ export const inboxPrivateKey = recordCodec<Buffer>({ purpose: 'inbox', label: 'u
  * A batch background sync sealed to the owner's public key (HPKE, crypto/hpke.ts): this is the
  * `info` it is bound to, naming the row, its provider and kind.
  */
-export const inboxBatch = {
-  info: (userId: string, rowId: string, provider: string, kind: string) => `v1|inbox|${userId}|${rowId}|${provider}|${kind}`,
-};
+export const inboxBatch = { info: (userId: string, rowId: string, provider: string, kind: string) => `v1|inbox|${userId}|${rowId}|${provider}|${kind}` };
 
 // ---- embeddings (issue 15) ----
 

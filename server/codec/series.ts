@@ -37,11 +37,19 @@ export function sealChunkStats(seriesKey: Uint8Array, userId: string, chunk: Pic
 
 /** The encoded chunk (see day-chunk.ts) inside a sealed one. */
 export function openChunk(seriesKey: Uint8Array, w: ChunkRef, ciphertext: Uint8Array): Buffer {
-  return openRecord(chunkKey(seriesKey, w.type, w.date), ciphertext, recordAad({ userId: w.userId, table: TABLE, rowId: rowId(w.type, w.date), version: w.version }));
+  return openRecord(
+    chunkKey(seriesKey, w.type, w.date),
+    ciphertext,
+    recordAad({ userId: w.userId, table: TABLE, rowId: rowId(w.type, w.date), version: w.version }),
+  );
 }
 
 export function openChunkStats(seriesKey: Uint8Array, w: ChunkRef, ciphertext: Uint8Array): { unit: string; stats: DayStats } {
-  const plain = openRecord(chunkKey(seriesKey, w.type, w.date), ciphertext, recordAad({ userId: w.userId, table: STATS_TABLE, rowId: rowId(w.type, w.date), version: w.version }));
+  const plain = openRecord(
+    chunkKey(seriesKey, w.type, w.date),
+    ciphertext,
+    recordAad({ userId: w.userId, table: STATS_TABLE, rowId: rowId(w.type, w.date), version: w.version }),
+  );
   const h = JSON.parse(plain.toString('utf8')) as { unit: string; stats: DayStats };
   return { unit: h.unit, stats: h.stats };
 }

@@ -23,9 +23,10 @@ describe('embedded PGlite guard', () => {
     try {
       await sql`create table blobs (k int primary key, v bytea)`.execute(db);
       const lsn = async () =>
-        (await sql<{ insert: string; redo: string }>`
-          select pg_current_wal_insert_lsn()::text as insert, redo_lsn::text as redo from pg_control_checkpoint()`.execute(db))
-          .rows[0]!;
+        (
+          await sql<{ insert: string; redo: string }>`
+          select pg_current_wal_insert_lsn()::text as insert, redo_lsn::text as redo from pg_control_checkpoint()`.execute(db)
+        ).rows[0]!;
       const start = await lsn();
       // Sealed rows are incompressible: 24 MB of random bytes in 1 MB transactions, upserted over
       // a small key range as day chunks are rewritten (dead tuples and TOAST churn included).
@@ -63,9 +64,7 @@ describe('embedded PGlite guard', () => {
     try {
       // The module's own abort(), raised while PGlite is inside query() (parsing its result),
       // is the `RuntimeError: Aborted()` an exhausted WebAssembly heap throws.
-      const abortWhileParsing = {
-        parsers: { 23: () => (pglite as unknown as { mod: { _abort(): never } }).mod._abort() },
-      };
+      const abortWhileParsing = { parsers: { 23: () => (pglite as unknown as { mod: { _abort(): never } }).mod._abort() } };
       await expect(pglite.query('select 1::int4', [], abortWhileParsing)).rejects.toThrow(/Aborted/);
       await expect(pglite.query('select 1::int4', [], abortWhileParsing)).rejects.toThrow(/Aborted/);
       expect(fatal).toHaveLength(1);

@@ -29,11 +29,7 @@ export function guardPglite(pglite: PGlite, opts: PgliteGuardOptions): void {
   let fatal = false;
   let checking = false;
   let lastCheck = 0;
-  const original = {
-    query: pglite.query.bind(pglite),
-    exec: pglite.exec.bind(pglite),
-    transaction: pglite.transaction.bind(pglite),
-  };
+  const original = { query: pglite.query.bind(pglite), exec: pglite.exec.bind(pglite), transaction: pglite.transaction.bind(pglite) };
 
   const checkpointIfDue = async () => {
     const { rows } = await original.query<{ bytes: string }>(

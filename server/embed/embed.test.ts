@@ -47,7 +47,13 @@ describe('embedding building blocks', () => {
   });
 
   it('packs and unpacks sealed payloads exactly; refuses a truncated one', () => {
-    const v = { dims: 20, chunks: [{ page: 3, start: 5, end: 90, ...quantize(vector(1, 20)) }, { page: null, start: 0, end: 4, ...quantize(vector(2, 20)) }] };
+    const v = {
+      dims: 20,
+      chunks: [
+        { page: 3, start: 5, end: 90, ...quantize(vector(1, 20)) },
+        { page: null, start: 0, end: 4, ...quantize(vector(2, 20)) },
+      ],
+    };
     const back = unpackVectors(packVectors(v));
     expect(back.dims).toBe(20);
     expect(back.chunks.map((c) => [c.page, c.start, c.end, [...c.q]])).toEqual(v.chunks.map((c) => [c.page, c.start, c.end, [...c.q]]));
@@ -64,7 +70,10 @@ describe('embedding building blocks', () => {
     expect(index.size).toBe(10);
     const q = vector(999, dims);
     const hits = index.search(q, 3);
-    const expected = raw.map((v, i) => ({ i, s: cosine(q, v) })).filter(({ i }) => i % 5 === 4).sort((a, b) => b.s - a.s);
+    const expected = raw
+      .map((v, i) => ({ i, s: cosine(q, v) }))
+      .filter(({ i }) => i % 5 === 4)
+      .sort((a, b) => b.s - a.s);
     expect(hits.map((h) => h.itemId)).toEqual(expected.slice(0, 3).map(({ i }) => `item-${Math.floor(i / 5)}`));
     hits.forEach((h, k) => expect(h.score).toBeCloseTo(expected[k]!.s, 1));
     expect(hits[0]!.page).toBe(5);
@@ -95,7 +104,10 @@ describe('embedding building blocks', () => {
   });
 
   it('fuses rankings by reciprocal rank', () => {
-    const fused = fuseRanks([['a', 'b', 'c'], ['c', 'd']]);
+    const fused = fuseRanks([
+      ['a', 'b', 'c'],
+      ['c', 'd'],
+    ]);
     expect(fused[0]!.id).toBe('c');
     expect(fused.map((f) => f.id).sort()).toEqual(['a', 'b', 'c', 'd']);
     expect(fused.find((f) => f.id === 'a')!.score).toBeCloseTo(1 / 61, 10);

@@ -106,8 +106,13 @@ export class VectorIndex {
   /** Bytes held: both WebAssembly memories plus the per-row arrays (the bench's memory per 100k passages). */
   get bytes(): number {
     return (
-      this.#rows.memory.buffer.byteLength + this.#bits.memory.buffer.byteLength + this.#scale.byteLength +
-      this.#item.byteLength + this.#page.byteLength + this.#start.byteLength + this.#end.byteLength
+      this.#rows.memory.buffer.byteLength +
+      this.#bits.memory.buffer.byteLength +
+      this.#scale.byteLength +
+      this.#item.byteLength +
+      this.#page.byteLength +
+      this.#start.byteLength +
+      this.#end.byteLength
     );
   }
 

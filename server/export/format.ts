@@ -29,12 +29,7 @@ export const ManifestSchema = z.object({
 });
 export type Manifest = z.infer<typeof ManifestSchema>;
 
-export const ExportFileSchema = z.object({
-  id: z.string(),
-  name: z.string().min(1).max(255),
-  contentType: z.string().max(200),
-  size: z.number().int().min(0),
-});
+export const ExportFileSchema = z.object({ id: z.string(), name: z.string().min(1).max(255), contentType: z.string().max(200), size: z.number().int().min(0) });
 export type ExportFile = z.infer<typeof ExportFileSchema>;
 
 export const ExportItemSchema = z.object({
@@ -56,11 +51,7 @@ export const ExportItemSchema = z.object({
 });
 export type ExportItem = z.infer<typeof ExportItemSchema>;
 
-export const ExportFolderSchema = z.object({
-  id: z.string(),
-  name: z.string().min(1).max(200),
-  parentId: z.string().nullable(),
-});
+export const ExportFolderSchema = z.object({ id: z.string(), name: z.string().min(1).max(200), parentId: z.string().nullable() });
 export type ExportFolder = z.infer<typeof ExportFolderSchema>;
 
 /** Tar entry names are built from ids and sanitized names; never trust them on the way in. */

@@ -37,12 +37,7 @@ export class ExportImportJobs {
     return importFile.stream(keys, userId, jobId);
   }
 
-  async start(
-    session: SessionContext,
-    file: Readable & { truncated?: boolean },
-    key: AgeKey,
-    requestId?: string,
-  ): Promise<{ jobId: string }> {
+  async start(session: SessionContext, file: Readable & { truncated?: boolean }, key: AgeKey, requestId?: string): Promise<{ jobId: string }> {
     const { userId, keys } = session;
     const jobId = randomUUID();
     const limit = this.opts.maxImportBytes;
@@ -74,7 +69,14 @@ export class ExportImportJobs {
       throw tooLarge('The file is larger than this server accepts.');
     }
     try {
-      await this.jobs.insert({ id: jobId, userId, kind: EXPORT_JOB_KIND, progress: { done: 0, unit: 'records' }, inputRef: `imports/${jobId}`, inputFormat: 'tar' });
+      await this.jobs.insert({
+        id: jobId,
+        userId,
+        kind: EXPORT_JOB_KIND,
+        progress: { done: 0, unit: 'records' },
+        inputRef: `imports/${jobId}`,
+        inputFormat: 'tar',
+      });
     } catch (err) {
       await this.files.remove(userId, jobId);
       throw err;

@@ -21,7 +21,11 @@ const FRAMEWORK: Record<string, [number, string, string]> = {
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const send = (status: number, code: string, message: string, headers: Record<string, string> = {}, extra: Record<string, unknown> = {}) =>
-      reply.code(status).headers(headers).type('application/json').send({ ...extra, error: { code, message } });
+      reply
+        .code(status)
+        .headers(headers)
+        .type('application/json')
+        .send({ ...extra, error: { code, message } });
 
     if (err instanceof AppError) return send(err.statusCode, err.code, err.message, err.headers, err.extra);
     if (hasZodFastifySchemaValidationErrors(err)) {
@@ -33,9 +37,7 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (mapped) return send(...mapped);
     if (err instanceof SyntaxError && err.statusCode === 400) return send(400, 'invalid_json', 'The request body is not valid JSON.');
     if (err.statusCode === 429) {
-      return send(429, 'rate_limited', 'Too many requests. Try again later.', {
-        'retry-after': String(reply.getHeader('retry-after') ?? 60),
-      });
+      return send(429, 'rate_limited', 'Too many requests. Try again later.', { 'retry-after': String(reply.getHeader('retry-after') ?? 60) });
     }
     const pg = fromPostgresError(err);
     if (pg) return send(pg.statusCode, pg.code, pg.message);

@@ -24,13 +24,7 @@ const aadFor = (name: string) => `v1|cookie|${name}`;
 export function setSealedCookie(reply: FastifyReply, config: Config, o: SealedCookieOptions, payload: Record<string, unknown>): void {
   const body = Buffer.from(JSON.stringify({ ...payload, exp: Date.now() + o.ttlMs }));
   const value = sealRecord(keyFor(config, o.name), body, aadFor(o.name)).toString('base64url');
-  reply.setCookie(o.name, value, {
-    httpOnly: true,
-    secure: config.secureCookies,
-    sameSite: o.sameSite,
-    path: o.path,
-    maxAge: Math.ceil(o.ttlMs / 1000),
-  });
+  reply.setCookie(o.name, value, { httpOnly: true, secure: config.secureCookies, sameSite: o.sameSite, path: o.path, maxAge: Math.ceil(o.ttlMs / 1000) });
 }
 
 /** The payload, or null when absent, tampered with, sealed under another name, or expired. */

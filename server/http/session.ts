@@ -12,8 +12,7 @@ export const SESSION_COOKIE = 'cv_session';
  * Path=/ and no Domain, so a sibling subdomain (or a plain-HTTP page on the same host) cannot
  * plant or overwrite it.
  */
-export const sessionCookieName = (config: Pick<Config, 'secureCookies'>) =>
-  config.secureCookies ? `__Host-${SESSION_COOKIE}` : SESSION_COOKIE;
+export const sessionCookieName = (config: Pick<Config, 'secureCookies'>) => (config.secureCookies ? `__Host-${SESSION_COOKIE}` : SESSION_COOKIE);
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -61,7 +60,9 @@ export function isApiRequest(req: FastifyRequest): boolean {
 
 /** `Authorization: Bearer <token>` compared in constant time (both sides hashed to equal length). */
 export function bearerMatches(header: string | undefined, token: string): boolean {
-  const given = createHash('sha256').update(header ?? '').digest();
+  const given = createHash('sha256')
+    .update(header ?? '')
+    .digest();
   const wanted = createHash('sha256').update(`Bearer ${token}`).digest();
   return timingSafeEqual(given, wanted);
 }

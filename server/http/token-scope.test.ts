@@ -28,8 +28,12 @@ describe('requiredScope', () => {
     expect(requiredScope('DELETE', '/api/trash')).toBe('write');
   });
 
-  it('keeps the server\'s models from tokens, except the list a chat picks from', () => {
-    for (const [m, r] of [['POST', '/api/models/pull'], ['DELETE', '/api/models/:name'], ['PUT', '/api/models/defaults']] as const) {
+  it("keeps the server's models from tokens, except the list a chat picks from", () => {
+    for (const [m, r] of [
+      ['POST', '/api/models/pull'],
+      ['DELETE', '/api/models/:name'],
+      ['PUT', '/api/models/defaults'],
+    ] as const) {
       expect(requiredScope(m, r), `${m} ${r}`).toBeNull();
     }
     expect(requiredScope('GET', '/api/models')).toBe('read');
@@ -37,10 +41,20 @@ describe('requiredScope', () => {
 
   it('keeps every account-management route from tokens', () => {
     for (const [m, r] of [
-      ['POST', '/api/auth/passphrase'], ['POST', '/api/auth/recovery-key'], ['GET', '/api/auth/sessions'],
-      ['DELETE', '/api/auth/sessions/:id'], ['POST', '/api/auth/google/link'], ['POST', '/api/tokens'], ['GET', '/api/tokens'],
-      ['DELETE', '/api/tokens/:id'], ['POST', '/api/invites'], ['GET', '/api/invites'], ['DELETE', '/api/invites/:id'], ['DELETE', '/api/account'],
-      ['GET', '/api/activity'], ['POST', '/api/auth/sessions/revoke-others'],
+      ['POST', '/api/auth/passphrase'],
+      ['POST', '/api/auth/recovery-key'],
+      ['GET', '/api/auth/sessions'],
+      ['DELETE', '/api/auth/sessions/:id'],
+      ['POST', '/api/auth/google/link'],
+      ['POST', '/api/tokens'],
+      ['GET', '/api/tokens'],
+      ['DELETE', '/api/tokens/:id'],
+      ['POST', '/api/invites'],
+      ['GET', '/api/invites'],
+      ['DELETE', '/api/invites/:id'],
+      ['DELETE', '/api/account'],
+      ['GET', '/api/activity'],
+      ['POST', '/api/auth/sessions/revoke-others'],
     ] as const) {
       expect(requiredScope(m, r), `${m} ${r}`).toBeNull();
     }

@@ -9,7 +9,14 @@ import type { SessionContext, TokenScope } from '../services/keyring.js';
  * (pull, delete, defaults: an admin's browser session only). `GET /api/auth/me` stays open so a
  * script can check whose token it holds, and `GET /api/models` so it can pick a model for a chat.
  */
-const ACCOUNT_ONLY = [/^\/api\/auth(\/|$)/, /^\/api\/invites(\/|$)/, /^\/api\/tokens(\/|$)/, /^\/api\/account(\/|$)/, /^\/api\/models(\/|$)/, /^\/api\/activity(\/|$)/];
+const ACCOUNT_ONLY = [
+  /^\/api\/auth(\/|$)/,
+  /^\/api\/invites(\/|$)/,
+  /^\/api\/tokens(\/|$)/,
+  /^\/api\/account(\/|$)/,
+  /^\/api\/models(\/|$)/,
+  /^\/api\/activity(\/|$)/,
+];
 const OPEN_TO_TOKENS = new Set(['GET /api/auth/me', 'GET /api/models']);
 /** Routes that run the model: the `chat` scope, whatever their method. */
 const CHAT_ROUTES = new Set(['POST /api/chat', 'POST /api/chats/:id/regenerate']);

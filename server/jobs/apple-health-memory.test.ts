@@ -48,9 +48,19 @@ async function importSlowly(gen: ExportSummary) {
     inFlight--;
   };
   const stats = await runAppleHealthInWorker(
-    { storage: files.spec, userId, jobId, format: 'xml', seal, seriesKey: new Uint8Array(seriesKey), signal: new AbortController().signal, heapLimitMb: HEAP_MB,
+    {
+      storage: files.spec,
+      userId,
+      jobId,
+      format: 'xml',
+      seal,
+      seriesKey: new Uint8Array(seriesKey),
+      signal: new AbortController().signal,
+      heapLimitMb: HEAP_MB,
       // Tighter than the defaults, so days are flushed early and merged later in both orders.
-      maxOpenChunks: 8, maxOpenSamples: 12_000 },
+      maxOpenChunks: 8,
+      maxOpenSamples: 12_000,
+    },
     {
       async chunks(batch) {
         batches++;
@@ -73,32 +83,41 @@ async function importSlowly(gen: ExportSummary) {
 }
 
 describe('Apple Health import worker memory', () => {
-  it.each<ExportOrder>(['interleaved', 'days-shuffled'])('imports a %s export under a small heap cap with a slow store, every sample once', async (order) => {
-    const gen = await writeAppleHealthExport(path.join(dir, `${order}.xml`), { order, days: DAYS });
-    expect(gen.bytes).toBeGreaterThan(DAYS * 3_000_000);
-    const { stats, days, batches, parts, maxInFlight } = await importSlowly(gen);
-    await rm(gen.path, { force: true });
-    console.log(`${order}: worker heap peak ${(stats.heapPeak / 1048576).toFixed(1)} MB of ${HEAP_MB} MB; ${parts} chunks for ${days.size} days in ${batches} batches`);
+  it.each<ExportOrder>(['interleaved', 'days-shuffled'])(
+    'imports a %s export under a small heap cap with a slow store, every sample once',
+    async (order) => {
+      const gen = await writeAppleHealthExport(path.join(dir, `${order}.xml`), { order, days: DAYS });
+      expect(gen.bytes).toBeGreaterThan(DAYS * 3_000_000);
+      const { stats, days, batches, parts, maxInFlight } = await importSlowly(gen);
+      await rm(gen.path, { force: true });
+      console.log(
+        `${order}: worker heap peak ${(stats.heapPeak / 1048576).toFixed(1)} MB of ${HEAP_MB} MB; ${parts} chunks for ${days.size} days in ${batches} batches`,
+      );
 
-    expect(stats.heapLimitMb).toBe(HEAP_MB);
-    expect(stats.heapPeak).toBeGreaterThan(0);
-    expect(stats.heapPeak).toBeLessThan(HEAP_MB * 1024 * 1024);
-    // Stored one batch at a time, in order.
-    expect(maxInFlight).toBe(1);
-    // Days were flushed early and came back (merged above), as the bounds require.
-    expect(parts).toBeGreaterThan(days.size);
-    expect(batches).toBeGreaterThan(1);
-    for (const type of [HR, STEPS, ENERGY, SYSTOLIC, DIASTOLIC]) {
-      const got = [...days.values()]
-        .filter((c) => c.type === type)
-        .sort((a, b) => a.date.localeCompare(b.date))
-        .map((c) => ({ date: c.date, stats: computeStats(c) }));
-      const want = gen.expectedDays(type);
-      expect(got.map((d) => d.date), type).toEqual(want.map((d) => d.date));
-      for (let i = 0; i < want.length; i++) {
-        expect(got[i]!.stats.count, `${type} ${want[i]!.date}`).toBe(want[i]!.count);
-        expect(got[i]!.stats.sum).toBeCloseTo(want[i]!.sum, 6);
+      expect(stats.heapLimitMb).toBe(HEAP_MB);
+      expect(stats.heapPeak).toBeGreaterThan(0);
+      expect(stats.heapPeak).toBeLessThan(HEAP_MB * 1024 * 1024);
+      // Stored one batch at a time, in order.
+      expect(maxInFlight).toBe(1);
+      // Days were flushed early and came back (merged above), as the bounds require.
+      expect(parts).toBeGreaterThan(days.size);
+      expect(batches).toBeGreaterThan(1);
+      for (const type of [HR, STEPS, ENERGY, SYSTOLIC, DIASTOLIC]) {
+        const got = [...days.values()]
+          .filter((c) => c.type === type)
+          .sort((a, b) => a.date.localeCompare(b.date))
+          .map((c) => ({ date: c.date, stats: computeStats(c) }));
+        const want = gen.expectedDays(type);
+        expect(
+          got.map((d) => d.date),
+          type,
+        ).toEqual(want.map((d) => d.date));
+        for (let i = 0; i < want.length; i++) {
+          expect(got[i]!.stats.count, `${type} ${want[i]!.date}`).toBe(want[i]!.count);
+          expect(got[i]!.stats.sum).toBeCloseTo(want[i]!.sum, 6);
+        }
       }
-    }
-  }, 180_000);
+    },
+    180_000,
+  );
 });

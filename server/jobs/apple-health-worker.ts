@@ -77,10 +77,7 @@ async function parse(input: WorkerInput, files: ImportFiles, seal: { key: Buffer
     }
   };
   const sink = createSeriesSink(
-    {
-      chunks: sendChunks,
-      records: (batch: RecordInput[]) => send({ t: 'records', batch }, input.window),
-    },
+    { chunks: sendChunks, records: (batch: RecordInput[]) => send({ t: 'records', batch }, input.window) },
     { maxOpenChunks: input.maxOpenChunks, maxOpenSamples: input.maxOpenSamples, maxOpenBytes: input.maxOpenBytes },
   );
   const onProgress = (p: ImportProgress) => {
@@ -127,7 +124,10 @@ function start(input: WorkerInput): void {
         name: String(e?.name ?? 'Error'),
         code: isImportError(err) ? err.code : typeof e?.code === 'string' ? e.code : undefined,
         message: isImportError(err) ? err.message : undefined,
-        stack: String(e?.stack ?? '').split('\n').slice(1, 8).join('\n'),
+        stack: String(e?.stack ?? '')
+          .split('\n')
+          .slice(1, 8)
+          .join('\n'),
       } satisfies FromWorker);
     },
   );

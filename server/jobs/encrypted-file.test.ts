@@ -14,7 +14,11 @@ const hold = (reader: RandomAccessReader) => (reader as unknown as { ref(): void
 const read = (reader: RandomAccessReader, start: number, end: number) =>
   new Promise<Buffer>((resolve, reject) => {
     const parts: Buffer[] = [];
-    reader.createReadStream({ start, end }).on('data', (c: Buffer) => parts.push(c)).on('error', reject).on('end', () => resolve(Buffer.concat(parts)));
+    reader
+      .createReadStream({ start, end })
+      .on('data', (c: Buffer) => parts.push(c))
+      .on('error', reject)
+      .on('end', () => resolve(Buffer.concat(parts)));
   });
 
 describe('ImportFiles', () => {
@@ -50,7 +54,12 @@ describe('ImportFiles', () => {
       const { reader, size: n } = await sut.openRandomAccess(user, job, seal);
       hold(reader);
       expect(n).toBe(size);
-      for (const [a, b] of [[0, size], [Math.floor(size / 3), Math.floor(size / 2)], [Math.max(0, size - 22), size], [SEGMENT_SIZE - 5, SEGMENT_SIZE + 5]] as const) {
+      for (const [a, b] of [
+        [0, size],
+        [Math.floor(size / 3), Math.floor(size / 2)],
+        [Math.max(0, size - 22), size],
+        [SEGMENT_SIZE - 5, SEGMENT_SIZE + 5],
+      ] as const) {
         if (b <= a || b > size) continue;
         expect((await read(reader, a, b)).equals(plain.subarray(a, b))).toBe(true);
       }

@@ -3,7 +3,15 @@ import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
 // The module itself, not the crypto/ barrel: the Apple Health import worker loads this file, and
 // the barrel would load argon2, age and HPKE into every worker for nothing.
-import { createDecryptStream, createEncryptStream, createSegmentOpener, SEGMENT_SIZE, segmentRange, streamLayout, STREAM_HEADER_BYTES } from '../../crypto/stream.js';
+import {
+  createDecryptStream,
+  createEncryptStream,
+  createSegmentOpener,
+  SEGMENT_SIZE,
+  segmentRange,
+  streamLayout,
+  STREAM_HEADER_BYTES,
+} from '../../crypto/stream.js';
 import { LocalObjectStore, openStore } from '../storage/index.js';
 import type { ObjectStore, StorageSpec } from '../storage/object-store.js';
 

@@ -3,11 +3,7 @@
  * once. A failure is handed to `onError` and the schedule goes on. The timer is unref'd so it
  * never keeps the process alive; `stop()` waits for a run in progress.
  */
-export async function startPeriodic(
-  task: () => Promise<void>,
-  everyMs: number,
-  onError: (err: unknown) => void,
-): Promise<{ stop(): Promise<void> }> {
+export async function startPeriodic(task: () => Promise<void>, everyMs: number, onError: (err: unknown) => void): Promise<{ stop(): Promise<void> }> {
   let running: Promise<void> | null = null;
   let stopped = false;
   const tick = () => {

@@ -201,7 +201,7 @@ export class JobRunner {
 
   #pump(): void {
     if (this.#closing) return;
-    for (let i = 0; i < this.#queue.length && this.#running.size < this.opts.maxConcurrent; ) {
+    for (let i = 0; i < this.#queue.length && this.#running.size < this.opts.maxConcurrent;) {
       const e = this.#queue[i]!;
       let mine = 0;
       for (const r of this.#running.values()) if (r.userId === e.userId) mine++;
@@ -246,22 +246,25 @@ export class JobRunner {
     let renewedAt = Date.now();
     let lost = false;
     let beating = false;
-    const timer = setInterval(() => {
-      if (beating || (!dirty && Date.now() - renewedAt < this.#leaseMs / 3)) return;
-      dirty = false;
-      beating = true;
-      this.repo
-        .heartbeat(job.id, owner, this.#leaseMs, progress, result())
-        .then((held) => {
-          renewedAt = Date.now();
-          if (held) return;
-          // Our lease ran out (this process stalled) and another instance took the job: stop.
-          lost = true;
-          abort.abort(new Error('job lease lost'));
-        })
-        .catch((err: Error) => this.log.warn({ jobId: job.id, err: { name: err.name } }, 'job heartbeat failed'))
-        .finally(() => (beating = false));
-    }, Math.min(this.opts.progressMs, this.#leaseMs / 3));
+    const timer = setInterval(
+      () => {
+        if (beating || (!dirty && Date.now() - renewedAt < this.#leaseMs / 3)) return;
+        dirty = false;
+        beating = true;
+        this.repo
+          .heartbeat(job.id, owner, this.#leaseMs, progress, result())
+          .then((held) => {
+            renewedAt = Date.now();
+            if (held) return;
+            // Our lease ran out (this process stalled) and another instance took the job: stop.
+            lost = true;
+            abort.abort(new Error('job lease lost'));
+          })
+          .catch((err: Error) => this.log.warn({ jobId: job.id, err: { name: err.name } }, 'job heartbeat failed'))
+          .finally(() => (beating = false));
+      },
+      Math.min(this.opts.progressMs, this.#leaseMs / 3),
+    );
     timer.unref();
     const ctx: JobContext = {
       job,
@@ -314,15 +317,18 @@ export class JobRunner {
       const message = kind.describe?.(err) ?? (err instanceof JobFailure ? err.message : undefined);
       if (message === undefined) {
         // Errors can quote their input (JSON.parse does): log where it failed, never the message.
-        const stack = String((err as Error)?.stack ?? '').split('\n').slice(1, 8).join('\n');
+        const stack = String((err as Error)?.stack ?? '')
+          .split('\n')
+          .slice(1, 8)
+          .join('\n');
         this.log.error({ jobId: job.id, kind: job.kind, errName: (err as Error)?.name, code: (err as { code?: unknown })?.code, stack }, 'job failed');
       } else {
         this.log.info({ jobId: job.id, kind: job.kind, errName: (err as Error)?.name, code: (err as { code?: unknown })?.code }, 'job refused its input');
       }
       await this.#removeInput(job);
-      await this.repo.finish(job.id, { status: 'failed', progress, sealed: result(message), errorCode: message === undefined ? 'server_fault' : 'failed', owner }).catch((e: Error) =>
-        this.log.error({ jobId: job.id, err: { name: e.name } }, 'could not record a job failure'),
-      );
+      await this.repo
+        .finish(job.id, { status: 'failed', progress, sealed: result(message), errorCode: message === undefined ? 'server_fault' : 'failed', owner })
+        .catch((e: Error) => this.log.error({ jobId: job.id, err: { name: e.name } }, 'could not record a job failure'));
     }
   }
 

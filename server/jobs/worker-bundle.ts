@@ -22,14 +22,14 @@ async function bundle(entry: URL): Promise<string> {
   const esbuild = await import('esbuild');
   try {
     const out = await esbuild.build({
-    entryPoints: [fileURLToPath(entry)],
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    write: false,
-    logLevel: 'silent',
-  });
+      entryPoints: [fileURLToPath(entry)],
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      write: false,
+      logLevel: 'silent',
+    });
     return out.outputFiles[0]!.text;
   } finally {
     // esbuild keeps a service process for later builds; there are none.

@@ -12,9 +12,16 @@ export class BacklogMetrics {
   readonly #backupRuns;
 
   constructor(metrics: Metrics) {
-    this.#backlog = metrics.gauge({ name: 'cv_backlog_items', help: 'Items waiting for background processing, by queue (embedding, ocr).', labelNames: ['queue'] });
+    this.#backlog = metrics.gauge({
+      name: 'cv_backlog_items',
+      help: 'Items waiting for background processing, by queue (embedding, ocr).',
+      labelNames: ['queue'],
+    });
     for (const queue of ['embedding', 'ocr']) this.#backlog.set({ queue }, 0);
-    this.#backupLast = metrics.gauge({ name: 'cv_backup_last_success_timestamp_seconds', help: 'Unix time of the last backup that completed (0 = none since start-up).' });
+    this.#backupLast = metrics.gauge({
+      name: 'cv_backup_last_success_timestamp_seconds',
+      help: 'Unix time of the last backup that completed (0 = none since start-up).',
+    });
     this.#backupRuns = metrics.counter({ name: 'cv_backups_total', help: 'Backups by outcome.', labelNames: ['outcome'] });
     this.#backupLast.set(0);
   }

@@ -33,7 +33,11 @@ export class ChatMetrics {
       labelNames: ['model'],
       buckets: [1, 2, 5, 10, 15, 20, 30, 50, 80, 120, 200, 500],
     });
-    this.#answers = metrics.counter({ name: 'cv_chat_answers_total', help: 'Chat answers by model and outcome (done, cut_off, stopped, error).', labelNames: ['model', 'outcome'] });
+    this.#answers = metrics.counter({
+      name: 'cv_chat_answers_total',
+      help: 'Chat answers by model and outcome (done, cut_off, stopped, error).',
+      labelNames: ['model', 'outcome'],
+    });
     this.#retrieval = metrics.histogram({
       name: 'cv_chat_retrieval_duration_seconds',
       help: 'Time to find, decrypt and rank the sources of one question.',

@@ -24,7 +24,15 @@ describe('query families and the query observer (embedded PGlite)', () => {
 
   it('names a query by verb and table, never by its values', () => {
     const secret = 'secretvalue@example.com';
-    expect(queryFamily(db.selectFrom('users').select('id').where('email_mac' as never, '=', secret as never).toOperationNode())).toBe('select users');
+    expect(
+      queryFamily(
+        db
+          .selectFrom('users')
+          .select('id')
+          .where('email_mac' as never, '=', secret as never)
+          .toOperationNode(),
+      ),
+    ).toBe('select users');
     expect(queryFamily(db.selectFrom('vault_items as v').selectAll().toOperationNode())).toBe('select vault_items');
     expect(queryFamily(db.insertInto('audit_log').values({ action: 'login', user_id: null, request_id: secret }).toOperationNode())).toBe('insert audit_log');
     expect(queryFamily(db.updateTable('jobs').set({ status: 'done' }).toOperationNode())).toBe('update jobs');

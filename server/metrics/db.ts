@@ -1,4 +1,15 @@
-import { AliasNode, DeleteQueryNode, InsertQueryNode, RawNode, SelectQueryNode, TableNode, UpdateQueryNode, type LogEvent, type OperationNode, type RootOperationNode } from 'kysely';
+import {
+  AliasNode,
+  DeleteQueryNode,
+  InsertQueryNode,
+  RawNode,
+  SelectQueryNode,
+  TableNode,
+  UpdateQueryNode,
+  type LogEvent,
+  type OperationNode,
+  type RootOperationNode,
+} from 'kysely';
 import type { PoolStats } from '../db/index.js';
 import type { Metrics } from './registry.js';
 import { markError, tracer, tracingEnabled } from './tracing.js';

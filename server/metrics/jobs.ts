@@ -23,7 +23,11 @@ export class JobMetrics implements JobObserver {
   readonly #wait;
 
   constructor(private readonly metrics: Metrics) {
-    this.#runs = metrics.counter({ name: 'cv_jobs_total', help: 'Import, upgrade and sync jobs by kind and outcome (done, failed, interrupted).', labelNames: ['kind', 'outcome'] });
+    this.#runs = metrics.counter({
+      name: 'cv_jobs_total',
+      help: 'Import, upgrade and sync jobs by kind and outcome (done, failed, interrupted).',
+      labelNames: ['kind', 'outcome'],
+    });
     this.#seconds = metrics.histogram({
       name: 'cv_job_duration_seconds',
       help: 'Job run time by kind and outcome.',

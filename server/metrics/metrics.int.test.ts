@@ -45,13 +45,31 @@ describe.each(dbTargets())('/metrics after a chat, an import and a sync (%s)', (
     user = await signUp(sut.app);
 
     // A chat with a source to cite.
-    await inject({ method: 'POST', url: '/api/items', headers: user.headers, payload: { title: `${titleCanary} cardiology`, text: 'The cardiologist reviewed the echo: normal.' } });
-    const chat = await inject({ method: 'POST', url: '/api/chat', headers: user.headers, payload: { message: 'What did the cardiologist say about the echo?' } });
+    await inject({
+      method: 'POST',
+      url: '/api/items',
+      headers: user.headers,
+      payload: { title: `${titleCanary} cardiology`, text: 'The cardiologist reviewed the echo: normal.' },
+    });
+    const chat = await inject({
+      method: 'POST',
+      url: '/api/chat',
+      headers: user.headers,
+      payload: { message: 'What did the cardiologist say about the echo?' },
+    });
     expect(chat.statusCode).toBe(200);
     expect(chat.body).toContain('event: done');
 
     // An import job.
-    const mp = multipart({ name: 'takeout.zip', type: 'application/zip', data: buildZip([{ name: 'Takeout/Fitbit/Physical Activity_GoogleData/steps_2024-03-01.csv', data: STEPS_CSV }]) }, { timezone: 'UTC' }, user.headers);
+    const mp = multipart(
+      {
+        name: 'takeout.zip',
+        type: 'application/zip',
+        data: buildZip([{ name: 'Takeout/Fitbit/Physical Activity_GoogleData/steps_2024-03-01.csv', data: STEPS_CSV }]),
+      },
+      { timezone: 'UTC' },
+      user.headers,
+    );
     const started = await inject({ method: 'POST', url: '/api/import/fitbit', headers: mp.headers, payload: mp.payload });
     expect(started.statusCode, started.body).toBe(202);
     for (let i = 0; ; i++) {
@@ -64,7 +82,9 @@ describe.each(dbTargets())('/metrics after a chat, an import and a sync (%s)', (
     // A sync: connect Epic through the real redirects; the first sync starts on connect.
     const start = await inject({ method: 'GET', url: `/api/integrations/epic/connect?endpoint=${encodeURIComponent(smart.fhirBase)}`, headers: user.headers });
     expect(start.statusCode).toBe(302);
-    const flowCookie = (Array.isArray(start.headers['set-cookie']) ? start.headers['set-cookie'] : [start.headers['set-cookie']!]).map((c) => c.split(';')[0]).join('; ');
+    const flowCookie = (Array.isArray(start.headers['set-cookie']) ? start.headers['set-cookie'] : [start.headers['set-cookie']!])
+      .map((c) => c.split(';')[0])
+      .join('; ');
     const authorize = await fetch(start.headers.location as string, { redirect: 'manual' });
     const cb = new URL(authorize.headers.get('location')!);
     const done = await inject({ method: 'GET', url: `${cb.pathname}${cb.search}`, headers: { cookie: flowCookie } });
@@ -132,7 +152,9 @@ describe.each(dbTargets())('/metrics after a chat, an import and a sync (%s)', (
 
   it('times database queries by statement family and reports the pool', () => {
     const families = new Set(samples.filter((s) => s.name === 'cv_db_query_duration_seconds_count').map((s) => s.labels.family!));
-    expect([...families]).toEqual(expect.arrayContaining(['insert vault_items', 'select vault_items', 'select sessions', 'insert jobs', 'update jobs', 'insert chat_messages']));
+    expect([...families]).toEqual(
+      expect.arrayContaining(['insert vault_items', 'select vault_items', 'select sessions', 'insert jobs', 'update jobs', 'insert chat_messages']),
+    );
     for (const f of families) expect(f).toMatch(/^[a-z]+( [a-z_]+)?$/);
     expect(value('cv_db_pool_size')).toBe(target === 'pglite' ? 1 : 10);
     expect(value('cv_db_pool_in_use')).toBeGreaterThanOrEqual(0);

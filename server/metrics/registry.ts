@@ -31,7 +31,11 @@ export class Metrics {
     this.exportSeconds = this.histogram({ name: 'cv_export_duration_seconds', help: 'Time to stream one export.', buckets: [1, 5, 15, 60, 300, 900, 3600] });
     this.importJobs = this.counter({ name: 'cv_export_import_jobs_total', help: 'Export re-imports by outcome.', labelNames: ['status'] });
     this.importRecords = this.counter({ name: 'cv_export_import_records_total', help: 'Records restored from exports, by section.', labelNames: ['section'] });
-    this.importSeconds = this.histogram({ name: 'cv_export_import_duration_seconds', help: 'Time to restore one export.', buckets: [1, 5, 15, 60, 300, 900, 3600] });
+    this.importSeconds = this.histogram({
+      name: 'cv_export_import_duration_seconds',
+      help: 'Time to restore one export.',
+      buckets: [1, 5, 15, 60, 300, 900, 3600],
+    });
   }
 
   counter<L extends string>(cfg: client.CounterConfiguration<L>): Counter<L> {
@@ -67,7 +71,11 @@ export class Metrics {
     this.gauge({ name: 'cv_sandbox_queue_depth', help: 'Chats waiting for a container.', collect: read((m) => m.queueDepth) });
     this.gauge({ name: 'cv_sandbox_starts', help: 'Containers started and ready (since start-up).', collect: read((m) => m.starts) });
     this.gauge({ name: 'cv_sandbox_create_failures', help: 'Containers that failed to start (since start-up).', collect: read((m) => m.createFailures) });
-    this.gauge({ name: 'cv_sandbox_acquire_wait_p95_seconds', help: 'p95 wait for a container, recent window.', collect: read((m) => m.acquireWaitMs.p95 / 1000) });
+    this.gauge({
+      name: 'cv_sandbox_acquire_wait_p95_seconds',
+      help: 'p95 wait for a container, recent window.',
+      collect: read((m) => m.acquireWaitMs.p95 / 1000),
+    });
     this.gauge({ name: 'cv_sandbox_lifetime_p50_seconds', help: 'Median container lifetime, recent window.', collect: read((m) => m.lifetimesMs.p50 / 1000) });
     const recycles = this.gauge({
       name: 'cv_sandbox_recycles',

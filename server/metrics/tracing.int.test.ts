@@ -66,20 +66,35 @@ describe.each(dbTargets())('OpenTelemetry spans (%s)', (target) => {
   beforeAll(async () => {
     receiver = await startReceiver();
     fake = await startFakeOllama({ tokens: ['Noted', ` ${canary.answer}`, ' [1].'] });
-    sut = await startTestServer(target, { SANDBOX_RUNTIME: 'url', OLLAMA_URL: fake.url, OLLAMA_MODEL: 'test-model', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url });
+    sut = await startTestServer(target, {
+      SANDBOX_RUNTIME: 'url',
+      OLLAMA_URL: fake.url,
+      OLLAMA_MODEL: 'test-model',
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+    });
     const user = await signUp(sut.app, canary.email, canary.password);
     secrets.push(user.cookie.split('=')[1]!, user.recoveryKey);
     await inject({ method: 'POST', url: '/api/auth/login', payload: { email: canary.email, passphrase: 'wrong passphrase canary' } });
     const login = await inject({ method: 'POST', url: '/api/auth/login', payload: { email: canary.email, passphrase: canary.password } });
     expect(login.statusCode).toBe(200);
 
-    const item = await inject({ method: 'POST', url: '/api/items', headers: user.headers, payload: { title: canary.title, text: `${canary.note} ${canary.query} cardiology` } });
+    const item = await inject({
+      method: 'POST',
+      url: '/api/items',
+      headers: user.headers,
+      payload: { title: canary.title, text: `${canary.note} ${canary.query} cardiology` },
+    });
     expect(item.statusCode).toBe(201);
     expect((await inject({ method: 'GET', url: `/api/search?q=${canary.query}`, headers: user.headers })).statusCode).toBe(200);
     const file = multipart({ name: canary.fileName, type: 'text/plain', data: Buffer.from(`${canary.note} in a file`) }, {}, user.headers);
     expect((await inject({ method: 'POST', url: '/api/files', headers: file.headers, payload: file.payload })).statusCode).toBe(201);
 
-    const chat = await inject({ method: 'POST', url: '/api/chat', headers: user.headers, payload: { message: `What does ${canary.prompt} say about cardiology?` } });
+    const chat = await inject({
+      method: 'POST',
+      url: '/api/chat',
+      headers: user.headers,
+      payload: { message: `What does ${canary.prompt} say about cardiology?` },
+    });
     expect(chat.body).toContain(canary.answer);
 
     const minted = await inject({ method: 'POST', url: '/api/tokens', headers: user.headers, payload: { name: canary.tokenName, scopes: ['read'] } });
@@ -88,7 +103,9 @@ describe.each(dbTargets())('OpenTelemetry spans (%s)', (target) => {
     secrets.push(token);
     expect((await inject({ method: 'GET', url: '/api/items', headers: { authorization: `Bearer ${token}` } })).statusCode).toBe(200);
 
-    const archive = buildZip([{ name: 'Takeout/Fitbit/Physical Activity_GoogleData/steps_2024-03-01.csv', data: 'timestamp,steps,data source\n2024-03-10T04:30:00Z,40,Charge 6\n' }]);
+    const archive = buildZip([
+      { name: 'Takeout/Fitbit/Physical Activity_GoogleData/steps_2024-03-01.csv', data: 'timestamp,steps,data source\n2024-03-10T04:30:00Z,40,Charge 6\n' },
+    ]);
     const mp = multipart({ name: canary.archiveName, type: 'application/zip', data: archive }, { timezone: 'UTC' }, user.headers);
     const job = await inject({ method: 'POST', url: '/api/import/fitbit', headers: mp.headers, payload: mp.payload });
     expect(job.statusCode).toBe(202);
@@ -102,7 +119,9 @@ describe.each(dbTargets())('OpenTelemetry spans (%s)', (target) => {
     await sut.stop();
     raw = receiver.bodies.join('\n');
     spans = receiver.bodies.flatMap((b) =>
-      (JSON.parse(b) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: ExportedSpan[] }> }> }).resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)),
+      (JSON.parse(b) as { resourceSpans: Array<{ scopeSpans: Array<{ spans: ExportedSpan[] }> }> }).resourceSpans.flatMap((r) =>
+        r.scopeSpans.flatMap((s) => s.spans),
+      ),
     );
   });
   afterAll(async () => {

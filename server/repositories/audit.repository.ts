@@ -61,9 +61,7 @@ export class AuditRepository {
       .select(['a.id', 'a.action', 'a.created_at', 'a.detail_sealed'])
       .where('a.user_id', '=', userId)
       .$if(afterId !== undefined, (q) =>
-        q.where(
-          sql<boolean>`(a.created_at, a.id) < (select c.created_at, c.id from audit_log c where c.id = ${afterId!}::bigint and c.user_id = ${userId})`,
-        ),
+        q.where(sql<boolean>`(a.created_at, a.id) < (select c.created_at, c.id from audit_log c where c.id = ${afterId!}::bigint and c.user_id = ${userId})`),
       )
       .orderBy('a.created_at', 'desc')
       .orderBy('a.id', 'desc')

@@ -4,7 +4,10 @@ export class ChatsRepository {
   constructor(private readonly db: Database) {}
 
   async create(row: { id: string; user_id: string; ciphertext: Uint8Array }): Promise<void> {
-    await this.db.insertInto('chats').values({ ...row, version: 1 }).execute();
+    await this.db
+      .insertInto('chats')
+      .values({ ...row, version: 1 })
+      .execute();
   }
 
   get(userId: string, id: string) {
@@ -29,23 +32,12 @@ export class ChatsRepository {
   /** Re-sealed title under a bumped row version; returns the new update time. */
   async updateTitle(userId: string, id: string, ciphertext: Uint8Array, version: number): Promise<Date> {
     const updatedAt = new Date();
-    await this.db
-      .updateTable('chats')
-      .set({ ciphertext, version, updated_at: updatedAt })
-      .where('user_id', '=', userId)
-      .where('id', '=', id)
-      .execute();
+    await this.db.updateTable('chats').set({ ciphertext, version, updated_at: updatedAt }).where('user_id', '=', userId).where('id', '=', id).execute();
     return updatedAt;
   }
 
   message(userId: string, chatId: string, id: string) {
-    return this.db
-      .selectFrom('chat_messages')
-      .selectAll()
-      .where('user_id', '=', userId)
-      .where('chat_id', '=', chatId)
-      .where('id', '=', id)
-      .executeTakeFirst();
+    return this.db.selectFrom('chat_messages').selectAll().where('user_id', '=', userId).where('chat_id', '=', chatId).where('id', '=', id).executeTakeFirst();
   }
 
   async updateMessage(userId: string, id: string, ciphertext: Uint8Array, version: number): Promise<void> {
@@ -58,7 +50,10 @@ export class ChatsRepository {
   }
 
   async addMessages(rows: Array<{ id: string; chat_id: string; user_id: string; role: string; ciphertext: Uint8Array; created_at: Date }>): Promise<void> {
-    await this.db.insertInto('chat_messages').values(rows.map((r) => ({ ...r, version: 1 }))).execute();
+    await this.db
+      .insertInto('chat_messages')
+      .values(rows.map((r) => ({ ...r, version: 1 })))
+      .execute();
   }
 
   /** The most recent messages of a chat, newest first. */

@@ -14,12 +14,7 @@ export class FilesRepository {
   }
 
   findByMac(userId: string, mac: Uint8Array) {
-    return this.db
-      .selectFrom('files')
-      .selectAll()
-      .where('user_id', '=', userId)
-      .where('content_mac', '=', mac)
-      .executeTakeFirst();
+    return this.db.selectFrom('files').selectAll().where('user_id', '=', userId).where('content_mac', '=', mac).executeTakeFirst();
   }
 
   /** Records which files an item links (see migration 0013: the purge reads this, not the record). */

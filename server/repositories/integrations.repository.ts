@@ -23,7 +23,11 @@ export class IntegrationsRepository {
   }
 
   hasGoogleSub(userId: string) {
-    return this.db.selectFrom('users').select(sql<boolean>`google_sub is not null`.as('linked')).where('id', '=', userId).executeTakeFirst();
+    return this.db
+      .selectFrom('users')
+      .select(sql<boolean>`google_sub is not null`.as('linked'))
+      .where('id', '=', userId)
+      .executeTakeFirst();
   }
 
   inboxPublicKey(userId: string) {
@@ -56,21 +60,25 @@ export class IntegrationsRepository {
         .insertInto('integrations')
         .values({ id: p.id, user_id: p.userId, provider: p.provider, endpoint: p.endpoint, status: 'connected', next_sync_at: new Date(), cursor: null })
         .onConflict((oc) =>
-          oc.columns(['user_id', 'provider']).doUpdateSet({
-            endpoint: p.endpoint,
-            status: 'connected',
-            error: null,
-            error_code: null,
-            cursor: null,
-            next_sync_at: new Date(),
-            updated_at: new Date(),
-          }),
+          oc
+            .columns(['user_id', 'provider'])
+            .doUpdateSet({
+              endpoint: p.endpoint,
+              status: 'connected',
+              error: null,
+              error_code: null,
+              cursor: null,
+              next_sync_at: new Date(),
+              updated_at: new Date(),
+            }),
         )
         .execute();
       await trx
         .insertInto('integration_tokens')
         .values({ user_id: p.userId, provider: p.provider, ciphertext: p.token, version: 1 })
-        .onConflict((oc) => oc.columns(['user_id', 'provider']).doUpdateSet({ ciphertext: p.token, version: sql`integration_tokens.version + 1`, updated_at: new Date() }))
+        .onConflict((oc) =>
+          oc.columns(['user_id', 'provider']).doUpdateSet({ ciphertext: p.token, version: sql`integration_tokens.version + 1`, updated_at: new Date() }),
+        )
         .execute();
     });
   }
@@ -129,7 +137,12 @@ export class IntegrationsRepository {
   // ---- integration_tokens ----
 
   getToken(userId: string, provider: string) {
-    return this.db.selectFrom('integration_tokens').select(['ciphertext', 'version']).where('user_id', '=', userId).where('provider', '=', provider).executeTakeFirst();
+    return this.db
+      .selectFrom('integration_tokens')
+      .select(['ciphertext', 'version'])
+      .where('user_id', '=', userId)
+      .where('provider', '=', provider)
+      .executeTakeFirst();
   }
 
   /** Compare-and-swap: saves a rotated token only over the version it was refreshed from. */

@@ -31,12 +31,7 @@ export class InvitesRepository {
   }
 
   list() {
-    return this.db
-      .selectFrom('invites')
-      .select(['id', 'created_at', 'expires_at', 'used_at'])
-      .orderBy('created_at', 'desc')
-      .limit(200)
-      .execute();
+    return this.db.selectFrom('invites').select(['id', 'created_at', 'expires_at', 'used_at']).orderBy('created_at', 'desc').limit(200).execute();
   }
 
   async delete(id: string): Promise<number> {

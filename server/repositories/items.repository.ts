@@ -162,14 +162,11 @@ export class ItemsRepository {
     this.onWrite(entries.length);
   }
 
-  async #insertBatch(
-    userId: string,
-    entries: Parameters<ItemsRepository['insertWithIndex']>[1],
-    trx: Executor,
-  ): Promise<void> {
+  async #insertBatch(userId: string, entries: Parameters<ItemsRepository['insertWithIndex']>[1], trx: Executor): Promise<void> {
     const items = sql.join(
-      entries.map(({ row: r }) =>
-        sql`(${r.id}::uuid, ${userId}::uuid, ${r.kind}, ${r.source}, ${r.type_mac ?? null}::bytea, ${r.occurred_at ?? null}::timestamptz,
+      entries.map(
+        ({ row: r }) =>
+          sql`(${r.id}::uuid, ${userId}::uuid, ${r.kind}, ${r.source}, ${r.type_mac ?? null}::bytea, ${r.occurred_at ?? null}::timestamptz,
           ${r.sort_at}::timestamptz, ${r.version ?? 1}, ${r.term_count ?? 0}, ${r.file_id ?? null}::uuid, ${r.external_mac ?? null}::bytea,
           ${r.ciphertext}::bytea, ${r.created_at}::timestamptz, ${r.updated_at}::timestamptz)`,
       ),
@@ -242,23 +239,12 @@ export class ItemsRepository {
   }
 
   get(userId: string, id: string, trx: Executor = this.db) {
-    return trx
-      .selectFrom('vault_items')
-      .select(itemColumns)
-      .where('user_id', '=', userId)
-      .where('id', '=', id)
-      .executeTakeFirst();
+    return trx.selectFrom('vault_items').select(itemColumns).where('user_id', '=', userId).where('id', '=', id).executeTakeFirst();
   }
 
   getMany(userId: string, ids: string[]) {
     if (ids.length === 0) return Promise.resolve([]);
-    return this.db
-      .selectFrom('vault_items')
-      .select(itemColumns)
-      .where('user_id', '=', userId)
-      .where('id', 'in', ids)
-      .where('deleted_at', 'is', null)
-      .execute();
+    return this.db.selectFrom('vault_items').select(itemColumns).where('user_id', '=', userId).where('id', 'in', ids).where('deleted_at', 'is', null).execute();
   }
 
   findByExternalMac(userId: string, mac: Uint8Array, trx: Executor = this.db) {
@@ -294,9 +280,7 @@ export class ItemsRepository {
       .$if(f.from !== undefined, (q) => q.where('i.sort_at', '>=', f.from!))
       .$if(f.to !== undefined, (q) => q.where('i.sort_at', '<=', f.to!))
       .$if(f.folderIds === null, (q) => q.where('i.folder_id', 'is', null))
-      .$if(Array.isArray(f.folderIds), (q) =>
-        f.folderIds!.length ? q.where('i.folder_id', 'in', f.folderIds!) : q.where(sql<boolean>`false`),
-      )
+      .$if(Array.isArray(f.folderIds), (q) => (f.folderIds!.length ? q.where('i.folder_id', 'in', f.folderIds!) : q.where(sql<boolean>`false`)))
       .$if(f.tagMac !== undefined, (q) =>
         q.where((eb) =>
           eb.exists(
@@ -311,12 +295,7 @@ export class ItemsRepository {
         ),
       )
       .$if(f.cursor !== undefined, (q) =>
-        q.where((eb) =>
-          eb.or([
-            eb('i.sort_at', '<', f.cursor!.sortAt),
-            eb.and([eb('i.sort_at', '=', f.cursor!.sortAt), eb('i.id', '<', f.cursor!.id)]),
-          ]),
-        ),
+        q.where((eb) => eb.or([eb('i.sort_at', '<', f.cursor!.sortAt), eb.and([eb('i.sort_at', '=', f.cursor!.sortAt), eb('i.id', '<', f.cursor!.id)])])),
       )
       .orderBy('i.sort_at', 'desc')
       .orderBy('i.id', 'desc')
@@ -341,8 +320,23 @@ export class ItemsRepository {
       .where((eb) => {
         const ors = [];
         if (types.length) {
-          ors.push(eb('i.type_mac', 'in', types.map((t) => t.mac)));
-          ors.push(eb.and([eb('i.legacy_type', 'is not', null), eb('i.legacy_type', 'in', types.map((t) => t.code))]));
+          ors.push(
+            eb(
+              'i.type_mac',
+              'in',
+              types.map((t) => t.mac),
+            ),
+          );
+          ors.push(
+            eb.and([
+              eb('i.legacy_type', 'is not', null),
+              eb(
+                'i.legacy_type',
+                'in',
+                types.map((t) => t.code),
+              ),
+            ]),
+          );
         }
         if (kinds.length) ors.push(eb('i.kind', 'in', kinds));
         if (tagMacs.length) {
@@ -400,11 +394,7 @@ export class ItemsRepository {
 
   // ---- tags ----
 
-  async upsertTags(
-    userId: string,
-    tags: Array<{ id: string; nameMac: Uint8Array; ciphertext: Uint8Array }>,
-    trx: Executor,
-  ): Promise<string[]> {
+  async upsertTags(userId: string, tags: Array<{ id: string; nameMac: Uint8Array; ciphertext: Uint8Array }>, trx: Executor): Promise<string[]> {
     if (tags.length === 0) return [];
     await trx
       .insertInto('tags')
@@ -415,7 +405,11 @@ export class ItemsRepository {
       .selectFrom('tags')
       .select('id')
       .where('user_id', '=', userId)
-      .where('name_mac', 'in', tags.map((t) => t.nameMac))
+      .where(
+        'name_mac',
+        'in',
+        tags.map((t) => t.nameMac),
+      )
       .execute();
     return rows.map((r) => r.id);
   }
@@ -423,7 +417,10 @@ export class ItemsRepository {
   async setItemTags(itemId: string, tagIds: string[], trx: Executor): Promise<void> {
     await trx.deleteFrom('item_tags').where('item_id', '=', itemId).execute();
     if (tagIds.length > 0) {
-      await trx.insertInto('item_tags').values(tagIds.map((tag_id) => ({ item_id: itemId, tag_id }))).execute();
+      await trx
+        .insertInto('item_tags')
+        .values(tagIds.map((tag_id) => ({ item_id: itemId, tag_id })))
+        .execute();
     }
   }
 
@@ -442,12 +439,7 @@ export class ItemsRepository {
 
   // ---- blind index ----
 
-  async replaceTerms(
-    userId: string,
-    itemId: string,
-    terms: Array<{ token: Uint8Array; tf: number }>,
-    trx: Executor,
-  ): Promise<void> {
+  async replaceTerms(userId: string, itemId: string, terms: Array<{ token: Uint8Array; tf: number }>, trx: Executor): Promise<void> {
     await trx.deleteFrom('search_terms').where('item_id', '=', itemId).execute();
     const dl = terms.reduce((n, t) => n + t.tf, 0);
     // Postings copy the item's sort_at and kind (see migration 0005): read from the row as the
@@ -491,13 +483,7 @@ export class ItemsRepository {
    * postings (they can be restored): `TRASH_SLACK` more candidates than the page are ranked so
    * that a few of them do not shorten it.
    */
-  async search(
-    userId: string,
-    tokens: Uint8Array[],
-    limit: number,
-    stats: { n: number; avgdl: number },
-    filter?: SearchFilter,
-  ) {
+  async search(userId: string, tokens: Uint8Array[], limit: number, stats: { n: number; avgdl: number }, filter?: SearchFilter) {
     if (tokens.length === 0) return [];
     const result = await sql<ItemRow & { score: number }>`
       with hits as (

@@ -104,7 +104,12 @@ export class JobsRepository {
 
   /** Gives a held job back (shutdown): another instance may claim it at once. */
   async release(id: string, owner: string): Promise<void> {
-    await this.db.updateTable('jobs').set({ lease_until: sql<Date>`now()` }).where('id', '=', id).where('lease_owner', '=', owner).execute();
+    await this.db
+      .updateTable('jobs')
+      .set({ lease_until: sql<Date>`now()` })
+      .where('id', '=', id)
+      .where('lease_owner', '=', owner)
+      .execute();
   }
 
   /**
@@ -128,7 +133,10 @@ export class JobsRepository {
    * inside `sealed`. With `owner`, only while that instance still holds the job: a run that lost
    * its lease must not overwrite what the instance now running it records.
    */
-  async finish(id: string, f: { status: 'done' | 'failed'; progress?: unknown; sealed?: Uint8Array; errorCode?: string | null; owner?: string }): Promise<void> {
+  async finish(
+    id: string,
+    f: { status: 'done' | 'failed'; progress?: unknown; sealed?: Uint8Array; errorCode?: string | null; owner?: string },
+  ): Promise<void> {
     let q = this.db
       .updateTable('jobs')
       .set({
@@ -156,12 +164,7 @@ export class JobsRepository {
   }
 
   async sealLegacy(userId: string, id: string, sealed: Uint8Array): Promise<void> {
-    await this.db
-      .updateTable('jobs')
-      .set({ sealed, legacy_result: null, legacy_error: null })
-      .where('user_id', '=', userId)
-      .where('id', '=', id)
-      .execute();
+    await this.db.updateTable('jobs').set({ sealed, legacy_result: null, legacy_error: null }).where('user_id', '=', userId).where('id', '=', id).execute();
   }
 
   /** The user's active job of a kind, if any (one vault upgrade at a time). */
@@ -203,7 +206,13 @@ export class JobsRepository {
 
   /** The user's active job of a kind (held or not), if any. */
   active(userId: string, kind: string) {
-    return this.db.selectFrom('jobs').select('id').where('user_id', '=', userId).where('kind', '=', kind).where('status', 'in', ['queued', 'running']).executeTakeFirst();
+    return this.db
+      .selectFrom('jobs')
+      .select('id')
+      .where('user_id', '=', userId)
+      .where('kind', '=', kind)
+      .where('status', 'in', ['queued', 'running'])
+      .executeTakeFirst();
   }
 
   /** The running job of a kind a live instance holds for the user, if any. */
@@ -219,7 +228,13 @@ export class JobsRepository {
   }
 
   async renew(id: string, owner: string, leaseMs: number): Promise<void> {
-    await this.db.updateTable('jobs').set({ lease_until: leaseEnd(leaseMs), heartbeat_at: new Date() }).where('id', '=', id).where('lease_owner', '=', owner).where('status', '=', 'running').execute();
+    await this.db
+      .updateTable('jobs')
+      .set({ lease_until: leaseEnd(leaseMs), heartbeat_at: new Date() })
+      .where('id', '=', id)
+      .where('lease_owner', '=', owner)
+      .where('status', '=', 'running')
+      .execute();
   }
 
   /** Syncs whose instance died mid-run fail; the next scheduled sync starts from the stored cursor. */

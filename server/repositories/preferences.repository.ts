@@ -12,7 +12,12 @@ export class PreferencesRepository {
     const r = await this.db
       .insertInto('user_preferences')
       .values({ user_id: userId, version, ciphertext })
-      .onConflict((oc) => oc.column('user_id').doUpdateSet({ version, ciphertext, updated_at: new Date() }).where('user_preferences.version', '=', version - 1))
+      .onConflict((oc) =>
+        oc
+          .column('user_id')
+          .doUpdateSet({ version, ciphertext, updated_at: new Date() })
+          .where('user_preferences.version', '=', version - 1),
+      )
       .executeTakeFirst();
     return Number(r.numInsertedOrUpdatedRows ?? 0) === 1;
   }

@@ -173,7 +173,10 @@ export class SeriesRepository {
    * First and last stored day and the number of days of the given types: one row per MAC, and
    * per clear code for rows from before 0011 (the caller maps both back to its codes).
    */
-  async coverage(userId: string, types: TypeLookup[]): Promise<Array<{ type_mac: Uint8Array | null; legacy_type: string | null; first: string; last: string; days: number }>> {
+  async coverage(
+    userId: string,
+    types: TypeLookup[],
+  ): Promise<Array<{ type_mac: Uint8Array | null; legacy_type: string | null; first: string; last: string; days: number }>> {
     if (types.length === 0) return [];
     const r = await sql<{ type_mac: Uint8Array | null; legacy_type: string | null; first: string; last: string; days: string | number }>`
       select type_mac, legacy_type, to_char(min(date), 'YYYY-MM-DD') as first, to_char(max(date), 'YYYY-MM-DD') as last, count(*) as days

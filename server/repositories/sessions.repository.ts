@@ -14,26 +14,14 @@ export class SessionsRepository {
     return this.db
       .selectFrom('sessions')
       .innerJoin('users', 'users.id', 'sessions.user_id')
-      .select([
-        'sessions.id',
-        'sessions.user_id',
-        'sessions.wrapped_vk',
-        'sessions.last_seen_at',
-        'sessions.expires_at',
-        'users.email',
-        'users.key_version',
-      ])
+      .select(['sessions.id', 'sessions.user_id', 'sessions.wrapped_vk', 'sessions.last_seen_at', 'sessions.expires_at', 'users.email', 'users.key_version'])
       .where('sessions.lookup_id', '=', lookupId)
       .where('sessions.expires_at', '>', now)
       .executeTakeFirst();
   }
 
   async touch(id: string, expiresAt: Date): Promise<void> {
-    await this.db
-      .updateTable('sessions')
-      .set({ last_seen_at: new Date(), expires_at: expiresAt })
-      .where('id', '=', id)
-      .execute();
+    await this.db.updateTable('sessions').set({ last_seen_at: new Date(), expires_at: expiresAt }).where('id', '=', id).execute();
   }
 
   listForUser(userId: string) {

@@ -64,7 +64,9 @@ export class VaultUpgradeRepository {
         update vault_items v
         set version = u.version, ciphertext = u.ciphertext, type_mac = u.type_mac, legacy_type = null, term_count = u.term_count
         from (values ${sql.join(
-          items.map((i) => sql`(${i.id}::uuid, ${i.expectedVersion}::int, ${i.version}::int, ${i.ciphertext}::bytea, ${i.typeMac}::bytea, ${i.termCount}::int)`),
+          items.map(
+            (i) => sql`(${i.id}::uuid, ${i.expectedVersion}::int, ${i.version}::int, ${i.ciphertext}::bytea, ${i.typeMac}::bytea, ${i.termCount}::int)`,
+          ),
         )}) as u(id, expected, version, ciphertext, type_mac, term_count)
         where v.user_id = ${userId} and v.id = u.id and v.version = u.expected and v.type_mac is null
         returning v.id, v.kind, v.sort_at`.execute(trx);
@@ -72,7 +74,12 @@ export class VaultUpgradeRepository {
       const byId = new Map(items.map((i) => [i.id, i]));
       const ids = updated.rows.map((r) => r.id);
       await sql`delete from search_terms where item_id in (${sql.join(ids.map((id) => sql`${id}::uuid`))})`.execute(trx);
-      const t = packTerms(updated.rows.map((r) => ({ row: { id: r.id, kind: r.kind, sort_at: r.sort_at, user_id: userId, source: '', ciphertext: new Uint8Array() }, terms: byId.get(r.id)!.terms })));
+      const t = packTerms(
+        updated.rows.map((r) => ({
+          row: { id: r.id, kind: r.kind, sort_at: r.sort_at, user_id: userId, source: '', ciphertext: new Uint8Array() },
+          terms: byId.get(r.id)!.terms,
+        })),
+      );
       if (t.count) {
         await sql`
           insert into search_terms (user_id, item_id, token, tf, dl, sort_at, kind)

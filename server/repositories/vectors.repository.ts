@@ -49,7 +49,11 @@ export class VectorsRepository {
       .onConflict((oc) =>
         oc
           .column('item_id')
-          .doUpdateSet((eb) => ({ item_version: eb.ref('excluded.item_version'), model_mac: eb.ref('excluded.model_mac'), ciphertext: eb.ref('excluded.ciphertext') }))
+          .doUpdateSet((eb) => ({
+            item_version: eb.ref('excluded.item_version'),
+            model_mac: eb.ref('excluded.model_mac'),
+            ciphertext: eb.ref('excluded.ciphertext'),
+          }))
           .where('item_vectors.item_version', '<=', (eb) => eb.ref('excluded.item_version')),
       )
       .execute();

@@ -87,7 +87,12 @@ describe.each(dbTargets())('activity a person can read (%s)', (target) => {
   it('is not visible to another user, nor to an API token', async () => {
     const alice = await signUp(sut.app);
     const bob = await signUp(sut.app);
-    await inject({ method: 'POST', url: '/api/auth/login', headers: { 'user-agent': CHROME_LINUX }, payload: { email: alice.email, passphrase: 'wrong passphrase!' } });
+    await inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      headers: { 'user-agent': CHROME_LINUX },
+      payload: { email: alice.email, passphrase: 'wrong passphrase!' },
+    });
     const alices = await activity(alice.headers);
     expect(alices.events.map((e) => e.action)).toContain('login_failed');
     const bobs = await activity(bob.headers);

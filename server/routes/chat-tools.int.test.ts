@@ -7,10 +7,7 @@ function parseSse(body: string): Array<{ event: string; data: any }> {
   return body
     .split('\n\n')
     .filter((b) => b.trim())
-    .map((block) => ({
-      event: /^event: (.*)$/m.exec(block)?.[1] ?? 'message',
-      data: JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? 'null'),
-    }));
+    .map((block) => ({ event: /^event: (.*)$/m.exec(block)?.[1] ?? 'message', data: JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? 'null') }));
 }
 
 /** Sandboxes recycled because they reached SANDBOX_MAX_USES: one per lease when that is 1. */
@@ -47,7 +44,14 @@ describe.each(dbTargets())('answer tools: rename, export, regenerate, what the m
 
   it('streams and stores what the model saw (sources, budget, model, context) but never the prompt', async () => {
     const user = await signUp(sut.app);
-    const item = (await inject({ method: 'POST', url: '/api/items', headers: user.headers, payload: { title: 'Cardiology visit', text: 'The cardiologist reviewed the echo: normal.' } })).json();
+    const item = (
+      await inject({
+        method: 'POST',
+        url: '/api/items',
+        headers: user.headers,
+        payload: { title: 'Cardiology visit', text: 'The cardiologist reviewed the echo: normal.' },
+      })
+    ).json();
     const events = await ask(user.headers);
     const context = events[0]!.data.context;
     expect(context).toEqual({
@@ -92,7 +96,12 @@ describe.each(dbTargets())('answer tools: rename, export, regenerate, what the m
 
   it('regenerates from a fresh sandbox lease, keeping the previous answer as an alternative', async () => {
     const user = await signUp(sut.app);
-    await inject({ method: 'POST', url: '/api/items', headers: user.headers, payload: { title: 'Cardiology visit', text: 'The cardiologist reviewed the echo: normal.' } });
+    await inject({
+      method: 'POST',
+      url: '/api/items',
+      headers: user.headers,
+      payload: { title: 'Cardiology visit', text: 'The cardiologist reviewed the echo: normal.' },
+    });
     const { chatId } = (await ask(user.headers)).at(-1)!.data;
     const leasesBefore = await usedUp(sut);
     const chatCallsBefore = fake.requests.filter((r) => r.path === '/api/chat').length;
@@ -133,7 +142,12 @@ describe.each(dbTargets())('answer tools: rename, export, regenerate, what the m
   it('answers with the model a chat picked: stored sealed with the chat, sent to the sandbox, kept by follow-ups and regenerate', async () => {
     const user = await signUp(sut.app);
     const modelOf = () => (fake.requests.filter((r) => r.path === '/api/chat').at(-1)!.body as { model: string }).model;
-    const first = await inject({ method: 'POST', url: '/api/chat', headers: user.headers, payload: { message: 'What did the echo show?', model: 'qwen2.5:7b-instruct' } });
+    const first = await inject({
+      method: 'POST',
+      url: '/api/chat',
+      headers: user.headers,
+      payload: { message: 'What did the echo show?', model: 'qwen2.5:7b-instruct' },
+    });
     expect(first.statusCode).toBe(200);
     const events = parseSse(first.body);
     expect(events[0]!.data.context.model).toBe('qwen2.5:7b-instruct');
@@ -163,9 +177,14 @@ describe.each(dbTargets())('answer tools: rename, export, regenerate, what the m
     expect(dump).not.toContain('qwen2.5');
   });
 
-  it('exports a chat as Markdown with every answer\'s sources listed', async () => {
+  it("exports a chat as Markdown with every answer's sources listed", async () => {
     const user = await signUp(sut.app);
-    await inject({ method: 'POST', url: '/api/items', headers: user.headers, payload: { title: 'Cardiology visit [2026]', text: 'The cardiologist reviewed the echo: normal.', occurredAt: '2026-02-20T10:00:00.000Z' } });
+    await inject({
+      method: 'POST',
+      url: '/api/items',
+      headers: user.headers,
+      payload: { title: 'Cardiology visit [2026]', text: 'The cardiologist reviewed the echo: normal.', occurredAt: '2026-02-20T10:00:00.000Z' },
+    });
     const { chatId } = (await ask(user.headers)).at(-1)!.data;
     await inject({ method: 'PATCH', url: `/api/chats/${chatId}`, headers: user.headers, payload: { title: 'Echo: what Dr. Ng said' } });
     const r = await inject({ method: 'GET', url: `/api/chats/${chatId}/export`, headers: user.headers });

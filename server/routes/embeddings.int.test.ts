@@ -43,7 +43,12 @@ describe.each(dbTargets())('embeddings over HTTP (%s)', (target) => {
     const user = await signUp(sut.app);
     const letter = (await inject({ method: 'POST', url: '/api/items', headers: user.headers, payload: LETTER })).json();
     for (let i = 0; i < 12; i++) {
-      await inject({ method: 'POST', url: '/api/items', headers: user.headers, payload: { title: `Shopping list ${i}`, text: `apples, bread, oat milk, item ${i}` } });
+      await inject({
+        method: 'POST',
+        url: '/api/items',
+        headers: user.headers,
+        payload: { title: `Shopping list ${i}`, text: `apples, bread, oat milk, item ${i}` },
+      });
     }
     const started = await inject({ method: 'POST', url: '/api/embeddings/backfill', headers: user.headers });
     expect(started.statusCode).toBe(202);
@@ -65,7 +70,9 @@ describe.each(dbTargets())('embeddings over HTTP (%s)', (target) => {
     expect(sources!.data.context.retrieval).toBe('hybrid');
     const cited = sources!.data.sources.find((s: { itemId: string }) => s.itemId === letter.id);
     expect(cited).toMatchObject({ page: 2, passage: expect.stringContaining('atrial fibrillation') });
-    const prompt = (fake.requests.filter((r) => r.path === '/api/chat').at(-1)!.body as { messages: Array<{ content: string }> }).messages.map((m) => m.content).join('\n');
+    const prompt = (fake.requests.filter((r) => r.path === '/api/chat').at(-1)!.body as { messages: Array<{ content: string }> }).messages
+      .map((m) => m.content)
+      .join('\n');
     expect(prompt).toContain('[page 2]');
 
     await sut.stop();
@@ -108,7 +115,14 @@ describe('without an embedding model', () => {
 
   it('search and chat work as before and say "keyword" (the UI\'s "keyword search only")', async () => {
     const user = await signUp(sut.app);
-    const note = (await inject(sut, { method: 'POST', url: '/api/items', headers: user.headers, payload: { title: 'Lipid clinic', text: 'Cholesterol 4.1, atorvastatin started.' } })).json();
+    const note = (
+      await inject(sut, {
+        method: 'POST',
+        url: '/api/items',
+        headers: user.headers,
+        payload: { title: 'Lipid clinic', text: 'Cholesterol 4.1, atorvastatin started.' },
+      })
+    ).json();
     const search = (await inject(sut, { method: 'GET', url: '/api/search?q=cholesterol', headers: user.headers })).json();
     expect(search.mode).toBe('keyword');
     expect(search.results.map((r: { item: { id: string } }) => r.item.id)).toEqual([note.id]);

@@ -39,7 +39,11 @@ async function makeTar(entries: Array<[string, Buffer | string]>): Promise<Buffe
 
 const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
 const parseJsonl = (b: Buffer | undefined) =>
-  (b ?? Buffer.alloc(0)).toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  (b ?? Buffer.alloc(0))
+    .toString('utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 async function allItems(app: FastifyInstance, headers: Headers): Promise<{ live: Item[]; trash: Item[] }> {
   const page = async (url: string) => {
@@ -75,7 +79,9 @@ const comparable = (i: Item, paths: Map<string, string> = new Map()) => {
 
 /** Each folder id mapped to its path of names ("Health/Labs"). */
 async function folderPaths(app: FastifyInstance, headers: Headers): Promise<Map<string, string>> {
-  const { folders } = (await app.inject({ method: 'GET', url: '/api/folders', headers })).json() as { folders: Array<{ id: string; name: string; parentId: string | null }> };
+  const { folders } = (await app.inject({ method: 'GET', url: '/api/folders', headers })).json() as {
+    folders: Array<{ id: string; name: string; parentId: string | null }>;
+  };
   const byId = new Map(folders.map((f) => [f.id, f]));
   const pathOf = (id: string): string => {
     const f = byId.get(id)!;
@@ -184,7 +190,12 @@ describe.each(dbTargets())('export, re-import and account deletion (%s)', (targe
     expect(names[0]).toBe('manifest.json');
     expect(names.indexOf('files.jsonl')).toBeLessThan(names.indexOf('items.jsonl'));
     const manifest = JSON.parse(entries.get('manifest.json')!.toString());
-    expect(manifest).toMatchObject({ format: 'context-vault-export', version: 1, includesTrash: true, counts: { items: 6, files: 3, folders: 2, chats: 1, series: 1 } });
+    expect(manifest).toMatchObject({
+      format: 'context-vault-export',
+      version: 1,
+      includesTrash: true,
+      counts: { items: 6, files: 3, folders: 2, chats: 1, series: 1 },
+    });
     expect(names.indexOf('folders.jsonl')).toBeLessThan(names.indexOf('items.jsonl'));
     expect(parseJsonl(entries.get('folders.jsonl')).map((f) => f.name)).toEqual(['Gesundheit', 'Labor / 2024']);
 
@@ -220,7 +231,13 @@ describe.each(dbTargets())('export, re-import and account deletion (%s)', (targe
     expect(res.statusCode).toBe(200);
     // The header names the scrypt recipient at the age tool's own work factor.
     expect(res.rawPayload.subarray(0, 200).toString('latin1')).toMatch(/-> scrypt \S+ 18\n/);
-    const plain = Buffer.from(await (() => { const d = new Decrypter(); d.addPassphrase(passphrase); return d.decrypt(new Uint8Array(res.rawPayload)); })());
+    const plain = Buffer.from(
+      await (() => {
+        const d = new Decrypter();
+        d.addPassphrase(passphrase);
+        return d.decrypt(new Uint8Array(res.rawPayload));
+      })(),
+    );
     const tarEntries = await untar(plain);
     // Trash is left out unless asked for, and the manifest says so.
     expect(JSON.parse(tarEntries.get('manifest.json')!.toString())).toMatchObject({ includesTrash: false, counts: { items: 5 } });
@@ -228,7 +245,11 @@ describe.each(dbTargets())('export, re-import and account deletion (%s)', (targe
 
     const other = await signUp(sut.app);
     const upload = (key: Record<string, string>) =>
-      sut.app.inject({ method: 'POST', url: '/api/import/export', ...multipart({ name: 'vault.age', type: 'application/octet-stream', data: res.rawPayload }, key, other.headers) });
+      sut.app.inject({
+        method: 'POST',
+        url: '/api/import/export',
+        ...multipart({ name: 'vault.age', type: 'application/octet-stream', data: res.rawPayload }, key, other.headers),
+      });
 
     const wrong = await upload({ passphrase: 'not the passphrase' });
     expect(wrong.statusCode).toBe(422);
@@ -296,7 +317,11 @@ describe.each(dbTargets())('export, re-import and account deletion (%s)', (targe
     const imp = await sut.app.inject({
       method: 'POST',
       url: '/api/import/export',
-      ...multipart({ name: 'vault.age', type: 'application/octet-stream', data: res.rawPayload }, { identity: `# created: now\n${id.identity}\n` }, other.headers),
+      ...multipart(
+        { name: 'vault.age', type: 'application/octet-stream', data: res.rawPayload },
+        { identity: `# created: now\n${id.identity}\n` },
+        other.headers,
+      ),
     });
     expect(imp.statusCode).toBe(202);
     const job = await waitJob(sut.app, other.headers, imp.json().jobId);
@@ -342,7 +367,9 @@ describe.each(dbTargets())('export, re-import and account deletion (%s)', (targe
     expect(String(del.headers['set-cookie'])).toMatch(/cv_session=;.*Expires=Thu, 01 Jan 1970/);
     expect((await sut.app.inject({ method: 'GET', url: '/api/auth/me', headers: h })).statusCode).toBe(401);
     expect((await sut.app.inject({ method: 'GET', url: '/api/auth/me', headers: { cookie: secondCookie } })).statusCode).toBe(401);
-    expect((await sut.app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: gone.email, passphrase: gone.passphrase } })).statusCode).toBe(401);
+    expect((await sut.app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: gone.email, passphrase: gone.passphrase } })).statusCode).toBe(
+      401,
+    );
 
     const dump = await sut.dumpDatabase();
     expect(dump).not.toContain(gone.user.id);

@@ -78,7 +78,11 @@ describe.each(dbTargets())('hardening (%s)', (target) => {
     expect(recoveryKey).not.toBe(user.recoveryKey);
     expect(sut.logs()).not.toContain(recoveryKey);
 
-    const old = await sut.app.inject({ method: 'POST', url: '/api/auth/recover', payload: { email: user.email, recoveryKey: user.recoveryKey, next: 'a brand new passphrase' } });
+    const old = await sut.app.inject({
+      method: 'POST',
+      url: '/api/auth/recover',
+      payload: { email: user.email, recoveryKey: user.recoveryKey, next: 'a brand new passphrase' },
+    });
     expect(old.statusCode).toBe(401);
     const rec = await sut.app.inject({ method: 'POST', url: '/api/auth/recover', payload: { email: user.email, recoveryKey, next: 'a brand new passphrase' } });
     expect(rec.statusCode).toBe(200);
@@ -196,12 +200,7 @@ describe.each(dbTargets())('client address behind a proxy (%s)', (target) => {
         expect(codes.slice(0, 20).every((c) => c === 400)).toBe(true);
         expect(codes.slice(20)).toEqual([429, 429, 429, 429, 429]);
         // Another real client behind the same proxy still has its own budget.
-        const other = await sut.app.inject({
-          method: 'POST',
-          url: '/api/auth/login',
-          headers: { 'x-forwarded-for': '203.0.113.8' },
-          payload: {},
-        });
+        const other = await sut.app.inject({ method: 'POST', url: '/api/auth/login', headers: { 'x-forwarded-for': '203.0.113.8' }, payload: {} });
         expect(other.statusCode).toBe(400);
       } finally {
         await sut.dispose();
@@ -217,11 +216,7 @@ describe('TRUST_PROXY parsing', () => {
     }
     expect(loadConfig({ DATA_DIR: '/tmp/i11-config' }).TRUST_PROXY).toBe(false);
     expect(loadConfig({ DATA_DIR: '/tmp/i11-config', TRUST_PROXY: '2' }).TRUST_PROXY).toBe(2);
-    expect(loadConfig({ DATA_DIR: '/tmp/i11-config', TRUST_PROXY: '10.0.0.1, fd00::/8,loopback' }).TRUST_PROXY).toEqual([
-      '10.0.0.1',
-      'fd00::/8',
-      'loopback',
-    ]);
+    expect(loadConfig({ DATA_DIR: '/tmp/i11-config', TRUST_PROXY: '10.0.0.1, fd00::/8,loopback' }).TRUST_PROXY).toEqual(['10.0.0.1', 'fd00::/8', 'loopback']);
   });
 });
 

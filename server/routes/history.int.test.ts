@@ -8,7 +8,16 @@ import { openDatabase } from '../db/index.js';
 import { dbTargets, multipart, signUp, startTestServer, type TestServer } from '../test/harness.js';
 
 type Headers = Record<string, string>;
-interface Item { id: string; title: string; text: string; tags: string[]; version: number; folderId: string | null; fileId?: string; occurredAt: string | null }
+interface Item {
+  id: string;
+  title: string;
+  text: string;
+  tags: string[];
+  version: number;
+  folderId: string | null;
+  fileId?: string;
+  occurredAt: string | null;
+}
 
 const DAY = 86_400_000;
 const FHIR_DOCS = new URL('../../integrations/fhir/fixtures/DocumentReference.augustus49-emmerich580.ndjson', import.meta.url);
@@ -33,7 +42,10 @@ describe.each(dbTargets())('history, folders and permanent delete (%s)', (target
     inject({ method: 'PATCH', url: `/api/items/${id}`, headers: { ...h, ...extra }, payload });
   const list = (h: Headers, q: string) => json<{ items: Item[] }>({ method: 'GET', url: `/api/items?limit=200&${q}`, headers: h }).then((r) => r.items);
   const folder = (h: Headers, name: string, parentId?: string) =>
-    json<{ id: string; name: string; parentId: string | null }>({ method: 'POST', url: '/api/folders', headers: h, payload: { name, ...(parentId ? { parentId } : {}) } }, 201);
+    json<{ id: string; name: string; parentId: string | null }>(
+      { method: 'POST', url: '/api/folders', headers: h, payload: { name, ...(parentId ? { parentId } : {}) } },
+      201,
+    );
 
   it('keeps each save as a version: list, view, diff, restore (a new version)', async () => {
     const u = await signUp(sut.app);
@@ -47,7 +59,9 @@ describe.each(dbTargets())('history, folders and permanent delete (%s)', (target
       expect(current.version).toBe(i + 2);
     }
     const { versions } = await json<{ versions: Array<{ version: number; title: string; updatedAt: string; current: boolean; savedBy: string | null }> }>({
-      method: 'GET', url: `/api/items/${created.id}/versions`, headers: u.headers,
+      method: 'GET',
+      url: `/api/items/${created.id}/versions`,
+      headers: u.headers,
     });
     expect(versions.map((v) => [v.version, v.title, v.current])).toEqual([
       [4, 'Groceries (week 2)', true],
@@ -61,7 +75,9 @@ describe.each(dbTargets())('history, folders and permanent delete (%s)', (target
     const v1 = await json<Item>({ method: 'GET', url: `/api/items/${created.id}/versions/1`, headers: u.headers });
     expect(v1).toMatchObject({ id: created.id, version: 1, title: 'Groceries', text: 'milk\nbread\n', tags: ['home'] });
     const diff = await json<{ from: number; to: number; title: { before: string; after: string }; text: Array<{ op: string; lines: string[] }> }>({
-      method: 'GET', url: `/api/items/${created.id}/versions/1/diff`, headers: u.headers,
+      method: 'GET',
+      url: `/api/items/${created.id}/versions/1/diff`,
+      headers: u.headers,
     });
     expect(diff).toMatchObject({ from: 1, to: 4, title: { before: 'Groceries', after: 'Groceries (week 2)' } });
     expect(diff.text).toEqual([
@@ -92,7 +108,9 @@ describe.each(dbTargets())('history, folders and permanent delete (%s)', (target
     const n = await note(u.headers, { title: 'Journal', text: 'v1' });
     for (let v = 1; v <= 8; v++) expect((await patch(u.headers, n.id, { text: `v${v + 1}`, baseVersion: v })).statusCode).toBe(200);
     const kept = async () =>
-      (await json<{ versions: Array<{ version: number }> }>({ method: 'GET', url: `/api/items/${n.id}/versions`, headers: u.headers })).versions.map((v) => v.version);
+      (await json<{ versions: Array<{ version: number }> }>({ method: 'GET', url: `/api/items/${n.id}/versions`, headers: u.headers })).versions.map(
+        (v) => v.version,
+      );
     // HISTORY_MAX_VERSIONS=5: the current version and the five before it.
     expect(await kept()).toEqual([9, 8, 7, 6, 5, 4]);
     expect((await inject({ method: 'GET', url: `/api/items/${n.id}/versions/3`, headers: u.headers })).statusCode).toBe(404);
@@ -131,7 +149,12 @@ describe.each(dbTargets())('history, folders and permanent delete (%s)', (target
     expect((await patch(u.headers, n.id, { text: 'x' }, { 'if-match': 'nonsense' })).statusCode).toBe(400);
 
     // With merge, B's edit lands on top of A's: both changes are kept.
-    const merged = await patch(u.headers, n.id, { text: base.replace('- charger', '- charger\n- adapter'), tags: ['travel', 'portugal'], baseVersion: 1, merge: true });
+    const merged = await patch(u.headers, n.id, {
+      text: base.replace('- charger', '- charger\n- adapter'),
+      tags: ['travel', 'portugal'],
+      baseVersion: 1,
+      merge: true,
+    });
     expect(merged.statusCode, merged.body).toBe(200);
     expect(merged.json()).toMatchObject({
       version: 3,
@@ -155,7 +178,12 @@ describe.each(dbTargets())('history, folders and permanent delete (%s)', (target
     const y2026 = await folder(u.headers, '2026', labs.id);
     const work = await folder(u.headers, 'Work');
     const [n1, n2, n3, n4] = await Promise.all(['GP visit', 'Cholesterol', 'HbA1c March', 'Standup'].map((t) => note(u.headers, { title: t, text: t })));
-    for (const [item, f] of [[n1, health], [n2, labs], [n3, y2026], [n4, work]] as const) {
+    for (const [item, f] of [
+      [n1, health],
+      [n2, labs],
+      [n3, y2026],
+      [n4, work],
+    ] as const) {
       const res = await patch(u.headers, item!.id, { folderId: f.id });
       expect(res.statusCode, res.body).toBe(200);
       // A move is not an edit: no new version, so an open editor does not conflict.
@@ -166,11 +194,20 @@ describe.each(dbTargets())('history, folders and permanent delete (%s)', (target
     expect(titles(await list(u.headers, `folderId=${health.id}&recursive=true`))).toEqual(['Cholesterol', 'GP visit', 'HbA1c March']);
     expect(titles(await list(u.headers, `folderId=${labs.id}&recursive=true`))).toEqual(['Cholesterol', 'HbA1c March']);
     const counts = async () =>
-      Object.fromEntries((await json<{ folders: Array<{ name: string; count: number; parentId: string | null }> }>({ method: 'GET', url: '/api/folders', headers: u.headers })).folders.map((f) => [f.name, f.count]));
+      Object.fromEntries(
+        (
+          await json<{ folders: Array<{ name: string; count: number; parentId: string | null }> }>({ method: 'GET', url: '/api/folders', headers: u.headers })
+        ).folders.map((f) => [f.name, f.count]),
+      );
     expect(await counts()).toEqual({ Health: 1, Labs: 1, '2026': 1, Work: 1 });
 
     // Move a subtree under Work, rename it; cycles are refused.
-    const moved = await json<{ parentId: string }>({ method: 'PATCH', url: `/api/folders/${labs.id}`, headers: u.headers, payload: { parentId: work.id, name: 'Lab results' } });
+    const moved = await json<{ parentId: string }>({
+      method: 'PATCH',
+      url: `/api/folders/${labs.id}`,
+      headers: u.headers,
+      payload: { parentId: work.id, name: 'Lab results' },
+    });
     expect(moved).toMatchObject({ parentId: work.id, name: 'Lab results' });
     expect(titles(await list(u.headers, `folderId=${work.id}&recursive=true`))).toEqual(['Cholesterol', 'HbA1c March', 'Standup']);
     expect(titles(await list(u.headers, `folderId=${health.id}&recursive=true`))).toEqual(['GP visit']);
@@ -202,7 +239,11 @@ describe.each(dbTargets())('history, folders and permanent delete (%s)', (target
     const canary = `gone${randomBytes(5).toString('hex')}`;
     const n = await note(u.headers, { title: `${canary} note`, text: `${canary} first`, tags: [`${canary}tag`] });
     expect((await patch(u.headers, n.id, { text: `${canary} second`, baseVersion: 1 })).statusCode).toBe(200);
-    const up = await inject({ method: 'POST', url: '/api/files', ...multipart({ name: 'scan.txt', type: 'text/plain', data: Buffer.from(`${canary} file body\n`.repeat(100)) }, {}, u.headers) });
+    const up = await inject({
+      method: 'POST',
+      url: '/api/files',
+      ...multipart({ name: 'scan.txt', type: 'text/plain', data: Buffer.from(`${canary} file body\n`.repeat(100)) }, {}, u.headers),
+    });
     expect(up.statusCode).toBe(201);
     const doc = up.json() as Item;
     expect((await patch(u.headers, doc.id, { title: `${canary} renamed`, baseVersion: 1 })).statusCode).toBe(200);
@@ -234,7 +275,10 @@ describe.each(dbTargets())('history, folders and permanent delete (%s)', (target
     for (const id of [t1.id, t2.id, keep.id]) await inject({ method: 'DELETE', url: `/api/items/${id}`, headers: u.headers });
     expect((await inject({ method: 'DELETE', url: `/api/trash/${t1.id}`, headers: u.headers })).statusCode).toBe(204);
     expect((await inject({ method: 'POST', url: `/api/items/${t1.id}/restore`, headers: u.headers })).statusCode).toBe(404);
-    expect((await json<{ items: Item[] }>({ method: 'GET', url: '/api/trash', headers: u.headers })).items.map((i) => i.title).sort()).toEqual(['keep me', 'trash two']);
+    expect((await json<{ items: Item[] }>({ method: 'GET', url: '/api/trash', headers: u.headers })).items.map((i) => i.title).sort()).toEqual([
+      'keep me',
+      'trash two',
+    ]);
     const other = await signUp(sut.app);
     expect((await inject({ method: 'DELETE', url: `/api/trash/${t2.id}`, headers: other.headers })).statusCode).toBe(404);
     expect((await inject({ method: 'DELETE', url: '/api/trash', headers: u.headers })).statusCode).toBe(204);
@@ -256,8 +300,15 @@ describe.each(dbTargets())('history, folders and permanent delete (%s)', (target
     const u = await signUp(sut.app);
     // A real Synthea clinical note filed twice (a superseded copy and the current one, same text).
     const doc = JSON.parse(readFileSync(FHIR_DOCS, 'utf8').split('\n')[0]!);
-    const bundle = { resourceType: 'Bundle', type: 'collection', entry: [{ resource: doc }, { resource: { ...doc, id: `${doc.id}-copy`, status: 'current' } }] };
-    const job = await json<{ jobId: string }>({ method: 'POST', url: '/api/import/fhir', headers: { ...u.headers, 'content-type': 'application/fhir+json' }, payload: JSON.stringify(bundle) }, 202);
+    const bundle = {
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: [{ resource: doc }, { resource: { ...doc, id: `${doc.id}-copy`, status: 'current' } }],
+    };
+    const job = await json<{ jobId: string }>(
+      { method: 'POST', url: '/api/import/fhir', headers: { ...u.headers, 'content-type': 'application/fhir+json' }, payload: JSON.stringify(bundle) },
+      202,
+    );
     for (let i = 0; ; i++) {
       const j = await json<{ status: string }>({ method: 'GET', url: `/api/jobs/${job.jobId}`, headers: u.headers });
       if (j.status === 'done') break;
@@ -283,11 +334,17 @@ describe.each(dbTargets())('history, folders and permanent delete (%s)', (target
 
   it('keeps a file another record links as a second attachment, and removes both once neither record is left', async () => {
     const u = await signUp(sut.app);
-    const [first, second] = readFileSync(FHIR_DOCS, 'utf8').split('\n').slice(0, 2).map((l) => JSON.parse(l));
+    const [first, second] = readFileSync(FHIR_DOCS, 'utf8')
+      .split('\n')
+      .slice(0, 2)
+      .map((l) => JSON.parse(l));
     // A note with two attachments (its own text and the second note's), and the second note alone.
     const both = { ...first, content: [...first.content, ...second.content] };
     const bundle = { resourceType: 'Bundle', type: 'collection', entry: [{ resource: both }, { resource: second }] };
-    const job = await json<{ jobId: string }>({ method: 'POST', url: '/api/import/fhir', headers: { ...u.headers, 'content-type': 'application/fhir+json' }, payload: JSON.stringify(bundle) }, 202);
+    const job = await json<{ jobId: string }>(
+      { method: 'POST', url: '/api/import/fhir', headers: { ...u.headers, 'content-type': 'application/fhir+json' }, payload: JSON.stringify(bundle) },
+      202,
+    );
     for (;;) {
       const j = await json<{ status: string }>({ method: 'GET', url: `/api/jobs/${job.jobId}`, headers: u.headers });
       if (j.status === 'done') break;

@@ -28,7 +28,10 @@ class Jar {
     }
   }
   header(only?: string[]): string {
-    return [...this.cookies].filter(([k]) => !only || only.includes(k)).map(([k, v]) => `${k}=${v}`).join('; ');
+    return [...this.cookies]
+      .filter(([k]) => !only || only.includes(k))
+      .map(([k, v]) => `${k}=${v}`)
+      .join('; ');
   }
 }
 
@@ -52,7 +55,14 @@ describe.each(dbTargets())('Google sign-in and health integrations (%s)', (targe
   const secretsSeen: string[] = [];
 
   beforeAll(async () => {
-    google = await startOidcProvider({ clientId: GOOGLE_ID, clientSecret: GOOGLE_SECRET, redirectUris: [`${PUBLIC}/api/auth/google/callback`, `${PUBLIC}/api/integrations/google_health/callback`], email: 'ada@example.com', sub: 'google-sub-1', accessToken: () => healthToken });
+    google = await startOidcProvider({
+      clientId: GOOGLE_ID,
+      clientSecret: GOOGLE_SECRET,
+      redirectUris: [`${PUBLIC}/api/auth/google/callback`, `${PUBLIC}/api/integrations/google_health/callback`],
+      email: 'ada@example.com',
+      sub: 'google-sub-1',
+      accessToken: () => healthToken,
+    });
     const clients = [{ clientId: EPIC_ID, clientSecret: EPIC_SECRET, redirectUris: [`${PUBLIC}/api/integrations/epic/callback`] }];
     smart = await startSmartServer({ clients });
     evilSmart = await startSmartServer({ clients, configOverride: () => ({ token_endpoint: 'https://169.254.169.254/latest/meta-data/token' }) });
@@ -117,7 +127,12 @@ describe.each(dbTargets())('Google sign-in and health integrations (%s)', (targe
       const again = new Jar();
       const cb2 = await googleSignIn(again);
       expect(cb2.headers.location).toBe('/unlock');
-      const wrong = await inject({ method: 'POST', url: '/api/auth/unlock', headers: { cookie: again.header() }, payload: { passphrase: 'not the passphrase!' } });
+      const wrong = await inject({
+        method: 'POST',
+        url: '/api/auth/unlock',
+        headers: { cookie: again.header() },
+        payload: { passphrase: 'not the passphrase!' },
+      });
       expect(wrong.statusCode).toBe(401);
       expect(wrong.headers['set-cookie'] ?? '').not.toContain('cv_session=');
       const ok = await inject({ method: 'POST', url: '/api/auth/unlock', headers: { cookie: again.header() }, payload: { passphrase: PASS } });
@@ -187,7 +202,9 @@ describe.each(dbTargets())('Google sign-in and health integrations (%s)', (targe
     it('connects with PKCE, syncs while the user is away, and the data appears only after sign-in, once', async () => {
       const user = await signUp(sut.app);
       const { authorize, res } = await connect(user);
-      expect(authorize!.searchParams.get('scope')!.split(' ')).toEqual(expect.arrayContaining(['launch/patient', 'openid', 'fhirUser', 'offline_access', 'patient/*.read']));
+      expect(authorize!.searchParams.get('scope')!.split(' ')).toEqual(
+        expect.arrayContaining(['launch/patient', 'openid', 'fhirUser', 'offline_access', 'patient/*.read']),
+      );
       expect(authorize!.searchParams.get('aud')).toBe(smart.fhirBase);
       expect(res!.statusCode).toBe(302);
       expect(res!.headers.location).toBe('/connections?provider=epic&connected=1');
@@ -214,7 +231,11 @@ describe.each(dbTargets())('Google sign-in and health integrations (%s)', (targe
         let n = 0;
         let cursor: string | null = null;
         do {
-          const page: LightMyRequestResponse = await inject({ method: 'GET', url: `/api/items?source=epic&limit=100${cursor ? `&cursor=${cursor}` : ''}`, headers: { cookie } });
+          const page: LightMyRequestResponse = await inject({
+            method: 'GET',
+            url: `/api/items?source=epic&limit=100${cursor ? `&cursor=${cursor}` : ''}`,
+            headers: { cookie },
+          });
           n += page.json().items.length;
           cursor = page.json().nextCursor;
         } while (cursor);
@@ -223,7 +244,7 @@ describe.each(dbTargets())('Google sign-in and health integrations (%s)', (targe
       const before = await count();
       expect(before).toBeGreaterThan(130);
 
-      const list = await inject({ method: "GET", url: "/api/integrations", headers: { cookie } });
+      const list = await inject({ method: 'GET', url: '/api/integrations', headers: { cookie } });
       expect(list.json().integrations).toEqual([expect.objectContaining({ provider: 'epic', status: 'connected', lastSyncAt: expect.any(String) })]);
 
       const again = await inject({ method: 'POST', url: '/api/integrations/epic/sync', headers: { cookie } });
@@ -301,7 +322,11 @@ describe.each(dbTargets())('Google sign-in and health integrations (%s)', (targe
       }
       expect((await inject({ method: 'GET', url: '/api/integrations', headers: user.headers })).json().integrations).toEqual([]);
 
-      const unknown = await inject({ method: 'GET', url: `/api/integrations/epic/connect?endpoint=${encodeURIComponent('https://fhir.example.org/R4')}`, headers: user.headers });
+      const unknown = await inject({
+        method: 'GET',
+        url: `/api/integrations/epic/connect?endpoint=${encodeURIComponent('https://fhir.example.org/R4')}`,
+        headers: user.headers,
+      });
       expect(unknown.statusCode).toBe(400);
       expect(unknown.json().error.code).toBe('unknown_endpoint');
     });
@@ -324,7 +349,11 @@ describe.each(dbTargets())('Google sign-in and health integrations (%s)', (targe
       const day = new Date(Date.now() - 2 * 86_400_000).toISOString().slice(0, 10);
       const points = Array.from({ length: 10 }, (_, i) => {
         const iso = new Date(Date.parse(`${day}T08:00:00Z`) + i * 300_000).toISOString();
-        return { name: `users/me/dataTypes/heart-rate/dataPoints/${i}`, dataSource: { device: { displayName: 'Charge 6' } }, heartRate: { sampleTime: { physicalTime: iso, utcOffset: '0s' }, beatsPerMinute: String(60 + i) } };
+        return {
+          name: `users/me/dataTypes/heart-rate/dataPoints/${i}`,
+          dataSource: { device: { displayName: 'Charge 6' } },
+          heartRate: { sampleTime: { physicalTime: iso, utcOffset: '0s' }, beatsPerMinute: String(60 + i) },
+        };
       });
       health.addDataPoints('heart-rate', points);
       health.rateLimit(1, 0);
@@ -345,7 +374,11 @@ describe.each(dbTargets())('Google sign-in and health integrations (%s)', (targe
 
       const list = (await inject({ method: 'GET', url: '/api/integrations', headers: user.headers })).json().integrations;
       expect(list).toEqual([expect.objectContaining({ provider: 'google_health', status: 'connected' })]);
-      const series = await inject({ method: 'GET', url: `/api/records/series?type=HKQuantityTypeIdentifierHeartRate&from=${day}&to=${day}`, headers: user.headers });
+      const series = await inject({
+        method: 'GET',
+        url: `/api/records/series?type=HKQuantityTypeIdentifierHeartRate&from=${day}&to=${day}`,
+        headers: user.headers,
+      });
       expect(series.statusCode).toBe(200);
       expect(series.json().days).toEqual([expect.objectContaining({ date: day, count: 10, min: 60, max: 69 })]);
 
@@ -353,7 +386,11 @@ describe.each(dbTargets())('Google sign-in and health integrations (%s)', (targe
       await inject({ method: 'POST', url: '/api/integrations/google_health/sync', headers: user.headers });
       await svc().whenIdle();
       await inject({ method: 'GET', url: '/api/auth/me', headers: user.headers });
-      const again = await inject({ method: 'GET', url: `/api/records/series?type=HKQuantityTypeIdentifierHeartRate&from=${day}&to=${day}`, headers: user.headers });
+      const again = await inject({
+        method: 'GET',
+        url: `/api/records/series?type=HKQuantityTypeIdentifierHeartRate&from=${day}&to=${day}`,
+        headers: user.headers,
+      });
       expect(again.json().days[0].count).toBe(10);
     });
   });

@@ -20,7 +20,11 @@ async function engineAnswers(host: string | undefined): Promise<boolean> {
     return false;
   }
 }
-const skipReason = required ? undefined : (await engineAnswers(engineHost())) ? undefined : 'no container engine answers; set SANDBOX_ENGINE_TESTS=1 to start podman';
+const skipReason = required
+  ? undefined
+  : (await engineAnswers(engineHost()))
+    ? undefined
+    : 'no container engine answers; set SANDBOX_ENGINE_TESTS=1 to start podman';
 if (skipReason) console.warn(`[models-engine.int.test] skipped: ${skipReason}`);
 
 function parseSse(body: string): Array<{ event: string; data: any }> {
@@ -49,7 +53,11 @@ describe.skipIf(!!skipReason)('Settings -> Models through the networked pull con
   }, 300_000);
   afterAll(async () => {
     await sut?.dispose();
-    for (const c of (await docker?.listContainers({ all: true, filters: { label: [`${OWNER_LABEL}=${owner}`] } })) ?? []) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+    for (const c of (await docker?.listContainers({ all: true, filters: { label: [`${OWNER_LABEL}=${owner}`] } })) ?? [])
+      await docker
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
     if (modelsDir) rmSync(modelsDir, { recursive: true, force: true });
   });
 
@@ -62,7 +70,9 @@ describe.skipIf(!!skipReason)('Settings -> Models through the networked pull con
     expect(await docker.listContainers({ all: true, filters: { label: [PULL_LABEL, `${OWNER_LABEL}=${owner}`] } })).toHaveLength(0);
 
     const listed = (await sut.app.inject({ method: 'GET', url: '/api/models', headers: admin.headers })).json();
-    expect(listed.models).toEqual([expect.objectContaining({ name: 'qwen2.5:0.5b', family: 'qwen2', quantization: 'Q4_K_M', contextLength: 32768, fits: true })]);
+    expect(listed.models).toEqual([
+      expect.objectContaining({ name: 'qwen2.5:0.5b', family: 'qwen2', quantization: 'Q4_K_M', contextLength: 32768, fits: true }),
+    ]);
 
     expect((await sut.app.inject({ method: 'DELETE', url: '/api/models/qwen2.5:0.5b', headers: admin.headers })).statusCode).toBe(204);
     expect((await sut.app.inject({ method: 'GET', url: '/api/models', headers: admin.headers })).json().models).toEqual([]);

@@ -16,8 +16,28 @@ function parseSse(body: string): Array<{ event: string; data: any }> {
 const MiB = 1024 * 1024;
 // Shapes of the real models (their GGUF headers), sizes in bytes as the registry serves them.
 const REGISTRY: Record<string, FakeRegistryModel> = {
-  'qwen2.5:0.5b': { size: 397_807_936, family: 'qwen2', quantization: 'Q4_K_M', contextLength: 32768, parameterSize: '494.03M', blockCount: 24, embeddingLength: 896, headCount: 14, headCountKv: 2 },
-  'llama3.2:1b': { size: 1_321_082_688, family: 'llama', quantization: 'Q8_0', contextLength: 131072, parameterSize: '1.2B', blockCount: 16, embeddingLength: 2048, headCount: 32, headCountKv: 8 },
+  'qwen2.5:0.5b': {
+    size: 397_807_936,
+    family: 'qwen2',
+    quantization: 'Q4_K_M',
+    contextLength: 32768,
+    parameterSize: '494.03M',
+    blockCount: 24,
+    embeddingLength: 896,
+    headCount: 14,
+    headCountKv: 2,
+  },
+  'llama3.2:1b': {
+    size: 1_321_082_688,
+    family: 'llama',
+    quantization: 'Q8_0',
+    contextLength: 131072,
+    parameterSize: '1.2B',
+    blockCount: 16,
+    embeddingLength: 2048,
+    headCount: 32,
+    headCountKv: 8,
+  },
   'nomic-embed-text:latest': { size: 274_290_656, family: 'nomic-bert', quantization: 'F16', contextLength: 2048 },
 };
 
@@ -52,7 +72,7 @@ describe.each(dbTargets())('Settings -> Models: list, pull, delete, defaults (%s
     rmSync(modelsDir, { recursive: true, force: true });
   });
 
-  it('pulls a model with progress streamed as server-sent events, then lists it with Ollama\'s metadata', async () => {
+  it("pulls a model with progress streamed as server-sent events, then lists it with Ollama's metadata", async () => {
     expect(await list(admin.headers)).toMatchObject({ models: [], defaults: { chat: 'qwen2.5:0.5b', embed: 'nomic-embed-text' }, canManage: true });
     const res = await pull(admin.headers, 'qwen2.5:0.5b');
     expect(res.statusCode).toBe(200);
@@ -72,7 +92,15 @@ describe.each(dbTargets())('Settings -> Models: list, pull, delete, defaults (%s
     const listed = await list(other.headers);
     expect(listed.canManage).toBe(false);
     expect(listed.models).toEqual([
-      { name: 'qwen2.5:0.5b', size: expect.any(Number), family: 'qwen2', quantization: 'Q4_K_M', contextLength: 32768, fits: true, requiredBytes: expect.any(Number) },
+      {
+        name: 'qwen2.5:0.5b',
+        size: expect.any(Number),
+        family: 'qwen2',
+        quantization: 'Q4_K_M',
+        contextLength: 32768,
+        fits: true,
+        requiredBytes: expect.any(Number),
+      },
     ]);
     expect(listed.models[0].size).toBeGreaterThan(REGISTRY['qwen2.5:0.5b']!.size);
     // Weights plus an f16 KV cache of 4096 tokens: 2 x 24 layers x 4096 x (896 / 14 x 2) x 2 bytes.
@@ -98,7 +126,7 @@ describe.each(dbTargets())('Settings -> Models: list, pull, delete, defaults (%s
     expect((await list(admin.headers)).models.map((m: { name: string }) => m.name)).toEqual(['llama3.2:1b', 'qwen2.5:0.5b']);
   });
 
-  it('the default chat model an admin picks reaches the sandbox request; a chat\'s own pick wins over it', async () => {
+  it("the default chat model an admin picks reaches the sandbox request; a chat's own pick wins over it", async () => {
     const set = await inject({ method: 'PUT', url: '/api/models/defaults', headers: admin.headers, payload: { chat: 'llama3.2:1b' } });
     expect(set.statusCode).toBe(200);
     expect(set.json()).toEqual({ chat: 'llama3.2:1b', embed: 'nomic-embed-text' });
@@ -134,8 +162,13 @@ describe.each(dbTargets())('Settings -> Models: list, pull, delete, defaults (%s
     expect(fake.requests.filter((r) => r.path === '/api/pull' && (r.body as { model: string }).model === 'nomic-embed-text')).toHaveLength(0);
   });
 
-  it('refuses API tokens, even an admin\'s with every scope, except for the listing', async () => {
-    const created = await inject({ method: 'POST', url: '/api/tokens', headers: admin.headers, payload: { name: 'script', scopes: ['read', 'write', 'chat'] } });
+  it("refuses API tokens, even an admin's with every scope, except for the listing", async () => {
+    const created = await inject({
+      method: 'POST',
+      url: '/api/tokens',
+      headers: admin.headers,
+      payload: { name: 'script', scopes: ['read', 'write', 'chat'] },
+    });
     const bearer = { authorization: `Bearer ${created.json().token}` };
     for (const res of [
       await pull(bearer, 'nomic-embed-text'),
@@ -150,7 +183,7 @@ describe.each(dbTargets())('Settings -> Models: list, pull, delete, defaults (%s
     expect(listed.json().canManage).toBe(false);
   });
 
-  it('deletes a model through Ollama\'s delete API (204), then it is gone and a second delete is 404', async () => {
+  it("deletes a model through Ollama's delete API (204), then it is gone and a second delete is 404", async () => {
     // llama3.2:1b is the default chat model since the defaults test: not deletable until it is not.
     const refused = await inject({ method: 'DELETE', url: '/api/models/llama3.2:1b', headers: admin.headers });
     expect(refused.statusCode).toBe(409);

@@ -51,10 +51,7 @@ describe.each(dbTargets())('search that explains itself (%s)', (target) => {
     user = await signUp(sut.app);
     parent = await folder('Clinic');
     child = await folder('Letters', parent);
-    await note('March visit', 'The thyroid ultrasound showed a small nodule. Follow-up in **six** months.', {
-      tags: ['endocrine'],
-      occurredAt: '2024-03-10',
-    });
+    await note('March visit', 'The thyroid ultrasound showed a small nodule. Follow-up in **six** months.', { tags: ['endocrine'], occurredAt: '2024-03-10' });
     await note('June visit', 'Thyroid tests normal; ultrasound not repeated.', { occurredAt: '2024-06-20' });
     await note('Unrelated', 'Bought running shoes.', { occurredAt: '2024-05-01' });
     await fileIn('March visit', parent);
@@ -112,7 +109,7 @@ describe.each(dbTargets())('search that explains itself (%s)', (target) => {
     }
   });
 
-  it('does not reach another user\'s folders', async () => {
+  it("does not reach another user's folders", async () => {
     const other = await signUp(sut.app);
     const r = await inject({ method: 'GET', url: `/api/search?q=thyroid&folderId=${parent}`, headers: other.headers });
     expect(r.statusCode).toBe(404);

@@ -34,9 +34,7 @@ describe.each(dbTargets())('sign-up policy (%s)', (target) => {
 
       // The command line, against the same database (stopped server: PGlite is one process).
       await sut.stop();
-      const cli = await run(process.execPath, ['--import', 'tsx', 'server/cli/invite.ts', '--days', '3'], {
-        env: { ...process.env, ...sut.env },
-      });
+      const cli = await run(process.execPath, ['--import', 'tsx', 'server/cli/invite.ts', '--days', '3'], { env: { ...process.env, ...sut.env } });
       await sut.restart();
       const code = cli.stdout.trim();
       expect(code).toMatch(/^CVI-(?:[0-9A-Z]{5}-){3}[0-9A-Z]{5}$/);

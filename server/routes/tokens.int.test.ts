@@ -45,7 +45,14 @@ describe.each(dbTargets())('personal API tokens (%s)', (target) => {
     expect(Math.abs(new Date(made.expiresAt).getTime() - (before + 90 * 86_400_000))).toBeLessThan(60_000);
 
     const [listed] = await list(user);
-    expect(listed).toEqual({ id: made.id, name: 'backup script', scopes: ['read'], createdAt: expect.any(String), lastUsedAt: null, expiresAt: made.expiresAt });
+    expect(listed).toEqual({
+      id: made.id,
+      name: 'backup script',
+      scopes: ['read'],
+      createdAt: expect.any(String),
+      lastUsedAt: null,
+      expiresAt: made.expiresAt,
+    });
     expect(JSON.stringify(await list(user))).not.toContain(made.token);
 
     const read = await inject({ method: 'GET', url: `/api/items/${note.id}`, headers: bearer(made.token) });
@@ -70,7 +77,12 @@ describe.each(dbTargets())('personal API tokens (%s)', (target) => {
     expect(denied.json().error.code).toBe('insufficient_scope');
     expect((await inject({ method: 'GET', url: '/api/items', headers: user.headers })).json().items).toHaveLength(0);
 
-    const written = await inject({ method: 'POST', url: '/api/items', headers: bearer(writer), payload: { title: 'From a script', text: 'the cardiologist said the echo was normal' } });
+    const written = await inject({
+      method: 'POST',
+      url: '/api/items',
+      headers: bearer(writer),
+      payload: { title: 'From a script', text: 'the cardiologist said the echo was normal' },
+    });
     expect(written.statusCode).toBe(201);
     // Sealed under the same vault key: the browser session reads what the script wrote.
     const seen = await inject({ method: 'GET', url: `/api/items/${written.json().id}`, headers: user.headers });
@@ -99,7 +111,12 @@ describe.each(dbTargets())('personal API tokens (%s)', (target) => {
     const reader = (await mint(user, { name: 'reader', scopes: ['read'] })).token;
     const writer = (await mint(user, { name: 'writer', scopes: ['write'] })).token;
     const note = (await inject({ method: 'POST', url: '/api/items', headers: user.headers, payload: { title: 'Diary', text: 'first' } })).json();
-    const edited = await inject({ method: 'PATCH', url: `/api/items/${note.id}`, headers: bearer(writer), payload: { text: 'second', baseVersion: note.version } });
+    const edited = await inject({
+      method: 'PATCH',
+      url: `/api/items/${note.id}`,
+      headers: bearer(writer),
+      payload: { text: 'second', baseVersion: note.version },
+    });
     expect(edited.statusCode, edited.body).toBe(200);
 
     const versions = await inject({ method: 'GET', url: `/api/items/${note.id}/versions`, headers: bearer(reader) });
@@ -228,7 +245,11 @@ describe.each(dbTargets())('personal API tokens (%s)', (target) => {
   it('ends when the account is recovered with the recovery key', async () => {
     const user = await signUp(sut.app);
     const t = await mint(user, { name: 'old', scopes: ['read'] });
-    const r = await inject({ method: 'POST', url: '/api/auth/recover', payload: { email: user.email, recoveryKey: user.recoveryKey, next: 'a brand new passphrase here' } });
+    const r = await inject({
+      method: 'POST',
+      url: '/api/auth/recover',
+      payload: { email: user.email, recoveryKey: user.recoveryKey, next: 'a brand new passphrase here' },
+    });
     expect(r.statusCode).toBe(200);
     expect((await inject({ method: 'GET', url: '/api/items', headers: bearer(t.token) })).statusCode).toBe(401);
   });
@@ -238,8 +259,18 @@ describe.each(dbTargets())('personal API tokens (%s)', (target) => {
     const t = await mint(user, { name: 'curl', scopes: ['read', 'write'] });
     await sut.app.listen({ port: 0, host: '127.0.0.1' });
     const base = `http://127.0.0.1:${(sut.app.server.address() as AddressInfo).port}`;
-    const post = await run('curl', ['-sS', '-X', 'POST', '-H', `Authorization: Bearer ${t.token}`, '-H', 'Content-Type: application/json',
-      '-d', JSON.stringify({ title: 'Blood pressure', text: '120/80 this morning' }), `${base}/api/items`]);
+    const post = await run('curl', [
+      '-sS',
+      '-X',
+      'POST',
+      '-H',
+      `Authorization: Bearer ${t.token}`,
+      '-H',
+      'Content-Type: application/json',
+      '-d',
+      JSON.stringify({ title: 'Blood pressure', text: '120/80 this morning' }),
+      `${base}/api/items`,
+    ]);
     const created = JSON.parse(post.stdout);
     expect(created.title).toBe('Blood pressure');
     const get = await run('curl', ['-sS', '-H', `Authorization: Bearer ${t.token}`, `${base}/api/search?q=pressure`]);

@@ -105,15 +105,29 @@ describe.each(dbTargets())('encrypted vault over HTTP (%s)', (target) => {
     const other = await inject({ method: 'POST', url: '/api/auth/login', payload: { email: user.email, passphrase: user.passphrase } });
     const otherCookie = cookieFrom(other.headers['set-cookie']);
 
-    const bad = await inject({ method: 'POST', url: '/api/auth/passphrase', headers: user.headers, payload: { current: 'wrong one!!', next: 'new passphrase 123' } });
+    const bad = await inject({
+      method: 'POST',
+      url: '/api/auth/passphrase',
+      headers: user.headers,
+      payload: { current: 'wrong one!!', next: 'new passphrase 123' },
+    });
     expect(bad.statusCode).toBe(401);
-    const ok = await inject({ method: 'POST', url: '/api/auth/passphrase', headers: user.headers, payload: { current: user.passphrase, next: 'new passphrase 123' } });
+    const ok = await inject({
+      method: 'POST',
+      url: '/api/auth/passphrase',
+      headers: user.headers,
+      payload: { current: user.passphrase, next: 'new passphrase 123' },
+    });
     expect(ok.statusCode).toBe(204);
     expect((await inject({ method: 'GET', url: '/api/auth/me', headers: { cookie: otherCookie } })).statusCode).toBe(401);
     expect((await inject({ method: 'GET', url: '/api/auth/me', headers: user.headers })).statusCode).toBe(200);
     expect((await inject({ method: 'POST', url: '/api/auth/login', payload: { email: user.email, passphrase: user.passphrase } })).statusCode).toBe(401);
 
-    const badKey = await inject({ method: 'POST', url: '/api/auth/recover', payload: { email: user.email, recoveryKey: 'CV1-AAAA-BBBB', next: 'recovered pass 1' } });
+    const badKey = await inject({
+      method: 'POST',
+      url: '/api/auth/recover',
+      payload: { email: user.email, recoveryKey: 'CV1-AAAA-BBBB', next: 'recovered pass 1' },
+    });
     expect(badKey.statusCode).toBe(401);
     const typed = user.recoveryKey.toLowerCase().replace(/-/g, ' ');
     const rec = await inject({ method: 'POST', url: '/api/auth/recover', payload: { email: user.email, recoveryKey: typed, next: 'recovered pass 1' } });
@@ -159,7 +173,9 @@ describe.each(dbTargets())('encrypted vault over HTTP (%s)', (target) => {
     const bob = await signUp(sut.app);
     const secret = `alicesecret${randomBytes(4).toString('hex')}`;
     const note = (await inject({ method: 'POST', url: '/api/items', headers: alice.headers, payload: { title: secret, text: secret } })).json();
-    const file = (await inject({ method: 'POST', url: '/api/files', ...multipart({ name: 'a.txt', type: 'text/plain', data: Buffer.from(secret) }, {}, alice.headers) })).json();
+    const file = (
+      await inject({ method: 'POST', url: '/api/files', ...multipart({ name: 'a.txt', type: 'text/plain', data: Buffer.from(secret) }, {}, alice.headers) })
+    ).json();
 
     for (const url of [`/api/items/${note.id}`, `/api/files/${file.fileId}`]) {
       const r = await inject({ method: 'GET', url, headers: bob.headers });
@@ -171,7 +187,11 @@ describe.each(dbTargets())('encrypted vault over HTTP (%s)', (target) => {
     expect((await inject({ method: 'GET', url: `/api/search?q=${secret}`, headers: bob.headers })).json().results).toEqual([]);
     expect((await inject({ method: 'GET', url: '/api/items', headers: bob.headers })).json().items).toEqual([]);
     // Bob uploading the same bytes gets his own copy, not Alice's item.
-    const bobFile = await inject({ method: 'POST', url: '/api/files', ...multipart({ name: 'b.txt', type: 'text/plain', data: Buffer.from(secret) }, {}, bob.headers) });
+    const bobFile = await inject({
+      method: 'POST',
+      url: '/api/files',
+      ...multipart({ name: 'b.txt', type: 'text/plain', data: Buffer.from(secret) }, {}, bob.headers),
+    });
     expect(bobFile.statusCode).toBe(201);
     expect(bobFile.json().id).not.toBe(file.id);
   });
@@ -211,7 +231,9 @@ describe.each(dbTargets())('encrypted vault over HTTP (%s)', (target) => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: { items: Array<{ id: string }>; nextCursor: string | null } = (await inject({ method: 'GET', url: `/api/items?limit=3${cursor ? `&cursor=${cursor}` : ''}`, headers: user.headers })).json();
+      const page: { items: Array<{ id: string }>; nextCursor: string | null } = (
+        await inject({ method: 'GET', url: `/api/items?limit=3${cursor ? `&cursor=${cursor}` : ''}`, headers: user.headers })
+      ).json();
       seen.push(...page.items.map((i: { id: string }) => i.id));
       cursor = page.nextCursor;
     } while (cursor);
@@ -222,9 +244,17 @@ describe.each(dbTargets())('encrypted vault over HTTP (%s)', (target) => {
     const range = (await inject({ method: 'GET', url: '/api/items?from=2026-02-01&to=2026-04-15', headers: user.headers })).json();
     expect(range.items.map((i: { title: string }) => i.title)).toEqual(['note 3', 'note 2', 'note 1']);
     const tags = (await inject({ method: 'GET', url: '/api/tags', headers: user.headers })).json();
-    expect(tags.tags).toEqual([{ name: 'shared', count: 7 }, { name: 'Odd', count: 3 }]);
+    expect(tags.tags).toEqual([
+      { name: 'shared', count: 7 },
+      { name: 'Odd', count: 3 },
+    ]);
 
-    const patched = await inject({ method: 'PATCH', url: `/api/items/${created[0]}`, headers: user.headers, payload: { text: 'edited words', tags: ['fresh'] } });
+    const patched = await inject({
+      method: 'PATCH',
+      url: `/api/items/${created[0]}`,
+      headers: user.headers,
+      payload: { text: 'edited words', tags: ['fresh'] },
+    });
     expect(patched.json()).toMatchObject({ text: 'edited words', tags: ['fresh'], title: 'note 0' });
     expect((await inject({ method: 'GET', url: '/api/search?q=edited', headers: user.headers })).json().results).toHaveLength(1);
 
@@ -255,8 +285,16 @@ describe.each(dbTargets())('encrypted vault over HTTP (%s)', (target) => {
   it('dedupes identical uploads per user and streams the bytes back', async () => {
     const user = await signUp(sut.app);
     const data = randomBytes(200_000);
-    const first = await inject({ method: 'POST', url: '/api/files', ...multipart({ name: 'blob.bin', type: 'application/octet-stream', data }, {}, user.headers) });
-    const second = await inject({ method: 'POST', url: '/api/files', ...multipart({ name: 'again.bin', type: 'application/octet-stream', data }, {}, user.headers) });
+    const first = await inject({
+      method: 'POST',
+      url: '/api/files',
+      ...multipart({ name: 'blob.bin', type: 'application/octet-stream', data }, {}, user.headers),
+    });
+    const second = await inject({
+      method: 'POST',
+      url: '/api/files',
+      ...multipart({ name: 'again.bin', type: 'application/octet-stream', data }, {}, user.headers),
+    });
     expect(first.statusCode).toBe(201);
     expect(second.statusCode).toBe(200);
     expect(second.json().id).toBe(first.json().id);
@@ -277,7 +315,12 @@ describe.each(dbTargets())('encrypted vault over HTTP (%s)', (target) => {
       ['malformed JSON', { method: 'POST', url: '/api/items', payload: '{"title": ', headers: { 'content-type': 'application/json' } }, 400, 'invalid_json'],
       ['missing title', { method: 'POST', url: '/api/items', payload: { text: 'x' } }, 400, 'invalid_request'],
       ['wrong type', { method: 'POST', url: '/api/items', payload: { title: 42 } }, 400, 'invalid_request'],
-      ['too many tags', { method: 'POST', url: '/api/items', payload: { title: 't', tags: Array.from({ length: 40 }, (_, i) => `t${i}`) } }, 400, 'invalid_request'],
+      [
+        'too many tags',
+        { method: 'POST', url: '/api/items', payload: { title: 't', tags: Array.from({ length: 40 }, (_, i) => `t${i}`) } },
+        400,
+        'invalid_request',
+      ],
       ['bad date', { method: 'POST', url: '/api/items', payload: { title: 't', occurredAt: 'yesterday-ish' } }, 400, 'invalid_request'],
       ['huge body', { method: 'POST', url: '/api/items', payload: { title: 't', text: 'x'.repeat(1_200_000) } }, 413, 'too_large'],
       ['empty patch', { method: 'PATCH', url: '/api/items/00000000-0000-4000-8000-000000000000', payload: {} }, 400, 'invalid_request'],
@@ -288,7 +331,12 @@ describe.each(dbTargets())('encrypted vault over HTTP (%s)', (target) => {
       ['JSON to the upload route', { method: 'POST', url: '/api/files', payload: { file: 'x' } }, 400, 'expected_multipart'],
       ['unknown route', { method: 'GET', url: '/api/nope' }, 404, 'not_found'],
       ['short passphrase', { method: 'POST', url: '/api/auth/register', payload: { email: 'x@example.com', passphrase: 'short' } }, 400, 'invalid_request'],
-      ['bad email', { method: 'POST', url: '/api/auth/register', payload: { email: 'not-an-email', passphrase: 'long enough passphrase' } }, 400, 'invalid_request'],
+      [
+        'bad email',
+        { method: 'POST', url: '/api/auth/register', payload: { email: 'not-an-email', passphrase: 'long enough passphrase' } },
+        400,
+        'invalid_request',
+      ],
     ] as const)('%s', async (_name, req, status, code) => {
       const before = await countItems();
       const r = await inject({ ...(req as object), headers: { ...user.headers, ...('headers' in req ? req.headers : {}) } } as never);
@@ -301,7 +349,11 @@ describe.each(dbTargets())('encrypted vault over HTTP (%s)', (target) => {
 
     it('keeps a corrupt PDF, marked unreadable with the reason (nothing silently unreadable)', async () => {
       const before = await countItems();
-      const r = await inject({ method: 'POST', url: '/api/files', ...multipart({ name: 'broken.pdf', type: 'application/pdf', data: Buffer.from('%PDF-1.7\n garbage garbage') }, {}, user.headers) });
+      const r = await inject({
+        method: 'POST',
+        url: '/api/files',
+        ...multipart({ name: 'broken.pdf', type: 'application/pdf', data: Buffer.from('%PDF-1.7\n garbage garbage') }, {}, user.headers),
+      });
       expect(r.statusCode).toBe(201);
       expect(r.json().extraction).toEqual({ status: 'failed', reason: 'damaged or unreadable file' });
       expect(await countItems()).toBe(before + 1);
@@ -309,7 +361,11 @@ describe.each(dbTargets())('encrypted vault over HTTP (%s)', (target) => {
 
     it('cleans hostile file names', async () => {
       const name = '../../etc/\u202Epasswd\u0007.txt';
-      const r = await inject({ method: 'POST', url: '/api/files', ...multipart({ name, type: 'text/plain', data: Buffer.from('hostile name test') }, {}, user.headers) });
+      const r = await inject({
+        method: 'POST',
+        url: '/api/files',
+        ...multipart({ name, type: 'text/plain', data: Buffer.from('hostile name test') }, {}, user.headers),
+      });
       expect(r.statusCode).toBe(201);
       expect(r.json().data.fileName).toBe('passwd.txt');
       const dl = await inject({ method: 'GET', url: `/api/files/${r.json().fileId}`, headers: user.headers });
@@ -320,7 +376,11 @@ describe.each(dbTargets())('encrypted vault over HTTP (%s)', (target) => {
       const small = await startTestServer(target, { MAX_UPLOAD_MB: '1' });
       try {
         const u = await signUp(small.app);
-        const r = await small.app.inject({ method: 'POST', url: '/api/files', ...multipart({ name: 'big.bin', type: 'application/octet-stream', data: randomBytes(1024 * 1024 + 10) }, {}, u.headers) });
+        const r = await small.app.inject({
+          method: 'POST',
+          url: '/api/files',
+          ...multipart({ name: 'big.bin', type: 'application/octet-stream', data: randomBytes(1024 * 1024 + 10) }, {}, u.headers),
+        });
         expect(r.statusCode).toBe(413);
         expect(r.json().error.code).toBe('too_large');
         expect((await small.app.inject({ method: 'GET', url: '/api/items', headers: u.headers })).json().items).toEqual([]);

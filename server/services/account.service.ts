@@ -29,7 +29,9 @@ export class AccountService {
       ['files', () => this.store.removeUser(session.userId)],
       ['imports', () => this.removeImports(session.userId)],
     ] as const) {
-      await remove().catch((err: Error) => this.log.error({ err: { name: err.name, code: (err as { code?: string }).code }, what }, 'could not remove a deleted account\'s files'));
+      await remove().catch((err: Error) =>
+        this.log.error({ err: { name: err.name, code: (err as { code?: string }).code }, what }, "could not remove a deleted account's files"),
+      );
     }
     // Kept without a user id: that an account was deleted, when, by which request. Nothing else.
     await this.audit.record('account_deleted', null, requestId);

@@ -34,8 +34,7 @@ export interface TokenSummary {
   expiresAt: string;
 }
 
-const parseScopes = (text: string): TokenScope[] =>
-  text.split(' ').filter((s): s is TokenScope => (TOKEN_SCOPES as readonly string[]).includes(s));
+const parseScopes = (text: string): TokenScope[] => text.split(' ').filter((s): s is TokenScope => (TOKEN_SCOPES as readonly string[]).includes(s));
 
 /**
  * Personal API tokens: each wraps its own copy of the vault key, like a session, so a script can
@@ -109,11 +108,7 @@ export class ApiTokensService {
     if (!row) return null;
     let vaultKey: Buffer;
     try {
-      vaultKey = unwrapVaultKey(apiTokenWrappingKey(secret), asBuffer(row.wrapped_vk), {
-        purpose: 'token',
-        userId: row.user_id,
-        keyVersion: row.key_version,
-      });
+      vaultKey = unwrapVaultKey(apiTokenWrappingKey(secret), asBuffer(row.wrapped_vk), { purpose: 'token', userId: row.user_id, keyVersion: row.key_version });
     } catch (err) {
       if (err instanceof DecryptError) return null;
       throw err;

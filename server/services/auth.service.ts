@@ -56,7 +56,6 @@ export type ForgetMatch = { sessionId?: string; userId?: string; keep?: string }
 
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
-
 /**
  * Unlocked sessions are remembered briefly so that each request does not pay a database round
  * trip and an unwrap. Revocation on this instance is immediate; other instances sharing the
@@ -116,11 +115,7 @@ export class AuthService {
           kdf_params: JSON.stringify(params),
           key_version: keyVersion,
           wrapped_vk_passphrase: wrapVaultKey(passphraseKey, vaultKey, { purpose: 'passphrase', userId, keyVersion }),
-          wrapped_vk_recovery: wrapVaultKey(recoveryWrappingKey(recovery.key), vaultKey, {
-            purpose: 'recovery',
-            userId,
-            keyVersion,
-          }),
+          wrapped_vk_recovery: wrapVaultKey(recoveryWrappingKey(recovery.key), vaultKey, { purpose: 'recovery', userId, keyVersion }),
           inbox_public_key: inbox.publicKey,
           inbox_private_key_wrapped: inboxPrivateKey.seal(new KeyRing(vaultKey), { userId, id: userId, version: 1 }, inbox.privateKey),
         });
@@ -184,11 +179,7 @@ export class AuthService {
     if (!row) return null;
     let vaultKey: Buffer;
     try {
-      vaultKey = unwrapVaultKey(sessionWrappingKey(secret), asBuffer(row.wrapped_vk), {
-        purpose: 'session',
-        userId: row.user_id,
-        keyVersion: row.key_version,
-      });
+      vaultKey = unwrapVaultKey(sessionWrappingKey(secret), asBuffer(row.wrapped_vk), { purpose: 'session', userId: row.user_id, keyVersion: row.key_version });
     } catch (err) {
       if (err instanceof DecryptError) return null;
       throw err;
@@ -334,11 +325,7 @@ export class AuthService {
     // Weak or malformed stored parameters throw here on purpose: an edited row must not unlock.
     const key = await derivePassphraseKey(passphrase, user.kdf_params as KdfParams);
     try {
-      return unwrapVaultKey(key, asBuffer(user.wrapped_vk_passphrase), {
-        purpose: 'passphrase',
-        userId: user.id,
-        keyVersion: user.key_version,
-      });
+      return unwrapVaultKey(key, asBuffer(user.wrapped_vk_passphrase), { purpose: 'passphrase', userId: user.id, keyVersion: user.key_version });
     } catch (err) {
       if (err instanceof DecryptError) return null;
       throw err;
@@ -362,10 +349,6 @@ export class AuthService {
       wrapped_vk: wrapVaultKey(sessionWrappingKey(secret), vaultKey, { purpose: 'session', userId, keyVersion }),
       expires_at: expiresAt,
     });
-    return {
-      cookie: encodeSessionCookie(secret),
-      expiresAt,
-      context: { userId, sessionId: id, email, keys: new KeyRing(vaultKey) },
-    };
+    return { cookie: encodeSessionCookie(secret), expiresAt, context: { userId, sessionId: id, email, keys: new KeyRing(vaultKey) } };
   }
 }

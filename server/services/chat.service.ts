@@ -125,7 +125,11 @@ export class ChatService {
     return h.ok ? { status: 'ok', runtime } : { status: 'offline', runtime, code: h.code, message: h.message };
   }
 
-  async prepare(session: SessionContext, input: { message: string; chatId?: string; timeZone?: string; model?: string }, now = new Date()): Promise<PreparedChat> {
+  async prepare(
+    session: SessionContext,
+    input: { message: string; chatId?: string; timeZone?: string; model?: string },
+    now = new Date(),
+  ): Promise<PreparedChat> {
     const history = input.chatId ? await this.#history(session, input.chatId) : [];
     const stored = input.chatId ? await this.#chatPayload(session, input.chatId) : undefined;
     return this.#build(session, { ...input, history, model: input.model ?? stored?.model }, now);
@@ -236,7 +240,9 @@ export class ChatService {
       waited('ok');
       return lease;
     } catch (err) {
-      waited(err instanceof PoolSaturatedError ? 'saturated' : err instanceof PoolTimeoutError ? 'timeout' : err instanceof AiOfflineError ? 'offline' : 'error');
+      waited(
+        err instanceof PoolSaturatedError ? 'saturated' : err instanceof PoolTimeoutError ? 'timeout' : err instanceof AiOfflineError ? 'offline' : 'error',
+      );
       if (err instanceof PoolSaturatedError) throw unavailable('The AI is busy. Try again in a moment.', 'pool_saturated', 5);
       if (err instanceof PoolTimeoutError) throw unavailable('The AI is busy. Try again in a moment.', 'pool_timeout', 5);
       if (err instanceof AiOfflineError) throw unavailable('The AI is offline.', 'ai_offline');
@@ -269,8 +275,22 @@ export class ChatService {
       ...(opts.cutOff ? { cutOff: true } : {}),
     };
     await this.chats.addMessages([
-      { id: userMsgId, chat_id: chat.chatId, user_id: session.userId, role: 'user', created_at: chat.createdAt, ciphertext: this.#seal(session, 'chat_messages', userMsgId, { text: chat.question, sources: [] }) },
-      { id: messageId, chat_id: chat.chatId, user_id: session.userId, role: 'assistant', created_at: answered, ciphertext: this.#seal(session, 'chat_messages', messageId, answerPayload) },
+      {
+        id: userMsgId,
+        chat_id: chat.chatId,
+        user_id: session.userId,
+        role: 'user',
+        created_at: chat.createdAt,
+        ciphertext: this.#seal(session, 'chat_messages', userMsgId, { text: chat.question, sources: [] }),
+      },
+      {
+        id: messageId,
+        chat_id: chat.chatId,
+        user_id: session.userId,
+        role: 'assistant',
+        created_at: answered,
+        ciphertext: this.#seal(session, 'chat_messages', messageId, answerPayload),
+      },
     ]);
     return { chatId: chat.chatId, messageId };
   }
@@ -290,7 +310,14 @@ export class ChatService {
     if (!old) {
       const messageId = randomUUID();
       await this.chats.addMessages([
-        { id: messageId, chat_id: chat.chatId, user_id: session.userId, role: 'assistant', created_at: new Date(), ciphertext: this.#seal(session, 'chat_messages', messageId, fresh) },
+        {
+          id: messageId,
+          chat_id: chat.chatId,
+          user_id: session.userId,
+          role: 'assistant',
+          created_at: new Date(),
+          ciphertext: this.#seal(session, 'chat_messages', messageId, fresh),
+        },
       ]);
       return { chatId: chat.chatId, messageId };
     }
@@ -311,7 +338,12 @@ export class ChatService {
     if (!chat) throw notFound('Chat');
     const { model } = this.#open<ChatPayload>(session, 'chats', chat);
     const version = chat.version + 1;
-    const updatedAt = await this.chats.updateTitle(session.userId, id, this.#seal(session, 'chats', id, { title, ...(model ? { model } : {}) }, version), version);
+    const updatedAt = await this.chats.updateTitle(
+      session.userId,
+      id,
+      this.#seal(session, 'chats', id, { title, ...(model ? { model } : {}) }, version),
+      version,
+    );
     return { id, title, updatedAt: updatedAt.toISOString() };
   }
 
@@ -379,7 +411,11 @@ export class ChatService {
     },
   ): Promise<boolean> {
     if (await this.chats.get(session.userId, chat.id)) return false;
-    await this.chats.create({ id: chat.id, user_id: session.userId, ciphertext: this.#seal(session, 'chats', chat.id, chat.model ? { title: chat.title, model: chat.model } : { title: chat.title }) });
+    await this.chats.create({
+      id: chat.id,
+      user_id: session.userId,
+      ciphertext: this.#seal(session, 'chats', chat.id, chat.model ? { title: chat.title, model: chat.model } : { title: chat.title }),
+    });
     const rows = chat.messages.map((m) => {
       const id = randomUUID();
       const payload: MessagePayload = {
@@ -390,7 +426,14 @@ export class ChatService {
         ...(m.context ? { context: m.context } : {}),
         ...(m.alternatives?.length ? { alternatives: m.alternatives } : {}),
       };
-      return { id, chat_id: chat.id, user_id: session.userId, role: m.role, created_at: new Date(m.createdAt), ciphertext: this.#seal(session, 'chat_messages', id, payload) };
+      return {
+        id,
+        chat_id: chat.id,
+        user_id: session.userId,
+        role: m.role,
+        created_at: new Date(m.createdAt),
+        ciphertext: this.#seal(session, 'chat_messages', id, payload),
+      };
     });
     if (rows.length) await this.chats.addMessages(rows);
     return true;

@@ -91,8 +91,7 @@ function entryOf(i: Item, kind: ClinicalKind): ClinicalEntry {
   if (status) e.status = status;
   const now = Date.now();
   if (kind === 'medications') {
-    const end =
-      str(obj(res.effectivePeriod)?.end) ?? str(obj(obj(res.dispenseRequest)?.validityPeriod)?.end);
+    const end = str(obj(res.effectivePeriod)?.end) ?? str(obj(obj(res.dispenseRequest)?.validityPeriod)?.end);
     if (end) e.end = end;
     const ended = end !== undefined && Date.parse(end) < now;
     e.group = PAST_MED.has(status ?? '') || ended ? 'past' : 'current';

@@ -18,7 +18,10 @@ export class ConnectorTokens {
   readonly #access = new Map<string, AccessToken>();
   readonly #inflight = new Map<string, Promise<string>>();
 
-  constructor(private readonly repo: IntegrationsRepository, private readonly serverKey: Buffer) {}
+  constructor(
+    private readonly repo: IntegrationsRepository,
+    private readonly serverKey: Buffer,
+  ) {}
 
   seal(userId: string, provider: string, grant: StoredGrant): Buffer {
     return sealToken(this.serverKey, userId, provider, JSON.stringify(grant));

@@ -11,7 +11,10 @@ describe('dashboard roll-ups', () => {
 
   it('rolls days into ISO weeks with sample-weighted means, skipping empty days', () => {
     const day = (date: string, count: number, mean: number) => ({ date, count, min: mean - 1, max: mean + 1, mean, sum: mean * count });
-    const weeks = rollUp([day('2026-03-01', 1, 60), day('2026-03-02', 3, 70), day('2026-03-03', 0, 0), day('2026-03-08', 1, 50), day('2026-03-09', 2, 80)], 'week');
+    const weeks = rollUp(
+      [day('2026-03-01', 1, 60), day('2026-03-02', 3, 70), day('2026-03-03', 0, 0), day('2026-03-08', 1, 50), day('2026-03-09', 2, 80)],
+      'week',
+    );
     expect(weeks).toEqual([
       { date: '2026-02-23', days: 1, count: 1, min: 59, max: 61, mean: 60, sum: 60 },
       { date: '2026-03-02', days: 2, count: 4, min: 49, max: 71, mean: 65, sum: 260 },

@@ -99,13 +99,23 @@ export class DashboardService {
     const present = METRICS.flatMap((m) => {
       const spans = m.series.flatMap((s) => s.codes.flatMap((c) => (cover.get(c) ? [cover.get(c)!] : [])));
       if (!spans.length) return [];
-      return [{ metric: m, first: spans.map((s) => s.first).sort()[0]!, last: spans.map((s) => s.last).sort().at(-1)! }];
+      return [
+        {
+          metric: m,
+          first: spans.map((s) => s.first).sort()[0]!,
+          last: spans
+            .map((s) => s.last)
+            .sort()
+            .at(-1)!,
+        },
+      ];
     });
     // Workouts are records, not series: the newest one says whether and until when there are any.
     const [lastWorkout] = await this.items.recent(session, { tags: ['workout'], limit: 1 });
     if (lastWorkout?.occurredAt) present.push({ metric: WORKOUTS, first: workoutDay(lastWorkout), last: workoutDay(lastWorkout) }); // first: not scanned for
     const order = prefs.cards ?? [...METRICS.map((m) => m.key), WORKOUTS.key];
-    const rank = (key: string) => (order.includes(key) ? order.indexOf(key) : order.length + (key === WORKOUTS.key ? METRICS.length : METRICS.findIndex((m) => m.key === key)));
+    const rank = (key: string) =>
+      order.includes(key) ? order.indexOf(key) : order.length + (key === WORKOUTS.key ? METRICS.length : METRICS.findIndex((m) => m.key === key));
     present.sort((a, b) => rank(a.metric.key) - rank(b.metric.key));
     const hidden = new Set(prefs.hidden ?? []);
     const cards: DashboardCard[] = [];
@@ -173,7 +183,12 @@ export class DashboardService {
       if (!code) continue;
       const r =
         resolution === 'month'
-          ? await this.series.months(session, { type: code, from, to }).then((x) => ({ unit: x.unit, points: x.months.map(({ month, days, count, min, max, mean, sum }) => ({ date: month, days, count, min, max, mean, sum })) }))
+          ? await this.series
+              .months(session, { type: code, from, to })
+              .then((x) => ({
+                unit: x.unit,
+                points: x.months.map(({ month, days, count, min, max, mean, sum }) => ({ date: month, days, count, min, max, mean, sum })),
+              }))
           : await this.series.days(session, { type: code, from, to }).then((x) => ({ unit: x.unit, points: rollUp(x.days, resolution) }));
       const conv = displayFactor(m.convert, r.unit, m.convert ? (prefs.units as Record<string, string> | undefined)?.[m.convert] : undefined);
       const f = conv?.factor ?? 1;

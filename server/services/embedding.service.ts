@@ -206,9 +206,14 @@ export class EmbeddingService {
       if (this.#closed) return;
       const stale = await this.repo.stale(userId, mac, batch);
       if (stale.length === 0) return;
-      const items = await this.items.getMany(session, stale.map((s) => s.id));
+      const items = await this.items.getMany(
+        session,
+        stale.map((s) => s.id),
+      );
       const plan = items.map((item) => ({ item, parts: passages(item.text) }));
-      const inputs = plan.flatMap(({ item, parts }) => (parts.length ? parts.map((p) => passageInput(item.title, item.text, p)) : [passageInput(item.title, '', undefined)]));
+      const inputs = plan.flatMap(({ item, parts }) =>
+        parts.length ? parts.map((p) => passageInput(item.title, item.text, p)) : [passageInput(item.title, '', undefined)],
+      );
       const vectors = await embedder.embed(userId, inputs, this.#abort.signal);
       let at = 0;
       const rows = plan.map(({ item, parts }) => {
@@ -227,7 +232,11 @@ export class EmbeddingService {
       );
       // A warm index takes the new vectors at once; one still loading may have passed these rows.
       const open = this.#open.get(userId);
-      if (open) void Promise.resolve(open.loading ?? open.index).then((index) => rows.forEach(({ item, value }) => index.put(item.id, value)), () => {});
+      if (open)
+        void Promise.resolve(open.loading ?? open.index).then(
+          (index) => rows.forEach(({ item, value }) => index.put(item.id, value)),
+          () => {},
+        );
       // Items gone between the two reads (trashed) are skipped by the next round's query.
       if (items.length === 0) return;
     }
@@ -238,4 +247,3 @@ export class EmbeddingService {
     for (const [userId, o] of this.#open) if (o.usedAt < cutoff && !o.loading) this.#open.delete(userId);
   }
 }
-

@@ -2,11 +2,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Readable, Transform, pipeline as pipeStreams } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  createContentMac,
-  createDecryptStream,
-  createEncryptStream,
-} from '../../crypto/index.js';
+import { createContentMac, createDecryptStream, createEncryptStream } from '../../crypto/index.js';
 import * as codec from '../codec/index.js';
 import { asBuffer } from '../db/index.js';
 import { notFound, tooLarge } from '../errors.js';
@@ -61,7 +57,6 @@ function detectType(name: string, declared: string, head: Buffer): string {
   return valid ? declared.toLowerCase() : 'application/octet-stream';
 }
 
-
 export class FilesService {
   constructor(
     private readonly files: FilesRepository,
@@ -78,7 +73,6 @@ export class FilesService {
   useExtractionJobs(start: (session: SessionContext, itemId: string) => Promise<unknown>): void {
     this.#readLater = start;
   }
-
 
   /**
    * Streams an upload through a keyed MAC and segment encryption straight to disk: the
@@ -179,7 +173,11 @@ export class FilesService {
         extraction,
       });
       if (extraction.status === 'pending') {
-        if (!this.#readLater) return { item: await this.items.applyExtraction(session, item.id, { extraction: { status: 'failed', code: 'unsupported' } }) ?? item, created: true };
+        if (!this.#readLater)
+          return {
+            item: (await this.items.applyExtraction(session, item.id, { extraction: { status: 'failed', code: 'unsupported' } })) ?? item,
+            created: true,
+          };
         await this.#readLater(session, item.id);
       }
       return { item, created: true };
@@ -212,8 +210,15 @@ export class FilesService {
     // Once the row exists the object is the file: a later failure must not delete it.
     let kept = false;
     try {
-      await pipeline(Readable.from([Buffer.from(input.bytes)]), createEncryptStream(...streamArgs(codec.fileContent.stream(keys, userId, fileId))), temp.stream);
-      const meta: FileMeta = { name: safeFileName(input.name), contentType: /^[\w.+-]+\/[\w.+-]+$/.test(input.contentType) ? input.contentType.toLowerCase() : 'application/octet-stream' };
+      await pipeline(
+        Readable.from([Buffer.from(input.bytes)]),
+        createEncryptStream(...streamArgs(codec.fileContent.stream(keys, userId, fileId))),
+        temp.stream,
+      );
+      const meta: FileMeta = {
+        name: safeFileName(input.name),
+        contentType: /^[\w.+-]+\/[\w.+-]+$/.test(input.contentType) ? input.contentType.toLowerCase() : 'application/octet-stream',
+      };
       await this.files.insert({
         id: fileId,
         user_id: userId,
@@ -248,10 +253,14 @@ export class FilesService {
     if (!(await this.files.get(userId, fileId))) throw notFound('File');
     const chunks: Buffer[] = [];
     // A sink: the generator only consumes, so it never yields.
-    // eslint-disable-next-line require-yield
-    await pipeline(this.store.openRead(userId, fileId), createDecryptStream(...streamArgs(codec.fileContent.stream(keys, userId, fileId))), async function* (src) {
-      for await (const c of src) chunks.push(c as Buffer);
-    });
+    await pipeline(
+      this.store.openRead(userId, fileId),
+      createDecryptStream(...streamArgs(codec.fileContent.stream(keys, userId, fileId))),
+      // eslint-disable-next-line require-yield
+      async function* (src) {
+        for await (const c of src) chunks.push(c as Buffer);
+      },
+    );
     return Buffer.concat(chunks);
   }
 
@@ -278,10 +287,7 @@ export class FilesService {
    * Stores a file restored from an export: encrypted and deduplicated like an upload, but
    * without creating an item or extracting text (the export's items.jsonl carries both).
    */
-  async importFile(
-    session: SessionContext,
-    input: { stream: Readable; name: string; contentType?: string },
-  ): Promise<{ fileId: string; created: boolean }> {
+  async importFile(session: SessionContext, input: { stream: Readable; name: string; contentType?: string }): Promise<{ fileId: string; created: boolean }> {
     const { keys, userId } = session;
     const fileId = randomUUID();
     const name = safeFileName(input.name);

@@ -36,7 +36,10 @@ export interface PendingIdentity extends Record<string, unknown> {
 
 /** A failure of the redirect flow, reported as `/signin?error=<code>`. */
 export class GoogleFlowError extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -112,7 +115,8 @@ export class GoogleAuthService {
    */
   async complete(query: Record<string, unknown>, flow: GoogleFlowState | null): Promise<{ subMac: Buffer; email?: string; userId?: string }> {
     const cb = readCallback(query);
-    if (!flow || !sameSecret(cb.state, flow.state)) throw new GoogleFlowError('state_mismatch', 'The sign-in could not be matched to this browser. Start again.');
+    if (!flow || !sameSecret(cb.state, flow.state))
+      throw new GoogleFlowError('state_mismatch', 'The sign-in could not be matched to this browser. Start again.');
     if ('error' in cb) {
       throw cb.error === 'access_denied'
         ? new GoogleFlowError('access_denied', 'Google sign-in was cancelled.')
@@ -127,7 +131,11 @@ export class GoogleAuthService {
         this.policy,
       );
       if (!tokens.id_token) throw new OAuthError('invalid_id_token', 'Google sent no identity token.');
-      const claims = await verifyIdToken(tokens.id_token, { issuer: c.issuer, audience: this.client.clientId, nonce: flow.nonce, jwksUri: c.jwks_uri }, this.policy);
+      const claims = await verifyIdToken(
+        tokens.id_token,
+        { issuer: c.issuer, audience: this.client.clientId, nonce: flow.nonce, jwksUri: c.jwks_uri },
+        this.policy,
+      );
       const subMac = this.subMac(c.issuer, claims.sub);
       const email = typeof claims.email === 'string' && claims.email_verified === true ? claims.email : undefined;
       const known = await this.repo.findUserByGoogleSub(subMac);
@@ -142,7 +150,8 @@ export class GoogleAuthService {
   async link(userId: string, subMac: Buffer): Promise<void> {
     const holder = await this.repo.findUserByGoogleSub(subMac);
     if (holder && holder.id !== userId) throw new GoogleFlowError('google_already_linked', 'This Google account is already linked to another vault.');
-    if (!(await this.repo.setGoogleSub(userId, subMac))) throw new GoogleFlowError('google_already_linked', 'This Google account is already linked to another vault.');
+    if (!(await this.repo.setGoogleSub(userId, subMac)))
+      throw new GoogleFlowError('google_already_linked', 'This Google account is already linked to another vault.');
   }
 
   async unlink(userId: string): Promise<void> {
@@ -158,7 +167,8 @@ export class GoogleAuthService {
     if (!pending) throw unauthorized('Sign in with Google again to continue.', 'no_pending_sign_in');
     if (pending.userId) throw conflict('This Google account already has a vault: unlock it with your passphrase.', 'already_registered');
     const subMac = Buffer.from(pending.subMac, 'base64');
-    if (await this.repo.findUserByGoogleSub(subMac)) throw conflict('This Google account already has a vault: unlock it with your passphrase.', 'already_registered');
+    if (await this.repo.findUserByGoogleSub(subMac))
+      throw conflict('This Google account already has a vault: unlock it with your passphrase.', 'already_registered');
     const email = pending.email ?? `google-${subMac.subarray(0, 8).toString('hex')}@accounts.invalid`;
     let r;
     try {

@@ -41,7 +41,11 @@ export class HistoryService {
   async archive(session: SessionContext, row: ItemRow, payload: ItemPayload, trx: Transaction<DB>): Promise<void> {
     if (this.opts.maxVersions <= 0) return;
     // The readable type code lives in the payload (rows sealed before 0011 carried it in legacy_type).
-    const sealed: VersionPayload = { ...payload, type: payload.type ?? row.legacy_type ?? null, occurredAt: row.occurred_at ? new Date(row.occurred_at).toISOString() : null };
+    const sealed: VersionPayload = {
+      ...payload,
+      type: payload.type ?? row.legacy_type ?? null,
+      occurredAt: row.occurred_at ? new Date(row.occurred_at).toISOString() : null,
+    };
     const now = this.opts.now?.() ?? new Date();
     await this.versions.insertAndPrune(
       {
@@ -63,7 +67,11 @@ export class HistoryService {
     return row ? this.#open(session, row) : null;
   }
 
-  merge(base: VersionPayload | (ItemPayload & { occurredAt: string | null }), current: ItemPayload & { occurredAt: string | null }, mine: ItemPatch): ItemPatch | null {
+  merge(
+    base: VersionPayload | (ItemPayload & { occurredAt: string | null }),
+    current: ItemPayload & { occurredAt: string | null },
+    mine: ItemPatch,
+  ): ItemPatch | null {
     const out: ItemPatch = {};
     if (mine.title !== undefined) {
       const r = mergeValue(base.title, mine.title, current.title);
@@ -77,7 +85,9 @@ export class HistoryService {
     }
     if (mine.tags !== undefined) out.tags = mergeTags(base.tags, mine.tags, current.tags);
     if (mine.occurredAt !== undefined) {
-      const r = mergeValue<string | null>(base.occurredAt, mine.occurredAt, current.occurredAt, (a, b) => (a && b ? new Date(a).getTime() === new Date(b).getTime() : a === b));
+      const r = mergeValue<string | null>(base.occurredAt, mine.occurredAt, current.occurredAt, (a, b) =>
+        a && b ? new Date(a).getTime() === new Date(b).getTime() : a === b,
+      );
       if (!r) return null;
       out.occurredAt = r.value;
     }

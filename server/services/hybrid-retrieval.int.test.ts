@@ -69,7 +69,17 @@ describe.each(dbTargets())('hybrid retrieval (%s)', (target) => {
     const inputs: NewItem[] = [];
     for (const f of readdirSync(FIXTURES).filter((f) => /\.(json|ndjson)$/.test(f))) {
       for (const rec of transformAny(readFileSync(path.join(FIXTURES, f), 'utf8')).records) {
-        inputs.push({ kind: rec.kind, source: 'fhir', type: rec.type, title: rec.title, text: rec.text, tags: rec.tags, occurredAt: rec.occurredAt, data: rec.data, external: { id: rec.externalId, version: rec.externalVersion } });
+        inputs.push({
+          kind: rec.kind,
+          source: 'fhir',
+          type: rec.type,
+          title: rec.title,
+          text: rec.text,
+          tags: rec.tags,
+          occurredAt: rec.occurredAt,
+          data: rec.data,
+          external: { id: rec.externalId, version: rec.externalVersion },
+        });
       }
     }
     for (const d of DOCS) inputs.push({ kind: d.kind, source: 'manual', title: d.title, text: d.text, occurredAt: d.occurredAt });
@@ -130,7 +140,10 @@ describe.each(dbTargets())('hybrid retrieval (%s)', (target) => {
       rows.push(`${bm25Hit ? 'x' : '-'} ${hybridHit ? 'x' : '-'} ${got ? `prompt#${got.n}` : 'MISSING'}${got?.page ? ` p.${got.page}` : ''}  ${q} -> ${want}`);
       if (k.r.mode !== 'keyword' || h.r.mode !== 'hybrid') problems.push(`modes ${k.r.mode}/${h.r.mode}: ${q}`);
       if (k.cited.some((c) => c.title.startsWith(want))) problems.push(`keyword-only retrieval found it: ${q}`);
-      if (!got) problems.push(`not in the hybrid prompt: ${q} (prompt: ${h.cited.map((c) => c.title).join(' | ')}; all: ${h.r.cited.length}; vec: ${JSON.stringify(await embeddings.nearest(session, q, 5))})`);
+      if (!got)
+        problems.push(
+          `not in the hybrid prompt: ${q} (prompt: ${h.cited.map((c) => c.title).join(' | ')}; all: ${h.r.cited.length}; vec: ${JSON.stringify(await embeddings.nearest(session, q, 5))})`,
+        );
       else if (page && (got.page !== page || !got.passage)) problems.push(`page ${got.page ?? 'none'}, not ${page}: ${q}`);
     }
     const n = QUESTIONS.length;
@@ -144,7 +157,7 @@ describe.each(dbTargets())('hybrid retrieval (%s)', (target) => {
     expect(hybridAt5 / n).toBeGreaterThanOrEqual(0.9);
   });
 
-  it('keeps the question\'s hard date range: a vector match outside it stays out', async () => {
+  it("keeps the question's hard date range: a vector match outside it stays out", async () => {
     const q = 'any heart rhythm problems in November 2026?';
     const r = await hybrid.retrieve(session, q, parseQuestion(q, NOW, ZONE), NOW);
     expect(r.mode).toBe('hybrid');
@@ -172,7 +185,9 @@ describe.each(dbTargets())('hybrid retrieval (%s)', (target) => {
   });
 
   it('re-embeds an edited item and keeps the warm index current', async () => {
-    const [note] = await items.createMany(session, [{ kind: 'note', source: 'manual', title: 'Garden diary', text: 'Planted tomatoes.', occurredAt: '2026-11-01T10:00:00Z' }]);
+    const [note] = await items.createMany(session, [
+      { kind: 'note', source: 'manual', title: 'Garden diary', text: 'Planted tomatoes.', occurredAt: '2026-11-01T10:00:00Z' },
+    ]);
     embeddings.touch(session);
     await embeddings.settled(session.userId);
     const hits = await embeddings.nearest(session, 'migraine', 3);
@@ -197,7 +212,12 @@ describe.each(dbTargets())('hybrid retrieval (%s)', (target) => {
   it('falls back to keyword search when the model is missing', async () => {
     const missing = new EmbeddingService(vectors, items, httpEmbedder(fake, 'not-pulled'), log, { retryMs: 60_000 });
     try {
-      const r = await new RetrievalService(items, search, undefined, missing).retrieve(session, 'any heart rhythm problems?', parseQuestion('any heart rhythm problems?', NOW, ZONE), NOW);
+      const r = await new RetrievalService(items, search, undefined, missing).retrieve(
+        session,
+        'any heart rhythm problems?',
+        parseQuestion('any heart rhythm problems?', NOW, ZONE),
+        NOW,
+      );
       expect(r.mode).toBe('keyword');
       expect(missing.mode).toBe('keyword');
       expect((await new HybridSearchService(search, items, missing).query(session, 'cholesterol', 5)).mode).toBe('keyword');

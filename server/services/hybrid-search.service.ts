@@ -71,7 +71,12 @@ export class HybridSearchService {
       this.embeddings ? this.embeddings.nearest(session, q, VECTOR_K) : Promise.resolve(null),
     ]);
     if (!nearest) return { results: bm25.slice(0, limit), mode: 'keyword' };
-    const vec = await this.#withItems(session, meaningfulHits(nearest), bm25.map((h) => h.item), filter);
+    const vec = await this.#withItems(
+      session,
+      meaningfulHits(nearest),
+      bm25.map((h) => h.item),
+      filter,
+    );
     const byId = new Map<string, HybridResult>(bm25.map((h) => [h.item.id, { item: h.item, score: h.score }]));
     for (const v of vec) byId.set(v.item.id, { ...(byId.get(v.item.id) ?? { item: v.item, score: 0 }), match: v.match });
     const fused = fuseRanks([bm25.map((h) => h.item.id), vec.map((v) => v.item.id)]);
@@ -81,7 +86,14 @@ export class HybridSearchService {
   /** Vector hits with their items (decrypted only when BM25 did not already), filtered like BM25's. */
   async #withItems(session: SessionContext, hits: VectorHit[], known: Item[], filter?: SearchFilter): Promise<Array<{ item: Item; match: VectorHit }>> {
     const have = new Map(known.map((i) => [i.id, i]));
-    const fetched = new Map((await this.items.getMany(session, hits.filter((h) => !have.has(h.itemId)).map((h) => h.itemId))).map((i) => [i.id, i]));
+    const fetched = new Map(
+      (
+        await this.items.getMany(
+          session,
+          hits.filter((h) => !have.has(h.itemId)).map((h) => h.itemId),
+        )
+      ).map((i) => [i.id, i]),
+    );
     return hits.flatMap((match) => {
       const item = have.get(match.itemId) ?? fetched.get(match.itemId);
       return item && passesFilter(item, filter) ? [{ item, match }] : [];

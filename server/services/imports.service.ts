@@ -72,12 +72,22 @@ export class ImportsService {
 
   async startFhir(session: SessionContext, body: Readable, format: FhirFormat): Promise<{ jobId: string }> {
     const limit = format === 'json' ? Math.min(this.opts.maxImportBytes, MAX_FHIR_JSON_BYTES) : this.opts.maxImportBytes;
-    return this.#accept(session, 'fhir', body, limit, (head) => {
-      const first = head.toString('utf8').replace(/^\uFEFF/, '').trimStart()[0];
-      if (first === undefined) throw unprocessable('The request body is empty: send a FHIR Bundle, a resource or NDJSON.', 'not_fhir');
-      if (first !== '{' && first !== '[') throw unprocessable('The body is not FHIR JSON: it must start with "{" or "[".', 'not_fhir');
-      return format;
-    }, format === 'json' ? 'Send FHIR JSON up to 256 MB; send larger exports as NDJSON (application/fhir+ndjson).' : undefined);
+    return this.#accept(
+      session,
+      'fhir',
+      body,
+      limit,
+      (head) => {
+        const first = head
+          .toString('utf8')
+          .replace(/^\uFEFF/, '')
+          .trimStart()[0];
+        if (first === undefined) throw unprocessable('The request body is empty: send a FHIR Bundle, a resource or NDJSON.', 'not_fhir');
+        if (first !== '{' && first !== '[') throw unprocessable('The body is not FHIR JSON: it must start with "{" or "[".', 'not_fhir');
+        return format;
+      },
+      format === 'json' ? 'Send FHIR JSON up to 256 MB; send larger exports as NDJSON (application/fhir+ndjson).' : undefined,
+    );
   }
 
   async startAppleHealth(session: SessionContext, file: Readable): Promise<{ jobId: string }> {
@@ -88,7 +98,10 @@ export class ImportsService {
       this.opts.maxImportBytes,
       (head) => {
         if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && (head[2] === 3 || head[2] === 5) && (head[3] === 4 || head[3] === 6)) return 'zip';
-        const text = head.toString('utf8').replace(/^\uFEFF/, '').trimStart();
+        const text = head
+          .toString('utf8')
+          .replace(/^\uFEFF/, '')
+          .trimStart();
         if (text.startsWith('<')) return 'xml';
         throw unsupportedType('Upload the export.zip from the Health app ("Export All Health Data"), or the export.xml inside it.');
       },
@@ -113,7 +126,12 @@ export class ImportsService {
       throw badRequest(`"${timezone.slice(0, 64)}" is not a time zone name. Use an IANA name such as Europe/Paris.`, 'bad_timezone');
     }
     return this.#accept(session, 'fitbit', file, this.opts.maxImportBytes, (head) => {
-      const fmt = head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && (head[2] === 3 || head[2] === 5) ? 'zip' : head[0] === 0x1f && head[1] === 0x8b ? 'tgz' : undefined;
+      const fmt =
+        head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && (head[2] === 3 || head[2] === 5)
+          ? 'zip'
+          : head[0] === 0x1f && head[1] === 0x8b
+            ? 'tgz'
+            : undefined;
       if (!fmt) throw unsupportedType('Upload the Fitbit or Google Health archive (.zip or .tgz) exactly as you downloaded it.');
       return `${fmt}${timezone ? `;tz=${timezone}` : ''}`;
     });
@@ -141,7 +159,8 @@ export class ImportsService {
     const meter = new Transform({
       transform(chunk: Buffer, _enc, cb: TransformCallback) {
         size += chunk.length;
-        if (size > limit) return cb(tooLarge(`The file is larger than the ${Math.floor(limit / 1024 / 1024)} MB this server accepts.${limitHint ? ` ${limitHint}` : ''}`));
+        if (size > limit)
+          return cb(tooLarge(`The file is larger than the ${Math.floor(limit / 1024 / 1024)} MB this server accepts.${limitHint ? ` ${limitHint}` : ''}`));
         try {
           if (format === undefined) {
             head = Buffer.concat([head, chunk.subarray(0, 64)]);
@@ -171,7 +190,14 @@ export class ImportsService {
         throw tooLarge('The file is larger than this server accepts.');
       }
       try {
-        await this.jobs.insert({ id: jobId, userId, kind, progress: { done: 0, total: size, unit: 'bytes' }, inputRef: `imports/${jobId}`, inputFormat: format! });
+        await this.jobs.insert({
+          id: jobId,
+          userId,
+          kind,
+          progress: { done: 0, total: size, unit: 'bytes' },
+          inputRef: `imports/${jobId}`,
+          inputFormat: format!,
+        });
       } catch (err) {
         await this.files.remove(userId, jobId);
         throw err;
@@ -251,10 +277,7 @@ export class ImportsService {
         : { format: 'zip' as const, openZip: () => this.files.openRandomAccess(session.userId, job.id, seal) };
     const result = await importFitbitArchive(
       source,
-      {
-        samples: (batch) => series.samples(batch),
-        records: (batch) => this.#storeRecords(ctx, batch),
-      },
+      { samples: (batch) => series.samples(batch), records: (batch) => this.#storeRecords(ctx, batch) },
       { timezone, signal, onProgress: (p) => ctx.progress(p) },
     );
     await series.finish();
@@ -294,10 +317,17 @@ export class ImportsService {
       signal.throwIfAborted();
       let json: unknown;
       try {
-        json = JSON.parse(Buffer.concat(parts).toString('utf8').replace(/^\uFEFF/, ''));
+        json = JSON.parse(
+          Buffer.concat(parts)
+            .toString('utf8')
+            .replace(/^\uFEFF/, ''),
+        );
       } catch (err) {
         // The parser's message quotes the input; the person gets a plain sentence instead.
-        if (err instanceof SyntaxError) throw new JobFailure('The file is not valid JSON, so it is not FHIR. Send a FHIR Bundle or resource as JSON, or NDJSON with content type application/fhir+ndjson.');
+        if (err instanceof SyntaxError)
+          throw new JobFailure(
+            'The file is not valid JSON, so it is not FHIR. Send a FHIR Bundle or resource as JSON, or NDJSON with content type application/fhir+ndjson.',
+          );
         throw err;
       }
       parts.length = 0;
@@ -350,24 +380,22 @@ export class ImportsService {
       inputs.push(itemFromRecord(r, { data: files.length ? { ...r.data, files } : r.data, fileId: files[0]?.fileId ?? null }));
     }
     const results = await this.items.createMany(session, inputs);
-    await this.fileBlobs.linkAttachments(session, results.map((r) => r.item));
+    await this.fileBlobs.linkAttachments(
+      session,
+      results.map((r) => r.item),
+    );
     for (const res of results) if (res.status !== 'unchanged') ctx.count(res.item.type ?? 'record', 1);
   }
 }
 
 /** The owner's view: counts and messages opened from the sealed outcome (or a job's clear columns from before 0011). */
 function toView(session: SessionContext, row: JobRow): JobView {
-  const view: JobView = {
-    id: row.id,
-    kind: row.kind,
-    status: row.status,
-    progress: row.progress as JobView['progress'],
-  };
+  const view: JobView = { id: row.id, kind: row.kind, status: row.status, progress: row.progress as JobView['progress'] };
   const outcome: JobOutcome = row.sealed
     ? openOutcome(session, row.id, row.sealed)
     : { imported: (row.legacy_result as { imported?: Record<string, number> } | null)?.imported, error: row.legacy_error ?? undefined };
   if (outcome.imported) view.result = { imported: outcome.imported };
-  const error = outcome.error ?? (row.error_code ? JOB_ERRORS[row.error_code as JobErrorCode] ?? JOB_ERRORS.failed : undefined);
+  const error = outcome.error ?? (row.error_code ? (JOB_ERRORS[row.error_code as JobErrorCode] ?? JOB_ERRORS.failed) : undefined);
   if (error && row.status === 'failed') view.error = error;
   return view;
 }
@@ -384,13 +412,13 @@ function openOutcome(session: SessionContext, jobId: string, sealed: Uint8Array)
 
 function describeAppleError(err: unknown): string | undefined {
   if (isImportError(err)) return err.message;
-  if ((err as Error)?.name === 'DecryptError') return 'The uploaded file could not be read back intact from the server\'s disk. Import it again.';
+  if ((err as Error)?.name === 'DecryptError') return "The uploaded file could not be read back intact from the server's disk. Import it again.";
   return undefined;
 }
 
 function describeFitbitError(err: unknown): string | undefined {
   if (err instanceof FitbitImportError) return err.message;
-  if ((err as Error)?.name === 'DecryptError') return 'The uploaded file could not be read back intact from the server\'s disk. Import it again.';
+  if ((err as Error)?.name === 'DecryptError') return "The uploaded file could not be read back intact from the server's disk. Import it again.";
   return undefined;
 }
 
@@ -407,6 +435,6 @@ function describeFhirError(err: unknown): string | undefined {
   // FhirInputError messages name the problem ("no resourceType"); only JSON.parse's quote input,
   // and those are replaced before they get here.
   if (err instanceof FhirInputError) return err.message.replace(/\(Unexpected[^)]*\)/g, '').slice(0, 300);
-  if ((err as Error)?.name === 'DecryptError') return 'The uploaded file could not be read back intact from the server\'s disk. Import it again.';
+  if ((err as Error)?.name === 'DecryptError') return "The uploaded file could not be read back intact from the server's disk. Import it again.";
   return undefined;
 }

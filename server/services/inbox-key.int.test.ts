@@ -42,7 +42,9 @@ describe.each(dbTargets())('inbox public key is authenticated (%s)', (target) =>
     // Sign-up certifies the key it made; a key with no MAC (as in a vault from before 0012) is not
     // yet checked by a session, and the worker refuses to seal to it.
     await withWorker(async (worker, db) => {
-      expect((await sql<{ m: Uint8Array | null }>`select inbox_public_key_mac as m from users where id = ${user.user.id}`.execute(db)).rows[0]!.m).not.toBeNull();
+      expect(
+        (await sql<{ m: Uint8Array | null }>`select inbox_public_key_mac as m from users where id = ${user.user.id}`.execute(db)).rows[0]!.m,
+      ).not.toBeNull();
       await sql`update users set inbox_public_key_mac = null where id = ${user.user.id}`.execute(db);
       await expect(worker.deposit(user.user.id, 'epic', { records: [record] })).rejects.toBeInstanceOf(InboxKeyUnverifiedError);
       expect(await inboxRows(db, user.user.id)).toBe(0);

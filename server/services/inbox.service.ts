@@ -24,7 +24,7 @@ const ROWS_PER_DRAIN = 50;
 export class InboxKeyUnverifiedError extends Error {
   override readonly name = 'InboxKeyUnverifiedError';
   constructor() {
-    super('The vault\'s inbox key is not verified. Sign in once, then sync again.');
+    super("The vault's inbox key is not verified. Sign in once, then sync again.");
   }
 }
 
@@ -140,7 +140,11 @@ export class InboxService {
       for (const row of rows) {
         const plain = await openWithPrivateKey(privateKey, asBuffer(row.sealed), inboxInfo(userId, row.id, row.provider, row.kind as Kind));
         const batch = JSON.parse(plain.toString('utf8')) as unknown[];
-        if (row.kind === 'records') await this.items.createMany(session, (batch as RecordInput[]).map((r) => itemFromRecord(r)));
+        if (row.kind === 'records')
+          await this.items.createMany(
+            session,
+            (batch as RecordInput[]).map((r) => itemFromRecord(r)),
+          );
         else await this.opts.storeSamples!(session, batch as QuantitySample[]);
         done.push(row.id);
       }
@@ -153,4 +157,3 @@ export class InboxService {
     return done.length;
   }
 }
-

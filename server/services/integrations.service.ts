@@ -224,7 +224,10 @@ export class IntegrationsService {
     const outcome = row.sealed ? (JSON.parse(openToken(this.serverKey, row.user_id, OUTCOME(row.id), asBuffer(row.sealed))) as SyncOutcome) : {};
     if (outcome.result) job.result = outcome.result;
     if (status === 'failed') {
-      job.error = outcome.error ?? { code: row.error_code ?? 'sync_failed', message: row.error_code === 'server_restarted' ? 'The server running this sync stopped. The next sync will try again.' : 'The sync failed.' };
+      job.error = outcome.error ?? {
+        code: row.error_code ?? 'sync_failed',
+        message: row.error_code === 'server_restarted' ? 'The server running this sync stopped. The next sync will try again.' : 'The sync failed.',
+      };
     }
     return job;
   }
@@ -232,7 +235,9 @@ export class IntegrationsService {
   /** Runs a sync, renewing its claim while it runs, and records the outcome in its row. */
   async #held(job: SyncJob): Promise<void> {
     const renew = setInterval(() => {
-      this.jobs.renew(job.id, this.opts.instanceId, this.opts.leaseMs).catch((err: Error) => this.log.warn({ err: { name: err.name } }, 'sync lease renewal failed'));
+      this.jobs
+        .renew(job.id, this.opts.instanceId, this.opts.leaseMs)
+        .catch((err: Error) => this.log.warn({ err: { name: err.name } }, 'sync lease renewal failed'));
     }, this.opts.leaseMs / 3);
     renew.unref();
     try {
@@ -273,10 +278,13 @@ export class IntegrationsService {
       samples: (batch: QuantitySample[]) => this.inbox.deposit(userId, provider, { samples: batch }),
     };
     const started = performance.now();
-    const finished = (outcome: 'done' | 'failed', records = 0) => this.opts.observer?.finished(`sync_${provider}`, outcome, (performance.now() - started) / 1000, records);
+    const finished = (outcome: 'done' | 'failed', records = 0) =>
+      this.opts.observer?.finished(`sync_${provider}`, outcome, (performance.now() - started) / 1000, records);
     try {
       if (!stored) throw new ReauthRequiredError(c.label);
-      const r = await withSpan(`sync ${provider}`, { 'cv.sync.provider': provider, 'cv.job.id': job.id }, () => c.sync(stored.grant, this.tokens.source(userId, c), cursor, sink));
+      const r = await withSpan(`sync ${provider}`, { 'cv.sync.provider': provider, 'cv.job.id': job.id }, () =>
+        c.sync(stored.grant, this.tokens.source(userId, c), cursor, sink),
+      );
       await this.repo.setStatus(userId, provider, {
         status: 'connected',
         errorCode: null,
@@ -287,7 +295,10 @@ export class IntegrationsService {
       });
       job.status = 'done';
       job.result = { imported: r.counts, skipped: r.skipped };
-      finished('done', Object.values(r.counts).reduce((a, b) => a + b, 0));
+      finished(
+        'done',
+        Object.values(r.counts).reduce((a, b) => a + b, 0),
+      );
     } catch (err) {
       finished('failed');
       const e = classify(err, c.label);
@@ -336,11 +347,16 @@ export class IntegrationsService {
     if (this.#timer) return;
     const loop = () => {
       // Jittered ticks, so instances started together do not poll in step.
-      this.#timer = setTimeout(() => {
-        this.tick().catch((err: unknown) => this.log.error({ err: safeError(err) }, 'sync scheduler tick failed')).finally(() => {
-          if (this.#timer) loop();
-        });
-      }, this.opts.tickMs * (0.8 + Math.random() * 0.4));
+      this.#timer = setTimeout(
+        () => {
+          this.tick()
+            .catch((err: unknown) => this.log.error({ err: safeError(err) }, 'sync scheduler tick failed'))
+            .finally(() => {
+              if (this.#timer) loop();
+            });
+        },
+        this.opts.tickMs * (0.8 + Math.random() * 0.4),
+      );
       this.#timer.unref();
     };
     loop();
@@ -380,11 +396,13 @@ function classify(err: unknown, label: string): { code: string; message: string 
   if (err instanceof ReauthRequiredError) return { code: 'reauth_required', message: err.message };
   if (err instanceof InboxKeyUnverifiedError) return { code: 'inbox_key_unverified', message: err.message };
   if (err instanceof EpicError) {
-    if (err.code === 'rate_limited') return { code: 'rate_limited', message: `${label} is limiting how often this app may read. The next sync will try again.` };
+    if (err.code === 'rate_limited')
+      return { code: 'rate_limited', message: `${label} is limiting how often this app may read. The next sync will try again.` };
     return { code: err.code === 'network' ? 'unreachable' : 'sync_failed', message: err.message };
   }
   if (err instanceof GoogleHealthError) {
-    if (err.code === 'rate_limited') return { code: 'rate_limited', message: `${label} is limiting how often this app may read. The next sync will try again.` };
+    if (err.code === 'rate_limited')
+      return { code: 'rate_limited', message: `${label} is limiting how often this app may read. The next sync will try again.` };
     if (err.code === 'gone') return { code: 'gone', message: err.message };
     return { code: err.code === 'network' ? 'unreachable' : 'sync_failed', message: err.message };
   }
@@ -400,4 +418,3 @@ function classify(err: unknown, label: string): { code: string; message: string 
 function safeError(err: unknown) {
   return err instanceof Error ? { type: err.name, message: err.message.slice(0, 300) } : { type: typeof err };
 }
-

@@ -214,11 +214,7 @@ export class ItemsService {
       const known = memo?.get(tagKeyText(name));
       if (known) return known;
       const id = randomUUID();
-      const row = {
-        id,
-        nameMac: tagMac(keys, name),
-        ciphertext: codec.tag.seal(keys, { userId, id, version: 1 }, name),
-      };
+      const row = { id, nameMac: tagMac(keys, name), ciphertext: codec.tag.seal(keys, { userId, id, version: 1 }, name) };
       memo?.set(tagKeyText(name), row);
       return row;
     });
@@ -236,10 +232,7 @@ export class ItemsService {
    * an `external` identity already stored at the same version come back unchanged, and at
    * another version are updated in place.
    */
-  async createMany(
-    session: SessionContext,
-    inputs: NewItem[],
-  ): Promise<Array<{ item: Item; status: 'created' | 'updated' | 'unchanged' }>> {
+  async createMany(session: SessionContext, inputs: NewItem[]): Promise<Array<{ item: Item; status: 'created' | 'updated' | 'unchanged' }>> {
     const { keys, userId } = session;
     const prepared = inputs.map((input) => {
       const tags = cleanTags(input.tags);
@@ -247,18 +240,11 @@ export class ItemsService {
       if (input.data) payload.data = input.data;
       if (input.extraction) payload.extraction = input.extraction;
       if (input.external) payload.externalVersion = input.external.version;
-      return {
-        input,
-        payload,
-        occurredAt: parseDate(input.occurredAt),
-        mac: input.external ? externalMac(keys, input.source, input.external.id) : null,
-      };
+      return { input, payload, occurredAt: parseDate(input.occurredAt), mac: input.external ? externalMac(keys, input.source, input.external.id) : null };
     });
     const run = async (trx: Transaction<DB> | undefined) => {
       const macs = prepared.flatMap((p) => (p.mac ? [p.mac] : []));
-      const existing = new Map(
-        (await this.repo.findByExternalMacs(userId, macs, trx)).map((r) => [Buffer.from(r.external_mac!).toString('hex'), r]),
-      );
+      const existing = new Map((await this.repo.findByExternalMacs(userId, macs, trx)).map((r) => [Buffer.from(r.external_mac!).toString('hex'), r]));
       const out: Array<{ item: Item; status: 'created' | 'updated' | 'unchanged' }> = [];
       const inserts: Parameters<ItemsRepository['insertWithIndex']>[1] = [];
       const seen = new Set<string>();
@@ -289,7 +275,11 @@ export class ItemsService {
             trx,
           );
           await this.repo.replaceTerms(userId, row.id, terms, trx ?? this.repoDb());
-          await this.repo.setItemTags(row.id, await this.repo.upsertTags(userId, this.#tagRows(keys, userId, p.payload.tags), trx ?? this.repoDb()), trx ?? this.repoDb());
+          await this.repo.setItemTags(
+            row.id,
+            await this.repo.upsertTags(userId, this.#tagRows(keys, userId, p.payload.tags), trx ?? this.repoDb()),
+            trx ?? this.repoDb(),
+          );
           const updated = { ...row, version, occurred_at: p.occurredAt, updated_at: new Date() };
           out.push({ item: this.toItem(updated, p.payload), status: 'updated' });
           continue;
@@ -351,10 +341,7 @@ export class ItemsService {
   }
 
   /** Decrypted recent items by readable type codes (looked up by their MACs), tags or kinds (see ItemsRepository.recent). */
-  async recent(
-    session: SessionContext,
-    q: { types?: string[]; tags?: string[]; kinds?: string[]; from?: Date; to?: Date; limit: number },
-  ): Promise<Item[]> {
+  async recent(session: SessionContext, q: { types?: string[]; tags?: string[]; kinds?: string[]; from?: Date; to?: Date; limit: number }): Promise<Item[]> {
     const rows = await this.repo.recent({
       userId: session.userId,
       types: q.types?.map((t) => typeLookup(session.keys, t)),

@@ -92,7 +92,11 @@ export class LabsService {
    * The latest result of each analyte in a period, in its preferred unit with its range: the
    * "recent results" of a patient summary.
    */
-  async latest(session: SessionContext, q: { from?: Date; to?: Date }, preferred: UnitPreference = () => undefined): Promise<Array<LabPoint & { code: string; name: string; panel: string }>> {
+  async latest(
+    session: SessionContext,
+    q: { from?: Date; to?: Date },
+    preferred: UnitPreference = () => undefined,
+  ): Promise<Array<LabPoint & { code: string; name: string; panel: string }>> {
     const byGroup = new Map<string, { group: LabGroup; results: LabResult[] }>();
     for (const r of await this.#results(session)) {
       const t = Date.parse(r.date);

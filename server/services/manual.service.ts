@@ -15,7 +15,13 @@ const Text = (max: number) => z.string().trim().min(1).max(max);
 const Note = z.string().trim().max(2000).optional();
 
 export const ManualEntry = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('blood_pressure'), systolic: z.number().int().min(40).max(300), diastolic: z.number().int().min(20).max(200), at: At, note: Note }),
+  z.object({
+    kind: z.literal('blood_pressure'),
+    systolic: z.number().int().min(40).max(300),
+    diastolic: z.number().int().min(20).max(200),
+    at: At,
+    note: Note,
+  }),
   z.object({ kind: z.literal('weight'), value: z.number().positive().max(700), unit: z.enum(['kg', 'lb']), at: At, note: Note }),
   z.object({ kind: z.literal('glucose'), value: z.number().positive().max(2000), unit: z.enum(['mg/dL', 'mmol/L']), at: At, note: Note }),
   z.object({ kind: z.literal('temperature'), value: z.number().min(25).max(115), unit: z.enum(['Cel', '[degF]']), at: At, note: Note }),
@@ -37,7 +43,14 @@ export const ManualEntry = z.discriminatedUnion('kind', [
     onset: Day.optional(),
     note: Note,
   }),
-  z.object({ kind: z.literal('condition'), name: Text(200), status: z.enum(['active', 'resolved']), onset: Day.optional(), abatement: Day.optional(), note: Note }),
+  z.object({
+    kind: z.literal('condition'),
+    name: Text(200),
+    status: z.enum(['active', 'resolved']),
+    onset: Day.optional(),
+    abatement: Day.optional(),
+    note: Note,
+  }),
 ]);
 export type ManualEntry = z.infer<typeof ManualEntry>;
 
@@ -62,7 +75,12 @@ export function manualResource(e: ManualEntry, id: string, version: number): Rec
   switch (e.kind) {
     case 'blood_pressure':
       return {
-        resourceType: 'Observation', id, meta, status: 'final', category: category('vital-signs'), code: loinc('85354-9', 'Blood pressure panel'),
+        resourceType: 'Observation',
+        id,
+        meta,
+        status: 'final',
+        category: category('vital-signs'),
+        code: loinc('85354-9', 'Blood pressure panel'),
         effectiveDateTime: e.at,
         component: [
           { code: loinc('8480-6', 'Systolic blood pressure'), valueQuantity: qty(e.systolic, 'mm[Hg]', 'mmHg') },
@@ -71,14 +89,48 @@ export function manualResource(e: ManualEntry, id: string, version: number): Rec
         ...note,
       };
     case 'weight':
-      return { resourceType: 'Observation', id, meta, status: 'final', category: category('vital-signs'), code: loinc('29463-7', 'Body weight'), effectiveDateTime: e.at, valueQuantity: e.unit === 'kg' ? qty(e.value, 'kg') : qty(e.value, '[lb_av]', 'lb'), ...note };
+      return {
+        resourceType: 'Observation',
+        id,
+        meta,
+        status: 'final',
+        category: category('vital-signs'),
+        code: loinc('29463-7', 'Body weight'),
+        effectiveDateTime: e.at,
+        valueQuantity: e.unit === 'kg' ? qty(e.value, 'kg') : qty(e.value, '[lb_av]', 'lb'),
+        ...note,
+      };
     case 'glucose':
-      return { resourceType: 'Observation', id, meta, status: 'final', category: category('laboratory'), code: loinc('2339-0', 'Glucose [Mass/volume] in Blood'), effectiveDateTime: e.at, valueQuantity: qty(e.value, e.unit), ...note };
+      return {
+        resourceType: 'Observation',
+        id,
+        meta,
+        status: 'final',
+        category: category('laboratory'),
+        code: loinc('2339-0', 'Glucose [Mass/volume] in Blood'),
+        effectiveDateTime: e.at,
+        valueQuantity: qty(e.value, e.unit),
+        ...note,
+      };
     case 'temperature':
-      return { resourceType: 'Observation', id, meta, status: 'final', category: category('vital-signs'), code: loinc('8310-5', 'Body temperature'), effectiveDateTime: e.at, valueQuantity: e.unit === 'Cel' ? qty(e.value, 'Cel', '°C') : qty(e.value, '[degF]', '°F'), ...note };
+      return {
+        resourceType: 'Observation',
+        id,
+        meta,
+        status: 'final',
+        category: category('vital-signs'),
+        code: loinc('8310-5', 'Body temperature'),
+        effectiveDateTime: e.at,
+        valueQuantity: e.unit === 'Cel' ? qty(e.value, 'Cel', '°C') : qty(e.value, '[degF]', '°F'),
+        ...note,
+      };
     case 'medication':
       return {
-        resourceType: 'MedicationStatement', id, meta, status: e.status, medicationCodeableConcept: { text: e.name },
+        resourceType: 'MedicationStatement',
+        id,
+        meta,
+        status: e.status,
+        medicationCodeableConcept: { text: e.name },
         ...(e.start || e.end ? { effectivePeriod: { ...(e.start ? { start: e.start } : {}), ...(e.end ? { end: e.end } : {}) } } : {}),
         ...(e.start ? {} : { dateAsserted: new Date().toISOString().slice(0, 10) }),
         ...(e.dosage ? { dosage: [{ text: e.dosage }] } : {}),
@@ -86,7 +138,9 @@ export function manualResource(e: ManualEntry, id: string, version: number): Rec
       };
     case 'allergy':
       return {
-        resourceType: 'AllergyIntolerance', id, meta,
+        resourceType: 'AllergyIntolerance',
+        id,
+        meta,
         clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: e.status }] },
         code: { text: e.substance },
         ...(e.criticality ? { criticality: e.criticality } : {}),
@@ -96,7 +150,9 @@ export function manualResource(e: ManualEntry, id: string, version: number): Rec
       };
     case 'condition':
       return {
-        resourceType: 'Condition', id, meta,
+        resourceType: 'Condition',
+        id,
+        meta,
         clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: e.status }] },
         category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-category', code: 'problem-list-item' }] }],
         code: { text: e.name },
@@ -160,7 +216,10 @@ export class ManualService {
     const record = out.records[0]!;
     record.tags = [...record.tags, 'manual'];
     const [saved] = await this.items.createMany(session, [itemFromRecord(record)]);
-    await this.#storeSamples(session, out.samples.map((s) => ({ ...s, sourceName: SOURCE_NAME })));
+    await this.#storeSamples(
+      session,
+      out.samples.map((s) => ({ ...s, sourceName: SOURCE_NAME })),
+    );
     return saved!.item;
   }
 

@@ -9,9 +9,15 @@ import type { SessionContext } from './keyring.js';
 
 export const Preferences = z.object({
   /** Dashboard cards in the order shown; cards not listed follow in the default order. */
-  cards: z.array(z.string().refine((k) => METRIC_BY_KEY.has(k) || k === 'workouts', 'must be a dashboard card')).max(40).optional(),
+  cards: z
+    .array(z.string().refine((k) => METRIC_BY_KEY.has(k) || k === 'workouts', 'must be a dashboard card'))
+    .max(40)
+    .optional(),
   /** Cards the person turned off; a metric that gains data later shows up unless it is here. */
-  hidden: z.array(z.string().refine((k) => METRIC_BY_KEY.has(k) || k === 'workouts', 'must be a dashboard card')).max(40).optional(),
+  hidden: z
+    .array(z.string().refine((k) => METRIC_BY_KEY.has(k) || k === 'workouts', 'must be a dashboard card'))
+    .max(40)
+    .optional(),
   units: z
     .object({
       weight: z.enum(['kg', 'lb']).optional(),

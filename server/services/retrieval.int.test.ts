@@ -51,7 +51,17 @@ describe('chat retrieval on sample records', () => {
       const r = transformAny(readFileSync(path.join(FIXTURES, f), 'utf8'));
       samples.push(...r.samples);
       for (const rec of r.records) {
-        inputs.push({ kind: rec.kind, source: 'fhir', type: rec.type, title: rec.title, text: rec.text, tags: rec.tags, occurredAt: rec.occurredAt, data: rec.data, external: { id: rec.externalId, version: rec.externalVersion } });
+        inputs.push({
+          kind: rec.kind,
+          source: 'fhir',
+          type: rec.type,
+          title: rec.title,
+          text: rec.text,
+          tags: rec.tags,
+          occurredAt: rec.occurredAt,
+          data: rec.data,
+          external: { id: rec.externalId, version: rec.externalVersion },
+        });
       }
     }
     const note = (title: string, text: string, occurredAt: string): NewItem => ({ kind: 'note', source: 'manual', title, text, occurredAt });
@@ -68,8 +78,24 @@ describe('chat retrieval on sample records', () => {
       const date = d.toISOString().slice(0, 10);
       for (let h = 8; h < 20; h += 4) {
         const t = Date.parse(`${date}T${String(h).padStart(2, '0')}:00:00Z`);
-        samples.push({ type: 'HKQuantityTypeIdentifierHeartRate', unit: 'count/min', startMs: t, endMs: t, localDate: date, value: 60 + h, sourceName: 'Watch' });
-        samples.push({ type: 'HKQuantityTypeIdentifierStepCount', unit: 'count', startMs: t, endMs: t + 3_600_000, localDate: date, value: 1000, sourceName: 'Watch' });
+        samples.push({
+          type: 'HKQuantityTypeIdentifierHeartRate',
+          unit: 'count/min',
+          startMs: t,
+          endMs: t,
+          localDate: date,
+          value: 60 + h,
+          sourceName: 'Watch',
+        });
+        samples.push({
+          type: 'HKQuantityTypeIdentifierStepCount',
+          unit: 'count',
+          startMs: t,
+          endMs: t + 3_600_000,
+          localDate: date,
+          value: 1000,
+          sourceName: 'Watch',
+        });
       }
     }
     const chunks = new Map<string, DayChunk>();

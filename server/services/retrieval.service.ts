@@ -102,22 +102,29 @@ export class RetrievalService {
     const kinds = clinical ? [] : parsed.kinds.flatMap((k) => (KIND_ITEM_KINDS[k] ? [KIND_ITEM_KINDS[k]!] : []));
     const codes = parsed.metrics.flatMap((m) => m.codes);
     const none = Promise.resolve([] as Item[]);
-    const [hits, byKind, byCode, inRange, summaries, nearest] = await withSpan('retrieval.lookup', {}, () => Promise.all([
-      words ? this.search.search(session, words, 30, { from, to }) : Promise.resolve([]),
-      tags.length || kinds.length ? this.items.recent(session, { tags, kinds, from, to, limit: 40 }) : none,
-      codes.length ? this.items.recent(session, { types: codes, from, to, limit: 20 }) : none,
-      // "What happened in October?": everything in the range is a candidate, newest first.
-      hard && !parsed.kinds.length && !parsed.metrics.length
-        ? this.items.recent(session, { kinds: ['note', 'document', 'record'], from, to, limit: 30 })
-        : none,
-      this.#summaries(session, parsed, hard, now),
-      this.embeddings ? this.embeddings.nearest(session, question, VECTOR_K) : Promise.resolve(null),
-    ]));
+    const [hits, byKind, byCode, inRange, summaries, nearest] = await withSpan('retrieval.lookup', {}, () =>
+      Promise.all([
+        words ? this.search.search(session, words, 30, { from, to }) : Promise.resolve([]),
+        tags.length || kinds.length ? this.items.recent(session, { tags, kinds, from, to, limit: 40 }) : none,
+        codes.length ? this.items.recent(session, { types: codes, from, to, limit: 20 }) : none,
+        // "What happened in October?": everything in the range is a candidate, newest first.
+        hard && !parsed.kinds.length && !parsed.metrics.length
+          ? this.items.recent(session, { kinds: ['note', 'document', 'record'], from, to, limit: 30 })
+          : none,
+        this.#summaries(session, parsed, hard, now),
+        this.embeddings ? this.embeddings.nearest(session, question, VECTOR_K) : Promise.resolve(null),
+      ]),
+    );
     const matches = new Map<string, VectorHit>();
     if (nearest) {
       // Hybrid: BM25's and the vectors' rankings fused by reciprocal rank, in the place BM25's
       // normalized scores had, so kinds, metrics, ranges and recency weigh in as before.
-      const vec = await this.#vectorItems(session, meaningfulHits(nearest), hits.map((h) => h.item), { from, to });
+      const vec = await this.#vectorItems(
+        session,
+        meaningfulHits(nearest),
+        hits.map((h) => h.item),
+        { from, to },
+      );
       for (const v of vec) matches.set(v.item.id, v.match);
       const items = new Map([...hits.map((h) => [h.item.id, h.item] as const), ...vec.map((v) => [v.item.id, v.item] as const)]);
       const fused = fuseRanks([hits.map((h) => h.item.id), vec.map((v) => v.item.id)]);
@@ -146,7 +153,9 @@ export class RetrievalService {
     const cap = parsed.kinds.length ? MAX_ITEMS_FOR_KINDS : MAX_ITEMS;
     const ranked = [...scores.entries()].sort((a, b) => b[1].score - a[1].score).slice(0, cap);
     const missing = ranked.filter(([, e]) => !e.item).map(([id]) => id);
-    const fetched = new Map((await withSpan('retrieval.fetch', { 'cv.retrieval.items': missing.length }, () => this.items.getMany(session, missing))).map((i) => [i.id, i]));
+    const fetched = new Map(
+      (await withSpan('retrieval.fetch', { 'cv.retrieval.items': missing.length }, () => this.items.getMany(session, missing))).map((i) => [i.id, i]),
+    );
 
     const cited: CitedSource[] = [];
     const prompt: PromptSource[] = [];
@@ -171,7 +180,14 @@ export class RetrievalService {
   /** Vector hits with their items, in the question's hard date range (like BM25's). */
   async #vectorItems(session: SessionContext, hits: VectorHit[], known: Item[], range: { from?: Date; to?: Date }) {
     const have = new Map(known.map((i) => [i.id, i]));
-    const fetched = new Map((await this.items.getMany(session, hits.filter((h) => !have.has(h.itemId)).map((h) => h.itemId))).map((i) => [i.id, i]));
+    const fetched = new Map(
+      (
+        await this.items.getMany(
+          session,
+          hits.filter((h) => !have.has(h.itemId)).map((h) => h.itemId),
+        )
+      ).map((i) => [i.id, i]),
+    );
     return hits.flatMap((match) => {
       const item = have.get(match.itemId) ?? fetched.get(match.itemId);
       return item && passesFilter(item, range) ? [{ item, match }] : [];
@@ -213,7 +229,7 @@ export function sourceText(item: Item, queryTokens: Set<string>, prefer?: { star
     const rest = sourceText({ ...item, tags: [], text: text.slice(0, prefer.start) + text.slice(prefer.end) }, queryTokens);
     return head + lead + rest.slice(0, Math.max(0, MAX_SOURCE_CHARS - lead.length));
   }
-  const parts = text.split(/\n\s*\n/).flatMap((p) => (p.length > 1500 ? p.match(/[\s\S]{1,1500}/g) ?? [] : [p]));
+  const parts = text.split(/\n\s*\n/).flatMap((p) => (p.length > 1500 ? (p.match(/[\s\S]{1,1500}/g) ?? []) : [p]));
   const scored = parts.map((p, i) => ({ i, p, score: tokenize(p).filter((t) => queryTokens.has(t)).length }));
   const chosen = new Set<number>([0]);
   let size = parts[0]?.length ?? 0;
@@ -222,7 +238,13 @@ export function sourceText(item: Item, queryTokens: Set<string>, prefer?: { star
     chosen.add(s.i);
     size += s.p.length;
   }
-  return head + [...chosen].sort((a, b) => a - b).map((i) => parts[i]).join('\n[...]\n');
+  return (
+    head +
+    [...chosen]
+      .sort((a, b) => a - b)
+      .map((i) => parts[i])
+      .join('\n[...]\n')
+  );
 }
 
 /**

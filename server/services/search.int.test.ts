@@ -130,7 +130,11 @@ describe.each(dbTargets())('search over the blind index (%s)', (target) => {
     const from = new Date('2019-01-01T00:00:00Z');
     const to = new Date('2021-06-30T00:00:00Z');
     const page = await sut.search(session, queries[0]!, 30, { kind: 'note', from, to });
-    expectRanked(page, oracle(docs, queries[0]!)((d) => d.kind === 'note' && d.at >= from.getTime() && d.at <= to.getTime()), 30);
+    expectRanked(
+      page,
+      oracle(docs, queries[0]!)((d) => d.kind === 'note' && d.at >= from.getTime() && d.at <= to.getTime()),
+      30,
+    );
     expect(page.every((r) => r.item.kind === 'note')).toBe(true);
   });
 
@@ -157,7 +161,12 @@ describe.each(dbTargets())('search over the blind index (%s)', (target) => {
   });
 
   it('keeps planner statistics current as items are written, in the background', async () => {
-    const stats = new PlannerStats(db, { onError: (err) => { throw err; }, minIntervalMs: 0 });
+    const stats = new PlannerStats(db, {
+      onError: (err) => {
+        throw err;
+      },
+      minIntervalMs: 0,
+    });
     const sut = new ItemsService(new ItemsRepository(db, (n) => stats.noteWrites(n)));
     const reltuples = async () =>
       Number((await sql<{ n: number }>`select reltuples::float8 as n from pg_class where relname = 'vault_items'`.execute(db)).rows[0]!.n);

@@ -67,12 +67,7 @@ export class SearchService {
   }
 
   /** Blind-index BM25: the query's tokens are blinded with the user's index key, like documents. */
-  async search(
-    session: SessionContext,
-    query: string,
-    limit: number,
-    filter?: SearchFilter,
-  ): Promise<Array<{ item: Item; score: number }>> {
+  async search(session: SessionContext, query: string, limit: number, filter?: SearchFilter): Promise<Array<{ item: Item; score: number }>> {
     const tokens = [...new Set(tokenize(query))].slice(0, 64).map((t) => searchTerm.blind(session.keys, t));
     if (tokens.length === 0) return [];
     const stats = await this.#corpusStats(session.userId);

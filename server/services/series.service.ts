@@ -61,9 +61,12 @@ export class SeriesService {
       if (c.type.includes('|') || c.samples.length === 0) continue;
       const k = `${c.type}\u0000${c.date}`;
       const prev = byKey.get(k);
-      byKey.set(k, prev ? tryMerge(prev, c) ?? prev : c);
+      byKey.set(k, prev ? (tryMerge(prev, c) ?? prev) : c);
     }
-    const types = this.#typeWrites(session, [...byKey.values()].map((c) => c.type));
+    const types = this.#typeWrites(
+      session,
+      [...byKey.values()].map((c) => c.type),
+    );
     const macOf = new Map(types.map((t) => [t.code, t.mac]));
     const typeOf = new Map(types.map((t) => [hex(t.mac), t.code]));
     const added: AddedCounts = {};
@@ -131,7 +134,10 @@ export class SeriesService {
       if (fresh.has(k)) repeats.push(this.open(keys, userId, c.type, { date: c.date, version: 1, ciphertext: c.ciphertext }));
       else fresh.set(k, c);
     }
-    const types = this.#typeWrites(session, [...fresh.values()].map((c) => c.type));
+    const types = this.#typeWrites(
+      session,
+      [...fresh.values()].map((c) => c.type),
+    );
     const macOf = new Map(types.map((t) => [t.code, t.mac]));
     const typeOf = new Map(types.map((t) => [hex(t.mac), t.code]));
     await this.repo.mergeInto(
@@ -172,7 +178,12 @@ export class SeriesService {
       }
       const prev = out.get(type!);
       // Mid-upgrade, one type can have rows under its MAC and rows still under its clear code.
-      out.set(type!, prev ? { type: type!, first: min(prev.first, r.first), last: max(prev.last, r.last), days: prev.days + r.days } : { type: type!, first: r.first, last: r.last, days: r.days });
+      out.set(
+        type!,
+        prev
+          ? { type: type!, first: min(prev.first, r.first), last: max(prev.last, r.last), days: prev.days + r.days }
+          : { type: type!, first: r.first, last: r.last, days: r.days },
+      );
     }
     return [...out.values()].sort((a, b) => (a.type < b.type ? -1 : a.type > b.type ? 1 : 0));
   }
@@ -196,7 +207,10 @@ export class SeriesService {
    * partial months at either end from the daily stats. Months in another unit are converted to
    * the first month's, as `days` does.
    */
-  async months(session: SessionContext, q: { type: string; from: string; to: string }): Promise<{ type: string; unit: string | null; months: Array<MonthStats & { month: string }> }> {
+  async months(
+    session: SessionContext,
+    q: { type: string; from: string; to: string },
+  ): Promise<{ type: string; unit: string | null; months: Array<MonthStats & { month: string }> }> {
     const { keys, userId } = session;
     const type = this.lookup(keys, q.type);
     const monthOf = (d: string) => `${d.slice(0, 7)}-01`;
@@ -234,7 +248,9 @@ export class SeriesService {
           const days: SeriesDay[] = [];
           let unit = '';
           for (const row of rows) {
-            const h = row.stats ? this.#openStats(keys, userId, q.type, { ...row, stats: row.stats }) : readHeader(this.#plain(keys, userId, q.type, { ...row, ciphertext: row.ciphertext! }));
+            const h = row.stats
+              ? this.#openStats(keys, userId, q.type, { ...row, stats: row.stats })
+              : readHeader(this.#plain(keys, userId, q.type, { ...row, ciphertext: row.ciphertext! }));
             if (h.stats.count === 0) continue;
             unit ||= h.unit;
             const f = unitFactor(h.unit, unit) ?? analyteFactor(q.type, h.unit, unit) ?? 1;
@@ -273,7 +289,12 @@ export class SeriesService {
       if (!type) continue;
       const prev = out.get(type);
       // Mid-upgrade, one type can have rows under its MAC and rows still under its clear code.
-      out.set(type, prev ? { type, first: min(prev.first, r.first), last: max(prev.last, r.last), days: prev.days + r.days } : { type, first: r.first, last: r.last, days: r.days });
+      out.set(
+        type,
+        prev
+          ? { type, first: min(prev.first, r.first), last: max(prev.last, r.last), days: prev.days + r.days }
+          : { type, first: r.first, last: r.last, days: r.days },
+      );
     }
     return [...out.values()];
   }
@@ -290,7 +311,10 @@ export class SeriesService {
       const k = `${s.type}\u0000${s.localDate}`;
       byKey.set(k, [...(byKey.get(k) ?? []), s]);
     }
-    const types = this.#typeWrites(session, samples.map((s) => s.type));
+    const types = this.#typeWrites(
+      session,
+      samples.map((s) => s.type),
+    );
     const macOf = new Map(types.map((t) => [t.code, t.mac]));
     const typeOf = new Map(types.map((t) => [hex(t.mac), t.code]));
     await this.repo.mergeInto(
@@ -302,12 +326,25 @@ export class SeriesService {
           const type = typeOf.get(hex(row.type_mac))!;
           const gone = byKey.get(`${type}\u0000${row.date}`) ?? [];
           const chunk = this.open(keys, userId, type, row);
-          const kept = chunk.samples.filter(([start, , value, si]) => !gone.some((g) => g.startMs === start && g.sourceName === chunk.sources[si] && Math.abs(g.value * (unitFactor(g.unit, chunk.unit) ?? 1) - value) < 1e-9));
+          const kept = chunk.samples.filter(
+            ([start, , value, si]) =>
+              !gone.some(
+                (g) => g.startMs === start && g.sourceName === chunk.sources[si] && Math.abs(g.value * (unitFactor(g.unit, chunk.unit) ?? 1) - value) < 1e-9,
+              ),
+          );
           if (kept.length === chunk.samples.length) return [];
           const next: DayChunk = { ...chunk, samples: kept };
           next.stats = computeStats(next);
           const version = row.version + 1;
-          return [{ typeMac: row.type_mac, date: row.date, version, ciphertext: codec.seriesChunk.seal(keys, userId, next, version), stats: codec.seriesStats.seal(keys, userId, next, version) }];
+          return [
+            {
+              typeMac: row.type_mac,
+              date: row.date,
+              version,
+              ciphertext: codec.seriesChunk.seal(keys, userId, next, version),
+              stats: codec.seriesStats.seal(keys, userId, next, version),
+            },
+          ];
         }),
     );
   }
@@ -330,7 +367,11 @@ export class SeriesService {
       if (row.stats) h = this.#openStats(keys, userId, q.type, { ...row, stats: row.stats });
       else {
         h = readHeader(this.#plain(keys, userId, q.type, { ...row, ciphertext: row.ciphertext! }));
-        backfill.push({ date: row.date, version: row.version, stats: codec.seriesStats.seal(keys, userId, { type: q.type, date: row.date, ...h }, row.version) });
+        backfill.push({
+          date: row.date,
+          version: row.version,
+          stats: codec.seriesStats.seal(keys, userId, { type: q.type, date: row.date, ...h }, row.version),
+        });
       }
       if (h.stats.count === 0) continue;
       unit ??= h.unit;

@@ -23,7 +23,7 @@ describe('search snippet', () => {
     expect(snippet('Title', 'Some plain words.', 'absent')).toBe('Some plain words.');
   });
 
-  it('drops the text\'s own asterisks so only the marks remain', () => {
+  it("drops the text's own asterisks so only the marks remain", () => {
     expect(snippet('t', 'A **bold** claim about *sleep*', 'sleep')).toBe('A bold claim about **sleep**');
   });
 });

@@ -27,9 +27,9 @@ export class TrashService {
     const files = await this.repo.purge(userId, ids);
     for (const f of files) {
       // The rows are gone; bytes left behind by a failure here are ciphertext nothing points at.
-      await this.store.remove(f.user_id, f.id).catch((err: Error) =>
-        this.log.error({ err: { name: err.name, code: (err as { code?: string }).code } }, 'could not remove a purged file'),
-      );
+      await this.store
+        .remove(f.user_id, f.id)
+        .catch((err: Error) => this.log.error({ err: { name: err.name, code: (err as { code?: string }).code } }, 'could not remove a purged file'));
     }
     return ids.length;
   }

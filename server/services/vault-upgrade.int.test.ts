@@ -37,7 +37,9 @@ async function restoreV1(db: Database, dataDir: string): Promise<void> {
   execFileSync('tar', ['-xzf', fileURLToPath(new URL('files.tar.gz', FIXTURE)), '-C', dataDir]);
   await migrateTo(db, '0006_postings_fk');
   const byTable = new Map<string, unknown[]>();
-  for (const line of gunzipSync(readFileSync(new URL('rows.jsonl.gz', FIXTURE))).toString('utf8').split('\n')) {
+  for (const line of gunzipSync(readFileSync(new URL('rows.jsonl.gz', FIXTURE)))
+    .toString('utf8')
+    .split('\n')) {
     if (!line) continue;
     const { t, r } = JSON.parse(line) as { t: string; r: unknown };
     if (!byTable.has(t)) byTable.set(t, []);
@@ -45,7 +47,9 @@ async function restoreV1(db: Database, dataDir: string): Promise<void> {
   }
   for (const [t, rows] of byTable) {
     for (let i = 0; i < rows.length; i += 500) {
-      await sql`insert into ${sql.table(t)} select * from json_populate_recordset(null::${sql.table(t)}, ${JSON.stringify(rows.slice(i, i + 500))}::json)`.execute(db);
+      await sql`insert into ${sql.table(t)} select * from json_populate_recordset(null::${sql.table(t)}, ${JSON.stringify(rows.slice(i, i + 500))}::json)`.execute(
+        db,
+      );
     }
   }
 }
@@ -56,7 +60,7 @@ async function restoreV1(db: Database, dataDir: string): Promise<void> {
  * and exports gained `folders.jsonl` and `preferences.jsonl`: compare what the fixture knew. `version` also moves when the
  * upgrade re-seals a row.
  */
-const withoutLaterFields = <T,>(item: T): T => {
+const withoutLaterFields = <T>(item: T): T => {
   const { version: _v, folderId: _f, extraction: _e, ...rest } = item as Record<string, unknown>;
   return rest as T;
 };
@@ -93,7 +97,13 @@ describe.each(dbTargets())('a vault written before 0011 is upgraded when its own
     await sut?.dispose();
   });
 
-  const jobs = async () => (await sut.app.inject({ method: 'GET', url: '/api/jobs?limit=100', headers })).json().jobs as Array<{ kind: string; status: string; progress: { done: number; total?: number; unit: string }; result?: { imported: Record<string, number> } }>;
+  const jobs = async () =>
+    (await sut.app.inject({ method: 'GET', url: '/api/jobs?limit=100', headers })).json().jobs as Array<{
+      kind: string;
+      status: string;
+      progress: { done: number; total?: number; unit: string };
+      result?: { imported: Record<string, number> };
+    }>;
 
   it('reads the old rows as before while the upgrade runs, then stores no type code, job outcome or clear code', async () => {
     const login = await sut.app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: EMAIL, passphrase: PASSPHRASE } });
@@ -129,7 +139,12 @@ describe.each(dbTargets())('a vault written before 0011 is upgraded when its own
     const countedTypes = expected.jobs.flatMap((j) => Object.keys(j.result?.imported ?? {}));
     expect(typeCodes.length).toBeGreaterThan(40);
     expect(found(copy, [...typeCodes.filter((t) => t.length >= 5), ...countedTypes.filter((t) => t.length >= 5)])).toEqual([]);
-    expect(found(copy, expected.jobs.flatMap((j) => (j.error ? [j.error] : [])))).toEqual([]);
+    expect(
+      found(
+        copy,
+        expected.jobs.flatMap((j) => (j.error ? [j.error] : [])),
+      ),
+    ).toEqual([]);
     await sut.restart();
   }, 240_000);
 
@@ -171,7 +186,13 @@ describe.each(dbTargets())('an interrupted vault upgrade (%s)', (target) => {
     const items = new ItemsService(new ItemsRepository(db));
     const series = new SeriesService(new SeriesRepository(db));
     const jobs = new JobsRepository(db);
-    const runner = new JobRunner(jobs, ImportFiles.onDisk(path.join(sut.dataDir, 'imports')), pino({ level: 'silent' }), { maxConcurrent: 1, perUser: 1, progressMs: 500, maxAttempts: 3, resumeWithinMs: 3_600_000 });
+    const runner = new JobRunner(jobs, ImportFiles.onDisk(path.join(sut.dataDir, 'imports')), pino({ level: 'silent' }), {
+      maxConcurrent: 1,
+      perUser: 1,
+      progressMs: 500,
+      maxAttempts: 3,
+      resumeWithinMs: 3_600_000,
+    });
     const sut2 = new VaultUpgradeService(new VaultUpgradeRepository(db), jobs, runner, items, series, pino({ level: 'silent' }), { batch: 20 });
     const pending = async () => Number((await sql<{ n: string }>`select count(*) as n from vault_items where type_mac is null`.execute(db)).rows[0]!.n);
 
@@ -188,7 +209,8 @@ describe.each(dbTargets())('an interrupted vault upgrade (%s)', (target) => {
     // Stop after the second batch, as a shutdown would.
     const abort = new AbortController();
     let batches = 0;
-    const ctx = (signal: AbortSignal) => ({ session, signal, progress: () => (++batches === 3 ? abort.abort(new Error('shutdown')) : undefined), count: () => {} }) as unknown as JobContext;
+    const ctx = (signal: AbortSignal) =>
+      ({ session, signal, progress: () => (++batches === 3 ? abort.abort(new Error('shutdown')) : undefined), count: () => {} }) as unknown as JobContext;
     await expect(sut2.run(ctx(abort.signal))).rejects.toThrow('shutdown');
     expect(await pending()).toBe(expected.items.length - 40);
     expect(await read()).toEqual(want);

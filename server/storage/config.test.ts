@@ -19,8 +19,25 @@ describe('STORAGE and S3_* settings', () => {
   });
 
   it('reads the S3 settings into one spec, each area under its own prefix', () => {
-    const c = loadConfig({ DATA_DIR: dir, STORAGE: 's3', S3_BUCKET: 'vault-files', S3_ENDPOINT: 'http://127.0.0.1:9000', S3_FORCE_PATH_STYLE: 'true', S3_ACCESS_KEY_ID: 'id', S3_SECRET_ACCESS_KEY: 'secret' });
-    expect(c.storage).toEqual({ kind: 's3', bucket: 'vault-files', region: 'us-east-1', endpoint: 'http://127.0.0.1:9000', forcePathStyle: true, accessKeyId: 'id', secretAccessKey: 'secret', prefix: '' });
+    const c = loadConfig({
+      DATA_DIR: dir,
+      STORAGE: 's3',
+      S3_BUCKET: 'vault-files',
+      S3_ENDPOINT: 'http://127.0.0.1:9000',
+      S3_FORCE_PATH_STYLE: 'true',
+      S3_ACCESS_KEY_ID: 'id',
+      S3_SECRET_ACCESS_KEY: 'secret',
+    });
+    expect(c.storage).toEqual({
+      kind: 's3',
+      bucket: 'vault-files',
+      region: 'us-east-1',
+      endpoint: 'http://127.0.0.1:9000',
+      forcePathStyle: true,
+      accessKeyId: 'id',
+      secretAccessKey: 'secret',
+      prefix: '',
+    });
     expect(areaSpec(c.storage, 'imports')).toMatchObject({ kind: 's3', prefix: 'imports/' });
   });
 

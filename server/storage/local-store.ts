@@ -52,7 +52,10 @@ export class LocalObjectStore implements ObjectStore {
         opened
           .catch(() => {})
           .then(() => rm(temp, { force: true }))
-          .then(() => cb(err), () => cb(err));
+          .then(
+            () => cb(err),
+            () => cb(err),
+          );
       },
     });
   }
@@ -78,7 +81,10 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   async size(key: string): Promise<number | null> {
-    return stat(this.#path(key)).then((s) => s.size, () => null);
+    return stat(this.#path(key)).then(
+      (s) => s.size,
+      () => null,
+    );
   }
 
   async delete(key: string): Promise<void> {

@@ -28,9 +28,11 @@ const readAll = async (r: Readable) => {
 
 // Chunks of a few hundred KiB, as an encrypting pipeline hands them on.
 const chunked = (buf: Buffer, size = 300_000) =>
-  Readable.from((function* () {
-    for (let i = 0; i < buf.length; i += size) yield buf.subarray(i, i + size);
-  })());
+  Readable.from(
+    (function* () {
+      for (let i = 0; i < buf.length; i += size) yield buf.subarray(i, i + size);
+    })(),
+  );
 
 for (const kind of ['local', 's3'] as const) {
   describe(`${kind} object store`, () => {
@@ -39,7 +41,16 @@ for (const kind of ['local', 's3'] as const) {
       store = await openStore(
         kind === 'local'
           ? { kind: 'local', root: dir }
-          : { kind: 's3', endpoint: s3.endpoint, bucket: s3.bucket, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, forcePathStyle: true, prefix: 'contract/' },
+          : {
+              kind: 's3',
+              endpoint: s3.endpoint,
+              bucket: s3.bucket,
+              region: s3.region,
+              accessKeyId: s3.accessKeyId,
+              secretAccessKey: s3.secretAccessKey,
+              forcePathStyle: true,
+              prefix: 'contract/',
+            },
       );
     });
     afterAll(async () => store.close());
@@ -50,17 +61,23 @@ for (const kind of ['local', 's3'] as const) {
       await pipeline(chunked(data), store.createWriteStream('u1/big'));
       expect(await store.size('u1/big')).toBe(data.length);
       expect((await readAll(store.createReadStream('u1/big'))).equals(data)).toBe(true);
-      for (const [a, b] of [[0, 17], [8 * 1024 * 1024 - 3, 8 * 1024 * 1024 + 5], [data.length - 22, data.length]] as const) {
+      for (const [a, b] of [
+        [0, 17],
+        [8 * 1024 * 1024 - 3, 8 * 1024 * 1024 + 5],
+        [data.length - 22, data.length],
+      ] as const) {
         expect((await store.readRange('u1/big', a, b)).equals(data.subarray(a, b))).toBe(true);
       }
     });
 
     it('leaves no object when the writer fails midway', async () => {
-      const failing = Readable.from((async function* () {
-        // Past the first 8 MiB part, so that S3 has a multipart upload to abort.
-        yield randomBytes(10 * 1024 * 1024);
-        throw new Error('client went away');
-      })());
+      const failing = Readable.from(
+        (async function* () {
+          // Past the first 8 MiB part, so that S3 has a multipart upload to abort.
+          yield randomBytes(10 * 1024 * 1024);
+          throw new Error('client went away');
+        })(),
+      );
       await expect(pipeline(failing, store.createWriteStream('u1/cut'))).rejects.toThrow('client went away');
       expect(await store.size('u1/cut')).toBeNull();
     });
@@ -82,7 +99,7 @@ for (const kind of ['local', 's3'] as const) {
       expect(await store.size('u2/b')).toBeNull();
     });
 
-    it('refuses keys that are not the server\'s own names', () => {
+    it("refuses keys that are not the server's own names", () => {
       for (const bad of ['../x', 'a/../../b', '/abs', 'a//b', 'a b']) expect(() => store.createReadStream(bad)).toThrow('invalid object key');
     });
 

@@ -64,7 +64,11 @@ async function download(app: FastifyInstance, headers: Headers, fileId: string):
 async function waitJob(app: FastifyInstance, headers: Headers, id: string) {
   const end = Date.now() + 60_000;
   for (;;) {
-    const job = (await app.inject({ method: 'GET', url: `/api/jobs/${id}`, headers })).json() as { status: string; error?: string; result?: { imported: Record<string, number> } };
+    const job = (await app.inject({ method: 'GET', url: `/api/jobs/${id}`, headers })).json() as {
+      status: string;
+      error?: string;
+      result?: { imported: Record<string, number> };
+    };
     if (job.status === 'done' || job.status === 'failed') return job;
     if (Date.now() > end) throw new Error(`job ${id} still ${job.status}`);
     await new Promise((r) => setTimeout(r, 50));
@@ -116,7 +120,9 @@ for (const target of dbTargets()) {
       const canary = `Canary${randomBytes(6).toString('hex')}`;
       canaries.push(canary);
       let body = '';
-      for (let d = 1; d <= 28; d++) for (let h = 0; h < 24; h++) body += recordXml(HR, 'count/min', 50 + ((d * h) % 60), canary, `2026-02-${String(d).padStart(2, '0')} ${String(h).padStart(2, '0')}:00:00 +0000`);
+      for (let d = 1; d <= 28; d++)
+        for (let h = 0; h < 24; h++)
+          body += recordXml(HR, 'count/min', 50 + ((d * h) % 60), canary, `2026-02-${String(d).padStart(2, '0')} ${String(h).padStart(2, '0')}:00:00 +0000`);
       // A large stored entry ahead of export.xml, so that the reader has to seek past it.
       const zip = buildZip([
         { name: 'apple_health_export/workout-routes/route_1.gpx', data: randomBytes(3 * 1024 * 1024) },
@@ -128,13 +134,15 @@ for (const target of dbTargets()) {
       const job = await waitJob(app(), user.headers, (res.json() as { jobId: string }).jobId);
       expect(job.status, job.error).toBe('done');
       expect(job.result!.imported[HR]).toBe(28 * 24);
-      const series = (await app().inject({ method: 'GET', url: `/api/records/series?type=${HR}&from=2026-02-01&to=2026-02-28`, headers: user.headers })).json() as { days: Array<{ count: number }> };
+      const series = (
+        await app().inject({ method: 'GET', url: `/api/records/series?type=${HR}&from=2026-02-01&to=2026-02-28`, headers: user.headers })
+      ).json() as { days: Array<{ count: number }> };
       expect(series.days.reduce((a, d) => a + d.count, 0)).toBe(28 * 24);
       // The staged upload went with its job.
       expect((await bucketKeys(s3)).filter((k) => k.startsWith(`imports/${user.user.id}/`))).toEqual([]);
     });
 
-    it('deletes a purged file\'s object and every object of a deleted account', async () => {
+    it("deletes a purged file's object and every object of a deleted account", async () => {
       const user = await signUp(app());
       const a = await upload(app(), user.headers, 'a.bin', randomBytes(70_000));
       const b = await upload(app(), user.headers, 'b.bin', randomBytes(70_000));
@@ -161,30 +169,31 @@ for (const target of dbTargets()) {
     });
 
     // Two processes on one embedded PGlite cannot be: this one needs PostgreSQL.
-    if (target === 'postgres') it('two app instances on one database share the bucket: uploaded through A, downloaded byte-exact through B', async () => {
-      const dirB = await mkdtemp(path.join(tmpdir(), 'cv-test-b-'));
-      const serverKey = (await readFile(path.join(server.dataDir, 'server.key'), 'utf8')).trim();
-      const logs = new PassThrough();
-      logs.resume();
-      const appB = await buildApp({ config: loadConfig({ ...server.env, DATA_DIR: dirB, SERVER_KEY: serverKey }), logStream: logs });
-      try {
-        await appB.ready();
-        const user = await signUp(app());
-        const data = Buffer.concat([Buffer.from('shared bytes '), randomBytes(9 * 1024 * 1024 + 777)]);
-        const up = await upload(app(), user.headers, 'shared.bin', data);
-        // B holds no keys for A's session: the person signs in there, as they would behind a balancer.
-        const login = await appB.inject({ method: 'POST', url: '/api/auth/login', payload: { email: user.email, passphrase: user.passphrase } });
-        expect(login.statusCode, login.body).toBe(200);
-        const headersB = { cookie: cookieFrom(login.headers['set-cookie']) };
-        expect((await download(appB, headersB, up.fileId)).equals(data)).toBe(true);
-        // And the other way round.
-        const back = randomBytes(100_000);
-        const up2 = await upload(appB, headersB, 'back.bin', back);
-        expect((await download(app(), user.headers, up2.fileId)).equals(back)).toBe(true);
-      } finally {
-        await appB.close();
-        await rm(dirB, { recursive: true, force: true });
-      }
-    });
+    if (target === 'postgres')
+      it('two app instances on one database share the bucket: uploaded through A, downloaded byte-exact through B', async () => {
+        const dirB = await mkdtemp(path.join(tmpdir(), 'cv-test-b-'));
+        const serverKey = (await readFile(path.join(server.dataDir, 'server.key'), 'utf8')).trim();
+        const logs = new PassThrough();
+        logs.resume();
+        const appB = await buildApp({ config: loadConfig({ ...server.env, DATA_DIR: dirB, SERVER_KEY: serverKey }), logStream: logs });
+        try {
+          await appB.ready();
+          const user = await signUp(app());
+          const data = Buffer.concat([Buffer.from('shared bytes '), randomBytes(9 * 1024 * 1024 + 777)]);
+          const up = await upload(app(), user.headers, 'shared.bin', data);
+          // B holds no keys for A's session: the person signs in there, as they would behind a balancer.
+          const login = await appB.inject({ method: 'POST', url: '/api/auth/login', payload: { email: user.email, passphrase: user.passphrase } });
+          expect(login.statusCode, login.body).toBe(200);
+          const headersB = { cookie: cookieFrom(login.headers['set-cookie']) };
+          expect((await download(appB, headersB, up.fileId)).equals(data)).toBe(true);
+          // And the other way round.
+          const back = randomBytes(100_000);
+          const up2 = await upload(appB, headersB, 'back.bin', back);
+          expect((await download(app(), user.headers, up2.fileId)).equals(back)).toBe(true);
+        } finally {
+          await appB.close();
+          await rm(dirB, { recursive: true, force: true });
+        }
+      });
   });
 }

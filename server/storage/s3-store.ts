@@ -1,11 +1,4 @@
-import {
-  DeleteObjectCommand,
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { checkKey, checkPrefix, type ObjectStore, type StorageSpec } from './object-store.js';
@@ -63,7 +56,10 @@ export class S3ObjectStore implements ObjectStore {
       },
       final(cb) {
         body.end();
-        done.then(() => cb(), (e: Error) => cb(storageError('write', e)));
+        done.then(
+          () => cb(),
+          (e: Error) => cb(storageError('write', e)),
+        );
       },
       destroy(err, cb) {
         void upload.abort().catch(() => {});
@@ -130,7 +126,9 @@ export class S3ObjectStore implements ObjectStore {
       const keys = batch;
       batch = [];
       try {
-        const res = await this.#client.send(new DeleteObjectsCommand({ Bucket: this.spec.bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }));
+        const res = await this.#client.send(
+          new DeleteObjectsCommand({ Bucket: this.spec.bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }),
+        );
         if (res.Errors?.length) throw new Error(`${res.Errors.length} objects were not deleted`);
       } catch (e) {
         throw storageError('delete', e as Error);

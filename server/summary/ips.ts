@@ -50,9 +50,23 @@ function concept(e: { code?: ClinicalEntry['code']; name: string }): Res {
 }
 
 const MED_STATUS: Record<string, string> = {
-  active: 'active', completed: 'completed', stopped: 'stopped', 'on-hold': 'on-hold', cancelled: 'stopped', draft: 'intended', intended: 'intended', 'not-taken': 'not-taken',
+  active: 'active',
+  completed: 'completed',
+  stopped: 'stopped',
+  'on-hold': 'on-hold',
+  cancelled: 'stopped',
+  draft: 'intended',
+  intended: 'intended',
+  'not-taken': 'not-taken',
 };
-const CLINICAL_STATUS: Record<string, string> = { active: 'active', recurrence: 'recurrence', relapse: 'relapse', inactive: 'inactive', remission: 'remission', resolved: 'resolved' };
+const CLINICAL_STATUS: Record<string, string> = {
+  active: 'active',
+  recurrence: 'recurrence',
+  relapse: 'relapse',
+  inactive: 'inactive',
+  remission: 'remission',
+  resolved: 'resolved',
+};
 
 export function buildIpsBundle(model: SummaryModel): Res {
   const patientUrl = newUrl();
@@ -79,7 +93,9 @@ export function buildIpsBundle(model: SummaryModel): Res {
     if (!chosen) {
       // IPS requires these three; the person left this one out, and the document says so.
       section.text = narrative([]);
-      section.emptyReason = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/list-empty-reason', code: 'withheld', display: 'Information Withheld' }] };
+      section.emptyReason = {
+        coding: [{ system: 'http://terminology.hl7.org/CodeSystem/list-empty-reason', code: 'withheld', display: 'Information Withheld' }],
+      };
       sections.push(section);
       continue;
     }
@@ -88,92 +104,118 @@ export function buildIpsBundle(model: SummaryModel): Res {
     if (key === 'problems') {
       for (const e of model.problems ?? []) {
         const status = CLINICAL_STATUS[e.status ?? ''] ?? (e.group === 'resolved' ? 'resolved' : 'active');
-        refs.push(add({
-          resourceType: 'Condition',
-          clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: status }] },
-          code: concept(e),
-          subject,
-          ...(e.date ? { onsetDateTime: e.date } : {}),
-          ...(e.end ? { abatementDateTime: e.end } : {}),
-        }));
+        refs.push(
+          add({
+            resourceType: 'Condition',
+            clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: status }] },
+            code: concept(e),
+            subject,
+            ...(e.date ? { onsetDateTime: e.date } : {}),
+            ...(e.end ? { abatementDateTime: e.end } : {}),
+          }),
+        );
         lines.push(`${e.name} (${status}${e.date ? `, since ${e.date.slice(0, 10)}` : ''})`);
       }
     } else if (key === 'medications') {
       for (const e of model.medications ?? []) {
         const status = MED_STATUS[e.status ?? ''] ?? (e.group === 'past' ? 'completed' : 'active');
-        refs.push(add({
-          resourceType: 'MedicationStatement',
-          status,
-          medicationCodeableConcept: concept(e),
-          subject,
-          ...(e.date || e.end ? { effectivePeriod: { ...(e.date ? { start: e.date } : {}), ...(e.end ? { end: e.end } : {}) } } : {}),
-          ...(e.detail ? { dosage: [{ text: e.detail }] } : {}),
-        }));
+        refs.push(
+          add({
+            resourceType: 'MedicationStatement',
+            status,
+            medicationCodeableConcept: concept(e),
+            subject,
+            ...(e.date || e.end ? { effectivePeriod: { ...(e.date ? { start: e.date } : {}), ...(e.end ? { end: e.end } : {}) } } : {}),
+            ...(e.detail ? { dosage: [{ text: e.detail }] } : {}),
+          }),
+        );
         lines.push(`${e.name} (${status})${e.detail ? `: ${e.detail}` : ''}`);
       }
     } else if (key === 'allergies') {
       for (const e of model.allergies ?? []) {
-        refs.push(add({
-          resourceType: 'AllergyIntolerance',
-          clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: e.group === 'resolved' ? 'resolved' : 'active' }] },
-          code: concept(e),
-          patient: subject,
-          ...(e.criticality ? { criticality: e.criticality } : {}),
-          ...(e.date ? { onsetDateTime: e.date } : {}),
-          ...(e.reactions?.length ? { reaction: [{ manifestation: e.reactions.map((text) => ({ text })) }] } : {}),
-        }));
+        refs.push(
+          add({
+            resourceType: 'AllergyIntolerance',
+            clinicalStatus: {
+              coding: [{ system: 'http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical', code: e.group === 'resolved' ? 'resolved' : 'active' }],
+            },
+            code: concept(e),
+            patient: subject,
+            ...(e.criticality ? { criticality: e.criticality } : {}),
+            ...(e.date ? { onsetDateTime: e.date } : {}),
+            ...(e.reactions?.length ? { reaction: [{ manifestation: e.reactions.map((text) => ({ text })) }] } : {}),
+          }),
+        );
         lines.push(`${e.name}${e.criticality ? ` (criticality ${e.criticality})` : ''}${e.reactions?.length ? `: ${e.reactions.join(', ')}` : ''}`);
       }
     } else if (key === 'immunizations') {
       for (const e of model.immunizations ?? []) {
-        refs.push(add({
-          resourceType: 'Immunization',
-          status: e.group === 'not-given' ? 'not-done' : 'completed',
-          vaccineCode: concept(e),
-          patient: subject,
-          occurrenceDateTime: e.date ?? model.generatedAt,
-        }));
+        refs.push(
+          add({
+            resourceType: 'Immunization',
+            status: e.group === 'not-given' ? 'not-done' : 'completed',
+            vaccineCode: concept(e),
+            patient: subject,
+            occurrenceDateTime: e.date ?? model.generatedAt,
+          }),
+        );
         lines.push(`${e.name}${e.date ? `, ${e.date.slice(0, 10)}` : ''}`);
       }
     } else if (key === 'procedures') {
       for (const e of model.procedures ?? []) {
-        refs.push(add({
-          resourceType: 'Procedure',
-          status: e.group === 'not-done' ? 'not-done' : 'completed',
-          code: concept(e),
-          subject,
-          ...(e.date ? { performedDateTime: e.date } : {}),
-        }));
+        refs.push(
+          add({
+            resourceType: 'Procedure',
+            status: e.group === 'not-done' ? 'not-done' : 'completed',
+            code: concept(e),
+            subject,
+            ...(e.date ? { performedDateTime: e.date } : {}),
+          }),
+        );
         lines.push(`${e.name}${e.date ? `, ${e.date.slice(0, 10)}` : ''}`);
       }
     } else if (key === 'results') {
       for (const r of model.results ?? []) {
         const q = (v: number) => ({ value: v, unit: r.unit, system: UCUM, code: r.unit });
-        refs.push(add({
-          resourceType: 'Observation',
-          status: 'final',
-          category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' }] }],
-          code: codeOf(r.code, r.name),
-          subject,
-          effectiveDateTime: r.date,
-          valueQuantity: q(r.value),
-          ...(r.low !== undefined || r.high !== undefined ? { referenceRange: [{ ...(r.low !== undefined ? { low: q(r.low) } : {}), ...(r.high !== undefined ? { high: q(r.high) } : {}) }] } : {}),
-          ...(r.flag ? { interpretation: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation', code: FLAG_CODE[r.flag] }] }] } : {}),
-        }));
-        lines.push(`${r.name}: ${r.value} ${r.unit}${r.low !== undefined || r.high !== undefined ? ` (range ${r.low ?? ''}–${r.high ?? ''})` : ''}${r.flag && r.flag !== 'normal' ? ` ${r.flag}` : ''}, ${r.date.slice(0, 10)}`);
+        refs.push(
+          add({
+            resourceType: 'Observation',
+            status: 'final',
+            category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' }] }],
+            code: codeOf(r.code, r.name),
+            subject,
+            effectiveDateTime: r.date,
+            valueQuantity: q(r.value),
+            ...(r.low !== undefined || r.high !== undefined
+              ? { referenceRange: [{ ...(r.low !== undefined ? { low: q(r.low) } : {}), ...(r.high !== undefined ? { high: q(r.high) } : {}) }] }
+              : {}),
+            ...(r.flag
+              ? { interpretation: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation', code: FLAG_CODE[r.flag] }] }] }
+              : {}),
+          }),
+        );
+        lines.push(
+          `${r.name}: ${r.value} ${r.unit}${r.low !== undefined || r.high !== undefined ? ` (range ${r.low ?? ''}–${r.high ?? ''})` : ''}${r.flag && r.flag !== 'normal' ? ` ${r.flag}` : ''}, ${r.date.slice(0, 10)}`,
+        );
       }
     } else if (key === 'vitals') {
       for (const v of model.vitals ?? []) {
-        refs.push(add({
-          resourceType: 'Observation',
-          status: 'final',
-          category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
-          code: codeOf(v.loinc ?? v.code, `${v.title} (${v.label})`),
-          subject,
-          effectivePeriod: { start: v.from, end: v.to },
-          valueQuantity: { value: round(v.mean), unit: v.unit, system: UCUM, code: v.unit },
-          note: [{ text: `Mean of ${v.days} daily means from ${v.from} to ${v.to}; range ${round(v.min)}–${round(v.max)} ${v.unit}; latest ${round(v.latest.value)} on ${v.latest.date}.` }],
-        }));
+        refs.push(
+          add({
+            resourceType: 'Observation',
+            status: 'final',
+            category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
+            code: codeOf(v.loinc ?? v.code, `${v.title} (${v.label})`),
+            subject,
+            effectivePeriod: { start: v.from, end: v.to },
+            valueQuantity: { value: round(v.mean), unit: v.unit, system: UCUM, code: v.unit },
+            note: [
+              {
+                text: `Mean of ${v.days} daily means from ${v.from} to ${v.to}; range ${round(v.min)}–${round(v.max)} ${v.unit}; latest ${round(v.latest.value)} on ${v.latest.date}.`,
+              },
+            ],
+          }),
+        );
         lines.push(`${v.title} (${v.label}): mean ${round(v.mean)} ${v.unit} over ${v.days} days, latest ${round(v.latest.value)} on ${v.latest.date}`);
       }
     }

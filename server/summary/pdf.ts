@@ -125,7 +125,10 @@ export async function renderSummaryPdf(model: SummaryModel): Promise<Uint8Array>
   const who = [p.name ?? 'Name not recorded', p.birthDate ? `born ${p.birthDate}` : undefined, p.gender].filter(Boolean).join(', ');
   w.text(who, { size: 11 });
   const period = model.from || model.to ? `Period: ${model.from ?? 'start'} to ${model.to ?? 'today'}. ` : '';
-  w.text(`${period}Made ${day(model.generatedAt)} from the patient's own records (Context Vault); sources are the providers and devices named in each entry.`, { size: 8.5, color: MUTED });
+  w.text(`${period}Made ${day(model.generatedAt)} from the patient's own records (Context Vault); sources are the providers and devices named in each entry.`, {
+    size: 8.5,
+    color: MUTED,
+  });
 
   for (const key of model.sections) {
     w.heading(IPS_SECTIONS[key].title);
@@ -137,7 +140,14 @@ export async function renderSummaryPdf(model: SummaryModel): Promise<Uint8Array>
 }
 
 const GROUP_LABEL: Record<string, string> = {
-  current: 'Current', past: 'Past', active: 'Active', resolved: 'Resolved', given: 'Given', 'not-given': 'Not given', done: 'Done', 'not-done': 'Not done',
+  current: 'Current',
+  past: 'Past',
+  active: 'Active',
+  resolved: 'Resolved',
+  given: 'Given',
+  'not-given': 'Not given',
+  done: 'Done',
+  'not-done': 'Not done',
 };
 
 function clinical(w: Writer, key: SectionKey, entries: ClinicalEntry[]): void {
@@ -147,7 +157,11 @@ function clinical(w: Writer, key: SectionKey, entries: ClinicalEntry[]): void {
   }
   for (const e of entries.slice(0, MAX_ROWS)) {
     const when = e.end ? `${day(e.date)} – ${day(e.end)}` : day(e.date);
-    const extra = [e.detail, e.criticality ? `criticality ${e.criticality}` : undefined, e.reactions?.length ? `reactions: ${e.reactions.join(', ')}` : undefined]
+    const extra = [
+      e.detail,
+      e.criticality ? `criticality ${e.criticality}` : undefined,
+      e.reactions?.length ? `reactions: ${e.reactions.join(', ')}` : undefined,
+    ]
       .filter(Boolean)
       .join('; ');
     w.row([
@@ -166,12 +180,15 @@ function results(w: Writer, model: SummaryModel): void {
     w.text('No results in this period.', { color: MUTED });
     return;
   }
-  w.row([
-    { text: 'Test', x: 0, width: 200, color: MUTED },
-    { text: 'Result', x: 205, width: 100, color: MUTED },
-    { text: 'Reference range', x: 310, width: 100, color: MUTED },
-    { text: 'Date', x: 415, width: 84, color: MUTED },
-  ], 8);
+  w.row(
+    [
+      { text: 'Test', x: 0, width: 200, color: MUTED },
+      { text: 'Result', x: 205, width: 100, color: MUTED },
+      { text: 'Reference range', x: 310, width: 100, color: MUTED },
+      { text: 'Date', x: 415, width: 84, color: MUTED },
+    ],
+    8,
+  );
   for (const r of list.slice(0, MAX_ROWS * 2)) {
     const range = r.low !== undefined || r.high !== undefined ? `${r.low ?? ''}–${r.high ?? ''} ${r.unit}` : '';
     const out = r.flag === 'high' || r.flag === 'low' || r.flag === 'abnormal';

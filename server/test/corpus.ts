@@ -71,7 +71,7 @@ export function corpus(seed = 1, vocabulary = 20_000): Corpus {
     const length = Math.min(600, Math.max(3, Math.round(Math.exp(3.8 + 0.9 * normal))));
     const sentence = (n: number) => Array.from({ length: n }, () => pick(r())).join(' ');
     const text: string[] = [];
-    for (let left = length; left > 0; ) {
+    for (let left = length; left > 0;) {
       const n = Math.min(left, 5 + Math.floor(r() * 15));
       const s = sentence(n);
       text.push(`${s[0]!.toUpperCase()}${s.slice(1)}.`);
@@ -88,9 +88,5 @@ export function corpus(seed = 1, vocabulary = 20_000): Corpus {
     };
   };
 
-  return {
-    word: (rank) => words[rank]!,
-    vocabulary,
-    items: (from, count) => Array.from({ length: count }, (_, k) => item(from + k)),
-  };
+  return { word: (rank) => words[rank]!, vocabulary, items: (from, count) => Array.from({ length: count }, (_, k) => item(from + k)) };
 }

@@ -16,7 +16,10 @@ const run = promisify(execFile);
 async function pgDump(url: string): Promise<Buffer> {
   const { stdout } = await run('pg_dump', ['--data-only', '--no-owner', url], { maxBuffer: 512 * 1024 * 1024, encoding: 'buffer' });
   const text = stdout.toString('latin1');
-  return Buffer.from(text.replace(/\\\\x([0-9a-f]*)/g, (_m, hex: string) => Buffer.from(hex, 'hex').toString('latin1')), 'latin1');
+  return Buffer.from(
+    text.replace(/\\\\x([0-9a-f]*)/g, (_m, hex: string) => Buffer.from(hex, 'hex').toString('latin1')),
+    'latin1',
+  );
 }
 
 /** Every row of every public table; byte columns raw, everything else as text. */

@@ -206,11 +206,7 @@ export function cookieFrom(setCookie: string | string[] | undefined): string {
 }
 
 /** A multipart/form-data body with one file (and optional fields before it). */
-export function multipart(
-  file: { name: string; type: string; data: Buffer },
-  fields: Record<string, string> = {},
-  headers: Record<string, string> = {},
-) {
+export function multipart(file: { name: string; type: string; data: Buffer }, fields: Record<string, string> = {}, headers: Record<string, string> = {}) {
   const boundary = `----cvtest${randomBytes(8).toString('hex')}`;
   const parts: Buffer[] = [];
   for (const [k, v] of Object.entries(fields)) {

@@ -69,7 +69,11 @@ export function dstu2Lab(s: LabSpec): Record<string, unknown> {
 
 /** A collection Bundle of resources, as POST /api/import/fhir takes it. */
 export function bundle(resources: Array<Record<string, unknown>>): string {
-  return JSON.stringify({ resourceType: 'Bundle', type: 'collection', entry: resources.map((resource) => ({ fullUrl: `urn:uuid:${String(resource.id)}`, resource })) });
+  return JSON.stringify({
+    resourceType: 'Bundle',
+    type: 'collection',
+    entry: resources.map((resource) => ({ fullUrl: `urn:uuid:${String(resource.id)}`, resource })),
+  });
 }
 
 /**

@@ -9,7 +9,14 @@ export type { AuthServer as OidcProvider, IdTokenForgery } from '../../integrati
  * id_tokens with iss/aud/nonce/exp. Like Google, it issues refresh tokens without
  * `offline_access` (Google's `access_type=offline`). Pass `provider.issuer` as GOOGLE_ISSUER.
  */
-export function startOidcProvider(opts: { clientId: string; clientSecret?: string; redirectUris?: string[]; email?: string; sub?: string; accessToken?: () => string }): Promise<AuthServer> {
+export function startOidcProvider(opts: {
+  clientId: string;
+  clientSecret?: string;
+  redirectUris?: string[];
+  email?: string;
+  sub?: string;
+  accessToken?: () => string;
+}): Promise<AuthServer> {
   return startAuthServer({
     clients: [{ clientId: opts.clientId, clientSecret: opts.clientSecret, redirectUris: opts.redirectUris }],
     subject: opts.sub,

@@ -62,14 +62,32 @@ function fitbitArchive(): Buffer {
     { name: ENTRY_NAMES[2]!, data: json([{ dateTime: '03/10/24 04:30:00', value: '40' }]) },
     {
       name: 'Takeout/Fitbit/Global Export Data/sleep-2024-03-09.json',
-      data: json([{ logId: 1, dateOfSleep: '2024-03-10', startTime: '2024-03-09T23:30:00.000', endTime: '2024-03-10T07:00:00.000', minutesAsleep: 420, minutesAwake: 30, efficiency: 93, type: 'stages', isMainSleep: true, levels: { summary: { deep: { minutes: 80 }, light: { minutes: 250 }, rem: { minutes: 90 }, wake: { minutes: 30 } } } }]),
+      data: json([
+        {
+          logId: 1,
+          dateOfSleep: '2024-03-10',
+          startTime: '2024-03-09T23:30:00.000',
+          endTime: '2024-03-10T07:00:00.000',
+          minutesAsleep: 420,
+          minutesAwake: 30,
+          efficiency: 93,
+          type: 'stages',
+          isMainSleep: true,
+          levels: { summary: { deep: { minutes: 80 }, light: { minutes: 250 }, rem: { minutes: 90 }, wake: { minutes: 30 } } },
+        },
+      ]),
     },
     { name: ENTRY_NAMES[1]!, data: '{}' },
   ]);
 }
 
 export const NOTES = [
-  { title: 'Lab results from the GP', text: 'HbA1c 9.1% on 17 Oct 2019, fasting glucose 7.4 mmol/L. Repeat in three months.', tags: ['diabetes'], occurredAt: '2019-10-17T16:43:00Z' },
+  {
+    title: 'Lab results from the GP',
+    text: 'HbA1c 9.1% on 17 Oct 2019, fasting glucose 7.4 mmol/L. Repeat in three months.',
+    tags: ['diabetes'],
+    occurredAt: '2019-10-17T16:43:00Z',
+  },
   { title: 'Blood pressure diary', text: 'Morning reading 128/84 after coffee; evening 119/77.', tags: ['heart'], occurredAt: '2026-05-01T08:00:00Z' },
 ];
 
@@ -88,14 +106,28 @@ async function accepted(app: FastifyInstance, headers: Headers, res: { statusCod
   return waitJob(app, headers, (res.json() as { jobId: string }).jobId);
 }
 
-const fhirFiles = () => readdirSync(FHIR_DIR).filter((f) => /\.(json|ndjson)$/.test(f)).sort();
+const fhirFiles = () =>
+  readdirSync(FHIR_DIR)
+    .filter((f) => /\.(json|ndjson)$/.test(f))
+    .sort();
 
 /** Imports everything above into the signed-in user's vault; returns the jobs. */
 export async function populate(app: FastifyInstance, headers: Headers): Promise<Job[]> {
   const jobs: Job[] = [];
   for (const f of fhirFiles()) {
     const type = f.endsWith('.ndjson') ? 'application/fhir+ndjson' : 'application/fhir+json';
-    jobs.push(await accepted(app, headers, await app.inject({ method: 'POST', url: '/api/import/fhir', headers: { ...headers, 'content-type': type }, payload: readFileSync(path.join(FHIR_DIR, f)) })));
+    jobs.push(
+      await accepted(
+        app,
+        headers,
+        await app.inject({
+          method: 'POST',
+          url: '/api/import/fhir',
+          headers: { ...headers, 'content-type': type },
+          payload: readFileSync(path.join(FHIR_DIR, f)),
+        }),
+      ),
+    );
   }
   const apple = async (name: string, data: Buffer) => {
     const mp = multipart({ name, type: name.endsWith('.zip') ? 'application/zip' : 'text/xml', data }, {}, headers);
@@ -114,7 +146,11 @@ export async function populate(app: FastifyInstance, headers: Headers): Promise<
   const mp = multipart({ name: 'takeout.zip', type: 'application/zip', data: fitbitArchive() }, { timezone: 'America/New_York' }, headers);
   jobs.push(await accepted(app, headers, await app.inject({ method: 'POST', url: '/api/import/fitbit', headers: mp.headers, payload: mp.payload })));
   // A Fitbit archive with nothing it knows: fails with a message naming what it found.
-  const bad = multipart({ name: 'bad.zip', type: 'application/zip', data: buildZip([{ name: 'Personal-Canary-Notes/Wildflower-diary.txt', data: 'x' }]) }, {}, headers);
+  const bad = multipart(
+    { name: 'bad.zip', type: 'application/zip', data: buildZip([{ name: 'Personal-Canary-Notes/Wildflower-diary.txt', data: 'x' }]) },
+    {},
+    headers,
+  );
   jobs.push(await accepted(app, headers, await app.inject({ method: 'POST', url: '/api/import/fitbit', headers: bad.headers, payload: bad.payload })));
   for (const n of NOTES) {
     const res = await app.inject({ method: 'POST', url: '/api/items', headers, payload: { kind: 'note', ...n } });
@@ -154,18 +190,33 @@ export function secrets(): { codes: string[]; typeCodes: string[]; labValues: st
   };
   for (const f of fhirFiles()) {
     const text = readFileSync(path.join(FHIR_DIR, f), 'utf8');
-    for (const doc of f.endsWith('.ndjson') ? text.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as unknown) : [JSON.parse(text) as unknown]) walk(doc, false);
+    for (const doc of f.endsWith('.ndjson')
+      ? text
+          .split('\n')
+          .filter((l) => l.trim())
+          .map((l) => JSON.parse(l) as unknown)
+      : [JSON.parse(text) as unknown])
+      walk(doc, false);
   }
   const hk = new Set<string>(CATEGORY_TYPES);
   hk.add('HKQuantityTypeIdentifierHeartRate');
   hk.add('HKQuantityTypeIdentifierStepCount');
-  for (const m of readFileSync(path.join(APPLE_DIR, 'opendroid-hk_sampleexport-2.xml'), 'utf8').matchAll(/type="(HK(?:Quantity|Category)TypeIdentifier\w+)"/g)) hk.add(m[1]!);
+  for (const m of readFileSync(path.join(APPLE_DIR, 'opendroid-hk_sampleexport-2.xml'), 'utf8').matchAll(/type="(HK(?:Quantity|Category)TypeIdentifier\w+)"/g))
+    hk.add(m[1]!);
   for (const n of NOTES) for (const m of n.text.matchAll(/\d+[./]\d+(?:%| mmol\/L)?/g)) labValues.add(m[0]);
   return { codes: [...codes], typeCodes: [...typeCodes, ...hk], labValues: [...labValues], entryNames: ENTRY_NAMES };
 }
 
 /** Series types the imports above store, for snapshots. */
-export const SERIES_TYPES = ['HKQuantityTypeIdentifierHeartRate', 'HKQuantityTypeIdentifierStepCount', 'HKQuantityTypeIdentifierBodyMass', 'HKQuantityTypeIdentifierWalkingSpeed', '8867-4', '29463-7', '85354-9'];
+export const SERIES_TYPES = [
+  'HKQuantityTypeIdentifierHeartRate',
+  'HKQuantityTypeIdentifierStepCount',
+  'HKQuantityTypeIdentifierBodyMass',
+  'HKQuantityTypeIdentifierWalkingSpeed',
+  '8867-4',
+  '29463-7',
+  '85354-9',
+];
 /** Word queries (numbers are not searchable since 0011, by design). */
 export const QUERIES = ['hemoglobin', 'allergy penicillin', 'diabetes', 'blood pressure', 'menstrual flow', 'steps', 'vaccine'];
 
@@ -185,12 +236,16 @@ export async function snapshot(app: FastifyInstance, headers: Headers) {
   } while (cursor);
   const types = [...new Set(items.map((i) => (i as { type: string | null }).type).filter((t): t is string => !!t))].sort();
   const byType: Record<string, string[]> = {};
-  for (const t of types) byType[t] = ((await get(`/api/items?limit=100&type=${encodeURIComponent(t)}`)) as { items: Array<{ id: string }> }).items.map((i) => i.id);
+  for (const t of types)
+    byType[t] = ((await get(`/api/items?limit=100&type=${encodeURIComponent(t)}`)) as { items: Array<{ id: string }> }).items.map((i) => i.id);
   const series: Record<string, unknown> = {};
   for (const t of SERIES_TYPES) series[t] = await get(`/api/records/series?type=${encodeURIComponent(t)}`);
   const search: Record<string, unknown> = {};
-  for (const q of QUERIES) search[q] = ((await get(`/api/search?q=${encodeURIComponent(q)}&limit=100`)) as { results: Array<{ item: { id: string } }> }).results.map((r) => r.item.id);
-  const jobs = ((await get('/api/jobs?limit=100')) as { jobs: Job[] }).jobs.filter((j) => j.kind !== 'vault_upgrade').map((j) => ({ id: j.id, kind: j.kind, status: j.status, result: j.result, error: j.error }));
+  for (const q of QUERIES)
+    search[q] = ((await get(`/api/search?q=${encodeURIComponent(q)}&limit=100`)) as { results: Array<{ item: { id: string } }> }).results.map((r) => r.item.id);
+  const jobs = ((await get('/api/jobs?limit=100')) as { jobs: Job[] }).jobs
+    .filter((j) => j.kind !== 'vault_upgrade')
+    .map((j) => ({ id: j.id, kind: j.kind, status: j.status, result: j.result, error: j.error }));
   const tags = await get('/api/tags');
   return {
     export: await exported(app, headers),
@@ -223,7 +278,10 @@ async function exported(app: FastifyInstance, headers: Headers): Promise<Record<
       const { created: _c, ...rest } = JSON.parse(body) as Record<string, unknown>;
       out[name] = rest;
     } else if (name.endsWith('.jsonl')) {
-      out[name] = body.split('\n').filter(Boolean).map((l) => JSON.parse(l) as unknown);
+      out[name] = body
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as unknown);
     } else {
       out[name] = `${body.length} bytes`;
     }

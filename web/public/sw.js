@@ -8,7 +8,12 @@ const CACHE = 'cv-shell-v1';
 const STATIC = ['/', '/manifest.webmanifest', '/favicon.svg', '/icon-192.png', '/icon-512.png'];
 
 const isShellAsset = (url) => url.origin === self.location.origin && (url.pathname.startsWith('/assets/') || STATIC.includes(url.pathname));
-const isApi = (url) => url.pathname.startsWith('/api/') || url.pathname === '/api' || url.pathname.startsWith('/health') || url.pathname.startsWith('/docs') || url.pathname === '/metrics';
+const isApi = (url) =>
+  url.pathname.startsWith('/api/') ||
+  url.pathname === '/api' ||
+  url.pathname.startsWith('/health') ||
+  url.pathname.startsWith('/docs') ||
+  url.pathname === '/metrics';
 
 /** The shell's bundles are named in index.html; fetch it and cache what it references. */
 async function cacheShell() {
@@ -41,9 +46,7 @@ self.addEventListener('fetch', (event) => {
   if (url.origin !== self.location.origin || isApi(url)) return;
   if (req.mode === 'navigate') {
     // Pages: the network first (a new deployment wins), the cached shell when offline.
-    event.respondWith(
-      fetch(req).catch(async () => (await caches.match('/', { cacheName: CACHE })) ?? Response.error()),
-    );
+    event.respondWith(fetch(req).catch(async () => (await caches.match('/', { cacheName: CACHE })) ?? Response.error()));
     return;
   }
   if (isShellAsset(url)) {

@@ -44,7 +44,13 @@ export function loadSampleResources(extraVitals = 120): Json[] {
   const hr = JSON.parse(readFileSync(path.join(FIXTURES, 'heart-rate.json'), 'utf8')) as Json;
   for (let i = 0; i < extraVitals; i++) {
     const at = new Date(Date.UTC(2024, 0, 1) + i * 3_600_000 * 7).toISOString();
-    out.push({ ...hr, id: `hr-gen-${i}`, subject: { reference: `Patient/${SAMPLE_PATIENT_ID}` }, effectiveDateTime: at, valueQuantity: { ...hr.valueQuantity, value: 60 + (i % 40) } });
+    out.push({
+      ...hr,
+      id: `hr-gen-${i}`,
+      subject: { reference: `Patient/${SAMPLE_PATIENT_ID}` },
+      effectiveDateTime: at,
+      valueQuantity: { ...hr.valueQuantity, value: 60 + (i % 40) },
+    });
   }
   return out;
 }
@@ -145,20 +151,37 @@ export async function startSmartServer(opts: SmartServerOptions): Promise<SmartS
     }
     if (req.method === 'GET' && rest === '/metadata') {
       log(200);
-      const types = ['Patient', 'Observation', 'Condition', 'MedicationRequest', 'AllergyIntolerance', 'Immunization', 'DiagnosticReport', 'DocumentReference', 'Procedure', 'Encounter'];
+      const types = [
+        'Patient',
+        'Observation',
+        'Condition',
+        'MedicationRequest',
+        'AllergyIntolerance',
+        'Immunization',
+        'DiagnosticReport',
+        'DocumentReference',
+        'Procedure',
+        'Encounter',
+      ];
       sendJson(res, 200, {
         resourceType: 'CapabilityStatement',
         status: 'active',
         kind: 'instance',
         fhirVersion: '4.0.1',
-        rest: [{
-          mode: 'server',
-          resource: types.map((type) => ({
-            type,
-            interaction: [{ code: 'read' }, { code: 'search-type' }],
-            searchParam: [{ name: 'patient', type: 'reference' }, { name: '_count', type: 'number' }, ...(opts.supportLastUpdated ? [{ name: '_lastUpdated', type: 'date' }] : [])],
-          })),
-        }],
+        rest: [
+          {
+            mode: 'server',
+            resource: types.map((type) => ({
+              type,
+              interaction: [{ code: 'read' }, { code: 'search-type' }],
+              searchParam: [
+                { name: 'patient', type: 'reference' },
+                { name: '_count', type: 'number' },
+                ...(opts.supportLastUpdated ? [{ name: '_lastUpdated', type: 'date' }] : []),
+              ],
+            })),
+          },
+        ],
       });
       return true;
     }

@@ -41,8 +41,13 @@ function sizeText(n: number): string {
 }
 
 function safeFileName(s: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are what it removes
-  return s.replace(/[\\/:*?"<>|\u0000-\u001f]+/g, '_').replace(/^\.+/, '').slice(0, 120) || 'attachment';
+  return (
+    s
+      // eslint-disable-next-line no-control-regex -- control characters are what it removes
+      .replace(/[\\/:*?"<>|\u0000-\u001f]+/g, '_')
+      .replace(/^\.+/, '')
+      .slice(0, 120) || 'attachment'
+  );
 }
 
 /**

@@ -5,10 +5,7 @@ import { type Json, sentences, str } from '../util.js';
 import type { Built, Ctx } from './context.js';
 import { categoryTags, choiceDate, choiceText, codesData, conceptNames, notesText, refLabel, statusCode } from './readers.js';
 
-const CONDITION_CATEGORY_SYSTEMS = [
-  'http://terminology.hl7.org/CodeSystem/condition-category',
-  'http://hl7.org/fhir/us/core/CodeSystem/condition-category',
-];
+const CONDITION_CATEGORY_SYSTEMS = ['http://terminology.hl7.org/CodeSystem/condition-category', 'http://hl7.org/fhir/us/core/CodeSystem/condition-category'];
 
 export function condition(r: Json, ctx: Ctx): Built {
   const fullName = conceptName(r.code) ?? 'Unnamed condition';

@@ -45,13 +45,6 @@ export function documentReference(r: Json, ctx: Ctx): Built {
     title: description && description !== typeName ? `${typeName}: ${description}` : typeName,
     text: withContents(text, att.texts),
     tags: ['document', ...categoryTags(r.category, DOC_CATEGORY_SYSTEMS)],
-    data: {
-      codes: codesData([r.type]),
-      name: typeName,
-      description,
-      status,
-      date,
-      ...(att.remote.length ? { remoteAttachments: att.remote } : {}),
-    },
+    data: { codes: codesData([r.type]), name: typeName, description, status, date, ...(att.remote.length ? { remoteAttachments: att.remote } : {}) },
   };
 }

@@ -21,7 +21,7 @@ const ENCOUNTER_CLASS: Record<string, string> = {
 export function encounter(r: Json, ctx: Ctx): Built {
   // R4 has class as a Coding; R5 and some servers send CodeableConcepts.
   const classCoding = codingsOf(r.class)[0] ?? objs(r.class).flatMap(codingsOf)[0];
-  const classLabel = classCoding ? ENCOUNTER_CLASS[classCoding.code] ?? classCoding.display?.toLowerCase() ?? classCoding.code : undefined;
+  const classLabel = classCoding ? (ENCOUNTER_CLASS[classCoding.code] ?? classCoding.display?.toLowerCase() ?? classCoding.code) : undefined;
   const types = objs(r.type);
   const typeName = conceptNames(types)[0];
   const status = str(r.status);
@@ -55,12 +55,6 @@ export function encounter(r: Json, ctx: Ctx): Built {
     title,
     text,
     tags: ['encounter'],
-    data: {
-      codes: codesData(types),
-      class: classCoding,
-      status,
-      period: obj(r.period),
-      reasons,
-    },
+    data: { codes: codesData(types), class: classCoding, status, period: obj(r.period), reasons },
   };
 }

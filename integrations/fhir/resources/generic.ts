@@ -35,7 +35,10 @@ function elementText(v: unknown, depth = 0): string | undefined {
   }
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   if (Array.isArray(v)) {
-    const parts = v.slice(0, 10).map((x) => elementText(x, depth)).filter(Boolean);
+    const parts = v
+      .slice(0, 10)
+      .map((x) => elementText(x, depth))
+      .filter(Boolean);
     return parts.length ? parts.join('; ') + (v.length > 10 ? '; …' : '') : undefined;
   }
   const o = obj(v);

@@ -38,7 +38,7 @@ export function medication(r: Json, ctx: Ctx): Built {
   const fullName = conceptName(concept) ?? refLabel(r.medicationReference, ctx) ?? 'Unnamed medication';
   const status = str(r.status);
   const intent = str(r.intent);
-  const date = isRequest ? str(r.authoredOn) : choiceDate(r, 'effective') ?? str(r.dateAsserted);
+  const date = isRequest ? str(r.authoredOn) : (choiceDate(r, 'effective') ?? str(r.dateAsserted));
   const dosages = objs(isRequest ? r.dosageInstruction : r.dosage)
     .map(dosageText)
     .filter((x): x is string => !!x);

@@ -4,7 +4,21 @@ import { type CodeRef, codingsOf, conceptName, describeCodes, loincShortName, st
 import { describeDate, instantMs, localDateOf } from '../dates.js';
 import { formatNumber, type Json, num, obj, objs, sentences, str } from '../util.js';
 import type { Built, Ctx } from './context.js';
-import { actorLabels, categoryTags, choiceDate, codesData, conceptNames, notesText, periodText, quantityText, quantityUnit, rangeText, refLabel, refLabels, withUnit } from './readers.js';
+import {
+  actorLabels,
+  categoryTags,
+  choiceDate,
+  codesData,
+  conceptNames,
+  notesText,
+  periodText,
+  quantityText,
+  quantityUnit,
+  rangeText,
+  refLabel,
+  refLabels,
+  withUnit,
+} from './readers.js';
 
 const INTERPRETATION: Record<string, string> = {
   N: 'normal',
@@ -144,10 +158,7 @@ function readInterpretation(el: Json): string[] {
 }
 
 // DSTU2 (Apple's clinical records from Epic sites) named the same code system under hl7.org/fhir.
-export const OBS_CATEGORY_SYSTEMS = [
-  'http://terminology.hl7.org/CodeSystem/observation-category',
-  'http://hl7.org/fhir/observation-category',
-];
+export const OBS_CATEGORY_SYSTEMS = ['http://terminology.hl7.org/CodeSystem/observation-category', 'http://hl7.org/fhir/observation-category'];
 const OBS_KIND: Record<string, string> = {
   'vital-signs': 'Vital sign',
   laboratory: 'Laboratory result',

@@ -9,21 +9,32 @@ export function patient(r: Json, ctx: Ctx): Built {
   const names = objs(r.name);
   const current = currentName(names);
   const name = (current && humanName(current)) ?? 'Unnamed patient';
-  const previous = names.filter((n) => n !== current).map(humanName).filter((n): n is string => !!n && n !== name);
+  const previous = names
+    .filter((n) => n !== current)
+    .map(humanName)
+    .filter((n): n is string => !!n && n !== name);
   const birthDate = str(r.birthDate);
   const gender = str(r.gender);
   const addresses = objs(r.address);
   const address = addresses.find((a) => !str(obj(a.period)?.end) && str(a.use) !== 'old') ?? addresses[0];
   const addressText = address
-    ? str(address.text) ??
+    ? (str(address.text) ??
       [...strs(address.line), str(address.city), [str(address.state), str(address.postalCode)].filter(Boolean).join(' '), str(address.country)]
         .filter((x) => x && x !== '')
-        .join(', ')
+        .join(', '))
     : undefined;
   const telecom = objs(r.telecom);
-  const phones = telecom.filter((t) => str(t.system) === 'phone').map((t) => str(t.value)).filter(Boolean);
-  const emails = telecom.filter((t) => str(t.system) === 'email').map((t) => str(t.value)).filter(Boolean);
-  const languages = objs(r.communication).map((c) => conceptName(c.language)).filter(Boolean);
+  const phones = telecom
+    .filter((t) => str(t.system) === 'phone')
+    .map((t) => str(t.value))
+    .filter(Boolean);
+  const emails = telecom
+    .filter((t) => str(t.system) === 'email')
+    .map((t) => str(t.value))
+    .filter(Boolean);
+  const languages = objs(r.communication)
+    .map((c) => conceptName(c.language))
+    .filter(Boolean);
   const ext = (url: string): string | undefined => {
     const e = objs(r.extension).find((x) => str(x.url)?.endsWith(url));
     return e ? str(objs(e.extension).find((x) => str(x.url) === 'text')?.valueString) : undefined;
@@ -31,7 +42,11 @@ export function patient(r: Json, ctx: Ctx): Built {
   // Only the medical record number goes into the text: SSNs, driver's licences and passports are
   // no help to a reader or a model and are kept in the encrypted original only.
   const mrn = objs(r.identifier).find((i) => codingsOf(i.type).some((c) => c.code === 'MR'));
-  const deceased = str(r.deceasedDateTime) ? `Deceased ${describeDate(str(r.deceasedDateTime) as string)}` : r.deceasedBoolean === true ? 'Deceased' : undefined;
+  const deceased = str(r.deceasedDateTime)
+    ? `Deceased ${describeDate(str(r.deceasedDateTime) as string)}`
+    : r.deceasedBoolean === true
+      ? 'Deceased'
+      : undefined;
   const text = sentences([
     `Patient ${name}${gender ? `, ${gender}` : ''}${birthDate ? `, born ${describeDate(birthDate)}` : ''}`,
     previous.length ? `Previous names: ${previous.join('; ')}` : undefined,
@@ -46,12 +61,5 @@ export function patient(r: Json, ctx: Ctx): Built {
     mrn && str(mrn.value) ? `Medical record number: ${str(mrn.value)}` : undefined,
     refLabels(r.generalPractitioner, ctx).length ? `General practitioner: ${refLabels(r.generalPractitioner, ctx).join(', ')}` : undefined,
   ]);
-  return {
-    type: 'fhir:Patient',
-    occurredAt: birthDate,
-    title: `Patient: ${name}`,
-    text,
-    tags: ['patient'],
-    data: { name, gender, birthDate },
-  };
+  return { type: 'fhir:Patient', occurredAt: birthDate, title: `Patient: ${name}`, text, tags: ['patient'], data: { name, gender, birthDate } };
 }

@@ -56,12 +56,7 @@ export function humanName(n: Json): string | undefined {
 /** The name now in use: official or usual, not ended, else the first. */
 export function currentName(names: Json[]): Json | undefined {
   const live = names.filter((n) => !str(obj(n.period)?.end) && str(n.use) !== 'old');
-  return (
-    live.find((n) => str(n.use) === 'official') ??
-    live.find((n) => str(n.use) === 'usual') ??
-    live[0] ??
-    names[0]
-  );
+  return live.find((n) => str(n.use) === 'official') ?? live.find((n) => str(n.use) === 'usual') ?? live[0] ?? names[0];
 }
 
 /** Finds a referenced resource: contained ("#id"), the Bundle, or the caller's resolver. */
@@ -84,10 +79,7 @@ export function refLabel(ref: unknown, ctx: Ctx, withReference = false): string 
   const target = resolveRef(r, ctx);
   if (target) {
     const names = objs(target.name);
-    const name =
-      (names.length ? humanName(currentName(names) ?? {}) : str(target.name)) ??
-      conceptName(target.code) ??
-      str(target.title);
+    const name = (names.length ? humanName(currentName(names) ?? {}) : str(target.name)) ?? conceptName(target.code) ?? str(target.title);
     if (name) return name;
   }
   const reference = str(r.reference);

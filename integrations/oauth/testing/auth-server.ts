@@ -184,7 +184,11 @@ export async function startAuthServer(opts: AuthServerOptions, extra?: RouteHand
     return c;
   };
 
-  const issueTokens = async (grant: { sub: string; clientId: string; scope: string; email?: string; nonce?: string }, withRefresh: boolean, withIdToken: boolean) => {
+  const issueTokens = async (
+    grant: { sub: string; clientId: string; scope: string; email?: string; nonce?: string },
+    withRefresh: boolean,
+    withIdToken: boolean,
+  ) => {
     const at = opts.accessTokenFactory?.() ?? token();
     issued.push(at);
     access.set(at, { sub: grant.sub, clientId: grant.clientId, scope: grant.scope, expiresAt: Date.now() + ttl * 1000 });
@@ -363,10 +367,11 @@ export async function startAuthServer(opts: AuthServerOptions, extra?: RouteHand
     },
     issuedSecrets: () => [...issued],
     liveRefreshTokens: () => [...refresh.values()].filter((r) => r.live).length,
-    close: () => new Promise<void>((resolve) => {
-      http.closeAllConnections();
-      http.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        http.closeAllConnections();
+        http.close(() => resolve());
+      }),
   };
   return server;
 }

@@ -8,13 +8,7 @@ import type { SessionContext } from '../../services/keyring.js';
 import { readJsonLines } from '../lines.js';
 import type { ExportWriter, ImportState, PortabilitySection } from './section.js';
 
-const SourceSchema = z.object({
-  n: z.number(),
-  itemId: z.string().nullable(),
-  title: z.string(),
-  kind: z.string(),
-  occurredAt: z.string().nullable(),
-});
+const SourceSchema = z.object({ n: z.number(), itemId: z.string().nullable(), title: z.string(), kind: z.string(), occurredAt: z.string().nullable() });
 const AnswerContextSchema = z.object({
   model: z.string(),
   numCtx: z.number(),

@@ -41,7 +41,7 @@ export class FoldersSection implements PortabilitySection {
     const byPath = new Map(here.map((f) => [`${f.parentId ?? ''}|${f.name}`, f.id]));
     for await (const line of readJsonLines(body)) {
       const f = ExportFolderSchema.parse(line);
-      const parentId = f.parentId ? state.folderIds.get(f.parentId) ?? null : null;
+      const parentId = f.parentId ? (state.folderIds.get(f.parentId) ?? null) : null;
       const known = ids.has(f.id) ? f.id : byPath.get(`${parentId ?? ''}|${f.name}`);
       if (known) {
         state.folderIds.set(f.id, known);

@@ -43,7 +43,7 @@ export class ItemsSection implements PortabilitySection {
         for (const deleted of options?.includeTrash ? [false, true] : [false]) {
           for await (const page of self.#pages(session, deleted)) {
             for (const item of page) {
-              const line: ExportItem = { ...item, deletedAt: deleted ? item.updatedAt ?? exportedAt : null };
+              const line: ExportItem = { ...item, deletedAt: deleted ? (item.updatedAt ?? exportedAt) : null };
               yield line;
             }
           }
@@ -72,7 +72,10 @@ export class ItemsSection implements PortabilitySection {
   async #restore(batch: ExportItem[], state: ImportState): Promise<void> {
     const { session } = state;
     // Importing back into the account it came from: those items are already here.
-    const present = await this.counts.existingItemIds(session.userId, batch.map((i) => i.id).filter((id) => UUID.test(id)));
+    const present = await this.counts.existingItemIds(
+      session.userId,
+      batch.map((i) => i.id).filter((id) => UUID.test(id)),
+    );
     const todo = batch.filter((i) => {
       if (!present.has(i.id)) return true;
       state.itemIds.set(i.id, i.id);

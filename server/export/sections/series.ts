@@ -27,9 +27,7 @@ function* months(first: string, last: string): Generator<[string, string]> {
 
 export class SeriesSection implements PortabilitySection {
   readonly name = 'series';
-  constructor(
-    private readonly series: SeriesService,
-  ) {}
+  constructor(private readonly series: SeriesService) {}
 
   async count(session: SessionContext): Promise<number> {
     return (await this.series.spans(session)).reduce((a, s) => a + s.days, 0);

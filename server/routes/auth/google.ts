@@ -16,7 +16,8 @@ export const PENDING = { name: 'cv_pending', path: '/api/auth', sameSite: 'stric
 
 const Passphrase = z.object({ passphrase: z.string().min(1).max(1024) });
 
-export const googleAuthRoutes = (deps: { google: GoogleAuthService; inbox: InboxService; config: Config }): FastifyPluginAsyncZod =>
+export const googleAuthRoutes =
+  (deps: { google: GoogleAuthService; inbox: InboxService; config: Config }): FastifyPluginAsyncZod =>
   async (app) => {
     const { google, inbox, config } = deps;
     const limited = { rateLimit: { max: config.RATE_LIMIT_AUTH_PER_MIN, timeWindow: 60_000 } };
@@ -44,7 +45,11 @@ export const googleAuthRoutes = (deps: { google: GoogleAuthService; inbox: Inbox
           await google.link(flow!.userId!, r.subMac);
           return reply.redirect('/settings?google=linked', 302);
         }
-        const pending: PendingIdentity = { subMac: r.subMac.toString('base64'), ...(r.email ? { email: r.email } : {}), ...(r.userId ? { userId: r.userId } : {}) };
+        const pending: PendingIdentity = {
+          subMac: r.subMac.toString('base64'),
+          ...(r.email ? { email: r.email } : {}),
+          ...(r.userId ? { userId: r.userId } : {}),
+        };
         setSealedCookie(reply, config, PENDING, pending);
         return reply.redirect(r.userId ? '/unlock' : '/welcome', 302);
       } catch (err) {
@@ -56,7 +61,13 @@ export const googleAuthRoutes = (deps: { google: GoogleAuthService; inbox: Inbox
 
     app.post(
       '/api/auth/google/register',
-      { config: limited, schema: { body: z.object({ passphrase: NewPassphrase, inviteCode: InviteCode }), response: { 201: z.object({ user: UserSchema, recoveryKey: z.string() }) } } },
+      {
+        config: limited,
+        schema: {
+          body: z.object({ passphrase: NewPassphrase, inviteCode: InviteCode }),
+          response: { 201: z.object({ user: UserSchema, recoveryKey: z.string() }) },
+        },
+      },
       async (req, reply) => {
         need();
         const r = await google.register(readSealedCookie<PendingIdentity>(req, config, PENDING.name), req.body.passphrase, req.id, req.body.inviteCode);

@@ -7,7 +7,8 @@ import type { AuthService } from '../../services/auth.service.js';
 import { IdParams, UserSchema } from '../schemas.js';
 import { ChangePassphraseBody, LoginBody, RecoverBody, RegisterBody, RotateRecoveryKeyBody } from './schema.js';
 
-export const authRoutes = (deps: { auth: AuthService; config: Config }): FastifyPluginAsyncZod =>
+export const authRoutes =
+  (deps: { auth: AuthService; config: Config }): FastifyPluginAsyncZod =>
   async (app) => {
     const { auth, config } = deps;
     const limited = { rateLimit: { max: config.RATE_LIMIT_AUTH_PER_MIN, timeWindow: 60_000 } };
@@ -27,15 +28,11 @@ export const authRoutes = (deps: { auth: AuthService; config: Config }): Fastify
       signup: config.SIGNUP,
     }));
 
-    app.post(
-      '/api/auth/login',
-      { config: limited, schema: { body: LoginBody, response: { 200: z.object({ user: UserSchema }) } } },
-      async (req, reply) => {
-        const r = await auth.login(req.body.email, req.body.passphrase, req.id, req.headers['user-agent']);
-        setSessionCookie(reply, config, r.session);
-        return { user: r.user };
-      },
-    );
+    app.post('/api/auth/login', { config: limited, schema: { body: LoginBody, response: { 200: z.object({ user: UserSchema }) } } }, async (req, reply) => {
+      const r = await auth.login(req.body.email, req.body.passphrase, req.id, req.headers['user-agent']);
+      setSessionCookie(reply, config, r.session);
+      return { user: r.user };
+    });
 
     app.post('/api/auth/logout', async (req, reply) => {
       if (req.session) await auth.logout(req.session, req.id);
@@ -53,15 +50,11 @@ export const authRoutes = (deps: { auth: AuthService; config: Config }): Fastify
       return reply.code(204).send();
     });
 
-    app.post(
-      '/api/auth/recover',
-      { config: limited, schema: { body: RecoverBody, response: { 200: z.object({ user: UserSchema }) } } },
-      async (req, reply) => {
-        const r = await auth.recover(req.body.email, req.body.recoveryKey, req.body.next, req.id, req.headers['user-agent']);
-        setSessionCookie(reply, config, r.session);
-        return { user: r.user };
-      },
-    );
+    app.post('/api/auth/recover', { config: limited, schema: { body: RecoverBody, response: { 200: z.object({ user: UserSchema }) } } }, async (req, reply) => {
+      const r = await auth.recover(req.body.email, req.body.recoveryKey, req.body.next, req.id, req.headers['user-agent']);
+      setSessionCookie(reply, config, r.session);
+      return { user: r.user };
+    });
 
     app.post(
       '/api/auth/recovery-key',
@@ -75,9 +68,7 @@ export const authRoutes = (deps: { auth: AuthService; config: Config }): Fastify
         schema: {
           response: {
             200: z.object({
-              sessions: z.array(
-                z.object({ id: z.string(), current: z.boolean(), createdAt: z.string(), lastSeenAt: z.string(), expiresAt: z.string() }),
-              ),
+              sessions: z.array(z.object({ id: z.string(), current: z.boolean(), createdAt: z.string(), lastSeenAt: z.string(), expiresAt: z.string() })),
             }),
           },
         },
@@ -103,9 +94,7 @@ export const authRoutes = (deps: { auth: AuthService; config: Config }): Fastify
     });
 
     // Registered before `/api/auth/sessions/:id` matters not (POST vs DELETE), but kept apart for clarity.
-    app.post(
-      '/api/auth/sessions/revoke-others',
-      { schema: { response: { 200: z.object({ revoked: z.number().int() }) } } },
-      async (req) => ({ revoked: await auth.revokeOtherSessions(requireSession(req), req.id) }),
-    );
+    app.post('/api/auth/sessions/revoke-others', { schema: { response: { 200: z.object({ revoked: z.number().int() }) } } }, async (req) => ({
+      revoked: await auth.revokeOtherSessions(requireSession(req), req.id),
+    }));
   };

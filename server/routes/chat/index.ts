@@ -29,10 +29,20 @@ const Context = z.object({
   historyMessages: z.number(),
   retrieval: z.enum(['hybrid', 'keyword']).optional(),
 });
-const Alternative = z.object({ text: z.string(), sources: z.array(Source), createdAt: z.string(), context: Context.optional(), stopped: z.boolean().optional(), cutOff: z.boolean().optional() });
+const Alternative = z.object({
+  text: z.string(),
+  sources: z.array(Source),
+  createdAt: z.string(),
+  context: Context.optional(),
+  stopped: z.boolean().optional(),
+  cutOff: z.boolean().optional(),
+});
 const ChatSummary = z.object({ id: z.string(), title: z.string(), updatedAt: z.string() });
 const RenameBody = z.object({ title: z.string().trim().min(1, 'must not be empty').max(200) });
-const TimeZone = z.string().max(64).regex(/^[A-Za-z0-9_+\-/]+$/);
+const TimeZone = z
+  .string()
+  .max(64)
+  .regex(/^[A-Za-z0-9_+\-/]+$/);
 // A bare POST (no body at all) is the common case from scripts.
 const RegenerateBody = z.object({ timeZone: TimeZone.optional() }).nullish();
 
@@ -42,10 +52,14 @@ const ChatBody = z.object({
   /** The browser's IANA zone, so "yesterday" means the user's yesterday. */
   timeZone: TimeZone.optional(),
   /** An Ollama model name (`llama3.1:8b`, `library/qwen2.5:7b-instruct-q4_K_M`); stored sealed with the chat. */
-  model: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/, 'must be an Ollama model name').optional(),
+  model: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/, 'must be an Ollama model name')
+    .optional(),
 });
 
-export const chatRoutes = (deps: { chat: ChatService; perMinute: number }): FastifyPluginAsyncZod =>
+export const chatRoutes =
+  (deps: { chat: ChatService; perMinute: number }): FastifyPluginAsyncZod =>
   async (app) => {
     const { chat } = deps;
 
@@ -70,25 +84,18 @@ export const chatRoutes = (deps: { chat: ChatService; perMinute: number }): Fast
       },
     );
 
-    app.patch(
-      '/api/chats/:id',
-      { schema: { params: IdParams, body: RenameBody, response: { 200: ChatSummary } } },
-      async (req) => chat.rename(requireSession(req), req.params.id, req.body.title),
+    app.patch('/api/chats/:id', { schema: { params: IdParams, body: RenameBody, response: { 200: ChatSummary } } }, async (req) =>
+      chat.rename(requireSession(req), req.params.id, req.body.title),
     );
 
     app.get('/api/chats/:id/export', { schema: { params: IdParams } }, async (req, reply) => {
       const r = await chat.exportMarkdown(requireSession(req), req.params.id);
-      return reply
-        .type('text/markdown; charset=utf-8')
-        .header('content-disposition', `attachment; filename="${r.filename}"`)
-        .send(r.markdown);
+      return reply.type('text/markdown; charset=utf-8').header('content-disposition', `attachment; filename="${r.filename}"`).send(r.markdown);
     });
 
-    app.get(
-      '/api/chats',
-      { schema: { response: { 200: z.object({ chats: z.array(ChatSummary) }) } } },
-      async (req) => ({ chats: await chat.list(requireSession(req)) }),
-    );
+    app.get('/api/chats', { schema: { response: { 200: z.object({ chats: z.array(ChatSummary) }) } } }, async (req) => ({
+      chats: await chat.list(requireSession(req)),
+    }));
 
     app.get(
       '/api/chats/:id',
@@ -108,7 +115,7 @@ export const chatRoutes = (deps: { chat: ChatService; perMinute: number }): Fast
                   sources: z.array(Source),
                   createdAt: z.string(),
                   stopped: z.boolean().optional(),
-              cutOff: z.boolean().optional(),
+                  cutOff: z.boolean().optional(),
                   context: Context.optional(),
                   alternatives: z.array(Alternative).optional(),
                 }),
@@ -169,7 +176,11 @@ async function streamAnswer(chat: ChatService, req: FastifyRequest, reply: Fasti
   const modelEnded = (outcome: 'done' | 'cut_off' | 'stopped' | 'error', err?: unknown) => {
     if (observed) return;
     observed = true;
-    metrics?.answered(prepared.model, outcome, firstTokenAt === undefined ? undefined : { tokens: evalCount ?? chunks, seconds: (lastTokenAt - firstTokenAt) / 1000 });
+    metrics?.answered(
+      prepared.model,
+      outcome,
+      firstTokenAt === undefined ? undefined : { tokens: evalCount ?? chunks, seconds: (lastTokenAt - firstTokenAt) / 1000 },
+    );
     if (err !== undefined) markError(span, err);
     span.end();
   };

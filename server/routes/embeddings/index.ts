@@ -3,16 +3,11 @@ import { z } from 'zod';
 import { requireSession } from '../../http/session.js';
 import type { EmbeddingService } from '../../services/embedding.service.js';
 
-const Status = z.object({
-  mode: z.enum(['hybrid', 'keyword']),
-  model: z.string().nullable(),
-  total: z.number(),
-  embedded: z.number(),
-  running: z.boolean(),
-});
+const Status = z.object({ mode: z.enum(['hybrid', 'keyword']), model: z.string().nullable(), total: z.number(), embedded: z.number(), running: z.boolean() });
 
 /** Semantic search's state for the signed-in owner, and the backfill of an existing vault. */
-export const embeddingsRoutes = (deps: { embeddings: EmbeddingService }): FastifyPluginAsyncZod =>
+export const embeddingsRoutes =
+  (deps: { embeddings: EmbeddingService }): FastifyPluginAsyncZod =>
   async (app) => {
     app.get('/api/embeddings', { schema: { response: { 200: Status } } }, async (req) => deps.embeddings.status(requireSession(req)));
 

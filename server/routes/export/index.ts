@@ -34,7 +34,8 @@ interface Deps {
 /** Exports in progress on this instance: each holds a core busy with ChaCha20 and AES. */
 const MAX_CONCURRENT_EXPORTS = 4;
 
-export const exportRoutes = (deps: Deps): FastifyPluginAsyncZod =>
+export const exportRoutes =
+  (deps: Deps): FastifyPluginAsyncZod =>
   async (app) => {
     const { exporter, importJobs, account, metrics, config } = deps;
     // Per signed-in user where there is one (the session hook runs first), else per address.
@@ -121,7 +122,10 @@ export const exportRoutes = (deps: Deps): FastifyPluginAsyncZod =>
             const value = typeof part.value === 'string' ? part.value : '';
             if (part.fieldname === 'passphrase' && value) key = { passphrase: value };
             if (part.fieldname === 'identity' && value) {
-              const line = value.split(/\r?\n/).map((l) => l.trim()).find((l) => l.startsWith('AGE-SECRET-KEY-1'));
+              const line = value
+                .split(/\r?\n/)
+                .map((l) => l.trim())
+                .find((l) => l.startsWith('AGE-SECRET-KEY-1'));
               if (!line || !isAgeIdentity(line)) throw badRequest('identity must be an age X25519 identity (AGE-SECRET-KEY-1...).', 'invalid_identity');
               key = { identity: line };
             }

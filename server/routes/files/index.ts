@@ -4,7 +4,8 @@ import { requireSession } from '../../http/session.js';
 import { contentDisposition, type FilesService } from '../../services/files.service.js';
 import { IdParams, ItemSchema } from '../schemas.js';
 
-export const filesRoutes = (deps: { files: FilesService }): FastifyPluginAsyncZod =>
+export const filesRoutes =
+  (deps: { files: FilesService }): FastifyPluginAsyncZod =>
   async (app) => {
     app.post('/api/files', { schema: { response: { 200: ItemSchema, 201: ItemSchema } } }, async (req, reply) => {
       const session = requireSession(req);
@@ -14,7 +15,10 @@ export const filesRoutes = (deps: { files: FilesService }): FastifyPluginAsyncZo
       for await (const part of req.parts()) {
         if (part.type === 'field') {
           if (part.fieldname === 'tags' && typeof part.value === 'string') {
-            tags = part.value.split(',').map((t) => t.trim()).filter(Boolean);
+            tags = part.value
+              .split(',')
+              .map((t) => t.trim())
+              .filter(Boolean);
           }
           continue;
         }

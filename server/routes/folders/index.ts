@@ -16,7 +16,8 @@ const Folder = z.object({ id: z.string(), name: z.string(), parentId: z.string()
 const CreateFolder = z.object({ name, parentId: parentId.optional() });
 const PatchFolder = z.object({ name: name.optional(), parentId: parentId.optional() }).refine((b) => Object.keys(b).length > 0, 'nothing to change');
 
-export const foldersRoutes = (deps: { folders: FoldersService }): FastifyPluginAsyncZod =>
+export const foldersRoutes =
+  (deps: { folders: FoldersService }): FastifyPluginAsyncZod =>
   async (app) => {
     const { folders } = deps;
 
@@ -24,11 +25,9 @@ export const foldersRoutes = (deps: { folders: FoldersService }): FastifyPluginA
       reply.code(201).send(await folders.create(requireSession(req), req.body)),
     );
 
-    app.get(
-      '/api/folders',
-      { schema: { response: { 200: z.object({ folders: z.array(Folder.extend({ count: z.number() })) }) } } },
-      async (req) => ({ folders: await folders.list(requireSession(req)) }),
-    );
+    app.get('/api/folders', { schema: { response: { 200: z.object({ folders: z.array(Folder.extend({ count: z.number() })) }) } } }, async (req) => ({
+      folders: await folders.list(requireSession(req)),
+    }));
 
     app.patch('/api/folders/:id', { schema: { params: IdParams, body: PatchFolder, response: { 200: Folder } } }, async (req) =>
       folders.update(requireSession(req), req.params.id, req.body),

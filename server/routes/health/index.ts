@@ -2,7 +2,8 @@ import { sql } from 'kysely';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Database } from '../../db/index.js';
 
-export const healthRoutes = (deps: { db: Database; hasWeb: boolean }): FastifyPluginAsyncZod =>
+export const healthRoutes =
+  (deps: { db: Database; hasWeb: boolean }): FastifyPluginAsyncZod =>
   async (app) => {
     // `/health` is also the web app's Health page: a browser navigating there asks for HTML and
     // gets the app; probes and scripts get the liveness answer.

@@ -8,13 +8,7 @@ import { IdParams, ItemSchema } from '../schemas.js';
 const VersionParams = IdParams.extend({ version: z.coerce.number().int().min(1).max(2_147_483_647) });
 const Versions = z.object({
   versions: z.array(
-    z.object({
-      version: z.number(),
-      title: z.string(),
-      updatedAt: z.string(),
-      current: z.boolean(),
-      savedBy: z.enum(['this', 'other']).nullable(),
-    }),
+    z.object({ version: z.number(), title: z.string(), updatedAt: z.string(), current: z.boolean(), savedBy: z.enum(['this', 'other']).nullable() }),
   ),
 });
 const Diff = z.object({
@@ -27,7 +21,8 @@ const Diff = z.object({
 const RestoreBody = z.object({ baseVersion: z.number().int().min(1).optional() }).optional();
 
 /** Version history of an item, and permanent delete from the trash. */
-export const historyRoutes = (deps: { history: HistoryService; trash: TrashService }): FastifyPluginAsyncZod =>
+export const historyRoutes =
+  (deps: { history: HistoryService; trash: TrashService }): FastifyPluginAsyncZod =>
   async (app) => {
     const { history, trash } = deps;
 
@@ -43,10 +38,8 @@ export const historyRoutes = (deps: { history: HistoryService; trash: TrashServi
       history.diff(requireSession(req), req.params.id, req.params.version),
     );
 
-    app.post(
-      '/api/items/:id/versions/:version/restore',
-      { schema: { params: VersionParams, body: RestoreBody, response: { 200: ItemSchema } } },
-      async (req) => history.restore(requireSession(req), req.params.id, req.params.version, req.body?.baseVersion),
+    app.post('/api/items/:id/versions/:version/restore', { schema: { params: VersionParams, body: RestoreBody, response: { 200: ItemSchema } } }, async (req) =>
+      history.restore(requireSession(req), req.params.id, req.params.version, req.body?.baseVersion),
     );
 
     app.delete('/api/trash/:id', { schema: { params: IdParams } }, async (req, reply) => {

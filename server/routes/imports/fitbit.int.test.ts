@@ -10,7 +10,18 @@ const STEPS_CSV = 'timestamp,steps,data source\n2024-03-10T04:30:00Z,40,Charge 6
 // The same walk recorded by the classic JSON export too: it must not be counted twice.
 const STEPS_JSON = json([{ dateTime: '03/10/24 04:30:00', value: '40' }]);
 const SLEEP = json([
-  { logId: 1, dateOfSleep: '2024-03-10', startTime: '2024-03-09T23:30:00.000', endTime: '2024-03-10T07:00:00.000', minutesAsleep: 420, minutesAwake: 30, efficiency: 93, type: 'stages', isMainSleep: true, levels: { summary: { deep: { minutes: 80 }, light: { minutes: 250 }, rem: { minutes: 90 }, wake: { minutes: 30 } } } },
+  {
+    logId: 1,
+    dateOfSleep: '2024-03-10',
+    startTime: '2024-03-09T23:30:00.000',
+    endTime: '2024-03-10T07:00:00.000',
+    minutesAsleep: 420,
+    minutesAwake: 30,
+    efficiency: 93,
+    type: 'stages',
+    isMainSleep: true,
+    levels: { summary: { deep: { minutes: 80 }, light: { minutes: 250 }, rem: { minutes: 90 }, wake: { minutes: 30 } } },
+  },
 ]);
 
 const archiveEntries = [

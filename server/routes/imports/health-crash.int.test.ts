@@ -136,7 +136,10 @@ for (const target of dbTargets()) {
         const q = new URLSearchParams({ type, from: gen.from, to: gen.to });
         const { body } = await server.json<{ days: Array<{ date: string; count: number; sum: number }> }>('GET', `/api/records/series?${q}`, cookie);
         const want = gen.expectedDays(type);
-        expect(body.days.map((d) => [d.date, d.count]), type).toEqual(want.map((d) => [d.date, d.count]));
+        expect(
+          body.days.map((d) => [d.date, d.count]),
+          type,
+        ).toEqual(want.map((d) => [d.date, d.count]));
         body.days.forEach((d, i) => expect(d.sum).toBeCloseTo(want[i]!.sum, 6));
       }
       await server.kill('SIGTERM');

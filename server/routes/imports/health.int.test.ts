@@ -22,7 +22,13 @@ interface Job {
   error?: string;
 }
 
-async function waitJob(app: () => FastifyInstance, headers: Headers, id: string, until: (j: Job) => boolean = (j) => j.status === 'done' || j.status === 'failed', ms = 60_000): Promise<Job> {
+async function waitJob(
+  app: () => FastifyInstance,
+  headers: Headers,
+  id: string,
+  until: (j: Job) => boolean = (j) => j.status === 'done' || j.status === 'failed',
+  ms = 60_000,
+): Promise<Job> {
   const end = Date.now() + ms;
   for (;;) {
     const res = await app().inject({ method: 'GET', url: `/api/jobs/${id}`, headers });
@@ -52,7 +58,9 @@ const total = (j: Job) => Object.values(j.result?.imported ?? {}).reduce((a, b) 
 async function listItems(app: FastifyInstance, headers: Headers, query = '') {
   const res = await app.inject({ method: 'GET', url: `/api/items?limit=100${query}`, headers });
   expect(res.statusCode).toBe(200);
-  return (res.json() as { items: Array<{ id: string; type: string | null; title: string; tags: string[]; fileId?: string; kind: string; occurredAt: string | null }> }).items;
+  return (
+    res.json() as { items: Array<{ id: string; type: string | null; title: string; tags: string[]; fileId?: string; kind: string; occurredAt: string | null }> }
+  ).items;
 }
 
 async function series(app: FastifyInstance, headers: Headers, type: string, from?: string, to?: string) {
@@ -99,9 +107,19 @@ for (const target of dbTargets()) {
 
     it('imports the FHIR samples as records with types, tags, series and linked files, and never twice', async () => {
       const sut = await signUp(app());
-      const us = ['patient-example.json', 'blood-pressure.json', 'heart-rate.json', 'weight.json', 'observation-cbc-hemoglobin.json',
-        'diagnosticreport-cbc.json', 'condition-encounter-diagnosis-example1.json', 'medicationrequest-self-tylenol.json',
-        'allergyintolerance-example.json', 'imm-1.json', 'documentreference-episode-summary.json'];
+      const us = [
+        'patient-example.json',
+        'blood-pressure.json',
+        'heart-rate.json',
+        'weight.json',
+        'observation-cbc-hemoglobin.json',
+        'diagnosticreport-cbc.json',
+        'condition-encounter-diagnosis-example1.json',
+        'medicationrequest-self-tylenol.json',
+        'allergyintolerance-example.json',
+        'imm-1.json',
+        'documentreference-episode-summary.json',
+      ];
       const bundle = { resourceType: 'Bundle', type: 'collection', entry: us.map((f) => ({ resource: JSON.parse(fhirFixture(f).toString('utf8')) })) };
       const first = await importFhir(app(), sut.headers, JSON.stringify(bundle));
       expect(first.status, first.error).toBe('done');
@@ -109,7 +127,8 @@ for (const target of dbTargets()) {
       expect(first.result!.imported).toMatchObject({ '85354-9': 1, '8480-6': 1, '8462-4': 1, '718-7': 2, 'snomed:39065001': 1, 'cvx:197': 1 });
 
       const synthea = ['AllergyIntolerance', 'Condition', 'DocumentReference', 'Immunization', 'MedicationRequest', 'Patient']
-        .map((t) => fhirFixture(`${t}.augustus49-emmerich580.ndjson`).toString('utf8').trim()).join('\n');
+        .map((t) => fhirFixture(`${t}.augustus49-emmerich580.ndjson`).toString('utf8').trim())
+        .join('\n');
       const nd = await importFhir(app(), sut.headers, synthea, 'application/fhir+ndjson');
       expect(nd.status, nd.error).toBe('done');
       expect(total(nd)).toBeGreaterThan(20);
@@ -199,10 +218,27 @@ for (const target of dbTargets()) {
       const sut = await signUp(app());
       const good = knownExport();
       const cases: Array<[string, string, Buffer, RegExp]> = [
-        ['entity bomb', 'export.xml', Buffer.from(good.replace('<!DOCTYPE HealthData [', '<!DOCTYPE HealthData [\n<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">').replace('sourceName="Watch"', 'sourceName="&lol2;"')), /entit/i],
+        [
+          'entity bomb',
+          'export.xml',
+          Buffer.from(
+            good
+              .replace('<!DOCTYPE HealthData [', '<!DOCTYPE HealthData [\n<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">')
+              .replace('sourceName="Watch"', 'sourceName="&lol2;"'),
+          ),
+          /entit/i,
+        ],
         ['truncated XML', 'export.xml', Buffer.from(good.slice(0, Math.floor(good.length * 0.7))), /truncated|ends too early|not valid XML/i],
         ['corrupt zip', 'export.zip', Buffer.concat([Buffer.from('PK\u0003\u0004'), Buffer.alloc(2000, 7)]), /zip/i],
-        ['zip slip', 'export.zip', buildZip([{ name: 'apple_health_export/export.xml', data: good }, { name: '../../evil.sh', data: 'echo owned' }]), /unsafe|outside/i],
+        [
+          'zip slip',
+          'export.zip',
+          buildZip([
+            { name: 'apple_health_export/export.xml', data: good },
+            { name: '../../evil.sh', data: 'echo owned' },
+          ]),
+          /unsafe|outside/i,
+        ],
       ];
       for (const [what, name, data, message] of cases) {
         const job = await importApple(app(), sut.headers, name, data);
@@ -216,15 +252,22 @@ for (const target of dbTargets()) {
       expect(await readdir(path.join(server.dataDir, 'imports', sut.user.id)).catch(() => [])).toEqual([]);
     });
 
-    it('refuses other types with 415, asks for a session, and hides other users\' jobs', async () => {
+    it("refuses other types with 415, asks for a session, and hides other users' jobs", async () => {
       const a = await signUp(app());
       const b = await signUp(app());
       const png = multipart({ name: 'photo.png', type: 'image/png', data: Buffer.from('\x89PNG\r\n\x1a\n0000000000000000') }, {}, a.headers);
       const res = await app().inject({ method: 'POST', url: '/api/import/apple-health', headers: png.headers, payload: png.payload });
       expect(res.statusCode).toBe(415);
-      expect((await app().inject({ method: 'POST', url: '/api/import/fhir', headers: { ...a.headers, 'content-type': 'text/plain' }, payload: 'hello' })).statusCode).toBe(415);
-      expect((await app().inject({ method: 'POST', url: '/api/import/fhir', headers: { ...a.headers, 'content-type': 'application/json' }, payload: 'hello' })).statusCode).toBe(422);
-      expect((await app().inject({ method: 'POST', url: '/api/import/fhir', headers: { 'content-type': 'application/json' }, payload: '{}' })).statusCode).toBe(401);
+      expect(
+        (await app().inject({ method: 'POST', url: '/api/import/fhir', headers: { ...a.headers, 'content-type': 'text/plain' }, payload: 'hello' })).statusCode,
+      ).toBe(415);
+      expect(
+        (await app().inject({ method: 'POST', url: '/api/import/fhir', headers: { ...a.headers, 'content-type': 'application/json' }, payload: 'hello' }))
+          .statusCode,
+      ).toBe(422);
+      expect((await app().inject({ method: 'POST', url: '/api/import/fhir', headers: { 'content-type': 'application/json' }, payload: '{}' })).statusCode).toBe(
+        401,
+      );
 
       const job = await importFhir(app(), a.headers, fhirFixture('heart-rate.json'));
       expect(job.status).toBe('done');
@@ -325,7 +368,12 @@ describe('health import limits', () => {
       const mp = multipart({ name: 'export.xml', type: 'text/xml', data: big }, {}, sut.headers);
       const res = await server.app.inject({ method: 'POST', url: '/api/import/apple-health', headers: mp.headers, payload: mp.payload });
       expect(res.statusCode).toBe(413);
-      const fhir = await server.app.inject({ method: 'POST', url: '/api/import/fhir', headers: { ...sut.headers, 'content-type': 'application/fhir+ndjson' }, payload: big });
+      const fhir = await server.app.inject({
+        method: 'POST',
+        url: '/api/import/fhir',
+        headers: { ...sut.headers, 'content-type': 'application/fhir+ndjson' },
+        payload: big,
+      });
       expect(fhir.statusCode).toBe(413);
       expect((await server.app.inject({ method: 'GET', url: '/api/jobs', headers: sut.headers })).json()).toEqual({ jobs: [] });
       expect(await readdir(path.join(server.dataDir, 'imports', sut.user.id)).catch(() => [])).toEqual([]);

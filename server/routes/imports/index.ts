@@ -6,7 +6,8 @@ import type { ImportsService } from '../../services/imports.service.js';
 import { IdParams } from '../schemas.js';
 import { FHIR_TYPES, JobAccepted, JobList, JobSchema, ListJobsQuery } from './schema.js';
 
-export const importsRoutes = (deps: { imports: ImportsService; maxImportBytes: number }): FastifyPluginAsyncZod =>
+export const importsRoutes =
+  (deps: { imports: ImportsService; maxImportBytes: number }): FastifyPluginAsyncZod =>
   async (app) => {
     const { imports } = deps;
 
@@ -16,20 +17,16 @@ export const importsRoutes = (deps: { imports: ImportsService; maxImportBytes: n
     await app.register(async (scope) => {
       scope.removeContentTypeParser(['application/json']);
       scope.addContentTypeParser(Object.keys(FHIR_TYPES), (_req, payload, done) => done(null, payload));
-      scope.post(
-        '/api/import/fhir',
-        { bodyLimit: deps.maxImportBytes, schema: { response: { 202: JobAccepted } } },
-        async (req, reply) => {
-          const session = requireSession(req);
-          const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase() as keyof typeof FHIR_TYPES;
-          const format = FHIR_TYPES[type];
-          if (!format) throw unsupportedType('Send FHIR as application/fhir+json (a Bundle or resource) or application/fhir+ndjson.');
-          const declared = Number(req.headers['content-length']);
-          if (Number.isFinite(declared) && declared > deps.maxImportBytes) throw tooLarge('The file is larger than this server accepts.');
-          const r = await imports.startFhir(session, req.body as Readable, format);
-          return reply.code(202).send(r);
-        },
-      );
+      scope.post('/api/import/fhir', { bodyLimit: deps.maxImportBytes, schema: { response: { 202: JobAccepted } } }, async (req, reply) => {
+        const session = requireSession(req);
+        const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase() as keyof typeof FHIR_TYPES;
+        const format = FHIR_TYPES[type];
+        if (!format) throw unsupportedType('Send FHIR as application/fhir+json (a Bundle or resource) or application/fhir+ndjson.');
+        const declared = Number(req.headers['content-length']);
+        if (Number.isFinite(declared) && declared > deps.maxImportBytes) throw tooLarge('The file is larger than this server accepts.');
+        const r = await imports.startFhir(session, req.body as Readable, format);
+        return reply.code(202).send(r);
+      });
     });
 
     app.post('/api/import/apple-health', { schema: { response: { 202: JobAccepted } } }, async (req, reply) => {
@@ -68,9 +65,7 @@ export const importsRoutes = (deps: { imports: ImportsService; maxImportBytes: n
       throw badRequest('No file was sent. Use a multipart field named "file".', 'missing_file');
     });
 
-    app.get('/api/jobs/:id', { schema: { params: IdParams, response: { 200: JobSchema } } }, async (req) =>
-      imports.getJob(requireSession(req), req.params.id),
-    );
+    app.get('/api/jobs/:id', { schema: { params: IdParams, response: { 200: JobSchema } } }, async (req) => imports.getJob(requireSession(req), req.params.id));
 
     app.get('/api/jobs', { schema: { querystring: ListJobsQuery, response: { 200: JobList } } }, async (req) => ({
       jobs: await imports.listJobs(requireSession(req), req.query.limit),

@@ -18,9 +18,11 @@ const IntegrationShape = z.object({
 });
 
 // Lax and scoped to the callback path: it must come back on the provider's redirect.
-const flowCookie = (provider: string) => ({ name: `cv_oauth_${provider}`, path: `/api/integrations/${provider}/callback`, sameSite: 'lax', ttlMs: 10 * 60_000 }) as const;
+const flowCookie = (provider: string) =>
+  ({ name: `cv_oauth_${provider}`, path: `/api/integrations/${provider}/callback`, sameSite: 'lax', ttlMs: 10 * 60_000 }) as const;
 
-export const integrationsRoutes = (deps: { integrations: IntegrationsService; config: Config }): FastifyPluginAsyncZod =>
+export const integrationsRoutes =
+  (deps: { integrations: IntegrationsService; config: Config }): FastifyPluginAsyncZod =>
   async (app) => {
     const { integrations, config } = deps;
 
@@ -61,11 +63,15 @@ export const integrationsRoutes = (deps: { integrations: IntegrationsService; co
       return reply.redirect(to, 302);
     });
 
-    app.post('/api/integrations/:provider/sync', { schema: { params: ProviderParams, response: { 202: z.object({ jobId: z.string() }) } } }, async (req, reply) => {
-      const s = requireSession(req);
-      const jobId = await integrations.requestSync(s.userId, req.params.provider);
-      return reply.code(202).send({ jobId });
-    });
+    app.post(
+      '/api/integrations/:provider/sync',
+      { schema: { params: ProviderParams, response: { 202: z.object({ jobId: z.string() }) } } },
+      async (req, reply) => {
+        const s = requireSession(req);
+        const jobId = await integrations.requestSync(s.userId, req.params.provider);
+        return reply.code(202).send({ jobId });
+      },
+    );
 
     app.get(
       '/api/integrations/jobs/:id',

@@ -7,7 +7,8 @@ import { IdParams } from '../schemas.js';
 const Invite = z.object({ id: z.string(), createdAt: z.string(), expiresAt: z.string(), usedAt: z.string().nullable() });
 
 /** Invite codes for SIGNUP=invite, managed by admin accounts (403 `not_admin` for others). */
-export const invitesRoutes = (deps: { invites: InvitesService }): FastifyPluginAsyncZod =>
+export const invitesRoutes =
+  (deps: { invites: InvitesService }): FastifyPluginAsyncZod =>
   async (app) => {
     const { invites } = deps;
 

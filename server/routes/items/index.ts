@@ -8,7 +8,8 @@ import { CreateItemBody, IfMatchHeaders, ListItemsQuery, PatchItemBody } from '.
 
 const Page = z.object({ items: z.array(ItemSchema), nextCursor: z.string().nullable() });
 
-export const itemsRoutes = (deps: { items: ItemsService; folders: FoldersService }): FastifyPluginAsyncZod =>
+export const itemsRoutes =
+  (deps: { items: ItemsService; folders: FoldersService }): FastifyPluginAsyncZod =>
   async (app) => {
     const { items, folders } = deps;
 
@@ -27,11 +28,8 @@ export const itemsRoutes = (deps: { items: ItemsService; folders: FoldersService
       return reply.header('etag', `"${item.version}"`).send(item);
     });
 
-    app.patch(
-      '/api/items/:id',
-      { schema: { params: IdParams, headers: IfMatchHeaders, body: PatchItemBody, response: { 200: ItemSchema } } },
-      async (req) =>
-        items.update(requireSession(req), req.params.id, { ...req.body, baseVersion: req.body.baseVersion ?? req.headers['if-match'] }),
+    app.patch('/api/items/:id', { schema: { params: IdParams, headers: IfMatchHeaders, body: PatchItemBody, response: { 200: ItemSchema } } }, async (req) =>
+      items.update(requireSession(req), req.params.id, { ...req.body, baseVersion: req.body.baseVersion ?? req.headers['if-match'] }),
     );
 
     app.delete('/api/items/:id', { schema: { params: IdParams } }, async (req, reply) => {
@@ -43,15 +41,11 @@ export const itemsRoutes = (deps: { items: ItemsService; folders: FoldersService
       items.restore(requireSession(req), req.params.id),
     );
 
-    app.get(
-      '/api/trash',
-      { schema: { querystring: ListItemsQuery.pick({ limit: true, cursor: true }), response: { 200: Page } } },
-      async (req) => items.list(requireSession(req), req.query, true),
+    app.get('/api/trash', { schema: { querystring: ListItemsQuery.pick({ limit: true, cursor: true }), response: { 200: Page } } }, async (req) =>
+      items.list(requireSession(req), req.query, true),
     );
 
-    app.get(
-      '/api/tags',
-      { schema: { response: { 200: z.object({ tags: z.array(z.object({ name: z.string(), count: z.number() })) }) } } },
-      async (req) => ({ tags: await items.tags(requireSession(req)) }),
-    );
+    app.get('/api/tags', { schema: { response: { 200: z.object({ tags: z.array(z.object({ name: z.string(), count: z.number() })) }) } } }, async (req) => ({
+      tags: await items.tags(requireSession(req)),
+    }));
   };

@@ -21,7 +21,8 @@ const Defaults = z.object({ chat: z.string(), embed: z.string() });
  * delete and the defaults are for admin accounts (403 `forbidden`), never for API tokens
  * (http/token-scope.ts).
  */
-export const modelsRoutes = (deps: { models: ModelsService }): FastifyPluginAsyncZod =>
+export const modelsRoutes =
+  (deps: { models: ModelsService }): FastifyPluginAsyncZod =>
   async (app) => {
     const { models } = deps;
 
@@ -82,7 +83,9 @@ export const modelsRoutes = (deps: { models: ModelsService }): FastifyPluginAsyn
       '/api/models/defaults',
       {
         schema: {
-          body: z.object({ chat: ModelName.optional(), embed: ModelName.optional() }).refine((b) => b.chat !== undefined || b.embed !== undefined, 'give chat or embed'),
+          body: z
+            .object({ chat: ModelName.optional(), embed: ModelName.optional() })
+            .refine((b) => b.chat !== undefined || b.embed !== undefined, 'give chat or embed'),
           response: { 200: Defaults },
         },
       },

@@ -13,7 +13,11 @@ interface Card {
   resolution: string;
   first: string;
   last: string;
-  series: Array<{ label: string; code: string; points: Array<{ date: string; days: number; count: number; min: number; max: number; mean: number; sum: number }> }>;
+  series: Array<{
+    label: string;
+    code: string;
+    points: Array<{ date: string; days: number; count: number; min: number; max: number; mean: number; sum: number }>;
+  }>;
 }
 interface Dashboard {
   available: Array<{ key: string; first: string; last: string }>;
@@ -46,8 +50,22 @@ function yearOfWatch(fromDay: number, toDay: number): string {
     const day = start + d * 86_400_000;
     body += recordXml('HKQuantityTypeIdentifierRestingHeartRate', 'count/min', 55 + (d % 10), 'Watch', appleDate(day + 7 * 3600_000, off));
     for (let h = 8; h < 20; h += 2) {
-      body += recordXml('HKQuantityTypeIdentifierStepCount', 'count', 400 + ((d * 7 + h) % 50), 'Watch', appleDate(day + h * 3600_000, off), appleDate(day + h * 3600_000 + 600_000, off));
-      body += recordXml('HKQuantityTypeIdentifierStepCount', 'count', 300, 'iPhone', appleDate(day + h * 3600_000, off), appleDate(day + h * 3600_000 + 600_000, off));
+      body += recordXml(
+        'HKQuantityTypeIdentifierStepCount',
+        'count',
+        400 + ((d * 7 + h) % 50),
+        'Watch',
+        appleDate(day + h * 3600_000, off),
+        appleDate(day + h * 3600_000 + 600_000, off),
+      );
+      body += recordXml(
+        'HKQuantityTypeIdentifierStepCount',
+        'count',
+        300,
+        'iPhone',
+        appleDate(day + h * 3600_000, off),
+        appleDate(day + h * 3600_000 + 600_000, off),
+      );
     }
   }
   return exportXml(body);
@@ -67,7 +85,12 @@ describe.each(dbTargets())('health dashboard on %s', (target) => {
     server = await startTestServer(target);
     sut = await signUp(app());
     // A real export (opendroid/hk, MIT): weight in lb in 2018-2020, steps in 2014.
-    await importApple(app(), sut.headers, 'export.xml', readFileSync(new URL('../../../integrations/apple-health/fixtures/opendroid-hk_sampleexport-2.xml', import.meta.url)));
+    await importApple(
+      app(),
+      sut.headers,
+      'export.xml',
+      readFileSync(new URL('../../../integrations/apple-health/fixtures/opendroid-hk_sampleexport-2.xml', import.meta.url)),
+    );
     // A year in one export: 730 (type, day) chunks in one merge, which aborted embedded PGlite
     // while the merge looked its keys up with a row-constructor IN list (series.repository.ts).
     await importApple(app(), sut.headers, 'export.xml', Buffer.from(yearOfWatch(0, 365)));
@@ -108,10 +131,19 @@ describe.each(dbTargets())('health dashboard on %s', (target) => {
     const all = await get('?from=2014-01-01&to=2026-12-31');
     const steps = all.cards.find((c) => c.key === 'steps')!;
     expect(steps.resolution).toBe('month');
-    const daily = (await app().inject({ method: 'GET', url: '/api/records/series?type=HKQuantityTypeIdentifierStepCount&from=2025-04-01&to=2025-04-30', headers: sut.headers })).json() as { days: Array<{ sum: number }> };
+    const daily = (
+      await app().inject({
+        method: 'GET',
+        url: '/api/records/series?type=HKQuantityTypeIdentifierStepCount&from=2025-04-01&to=2025-04-30',
+        headers: sut.headers,
+      })
+    ).json() as { days: Array<{ sum: number }> };
     const april = steps.series[0]!.points.find((p) => p.date === '2025-04-01')!;
     expect(april.days).toBe(30);
-    expect(april.sum).toBeCloseTo(daily.days.reduce((n, x) => n + x.sum, 0), 6);
+    expect(april.sum).toBeCloseTo(
+      daily.days.reduce((n, x) => n + x.sum, 0),
+      6,
+    );
     // Workouts (records, not series): how many and their minutes per month, on their local day.
     const workouts = all.cards.find((c) => c.key === 'workouts')!;
     expect(workouts).toMatchObject({ unit: 'min', resolution: 'month', last: '2018-02-10' });
@@ -123,19 +155,33 @@ describe.each(dbTargets())('health dashboard on %s', (target) => {
     expect(rhr.find((p) => p.date === '2025-04-01')).toMatchObject({ min: 55, max: 64 });
     // A new day in a rolled-up month replaces its roll-up; the other series keep theirs.
     const before = all.cards.find((c) => c.key === 'resting_hr')!.series[0]!.points.find((p) => p.date === '2025-06-01')!;
-    const june = async () => (await get('?from=2014-01-01&to=2026-12-31')).cards.find((c) => c.key === 'weight')!.series[0]!.points.find((p) => p.date === '2025-06-01');
-    const add = (day: string, value: number) => app().inject({ method: 'POST', url: '/api/records/manual', headers: sut.headers, payload: { kind: 'weight', value, unit: 'lb', at: `${day}T08:00:00-05:00` } });
+    const june = async () =>
+      (await get('?from=2014-01-01&to=2026-12-31')).cards.find((c) => c.key === 'weight')!.series[0]!.points.find((p) => p.date === '2025-06-01');
+    const add = (day: string, value: number) =>
+      app().inject({
+        method: 'POST',
+        url: '/api/records/manual',
+        headers: sut.headers,
+        payload: { kind: 'weight', value, unit: 'lb', at: `${day}T08:00:00-05:00` },
+      });
     expect((await add('2025-06-10', 150)).statusCode).toBe(201);
     expect(await june()).toMatchObject({ days: 1, mean: 150 });
     expect((await add('2025-06-20', 152)).statusCode).toBe(201);
     expect(await june()).toMatchObject({ days: 2, mean: 151 });
-    expect((await get('?from=2014-01-01&to=2026-12-31')).cards.find((c) => c.key === 'resting_hr')!.series[0]!.points.find((p) => p.date === '2025-06-01')).toEqual(before);
+    expect(
+      (await get('?from=2014-01-01&to=2026-12-31')).cards.find((c) => c.key === 'resting_hr')!.series[0]!.points.find((p) => p.date === '2025-06-01'),
+    ).toEqual(before);
     const dump = await server.dumpDatabase();
     expect(dump).toMatch(/-- series_years\n\S/);
   });
 
   it('cards chosen and ordered by the person, weight in kg as a sealed preference', async () => {
-    const put = await app().inject({ method: 'PUT', url: '/api/preferences', headers: sut.headers, payload: { cards: ['steps', 'weight', 'resting_hr'], hidden: ['bmi', 'distance'], units: { weight: 'kg' } } });
+    const put = await app().inject({
+      method: 'PUT',
+      url: '/api/preferences',
+      headers: sut.headers,
+      payload: { cards: ['steps', 'weight', 'resting_hr'], hidden: ['bmi', 'distance'], units: { weight: 'kg' } },
+    });
     expect(put.statusCode, put.body).toBe(200);
     const d = await get();
     expect(d.cards.map((c) => c.key)).toEqual(['steps', 'weight', 'resting_hr', 'workouts']);
@@ -151,7 +197,11 @@ describe.each(dbTargets())('health dashboard on %s', (target) => {
     // The preference is ciphertext at rest.
     const dump = await server.dumpDatabase();
     expect(dump).not.toMatch(/resting_hr|"kg"/);
-    expect((await app().inject({ method: 'GET', url: '/api/preferences', headers: sut.headers })).json()).toEqual({ cards: ['steps', 'weight', 'resting_hr'], hidden: ['bmi', 'distance'], units: { weight: 'kg' } });
+    expect((await app().inject({ method: 'GET', url: '/api/preferences', headers: sut.headers })).json()).toEqual({
+      cards: ['steps', 'weight', 'resting_hr'],
+      hidden: ['bmi', 'distance'],
+      units: { weight: 'kg' },
+    });
   });
 
   it('refuses an unknown card and a reversed range', async () => {

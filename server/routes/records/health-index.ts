@@ -10,14 +10,15 @@ import { manualRoutes } from './manual.js';
 import { summaryRoutes } from './summary.js';
 
 /** The health views' routes (issue 17): lab trends, clinical lists, dashboard, hand entries, patient summary. */
-export const healthRoutes = (deps: {
-  labs: LabsService;
-  clinical: ClinicalService;
-  preferences: PreferencesService;
-  dashboard: DashboardService;
-  manual: ManualService;
-  summary: SummaryService;
-}): FastifyPluginAsync =>
+export const healthRoutes =
+  (deps: {
+    labs: LabsService;
+    clinical: ClinicalService;
+    preferences: PreferencesService;
+    dashboard: DashboardService;
+    manual: ManualService;
+    summary: SummaryService;
+  }): FastifyPluginAsync =>
   async (app) => {
     await app.register(healthViewRoutes({ labs: deps.labs, clinical: deps.clinical, preferences: deps.preferences, dashboard: deps.dashboard }));
     await app.register(manualRoutes({ manual: deps.manual }));

@@ -51,9 +51,37 @@ describe.each(dbTargets())('health views on %s', (target) => {
       sut.headers,
       bundle([
         fhirFixture('observation-cbc-hemoglobin.json'),
-        usCoreLab({ id: 'glu-1', loinc: '2345-7', display: 'Glucose [Mass/volume] in Serum or Plasma', value: 99, unit: 'mg/dL', date: '2024-01-10', low: 70, high: 99 }),
-        usCoreLab({ id: 'glu-2', loinc: '2345-7', display: 'Glucose [Mass/volume] in Serum or Plasma', value: 126, unit: 'mg/dL', date: '2024-07-02', low: 70, high: 99, interpretation: 'H' }),
-        usCoreLab({ id: 'a1c-1', loinc: '4548-4', display: 'Hemoglobin A1c/Hemoglobin.total in Blood', value: 6.1, unit: '%', date: '2024-01-10', low: 4, high: 5.6 }),
+        usCoreLab({
+          id: 'glu-1',
+          loinc: '2345-7',
+          display: 'Glucose [Mass/volume] in Serum or Plasma',
+          value: 99,
+          unit: 'mg/dL',
+          date: '2024-01-10',
+          low: 70,
+          high: 99,
+        }),
+        usCoreLab({
+          id: 'glu-2',
+          loinc: '2345-7',
+          display: 'Glucose [Mass/volume] in Serum or Plasma',
+          value: 126,
+          unit: 'mg/dL',
+          date: '2024-07-02',
+          low: 70,
+          high: 99,
+          interpretation: 'H',
+        }),
+        usCoreLab({
+          id: 'a1c-1',
+          loinc: '4548-4',
+          display: 'Hemoglobin A1c/Hemoglobin.total in Blood',
+          value: 6.1,
+          unit: '%',
+          date: '2024-01-10',
+          low: 4,
+          high: 5.6,
+        }),
         ...fhirNdjson('MedicationRequest.augustus49-emmerich580.ndjson'),
         ...fhirNdjson('AllergyIntolerance.augustus49-emmerich580.ndjson'),
         ...fhirNdjson('Condition.augustus49-emmerich580.ndjson'),
@@ -67,8 +95,27 @@ describe.each(dbTargets())('health views on %s', (target) => {
       app(),
       sut.headers,
       appleExportWithClinical([
-        dstu2Lab({ id: 'apple-glu', loinc: '2339-0', display: 'Glucose [Mass/volume] in Blood', value: 5.2, unit: 'mmol/L', date: '2024-03-15T08:10:00-08:00', low: 3.9, high: 5.5 }),
-        dstu2Lab({ id: 'apple-a1c', loinc: '59261-8', display: 'Hemoglobin A1c/Hemoglobin.total in Blood by IFCC protocol', value: 48, unit: 'mmol/mol', date: '2024-09-01', low: 20, high: 42, interpretation: 'H' }),
+        dstu2Lab({
+          id: 'apple-glu',
+          loinc: '2339-0',
+          display: 'Glucose [Mass/volume] in Blood',
+          value: 5.2,
+          unit: 'mmol/L',
+          date: '2024-03-15T08:10:00-08:00',
+          low: 3.9,
+          high: 5.5,
+        }),
+        dstu2Lab({
+          id: 'apple-a1c',
+          loinc: '59261-8',
+          display: 'Hemoglobin A1c/Hemoglobin.total in Blood by IFCC protocol',
+          value: 48,
+          unit: 'mmol/mol',
+          date: '2024-09-01',
+          low: 20,
+          high: 42,
+          interpretation: 'H',
+        }),
       ]),
     );
   }, 120_000);
@@ -119,11 +166,26 @@ describe.each(dbTargets())('health views on %s', (target) => {
   it('the lab list groups by panel with the latest value and its trend', async () => {
     const res = await app().inject({ method: 'GET', url: '/api/records/labs', headers: sut.headers });
     expect(res.statusCode).toBe(200);
-    const { labs } = res.json() as { labs: Array<{ code: string; name: string; panel: string; unit: string; count: number; latest: { value: number; date: string; flag?: string }; trend?: string }> };
+    const { labs } = res.json() as {
+      labs: Array<{
+        code: string;
+        name: string;
+        panel: string;
+        unit: string;
+        count: number;
+        latest: { value: number; date: string; flag?: string };
+        trend?: string;
+      }>;
+    };
     const glucose = labs.find((l) => l.code === '2345-7')!;
     expect(glucose).toMatchObject({ name: 'Glucose', panel: 'Diabetes', unit: 'mg/dL', count: 3, latest: { value: 126, flag: 'high' }, trend: 'up' });
     expect(labs.find((l) => l.code === '4548-4')).toMatchObject({ panel: 'Diabetes', count: 2, unit: '%' });
-    expect(labs.find((l) => l.code === '718-7')).toMatchObject({ name: 'Hemoglobin', panel: 'Complete blood count', count: 1, latest: { value: 17, flag: 'normal' } });
+    expect(labs.find((l) => l.code === '718-7')).toMatchObject({
+      name: 'Hemoglobin',
+      panel: 'Complete blood count',
+      count: 1,
+      latest: { value: 17, flag: 'normal' },
+    });
   });
 
   it('a unit preference changes the default unit of trends and the list', async () => {
@@ -151,7 +213,9 @@ describe.each(dbTargets())('health views on %s', (target) => {
   });
 
   it('duplicates from two sources (same code and date) are one entry with both sources', async () => {
-    const before = (await app().inject({ method: 'GET', url: '/api/records/clinical/immunizations', headers: sut.headers })).json() as { entries: Array<{ key: string; sources: Array<{ source: string }> }> };
+    const before = (await app().inject({ method: 'GET', url: '/api/records/clinical/immunizations', headers: sut.headers })).json() as {
+      entries: Array<{ key: string; sources: Array<{ source: string }> }>;
+    };
     // The hospital's immunization again, as a hand entry would repeat it: another id, same vaccine and day.
     const imm = structuredClone(fhirNdjson('Immunization.augustus49-emmerich580.ndjson')[0]!);
     imm.id = 'copy-from-another-portal';
@@ -166,13 +230,23 @@ describe.each(dbTargets())('health views on %s', (target) => {
   });
 
   it('allergies carry reactions and criticality; conditions split active and resolved', async () => {
-    const allergies = (await app().inject({ method: 'GET', url: '/api/records/clinical/allergies', headers: sut.headers })).json() as { entries: Array<{ name: string; criticality?: string; reactions?: string[]; group: string }> };
+    const allergies = (await app().inject({ method: 'GET', url: '/api/records/clinical/allergies', headers: sut.headers })).json() as {
+      entries: Array<{ name: string; criticality?: string; reactions?: string[]; group: string }>;
+    };
     const src = fhirNdjson('AllergyIntolerance.augustus49-emmerich580.ndjson');
-    expect(allergies.entries).toHaveLength(new Set(src.map((a) => JSON.stringify([(a.code as { coding: Array<{ code: string }> }).coding[0]!.code, String(a.onsetDateTime ?? a.recordedDate).slice(0, 10)]))).size);
+    expect(allergies.entries).toHaveLength(
+      new Set(
+        src.map((a) =>
+          JSON.stringify([(a.code as { coding: Array<{ code: string }> }).coding[0]!.code, String(a.onsetDateTime ?? a.recordedDate).slice(0, 10)]),
+        ),
+      ).size,
+    );
     const withReaction = src.find((a) => Array.isArray(a.reaction));
     if (withReaction) expect(allergies.entries.some((e) => (e.reactions?.length ?? 0) > 0)).toBe(true);
     expect(allergies.entries.some((e) => e.criticality)).toBe(true);
-    const conditions = (await app().inject({ method: 'GET', url: '/api/records/clinical/conditions', headers: sut.headers })).json() as { entries: Array<{ group: string; end?: string }> };
+    const conditions = (await app().inject({ method: 'GET', url: '/api/records/clinical/conditions', headers: sut.headers })).json() as {
+      entries: Array<{ group: string; end?: string }>;
+    };
     const cond = fhirNdjson('Condition.augustus49-emmerich580.ndjson');
     const resolvedSrc = cond.filter((c) => (c.clinicalStatus as { coding: Array<{ code: string }> }).coding[0]!.code === 'resolved').length;
     expect(resolvedSrc).toBeGreaterThan(0);

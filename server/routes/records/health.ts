@@ -68,7 +68,11 @@ export const DashboardResponse = z.object({
   ),
 });
 
-const Code = z.string().min(1).max(100).regex(/^[\w.:-]+$/, 'must be a code such as 4548-4');
+const Code = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[\w.:-]+$/, 'must be a code such as 4548-4');
 
 const ClinicalKind = z.enum(['medications', 'allergies', 'conditions', 'immunizations', 'procedures']);
 const Coding = z.object({ system: z.string().optional(), code: z.string(), display: z.string().optional() });
@@ -91,7 +95,8 @@ export const ClinicalResponse = z.object({
 });
 
 /** Lab trends, the lab list and the clinical lists (issue 17). */
-export const healthViewRoutes = (deps: { labs: LabsService; clinical: ClinicalService; preferences: PreferencesService; dashboard: DashboardService }): FastifyPluginAsyncZod =>
+export const healthViewRoutes =
+  (deps: { labs: LabsService; clinical: ClinicalService; preferences: PreferencesService; dashboard: DashboardService }): FastifyPluginAsyncZod =>
   async (app) => {
     app.get('/api/records/labs', { schema: { response: { 200: LabsResponse } } }, async (req) => {
       const session = requireSession(req);
@@ -100,7 +105,13 @@ export const healthViewRoutes = (deps: { labs: LabsService; clinical: ClinicalSe
 
     app.get(
       '/api/records/labs/:code',
-      { schema: { params: z.object({ code: Code }), querystring: z.object({ unit: z.string().min(1).max(20).optional() }), response: { 200: LabTrendResponse } } },
+      {
+        schema: {
+          params: z.object({ code: Code }),
+          querystring: z.object({ unit: z.string().min(1).max(20).optional() }),
+          response: { 200: LabTrendResponse },
+        },
+      },
       async (req) => {
         const session = requireSession(req);
         return deps.labs.trend(session, req.params.code, req.query.unit, await deps.preferences.labUnits(session));
@@ -122,9 +133,7 @@ export const healthViewRoutes = (deps: { labs: LabsService; clinical: ClinicalSe
       deps.preferences.update(requireSession(req), req.body),
     );
 
-    app.get(
-      '/api/records/clinical/:kind',
-      { schema: { params: z.object({ kind: ClinicalKind }), response: { 200: ClinicalResponse } } },
-      async (req) => ({ entries: await deps.clinical.list(requireSession(req), req.params.kind) }),
-    );
+    app.get('/api/records/clinical/:kind', { schema: { params: z.object({ kind: ClinicalKind }), response: { 200: ClinicalResponse } } }, async (req) => ({
+      entries: await deps.clinical.list(requireSession(req), req.params.kind),
+    }));
   };

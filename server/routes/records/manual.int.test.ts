@@ -4,7 +4,16 @@ import { Decrypter } from 'age-encryption';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dbTargets, signUp, startTestServer, type TestServer } from '../../test/harness.js';
 
-interface Item { id: string; source: string; type: string | null; title: string; text: string; tags: string[]; occurredAt: string | null; data?: Record<string, unknown> }
+interface Item {
+  id: string;
+  source: string;
+  type: string | null;
+  title: string;
+  text: string;
+  tags: string[];
+  occurredAt: string | null;
+  data?: Record<string, unknown>;
+}
 
 async function untar(buf: Buffer): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>();
@@ -24,7 +33,10 @@ describe.each(dbTargets())('manual entries on %s', (target) => {
   const app = () => server.app;
   const post = (payload: Record<string, unknown>) => app().inject({ method: 'POST', url: '/api/records/manual', headers: sut.headers, payload });
   const series = async (type: string, from = '2026-06-01', to = '2026-06-30') =>
-    (await app().inject({ method: 'GET', url: `/api/records/series?type=${type}&from=${from}&to=${to}`, headers: sut.headers })).json() as { unit: string | null; days: Array<{ date: string; count: number; mean: number }> };
+    (await app().inject({ method: 'GET', url: `/api/records/series?type=${type}&from=${from}&to=${to}`, headers: sut.headers })).json() as {
+      unit: string | null;
+      days: Array<{ date: string; count: number; mean: number }>;
+    };
 
   beforeAll(async () => {
     server = await startTestServer(target);
@@ -40,13 +52,22 @@ describe.each(dbTargets())('manual entries on %s', (target) => {
     bp = res.json() as Item;
     expect(bp).toMatchObject({ source: 'manual', type: '85354-9', title: 'Blood pressure 132/86 mmHg' });
     expect(bp.tags).toEqual(expect.arrayContaining(['manual', 'vital-signs', 'observation']));
-    expect(bp.data!.resource).toMatchObject({ resourceType: 'Observation', status: 'final', component: [{ valueQuantity: { value: 132, code: 'mm[Hg]' } }, { valueQuantity: { value: 86 } }] });
+    expect(bp.data!.resource).toMatchObject({
+      resourceType: 'Observation',
+      status: 'final',
+      component: [{ valueQuantity: { value: 132, code: 'mm[Hg]' } }, { valueQuantity: { value: 86 } }],
+    });
     expect((await series('8480-6')).days).toEqual([expect.objectContaining({ date: '2026-06-02', count: 1, mean: 132 })]);
     expect((await series('8462-4')).days).toEqual([expect.objectContaining({ date: '2026-06-02', mean: 86 })]);
   });
 
   it('editing moves the sample: the chart shows the new value only, the item keeps its id', async () => {
-    const res = await app().inject({ method: 'PUT', url: `/api/records/manual/${bp.id}`, headers: sut.headers, payload: { kind: 'blood_pressure', systolic: 128, diastolic: 84, at: '2026-06-03T08:00:00+02:00' } });
+    const res = await app().inject({
+      method: 'PUT',
+      url: `/api/records/manual/${bp.id}`,
+      headers: sut.headers,
+      payload: { kind: 'blood_pressure', systolic: 128, diastolic: 84, at: '2026-06-03T08:00:00+02:00' },
+    });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json()).toMatchObject({ id: bp.id, title: 'Blood pressure 128/84 mmHg' });
     const days = (await series('8480-6')).days.filter((d) => d.count > 0);
@@ -58,7 +79,9 @@ describe.each(dbTargets())('manual entries on %s', (target) => {
     expect((await series('29463-7')).days[0]).toMatchObject({ date: '2026-06-05', mean: 154.3 });
     expect((await series('29463-7')).unit).toBe('[lb_av]');
     expect((await post({ kind: 'glucose', value: 6.1, unit: 'mmol/L', at: '2026-06-05T07:05:00-05:00' })).statusCode).toBe(201);
-    const trend = (await app().inject({ method: 'GET', url: '/api/records/labs/2345-7?unit=mg/dL', headers: sut.headers })).json() as { points: Array<{ value: number; source: string }> };
+    const trend = (await app().inject({ method: 'GET', url: '/api/records/labs/2345-7?unit=mg/dL', headers: sut.headers })).json() as {
+      points: Array<{ value: number; source: string }>;
+    };
     expect(trend.points).toEqual([expect.objectContaining({ value: 110, source: 'manual' })]);
   });
 
@@ -73,11 +96,25 @@ describe.each(dbTargets())('manual entries on %s', (target) => {
   });
 
   it('a medication, an allergy and a condition appear in their lists with source manual', async () => {
-    expect((await post({ kind: 'medication', name: 'Metformin 500 mg', dosage: 'twice daily with food', status: 'active', start: '2026-05-01' })).statusCode).toBe(201);
+    expect(
+      (await post({ kind: 'medication', name: 'Metformin 500 mg', dosage: 'twice daily with food', status: 'active', start: '2026-05-01' })).statusCode,
+    ).toBe(201);
     expect((await post({ kind: 'allergy', substance: 'Penicillin', reaction: 'Hives', criticality: 'high' })).statusCode).toBe(201);
     expect((await post({ kind: 'condition', name: 'Type 2 diabetes', status: 'active', onset: '2026-04-20' })).statusCode).toBe(201);
-    const list = async (kind: string) => ((await app().inject({ method: 'GET', url: `/api/records/clinical/${kind}`, headers: sut.headers })).json() as { entries: Array<Record<string, unknown>> }).entries;
-    expect(await list('medications')).toEqual([expect.objectContaining({ name: 'Metformin 500 mg', group: 'current', detail: 'twice daily with food', sources: [expect.objectContaining({ source: 'manual' })] })]);
+    const list = async (kind: string) =>
+      (
+        (await app().inject({ method: 'GET', url: `/api/records/clinical/${kind}`, headers: sut.headers })).json() as {
+          entries: Array<Record<string, unknown>>;
+        }
+      ).entries;
+    expect(await list('medications')).toEqual([
+      expect.objectContaining({
+        name: 'Metformin 500 mg',
+        group: 'current',
+        detail: 'twice daily with food',
+        sources: [expect.objectContaining({ source: 'manual' })],
+      }),
+    ]);
     expect(await list('allergies')).toEqual([expect.objectContaining({ name: 'Penicillin', criticality: 'high', reactions: ['Hives'], group: 'active' })]);
     expect(await list('conditions')).toEqual([expect.objectContaining({ name: 'Type 2 diabetes', group: 'active' })]);
   });
@@ -85,7 +122,9 @@ describe.each(dbTargets())('manual entries on %s', (target) => {
   it('hand entries are found by search and are in the export', async () => {
     const found = (await app().inject({ method: 'GET', url: '/api/search?q=metformin', headers: sut.headers })).json() as { results: Array<{ item: Item }> };
     expect(found.results.map((r) => r.item.title)).toEqual([expect.stringMatching(/Metformin 500 mg/)]);
-    const penicillin = (await app().inject({ method: 'GET', url: '/api/search?q=penicillin', headers: sut.headers })).json() as { results: Array<{ item: Item }> };
+    const penicillin = (await app().inject({ method: 'GET', url: '/api/search?q=penicillin', headers: sut.headers })).json() as {
+      results: Array<{ item: Item }>;
+    };
     expect(penicillin.results).toHaveLength(1);
     const passphrase = 'export passphrase for manual entries';
     const res = await app().inject({ method: 'POST', url: '/api/export', headers: sut.headers, payload: { passphrase } });
@@ -93,7 +132,12 @@ describe.each(dbTargets())('manual entries on %s', (target) => {
     const d = new Decrypter();
     d.addPassphrase(passphrase);
     const files = await untar(Buffer.from(await d.decrypt(new Uint8Array(res.rawPayload))));
-    const items = files.get('items.jsonl')!.toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Item & { item?: Item });
+    const items = files
+      .get('items.jsonl')!
+      .toString('utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as Item & { item?: Item });
     const titles = items.map((i) => (i.item ?? i).title);
     expect(titles).toEqual(expect.arrayContaining(['Blood pressure 128/84 mmHg', 'Allergy: Penicillin (high criticality)']));
     expect(titles.some((t) => /Metformin/.test(t))).toBe(true);
@@ -103,7 +147,16 @@ describe.each(dbTargets())('manual entries on %s', (target) => {
     expect((await app().inject({ method: 'DELETE', url: `/api/records/manual/${bp.id}`, headers: sut.headers })).statusCode).toBe(204);
     expect((await series('8480-6')).days.filter((d) => d.count > 0)).toEqual([]);
     const note = (await app().inject({ method: 'POST', url: '/api/items', headers: sut.headers, payload: { title: 'a note', text: 'x' } })).json() as Item;
-    expect((await app().inject({ method: 'PUT', url: `/api/records/manual/${note.id}`, headers: sut.headers, payload: { kind: 'weight', value: 70, unit: 'kg', at: '2026-06-01T08:00:00Z' } })).statusCode).toBe(404);
+    expect(
+      (
+        await app().inject({
+          method: 'PUT',
+          url: `/api/records/manual/${note.id}`,
+          headers: sut.headers,
+          payload: { kind: 'weight', value: 70, unit: 'kg', at: '2026-06-01T08:00:00Z' },
+        })
+      ).statusCode,
+    ).toBe(404);
     for (const payload of [
       { kind: 'blood_pressure', systolic: 500, diastolic: 80, at: '2026-06-01T08:00:00Z' },
       { kind: 'weight', value: 70, unit: 'stone', at: '2026-06-01T08:00:00Z' },

@@ -4,7 +4,8 @@ import { ManualEntry, type ManualService } from '../../services/manual.service.j
 import { IdParams, ItemSchema } from '../schemas.js';
 
 /** Hand-entered measurements, medications, allergies and conditions (stored as FHIR-shaped records). */
-export const manualRoutes = (deps: { manual: ManualService }): FastifyPluginAsyncZod =>
+export const manualRoutes =
+  (deps: { manual: ManualService }): FastifyPluginAsyncZod =>
   async (app) => {
     app.post('/api/records/manual', { schema: { body: ManualEntry, response: { 201: ItemSchema } } }, async (req, reply) =>
       reply.code(201).send(await deps.manual.create(requireSession(req), req.body)),

@@ -36,7 +36,12 @@ describe.each(dbTargets())('dashboard preferences in the export (%s)', (target) 
     const d = new Decrypter();
     d.addPassphrase(passphrase);
     const entries = await untar(Buffer.from(await d.decrypt(new Uint8Array(res.rawPayload))));
-    const lines = entries.get('preferences.jsonl')!.toString('utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const lines = entries
+      .get('preferences.jsonl')!
+      .toString('utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
     expect(lines).toEqual([prefs]);
     expect(JSON.parse(entries.get('manifest.json')!.toString()).counts).toMatchObject({ preferences: 1 });
 

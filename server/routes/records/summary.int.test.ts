@@ -22,7 +22,8 @@ async function importFhir(app: FastifyInstance, headers: Headers, body: string) 
 /** Every text run of every page, through pdf.js as a reader would see it. */
 async function pdfText(bytes: Buffer): Promise<string> {
   const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
-  const doc = await pdfjs.getDocument({ data: new Uint8Array(bytes), useSystemFonts: false, isEvalSupported: false, disableFontFace: true, verbosity: 0 }).promise;
+  const doc = await pdfjs.getDocument({ data: new Uint8Array(bytes), useSystemFonts: false, isEvalSupported: false, disableFontFace: true, verbosity: 0 })
+    .promise;
   let out = '';
   for (let i = 1; i <= doc.numPages; i++) {
     const content = await (await doc.getPage(i)).getTextContent();
@@ -60,7 +61,8 @@ describe.each(dbTargets())('patient summary on %s', (target) => {
   let server: TestServer;
   let sut: Awaited<ReturnType<typeof signUp>>;
   const app = () => server.app;
-  const summary = (payload: unknown, headers: Headers = sut.headers) => app().inject({ method: 'POST', url: '/api/summary', headers, payload: payload as Record<string, unknown> });
+  const summary = (payload: unknown, headers: Headers = sut.headers) =>
+    app().inject({ method: 'POST', url: '/api/summary', headers, payload: payload as Record<string, unknown> });
 
   beforeAll(async () => {
     server = await startTestServer(target);
@@ -83,17 +85,38 @@ describe.each(dbTargets())('patient summary on %s', (target) => {
   afterAll(async () => server?.dispose());
 
   it('FHIR: an IPS document Bundle whose sections resolve inside it', async () => {
-    const res = await summary({ sections: ['problems', 'medications', 'allergies', 'immunizations', 'results', 'vitals'], from: '1990-01-01', to: '2025-12-31', format: 'fhir' });
+    const res = await summary({
+      sections: ['problems', 'medications', 'allergies', 'immunizations', 'results', 'vitals'],
+      from: '1990-01-01',
+      to: '2025-12-31',
+      format: 'fhir',
+    });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/fhir\+json/);
     expect(res.headers['content-disposition']).toMatch(/^attachment; filename="patient-summary-\d{4}-\d{2}-\d{2}\.json"$/);
-    const b = res.json() as { resourceType: string; type: string; identifier: { system: string; value: string }; timestamp: string; entry: Array<{ fullUrl: string; resource: Res }> };
+    const b = res.json() as {
+      resourceType: string;
+      type: string;
+      identifier: { system: string; value: string };
+      timestamp: string;
+      entry: Array<{ fullUrl: string; resource: Res }>;
+    };
     expect(b).toMatchObject({ resourceType: 'Bundle', type: 'document' });
     expect(b.identifier.value).toMatch(/^urn:uuid:/);
     expect(Date.parse(b.timestamp)).not.toBeNaN();
     // Composition first, then the patient it is about.
     const [first, ...rest] = b.entry;
-    const comp = first!.resource as Res & { type: unknown; subject: { reference: string }; section: Array<{ title: string; code: { coding: Array<{ system: string; code: string }> }; entry?: Array<{ reference: string }>; text: { div: string }; emptyReason?: unknown }> };
+    const comp = first!.resource as Res & {
+      type: unknown;
+      subject: { reference: string };
+      section: Array<{
+        title: string;
+        code: { coding: Array<{ system: string; code: string }> };
+        entry?: Array<{ reference: string }>;
+        text: { div: string };
+        emptyReason?: unknown;
+      }>;
+    };
     expect(comp.resourceType).toBe('Composition');
     expect(comp.type).toEqual({ coding: [{ system: 'http://loinc.org', code: '60591-5', display: 'Patient summary Document' }] });
     const urls = new Map(b.entry.map((e) => [e.fullUrl, e.resource]));
@@ -122,16 +145,28 @@ describe.each(dbTargets())('patient summary on %s', (target) => {
     // Every resource after the Composition is referenced by a section or is the subject.
     const referenced = new Set([comp.subject.reference, ...comp.section.flatMap((s) => (s.entry ?? []).map((e) => e.reference))]);
     for (const e of rest) expect(referenced.has(e.fullUrl), e.fullUrl).toBe(true);
-    const glucose = [...urls.values()].find((r) => JSON.stringify(r.code ?? '').includes('2345-7')) as Res & { valueQuantity: unknown; referenceRange: unknown; interpretation: unknown };
+    const glucose = [...urls.values()].find((r) => JSON.stringify(r.code ?? '').includes('2345-7')) as Res & {
+      valueQuantity: unknown;
+      referenceRange: unknown;
+      interpretation: unknown;
+    };
     expect(glucose.valueQuantity).toEqual({ value: 131, unit: 'mg/dL', system: 'http://unitsofmeasure.org', code: 'mg/dL' });
     expect(JSON.stringify(glucose.interpretation)).toContain('"H"');
-    const bp = (byCode.get('8716-3')!.entry ?? []).map((r) => urls.get(r.reference)!).find((r) => JSON.stringify(r.code).includes('8480-6')) as Res & { valueQuantity: { value: number } };
+    const bp = (byCode.get('8716-3')!.entry ?? []).map((r) => urls.get(r.reference)!).find((r) => JSON.stringify(r.code).includes('8480-6')) as Res & {
+      valueQuantity: { value: number };
+    };
     expect(bp.valueQuantity.value).toBe(109);
   });
 
   it('FHIR: required IPS sections left out are present and marked withheld', async () => {
     const res = await summary({ sections: ['immunizations'], format: 'fhir' });
-    const b = res.json() as { entry: Array<{ resource: Res & { section?: Array<{ code: { coding: Array<{ code: string }> }; entry?: unknown[]; emptyReason?: { coding: Array<{ code: string }> } }> } }> };
+    const b = res.json() as {
+      entry: Array<{
+        resource: Res & {
+          section?: Array<{ code: { coding: Array<{ code: string }> }; entry?: unknown[]; emptyReason?: { coding: Array<{ code: string }> } }>;
+        };
+      }>;
+    };
     const sections = b.entry[0]!.resource.section!;
     const byCode = new Map(sections.map((s) => [s.code.coding[0]!.code, s]));
     for (const code of ['11450-4', '10160-0', '48765-2']) {
@@ -181,7 +216,12 @@ describe.each(dbTargets())('patient summary on %s', (target) => {
   });
 
   it('bad requests answer with a code and a sentence', async () => {
-    for (const payload of [{ sections: [], format: 'pdf' }, { sections: ['problems'], format: 'docx' }, { sections: ['secrets'], format: 'pdf' }, { sections: ['problems'], format: 'pdf', from: '2024-13-01' }]) {
+    for (const payload of [
+      { sections: [], format: 'pdf' },
+      { sections: ['problems'], format: 'docx' },
+      { sections: ['secrets'], format: 'pdf' },
+      { sections: ['problems'], format: 'pdf', from: '2024-13-01' },
+    ]) {
       const res = await summary(payload);
       expect(res.statusCode, JSON.stringify(payload)).toBe(400);
       expect((res.json() as { error: { code: string; message: string } }).error.message).toBeTruthy();

@@ -18,20 +18,17 @@ export const SummaryBody = z.object({
 });
 
 /** POST /api/summary: a patient summary as a PDF or an IPS document Bundle, made on request. */
-export const summaryRoutes = (deps: { summary: SummaryService; perMinute: number }): FastifyPluginAsyncZod =>
+export const summaryRoutes =
+  (deps: { summary: SummaryService; perMinute: number }): FastifyPluginAsyncZod =>
   async (app) => {
-    app.post(
-      '/api/summary',
-      { schema: { body: SummaryBody }, config: { rateLimit: { max: deps.perMinute, timeWindow: '1 minute' } } },
-      async (req, reply) => {
-        const session = requireSession(req);
-        if (req.body.from && req.body.to && req.body.from > req.body.to) throw badRequest('from must not be after to.', 'invalid_range');
-        const out = await deps.summary.create(session, { ...req.body, sections: [...new Set(req.body.sections)] }, req.id);
-        return reply
-          .type(out.contentType)
-          .header('content-disposition', `attachment; filename="${out.fileName}"`)
-          .header('content-security-policy', "sandbox; default-src 'none'")
-          .send(out.body);
-      },
-    );
+    app.post('/api/summary', { schema: { body: SummaryBody }, config: { rateLimit: { max: deps.perMinute, timeWindow: '1 minute' } } }, async (req, reply) => {
+      const session = requireSession(req);
+      if (req.body.from && req.body.to && req.body.from > req.body.to) throw badRequest('from must not be after to.', 'invalid_range');
+      const out = await deps.summary.create(session, { ...req.body, sections: [...new Set(req.body.sections)] }, req.id);
+      return reply
+        .type(out.contentType)
+        .header('content-disposition', `attachment; filename="${out.fileName}"`)
+        .header('content-security-policy', "sandbox; default-src 'none'")
+        .send(out.body);
+    });
   };

@@ -11,7 +11,8 @@ const SearchQuery = ListItemsQuery.pick({ kind: true, source: true, tag: true, f
   limit: z.coerce.number().int().min(1).max(100).default(20),
 });
 
-export const searchRoutes = (deps: { hybrid: HybridSearchService }): FastifyPluginAsyncZod =>
+export const searchRoutes =
+  (deps: { hybrid: HybridSearchService }): FastifyPluginAsyncZod =>
   async (app) => {
     app.get(
       '/api/search',
@@ -29,10 +30,7 @@ export const searchRoutes = (deps: { hybrid: HybridSearchService }): FastifyPlug
       },
       async (req) => {
         const { results, mode } = await deps.hybrid.explain(requireSession(req), req.query);
-        return {
-          results: results.map((r) => ({ item: r.item, score: r.score, snippet: r.snippet, ...(r.match?.page ? { page: r.match.page } : {}) })),
-          mode,
-        };
+        return { results: results.map((r) => ({ item: r.item, score: r.score, snippet: r.snippet, ...(r.match?.page ? { page: r.match.page } : {}) })), mode };
       },
     );
   };

@@ -21,7 +21,8 @@ const Token = z.object({
 });
 
 /** Personal API tokens, managed from a browser session only (http/token-scope.ts refuses tokens here). */
-export const tokensRoutes = (deps: { tokens: ApiTokensService }): FastifyPluginAsyncZod =>
+export const tokensRoutes =
+  (deps: { tokens: ApiTokensService }): FastifyPluginAsyncZod =>
   async (app) => {
     const { tokens } = deps;
 

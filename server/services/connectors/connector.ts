@@ -43,7 +43,12 @@ export interface Connector {
   finish(code: string, flow: ConnectFlow): Promise<{ grant: StoredGrant; access: AccessToken }>;
   refresh(grant: StoredGrant): Promise<{ grant: StoredGrant; access: AccessToken }>;
   revoke(grant: StoredGrant): Promise<void>;
-  sync(grant: StoredGrant, tokens: AccessTokenSource, cursor: unknown, sink: SyncSink): Promise<{ cursor: unknown; counts: Record<string, number>; skipped: Record<string, string> }>;
+  sync(
+    grant: StoredGrant,
+    tokens: AccessTokenSource,
+    cursor: unknown,
+    sink: SyncSink,
+  ): Promise<{ cursor: unknown; counts: Record<string, number>; skipped: Record<string, string> }>;
 }
 
 /** The refresh token was refused (revoked, expired or never granted): the user must connect again. */

@@ -1,12 +1,4 @@
-import {
-  DiscoveryCache,
-  OAuthError,
-  pkcePair,
-  randomUrlToken,
-  requestToken,
-  revokeToken,
-  verifyIdToken,
-} from '../../../integrations/oauth/index.js';
+import { DiscoveryCache, OAuthError, pkcePair, randomUrlToken, requestToken, revokeToken, verifyIdToken } from '../../../integrations/oauth/index.js';
 import {
   EpicError,
   FhirClient,
@@ -69,7 +61,14 @@ export class EpicConnector implements Connector {
     const pkce = pkcePair();
     const flow: ConnectFlow = { state: randomUrlToken(), nonce: randomUrlToken(), verifier: pkce.verifier, userId: p.userId, endpoint: base };
     return {
-      url: smartAuthorizeUrl(c, { clientId: this.#client.clientId, redirectUri: this.#redirectUri, fhirBase: base, state: flow.state, nonce: flow.nonce, codeChallenge: pkce.challenge }),
+      url: smartAuthorizeUrl(c, {
+        clientId: this.#client.clientId,
+        redirectUri: this.#redirectUri,
+        fhirBase: base,
+        state: flow.state,
+        nonce: flow.nonce,
+        codeChallenge: pkce.challenge,
+      }),
       flow,
     };
   }
@@ -100,7 +99,10 @@ export class EpicConnector implements Connector {
     try {
       const t = await requestToken(c.token_endpoint, { grant_type: 'refresh_token', refresh_token: grant.refreshToken }, this.#client, this.#policy);
       // Epic rotates only sometimes; keep the old refresh token when no new one comes back.
-      return { grant: { ...grant, refreshToken: t.refresh_token ?? grant.refreshToken }, access: { token: t.access_token, expiresAt: expiresAt(t.expires_in) } };
+      return {
+        grant: { ...grant, refreshToken: t.refresh_token ?? grant.refreshToken },
+        access: { token: t.access_token, expiresAt: expiresAt(t.expires_in) },
+      };
     } catch (err) {
       if (err instanceof OAuthError && (err.code === 'invalid_grant' || err.code === 'invalid_client')) throw new ReauthRequiredError(this.label);
       throw err;

@@ -22,7 +22,10 @@ export class GoogleHealthConnector implements Connector {
   readonly provider = 'google_health' as const;
   readonly label = 'Google Health';
 
-  constructor(private readonly config: Config, private readonly google: GoogleAuthService) {}
+  constructor(
+    private readonly config: Config,
+    private readonly google: GoogleAuthService,
+  ) {}
 
   get #redirectUri() {
     return new URL('/api/integrations/google_health/callback', this.config.publicUrl).toString();
@@ -52,13 +55,19 @@ export class GoogleHealthConnector implements Connector {
       code_challenge_method: 'S256',
       access_type: 'offline',
       prompt: 'consent',
-    })) url.searchParams.set(k, v);
+    }))
+      url.searchParams.set(k, v);
     return { url: url.toString(), flow };
   }
 
   async finish(code: string, flow: ConnectFlow) {
     const c = await this.google.discover();
-    const t = await requestToken(c.token_endpoint, { grant_type: 'authorization_code', code, redirect_uri: this.#redirectUri, code_verifier: flow.verifier }, this.google.client, this.google.policy);
+    const t = await requestToken(
+      c.token_endpoint,
+      { grant_type: 'authorization_code', code, redirect_uri: this.#redirectUri, code_verifier: flow.verifier },
+      this.google.client,
+      this.google.policy,
+    );
     return { grant: { refreshToken: t.refresh_token, scope: t.scope }, access: { token: t.access_token, expiresAt: expiresAt(t.expires_in) } };
   }
 
@@ -66,8 +75,16 @@ export class GoogleHealthConnector implements Connector {
     if (!grant.refreshToken) throw new ReauthRequiredError(this.label);
     const c = await this.google.discover();
     try {
-      const t = await requestToken(c.token_endpoint, { grant_type: 'refresh_token', refresh_token: grant.refreshToken }, this.google.client, this.google.policy);
-      return { grant: { ...grant, refreshToken: t.refresh_token ?? grant.refreshToken }, access: { token: t.access_token, expiresAt: expiresAt(t.expires_in) } };
+      const t = await requestToken(
+        c.token_endpoint,
+        { grant_type: 'refresh_token', refresh_token: grant.refreshToken },
+        this.google.client,
+        this.google.policy,
+      );
+      return {
+        grant: { ...grant, refreshToken: t.refresh_token ?? grant.refreshToken },
+        access: { token: t.access_token, expiresAt: expiresAt(t.expires_in) },
+      };
     } catch (err) {
       if (err instanceof OAuthError && (err.code === 'invalid_grant' || err.code === 'invalid_client')) throw new ReauthRequiredError(this.label);
       throw err;
@@ -77,7 +94,8 @@ export class GoogleHealthConnector implements Connector {
   async revoke(grant: StoredGrant): Promise<void> {
     if (!grant.refreshToken) return;
     const c = await this.google.discover().catch(() => undefined);
-    if (c?.revocation_endpoint) await revokeToken(c.revocation_endpoint, grant.refreshToken, 'refresh_token', this.google.client, this.google.policy).catch(() => false);
+    if (c?.revocation_endpoint)
+      await revokeToken(c.revocation_endpoint, grant.refreshToken, 'refresh_token', this.google.client, this.google.policy).catch(() => false);
   }
 
   async sync(_grant: StoredGrant, tokens: AccessTokenSource, cursor: unknown, sink: SyncSink) {

@@ -78,7 +78,7 @@ export function ucumOf(unit: string | undefined | null): string | undefined {
     'g/l': 'g/L',
     'umol/l': 'umol/L',
     'µmol/l': 'umol/L',
-    'mmhg': 'mm[Hg]',
+    mmhg: 'mm[Hg]',
     'mm[hg]': 'mm[Hg]',
   };
   return known[lower] ?? u;

@@ -22,9 +22,26 @@ export interface MetricDef {
 }
 
 export const METRICS: MetricDef[] = [
-  { key: 'resting_hr', title: 'Resting heart rate', stat: 'mean', vital: true, series: [{ label: 'Resting', codes: ['HKQuantityTypeIdentifierRestingHeartRate', '40443-4'] }] },
-  { key: 'heart_rate', title: 'Heart rate', stat: 'mean', vital: true, series: [{ label: 'Heart rate', codes: ['HKQuantityTypeIdentifierHeartRate', '8867-4'] }] },
-  { key: 'hrv', title: 'Heart-rate variability', stat: 'mean', series: [{ label: 'SDNN', codes: ['HKQuantityTypeIdentifierHeartRateVariabilitySDNN', '80404-7'] }] },
+  {
+    key: 'resting_hr',
+    title: 'Resting heart rate',
+    stat: 'mean',
+    vital: true,
+    series: [{ label: 'Resting', codes: ['HKQuantityTypeIdentifierRestingHeartRate', '40443-4'] }],
+  },
+  {
+    key: 'heart_rate',
+    title: 'Heart rate',
+    stat: 'mean',
+    vital: true,
+    series: [{ label: 'Heart rate', codes: ['HKQuantityTypeIdentifierHeartRate', '8867-4'] }],
+  },
+  {
+    key: 'hrv',
+    title: 'Heart-rate variability',
+    stat: 'mean',
+    series: [{ label: 'SDNN', codes: ['HKQuantityTypeIdentifierHeartRateVariabilitySDNN', '80404-7'] }],
+  },
   {
     key: 'blood_pressure',
     title: 'Blood pressure',
@@ -48,15 +65,57 @@ export const METRICS: MetricDef[] = [
       { label: 'Awake', codes: ['HKCategoryValueSleepAnalysisAwake'] },
     ],
   },
-  { key: 'spo2', title: 'Blood oxygen', stat: 'mean', vital: true, series: [{ label: 'SpO₂', codes: ['HKQuantityTypeIdentifierOxygenSaturation', '59408-5', '2708-6'] }] },
-  { key: 'respiratory_rate', title: 'Respiratory rate', stat: 'mean', vital: true, series: [{ label: 'Breaths', codes: ['HKQuantityTypeIdentifierRespiratoryRate', '9279-1'] }] },
-  { key: 'glucose', title: 'Glucose', stat: 'mean', convert: 'glucose', series: [{ label: 'Glucose', codes: ['HKQuantityTypeIdentifierBloodGlucose', '2339-0', '2345-7'] }] },
-  { key: 'weight', title: 'Weight', stat: 'mean', convert: 'weight', vital: true, series: [{ label: 'Weight', codes: ['HKQuantityTypeIdentifierBodyMass', '29463-7', '3141-9'] }] },
+  {
+    key: 'spo2',
+    title: 'Blood oxygen',
+    stat: 'mean',
+    vital: true,
+    series: [{ label: 'SpO₂', codes: ['HKQuantityTypeIdentifierOxygenSaturation', '59408-5', '2708-6'] }],
+  },
+  {
+    key: 'respiratory_rate',
+    title: 'Respiratory rate',
+    stat: 'mean',
+    vital: true,
+    series: [{ label: 'Breaths', codes: ['HKQuantityTypeIdentifierRespiratoryRate', '9279-1'] }],
+  },
+  {
+    key: 'glucose',
+    title: 'Glucose',
+    stat: 'mean',
+    convert: 'glucose',
+    series: [{ label: 'Glucose', codes: ['HKQuantityTypeIdentifierBloodGlucose', '2339-0', '2345-7'] }],
+  },
+  {
+    key: 'weight',
+    title: 'Weight',
+    stat: 'mean',
+    convert: 'weight',
+    vital: true,
+    series: [{ label: 'Weight', codes: ['HKQuantityTypeIdentifierBodyMass', '29463-7', '3141-9'] }],
+  },
   { key: 'bmi', title: 'BMI', stat: 'mean', vital: true, series: [{ label: 'BMI', codes: ['HKQuantityTypeIdentifierBodyMassIndex', '39156-5'] }] },
-  { key: 'temperature', title: 'Body temperature', stat: 'mean', vital: true, series: [{ label: 'Temperature', codes: ['HKQuantityTypeIdentifierBodyTemperature', '8310-5'] }] },
+  {
+    key: 'temperature',
+    title: 'Body temperature',
+    stat: 'mean',
+    vital: true,
+    series: [{ label: 'Temperature', codes: ['HKQuantityTypeIdentifierBodyTemperature', '8310-5'] }],
+  },
   { key: 'steps', title: 'Steps', stat: 'sum', series: [{ label: 'Steps', codes: ['HKQuantityTypeIdentifierStepCount', '41950-7', '55423-8'] }] },
-  { key: 'distance', title: 'Distance', stat: 'sum', convert: 'distance', series: [{ label: 'Walking and running', codes: ['HKQuantityTypeIdentifierDistanceWalkingRunning'] }] },
-  { key: 'active_energy', title: 'Active energy', stat: 'sum', series: [{ label: 'Active energy', codes: ['HKQuantityTypeIdentifierActiveEnergyBurned', '41981-2'] }] },
+  {
+    key: 'distance',
+    title: 'Distance',
+    stat: 'sum',
+    convert: 'distance',
+    series: [{ label: 'Walking and running', codes: ['HKQuantityTypeIdentifierDistanceWalkingRunning'] }],
+  },
+  {
+    key: 'active_energy',
+    title: 'Active energy',
+    stat: 'sum',
+    series: [{ label: 'Active energy', codes: ['HKQuantityTypeIdentifierActiveEnergyBurned', '41981-2'] }],
+  },
   { key: 'exercise', title: 'Exercise minutes', stat: 'sum', series: [{ label: 'Exercise', codes: ['HKQuantityTypeIdentifierAppleExerciseTime', '93816-7'] }] },
 ];
 
@@ -79,7 +138,10 @@ const DISPLAY: Record<string, Record<string, [string, number]>> = {
  */
 export function displayFactor(kind: MetricDef['convert'], stored: string | null, preferred: string | undefined): { unit: string; factor: number } | undefined {
   if (!kind || !stored || !preferred) return undefined;
-  const norm = ({ '[lb_av]': 'lb', lb: 'lb', kg: 'kg', km: 'km', m: 'm', '[mi_i]': 'mi', mi: 'mi', 'mg/dL': 'mg/dL', 'mmol/L': 'mmol/L' } as Record<string, string>)[stored] ?? stored;
+  const norm =
+    ({ '[lb_av]': 'lb', lb: 'lb', kg: 'kg', km: 'km', m: 'm', '[mi_i]': 'mi', mi: 'mi', 'mg/dL': 'mg/dL', 'mmol/L': 'mmol/L' } as Record<string, string>)[
+      stored
+    ] ?? stored;
   if (norm === preferred) return undefined;
   if (kind === 'distance' && norm === 'm') return { unit: preferred, factor: preferred === 'km' ? 0.001 : 0.001 * 0.62137119224 };
   const entry = DISPLAY[kind]?.[preferred];

@@ -72,14 +72,7 @@ export function labResult(item: Item): LabResult | undefined {
   const ranges = Array.isArray(d.referenceRange) ? d.referenceRange.filter(isObj) : [];
   // The first range with bounds is the one the lab applies (others are for other populations).
   const range = ranges.find((r) => num(r.low) !== undefined || num(r.high) !== undefined);
-  const out: LabResult = {
-    itemId: item.id,
-    source: item.source,
-    code: item.type,
-    name: shortName(str(d.name) ?? item.title),
-    date: item.occurredAt,
-    value,
-  };
+  const out: LabResult = { itemId: item.id, source: item.source, code: item.type, name: shortName(str(d.name) ?? item.title), date: item.occurredAt, value };
   const unit = str(d.unit);
   if (unit) out.unit = unit;
   if (str(d.valueText)) out.valueText = str(d.valueText);
@@ -95,5 +88,10 @@ export function labResult(item: Item): LabResult | undefined {
 
 /** "Glucose [Mass/volume] in Serum or Plasma" -> "Glucose": LOINC long names are for machines. */
 function shortName(name: string): string {
-  return name.replace(/\s*\[[^\]]*\]/g, '').replace(/\s+in\s+(Serum|Plasma|Blood|Urine).*$/i, '').trim() || name;
+  return (
+    name
+      .replace(/\s*\[[^\]]*\]/g, '')
+      .replace(/\s+in\s+(Serum|Plasma|Blood|Urine).*$/i, '')
+      .trim() || name
+  );
 }

@@ -51,11 +51,17 @@ describe('API error mapping', () => {
   it('tells the session layer about a 401 unless asked to stay quiet', async () => {
     const heard = vi.fn();
     const off = onUnauthorized(heard);
-    vi.stubGlobal('fetch', vi.fn().mockImplementation(() => Promise.resolve(jsonResponse(401, { error: { code: 'unauthorized', message: 'Sign in.' } }))));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn().mockImplementation(() => Promise.resolve(jsonResponse(401, { error: { code: 'unauthorized', message: 'Sign in.' } }))),
+    );
     await expect(api.get('/api/items')).rejects.toBeInstanceOf(ApiError);
     await expect(api.get('/api/auth/me', { quiet401: true })).rejects.toBeInstanceOf(ApiError);
     expect(heard).toHaveBeenCalledTimes(1);
-    vi.stubGlobal('fetch', vi.fn().mockResolvedValue(jsonResponse(401, { error: { code: 'invalid_credentials', message: 'The current passphrase is incorrect.' } })));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn().mockResolvedValue(jsonResponse(401, { error: { code: 'invalid_credentials', message: 'The current passphrase is incorrect.' } })),
+    );
     await expect(api.post('/api/auth/passphrase', { current: 'x', next: 'y' })).rejects.toMatchObject({ message: 'The current passphrase is incorrect.' });
     expect(heard).toHaveBeenCalledTimes(1);
     off();

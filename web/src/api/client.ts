@@ -53,9 +53,10 @@ export async function toApiError(res: Response): Promise<ApiError> {
         if (typeof e.code === 'string' && e.code) code = e.code;
         if (typeof e.message === 'string' && e.message) message = e.message;
       } else if (typeof err === 'string') {
-        message = (body as { message?: unknown }).message && typeof (body as { message?: unknown }).message === 'string'
-          ? String((body as { message: string }).message)
-          : message;
+        message =
+          (body as { message?: unknown }).message && typeof (body as { message?: unknown }).message === 'string'
+            ? String((body as { message: string }).message)
+            : message;
       }
     }
   } catch {
@@ -95,13 +96,7 @@ async function send(path: string, opts: RequestOptions = {}): Promise<Response> 
   }
   let res: Response;
   try {
-    res = await fetch(path, {
-      method: opts.method ?? (body === undefined ? 'GET' : 'POST'),
-      credentials: 'same-origin',
-      headers,
-      body,
-      signal: opts.signal,
-    });
+    res = await fetch(path, { method: opts.method ?? (body === undefined ? 'GET' : 'POST'), credentials: 'same-origin', headers, body, signal: opts.signal });
   } catch (e) {
     if ((e as { name?: string })?.name === 'AbortError') throw e;
     throw new ApiError(0, 'network_error', 'Could not reach Context Vault. Check your connection and try again.');
@@ -125,12 +120,10 @@ async function json<T>(path: string, opts?: RequestOptions): Promise<T> {
 export const api = {
   request: send,
   get: <T>(path: string, opts?: RequestOptions) => json<T>(path, { ...opts, method: 'GET' }),
-  post: <T>(path: string, body?: unknown, opts?: RequestOptions) =>
-    json<T>(path, { ...opts, method: 'POST', body: body ?? {} }),
+  post: <T>(path: string, body?: unknown, opts?: RequestOptions) => json<T>(path, { ...opts, method: 'POST', body: body ?? {} }),
   patch: <T>(path: string, body: unknown, opts?: RequestOptions) => json<T>(path, { ...opts, method: 'PATCH', body }),
   put: <T>(path: string, body: unknown, opts?: RequestOptions) => json<T>(path, { ...opts, method: 'PUT', body }),
-  del: <T = void>(path: string, body?: unknown, opts?: RequestOptions) =>
-    json<T>(path, { ...opts, method: 'DELETE', body }),
+  del: <T = void>(path: string, body?: unknown, opts?: RequestOptions) => json<T>(path, { ...opts, method: 'DELETE', body }),
   /** Binary download: resolves to the bytes and the file name the server suggested. */
   async blob(path: string, opts?: RequestOptions): Promise<{ blob: Blob; filename: string | null }> {
     const res = await send(path, { ...opts, headers: { Accept: '*/*', ...opts?.headers } });

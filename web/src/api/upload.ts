@@ -22,12 +22,7 @@ function parseError(xhr: XMLHttpRequest): ApiError {
  * Multipart upload through XMLHttpRequest, because fetch still cannot report upload progress.
  * `onProgress` receives a fraction in [0, 1].
  */
-export function uploadFile<T>(
-  url: string,
-  file: File,
-  onProgress: (fraction: number) => void,
-  fields: Record<string, string> = {},
-): UploadHandle<T> {
+export function uploadFile<T>(url: string, file: File, onProgress: (fraction: number) => void, fields: Record<string, string> = {}): UploadHandle<T> {
   const xhr = new XMLHttpRequest();
   const promise = new Promise<{ status: number; body: T }>((resolve, reject) => {
     const form = new FormData();

@@ -25,8 +25,8 @@ function Unreachable() {
       <div role="alert" className="rounded-xl border border-amber-300 bg-amber-50 px-6 py-5 text-amber-950" data-testid="offline">
         <h1 className="text-lg font-semibold">Context Vault cannot be reached</h1>
         <p className="mt-2 text-sm">
-          You may be offline, or the server may be down. Your vault stays on the server: nothing from it is kept on this device, so it opens
-          again once the connection is back.
+          You may be offline, or the server may be down. Your vault stays on the server: nothing from it is kept on this device, so it opens again once the
+          connection is back.
         </p>
         <button
           type="button"

@@ -12,8 +12,7 @@ export const SHORTCUTS: Array<{ keys: string[]; does: string }> = [
   { keys: ['?'], does: 'Show these shortcuts' },
 ];
 
-const typing = (t: EventTarget | null) =>
-  t instanceof HTMLElement && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName));
+const typing = (t: EventTarget | null) => t instanceof HTMLElement && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName));
 
 /**
  * Single-key shortcuts, ignored while typing in a field or with a modifier held (so browser and

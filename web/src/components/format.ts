@@ -40,12 +40,7 @@ export const SOURCE_LABELS: Record<string, string> = {
   apple_health: 'Apple Health',
 };
 
-export const KIND_LABELS: Record<string, string> = {
-  note: 'Note',
-  document: 'Document',
-  record: 'Health record',
-  series: 'Health data',
-};
+export const KIND_LABELS: Record<string, string> = { note: 'Note', document: 'Document', record: 'Health record', series: 'Health data' };
 
 export function isoDay(d: Date): string {
   const y = d.getFullYear();

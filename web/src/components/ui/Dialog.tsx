@@ -32,7 +32,10 @@ export function Dialog({ open, onOpenChange, title, description, children, modal
           )}
           <div className="mt-4">{children}</div>
           {!required && (
-            <RD.Close className="absolute right-4 top-4 rounded-md p-1 text-stone-500 hover:bg-stone-100 focus-visible:outline-2 focus-visible:outline-teal-600" aria-label="Close">
+            <RD.Close
+              className="absolute right-4 top-4 rounded-md p-1 text-stone-500 hover:bg-stone-100 focus-visible:outline-2 focus-visible:outline-teal-600"
+              aria-label="Close"
+            >
               <svg viewBox="0 0 20 20" className="h-5 w-5" aria-hidden="true">
                 <path d="M5 5l10 10M15 5L5 15" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" />
               </svg>

@@ -10,7 +10,17 @@ export function ErrorText({ error, className = '' }: { error: unknown; className
   );
 }
 
-export function Notice({ tone = 'info', title, children, className = '' }: { tone?: 'info' | 'warning' | 'success'; title?: string; children: ReactNode; className?: string }) {
+export function Notice({
+  tone = 'info',
+  title,
+  children,
+  className = '',
+}: {
+  tone?: 'info' | 'warning' | 'success';
+  title?: string;
+  children: ReactNode;
+  className?: string;
+}) {
   const tones = {
     info: 'border-sky-200 bg-sky-50 text-sky-900',
     warning: 'border-amber-300 bg-amber-50 text-amber-950',

@@ -29,7 +29,10 @@ afterEach(() => {
 
 describe('Sign in with Google', () => {
   it('shows the button only when the server offers Google, and leaves for /api/auth/google', async () => {
-    vi.stubGlobal('fetch', vi.fn(async (url: string) => (url === '/api/auth/providers' ? json(200, { google: true }) : json(404, {}))));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string) => (url === '/api/auth/providers' ? json(200, { google: true }) : json(404, {}))),
+    );
     const assign = vi.spyOn(leave, 'assign').mockImplementation(() => undefined);
     renderSignIn('/signin');
     fireEvent.click(await screen.findByRole('button', { name: 'Sign in with Google' }));
@@ -51,7 +54,10 @@ describe('Sign in with Google', () => {
     ['invalid_id_token', /could not be verified/],
     ['provider_error', /Google could not complete the sign-in/],
   ])('explains ?error=%s in plain words', async (code, text) => {
-    vi.stubGlobal('fetch', vi.fn(async () => json(200, { google: true })));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => json(200, { google: true })),
+    );
     renderSignIn(`/signin?error=${code}`);
     expect((await screen.findByRole('alert')).textContent).toMatch(text);
   });

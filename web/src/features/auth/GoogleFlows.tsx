@@ -30,11 +30,13 @@ export function Welcome() {
     setBusy(true);
     setError(null);
     try {
-      setCreated(await api.post<{ user: User; recoveryKey: string }>(
+      setCreated(
+        await api.post<{ user: User; recoveryKey: string }>(
           '/api/auth/google/register',
           policy === 'invite' ? { passphrase, inviteCode: inviteCode.trim() } : { passphrase },
           { quiet401: true },
-        ));
+        ),
+      );
     } catch (err) {
       setError(err);
     } finally {
@@ -43,10 +45,21 @@ export function Welcome() {
   };
 
   return (
-    <AuthLayout title="Welcome — choose your vault passphrase" subtitle="Google confirmed who you are. Your passphrase is what encrypts your vault; Google never sees it.">
+    <AuthLayout
+      title="Welcome — choose your vault passphrase"
+      subtitle="Google confirmed who you are. Your passphrase is what encrypts your vault; Google never sees it."
+    >
       <form onSubmit={submit} className="space-y-4" noValidate>
         {policy === 'invite' && (
-          <TextField label="Invite code" autoComplete="off" spellCheck={false} required value={inviteCode} onChange={(e) => setInviteCode(e.target.value)} inputClassName="font-mono" />
+          <TextField
+            label="Invite code"
+            autoComplete="off"
+            spellCheck={false}
+            required
+            value={inviteCode}
+            onChange={(e) => setInviteCode(e.target.value)}
+            inputClassName="font-mono"
+          />
         )}
         <NewPassphraseFields passphrase={passphrase} confirm={confirm} onPassphrase={setPassphrase} onConfirm={setConfirm} />
         <LostPassphraseWarning />
@@ -55,9 +68,7 @@ export function Welcome() {
           Create account
         </Button>
       </form>
-      {created && (
-        <AccountCreated created={created} />
-      )}
+      {created && <AccountCreated created={created} />}
     </AuthLayout>
   );
 }
@@ -96,7 +107,14 @@ export function Unlock() {
       }
     >
       <form onSubmit={submit} className="space-y-4">
-        <TextField label="Passphrase" type="password" autoComplete="current-password" required value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
+        <TextField
+          label="Passphrase"
+          type="password"
+          autoComplete="current-password"
+          required
+          value={passphrase}
+          onChange={(e) => setPassphrase(e.target.value)}
+        />
         <ErrorText error={error} />
         <Button type="submit" className="w-full" busy={busy}>
           Unlock

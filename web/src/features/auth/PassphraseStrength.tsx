@@ -30,8 +30,8 @@ export function LostPassphraseWarning() {
     <div role="note" className="rounded-lg border border-amber-300 bg-amber-50 px-4 py-3 text-sm text-amber-950">
       <p className="font-semibold">Your passphrase is the only key to your vault.</p>
       <p className="mt-1">
-        Everything is encrypted with it, and we never store it. If you lose both your passphrase and your recovery key, your
-        data is gone for good — nobody, including us, can get it back.
+        Everything is encrypted with it, and we never store it. If you lose both your passphrase and your recovery key, your data is gone for good — nobody,
+        including us, can get it back.
       </p>
     </div>
   );

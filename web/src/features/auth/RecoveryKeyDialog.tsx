@@ -72,8 +72,8 @@ export function RecoveryKeyDialog({ recoveryKey, email, open, onDone }: { recove
         </span>
       </div>
       <p className="mt-4 text-sm text-amber-900">
-        Store it away from this device: in a password manager or on paper. If you lose both your passphrase and this key, your
-        data cannot be recovered by anyone.
+        Store it away from this device: in a password manager or on paper. If you lose both your passphrase and this key, your data cannot be recovered by
+        anyone.
       </p>
       <div className="mt-4 flex items-start gap-2">
         <input

@@ -61,7 +61,14 @@ export function SignIn() {
     >
       <form onSubmit={submit} className="space-y-4">
         <TextField label="Email" type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} />
-        <TextField label="Passphrase" type="password" autoComplete="current-password" required value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
+        <TextField
+          label="Passphrase"
+          type="password"
+          autoComplete="current-password"
+          required
+          value={passphrase}
+          onChange={(e) => setPassphrase(e.target.value)}
+        />
         <ErrorText error={error} />
         <Button type="submit" className="w-full" busy={busy}>
           Sign in

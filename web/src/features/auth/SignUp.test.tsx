@@ -40,7 +40,10 @@ describe('<SignUp> and the sign-up policy', () => {
   });
 
   it('says sign-up is closed and shows no form', async () => {
-    vi.stubGlobal('fetch', vi.fn(async (url: string) => (url === '/api/auth/signup' ? json(200, { signup: 'closed' }) : json(404, {}))));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string) => (url === '/api/auth/signup' ? json(200, { signup: 'closed' }) : json(404, {}))),
+    );
     renderSignUp();
     expect(await screen.findByText(/Sign-up is closed on this server/)).toBeTruthy();
     await waitFor(() => expect(screen.queryByRole('button', { name: 'Create account' })).toBeNull());

@@ -112,32 +112,30 @@ export function SignUp() {
       {policy === 'closed' ? (
         <Notice tone="info">Sign-up is closed on this server. Ask the person who runs it for an account.</Notice>
       ) : (
-      <form onSubmit={submit} className="space-y-4" noValidate>
-        {policy === 'invite' && (
-          <TextField
-            label="Invite code"
-            autoComplete="off"
-            spellCheck={false}
-            required
-            value={inviteCode}
-            onChange={(e) => setInviteCode(e.target.value)}
-            hint="This server creates accounts by invitation. The code looks like CVI-XXXXX-…"
-            inputClassName="font-mono"
-          />
-        )}
-        <TextField label="Email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
-        <NewPassphraseFields passphrase={passphrase} confirm={confirm} onPassphrase={setPassphrase} onConfirm={setConfirm} email={email} />
-        <LostPassphraseWarning />
-        <ErrorText error={error} />
-        <Button type="submit" className="w-full" busy={busy}>
-          Create account
-        </Button>
-      </form>
+        <form onSubmit={submit} className="space-y-4" noValidate>
+          {policy === 'invite' && (
+            <TextField
+              label="Invite code"
+              autoComplete="off"
+              spellCheck={false}
+              required
+              value={inviteCode}
+              onChange={(e) => setInviteCode(e.target.value)}
+              hint="This server creates accounts by invitation. The code looks like CVI-XXXXX-…"
+              inputClassName="font-mono"
+            />
+          )}
+          <TextField label="Email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
+          <NewPassphraseFields passphrase={passphrase} confirm={confirm} onPassphrase={setPassphrase} onConfirm={setConfirm} email={email} />
+          <LostPassphraseWarning />
+          <ErrorText error={error} />
+          <Button type="submit" className="w-full" busy={busy}>
+            Create account
+          </Button>
+        </form>
       )}
       {policy !== 'closed' && <GoogleButton />}
-      {created && (
-        <AccountCreated created={created} />
-      )}
+      {created && <AccountCreated created={created} />}
     </AuthLayout>
   );
 }

@@ -12,9 +12,33 @@ export interface Strength {
 export const MIN_LENGTH = 10;
 
 const COMMON = [
-  'password', 'passphrase', 'qwerty', 'azerty', 'letmein', 'welcome', 'iloveyou', 'admin', 'monkey',
-  'dragon', 'football', 'baseball', 'sunshine', 'princess', 'master', 'shadow', 'superman', 'trustno1',
-  'abc123', '123456', '12345678', '111111', '000000', 'secret', 'changeme', 'contextvault', 'vault',
+  'password',
+  'passphrase',
+  'qwerty',
+  'azerty',
+  'letmein',
+  'welcome',
+  'iloveyou',
+  'admin',
+  'monkey',
+  'dragon',
+  'football',
+  'baseball',
+  'sunshine',
+  'princess',
+  'master',
+  'shadow',
+  'superman',
+  'trustno1',
+  'abc123',
+  '123456',
+  '12345678',
+  '111111',
+  '000000',
+  'secret',
+  'changeme',
+  'contextvault',
+  'vault',
 ];
 
 const SEQUENCES = ['abcdefghijklmnopqrstuvwxyz', 'qwertyuiopasdfghjklzxcvbnm', '01234567890'];
@@ -39,7 +63,14 @@ function charsetSize(p: string): number {
 export function estimateStrength(passphrase: string, email = ''): Strength {
   const p = passphrase;
   const hints: string[] = [];
-  if (!p) return { score: 0, label: 'Very weak', bits: 0, hints: [`Use at least ${MIN_LENGTH} characters — four or more unrelated words work well.`], acceptable: false };
+  if (!p)
+    return {
+      score: 0,
+      label: 'Very weak',
+      bits: 0,
+      hints: [`Use at least ${MIN_LENGTH} characters — four or more unrelated words work well.`],
+      acceptable: false,
+    };
 
   // Collapse repeats ("aaaa" counts as a little more than "a").
   const collapsed = p.replace(/(.)\1{2,}/g, '$1$1');

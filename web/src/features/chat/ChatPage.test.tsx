@@ -111,7 +111,12 @@ describe('<ChatPage>', () => {
             title: 'Old',
             messages: [
               { role: 'user', text: 'Earlier question', sources: [], createdAt: '2026-01-01T00:00:00Z' },
-              { role: 'assistant', text: 'Earlier *answer*', sources: [{ n: 1, itemId: 'i1', title: 'Note', kind: 'note', occurredAt: null }], createdAt: '2026-01-01T00:00:01Z' },
+              {
+                role: 'assistant',
+                text: 'Earlier *answer*',
+                sources: [{ n: 1, itemId: 'i1', title: 'Note', kind: 'note', occurredAt: null }],
+                createdAt: '2026-01-01T00:00:01Z',
+              },
             ],
           });
         if (url === '/api/chats') return json(200, { chats: [{ id: 'c9', title: 'Old', updatedAt: '2026-01-01T00:00:01Z' }] });

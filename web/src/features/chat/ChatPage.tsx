@@ -24,15 +24,15 @@ export function SourceChips({ sources }: { sources: Source[] }) {
                 <span className="truncate">{s.title}</span>
               </span>
             ) : (
-            <Link
-              to={`/vault/${s.itemId}`}
-              data-testid="source-chip"
-              className="inline-flex max-w-64 items-center gap-1.5 rounded-full border border-stone-200 bg-stone-50 py-1 pl-1.5 pr-3 text-xs text-stone-700 hover:border-teal-300 hover:bg-teal-50 focus-visible:outline-2 focus-visible:outline-teal-600"
-              title={s.occurredAt ? `${s.title} · ${formatDate(s.occurredAt)}` : s.title}
-            >
-              <span className="flex h-5 min-w-5 items-center justify-center rounded-full bg-teal-700 px-1 text-[0.7rem] font-semibold text-white">{s.n}</span>
-              <span className="truncate">{s.title || 'Untitled'}</span>
-            </Link>
+              <Link
+                to={`/vault/${s.itemId}`}
+                data-testid="source-chip"
+                className="inline-flex max-w-64 items-center gap-1.5 rounded-full border border-stone-200 bg-stone-50 py-1 pl-1.5 pr-3 text-xs text-stone-700 hover:border-teal-300 hover:bg-teal-50 focus-visible:outline-2 focus-visible:outline-teal-600"
+                title={s.occurredAt ? `${s.title} · ${formatDate(s.occurredAt)}` : s.title}
+              >
+                <span className="flex h-5 min-w-5 items-center justify-center rounded-full bg-teal-700 px-1 text-[0.7rem] font-semibold text-white">{s.n}</span>
+                <span className="truncate">{s.title || 'Untitled'}</span>
+              </Link>
             )}
           </li>
         ))}
@@ -83,16 +83,16 @@ function MessageView({ m, onRegenerate }: { m: UiMessage; onRegenerate?: () => v
   );
 }
 
-const REASON_TITLES: Record<string, string> = {
-  no_model: 'No model pulled',
-  image_missing: 'AI image missing',
-  model_pulling: 'Model download in progress',
-};
+const REASON_TITLES: Record<string, string> = { no_model: 'No model pulled', image_missing: 'AI image missing', model_pulling: 'Model download in progress' };
 
 export function OfflineBanner({ reason }: { reason?: AiReason | null }) {
   const title = (reason && REASON_TITLES[reason.code]) ?? 'AI offline';
   return (
-    <div role="status" className="mb-4 flex items-start gap-3 rounded-xl border border-amber-300 bg-amber-50 px-4 py-3 text-sm text-amber-950" data-testid="ai-offline">
+    <div
+      role="status"
+      className="mb-4 flex items-start gap-3 rounded-xl border border-amber-300 bg-amber-50 px-4 py-3 text-sm text-amber-950"
+      data-testid="ai-offline"
+    >
       <svg viewBox="0 0 20 20" className="mt-0.5 h-5 w-5 shrink-0" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="1.6">
         <path d="M10 3l8 14H2z" />
         <path d="M10 8v4M10 14.5v.5" />
@@ -245,11 +245,16 @@ export function ChatPage({ chatId }: { chatId: string | null }) {
             <div className="mx-auto max-w-lg py-12 text-center">
               <h1 className="text-xl font-semibold text-stone-900">Ask your vault</h1>
               <p className="mt-2 text-sm text-stone-600">
-                Answers come only from your own notes, documents and health records, and each one shows its sources. The model runs on your
-                server; nothing is sent anywhere else.
+                Answers come only from your own notes, documents and health records, and each one shows its sources. The model runs on your server; nothing is
+                sent anywhere else.
               </p>
               <ul className="mt-6 grid gap-2 text-left text-sm sm:grid-cols-2">
-                {['What was my average resting heart rate last month?', 'When was my last tetanus shot?', 'Summarise my latest blood test.', 'What does my insurance cover for physiotherapy?'].map((s) => (
+                {[
+                  'What was my average resting heart rate last month?',
+                  'When was my last tetanus shot?',
+                  'Summarise my latest blood test.',
+                  'What does my insurance cover for physiotherapy?',
+                ].map((s) => (
                   <li key={s}>
                     <button
                       type="button"
@@ -303,7 +308,9 @@ export function ChatPage({ chatId }: { chatId: string | null }) {
             )}
           </div>
           <ModelPicker value={chat.model} onChange={chat.setModel} disabled={chat.streaming} />
-          <p className="mt-1.5 px-1 text-xs text-stone-500">Enter to send · Shift+Enter for a new line · Esc to stop · ? for shortcuts. Answers can be wrong; check the sources.</p>
+          <p className="mt-1.5 px-1 text-xs text-stone-500">
+            Enter to send · Shift+Enter for a new line · Esc to stop · ? for shortcuts. Answers can be wrong; check the sources.
+          </p>
         </form>
       </section>
     </div>

@@ -37,7 +37,9 @@ describe('<Markdown>', () => {
   });
 
   it('shows raw HTML and scripts as inert text', () => {
-    const c = html('Hello <script>alert(1)</script>\n\n<div onclick="x()">block</div>\n\n<iframe src="https://evil.example"></iframe>\n\n<a href="javascript:alert(1)">x</a>');
+    const c = html(
+      'Hello <script>alert(1)</script>\n\n<div onclick="x()">block</div>\n\n<iframe src="https://evil.example"></iframe>\n\n<a href="javascript:alert(1)">x</a>',
+    );
     expect(c.querySelector('script')).toBeNull();
     expect(c.querySelector('iframe')).toBeNull();
     expect(c.querySelector('div[onclick]')).toBeNull();

@@ -114,7 +114,7 @@ function block(t: Token, key: string): ReactNode {
     case 'heading': {
       const h = t as Tokens.Heading;
       const cls = h.depth <= 2 ? 'mt-4 mb-2 text-base font-semibold' : 'mt-3 mb-1 text-sm font-semibold';
-      const Tag = (`h${Math.min(6, h.depth + 2)}`) as 'h3';
+      const Tag = `h${Math.min(6, h.depth + 2)}` as 'h3';
       return (
         <Tag key={key} className={cls}>
           {inline(h.tokens, key)}

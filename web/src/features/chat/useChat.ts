@@ -172,7 +172,11 @@ export function useChat(chatId: string | null, opts: { onSaved: (chatId: string)
       ctl.current = c;
       setError(null);
       setStreaming(true);
-      setMessages((prev) => [...prev, { key: key(), role: 'user', text, sources: [] }, { key: key(), role: 'assistant', text: '', sources: [], status: 'streaming' }]);
+      setMessages((prev) => [
+        ...prev,
+        { key: key(), role: 'user', text, sources: [] },
+        { key: key(), role: 'assistant', text: '', sources: [], status: 'streaming' },
+      ]);
       const body: { message: string; chatId?: string; model?: string } = { message: text };
       if (current.current) body.chatId = current.current;
       if (modelRef.current) body.model = modelRef.current;
@@ -191,7 +195,10 @@ export function useChat(chatId: string | null, opts: { onSaved: (chatId: string)
     setStreaming(true);
     patchLast((m) => ({
       ...m,
-      alternatives: m.status === 'done' || m.status === 'stopped' ? [...(m.alternatives ?? []), { text: m.text, sources: m.sources, createdAt: new Date().toISOString(), context: m.context }] : m.alternatives,
+      alternatives:
+        m.status === 'done' || m.status === 'stopped'
+          ? [...(m.alternatives ?? []), { text: m.text, sources: m.sources, createdAt: new Date().toISOString(), context: m.context }]
+          : m.alternatives,
       text: '',
       sources: [],
       context: undefined,

@@ -6,10 +6,42 @@ import { formatDate, SOURCE_LABELS } from '../../components/format';
 import type { ClinicalEntry } from './health-api';
 
 const LISTS = [
-  { kind: 'medications', title: 'Medications', groups: [['current', 'Current'], ['past', 'Past']], empty: 'No medications recorded.' },
-  { kind: 'conditions', title: 'Conditions', groups: [['active', 'Active'], ['resolved', 'Resolved']], empty: 'No conditions recorded.' },
-  { kind: 'allergies', title: 'Allergies', groups: [['active', 'Active'], ['resolved', 'Resolved']], empty: 'No allergies recorded.' },
-  { kind: 'immunizations', title: 'Immunizations', groups: [['given', 'Given'], ['not-given', 'Not given']], empty: 'No immunizations recorded.' },
+  {
+    kind: 'medications',
+    title: 'Medications',
+    groups: [
+      ['current', 'Current'],
+      ['past', 'Past'],
+    ],
+    empty: 'No medications recorded.',
+  },
+  {
+    kind: 'conditions',
+    title: 'Conditions',
+    groups: [
+      ['active', 'Active'],
+      ['resolved', 'Resolved'],
+    ],
+    empty: 'No conditions recorded.',
+  },
+  {
+    kind: 'allergies',
+    title: 'Allergies',
+    groups: [
+      ['active', 'Active'],
+      ['resolved', 'Resolved'],
+    ],
+    empty: 'No allergies recorded.',
+  },
+  {
+    kind: 'immunizations',
+    title: 'Immunizations',
+    groups: [
+      ['given', 'Given'],
+      ['not-given', 'Not given'],
+    ],
+    empty: 'No immunizations recorded.',
+  },
 ] as const;
 
 function Sources({ e }: { e: ClinicalEntry }) {
@@ -58,7 +90,9 @@ function ClinicalList({ kind, title, groups, empty, version }: (typeof LISTS)[nu
                     </span>
                   </div>
                   {(e.detail || e.reactions?.length || (e.status && kind === 'medications')) && (
-                    <p className="text-xs text-stone-600">{[e.status, e.detail, e.reactions?.length ? `Reactions: ${e.reactions.join(', ')}` : undefined].filter(Boolean).join(' · ')}</p>
+                    <p className="text-xs text-stone-600">
+                      {[e.status, e.detail, e.reactions?.length ? `Reactions: ${e.reactions.join(', ')}` : undefined].filter(Boolean).join(' · ')}
+                    </p>
                   )}
                   <div className="mt-1">
                     <Sources e={e} />

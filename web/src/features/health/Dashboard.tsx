@@ -43,7 +43,9 @@ function MetricCard({ card }: { card: DashboardCard }) {
         )}
       </div>
       {series.every((s) => s.days.length === 0) ? (
-        <div className="flex h-40 items-center justify-center rounded-lg bg-stone-50 text-sm text-stone-500">No {card.title.toLowerCase()} data in this range.</div>
+        <div className="flex h-40 items-center justify-center rounded-lg bg-stone-50 text-sm text-stone-500">
+          No {card.title.toLowerCase()} data in this range.
+        </div>
       ) : (
         <Suspense fallback={<div className="h-40 animate-pulse rounded-lg bg-stone-100" />}>
           <SeriesChart title={card.title} unit={unitLabel(card.unit)} series={series} mode={mode} from={card.from} to={card.to} digits={digits} />
@@ -68,7 +70,19 @@ function MetricCard({ card }: { card: DashboardCard }) {
   );
 }
 
-function CustomizeDialog({ open, onOpenChange, data, prefs, onSaved }: { open: boolean; onOpenChange: (o: boolean) => void; data: DashboardData; prefs: Preferences; onSaved: () => void }) {
+function CustomizeDialog({
+  open,
+  onOpenChange,
+  data,
+  prefs,
+  onSaved,
+}: {
+  open: boolean;
+  onOpenChange: (o: boolean) => void;
+  data: DashboardData;
+  prefs: Preferences;
+  onSaved: () => void;
+}) {
   const shown = new Set(data.cards.map((c) => c.key));
   const [order, setOrder] = useState(() => data.available.map((a) => ({ ...a, on: shown.has(a.key) })));
   const [units, setUnits] = useState<NonNullable<Preferences['units']>>(prefs.units ?? {});
@@ -86,7 +100,10 @@ function CustomizeDialog({ open, onOpenChange, data, prefs, onSaved }: { open: b
     setBusy(true);
     setError(null);
     try {
-      await api.request('/api/preferences', { method: 'PUT', body: { cards: order.map((o) => o.key), hidden: order.filter((o) => !o.on).map((o) => o.key), units } });
+      await api.request('/api/preferences', {
+        method: 'PUT',
+        body: { cards: order.map((o) => o.key), hidden: order.filter((o) => !o.on).map((o) => o.key), units },
+      });
       onSaved();
       onOpenChange(false);
     } catch (e) {
@@ -96,12 +113,21 @@ function CustomizeDialog({ open, onOpenChange, data, prefs, onSaved }: { open: b
     }
   };
   return (
-    <Dialog open={open} onOpenChange={onOpenChange} title="Customize dashboard" description="Choose the cards you want, in the order you want them, and your units. Saved encrypted in your vault.">
+    <Dialog
+      open={open}
+      onOpenChange={onOpenChange}
+      title="Customize dashboard"
+      description="Choose the cards you want, in the order you want them, and your units. Saved encrypted in your vault."
+    >
       <ol className="divide-y divide-stone-100 rounded-lg border border-stone-200">
         {order.map((o, i) => (
           <li key={o.key} className="flex items-center justify-between gap-2 px-3 py-2" data-testid={`choose-${o.key}`}>
             <label className="flex items-center gap-2 text-sm">
-              <input type="checkbox" checked={o.on} onChange={(e) => setOrder((list) => list.map((x) => (x.key === o.key ? { ...x, on: e.target.checked } : x)))} />
+              <input
+                type="checkbox"
+                checked={o.on}
+                onChange={(e) => setOrder((list) => list.map((x) => (x.key === o.key ? { ...x, on: e.target.checked } : x)))}
+              />
               {o.title}
             </label>
             <span className="flex gap-1">
@@ -116,22 +142,38 @@ function CustomizeDialog({ open, onOpenChange, data, prefs, onSaved }: { open: b
         ))}
       </ol>
       <div className="mt-4 grid grid-cols-2 gap-3">
-        <SelectField label="Weight" value={units.weight ?? ''} onChange={(e) => setUnits({ ...units, weight: (e.target.value || undefined) as 'kg' | 'lb' | undefined })}>
+        <SelectField
+          label="Weight"
+          value={units.weight ?? ''}
+          onChange={(e) => setUnits({ ...units, weight: (e.target.value || undefined) as 'kg' | 'lb' | undefined })}
+        >
           <option value="">As recorded</option>
           <option value="kg">kg</option>
           <option value="lb">lb</option>
         </SelectField>
-        <SelectField label="Distance" value={units.distance ?? ''} onChange={(e) => setUnits({ ...units, distance: (e.target.value || undefined) as 'km' | 'mi' | undefined })}>
+        <SelectField
+          label="Distance"
+          value={units.distance ?? ''}
+          onChange={(e) => setUnits({ ...units, distance: (e.target.value || undefined) as 'km' | 'mi' | undefined })}
+        >
           <option value="">As recorded</option>
           <option value="km">km</option>
           <option value="mi">mi</option>
         </SelectField>
-        <SelectField label="Glucose and cholesterol" value={units.glucose ?? ''} onChange={(e) => setUnits({ ...units, glucose: (e.target.value || undefined) as 'mg/dL' | 'mmol/L' | undefined })}>
+        <SelectField
+          label="Glucose and cholesterol"
+          value={units.glucose ?? ''}
+          onChange={(e) => setUnits({ ...units, glucose: (e.target.value || undefined) as 'mg/dL' | 'mmol/L' | undefined })}
+        >
           <option value="">As recorded</option>
           <option value="mg/dL">mg/dL</option>
           <option value="mmol/L">mmol/L</option>
         </SelectField>
-        <SelectField label="HbA1c" value={units.hba1c ?? ''} onChange={(e) => setUnits({ ...units, hba1c: (e.target.value || undefined) as '%' | 'mmol/mol' | undefined })}>
+        <SelectField
+          label="HbA1c"
+          value={units.hba1c ?? ''}
+          onChange={(e) => setUnits({ ...units, hba1c: (e.target.value || undefined) as '%' | 'mmol/mol' | undefined })}
+        >
           <option value="">As recorded</option>
           <option value="%">%</option>
           <option value="mmol/mol">mmol/mol</option>
@@ -168,7 +210,10 @@ export function Dashboard({ version }: { version: number }) {
       if (days) {
         // Ranges end at the latest data anywhere, so an old export still fills the charts.
         const probe = data ?? (await api.get<DashboardData>('/api/records/dashboard'));
-        const to = probe.available.map((a) => a.last).sort().at(-1);
+        const to = probe.available
+          .map((a) => a.last)
+          .sort()
+          .at(-1);
         if (to) range = { from: new Date(Date.parse(`${to}T00:00:00Z`) - (days - 1) * 86_400_000).toISOString().slice(0, 10), to };
       }
       setData(await api.get<DashboardData>(`/api/records/dashboard${qs(range)}`));
@@ -210,11 +255,19 @@ export function Dashboard({ version }: { version: number }) {
         </div>
       </div>
       <ErrorText error={error} />
-      {data && data.available.length === 0 && <p className="rounded-xl border border-dashed border-stone-300 p-6 text-center text-sm text-stone-500">No health data yet. Import an export below or add a measurement.</p>}
+      {data && data.available.length === 0 && (
+        <p className="rounded-xl border border-dashed border-stone-300 p-6 text-center text-sm text-stone-500">
+          No health data yet. Import an export below or add a measurement.
+        </p>
+      )}
       <div className="grid gap-4 lg:grid-cols-2" data-testid="dashboard-cards">
-        {data?.cards.map((c) => <MetricCard key={c.key} card={c} />)}
+        {data?.cards.map((c) => (
+          <MetricCard key={c.key} card={c} />
+        ))}
       </div>
-      {data && customizing && <CustomizeDialog open={customizing} onOpenChange={setCustomizing} data={data} prefs={prefs} onSaved={() => setSaved((n) => n + 1)} />}
+      {data && customizing && (
+        <CustomizeDialog open={customizing} onOpenChange={setCustomizing} data={data} prefs={prefs} onSaved={() => setSaved((n) => n + 1)} />
+      )}
     </section>
   );
 }

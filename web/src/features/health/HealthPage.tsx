@@ -53,7 +53,11 @@ export default function HealthPage() {
         </div>
         <div className="mt-6">
           <EmptyState title="Connect a provider">
-            Import a file above, or <Link to="/connections" className="font-medium text-teal-800 hover:underline">connect MyChart or Fitbit</Link> to keep records up to date.
+            Import a file above, or{' '}
+            <Link to="/connections" className="font-medium text-teal-800 hover:underline">
+              connect MyChart or Fitbit
+            </Link>{' '}
+            to keep records up to date.
           </EmptyState>
         </div>
       </section>

@@ -55,7 +55,13 @@ describe('<Importer kind="fhir">', () => {
       vi.fn(async (url: string) =>
         url === '/api/import/fhir'
           ? json(202, { jobId: 'j2' })
-          : json(200, { id: 'j2', kind: 'fhir', status: 'failed', progress: { done: 0, unit: 'resources' }, error: { code: 'invalid_fhir', message: 'This is not a FHIR Bundle.' } }),
+          : json(200, {
+              id: 'j2',
+              kind: 'fhir',
+              status: 'failed',
+              progress: { done: 0, unit: 'resources' },
+              error: { code: 'invalid_fhir', message: 'This is not a FHIR Bundle.' },
+            }),
       ),
     );
     render(<Importer kind="fhir" onImported={() => undefined} />);
@@ -76,24 +82,59 @@ describe('typeName', () => {
 describe('recordValue', () => {
   it('reads the normalised shape the FHIR importer stores', () => {
     const v = recordValue({
-      id: 'i', kind: 'record', source: 'fhir', type: '718-7', title: 'Hemoglobin', text: '', tags: ['laboratory'], occurredAt: null, createdAt: '', updatedAt: '', version: 1, folderId: null,
+      id: 'i',
+      kind: 'record',
+      source: 'fhir',
+      type: '718-7',
+      title: 'Hemoglobin',
+      text: '',
+      tags: ['laboratory'],
+      occurredAt: null,
+      createdAt: '',
+      updatedAt: '',
+      version: 1,
+      folderId: null,
       data: { value: 17.2, unit: 'g/dL', referenceRange: [{ summary: '13–17 g/dL', low: 13, high: 17, unit: 'g/dL' }], interpretation: ['high'] },
     });
     expect(v).toMatchObject({ value: '17.2', unit: 'g/dL', range: '13–17 g/dL', flag: 1, interpretation: 'high' });
   });
 
-  const base: Item = { id: 'i', kind: 'record', source: 'fhir', type: '2093-3', title: 'Cholesterol', text: '', tags: ['laboratory'], occurredAt: null, createdAt: '', updatedAt: '', version: 1, folderId: null };
+  const base: Item = {
+    id: 'i',
+    kind: 'record',
+    source: 'fhir',
+    type: '2093-3',
+    title: 'Cholesterol',
+    text: '',
+    tags: ['laboratory'],
+    occurredAt: null,
+    createdAt: '',
+    updatedAt: '',
+    version: 1,
+    folderId: null,
+  };
 
   it('reads value and reference range from a FHIR Observation', () => {
     const v = recordValue({
       ...base,
-      data: { resource: { resourceType: 'Observation', valueQuantity: { value: 212, unit: 'mg/dL' }, referenceRange: [{ low: { value: 125, unit: 'mg/dL' }, high: { value: 200, unit: 'mg/dL' } }] } },
+      data: {
+        resource: {
+          resourceType: 'Observation',
+          valueQuantity: { value: 212, unit: 'mg/dL' },
+          referenceRange: [{ low: { value: 125, unit: 'mg/dL' }, high: { value: 200, unit: 'mg/dL' } }],
+        },
+      },
     });
     expect(v).toMatchObject({ value: '212', unit: 'mg/dL', range: '125–200 mg/dL', flag: 1 });
   });
 
   it('reads normalised values and a text range', () => {
-    expect(recordValue({ ...base, data: { value: 4.2, unit: 'mmol/L', referenceRange: { text: '< 5.0' } } })).toMatchObject({ value: '4.2', unit: 'mmol/L', range: '< 5.0', flag: null });
+    expect(recordValue({ ...base, data: { value: 4.2, unit: 'mmol/L', referenceRange: { text: '< 5.0' } } })).toMatchObject({
+      value: '4.2',
+      unit: 'mmol/L',
+      range: '< 5.0',
+      flag: null,
+    });
   });
 
   it('reads clinical status for conditions', () => {

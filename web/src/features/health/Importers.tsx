@@ -44,7 +44,12 @@ export function typeName(t: string): string {
   if (TYPE_NAMES[t]) return TYPE_NAMES[t];
   if (t.startsWith('HKCharacteristic')) return 'profile details';
   const bare = t.replace(/^HK(Quantity|Category|Correlation|Workout|Data)?Type(Identifier)?/, '').replace(/^HKWorkoutActivityType/, 'workout ');
-  return bare.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase().trim() || t;
+  return (
+    bare
+      .replace(/([a-z])([A-Z])/g, '$1 $2')
+      .toLowerCase()
+      .trim() || t
+  );
 }
 
 function summary(job: Job): string {
@@ -102,7 +107,11 @@ export function Importer({ kind, onImported, bare = false }: { kind: Kind; onImp
   const busy = uploading || running || (uploadProgress !== null && !job.jobId && !error);
 
   return (
-    <div className={bare ? 'flex flex-col items-start' : 'flex flex-col rounded-xl border border-stone-200 bg-white p-5 shadow-sm'} aria-label={m.title} role="group">
+    <div
+      className={bare ? 'flex flex-col items-start' : 'flex flex-col rounded-xl border border-stone-200 bg-white p-5 shadow-sm'}
+      aria-label={m.title}
+      role="group"
+    >
       {!bare && <h3 className="text-sm font-semibold text-stone-900">{m.title}</h3>}
       <p className={bare ? 'text-sm text-stone-600' : 'mt-1 flex-1 text-xs leading-relaxed text-stone-600'}>{m.blurb}</p>
       <input

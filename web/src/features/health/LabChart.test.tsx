@@ -4,13 +4,29 @@ import LabChart from './LabChart';
 import { withOffset } from './ManualEntryDialog';
 import type { LabPoint } from './health-api';
 
-const point = (date: string, value: number, flag?: LabPoint['flag'], unit = 'mg/dL'): LabPoint => ({ date, value, unit, itemId: date, source: 'fhir', ...(flag ? { flag } : {}) });
+const point = (date: string, value: number, flag?: LabPoint['flag'], unit = 'mg/dL'): LabPoint => ({
+  date,
+  value,
+  unit,
+  itemId: date,
+  source: 'fhir',
+  ...(flag ? { flag } : {}),
+});
 
 describe('<LabChart>', () => {
   it('draws the reference range as a band and marks out-of-range points', () => {
-    render(<LabChart name="Glucose" unit="mg/dL" range={{ low: 70, high: 99 }} points={[point('2024-01-10', 92, 'normal'), point('2024-05-12', 115, 'high'), point('2024-09-30', 64, 'low')]} />);
+    render(
+      <LabChart
+        name="Glucose"
+        unit="mg/dL"
+        range={{ low: 70, high: 99 }}
+        points={[point('2024-01-10', 92, 'normal'), point('2024-05-12', 115, 'high'), point('2024-09-30', 64, 'low')]}
+      />,
+    );
     const chart = screen.getByTestId('lab-chart');
-    expect(chart.getAttribute('aria-label')).toBe('Glucose in mg/dL: 3 results from 2024-01-10 to 2024-09-30, reference range 70–99 mg/dL, 2 outside the range.');
+    expect(chart.getAttribute('aria-label')).toBe(
+      'Glucose in mg/dL: 3 results from 2024-01-10 to 2024-09-30, reference range 70–99 mg/dL, 2 outside the range.',
+    );
     const band = screen.getByTestId('reference-band');
     const ys = screen.getAllByTestId(/point/).map((c) => Number(c.getAttribute('cy')));
     // The band spans 70..99: the normal point lies inside it, the high one above, the low one below.

@@ -38,7 +38,15 @@ export default function LabChart({ name, unit, points, range }: { name: string; 
     <figure className="relative">
       <svg viewBox={`0 0 ${W} ${H}`} className="h-auto w-full" role="img" aria-label={label} data-testid="lab-chart">
         {range && (range.low !== undefined || range.high !== undefined) && (
-          <rect data-testid="reference-band" x={PAD.l} width={W - PAD.l - PAD.r} y={y(bandHi)} height={Math.max(1, y(bandLo) - y(bandHi))} fill="#14b8a6" opacity={0.14} />
+          <rect
+            data-testid="reference-band"
+            x={PAD.l}
+            width={W - PAD.l - PAD.r}
+            y={y(bandHi)}
+            height={Math.max(1, y(bandLo) - y(bandHi))}
+            fill="#14b8a6"
+            opacity={0.14}
+          />
         )}
         {ticks.map((t) => (
           <g key={t}>

@@ -31,7 +31,11 @@ export function LabList({ version }: { version: number }) {
                   const out = l.latest.flag && l.latest.flag !== 'normal';
                   return (
                     <li key={l.code}>
-                      <Link to={`/health/labs/${encodeURIComponent(l.code)}`} className="flex items-baseline justify-between gap-3 rounded-md px-2 py-2 hover:bg-stone-50" data-testid={`lab-${l.code}`}>
+                      <Link
+                        to={`/health/labs/${encodeURIComponent(l.code)}`}
+                        className="flex items-baseline justify-between gap-3 rounded-md px-2 py-2 hover:bg-stone-50"
+                        data-testid={`lab-${l.code}`}
+                      >
                         <span className="min-w-0 truncate text-sm font-medium text-stone-900">{l.name}</span>
                         <span className="shrink-0 text-sm tabular-nums">
                           <span className={out ? 'font-semibold text-red-700' : 'text-stone-900'}>

@@ -37,7 +37,11 @@ export default function LabTrendPage({ code }: { code: string }) {
       </p>
       <PageHeader
         title={trend?.name ?? 'Lab result'}
-        description={trend ? `${trend.panel} · ${trend.points.length} results · reference range ${range ? `${range.low ?? '…'}–${range.high ?? '…'} ${trend.unit}` : 'not given'}` : undefined}
+        description={
+          trend
+            ? `${trend.panel} · ${trend.points.length} results · reference range ${range ? `${range.low ?? '…'}–${range.high ?? '…'} ${trend.unit}` : 'not given'}`
+            : undefined
+        }
         actions={
           trend && trend.units.length > 1 ? (
             <div role="group" aria-label="Unit" className="flex rounded-lg bg-stone-200/70 p-0.5">

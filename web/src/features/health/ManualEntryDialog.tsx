@@ -90,7 +90,12 @@ export function ManualEntryDialog({
   const measurement = ['blood_pressure', 'weight', 'glucose', 'temperature'].includes(kind);
   const units: Partial<Record<Kind, string[]>> = { weight: ['kg', 'lb'], glucose: ['mmol/L', 'mg/dL'], temperature: ['Cel', '[degF]'] };
   return (
-    <Dialog open={open} onOpenChange={onOpenChange} title={editing ? 'Edit entry' : 'Add an entry'} description="Stored encrypted as a health record of your own, shown in charts, lists, search and chat.">
+    <Dialog
+      open={open}
+      onOpenChange={onOpenChange}
+      title={editing ? 'Edit entry' : 'Add an entry'}
+      description="Stored encrypted as a health record of your own, shown in charts, lists, search and chat."
+    >
       <form onSubmit={submit} className="space-y-3">
         <SelectField label="What" value={kind} disabled={!!editing} onChange={(e) => setKind(e.target.value as Kind)}>
           {KINDS.map(([k, label]) => (
@@ -101,8 +106,26 @@ export function ManualEntryDialog({
         </SelectField>
         {kind === 'blood_pressure' && (
           <div className="grid grid-cols-2 gap-3">
-            <TextField label="Systolic (mmHg)" type="number" inputMode="numeric" required min={40} max={300} value={f.systolic ?? ''} onChange={set('systolic')} />
-            <TextField label="Diastolic (mmHg)" type="number" inputMode="numeric" required min={20} max={200} value={f.diastolic ?? ''} onChange={set('diastolic')} />
+            <TextField
+              label="Systolic (mmHg)"
+              type="number"
+              inputMode="numeric"
+              required
+              min={40}
+              max={300}
+              value={f.systolic ?? ''}
+              onChange={set('systolic')}
+            />
+            <TextField
+              label="Diastolic (mmHg)"
+              type="number"
+              inputMode="numeric"
+              required
+              min={20}
+              max={200}
+              value={f.diastolic ?? ''}
+              onChange={set('diastolic')}
+            />
           </div>
         )}
         {units[kind] && (

@@ -109,7 +109,14 @@ export default function SeriesChart({ title, unit, series, mode, from, to, digit
           </g>
         ))}
         {xLabels.map((i) => (
-          <text key={i} x={x(i)} y={H - 8} textAnchor={i === 0 ? 'start' : i === nDays - 1 ? 'end' : 'middle'} fontSize="11" style={{ fill: 'var(--color-stone-600)' }}>
+          <text
+            key={i}
+            x={x(i)}
+            y={H - 8}
+            textAnchor={i === 0 ? 'start' : i === nDays - 1 ? 'end' : 'middle'}
+            fontSize="11"
+            style={{ fill: 'var(--color-stone-600)' }}
+          >
             {shortDate(new Date(Date.parse(`${from}T00:00:00Z`) + i * 86_400_000).toISOString().slice(0, 10))}
           </text>
         ))}
@@ -122,7 +129,16 @@ export default function SeriesChart({ title, unit, series, mode, from, to, digit
             return (
               <g key={s.label}>
                 {pts.map(({ i, d }) => (
-                  <rect key={i} x={x(i) - barW / 2} y={y(d.sum)} width={barW} height={Math.max(0, y(0) - y(d.sum))} rx={1.5} style={{ fill: s.color }} opacity={hover === i ? 1 : 0.85} />
+                  <rect
+                    key={i}
+                    x={x(i) - barW / 2}
+                    y={y(d.sum)}
+                    width={barW}
+                    height={Math.max(0, y(0) - y(d.sum))}
+                    rx={1.5}
+                    style={{ fill: s.color }}
+                    opacity={hover === i ? 1 : 0.85}
+                  />
                 ))}
               </g>
             );

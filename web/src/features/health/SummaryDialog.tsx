@@ -40,7 +40,12 @@ export function SummaryDialog({ open, onOpenChange }: { open: boolean; onOpenCha
   };
 
   return (
-    <Dialog open={open} onOpenChange={onOpenChange} title="Share a summary" description="Made on the server from your vault, sent only to this browser. Nothing is kept; your activity log notes that a summary was made.">
+    <Dialog
+      open={open}
+      onOpenChange={onOpenChange}
+      title="Share a summary"
+      description="Made on the server from your vault, sent only to this browser. Nothing is kept; your activity log notes that a summary was made."
+    >
       <fieldset className="grid grid-cols-2 gap-2">
         <legend className="mb-2 text-sm font-medium text-stone-700">Sections</legend>
         {SECTIONS.map(([k, label]) => (

@@ -83,7 +83,14 @@ export interface Preferences {
 /** UCUM as people read it. */
 export function unitLabel(u: string | null | undefined): string {
   if (!u) return '';
-  return ({ '/min': 'bpm', 'count/min': 'bpm', 'mm[Hg]': 'mmHg', '[lb_av]': 'lb', count: '', Cel: '°C', '[degF]': '°F', min: 'min', kcal: 'kcal' } as Record<string, string>)[u] ?? u;
+  return (
+    (
+      { '/min': 'bpm', 'count/min': 'bpm', 'mm[Hg]': 'mmHg', '[lb_av]': 'lb', count: '', Cel: '°C', '[degF]': '°F', min: 'min', kcal: 'kcal' } as Record<
+        string,
+        string
+      >
+    )[u] ?? u
+  );
 }
 
 export function fmt(v: number, digits = 1): string {

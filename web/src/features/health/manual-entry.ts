@@ -35,12 +35,21 @@ export function entryFromResource(resource: unknown): { kind: ManualKind; fields
   }
   if (r.resourceType === 'MedicationStatement') {
     const p = o(r.effectivePeriod);
-    return { kind: 'medication', fields: { ...base, name: s(o(r.medicationCodeableConcept).text), dosage: s(a(r.dosage)[0]?.text), status: s(r.status), start: s(p.start), end: s(p.end) } };
+    return {
+      kind: 'medication',
+      fields: { ...base, name: s(o(r.medicationCodeableConcept).text), dosage: s(a(r.dosage)[0]?.text), status: s(r.status), start: s(p.start), end: s(p.end) },
+    };
   }
   if (r.resourceType === 'AllergyIntolerance') {
     return {
       kind: 'allergy',
-      fields: { ...base, name: s(o(r.code).text), reaction: s(a(a(r.reaction)[0]?.manifestation)[0]?.text), criticality: s(r.criticality), status: code({ code: r.clinicalStatus }) || 'active' },
+      fields: {
+        ...base,
+        name: s(o(r.code).text),
+        reaction: s(a(a(r.reaction)[0]?.manifestation)[0]?.text),
+        criticality: s(r.criticality),
+        status: code({ code: r.clinicalStatus }) || 'active',
+      },
     };
   }
   if (r.resourceType === 'Condition') {

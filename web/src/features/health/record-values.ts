@@ -13,7 +13,8 @@ export interface RecordValue {
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | null => (typeof v === 'string' && v ? v : typeof v === 'number' ? String(v) : null);
-const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'string' && v.trim() && Number.isFinite(Number(v)) ? Number(v) : null);
+const num = (v: unknown): number | null =>
+  typeof v === 'number' && Number.isFinite(v) ? v : typeof v === 'string' && v.trim() && Number.isFinite(Number(v)) ? Number(v) : null;
 
 function codeText(v: unknown): string | null {
   if (!isObj(v)) return str(v);
@@ -61,18 +62,22 @@ export function recordValue(item: Item): RecordValue {
 
   if (value === null && isObj(res)) {
     if (isObj(res.valueQuantity)) ({ value, unit } = quantity(res.valueQuantity));
-    else value = str(res.valueString) ?? codeText(res.valueCodeableConcept) ?? (typeof res.valueBoolean === 'boolean' ? (res.valueBoolean ? 'Yes' : 'No') : null);
+    else
+      value = str(res.valueString) ?? codeText(res.valueCodeableConcept) ?? (typeof res.valueBoolean === 'boolean' ? (res.valueBoolean ? 'Yes' : 'No') : null);
   }
 
   const r = rangeText(d.referenceRange ?? d.range ?? res.referenceRange, unit);
   const n = typeof value === 'number' ? value : num(value);
-  const flag: RecordValue['flag'] = n === null || (r.low === null && r.high === null) ? null : r.low !== null && n < r.low ? -1 : r.high !== null && n > r.high ? 1 : 0;
+  const flag: RecordValue['flag'] =
+    n === null || (r.low === null && r.high === null) ? null : r.low !== null && n < r.low ? -1 : r.high !== null && n > r.high ? 1 : 0;
 
   return {
     value: value === null ? null : String(value),
     unit,
     range: r.text,
-    interpretation: (Array.isArray(d.interpretation) ? d.interpretation.map(codeText).filter(Boolean).join(', ') || null : codeText(d.interpretation)) ?? (Array.isArray(res.interpretation) ? codeText(res.interpretation[0]) : codeText(res.interpretation)),
+    interpretation:
+      (Array.isArray(d.interpretation) ? d.interpretation.map(codeText).filter(Boolean).join(', ') || null : codeText(d.interpretation)) ??
+      (Array.isArray(res.interpretation) ? codeText(res.interpretation[0]) : codeText(res.interpretation)),
     status: str(d.status) ?? codeText(d.clinicalStatus) ?? codeText(res.clinicalStatus) ?? str(res.status),
     flag,
   };

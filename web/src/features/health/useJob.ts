@@ -6,12 +6,7 @@ import type { Job } from '../../api/types';
  * Polls a job at `url(id)` every `intervalMs` until `isFinished` says so, then calls
  * `onFinished` once. Shared by health imports and integration syncs.
  */
-export function usePolledJob<T>(
-  url: (id: string) => string,
-  isFinished: (job: T) => boolean,
-  onFinished?: (job: T) => void,
-  intervalMs = 500,
-) {
+export function usePolledJob<T>(url: (id: string) => string, isFinished: (job: T) => boolean, onFinished?: (job: T) => void, intervalMs = 500) {
   const [jobId, setJobId] = useState<string | null>(null);
   const [job, setJob] = useState<T | null>(null);
   const [error, setError] = useState<unknown>(null);
@@ -63,7 +58,12 @@ export function usePolledJob<T>(
 
 /** Polls GET /api/jobs/:id until the job is done or failed. */
 export function useJob(onFinished?: (job: Job) => void, intervalMs = 500) {
-  return usePolledJob<Job>((id) => `/api/jobs/${encodeURIComponent(id)}`, (j) => j.status === 'done' || j.status === 'failed', onFinished, intervalMs);
+  return usePolledJob<Job>(
+    (id) => `/api/jobs/${encodeURIComponent(id)}`,
+    (j) => j.status === 'done' || j.status === 'failed',
+    onFinished,
+    intervalMs,
+  );
 }
 
 export function jobFraction(job: Job | null): number | null {

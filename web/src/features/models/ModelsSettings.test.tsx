@@ -23,7 +23,10 @@ afterEach(() => {
 
 describe('<ModelsSettings>', () => {
   it('shows every account the models with their metadata and says plainly which will not fit; only admins get controls', async () => {
-    vi.stubGlobal('fetch', vi.fn(async () => json(200, LIST)));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => json(200, LIST)),
+    );
     render(<ModelsSettings />);
     const rows = await screen.findAllByTestId('model-row');
     expect(rows.map((r) => r.getAttribute('data-model'))).toEqual(['llama3.1:70b', 'llama3.1:8b']);

@@ -114,7 +114,9 @@ export function ModelsSettings() {
           Installed models
         </h3>
         <ErrorText error={error} className="mb-4" />
-        {data && data.models.length === 0 && <p className="text-sm text-stone-600">No models yet.{data.canManage ? ' Pull one below, e.g. llama3.1:8b.' : ''}</p>}
+        {data && data.models.length === 0 && (
+          <p className="text-sm text-stone-600">No models yet.{data.canManage ? ' Pull one below, e.g. llama3.1:8b.' : ''}</p>
+        )}
         {data && data.models.length > 0 && (
           <ul className="divide-y divide-stone-100" data-testid="models-list">
             {data.models.map((m) => (
@@ -126,7 +128,9 @@ export function ModelsSettings() {
                     {m.name === data.defaults.embed && <span className="ml-2 text-xs font-normal text-teal-800">default embedding</span>}
                   </p>
                   <p className="text-sm text-stone-600">
-                    {[formatModelSize(m.size), m.family, m.quantization, m.contextLength ? `${formatContext(m.contextLength)} context` : undefined].filter(Boolean).join(' · ')}
+                    {[formatModelSize(m.size), m.family, m.quantization, m.contextLength ? `${formatContext(m.contextLength)} context` : undefined]
+                      .filter(Boolean)
+                      .join(' · ')}
                   </p>
                   <FitNote m={m} limits={data.limits} />
                 </div>
@@ -192,7 +196,12 @@ export function ModelsSettings() {
         {data && !data.canManage && <p className="mt-4 text-xs text-stone-600">Only an admin account can add or remove models.</p>}
       </section>
 
-      <Dialog open={confirm !== null} onOpenChange={(o) => !o && setConfirm(null)} title={`Delete ${confirm ?? ''}?`} description="Its files are removed from the models directory. Chats that use it stop working until it is pulled again.">
+      <Dialog
+        open={confirm !== null}
+        onOpenChange={(o) => !o && setConfirm(null)}
+        title={`Delete ${confirm ?? ''}?`}
+        description="Its files are removed from the models directory. Chats that use it stop working until it is pulled again."
+      >
         <div className="flex justify-end gap-2">
           <Button variant="secondary" onClick={() => setConfirm(null)}>
             Cancel

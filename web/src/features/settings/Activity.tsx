@@ -66,7 +66,10 @@ export function Activity() {
   }, [load]);
 
   return (
-    <Card title="Activity" description="Security events on your account: sign-ins and failed attempts, passphrase and recovery-key changes, exports, connections, API tokens and ended sessions. Only you can see this.">
+    <Card
+      title="Activity"
+      description="Security events on your account: sign-ins and failed attempts, passphrase and recovery-key changes, exports, connections, API tokens and ended sessions. Only you can see this."
+    >
       <ErrorText error={error} />
       {events && events.length === 0 && <p className="text-sm text-stone-500">No activity yet.</p>}
       {events && events.length > 0 && (

@@ -95,7 +95,14 @@ export function ApiTokens() {
         </Notice>
       )}
       <form onSubmit={create} className="max-w-md space-y-4">
-        <TextField label="Token name" value={name} onChange={(e) => setName(e.target.value)} maxLength={100} autoComplete="off" placeholder="e.g. nightly backup" />
+        <TextField
+          label="Token name"
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          maxLength={100}
+          autoComplete="off"
+          placeholder="e.g. nightly backup"
+        />
         <fieldset>
           <legend className="mb-2 text-sm font-medium text-stone-700">Scopes</legend>
           <div className="flex flex-wrap gap-4 text-sm">

@@ -33,7 +33,8 @@ describe('<ConnectionsPage>', () => {
   it('offers a Connect button per Epic endpoint and for Google Health, and leaves for the provider', async () => {
     const fetchMock = vi.fn(async (url: string, _init?: RequestInit) => {
       if (url === '/api/integrations') return json(200, { integrations: [], available: AVAILABLE });
-      if (url.startsWith('/api/integrations/epic/connect')) return new Response(null, { status: 302, headers: { location: 'https://fhir.hospital-b.example/authorize' } });
+      if (url.startsWith('/api/integrations/epic/connect'))
+        return new Response(null, { status: 302, headers: { location: 'https://fhir.hospital-b.example/authorize' } });
       return json(404, {});
     });
     vi.stubGlobal('fetch', fetchMock);
@@ -66,7 +67,10 @@ describe('<ConnectionsPage>', () => {
   });
 
   it('shows the banner from the callback and cleans the address', async () => {
-    vi.stubGlobal('fetch', vi.fn(async () => json(200, { integrations: [], available: AVAILABLE })));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => json(200, { integrations: [], available: AVAILABLE })),
+    );
     renderAt('/connections?provider=epic&error=access_denied');
     await screen.findByText('You did not give access at Epic, so nothing was connected.');
     await waitFor(() => expect(window.location.search).toBe(''));
@@ -110,7 +114,15 @@ describe('<ConnectionsPage>', () => {
       'fetch',
       vi.fn(async () =>
         json(200, {
-          integrations: [{ provider: 'epic', status: 'reauth_required', endpoint: EPIC_B, lastSyncAt: null, error: { code: 'reauth_required', message: 'Epic asked you to sign in again. Connect again to resume syncing.' } }],
+          integrations: [
+            {
+              provider: 'epic',
+              status: 'reauth_required',
+              endpoint: EPIC_B,
+              lastSyncAt: null,
+              error: { code: 'reauth_required', message: 'Epic asked you to sign in again. Connect again to resume syncing.' },
+            },
+          ],
           available: AVAILABLE,
         }),
       ),

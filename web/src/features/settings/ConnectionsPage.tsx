@@ -11,8 +11,14 @@ import { Importer, typeName } from '../health/Importers';
 import { usePolledJob } from '../health/useJob';
 
 const META: Record<string, { name: string; blurb: string }> = {
-  epic: { name: 'Epic MyChart', blurb: 'Lab results, vital signs, conditions, medications, allergies, immunizations and visits from your health system’s patient portal.' },
-  google_health: { name: 'Google Health', blurb: 'Heart rate, resting heart rate, steps, sleep and weight from your Fitbit or Pixel Watch through the Google Health API.' },
+  epic: {
+    name: 'Epic MyChart',
+    blurb: 'Lab results, vital signs, conditions, medications, allergies, immunizations and visits from your health system’s patient portal.',
+  },
+  google_health: {
+    name: 'Google Health',
+    blurb: 'Heart rate, resting heart rate, steps, sleep and weight from your Fitbit or Pixel Watch through the Google Health API.',
+  },
 };
 
 function metaOf(provider: string, label?: string) {
@@ -93,7 +99,12 @@ async function connect(provider: string, endpoint?: string): Promise<void> {
 
 /** Polls GET /api/integrations/jobs/:id until the sync is done or failed. */
 function useSyncJob(onFinished: (job: SyncJob) => void, intervalMs = 1000) {
-  return usePolledJob<SyncJob>((id) => `/api/integrations/jobs/${encodeURIComponent(id)}`, (j) => j.status !== 'running', onFinished, intervalMs);
+  return usePolledJob<SyncJob>(
+    (id) => `/api/integrations/jobs/${encodeURIComponent(id)}`,
+    (j) => j.status !== 'running',
+    onFinished,
+    intervalMs,
+  );
 }
 
 function syncSummary(job: SyncJob): string {
@@ -162,13 +173,7 @@ function ProviderCard({ avail, integ, onChanged }: { avail: AvailableProvider; i
         <div className="min-w-0 flex-1">
           <div className="flex flex-wrap items-center gap-2">
             <h2 className="text-base font-semibold text-stone-900">{meta.name}</h2>
-            {badge ? (
-              <Badge tone={badge.tone}>{badge.text}</Badge>
-            ) : avail.configured ? (
-              <Badge>Not connected</Badge>
-            ) : (
-              <Badge>Not set up on this server</Badge>
-            )}
+            {badge ? <Badge tone={badge.tone}>{badge.text}</Badge> : avail.configured ? <Badge>Not connected</Badge> : <Badge>Not set up on this server</Badge>}
           </div>
           {meta.blurb && <p className="mt-1 text-sm text-stone-600">{meta.blurb}</p>}
           {integ && (
@@ -183,7 +188,9 @@ function ProviderCard({ avail, integ, onChanged }: { avail: AvailableProvider; i
               )}
               <div>
                 <dt className="inline">Last sync: </dt>
-                <dd className="inline font-medium text-stone-700">{integ.lastSyncAt ? formatDateTime(integ.lastSyncAt) : status === 'syncing' ? 'in progress' : 'not yet'}</dd>
+                <dd className="inline font-medium text-stone-700">
+                  {integ.lastSyncAt ? formatDateTime(integ.lastSyncAt) : status === 'syncing' ? 'in progress' : 'not yet'}
+                </dd>
               </div>
             </dl>
           )}
@@ -271,7 +278,10 @@ function useReturnBanner(): { tone: 'success' | 'error'; text: string } | null {
     if (!provider) return null;
     const label = provider === 'epic' ? 'Epic' : provider === 'google_health' ? 'Google Health' : provider;
     if (p.get('connected') === '1') {
-      return { tone: 'success' as const, text: `Connected to ${label}. Your records are being fetched in the background and appear in your vault when the sync finishes.` };
+      return {
+        tone: 'success' as const,
+        text: `Connected to ${label}. Your records are being fetched in the background and appear in your vault when the sync finishes.`,
+      };
     }
     const code = p.get('error');
     return code ? { tone: 'error' as const, text: connectErrorMessage(code, label) } : null;
@@ -339,7 +349,9 @@ export default function ConnectionsPage() {
           </div>
         )}
         {data && providers.length === 0 && (
-          <EmptyState title="No connections available">This server has no providers set up yet. You can still import files below and on the Health page.</EmptyState>
+          <EmptyState title="No connections available">
+            This server has no providers set up yet. You can still import files below and on the Health page.
+          </EmptyState>
         )}
         {providers.map((a) => (
           <ProviderCard key={a.provider} avail={a} integ={data?.integrations.find((i) => i.provider === a.provider)} onChanged={load} />

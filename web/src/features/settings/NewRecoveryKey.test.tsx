@@ -39,7 +39,10 @@ describe('<NewRecoveryKey>', () => {
   });
 
   it('shows a wrong passphrase and keeps the old key', async () => {
-    vi.stubGlobal('fetch', vi.fn(async () => json(401, { error: { code: 'invalid_credentials', message: 'The passphrase is incorrect.' } })));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => json(401, { error: { code: 'invalid_credentials', message: 'The passphrase is incorrect.' } })),
+    );
     render(<NewRecoveryKey email="a@example.org" />);
     fireEvent.click(screen.getByRole('button', { name: 'Create a new recovery key…' }));
     fireEvent.change(screen.getByLabelText('Your passphrase'), { target: { value: 'wrong' } });

@@ -57,7 +57,13 @@ export function NewRecoveryKey({ email }: { email: string }) {
         description="Your current recovery key will stop working. Enter your passphrase to continue."
       >
         <form onSubmit={submit} className="space-y-4">
-          <TextField label="Your passphrase" type="password" autoComplete="current-password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
+          <TextField
+            label="Your passphrase"
+            type="password"
+            autoComplete="current-password"
+            value={passphrase}
+            onChange={(e) => setPassphrase(e.target.value)}
+          />
           <ErrorText error={error} />
           <div className="flex justify-end gap-2">
             <Button variant="secondary" onClick={close}>

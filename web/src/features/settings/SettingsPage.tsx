@@ -50,7 +50,14 @@ function ChangePassphrase() {
   return (
     <Card title="Change passphrase" description="Your vault is re-locked with the new passphrase. Other devices are signed out. Your recovery key stays valid.">
       <form onSubmit={submit} className="max-w-md space-y-4" noValidate>
-        <TextField label="Current passphrase" type="password" autoComplete="current-password" required value={current} onChange={(e) => setCurrent(e.target.value)} />
+        <TextField
+          label="Current passphrase"
+          type="password"
+          autoComplete="current-password"
+          required
+          value={current}
+          onChange={(e) => setCurrent(e.target.value)}
+        />
         <NewPassphraseFields label="New passphrase" passphrase={next} confirm={confirm} onPassphrase={setNext} onConfirm={setConfirm} email={user?.email} />
         <ErrorText error={error} />
         {done && <Notice tone="success">Passphrase changed.</Notice>}
@@ -102,8 +109,7 @@ function ExportVault() {
           <legend className="mb-2 text-sm font-medium text-stone-700">Encrypt the export with</legend>
           <div className="flex flex-wrap gap-4 text-sm">
             <label className="flex items-center gap-2">
-              <input type="radio" name={name} checked={mode === 'passphrase'} onChange={() => setMode('passphrase')} className="accent-teal-700" />
-              A passphrase
+              <input type="radio" name={name} checked={mode === 'passphrase'} onChange={() => setMode('passphrase')} className="accent-teal-700" />A passphrase
             </label>
             <label className="flex items-center gap-2">
               <input type="radio" name={name} checked={mode === 'recipient'} onChange={() => setMode('recipient')} className="accent-teal-700" />
@@ -121,7 +127,14 @@ function ExportVault() {
             hint="You will need it to decrypt the file: age -d export.age"
           />
         ) : (
-          <TextField label="age recipient" placeholder="age1…" spellCheck={false} value={recipient} onChange={(e) => setRecipient(e.target.value)} inputClassName="font-mono" />
+          <TextField
+            label="age recipient"
+            placeholder="age1…"
+            spellCheck={false}
+            value={recipient}
+            onChange={(e) => setRecipient(e.target.value)}
+            inputClassName="font-mono"
+          />
         )}
         <label className="flex items-center gap-2 text-sm text-stone-700">
           <input type="checkbox" checked={includeTrash} onChange={(e) => setIncludeTrash(e.target.checked)} className="accent-teal-700" />
@@ -191,7 +204,10 @@ function GoogleLink() {
 
   if (state && !state.configured && !returned) return null;
   return (
-    <Card title="Sign in with Google" description="Use your Google account to sign in. Google only confirms who you are: your passphrase is still needed to unlock the vault, and Google never sees it.">
+    <Card
+      title="Sign in with Google"
+      description="Use your Google account to sign in. Google only confirms who you are: your passphrase is still needed to unlock the vault, and Google never sees it."
+    >
       {returned &&
         (returned.ok ? (
           <Notice tone="success" className="mb-4">
@@ -317,7 +333,11 @@ function DeleteAccount() {
   };
 
   return (
-    <Card title="Delete account" description="Permanently delete your account, every item, file and conversation. This cannot be undone." className="border-red-200">
+    <Card
+      title="Delete account"
+      description="Permanently delete your account, every item, file and conversation. This cannot be undone."
+      className="border-red-200"
+    >
       <Button variant="danger" onClick={() => setOpen(true)}>
         Delete account…
       </Button>
@@ -335,7 +355,13 @@ function DeleteAccount() {
         description="Everything in your vault will be erased from this server. Export it first if you want to keep a copy."
       >
         <form onSubmit={submit} className="space-y-4">
-          <TextField label="Your passphrase" type="password" autoComplete="current-password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} />
+          <TextField
+            label="Your passphrase"
+            type="password"
+            autoComplete="current-password"
+            value={passphrase}
+            onChange={(e) => setPassphrase(e.target.value)}
+          />
           <TextField label='Type "delete" to confirm' value={confirmText} onChange={(e) => setConfirmText(e.target.value)} autoComplete="off" />
           <ErrorText error={error} />
           <div className="flex justify-end gap-2">

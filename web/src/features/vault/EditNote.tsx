@@ -109,7 +109,15 @@ export function EditNote({ item, onSaved, onClose }: { item: Item; onSaved: (ite
 }
 
 /** Both edits changed the same lines: show them side by side and let the person choose. */
-function ConflictDialog({ conflict, mine, onChoose }: { conflict: Item | null; mine: { title: string; text: string }; onChoose: (c: 'mine' | 'theirs') => void }) {
+function ConflictDialog({
+  conflict,
+  mine,
+  onChoose,
+}: {
+  conflict: Item | null;
+  mine: { title: string; text: string };
+  onChoose: (c: 'mine' | 'theirs') => void;
+}) {
   return (
     <Dialog
       open={conflict !== null}

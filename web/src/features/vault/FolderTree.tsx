@@ -10,7 +10,17 @@ import { ITEM_DRAG_TYPE, type FoldersApi } from './useFolders';
  * Folders beside the item list: choose one to list its items, drop an item row on one to move
  * it there, and create, rename or delete (contents go to the trash) the chosen folder.
  */
-export function FolderTree({ api, selected, onSelect, onMoved }: { api: FoldersApi; selected: string | null; onSelect: (id: string | null) => void; onMoved: () => void }) {
+export function FolderTree({
+  api,
+  selected,
+  onSelect,
+  onMoved,
+}: {
+  api: FoldersApi;
+  selected: string | null;
+  onSelect: (id: string | null) => void;
+  onMoved: () => void;
+}) {
   const [dialog, setDialog] = useState<null | 'create' | 'rename' | 'delete'>(null);
   const [over, setOver] = useState<string | null | undefined>(undefined);
   const current = selected ? api.folders.find((f) => f.id === selected) : undefined;
@@ -82,7 +92,7 @@ export function FolderTree({ api, selected, onSelect, onMoved }: { api: FoldersA
       <NameDialog
         open={dialog === 'create' || dialog === 'rename'}
         title={dialog === 'rename' ? 'Rename folder' : current ? `New folder in ${current.name}` : 'New folder'}
-        initial={dialog === 'rename' ? current?.name ?? '' : ''}
+        initial={dialog === 'rename' ? (current?.name ?? '') : ''}
         onClose={() => setDialog(null)}
         onSubmit={async (name) => {
           const ok = dialog === 'rename' && current ? await api.rename(current.id, name) : await api.create(name, selected);
@@ -116,7 +126,19 @@ export function FolderTree({ api, selected, onSelect, onMoved }: { api: FoldersA
   );
 }
 
-function NameDialog({ open, title, initial, onClose, onSubmit }: { open: boolean; title: string; initial: string; onClose: () => void; onSubmit: (name: string) => Promise<void> }) {
+function NameDialog({
+  open,
+  title,
+  initial,
+  onClose,
+  onSubmit,
+}: {
+  open: boolean;
+  title: string;
+  initial: string;
+  onClose: () => void;
+  onSubmit: (name: string) => Promise<void>;
+}) {
   const [name, setName] = useState(initial);
   const [busy, setBusy] = useState(false);
   useEffect(() => {

@@ -75,7 +75,9 @@ export function HistoryPanel({ item, onRestored }: { item: Item; onRestored: (it
           </ol>
           <div>
             {selected === null ? (
-              <p className="text-sm text-stone-500">{versions.length > 1 ? 'Choose a version to compare it with the current one.' : 'No earlier versions yet.'}</p>
+              <p className="text-sm text-stone-500">
+                {versions.length > 1 ? 'Choose a version to compare it with the current one.' : 'No earlier versions yet.'}
+              </p>
             ) : !diff ? (
               <p className="text-sm text-stone-500">Loading…</p>
             ) : (

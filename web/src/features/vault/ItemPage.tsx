@@ -230,7 +230,10 @@ function TagEditor({ item, onChange }: { item: Item; onChange: (i: Item) => void
   return (
     <section aria-label="Tags" className="flex flex-wrap items-center gap-2">
       {item.tags.map((t) => (
-        <span key={t} className="inline-flex items-center gap-1 rounded-full bg-stone-100 py-0.5 pl-2.5 pr-1 text-xs font-medium text-stone-700 ring-1 ring-stone-200">
+        <span
+          key={t}
+          className="inline-flex items-center gap-1 rounded-full bg-stone-100 py-0.5 pl-2.5 pr-1 text-xs font-medium text-stone-700 ring-1 ring-stone-200"
+        >
           #{t}
           <button
             type="button"

@@ -7,7 +7,14 @@ import { ErrorText } from '../../components/ui/Feedback';
 import { TextArea, TextField } from '../../components/ui/Field';
 
 export function parseTags(s: string): string[] {
-  return [...new Set(s.split(/[,\n]/).map((t) => t.trim().replace(/^#/, '').toLowerCase()).filter(Boolean))];
+  return [
+    ...new Set(
+      s
+        .split(/[,\n]/)
+        .map((t) => t.trim().replace(/^#/, '').toLowerCase())
+        .filter(Boolean),
+    ),
+  ];
 }
 
 /** A new note's title, text and tags (existing notes are edited in EditNote, with autosave). */
@@ -57,7 +64,13 @@ export function NewNoteDialog({ open, onOpenChange, onSaved }: { open: boolean; 
     if (open) setK((x) => x + 1);
   }, [open]);
   return (
-    <Dialog open={open} onOpenChange={onOpenChange} title="New note" description="Notes are encrypted in your vault and searchable by you and your assistant." wide>
+    <Dialog
+      open={open}
+      onOpenChange={onOpenChange}
+      title="New note"
+      description="Notes are encrypted in your vault and searchable by you and your assistant."
+      wide
+    >
       <NoteForm key={k} onSaved={onSaved} onCancel={() => onOpenChange(false)} />
     </Dialog>
   );

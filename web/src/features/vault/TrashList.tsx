@@ -39,7 +39,7 @@ export function TrashList({ onRestored }: { onRestored: () => void }) {
     setError(null);
     try {
       await api.del(id ? `/api/trash/${id}` : '/api/trash');
-      setItems((prev) => (id ? prev?.filter((i) => i.id !== id) ?? null : []));
+      setItems((prev) => (id ? (prev?.filter((i) => i.id !== id) ?? null) : []));
       setConfirmEmpty(false);
     } catch (e) {
       setError(e);

@@ -20,7 +20,11 @@ export function UploadList({ entries, onCancel, onClear }: { entries: UploadEntr
       <div className="mb-2 flex items-center justify-between">
         <h2 className="text-sm font-semibold text-stone-800">Uploads</h2>
         {finished && (
-          <button type="button" onClick={onClear} className="text-xs font-medium text-stone-600 hover:text-stone-900 focus-visible:outline-2 focus-visible:outline-teal-600">
+          <button
+            type="button"
+            onClick={onClear}
+            className="text-xs font-medium text-stone-600 hover:text-stone-900 focus-visible:outline-2 focus-visible:outline-teal-600"
+          >
             Clear finished
           </button>
         )}
@@ -39,12 +43,20 @@ export function UploadList({ entries, onCancel, onClear }: { entries: UploadEntr
                 )}
                 <span className="ml-2 font-normal text-stone-500">{formatBytes(e.size)}</span>
               </span>
-              <span className={`shrink-0 text-xs ${e.status === 'failed' ? 'text-red-700' : 'text-stone-600'}`} role={e.status === 'failed' ? 'alert' : undefined}>
+              <span
+                className={`shrink-0 text-xs ${e.status === 'failed' ? 'text-red-700' : 'text-stone-600'}`}
+                role={e.status === 'failed' ? 'alert' : undefined}
+              >
                 {e.status === 'uploading' ? `${Math.round(e.progress * 100)}%` : STATUS[e.status]}
                 {e.error ? ` — ${e.error}` : ''}
               </span>
               {(e.status === 'queued' || e.status === 'uploading') && (
-                <button type="button" onClick={() => onCancel(e.key)} className="shrink-0 text-xs text-stone-500 hover:text-stone-900" aria-label={`Cancel upload of ${e.name}`}>
+                <button
+                  type="button"
+                  onClick={() => onCancel(e.key)}
+                  className="shrink-0 text-xs text-stone-500 hover:text-stone-900"
+                  aria-label={`Cancel upload of ${e.name}`}
+                >
                   Cancel
                 </button>
               )}

@@ -196,7 +196,14 @@ export function VaultPage() {
           Search your vault
         </label>
         <div className="relative">
-          <svg viewBox="0 0 20 20" className="pointer-events-none absolute left-3 top-1/2 h-4 w-4 -translate-y-1/2 text-stone-400" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="1.8">
+          <svg
+            viewBox="0 0 20 20"
+            className="pointer-events-none absolute left-3 top-1/2 h-4 w-4 -translate-y-1/2 text-stone-400"
+            aria-hidden="true"
+            fill="none"
+            stroke="currentColor"
+            strokeWidth="1.8"
+          >
             <circle cx="9" cy="9" r="5.5" />
             <path d="M13 13l4 4" />
           </svg>
@@ -215,7 +222,14 @@ export function VaultPage() {
       </div>
 
       {search.query ? (
-        <SearchResults query={search.query} results={search.results} mode={search.mode} loading={search.loading} error={search.error} onClear={() => setQ('')} />
+        <SearchResults
+          query={search.query}
+          results={search.results}
+          mode={search.mode}
+          loading={search.loading}
+          error={search.error}
+          onClear={() => setQ('')}
+        />
       ) : (
         <>
           <div className="mb-3 flex flex-wrap items-end gap-3">
@@ -267,56 +281,56 @@ export function VaultPage() {
             <TrashList onRestored={() => list.reload()} />
           ) : (
             <div className="grid gap-4 md:grid-cols-[14rem_minmax(0,1fr)]">
-            <aside>
-              <FolderTree
-                api={folders}
-                selected={folderId}
-                onSelect={selectFolder}
-                onMoved={() => {
-                  list.reload();
-                  folders.reload();
-                }}
-              />
-            </aside>
-            <div className="min-w-0">
-              <Breadcrumbs trail={folders.trail(folderId)} onSelect={selectFolder} />
-              <ErrorText error={list.error} className="mb-3" />
-              {list.items.length === 0 && !list.loading && !list.error ? (
-                folderId ? (
-                  <EmptyState title="This folder is empty">Drag items here from the list, or use “Move to folder” on an item.</EmptyState>
-                ) : anyFilter ? (
-                  <EmptyState title="Nothing matches these filters">Try another kind, source or tag.</EmptyState>
+              <aside>
+                <FolderTree
+                  api={folders}
+                  selected={folderId}
+                  onSelect={selectFolder}
+                  onMoved={() => {
+                    list.reload();
+                    folders.reload();
+                  }}
+                />
+              </aside>
+              <div className="min-w-0">
+                <Breadcrumbs trail={folders.trail(folderId)} onSelect={selectFolder} />
+                <ErrorText error={list.error} className="mb-3" />
+                {list.items.length === 0 && !list.loading && !list.error ? (
+                  folderId ? (
+                    <EmptyState title="This folder is empty">Drag items here from the list, or use “Move to folder” on an item.</EmptyState>
+                  ) : anyFilter ? (
+                    <EmptyState title="Nothing matches these filters">Try another kind, source or tag.</EmptyState>
+                  ) : (
+                    <EmptyState title="Your vault is empty">
+                      Write a note, upload a PDF or drop files anywhere on this page. Health data can be imported from the Health page.
+                    </EmptyState>
+                  )
                 ) : (
-                  <EmptyState title="Your vault is empty">
-                    Write a note, upload a PDF or drop files anywhere on this page. Health data can be imported from the Health page.
-                  </EmptyState>
-                )
-              ) : (
-                <div className="overflow-hidden rounded-xl border border-stone-200 bg-white shadow-sm">
-                  <VirtualList
-                    items={list.items}
-                    rowHeight={ROW}
-                    label="Vault items"
-                    getKey={(i) => i.id}
-                    renderRow={(item) => <ItemRow item={item} />}
-                    onEndReached={list.loadMore}
-                    className="max-h-[calc(100vh-20rem)] min-h-16"
-                    footer={
-                      list.loading ? (
-                        <div className="flex items-center justify-center gap-2 py-3 text-sm text-stone-500" role="status">
-                          <Spinner /> Loading…
-                        </div>
-                      ) : null
-                    }
-                  />
-                </div>
-              )}
-              {list.items.length > 0 && (
-                <p className="mt-2 text-xs text-stone-500" aria-live="polite">
-                  {list.items.length.toLocaleString()} item{list.items.length === 1 ? '' : 's'} shown{list.done ? '' : ' — scroll for more'}
-                </p>
-              )}
-            </div>
+                  <div className="overflow-hidden rounded-xl border border-stone-200 bg-white shadow-sm">
+                    <VirtualList
+                      items={list.items}
+                      rowHeight={ROW}
+                      label="Vault items"
+                      getKey={(i) => i.id}
+                      renderRow={(item) => <ItemRow item={item} />}
+                      onEndReached={list.loadMore}
+                      className="max-h-[calc(100vh-20rem)] min-h-16"
+                      footer={
+                        list.loading ? (
+                          <div className="flex items-center justify-center gap-2 py-3 text-sm text-stone-500" role="status">
+                            <Spinner /> Loading…
+                          </div>
+                        ) : null
+                      }
+                    />
+                  </div>
+                )}
+                {list.items.length > 0 && (
+                  <p className="mt-2 text-xs text-stone-500" aria-live="polite">
+                    {list.items.length.toLocaleString()} item{list.items.length === 1 ? '' : 's'} shown{list.done ? '' : ' — scroll for more'}
+                  </p>
+                )}
+              </div>
             </div>
           )}
         </>
@@ -346,7 +360,21 @@ export function VaultPage() {
   );
 }
 
-function SearchResults({ query, results, mode, loading, error, onClear }: { query: string; results: SearchResult[] | null; mode: SearchMode | null; loading: boolean; error: unknown; onClear: () => void }) {
+function SearchResults({
+  query,
+  results,
+  mode,
+  loading,
+  error,
+  onClear,
+}: {
+  query: string;
+  results: SearchResult[] | null;
+  mode: SearchMode | null;
+  loading: boolean;
+  error: unknown;
+  onClear: () => void;
+}) {
   return (
     <section aria-label="Search results">
       <div className="mb-2 flex items-center justify-between text-sm text-stone-600">

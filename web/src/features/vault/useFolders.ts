@@ -25,10 +25,16 @@ export function useFolders() {
     },
     [byId],
   );
-  const pathOf = useCallback((id: string) => trail(id).map((f) => f.name).join(' / '), [trail]);
+  const pathOf = useCallback(
+    (id: string) =>
+      trail(id)
+        .map((f) => f.name)
+        .join(' / '),
+    [trail],
+  );
 
   const run = useCallback(
-    async <T,>(fn: () => Promise<T>): Promise<T | undefined> => {
+    async <T>(fn: () => Promise<T>): Promise<T | undefined> => {
       setError(null);
       try {
         const r = await fn();

@@ -2,7 +2,18 @@ import { act, renderHook, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { useItems } from './useItems';
 
-const item = (id: string) => ({ id, kind: 'note', source: 'manual', type: null, title: id, text: '', tags: [], occurredAt: null, createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z' });
+const item = (id: string) => ({
+  id,
+  kind: 'note',
+  source: 'manual',
+  type: null,
+  title: id,
+  text: '',
+  tags: [],
+  occurredAt: null,
+  createdAt: '2026-01-01T00:00:00Z',
+  updatedAt: '2026-01-01T00:00:00Z',
+});
 const json = (body: unknown) => new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
 
 afterEach(() => vi.unstubAllGlobals());

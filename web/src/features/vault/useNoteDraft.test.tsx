@@ -4,8 +4,18 @@ import type { Item } from '../../api/types';
 import { useNoteDraft } from './useNoteDraft';
 
 const note = (version: number, text: string, title = 'Plan'): Item => ({
-  id: '3f0c8a5e-0000-4000-8000-000000000001', kind: 'note', source: 'manual', type: '', title, text, tags: ['trip'],
-  occurredAt: null, createdAt: '2026-01-01T00:00:00Z', updatedAt: '2026-01-01T00:00:00Z', version, folderId: null,
+  id: '3f0c8a5e-0000-4000-8000-000000000001',
+  kind: 'note',
+  source: 'manual',
+  type: '',
+  title,
+  text,
+  tags: ['trip'],
+  occurredAt: null,
+  createdAt: '2026-01-01T00:00:00Z',
+  updatedAt: '2026-01-01T00:00:00Z',
+  version,
+  folderId: null,
 });
 const reply = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 const base = 'flights\nhotel\n\npassport\ncharger\n';
@@ -41,7 +51,10 @@ describe('useNoteDraft', () => {
 
   it('hands overlapping edits to the person instead of merging', async () => {
     const theirs = note(2, base.replace('hotel', 'motel'));
-    vi.stubGlobal('fetch', vi.fn(async () => reply(409, { error: { code: 'version_conflict', message: 'saved elsewhere' }, current: theirs })));
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => reply(409, { error: { code: 'version_conflict', message: 'saved elsewhere' }, current: theirs })),
+    );
     const { result } = renderHook(() => useNoteDraft(note(1, base), () => undefined));
     act(() => result.current.setDraft((d) => ({ ...d, text: base.replace('hotel', 'hostel') })));
     await act(() => result.current.save());

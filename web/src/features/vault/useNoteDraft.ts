@@ -36,27 +36,30 @@ export function useNoteDraft(item: Item, onSaved: (item: Item) => void) {
   const dirty = !same(draft, draftOf(base));
 
   /** Another session's version arrived: merge our unsaved edits onto it, or ask. */
-  const absorb = useCallback((theirs: Item) => {
-    const { base: b, draft: d } = latest.current;
-    if (theirs.version <= b.version) return;
-    if (same(d, draftOf(b))) {
+  const absorb = useCallback(
+    (theirs: Item) => {
+      const { base: b, draft: d } = latest.current;
+      if (theirs.version <= b.version) return;
+      if (same(d, draftOf(b))) {
+        setBase(theirs);
+        setDraft(draftOf(theirs));
+        setNotice(`Updated with version ${theirs.version}, saved in another session.`);
+        onSaved(theirs);
+        return;
+      }
+      const text = mergeText(b.text, d.text, theirs.text);
+      const title = mergeValue(b.title, d.title, theirs.title);
+      if (text === null || !title) {
+        setConflict(theirs);
+        setState('unsaved');
+        return;
+      }
       setBase(theirs);
-      setDraft(draftOf(theirs));
-      setNotice(`Updated with version ${theirs.version}, saved in another session.`);
-      onSaved(theirs);
-      return;
-    }
-    const text = mergeText(b.text, d.text, theirs.text);
-    const title = mergeValue(b.title, d.title, theirs.title);
-    if (text === null || !title) {
-      setConflict(theirs);
-      setState('unsaved');
-      return;
-    }
-    setBase(theirs);
-    setDraft({ title: title.value, text, tags: mergeTags(b.tags, d.tags, theirs.tags) });
-    setNotice(`Merged your edits with version ${theirs.version}, saved in another session.`);
-  }, [onSaved]);
+      setDraft({ title: title.value, text, tags: mergeTags(b.tags, d.tags, theirs.tags) });
+      setNotice(`Merged your edits with version ${theirs.version}, saved in another session.`);
+    },
+    [onSaved],
+  );
 
   const save = useCallback(async () => {
     const { base: b, draft: d, conflict: c } = latest.current;
@@ -113,15 +116,18 @@ export function useNoteDraft(item: Item, onSaved: (item: Item) => void) {
   }, [item.id, absorb]);
 
   /** Settles a conflict: keep my draft (saved over theirs) or take theirs. */
-  const resolve = useCallback((choice: 'mine' | 'theirs') => {
-    const theirs = latest.current.conflict;
-    if (!theirs) return;
-    setBase(theirs);
-    if (choice === 'theirs') setDraft(draftOf(theirs));
-    setConflict(null);
-    setNotice(choice === 'mine' ? `Kept your version over version ${theirs.version}.` : `Took version ${theirs.version} from the other session.`);
-    if (choice === 'theirs') onSaved(theirs);
-  }, [onSaved]);
+  const resolve = useCallback(
+    (choice: 'mine' | 'theirs') => {
+      const theirs = latest.current.conflict;
+      if (!theirs) return;
+      setBase(theirs);
+      if (choice === 'theirs') setDraft(draftOf(theirs));
+      setConflict(null);
+      setNotice(choice === 'mine' ? `Kept your version over version ${theirs.version}.` : `Took version ${theirs.version} from the other session.`);
+      if (choice === 'theirs') onSaved(theirs);
+    },
+    [onSaved],
+  );
 
   return { base, draft, setDraft, dirty, state, error, notice, conflict, save, resolve };
 }

@@ -65,7 +65,10 @@ export function useUploads(onUploaded: (item: Item) => void) {
     setEntries((prev) => prev.filter((e) => e.key !== key || e.status === 'uploading'));
   }, []);
 
-  const clearFinished = useCallback(() => setEntries((prev) => prev.filter((e) => e.status === 'queued' || e.status === 'uploading' || e.status === 'processing')), []);
+  const clearFinished = useCallback(
+    () => setEntries((prev) => prev.filter((e) => e.status === 'queued' || e.status === 'uploading' || e.status === 'processing')),
+    [],
+  );
 
   return { entries, add, cancel, clearFinished };
 }
