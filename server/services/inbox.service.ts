@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
+import { z } from 'zod';
 import { openWithPrivateKey, sealToPublicKey, verifyInboxKeyMac } from '../../crypto/index.js';
 import { inboxBatch, inboxPrivateKey } from '../codec/index.js';
 import type { QuantitySample, RecordInput } from '../../integrations/types.js';
@@ -19,6 +20,44 @@ const RECORDS_PER_BATCH = 100;
 const SAMPLES_PER_BATCH = 5_000;
 /** Rows moved into the vault per drain, so one request never does unbounded work. */
 const ROWS_PER_DRAIN = 50;
+
+/**
+ * What a drain accepts from an opened batch. The sync worker wrote it, but the row sat in the
+ * database: a record that is not whole is dropped (and counted) instead of failing the drain,
+ * which would otherwise retry the same row on every request forever.
+ */
+const inboxRecord = z.object({
+  kind: z.enum(['record', 'document']),
+  source: z.enum(['manual', 'upload', 'fhir', 'epic', 'fitbit', 'google_health', 'apple_health']),
+  type: z.string(),
+  externalId: z.string().min(1),
+  externalVersion: z.string(),
+  occurredAt: z.string().nullable(),
+  title: z.string(),
+  text: z.string(),
+  tags: z.array(z.string()),
+  data: z.record(z.string(), z.unknown()),
+});
+const inboxSample = z.object({
+  type: z.string().min(1),
+  unit: z.string(),
+  startMs: z.number().finite(),
+  endMs: z.number().finite(),
+  localDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  value: z.number().finite(),
+  sourceName: z.string(),
+});
+
+/** The entries of `batch` that `schema` accepts, and how many it refused. */
+function wholeEntries<T>(schema: z.ZodType<T>, batch: unknown): { ok: T[]; dropped: number } {
+  const entries = Array.isArray(batch) ? batch : [];
+  const ok: T[] = [];
+  for (const e of entries) {
+    const r = schema.safeParse(e);
+    if (r.success) ok.push(r.data);
+  }
+  return { ok, dropped: (Array.isArray(batch) ? entries.length : 1) - ok.length };
+}
 
 /** The stored inbox public key has no valid MAC: nothing is sealed to it. */
 export class InboxKeyUnverifiedError extends Error {
@@ -99,7 +138,7 @@ export class InboxService {
         this.#dirty.delete(session.userId);
         return;
       }
-      const n = await this.drain(session);
+      const n = await this.drain(session, log);
       if (n) log.info({ inboxBatches: n }, 'inbox moved into the vault');
     } catch (err) {
       log.error({ err }, 'inbox drain failed');
@@ -119,15 +158,15 @@ export class InboxService {
   }
 
   /** Moves up to {@link ROWS_PER_DRAIN} batches into the vault; one drain per user at a time. */
-  drain(session: SessionContext): Promise<number> {
+  drain(session: SessionContext, log?: FastifyBaseLogger): Promise<number> {
     const running = this.#draining.get(session.userId);
     if (running) return running;
-    const p = this.#drain(session).finally(() => this.#draining.delete(session.userId));
+    const p = this.#drain(session, log).finally(() => this.#draining.delete(session.userId));
     this.#draining.set(session.userId, p);
     return p;
   }
 
-  async #drain(session: SessionContext): Promise<number> {
+  async #drain(session: SessionContext, log?: FastifyBaseLogger): Promise<number> {
     const { userId } = session;
     this.#dirty.delete(userId);
     const rows = await this.repo.claim(userId, this.#kinds, ROWS_PER_DRAIN);
@@ -136,16 +175,24 @@ export class InboxService {
     if (!user) return 0;
     const privateKey = inboxPrivateKey.open(session.keys, { userId, id: userId, version: 1 }, asBuffer(user.inbox_private_key_wrapped));
     const done: string[] = [];
+    let malformed = 0;
     try {
       for (const row of rows) {
         const plain = await openWithPrivateKey(privateKey, asBuffer(row.sealed), inboxInfo(userId, row.id, row.provider, row.kind as Kind));
-        const batch = JSON.parse(plain.toString('utf8')) as unknown[];
-        if (row.kind === 'records')
-          await this.items.createMany(
-            session,
-            (batch as RecordInput[]).map((r) => itemFromRecord(r)),
-          );
-        else await this.opts.storeSamples!(session, batch as QuantitySample[]);
+        const batch = JSON.parse(plain.toString('utf8')) as unknown;
+        if (row.kind === 'records') {
+          const { ok, dropped } = wholeEntries<Omit<RecordInput, 'attachments'>>(inboxRecord, batch);
+          malformed += dropped;
+          if (ok.length)
+            await this.items.createMany(
+              session,
+              ok.map((r) => itemFromRecord(r)),
+            );
+        } else {
+          const { ok, dropped } = wholeEntries<QuantitySample>(inboxSample, batch);
+          malformed += dropped;
+          if (ok.length) await this.opts.storeSamples!(session, ok);
+        }
         done.push(row.id);
       }
     } finally {
@@ -153,6 +200,8 @@ export class InboxService {
       await this.repo.remove(done);
       await this.repo.release(rows.map((r) => r.id).filter((id) => !done.includes(id)));
     }
+    // Only a count: the entries themselves are vault plaintext.
+    if (malformed) log?.warn({ malformedInboxEntries: malformed }, 'inbox entries that were not whole were dropped');
     if (rows.length === ROWS_PER_DRAIN) this.#dirty.add(userId);
     return done.length;
   }
