@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { docx, eml, hugePagePdf, ods, pngHeader, pptx, scannedPdf, textPdf, textPng, xlsx } from '../../test/extraction-fixtures.js';
 import { Extractor, type ExtractorOptions } from './extractor.js';
@@ -157,5 +158,7 @@ describe('Extractor', () => {
 
   it('says an encrypted or damaged PDF is one, with a code', async () => {
     expect(await failure(sut.extract('pdf', Buffer.from('%PDF-1.7\n garbage')))).toBe('damaged');
+    const locked = await readFile(new URL('../../test/fixtures/pdf/password-protected.pdf', import.meta.url));
+    expect(await failure(sut.extract('pdf', locked))).toBe('encrypted');
   });
 });
