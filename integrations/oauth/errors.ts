@@ -49,6 +49,10 @@ export function toOAuthError(err: unknown, step: OAuthStep, host: string): OAuth
   const chain = causes(err);
   const unsafe = chain.find((e) => e instanceof UnsafeEndpointError);
   if (unsafe) return new OAuthError('unsafe_endpoint', (unsafe as Error).message);
+  // The library's own https-only check (plain http is allowed only under ALLOW_HTTP_LOOPBACK).
+  if (err instanceof ClientError && (err.code === 'OAUTH_HTTP_REQUEST_FORBIDDEN' || err.code === 'OAUTH_REQUEST_PROTOCOL_FORBIDDEN')) {
+    return new OAuthError('unsafe_endpoint', `Endpoint ${host} must use https.`);
+  }
   const unreachable = chain.find((e) => e instanceof UnreachableError);
   if (unreachable || (err instanceof ClientError && (err.code === 'OAUTH_TIMEOUT' || err.code === 'OAUTH_ABORT'))) {
     return new OAuthError(step === 'discovery' ? 'discovery_failed' : 'network', `The sign-in server at ${host} could not be reached.`);
