@@ -80,7 +80,8 @@ export class OAuthProvider {
     // enough; the id_token's signature is checked against the JWKS anyway (defence in depth,
     // and what the hand-written client did before).
     if (m.jwks_uri) oidc.enableNonRepudiationChecks(config);
-    return new OAuthProvider(config, new URL(m.token_endpoint ?? m.issuer).host);
+    const named = m.token_endpoint ?? m.issuer;
+    return new OAuthProvider(config, URL.canParse(named) ? new URL(named).host : 'the provider');
   }
 
   get metadata(): ProviderMetadata {
