@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EpicError, FhirClient } from './epic/fhir-client.js';
 import { fetchDataPointsPage, GoogleHealthError } from './google-health/client.js';
-import { OAuthError, fetchJson, requestToken } from './oauth/client.js';
+import { OAuthError } from './oauth/errors.js';
+import { fetchJson } from './oauth/discovery.js';
+import { OAuthProvider } from './oauth/provider.js';
 
 /**
  * Every outbound call to a provider refuses redirects: a provider (or whoever controls its DNS
@@ -77,15 +79,19 @@ describe('provider calls never follow redirects', () => {
   it('OAuth token requests and discovery (Epic, Google Health and Google sign-in)', async () => {
     trapHits = [];
     const policy = { allowHttpLoopback: true };
-    const token = await requestToken(
-      `${providerUrl}/token`,
-      { grant_type: 'authorization_code', code: 'c' },
+    const provider = await OAuthProvider.fromMetadata(
+      { issuer: providerUrl, token_endpoint: `${providerUrl}/token` },
       { clientId: 'id', clientSecret: 's' },
       policy,
-    ).catch((e: unknown) => e);
+    );
+    const token = await provider
+      .exchangeCode(new URLSearchParams({ code: 'c', state: 's' }), { redirectUri: 'https://vault.example/cb', verifier: 'v'.repeat(43), state: 's' })
+      .catch((e: unknown) => e);
     expect(token).toBeInstanceOf(OAuthError);
     const discovery = await fetchJson(`${providerUrl}/.well-known/openid-configuration`, policy).catch((e: unknown) => e);
     expect(discovery).toBeInstanceOf(OAuthError);
+    const oidc = await OAuthProvider.discover(providerUrl, { clientId: 'id' }, policy).catch((e: unknown) => e);
+    expect(oidc).toBeInstanceOf(OAuthError);
     expect(trapHits).toEqual([]);
   });
 });

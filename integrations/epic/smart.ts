@@ -11,8 +11,10 @@
  * - The `aud` parameter must be the FHIR base URL exactly as registered.
  */
 import { z } from 'zod';
-import { assertSafeEndpoint, type EndpointPolicy } from '../oauth/endpoint-guard.js';
-import { OAuthError, fetchJson } from '../oauth/client.js';
+import type { EndpointPolicy } from '../oauth/endpoint-guard.js';
+import { OAuthError } from '../oauth/errors.js';
+import { fetchJson } from '../oauth/discovery.js';
+import { OAuthProvider, type OAuthClient } from '../oauth/provider.js';
 
 const SmartConfiguration = z
   .object({
@@ -33,28 +35,28 @@ export type SmartConfiguration = z.infer<typeof SmartConfiguration>;
 export const normalizeBase = (base: string) => base.replace(/\/+$/, '');
 
 /**
- * Fetches `<base>/.well-known/smart-configuration` and checks every endpoint in it (authorize,
- * token, JWKS, revocation) against private, loopback and link-local addresses before any secret
- * is sent anywhere. A server advertising PKCE methods without S256 is refused.
+ * Fetches `<base>/.well-known/smart-configuration` through the guarded fetch. The document is
+ * not at an issuer-derived path and Epic's names no issuer, so openid-client's own discovery
+ * does not apply: {@link smartProvider} hands the fetched document to it instead.
  * @throws OAuthError('discovery_failed' | 'unsafe_endpoint')
  */
 export async function discoverSmart(base: string, policy: EndpointPolicy = {}): Promise<SmartConfiguration> {
   const doc = await fetchJson(`${normalizeBase(base)}/.well-known/smart-configuration`, policy);
   const parsed = SmartConfiguration.safeParse(doc);
   if (!parsed.success) throw new OAuthError('discovery_failed', 'The SMART configuration of this endpoint is incomplete.');
-  const c = parsed.data;
-  if (c.code_challenge_methods_supported && !c.code_challenge_methods_supported.includes('S256')) {
-    throw new OAuthError('discovery_failed', 'This endpoint does not support PKCE S256, which this app requires.');
-  }
-  for (const u of [c.authorization_endpoint, c.token_endpoint, c.jwks_uri, c.revocation_endpoint]) {
-    if (!u) continue;
-    try {
-      await assertSafeEndpoint(u, policy);
-    } catch (err) {
-      throw new OAuthError('unsafe_endpoint', `The endpoint's discovery document was refused: ${(err as Error).message}`);
-    }
-  }
-  return c;
+  return parsed.data;
+}
+
+/**
+ * The SMART server as an OAuth client configuration. Every endpoint in the document (authorize,
+ * token, JWKS, revocation) is checked against private, loopback and link-local addresses before
+ * any secret is sent anywhere; a server advertising PKCE methods without S256 is refused.
+ * Without an `issuer` in the document the FHIR base stands in for it: `openid` is then not
+ * requested, and an id_token sent anyway fails validation rather than being trusted.
+ * @throws OAuthError('discovery_failed' | 'unsafe_endpoint')
+ */
+export function smartProvider(c: SmartConfiguration, base: string, client: OAuthClient, policy: EndpointPolicy = {}): Promise<OAuthProvider> {
+  return OAuthProvider.fromMetadata({ ...c, issuer: c.issuer ?? normalizeBase(base) }, client, policy);
 }
 
 /** Whether the server takes SMART v2 scopes (`patient/*.rs`) rather than v1 (`patient/*.read`). */
@@ -73,20 +75,27 @@ export function smartScopes(c: SmartConfiguration): string {
   return scopes.join(' ');
 }
 
-/** The front-channel authorization request (values are public: state, nonce, S256 challenge). */
-export function smartAuthorizeUrl(
+/** The front-channel authorization request's parameters (public: state, nonce, S256 challenge). */
+export function smartAuthorizeParams(
   c: SmartConfiguration,
   p: { clientId: string; redirectUri: string; fhirBase: string; state: string; nonce: string; codeChallenge: string; scope?: string },
-): string {
+): Record<string, string> {
+  return {
+    response_type: 'code',
+    client_id: p.clientId,
+    redirect_uri: p.redirectUri,
+    scope: p.scope ?? smartScopes(c),
+    state: p.state,
+    aud: normalizeBase(p.fhirBase),
+    code_challenge: p.codeChallenge,
+    code_challenge_method: 'S256',
+    ...(canVerifyIdToken(c) ? { nonce: p.nonce } : {}),
+  };
+}
+
+/** The front-channel authorization request as a URL on the document's authorize endpoint. */
+export function smartAuthorizeUrl(c: SmartConfiguration, p: Parameters<typeof smartAuthorizeParams>[1]): string {
   const url = new URL(c.authorization_endpoint);
-  url.searchParams.set('response_type', 'code');
-  url.searchParams.set('client_id', p.clientId);
-  url.searchParams.set('redirect_uri', p.redirectUri);
-  url.searchParams.set('scope', p.scope ?? smartScopes(c));
-  url.searchParams.set('state', p.state);
-  url.searchParams.set('aud', normalizeBase(p.fhirBase));
-  url.searchParams.set('code_challenge', p.codeChallenge);
-  url.searchParams.set('code_challenge_method', 'S256');
-  if (canVerifyIdToken(c)) url.searchParams.set('nonce', p.nonce);
+  for (const [k, v] of Object.entries(smartAuthorizeParams(c, p))) url.searchParams.set(k, v);
   return url.toString();
 }

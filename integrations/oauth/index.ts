@@ -1,14 +1,6 @@
-export { randomUrlToken, pkcePair, s256, sameSecret } from './pkce.js';
 export { assertSafeEndpoint, UnsafeEndpointError, type EndpointPolicy } from './endpoint-guard.js';
-export {
-  OAuthError,
-  requestToken,
-  revokeToken,
-  verifyIdToken,
-  fetchJson,
-  readCallback,
-  ID_TOKEN_ALGORITHMS,
-  type OAuthClient,
-  type TokenResponse,
-} from './client.js';
-export { discoverOidc, DiscoveryCache, type OidcConfiguration } from './discovery.js';
+export { guardedFetch, MAX_OAUTH_RESPONSE_BYTES } from './guarded-fetch.js';
+export { OAuthError, toOAuthError } from './errors.js';
+export { OAuthProvider, newFlowSecrets, type OAuthClient, type ProviderMetadata, type TokenResponse } from './provider.js';
+export { readCallback, sameSecret } from './callback.js';
+export { DiscoveryCache, fetchJson } from './discovery.js';

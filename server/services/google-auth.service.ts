@@ -1,16 +1,5 @@
 import { createHmac, hkdfSync } from 'node:crypto';
-import {
-  DiscoveryCache,
-  OAuthError,
-  discoverOidc,
-  pkcePair,
-  randomUrlToken,
-  readCallback,
-  requestToken,
-  sameSecret,
-  verifyIdToken,
-  type OidcConfiguration,
-} from '../../integrations/oauth/index.js';
+import { DiscoveryCache, OAuthError, OAuthProvider, newFlowSecrets, readCallback, sameSecret } from '../../integrations/oauth/index.js';
 import type { Config } from '../config.js';
 import { conflict, notConfigured, unauthorized } from '../errors.js';
 import type { IntegrationsRepository } from '../repositories/integrations.repository.js';
@@ -54,7 +43,7 @@ export class GoogleFlowError extends Error {
  * of the database alone then does not link vaults to Google accounts.
  */
 export class GoogleAuthService {
-  readonly #discovery: DiscoveryCache<OidcConfiguration>;
+  readonly #discovery: DiscoveryCache<OAuthProvider>;
   readonly #subKey: Buffer;
 
   constructor(
@@ -63,7 +52,7 @@ export class GoogleAuthService {
     private readonly users: UsersRepository,
     private readonly auth: AuthService,
   ) {
-    this.#discovery = new DiscoveryCache((issuer) => discoverOidc(issuer, this.policy));
+    this.#discovery = new DiscoveryCache((issuer) => OAuthProvider.discover(issuer, this.client, this.policy));
     this.#subKey = Buffer.from(hkdfSync('sha256', config.serverKey, Buffer.alloc(0), 'cv1|google-sub', 32));
   }
 
@@ -79,8 +68,8 @@ export class GoogleAuthService {
     return { clientId: this.config.GOOGLE_CLIENT_ID ?? '', clientSecret: this.config.GOOGLE_CLIENT_SECRET };
   }
 
-  /** The provider's endpoints (shared with the Google Health connector). */
-  discover(): Promise<OidcConfiguration> {
+  /** The provider as this app's OAuth client (shared with the Google Health connector). */
+  discover(): Promise<OAuthProvider> {
     if (!this.configured) throw notConfigured('Google sign-in');
     return this.#discovery.get(this.config.GOOGLE_ISSUER);
   }
@@ -94,23 +83,23 @@ export class GoogleAuthService {
   }
 
   async begin(mode: 'signin' | 'link', userId?: string): Promise<{ url: string; flow: GoogleFlowState }> {
-    const c = await this.discover();
-    const pkce = pkcePair();
-    const flow: GoogleFlowState = { state: randomUrlToken(), nonce: randomUrlToken(), verifier: pkce.verifier, mode, ...(userId ? { userId } : {}) };
-    const url = new URL(c.authorization_endpoint);
-    url.searchParams.set('response_type', 'code');
-    url.searchParams.set('client_id', this.client.clientId);
-    url.searchParams.set('redirect_uri', this.redirectUri);
-    url.searchParams.set('scope', 'openid email');
-    url.searchParams.set('state', flow.state);
-    url.searchParams.set('nonce', flow.nonce);
-    url.searchParams.set('code_challenge', pkce.challenge);
-    url.searchParams.set('code_challenge_method', 'S256');
-    return { url: url.toString(), flow };
+    const provider = await this.discover();
+    const s = await newFlowSecrets();
+    const flow: GoogleFlowState = { state: s.state, nonce: s.nonce, verifier: s.verifier, mode, ...(userId ? { userId } : {}) };
+    const url = provider.authorizationUrl({
+      redirect_uri: this.redirectUri,
+      scope: 'openid email',
+      state: flow.state,
+      nonce: flow.nonce,
+      code_challenge: s.challenge,
+      code_challenge_method: 'S256',
+    });
+    return { url, flow };
   }
 
   /**
-   * Checks state, exchanges the code (with the verifier) and verifies the id_token.
+   * Checks state, exchanges the code (with the verifier) and has the library verify the
+   * id_token (signature against Google's JWKS, issuer, audience, expiry, nonce).
    * @throws GoogleFlowError with a code for `/signin?error=`.
    */
   async complete(query: Record<string, unknown>, flow: GoogleFlowState | null): Promise<{ subMac: Buffer; email?: string; userId?: string }> {
@@ -123,20 +112,16 @@ export class GoogleAuthService {
         : new GoogleFlowError('provider_error', 'Google could not complete the sign-in.');
     }
     try {
-      const c = await this.discover();
-      const tokens = await requestToken(
-        c.token_endpoint,
-        { grant_type: 'authorization_code', code: cb.code, redirect_uri: this.redirectUri, code_verifier: flow.verifier },
-        this.client,
-        this.policy,
-      );
-      if (!tokens.id_token) throw new OAuthError('invalid_id_token', 'Google sent no identity token.');
-      const claims = await verifyIdToken(
-        tokens.id_token,
-        { issuer: c.issuer, audience: this.client.clientId, nonce: flow.nonce, jwksUri: c.jwks_uri },
-        this.policy,
-      );
-      const subMac = this.subMac(c.issuer, claims.sub);
+      const provider = await this.discover();
+      const { claims } = await provider.exchangeCode(cb.params, {
+        redirectUri: this.redirectUri,
+        verifier: flow.verifier,
+        state: flow.state,
+        nonce: flow.nonce,
+      });
+      if (!claims) throw new OAuthError('invalid_id_token', 'Google sent no identity token.');
+      const issuer = provider.metadata.issuer;
+      const subMac = this.subMac(issuer, claims.sub);
       const email = typeof claims.email === 'string' && claims.email_verified === true ? claims.email : undefined;
       const known = await this.repo.findUserByGoogleSub(subMac);
       return { subMac, email, userId: known?.id };

@@ -138,7 +138,7 @@ export class IntegrationsService {
     if (!flow || !sameSecret(cb.state, flow.state)) return back({ error: 'state_mismatch' });
     if ('error' in cb) return back({ error: cb.error === 'access_denied' ? 'access_denied' : 'provider_error' });
     try {
-      const { grant, access } = await c.finish(cb.code, flow);
+      const { grant, access } = await c.finish(cb.params, flow);
       await this.repo.upsertConnected({
         id: randomUUID(),
         userId: flow.userId,

@@ -9,9 +9,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
-import { s256 } from '../pkce.js';
 
 export type IdTokenForgery = 'alg-none' | 'wrong-aud' | 'wrong-nonce' | 'bad-signature' | 'wrong-issuer' | 'expired' | 'foreign-key';
 
@@ -108,6 +107,8 @@ interface CodeGrant {
 
 const b64url = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
 const token = () => randomBytes(24).toString('base64url');
+// RFC 7636 §4.6, computed here rather than by the client library under test.
+const s256 = (verifier: string) => createHash('sha256').update(verifier, 'ascii').digest('base64url');
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);

@@ -40,7 +40,8 @@ export interface Connector {
   /** Endpoints a user may pick (Epic: EPIC_FHIR_BASE_URLS); empty when the provider has one. */
   endpoints(): string[];
   begin(flow: Omit<ConnectFlow, 'state' | 'nonce' | 'verifier'>): Promise<{ url: string; flow: ConnectFlow }>;
-  finish(code: string, flow: ConnectFlow): Promise<{ grant: StoredGrant; access: AccessToken }>;
+  /** `callback` is the provider's redirect query, its `state` already matched against `flow`. */
+  finish(callback: URLSearchParams, flow: ConnectFlow): Promise<{ grant: StoredGrant; access: AccessToken }>;
   refresh(grant: StoredGrant): Promise<{ grant: StoredGrant; access: AccessToken }>;
   revoke(grant: StoredGrant): Promise<void>;
   sync(

@@ -1,11 +1,12 @@
-import { DiscoveryCache, OAuthError, pkcePair, randomUrlToken, requestToken, revokeToken, verifyIdToken } from '../../../integrations/oauth/index.js';
+import { DiscoveryCache, OAuthError, newFlowSecrets, type OAuthProvider } from '../../../integrations/oauth/index.js';
 import {
   EpicError,
   FhirClient,
   canVerifyIdToken,
   discoverSmart,
   normalizeBase,
-  smartAuthorizeUrl,
+  smartAuthorizeParams,
+  smartProvider,
   syncEpic,
   type SmartConfiguration,
 } from '../../../integrations/epic/index.js';
@@ -21,10 +22,13 @@ import { ReauthRequiredError, expiresAt, type Connector, type ConnectFlow, type 
 export class EpicConnector implements Connector {
   readonly provider = 'epic' as const;
   readonly label = 'Epic';
-  readonly #discovery: DiscoveryCache<SmartConfiguration>;
+  readonly #discovery: DiscoveryCache<{ smart: SmartConfiguration; provider: OAuthProvider }>;
 
   constructor(private readonly config: Config) {
-    this.#discovery = new DiscoveryCache((base) => discoverSmart(base, this.#policy), 15 * 60_000);
+    this.#discovery = new DiscoveryCache(async (base) => {
+      const smart = await discoverSmart(base, this.#policy);
+      return { smart, provider: await smartProvider(smart, base, this.#client, this.#policy) };
+    }, 15 * 60_000);
   }
 
   get #policy() {
@@ -57,36 +61,33 @@ export class EpicConnector implements Connector {
 
   async begin(p: { userId: string; endpoint?: string }) {
     const base = this.#allowed(p.endpoint);
-    const c = await this.#discovery.get(base);
-    const pkce = pkcePair();
-    const flow: ConnectFlow = { state: randomUrlToken(), nonce: randomUrlToken(), verifier: pkce.verifier, userId: p.userId, endpoint: base };
-    return {
-      url: smartAuthorizeUrl(c, {
+    const { smart, provider } = await this.#discovery.get(base);
+    const s = await newFlowSecrets();
+    const flow: ConnectFlow = { state: s.state, nonce: s.nonce, verifier: s.verifier, userId: p.userId, endpoint: base };
+    const url = provider.authorizationUrl(
+      smartAuthorizeParams(smart, {
         clientId: this.#client.clientId,
         redirectUri: this.#redirectUri,
         fhirBase: base,
         state: flow.state,
         nonce: flow.nonce,
-        codeChallenge: pkce.challenge,
+        codeChallenge: s.challenge,
       }),
-      flow,
-    };
+    );
+    return { url, flow };
   }
 
-  async finish(code: string, flow: ConnectFlow) {
+  async finish(callback: URLSearchParams, flow: ConnectFlow) {
     const base = this.#allowed(flow.endpoint);
-    const c = await this.#discovery.get(base);
-    const t = await requestToken(
-      c.token_endpoint,
-      { grant_type: 'authorization_code', code, redirect_uri: this.#redirectUri, code_verifier: flow.verifier },
-      this.#client,
-      this.#policy,
-    );
-    if (canVerifyIdToken(c)) {
-      if (!t.id_token) throw new OAuthError('invalid_id_token', 'Epic sent no identity token.');
-      await verifyIdToken(t.id_token, { issuer: c.issuer!, audience: this.#client.clientId, nonce: flow.nonce, jwksUri: c.jwks_uri! }, this.#policy);
-    }
-    if (!t.patient) throw new OAuthError('provider_error', 'Epic did not say which patient was authorized.');
+    const { smart, provider } = await this.#discovery.get(base);
+    // The nonce was sent (and an id_token is required) only when the document lets it be verified.
+    const { tokens: t } = await provider.exchangeCode(callback, {
+      redirectUri: this.#redirectUri,
+      verifier: flow.verifier,
+      state: flow.state,
+      ...(canVerifyIdToken(smart) ? { nonce: flow.nonce } : {}),
+    });
+    if (typeof t.patient !== 'string' || !t.patient) throw new OAuthError('provider_error', 'Epic did not say which patient was authorized.');
     return {
       grant: { refreshToken: t.refresh_token, endpoint: base, patientId: t.patient, scope: t.scope },
       access: { token: t.access_token, expiresAt: expiresAt(t.expires_in) },
@@ -95,9 +96,9 @@ export class EpicConnector implements Connector {
 
   async refresh(grant: StoredGrant) {
     if (!grant.refreshToken) throw new ReauthRequiredError(this.label);
-    const c = await this.#discovery.get(this.#allowed(grant.endpoint));
+    const { provider } = await this.#discovery.get(this.#allowed(grant.endpoint));
     try {
-      const t = await requestToken(c.token_endpoint, { grant_type: 'refresh_token', refresh_token: grant.refreshToken }, this.#client, this.#policy);
+      const t = await provider.refresh(grant.refreshToken);
       // Epic rotates only sometimes; keep the old refresh token when no new one comes back.
       return {
         grant: { ...grant, refreshToken: t.refresh_token ?? grant.refreshToken },
@@ -111,8 +112,8 @@ export class EpicConnector implements Connector {
 
   async revoke(grant: StoredGrant): Promise<void> {
     if (!grant.refreshToken || !grant.endpoint) return;
-    const c = await this.#discovery.get(this.#allowed(grant.endpoint)).catch(() => undefined);
-    if (c?.revocation_endpoint) await revokeToken(c.revocation_endpoint, grant.refreshToken, 'refresh_token', this.#client, this.#policy).catch(() => false);
+    const d = await this.#discovery.get(this.#allowed(grant.endpoint)).catch(() => undefined);
+    await d?.provider.revoke(grant.refreshToken, 'refresh_token');
   }
 
   async sync(grant: StoredGrant, tokens: Parameters<Connector['sync']>[1], cursor: unknown, sink: Parameters<Connector['sync']>[3]) {

@@ -1,4 +1,4 @@
-import { OAuthError, assertSafeEndpoint, pkcePair, randomUrlToken, requestToken, revokeToken } from '../../../integrations/oauth/index.js';
+import { OAuthError, assertSafeEndpoint, newFlowSecrets } from '../../../integrations/oauth/index.js';
 import { GoogleHealthError, syncGoogleHealth, type GoogleHealthCursors } from '../../../integrations/google-health/client.js';
 import type { AccessTokenSource } from '../../../integrations/epic/index.js';
 import type { Config } from '../../config.js';
@@ -41,46 +41,32 @@ export class GoogleHealthConnector implements Connector {
 
   async begin(p: { userId: string }) {
     if (!this.configured()) throw notConfigured('Google Health');
-    const c = await this.google.discover();
-    const pkce = pkcePair();
-    const flow: ConnectFlow = { state: randomUrlToken(), nonce: randomUrlToken(), verifier: pkce.verifier, userId: p.userId };
-    const url = new URL(c.authorization_endpoint);
-    for (const [k, v] of Object.entries({
-      response_type: 'code',
-      client_id: this.google.client.clientId,
+    const provider = await this.google.discover();
+    const s = await newFlowSecrets();
+    const flow: ConnectFlow = { state: s.state, nonce: s.nonce, verifier: s.verifier, userId: p.userId };
+    const url = provider.authorizationUrl({
       redirect_uri: this.#redirectUri,
       scope: GOOGLE_HEALTH_SCOPES.join(' '),
       state: flow.state,
-      code_challenge: pkce.challenge,
+      code_challenge: s.challenge,
       code_challenge_method: 'S256',
       access_type: 'offline',
       prompt: 'consent',
-    }))
-      url.searchParams.set(k, v);
-    return { url: url.toString(), flow };
+    });
+    return { url, flow };
   }
 
-  async finish(code: string, flow: ConnectFlow) {
-    const c = await this.google.discover();
-    const t = await requestToken(
-      c.token_endpoint,
-      { grant_type: 'authorization_code', code, redirect_uri: this.#redirectUri, code_verifier: flow.verifier },
-      this.google.client,
-      this.google.policy,
-    );
+  async finish(callback: URLSearchParams, flow: ConnectFlow) {
+    const provider = await this.google.discover();
+    const { tokens: t } = await provider.exchangeCode(callback, { redirectUri: this.#redirectUri, verifier: flow.verifier, state: flow.state });
     return { grant: { refreshToken: t.refresh_token, scope: t.scope }, access: { token: t.access_token, expiresAt: expiresAt(t.expires_in) } };
   }
 
   async refresh(grant: StoredGrant) {
     if (!grant.refreshToken) throw new ReauthRequiredError(this.label);
-    const c = await this.google.discover();
+    const provider = await this.google.discover();
     try {
-      const t = await requestToken(
-        c.token_endpoint,
-        { grant_type: 'refresh_token', refresh_token: grant.refreshToken },
-        this.google.client,
-        this.google.policy,
-      );
+      const t = await provider.refresh(grant.refreshToken);
       return {
         grant: { ...grant, refreshToken: t.refresh_token ?? grant.refreshToken },
         access: { token: t.access_token, expiresAt: expiresAt(t.expires_in) },
@@ -93,9 +79,8 @@ export class GoogleHealthConnector implements Connector {
 
   async revoke(grant: StoredGrant): Promise<void> {
     if (!grant.refreshToken) return;
-    const c = await this.google.discover().catch(() => undefined);
-    if (c?.revocation_endpoint)
-      await revokeToken(c.revocation_endpoint, grant.refreshToken, 'refresh_token', this.google.client, this.google.policy).catch(() => false);
+    const provider = await this.google.discover().catch(() => undefined);
+    await provider?.revoke(grant.refreshToken, 'refresh_token');
   }
 
   async sync(_grant: StoredGrant, tokens: AccessTokenSource, cursor: unknown, sink: SyncSink) {
