@@ -1,4 +1,5 @@
-import { context, INVALID_SPAN_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span } from '@opentelemetry/api';
+import { context, INVALID_SPAN_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import { closeQueryScope, openQueryScope } from './query-spans.js';
 
 /**
  * OpenTelemetry traces, off unless `OTEL_EXPORTER_OTLP_ENDPOINT` is set. The SDK and exporter
@@ -12,6 +13,8 @@ const TRACER = 'context-vault';
 
 let enabled = false;
 const NOOP_SPAN = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+/** The API's no-op tracer until tracing starts; then the SDK's, looked up once (not per span). */
+let current: Tracer = trace.getTracer(TRACER);
 
 /** Whether a tracer provider is running (callers skip building attributes when it is not). */
 export const tracingEnabled = (): boolean => enabled;
@@ -30,10 +33,14 @@ export async function startTracing(endpoint: string, opts: { serviceVersion?: st
   const exporter = new OTLPTraceExporter({ url: `${endpoint.replace(/\/+$/, '')}/v1/traces` });
   const provider = new NodeTracerProvider({
     resource: resourceFromAttributes({ 'service.name': 'context-vault', ...(opts.serviceVersion ? { 'service.version': opts.serviceVersion } : {}) }),
-    // A bounded queue: past it spans are dropped, never buffered without limit.
-    spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: 1000, maxQueueSize: 8192, maxExportBatchSize: 1024 })],
+    // A bounded queue: past it spans are dropped, never buffered without limit. Few, large
+    // exports: each one is an HTTP request and a JSON document of its own.
+    spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: 5000, maxQueueSize: 16384, maxExportBatchSize: 4096 })],
   });
+  // The default context manager: one AsyncLocalStorage, entered once per request and per
+  // withSpan (never per callback), which is what lets a query's family span find its request.
   provider.register();
+  current = trace.getTracer(TRACER);
   enabled = true;
   return {
     shutdown: async () => {
@@ -42,11 +49,12 @@ export async function startTracing(endpoint: string, opts: { serviceVersion?: st
       await provider.shutdown().catch(() => {});
       trace.disable();
       context.disable();
+      current = trace.getTracer(TRACER);
     },
   };
 }
 
-export const tracer = () => trace.getTracer(TRACER);
+export const tracer = (): Tracer => current;
 
 /**
  * Runs `fn` inside a span. A failure marks the span with the error's class name only: error
@@ -54,13 +62,15 @@ export const tracer = () => trace.getTracer(TRACER);
  */
 export async function withSpan<T>(name: string, attributes: Attributes, fn: (span: Span) => Promise<T>, kind: SpanKind = SpanKind.INTERNAL): Promise<T> {
   if (!enabled) return fn(NOOP_SPAN);
-  return tracer().startActiveSpan(name, { attributes, kind }, async (span) => {
+  return current.startActiveSpan(name, { attributes, kind }, async (span) => {
+    openQueryScope(span);
     try {
       return await fn(span);
     } catch (err) {
       markError(span, err);
       throw err;
     } finally {
+      closeQueryScope(current, span);
       span.end();
     }
   });
@@ -72,7 +82,7 @@ export function markError(span: Span, err: unknown): void {
 }
 
 /** A class name or stable code, never a message. */
-function errorType(err: unknown): string {
+export function errorType(err: unknown): string {
   const code = (err as { code?: unknown })?.code;
   if (typeof code === 'string' && /^[A-Za-z0-9_.-]{1,40}$/.test(code)) return code;
   const name = (err as { name?: unknown })?.name;
