@@ -247,7 +247,7 @@ describe.each(dbTargets())('/metrics after a chat, an import and a sync (%s)', (
       const file = multipart({ name: 'scan.png', type: 'image/png', data: pngHeader(80_000, 80_000) }, {}, headers);
       const uploaded = await inject({ method: 'POST', url: '/api/files', headers: file.headers, payload: file.payload });
       expect(uploaded.statusCode, uploaded.body).toBe(201);
-      const itemId = (uploaded.json() as { item: { id: string } }).item.id;
+      const itemId = (uploaded.json() as { id: string }).id;
       const queued = sample(await scrape(), 'cv_backlog_items', { queue: 'ocr' })!;
       expect([0, 1]).toContain(queued);
       for (let i = 0; ; i++) {
