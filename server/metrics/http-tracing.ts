@@ -34,10 +34,12 @@ export function traceRequests(app: FastifyInstance): void {
   requestTracer = tracer();
   app.addHook('onRequest', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
-    const span = requestTracer.startSpan(`${req.method} ${route}`, {
-      kind: SpanKind.SERVER,
-      attributes: { 'http.request.method': req.method, 'http.route': route, 'cv.request_id': req.id },
-    });
+    // A new trace from the root: no lookup of an active context, which a request never has here.
+    const span = requestTracer.startSpan(
+      `${req.method} ${route}`,
+      { kind: SpanKind.SERVER, attributes: { 'http.request.method': req.method, 'http.route': route, 'cv.request_id': req.id } },
+      ROOT_CONTEXT,
+    );
     // Not sampled (OTEL_TRACES_SAMPLER): nothing to record or end, but the context still carries
     // the span, so nothing the request does is sampled either.
     if (span.isRecording()) {
