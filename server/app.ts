@@ -126,7 +126,8 @@ import { TrashService } from './services/trash.service.js';
 // ---- end history imports ----
 import { PROJECT_ROOT } from './compiled.js';
 // ---- observability: metrics, traces (issue 20) ----
-import { BacklogMetrics } from './metrics/backlog.js';
+import { observeBacklogs } from './metrics/backlog.js';
+import { lastBackupSuccess } from './backup/status.js';
 import { ChatMetrics } from './metrics/chat.js';
 import { QueryObserver } from './metrics/db.js';
 import { observeEventLoop } from './metrics/event-loop.js';
@@ -149,8 +150,6 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The items service, exposed so benchmarks can seed large vaults through it in bulk. */
     vaultItems?: ItemsService;
-    /** Backlog and backup gauges, for the embedding/OCR workers and the backup helper to set. */
-    backlog?: BacklogMetrics;
     /** Embeddings, exposed so tests can see which owners have an opened vector index. */
     embeddings?: EmbeddingService;
   }
@@ -375,7 +374,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const sandboxLog = app.log.child({ component: 'sandbox' });
   const runtime = opts.sandboxRuntime ?? (await selectRuntime(config.sandbox, sandboxLog));
   // Settings -> Models: the default chat model an admin picked there overrides OLLAMA_MODEL.
-  const models = new ModelsService(new ServerSettingsRepository(db), {
+  const serverSettings = new ServerSettingsRepository(db);
+  const models = new ModelsService(serverSettings, {
     store: opts.modelStore !== undefined ? opts.modelStore : createModelStore(config.sandbox, runtime),
     memoryMb: config.sandbox.memoryMb,
     gpus: config.sandbox.gpus,
@@ -653,7 +653,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const eventLoop = observeEventLoop(metrics);
   const storage = new StorageRepository(db);
   observeStorage(metrics, { dataDir: config.dataDir, databaseBytes: () => storage.databaseBytes(), embedded: !config.DATABASE_URL });
-  app.decorate('backlog', new BacklogMetrics(metrics));
+  observeBacklogs(metrics, {
+    embedding: () => embeddings.backlog(),
+    ocr: () => extraction.backlog(),
+    // One primary-key read per scrape: a backup recorded a moment ago shows at once.
+    lastBackup: () => lastBackupSuccess(serverSettings),
+  });
   // ---- end observability ----
 
   app.addHook('onClose', async () => {

@@ -68,8 +68,12 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
       return (Number(fields[11]) + Number(fields[12])) * 10;
     },
     stop: async () => {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      // Twice is harmless (a bench may stop a server early to flush it, then again in finally).
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGTERM');
+        await exited;
+      }
       await rm(dataDir, { recursive: true, force: true });
     },
   };

@@ -12,8 +12,11 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { isAgeRecipient } from '../../crypto/index.js';
 import { writeBackup } from '../backup/backup.js';
+import { recordBackupSuccess } from '../backup/status.js';
 import { applyRetention, backupName, openTarget, s3Settings } from '../backup/target.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
+import { openDatabase } from '../db/index.js';
+import { ServerSettingsRepository } from '../repositories/server-settings.repository.js';
 import { areaSpec, openStore } from '../storage/index.js';
 
 async function once(config: Config, to: string, recipient: string, keep: number): Promise<void> {
@@ -32,13 +35,29 @@ async function once(config: Config, to: string, recipient: string, keep: number)
       recipient,
       sink,
     );
+    const completedAt = new Date();
     const removed = await applyRetention(target, keep);
     process.stderr.write(
       `Backup ${name}: ${summary.database} database, ${summary.files} files (${(summary.fileBytes / 1048576).toFixed(1)} MiB)${removed.length ? `; removed ${removed.length} older` : ''}.\n`,
     );
+    // The backup is written whatever happens here; without the record the "backups stale" alert
+    // fires later, so say so now.
+    await recordSuccess(config, completedAt).catch((err: Error) =>
+      process.stderr.write(`Backup written, but its time could not be recorded for /metrics: ${err.name} ${(err as { code?: string }).code ?? ''}\n`),
+    );
   } finally {
     await files.close();
     await target.close();
+  }
+}
+
+/** Tells the server, through the database it reads at scrape time, when the last backup completed. */
+async function recordSuccess(config: Config, at: Date): Promise<void> {
+  const { db } = await openDatabase({ url: config.DATABASE_URL, dataDir: config.dataDir });
+  try {
+    await recordBackupSuccess(new ServerSettingsRepository(db), at);
+  } finally {
+    await db.destroy();
   }
 }
 

@@ -6,6 +6,7 @@ import type { JobRow, JobsRepository } from '../repositories/jobs.repository.js'
 import type { KeyRing, SessionContext } from '../services/keyring.js';
 import type { ImportFiles } from './encrypted-file.js';
 import type { JobObserver } from '../metrics/jobs.js';
+import { cachedReader } from '../metrics/cached.js';
 import { withSpan } from '../metrics/tracing.js';
 
 /** A failure whose message is written for the person who started the job and holds no content. */
@@ -84,6 +85,8 @@ export const JOB_ERRORS = {
 export type JobErrorCode = keyof typeof JOB_ERRORS;
 export const RESTART_REASON = JOB_ERRORS.server_restarted;
 
+const UNHELD_CACHE_MS = 15_000;
+
 interface Entry {
   id: string;
   userId: string;
@@ -108,6 +111,8 @@ export class JobRunner {
   readonly #kinds = new Map<string, JobKind>();
   readonly #queue: Entry[] = [];
   readonly #running = new Map<string, { userId: string; abort: AbortController; done: Promise<void> }>();
+  /** A count over the shared jobs table: read at most every 15 s, however often /metrics is scraped. */
+  readonly #unheld = cachedReader(() => this.repo.countUnheld(), UNHELD_CACHE_MS);
   /** When each owner's unheld jobs were last looked for (one query per owner per second at most). */
   readonly #looked = new Map<string, number>();
   #closing = false;
@@ -187,10 +192,10 @@ export class JobRunner {
 
   /**
    * Jobs queued and running here, and jobs no instance holds, waiting for their owner's next
-   * sign-in (queue-depth gauge; the last is read from the shared jobs table).
+   * sign-in (queue-depth gauge; the last is read from the shared jobs table, at most every 15 s).
    */
   async stats(): Promise<{ queued: number; running: number; waitingForOwner: number }> {
-    const waitingForOwner = await this.repo.countUnheld().catch(() => 0);
+    const waitingForOwner = await this.#unheld().catch(() => 0);
     return { queued: this.#queue.length, running: this.#running.size, waitingForOwner };
   }
 

@@ -12,7 +12,8 @@ import {
 } from 'kysely';
 import type { PoolStats } from '../db/index.js';
 import type { Metrics } from './registry.js';
-import { markError, tracer, tracingEnabled } from './tracing.js';
+import { recordQuery } from './query-spans.js';
+import { errorType, tracer, tracingEnabled } from './tracing.js';
 
 /** At most this many distinct families get their own series; the rest share `other`. */
 const MAX_FAMILIES = 200;
@@ -57,8 +58,8 @@ function rawFamily(text: string): string {
 
 /**
  * Kysely's log hook as query metrics and spans: time by statement family, errors by family, and
- * (tracing on) a span per query with its family as name. The hook runs in the caller's async
- * context, so the span is a child of the request or job that made the query.
+ * (tracing on) a span per family per request or job step (query-spans.ts). The hook runs in the
+ * caller's async context, so the query is counted in the request or job that made it.
  */
 export class QueryObserver {
   readonly #families = new Set<string>();
@@ -93,12 +94,13 @@ export class QueryObserver {
     this.#seconds.observe({ family }, seconds);
     if (event.level === 'error') this.#errors.inc({ family });
     if (!tracingEnabled()) return;
-    const span = tracer().startSpan(`db ${family}`, {
-      startTime: Date.now() - event.queryDurationMillis,
-      attributes: { 'db.system.name': 'postgresql', 'db.operation.name': family.split(' ')[0]!, 'db.collection.name': family.split(' ')[1] ?? '' },
-    });
-    if (event.level === 'error') markError(span, event.error);
-    span.end();
+    recordQuery(
+      tracer(),
+      family,
+      Date.now() - event.queryDurationMillis,
+      event.queryDurationMillis,
+      event.level === 'error' ? errorType(event.error) : undefined,
+    );
   };
 
   #label(family: string): string {

@@ -1,13 +1,21 @@
 import { randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSmartServer, type SmartServer } from '../../integrations/epic/testing/smart-server.js';
 import { buildZip } from '../../integrations/fitbit/testing/archive-writer.js';
 import { startFakeOllama, type FakeOllama } from '../../sandbox/testing/fake-ollama.js';
-import { dbTargets, multipart, signUp, startTestServer, type TestServer } from '../test/harness.js';
+import { cookieFrom, dbTargets, multipart, signUp, startTestServer, type TestServer } from '../test/harness.js';
+import { pngHeader } from '../test/extraction-fixtures.js';
 import { parseProm, sample, type PromSample } from '../test/prom.js';
 
+const run = promisify(execFile);
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const PUBLIC = 'http://localhost:8080';
 const EPIC_ID = 'cv-epic-client';
 const EPIC_SECRET = `esecret-${randomBytes(8).toString('hex')}`;
@@ -176,14 +184,6 @@ describe.each(dbTargets())('/metrics after a chat, an import and a sync (%s)', (
     expect(value('cv_http_request_duration_seconds_count', { method: 'POST', route: '/api/items', status_code: '201' })).toBe(1);
   });
 
-  it('updates the backup gauge when the backup helper reports', async () => {
-    sut.app.backlog!.backupSucceeded(new Date('2026-01-02T03:04:05Z'));
-    sut.app.backlog!.set('embedding', 7);
-    const after = parseProm((await inject({ method: 'GET', url: '/metrics' })).body);
-    expect(sample(after, 'cv_backup_last_success_timestamp_seconds')).toBe(Date.parse('2026-01-02T03:04:05Z') / 1000);
-    expect(sample(after, 'cv_backlog_items', { queue: 'embedding' })).toBe(7);
-  });
-
   it('has every metric the Grafana dashboard and the alert rules query', () => {
     const dir = new URL('../../deploy/observability/', import.meta.url);
     const dashboard = readFileSync(new URL('grafana/dashboards/context-vault.json', dir), 'utf8');
@@ -199,5 +199,71 @@ describe.each(dbTargets())('/metrics after a chat, an import and a sync (%s)', (
     const labels = samples.flatMap((s) => Object.values(s.labels)).join('\n');
     for (const secret of [user.user.id, user.email, titleCanary, 'cardiologist']) expect(labels).not.toContain(secret);
     expect(text).not.toContain(user.user.id);
+  });
+
+  // Last: it stops and restarts the server. PGlite is single-process, so `npm run backup` runs with
+  // the server stopped (as documented), and records its time where the server reads it.
+  it('reads the last backup from `npm run backup`, and the backlogs from the embedding and extraction services', { timeout: 300_000 }, async () => {
+    await sut.stop();
+    const work = await mkdtemp(path.join(tmpdir(), 'cv-metrics-backup-'));
+    try {
+      const keyFile = path.join(work, 'key.txt');
+      await run('age-keygen', ['-o', keyFile]);
+      const recipient = (await run('age-keygen', ['-y', keyFile])).stdout.trim();
+      const before = Math.floor(Date.now() / 1000);
+      const backup = await run(process.execPath, ['--import', 'tsx', 'server/cli/backup.ts', '--to', path.join(work, 'backups'), '--recipient', recipient], {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...sut.env },
+      });
+      expect(backup.stderr).toMatch(/^Backup context-vault-/);
+      const after = Math.ceil(Date.now() / 1000);
+      await sut.restart();
+
+      const scrape = async () => parseProm((await inject({ method: 'GET', url: '/metrics' })).body);
+      const first = await scrape();
+      const at = sample(first, 'cv_backup_last_success_timestamp_seconds')!;
+      expect(at).toBeGreaterThanOrEqual(before);
+      expect(at).toBeLessThanOrEqual(after);
+
+      // The embedding model goes missing: what is written now waits for vectors.
+      fake.options.models = ['test-model'];
+      const headers = {
+        cookie: cookieFrom(
+          (await inject({ method: 'POST', url: '/api/auth/login', payload: { email: user.email, passphrase: user.passphrase } })).headers['set-cookie'],
+        ),
+      };
+      const add = async (text: string) =>
+        expect((await inject({ method: 'POST', url: '/api/items', headers, payload: { title: 'Waiting for vectors', text } })).statusCode).toBe(201);
+      await add('first');
+      await sut.app.embeddings!.settled(user.user.id);
+      const waiting = sample(await scrape(), 'cv_backlog_items', { queue: 'embedding' })!;
+      expect(waiting).toBeGreaterThanOrEqual(1);
+      await add('second');
+      await sut.app.embeddings!.settled(user.user.id);
+      expect(sample(await scrape(), 'cv_backlog_items', { queue: 'embedding' })).toBe(waiting + 1);
+
+      // A scan queues its reading (OCR): the backlog counts it while the job is queued or running.
+      // Too large to scan: read (and refused) at once, by a job all the same.
+      const file = multipart({ name: 'scan.png', type: 'image/png', data: pngHeader(80_000, 80_000) }, {}, headers);
+      const uploaded = await inject({ method: 'POST', url: '/api/files', headers: file.headers, payload: file.payload });
+      expect(uploaded.statusCode, uploaded.body).toBe(201);
+      const itemId = (uploaded.json() as { id: string }).id;
+      const queued = sample(await scrape(), 'cv_backlog_items', { queue: 'ocr' })!;
+      expect([0, 1]).toContain(queued);
+      for (let i = 0; ; i++) {
+        const item = (await inject({ method: 'GET', url: `/api/items/${itemId}`, headers })).json() as { extraction?: { status: string } };
+        if (item.extraction?.status !== 'pending') break;
+        if (i > 1200) throw new Error('the scan was never read');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // Its job row ends just after the item's status is written.
+      for (let i = 0; sample(await scrape(), 'cv_backlog_items', { queue: 'ocr' }) !== 0; i++) {
+        if (i > 200) throw new Error('the OCR backlog never emptied');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      fake.options.models = undefined;
+      await rm(work, { recursive: true, force: true });
+    }
   });
 });

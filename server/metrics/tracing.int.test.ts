@@ -166,6 +166,17 @@ describe.each(dbTargets())('OpenTelemetry spans (%s)', (target) => {
     expect(model.parentSpanId).toBe(chatSpan.spanId);
     const chatTrace = new Set(spans.filter((s) => s.traceId === chatSpan.traceId).map((s) => s.name));
     for (const name of ['retrieval', 'retrieval.lookup', 'sandbox.lease', 'db insert chat_messages']) expect(chatTrace, name).toContain(name);
+
+    // Database spans: one per query family per request (or stage), with how many queries it holds.
+    const search = spans.find((s) => s.name === 'GET /api/search')!;
+    const searchDb = spans.filter((s) => s.parentSpanId === search.spanId && s.name.startsWith('db '));
+    expect(searchDb.length).toBeGreaterThan(0);
+    expect(new Set(searchDb.map((s) => s.name)).size).toBe(searchDb.length);
+    for (const s of spans.filter((s) => s.name.startsWith('db '))) {
+      expect(s.name).toMatch(/^db [a-z]+( [a-z_]+)?$/);
+      expect(Number(attr(s, 'cv.db.query_count')?.intValue), s.name).toBeGreaterThanOrEqual(1);
+      expect(attr(s, 'cv.db.query_ms')).toBeDefined();
+    }
   });
 
   it('never exports a title, note text, file name, email, password, prompt, answer, query string or token', () => {

@@ -61,6 +61,17 @@ export class JobsRepository {
   }
 
   /** How many jobs no instance holds: they wait for their owner's next signed-in request. */
+  /** Jobs of a kind queued or running on any instance, held or not (a backlog gauge). */
+  async countActive(kind: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('jobs')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('kind', '=', kind)
+      .where('status', 'in', ['queued', 'running'])
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
   async countUnheld(): Promise<number> {
     const row = await this.db
       .selectFrom('jobs')

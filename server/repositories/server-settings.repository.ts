@@ -10,7 +10,8 @@ export class ServerSettingsRepository {
     return new Map(rows.map((r) => [r.key, r.value]));
   }
 
-  async set(key: string, value: string, updatedBy: string): Promise<void> {
+  /** `updatedBy`: the admin who changed it, or null for the server's own records. */
+  async set(key: string, value: string, updatedBy: string | null): Promise<void> {
     await this.db
       .insertInto('server_settings')
       .values({ key, value, updated_by: updatedBy })

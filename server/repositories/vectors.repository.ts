@@ -40,6 +40,22 @@ export class VectorsRepository {
     return { total: Number(r.total), embedded: Number(r.embedded) };
   }
 
+  /**
+   * Live items of every owner with no vectors for their current version: the embedding backlog
+   * gauge. The model is not compared (its mark is blinded per owner), so after a change of
+   * embedding model the re-embedding shows in each owner's status, not here.
+   */
+  async backlog(): Promise<number> {
+    const r = await this.db
+      .selectFrom('vault_items as i')
+      .leftJoin('item_vectors as v', (j) => j.onRef('v.item_id', '=', 'i.id').onRef('v.item_version', '=', 'i.version'))
+      .select(sql<string>`count(*)`.as('n'))
+      .where('i.deleted_at', 'is', null)
+      .where('v.item_id', 'is', null)
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  }
+
   /** Writes vectors unless newer ones (from a later item version) are already there. */
   async upsert(userId: string, rows: Array<{ itemId: string; itemVersion: number; modelMac: Uint8Array; ciphertext: Uint8Array }>): Promise<void> {
     if (rows.length === 0) return;

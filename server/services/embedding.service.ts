@@ -5,6 +5,7 @@ import { passageInput, passages } from '../embed/chunk.js';
 import type { ItemVectors } from '../embed/pack.js';
 import { quantize } from '../embed/quantize.js';
 import { VectorIndex, type VectorHit } from '../embed/vector-index.js';
+import { cachedReader } from '../metrics/cached.js';
 import { LOAD_PAGE, type VectorsRepository } from '../repositories/vectors.repository.js';
 import type { Embedder } from './embedder.js';
 import type { ItemsService } from './items.service.js';
@@ -33,6 +34,8 @@ export interface EmbeddingOptions {
   touchEveryMs?: number;
 }
 
+const BACKLOG_CACHE_MS = 30_000;
+
 interface Open {
   index: VectorIndex;
   usedAt: number;
@@ -60,6 +63,8 @@ export class EmbeddingService {
   #unavailableUntil = 0;
   #closed = false;
   readonly #abort = new AbortController();
+  /** A count over every owner's items: read at most every 30 s, and after this process's writes. */
+  readonly #backlog = cachedReader(() => this.repo.backlog(), BACKLOG_CACHE_MS);
 
   constructor(
     private readonly repo: VectorsRepository,
@@ -91,6 +96,7 @@ export class EmbeddingService {
    * one runs, in which case it runs again afterwards.
    */
   touch(session: SessionContext, wrote = true): void {
+    if (wrote) this.#backlog.clear();
     if (this.#closed || this.mode === 'keyword') return;
     const s = this.#sweeps.get(session.userId) ?? { running: null, again: false, lastAt: 0, failedAt: 0 };
     this.#sweeps.set(session.userId, s);
@@ -117,6 +123,14 @@ export class EmbeddingService {
           this.touch(session);
         }
       });
+  }
+
+  /**
+   * Live items of every owner still waiting for vectors (the `cv_backlog_items{queue="embedding"}`
+   * gauge): 0 on a server with no embedding runtime, where nothing waits for one.
+   */
+  backlog(): Promise<number> {
+    return this.embedder ? this.#backlog() : Promise.resolve(0);
   }
 
   /** Resolves when the owner's sweep (if any) is done: for tests and the backfill's caller. */
@@ -230,6 +244,7 @@ export class EmbeddingService {
           ciphertext: codec.itemVectors.seal(keys, { userId, id: item.id, version: item.version }, value),
         })),
       );
+      this.#backlog.clear();
       // A warm index takes the new vectors at once; one still loading may have passed these rows.
       const open = this.#open.get(userId);
       if (open)

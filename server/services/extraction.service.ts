@@ -47,6 +47,14 @@ export class ExtractionService implements JobKind {
     return { jobId: id };
   }
 
+  /**
+   * Extraction and OCR jobs queued or running on any instance (the `cv_backlog_items{queue="ocr"}`
+   * gauge). Read per scrape: it counts rows of the partial index of active jobs only.
+   */
+  backlog(): Promise<number> {
+    return this.jobs.countActive(EXTRACT_JOB);
+  }
+
   async run(ctx: JobContext): Promise<void> {
     const itemId = ITEM_REF.exec(ctx.job.input_format ?? '')?.[1];
     if (!itemId) throw new JobFailure('This job names no item.', 'no_item');
