@@ -54,6 +54,7 @@ import { chatRoutes } from './routes/chat/index.js';
 import { ChatsRepository } from './repositories/chats.repository.js';
 import { SeriesRepository } from './repositories/series.repository.js';
 import { ChatService } from './services/chat.service.js';
+import { ChatStreamService } from './services/chat-stream.service.js';
 import { RetrievalService } from './services/retrieval.service.js';
 import { SeriesService } from './services/series.service.js';
 import { createSandboxPool, selectRuntime } from '../sandbox/select.js';
@@ -483,7 +484,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     if (route === 'POST /api/auth/logout' || route === 'DELETE /api/account') embeddings.evict(session.userId);
     else embeddings.touch(session, req.method !== 'GET' && req.method !== 'HEAD');
   });
-  await app.register(chatRoutes({ chat, perMinute: config.RATE_LIMIT_CHAT_PER_MIN }));
+  await app.register(chatRoutes({ chat, stream: new ChatStreamService(chat), perMinute: config.RATE_LIMIT_CHAT_PER_MIN }));
   await app.register(modelsRoutes({ models }));
 
   // ---- health imports: jobs, encrypted import files, series (issue 3) ----
@@ -582,7 +583,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
       new SeriesSection(series),
       new PreferencesSection(preferences),
     ],
-    { spoolDir: path.join(config.dataDir, 'tmp'), audit },
+    { spoolDir: path.join(config.dataDir, 'tmp'), audit, metrics },
   );
   const importJobs = new ExportImportJobs(jobsRepo, jobRunner, importFiles, new ExportImportService(() => exporter.sections), {
     maxImportBytes: config.MAX_IMPORT_MB * 1024 * 1024,
@@ -590,7 +591,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     metrics,
   });
   const account = new AccountService(auth, exportRepo, audit, store, (userId) => importFiles.removeUser(userId), app.log.child({ component: 'account' }));
-  await app.register(exportRoutes({ exporter, importJobs, account, metrics, config }));
+  await app.register(exportRoutes({ exporter, importJobs, account, config }));
   // ---- end export ----
 
   // ---- integrations: Google sign-in, Epic/SMART, Google Health, background sync + inbox (issue 7) ----
