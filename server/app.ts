@@ -121,7 +121,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // database is still there; then the container closes what it opened; then the database and
   // the trace exporter (which flushes the last spans).
   app.addHook('preClose', async () => {
-    for (const stop of stops.reverse()) await stop();
+    for (const stop of [...stops].reverse()) await stop();
   });
   app.addHook('onClose', async () => {
     await c.close();
