@@ -112,7 +112,10 @@ export class ChatStreamService {
       }
     } finally {
       // A consumer that stops early (return()) must not keep the sandbox leased.
-      if (!released) lease.release({ cancelled: true });
+      if (!released) {
+        lease.release({ cancelled: true });
+        modelEnded('stopped');
+      }
     }
   }
 }
