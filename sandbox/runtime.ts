@@ -13,7 +13,7 @@ export interface SandboxInstance {
 }
 
 /** Which backend a runtime is; reported by `GET /health/ollama`. */
-export type SandboxRuntimeKind = 'docker' | 'url' | 'none' | 'process';
+export type SandboxRuntimeKind = 'docker' | 'url' | 'none';
 
 /** A backend able to create and remove inference instances. */
 export interface SandboxRuntime {

@@ -23,13 +23,14 @@ export interface ProcessRuntimeOptions {
 const MARKER = 'fake-ollama-';
 
 /**
- * A test runtime (kind `process`) whose "containers" are real child processes running the
+ * A test runtime standing in for Docker (it reports kind `docker`: ephemeral instances the pool
+ * creates and destroys) whose "containers" are real child processes running the
  * Ollama stand-in on a free port. Each live child has a pid file in `stateDir`; a runtime that
  * starts on the same directory treats every pid file it did not create as an orphan, exactly as
  * the Docker runtime treats labelled containers left by a crashed server.
  */
 export class ProcessRuntime implements SandboxRuntime {
-  readonly kind = 'process' as const;
+  readonly kind = 'docker' as const;
   readonly ephemeral = true;
   readonly children = new Map<string, ChildProcess>();
   private failCreates: number;

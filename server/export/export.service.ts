@@ -1,7 +1,9 @@
 import { once } from 'node:events';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { ageEncryptStream, type AgeTarget } from '../../crypto/index.js';
+import { rateLimited } from '../errors.js';
+import type { Metrics } from '../metrics/registry.js';
 import type { AuditRepository } from '../repositories/audit.repository.js';
 import type { SessionContext } from '../services/keyring.js';
 import { EXPORT_FORMAT, EXPORT_VERSION, type Manifest } from './format.js';
@@ -9,6 +11,14 @@ import type { ExportOptions, ExportWriter, PortabilitySection } from './sections
 import { EncryptedSpool } from './spool.js';
 
 class Aborted extends Error {}
+
+/** Exports in progress on this instance: each holds a core busy with ChaCha20 and AES. */
+const MAX_CONCURRENT_EXPORTS = 4;
+
+/** Pino-shaped: the request's logger, so a failure mid-stream carries the request id. */
+interface ExportLog {
+  error(obj: object, msg: string): void;
+}
 
 /**
  * Streams a whole vault as an age-encrypted tar. Memory stays bounded whatever the vault's
@@ -21,7 +31,7 @@ export class ExportService {
 
   constructor(
     sections: PortabilitySection[],
-    private readonly opts: { spoolDir: string; audit: AuditRepository },
+    private readonly opts: { spoolDir: string; audit: AuditRepository; metrics: Metrics },
   ) {
     this.#sections = [...sections];
   }
@@ -33,6 +43,64 @@ export class ExportService {
 
   get sections(): readonly PortabilitySection[] {
     return this.#sections;
+  }
+
+  #active = 0;
+
+  /**
+   * `POST /api/export`: {@link export} behind the per-instance concurrency limit, metered for the
+   * export metrics (counts, bytes, seconds; never content) as the client reads it.
+   */
+  async download(
+    session: SessionContext,
+    target: AgeTarget,
+    ctx: { requestId: string; log: ExportLog },
+    options: ExportOptions = { includeTrash: false },
+  ): Promise<Readable> {
+    if (this.#active >= MAX_CONCURRENT_EXPORTS) throw rateLimited(30, 'The server is busy with other exports. Try again shortly.');
+    this.#active++;
+    const { metrics } = this.opts;
+    const started = Date.now();
+    let bytes = 0;
+    let released = false;
+    const release = (status: 'done' | 'failed') => {
+      if (released) return;
+      released = true;
+      this.#active--;
+      metrics.exports.inc({ status });
+      metrics.exportBytes.inc({ recipient: 'recipient' in target ? 'x25519' : 'scrypt' }, bytes);
+      metrics.exportSeconds.observe((Date.now() - started) / 1000);
+    };
+    let out: Readable;
+    try {
+      out = await this.export(
+        session,
+        target,
+        {
+          requestId: ctx.requestId,
+          onError: (err) => ctx.log.error({ err: { name: err.name, code: (err as { code?: string }).code } }, 'export failed mid-stream'),
+        },
+        options,
+      );
+    } catch (err) {
+      release('failed');
+      throw err;
+    }
+    // A pass-through meter, not a 'data' listener: that would start the flow before the
+    // reply pipes it, and the first bytes (the age header) would go to the listener only.
+    const metered = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        bytes += chunk.length;
+        cb(null, chunk);
+      },
+    });
+    out.once('error', (err) => metered.destroy(err));
+    metered.once('close', () => {
+      out.destroy();
+      release(metered.writableFinished && metered.readableEnded ? 'done' : 'failed');
+    });
+    out.pipe(metered);
+    return metered;
   }
 
   async export(

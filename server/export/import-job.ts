@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import type { AgeKey } from '../../crypto/index.js';
+import { isAgeIdentity, type AgeKey } from '../../crypto/index.js';
 import { importFile } from '../codec/index.js';
-import { AppError, tooLarge } from '../errors.js';
+import { AppError, badRequest, tooLarge } from '../errors.js';
 import type { FileSeal, ImportFiles } from '../jobs/encrypted-file.js';
 import { JobFailure, type JobContext, type JobRunner } from '../jobs/runner.js';
 import type { JobsRepository } from '../repositories/jobs.repository.js';
@@ -12,6 +12,22 @@ import type { Metrics } from '../metrics/registry.js';
 import { ExportImportService } from './export-import.service.js';
 
 export const EXPORT_JOB_KIND = 'vault_export';
+
+/**
+ * The key an upload's form field names: `passphrase`, or `identity` (an age identity file or
+ * line; its first `AGE-SECRET-KEY-1` line is the key). Other fields and empty values name none.
+ */
+export function ageKeyFromField(name: string, value: string): AgeKey | undefined {
+  if (!value) return undefined;
+  if (name === 'passphrase') return { passphrase: value };
+  if (name !== 'identity') return undefined;
+  const line = value
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .find((l) => l.startsWith('AGE-SECRET-KEY-1'));
+  if (!line || !isAgeIdentity(line)) throw badRequest('identity must be an age X25519 identity (AGE-SECRET-KEY-1...).', 'invalid_identity');
+  return { identity: line };
+}
 
 /**
  * `POST /api/import/export` as a job. The age layer is removed while the upload arrives (so a
@@ -37,7 +53,12 @@ export class ExportImportJobs {
     return importFile.stream(keys, userId, jobId);
   }
 
-  async start(session: SessionContext, file: Readable & { truncated?: boolean }, key: AgeKey, requestId?: string): Promise<{ jobId: string }> {
+  /** `key` comes from the fields before the file ({@link ageKeyFromField}); none is a 400. */
+  async start(session: SessionContext, file: Readable & { truncated?: boolean }, key: AgeKey | undefined, requestId?: string): Promise<{ jobId: string }> {
+    if (!key) {
+      file.resume();
+      throw badRequest('Send a "passphrase" or "identity" field before the file.', 'missing_key');
+    }
     const { userId, keys } = session;
     const jobId = randomUUID();
     const limit = this.opts.maxImportBytes;

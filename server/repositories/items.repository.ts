@@ -121,7 +121,7 @@ export function packTerms(entries: Array<{ row: Insertable<VaultItemsTable>; ter
 export class ItemsRepository {
   /** `onWrite` hears how many items each write touched (see PlannerStats). */
   constructor(
-    readonly db: Database,
+    private readonly db: Database,
     private readonly onWrite: (items: number) => void = () => {},
   ) {}
 
@@ -394,7 +394,7 @@ export class ItemsRepository {
 
   // ---- tags ----
 
-  async upsertTags(userId: string, tags: Array<{ id: string; nameMac: Uint8Array; ciphertext: Uint8Array }>, trx: Executor): Promise<string[]> {
+  async upsertTags(userId: string, tags: Array<{ id: string; nameMac: Uint8Array; ciphertext: Uint8Array }>, trx: Executor = this.db): Promise<string[]> {
     if (tags.length === 0) return [];
     await trx
       .insertInto('tags')
@@ -414,7 +414,7 @@ export class ItemsRepository {
     return rows.map((r) => r.id);
   }
 
-  async setItemTags(itemId: string, tagIds: string[], trx: Executor): Promise<void> {
+  async setItemTags(itemId: string, tagIds: string[], trx: Executor = this.db): Promise<void> {
     await trx.deleteFrom('item_tags').where('item_id', '=', itemId).execute();
     if (tagIds.length > 0) {
       await trx
@@ -439,7 +439,7 @@ export class ItemsRepository {
 
   // ---- blind index ----
 
-  async replaceTerms(userId: string, itemId: string, terms: Array<{ token: Uint8Array; tf: number }>, trx: Executor): Promise<void> {
+  async replaceTerms(userId: string, itemId: string, terms: Array<{ token: Uint8Array; tf: number }>, trx: Executor = this.db): Promise<void> {
     await trx.deleteFrom('search_terms').where('item_id', '=', itemId).execute();
     const dl = terms.reduce((n, t) => n + t.tf, 0);
     // Postings copy the item's sort_at and kind (see migration 0005): read from the row as the

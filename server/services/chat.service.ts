@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { chat as chatCodec, chatMessage } from '../codec/index.js';
 import type { Lease, SandboxPool } from '../../sandbox/pool.js';
+import type { SandboxRuntimeKind } from '../../sandbox/runtime.js';
 import { ANSWER_TOKENS } from '../../sandbox/ollama.js';
 import { AiOfflineError, PoolSaturatedError, PoolTimeoutError, SandboxError } from '../../sandbox/errors.js';
 import { estimateMessagesTokens, truncateToTokens } from '../chat/budget.js';
@@ -97,7 +98,7 @@ export class ChatService {
     readonly opts: {
       model: string;
       numCtx: number;
-      runtime: 'docker' | 'url' | 'none' | 'process';
+      runtime: SandboxRuntimeKind;
       /** The server's current default chat model (Settings -> Models), over `model`. */
       defaultModel?: () => Promise<string>;
       metrics?: ChatMetrics;
@@ -118,8 +119,8 @@ export class ChatService {
   }
 
   /** `/health/ollama`: ok, or offline with the pool's reason ("No model pulled: ..."). */
-  async health(): Promise<{ status: 'ok' | 'offline'; runtime: 'docker' | 'url' | 'none'; code?: string; message?: string }> {
-    const runtime = this.opts.runtime === 'process' ? 'docker' : this.opts.runtime;
+  async health(): Promise<{ status: 'ok' | 'offline'; runtime: SandboxRuntimeKind; code?: string; message?: string }> {
+    const runtime = this.opts.runtime;
     if (!this.pool) return { status: 'offline', runtime };
     const h = await this.pool.health();
     return h.ok ? { status: 'ok', runtime } : { status: 'offline', runtime, code: h.code, message: h.message };

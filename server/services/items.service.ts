@@ -274,12 +274,8 @@ export class ItemsService {
             },
             trx,
           );
-          await this.repo.replaceTerms(userId, row.id, terms, trx ?? this.repoDb());
-          await this.repo.setItemTags(
-            row.id,
-            await this.repo.upsertTags(userId, this.#tagRows(keys, userId, p.payload.tags), trx ?? this.repoDb()),
-            trx ?? this.repoDb(),
-          );
+          await this.repo.replaceTerms(userId, row.id, terms, trx);
+          await this.repo.setItemTags(row.id, await this.repo.upsertTags(userId, this.#tagRows(keys, userId, p.payload.tags), trx), trx);
           const updated = { ...row, version, occurred_at: p.occurredAt, updated_at: new Date() };
           out.push({ item: this.toItem(updated, p.payload), status: 'updated' });
           continue;
@@ -318,10 +314,6 @@ export class ItemsService {
     // A single new item is one atomic statement; anything more needs a transaction.
     if (prepared.length === 1 && !prepared[0]!.mac) return run(undefined);
     return this.repo.transaction((trx) => run(trx));
-  }
-
-  private repoDb() {
-    return this.repo.db;
   }
 
   async get(session: SessionContext, id: string, opts: { includeDeleted?: boolean } = {}): Promise<Item> {

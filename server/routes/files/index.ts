@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { badRequest } from '../../errors.js';
+import { receiveFile } from '../../http/multipart.js';
 import { requireSession } from '../../http/session.js';
 import { contentDisposition, type FilesService } from '../../services/files.service.js';
 import { IdParams, ItemSchema } from '../schemas.js';
@@ -9,27 +10,18 @@ export const filesRoutes =
   async (app) => {
     app.post('/api/files', { schema: { response: { 200: ItemSchema, 201: ItemSchema } } }, async (req, reply) => {
       const session = requireSession(req);
-      if (!req.isMultipart()) throw badRequest('Send the file as multipart/form-data with a "file" field.', 'expected_multipart');
       let tags: string[] | undefined;
-      // Fields before the file are read first; the file itself is streamed, never buffered.
-      for await (const part of req.parts()) {
-        if (part.type === 'field') {
-          if (part.fieldname === 'tags' && typeof part.value === 'string') {
-            tags = part.value
-              .split(',')
-              .map((t) => t.trim())
-              .filter(Boolean);
-          }
-          continue;
-        }
-        if (part.fieldname !== 'file') {
-          part.file.resume();
-          continue;
-        }
-        const r = await deps.files.upload(session, { stream: part.file, filename: part.filename, mimetype: part.mimetype, tags });
-        return reply.code(r.created ? 201 : 200).send(r.item);
-      }
-      throw badRequest('No file was sent. Use a multipart field named "file".', 'missing_file');
+      const r = await receiveFile(
+        req,
+        {
+          notMultipart: badRequest('Send the file as multipart/form-data with a "file" field.', 'expected_multipart'),
+          onField: (name, value) => {
+            if (name === 'tags') tags = parseTags(value);
+          },
+        },
+        (part) => deps.files.upload(session, { stream: part.file, filename: part.filename, mimetype: part.mimetype, tags }),
+      );
+      return reply.code(r.created ? 201 : 200).send(r.item);
     });
 
     app.get('/api/files/:id', { schema: { params: IdParams } }, async (req, reply) => {
@@ -43,3 +35,11 @@ export const filesRoutes =
         .send(f.stream);
     });
   };
+
+/** `tags` is one comma-separated field: "a, b,,c" is ["a", "b", "c"]. */
+function parseTags(value: string): string[] {
+  return value
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
+}

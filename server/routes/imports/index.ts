@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Readable } from 'node:stream';
-import { badRequest, tooLarge, unsupportedType } from '../../errors.js';
+import { tooLarge, unsupportedType } from '../../errors.js';
+import { receiveFile } from '../../http/multipart.js';
 import { requireSession } from '../../http/session.js';
 import type { ImportsService } from '../../services/imports.service.js';
 import { IdParams } from '../schemas.js';
@@ -29,40 +30,33 @@ export const importsRoutes =
       });
     });
 
+    // The routes' own limit replaces the general upload limit: exports reach gigabytes.
+    const limits = { fileSize: deps.maxImportBytes, files: 1 };
+
     app.post('/api/import/apple-health', { schema: { response: { 202: JobAccepted } } }, async (req, reply) => {
       const session = requireSession(req);
-      if (!req.isMultipart()) throw unsupportedType('Send the export as multipart/form-data with a "file" field.');
-      // The route's own limit replaces the general upload limit: exports reach gigabytes.
-      for await (const part of req.parts({ limits: { fileSize: deps.maxImportBytes, files: 1 } })) {
-        if (part.type === 'field') continue;
-        if (part.fieldname !== 'file') {
-          part.file.resume();
-          continue;
-        }
-        const r = await imports.startAppleHealth(session, part.file);
-        return reply.code(202).send(r);
-      }
-      throw badRequest('No file was sent. Use a multipart field named "file".', 'missing_file');
+      const r = await receiveFile(req, { notMultipart: unsupportedType('Send the export as multipart/form-data with a "file" field.'), limits }, (part) =>
+        imports.startAppleHealth(session, part.file),
+      );
+      return reply.code(202).send(r);
     });
 
     app.post('/api/import/fitbit', { schema: { response: { 202: JobAccepted } } }, async (req, reply) => {
       const session = requireSession(req);
-      if (!req.isMultipart()) throw unsupportedType('Send the archive as multipart/form-data with a "file" field.');
+      // A field before the file: the archive stores no time zone, the browser sends its own.
       let timezone: string | undefined;
-      // Fields before the file: the archive stores no time zone, the browser sends its own.
-      for await (const part of req.parts({ limits: { fileSize: deps.maxImportBytes, files: 1 } })) {
-        if (part.type === 'field') {
-          if (part.fieldname === 'timezone' && typeof part.value === 'string') timezone = part.value.trim();
-          continue;
-        }
-        if (part.fieldname !== 'file') {
-          part.file.resume();
-          continue;
-        }
-        const r = await imports.startFitbit(session, part.file, timezone);
-        return reply.code(202).send(r);
-      }
-      throw badRequest('No file was sent. Use a multipart field named "file".', 'missing_file');
+      const r = await receiveFile(
+        req,
+        {
+          notMultipart: unsupportedType('Send the archive as multipart/form-data with a "file" field.'),
+          limits,
+          onField: (name, value) => {
+            if (name === 'timezone') timezone = value.trim();
+          },
+        },
+        (part) => imports.startFitbit(session, part.file, timezone),
+      );
+      return reply.code(202).send(r);
     });
 
     app.get('/api/jobs/:id', { schema: { params: IdParams, response: { 200: JobSchema } } }, async (req) => imports.getJob(requireSession(req), req.params.id));

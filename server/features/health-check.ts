@@ -1,0 +1,8 @@
+import { healthRoutes } from '../routes/health/index.js';
+import { hasWebApp } from '../plugins/web-app.js';
+import type { Feature } from './feature.js';
+
+/** `GET /health`: liveness and whether the database answers. */
+export const healthCheck: Feature = async (app, c) => {
+  await app.register(healthRoutes({ db: c.db, hasWeb: hasWebApp() }));
+};

@@ -1,0 +1,26 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import { PROJECT_ROOT } from '../compiled.js';
+import { notFound } from '../errors.js';
+import type { Feature } from '../features/feature.js';
+import { isApiRequest } from '../http/session.js';
+
+const WEB_DIST = path.join(fileURLToPath(PROJECT_ROOT), 'web', 'dist');
+
+/** Whether the web app was built (web/dist); without it the server is API only. */
+export const hasWebApp = (): boolean => existsSync(path.join(WEB_DIST, 'index.html'));
+
+/** The built single-page app and the not-found handler; registered after every route. */
+export const webApp: Feature = async (app) => {
+  const hasWeb = hasWebApp();
+  if (hasWeb) await app.register(fastifyStatic, { root: WEB_DIST, wildcard: false, index: 'index.html' });
+  app.setNotFoundHandler((req, reply) => {
+    // Any non-API GET is a page of the single-page app.
+    if (hasWeb && req.method === 'GET' && !isApiRequest(req) && !req.url.startsWith('/health')) {
+      return reply.type('text/html').sendFile('index.html');
+    }
+    throw notFound('Route');
+  });
+};
