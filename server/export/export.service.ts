@@ -4,7 +4,7 @@ import tar from 'tar-stream';
 import { ageEncryptStream, type AgeTarget } from '../../crypto/index.js';
 import type { AuditRepository } from '../repositories/audit.repository.js';
 import type { SessionContext } from '../services/keyring.js';
-import { EXPORT_FORMAT, EXPORT_VERSION, type Manifest } from './format.js';
+import { EXPORT_FORMAT, EXPORT_VERSION, type Manifest } from '../../contract/export.js';
 import type { ExportOptions, ExportWriter, PortabilitySection } from './sections/section.js';
 import { EncryptedSpool } from './spool.js';
 

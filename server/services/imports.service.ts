@@ -11,6 +11,7 @@ import { AppleHealthWorkers, runAppleHealthInWorker, type AppleHealthRunStats } 
 import type { FileSeal, ImportFiles } from '../jobs/encrypted-file.js';
 import { JOB_ERRORS, JobFailure, type JobContext, type JobErrorCode, type JobRunner } from '../jobs/runner.js';
 import type { JobRow, JobsRepository } from '../repositories/jobs.repository.js';
+import type { Job } from '../../contract/index.js';
 import type { FilesService } from './files.service.js';
 import { itemFromRecord, type ItemsService, type NewItem } from './items.service.js';
 import type { KeyRing, SessionContext } from './keyring.js';
@@ -19,17 +20,8 @@ import type { SeriesService } from './series.service.js';
 export type FhirFormat = 'json' | 'ndjson';
 type AppleFormat = 'zip' | 'xml';
 
-/** A job as the API shows it (API.md "Health records"). */
-export interface JobView {
-  id: string;
-  kind: string;
-  status: JobRow['status'];
-  progress: { done: number; total?: number; unit: string };
-  result?: { imported: Record<string, number>; skipped?: Record<string, string> };
-  error?: string;
-  /** Integration syncs: which failure it was (`reauth_required`, `rate_limited`...). */
-  errorCode?: string;
-}
+/** A job as the API shows it: `GET /api/jobs/:id`. */
+export type JobView = Job;
 
 /** Reads rows of job kinds run outside the runner (integration syncs), keyed by kind prefix. */
 export type JobViewer = (row: JobRow) => JobView;

@@ -2,12 +2,12 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { badRequest } from '../../errors.js';
 import { requireSession } from '../../http/session.js';
 import { contentDisposition, type FilesService } from '../../services/files.service.js';
-import { IdParams, ItemSchema } from '../schemas.js';
+import { IdParams, Item } from '../../../contract/index.js';
 
 export const filesRoutes =
   (deps: { files: FilesService }): FastifyPluginAsyncZod =>
   async (app) => {
-    app.post('/api/files', { schema: { response: { 200: ItemSchema, 201: ItemSchema } } }, async (req, reply) => {
+    app.post('/api/files', { schema: { response: { 200: Item, 201: Item } } }, async (req, reply) => {
       const session = requireSession(req);
       if (!req.isMultipart()) throw badRequest('Send the file as multipart/form-data with a "file" field.', 'expected_multipart');
       let tags: string[] | undefined;

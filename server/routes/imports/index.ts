@@ -3,8 +3,8 @@ import type { Readable } from 'node:stream';
 import { badRequest, tooLarge, unsupportedType } from '../../errors.js';
 import { requireSession } from '../../http/session.js';
 import type { ImportsService } from '../../services/imports.service.js';
-import { IdParams } from '../schemas.js';
-import { FHIR_TYPES, JobAccepted, JobList, JobSchema, ListJobsQuery } from './schema.js';
+import { IdParams, Job, JobAccepted, JobList, ListJobsQuery } from '../../../contract/index.js';
+import { FHIR_TYPES } from './schema.js';
 
 export const importsRoutes =
   (deps: { imports: ImportsService; maxImportBytes: number }): FastifyPluginAsyncZod =>
@@ -65,7 +65,7 @@ export const importsRoutes =
       throw badRequest('No file was sent. Use a multipart field named "file".', 'missing_file');
     });
 
-    app.get('/api/jobs/:id', { schema: { params: IdParams, response: { 200: JobSchema } } }, async (req) => imports.getJob(requireSession(req), req.params.id));
+    app.get('/api/jobs/:id', { schema: { params: IdParams, response: { 200: Job } } }, async (req) => imports.getJob(requireSession(req), req.params.id));
 
     app.get('/api/jobs', { schema: { querystring: ListJobsQuery, response: { 200: JobList } } }, async (req) => ({
       jobs: await imports.listJobs(requireSession(req), req.query.limit),
