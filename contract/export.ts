@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AnswerContext, Source } from './chat.js';
 import { Item } from './items.js';
 
 /** `POST /api/export`: encrypt to exactly one of a passphrase or an age recipient. */
@@ -52,3 +53,25 @@ export type ExportItem = z.infer<typeof ExportItem>;
 
 export const ExportFolder = z.object({ id: z.string(), name: z.string().min(1).max(200), parentId: z.string().nullable() });
 export type ExportFolder = z.infer<typeof ExportFolder>;
+
+/** A source as chats.jsonl keeps it: what the answer's [n] markers point at. */
+const ExportSource = Source.pick({ n: true, itemId: true, title: true, kind: true, occurredAt: true });
+const ExportAnswerContext = AnswerContext.omit({ retrieval: true });
+const ExportAnswer = z.object({
+  text: z.string(),
+  sources: z.array(ExportSource),
+  createdAt: z.string(),
+  context: ExportAnswerContext.optional(),
+  stopped: z.boolean().optional(),
+  cutOff: z.boolean().optional(),
+});
+
+/** One line of chats.jsonl: a chat, its messages, what the model saw and earlier answers, as they were. */
+export const ExportChat = z.object({
+  id: z.string(),
+  title: z.string(),
+  /** The chat's own model, when one was picked. */
+  model: z.string().optional(),
+  messages: z.array(ExportAnswer.extend({ role: z.enum(['user', 'assistant']), alternatives: z.array(ExportAnswer).optional() })),
+});
+export type ExportChat = z.infer<typeof ExportChat>;
