@@ -129,6 +129,7 @@ const folderName = z
   .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not contain control characters');
 
 export const Folder = z.object({ id: z.string(), name: z.string(), parentId: z.string().nullable() });
+export type Folder = z.infer<typeof Folder>;
 /** In the folder list: with the number of items filed directly in it. */
 export const FolderWithCount = Folder.extend({ count: z.number() });
 export type FolderWithCount = z.infer<typeof FolderWithCount>;

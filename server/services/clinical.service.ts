@@ -5,7 +5,7 @@ import type { SessionContext } from './keyring.js';
 /** Records read per list: enough for a long life of prescriptions, bounded whatever the vault holds. */
 const MAX_ITEMS = 5_000;
 
-export type { ClinicalEntry, ClinicalKind, ClinicalSource };
+export type { ClinicalEntry, ClinicalKind };
 
 const TAG: Record<ClinicalKind, string> = {
   medications: 'medication',

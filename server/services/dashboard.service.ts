@@ -5,8 +5,6 @@ import { ALL_METRIC_CODES, displayFactor, METRICS, type MetricDef } from './heal
 import type { Preferences, PreferencesService } from './preferences.service.js';
 import type { SeriesDay, SeriesService } from './series.service.js';
 
-export type { Dashboard, DashboardCard, DashboardPoint, Resolution };
-
 const DAY = 86_400_000;
 const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const dayMs = (d: string) => Date.parse(`${d}T00:00:00Z`);

@@ -12,8 +12,6 @@ import { diffLines, mergeTags, mergeText, mergeValue, type LineChange } from './
 
 type VersionPayload = ItemVersionPayload;
 
-export type { VersionSummary };
-
 /**
  * Version history of items: every save keeps the state it replaces, sealed under the item's row
  * key with its own AAD (table `item_versions`, item id, version), and pruned by count and age.

@@ -20,11 +20,8 @@ import type { SeriesService } from './series.service.js';
 export type FhirFormat = 'json' | 'ndjson';
 type AppleFormat = 'zip' | 'xml';
 
-/** A job as the API shows it: `GET /api/jobs/:id`. */
-export type JobView = Job;
-
 /** Reads rows of job kinds run outside the runner (integration syncs), keyed by kind prefix. */
-export type JobViewer = (row: JobRow) => JobView;
+export type JobViewer = (row: JobRow) => Job;
 
 const RECORD_BATCH = 256;
 /** A FHIR JSON document is parsed whole; bigger exports come as NDJSON, which streams. */
@@ -209,17 +206,17 @@ export class ImportsService {
     this.#viewers.set(prefix, viewer);
   }
 
-  async getJob(session: SessionContext, id: string): Promise<JobView> {
+  async getJob(session: SessionContext, id: string): Promise<Job> {
     const row = await this.jobs.get(session.userId, id);
     if (!row) throw notFound('Job');
     return this.#view(session, row);
   }
 
-  async listJobs(session: SessionContext, limit: number): Promise<JobView[]> {
+  async listJobs(session: SessionContext, limit: number): Promise<Job[]> {
     return (await this.jobs.list(session.userId, limit)).map((row) => this.#view(session, row));
   }
 
-  #view(session: SessionContext, row: JobRow): JobView {
+  #view(session: SessionContext, row: JobRow): Job {
     for (const [prefix, viewer] of this.#viewers) if (row.kind.startsWith(prefix)) return viewer(row);
     return toView(session, row);
   }
@@ -381,8 +378,8 @@ export class ImportsService {
 }
 
 /** The owner's view: counts and messages opened from the sealed outcome (or a job's clear columns from before 0011). */
-function toView(session: SessionContext, row: JobRow): JobView {
-  const view: JobView = { id: row.id, kind: row.kind, status: row.status, progress: row.progress as JobView['progress'] };
+function toView(session: SessionContext, row: JobRow): Job {
+  const view: Job = { id: row.id, kind: row.kind, status: row.status, progress: row.progress as Job['progress'] };
   const outcome: JobOutcome = row.sealed
     ? openOutcome(session, row.id, row.sealed)
     : { imported: (row.legacy_result as { imported?: Record<string, number> } | null)?.imported, error: row.legacy_error ?? undefined };

@@ -8,7 +8,7 @@ import type { LabPoint, LabSummary, LabTrend } from '../../contract/index.js';
 /** Lab records read per request: a lifetime of results for one person is a few thousand. */
 const MAX_LAB_ITEMS = 10_000;
 
-export type { LabPoint, LabSummary, LabTrend };
+export type { LabPoint };
 
 /** Preferred display unit per conversion family ('glucose' covers the mg/dL <-> mmol/L analytes). */
 export type UnitPreference = (group: LabGroup) => Promise<string | undefined> | string | undefined;

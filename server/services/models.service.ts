@@ -10,9 +10,6 @@ const MiB = 1024 * 1024;
 const CHAT_KEY = 'default_chat_model';
 const EMBED_KEY = 'default_embed_model';
 
-/** A model as `GET /api/models` shows it. */
-export type ModelView = ModelInfo;
-
 /** `progress` `{ completed, total }` lines, summed over the layers Ollama reported so far. */
 export interface PullEvent {
   status: string;
@@ -86,7 +83,7 @@ export class ModelsService {
 
   async list(session: SessionContext) {
     const found = this.opts.store ? await this.#listStore() : [];
-    const models: ModelView[] = found.map((m) => {
+    const models: ModelInfo[] = found.map((m) => {
       const need = requiredBytes(m, this.opts.numCtx);
       return {
         name: m.name,

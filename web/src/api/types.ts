@@ -3,6 +3,7 @@
  * the bundle, and a server change the web does not follow fails `tsc -p web`.
  */
 export type {
+  ActivityEvent,
   AnswerAlternative,
   AnswerContext,
   AvailableProvider,
@@ -12,6 +13,7 @@ export type {
   Extraction,
   FolderWithCount as Folder,
   Integration,
+  Invite,
   IntegrationsList,
   IntegrationStatus,
   Item,
@@ -29,6 +31,8 @@ export type {
   SessionInfo,
   Source,
   Tag,
+  Token,
+  TokenScope,
   User,
   VersionDiff,
   VersionSummary,
