@@ -59,6 +59,7 @@ export const LabTrend = z.object({
   points: z.array(LabPoint),
 });
 export type LabTrend = z.infer<typeof LabTrend>;
+export const LabTrendParams = z.object({ code: LabCode });
 export const LabTrendQuery = z.object({ unit: z.string().min(1).max(20).optional() });
 
 // ---- dashboard ----
@@ -126,6 +127,7 @@ export const ClinicalEntry = z.object({
   sources: z.array(ClinicalSource),
 });
 export type ClinicalEntry = z.infer<typeof ClinicalEntry>;
+export const ClinicalParams = z.object({ kind: ClinicalKind });
 export const ClinicalResponse = z.object({ entries: z.array(ClinicalEntry) });
 
 // ---- preferences ----

@@ -1,4 +1,4 @@
-import type { ClinicalEntry, ClinicalKind, ClinicalSource } from '../../contract/index.js';
+import type { ClinicalEntry, ClinicalKind } from '../../contract/index.js';
 import type { Item, ItemsService } from './items.service.js';
 import type { SessionContext } from './keyring.js';
 

@@ -5,8 +5,7 @@ import type { DashboardService } from '../../services/dashboard.service.js';
 import { badRequest } from '../../errors.js';
 import type { LabsService } from '../../services/labs.service.js';
 import { Preferences, type PreferencesService } from '../../services/preferences.service.js';
-import { ClinicalKind, ClinicalResponse, Dashboard, DashboardQuery, LabCode, LabsResponse, LabTrend, LabTrendQuery } from '../../../contract/index.js';
-import { z } from 'zod';
+import { ClinicalParams, ClinicalResponse, Dashboard, DashboardQuery, LabsResponse, LabTrend, LabTrendParams, LabTrendQuery } from '../../../contract/index.js';
 
 /** Lab trends, the lab list and the clinical lists (issue 17). */
 export const healthViewRoutes =
@@ -17,14 +16,10 @@ export const healthViewRoutes =
       return { labs: await deps.labs.list(session, await deps.preferences.labUnits(session)) };
     });
 
-    app.get(
-      '/api/records/labs/:code',
-      { schema: { params: z.object({ code: LabCode }), querystring: LabTrendQuery, response: { 200: LabTrend } } },
-      async (req) => {
-        const session = requireSession(req);
-        return deps.labs.trend(session, req.params.code, req.query.unit, await deps.preferences.labUnits(session));
-      },
-    );
+    app.get('/api/records/labs/:code', { schema: { params: LabTrendParams, querystring: LabTrendQuery, response: { 200: LabTrend } } }, async (req) => {
+      const session = requireSession(req);
+      return deps.labs.trend(session, req.params.code, req.query.unit, await deps.preferences.labUnits(session));
+    });
 
     app.get('/api/records/dashboard', { schema: { querystring: DashboardQuery, response: { 200: Dashboard } } }, async (req) => {
       const session = requireSession(req);
@@ -37,7 +32,7 @@ export const healthViewRoutes =
       deps.preferences.update(requireSession(req), req.body),
     );
 
-    app.get('/api/records/clinical/:kind', { schema: { params: z.object({ kind: ClinicalKind }), response: { 200: ClinicalResponse } } }, async (req) => ({
+    app.get('/api/records/clinical/:kind', { schema: { params: ClinicalParams, response: { 200: ClinicalResponse } } }, async (req) => ({
       entries: await deps.clinical.list(requireSession(req), req.params.kind),
     }));
   };
