@@ -2,8 +2,10 @@
  * The layering, as rules. `npm run lint` runs this after ESLint.
  *
  * crypto/ is the base and imports nothing of ours; integrations/ and sandbox/ sit on it and may
- * use crypto/ only; server/ composes them. The web app is a separate bundle that talks to the
- * server over HTTP only. Inside server/, routes go through services, never to repositories.
+ * use crypto/ only; server/ composes them. contract/ holds the HTTP API's shapes (zod schemas)
+ * and imports nothing but zod: server/ validates and serialises with it, and the web app, a
+ * separate bundle that talks to the server over HTTP only, imports its types and nothing else
+ * from outside web/. Inside server/, routes go through services, never to repositories.
  *
  * A known exception goes in ROUTE_REPOSITORY_ALLOWLIST with the reason it stays for now.
  */
@@ -15,7 +17,7 @@
  */
 const ROUTE_REPOSITORY_ALLOWLIST = [];
 
-const ours = '^(crypto|integrations|sandbox|server|web|migrations|bench|e2e|scripts)/';
+const ours = '^(contract|crypto|integrations|sandbox|server|web|migrations|bench|e2e|scripts)/';
 const allowlisted = ROUTE_REPOSITORY_ALLOWLIST.length ? `^(${ROUTE_REPOSITORY_ALLOWLIST.map((f) => f.replace(/[.]/g, '\\.')).join('|')})$` : '^$';
 
 /** Files under `dir` may import only `dir` itself and the folders in `allowed` of ours. */
@@ -33,7 +35,23 @@ module.exports = {
     layer('crypto-imports-nothing-of-ours', 'crypto/ is the base layer: only node built-ins, npm packages and crypto/ itself.', 'crypto', []),
     layer('integrations-use-crypto-at-most', 'integrations/ may use crypto/ and itself, never server/, sandbox/ or web/.', 'integrations', ['crypto']),
     layer('sandbox-uses-crypto-at-most', 'sandbox/ may use crypto/ and itself, never server/, integrations/ or web/.', 'sandbox', ['crypto']),
-    layer('web-talks-http-only', 'The web app is its own bundle: nothing from the server side (it reaches the server over HTTP).', 'web', []),
+    {
+      name: 'contract-depends-on-zod-only',
+      comment: 'contract/ is the API shapes both sides share: zod and itself, nothing of ours, no node built-ins.',
+      severity: 'error',
+      from: { path: '^contract/' },
+      to: { pathNot: '^(contract/|node_modules/zod/)' },
+    },
+    layer('web-talks-http-only', 'The web app is its own bundle: nothing from the server side (it reaches the server over HTTP) but the API contract.', 'web', [
+      'contract',
+    ]),
+    {
+      name: 'web-imports-contract-types-only',
+      comment: 'The web app takes the contract as types (`import type`), so zod is not bundled for it.',
+      severity: 'error',
+      from: { path: '^web/' },
+      to: { path: '^contract/', dependencyTypesNot: ['type-only'] },
+    },
     {
       name: 'routes-go-through-services',
       comment: 'A route is schema -> one service call -> reply; SQL lives behind services.',

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const SOURCE_DIRS = ['server', 'crypto', 'integrations', 'sandbox', 'migrations'];
+export const SOURCE_DIRS = ['contract', 'server', 'crypto', 'integrations', 'sandbox', 'migrations'];
 const STAMP = '.build-stamp';
 
 /** Test files, test doubles and sample data: never compiled, never shipped. */

@@ -3,7 +3,7 @@ import tar from 'tar-stream';
 import { AgeWorkFactorError, ageDecryptStream, type AgeKey } from '../../crypto/index.js';
 import { unprocessable } from '../errors.js';
 import type { SessionContext } from '../services/keyring.js';
-import { EXPORT_FORMAT, EXPORT_VERSION, ManifestSchema, type Manifest } from './format.js';
+import { EXPORT_FORMAT, EXPORT_VERSION, Manifest } from '../../contract/export.js';
 import type { ImportState, PortabilitySection } from './sections/section.js';
 
 const MAX_ENTRIES = 5_000_000;
@@ -105,7 +105,7 @@ async function readManifest(entry: Readable): Promise<Manifest> {
   }
   let parsed;
   try {
-    parsed = ManifestSchema.safeParse(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+    parsed = Manifest.safeParse(JSON.parse(Buffer.concat(chunks).toString('utf8')));
   } catch {
     throw unprocessable('The export manifest is not valid JSON.', 'invalid_export');
   }

@@ -6,7 +6,7 @@ import { rateLimited } from '../errors.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { AuditRepository } from '../repositories/audit.repository.js';
 import type { SessionContext } from '../services/keyring.js';
-import { EXPORT_FORMAT, EXPORT_VERSION, type Manifest } from './format.js';
+import { EXPORT_FORMAT, EXPORT_VERSION, type Manifest } from '../../contract/export.js';
 import type { ExportOptions, ExportWriter, PortabilitySection } from './sections/section.js';
 import { EncryptedSpool } from './spool.js';
 

@@ -1,5 +1,3 @@
-import { z } from 'zod';
-
 /**
  * The layout of an export, once decrypted with `age -d`: a plain tar that any tool opens.
  *
@@ -15,44 +13,10 @@ import { z } from 'zod';
  *
  * Entries come in this order so that an importer reading the tar once, front to back, has
  * seen every file before the items that point at it, and every item before chats citing it.
+ *
+ * What each line holds (Manifest, ExportFile, ExportItem, ExportFolder) is part of the API
+ * contract: contract/export.ts.
  */
-export const EXPORT_FORMAT = 'context-vault-export';
-export const EXPORT_VERSION = 1;
-
-export const ManifestSchema = z.object({
-  format: z.literal(EXPORT_FORMAT),
-  version: z.number().int().min(1),
-  created: z.string(),
-  /** Whether trashed items are in items.jsonl (absent in exports made before folders: yes). */
-  includesTrash: z.boolean().optional(),
-  counts: z.record(z.string(), z.number().int().min(0)),
-});
-export type Manifest = z.infer<typeof ManifestSchema>;
-
-export const ExportFileSchema = z.object({ id: z.string(), name: z.string().min(1).max(255), contentType: z.string().max(200), size: z.number().int().min(0) });
-export type ExportFile = z.infer<typeof ExportFileSchema>;
-
-export const ExportItemSchema = z.object({
-  id: z.string(),
-  kind: z.enum(['note', 'document', 'record', 'series']),
-  source: z.enum(['manual', 'upload', 'fhir', 'epic', 'fitbit', 'google_health', 'apple_health']),
-  type: z.string().nullable(),
-  title: z.string(),
-  text: z.string(),
-  tags: z.array(z.string()),
-  occurredAt: z.string().nullable(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-  deletedAt: z.string().nullable().optional(),
-  folderId: z.string().nullable().optional(),
-  fileId: z.string().optional(),
-  data: z.record(z.string(), z.unknown()).optional(),
-  extraction: z.object({ status: z.enum(['ok', 'pending', 'none', 'failed']), reason: z.string().max(200).optional() }).optional(),
-});
-export type ExportItem = z.infer<typeof ExportItemSchema>;
-
-export const ExportFolderSchema = z.object({ id: z.string(), name: z.string().min(1).max(200), parentId: z.string().nullable() });
-export type ExportFolder = z.infer<typeof ExportFolderSchema>;
 
 /** Tar entry names are built from ids and sanitized names; never trust them on the way in. */
 export const fileEntryName = (id: string, name: string) => `files/${id}/${name}`;

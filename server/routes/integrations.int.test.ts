@@ -250,7 +250,7 @@ describe.each(dbTargets())('Google sign-in and health integrations (%s)', (targe
       const again = await inject({ method: 'POST', url: '/api/integrations/epic/sync', headers: { cookie } });
       expect(again.statusCode).toBe(202);
       await svc().whenIdle();
-      const job = await inject({ method: 'GET', url: `/api/integrations/jobs/${again.json().jobId}`, headers: { cookie } });
+      const job = await inject({ method: 'GET', url: `/api/jobs/${again.json().jobId}`, headers: { cookie } });
       expect(job.json().status).toBe('done');
       await inject({ method: 'GET', url: '/api/auth/me', headers: { cookie } });
       expect(await count()).toBe(before);
@@ -271,16 +271,19 @@ describe.each(dbTargets())('Google sign-in and health integrations (%s)', (targe
       smart.auth.expireAccessTokens();
       const third = await inject({ method: 'POST', url: '/api/integrations/epic/sync', headers: { cookie } });
       await svc().whenIdle();
-      expect((await inject({ method: 'GET', url: `/api/integrations/jobs/${third.json().jobId}`, headers: { cookie } })).json().status).toBe('done');
+      expect((await inject({ method: 'GET', url: `/api/jobs/${third.json().jobId}`, headers: { cookie } })).json().status).toBe('done');
       expect(smart.auth.stats.failedTokenRequests.filter((f) => f.grant === 'refresh_token')).toEqual([]);
 
       // Rate limited beyond the retries: a sentence to act on, and the integration stays connected.
       smart.rateLimitFhir(20, 1);
       const limited = await inject({ method: 'POST', url: '/api/integrations/epic/sync', headers: { cookie } });
       await svc().whenIdle();
-      const lj = (await inject({ method: 'GET', url: `/api/integrations/jobs/${limited.json().jobId}`, headers: { cookie } })).json();
+      const lj = (await inject({ method: 'GET', url: `/api/jobs/${limited.json().jobId}`, headers: { cookie } })).json();
       expect(lj.status).toBe('failed');
-      expect(lj.error.code).toBe('rate_limited');
+      expect(lj.errorCode).toBe('rate_limited');
+      expect(lj.kind).toBe('sync:epic');
+      // One jobs API: the old integrations-only alias is gone.
+      expect((await inject({ method: 'GET', url: `/api/integrations/jobs/${limited.json().jobId}`, headers: { cookie } })).statusCode).toBe(404);
       smart.rateLimitFhir(0);
 
       // Revoked refresh token: "Epic asked you to sign in again".

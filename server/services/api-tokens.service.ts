@@ -17,7 +17,6 @@ import type { AuditRecorder } from './activity.service.js';
 import { KeyRing, TOKEN_SCOPES, type SessionContext, type TokenScope } from './keyring.js';
 
 export const DEFAULT_TOKEN_DAYS = 90;
-export const MAX_TOKEN_DAYS = 365;
 const MAX_TOKENS_PER_USER = 50;
 /** `last_used_at` moves at most this often, to keep a write off every scripted request. */
 const TOUCH_EVERY_MS = 60_000;

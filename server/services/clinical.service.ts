@@ -1,10 +1,11 @@
+import type { ClinicalEntry, ClinicalKind } from '../../contract/index.js';
 import type { Item, ItemsService } from './items.service.js';
 import type { SessionContext } from './keyring.js';
 
 /** Records read per list: enough for a long life of prescriptions, bounded whatever the vault holds. */
 const MAX_ITEMS = 5_000;
 
-export type ClinicalKind = 'medications' | 'allergies' | 'conditions' | 'immunizations' | 'procedures';
+export type { ClinicalEntry, ClinicalKind };
 
 const TAG: Record<ClinicalKind, string> = {
   medications: 'medication',
@@ -13,27 +14,6 @@ const TAG: Record<ClinicalKind, string> = {
   immunizations: 'immunization',
   procedures: 'procedure',
 };
-
-export interface ClinicalSource {
-  itemId: string;
-  source: string;
-}
-
-/** One entry of a clinical list: records of the same code and date from several sources, merged. */
-export interface ClinicalEntry {
-  key: string;
-  name: string;
-  code?: { system?: string; code: string; display?: string };
-  date: string | null;
-  /** medications: current | past; conditions and allergies: active | resolved; immunizations: given | not-given. */
-  group: string;
-  status?: string;
-  end?: string;
-  detail?: string;
-  criticality?: string;
-  reactions?: string[];
-  sources: ClinicalSource[];
-}
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -1,42 +1,9 @@
+import type { Dashboard, DashboardCard, DashboardPoint, Resolution } from '../../contract/index.js';
 import type { ItemsService } from './items.service.js';
 import type { SessionContext } from './keyring.js';
 import { ALL_METRIC_CODES, displayFactor, METRICS, type MetricDef } from './health/metrics.js';
 import type { Preferences, PreferencesService } from './preferences.service.js';
 import type { SeriesDay, SeriesService } from './series.service.js';
-
-export type Resolution = 'day' | 'week' | 'month';
-
-export interface DashboardPoint {
-  /** First day of the day, ISO week (Monday) or month. */
-  date: string;
-  /** Days with data in the period. */
-  days: number;
-  count: number;
-  min: number;
-  max: number;
-  mean: number;
-  sum: number;
-}
-
-export interface DashboardCard {
-  key: string;
-  title: string;
-  stat: 'mean' | 'sum';
-  unit: string | null;
-  from: string;
-  to: string;
-  resolution: Resolution;
-  /** First and last day with data, whatever range is shown. */
-  first: string;
-  last: string;
-  series: Array<{ label: string; code: string; points: DashboardPoint[] }>;
-}
-
-export interface Dashboard {
-  /** Every metric with data, in the person's order, hidden ones included (for choosing). */
-  available: Array<{ key: string; title: string; first: string; last: string }>;
-  cards: DashboardCard[];
-}
 
 const DAY = 86_400_000;
 const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Folder } from '../../contract/index.js';
 import type { Transaction } from 'kysely';
 import { folderName } from '../codec/index.js';
 import { asBuffer } from '../db/index.js';
@@ -7,12 +8,6 @@ import { badRequest, notFound } from '../errors.js';
 import type { FoldersRepository } from '../repositories/folders.repository.js';
 import type { Item, ItemsService } from './items.service.js';
 import type { SessionContext } from './keyring.js';
-
-export interface Folder {
-  id: string;
-  name: string;
-  parentId: string | null;
-}
 
 /** Deep enough for any filing scheme, shallow enough that walking a path stays cheap. */
 export const MAX_FOLDER_DEPTH = 32;

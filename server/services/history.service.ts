@@ -7,18 +7,10 @@ import type { ItemsRepository } from '../repositories/items.repository.js';
 import type { VersionsRepository } from '../repositories/versions.repository.js';
 import type { SessionContext } from './keyring.js';
 import type { Item, ItemPatch, ItemRow, ItemsService } from './items.service.js';
+import type { VersionSummary } from '../../contract/index.js';
 import { diffLines, mergeTags, mergeText, mergeValue, type LineChange } from './merge.js';
 
 type VersionPayload = ItemVersionPayload;
-
-export interface VersionSummary {
-  version: number;
-  title: string;
-  updatedAt: string;
-  current: boolean;
-  /** Whether the session asking saved it (`this`), another one did, or nobody (created, imported). */
-  savedBy: 'this' | 'other' | null;
-}
 
 /**
  * Version history of items: every save keeps the state it replaces, sealed under the item's row

@@ -11,6 +11,7 @@ import { AppleHealthWorkers, runAppleHealthInWorker, type AppleHealthRunStats } 
 import type { FileSeal, ImportFiles } from '../jobs/encrypted-file.js';
 import { JOB_ERRORS, JobFailure, type JobContext, type JobErrorCode, type JobRunner } from '../jobs/runner.js';
 import type { JobRow, JobsRepository } from '../repositories/jobs.repository.js';
+import type { Job } from '../../contract/index.js';
 import type { FilesService } from './files.service.js';
 import { itemFromRecord, type ItemsService, type NewItem } from './items.service.js';
 import type { KeyRing, SessionContext } from './keyring.js';
@@ -19,20 +20,8 @@ import type { SeriesService } from './series.service.js';
 export type FhirFormat = 'json' | 'ndjson';
 type AppleFormat = 'zip' | 'xml';
 
-/** A job as the API shows it (API.md "Health records"). */
-export interface JobView {
-  id: string;
-  kind: string;
-  status: JobRow['status'];
-  progress: { done: number; total?: number; unit: string };
-  result?: { imported: Record<string, number>; skipped?: Record<string, string> };
-  error?: string;
-  /** Integration syncs: which failure it was (`reauth_required`, `rate_limited`...). */
-  errorCode?: string;
-}
-
 /** Reads rows of job kinds run outside the runner (integration syncs), keyed by kind prefix. */
-export type JobViewer = (row: JobRow) => JobView;
+export type JobViewer = (row: JobRow) => Job;
 
 const RECORD_BATCH = 256;
 /** A FHIR JSON document is parsed whole; bigger exports come as NDJSON, which streams. */
@@ -217,17 +206,17 @@ export class ImportsService {
     this.#viewers.set(prefix, viewer);
   }
 
-  async getJob(session: SessionContext, id: string): Promise<JobView> {
+  async getJob(session: SessionContext, id: string): Promise<Job> {
     const row = await this.jobs.get(session.userId, id);
     if (!row) throw notFound('Job');
     return this.#view(session, row);
   }
 
-  async listJobs(session: SessionContext, limit: number): Promise<JobView[]> {
+  async listJobs(session: SessionContext, limit: number): Promise<Job[]> {
     return (await this.jobs.list(session.userId, limit)).map((row) => this.#view(session, row));
   }
 
-  #view(session: SessionContext, row: JobRow): JobView {
+  #view(session: SessionContext, row: JobRow): Job {
     for (const [prefix, viewer] of this.#viewers) if (row.kind.startsWith(prefix)) return viewer(row);
     return toView(session, row);
   }
@@ -389,8 +378,8 @@ export class ImportsService {
 }
 
 /** The owner's view: counts and messages opened from the sealed outcome (or a job's clear columns from before 0011). */
-function toView(session: SessionContext, row: JobRow): JobView {
-  const view: JobView = { id: row.id, kind: row.kind, status: row.status, progress: row.progress as JobView['progress'] };
+function toView(session: SessionContext, row: JobRow): Job {
+  const view: Job = { id: row.id, kind: row.kind, status: row.status, progress: row.progress as Job['progress'] };
   const outcome: JobOutcome = row.sealed
     ? openOutcome(session, row.id, row.sealed)
     : { imported: (row.legacy_result as { imported?: Record<string, number> } | null)?.imported, error: row.legacy_error ?? undefined };

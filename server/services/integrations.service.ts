@@ -207,12 +207,6 @@ export class IntegrationsService {
     return this.startSync(userId, c.provider);
   }
 
-  /** A sync job of the user's, from `jobs`, as the integrations page shows it. */
-  async job(userId: string, id: string): Promise<SyncJob | undefined> {
-    const row = await this.jobs.get(userId, id);
-    return row && row.kind.startsWith('sync:') ? this.syncView(row) : undefined;
-  }
-
   /**
    * A `sync:*` row read back. Its outcome is sealed under the server key (the sync never holds
    * the owner's vault key); the clear `error_code` says which failure it was.

@@ -10,30 +10,10 @@ import type { DB } from '../db/types.js';
 import type { ItemsRepository, TypeLookup } from '../repositories/items.repository.js';
 import type { KeyRing, SessionContext } from './keyring.js';
 import { describeExtraction, type StoredExtraction } from '../files/extraction/reasons.js';
+import type { Item, ItemKind, ItemSource } from '../../contract/index.js';
 
-export type ItemKind = 'note' | 'document' | 'record' | 'series';
-export type ItemSource = 'manual' | 'upload' | 'fhir' | 'epic' | 'fitbit' | 'google_health' | 'apple_health';
-
-/** The decrypted item as the API shows it. */
-export interface Item {
-  id: string;
-  kind: ItemKind;
-  source: ItemSource;
-  type: string | null;
-  title: string;
-  text: string;
-  tags: string[];
-  occurredAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-  /** +1 per save; a PATCH based on another version is refused (or merged). */
-  version: number;
-  folderId: string | null;
-  fileId?: string;
-  data?: Record<string, unknown>;
-  /** Items with a file: whether its text could be read, and if not, why (never silently unreadable). */
-  extraction?: { status: StoredExtraction['status']; reason?: string };
-}
+/** The decrypted item as the API shows it: the contract's shape. */
+export type { Item, ItemKind, ItemSource };
 
 /** An edit as the API takes it. */
 export interface ItemPatch {

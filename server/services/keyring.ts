@@ -1,4 +1,5 @@
 import { deriveSubkey, type SubkeyPurpose } from '../../crypto/index.js';
+import { TOKEN_SCOPES, type TokenScope } from '../../contract/index.js';
 
 /**
  * The keys one unlocked request may use, derived lazily from the vault key. Lives only for the
@@ -37,5 +38,4 @@ export interface SessionContext {
   apiToken?: { id: string; scopes: readonly TokenScope[] };
 }
 
-export const TOKEN_SCOPES = ['read', 'write', 'chat'] as const;
-export type TokenScope = (typeof TOKEN_SCOPES)[number];
+export { TOKEN_SCOPES, type TokenScope };

@@ -2,42 +2,13 @@ import { badRequest, notFound } from '../errors.js';
 import type { Item, ItemsService } from './items.service.js';
 import type { SessionContext } from './keyring.js';
 import { convert, labGroup, roundFor, ucumOf, unitsFor, type LabGroup } from './health/lab-units.js';
-import { flagOfRange, isLabItem, labResult, type Flag, type LabResult } from './health/observations.js';
+import { flagOfRange, isLabItem, labResult, type LabResult } from './health/observations.js';
+import type { LabPoint, LabSummary, LabTrend } from '../../contract/index.js';
 
 /** Lab records read per request: a lifetime of results for one person is a few thousand. */
 const MAX_LAB_ITEMS = 10_000;
 
-export interface LabPoint {
-  date: string;
-  value: number;
-  unit: string;
-  flag?: Flag;
-  itemId: string;
-  source: string;
-  low?: number;
-  high?: number;
-}
-
-export interface LabTrend {
-  code: string;
-  name: string;
-  unit: string;
-  units: string[];
-  panel: string;
-  referenceRange?: { low?: number; high?: number };
-  points: LabPoint[];
-}
-
-export interface LabSummary {
-  code: string;
-  name: string;
-  panel: string;
-  unit: string;
-  count: number;
-  latest: { value: number; date: string; flag?: Flag };
-  /** Latest against the one before: up, down or flat (within 2 %). */
-  trend?: 'up' | 'down' | 'flat';
-}
+export type { LabPoint };
 
 /** Preferred display unit per conversion family ('glucose' covers the mg/dL <-> mmol/L analytes). */
 export type UnitPreference = (group: LabGroup) => Promise<string | undefined> | string | undefined;

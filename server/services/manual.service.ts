@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { z } from 'zod';
+import type { ManualEntry } from '../../contract/index.js';
 import { transformResource } from '../../integrations/fhir/transform.js';
 import { SeriesAccumulator } from '../../integrations/series/day-chunk.js';
 import type { QuantitySample } from '../../integrations/types.js';
@@ -7,52 +7,6 @@ import { notFound } from '../errors.js';
 import { itemFromRecord, type Item, type ItemsService } from './items.service.js';
 import type { SessionContext } from './keyring.js';
 import type { SeriesService } from './series.service.js';
-
-/** A moment with its UTC offset, as the browser knows it: the offset decides the local day. */
-const At = z.iso.datetime({ offset: true, message: 'must be a date and time with its offset (2026-06-01T08:30:00+01:00)' });
-const Day = z.iso.date({ message: 'must be a date (YYYY-MM-DD)' });
-const Text = (max: number) => z.string().trim().min(1).max(max);
-const Note = z.string().trim().max(2000).optional();
-
-export const ManualEntry = z.discriminatedUnion('kind', [
-  z.object({
-    kind: z.literal('blood_pressure'),
-    systolic: z.number().int().min(40).max(300),
-    diastolic: z.number().int().min(20).max(200),
-    at: At,
-    note: Note,
-  }),
-  z.object({ kind: z.literal('weight'), value: z.number().positive().max(700), unit: z.enum(['kg', 'lb']), at: At, note: Note }),
-  z.object({ kind: z.literal('glucose'), value: z.number().positive().max(2000), unit: z.enum(['mg/dL', 'mmol/L']), at: At, note: Note }),
-  z.object({ kind: z.literal('temperature'), value: z.number().min(25).max(115), unit: z.enum(['Cel', '[degF]']), at: At, note: Note }),
-  z.object({
-    kind: z.literal('medication'),
-    name: Text(200),
-    dosage: z.string().trim().max(500).optional(),
-    status: z.enum(['active', 'completed', 'stopped']),
-    start: Day.optional(),
-    end: Day.optional(),
-    note: Note,
-  }),
-  z.object({
-    kind: z.literal('allergy'),
-    substance: Text(200),
-    reaction: z.string().trim().max(200).optional(),
-    criticality: z.enum(['low', 'high', 'unable-to-assess']).optional(),
-    status: z.enum(['active', 'resolved']).default('active'),
-    onset: Day.optional(),
-    note: Note,
-  }),
-  z.object({
-    kind: z.literal('condition'),
-    name: Text(200),
-    status: z.enum(['active', 'resolved']),
-    onset: Day.optional(),
-    abatement: Day.optional(),
-    note: Note,
-  }),
-]);
-export type ManualEntry = z.infer<typeof ManualEntry>;
 
 const LOINC = 'http://loinc.org';
 const UCUM = 'http://unitsofmeasure.org';

@@ -1,4 +1,5 @@
 import { isCloudModel } from '../../sandbox/config.js';
+import type { ModelInfo } from '../../contract/index.js';
 import { isValidModelName, PullRefusedError } from '../../sandbox/models.js';
 import { ModelNotFoundError, type ModelFileInfo, type ModelStore, type PullProgress } from '../../sandbox/model-store.js';
 import { AppError, badRequest, conflict, forbidden, notFound, unavailable, unprocessable } from '../errors.js';
@@ -8,19 +9,6 @@ import type { SessionContext } from './keyring.js';
 const MiB = 1024 * 1024;
 const CHAT_KEY = 'default_chat_model';
 const EMBED_KEY = 'default_embed_model';
-
-/** A model as `GET /api/models` shows it. */
-export interface ModelView {
-  name: string;
-  size: number;
-  family?: string;
-  quantization?: string;
-  contextLength?: number;
-  /** Whether weights plus the KV cache of `OLLAMA_NUM_CTX` tokens fit `SANDBOX_MEMORY_MB`. */
-  fits: boolean;
-  /** The bytes that comparison used. */
-  requiredBytes: number;
-}
 
 /** `progress` `{ completed, total }` lines, summed over the layers Ollama reported so far. */
 export interface PullEvent {
@@ -95,7 +83,7 @@ export class ModelsService {
 
   async list(session: SessionContext) {
     const found = this.opts.store ? await this.#listStore() : [];
-    const models: ModelView[] = found.map((m) => {
+    const models: ModelInfo[] = found.map((m) => {
       const need = requiredBytes(m, this.opts.numCtx);
       return {
         name: m.name,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { preferencesSchema } from '../../contract/index.js';
 import * as codec from '../codec/index.js';
 import { asBuffer } from '../db/index.js';
 import { conflict } from '../errors.js';
@@ -7,27 +8,8 @@ import type { LabGroup } from './health/lab-units.js';
 import { METRIC_BY_KEY } from './health/metrics.js';
 import type { SessionContext } from './keyring.js';
 
-export const Preferences = z.object({
-  /** Dashboard cards in the order shown; cards not listed follow in the default order. */
-  cards: z
-    .array(z.string().refine((k) => METRIC_BY_KEY.has(k) || k === 'workouts', 'must be a dashboard card'))
-    .max(40)
-    .optional(),
-  /** Cards the person turned off; a metric that gains data later shows up unless it is here. */
-  hidden: z
-    .array(z.string().refine((k) => METRIC_BY_KEY.has(k) || k === 'workouts', 'must be a dashboard card'))
-    .max(40)
-    .optional(),
-  units: z
-    .object({
-      weight: z.enum(['kg', 'lb']).optional(),
-      distance: z.enum(['km', 'mi']).optional(),
-      /** Glucose and cholesterol: mg/dL (US) or mmol/L (most of the world). */
-      glucose: z.enum(['mg/dL', 'mmol/L']).optional(),
-      hba1c: z.enum(['%', 'mmol/mol']).optional(),
-    })
-    .optional(),
-});
+/** The contract's shape, with the card keys this server's metric table knows. */
+export const Preferences = preferencesSchema(z.string().refine((k) => METRIC_BY_KEY.has(k) || k === 'workouts', 'must be a dashboard card'));
 export type Preferences = z.infer<typeof Preferences>;
 
 // One row per user; the codec binds it to this id and its version.

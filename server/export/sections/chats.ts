@@ -1,54 +1,12 @@
 /** Chats as chats.jsonl. */
 import { createHmac } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { z } from 'zod';
+import { ExportChat } from '../../../contract/export.js';
 import type { ExportRepository } from '../../repositories/export.repository.js';
 import type { ChatService } from '../../services/chat.service.js';
 import type { SessionContext } from '../../services/keyring.js';
 import { readJsonLines } from '../lines.js';
 import type { ExportWriter, ImportState, PortabilitySection } from './section.js';
-
-const SourceSchema = z.object({ n: z.number(), itemId: z.string().nullable(), title: z.string(), kind: z.string(), occurredAt: z.string().nullable() });
-const AnswerContextSchema = z.object({
-  model: z.string(),
-  numCtx: z.number(),
-  promptTokens: z.number(),
-  answerReserve: z.number(),
-  sourcesFound: z.number(),
-  sourcesUsed: z.number(),
-  truncated: z.number().optional(),
-  historyMessages: z.number(),
-});
-export const ExportChatSchema = z.object({
-  id: z.string(),
-  title: z.string(),
-  /** The chat's own model, when one was picked (issue 18). */
-  model: z.string().optional(),
-  messages: z.array(
-    z.object({
-      role: z.enum(['user', 'assistant']),
-      text: z.string(),
-      sources: z.array(SourceSchema),
-      createdAt: z.string(),
-      stopped: z.boolean().optional(),
-      cutOff: z.boolean().optional(),
-      // Issue 18: what the model saw and earlier answers, carried through as they were.
-      context: AnswerContextSchema.optional(),
-      alternatives: z
-        .array(
-          z.object({
-            text: z.string(),
-            sources: z.array(SourceSchema),
-            createdAt: z.string(),
-            context: AnswerContextSchema.optional(),
-            stopped: z.boolean().optional(),
-            cutOff: z.boolean().optional(),
-          }),
-        )
-        .optional(),
-    }),
-  ),
-});
 
 /**
  * A chat's id in the importing account: derived from the exported id under the account's own
@@ -95,7 +53,7 @@ export class ChatsSection implements PortabilitySection {
     const { session } = state;
     const here = new Set(await this.counts.chatIds(session.userId));
     for await (const line of readJsonLines(body)) {
-      const c = ExportChatSchema.parse(line);
+      const c = ExportChat.parse(line);
       const id = stableUuid(session.keys.subkey('dedupe'), `chat|${c.id}`);
       const remapSource = <S extends { itemId: string | null }>(s: S): S => ({ ...s, itemId: s.itemId ? (state.itemIds.get(s.itemId) ?? null) : null });
       // Re-importing into the account it came from: the chat is already here under its own id.

@@ -4,7 +4,8 @@ import type { ExportRepository } from '../../repositories/export.repository.js';
 import type { FilesRepository } from '../../repositories/files.repository.js';
 import type { FilesService } from '../../services/files.service.js';
 import type { SessionContext } from '../../services/keyring.js';
-import { ExportFileSchema, FILE_ENTRY, fileEntryName, type ExportFile } from '../format.js';
+import { ExportFile } from '../../../contract/export.js';
+import { FILE_ENTRY, fileEntryName } from '../format.js';
 import { readJsonLines } from '../lines.js';
 import { count, type ExportWriter, type ImportState, type PortabilitySection } from './section.js';
 
@@ -43,7 +44,7 @@ export class FilesSection implements PortabilitySection {
   async import(name: string, body: Readable, state: ImportState): Promise<void> {
     if (name === 'files.jsonl') {
       for await (const line of readJsonLines(body)) {
-        const f = ExportFileSchema.parse(line);
+        const f = ExportFile.parse(line);
         state.fileMeta.set(f.id, f);
       }
       return;

@@ -2,7 +2,7 @@
 import type { Readable } from 'node:stream';
 import type { FoldersService } from '../../services/folders.service.js';
 import type { SessionContext } from '../../services/keyring.js';
-import { ExportFolderSchema, type ExportFolder } from '../format.js';
+import { ExportFolder } from '../../../contract/export.js';
 import { readJsonLines } from '../lines.js';
 import { count, type ExportWriter, type ImportState, type PortabilitySection } from './section.js';
 
@@ -40,7 +40,7 @@ export class FoldersSection implements PortabilitySection {
     // so importing an export twice (or into the account it came from) adds none.
     const byPath = new Map(here.map((f) => [`${f.parentId ?? ''}|${f.name}`, f.id]));
     for await (const line of readJsonLines(body)) {
-      const f = ExportFolderSchema.parse(line);
+      const f = ExportFolder.parse(line);
       const parentId = f.parentId ? (state.folderIds.get(f.parentId) ?? null) : null;
       const known = ids.has(f.id) ? f.id : byPath.get(`${parentId ?? ''}|${f.name}`);
       if (known) {

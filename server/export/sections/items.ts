@@ -5,7 +5,7 @@ import type { ExportRepository } from '../../repositories/export.repository.js';
 import type { FoldersService } from '../../services/folders.service.js';
 import type { ItemsService, NewItem } from '../../services/items.service.js';
 import type { SessionContext } from '../../services/keyring.js';
-import { ExportItemSchema, type ExportItem } from '../format.js';
+import { ExportItem } from '../../../contract/export.js';
 import { readJsonLines } from '../lines.js';
 import { count, type ExportOptions, type ExportWriter, type ImportState, type PortabilitySection } from './section.js';
 import { extractionFromApi } from '../../files/extraction/reasons.js';
@@ -63,7 +63,7 @@ export class ItemsSection implements PortabilitySection {
       batch = [];
     };
     for await (const line of readJsonLines(body)) {
-      batch.push(ExportItemSchema.parse(line));
+      batch.push(ExportItem.parse(line));
       if (batch.length >= BATCH) await flush();
     }
     await flush();

@@ -1,7 +1,7 @@
 /** The contract every part of an export implements, and what an import run carries between parts. */
 import type { Readable } from 'node:stream';
 import type { SessionContext } from '../../services/keyring.js';
-import type { ExportFile } from '../format.js';
+import type { ExportFile } from '../../../contract/export.js';
 
 /** Where a section writes: named entries of a tar that is being streamed out. */
 export interface ExportWriter {

@@ -6,15 +6,14 @@ import { clearSealedCookie, readSealedCookie, setSealedCookie } from '../../http
 import { requireSession, setSessionCookie } from '../../http/session.js';
 import { GoogleFlowError, type GoogleAuthService, type GoogleFlowState, type PendingIdentity } from '../../services/google-auth.service.js';
 import type { InboxService } from '../../services/inbox.service.js';
-import { UserSchema } from '../schemas.js';
-import { InviteCode, NewPassphrase } from './schema.js';
+import { InviteCode, NewPassphrase, NewUserBody, Passphrase, UserBody } from '../../../contract/index.js';
 
 // Lax: it must come back on the provider's top-level redirect to the callback.
 const FLOW = { name: 'cv_oauth_google', path: '/api/auth/google', sameSite: 'lax', ttlMs: 10 * 60_000 } as const;
 // Strict: only our own pages post the passphrase with it.
 export const PENDING = { name: 'cv_pending', path: '/api/auth', sameSite: 'strict', ttlMs: 10 * 60_000 } as const;
 
-const Passphrase = z.object({ passphrase: z.string().min(1).max(1024) });
+const UnlockBody = z.object({ passphrase: Passphrase });
 
 export const googleAuthRoutes =
   (deps: { google: GoogleAuthService; inbox: InboxService; config: Config }): FastifyPluginAsyncZod =>
@@ -61,13 +60,7 @@ export const googleAuthRoutes =
 
     app.post(
       '/api/auth/google/register',
-      {
-        config: limited,
-        schema: {
-          body: z.object({ passphrase: NewPassphrase, inviteCode: InviteCode }),
-          response: { 201: z.object({ user: UserSchema, recoveryKey: z.string() }) },
-        },
-      },
+      { config: limited, schema: { body: z.object({ passphrase: NewPassphrase, inviteCode: InviteCode }), response: { 201: NewUserBody } } },
       async (req, reply) => {
         need();
         const r = await google.register(readSealedCookie<PendingIdentity>(req, config, PENDING.name), req.body.passphrase, req.id, req.body.inviteCode);
@@ -77,7 +70,7 @@ export const googleAuthRoutes =
       },
     );
 
-    app.post('/api/auth/unlock', { config: limited, schema: { body: Passphrase, response: { 200: z.object({ user: UserSchema }) } } }, async (req, reply) => {
+    app.post('/api/auth/unlock', { config: limited, schema: { body: UnlockBody, response: { 200: UserBody } } }, async (req, reply) => {
       need();
       const r = await google.unlock(readSealedCookie<PendingIdentity>(req, config, PENDING.name), req.body.passphrase, req.id);
       clearSealedCookie(reply, config, PENDING);

@@ -4,8 +4,18 @@ import type { Config } from '../../config.js';
 import { notFound } from '../../errors.js';
 import { clearSessionCookie, requireSession, setSessionCookie } from '../../http/session.js';
 import type { AuthService } from '../../services/auth.service.js';
-import { IdParams, UserSchema } from '../schemas.js';
-import { ChangePassphraseBody, LoginBody, RecoverBody, RegisterBody, RotateRecoveryKeyBody } from './schema.js';
+import {
+  ChangePassphraseBody,
+  IdParams,
+  LoginBody,
+  NewUserBody,
+  RecoverBody,
+  RegisterBody,
+  RotateRecoveryKeyBody,
+  SessionList,
+  SignupMode,
+  UserBody,
+} from '../../../contract/index.js';
 
 export const authRoutes =
   (deps: { auth: AuthService; config: Config }): FastifyPluginAsyncZod =>
@@ -13,22 +23,16 @@ export const authRoutes =
     const { auth, config } = deps;
     const limited = { rateLimit: { max: config.RATE_LIMIT_AUTH_PER_MIN, timeWindow: 60_000 } };
 
-    app.post(
-      '/api/auth/register',
-      { config: limited, schema: { body: RegisterBody, response: { 201: z.object({ user: UserSchema, recoveryKey: z.string() }) } } },
-      async (req, reply) => {
-        const r = await auth.register(req.body.email, req.body.passphrase, req.id, req.body.inviteCode, req.headers['user-agent']);
-        setSessionCookie(reply, config, r.session);
-        return reply.code(201).send({ user: r.user, recoveryKey: r.recoveryKey });
-      },
-    );
+    app.post('/api/auth/register', { config: limited, schema: { body: RegisterBody, response: { 201: NewUserBody } } }, async (req, reply) => {
+      const r = await auth.register(req.body.email, req.body.passphrase, req.id, req.body.inviteCode, req.headers['user-agent']);
+      setSessionCookie(reply, config, r.session);
+      return reply.code(201).send({ user: r.user, recoveryKey: r.recoveryKey });
+    });
 
     // The sign-up page asks which form to show (an invite field, or a closed notice).
-    app.get('/api/auth/signup', { schema: { response: { 200: z.object({ signup: z.enum(['open', 'invite', 'closed']) }) } } }, async () => ({
-      signup: config.SIGNUP,
-    }));
+    app.get('/api/auth/signup', { schema: { response: { 200: SignupMode } } }, async () => ({ signup: config.SIGNUP }));
 
-    app.post('/api/auth/login', { config: limited, schema: { body: LoginBody, response: { 200: z.object({ user: UserSchema }) } } }, async (req, reply) => {
+    app.post('/api/auth/login', { config: limited, schema: { body: LoginBody, response: { 200: UserBody } } }, async (req, reply) => {
       const r = await auth.login(req.body.email, req.body.passphrase, req.id, req.headers['user-agent']);
       setSessionCookie(reply, config, r.session);
       return { user: r.user };
@@ -40,7 +44,7 @@ export const authRoutes =
       return reply.code(204).send();
     });
 
-    app.get('/api/auth/me', { schema: { response: { 200: z.object({ user: UserSchema }) } } }, async (req) => {
+    app.get('/api/auth/me', { schema: { response: { 200: UserBody } } }, async (req) => {
       const s = requireSession(req);
       return { user: { id: s.userId, email: s.email } };
     });
@@ -50,7 +54,7 @@ export const authRoutes =
       return reply.code(204).send();
     });
 
-    app.post('/api/auth/recover', { config: limited, schema: { body: RecoverBody, response: { 200: z.object({ user: UserSchema }) } } }, async (req, reply) => {
+    app.post('/api/auth/recover', { config: limited, schema: { body: RecoverBody, response: { 200: UserBody } } }, async (req, reply) => {
       const r = await auth.recover(req.body.email, req.body.recoveryKey, req.body.next, req.id, req.headers['user-agent']);
       setSessionCookie(reply, config, r.session);
       return { user: r.user };
@@ -62,31 +66,19 @@ export const authRoutes =
       async (req) => ({ recoveryKey: await auth.rotateRecoveryKey(requireSession(req), req.body.passphrase, req.id) }),
     );
 
-    app.get(
-      '/api/auth/sessions',
-      {
-        schema: {
-          response: {
-            200: z.object({
-              sessions: z.array(z.object({ id: z.string(), current: z.boolean(), createdAt: z.string(), lastSeenAt: z.string(), expiresAt: z.string() })),
-            }),
-          },
-        },
-      },
-      async (req) => {
-        const s = requireSession(req);
-        const rows = await auth.listSessions(s);
-        return {
-          sessions: rows.map((r) => ({
-            id: r.id,
-            current: r.id === s.sessionId,
-            createdAt: r.created_at.toISOString(),
-            lastSeenAt: r.last_seen_at.toISOString(),
-            expiresAt: new Date(r.expires_at).toISOString(),
-          })),
-        };
-      },
-    );
+    app.get('/api/auth/sessions', { schema: { response: { 200: SessionList } } }, async (req) => {
+      const s = requireSession(req);
+      const rows = await auth.listSessions(s);
+      return {
+        sessions: rows.map((r) => ({
+          id: r.id,
+          current: r.id === s.sessionId,
+          createdAt: r.created_at.toISOString(),
+          lastSeenAt: r.last_seen_at.toISOString(),
+          expiresAt: new Date(r.expires_at).toISOString(),
+        })),
+      };
+    });
 
     app.delete('/api/auth/sessions/:id', { schema: { params: IdParams } }, async (req, reply) => {
       if (!(await auth.revokeSession(requireSession(req), req.params.id, req.id))) throw notFound('Session');

@@ -1,61 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import { requireSession } from '../../http/session.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ChatService, PreparedChat } from '../../services/chat.service.js';
 import type { ChatStreamService } from '../../services/chat-stream.service.js';
 import type { SessionContext } from '../../services/keyring.js';
-import { IdParams } from '../schemas.js';
-
-const Source = z.object({
-  n: z.number(),
-  itemId: z.string().nullable(),
-  title: z.string(),
-  kind: z.string(),
-  occurredAt: z.string().nullable(),
-  page: z.number().optional(),
-  passage: z.string().optional(),
-});
-
-const Context = z.object({
-  model: z.string(),
-  numCtx: z.number(),
-  promptTokens: z.number(),
-  answerReserve: z.number(),
-  sourcesFound: z.number(),
-  sourcesUsed: z.number(),
-  truncated: z.number().optional(),
-  historyMessages: z.number(),
-  retrieval: z.enum(['hybrid', 'keyword']).optional(),
-});
-const Alternative = z.object({
-  text: z.string(),
-  sources: z.array(Source),
-  createdAt: z.string(),
-  context: Context.optional(),
-  stopped: z.boolean().optional(),
-  cutOff: z.boolean().optional(),
-});
-const ChatSummary = z.object({ id: z.string(), title: z.string(), updatedAt: z.string() });
-const RenameBody = z.object({ title: z.string().trim().min(1, 'must not be empty').max(200) });
-const TimeZone = z
-  .string()
-  .max(64)
-  .regex(/^[A-Za-z0-9_+\-/]+$/);
-// A bare POST (no body at all) is the common case from scripts.
-const RegenerateBody = z.object({ timeZone: TimeZone.optional() }).nullish();
-
-const ChatBody = z.object({
-  message: z.string().trim().min(1, 'must not be empty').max(4000),
-  chatId: z.uuid().optional(),
-  /** The browser's IANA zone, so "yesterday" means the user's yesterday. */
-  timeZone: TimeZone.optional(),
-  /** An Ollama model name (`llama3.1:8b`, `library/qwen2.5:7b-instruct-q4_K_M`); stored sealed with the chat. */
-  model: z
-    .string()
-    .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/, 'must be an Ollama model name')
-    .optional(),
-});
+import { ChatBody, ChatList, ChatSummary, ChatThread, IdParams, RegenerateBody, RenameChatBody } from '../../../contract/index.js';
 
 export const chatRoutes =
   (deps: { chat: ChatService; stream: ChatStreamService; perMinute: number }): FastifyPluginAsyncZod =>
@@ -83,7 +32,7 @@ export const chatRoutes =
       },
     );
 
-    app.patch('/api/chats/:id', { schema: { params: IdParams, body: RenameBody, response: { 200: ChatSummary } } }, async (req) =>
+    app.patch('/api/chats/:id', { schema: { params: IdParams, body: RenameChatBody, response: { 200: ChatSummary } } }, async (req) =>
       chat.rename(requireSession(req), req.params.id, req.body.title),
     );
 
@@ -92,39 +41,9 @@ export const chatRoutes =
       return reply.type('text/markdown; charset=utf-8').header('content-disposition', `attachment; filename="${r.filename}"`).send(r.markdown);
     });
 
-    app.get('/api/chats', { schema: { response: { 200: z.object({ chats: z.array(ChatSummary) }) } } }, async (req) => ({
-      chats: await chat.list(requireSession(req)),
-    }));
+    app.get('/api/chats', { schema: { response: { 200: ChatList } } }, async (req) => ({ chats: await chat.list(requireSession(req)) }));
 
-    app.get(
-      '/api/chats/:id',
-      {
-        schema: {
-          params: IdParams,
-          response: {
-            200: z.object({
-              id: z.string(),
-              title: z.string(),
-              model: z.string(),
-              messages: z.array(
-                z.object({
-                  id: z.string(),
-                  role: z.enum(['user', 'assistant']),
-                  text: z.string(),
-                  sources: z.array(Source),
-                  createdAt: z.string(),
-                  stopped: z.boolean().optional(),
-                  cutOff: z.boolean().optional(),
-                  context: Context.optional(),
-                  alternatives: z.array(Alternative).optional(),
-                }),
-              ),
-            }),
-          },
-        },
-      },
-      async (req) => chat.get(requireSession(req), req.params.id),
-    );
+    app.get('/api/chats/:id', { schema: { params: IdParams, response: { 200: ChatThread } } }, async (req) => chat.get(requireSession(req), req.params.id));
 
     app.delete('/api/chats/:id', { schema: { params: IdParams } }, async (req, reply) => {
       await chat.delete(requireSession(req), req.params.id);

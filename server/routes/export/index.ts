@@ -1,5 +1,4 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import { isAgeRecipient, type AgeKey } from '../../../crypto/index.js';
 import type { Config } from '../../config.js';
 import { unsupportedType } from '../../errors.js';
@@ -8,19 +7,9 @@ import { ageKeyFromField, type ExportImportJobs } from '../../export/import-job.
 import { receiveFile } from '../../http/multipart.js';
 import { clearSessionCookie, requireSession } from '../../http/session.js';
 import type { AccountService } from '../../services/account.service.js';
+import { DeleteAccountBody, exportBodySchema, JobAccepted } from '../../../contract/index.js';
 
-const exportPassphrase = z.string().min(10, 'must be at least 10 characters').max(1024);
-
-export const ExportBody = z
-  .object({
-    passphrase: exportPassphrase.optional().describe('Encrypt to this passphrase (age scrypt recipient, work factor 2^18).'),
-    recipient: z.string().refine(isAgeRecipient, 'must be an age X25519 recipient (age1...)').optional().describe('Encrypt to this age recipient.'),
-    includeTrash: z.boolean().default(false).describe('Also export items in the trash (the manifest says which).'),
-  })
-  .refine((b) => (b.passphrase === undefined) !== (b.recipient === undefined), 'send exactly one of passphrase or recipient');
-
-const DeleteAccountBody = z.object({ passphrase: z.string().min(1).max(1024) });
-const JobAccepted = z.object({ jobId: z.string() });
+const ExportBody = exportBodySchema(isAgeRecipient);
 
 interface Deps {
   exporter: ExportService;

@@ -1,8 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { requireSession } from '../../http/session.js';
 import type { ExtractionService } from '../../services/extraction.service.js';
-import { JobAccepted } from '../imports/schema.js';
-import { IdParams } from '../schemas.js';
+import { IdParams, JobAccepted } from '../../../contract/index.js';
 
 /** `POST /api/items/:id/extract`: read the item's file again, as a job (`GET /api/jobs/:id`). */
 export const extractionRoutes =

@@ -3,12 +3,12 @@ import { badRequest } from '../../errors.js';
 import { receiveFile } from '../../http/multipart.js';
 import { requireSession } from '../../http/session.js';
 import { contentDisposition, type FilesService } from '../../services/files.service.js';
-import { IdParams, ItemSchema } from '../schemas.js';
+import { IdParams, Item } from '../../../contract/index.js';
 
 export const filesRoutes =
   (deps: { files: FilesService }): FastifyPluginAsyncZod =>
   async (app) => {
-    app.post('/api/files', { schema: { response: { 200: ItemSchema, 201: ItemSchema } } }, async (req, reply) => {
+    app.post('/api/files', { schema: { response: { 200: Item, 201: Item } } }, async (req, reply) => {
       const session = requireSession(req);
       let tags: string[] | undefined;
       const r = await receiveFile(

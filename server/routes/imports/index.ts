@@ -4,8 +4,8 @@ import { tooLarge, unsupportedType } from '../../errors.js';
 import { receiveFile } from '../../http/multipart.js';
 import { requireSession } from '../../http/session.js';
 import type { ImportsService } from '../../services/imports.service.js';
-import { IdParams } from '../schemas.js';
-import { FHIR_TYPES, JobAccepted, JobList, JobSchema, ListJobsQuery } from './schema.js';
+import { IdParams, Job, JobAccepted, JobList, ListJobsQuery } from '../../../contract/index.js';
+import { FHIR_TYPES } from './schema.js';
 
 export const importsRoutes =
   (deps: { imports: ImportsService; maxImportBytes: number }): FastifyPluginAsyncZod =>
@@ -59,7 +59,7 @@ export const importsRoutes =
       return reply.code(202).send(r);
     });
 
-    app.get('/api/jobs/:id', { schema: { params: IdParams, response: { 200: JobSchema } } }, async (req) => imports.getJob(requireSession(req), req.params.id));
+    app.get('/api/jobs/:id', { schema: { params: IdParams, response: { 200: Job } } }, async (req) => imports.getJob(requireSession(req), req.params.id));
 
     app.get('/api/jobs', { schema: { querystring: ListJobsQuery, response: { 200: JobList } } }, async (req) => ({
       jobs: await imports.listJobs(requireSession(req), req.query.limit),

@@ -1,21 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import type { Config } from '../../config.js';
-import { notFound } from '../../errors.js';
 import { clearSealedCookie, readSealedCookie, setSealedCookie } from '../../http/sealed-cookie.js';
 import { requireSession } from '../../http/session.js';
 import type { ConnectFlow } from '../../services/connectors/connector.js';
 import type { IntegrationsService } from '../../services/integrations.service.js';
-
-const ProviderParams = z.object({ provider: z.enum(['epic', 'google_health']) });
-const ErrorShape = z.object({ code: z.string(), message: z.string() });
-const IntegrationShape = z.object({
-  provider: z.string(),
-  status: z.enum(['connected', 'syncing', 'error', 'reauth_required']),
-  endpoint: z.string().nullable(),
-  lastSyncAt: z.string().nullable(),
-  error: ErrorShape.optional(),
-});
+import { ConnectQuery, IntegrationsList, JobAccepted, ProviderParams } from '../../../contract/index.js';
 
 // Lax and scoped to the callback path: it must come back on the provider's redirect.
 const flowCookie = (provider: string) =>
@@ -26,34 +15,17 @@ export const integrationsRoutes =
   async (app) => {
     const { integrations, config } = deps;
 
-    app.get(
-      '/api/integrations',
-      {
-        schema: {
-          response: {
-            200: z.object({
-              integrations: z.array(IntegrationShape),
-              available: z.array(z.object({ provider: z.string(), label: z.string(), configured: z.boolean(), endpoints: z.array(z.string()) })),
-            }),
-          },
-        },
-      },
-      async (req) => {
-        const s = requireSession(req);
-        return { integrations: await integrations.list(s.userId), available: integrations.available() };
-      },
-    );
+    app.get('/api/integrations', { schema: { response: { 200: IntegrationsList } } }, async (req) => {
+      const s = requireSession(req);
+      return { integrations: await integrations.list(s.userId), available: integrations.available() };
+    });
 
-    app.get(
-      '/api/integrations/:provider/connect',
-      { schema: { params: ProviderParams, querystring: z.object({ endpoint: z.string().max(2048).optional() }) } },
-      async (req, reply) => {
-        const s = requireSession(req);
-        const { url, flow } = await integrations.begin(s.userId, req.params.provider, req.query.endpoint);
-        setSealedCookie(reply, config, flowCookie(req.params.provider), flow);
-        return reply.redirect(url, 302);
-      },
-    );
+    app.get('/api/integrations/:provider/connect', { schema: { params: ProviderParams, querystring: ConnectQuery } }, async (req, reply) => {
+      const s = requireSession(req);
+      const { url, flow } = await integrations.begin(s.userId, req.params.provider, req.query.endpoint);
+      setSealedCookie(reply, config, flowCookie(req.params.provider), flow);
+      return reply.redirect(url, 302);
+    });
 
     app.get('/api/integrations/:provider/callback', { schema: { params: ProviderParams } }, async (req, reply) => {
       const cookie = flowCookie(req.params.provider);
@@ -63,39 +35,11 @@ export const integrationsRoutes =
       return reply.redirect(to, 302);
     });
 
-    app.post(
-      '/api/integrations/:provider/sync',
-      { schema: { params: ProviderParams, response: { 202: z.object({ jobId: z.string() }) } } },
-      async (req, reply) => {
-        const s = requireSession(req);
-        const jobId = await integrations.requestSync(s.userId, req.params.provider);
-        return reply.code(202).send({ jobId });
-      },
-    );
-
-    app.get(
-      '/api/integrations/jobs/:id',
-      {
-        schema: {
-          params: z.object({ id: z.string().uuid() }),
-          response: {
-            200: z.object({
-              id: z.string(),
-              kind: z.string(),
-              status: z.enum(['running', 'done', 'failed']),
-              result: z.object({ imported: z.record(z.string(), z.number()), skipped: z.record(z.string(), z.string()) }).optional(),
-              error: ErrorShape.optional(),
-            }),
-          },
-        },
-      },
-      async (req) => {
-        const s = requireSession(req);
-        const j = await integrations.job(s.userId, req.params.id);
-        if (!j) throw notFound('Job');
-        return { id: j.id, kind: `sync:${j.provider}`, status: j.status, result: j.result, error: j.error };
-      },
-    );
+    app.post('/api/integrations/:provider/sync', { schema: { params: ProviderParams, response: { 202: JobAccepted } } }, async (req, reply) => {
+      const s = requireSession(req);
+      const jobId = await integrations.requestSync(s.userId, req.params.provider);
+      return reply.code(202).send({ jobId });
+    });
 
     app.delete('/api/integrations/:provider', { schema: { params: ProviderParams } }, async (req, reply) => {
       const s = requireSession(req);

@@ -1,34 +1,30 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import { requireSession } from '../../http/session.js';
 import type { FoldersService } from '../../services/folders.service.js';
 import type { ItemsService } from '../../services/items.service.js';
-import { IdParams, ItemSchema } from '../schemas.js';
-import { CreateItemBody, IfMatchHeaders, ListItemsQuery, PatchItemBody } from './schema.js';
-
-const Page = z.object({ items: z.array(ItemSchema), nextCursor: z.string().nullable() });
+import { CreateItemBody, IdParams, IfMatchHeaders, Item, ItemPage, ListItemsQuery, PatchItemBody, TagList } from '../../../contract/index.js';
 
 export const itemsRoutes =
   (deps: { items: ItemsService; folders: FoldersService }): FastifyPluginAsyncZod =>
   async (app) => {
     const { items, folders } = deps;
 
-    app.post('/api/items', { schema: { body: CreateItemBody, response: { 201: ItemSchema } } }, async (req, reply) => {
+    app.post('/api/items', { schema: { body: CreateItemBody, response: { 201: Item } } }, async (req, reply) => {
       const item = await items.create(requireSession(req), { ...req.body, source: 'manual' });
       return reply.code(201).send(item);
     });
 
-    app.get('/api/items', { schema: { querystring: ListItemsQuery, response: { 200: Page } } }, async (req) =>
+    app.get('/api/items', { schema: { querystring: ListItemsQuery, response: { 200: ItemPage } } }, async (req) =>
       folders.listItems(requireSession(req), req.query),
     );
 
-    app.get('/api/items/:id', { schema: { params: IdParams, response: { 200: ItemSchema } } }, async (req, reply) => {
+    app.get('/api/items/:id', { schema: { params: IdParams, response: { 200: Item } } }, async (req, reply) => {
       const item = await items.get(requireSession(req), req.params.id);
       // The version as an entity tag, so a plain HTTP client can send it back as If-Match.
       return reply.header('etag', `"${item.version}"`).send(item);
     });
 
-    app.patch('/api/items/:id', { schema: { params: IdParams, headers: IfMatchHeaders, body: PatchItemBody, response: { 200: ItemSchema } } }, async (req) =>
+    app.patch('/api/items/:id', { schema: { params: IdParams, headers: IfMatchHeaders, body: PatchItemBody, response: { 200: Item } } }, async (req) =>
       items.update(requireSession(req), req.params.id, { ...req.body, baseVersion: req.body.baseVersion ?? req.headers['if-match'] }),
     );
 
@@ -37,15 +33,13 @@ export const itemsRoutes =
       return reply.code(204).send();
     });
 
-    app.post('/api/items/:id/restore', { schema: { params: IdParams, response: { 200: ItemSchema } } }, async (req) =>
+    app.post('/api/items/:id/restore', { schema: { params: IdParams, response: { 200: Item } } }, async (req) =>
       items.restore(requireSession(req), req.params.id),
     );
 
-    app.get('/api/trash', { schema: { querystring: ListItemsQuery.pick({ limit: true, cursor: true }), response: { 200: Page } } }, async (req) =>
+    app.get('/api/trash', { schema: { querystring: ListItemsQuery.pick({ limit: true, cursor: true }), response: { 200: ItemPage } } }, async (req) =>
       items.list(requireSession(req), req.query, true),
     );
 
-    app.get('/api/tags', { schema: { response: { 200: z.object({ tags: z.array(z.object({ name: z.string(), count: z.number() })) }) } } }, async (req) => ({
-      tags: await items.tags(requireSession(req)),
-    }));
+    app.get('/api/tags', { schema: { response: { 200: TagList } } }, async (req) => ({ tags: await items.tags(requireSession(req)) }));
   };

@@ -1,20 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { z } from 'zod';
 import { requireSession } from '../../http/session.js';
 import type { ModelsService } from '../../services/models.service.js';
-
-const ModelName = z.string().trim().min(1).max(200);
-
-const Model = z.object({
-  name: z.string(),
-  size: z.number(),
-  family: z.string().optional(),
-  quantization: z.string().optional(),
-  contextLength: z.number().optional(),
-  fits: z.boolean(),
-  requiredBytes: z.number(),
-});
-const Defaults = z.object({ chat: z.string(), embed: z.string() });
+import { ModelDefaults, ModelName, ModelsResponse, PullModelBody, SetDefaultsBody } from '../../../contract/index.js';
+import { z } from 'zod';
 
 /**
  * Settings -> Models. Listing is open to every signed-in user (the chat's model picker); pull,
@@ -26,25 +14,10 @@ export const modelsRoutes =
   async (app) => {
     const { models } = deps;
 
-    app.get(
-      '/api/models',
-      {
-        schema: {
-          response: {
-            200: z.object({
-              models: z.array(Model),
-              defaults: Defaults,
-              canManage: z.boolean(),
-              limits: z.object({ memoryMb: z.number(), gpus: z.boolean(), numCtx: z.number() }),
-            }),
-          },
-        },
-      },
-      async (req) => models.list(requireSession(req)),
-    );
+    app.get('/api/models', { schema: { response: { 200: ModelsResponse } } }, async (req) => models.list(requireSession(req)));
 
     /** Server-sent events: `progress` `{ status, completed, total }` ..., then `done` `{ name }` or `error` `{ code, message }`. */
-    app.post('/api/models/pull', { schema: { body: z.object({ name: ModelName }) } }, async (req, reply) => {
+    app.post('/api/models/pull', { schema: { body: PullModelBody } }, async (req, reply) => {
       const abort = new AbortController();
       const events = await models.startPull(requireSession(req), req.body.name, abort.signal);
       reply.hijack();
@@ -79,16 +52,7 @@ export const modelsRoutes =
       return reply.code(204).send();
     });
 
-    app.put(
-      '/api/models/defaults',
-      {
-        schema: {
-          body: z
-            .object({ chat: ModelName.optional(), embed: ModelName.optional() })
-            .refine((b) => b.chat !== undefined || b.embed !== undefined, 'give chat or embed'),
-          response: { 200: Defaults },
-        },
-      },
-      async (req) => models.setDefaults(requireSession(req), req.body),
+    app.put('/api/models/defaults', { schema: { body: SetDefaultsBody, response: { 200: ModelDefaults } } }, async (req) =>
+      models.setDefaults(requireSession(req), req.body),
     );
   };

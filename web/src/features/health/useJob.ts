@@ -75,8 +75,10 @@ export function jobFraction(job: Job | null): number | null {
 }
 
 export function jobErrorMessage(job: Job): string {
-  const e = job.error;
-  if (!e) return 'The import failed.';
-  if (typeof e === 'string') return e;
-  return e.message ?? 'The import failed.';
+  // The contract says a sentence; read it defensively anyway (an `{ code, message }` object, as
+  // other error bodies have, still shows its message).
+  const e: unknown = job.error;
+  if (typeof e === 'string' && e) return e;
+  if (e && typeof e === 'object' && typeof (e as { message?: unknown }).message === 'string') return (e as { message: string }).message;
+  return 'The import failed.';
 }

@@ -3,12 +3,7 @@ import { api } from '../../api/client';
 import { Button } from '../../components/ui/Button';
 import { Card, ErrorText } from '../../components/ui/Feedback';
 import { formatDateTime } from '../../components/format';
-
-export interface ActivityEvent {
-  action: string;
-  at: string;
-  client?: string;
-}
+import type { ActivityEvent } from '../../api/types';
 
 /** What each audit action means to the person reading it. */
 const LABELS: Record<string, string> = {

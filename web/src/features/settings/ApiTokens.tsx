@@ -4,17 +4,7 @@ import { Button } from '../../components/ui/Button';
 import { Card, ErrorText, Notice } from '../../components/ui/Feedback';
 import { SelectField, TextField } from '../../components/ui/Field';
 import { formatDateTime } from '../../components/format';
-
-type Scope = 'read' | 'write' | 'chat';
-
-interface ApiToken {
-  id: string;
-  name: string;
-  scopes: Scope[];
-  createdAt: string;
-  lastUsedAt: string | null;
-  expiresAt: string;
-}
+import type { Token as ApiToken, TokenScope as Scope } from '../../api/types';
 
 const SCOPES: Array<{ scope: Scope; label: string; hint: string }> = [
   { scope: 'read', label: 'Read', hint: 'list, search and download' },

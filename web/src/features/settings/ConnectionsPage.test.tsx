@@ -86,7 +86,7 @@ describe('<ConnectionsPage>', () => {
     const fetchMock = vi.fn(async (url: string, init: RequestInit = {}) => {
       if (url === '/api/integrations') return json(200, { integrations, available: AVAILABLE });
       if (url === '/api/integrations/epic/sync') return json(202, { jobId: 'j1' });
-      if (url === '/api/integrations/jobs/j1') return json(200, polls.length > 1 ? polls.shift() : polls[0]);
+      if (url === '/api/jobs/j1') return json(200, polls.length > 1 ? polls.shift() : polls[0]);
       if (url === '/api/integrations/epic' && init.method === 'DELETE') {
         integrations = [];
         return new Response(null, { status: 204 });

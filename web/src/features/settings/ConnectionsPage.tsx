@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useId, useState } from 'react';
 import { api, toApiError } from '../../api/client';
-import type { AvailableProvider, Integration, IntegrationsList, SyncJob } from '../../api/types';
+import type { AvailableProvider, Integration, IntegrationsList, Job } from '../../api/types';
 import { leave } from '../../app/leave';
 import { useRouter } from '../../app/router';
 import { Button, Spinner } from '../../components/ui/Button';
@@ -97,17 +97,17 @@ async function connect(provider: string, endpoint?: string): Promise<void> {
   throw await toApiError(res);
 }
 
-/** Polls GET /api/integrations/jobs/:id until the sync is done or failed. */
-function useSyncJob(onFinished: (job: SyncJob) => void, intervalMs = 1000) {
-  return usePolledJob<SyncJob>(
-    (id) => `/api/integrations/jobs/${encodeURIComponent(id)}`,
-    (j) => j.status !== 'running',
+/** Polls the sync's job at GET /api/jobs/:id (one jobs API) until it is done or failed. */
+function useSyncJob(onFinished: (job: Job) => void, intervalMs = 1000) {
+  return usePolledJob<Job>(
+    (id) => `/api/jobs/${encodeURIComponent(id)}`,
+    (j) => j.status === 'done' || j.status === 'failed',
     onFinished,
     intervalMs,
   );
 }
 
-function syncSummary(job: SyncJob): string {
+function syncSummary(job: Job): string {
   const parts = Object.entries(job.result?.imported ?? {})
     .filter(([, n]) => n > 0)
     .map(([t, n]) => `${n.toLocaleString()} ${typeName(t)}`);
@@ -239,7 +239,7 @@ function ProviderCard({ avail, integ, onChanged }: { avail: AvailableProvider; i
           {job.job?.status === 'done' ? (
             <Notice tone="success">{syncSummary(job.job)}</Notice>
           ) : job.job?.status === 'failed' ? (
-            <ErrorText error={new Error(job.job.error?.message ?? connectErrorMessage(job.job.error?.code ?? '', label))} />
+            <ErrorText error={new Error(job.job.error ?? connectErrorMessage(job.job.errorCode ?? '', label))} />
           ) : (
             <>
               <ProgressBar value={null} label={`Syncing ${meta.name}`} />

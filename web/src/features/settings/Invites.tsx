@@ -3,13 +3,7 @@ import { api, ApiError } from '../../api/client';
 import { Button } from '../../components/ui/Button';
 import { Card, ErrorText, Notice } from '../../components/ui/Feedback';
 import { formatDateTime } from '../../components/format';
-
-interface Invite {
-  id: string;
-  createdAt: string;
-  expiresAt: string;
-  usedAt: string | null;
-}
+import type { Invite } from '../../api/types';
 
 /** Admin accounts create single-use invite codes (SIGNUP=invite); hidden for everyone else. */
 export function Invites() {

@@ -291,9 +291,9 @@ function Sessions() {
           {sessions.map((s) => (
             <li key={s.id} className="flex flex-wrap items-center justify-between gap-2 py-2.5">
               <span className="text-stone-800">
-                {s.userAgent ?? (s.createdAt ? `Signed in ${formatDateTime(s.createdAt)}` : 'Session')}
+                {`Signed in ${formatDateTime(s.createdAt)}`}
                 {s.current && <span className="ml-2 rounded bg-teal-50 px-1.5 py-0.5 text-xs font-medium text-teal-800">This browser</span>}
-                {s.lastSeenAt && <span className="block text-xs text-stone-500">Last active {formatDateTime(s.lastSeenAt)}</span>}
+                <span className="block text-xs text-stone-500">Last active {formatDateTime(s.lastSeenAt)}</span>
               </span>
               {!s.current && (
                 <Button size="sm" variant="secondary" busy={busy === s.id} onClick={() => revoke(s.id)}>

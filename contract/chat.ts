@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { TimeZone } from './common.js';
+
+/** A numbered source an answer cites as [n]. */
+export const Source = z.object({
+  n: z.number(),
+  /** Null for a computed source (a daily series summary): nothing to open. */
+  itemId: z.string().nullable(),
+  title: z.string(),
+  kind: z.string(),
+  occurredAt: z.string().nullable(),
+  page: z.number().optional(),
+  passage: z.string().optional(),
+});
+export type Source = z.infer<typeof Source>;
+
+/** What the model was given for an answer (never the prompt itself). */
+export const AnswerContext = z.object({
+  model: z.string(),
+  numCtx: z.number(),
+  promptTokens: z.number(),
+  answerReserve: z.number(),
+  sourcesFound: z.number(),
+  sourcesUsed: z.number(),
+  truncated: z.number().optional(),
+  historyMessages: z.number(),
+  /** `keyword`: no embedding model took part in finding the sources. */
+  retrieval: z.enum(['hybrid', 'keyword']).optional(),
+});
+export type AnswerContext = z.infer<typeof AnswerContext>;
+
+/** An earlier answer to the same question, kept when it was regenerated. */
+export const AnswerAlternative = z.object({
+  text: z.string(),
+  sources: z.array(Source),
+  createdAt: z.string(),
+  context: AnswerContext.optional(),
+  stopped: z.boolean().optional(),
+  cutOff: z.boolean().optional(),
+});
+export type AnswerAlternative = z.infer<typeof AnswerAlternative>;
+
+export const ChatSummary = z.object({ id: z.string(), title: z.string(), updatedAt: z.string() });
+export type ChatSummary = z.infer<typeof ChatSummary>;
+export const ChatList = z.object({ chats: z.array(ChatSummary) });
+
+export const ChatMessage = z.object({
+  id: z.string(),
+  role: z.enum(['user', 'assistant']),
+  text: z.string(),
+  sources: z.array(Source),
+  createdAt: z.string(),
+  stopped: z.boolean().optional(),
+  /** The answer reached the length limit and ends there. */
+  cutOff: z.boolean().optional(),
+  context: AnswerContext.optional(),
+  alternatives: z.array(AnswerAlternative).optional(),
+});
+export type ChatMessage = z.infer<typeof ChatMessage>;
+
+export const ChatThread = z.object({
+  id: z.string(),
+  title: z.string(),
+  /** The chat's model (its own pick, else the server default). */
+  model: z.string(),
+  messages: z.array(ChatMessage),
+});
+export type ChatThread = z.infer<typeof ChatThread>;
+
+export const ChatBody = z.object({
+  message: z.string().trim().min(1, 'must not be empty').max(4000),
+  chatId: z.uuid().optional(),
+  /** The browser's IANA zone, so "yesterday" means the user's yesterday. */
+  timeZone: TimeZone.optional(),
+  /** An Ollama model name (`llama3.1:8b`, `library/qwen2.5:7b-instruct-q4_K_M`); stored sealed with the chat. */
+  model: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/, 'must be an Ollama model name')
+    .optional(),
+});
+export type ChatBody = z.infer<typeof ChatBody>;
+
+// A bare POST (no body at all) is the common case from scripts.
+export const RegenerateBody = z.object({ timeZone: TimeZone.optional() }).nullish();
+export const RenameChatBody = z.object({ title: z.string().trim().min(1, 'must not be empty').max(200) });

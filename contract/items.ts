@@ -1,0 +1,163 @@
+import { z } from 'zod';
+import { IsoDate } from './common.js';
+
+export const ItemKind = z.enum(['note', 'document', 'record', 'series']);
+export type ItemKind = z.infer<typeof ItemKind>;
+
+/** Where an item came from: typed by hand, uploaded, or imported from one of the health sources. */
+export const ItemSource = z.enum(['manual', 'upload', 'fhir', 'epic', 'fitbit', 'google_health', 'apple_health']);
+export type ItemSource = z.infer<typeof ItemSource>;
+
+/** Items with a file: whether its text could be read, and if not, why (never silently unreadable). */
+export const Extraction = z.object({ status: z.enum(['ok', 'pending', 'none', 'failed']), reason: z.string().optional() });
+export type Extraction = z.infer<typeof Extraction>;
+
+/** The decrypted item as the API shows it. Listing every field means nothing unlisted is ever serialised. */
+export const Item = z.object({
+  id: z.string(),
+  kind: ItemKind,
+  source: ItemSource,
+  /** A record's type (FHIR resource, HealthKit identifier...); null for notes and documents. */
+  type: z.string().nullable(),
+  title: z.string(),
+  text: z.string(),
+  tags: z.array(z.string()),
+  occurredAt: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  /** +1 per save; an edit sends it back as `baseVersion` (or `If-Match`). */
+  version: z.number().int(),
+  folderId: z.string().nullable(),
+  fileId: z.string().optional(),
+  data: z.record(z.string(), z.unknown()).optional(),
+  extraction: Extraction.optional(),
+});
+export type Item = z.infer<typeof Item>;
+
+export const ItemPage = z.object({ items: z.array(Item), nextCursor: z.string().nullable() });
+export type ItemPage = z.infer<typeof ItemPage>;
+
+export const Tag = z.object({ name: z.string(), count: z.number() });
+export type Tag = z.infer<typeof Tag>;
+export const TagList = z.object({ tags: z.array(Tag) });
+
+const title = z.string().trim().min(1, 'must not be empty').max(500);
+const text = z.string().max(1_000_000);
+const tags = z.array(z.string().trim().min(1).max(64)).max(32);
+const folderRef = z.uuid({ message: 'must be a valid id' });
+
+export const CreateItemBody = z.object({
+  kind: z.literal('note').default('note'),
+  title,
+  text: text.default(''),
+  tags: tags.optional(),
+  occurredAt: IsoDate.nullable().optional(),
+});
+
+export const PatchItemBody = z
+  .object({
+    title: title.optional(),
+    text: text.optional(),
+    tags: tags.optional(),
+    occurredAt: IsoDate.nullable().optional(),
+    baseVersion: z.number().int().min(1).optional(),
+    merge: z.boolean().optional(),
+    folderId: folderRef.nullable().optional(),
+  })
+  .refine((b) => Object.keys(b).some((k) => k !== 'baseVersion' && k !== 'merge'), 'nothing to change');
+export type PatchItemBody = z.infer<typeof PatchItemBody>;
+
+/** `If-Match: "3"` (or `W/"3"`, or a bare 3): the version an edit is based on. */
+export const IfMatchHeaders = z.object({
+  'if-match': z
+    .string()
+    .regex(/^(W\/)?"?\d{1,9}"?$/, 'must be the item version, e.g. "3"')
+    .transform((v) => Number(v.replace(/\D/g, '')))
+    .optional(),
+});
+
+export const ListItemsQuery = z.object({
+  kind: ItemKind.optional(),
+  source: ItemSource.optional(),
+  type: z.string().max(200).optional(),
+  tag: z.string().max(64).optional(),
+  from: IsoDate.optional(),
+  to: IsoDate.optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().max(200).optional(),
+  folderId: z.union([folderRef, z.literal('none')]).optional(),
+  recursive: z
+    .enum(['true', 'false', '1', '0'])
+    .transform((v) => v === 'true' || v === '1')
+    .optional(),
+});
+export type ListItemsQuery = z.infer<typeof ListItemsQuery>;
+
+// ---- version history ----
+
+export const VersionSummary = z.object({
+  version: z.number(),
+  title: z.string(),
+  updatedAt: z.string(),
+  current: z.boolean(),
+  /** Whether the session asking saved it (`this`), another one did, or nobody (created, imported). */
+  savedBy: z.enum(['this', 'other']).nullable(),
+});
+export type VersionSummary = z.infer<typeof VersionSummary>;
+export const VersionList = z.object({ versions: z.array(VersionSummary) });
+
+export const VersionDiff = z.object({
+  from: z.number(),
+  to: z.number(),
+  title: z.object({ before: z.string(), after: z.string() }),
+  tags: z.object({ removed: z.array(z.string()), added: z.array(z.string()) }),
+  text: z.array(z.object({ op: z.enum(['same', 'removed', 'added']), lines: z.array(z.string()) })),
+});
+export type VersionDiff = z.infer<typeof VersionDiff>;
+
+export const VersionParams = z.object({ id: z.uuid({ message: 'must be a valid id' }), version: z.coerce.number().int().min(1).max(2_147_483_647) });
+export const RestoreVersionBody = z.object({ baseVersion: z.number().int().min(1).optional() }).optional();
+
+// ---- folders ----
+
+const folderName = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(200)
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+  .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not contain control characters');
+
+export const Folder = z.object({ id: z.string(), name: z.string(), parentId: z.string().nullable() });
+export type Folder = z.infer<typeof Folder>;
+/** In the folder list: with the number of items filed directly in it. */
+export const FolderWithCount = Folder.extend({ count: z.number() });
+export type FolderWithCount = z.infer<typeof FolderWithCount>;
+export const FolderList = z.object({ folders: z.array(FolderWithCount) });
+export const CreateFolderBody = z.object({ name: folderName, parentId: folderRef.nullable().optional() });
+export const PatchFolderBody = z
+  .object({ name: folderName.optional(), parentId: folderRef.nullable().optional() })
+  .refine((b) => Object.keys(b).length > 0, 'nothing to change');
+
+// ---- search ----
+
+/** The words, and the item list's filters with the same names and meanings. */
+export const SearchQuery = ListItemsQuery.pick({ kind: true, source: true, tag: true, folderId: true, recursive: true, from: true, to: true }).extend({
+  q: z.string().trim().min(1, 'must not be empty').max(500),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+});
+
+/** How search ranked: with vectors, or by keywords alone (no embedding model took part). */
+export const SearchMode = z.enum(['hybrid', 'keyword']);
+export type SearchMode = z.infer<typeof SearchMode>;
+
+export const SearchResult = z.object({
+  item: Item,
+  score: z.number(),
+  /** A passage with the matched words wrapped in `**`. */
+  snippet: z.string(),
+  /** The page of a paged document the match is on. */
+  page: z.number().optional(),
+});
+export type SearchResult = z.infer<typeof SearchResult>;
+export const SearchResponse = z.object({ results: z.array(SearchResult), mode: SearchMode });
