@@ -1,4 +1,5 @@
 import type { PGlite, Transaction } from '@electric-sql/pglite';
+import { pipelinedQuery } from './pglite-query.js';
 import {
   AbortedTransactionError,
   IdentifierNode,
@@ -139,8 +140,8 @@ class PGliteConnection implements DatabaseConnection {
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     try {
-      const { affectedRows, rows } = await (this.#transaction ?? this.#pglite).query<R>(query.sql, query.parameters as unknown[], { rowMode: 'object' });
-      return { numAffectedRows: affectedRows != null ? BigInt(affectedRows) : undefined, rows: rows ?? [] };
+      const { affectedRows, rows } = await pipelinedQuery<R>(this.#pglite, query.sql, query.parameters, this.#transaction !== undefined);
+      return { numAffectedRows: BigInt(affectedRows), rows };
     } catch (error) {
       throw extendStack(error, new Error());
     }
