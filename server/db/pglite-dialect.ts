@@ -1,5 +1,5 @@
 import type { PGlite, Transaction } from '@electric-sql/pglite';
-import { pipelinedQuery } from './pglite-query.js';
+import { PGliteStatements } from './pglite-query.js';
 import {
   AbortedTransactionError,
   IdentifierNode,
@@ -129,6 +129,7 @@ function savepointCommand(command: string, name: string) {
 
 class PGliteConnection implements DatabaseConnection {
   readonly #pglite: PGlite;
+  readonly #statements: PGliteStatements;
   #transaction: Transaction | undefined;
   #commit: (() => void) | undefined;
   #rollback: ((reason?: unknown) => void) | undefined;
@@ -136,11 +137,12 @@ class PGliteConnection implements DatabaseConnection {
 
   constructor(pglite: PGlite) {
     this.#pglite = pglite;
+    this.#statements = new PGliteStatements(pglite);
   }
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     try {
-      const { affectedRows, rows } = await pipelinedQuery<R>(this.#pglite, query.sql, query.parameters, this.#transaction !== undefined);
+      const { affectedRows, rows } = await this.#statements.query<R>(query.sql, query.parameters, this.#transaction !== undefined);
       return { numAffectedRows: BigInt(affectedRows), rows };
     } catch (error) {
       throw extendStack(error, new Error());
