@@ -1,4 +1,5 @@
 import type { PGlite, Transaction } from '@electric-sql/pglite';
+import { PGliteStatements } from './pglite-query.js';
 import {
   AbortedTransactionError,
   IdentifierNode,
@@ -128,6 +129,7 @@ function savepointCommand(command: string, name: string) {
 
 class PGliteConnection implements DatabaseConnection {
   readonly #pglite: PGlite;
+  readonly #statements: PGliteStatements;
   #transaction: Transaction | undefined;
   #commit: (() => void) | undefined;
   #rollback: ((reason?: unknown) => void) | undefined;
@@ -135,12 +137,13 @@ class PGliteConnection implements DatabaseConnection {
 
   constructor(pglite: PGlite) {
     this.#pglite = pglite;
+    this.#statements = new PGliteStatements(pglite);
   }
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     try {
-      const { affectedRows, rows } = await (this.#transaction ?? this.#pglite).query<R>(query.sql, query.parameters as unknown[], { rowMode: 'object' });
-      return { numAffectedRows: affectedRows != null ? BigInt(affectedRows) : undefined, rows: rows ?? [] };
+      const { affectedRows, rows } = await this.#statements.query<R>(query.sql, query.parameters, this.#transaction !== undefined);
+      return { numAffectedRows: BigInt(affectedRows), rows };
     } catch (error) {
       throw extendStack(error, new Error());
     }

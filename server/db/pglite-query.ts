@@ -1,0 +1,102 @@
+import { parse, protocol, type PGlite } from '@electric-sql/pglite';
+// node-postgres's own value preparation: the same text a query's parameters become on PostgreSQL.
+import pgUtils from 'pg/lib/utils.js';
+
+const { serialize } = protocol;
+const { prepareValue } = pgUtils;
+const SYNC = serialize.sync();
+const DESCRIBE_PORTAL = serialize.describe({ type: 'P' });
+const EXECUTE = serialize.execute({});
+
+export interface PipelinedResult<R> {
+  rows: R[];
+  /** Rows inserted, updated, deleted, copied or merged, as PGlite's own `query` counts them. */
+  affectedRows: number;
+}
+
+/** Statements kept prepared; a vault's queries are a few hundred shapes, an import's fewer. */
+const MAX_PREPARED = 256;
+
+/**
+ * Statements through PGlite's WebAssembly in one extended-protocol round each: Parse (only the
+ * first time a statement is seen), Bind, Describe, Execute and Sync in one buffer. PGlite's own
+ * `query` sends each message in a call of its own, after asking the server (Describe statement)
+ * for the parameters' types, and parses and plans the text every time: six trips through the
+ * WebAssembly boundary per statement, on the server's only JavaScript thread, and planning that
+ * asks each relation's size of PGlite's file system (an `fstat` in JavaScript per relation).
+ * Prepared statements are PostgreSQL's own: their plans are invalidated by ANALYZE and schema
+ * changes, and a statement whose parameters change its best plan keeps getting custom plans.
+ *
+ * Parameters are prepared as node-postgres prepares them (the server infers their types from the
+ * statement, as on PostgreSQL; bytes go as binary), so a statement means the same on both
+ * databases. Rows are parsed by PGlite's own code, with the instance's parsers.
+ */
+export class PGliteStatements {
+  readonly #pglite: PGlite;
+  /** SQL text to its statement's name, least recently used first. */
+  readonly #prepared = new Map<string, string>();
+  /** Statements to close with the next message: evicted, or perhaps left by a failed round. */
+  #toClose: string[] = [];
+  #next = 0;
+
+  constructor(pglite: PGlite) {
+    this.#pglite = pglite;
+  }
+
+  /**
+   * `inTransaction`: the caller's PGlite transaction holds the instance, so only the query lock
+   * is taken; outside one, the transaction lock too, so nothing runs inside someone else's.
+   */
+  async query<R>(sql: string, params: readonly unknown[], inTransaction: boolean): Promise<PipelinedResult<R>> {
+    const values = params.map((v) => prepareValue(v));
+    const run = () => this.#pglite._runExclusiveQuery(() => this.#round(sql, values));
+    const messages = inTransaction ? await run() : await this.#pglite._runExclusiveTransaction(run);
+    if (!inTransaction) await this.#pglite.syncToFs();
+    const result = parse.parseResults(messages, this.#pglite.parsers, { rowMode: 'object' })[0]!;
+    return { rows: result.rows as R[], affectedRows: result.affectedRows ?? 0 };
+  }
+
+  /** Prepared statements open now (tests). */
+  get size(): number {
+    return this.#prepared.size;
+  }
+
+  async #round(sql: string, values: Array<string | Buffer | null>, retried = false): ReturnType<PGlite['execProtocolStream']> {
+    const cached = this.#prepared.get(sql);
+    const name = cached ?? `cv_${this.#next++}`;
+    const parts: Uint8Array[] = this.#toClose.map((n) => serialize.close({ type: 'S', name: n }));
+    this.#toClose = [];
+    // Taken out while it runs, and put back (as most recently used) once it succeeded.
+    this.#prepared.delete(sql);
+    if (cached === undefined) parts.push(serialize.parse({ name, text: sql }));
+    parts.push(serialize.bind({ statement: name, values }), DESCRIBE_PORTAL, EXECUTE, SYNC);
+    try {
+      const messages = await this.#pglite.execProtocolStream(concat(parts), { syncToFs: false });
+      this.#prepared.set(sql, name);
+      if (this.#prepared.size > MAX_PREPARED) {
+        const [oldest, oldName] = this.#prepared.entries().next().value!;
+        this.#prepared.delete(oldest);
+        this.#toClose.push(oldName);
+      }
+      return messages;
+    } catch (error) {
+      // Parse may have succeeded before a later message failed: close the name next time.
+      this.#toClose.push(name);
+      // 0A000: a schema change made the prepared statement's result type stale; parse it again.
+      if (!retried && cached !== undefined && error && typeof error === 'object' && 'code' in error && error.code === '0A000') {
+        return this.#round(sql, values, true);
+      }
+      throw error;
+    }
+  }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
