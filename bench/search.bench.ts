@@ -15,7 +15,7 @@
  * BENCH_SEARCH_ITEMS=10000 runs one size.
  */
 import { randomBytes } from 'node:crypto';
-import { corpus } from '../server/test/corpus.js';
+import { corpus } from '../test-support/server/corpus.js';
 import { load, startBenchServer, type BenchServer } from './support/server.js';
 import type { BenchResult } from './types.js';
 

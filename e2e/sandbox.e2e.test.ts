@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OWNER_LABEL, dockerFromHost } from '../sandbox/docker.js';
-import { engineHost, ensureFakeOllamaImage, startPodmanEngine } from '../sandbox/testing/engine.js';
+import { engineHost, ensureFakeOllamaImage, startPodmanEngine } from '../test-support/sandbox/engine.js';
 import { launch, newSession, signUp, startServer, type RunningServer, type Session } from './helpers.js';
 
 // CI sets SANDBOX_ENGINE_TESTS=1: then the engine is started here and this file must run.

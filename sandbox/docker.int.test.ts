@@ -13,8 +13,8 @@ import { ImageMissingError, NoModelError, SandboxStartError } from './errors.js'
 import { createSandboxPool, sandboxConfigFromEnv } from './select.js';
 import { PullRefusedError, ensureImage, pullContainerName, pullModel } from './models.js';
 import { PassThrough } from 'node:stream';
-import { waitFor } from './testing/wait.js';
-import { engineHost, ensureFakeOllamaImage, execIn, startPodmanEngine } from './testing/engine.js';
+import { waitFor } from '../test-support/sandbox/wait.js';
+import { engineHost, ensureFakeOllamaImage, execIn, startPodmanEngine } from '../test-support/sandbox/engine.js';
 
 // CI sets SANDBOX_ENGINE_TESTS=1: then the engine is started here and these tests must run.
 const required = process.env.SANDBOX_ENGINE_TESTS === '1';

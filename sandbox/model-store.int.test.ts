@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { dockerFromHost, OWNER_LABEL, PULL_LABEL } from './docker.js';
 import { ContainerModelStore, ModelNotFoundError, type PullProgress } from './model-store.js';
 import { PullRefusedError, pullContainerName } from './models.js';
-import { engineHost, ensureFakeOllamaImage, startPodmanEngine } from './testing/engine.js';
+import { engineHost, ensureFakeOllamaImage, startPodmanEngine } from '../test-support/sandbox/engine.js';
 
 // Like docker.int.test.ts: CI sets SANDBOX_ENGINE_TESTS=1, which makes the engine a requirement.
 const required = process.env.SANDBOX_ENGINE_TESTS === '1';

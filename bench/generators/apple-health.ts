@@ -22,7 +22,7 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { isCumulative } from '../../integrations/series/day-chunk.js';
-import { APPLE_DTD } from '../../integrations/apple-health/test-helpers.js';
+import { APPLE_DTD } from '../../test-support/integrations/apple-health/export-writer.js';
 
 export type ExportOrder = 'grouped' | 'interleaved' | 'days-shuffled';
 export const EXPORT_ORDERS: readonly ExportOrder[] = ['grouped', 'interleaved', 'days-shuffled'];

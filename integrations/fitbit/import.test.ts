@@ -6,7 +6,7 @@ import type { QuantitySample, RecordInput } from '../types.js';
 import { ImportError, importFitbitArchive, type FitbitImportOptions } from './import.js';
 import { HK } from './normalize.js';
 import { zonedToUtc, localDateOf } from './time.js';
-import { writeArchive, type TestEntry } from './testing/archive-writer.js';
+import { writeArchive, type TestEntry } from '../../test-support/integrations/fitbit/archive-writer.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -493,7 +493,7 @@ describe('unsafe or foreign archives', () => {
 
   it('rejects a zip that lies about its sizes', async () => {
     // A deflated entry whose central directory claims 10 bytes but inflates to 5 MB.
-    const { buildZip } = await import('./testing/archive-writer.js');
+    const { buildZip } = await import('../../test-support/integrations/fitbit/archive-writer.js');
     const buf = buildZip([{ name: 'user-site-export/steps/steps-2018-04-01.json', data: Buffer.alloc(5 * 1024 * 1024, 0x20) }]);
     const cdAt = buf.lastIndexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
     buf.writeUInt32LE(10, cdAt + 24);
@@ -511,7 +511,7 @@ describe('unsafe or foreign archives', () => {
   });
 
   it('rejects a truncated archive as damaged', async () => {
-    const { buildTgz } = await import('./testing/archive-writer.js');
+    const { buildTgz } = await import('../../test-support/integrations/fitbit/archive-writer.js');
     const buf = await buildTgz([ok]);
     const path = join(dir, 'trunc.tgz');
     await writeFile(path, buf.subarray(0, Math.floor(buf.length / 2)));

@@ -8,8 +8,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIASTOLIC, ENERGY, HR, STEPS, SYSTOLIC, writeAppleHealthExport, type ExportSummary } from '../../bench/generators/apple-health.js';
-import { createPgDatabase, dbTargets, multipart } from '../test/harness.js';
-import { startS3Server, type TestS3 } from '../test/s3-server.js';
+import { createPgDatabase, dbTargets, multipart } from '../../test-support/server/harness.js';
+import { startS3Server, type TestS3 } from '../../test-support/server/s3-server.js';
 
 // Two app instances, each the real server in its own process, on one PostgreSQL database and one
 // bucket on a real S3 protocol server (s3rver, its own process): a file uploaded through A reads

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSmartServer, type SmartServer } from '../../integrations/epic/testing/smart-server.js';
-import { buildZip } from '../../integrations/fitbit/testing/archive-writer.js';
-import { startFakeOllama, type FakeOllama } from '../../sandbox/testing/fake-ollama.js';
-import { dbTargets, multipart, signUp, startTestServer, type TestServer } from '../test/harness.js';
-import { parseProm, sample, type PromSample } from '../test/prom.js';
+import { startSmartServer, type SmartServer } from '../../test-support/integrations/epic/smart-server.js';
+import { buildZip } from '../../test-support/integrations/fitbit/archive-writer.js';
+import { startFakeOllama, type FakeOllama } from '../../test-support/sandbox/fake-ollama.js';
+import { dbTargets, multipart, signUp, startTestServer, type TestServer } from '../../test-support/server/harness.js';
+import { parseProm, sample, type PromSample } from '../../test-support/server/prom.js';
 
 const PUBLIC = 'http://localhost:8080';
 const EPIC_ID = 'cv-epic-client';

@@ -9,7 +9,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Decrypter, Encrypter } from 'age-encryption';
 import { generateAgeIdentity } from '../../crypto/index.js';
-import { cookieFrom, dbTargets, multipart, signUp, startTestServer, type TestServer } from '../test/harness.js';
+import { cookieFrom, dbTargets, multipart, signUp, startTestServer, type TestServer } from '../../test-support/server/harness.js';
 
 type Headers = Record<string, string>;
 type Item = Record<string, unknown> & { id: string; fileId?: string; tags: string[] };

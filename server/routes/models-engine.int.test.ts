@@ -6,8 +6,8 @@ import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dockerFromHost, OWNER_LABEL, PULL_LABEL } from '../../sandbox/docker.js';
 import { ContainerModelStore } from '../../sandbox/model-store.js';
-import { engineHost, ensureFakeOllamaImage, startPodmanEngine } from '../../sandbox/testing/engine.js';
-import { signUp, startTestServer, type TestServer } from '../test/harness.js';
+import { engineHost, ensureFakeOllamaImage, startPodmanEngine } from '../../test-support/sandbox/engine.js';
+import { signUp, startTestServer, type TestServer } from '../../test-support/server/harness.js';
 
 // As sandbox/docker.int.test.ts: SANDBOX_ENGINE_TESTS=1 (CI) makes the engine a requirement.
 const required = process.env.SANDBOX_ENGINE_TESTS === '1';

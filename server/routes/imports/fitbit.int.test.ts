@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTgz, buildZip } from '../../../integrations/fitbit/testing/archive-writer.js';
-import { dbTargets, multipart, signUp, startTestServer, type TestServer } from '../../test/harness.js';
+import { buildTgz, buildZip } from '../../../test-support/integrations/fitbit/archive-writer.js';
+import { dbTargets, multipart, signUp, startTestServer, type TestServer } from '../../../test-support/server/harness.js';
 
 type Job = { id: string; kind: string; status: string; result?: { imported: Record<string, number> }; error?: string };
 

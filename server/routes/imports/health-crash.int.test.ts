@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIASTOLIC, ENERGY, HR, STEPS, SYSTOLIC, writeAppleHealthExport, type ExportSummary } from '../../../bench/generators/apple-health.js';
-import { createPgDatabase, dbTargets, multipart, pgliteTemplate } from '../../test/harness.js';
+import { createPgDatabase, dbTargets, multipart, pgliteTemplate } from '../../../test-support/server/harness.js';
 
 // `kill -9` in the middle of an Apple Health import, then a restart and a re-import of the same
 // file: every sample must be stored exactly once. The server runs in its own process (the real

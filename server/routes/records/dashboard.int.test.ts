@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { appleDate, exportXml, recordXml } from '../../../integrations/apple-health/test-helpers.js';
-import { dbTargets, multipart, signUp, startTestServer, type TestServer } from '../../test/harness.js';
+import { appleDate, exportXml, recordXml } from '../../../test-support/integrations/apple-health/export-writer.js';
+import { dbTargets, multipart, signUp, startTestServer, type TestServer } from '../../../test-support/server/harness.js';
 
 type Headers = Record<string, string>;
 interface Card {

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { Decrypter } from 'age-encryption';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dbTargets, signUp, startTestServer, type TestServer } from '../../test/harness.js';
+import { dbTargets, signUp, startTestServer, type TestServer } from '../../../test-support/server/harness.js';
 
 interface Item {
   id: string;

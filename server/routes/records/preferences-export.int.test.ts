@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { Decrypter } from 'age-encryption';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dbTargets, multipart, signUp, startTestServer, type TestServer } from '../../test/harness.js';
+import { dbTargets, multipart, signUp, startTestServer, type TestServer } from '../../../test-support/server/harness.js';
 
 async function untar(buf: Buffer): Promise<Map<string, Buffer>> {
   const out = new Map<string, Buffer>();

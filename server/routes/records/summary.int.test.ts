@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { dbTargets, signUp, startTestServer, type TestServer } from '../../test/harness.js';
-import { bundle, fhirFixture, fhirNdjson, usCoreLab } from '../../test/health-data.js';
+import { dbTargets, signUp, startTestServer, type TestServer } from '../../../test-support/server/harness.js';
+import { bundle, fhirFixture, fhirNdjson, usCoreLab } from '../../../test-support/server/health-data.js';
 
 type Headers = Record<string, string>;
 type Res = Record<string, unknown> & { resourceType: string; id?: string };

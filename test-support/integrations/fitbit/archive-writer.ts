@@ -4,7 +4,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
-import { buildZip as buildRawZip } from '../../testing/zip.js';
+import { buildZip as buildRawZip } from '../zip.js';
 import tar from 'tar-stream';
 
 /** One entry of a test archive. */

@@ -11,7 +11,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
-import { s256 } from '../pkce.js';
+import { s256 } from '../../../integrations/oauth/pkce.js';
 
 export type IdTokenForgery = 'alg-none' | 'wrong-aud' | 'wrong-nonce' | 'bad-signature' | 'wrong-issuer' | 'expired' | 'foreign-key';
 

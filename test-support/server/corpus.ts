@@ -1,4 +1,4 @@
-import type { NewItem } from '../services/items.service.js';
+import type { NewItem } from '../../server/services/items.service.js';
 
 /**
  * A deterministic generator of vault items shaped like a real person's: word frequencies that

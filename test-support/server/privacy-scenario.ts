@@ -14,7 +14,7 @@ import { Decrypter } from 'age-encryption';
 import type { FastifyInstance } from 'fastify';
 import tar from 'tar-stream';
 import { generateAgeIdentity } from '../../crypto/age.js';
-import { buildZip } from '../../integrations/fitbit/testing/archive-writer.js';
+import { buildZip } from '../integrations/fitbit/archive-writer.js';
 import { multipart } from './harness.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

@@ -5,7 +5,7 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 
-export { buildZip, type ZipEntrySpec } from '../testing/zip.js';
+export { buildZip, type ZipEntrySpec } from '../zip.js';
 
 /** A shortened copy of Apple's internal DTD (same constructs: comments, ELEMENT, ATTLIST). */
 export const APPLE_DTD = `<!DOCTYPE HealthData [
