@@ -1,7 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,6 +6,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIASTOLIC, ENERGY, HR, STEPS, SYSTOLIC, writeAppleHealthExport, type ExportSummary } from '../../bench/generators/apple-health.js';
 import { createPgDatabase, dbTargets, multipart } from '../../test-support/server/harness.js';
+import { ServerProcess } from '../../test-support/server/server-process.js';
 import { startS3Server, type TestS3 } from '../../test-support/server/s3-server.js';
 
 // Two app instances, each the real server in its own process, on one PostgreSQL database and one
@@ -27,57 +25,6 @@ interface Job {
 }
 
 const AUTH_PER_MIN = 8;
-
-class Instance {
-  child!: ChildProcess;
-  url = '';
-  constructor(
-    readonly name: string,
-    private readonly env: Record<string, string>,
-  ) {}
-
-  async start(): Promise<void> {
-    this.child = spawn(process.execPath, ['--import', 'tsx', 'bench/support/bench-server.ts'], {
-      env: { ...process.env, LOG_LEVEL: 'warn', SANDBOX_RUNTIME: 'none', PORT: '0', ...this.env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const port = await new Promise<number>((resolve, reject) => {
-      let buf = '';
-      this.child.stdout!.on('data', (c: Buffer) => {
-        buf += c.toString();
-        const m = /LISTENING (\d+)/.exec(buf);
-        if (m) resolve(Number(m[1]));
-      });
-      this.child.once('exit', (code) => reject(new Error(`instance ${this.name} exited with ${code}`)));
-    });
-    this.url = `http://127.0.0.1:${port}`;
-  }
-
-  async kill(signal: NodeJS.Signals): Promise<void> {
-    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = once(this.child, 'exit');
-    this.child.kill(signal);
-    await exited;
-  }
-
-  async call<T>(method: string, url: string, cookie?: string, body?: unknown): Promise<{ status: number; body: T; cookie?: string }> {
-    const res = await fetch(this.url + url, {
-      method,
-      headers: { ...(cookie ? { cookie } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const set = res.headers.getSetCookie().find((c) => c.startsWith('cv_session='));
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, cookie: set?.split(';')[0] };
-  }
-
-  async upload(cookie: string, file: string): Promise<string> {
-    const mp = multipart({ name: 'export.xml', type: 'text/xml', data: readFileSync(file) }, {}, { cookie });
-    const res = await fetch(`${this.url}/api/import/apple-health`, { method: 'POST', headers: mp.headers, body: mp.payload });
-    expect(res.status).toBe(202);
-    return ((await res.json()) as { jobId: string }).jobId;
-  }
-}
 
 /** Polls `probe` until it returns a value, or fails after `ms`. */
 async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
@@ -107,8 +54,8 @@ for (const target of targets) {
     let gen: ExportSummary;
     let dropDb: () => Promise<void>;
     let admin: pg.Client;
-    let a: Instance;
-    let b: Instance;
+    let a: ServerProcess;
+    let b: ServerProcess;
     let s3: TestS3;
     const passphrase = 'correct horse battery staple';
 
@@ -129,8 +76,8 @@ for (const target of targets) {
         JOB_LEASE_S: '2',
         SYNC_TICK_S: '1',
       };
-      a = new Instance('A', env);
-      b = new Instance('B', env);
+      a = new ServerProcess('A', env);
+      b = new ServerProcess('B', env);
       // A migrates the empty database first; B then finds it current.
       await a.start();
       await b.start();

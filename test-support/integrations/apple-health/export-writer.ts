@@ -1,6 +1,6 @@
 /**
  * Test and bench helpers (not used by the importer): export XML builders and a generator of
- * large synthetic exports; the zip writer is the shared one in integrations/testing.
+ * large synthetic exports; the zip writer is the shared one in test-support/integrations/zip.ts.
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';

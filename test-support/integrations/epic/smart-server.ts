@@ -1,7 +1,7 @@
 /**
  * A SMART on FHIR server for tests, shaped like Epic: `<base>/.well-known/smart-configuration`
  * (built from Apotti's captured Epic document, endpoints pointed here), OAuth under `/oauth2`
- * (see `integrations/oauth/testing/auth-server.ts`: PKCE S256, state, scopes, refresh rotation
+ * (see `test-support/integrations/oauth/auth-server.ts`: PKCE S256, state, scopes, refresh rotation
  * and revocation, expiry), `aud` required on /authorize, `patient` launch context, and an R4
  * endpoint serving the sample resources with Epic's quirks:
  * - searches are paged 50 per page with a `next` link;
