@@ -6,7 +6,7 @@ import type { QuantitySample, RecordInput } from '../types.js';
 import { ImportError, importFitbitArchive, type FitbitImportOptions } from './import.js';
 import { HK } from './normalize.js';
 import { zonedToUtc, localDateOf } from './time.js';
-import { writeArchive, type TestEntry } from '../../test-support/integrations/fitbit/archive-writer.js';
+import { SLEEP_LOG_SAMPLE, writeArchive, type TestEntry } from '../../test-support/integrations/fitbit/archive-writer.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -163,23 +163,7 @@ describe('time zones', () => {
           name: 'Takeout/Fitbit/Physical Activity_GoogleData/steps_2024-03-01.csv',
           data: 'timestamp,steps,data source\n2024-03-10T04:30:00Z,40,Charge 6\n2024-03-10T05:30:00Z,10,Charge 6\n',
         },
-        {
-          name: 'Takeout/Fitbit/Global Export Data/sleep-2024-03-09.json',
-          data: json([
-            {
-              logId: 1,
-              dateOfSleep: '2024-03-10',
-              startTime: '2024-03-09T23:30:00.000',
-              endTime: '2024-03-10T07:00:00.000',
-              minutesAsleep: 420,
-              minutesAwake: 30,
-              efficiency: 93,
-              type: 'stages',
-              isMainSleep: true,
-              levels: { summary: { deep: { minutes: 80 }, light: { minutes: 250 }, rem: { minutes: 90 }, wake: { minutes: 30 } } },
-            },
-          ]),
-        },
+        { name: 'Takeout/Fitbit/Global Export Data/sleep-2024-03-09.json', data: json([SLEEP_LOG_SAMPLE]) },
         { name: 'Takeout/Fitbit/Global Export Data/weight-2024-03-01.json', data: json([{ logId: 1, weight: 150, date: '03/09/24', time: '23:30:00' }]) },
       ],
       { timezone: 'America/New_York' },

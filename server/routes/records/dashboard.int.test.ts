@@ -73,10 +73,10 @@ function yearOfWatch(fromDay: number, toDay: number): string {
 }
 
 describe.each(dbTargets())('health dashboard on %s', (target) => {
-  const suite = signedInSuite(target);
-  const app = () => suite.app;
+  const sut = signedInSuite(target);
+  const app = () => sut.app;
   const get = async (query = '') => {
-    const res = await app().inject({ method: 'GET', url: `/api/records/dashboard${query}`, headers: suite.headers });
+    const res = await app().inject({ method: 'GET', url: `/api/records/dashboard${query}`, headers: sut.headers });
     expect(res.statusCode, res.body).toBe(200);
     return res.json() as Dashboard;
   };
@@ -85,13 +85,13 @@ describe.each(dbTargets())('health dashboard on %s', (target) => {
     // A real export (opendroid/hk, MIT): weight in lb in 2018-2020, steps in 2014.
     await importApple(
       app(),
-      suite.headers,
+      sut.headers,
       'export.xml',
       readFileSync(new URL('../../../integrations/apple-health/fixtures/opendroid-hk_sampleexport-2.xml', import.meta.url)),
     );
     // A year in one export: 730 (type, day) chunks in one merge, which aborted embedded PGlite
     // while the merge looked its keys up with a row-constructor IN list (series.repository.ts).
-    await importApple(app(), suite.headers, 'export.xml', Buffer.from(yearOfWatch(0, 365)));
+    await importApple(app(), sut.headers, 'export.xml', Buffer.from(yearOfWatch(0, 365)));
   }, 120_000);
 
   it('shows a card for every metric with data, each opening on the last 30 days that have data', async () => {
@@ -132,7 +132,7 @@ describe.each(dbTargets())('health dashboard on %s', (target) => {
       await app().inject({
         method: 'GET',
         url: '/api/records/series?type=HKQuantityTypeIdentifierStepCount&from=2025-04-01&to=2025-04-30',
-        headers: suite.headers,
+        headers: sut.headers,
       })
     ).json() as { days: Array<{ sum: number }> };
     const april = steps.series[0]!.points.find((p) => p.date === '2025-04-01')!;
@@ -158,7 +158,7 @@ describe.each(dbTargets())('health dashboard on %s', (target) => {
       app().inject({
         method: 'POST',
         url: '/api/records/manual',
-        headers: suite.headers,
+        headers: sut.headers,
         payload: { kind: 'weight', value, unit: 'lb', at: `${day}T08:00:00-05:00` },
       });
     expect((await add('2025-06-10', 150)).statusCode).toBe(201);
@@ -168,7 +168,7 @@ describe.each(dbTargets())('health dashboard on %s', (target) => {
     expect(
       (await get('?from=2014-01-01&to=2026-12-31')).cards.find((c) => c.key === 'resting_hr')!.series[0]!.points.find((p) => p.date === '2025-06-01'),
     ).toEqual(before);
-    const dump = await suite.server.dumpDatabase();
+    const dump = await sut.server.dumpDatabase();
     expect(dump).toMatch(/-- series_years\n\S/);
   });
 
@@ -176,7 +176,7 @@ describe.each(dbTargets())('health dashboard on %s', (target) => {
     const put = await app().inject({
       method: 'PUT',
       url: '/api/preferences',
-      headers: suite.headers,
+      headers: sut.headers,
       payload: { cards: ['steps', 'weight', 'resting_hr'], hidden: ['bmi', 'distance'], units: { weight: 'kg' } },
     });
     expect(put.statusCode, put.body).toBe(200);
@@ -188,13 +188,13 @@ describe.each(dbTargets())('health dashboard on %s', (target) => {
     // Its latest 30 days now hold the two hand entries of June 2025 (150 and 152 lb).
     expect(weight.series[0]!.points.map((p) => Math.round(p.mean * 10) / 10)).toEqual([68, 68.9]);
     // A metric neither ordered nor hidden (data that arrives later) shows after the chosen ones.
-    await app().inject({ method: 'PUT', url: '/api/preferences', headers: suite.headers, payload: { hidden: ['bmi'] } });
+    await app().inject({ method: 'PUT', url: '/api/preferences', headers: sut.headers, payload: { hidden: ['bmi'] } });
     expect((await get()).cards.map((c) => c.key)).toEqual(['steps', 'weight', 'resting_hr', 'distance', 'workouts']);
-    await app().inject({ method: 'PUT', url: '/api/preferences', headers: suite.headers, payload: { hidden: ['bmi', 'distance'] } });
+    await app().inject({ method: 'PUT', url: '/api/preferences', headers: sut.headers, payload: { hidden: ['bmi', 'distance'] } });
     // The preference is ciphertext at rest.
-    const dump = await suite.server.dumpDatabase();
+    const dump = await sut.server.dumpDatabase();
     expect(dump).not.toMatch(/resting_hr|"kg"/);
-    expect((await app().inject({ method: 'GET', url: '/api/preferences', headers: suite.headers })).json()).toEqual({
+    expect((await app().inject({ method: 'GET', url: '/api/preferences', headers: sut.headers })).json()).toEqual({
       cards: ['steps', 'weight', 'resting_hr'],
       hidden: ['bmi', 'distance'],
       units: { weight: 'kg' },
@@ -202,9 +202,9 @@ describe.each(dbTargets())('health dashboard on %s', (target) => {
   });
 
   it('refuses an unknown card and a reversed range', async () => {
-    const bad = await app().inject({ method: 'PUT', url: '/api/preferences', headers: suite.headers, payload: { cards: ['horoscope'] } });
+    const bad = await app().inject({ method: 'PUT', url: '/api/preferences', headers: sut.headers, payload: { cards: ['horoscope'] } });
     expect(bad.statusCode).toBe(400);
-    const range = await app().inject({ method: 'GET', url: '/api/records/dashboard?from=2026-02-01&to=2026-01-01', headers: suite.headers });
+    const range = await app().inject({ method: 'GET', url: '/api/records/dashboard?from=2026-02-01&to=2026-01-01', headers: sut.headers });
     expect(range.json()).toMatchObject({ error: { code: 'invalid_range' } });
   });
 });

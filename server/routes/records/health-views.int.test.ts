@@ -38,15 +38,15 @@ interface Trend {
 }
 
 describe.each(dbTargets())('health views on %s', (target) => {
-  const suite = signedInSuite(target);
-  const app = () => suite.app;
+  const sut = signedInSuite(target);
+  const app = () => sut.app;
 
   beforeAll(async () => {
     // The hospital (FHIR R4, US Core): glucose in mg/dL, HbA1c in %, the CBC hemoglobin example,
     // and the Synthea patient's medications, allergies, conditions and immunizations.
     await importFhir(
       app(),
-      suite.headers,
+      sut.headers,
       bundle([
         fhirFixture('observation-cbc-hemoglobin.json'),
         usCoreLab({
@@ -91,7 +91,7 @@ describe.each(dbTargets())('health views on %s', (target) => {
     // mmol/L under the blood-glucose LOINC code, HbA1c as IFCC mmol/mol.
     await importApple(
       app(),
-      suite.headers,
+      sut.headers,
       appleExportWithClinical([
         dstu2Lab({
           id: 'apple-glu',
@@ -119,7 +119,7 @@ describe.each(dbTargets())('health views on %s', (target) => {
   }, 120_000);
 
   it('a glucose trend joins both sources and converts mmol/L to mg/dL, oldest first', async () => {
-    const res = await app().inject({ method: 'GET', url: '/api/records/labs/2345-7?unit=mg/dL', headers: suite.headers });
+    const res = await app().inject({ method: 'GET', url: '/api/records/labs/2345-7?unit=mg/dL', headers: sut.headers });
     expect(res.statusCode, res.body).toBe(200);
     const t = res.json() as Trend;
     expect(t.unit).toBe('mg/dL');
@@ -133,27 +133,27 @@ describe.each(dbTargets())('health views on %s', (target) => {
   });
 
   it('the same trend in mmol/L, asked for by the blood-glucose code', async () => {
-    const t = (await app().inject({ method: 'GET', url: '/api/records/labs/2339-0?unit=mmol%2FL', headers: suite.headers })).json() as Trend;
+    const t = (await app().inject({ method: 'GET', url: '/api/records/labs/2339-0?unit=mmol%2FL', headers: sut.headers })).json() as Trend;
     expect(t.code).toBe('2345-7');
     expect(t.points.map((p) => p.value)).toEqual([5.5, 5.2, 6.99]);
     expect(t.referenceRange).toEqual({ low: 3.89, high: 5.5 });
   });
 
   it('HbA1c: % and IFCC mmol/mol on one trend, either way round', async () => {
-    const pct = (await app().inject({ method: 'GET', url: '/api/records/labs/4548-4?unit=%25', headers: suite.headers })).json() as Trend;
+    const pct = (await app().inject({ method: 'GET', url: '/api/records/labs/4548-4?unit=%25', headers: sut.headers })).json() as Trend;
     expect(pct.points.map((p) => [p.value, p.unit, p.flag])).toEqual([
       [6.1, '%', 'high'],
       [6.5, '%', 'high'], // 48 mmol/mol: 0.09148 x 48 + 2.152
     ]);
-    const ifcc = (await app().inject({ method: 'GET', url: '/api/records/labs/4548-4?unit=mmol/mol', headers: suite.headers })).json() as Trend;
+    const ifcc = (await app().inject({ method: 'GET', url: '/api/records/labs/4548-4?unit=mmol/mol', headers: sut.headers })).json() as Trend;
     expect(ifcc.points.map((p) => p.value)).toEqual([43, 48]);
   });
 
   it('an unknown unit is a 400 with a sentence, an absent code a 404', async () => {
-    const bad = await app().inject({ method: 'GET', url: '/api/records/labs/4548-4?unit=kg', headers: suite.headers });
+    const bad = await app().inject({ method: 'GET', url: '/api/records/labs/4548-4?unit=kg', headers: sut.headers });
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({ error: { code: 'unsupported_unit' } });
-    const none = await app().inject({ method: 'GET', url: '/api/records/labs/1742-6', headers: suite.headers });
+    const none = await app().inject({ method: 'GET', url: '/api/records/labs/1742-6', headers: sut.headers });
     expect(none.statusCode).toBe(404);
     const other = await signUp(app());
     expect((await app().inject({ method: 'GET', url: '/api/records/labs/2345-7', headers: other.headers })).statusCode).toBe(404);
@@ -161,7 +161,7 @@ describe.each(dbTargets())('health views on %s', (target) => {
   });
 
   it('the lab list groups by panel with the latest value and its trend', async () => {
-    const res = await app().inject({ method: 'GET', url: '/api/records/labs', headers: suite.headers });
+    const res = await app().inject({ method: 'GET', url: '/api/records/labs', headers: sut.headers });
     expect(res.statusCode).toBe(200);
     const { labs } = res.json() as {
       labs: Array<{
@@ -186,15 +186,15 @@ describe.each(dbTargets())('health views on %s', (target) => {
   });
 
   it('a unit preference changes the default unit of trends and the list', async () => {
-    const put = await app().inject({ method: 'PUT', url: '/api/preferences', headers: suite.headers, payload: { units: { glucose: 'mmol/L' } } });
+    const put = await app().inject({ method: 'PUT', url: '/api/preferences', headers: sut.headers, payload: { units: { glucose: 'mmol/L' } } });
     expect(put.statusCode, put.body).toBe(200);
-    const t = (await app().inject({ method: 'GET', url: '/api/records/labs/2345-7', headers: suite.headers })).json() as Trend;
+    const t = (await app().inject({ method: 'GET', url: '/api/records/labs/2345-7', headers: sut.headers })).json() as Trend;
     expect(t.unit).toBe('mmol/L');
-    await app().inject({ method: 'PUT', url: '/api/preferences', headers: suite.headers, payload: { units: { glucose: 'mg/dL' } } });
+    await app().inject({ method: 'PUT', url: '/api/preferences', headers: sut.headers, payload: { units: { glucose: 'mg/dL' } } });
   });
 
   it('medications: current and past from statuses and dates, newest first', async () => {
-    const res = await app().inject({ method: 'GET', url: '/api/records/clinical/medications', headers: suite.headers });
+    const res = await app().inject({ method: 'GET', url: '/api/records/clinical/medications', headers: sut.headers });
     expect(res.statusCode).toBe(200);
     const { entries } = res.json() as { entries: Array<{ name: string; group: string; status?: string; date: string | null; sources: unknown[] }> };
     const meds = fhirNdjson('MedicationRequest.augustus49-emmerich580.ndjson');
@@ -210,16 +210,16 @@ describe.each(dbTargets())('health views on %s', (target) => {
   });
 
   it('duplicates from two sources (same code and date) are one entry with both sources', async () => {
-    const before = (await app().inject({ method: 'GET', url: '/api/records/clinical/immunizations', headers: suite.headers })).json() as {
+    const before = (await app().inject({ method: 'GET', url: '/api/records/clinical/immunizations', headers: sut.headers })).json() as {
       entries: Array<{ key: string; sources: Array<{ source: string }> }>;
     };
     // The hospital's immunization again, as a hand entry would repeat it: another id, same vaccine and day.
     const imm = structuredClone(fhirNdjson('Immunization.augustus49-emmerich580.ndjson')[0]!);
     imm.id = 'copy-from-another-portal';
-    const mp = multipart({ name: 'export.zip', type: 'application/zip', data: appleExportWithClinical([imm]) }, {}, suite.headers);
+    const mp = multipart({ name: 'export.zip', type: 'application/zip', data: appleExportWithClinical([imm]) }, {}, sut.headers);
     const res = await app().inject({ method: 'POST', url: '/api/import/apple-health', headers: mp.headers, payload: mp.payload });
-    expect((await waitJob(app(), suite.headers, (res.json() as { jobId: string }).jobId)).status).toBe('done');
-    const after = (await app().inject({ method: 'GET', url: '/api/records/clinical/immunizations', headers: suite.headers })).json() as typeof before;
+    expect((await waitJob(app(), sut.headers, (res.json() as { jobId: string }).jobId)).status).toBe('done');
+    const after = (await app().inject({ method: 'GET', url: '/api/records/clinical/immunizations', headers: sut.headers })).json() as typeof before;
     expect(after.entries).toHaveLength(before.entries.length);
     const merged = after.entries.filter((e) => e.sources.length > 1);
     expect(merged).toHaveLength(1);
@@ -227,7 +227,7 @@ describe.each(dbTargets())('health views on %s', (target) => {
   });
 
   it('allergies carry reactions and criticality; conditions split active and resolved', async () => {
-    const allergies = (await app().inject({ method: 'GET', url: '/api/records/clinical/allergies', headers: suite.headers })).json() as {
+    const allergies = (await app().inject({ method: 'GET', url: '/api/records/clinical/allergies', headers: sut.headers })).json() as {
       entries: Array<{ name: string; criticality?: string; reactions?: string[]; group: string }>;
     };
     const src = fhirNdjson('AllergyIntolerance.augustus49-emmerich580.ndjson');
@@ -241,7 +241,7 @@ describe.each(dbTargets())('health views on %s', (target) => {
     const withReaction = src.find((a) => Array.isArray(a.reaction));
     if (withReaction) expect(allergies.entries.some((e) => (e.reactions?.length ?? 0) > 0)).toBe(true);
     expect(allergies.entries.some((e) => e.criticality)).toBe(true);
-    const conditions = (await app().inject({ method: 'GET', url: '/api/records/clinical/conditions', headers: suite.headers })).json() as {
+    const conditions = (await app().inject({ method: 'GET', url: '/api/records/clinical/conditions', headers: sut.headers })).json() as {
       entries: Array<{ group: string; end?: string }>;
     };
     const cond = fhirNdjson('Condition.augustus49-emmerich580.ndjson');

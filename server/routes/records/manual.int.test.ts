@@ -16,11 +16,11 @@ interface Item {
 }
 
 describe.each(dbTargets())('manual entries on %s', (target) => {
-  const suite = signedInSuite(target);
-  const app = () => suite.app;
-  const post = (payload: Record<string, unknown>) => app().inject({ method: 'POST', url: '/api/records/manual', headers: suite.headers, payload });
+  const sut = signedInSuite(target);
+  const app = () => sut.app;
+  const post = (payload: Record<string, unknown>) => app().inject({ method: 'POST', url: '/api/records/manual', headers: sut.headers, payload });
   const series = async (type: string, from = '2026-06-01', to = '2026-06-30') =>
-    (await app().inject({ method: 'GET', url: `/api/records/series?type=${type}&from=${from}&to=${to}`, headers: suite.headers })).json() as {
+    (await app().inject({ method: 'GET', url: `/api/records/series?type=${type}&from=${from}&to=${to}`, headers: sut.headers })).json() as {
       unit: string | null;
       days: Array<{ date: string; count: number; mean: number }>;
     };
@@ -46,7 +46,7 @@ describe.each(dbTargets())('manual entries on %s', (target) => {
     const res = await app().inject({
       method: 'PUT',
       url: `/api/records/manual/${bp.id}`,
-      headers: suite.headers,
+      headers: sut.headers,
       payload: { kind: 'blood_pressure', systolic: 128, diastolic: 84, at: '2026-06-03T08:00:00+02:00' },
     });
     expect(res.statusCode, res.body).toBe(200);
@@ -60,7 +60,7 @@ describe.each(dbTargets())('manual entries on %s', (target) => {
     expect((await series('29463-7')).days[0]).toMatchObject({ date: '2026-06-05', mean: 154.3 });
     expect((await series('29463-7')).unit).toBe('[lb_av]');
     expect((await post({ kind: 'glucose', value: 6.1, unit: 'mmol/L', at: '2026-06-05T07:05:00-05:00' })).statusCode).toBe(201);
-    const trend = (await app().inject({ method: 'GET', url: '/api/records/labs/2345-7?unit=mg/dL', headers: suite.headers })).json() as {
+    const trend = (await app().inject({ method: 'GET', url: '/api/records/labs/2345-7?unit=mg/dL', headers: sut.headers })).json() as {
       points: Array<{ value: number; source: string }>;
     };
     expect(trend.points).toEqual([expect.objectContaining({ value: 110, source: 'manual' })]);
@@ -84,7 +84,7 @@ describe.each(dbTargets())('manual entries on %s', (target) => {
     expect((await post({ kind: 'condition', name: 'Type 2 diabetes', status: 'active', onset: '2026-04-20' })).statusCode).toBe(201);
     const list = async (kind: string) =>
       (
-        (await app().inject({ method: 'GET', url: `/api/records/clinical/${kind}`, headers: suite.headers })).json() as {
+        (await app().inject({ method: 'GET', url: `/api/records/clinical/${kind}`, headers: sut.headers })).json() as {
           entries: Array<Record<string, unknown>>;
         }
       ).entries;
@@ -101,14 +101,14 @@ describe.each(dbTargets())('manual entries on %s', (target) => {
   });
 
   it('hand entries are found by search and are in the export', async () => {
-    const found = (await app().inject({ method: 'GET', url: '/api/search?q=metformin', headers: suite.headers })).json() as { results: Array<{ item: Item }> };
+    const found = (await app().inject({ method: 'GET', url: '/api/search?q=metformin', headers: sut.headers })).json() as { results: Array<{ item: Item }> };
     expect(found.results.map((r) => r.item.title)).toEqual([expect.stringMatching(/Metformin 500 mg/)]);
-    const penicillin = (await app().inject({ method: 'GET', url: '/api/search?q=penicillin', headers: suite.headers })).json() as {
+    const penicillin = (await app().inject({ method: 'GET', url: '/api/search?q=penicillin', headers: sut.headers })).json() as {
       results: Array<{ item: Item }>;
     };
     expect(penicillin.results).toHaveLength(1);
     const passphrase = 'export passphrase for manual entries';
-    const res = await app().inject({ method: 'POST', url: '/api/export', headers: suite.headers, payload: { passphrase } });
+    const res = await app().inject({ method: 'POST', url: '/api/export', headers: sut.headers, payload: { passphrase } });
     expect(res.statusCode).toBe(200);
     const d = new Decrypter();
     d.addPassphrase(passphrase);
@@ -125,15 +125,15 @@ describe.each(dbTargets())('manual entries on %s', (target) => {
   });
 
   it('deleting a hand entry takes it off the chart; imported records are not editable here; bad input is a 400', async () => {
-    expect((await app().inject({ method: 'DELETE', url: `/api/records/manual/${bp.id}`, headers: suite.headers })).statusCode).toBe(204);
+    expect((await app().inject({ method: 'DELETE', url: `/api/records/manual/${bp.id}`, headers: sut.headers })).statusCode).toBe(204);
     expect((await series('8480-6')).days.filter((d) => d.count > 0)).toEqual([]);
-    const note = (await app().inject({ method: 'POST', url: '/api/items', headers: suite.headers, payload: { title: 'a note', text: 'x' } })).json() as Item;
+    const note = (await app().inject({ method: 'POST', url: '/api/items', headers: sut.headers, payload: { title: 'a note', text: 'x' } })).json() as Item;
     expect(
       (
         await app().inject({
           method: 'PUT',
           url: `/api/records/manual/${note.id}`,
-          headers: suite.headers,
+          headers: sut.headers,
           payload: { kind: 'weight', value: 70, unit: 'kg', at: '2026-06-01T08:00:00Z' },
         })
       ).statusCode,
@@ -155,18 +155,18 @@ describe.each(dbTargets())('manual entries on %s', (target) => {
     const onChart = async () => (await series('8480-6')).days.filter((d) => d.count > 0);
     expect(await onChart()).toEqual([expect.objectContaining({ date: '2026-06-12', count: 1, mean: 141 })]);
     const restore = async () => {
-      const r = await app().inject({ method: 'POST', url: `/api/items/${made.id}/restore`, headers: suite.headers });
+      const r = await app().inject({ method: 'POST', url: `/api/items/${made.id}/restore`, headers: sut.headers });
       expect(r.statusCode, r.body).toBe(200);
     };
 
-    expect((await app().inject({ method: 'DELETE', url: `/api/records/manual/${made.id}`, headers: suite.headers })).statusCode).toBe(204);
+    expect((await app().inject({ method: 'DELETE', url: `/api/records/manual/${made.id}`, headers: sut.headers })).statusCode).toBe(204);
     expect(await onChart()).toEqual([]);
     await restore();
     expect(await onChart()).toEqual([expect.objectContaining({ date: '2026-06-12', count: 1, mean: 141 })]);
     expect((await series('8462-4')).days.filter((d) => d.count > 0)).toEqual([expect.objectContaining({ date: '2026-06-12', mean: 91 })]);
 
     // The vault's own trash (the item page's Delete) takes it off the chart too, and restoring brings it back.
-    expect((await app().inject({ method: 'DELETE', url: `/api/items/${made.id}`, headers: suite.headers })).statusCode).toBe(204);
+    expect((await app().inject({ method: 'DELETE', url: `/api/items/${made.id}`, headers: sut.headers })).statusCode).toBe(204);
     expect(await onChart()).toEqual([]);
     await restore();
     expect(await onChart()).toEqual([expect.objectContaining({ date: '2026-06-12', count: 1, mean: 141 })]);

@@ -30,7 +30,7 @@ async function importApple(app: FastifyInstance, headers: Headers, data: Buffer)
 }
 
 describe.each(dbTargets())('sleep stages per night (%s)', (target) => {
-  const suite = signedInSuite(target);
+  const sut = signedInSuite(target);
   beforeAll(async () => {
     // Two nights of a watch's stages, each starting after midnight local time.
     const body = [
@@ -42,11 +42,11 @@ describe.each(dbTargets())('sleep stages per night (%s)', (target) => {
       stage('2026-05-03 00:30:00 +0100', '2026-05-03 04:30:00 +0100', 'AsleepCore'),
       stage('2026-05-03 04:30:00 +0100', '2026-05-03 05:00:00 +0100', 'AsleepDeep'),
     ].join('');
-    await importApple(suite.app, suite.headers, Buffer.from(exportXml(body)));
+    await importApple(sut.app, sut.headers, Buffer.from(exportXml(body)));
   }, 120_000);
 
   it('the dashboard sleep card shows minutes asleep and each stage per night', async () => {
-    const res = await suite.app.inject({ method: 'GET', url: '/api/records/dashboard?from=2026-05-01&to=2026-05-04', headers: suite.headers });
+    const res = await sut.app.inject({ method: 'GET', url: '/api/records/dashboard?from=2026-05-01&to=2026-05-04', headers: sut.headers });
     expect(res.statusCode, res.body).toBe(200);
     const sleep = (res.json() as { cards: Card[] }).cards.find((c) => c.key === 'sleep')!;
     expect(sleep.unit).toBe('min');
@@ -61,7 +61,7 @@ describe.each(dbTargets())('sleep stages per night (%s)', (target) => {
   });
 
   it('stage series are stored sealed like every other series', async () => {
-    const dump = await suite.server.dumpDatabase();
+    const dump = await sut.server.dumpDatabase();
     expect(dump).not.toContain('SleepAnalysisAsleepDeep');
     expect(dump).not.toContain('SleepAnalysis');
   });

@@ -59,15 +59,15 @@ function codings(v: unknown, out: Array<Record<string, unknown>> = []): Array<Re
 }
 
 describe.each(dbTargets())('patient summary on %s', (target) => {
-  const suite = signedInSuite(target);
-  const app = () => suite.app;
-  const summary = (payload: unknown, headers: Headers = suite.headers) =>
+  const sut = signedInSuite(target);
+  const app = () => sut.app;
+  const summary = (payload: unknown, headers: Headers = sut.headers) =>
     app().inject({ method: 'POST', url: '/api/summary', headers, payload: payload as Record<string, unknown> });
 
   beforeAll(async () => {
     await importFhir(
       app(),
-      suite.headers,
+      sut.headers,
       bundle([
         fhirFixture('patient-example.json'),
         fhirFixture('blood-pressure.json'),
@@ -204,12 +204,12 @@ describe.each(dbTargets())('patient summary on %s', (target) => {
 
   it('a summary is audited (that it was made, not what it held) and leaves no plaintext on disk', async () => {
     await summary({ sections: ['problems'], format: 'pdf' });
-    const dump = await suite.server.dumpDatabase();
+    const dump = await sut.server.dumpDatabase();
     expect(dump).toMatch(/summary_created/);
-    const disk = await suite.server.dumpDataDir();
+    const disk = await sut.server.dumpDataDir();
     expect(disk.includes(Buffer.from('Fexofenadine'))).toBe(false);
     expect(disk.includes(Buffer.from('%PDF-'))).toBe(false);
-    expect(suite.server.logs()).not.toContain('Fexofenadine');
+    expect(sut.server.logs()).not.toContain('Fexofenadine');
   });
 
   it('bad requests answer with a code and a sentence', async () => {
