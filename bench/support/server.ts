@@ -32,7 +32,7 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
     { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', RATE_LIMIT_AUTH_PER_MIN: '100000', SANDBOX_RUNTIME: 'none', ...env },
     {
       name: 'bench server',
-      nodeFlags: prof,
+      nodeFlags: [...prof, '--max-semi-space-size=2'],
       // BENCH_LOG_LEVEL shows the server's log (on stderr); otherwise it is dropped.
       onStdout: process.env.BENCH_LOG_LEVEL ? (c) => process.stderr.write(c) : undefined,
     },

@@ -9,14 +9,14 @@ const BENCH_SERVER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 
 
 /**
  * Starts the real server (bench/support/bench-server.ts: the app plus a bench echo route) in its
- * own process, with the Node flags of `npm start` after `nodeFlags`, and resolves with its port
- * once it listens. Its log goes to stderr; `onStdout` sees what it prints on stdout.
+ * own process under tsx, with `nodeFlags` (`npm start` runs with `--max-semi-space-size=2`), and
+ * resolves with its port once it listens. Its log goes to stderr; `onStdout` sees its stdout.
  */
 export async function spawnServer(
   env: NodeJS.ProcessEnv,
   opts: { name?: string; nodeFlags?: string[]; onStdout?: (chunk: Buffer) => unknown } = {},
 ): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), '--max-semi-space-size=2', '--import', 'tsx', BENCH_SERVER], {
+  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), '--import', 'tsx', BENCH_SERVER], {
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -43,12 +43,13 @@ export class ServerProcess {
   constructor(
     readonly name: string,
     private readonly env: Record<string, string>,
+    private readonly nodeFlags: string[] = [],
   ) {}
 
   async start(): Promise<void> {
     const { child, port } = await spawnServer(
       { ...process.env, LOG_LEVEL: 'warn', SANDBOX_RUNTIME: 'none', PORT: '0', ...this.env },
-      { name: `instance ${this.name}` },
+      { name: `instance ${this.name}`, nodeFlags: this.nodeFlags },
     );
     this.child = child;
     this.url = `http://127.0.0.1:${port}`;
