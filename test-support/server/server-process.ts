@@ -16,10 +16,7 @@ export async function spawnServer(
   env: NodeJS.ProcessEnv,
   opts: { name?: string; nodeFlags?: string[]; onStdout?: (chunk: Buffer) => unknown } = {},
 ): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), '--import', 'tsx', BENCH_SERVER], {
-    env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), '--import', 'tsx', BENCH_SERVER], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     let buf = '';
     child.stdout!.on('data', (c: Buffer) => {
