@@ -78,12 +78,13 @@ for (const target of targets) {
       };
       a = new ServerProcess('A', env);
       b = new ServerProcess('B', env);
-      // A migrates the empty database first; B then finds it current.
+      // A migrates the empty database first; B then finds it current. Each start runs the server
+      // under tsx, which takes minutes of wall time on a loaded machine (the hook allows for it).
       await a.start();
       await b.start();
       admin = new pg.Client({ connectionString: db.url });
       await admin.connect();
-    }, 60_000);
+    }, 240_000);
 
     afterAll(async () => {
       await admin?.end();
