@@ -3,9 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIASTOLIC, ENERGY, HR, STEPS, SYSTOLIC, writeAppleHealthExport, type ExportSummary } from '../../../bench/generators/apple-health.js';
+import { writeAppleHealthExport, type ExportSummary } from '../../../bench/generators/apple-health.js';
 import { createPgDatabase, dbTargets, pgliteTemplate } from '../../../test-support/server/harness.js';
 import { ServerProcess } from '../../../test-support/server/server-process.js';
+import { expectSeriesAsGenerated } from '../../../test-support/server/series-check.js';
 
 // `kill -9` in the middle of an Apple Health import, then a restart and a re-import of the same
 // file: every sample must be stored exactly once. The server runs in its own process (the real
@@ -73,16 +74,7 @@ for (const target of dbTargets()) {
       const again = await server.waitJob<Job>(cookie, await server.upload(cookie, gen.path), ended);
       expect(again.status, again.error).toBe('done');
 
-      for (const type of [HR, STEPS, ENERGY, SYSTOLIC, DIASTOLIC]) {
-        const q = new URLSearchParams({ type, from: gen.from, to: gen.to });
-        const { body } = await server.call<{ days: Array<{ date: string; count: number; sum: number }> }>('GET', `/api/records/series?${q}`, cookie);
-        const want = gen.expectedDays(type);
-        expect(
-          body.days.map((d) => [d.date, d.count]),
-          type,
-        ).toEqual(want.map((d) => [d.date, d.count]));
-        body.days.forEach((d, i) => expect(d.sum).toBeCloseTo(want[i]!.sum, 6));
-      }
+      await expectSeriesAsGenerated(server, cookie, gen);
       await server.kill('SIGTERM');
     }, 300_000);
   });
