@@ -17,7 +17,9 @@
  */
 const ROUTE_REPOSITORY_ALLOWLIST = [];
 
-const ours = '^(contract|crypto|integrations|sandbox|server|web|migrations|bench|e2e|scripts)/';
+const ours = '^(contract|crypto|integrations|sandbox|server|web|migrations|bench|e2e|scripts|test-support)/';
+/** Tests (never shipped): *.test.ts anywhere, and the repository-level tests in server/test/. */
+const tests = '(\\.test\\.tsx?$|^server/test/)';
 const allowlisted = ROUTE_REPOSITORY_ALLOWLIST.length ? `^(${ROUTE_REPOSITORY_ALLOWLIST.map((f) => f.replace(/[.]/g, '\\.')).join('|')})$` : '^$';
 
 /** Files under `dir` may import only `dir` itself and the folders in `allowed` of ours. */
@@ -32,9 +34,19 @@ const layer = (name, comment, dir, allowed) => ({
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
   forbidden: [
-    layer('crypto-imports-nothing-of-ours', 'crypto/ is the base layer: only node built-ins, npm packages and crypto/ itself.', 'crypto', []),
-    layer('integrations-use-crypto-at-most', 'integrations/ may use crypto/ and itself, never server/, sandbox/ or web/.', 'integrations', ['crypto']),
-    layer('sandbox-uses-crypto-at-most', 'sandbox/ may use crypto/ and itself, never server/, integrations/ or web/.', 'sandbox', ['crypto']),
+    // Each layer's tests may also use the doubles of its own layer and those below it
+    // (shipped-code-imports-no-test-support keeps them out of the shipped files).
+    layer('crypto-imports-nothing-of-ours', 'crypto/ is the base layer: only node built-ins, npm packages and crypto/ itself.', 'crypto', [
+      'test-support/crypto',
+    ]),
+    layer('integrations-use-crypto-at-most', 'integrations/ may use crypto/ and itself, never server/, sandbox/ or web/.', 'integrations', [
+      'crypto',
+      'test-support/(crypto|integrations)',
+    ]),
+    layer('sandbox-uses-crypto-at-most', 'sandbox/ may use crypto/ and itself, never server/, integrations/ or web/.', 'sandbox', [
+      'crypto',
+      'test-support/(crypto|sandbox)',
+    ]),
     {
       name: 'contract-depends-on-zod-only',
       comment: 'contract/ is the API shapes both sides share: zod and itself, nothing of ours, no node built-ins.',
@@ -51,6 +63,26 @@ module.exports = {
       severity: 'error',
       from: { path: '^web/' },
       to: { path: '^contract/', dependencyTypesNot: ['type-only'] },
+    },
+    // The doubles keep their layer's layering, so a crypto or sandbox test never pulls in the server.
+    layer('crypto-doubles-use-crypto-at-most', 'test-support/crypto/ stands in for crypto/ tests: crypto/ and itself only.', 'test-support/crypto', ['crypto']),
+    layer(
+      'integrations-doubles-stay-in-their-layer',
+      'test-support/integrations/ may use integrations/, crypto/ and their doubles.',
+      'test-support/integrations',
+      ['integrations', 'crypto', 'test-support/crypto'],
+    ),
+    layer('sandbox-doubles-stay-in-their-layer', 'test-support/sandbox/ may use sandbox/, crypto/ and their doubles.', 'test-support/sandbox', [
+      'sandbox',
+      'crypto',
+      'test-support/crypto',
+    ]),
+    {
+      name: 'shipped-code-imports-no-test-support',
+      comment: 'test-support/ holds test doubles and helpers, which are not built or shipped: only tests, benches, e2e and scripts use them.',
+      severity: 'error',
+      from: { path: '^(crypto|integrations|sandbox|server|migrations|web/src)/', pathNot: tests },
+      to: { path: '^test-support/' },
     },
     {
       name: 'routes-go-through-services',

@@ -31,10 +31,10 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/web/dist ./web/dist
-# Only the build's output: no TypeScript sources, tests or test doubles (server/test/docker-image.test.ts).
+# Only the build's output: no TypeScript sources, tests or test doubles (server/test/production-build.test.ts).
 COPY --from=build /app/dist ./dist
 COPY package.json package-lock.json ./
-# `npm run invite|export|models` start with scripts/build.mjs, which finds nothing to build here.
+# `npm run invite|export|models|backup|restore` start with scripts/build.mjs, which finds nothing to build here.
 COPY scripts/build.mjs scripts/build-web.mjs ./scripts/
 RUN mkdir -p /data && chown node:node /data
 USER node

@@ -30,7 +30,7 @@ export default tseslint.config(
   },
   {
     // Tests and test doubles handle arbitrary JSON from the code under test.
-    files: ['**/*.test.{ts,tsx}', '**/testing/**', 'server/test/**', 'e2e/**', '**/test-helpers.ts'],
+    files: ['**/*.test.{ts,tsx}', 'test-support/**', 'server/test/**', 'e2e/**'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
   },
   { files: ['web/src/**/*.{ts,tsx}'], languageOptions: { globals: { ...globals.browser } } },

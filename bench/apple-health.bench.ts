@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SaxesParser } from 'saxes';
 import { importAppleHealth, createSeriesSink } from '../integrations/apple-health/import.js';
-import { writeSyntheticExport } from '../integrations/apple-health/test-helpers.js';
+import { writeSyntheticExport } from '../test-support/integrations/apple-health/export-writer.js';
 import { addSamples, decodeChunk, emptyChunk, encodeChunk } from '../integrations/series/day-chunk.js';
 import type { QuantitySample } from '../integrations/types.js';
 import type { BenchResult } from './types.js';

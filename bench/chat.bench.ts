@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { addSamples, emptyChunk, type DayChunk } from '../integrations/series/day-chunk.js';
-import { startFakeOllama } from '../sandbox/testing/fake-ollama.js';
+import { startFakeOllama } from '../test-support/sandbox/fake-ollama.js';
 import { buildApp } from '../server/app.js';
 import { loadConfig } from '../server/config.js';
 import { migrateToLatest, openDatabase } from '../server/db/index.js';

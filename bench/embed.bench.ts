@@ -6,7 +6,7 @@
  */
 import pino from 'pino';
 import { embedTexts } from '../sandbox/embed.js';
-import { startFakeOllama } from '../sandbox/testing/fake-ollama.js';
+import { startFakeOllama } from '../test-support/sandbox/fake-ollama.js';
 import { migrateToLatest, openDatabase } from '../server/db/index.js';
 import { quantize } from '../server/embed/quantize.js';
 import { VectorIndex } from '../server/embed/vector-index.js';

@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Extractor } from '../server/files/extraction/extractor.js';
-import { scannedPdf, textPng } from '../server/test/extraction-fixtures.js';
+import { scannedPdf, textPng } from '../test-support/server/extraction-fixtures.js';
 import type { BenchResult } from './types.js';
 
 const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { BenchResult } from './types.js';
 import { DockerRuntime, OLLAMA_PORT, buildSandboxContainerSpec, dockerFromHost, prepareModelsDir } from '../sandbox/docker.js';
 import { waitForOllama } from '../sandbox/ollama.js';
-import { engineHost, ensureFakeOllamaImage } from '../sandbox/testing/engine.js';
+import { engineHost, ensureFakeOllamaImage } from '../test-support/sandbox/engine.js';
 
 const ROUNDS = 5;
 

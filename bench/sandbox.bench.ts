@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BenchResult } from './types.js';
 import { SandboxPool } from '../sandbox/pool.js';
-import { ProcessRuntime } from '../sandbox/testing/process-runtime.js';
-import { bundleFakeOllama } from '../sandbox/testing/bundle.js';
-import { waitFor } from '../sandbox/testing/wait.js';
+import { ProcessRuntime } from '../test-support/sandbox/process-runtime.js';
+import { bundleFakeOllama } from '../test-support/sandbox/bundle.js';
+import { waitFor } from '../test-support/sandbox/wait.js';
 
 const ROUNDS = 40;
 

@@ -2,7 +2,7 @@
  * Search under load as a vault grows: 20 concurrent connections searching a vault of 10k and
  * 100k items, against item reads and `/health` measured on the same server in the same run.
  *
- * The vault is generated (server/test/corpus.ts: Zipf word frequencies over 20,000 words,
+ * The vault is generated (test-support/server/corpus.ts: Zipf word frequencies over 20,000 words,
  * notes of 3 to 600 words, tags, ten years of dates, repeats) and seeded through the items
  * service in bulk, in batches of 2,000 (real encryption, blind index and database, the same path
  * as an import): 100k items through the API one by one would take most of an hour. The server
@@ -15,7 +15,7 @@
  * BENCH_SEARCH_ITEMS=10000 runs one size.
  */
 import { randomBytes } from 'node:crypto';
-import { corpus } from '../server/test/corpus.js';
+import { corpus } from '../test-support/server/corpus.js';
 import { load, startBenchServer, type BenchServer } from './support/server.js';
 import type { BenchResult } from './types.js';
 

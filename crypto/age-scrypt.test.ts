@@ -5,10 +5,10 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { Decrypter, Encrypter } from 'age-encryption';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { expectLoopStayedFree, longestStall } from './testing/stall.js';
+import { expectLoopStayedFree, longestStall } from '../test-support/crypto/stall.js';
 import { AGE_SCRYPT_MAX_LOG_N, AgeWorkFactorError, ageDecryptStream, ageEncryptStream } from './age.js';
 import { derivePassphraseKey, kdfStats, newKdfParams, setKdfConcurrency } from './passphrase.js';
-import { craftedScryptAge } from './testing/age-header.js';
+import { craftedScryptAge } from '../test-support/crypto/age-header.js';
 
 const collect = async (r: Readable) => {
   const parts: Buffer[] = [];

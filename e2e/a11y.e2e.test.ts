@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOllama, type FakeOllama } from '../sandbox/testing/fake-ollama.js';
+import { startFakeOllama, type FakeOllama } from '../test-support/sandbox/fake-ollama.js';
 import { axe } from './axe.js';
 import { appleHealthXml } from './fixtures.js';
 import { launch, newSession, signUp, startServer, type RunningServer, type Session } from './helpers.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scannedPdf } from '../server/test/extraction-fixtures.js';
+import { scannedPdf } from '../test-support/server/extraction-fixtures.js';
 import { launch, newSession, signUp, startServer, type RunningServer, type Session } from './helpers.js';
 
 describe('a file the server cannot read, in the browser', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundle, usCoreLab } from '../server/test/health-data.js';
+import { bundle, usCoreLab } from '../test-support/server/health-data.js';
 import { appleHealthXml } from './fixtures.js';
 import { launch, newSession, ROOT, signUp, startServer, type RunningServer, type Session } from './helpers.js';
 

@@ -1,7 +1,7 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSmartServer, type SmartServer } from '../integrations/epic/testing/smart-server.js';
-import { startOidcProvider, type OidcProvider } from '../server/test/oidc-provider.js';
+import { startSmartServer, type SmartServer } from '../test-support/integrations/epic/smart-server.js';
+import { startOidcProvider, type OidcProvider } from '../test-support/server/oidc-provider.js';
 import { freePort, launch, newSession, PASSPHRASE, signUp, startServer, type RunningServer, type Session } from './helpers.js';
 
 /**

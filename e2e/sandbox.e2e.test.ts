@@ -5,23 +5,11 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OWNER_LABEL, dockerFromHost } from '../sandbox/docker.js';
-import { engineHost, ensureFakeOllamaImage, startPodmanEngine } from '../sandbox/testing/engine.js';
+import { ENGINE_REQUIRED, engineHost, engineSkipReason, ensureFakeOllamaImage, startPodmanEngine } from '../test-support/sandbox/engine.js';
 import { launch, newSession, signUp, startServer, type RunningServer, type Session } from './helpers.js';
 
 // CI sets SANDBOX_ENGINE_TESTS=1: then the engine is started here and this file must run.
-const required = process.env.SANDBOX_ENGINE_TESTS === '1';
-async function engineAnswers(): Promise<boolean> {
-  const host = engineHost();
-  if (!host) return false;
-  try {
-    await Promise.race([dockerFromHost(host).ping(), new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), 2000))]);
-    return true;
-  } catch {
-    return false;
-  }
-}
-const skip = !required && !(await engineAnswers());
-if (skip) console.warn('[sandbox.e2e] skipped: no container engine answers; set SANDBOX_ENGINE_TESTS=1 to start podman');
+const skip = !!(await engineSkipReason('sandbox.e2e'));
 
 type Health = { status: string; runtime: string; code?: string; message?: string };
 
@@ -47,7 +35,7 @@ describe.skipIf(skip)('chat with real sandboxes and no model pulled yet', () => 
   };
 
   beforeAll(async () => {
-    if (required) startPodmanEngine();
+    if (ENGINE_REQUIRED) startPodmanEngine();
     const host = engineHost() ?? 'unix:///run/podman/podman.sock';
     const image = await ensureFakeOllamaImage(dockerFromHost(host));
     const parent = mkdtempSync(join(tmpdir(), 'cv-e2e-models-'));

@@ -1,6 +1,6 @@
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOllama, type FakeOllama } from '../sandbox/testing/fake-ollama.js';
+import { startFakeOllama, type FakeOllama } from '../test-support/sandbox/fake-ollama.js';
 import { axe } from './axe.js';
 import { launch, newSession, signUp, startServer, type RunningServer, type Session } from './helpers.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildZip } from '../integrations/fitbit/testing/archive-writer.js';
+import { buildZip } from '../test-support/integrations/fitbit/archive-writer.js';
 import { localDay, tinyPdf } from './fixtures.js';
 import { launch, newSession, signUp, startServer, type RunningServer, type Session } from './helpers.js';
 

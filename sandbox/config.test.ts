@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SandboxConfigSchema, sandboxConfigFromEnv, selectRuntime } from './select.js';
-import { startFakeOllama } from './testing/fake-ollama.js';
+import { startFakeOllama } from '../test-support/sandbox/fake-ollama.js';
 
 describe('SandboxConfig', () => {
   it('has the documented defaults', () => {

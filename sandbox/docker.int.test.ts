@@ -5,7 +5,7 @@ import { connect as connectTcp, createServer, type Server } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { DockerRuntime, OWNER_LABEL, SANDBOX_LABEL, dockerFromHost, type DockerRuntimeOptions } from './docker.js';
+import { DockerRuntime, OWNER_LABEL, SANDBOX_LABEL, type DockerRuntimeOptions } from './docker.js';
 import { GUARD_LABEL } from './guard.js';
 import { SandboxPool } from './pool.js';
 import { streamChat } from './ollama.js';
@@ -13,28 +13,11 @@ import { ImageMissingError, NoModelError, SandboxStartError } from './errors.js'
 import { createSandboxPool, sandboxConfigFromEnv } from './select.js';
 import { PullRefusedError, ensureImage, pullContainerName, pullModel } from './models.js';
 import { PassThrough } from 'node:stream';
-import { waitFor } from './testing/wait.js';
-import { engineHost, ensureFakeOllamaImage, execIn, startPodmanEngine } from './testing/engine.js';
+import { waitFor } from '../test-support/sandbox/wait.js';
+import { connectEngine, engineSkipReason, ensureFakeOllamaImage, execIn } from '../test-support/sandbox/engine.js';
 
-// CI sets SANDBOX_ENGINE_TESTS=1: then the engine is started here and these tests must run.
-const required = process.env.SANDBOX_ENGINE_TESTS === '1';
-
-async function engineAnswers(host: string | undefined): Promise<boolean> {
-  if (!host) return false;
-  try {
-    await Promise.race([dockerFromHost(host).ping(), new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), 2000))]);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const skipReason = required
-  ? undefined
-  : (await engineAnswers(engineHost()))
-    ? undefined
-    : `no container engine answers (DOCKER_HOST=${process.env.DOCKER_HOST ?? 'unset'}, /run/podman/podman.sock, /var/run/docker.sock); set SANDBOX_ENGINE_TESTS=1 to start podman`;
-if (skipReason) console.warn(`[docker.int.test] skipped: ${skipReason}`);
+// CI sets SANDBOX_ENGINE_TESTS=1, which makes the engine a requirement (test-support/sandbox/engine.ts).
+const skipReason = await engineSkipReason('docker.int.test');
 
 /** A host address that is not on any container bridge (where Postgres or the API would listen). */
 function hostPrimaryIPv4(): string | undefined {
@@ -104,10 +87,7 @@ describe.skipIf(!!skipReason)('docker runtime against a real engine', { timeout:
   };
 
   beforeAll(async () => {
-    if (required) startPodmanEngine();
-    const host = engineHost() ?? 'unix:///run/podman/podman.sock';
-    docker = dockerFromHost(host);
-    await docker.ping(); // with SANDBOX_ENGINE_TESTS=1 an unreachable engine fails here
+    docker = await connectEngine(); // with SANDBOX_ENGINE_TESTS=1 an unreachable engine fails here
     image = await ensureFakeOllamaImage(docker);
     modelsDir = pulledModelsDir(['llama3.1', '8b']);
     for (let i = 0; i < 2; i++) {

@@ -10,8 +10,8 @@ import { MultiHostRuntime } from './hosts.js';
 import { createSandboxPool, multiHostRuntime, sandboxConfigFromEnv } from './select.js';
 import { streamChat } from './ollama.js';
 import type { SandboxPool } from './pool.js';
-import { waitFor } from './testing/wait.js';
-import { engineHost, ensureFakeOllamaImage, startPodmanEngine } from './testing/engine.js';
+import { waitFor } from '../test-support/sandbox/wait.js';
+import { engineHost, ensureFakeOllamaImage, startPodmanEngine } from '../test-support/sandbox/engine.js';
 
 // CI sets SANDBOX_ENGINE_TESTS=1: then the engine is started here and these tests must run.
 const required = process.env.SANDBOX_ENGINE_TESTS === '1';

@@ -8,10 +8,10 @@ import { AiOfflineError, SandboxStartError } from './errors.js';
 import { parseDockerHosts } from './config.js';
 import { createSandboxPool, sandboxConfigFromEnv, selectRuntime } from './select.js';
 import { DockerRuntime } from './docker.js';
-import { ProcessRuntime, isAlive } from './testing/process-runtime.js';
-import { bundleFakeOllama } from './testing/bundle.js';
+import { ProcessRuntime, isAlive } from '../test-support/sandbox/process-runtime.js';
+import { bundleFakeOllama } from '../test-support/sandbox/bundle.js';
 import { streamChat } from './ollama.js';
-import { waitFor } from './testing/wait.js';
+import { waitFor } from '../test-support/sandbox/wait.js';
 
 const pools: SandboxPool[] = [];
 

@@ -4,28 +4,13 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { dockerFromHost, OWNER_LABEL, PULL_LABEL } from './docker.js';
+import { OWNER_LABEL, PULL_LABEL } from './docker.js';
 import { ContainerModelStore, ModelNotFoundError, type PullProgress } from './model-store.js';
 import { PullRefusedError, pullContainerName } from './models.js';
-import { engineHost, ensureFakeOllamaImage, startPodmanEngine } from './testing/engine.js';
+import { connectEngine, engineSkipReason, ensureFakeOllamaImage } from '../test-support/sandbox/engine.js';
 
-// Like docker.int.test.ts: CI sets SANDBOX_ENGINE_TESTS=1, which makes the engine a requirement.
-const required = process.env.SANDBOX_ENGINE_TESTS === '1';
-async function engineAnswers(host: string | undefined): Promise<boolean> {
-  if (!host) return false;
-  try {
-    await Promise.race([dockerFromHost(host).ping(), new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), 2000))]);
-    return true;
-  } catch {
-    return false;
-  }
-}
-const skipReason = required
-  ? undefined
-  : (await engineAnswers(engineHost()))
-    ? undefined
-    : 'no container engine answers; set SANDBOX_ENGINE_TESTS=1 to start podman';
-if (skipReason) console.warn(`[model-store.int.test] skipped: ${skipReason}`);
+// CI sets SANDBOX_ENGINE_TESTS=1, which makes the engine a requirement (test-support/sandbox/engine.ts).
+const skipReason = await engineSkipReason('model-store.int.test');
 
 const REGISTRY = { 'qwen2.5:0.5b': { size: 397_807_936, family: 'qwen2', quantization: 'Q4_K_M', contextLength: 32768 } };
 
@@ -39,9 +24,7 @@ describe.skipIf(!!skipReason)('models directory changed only through the network
   const leftovers = async () => docker.listContainers({ all: true, filters: { label: [PULL_LABEL, `${OWNER_LABEL}=${owner}`] } });
 
   beforeAll(async () => {
-    if (required) startPodmanEngine();
-    docker = dockerFromHost(engineHost() ?? 'unix:///run/podman/podman.sock');
-    await docker.ping();
+    docker = await connectEngine();
     image = await ensureFakeOllamaImage(docker);
     modelsDir = mkdtempSync(join(tmpdir(), 'cv-models-ctr-'));
     chmodSync(modelsDir, 0o755);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startFakeOllama, type FakeOllama } from './testing/fake-ollama.js';
+import { startFakeOllama, type FakeOllama } from '../test-support/sandbox/fake-ollama.js';
 import { ModelNotFoundError, OllamaModelStore, type PullProgress } from './model-store.js';
 import { listModelFiles, manifestPath } from './model-files.js';
 

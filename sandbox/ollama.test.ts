@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { startFakeOllama, type FakeOllama } from './testing/fake-ollama.js';
+import { startFakeOllama, type FakeOllama } from '../test-support/sandbox/fake-ollama.js';
 import { ANSWER_TOKENS, ollamaHealthy, preloadModel, streamChat, type ChatDone } from './ollama.js';
 import { NoModelError } from './errors.js';
 

@@ -7,9 +7,9 @@ import { createInterface } from 'node:readline';
 import { SandboxPool, type Lease, type SandboxPoolOptions } from './pool.js';
 import { PoolClosedError, PoolSaturatedError, PoolTimeoutError, SandboxStartError, AiOfflineError, NoModelError } from './errors.js';
 import { createSandboxPool, sandboxConfigFromEnv } from './select.js';
-import { ProcessRuntime, isAlive } from './testing/process-runtime.js';
-import { bundleFakeOllama } from './testing/bundle.js';
-import { waitFor } from './testing/wait.js';
+import { ProcessRuntime, isAlive } from '../test-support/sandbox/process-runtime.js';
+import { bundleFakeOllama } from '../test-support/sandbox/bundle.js';
+import { waitFor } from '../test-support/sandbox/wait.js';
 import { ollamaHealthy } from './ollama.js';
 import { NoneRuntime } from './none.js';
 
@@ -163,7 +163,7 @@ describe('SandboxPool with real processes', () => {
 
   it('removes orphans left by a server killed with SIGKILL', async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'cv-crash-'));
-    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'testing/crash-server.ts'), stateDir, '2'], {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../test-support/sandbox/crash-server.ts'), stateDir, '2'], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const line = await new Promise<string>((resolve) => createInterface({ input: child.stdout! }).once('line', resolve));

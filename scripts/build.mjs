@@ -8,8 +8,10 @@
 // Each .ts file is transpiled on its own with esbuild (no bundling: the layout, and every
 // `new URL('./x', import.meta.url)`, stay as in the sources); types are checked by
 // `npm run typecheck`, not here. Every other file beside the sources (worker entries such as
-// *.mjs, JSON, assets) is copied as is, so new ones need no change here. Tests and test doubles
-// are left out. In a tree without sources (the image) there is nothing to build.
+// *.mjs, JSON, assets) is copied as is, so new ones need no change here. Test doubles and helpers
+// live outside these folders (test-support/), so the build never sees them; the tests, sample
+// data and test vectors beside the sources are left out. In a tree without sources (the image)
+// there is nothing to build.
 import { execFileSync } from 'node:child_process';
 import { builtinModules } from 'node:module';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -20,12 +22,12 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const SOURCE_DIRS = ['contract', 'server', 'crypto', 'integrations', 'sandbox', 'migrations'];
 const STAMP = '.build-stamp';
 
-/** Test files, test doubles and sample data: never compiled, never shipped. */
+/** Test files and sample data: never compiled, never shipped. */
 export function isTestPath(rel) {
   const parts = rel.split(/[\\/]/);
   const name = parts.at(-1);
-  if (parts.slice(0, -1).some((p) => p === 'testing' || p === 'test' || p === 'fixtures' || p === 'test-vectors' || p === 'node_modules')) return true;
-  return /\.test\.[cm]?[jt]sx?$/.test(name) || /^test-helpers\.[cm]?[jt]s$/.test(name) || name.endsWith('.d.ts') || name.endsWith('.md');
+  if (parts.slice(0, -1).some((p) => p === 'test' || p === 'fixtures' || p === 'test-vectors' || p === 'node_modules')) return true;
+  return /\.test\.[cm]?[jt]sx?$/.test(name) || name.endsWith('.d.ts') || name.endsWith('.md');
 }
 
 function* walk(dir, rel = '') {

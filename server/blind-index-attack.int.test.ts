@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from './db/index.js';
-import { dbTargets, signUp, startTestServer, type TestServer } from './test/harness.js';
+import { dbTargets, signUp, startTestServer, type TestServer } from '../test-support/server/harness.js';
 
 const N = 400;
 /** HbA1c results as labs send them: one decimal, mostly 5.0–9.9 %, many repeats. */

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from './db/index.js';
-import { databaseCopy, found } from './test/dump-scan.js';
-import { dbTargets, multipart, signUp, startTestServer, type TestServer } from './test/harness.js';
-import { populate, secrets } from './test/privacy-scenario.js';
+import { databaseCopy, found } from '../test-support/server/dump-scan.js';
+import { dbTargets, multipart, signUp, startTestServer, type TestServer } from '../test-support/server/harness.js';
+import { populate, secrets } from '../test-support/server/privacy-scenario.js';
 
 /**
  * SECURITY.md's "What is in clear" table is the list of clear columns: every other column must

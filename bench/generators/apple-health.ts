@@ -22,7 +22,8 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { isCumulative } from '../../integrations/series/day-chunk.js';
-import { APPLE_DTD } from '../../integrations/apple-health/test-helpers.js';
+import { APPLE_DTD } from '../../test-support/integrations/apple-health/export-writer.js';
+import { mulberry32 as rng } from '../../test-support/random.js';
 
 export type ExportOrder = 'grouped' | 'interleaved' | 'days-shuffled';
 export const EXPORT_ORDERS: readonly ExportOrder[] = ['grouped', 'interleaved', 'days-shuffled'];
@@ -84,18 +85,6 @@ const OFFSET = ' +0100';
 const DAY_MS = 86_400_000;
 // Local midnight of the first day at +0100.
 const T0 = Date.UTC(2023, 0, 1) - 3_600_000;
-
-/** A small, fast, seeded generator (mulberry32): the same spec always gives the same file. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const p2 = (n: number) => (n < 10 ? `0${n}` : String(n));
 

@@ -7,7 +7,7 @@
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import { ZipStreamWriter } from '../../integrations/testing/zip.js';
+import { ZipStreamWriter } from '../../test-support/integrations/zip.js';
 
 export interface FitbitSummary {
   path: string;

@@ -5,7 +5,7 @@
 import { buildApp } from '../../server/app.js';
 import { loadConfig } from '../../server/config.js';
 import { requireSession } from '../../server/http/session.js';
-import { corpus } from '../../server/test/corpus.js';
+import { corpus } from '../../test-support/server/corpus.js';
 
 const app = await buildApp({ config: loadConfig() });
 app.post('/bench/echo', async (req) => req.body);

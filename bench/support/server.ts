@@ -1,8 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Agent, request } from 'node:http';
+import { spawnServer } from '../../test-support/server/server-process.js';
 
 export interface BenchServer {
   url: string;
@@ -28,28 +28,15 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
   // BENCH_PROFILE=<dir> writes a V8 CPU profile of each server process there (on stop).
   const prof = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
   // The same Node flags as `npm start` and the Dockerfile, so memory figures are the server's.
-  const child: ChildProcess = spawn(process.execPath, [...prof, '--max-semi-space-size=2', '--import', 'tsx', 'bench/support/bench-server.ts'], {
-    env: {
-      ...process.env,
-      DATA_DIR: dataDir,
-      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
-      RATE_LIMIT_AUTH_PER_MIN: '100000',
-      SANDBOX_RUNTIME: 'none',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    let buf = '';
-    child.stdout!.on('data', (c: Buffer) => {
+  const { child, port } = await spawnServer(
+    { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', RATE_LIMIT_AUTH_PER_MIN: '100000', SANDBOX_RUNTIME: 'none', ...env },
+    {
+      name: 'bench server',
+      nodeFlags: [...prof, '--max-semi-space-size=2'],
       // BENCH_LOG_LEVEL shows the server's log (on stderr); otherwise it is dropped.
-      if (process.env.BENCH_LOG_LEVEL) process.stderr.write(c);
-      buf += c.toString();
-      const m = /LISTENING (\d+)/.exec(buf);
-      if (m) resolve(Number(m[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
-  });
+      onStdout: process.env.BENCH_LOG_LEVEL ? (c) => process.stderr.write(c) : undefined,
+    },
+  );
   const status = async (field: string) => {
     const text = await readFile(`/proc/${child.pid}/status`, 'utf8');
     const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(text);

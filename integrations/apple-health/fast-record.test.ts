@@ -5,7 +5,7 @@ import type { QuantitySample, RecordInput } from '../types.js';
 import { ImportError } from './errors.js';
 import { BAIL, MORE, decodeAttrValue, newFastRecord, scanRecord } from './fast-record.js';
 import { parseExportXml, type ParseResult } from './parse.js';
-import { exportXml, recordXml } from './test-helpers.js';
+import { exportXml, recordXml } from '../../test-support/integrations/apple-health/export-writer.js';
 
 // Differential tests: the fast path for plain <Record .../> tags must give exactly what the
 // saxes-only path gives, on real exports and on generated ones cut into chunks anywhere.

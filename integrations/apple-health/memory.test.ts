@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { encodeChunk } from '../series/day-chunk.js';
 import { createSeriesSink, importAppleHealth } from './import.js';
-import { writeSyntheticExport } from './test-helpers.js';
+import { writeSyntheticExport } from '../../test-support/integrations/apple-health/export-writer.js';
 
 // A memory bound, not a timing threshold: a 200 MB export.xml streamed from disk through the
 // whole pipeline (parse, aggregate into day chunks, encode) must not grow the process by more

@@ -10,7 +10,7 @@ import { appleDateToIso, parseAppleDate } from './dates.js';
 import { ImportError } from './errors.js';
 import { createSeriesSink, importAppleHealth } from './import.js';
 import { checkDoctype, parseExportXml, stripControlChars, type AppleHealthSink } from './parse.js';
-import { APPLE_DTD, exportXml, recordXml } from './test-helpers.js';
+import { APPLE_DTD, exportXml, recordXml } from '../../test-support/integrations/apple-health/export-writer.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 let dir: string;

@@ -8,7 +8,7 @@ import type { ImportProgress, QuantitySample, RecordInput } from '../types.js';
 import { ImportError } from './errors.js';
 import { importAppleHealth, type FhirTransform } from './import.js';
 import { stripControlChars } from './parse.js';
-import { buildZip, exportXml, recordXml, type ZipEntrySpec } from './test-helpers.js';
+import { buildZip, exportXml, recordXml, type ZipEntrySpec } from '../../test-support/integrations/apple-health/export-writer.js';
 import { openAppleHealthZip, unsafeEntryName } from './zip.js';
 
 const FIXTURE = readFileSync(fileURLToPath(new URL('./fixtures/opendroid-hk_sampleexport.xml', import.meta.url)), 'utf8');

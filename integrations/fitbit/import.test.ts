@@ -6,7 +6,7 @@ import type { QuantitySample, RecordInput } from '../types.js';
 import { ImportError, importFitbitArchive, type FitbitImportOptions } from './import.js';
 import { HK } from './normalize.js';
 import { zonedToUtc, localDateOf } from './time.js';
-import { writeArchive, type TestEntry } from './testing/archive-writer.js';
+import { SLEEP_LOG_SAMPLE, writeArchive, type TestEntry } from '../../test-support/integrations/fitbit/archive-writer.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -163,23 +163,7 @@ describe('time zones', () => {
           name: 'Takeout/Fitbit/Physical Activity_GoogleData/steps_2024-03-01.csv',
           data: 'timestamp,steps,data source\n2024-03-10T04:30:00Z,40,Charge 6\n2024-03-10T05:30:00Z,10,Charge 6\n',
         },
-        {
-          name: 'Takeout/Fitbit/Global Export Data/sleep-2024-03-09.json',
-          data: json([
-            {
-              logId: 1,
-              dateOfSleep: '2024-03-10',
-              startTime: '2024-03-09T23:30:00.000',
-              endTime: '2024-03-10T07:00:00.000',
-              minutesAsleep: 420,
-              minutesAwake: 30,
-              efficiency: 93,
-              type: 'stages',
-              isMainSleep: true,
-              levels: { summary: { deep: { minutes: 80 }, light: { minutes: 250 }, rem: { minutes: 90 }, wake: { minutes: 30 } } },
-            },
-          ]),
-        },
+        { name: 'Takeout/Fitbit/Global Export Data/sleep-2024-03-09.json', data: json([SLEEP_LOG_SAMPLE]) },
         { name: 'Takeout/Fitbit/Global Export Data/weight-2024-03-01.json', data: json([{ logId: 1, weight: 150, date: '03/09/24', time: '23:30:00' }]) },
       ],
       { timezone: 'America/New_York' },
@@ -493,7 +477,7 @@ describe('unsafe or foreign archives', () => {
 
   it('rejects a zip that lies about its sizes', async () => {
     // A deflated entry whose central directory claims 10 bytes but inflates to 5 MB.
-    const { buildZip } = await import('./testing/archive-writer.js');
+    const { buildZip } = await import('../../test-support/integrations/fitbit/archive-writer.js');
     const buf = buildZip([{ name: 'user-site-export/steps/steps-2018-04-01.json', data: Buffer.alloc(5 * 1024 * 1024, 0x20) }]);
     const cdAt = buf.lastIndexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
     buf.writeUInt32LE(10, cdAt + 24);
@@ -511,7 +495,7 @@ describe('unsafe or foreign archives', () => {
   });
 
   it('rejects a truncated archive as damaged', async () => {
-    const { buildTgz } = await import('./testing/archive-writer.js');
+    const { buildTgz } = await import('../../test-support/integrations/fitbit/archive-writer.js');
     const buf = await buildTgz([ok]);
     const path = join(dir, 'trunc.tgz');
     await writeFile(path, buf.subarray(0, Math.floor(buf.length / 2)));

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { QuantitySample, RecordInput } from '../types.js';
 import { fetchDataPointsPage, GoogleHealthError, normalizeDataPoint, parseRetryAfter, syncDataType, syncGoogleHealth, type DataPoint } from './client.js';
-import { startFakeGoogleHealthServer, type FakeGoogleHealthServer } from './testing/fake-server.js';
+import { startFakeGoogleHealthServer, type FakeGoogleHealthServer } from '../../test-support/integrations/google-health/fake-server.js';
 
 const TOKEN = 'ya29.test-token-SECRET';
 let server: FakeGoogleHealthServer | null = null;

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OAuthError } from './errors.js';
 import { newFlowSecrets, OAuthProvider } from './provider.js';
-import { startAuthServer, type AuthServer, type IdTokenForgery } from './testing/auth-server.js';
+import { startAuthServer, type AuthServer, type IdTokenForgery } from '../../test-support/integrations/oauth/auth-server.js';
 
 /**
  * The OAuth client as the services use it (openid-client under the endpoint guard), against the

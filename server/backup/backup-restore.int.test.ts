@@ -10,8 +10,8 @@ import tar from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../app.js';
 import { loadConfig } from '../config.js';
-import { cookieFrom, createPgDatabase, dbTargets, multipart, signUp, startTestServer, type TestServer } from '../test/harness.js';
-import { startS3Server, type TestS3 } from '../test/s3-server.js';
+import { cookieFrom, createPgDatabase, dbTargets, multipart, signUp, startTestServer, type TestServer } from '../../test-support/server/harness.js';
+import { startS3Server, type TestS3 } from '../../test-support/server/s3-server.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');

@@ -1,21 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { MESSAGE_OVERHEAD_TOKENS, PROMPT_OVERHEAD_TOKENS, contextBudget, estimateMessagesTokens, estimateTokens, truncateToTokens } from './budget.js';
 import { TRUNCATED_MARKER, buildPrompt, neutralise, type PromptSource } from './prompt.js';
+import { mulberry32 as prng } from '../../test-support/random.js';
 
 const NOW = new Date('2026-11-26T10:00:00Z');
 const BOUNDARY = 'k9f2a7c1e5b3d8f0';
-
-/** mulberry32: small, seedable, good enough to vary inputs reproducibly. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ALPHABET = 'abcdefghij klmnop qrstuv wxyz ABC 0123456789 .,;:!?()[]<>/\n\tééüß中文字😀<<<>>>';
 

@@ -1,15 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIASTOLIC, ENERGY, HR, STEPS, SYSTOLIC, writeAppleHealthExport, type ExportSummary } from '../../bench/generators/apple-health.js';
-import { createPgDatabase, dbTargets, multipart } from '../test/harness.js';
-import { startS3Server, type TestS3 } from '../test/s3-server.js';
+import { writeAppleHealthExport, type ExportSummary } from '../../bench/generators/apple-health.js';
+import { createPgDatabase, dbTargets, multipart } from '../../test-support/server/harness.js';
+import { ServerProcess } from '../../test-support/server/server-process.js';
+import { expectSeriesAsGenerated } from '../../test-support/server/series-check.js';
+import { startS3Server, type TestS3 } from '../../test-support/server/s3-server.js';
 
 // Two app instances, each the real server in its own process, on one PostgreSQL database and one
 // bucket on a real S3 protocol server (s3rver, its own process): a file uploaded through A reads
@@ -27,57 +26,6 @@ interface Job {
 }
 
 const AUTH_PER_MIN = 8;
-
-class Instance {
-  child!: ChildProcess;
-  url = '';
-  constructor(
-    readonly name: string,
-    private readonly env: Record<string, string>,
-  ) {}
-
-  async start(): Promise<void> {
-    this.child = spawn(process.execPath, ['--import', 'tsx', 'bench/support/bench-server.ts'], {
-      env: { ...process.env, LOG_LEVEL: 'warn', SANDBOX_RUNTIME: 'none', PORT: '0', ...this.env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    const port = await new Promise<number>((resolve, reject) => {
-      let buf = '';
-      this.child.stdout!.on('data', (c: Buffer) => {
-        buf += c.toString();
-        const m = /LISTENING (\d+)/.exec(buf);
-        if (m) resolve(Number(m[1]));
-      });
-      this.child.once('exit', (code) => reject(new Error(`instance ${this.name} exited with ${code}`)));
-    });
-    this.url = `http://127.0.0.1:${port}`;
-  }
-
-  async kill(signal: NodeJS.Signals): Promise<void> {
-    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
-    const exited = once(this.child, 'exit');
-    this.child.kill(signal);
-    await exited;
-  }
-
-  async call<T>(method: string, url: string, cookie?: string, body?: unknown): Promise<{ status: number; body: T; cookie?: string }> {
-    const res = await fetch(this.url + url, {
-      method,
-      headers: { ...(cookie ? { cookie } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const set = res.headers.getSetCookie().find((c) => c.startsWith('cv_session='));
-    const text = await res.text();
-    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T, cookie: set?.split(';')[0] };
-  }
-
-  async upload(cookie: string, file: string): Promise<string> {
-    const mp = multipart({ name: 'export.xml', type: 'text/xml', data: readFileSync(file) }, {}, { cookie });
-    const res = await fetch(`${this.url}/api/import/apple-health`, { method: 'POST', headers: mp.headers, body: mp.payload });
-    expect(res.status).toBe(202);
-    return ((await res.json()) as { jobId: string }).jobId;
-  }
-}
 
 /** Polls `probe` until it returns a value, or fails after `ms`. */
 async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
@@ -107,8 +55,8 @@ for (const target of targets) {
     let gen: ExportSummary;
     let dropDb: () => Promise<void>;
     let admin: pg.Client;
-    let a: Instance;
-    let b: Instance;
+    let a: ServerProcess;
+    let b: ServerProcess;
     let s3: TestS3;
     const passphrase = 'correct horse battery staple';
 
@@ -129,14 +77,15 @@ for (const target of targets) {
         JOB_LEASE_S: '2',
         SYNC_TICK_S: '1',
       };
-      a = new Instance('A', env);
-      b = new Instance('B', env);
-      // A migrates the empty database first; B then finds it current.
+      a = new ServerProcess('A', env);
+      b = new ServerProcess('B', env);
+      // A migrates the empty database first; B then finds it current. Each start runs the server
+      // under tsx, which takes minutes of wall time on a loaded machine (the hook allows for it).
       await a.start();
       await b.start();
       admin = new pg.Client({ connectionString: db.url });
       await admin.connect();
-    }, 60_000);
+    }, 240_000);
 
     afterAll(async () => {
       await admin?.end();
@@ -209,16 +158,7 @@ for (const target of targets) {
       const after = await admin.query<{ attempts: number }>('select attempts from jobs where id = $1', [jobId]);
       expect(after.rows[0]!.attempts).toBe(2);
 
-      for (const type of [HR, STEPS, ENERGY, SYSTOLIC, DIASTOLIC]) {
-        const q = new URLSearchParams({ type, from: gen.from, to: gen.to });
-        const { body } = await b.call<{ days: Array<{ date: string; count: number; sum: number }> }>('GET', `/api/records/series?${q}`, cookie);
-        const want = gen.expectedDays(type);
-        expect(
-          body.days.map((d) => [d.date, d.count]),
-          type,
-        ).toEqual(want.map((d) => [d.date, d.count]));
-        body.days.forEach((d, i) => expect(d.sum).toBeCloseTo(want[i]!.sum, 6));
-      }
+      await expectSeriesAsGenerated(b, cookie, gen);
       await a.start();
     }, 180_000);
 

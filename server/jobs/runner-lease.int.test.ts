@@ -9,7 +9,7 @@ import { randomKey } from '../../crypto/index.js';
 import { migrateToLatest, openDatabase, type Database } from '../db/index.js';
 import { JobsRepository } from '../repositories/jobs.repository.js';
 import { KeyRing, type SessionContext } from '../services/keyring.js';
-import { createPgDatabase, dbTargets } from '../test/harness.js';
+import { createPgDatabase, dbTargets } from '../../test-support/server/harness.js';
 import { ImportFiles } from './encrypted-file.js';
 import { JobRunner, type JobContext } from './runner.js';
 

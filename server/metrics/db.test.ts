@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateToLatest, openDatabase, type Database } from '../db/index.js';
 import { QueryObserver, queryFamily } from './db.js';
 import { Metrics } from './registry.js';
-import { parseProm, sample } from '../test/prom.js';
+import { parseProm, sample } from '../../test-support/server/prom.js';
 
 describe('query families and the query observer (embedded PGlite)', () => {
   let db: Database;

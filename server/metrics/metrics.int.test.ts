@@ -7,12 +7,12 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSmartServer, type SmartServer } from '../../integrations/epic/testing/smart-server.js';
-import { buildZip } from '../../integrations/fitbit/testing/archive-writer.js';
-import { startFakeOllama, type FakeOllama } from '../../sandbox/testing/fake-ollama.js';
-import { cookieFrom, dbTargets, multipart, signUp, startTestServer, type TestServer } from '../test/harness.js';
-import { pngHeader } from '../test/extraction-fixtures.js';
-import { parseProm, sample, type PromSample } from '../test/prom.js';
+import { startSmartServer, type SmartServer } from '../../test-support/integrations/epic/smart-server.js';
+import { buildZip } from '../../test-support/integrations/fitbit/archive-writer.js';
+import { startFakeOllama, type FakeOllama } from '../../test-support/sandbox/fake-ollama.js';
+import { cookieFrom, dbTargets, multipart, signUp, startTestServer, type TestServer } from '../../test-support/server/harness.js';
+import { pngHeader } from '../../test-support/server/extraction-fixtures.js';
+import { parseProm, sample, type PromSample } from '../../test-support/server/prom.js';
 
 const run = promisify(execFile);
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');

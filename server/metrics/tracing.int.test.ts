@@ -3,9 +3,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildZip } from '../../integrations/fitbit/testing/archive-writer.js';
-import { startFakeOllama, type FakeOllama } from '../../sandbox/testing/fake-ollama.js';
-import { dbTargets, multipart, signUp, startTestServer, type TestServer } from '../test/harness.js';
+import { buildZip } from '../../test-support/integrations/fitbit/archive-writer.js';
+import { startFakeOllama, type FakeOllama } from '../../test-support/sandbox/fake-ollama.js';
+import { dbTargets, multipart, signUp, startTestServer, type TestServer } from '../../test-support/server/harness.js';
 
 interface ExportedSpan {
   name: string;

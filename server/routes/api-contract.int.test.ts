@@ -2,8 +2,8 @@ import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import * as contract from '../../contract/index.js';
-import { dbTargets, signUp, startTestServer, type TestServer } from '../test/harness.js';
-import { fhirFixture } from '../test/health-data.js';
+import { dbTargets, signUp, startTestServer, type TestServer } from '../../test-support/server/harness.js';
+import { fhirFixture } from '../../test-support/server/health-data.js';
 
 /** Top-level properties and required names of an object schema, as JSON Schema states them. */
 const outline = (schema: { properties?: Record<string, unknown>; required?: string[] }) => ({

@@ -1,7 +1,7 @@
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOllama, type FakeOllama } from '../../sandbox/testing/fake-ollama.js';
-import { dbTargets, signUp, startTestServer, type TestServer } from '../test/harness.js';
+import { startFakeOllama, type FakeOllama } from '../../test-support/sandbox/fake-ollama.js';
+import { dbTargets, signUp, startTestServer, type TestServer } from '../../test-support/server/harness.js';
 
 function parseSse(body: string): Array<{ event: string; data: any }> {
   return body

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOllama, type FakeOllama } from '../../sandbox/testing/fake-ollama.js';
-import { dbTargets, signUp, startTestServer, type TestServer } from '../test/harness.js';
-import { ProcessRuntime } from '../../sandbox/testing/process-runtime.js';
+import { startFakeOllama, type FakeOllama } from '../../test-support/sandbox/fake-ollama.js';
+import { dbTargets, signUp, startTestServer, type TestServer } from '../../test-support/server/harness.js';
+import { ProcessRuntime } from '../../test-support/sandbox/process-runtime.js';
 import { ANSWER_TOKENS } from '../../sandbox/ollama.js';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,12 +1,12 @@
 import type { InjectOptions } from 'fastify';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fakeEmbedding } from '../../sandbox/testing/fake-embed.js';
-import { startFakeOllama, type FakeOllama } from '../../sandbox/testing/fake-ollama.js';
+import { fakeEmbedding } from '../../test-support/sandbox/fake-embed.js';
+import { startFakeOllama, type FakeOllama } from '../../test-support/sandbox/fake-ollama.js';
 import { passageInput, passages } from '../embed/chunk.js';
 import { quantize } from '../embed/quantize.js';
-import { databaseCopy, found } from '../test/dump-scan.js';
-import { dbTargets, signUp, startTestServer, type TestServer } from '../test/harness.js';
+import { databaseCopy, found } from '../../test-support/server/dump-scan.js';
+import { dbTargets, signUp, startTestServer, type TestServer } from '../../test-support/server/harness.js';
 
 function parseSse(body: string): Array<{ event: string; data: any }> {
   return body

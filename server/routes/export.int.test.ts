@@ -3,30 +3,18 @@ import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Decrypter, Encrypter } from 'age-encryption';
 import { generateAgeIdentity } from '../../crypto/index.js';
-import { cookieFrom, dbTargets, multipart, signUp, startTestServer, type TestServer } from '../test/harness.js';
+import { cookieFrom, dbTargets, multipart, signUp, startTestServer, type TestServer } from '../../test-support/server/harness.js';
+import { untar } from '../../test-support/server/export-archive.js';
 
 type Headers = Record<string, string>;
 type Item = Record<string, unknown> & { id: string; fileId?: string; tags: string[] };
 
 const HAS_AGE = spawnSync('age', ['--version']).status === 0;
-
-async function untar(buf: Buffer): Promise<Map<string, Buffer>> {
-  const out = new Map<string, Buffer>();
-  const ex = tar.extract();
-  Readable.from([buf]).pipe(ex);
-  for await (const entry of ex) {
-    const chunks: Buffer[] = [];
-    for await (const c of entry) chunks.push(c as Buffer);
-    out.set(entry.header.name, Buffer.concat(chunks));
-  }
-  return out;
-}
 
 async function makeTar(entries: Array<[string, Buffer | string]>): Promise<Buffer> {
   const pack = tar.pack();

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeOllama, type FakeOllama } from '../../sandbox/testing/fake-ollama.js';
-import { docx, eml, hugePagePdf, pngHeader, scannedPdf, textPng, xlsx } from '../test/extraction-fixtures.js';
-import { dbTargets, multipart, signUp, startTestServer, type TestServer } from '../test/harness.js';
+import { startFakeOllama, type FakeOllama } from '../../test-support/sandbox/fake-ollama.js';
+import { docx, eml, hugePagePdf, pngHeader, scannedPdf, textPng, xlsx } from '../../test-support/server/extraction-fixtures.js';
+import { dbTargets, multipart, signUp, startTestServer, type TestServer } from '../../test-support/server/harness.js';
 
 interface Item {
   id: string;

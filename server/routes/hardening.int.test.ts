@@ -2,9 +2,9 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../config.js';
 import { openDatabase } from '../db/index.js';
-import { craftedScryptAge } from '../../crypto/testing/age-header.js';
-import { cookieFrom, dbTargets, multipart, signUp, startTestServer, type TestServer } from '../test/harness.js';
-import { expectLoopStayedFree, longestStall } from '../../crypto/testing/stall.js';
+import { craftedScryptAge } from '../../test-support/crypto/age-header.js';
+import { cookieFrom, dbTargets, multipart, signUp, startTestServer, type TestServer } from '../../test-support/server/harness.js';
+import { expectLoopStayedFree, longestStall } from '../../test-support/crypto/stall.js';
 
 /** Issue 11: throttles, proxies, routing of encoded paths, session purge, cookie prefix, metrics. */
 describe.each(dbTargets())('hardening (%s)', (target) => {

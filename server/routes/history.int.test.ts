@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../db/index.js';
-import { dbTargets, multipart, signUp, startTestServer, type TestServer } from '../test/harness.js';
+import { dbTargets, multipart, signUp, startTestServer, type TestServer } from '../../test-support/server/harness.js';
 
 type Headers = Record<string, string>;
 interface Item {

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSmartServer, type SmartServer } from '../../integrations/epic/testing/smart-server.js';
-import { startFakeGoogleHealthServer, type FakeGoogleHealthServer } from '../../integrations/google-health/testing/fake-server.js';
-import { dbTargets, signUp, startTestServer, type TestServer } from '../test/harness.js';
-import { startOidcProvider, type OidcProvider } from '../test/oidc-provider.js';
+import { startSmartServer, type SmartServer } from '../../test-support/integrations/epic/smart-server.js';
+import { startFakeGoogleHealthServer, type FakeGoogleHealthServer } from '../../test-support/integrations/google-health/fake-server.js';
+import { dbTargets, signUp, startTestServer, type TestServer } from '../../test-support/server/harness.js';
+import { startOidcProvider, type OidcProvider } from '../../test-support/server/oidc-provider.js';
 
 const PUBLIC = 'http://localhost:8080';
 const GOOGLE_ID = 'cv-google-client';

@@ -4,28 +4,13 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dockerFromHost, OWNER_LABEL, PULL_LABEL } from '../../sandbox/docker.js';
+import { OWNER_LABEL, PULL_LABEL } from '../../sandbox/docker.js';
 import { ContainerModelStore } from '../../sandbox/model-store.js';
-import { engineHost, ensureFakeOllamaImage, startPodmanEngine } from '../../sandbox/testing/engine.js';
-import { signUp, startTestServer, type TestServer } from '../test/harness.js';
+import { connectEngine, engineSkipReason, ensureFakeOllamaImage } from '../../test-support/sandbox/engine.js';
+import { signUp, startTestServer, type TestServer } from '../../test-support/server/harness.js';
 
-// As sandbox/docker.int.test.ts: SANDBOX_ENGINE_TESTS=1 (CI) makes the engine a requirement.
-const required = process.env.SANDBOX_ENGINE_TESTS === '1';
-async function engineAnswers(host: string | undefined): Promise<boolean> {
-  if (!host) return false;
-  try {
-    await Promise.race([dockerFromHost(host).ping(), new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), 2000))]);
-    return true;
-  } catch {
-    return false;
-  }
-}
-const skipReason = required
-  ? undefined
-  : (await engineAnswers(engineHost()))
-    ? undefined
-    : 'no container engine answers; set SANDBOX_ENGINE_TESTS=1 to start podman';
-if (skipReason) console.warn(`[models-engine.int.test] skipped: ${skipReason}`);
+// CI sets SANDBOX_ENGINE_TESTS=1, which makes the engine a requirement (test-support/sandbox/engine.ts).
+const skipReason = await engineSkipReason('models-engine.int.test');
 
 function parseSse(body: string): Array<{ event: string; data: any }> {
   return body
@@ -43,8 +28,7 @@ describe.skipIf(!!skipReason)('Settings -> Models through the networked pull con
   const owner = `test-${randomUUID().slice(0, 8)}`;
 
   beforeAll(async () => {
-    if (required) startPodmanEngine();
-    docker = dockerFromHost(engineHost() ?? 'unix:///run/podman/podman.sock');
+    docker = await connectEngine();
     const image = await ensureFakeOllamaImage(docker);
     modelsDir = mkdtempSync(join(tmpdir(), 'cv-models-app-'));
     chmodSync(modelsDir, 0o755);

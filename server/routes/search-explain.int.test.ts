@@ -1,6 +1,6 @@
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dbTargets, multipart, signUp, startTestServer, type TestServer } from '../test/harness.js';
+import { dbTargets, multipart, signUp, startTestServer, type TestServer } from '../../test-support/server/harness.js';
 
 type Result = { item: { id: string; title: string; kind: string; source: string }; score: number; snippet: string };
 

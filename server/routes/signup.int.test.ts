@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../db/index.js';
-import { cookieFrom, dbTargets, startTestServer, type TestServer } from '../test/harness.js';
+import { cookieFrom, dbTargets, startTestServer, type TestServer } from '../../test-support/server/harness.js';
 
 const run = promisify(execFile);
 const register = (sut: TestServer, email: string, inviteCode?: string) =>

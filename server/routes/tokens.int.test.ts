@@ -4,8 +4,8 @@ import { promisify } from 'node:util';
 import type { InjectOptions } from 'fastify';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { decodeApiToken } from '../../crypto/index.js';
-import { startFakeOllama, type FakeOllama } from '../../sandbox/testing/fake-ollama.js';
-import { dbTargets, signUp, startTestServer, type TestServer } from '../test/harness.js';
+import { startFakeOllama, type FakeOllama } from '../../test-support/sandbox/fake-ollama.js';
+import { dbTargets, signUp, startTestServer, type TestServer } from '../../test-support/server/harness.js';
 
 const run = promisify(execFile);
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });

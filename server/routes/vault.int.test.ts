@@ -3,8 +3,8 @@ import { sql } from 'kysely';
 import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../db/index.js';
-import { cookieFrom, dbTargets, multipart, signUp, startTestServer, type TestServer } from '../test/harness.js';
-import { makePdf } from '../test/pdf.js';
+import { cookieFrom, dbTargets, multipart, signUp, startTestServer, type TestServer } from '../../test-support/server/harness.js';
+import { makePdf } from '../../test-support/server/pdf.js';
 
 describe.each(dbTargets())('encrypted vault over HTTP (%s)', (target) => {
   let sut: TestServer;

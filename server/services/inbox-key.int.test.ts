@@ -5,7 +5,7 @@ import { loadConfig } from '../config.js';
 import { openDatabase } from '../db/index.js';
 import { IntegrationsRepository } from '../repositories/integrations.repository.js';
 import { ItemsRepository } from '../repositories/items.repository.js';
-import { dbTargets, signUp, startTestServer, type TestServer } from '../test/harness.js';
+import { dbTargets, signUp, startTestServer, type TestServer } from '../../test-support/server/harness.js';
 import { InboxKeyUnverifiedError, InboxService } from './inbox.service.js';
 import { ItemsService } from './items.service.js';
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startS3Server, type TestS3 } from '../test/s3-server.js';
+import { startS3Server, type TestS3 } from '../../test-support/server/s3-server.js';
 import { openStore, type ObjectStore } from './index.js';
 
 // The same contract on the local disk and on a real S3 protocol server (s3rver, its own process).

@@ -6,12 +6,12 @@ import { PassThrough } from 'node:stream';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildZip, exportXml, recordXml } from '../../integrations/apple-health/test-helpers.js';
+import { buildZip, exportXml, recordXml } from '../../test-support/integrations/apple-health/export-writer.js';
 import { buildApp } from '../app.js';
 import { loadConfig } from '../config.js';
-import { cookieFrom, dbTargets, multipart, signUp, startTestServer, type TestServer } from '../test/harness.js';
-import { makePdf } from '../test/pdf.js';
-import { startS3Server, type TestS3 } from '../test/s3-server.js';
+import { cookieFrom, dbTargets, multipart, signUp, startTestServer, type TestServer } from '../../test-support/server/harness.js';
+import { makePdf } from '../../test-support/server/pdf.js';
+import { startS3Server, type TestS3 } from '../../test-support/server/s3-server.js';
 
 type Headers = Record<string, string>;
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';

@@ -23,8 +23,8 @@ describe('configuration docs', () => {
       for (const e of readdirSync(path.join(ROOT, dir), { withFileTypes: true })) {
         const p = path.join(dir, e.name);
         if (e.isDirectory()) {
-          if (e.name !== 'testing' && e.name !== 'test' && e.name !== 'node_modules') walk(p);
-        } else if (/\.(ts|mjs)$/.test(e.name) && !/\.test\.ts$|test-helpers/.test(e.name)) {
+          if (e.name !== 'test' && e.name !== 'node_modules') walk(p);
+        } else if (/\.(ts|mjs)$/.test(e.name) && !/\.test\.ts$/.test(e.name)) {
           for (const m of readFileSync(path.join(ROOT, p), 'utf8').matchAll(/process\.env\.([A-Z][A-Z0-9_]*)/g)) read.add(m[1]!);
         }
       }

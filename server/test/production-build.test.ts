@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPgDatabase, dbTargets } from './harness.js';
-import { makePdf } from './pdf.js';
+import { createPgDatabase, dbTargets } from '../../test-support/server/harness.js';
+import { makePdf } from '../../test-support/server/pdf.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const run = promisify(execFile);
@@ -47,7 +47,8 @@ function unshippable(file: string): string | undefined {
   const parts = file.split('/');
   const name = parts.at(-1)!;
   if (/\.[cm]?tsx?$/.test(name)) return 'TypeScript source';
-  if (parts.some((p) => ['test', 'tests', 'testing', '__tests__', 'fixtures', 'test-vectors', 'e2e', 'bench'].includes(p))) return 'test folder';
+  if (parts.some((p) => ['test', 'tests', 'testing', '__tests__', 'test-support', 'fixtures', 'test-vectors', 'e2e', 'bench'].includes(p)))
+    return 'test folder';
   if (/\.(test|spec)\.|^test-helpers\./.test(name)) return 'test file';
   return undefined;
 }
@@ -119,9 +120,19 @@ describe('production build', () => {
   it('leaves every test, test double and test helper out of dist/', () => {
     const built = files(path.join(app, 'dist'));
     expect(built.filter((f) => unshippable(f))).toEqual([]);
-    // The doubles exist in the sources; the build must have seen and skipped them.
-    expect(existsSync(path.join(ROOT, 'sandbox', 'testing'))).toBe(true);
-    expect(built.some((f) => f.startsWith('sandbox/testing/'))).toBe(false);
+    // The doubles exist, in test-support/, outside the folders the build compiles.
+    expect(existsSync(path.join(ROOT, 'test-support', 'sandbox', 'fake-ollama.ts'))).toBe(true);
+    expect(built.some((f) => f.startsWith('test-support/'))).toBe(false);
+  });
+
+  it('keeps test doubles and helpers out of the shipped folders: they live in test-support/', () => {
+    const misplaced = ['server', 'crypto', 'integrations', 'sandbox', 'migrations'].flatMap((d) =>
+      files(ROOT, d).filter((f) => {
+        const parts = f.split('/');
+        return parts.some((p) => ['testing', '__tests__', 'test-support'].includes(p)) || /^test-(helpers|utils)\./.test(parts.at(-1)!);
+      }),
+    );
+    expect(misplaced).toEqual([]);
   });
 
   it.each(dbTargets())(

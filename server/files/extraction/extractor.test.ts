@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { docx, eml, hugePagePdf, ods, pngHeader, pptx, scannedPdf, textPdf, textPng, xlsx } from '../../test/extraction-fixtures.js';
+import { docx, eml, hugePagePdf, ods, pngHeader, pptx, scannedPdf, textPdf, textPng, xlsx } from '../../../test-support/server/extraction-fixtures.js';
 import { Extractor, type ExtractorOptions } from './extractor.js';
 import { ExtractionFailure } from './reasons.js';
 

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTgz, buildZip } from '../../../integrations/fitbit/testing/archive-writer.js';
-import { dbTargets, multipart, signUp, startTestServer, type TestServer } from '../../test/harness.js';
+import { SLEEP_LOG_SAMPLE, buildTgz, buildZip } from '../../../test-support/integrations/fitbit/archive-writer.js';
+import { dbTargets, multipart, signUp, startTestServer, type TestServer } from '../../../test-support/server/harness.js';
 
 type Job = { id: string; kind: string; status: string; result?: { imported: Record<string, number> }; error?: string };
 
@@ -9,20 +9,7 @@ const json = (v: unknown) => JSON.stringify(v);
 const STEPS_CSV = 'timestamp,steps,data source\n2024-03-10T04:30:00Z,40,Charge 6\n2024-03-10T05:30:00Z,10,Charge 6\n';
 // The same walk recorded by the classic JSON export too: it must not be counted twice.
 const STEPS_JSON = json([{ dateTime: '03/10/24 04:30:00', value: '40' }]);
-const SLEEP = json([
-  {
-    logId: 1,
-    dateOfSleep: '2024-03-10',
-    startTime: '2024-03-09T23:30:00.000',
-    endTime: '2024-03-10T07:00:00.000',
-    minutesAsleep: 420,
-    minutesAwake: 30,
-    efficiency: 93,
-    type: 'stages',
-    isMainSleep: true,
-    levels: { summary: { deep: { minutes: 80 }, light: { minutes: 250 }, rem: { minutes: 90 }, wake: { minutes: 30 } } },
-  },
-]);
+const SLEEP = json([SLEEP_LOG_SAMPLE]);
 
 const archiveEntries = [
   { name: 'Takeout/Fitbit/Physical Activity_GoogleData/steps_2024-03-01.csv', data: STEPS_CSV },

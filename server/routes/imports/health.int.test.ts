@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { appleDate, buildZip, exportXml, recordXml, writeSyntheticExport } from '../../../integrations/apple-health/test-helpers.js';
-import { dbTargets, multipart, signUp, startTestServer, type TestServer } from '../../test/harness.js';
+import { appleDate, buildZip, exportXml, recordXml, writeSyntheticExport } from '../../../test-support/integrations/apple-health/export-writer.js';
+import { dbTargets, multipart, signUp, startTestServer, type TestServer } from '../../../test-support/server/harness.js';
 
 const FHIR_DIR = new URL('../../../integrations/fhir/fixtures/', import.meta.url);
 const APPLE_DIR = new URL('../../../integrations/apple-health/fixtures/', import.meta.url);

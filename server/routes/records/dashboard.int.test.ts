@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { appleDate, exportXml, recordXml } from '../../../integrations/apple-health/test-helpers.js';
-import { dbTargets, multipart, signUp, startTestServer, type TestServer } from '../../test/harness.js';
+import { appleDate, exportXml, recordXml } from '../../../test-support/integrations/apple-health/export-writer.js';
+import { dbTargets, multipart } from '../../../test-support/server/harness.js';
+import { signedInSuite } from '../../../test-support/server/signed-in.js';
 
 type Headers = Record<string, string>;
 interface Card {
@@ -72,9 +73,8 @@ function yearOfWatch(fromDay: number, toDay: number): string {
 }
 
 describe.each(dbTargets())('health dashboard on %s', (target) => {
-  let server: TestServer;
-  let sut: Awaited<ReturnType<typeof signUp>>;
-  const app = () => server.app;
+  const sut = signedInSuite(target);
+  const app = () => sut.app;
   const get = async (query = '') => {
     const res = await app().inject({ method: 'GET', url: `/api/records/dashboard${query}`, headers: sut.headers });
     expect(res.statusCode, res.body).toBe(200);
@@ -82,8 +82,6 @@ describe.each(dbTargets())('health dashboard on %s', (target) => {
   };
 
   beforeAll(async () => {
-    server = await startTestServer(target);
-    sut = await signUp(app());
     // A real export (opendroid/hk, MIT): weight in lb in 2018-2020, steps in 2014.
     await importApple(
       app(),
@@ -95,7 +93,6 @@ describe.each(dbTargets())('health dashboard on %s', (target) => {
     // while the merge looked its keys up with a row-constructor IN list (series.repository.ts).
     await importApple(app(), sut.headers, 'export.xml', Buffer.from(yearOfWatch(0, 365)));
   }, 120_000);
-  afterAll(async () => server?.dispose());
 
   it('shows a card for every metric with data, each opening on the last 30 days that have data', async () => {
     const d = await get();
@@ -171,7 +168,7 @@ describe.each(dbTargets())('health dashboard on %s', (target) => {
     expect(
       (await get('?from=2014-01-01&to=2026-12-31')).cards.find((c) => c.key === 'resting_hr')!.series[0]!.points.find((p) => p.date === '2025-06-01'),
     ).toEqual(before);
-    const dump = await server.dumpDatabase();
+    const dump = await sut.server.dumpDatabase();
     expect(dump).toMatch(/-- series_years\n\S/);
   });
 
@@ -195,7 +192,7 @@ describe.each(dbTargets())('health dashboard on %s', (target) => {
     expect((await get()).cards.map((c) => c.key)).toEqual(['steps', 'weight', 'resting_hr', 'distance', 'workouts']);
     await app().inject({ method: 'PUT', url: '/api/preferences', headers: sut.headers, payload: { hidden: ['bmi', 'distance'] } });
     // The preference is ciphertext at rest.
-    const dump = await server.dumpDatabase();
+    const dump = await sut.server.dumpDatabase();
     expect(dump).not.toMatch(/resting_hr|"kg"/);
     expect((await app().inject({ method: 'GET', url: '/api/preferences', headers: sut.headers })).json()).toEqual({
       cards: ['steps', 'weight', 'resting_hr'],

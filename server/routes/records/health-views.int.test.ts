@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { dbTargets, multipart, signUp, startTestServer, type TestServer } from '../../test/harness.js';
-import { appleExportWithClinical, bundle, dstu2Lab, fhirFixture, fhirNdjson, usCoreLab } from '../../test/health-data.js';
+import { dbTargets, multipart, signUp } from '../../../test-support/server/harness.js';
+import { signedInSuite } from '../../../test-support/server/signed-in.js';
+import { appleExportWithClinical, bundle, dstu2Lab, fhirFixture, fhirNdjson, usCoreLab } from '../../../test-support/server/health-data.js';
 
 type Headers = Record<string, string>;
 
@@ -37,13 +38,10 @@ interface Trend {
 }
 
 describe.each(dbTargets())('health views on %s', (target) => {
-  let server: TestServer;
-  let sut: Awaited<ReturnType<typeof signUp>>;
-  const app = () => server.app;
+  const sut = signedInSuite(target);
+  const app = () => sut.app;
 
   beforeAll(async () => {
-    server = await startTestServer(target);
-    sut = await signUp(app());
     // The hospital (FHIR R4, US Core): glucose in mg/dL, HbA1c in %, the CBC hemoglobin example,
     // and the Synthea patient's medications, allergies, conditions and immunizations.
     await importFhir(
@@ -119,7 +117,6 @@ describe.each(dbTargets())('health views on %s', (target) => {
       ]),
     );
   }, 120_000);
-  afterAll(async () => server?.dispose());
 
   it('a glucose trend joins both sources and converts mmol/L to mg/dL, oldest first', async () => {
     const res = await app().inject({ method: 'GET', url: '/api/records/labs/2345-7?unit=mg/dL', headers: sut.headers });

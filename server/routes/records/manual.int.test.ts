@@ -1,8 +1,8 @@
-import { Readable } from 'node:stream';
-import tar from 'tar-stream';
 import { Decrypter } from 'age-encryption';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dbTargets, signUp, startTestServer, type TestServer } from '../../test/harness.js';
+import { describe, expect, it } from 'vitest';
+import { dbTargets } from '../../../test-support/server/harness.js';
+import { signedInSuite } from '../../../test-support/server/signed-in.js';
+import { untar } from '../../../test-support/server/export-archive.js';
 
 interface Item {
   id: string;
@@ -15,34 +15,15 @@ interface Item {
   data?: Record<string, unknown>;
 }
 
-async function untar(buf: Buffer): Promise<Map<string, Buffer>> {
-  const out = new Map<string, Buffer>();
-  const ex = tar.extract();
-  Readable.from([buf]).pipe(ex);
-  for await (const entry of ex) {
-    const chunks: Buffer[] = [];
-    for await (const c of entry) chunks.push(c as Buffer);
-    out.set(entry.header.name, Buffer.concat(chunks));
-  }
-  return out;
-}
-
 describe.each(dbTargets())('manual entries on %s', (target) => {
-  let server: TestServer;
-  let sut: Awaited<ReturnType<typeof signUp>>;
-  const app = () => server.app;
+  const sut = signedInSuite(target);
+  const app = () => sut.app;
   const post = (payload: Record<string, unknown>) => app().inject({ method: 'POST', url: '/api/records/manual', headers: sut.headers, payload });
   const series = async (type: string, from = '2026-06-01', to = '2026-06-30') =>
     (await app().inject({ method: 'GET', url: `/api/records/series?type=${type}&from=${from}&to=${to}`, headers: sut.headers })).json() as {
       unit: string | null;
       days: Array<{ date: string; count: number; mean: number }>;
     };
-
-  beforeAll(async () => {
-    server = await startTestServer(target);
-    sut = await signUp(app());
-  });
-  afterAll(async () => server?.dispose());
 
   let bp: Item;
   it('a blood pressure typed in is a FHIR-shaped record of source manual and on its chart, on its local day', async () => {

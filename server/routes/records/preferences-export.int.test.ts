@@ -1,20 +1,7 @@
-import { Readable } from 'node:stream';
-import tar from 'tar-stream';
 import { Decrypter } from 'age-encryption';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dbTargets, multipart, signUp, startTestServer, type TestServer } from '../../test/harness.js';
-
-async function untar(buf: Buffer): Promise<Map<string, Buffer>> {
-  const out = new Map<string, Buffer>();
-  const ex = tar.extract();
-  Readable.from([buf]).pipe(ex);
-  for await (const entry of ex) {
-    const chunks: Buffer[] = [];
-    for await (const c of entry) chunks.push(c as Buffer);
-    out.set(entry.header.name, Buffer.concat(chunks));
-  }
-  return out;
-}
+import { dbTargets, multipart, signUp, startTestServer, type TestServer } from '../../../test-support/server/harness.js';
+import { untar } from '../../../test-support/server/export-archive.js';
 
 describe.each(dbTargets())('dashboard preferences in the export (%s)', (target) => {
   let server: TestServer;

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportXml } from '../../../integrations/apple-health/test-helpers.js';
-import { dbTargets, multipart, signUp, startTestServer, type TestServer } from '../../test/harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { exportXml } from '../../../test-support/integrations/apple-health/export-writer.js';
+import { dbTargets, multipart } from '../../../test-support/server/harness.js';
+import { signedInSuite } from '../../../test-support/server/signed-in.js';
 
 type Headers = Record<string, string>;
 interface Card {
@@ -29,11 +30,8 @@ async function importApple(app: FastifyInstance, headers: Headers, data: Buffer)
 }
 
 describe.each(dbTargets())('sleep stages per night (%s)', (target) => {
-  let server: TestServer;
-  let user: Awaited<ReturnType<typeof signUp>>;
+  const sut = signedInSuite(target);
   beforeAll(async () => {
-    server = await startTestServer(target);
-    user = await signUp(server.app);
     // Two nights of a watch's stages, each starting after midnight local time.
     const body = [
       stage('2026-05-02 00:10:00 +0100', '2026-05-02 07:10:00 +0100', 'InBed'),
@@ -44,12 +42,11 @@ describe.each(dbTargets())('sleep stages per night (%s)', (target) => {
       stage('2026-05-03 00:30:00 +0100', '2026-05-03 04:30:00 +0100', 'AsleepCore'),
       stage('2026-05-03 04:30:00 +0100', '2026-05-03 05:00:00 +0100', 'AsleepDeep'),
     ].join('');
-    await importApple(server.app, user.headers, Buffer.from(exportXml(body)));
+    await importApple(sut.app, sut.headers, Buffer.from(exportXml(body)));
   }, 120_000);
-  afterAll(async () => server?.dispose());
 
   it('the dashboard sleep card shows minutes asleep and each stage per night', async () => {
-    const res = await server.app.inject({ method: 'GET', url: '/api/records/dashboard?from=2026-05-01&to=2026-05-04', headers: user.headers });
+    const res = await sut.app.inject({ method: 'GET', url: '/api/records/dashboard?from=2026-05-01&to=2026-05-04', headers: sut.headers });
     expect(res.statusCode, res.body).toBe(200);
     const sleep = (res.json() as { cards: Card[] }).cards.find((c) => c.key === 'sleep')!;
     expect(sleep.unit).toBe('min');
@@ -64,7 +61,7 @@ describe.each(dbTargets())('sleep stages per night (%s)', (target) => {
   });
 
   it('stage series are stored sealed like every other series', async () => {
-    const dump = await server.dumpDatabase();
+    const dump = await sut.server.dumpDatabase();
     expect(dump).not.toContain('SleepAnalysisAsleepDeep');
     expect(dump).not.toContain('SleepAnalysis');
   });

@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { dbTargets, signUp, startTestServer, type TestServer } from '../../test/harness.js';
-import { bundle, fhirFixture, fhirNdjson, usCoreLab } from '../../test/health-data.js';
+import { dbTargets } from '../../../test-support/server/harness.js';
+import { signedInSuite } from '../../../test-support/server/signed-in.js';
+import { bundle, fhirFixture, fhirNdjson, usCoreLab } from '../../../test-support/server/health-data.js';
 
 type Headers = Record<string, string>;
 type Res = Record<string, unknown> & { resourceType: string; id?: string };
@@ -58,15 +59,12 @@ function codings(v: unknown, out: Array<Record<string, unknown>> = []): Array<Re
 }
 
 describe.each(dbTargets())('patient summary on %s', (target) => {
-  let server: TestServer;
-  let sut: Awaited<ReturnType<typeof signUp>>;
-  const app = () => server.app;
+  const sut = signedInSuite(target);
+  const app = () => sut.app;
   const summary = (payload: unknown, headers: Headers = sut.headers) =>
     app().inject({ method: 'POST', url: '/api/summary', headers, payload: payload as Record<string, unknown> });
 
   beforeAll(async () => {
-    server = await startTestServer(target);
-    sut = await signUp(app());
     await importFhir(
       app(),
       sut.headers,
@@ -82,7 +80,6 @@ describe.each(dbTargets())('patient summary on %s', (target) => {
       ]),
     );
   }, 120_000);
-  afterAll(async () => server?.dispose());
 
   it('FHIR: an IPS document Bundle whose sections resolve inside it', async () => {
     const res = await summary({
@@ -207,12 +204,12 @@ describe.each(dbTargets())('patient summary on %s', (target) => {
 
   it('a summary is audited (that it was made, not what it held) and leaves no plaintext on disk', async () => {
     await summary({ sections: ['problems'], format: 'pdf' });
-    const dump = await server.dumpDatabase();
+    const dump = await sut.server.dumpDatabase();
     expect(dump).toMatch(/summary_created/);
-    const disk = await server.dumpDataDir();
+    const disk = await sut.server.dumpDataDir();
     expect(disk.includes(Buffer.from('Fexofenadine'))).toBe(false);
     expect(disk.includes(Buffer.from('%PDF-'))).toBe(false);
-    expect(server.logs()).not.toContain('Fexofenadine');
+    expect(sut.server.logs()).not.toContain('Fexofenadine');
   });
 
   it('bad requests answer with a code and a sentence', async () => {

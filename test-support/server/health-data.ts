@@ -6,7 +6,7 @@
  * UCUM code), packed into an export.zip beside the real opendroid sample export.
  */
 import { readFileSync } from 'node:fs';
-import { buildZip } from '../../integrations/apple-health/test-helpers.js';
+import { buildZip } from '../integrations/apple-health/export-writer.js';
 
 const FIXTURES = new URL('../../integrations/fhir/fixtures/', import.meta.url);
 const APPLE = new URL('../../integrations/apple-health/fixtures/', import.meta.url);

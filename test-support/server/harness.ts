@@ -8,11 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
 import pg from 'pg';
 import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../app.js';
+import { buildApp } from '../../server/app.js';
 import type { SandboxRuntime } from '../../sandbox/runtime.js';
 import type { ModelStore } from '../../sandbox/model-store.js';
-import { loadConfig } from '../config.js';
-import { migrateToLatest, openDatabase, type Database } from '../db/index.js';
+import { loadConfig } from '../../server/config.js';
+import { migrateToLatest, openDatabase, type Database } from '../../server/db/index.js';
 
 /**
  * Integration tests run on embedded PGlite always, and on a real PostgreSQL too when

@@ -1,11 +1,11 @@
 /**
  * Test and bench helpers (not used by the importer): export XML builders and a generator of
- * large synthetic exports; the zip writer is the shared one in integrations/testing.
+ * large synthetic exports; the zip writer is the shared one in test-support/integrations/zip.ts.
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 
-export { buildZip, type ZipEntrySpec } from '../testing/zip.js';
+export { buildZip, type ZipEntrySpec } from '../zip.js';
 
 /** A shortened copy of Apple's internal DTD (same constructs: comments, ELEMENT, ATTLIST). */
 export const APPLE_DTD = `<!DOCTYPE HealthData [

@@ -5,7 +5,7 @@
  * (RFC 7009) and `/jwks` with a generated RS256 key. Knobs forge id_tokens (alg none, wrong aud,
  * wrong nonce, bad signature, wrong issuer, expired), deny consent, expire access tokens and
  * revoke refresh tokens, so clients can be tested against each failure.
- * Used by the Google stand-in (`server/test/oidc-provider.ts`) and the SMART server.
+ * Used by the Google stand-in (`test-support/server/oidc-provider.ts`) and the SMART server.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -4,10 +4,24 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { gzipSync } from 'node:zlib';
-import { buildZip as buildRawZip } from '../../testing/zip.js';
+import { buildZip as buildRawZip } from '../zip.js';
 import tar from 'tar-stream';
 
 /** One entry of a test archive. */
+/** One night as Fitbit's classic JSON export logs it (9 to 10 March 2024, with sleep stages). */
+export const SLEEP_LOG_SAMPLE = {
+  logId: 1,
+  dateOfSleep: '2024-03-10',
+  startTime: '2024-03-09T23:30:00.000',
+  endTime: '2024-03-10T07:00:00.000',
+  minutesAsleep: 420,
+  minutesAwake: 30,
+  efficiency: 93,
+  type: 'stages',
+  isMainSleep: true,
+  levels: { summary: { deep: { minutes: 80 }, light: { minutes: 250 }, rem: { minutes: 90 }, wake: { minutes: 30 } } },
+};
+
 export interface TestEntry {
   name: string;
   data?: string | Buffer;

@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { DataPoint, GoogleHealthDataType } from '../client.js';
+import type { DataPoint, GoogleHealthDataType } from '../../../integrations/google-health/client.js';
 
 /** One request the fake server saw (never the token itself). */
 export interface FakeRequest {

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { open, readFile, rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
-import { blobPath, ggufHeader, listModelFiles, manifestPath, readGgufHeader } from '../model-files.js';
+import { blobPath, ggufHeader, listModelFiles, manifestPath, readGgufHeader } from '../../sandbox/model-files.js';
 import { fakeEmbedding } from './fake-embed.js';
 
 /** How the stand-in answers `/api/chat` and `/api/generate`. */

@@ -1,6 +1,6 @@
-import { startAuthServer, type AuthServer } from '../../integrations/oauth/testing/auth-server.js';
+import { startAuthServer, type AuthServer } from '../integrations/oauth/auth-server.js';
 
-export type { AuthServer as OidcProvider, IdTokenForgery } from '../../integrations/oauth/testing/auth-server.js';
+export type { AuthServer as OidcProvider, IdTokenForgery } from '../integrations/oauth/auth-server.js';
 
 /**
  * A local OpenID provider standing in for Google: discovery at

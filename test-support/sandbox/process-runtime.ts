@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
-import type { SandboxInstance, SandboxRuntime } from '../runtime.js';
-import { SandboxStartError } from '../errors.js';
+import type { SandboxInstance, SandboxRuntime } from '../../sandbox/runtime.js';
+import { SandboxStartError } from '../../sandbox/errors.js';
 import { bundleFakeOllama } from './bundle.js';
 
 /** Options of {@link ProcessRuntime}. */

@@ -1,6 +1,6 @@
 // A stand-in "server" for the orphan test: it warms a pool of real stand-in processes, prints
 // their pids, then waits to be killed with SIGKILL so nothing gets cleaned up.
-import { SandboxPool } from '../pool.js';
+import { SandboxPool } from '../../sandbox/pool.js';
 import { ProcessRuntime } from './process-runtime.js';
 
 const stateDir = process.argv[2];

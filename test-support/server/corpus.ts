@@ -1,4 +1,5 @@
-import type { NewItem } from '../services/items.service.js';
+import type { NewItem } from '../../server/services/items.service.js';
+import { mulberry32 as prng } from '../random.js';
 
 /**
  * A deterministic generator of vault items shaped like a real person's: word frequencies that
@@ -22,18 +23,6 @@ const VOWEL = 'a e i o u ai ea ou io'.split(' ');
 const CODA = ['', '', 'n', 'm', 'l', 'r', 'x', 'nd', 'nt', 'rk', 'lt'];
 const DAY = 86_400_000;
 const START = Date.UTC(2016, 0, 1);
-
-/** mulberry32: small, fast, and the same sequence on every platform. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 export function corpus(seed = 1, vocabulary = 20_000): Corpus {
   const rnd = prng(seed);

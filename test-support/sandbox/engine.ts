@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PassThrough } from 'node:stream';
+import { dockerFromHost } from '../../sandbox/docker.js';
 import { bundleFakeOllama } from './bundle.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -20,6 +21,41 @@ export function engineHost(): string | undefined {
 /** Runs scripts/podman-engine.sh (installs and starts rootful podman's Docker API service). */
 export function startPodmanEngine(): void {
   execFileSync('sh', [join(repoRoot, 'scripts/podman-engine.sh')], { stdio: ['ignore', 'pipe', 'inherit'], timeout: 300_000 });
+}
+
+/** CI sets SANDBOX_ENGINE_TESTS=1: then the engine is started (connectEngine) and the engine suites must run. */
+export const ENGINE_REQUIRED = process.env.SANDBOX_ENGINE_TESTS === '1';
+
+async function engineAnswers(host: string | undefined): Promise<boolean> {
+  if (!host) return false;
+  try {
+    await Promise.race([dockerFromHost(host).ping(), new Promise((_, rej) => setTimeout(() => rej(new Error('timeout')), 2000))]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Why a suite that needs a container engine cannot run here (also logged, under `suite`), or
+ * undefined when it can: an engine answers, or SANDBOX_ENGINE_TESTS=1 makes it a requirement.
+ */
+export async function engineSkipReason(suite: string): Promise<string | undefined> {
+  if (ENGINE_REQUIRED || (await engineAnswers(engineHost()))) return undefined;
+  const reason = `no container engine answers (DOCKER_HOST=${process.env.DOCKER_HOST ?? 'unset'}, /run/podman/podman.sock, /var/run/docker.sock); set SANDBOX_ENGINE_TESTS=1 to start podman`;
+  console.warn(`[${suite}] skipped: ${reason}`);
+  return reason;
+}
+
+/**
+ * For an engine suite's beforeAll: starts podman when the engine is required, and returns a
+ * client of the engine, checked with a ping (where a required engine that does not answer fails).
+ */
+export async function connectEngine(): Promise<Docker> {
+  if (ENGINE_REQUIRED) startPodmanEngine();
+  const docker = dockerFromHost(engineHost() ?? 'unix:///run/podman/podman.sock');
+  await docker.ping();
+  return docker;
 }
 
 /** Output and exit code of a command run inside a container. */

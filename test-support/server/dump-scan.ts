@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { sql } from 'kysely';
-import { openDatabase } from '../db/index.js';
+import { openDatabase } from '../../server/db/index.js';
 import type { TestServer } from './harness.js';
 
 const run = promisify(execFile);

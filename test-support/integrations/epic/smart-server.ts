@@ -1,7 +1,7 @@
 /**
  * A SMART on FHIR server for tests, shaped like Epic: `<base>/.well-known/smart-configuration`
  * (built from Apotti's captured Epic document, endpoints pointed here), OAuth under `/oauth2`
- * (see `integrations/oauth/testing/auth-server.ts`: PKCE S256, state, scopes, refresh rotation
+ * (see `test-support/integrations/oauth/auth-server.ts`: PKCE S256, state, scopes, refresh rotation
  * and revocation, expiry), `aud` required on /authorize, `patient` launch context, and an R4
  * endpoint serving the sample resources with Epic's quirks:
  * - searches are paged 50 per page with a `next` link;
@@ -15,13 +15,13 @@ import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { sendJson, startAuthServer, type AuthServer, type TestClient } from '../../oauth/testing/auth-server.js';
+import { sendJson, startAuthServer, type AuthServer, type TestClient } from '../oauth/auth-server.js';
 
 type Json = Record<string, any>;
 
 export const SAMPLE_PATIENT_ID = 'cbc86e51-9eca-3855-76ec-c058f72c5761';
-const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fhir/fixtures');
-const EPIC_FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures');
+const FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../integrations/fhir/fixtures');
+const EPIC_FIXTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../integrations/epic/fixtures');
 
 /**
  * The sample resources: one Synthea patient's NDJSON (Patient, Condition, AllergyIntolerance,

@@ -14,7 +14,7 @@ import { Decrypter } from 'age-encryption';
 import type { FastifyInstance } from 'fastify';
 import tar from 'tar-stream';
 import { generateAgeIdentity } from '../../crypto/age.js';
-import { buildZip } from '../../integrations/fitbit/testing/archive-writer.js';
+import { SLEEP_LOG_SAMPLE, buildZip } from '../integrations/fitbit/archive-writer.js';
 import { multipart } from './harness.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -60,23 +60,7 @@ function fitbitArchive(): Buffer {
   return buildZip([
     { name: ENTRY_NAMES[3]!, data: 'timestamp,steps,data source\n2024-03-10T04:30:00Z,40,Charge 6\n2024-03-10T05:30:00Z,10,Charge 6\n' },
     { name: ENTRY_NAMES[2]!, data: json([{ dateTime: '03/10/24 04:30:00', value: '40' }]) },
-    {
-      name: 'Takeout/Fitbit/Global Export Data/sleep-2024-03-09.json',
-      data: json([
-        {
-          logId: 1,
-          dateOfSleep: '2024-03-10',
-          startTime: '2024-03-09T23:30:00.000',
-          endTime: '2024-03-10T07:00:00.000',
-          minutesAsleep: 420,
-          minutesAwake: 30,
-          efficiency: 93,
-          type: 'stages',
-          isMainSleep: true,
-          levels: { summary: { deep: { minutes: 80 }, light: { minutes: 250 }, rem: { minutes: 90 }, wake: { minutes: 30 } } },
-        },
-      ]),
-    },
+    { name: 'Takeout/Fitbit/Global Export Data/sleep-2024-03-09.json', data: json([SLEEP_LOG_SAMPLE]) },
     { name: ENTRY_NAMES[1]!, data: '{}' },
   ]);
 }
