@@ -7,6 +7,20 @@ import { loadConfig } from '../../server/config.js';
 import { requireSession } from '../../server/http/session.js';
 import { corpus } from '../../test-support/server/corpus.js';
 
+if (process.env.BENCH_MEM_TRACE) {
+  // Where a peak RSS comes from: the process's memory split at its highest RSS, and every second.
+  let peak = process.memoryUsage();
+  const mb = (m: NodeJS.MemoryUsage) =>
+    Object.entries(m)
+      .map(([k, v]) => `${k}=${Math.round(v / 1048576)}`)
+      .join(' ');
+  let n = 0;
+  setInterval(() => {
+    const m = process.memoryUsage();
+    if (m.rss > peak.rss) peak = m;
+    if (++n % 10 === 0) process.stderr.write(`mem ${mb(m)} | peak ${mb(peak)}\n`);
+  }, 100).unref();
+}
 const app = await buildApp({ config: loadConfig() });
 app.post('/bench/echo', async (req) => req.body);
 if (process.env.BENCH_SEED === '1') {

@@ -62,8 +62,9 @@ export interface FitbitImportOptions {
   batchSize?: number;
   /**
    * Largest JSON file parsed whole (default 32 MiB). A day of 1-second heart rate is ~5 MB and a
-   * month of sleep ~2 MB; a file is parsed on the server's main thread, where a 256 MiB file
-   * would need a gigabyte of heap, so anything far larger is refused as not a Fitbit file.
+   * month of sleep ~2 MB; the server parses in an import worker with a capped heap (256 MB),
+   * where a 256 MiB file would need a gigabyte, so anything far larger is refused as not a
+   * Fitbit file.
    */
   maxJsonFileBytes?: number;
 }

@@ -1,7 +1,8 @@
 /**
- * Runs the Apple Health import's decrypt + parse + day-chunk aggregation + chunk sealing in a worker thread
- * (apple-health-worker.ts) and hands what comes out to the caller's store functions on this
- * thread, one batch at a time and in order. A bounded window of batches in flight keeps both
+ * Runs a health import's decrypt + parse + day-chunk aggregation + chunk sealing in a worker
+ * thread (apple-health-worker.ts: Apple Health exports, and Fitbit archives, whose JSON files are
+ * parsed whole) and hands what comes out to the caller's store functions on this thread, one
+ * batch at a time and in order. A bounded window of batches in flight keeps both
  * threads busy while capping memory: the worker waits when the store falls behind.
  */
 import { Worker } from 'node:worker_threads';
@@ -9,10 +10,14 @@ import { asBuffer } from '../db/index.js';
 import { bundleWorker } from './worker-bundle.js';
 import { COMPILED } from '../compiled.js';
 import { ImportError, type ImportErrorCode } from '../../integrations/apple-health/index.js';
+import { ImportError as FitbitImportError, type ImportErrorCode as FitbitImportErrorCode } from '../../integrations/fitbit/archive.js';
 import type { ImportProgress, RecordInput } from '../../integrations/types.js';
 import type { SealedChunk } from '../codec/series.js';
 import type { FileSeal } from './encrypted-file.js';
 import type { StorageSpec } from '../storage/object-store.js';
+
+/** What the worker parses: an Apple Health export (zip or xml) or a Fitbit archive (zip or tgz). */
+export type WorkerFormat = 'zip' | 'xml' | 'fitbit-zip' | 'fitbit-tgz';
 
 /** What the worker gets (in memory only: the key is never written anywhere). */
 export interface WorkerInput {
@@ -20,7 +25,9 @@ export interface WorkerInput {
   storage: StorageSpec;
   userId: string;
   jobId: string;
-  format: 'zip' | 'xml';
+  format: WorkerFormat;
+  /** Fitbit: the IANA zone the archive's naive local times are read in. */
+  timezone?: string;
   key: Uint8Array;
   aad: string;
   /** The vault's `series` subkey: the worker seals day chunks as new rows (codec/series.ts). */
@@ -36,7 +43,7 @@ export type FromWorker =
   | { t: 'chunks'; sealed: SealedChunk[] }
   | { t: 'records'; batch: RecordInput[] }
   | { t: 'progress'; p: ImportProgress }
-  | { t: 'done'; heapPeak: number }
+  | { t: 'done'; heapPeak: number; unknownFiles?: number }
   | { t: 'error'; name: string; code?: string; message?: string; stack: string };
 
 export interface AppleHealthStore {
@@ -49,7 +56,8 @@ export interface AppleHealthJobOptions {
   storage: StorageSpec;
   userId: string;
   jobId: string;
-  format: 'zip' | 'xml';
+  format: WorkerFormat;
+  timezone?: string;
   seal: FileSeal;
   seriesKey: Uint8Array;
   signal: AbortSignal;
@@ -68,19 +76,25 @@ export interface AppleHealthRunStats {
   heapPeak: number;
   /** Its heap limit, in MB. */
   heapLimitMb: number;
+  /** Fitbit: files in the archive that were not imported (unknown or unsupported). */
+  unknownFiles?: number;
 }
 
 /**
  * The worker's old-generation heap limit. The parse, its batches and the open day chunks are
  * bounded far below this whatever the file's order or size; a zip also parses each clinical
- * FHIR JSON file whole (up to 64 MiB of text, several times that as objects), hence more there.
+ * FHIR JSON file whole (up to 64 MiB of text, several times that as objects), hence more there;
+ * a Fitbit archive parses each JSON file whole too, but those stop at 32 MiB.
  */
-export const WORKER_HEAP_MB = { zip: 512, xml: 128 } as const;
+export const WORKER_HEAP_MB: Record<WorkerFormat, number> = { zip: 512, xml: 128, 'fitbit-zip': 256, 'fitbit-tgz': 256 };
 
 /** An error from the worker, rebuilt on this thread with its name (and, for refusals, message). */
-function rebuild(m: FromWorker & { t: 'error' }): Error {
-  if (m.name === 'ImportError' && m.code && m.message !== undefined) return new ImportError(m.code as ImportErrorCode, m.message);
-  const e = new Error(`${m.name} in the Apple Health import worker`);
+function rebuild(m: FromWorker & { t: 'error' }, format: WorkerFormat): Error {
+  if (m.name === 'ImportError' && m.code && m.message !== undefined)
+    return format.startsWith('fitbit-')
+      ? new FitbitImportError(m.code as FitbitImportErrorCode, m.message)
+      : new ImportError(m.code as ImportErrorCode, m.message);
+  const e = new Error(`${m.name} in the health import worker`);
   e.name = m.name;
   if (m.code) (e as Error & { code?: string }).code = m.code;
   e.stack = `${m.name}\n${m.stack}`;
@@ -103,7 +117,7 @@ export function prepareWorkerBundle(): Promise<boolean> {
   return bundling.then(() => bundled !== undefined);
 }
 
-function startWorker(format: 'zip' | 'xml', heapLimitMb: number = WORKER_HEAP_MB[format]): Worker {
+function startWorker(format: WorkerFormat, heapLimitMb: number = WORKER_HEAP_MB[format]): Worker {
   // The parser's working set is small; a cap makes V8 collect instead of growing the heap.
   const resourceLimits = { maxOldGenerationSizeMb: heapLimitMb, maxYoungGenerationSizeMb: 16 };
   // execArgv: [] keeps the parent's `--import tsx` (and its loader thread) out of the worker.
@@ -118,14 +132,14 @@ function startWorker(format: 'zip' | 'xml', heapLimitMb: number = WORKER_HEAP_MB
  * stopped; the job then starts a fresh one.
  */
 export class AppleHealthWorkers {
-  readonly #warm = new Map<string, { worker: Worker; format: 'zip' | 'xml'; timer: NodeJS.Timeout }>();
+  readonly #warm = new Map<string, { worker: Worker; format: WorkerFormat; timer: NodeJS.Timeout }>();
 
   constructor(private readonly ttlMs = 60_000) {
     void prepareWorkerBundle();
   }
 
   /** Never throws: a worker that cannot start now is started again when the job runs. */
-  prewarm(jobId: string, format: 'zip' | 'xml'): void {
+  prewarm(jobId: string, format: WorkerFormat): void {
     this.discard(jobId);
     let worker: Worker;
     try {
@@ -145,7 +159,7 @@ export class AppleHealthWorkers {
   }
 
   /** The warm worker for this job, if one is still alive for the same format. */
-  take(jobId: string, format: 'zip' | 'xml'): Worker | undefined {
+  take(jobId: string, format: WorkerFormat): Worker | undefined {
     const entry = this.#warm.get(jobId);
     if (!entry) return undefined;
     this.#warm.delete(jobId);
@@ -178,6 +192,7 @@ export function runAppleHealthInWorker(opts: AppleHealthJobOptions, store: Apple
     userId: opts.userId,
     jobId: opts.jobId,
     format: opts.format,
+    timezone: opts.timezone,
     key: new Uint8Array(opts.seal.key),
     aad: opts.seal.aad,
     seriesKey: new Uint8Array(opts.seriesKey),
@@ -188,6 +203,7 @@ export function runAppleHealthInWorker(opts: AppleHealthJobOptions, store: Apple
   };
   const heapLimitMb = opts.heapLimitMb ?? WORKER_HEAP_MB[opts.format];
   let heapPeak = 0;
+  let unknownFiles: number | undefined;
   return new Promise<AppleHealthRunStats>((resolve, reject) => {
     // A warm worker has the default limit; a run asking for another starts its own.
     if (warm && opts.heapLimitMb !== undefined) void warm.terminate();
@@ -205,7 +221,7 @@ export function runAppleHealthInWorker(opts: AppleHealthJobOptions, store: Apple
       void worker.terminate();
       // A store call in flight finishes (or fails) before the job's outcome is recorded.
       chain.then(
-        () => (err === undefined ? resolve({ heapPeak, heapLimitMb }) : reject(err)),
+        () => (err === undefined ? resolve({ heapPeak, heapLimitMb, unknownFiles }) : reject(err)),
         (e: unknown) => reject(err ?? e),
       );
     };
@@ -237,14 +253,15 @@ export function runAppleHealthInWorker(opts: AppleHealthJobOptions, store: Apple
           return;
         case 'done':
           heapPeak = m.heapPeak;
+          unknownFiles = m.unknownFiles;
           finish();
           return;
         case 'error':
-          finish(rebuild(m));
+          finish(rebuild(m, opts.format));
           return;
       }
     });
     worker.on('error', (e) => finish(e));
-    worker.on('exit', (code) => finish(new Error(`the Apple Health import worker exited (${code})`)));
+    worker.on('exit', (code) => finish(new Error(`the health import worker exited (${code})`)));
   });
 }

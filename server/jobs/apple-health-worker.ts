@@ -1,6 +1,7 @@
 /**
- * The Apple Health import's CPU-bound part, in a worker thread: decrypting the upload, parsing
- * its XML, aggregating samples into day chunks and sealing those as new rows. The main thread
+ * A health import's CPU-bound part, in a worker thread: decrypting the upload, parsing it (Apple
+ * Health XML, or a Fitbit archive's CSV and JSON files), aggregating samples into day chunks and
+ * sealing those as new rows. The main thread
  * only stores what comes out (see apple-health-job.ts). The parser's garbage (strings, attribute
  * objects, sample objects) then lives in this thread's small heap instead of growing the
  * server's, and parsing overlaps the database writes. The job, with the file key and the vault's
@@ -10,6 +11,7 @@
 import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
 import { createSeriesSink, importAppleHealth, isImportError } from '../../integrations/apple-health/index.js';
+import { ImportError as FitbitImportError, importFitbitArchive } from '../../integrations/fitbit/import.js';
 import type { DayChunk } from '../../integrations/series/day-chunk.js';
 import { sealNewChunk, type SealedChunk } from '../codec/series.js';
 import type { ImportProgress, RecordInput } from '../../integrations/types.js';
@@ -76,15 +78,25 @@ async function parse(input: WorkerInput, files: ImportFiles, seal: { key: Buffer
       }
     }
   };
+  const fitbit = input.format === 'fitbit-zip' || input.format === 'fitbit-tgz';
   const sink = createSeriesSink(
     { chunks: sendChunks, records: (batch: RecordInput[]) => send({ t: 'records', batch }, input.window) },
-    { maxOpenChunks: input.maxOpenChunks, maxOpenSamples: input.maxOpenSamples, maxOpenBytes: input.maxOpenBytes },
+    // A Fitbit sample whose unit does not convert is left out, as on the other importers.
+    { maxOpenChunks: input.maxOpenChunks, maxOpenSamples: input.maxOpenSamples, maxOpenBytes: input.maxOpenBytes, skipUnconvertible: fitbit },
   );
   const onProgress = (p: ImportProgress) => {
     sampleHeap();
     port.postMessage({ t: 'progress', p } satisfies FromWorker);
   };
-  if (input.format === 'zip') {
+  let unknownFiles: number | undefined;
+  if (fitbit) {
+    const source =
+      input.format === 'fitbit-tgz'
+        ? { format: 'tgz' as const, openStream: () => files.openStream(input.userId, input.jobId, seal) }
+        : { format: 'zip' as const, openZip: () => files.openRandomAccess(input.userId, input.jobId, seal) };
+    const result = await importFitbitArchive(source, sink, { timezone: input.timezone, onProgress });
+    unknownFiles = result.unknownFiles.length;
+  } else if (input.format === 'zip') {
     const zip = await files.openRandomAccess(input.userId, input.jobId, seal);
     try {
       await importAppleHealth({ zip }, sink, { onProgress });
@@ -100,7 +112,7 @@ async function parse(input: WorkerInput, files: ImportFiles, seal: { key: Buffer
   // Waits for the last batches to be stored before saying done.
   while (unacked > 0) await new Promise<void>((r) => (wake = r));
   sampleHeap();
-  port.postMessage({ t: 'done', heapPeak } satisfies FromWorker);
+  port.postMessage({ t: 'done', heapPeak, unknownFiles } satisfies FromWorker);
 }
 
 function start(input: WorkerInput): void {
@@ -119,11 +131,12 @@ function start(input: WorkerInput): void {
       const e = err as Error & { code?: string };
       // The message crosses only for refusals written for the person (ImportError); anything else
       // keeps its name and stack frames, never a message that might quote the input.
+      const refusal = isImportError(err) || err instanceof FitbitImportError;
       port.postMessage({
         t: 'error',
         name: String(e?.name ?? 'Error'),
-        code: isImportError(err) ? err.code : typeof e?.code === 'string' ? e.code : undefined,
-        message: isImportError(err) ? err.message : undefined,
+        code: refusal ? e.code : typeof e?.code === 'string' ? e.code : undefined,
+        message: refusal ? e.message : undefined,
         stack: String(e?.stack ?? '')
           .split('\n')
           .slice(1, 8)

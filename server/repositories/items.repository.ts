@@ -144,21 +144,27 @@ export class ItemsRepository {
     trx: Executor = this.db,
   ): Promise<void> {
     const MAX_PARAMS = 30_000;
+    const batches: Array<typeof entries> = [];
     let batch: typeof entries = [];
     let params = 0;
-    const flush = async () => {
-      if (batch.length) await this.#insertBatch(userId, batch, trx);
-      batch = [];
-      params = 0;
-    };
     for (const e of entries) {
       // Postings travel packed (see packTerms): they count for their bytes, not as parameters.
       const cost = 14 + Math.ceil(e.terms.length / 8) + e.tags.length * 6;
-      if (params + cost > MAX_PARAMS) await flush();
+      if (params + cost > MAX_PARAMS && batch.length) {
+        batches.push(batch);
+        batch = [];
+        params = 0;
+      }
       batch.push(e);
       params += cost;
     }
-    await flush();
+    if (batch.length) batches.push(batch);
+    // Several statements are made atomic together by a transaction, unless the caller's is open.
+    if (batches.length > 1 && trx === this.db)
+      await this.transaction(async (t) => {
+        for (const b of batches) await this.#insertBatch(userId, b, t);
+      });
+    else for (const b of batches) await this.#insertBatch(userId, b, trx);
     this.onWrite(entries.length);
   }
 

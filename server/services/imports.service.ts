@@ -3,9 +3,10 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { importFile, jobOutcome, type JobOutcome } from '../codec/index.js';
 import { asBuffer } from '../db/index.js';
 import { createSeriesSink, isImportError } from '../../integrations/apple-health/index.js';
-import { ImportError as FitbitImportError, importFitbitArchive } from '../../integrations/fitbit/import.js';
+import { ImportError as FitbitImportError } from '../../integrations/fitbit/import.js';
 import { FhirInputError, transformAny, transformNdjsonStream } from '../../integrations/fhir/transform.js';
-import type { RecordInput } from '../../integrations/types.js';
+import type { ImportProgress, RecordInput } from '../../integrations/types.js';
+import type { SealedChunk } from '../codec/series.js';
 import { badRequest, notFound, tooLarge, unprocessable, unsupportedType } from '../errors.js';
 import { AppleHealthWorkers, runAppleHealthInWorker, type AppleHealthRunStats } from '../jobs/apple-health-job.js';
 import type { FileSeal, ImportFiles } from '../jobs/encrypted-file.js';
@@ -240,37 +241,45 @@ export class ImportsService {
         seriesKey: session.keys.subkey('series'),
         signal,
       },
-      {
-        chunks: async (batch) => {
-          signal.throwIfAborted();
-          const added = await this.series.storeSealed(session, batch);
-          for (const [type, n] of Object.entries(added)) ctx.count(type, n);
-        },
-        records: (batch) => this.#storeRecords(ctx, batch),
-        progress: (p) => ctx.progress(p),
-      },
+      this.#workerStore(ctx),
       this.#appleWorkers.take(job.id, format),
     );
     this.opts.onWorkerStats?.(stats);
   }
 
+  /** Like Apple Health, in the worker: a Fitbit archive's JSON files are parsed whole there. */
   async #runFitbit(ctx: JobContext): Promise<void> {
     const { job, session, signal } = ctx;
-    const seal = this.#seal(session.keys, session.userId, job.id);
     const [format, tzPart] = (job.input_format ?? 'zip').split(';');
     const timezone = tzPart?.startsWith('tz=') ? tzPart.slice(3) : undefined;
-    const series = this.#seriesSink(ctx);
-    const source =
-      format === 'tgz'
-        ? { format: 'tgz' as const, openStream: () => this.files.openStream(session.userId, job.id, seal) }
-        : { format: 'zip' as const, openZip: () => this.files.openRandomAccess(session.userId, job.id, seal) };
-    const result = await importFitbitArchive(
-      source,
-      { samples: (batch) => series.samples(batch), records: (batch) => this.#storeRecords(ctx, batch) },
-      { timezone, signal, onProgress: (p) => ctx.progress(p) },
+    const stats = await runAppleHealthInWorker(
+      {
+        storage: this.files.spec,
+        userId: session.userId,
+        jobId: job.id,
+        format: format === 'tgz' ? 'fitbit-tgz' : 'fitbit-zip',
+        timezone,
+        seal: this.#seal(session.keys, session.userId, job.id),
+        seriesKey: session.keys.subkey('series'),
+        signal,
+      },
+      this.#workerStore(ctx),
     );
-    await series.finish();
-    if (result.unknownFiles.length) ctx.count('unrecognised files (not imported)', result.unknownFiles.length);
+    this.opts.onWorkerStats?.(stats);
+    if (stats.unknownFiles) ctx.count('unrecognised files (not imported)', stats.unknownFiles);
+  }
+
+  /** Stores what an import worker sends: sealed day chunks and records, in order. */
+  #workerStore(ctx: JobContext) {
+    return {
+      chunks: async (batch: SealedChunk[]) => {
+        ctx.signal.throwIfAborted();
+        const added = await this.series.storeSealed(ctx.session, batch);
+        for (const [type, n] of Object.entries(added)) ctx.count(type, n);
+      },
+      records: (batch: RecordInput[]) => this.#storeRecords(ctx, batch),
+      progress: (p: ImportProgress) => ctx.progress(p),
+    };
   }
 
   async #runFhir(ctx: JobContext): Promise<void> {
@@ -334,7 +343,7 @@ export class ImportsService {
   }
 
   /**
-   * Day chunks for the main-thread imports (Fitbit, FHIR), with the same bounds as the Apple
+   * Day chunks for the main-thread import (FHIR), with the same bounds as the Apple
    * Health worker's: open days by count, samples and bytes, whatever the input's order.
    */
   #seriesSink(ctx: JobContext) {

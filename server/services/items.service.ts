@@ -9,6 +9,7 @@ import type { RecordInput } from '../../integrations/types.js';
 import type { DB } from '../db/types.js';
 import type { ItemsRepository, TypeLookup } from '../repositories/items.repository.js';
 import type { KeyRing, SessionContext } from './keyring.js';
+import { GroupCommit } from './group-commit.js';
 import { describeExtraction, type StoredExtraction } from '../files/extraction/reasons.js';
 import type { Item, ItemKind, ItemSource } from '../../contract/index.js';
 
@@ -124,11 +125,18 @@ export function parseDate(value: string | null | undefined): Date | null {
 /** See {@link ItemsService.onTrashMove}. */
 export type TrashListener = (session: SessionContext, item: Item, move: 'trashed' | 'restored') => Promise<void>;
 
+type Inserts = Parameters<ItemsRepository['insertWithIndex']>[1];
+
 export class ItemsService {
   #hooks?: ItemHooks;
   readonly #trashListeners: TrashListener[] = [];
 
-  constructor(private readonly repo: ItemsRepository) {}
+  /** Single new items from concurrent requests of one user share a statement and a commit. */
+  readonly #singles: GroupCommit<Inserts[number]>;
+
+  constructor(private readonly repo: ItemsRepository) {
+    this.#singles = new GroupCommit((userId, entries) => this.repo.insertWithIndex(userId, entries));
+  }
 
   /** History and folders are wired after construction: they read items through this service. */
   useHooks(hooks: ItemHooks): void {
@@ -222,11 +230,11 @@ export class ItemsService {
       if (input.external) payload.externalVersion = input.external.version;
       return { input, payload, occurredAt: parseDate(input.occurredAt), mac: input.external ? externalMac(keys, input.source, input.external.id) : null };
     });
-    const run = async (trx: Transaction<DB> | undefined) => {
+    const run = async (trx: Transaction<DB> | undefined, insert = (entries: Inserts) => this.repo.insertWithIndex(userId, entries, trx)) => {
       const macs = prepared.flatMap((p) => (p.mac ? [p.mac] : []));
       const existing = new Map((await this.repo.findByExternalMacs(userId, macs, trx)).map((r) => [Buffer.from(r.external_mac!).toString('hex'), r]));
       const out: Array<{ item: Item; status: 'created' | 'updated' | 'unchanged' }> = [];
-      const inserts: Parameters<ItemsRepository['insertWithIndex']>[1] = [];
+      const inserts: Inserts = [];
       const seen = new Set<string>();
       const tagMemo = new Map<string, { id: string; nameMac: Buffer; ciphertext: Buffer }>();
       for (const p of prepared) {
@@ -288,11 +296,12 @@ export class ItemsService {
         inserts.push({ row: newRow, terms, tags: this.#tagRows(keys, userId, p.payload.tags, tagMemo) });
         out.push({ item: this.toItem(newRow, p.payload), status: 'created' });
       }
-      await this.repo.insertWithIndex(userId, inserts, trx);
+      await insert(inserts);
       return out;
     };
-    // A single new item is one atomic statement; anything more needs a transaction.
-    if (prepared.length === 1 && !prepared[0]!.mac) return run(undefined);
+    // A single new item is one atomic statement, shared with other requests' (GroupCommit);
+    // anything more needs a transaction.
+    if (prepared.length === 1 && !prepared[0]!.mac) return run(undefined, (entries) => this.#singles.submit(userId, entries[0]!));
     return this.repo.transaction((trx) => run(trx));
   }
 

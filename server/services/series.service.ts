@@ -18,6 +18,8 @@ export type AddedCounts = Record<string, number>;
 
 type Keys = Pick<SessionContext, 'userId' | 'keys'>;
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+/** Days stored per transaction by `storeSealed` (see there). */
+const MERGE_DAYS = 32;
 
 /**
  * Health time series stored as one encrypted chunk per (user, type, local day); the row holds
@@ -134,6 +136,20 @@ export class SeriesService {
       if (fresh.has(k)) repeats.push(this.open(keys, userId, c.type, { date: c.date, version: 1, ciphertext: c.ciphertext }));
       else fresh.set(k, c);
     }
+    // Days already stored are read, opened, merged and sealed again here, and every one held
+    // until its transaction commits: MERGE_DAYS per transaction bound that, whatever the batch
+    // holds (1 MiB of small chunks, say a chest strap's workouts, can be hundreds of days that
+    // each return to a full day of watch readings).
+    const all = [...fresh.entries()];
+    for (let i = 0; i < all.length; i += MERGE_DAYS) await this.#storeFresh(session, new Map(all.slice(i, i + MERGE_DAYS)), added);
+    if (repeats.length) {
+      for (const [type, n] of Object.entries(await this.store(session, repeats))) added[type] = (added[type] ?? 0) + n;
+    }
+    return added;
+  }
+
+  async #storeFresh(session: Keys, fresh: Map<string, SealedChunk>, added: AddedCounts): Promise<void> {
+    const { userId, keys } = session;
     const types = this.#typeWrites(
       session,
       [...fresh.values()].map((c) => c.type),
@@ -161,10 +177,6 @@ export class SeriesService {
         return out;
       },
     );
-    if (repeats.length) {
-      for (const [type, n] of Object.entries(await this.store(session, repeats))) added[type] = (added[type] ?? 0) + n;
-    }
-    return added;
   }
 
   /** Every stored type (readable, from its sealed name) with its first and last day and day count. */
