@@ -152,14 +152,7 @@ export class FilesService {
         extraction = { status: 'pending' };
       }
 
-      const meta: FileMeta = { name, contentType };
-      await this.files.insert({
-        id: fileId,
-        user_id: userId,
-        content_mac: contentMac,
-        size,
-        meta_ciphertext: codec.fileMeta.seal(keys, { userId, id: fileId, version: 1 }, meta),
-      });
+      await this.#insertRow(session, fileId, contentMac, size, { name, contentType });
       kept = true;
       const item = await this.items.create(session, {
         kind: 'document',
@@ -314,14 +307,7 @@ export class FilesService {
         await this.store.discard(temp);
         return { fileId: existing.id, created: false };
       }
-      const meta: FileMeta = { name, contentType: detectType(name, input.contentType ?? '', head) };
-      await this.files.insert({
-        id: fileId,
-        user_id: userId,
-        content_mac: contentMac,
-        size,
-        meta_ciphertext: codec.fileMeta.seal(keys, { userId, id: fileId, version: 1 }, meta),
-      });
+      await this.#insertRow(session, fileId, contentMac, size, { name, contentType: detectType(name, input.contentType ?? '', head) });
       kept = true;
       return { fileId, created: true };
     } catch (err) {
@@ -347,5 +333,17 @@ export class FilesService {
       () => {},
     );
     return { meta, size: Number(row.size), stream };
+  }
+
+  /** The file's row: the content MAC that dedupes it, its size, and its name and type sealed. */
+  #insertRow(session: SessionContext, fileId: string, contentMac: Buffer, size: number, meta: FileMeta) {
+    const { keys, userId } = session;
+    return this.files.insert({
+      id: fileId,
+      user_id: userId,
+      content_mac: contentMac,
+      size,
+      meta_ciphertext: codec.fileMeta.seal(keys, { userId, id: fileId, version: 1 }, meta),
+    });
   }
 }

@@ -71,7 +71,8 @@ export class HybridSearchService {
       this.embeddings ? this.embeddings.nearest(session, q, VECTOR_K) : Promise.resolve(null),
     ]);
     if (!nearest) return { results: bm25.slice(0, limit), mode: 'keyword' };
-    const vec = await this.#withItems(
+    const vec = await vectorHitItems(
+      this.items,
       session,
       meaningfulHits(nearest),
       bm25.map((h) => h.item),
@@ -82,21 +83,24 @@ export class HybridSearchService {
     const fused = fuseRanks([bm25.map((h) => h.item.id), vec.map((v) => v.item.id)]);
     return { results: fused.slice(0, limit).map(({ id, score }) => ({ ...byId.get(id)!, score })), mode: 'hybrid' };
   }
+}
 
-  /** Vector hits with their items (decrypted only when BM25 did not already), filtered like BM25's. */
-  async #withItems(session: SessionContext, hits: VectorHit[], known: Item[], filter?: SearchFilter): Promise<Array<{ item: Item; match: VectorHit }>> {
-    const have = new Map(known.map((i) => [i.id, i]));
-    const fetched = new Map(
-      (
-        await this.items.getMany(
-          session,
-          hits.filter((h) => !have.has(h.itemId)).map((h) => h.itemId),
-        )
-      ).map((i) => [i.id, i]),
-    );
-    return hits.flatMap((match) => {
-      const item = have.get(match.itemId) ?? fetched.get(match.itemId);
-      return item && passesFilter(item, filter) ? [{ item, match }] : [];
-    });
-  }
+/**
+ * Vector hits with their items, filtered like BM25's: items the keyword side already decrypted
+ * are reused, the rest are decrypted in one batch.
+ */
+export async function vectorHitItems(
+  items: ItemsService,
+  session: SessionContext,
+  hits: VectorHit[],
+  known: Item[],
+  filter?: SearchFilter,
+): Promise<Array<{ item: Item; match: VectorHit }>> {
+  const have = new Map(known.map((i) => [i.id, i]));
+  const missing = hits.filter((h) => !have.has(h.itemId)).map((h) => h.itemId);
+  const fetched = new Map((await items.getMany(session, missing)).map((i) => [i.id, i]));
+  return hits.flatMap((match) => {
+    const item = have.get(match.itemId) ?? fetched.get(match.itemId);
+    return item && passesFilter(item, filter) ? [{ item, match }] : [];
+  });
 }

@@ -12,7 +12,7 @@ import { passages } from '../embed/chunk.js';
 import { fuseRanks } from '../embed/rrf.js';
 import type { VectorHit } from '../embed/vector-index.js';
 import type { EmbeddingService, RetrievalMode } from './embedding.service.js';
-import { meaningfulHits, passesFilter, VECTOR_K } from './hybrid-search.service.js';
+import { meaningfulHits, vectorHitItems, VECTOR_K } from './hybrid-search.service.js';
 
 /** A source as the browser sees it in the `sources` event. */
 export interface CitedSource {
@@ -119,7 +119,8 @@ export class RetrievalService {
     if (nearest) {
       // Hybrid: BM25's and the vectors' rankings fused by reciprocal rank, in the place BM25's
       // normalized scores had, so kinds, metrics, ranges and recency weigh in as before.
-      const vec = await this.#vectorItems(
+      const vec = await vectorHitItems(
+        this.items,
         session,
         meaningfulHits(nearest),
         hits.map((h) => h.item),
@@ -175,23 +176,6 @@ export class RetrievalService {
       add({ itemId: item.id, title: item.title, kind: item.kind, occurredAt: item.occurredAt, ...at.cite }, sourceText(item, keywordTokens, at.range));
     }
     return { cited, prompt, mode: nearest ? 'hybrid' : 'keyword' };
-  }
-
-  /** Vector hits with their items, in the question's hard date range (like BM25's). */
-  async #vectorItems(session: SessionContext, hits: VectorHit[], known: Item[], range: { from?: Date; to?: Date }) {
-    const have = new Map(known.map((i) => [i.id, i]));
-    const fetched = new Map(
-      (
-        await this.items.getMany(
-          session,
-          hits.filter((h) => !have.has(h.itemId)).map((h) => h.itemId),
-        )
-      ).map((i) => [i.id, i]),
-    );
-    return hits.flatMap((match) => {
-      const item = have.get(match.itemId) ?? fetched.get(match.itemId);
-      return item && passesFilter(item, range) ? [{ item, match }] : [];
-    });
   }
 
   /** Daily summaries of the series a metric question names, one per type code with data. */

@@ -1,5 +1,6 @@
 import type { QuantitySample, RecordInput } from '../../../integrations/types.js';
 import type { AccessTokenSource } from '../../../integrations/epic/index.js';
+import { OAuthError, type OAuthProvider } from '../../../integrations/oauth/index.js';
 
 export type Provider = 'epic' | 'google_health';
 export const PROVIDERS: readonly Provider[] = ['epic', 'google_health'];
@@ -60,3 +61,18 @@ export class ReauthRequiredError extends Error {
 }
 
 export const expiresAt = (expiresIn: number | undefined) => Date.now() + Math.max(60, expiresIn ?? 3600) * 1000;
+
+/**
+ * Trades a stored refresh token for an access token. Providers rotate the refresh token only
+ * sometimes, so the old one is kept when no new one comes back; a refused grant means the user
+ * must connect again.
+ */
+export async function refreshGrant(provider: OAuthProvider, grant: StoredGrant & { refreshToken: string }, label: string) {
+  try {
+    const t = await provider.refresh(grant.refreshToken);
+    return { grant: { ...grant, refreshToken: t.refresh_token ?? grant.refreshToken }, access: { token: t.access_token, expiresAt: expiresAt(t.expires_in) } };
+  } catch (err) {
+    if (err instanceof OAuthError && (err.code === 'invalid_grant' || err.code === 'invalid_client')) throw new ReauthRequiredError(label);
+    throw err;
+  }
+}

@@ -12,7 +12,7 @@ import {
 } from '../../../integrations/epic/index.js';
 import type { Config } from '../../config.js';
 import { badRequest, notConfigured } from '../../errors.js';
-import { ReauthRequiredError, expiresAt, type Connector, type ConnectFlow, type StoredGrant } from './connector.js';
+import { ReauthRequiredError, expiresAt, refreshGrant, type Connector, type ConnectFlow, type StoredGrant } from './connector.js';
 
 /**
  * Epic, or any SMART on FHIR server listed in EPIC_FHIR_BASE_URLS: standalone patient launch,
@@ -97,17 +97,7 @@ export class EpicConnector implements Connector {
   async refresh(grant: StoredGrant) {
     if (!grant.refreshToken) throw new ReauthRequiredError(this.label);
     const { provider } = await this.#discovery.get(this.#allowed(grant.endpoint));
-    try {
-      const t = await provider.refresh(grant.refreshToken);
-      // Epic rotates only sometimes; keep the old refresh token when no new one comes back.
-      return {
-        grant: { ...grant, refreshToken: t.refresh_token ?? grant.refreshToken },
-        access: { token: t.access_token, expiresAt: expiresAt(t.expires_in) },
-      };
-    } catch (err) {
-      if (err instanceof OAuthError && (err.code === 'invalid_grant' || err.code === 'invalid_client')) throw new ReauthRequiredError(this.label);
-      throw err;
-    }
+    return refreshGrant(provider, { ...grant, refreshToken: grant.refreshToken }, this.label);
   }
 
   async revoke(grant: StoredGrant): Promise<void> {

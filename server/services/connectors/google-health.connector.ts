@@ -1,10 +1,10 @@
-import { OAuthError, assertSafeEndpoint, newFlowSecrets } from '../../../integrations/oauth/index.js';
+import { assertSafeEndpoint, newFlowSecrets } from '../../../integrations/oauth/index.js';
 import { GoogleHealthError, syncGoogleHealth, type GoogleHealthCursors } from '../../../integrations/google-health/client.js';
 import type { AccessTokenSource } from '../../../integrations/epic/index.js';
 import type { Config } from '../../config.js';
 import { notConfigured } from '../../errors.js';
 import type { GoogleAuthService } from '../google-auth.service.js';
-import { ReauthRequiredError, expiresAt, type Connector, type ConnectFlow, type StoredGrant, type SyncSink } from './connector.js';
+import { ReauthRequiredError, expiresAt, refreshGrant, type Connector, type ConnectFlow, type StoredGrant, type SyncSink } from './connector.js';
 
 /**
  * Read scopes of the Google Health API v4 (Fitbit's successor). Google quirks: all are
@@ -65,16 +65,7 @@ export class GoogleHealthConnector implements Connector {
   async refresh(grant: StoredGrant) {
     if (!grant.refreshToken) throw new ReauthRequiredError(this.label);
     const provider = await this.google.discover();
-    try {
-      const t = await provider.refresh(grant.refreshToken);
-      return {
-        grant: { ...grant, refreshToken: t.refresh_token ?? grant.refreshToken },
-        access: { token: t.access_token, expiresAt: expiresAt(t.expires_in) },
-      };
-    } catch (err) {
-      if (err instanceof OAuthError && (err.code === 'invalid_grant' || err.code === 'invalid_client')) throw new ReauthRequiredError(this.label);
-      throw err;
-    }
+    return refreshGrant(provider, { ...grant, refreshToken: grant.refreshToken }, this.label);
   }
 
   async revoke(grant: StoredGrant): Promise<void> {
