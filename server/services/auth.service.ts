@@ -191,6 +191,7 @@ export class AuthService {
     const until = Math.min(Date.now() + SESSION_CACHE_MS, new Date(row.expires_at).getTime());
     if (!trusted) return context;
     if (this.#cache.size >= SESSION_CACHE_MAX) this.#drop(this.#cache.keys().next().value!);
+    context.keys.keepRowKeys();
     this.#cache.set(cacheKey, { context, until });
     return context;
   }

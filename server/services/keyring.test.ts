@@ -2,14 +2,26 @@ import { describe, expect, it, vi } from 'vitest';
 import { recordKeys } from '../../crypto/envelope.js';
 import { deriveRowKey, randomKey } from '../../crypto/keys.js';
 import * as codec from '../codec/index.js';
-import { KeyRing, ROW_KEYS_CACHED } from './keyring.js';
+import { KeyRing, ROW_KEYS_CACHED, ROW_KEYS_CACHED_IN_ALL } from './keyring.js';
 
 const userId = '6f1c1a52-8a6e-4c0e-9d51-5a3f0c7b2e10';
 const rowId = (i: number) => `0b7c3e2a-1f4d-4b6a-8c9e-${i.toString(16).padStart(12, '0')}`;
+const keeping = () => {
+  const ring = new KeyRing(randomKey());
+  ring.keepRowKeys();
+  return ring;
+};
 
 describe('KeyRing row keys', () => {
-  it('derives a row’s record keys once and hands back the same ones after', () => {
+  it('keeps nothing in a ring the session cache does not hold', () => {
     const ring = new KeyRing(randomKey());
+    const derive = vi.fn(() => recordKeys(deriveRowKey(ring.subkey('items'), rowId(1))));
+    expect(ring.recordKeys('items', rowId(1), derive)).not.toBe(ring.recordKeys('items', rowId(1), derive));
+    expect(derive).toHaveBeenCalledTimes(2);
+  });
+
+  it('derives a row’s record keys once and hands back the same ones after', () => {
+    const ring = keeping();
     const derive = vi.fn(() => recordKeys(deriveRowKey(ring.subkey('items'), rowId(1))));
     const first = ring.recordKeys('items', rowId(1), derive);
     expect(ring.recordKeys('items', rowId(1), derive)).toBe(first);
@@ -20,7 +32,7 @@ describe('KeyRing row keys', () => {
   });
 
   it('keeps at most ROW_KEYS_CACHED rows, dropping and wiping the least recently used', () => {
-    const ring = new KeyRing(randomKey());
+    const ring = keeping();
     const derive = (i: number) => vi.fn(() => recordKeys(deriveRowKey(ring.subkey('items'), rowId(i))));
     const oldest = ring.recordKeys('items', rowId(0), derive(0));
     const kept = ring.recordKeys('items', rowId(1), derive(1));
@@ -35,10 +47,30 @@ describe('KeyRing row keys', () => {
     const rederived = derive(0);
     ring.recordKeys('items', rowId(0), rederived);
     expect(rederived).toHaveBeenCalledTimes(1);
+    ring.dropRowKeys();
+  });
+
+  it('keeps at most ROW_KEYS_CACHED_IN_ALL rows over all rings', () => {
+    const key = recordKeys(randomKey());
+    const copy = () => ({ encKey: Buffer.from(key.encKey), commitKey: Buffer.from(key.commitKey) });
+    const rings = Array.from({ length: ROW_KEYS_CACHED_IN_ALL / ROW_KEYS_CACHED }, keeping);
+    for (const ring of rings) for (let i = 0; i < ROW_KEYS_CACHED; i++) ring.recordKeys('items', rowId(i), copy);
+    // Every ring is full and so is the whole: a new ring keeps nothing.
+    const late = keeping();
+    const derive = vi.fn(copy);
+    late.recordKeys('items', rowId(1), derive);
+    late.recordKeys('items', rowId(1), derive);
+    expect(derive).toHaveBeenCalledTimes(2);
+    // One ring dropped makes room again.
+    rings[0]!.dropRowKeys();
+    late.recordKeys('items', rowId(1), derive);
+    late.recordKeys('items', rowId(1), derive);
+    expect(derive).toHaveBeenCalledTimes(3);
+    for (const ring of [...rings, late]) ring.dropRowKeys();
   });
 
   it('wipes the kept keys on drop; rows still open afterwards, with keys derived again', () => {
-    const ring = new KeyRing(randomKey());
+    const ring = keeping();
     const row = { userId, id: rowId(7), version: 2 };
     const sealed = codec.item.seal(ring, row, { title: 't', text: 'x', tags: [] });
     const held = ring.recordKeys('items', rowId(7), () => {
