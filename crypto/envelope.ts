@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { gcmDecrypt, gcmEncrypt, GCM_IV_BYTES, GCM_TAG_BYTES } from './aes-gcm.js';
 import { DecryptError } from './errors.js';
-import { assertField, assertKey, asBuffer, hkdf } from './util.js';
+import { assertField, assertKey, asBuffer, hkdfExpand, hkdfExtract } from './util.js';
 
 /** Current record format version (first byte of every sealed blob). */
 export const RECORD_VERSION = 0x01;
@@ -14,14 +14,22 @@ const NONCE_AT = 1;
 const COMMIT_AT = NONCE_AT + GCM_IV_BYTES;
 const CT_AT = COMMIT_AT + COMMITMENT_BYTES;
 
+/** The two keys a sealed record is made and opened with, both derived from its row key. */
+export interface RecordKeys {
+  encKey: Buffer;
+  commitKey: Buffer;
+}
+
 /**
  * The two keys used by a sealed record. Exposed so tests and tools can check the wire format;
  * application code should only need {@link sealRecord}/{@link openRecord}.
  */
-export function recordKeys(rowKey: Uint8Array): { encKey: Buffer; commitKey: Buffer } {
+export function recordKeys(rowKey: Uint8Array): RecordKeys {
   assertKey(rowKey, 'row key');
-  // Separate keys so the commitment HMAC and AES never share key material.
-  return { encKey: hkdf(rowKey, 'cv1|enc'), commitKey: hkdf(rowKey, 'cv1|commit') };
+  // Separate keys so the commitment HMAC and AES never share key material. Both are
+  // HKDF(rowKey, no salt, label): one extract serves the two expands.
+  const prk = hkdfExtract(rowKey);
+  return { encKey: hkdfExpand(prk, 'cv1|enc'), commitKey: hkdfExpand(prk, 'cv1|commit') };
 }
 
 function commitment(commitKey: Buffer, nonce: Uint8Array, aadBytes: Buffer): Buffer {
@@ -50,7 +58,11 @@ export function recordAad(p: { userId: string; table: string; rowId: string; ver
  * attacks). Random 96-bit nonces are safe because each row has its own key.
  */
 export function sealRecord(rowKey: Uint8Array, plaintext: Uint8Array, aad: string): Buffer {
-  const { encKey, commitKey } = recordKeys(rowKey);
+  return sealRecordWith(recordKeys(rowKey), plaintext, aad);
+}
+
+/** {@link sealRecord} with the row key's {@link recordKeys} already derived (a caller that keeps them for a hot row). */
+export function sealRecordWith({ encKey, commitKey }: RecordKeys, plaintext: Uint8Array, aad: string): Buffer {
   const aadBytes = Buffer.from(aad, 'utf8');
   const nonce = randomBytes(GCM_IV_BYTES);
   const { ciphertext, tag } = gcmEncrypt(encKey, nonce, plaintext, aadBytes);
@@ -69,7 +81,11 @@ export function sealRecord(rowKey: Uint8Array, plaintext: Uint8Array, aad: strin
  * short blob, wrong key, wrong AAD or any modified byte.
  */
 export function openRecord(rowKey: Uint8Array, blob: Uint8Array, aad: string): Buffer {
-  const { encKey, commitKey } = recordKeys(rowKey);
+  return openRecordWith(recordKeys(rowKey), blob, aad);
+}
+
+/** {@link openRecord} with the row key's {@link recordKeys} already derived. */
+export function openRecordWith({ encKey, commitKey }: RecordKeys, blob: Uint8Array, aad: string): Buffer {
   const b = asBuffer(blob);
   if (b.length < RECORD_OVERHEAD) throw new DecryptError('record too short');
   if (b[0] !== RECORD_VERSION) throw new DecryptError('unknown record version');

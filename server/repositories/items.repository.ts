@@ -7,6 +7,8 @@ type Executor = Database | Transaction<DB>;
 
 /** Candidates ranked beyond a search page, so that trashed items among them do not shorten it. */
 const TRASH_SLACK = 20;
+/** Rows per corpus-statistics slice: about 10 ms of PGlite's thread each. */
+const CORPUS_SLICE = 1000;
 
 export interface ItemFilter {
   userId: string;
@@ -462,12 +464,44 @@ export class ItemsRepository {
     this.onWrite(1);
   }
 
-  /** Corpus statistics for BM25: live items and their mean length in tokens. */
-  async corpusStats(userId: string): Promise<{ n: number; avgdl: number }> {
-    const r = await sql<{ n: number; avgdl: number }>`
-      select count(*)::float8 as n, coalesce(avg(term_count), 1)::float8 as avgdl
-      from vault_items where user_id = ${userId} and deleted_at is null`.execute(this.db);
-    return { n: Number(r.rows[0]?.n ?? 0), avgdl: Math.max(1, Number(r.rows[0]?.avgdl ?? 1)) };
+  /**
+   * Corpus statistics for BM25: live items and their mean length in tokens. Counted in slices of
+   * `slice` rows along the list index, yielding between them: one statement over all of a 10k-item
+   * vault held PGlite's only thread for 112 ms, in which no other request moved. The slices are
+   * not one snapshot; the figures are a few seconds' approximation of a slowly changing corpus.
+   */
+  async corpusStats(userId: string, slice = CORPUS_SLICE): Promise<{ n: number; avgdl: number }> {
+    let n = 0;
+    let terms = 0;
+    // The key as text: a JS Date would drop sort_at's microseconds and skip or repeat rows.
+    let after: { sortAt: string; id: string } | null = null;
+    for (;;) {
+      const r: { rows: Array<{ live: number; terms: number; seen: number; sort_at: string | null; id: string | null }> } = await sql<{
+        live: number;
+        terms: number;
+        seen: number;
+        sort_at: string | null;
+        id: string | null;
+      }>`
+        with s as (
+          select sort_at, id, term_count, deleted_at from vault_items
+          where user_id = ${userId} ${after ? sql`and (sort_at, id) < (${after.sortAt}::timestamptz, ${after.id}::uuid)` : sql``}
+          order by sort_at desc, id desc
+          limit ${slice}
+        ), last as (select sort_at, id from s order by sort_at, id limit 1)
+        select count(*) filter (where s.deleted_at is null)::float8 as live,
+          coalesce(sum(s.term_count) filter (where s.deleted_at is null), 0)::float8 as terms,
+          count(*)::int as seen, (select sort_at::text from last) as sort_at, (select id from last) as id
+        from s`.execute(this.db);
+      const row = r.rows[0];
+      if (!row) break;
+      n += Number(row.live);
+      terms += Number(row.terms);
+      if (Number(row.seen) < slice || !row.sort_at || !row.id) break;
+      after = { sortAt: row.sort_at, id: row.id };
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    return { n, avgdl: n > 0 ? Math.max(1, terms / n) : 1 };
   }
 
   /**

@@ -174,7 +174,7 @@ export class AuthService {
     const cached = this.#cache.get(cacheKey);
     const trusted = this.opts.revocations?.reliable ?? true;
     if (cached && trusted && cached.until > Date.now()) return cached.context;
-    this.#cache.delete(cacheKey);
+    if (cached) this.#drop(cacheKey);
     const row = await this.sessions.findLive(lookupId);
     if (!row) return null;
     let vaultKey: Buffer;
@@ -190,7 +190,8 @@ export class AuthService {
     const context = { userId: row.user_id, sessionId: row.id, email: row.email, keys: new KeyRing(vaultKey) };
     const until = Math.min(Date.now() + SESSION_CACHE_MS, new Date(row.expires_at).getTime());
     if (!trusted) return context;
-    if (this.#cache.size >= SESSION_CACHE_MAX) this.#cache.delete(this.#cache.keys().next().value!);
+    if (this.#cache.size >= SESSION_CACHE_MAX) this.#drop(this.#cache.keys().next().value!);
+    context.keys.keepRowKeys();
     this.#cache.set(cacheKey, { context, until });
     return context;
   }
@@ -203,7 +204,13 @@ export class AuthService {
 
   /** Empties this instance's cache (the revocation listener was down: some messages may be lost). */
   clearCache(): void {
-    this.#cache.clear();
+    for (const k of [...this.#cache.keys()]) this.#drop(k);
+  }
+
+  /** Forgets a cached session and wipes the row keys its ring kept. */
+  #drop(cacheKey: string): void {
+    this.#cache.get(cacheKey)?.context.keys.dropRowKeys();
+    this.#cache.delete(cacheKey);
   }
 
   /** Drops cached unlocked sessions on this instance only (what {@link forget} sends lands here). */
@@ -211,7 +218,7 @@ export class AuthService {
     for (const [k, v] of this.#cache) {
       const c = v.context;
       if (match.sessionId ? c.sessionId === match.sessionId : c.userId === match.userId && c.sessionId !== match.keep) {
-        this.#cache.delete(k);
+        this.#drop(k);
       }
     }
   }

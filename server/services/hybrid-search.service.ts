@@ -5,7 +5,7 @@ import type { Item, ItemsService } from './items.service.js';
 import type { SessionContext } from './keyring.js';
 import type { SearchFilter } from '../repositories/items.repository.js';
 import type { SearchRequest, SearchService } from './search.service.js';
-import { snippet } from './snippet.js';
+import { snippets } from './snippet.js';
 
 /** Nearest items asked of the vector index per query: the fused list's vector half. */
 export const VECTOR_K = 30;
@@ -62,7 +62,8 @@ export class HybridSearchService {
    */
   async explain(session: SessionContext, r: SearchRequest): Promise<{ results: Array<HybridResult & { snippet: string }>; mode: RetrievalMode }> {
     const { results, mode } = await this.query(session, r.q, r.limit, await this.search.filterFor(session, r));
-    return { results: results.map((h) => ({ ...h, snippet: snippet(h.item.title, h.item.text, r.q) })), mode };
+    const snippet = snippets(r.q);
+    return { results: results.map((h) => ({ ...h, snippet: snippet(h.item.title, h.item.text) })), mode };
   }
 
   async query(session: SessionContext, q: string, limit: number, filter?: SearchFilter): Promise<{ results: HybridResult[]; mode: RetrievalMode }> {

@@ -138,6 +138,19 @@ describe.each(dbTargets())('search over the blind index (%s)', (target) => {
     expect(page.every((r) => r.item.kind === 'note')).toBe(true);
   });
 
+  it('counts corpus statistics in bounded slices, to the same figures as one pass', async () => {
+    const live = docs.filter((d) => !d.trashed);
+    const lengths = live.map((d) =>
+      [...termFrequencies(`${d.item.title}\n${d.item.text}\n${(d.item.tags ?? []).join('\n')}`).values()].reduce((a, b) => a + b, 0),
+    );
+    const whole = await repo.corpusStats(session.userId, 1_000_000);
+    expect(whole.n).toBe(live.length);
+    expect(whole.avgdl).toBeCloseTo(lengths.reduce((a, b) => a + b, 0) / live.length, 9);
+    // Slice sizes that do and do not divide the vault, trashed rows falling inside slices.
+    for (const slice of [3, 7, 400, ITEMS]) expect(await repo.corpusStats(session.userId, slice)).toEqual(whole);
+    expect(await repo.corpusStats('00000000-0000-4000-8000-000000000000', 7)).toEqual({ n: 0, avgdl: 1 });
+  });
+
   it('reuses corpus statistics for 30 s, then refreshes them in the background', async () => {
     const sut = new SearchService(repo, items);
     const scores = async () => (await sut.search(session, queries[0]!, 10)).map((r) => r.score);

@@ -5,7 +5,7 @@ import type { ItemsRepository, SearchFilter } from '../repositories/items.reposi
 import type { FoldersService } from './folders.service.js';
 import { endOfDayIfDate, parseDate, tagMac, type Item, type ItemsService } from './items.service.js';
 import type { SessionContext } from './keyring.js';
-import { snippet } from './snippet.js';
+import { snippets } from './snippet.js';
 
 /** `/api/search`'s question: the words, and the item list's filters in their request form. */
 export interface SearchRequest {
@@ -46,7 +46,8 @@ export class SearchService {
    */
   async explain(session: SessionContext, r: SearchRequest): Promise<Array<{ item: Item; score: number; snippet: string }>> {
     const hits = await this.search(session, r.q, r.limit, await this.filterFor(session, r));
-    return hits.map((h) => ({ ...h, snippet: snippet(h.item.title, h.item.text, r.q) }));
+    const snippet = snippets(r.q);
+    return hits.map((h) => ({ ...h, snippet: snippet(h.item.title, h.item.text) }));
   }
 
   /** The item list's filters, in their request form, as the search query applies them. */

@@ -11,19 +11,31 @@ const WORD = /[\p{L}\p{N}\p{M}]+/gu;
  * Asterisks of the text itself are dropped so that only the marks are `**`.
  */
 export function snippet(title: string, text: string, query: string, maxChars = 200): string {
-  const wanted = new Set(tokenize(query));
-  const fromText = passage(text, wanted, maxChars);
-  if (fromText?.marked) return fromText.snippet;
-  const fromTitle = passage(title, wanted, maxChars);
-  if (fromTitle?.marked) return fromTitle.snippet;
-  return fromText?.snippet ?? fromTitle?.snippet ?? '';
+  return snippets(query, maxChars)(title, text);
 }
 
-function passage(source: string, wanted: Set<string>, maxChars: number): { snippet: string; marked: boolean } | null {
+/**
+ * {@link snippet} for the items of one response: the query is tokenized once, and which words
+ * match is remembered across the page's items (tokenizing each distinct word was most of a
+ * snippet's cost, and a page's items share most of their words). The memory lives as long as
+ * the returned function, which a caller keeps for one response only.
+ */
+export function snippets(query: string, maxChars = 200): (title: string, text: string) => string {
+  const wanted = new Set(tokenize(query));
+  const seen = new Map<string, boolean>();
+  return (title, text) => {
+    const fromText = passage(text, wanted, seen, maxChars);
+    if (fromText?.marked) return fromText.snippet;
+    const fromTitle = passage(title, wanted, seen, maxChars);
+    if (fromTitle?.marked) return fromTitle.snippet;
+    return fromText?.snippet ?? fromTitle?.snippet ?? '';
+  };
+}
+
+function passage(source: string, wanted: Set<string>, seen: Map<string, boolean>, maxChars: number): { snippet: string; marked: boolean } | null {
   const clean = source.slice(0, SCAN_CHARS).replace(/\*+/g, '').replace(/\s+/g, ' ').trim();
   if (!clean) return null;
   const hits: Array<{ start: number; end: number }> = [];
-  const seen = new Map<string, boolean>();
   for (const m of clean.matchAll(WORD)) {
     const word = m[0].toLowerCase();
     let hit = seen.get(word);
