@@ -16,7 +16,12 @@ const BLOCK_1 = Buffer.of(1);
  */
 export function hkdf(ikm: Uint8Array, info: string, salt: Uint8Array = EMPTY, length: number = KEY_BYTES): Buffer {
   if (length > HASH_BYTES) return Buffer.from(hkdfSync('sha256', ikm, salt, Buffer.from(info, 'utf8'), length));
-  return hkdfExpand(hkdfExtract(ikm, salt), info, length);
+  const prk = hkdfExtract(ikm, salt);
+  try {
+    return hkdfExpand(prk, info, length);
+  } finally {
+    prk.fill(0);
+  }
 }
 
 /**
