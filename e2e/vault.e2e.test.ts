@@ -26,6 +26,8 @@ describe('vault in the browser', () => {
 
   it('signs up, showing passphrase strength, the data-loss warning and a recovery key that must be acknowledged', async () => {
     const { page } = s;
+    await page.goto('/login');
+    await page.waitForURL(/\/signin$/);
     await page.goto('/');
     await page.waitForURL('**/signin');
     await s.shot('signin-empty');

@@ -17,6 +17,8 @@ const SettingsPage = lazy(() => import('../features/settings/SettingsPage'));
 const ConnectionsPage = lazy(() => import('../features/settings/ConnectionsPage'));
 
 const PUBLIC = ['/signin', '/signup', '/recover', '/welcome', '/unlock'];
+/** The words people type for these pages. */
+const ALIASES: Record<string, string> = { '/login': '/signin', '/sign-in': '/signin', '/register': '/signup', '/sign-up': '/signup' };
 
 /** Shown when the app shell opened but the server did not answer: nothing is kept offline. */
 function Unreachable() {
@@ -61,6 +63,9 @@ function Routes() {
 
   if (loading) return <Loading />;
   if (unreachable && !user) return <Unreachable />;
+
+  const alias = ALIASES[path];
+  if (alias) return <Redirect to={alias + search} />;
 
   if (PUBLIC.includes(path)) {
     if (user && path !== '/recover') return <Redirect to="/vault" />;
