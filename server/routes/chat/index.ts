@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { openEventStream } from '../../http/event-stream.js';
 import { requireSession } from '../../http/session.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ChatService, PreparedChat } from '../../services/chat.service.js';
@@ -60,24 +61,16 @@ async function writeSse(stream: ChatStreamService, req: FastifyRequest, reply: F
   const abort = new AbortController();
   const events = await stream.open(session, prepared, { signal: abort.signal, elapsedSeconds: () => reply.elapsedTime / 1000, log: req.log });
 
-  reply.hijack();
-  const res = reply.raw;
-  res.writeHead(200, {
-    ...(reply.getHeaders() as Record<string, string>),
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-store',
-    'x-accel-buffering': 'no',
-    connection: 'keep-alive',
-  });
+  const sse = openEventStream(reply);
   let finished = false;
   // The browser closing the connection (Stop) must stop generation in the sandbox.
-  res.on('close', () => {
+  sse.res.on('close', () => {
     if (!finished) abort.abort(new Error('client went away'));
   });
   try {
-    for await (const { event, data } of events) res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    for await (const { event, data } of events) sse.send(event, data);
   } finally {
     finished = true;
-    res.end();
+    sse.end();
   }
 }

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { openEventStream } from '../../http/event-stream.js';
 import { requireSession } from '../../http/session.js';
 import type { ModelsService } from '../../services/models.service.js';
 import { ModelDefaults, ModelName, ModelsResponse, PullModelBody, SetDefaultsBody } from '../../../contract/index.js';
@@ -20,16 +21,7 @@ export const modelsRoutes =
     app.post('/api/models/pull', { schema: { body: PullModelBody } }, async (req, reply) => {
       const abort = new AbortController();
       const events = await models.startPull(requireSession(req), req.body.name, abort.signal);
-      reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, {
-        ...(reply.getHeaders() as Record<string, string>),
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-store',
-        'x-accel-buffering': 'no',
-        connection: 'keep-alive',
-      });
-      const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      const { res, send, end } = openEventStream(reply);
       // Closing the page stops the download; the models container is removed either way.
       res.on('close', () => {
         if (!res.writableFinished) abort.abort(new Error('client went away'));
@@ -43,7 +35,7 @@ export const modelsRoutes =
           send('error', { code: 'pull_failed', message: `The pull failed: ${(err as Error).message.slice(0, 300)}` });
         }
       } finally {
-        res.end();
+        end();
       }
     });
 
