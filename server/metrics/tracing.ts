@@ -25,20 +25,21 @@ export interface Tracing {
   shutdown(): Promise<void>;
 }
 
-/** Starts the SDK with a batching OTLP/HTTP exporter to `<endpoint>/v1/traces`. */
+/** Starts the SDK; spans go to `<endpoint>/v1/traces` (OTLP/HTTP) from a worker thread. */
 export async function startTracing(endpoint: string, opts: { serviceVersion?: string } = {}): Promise<Tracing> {
-  const [{ NodeTracerProvider, BatchSpanProcessor }, { OTLPTraceExporter }, { resourceFromAttributes }] = await Promise.all([
-    import('@opentelemetry/sdk-trace-node'),
-    import('@opentelemetry/exporter-trace-otlp-http'),
-    import('@opentelemetry/resources'),
-  ]);
-  const exporter = new OTLPTraceExporter({ url: `${endpoint.replace(/\/+$/, '')}/v1/traces` });
+  const [{ NodeTracerProvider }, { WorkerSpanProcessor }] = await Promise.all([import('@opentelemetry/sdk-trace-node'), import('./span-shipper.js')]);
   const provider = new NodeTracerProvider({
     idGenerator: new PooledIdGenerator(),
-    resource: resourceFromAttributes({ 'service.name': 'context-vault', ...(opts.serviceVersion ? { 'service.version': opts.serviceVersion } : {}) }),
-    // A bounded queue: past it spans are dropped, never buffered without limit. Few, large
-    // exports: each one is an HTTP request and a JSON document of its own.
-    spanProcessors: [new BatchSpanProcessor(exporter, { scheduledDelayMillis: 5000, maxQueueSize: 16384, maxExportBatchSize: 4096 })],
+    // Spans are exported from a worker thread (span-shipper.ts). A bounded queue there: past it
+    // spans are dropped, never buffered without limit. Few, large exports: each one is an HTTP
+    // request and a JSON document of its own.
+    spanProcessors: [
+      new WorkerSpanProcessor({
+        url: `${endpoint.replace(/\/+$/, '')}/v1/traces`,
+        resource: { 'service.name': 'context-vault', ...(opts.serviceVersion ? { 'service.version': opts.serviceVersion } : {}) },
+        batch: { scheduledDelayMillis: 5000, maxQueueSize: 16384, maxExportBatchSize: 4096 },
+      }),
+    ],
   });
   // The default context manager: one AsyncLocalStorage, entered once per request and per
   // withSpan (never per callback), which is what lets a query's family span find its request.
