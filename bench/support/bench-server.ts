@@ -15,10 +15,15 @@ if (process.env.BENCH_MEM_TRACE) {
       .map(([k, v]) => `${k}=${Math.round(v / 1048576)}`)
       .join(' ');
   let n = 0;
+  let shown = 0;
+  const t0 = Date.now();
   setInterval(() => {
     const m = process.memoryUsage();
     if (m.rss > peak.rss) peak = m;
-    if (++n % 10 === 0) process.stderr.write(`mem ${mb(m)} | peak ${mb(peak)}\n`);
+    // Every second, and at each new peak 4 MB above the last one shown.
+    const rise = peak.rss >= shown + 4 * 1048576;
+    if (rise) shown = peak.rss;
+    if (++n % 10 === 0 || rise) process.stderr.write(`mem ${((Date.now() - t0) / 1000).toFixed(1)}s ${mb(m)} | peak ${mb(peak)}\n`);
   }, 100).unref();
 }
 // BENCH_HEAP_PROF=<dir>: a sampling allocation profile of the whole run, garbage included (what

@@ -157,25 +157,26 @@ export class SeriesService {
     // per transaction bound that, whatever the batch holds (1 MiB of small chunks, say a chest
     // strap's workouts, can be hundreds of days that each return to a full day of watch
     // readings). The merge itself holds one day at a time (chunk-merge.ts).
+    const merger = new ChunkMerger();
     let part = new Map<string, SealedChunk>();
     let bytes = 0;
     for (const [k, c] of fresh) {
       part.set(k, c);
       bytes += c.ciphertext.length + c.stats.length;
       if (part.size >= MERGE_DAYS || bytes >= MERGE_BYTES) {
-        if (part.size) await this.#storeFresh(session, part, added);
+        await this.#storeFresh(session, merger, part, added);
         part = new Map();
         bytes = 0;
       }
     }
-    if (part.size) await this.#storeFresh(session, part, added);
+    if (part.size) await this.#storeFresh(session, merger, part, added);
     if (repeats.length) {
       for (const [type, n] of Object.entries(await this.store(session, repeats))) added[type] = (added[type] ?? 0) + n;
     }
     return added;
   }
 
-  async #storeFresh(session: Keys, fresh: Map<string, SealedChunk>, added: AddedCounts): Promise<void> {
+  async #storeFresh(session: Keys, merger: ChunkMerger, fresh: Map<string, SealedChunk>, added: AddedCounts): Promise<void> {
     const { userId, keys } = session;
     const types = this.#typeWrites(
       session,
@@ -189,7 +190,6 @@ export class SeriesService {
       [...fresh.values()].map((c) => ({ typeMac: macOf.get(c.type)!, date: c.date })),
       (existing) => {
         const stored = new Map(existing.map((r) => [`${typeOf.get(hex(r.type_mac))}\u0000${r.date}`, r]));
-        const merger = new ChunkMerger();
         const out: ChunkWrite[] = [];
         for (const [k, c] of fresh) {
           const row = stored.get(k);
