@@ -137,19 +137,18 @@ export class SeriesService {
   /**
    * Stores chunks sealed elsewhere as new rows (version 1; see codec/series.ts), which is all an
    * import into empty days needs: no decrypting, merging or sealing on this thread (only the
-   * types' MACs are computed here). A chunk whose day is already stored, or that repeats a day
-   * within the batch, is opened and merged as `store` does. Returns the samples that were new,
-   * per type.
+   * types' MACs are computed here). A chunk whose day is already stored is opened and merged
+   * into it; one that repeats a day within the batch is merged after the rest of the batch is
+   * stored. Returns the samples that were new, per type.
    */
   async storeSealed(session: Keys, sealed: SealedChunk[]): Promise<AddedCounts> {
-    const { userId, keys } = session;
     const added: AddedCounts = {};
     const fresh = new Map<string, SealedChunk>();
-    const repeats: DayChunk[] = [];
+    const repeats: SealedChunk[] = [];
     for (const c of sealed) {
       if (c.type.includes('|') || c.count === 0) continue;
       const k = `${c.type}\u0000${c.date}`;
-      if (fresh.has(k)) repeats.push(this.open(keys, userId, c.type, { date: c.date, version: 1, ciphertext: c.ciphertext }));
+      if (fresh.has(k)) repeats.push(c);
       else fresh.set(k, c);
     }
     // Days already stored are read, opened, merged and sealed again here, and the stored and the
@@ -170,8 +169,9 @@ export class SeriesService {
       }
     }
     if (part.size) await this.#storeFresh(session, merger, part, added);
+    // Now stored, their days take the repeats as any returning day (a third one comes next round).
     if (repeats.length) {
-      for (const [type, n] of Object.entries(await this.store(session, repeats))) added[type] = (added[type] ?? 0) + n;
+      for (const [type, n] of Object.entries(await this.storeSealed(session, repeats))) added[type] = (added[type] ?? 0) + n;
     }
     return added;
   }
