@@ -212,14 +212,35 @@ export function mergeChunks(a: DayChunk, b: DayChunk): DayChunk {
  */
 export function computeStats(chunk: DayChunk): DayStats {
   const rows = chunk.samples;
-  if (rows.length === 0) return { count: 0, min: 0, max: 0, mean: 0, sum: 0 };
+  return statsOf(
+    chunk.type,
+    chunk.sources,
+    rows.length,
+    (i) => rows[i]![2],
+    (i) => rows[i]![3],
+  );
+}
+
+/** {@link computeStats} of a chunk given as columns. */
+export function columnStats(meta: Pick<DayChunk, 'type' | 'sources'>, c: SampleColumns): DayStats {
+  return statsOf(
+    meta.type,
+    meta.sources,
+    c.n,
+    (i) => c.value[i]!,
+    (i) => c.source[i]!,
+  );
+}
+
+function statsOf(type: string, sources: readonly string[], n: number, valueAt: (i: number) => number, sourceAt: (i: number) => number): DayStats {
+  if (n === 0) return { count: 0, min: 0, max: 0, mean: 0, sum: 0 };
   let pick = -1;
-  if (isCumulative(chunk.type) && chunk.sources.length > 1) {
-    const sums = new Array<number>(chunk.sources.length).fill(0);
-    for (const r of rows) sums[r[3]] = sums[r[3]]! + r[2];
+  if (isCumulative(type) && sources.length > 1) {
+    const sums = new Array<number>(sources.length).fill(0);
+    for (let i = 0; i < n; i++) sums[sourceAt(i)] = sums[sourceAt(i)]! + valueAt(i);
     pick = 0;
     for (let i = 1; i < sums.length; i++) {
-      const better = sums[i]! > sums[pick]! || (sums[i] === sums[pick] && chunk.sources[i]! < chunk.sources[pick]!);
+      const better = sums[i]! > sums[pick]! || (sums[i] === sums[pick] && sources[i]! < sources[pick]!);
       if (better) pick = i;
     }
   }
@@ -227,9 +248,9 @@ export function computeStats(chunk: DayChunk): DayStats {
   let min = Infinity;
   let max = -Infinity;
   let sum = 0;
-  for (const r of rows) {
-    if (pick >= 0 && r[3] !== pick) continue;
-    const v = r[2];
+  for (let i = 0; i < n; i++) {
+    if (pick >= 0 && sourceAt(i) !== pick) continue;
+    const v = valueAt(i);
     count++;
     sum += v;
     if (v < min) min = v;
@@ -286,6 +307,54 @@ const F_INT_VALUES = 1;
 const F_FLOAT_TIMES = 2;
 const TWO31 = 2 ** 31;
 
+/** A chunk without its samples: what the encoded header holds. */
+export type ChunkMeta = Pick<DayChunk, 'type' | 'date' | 'unit' | 'sources' | 'stats'>;
+
+/**
+ * A chunk's samples as columns (`n` rows used; the arrays may be longer). 28 bytes a sample in
+ * four allocations, against ~90 bytes and one heap object per sample as tuples: what merging
+ * stored days decodes into (chunk-merge.ts), so its memory is bytes, not objects to collect.
+ */
+export interface SampleColumns {
+  n: number;
+  start: Float64Array;
+  dur: Float64Array;
+  value: Float64Array;
+  source: Uint32Array;
+}
+
+export function sampleColumns(capacity = 0): SampleColumns {
+  return { n: 0, start: new Float64Array(capacity), dur: new Float64Array(capacity), value: new Float64Array(capacity), source: new Uint32Array(capacity) };
+}
+
+/** Makes room for `n` rows; what the columns held is not kept when they grow. */
+export function reserveColumns(c: SampleColumns, n: number): void {
+  if (c.start.length >= n) return;
+  const cap = Math.max(n, Math.ceil(c.start.length * 1.5));
+  c.start = new Float64Array(cap);
+  c.dur = new Float64Array(cap);
+  c.value = new Float64Array(cap);
+  c.source = new Uint32Array(cap);
+}
+
+/** Bytes the columns' arrays take. */
+export function columnBytes(c: SampleColumns): number {
+  return c.start.byteLength + c.dur.byteLength + c.value.byteLength + c.source.byteLength;
+}
+
+function columnsOf(rows: readonly Tuple[]): SampleColumns {
+  const c = sampleColumns(rows.length);
+  c.n = rows.length;
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    c.start[i] = r[0];
+    c.dur[i] = r[1];
+    c.value[i] = r[2];
+    c.source[i] = r[3];
+  }
+  return c;
+}
+
 function writeVarint(buf: Buffer, p: number, v: number): number {
   if (v < TWO31) {
     while (v >= 0x80) {
@@ -307,12 +376,12 @@ function writeVarint(buf: Buffer, p: number, v: number): number {
  * Smallest k in 0..7 such that every value equals round(v * 10^k) / 10^k exactly (so decoding
  * with the same expression gives the same double back), or -1 (values stored as f64).
  */
-function valueScale(rows: readonly Tuple[]): number {
+function valueScale(values: Float64Array, n: number): number {
   for (let k = 0; k <= 7; k++) {
     const pow = 10 ** k;
     let ok = true;
-    for (let i = 0; i < rows.length; i++) {
-      const v = rows[i]![2];
+    for (let i = 0; i < n; i++) {
+      const v = values[i]!;
       const m = Math.round(v * pow);
       if (!(Math.abs(m) < 2 ** 52 && m / pow === v)) {
         ok = false;
@@ -327,22 +396,32 @@ function valueScale(rows: readonly Tuple[]): number {
 const zig = (v: number): number => (v < 0 ? -2 * v - 1 : 2 * v);
 const unzig = (u: number): number => (u % 2 === 1 ? -(u + 1) / 2 : u / 2);
 
+/** The most bytes {@link encodeColumns} writes for `n` samples under a header of `headerBytes`. */
+export const encodedBound = (n: number, headerBytes: number): number => 14 + headerBytes + n * 40;
+
 /** Serialises a chunk (before encryption). */
 export function encodeChunk(chunk: DayChunk): Buffer {
-  const rows = chunk.samples;
-  const n = rows.length;
+  return encodeColumns(chunk, columnsOf(chunk.samples));
+}
+
+/**
+ * Serialises a chunk given as columns (sorted, as in a {@link DayChunk}), into `into` when it
+ * is large enough ({@link encodedBound}); the result is a view of what was written.
+ */
+export function encodeColumns(meta: ChunkMeta, c: SampleColumns, into?: Buffer): Buffer {
+  const { n, start, dur, value, source } = c;
   let flags = 0;
   for (let i = 0; i < n; i++) {
-    const r = rows[i]!;
-    if (!Number.isInteger(r[0]) || !Number.isInteger(r[1]) || r[0] < 0) flags |= F_FLOAT_TIMES;
+    if (!Number.isInteger(start[i]) || !Number.isInteger(dur[i]) || start[i]! < 0) flags |= F_FLOAT_TIMES;
   }
-  const scale = valueScale(rows);
+  const scale = valueScale(value, n);
   if (scale >= 0) flags |= F_INT_VALUES | (scale << 2);
   const pow = 10 ** Math.max(scale, 0);
   // Deltas between sorted starts are non-negative, so they need no zigzag.
-  for (let i = 1; i < n && !(flags & F_FLOAT_TIMES); i++) if (rows[i]![0] < rows[i - 1]![0]) flags |= F_FLOAT_TIMES;
-  const header = Buffer.from(JSON.stringify({ type: chunk.type, date: chunk.date, unit: chunk.unit, sources: chunk.sources, stats: chunk.stats }), 'utf8');
-  const buf = Buffer.allocUnsafe(14 + header.length + n * 40);
+  for (let i = 1; i < n && !(flags & F_FLOAT_TIMES); i++) if (start[i]! < start[i - 1]!) flags |= F_FLOAT_TIMES;
+  const header = Buffer.from(JSON.stringify({ type: meta.type, date: meta.date, unit: meta.unit, sources: meta.sources, stats: meta.stats }), 'utf8');
+  const size = encodedBound(n, header.length);
+  const buf = into && into.length >= size ? into : Buffer.allocUnsafe(size);
   buf.writeUInt32LE(MAGIC, 0);
   buf[4] = 1;
   buf[5] = flags;
@@ -352,29 +431,31 @@ export function encodeChunk(chunk: DayChunk): Buffer {
   buf.writeUInt32LE(n, p);
   p += 4;
   if (flags & F_FLOAT_TIMES) {
-    for (let i = 0; i < n; i++) p = buf.writeDoubleLE(rows[i]![0], p);
-    for (let i = 0; i < n; i++) p = buf.writeDoubleLE(rows[i]![1], p);
+    for (let i = 0; i < n; i++) p = buf.writeDoubleLE(start[i]!, p);
+    for (let i = 0; i < n; i++) p = buf.writeDoubleLE(dur[i]!, p);
   } else if (n > 0) {
-    p = buf.writeDoubleLE(rows[0]![0], p);
-    for (let i = 1; i < n; i++) p = writeVarint(buf, p, rows[i]![0] - rows[i - 1]![0]);
-    for (let i = 0; i < n; i++) p = writeVarint(buf, p, zig(rows[i]![1]));
+    p = buf.writeDoubleLE(start[0]!, p);
+    for (let i = 1; i < n; i++) p = writeVarint(buf, p, start[i]! - start[i - 1]!);
+    for (let i = 0; i < n; i++) p = writeVarint(buf, p, zig(dur[i]!));
   }
-  if (flags & F_INT_VALUES) for (let i = 0; i < n; i++) p = writeVarint(buf, p, zig(Math.round(rows[i]![2] * pow)));
-  else for (let i = 0; i < n; i++) p = buf.writeDoubleLE(rows[i]![2], p);
-  for (let i = 0; i < n; i++) p = writeVarint(buf, p, rows[i]![3]);
+  if (flags & F_INT_VALUES) for (let i = 0; i < n; i++) p = writeVarint(buf, p, zig(Math.round(value[i]! * pow)));
+  else for (let i = 0; i < n; i++) p = buf.writeDoubleLE(value[i]!, p);
+  for (let i = 0; i < n; i++) p = writeVarint(buf, p, source[i]!);
   return buf.subarray(0, p);
 }
+
+const asNodeBuffer = (buf: Uint8Array): Buffer => (Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength));
 
 /**
  * The type, date, unit, sources and stats of an encoded chunk without decoding its samples: a
  * year of daily stats is then 365 small JSON parses, not millions of samples.
  */
 export function readChunkHeader(buf: Uint8Array): Omit<DayChunk, 'samples'> {
-  const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  const b = asNodeBuffer(buf);
   if (b.length >= 14 && b.readUInt32LE(0) === MAGIC && b[4] === 1) {
     const hl = b.readUInt32LE(6);
     if (10 + hl <= b.length) {
-      const h = JSON.parse(b.toString('utf8', 10, 10 + hl)) as Pick<DayChunk, 'type' | 'date' | 'unit' | 'sources' | 'stats'>;
+      const h = JSON.parse(b.toString('utf8', 10, 10 + hl)) as ChunkMeta;
       return { v: 1, type: h.type, date: h.date, unit: h.unit, sources: h.sources, stats: h.stats };
     }
   }
@@ -382,20 +463,49 @@ export function readChunkHeader(buf: Uint8Array): Omit<DayChunk, 'samples'> {
   return rest;
 }
 
+function parseJsonChunk(b: Buffer): DayChunk {
+  const c = JSON.parse(b.toString('utf8')) as DayChunk;
+  if (c.v !== 1 || !Array.isArray(c.samples)) throw new Error('decodeChunk: not a day chunk');
+  return c;
+}
+
 /** Parses what {@link encodeChunk} wrote (or a JSON chunk). Throws on anything malformed. */
 export function decodeChunk(buf: Uint8Array): DayChunk {
-  const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+  const b = asNodeBuffer(buf);
+  if (b.length > 0 && b[0] === 0x7b) return parseJsonChunk(b);
+  const c = sampleColumns();
+  const h = decodeColumns(b, c);
+  const samples = new Array<Tuple>(c.n);
+  for (let i = 0; i < c.n; i++) samples[i] = [c.start[i]!, c.dur[i]!, c.value[i]!, c.source[i]!];
+  return { v: 1, type: h.type, date: h.date, unit: h.unit, sources: h.sources, samples, stats: h.stats };
+}
+
+/**
+ * Decodes a chunk (binary or JSON) into `into` (grown as needed) and returns its header.
+ * Throws on anything malformed.
+ */
+export function decodeColumns(buf: Uint8Array, into: SampleColumns): ChunkMeta {
+  const b = asNodeBuffer(buf);
   if (b.length > 0 && b[0] === 0x7b) {
-    const c = JSON.parse(b.toString('utf8')) as DayChunk;
-    if (c.v !== 1 || !Array.isArray(c.samples)) throw new Error('decodeChunk: not a day chunk');
-    return c;
+    const c = parseJsonChunk(b);
+    const n = c.samples.length;
+    reserveColumns(into, n);
+    for (let i = 0; i < n; i++) {
+      const r = c.samples[i]!;
+      into.start[i] = r[0];
+      into.dur[i] = r[1];
+      into.value[i] = r[2];
+      into.source[i] = r[3];
+    }
+    into.n = n;
+    return { type: c.type, date: c.date, unit: c.unit, sources: c.sources, stats: c.stats };
   }
   if (b.length < 14 || b.readUInt32LE(0) !== MAGIC) throw new Error('decodeChunk: not a day chunk');
   if (b[4] !== 1) throw new Error(`decodeChunk: unsupported version ${b[4]}`);
   const flags = b[5]!;
   const hl = b.readUInt32LE(6);
   if (10 + hl + 4 > b.length) throw new Error('decodeChunk: truncated');
-  const h = JSON.parse(b.toString('utf8', 10, 10 + hl)) as Pick<DayChunk, 'type' | 'date' | 'unit' | 'sources' | 'stats'>;
+  const h = JSON.parse(b.toString('utf8', 10, 10 + hl)) as ChunkMeta;
   let p = 10 + hl;
   const n = b.readUInt32LE(p);
   p += 4;
@@ -413,39 +523,39 @@ export function decodeChunk(buf: Uint8Array): DayChunk {
       if (mul > 2 ** 56) throw new Error('decodeChunk: bad varint');
     }
   };
-  const starts = new Array<number>(n);
-  const durs = new Array<number>(n);
+  reserveColumns(into, n);
+  into.n = 0;
+  const { start, dur, value, source } = into;
   if (flags & F_FLOAT_TIMES) {
     if (p + n * 16 > len) throw new Error('decodeChunk: truncated');
-    for (let i = 0; i < n; i++, p += 8) starts[i] = b.readDoubleLE(p);
-    for (let i = 0; i < n; i++, p += 8) durs[i] = b.readDoubleLE(p);
+    for (let i = 0; i < n; i++, p += 8) start[i] = b.readDoubleLE(p);
+    for (let i = 0; i < n; i++, p += 8) dur[i] = b.readDoubleLE(p);
   } else if (n > 0) {
     if (p + 8 > len) throw new Error('decodeChunk: truncated');
     let t = b.readDoubleLE(p);
     p += 8;
-    starts[0] = t;
-    for (let i = 1; i < n; i++) starts[i] = t += readVarint();
-    for (let i = 0; i < n; i++) durs[i] = unzig(readVarint());
+    start[0] = t;
+    for (let i = 1; i < n; i++) start[i] = t += readVarint();
+    for (let i = 0; i < n; i++) dur[i] = unzig(readVarint());
   }
-  const samples = new Array<Tuple>(n);
   if (flags & F_INT_VALUES) {
     const pow = 10 ** (flags >> 2);
-    if (pow === 1) for (let i = 0; i < n; i++) samples[i] = [starts[i]!, durs[i]!, unzig(readVarint()), 0];
-    else for (let i = 0; i < n; i++) samples[i] = [starts[i]!, durs[i]!, unzig(readVarint()) / pow, 0];
+    if (pow === 1) for (let i = 0; i < n; i++) value[i] = unzig(readVarint());
+    else for (let i = 0; i < n; i++) value[i] = unzig(readVarint()) / pow;
   } else {
     if (p + n * 8 > len) throw new Error('decodeChunk: truncated');
-    for (let i = 0; i < n; i++, p += 8) samples[i] = [starts[i]!, durs[i]!, b.readDoubleLE(p), 0];
+    for (let i = 0; i < n; i++, p += 8) value[i] = b.readDoubleLE(p);
   }
   const ns = h.sources.length;
   for (let i = 0; i < n; i++) {
     const si = readVarint();
     if (si >= ns) throw new Error('decodeChunk: bad source index');
-    samples[i]![3] = si;
+    source[i] = si;
   }
   if (p !== len) throw new Error('decodeChunk: trailing bytes');
-  return { v: 1, type: h.type, date: h.date, unit: h.unit, sources: h.sources, samples, stats: h.stats };
+  into.n = n;
+  return { type: h.type, date: h.date, unit: h.unit, sources: h.sources, stats: h.stats };
 }
-
 // ---------------------------------------------------------------------------------------------
 
 /**

@@ -10,7 +10,7 @@
 import { openRecordWith, recordAad, recordKeys, sealRecordWith, type RecordKeys } from '../../crypto/envelope.js';
 import { blindToken } from '../../crypto/blind-index.js';
 import { deriveRowKey, type SubkeyPurpose } from '../../crypto/keys.js';
-import { openChunk, openChunkStats, sealChunk, sealChunkStats, type ChunkRef } from './series.js';
+import { openChunk, openChunkStats, sealChunk, sealChunkStats, sealEncodedChunk, type ChunkRef } from './series.js';
 import type { DayChunk, DayStats } from '../../integrations/series/day-chunk.js';
 import { packVectors, unpackVectors, type ItemVectors } from '../embed/pack.js';
 
@@ -165,6 +165,8 @@ const seriesTypeMac = blinder('types', 'series_chunks');
 /** Day chunks: sealed under a key from their readable type and day (codec/series.ts); the row stores `blindType`. */
 export const seriesChunk = {
   seal: (keys: KeySource, userId: string, chunk: DayChunk, version: number) => sealChunk(keys.subkey('series'), userId, chunk, version),
+  sealEncoded: (keys: KeySource, userId: string, at: Pick<DayChunk, 'type' | 'date'>, version: number, encoded: Uint8Array) =>
+    sealEncodedChunk(keys.subkey('series'), userId, at, version, encoded),
   open: (keys: KeySource, ref: ChunkRef, blob: Uint8Array) => openChunk(keys.subkey('series'), ref, blob),
   blindType: seriesTypeMac,
 };

@@ -23,8 +23,13 @@ const chunkKey = (seriesKey: Uint8Array, type: string, date: string) => deriveRo
 /** Which chunk a blob belongs to: its readable type (known to whoever looks it up), day and version. */
 export type ChunkRef = { userId: string; type: string; date: string; version: number };
 
-export function sealChunk(seriesKey: Uint8Array, userId: string, chunk: DayChunk, version: number, encoded = encodeChunk(chunk)): Buffer {
-  return sealRecord(chunkKey(seriesKey, chunk.type, chunk.date), encoded, recordAad({ userId, table: TABLE, rowId: rowId(chunk.type, chunk.date), version }));
+export function sealChunk(seriesKey: Uint8Array, userId: string, chunk: DayChunk, version: number): Buffer {
+  return sealEncodedChunk(seriesKey, userId, chunk, version, encodeChunk(chunk));
+}
+
+/** {@link sealChunk} of a chunk already encoded (a merge writes its result encoded). */
+export function sealEncodedChunk(seriesKey: Uint8Array, userId: string, at: Pick<DayChunk, 'type' | 'date'>, version: number, encoded: Uint8Array): Buffer {
+  return sealRecord(chunkKey(seriesKey, at.type, at.date), encoded, recordAad({ userId, table: TABLE, rowId: rowId(at.type, at.date), version }));
 }
 
 export function sealChunkStats(seriesKey: Uint8Array, userId: string, chunk: Pick<DayChunk, 'type' | 'date' | 'unit' | 'stats'>, version: number): Buffer {

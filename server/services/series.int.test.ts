@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addSamples, emptyChunk, type DayChunk } from '../../integrations/series/day-chunk.js';
+import { addSamples, emptyChunk, mergeChunks, type DayChunk } from '../../integrations/series/day-chunk.js';
 import type { QuantitySample } from '../../integrations/types.js';
 import { migrateToLatest, openDatabase, type Database } from '../db/index.js';
 import { AuditRepository } from '../repositories/audit.repository.js';
@@ -55,6 +55,28 @@ describe('SeriesService.storeSealed: chunks sealed by the import worker', () => 
       { date: '2026-06-02', count: 1, min: 80, max: 80, mean: 80, sum: 80 },
       { date: '2026-06-03', count: 2, min: 50, max: 55, mean: 52.5, sum: 105 },
     ]);
+  });
+
+  it('merges a batch of more returning days than one transaction takes, each as mergeChunks would', async () => {
+    // 40 days of readings every 10 minutes from the watch, then the chest strap's hour of each
+    // day (plus one sample the watch already had) in one batch: two transactions of merges.
+    const days = Array.from({ length: 40 }, (_, i) => new Date(Date.UTC(2025, 0, 1 + i)).toISOString().slice(0, 10));
+    const watch = days.map((d) =>
+      chunk(
+        d,
+        Array.from({ length: 144 }, (_, k) => hr(new Date(Date.parse(`${d}T00:00:00Z`) + k * 600_000).toISOString(), 50 + (k % 40))),
+      ),
+    );
+    const strap = days.map((d) =>
+      chunk(d, [
+        ...Array.from({ length: 12 }, (_, k) => hr(new Date(Date.parse(`${d}T18:00:00Z`) + k * 300_000 + 1000).toISOString(), 120 + k, 'Strap')),
+        hr(`${d}T00:00:00.000Z`, 50),
+      ]),
+    );
+    expect(await sut.storeSealed(session, watch.map(seal))).toEqual({ [HR]: 40 * 144 });
+    expect(await sut.storeSealed(session, strap.map(seal))).toEqual({ [HR]: 40 * 12 });
+    const stored = await sut.chunks(session, HR, days[0]!, days[39]!);
+    expect(stored).toEqual(days.map((_, i) => mergeChunks(watch[i]!, strap[i]!)));
   });
 
   it('refuses a chunk sealed for another user', async () => {

@@ -1,4 +1,5 @@
-import { computeStats, decodeChunk, mergeChunks, unitFactor, type DayChunk, type DayStats } from '../../integrations/series/day-chunk.js';
+import { ChunkMerger } from '../../integrations/series/chunk-merge.js';
+import { computeStats, decodeChunk, encodeChunk, mergeChunks, unitFactor, type DayChunk, type DayStats } from '../../integrations/series/day-chunk.js';
 import type { QuantitySample } from '../../integrations/types.js';
 import * as codec from '../codec/index.js';
 import type { MonthStats } from '../codec/index.js';
@@ -18,8 +19,9 @@ export type AddedCounts = Record<string, number>;
 
 type Keys = Pick<SessionContext, 'userId' | 'keys'>;
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-/** Days stored per transaction by `storeSealed` (see there). */
+/** Days stored per transaction by `storeSealed`, and their bytes as sealed (see there). */
 const MERGE_DAYS = 32;
+const MERGE_BYTES = 4 * 1024 * 1024;
 
 /**
  * Health time series stored as one encrypted chunk per (user, type, local day); the row holds
@@ -78,11 +80,14 @@ export class SeriesService {
       [...byKey.values()].map((c) => ({ typeMac: macOf.get(c.type)!, date: c.date })),
       (existing) => {
         const stored = new Map(existing.map((r) => [`${typeOf.get(hex(r.type_mac))}\u0000${r.date}`, r]));
+        const merger = new ChunkMerger();
         const out: ChunkWrite[] = [];
         for (const [k, incoming] of byKey) {
           const row = stored.get(k);
           const mac = macOf.get(incoming.type)!;
-          const write = row ? this.#mergedWrite(session, mac, row, incoming, added) : this.#newWrite(session, mac, incoming, added);
+          const write = row
+            ? this.#mergedWrite(session, merger, mac, row, incoming, encodeChunk(incoming), added)
+            : this.#newWrite(session, mac, incoming, added);
           if (write) out.push(write);
         }
         return out;
@@ -102,53 +107,76 @@ export class SeriesService {
     };
   }
 
-  /** The stored row merged with `incoming` under a bumped version; none when nothing is new (or the units do not convert). */
-  #mergedWrite({ keys, userId }: Keys, typeMac: Uint8Array, row: ChunkRow, incoming: DayChunk, added: AddedCounts): ChunkWrite | undefined {
-    const old = this.open(keys, userId, incoming.type, row);
-    const merged = tryMerge(old, incoming);
-    if (!merged || merged.samples.length === old.samples.length) return undefined;
+  /**
+   * The stored row merged with `incoming` (encoded) under a bumped version; none when nothing is
+   * new (or the units do not convert). Merged as columns, never as a tuple per sample: see
+   * integrations/series/chunk-merge.ts.
+   */
+  #mergedWrite(
+    { keys, userId }: Keys,
+    merger: ChunkMerger,
+    typeMac: Uint8Array,
+    row: ChunkRow,
+    at: Pick<DayChunk, 'type' | 'date'>,
+    incoming: Uint8Array,
+    added: AddedCounts,
+  ): ChunkWrite | undefined {
+    const merged = merger.merge(this.#plain(keys, userId, at.type, row), incoming);
+    if (!merged) return undefined;
     const version = row.version + 1;
-    added[merged.type] = (added[merged.type] ?? 0) + merged.samples.length - old.samples.length;
+    added[at.type] = (added[at.type] ?? 0) + merged.added;
     return {
       typeMac,
-      date: merged.date,
+      date: at.date,
       version,
-      ciphertext: codec.seriesChunk.seal(keys, userId, merged, version),
-      stats: codec.seriesStats.seal(keys, userId, merged, version),
+      ciphertext: codec.seriesChunk.sealEncoded(keys, userId, at, version, merged.encoded),
+      stats: codec.seriesStats.seal(keys, userId, merged.meta, version),
     };
   }
 
   /**
    * Stores chunks sealed elsewhere as new rows (version 1; see codec/series.ts), which is all an
    * import into empty days needs: no decrypting, merging or sealing on this thread (only the
-   * types' MACs are computed here). A chunk whose day is already stored, or that repeats a day
-   * within the batch, is opened and merged as `store` does. Returns the samples that were new,
-   * per type.
+   * types' MACs are computed here). A chunk whose day is already stored is opened and merged
+   * into it; one that repeats a day within the batch is merged after the rest of the batch is
+   * stored. Returns the samples that were new, per type.
    */
   async storeSealed(session: Keys, sealed: SealedChunk[]): Promise<AddedCounts> {
-    const { userId, keys } = session;
     const added: AddedCounts = {};
     const fresh = new Map<string, SealedChunk>();
-    const repeats: DayChunk[] = [];
+    const repeats: SealedChunk[] = [];
     for (const c of sealed) {
       if (c.type.includes('|') || c.count === 0) continue;
       const k = `${c.type}\u0000${c.date}`;
-      if (fresh.has(k)) repeats.push(this.open(keys, userId, c.type, { date: c.date, version: 1, ciphertext: c.ciphertext }));
+      if (fresh.has(k)) repeats.push(c);
       else fresh.set(k, c);
     }
-    // Days already stored are read, opened, merged and sealed again here, and every one held
-    // until its transaction commits: MERGE_DAYS per transaction bound that, whatever the batch
-    // holds (1 MiB of small chunks, say a chest strap's workouts, can be hundreds of days that
-    // each return to a full day of watch readings).
-    const all = [...fresh.entries()];
-    for (let i = 0; i < all.length; i += MERGE_DAYS) await this.#storeFresh(session, new Map(all.slice(i, i + MERGE_DAYS)), added);
+    // Days already stored are read, opened, merged and sealed again here, and the stored and the
+    // merged ciphertexts are held until their transaction commits: MERGE_DAYS and MERGE_BYTES
+    // per transaction bound that, whatever the batch holds (1 MiB of small chunks, say a chest
+    // strap's workouts, can be hundreds of days that each return to a full day of watch
+    // readings). The merge itself holds one day at a time (chunk-merge.ts).
+    const merger = new ChunkMerger();
+    let part = new Map<string, SealedChunk>();
+    let bytes = 0;
+    for (const [k, c] of fresh) {
+      part.set(k, c);
+      bytes += c.ciphertext.length + c.stats.length;
+      if (part.size >= MERGE_DAYS || bytes >= MERGE_BYTES) {
+        await this.#storeFresh(session, merger, part, added);
+        part = new Map();
+        bytes = 0;
+      }
+    }
+    if (part.size) await this.#storeFresh(session, merger, part, added);
+    // Now stored, their days take the repeats as any returning day (a third one comes next round).
     if (repeats.length) {
-      for (const [type, n] of Object.entries(await this.store(session, repeats))) added[type] = (added[type] ?? 0) + n;
+      for (const [type, n] of Object.entries(await this.storeSealed(session, repeats))) added[type] = (added[type] ?? 0) + n;
     }
     return added;
   }
 
-  async #storeFresh(session: Keys, fresh: Map<string, SealedChunk>, added: AddedCounts): Promise<void> {
+  async #storeFresh(session: Keys, merger: ChunkMerger, fresh: Map<string, SealedChunk>, added: AddedCounts): Promise<void> {
     const { userId, keys } = session;
     const types = this.#typeWrites(
       session,
@@ -167,7 +195,8 @@ export class SeriesService {
           const row = stored.get(k);
           const mac = macOf.get(c.type)!;
           if (row) {
-            const write = this.#mergedWrite(session, mac, row, this.open(keys, userId, c.type, { date: c.date, version: 1, ciphertext: c.ciphertext }), added);
+            const incoming = this.#plain(keys, userId, c.type, { date: c.date, version: 1, ciphertext: c.ciphertext });
+            const write = this.#mergedWrite(session, merger, mac, row, c, incoming, added);
             if (write) out.push(write);
             continue;
           }
