@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ModelStore } from '../sandbox/model-store.js';
 import type { SandboxRuntime } from '../sandbox/runtime.js';
 import { setKdfConcurrency } from '../crypto/index.js';
@@ -20,6 +20,7 @@ import { integrations } from './features/integrations.js';
 import { search } from './features/search.js';
 import { vault } from './features/vault.js';
 import { installErrorHandler } from './http/error-handler.js';
+import { responseSerializerCompiler } from './http/response-serializer.js';
 import { loggerOptions } from './logger.js';
 import { QueryObserver } from './metrics/db.js';
 import { traceRequests } from './metrics/http-tracing.js';
@@ -107,7 +108,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   logIdleError = (err) =>
     app.log.warn({ err: { name: err.name, code: (err as { code?: string }).code } }, 'database connection lost; reconnecting on next query');
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  app.setSerializerCompiler(responseSerializerCompiler);
   installErrorHandler(app);
 
   const c = await buildContainer({ config, db, log: app.log, metrics, sandboxRuntime: opts.sandboxRuntime, modelStore: opts.modelStore });

@@ -1,6 +1,7 @@
-import { parse, protocol, type PGlite } from '@electric-sql/pglite';
+import { protocol, type PGlite } from '@electric-sql/pglite';
 // node-postgres's own value preparation: the same text a query's parameters become on PostgreSQL.
 import pgUtils from 'pg/lib/utils.js';
+import { bindMessage, readReply, type ResultField } from './pglite-wire.js';
 
 const { serialize } = protocol;
 const { prepareValue } = pgUtils;
@@ -18,8 +19,9 @@ export interface PipelinedResult<R> {
 const MAX_PREPARED = 256;
 
 /**
- * Statements through PGlite's WebAssembly in one extended-protocol round each: Parse (only the
- * first time a statement is seen), Bind, Describe, Execute and Sync in one buffer. PGlite's own
+ * Statements through PGlite's WebAssembly in one extended-protocol round each: Parse and
+ * Describe (only the first time a statement is seen: its result's columns are kept with it),
+ * Bind, Execute and Sync in one buffer, the reply read by {@link readReply}. PGlite's own
  * `query` sends each message in a call of its own, after asking the server (Describe statement)
  * for the parameters' types, and parses and plans the text every time: six trips through the
  * WebAssembly boundary per statement, on the server's only JavaScript thread, and planning that
@@ -29,12 +31,12 @@ const MAX_PREPARED = 256;
  *
  * Parameters are prepared as node-postgres prepares them (the server infers their types from the
  * statement, as on PostgreSQL; bytes go as binary), so a statement means the same on both
- * databases. Rows are parsed by PGlite's own code, with the instance's parsers.
+ * databases. Column values are parsed by the instance's parsers, as PGlite's own `query` does.
  */
 export class PGliteStatements {
   readonly #pglite: PGlite;
-  /** SQL text to its statement's name, least recently used first. */
-  readonly #prepared = new Map<string, string>();
+  /** SQL text to its statement's name and result columns, least recently used first. */
+  readonly #prepared = new Map<string, { name: string; fields: ResultField[] | undefined }>();
   /** Statements to close with the next message: evicted, or perhaps left by a failed round. */
   #toClose: string[] = [];
   #next = 0;
@@ -48,12 +50,11 @@ export class PGliteStatements {
    * is taken; outside one, the transaction lock too, so nothing runs inside someone else's.
    */
   async query<R>(sql: string, params: readonly unknown[], inTransaction: boolean): Promise<PipelinedResult<R>> {
-    const values = params.map((v) => prepareValue(v));
-    const run = () => this.#pglite._runExclusiveQuery(() => this.#round(sql, values));
-    const messages = inTransaction ? await run() : await this.#pglite._runExclusiveTransaction(run);
+    const values = params.map((v) => prepareValue(v) as string | Buffer | null);
+    const run = () => this.#pglite._runExclusiveQuery(() => this.#round<R>(sql, values));
+    const result = inTransaction ? await run() : await this.#pglite._runExclusiveTransaction(run);
     if (!inTransaction) await this.#pglite.syncToFs();
-    const result = parse.parseResults(messages, this.#pglite.parsers, { rowMode: 'object' })[0]!;
-    return { rows: result.rows as R[], affectedRows: result.affectedRows ?? 0 };
+    return result;
   }
 
   /** Prepared statements open now (tests). */
@@ -61,24 +62,29 @@ export class PGliteStatements {
     return this.#prepared.size;
   }
 
-  async #round(sql: string, values: Array<string | Buffer | null>, retried = false): ReturnType<PGlite['execProtocolStream']> {
+  async #round<R>(sql: string, values: Array<string | Buffer | null>, retried = false): Promise<PipelinedResult<R>> {
     const cached = this.#prepared.get(sql);
-    const name = cached ?? `cv_${this.#next++}`;
+    const name = cached?.name ?? `cv_${this.#next++}`;
     const parts: Uint8Array[] = this.#toClose.map((n) => serialize.close({ type: 'S', name: n }));
     this.#toClose = [];
     // Taken out while it runs, and put back (as most recently used) once it succeeded.
     this.#prepared.delete(sql);
     if (cached === undefined) parts.push(serialize.parse({ name, text: sql }));
-    parts.push(serialize.bind({ statement: name, values }), DESCRIBE_PORTAL, EXECUTE, SYNC);
+    parts.push(bindMessage(name, values));
+    if (cached === undefined) parts.push(DESCRIBE_PORTAL);
+    parts.push(EXECUTE, SYNC);
     try {
-      const messages = await this.#pglite.execProtocolStream(concat(parts), { syncToFs: false });
-      this.#prepared.set(sql, name);
+      const chunks: Buffer[] = [];
+      // The chunks are views of the WebAssembly memory, reused by the next round: copied here.
+      await this.#pglite.execProtocolRawStream(concat(parts), { syncToFs: false, onRawData: (c) => chunks.push(Buffer.from(c)) });
+      const reply = readReply<R>(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), cached?.fields, this.#pglite.parsers);
+      this.#prepared.set(sql, { name, fields: reply.fields });
       if (this.#prepared.size > MAX_PREPARED) {
-        const [oldest, oldName] = this.#prepared.entries().next().value!;
+        const [oldest, old] = this.#prepared.entries().next().value!;
         this.#prepared.delete(oldest);
-        this.#toClose.push(oldName);
+        this.#toClose.push(old.name);
       }
-      return messages;
+      return { rows: reply.rows, affectedRows: reply.affectedRows };
     } catch (error) {
       // Parse may have succeeded before a later message failed: close the name next time.
       this.#toClose.push(name);

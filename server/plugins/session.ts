@@ -1,5 +1,6 @@
 import { AppError } from '../errors.js';
 import type { Feature } from '../features/feature.js';
+import { lazyChild } from '../http/lazy-logger.js';
 import { checkOrigin, isApiRequest, sessionCookieName } from '../http/session.js';
 import { bearerToken, enforceTokenScope } from '../http/token-scope.js';
 
@@ -28,6 +29,6 @@ export const session: Feature = async (app, c) => {
       checkOrigin(req, config);
       req.session = await auth.authenticate(req.cookies[sessionCookieName(config)]);
     }
-    if (req.session) req.log = req.log.child({ userId: req.session.userId });
+    if (req.session) req.log = lazyChild(req.log, { userId: req.session.userId });
   });
 };

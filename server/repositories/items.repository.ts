@@ -1,5 +1,6 @@
 import { sql, type Insertable, type Selectable, type Transaction, type Updateable } from 'kysely';
 import type { Database } from '../db/index.js';
+import { compileOnce } from './compile-once.js';
 import type { DB, VaultItemsTable } from '../db/types.js';
 import { BLIND_TOKEN_BYTES } from '../../crypto/index.js';
 
@@ -127,6 +128,11 @@ export class ItemsRepository {
     private readonly onWrite: (items: number) => void = () => {},
   ) {}
 
+  /** Every item read goes through this one statement (see compileOnce). */
+  readonly #get = compileOnce(2, (userId: string, id: string) =>
+    this.db.selectFrom('vault_items').select(itemColumns).where('user_id', '=', userId).where('id', '=', id),
+  );
+
   transaction<T>(fn: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
     return this.db.transaction().execute(fn);
   }
@@ -246,8 +252,8 @@ export class ItemsRepository {
     await trx.insertInto('vault_items').values(row).execute();
   }
 
-  get(userId: string, id: string, trx: Executor = this.db) {
-    return trx.selectFrom('vault_items').select(itemColumns).where('user_id', '=', userId).where('id', '=', id).executeTakeFirst();
+  async get(userId: string, id: string, trx: Executor = this.db): Promise<ItemRow | undefined> {
+    return (await this.#get(trx, userId, id)).rows[0];
   }
 
   getMany(userId: string, ids: string[]) {

@@ -1,0 +1,35 @@
+import { createQueryId, type Compilable, type CompiledQuery, type QueryResult } from 'kysely';
+
+/** What can run a compiled query: the database or a transaction. */
+export interface QueryRunner {
+  executeQuery<R>(query: CompiledQuery<R>): Promise<QueryResult<R>>;
+}
+
+/**
+ * A statement built and compiled by Kysely once, then run with new parameter values. Building a
+ * query (immutable nodes, frozen at every step) and compiling it cost a hot statement, such as
+ * one item by id, about as much CPU as the database's answer; the SQL text never changes, only
+ * the values do. `build` receives a placeholder for each parameter and must use each as a
+ * value exactly where the caller's value goes (never to decide the query's shape).
+ */
+export function compileOnce<A extends readonly unknown[], R>(
+  arity: A['length'],
+  build: (...params: A) => Compilable<R>,
+): (runner: QueryRunner, ...args: A) => Promise<QueryResult<R>> {
+  let compiled: { query: CompiledQuery<R>; slots: Array<{ arg: number } | { value: unknown }> } | undefined;
+  const compile = () => {
+    const marks = Array.from({ length: arity }, (_, i) => `\u0000compile-once-${i}`);
+    const query = build(...(marks as unknown as A)).compile();
+    const slots = query.parameters.map((p) => (typeof p === 'string' && marks.includes(p) ? { arg: marks.indexOf(p) } : { value: p }));
+    for (let i = 0; i < arity; i++) {
+      if (!slots.some((s) => 'arg' in s && s.arg === i)) throw new Error(`compileOnce: parameter ${i} is not used as a value`);
+    }
+    return { query, slots };
+  };
+  return (runner, ...args) => {
+    compiled ??= compile();
+    const parameters = compiled.slots.map((s) => ('arg' in s ? args[s.arg] : s.value));
+    // A fresh id per run: plugins and logs key a run's state by it.
+    return runner.executeQuery<R>({ ...compiled.query, parameters, queryId: createQueryId() });
+  };
+}
