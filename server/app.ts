@@ -32,11 +32,10 @@ import { openApi } from './plugins/openapi.js';
 import { rateLimits } from './plugins/rate-limits.js';
 import { securityHeaders } from './plugins/security-headers.js';
 import { session } from './plugins/session.js';
-import { uploads } from './plugins/uploads.js';
 import { webApp } from './plugins/web-app.js';
 
 /** What every route relies on, in the order their hooks run; OpenAPI comes before the routes it describes. */
-const PLUGINS: Feature[] = [securityHeaders, cookies, rateLimits, uploads, session, metricsPlugin, openApi];
+const PLUGINS: Feature[] = [securityHeaders, cookies, rateLimits, session, metricsPlugin, openApi];
 
 /** One line per feature (server/features/); the order is the order of their hooks and of the OpenAPI paths. */
 const FEATURES: Feature[] = [healthCheck, auth, vault, files, search, chat, healthImports, extraction, healthViews, vaultExport, integrations];

@@ -1,7 +1,8 @@
 import { filesRoutes } from '../routes/files/index.js';
+import { withUploads } from '../plugins/uploads.js';
 import type { Feature } from './feature.js';
 
 /** Encrypted file uploads and downloads. */
 export const files: Feature = async (app, c) => {
-  await app.register(filesRoutes({ files: c.files }));
+  await app.register(withUploads(c.config, filesRoutes({ files: c.files })));
 };

@@ -19,11 +19,13 @@ export const search: Feature = async (app, c) => {
   // The cheap trigger of the embedding sweep: any write by an unlocked owner starts it, and
   // reads do now and then (imports and inbox batches write in the background). Signing out or
   // deleting the account drops the owner's opened vector index.
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
     const session = req.session;
-    if (!session || reply.statusCode >= 400) return;
-    const route = `${req.method} ${req.routeOptions.url ?? ''}`;
-    if (route === 'POST /api/auth/logout' || route === 'DELETE /api/account') embeddings.evict(session.userId);
-    else embeddings.touch(session, req.method !== 'GET' && req.method !== 'HEAD');
+    if (session && reply.statusCode < 400) {
+      const route = `${req.method} ${req.routeOptions.url ?? ''}`;
+      if (route === 'POST /api/auth/logout' || route === 'DELETE /api/account') embeddings.evict(session.userId);
+      else embeddings.touch(session, req.method !== 'GET' && req.method !== 'HEAD');
+    }
+    done();
   });
 };

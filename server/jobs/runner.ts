@@ -141,14 +141,19 @@ export class JobRunner {
 
   /**
    * Called on every signed-in request: hands the owner's keys to their jobs that no instance holds
-   * (interrupted here or on an instance that died). Resolves once they are queued.
+   * (interrupted here or on an instance that died). Resolves once they are queued; undefined
+   * when there was nothing to look up (looked at less than a second ago), without a promise.
    */
-  async resumeFor(session: SessionContext): Promise<void> {
-    if (this.#closing) return;
+  resumeFor(session: SessionContext): Promise<void> | undefined {
+    if (this.#closing) return undefined;
     const now = Date.now();
-    if ((this.#looked.get(session.userId) ?? 0) > now - 1000) return;
+    if ((this.#looked.get(session.userId) ?? 0) > now - 1000) return undefined;
     this.#looked.set(session.userId, now);
     if (this.#looked.size > 10_000) for (const [k, t] of this.#looked) if (t < now - 1000) this.#looked.delete(k);
+    return this.#resume(session);
+  }
+
+  async #resume(session: SessionContext): Promise<void> {
     const queued = new Set(this.#queue.map((e) => e.id));
     for (const job of await this.repo.unheld(session.userId)) {
       if (this.#running.has(job.id) || queued.has(job.id)) continue;

@@ -52,9 +52,10 @@ export class Metrics {
 
   /** Request latency by route pattern; unmatched URLs share one label so they cannot explode the series. */
   instrument(app: FastifyInstance): void {
-    app.addHook('onResponse', async (req, reply) => {
+    app.addHook('onResponse', (req, reply, done) => {
       const route = req.routeOptions.url ?? 'unmatched';
       this.httpDuration.observe({ method: req.method, route, status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
+      done();
     });
   }
 

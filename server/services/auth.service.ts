@@ -165,6 +165,18 @@ export class AuthService {
   }
 
   /** Resolves a cookie to an unlocked session, or null when it is missing, unknown or expired. */
+  /**
+   * The unlocked session a cookie opens when this instance has it cached and may trust the cache
+   * (what {@link authenticate} would answer without a lookup), else undefined: the common case,
+   * answered without a promise.
+   */
+  cachedSession(cookie: string | undefined): SessionContext | undefined {
+    if (!cookie) return undefined;
+    const cached = this.#cache.get(cookie);
+    if (cached && (this.opts.revocations?.reliable ?? true) && cached.until > Date.now()) return cached.context;
+    return undefined;
+  }
+
   async authenticate(cookie: string | undefined): Promise<SessionContext | null> {
     if (!cookie) return null;
     // Keyed by the cookie itself: only a value that decoded canonically is ever stored, so a hit

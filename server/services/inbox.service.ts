@@ -122,17 +122,28 @@ export class InboxService {
   /**
    * Cheap check on a live session's request: at most every `checkEveryMs` per user (sooner when
    * this instance just deposited for them); moves what is there into the vault. Never throws:
-   * a failed drain is logged and retried on a later request.
+   * a failed drain is logged and retried on a later request. Undefined (no promise) when there is
+   * nothing to do, as on most requests.
    */
-  async maybeDrain(session: SessionContext, log: FastifyBaseLogger): Promise<void> {
+  maybeDrain(session: SessionContext, log: FastifyBaseLogger): Promise<void> | undefined {
     if (!this.#certified.has(session.userId)) {
-      await this.certify(session, log).catch((err: unknown) => log.error({ err: { name: (err as Error).name } }, 'inbox key check failed'));
+      return this.certify(session, log)
+        .catch((err: unknown) => log.error({ err: { name: (err as Error).name } }, 'inbox key check failed'))
+        .then(() => this.#drainIfDue(session, log));
     }
+    return this.#drainIfDue(session, log);
+  }
+
+  #drainIfDue(session: SessionContext, log: FastifyBaseLogger): Promise<void> | undefined {
     const now = Date.now();
     const last = this.#lastCheck.get(session.userId) ?? 0;
-    if (!this.#dirty.has(session.userId) && now - last < this.opts.checkEveryMs) return;
+    if (!this.#dirty.has(session.userId) && now - last < this.opts.checkEveryMs) return undefined;
     this.#lastCheck.set(session.userId, now);
     if (this.#lastCheck.size > 50_000) this.#lastCheck.clear();
+    return this.#drainLogged(session, log);
+  }
+
+  async #drainLogged(session: SessionContext, log: FastifyBaseLogger): Promise<void> {
     try {
       if (!(await this.repo.hasInbox(session.userId, this.#kinds))) {
         this.#dirty.delete(session.userId);

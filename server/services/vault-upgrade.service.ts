@@ -37,9 +37,9 @@ export class VaultUpgradeService {
     runner.register(UPGRADE_JOB, { run: (ctx) => this.run(ctx) });
   }
 
-  /** Called on every signed-in request: starts the owner's upgrade once, if their vault needs one. */
-  ensure(session: SessionContext): Promise<void> {
-    if (this.#current.has(session.userId)) return Promise.resolve();
+  /** Called on every signed-in request: starts the owner's upgrade once, if their vault needs one (undefined, no promise, once it is known current). */
+  ensure(session: SessionContext): Promise<void> | undefined {
+    if (this.#current.has(session.userId)) return undefined;
     let p = this.#checking.get(session.userId);
     if (!p) {
       p = this.#start(session)
