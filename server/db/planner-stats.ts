@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Database } from './index.js';
 
 /** The tables whose plans depend on how many rows a user has: the vault, its tags and postings. */
-const TABLES = sql`vault_items, item_tags, tags, search_terms, series_chunks`;
+const TABLES = ['vault_items', 'item_tags', 'tags', 'search_terms', 'series_chunks'];
 
 export interface PlannerStatsOptions {
   /** Told about a failed ANALYZE; nothing else depends on it succeeding. */
@@ -17,8 +17,8 @@ export interface PlannerStatsOptions {
  * tables); PostgreSQL's autovacuum does, but up to a minute late. The rule is autovacuum's own:
  * ANALYZE once the items written since the last one exceed 50 + 10 % of the items counted then.
  * ANALYZE samples a bounded number of rows, so each costs about the same at any size, and the
- * 10 % rule keeps them logarithmic in the number of items written. It runs in the background:
- * no request waits for it.
+ * 10 % rule keeps them logarithmic in the number of items written. It runs in the background,
+ * a table at a time: no request waits for it, and none waits behind more than one table's.
  */
 export class PlannerStats {
   readonly #db: Database;
@@ -89,7 +89,14 @@ export class PlannerStats {
     // Counted as done even if it fails, so a failing ANALYZE is not retried in a loop.
     this.#changed = 0;
     try {
-      await sql`analyze ${TABLES}`.execute(this.#db);
+      // One table per statement, yielding between them: on PGlite a statement holds the server's
+      // only thread, and queries waiting for it run in the gaps (see migration 0028 for the cost
+      // of each).
+      for (const table of TABLES) {
+        if (this.#closed) return;
+        await sql`analyze ${sql.table(table)}`.execute(this.#db);
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
       const r = await sql<{ rows: number }>`select reltuples::float8 as rows from pg_class where relname = 'vault_items'`.execute(this.#db);
       this.#rowsAtLast = Math.max(0, Number(r.rows[0]?.rows ?? 0));
     } catch (err) {
