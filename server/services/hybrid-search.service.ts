@@ -69,7 +69,10 @@ export class HybridSearchService {
   async query(session: SessionContext, q: string, limit: number, filter?: SearchFilter): Promise<{ results: HybridResult[]; mode: RetrievalMode }> {
     // Without vectors the answer is BM25's own page: fetch and decrypt only the rows it shows.
     if (!this.embeddings || this.embeddings.mode === 'keyword') return { results: await this.search.search(session, q, limit, filter), mode: 'keyword' };
-    const [bm25, nearest] = await Promise.all([this.search.ranked(session, q, Math.max(limit, VECTOR_K), filter), this.embeddings.nearest(session, q, VECTOR_K)]);
+    const [bm25, nearest] = await Promise.all([
+      this.search.ranked(session, q, Math.max(limit, VECTOR_K), filter),
+      this.embeddings.nearest(session, q, VECTOR_K),
+    ]);
     if (!nearest) return { results: bm25.slice(0, limit).map((h) => ({ item: h.item(), score: h.score })), mode: 'keyword' };
     const vec = await vectorHitItems(this.items, session, meaningfulHits(nearest), bm25, filter);
     const byId = new Map<string, { item: () => Item; match?: VectorHit }>(bm25.map((h) => [h.id, { item: h.item }]));
