@@ -14,6 +14,7 @@ import * as m0021 from './0021_item_vectors.js';
 import * as m0023 from './0023_instances.js';
 import * as m0025 from './0025_audit_detail.js';
 import * as m0026 from './0026_server_settings.js';
+import * as m0028 from './0028_search_upkeep.js';
 
 /** Listed statically so migrations run the same under tsx, a bundle or a compiled build. */
 export const migrations: Record<string, Migration> = {
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   '0023_instances': m0023,
   '0025_audit_detail': m0025,
   '0026_server_settings': m0026,
+  '0028_search_upkeep': m0028,
 };

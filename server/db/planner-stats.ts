@@ -1,8 +1,20 @@
 import { sql } from 'kysely';
 import type { Database } from './index.js';
 
-/** The tables whose plans depend on how many rows a user has: the vault, its tags and postings. */
-const TABLES = sql`vault_items, item_tags, tags, search_terms, series_chunks`;
+/**
+ * The tables whose plans depend on how many rows a user has (the vault, its tags and postings),
+ * and a VACUUM of the postings: it marks their pages all-visible, which lets a search read them
+ * from the lookup index alone (migration 0028), and reclaims the postings of re-indexed items.
+ * VACUUM visits only pages changed since the last one, so each costs about what was written.
+ */
+const STEPS = [
+  sql`analyze vault_items`,
+  sql`analyze item_tags`,
+  sql`analyze tags`,
+  sql`vacuum search_terms`,
+  sql`analyze search_terms`,
+  sql`analyze series_chunks`,
+];
 
 export interface PlannerStatsOptions {
   /** Told about a failed ANALYZE; nothing else depends on it succeeding. */
@@ -14,11 +26,11 @@ export interface PlannerStatsOptions {
 /**
  * Keeps the planner's statistics current as vaults grow. Embedded PGlite runs no autovacuum, so
  * without this nothing ever analyzes rows written since start-up (the plans then assume empty
- * tables); PostgreSQL's autovacuum does, but up to a minute late. The rule is autovacuum's own:
+ * tables) or vacuums the postings; PostgreSQL's autovacuum does, but up to a minute late. The rule is autovacuum's own:
  * ANALYZE once the items written since the last one exceed 50 + 10 % of the items counted then.
  * ANALYZE samples a bounded number of rows, so each costs about the same at any size, and the
- * 10 % rule keeps them logarithmic in the number of items written. It runs in the background:
- * no request waits for it.
+ * 10 % rule keeps them logarithmic in the number of items written. It runs in the background,
+ * a table at a time: no request waits for it, and none waits behind more than one table's.
  */
 export class PlannerStats {
   readonly #db: Database;
@@ -89,7 +101,14 @@ export class PlannerStats {
     // Counted as done even if it fails, so a failing ANALYZE is not retried in a loop.
     this.#changed = 0;
     try {
-      await sql`analyze ${TABLES}`.execute(this.#db);
+      // One table per statement, yielding between them: on PGlite a statement holds the server's
+      // only thread, and queries waiting for it run in the gaps (see migration 0028 for the cost
+      // of each).
+      for (const step of STEPS) {
+        if (this.#closed) return;
+        await step.execute(this.#db);
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
       const r = await sql<{ rows: number }>`select reltuples::float8 as rows from pg_class where relname = 'vault_items'`.execute(this.#db);
       this.#rowsAtLast = Math.max(0, Number(r.rows[0]?.rows ?? 0));
     } catch (err) {

@@ -513,8 +513,9 @@ export class ItemsRepository {
   /**
    * The best page of live items for the given blind tokens, ranked by Okapi BM25 (k1 = 1.2,
    * b = 0.75) computed by the database: it sees which opaque tokens match, never a word.
-   * Postings carry their item's length, sort_at and kind, so ranking reads postings alone; the
-   * page's rows come back with it, so the caller decrypts nothing else.
+   * Postings carry their item's length, sort_at and kind, and the lookup index carries them too
+   * (migration 0028), so ranking reads the index alone where VACUUM has marked the postings'
+   * pages all-visible; the page's rows come back with it, so the caller decrypts nothing else.
    *
    * The shape keeps the plan good with or without planner statistics:
    * - one pass over the matching postings: df is a window count over the same rows, so no plan

@@ -67,41 +67,46 @@ export class HybridSearchService {
   }
 
   async query(session: SessionContext, q: string, limit: number, filter?: SearchFilter): Promise<{ results: HybridResult[]; mode: RetrievalMode }> {
+    // Without vectors the answer is BM25's own page: fetch and decrypt only the rows it shows.
+    if (!this.embeddings || this.embeddings.mode === 'keyword') return { results: await this.search.search(session, q, limit, filter), mode: 'keyword' };
     const [bm25, nearest] = await Promise.all([
-      this.search.search(session, q, Math.max(limit, VECTOR_K), filter),
-      this.embeddings ? this.embeddings.nearest(session, q, VECTOR_K) : Promise.resolve(null),
+      this.search.ranked(session, q, Math.max(limit, VECTOR_K), filter),
+      this.embeddings.nearest(session, q, VECTOR_K),
     ]);
-    if (!nearest) return { results: bm25.slice(0, limit), mode: 'keyword' };
-    const vec = await vectorHitItems(
-      this.items,
-      session,
-      meaningfulHits(nearest),
-      bm25.map((h) => h.item),
-      filter,
-    );
-    const byId = new Map<string, HybridResult>(bm25.map((h) => [h.item.id, { item: h.item, score: h.score }]));
-    for (const v of vec) byId.set(v.item.id, { ...(byId.get(v.item.id) ?? { item: v.item, score: 0 }), match: v.match });
-    const fused = fuseRanks([bm25.map((h) => h.item.id), vec.map((v) => v.item.id)]);
-    return { results: fused.slice(0, limit).map(({ id, score }) => ({ ...byId.get(id)!, score })), mode: 'hybrid' };
+    if (!nearest) return { results: bm25.slice(0, limit).map((h) => ({ item: h.item(), score: h.score })), mode: 'keyword' };
+    const vec = await vectorHitItems(this.items, session, meaningfulHits(nearest), bm25, filter);
+    const byId = new Map<string, { item: () => Item; match?: VectorHit }>(bm25.map((h) => [h.id, { item: h.item }]));
+    for (const v of vec) byId.set(v.id, { item: byId.get(v.id)?.item ?? v.item, match: v.match });
+    const fused = fuseRanks([bm25.map((h) => h.id), vec.map((v) => v.id)]);
+    return {
+      results: fused.slice(0, limit).map(({ id, score }) => {
+        const { item, match } = byId.get(id)!;
+        return { item: item(), score, ...(match ? { match } : {}) };
+      }),
+      mode: 'hybrid',
+    };
   }
 }
 
 /**
- * Vector hits with their items, filtered like BM25's: items the keyword side already decrypted
- * are reused, the rest are decrypted in one batch.
+ * Vector hits with their items, filtered like BM25's. Items the keyword side ranked passed the
+ * same filters in SQL, so they are kept as they are (decrypted only if the caller shows them);
+ * the rest are decrypted in one batch and filtered here.
  */
 export async function vectorHitItems(
   items: ItemsService,
   session: SessionContext,
   hits: VectorHit[],
-  known: Item[],
+  known: ReadonlyArray<{ id: string; item: () => Item }>,
   filter?: SearchFilter,
-): Promise<Array<{ item: Item; match: VectorHit }>> {
-  const have = new Map(known.map((i) => [i.id, i]));
+): Promise<Array<{ id: string; item: () => Item; match: VectorHit }>> {
+  const have = new Map(known.map((k) => [k.id, k.item]));
   const missing = hits.filter((h) => !have.has(h.itemId)).map((h) => h.itemId);
   const fetched = new Map((await items.getMany(session, missing)).map((i) => [i.id, i]));
   return hits.flatMap((match) => {
-    const item = have.get(match.itemId) ?? fetched.get(match.itemId);
-    return item && passesFilter(item, filter) ? [{ item, match }] : [];
+    const ranked = have.get(match.itemId);
+    if (ranked) return [{ id: match.itemId, item: ranked, match }];
+    const item = fetched.get(match.itemId);
+    return item && passesFilter(item, filter) ? [{ id: item.id, item: () => item, match }] : [];
   });
 }

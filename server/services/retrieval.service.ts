@@ -123,12 +123,12 @@ export class RetrievalService {
         this.items,
         session,
         meaningfulHits(nearest),
-        hits.map((h) => h.item),
+        hits.map((h) => ({ id: h.item.id, item: () => h.item })),
         { from, to },
       );
-      for (const v of vec) matches.set(v.item.id, v.match);
-      const items = new Map([...hits.map((h) => [h.item.id, h.item] as const), ...vec.map((v) => [v.item.id, v.item] as const)]);
-      const fused = fuseRanks([hits.map((h) => h.item.id), vec.map((v) => v.item.id)]);
+      for (const v of vec) matches.set(v.id, v.match);
+      const items = new Map([...hits.map((h) => [h.item.id, h.item] as const), ...vec.map((v) => [v.id, v.item()] as const)]);
+      const fused = fuseRanks([hits.map((h) => h.item.id), vec.map((v) => v.id)]);
       const topFused = fused[0]?.score ?? 1;
       for (const f of fused) bump(f.id, f.score / topFused, items.get(f.id));
     } else {

@@ -203,4 +203,38 @@ describe.each(dbTargets())('search over the blind index (%s)', (target) => {
     expect(after).toBeLessThanOrEqual(counted + threshold + 2);
     await stats.close();
   });
+
+  it('lets a query waiting on PGlite run between the tables one ANALYZE goes through', async () => {
+    const stats = new PlannerStats(db, {
+      onError: (err) => {
+        throw err;
+      },
+    });
+    const order: string[] = [];
+    const analyzed = stats.analyze().then(() => order.push('analyze'));
+    const searched = new SearchService(repo, items).search(session, queries[1]!, 5).then(() => order.push('search'));
+    await Promise.all([analyzed, searched]);
+    // On PostgreSQL they run on two connections, in either order.
+    if (target === 'pglite') expect(order).toEqual(['search', 'analyze']);
+    else expect(order.sort()).toEqual(['analyze', 'search']);
+    await stats.close();
+  });
+
+  it('decrypts a ranked hit only when its item is asked for, to the item search returns', async () => {
+    const open = vi.spyOn(items, 'open');
+    try {
+      const sut = new SearchService(repo, items);
+      const ranked = await sut.ranked(session, queries[1]!, 10);
+      expect(open).not.toHaveBeenCalled();
+      const page = await sut.search(session, queries[1]!, 10);
+      open.mockClear();
+      expect(ranked.map((h) => h.id)).toEqual(page.map((r) => r.item.id));
+      expect(ranked.map((h) => h.score)).toEqual(page.map((r) => r.score));
+      expect(ranked[2]!.item()).toEqual(page[2]!.item);
+      expect(ranked[2]!.item()).toBe(ranked[2]!.item());
+      expect(open).toHaveBeenCalledTimes(1);
+    } finally {
+      open.mockRestore();
+    }
+  });
 });

@@ -29,6 +29,13 @@ const STATS_TTL_MS = 30_000;
 
 type CorpusStats = { n: number; avgdl: number };
 
+/** A ranked item whose row is decrypted on the first call of `item` (and only once). */
+export interface RankedHit {
+  id: string;
+  score: number;
+  item: () => Item;
+}
+
 export class SearchService {
   readonly #stats = new Map<string, { value: CorpusStats; until: number }>();
   /** One count at a time per user, however many searches arrive while it runs. */
@@ -69,11 +76,22 @@ export class SearchService {
 
   /** Blind-index BM25: the query's tokens are blinded with the user's index key, like documents. */
   async search(session: SessionContext, query: string, limit: number, filter?: SearchFilter): Promise<Array<{ item: Item; score: number }>> {
+    return (await this.ranked(session, query, limit, filter)).map((h) => ({ item: h.item(), score: h.score }));
+  }
+
+  /**
+   * {@link search}'s hits with each row decrypted only when its item is first asked for: a fused
+   * page shows a part of the candidates it ranks, and opening a row is most of a hit's cost.
+   */
+  async ranked(session: SessionContext, query: string, limit: number, filter?: SearchFilter): Promise<RankedHit[]> {
     const tokens = [...new Set(tokenize(query))].slice(0, 64).map((t) => searchTerm.blind(session.keys, t));
     if (tokens.length === 0) return [];
     const stats = await this.#corpusStats(session.userId);
     const rows = await this.repo.search(session.userId, tokens, limit, stats, filter);
-    return rows.map((row) => ({ item: this.items.toItem(row, this.items.open(session.keys, row)), score: row.score }));
+    return rows.map((row) => {
+      let item: Item | undefined;
+      return { id: row.id, score: row.score, item: () => (item ??= this.items.toItem(row, this.items.open(session.keys, row))) };
+    });
   }
 
   #corpusStats(userId: string): Promise<CorpusStats> | CorpusStats {
