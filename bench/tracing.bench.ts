@@ -5,6 +5,7 @@
  * of the rounds' ratios, beside each side's server CPU per request (steadier on a busy machine).
  * Target: on >= 0.95 x off.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
@@ -17,6 +18,10 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 const CONCURRENCY = 20;
 const DB_ENV: Record<string, string> = process.env.BENCH_DATABASE_URL ? { DATABASE_URL: process.env.BENCH_DATABASE_URL } : {};
 const DB = process.env.BENCH_DATABASE_URL ? 'PostgreSQL' : 'PGlite';
+// The servers' Node.js (BENCH_SERVER_NODE, else the bench's own): on Node 20 AsyncLocalStorage
+// runs a JavaScript hook for every promise and callback once a request span is entered; from
+// Node 24 (22 with --experimental-async-context-frame) it is carried by V8 at almost no cost.
+const NODE = process.env.BENCH_SERVER_NODE ? execFileSync(process.env.BENCH_SERVER_NODE, ['--version']).toString().trim() : process.version;
 
 /** An OTLP/HTTP receiver that reads and counts what it is sent (and keeps nothing). */
 async function startReceiver() {
@@ -92,7 +97,7 @@ export default async function run(): Promise<BenchResult[]> {
     const per = rounds.map((r) => (r.on.rps / r.off.rps).toFixed(2)).join(' ');
     return [
       {
-        name: `item read with tracing ${control ? 'OFF (control run)' : 'on'}, ${DB}, median of ${ROUNDS} rounds [${per}]; loadavg ${load}`,
+        name: `item read with tracing ${control ? 'OFF (control run)' : 'on'}, ${DB}, Node ${NODE}, median of ${ROUNDS} rounds [${per}]; loadavg ${load}`,
         value: rps.on,
         unit: 'req/s',
         baseline: { name: 'tracing off', value: rps.off },

@@ -33,6 +33,9 @@ export async function startBenchServer(env: Record<string, string> = {}): Promis
     {
       name: 'bench server',
       nodeFlags: [...prof, '--max-semi-space-size=2'],
+      // BENCH_SERVER_NODE=<path to a node binary>: the servers run on another Node.js than the
+      // bench (tracing's cost depends on how the runtime implements AsyncLocalStorage).
+      execPath: process.env.BENCH_SERVER_NODE,
       // BENCH_LOG_LEVEL shows the server's log (on stderr); otherwise it is dropped.
       onStdout: process.env.BENCH_LOG_LEVEL ? (c) => process.stderr.write(c) : undefined,
     },

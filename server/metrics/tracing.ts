@@ -79,7 +79,7 @@ class PooledIdGenerator implements IdGenerator {
     }
     const id = this.#hex.slice(this.#at, (this.#at += chars));
     // All zeros is an invalid id (W3C trace context): 2^-64 at worst, but never sent.
-    return /[^0]/.test(id) ? id : this.#take(chars);
+    return Number.parseInt(id.slice(0, 8), 16) !== 0 || /[^0]/.test(id) ? id : this.#take(chars);
   }
 }
 

@@ -14,9 +14,12 @@ const BENCH_SERVER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 
  */
 export async function spawnServer(
   env: NodeJS.ProcessEnv,
-  opts: { name?: string; nodeFlags?: string[]; onStdout?: (chunk: Buffer) => unknown } = {},
+  opts: { name?: string; nodeFlags?: string[]; onStdout?: (chunk: Buffer) => unknown; execPath?: string } = {},
 ): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawn(process.execPath, [...(opts.nodeFlags ?? []), '--import', 'tsx', BENCH_SERVER], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(opts.execPath ?? process.execPath, [...(opts.nodeFlags ?? []), '--import', 'tsx', BENCH_SERVER], {
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const port = await new Promise<number>((resolve, reject) => {
     let buf = '';
     child.stdout!.on('data', (c: Buffer) => {
