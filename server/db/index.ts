@@ -6,6 +6,7 @@ import { PGlite, types } from '@electric-sql/pglite';
 import pg from 'pg';
 import { migrations } from '../../migrations/index.js';
 import { PGliteDialect } from './pglite-dialect.js';
+import { namedStatementClient, StatementNames } from './pg-named-statements.js';
 import { guardPglite } from './pglite-guard.js';
 import type { DB } from './types.js';
 
@@ -39,7 +40,7 @@ export interface PoolStats {
 /** Kysely over pg when a URL is given, else over embedded PGlite. Same migrations on both. */
 export async function openDatabase(opts: DbOptions): Promise<{ db: Database; dialect: 'pg' | 'pglite'; poolStats: () => PoolStats }> {
   if (opts.url) {
-    const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolMax ?? 10 });
+    const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolMax ?? 10, Client: namedStatementClient(new StatementNames()) });
     // node-postgres emits an idle client's error on the pool, and an unhandled 'error' event
     // would crash the process; the pool drops that client and the next query reconnects.
     pool.on('error', (err) => opts.onIdleError?.(err));
