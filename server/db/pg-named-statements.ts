@@ -49,10 +49,10 @@ export function namedStatementClient(names: StatementNames): typeof pg.Client {
     override query(config: any, values?: any, callback?: any): any {
       if (typeof config === 'string' && Array.isArray(values)) {
         const name = names.nameFor(config);
-         
+
         if (name !== undefined) return super.query({ name, text: config, values }, callback);
       }
-       
+
       return super.query(config, values, callback);
     }
   } as typeof pg.Client;
