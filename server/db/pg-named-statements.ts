@@ -47,13 +47,20 @@ export function namedStatementClient(names: StatementNames): typeof pg.Client {
   return class NamedStatementClient extends pg.Client {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- pg's query() has many overloads; only (text, values) is rewritten
     override query(config: any, values?: any, callback?: any): any {
-      if (typeof config === 'string' && Array.isArray(values)) {
-        const name = names.nameFor(config);
-
-        if (name !== undefined) return super.query({ name, text: config, values }, callback);
+      const name = typeof config === 'string' && Array.isArray(values) ? names.nameFor(config) : undefined;
+      if (name === undefined) return super.query(config, values, callback);
+      // A Query built from the text and named afterwards: given a config object instead,
+      // node-postgres copies it property by property on every run.
+      const query = new pg.Query(config, values) as pg.Query & { name?: string; callback?: (err: Error | null, res: pg.QueryResult) => void };
+      query.name = name;
+      if (typeof callback === 'function') {
+        query.callback = callback as (err: Error | null, res: pg.QueryResult) => void;
+        return super.query(query);
       }
-
-      return super.query(config, values, callback);
+      return new Promise((resolve, reject) => {
+        query.callback = (err, res) => (err ? reject(err) : resolve(res));
+        super.query(query);
+      });
     }
   } as typeof pg.Client;
 }
