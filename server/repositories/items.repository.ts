@@ -218,7 +218,8 @@ export class ItemsRepository {
           ? sql`, new_tags as (
               insert into tags (id, user_id, name_mac, ciphertext)
               values ${sql.join(tags.map((t) => sql`(${t.id}::uuid, ${userId}::uuid, ${t.nameMac}::bytea, ${t.ciphertext}::bytea)`))}
-              on conflict (user_id, name_mac) do nothing
+              -- No conflict target: a reused sealed row (see ItemsService) may also meet its own id.
+              on conflict do nothing
               returning id, name_mac
             ),
             all_tags as (
@@ -413,7 +414,8 @@ export class ItemsRepository {
     await trx
       .insertInto('tags')
       .values(tags.map((t) => ({ id: t.id, user_id: userId, name_mac: t.nameMac, ciphertext: t.ciphertext })))
-      .onConflict((oc) => oc.columns(['user_id', 'name_mac']).doNothing())
+      // No conflict target: a reused sealed row (see ItemsService) may also meet its own id.
+      .onConflict((oc) => oc.doNothing())
       .execute();
     const rows = await trx
       .selectFrom('tags')
