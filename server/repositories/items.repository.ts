@@ -129,8 +129,10 @@ export class ItemsRepository {
   ) {}
 
   /** Every item read goes through this one statement (see compileOnce). */
-  readonly #get = compileOnce(2, (userId: string, id: string) =>
-    this.db.selectFrom('vault_items').select(itemColumns).where('user_id', '=', userId).where('id', '=', id),
+  readonly #get = compileOnce(
+    2,
+    (userId: string, id: string) => this.db.selectFrom('vault_items').select(itemColumns).where('user_id', '=', userId).where('id', '=', id),
+    { pointRead: true },
   );
 
   transaction<T>(fn: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
