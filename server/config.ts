@@ -67,7 +67,13 @@ const EnvSchema = z.object({
     .optional()
     .meta({ defaultText: 'unset: embedded PGlite' })
     .describe('A PostgreSQL connection string (`postgres://user@host:5432/db`).'),
-  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10).describe('Most PostgreSQL connections the server opens.'),
+  DATABASE_POOL_MAX: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(200)
+    .default(10)
+    .describe('Most pooled PostgreSQL connections the server opens (plus one pipelined connection for reads by id, and the job listener).'),
   SERVER_KEY: z
     .string()
     .regex(/^[A-Za-z0-9+/_-]{43}=?$/, 'must be 32 bytes, base64 or base64url')

@@ -80,6 +80,8 @@ export interface LoadResult {
    * on a machine shared with other work, since it does not count time the server waited.
    */
   cpuUs?: number;
+  /** The database processes' CPU time per request (when `dbCpuMs` was given), in us. */
+  dbCpuUs?: number;
 }
 
 /**
@@ -90,7 +92,16 @@ export interface LoadResult {
 export async function load(
   url: string,
   next: () => { path: string; method?: string; body?: string },
-  opts: { concurrency: number; ms: number; cookie?: string; expect?: number; maxRequests?: number; server?: BenchServer },
+  opts: {
+    concurrency: number;
+    ms: number;
+    cookie?: string;
+    expect?: number;
+    maxRequests?: number;
+    server?: BenchServer;
+    /** CPU time (ms) of the database's own processes so far (see pg-backend-cpu.ts). */
+    dbCpuMs?: () => Promise<number>;
+  },
 ): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: opts.concurrency });
   const latencies: number[] = [];
@@ -115,6 +126,7 @@ export async function load(
     });
   };
   const cpuBefore = await opts.server?.cpuMs();
+  const dbBefore = await opts.dbCpuMs?.();
   const start = performance.now();
   try {
     await Promise.all(
@@ -127,7 +139,8 @@ export async function load(
   }
   const seconds = (performance.now() - start) / 1000;
   const cpuUs = opts.server ? (((await opts.server.cpuMs()) - cpuBefore!) * 1000) / latencies.length : undefined;
+  const dbCpuUs = opts.dbCpuMs ? (((await opts.dbCpuMs()) - dbBefore!) * 1000) / latencies.length : undefined;
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))] ?? NaN;
-  return { rps: latencies.length / seconds, p50: at(0.5), p99: at(0.99), requests: latencies.length, cpuUs };
+  return { rps: latencies.length / seconds, p50: at(0.5), p99: at(0.99), requests: latencies.length, cpuUs, dbCpuUs };
 }

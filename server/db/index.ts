@@ -1,11 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { Kysely, Migrator, PostgresDialect, type LogEvent, type MigrationProvider } from 'kysely';
+import { Kysely, Migrator, type LogEvent, type MigrationProvider } from 'kysely';
 import { PGlite, types } from '@electric-sql/pglite';
 import pg from 'pg';
 import { migrations } from '../../migrations/index.js';
 import { PGliteDialect } from './pglite-dialect.js';
+import { namedStatementClient, StatementNames } from './pg-named-statements.js';
+import { PointReadDialect } from './pg-point-reads.js';
 import { guardPglite } from './pglite-guard.js';
 import type { DB } from './types.js';
 
@@ -39,12 +41,19 @@ export interface PoolStats {
 /** Kysely over pg when a URL is given, else over embedded PGlite. Same migrations on both. */
 export async function openDatabase(opts: DbOptions): Promise<{ db: Database; dialect: 'pg' | 'pglite'; poolStats: () => PoolStats }> {
   if (opts.url) {
-    const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolMax ?? 10 });
+    const Client = namedStatementClient(new StatementNames());
+    const pool = new pg.Pool({ connectionString: opts.url, max: opts.poolMax ?? 10, Client });
+    // Point reads (an item by id) share one more, pipelined connection: see pg-point-reads.ts.
+    const dialect = new PointReadDialect(
+      { pool },
+      () => new Client({ connectionString: opts.url, pipeline: true }),
+      (err) => opts.onIdleError?.(err),
+    );
     // node-postgres emits an idle client's error on the pool, and an unhandled 'error' event
     // would crash the process; the pool drops that client and the next query reconnects.
     pool.on('error', (err) => opts.onIdleError?.(err));
     return {
-      db: new Kysely<DB>({ dialect: new PostgresDialect({ pool }), ...(opts.log ? { log: opts.log } : {}) }),
+      db: new Kysely<DB>({ dialect, ...(opts.log ? { log: opts.log } : {}) }),
       dialect: 'pg',
       poolStats: () => ({ size: pool.options.max ?? 10, inUse: pool.totalCount - pool.idleCount, waiting: pool.waitingCount }),
     };

@@ -1,4 +1,5 @@
 import { createQueryId, type Compilable, type CompiledQuery, type QueryResult } from 'kysely';
+import { markPointRead } from '../db/pg-point-reads.js';
 
 /** What can run a compiled query: the database or a transaction. */
 export interface QueryRunner {
@@ -10,11 +11,13 @@ export interface QueryRunner {
  * query (immutable nodes, frozen at every step) and compiling it cost a hot statement, such as
  * one item by id, about as much CPU as the database's answer; the SQL text never changes, only
  * the values do. `build` receives a placeholder for each parameter and must use each as a
- * value exactly where the caller's value goes (never to decide the query's shape).
+ * value exactly where the caller's value goes (never to decide the query's shape). `pointRead`:
+ * a lookup by primary key, which PostgreSQL may pipeline with other requests' (pg-point-reads.ts).
  */
 export function compileOnce<A extends readonly unknown[], R>(
   arity: A['length'],
   build: (...params: A) => Compilable<R>,
+  opts: { pointRead?: boolean } = {},
 ): (runner: QueryRunner, ...args: A) => Promise<QueryResult<R>> {
   let compiled: { query: CompiledQuery<R>; slots: Array<{ arg: number } | { value: unknown }> } | undefined;
   const compile = () => {
@@ -24,6 +27,7 @@ export function compileOnce<A extends readonly unknown[], R>(
     for (let i = 0; i < arity; i++) {
       if (!slots.some((s) => 'arg' in s && s.arg === i)) throw new Error(`compileOnce: parameter ${i} is not used as a value`);
     }
+    if (opts.pointRead) markPointRead(query);
     return { query, slots };
   };
   return (runner, ...args) => {

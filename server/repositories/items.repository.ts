@@ -129,8 +129,10 @@ export class ItemsRepository {
   ) {}
 
   /** Every item read goes through this one statement (see compileOnce). */
-  readonly #get = compileOnce(2, (userId: string, id: string) =>
-    this.db.selectFrom('vault_items').select(itemColumns).where('user_id', '=', userId).where('id', '=', id),
+  readonly #get = compileOnce(
+    2,
+    (userId: string, id: string) => this.db.selectFrom('vault_items').select(itemColumns).where('user_id', '=', userId).where('id', '=', id),
+    { pointRead: true },
   );
 
   transaction<T>(fn: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
@@ -218,7 +220,8 @@ export class ItemsRepository {
           ? sql`, new_tags as (
               insert into tags (id, user_id, name_mac, ciphertext)
               values ${sql.join(tags.map((t) => sql`(${t.id}::uuid, ${userId}::uuid, ${t.nameMac}::bytea, ${t.ciphertext}::bytea)`))}
-              on conflict (user_id, name_mac) do nothing
+              -- No conflict target: a reused sealed row (see ItemsService) may also meet its own id.
+              on conflict do nothing
               returning id, name_mac
             ),
             all_tags as (
@@ -413,7 +416,8 @@ export class ItemsRepository {
     await trx
       .insertInto('tags')
       .values(tags.map((t) => ({ id: t.id, user_id: userId, name_mac: t.nameMac, ciphertext: t.ciphertext })))
-      .onConflict((oc) => oc.columns(['user_id', 'name_mac']).doNothing())
+      // No conflict target: a reused sealed row (see ItemsService) may also meet its own id.
+      .onConflict((oc) => oc.doNothing())
       .execute();
     const rows = await trx
       .selectFrom('tags')

@@ -268,6 +268,24 @@ describe.each(dbTargets())('encrypted vault over HTTP (%s)', (target) => {
     expect((await inject({ method: 'GET', url: '/api/trash', headers: user.headers })).json().items).toEqual([]);
   });
 
+  it('gives a tag back to a new item after emptying the trash deleted it, in the same session', async () => {
+    const user = await signUp(sut.app);
+    const post = (tags: string[]) => inject({ method: 'POST', url: '/api/items', headers: user.headers, payload: { title: 'a note', text: 'words', tags } });
+    const first = (await post(['Reused'])).json();
+    expect((await inject({ method: 'DELETE', url: `/api/items/${first.id}`, headers: user.headers })).statusCode).toBe(204);
+    expect((await inject({ method: 'DELETE', url: '/api/trash', headers: user.headers })).statusCode).toBe(204);
+    expect((await inject({ method: 'GET', url: '/api/tags', headers: user.headers })).json().tags).toEqual([]);
+    // The session sealed this tag's row before; the row the trash deleted goes back in with it.
+    const again = (await Promise.all([post(['Reused', 'other']), post(['reused'])])).map((r) => r.json());
+    expect(again.map((i: { tags: string[] }) => i.tags)).toEqual([['Reused', 'other'], ['reused']]);
+    const tagged = (await inject({ method: 'GET', url: '/api/items?tag=reused', headers: user.headers })).json();
+    expect(tagged.items.map((i: { id: string }) => i.id).sort()).toEqual(again.map((i: { id: string }) => i.id).sort());
+    expect((await inject({ method: 'GET', url: '/api/tags', headers: user.headers })).json().tags).toEqual([
+      { name: 'Reused', count: 2 },
+      { name: 'other', count: 1 },
+    ]);
+  });
+
   it('ranks search results by relevance over titles, text, tags and file text', async () => {
     const user = await signUp(sut.app);
     const mk = (title: string, text: string, tags: string[] = []) =>

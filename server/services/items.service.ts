@@ -127,9 +127,23 @@ export type TrashListener = (session: SessionContext, item: Item, move: 'trashed
 
 type Inserts = Parameters<ItemsRepository['insertWithIndex']>[1];
 
+/** A tag as the insert takes it: a random id, the name's MAC, the name sealed for that id. */
+type TagRow = { id: string; nameMac: Buffer; ciphertext: Buffer };
+
+/** Sealed tag rows one key ring keeps (see ItemsService.#sealedTags); a vault has a few dozen tags. */
+const SEALED_TAGS_PER_RING = 256;
+
 export class ItemsService {
   #hooks?: ItemHooks;
   readonly #trashListeners: TrashListener[] = [];
+
+  /**
+   * Tag rows sealed under a session's key ring, by their MAC: only MACs and ciphertext, gone
+   * with the ring. A row is inserted only when no tag with its MAC exists (its id is random and
+   * its ciphertext is bound to that id), so reusing one is as good as sealing a new one, even
+   * after the tag was deleted.
+   */
+  readonly #sealedTags = new WeakMap<KeyRing, Map<string, TagRow>>();
 
   /** Single new items from concurrent requests of one user share a statement and a commit. */
   readonly #singles: GroupCommit<Inserts[number]>;
@@ -195,14 +209,24 @@ export class ItemsService {
   /**
    * `memo` shares one sealed row per tag across a batch: the insert keeps one row per tag
    * anyway, and an import of thousands of records with the same few tags otherwise pays a key
-   * derivation and a seal for each.
+   * derivation and a seal for each. Across requests, the session's key ring keeps the rows it
+   * sealed (see #sealedTags), so a create with a tag the user already has pays one MAC for it.
    */
-  #tagRows(keys: KeyRing, userId: string, tags: string[], memo?: Map<string, { id: string; nameMac: Buffer; ciphertext: Buffer }>) {
+  #tagRows(keys: KeyRing, userId: string, tags: string[], memo?: Map<string, TagRow>) {
     return tags.map((name) => {
       const known = memo?.get(tagKeyText(name));
       if (known) return known;
-      const id = randomUUID();
-      const row = { id, nameMac: tagMac(keys, name), ciphertext: codec.tag.seal(keys, { userId, id, version: 1 }, name) };
+      const nameMac = tagMac(keys, name);
+      let sealed = this.#sealedTags.get(keys);
+      if (!sealed) this.#sealedTags.set(keys, (sealed = new Map()));
+      const ringKey = `${userId}|${nameMac.toString('hex')}`;
+      let row = sealed.get(ringKey);
+      if (!row) {
+        const id = randomUUID();
+        row = { id, nameMac, ciphertext: codec.tag.seal(keys, { userId, id, version: 1 }, name) };
+        if (sealed.size >= SEALED_TAGS_PER_RING) sealed.clear();
+        sealed.set(ringKey, row);
+      }
       memo?.set(tagKeyText(name), row);
       return row;
     });
@@ -236,7 +260,7 @@ export class ItemsService {
       const out: Array<{ item: Item; status: 'created' | 'updated' | 'unchanged' }> = [];
       const inserts: Inserts = [];
       const seen = new Set<string>();
-      const tagMemo = new Map<string, { id: string; nameMac: Buffer; ciphertext: Buffer }>();
+      const tagMemo = new Map<string, TagRow>();
       for (const p of prepared) {
         const macHex = p.mac ? Buffer.from(p.mac).toString('hex') : undefined;
         const row = macHex ? existing.get(macHex) : undefined;

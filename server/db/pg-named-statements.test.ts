@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { createPgDatabase, dbTargets } from '../../test-support/server/harness.js';
+import { namedStatementClient, StatementNames } from './pg-named-statements.js';
+
+describe('StatementNames', () => {
+  it('names a text from its third run on, and keeps that name', () => {
+    const names = new StatementNames();
+    expect(names.nameFor('select 1')).toBeUndefined();
+    expect(names.nameFor('select 1')).toBeUndefined();
+    const name = names.nameFor('select 1');
+    expect(name).toMatch(/^cv_\d+$/);
+    expect(names.nameFor('select 1')).toBe(name);
+    for (let i = 0; i < 3; i++) names.nameFor('select 2');
+    expect(names.nameFor('select 2')).not.toBe(name);
+  });
+
+  it('stops naming new texts once 256 have names, and still answers for those it named', () => {
+    const names = new StatementNames();
+    const named = new Set<string>();
+    for (let t = 0; t < 300; t++) for (let i = 0; i < 3; i++) named.add(names.nameFor(`select ${t}`) ?? '');
+    named.delete('');
+    expect(named.size).toBe(256);
+    expect(names.nameFor('select 0')).toBe('cv_0');
+    expect(names.nameFor('select 299')).toBeUndefined();
+  });
+});
+
+describe.runIf(dbTargets().includes('postgres'))('namedStatementClient on PostgreSQL', () => {
+  it('runs hot statements prepared, on every pooled connection, with the right results and errors', async () => {
+    const { url, dispose } = await createPgDatabase();
+    const pool = new pg.Pool({ connectionString: url, max: 3, Client: namedStatementClient(new StatementNames()) });
+    try {
+      const text = 'select $1::int + 1 as n';
+      const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => pool.query(text, [i])));
+      expect(answers.map((r) => (r.rows[0] as { n: number }).n)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+      const prepared = await pool.query<{ n: string }>('select count(*) as n from pg_prepared_statements where statement = $1', [text]);
+      // The connection that ran the count has the statement prepared under its name.
+      expect(Number(prepared.rows[0]!.n)).toBe(1);
+      // A hot statement whose parse fails keeps failing with the database's error, not a missing name.
+      for (let i = 0; i < 4; i++) await expect(pool.query('select no_such_column from pg_class where oid = $1', [1])).rejects.toThrow(/no_such_column/);
+    } finally {
+      await pool.end();
+      await dispose();
+    }
+  });
+});
