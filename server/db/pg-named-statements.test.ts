@@ -44,4 +44,25 @@ describe.runIf(dbTargets().includes('postgres'))('namedStatementClient on Postgr
       await dispose();
     }
   });
+
+  it('runs a text unnamed once another session changed the columns it selects (0A000), with the new columns', async () => {
+    const { url, dispose } = await createPgDatabase();
+    const pool = new pg.Pool({ connectionString: url, max: 1, Client: namedStatementClient(new StatementNames()) });
+    const other = new pg.Client({ connectionString: url });
+    await other.connect();
+    try {
+      await other.query('create table t (id int primary key)');
+      await other.query('insert into t values (1)');
+      const text = 'select * from t where id = $1';
+      for (let i = 0; i < 4; i++) expect((await pool.query(text, [1])).rows).toEqual([{ id: 1 }]);
+      // What a second instance's migration does while this one runs.
+      await other.query('alter table t add column note text');
+      expect((await pool.query(text, [1])).rows).toEqual([{ id: 1, note: null }]);
+      expect((await pool.query(text, [1])).rows).toEqual([{ id: 1, note: null }]);
+    } finally {
+      await other.end();
+      await pool.end();
+      await dispose();
+    }
+  });
 });

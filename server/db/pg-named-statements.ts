@@ -20,11 +20,13 @@ const MAX_COUNTED = 4096;
 export class StatementNames {
   readonly #names = new Map<string, string>();
   readonly #seen = new Map<string, number>();
+  /** Texts whose prepared form went stale (see {@link stale}): they run unnamed from then on. */
+  readonly #unnamed = new Set<string>();
 
   /** The name for this text, or undefined while it is not (or cannot become) hot. */
   nameFor(text: string): string | undefined {
     const known = this.#names.get(text);
-    if (known !== undefined || this.#names.size >= MAX_NAMED) return known;
+    if (known !== undefined || this.#names.size >= MAX_NAMED || this.#unnamed.has(text)) return known;
     const n = (this.#seen.get(text) ?? 0) + 1;
     if (n < HOT_AFTER) {
       if (this.#seen.size >= MAX_COUNTED) this.#seen.clear();
@@ -36,7 +38,20 @@ export class StatementNames {
     this.#names.set(text, name);
     return name;
   }
+
+  /**
+   * PostgreSQL refused a prepared statement whose result columns changed under it (0A000,
+   * "cached plan must not change result type": another instance migrated a table this text
+   * selects `*` from). Its name stays taken on the connections that prepared it; the text runs
+   * unnamed from now on, as Kysely would run it.
+   */
+  stale(text: string): void {
+    this.#names.delete(text);
+    this.#unnamed.add(text);
+  }
 }
+
+const isStale = (err: unknown) => (err as { code?: unknown } | null)?.code === '0A000';
 
 /**
  * A node-postgres Client class whose `query(text, values)` runs hot texts as named statements.
@@ -53,12 +68,21 @@ export function namedStatementClient(names: StatementNames): typeof pg.Client {
       // node-postgres copies it property by property on every run.
       const query = new pg.Query(config, values) as pg.Query & { name?: string; callback?: (err: Error | null, res: pg.QueryResult) => void };
       query.name = name;
+      const retry = (err: Error | null) => {
+        if (!isStale(err)) return false;
+        names.stale(config);
+        return true;
+      };
       if (typeof callback === 'function') {
-        query.callback = callback as (err: Error | null, res: pg.QueryResult) => void;
+        query.callback = (err, res) => (retry(err) ? super.query(config, values, callback) : callback(err, res));
         return super.query(query);
       }
       return new Promise((resolve, reject) => {
-        query.callback = (err, res) => (err ? reject(err) : resolve(res));
+        query.callback = (err, res) => {
+          if (retry(err)) (super.query(config, values) as Promise<pg.QueryResult>).then(resolve, reject);
+          else if (err) reject(err);
+          else resolve(res);
+        };
         super.query(query);
       });
     }
