@@ -69,7 +69,8 @@ export async function serverImport(
   opts: { route: string; filename: string; contentType: string; fields?: Record<string, string> },
   env: Record<string, string> = {},
 ): Promise<ServerRun> {
-  const server = await startBenchServer(env);
+  // The production build: the RSS target is the server's as users run it.
+  const server = await startBenchServer(env, { build: true });
   try {
     const reg = await fetch(`${server.url}/api/auth/register`, {
       method: 'POST',

@@ -1,7 +1,11 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { spawnServer } from '../../test-support/server/server-process.js';
 
 export interface BenchServer {
@@ -22,24 +26,38 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
-/** Starts `bench/support/bench-server.ts` in a child process on a fresh data directory. */
-export async function startBenchServer(env: Record<string, string> = {}): Promise<BenchServer> {
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/**
+ * Starts `bench/support/bench-server.ts` in a child process on a fresh data directory; with
+ * `build`, the production build instead (`dist/server/main.js` as `npm start` runs it, built first
+ * when stale): memory figures are then the server's own, without tsx's loader, module sources and
+ * source maps (~60 MB of RSS), and without the bench-only routes.
+ */
+export async function startBenchServer(env: Record<string, string> = {}, opts: { build?: boolean } = {}): Promise<BenchServer> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'cv-bench-'));
   // BENCH_PROFILE=<dir> writes a V8 CPU profile of each server process there (on stop).
   const prof = process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
   // The same Node flags as `npm start` and the Dockerfile, so memory figures are the server's.
-  const { child, port } = await spawnServer(
-    { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn', RATE_LIMIT_AUTH_PER_MIN: '100000', SANDBOX_RUNTIME: 'none', ...env },
-    {
-      name: 'bench server',
-      nodeFlags: [...prof, '--max-semi-space-size=2'],
-      // BENCH_SERVER_NODE=<path to a node binary>: the servers run on another Node.js than the
-      // bench (tracing's cost depends on how the runtime implements AsyncLocalStorage).
-      execPath: process.env.BENCH_SERVER_NODE,
-      // BENCH_LOG_LEVEL shows the server's log (on stderr); otherwise it is dropped.
-      onStdout: process.env.BENCH_LOG_LEVEL ? (c) => process.stderr.write(c) : undefined,
-    },
-  );
+  const serverEnv = {
+    ...process.env,
+    DATA_DIR: dataDir,
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
+    RATE_LIMIT_AUTH_PER_MIN: '100000',
+    SANDBOX_RUNTIME: 'none',
+    ...env,
+  };
+  const { child, port } = opts.build
+    ? await spawnBuild(serverEnv, [...prof, '--max-semi-space-size=2'])
+    : await spawnServer(serverEnv, {
+        name: 'bench server',
+        nodeFlags: [...prof, '--max-semi-space-size=2'],
+        // BENCH_SERVER_NODE=<path to a node binary>: the servers run on another Node.js than the
+        // bench (tracing's cost depends on how the runtime implements AsyncLocalStorage).
+        execPath: process.env.BENCH_SERVER_NODE,
+        // BENCH_LOG_LEVEL shows the server's log (on stderr); otherwise it is dropped.
+        onStdout: process.env.BENCH_LOG_LEVEL ? (c) => process.stderr.write(c) : undefined,
+      });
   const status = async (field: string) => {
     const text = await readFile(`/proc/${child.pid}/status`, 'utf8');
     const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(text);
@@ -143,4 +161,29 @@ export async function load(
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * q))] ?? NaN;
   return { rps: latencies.length / seconds, p50: at(0.5), p99: at(0.99), requests: latencies.length, cpuUs, dbCpuUs };
+}
+
+/** The production build on a free port, ready once `/health` answers. */
+async function spawnBuild(env: NodeJS.ProcessEnv, nodeFlags: string[]): Promise<{ child: ChildProcess; port: number }> {
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+    probe.on('error', reject);
+  });
+  const child = spawn(process.env.BENCH_SERVER_NODE ?? process.execPath, [...nodeFlags, path.join(ROOT, 'dist', 'server', 'main.js')], {
+    env: { ...env, PORT: String(port), HOST: '127.0.0.1' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the built server exited with ${child.exitCode}`);
+    const up = await fetch(`http://127.0.0.1:${port}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (up) return { child, port };
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
