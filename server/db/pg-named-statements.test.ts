@@ -59,6 +59,9 @@ describe.runIf(dbTargets().includes('postgres'))('namedStatementClient on Postgr
       await other.query('alter table t add column note text');
       expect((await pool.query(text, [1])).rows).toEqual([{ id: 1, note: null }]);
       expect((await pool.query(text, [1])).rows).toEqual([{ id: 1, note: null }]);
+      // Texts named afterwards get names of their own, not the stale one's.
+      for (let i = 0; i < 3; i++) expect((await pool.query('select $1::int as n', [i])).rows).toEqual([{ n: i }]);
+      for (let i = 0; i < 3; i++) expect((await pool.query('select $1::text as s', [String(i)])).rows).toEqual([{ s: String(i) }]);
     } finally {
       await other.end();
       await pool.end();

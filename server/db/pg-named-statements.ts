@@ -22,6 +22,8 @@ export class StatementNames {
   readonly #seen = new Map<string, number>();
   /** Texts whose prepared form went stale (see {@link stale}): they run unnamed from then on. */
   readonly #unnamed = new Set<string>();
+  /** Never reused: a stale text's name stays prepared, under its old text, on some connections. */
+  #next = 0;
 
   /** The name for this text, or undefined while it is not (or cannot become) hot. */
   nameFor(text: string): string | undefined {
@@ -34,7 +36,7 @@ export class StatementNames {
       return undefined;
     }
     this.#seen.delete(text);
-    const name = `cv_${this.#names.size}`;
+    const name = `cv_${this.#next++}`;
     this.#names.set(text, name);
     return name;
   }

@@ -164,7 +164,6 @@ export class AuthService {
     return { user: { id: user.id, email: user.email }, session };
   }
 
-  /** Resolves a cookie to an unlocked session, or null when it is missing, unknown or expired. */
   /**
    * The unlocked session a cookie opens when this instance has it cached and may trust the cache
    * (what {@link authenticate} would answer without a lookup), else undefined: the common case,
@@ -177,15 +176,16 @@ export class AuthService {
     return undefined;
   }
 
+  /** Resolves a cookie to an unlocked session, or null when it is missing, unknown or expired. */
   async authenticate(cookie: string | undefined): Promise<SessionContext | null> {
     if (!cookie) return null;
     // Keyed by the cookie itself: only a value that decoded canonically is ever stored, so a hit
     // is that same secret, and costs one lookup instead of a decode and an HKDF per request.
     const cacheKey = cookie;
-    const cached = this.#cache.get(cacheKey);
+    const hit = this.cachedSession(cookie);
+    if (hit) return hit;
+    if (this.#cache.has(cacheKey)) this.#drop(cacheKey);
     const trusted = this.opts.revocations?.reliable ?? true;
-    if (cached && trusted && cached.until > Date.now()) return cached.context;
-    if (cached) this.#drop(cacheKey);
     const secret = decodeSessionCookie(cookie);
     if (!secret) return null;
     const row = await this.sessions.findLive(sessionLookupId(secret));
