@@ -8,6 +8,7 @@ import { migrations } from '../../migrations/index.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import { namedStatementClient, StatementNames } from './pg-named-statements.js';
 import { PointReadDialect } from './pg-point-reads.js';
+import { readPointsDirectly } from './point-reads.js';
 import { guardPglite } from './pglite-guard.js';
 import type { DB } from './types.js';
 
@@ -52,11 +53,9 @@ export async function openDatabase(opts: DbOptions): Promise<{ db: Database; dia
     // node-postgres emits an idle client's error on the pool, and an unhandled 'error' event
     // would crash the process; the pool drops that client and the next query reconnects.
     pool.on('error', (err) => opts.onIdleError?.(err));
-    return {
-      db: new Kysely<DB>({ dialect, ...(opts.log ? { log: opts.log } : {}) }),
-      dialect: 'pg',
-      poolStats: () => ({ size: pool.options.max ?? 10, inUse: pool.totalCount - pool.idleCount, waiting: pool.waitingCount }),
-    };
+    const db = new Kysely<DB>({ dialect, ...(opts.log ? { log: opts.log } : {}) });
+    readPointsDirectly(db, dialect.readNow, opts.log);
+    return { db, dialect: 'pg', poolStats: () => ({ size: pool.options.max ?? 10, inUse: pool.totalCount - pool.idleCount, waiting: pool.waitingCount }) };
   }
   const pgDir = opts.dataDir ? path.join(opts.dataDir, 'pg') : undefined;
   if (pgDir && !existsSync(path.join(pgDir, 'PG_VERSION'))) initPgliteInChild(pgDir);
@@ -68,7 +67,9 @@ export async function openDatabase(opts: DbOptions): Promise<{ db: Database; dia
     onFatal: opts.onFatal,
   });
   const dialect = new PGliteDialect({ pglite });
-  return { db: new Kysely<DB>({ dialect, ...(opts.log ? { log: opts.log } : {}) }), dialect: 'pglite', poolStats: () => dialect.stats() };
+  const db = new Kysely<DB>({ dialect, ...(opts.log ? { log: opts.log } : {}) });
+  readPointsDirectly(db, dialect.readNow, opts.log);
+  return { db, dialect: 'pglite', poolStats: () => dialect.stats() };
 }
 
 /**

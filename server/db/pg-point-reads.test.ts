@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql, type CompiledQuery } from 'kysely';
 import { createPgDatabase, dbTargets } from '../../test-support/server/harness.js';
 import { openDatabase, type Database } from './index.js';
-import { markPointRead } from './pg-point-reads.js';
+import { markPointRead } from './point-reads.js';
 
 describe.runIf(dbTargets().includes('postgres'))('point reads on PostgreSQL', () => {
   let db: Database;

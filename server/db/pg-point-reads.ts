@@ -1,25 +1,6 @@
-import {
-  PostgresDialect,
-  type CompiledQuery,
-  type DatabaseConnection,
-  type Driver,
-  type QueryResult,
-  type RootOperationNode,
-  type TransactionSettings,
-} from 'kysely';
+import { PostgresDialect, type CompiledQuery, type DatabaseConnection, type Driver, type QueryResult, type TransactionSettings } from 'kysely';
 import type pg from 'pg';
-
-/**
- * Statements marked as point reads: a lookup by primary key, answered in microseconds, so that
- * sharing one connection with other requests' reads never queues them behind a slow statement.
- * Marked by the compiled statement's operation node, which `compileOnce` reuses on every run.
- */
-const pointReads = new WeakSet<RootOperationNode>();
-
-/** Marks a compiled statement as a point read (see {@link pointReads}). */
-export function markPointRead(query: CompiledQuery): void {
-  pointReads.add(query.query);
-}
+import { isPointRead } from './point-reads.js';
 
 /**
  * One pipelined connection (node-postgres `pipeline: true`) for point reads outside
@@ -98,7 +79,7 @@ class LazyConnection implements DatabaseConnection {
   }
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    if (!this.pooled && pointReads.has(query.query)) return this.pipe.execute(query as CompiledQuery<R>);
+    if (!this.pooled && isPointRead(query)) return this.pipe.execute(query as CompiledQuery<R>);
     return (await this.bind()).executeQuery<R>(query);
   }
 
@@ -157,7 +138,7 @@ class PointReadDriver implements Driver {
 }
 
 /**
- * Kysely's PostgreSQL dialect, with statements marked by {@link markPointRead} sent over one
+ * Kysely's PostgreSQL dialect, with statements marked by `markPointRead` (point-reads.ts) sent over one
  * pipelined connection when they run outside a transaction (`openPipe` makes that connection's
  * client, with `pipeline: true`).
  */
@@ -172,4 +153,7 @@ export class PointReadDialect extends PostgresDialect {
   override createDriver(): Driver {
     return new PointReadDriver(super.createDriver(), this.#pipe);
   }
+
+  /** A point read straight onto the pipelined connection (see readPointsDirectly). */
+  readonly readNow = <R>(query: CompiledQuery<R>): Promise<QueryResult<R>> => this.#pipe.execute(query);
 }

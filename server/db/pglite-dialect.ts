@@ -1,4 +1,5 @@
 import type { PGlite, Transaction } from '@electric-sql/pglite';
+import { pgliteBusy } from './pglite-guard.js';
 import { PGliteStatements } from './pglite-query.js';
 import {
   AbortedTransactionError,
@@ -38,6 +39,9 @@ export class PGliteDialect implements Dialect {
   createAdapter() {
     return new PGliteAdapter();
   }
+
+  /** A point read run now when the one connection is free (see readPointsDirectly). */
+  readonly readNow = <R>(query: CompiledQuery<R>): QueryResult<R> | undefined => this.#driver?.readNow(query);
 
   createDriver(): Driver {
     this.#driver = new PGliteDriver(this.config.pglite);
@@ -93,6 +97,17 @@ class PGliteDriver implements Driver {
     return this.#mutex.stats();
   }
 
+  /**
+   * Runs a read now if nobody holds the connection (so no transaction is open and no statement
+   * is half-way through PGlite's queue) and the instance is not busy with the guard's own calls:
+   * then nothing can interleave with it, since it finishes before this turn of the event loop
+   * ends.
+   */
+  readNow<R>(query: CompiledQuery<R>): QueryResult<R> | undefined {
+    if (this.#mutex.stats().inUse || !this.#connection || pgliteBusy(this.#pglite)) return undefined;
+    return this.#connection.readNow(query);
+  }
+
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await (connection as PGliteConnection).begin();
   }
@@ -144,6 +159,16 @@ class PGliteConnection implements DatabaseConnection {
     try {
       const { affectedRows, rows } = await this.#statements.query<R>(query.sql, query.parameters, this.#transaction !== undefined);
       return { numAffectedRows: BigInt(affectedRows), rows };
+    } catch (error) {
+      throw extendStack(error, new Error());
+    }
+  }
+
+  readNow<R>(query: CompiledQuery<R>): QueryResult<R> | undefined {
+    if (this.#transaction) return undefined;
+    try {
+      const result = this.#statements.readNow<R>(query.sql, query.parameters);
+      return result && { rows: result.rows };
     } catch (error) {
       throw extendStack(error, new Error());
     }

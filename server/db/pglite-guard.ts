@@ -63,15 +63,26 @@ export function guardPglite(pglite: PGlite, opts: PgliteGuardOptions): void {
   for (const name of ['query', 'exec', 'transaction'] as const) {
     const call = original[name] as (...args: unknown[]) => Promise<unknown>;
     (pglite as unknown as Record<string, unknown>)[name] = async (...args: unknown[]) => {
-      let result: unknown;
+      inFlight.set(pglite, (inFlight.get(pglite) ?? 0) + 1);
       try {
-        result = await call(...args);
-      } catch (err) {
-        report(err);
-        throw err;
+        let result: unknown;
+        try {
+          result = await call(...args);
+        } catch (err) {
+          report(err);
+          throw err;
+        }
+        await afterCall();
+        return result;
+      } finally {
+        inFlight.set(pglite, inFlight.get(pglite)! - 1);
       }
-      await afterCall();
-      return result;
     };
   }
 }
+
+/** Calls through the wrapped query(), exec() and transaction() not finished yet, per instance. */
+const inFlight = new WeakMap<PGlite, number>();
+
+/** Whether a wrapped call is under way: PGlite then runs its messages with awaits between them. */
+export const pgliteBusy = (pglite: PGlite): boolean => (inFlight.get(pglite) ?? 0) > 0;

@@ -57,12 +57,64 @@ export class PGliteStatements {
     return result;
   }
 
+  /**
+   * A read run right now, in this turn of the event loop, for a caller that knows nothing else
+   * is using the instance (no connection handed out, no transaction open): PGlite's
+   * WebAssembly answers synchronously, so the round needs none of the queue's promises, and a
+   * read writes nothing to sync. Throws the statement's error like {@link query}; undefined when
+   * the instance itself failed (the caller then runs it through {@link query}, which reports it).
+   */
+  readNow<R>(sql: string, params: readonly unknown[]): PipelinedResult<R> | undefined {
+    const round = this.#start(
+      sql,
+      params.map((v) => prepareValue(v) as string | Buffer | null),
+    );
+    const chunks: Buffer[] = [];
+    // execProtocolRawStream does all its work before its first await (with syncToFs false it
+    // has none): when the call returns, the reply is in `chunks`, or the call threw, which only
+    // its promise says.
+    this.#pglite.execProtocolRawStream(round.message, { syncToFs: false, onRawData: (c) => chunks.push(Buffer.from(c)) }).catch(() => {});
+    if (!chunks.length) {
+      this.#toClose.push(round.name);
+      return undefined;
+    }
+    try {
+      return this.#finish<R>(sql, round, chunks);
+    } catch (error) {
+      // 0A000 (a stale prepared statement): the queue's round parses it again.
+      if (round.cached !== undefined && error && typeof error === 'object' && 'code' in error && error.code === '0A000') return undefined;
+      throw error;
+    }
+  }
+
   /** Prepared statements open now (tests). */
   get size(): number {
     return this.#prepared.size;
   }
 
   async #round<R>(sql: string, values: Array<string | Buffer | null>, retried = false): Promise<PipelinedResult<R>> {
+    const round = this.#start(sql, values);
+    const chunks: Buffer[] = [];
+    try {
+      // The chunks are views of the WebAssembly memory, reused by the next round: copied here.
+      await this.#pglite.execProtocolRawStream(round.message, { syncToFs: false, onRawData: (c) => chunks.push(Buffer.from(c)) });
+    } catch (error) {
+      this.#toClose.push(round.name);
+      throw error;
+    }
+    try {
+      return this.#finish<R>(sql, round, chunks);
+    } catch (error) {
+      // 0A000: a schema change made the prepared statement's result type stale; parse it again.
+      if (!retried && round.cached !== undefined && error && typeof error === 'object' && 'code' in error && error.code === '0A000') {
+        return this.#round(sql, values, true);
+      }
+      throw error;
+    }
+  }
+
+  /** A round's messages: Parse and Describe only for a statement not prepared yet. */
+  #start(sql: string, values: Array<string | Buffer | null>): Round {
     const cached = this.#prepared.get(sql);
     const name = cached?.name ?? `cv_${this.#next++}`;
     const parts: Uint8Array[] = this.#toClose.map((n) => serialize.close({ type: 'S', name: n }));
@@ -73,12 +125,14 @@ export class PGliteStatements {
     parts.push(bindMessage(name, values));
     if (cached === undefined) parts.push(DESCRIBE_PORTAL);
     parts.push(EXECUTE, SYNC);
+    return { name, cached, message: concat(parts) };
+  }
+
+  /** Reads the reply; the statement is kept prepared if it succeeded, closed next time if not. */
+  #finish<R>(sql: string, round: Round, chunks: Buffer[]): PipelinedResult<R> {
     try {
-      const chunks: Buffer[] = [];
-      // The chunks are views of the WebAssembly memory, reused by the next round: copied here.
-      await this.#pglite.execProtocolRawStream(concat(parts), { syncToFs: false, onRawData: (c) => chunks.push(Buffer.from(c)) });
-      const reply = readReply<R>(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), cached?.fields, this.#pglite.parsers);
-      this.#prepared.set(sql, { name, fields: reply.fields });
+      const reply = readReply<R>(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), round.cached?.fields, this.#pglite.parsers);
+      this.#prepared.set(sql, { name: round.name, fields: reply.fields });
       if (this.#prepared.size > MAX_PREPARED) {
         const [oldest, old] = this.#prepared.entries().next().value!;
         this.#prepared.delete(oldest);
@@ -87,14 +141,16 @@ export class PGliteStatements {
       return { rows: reply.rows, affectedRows: reply.affectedRows };
     } catch (error) {
       // Parse may have succeeded before a later message failed: close the name next time.
-      this.#toClose.push(name);
-      // 0A000: a schema change made the prepared statement's result type stale; parse it again.
-      if (!retried && cached !== undefined && error && typeof error === 'object' && 'code' in error && error.code === '0A000') {
-        return this.#round(sql, values, true);
-      }
+      this.#toClose.push(round.name);
       throw error;
     }
   }
+}
+
+interface Round {
+  name: string;
+  cached: { name: string; fields: ResultField[] | undefined } | undefined;
+  message: Uint8Array;
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {

@@ -1,5 +1,5 @@
 import { createQueryId, type Compilable, type CompiledQuery, type QueryResult } from 'kysely';
-import { markPointRead } from '../db/pg-point-reads.js';
+import { directPointRead, markPointRead } from '../db/point-reads.js';
 
 /** What can run a compiled query: the database or a transaction. */
 export interface QueryRunner {
@@ -12,7 +12,7 @@ export interface QueryRunner {
  * one item by id, about as much CPU as the database's answer; the SQL text never changes, only
  * the values do. `build` receives a placeholder for each parameter and must use each as a
  * value exactly where the caller's value goes (never to decide the query's shape). `pointRead`:
- * a lookup by primary key, which PostgreSQL may pipeline with other requests' (pg-point-reads.ts).
+ * a lookup by primary key, run without Kysely's executor outside transactions (point-reads.ts).
  */
 export function compileOnce<A extends readonly unknown[], R>(
   arity: A['length'],
@@ -34,6 +34,7 @@ export function compileOnce<A extends readonly unknown[], R>(
     compiled ??= compile();
     const parameters = compiled.slots.map((s) => ('arg' in s ? args[s.arg] : s.value));
     // A fresh id per run: plugins and logs key a run's state by it.
-    return runner.executeQuery<R>({ ...compiled.query, parameters, queryId: createQueryId() });
+    const query: CompiledQuery<R> = { ...compiled.query, parameters, queryId: createQueryId() };
+    return (opts.pointRead && directPointRead(runner, query)) || runner.executeQuery<R>(query);
   };
 }
