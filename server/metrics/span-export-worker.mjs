@@ -1,46 +1,59 @@
-// Worker-thread side of span-shipper.ts: rebuilds the finished spans it is sent and exports them
-// with the SDK's batching processor and OTLP/HTTP exporter, off the server's event loop.
-// Plain JavaScript that imports only packages, so the same file runs from the sources and dist/.
+// Worker-thread side of span-shipper.ts: queues the finished spans it is sent (flat layout, see
+// STRIDE), encodes them as OTLP/JSON (otlp-json.mjs) and sends them with otlp-exporter-base's
+// HTTP export delegate (its retries, timeout and the OTEL_EXPORTER_OTLP_[TRACES_]HEADERS etc.
+// variables), batched as the SDK's BatchSpanProcessor batches, off the server's event loop.
+// Plain JavaScript that imports only packages and its sibling, so it runs from the sources and dist/.
 import { parentPort, workerData } from 'node:worker_threads';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor } from '@opentelemetry/sdk-trace-node';
+import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
+import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
+import { jsonSerializer, STRIDE } from './otlp-json.mjs';
 
-const { url, resource: resourceAttributes, batch } = workerData;
-const resource = resourceFromAttributes(resourceAttributes);
-const processor = new BatchSpanProcessor(new OTLPTraceExporter({ url }), batch);
-const scopes = new Map();
-const SAMPLED = 1;
+const { url, resource, batch } = workerData;
+const exporter = new OTLPExporterBase(
+  createOtlpHttpExportDelegate(
+    convertLegacyHttpOptions({ url }, 'TRACES', 'v1/traces', { 'Content-Type': 'application/json' }),
+    jsonSerializer(resource),
+    'otlp_http_span_exporter',
+    { name: 'span', countItems: (flat) => flat.length / STRIDE },
+  ),
+);
+const MAX_QUEUED = batch.maxQueueSize * STRIDE;
+const PER_EXPORT = batch.maxExportBatchSize * STRIDE;
 
-/** A ReadableSpan (what the exporter reads) from the tuple span-shipper.ts `compact()` writes. */
-function readable([traceId, spanId, parentSpanId, name, kind, startTime, endTime, duration, attributes, code, message, events, scope]) {
-  const context = { traceId, spanId, traceFlags: SAMPLED };
-  let instrumentationScope = scopes.get(scope);
-  if (!instrumentationScope) scopes.set(scope, (instrumentationScope = { name: scope }));
-  return {
-    name,
-    kind,
-    spanContext: () => context,
-    parentSpanContext: parentSpanId ? { traceId, spanId: parentSpanId, traceFlags: SAMPLED } : undefined,
-    startTime,
-    endTime,
-    duration,
-    status: message === undefined ? { code } : { code, message },
-    attributes,
-    links: [],
-    events,
-    ended: true,
-    resource,
-    instrumentationScope,
-    droppedAttributesCount: 0,
-    droppedEventsCount: 0,
-    droppedLinksCount: 0,
-  };
+const queue = [];
+let timer;
+/** Exports run one after another, in order; a flush waits for those before it. */
+let chain = Promise.resolve();
+
+/** A failed export is dropped, as the SDK's processor drops it (the delegate has retried). */
+const send = (flat) => new Promise((resolve) => exporter.export(flat, resolve));
+
+async function drain(all) {
+  while (queue.length >= PER_EXPORT || (all && queue.length)) await send(queue.splice(0, PER_EXPORT));
+}
+
+function schedule(all) {
+  clearTimeout(timer);
+  timer = undefined;
+  chain = chain.then(() => drain(all)).then(arm);
+  return chain;
+}
+
+/** What is left waits at most the export interval. */
+function arm() {
+  if (queue.length) timer ??= setTimeout(() => schedule(true), batch.scheduledDelayMillis);
 }
 
 parentPort.on('message', async (msg) => {
-  if (msg.spans) for (const s of msg.spans) processor.onEnd(readable(s));
+  if (msg.spans) {
+    // Past the bound, new spans are dropped.
+    const take = Math.min(msg.spans.length, MAX_QUEUED - queue.length);
+    for (let i = 0; i < take; i++) queue.push(msg.spans[i]);
+    if (queue.length >= PER_EXPORT) schedule(false);
+    else arm();
+  }
   if (msg.flush === undefined) return;
-  await (msg.shutdown ? processor.shutdown() : processor.forceFlush()).catch(() => {});
+  await schedule(true);
+  await (msg.shutdown ? exporter.shutdown() : exporter.forceFlush()).catch(() => {});
   parentPort.postMessage({ flushed: msg.flush });
 });

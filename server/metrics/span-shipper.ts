@@ -1,44 +1,43 @@
 import { Worker } from 'node:worker_threads';
-import { TraceFlags, type Attributes } from '@opentelemetry/api';
-import type { BufferConfig, ReadableSpan, SpanProcessor } from '@opentelemetry/sdk-trace-node';
+import type { Attributes } from '@opentelemetry/api';
+import type { LiteSpan, SpanSink } from './lite-tracer.js';
 
-/** What crosses to the worker per span: plain values, cheap to clone. See span-export-worker.mjs. */
-type CompactSpan = [
-  traceId: string,
-  spanId: string,
-  parentSpanId: string | undefined,
-  name: string,
-  kind: number,
-  startTime: [number, number],
-  endTime: [number, number],
-  duration: [number, number],
-  attributes: Attributes,
-  statusCode: number,
-  statusMessage: string | undefined,
-  events: Array<{ name: string; time: [number, number]; attributes?: Attributes }>,
-  scope: string,
-];
+/**
+ * What crosses to the worker: every span as {@link STRIDE} consecutive values of one flat array
+ * (no array or object per span beyond the span's own attributes and events), in this order:
+ * traceId, spanId, parentSpanId (or undefined), name, kind (API SpanKind), start and end (Unix ms),
+ * attributes, status code, status message (or undefined), events (or undefined), scope name.
+ * span-export-worker.mjs reads the same layout.
+ */
+export const STRIDE = 12;
 
 /** Spans sent to the worker at once, and the longest a finished span waits here. */
 const SHIP_SPANS = 128;
 const SHIP_MS = 20;
 
+export interface ExportOptions {
+  url: string;
+  resource: Attributes;
+  /** As the SDK's BatchSpanProcessor: spans per export, most queued, export interval. */
+  batch: { maxExportBatchSize: number; maxQueueSize: number; scheduledDelayMillis: number };
+}
+
 /**
- * A span processor that hands finished spans to a worker thread, which batches, serializes and
- * sends them (OTLP/HTTP). On the event loop a span then costs a small tuple: the SDK's batching
- * processor kept every span object for seconds (promoted to the old generation, then collected
- * by full GCs) and serialized thousands at once to JSON between requests. Spans travel in small
- * groups every few milliseconds, so they die young. Past `maxQueueSize` spans waiting in the worker,
- * its processor drops new ones (bounded memory), as the SDK's does.
+ * Hands finished spans to a worker thread, which queues, encodes and sends them (OTLP/HTTP JSON).
+ * On the event loop a span then costs a dozen array slots; spans travel in small groups every few
+ * milliseconds, so they die young (the SDK's batching processor kept every span object for
+ * seconds, promoting it to the old generation). Past `maxQueueSize` spans waiting in the worker,
+ * new ones are dropped (bounded memory), as the SDK's processor does.
  */
-export class WorkerSpanProcessor implements SpanProcessor {
+export class SpanShipper implements SpanSink {
   readonly #worker: Worker;
-  #spans: CompactSpan[] = [];
+  #flat: unknown[] = [];
   #timer: NodeJS.Timeout | undefined;
   #flushes = 0;
+  #closed = false;
   readonly #waiting = new Map<number, () => void>();
 
-  constructor(opts: { url: string; resource: Attributes; batch: BufferConfig }) {
+  constructor(opts: ExportOptions) {
     // execArgv: [] keeps the parent's `--import tsx` out: the worker is plain JavaScript.
     this.#worker = new Worker(new URL('./span-export-worker.mjs', import.meta.url), { workerData: opts, execArgv: [] });
     this.#worker.unref();
@@ -51,27 +50,24 @@ export class WorkerSpanProcessor implements SpanProcessor {
     this.#worker.on('exit', () => this.#release());
   }
 
-  onStart(): void {}
-
-  onEnd(span: ReadableSpan): void {
-    const ctx = span.spanContext();
-    if (!(ctx.traceFlags & TraceFlags.SAMPLED)) return;
-    this.#spans.push([
-      ctx.traceId,
-      ctx.spanId,
-      span.parentSpanContext?.spanId,
-      span.name,
-      span.kind,
-      span.startTime,
-      span.endTime,
-      span.duration,
-      span.attributes,
-      span.status.code,
-      span.status.message,
-      span.events.length ? span.events.map((e) => ({ name: e.name, time: e.time, attributes: e.attributes })) : [],
-      span.instrumentationScope.name,
-    ]);
-    if (this.#spans.length >= SHIP_SPANS) this.#ship();
+  onEnd(s: LiteSpan): void {
+    if (this.#closed) return;
+    const c = s.context;
+    this.#flat.push(
+      c.traceId,
+      c.spanId,
+      s.parentSpanId,
+      s.name,
+      s.kind,
+      s.startTime,
+      s.endTime,
+      s.attributes,
+      s.statusCode,
+      s.statusMessage,
+      s.events,
+      s.scope,
+    );
+    if (this.#flat.length >= SHIP_SPANS * STRIDE) this.#ship();
     else this.#timer ??= setTimeout(this.#ship, SHIP_MS).unref();
   }
 
@@ -81,19 +77,21 @@ export class WorkerSpanProcessor implements SpanProcessor {
 
   async shutdown(): Promise<void> {
     await this.#flush(true);
+    this.#closed = true;
     await this.#worker.terminate();
   }
 
   readonly #ship = (): void => {
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (!this.#spans.length) return;
-    this.#worker.postMessage({ spans: this.#spans });
-    this.#spans = [];
+    if (!this.#flat.length) return;
+    this.#worker.postMessage({ spans: this.#flat });
+    this.#flat = [];
   };
 
   #flush(shutdown: boolean): Promise<void> {
     this.#ship();
+    if (this.#closed) return Promise.resolve();
     const id = ++this.#flushes;
     return new Promise<void>((resolve) => {
       this.#waiting.set(id, resolve);
@@ -102,6 +100,8 @@ export class WorkerSpanProcessor implements SpanProcessor {
   }
 
   #release(): void {
+    this.#closed = true;
+    this.#flat = [];
     for (const done of this.#waiting.values()) done();
     this.#waiting.clear();
   }

@@ -1,0 +1,64 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SpanKind } from '@opentelemetry/api';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LiteTracerProvider } from './lite-tracer.js';
+import { samplerFromEnv } from './sampler.js';
+import { SpanShipper } from './span-shipper.js';
+
+interface Body {
+  resourceSpans: Array<{ resource: { attributes: unknown[] }; scopeSpans: Array<{ spans: Array<{ name: string; kind: number }> }> }>;
+}
+
+async function receiver() {
+  const bodies: Body[] = [];
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      bodies.push(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Body);
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const names = () => bodies.map((b) => b.resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans.map((x) => x.name))));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`, bodies, names, close: () => server.close() };
+}
+
+describe('span shipper and export worker', () => {
+  const cleanup: Array<() => unknown> = [];
+  afterEach(async () => {
+    for (const c of cleanup.splice(0)) await c();
+  });
+
+  it('exports in batches of at most maxExportBatchSize, drops past maxQueueSize, and flushes', async () => {
+    const rx = await receiver();
+    cleanup.push(rx.close);
+    const shipper = new SpanShipper({
+      url: rx.url,
+      resource: { 'service.name': 'test' },
+      batch: { maxExportBatchSize: 2, maxQueueSize: 5, scheduledDelayMillis: 60_000 },
+    });
+    cleanup.push(() => shipper.shutdown());
+    const tracer = new LiteTracerProvider(samplerFromEnv({}), shipper).getTracer('scope');
+    for (let i = 0; i < 10; i++) tracer.startSpan(`s${i}`, { kind: SpanKind.SERVER }).end();
+    await shipper.forceFlush();
+    expect(rx.names()).toEqual([['s0', 's1'], ['s2', 's3'], ['s4']]);
+    expect(rx.bodies[0]!.resourceSpans[0]!.resource.attributes).toEqual([{ key: 'service.name', value: { stringValue: 'test' } }]);
+    expect(rx.bodies[0]!.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.kind).toBe(2);
+  });
+
+  it('exports what waits once the scheduled delay passes, and nothing after shutdown', async () => {
+    const rx = await receiver();
+    cleanup.push(rx.close);
+    const shipper = new SpanShipper({ url: rx.url, resource: {}, batch: { maxExportBatchSize: 100, maxQueueSize: 100, scheduledDelayMillis: 50 } });
+    const tracer = new LiteTracerProvider(samplerFromEnv({}), shipper).getTracer('scope');
+    tracer.startSpan('waits').end();
+    for (let i = 0; i < 100 && !rx.bodies.length; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(rx.names()).toEqual([['waits']]);
+    await shipper.shutdown();
+    tracer.startSpan('after shutdown').end();
+    await shipper.forceFlush();
+    expect(rx.names()).toEqual([['waits']]);
+  });
+});
