@@ -27,7 +27,7 @@ import type { Sampler } from './sampler.js';
  * objects each (hrtime arrays, copied attribute maps, closures, a resource and scope per span) and
  * showed in item-read throughput. Here a span is one object with numeric times (Unix ms, µs
  * precision), its own attribute object and an event list only when it has events; a non-sampled
- * span is the API's non-recording wrapper. Finished spans go to a {@link SpanSink} (span-shipper.ts).
+ * span is the API's non-recording wrapper. Finished spans go to a {@link SpanSink} (span-exporter.ts).
  */
 
 /** Where ended, sampled spans go. */

@@ -4,7 +4,7 @@ import { closeQueryScope, openQueryScope } from './query-spans.js';
 
 /**
  * OpenTelemetry traces, off unless `OTEL_EXPORTER_OTLP_ENDPOINT` is set. The tracer, context
- * manager and export worker are imported only when it is, so a server without tracing loads
+ * manager and exporter are imported only when it is, so a server without tracing loads
  * nothing but the (tiny) API, whose tracer is a no-op. Span names are fixed strings and route
  * templates; attributes carry counts, kinds, model names, outcomes and random ids, never content,
  * titles, file names, query strings, emails, prompts, answers or tokens
@@ -26,18 +26,18 @@ export interface Tracing {
 
 /**
  * Starts tracing (lite-tracer.ts, sampled as OTEL_TRACES_SAMPLER says); spans go to
- * `<endpoint>/v1/traces` (OTLP/HTTP JSON) from a worker thread.
+ * `<endpoint>/v1/traces` (OTLP/HTTP JSON), written as they end (span-exporter.ts).
  */
 export async function startTracing(endpoint: string, opts: { serviceVersion?: string } = {}): Promise<Tracing> {
-  const [{ AsyncLocalStorageContextManager }, { LiteTracerProvider }, { samplerFromEnv }, { SpanShipper }] = await Promise.all([
+  const [{ AsyncLocalStorageContextManager }, { LiteTracerProvider }, { samplerFromEnv }, { SpanExporter }] = await Promise.all([
     import('@opentelemetry/context-async-hooks'),
     import('./lite-tracer.js'),
     import('./sampler.js'),
-    import('./span-shipper.js'),
+    import('./span-exporter.js'),
   ]);
-  // A bounded queue in the worker: past it spans are dropped, never buffered without limit. Few,
-  // large exports: each one is an HTTP request and a JSON document of its own.
-  const shipper = new SpanShipper({
+  // Bounded: past the queue, spans are dropped, never buffered without limit. Few, large exports:
+  // each one is an HTTP request and a JSON document of its own.
+  const exporter = new SpanExporter({
     url: `${endpoint.replace(/\/+$/, '')}/v1/traces`,
     resource: { 'service.name': 'context-vault', ...(opts.serviceVersion ? { 'service.version': opts.serviceVersion } : {}) },
     batch: { scheduledDelayMillis: 5000, maxQueueSize: 16384, maxExportBatchSize: 4096 },
@@ -45,13 +45,13 @@ export async function startTracing(endpoint: string, opts: { serviceVersion?: st
   // One AsyncLocalStorage, entered once per request and per withSpan (never per callback), which
   // is what lets a query's family span find its request.
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  trace.setGlobalTracerProvider(new LiteTracerProvider(samplerFromEnv(), shipper));
+  trace.setGlobalTracerProvider(new LiteTracerProvider(samplerFromEnv(), exporter));
   current = trace.getTracer(TRACER);
   enabled = true;
   return {
     shutdown: async () => {
       enabled = false;
-      await shipper.shutdown().catch(() => {});
+      await exporter.shutdown().catch(() => {});
       trace.disable();
       context.disable();
       current = trace.getTracer(TRACER);

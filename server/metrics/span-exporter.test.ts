@@ -4,7 +4,7 @@ import { SpanKind } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LiteTracerProvider } from './lite-tracer.js';
 import { samplerFromEnv } from './sampler.js';
-import { SpanShipper } from './span-shipper.js';
+import { SpanExporter } from './span-exporter.js';
 
 interface Body {
   resourceSpans: Array<{ resource: { attributes: unknown[] }; scopeSpans: Array<{ spans: Array<{ name: string; kind: number }> }> }>;
@@ -25,7 +25,7 @@ async function receiver() {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/traces`, bodies, names, close: () => server.close() };
 }
 
-describe('span shipper and export worker', () => {
+describe('span exporter', () => {
   const cleanup: Array<() => unknown> = [];
   afterEach(async () => {
     for (const c of cleanup.splice(0)) await c();
@@ -34,31 +34,51 @@ describe('span shipper and export worker', () => {
   it('exports in batches of at most maxExportBatchSize, drops past maxQueueSize, and flushes', async () => {
     const rx = await receiver();
     cleanup.push(rx.close);
-    const shipper = new SpanShipper({
+    const exporter = new SpanExporter({
       url: rx.url,
       resource: { 'service.name': 'test' },
       batch: { maxExportBatchSize: 2, maxQueueSize: 5, scheduledDelayMillis: 60_000 },
     });
-    cleanup.push(() => shipper.shutdown());
-    const tracer = new LiteTracerProvider(samplerFromEnv({}), shipper).getTracer('scope');
+    cleanup.push(() => exporter.shutdown());
+    const tracer = new LiteTracerProvider(samplerFromEnv({}), exporter).getTracer('scope');
     for (let i = 0; i < 10; i++) tracer.startSpan(`s${i}`, { kind: SpanKind.SERVER }).end();
-    await shipper.forceFlush();
+    await exporter.forceFlush();
     expect(rx.names()).toEqual([['s0', 's1'], ['s2', 's3'], ['s4']]);
     expect(rx.bodies[0]!.resourceSpans[0]!.resource.attributes).toEqual([{ key: 'service.name', value: { stringValue: 'test' } }]);
     expect(rx.bodies[0]!.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.kind).toBe(2);
   });
 
+  it('writes a batch larger than one buffer as one valid document, unicode included', async () => {
+    const rx = await receiver();
+    cleanup.push(rx.close);
+    const exporter = new SpanExporter({ url: rx.url, resource: {}, batch: { maxExportBatchSize: 3000, maxQueueSize: 3000, scheduledDelayMillis: 60_000 } });
+    cleanup.push(() => exporter.shutdown());
+    const provider = new LiteTracerProvider(samplerFromEnv({}), exporter);
+    const long = 'é→𝄞'.repeat(100);
+    for (let i = 0; i < 1500; i++)
+      provider
+        .getTracer(i % 2 ? 'odd' : 'even')
+        .startSpan(`${i} ${long}`)
+        .end();
+    await exporter.forceFlush();
+    expect(rx.bodies).toHaveLength(1);
+    const names = rx.names()[0]!;
+    expect(names).toHaveLength(1500);
+    expect(new Set(names.map((n) => n.split(' ')[1]))).toEqual(new Set([long]));
+    expect(rx.bodies[0]!.resourceSpans[0]!.scopeSpans.map((s) => s.spans.length)).toEqual([750, 750]);
+  });
+
   it('exports what waits once the scheduled delay passes, and nothing after shutdown', async () => {
     const rx = await receiver();
     cleanup.push(rx.close);
-    const shipper = new SpanShipper({ url: rx.url, resource: {}, batch: { maxExportBatchSize: 100, maxQueueSize: 100, scheduledDelayMillis: 50 } });
-    const tracer = new LiteTracerProvider(samplerFromEnv({}), shipper).getTracer('scope');
+    const exporter = new SpanExporter({ url: rx.url, resource: {}, batch: { maxExportBatchSize: 100, maxQueueSize: 100, scheduledDelayMillis: 50 } });
+    const tracer = new LiteTracerProvider(samplerFromEnv({}), exporter).getTracer('scope');
     tracer.startSpan('waits').end();
     for (let i = 0; i < 100 && !rx.bodies.length; i++) await new Promise((r) => setTimeout(r, 20));
     expect(rx.names()).toEqual([['waits']]);
-    await shipper.shutdown();
+    await exporter.shutdown();
     tracer.startSpan('after shutdown').end();
-    await shipper.forceFlush();
+    await exporter.forceFlush();
     expect(rx.names()).toEqual([['waits']]);
   });
 });
