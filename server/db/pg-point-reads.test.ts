@@ -1,16 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sql, type CompiledQuery } from 'kysely';
+import { sql, type Kysely } from 'kysely';
+import { compileOnce, type QueryRunner } from '../repositories/compile-once.js';
 import { createPgDatabase, dbTargets } from '../../test-support/server/harness.js';
 import { openDatabase, type Database } from './index.js';
-import { markPointRead } from './point-reads.js';
 
 describe.runIf(dbTargets().includes('postgres'))('point reads on PostgreSQL', () => {
   let db: Database;
   let dispose: () => Promise<void>;
   type Row = { id: number; v: string; pid: number };
-  let byId: CompiledQuery<Row>;
-  const read = (id: number, runner: { executeQuery: Database['executeQuery'] } = db): Promise<Row | undefined> =>
-    runner.executeQuery<Row>({ ...byId, parameters: [id] }).then((r) => r.rows[0]);
+  let byId: ReturnType<typeof compileOnce<[number], Row>>;
+  const read = (id: number, runner: QueryRunner = db): Promise<Row | undefined> => byId(runner, id).then((r) => r.rows[0]);
 
   beforeAll(async () => {
     const made = await createPgDatabase();
@@ -18,8 +17,16 @@ describe.runIf(dbTargets().includes('postgres'))('point reads on PostgreSQL', ()
     db = (await openDatabase({ url: made.url, poolMax: 2 })).db;
     await sql`create table t (id int primary key, v text not null)`.execute(db);
     await sql`insert into t select g, 'v' || g from generate_series(1, 100) g`.execute(db);
-    byId = sql<Row>`select id, v, pg_backend_pid() as pid from t where id = ${0}`.compile(db);
-    markPointRead(byId);
+    const t = db as unknown as Kysely<{ t: { id: number; v: string } }>;
+    byId = compileOnce(
+      1,
+      (id: number) =>
+        t
+          .selectFrom('t')
+          .select(['id', 'v', sql<number>`pg_backend_pid()`.as('pid')])
+          .where('id', '=', id),
+      { pointRead: true },
+    );
   });
 
   afterAll(async () => {

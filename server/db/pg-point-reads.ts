@@ -1,6 +1,5 @@
-import { PostgresDialect, type CompiledQuery, type DatabaseConnection, type Driver, type QueryResult, type TransactionSettings } from 'kysely';
+import { PostgresDialect, type CompiledQuery, type Driver, type QueryResult } from 'kysely';
 import type pg from 'pg';
-import { isPointRead } from './point-reads.js';
 
 /**
  * One pipelined connection (node-postgres `pipeline: true`) for point reads outside
@@ -62,85 +61,9 @@ class PointReadPipe {
 }
 
 /**
- * A connection handed out by {@link PointReadDriver}: point reads go to the shared pipe until
- * the connection needs a pooled one (any other statement, or a transaction), from then on
- * everything runs on that one, so a transaction sees its own writes.
- */
-class LazyConnection implements DatabaseConnection {
-  pooled?: DatabaseConnection;
-
-  constructor(
-    private readonly inner: Driver,
-    private readonly pipe: PointReadPipe,
-  ) {}
-
-  async bind(): Promise<DatabaseConnection> {
-    return (this.pooled ??= await this.inner.acquireConnection());
-  }
-
-  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    if (!this.pooled && isPointRead(query)) return this.pipe.execute(query as CompiledQuery<R>);
-    return (await this.bind()).executeQuery<R>(query);
-  }
-
-  async *streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
-    yield* (await this.bind()).streamQuery<R>(query, chunkSize);
-  }
-}
-
-class PointReadDriver implements Driver {
-  constructor(
-    private readonly inner: Driver,
-    private readonly pipe: PointReadPipe,
-  ) {}
-
-  init(): Promise<void> {
-    return this.inner.init();
-  }
-
-  async acquireConnection(): Promise<DatabaseConnection> {
-    return new LazyConnection(this.inner, this.pipe);
-  }
-
-  async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    await this.inner.beginTransaction(await (connection as LazyConnection).bind(), settings);
-  }
-
-  async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    await this.inner.commitTransaction(await (connection as LazyConnection).bind());
-  }
-
-  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    await this.inner.rollbackTransaction(await (connection as LazyConnection).bind());
-  }
-
-  async savepoint(connection: DatabaseConnection, name: string, compile: Parameters<NonNullable<Driver['savepoint']>>[2]): Promise<void> {
-    await this.inner.savepoint!(await (connection as LazyConnection).bind(), name, compile);
-  }
-
-  async rollbackToSavepoint(connection: DatabaseConnection, name: string, compile: Parameters<NonNullable<Driver['savepoint']>>[2]): Promise<void> {
-    await this.inner.rollbackToSavepoint!(await (connection as LazyConnection).bind(), name, compile);
-  }
-
-  async releaseSavepoint(connection: DatabaseConnection, name: string, compile: Parameters<NonNullable<Driver['savepoint']>>[2]): Promise<void> {
-    await this.inner.releaseSavepoint!(await (connection as LazyConnection).bind(), name, compile);
-  }
-
-  async releaseConnection(connection: DatabaseConnection): Promise<void> {
-    const pooled = (connection as LazyConnection).pooled;
-    if (pooled) await this.inner.releaseConnection(pooled);
-  }
-
-  async destroy(): Promise<void> {
-    await this.pipe.end();
-    await this.inner.destroy();
-  }
-}
-
-/**
- * Kysely's PostgreSQL dialect, with statements marked by `markPointRead` (point-reads.ts) sent over one
- * pipelined connection when they run outside a transaction (`openPipe` makes that connection's
- * client, with `pipeline: true`).
+ * Kysely's PostgreSQL dialect plus the pipelined connection point reads go to
+ * (`readPointsDirectly`, point-reads.ts: they never reach Kysely's driver). `openPipe` makes that
+ * connection's client, with `pipeline: true`; it closes with the database.
  */
 export class PointReadDialect extends PostgresDialect {
   readonly #pipe: PointReadPipe;
@@ -151,9 +74,15 @@ export class PointReadDialect extends PostgresDialect {
   }
 
   override createDriver(): Driver {
-    return new PointReadDriver(super.createDriver(), this.#pipe);
+    const driver = super.createDriver();
+    const destroy = driver.destroy.bind(driver);
+    driver.destroy = async () => {
+      await this.#pipe.end();
+      await destroy();
+    };
+    return driver;
   }
 
-  /** A point read straight onto the pipelined connection (see readPointsDirectly). */
+  /** A point read on the pipelined connection (see readPointsDirectly). */
   readonly readNow = <R>(query: CompiledQuery<R>): Promise<QueryResult<R>> => this.#pipe.execute(query);
 }

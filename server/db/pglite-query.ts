@@ -70,10 +70,9 @@ export class PGliteStatements {
       params.map((v) => prepareValue(v) as string | Buffer | null),
     );
     const chunks: Buffer[] = [];
-    // execProtocolRawStream does all its work before its first await (with syncToFs false it
-    // has none): when the call returns, the reply is in `chunks`, or the call threw, which only
-    // its promise says.
-    this.#pglite.execProtocolRawStream(round.message, { syncToFs: false, onRawData: (c) => chunks.push(Buffer.from(c)) }).catch(() => {});
+    // The exchange does all its work before its first await (it has none): when the call
+    // returns, the reply is in `chunks`, or the call threw, which only its promise says.
+    this.#exchange(round, chunks).catch(() => {});
     if (!chunks.length) {
       this.#toClose.push(round.name);
       return undefined;
@@ -81,8 +80,8 @@ export class PGliteStatements {
     try {
       return this.#finish<R>(sql, round, chunks);
     } catch (error) {
-      // 0A000 (a stale prepared statement): the queue's round parses it again.
-      if (round.cached !== undefined && error && typeof error === 'object' && 'code' in error && error.code === '0A000') return undefined;
+      // A stale prepared statement: the queue's round parses it again.
+      if (isStalePlan(round, error)) return undefined;
       throw error;
     }
   }
@@ -96,8 +95,7 @@ export class PGliteStatements {
     const round = this.#start(sql, values);
     const chunks: Buffer[] = [];
     try {
-      // The chunks are views of the WebAssembly memory, reused by the next round: copied here.
-      await this.#pglite.execProtocolRawStream(round.message, { syncToFs: false, onRawData: (c) => chunks.push(Buffer.from(c)) });
+      await this.#exchange(round, chunks);
     } catch (error) {
       this.#toClose.push(round.name);
       throw error;
@@ -105,12 +103,15 @@ export class PGliteStatements {
     try {
       return this.#finish<R>(sql, round, chunks);
     } catch (error) {
-      // 0A000: a schema change made the prepared statement's result type stale; parse it again.
-      if (!retried && round.cached !== undefined && error && typeof error === 'object' && 'code' in error && error.code === '0A000') {
-        return this.#round(sql, values, true);
-      }
+      if (!retried && isStalePlan(round, error)) return this.#round(sql, values, true);
       throw error;
     }
+  }
+
+  /** The round's messages through the WebAssembly, its reply into `chunks`. */
+  #exchange(round: Round, chunks: Buffer[]): Promise<void> {
+    // The chunks are views of the WebAssembly memory, reused by the next round: copied here.
+    return this.#pglite.execProtocolRawStream(round.message, { syncToFs: false, onRawData: (c) => chunks.push(Buffer.from(c)) });
   }
 
   /** A round's messages: Parse and Describe only for a statement not prepared yet. */
@@ -145,6 +146,11 @@ export class PGliteStatements {
       throw error;
     }
   }
+}
+
+/** 0A000 on a prepared statement: a schema change made its result type stale; parse it again. */
+function isStalePlan(round: Round, error: unknown): boolean {
+  return round.cached !== undefined && !!error && typeof error === 'object' && 'code' in error && error.code === '0A000';
 }
 
 interface Round {

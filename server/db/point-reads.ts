@@ -1,22 +1,7 @@
-import type { CompiledQuery, LogEvent, QueryResult, RootOperationNode } from 'kysely';
+import type { CompiledQuery, LogEvent, QueryResult } from 'kysely';
 
 /**
- * Statements marked as point reads: a lookup by primary key, answered in microseconds. Marked by
- * the compiled statement's operation node, which `compileOnce` reuses on every run.
- */
-const pointReads = new WeakSet<RootOperationNode>();
-
-/** Marks a compiled statement as a point read (see {@link pointReads}). */
-export function markPointRead(query: CompiledQuery): void {
-  pointReads.add(query.query);
-}
-
-export function isPointRead(query: CompiledQuery): boolean {
-  return pointReads.has(query.query);
-}
-
-/**
- * Runs a point read now: its result (embedded PGlite, when the instance is free), its promise
+ * A point read (a lookup by primary key, answered in microseconds) run now: its result (embedded PGlite, when the instance is free), its promise
  * (PostgreSQL's pipelined connection), or undefined to take the usual way.
  */
 export type DirectRead = <R>(query: CompiledQuery<R>) => QueryResult<R> | Promise<QueryResult<R>> | undefined;
@@ -44,7 +29,7 @@ export function readPointsDirectly(db: object, read: DirectRead, log?: (event: L
     try {
       result = read(query);
     } catch (error) {
-      return Promise.reject(error).then(done, failed);
+      result = Promise.reject(error);
     }
     if (result === undefined) return undefined;
     return result instanceof Promise ? result.then(done, failed) : Promise.resolve(done(result));

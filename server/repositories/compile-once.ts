@@ -1,5 +1,5 @@
 import { createQueryId, type Compilable, type CompiledQuery, type QueryResult } from 'kysely';
-import { directPointRead, markPointRead } from '../db/point-reads.js';
+import { directPointRead } from '../db/point-reads.js';
 
 /** What can run a compiled query: the database or a transaction. */
 export interface QueryRunner {
@@ -27,7 +27,6 @@ export function compileOnce<A extends readonly unknown[], R>(
     for (let i = 0; i < arity; i++) {
       if (!slots.some((s) => 'arg' in s && s.arg === i)) throw new Error(`compileOnce: parameter ${i} is not used as a value`);
     }
-    if (opts.pointRead) markPointRead(query);
     return { query, slots };
   };
   return (runner, ...args) => {
