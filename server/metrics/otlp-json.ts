@@ -74,9 +74,14 @@ export function spanJson(s: EncodableSpan): string {
 
 /**
  * The export request around spans already written as JSON text: `scopes` maps each
- * instrumentation scope's name to its spans' text, comma-separated, in chunks.
+ * instrumentation scope's name to its spans' text, comma-separated, in chunks. Written into a
+ * buffer from `alloc` (at least the given size), returned cut to the document's length.
  */
-export function exportDocument(resource: Attributes, scopes: ReadonlyMap<string, readonly Uint8Array[]>): Buffer {
+export function exportDocument(
+  resource: Attributes,
+  scopes: ReadonlyMap<string, readonly Uint8Array[]>,
+  alloc: (size: number) => Buffer = (size) => Buffer.allocUnsafe(size),
+): Buffer {
   const parts: Uint8Array[] = [Buffer.from(`{"resourceSpans":[{"resource":{"attributes":${keyValues(resource)},"droppedAttributesCount":0},"scopeSpans":[`)];
   let first = true;
   for (const [name, chunks] of scopes) {
@@ -84,5 +89,13 @@ export function exportDocument(resource: Attributes, scopes: ReadonlyMap<string,
     first = false;
   }
   parts.push(Buffer.from(']}]}'));
-  return Buffer.concat(parts);
+  let size = 0;
+  for (const p of parts) size += p.length;
+  const body = alloc(size);
+  let at = 0;
+  for (const p of parts) {
+    body.set(p, at);
+    at += p.length;
+  }
+  return body.subarray(0, size);
 }

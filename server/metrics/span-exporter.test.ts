@@ -68,6 +68,26 @@ describe('span exporter', () => {
     expect(rx.bodies[0]!.resourceSpans[0]!.scopeSpans.map((s) => s.spans.length)).toEqual([750, 750]);
   });
 
+  it('reuses its buffers across batches without leaking one batch’s text into the next', async () => {
+    const rx = await receiver();
+    cleanup.push(rx.close);
+    const exporter = new SpanExporter({ url: rx.url, resource: {}, batch: { maxExportBatchSize: 5000, maxQueueSize: 5000, scheduledDelayMillis: 60_000 } });
+    cleanup.push(() => exporter.shutdown());
+    const tracer = new LiteTracerProvider(samplerFromEnv({}), exporter).getTracer('scope');
+    // A large batch, then smaller ones written into the same (larger) chunks and body.
+    for (const [round, count, pad] of [
+      [0, 2000, 400],
+      [1, 300, 10],
+      [2, 1, 0],
+    ] as const) {
+      for (let i = 0; i < count; i++) tracer.startSpan(`r${round} ${i} ${'x'.repeat(pad)}`).end();
+      await exporter.forceFlush();
+    }
+    const names = rx.names();
+    expect(names.map((b) => b.length)).toEqual([2000, 300, 1]);
+    names.forEach((batch, round) => expect(batch.every((n, i) => n.startsWith(`r${round} ${i} `))).toBe(true));
+  });
+
   it('exports what waits once the scheduled delay passes, and nothing after shutdown', async () => {
     const rx = await receiver();
     cleanup.push(rx.close);
