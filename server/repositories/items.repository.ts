@@ -198,7 +198,8 @@ export class ItemsRepository {
       }
     }
     const tags = [...tagByMac.values()];
-    await sql`
+    const linkValues = sql.join(links.map((l) => sql`(${l.itemId}::uuid, ${l.mac}::bytea)`));
+    const { rows } = await sql<{ linked: number }>`
       with new_items as (
         insert into vault_items (id, user_id, kind, source, type_mac, occurred_at, sort_at, version, term_count, file_id,
           external_mac, ciphertext, created_at, updated_at)
@@ -232,13 +233,26 @@ export class ItemsRepository {
             new_links as (
               insert into item_tags (item_id, tag_id)
               select distinct v.item_id, a.id
-              from (values ${sql.join(links.map((l) => sql`(${l.itemId}::uuid, ${l.mac}::bytea)`))}) as v(item_id, name_mac)
+              from (values ${linkValues}) as v(item_id, name_mac)
               join all_tags a on a.name_mac = v.name_mac
+              returning item_id
             )`
           : sql``
       }
-      select 1
+      select ${tags.length ? sql`(select count(*) from new_links)::int` : sql`0`} as linked
     `.execute(trx);
+    // A tag another transaction inserted and had not committed when this statement began: our
+    // insert waited for it and did nothing, but this statement's snapshot cannot see the row, so
+    // its links were not made. A new statement sees it.
+    const expected = new Set(links.map((l) => `${l.itemId}|${Buffer.from(l.mac).toString('hex')}`)).size;
+    if (rows[0]!.linked < expected)
+      await sql`
+        insert into item_tags (item_id, tag_id)
+        select distinct v.item_id, t.id
+        from (values ${linkValues}) as v(item_id, name_mac)
+        join tags t on t.user_id = ${userId} and t.name_mac = v.name_mac
+        on conflict do nothing
+      `.execute(trx);
   }
 
   findByExternalMacs(userId: string, macs: Uint8Array[], trx: Executor = this.db) {
