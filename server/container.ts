@@ -288,9 +288,6 @@ export async function buildContainer(o: ContainerOptions) {
   const extraction = new ExtractionService(repos.jobs, jobRunner, items, files, extractor, { maxBytes: mb(config.EXTRACT_MAX_MB) });
   jobRunner.register(EXTRACT_JOB, extraction);
   files.useExtractionJobs((session, itemId) => extraction.request(session, itemId));
-  // Recovery sees the job kinds registered so far: imports and extractions resume when their
-  // owners sign in; an export re-import (registered below) is failed as server_restarted.
-  await jobRunner.recover();
 
   // Health views, hand entries and the patient summary.
   const preferences = new PreferencesService(new PreferencesRepository(db));
@@ -323,6 +320,10 @@ export async function buildContainer(o: ContainerOptions) {
     audit: repos.audit,
     metrics,
   });
+  // Every job kind is registered by now (imports, extraction, the vault upgrade, export
+  // re-imports): recovery fails the kinds it does not know, so interrupted jobs of all of these
+  // resume when their owners sign in.
+  await jobRunner.recover();
   const account = new AccountService(auth, repos.export, repos.audit, store, (userId) => importFiles.removeUser(userId), log.child({ component: 'account' }));
 
   // Integrations: Google sign-in, Epic/SMART, Google Health, background sync and the inbox.

@@ -11,7 +11,7 @@ export interface JobObserver {
 }
 
 /**
- * Background work by kind (`apple_health`, `export_import`, `vault_upgrade`, `sync_epic`...):
+ * Background work by kind (`apple_health`, `vault_export`, `vault_upgrade`, `sync_epic`...):
  * runs by outcome with duration and records per second, time queued, and the queue itself
  * (read at scrape time). Kinds are fixed job names, never user data.
  */
