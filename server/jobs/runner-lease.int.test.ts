@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,7 +9,7 @@ import { randomKey } from '../../crypto/index.js';
 import { migrateToLatest, openDatabase, type Database } from '../db/index.js';
 import { JobsRepository } from '../repositories/jobs.repository.js';
 import { KeyRing, type SessionContext } from '../services/keyring.js';
-import { createPgDatabase, dbTargets } from '../../test-support/server/harness.js';
+import { createPgDatabase, dbTargets, insertBareUser } from '../../test-support/server/harness.js';
 import { ImportFiles } from './encrypted-file.js';
 import { JobRunner, type JobContext } from './runner.js';
 
@@ -34,19 +34,7 @@ describe.each(dbTargets())('job leases between two runners (%s)', (target) => {
       db = (await openDatabase({})).db;
     }
     await migrateToLatest(db);
-    const b = () => randomBytes(48);
-    await db
-      .insertInto('users')
-      .values({
-        id: userId,
-        email: session.email,
-        kdf_params: '{}',
-        wrapped_vk_passphrase: b(),
-        wrapped_vk_recovery: b(),
-        inbox_public_key: b(),
-        inbox_private_key_wrapped: b(),
-      } as never)
-      .execute();
+    await insertBareUser(db, userId, session.email);
   }, 60_000);
 
   afterAll(async () => {

@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
-import { dbTargets, openTestDatabase } from '../../test-support/server/harness.js';
+import { dbTargets, insertBareUser, openTestDatabase } from '../../test-support/server/harness.js';
 import type { Database } from '../db/index.js';
 import { ItemsRepository } from './items.repository.js';
 
@@ -17,19 +17,7 @@ describe.each(dbTargets())('ItemsRepository: tags of new items (%s)', (target) =
 
   beforeAll(async () => {
     ({ db, dispose } = await openTestDatabase(target));
-    const b = () => randomBytes(48);
-    await db
-      .insertInto('users')
-      .values({
-        id: userId,
-        email: `${userId}@example.com`,
-        kdf_params: '{}',
-        wrapped_vk_passphrase: b(),
-        wrapped_vk_recovery: b(),
-        inbox_public_key: b(),
-        inbox_private_key_wrapped: b(),
-      } as never)
-      .execute();
+    await insertBareUser(db, userId);
     repo = new ItemsRepository(db);
   }, 60_000);
 

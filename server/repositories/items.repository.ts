@@ -244,8 +244,9 @@ export class ItemsRepository {
     // A tag another transaction inserted and had not committed when this statement began: our
     // insert waited for it and did nothing, but this statement's snapshot cannot see the row, so
     // its links were not made. A new statement sees it.
-    const expected = new Set(links.map((l) => `${l.itemId}|${Buffer.from(l.mac).toString('hex')}`)).size;
-    if (rows[0]!.linked < expected)
+    // (An item's tags are distinct: ItemsService cleans them. Were one repeated, the second
+    // statement would only find every link made and do nothing.)
+    if (rows[0]!.linked < links.length)
       await sql`
         insert into item_tags (item_id, tag_id)
         select distinct v.item_id, t.id

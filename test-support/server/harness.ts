@@ -221,6 +221,26 @@ export function multipart(file: { name: string; type: string; data: Buffer }, fi
 }
 
 /**
+ * A user row with random key material, for repository- and runner-level tests that need an owner
+ * (foreign keys) but never unlock a vault.
+ */
+export async function insertBareUser(db: Database, id: string, email = `${id}@example.com`): Promise<void> {
+  const b = () => randomBytes(48);
+  await db
+    .insertInto('users')
+    .values({
+      id,
+      email,
+      kdf_params: '{}',
+      wrapped_vk_passphrase: b(),
+      wrapped_vk_recovery: b(),
+      inbox_public_key: b(),
+      inbox_private_key_wrapped: b(),
+    } as never)
+    .execute();
+}
+
+/**
  * A migrated database without the app, for service- and repository-level tests: in-memory
  * PGlite, or a fresh database on the test server (dropped by `dispose`).
  */
