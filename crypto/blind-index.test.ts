@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { blindQuery, blindToken, stem, termFrequencies, tokenize } from './blind-index.js';
+import { blindQuery, blindToken, stem, termFrequencies, tokenize, wordMatcher } from './blind-index.js';
 import { randomKey } from './keys.js';
 
 describe('tokenize', () => {
@@ -51,6 +51,46 @@ describe('tokenize', () => {
     expect(tf.get('allergy')).toBe(3);
     expect(tf.get('penicillin')).toBe(2);
     expect(tf.size).toBe(2);
+  });
+});
+
+describe('wordMatcher', () => {
+  // Stems, endings stem() rewrites, other scripts, accents, compatibility forms, stop words and numbers.
+  const bases = ['study', 'dose', 'run', 'patch', 'class', 'allergy', 'test', 'fill', 'diagnos', 'see', 'virus', 'taking', 'it', 'ex', 'a'];
+  const endings = ['', 's', 'es', 'ies', 'ing', 'ed', 'e', 'y', 'sses', 'ches', 'd', 'ng'];
+  const words = [
+    ...bases.flatMap((b) => endings.flatMap((e) => [b + e, (b + e).toUpperCase(), b[0]!.toUpperCase() + b.slice(1) + e])),
+    ...['Médication', 'naïve', 'façade', 'ﬁle', 'ＡＢＣ', 'KELVIN', 'İstanbul', 'Straße', 'доза', '服用', 'hba1c', '10mg', 'the', 'Oct', 'x'],
+  ];
+  const slow = (query: string, word: string) => {
+    const t = tokenize(word);
+    return t.length === 1 && new Set(tokenize(query)).has(t[0]!);
+  };
+
+  it('answers as tokenizing each word would, for every word against every one-word query', () => {
+    const tokens = new Map(words.map((w) => [w, tokenize(w)]));
+    const wrong: string[] = [];
+    for (const query of words) {
+      const matches = wordMatcher(query);
+      const wanted = new Set(tokens.get(query));
+      for (const word of words) {
+        const t = tokens.get(word)!;
+        if (matches(word) !== (t.length === 1 && wanted.has(t[0]!))) wrong.push(`${query} / ${word}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect(words.filter(wordMatcher('studies'))).toContain('STUDY');
+  });
+
+  it("matches any of a query's words, and nothing for a query of stop words", () => {
+    const matches = wordMatcher('Allergies DOSING naïve');
+    expect(words.filter((w) => matches(w))).toEqual(words.filter((w) => slow('Allergies DOSING naïve', w)));
+    expect(['allergy', 'Dosed', 'dose', 'NAIVE', 'naive'].map(matches)).toEqual([true, true, true, true, true]);
+    expect(words.some(wordMatcher('the and of'))).toBe(false);
+  });
+
+  it("keeps stem()'s promise: a plain word's stem, less its last letter, begins the word", () => {
+    for (const word of words.filter((w) => /^[a-z]+$/.test(w))) expect(word.startsWith(stem(word).slice(0, -1)), word).toBe(true);
   });
 });
 

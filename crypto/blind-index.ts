@@ -145,6 +145,36 @@ export function tokenize(text: string): string[] {
   return out;
 }
 
+/** A word of plain ASCII letters: NFKC and diacritic folding leave it as it is, and stem() applies. */
+const PLAIN_WORD = /^[A-Za-z]+$/;
+
+/**
+ * Whether a single word of a text is one of the query's tokens, as {@link tokenize} would make it:
+ * for marking matched words in a decrypted text. Tokenizing every word of a page of results cost a
+ * search more than decrypting it, and most words cannot match: {@link stem} only rewrites the end
+ * of a plain word (cutting a suffix, or "-ies" to "-y"), so a plain word can only become a token
+ * whose every letter but the last begins it. Other words are tokenized, and remembered (at most
+ * 10,000) for as long as the returned function lives.
+ */
+export function wordMatcher(query: string): (word: string) => boolean {
+  const wanted = new Set(tokenize(query));
+  const heads = [...wanted].map((t) => t.slice(0, -1));
+  const memo = new Map<string, boolean>();
+  return (word) => {
+    if (PLAIN_WORD.test(word)) {
+      const lower = word.toLowerCase();
+      if (!heads.some((head) => lower.startsWith(head))) return false;
+    }
+    let hit = memo.get(word);
+    if (hit === undefined) {
+      const t = tokenize(word);
+      hit = t.length === 1 && wanted.has(t[0]!);
+      if (memo.size < 10_000) memo.set(word, hit);
+    }
+    return hit;
+  };
+}
+
 /** Token -> occurrence count for a document (for ranking on the server). */
 export function termFrequencies(text: string): Map<string, number> {
   const tf = new Map<string, number>();

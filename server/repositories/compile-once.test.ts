@@ -2,7 +2,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PGliteDialect } from '../db/pglite-dialect.js';
-import { compileOnce } from './compile-once.js';
+import { compileOnce, compilePerShape } from './compile-once.js';
 
 interface T {
   t: { id: number; owner: string; v: string };
@@ -37,5 +37,38 @@ describe('compileOnce', () => {
   it('refuses a builder that does not use a parameter as a value', async () => {
     const sut = compileOnce(2, (owner: string, _id: number) => db.selectFrom('t').select('id').where('owner', '=', owner));
     await expect(() => sut(db, 'a', 1)).toThrow('parameter 1 is not used as a value');
+  });
+
+  describe('compilePerShape', () => {
+    // Shape: how many ids the list holds.
+    const build = (shape: string, p: readonly unknown[]) =>
+      db
+        .selectFrom('t')
+        .select('id')
+        .where('owner', '=', p[0] as string)
+        .where('id', 'in', p.slice(1, 1 + Number(shape)) as number[])
+        .orderBy('id');
+    const ids = async (run: ReturnType<typeof compilePerShape<{ id: number }>>, owner: string, list: number[]) =>
+      (await run(db, String(list.length), [owner, ...list])).rows.map((r) => r.id);
+
+    it('compiles each shape once and runs it with new values', async () => {
+      let built = 0;
+      const sut = compilePerShape(8, (shape, p) => (built++, build(shape, p)));
+      expect(await ids(sut, 'a', [1, 2])).toEqual([1, 2]);
+      expect(await ids(sut, 'a', [2, 3])).toEqual([2]);
+      expect(await ids(sut, 'b', [3])).toEqual([3]);
+      expect(await ids(sut, 'a', [3])).toEqual([]);
+      expect(built).toBe(2);
+    });
+
+    it('builds shapes beyond its bound for each run, with the same results', async () => {
+      let built = 0;
+      const sut = compilePerShape(1, (shape, p) => (built++, build(shape, p)));
+      expect(await ids(sut, 'a', [1])).toEqual([1]);
+      expect(await ids(sut, 'a', [1, 2])).toEqual([1, 2]);
+      expect(await ids(sut, 'a', [2, 1])).toEqual([1, 2]);
+      expect(await ids(sut, 'a', [2])).toEqual([2]);
+      expect(built).toBe(3);
+    });
   });
 });

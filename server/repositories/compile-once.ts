@@ -37,3 +37,26 @@ export function compileOnce<A extends readonly unknown[], R>(
     return (opts.pointRead && directPointRead(runner, query)) || runner.executeQuery<R>(query);
   };
 }
+
+/**
+ * {@link compileOnce} for a statement whose shape depends on its input (how many values a list
+ * holds, which filters are set): one compiled statement per shape, for at most `maxShapes`
+ * shapes; a run of any further shape is built and compiled for that run alone. `build` receives
+ * the shape and a placeholder for each value, and must decide the statement's text from the
+ * shape alone.
+ */
+export function compilePerShape<R>(
+  maxShapes: number,
+  build: (shape: string, params: readonly unknown[]) => Compilable<R>,
+): (runner: QueryRunner, shape: string, params: readonly unknown[]) => Promise<QueryResult<R>> {
+  const shapes = new Map<string, (runner: QueryRunner, ...args: unknown[]) => Promise<QueryResult<R>>>();
+  return (runner, shape, params) => {
+    let run = shapes.get(shape);
+    if (!run) {
+      if (shapes.size >= maxShapes) return runner.executeQuery(build(shape, params).compile());
+      run = compileOnce(params.length, (...placeholders: unknown[]) => build(shape, placeholders));
+      shapes.set(shape, run);
+    }
+    return run(runner, ...params);
+  };
+}

@@ -1,6 +1,6 @@
 import { sql, type Insertable, type Selectable, type Transaction, type Updateable } from 'kysely';
 import type { Database } from '../db/index.js';
-import { compileOnce } from './compile-once.js';
+import { compileOnce, compilePerShape } from './compile-once.js';
 import type { DB, VaultItemsTable } from '../db/types.js';
 import { BLIND_TOKEN_BYTES } from '../../crypto/index.js';
 
@@ -551,12 +551,65 @@ export class ItemsRepository {
    */
   async search(userId: string, tokens: Uint8Array[], limit: number, stats: { n: number; avgdl: number }, filter?: SearchFilter) {
     if (tokens.length === 0) return [];
-    const result = await sql<ItemRow & { score: number }>`
+    const { shape, values } = searchValues(userId, tokens, limit, stats, filter);
+    const result = await this.#search(this.db, shape, values);
+    return result.rows.map((r) => ({ ...r, score: Number(r.score) }));
+  }
+
+  /** Building and compiling this statement cost a search about as much as PGlite's reply: once per shape. */
+  readonly #search = compilePerShape(64, (shape, p) => {
+    const statement = searchStatement(shape, p);
+    return { compile: () => statement.compile(this.db) };
+  });
+}
+
+/**
+ * A search's values in a fixed order, and its shape: how many tokens and folders, which filters
+ * are set (the same tests as {@link searchStatement} and {@link searchItemFilter} make).
+ */
+function searchValues(userId: string, tokens: Uint8Array[], limit: number, stats: { n: number; avgdl: number }, f: SearchFilter | undefined) {
+  const folders = f?.folderIds === undefined ? '-' : f.folderIds === null ? 'none' : String(f.folderIds.length);
+  const shape = [
+    tokens.length,
+    f?.kind ? 'k' : '',
+    f?.from ? 'f' : '',
+    f?.to ? 't' : '',
+    f?.source !== undefined ? 's' : '',
+    f?.tagMac !== undefined ? 'g' : '',
+    folders,
+  ].join('|');
+  const values: unknown[] = [userId, stats.n, stats.avgdl, limit + TRASH_SLACK, limit, ...tokens];
+  if (f?.kind) values.push(f.kind);
+  if (f?.from) values.push(f.from);
+  if (f?.to) values.push(f.to);
+  if (f?.source !== undefined) values.push(f.source);
+  if (f?.tagMac !== undefined) values.push(f.tagMac);
+  if (Array.isArray(f?.folderIds)) values.push(...f.folderIds);
+  return { shape, values };
+}
+
+/** The search statement of one shape, with `p` in {@link searchValues}' order. */
+function searchStatement(shape: string, p: readonly unknown[]) {
+  const [nTokens, kind, from, to, source, tag, folders] = shape.split('|') as [string, string, string, string, string, string, string];
+  // Placeholders at compile time (see compileOnce), typed as the values they stand for.
+  const [userId, n, avgdl, candidates, limit] = p as [string, number, number, number, number];
+  let at = 5;
+  const take = (count = 1) => p.slice(at, (at += count));
+  const tokens = take(Number(nTokens));
+  const filter = {
+    kind: kind ? take()[0] : undefined,
+    from: from ? take()[0] : undefined,
+    to: to ? take()[0] : undefined,
+    source: source ? take()[0] : undefined,
+    tagMac: tag ? take()[0] : undefined,
+    folderIds: folders === '-' ? undefined : folders === 'none' ? null : take(Number(folders)),
+  } as SearchFilter;
+  return sql<ItemRow & { score: number }>`
       with hits as (
         select p.item_id,
           round(1e4::float8 * sum(
-            ln(1::float8 + (${stats.n}::float8 - p.df + 0.5::float8) / (p.df + 0.5::float8))
-            * (p.tf * 2.2::float8) / (p.tf + 1.2::float8 * (0.25::float8 + 0.75::float8 * p.dl / ${stats.avgdl}::float8))
+            ln(1::float8 + (${n}::float8 - p.df + 0.5::float8) / (p.df + 0.5::float8))
+            * (p.tf * 2.2::float8) / (p.tf + 1.2::float8 * (0.25::float8 + 0.75::float8 * p.dl / ${avgdl}::float8))
           )) / 1e4::float8 as score
         from (
           select item_id, tf, dl, sort_at, kind, count(*) over (partition by token)::float8 as df
@@ -564,13 +617,13 @@ export class ItemsRepository {
           where user_id = ${userId} and token in (${sql.join(tokens.map((t) => sql`${t}::bytea`))})
         ) p
         where true
-          ${filter?.kind ? sql`and p.kind = ${filter.kind}` : sql``}
-          ${filter?.from ? sql`and p.sort_at >= ${filter.from}` : sql``}
-          ${filter?.to ? sql`and p.sort_at <= ${filter.to}` : sql``}
+          ${filter.kind ? sql`and p.kind = ${filter.kind}` : sql``}
+          ${filter.from ? sql`and p.sort_at >= ${filter.from}` : sql``}
+          ${filter.to ? sql`and p.sort_at <= ${filter.to}` : sql``}
           ${searchItemFilter(userId, filter)}
         group by p.item_id
         order by score desc, p.item_id
-        limit ${limit + TRASH_SLACK}
+        limit ${candidates}
       )
       select ${sql.join(itemColumns.map((c) => sql.ref(`i.${c}`)))}, h.score
       from hits h
@@ -580,7 +633,5 @@ export class ItemsRepository {
       where i.user_id = ${userId} and i.deleted_at is null
       order by h.score desc, h.item_id
       limit ${limit}
-    `.execute(this.db);
-    return result.rows.map((r) => ({ ...r, score: Number(r.score) }));
-  }
+    `;
 }

@@ -1,4 +1,4 @@
-import { tokenize } from '../../crypto/index.js';
+import { wordMatcher } from '../../crypto/index.js';
 
 /** How much of a long text is looked at: enough for any snippet, bounded for huge documents. */
 const SCAN_CHARS = 50_000;
@@ -15,36 +15,27 @@ export function snippet(title: string, text: string, query: string, maxChars = 2
 }
 
 /**
- * {@link snippet} for the items of one response: the query is tokenized once, and which words
- * match is remembered across the page's items (tokenizing each distinct word was most of a
- * snippet's cost, and a page's items share most of their words). The memory lives as long as
- * the returned function, which a caller keeps for one response only.
+ * {@link snippet} for the items of one response: the query is tokenized once, and the page's
+ * items share one {@link wordMatcher} (and what it remembers), which a caller keeps for one
+ * response only.
  */
 export function snippets(query: string, maxChars = 200): (title: string, text: string) => string {
-  const wanted = new Set(tokenize(query));
-  const seen = new Map<string, boolean>();
+  const matches = wordMatcher(query);
   return (title, text) => {
-    const fromText = passage(text, wanted, seen, maxChars);
+    const fromText = passage(text, matches, maxChars);
     if (fromText?.marked) return fromText.snippet;
-    const fromTitle = passage(title, wanted, seen, maxChars);
+    const fromTitle = passage(title, matches, maxChars);
     if (fromTitle?.marked) return fromTitle.snippet;
     return fromText?.snippet ?? fromTitle?.snippet ?? '';
   };
 }
 
-function passage(source: string, wanted: Set<string>, seen: Map<string, boolean>, maxChars: number): { snippet: string; marked: boolean } | null {
+function passage(source: string, matches: (word: string) => boolean, maxChars: number): { snippet: string; marked: boolean } | null {
   const clean = source.slice(0, SCAN_CHARS).replace(/\*+/g, '').replace(/\s+/g, ' ').trim();
   if (!clean) return null;
   const hits: Array<{ start: number; end: number }> = [];
   for (const m of clean.matchAll(WORD)) {
-    const word = m[0].toLowerCase();
-    let hit = seen.get(word);
-    if (hit === undefined) {
-      const t = tokenize(m[0]);
-      hit = t.length === 1 && wanted.has(t[0]!);
-      if (seen.size < 10_000) seen.set(word, hit);
-    }
-    if (hit) hits.push({ start: m.index, end: m.index + m[0].length });
+    if (matches(m[0])) hits.push({ start: m.index, end: m.index + m[0].length });
     if (hits.length >= 500) break;
   }
   if (hits.length === 0) return { snippet: cut(clean, 0, maxChars), marked: false };
