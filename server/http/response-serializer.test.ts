@@ -1,7 +1,7 @@
 import { serializerCompiler as zodSerializerCompiler } from 'fastify-type-provider-zod';
 import { describe, expect, it } from 'vitest';
-import { Item } from '../../contract/index.js';
-import { itemJson, responseSerializerCompiler } from './response-serializer.js';
+import { Item, SearchResponse } from '../../contract/index.js';
+import { itemJson, responseSerializerCompiler, searchResponseJson } from './response-serializer.js';
 
 const route = { schema: Item, method: 'GET', url: '/api/items/:id', httpStatus: '200' };
 const zod = zodSerializerCompiler(route as Parameters<typeof zodSerializerCompiler>[0]);
@@ -50,6 +50,43 @@ describe('the Item response serializer', () => {
     for (const bad of [{ ...note, version: 1.5 }, { ...note, kind: 'secret' }, { ...note, tags: [1] }, { ...note, title: undefined }, null]) {
       expect(itemJson(bad)).toBeUndefined();
       expect(() => sut(bad)).toThrow("Response doesn't match the schema");
+    }
+  });
+});
+
+describe('the SearchResponse serializer', () => {
+  const searchRoute = { schema: SearchResponse, method: 'GET', url: '/api/search', httpStatus: '200' };
+  const zodSearch = zodSerializerCompiler(searchRoute as Parameters<typeof zodSerializerCompiler>[0]);
+  const sutSearch = responseSerializerCompiler(searchRoute);
+  const page = {
+    results: [
+      { item: note, score: 3.25, snippet: 'Hemoglobin **13.2** g/dL "quoted" \u2028', extra: 'dropped' },
+      { item: { ...document, ciphertext: 'secret' }, score: 1 / 61, snippet: '', page: 4 },
+      { item: { ...note, tags: [] }, score: -0, snippet: '…**follow** up' },
+    ],
+    mode: 'hybrid',
+  };
+
+  it('writes what zod writes, byte for byte, and only the schema fields', () => {
+    for (const x of [page, { results: [], mode: 'keyword' }, { ...page, results: page.results.slice(1), extra: 1 }]) {
+      expect(sutSearch(x)).toBe(zodSearch(x));
+    }
+    expect(sutSearch(page)).not.toContain('secret');
+  });
+
+  it('lets zod refuse what is not a SearchResponse', () => {
+    const one = page.results[0]!;
+    for (const bad of [
+      { ...page, mode: 'semantic' },
+      { results: [{ ...one, score: Number.NaN }], mode: 'keyword' },
+      { results: [{ ...one, snippet: undefined }], mode: 'keyword' },
+      { results: [{ ...one, page: '4' }], mode: 'keyword' },
+      { results: [{ ...one, item: { ...note, version: 1.5 } }], mode: 'keyword' },
+      { results: {}, mode: 'keyword' },
+      null,
+    ]) {
+      expect(searchResponseJson(bad)).toBeUndefined();
+      expect(() => sutSearch(bad)).toThrow("Response doesn't match the schema");
     }
   });
 });

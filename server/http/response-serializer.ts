@@ -1,10 +1,11 @@
 import type { FastifySerializerCompiler } from 'fastify/types/schema.js';
 import { serializerCompiler as zodSerializerCompiler } from 'fastify-type-provider-zod';
-import { Extraction, Item, ItemKind, ItemSource } from '../../contract/index.js';
+import { Extraction, Item, ItemKind, ItemSource, SearchMode, SearchResponse } from '../../contract/index.js';
 
 const KINDS: ReadonlySet<unknown> = new Set(ItemKind.options);
 const SOURCES: ReadonlySet<unknown> = new Set(ItemSource.options);
 const STATUSES: ReadonlySet<unknown> = new Set(Extraction.shape.status.options);
+const MODES: ReadonlySet<unknown> = new Set(SearchMode.options);
 
 const str = JSON.stringify;
 const isStr = (v: unknown): v is string => typeof v === 'string';
@@ -44,12 +45,37 @@ export function itemJson(x: unknown): string | undefined {
   return json + '}';
 }
 
+const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
 /**
- * zod's response serializer (validate, then stringify), with the `Item` schema written by
- * {@link itemJson}; anything itemJson does not take goes to zod, which answers as before.
+ * The `SearchResponse` schema's JSON for `x` (a page of twenty items, each with its score and
+ * snippet), or `undefined` when it is not one, as {@link itemJson} does for one item.
+ */
+export function searchResponseJson(x: unknown): string | undefined {
+  if (!isRecord(x) || !Array.isArray(x.results) || !MODES.has(x.mode)) return undefined;
+  const parts: string[] = [];
+  for (const r of x.results as unknown[]) {
+    if (!isRecord(r) || !isFiniteNumber(r.score) || !isStr(r.snippet)) return undefined;
+    const item = itemJson(r.item);
+    if (item === undefined) return undefined;
+    let json = `{"item":${item},"score":${str(r.score)},"snippet":${str(r.snippet)}`;
+    if (r.page !== undefined) {
+      if (!isFiniteNumber(r.page)) return undefined;
+      json += `,"page":${str(r.page)}`;
+    }
+    parts.push(json + '}');
+  }
+  return `{"results":[${parts.join(',')}],"mode":${str(x.mode)}}`;
+}
+
+/**
+ * zod's response serializer (validate, then stringify), with the `Item` and `SearchResponse`
+ * schemas written by {@link itemJson} and {@link searchResponseJson}; anything they do not take
+ * goes to zod, which answers as before.
  */
 export const responseSerializerCompiler: FastifySerializerCompiler<unknown> = (route) => {
   const zod = zodSerializerCompiler(route as Parameters<typeof zodSerializerCompiler>[0]);
-  if (route.schema !== Item) return zod;
-  return (data) => itemJson(data) ?? zod(data);
+  if (route.schema === Item) return (data) => itemJson(data) ?? zod(data);
+  if (route.schema === SearchResponse) return (data) => searchResponseJson(data) ?? zod(data);
+  return zod;
 };
