@@ -52,7 +52,18 @@ export async function databaseCopy(server: TestServer): Promise<Buffer> {
   return server.env.DATABASE_URL ? pgDump(server.env.DATABASE_URL) : logicalDump(server);
 }
 
-/** Which needles occur in the haystack (case-sensitive, as stored). */
+/**
+ * Ids are in clear, and a UUID's hex digits and dashes hold short codes by chance: a UUIDv7 (its
+ * third group starts with 7) whose second group ends in 718 holds LOINC "718-7", about one id in
+ * 4,096. They are blanked before the needles are looked for.
+ */
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
+
+/** Which needles occur in the haystack (case-sensitive, as stored), outside UUIDs. */
 export function found(haystack: Buffer, needles: Iterable<string>): string[] {
-  return [...new Set(needles)].filter((n) => haystack.includes(Buffer.from(n, 'utf8')));
+  const text = Buffer.from(
+    haystack.toString('latin1').replace(UUID, (id) => '0'.repeat(id.length)),
+    'latin1',
+  );
+  return [...new Set(needles)].filter((n) => text.includes(Buffer.from(n, 'utf8')));
 }
