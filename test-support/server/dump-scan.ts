@@ -53,9 +53,10 @@ export async function databaseCopy(server: TestServer): Promise<Buffer> {
 }
 
 /**
- * Ids are in clear, and a UUID's hex digits and dashes hold short codes by chance: a UUIDv7 (its
- * third group starts with 7) whose second group ends in 718 holds LOINC "718-7", about one id in
- * 4,096. They are blanked before the needles are looked for.
+ * Ids are in clear, and a UUID's hex digits and dashes hold short codes by chance: an id whose
+ * first group ends in 718 and whose second starts with 7 holds LOINC "718-7" (one random UUID in
+ * 65,536; a privacy scenario's dump holds ~150 ids). They are blanked before the needles are
+ * looked for.
  */
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 
