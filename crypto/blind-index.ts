@@ -151,10 +151,10 @@ const PLAIN_WORD = /^[A-Za-z]+$/;
 /**
  * Whether a single word of a text is one of the query's tokens, as {@link tokenize} would make it:
  * for marking matched words in a decrypted text. Tokenizing every word of a page of results cost a
- * search more than decrypting it, and most words cannot match: {@link stem} only rewrites the end
- * of a plain word (cutting a suffix, or "-ies" to "-y"), so a plain word can only become a token
- * whose every letter but the last begins it. Other words are tokenized, and remembered (at most
- * 10,000) for as long as the returned function lives.
+ * search about as much as decrypting it, and most words cannot match: {@link stem} only rewrites
+ * the end of a plain word (cutting a suffix, or "-ies" to "-y"), so a plain word can only become a
+ * token whose every letter but the last begins it. Other words are tokenized, and remembered (at
+ * most 10,000) for as long as the returned function lives.
  */
 export function wordMatcher(query: string): (word: string) => boolean {
   const wanted = new Set(tokenize(query));
