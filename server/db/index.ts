@@ -94,9 +94,10 @@ export const PGLITE_CONF = [
  * PGlite's own bytea codecs go byte by byte through `parseInt`/`padStart` (~0.1 us a byte): the
  * ciphertext of every item read and the packed postings of every import crossed them. Node's
  * hex codec does the same text format (`\x` + hex) natively. Buffers are Uint8Arrays, which is
- * what pg hands back too.
+ * what pg hands back too. Prepared statements read bytea as binary instead (pglite-wire.ts), also
+ * as Buffers.
  */
-const PGLITE_PARSERS = { [types.BYTEA]: (x: string) => Buffer.from(x.slice(2), 'hex') };
+export const PGLITE_PARSERS = { [types.BYTEA]: (x: string) => Buffer.from(x.slice(2), 'hex') };
 const PGLITE_SERIALIZERS = {
   [types.BYTEA]: (x: Uint8Array) => {
     if (!(x instanceof Uint8Array)) throw new TypeError('Invalid input for bytea type');

@@ -1,7 +1,7 @@
 import { protocol, type PGlite } from '@electric-sql/pglite';
 // node-postgres's own value preparation: the same text a query's parameters become on PostgreSQL.
 import pgUtils from 'pg/lib/utils.js';
-import { bindMessage, readReply, type ResultField } from './pglite-wire.js';
+import { bindMessage, readReply, resultFormats, type ResultField } from './pglite-wire.js';
 
 const { serialize } = protocol;
 const { prepareValue } = pgUtils;
@@ -35,8 +35,8 @@ const MAX_PREPARED = 256;
  */
 export class PGliteStatements {
   readonly #pglite: PGlite;
-  /** SQL text to its statement's name and result columns, least recently used first. */
-  readonly #prepared = new Map<string, { name: string; fields: ResultField[] | undefined }>();
+  /** SQL text to its statement's name, result columns and their formats, least recently used first. */
+  readonly #prepared = new Map<string, Prepared>();
   /** Statements to close with the next message: evicted, or perhaps left by a failed round. */
   #toClose: string[] = [];
   #next = 0;
@@ -123,7 +123,8 @@ export class PGliteStatements {
     // Taken out while it runs, and put back (as most recently used) once it succeeded.
     this.#prepared.delete(sql);
     if (cached === undefined) parts.push(serialize.parse({ name, text: sql }));
-    parts.push(bindMessage(name, values));
+    // Result formats need the columns, known from the first round on (which reads all as text).
+    parts.push(bindMessage(name, values, cached?.formats));
     if (cached === undefined) parts.push(DESCRIBE_PORTAL);
     parts.push(EXECUTE, SYNC);
     return { name, cached, message: concat(parts) };
@@ -132,8 +133,8 @@ export class PGliteStatements {
   /** Reads the reply; the statement is kept prepared if it succeeded, closed next time if not. */
   #finish<R>(sql: string, round: Round, chunks: Buffer[]): PipelinedResult<R> {
     try {
-      const reply = readReply<R>(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), round.cached?.fields, this.#pglite.parsers);
-      this.#prepared.set(sql, { name: round.name, fields: reply.fields });
+      const reply = readReply<R>(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks), round.cached?.fields, this.#pglite.parsers, round.cached?.formats);
+      this.#prepared.set(sql, round.cached ?? { name: round.name, fields: reply.fields, formats: resultFormats(reply.fields) });
       if (this.#prepared.size > MAX_PREPARED) {
         const [oldest, old] = this.#prepared.entries().next().value!;
         this.#prepared.delete(oldest);
@@ -153,9 +154,15 @@ function isStalePlan(round: Round, error: unknown): boolean {
   return round.cached !== undefined && !!error && typeof error === 'object' && 'code' in error && error.code === '0A000';
 }
 
+interface Prepared {
+  name: string;
+  fields: ResultField[] | undefined;
+  formats: number[] | undefined;
+}
+
 interface Round {
   name: string;
-  cached: { name: string; fields: ResultField[] | undefined } | undefined;
+  cached: Prepared | undefined;
   message: Uint8Array;
 }
 
