@@ -31,7 +31,9 @@ const MAX_PREPARED = 256;
  *
  * Parameters are prepared as node-postgres prepares them (the server infers their types from the
  * statement, as on PostgreSQL; bytes go as binary), so a statement means the same on both
- * databases. Column values are parsed by the instance's parsers, as PGlite's own `query` does.
+ * databases. Column values are parsed by the instance's parsers, as PGlite's own `query` does,
+ * except bytea on a prepared statement's later rounds: read as binary, into Buffers
+ * (see `resultFormats` in pglite-wire.ts).
  */
 export class PGliteStatements {
   readonly #pglite: PGlite;
