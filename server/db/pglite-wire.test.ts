@@ -64,7 +64,7 @@ describe('readReply through PGliteStatements', () => {
 
   it('reads binary rows itself when the reply holds a message it does not know', async () => {
     // A notification to a channel this session listens on comes back within the statement's
-    // reply; the fast reader hands such replies to PGlite's parser, which reads every column as text.
+    // reply; the fast reader hands other such replies to PGlite's parser, which reads every column as text.
     await pglite.exec('listen wire_test');
     const sql = "select b, name, pg_notify('wire_test', $1) as sent from r where id = 1";
     const expected = (await pglite.query(sql, ['first'])).rows;

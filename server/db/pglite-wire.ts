@@ -99,7 +99,7 @@ export function readReply<R>(bytes: Buffer, known: ResultField[] | undefined, pa
       }
       case 0x44: {
         // 'D' DataRow
-        if (!fields) return fallback(bytes, known, parsers, formats);
+        if (!fields) return fallback(bytes, known, parsers);
         rows.push(dataRow(bytes, p, fields, formats) as R);
         break;
       }
@@ -117,7 +117,10 @@ export function readReply<R>(bytes: Buffer, known: ResultField[] | undefined, pa
       case 0x5a: // 'Z' ReadyForQuery
         break;
       default:
-        return fallback(bytes, known, parsers, formats);
+        // PGlite's parser reads every column as text: with binary columns, anything but an
+        // error (a notification, say) is skipped here instead.
+        if (formats && type !== 0x45) break;
+        return fallback(bytes, known, parsers);
     }
     at = end;
   }
@@ -156,13 +159,11 @@ function commandCount(tag: string): number {
   return COUNTED.has(words[0]!) && !Number.isNaN(count) ? count : 0;
 }
 
-function fallback<R>(bytes: Buffer, known: ResultField[] | undefined, parsers: Parsers, formats: readonly number[] | undefined): Reply<R> {
+function fallback<R>(bytes: Buffer, known: ResultField[] | undefined, parsers: Parsers): Reply<R> {
   const all: messages.BackendMessage[] = [];
   new protocol.Parser().parse(bytes, (m) => all.push(m));
   const error = all.find((m) => m instanceof messages.DatabaseError);
   if (error) throw error;
-  // PGlite's parser reads every column as text: rows with binary columns are read here.
-  if (formats && known) return { ...binaryRows<R>(bytes, known, formats), fields: known };
   const described = all.find((m): m is messages.RowDescriptionMessage => m instanceof messages.RowDescriptionMessage);
   const fields = described
     ? described.fields.map((f) => ({ name: f.name, dataTypeID: f.dataTypeID, parse: parsers[f.dataTypeID] ?? (types.parsers as Parsers)[f.dataTypeID] }))
@@ -171,15 +172,4 @@ function fallback<R>(bytes: Buffer, known: ResultField[] | undefined, parsers: P
   if (!described && known) all.unshift({ name: 'rowDescription', length: 0, fieldCount: known.length, fields: known } as unknown as messages.BackendMessage);
   const result = parse.parseResults(all, parsers, { rowMode: 'object' })[0]!;
   return { rows: result.rows as R[], affectedRows: result.affectedRows ?? 0, fields };
-}
-
-/** Every DataRow of a reply and the rows its CommandCompletes count, skipping all other messages. */
-function binaryRows<R>(bytes: Buffer, fields: readonly ResultField[], formats: readonly number[]): { rows: R[]; affectedRows: number } {
-  const rows: R[] = [];
-  let affectedRows = 0;
-  for (let at = 0; at + 5 <= bytes.length; at += 1 + bytes.readInt32BE(at + 1)) {
-    if (bytes[at] === 0x44) rows.push(dataRow(bytes, at + 5, fields, formats) as R);
-    if (bytes[at] === 0x43) affectedRows += commandCount(bytes.toString('utf8', at + 5, at + bytes.readInt32BE(at + 1)));
-  }
-  return { rows, affectedRows };
 }
