@@ -1,4 +1,5 @@
 import type { PGlite, Transaction } from '@electric-sql/pglite';
+import { ConnectionLock } from './connection-lock.js';
 import { pgliteBusy } from './pglite-guard.js';
 import { PGliteStatements } from './pglite-query.js';
 import {
@@ -69,7 +70,7 @@ type Compile = QueryCompiler['compileQuery'];
 
 class PGliteDriver implements Driver {
   readonly #pglite: PGlite;
-  readonly #mutex = new ConnectionMutex();
+  readonly #lock = new ConnectionLock();
   #connection: PGliteConnection | undefined;
 
   constructor(pglite: PGlite) {
@@ -85,16 +86,16 @@ class PGliteDriver implements Driver {
   async acquireConnection(): Promise<DatabaseConnection> {
     // One connection: a second caller waits until the first (a whole transaction included)
     // releases it, or its queries would run inside the other's transaction.
-    await this.#mutex.lock();
+    await this.#lock.lock();
     return this.#connection!;
   }
 
   async releaseConnection(): Promise<void> {
-    this.#mutex.unlock();
+    this.#lock.unlock();
   }
 
   stats(): { inUse: number; waiting: number } {
-    return this.#mutex.stats();
+    return this.#lock.stats();
   }
 
   /**
@@ -104,7 +105,7 @@ class PGliteDriver implements Driver {
    * ends.
    */
   readNow<R>(query: CompiledQuery<R>): QueryResult<R> | undefined {
-    if (this.#mutex.stats().inUse || !this.#connection || pgliteBusy(this.#pglite)) return undefined;
+    if (this.#lock.stats().inUse || !this.#connection || pgliteBusy(this.#pglite)) return undefined;
     return this.#connection.readNow(query);
   }
 
@@ -234,30 +235,4 @@ function extendStack(error: unknown, stackError: Error): unknown {
     error.stack += `\n${tail}`;
   }
   return error;
-}
-
-class ConnectionMutex {
-  #held: Promise<void> | undefined;
-  #release: (() => void) | undefined;
-  #waiting = 0;
-
-  async lock(): Promise<void> {
-    this.#waiting++;
-    try {
-      while (this.#held) await this.#held;
-    } finally {
-      this.#waiting--;
-    }
-    this.#held = new Promise((resolve) => (this.#release = resolve));
-  }
-
-  stats(): { inUse: number; waiting: number } {
-    return { inUse: this.#held ? 1 : 0, waiting: this.#waiting };
-  }
-
-  unlock(): void {
-    const release = this.#release;
-    this.#held = this.#release = undefined;
-    release?.();
-  }
 }
