@@ -3,6 +3,7 @@ import type { Lease } from '../../sandbox/pool.js';
 import { markError, tracer } from '../metrics/tracing.js';
 import type { ChatService, PreparedChat } from './chat.service.js';
 import type { SessionContext } from './keyring.js';
+import type { TurnLease } from './turn-lease.js';
 
 /** One server-sent event of an answer, in the order the client receives them. */
 export type ChatEvent =
@@ -22,6 +23,8 @@ export interface StreamOptions {
   /** Seconds since the request arrived, for the time-to-first-token metric. */
   elapsedSeconds: () => number;
   log: StreamLog;
+  /** The turn's lease, when a step before the answer may already hold it (see TurnLease). */
+  lease?: TurnLease;
 }
 
 /**
@@ -33,11 +36,12 @@ export class ChatStreamService {
   constructor(private readonly chat: ChatService) {}
 
   /**
-   * Takes a sandbox lease first, so that no runtime, a saturated pool or a bad request are
-   * ordinary JSON errors (with a status) before any event is written; then returns the events.
+   * Takes a sandbox lease first (the turn's, when embedding the question already took it), so
+   * that no runtime, a saturated pool or a bad request are ordinary JSON errors (with a status)
+   * before any event is written; then returns the events.
    */
   async open(session: SessionContext, prepared: PreparedChat, opts: StreamOptions): Promise<AsyncGenerator<ChatEvent, void>> {
-    const lease = await this.chat.acquire(session, opts.signal);
+    const lease = opts.lease ? await opts.lease.handOn() : await this.chat.acquire(session, opts.signal);
     return this.#answer(session, prepared, lease, opts);
   }
 

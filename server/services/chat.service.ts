@@ -15,6 +15,7 @@ import { withSpan } from '../metrics/tracing.js';
 import type { ChatsRepository } from '../repositories/chats.repository.js';
 import type { SessionContext } from './keyring.js';
 import type { CitedSource, RetrievalService } from './retrieval.service.js';
+import type { SharedLease } from './turn-lease.js';
 
 /** What the model was given for an answer, without the prompt itself (never stored). */
 export interface AnswerContext {
@@ -126,14 +127,16 @@ export class ChatService {
     return h.ok ? { status: 'ok', runtime } : { status: 'offline', runtime, code: h.code, message: h.message };
   }
 
+  /** `shared`: the turn's sandbox lease (see TurnLease), for a step before the answer that needs one. */
   async prepare(
     session: SessionContext,
     input: { message: string; chatId?: string; timeZone?: string; model?: string },
     now = new Date(),
+    shared?: SharedLease,
   ): Promise<PreparedChat> {
     const history = input.chatId ? await this.#history(session, input.chatId) : [];
     const stored = input.chatId ? await this.#chatPayload(session, input.chatId) : undefined;
-    return this.#build(session, { ...input, history, model: input.model ?? stored?.model }, now);
+    return this.#build(session, { ...input, history, model: input.model ?? stored?.model }, now, shared);
   }
 
   async #chatPayload(session: SessionContext, chatId: string): Promise<ChatPayload> {
@@ -146,7 +149,13 @@ export class ChatService {
    * Prepares a new answer to the chat's last question, from the turns before it only, for a
    * fresh sandbox lease; `save` keeps the answer it replaces as an alternative.
    */
-  async prepareRegenerate(session: SessionContext, chatId: string, input: { timeZone?: string } = {}, now = new Date()): Promise<PreparedChat> {
+  async prepareRegenerate(
+    session: SessionContext,
+    chatId: string,
+    input: { timeZone?: string } = {},
+    now = new Date(),
+    shared?: SharedLease,
+  ): Promise<PreparedChat> {
     if (!(await this.chats.get(session.userId, chatId))) throw notFound('Chat');
     const rows = await this.chats.messages(session.userId, chatId);
     const lastUser = rows.map((r) => r.role).lastIndexOf('user');
@@ -157,7 +166,7 @@ export class ChatService {
       .map((r) => ({ role: r.role, text: this.#open<MessagePayload>(session, 'chat_messages', r).text }));
     const previous = rows.slice(lastUser + 1).find((r) => r.role === 'assistant');
     const { model } = await this.#chatPayload(session, chatId);
-    const prepared = await this.#build(session, { message: question, chatId, timeZone: input.timeZone, history, model }, now);
+    const prepared = await this.#build(session, { message: question, chatId, timeZone: input.timeZone, history, model }, now, shared);
     return { ...prepared, replaces: { messageId: previous?.id ?? null } };
   }
 
@@ -165,12 +174,13 @@ export class ChatService {
     session: SessionContext,
     input: { message: string; chatId?: string; timeZone?: string; model?: string; history: Array<{ role: string; text: string }> },
     now: Date,
+    shared?: SharedLease,
   ): Promise<PreparedChat> {
     const { history } = input;
     const parsed = withTopicOf(parseQuestion(input.message, now, input.timeZone), history, now, input.timeZone);
     const retrievalStarted = performance.now();
     const found = await withSpan('retrieval', {}, async (span) => {
-      const r = await this.retrieval.retrieve(session, input.message, parsed, now);
+      const r = await this.retrieval.retrieve(session, input.message, parsed, now, shared);
       span.setAttribute('cv.retrieval.sources', r.cited.length);
       return r;
     });

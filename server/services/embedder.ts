@@ -3,14 +3,18 @@ import { join } from 'node:path';
 import type { SandboxPool } from '../../sandbox/pool.js';
 import { EMBED_BATCH, embedTexts } from '../../sandbox/embed.js';
 import { NoModelError } from '../../sandbox/errors.js';
+import type { SharedLease } from './turn-lease.js';
 
 /** Turns texts into vectors where the owner's plaintext may be: their own sandbox. */
 export interface Embedder {
   readonly model: string;
   /** Cheap: false when the model is certainly not there (not in the models directory). */
   present(): boolean;
-  /** All texts in one sandbox lease, {@link EMBED_BATCH} per request; NoModelError when the model is missing. */
-  embed(userId: string, texts: string[], signal?: AbortSignal): Promise<number[][]>;
+  /**
+   * All texts in one sandbox lease, {@link EMBED_BATCH} per request; NoModelError when the model
+   * is missing. With `shared`, on that lease (a chat turn's), which its owner releases.
+   */
+  embed(userId: string, texts: string[], signal?: AbortSignal, shared?: SharedLease): Promise<number[][]>;
 }
 
 /**
@@ -41,8 +45,8 @@ export class PoolEmbedder implements Embedder {
     return this.modelsDir === undefined || existsSync(modelManifestPath(this.modelsDir, this.model));
   }
 
-  async embed(userId: string, texts: string[], signal?: AbortSignal): Promise<number[][]> {
-    const lease = await this.pool.acquire(userId, { signal });
+  async embed(userId: string, texts: string[], signal?: AbortSignal, shared?: SharedLease): Promise<number[][]> {
+    const lease = shared ? await shared.get() : await this.pool.acquire(userId, { signal });
     let failed = false;
     try {
       const out: number[][] = [];
@@ -53,7 +57,7 @@ export class PoolEmbedder implements Embedder {
       failed = !(err instanceof NoModelError) && !signal?.aborted;
       throw err;
     } finally {
-      lease.release({ error: failed });
+      if (!shared) lease.release({ error: failed });
     }
   }
 }

@@ -10,6 +10,7 @@ import { LOAD_PAGE, type VectorsRepository } from '../repositories/vectors.repos
 import type { Embedder } from './embedder.js';
 import type { ItemsService } from './items.service.js';
 import type { KeyRing, SessionContext } from './keyring.js';
+import type { SharedLease } from './turn-lease.js';
 
 /** How retrieval ranks right now: with vectors, or BM25 alone (the UI says "keyword search only"). */
 export type RetrievalMode = 'hybrid' | 'keyword';
@@ -148,12 +149,13 @@ export class EmbeddingService {
   /**
    * The `k` items whose passages are nearest the question, best passage each; null when vectors
    * cannot take part (no model, or embedding the question failed): the caller ranks by BM25 alone.
+   * `shared`: the chat turn's lease, to embed the question in the sandbox that will answer it.
    */
-  async nearest(session: SessionContext, question: string, k: number): Promise<VectorHit[] | null> {
+  async nearest(session: SessionContext, question: string, k: number, shared?: SharedLease): Promise<VectorHit[] | null> {
     if (!this.embedder || this.mode === 'keyword') return null;
     let query: number[];
     try {
-      [query] = (await this.embedder.embed(session.userId, [question], this.#abort.signal)) as [number[]];
+      [query] = (await this.embedder.embed(session.userId, [question], this.#abort.signal, shared)) as [number[]];
     } catch (err) {
       if (err instanceof NoModelError) this.#unavailableUntil = Date.now() + (this.opts.retryMs ?? 60_000);
       return null;

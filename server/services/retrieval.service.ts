@@ -13,6 +13,7 @@ import { fuseRanks } from '../embed/rrf.js';
 import type { VectorHit } from '../embed/vector-index.js';
 import type { EmbeddingService, RetrievalMode } from './embedding.service.js';
 import { meaningfulHits, vectorHitItems, VECTOR_K } from './hybrid-search.service.js';
+import type { SharedLease } from './turn-lease.js';
 
 /** A source as the browser sees it in the `sources` event. */
 export interface CitedSource {
@@ -79,7 +80,8 @@ export class RetrievalService {
     private readonly embeddings?: Pick<EmbeddingService, 'nearest'> | null,
   ) {}
 
-  async retrieve(session: SessionContext, question: string, parsed: ParsedQuestion, now: Date): Promise<Retrieved> {
+  /** `shared`: the chat turn's sandbox lease, for embedding the question (see TurnLease). */
+  async retrieve(session: SessionContext, question: string, parsed: ParsedQuestion, now: Date, shared?: SharedLease): Promise<Retrieved> {
     const hard = parsed.range && !parsed.range.soft ? parsed.range : undefined;
     const from = hard ? new Date(`${hard.from}T00:00:00Z`) : undefined;
     // A local date can run up to 14 hours past UTC midnight.
@@ -112,7 +114,7 @@ export class RetrievalService {
           ? this.items.recent(session, { kinds: ['note', 'document', 'record'], from, to, limit: 30 })
           : none,
         this.#summaries(session, parsed, hard, now),
-        this.embeddings ? this.embeddings.nearest(session, question, VECTOR_K) : Promise.resolve(null),
+        this.embeddings ? this.embeddings.nearest(session, question, VECTOR_K, shared) : Promise.resolve(null),
       ]),
     );
     const matches = new Map<string, VectorHit>();

@@ -3,14 +3,15 @@ import { openEventStream } from '../../http/event-stream.js';
 import { requireSession } from '../../http/session.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ChatService, PreparedChat } from '../../services/chat.service.js';
-import type { ChatStreamService } from '../../services/chat-stream.service.js';
+import type { ChatEvent, ChatStreamService } from '../../services/chat-stream.service.js';
 import type { SessionContext } from '../../services/keyring.js';
+import { TurnLease } from '../../services/turn-lease.js';
 import { ChatBody, ChatList, ChatSummary, ChatThread, IdParams, RegenerateBody, RenameChatBody } from '../../../contract/index.js';
 
 export const chatRoutes =
   (deps: { chat: ChatService; stream: ChatStreamService; perMinute: number }): FastifyPluginAsyncZod =>
   async (app) => {
-    const { chat, stream } = deps;
+    const { chat } = deps;
 
     app.get('/health/ollama', async () => chat.health());
 
@@ -20,7 +21,7 @@ export const chatRoutes =
      */
     app.post('/api/chat', { schema: { body: ChatBody }, config: { rateLimit: { max: deps.perMinute, timeWindow: 60_000 } } }, async (req, reply) => {
       const session = requireSession(req);
-      await writeSse(stream, req, reply, session, await chat.prepare(session, req.body));
+      await answer(deps, req, reply, session, (lease) => chat.prepare(session, req.body, new Date(), lease));
     });
 
     /** A new answer to the chat's last question from a fresh sandbox lease; the old answer is kept. */
@@ -29,7 +30,7 @@ export const chatRoutes =
       { schema: { params: IdParams, body: RegenerateBody }, config: { rateLimit: { max: deps.perMinute, timeWindow: 60_000 } } },
       async (req, reply) => {
         const session = requireSession(req);
-        await writeSse(stream, req, reply, session, await chat.prepareRegenerate(session, req.params.id, req.body ?? {}));
+        await answer(deps, req, reply, session, (lease) => chat.prepareRegenerate(session, req.params.id, req.body ?? {}, new Date(), lease));
       },
     );
 
@@ -55,18 +56,33 @@ export const chatRoutes =
 /**
  * Server-sent events: `sources` (with `context`, what the model is given), then `token`s, then
  * `done` or `error`. Errors before the stream (no runtime, pool saturated, bad input) are
- * ordinary JSON errors with a status.
+ * ordinary JSON errors with a status. The turn takes one sandbox lease, for embedding the
+ * question (when the vault has vectors) and the answer both.
  */
-async function writeSse(stream: ChatStreamService, req: FastifyRequest, reply: FastifyReply, session: SessionContext, prepared: PreparedChat): Promise<void> {
+async function answer(
+  deps: { chat: ChatService; stream: ChatStreamService },
+  req: FastifyRequest,
+  reply: FastifyReply,
+  session: SessionContext,
+  prepare: (lease: TurnLease) => Promise<PreparedChat>,
+): Promise<void> {
   const abort = new AbortController();
-  const events = await stream.open(session, prepared, { signal: abort.signal, elapsedSeconds: () => reply.elapsedTime / 1000, log: req.log });
-
-  const sse = openEventStream(reply);
   let finished = false;
-  // The browser closing the connection (Stop) must stop generation in the sandbox.
-  sse.res.on('close', () => {
+  // The browser closing the connection (Stop) must stop generation in the sandbox, or the wait for one.
+  reply.raw.on('close', () => {
     if (!finished) abort.abort(new Error('client went away'));
   });
+  const lease = new TurnLease(() => deps.chat.acquire(session, abort.signal));
+  let events: AsyncGenerator<ChatEvent, void>;
+  try {
+    const prepared = await prepare(lease);
+    events = await deps.stream.open(session, prepared, { signal: abort.signal, elapsedSeconds: () => reply.elapsedTime / 1000, log: req.log, lease });
+  } catch (err) {
+    lease.release();
+    throw err;
+  }
+
+  const sse = openEventStream(reply);
   try {
     for await (const { event, data } of events) sse.send(event, data);
   } finally {

@@ -1,0 +1,50 @@
+import type { Lease, ReleaseOptions } from '../../sandbox/pool.js';
+
+/** A lease some step may need, taken by the first that does (see {@link TurnLease}). */
+export interface SharedLease {
+  get(): Promise<Lease>;
+}
+
+/**
+ * One sandbox lease for a whole chat turn: taken by the first step that needs the sandbox
+ * (embedding the question, in a vault with vectors), kept for the answer, released once. Each
+ * lease is a use of the container, which is recycled after `SANDBOX_MAX_USES` of them (a new one
+ * loads the model again), and between two leases an idle container can go to another user.
+ */
+export class TurnLease implements SharedLease {
+  readonly #acquire: () => Promise<Lease>;
+  #lease: Promise<Lease> | undefined;
+  #handedOn = false;
+
+  constructor(acquire: () => Promise<Lease>) {
+    this.#acquire = acquire;
+  }
+
+  /** The turn's lease, taken now if no step has taken it yet. A failed take is tried again by the next step. */
+  get(): Promise<Lease> {
+    if (!this.#lease) {
+      const taking = this.#acquire();
+      this.#lease = taking;
+      taking.catch(() => {
+        if (this.#lease === taking) this.#lease = undefined;
+      });
+    }
+    return this.#lease;
+  }
+
+  /** The lease for the answer, which from now on releases it. */
+  handOn(): Promise<Lease> {
+    this.#handedOn = true;
+    return this.get();
+  }
+
+  /** Releases the lease if a step took it and the answer never did (the turn failed before it). */
+  release(opts?: ReleaseOptions): void {
+    if (this.#handedOn || !this.#lease) return;
+    this.#handedOn = true;
+    this.#lease.then(
+      (lease) => lease.release(opts),
+      () => {},
+    );
+  }
+}
