@@ -3,13 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOllama, type FakeOllama } from '../../test-support/sandbox/fake-ollama.js';
 import { signUp, startTestServer, type TestServer } from '../../test-support/server/harness.js';
 import { parseProm, sample } from '../../test-support/server/prom.js';
-
-function parseSse(body: string): Array<{ event: string; data: any }> {
-  return body
-    .split('\n\n')
-    .filter((b) => b.trim())
-    .map((block) => ({ event: /^event: (.*)$/m.exec(block)?.[1] ?? 'message', data: JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? 'null') }));
-}
+import { parseSse } from '../../test-support/server/sse.js';
 
 /**
  * A chat turn is one use of the user's sandbox: the question is embedded in the sandbox that

@@ -2,13 +2,7 @@ import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOllama, type FakeOllama } from '../../test-support/sandbox/fake-ollama.js';
 import { dbTargets, signUp, startTestServer, type TestServer } from '../../test-support/server/harness.js';
-
-function parseSse(body: string): Array<{ event: string; data: any }> {
-  return body
-    .split('\n\n')
-    .filter((b) => b.trim())
-    .map((block) => ({ event: /^event: (.*)$/m.exec(block)?.[1] ?? 'message', data: JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? 'null') }));
-}
+import { parseSse } from '../../test-support/server/sse.js';
 
 /** Sandboxes recycled because they reached SANDBOX_MAX_USES: one per lease when that is 1. */
 async function usedUp(sut: TestServer): Promise<number> {

@@ -8,18 +8,7 @@ import { ANSWER_TOKENS } from '../../sandbox/ollama.js';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-
-/** Splits an SSE body into events. */
-function parseSse(body: string): Array<{ event: string; data: any }> {
-  return body
-    .split('\n\n')
-    .filter((b) => b.trim())
-    .map((block) => {
-      const event = /^event: (.*)$/m.exec(block)?.[1] ?? 'message';
-      const data = JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? 'null');
-      return { event, data };
-    });
-}
+import { parseSse } from '../../test-support/server/sse.js';
 
 describe.each(dbTargets())('chat over SSE (%s)', (target) => {
   let fake: FakeOllama;

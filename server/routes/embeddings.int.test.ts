@@ -7,13 +7,7 @@ import { passageInput, passages } from '../embed/chunk.js';
 import { quantize } from '../embed/quantize.js';
 import { databaseCopy, found } from '../../test-support/server/dump-scan.js';
 import { dbTargets, signUp, startTestServer, type TestServer } from '../../test-support/server/harness.js';
-
-function parseSse(body: string): Array<{ event: string; data: any }> {
-  return body
-    .split('\n\n')
-    .filter((b) => b.trim())
-    .map((block) => ({ event: /^event: (.*)$/m.exec(block)?.[1] ?? 'message', data: JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? 'null') }));
-}
+import { parseSse } from '../../test-support/server/sse.js';
 
 const LETTER = {
   title: 'Letter from Dr. Okafor',

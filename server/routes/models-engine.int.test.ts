@@ -8,16 +8,10 @@ import { OWNER_LABEL, PULL_LABEL } from '../../sandbox/docker.js';
 import { ContainerModelStore } from '../../sandbox/model-store.js';
 import { connectEngine, engineSkipReason, ensureFakeOllamaImage } from '../../test-support/sandbox/engine.js';
 import { signUp, startTestServer, type TestServer } from '../../test-support/server/harness.js';
+import { parseSse } from '../../test-support/server/sse.js';
 
 // CI sets SANDBOX_ENGINE_TESTS=1, which makes the engine a requirement (test-support/sandbox/engine.ts).
 const skipReason = await engineSkipReason('models-engine.int.test');
-
-function parseSse(body: string): Array<{ event: string; data: any }> {
-  return body
-    .split('\n\n')
-    .filter((b) => b.trim())
-    .map((block) => ({ event: /^event: (.*)$/m.exec(block)?.[1] ?? 'message', data: JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? 'null') }));
-}
 
 const REGISTRY = { 'qwen2.5:0.5b': { size: 397_807_936, family: 'qwen2', quantization: 'Q4_K_M', contextLength: 32768 } };
 

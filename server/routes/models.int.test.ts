@@ -5,13 +5,7 @@ import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOllama, type FakeOllama, type FakeRegistryModel } from '../../test-support/sandbox/fake-ollama.js';
 import { dbTargets, signUp, startTestServer, type TestServer } from '../../test-support/server/harness.js';
-
-function parseSse(body: string): Array<{ event: string; data: any }> {
-  return body
-    .split('\n\n')
-    .filter((b) => b.trim())
-    .map((block) => ({ event: /^event: (.*)$/m.exec(block)?.[1] ?? 'message', data: JSON.parse(/^data: (.*)$/m.exec(block)?.[1] ?? 'null') }));
-}
+import { parseSse } from '../../test-support/server/sse.js';
 
 const MiB = 1024 * 1024;
 // Shapes of the real models (their GGUF headers), sizes in bytes as the registry serves them.
