@@ -2,7 +2,7 @@ import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOllama, type FakeOllama } from '../../test-support/sandbox/fake-ollama.js';
 import { signUp, startTestServer, type TestServer } from '../../test-support/server/harness.js';
-import { parseProm, sample } from '../../test-support/server/prom.js';
+import { sandboxesUsedUp } from '../../test-support/server/prom.js';
 import { parseSse } from '../../test-support/server/sse.js';
 
 /**
@@ -15,7 +15,7 @@ describe('a chat turn and its sandbox lease', () => {
   let fake: FakeOllama;
   let sut: TestServer;
   const inject = (opts: InjectOptions) => sut.app.inject(opts);
-  const recycled = async () => sample(parseProm((await inject({ method: 'GET', url: '/metrics' })).body), 'cv_sandbox_recycles', { reason: 'maxUses' }) ?? 0;
+  const recycled = () => sandboxesUsedUp(sut.app);
 
   beforeAll(async () => {
     fake = await startFakeOllama({ models: ['llama3.1:8b', 'nomic-embed-text:latest'], tokens: ['Nothing', ' found.'] });

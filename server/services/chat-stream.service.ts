@@ -23,8 +23,8 @@ export interface StreamOptions {
   /** Seconds since the request arrived, for the time-to-first-token metric. */
   elapsedSeconds: () => number;
   log: StreamLog;
-  /** The turn's lease, when a step before the answer may already hold it (see TurnLease). */
-  lease?: TurnLease;
+  /** The turn's lease, which a step before the answer may already hold (see TurnLease). */
+  lease: TurnLease;
 }
 
 /**
@@ -41,7 +41,7 @@ export class ChatStreamService {
    * before any event is written; then returns the events.
    */
   async open(session: SessionContext, prepared: PreparedChat, opts: StreamOptions): Promise<AsyncGenerator<ChatEvent, void>> {
-    const lease = opts.lease ? await opts.lease.handOn() : await this.chat.acquire(session, opts.signal);
+    const lease = await opts.lease.handOn();
     return this.#answer(session, prepared, lease, opts);
   }
 

@@ -1,4 +1,4 @@
-import type { Lease, ReleaseOptions } from '../../sandbox/pool.js';
+import type { Lease } from '../../sandbox/pool.js';
 
 /** A lease some step may need, taken by the first that does (see {@link TurnLease}). */
 export interface SharedLease {
@@ -14,7 +14,8 @@ export interface SharedLease {
 export class TurnLease implements SharedLease {
   readonly #acquire: () => Promise<Lease>;
   #lease: Promise<Lease> | undefined;
-  #handedOn = false;
+  /** Handed on to the answer, or given back: either way no longer this object's to release. */
+  #done = false;
 
   constructor(acquire: () => Promise<Lease>) {
     this.#acquire = acquire;
@@ -34,16 +35,16 @@ export class TurnLease implements SharedLease {
 
   /** The lease for the answer, which from now on releases it. */
   handOn(): Promise<Lease> {
-    this.#handedOn = true;
+    this.#done = true;
     return this.get();
   }
 
   /** Releases the lease if a step took it and the answer never did (the turn failed before it). */
-  release(opts?: ReleaseOptions): void {
-    if (this.#handedOn || !this.#lease) return;
-    this.#handedOn = true;
+  release(): void {
+    if (this.#done || !this.#lease) return;
+    this.#done = true;
     this.#lease.then(
-      (lease) => lease.release(opts),
+      (lease) => lease.release(),
       () => {},
     );
   }

@@ -1,3 +1,5 @@
+import type { FastifyInstance } from 'fastify';
+
 /** One sample of Prometheus' text exposition format. */
 export interface PromSample {
   name: string;
@@ -27,4 +29,10 @@ export function sample(samples: PromSample[], name: string, labels: Record<strin
   const hits = samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));
   if (hits.length > 1) throw new Error(`${name} ${JSON.stringify(labels)} matches ${hits.length} samples`);
   return hits[0]?.value;
+}
+
+/** Sandboxes recycled because they reached SANDBOX_MAX_USES: with that at 1, the leases taken so far. */
+export async function sandboxesUsedUp(app: Pick<FastifyInstance, 'inject'>): Promise<number> {
+  const text = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+  return sample(parseProm(text), 'cv_sandbox_recycles', { reason: 'maxUses' }) ?? 0;
 }
