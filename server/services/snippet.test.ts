@@ -26,4 +26,11 @@ describe('search snippet', () => {
   it("drops the text's own asterisks so only the marks remain", () => {
     expect(snippet('t', 'A **bold** claim about *sleep*', 'sleep')).toBe('A bold claim about **sleep**');
   });
+
+  it('reads words as the tokenizer does, in any script and across astral characters, and folds every kind of whitespace', () => {
+    expect(snippet('t', 'Ärztin:\tΚαρδιά\u00a0 och 𝒳-ray; naïve\r\n\nnaïve', 'καρδιά naïve')).toBe('Ärztin: **Καρδιά** och 𝒳-ray; **naïve** **naïve**');
+    expect(snippet('t', 'co-operate, co operate', 'operate')).toBe('co-**operate**, co **operate**');
+    // Combining marks belong to the word they follow (NFD "café").
+    expect(snippet('t', 'Cafe\u0301 corner', 'café')).toBe('**Cafe\u0301** corner');
+  });
 });

@@ -2,7 +2,42 @@ import { wordMatcher } from '../../crypto/index.js';
 
 /** How much of a long text is looked at: enough for any snippet, bounded for huge documents. */
 const SCAN_CHARS = 50_000;
-const WORD = /[\p{L}\p{N}\p{M}]+/gu;
+/** One character of a word, as the blind index's tokenizer reads words: `[\p{L}\p{N}\p{M}]+`. */
+const WORD_CHAR = /^[\p{L}\p{N}\p{M}]$/u;
+const ASCII_WORD = Uint8Array.from({ length: 128 }, (_, c) => (WORD_CHAR.test(String.fromCharCode(c)) ? 1 : 0));
+const wordChars = new Map<number, boolean>();
+
+function isWordChar(cp: number): boolean {
+  if (cp < 128) return ASCII_WORD[cp] === 1;
+  let yes = wordChars.get(cp);
+  if (yes === undefined) {
+    yes = WORD_CHAR.test(String.fromCodePoint(cp));
+    if (wordChars.size < 8192) wordChars.set(cp, yes);
+  }
+  return yes;
+}
+
+/**
+ * Where the words of `s` that `matches` are, at most `max` of them. Read code point by code point
+ * rather than with `matchAll`: a page of search results goes through thousands of words, and a
+ * match array for each was a third of what a search allocated.
+ */
+function matchedWords(s: string, matches: (word: string) => boolean, max: number): Array<{ start: number; end: number }> {
+  const hits: Array<{ start: number; end: number }> = [];
+  const n = s.length;
+  for (let i = 0; i < n && hits.length < max;) {
+    let cp = s.codePointAt(i)!;
+    if (!isWordChar(cp)) {
+      i += cp > 0xffff ? 2 : 1;
+      continue;
+    }
+    const start = i;
+    do i += cp > 0xffff ? 2 : 1;
+    while (i < n && isWordChar((cp = s.codePointAt(i)!)));
+    if (matches(s.slice(start, i))) hits.push({ start, end: i });
+  }
+  return hits;
+}
 
 /**
  * A short passage of an item with the words that matched the query wrapped in `**`, computed
@@ -31,13 +66,15 @@ export function snippets(query: string, maxChars = 200): (title: string, text: s
 }
 
 function passage(source: string, matches: (word: string) => boolean, maxChars: number): { snippet: string; marked: boolean } | null {
-  const clean = source.slice(0, SCAN_CHARS).replace(/\*+/g, '').replace(/\s+/g, ' ').trim();
+  // Whitespace runs become one space; a lone space is left as it is, so text with nothing
+  // else to fold is not copied.
+  const clean = source
+    .slice(0, SCAN_CHARS)
+    .replace(/\*+/g, '')
+    .replace(/\s{2,}|[^\S ]/g, ' ')
+    .trim();
   if (!clean) return null;
-  const hits: Array<{ start: number; end: number }> = [];
-  for (const m of clean.matchAll(WORD)) {
-    if (matches(m[0])) hits.push({ start: m.index, end: m.index + m[0].length });
-    if (hits.length >= 500) break;
-  }
+  const hits = matchedWords(clean, matches, 500);
   if (hits.length === 0) return { snippet: cut(clean, 0, maxChars), marked: false };
   // The window holding the most matched words, starting a little before its first one.
   let best = 0;
