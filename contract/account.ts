@@ -5,6 +5,9 @@ import { z } from 'zod';
 export const User = z.object({ id: z.string(), email: z.string() });
 export type User = z.infer<typeof User>;
 export const UserBody = z.object({ user: User });
+/** `GET /api/auth/me`: the user, and whether the account is an admin (the app shows invites to admins only). */
+export const MeBody = z.object({ user: User.extend({ admin: z.boolean() }) });
+export type MeBody = z.infer<typeof MeBody>;
 export const NewUserBody = z.object({ user: User, recoveryKey: z.string() });
 
 const email = z

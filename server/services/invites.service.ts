@@ -60,7 +60,11 @@ export class InvitesService {
     if ((await this.repo.delete(id)) === 0) throw notFound('Invite');
   }
 
+  isAdmin(session: SessionContext): Promise<boolean> {
+    return this.repo.isAdmin(session.userId);
+  }
+
   async #requireAdmin(session: SessionContext): Promise<void> {
-    if (!(await this.repo.isAdmin(session.userId))) throw forbidden('Only an admin account can manage invites.', 'not_admin');
+    if (!(await this.isAdmin(session))) throw forbidden('Only an admin account can manage invites.', 'not_admin');
   }
 }

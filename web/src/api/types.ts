@@ -10,6 +10,7 @@ export type {
   ChatMessage,
   ChatSummary,
   ChatThread,
+  MeBody,
   Extraction,
   FolderWithCount as Folder,
   Integration,

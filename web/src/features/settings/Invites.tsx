@@ -3,9 +3,12 @@ import { api, ApiError } from '../../api/client';
 import { Button } from '../../components/ui/Button';
 import { Card, ErrorText, Notice } from '../../components/ui/Feedback';
 import { formatDateTime } from '../../components/format';
-import type { Invite } from '../../api/types';
+import type { Invite, MeBody } from '../../api/types';
 
-/** Admin accounts create single-use invite codes (SIGNUP=invite); hidden for everyone else. */
+/**
+ * Admin accounts create single-use invite codes (SIGNUP=invite); hidden for everyone else, who
+ * are never sent to `/api/invites` (it answers them 403).
+ */
 export function Invites() {
   const [invites, setInvites] = useState<Invite[] | null>(null);
   const [hidden, setHidden] = useState(false);
@@ -22,7 +25,10 @@ export function Invites() {
         else setError(e);
       });
   useEffect(() => {
-    void load();
+    api
+      .get<MeBody>('/api/auth/me')
+      .then((r) => (r.user.admin ? load() : setHidden(true)))
+      .catch(setError);
   }, []);
 
   const create = async () => {
