@@ -26,6 +26,13 @@ export interface BenchServer {
   stop(): Promise<void>;
 }
 
+/**
+ * The young generation's semi-space size the servers run with: `npm start`'s and the Dockerfile's
+ * (2 MB), unless BENCH_SEMI_SPACE_MB says otherwise, to measure the trade between garbage
+ * collection's CPU and resident memory (docs/scale.md, eleventh stop).
+ */
+const SEMI_SPACE = `--max-semi-space-size=${process.env.BENCH_SEMI_SPACE_MB ?? 2}`;
+
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /**
@@ -48,10 +55,10 @@ export async function startBenchServer(env: Record<string, string> = {}, opts: {
     ...env,
   };
   const { child, port } = opts.build
-    ? await spawnBuild(serverEnv, [...prof, '--max-semi-space-size=2'])
+    ? await spawnBuild(serverEnv, [...prof, SEMI_SPACE])
     : await spawnServer(serverEnv, {
         name: 'bench server',
-        nodeFlags: [...prof, '--max-semi-space-size=2'],
+        nodeFlags: [...prof, SEMI_SPACE],
         // BENCH_SERVER_NODE=<path to a node binary>: the servers run on another Node.js than the
         // bench (tracing's cost depends on how the runtime implements AsyncLocalStorage).
         execPath: process.env.BENCH_SERVER_NODE,
