@@ -20,7 +20,7 @@ function isWordChar(cp: number): boolean {
 /**
  * Where the words of `s` that `matches` are, at most `max` of them. Read code point by code point
  * rather than with `matchAll`: a page of search results goes through thousands of words, and a
- * match array for each was a third of what a search allocated.
+ * match array for each was a fifth of what a search allocated.
  */
 function matchedWords(s: string, matches: (word: string) => boolean, max: number): Array<{ start: number; end: number }> {
   const hits: Array<{ start: number; end: number }> = [];
