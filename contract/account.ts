@@ -5,9 +5,6 @@ import { z } from 'zod';
 export const User = z.object({ id: z.string(), email: z.string() });
 export type User = z.infer<typeof User>;
 export const UserBody = z.object({ user: User });
-/** `GET /api/auth/me`: the user, and whether the account is an admin (the app shows invites to admins only). */
-export const MeBody = z.object({ user: User.extend({ admin: z.boolean() }) });
-export type MeBody = z.infer<typeof MeBody>;
 export const NewUserBody = z.object({ user: User, recoveryKey: z.string() });
 
 const email = z
@@ -64,6 +61,9 @@ export const CreatedInvite = z.object({ id: z.string(), code: z.string(), expire
 export const Invite = z.object({ id: z.string(), createdAt: z.string(), expiresAt: z.string(), usedAt: z.string().nullable() });
 export type Invite = z.infer<typeof Invite>;
 export const InviteList = z.object({ invites: z.array(Invite) });
+/** `GET /api/invites/access`: whether this account manages invites (the app shows the card to admins only). */
+export const InviteAccess = z.object({ admin: z.boolean() });
+export type InviteAccess = z.infer<typeof InviteAccess>;
 
 // ---- activity ----
 

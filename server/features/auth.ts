@@ -22,7 +22,7 @@ export const auth: Feature = async (app, c) => {
     SESSION_PURGE_EVERY_MS,
     (err) => app.log.warn({ err: { name: (err as Error).name } }, 'expired session purge failed'),
   );
-  await app.register(authRoutes({ auth: c.auth, invites: c.invites, config }));
+  await app.register(authRoutes({ auth: c.auth, config }));
   await app.register(activityRoutes({ activity: c.activity }));
   await app.register(invitesRoutes({ invites: c.invites }));
   await app.register(tokensRoutes({ tokens: c.apiTokens }));

@@ -52,6 +52,7 @@ describe('requiredScope', () => {
       ['POST', '/api/invites'],
       ['GET', '/api/invites'],
       ['DELETE', '/api/invites/:id'],
+      ['GET', '/api/invites/access'],
       ['DELETE', '/api/account'],
       ['GET', '/api/activity'],
       ['POST', '/api/auth/sessions/revoke-others'],

@@ -4,12 +4,10 @@ import type { Config } from '../../config.js';
 import { notFound } from '../../errors.js';
 import { clearSessionCookie, requireSession, setSessionCookie } from '../../http/session.js';
 import type { AuthService } from '../../services/auth.service.js';
-import type { InvitesService } from '../../services/invites.service.js';
 import {
   ChangePassphraseBody,
   IdParams,
   LoginBody,
-  MeBody,
   NewUserBody,
   RecoverBody,
   RegisterBody,
@@ -20,9 +18,9 @@ import {
 } from '../../../contract/index.js';
 
 export const authRoutes =
-  (deps: { auth: AuthService; invites: InvitesService; config: Config }): FastifyPluginAsyncZod =>
+  (deps: { auth: AuthService; config: Config }): FastifyPluginAsyncZod =>
   async (app) => {
-    const { auth, invites, config } = deps;
+    const { auth, config } = deps;
     const limited = { rateLimit: { max: config.RATE_LIMIT_AUTH_PER_MIN, timeWindow: 60_000 } };
 
     app.post('/api/auth/register', { config: limited, schema: { body: RegisterBody, response: { 201: NewUserBody } } }, async (req, reply) => {
@@ -46,9 +44,9 @@ export const authRoutes =
       return reply.code(204).send();
     });
 
-    app.get('/api/auth/me', { schema: { response: { 200: MeBody } } }, async (req) => {
+    app.get('/api/auth/me', { schema: { response: { 200: UserBody } } }, async (req) => {
       const s = requireSession(req);
-      return { user: { id: s.userId, email: s.email, admin: await invites.isAdmin(s) } };
+      return { user: { id: s.userId, email: s.email } };
     });
 
     app.post('/api/auth/passphrase', { config: limited, schema: { body: ChangePassphraseBody } }, async (req, reply) => {

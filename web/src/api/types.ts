@@ -10,7 +10,7 @@ export type {
   ChatMessage,
   ChatSummary,
   ChatThread,
-  MeBody,
+  InviteAccess,
   Extraction,
   FolderWithCount as Folder,
   Integration,

@@ -17,7 +17,7 @@ describe('<Invites>', () => {
     vi.stubGlobal(
       'fetch',
       vi.fn(async (url: string, init?: RequestInit) => {
-        if (url === '/api/auth/me') return json(200, { user: { id: 'u', email: 'admin@example.com', admin: true } });
+        if (url === '/api/invites/access') return json(200, { admin: true });
         if (url === '/api/invites' && init?.method === 'POST') {
           list.push({ id: 'a', createdAt: '2026-12-05T10:00:00Z', expiresAt: '2026-12-12T10:00:00Z', usedAt: null });
           return json(201, { id: 'a', code: 'CVI-AAAAA-BBBBB-CCCCC-DDDDD', expiresAt: '2026-12-12T10:00:00Z' });
@@ -32,20 +32,20 @@ describe('<Invites>', () => {
   });
 
   it('is hidden for accounts that are not admins, without asking for the invites', async () => {
-    const fetchMock = vi.fn(async (_url: string) => json(200, { user: { id: 'u', email: 'member@example.com', admin: false } }));
+    const fetchMock = vi.fn(async (_url: string) => json(200, { admin: false }));
     vi.stubGlobal('fetch', fetchMock);
     const { container } = render(<Invites />);
     await waitFor(() => expect(fetchMock).toHaveBeenCalled());
     await waitFor(() => expect(container.textContent).toBe(''));
-    expect(fetchMock.mock.calls.map((c) => c[0])).toEqual(['/api/auth/me']);
+    expect(fetchMock.mock.calls.map((c) => c[0])).toEqual(['/api/invites/access']);
   });
 
   it('is hidden when the account stops being an admin', async () => {
     vi.stubGlobal(
       'fetch',
       vi.fn(async (url: string) =>
-        url === '/api/auth/me'
-          ? json(200, { user: { id: 'u', email: 'admin@example.com', admin: true } })
+        url === '/api/invites/access'
+          ? json(200, { admin: true })
           : json(403, { error: { code: 'not_admin', message: 'Only an admin account can manage invites.' } }),
       ),
     );

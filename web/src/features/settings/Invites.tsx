@@ -3,11 +3,11 @@ import { api, ApiError } from '../../api/client';
 import { Button } from '../../components/ui/Button';
 import { Card, ErrorText, Notice } from '../../components/ui/Feedback';
 import { formatDateTime } from '../../components/format';
-import type { Invite, MeBody } from '../../api/types';
+import type { Invite, InviteAccess } from '../../api/types';
 
 /**
  * Admin accounts create single-use invite codes (SIGNUP=invite); hidden for everyone else, who
- * are never sent to `/api/invites` (it answers them 403).
+ * are never sent to `/api/invites` (which answers them 403).
  */
 export function Invites() {
   const [invites, setInvites] = useState<Invite[] | null>(null);
@@ -26,8 +26,8 @@ export function Invites() {
       });
   useEffect(() => {
     api
-      .get<MeBody>('/api/auth/me')
-      .then((r) => (r.user.admin ? load() : setHidden(true)))
+      .get<InviteAccess>('/api/invites/access')
+      .then((r) => (r.admin ? load() : setHidden(true)))
       .catch(setError);
   }, []);
 
