@@ -35,6 +35,8 @@ describe('<Invites>', () => {
     const fetchMock = vi.fn(async (_url: string) => json(200, { admin: false }));
     vi.stubGlobal('fetch', fetchMock);
     const { container } = render(<Invites />);
+    // Nothing shows while the answer is on its way, so the card never flashes.
+    expect(container.textContent).toBe('');
     await waitFor(() => expect(fetchMock).toHaveBeenCalled());
     await waitFor(() => expect(container.textContent).toBe(''));
     expect(fetchMock.mock.calls.map((c) => c[0])).toEqual(['/api/invites/access']);

@@ -11,7 +11,8 @@ import type { Invite, InviteAccess } from '../../api/types';
  */
 export function Invites() {
   const [invites, setInvites] = useState<Invite[] | null>(null);
-  const [hidden, setHidden] = useState(false);
+  /** Unknown until the server says; the card shows only for an admin, so a member never sees it flash. */
+  const [admin, setAdmin] = useState<boolean | null>(null);
   const [code, setCode] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
@@ -21,13 +22,16 @@ export function Invites() {
       .get<{ invites: Invite[] }>('/api/invites')
       .then((r) => setInvites(r.invites))
       .catch((e) => {
-        if (e instanceof ApiError && (e.status === 403 || e.status === 404)) setHidden(true);
+        if (e instanceof ApiError && (e.status === 403 || e.status === 404)) setAdmin(false);
         else setError(e);
       });
   useEffect(() => {
     api
       .get<InviteAccess>('/api/invites/access')
-      .then((r) => (r.admin ? load() : setHidden(true)))
+      .then((r) => {
+        setAdmin(r.admin);
+        if (r.admin) return load();
+      })
       .catch(setError);
   }, []);
 
@@ -45,7 +49,8 @@ export function Invites() {
     }
   };
 
-  if (hidden) return null;
+  // A failed question shows its error rather than nothing.
+  if (admin === false || (admin === null && !error)) return null;
   return (
     <Card title="Invites" description="Each code lets one person create an account on this server (when sign-up is by invitation). Codes expire after 7 days.">
       <ErrorText error={error} className="mb-4" />
