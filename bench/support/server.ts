@@ -28,10 +28,10 @@ export interface BenchServer {
 
 /**
  * The young generation's semi-space size the servers run with: `npm start`'s and the Dockerfile's
- * (2 MB), unless BENCH_SEMI_SPACE_MB says otherwise, to measure the trade between garbage
- * collection's CPU and resident memory (docs/scale.md, eleventh stop).
+ * (4 MB), unless BENCH_SEMI_SPACE_MB says otherwise, to measure the trade between garbage
+ * collection's CPU and resident memory (docs/scale.md, eleventh and twelfth stops).
  */
-const SEMI_SPACE = `--max-semi-space-size=${process.env.BENCH_SEMI_SPACE_MB ?? 2}`;
+const SEMI_SPACE = `--max-semi-space-size=${process.env.BENCH_SEMI_SPACE_MB ?? 4}`;
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 

@@ -49,7 +49,7 @@ describe('kill -9 during an export re-import (pglite)', () => {
     await cp(path.join(await pgliteTemplate(), 'pg'), path.join(dataDir, 'pg'), { recursive: true });
     // A short lease, so the dead process's claim has expired when the server starts again, as after
     // any restart that takes longer than the default 30 s: start-up recovery then sees the job.
-    server = new ServerProcess('server', { DATA_DIR: dataDir, RATE_LIMIT_AUTH_PER_MIN: '100000', JOB_LEASE_S: '1' }, ['--max-semi-space-size=2']);
+    server = new ServerProcess('server', { DATA_DIR: dataDir, RATE_LIMIT_AUTH_PER_MIN: '100000', JOB_LEASE_S: '1' }, ['--max-semi-space-size=4']);
     await server.start();
 
     // A vault whose restore takes long enough to be cut off: notes and a few large files.

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { ExtractionFailure } from './extraction/reasons.js';
+import { workerResourceLimits } from '../worker-heap.js';
 
 /** Stored text per document is capped: beyond this, search and chat gain little. */
 export const MAX_TEXT_CHARS = 2_000_000;
@@ -24,7 +25,7 @@ export function extractPdfPages(bytes: Buffer, timeoutMs: number): Promise<PdfPa
     const worker = new Worker(new URL('./pdf-worker.mjs', import.meta.url), {
       workerData: { bytes: copy, maxChars: MAX_TEXT_CHARS },
       transferList: [copy as ArrayBuffer],
-      resourceLimits: { maxOldGenerationSizeMb: 512 },
+      resourceLimits: workerResourceLimits({ maxOldGenerationSizeMb: 512 }),
     });
     const timer = setTimeout(() => {
       void worker.terminate();

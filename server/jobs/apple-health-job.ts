@@ -8,6 +8,7 @@
 import { Worker } from 'node:worker_threads';
 import { asBuffer } from '../db/index.js';
 import { bundleWorker } from './worker-bundle.js';
+import { workerResourceLimits } from '../worker-heap.js';
 import { COMPILED } from '../compiled.js';
 import { ImportError, type ImportErrorCode } from '../../integrations/apple-health/index.js';
 import { ImportError as FitbitImportError, type ImportErrorCode as FitbitImportErrorCode } from '../../integrations/fitbit/archive.js';
@@ -119,7 +120,7 @@ export function prepareWorkerBundle(): Promise<boolean> {
 
 function startWorker(format: WorkerFormat, heapLimitMb: number = WORKER_HEAP_MB[format]): Worker {
   // The parser's working set is small; a cap makes V8 collect instead of growing the heap.
-  const resourceLimits = { maxOldGenerationSizeMb: heapLimitMb, maxYoungGenerationSizeMb: 16 };
+  const resourceLimits = workerResourceLimits({ maxOldGenerationSizeMb: heapLimitMb });
   // execArgv: [] keeps the parent's `--import tsx` (and its loader thread) out of the worker.
   if (bundled) return new Worker(bundled, { eval: true, execArgv: [], resourceLimits });
   return COMPILED ? new Worker(WORKER_ENTRY, { execArgv: [], resourceLimits }) : new Worker(WORKER_ENTRY, { resourceLimits });

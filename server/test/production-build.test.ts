@@ -143,7 +143,7 @@ describe('production build', () => {
       const pg = target === 'postgres' ? await createPgDatabase() : undefined;
       const logs: string[] = [];
       // No --import tsx, no sources next to it: only dist/, node_modules and package.json.
-      const proc = spawn(process.execPath, ['--max-semi-space-size=2', 'dist/server/main.js'], {
+      const proc = spawn(process.execPath, ['--max-semi-space-size=4', 'dist/server/main.js'], {
         cwd: app,
         env: {
           PATH: process.env.PATH,

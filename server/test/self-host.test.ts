@@ -108,13 +108,13 @@ describe('self-host files', () => {
     expect(final).toMatch(/^USER node$/m);
     // The image doubles as each sandbox's network guard, whose firewall needs iptables.
     expect(final).toMatch(/apt-get install -y --no-install-recommends iptables/);
-    expect(final).toMatch(/^CMD \["node", "--max-semi-space-size=2", "dist\/server\/main.js"\]$/m);
+    expect(final).toMatch(/^CMD \["node", "--max-semi-space-size=4", "dist\/server\/main.js"\]$/m);
     // npm start builds what is stale, then runs the compiled server with the same flags.
     const pkg = JSON.parse(await readFile(path.join(root, 'package.json'), 'utf8')) as {
       dependencies: Record<string, string>;
       scripts: Record<string, string>;
     };
-    expect(pkg.scripts.start).toBe('node scripts/build.mjs && node --max-semi-space-size=2 dist/server/main.js');
+    expect(pkg.scripts.start).toBe('node scripts/build.mjs && node --max-semi-space-size=4 dist/server/main.js');
     // Runtime needs only production dependencies: tsx is for development and tests.
     expect(pkg.dependencies.tsx).toBeUndefined();
     expect(pkg.scripts.export).toBe('node scripts/build.mjs && node dist/server/cli/export.js');

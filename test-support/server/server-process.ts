@@ -9,7 +9,7 @@ const BENCH_SERVER = path.resolve(path.dirname(fileURLToPath(import.meta.url)), 
 
 /**
  * Starts the real server (bench/support/bench-server.ts: the app plus a bench echo route) in its
- * own process under tsx, with `nodeFlags` (`npm start` runs with `--max-semi-space-size=2`), and
+ * own process under tsx, with `nodeFlags` (`npm start` runs with `--max-semi-space-size=4`), and
  * resolves with its port once it listens. Its log goes to stderr; `onStdout` sees its stdout.
  */
 export async function spawnServer(

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { MAX_TEXT_CHARS } from '../extract.js';
 import { ExtractionFailure, type ExtractionCode } from './reasons.js';
+import { workerResourceLimits } from '../../worker-heap.js';
 
 export type DocumentKind = 'docx' | 'xlsx' | 'ods' | 'pptx' | 'html' | 'eml' | 'mbox';
 
@@ -35,7 +36,7 @@ export function readDocument(kind: DocumentKind, bytes: Uint8Array, limits: Docu
         maxAttachments: limits.maxAttachments,
       },
       transferList: [copy as ArrayBuffer],
-      resourceLimits: { maxOldGenerationSizeMb: 512, stackSizeMb: 4 },
+      resourceLimits: workerResourceLimits({ maxOldGenerationSizeMb: 512, stackSizeMb: 4 }),
     });
     const timer = setTimeout(() => {
       void worker.terminate();

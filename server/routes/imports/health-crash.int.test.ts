@@ -49,7 +49,7 @@ for (const target of dbTargets()) {
         dropDb = db.dispose;
         env.DATABASE_URL = db.url;
       }
-      server = new ServerProcess('server', env, ['--max-semi-space-size=2']);
+      server = new ServerProcess('server', env, ['--max-semi-space-size=4']);
       await server.start();
       const email = `crash-${randomBytes(4).toString('hex')}@example.com`;
       const passphrase = 'correct horse battery staple';
