@@ -146,11 +146,6 @@ export interface SeriesSinkLimits {
   maxOpenSamples?: number;
   /** Rough heap bytes of open chunks (default 16 MiB; see SeriesAccumulator.bytes). */
   maxOpenBytes?: number;
-  /**
-   * Leave out a sample whose unit does not convert to its day's unit (or that is not finite)
-   * instead of failing (default false: Apple's exports name one unit per type).
-   */
-  skipUnconvertible?: boolean;
 }
 
 /**
@@ -158,25 +153,22 @@ export interface SeriesSinkLimits {
  * keeping at most `maxOpenChunks` days, `maxOpenSamples` samples and `maxOpenBytes` in memory,
  * whatever the order of the input: a day flushed early and met again later becomes a second
  * chunk, which the store merges into the first (mergeChunks). Call `finish()` after the import
- * to flush the rest.
+ * to flush the rest. A sample whose unit does not convert to its day's, or whose value is not
+ * finite or plausible, is left out and counted in `leftOut` (the sources of one export mix units:
+ * a thermometer in °C and an app in °F on the same day).
  */
-export function createSeriesSink(store: ChunkStore, opts: SeriesSinkLimits = {}): AppleHealthSink & { finish(): Promise<void> } {
+export function createSeriesSink(store: ChunkStore, opts: SeriesSinkLimits = {}): AppleHealthSink & { finish(): Promise<void>; readonly leftOut: number } {
   const maxOpen = opts.maxOpenChunks ?? 64;
   const maxSamples = opts.maxOpenSamples ?? 200_000;
   const maxBytes = opts.maxOpenBytes ?? 16 * 1024 * 1024;
   const acc = new SeriesAccumulator();
+  let leftOut = 0;
   return {
+    get leftOut() {
+      return leftOut;
+    },
     async samples(batch: QuantitySample[]) {
-      if (!opts.skipUnconvertible) acc.addMany(batch);
-      else {
-        for (const x of batch) {
-          try {
-            acc.add(x);
-          } catch {
-            // Left out, as documented: one odd sample must not sink the import.
-          }
-        }
-      }
+      leftOut += acc.addMany(batch);
       const full = acc.sampleCount > maxSamples || acc.bytes > maxBytes;
       if (full || acc.size > maxOpen) {
         // Keep a few recent days open: Apple's order within a type is by time, nearly. Over the

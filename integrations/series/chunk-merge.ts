@@ -15,10 +15,10 @@ import {
   encodedBound,
   reserveColumns,
   sampleColumns,
-  unitFactor,
   type ChunkMeta,
   type SampleColumns,
 } from './day-chunk.js';
+import { convertValue, unitConversion } from './units.js';
 
 /** A merged chunk: its header and encoding (a view into the merger's buffer, valid until its next merge). */
 export interface MergedChunk {
@@ -80,8 +80,8 @@ export class ChunkMerger {
     const ma = decodeColumns(stored, a);
     const mb = decodeColumns(incoming, b);
     if (ma.type !== mb.type || ma.date !== mb.date) throw new Error('ChunkMerger: different (type, date)');
-    const f = ma.unit === mb.unit ? 1 : unitFactor(mb.unit, ma.unit);
-    if (f === undefined) return undefined;
+    const c = unitConversion(mb.unit, ma.unit, ma.type);
+    if (c === undefined) return undefined;
     const sources = ma.sources.slice();
     const remap = mb.sources.map((name) => {
       const i = sources.indexOf(name);
@@ -90,7 +90,7 @@ export class ChunkMerger {
       return sources.length - 1;
     });
     for (let j = 0; j < b.n; j++) {
-      b.value[j] = b.value[j]! * f;
+      b.value[j] = convertValue(b.value[j]!, c);
       b.source[j] = remap[b.source[j]!]!;
     }
     if (!isSorted(a)) sortColumns(a);

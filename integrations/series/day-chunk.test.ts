@@ -11,7 +11,6 @@ import {
   isCumulative,
   mergeChunks,
   registerCumulativeType,
-  unitFactor,
   type DayChunk,
 } from './day-chunk.js';
 
@@ -90,7 +89,6 @@ describe('addSamples / computeStats', () => {
       { ...s('HKQuantityTypeIdentifierBodyMass', 60, 154, 'App'), unit: '[lb_av]' },
     ]);
     expect(kg.samples[1]![2]).toBeCloseTo(69.853, 3);
-    expect(unitFactor('kcal', 'kg')).toBeUndefined();
     expect(() => addSamples(emptyChunk(HR, '2026-06-01', '/min'), [{ ...s(HR, 0, 60, 'W'), localDate: '2026-06-02' }])).toThrow(RangeError);
     expect(() => addSamples(emptyChunk(HR, '2026-06-01', '/min'), [s(HR, 0, NaN, 'W')])).toThrow(RangeError);
     expect(() => addSamples(emptyChunk(HR, '2026-06-01', '/min'), [{ ...s(HR, 0, 60, 'W'), unit: 'kg' }])).toThrow(/convert/);
@@ -146,7 +144,7 @@ describe('encodeChunk / decodeChunk', () => {
     const c = addSamples(emptyChunk('HKQuantityTypeIdentifierBodyMass', '1969-12-31', 'kg'), [
       { type: 'HKQuantityTypeIdentifierBodyMass', unit: 'kg', startMs: -5000, endMs: -6000, localDate: '1969-12-31', value: 70.123456789, sourceName: 'A' },
       { type: 'HKQuantityTypeIdentifierBodyMass', unit: 'kg', startMs: -4000, endMs: 10, localDate: '1969-12-31', value: -0.1, sourceName: 'B' },
-      { type: 'HKQuantityTypeIdentifierBodyMass', unit: 'kg', startMs: 1.5, endMs: 2, localDate: '1969-12-31', value: 1e300, sourceName: 'A' },
+      { type: 'HKQuantityTypeIdentifierBodyMass', unit: 'kg', startMs: 1.5, endMs: 2, localDate: '1969-12-31', value: 9.87654321e11, sourceName: 'A' },
     ]);
     expect(decodeChunk(encodeChunk(c))).toEqual(c);
     const ints = addSamples(emptyChunk(STEPS, '2026-06-01', 'count'), [s(STEPS, 0, 2 ** 40, 'A', 3), s(STEPS, 1, -7, 'B', 0)]);
@@ -219,5 +217,28 @@ describe('SeriesAccumulator', () => {
     const late = acc.drainAll().filter((c) => c.date === '2026-06-01');
     const merged = mergeChunks(early[0]!, late[0]!);
     expect(merged).toEqual(addSamples(emptyChunk(HR, '2026-06-01', '/min'), all));
+  });
+
+  it('converts what mixed sources write on one day, and leaves out what it cannot use', () => {
+    const acc = new SeriesAccumulator();
+    const TEMP = 'HKQuantityTypeIdentifierBodyTemperature';
+    const t = (min: number, value: number, unit: string): QuantitySample => ({ ...s(TEMP, min, value, unit === 'Cel' ? 'Thermometer' : 'App'), unit });
+    const left = acc.addMany([
+      t(0, 37, 'Cel'),
+      t(60, 98.6, '[degF]'),
+      t(120, 3, '[fur_us]'),
+      t(180, Infinity, 'Cel'),
+      t(240, 1e308, 'Cel'),
+      t(300, NaN, '[degF]'),
+    ]);
+    expect(left).toBe(4);
+    expect(acc.sampleCount).toBe(2);
+    const [day] = acc.drainAll();
+    expect(day!.unit).toBe('Cel');
+    expect(day!.samples.map((r) => r[2])).toEqual([37, expect.closeTo(37, 10)]);
+    expect(day!.stats.mean).toBeCloseTo(37, 10);
+    // A chunk met again in another unit merges converted, with the offset.
+    const f = addSamples(emptyChunk(TEMP, '2026-06-01', '[degF]'), [t(400, 100.4, '[degF]')]);
+    expect(mergeChunks(day!, f).samples.map((r) => Math.round(r[2] * 10) / 10)).toEqual([37, 37, 38]);
   });
 });

@@ -4,6 +4,14 @@
  * 365 ciphertexts rather than six million rows.
  */
 import type { QuantitySample } from '../types.js';
+import { convertValue, unitConversion } from './units.js';
+
+/**
+ * The largest sample value kept: far above any health measurement (a marathon is 4.2e4 m, a
+ * day's energy 1e4 kJ), and small enough that a day's sum of samples stays finite and exact
+ * enough (a value of 1e308 made a day's sum infinite).
+ */
+export const MAX_MAGNITUDE = 1e15;
 
 /** Daily summary kept inside a chunk, so retrieval can answer "how many steps" without samples. */
 export interface DayStats {
@@ -114,11 +122,14 @@ function sortDedup(rows: Tuple[]): Tuple[] {
  * Merges samples into a chunk and recomputes its stats; the input chunk is not modified.
  * A sample equal to one already stored (same start, end, value and sourceName) is stored once,
  * so re-importing an overlapping export never double counts. Samples of another type or local
- * date, or with a non-finite value or time, are a caller bug and throw.
+ * date are a caller bug, and a sample {@link ChunkBuilder.add} leaves out is refused here: both throw.
  */
 export function addSamples(chunk: DayChunk, samples: readonly QuantitySample[]): DayChunk {
   const b = new ChunkBuilder(chunk.type, chunk.date, chunk.unit, chunk.sources.slice(), chunk.samples.slice());
-  for (let i = 0; i < samples.length; i++) b.add(samples[i]!);
+  for (let i = 0; i < samples.length; i++) {
+    if (!b.add(samples[i]!))
+      throw new RangeError(`cannot use a ${chunk.type} sample: ${samples[i]!.unit} does not convert to ${chunk.unit}, or its value is not plausible`);
+  }
   return b.build();
 }
 
@@ -144,19 +155,22 @@ class ChunkBuilder {
     return this.rows.length;
   }
 
-  add(s: QuantitySample): void {
+  /**
+   * Adds a sample, converted to the chunk's unit, or leaves it out and answers false: a value that
+   * is not finite or not plausible ({@link MAX_MAGNITUDE}), or whose unit does not convert to the
+   * chunk's. One odd record must not sink an import, nor turn a day's statistics infinite.
+   */
+  add(s: QuantitySample): boolean {
     if (s.type !== this.type || s.localDate !== this.date) {
       throw new RangeError(`sample ${s.type} ${s.localDate} does not belong in chunk ${this.type} ${this.date}`);
     }
     let value = s.value;
     if (s.unit !== this.unit) {
-      const f = unitFactor(s.unit, this.unit);
-      if (f === undefined) throw new RangeError(`cannot convert ${s.unit} to ${this.unit} for ${this.type}`);
-      value = value * f;
+      const c = unitConversion(s.unit, this.unit, this.type);
+      if (c === undefined) return false;
+      value = convertValue(value, c);
     }
-    if (!Number.isFinite(value) || !Number.isFinite(s.startMs) || !Number.isFinite(s.endMs)) {
-      throw new RangeError(`non-finite sample in ${this.type} ${this.date}`);
-    }
+    if (!(Math.abs(value) <= MAX_MAGNITUDE) || !Number.isFinite(s.startMs) || !Number.isFinite(s.endMs)) return false;
     let idx: number;
     if (s.sourceName === this.lastName) idx = this.lastIdx;
     else {
@@ -171,6 +185,7 @@ class ChunkBuilder {
       this.lastIdx = idx;
     }
     this.rows.push([s.startMs, s.endMs - s.startMs, value, idx]);
+    return true;
   }
 
   build(): DayChunk {
@@ -186,8 +201,8 @@ class ChunkBuilder {
  */
 export function mergeChunks(a: DayChunk, b: DayChunk): DayChunk {
   if (a.type !== b.type || a.date !== b.date) throw new RangeError('mergeChunks: different (type, date)');
-  const f = a.unit === b.unit ? 1 : unitFactor(b.unit, a.unit);
-  if (f === undefined) throw new RangeError(`cannot convert ${b.unit} to ${a.unit} for ${a.type}`);
+  const c = unitConversion(b.unit, a.unit, a.type);
+  if (c === undefined) throw new RangeError(`cannot convert ${b.unit} to ${a.unit} for ${a.type}`);
   const sources = a.sources.slice();
   const remap = b.sources.map((name) => {
     const i = sources.indexOf(name);
@@ -196,7 +211,7 @@ export function mergeChunks(a: DayChunk, b: DayChunk): DayChunk {
     return sources.length - 1;
   });
   const rows: Tuple[] = a.samples.slice();
-  for (const [st, d, v, si] of b.samples) rows.push([st, d, v * f, remap[si]!]);
+  for (const [st, d, v, si] of b.samples) rows.push([st, d, convertValue(v, c), remap[si]!]);
   const out: DayChunk = { v: 1, type: a.type, date: a.date, unit: a.unit, sources, samples: sortDedup(rows), stats: a.stats };
   out.stats = computeStats(out);
   return out;
@@ -257,37 +272,6 @@ function statsOf(type: string, sources: readonly string[], n: number, valueAt: (
     if (v > max) max = v;
   }
   return { count, min, max, mean: sum / count, sum };
-}
-
-// Apple writes each record in the unit the person prefers, which can change between exports.
-const TO_BASE: Record<string, [base: string, factor: number]> = {
-  kg: ['kg', 1],
-  g: ['kg', 0.001],
-  '[lb_av]': ['kg', 0.45359237],
-  lb: ['kg', 0.45359237],
-  m: ['m', 1],
-  km: ['m', 1000],
-  cm: ['m', 0.01],
-  '[mi_i]': ['m', 1609.344],
-  mi: ['m', 1609.344],
-  '[ft_i]': ['m', 0.3048],
-  '[in_i]': ['m', 0.0254],
-  kcal: ['kcal', 1],
-  Cal: ['kcal', 1],
-  kJ: ['kcal', 1 / 4.184],
-  min: ['s', 60],
-  s: ['s', 1],
-  h: ['s', 3600],
-  ms: ['s', 0.001],
-};
-
-/** Multiplier taking a value in `from` to `to`, or undefined when the units don't convert. */
-export function unitFactor(from: string, to: string): number | undefined {
-  if (from === to) return 1;
-  const a = TO_BASE[from];
-  const b = TO_BASE[to];
-  if (!a || !b || a[0] !== b[0]) return undefined;
-  return a[1] / b[1];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -593,8 +577,8 @@ export class SeriesAccumulator {
     return this.pending * 88 + this.nameBytes + this.groups.size * 256;
   }
 
-  /** Adds one sample; throws a RangeError for a non-finite one or a unit that can't convert. */
-  add(s: QuantitySample): void {
+  /** Adds one sample; false when it was left out (see ChunkBuilder.add). */
+  add(s: QuantitySample): boolean {
     let g = this.last;
     if (g === undefined || s.type !== this.lastType || s.localDate !== this.lastDate) {
       const key = `${s.type}\u0000${s.localDate}`;
@@ -607,14 +591,17 @@ export class SeriesAccumulator {
       this.lastDate = s.localDate;
     }
     const nb = g.nameBytes;
-    g.add(s);
+    if (!g.add(s)) return false;
     this.nameBytes += g.nameBytes - nb;
     this.pending++;
+    return true;
   }
 
-  /** Adds many samples. */
-  addMany(samples: readonly QuantitySample[]): void {
-    for (let i = 0; i < samples.length; i++) this.add(samples[i]!);
+  /** Adds many samples; answers how many were left out. */
+  addMany(samples: readonly QuantitySample[]): number {
+    let left = 0;
+    for (let i = 0; i < samples.length; i++) if (!this.add(samples[i]!)) left++;
+    return left;
   }
 
   /**

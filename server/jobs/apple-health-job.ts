@@ -44,7 +44,7 @@ export type FromWorker =
   | { t: 'chunks'; sealed: SealedChunk[] }
   | { t: 'records'; batch: RecordInput[] }
   | { t: 'progress'; p: ImportProgress }
-  | { t: 'done'; heapPeak: number; unknownFiles?: number }
+  | { t: 'done'; heapPeak: number; unknownFiles?: number; leftOut: number }
   | { t: 'error'; name: string; code?: string; message?: string; stack: string };
 
 export interface AppleHealthStore {
@@ -79,6 +79,8 @@ export interface AppleHealthRunStats {
   heapLimitMb: number;
   /** Fitbit: files in the archive that were not imported (unknown or unsupported). */
   unknownFiles?: number;
+  /** Samples left out: a unit that does not convert to its day's, or a value not finite or plausible. */
+  leftOut: number;
 }
 
 /**
@@ -205,6 +207,7 @@ export function runAppleHealthInWorker(opts: AppleHealthJobOptions, store: Apple
   const heapLimitMb = opts.heapLimitMb ?? WORKER_HEAP_MB[opts.format];
   let heapPeak = 0;
   let unknownFiles: number | undefined;
+  let leftOut = 0;
   return new Promise<AppleHealthRunStats>((resolve, reject) => {
     // A warm worker has the default limit; a run asking for another starts its own.
     if (warm && opts.heapLimitMb !== undefined) void warm.terminate();
@@ -222,7 +225,7 @@ export function runAppleHealthInWorker(opts: AppleHealthJobOptions, store: Apple
       void worker.terminate();
       // A store call in flight finishes (or fails) before the job's outcome is recorded.
       chain.then(
-        () => (err === undefined ? resolve({ heapPeak, heapLimitMb, unknownFiles }) : reject(err)),
+        () => (err === undefined ? resolve({ heapPeak, heapLimitMb, unknownFiles, leftOut }) : reject(err)),
         (e: unknown) => reject(err ?? e),
       );
     };
@@ -255,6 +258,7 @@ export function runAppleHealthInWorker(opts: AppleHealthJobOptions, store: Apple
         case 'done':
           heapPeak = m.heapPeak;
           unknownFiles = m.unknownFiles;
+          leftOut = m.leftOut;
           finish();
           return;
         case 'error':

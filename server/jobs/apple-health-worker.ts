@@ -81,8 +81,7 @@ async function parse(input: WorkerInput, files: ImportFiles, seal: { key: Buffer
   const fitbit = input.format === 'fitbit-zip' || input.format === 'fitbit-tgz';
   const sink = createSeriesSink(
     { chunks: sendChunks, records: (batch: RecordInput[]) => send({ t: 'records', batch }, input.window) },
-    // A Fitbit sample whose unit does not convert is left out, as on the other importers.
-    { maxOpenChunks: input.maxOpenChunks, maxOpenSamples: input.maxOpenSamples, maxOpenBytes: input.maxOpenBytes, skipUnconvertible: fitbit },
+    { maxOpenChunks: input.maxOpenChunks, maxOpenSamples: input.maxOpenSamples, maxOpenBytes: input.maxOpenBytes },
   );
   const onProgress = (p: ImportProgress) => {
     sampleHeap();
@@ -112,7 +111,7 @@ async function parse(input: WorkerInput, files: ImportFiles, seal: { key: Buffer
   // Waits for the last batches to be stored before saying done.
   while (unacked > 0) await new Promise<void>((r) => (wake = r));
   sampleHeap();
-  port.postMessage({ t: 'done', heapPeak, unknownFiles } satisfies FromWorker);
+  port.postMessage({ t: 'done', heapPeak, unknownFiles, leftOut: sink.leftOut } satisfies FromWorker);
 }
 
 function start(input: WorkerInput): void {

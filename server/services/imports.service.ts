@@ -14,7 +14,7 @@ import { JOB_ERRORS, JobFailure, type JobContext, type JobErrorCode, type JobRun
 import type { JobRow, JobsRepository } from '../repositories/jobs.repository.js';
 import type { Job } from '../../contract/index.js';
 import type { FilesService } from './files.service.js';
-import { itemFromRecord, type ItemsService, type NewItem } from './items.service.js';
+import { itemFromRecord, parseDate, type ItemsService, type NewItem } from './items.service.js';
 import type { KeyRing, SessionContext } from './keyring.js';
 import type { SeriesService } from './series.service.js';
 
@@ -25,6 +25,11 @@ type AppleFormat = 'zip' | 'xml';
 export type JobViewer = (row: JobRow) => Job;
 
 const RECORD_BATCH = 256;
+/**
+ * The result's count of samples an import left out: a unit that does not convert to the rest of
+ * its day's, or a value that is not finite or plausible (a key like Fitbit's unrecognised files).
+ */
+const LEFT_OUT = 'samples left out (unit or value not usable)';
 /** A FHIR JSON document is parsed whole; bigger exports come as NDJSON, which streams. */
 const MAX_FHIR_JSON_BYTES = 256 * 1024 * 1024;
 
@@ -245,6 +250,7 @@ export class ImportsService {
       this.#appleWorkers.take(job.id, format),
     );
     this.opts.onWorkerStats?.(stats);
+    if (stats.leftOut) ctx.count(LEFT_OUT, stats.leftOut);
   }
 
   /** Like Apple Health, in the worker: a Fitbit archive's JSON files are parsed whole there. */
@@ -267,6 +273,7 @@ export class ImportsService {
     );
     this.opts.onWorkerStats?.(stats);
     if (stats.unknownFiles) ctx.count('unrecognised files (not imported)', stats.unknownFiles);
+    if (stats.leftOut) ctx.count(LEFT_OUT, stats.leftOut);
   }
 
   /** Stores what an import worker sends: sealed day chunks and records, in order. */
@@ -340,6 +347,7 @@ export class ImportsService {
       }
     }
     await series.finish();
+    if (series.leftOut) ctx.count(LEFT_OUT, series.leftOut);
   }
 
   /**
@@ -349,14 +357,14 @@ export class ImportsService {
   #seriesSink(ctx: JobContext) {
     return createSeriesSink(
       {
+        // Not counted: every sample here comes from an Observation, counted once as its record.
         chunks: async (chunks) => {
           ctx.signal.throwIfAborted();
-          const added = await this.series.store(ctx.session, chunks);
-          for (const [type, n] of Object.entries(added)) ctx.count(type, n);
+          await this.series.store(ctx.session, chunks);
         },
         records: (batch) => this.#storeRecords(ctx, batch),
       },
-      { maxOpenChunks: 64, maxOpenSamples: 50_000, maxOpenBytes: 8 * 1024 * 1024, skipUnconvertible: true },
+      { maxOpenChunks: 64, maxOpenSamples: 50_000, maxOpenBytes: 8 * 1024 * 1024 },
     );
   }
 
@@ -369,7 +377,13 @@ export class ImportsService {
     ctx.signal.throwIfAborted();
     const { session } = ctx;
     const inputs: NewItem[] = [];
+    let undated = 0;
     for (const r of records) {
+      // A date the source wrote wrong (2024-13-45, "not-a-date") leaves the record undated, not the import failed.
+      if (r.occurredAt && !readsAsDate(r.occurredAt)) {
+        r.occurredAt = null;
+        undated++;
+      }
       const files: Array<{ fileId: string; name: string; contentType: string; size: number }> = [];
       for (const a of r.attachments ?? []) {
         const f = await this.fileBlobs.storeAttachment(session, a);
@@ -383,6 +397,17 @@ export class ImportsService {
       results.map((r) => r.item),
     );
     for (const res of results) if (res.status !== 'unchanged') ctx.count(res.item.type ?? 'record', 1);
+    if (undated) ctx.count('records with an unreadable date (imported undated)', undated);
+  }
+}
+
+/** Whether the items service takes this as an item's date. */
+function readsAsDate(value: string): boolean {
+  try {
+    parseDate(value);
+    return true;
+  } catch {
+    return false;
   }
 }
 

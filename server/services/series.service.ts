@@ -1,5 +1,6 @@
 import { ChunkMerger } from '../../integrations/series/chunk-merge.js';
-import { computeStats, decodeChunk, encodeChunk, mergeChunks, unitFactor, type DayChunk, type DayStats } from '../../integrations/series/day-chunk.js';
+import { computeStats, decodeChunk, encodeChunk, mergeChunks, type DayChunk, type DayStats } from '../../integrations/series/day-chunk.js';
+import { convertStats, convertValue, unitConversion, type UnitConversion } from '../../integrations/series/units.js';
 import type { QuantitySample } from '../../integrations/types.js';
 import * as codec from '../codec/index.js';
 import type { MonthStats } from '../codec/index.js';
@@ -294,8 +295,8 @@ export class SeriesService {
               : readHeader(this.#plain(keys, userId, q.type, { ...row, ciphertext: row.ciphertext! }));
             if (h.stats.count === 0) continue;
             unit ||= h.unit;
-            const f = unitFactor(h.unit, unit) ?? analyteFactor(q.type, h.unit, unit) ?? 1;
-            days.push({ date: row.date, count: h.stats.count, min: h.stats.min * f, max: h.stats.max * f, mean: h.stats.mean * f, sum: h.stats.sum * f });
+            const c = seriesConversion(q.type, h.unit, unit);
+            if (c) days.push({ date: row.date, ...convertStats(h.stats, c) });
           }
           const byYear = new Map<number, Record<string, MonthStats>>();
           for (const [m, st] of rollMonths(days, unit)) {
@@ -313,9 +314,9 @@ export class SeriesService {
     return {
       type: q.type,
       unit,
-      months: months.map(([month, st]) => {
-        const f = unit ? (unitFactor(st.unit, unit) ?? analyteFactor(q.type, st.unit, unit) ?? 1) : 1;
-        return { month, ...st, unit: unit ?? st.unit, min: st.min * f, max: st.max * f, mean: st.mean * f, sum: st.sum * f };
+      months: months.flatMap(([month, st]) => {
+        const c = unit ? seriesConversion(q.type, st.unit, unit) : undefined;
+        return c ? [{ month, ...convertStats(st, c), unit: unit! }] : [];
       }),
     };
   }
@@ -370,7 +371,10 @@ export class SeriesService {
           const kept = chunk.samples.filter(
             ([start, , value, si]) =>
               !gone.some(
-                (g) => g.startMs === start && g.sourceName === chunk.sources[si] && Math.abs(g.value * (unitFactor(g.unit, chunk.unit) ?? 1) - value) < 1e-9,
+                (g) =>
+                  g.startMs === start &&
+                  g.sourceName === chunk.sources[si] &&
+                  Math.abs(convertValue(g.value, unitConversion(g.unit, chunk.unit, type) ?? NO_CONVERSION) - value) < 1e-9,
               ),
           );
           if (kept.length === chunk.samples.length) return [];
@@ -416,13 +420,26 @@ export class SeriesService {
       }
       if (h.stats.count === 0) continue;
       unit ??= h.unit;
-      const f = unitFactor(h.unit, unit) ?? analyteFactor(q.type, h.unit, unit) ?? 1;
-      const s = h.stats;
-      days.push({ date: row.date, count: s.count, min: s.min * f, max: s.max * f, mean: s.mean * f, sum: s.sum * f });
+      const c = seriesConversion(q.type, h.unit, unit);
+      if (c) days.push({ date: row.date, ...convertStats(h.stats, c) });
     }
     if (backfill.length) await this.repo.backfillStats(userId, type, backfill);
     return { type: q.type, unit, days };
   }
+}
+
+const NO_CONVERSION: UnitConversion = { scale: 1, offset: 0 };
+
+/**
+ * How a stored day's statistics read in the series' unit: the units' own conversion, else the
+ * analyte's (a lab's glucose in mmol/L among days in mg/dL). A day whose unit converts by neither
+ * is left out of the answer, never shown under a unit it is not in.
+ */
+function seriesConversion(type: string, from: string, to: string): UnitConversion | undefined {
+  const c = unitConversion(from, to, type);
+  if (c) return c;
+  const f = analyteFactor(type, from, to);
+  return f === undefined ? undefined : { scale: f, offset: 0 };
 }
 
 const min = (a: string, b: string) => (a < b ? a : b);

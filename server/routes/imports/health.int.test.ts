@@ -124,7 +124,9 @@ for (const target of dbTargets()) {
       const first = await importFhir(app(), sut.headers, JSON.stringify(bundle));
       expect(first.status, first.error).toBe('done');
       expect(first.kind).toBe('fhir');
-      expect(first.result!.imported).toMatchObject({ '85354-9': 1, '8480-6': 1, '8462-4': 1, '718-7': 2, 'snomed:39065001': 1, 'cvx:197': 1 });
+      // Each resource once: a blood-pressure panel is one record (its components are its series), a hemoglobin one.
+      expect(first.result!.imported).toMatchObject({ '85354-9': 1, '718-7': 1, 'snomed:39065001': 1, 'cvx:197': 1 });
+      expect(first.result!.imported).not.toHaveProperty('8480-6');
 
       const synthea = ['AllergyIntolerance', 'Condition', 'DocumentReference', 'Immunization', 'MedicationRequest', 'Patient']
         .map((t) => fhirFixture(`${t}.augustus49-emmerich580.ndjson`).toString('utf8').trim())
@@ -333,6 +335,95 @@ for (const target of dbTargets()) {
       const { rm } = await import('node:fs/promises');
       await rm(file, { force: true });
     }, 240_000);
+
+    it('imports a FHIR bundle whose one resource has an impossible date, and counts each resource once', async () => {
+      const sut = await signUp(app());
+      const hr = (id: string, when: string, value: number) => ({
+        resourceType: 'Observation',
+        id,
+        status: 'final',
+        category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
+        code: { coding: [{ system: 'http://loinc.org', code: '8867-4', display: 'Heart rate' }] },
+        effectiveDateTime: when,
+        valueQuantity: { value, unit: 'beats/minute', system: 'http://unitsofmeasure.org', code: '/min' },
+      });
+      const bundle = {
+        resourceType: 'Bundle',
+        type: 'collection',
+        entry: [
+          { resource: hr('hr-1', '2024-03-01T08:00:00Z', 61) },
+          { resource: hr('hr-2', '2024-03-01T09:00:00Z', 63) },
+          { resource: hr('hr-bad', 'not-a-date', 99) },
+          {
+            resource: {
+              resourceType: 'Condition',
+              id: 'cond-bad',
+              code: { coding: [{ system: 'http://snomed.info/sct', code: '38341003', display: 'Hypertension' }], text: 'Hypertension' },
+              onsetDateTime: '2024-13-45',
+            },
+          },
+        ],
+      };
+      const job = await importFhir(app(), sut.headers, JSON.stringify(bundle));
+      expect(job.status, job.error).toBe('done');
+      expect(job.result!.imported).toEqual({ '8867-4': 3, 'snomed:38341003': 1, 'records with an unreadable date (imported undated)': 2 });
+      const day = await series(app(), sut.headers, '8867-4', '2024-03-01', '2024-03-01');
+      expect(day.days).toEqual([{ date: '2024-03-01', count: 2, min: 61, max: 63, mean: 62, sum: 124 }]);
+      const undated = (await listItems(app(), sut.headers)).filter((i) => i.occurredAt === null).map((i) => i.type);
+      expect(undated.sort()).toEqual(['8867-4', 'snomed:38341003']);
+    });
+
+    it('converts the units mixed sources write on one day, leaves out what it cannot use, and keeps every day in one unit', async () => {
+      const sut = await signUp(app());
+      const TEMP = 'HKQuantityTypeIdentifierBodyTemperature';
+      const WATER = 'HKQuantityTypeIdentifierDietaryWater';
+      const GLUCOSE = 'HKQuantityTypeIdentifierBloodGlucose';
+      const MASS = 'HKQuantityTypeIdentifierBodyMass';
+      const first = exportXml(
+        recordXml(TEMP, 'degC', 37, 'Thermometer', '2024-03-01 08:00:00 +0100') +
+          recordXml(TEMP, 'degF', 98.6, 'Health app', '2024-03-01 09:00:00 +0100') +
+          recordXml(TEMP, 'degF', 100.4, 'Health app', '2024-03-02 09:00:00 +0100') +
+          recordXml(WATER, 'mL', 250, 'Water app', '2024-03-01 08:00:00 +0100') +
+          recordXml(WATER, 'fl_oz_us', 8, 'Water app', '2024-03-01 09:00:00 +0100') +
+          recordXml(GLUCOSE, 'mg/dL', 100, 'Meter', '2024-03-02 08:00:00 +0100') +
+          recordXml(GLUCOSE, 'mmol&lt;180.1558800000541&gt;/L', 5.5, 'Other meter', '2024-03-02 09:00:00 +0100') +
+          recordXml(MASS, 'kg', 70, 'Scale', '2024-03-02 08:00:00 +0100') +
+          recordXml(MASS, 'st', 11, 'Old app', '2024-03-02 10:00:00 +0100') +
+          // Left out: a unit that converts to nothing of its day's, and a value past a double.
+          recordXml(MASS, 'furlong', 3, 'Odd app', '2024-03-02 11:00:00 +0100') +
+          recordXml(MASS, 'kg', '1e400', 'Odd app', '2024-03-02 12:00:00 +0100'),
+      );
+      const job = await importApple(app(), sut.headers, 'export.xml', Buffer.from(first));
+      expect(job.status, job.error).toBe('done');
+      expect(job.result!.imported).toMatchObject({ [TEMP]: 3, [WATER]: 2, [GLUCOSE]: 2, [MASS]: 2, 'samples left out (unit or value not usable)': 2 });
+
+      const temp = await series(app(), sut.headers, TEMP, '2024-03-01', '2024-03-02');
+      expect(temp.unit).toBe('Cel');
+      expect(temp.days.map((d) => [d.date, d.count, Math.round(d.mean * 100) / 100])).toEqual([
+        ['2024-03-01', 2, 37],
+        ['2024-03-02', 1, 38],
+      ]);
+      const water = await series(app(), sut.headers, WATER, '2024-03-01', '2024-03-01');
+      expect(water.days[0]!.sum).toBeCloseTo(250 + 236.588, 2);
+      const glucose = await series(app(), sut.headers, GLUCOSE, '2024-03-02', '2024-03-02');
+      expect(glucose.unit).toBe('mg/dL');
+      expect(glucose.days[0]!.min).toBeCloseTo(99.09, 2);
+      const mass = await series(app(), sut.headers, MASS, '2024-03-02', '2024-03-02');
+      expect(mass.days[0]!.count).toBe(2);
+      expect(mass.days[0]!.max).toBeCloseTo(70, 0);
+
+      // A later export of the same day in the other unit merges into it, converted.
+      const later = await importApple(
+        app(),
+        sut.headers,
+        'export.xml',
+        Buffer.from(exportXml(recordXml(TEMP, 'degF', 97.7, 'Health app', '2024-03-01 20:00:00 +0100'))),
+      );
+      expect(later.status, later.error).toBe('done');
+      expect(later.result!.imported).toEqual({ [TEMP]: 1 });
+      const merged = await series(app(), sut.headers, TEMP, '2024-03-01', '2024-03-01');
+      expect(merged.days.map((d) => [d.count, Math.round(d.min * 100) / 100])).toEqual([[3, 36.5]]);
+    });
   });
 }
 
