@@ -90,10 +90,12 @@ export class LabsService {
     const group = labGroup(code);
     const results = await this.#results(session, group.codes);
     if (results.length === 0) throw notFound('Lab result');
-    const wanted = unit ? ucumOf(unit)! : undefined;
+    const wanted = unit === undefined ? undefined : (ucumOf(unit) ?? '');
     const choices = unitsFor(group);
-    if (wanted && choices.length && !choices.includes(wanted) && !results.some((r) => ucumOf(r.unit) === wanted)) {
-      throw badRequest(`${group.name} can be shown in ${choices.join(' or ')}.`, 'unsupported_unit');
+    // Only a unit the values convert to, or one they came in: never a label over values in another.
+    if (wanted !== undefined && !choices.includes(wanted) && !results.some((r) => ucumOf(r.unit) === wanted)) {
+      const can = choices.length ? choices : [...new Set(results.flatMap((r) => ucumOf(r.unit) ?? []))];
+      throw badRequest(`${group.name} can be shown in ${can.join(' or ')}.`, 'unsupported_unit');
     }
     const target = wanted ?? (await this.#unitFor(group, results, await preferred(group)));
     const points = toPoints(group, results, target);

@@ -153,6 +153,14 @@ describe.each(dbTargets())('health views on %s', (target) => {
     const bad = await app().inject({ method: 'GET', url: '/api/records/labs/4548-4?unit=kg', headers: sut.headers });
     expect(bad.statusCode).toBe(400);
     expect(bad.json()).toMatchObject({ error: { code: 'unsupported_unit' } });
+    // An analyte with no conversion (hemoglobin, in g/dL) is never relabelled: only its own unit is taken.
+    for (const unit of ['mmol%2FL', 'g%2FL', 'banana']) {
+      const res = await app().inject({ method: 'GET', url: `/api/records/labs/718-7?unit=${unit}`, headers: sut.headers });
+      expect(res.statusCode, unit).toBe(400);
+      expect(res.json()).toMatchObject({ error: { code: 'unsupported_unit', message: 'Hemoglobin can be shown in g/dL.' } });
+    }
+    const own = (await app().inject({ method: 'GET', url: '/api/records/labs/718-7?unit=g%2FdL', headers: sut.headers })).json() as Trend;
+    expect([own.unit, own.units, own.points.map((p) => [p.value, p.unit])]).toEqual(['g/dL', ['g/dL'], [[17, 'g/dL']]]);
     const none = await app().inject({ method: 'GET', url: '/api/records/labs/1742-6', headers: sut.headers });
     expect(none.statusCode).toBe(404);
     const other = await signUp(app());
