@@ -7,14 +7,36 @@ export type ErrorBody = z.infer<typeof ErrorBody>;
 /** `:id` in a path: rows are keyed by UUIDs, so anything else is a 400, not a 404. */
 export const IdParams = z.object({ id: z.uuid({ message: 'must be a valid id' }) });
 
-/** A date or date-time that `Date` can read (query filters, `occurredAt`). */
-export const IsoDate = z.string().refine((v) => !Number.isNaN(new Date(v).getTime()), 'must be an ISO 8601 date');
+/** A year or a month alone (`2024`, `2024-02`): ISO 8601 dates with no day to check. */
+const ISO_YEAR_OR_MONTH = /^(?:[+-]\d{6}|\d{4})(?:-\d{2})?$/;
+/** The day an ISO 8601 date or date-time starts with (`2024-02-29`, `…T10:00:00+01:00`, `… 10:00`). */
+const ISO_DAY = /^([+-]\d{6}|\d{4})-(\d{2})-(\d{2})(?![^Tt ])/;
+
+/**
+ * Whether `value` is an ISO 8601 date or date-time that `Date` reads and whose day is on the
+ * calendar. `Date` rolls an impossible day over (`2024-02-30` reads as March 1, in any time
+ * zone), so the day as written is read back through UTC and must come out the same. Every
+ * schema that takes a date or a date-time uses this.
+ */
+export function isRealDate(value: string): boolean {
+  if (Number.isNaN(new Date(value).getTime())) return false;
+  if (ISO_YEAR_OR_MONTH.test(value)) return true;
+  const m = ISO_DAY.exec(value);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const day = new Date(0);
+  day.setUTCFullYear(y, mo - 1, d); // not Date.UTC, which reads years 0–99 as 1900–1999
+  return day.getUTCFullYear() === y && day.getUTCMonth() === mo - 1 && day.getUTCDate() === d;
+}
+
+/** A date or date-time on the calendar (query filters, `occurredAt`): `2024-02-29`, `2024-02-29T10:00:00+01:00`. */
+export const IsoDate = z.string().refine(isRealDate, 'must be a real ISO 8601 date');
 
 /** A calendar day with no time zone (health views work in the record's own local days). */
 export const LocalDate = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date (YYYY-MM-DD)')
-  .refine((v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)), 'must be a real date');
+  .refine(isRealDate, 'must be a real date');
 
 /** An IANA time zone name as a browser reports it (`Europe/Berlin`). */
 export const TimeZone = z

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { LocalDate } from './common.js';
+import { isRealDate, LocalDate } from './common.js';
 
 // ---- series ----
 
@@ -157,8 +157,10 @@ export type Preferences = z.infer<ReturnType<typeof preferencesSchema<z.ZodStrin
 // ---- manual entries ----
 
 /** A moment with its UTC offset, as the browser knows it: the offset decides the local day. */
-const At = z.iso.datetime({ offset: true, message: 'must be a date and time with its offset (2026-06-01T08:30:00+01:00)' });
-const Day = z.iso.date({ message: 'must be a date (YYYY-MM-DD)' });
+const At = z.iso
+  .datetime({ offset: true, message: 'must be a date and time with its offset (2026-06-01T08:30:00+01:00)' })
+  .refine(isRealDate, 'must be a real date');
+const Day = LocalDate;
 const Text = (max: number) => z.string().trim().min(1).max(max);
 const Note = z.string().trim().max(2000).optional();
 

@@ -18,6 +18,13 @@ interface DateParts {
   offset?: string;
 }
 
+/** Days in a month (1–12): a day it does not have (2024-02-30) is no date, which Date would make 1 March. */
+function daysIn(year: number, month: number): number {
+  const d = new Date(0);
+  d.setUTCFullYear(year, month, 0); // not Date.UTC, which reads years 0–99 as 1900–1999
+  return d.getUTCDate();
+}
+
 function parts(iso: string): DateParts | undefined {
   const m = FHIR_DATE.exec(iso.trim());
   if (!m) return undefined;
@@ -29,7 +36,7 @@ function parts(iso: string): DateParts | undefined {
   if (m[6] !== undefined) p.second = Number(m[6]);
   if (m[7] !== undefined) p.offset = m[7];
   if (p.month !== undefined && (p.month < 1 || p.month > 12)) return undefined;
-  if (p.day !== undefined && (p.day < 1 || p.day > 31)) return undefined;
+  if (p.day !== undefined && (p.day < 1 || p.day > daysIn(p.year, p.month!))) return undefined;
   return p;
 }
 

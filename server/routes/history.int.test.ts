@@ -103,6 +103,20 @@ describe.each(dbTargets())('history, folders and permanent delete (%s)', (target
     expect((await inject({ method: 'GET', url: `/api/items/${created.id}/versions/0`, headers: u.headers })).json().error.code).toBe('invalid_request');
   });
 
+  it('a save that changes nothing is no new version', async () => {
+    const u = await signUp(sut.app);
+    const n = await note(u.headers, { title: 'Allergies', text: 'penicillin', tags: ['health', 'meds'] });
+    for (const payload of [{ title: 'Allergies' }, { occurredAt: null }, { text: 'penicillin', tags: ['health', 'meds'] }]) {
+      const res = await patch(u.headers, n.id, payload);
+      expect(res.statusCode, res.body).toBe(200);
+      expect((res.json() as Item).version).toBe(1);
+    }
+    const changed = await patch(u.headers, n.id, { text: 'penicillin, latex' });
+    expect((changed.json() as Item).version).toBe(2);
+    const { versions } = await json<{ versions: Array<{ version: number }> }>({ method: 'GET', url: `/api/items/${n.id}/versions`, headers: u.headers });
+    expect(versions.map((v) => v.version)).toEqual([2, 1]);
+  });
+
   it('prunes history by count (oldest first) and by age', async () => {
     const u = await signUp(sut.app);
     const n = await note(u.headers, { title: 'Journal', text: 'v1' });

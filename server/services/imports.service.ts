@@ -12,9 +12,9 @@ import { AppleHealthWorkers, runAppleHealthInWorker, type AppleHealthRunStats } 
 import type { FileSeal, ImportFiles } from '../jobs/encrypted-file.js';
 import { JOB_ERRORS, JobFailure, type JobContext, type JobErrorCode, type JobRunner } from '../jobs/runner.js';
 import type { JobRow, JobsRepository } from '../repositories/jobs.repository.js';
-import type { Job } from '../../contract/index.js';
+import { isRealDate, type Job } from '../../contract/index.js';
 import type { FilesService } from './files.service.js';
-import { itemFromRecord, parseDate, type ItemsService, type NewItem } from './items.service.js';
+import { itemFromRecord, type ItemsService, type NewItem } from './items.service.js';
 import type { KeyRing, SessionContext } from './keyring.js';
 import type { SeriesService } from './series.service.js';
 
@@ -380,7 +380,7 @@ export class ImportsService {
     let undated = 0;
     for (const r of records) {
       // A date the source wrote wrong (2024-13-45, "not-a-date") leaves the record undated, not the import failed.
-      if (r.occurredAt && !readsAsDate(r.occurredAt)) {
+      if (r.occurredAt && !isRealDate(r.occurredAt)) {
         r.occurredAt = null;
         undated++;
       }
@@ -398,16 +398,6 @@ export class ImportsService {
     );
     for (const res of results) if (res.status !== 'unchanged') ctx.count(res.item.type ?? 'record', 1);
     if (undated) ctx.count('records with an unreadable date (imported undated)', undated);
-  }
-}
-
-/** Whether the items service takes this as an item's date. */
-function readsAsDate(value: string): boolean {
-  try {
-    parseDate(value);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -414,6 +414,14 @@ export class ItemsService {
         savedBy: session.sessionId,
       };
       const occurredAt = patch.occurredAt === undefined ? row.occurred_at : parseDate(patch.occurredAt);
+      // A save that changes nothing (an editor saving on blur) is not a version of its own.
+      const same =
+        payload.title === old.title &&
+        payload.text === old.text &&
+        payload.tags.length === old.tags.length &&
+        payload.tags.every((t, i) => t === old.tags[i]) &&
+        (occurredAt?.getTime() ?? null) === (row.occurred_at ? new Date(row.occurred_at).getTime() : null);
+      if (same) return this.toItem({ ...row, folder_id: input.folderId === undefined ? row.folder_id : input.folderId }, old);
       const version = row.version + 1;
       const { terms, count } = this.terms(keys, payload);
       const ok = await this.repo.update(

@@ -354,6 +354,8 @@ for (const target of dbTargets()) {
           { resource: hr('hr-1', '2024-03-01T08:00:00Z', 61) },
           { resource: hr('hr-2', '2024-03-01T09:00:00Z', 63) },
           { resource: hr('hr-bad', 'not-a-date', 99) },
+          // A day February does not have: Date would read it as 1 March.
+          { resource: hr('hr-feb-30', '2024-02-30T10:00:00Z', 98) },
           {
             resource: {
               resourceType: 'Condition',
@@ -366,11 +368,11 @@ for (const target of dbTargets()) {
       };
       const job = await importFhir(app(), sut.headers, JSON.stringify(bundle));
       expect(job.status, job.error).toBe('done');
-      expect(job.result!.imported).toEqual({ '8867-4': 3, 'snomed:38341003': 1, 'records with an unreadable date (imported undated)': 2 });
-      const day = await series(app(), sut.headers, '8867-4', '2024-03-01', '2024-03-01');
-      expect(day.days).toEqual([{ date: '2024-03-01', count: 2, min: 61, max: 63, mean: 62, sum: 124 }]);
+      expect(job.result!.imported).toEqual({ '8867-4': 4, 'snomed:38341003': 1, 'records with an unreadable date (imported undated)': 3 });
+      const days = await series(app(), sut.headers, '8867-4', '2024-02-01', '2024-03-31');
+      expect(days.days).toEqual([{ date: '2024-03-01', count: 2, min: 61, max: 63, mean: 62, sum: 124 }]);
       const undated = (await listItems(app(), sut.headers)).filter((i) => i.occurredAt === null).map((i) => i.type);
-      expect(undated.sort()).toEqual(['8867-4', 'snomed:38341003']);
+      expect(undated.sort()).toEqual(['8867-4', '8867-4', 'snomed:38341003']);
     });
 
     it('converts the units mixed sources write on one day, leaves out what it cannot use, and keeps every day in one unit', async () => {

@@ -33,6 +33,7 @@ interface Trend {
   code: string;
   name: string;
   unit: string;
+  units: string[];
   referenceRange?: { low?: number; high?: number };
   points: Array<{ date: string; value: number; unit: string; flag?: string; itemId: string; source: string }>;
 }

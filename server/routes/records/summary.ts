@@ -1,14 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { LocalDate } from '../../../contract/index.js';
 import { badRequest } from '../../errors.js';
 import { requireSession } from '../../http/session.js';
 import { SECTIONS } from '../../summary/model.js';
 import type { SummaryService } from '../../summary/summary.service.js';
-
-const LocalDate = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date (YYYY-MM-DD)')
-  .refine((v) => !Number.isNaN(Date.parse(`${v}T00:00:00Z`)), 'must be a real date');
 
 export const SummaryBody = z.object({
   sections: z.array(z.enum(SECTIONS)).min(1, 'choose at least one section').max(SECTIONS.length),
