@@ -37,21 +37,25 @@ export class FoldersSection implements PortabilitySection {
     const here = await this.folders.list(state.session);
     const ids = new Set(here.map((f) => f.id));
     // Folders merge by path: a folder of the same name under the same parent is the same folder,
-    // so importing an export twice (or into the account it came from) adds none.
-    const byPath = new Map(here.map((f) => [`${f.parentId ?? ''}|${f.name}`, f.id]));
+    // so importing an export twice (or into the account it came from) adds none. Each folder here
+    // is matched once: two sibling folders of one name (which may exist) stay two.
+    const unmatched = new Map<string, string[]>();
+    for (const f of here) unmatched.set(pathKey(f.parentId, f.name), [...(unmatched.get(pathKey(f.parentId, f.name)) ?? []), f.id]);
+    const match = (path: string, id?: string): string | undefined => {
+      const free = unmatched.get(path);
+      const at = free ? (id === undefined ? 0 : free.indexOf(id)) : -1;
+      return at >= 0 && free && at < free.length ? free.splice(at, 1)[0] : undefined;
+    };
     for await (const line of readJsonLines(body)) {
       const f = ExportFolder.parse(line);
       const parentId = f.parentId ? (state.folderIds.get(f.parentId) ?? null) : null;
-      const known = ids.has(f.id) ? f.id : byPath.get(`${parentId ?? ''}|${f.name}`);
-      if (known) {
-        state.folderIds.set(f.id, known);
-      } else {
-        const created = await this.folders.create(state.session, { name: f.name, parentId });
-        byPath.set(`${parentId ?? ''}|${f.name}`, created.id);
-        state.folderIds.set(f.id, created.id);
-      }
+      const path = pathKey(parentId, f.name);
+      const known = ids.has(f.id) ? (match(path, f.id) ?? f.id) : match(path);
+      state.folderIds.set(f.id, known ?? (await this.folders.create(state.session, { name: f.name, parentId })).id);
       count(state, this.name);
       state.progress(1);
     }
   }
 }
+
+const pathKey = (parentId: string | null, name: string): string => `${parentId ?? ''}|${name}`;
