@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ModelStore } from '../sandbox/model-store.js';
 import type { SandboxRuntime } from '../sandbox/runtime.js';
 import { setKdfConcurrency } from '../crypto/index.js';
@@ -20,6 +20,7 @@ import { integrations } from './features/integrations.js';
 import { search } from './features/search.js';
 import { vault } from './features/vault.js';
 import { installErrorHandler } from './http/error-handler.js';
+import { validatorCompiler } from './http/validator.js';
 import { responseSerializerCompiler } from './http/response-serializer.js';
 import { loggerOptions } from './logger.js';
 import { QueryObserver } from './metrics/db.js';

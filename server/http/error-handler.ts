@@ -18,6 +18,20 @@ const FRAMEWORK: Record<string, [number, string, string]> = {
   FST_PROTO_VIOLATION: [400, 'invalid_json', 'The request body is not allowed.'],
 };
 
+/** A framework or plugin error as the AppError the client gets, if it is one we map (multipart reads use it). */
+export function frameworkError(err: unknown): AppError | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  const mapped = typeof code === 'string' && Object.hasOwn(FRAMEWORK, code) ? FRAMEWORK[code] : undefined;
+  return mapped && new AppError(...mapped);
+}
+
+/**
+ * PostgreSQL's answers to a character it cannot store (U+0000 in `text`, `\u0000` in `jsonb`).
+ * The validator refuses U+0000 at the edge; this is the backstop for input that reaches SQL by
+ * another way (a route part without a schema), so it is still a 400, not a 500.
+ */
+const PG_BAD_CHARACTER = new Set(['22021', '22P05']);
+
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const send = (status: number, code: string, message: string, headers: Record<string, string> = {}, extra: Record<string, unknown> = {}) =>
@@ -38,6 +52,10 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (err instanceof SyntaxError && err.statusCode === 400) return send(400, 'invalid_json', 'The request body is not valid JSON.');
     if (err.statusCode === 429) {
       return send(429, 'rate_limited', 'Too many requests. Try again later.', { 'retry-after': String(reply.getHeader('retry-after') ?? 60) });
+    }
+    if (PG_BAD_CHARACTER.has(String(err.code))) {
+      req.log.warn({ err: { code: err.code } }, 'input with a character the database cannot store');
+      return send(400, 'invalid_request', 'The request contains a character that cannot be stored (U+0000).');
     }
     const pg = fromPostgresError(err);
     if (pg) return send(pg.statusCode, pg.code, pg.message);

@@ -67,8 +67,9 @@ export const exportRoutes =
           {
             notMultipart: unsupportedType('Send the export as multipart/form-data: a "passphrase" or "identity" field, then "file".'),
             limits: { fileSize: config.MAX_IMPORT_MB * 1024 * 1024, files: 1 },
-            onField: (name, value) => {
-              key = ageKeyFromField(name, value) ?? key;
+            fields: {
+              passphrase: (value) => (key = ageKeyFromField('passphrase', value) ?? key),
+              identity: (value) => (key = ageKeyFromField('identity', value) ?? key),
             },
           },
           (part) => importJobs.start(session, part.file, key, req.id),

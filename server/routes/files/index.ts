@@ -15,9 +15,7 @@ export const filesRoutes =
         req,
         {
           notMultipart: badRequest('Send the file as multipart/form-data with a "file" field.', 'expected_multipart'),
-          onField: (name, value) => {
-            if (name === 'tags') tags = parseTags(value);
-          },
+          fields: { tags: (value) => (tags = parseTags(value)) },
         },
         (part) => deps.files.upload(session, { stream: part.file, filename: part.filename, mimetype: part.mimetype, tags }),
       );
@@ -36,9 +34,26 @@ export const filesRoutes =
     });
   };
 
-/** `tags` is one comma-separated field: "a, b,,c" is ["a", "b", "c"]. */
+/**
+ * `tags` is one field: a JSON array of strings (`["a","b"]`) or a comma-separated list (`a, b,,c`
+ * is `["a", "b", "c"]`). The items service trims, dedupes and counts them like the JSON routes.
+ */
 function parseTags(value: string): string[] {
-  return value
+  if (value.includes('\u0000')) throw badRequest('tags: must not contain a NUL character (U+0000)', 'invalid_request');
+  const trimmed = value.trim();
+  if (trimmed.startsWith('[')) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(trimmed);
+    } catch {
+      throw badRequest('tags: a value starting with "[" must be a JSON array of strings.', 'invalid_request');
+    }
+    if (!Array.isArray(parsed) || !parsed.every((t): t is string => typeof t === 'string')) {
+      throw badRequest('tags: a value starting with "[" must be a JSON array of strings.', 'invalid_request');
+    }
+    return parsed.map((t) => t.trim()).filter(Boolean);
+  }
+  return trimmed
     .split(',')
     .map((t) => t.trim())
     .filter(Boolean);

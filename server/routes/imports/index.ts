@@ -43,16 +43,14 @@ export const importsRoutes =
 
     app.post('/api/import/fitbit', { schema: { response: { 202: JobAccepted } } }, async (req, reply) => {
       const session = requireSession(req);
-      // A field before the file: the archive stores no time zone, the browser sends its own.
+      // A field before the file (after it is a 400): the archive stores no time zone, the browser sends its own.
       let timezone: string | undefined;
       const r = await receiveFile(
         req,
         {
           notMultipart: unsupportedType('Send the archive as multipart/form-data with a "file" field.'),
           limits,
-          onField: (name, value) => {
-            if (name === 'timezone') timezone = value.trim();
-          },
+          fields: { timezone: (value) => (timezone = value.trim()) },
         },
         (part) => imports.startFitbit(session, part.file, timezone),
       );
