@@ -12,7 +12,8 @@ export interface UnitConversion {
   offset: number;
 }
 
-const IDENTITY: UnitConversion = { scale: 1, offset: 0 };
+/** A unit to itself. */
+export const SAME_UNIT: UnitConversion = { scale: 1, offset: 0 };
 
 /** Each unit as [dimension's base unit, scale, offset]: `base = value × scale + offset`. */
 const TO_BASE: Record<string, readonly [base: string, scale: number, offset: number]> = {
@@ -90,7 +91,7 @@ function molarConversion(type: string | undefined, from: string, to: string): Un
 
 /** How a value in `from` reads in `to` (for metric `type`, where the substance matters), or undefined when they do not convert. */
 export function unitConversion(from: string, to: string, type?: string): UnitConversion | undefined {
-  if (from === to) return IDENTITY;
+  if (from === to) return SAME_UNIT;
   const a = TO_BASE[from];
   const b = TO_BASE[to];
   if (a && b && a[0] === b[0]) return { scale: a[1] / b[1], offset: (a[2] - b[2]) / b[1] };

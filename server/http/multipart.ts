@@ -87,7 +87,11 @@ export async function receiveFile<T>(req: FastifyRequest, opts: ReceiveFileOptio
 
   for (let part = await next(); part; part = await next()) {
     if (part.type === 'field') {
-      if (typeof part.value === 'string' && known(part.fieldname)) fields[part.fieldname]!(part.value);
+      if (typeof part.value === 'string' && known(part.fieldname)) {
+        // The validator's rule for every other input: PostgreSQL cannot store U+0000.
+        if (part.value.includes('\u0000')) throw badRequest(`${part.fieldname}: must not contain a NUL character (U+0000)`, 'invalid_request');
+        fields[part.fieldname]!(part.value);
+      }
       continue;
     }
     if (part.fieldname !== 'file') {

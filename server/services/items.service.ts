@@ -395,7 +395,8 @@ export class ItemsService {
         if (!this.#hooks) throw badRequest('Folders are not available.', 'not_supported');
         await this.#hooks.move(session, id, input.folderId, trx);
       }
-      if (!edits) return this.toItem({ ...row, folder_id: input.folderId === undefined ? row.folder_id : input.folderId }, old);
+      const unchanged = () => this.toItem({ ...row, folder_id: input.folderId === undefined ? row.folder_id : input.folderId }, old);
+      if (!edits) return unchanged();
       let patch = input;
       if (input.baseVersion !== undefined && input.baseVersion !== row.version) {
         const current = () => versionConflict(this.toItem(row, old));
@@ -421,7 +422,7 @@ export class ItemsService {
         payload.tags.length === old.tags.length &&
         payload.tags.every((t, i) => t === old.tags[i]) &&
         (occurredAt?.getTime() ?? null) === (row.occurred_at ? new Date(row.occurred_at).getTime() : null);
-      if (same) return this.toItem({ ...row, folder_id: input.folderId === undefined ? row.folder_id : input.folderId }, old);
+      if (same) return unchanged();
       const version = row.version + 1;
       const { terms, count } = this.terms(keys, payload);
       const ok = await this.repo.update(

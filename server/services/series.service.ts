@@ -1,6 +1,6 @@
 import { ChunkMerger } from '../../integrations/series/chunk-merge.js';
 import { computeStats, decodeChunk, encodeChunk, mergeChunks, type DayChunk, type DayStats } from '../../integrations/series/day-chunk.js';
-import { convertStats, convertValue, unitConversion, type UnitConversion } from '../../integrations/series/units.js';
+import { convertStats, convertValue, SAME_UNIT, unitConversion, type UnitConversion } from '../../integrations/series/units.js';
 import type { QuantitySample } from '../../integrations/types.js';
 import * as codec from '../codec/index.js';
 import type { MonthStats } from '../codec/index.js';
@@ -374,7 +374,7 @@ export class SeriesService {
                 (g) =>
                   g.startMs === start &&
                   g.sourceName === chunk.sources[si] &&
-                  Math.abs(convertValue(g.value, unitConversion(g.unit, chunk.unit, type) ?? NO_CONVERSION) - value) < 1e-9,
+                  Math.abs(convertValue(g.value, unitConversion(g.unit, chunk.unit, type) ?? SAME_UNIT) - value) < 1e-9,
               ),
           );
           if (kept.length === chunk.samples.length) return [];
@@ -427,8 +427,6 @@ export class SeriesService {
     return { type: q.type, unit, days };
   }
 }
-
-const NO_CONVERSION: UnitConversion = { scale: 1, offset: 0 };
 
 /**
  * How a stored day's statistics read in the series' unit: the units' own conversion, else the

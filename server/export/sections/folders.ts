@@ -40,11 +40,15 @@ export class FoldersSection implements PortabilitySection {
     // so importing an export twice (or into the account it came from) adds none. Each folder here
     // is matched once: two sibling folders of one name (which may exist) stay two.
     const unmatched = new Map<string, string[]>();
-    for (const f of here) unmatched.set(pathKey(f.parentId, f.name), [...(unmatched.get(pathKey(f.parentId, f.name)) ?? []), f.id]);
+    for (const f of here) {
+      const path = pathKey(f.parentId, f.name);
+      unmatched.set(path, [...(unmatched.get(path) ?? []), f.id]);
+    }
+    /** An unmatched folder at `path` (`id` itself, when given), now matched. */
     const match = (path: string, id?: string): string | undefined => {
-      const free = unmatched.get(path);
-      const at = free ? (id === undefined ? 0 : free.indexOf(id)) : -1;
-      return at >= 0 && free && at < free.length ? free.splice(at, 1)[0] : undefined;
+      const free = unmatched.get(path) ?? [];
+      const at = id === undefined ? 0 : free.indexOf(id);
+      return at < 0 ? undefined : free.splice(at, 1)[0];
     };
     for await (const line of readJsonLines(body)) {
       const f = ExportFolder.parse(line);

@@ -39,22 +39,21 @@ export const filesRoutes =
  * is `["a", "b", "c"]`). The items service trims, dedupes and counts them like the JSON routes.
  */
 function parseTags(value: string): string[] {
-  if (value.includes('\u0000')) throw badRequest('tags: must not contain a NUL character (U+0000)', 'invalid_request');
   const trimmed = value.trim();
-  if (trimmed.startsWith('[')) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(trimmed);
-    } catch {
-      throw badRequest('tags: a value starting with "[" must be a JSON array of strings.', 'invalid_request');
-    }
-    if (!Array.isArray(parsed) || !parsed.every((t): t is string => typeof t === 'string')) {
-      throw badRequest('tags: a value starting with "[" must be a JSON array of strings.', 'invalid_request');
-    }
-    return parsed.map((t) => t.trim()).filter(Boolean);
+  if (!trimmed.startsWith('[')) {
+    return trimmed
+      .split(',')
+      .map((t) => t.trim())
+      .filter(Boolean);
   }
-  return trimmed
-    .split(',')
-    .map((t) => t.trim())
-    .filter(Boolean);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(trimmed);
+  } catch {
+    parsed = undefined;
+  }
+  if (!Array.isArray(parsed) || !parsed.every((t): t is string => typeof t === 'string')) {
+    throw badRequest('tags: a value starting with "[" must be a JSON array of strings.', 'invalid_request');
+  }
+  return parsed.map((t) => t.trim()).filter(Boolean);
 }
