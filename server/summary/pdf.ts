@@ -1,9 +1,13 @@
 /**
  * A patient summary as a PDF a doctor can read in a minute: demographics, then the chosen
  * sections as short tables, A4, aiming at one or two pages. Written in memory with pdf-lib (no
- * temporary file ever holds the plaintext); standard Helvetica, so nothing is embedded.
+ * temporary file ever holds the plaintext), in DejaVu Sans embedded as a subset of the glyphs
+ * used, so names in Latin, Greek, Cyrillic, Hebrew or Arabic script print as written.
  */
-import { PDFDocument, StandardFonts, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import fontkit from '@pdf-lib/fontkit';
+import { PDFDocument, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
 import type { ClinicalEntry } from '../services/clinical.service.js';
 import { IPS_SECTIONS } from './ips.js';
 import type { SectionKey, SummaryModel } from './model.js';
@@ -18,18 +22,46 @@ const FLAG = rgb(0.7, 0.1, 0.1);
 /** Rows per section, so a long history still prints on a page or two; the rest is counted. */
 const MAX_ROWS = 14;
 
-// Helvetica's standard encoding is WinAnsi: outside it pdf-lib throws. Accents are decomposed
-// (é -> e) and anything else becomes "?", so an unusual name never breaks the document.
-const WIN_ANSI_EXTRA = new Set('€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ');
-function printable(s: string): string {
+/** The two faces, read once per process: their bytes for pdf-lib and their character maps. */
+interface Faces {
+  regular: Uint8Array;
+  bold: Uint8Array;
+  /** Whether both faces draw a code point: anything else prints as "?" rather than as an empty box. */
+  covers: (codePoint: number) => boolean;
+}
+
+let faces: Promise<Faces> | undefined;
+
+function loadFaces(): Promise<Faces> {
+  faces ??= (async (): Promise<Faces> => {
+    const dir = createRequire(import.meta.url)
+      .resolve('dejavu-fonts-ttf/package.json')
+      .replace(/package\.json$/, 'ttf/');
+    const [regular, bold] = await Promise.all([readFile(`${dir}DejaVuSans.ttf`), readFile(`${dir}DejaVuSans-Bold.ttf`)]);
+    const maps = [fontkit.create(regular), fontkit.create(bold)];
+    return { regular, bold, covers: (c) => maps.every((f) => f.hasGlyphForCodePoint(c)) };
+  })().catch((err: unknown) => {
+    faces = undefined;
+    throw err;
+  });
+  return faces;
+}
+
+// Line breaks and tabs become spaces (a cell wraps on its own); control characters, and format
+// characters the font has no glyph for, are dropped; other characters the font lacks (CJK, for
+// one) fall back to their accent-free letters where it has those, or "?", so an unusual name
+// never breaks the document.
+function printable(s: string, covers: Faces['covers']): string {
   let out = '';
   for (const ch of s.normalize('NFC')) {
     const c = ch.codePointAt(0)!;
-    if ((c >= 0x20 && c <= 0x7e) || (c >= 0xa0 && c <= 0xff) || WIN_ANSI_EXTRA.has(ch)) out += ch;
-    else if (ch === '\n' || ch === '\t') out += ' ';
+    if (/\s/.test(ch)) out += ' ';
+    else if (/\p{Cc}/u.test(ch)) continue;
+    else if (covers(c)) out += ch;
+    else if (/\p{C}/u.test(ch)) continue;
     else {
-      const base = ch.normalize('NFD').replace(/[\u0300-\u036f]/g, '');
-      out += /^[\x20-\x7e]+$/.test(base) ? base : ch === '₂' ? '2' : '?';
+      const base = ch.normalize('NFD').replace(/\p{M}/gu, '');
+      out += base && [...base].every((b) => covers(b.codePointAt(0)!)) ? base : '?';
     }
   }
   return out;
@@ -43,6 +75,7 @@ class Writer {
     readonly doc: PDFDocument,
     readonly font: PDFFont,
     readonly bold: PDFFont,
+    readonly covers: Faces['covers'],
   ) {
     this.newPage();
   }
@@ -62,7 +95,7 @@ class Writer {
     const font = opts.bold ? this.bold : this.font;
     const x = opts.x ?? MARGIN;
     const width = opts.width ?? A4[0] - MARGIN - x;
-    for (const line of wrap(printable(s), font, size, width)) {
+    for (const line of wrap(printable(s, this.covers), font, size, width)) {
       this.ensure(size + 3);
       this.page.drawText(line, { x, y: this.y - size, size, font, color: opts.color ?? INK });
       this.y -= size + 3;
@@ -71,7 +104,7 @@ class Writer {
 
   /** One row of columns (x offsets), wrapped within each column; the row height is its tallest cell. */
   row(cells: Array<{ text: string; x: number; width: number; bold?: boolean; color?: ReturnType<typeof rgb> }>, size = 9): void {
-    const wrapped = cells.map((c) => wrap(printable(c.text), c.bold ? this.bold : this.font, size, c.width));
+    const wrapped = cells.map((c) => wrap(printable(c.text, this.covers), c.bold ? this.bold : this.font, size, c.width));
     const h = Math.max(...wrapped.map((w) => w.length)) * (size + 2.5) + 3;
     this.ensure(h);
     wrapped.forEach((lines, i) => {
@@ -118,7 +151,9 @@ export async function renderSummaryPdf(model: SummaryModel): Promise<Uint8Array>
   doc.setCreator('Context Vault');
   // The document's own dates are the only metadata; no name goes into the info dictionary.
   doc.setCreationDate(new Date(model.generatedAt));
-  const w = new Writer(doc, await doc.embedFont(StandardFonts.Helvetica), await doc.embedFont(StandardFonts.HelveticaBold));
+  const f = await loadFaces();
+  doc.registerFontkit(fontkit);
+  const w = new Writer(doc, await doc.embedFont(f.regular, { subset: true }), await doc.embedFont(f.bold, { subset: true }), f.covers);
 
   w.text('Patient summary', { size: 18, bold: true });
   const p = model.patient ?? {};

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import type { SummaryModel } from './model.js';
+import { renderSummaryPdf } from './pdf.js';
+
+/** Every text run of every page, through pdf.js as a reader would see it. */
+async function pdfText(bytes: Uint8Array): Promise<string> {
+  const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
+  const doc = await pdfjs.getDocument({ data: bytes.slice(), useSystemFonts: false, isEvalSupported: false, disableFontFace: true, verbosity: 0 }).promise;
+  let out = '';
+  for (let i = 1; i <= doc.numPages; i++) {
+    const content = await (await doc.getPage(i)).getTextContent();
+    out += content.items.map((it) => ('str' in it ? it.str : '')).join(' ') + '\n';
+  }
+  await doc.destroy();
+  return out;
+}
+
+const entry = (name: string, detail?: string) => ({ key: name, name, date: '2024-03-01', group: 'active', sources: [], ...(detail ? { detail } : {}) });
+
+describe('patient summary PDF', () => {
+  it('prints names and terms in the scripts patients have, and "?" only for what the font lacks', async () => {
+    const model: SummaryModel = {
+      generatedAt: '2026-12-06T10:00:00.000Z',
+      sections: ['problems', 'medications'],
+      patient: { name: 'Łukasz Żółkiewski-Nguyễn', birthDate: '1980-02-29', gender: 'male' },
+      problems: [entry('Гипертоническая болезнь'), entry('Διαβήτης τύπου 2', 'HbA1c 7,1 %'), entry('高血压'), entry('Asthma\u0000 with\ttab\u200b')],
+      medications: [entry('Ибупрофен 400 мг', 'SpO₂ ≥ 95 %, 37 °C – 38 °C')],
+    };
+    const bytes = await renderSummaryPdf(model);
+    const text = (await pdfText(bytes)).normalize('NFC');
+    for (const s of [
+      'Łukasz Żółkiewski-Nguyễn',
+      'Гипертоническая болезнь',
+      'Διαβήτης τύπου 2',
+      'Ибупрофен 400 мг',
+      'SpO₂ ≥ 95 %, 37 °C – 38 °C',
+      'Asthma with tab',
+    ]) {
+      expect(text).toContain(s);
+    }
+    // DejaVu Sans has no CJK: each character prints as "?", never as an invisible box.
+    expect(text).toContain('???');
+    // Subsets of the glyphs used, not two whole fonts (~1.4 MB).
+    expect(bytes.length).toBeLessThan(120_000);
+  });
+
+  it('prints right-to-left names in reading order', async () => {
+    const model: SummaryModel = {
+      generatedAt: '2026-12-06T10:00:00.000Z',
+      sections: ['problems'],
+      patient: { name: 'דוד כהן' },
+      problems: [entry('محمد علي')],
+    };
+    const text = await pdfText(await renderSummaryPdf(model));
+    expect(text).toContain('דוד כהן');
+    expect(text).toContain('محمد علي');
+  });
+});
