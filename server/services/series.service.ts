@@ -256,21 +256,15 @@ export class SeriesService {
     const { keys, userId } = session;
     const type = this.lookup(keys, q.type);
     const monthOf = (d: string) => `${d.slice(0, 7)}-01`;
-    const endOf = (m: string) => {
-      const d = new Date(`${m}T00:00:00Z`);
-      return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 0)).toISOString().slice(0, 10);
-    };
-    const nextMonth = (m: string) => {
-      const d = new Date(`${m}T00:00:00Z`);
-      return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1)).toISOString().slice(0, 10);
-    };
+    const endOf = (m: string) => addMonths(m, 1, 0);
+    const nextMonth = (m: string) => addMonths(m, 1);
     const out = new Map<string, MonthStats>();
     const fromDays = async (from: string, to: string) => {
       const r = await this.days(session, { type: q.type, from, to });
       for (const [m, st] of rollMonths(r.days, r.unit ?? '')) out.set(m, st);
     };
     const firstFull = q.from.endsWith('-01') ? q.from : nextMonth(monthOf(q.from));
-    const lastFull = endOf(monthOf(q.to)) === q.to ? monthOf(q.to) : prevMonth(monthOf(q.to));
+    const lastFull = endOf(monthOf(q.to)) === q.to ? monthOf(q.to) : addMonths(monthOf(q.to), -1);
     if (firstFull > lastFull) await fromDays(q.from, q.to);
     else {
       if (firstFull !== q.from) await fromDays(q.from, endOf(monthOf(q.from)));
@@ -285,8 +279,13 @@ export class SeriesService {
         if (!sealed) missing.push(y);
         else for (const [m, st] of Object.entries(codec.seriesYear.open(keys, userId, q.type, y, asBuffer(sealed)))) if (inRange(m)) out.set(m, st);
       }
-      for (const missingYear of missing) {
-        await this.repo.buildYears(userId, type, `${missingYear}-01-01`, `${missingYear}-12-31`, (rows) => {
+      // Years outside the stored days have nothing to roll up: a range of centuries reads no more than the data's own years.
+      const stored = missing.length ? await this.repo.coverage(userId, [type]) : [];
+      const firstYear = Math.min(...stored.map((c) => Number(c.first.slice(0, 4))));
+      const lastYear = Math.max(...stored.map((c) => Number(c.last.slice(0, 4))));
+      for (const missingYear of missing.filter((y) => y >= firstYear && y <= lastYear)) {
+        const year = String(missingYear).padStart(4, '0');
+        await this.repo.buildYears(userId, type, `${year}-01-01`, `${year}-12-31`, (rows) => {
           const days: SeriesDay[] = [];
           let unit = '';
           for (const row of rows) {
@@ -443,9 +442,14 @@ function seriesConversion(type: string, from: string, to: string): UnitConversio
 const min = (a: string, b: string) => (a < b ? a : b);
 const max = (a: string, b: string) => (a > b ? a : b);
 
-function prevMonth(m: string): string {
-  const d = new Date(`${m}T00:00:00Z`);
-  return new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() - 1, 1)).toISOString().slice(0, 10);
+/**
+ * Day `day` of the month `by` months after the month of `m` (day 0: the last day of the month
+ * before), as YYYY-MM-DD. setUTCFullYear, not Date.UTC, which reads years 0–99 as 1900–1999.
+ */
+function addMonths(m: string, by: number, day = 1): string {
+  const d = new Date(0);
+  d.setUTCFullYear(Number(m.slice(0, 4)), Number(m.slice(5, 7)) - 1 + by, day);
+  return d.toISOString().slice(0, 10);
 }
 
 /** Daily stats (already in one unit) summed up per month; a mean is weighted by its samples. */

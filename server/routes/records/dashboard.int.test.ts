@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { appleDate, exportXml, recordXml } from '../../../test-support/integrations/apple-health/export-writer.js';
 import { dbTargets, multipart } from '../../../test-support/server/harness.js';
+import { parseProm } from '../../../test-support/server/prom.js';
 import { signedInSuite } from '../../../test-support/server/signed-in.js';
 
 type Headers = Record<string, string>;
@@ -170,6 +171,34 @@ describe.each(dbTargets())('health dashboard on %s', (target) => {
     ).toEqual(before);
     const dump = await sut.server.dumpDatabase();
     expect(dump).toMatch(/-- series_years\n\S/);
+  });
+
+  it('a range reaching back to year 1 costs what the years with data cost, and years before 1000 are ordinary years', async () => {
+    const queries = async () =>
+      parseProm((await app().inject({ method: 'GET', url: '/metrics' })).body)
+        .filter((s) => s.name === 'cv_db_query_duration_seconds_count')
+        .reduce((n, s) => n + s.value, 0);
+    const resting = (d: Dashboard) => d.cards.find((c) => c.key === 'resting_hr')!;
+    // Roll-ups of the years with data exist after this (the test above may have run first or not).
+    const data = resting(await get('?from=2014-01-01&to=2026-12-31'));
+    const before = await queries();
+    const decade = resting(await get('?from=2014-01-01&to=2026-12-31'));
+    const perRequest = (await queries()) - before;
+    const ages = await get('?from=0001-01-01&to=9999-12-31');
+    // Was one database transaction per empty year per card, on every request: ~10,000 each.
+    expect((await queries()) - before - perRequest).toBeLessThan(perRequest + 40);
+    expect(decade).toEqual(data);
+    expect(resting(ages).series[0]!.points).toEqual(data.series[0]!.points);
+    expect(resting(ages).resolution).toBe('month');
+    // Year 13's months were read as 1913's, and its roll-up as day "13-01-01": 500.
+    const antiquity = await get('?from=0013-01-01&to=0013-12-31');
+    expect(antiquity.cards.length).toBeGreaterThan(0);
+    for (const card of antiquity.cards)
+      expect(
+        card.series.flatMap((s) => s.points),
+        card.key,
+      ).toEqual([]);
+    expect(resting(await get('?from=0099-02-15&to=0100-03-20')).series[0]!.points).toEqual([]);
   });
 
   it('cards chosen and ordered by the person, weight in kg as a sealed preference', async () => {
