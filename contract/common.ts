@@ -7,10 +7,14 @@ export type ErrorBody = z.infer<typeof ErrorBody>;
 /** `:id` in a path: rows are keyed by UUIDs, so anything else is a 400, not a 404. */
 export const IdParams = z.object({ id: z.uuid({ message: 'must be a valid id' }) });
 
-/** A year or a month alone (`2024`, `2024-02`): ISO 8601 dates with no day to check. */
-const ISO_YEAR_OR_MONTH = /^(?:[+-]\d{6}|\d{4})(?:-\d{2})?$/;
+/**
+ * A year or a month alone (`2024`, `2024-02`): ISO 8601 dates with no day to check. Years have
+ * four digits: ISO's expanded years (`-000001`, `+010000`) are nothing a vault records, and code
+ * reading years (cursors, roll-ups, the dashboard) reads four digits.
+ */
+const ISO_YEAR_OR_MONTH = /^(\d{4})(?:-\d{2})?$/;
 /** The day an ISO 8601 date or date-time starts with (`2024-02-29`, `…T10:00:00+01:00`, `… 10:00`). */
-const ISO_DAY = /^([+-]\d{6}|\d{4})-(\d{2})-(\d{2})(?![^Tt ])/;
+const ISO_DAY = /^(\d{4})-(\d{2})-(\d{2})(?![^Tt ])/;
 
 /**
  * Whether `value` is an ISO 8601 date or date-time that `Date` reads and whose day is on the
@@ -20,13 +24,19 @@ const ISO_DAY = /^([+-]\d{6}|\d{4})-(\d{2})-(\d{2})(?![^Tt ])/;
  */
 export function isRealDate(value: string): boolean {
   if (Number.isNaN(new Date(value).getTime())) return false;
-  if (ISO_YEAR_OR_MONTH.test(value)) return true;
+  const ym = ISO_YEAR_OR_MONTH.exec(value);
+  if (ym) return Number(ym[1]) >= 1;
   const m = ISO_DAY.exec(value);
   if (!m) return false;
   const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
   const day = new Date(0);
   day.setUTCFullYear(y, mo - 1, d); // not Date.UTC, which reads years 0–99 as 1900–1999
-  return day.getUTCFullYear() === y && day.getUTCMonth() === mo - 1 && day.getUTCDate() === d;
+  if (day.getUTCFullYear() !== y || day.getUTCMonth() !== mo - 1 || day.getUTCDate() !== d) return false;
+  // The instant must fall on or next to the day written (a time of day and an offset move it
+  // less than two days): `Date` reads `0050-06-01 10:00` as 1950. Year 0 is 1 BC, and so is an
+  // instant east of UTC early on 0001-01-01: neither is a date anyone stores here.
+  const at = new Date(value);
+  return y >= 1 && at.getUTCFullYear() >= 1 && Math.abs(at.getTime() - day.getTime()) < 2 * 86_400_000;
 }
 
 /** A date or date-time on the calendar (query filters, `occurredAt`): `2024-02-29`, `2024-02-29T10:00:00+01:00`. */

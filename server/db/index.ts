@@ -97,7 +97,14 @@ export const PGLITE_CONF = [
  * what pg hands back too. Prepared statements read bytea as binary instead (pglite-wire.ts), also
  * as Buffers.
  */
-export const PGLITE_PARSERS = { [types.BYTEA]: (x: string) => Buffer.from(x.slice(2), 'hex') };
+export const PGLITE_PARSERS = {
+  [types.BYTEA]: (x: string) => Buffer.from(x.slice(2), 'hex'),
+  // PGlite reads timestamps with `new Date(text)`, whose legacy parser takes `0050-06-01 00:00:00+00`
+  // for 1950 (a cursor past such a row then pointed back at it, forever); node-postgres's parsers
+  // read every year as written, so both databases hand back the same instants.
+  [types.TIMESTAMP]: pg.types.getTypeParser(pg.types.builtins.TIMESTAMP, 'text'),
+  [types.TIMESTAMPTZ]: pg.types.getTypeParser(pg.types.builtins.TIMESTAMPTZ, 'text'),
+};
 const PGLITE_SERIALIZERS = {
   [types.BYTEA]: (x: Uint8Array) => {
     if (!(x instanceof Uint8Array)) throw new TypeError('Invalid input for bytea type');

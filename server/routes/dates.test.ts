@@ -4,7 +4,7 @@ import { endOfDayIfDate, parseDate } from '../services/items.service.js';
 
 describe('isRealDate', () => {
   it('takes the calendar days there are, leap days of leap years included', () => {
-    for (const v of ['2024-02-29', '2000-02-29', '2023-02-28', '2024-04-30', '2024-12-31', '2024-01-01', '0004-02-29', '+012024-02-29']) {
+    for (const v of ['2024-02-29', '2000-02-29', '2023-02-28', '2024-04-30', '2024-12-31', '2024-01-01', '0004-02-29', '0001-01-01', '0050-06-01']) {
       expect(isRealDate(v), v).toBe(true);
     }
   });
@@ -20,6 +20,25 @@ describe('isRealDate', () => {
       expect(isRealDate(v), v).toBe(true);
     }
     for (const v of ['2024-02-30T10:00:00Z', '2023-02-29T23:30:00-05:00', '2024-04-31 08:00', '2024-02-31T10:00:00.000+0100', '2024-02-30t10:00z']) {
+      expect(isRealDate(v), v).toBe(false);
+    }
+  });
+
+  it('takes years 1 to 9999 as written, and nothing Date would read as another year', () => {
+    for (const v of ['0050-06-01T10:00:00Z', '0010-01-01', '0001-01-01T00:00:00Z', '9999-12-31T23:59:59.999Z', '0099']) {
+      expect(isRealDate(v), v).toBe(true);
+    }
+    // Date's legacy parser reads a space-separated year 50 as 1950; ISO's expanded years and year 0 (1 BC).
+    for (const v of [
+      '0050-06-01 10:00',
+      '0099-01-01 00:00Z',
+      '-000001-01-01T00:00:00Z',
+      '+010000-01-01',
+      '+002024-02-29',
+      '0000-06-01',
+      '0000',
+      '0001-01-01T00:30:00+05:00',
+    ]) {
       expect(isRealDate(v), v).toBe(false);
     }
   });
