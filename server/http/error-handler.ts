@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { DecryptError } from '../../crypto/index.js';
 import { AppError, fromPostgresError } from '../errors.js';
@@ -16,6 +16,9 @@ const FRAMEWORK: Record<string, [number, string, string]> = {
   FST_FIELDS_LIMIT: [400, 'too_many_fields', 'Too many form fields.'],
   FST_PARTS_LIMIT: [400, 'too_many_parts', 'Too many form parts.'],
   FST_PROTO_VIOLATION: [400, 'invalid_json', 'The request body is not allowed.'],
+  // The router's own (Fastify's `frameworkErrors`): its default body has another shape and echoes the path.
+  FST_ERR_BAD_URL: [400, 'bad_url', 'The address is not valid: it has a broken percent-encoding.'],
+  FST_ERR_MAX_PARAM_LENGTH: [414, 'url_too_long', 'A part of the address is too long.'],
 };
 
 /** A framework or plugin error as the AppError the client gets, if it is one we map (multipart reads use it). */
@@ -31,6 +34,16 @@ export function frameworkError(err: unknown): AppError | undefined {
  * another way (a route part without a schema), so it is still a 400, not a 500.
  */
 const PG_BAD_CHARACTER = new Set(['22021', '22P05']);
+
+/**
+ * Fastify's `frameworkErrors` option: what the router refuses before any route or hook runs (a
+ * broken percent-encoding, a path part over `maxParamLength`), in the error body every other
+ * answer has.
+ */
+export function routerErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  const e = frameworkError(err) ?? new AppError(500, 'internal', 'Something went wrong on the server.');
+  void reply.code(e.statusCode).send({ error: { code: e.code, message: e.message } });
+}
 
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {

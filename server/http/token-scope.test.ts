@@ -13,6 +13,13 @@ describe('requiredScope', () => {
     expect(requiredScope('GET', '/api/auth/me')).toBe('read');
   });
 
+  it('needs read for the POSTs whose answer is vault content (export, patient summary)', () => {
+    expect(requiredScope('POST', '/api/export')).toBe('read');
+    expect(requiredScope('POST', '/api/summary')).toBe('read');
+    // Restoring an export adds to the vault: still a write.
+    expect(requiredScope('POST', '/api/import/export')).toBe('write');
+  });
+
   it('covers history, folders and trash like any other vault data', () => {
     expect(requiredScope('GET', '/api/items/:id/versions')).toBe('read');
     expect(requiredScope('GET', '/api/items/:id/versions/:version')).toBe('read');

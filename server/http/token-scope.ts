@@ -20,6 +20,13 @@ const ACCOUNT_ONLY = [
 const OPEN_TO_TOKENS = new Set(['GET /api/auth/me', 'GET /api/models']);
 /** Routes that run the model: the `chat` scope, whatever their method. */
 const CHAT_ROUTES = new Set(['POST /api/chat', 'POST /api/chats/:id/regenerate']);
+/**
+ * Routes that are POSTs only because they take a body (a passphrase, a choice of sections), but
+ * whose answer is vault content: `read`, like a GET. They store nothing in the vault (only the
+ * audit log's `export` / `summary_created`), so `write` is not needed; judged by method alone they
+ * let an upload-only token take the whole vault, encrypted to a passphrase of its own choosing.
+ */
+const READ_ROUTES = new Set(['POST /api/export', 'POST /api/summary']);
 const READ_METHODS = new Set(['GET', 'HEAD']);
 
 /** The scope a route needs from a token, or null when tokens may not use it at all. */
@@ -27,6 +34,7 @@ export function requiredScope(method: string, route: string): TokenScope | null 
   const key = `${method} ${route}`;
   if (!OPEN_TO_TOKENS.has(key) && ACCOUNT_ONLY.some((re) => re.test(route))) return null;
   if (CHAT_ROUTES.has(key)) return 'chat';
+  if (READ_ROUTES.has(key)) return 'read';
   return READ_METHODS.has(method) ? 'read' : 'write';
 }
 

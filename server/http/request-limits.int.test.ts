@@ -15,7 +15,7 @@ describe('findUnacceptable', () => {
   });
 });
 
-describe.each(dbTargets())('deeply nested JSON bodies (%s)', (target) => {
+describe.each(dbTargets())('requests at the edges of what the router and parsers take (%s)', (target) => {
   let sut: TestServer;
   let user: Awaited<ReturnType<typeof signUp>>;
   beforeAll(async () => {
@@ -39,5 +39,23 @@ describe.each(dbTargets())('deeply nested JSON bodies (%s)', (target) => {
     expect(item.statusCode, item.body.slice(0, 300)).toBe(400);
     expect((item.json() as { error: { code: string } }).error.code).toBe('invalid_request');
     expect(sut.logs()).not.toMatch(/"level":50/);
+  });
+
+  it('the router answers a broken percent-encoding and an overlong path part in the usual error body, without echoing the path', async () => {
+    const expectError = (res: { statusCode: number; body: string }, status: number, code: string) => {
+      expect(res.statusCode, res.body).toBe(status);
+      const body = JSON.parse(res.body) as { error: { code: string; message: string } };
+      expect(Object.keys(body)).toEqual(['error']);
+      expect(body.error.code).toBe(code);
+      expect(res.body).not.toContain('secret-looking');
+    };
+    expectError(await sut.app.inject({ method: 'GET', url: '/api/items/secret-looking%E0%A4%A', headers: user.headers }), 400, 'bad_url');
+    expectError(await sut.app.inject({ method: 'GET', url: `/api/items/secret-looking${'a'.repeat(1100)}`, headers: user.headers }), 414, 'url_too_long');
+    // A model name of the 200 characters a pull takes, percent-encoded, reaches its route.
+    const name = encodeURIComponent(`library/${'m'.repeat(180)}:latest`);
+    const res = await sut.app.inject({ method: 'DELETE', url: `/api/models/${name}`, headers: user.headers });
+    expect(res.statusCode, res.body).not.toBe(414);
+    // No model runtime here: the route itself answers that.
+    expect((res.json() as { error: { code: string } }).error.code).toBe('models_unavailable');
   });
 });
