@@ -43,7 +43,16 @@ export const TagList = z.object({ tags: z.array(Tag) });
 
 const title = z.string().trim().min(1, 'must not be empty').max(500);
 const text = z.string().max(1_000_000);
-const tags = z.array(z.string().trim().min(1).max(64)).max(32);
+/** A tag as it is stored and compared: NFKC (full-width and ligature forms as plain letters), trimmed, inner whitespace one space. */
+export function normalizeTag(tag: string): string {
+  return tag.normalize('NFKC').trim().replace(/\s+/g, ' ');
+}
+/** Counted in characters after normalising, as stored: NFKC can lengthen a tag (U+FDFA is 18 letters). */
+const tag = z.string().refine((t) => {
+  const n = [...normalizeTag(t)].length;
+  return n >= 1 && n <= 64;
+}, 'must be 1 to 64 characters');
+const tags = z.array(tag).max(32);
 const folderRef = z.uuid({ message: 'must be a valid id' });
 
 export const CreateItemBody = z.object({
@@ -116,7 +125,8 @@ export const VersionDiff = z.object({
 export type VersionDiff = z.infer<typeof VersionDiff>;
 
 export const VersionParams = z.object({ id: z.uuid({ message: 'must be a valid id' }), version: z.coerce.number().int().min(1).max(2_147_483_647) });
-export const RestoreVersionBody = z.object({ baseVersion: z.number().int().min(1).optional() }).optional();
+/** Optional and may be empty or null (a POST with no body), like RegenerateBody. */
+export const RestoreVersionBody = z.object({ baseVersion: z.number().int().min(1).optional() }).nullish();
 
 // ---- folders ----
 

@@ -11,7 +11,7 @@ import type { ItemsRepository, TypeLookup } from '../repositories/items.reposito
 import type { KeyRing, SessionContext } from './keyring.js';
 import { GroupCommit } from './group-commit.js';
 import { describeExtraction, type StoredExtraction } from '../files/extraction/reasons.js';
-import type { Item, ItemKind, ItemSource } from '../../contract/index.js';
+import { normalizeTag as normalizeTagText, type Item, type ItemKind, type ItemSource } from '../../contract/index.js';
 
 /** The decrypted item as the API shows it: the contract's shape. */
 export type { Item, ItemKind, ItemSource };
@@ -81,9 +81,13 @@ export type ItemRow = Pick<
 
 const MAX_TAGS = 32;
 
-/** Tags compare case-insensitively; the first spelling used is the one shown. */
+/**
+ * Tags compare case-insensitively; the first spelling used is the one shown. The API refuses a
+ * tag over 64 characters; one from elsewhere (an import) is cut at 64 characters, never inside one.
+ */
 export function normalizeTag(tag: string): string {
-  return tag.normalize('NFKC').trim().replace(/\s+/g, ' ').slice(0, 64);
+  const n = normalizeTagText(tag);
+  return n.length <= 64 ? n : [...n].slice(0, 64).join('');
 }
 const tagKeyText = (tag: string) => normalizeTag(tag).toLowerCase();
 
