@@ -85,8 +85,16 @@ export class ExportImportService {
     } catch (err) {
       extract.destroy();
       plain.destroy();
-      if (/Unsupported state|authentication|invalid tag|final chunk/i.test((err as Error).message ?? '')) {
-        throw unprocessable('The export is damaged or truncated; what was read before the damage was kept.', 'damaged_export');
+      // The age layer's authentication failures, and tar-stream's for a tar cut short or garbled
+      // inside an intact age file.
+      if (
+        /Unsupported state|authentication|invalid tag|final chunk|Unexpected end of data|Invalid (tar )?header|Header exceeds/i.test(
+          (err as Error).message ?? '',
+        )
+      ) {
+        const kept = Object.entries(state.imported).filter(([, n]) => n > 0);
+        const what = kept.length ? ` (${kept.map(([k, n]) => `${n} ${k}`).join(', ')})` : '';
+        throw unprocessable(`The export is damaged or truncated; what was read before the damage was kept${what}.`, 'damaged_export');
       }
       throw err;
     }

@@ -374,6 +374,40 @@ describe.each(dbTargets())('export, re-import and account deletion (%s)', (targe
     expect(notAge.statusCode).toBe(422);
   });
 
+  it('an intact age file around a tar cut short or not a tar at all fails its job as damaged, counting what was kept, with no server error', async () => {
+    const id = await generateAgeIdentity();
+    const res = await sut.app.inject({ method: 'POST', url: '/api/export', headers: owner.headers, payload: { recipient: id.recipient } });
+    const d = new Decrypter();
+    d.addIdentity(id.identity);
+    const plain = Buffer.from(await d.decrypt(new Uint8Array(res.rawPayload)));
+    const logsBefore = sut.logs().length;
+    for (const [what, tarBytes] of [
+      ['a tar cut at 60%', plain.subarray(0, Math.floor(plain.length * 0.6))],
+      ['not a tar', Buffer.from('hello, not a tar at all; '.repeat(40))],
+    ] as const) {
+      const enc = new Encrypter();
+      enc.addRecipient(id.recipient);
+      const sealed = Buffer.from(await enc.encrypt(tarBytes));
+      const user = await signUp(sut.app);
+      const imp = await sut.app.inject({
+        method: 'POST',
+        url: '/api/import/export',
+        ...multipart({ name: 'cut.age', type: 'application/octet-stream', data: sealed }, { identity: id.identity }, user.headers),
+      });
+      expect(imp.statusCode, imp.body).toBe(202);
+      const job = (await waitJob(sut.app, user.headers, imp.json().jobId)) as { status: string; error?: string; errorCode?: string };
+      // Was "an error on the server" (server_fault) with tar-stream's stack in the log.
+      expect(job.status, what).toBe('failed');
+      expect(job.error, what).toMatch(/^The export is damaged or truncated; what was read before the damage was kept/);
+      expect(job.errorCode, what).not.toBe('server_fault');
+      if (what === 'a tar cut at 60%') {
+        const kept = (await allItems(sut.app, user.headers)).live.length;
+        expect(job.error).toMatch(kept ? new RegExp(`\\(.*${kept} items`) : /kept\.$/);
+      }
+    }
+    expect(sut.logs().slice(logsBefore)).not.toMatch(/"level":50/);
+  });
+
   it('deletes an account with every row and file, after the passphrase', async () => {
     const gone = await signUp(sut.app);
     const h = gone.headers;
