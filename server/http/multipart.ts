@@ -127,10 +127,19 @@ export async function receiveFile<T>(req: FastifyRequest, opts: ReceiveFileOptio
       source.pipe(file);
     }
     try {
-      return await use({ file: file as Transform & { truncated: boolean }, filename: part.filename, mimetype: part.mimetype });
+      return await use({ file: file as Transform & { truncated: boolean }, filename: browserFileName(part.filename), mimetype: part.mimetype });
     } catch (err) {
       throw bodyError ?? err;
     }
   }
   throw badRequest('No file was sent. Use a multipart field named "file".', 'missing_file');
+}
+
+/**
+ * The file name as the person's system has it. Browsers (the HTML standard's multipart/form-data
+ * encoding) and undici's FormData send `"`, CR and LF in a file name as `%22`, `%0D` and `%0A`,
+ * and nothing else percent-encoded, so exactly those are read back.
+ */
+export function browserFileName(name: string): string {
+  return name.replace(/%(22|0d|0a)/gi, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
 }

@@ -400,6 +400,23 @@ describe.each(dbTargets())('encrypted vault over HTTP (%s)', (target) => {
       expect(await countItems()).toBe(before + 1);
     });
 
+    it('reads back the file name a browser encoded, and names the download in RFC 5987 characters', async () => {
+      const name = `Dr "Smith" (2024)'s letter*.txt`;
+      const form = new FormData();
+      form.append('file', new Blob(['a letter']), name);
+      // The body a browser sends (undici follows the HTML standard): `"` travels as %22.
+      const req = new Request('http://localhost/', { method: 'POST', body: form });
+      const payload = Buffer.from(await req.arrayBuffer());
+      expect(payload.toString()).toContain('filename="Dr %22Smith%22');
+      const r = await inject({ method: 'POST', url: '/api/files', headers: { ...user.headers, 'content-type': req.headers.get('content-type')! }, payload });
+      expect(r.statusCode, r.body).toBe(201);
+      expect(r.json().data.fileName).toBe(name);
+      const dl = await inject({ method: 'GET', url: `/api/files/${r.json().fileId}`, headers: user.headers });
+      expect(dl.headers['content-disposition']).toBe(
+        `attachment; filename="Dr _Smith_ (2024)'s letter*.txt"; filename*=UTF-8''Dr%20%22Smith%22%20%282024%29%27s%20letter%2A.txt`,
+      );
+    });
+
     it('cleans hostile file names', async () => {
       const name = '../../etc/\u202Epasswd\u0007.txt';
       const r = await inject({

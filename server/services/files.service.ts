@@ -45,7 +45,9 @@ export function safeFileName(name: string | undefined): string {
 /** RFC 6266 / 5987: an ASCII fallback plus the exact UTF-8 name; always an attachment. */
 export function contentDisposition(name: string): string {
   const ascii = name.replace(/[^\x20-\x7e]/g, '_').replace(/["\\;]/g, '_');
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+  // encodeURIComponent leaves ' ( ) * as they are; RFC 5987's attr-char has none of them.
+  const exact = encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${exact}`;
 }
 
 function detectType(name: string, declared: string, head: Buffer): string {
