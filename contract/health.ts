@@ -166,25 +166,35 @@ const Note = z.string().trim().max(2000).optional();
 
 /** `POST /api/records/manual` and `PUT /api/records/manual/:id`. */
 export const ManualEntry = z.discriminatedUnion('kind', [
-  z.object({
-    kind: z.literal('blood_pressure'),
-    systolic: z.number().int().min(40).max(300),
-    diastolic: z.number().int().min(20).max(200),
-    at: At,
-    note: Note,
-  }),
+  z
+    .object({
+      kind: z.literal('blood_pressure'),
+      systolic: z.number().int().min(40).max(300),
+      diastolic: z.number().int().min(20).max(200),
+      at: At,
+      note: Note,
+    })
+    .refine((e) => e.systolic > e.diastolic, { message: 'must be above the diastolic pressure', path: ['systolic'] }),
   z.object({ kind: z.literal('weight'), value: z.number().positive().max(700), unit: z.enum(['kg', 'lb']), at: At, note: Note }),
   z.object({ kind: z.literal('glucose'), value: z.number().positive().max(2000), unit: z.enum(['mg/dL', 'mmol/L']), at: At, note: Note }),
-  z.object({ kind: z.literal('temperature'), value: z.number().min(25).max(115), unit: z.enum(['Cel', '[degF]']), at: At, note: Note }),
-  z.object({
-    kind: z.literal('medication'),
-    name: Text(200),
-    dosage: z.string().trim().max(500).optional(),
-    status: z.enum(['active', 'completed', 'stopped']),
-    start: Day.optional(),
-    end: Day.optional(),
-    note: Note,
-  }),
+  z
+    .object({ kind: z.literal('temperature'), value: z.number(), unit: z.enum(['Cel', '[degF]']), at: At, note: Note })
+    // A body temperature: 25–45 °C, 77–113 °F (was one range for both, so 110 °C and 26 °F passed).
+    .refine((e) => (e.unit === 'Cel' ? e.value >= 25 && e.value <= 45 : e.value >= 77 && e.value <= 113), {
+      message: 'must be a body temperature: 25 to 45 in Cel, 77 to 113 in [degF]',
+      path: ['value'],
+    }),
+  z
+    .object({
+      kind: z.literal('medication'),
+      name: Text(200),
+      dosage: z.string().trim().max(500).optional(),
+      status: z.enum(['active', 'completed', 'stopped']),
+      start: Day.optional(),
+      end: Day.optional(),
+      note: Note,
+    })
+    .refine((e) => !e.start || !e.end || e.end >= e.start, { message: 'must not be before start', path: ['end'] }),
   z.object({
     kind: z.literal('allergy'),
     substance: Text(200),
@@ -194,13 +204,15 @@ export const ManualEntry = z.discriminatedUnion('kind', [
     onset: Day.optional(),
     note: Note,
   }),
-  z.object({
-    kind: z.literal('condition'),
-    name: Text(200),
-    status: z.enum(['active', 'resolved']),
-    onset: Day.optional(),
-    abatement: Day.optional(),
-    note: Note,
-  }),
+  z
+    .object({
+      kind: z.literal('condition'),
+      name: Text(200),
+      status: z.enum(['active', 'resolved']),
+      onset: Day.optional(),
+      abatement: Day.optional(),
+      note: Note,
+    })
+    .refine((e) => !e.onset || !e.abatement || e.abatement >= e.onset, { message: 'must not be before onset', path: ['abatement'] }),
 ]);
 export type ManualEntry = z.infer<typeof ManualEntry>;

@@ -44,6 +44,32 @@ describe('patient summary PDF', () => {
     expect(bytes.length).toBeLessThan(120_000);
   });
 
+  it('prints vital signs in the units a reader knows, not UCUM codes', async () => {
+    const vital = (title: string, unit: string, value: number) => ({
+      title,
+      label: title,
+      code: title,
+      unit,
+      latest: { date: '2026-03-01', value },
+      mean: value,
+      min: value,
+      max: value,
+      days: 1,
+      from: '2026-03-01',
+      to: '2026-03-01',
+    });
+    const model: SummaryModel = {
+      generatedAt: '2026-12-06T10:00:00.000Z',
+      sections: ['vitals'],
+      vitals: [vital('Body temperature', 'Cel', 37.2), vital('Oral temperature', '[degF]', 99.1), vital('Body weight', '[lb_av]', 150)],
+    };
+    const text = await pdfText(await renderSummaryPdf(model));
+    expect(text).toContain('latest 37.2 °C');
+    expect(text).toContain('latest 99.1 °F');
+    expect(text).toContain('latest 150 lb');
+    expect(text).not.toMatch(/Cel|degF/);
+  });
+
   it('prints right-to-left names in reading order', async () => {
     const model: SummaryModel = {
       generatedAt: '2026-12-06T10:00:00.000Z',

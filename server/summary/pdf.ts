@@ -252,5 +252,9 @@ function vitals(w: Writer, model: SummaryModel): void {
 }
 
 function unitLabel(u: string): string {
-  return ({ 'mm[Hg]': 'mmHg', '/min': '/min', 'count/min': 'bpm', '%': '%', '[lb_av]': 'lb' } as Record<string, string>)[u] ?? u;
+  return (
+    ({ 'mm[Hg]': 'mmHg', '/min': '/min', 'count/min': 'bpm', '%': '%', '[lb_av]': 'lb', Cel: '°C', '[degF]': '°F', '[in_i]': 'in' } as Record<string, string>)[
+      u
+    ] ?? u
+  );
 }

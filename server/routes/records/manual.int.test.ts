@@ -143,10 +143,23 @@ describe.each(dbTargets())('manual entries on %s', (target) => {
       { kind: 'weight', value: 70, unit: 'stone', at: '2026-06-01T08:00:00Z' },
       { kind: 'weight', value: 70, unit: 'kg', at: '2026-06-01 08:00' },
       { kind: 'spell', name: 'x' },
+      // Each was stored as typed: a pressure upside down, no body temperature, a course ending before it began.
+      { kind: 'blood_pressure', systolic: 60, diastolic: 180, at: '2026-06-01T08:00:00Z' },
+      { kind: 'temperature', value: 110, unit: 'Cel', at: '2026-06-01T08:00:00Z' },
+      { kind: 'temperature', value: 26, unit: '[degF]', at: '2026-06-01T08:00:00Z' },
+      { kind: 'medication', name: 'Metformin', status: 'completed', start: '2024-05-01', end: '2024-04-01' },
+      { kind: 'condition', name: 'Asthma', status: 'resolved', onset: '2024-05-01', abatement: '2023-01-01' },
     ]) {
       const r = await post(payload);
       expect(r.statusCode, JSON.stringify(payload)).toBe(400);
       expect((r.json() as { error: { message: string } }).error.message).toBeTruthy();
+    }
+    for (const payload of [
+      { kind: 'temperature', value: 37.2, unit: 'Cel', at: '2026-06-01T08:00:00Z' },
+      { kind: 'temperature', value: 99.1, unit: '[degF]', at: '2026-06-01T09:00:00Z' },
+      { kind: 'medication', name: 'Metformin', status: 'completed', start: '2024-05-01', end: '2024-05-01' },
+    ]) {
+      expect((await post(payload)).statusCode, JSON.stringify(payload)).toBe(201);
     }
   });
 
