@@ -3,6 +3,7 @@
  * for an Observation: one numeric result with its unit, reference range and interpretation.
  * Pure; the services decide which items to read.
  */
+import { MAX_MAGNITUDE } from '../../../integrations/series/day-chunk.js';
 import type { Item } from '../items.service.js';
 
 export type Flag = 'low' | 'high' | 'normal' | 'abnormal';
@@ -26,7 +27,8 @@ export interface LabResult {
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+/** A number a result can hold: as the series importers do, nothing beyond ±1e15 (a glucose of 1e20 became the latest value and a rising trend). */
+const num = (v: unknown) => (typeof v === 'number' && Math.abs(v) <= MAX_MAGNITUDE ? v : undefined);
 const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
 
 /** The transformer's readable interpretations, reduced to the four flags of the API. */
