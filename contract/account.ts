@@ -56,7 +56,7 @@ export const TokenList = z.object({ tokens: z.array(Token) });
 
 // ---- invites ----
 
-export const CreateInviteBody = z.object({ days: z.number().int().min(1).max(90).optional() }).optional();
+export const CreateInviteBody = z.object({ days: z.number().int().min(1).max(90).optional() }).nullish();
 export const CreatedInvite = z.object({ id: z.string(), code: z.string(), expiresAt: z.string() });
 export const Invite = z.object({ id: z.string(), createdAt: z.string(), expiresAt: z.string(), usedAt: z.string().nullable() });
 export type Invite = z.infer<typeof Invite>;

@@ -110,6 +110,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   };
   logIdleError = (err) =>
     app.log.warn({ err: { name: err.name, code: (err as { code?: string }).code } }, 'database connection lost; reconnecting on next query');
+  // No route reads text: a JSON route sent `text/plain` is a 415, not a 400 about a string.
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(responseSerializerCompiler);
   installErrorHandler(app);

@@ -58,4 +58,18 @@ describe.each(dbTargets())('requests at the edges of what the router and parsers
     // No model runtime here: the route itself answers that.
     expect((res.json() as { error: { code: string } }).error.code).toBe('models_unavailable');
   });
+
+  it('a JSON route sent text is a 415, and a route whose body is all optional takes none', async () => {
+    const text = await sut.app.inject({
+      method: 'POST',
+      url: '/api/items',
+      headers: { ...user.headers, 'content-type': 'text/plain' },
+      payload: '{"title":"x"}',
+    });
+    expect(text.statusCode, text.body).toBe(415);
+    expect((text.json() as { error: { code: string } }).error.code).toBe('unsupported_media_type');
+    // The first account is the admin: an invite with the default lifetime, no body sent at all.
+    const invite = await sut.app.inject({ method: 'POST', url: '/api/invites', headers: user.headers });
+    expect(invite.statusCode, invite.body).toBe(201);
+  });
 });
