@@ -62,6 +62,18 @@ export class FoldersRepository {
     return r.rows.map((x) => x.id);
   }
 
+  /** How many levels of folders lie below this one (0 for one with no subfolders). */
+  async height(userId: string, id: string, trx: Executor = this.db): Promise<number> {
+    const r = await sql<{ n: string | number }>`
+      with recursive down(id, n) as (
+        select id, 0 from folders where user_id = ${userId} and id = ${id}
+        union all
+        select f.id, down.n + 1 from folders f join down on f.parent_id = down.id where f.user_id = ${userId} and down.n < 1000
+      )
+      select max(n) as n from down`.execute(trx);
+    return Number(r.rows[0]?.n ?? 0);
+  }
+
   /** How many folders lie above this one (0 for a top-level folder). */
   async depth(userId: string, id: string, trx: Executor = this.db): Promise<number> {
     const r = await sql<{ n: string | number }>`

@@ -31,9 +31,14 @@ export class FoldersService {
     return folderName.open(session.keys, { userId: session.userId, id: row.id, version: row.version }, asBuffer(row.ciphertext));
   }
 
-  async #checkParent(session: SessionContext, parentId: string, trx?: Transaction<DB>): Promise<void> {
+  /**
+   * The parent exists, and what goes under it stays within MAX_FOLDER_DEPTH: a new folder, or a
+   * moved one (`moving`) with every level below it.
+   */
+  async #checkParent(session: SessionContext, parentId: string, trx?: Transaction<DB>, moving?: string): Promise<void> {
     if (!(await this.repo.get(session.userId, parentId, trx))) throw notFound('Folder');
-    if ((await this.repo.depth(session.userId, parentId, trx)) + 1 >= MAX_FOLDER_DEPTH) {
+    const below = moving ? await this.repo.height(session.userId, moving, trx) : 0;
+    if ((await this.repo.depth(session.userId, parentId, trx)) + 1 + below >= MAX_FOLDER_DEPTH) {
       throw badRequest(`Folders nest at most ${MAX_FOLDER_DEPTH} deep.`, 'too_deep');
     }
   }
@@ -62,7 +67,8 @@ export class FoldersService {
           if ((await this.repo.subtree(session.userId, id, trx)).includes(patch.parentId)) {
             throw badRequest('A folder cannot be moved into itself or one of its subfolders.', 'folder_cycle');
           }
-          await this.#checkParent(session, patch.parentId, trx);
+          // The whole subtree moves: its deepest folder must stay within the limit too.
+          await this.#checkParent(session, patch.parentId, trx, id);
         }
         set.parent_id = patch.parentId;
       }

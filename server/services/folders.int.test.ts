@@ -1,0 +1,85 @@
+import type { InjectOptions } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dbTargets, signUp, startTestServer, type TestServer } from '../../test-support/server/harness.js';
+import { MAX_FOLDER_DEPTH } from './folders.service.js';
+
+interface Folder {
+  id: string;
+  parentId: string | null;
+}
+
+describe.each(dbTargets())('folder depth limit when moving subtrees (%s)', (target) => {
+  let sut: TestServer;
+  beforeAll(async () => {
+    sut = await startTestServer(target);
+  });
+  afterAll(async () => {
+    await sut?.dispose();
+  });
+
+  const inject = (opts: InjectOptions) => sut.app.inject(opts);
+  const create = async (h: Record<string, string>, parentId: string | null): Promise<Folder> => {
+    const res = await inject({ method: 'POST', url: '/api/folders', headers: h, payload: { name: 'f', parentId } });
+    expect(res.statusCode, res.body).toBe(201);
+    return res.json() as Folder;
+  };
+  /** A chain of `n` nested folders: its top and its bottom. */
+  const chain = async (h: Record<string, string>, n: number) => {
+    const top = await create(h, null);
+    let leaf = top;
+    for (let i = 1; i < n; i++) leaf = await create(h, leaf.id);
+    return { top: top.id, leaf: leaf.id };
+  };
+  const move = (h: Record<string, string>, id: string, parentId: string) =>
+    inject({ method: 'PATCH', url: `/api/folders/${id}`, headers: h, payload: { parentId } });
+  /** Levels from the top to the deepest folder (1 for a top-level folder alone). */
+  const deepest = async (h: Record<string, string>) => {
+    const { folders } = (await inject({ method: 'GET', url: '/api/folders', headers: h })).json() as { folders: Folder[] };
+    const byId = new Map(folders.map((f) => [f.id, f]));
+    return Math.max(
+      ...folders.map((f) => {
+        let n = 0;
+        for (let at: Folder | undefined = f; at; at = at.parentId ? byId.get(at.parentId) : undefined) n++;
+        return n;
+      }),
+    );
+  };
+
+  it('refuses to move a subtree where its deepest folder would pass the limit, counting the levels below it', async () => {
+    const u = await signUp(sut.app);
+    const a = await chain(u.headers, 20);
+    const b = await chain(u.headers, 20);
+    const refused = await move(u.headers, b.top, a.leaf);
+    expect(refused.statusCode, refused.body).toBe(400);
+    expect(refused.json().error.code).toBe('too_deep');
+    expect(await deepest(u.headers)).toBe(20);
+
+    // 20 above and 12 moved fills the limit exactly; 13 would pass it.
+    expect(20 + 12).toBe(MAX_FOLDER_DEPTH);
+    const thirteen = await chain(u.headers, 13);
+    expect((await move(u.headers, thirteen.top, a.leaf)).json().error.code).toBe('too_deep');
+    const twelve = await chain(u.headers, 12);
+    const fits = await move(u.headers, twelve.top, a.leaf);
+    expect(fits.statusCode, fits.body).toBe(200);
+    expect(await deepest(u.headers)).toBe(MAX_FOLDER_DEPTH);
+    // Nothing more fits below it.
+    const below = await inject({ method: 'POST', url: '/api/folders', headers: u.headers, payload: { name: 'x', parentId: twelve.leaf } });
+    expect(below.json().error.code).toBe('too_deep');
+  });
+
+  it('measures a wide subtree by its height, not its size', async () => {
+    const u = await signUp(sut.app);
+    const deep = await chain(u.headers, MAX_FOLDER_DEPTH - 2);
+    // 40 folders, two levels: fits under a folder 30 deep, not under one 31 deep.
+    const wide = await create(u.headers, null);
+    for (let i = 0; i < 39; i++) await create(u.headers, wide.id);
+    const ok = await move(u.headers, wide.id, deep.leaf);
+    expect(ok.statusCode, ok.body).toBe(200);
+    expect(await deepest(u.headers)).toBe(MAX_FOLDER_DEPTH);
+
+    const deeper = await create(u.headers, deep.leaf);
+    const refused = await move(u.headers, wide.id, deeper.id);
+    expect(refused.statusCode, refused.body).toBe(400);
+    expect(refused.json().error.code).toBe('too_deep');
+  });
+});
