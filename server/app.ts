@@ -99,7 +99,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     bodyLimit: config.maxJsonBytes,
     trustProxy: trustProxyOption(config.TRUST_PROXY),
     // A model's name may be 200 characters, and more once percent-encoded (`/` is `%2F`).
-    maxParamLength: 1024,
+    routerOptions: { maxParamLength: 1024 },
     frameworkErrors: routerErrors,
   }).withTypeProvider<ZodTypeProvider>();
   // The request span is the first hook, so everything a request does is inside it.
