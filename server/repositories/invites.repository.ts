@@ -1,6 +1,9 @@
 import { sql } from 'kysely';
 import type { Database } from '../db/index.js';
 
+/** Serializes deciding who is admin; the same number as in migration 0029's `users_keep_admin`. */
+const ADMIN_LOCK = 7201746391002029;
+
 export class InvitesRepository {
   constructor(private readonly db: Database) {}
 
@@ -39,9 +42,21 @@ export class InvitesRepository {
     return Number(r.numDeletedRows);
   }
 
-  /** The first account of an instance becomes its admin (no-op once any admin exists). */
-  async makeAdminIfFirst(userId: string): Promise<void> {
-    await sql`update users set is_admin = true where id = ${userId} and not exists (select 1 from users where is_admin)`.execute(this.db);
+  /**
+   * After a sign-up: an instance whose accounts have no admin gives it to its oldest account,
+   * which is the new one when it is the instance's first (no-op once any admin exists; deleting
+   * an admin hands it on by itself, migration 0029's trigger). Under the advisory lock that
+   * trigger takes too, in a statement begun after the lock is held, so it sees every committed
+   * account and admin: two sign-ups on an empty PostgreSQL cannot both find "no admin" and both
+   * take it, nor can one miss the hand-over of a deletion committing beside it.
+   */
+  async ensureAdmin(): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(${sql.lit(ADMIN_LOCK)})`.execute(trx);
+      await sql`
+        update users set is_admin = true
+        where id = (select id from users order by created_at, id limit 1) and not exists (select 1 from users where is_admin)`.execute(trx);
+    });
   }
 
   async setAdmin(email: string): Promise<boolean> {

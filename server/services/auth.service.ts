@@ -42,6 +42,17 @@ export interface NewSession {
 
 const BAD_LOGIN = 'Email or passphrase is incorrect.';
 const BAD_RECOVERY = 'Email or recovery key is incorrect.';
+/**
+ * A passphrase change, recovery or recovery-key rotation that lost a race with another one on
+ * the same account: nothing of it was saved, and what the winner set is in force.
+ */
+const PASSPHRASE_RACED = () =>
+  conflict('The passphrase was changed by another request at the same time, and that change is the one in force; this one was not saved.', 'concurrent_change');
+const RECOVERY_KEY_RACED = () =>
+  conflict(
+    'The recovery key was replaced by another request at the same time, and only that key works; this one was not saved. Create a new key again to see one here.',
+    'concurrent_change',
+  );
 /** Sessions slide forward at most this often, to keep writes off the hot path. */
 const TOUCH_EVERY_MS = 60 * 60_000;
 
@@ -124,7 +135,7 @@ export class AuthService {
         throw err;
       }
       if (inviteId) await this.opts.signup!.invites.markUsedBy(inviteId, userId);
-      await this.opts.signup?.invites.makeAdminIfFirst(userId);
+      await this.opts.signup?.invites.ensureAdmin();
       await this.audit.record('register', userId, requestId, { userAgent, keys: new KeyRing(vaultKey) });
       const session = await this.#openSession(userId, email, keyVersion, vaultKey);
       return { user: { id: userId, email }, recoveryKey: recovery.text, session };
@@ -270,7 +281,7 @@ export class AuthService {
       throw unauthorized('The current passphrase is incorrect.', 'invalid_credentials');
     }
     await this.#throttle.succeed(session.email);
-    await this.#setPassphrase(user.id, user.key_version, session.keys.vaultKey, next);
+    if (!(await this.#setPassphrase(user, session.keys.vaultKey, next))) throw PASSPHRASE_RACED();
     await this.sessions.deleteOthers(user.id, session.sessionId);
     await this.forget({ userId: user.id, keep: session.sessionId });
     await this.audit.record('passphrase_changed', user.id, requestId);
@@ -298,7 +309,7 @@ export class AuthService {
       throw unauthorized(BAD_RECOVERY, 'invalid_credentials');
     }
     await this.#throttle.succeed(`recover:${email}`);
-    await this.#setPassphrase(user.id, user.key_version, vaultKey, next);
+    if (!(await this.#setPassphrase(user, vaultKey, next))) throw PASSPHRASE_RACED();
     await this.sessions.deleteOthers(user.id, null);
     await this.forget({ userId: user.id });
     await this.opts.onRecovered?.(user.id);
@@ -320,11 +331,15 @@ export class AuthService {
     if (!vaultKey) throw unauthorized('The passphrase is incorrect.', 'invalid_credentials');
     await this.#throttle.succeed(session.email);
     const recovery = generateRecoveryKey();
-    await this.users.setRecoveryWrap(
+    // Only over the wrap read above: of rotations that raced, one key is saved and only its
+    // request answers with a key; the others get 409 rather than a key that never works.
+    const saved = await this.users.setRecoveryWrap(
       user.id,
       wrapVaultKey(recoveryWrappingKey(recovery.key), vaultKey, { purpose: 'recovery', userId: user.id, keyVersion: user.key_version }),
+      asBuffer(user.wrapped_vk_recovery),
     );
     recovery.key.fill(0);
+    if (!saved) throw RECOVERY_KEY_RACED();
     await this.audit.record('recovery_key_rotated', user.id, requestId);
     return recovery.text;
   }
@@ -352,10 +367,20 @@ export class AuthService {
     }
   }
 
-  async #setPassphrase(userId: string, keyVersion: number, vaultKey: Buffer, passphrase: string): Promise<void> {
+  /**
+   * Wraps the vault key under a new passphrase, over the wrap `user` was read with only
+   * (compare-and-swap): false, and nothing written, when another change replaced it meanwhile.
+   */
+  async #setPassphrase(user: { id: string; key_version: number; wrapped_vk_passphrase: Uint8Array }, vaultKey: Buffer, passphrase: string): Promise<boolean> {
     const params = newKdfParams();
     const key = await derivePassphraseKey(passphrase, params);
-    await this.users.setPassphraseWrap(userId, params, wrapVaultKey(key, vaultKey, { purpose: 'passphrase', userId, keyVersion }));
+    const { id: userId, key_version: keyVersion } = user;
+    return this.users.setPassphraseWrap(
+      userId,
+      params,
+      wrapVaultKey(key, vaultKey, { purpose: 'passphrase', userId, keyVersion }),
+      asBuffer(user.wrapped_vk_passphrase),
+    );
   }
 
   async #openSession(userId: string, email: string, keyVersion: number, vaultKey: Buffer): Promise<NewSession> {
