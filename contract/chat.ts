@@ -72,7 +72,11 @@ export const ChatBody = z.object({
   chatId: z.uuid().optional(),
   /** The browser's IANA zone, so "yesterday" means the user's yesterday. */
   timeZone: TimeZone.optional(),
-  /** An Ollama model name (`llama3.1:8b`, `library/qwen2.5:7b-instruct-q4_K_M`); stored sealed with the chat. */
+  /**
+   * An Ollama model name (`llama3.1:8b`, `library/qwen2.5:7b-instruct-q4_K_M`); stored sealed with
+   * the chat. Never a cloud model (`:cloud`, `-cloud`: 400 `cloud_model`, checked by the chat
+   * service, which also sees a chat's stored model), and one the runtime has (422 `model_not_found`).
+   */
   model: z
     .string()
     .regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/, 'must be an Ollama model name')

@@ -1,5 +1,6 @@
 import type { SandboxInstance, SandboxLogger, SandboxRuntime } from './runtime.js';
 import { silentLogger } from './runtime.js';
+import { AiOfflineError } from './errors.js';
 import { ollamaHealthy } from './ollama.js';
 
 /**
@@ -26,6 +27,9 @@ export class UrlRuntime implements SandboxRuntime {
       this.warned = true;
       this.log.warn({ url: this.baseUrl }, 'OLLAMA_URL runtime is not ephemeral: nothing is wiped between chats');
     }
+    // Nothing to start here, so "started" must at least mean the Ollama answers: otherwise the
+    // pool would lend a sandbox that fails only once the answer's stream has begun.
+    if (!(await ollamaHealthy(this.baseUrl))) throw new AiOfflineError('The AI is offline: the Ollama at OLLAMA_URL does not answer.');
     return { id: `url-${++this.seq}`, baseUrl: this.baseUrl };
   }
 

@@ -1,5 +1,6 @@
 import { streamChat } from '../../sandbox/ollama.js';
 import type { Lease } from '../../sandbox/pool.js';
+import { unavailable, unprocessable } from '../errors.js';
 import { markError, tracer } from '../metrics/tracing.js';
 import type { ChatService, PreparedChat } from './chat.service.js';
 import type { SessionContext } from './keyring.js';
@@ -9,12 +10,14 @@ import type { TurnLease } from './turn-lease.js';
 export type ChatEvent =
   | { event: 'sources'; data: { sources: PreparedChat['sources']; context: PreparedChat['context'] } }
   | { event: 'token'; data: { text: string } }
-  | { event: 'done'; data: Awaited<ReturnType<ChatService['save']>> & { cutOff?: true } }
+  | { event: 'done'; data: NonNullable<Awaited<ReturnType<ChatService['save']>>> & { cutOff?: true } }
   | { event: 'error'; data: { code: 'ai_error'; message: string } };
 
 /** Pino-shaped: the request's logger, so failures carry the request id. */
 interface StreamLog {
   error(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
 }
 
 export interface StreamOptions {
@@ -36,90 +39,173 @@ export class ChatStreamService {
   constructor(private readonly chat: ChatService) {}
 
   /**
-   * Takes a sandbox lease first (the turn's, when embedding the question already took it), so
-   * that no runtime, a saturated pool or a bad request are ordinary JSON errors (with a status)
-   * before any event is written; then returns the events.
+   * Takes a sandbox lease first (the turn's, when embedding the question already took it), then
+   * starts the model and waits for its first token, so that no runtime, a saturated pool, a bad
+   * request, a model the runtime does not have (422 `model_not_found`) or an Ollama that does not
+   * answer (503 `ai_offline`) are ordinary JSON errors (with a status) before any event is
+   * written; then returns the events.
    */
   async open(session: SessionContext, prepared: PreparedChat, opts: StreamOptions): Promise<AsyncGenerator<ChatEvent, void>> {
     const lease = await opts.lease.handOn();
-    return this.#answer(session, prepared, lease, opts);
+    const turn = new Turn(this.chat, session, prepared, lease, opts);
+    let first: IteratorResult<string, void>;
+    try {
+      first = await turn.tokens.next();
+    } catch (err) {
+      const refused = await turn.refuse(err);
+      if (refused) throw refused;
+      return turn.failed(err);
+    }
+    return turn.events(first);
+  }
+}
+
+/** One answer in progress: its token source, metrics, span and lease, released exactly once. */
+class Turn {
+  readonly tokens: AsyncGenerator<string, void, undefined>;
+  #answer = '';
+  #cutOff = false;
+  readonly #span: ReturnType<ReturnType<typeof tracer>['startSpan']>;
+  #firstTokenAt: number | undefined;
+  #lastTokenAt = 0;
+  #chunks = 0;
+  #evalCount: number | undefined;
+  #observed = false;
+  #released = false;
+
+  constructor(
+    private readonly chat: ChatService,
+    private readonly session: SessionContext,
+    private readonly prepared: PreparedChat,
+    private readonly lease: Lease,
+    private readonly opts: StreamOptions,
+  ) {
+    // Metrics and the model call's span: counts and timings only, never the text.
+    this.#span = tracer().startSpan('model.chat', { attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': prepared.model } });
+    this.tokens = streamChat({
+      baseUrl: lease.baseUrl,
+      model: prepared.model,
+      messages: prepared.messages,
+      numCtx: chat.opts.numCtx,
+      signal: opts.signal,
+      // `length`: the answer reached num_predict (the reserve) and was cut there.
+      onDone: (d) => {
+        this.#cutOff = d.doneReason === 'length';
+        this.#evalCount = d.evalCount;
+        if (d.promptEvalCount !== undefined) this.#span.setAttribute('gen_ai.usage.input_tokens', d.promptEvalCount);
+        if (d.evalCount !== undefined) this.#span.setAttribute('gen_ai.usage.output_tokens', d.evalCount);
+        if (d.doneReason) this.#span.setAttribute('gen_ai.response.finish_reasons', [d.doneReason]);
+      },
+    });
   }
 
-  async *#answer(session: SessionContext, prepared: PreparedChat, lease: Lease, opts: StreamOptions): AsyncGenerator<ChatEvent, void> {
-    const { signal } = opts;
-    yield { event: 'sources', data: { sources: prepared.sources, context: prepared.context } };
-    let answer = '';
-    let cutOff = false;
-    // Metrics and the model call's span: counts and timings only, never the text.
-    const metrics = this.chat.opts.metrics;
-    const span = tracer().startSpan('model.chat', { attributes: { 'gen_ai.operation.name': 'chat', 'gen_ai.request.model': prepared.model } });
-    let firstTokenAt: number | undefined;
-    let lastTokenAt = 0;
-    let chunks = 0;
-    let evalCount: number | undefined;
-    let observed = false;
-    const modelEnded = (outcome: 'done' | 'cut_off' | 'stopped' | 'error', err?: unknown) => {
-      if (observed) return;
-      observed = true;
-      metrics?.answered(
-        prepared.model,
-        outcome,
-        firstTokenAt === undefined ? undefined : { tokens: evalCount ?? chunks, seconds: (lastTokenAt - firstTokenAt) / 1000 },
-      );
-      if (err !== undefined) markError(span, err);
-      span.end();
-    };
-    let released = false;
+  #modelEnded(outcome: 'done' | 'cut_off' | 'stopped' | 'error', err?: unknown): void {
+    if (this.#observed) return;
+    this.#observed = true;
+    const first = this.#firstTokenAt;
+    this.chat.opts.metrics?.answered(
+      this.prepared.model,
+      outcome,
+      first === undefined ? undefined : { tokens: this.#evalCount ?? this.#chunks, seconds: (this.#lastTokenAt - first) / 1000 },
+    );
+    if (err !== undefined) markError(this.#span, err);
+    this.#span.end();
+  }
+
+  #release(how: { cancelled?: boolean; error?: boolean } = {}): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.lease.release(how);
+  }
+
+  #token(text: string): ChatEvent {
+    this.#lastTokenAt = performance.now();
+    if (this.#firstTokenAt === undefined) {
+      this.#firstTokenAt = this.#lastTokenAt;
+      this.chat.opts.metrics?.firstToken(this.prepared.model, this.opts.elapsedSeconds());
+    }
+    this.#chunks++;
+    this.#answer += text;
+    return { event: 'token', data: { text } };
+  }
+
+  /** Saves what was answered when the client went away (Stop); a deleted chat has nothing to keep. */
+  async #saveStopped(): Promise<void> {
+    await this.chat
+      .save(this.session, this.prepared, this.#answer, { stopped: true })
+      .catch((e) => this.opts.log.error({ err: e }, 'saving a stopped chat failed'));
+  }
+
+  /**
+   * Before the first token: the error as a response, when it is one the client should get
+   * instead of a stream (the client left, the model is missing, Ollama does not answer);
+   * undefined for a failure of the model itself, which the stream reports as `ai_error`.
+   */
+  async refuse(err: unknown): Promise<Error | undefined> {
+    if (this.opts.signal.aborted) {
+      this.#release({ cancelled: true });
+      this.#modelEnded('stopped');
+      await this.#saveStopped();
+      return this.opts.signal.reason instanceof Error ? this.opts.signal.reason : new Error('client went away');
+    }
+    // Ollama's 404 `model '<name>' not found` (server/routes.go ChatHandler): the sandbox is fine.
+    if ((err as { status_code?: unknown }).status_code === 404) {
+      this.#release();
+      this.#modelEnded('error', err);
+      return unprocessable(`${this.prepared.model} is not installed on this server; pull it first (Settings -> Models).`, 'model_not_found');
+    }
+    // fetch's TypeError: nothing answered at the sandbox's address (refused, reset, unreachable).
+    if (err instanceof TypeError) {
+      this.#release({ error: true });
+      this.#modelEnded('error', err);
+      this.opts.log.warn({ err }, 'the model runtime did not answer');
+      return unavailable('The AI is offline.', 'ai_offline', 10);
+    }
+    return undefined;
+  }
+
+  /** The stream of a model call that failed before its first token: the sources, then `ai_error`. */
+  async *failed(err: unknown): AsyncGenerator<ChatEvent, void> {
+    this.#release({ error: true });
+    this.#modelEnded('error', err);
+    this.opts.log.error({ err }, 'chat generation failed');
+    yield { event: 'sources', data: { sources: this.prepared.sources, context: this.prepared.context } };
+    yield { event: 'error', data: { code: 'ai_error', message: 'The AI stopped with an error. Try again.' } };
+  }
+
+  async *events(first: IteratorResult<string, void>): AsyncGenerator<ChatEvent, void> {
+    const { signal } = this.opts;
     try {
-      for await (const text of streamChat({
-        baseUrl: lease.baseUrl,
-        model: prepared.model,
-        messages: prepared.messages,
-        numCtx: this.chat.opts.numCtx,
-        signal,
-        // `length`: the answer reached num_predict (the reserve) and was cut there.
-        onDone: (d) => {
-          cutOff = d.doneReason === 'length';
-          evalCount = d.evalCount;
-          if (d.promptEvalCount !== undefined) span.setAttribute('gen_ai.usage.input_tokens', d.promptEvalCount);
-          if (d.evalCount !== undefined) span.setAttribute('gen_ai.usage.output_tokens', d.evalCount);
-          if (d.doneReason) span.setAttribute('gen_ai.response.finish_reasons', [d.doneReason]);
-        },
-      })) {
-        lastTokenAt = performance.now();
-        if (firstTokenAt === undefined) {
-          firstTokenAt = lastTokenAt;
-          metrics?.firstToken(prepared.model, opts.elapsedSeconds());
-        }
-        chunks++;
-        answer += text;
-        yield { event: 'token', data: { text } };
+      yield { event: 'sources', data: { sources: this.prepared.sources, context: this.prepared.context } };
+      for (let r = first; !r.done; r = await this.tokens.next()) yield this.#token(r.value);
+      this.#release();
+      this.#modelEnded(this.#cutOff ? 'cut_off' : 'done');
+      const saved = await this.chat.save(this.session, this.prepared, this.#answer, this.#cutOff ? { cutOff: true } : {});
+      // Deleted while it was answering: the chat is gone, and so is the answer; nothing failed.
+      if (!saved) {
+        this.opts.log.info({ chatId: this.prepared.chatId }, 'chat deleted while it was answering; the answer was not kept');
+        return;
       }
-      released = true;
-      lease.release();
-      modelEnded(cutOff ? 'cut_off' : 'done');
-      const saved = await this.chat.save(session, prepared, answer, cutOff ? { cutOff } : {});
-      yield { event: 'done', data: cutOff ? { ...saved, cutOff: true } : saved };
+      yield { event: 'done', data: this.#cutOff ? { ...saved, cutOff: true } : saved };
     } catch (err) {
       // Cancelled: the client went away while the model was still answering.
-      const cancelled = signal.aborted && !released;
-      if (!released) {
-        released = true;
-        lease.release(cancelled ? { cancelled: true } : { error: true });
-      }
-      modelEnded(cancelled ? 'stopped' : 'error', cancelled ? undefined : err);
+      const cancelled = signal.aborted && !this.#released;
+      this.#release(cancelled ? { cancelled: true } : { error: true });
+      this.#modelEnded(cancelled ? 'stopped' : 'error', cancelled ? undefined : err);
       if (cancelled) {
-        await this.chat.save(session, prepared, answer, { stopped: true }).catch((e) => opts.log.error({ err: e }, 'saving a stopped chat failed'));
+        await this.#saveStopped();
       } else {
-        opts.log.error({ err }, 'chat generation failed');
+        this.opts.log.error({ err }, 'chat generation failed');
         yield { event: 'error', data: { code: 'ai_error', message: 'The AI stopped with an error. Try again.' } };
       }
     } finally {
       // A consumer that stops early (return()) must not keep the sandbox leased.
-      if (!released) {
-        lease.release({ cancelled: true });
-        modelEnded('stopped');
+      if (!this.#released) {
+        this.#release({ cancelled: true });
+        this.#modelEnded('stopped');
       }
+      // Leaving the loop early (return()) must end the model call as well.
+      await this.tokens.return();
     }
   }
 }

@@ -3,13 +3,14 @@ import { chat as chatCodec, chatMessage } from '../codec/index.js';
 import type { Lease, SandboxPool } from '../../sandbox/pool.js';
 import type { SandboxRuntimeKind } from '../../sandbox/runtime.js';
 import { ANSWER_TOKENS } from '../../sandbox/ollama.js';
+import { isCloudModel } from '../../sandbox/config.js';
 import { AiOfflineError, PoolSaturatedError, PoolTimeoutError, SandboxError } from '../../sandbox/errors.js';
 import { estimateMessagesTokens, truncateToTokens } from '../chat/budget.js';
 import { chatToMarkdown, exportFilename } from '../chat/export-markdown.js';
 import { buildPrompt, type PromptMessage } from '../chat/prompt.js';
 import { parseQuestion, type ParsedQuestion } from '../chat/question.js';
 import { asBuffer } from '../db/index.js';
-import { AppError, conflict, notFound, unavailable } from '../errors.js';
+import { AppError, badRequest, conflict, notFound, unavailable } from '../errors.js';
 import type { ChatMetrics } from '../metrics/chat.js';
 import { withSpan } from '../metrics/tracing.js';
 import type { ChatsRepository } from '../repositories/chats.repository.js';
@@ -84,6 +85,8 @@ const HISTORY_TOKENS_EACH = 300;
 const ANSWER_RESERVE = ANSWER_TOKENS;
 /** Earlier answers kept per question; Regenerate beyond this drops the oldest. */
 const MAX_ALTERNATIVES = 10;
+/** PostgreSQL's (and PGlite's) SQLSTATE for an insert whose parent row is gone. */
+const FOREIGN_KEY_VIOLATION = '23503';
 
 /**
  * A chat turn: retrieval and prompt (no model needed), a sandbox lease, and the encrypted record
@@ -92,6 +95,9 @@ const MAX_ALTERNATIVES = 10;
 const CODECS = { chats: chatCodec, chat_messages: chatMessage } as const;
 
 export class ChatService {
+  /** Chats with a turn in progress on this server (`userId:chatId`), see {@link beginTurn}. */
+  readonly #turns = new Set<string>();
+
   constructor(
     private readonly chats: ChatsRepository,
     private readonly retrieval: RetrievalService,
@@ -125,6 +131,23 @@ export class ChatService {
     if (!this.pool) return { status: 'offline', runtime };
     const h = await this.pool.health();
     return h.ok ? { status: 'ok', runtime } : { status: 'offline', runtime, code: h.code, message: h.message };
+  }
+
+  /**
+   * Holds a chat for one turn (a follow-up or a regeneration) until the returned function runs.
+   * A second turn meanwhile is refused (409 `chat_busy`) rather than interleaved: both would
+   * answer from the same history and store their question and answer apart from each other.
+   */
+  beginTurn(session: SessionContext, chatId: string): () => void {
+    const key = `${session.userId}:${chatId}`;
+    if (this.#turns.has(key)) throw conflict('This chat is still answering; wait for it to finish or stop it.', 'chat_busy');
+    this.#turns.add(key);
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      this.#turns.delete(key);
+    };
   }
 
   /** `shared`: the turn's sandbox lease (see TurnLease), for a step before the answer that needs one. */
@@ -177,6 +200,9 @@ export class ChatService {
     shared?: SharedLease,
   ): Promise<PreparedChat> {
     const { history } = input;
+    const model = input.model ?? (await this.#defaultModel());
+    // Before retrieval and any lease: a cloud model would get the question and the vault's sources.
+    if (isCloudModel(model)) throw badRequest(`${model} is a cloud model: it runs on ollama.com and would get the prompt.`, 'cloud_model');
     const parsed = withTopicOf(parseQuestion(input.message, now, input.timeZone), history, now, input.timeZone);
     const retrievalStarted = performance.now();
     const found = await withSpan('retrieval', {}, async (span) => {
@@ -202,7 +228,6 @@ export class ChatService {
     const used = new Set(built.used);
     const messages = [built.messages[0]!, ...turns, ...built.messages.slice(1)];
     const sources = found.cited.filter((c) => used.has(c.n));
-    const model = input.model ?? (await this.#defaultModel());
     const promptTokens = estimateMessagesTokens(messages);
     this.opts.metrics?.prepared({
       retrievalSeconds,
@@ -264,9 +289,28 @@ export class ChatService {
     }
   }
 
-  /** Stores the question and the (possibly partial) answer, encrypted, with the cited ids. */
-  async save(session: SessionContext, chat: PreparedChat, answer: string, opts: { stopped?: boolean; cutOff?: boolean } = {}) {
-    if (chat.replaces) return this.#saveRegenerated(session, chat, answer, opts);
+  /**
+   * Stores the question and the (possibly partial) answer, encrypted, with the cited ids; null
+   * when the chat was deleted while it was being answered.
+   */
+  async save(
+    session: SessionContext,
+    chat: PreparedChat,
+    answer: string,
+    opts: { stopped?: boolean; cutOff?: boolean } = {},
+  ): Promise<{ chatId: string; messageId: string } | null> {
+    try {
+      // Deleted while it was answering (another tab): nothing is left to add the turn to.
+      if (!chat.isNew && !(await this.chats.get(session.userId, chat.chatId))) return null;
+      return await (chat.replaces ? this.#saveRegenerated(session, chat, answer, opts) : this.#saveTurn(session, chat, answer, opts));
+    } catch (err) {
+      // The same, when the delete landed between that check and the insert.
+      if (!chat.isNew && (err as { code?: unknown })?.code === FOREIGN_KEY_VIOLATION) return null;
+      throw err;
+    }
+  }
+
+  async #saveTurn(session: SessionContext, chat: PreparedChat, answer: string, opts: { stopped?: boolean; cutOff?: boolean }) {
     if (chat.isNew) {
       const title = chat.question.replace(/\s+/g, ' ').trim().slice(0, TITLE_CHARS);
       const payload: ChatPayload = chat.model === (await this.#defaultModel()) ? { title } : { title, model: chat.model };

@@ -195,7 +195,8 @@ export class ModelsService {
   /** Sets the default chat and/or embedding model; each must be in the models directory. */
   async setDefaults(session: SessionContext, input: { chat?: string | undefined; embed?: string | undefined }) {
     const store = await this.#requireAdmin(session);
-    const names = new Set((await store.list()).map((m) => m.name));
+    // Like list, pull and delete: a runtime that does not answer is a 503, not a server error.
+    const names = new Set((await store.list().catch((err: unknown) => Promise.reject(mapStoreError(err)))).map((m) => m.name));
     for (const name of [input.chat, input.embed]) {
       if (name === undefined) continue;
       this.#checkName(name);

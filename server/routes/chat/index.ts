@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { openEventStream } from '../../http/event-stream.js';
 import { requireSession } from '../../http/session.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../../errors.js';
 import type { ChatService, PreparedChat } from '../../services/chat.service.js';
 import type { ChatEvent, ChatStreamService } from '../../services/chat-stream.service.js';
 import type { SessionContext } from '../../services/keyring.js';
@@ -12,6 +13,18 @@ export const chatRoutes =
   (deps: { chat: ChatService; stream: ChatStreamService; perMinute: number }): FastifyPluginAsyncZod =>
   async (app) => {
     const { chat } = deps;
+    // "Chat requests per user per minute": counted per signed-in user, after validation, so that
+    // neither someone else behind the same address, nor requests without a session (401) or with
+    // a bad body (400), can use up a user's answers.
+    const perUser = {
+      rateLimit: {
+        max: deps.perMinute,
+        timeWindow: 60_000,
+        hook: 'preHandler' as const,
+        allowList: (req: FastifyRequest) => !req.session,
+        keyGenerator: (req: FastifyRequest) => req.session?.userId ?? req.ip,
+      },
+    };
 
     app.get('/health/ollama', async () => chat.health());
 
@@ -19,20 +32,16 @@ export const chatRoutes =
      * Server-sent events: `sources`, then `token`s, then `done` or `error`. Errors before the
      * stream (no runtime, pool saturated, bad input) are ordinary JSON errors with a status.
      */
-    app.post('/api/chat', { schema: { body: ChatBody }, config: { rateLimit: { max: deps.perMinute, timeWindow: 60_000 } } }, async (req, reply) => {
+    app.post('/api/chat', { schema: { body: ChatBody }, config: perUser }, async (req, reply) => {
       const session = requireSession(req);
-      await answer(deps, req, reply, session, (lease) => chat.prepare(session, req.body, new Date(), lease));
+      await answer(deps, req, reply, session, req.body.chatId, (lease) => chat.prepare(session, req.body, new Date(), lease));
     });
 
     /** A new answer to the chat's last question from a fresh sandbox lease; the old answer is kept. */
-    app.post(
-      '/api/chats/:id/regenerate',
-      { schema: { params: IdParams, body: RegenerateBody }, config: { rateLimit: { max: deps.perMinute, timeWindow: 60_000 } } },
-      async (req, reply) => {
-        const session = requireSession(req);
-        await answer(deps, req, reply, session, (lease) => chat.prepareRegenerate(session, req.params.id, req.body ?? {}, new Date(), lease));
-      },
-    );
+    app.post('/api/chats/:id/regenerate', { schema: { params: IdParams, body: RegenerateBody }, config: perUser }, async (req, reply) => {
+      const session = requireSession(req);
+      await answer(deps, req, reply, session, req.params.id, (lease) => chat.prepareRegenerate(session, req.params.id, req.body ?? {}, new Date(), lease));
+    });
 
     app.patch('/api/chats/:id', { schema: { params: IdParams, body: RenameChatBody, response: { 200: ChatSummary } } }, async (req) =>
       chat.rename(requireSession(req), req.params.id, req.body.title),
@@ -57,36 +66,46 @@ export const chatRoutes =
  * Server-sent events: `sources` (with `context`, what the model is given), then `token`s, then
  * `done` or `error`. Errors before the stream (no runtime, pool saturated, bad input) are
  * ordinary JSON errors with a status. The turn takes one sandbox lease, for embedding the
- * question (when the vault has vectors) and the answer both.
+ * question (when the vault has vectors) and the answer both. A follow-up or regeneration holds
+ * its chat for the whole turn (409 `chat_busy` to a second one), so a thread's questions and
+ * answers stay paired.
  */
 async function answer(
   deps: { chat: ChatService; stream: ChatStreamService },
   req: FastifyRequest,
   reply: FastifyReply,
   session: SessionContext,
+  chatId: string | undefined,
   prepare: (lease: TurnLease) => Promise<PreparedChat>,
 ): Promise<void> {
-  const abort = new AbortController();
-  let finished = false;
-  // The browser closing the connection (Stop) must stop generation in the sandbox, or the wait for one.
-  reply.raw.on('close', () => {
-    if (!finished) abort.abort(new Error('client went away'));
-  });
-  const lease = new TurnLease(() => deps.chat.acquire(session, abort.signal));
-  let events: AsyncGenerator<ChatEvent, void>;
+  const endTurn = chatId ? deps.chat.beginTurn(session, chatId) : () => {};
   try {
-    const prepared = await prepare(lease);
-    events = await deps.stream.open(session, prepared, { signal: abort.signal, elapsedSeconds: () => reply.elapsedTime / 1000, log: req.log, lease });
-  } catch (err) {
-    lease.release();
-    throw err;
-  }
+    const abort = new AbortController();
+    let finished = false;
+    // The browser closing the connection (Stop) must stop generation in the sandbox, or the wait for one.
+    reply.raw.on('close', () => {
+      if (!finished) abort.abort(new Error('client went away'));
+    });
+    const lease = new TurnLease(() => deps.chat.acquire(session, abort.signal));
+    let events: AsyncGenerator<ChatEvent, void>;
+    try {
+      const prepared = await prepare(lease);
+      events = await deps.stream.open(session, prepared, { signal: abort.signal, elapsedSeconds: () => reply.elapsedTime / 1000, log: req.log, lease });
+    } catch (err) {
+      lease.release();
+      // Nobody is left to answer: not a server error (499, as proxies log a client that left).
+      if (abort.signal.aborted) throw new AppError(499, 'client_closed_request', 'The client went away before the answer started.');
+      throw err;
+    }
 
-  const sse = openEventStream(reply);
-  try {
-    for await (const { event, data } of events) sse.send(event, data);
+    const sse = openEventStream(reply);
+    try {
+      for await (const { event, data } of events) sse.send(event, data);
+    } finally {
+      finished = true;
+      sse.end();
+    }
   } finally {
-    finished = true;
-    sse.end();
+    endTurn();
   }
 }
