@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
-import { dbTargets } from '../../../test-support/server/harness.js';
+import { dbTargets, signUp } from '../../../test-support/server/harness.js';
 import { signedInSuite } from '../../../test-support/server/signed-in.js';
 import { bundle, fhirFixture, fhirNdjson, usCoreLab } from '../../../test-support/server/health-data.js';
 
@@ -226,5 +226,14 @@ describe.each(dbTargets())('patient summary on %s', (target) => {
     const range = await summary({ sections: ['problems'], format: 'pdf', from: '2024-02-01', to: '2024-01-01' });
     expect(range.json()).toMatchObject({ error: { code: 'invalid_range' } });
     expect((await app().inject({ method: 'POST', url: '/api/summary', payload: { sections: ['problems'], format: 'pdf' } })).statusCode).toBe(401);
+  });
+
+  it('rate limits each signed-in user on their own, not everyone behind one address', async () => {
+    const [a, b] = [await signUp(app()), await signUp(app())];
+    const fhir = { sections: ['problems'], format: 'fhir' };
+    for (let i = 0; i < 30; i++) expect((await summary(fhir, a.headers)).statusCode).toBe(200);
+    expect((await summary(fhir, a.headers)).statusCode).toBe(429);
+    // Same address (inject's 127.0.0.1), another account: was 429 too.
+    expect((await summary(fhir, b.headers)).statusCode).toBe(200);
   });
 });
