@@ -450,7 +450,11 @@ export class SandboxPool {
         this.entries.delete(entry.id);
         if (entry.instance) await this.runtime.destroy(entry.instance.id).catch(() => undefined);
         this.noteFailure(err);
-        this.log.error({ err }, 'sandbox failed to start');
+        // A runtime that does not answer (OLLAMA_URL's Ollama stopped) is the operator's to fix
+        // and /health/ollama says so; the pool retries it every warm-up, so it is not an error each time.
+        if (err instanceof AiOfflineError)
+          this.log.warn({ err: { name: err.name, message: err.message } }, 'sandbox failed to start: the AI runtime does not answer');
+        else this.log.error({ err }, 'sandbox failed to start');
         // The oldest waiter learns now rather than at its timeout: the engine is likely broken.
         const w = this.queue.shift();
         if (w) {

@@ -229,8 +229,8 @@ describe.each(dbTargets())('an Ollama at OLLAMA_URL that stops answering (%s)', 
       expect(r.statusCode).toBe(503);
       expect(r.json().error.code).toBe('ai_offline');
     }
-    // Not a failed generation, nor a server error.
-    expect(errorLines(sut, since).filter((l) => /unhandled error|chat generation failed/.test(l))).toEqual([]);
+    // Not a failed generation, nor a server error; nor the pool's retries of a runtime that does not answer.
+    expect(errorLines(sut, since)).toEqual([]);
   });
 
   it('answers PUT /api/models/defaults 503 models_unavailable, as the listing does, without an error log', async () => {
@@ -238,7 +238,6 @@ describe.each(dbTargets())('an Ollama at OLLAMA_URL that stops answering (%s)', 
     const r = await inject({ method: 'PUT', url: '/api/models/defaults', headers: admin.headers, payload: { chat: 'test-model' } });
     expect(r.statusCode).toBe(503);
     expect(r.json().error.code).toBe('models_unavailable');
-    // The request's own lines (the pool, retrying its warm sandbox meanwhile, logs its failed starts).
-    expect(errorLines(sut, since).filter((l) => l.includes('"reqId"'))).toEqual([]);
+    expect(errorLines(sut, since)).toEqual([]);
   });
 });
