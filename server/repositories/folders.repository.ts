@@ -8,8 +8,16 @@ type Executor = Database | Transaction<DB>;
 export class FoldersRepository {
   constructor(readonly db: Database) {}
 
-  transaction<T>(fn: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute(fn);
+  /**
+   * A transaction over one user's folder tree, holding a lock on that tree until it ends: the
+   * checks a change makes (no cycle, at most 32 deep) read the tree, so two changes at once
+   * (A into B while B goes into A) must not both pass on the tree as it was.
+   */
+  tree<T>(userId: string, fn: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(hashtextextended(${`folders:${userId}`}, 0))`.execute(trx);
+      return fn(trx);
+    });
   }
 
   async insert(row: Insertable<FoldersTable>, trx: Executor = this.db): Promise<void> {

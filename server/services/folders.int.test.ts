@@ -82,4 +82,19 @@ describe.each(dbTargets())('folder depth limit when moving subtrees (%s)', (targ
     expect(refused.statusCode, refused.body).toBe(400);
     expect(refused.json().error.code).toBe('too_deep');
   });
+
+  it('two moves at once cannot make a cycle or pass the limit: each checks the tree the other left', async () => {
+    const { headers: h } = await signUp(sut.app);
+    for (let round = 0; round < 10; round++) {
+      const [a, b] = [await create(h, null), await create(h, null)];
+      // A into B while B goes into A: on PostgreSQL both checks once passed on the tree as it was.
+      const statuses = (await Promise.all([move(h, a.id, b.id), move(h, b.id, a.id)])).map((r) => r.statusCode).sort();
+      expect(statuses).toEqual([200, 400]);
+    }
+    // Two chains of 16 hung under each other's leaves at once: only one fits in 32 levels.
+    const [x, y] = [await chain(h, 16), await chain(h, 16)];
+    const both = (await Promise.all([move(h, x.top, y.leaf), move(h, y.top, x.leaf)])).map((r) => r.statusCode).sort();
+    expect(both).toEqual([200, 400]);
+    expect(await deepest(h)).toBeLessThanOrEqual(MAX_FOLDER_DEPTH);
+  });
 });

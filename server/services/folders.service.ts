@@ -45,9 +45,11 @@ export class FoldersService {
 
   async create(session: SessionContext, input: { name: string; parentId?: string | null }): Promise<Folder> {
     const parentId = input.parentId ?? null;
-    if (parentId) await this.#checkParent(session, parentId);
     const id = randomUUID();
-    await this.repo.insert({ id, user_id: session.userId, parent_id: parentId, ciphertext: this.#seal(session, id, 1, input.name) });
+    await this.repo.tree(session.userId, async (trx) => {
+      if (parentId) await this.#checkParent(session, parentId, trx);
+      await this.repo.insert({ id, user_id: session.userId, parent_id: parentId, ciphertext: this.#seal(session, id, 1, input.name) }, trx);
+    });
     return { id, name: input.name, parentId };
   }
 
@@ -57,7 +59,7 @@ export class FoldersService {
   }
 
   async update(session: SessionContext, id: string, patch: { name?: string; parentId?: string | null }): Promise<Folder> {
-    return this.repo.transaction(async (trx) => {
+    return this.repo.tree(session.userId, async (trx) => {
       const row = await this.repo.get(session.userId, id, trx);
       if (!row) throw notFound('Folder');
       const set: { parent_id?: string | null; ciphertext?: Buffer; version?: number } = {};
@@ -84,7 +86,7 @@ export class FoldersService {
 
   /** Deletes the folder and its subfolders; every item in them goes to the trash. */
   async delete(session: SessionContext, id: string): Promise<void> {
-    await this.repo.transaction(async (trx) => {
+    await this.repo.tree(session.userId, async (trx) => {
       const ids = await this.repo.subtree(session.userId, id, trx);
       if (ids.length === 0) throw notFound('Folder');
       await this.repo.trashItemsIn(session.userId, ids, trx);
