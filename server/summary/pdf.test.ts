@@ -1,19 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SummaryModel } from './model.js';
 import { renderSummaryPdf } from './pdf.js';
-
-/** Every text run of every page, through pdf.js as a reader would see it. */
-async function pdfText(bytes: Uint8Array): Promise<string> {
-  const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
-  const doc = await pdfjs.getDocument({ data: bytes.slice(), useSystemFonts: false, isEvalSupported: false, disableFontFace: true, verbosity: 0 }).promise;
-  let out = '';
-  for (let i = 1; i <= doc.numPages; i++) {
-    const content = await (await doc.getPage(i)).getTextContent();
-    out += content.items.map((it) => ('str' in it ? it.str : '')).join(' ') + '\n';
-  }
-  await doc.destroy();
-  return out;
-}
+import { pdfText } from '../../test-support/server/pdf.js';
 
 const entry = (name: string, detail?: string) => ({ key: name, name, date: '2024-03-01', group: 'active', sources: [], ...(detail ? { detail } : {}) });
 

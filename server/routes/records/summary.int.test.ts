@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { dbTargets, signUp } from '../../../test-support/server/harness.js';
 import { signedInSuite } from '../../../test-support/server/signed-in.js';
+import { pdfText } from '../../../test-support/server/pdf.js';
 import { bundle, fhirFixture, fhirNdjson, usCoreLab } from '../../../test-support/server/health-data.js';
 
 type Headers = Record<string, string>;
@@ -18,20 +19,6 @@ async function importFhir(app: FastifyInstance, headers: Headers, body: string) 
     if (job.status === 'failed' || Date.now() > end) throw new Error(`import ${job.status}`);
     await new Promise((r) => setTimeout(r, 25));
   }
-}
-
-/** Every text run of every page, through pdf.js as a reader would see it. */
-async function pdfText(bytes: Buffer): Promise<string> {
-  const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
-  const doc = await pdfjs.getDocument({ data: new Uint8Array(bytes), useSystemFonts: false, isEvalSupported: false, disableFontFace: true, verbosity: 0 })
-    .promise;
-  let out = '';
-  for (let i = 1; i <= doc.numPages; i++) {
-    const content = await (await doc.getPage(i)).getTextContent();
-    out += content.items.map((it) => ('str' in it ? it.str : '')).join(' ') + '\n';
-  }
-  await doc.destroy();
-  return out;
 }
 
 /** Every `reference` anywhere in a resource. */
