@@ -42,7 +42,12 @@ export type AnswerAlternative = z.infer<typeof AnswerAlternative>;
 
 export const ChatSummary = z.object({ id: z.string(), title: z.string(), updatedAt: z.string() });
 export type ChatSummary = z.infer<typeof ChatSummary>;
-export const ChatList = z.object({ chats: z.array(ChatSummary) });
+/** `nextCursor`: the next page's `cursor` (opaque), null on the last page. */
+export const ChatList = z.object({ chats: z.array(ChatSummary), nextCursor: z.string().nullable() });
+
+/** `GET /api/chats`: most recently updated first; `cursor` is a previous page's `nextCursor`. */
+export const ListChatsQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(100), cursor: z.string().max(200).optional() });
+export type ListChatsQuery = z.infer<typeof ListChatsQuery>;
 
 export const ChatMessage = z.object({
   id: z.string(),

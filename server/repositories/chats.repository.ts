@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Database } from '../db/index.js';
 
 export class ChatsRepository {
@@ -14,13 +15,27 @@ export class ChatsRepository {
     return this.db.selectFrom('chats').selectAll().where('user_id', '=', userId).where('id', '=', id).executeTakeFirst();
   }
 
-  list(userId: string, limit: number, before?: Date) {
+  /**
+   * Most recently updated first. Titles are sealed, so paging is by (updated_at, id) alone: `after`
+   * is the last row of the previous page, and the id breaks ties so chats updated in the same
+   * instant are neither repeated nor skipped. `cursor_at` is updated_at to the microsecond (a new
+   * chat's is the database's `now()`): a JavaScript Date keeps milliseconds only, and paging from
+   * a rounded time would skip chats updated within the same millisecond.
+   */
+  list(userId: string, limit: number, after?: { updatedAt: string; id: string }) {
     return this.db
       .selectFrom('chats')
       .selectAll()
+      .select(sql<string>`to_char(updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('cursor_at'))
       .where('user_id', '=', userId)
-      .$if(before !== undefined, (q) => q.where('updated_at', '<', before!))
+      .$if(after !== undefined, (q) =>
+        q.where((eb) => {
+          const at = sql<Date>`cast(${after!.updatedAt} as timestamptz)`;
+          return eb.or([eb('updated_at', '<', at), eb.and([eb('updated_at', '=', at), eb('id', '<', after!.id)])]);
+        }),
+      )
       .orderBy('updated_at', 'desc')
+      .orderBy('id', 'desc')
       .limit(limit)
       .execute();
   }

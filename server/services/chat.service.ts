@@ -412,9 +412,38 @@ export class ChatService {
     await this.chats.updateTitle(session.userId, chat.id, this.#seal(session, 'chats', chat.id, { title: p.title, model: prepared.model }, version), version);
   }
 
-  async list(session: SessionContext, limit = 100) {
-    const rows = await this.chats.list(session.userId, limit);
-    return rows.map((r) => ({ id: r.id, title: this.#open<{ title: string }>(session, 'chats', r).title, updatedAt: r.updated_at.toISOString() }));
+  /**
+   * One page, most recently updated first. The cursor is base64url of `updated_at|id` of the
+   * page's last chat, like the item list's, but with updated_at to the microsecond (see
+   * ChatsRepository.list); it is checked strictly here, so nothing malformed reaches the SQL.
+   */
+  async list(
+    session: SessionContext,
+    q: { limit?: number; cursor?: string } = {},
+  ): Promise<{ chats: Array<{ id: string; title: string; updatedAt: string }>; nextCursor: string | null }> {
+    const limit = q.limit ?? 100;
+    let after: { updatedAt: string; id: string } | undefined;
+    if (q.cursor !== undefined) {
+      const [at = '', id = '', ...rest] = Buffer.from(q.cursor, 'base64url').toString('utf8').split('|');
+      const ms = `${at.slice(0, 23)}Z`;
+      const valid =
+        rest.length === 0 &&
+        /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/.test(at) &&
+        // A real instant (no 13th month): the millisecond part reads back as itself.
+        !Number.isNaN(Date.parse(ms)) &&
+        new Date(ms).toISOString() === ms &&
+        /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
+      if (!valid) throw badRequest('Invalid cursor.', 'invalid_cursor');
+      after = { updatedAt: at, id };
+    }
+    // One row more than the page says whether there is a next one.
+    const rows = await this.chats.list(session.userId, limit + 1, after);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      chats: page.map((r) => ({ id: r.id, title: this.#open<{ title: string }>(session, 'chats', r).title, updatedAt: r.updated_at.toISOString() })),
+      nextCursor: rows.length > limit && last ? Buffer.from(`${last.cursor_at}|${last.id}`).toString('base64url') : null,
+    };
   }
 
   async get(session: SessionContext, id: string) {

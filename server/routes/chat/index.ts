@@ -7,7 +7,7 @@ import type { ChatService, PreparedChat } from '../../services/chat.service.js';
 import type { ChatEvent, ChatStreamService } from '../../services/chat-stream.service.js';
 import type { SessionContext } from '../../services/keyring.js';
 import { TurnLease } from '../../services/turn-lease.js';
-import { ChatBody, ChatList, ChatSummary, ChatThread, IdParams, RegenerateBody, RenameChatBody } from '../../../contract/index.js';
+import { ChatBody, ChatList, ChatSummary, ChatThread, IdParams, ListChatsQuery, RegenerateBody, RenameChatBody } from '../../../contract/index.js';
 
 export const chatRoutes =
   (deps: { chat: ChatService; stream: ChatStreamService; perMinute: number }): FastifyPluginAsyncZod =>
@@ -52,7 +52,7 @@ export const chatRoutes =
       return reply.type('text/markdown; charset=utf-8').header('content-disposition', `attachment; filename="${r.filename}"`).send(r.markdown);
     });
 
-    app.get('/api/chats', { schema: { response: { 200: ChatList } } }, async (req) => ({ chats: await chat.list(requireSession(req)) }));
+    app.get('/api/chats', { schema: { querystring: ListChatsQuery, response: { 200: ChatList } } }, async (req) => chat.list(requireSession(req), req.query));
 
     app.get('/api/chats/:id', { schema: { params: IdParams, response: { 200: ChatThread } } }, async (req) => chat.get(requireSession(req), req.params.id));
 

@@ -112,21 +112,56 @@ export function OfflineBanner({ reason }: { reason?: AiReason | null }) {
   );
 }
 
+/** One page of `GET /api/chats`, most recently updated first. */
+type ChatPageResponse = { chats: ChatSummary[]; nextCursor: string | null };
+
 export function ChatPage({ chatId }: { chatId: string | null }) {
   const { navigate } = useRouter();
   const ai = useAiStatus();
   const [chats, setChats] = useState<ChatSummary[] | null>(null);
+  // The next page's cursor: older chats than those listed exist while it is set.
+  const [nextCursor, setNextCursor] = useState<string | null>(null);
+  const [loadingOlder, setLoadingOlder] = useState(false);
+  // Bumped by each reload of the first page, so an older page asked for before it is dropped
+  // rather than appended after a list it no longer continues.
+  const listGeneration = useRef(0);
   const [draft, setDraft] = useState('');
   const bottom = useRef<HTMLDivElement>(null);
   const input = useRef<HTMLTextAreaElement>(null);
 
   const loadChats = useCallback(() => {
+    const generation = ++listGeneration.current;
     api
-      .get<{ chats: ChatSummary[] }>('/api/chats')
-      .then((r) => setChats(r.chats))
+      .get<ChatPageResponse>('/api/chats')
+      .then((r) => {
+        if (generation !== listGeneration.current) return;
+        setChats(r.chats);
+        setNextCursor(r.nextCursor ?? null);
+      })
       .catch(() => setChats((c) => c ?? []));
   }, []);
   useEffect(loadChats, [loadChats]);
+
+  const loadOlder = () => {
+    if (!nextCursor || loadingOlder) return;
+    const generation = listGeneration.current;
+    setLoadingOlder(true);
+    api
+      .get<ChatPageResponse>(`/api/chats?cursor=${encodeURIComponent(nextCursor)}`)
+      .then((r) => {
+        if (generation !== listGeneration.current) return;
+        // A chat deleted or updated meanwhile can shift a page; never list one twice.
+        setChats((cs) => {
+          const seen = new Set(cs?.map((c) => c.id));
+          return [...(cs ?? []), ...r.chats.filter((c) => !seen.has(c.id))];
+        });
+        setNextCursor(r.nextCursor ?? null);
+      })
+      .catch(() => {
+        /* the button stays, to try again */
+      })
+      .finally(() => setLoadingOlder(false));
+  };
 
   const chat = useChat(chatId, {
     onSaved: (id) => {
@@ -223,6 +258,11 @@ export function ChatPage({ chatId }: { chatId: string | null }) {
             </li>
           ))}
         </ul>
+        {nextCursor && (
+          <Button variant="secondary" size="sm" className="mt-2 w-full" onClick={loadOlder} busy={loadingOlder}>
+            Show older chats
+          </Button>
+        )}
       </aside>
 
       <section aria-label="Conversation" className="flex min-h-[calc(100vh-10rem)] flex-col">
