@@ -44,6 +44,7 @@ export const ChatSummary = z.object({ id: z.string(), title: z.string(), updated
 export type ChatSummary = z.infer<typeof ChatSummary>;
 /** `nextCursor`: the next page's `cursor` (opaque), null on the last page. */
 export const ChatList = z.object({ chats: z.array(ChatSummary), nextCursor: z.string().nullable() });
+export type ChatList = z.infer<typeof ChatList>;
 
 /** `GET /api/chats`: most recently updated first; `cursor` is a previous page's `nextCursor`. */
 export const ListChatsQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(100), cursor: z.string().max(200).optional() });

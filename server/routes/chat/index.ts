@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { openEventStream } from '../../http/event-stream.js';
 import { requireSession } from '../../http/session.js';
+import { perUser } from '../../http/rate-limit.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.js';
 import type { ChatService, PreparedChat } from '../../services/chat.service.js';
@@ -13,18 +14,8 @@ export const chatRoutes =
   (deps: { chat: ChatService; stream: ChatStreamService; perMinute: number }): FastifyPluginAsyncZod =>
   async (app) => {
     const { chat } = deps;
-    // "Chat requests per user per minute": counted per signed-in user, after validation, so that
-    // neither someone else behind the same address, nor requests without a session (401) or with
-    // a bad body (400), can use up a user's answers.
-    const perUser = {
-      rateLimit: {
-        max: deps.perMinute,
-        timeWindow: 60_000,
-        hook: 'preHandler' as const,
-        allowList: (req: FastifyRequest) => !req.session,
-        keyGenerator: (req: FastifyRequest) => req.session?.userId ?? req.ip,
-      },
-    };
+    // "Chat requests per user per minute", counting only requests with a session and a valid body.
+    const perUserChat = perUser(deps.perMinute, 60_000, { afterValidation: true });
 
     app.get('/health/ollama', async () => chat.health());
 
@@ -32,13 +23,13 @@ export const chatRoutes =
      * Server-sent events: `sources`, then `token`s, then `done` or `error`. Errors before the
      * stream (no runtime, pool saturated, bad input) are ordinary JSON errors with a status.
      */
-    app.post('/api/chat', { schema: { body: ChatBody }, config: perUser }, async (req, reply) => {
+    app.post('/api/chat', { schema: { body: ChatBody }, config: perUserChat }, async (req, reply) => {
       const session = requireSession(req);
       await answer(deps, req, reply, session, req.body.chatId, (lease) => chat.prepare(session, req.body, new Date(), lease));
     });
 
     /** A new answer to the chat's last question from a fresh sandbox lease; the old answer is kept. */
-    app.post('/api/chats/:id/regenerate', { schema: { params: IdParams, body: RegenerateBody }, config: perUser }, async (req, reply) => {
+    app.post('/api/chats/:id/regenerate', { schema: { params: IdParams, body: RegenerateBody }, config: perUserChat }, async (req, reply) => {
       const session = requireSession(req);
       await answer(deps, req, reply, session, req.params.id, (lease) => chat.prepareRegenerate(session, req.params.id, req.body ?? {}, new Date(), lease));
     });

@@ -5,6 +5,7 @@ import { unsupportedType } from '../../errors.js';
 import type { ExportService } from '../../export/export.service.js';
 import { ageKeyFromField, type ExportImportJobs } from '../../export/import-job.js';
 import { receiveFile } from '../../http/multipart.js';
+import { perUser } from '../../http/rate-limit.js';
 import { clearSessionCookie, requireSession } from '../../http/session.js';
 import type { AccountService } from '../../services/account.service.js';
 import { DeleteAccountBody, exportBodySchema, JobAccepted } from '../../../contract/index.js';
@@ -22,11 +23,6 @@ export const exportRoutes =
   (deps: Deps): FastifyPluginAsyncZod =>
   async (app) => {
     const { exporter, importJobs, account, config } = deps;
-    // Per signed-in user where there is one (the session hook runs first), else per address.
-    const perUser = (max: number, timeWindow: number) => ({
-      rateLimit: { max, timeWindow, keyGenerator: (req: { session: { userId: string } | null; ip: string }) => req.session?.userId ?? req.ip },
-    });
-
     app.post(
       '/api/export',
       {

@@ -7,6 +7,7 @@ export type {
   AnswerAlternative,
   AnswerContext,
   AvailableProvider,
+  ChatList,
   ChatMessage,
   ChatSummary,
   ChatThread,

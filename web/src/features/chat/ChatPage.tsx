@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { api } from '../../api/client';
-import type { ChatSummary, Source } from '../../api/types';
+import type { ChatList, ChatSummary, Source } from '../../api/types';
 import { Link, useQueryParam, useRouter } from '../../app/router';
 import { Button } from '../../components/ui/Button';
 import { ErrorText } from '../../components/ui/Feedback';
@@ -112,9 +112,6 @@ export function OfflineBanner({ reason }: { reason?: AiReason | null }) {
   );
 }
 
-/** One page of `GET /api/chats`, most recently updated first. */
-type ChatPageResponse = { chats: ChatSummary[]; nextCursor: string | null };
-
 export function ChatPage({ chatId }: { chatId: string | null }) {
   const { navigate } = useRouter();
   const ai = useAiStatus();
@@ -132,7 +129,7 @@ export function ChatPage({ chatId }: { chatId: string | null }) {
   const loadChats = useCallback(() => {
     const generation = ++listGeneration.current;
     api
-      .get<ChatPageResponse>('/api/chats')
+      .get<ChatList>('/api/chats')
       .then((r) => {
         if (generation !== listGeneration.current) return;
         setChats(r.chats);
@@ -147,7 +144,7 @@ export function ChatPage({ chatId }: { chatId: string | null }) {
     const generation = listGeneration.current;
     setLoadingOlder(true);
     api
-      .get<ChatPageResponse>(`/api/chats?cursor=${encodeURIComponent(nextCursor)}`)
+      .get<ChatList>(`/api/chats?cursor=${encodeURIComponent(nextCursor)}`)
       .then((r) => {
         if (generation !== listGeneration.current) return;
         // A chat deleted or updated meanwhile can shift a page; never list one twice.
