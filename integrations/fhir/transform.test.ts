@@ -456,6 +456,21 @@ describe('Bundles', () => {
     expect(res.issues).toMatchObject([{ kind: 'invalid-entry', entry: 2 }]);
     expect(res.issues[0]?.message).toContain('DELETE Observation/gone');
   });
+
+  it('refuses a Bundle whose entry is not a list, and names entries that are not objects', () => {
+    const patient = { resourceType: 'Patient', id: 'p1', name: [{ family: 'Nowak' }] };
+    for (const entry of ['x', 5, null, true]) {
+      expect(() => transformBundle({ resourceType: 'Bundle', type: 'collection', entry }), JSON.stringify(entry)).toThrow(FhirInputError);
+    }
+    expect(transformBundle({ resourceType: 'Bundle', type: 'collection', entry: { resource: patient } }).records).toHaveLength(1);
+    const res = transformBundle({ resourceType: 'Bundle', type: 'collection', entry: ['x', null, { resource: patient }] });
+    expect(res.records.map((r) => r.externalId)).toEqual(['Patient/p1']);
+    expect(res.issues).toMatchObject([
+      { kind: 'invalid-entry', entry: 0, message: 'Bundle entry 0 is a string, not an object' },
+      { kind: 'invalid-entry', entry: 1, message: 'Bundle entry 1 is null, not an object' },
+    ]);
+    expect(transformBundle({ resourceType: 'Bundle', type: 'searchset', total: 0 }).records).toEqual([]);
+  });
 });
 
 describe('resources without a sample file (from the FHIR R4 spec examples)', () => {

@@ -14,7 +14,7 @@
 import { outcomeIssues, sampleOwner, transformOne } from './dispatch.js';
 import { iterateNdjson, parseNdjson } from './ndjson.js';
 import { FhirInputError, type TransformOptions, type TransformResult } from './result.js';
-import { isObject, type Json, obj, objs, str } from './util.js';
+import { isObject, type Json, obj, str } from './util.js';
 
 export { describeDate, instantMs, localDateOf } from './dates.js';
 export { describeCoding, metricForLoinc, primaryCoding, typeForCoding, typeForConcepts, type CodeRef, type LoincInfo } from './codes.js';
@@ -45,9 +45,14 @@ export function transformBundle(bundle: unknown, opts: TransformOptions = {}): T
   const b = requireResource(bundle);
   if (b.resourceType !== 'Bundle') return transformResource(b, opts);
   const out: TransformResult = { records: [], samples: [], issues: [] };
-  const entries = objs(b.entry);
+  // A lone entry object is read as a list of one; anything else would import nothing, silently.
+  if (b.entry !== undefined && !Array.isArray(b.entry) && !isObject(b.entry)) {
+    throw new FhirInputError(`This Bundle's "entry" is ${describe(b.entry)}, not a list of entries, so there is nothing to import.`);
+  }
+  const entries: unknown[] = Array.isArray(b.entry) ? b.entry : b.entry === undefined ? [] : [b.entry];
   const index = new Map<string, Json>();
   for (const e of entries) {
+    if (!isObject(e)) continue;
     const res = obj(e.resource);
     if (!res) continue;
     const full = str(e.fullUrl);
@@ -63,6 +68,10 @@ export function transformBundle(bundle: unknown, opts: TransformOptions = {}): T
   const inner: TransformOptions = { ...opts, resolve };
   const seen = new Set<string>();
   entries.forEach((e, i) => {
+    if (!isObject(e)) {
+      out.issues.push({ severity: 'warning', kind: 'invalid-entry', entry: i, message: `Bundle entry ${i} is ${describe(e)}, not an object` });
+      return;
+    }
     const res = e.resource;
     if (!isObject(res) || typeof res.resourceType !== 'string') {
       const outcome = obj(obj(e.response)?.outcome);
@@ -174,11 +183,12 @@ function mergeLine(out: TransformResult, r: TransformResult): void {
   out.issues.push(...r.issues);
 }
 
+function describe(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'an array' : `a ${typeof v}`;
+}
+
 function requireResource(v: unknown): Json {
-  if (!isObject(v)) {
-    const what = v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v;
-    throw new FhirInputError(`Expected a FHIR resource (a JSON object with "resourceType"), got ${what}.`);
-  }
+  if (!isObject(v)) throw new FhirInputError(`Expected a FHIR resource (a JSON object with "resourceType"), got ${describe(v)}.`);
   if (typeof v.resourceType !== 'string' || !/^[A-Z][A-Za-z]+$/.test(v.resourceType)) {
     throw new FhirInputError('This JSON has no valid "resourceType", so it is not a FHIR resource or Bundle.');
   }

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { requiredScope } from './token-scope.js';
+import { requiredScopes } from './token-scope.js';
+
+const requiredScope = (method: string, route: string) => requiredScopes(method, route)?.join('+') ?? null;
 
 describe('requiredScope', () => {
   it('maps reads, writes and model runs to their scopes', () => {
     expect(requiredScope('GET', '/api/items')).toBe('read');
     expect(requiredScope('HEAD', '/api/files/:id')).toBe('read');
     expect(requiredScope('POST', '/api/items')).toBe('write');
-    expect(requiredScope('PATCH', '/api/items/:id')).toBe('write');
+    expect(requiredScope('PATCH', '/api/items/:id')).toBe('read+write');
     expect(requiredScope('DELETE', '/api/chats/:id')).toBe('write');
     expect(requiredScope('POST', '/api/chat')).toBe('chat');
     expect(requiredScope('POST', '/api/chats/:id/regenerate')).toBe('chat');
@@ -20,17 +22,26 @@ describe('requiredScope', () => {
     expect(requiredScope('POST', '/api/import/export')).toBe('write');
   });
 
+  it('needs read as well as write for the writes that answer with what was stored', () => {
+    expect(requiredScope('PUT', '/api/records/manual/:id')).toBe('read+write');
+    expect(requiredScope('PATCH', '/api/chats/:id')).toBe('read+write');
+    // What these answer is only what the request sent, or nothing.
+    expect(requiredScope('POST', '/api/records/manual')).toBe('write');
+    expect(requiredScope('PUT', '/api/preferences')).toBe('write');
+    expect(requiredScope('DELETE', '/api/items/:id')).toBe('write');
+  });
+
   it('covers history, folders and trash like any other vault data', () => {
     expect(requiredScope('GET', '/api/items/:id/versions')).toBe('read');
     expect(requiredScope('GET', '/api/items/:id/versions/:version')).toBe('read');
     expect(requiredScope('GET', '/api/items/:id/versions/:version/diff')).toBe('read');
-    expect(requiredScope('POST', '/api/items/:id/versions/:version/restore')).toBe('write');
+    expect(requiredScope('POST', '/api/items/:id/versions/:version/restore')).toBe('read+write');
     expect(requiredScope('GET', '/api/folders')).toBe('read');
     expect(requiredScope('POST', '/api/folders')).toBe('write');
-    expect(requiredScope('PATCH', '/api/folders/:id')).toBe('write');
+    expect(requiredScope('PATCH', '/api/folders/:id')).toBe('read+write');
     expect(requiredScope('DELETE', '/api/folders/:id')).toBe('write');
     expect(requiredScope('GET', '/api/trash')).toBe('read');
-    expect(requiredScope('POST', '/api/items/:id/restore')).toBe('write');
+    expect(requiredScope('POST', '/api/items/:id/restore')).toBe('read+write');
     expect(requiredScope('DELETE', '/api/trash/:id')).toBe('write');
     expect(requiredScope('DELETE', '/api/trash')).toBe('write');
   });

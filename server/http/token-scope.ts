@@ -27,15 +27,30 @@ const CHAT_ROUTES = new Set(['POST /api/chat', 'POST /api/chats/:id/regenerate']
  * let an upload-only token take the whole vault, encrypted to a passphrase of its own choosing.
  */
 const READ_ROUTES = new Set(['POST /api/export', 'POST /api/summary']);
+/**
+ * Writes whose answer is what was stored before, not only what the request sent: an item after a
+ * PATCH or a restore, a hand entry after its PUT, a folder or chat after a rename. `read` as well
+ * as `write`, or a write-only token (an upload script's) could read any item it can name by
+ * sending an empty PATCH.
+ */
+const READ_WRITE_ROUTES = new Set([
+  'PATCH /api/items/:id',
+  'POST /api/items/:id/restore',
+  'POST /api/items/:id/versions/:version/restore',
+  'PUT /api/records/manual/:id',
+  'PATCH /api/folders/:id',
+  'PATCH /api/chats/:id',
+]);
 const READ_METHODS = new Set(['GET', 'HEAD']);
 
-/** The scope a route needs from a token, or null when tokens may not use it at all. */
-export function requiredScope(method: string, route: string): TokenScope | null {
+/** The scopes a route needs from a token (all of them), or null when tokens may not use it at all. */
+export function requiredScopes(method: string, route: string): readonly TokenScope[] | null {
   const key = `${method} ${route}`;
   if (!OPEN_TO_TOKENS.has(key) && ACCOUNT_ONLY.some((re) => re.test(route))) return null;
-  if (CHAT_ROUTES.has(key)) return 'chat';
-  if (READ_ROUTES.has(key)) return 'read';
-  return READ_METHODS.has(method) ? 'read' : 'write';
+  if (CHAT_ROUTES.has(key)) return ['chat'];
+  if (READ_ROUTES.has(key)) return ['read'];
+  if (READ_WRITE_ROUTES.has(key)) return ['read', 'write'];
+  return READ_METHODS.has(method) ? ['read'] : ['write'];
 }
 
 /**
@@ -48,9 +63,11 @@ export function enforceTokenScope(req: FastifyRequest, session: SessionContext):
   if (!token) return;
   const route = req.routeOptions.url;
   if (route === undefined) return;
-  const needed = requiredScope(req.method, route);
+  const needed = requiredScopes(req.method, route);
   if (needed === null) throw forbidden('API tokens cannot manage the account; sign in in the browser to do this.', 'token_not_allowed');
-  if (!token.scopes.includes(needed)) throw forbidden(`This token lacks the "${needed}" scope.`, 'insufficient_scope');
+  const missing = needed.filter((scope) => !token.scopes.includes(scope));
+  if (missing.length)
+    throw forbidden(`This token lacks the ${missing.map((s) => `"${s}"`).join(' and ')} scope${missing.length > 1 ? 's' : ''}.`, 'insufficient_scope');
 }
 
 /** The token of `Authorization: Bearer <token>`, or undefined when no bearer credentials were sent. */

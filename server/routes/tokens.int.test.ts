@@ -110,11 +110,17 @@ describe.each(dbTargets())('personal API tokens (%s)', (target) => {
     const user = await signUp(sut.app);
     const reader = (await mint(user, { name: 'reader', scopes: ['read'] })).token;
     const writer = (await mint(user, { name: 'writer', scopes: ['write'] })).token;
+    const editor = (await mint(user, { name: 'editor', scopes: ['read', 'write'] })).token;
     const note = (await inject({ method: 'POST', url: '/api/items', headers: user.headers, payload: { title: 'Diary', text: 'first' } })).json();
+    // An edit answers with the whole item: read as well as write.
+    const editByWriter = await inject({ method: 'PATCH', url: `/api/items/${note.id}`, headers: bearer(writer), payload: { baseVersion: note.version } });
+    expect(editByWriter.statusCode).toBe(403);
+    expect(editByWriter.json().error).toMatchObject({ code: 'insufficient_scope', message: 'This token lacks the "read" scope.' });
+    expect(editByWriter.body).not.toContain('first');
     const edited = await inject({
       method: 'PATCH',
       url: `/api/items/${note.id}`,
-      headers: bearer(writer),
+      headers: bearer(editor),
       payload: { text: 'second', baseVersion: note.version },
     });
     expect(edited.statusCode, edited.body).toBe(200);

@@ -8,7 +8,7 @@ import type { Token as ApiToken, TokenScope as Scope } from '../../api/types';
 
 const SCOPES: Array<{ scope: Scope; label: string; hint: string }> = [
   { scope: 'read', label: 'Read', hint: 'list, search and download' },
-  { scope: 'write', label: 'Write', hint: 'add, change and delete' },
+  { scope: 'write', label: 'Write', hint: 'add and delete (editing needs Read too)' },
   { scope: 'chat', label: 'Chat', hint: 'ask questions of the vault' },
 ];
 
