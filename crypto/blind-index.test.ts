@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { blindQuery, blindToken, stem, termFrequencies, tokenize, wordMatcher } from './blind-index.js';
+import { blindQuery, blindToken, cjkMatcher, stem, termFrequencies, tokenize, wordMatcher } from './blind-index.js';
 import { randomKey } from './keys.js';
 
 describe('tokenize', () => {
@@ -29,7 +29,7 @@ describe('tokenize', () => {
     expect(tokenize('Type 1 diabetes; HbA1c=7.2% (a/b)')).toEqual(['typ', 'diabet', 'hba1c']);
     expect(tokenize('the patient and the doctor')).toEqual(['patient', 'doctor']);
     expect(tokenize('no known allergies')).toEqual(['no', 'known', 'allergy']);
-    expect(tokenize('Москва 東京 café-au-lait')).toEqual(['москва', '東京', 'caf', 'au', 'lait']);
+    expect(tokenize('Москва 東京 café-au-lait')).toEqual(['москва', '東', '京', '東京', 'caf', 'au', 'lait']);
     expect(tokenize('x y z')).toEqual([]);
     expect(tokenize('a'.repeat(64))).toHaveLength(1);
     expect(tokenize('a'.repeat(65))).toHaveLength(0);
@@ -44,6 +44,27 @@ describe('tokenize', () => {
     // A month word that is not part of a written date stays a word.
     expect(tokenize('you may march')).toEqual(['may', 'march']);
     expect(tokenize('9.1 2019 120/80 98.6')).toEqual([]);
+  });
+
+  it('reads a run of Han, kana or Hangul as characters and pairs of characters, a query as its pairs', () => {
+    expect(tokenize('高血压')).toEqual(['高', '血', '压', '高血', '血压']);
+    expect(tokenize('高血压', 'query')).toEqual(['高血', '血压']);
+    // One character alone is a word too ("cancer"), in a query as in a document.
+    expect(tokenize('癌', 'query')).toEqual(['癌']);
+    expect(tokenize('胃癌')).toContain('癌');
+    // Mixed runs: the digit-led part is dropped as before, Latin words stay words.
+    expect(tokenize('2型糖尿病 HbA1c高い', 'query')).toEqual(['型糖', '糖尿', '尿病', 'hba1c', '高い']);
+    // Katakana's long vowel mark and half-width kana (NFKC) belong to the run.
+    expect(tokenize('ｺｰﾋｰ', 'query')).toEqual(['コー', 'ーヒ', 'ヒー']);
+    expect(tokenize('혈압약', 'query')).toEqual(['혈압', '압약']);
+    // A query's pairs are all among the document's tokens: "血压" finds "高血压".
+    const doc = new Set(tokenize('患者有高血压和2型糖尿病，服用二甲双胍。'));
+    for (const q of ['血压', '糖尿病', '二甲双胍', '高血压', '癌']) {
+      expect(
+        tokenize(q, 'query').every((t) => doc.has(t)),
+        q,
+      ).toBe(q !== '癌');
+    }
   });
 
   it('termFrequencies counts stemmed tokens', () => {
@@ -91,6 +112,21 @@ describe('wordMatcher', () => {
 
   it("keeps stem()'s promise: a plain word's stem, less its last letter, begins the word", () => {
     for (const word of words.filter((w) => /^[a-z]+$/.test(w))) expect(word.startsWith(stem(word).slice(0, -1)), word).toBe(true);
+  });
+});
+
+describe('cjkMatcher', () => {
+  it('finds where a run of CJK text holds the query, merging overlapping pairs', () => {
+    const m = cjkMatcher('血压 糖尿病');
+    expect(m('患者有高血压和糖尿病')).toEqual([
+      [4, 6],
+      [7, 10],
+    ]);
+    expect(m('血')).toEqual([]);
+    expect(cjkMatcher('癌')('胃癌手术')).toEqual([[1, 2]]);
+    expect(cjkMatcher('hypertension')('高血压')).toEqual([]);
+    // Offsets are the word's own, across astral characters and width folding.
+    expect(cjkMatcher('コーヒー')('𠀋ｺｰﾋｰ')).toEqual([[2, 6]]);
   });
 });
 

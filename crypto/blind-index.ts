@@ -112,37 +112,76 @@ export function stem(word: string): string {
   return w;
 }
 
+/** Han, kana and Hangul: written without spaces between words, so a run of them holds many words. */
+const CJK_CHAR = /[\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{scx=Hangul}]/u;
+const CJK_RUN = /([\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{scx=Hangul}]+)/u;
+
+/** Whether `text` holds Han, kana or Hangul, which {@link tokenize} reads by characters and pairs of characters. */
+export function hasCjk(text: string): boolean {
+  return CJK_CHAR.test(text);
+}
+
+/** What a search asks for, or what a document holds: they differ only in runs of CJK characters. */
+export type TokenizeMode = 'document' | 'query';
+
+function normalize(text: string): string {
+  return text
+    .normalize('NFKC')
+    .toLowerCase()
+    .normalize('NFD')
+    .replace(/\p{M}+/gu, '')
+    .normalize('NFC');
+}
+
 /**
  * Splits text into search tokens: NFKC, lowercase, diacritics stripped, dates written with a
  * month name removed, split on anything that is not a Unicode letter or digit; keeps tokens of
  * 2..64 characters; drops stop words and every token that starts with a digit; applies
  * {@link stem}. Over-long tokens are dropped, not truncated (they are not words).
  *
+ * Han, kana and Hangul are written without spaces, so a run of them is not one word: a document
+ * gives each character and each overlapping pair of characters ("高血压" → 高, 血, 压, 高血, 血压),
+ * a query its pairs, or its character when it has only one, so "血压" finds "高血压" and "癌" finds
+ * "胃癌" (the bigram indexing of Lucene's CJK analyzers, with unigrams for one-character words).
+ *
  * No numbers, on purpose: a blinded token is the same for every item holding the same value,
  * so the tokens of "HbA1c 9.1%" next to a clear date let a reader of the database label values
  * (SECURITY.md "The blind index"). Dates are searched with the date filters; codes and values
- * through the records views. Use the same function for documents and queries.
+ * through the records views. Documents and queries go through the same function, queries with mode `'query'`.
  */
-export function tokenize(text: string): string[] {
-  const normalized = text
-    .normalize('NFKC')
-    .toLowerCase()
-    .normalize('NFD')
-    .replace(/\p{M}+/gu, '')
-    .normalize('NFC')
-    .replace(WRITTEN_DATE, ' ');
+export function tokenize(text: string, mode: TokenizeMode = 'document'): string[] {
+  const normalized = normalize(text).replace(WRITTEN_DATE, ' ');
+  const cjk = CJK_CHAR.test(normalized);
   const out: string[] = [];
   for (const raw of normalized.split(/[^\p{L}\p{N}]+/u)) {
     if (raw.length === 0) continue;
-    const len = [...raw].length;
-    if (len > MAX_TOKEN) continue;
-    if (len < MIN_TOKEN || NUMBER_LED.test(raw)) continue;
-    if (STOP_WORDS.has(raw)) continue;
-    const t = stem(raw);
-    if (STOP_WORDS.has(t)) continue;
-    out.push(t);
+    if (!cjk || !CJK_CHAR.test(raw)) {
+      pushWord(raw, out);
+      continue;
+    }
+    // Odd parts are CJK runs: "2型糖尿病" is "2" and "型糖尿病".
+    raw.split(CJK_RUN).forEach((part, i) => {
+      if (i % 2 === 0) {
+        if (part) pushWord(part, out);
+      } else pushCjk([...part], mode, out);
+    });
   }
   return out;
+}
+
+function pushWord(raw: string, out: string[]): void {
+  const len = [...raw].length;
+  if (len > MAX_TOKEN) return;
+  if (len < MIN_TOKEN || NUMBER_LED.test(raw)) return;
+  if (STOP_WORDS.has(raw)) return;
+  const t = stem(raw);
+  if (STOP_WORDS.has(t)) return;
+  out.push(t);
+}
+
+function pushCjk(chars: string[], mode: TokenizeMode, out: string[]): void {
+  if (mode === 'document' || chars.length === 1) out.push(...chars);
+  for (let i = 0; i + 1 < chars.length; i++) out.push(chars[i]! + chars[i + 1]!);
 }
 
 /** A word of plain ASCII letters: NFKC and diacritic folding leave it as it is, and stem() applies. */
@@ -157,7 +196,7 @@ const PLAIN_WORD = /^[A-Za-z]+$/;
  * most 10,000) for as long as the returned function lives.
  */
 export function wordMatcher(query: string): (word: string) => boolean {
-  const wanted = new Set(tokenize(query));
+  const wanted = new Set(tokenize(query, 'query'));
   const heads = [...wanted].map((t) => t.slice(0, -1));
   const memo = new Map<string, boolean>();
   return (word) => {
@@ -172,6 +211,40 @@ export function wordMatcher(query: string): (word: string) => boolean {
       if (memo.size < 10_000) memo.set(word, hit);
     }
     return hit;
+  };
+}
+
+/**
+ * Where a word that holds Han, kana or Hangul contains the query's tokens, as `[start, end)`
+ * offsets into the word, overlapping matches merged: such a word is a whole run of text, so it
+ * is marked in parts (see {@link tokenize}). Empty when the query has no CJK tokens.
+ */
+export function cjkMatcher(query: string): (word: string) => Array<[number, number]> {
+  const wanted = new Set(tokenize(query, 'query').filter((t) => CJK_CHAR.test(t)));
+  return (word) => {
+    const spans: Array<[number, number]> = [];
+    if (wanted.size === 0 || !CJK_CHAR.test(word)) return spans;
+    // Each CJK character of the word, folded as tokenize folds it, with where it stands.
+    const chars: Array<{ c: string; start: number; end: number } | null> = [];
+    for (let i = 0; i < word.length;) {
+      const cp = word.codePointAt(i)!;
+      const end = i + (cp > 0xffff ? 2 : 1);
+      const c = normalize(word.slice(i, end));
+      chars.push(CJK_CHAR.test(c) ? { c, start: i, end } : null);
+      i = end;
+    }
+    const mark = (start: number, end: number) => {
+      const last = spans[spans.length - 1];
+      if (last && start <= last[1]) last[1] = Math.max(last[1], end);
+      else spans.push([start, end]);
+    };
+    chars.forEach((a, i) => {
+      if (!a) return;
+      const b = chars[i + 1];
+      if (b && wanted.has(a.c + b.c)) mark(a.start, b.end);
+      else if (wanted.has(a.c)) mark(a.start, a.end);
+    });
+    return spans;
   };
 }
 
@@ -193,5 +266,5 @@ export function blindToken(indexKey: Uint8Array, token: string): Buffer {
 
 /** Convenience for queries: tokenize, dedupe, blind. */
 export function blindQuery(indexKey: Uint8Array, query: string): Buffer[] {
-  return [...new Set(tokenize(query))].map((t) => blindToken(indexKey, t));
+  return [...new Set(tokenize(query, 'query'))].map((t) => blindToken(indexKey, t));
 }

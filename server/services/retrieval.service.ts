@@ -170,7 +170,7 @@ export class RetrievalService {
 
     // Series summaries first: for a metric question they are the most exact source.
     for (const s of summaries) add({ itemId: null, title: s.title, kind: 'series', occurredAt: s.occurredAt }, s.text);
-    const keywordTokens = new Set(tokenize(question));
+    const keywordTokens = new Set(tokenize(question, 'query'));
     for (const [id, e] of ranked) {
       const item = e.item ?? fetched.get(id);
       if (!item) continue;

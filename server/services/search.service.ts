@@ -84,7 +84,7 @@ export class SearchService {
    * page shows a part of the candidates it ranks, and opening a row is most of a hit's cost.
    */
   async ranked(session: SessionContext, query: string, limit: number, filter?: SearchFilter): Promise<RankedHit[]> {
-    const tokens = [...new Set(tokenize(query))].slice(0, 64).map((t) => searchTerm.blind(session.keys, t));
+    const tokens = [...new Set(tokenize(query, 'query'))].slice(0, 64).map((t) => searchTerm.blind(session.keys, t));
     if (tokens.length === 0) return [];
     const stats = await this.#corpusStats(session.userId);
     const rows = await this.repo.search(session.userId, tokens, limit, stats, filter);

@@ -33,4 +33,16 @@ describe('search snippet', () => {
     // Combining marks belong to the word they follow (NFD "café").
     expect(snippet('t', 'Cafe\u0301 corner', 'café')).toBe('**Cafe\u0301** corner');
   });
+
+  it('marks the query inside runs of Chinese, Japanese or Korean, and keeps a hit deep in spaceless text in the window', () => {
+    expect(snippet('t', '患者有高血压和2型糖尿病。', '血压 糖尿病')).toBe('患者有高**血压**和2型**糖尿病**。');
+    expect(snippet('t', '健康診断でコーヒーを控えるよう言われた', 'コーヒー')).toBe('健康診断で**コーヒー**を控えるよう言われた');
+    const filler = '今天天气很好我们去公园散步了'.repeat(200);
+    const long = snippet('t', `${filler}医生说血压偏高${filler}`, '血压', 80);
+    expect(long).toContain('**血压**');
+    expect(long.length).toBeLessThanOrEqual(80 + 6);
+    // A space far from the cut is not where the cut goes: the window is still full.
+    const spaced = snippet('t', `开头 ${filler}`, '公园', 60);
+    expect(spaced.replace(/[*…]/g, '').length).toBeGreaterThan(40);
+  });
 });

@@ -1,4 +1,4 @@
-import { wordMatcher } from '../../crypto/index.js';
+import { cjkMatcher, wordMatcher } from '../../crypto/index.js';
 
 /** How much of a long text is looked at: enough for any snippet, bounded for huge documents. */
 const SCAN_CHARS = 50_000;
@@ -22,7 +22,7 @@ function isWordChar(cp: number): boolean {
  * rather than with `matchAll`: a page of search results goes through thousands of words, and a
  * match array for each was a fifth of what a search allocated.
  */
-function matchedWords(s: string, matches: (word: string) => boolean, max: number): Array<{ start: number; end: number }> {
+function matchedWords(s: string, m: Matchers, max: number): Array<{ start: number; end: number }> {
   const hits: Array<{ start: number; end: number }> = [];
   const n = s.length;
   for (let i = 0; i < n && hits.length < max;) {
@@ -32,11 +32,23 @@ function matchedWords(s: string, matches: (word: string) => boolean, max: number
       continue;
     }
     const start = i;
-    do i += cp > 0xffff ? 2 : 1;
-    while (i < n && isWordChar((cp = s.codePointAt(i)!)));
-    if (matches(s.slice(start, i))) hits.push({ start, end: i });
+    let wide = false;
+    do {
+      i += cp > 0xffff ? 2 : 1;
+      wide ||= cp >= 0x1100;
+    } while (i < n && isWordChar((cp = s.codePointAt(i)!)));
+    const word = s.slice(start, i);
+    // A run of Han, kana or Hangul is many words: marked where it holds the query's tokens.
+    const parts = wide ? m.cjk(word) : [];
+    if (parts.length) for (const [a, b] of parts) hits.push({ start: start + a, end: start + b });
+    else if (m.word(word)) hits.push({ start, end: i });
   }
   return hits;
+}
+
+interface Matchers {
+  word: (word: string) => boolean;
+  cjk: (word: string) => Array<[number, number]>;
 }
 
 /**
@@ -55,7 +67,7 @@ export function snippet(title: string, text: string, query: string, maxChars = 2
  * response only.
  */
 export function snippets(query: string, maxChars = 200): (title: string, text: string) => string {
-  const matches = wordMatcher(query);
+  const matches: Matchers = { word: wordMatcher(query), cjk: cjkMatcher(query) };
   return (title, text) => {
     const fromText = passage(text, matches, maxChars);
     if (fromText?.marked) return fromText.snippet;
@@ -65,7 +77,7 @@ export function snippets(query: string, maxChars = 200): (title: string, text: s
   };
 }
 
-function passage(source: string, matches: (word: string) => boolean, maxChars: number): { snippet: string; marked: boolean } | null {
+function passage(source: string, matches: Matchers, maxChars: number): { snippet: string; marked: boolean } | null {
   // Whitespace runs become one space; a lone space is left as it is, so text with nothing
   // else to fold is not copied.
   const clean = source
@@ -102,16 +114,29 @@ function cut(s: string, from: number, maxChars: number): string {
   return `${s.slice(from, wordEnd(s, from + maxChars))}…`;
 }
 
+/**
+ * How far a cut looks back for a space: text in Han, kana or Hangul has none between words (any
+ * character boundary will do there), and a snippet must still hold the words it was cut around.
+ */
+const WORD_SLACK = 24;
+
 /** The start of the word at `i` (or `i` on a space), so a snippet does not open mid-word. */
 function wordStart(s: string, i: number): number {
   if (i <= 0) return 0;
   const space = s.lastIndexOf(' ', i);
-  return space < 0 ? 0 : space + 1;
+  if (space < 0) return i <= WORD_SLACK ? 0 : boundary(s, i);
+  return i - space > WORD_SLACK ? boundary(s, i) : space + 1;
 }
 
 /** The end of the word at `i`, so a snippet does not close mid-word. */
 function wordEnd(s: string, i: number): number {
   if (i >= s.length) return s.length;
   const space = s.lastIndexOf(' ', i);
-  return space <= 0 ? i : space;
+  return space <= 0 || i - space > WORD_SLACK ? boundary(s, i) : space;
+}
+
+/** `i`, or one before it when `i` would split a surrogate pair. */
+function boundary(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  return c >= 0xdc00 && c <= 0xdfff ? i - 1 : i;
 }

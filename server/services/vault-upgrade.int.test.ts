@@ -156,7 +156,7 @@ describe.each(dbTargets())('a vault written before 0011 is upgraded when its own
       expect(await one(sql`select count(*) as n from vault_items where legacy_type is not null or type_mac is null`)).toBe(0);
       expect(await one(sql`select count(*) as n from series_chunks where legacy_type is not null or type_mac is null`)).toBe(0);
       expect(await one(sql`select count(*) as n from jobs where legacy_result is not null or legacy_error is not null`)).toBe(0);
-      expect(await one(sql`select count(*) as n from users where vault_format <> 2`)).toBe(0);
+      expect(await one(sql`select count(*) as n from users where vault_format <> 3`)).toBe(0);
       expect(await one(sql`select count(*) as n from series_types`)).toBeGreaterThan(5);
     } finally {
       await raw.destroy();

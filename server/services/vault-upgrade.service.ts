@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
+import { hasCjk } from '../../crypto/index.js';
 import * as codec from '../codec/index.js';
 import type { JobContext, JobRunner } from '../jobs/runner.js';
 import type { JobsRepository } from '../repositories/jobs.repository.js';
-import { CURRENT_VAULT_FORMAT, type UpgradedItem, type VaultUpgradeRepository } from '../repositories/vault-upgrade.repository.js';
+import { CURRENT_VAULT_FORMAT, type ReindexedItem, type UpgradedItem, type VaultUpgradeRepository } from '../repositories/vault-upgrade.repository.js';
 import type { ItemsService } from './items.service.js';
 import type { SessionContext } from './keyring.js';
 import type { SeriesService } from './series.service.js';
@@ -13,12 +14,16 @@ export const UPGRADE_JOB = 'vault_upgrade';
 const BATCH = 500;
 
 /**
- * Moves a vault written before migration 0011 to the current format, the first time its owner
- * unlocks (the server cannot compute their MACs or seal for them without their keys): items are
- * re-sealed with their type code inside, stored under the code's MAC and re-indexed without
- * number tokens; series rows move onto their types' MACs; old job outcomes are sealed. It runs as
- * a job with progress, resumes after a restart (every step is idempotent and skips what is done),
- * and reads keep working meanwhile because every lookup also matches the clear legacy columns.
+ * Moves a vault to the current format the first time its owner unlocks (the server cannot compute
+ * their MACs, seal or index for them without their keys).
+ * - From format 1 (written before migration 0011): items are re-sealed with their type code
+ *   inside, stored under the code's MAC and re-indexed with today's tokenizer; series rows move
+ *   onto their types' MACs; old job outcomes are sealed. Reads keep working meanwhile because
+ *   every lookup also matches the clear legacy columns.
+ * - From format 2 (before 0030): items holding Han, kana or Hangul are re-indexed, so their runs
+ *   are searched by characters and pairs of characters; nothing else changes.
+ * It runs as a job with progress and resumes after a restart (every step is idempotent and skips
+ * or redoes harmlessly what is done).
  */
 export class VaultUpgradeService {
   /** Users known to be on the current format, so a request costs no query after the first. */
@@ -60,13 +65,62 @@ export class VaultUpgradeService {
     // An interrupted upgrade is resumed by the runner (resumeFor); never start a second.
     if (await this.jobs.activeOfKind(session.userId, UPGRADE_JOB)) return;
     const id = randomUUID();
-    const total = await this.repo.countPending(session.userId);
+    const total = await this.#total(session.userId, format);
     await this.jobs.insert({ id, userId: session.userId, kind: UPGRADE_JOB, progress: { done: 0, total, unit: 'records' }, inputRef: null, inputFormat: null });
     this.runner.submit({ id, userId: session.userId }, session.keys);
   }
 
+  /** Rows the job will go through: format 1 re-seals the legacy rows, format 2 reads every item. */
+  async #total(userId: string, format: number): Promise<number> {
+    return format < 2 ? this.repo.countPending(userId) : this.repo.countAll(userId);
+  }
+
   /** The job: items in id order, then series, then old job outcomes, then the format mark. */
   async run(ctx: JobContext): Promise<void> {
+    const format = (await this.repo.format(ctx.session.userId)) ?? CURRENT_VAULT_FORMAT;
+    if (format === 2) await this.#reindexCjk(ctx);
+    else if (format < 2) await this.#upgradeLegacy(ctx);
+    await this.repo.markUpgraded(ctx.session.userId);
+    this.#current.add(ctx.session.userId);
+  }
+
+  /**
+   * Re-indexes the items whose title, text or tags hold Han, kana or Hangul (format 2 indexed each
+   * run as one token). Every item is opened to find them: the server cannot tell them apart.
+   */
+  async #reindexCjk(ctx: JobContext): Promise<void> {
+    const { userId, keys } = ctx.session;
+    const total = await this.repo.countAll(userId);
+    let done = 0;
+    let reindexed = 0;
+    let after: string | null = null;
+    ctx.progress({ done, total, unit: 'records' });
+    for (;;) {
+      ctx.signal.throwIfAborted();
+      const rows = await this.repo.page(userId, after, this.opts.batch);
+      if (rows.length === 0) break;
+      after = rows[rows.length - 1]!.id;
+      const out: ReindexedItem[] = [];
+      for (const row of rows) {
+        let payload: codec.ItemPayload;
+        try {
+          payload = this.items.open(keys, row);
+        } catch (err) {
+          if ((err as Error)?.name !== 'DecryptError') throw err;
+          continue;
+        }
+        if (!hasCjk(payload.title) && !hasCjk(payload.text) && !payload.tags.some(hasCjk)) continue;
+        const { terms, count } = this.items.terms(keys, payload);
+        out.push({ id: row.id, expectedVersion: row.version, termCount: count, terms });
+      }
+      reindexed += await this.repo.reindex(userId, out);
+      done += rows.length;
+      ctx.progress({ done: Math.min(done, total), total, unit: 'records' });
+    }
+    if (reindexed) ctx.count('items re-indexed', reindexed);
+  }
+
+  async #upgradeLegacy(ctx: JobContext): Promise<void> {
     const { session } = ctx;
     const { userId, keys } = session;
     const total = await this.repo.countPending(userId);
@@ -116,8 +170,6 @@ export class VaultUpgradeService {
       if (job.legacy_error) outcome.error = job.legacy_error;
       await this.jobs.sealLegacy(userId, job.id, codec.jobOutcome.seal(keys, { userId, id: job.id, version: 1 }, outcome));
     }
-    await this.repo.markUpgraded(userId);
-    this.#current.add(userId);
     ctx.count('items upgraded', done - unreadable);
   }
 }
