@@ -4,7 +4,13 @@ import { hasCjk } from '../../crypto/index.js';
 import * as codec from '../codec/index.js';
 import type { JobContext, JobRunner } from '../jobs/runner.js';
 import type { JobsRepository } from '../repositories/jobs.repository.js';
-import { CURRENT_VAULT_FORMAT, type ReindexedItem, type UpgradedItem, type VaultUpgradeRepository } from '../repositories/vault-upgrade.repository.js';
+import {
+  CURRENT_VAULT_FORMAT,
+  type ReindexedItem,
+  type UpgradedItem,
+  type UpgradeRow,
+  type VaultUpgradeRepository,
+} from '../repositories/vault-upgrade.repository.js';
 import type { ItemsService } from './items.service.js';
 import type { SessionContext } from './keyring.js';
 import type { SeriesService } from './series.service.js';
@@ -90,64 +96,33 @@ export class VaultUpgradeService {
    */
   async #reindexCjk(ctx: JobContext): Promise<void> {
     const { userId, keys } = ctx.session;
-    const total = await this.repo.countAll(userId);
-    let done = 0;
     let reindexed = 0;
-    let after: string | null = null;
-    ctx.progress({ done, total, unit: 'records' });
-    for (;;) {
-      ctx.signal.throwIfAborted();
-      const rows = await this.repo.page(userId, after, this.opts.batch);
-      if (rows.length === 0) break;
-      after = rows[rows.length - 1]!.id;
-      const out: ReindexedItem[] = [];
-      for (const row of rows) {
-        let payload: codec.ItemPayload;
-        try {
-          payload = this.items.open(keys, row);
-        } catch (err) {
-          if ((err as Error)?.name !== 'DecryptError') throw err;
-          continue;
-        }
-        if (!hasCjk(payload.title) && !hasCjk(payload.text) && !payload.tags.some(hasCjk)) continue;
+    await this.#eachItem<ReindexedItem>(
+      ctx,
+      await this.repo.countAll(userId),
+      (after) => this.repo.page(userId, after, this.opts.batch),
+      (row, payload) => {
+        if (!hasCjk(payload.title) && !hasCjk(payload.text) && !payload.tags.some(hasCjk)) return undefined;
         const { terms, count } = this.items.terms(keys, payload);
-        out.push({ id: row.id, expectedVersion: row.version, termCount: count, terms });
-      }
-      reindexed += await this.repo.reindex(userId, out);
-      done += rows.length;
-      ctx.progress({ done: Math.min(done, total), total, unit: 'records' });
-    }
+        return { id: row.id, expectedVersion: row.version, termCount: count, terms };
+      },
+      async (out) => void (reindexed += await this.repo.reindex(userId, out)),
+    );
     if (reindexed) ctx.count('items re-indexed', reindexed);
   }
 
   async #upgradeLegacy(ctx: JobContext): Promise<void> {
     const { session } = ctx;
     const { userId, keys } = session;
-    const total = await this.repo.countPending(userId);
-    let done = 0;
-    let unreadable = 0;
-    let after: string | null = null;
-    ctx.progress({ done, total, unit: 'records' });
-    for (;;) {
-      ctx.signal.throwIfAborted();
-      const rows = await this.repo.pending(userId, after, this.opts.batch);
-      if (rows.length === 0) break;
-      after = rows[rows.length - 1]!.id;
-      const out: UpgradedItem[] = [];
-      for (const row of rows) {
-        let payload: codec.ItemPayload;
-        try {
-          payload = this.items.open(keys, row);
-        } catch (err) {
-          // A row that does not open (tampered) keeps its old form; the upgrade goes on.
-          if ((err as Error)?.name !== 'DecryptError') throw err;
-          unreadable++;
-          continue;
-        }
+    const { done, unreadable } = await this.#eachItem<UpgradedItem>(
+      ctx,
+      await this.repo.countPending(userId),
+      (after) => this.repo.pending(userId, after, this.opts.batch),
+      (row, payload) => {
         payload.type = payload.type ?? null;
         const version = row.version + 1;
         const { terms, count } = this.items.terms(keys, payload);
-        out.push({
+        return {
           id: row.id,
           expectedVersion: row.version,
           version,
@@ -155,12 +130,10 @@ export class VaultUpgradeService {
           typeMac: codec.item.blindType(keys, payload.type),
           termCount: count,
           terms,
-        });
-      }
-      await this.repo.apply(userId, out);
-      done += rows.length;
-      ctx.progress({ done: Math.min(done, total), total, unit: 'records' });
-    }
+        };
+      },
+      (out) => this.repo.apply(userId, out),
+    );
     if (unreadable) ctx.count('items that could not be read', unreadable);
     await this.series.upgrade(session);
     for (const job of await this.jobs.legacy(userId)) {
@@ -171,5 +144,46 @@ export class VaultUpgradeService {
       await this.jobs.sealLegacy(userId, job.id, codec.jobOutcome.seal(keys, { userId, id: job.id, version: 1 }, outcome));
     }
     ctx.count('items upgraded', done - unreadable);
+  }
+
+  /**
+   * Reads items a batch at a time in id order (`next` pages after the last id), opens each, and
+   * writes what `change` makes of it (undefined: leave the row). A row that does not open
+   * (tampered) keeps its old form and the job goes on.
+   */
+  async #eachItem<T>(
+    ctx: JobContext,
+    total: number,
+    next: (after: string | null) => Promise<UpgradeRow[]>,
+    change: (row: UpgradeRow, payload: codec.ItemPayload) => T | undefined,
+    write: (out: T[]) => Promise<unknown>,
+  ): Promise<{ done: number; unreadable: number }> {
+    let done = 0;
+    let unreadable = 0;
+    let after: string | null = null;
+    ctx.progress({ done, total, unit: 'records' });
+    for (;;) {
+      ctx.signal.throwIfAborted();
+      const rows = await next(after);
+      if (rows.length === 0) break;
+      after = rows[rows.length - 1]!.id;
+      const out: T[] = [];
+      for (const row of rows) {
+        let payload: codec.ItemPayload;
+        try {
+          payload = this.items.open(ctx.session.keys, row);
+        } catch (err) {
+          if ((err as Error)?.name !== 'DecryptError') throw err;
+          unreadable++;
+          continue;
+        }
+        const changed = change(row, payload);
+        if (changed !== undefined) out.push(changed);
+      }
+      await write(out);
+      done += rows.length;
+      ctx.progress({ done: Math.min(done, total), total, unit: 'records' });
+    }
+    return { done, unreadable };
   }
 }
