@@ -42,6 +42,43 @@ describe('ChatPage chat list paging', () => {
     await waitFor(() => expect(screen.queryByRole('button', { name: 'Show older chats' })).toBeNull());
   });
 
+  it('keeps the older chats it paged in when the list reloads after an answer', async () => {
+    let first = [chat('c1', 'Newest'), chat('c2', 'Newer')];
+    const fetchMock = vi.fn(async (url: string, init?: RequestInit) => {
+      if (url === '/health/ollama') return json(200, { status: 'ok', runtime: 'url' });
+      if (url === '/api/chats') return json(200, { chats: first, nextCursor: 'page2' });
+      if (url === '/api/chats?cursor=page2') return json(200, { chats: [chat('c3', 'Older'), chat('c4', 'Oldest')], nextCursor: 'page3' });
+      if (url === '/api/chats/c4') return json(200, { id: 'c4', messages: [] });
+      if (url === '/api/chat' && init?.method === 'POST') {
+        // The answered chat moves to the top of the first page.
+        first = [chat('c4', 'Oldest'), chat('c1', 'Newest')];
+        const body = 'event: sources\ndata: {"sources":[]}\n\nevent: token\ndata: {"text":"Yes."}\n\nevent: done\ndata: {"chatId":"c4","messageId":"m1"}\n\n';
+        return new Response(body, { status: 200, headers: { 'content-type': 'text/event-stream' } });
+      }
+      return json(404, { error: { code: 'not_found', message: 'Not found' } });
+    });
+    vi.stubGlobal('fetch', fetchMock);
+    window.history.replaceState(null, '', '/chat/c4');
+    render(
+      <RouterProvider>
+        <ChatPage chatId="c4" />
+      </RouterProvider>,
+    );
+    await screen.findByText('Newest');
+    fireEvent.click(screen.getByRole('button', { name: 'Show older chats' }));
+    await screen.findByText('Older');
+
+    fireEvent.change(screen.getByRole('textbox'), { target: { value: 'Anything new?' } });
+    fireEvent.click(screen.getByRole('button', { name: /send/i }));
+    await screen.findByText('Yes.');
+    await waitFor(() => expect(fetchMock.mock.calls.filter(([u]) => u === '/api/chats')).toHaveLength(2));
+
+    // Every chat listed once, the answered one first; c2 fell off the first page but stays, and
+    // the next older page is still offered.
+    for (const title of ['Newest', 'Newer', 'Older']) expect(screen.getAllByText(title)).toHaveLength(1);
+    expect(screen.getByRole('button', { name: 'Show older chats' })).toBeTruthy();
+  });
+
   it('shows no button when everything fits on one page', async () => {
     vi.stubGlobal(
       'fetch',

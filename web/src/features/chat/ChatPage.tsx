@@ -122,6 +122,8 @@ export function ChatPage({ chatId }: { chatId: string | null }) {
   // Bumped by each reload of the first page, so an older page asked for before it is dropped
   // rather than appended after a list it no longer continues.
   const listGeneration = useRef(0);
+  // Whether a first page has been listed: later reloads keep what was paged in below it.
+  const listed = useRef(false);
   const [draft, setDraft] = useState('');
   const bottom = useRef<HTMLDivElement>(null);
   const input = useRef<HTMLTextAreaElement>(null);
@@ -132,8 +134,16 @@ export function ChatPage({ chatId }: { chatId: string | null }) {
       .get<ChatList>('/api/chats')
       .then((r) => {
         if (generation !== listGeneration.current) return;
-        setChats(r.chats);
-        setNextCursor(r.nextCursor ?? null);
+        if (!listed.current) {
+          listed.current = true;
+          setChats(r.chats);
+          setNextCursor(r.nextCursor ?? null);
+          return;
+        }
+        // A reload after an answer: the first page anew, and the older chats already shown stay
+        // below it (the cursor still continues them), so the list does not jump back to its top.
+        const fresh = new Set(r.chats.map((c) => c.id));
+        setChats((cs) => [...r.chats, ...(cs ?? []).filter((c) => !fresh.has(c.id))]);
       })
       .catch(() => setChats((c) => c ?? []));
   }, []);
