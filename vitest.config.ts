@@ -8,7 +8,7 @@ export default defineConfig({
         test: {
           name: 'node',
           environment: 'node',
-          include: ['{server,crypto,sandbox,integrations,migrations,bench}/**/*.test.ts'],
+          include: ['{server,crypto,sandbox,integrations,migrations,bench,contract}/**/*.test.ts'],
           testTimeout: 60_000,
           hookTimeout: 120_000,
           pool: 'forks',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { nameField } from './common.js';
 
 /** Sign-up, sign-in, sessions, API tokens, invites and the activity log. */
 
@@ -37,7 +38,7 @@ export type TokenScope = (typeof TOKEN_SCOPES)[number];
 export const MAX_TOKEN_DAYS = 365;
 
 export const CreateTokenBody = z.object({
-  name: z.string().trim().min(1, 'must not be empty').max(100),
+  name: nameField(100),
   scopes: z.array(z.enum(TOKEN_SCOPES)).min(1, 'pick at least one scope').max(3),
   expiresInDays: z.number().int().min(1).max(MAX_TOKEN_DAYS).optional(),
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TimeZone } from './common.js';
+import { nameField, TimeZone } from './common.js';
 
 /** A numbered source an answer cites as [n]. */
 export const Source = z.object({
@@ -92,4 +92,4 @@ export type ChatBody = z.infer<typeof ChatBody>;
 
 // A bare POST (no body at all) is the common case from scripts.
 export const RegenerateBody = z.object({ timeZone: TimeZone.optional() }).nullish();
-export const RenameChatBody = z.object({ title: z.string().trim().min(1, 'must not be empty').max(200) });
+export const RenameChatBody = z.object({ title: nameField(200) });

@@ -4,6 +4,23 @@ import { z } from 'zod';
 export const ErrorBody = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
+/**
+ * A name a person gives something (a folder, an API token, a chat): one line, trimmed, never
+ * empty, without control characters (a tab, a newline or an escape sequence in a name only
+ * breaks the lists and logs it is shown in).
+ */
+export function nameField(max: number) {
+  return (
+    z
+      .string()
+      .trim()
+      .min(1, 'must not be empty')
+      .max(max)
+      // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
+      .refine((v) => !/[\u0000-\u001f\u007f-\u009f]/.test(v), 'must not contain control characters')
+  );
+}
+
 /** `:id` in a path: rows are keyed by UUIDs, so anything else is a 400, not a 404. */
 export const IdParams = z.object({ id: z.uuid({ message: 'must be a valid id' }) });
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IsoDate } from './common.js';
+import { IsoDate, nameField } from './common.js';
 
 export const ItemKind = z.enum(['note', 'document', 'record', 'series']);
 export type ItemKind = z.infer<typeof ItemKind>;
@@ -130,13 +130,7 @@ export const RestoreVersionBody = z.object({ baseVersion: z.number().int().min(1
 
 // ---- folders ----
 
-const folderName = z
-  .string()
-  .trim()
-  .min(1, 'must not be empty')
-  .max(200)
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
-  .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), 'must not contain control characters');
+const folderName = nameField(200);
 
 export const Folder = z.object({ id: z.string(), name: z.string(), parentId: z.string().nullable() });
 export type Folder = z.infer<typeof Folder>;
