@@ -62,11 +62,14 @@ export class ExportImportJobs {
     const { userId, keys } = session;
     const jobId = randomUUID();
     const limit = this.opts.maxImportBytes;
+    // Past the upload limit busboy just ends the stream, which decryption reads as a cut-off export: the
+    // person is told the file is too large, not that an intact backup is damaged.
+    const overLimit = () => tooLarge(`The export is larger than the ${Math.floor(limit / 1024 / 1024)} MB this server accepts.`);
     let size = 0;
     const meter = new Transform({
       transform(chunk: Buffer, _enc, cb: TransformCallback) {
         size += chunk.length;
-        if (size > limit) return cb(tooLarge(`The export is larger than the ${Math.floor(limit / 1024 / 1024)} MB this server accepts.`));
+        if (size > limit) return cb(overLimit());
         cb(null, chunk);
       },
     });
@@ -75,19 +78,20 @@ export class ExportImportJobs {
       plain = await ExportImportService.open(file, key);
     } catch (err) {
       file.resume();
-      throw err;
+      throw file.truncated ? overLimit() : err;
     }
     try {
       await this.files.write(userId, jobId, this.#seal(keys, userId, jobId), plain, meter);
     } catch (err) {
       file.resume();
+      if (file.truncated) throw overLimit(); // write() removed what it had stored
       if (err instanceof AppError) throw err;
       // A failed ChaCha20-Poly1305 chunk or a cut-off upload.
       throw new AppError(422, 'damaged_export', 'The export is damaged or incomplete: it could not be decrypted to the end.');
     }
     if (file.truncated) {
       await this.files.remove(userId, jobId);
-      throw tooLarge('The file is larger than this server accepts.');
+      throw overLimit();
     }
     try {
       await this.jobs.insert({

@@ -53,9 +53,12 @@ export class ImportFiles {
   /** Streams `source` through `meter` (size and type checks) and encryption to the store. */
   async write(userId: string, jobId: string, seal: FileSeal, source: Readable, meter: Transform): Promise<number> {
     const key = this.keyOf(userId, jobId);
+    const sink = this.objects.createWriteStream(key);
     try {
-      await pipeline(source, meter, createEncryptStream(seal.key, seal.aad), this.objects.createWriteStream(key));
+      await pipeline(source, meter, createEncryptStream(seal.key, seal.aad), sink);
     } catch (err) {
+      // pipeline() rejects at the first error, before the sink has removed its partial upload.
+      if (!sink.closed) await new Promise((resolve) => sink.once('close', resolve));
       await this.objects.delete(key).catch(() => {});
       throw err;
     }

@@ -473,6 +473,37 @@ describe.each(dbTargets())('export, re-import and account deletion (%s)', (targe
   });
 });
 
+describe('an export larger than MAX_IMPORT_MB', () => {
+  it('is refused as too large, not as damaged, and leaves no job or file', async () => {
+    const server = await startTestServer('pglite', { MAX_IMPORT_MB: '1' });
+    try {
+      const user = await signUp(server.app);
+      // Random bytes: the export cannot compress them below the limit.
+      const up = await server.app.inject({
+        method: 'POST',
+        url: '/api/files',
+        ...multipart({ name: 'scan.bin', type: 'application/octet-stream', data: randomBytes(1536 * 1024) }, {}, user.headers),
+      });
+      expect(up.statusCode, up.body).toBe(201);
+      const passphrase = 'a long export passphrase';
+      const exp = await server.app.inject({ method: 'POST', url: '/api/export', headers: user.headers, payload: { passphrase } });
+      expect(exp.statusCode).toBe(200);
+      expect(exp.rawPayload.length).toBeGreaterThan(1024 * 1024);
+      const imp = await server.app.inject({
+        method: 'POST',
+        url: '/api/import/export',
+        ...multipart({ name: 'vault.age', type: 'application/octet-stream', data: exp.rawPayload }, { passphrase }, user.headers),
+      });
+      expect(imp.statusCode, imp.body).toBe(413);
+      expect(imp.json().error).toEqual({ code: 'too_large', message: 'The export is larger than the 1 MB this server accepts.' });
+      expect((await server.app.inject({ method: 'GET', url: '/api/jobs', headers: user.headers })).json()).toEqual({ jobs: [] });
+      expect(await readdir(path.join(server.dataDir, 'imports', user.user.id)).catch(() => [])).toEqual([]);
+    } finally {
+      await server.dispose();
+    }
+  });
+});
+
 describe.each(dbTargets())('audit of exports and imports (%s)', (target) => {
   let sut: TestServer;
   beforeAll(async () => {
