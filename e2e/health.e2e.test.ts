@@ -188,6 +188,10 @@ describe('health in the browser', () => {
     await page.waitForFunction(() => /Glucose in mmol\/L/.test(document.querySelector('[data-testid="lab-chart"]')?.getAttribute('aria-label') ?? ''));
     expect(await page.getByRole('row').nth(3).textContent()).toMatch(/6\.4 mmol\/L/);
     await s.shot('lab-trend-mmol');
+    // A reload (or a bookmark) of the trend page opens it again.
+    await page.reload();
+    await chart.getByTestId('reference-band').waitFor();
+    expect(await chart.getByTestId('point').count()).toBe(2);
   });
 
   it('downloads the patient summary as PDF and as FHIR JSON', async () => {

@@ -17,8 +17,11 @@ export const webApp: Feature = async (app) => {
   const hasWeb = hasWebApp();
   if (hasWeb) await app.register(fastifyStatic, { root: WEB_DIST, wildcard: false, index: 'index.html' });
   app.setNotFoundHandler((req, reply) => {
-    // Any non-API GET is a page of the single-page app.
-    if (hasWeb && req.method === 'GET' && !isApiRequest(req) && !req.url.startsWith('/health')) {
+    // Any non-API GET is a page of the single-page app. Under /health (the app's Health pages,
+    // beside the liveness probes) only a browser asking for HTML gets the app, so a monitor's
+    // mistyped probe path is still a 404, not a page that looks healthy.
+    const page = !req.url.startsWith('/health') || /\btext\/html\b/.test(req.headers.accept ?? '');
+    if (hasWeb && req.method === 'GET' && !isApiRequest(req) && page) {
       return reply.type('text/html').sendFile('index.html');
     }
     throw notFound('Route');
