@@ -79,9 +79,14 @@ describe.each(dbTargets())('activity a person can read (%s)', (target) => {
     const second = await activity(user.headers, `?limit=2&cursor=${first.nextCursor}`);
     expect(second.events.map((e) => e.action)).toEqual(['login', 'register']);
     expect(second.nextCursor).toBeNull();
-    const bad = await inject({ method: 'GET', url: '/api/activity?cursor=abc', headers: user.headers });
-    expect(bad.statusCode).toBe(400);
-    expect(bad.json().error.code).toEqual(expect.any(String));
+    for (const cursor of ['abc', '-1', '9223372036854775808', '9999999999999999999', '12345678901234567890']) {
+      const bad = await inject({ method: 'GET', url: `/api/activity?cursor=${cursor}`, headers: user.headers });
+      expect(bad.statusCode, cursor).toBe(400);
+      expect(bad.json().error.code).toEqual(expect.any(String));
+    }
+    // The largest bigint is a cursor like any other: nothing after it is older than everything.
+    const last = await inject({ method: 'GET', url: '/api/activity?cursor=9223372036854775807', headers: user.headers });
+    expect(last.statusCode).toBe(200);
   });
 
   it('is not visible to another user, nor to an API token', async () => {

@@ -2,6 +2,7 @@ import { DecryptError, openWithPrivateKey, sealToPublicKey, verifyInboxKeyMac } 
 import { auditDetail, inboxPrivateKey, type AuditDetail, type KeySource } from '../codec/index.js';
 import { asBuffer } from '../db/index.js';
 import { badRequest } from '../errors.js';
+import { isBigintId } from '../../contract/index.js';
 import type { AuditAction, AuditRepository } from '../repositories/audit.repository.js';
 import { certifyInboxKey } from './inbox-key.js';
 import type { IntegrationsRepository } from '../repositories/integrations.repository.js';
@@ -48,7 +49,7 @@ export class ActivityService implements AuditRecorder {
   }
 
   async list(session: SessionContext, limit: number, cursor?: string): Promise<{ events: ActivityEvent[]; nextCursor: string | null }> {
-    if (cursor !== undefined && !/^\d{1,19}$/.test(cursor)) throw badRequest('Invalid cursor.', 'invalid_cursor');
+    if (cursor !== undefined && !isBigintId(cursor)) throw badRequest('Invalid cursor.', 'invalid_cursor');
     const rows = await this.audit.listForUser(session.userId, limit + 1, cursor);
     const page = rows.slice(0, limit);
     const privateKey = page.some((r) => r.detail_sealed) ? await this.#privateKey(session) : null;
