@@ -12,7 +12,8 @@ describe('requiredScope', () => {
     expect(requiredScope('DELETE', '/api/chats/:id')).toBe('write');
     expect(requiredScope('POST', '/api/chat')).toBe('chat');
     expect(requiredScope('POST', '/api/chats/:id/regenerate')).toBe('chat');
-    expect(requiredScope('GET', '/api/auth/me')).toBe('read');
+    // Open to a token of any scope: whose token it is, and which models a chat may pick.
+    expect(requiredScope('GET', '/api/auth/me')).toBe('');
   });
 
   it('needs read for the POSTs whose answer is vault content (export, patient summary)', () => {
@@ -54,7 +55,7 @@ describe('requiredScope', () => {
     ] as const) {
       expect(requiredScope(m, r), `${m} ${r}`).toBeNull();
     }
-    expect(requiredScope('GET', '/api/models')).toBe('read');
+    expect(requiredScope('GET', '/api/models')).toBe('');
   });
 
   it('keeps every account-management route from tokens', () => {

@@ -6,8 +6,9 @@ import type { SessionContext, TokenScope } from '../services/keyring.js';
  * Routes a personal API token may never use, whatever its scopes: everything that manages the
  * account's ways in (passphrase, recovery key, sessions, sign-in links, invites, tokens
  * themselves), the account's security activity, deleting the account, and the server's models
- * (pull, delete, defaults: an admin's browser session only). `GET /api/auth/me` stays open so a
- * script can check whose token it holds, and `GET /api/models` so it can pick a model for a chat.
+ * (pull, delete, defaults: an admin's browser session only). `GET /api/auth/me` is open to a token
+ * of any scope so a script can check whose token it holds, and `GET /api/models` so a chat-only
+ * token can pick a model.
  */
 const ACCOUNT_ONLY = [
   /^\/api\/auth(\/|$)/,
@@ -46,7 +47,8 @@ const READ_METHODS = new Set(['GET', 'HEAD']);
 /** The scopes a route needs from a token (all of them), or null when tokens may not use it at all. */
 export function requiredScopes(method: string, route: string): readonly TokenScope[] | null {
   const key = `${method} ${route}`;
-  if (!OPEN_TO_TOKENS.has(key) && ACCOUNT_ONLY.some((re) => re.test(route))) return null;
+  if (OPEN_TO_TOKENS.has(key)) return [];
+  if (ACCOUNT_ONLY.some((re) => re.test(route))) return null;
   if (CHAT_ROUTES.has(key)) return ['chat'];
   if (READ_ROUTES.has(key)) return ['read'];
   if (READ_WRITE_ROUTES.has(key)) return ['read', 'write'];

@@ -90,6 +90,12 @@ describe.each(dbTargets())('personal API tokens (%s)', (target) => {
     const writerReads = await inject({ method: 'GET', url: '/api/items', headers: bearer(writer) });
     expect(writerReads.statusCode).toBe(403);
     expect(writerReads.json().error.code).toBe('insufficient_scope');
+    // Whose token it is, and which models a chat may use, are open to any scope.
+    const whoami = await inject({ method: 'GET', url: '/api/auth/me', headers: bearer(writer) });
+    expect(whoami.statusCode).toBe(200);
+    expect(whoami.json().user.id).toBe(user.user.id);
+    const chatOnly = (await mint(user, { name: 'chat only', scopes: ['chat'] })).token;
+    expect((await inject({ method: 'GET', url: '/api/models', headers: bearer(chatOnly) })).statusCode).not.toBe(403);
 
     const noChat = await inject({ method: 'POST', url: '/api/chat', headers: bearer(reader), payload: { message: 'What did the cardiologist say?' } });
     expect(noChat.statusCode).toBe(403);
