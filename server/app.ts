@@ -19,7 +19,7 @@ import { healthViews } from './features/health-views.js';
 import { integrations } from './features/integrations.js';
 import { search } from './features/search.js';
 import { vault } from './features/vault.js';
-import { installErrorHandler, routerErrors } from './http/error-handler.js';
+import { clientErrorHandler, installErrorHandler, routerErrors } from './http/error-handler.js';
 import { validatorCompiler } from './http/validator.js';
 import { responseSerializerCompiler } from './http/response-serializer.js';
 import { loggerOptions } from './logger.js';
@@ -101,6 +101,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     // A model's name may be 200 characters, and more once percent-encoded (`/` is `%2F`).
     routerOptions: { maxParamLength: 1024 },
     frameworkErrors: routerErrors,
+    clientErrorHandler,
   }).withTypeProvider<ZodTypeProvider>();
   // The request span is the first hook, so everything a request does is inside it.
   if (tracing) traceRequests(app);

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { DecryptError } from '../../crypto/index.js';
@@ -43,6 +45,29 @@ const PG_BAD_CHARACTER = new Set(['22021', '22P05']);
 export function routerErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
   const e = frameworkError(err) ?? new AppError(500, 'internal', 'Something went wrong on the server.');
   void reply.code(e.statusCode).send({ error: { code: e.code, message: e.message } });
+}
+
+/**
+ * Errors Node's HTTP parser meets before there is a request (headers too large, a malformed
+ * request line, a client too slow to send its headers), answered in the API's error shape.
+ * Fastify's default answers them with a body of its own shape.
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Duplex): void {
+  // A reset connection has nobody to answer.
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, code, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'headers_too_large', 'The request headers are too large.']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'request_timeout', 'The request took too long to arrive.']
+        : [400, 'bad_request', 'The request could not be read.'];
+  const body = JSON.stringify({ error: { code, message } });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }
 
 export function installErrorHandler(app: FastifyInstance): void {

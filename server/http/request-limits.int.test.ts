@@ -1,3 +1,5 @@
+import { connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dbTargets, signUp, startTestServer, type TestServer } from '../../test-support/server/harness.js';
 import { MAX_DEPTH, findUnacceptable } from './validator.js';
@@ -71,5 +73,44 @@ describe.each(dbTargets())('requests at the edges of what the router and parsers
     // The first account is the admin: an invite with the default lifetime, no body sent at all.
     const invite = await sut.app.inject({ method: 'POST', url: '/api/invites', headers: user.headers });
     expect(invite.statusCode, invite.body).toBe(201);
+  });
+});
+
+describe('errors of the HTTP parser, before there is a request', () => {
+  let sut: TestServer;
+  beforeAll(async () => {
+    sut = await startTestServer('pglite');
+    await sut.app.listen({ port: 0, host: '127.0.0.1' });
+  });
+  afterAll(async () => {
+    await sut?.dispose();
+  });
+
+  /** What the server answers to `raw` sent over a plain socket. */
+  const send = (raw: string) =>
+    new Promise<string>((resolve, reject) => {
+      const { port } = sut.app.server.address() as AddressInfo;
+      const socket = connect(port, '127.0.0.1', () => socket.end(raw));
+      let got = '';
+      socket.on('data', (d) => (got += d.toString('utf8')));
+      socket.on('close', () => resolve(got));
+      socket.on('error', reject);
+    });
+  const parse = (answer: string) => {
+    const [head, body] = answer.split('\r\n\r\n');
+    return { status: Number(head!.split(' ')[1]), type: /content-type: ([^\r]+)/i.exec(head!)?.[1], body: JSON.parse(body!) as unknown };
+  };
+
+  it('answers headers too large and a malformed request in the API error shape', async () => {
+    const big = parse(await send(`GET /api/auth/me HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(40_000)}\r\n\r\n`));
+    expect(big).toEqual({
+      status: 431,
+      type: 'application/json; charset=utf-8',
+      body: { error: { code: 'headers_too_large', message: 'The request headers are too large.' } },
+    });
+    const garbled = parse(await send('GARBLED\r\n\r\n'));
+    expect(garbled.status).toBe(400);
+    expect(garbled.body).toEqual({ error: { code: 'bad_request', message: 'The request could not be read.' } });
+    expect(sut.logs()).not.toMatch(/"level":50/);
   });
 });
