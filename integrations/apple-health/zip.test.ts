@@ -152,6 +152,21 @@ describe('export.zip', () => {
     );
     expect(both.xmlName).toBe('apple_health_export/export.xml');
     both.close();
+    // Zipped again from the folder's parent, with macOS's resource forks beside it.
+    const rezipped = await zipFile([
+      { name: '__MACOSX/Downloads/apple_health_export/._export.xml', data: 'resource fork' },
+      { name: 'Downloads/apple_health_export/workout-routes/route_2026.xml', data: '<gpx/>' },
+      { name: 'Downloads/apple_health_export/export.xml', data: SMALL },
+    ]);
+    const deep = await openAppleHealthZip(rezipped);
+    expect(deep.xmlName).toBe('Downloads/apple_health_export/export.xml');
+    deep.close();
+    const deepSink = collector();
+    await importAppleHealth({ zipPath: rezipped }, deepSink);
+    expect(deepSink.s.map((s) => s.value)).toEqual([61]);
+    // A workout route is never taken for the export.
+    const routesOnly = await refusal([{ name: 'apple_health_export/workout-routes/route_2026.xml', data: '<gpx/>' }]);
+    expect(routesOnly.code).toBe('not_apple_health');
     const none = await refusal([
       { name: 'apple_health_export/export_cda.xml', data: '<ClinicalDocument/>' },
       { name: 'photo.jpg', data: 'jpg' },

@@ -124,15 +124,21 @@ export function zipStreamError(e: unknown, entryName: string): ImportError | nul
 
 function choose(xmls: Array<{ name: string; entry: Entry }>): { name: string; entry: Entry } | undefined {
   // Apple names the file export.xml, in a localized form on some systems (Exportar.xml); the
-  // CDA copy (export_cda.xml, exportar_cda.xml) is a different document and never the one.
+  // CDA copy (export_cda.xml, exportar_cda.xml) is a different document and never the one. The
+  // folder Apple writes comes first, then the shallowest: a person who unzipped the export and
+  // zipped the folder again from its parent (Downloads/apple_health_export/export.xml) has it
+  // a level deeper. macOS's resource forks (__MACOSX/, ._export.xml) are never it.
   const rank = (n: string): number => {
     const lower = n.toLowerCase();
+    const depth = lower.split('/').length - 1;
     const base = lower.slice(lower.lastIndexOf('/') + 1);
     if (lower === 'apple_health_export/export.xml') return 0;
-    if (base === 'export.xml') return lower.includes('/') ? 1 : 2;
-    return 3;
+    const byDepth = depth === 1 ? 1 : depth === 0 ? 2 : 2 + depth;
+    return base === 'export.xml' ? byDepth : 1000 + byDepth;
   };
-  const ok = xmls.filter((x) => !/_cda\.xml$/i.test(x.name) && x.name.split('/').length <= 2);
+  // Another name only where Apple writes it: deeper, an .xml is a workout route or anything else.
+  const isExport = (n: string) => n.slice(n.lastIndexOf('/') + 1).toLowerCase() === 'export.xml' || n.split('/').length <= 2;
+  const ok = xmls.filter((x) => !/_cda\.xml$/i.test(x.name) && !/(^|\/)(__MACOSX\/|\._)/.test(x.name) && isExport(x.name));
   ok.sort((a, b) => rank(a.name) - rank(b.name) || b.entry.uncompressedSize - a.entry.uncompressedSize);
   return ok[0];
 }
