@@ -41,7 +41,7 @@ describe('Google Health client against the fake server', () => {
     // 03:00Z at UTC-5 is 22:00 on the previous local day.
     expect(c.samples[3]).toEqual({
       type: 'HKQuantityTypeIdentifierHeartRate',
-      unit: 'count/min',
+      unit: '/min',
       startMs: Date.UTC(2026, 5, 1, 3),
       endMs: Date.UTC(2026, 5, 1, 3),
       localDate: '2026-05-31',

@@ -86,7 +86,7 @@ export function normalizeDataPoint(
       const bpm = n64(dp.heartRate?.beatsPerMinute);
       if (!Number.isFinite(ms) || bpm === null || bpm <= 0) return none;
       return {
-        samples: [{ type: HR, unit: 'count/min', startMs: ms, endMs: ms, localDate: localDate(ms, st?.civilTime, st?.utcOffset, tz), value: bpm, sourceName }],
+        samples: [{ type: HR, unit: '/min', startMs: ms, endMs: ms, localDate: localDate(ms, st?.civilTime, st?.utcOffset, tz), value: bpm, sourceName }],
         records: [],
       };
     }
@@ -137,7 +137,7 @@ export function normalizeDataPoint(
       if (!d?.year || !d.month || !d.day || bpm === null || bpm <= 0) return none;
       // The date is already the user's local day; the instant is only an anchor at its midnight.
       const ms = zonedToUtc(d.year, d.month, d.day, 0, 0, 0, 0, tz);
-      return { samples: [{ type: RHR, unit: 'count/min', startMs: ms, endMs: ms, localDate: gdate(d), value: bpm, sourceName }], records: [] };
+      return { samples: [{ type: RHR, unit: '/min', startMs: ms, endMs: ms, localDate: gdate(d), value: bpm, sourceName }], records: [] };
     }
     case 'sleep':
       return normalizeSleep(dp, tz, sourceName);

@@ -33,10 +33,11 @@ describe('patient summary PDF', () => {
   });
 
   it('prints vital signs in the units a reader knows, not UCUM codes', async () => {
-    const vital = (title: string, unit: string, value: number) => ({
+    const vital = (title: string, unit: string, value: number, loinc?: string) => ({
       title,
       label: title,
       code: title,
+      ...(loinc ? { loinc } : {}),
       unit,
       latest: { date: '2026-03-01', value },
       mean: value,
@@ -49,9 +50,18 @@ describe('patient summary PDF', () => {
     const model: SummaryModel = {
       generatedAt: '2026-12-06T10:00:00.000Z',
       sections: ['vitals'],
-      vitals: [vital('Body temperature', 'Cel', 37.2), vital('Oral temperature', '[degF]', 99.1), vital('Body weight', '[lb_av]', 150)],
+      vitals: [
+        vital('Body temperature', 'Cel', 37.2),
+        vital('Oral temperature', '[degF]', 99.1),
+        vital('Body weight', '[lb_av]', 150),
+        // Heart rate in UCUM's "/min" (Apple, FHIR, and Fitbit since its "count/min" became "/min") reads as beats.
+        vital('Heart rate', '/min', 61, '8867-4'),
+        vital('Respiratory rate', '/min', 14, '9279-1'),
+      ],
     };
     const text = await pdfText(await renderSummaryPdf(model));
+    expect(text).toContain('latest 61 bpm');
+    expect(text).toContain('latest 14 /min');
     expect(text).toContain('latest 37.2 °C');
     expect(text).toContain('latest 99.1 °F');
     expect(text).toContain('latest 150 lb');

@@ -245,16 +245,16 @@ function vitals(w: Writer, model: SummaryModel): void {
   for (const v of list) {
     w.row([
       { text: `${v.title}${v.label !== v.title ? ` (${v.label})` : ''}`, x: 0, width: 160 },
-      { text: `latest ${num(v.latest.value)} ${unitLabel(v.unit)} (${v.latest.date})`, x: 165, width: 170 },
+      { text: `latest ${num(v.latest.value)} ${unitLabel(v.unit, v.loinc)} (${v.latest.date})`, x: 165, width: 170 },
       { text: `mean ${num(v.mean)}, range ${num(v.min)}–${num(v.max)} over ${v.days} days`, x: 340, width: 160, color: MUTED },
     ]);
   }
 }
 
-function unitLabel(u: string): string {
-  return (
-    ({ 'mm[Hg]': 'mmHg', '/min': '/min', 'count/min': 'bpm', '%': '%', '[lb_av]': 'lb', Cel: '°C', '[degF]': '°F', '[in_i]': 'in' } as Record<string, string>)[
-      u
-    ] ?? u
-  );
+/** LOINC heart rate and resting heart rate: a rate per minute read as beats. */
+const HEART_RATES = new Set(['8867-4', '40443-4']);
+
+function unitLabel(u: string, loinc?: string): string {
+  if ((u === '/min' || u === 'count/min') && loinc && HEART_RATES.has(loinc)) return 'bpm';
+  return ({ 'mm[Hg]': 'mmHg', 'count/min': '/min', '%': '%', '[lb_av]': 'lb', Cel: '°C', '[degF]': '°F', '[in_i]': 'in' } as Record<string, string>)[u] ?? u;
 }
