@@ -270,7 +270,7 @@ export class ItemsService {
         const row = macHex ? existing.get(macHex) : undefined;
         if (row) {
           const old = this.open(keys, row);
-          if (old.externalVersion === p.input.external!.version) {
+          if (old.externalVersion === p.input.external!.version || isOlderRevision(p.payload.data, old.data)) {
             out.push({ item: this.toItem(row, old), status: 'unchanged' });
             continue;
           }
@@ -536,3 +536,24 @@ export function endOfDayIfDate(value: string): Date {
 }
 
 export { DecryptError };
+
+/**
+ * Whether `incoming` is an older revision of the FHIR resource `stored` holds: an old download
+ * imported again must not replace a correction or an entered-in-error made since. Decided on
+ * `meta.lastUpdated` when both have it, else on `meta.versionId` when both are whole numbers (the
+ * usual server practice, not a rule of FHIR's); otherwise the incoming one is taken as newer.
+ */
+export function isOlderRevision(incoming: unknown, stored: unknown): boolean {
+  const meta = (d: unknown) => {
+    const m = (d as { resource?: { meta?: { lastUpdated?: unknown; versionId?: unknown } } } | undefined)?.resource?.meta;
+    return {
+      at: typeof m?.lastUpdated === 'string' ? Date.parse(m.lastUpdated) : NaN,
+      version: typeof m?.versionId === 'string' && /^\d{1,15}$/.test(m.versionId) ? Number(m.versionId) : NaN,
+    };
+  };
+  const a = meta(incoming);
+  const b = meta(stored);
+  if (Number.isFinite(a.at) && Number.isFinite(b.at)) return a.at < b.at;
+  if (Number.isFinite(a.version) && Number.isFinite(b.version)) return a.version < b.version;
+  return false;
+}

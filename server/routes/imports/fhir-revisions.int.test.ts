@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dbTargets, signUp, startTestServer, type TestServer } from '../../../test-support/server/harness.js';
+import { isOlderRevision } from '../../services/items.service.js';
+
+/** An Observation as a portal sends its corrections: the same id, a new meta.versionId and lastUpdated. */
+const heartRate = (versionId: string, lastUpdated: string | undefined, value: number, status = 'final') => ({
+  resourceType: 'Observation',
+  id: 'hr-revised',
+  meta: { versionId, ...(lastUpdated ? { lastUpdated } : {}) },
+  status,
+  category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
+  code: { coding: [{ system: 'http://loinc.org', code: '8867-4', display: 'Heart rate' }] },
+  effectiveDateTime: '2026-03-02T09:30:00+01:00',
+  valueQuantity: { value, unit: 'beats/minute', system: 'http://unitsofmeasure.org', code: '/min' },
+});
+
+describe('isOlderRevision', () => {
+  const data = (meta: object) => ({ resource: { resourceType: 'Observation', meta } });
+  it('orders by lastUpdated when both have it, else by whole-number versionIds, else takes the incoming one', () => {
+    expect(isOlderRevision(data({ lastUpdated: '2026-03-02T10:00:00Z' }), data({ lastUpdated: '2026-03-03T10:00:00Z' }))).toBe(true);
+    expect(isOlderRevision(data({ lastUpdated: '2026-03-04T10:00:00+02:00' }), data({ lastUpdated: '2026-03-04T09:00:00Z' }))).toBe(true);
+    expect(isOlderRevision(data({ versionId: '1', lastUpdated: '2026-03-05T00:00:00Z' }), data({ versionId: '3', lastUpdated: '2026-03-04T00:00:00Z' }))).toBe(
+      false,
+    );
+    expect(isOlderRevision(data({ versionId: '2' }), data({ versionId: '10' }))).toBe(true);
+    expect(isOlderRevision(data({ versionId: 'b' }), data({ versionId: 'a' }))).toBe(false);
+    expect(isOlderRevision(data({}), data({ versionId: '3' }))).toBe(false);
+    expect(isOlderRevision(undefined, data({ versionId: '3' }))).toBe(false);
+  });
+});
+
+describe.each(dbTargets())('FHIR resources imported again in an older revision (%s)', (target) => {
+  let sut: TestServer;
+  beforeAll(async () => {
+    sut = await startTestServer(target);
+  });
+  afterAll(async () => {
+    await sut?.dispose();
+  });
+
+  it('keep the newer correction and its entered-in-error mark', async () => {
+    const user = await signUp(sut.app);
+    const importOne = async (resource: object) => {
+      const r = await sut.app.inject({
+        method: 'POST',
+        url: '/api/import/fhir',
+        headers: { ...user.headers, 'content-type': 'application/fhir+json' },
+        payload: JSON.stringify(resource),
+      });
+      expect(r.statusCode, r.body).toBe(202);
+      for (;;) {
+        const job = (await sut.app.inject({ method: 'GET', url: `/api/jobs/${r.json().jobId}`, headers: user.headers })).json();
+        if (job.status === 'done' || job.status === 'failed') return job as { status: string; result?: { imported: Record<string, number> } };
+        await new Promise((res) => setTimeout(res, 20));
+      }
+    };
+    const current = async () => {
+      const items = (await sut.app.inject({ method: 'GET', url: '/api/items?source=fhir', headers: user.headers })).json().items as Array<{
+        title: string;
+        tags: string[];
+        version: number;
+      }>;
+      expect(items).toHaveLength(1);
+      return items[0]!;
+    };
+
+    const v1 = heartRate('1', '2026-03-02T09:31:00Z', 200);
+    expect((await importOne(v1)).result?.imported).toEqual({ '8867-4': 1 });
+    await importOne(heartRate('2', '2026-03-02T11:00:00Z', 80));
+    expect((await importOne(heartRate('3', '2026-03-03T08:00:00Z', 80, 'entered-in-error'))).status).toBe('done');
+    const retracted = await current();
+    expect(retracted.tags).toContain('entered-in-error');
+
+    // The first download, imported again: nothing is imported, nothing changes.
+    const again = await importOne(v1);
+    expect(again).toMatchObject({ status: 'done', result: { imported: {} } });
+    expect(await current()).toEqual(retracted);
+  });
+});
