@@ -164,7 +164,8 @@ describe.each(dbTargets())('age passphrase work off the event loop (%s)', (targe
     expect(highest.result.json().error.code).toBe('wrong_key');
     expectLoopStayedFree(highest);
     expect(highest.reads()).toBeGreaterThan(0);
-  });
+    // One scrypt at the highest accepted work factor (512 MiB): seconds alone, far more on a busy machine.
+  }, 180_000);
 
   it('a passphrase export derives its key off the loop', async () => {
     const user = await signUp(sut.app);
