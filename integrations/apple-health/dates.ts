@@ -28,9 +28,13 @@ const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /**
  * Epoch milliseconds of an Apple date ("YYYY-MM-DD hh:mm:ss ±hhmm"), or NaN when it is not
- * one. Also accepts the ISO form "YYYY-MM-DDThh:mm:ss±hh:mm" / "Z" some tools write back.
+ * one. Also accepts the offset written "±hh:mm" and the ISO form "YYYY-MM-DDThh:mm:ss±hh:mm" /
+ * "Z", which tools that rewrite an export use. A time without an offset is refused: it names no
+ * instant, and the upload says nothing of the time zone it was written in.
  */
 export function parseAppleDate(s: string): number {
+  // "+01:00" is "+0100" with a colon: read it as that form.
+  if (s.length === 26 && s.charCodeAt(10) === 32 && s.charCodeAt(23) === 58) return parseAppleDate(s.slice(0, 23) + s.slice(24));
   if (
     s.length === 25 &&
     s.charCodeAt(4) === 45 &&
@@ -85,6 +89,7 @@ export function appleDateToIso(s: string): string | null {
   if (s.length === 25 && !Number.isNaN(parseAppleDate(s))) {
     return `${s.slice(0, 10)}T${s.slice(11, 19)}${s.slice(20, 23)}:${s.slice(23, 25)}`;
   }
+  if (s.length === 26 && s.charCodeAt(10) === 32 && !Number.isNaN(parseAppleDate(s))) return `${s.slice(0, 10)}T${s.slice(11, 19)}${s.slice(20)}`;
   if (!Number.isNaN(parseAppleDate(s))) return s;
   return null;
 }

@@ -155,7 +155,8 @@ export interface SeriesSinkLimits {
  * chunk, which the store merges into the first (mergeChunks). Call `finish()` after the import
  * to flush the rest. A sample whose unit does not convert to its day's, or whose value is not
  * finite or plausible, is left out and counted in `leftOut` (the sources of one export mix units:
- * a thermometer in °C and an app in °F on the same day).
+ * a thermometer in °C and an app in °F on the same day), as is a record the parser could not
+ * make a sample of (no type, no unit: `unusable`).
  */
 export function createSeriesSink(store: ChunkStore, opts: SeriesSinkLimits = {}): AppleHealthSink & { finish(): Promise<void>; readonly leftOut: number } {
   const maxOpen = opts.maxOpenChunks ?? 64;
@@ -178,6 +179,9 @@ export function createSeriesSink(store: ChunkStore, opts: SeriesSinkLimits = {})
       }
     },
     records: (batch: RecordInput[]) => store.records(batch),
+    unusable(n: number) {
+      leftOut += n;
+    },
     async finish() {
       const out = acc.drainAll();
       if (out.length) await store.chunks(out);

@@ -75,6 +75,10 @@ describe('Apple dates', () => {
     expect(parseAppleDate('2020-12-06 20:24:55 -0800')).toBe(Date.parse('2020-12-07T04:24:55Z'));
     expect(parseAppleDate('2024-02-29 12:00:00 +0530')).toBe(Date.parse('2024-02-29T06:30:00Z'));
     expect(parseAppleDate('2026-06-01T00:30:05+01:00')).toBe(Date.UTC(2026, 4, 31, 23, 30, 5));
+    // Tools that rewrite an export put a colon in the offset.
+    expect(parseAppleDate('2026-06-01 00:30:05 +01:00')).toBe(Date.UTC(2026, 4, 31, 23, 30, 5));
+    expect(parseAppleDate('2020-12-06 20:24:55 -08:00')).toBe(Date.parse('2020-12-07T04:24:55Z'));
+    expect(appleDateToIso('2026-06-01 00:30:05 +01:00')).toBe('2026-06-01T00:30:05+01:00');
     for (const bad of [
       '2026-13-01 00:00:00 +0100',
       '2025-02-29 00:00:00 +0000',
@@ -83,6 +87,13 @@ describe('Apple dates', () => {
       'x026-06-01 00:00:00 +0000',
       '',
       '2026-06-01',
+      // No offset: a wall time that names no instant.
+      '2026-06-01 00:30:05',
+      '2026-06-01T00:30:05',
+      '2026-06-01 00:30:05 +01:0',
+      '2026-06-01 00:30:05 +0:100',
+      '2026-06-01 00:30:05 01:00',
+      '2026-02-30 00:30:05 +01:00',
     ]) {
       expect(parseAppleDate(bad), bad).toBeNaN();
     }
@@ -442,7 +453,9 @@ describe('hostile and damaged XML', () => {
       ),
     );
     expect(samples.map((x) => x.value)).toEqual([62]);
-    expect(counts.invalid).toBe(2);
+    // Apart, so the job result can say which: the value, or the date.
+    expect(counts.invalid).toBe(1);
+    expect(counts.invalidDate).toBe(1);
   });
 });
 

@@ -31,6 +31,8 @@ import { MORE, newFastRecord, scanRecord } from './fast-record.js';
 export interface AppleHealthSink {
   samples(batch: QuantitySample[]): void | Promise<void>;
   records(batch: RecordInput[]): void | Promise<void>;
+  /** Told of samples left out before they reach `samples`: quantity records with no type or no unit. */
+  unusable?(n: number): void;
 }
 
 /** What a ClinicalRecord resolves to (the FHIR transformer's output). */
@@ -315,7 +317,16 @@ export async function parseExportXml(input: Readable | AsyncIterable<Buffer | st
     // Instantaneous samples (heart rate, weight) repeat the start as the end.
     const endMs = ed === sd ? startMs : ed === undefined ? NaN : parseAppleDate(ed);
     if (value !== value || startMs !== startMs || endMs !== endMs) {
-      inc('invalid');
+      // Counted apart from values left out, so the job result can say the dates were the problem.
+      inc('invalidDate');
+      return;
+    }
+    // Apple writes both on every quantity record. Without a type there is no series to put it in;
+    // without a unit its value means nothing, and as its day's first sample it would set the
+    // day's unit to "" and leave out every proper sample after it.
+    if (!type || !unit) {
+      inc(type ? 'recordsWithoutUnit' : 'recordsWithoutType');
+      sink.unusable?.(1);
       return;
     }
     if (type === lastType) type = lastType;
@@ -323,13 +334,12 @@ export async function parseExportXml(input: Readable | AsyncIterable<Buffer | st
     let sourceName = source ?? '';
     if (sourceName === lastSource) sourceName = lastSource;
     else sourceName = lastSource = names.get(sourceName);
-    const unitIn = unit ?? '';
-    if (unitIn !== lastUnitIn) {
-      lastUnitIn = unitIn;
-      lastUnit = appleUnitToUcum(unitIn);
+    if (unit !== lastUnitIn) {
+      lastUnitIn = unit;
+      lastUnit = appleUnitToUcum(unit);
     }
     // Apple writes percentages as fractions (0.97 for 97 %); UCUM "%" means hundredths.
-    const val = unitIn === '%' ? Number((value * 100).toPrecision(12)) : value;
+    const val = unit === '%' ? Number((value * 100).toPrecision(12)) : value;
     let localDate = lastLocalDate;
     if (!sd!.startsWith(localDate)) localDate = lastLocalDate = sd!.slice(0, 10);
     samples.push({ type, unit: lastUnit, startMs, endMs, localDate, value: val, sourceName });
@@ -343,7 +353,7 @@ export async function parseExportXml(input: Readable | AsyncIterable<Buffer | st
     const startMs = parseAppleDate(sd);
     const endMs = parseAppleDate(a.endDate ?? '');
     if (startMs !== startMs || endMs !== endMs || endMs < startMs) {
-      inc('invalid');
+      inc('invalidDate');
       return;
     }
     const sample = { unit: 'min', startMs, endMs, localDate: sd.slice(0, 10), value: (endMs - startMs) / 60000, sourceName: names.get(a.sourceName ?? '') };
@@ -466,7 +476,10 @@ export async function parseExportXml(input: Readable | AsyncIterable<Buffer | st
         if ((c.attrs.type ?? '').startsWith('HKCategoryTypeIdentifier')) {
           inc('categoryRecords');
           categories.add(c.attrs, c.meta, records);
-        } else inc('invalid');
+        } else {
+          inc('invalid');
+          sink.unusable?.(1);
+        }
         return;
       case 'correlation': {
         pushRecord(correlationRecord(c.attrs, c.meta, c.children));

@@ -2,7 +2,7 @@
  * Code systems: the record `type` rules of `integrations/types.ts`, readable names for codes,
  * and a small LOINC table for the measurements people look at most.
  */
-import { type Json, objs, sha256Hex, str } from './util.js';
+import { type Json, objs, sha256Hex, str, table } from './util.js';
 
 /** A coding reduced to what the vault keeps. */
 export interface CodeRef {
@@ -41,7 +41,7 @@ const SYSTEM_RANK = new Map(SYSTEMS.map(([uri], i) => [uri, i]));
 /**
  * Other URIs that name the same systems (OIDs, old spellings); normalised before lookup.
  */
-const ALIASES: Record<string, string> = {
+const ALIASES = table<string>({
   'urn:oid:2.16.840.1.113883.6.1': 'http://loinc.org',
   'urn:oid:2.16.840.1.113883.6.96': 'http://snomed.info/sct',
   'urn:oid:2.16.840.1.113883.6.88': 'http://www.nlm.nih.gov/research/umls/rxnorm',
@@ -51,7 +51,7 @@ const ALIASES: Record<string, string> = {
   'urn:oid:2.16.840.1.113883.6.69': 'http://hl7.org/fhir/sid/ndc',
   'http://www.nlm.nih.gov/research/umls/rxnorm/': 'http://www.nlm.nih.gov/research/umls/rxnorm',
   'https://loinc.org': 'http://loinc.org',
-};
+});
 
 function normaliseSystem(system: string | undefined): string | undefined {
   if (!system) return undefined;
@@ -177,7 +177,7 @@ export interface LoincInfo {
   metric?: string;
 }
 
-const LOINC: Record<string, LoincInfo> = {
+const LOINC = table<LoincInfo>({
   '85354-9': { name: 'Blood pressure', metric: 'blood_pressure' },
   '55284-4': { name: 'Blood pressure', metric: 'blood_pressure' },
   '8480-6': { name: 'Systolic blood pressure', metric: 'blood_pressure_systolic' },
@@ -227,7 +227,7 @@ const LOINC: Record<string, LoincInfo> = {
   '1920-8': { name: 'AST' },
   '3016-3': { name: 'TSH' },
   '72166-2': { name: 'Tobacco smoking status' },
-};
+});
 
 /** Short name and metric key for a common LOINC code, or undefined. */
 export function metricForLoinc(code: string): LoincInfo | undefined {

@@ -17,12 +17,12 @@ import { observation } from './resources/observation.js';
 import { patient } from './resources/patient.js';
 import { procedure } from './resources/procedure.js';
 import type { FhirIssue, TransformOptions, TransformResult } from './result.js';
-import { canonicalJson, type Json, obj, objs, sha256Hex, str } from './util.js';
+import { canonicalJson, type Json, obj, objs, sha256Hex, str, table } from './util.js';
 
 /** Which record each sample came from, so Bundle de-duplication drops both together. */
 export const sampleOwner = new WeakMap<QuantitySample, RecordInput>();
 
-const HANDLERS: Record<string, Handler> = {
+const HANDLERS = table<Handler>({
   Patient: patient,
   Observation: observation,
   Condition: condition,
@@ -34,7 +34,7 @@ const HANDLERS: Record<string, Handler> = {
   Procedure: procedure,
   Encounter: encounter,
   DocumentReference: documentReference,
-};
+});
 
 export function transformOne(r: Json, opts: TransformOptions, out: TransformResult): void {
   const rt = r.resourceType as string;

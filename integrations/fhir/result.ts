@@ -1,6 +1,15 @@
 /** The shapes every FHIR transform entry point shares. */
 import type { QuantitySample, RecordInput, RecordSource } from '../types.js';
 
+/**
+ * How deep one resource may nest objects and arrays. Real resources nest about 10 to 15 levels
+ * (a QuestionnaireResponse's items or nested extensions a few more); deeper input is hostile or
+ * broken, and the transform's recursive walks (hashing, cloning, generic text) could not follow
+ * thousands of levels. Well under the API's 100 (server/http/validator.ts), so a stored record
+ * holding the resource can still be sent back through any route.
+ */
+export const MAX_RESOURCE_DEPTH = 64;
+
 /** Options for every transform entry point. */
 export interface TransformOptions {
   /** Value of `RecordInput.source`; defaults to 'fhir'. */
@@ -19,9 +28,10 @@ export interface FhirIssue {
    * operation-outcome: an OperationOutcome from the server (Epic adds one to many searches);
    * invalid-line: an NDJSON line that is not a resource; invalid-entry: a Bundle entry without a
    * usable resource; attachment: an attachment that could not be decoded; duplicate: the same
-   * resource version seen twice in one input.
+   * resource version seen twice in one input; too-deep: a resource nested more than
+   * {@link MAX_RESOURCE_DEPTH} levels, not imported.
    */
-  kind: 'operation-outcome' | 'invalid-line' | 'invalid-entry' | 'attachment' | 'duplicate';
+  kind: 'operation-outcome' | 'invalid-line' | 'invalid-entry' | 'attachment' | 'duplicate' | 'too-deep';
   message: string;
   /** 1-based NDJSON line. */
   line?: number;

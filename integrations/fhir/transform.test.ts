@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { RecordInput } from '../types.js';
 import {
   FhirInputError,
+  MAX_RESOURCE_DEPTH,
   describeDate,
   instantMs,
   localDateOf,
@@ -15,6 +16,7 @@ import {
   transformResource,
   typeForCoding,
 } from './transform.js';
+import { htmlToText } from './util.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 const json = (name: string): Record<string, unknown> => JSON.parse(fixture(name)) as Record<string, unknown>;
@@ -769,5 +771,130 @@ describe('generic and invalid input', () => {
     expect(transformAny(fixture('imm-1.json')).records[0]?.type).toBe('cvx:197');
     expect(transformAny([json('imm-1.json'), json('heart-rate.json')]).records).toHaveLength(2);
     expect(transformAny(fixture('Immunization.augustus49-emmerich580.ndjson')).records).toHaveLength(11);
+  });
+});
+
+describe('resources a Bundle or NDJSON cannot use cost themselves only', () => {
+  /** The US Core Condition with an extension nested `levels` extensions deep (two JSON levels each). */
+  const deepCondition = (levels: number): Record<string, unknown> => {
+    let ext: Record<string, unknown> = { url: 'http://example.org/fhir/StructureDefinition/note', valueString: 'innermost' };
+    for (let i = 0; i < levels; i++) ext = { url: 'http://example.org/fhir/StructureDefinition/group', extension: [ext] };
+    return { ...json('condition-encounter-diagnosis-example1.json'), id: `deep-${levels}`, extension: [ext] };
+  };
+  /** The same as JSON text, written without JSON.stringify (which cannot follow 5,000 levels either). */
+  const deepConditionText = (levels: number): string => {
+    const group = '{"url":"http://example.org/fhir/StructureDefinition/group","extension":[';
+    const inner = '{"url":"http://example.org/fhir/StructureDefinition/note","valueString":"innermost"}';
+    const ext = `[${group.repeat(levels)}${inner}${']}'.repeat(levels)}]`;
+    return JSON.stringify({ ...json('condition-encounter-diagnosis-example1.json'), id: `deep-${levels}` }).replace(/}$/, `,"extension":${ext}}`);
+  };
+
+  it('skips a resource nested thousands of levels deep as an issue, keeps the others, and never overflows the stack', () => {
+    const bundle = { resourceType: 'Bundle', type: 'collection', entry: [{ resource: json('heart-rate.json') }, { resource: deepCondition(5000) }] };
+    const res = transformBundle(bundle);
+    expect(res.records.map((r) => r.externalId)).toEqual(['Observation/heart-rate']);
+    expect(res.samples.map((s) => s.type)).toEqual(['8867-4']);
+    expect(res.issues).toMatchObject([{ kind: 'too-deep', severity: 'error', entry: 1 }]);
+    expect(res.issues[0]?.message).toContain(`more than ${MAX_RESOURCE_DEPTH} levels`);
+    // The same resource alone is refused with a sentence, not a RangeError.
+    expect(() => transformResource(deepCondition(5000))).toThrow(FhirInputError);
+    expect(() => transformAny(deepConditionText(5000))).toThrow(/nested more than 64 levels/);
+    // Arrays in arrays count the same.
+    let arrays: unknown = 1;
+    for (let i = 0; i < 200_000; i++) arrays = [arrays];
+    expect(transformAny([json('imm-1.json'), { ...json('heart-rate.json'), id: 'arrays', note: arrays }]).issues).toMatchObject([
+      { kind: 'too-deep', entry: 1 },
+    ]);
+  });
+
+  it('keeps real nesting: a resource just under the limit imports, just over it does not', () => {
+    // The Condition itself is level 1, its extension list 2: each nested extension adds two.
+    const under = deepCondition(Math.floor((MAX_RESOURCE_DEPTH - 3) / 2));
+    const over = deepCondition(Math.floor((MAX_RESOURCE_DEPTH - 3) / 2) + 1);
+    expect(transformResource(under).records.map((r) => r.externalId)).toEqual([`Condition/${String(under.id)}`]);
+    expect(transformBundle({ resourceType: 'Bundle', type: 'collection', entry: [{ resource: over }] }).issues).toMatchObject([{ kind: 'too-deep' }]);
+  });
+
+  it('skips a Bundle nested in Bundles thousands of times as one issue', () => {
+    let inner: Record<string, unknown> = { resourceType: 'Bundle', type: 'collection', entry: [{ resource: json('weight.json') }] };
+    for (let i = 0; i < 5000; i++) inner = { resourceType: 'Bundle', type: 'collection', entry: [{ resource: inner }] };
+    const res = transformBundle({ resourceType: 'Bundle', type: 'collection', entry: [{ resource: json('heart-rate.json') }, { resource: inner }] });
+    expect(res.records.map((r) => r.externalId)).toEqual(['Observation/heart-rate']);
+    expect(res.issues).toMatchObject([{ kind: 'too-deep', entry: 1 }]);
+  });
+
+  it('reports a deep NDJSON line with its number, whole or streamed, and keeps the lines around it', async () => {
+    const [first, second] = fixture('Immunization.augustus49-emmerich580.ndjson').split('\n');
+    const text = [first, deepConditionText(5000), second].join('\n');
+    const whole = transformNdjson(text);
+    expect(whole.records.map((r) => r.type)).toEqual(['cvx:43', 'cvx:140']);
+    expect(whole.issues).toMatchObject([{ kind: 'too-deep', line: 2 }]);
+    const streamed: Array<[number, string[], string[]]> = [];
+    for await (const part of transformNdjsonStream([text])) streamed.push([part.line, part.records.map((r) => r.type), part.issues.map((i) => i.kind)]);
+    expect(streamed).toEqual([
+      [1, ['cvx:43'], []],
+      [2, [], ['too-deep']],
+      [3, ['cvx:140'], []],
+    ]);
+  });
+
+  it('skips an entry whose resourceType is not a FHIR type ("observation", "constructor", "__proto__") and imports the rest', () => {
+    const hr = fixture('heart-rate.json');
+    const odd = (rt: string) =>
+      hr.replace('"resourceType": "Observation"', `"resourceType": ${JSON.stringify(rt)}`).replace('"id": "heart-rate"', `"id": "odd-${rt}"`);
+    expect(odd('x')).not.toBe(hr);
+    // As text, so "__proto__" is an own key of the parsed entry, as it is in a real upload.
+    const text = `{"resourceType":"Bundle","type":"collection","entry":[{"resource":${fixture('weight.json')}},${[
+      'observation',
+      'constructor',
+      '__proto__',
+      'hasOwnProperty',
+    ]
+      .map((rt) => `{"resource":${odd(rt)}}`)
+      .join(',')},{"__proto__":{"resourceType":"Observation"},"resource":${fixture('imm-1.json')}}]}`;
+    const res = transformAny(text);
+    expect(res.records.map((r) => r.externalId)).toEqual(['Observation/weight', 'Immunization/imm-1']);
+    expect(res.issues.map((i) => [i.kind, i.entry])).toEqual([
+      ['invalid-entry', 1],
+      ['invalid-entry', 2],
+      ['invalid-entry', 3],
+      ['invalid-entry', 4],
+    ]);
+    expect(res.issues[0]?.message).toContain('"observation" is not a FHIR resource type');
+    const lines = [fixture('Immunization.augustus49-emmerich580.ndjson').split('\n')[0], JSON.stringify(JSON.parse(odd('constructor')))].join('\n');
+    expect(transformNdjson(lines).issues).toMatchObject([{ kind: 'invalid-line', line: 2 }]);
+  });
+
+  it('reads codes and keys named like Object.prototype members as plain text', () => {
+    const hr = json('heart-rate.json');
+    const rec = one({
+      ...hr,
+      id: 'proto',
+      category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'constructor' }] }],
+      code: { coding: [{ system: 'constructor', code: 'toString' }] },
+      interpretation: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation', code: 'valueOf' }] }],
+      text: { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">&constructor; &amp;</div>' },
+    });
+    expect(rec.tags.every((t) => typeof t === 'string')).toBe(true);
+    expect(rec.tags).toContain('constructor');
+    expect(`${rec.title}\n${rec.text}`).not.toMatch(/native code|\[object|function/);
+    const loinc = one({ ...hr, id: 'proto-loinc', code: { coding: [{ system: 'http://loinc.org', code: 'constructor' }] } });
+    expect(loinc.title).not.toMatch(/^Object\b|native code/);
+    const doc = json('documentreference-episode-summary.json');
+    const content = (doc.content as Array<{ attachment: Record<string, unknown> }>)[0]!;
+    const att = one({
+      ...doc,
+      id: 'proto-doc',
+      content: [{ ...content, attachment: { ...content.attachment, contentType: 'constructor', title: 'summary' } }],
+    });
+    expect(att.attachments?.map((a) => a.name)).toEqual(['summary']);
+    const enc = one({
+      resourceType: 'Encounter',
+      id: 'proto-enc',
+      status: 'finished',
+      class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'constructor' },
+    });
+    expect(enc.text).not.toMatch(/native code/);
+    expect(htmlToText('<p>&constructor; &toString; &amp; &micro;g</p>')).toBe('&constructor; &toString; & µg');
   });
 });

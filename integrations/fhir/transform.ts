@@ -13,22 +13,30 @@
  */
 import { outcomeIssues, sampleOwner, transformOne } from './dispatch.js';
 import { iterateNdjson, parseNdjson } from './ndjson.js';
-import { FhirInputError, type TransformOptions, type TransformResult } from './result.js';
-import { isObject, type Json, obj, str } from './util.js';
+import { FhirInputError, type FhirIssue, MAX_RESOURCE_DEPTH, type TransformOptions, type TransformResult } from './result.js';
+import { isObject, type Json, nestsDeeperThan, obj, str } from './util.js';
 
 export { describeDate, instantMs, localDateOf } from './dates.js';
 export { describeCoding, metricForLoinc, primaryCoding, typeForCoding, typeForConcepts, type CodeRef, type LoincInfo } from './codes.js';
 export { iterateNdjson, parseNdjson, type NdjsonLine, type NdjsonParse } from './ndjson.js';
-export { FhirInputError, type FhirIssue, type TransformOptions, type TransformResult } from './result.js';
+export { FhirInputError, MAX_RESOURCE_DEPTH, type FhirIssue, type TransformOptions, type TransformResult } from './result.js';
 
 /**
  * Transforms one resource. A Bundle is unpacked (see {@link transformBundle}); an
  * OperationOutcome yields no record, only issues.
- * @throws FhirInputError when `resource` is not an object with a `resourceType`.
+ * @throws FhirInputError when `resource` is not an object with a valid `resourceType`, or nests
+ * more than {@link MAX_RESOURCE_DEPTH} levels.
  */
 export function transformResource(resource: unknown, opts: TransformOptions = {}): TransformResult {
   const r = requireResource(resource);
-  if (r.resourceType === 'Bundle') return transformBundle(r, opts);
+  const refused = refusal(r, false);
+  if (refused) throw new FhirInputError(refused.message);
+  return transformChecked(r, opts);
+}
+
+/** A resource {@link refusal} let through: a Bundle is unpacked, anything else is one record. */
+function transformChecked(r: Json, opts: TransformOptions): TransformResult {
+  if (r.resourceType === 'Bundle') return bundleEntries(r, opts);
   const out: TransformResult = { records: [], samples: [], issues: [] };
   transformOne(r, opts, out);
   return out;
@@ -38,12 +46,18 @@ export function transformResource(resource: unknown, opts: TransformOptions = {}
  * Transforms every entry of a Bundle of any type (searchset, collection, document, transaction,
  * history, ...). Entries resolve references to each other (a MedicationRequest to an included
  * Medication); OperationOutcome entries and entries without a resource become issues; nested
- * Bundles are unpacked; the same resource version appearing twice is kept once.
+ * Bundles are unpacked; the same resource version appearing twice is kept once. An entry whose
+ * resource has an invalid `resourceType` or nests too deeply becomes an issue too; the other
+ * entries are still transformed.
  * @throws FhirInputError when `bundle` is not a FHIR resource.
  */
 export function transformBundle(bundle: unknown, opts: TransformOptions = {}): TransformResult {
   const b = requireResource(bundle);
   if (b.resourceType !== 'Bundle') return transformResource(b, opts);
+  return bundleEntries(b, opts);
+}
+
+function bundleEntries(b: Json, opts: TransformOptions): TransformResult {
   const out: TransformResult = { records: [], samples: [], issues: [] };
   // A lone entry object is read as a list of one; anything else would import nothing, silently.
   if (b.entry !== undefined && !Array.isArray(b.entry) && !isObject(b.entry)) {
@@ -51,16 +65,24 @@ export function transformBundle(bundle: unknown, opts: TransformOptions = {}): T
   }
   const entries: unknown[] = Array.isArray(b.entry) ? b.entry : b.entry === undefined ? [] : [b.entry];
   const index = new Map<string, Json>();
-  for (const e of entries) {
-    if (!isObject(e)) continue;
+  // Measured once, here: a refused resource is neither transformed nor found by a reference
+  // (a report summarises its results from the Bundle).
+  const refusals = new Map<number, { kind?: FhirIssue['kind']; message: string }>();
+  entries.forEach((e, i) => {
+    if (!isObject(e)) return;
     const res = obj(e.resource);
-    if (!res) continue;
+    if (!res) return;
+    const refused = typeof res.resourceType === 'string' ? refusal(res, true) : undefined;
+    if (refused) {
+      refusals.set(i, refused);
+      return;
+    }
     const full = str(e.fullUrl);
     if (full) index.set(full, res);
     const rt = str(res.resourceType);
     const id = str(res.id);
     if (rt && id) index.set(`${rt}/${id}`, res);
-  }
+  });
   const resolve = (ref: string): unknown => {
     const local = index.get(ref) ?? index.get(ref.replace(/^.*\/(\w+\/[^/]+)$/, '$1'));
     return local ?? opts.resolve?.(ref);
@@ -84,7 +106,13 @@ export function transformBundle(bundle: unknown, opts: TransformOptions = {}): T
       out.issues.push({ severity: 'warning', kind: 'invalid-entry', entry: i, message: `Bundle entry ${i} has no resource${what ? ` (${what})` : ''}` });
       return;
     }
-    const part = transformResource(res, inner);
+    // One odd entry ("observation", "__proto__", 5,000 levels of extension) costs that entry only.
+    const refused = refusals.get(i);
+    if (refused) {
+      out.issues.push({ severity: 'error', kind: refused.kind ?? 'invalid-entry', entry: i, message: `Bundle entry ${i}: ${refused.message}` });
+      return;
+    }
+    const part = transformChecked(res, inner);
     for (const issue of part.issues) out.issues.push(issue.entry === undefined ? { ...issue, entry: i } : issue);
     for (const rec of part.records) {
       const key = `${rec.externalId}|${rec.externalVersion}`;
@@ -168,8 +196,15 @@ export async function* transformNdjsonStream(
 }
 
 function transformLine(resource: Json, line: number, opts: TransformOptions): TransformResult {
+  const refused = refusal(resource, false);
+  if (refused)
+    return {
+      records: [],
+      samples: [],
+      issues: [{ severity: 'error', kind: refused.kind ?? 'invalid-line', line, message: `line ${line}: ${refused.message}` }],
+    };
   try {
-    const r = transformResource(resource, opts);
+    const r = transformChecked(resource, opts);
     for (const i of r.issues) i.line ??= line;
     return r;
   } catch (e) {
@@ -189,8 +224,33 @@ function describe(v: unknown): string {
 
 function requireResource(v: unknown): Json {
   if (!isObject(v)) throw new FhirInputError(`Expected a FHIR resource (a JSON object with "resourceType"), got ${describe(v)}.`);
-  if (typeof v.resourceType !== 'string' || !/^[A-Z][A-Za-z]+$/.test(v.resourceType)) {
-    throw new FhirInputError('This JSON has no valid "resourceType", so it is not a FHIR resource or Bundle.');
-  }
+  if (!isResourceType(v.resourceType)) throw new FhirInputError('This JSON has no valid "resourceType", so it is not a FHIR resource or Bundle.');
   return v;
+}
+
+/**
+ * FHIR type names are capitalised letters only, so "observation", "constructor" or "__proto__"
+ * never reach a lookup by type.
+ */
+function isResourceType(v: unknown): v is string {
+  return typeof v === 'string' && /^[A-Z][A-Za-z]{1,63}$/.test(v);
+}
+
+/**
+ * Why an object with a `resourceType` is not transformed, or undefined when it can be. The depth
+ * is checked where each resource is read, once: the transform's walks are recursive. A Bundle
+ * at the top is not measured whole (each entry is, so one deep entry costs that entry only); one
+ * nested in an entry is, which also bounds how deep Bundles nest in Bundles.
+ */
+function refusal(r: Json, nested: boolean): { kind?: FhirIssue['kind']; message: string } | undefined {
+  if (!isResourceType(r.resourceType)) {
+    return { message: `${JSON.stringify(String(r.resourceType).slice(0, 64))} is not a FHIR resource type, so this is not a FHIR resource` };
+  }
+  if ((nested || r.resourceType !== 'Bundle') && nestsDeeperThan(r, MAX_RESOURCE_DEPTH)) {
+    return {
+      kind: 'too-deep',
+      message: `This ${r.resourceType} resource is nested more than ${MAX_RESOURCE_DEPTH} levels deep (real resources nest about 15), so it was not imported.`,
+    };
+  }
+  return undefined;
 }

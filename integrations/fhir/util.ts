@@ -13,6 +13,14 @@ export function isObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * A lookup table without a prototype: a code, system or key taken from input ("constructor",
+ * "toString", "__proto__") finds nothing instead of an Object.prototype member.
+ */
+export function table<T>(entries: Record<string, T>): Record<string, T> {
+  return Object.assign(Object.create(null) as Record<string, T>, entries);
+}
+
 /** `v` as an object, or undefined. */
 export function obj(v: unknown): Json | undefined {
   return isObject(v) ? v : undefined;
@@ -42,6 +50,32 @@ export function num(v: unknown): number | undefined {
 export function strs(v: unknown): string[] {
   if (!Array.isArray(v)) return str(v) ? [str(v) as string] : [];
   return v.map(str).filter((s): s is string => s !== undefined);
+}
+
+/**
+ * True when `v` nests objects and arrays more than `max` levels deep (the value itself is level
+ * 1). Walked with a stack, not recursion, in one pass that stops at the first level too deep: a
+ * value that nests thousands of levels is what this guards the recursive walks against.
+ */
+export function nestsDeeperThan(v: unknown, max: number): boolean {
+  const values: object[] = [];
+  const levels: number[] = [];
+  if (typeof v === 'object' && v !== null) {
+    values.push(v);
+    levels.push(1);
+  }
+  while (values.length) {
+    const x = values.pop() as object;
+    const level = levels.pop() as number;
+    if (level > max) return true;
+    for (const child of Array.isArray(x) ? x : Object.values(x)) {
+      if (typeof child === 'object' && child !== null) {
+        values.push(child as object);
+        levels.push(level + 1);
+      }
+    }
+  }
+  return false;
 }
 
 /**
@@ -89,7 +123,7 @@ export function decodeText(bytes: Uint8Array, contentType: string | undefined): 
   }
 }
 
-const ENTITIES: Record<string, string> = {
+const ENTITIES = table<string>({
   amp: '&',
   lt: '<',
   gt: '>',
@@ -103,7 +137,7 @@ const ENTITIES: Record<string, string> = {
   plusmn: '±',
   le: '≤',
   ge: '≥',
-};
+});
 
 /**
  * Readable text from HTML or XHTML: scripts and styles removed, block ends become line breaks,

@@ -261,6 +261,30 @@ async function openZip(source: ArchiveSource): Promise<yauzl.ZipFile> {
   });
 }
 
+/**
+ * An error a visitor threw while its entry read fine: a fault of this program, not of the
+ * archive, so it is passed on as it is instead of becoming "the archive could not be read"
+ * (which would send the person to download an intact archive again).
+ */
+class VisitorFailure {
+  constructor(readonly error: unknown) {}
+}
+
+/** Calls `visit`, telling a failure to read the entry (the archive's) from the visitor's own. */
+async function visitEntry(visit: (entry: ArchiveEntry) => Promise<void>, entry: ArchiveEntry, map: (err: unknown) => ImportError): Promise<void> {
+  let readError: unknown;
+  entry.stream.on('error', (err) => {
+    readError ??= err;
+  });
+  try {
+    await visit(entry);
+  } catch (err) {
+    if (err instanceof ImportError) throw err;
+    const failed = readError ?? entry.stream.errored ?? undefined;
+    throw failed !== undefined ? map(failed) : new VisitorFailure(err);
+  }
+}
+
 function mapZipError(err: unknown): ImportError {
   if (err instanceof ImportError) return err;
   const msg = err instanceof Error ? err.message : String(err);
@@ -301,7 +325,7 @@ async function walkZip(path: ArchiveSource, limits: ArchiveLimits, options: Walk
     let declaredTotal = 0;
     await new Promise<void>((resolve, reject) => {
       let seen = 0;
-      const fail = (err: unknown): void => reject(mapZipError(err));
+      const fail = (err: unknown): void => reject(err instanceof VisitorFailure ? err.error : mapZipError(err));
       zip.on('error', fail);
       zip.on('end', () => resolve());
       zip.on('entry', (entry: yauzl.Entry) => {
@@ -338,7 +362,7 @@ async function walkZip(path: ArchiveSource, limits: ArchiveLimits, options: Walk
               raw.on('error', (err) => meter.destroy(err));
               raw.pipe(meter);
               try {
-                await visit({ path: name, size: entry.uncompressedSize, stream: meter });
+                await visitEntry(visit, { path: name, size: entry.uncompressedSize, stream: meter }, mapZipError);
               } finally {
                 meter.destroy();
                 raw.destroy();
@@ -405,7 +429,7 @@ async function walkTgz(path: ArchiveSource, limits: ArchiveLimits, options: Walk
         const pass = new PassThrough();
         entry.pipe(pass);
         try {
-          await visit({ path: name, size: h.size ?? 0, stream: pass });
+          await visitEntry(visit, { path: name, size: h.size ?? 0, stream: pass }, mapTarError);
         } finally {
           // Whatever the visitor left unread is drained so the next header can be reached.
           pass.resume();
@@ -428,6 +452,7 @@ async function walkTgz(path: ArchiveSource, limits: ArchiveLimits, options: Walk
   } catch (err) {
     file.destroy();
     extract.destroy();
+    if (err instanceof VisitorFailure) throw err.error;
     throw err instanceof ImportError ? err : mapTarError(err);
   }
 }

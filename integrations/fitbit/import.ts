@@ -34,6 +34,7 @@ import {
   parseUserSleepsCsv,
   parseWeightCsv,
   parseWeightJson,
+  UnreadableFileError,
   type NormalizeContext,
   type NormalizeOutput,
 } from './normalize.js';
@@ -81,6 +82,20 @@ export interface FitbitImportResult {
   layout: ArchiveLayout;
   /** Sentences for the person: assumptions made, data skipped and why. */
   warnings: string[];
+  /** What was in the archive but not imported, counted so the person learns of it. */
+  skipped: FitbitSkipped;
+}
+
+/** Counts of data {@link importFitbitArchive} left behind; rows of a skipped file are not counted again. */
+export interface FitbitSkipped {
+  /** Data files that are not valid JSON, or whose JSON is not a list of entries. */
+  unreadableFiles: number;
+  /** Entries whose date or time is missing, unreadable or does not exist (such as 31 February). */
+  unreadableDate: number;
+  /** Entries that are not objects at all (`null`, a number). */
+  unreadableEntries: number;
+  /** Entries whose value is missing, not a number or not plausible. */
+  unusableValue: number;
 }
 
 /** How many not-imported file names the result lists before summarising. */
@@ -168,7 +183,18 @@ export async function importFitbitArchive(path: ArchiveSource, sink: FitbitSink,
     );
   }
   const dedupe = new Dedupe();
-  const ctx: NormalizeContext = { timeZone, weightUnit: opts.weightUnit ?? 'lb', dedupe, warn: (m) => warnings.push(m) };
+  const skipped: FitbitSkipped = { unreadableFiles: 0, unreadableDate: 0, unreadableEntries: 0, unusableValue: 0 };
+  const ctx: NormalizeContext = {
+    timeZone,
+    weightUnit: opts.weightUnit ?? 'lb',
+    dedupe,
+    warn: (m) => warnings.push(m),
+    skip: (reason) => {
+      if (reason === 'date') skipped.unreadableDate += 1;
+      else if (reason === 'row') skipped.unreadableEntries += 1;
+      else skipped.unusableValue += 1;
+    },
+  };
   const batcher = new Batcher(sink, Math.max(1, opts.batchSize ?? 5_000), opts.signal);
   const maxJson = opts.maxJsonFileBytes ?? 32 * 1024 * 1024;
 
@@ -191,8 +217,11 @@ export async function importFitbitArchive(path: ArchiveSource, sink: FitbitSink,
       if (c.family === 'weight_json') weightJsonRead = true;
     } catch (err) {
       if (err instanceof ImportError) throw err;
-      if (err instanceof SyntaxError) {
-        warnings.push(`Skipped "${entry.path}": it is not valid JSON.`);
+      // JSON files are parsed whole before any row is emitted, so nothing of such a file was imported.
+      if (err instanceof SyntaxError || err instanceof UnreadableFileError) {
+        skipped.unreadableFiles += 1;
+        const why = err instanceof UnreadableFileError ? err.message : 'it is not valid JSON';
+        warnings.push(`Skipped "${entry.path}": ${why}.`);
       } else {
         throw err;
       }
@@ -281,8 +310,14 @@ export async function importFitbitArchive(path: ArchiveSource, sink: FitbitSink,
         : `${unknownTotal} files were not imported (unknown or not yet supported); they are listed.`,
     );
   }
+  const rows = skipped.unreadableDate + skipped.unreadableEntries + skipped.unusableValue;
+  if (rows > 0) {
+    warnings.push(
+      `Skipped ${rows} ${rows === 1 ? 'entry' : 'entries'} that could not be read (a date that does not exist, an empty entry, or a value that is not a number).`,
+    );
+  }
   if (recognised === 0) warnings.push('The archive holds no data files this importer reads.');
-  return { counts: batcher.counts, unknownFiles, layout, warnings };
+  return { counts: batcher.counts, unknownFiles, layout, warnings, skipped };
 }
 
 async function parseEntry(

@@ -16,7 +16,18 @@ import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { QuantitySample, RecordInput } from '../types.js';
-import { isoUtc, localDateAtOffset, localDateOf, parseFitbitUsDate, parseNaiveIso, parseZonedIso, zonedToUtc, zoneOffsetMs } from './time.js';
+import {
+  isoUtc,
+  isRealDate,
+  isRealDateTime,
+  localDateAtOffset,
+  localDateOf,
+  parseFitbitUsDate,
+  parseNaiveIso,
+  parseZonedIso,
+  zonedToUtc,
+  zoneOffsetMs,
+} from './time.js';
 
 /** HealthKit identifiers, so Fitbit lands in the same series as Apple Health. */
 export const HK = {
@@ -27,11 +38,14 @@ export const HK = {
   sleep: 'HKCategoryTypeIdentifierSleepAnalysis',
 } as const;
 
-/** Units used for each type (HealthKit unit strings, as the Apple Health importer writes them). */
+/**
+ * Units used for each type: UCUM as the Apple Health importer writes it (Apple's "count/min" is
+ * "/min" there), so a Fitbit day and an Apple day of one metric are in the same unit.
+ */
 export const UNITS: Record<string, string> = {
-  [HK.heartRate]: 'count/min',
+  [HK.heartRate]: '/min',
   [HK.steps]: 'count',
-  [HK.restingHeartRate]: 'count/min',
+  [HK.restingHeartRate]: '/min',
   [HK.bodyMass]: 'kg',
   [HK.sleep]: 'min',
 };
@@ -56,6 +70,24 @@ export interface NormalizeContext {
   weightUnit: 'lb' | 'kg';
   dedupe: Dedupe;
   warn(message: string): void;
+  /** Counts a row that was not imported, so the result can say data was left behind. */
+  skip(reason: SkipReason): void;
+}
+
+/**
+ * Why a row was not imported: its date or time is missing, unreadable or does not exist
+ * (`date`); it is not an object at all, such as `null` (`row`); its value is missing, not a
+ * number or not plausible (`value`). Fitbit's own markers of an empty minute or day (0 steps,
+ * a resting heart rate of 0) are not counted: they are not data.
+ */
+export type SkipReason = 'date' | 'row' | 'value';
+
+/** A data file whose JSON is not a list of rows (nor the Web API's object around one). */
+export class UnreadableFileError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnreadableFileError';
+  }
 }
 
 /** Sorted, merged [start, end] intervals with a point lookup. */
@@ -192,7 +224,20 @@ function asArray(parsed: unknown, wrapperKey: string): unknown[] {
     const inner = (parsed as Record<string, unknown>)[wrapperKey];
     if (Array.isArray(inner)) return inner;
   }
-  return [];
+  // Whatever it holds was not imported, so it is reported like a file that does not parse.
+  throw new UnreadableFileError('it is not a list of entries');
+}
+
+/** An element of a file's array as an object; anything else (null, a number, a list) is counted. */
+function rowOf(row: unknown, ctx: NormalizeContext): Record<string, unknown> | null {
+  if (row !== null && typeof row === 'object' && !Array.isArray(row)) return row as Record<string, unknown>;
+  ctx.skip('row');
+  return null;
+}
+
+/** A nested object, or an empty one when the field is missing or not an object. */
+function objectAt(v: unknown): Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
 async function emit(out: NormalizeOutput, s: QuantitySample): Promise<void> {
@@ -208,13 +253,14 @@ function usUtc(s: unknown): number | null {
   return Date.UTC(p[0], p[1] - 1, p[2], p[3], p[4], p[5]);
 }
 
-/** A date written "MM/DD/YY" or "YYYY-MM-DD", as YYYY-MM-DD. */
+/** A date written "MM/DD/YY" or "YYYY-MM-DD", as YYYY-MM-DD; null when it does not exist. */
 function dateLabel(s: unknown): string | null {
   if (typeof s !== 'string') return null;
   const us = parseFitbitUsDate(s);
   if (us) return ymd(us[0], us[1], us[2]);
   const iso = /^(\d{4})-(\d{2})-(\d{2})/.exec(s.trim());
-  return iso ? `${iso[1]}-${iso[2]}-${iso[3]}` : null;
+  const date = iso ? `${iso[1]}-${iso[2]}-${iso[3]}` : null;
+  return date && isRealDate(date) ? date : null;
 }
 
 function localMidnight(date: string, timeZone: string): number {
@@ -231,12 +277,21 @@ function localMidnight(date: string, timeZone: string): number {
  * no zone). A sample far outside that day falls back to the zone rule.
  */
 export async function parseHeartRateJson(text: string, fileDate: string, ctx: NormalizeContext, out: NormalizeOutput): Promise<void> {
-  const dayStart = Date.parse(`${fileDate}T00:00:00Z`);
+  // A file named for a day that does not exist (Date.parse would roll it over) gives no local day.
+  const dayStart = isRealDate(fileDate) ? Date.parse(`${fileDate}T00:00:00Z`) : NaN;
   for (const row of asArray(JSON.parse(text), 'activities-heart-intraday')) {
-    const r = row as { dateTime?: unknown; value?: { bpm?: unknown } };
+    const r = rowOf(row, ctx);
+    if (!r) continue;
     const t = usUtc(r.dateTime);
-    const bpm = num(r.value?.bpm);
-    if (t === null || bpm === null || bpm <= 0) continue;
+    const bpm = num(objectAt(r.value).bpm);
+    if (t === null) {
+      ctx.skip('date');
+      continue;
+    }
+    if (bpm === null || bpm <= 0) {
+      ctx.skip('value');
+      continue;
+    }
     if (ctx.dedupe.spanCovered(HK.heartRate, t)) continue;
     // Zones span UTC-12..UTC+14: the local day [D 00:00, D+1 00:00) lies within these bounds.
     const inFileDay = t >= dayStart - 14 * 3_600_000 && t < dayStart + 36 * 3_600_000;
@@ -255,10 +310,19 @@ export async function parseHeartRateJson(text: string, fileDate: string, ctx: No
 /** `steps-YYYY-MM-DD.json`: per-minute UTC counts, `value` a string, zero minutes skipped. */
 export async function parseStepsJson(text: string, ctx: NormalizeContext, out: NormalizeOutput): Promise<void> {
   for (const row of asArray(JSON.parse(text), 'activities-steps-intraday')) {
-    const r = row as { dateTime?: unknown; value?: unknown };
+    const r = rowOf(row, ctx);
+    if (!r) continue;
     const t = usUtc(r.dateTime);
     const steps = num(r.value);
-    if (t === null || steps === null || steps <= 0) continue;
+    if (steps === 0) continue;
+    if (t === null) {
+      ctx.skip('date');
+      continue;
+    }
+    if (steps === null || steps < 0) {
+      ctx.skip('value');
+      continue;
+    }
     if (ctx.dedupe.spanCovered(HK.steps, t)) continue;
     await emit(out, {
       type: HK.steps,
@@ -278,10 +342,20 @@ export async function parseStepsJson(text: string, ctx: NormalizeContext, out: N
  */
 export async function parseRestingHeartRateJson(text: string, ctx: NormalizeContext, out: NormalizeOutput): Promise<void> {
   for (const row of asArray(JSON.parse(text), 'activities-heart')) {
-    const r = row as { dateTime?: unknown; value?: { date?: unknown; value?: unknown } };
-    const date = dateLabel(r.value?.date);
-    const bpm = num(r.value?.value);
-    if (!date || bpm === null || bpm <= 0) continue;
+    const r = rowOf(row, ctx);
+    if (!r) continue;
+    const v = objectAt(r.value);
+    const bpm = num(v.value);
+    if (bpm === 0) continue;
+    const date = dateLabel(v.date);
+    if (!date) {
+      ctx.skip('date');
+      continue;
+    }
+    if (bpm === null || bpm < 0) {
+      ctx.skip('value');
+      continue;
+    }
     if (ctx.dedupe.dateCovered(HK.restingHeartRate, date)) continue;
     await emit(out, restingHeartRate(date, bpm, DEFAULT_SOURCE, ctx.timeZone));
   }
@@ -293,14 +367,25 @@ export async function parseRestingHeartRateJson(text: string, ctx: NormalizeCont
  */
 export async function parseWeightJson(text: string, ctx: NormalizeContext, out: NormalizeOutput): Promise<void> {
   for (const row of asArray(JSON.parse(text), 'weight')) {
-    const r = row as { weight?: unknown; date?: unknown; time?: unknown; source?: unknown };
+    const r = rowOf(row, ctx);
+    if (!r) continue;
     const w = num(r.weight);
     const date = dateLabel(r.date);
-    if (w === null || w <= 0 || !date) continue;
+    const [y, mo, d] = (date ?? '').split('-').map(Number) as [number, number, number];
+    // No time means midnight; a time that is there must exist (25:00 would move to the next day).
+    const timeText = typeof r.time === 'string' ? r.time.trim() : '';
+    const tm = /^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?$/.exec(timeText);
+    const hms = [Number(tm?.[1] ?? 0), Number(tm?.[2] ?? 0), Number(tm?.[3] ?? 0)] as const;
+    if (!date || (timeText !== '' && (!tm || !isRealDateTime(y, mo, d, ...hms)))) {
+      ctx.skip('date');
+      continue;
+    }
+    if (w === null || w <= 0) {
+      ctx.skip('value');
+      continue;
+    }
     if (ctx.dedupe.dateCovered(HK.bodyMass, date)) continue;
-    const [y, mo, d] = date.split('-').map(Number) as [number, number, number];
-    const tm = /^(\d{1,2}):(\d{2})(?::(\d{2}))?/.exec(typeof r.time === 'string' ? r.time : '');
-    const t = zonedToUtc(y, mo, d, Number(tm?.[1] ?? 0), Number(tm?.[2] ?? 0), Number(tm?.[3] ?? 0), 0, ctx.timeZone);
+    const t = zonedToUtc(y, mo, d, ...hms, 0, ctx.timeZone);
     const kg = ctx.weightUnit === 'lb' ? w * LB_TO_KG : w;
     const src = typeof r.source === 'string' && r.source.trim() && !/^(api|web)$/i.test(r.source.trim()) ? r.source.trim() : DEFAULT_SOURCE;
     await emit(out, { type: HK.bodyMass, unit: UNITS[HK.bodyMass]!, startMs: t, endMs: t, localDate: date, value: round(kg, 3), sourceName: src });
@@ -368,12 +453,19 @@ function sleepRecord(
  */
 export async function parseSleepJson(text: string, ctx: NormalizeContext, out: NormalizeOutput): Promise<void> {
   for (const row of asArray(JSON.parse(text), 'sleep')) {
-    const s = row as FitbitSleep;
-    if (typeof s.startTime !== 'string' || typeof s.endTime !== 'string') continue;
-    const a = parseNaiveIso(s.startTime);
-    const b = parseNaiveIso(s.endTime);
+    const s = rowOf(row, ctx) as FitbitSleep | null;
+    if (!s) continue;
+    const a = typeof s.startTime === 'string' ? parseNaiveIso(s.startTime) : null;
+    const b = typeof s.endTime === 'string' ? parseNaiveIso(s.endTime) : null;
     const asleep = num(s.minutesAsleep);
-    if (!a || !b || asleep === null) continue;
+    if (!a || !b || typeof s.startTime !== 'string' || typeof s.endTime !== 'string') {
+      ctx.skip('date');
+      continue;
+    }
+    if (asleep === null || asleep < 0) {
+      ctx.skip('value');
+      continue;
+    }
     const startMs = zonedToUtc(...a, ctx.timeZone);
     const endMs = zonedToUtc(...b, ctx.timeZone);
     const localStart = s.startTime.trim();
@@ -416,7 +508,8 @@ export function workoutType(activityName: string): string {
  */
 export async function parseExerciseJson(text: string, ctx: NormalizeContext, out: NormalizeOutput): Promise<void> {
   for (const row of asArray(JSON.parse(text), 'activities')) {
-    const a = row as Record<string, unknown>;
+    const a = rowOf(row, ctx);
+    if (!a) continue;
     const name = typeof a.activityName === 'string' ? a.activityName : typeof a.name === 'string' ? a.name : 'Exercise';
     let startMs: number | null = null;
     let localDate: string | null = null;
@@ -434,7 +527,10 @@ export async function parseExerciseJson(text: string, ctx: NormalizeContext, out
         localTime = localIso(startMs, ctx.timeZone).slice(11, 16);
       }
     }
-    if (startMs === null || !localDate) continue;
+    if (startMs === null || !localDate) {
+      ctx.skip('date');
+      continue;
+    }
     const durationMin = (num(a.activeDuration) ?? num(a.duration) ?? 0) / MINUTE;
     const steps = num(a.steps);
     const calories = num(a.calories);
@@ -559,7 +655,14 @@ export async function parseIntradayCsv(stream: Readable, kind: 'heart_rate' | 's
       const col = columns(header);
       const at = csvInstant(cells[col.ts] ?? '', ctx.timeZone);
       const value = num(cells[col.value]);
-      if (!at || value === null) continue;
+      if (!at) {
+        ctx.skip('date');
+        continue;
+      }
+      if (value === null || value < 0) {
+        ctx.skip('value');
+        continue;
+      }
       first = Math.min(first, at.ms);
       last = Math.max(last, at.ms);
       if (value <= 0) continue;
@@ -588,7 +691,15 @@ export async function parseRestingHeartRateCsv(stream: Readable, ctx: NormalizeC
     const col = columns(header);
     const date = /^(\d{4}-\d{2}-\d{2})/.exec(cells[col.ts] ?? '')?.[1];
     const bpm = num(cells[col.value]);
-    if (!date || bpm === null || bpm <= 0) continue;
+    if (bpm === 0) continue;
+    if (!date || !isRealDate(date)) {
+      ctx.skip('date');
+      continue;
+    }
+    if (bpm === null || bpm < 0) {
+      ctx.skip('value');
+      continue;
+    }
     ctx.dedupe.coverDate(HK.restingHeartRate, date);
     await emit(out, restingHeartRate(date, bpm, col.source >= 0 && cells[col.source] ? cells[col.source]! : DEFAULT_SOURCE, ctx.timeZone));
   }
@@ -602,7 +713,14 @@ export async function parseWeightCsv(stream: Readable, ctx: NormalizeContext, ou
     const factor = /gram/.test(unitName) && !/kilogram/.test(unitName) ? 0.001 : /pound|\blbs?\b/.test(unitName) ? LB_TO_KG : 1;
     const at = csvInstant(cells[col.ts] ?? '', ctx.timeZone);
     const w = num(cells[col.value]);
-    if (!at || w === null || w <= 0) continue;
+    if (!at) {
+      ctx.skip('date');
+      continue;
+    }
+    if (w === null || w <= 0) {
+      ctx.skip('value');
+      continue;
+    }
     ctx.dedupe.coverDate(HK.bodyMass, at.localDate);
     await emit(out, {
       type: HK.bodyMass,
@@ -644,7 +762,14 @@ export async function parseUserSleepsCsv(stream: Readable, ctx: NormalizeContext
     const startRaw = get('sleep_start');
     const endRaw = get('sleep_end');
     const asleep = num(get('minutes_asleep'));
-    if (!startRaw || !endRaw || asleep === null) continue;
+    if (!startRaw || !endRaw) {
+      ctx.skip('date');
+      continue;
+    }
+    if (asleep === null || asleep < 0) {
+      ctx.skip('value');
+      continue;
+    }
     const startZ = parseZonedIso(startRaw);
     const endZ = parseZonedIso(endRaw);
     const sN = parseNaiveIso(startRaw);
@@ -652,7 +777,10 @@ export async function parseUserSleepsCsv(stream: Readable, ctx: NormalizeContext
     // Without a zone suffix the column is still UTC per its documentation.
     const startMs = startZ?.ms ?? (sN ? Date.UTC(sN[0], sN[1] - 1, sN[2], sN[3], sN[4], sN[5], sN[6]) : null);
     const endMs = endZ?.ms ?? (eN ? Date.UTC(eN[0], eN[1] - 1, eN[2], eN[3], eN[4], eN[5], eN[6]) : null);
-    if (startMs === null || endMs === null) continue;
+    if (startMs === null || endMs === null) {
+      ctx.skip('date');
+      continue;
+    }
     const startOff = parseUtcOffset(get('start_utc_offset'));
     const endOff = parseUtcOffset(get('end_utc_offset')) ?? startOff;
     const localStart = startOff !== null ? isoUtc(startMs + startOff * MINUTE).slice(0, 19) : localIso(startMs, ctx.timeZone);

@@ -82,6 +82,7 @@ export function localDateAtOffset(ms: number, offsetMinutes: number): string {
 /**
  * The instant of a naive local wall-clock time in `timeZone`. In a DST gap the later offset
  * wins (02:30 on a spring-forward night becomes 03:30); in a repeated hour the first one wins.
+ * Check the parts with {@link isRealDateTime} first: Date.UTC silently rolls 31 February over.
  */
 export function zonedToUtc(year: number, month: number, day: number, hour = 0, minute = 0, second = 0, millis = 0, timeZone = 'UTC'): number {
   const naive = Date.UTC(year, month - 1, day, hour, minute, second, millis);
@@ -94,30 +95,65 @@ export function zonedToUtc(year: number, month: number, day: number, hour = 0, m
   return before;
 }
 
-/** Parse a naive "YYYY-MM-DDTHH:MM[:SS[.sss]]" (or with a space) into its parts. */
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * True when the parts name a wall-clock time that exists: Date.UTC would quietly turn 31
+ * February into 2 March and 24:61 into the next day, and a date that does not exist must not
+ * reach a day of the series (nor PostgreSQL's `date`, which refuses it). Years stop at four
+ * digits, as every format here writes them; below 1000 a zone shift could reach year 0, which
+ * PostgreSQL's `date` has not either.
+ */
+export function isRealDateTime(year: number, month: number, day: number, hour = 0, minute = 0, second = 0): boolean {
+  if (!Number.isInteger(year) || year < 1000 || year > 9999 || !Number.isInteger(month) || month < 1 || month > 12) return false;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1]!;
+  return day >= 1 && day <= days && hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 && second >= 0 && second <= 59;
+}
+
+/** True for a "YYYY-MM-DD" date that exists. */
+export function isRealDate(date: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  return !!m && isRealDateTime(Number(m[1]), Number(m[2]), Number(m[3]));
+}
+
+/** Parse a naive "YYYY-MM-DDTHH:MM[:SS[.sss]]" (or with a space) into its parts; null when that time does not exist. */
 export function parseNaiveIso(s: string): [number, number, number, number, number, number, number] | null {
   const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?$/.exec(s.trim());
   if (!m) return null;
-  const ms = m[7] ? Math.round(Number(`0.${m[7]}`) * 1000) : 0;
-  return [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0), ms];
+  // .9996 must not round up into the next second, which at 23:59:59 is the next day.
+  const ms = m[7] ? Math.min(999, Math.round(Number(`0.${m[7]}`) * 1000)) : 0;
+  const p: [number, number, number, number, number, number, number] = [
+    Number(m[1]),
+    Number(m[2]),
+    Number(m[3]),
+    Number(m[4] ?? 0),
+    Number(m[5] ?? 0),
+    Number(m[6] ?? 0),
+    ms,
+  ];
+  return isRealDateTime(p[0], p[1], p[2], p[3], p[4], p[5]) ? p : null;
 }
 
 /**
  * Parse Fitbit's classic "MM/DD/YY HH:MM:SS" (two-digit year; 2000s assumed, Fitbit was founded
- * in 2007) into parts. A bare "MM/DD/YY" date is accepted too.
+ * in 2007) into parts. A bare "MM/DD/YY" date is accepted too. Null when that time does not exist.
  */
 export function parseFitbitUsDate(s: string): [number, number, number, number, number, number] | null {
   const m = /^(\d{1,2})\/(\d{1,2})\/(\d{2}|\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$/.exec(s.trim());
   if (!m) return null;
   const y = m[3]!.length === 2 ? 2000 + Number(m[3]) : Number(m[3]);
-  return [y, Number(m[1]), Number(m[2]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)];
+  const p: [number, number, number, number, number, number] = [y, Number(m[1]), Number(m[2]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)];
+  return isRealDateTime(...p) ? p : null;
 }
 
 /** Parse an ISO 8601 instant that carries a zone (`Z` or `±HH:MM`); null for naive strings. */
 export function parseZonedIso(s: string): { ms: number; offsetMinutes: number | null } | null {
   const t = s.trim();
   const m = /(Z|[+-]\d{2}:?\d{2})$/i.exec(t);
-  if (!m || !/^\d{4}-\d{2}-\d{2}T/.test(t)) return null;
+  // Date.parse rolls 31 February over into March; the wall time must exist as written.
+  const p = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?/.exec(t);
+  if (!m || !p || !isRealDateTime(Number(p[1]), Number(p[2]), Number(p[3]), Number(p[4]), Number(p[5]), Number(p[6] ?? 0))) return null;
   const ms = Date.parse(t);
   if (!Number.isFinite(ms)) return null;
   const z = m[1]!;

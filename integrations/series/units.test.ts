@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { convertStats, convertValue, unitConversion } from './units.js';
+import { canonicalUnit, convertStats, convertValue, unitConversion } from './units.js';
 
 const to = (v: number, from: string, unit: string, type?: string) => convertValue(v, unitConversion(from, unit, type)!);
 
@@ -27,6 +27,18 @@ describe('unitConversion', () => {
     expect(unitConversion('mmol/L', 'mg/dL', 'HKQuantityTypeIdentifierDietaryCholesterol')).toBeUndefined();
   });
 
+  it('reads the spellings importers write for one rate as the same unit', () => {
+    // Apple's importer writes UCUM "/min"; Fitbit (and Google) wrote Apple's own "count/min".
+    expect(unitConversion('count/min', '/min')).toEqual({ scale: 1, offset: 0 });
+    expect(unitConversion('/min', 'count/min')).toEqual({ scale: 1, offset: 0 });
+    expect(unitConversion('{beats}/min', '/min')).toEqual({ scale: 1, offset: 0 });
+    expect(to(2, 'count/s', '/min')).toBeCloseTo(120, 10);
+    expect(to(120, '/min', '/h')).toBeCloseTo(7200, 10);
+    expect(unitConversion('/min', 'min')).toBeUndefined();
+    expect(unitConversion('/min', '')).toBeUndefined();
+    expect(unitConversion('', 'count/min')).toBeUndefined();
+  });
+
   it('refuses units of different dimensions and units it does not know', () => {
     expect(unitConversion('kcal', 'kg')).toBeUndefined();
     expect(unitConversion('Cel', 'kg')).toBeUndefined();
@@ -44,5 +56,24 @@ describe('convertStats', () => {
     expect(c.max).toBeCloseTo(37.5, 10);
     expect(c.mean).toBeCloseTo(37, 10);
     expect(c.sum).toBeCloseTo(74, 10);
+  });
+});
+
+describe('canonicalUnit', () => {
+  it('gives one spelling for units written several ways, and leaves the rest as they are', () => {
+    expect(canonicalUnit('count/min')).toBe('/min');
+    expect(canonicalUnit('/min')).toBe('/min');
+    expect(canonicalUnit('mmHg')).toBe('mm[Hg]');
+    expect(canonicalUnit('degC')).toBe('Cel');
+    expect(canonicalUnit('kg')).toBe('kg');
+    expect(canonicalUnit('count')).toBe('count');
+    expect(canonicalUnit('')).toBe('');
+    expect(canonicalUnit('furlong')).toBe('furlong');
+  });
+
+  it('spells each unit so that it converts to the spelling it replaces', () => {
+    for (const u of ['count/min', '{beats}/min', '{beat}/min', '{breaths}/min', 'count/s', 'count/h', 'mmHg', 'degC', 'degF', 'lb', 'Cal']) {
+      expect(unitConversion(u, canonicalUnit(u)), u).toEqual({ scale: 1, offset: 0 });
+    }
   });
 });

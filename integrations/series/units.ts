@@ -72,7 +72,39 @@ const TO_BASE: Record<string, readonly [base: string, scale: number, offset: num
   'mm[Hg]': ['mm[Hg]', 1, 0],
   mmHg: ['mm[Hg]', 1, 0],
   kPa: ['mm[Hg]', 7.500615613, 0],
+  // rates (heart and respiratory rate): Apple's "count/min" is UCUM "/min", which the Apple
+  // importer writes; vaults from before the Fitbit and Google importers wrote "/min" hold both.
+  '/min': ['/min', 1, 0],
+  'count/min': ['/min', 1, 0],
+  '{beats}/min': ['/min', 1, 0],
+  '{beat}/min': ['/min', 1, 0],
+  '{breaths}/min': ['/min', 1, 0],
+  '/s': ['/min', 60, 0],
+  'count/s': ['/min', 60, 0],
+  '/h': ['/min', 1 / 60, 0],
+  'count/h': ['/min', 1 / 60, 0],
 };
+
+/**
+ * The one spelling of units written more than one way for the same thing, so a series that holds
+ * both reads as one: Apple's and Fitbit's "count/min" is UCUM "/min".
+ */
+const CANONICAL: Record<string, string> = {
+  'count/min': '/min',
+  '{beats}/min': '/min',
+  '{beat}/min': '/min',
+  '{breaths}/min': '/min',
+  'count/s': '/s',
+  'count/h': '/h',
+  mmHg: 'mm[Hg]',
+  degC: 'Cel',
+  degF: '[degF]',
+  lb: '[lb_av]',
+  Cal: 'kcal',
+};
+
+/** The canonical (UCUM) spelling of a unit that has several; others are returned as they are. */
+export const canonicalUnit = (unit: string): string => CANONICAL[unit] ?? unit;
 
 /**
  * Molar masses (g/mol) of the metrics measured both by mass and by amount of substance: Apple

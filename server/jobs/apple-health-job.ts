@@ -12,6 +12,7 @@ import { workerResourceLimits } from '../worker-heap.js';
 import { COMPILED } from '../compiled.js';
 import { ImportError, type ImportErrorCode } from '../../integrations/apple-health/index.js';
 import { ImportError as FitbitImportError, type ImportErrorCode as FitbitImportErrorCode } from '../../integrations/fitbit/archive.js';
+import type { FitbitSkipped } from '../../integrations/fitbit/import.js';
 import type { ImportProgress, RecordInput } from '../../integrations/types.js';
 import type { SealedChunk } from '../codec/series.js';
 import type { FileSeal } from './encrypted-file.js';
@@ -44,7 +45,7 @@ export type FromWorker =
   | { t: 'chunks'; sealed: SealedChunk[] }
   | { t: 'records'; batch: RecordInput[] }
   | { t: 'progress'; p: ImportProgress }
-  | { t: 'done'; heapPeak: number; unknownFiles?: number; leftOut: number }
+  | { t: 'done'; heapPeak: number; unknownFiles?: number; fitbitSkipped?: FitbitSkipped; undatedSamples?: number; leftOut: number }
   | { t: 'error'; name: string; code?: string; message?: string; stack: string };
 
 export interface AppleHealthStore {
@@ -79,6 +80,10 @@ export interface AppleHealthRunStats {
   heapLimitMb: number;
   /** Fitbit: files in the archive that were not imported (unknown or unsupported). */
   unknownFiles?: number;
+  /** Fitbit: files and entries in the archive that could not be read, so were not imported. */
+  fitbitSkipped?: FitbitSkipped;
+  /** Apple Health: samples left out because a date is missing, unreadable or before its start. */
+  undatedSamples?: number;
   /** Samples left out: a unit that does not convert to its day's, or a value not finite or plausible. */
   leftOut: number;
 }
@@ -207,6 +212,8 @@ export function runAppleHealthInWorker(opts: AppleHealthJobOptions, store: Apple
   const heapLimitMb = opts.heapLimitMb ?? WORKER_HEAP_MB[opts.format];
   let heapPeak = 0;
   let unknownFiles: number | undefined;
+  let fitbitSkipped: FitbitSkipped | undefined;
+  let undatedSamples: number | undefined;
   let leftOut = 0;
   return new Promise<AppleHealthRunStats>((resolve, reject) => {
     // A warm worker has the default limit; a run asking for another starts its own.
@@ -225,7 +232,7 @@ export function runAppleHealthInWorker(opts: AppleHealthJobOptions, store: Apple
       void worker.terminate();
       // A store call in flight finishes (or fails) before the job's outcome is recorded.
       chain.then(
-        () => (err === undefined ? resolve({ heapPeak, heapLimitMb, unknownFiles, leftOut }) : reject(err)),
+        () => (err === undefined ? resolve({ heapPeak, heapLimitMb, unknownFiles, fitbitSkipped, undatedSamples, leftOut }) : reject(err)),
         (e: unknown) => reject(err ?? e),
       );
     };
@@ -258,6 +265,8 @@ export function runAppleHealthInWorker(opts: AppleHealthJobOptions, store: Apple
         case 'done':
           heapPeak = m.heapPeak;
           unknownFiles = m.unknownFiles;
+          fitbitSkipped = m.fitbitSkipped;
+          undatedSamples = m.undatedSamples;
           leftOut = m.leftOut;
           finish();
           return;

@@ -11,7 +11,7 @@
 import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
 import { createSeriesSink, importAppleHealth, isImportError } from '../../integrations/apple-health/index.js';
-import { ImportError as FitbitImportError, importFitbitArchive } from '../../integrations/fitbit/import.js';
+import { ImportError as FitbitImportError, importFitbitArchive, type FitbitSkipped } from '../../integrations/fitbit/import.js';
 import type { DayChunk } from '../../integrations/series/day-chunk.js';
 import { sealNewChunk, type SealedChunk } from '../codec/series.js';
 import type { ImportProgress, RecordInput } from '../../integrations/types.js';
@@ -88,6 +88,8 @@ async function parse(input: WorkerInput, files: ImportFiles, seal: { key: Buffer
     port.postMessage({ t: 'progress', p } satisfies FromWorker);
   };
   let unknownFiles: number | undefined;
+  let fitbitSkipped: FitbitSkipped | undefined;
+  let undatedSamples: number | undefined;
   if (fitbit) {
     const source =
       input.format === 'fitbit-tgz'
@@ -95,23 +97,24 @@ async function parse(input: WorkerInput, files: ImportFiles, seal: { key: Buffer
         : { format: 'zip' as const, openZip: () => files.openRandomAccess(input.userId, input.jobId, seal) };
     const result = await importFitbitArchive(source, sink, { timezone: input.timezone, onProgress });
     unknownFiles = result.unknownFiles.length;
+    fitbitSkipped = result.skipped;
   } else if (input.format === 'zip') {
     const zip = await files.openRandomAccess(input.userId, input.jobId, seal);
     try {
-      await importAppleHealth({ zip }, sink, { onProgress });
+      undatedSamples = (await importAppleHealth({ zip }, sink, { onProgress })).counts.invalidDate;
     } finally {
       // yauzl closes the reader when the zip closes; this covers a zip that never opened.
       zip.reader.close(() => {});
     }
   } else {
     const size = await files.plainSize(input.userId, input.jobId);
-    await importAppleHealth({ xml: () => files.openStream(input.userId, input.jobId, seal), size }, sink, { onProgress });
+    undatedSamples = (await importAppleHealth({ xml: () => files.openStream(input.userId, input.jobId, seal), size }, sink, { onProgress })).counts.invalidDate;
   }
   await sink.finish();
   // Waits for the last batches to be stored before saying done.
   while (unacked > 0) await new Promise<void>((r) => (wake = r));
   sampleHeap();
-  port.postMessage({ t: 'done', heapPeak, unknownFiles, leftOut: sink.leftOut } satisfies FromWorker);
+  port.postMessage({ t: 'done', heapPeak, unknownFiles, fitbitSkipped, undatedSamples, leftOut: sink.leftOut } satisfies FromWorker);
 }
 
 function start(input: WorkerInput): void {

@@ -4,10 +4,10 @@ import { importFile, jobOutcome, type JobOutcome } from '../codec/index.js';
 import { asBuffer } from '../db/index.js';
 import { createSeriesSink, isImportError } from '../../integrations/apple-health/index.js';
 import { ImportError as FitbitImportError } from '../../integrations/fitbit/import.js';
-import { FhirInputError, transformAny, transformNdjsonStream } from '../../integrations/fhir/transform.js';
+import { FhirInputError, transformAny, transformNdjsonStream, type FhirIssue } from '../../integrations/fhir/transform.js';
 import type { ImportProgress, RecordInput } from '../../integrations/types.js';
 import type { SealedChunk } from '../codec/series.js';
-import { badRequest, notFound, tooLarge, unprocessable, unsupportedType } from '../errors.js';
+import { type AppError, badRequest, notFound, tooLarge, unprocessable, unsupportedType } from '../errors.js';
 import { AppleHealthWorkers, runAppleHealthInWorker, type AppleHealthRunStats } from '../jobs/apple-health-job.js';
 import type { FileSeal, ImportFiles } from '../jobs/encrypted-file.js';
 import { JOB_ERRORS, JobFailure, type JobContext, type JobErrorCode, type JobRunner } from '../jobs/runner.js';
@@ -30,6 +30,28 @@ const RECORD_BATCH = 256;
  * its day's, or a value that is not finite or plausible (a key like Fitbit's unrecognised files).
  */
 const LEFT_OUT = 'samples left out (unit or value not usable)';
+/**
+ * Apple Health samples whose start or end date is missing, is not a date ("03/06/2026 10:00",
+ * 30 February), has no UTC offset, or ends before it starts: with no instant, no day to put them on.
+ */
+const UNDATED_SAMPLES = 'samples with an unreadable date (not imported)';
+/** Fitbit files that are not valid JSON or not a list of entries: none of their data was imported. */
+const FITBIT_UNREADABLE_FILES = 'files that could not be read (not imported)';
+/** Fitbit entries dated 31 February, 25:00 or not at all: no day to put them on (Apple Health's key too). */
+const FITBIT_UNREADABLE_DATE = 'samples with an unreadable date (not imported)';
+/** Fitbit array elements that are not entries at all (null, a number). */
+const FITBIT_UNREADABLE_ENTRIES = 'entries that could not be read (not imported)';
+/**
+ * The result's counts of what a FHIR import did not import, by the transformer's issue kind: an
+ * NDJSON line that is not JSON, too long or not a resource, a Bundle entry without a usable
+ * resource, a resource nested too deeply. Server messages (OperationOutcome), repeats within
+ * the file and attachments kept inside their record lose nothing, so they are not counted.
+ */
+const FHIR_SKIPPED: Partial<Record<FhirIssue['kind'], string>> = {
+  'invalid-line': 'resources that could not be read (not imported)',
+  'invalid-entry': 'resources that could not be read (not imported)',
+  'too-deep': 'resources nested too deeply (not imported)',
+};
 /** A FHIR JSON document is parsed whole; bigger exports come as NDJSON, which streams. */
 const MAX_FHIR_JSON_BYTES = 256 * 1024 * 1024;
 
@@ -92,11 +114,23 @@ export class ImportsService {
       file,
       this.opts.maxImportBytes,
       (head) => {
+        if (head.length === 0) throw emptyFile('the export.zip from the Health app, or the export.xml inside it');
         if (head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && (head[2] === 3 || head[2] === 5) && (head[3] === 4 || head[3] === 6)) return 'zip';
+        // The Health app writes UTF-8; a copy re-saved by an editor may not be, and would read as garbage.
+        if (
+          (head[0] === 0xff && head[1] === 0xfe) ||
+          (head[0] === 0xfe && head[1] === 0xff) ||
+          (head[0] === 0 && head[1] === 0x3c) ||
+          (head[0] === 0x3c && head[1] === 0)
+        ) {
+          throw notUtf8('UTF-16');
+        }
         const text = head
           .toString('utf8')
           .replace(/^\uFEFF/, '')
           .trimStart();
+        const declared = /^<\?xml[^>]*?\bencoding\s*=\s*["']([^"']+)["']/i.exec(text)?.[1];
+        if (declared && !/^(utf-?8|us-ascii|ascii)$/i.test(declared)) throw notUtf8(declared.slice(0, 40));
         if (text.startsWith('<')) return 'xml';
         throw unsupportedType('Upload the export.zip from the Health app ("Export All Health Data"), or the export.xml inside it.');
       },
@@ -121,6 +155,7 @@ export class ImportsService {
       throw badRequest(`"${timezone.slice(0, 64)}" is not a time zone name. Use an IANA name such as Europe/Paris.`, 'bad_timezone');
     }
     return this.#accept(session, 'fitbit', file, this.opts.maxImportBytes, (head) => {
+      if (head.length === 0) throw emptyFile('the Fitbit or Google Health archive (.zip or .tgz)');
       const fmt =
         head.length >= 4 && head[0] === 0x50 && head[1] === 0x4b && (head[2] === 3 || head[2] === 5)
           ? 'zip'
@@ -251,6 +286,7 @@ export class ImportsService {
     );
     this.opts.onWorkerStats?.(stats);
     if (stats.leftOut) ctx.count(LEFT_OUT, stats.leftOut);
+    if (stats.undatedSamples) ctx.count(UNDATED_SAMPLES, stats.undatedSamples);
   }
 
   /** Like Apple Health, in the worker: a Fitbit archive's JSON files are parsed whole there. */
@@ -273,7 +309,12 @@ export class ImportsService {
     );
     this.opts.onWorkerStats?.(stats);
     if (stats.unknownFiles) ctx.count('unrecognised files (not imported)', stats.unknownFiles);
-    if (stats.leftOut) ctx.count(LEFT_OUT, stats.leftOut);
+    const skipped = stats.fitbitSkipped;
+    if (skipped?.unreadableFiles) ctx.count(FITBIT_UNREADABLE_FILES, skipped.unreadableFiles);
+    if (skipped?.unreadableDate) ctx.count(FITBIT_UNREADABLE_DATE, skipped.unreadableDate);
+    if (skipped?.unreadableEntries) ctx.count(FITBIT_UNREADABLE_ENTRIES, skipped.unreadableEntries);
+    const leftOut = stats.leftOut + (skipped?.unusableValue ?? 0);
+    if (leftOut) ctx.count(LEFT_OUT, leftOut);
   }
 
   /** Stores what an import worker sends: sealed day chunks and records, in order. */
@@ -294,6 +335,9 @@ export class ImportsService {
     const seal = this.#seal(session.keys, session.userId, job.id);
     const total = await this.files.plainSize(session.userId, job.id);
     const series = this.#seriesSink(ctx);
+    // Counted once the whole file is read, like the samples left out: a run interrupted before
+    // then counted none of them, so a resumed job counts each skip once.
+    const skipped = new Map<string, number>();
 
     if (job.input_format === 'ndjson') {
       let done = 0;
@@ -307,6 +351,7 @@ export class ImportsService {
       let records: RecordInput[] = [];
       for await (const r of transformNdjsonStream(counted, { source: 'fhir' })) {
         signal.throwIfAborted();
+        tallySkips(skipped, r.issues);
         records.push(...r.records);
         if (r.samples.length) await series.samples(r.samples);
         if (records.length >= RECORD_BATCH) {
@@ -338,6 +383,7 @@ export class ImportsService {
       parts.length = 0;
       const out = transformAny(json, { source: 'fhir' });
       json = undefined;
+      tallySkips(skipped, out.issues);
       await series.samples(out.samples);
       ctx.progress({ done: 0, total: out.records.length, unit: 'resources' });
       for (let i = 0; i < out.records.length; i += RECORD_BATCH) {
@@ -348,6 +394,7 @@ export class ImportsService {
     }
     await series.finish();
     if (series.leftOut) ctx.count(LEFT_OUT, series.leftOut);
+    for (const [key, n] of skipped) ctx.count(key, n);
   }
 
   /**
@@ -444,10 +491,28 @@ function isTimeZone(zone: string): boolean {
   }
 }
 
+function tallySkips(skipped: Map<string, number>, issues: FhirIssue[]): void {
+  for (const issue of issues) {
+    const key = FHIR_SKIPPED[issue.kind];
+    if (key) skipped.set(key, (skipped.get(key) ?? 0) + 1);
+  }
+}
+
 function describeFhirError(err: unknown): string | undefined {
   // FhirInputError messages name the problem ("no resourceType"); only JSON.parse's quote input,
   // and those are replaced before they get here.
   if (err instanceof FhirInputError) return err.message.replace(/\(Unexpected[^)]*\)/g, '').slice(0, 300);
   if ((err as Error)?.name === 'DecryptError') return "The uploaded file could not be read back intact from the server's disk. Import it again.";
   return undefined;
+}
+
+function emptyFile(what: string): AppError {
+  return unprocessable(`The file is empty. Upload ${what} as you downloaded it.`, 'empty_file');
+}
+
+function notUtf8(encoding: string): AppError {
+  return unprocessable(
+    `This export.xml is saved as ${encoding}, but the Health app writes UTF-8: upload the export.zip the Health app made, or the export.xml from inside it unchanged.`,
+    'unsupported_encoding',
+  );
 }

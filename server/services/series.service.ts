@@ -1,6 +1,6 @@
 import { ChunkMerger } from '../../integrations/series/chunk-merge.js';
 import { computeStats, decodeChunk, encodeChunk, mergeChunks, type DayChunk, type DayStats } from '../../integrations/series/day-chunk.js';
-import { convertStats, convertValue, SAME_UNIT, unitConversion, type UnitConversion } from '../../integrations/series/units.js';
+import { canonicalUnit, convertStats, convertValue, SAME_UNIT, unitConversion, type UnitConversion } from '../../integrations/series/units.js';
 import type { QuantitySample } from '../../integrations/types.js';
 import * as codec from '../codec/index.js';
 import type { MonthStats } from '../codec/index.js';
@@ -15,8 +15,14 @@ export interface SeriesDay extends DayStats {
   date: string;
 }
 
-/** What one store call added: new samples per type (duplicates of stored samples are not counted). */
+/**
+ * What one store call added: new samples per type (duplicates of stored samples are not counted),
+ * and under {@link SAMPLES_LEFT_OUT} the samples of days that could not join their stored day.
+ */
 export type AddedCounts = Record<string, number>;
+
+/** The job result's key for samples an import could not use (imports.service.ts counts under it too). */
+export const SAMPLES_LEFT_OUT = 'samples left out (unit or value not usable)';
 
 type Keys = Pick<SessionContext, 'userId' | 'keys'>;
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -110,8 +116,9 @@ export class SeriesService {
 
   /**
    * The stored row merged with `incoming` (encoded) under a bumped version; none when nothing is
-   * new (or the units do not convert). Merged as columns, never as a tuple per sample: see
-   * integrations/series/chunk-merge.ts.
+   * new, or when the units do not convert (its samples are then counted under SAMPLES_LEFT_OUT:
+   * an import must not say it kept what it dropped). Merged as columns, never as a tuple per
+   * sample: see integrations/series/chunk-merge.ts.
    */
   #mergedWrite(
     { keys, userId }: Keys,
@@ -122,8 +129,15 @@ export class SeriesService {
     incoming: Uint8Array,
     added: AddedCounts,
   ): ChunkWrite | undefined {
-    const merged = merger.merge(this.#plain(keys, userId, at.type, row), incoming);
-    if (!merged) return undefined;
+    const stored = this.#plain(keys, userId, at.type, row);
+    const merged = merger.merge(stored, incoming);
+    if (!merged) {
+      // Told apart from "nothing new" only here, off the common path: one header read each.
+      const was = readHeader(stored);
+      const came = readHeader(asBuffer(incoming));
+      if (!unitConversion(came.unit, was.unit, at.type)) added[SAMPLES_LEFT_OUT] = (added[SAMPLES_LEFT_OUT] ?? 0) + came.stats.count;
+      return undefined;
+    }
     const version = row.version + 1;
     added[at.type] = (added[at.type] ?? 0) + merged.added;
     return {
@@ -397,7 +411,8 @@ export class SeriesService {
    * Daily statistics for one type between two local dates (both inclusive), from the chunks'
    * sealed stats (or, for chunks written before those existed, the chunks' headers, whose stats
    * are then stored). Days stored in another unit (an export after the person switched kg to
-   * lb) are converted to the first day's unit.
+   * lb) are converted to the first day's unit, answered in its canonical spelling ("/min" for a
+   * series that holds "count/min" days too).
    */
   async days(session: SessionContext, q: { type: string; from?: string; to?: string }): Promise<{ type: string; unit: string | null; days: SeriesDay[] }> {
     const { keys, userId } = session;
@@ -405,6 +420,7 @@ export class SeriesService {
     const rows = await this.repo.stats(userId, type, q.from, q.to);
     let unit: string | null = null;
     const days: SeriesDay[] = [];
+    const unitless: SeriesDay[] = [];
     const backfill: Array<{ date: string; version: number; stats: Buffer }> = [];
     for (const row of rows) {
       let h: { unit: string; stats: DayStats };
@@ -418,11 +434,19 @@ export class SeriesService {
         });
       }
       if (h.stats.count === 0) continue;
-      unit ??= h.unit;
+      // A day stored without a unit (an Apple record that had none, before imports left those
+      // out) cannot say what the series is in, and would hide every day that has one; such days
+      // are shown only when no day has a unit.
+      if (h.unit === '' && unit === null) {
+        unitless.push({ date: row.date, ...h.stats });
+        continue;
+      }
+      unit ??= canonicalUnit(h.unit);
       const c = seriesConversion(q.type, h.unit, unit);
       if (c) days.push({ date: row.date, ...convertStats(h.stats, c) });
     }
     if (backfill.length) await this.repo.backfillStats(userId, type, backfill);
+    if (unit === null && unitless.length) return { type: q.type, unit: '', days: unitless };
     return { type: q.type, unit, days };
   }
 }

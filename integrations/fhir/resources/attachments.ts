@@ -1,11 +1,11 @@
 /** Attachments (DocumentReference.content, DiagnosticReport.presentedForm, Binary, Media). */
-import { cdaToText, decodeBase64, decodeText, htmlToText, type Json, str } from '../util.js';
+import { cdaToText, decodeBase64, decodeText, htmlToText, type Json, str, table } from '../util.js';
 import type { Ctx } from './context.js';
 
 /** Characters of attachment text kept in `text`; the whole file is still kept as an attachment. */
 const MAX_ATTACHMENT_TEXT = 200_000;
 
-const EXT: Record<string, string> = {
+const EXT = table<string>({
   'application/pdf': '.pdf',
   'application/xml': '.xml',
   'text/xml': '.xml',
@@ -23,7 +23,7 @@ const EXT: Record<string, string> = {
   'application/dicom': '.dcm',
   'text/csv': '.csv',
   'text/markdown': '.md',
-};
+});
 
 export interface AttachmentResult {
   /** One line per attachment for the record text. */

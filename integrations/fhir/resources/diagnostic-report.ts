@@ -1,14 +1,14 @@
 /** DiagnosticReport. */
 import { conceptName, describeCodes, loincShortName, stripSemanticTag, typeForConcepts } from '../codes.js';
 import { describeDate } from '../dates.js';
-import { type Json, objs, sentences, str } from '../util.js';
+import { type Json, objs, sentences, str, table } from '../util.js';
 import { takeAttachments, withContents } from './attachments.js';
 import type { Built, Ctx } from './context.js';
 import { OBS_CATEGORY_SYSTEMS, observation } from './observation.js';
 import { actorLabels, categoryTags, choiceDate, codesData, conceptNames, refLabel, resolveRef } from './readers.js';
 
 const V2_0074 = 'http://terminology.hl7.org/CodeSystem/v2-0074';
-const REPORT_CATEGORY: Record<string, string> = {
+const REPORT_CATEGORY = table<string>({
   LAB: 'laboratory',
   HM: 'laboratory',
   CH: 'laboratory',
@@ -23,7 +23,7 @@ const REPORT_CATEGORY: Record<string, string> = {
   NMR: 'imaging',
   CUS: 'cardiology',
   EC: 'cardiology',
-};
+});
 
 export function diagnosticReport(r: Json, ctx: Ctx): Built {
   const fullName = conceptName(r.code) ?? 'Diagnostic report';

@@ -1,10 +1,10 @@
 /** Encounter. */
 import { codingsOf, conceptName, describeCodes, stripSemanticTag, typeForConcepts } from '../codes.js';
-import { type Json, obj, objs, sentences, str } from '../util.js';
+import { type Json, obj, objs, sentences, str, table } from '../util.js';
 import type { Built, Ctx } from './context.js';
 import { codesData, conceptNames, periodText, refLabel, refLabels } from './readers.js';
 
-const ENCOUNTER_CLASS: Record<string, string> = {
+const ENCOUNTER_CLASS = table<string>({
   AMB: 'ambulatory',
   EMER: 'emergency',
   IMP: 'inpatient',
@@ -16,7 +16,7 @@ const ENCOUNTER_CLASS: Record<string, string> = {
   HH: 'home health',
   VR: 'virtual',
   FLD: 'field',
-};
+});
 
 export function encounter(r: Json, ctx: Ctx): Built {
   // R4 has class as a Coding; R5 and some servers send CodeableConcepts.

@@ -2,7 +2,7 @@
 import type { QuantitySample } from '../../types.js';
 import { type CodeRef, codingsOf, conceptName, describeCodes, loincShortName, stripSemanticTag, typeForConcepts } from '../codes.js';
 import { describeDate, instantMs, localDateOf } from '../dates.js';
-import { formatNumber, type Json, num, obj, objs, sentences, str } from '../util.js';
+import { formatNumber, type Json, num, obj, objs, sentences, str, table } from '../util.js';
 import type { Built, Ctx } from './context.js';
 import {
   actorLabels,
@@ -20,7 +20,7 @@ import {
   withUnit,
 } from './readers.js';
 
-const INTERPRETATION: Record<string, string> = {
+const INTERPRETATION = table<string>({
   N: 'normal',
   L: 'low',
   H: 'high',
@@ -40,7 +40,7 @@ const INTERPRETATION: Record<string, string> = {
   S: 'susceptible',
   '<': 'below the measurable range',
   '>': 'above the measurable range',
-};
+});
 
 interface ValueInfo {
   /** Readable value with unit ("17 g/dL", "Current every day smoker"). */
@@ -159,7 +159,7 @@ function readInterpretation(el: Json): string[] {
 
 // DSTU2 (Apple's clinical records from Epic sites) named the same code system under hl7.org/fhir.
 export const OBS_CATEGORY_SYSTEMS = ['http://terminology.hl7.org/CodeSystem/observation-category', 'http://hl7.org/fhir/observation-category'];
-const OBS_KIND: Record<string, string> = {
+const OBS_KIND = table<string>({
   'vital-signs': 'Vital sign',
   laboratory: 'Laboratory result',
   'social-history': 'Social history',
@@ -169,7 +169,7 @@ const OBS_KIND: Record<string, string> = {
   procedure: 'Procedure result',
   therapy: 'Therapy observation',
   activity: 'Activity',
-};
+});
 
 interface ComponentInfo extends ValueInfo {
   type: string;

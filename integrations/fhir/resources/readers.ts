@@ -122,7 +122,8 @@ export function categoryTags(categories: unknown, systems: string[], map: Record
   const out: string[] = [];
   for (const c of objs(categories).flatMap(codingsOf)) {
     if (c.system && !systems.includes(c.system)) continue;
-    const mapped = map[c.code];
+    // Own keys only: a code such as "constructor" must not find Object.prototype's.
+    const mapped = Object.hasOwn(map, c.code) ? map[c.code] : undefined;
     if (mapped) out.push(mapped);
     else if (/^[a-z][a-z-]*$/.test(c.code)) out.push(c.code);
   }

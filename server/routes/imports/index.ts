@@ -23,6 +23,9 @@ export const importsRoutes =
         const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase() as keyof typeof FHIR_TYPES;
         const format = FHIR_TYPES[type];
         if (!format) throw unsupportedType('Send FHIR as application/fhir+json (a Bundle or resource) or application/fhir+ndjson.');
+        // The body is read as sent: compressed, it would only be refused later as "not FHIR".
+        const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+        if (encoding !== 'identity') throw unsupportedType(`Send the file uncompressed: this route does not take Content-Encoding "${encoding.slice(0, 20)}".`);
         const declared = Number(req.headers['content-length']);
         if (Number.isFinite(declared) && declared > deps.maxImportBytes) throw tooLarge('The file is larger than this server accepts.');
         const r = await imports.startFhir(session, req.body as Readable, format);
