@@ -8,9 +8,24 @@
  *   skipped by the caller, not fatal.
  * - OperationOutcome entries (search.mode "outcome") ride along in searches, even empty ones.
  */
+import { OversizedResponseError, readCapped } from '../oauth/index.js';
 import { normalizeBase } from './smart.js';
 
-export type EpicErrorCode = 'reauth_required' | 'forbidden' | 'rate_limited' | 'bad_request' | 'not_found' | 'server' | 'network';
+/**
+ * `bad_response`: the server answered 200 with something that is not the FHIR JSON asked for
+ * (too large, not JSON, a maintenance page, a search that is not a searchset Bundle, a looping
+ * `next`). `incomplete`: a search was cut off at the page cap; what was read is kept.
+ */
+export type EpicErrorCode =
+  'reauth_required' | 'forbidden' | 'rate_limited' | 'bad_request' | 'not_found' | 'server' | 'network' | 'bad_response' | 'incomplete';
+
+/**
+ * Largest FHIR response read. Real Epic search pages (50 resources, Epic's usual page size)
+ * are tens to hundreds of KiB and a Patient with an inline photo a few MiB; 16 MiB leaves ample
+ * room for those while keeping a hostile or broken server from making one sync buffer (and
+ * JSON-parse, which costs several times the text) hundreds of MiB.
+ */
+export const MAX_FHIR_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 /** A FHIR call that failed; the message is safe to show (no token, no URL query). */
 export class EpicError extends Error {
@@ -37,8 +52,10 @@ export interface FhirClientOptions {
   /** Cap on one wait (default 30 s). */
   maxRetryDelayMs?: number;
   sleep?(ms: number): Promise<void>;
-  /** Most pages followed per search (default 500) so a looping `next` cannot run forever. */
+  /** Most pages followed per search (default 500) so a sync always ends. */
   maxPages?: number;
+  /** Largest response body read (default {@link MAX_FHIR_RESPONSE_BYTES}). */
+  maxResponseBytes?: number;
 }
 
 type Json = Record<string, unknown>;
@@ -71,8 +88,8 @@ export class FhirClient {
       } catch {
         throw new EpicError('network', 'The health record server could not be reached.');
       }
-      if (res.ok) return (await res.json()) as Json;
       const type = new URL(url).pathname.slice(new URL(this.base).pathname.length).split('/')[1] ?? 'resource';
+      if (res.ok) return this.#readJson(res, type);
       if (res.status === 401 && !refreshed) {
         await res.body?.cancel().catch(() => {});
         refreshed = true;
@@ -85,7 +102,7 @@ export class FhirClient {
         await sleep(Math.min(this.opts.maxRetryDelayMs ?? 30_000, Number.isFinite(ra) && ra > 0 ? ra * 1000 : 1000 * 2 ** attempt));
         continue;
       }
-      const detail = outcomeText(await res.json().catch(() => null));
+      const detail = outcomeText(await errorBody(res));
       switch (res.status) {
         case 401:
           throw new EpicError('reauth_required', 'The health record server no longer accepts this connection. Connect again.', 401);
@@ -104,6 +121,38 @@ export class FhirClient {
           );
       }
     }
+  }
+
+  /**
+   * The body as a JSON object, read up to the cap. Provider text (an HTML maintenance page, a
+   * parser message quoting it) never goes into the error: messages reach logs and the person.
+   */
+  async #readJson(res: Response, type: string): Promise<Json> {
+    let bytes: Uint8Array;
+    try {
+      bytes = await readCapped(
+        res,
+        this.opts.maxResponseBytes ?? MAX_FHIR_RESPONSE_BYTES,
+        `The health record server sent more than ${Math.round((this.opts.maxResponseBytes ?? MAX_FHIR_RESPONSE_BYTES) / 1024 / 1024)} MiB for ${type}; it was not read.`,
+      );
+    } catch (err) {
+      if (err instanceof OversizedResponseError) throw new EpicError('bad_response', err.message, res.status);
+      throw new EpicError('network', 'The health record server stopped answering mid-response.');
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(new TextDecoder().decode(bytes));
+    } catch {
+      throw new EpicError(
+        'bad_response',
+        `The health record server answered ${type} with something that is not FHIR data (it may be down for maintenance). The next sync will try again.`,
+        res.status,
+      );
+    }
+    if (!body || typeof body !== 'object' || Array.isArray(body)) {
+      throw new EpicError('bad_response', `The health record server answered ${type} with something that is not a FHIR resource.`, res.status);
+    }
+    return body as Json;
   }
 
   /**
@@ -126,17 +175,38 @@ export class FhirClient {
     return url.href;
   }
 
-  /** Every page of a search, following `next` links; yields each Bundle as it arrives. */
+  /**
+   * Every page of a search, following `next` links; yields each Bundle as it arrives.
+   * @throws EpicError `bad_response` for a `next` that was already read (it would loop), and
+   * `incomplete` when the page cap stops a search that still had a `next`, after yielding the
+   * pages read: the caller keeps those and reports the rest as not read.
+   */
   async *search(type: string, params: Record<string, string>): AsyncGenerator<Json> {
     let next: string | undefined = `${type}?${new URLSearchParams(params).toString()}`;
     const max = this.opts.maxPages ?? 500;
-    for (let pages = 0; next && pages < max; pages++) {
-      const bundle = await this.get(next);
+    const seen = new Set<string>();
+    for (let pages = 0; next; pages++) {
+      if (pages >= max) {
+        throw new EpicError('incomplete', `The health record server had more than ${max} pages of ${type}; the rest was not read.`);
+      }
+      const url = this.#underBase(next);
+      if (seen.has(url)) throw new EpicError('bad_response', `The health record server sent a ${type} page link that loops back to a page already read.`);
+      seen.add(url);
+      const bundle = await this.get(url);
       yield bundle;
       const links = Array.isArray(bundle.link) ? (bundle.link as Json[]) : [];
-      const n = links.find((l) => l.relation === 'next')?.url;
+      const n = links.find((l) => l?.relation === 'next')?.url;
       next = typeof n === 'string' && n ? n : undefined;
     }
+  }
+}
+
+/** An error answer's OperationOutcome, if it is one: read to a small cap, parsed or null. */
+async function errorBody(res: Response): Promise<unknown> {
+  try {
+    return JSON.parse(new TextDecoder().decode(await readCapped(res, 64 * 1024, 'oversized error body')));
+  } catch {
+    return null;
   }
 }
 

@@ -1,4 +1,6 @@
 /** The HTTP side: data point shapes, errors, one page of `dataTypes/{type}/dataPoints` with back-off. */
+import { OversizedResponseError, readCapped } from '../oauth/index.js';
+
 /** The data types this connector reads (hyphenated ids, as the API requires). */
 export type GoogleHealthDataType = 'heart-rate' | 'steps' | 'sleep' | 'weight' | 'daily-resting-heart-rate';
 
@@ -9,7 +11,18 @@ export const GOOGLE_HEALTH_DATA_TYPES: readonly GoogleHealthDataType[] = ['heart
 export const GOOGLE_HEALTH_BASE_URL = 'https://health.googleapis.com';
 
 /** Why an API call failed; never carries the access token. */
-export type GoogleHealthErrorCode = 'unauthorized' | 'forbidden' | 'rate_limited' | 'gone' | 'bad_request' | 'server' | 'network' | 'aborted';
+/**
+ * `bad_response`: a 200 that is not a readable page (too large, not JSON, a repeating page
+ * token); `incomplete`: a data type cut off at the page cap.
+ */
+export type GoogleHealthErrorCode =
+  'unauthorized' | 'forbidden' | 'rate_limited' | 'gone' | 'bad_request' | 'server' | 'network' | 'aborted' | 'bad_response' | 'incomplete';
+
+/**
+ * Largest page read. A page of the largest `pageSize` the API allows is a few MiB of JSON; the
+ * cap keeps a broken or hostile endpoint from making one sync buffer without bound.
+ */
+export const MAX_GOOGLE_HEALTH_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 /** A failed Google Health API call, with a message safe to log and show. */
 export class GoogleHealthError extends Error {
@@ -146,13 +159,40 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
 async function describe(res: Response, token: string): Promise<string> {
   let detail = '';
   try {
-    const body = (await res.json()) as { error?: { status?: string; message?: string } };
+    const body = JSON.parse(new TextDecoder().decode(await readCapped(res, 64 * 1024, 'oversized error body'))) as {
+      error?: { status?: string; message?: string };
+    };
     detail = [body.error?.status, body.error?.message].filter(Boolean).join(': ');
   } catch {
     /* a non-JSON error body says nothing useful */
   }
   // Defence in depth: an echoing proxy must not leak the bearer token into logs.
   return detail.split(token).join('[redacted]').slice(0, 300);
+}
+
+/** A 200's body as a page; the provider's text never goes into the error. */
+async function readPage(res: Response, type: GoogleHealthDataType): Promise<ListDataPointsResponse> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readCapped(res, MAX_GOOGLE_HEALTH_RESPONSE_BYTES, `Google Health sent an oversized page of ${type}; it was not read.`);
+  } catch (err) {
+    if (err instanceof OversizedResponseError) throw new GoogleHealthError('bad_response', res.status, err.message);
+    throw new GoogleHealthError('network', null, 'Google Health stopped answering mid-response.');
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    body = undefined;
+  }
+  if (!body || typeof body !== 'object' || Array.isArray(body)) {
+    throw new GoogleHealthError(
+      'bad_response',
+      res.status,
+      `Google Health answered ${type} with something that is not a data page. The next sync will try again.`,
+    );
+  }
+  return body as ListDataPointsResponse;
 }
 
 /**
@@ -195,7 +235,7 @@ export async function fetchDataPointsPage(
       }
       throw new GoogleHealthError('network', null, `Google Health could not be reached (${(err as Error).name}).`);
     }
-    if (res.ok) return (await res.json()) as ListDataPointsResponse;
+    if (res.ok) return readPage(res, type);
     if (res.status >= 300 && res.status < 400) {
       await res.body?.cancel().catch(() => {});
       throw new GoogleHealthError('bad_request', res.status, `Google Health answered ${res.status} (a redirect) for ${type}; it was not followed.`);

@@ -137,6 +137,32 @@ describe('Google Health client against the fake server', () => {
     expect(Object.keys(r.skipped)).toEqual(['weight']);
   });
 
+  it('refuses oversized or unreadable pages and repeating page tokens, and reports a data type cut off at the page cap', async () => {
+    server = await startFakeGoogleHealthServer({ accessToken: TOKEN });
+    const opts = { baseUrl: server.url, types: ['steps'] as const, ...noWait };
+    for (const [mode, message] of [
+      ['huge', /oversized page of steps/],
+      ['malformed', /not a data page/],
+      ['html', /not a data page/],
+      ['repeat', /page token it had already sent/],
+    ] as const) {
+      server.misbehaviour = mode;
+      const err = await syncGoogleHealth(TOKEN, {}, collector().sink, opts).catch((e: unknown) => e);
+      expect(err, mode).toBeInstanceOf(GoogleHealthError);
+      expect((err as GoogleHealthError).code, mode).toBe('bad_response');
+      expect((err as GoogleHealthError).message, mode).toMatch(message);
+      expect((err as GoogleHealthError).message, mode).not.toContain('CANARY');
+    }
+    server.misbehaviour = 'endless';
+    const before = server.requests.length;
+    const r = await syncGoogleHealth(TOKEN, { steps: '2026-06-01T00:00:00Z' }, collector().sink, { ...opts, maxPages: 3 });
+    expect(server.requests.length - before).toBe(3);
+    expect(r.incomplete).toEqual(['steps']);
+    expect(r.skipped.steps).toMatch(/more than 3 pages of steps/);
+    // The cursor stays where it was, so the unread rest is asked for again.
+    expect(r.cursors.steps).toBe('2026-06-01T00:00:00Z');
+  });
+
   it('normalises sleep, weight and daily resting heart rate', async () => {
     server = await startFakeGoogleHealthServer({
       accessToken: TOKEN,

@@ -61,6 +61,7 @@ export async function syncDataType(
   const maxPages = opts.maxPages ?? 1_000;
   let latest = cursor ? Date.parse(cursor) : -Infinity;
   let pageToken: string | undefined;
+  const seenTokens = new Set<string>();
   let pages = 0;
   let nSamples = 0;
   let nRecords = 0;
@@ -81,7 +82,14 @@ export async function syncDataType(
     nSamples += samples.length;
     nRecords += records.length;
     pageToken = page.nextPageToken || undefined;
-  } while (pageToken && pages < maxPages);
+    if (pageToken && seenTokens.has(pageToken)) {
+      throw new GoogleHealthError('bad_response', null, `Google Health sent a ${type} page token it had already sent; the sync stopped instead of looping.`);
+    }
+    if (pageToken) seenTokens.add(pageToken);
+    if (pageToken && pages >= maxPages) {
+      throw new GoogleHealthError('incomplete', null, `Google Health had more than ${maxPages} pages of ${type}; the rest was not read.`);
+    }
+  } while (pageToken);
   return { cursor: Number.isFinite(latest) ? isoUtc(latest) : cursor, samples: nSamples, records: nRecords, pages };
 }
 
@@ -94,10 +102,17 @@ export async function syncGoogleHealth(
   cursors: GoogleHealthCursors,
   sink: GoogleHealthSink,
   opts: SyncOptions & { types?: readonly GoogleHealthDataType[] } = {},
-): Promise<{ cursors: GoogleHealthCursors; counts: Record<string, number>; skipped: Partial<Record<GoogleHealthDataType, string>> }> {
+): Promise<{
+  cursors: GoogleHealthCursors;
+  counts: Record<string, number>;
+  skipped: Partial<Record<GoogleHealthDataType, string>>;
+  /** Types cut off at the page cap (their reason is in `skipped`). */
+  incomplete: GoogleHealthDataType[];
+}> {
   const next: GoogleHealthCursors = { ...cursors };
   const counts: Record<string, number> = {};
   const skipped: Partial<Record<GoogleHealthDataType, string>> = {};
+  const incomplete: GoogleHealthDataType[] = [];
   const counting: GoogleHealthSink = {
     samples: (b) => {
       for (const s of b) counts[s.type] = (counts[s.type] ?? 0) + 1;
@@ -117,8 +132,14 @@ export async function syncGoogleHealth(
         skipped[type] = err.message;
         continue;
       }
+      // The type's cursor stays where it was, so the unread rest is asked for again next time.
+      if (err instanceof GoogleHealthError && err.code === 'incomplete') {
+        skipped[type] = err.message;
+        incomplete.push(type);
+        continue;
+      }
       throw Object.assign(err as Error, { cursors: next });
     }
   }
-  return { cursors: next, counts, skipped };
+  return { cursors: next, counts, skipped, incomplete };
 }

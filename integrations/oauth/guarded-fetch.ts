@@ -36,19 +36,24 @@ export function guardedFetch(policy: EndpointPolicy, fetchImpl: typeof fetch = f
       if (options.signal?.aborted) throw err;
       throw new UnreachableError(`The sign-in server at ${url.host} could not be reached.`);
     }
-    const body = await readCapped(res, url);
+    const body = await readCapped(res, MAX_OAUTH_RESPONSE_BYTES, `The sign-in server at ${url.host} sent an oversized response.`);
     // 204/304 and friends may not carry a body in a Response.
     const empty = res.status === 204 || res.status === 304 || body.byteLength === 0;
     return new Response(empty ? null : body, { status: res.status, statusText: res.statusText, headers: res.headers });
   };
 }
 
-async function readCapped(res: Response, url: URL): Promise<Uint8Array> {
+/**
+ * Reads a response body up to `maxBytes`, stopping (and cancelling the rest) as soon as the cap
+ * is passed, so a hostile or broken server cannot make this process buffer without bound.
+ * @throws OversizedResponseError with `message` once the body (or its Content-Length) is larger.
+ */
+export async function readCapped(res: Response, maxBytes: number, message: string): Promise<Uint8Array> {
   if (!res.body) return new Uint8Array(0);
   const declared = Number(res.headers.get('content-length'));
-  if (declared > MAX_OAUTH_RESPONSE_BYTES) {
+  if (declared > maxBytes) {
     await res.body.cancel().catch(() => {});
-    throw new OversizedResponseError(`The sign-in server at ${url.host} sent an oversized response.`);
+    throw new OversizedResponseError(message);
   }
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -57,9 +62,9 @@ async function readCapped(res: Response, url: URL): Promise<Uint8Array> {
     const { done, value } = await reader.read();
     if (done) break;
     size += value.byteLength;
-    if (size > MAX_OAUTH_RESPONSE_BYTES) {
+    if (size > maxBytes) {
       await reader.cancel().catch(() => {});
-      throw new OversizedResponseError(`The sign-in server at ${url.host} sent an oversized response.`);
+      throw new OversizedResponseError(message);
     }
     chunks.push(value);
   }

@@ -1,5 +1,5 @@
 export { assertSafeEndpoint, UnsafeEndpointError, type EndpointPolicy } from './endpoint-guard.js';
-export { guardedFetch, MAX_OAUTH_RESPONSE_BYTES } from './guarded-fetch.js';
+export { guardedFetch, readCapped, MAX_OAUTH_RESPONSE_BYTES, OversizedResponseError } from './guarded-fetch.js';
 export { OAuthError, toOAuthError } from './errors.js';
 export { OAuthProvider, newFlowSecrets, type OAuthClient, type ProviderMetadata, type TokenResponse } from './provider.js';
 export { readCallback, sameSecret } from './callback.js';

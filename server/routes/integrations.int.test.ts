@@ -79,6 +79,8 @@ describe.each(dbTargets())('Google sign-in and health integrations (%s)', (targe
       EPIC_CLIENT_SECRET: EPIC_SECRET,
       EPIC_FHIR_BASE_URLS: [smart.fhirBase, evilSmart.fhirBase, privateSmart.fhirBase].join(','),
     });
+    // These tests sync again and again on purpose; the cooldown has its own test.
+    sut.app.integrations!.opts.manualSyncCooldownMs = 0;
   });
   afterAll(async () => {
     await sut?.dispose();
@@ -86,6 +88,11 @@ describe.each(dbTargets())('Google sign-in and health integrations (%s)', (targe
   });
 
   const inject = (o: InjectOptions) => sut.app.inject(o);
+  /** A restart builds a new service, back on the default sync cooldown. */
+  const restart = async () => {
+    await sut.restart();
+    sut.app.integrations!.opts.manualSyncCooldownMs = 0;
+  };
   const svc = () => sut.app.integrations!;
 
   /** Runs /api/auth/google through the provider and back; returns the callback's answer. */
@@ -217,7 +224,7 @@ describe.each(dbTargets())('Google sign-in and health integrations (%s)', (targe
       // PGlite allows one process on its files: stop the server to read the raw rows.
       await sut.stop();
       const dump = await sut.dumpDatabase();
-      await sut.restart();
+      await restart();
       expect(dump).toMatch(/-- inbox\n\(/);
       for (const canary of ['Emmerich580', 'Augustus49', 'Hemoglobin']) expect(dump).not.toContain(canary);
 
@@ -256,7 +263,7 @@ describe.each(dbTargets())('Google sign-in and health integrations (%s)', (targe
       expect(await count()).toBe(before);
       await sut.stop();
       expect(await sut.dumpDatabase()).not.toMatch(/-- inbox\n\(/);
-      await sut.restart();
+      await restart();
 
       // Concurrent callers after expiry: one refresh, one rotated token, everyone gets it.
       smart.auth.expireAccessTokens();
@@ -332,6 +339,160 @@ describe.each(dbTargets())('Google sign-in and health integrations (%s)', (targe
       });
       expect(unknown.statusCode).toBe(400);
       expect(unknown.json().error.code).toBe('unknown_endpoint');
+    });
+
+    /** Asks for a sync and waits for it; returns its job as GET /api/jobs/:id shows it. */
+    async function syncNow(user: { headers: { cookie: string } }) {
+      const r = await inject({ method: 'POST', url: '/api/integrations/epic/sync', headers: user.headers });
+      expect(r.statusCode).toBe(202);
+      await svc().whenIdle();
+      return (await inject({ method: 'GET', url: `/api/jobs/${r.json().jobId}`, headers: user.headers })).json();
+    }
+    const epicIntegration = async (user: { headers: { cookie: string } }) =>
+      (await inject({ method: 'GET', url: '/api/integrations', headers: user.headers })).json().integrations[0];
+
+    it('fails a sync on oversized, unreadable or non-search answers, and keeps only the launch patient’s records', async () => {
+      const user = await signUp(sut.app);
+      expect((await connect(user)).res!.headers.location).toBe('/connections?provider=epic&connected=1');
+      await svc().whenIdle();
+      const baseline = await syncNow(user);
+      expect(baseline.status).toBe('done');
+      expect(baseline.result.imported.Condition).toBeGreaterThan(0);
+      try {
+        // Another patient's records, another type, junk entries: skipped, and the counts say so.
+        smart.misbehaviour = 'foreign';
+        smart.misbehaviourType = 'Condition';
+        const foreign = await syncNow(user);
+        expect(foreign.status).toBe('done');
+        expect(foreign.result.imported).toEqual(baseline.result.imported);
+        smart.misbehaviourType = undefined;
+
+        const cases = [
+          ['notbundle', /something other than search results/],
+          ['malformed', /not FHIR data/],
+          ['html', /not FHIR data/],
+          ['huge', /more than 16 MiB/],
+          ['loop', /loops back to a page already read/],
+        ] as const;
+        for (const [mode, message] of cases) {
+          smart.misbehaviour = mode;
+          const before = smart.fhirRequests.length;
+          const job = await syncNow(user);
+          expect(job.status, mode).toBe('failed');
+          expect(job.errorCode, mode).toBe('provider_error');
+          expect(job.error, mode).toMatch(message);
+          const integ = await epicIntegration(user);
+          expect(integ.status, mode).toBe('error');
+          expect(integ.error.message, mode).toMatch(message);
+          // A looping `next` is refused at once, not followed up to the page cap.
+          if (mode === 'loop') expect(smart.fhirRequests.length - before).toBeLessThan(10);
+        }
+        // A search cut off at the page cap is reported, not a silent success.
+        smart.misbehaviour = 'endless';
+        smart.misbehaviourType = 'Condition';
+        const capped = await syncNow(user);
+        expect(capped.status).toBe('done');
+        expect(capped.result.skipped.Condition).toMatch(/more than 500 pages of Condition/);
+        const integ = await epicIntegration(user);
+        expect(integ).toEqual(expect.objectContaining({ status: 'connected', error: expect.objectContaining({ code: 'incomplete' }) }));
+      } finally {
+        smart.misbehaviour = null;
+        smart.misbehaviourType = undefined;
+      }
+      expect((await syncNow(user)).status).toBe('done');
+      expect((await epicIntegration(user)).error).toBeUndefined();
+
+      // Provider faults are warnings; the provider's own text is copied nowhere.
+      const lines = sut.logs().split('\n');
+      expect(lines.filter((l) => l.includes('"level":50') && /sync/.test(l))).toEqual([]);
+      expect(sut.logs()).not.toContain('PROVIDER-MAINTENANCE-CANARY');
+      expect(sut.logs()).not.toContain('Intruder');
+      // Nothing of the other patient reached the vault.
+      await inject({ method: 'GET', url: '/api/auth/me', headers: user.headers });
+      const found = await inject({ method: 'GET', url: '/api/search?q=Intruder', headers: user.headers });
+      expect(found.json().results).toEqual([]);
+    });
+
+    it('ends a sync the owner disconnected mid-way as disconnected, not as "sign in again"', async () => {
+      const user = await signUp(sut.app);
+      await connect(user);
+      await svc().whenIdle();
+      const hold = smart.holdFhir();
+      const r = await inject({ method: 'POST', url: '/api/integrations/epic/sync', headers: user.headers });
+      await hold.reached;
+      expect((await inject({ method: 'DELETE', url: '/api/integrations/epic', headers: user.headers })).statusCode).toBe(204);
+      hold.release();
+      await svc().whenIdle();
+      const job = (await inject({ method: 'GET', url: `/api/jobs/${r.json().jobId}`, headers: user.headers })).json();
+      expect(job.status).toBe('failed');
+      expect(job.errorCode).toBe('disconnected');
+      expect(job.error).toMatch(/Epic was disconnected while this sync ran/);
+      expect(job.error).not.toMatch(/sign in again/);
+      expect((await inject({ method: 'GET', url: '/api/integrations', headers: user.headers })).json().integrations).toEqual([]);
+    });
+
+    it('revokes the replaced grant on reconnect, and the new grant when the account is gone before the callback', async () => {
+      const user = await signUp(sut.app);
+      await connect(user);
+      await svc().whenIdle();
+      const live = smart.auth.liveRefreshTokens();
+      const revocations = smart.auth.stats.revocations;
+      expect((await connect(user)).res!.headers.location).toBe('/connections?provider=epic&connected=1');
+      await svc().whenIdle();
+      expect(smart.auth.stats.revocations - revocations).toBe(1);
+      expect(smart.auth.liveRefreshTokens()).toBe(live);
+      // The new grant is the one kept, and it works.
+      expect((await syncNow(user)).status).toBe('done');
+
+      // The account is deleted while its owner is at Epic: the code is exchanged, then given back.
+      const gone = await signUp(sut.app);
+      const start = await inject({
+        method: 'GET',
+        url: `/api/integrations/epic/connect?endpoint=${encodeURIComponent(smart.fhirBase)}`,
+        headers: gone.headers,
+      });
+      const jar = new Jar();
+      jar.take(start);
+      const cb = await providerRedirect(start.headers.location as string);
+      const del = await inject({ method: 'DELETE', url: '/api/account', headers: gone.headers, payload: { passphrase: gone.passphrase } });
+      expect(del.statusCode).toBe(204);
+      const liveBefore = smart.auth.liveRefreshTokens();
+      const exchanges = smart.auth.stats.codeExchanges;
+      const res = await inject({ method: 'GET', url: cb, headers: { cookie: jar.header() } });
+      expect(res.headers.location).toBe('/connections?provider=epic&error=connect_failed');
+      expect(smart.auth.stats.codeExchanges - exchanges).toBe(1);
+      expect(smart.auth.liveRefreshTokens()).toBe(liveBefore);
+      expect(
+        sut
+          .logs()
+          .split('\n')
+          .filter((l) => l.includes('"level":50') && /connect/.test(l)),
+      ).toEqual([]);
+    });
+
+    it('refuses another manual sync right after one the person asked for, with Retry-After', async () => {
+      const user = await signUp(sut.app);
+      await connect(user);
+      await svc().whenIdle();
+      svc().opts.manualSyncCooldownMs = 3_600_000;
+      try {
+        // The sync that connecting started does not count: "Sync now" right after it works.
+        expect((await syncNow(user)).status).toBe('done');
+        const again = await inject({ method: 'POST', url: '/api/integrations/epic/sync', headers: user.headers });
+        expect(again.statusCode).toBe(429);
+        expect(again.json().error.code).toBe('rate_limited');
+        expect(again.json().error.message).toMatch(/Epic was synced a moment ago/);
+        const wait = Number(again.headers['retry-after']);
+        expect(wait).toBeGreaterThan(0);
+        expect(wait).toBeLessThanOrEqual(3600);
+        // Per user: another person's sync is not held back.
+        const other = await signUp(sut.app);
+        await connect(other);
+        await svc().whenIdle();
+        expect((await syncNow(other)).status).toBe('done');
+      } finally {
+        svc().opts.manualSyncCooldownMs = 0;
+      }
     });
 
     it('refuses discovery documents pointing at link-local or private addresses before sending anything', async () => {

@@ -8,12 +8,12 @@ import type { QuantitySample, RecordInput } from '../../integrations/types.js';
 import { asBuffer } from '../db/index.js';
 import type { JobObserver } from '../metrics/jobs.js';
 import { withSpan } from '../metrics/tracing.js';
-import { AppError, notFound } from '../errors.js';
+import { AppError, notFound, rateLimited } from '../errors.js';
 import type { AuditRepository } from '../repositories/audit.repository.js';
 import type { JobRow, JobsRepository } from '../repositories/jobs.repository.js';
 import type { IntegrationsRepository } from '../repositories/integrations.repository.js';
 import type { ConnectorTokens } from './connector-tokens.js';
-import { PROVIDERS, ReauthRequiredError, type ConnectFlow, type Connector, type Provider } from './connectors/connector.js';
+import { PROVIDERS, ReauthRequiredError, type ConnectFlow, type Connector, type Provider, type StoredGrant } from './connectors/connector.js';
 import { InboxKeyUnverifiedError, type InboxService } from './inbox.service.js';
 
 export type IntegrationStatus = 'connected' | 'syncing' | 'error' | 'reauth_required';
@@ -32,6 +32,8 @@ export interface SyncJob {
   provider: Provider;
   status: 'running' | 'done' | 'failed';
   startedAt: string;
+  /** Asked for by the person (POST .../sync), as opposed to the schedule or a new connection. */
+  manual?: boolean;
   result?: { imported: Record<string, number>; skipped: Record<string, string> };
   error?: { code: string; message: string };
 }
@@ -51,9 +53,18 @@ export interface SchedulerOptions {
   leaseMs: number;
   /** This instance's name in `jobs.lease_owner`. */
   instanceId: string;
+  /**
+   * Least time between the end of a sync the person asked for and their next request for one,
+   * per user and provider (default 5 min): each full Epic sync is a dozen or more requests on
+   * the deployment's one client registration, which the provider rate-limits as a whole.
+   */
+  manualSyncCooldownMs: number;
 }
 
 const CURSOR = (provider: string) => `${provider}.cursor`;
+
+/** PostgreSQL's foreign_key_violation: the user row went away (account deleted) mid-request. */
+const FOREIGN_KEY_VIOLATION = '23503';
 
 /**
  * Connected accounts: connect (redirect + callback), sync now, disconnect, and background sync
@@ -79,7 +90,16 @@ export class IntegrationsService {
     opts: Partial<SchedulerOptions> = {},
   ) {
     this.#connectors = new Map(connectors.map((c) => [c.provider, c]));
-    this.opts = { intervalMs: 6 * 3_600_000, jitter: 0.2, tickMs: 60_000, concurrency: 2, leaseMs: 30_000, instanceId: randomUUID(), ...opts };
+    this.opts = {
+      intervalMs: 6 * 3_600_000,
+      jitter: 0.2,
+      tickMs: 60_000,
+      concurrency: 2,
+      leaseMs: 30_000,
+      instanceId: randomUUID(),
+      manualSyncCooldownMs: 5 * 60_000,
+      ...opts,
+    };
   }
 
   connector(provider: string): Connector {
@@ -137,8 +157,12 @@ export class IntegrationsService {
     const cb = readCallback(query);
     if (!flow || !sameSecret(cb.state, flow.state)) return back({ error: 'state_mismatch' });
     if ('error' in cb) return back({ error: cb.error === 'access_denied' ? 'access_denied' : 'provider_error' });
+    let obtained: StoredGrant | undefined;
+    let stored = false;
     try {
       const { grant, access } = await c.finish(cb.params, flow);
+      obtained = grant;
+      const previous = await this.tokens.grant(flow.userId, c.provider).catch(() => null);
       await this.repo.upsertConnected({
         id: randomUUID(),
         userId: flow.userId,
@@ -146,12 +170,32 @@ export class IntegrationsService {
         endpoint: grant.endpoint ?? null,
         token: this.tokens.seal(flow.userId, c.provider, grant),
       });
+      stored = true;
       this.tokens.remember(flow.userId, c.provider, access);
+      // The replaced grant would otherwise stay live at the provider, unused, until it expires.
+      // Only after the new one is stored, and only where revoking one token leaves the others.
+      if (previous && c.revokesSingleGrant && previous.grant.refreshToken && previous.grant.refreshToken !== grant.refreshToken) {
+        await c.revoke(previous.grant).catch((err: Error) => log.warn({ err: { name: err.name }, provider: c.provider }, 'revoking the replaced grant failed'));
+      }
       await this.audit.record('integration_connected', flow.userId);
       await this.startSync(flow.userId, c.provider);
       return back({ connected: '1' });
     } catch (err) {
+      // The account was deleted while its owner was at the provider: a client action, not a fault.
+      const accountGone = (err as { code?: string }).code === FOREIGN_KEY_VIOLATION;
+      // Nothing keeps the grant just obtained (or its account is gone): give it back.
+      if (obtained && (!stored || accountGone)) {
+        const fresh = obtained;
+        const previousLives = !accountGone && !c.revokesSingleGrant && (await this.tokens.grant(flow.userId, c.provider).catch(() => null));
+        if (!previousLives) {
+          await c.revoke(fresh).catch((e: Error) => log.warn({ err: { name: e.name }, provider: c.provider }, 'revoking an unused grant failed'));
+        }
+      }
       const code = err instanceof OAuthError ? err.code : 'connect_failed';
+      if (accountGone) {
+        log.warn({ code, provider: c.provider }, 'connect abandoned: the account was deleted meanwhile');
+        return back({ error: code });
+      }
       log.warn({ code, provider: c.provider }, 'connect refused');
       if (!(err instanceof OAuthError)) log.error({ err: safeError(err) }, 'connect failed');
       return back({ error: code });
@@ -162,7 +206,7 @@ export class IntegrationsService {
    * Starts a sync unless one is running for this user and provider (on this instance or another
    * that still holds it); returns its job id.
    */
-  async startSync(userId: string, provider: Provider): Promise<string> {
+  async startSync(userId: string, provider: Provider, manual = false): Promise<string> {
     const key = `${userId}|${provider}`;
     const running = this.#running.get(key);
     if (running) return running.job.id;
@@ -171,7 +215,7 @@ export class IntegrationsService {
     if (elsewhere) return elsewhere.id;
     const again = this.#running.get(key);
     if (again) return again.job.id;
-    const job: SyncJob = { id: randomUUID(), userId, provider, status: 'running', startedAt: new Date().toISOString() };
+    const job: SyncJob = { id: randomUUID(), userId, provider, status: 'running', startedAt: new Date().toISOString(), ...(manual ? { manual } : {}) };
     const entry = { job, done: Promise.resolve() };
     this.#running.set(key, entry);
     try {
@@ -204,7 +248,50 @@ export class IntegrationsService {
     const row = await this.repo.get(userId, c.provider);
     if (!row) throw notFound('Integration');
     if (row.status === 'reauth_required') throw new AppError(409, 'reauth_required', row.error ?? new ReauthRequiredError(c.label).message);
-    return this.startSync(userId, c.provider);
+    const running = this.#running.get(`${userId}|${c.provider}`) ?? (await this.jobs.held(userId, `sync:${c.provider}`));
+    if (!running) {
+      const wait = await this.#cooldownLeft(userId, c.provider);
+      if (wait > 0) {
+        const minutes = Math.ceil(wait / 60_000);
+        throw rateLimited(
+          wait / 1000,
+          `${c.label} was synced a moment ago. You can sync again in ${minutes === 1 ? 'a minute' : `${minutes} minutes`}; new records are also fetched automatically.`,
+        );
+      }
+    }
+    return this.startSync(userId, c.provider, true);
+  }
+
+  /**
+   * Milliseconds until this person may ask for another sync: counted from the end of the last
+   * sync they asked for, on any instance (its sealed outcome says it was theirs). Syncs started
+   * by the schedule or by connecting do not count, so "Sync now" right after them still works.
+   */
+  async #cooldownLeft(userId: string, provider: Provider): Promise<number> {
+    const cooldown = this.opts.manualSyncCooldownMs;
+    if (cooldown <= 0) return 0;
+    // Read here rather than through JobsRepository, which has no query by finish time.
+    const recent = await this.repo.db
+      .selectFrom('jobs')
+      .select(['id', 'user_id', 'sealed', 'finished_at'])
+      .where('user_id', '=', userId)
+      .where('kind', '=', `sync:${provider}`)
+      .where('status', 'in', ['done', 'failed'])
+      .where('finished_at', '>', new Date(Date.now() - cooldown))
+      .orderBy('finished_at', 'desc')
+      .limit(20)
+      .execute();
+    for (const r of recent) {
+      if (!r.sealed || !r.finished_at) continue;
+      let outcome: SyncOutcome;
+      try {
+        outcome = JSON.parse(openToken(this.serverKey, r.user_id, OUTCOME(r.id), asBuffer(r.sealed))) as SyncOutcome;
+      } catch {
+        continue;
+      }
+      if (outcome.manual) return new Date(r.finished_at).getTime() + cooldown - Date.now();
+    }
+    return 0;
   }
 
   /**
@@ -239,7 +326,11 @@ export class IntegrationsService {
     } finally {
       clearInterval(renew);
     }
-    const outcome: SyncOutcome = { ...(job.result ? { result: job.result } : {}), ...(job.error ? { error: job.error } : {}) };
+    const outcome: SyncOutcome = {
+      ...(job.result ? { result: job.result } : {}),
+      ...(job.error ? { error: job.error } : {}),
+      ...(job.manual ? { manual: true } : {}),
+    };
     await this.jobs
       .finish(job.id, {
         status: job.status === 'done' ? 'done' : 'failed',
@@ -279,10 +370,12 @@ export class IntegrationsService {
       const r = await withSpan(`sync ${provider}`, { 'cv.sync.provider': provider, 'cv.job.id': job.id }, () =>
         c.sync(stored.grant, this.tokens.source(userId, c), cursor, sink),
       );
+      // A sync cut short still ends done (what it read is in the vault), but the Connections
+      // page shows the integration's error, so the person learns part was not read.
       await this.repo.setStatus(userId, provider, {
         status: 'connected',
-        errorCode: null,
-        error: null,
+        errorCode: r.incomplete ? 'incomplete' : null,
+        error: r.incomplete ?? null,
         lastSyncAt: new Date(),
         nextSyncAt: this.#next(),
         cursor: sealToken(this.serverKey, userId, CURSOR(provider), JSON.stringify(r.cursor ?? null)),
@@ -295,6 +388,17 @@ export class IntegrationsService {
       );
     } catch (err) {
       finished('failed');
+      // Disconnected by its owner mid-sync: the grant was revoked and deleted on purpose, so the
+      // refresh that then fails is not "sign in again". Nothing is left to mark.
+      if (!(await this.repo.get(userId, provider).catch(() => row))) {
+        job.status = 'failed';
+        job.error = {
+          code: 'disconnected',
+          message: `${c.label} was disconnected while this sync ran, so it stopped. Records it had already fetched stay in your vault.`,
+        };
+        this.log.info({ provider }, 'sync stopped: disconnected');
+        return;
+      }
       const e = classify(err, c.label);
       job.status = 'failed';
       job.error = { code: e.code, message: e.message };
@@ -380,6 +484,8 @@ export class IntegrationsService {
 interface SyncOutcome {
   result?: SyncJob['result'];
   error?: SyncJob['error'];
+  /** The person asked for this sync (the manual-sync cooldown counts from it). */
+  manual?: boolean;
 }
 
 /** The label a sync job's outcome is sealed under (server key, per user and job). */
@@ -392,13 +498,15 @@ function classify(err: unknown, label: string): { code: string; message: string 
   if (err instanceof EpicError) {
     if (err.code === 'rate_limited')
       return { code: 'rate_limited', message: `${label} is limiting how often this app may read. The next sync will try again.` };
-    return { code: err.code === 'network' ? 'unreachable' : 'sync_failed', message: err.message };
+    // The provider's fault (an error status, an unreadable or oversized answer): warn-level, and
+    // the message (ours, never the provider's body) tells the person what happened.
+    return { code: err.code === 'network' ? 'unreachable' : 'provider_error', message: err.message };
   }
   if (err instanceof GoogleHealthError) {
     if (err.code === 'rate_limited')
       return { code: 'rate_limited', message: `${label} is limiting how often this app may read. The next sync will try again.` };
     if (err.code === 'gone') return { code: 'gone', message: err.message };
-    return { code: err.code === 'network' ? 'unreachable' : 'sync_failed', message: err.message };
+    return { code: err.code === 'network' ? 'unreachable' : err.code === 'aborted' ? 'sync_failed' : 'provider_error', message: err.message };
   }
   if (err instanceof OAuthError) {
     if (err.code === 'rate_limited') return { code: 'rate_limited', message: `${label} is limiting sign-in requests. The next sync will try again.` };

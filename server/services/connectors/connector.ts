@@ -37,6 +37,12 @@ export interface Connector {
   readonly provider: Provider;
   /** Shown in messages a person reads ("Epic asked you to sign in again"). */
   readonly label: string;
+  /**
+   * Whether revoking one refresh token leaves this user's other grants to the app alive (Epic:
+   * each token is its own grant). Where revoking one ends them all (Google: one grant per user
+   * and client), a replaced grant is left to the provider rather than revoked with the new one.
+   */
+  readonly revokesSingleGrant: boolean;
   configured(): boolean;
   /** Endpoints a user may pick (Epic: EPIC_FHIR_BASE_URLS); empty when the provider has one. */
   endpoints(): string[];
@@ -50,7 +56,13 @@ export interface Connector {
     tokens: AccessTokenSource,
     cursor: unknown,
     sink: SyncSink,
-  ): Promise<{ cursor: unknown; counts: Record<string, number>; skipped: Record<string, string> }>;
+  ): Promise<{
+    cursor: unknown;
+    counts: Record<string, number>;
+    skipped: Record<string, string>;
+    /** Set when part of the data could not be read this time: a sentence the person sees. */
+    incomplete?: string;
+  }>;
 }
 
 /** The refresh token was refused (revoked, expired or never granted): the user must connect again. */

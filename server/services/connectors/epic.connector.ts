@@ -22,6 +22,7 @@ import { ReauthRequiredError, expiresAt, refreshGrant, type Connector, type Conn
 export class EpicConnector implements Connector {
   readonly provider = 'epic' as const;
   readonly label = 'Epic';
+  readonly revokesSingleGrant = true;
   readonly #discovery: DiscoveryCache<{ smart: SmartConfiguration; provider: OAuthProvider }>;
 
   constructor(private readonly config: Config) {
@@ -112,7 +113,14 @@ export class EpicConnector implements Connector {
     const client = new FhirClient(base, tokens);
     try {
       const r = await syncEpic(client, { patientId: grant.patientId, cursor: typeof cursor === 'string' ? cursor : undefined }, sink);
-      return { cursor: r.cursor, counts: r.counts, skipped: r.skipped };
+      return {
+        cursor: r.cursor,
+        counts: r.counts,
+        skipped: r.skipped,
+        ...(r.incomplete.length
+          ? { incomplete: `Epic has more records than one sync reads (${r.incomplete.join(', ')}); only the first pages were imported.` }
+          : {}),
+      };
     } catch (err) {
       if (err instanceof EpicError && err.code === 'reauth_required') throw new ReauthRequiredError(this.label);
       throw err;

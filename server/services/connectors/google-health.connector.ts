@@ -21,6 +21,8 @@ export const GOOGLE_HEALTH_SCOPES = [
 export class GoogleHealthConnector implements Connector {
   readonly provider = 'google_health' as const;
   readonly label = 'Google Health';
+  // Google's revocation ends the user's whole grant to this client, the new token included.
+  readonly revokesSingleGrant = false;
 
   constructor(
     private readonly config: Config,
@@ -82,7 +84,14 @@ export class GoogleHealthConnector implements Connector {
     for (let attempt = 0; ; attempt++) {
       try {
         const r = await syncGoogleHealth(token, cursors, sink, { baseUrl: this.config.GOOGLE_HEALTH_API_URL });
-        return { cursor: r.cursors, counts: r.counts, skipped: r.skipped as Record<string, string> };
+        return {
+          cursor: r.cursors,
+          counts: r.counts,
+          skipped: r.skipped as Record<string, string>,
+          ...(r.incomplete.length
+            ? { incomplete: `Google Health has more data than one sync reads (${r.incomplete.join(', ')}); the rest will be asked for next time.` }
+            : {}),
+        };
       } catch (err) {
         const advanced = (err as { cursors?: GoogleHealthCursors }).cursors;
         if (advanced) cursors = advanced;

@@ -77,6 +77,20 @@ export interface SmartServer {
   fhirRequests: Array<{ path: string; params: string[]; status: number }>;
   /** Answer the next `n` FHIR requests with 429 and Retry-After. */
   rateLimitFhir(n: number, retryAfterSec?: number): void;
+  /**
+   * How searches of `misbehaviourType` (every type when unset) are answered, after the
+   * bearer check: `huge` streams a valid Bundle of ~20 MiB, `malformed` cut-off JSON, `html` a
+   * maintenance page, `notbundle` a Patient of another id, `foreign` the real page plus entries
+   * of another patient, another type and junk, `loop` a page whose `next` is itself, `endless`
+   * empty pages each linking to a new one. Null: behave.
+   */
+  misbehaviour: null | 'huge' | 'malformed' | 'html' | 'notbundle' | 'foreign' | 'loop' | 'endless';
+  misbehaviourType?: string;
+  /**
+   * Holds every FHIR request until `release()`; `reached` resolves once one is waiting, so a
+   * test can act while a sync is certainly in flight.
+   */
+  holdFhir(): { reached: Promise<void>; release(): void };
   addResource(r: Json): void;
   close(): Promise<void>;
 }
@@ -105,6 +119,9 @@ export async function startSmartServer(opts: SmartServerOptions): Promise<SmartS
   let retryAfter = 1;
   const FHIR_PATH = '/api/FHIR/R4';
   let auth!: AuthServer;
+  // The object handed back: its `misbehaviour` switch is read on each request.
+  let state: Pick<SmartServer, 'misbehaviour' | 'misbehaviourType'> = { misbehaviour: null };
+  let held: { gate: Promise<void>; arrived: () => void } | null = null;
   const base = () => `${auth.origin}${FHIR_PATH}`;
   const epicConfig = JSON.parse(readFileSync(path.join(EPIC_FIXTURES, 'epic_smart-configuration_apotti-fi.json'), 'utf8')) as Json;
 
@@ -238,9 +255,77 @@ export async function startSmartServer(opts: SmartServerOptions): Promise<SmartS
       const since = Date.parse(lu.slice(2));
       matches = matches.filter((r) => Date.parse(r.meta?.lastUpdated ?? '1970-01-01T00:00:00Z') > since);
     }
+    if (state.misbehaviour && (!state.misbehaviourType || state.misbehaviourType === type)) {
+      log(200);
+      misbehave(state.misbehaviour, res, url, type, matches);
+      return true;
+    }
     log(200);
     page(res, url, matches);
     return true;
+  };
+
+  const misbehave = (mode: NonNullable<SmartServer['misbehaviour']>, res: ServerResponse, url: URL, type: string, matches: Json[]) => {
+    const fhirJson = { 'content-type': 'application/fhir+json' };
+    const self = new URL(url.toString().replace(url.origin, auth.origin)).toString();
+    // The client stops reading mid-stream on purpose; the broken pipe is expected.
+    res.on('error', () => {});
+    switch (mode) {
+      case 'huge': {
+        res.writeHead(200, fhirJson);
+        res.write('{"resourceType":"Bundle","type":"searchset","entry":[],"pad":"');
+        const mib = 'x'.repeat(1024 * 1024);
+        let left = 20;
+        const more = () => {
+          while (left > 0 && !res.destroyed) {
+            left -= 1;
+            if (!res.write(mib)) return void res.once('drain', more);
+          }
+          if (!res.destroyed) res.end('"}');
+        };
+        more();
+        return;
+      }
+      case 'malformed':
+        res.writeHead(200, fhirJson);
+        res.end('{"resourceType":"Bundle","entry":[{"resource":');
+        return;
+      case 'html':
+        res.writeHead(200, { 'content-type': 'text/html' });
+        res.end('<html><body>PROVIDER-MAINTENANCE-CANARY</body></html>');
+        return;
+      case 'notbundle':
+        sendJson(res, 200, { resourceType: 'Patient', id: 'someone-else', name: [{ family: 'Intruder' }] }, fhirJson);
+        return;
+      case 'foreign': {
+        const other = { reference: 'Patient/someone-else' };
+        const entry: unknown[] = [
+          ...matches.slice(0, 50).map((r) => ({ resource: r, search: { mode: 'match' } })),
+          null,
+          5,
+          { resource: null },
+          { resource: { resourceType: type } },
+          { resource: { resourceType: 'Patient', id: 'someone-else', name: [{ family: 'Intruder' }] }, search: { mode: 'match' } },
+          { resource: { ...(matches[0] ?? { resourceType: type }), id: 'foreign-1', subject: other, patient: undefined }, search: { mode: 'match' } },
+          {
+            resource: { resourceType: type === 'Procedure' ? 'Condition' : 'Procedure', id: 'wrong-type', subject: { reference: `Patient/${patientId}` } },
+            search: { mode: 'match' },
+          },
+          { resource: { resourceType: 'Observation', id: 'included-other', subject: other }, search: { mode: 'include' } },
+        ];
+        sendJson(res, 200, { resourceType: 'Bundle', type: 'searchset', total: matches.length, link: [{ relation: 'self', url: self }], entry }, fhirJson);
+        return;
+      }
+      case 'loop':
+        sendJson(res, 200, { resourceType: 'Bundle', type: 'searchset', link: [{ relation: 'next', url: self }], entry: [] }, fhirJson);
+        return;
+      case 'endless': {
+        const next = new URL(self);
+        next.searchParams.set('_getpagesoffset', String((Number(url.searchParams.get('_getpagesoffset')) || 0) + 50));
+        sendJson(res, 200, { resourceType: 'Bundle', type: 'searchset', link: [{ relation: 'next', url: next.toString() }], entry: [] }, fhirJson);
+        return;
+      }
+    }
   };
 
   auth = await startAuthServer(
@@ -253,23 +338,44 @@ export async function startSmartServer(opts: SmartServerOptions): Promise<SmartS
       launchContext: { patient: patientId, need_patient_banner: true },
       subject: `Patient/${patientId}`,
     },
-    (req, res, url) => fhir(req, res, url),
+    (req, res, url) => {
+      if (!held || !url.pathname.startsWith(FHIR_PATH)) return fhir(req, res, url);
+      held.arrived();
+      return held.gate.then(() => fhir(req, res, url));
+    },
   );
   // The FHIR base (the `aud` /authorize demands, and fhirUser) is known only once the port is.
   auth.requireAud = base();
   auth.idTokenClaims.fhirUser = `${base()}/Patient/${patientId}`;
-  return {
+  const server: SmartServer = {
     auth,
     fhirBase: base(),
+    misbehaviour: null,
     deniedTypes,
     fhirRequests,
     rateLimitFhir: (n, sec = 1) => {
       limited = n;
       retryAfter = sec;
     },
+    holdFhir: () => {
+      let release!: () => void;
+      let arrived!: () => void;
+      const reached = new Promise<void>((r) => (arrived = r));
+      const gate = new Promise<void>((r) => (release = r));
+      held = { gate, arrived };
+      return {
+        reached,
+        release: () => {
+          held = null;
+          release();
+        },
+      };
+    },
     addResource: (r) => {
       resources.push(r);
     },
     close: () => auth.close(),
   };
+  state = server;
+  return server;
 }

@@ -43,6 +43,12 @@ export interface FakeGoogleHealthServer {
   rateLimit(times: number, retryAfter?: number | string | null): void;
   /** Answer the next `times` requests with this status (e.g. 500, 503, 410). */
   failNext(times: number, status: number): void;
+  /**
+   * How data-point pages are answered, after the bearer check: `huge` ~20 MiB of valid JSON,
+   * `malformed` cut-off JSON, `html` a maintenance page, `repeat` an empty page whose
+   * `nextPageToken` is always the same, `endless` empty pages each with a new token. Null: behave.
+   */
+  misbehaviour: null | 'huge' | 'malformed' | 'html' | 'repeat' | 'endless';
   close(): Promise<void>;
 }
 
@@ -166,6 +172,37 @@ export async function startFakeGoogleHealthServer(opts: FakeGoogleHealthOptions)
       return reply(failStatus, googleError(failStatus, failStatus === 410 ? 'GONE' : 'UNAVAILABLE', 'Injected failure.'));
     }
     if (req.method !== 'GET' || !m) return reply(404, googleError(404, 'NOT_FOUND', 'Not found.'));
+    if (fake.misbehaviour) {
+      log.status = 200;
+      // The client stops reading mid-stream on purpose; the broken pipe is expected.
+      res.on('error', () => {});
+      switch (fake.misbehaviour) {
+        case 'huge': {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.write('{"dataPoints":[],"pad":"');
+          const mib = 'x'.repeat(1024 * 1024);
+          let left = 20;
+          const more = (): void => {
+            while (left > 0 && !res.destroyed) {
+              left -= 1;
+              if (!res.write(mib)) return void res.once('drain', more);
+            }
+            if (!res.destroyed) res.end('"}');
+          };
+          return more();
+        }
+        case 'malformed':
+          res.writeHead(200, { 'content-type': 'application/json' });
+          return void res.end('{"dataPoints":[{"name":');
+        case 'html':
+          res.writeHead(200, { 'content-type': 'text/html' });
+          return void res.end('<html>PROVIDER-MAINTENANCE-CANARY</html>');
+        case 'repeat':
+          return sendJson(res, 200, { dataPoints: [], nextPageToken: 'same-token' });
+        case 'endless':
+          return sendJson(res, 200, { dataPoints: [], nextPageToken: `t${requests.length}` });
+      }
+    }
     const type = log.dataType!;
     if (!TYPES.includes(type)) {
       return reply(400, googleError(400, 'INVALID_ARGUMENT', `INVALID_PARENT_DATA_TYPE_COLLECTION: ${type}`));
@@ -198,7 +235,8 @@ export async function startFakeGoogleHealthServer(opts: FakeGoogleHealthOptions)
   const server = createServer(handle);
   await new Promise<void>((resolve) => server.listen(opts.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return {
+  const fake: FakeGoogleHealthServer = {
+    misbehaviour: null,
     url: `http://127.0.0.1:${port}`,
     requests,
     setAccessToken: (t) => {
@@ -221,4 +259,5 @@ export async function startFakeGoogleHealthServer(opts: FakeGoogleHealthOptions)
         server.close((err) => (err ? reject(err) : resolve()));
       }),
   };
+  return fake;
 }
