@@ -78,6 +78,7 @@ import { PreferencesService } from './services/preferences.service.js';
 import { RetrievalService } from './services/retrieval.service.js';
 import { SearchService } from './services/search.service.js';
 import { SeriesService } from './services/series.service.js';
+import { SessionWork } from './services/session-work.js';
 import { TrashService } from './services/trash.service.js';
 import { VaultUpgradeService } from './services/vault-upgrade.service.js';
 import { areaSpec, LocalObjectStore, openStore } from './storage/index.js';
@@ -168,13 +169,15 @@ export async function buildContainer(o: ContainerOptions) {
 
   // Accounts: the audit log as its owner reads it, API tokens, sign-in and invites.
   const activity = new ActivityService(repos.audit, repos.integrations, config.serverKey, log.child({ component: 'activity' }));
-  const apiTokens = new ApiTokensService(repos.tokens, activity);
+  const sessionWork = new SessionWork();
+  const apiTokens = new ApiTokensService(repos.tokens, activity, (m): Promise<void> => auth.forget(m));
   const auth = new AuthService(repos.users, repos.sessions, activity, {
     sessionTtlMs: config.SESSION_TTL_HOURS * 3_600_000,
     signup: { policy: config.SIGNUP, invites: repos.invites },
     onRecovered: (userId) => apiTokens.revokeAll(userId),
     ...(revocations ? { revocations } : {}),
     ...(rateLimits ? { throttle: new PgFailureThrottle(rateLimits, config.serverKey) } : {}),
+    work: sessionWork,
   });
   if (notifier) {
     onListening = () => auth.clearCache();
@@ -248,7 +251,7 @@ export async function buildContainer(o: ContainerOptions) {
     metrics: new ChatMetrics(metrics),
     defaultModel: () => models.defaultChatModel(),
   });
-  const chatStream = new ChatStreamService(chat);
+  const chatStream = new ChatStreamService(chat, sessionWork);
 
   // Background jobs: health imports, extraction, the vault upgrade.
   const jobMetrics = new JobMetrics(metrics);
@@ -336,7 +339,7 @@ export async function buildContainer(o: ContainerOptions) {
       await series.store(session, acc.drainAll());
     },
   });
-  const google = new GoogleAuthService(config, repos.integrations, repos.users, auth);
+  const google = new GoogleAuthService(config, repos.integrations, repos.users, auth, { audit: activity, spent: rateLimits ?? new RateLimitsRepository(db) });
   const integrations = new IntegrationsService(
     repos.integrations,
     new ConnectorTokens(repos.integrations, config.serverKey),

@@ -23,7 +23,12 @@ export type AuditAction =
   | 'summary_created'
   | 'token_created'
   | 'token_used'
-  | 'token_revoked';
+  | 'token_revoked'
+  | 'passphrase_change_failed'
+  | 'recovery_key_rotation_failed'
+  | 'account_deletion_failed'
+  | 'google_linked'
+  | 'google_unlinked';
 
 export interface AuditRow {
   /** A bigserial: PGlite reads it as a number, node-postgres as a string. */

@@ -17,14 +17,14 @@ export class AccountService {
     private readonly log: FastifyBaseLogger,
   ) {}
 
-  async delete(session: SessionContext, passphrase: string, requestId?: string): Promise<void> {
-    if (!(await this.auth.verifyPassphrase(session, passphrase))) {
+  async delete(session: SessionContext, passphrase: string, requestId?: string, userAgent?: string): Promise<void> {
+    if (!(await this.auth.verifyPassphrase(session, passphrase, { action: 'account_deletion_failed', requestId, userAgent }))) {
       throw unauthorized('The passphrase is incorrect.', 'invalid_credentials');
     }
     // Rows first: once they are gone nothing points at the blobs, and the blobs were only ever
     // ciphertext under keys that went with the rows.
     await this.rows.deleteUser(session.userId);
-    await this.auth.forget({ userId: session.userId });
+    await this.auth.forget({ userId: session.userId, tokens: true });
     for (const [what, remove] of [
       ['files', () => this.store.removeUser(session.userId)],
       ['imports', () => this.removeImports(session.userId)],

@@ -15,6 +15,7 @@ import { conflict, forbidden, notFound } from '../errors.js';
 import type { ApiTokensRepository } from '../repositories/api-tokens.repository.js';
 import type { AuditRecorder } from './activity.service.js';
 import { KeyRing, TOKEN_SCOPES, type SessionContext, type TokenScope } from './keyring.js';
+import type { ForgetMatch } from './session-work.js';
 
 export const DEFAULT_TOKEN_DAYS = 90;
 const MAX_TOKENS_PER_USER = 50;
@@ -44,6 +45,8 @@ export class ApiTokensService {
   constructor(
     private readonly tokens: ApiTokensRepository,
     private readonly audit: AuditRecorder,
+    /** Stops what a revoked token still has running, here and on the other instances (AuthService.forget). */
+    private readonly revoked: (match: ForgetMatch) => Promise<void> = async () => {},
   ) {}
 
   async create(
@@ -93,6 +96,7 @@ export class ApiTokensService {
 
   async revoke(session: SessionContext, id: string, requestId?: string): Promise<void> {
     if ((await this.tokens.delete(id, session.userId)) === 0) throw notFound('Token');
+    await this.revoked({ sessionId: `token:${id}` });
     await this.audit.record('token_revoked', session.userId, requestId);
   }
 
@@ -127,7 +131,10 @@ export class ApiTokensService {
     };
   }
 
-  /** Ends every token of a user (account recovery: whoever held the old passphrase may hold these). */
+  /**
+   * Ends every token of a user (account recovery: whoever held the old passphrase may hold
+   * these); the recovery stops their running work itself.
+   */
   async revokeAll(userId: string): Promise<void> {
     await this.tokens.deleteAllForUser(userId);
   }

@@ -25,7 +25,9 @@ import type { InvitesRepository } from '../repositories/invites.repository.js';
 import { inviteCodeHash, type SignupPolicy } from './invites.service.js';
 import type { SessionsRepository } from '../repositories/sessions.repository.js';
 import type { UsersRepository } from '../repositories/users.repository.js';
+import type { AuditAction } from '../repositories/audit.repository.js';
 import type { AuditRecorder } from './activity.service.js';
+import type { ForgetMatch, SessionWork } from './session-work.js';
 import { KeyRing, type SessionContext } from './keyring.js';
 import { MemoryFailureThrottle, type FailureThrottle } from './throttle.js';
 
@@ -53,8 +55,11 @@ const RECOVERY_KEY_RACED = () =>
     'The recovery key was replaced by another request at the same time, and only that key works; this one was not saved. Create a new key again to see one here.',
     'concurrent_change',
   );
-/** Sessions slide forward at most this often, to keep writes off the hot path. */
-const TOUCH_EVERY_MS = 60 * 60_000;
+/**
+ * Sessions slide forward at most this often, to keep writes off the hot path. A minute, as for API
+ * tokens: Settings shows the time as each session's "Last active", which an hour left stale.
+ */
+const TOUCH_EVERY_MS = 60_000;
 
 /** Cache revocations between instances: `publish` reaches every other instance's `forgetLocal`. */
 export interface SessionRevocations {
@@ -63,7 +68,7 @@ export interface SessionRevocations {
   readonly reliable: boolean;
 }
 
-export type ForgetMatch = { sessionId?: string; userId?: string; keep?: string };
+export type { ForgetMatch };
 
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
@@ -95,6 +100,8 @@ export class AuthService {
       revocations?: SessionRevocations;
       /** Failed-attempt counts per account; shared between instances when given (default: in memory). */
       throttle?: FailureThrottle;
+      /** In-flight work (chat answers) of sessions and tokens, stopped when they are revoked here or on another instance. */
+      work?: SessionWork;
     },
   ) {
     this.#throttle = opts.throttle ?? new MemoryFailureThrottle();
@@ -237,8 +244,12 @@ export class AuthService {
     this.#cache.delete(cacheKey);
   }
 
-  /** Drops cached unlocked sessions on this instance only (what {@link forget} sends lands here). */
+  /**
+   * Drops cached unlocked sessions on this instance only (what {@link forget} sends lands here),
+   * and stops what they still had running here.
+   */
   forgetLocal(match: ForgetMatch): void {
+    this.opts.work?.revoke(match);
     for (const [k, v] of this.#cache) {
       const c = v.context;
       if (match.sessionId ? c.sessionId === match.sessionId : c.userId === match.userId && c.sessionId !== match.keep) {
@@ -267,17 +278,18 @@ export class AuthService {
   /** "End all other sessions": every session of the user but the caller's; how many ended. */
   async revokeOtherSessions(session: SessionContext, requestId?: string): Promise<number> {
     const n = await this.sessions.deleteOthers(session.userId, session.sessionId);
-    this.forget({ userId: session.userId, keep: session.sessionId });
+    await this.forget({ userId: session.userId, keep: session.sessionId });
     if (n > 0) await this.audit.record('other_sessions_revoked', session.userId, requestId);
     return n;
   }
 
   /** Re-wraps the vault key only (no data is re-encrypted) and ends every other session. */
-  async changePassphrase(session: SessionContext, current: string, next: string, requestId?: string): Promise<void> {
+  async changePassphrase(session: SessionContext, current: string, next: string, requestId?: string, userAgent?: string): Promise<void> {
     await this.#throttle.reserve(session.email);
     const user = await this.users.findById(session.userId);
     if (!user) throw unauthorized();
     if (!(await this.#unlockWithPassphrase(user, current))) {
+      await this.#failed('passphrase_change_failed', session, requestId, userAgent);
       throw unauthorized('The current passphrase is incorrect.', 'invalid_credentials');
     }
     await this.#throttle.succeed(session.email);
@@ -311,7 +323,8 @@ export class AuthService {
     await this.#throttle.succeed(`recover:${email}`);
     if (!(await this.#setPassphrase(user, vaultKey, next))) throw PASSPHRASE_RACED();
     await this.sessions.deleteOthers(user.id, null);
-    await this.forget({ userId: user.id });
+    // API tokens end too (onRecovered), so their running work stops with the sessions'.
+    await this.forget({ userId: user.id, tokens: true });
     await this.opts.onRecovered?.(user.id);
     await this.audit.record('recovered', user.id, requestId, { userAgent, keys: new KeyRing(vaultKey) });
     const session = await this.#openSession(user.id, user.email, user.key_version, vaultKey);
@@ -323,12 +336,15 @@ export class AuthService {
    * under the old key, so the old key stops working. The passphrase is required (a stolen
    * session alone must not be able to swap the way back in).
    */
-  async rotateRecoveryKey(session: SessionContext, passphrase: string, requestId?: string): Promise<string> {
+  async rotateRecoveryKey(session: SessionContext, passphrase: string, requestId?: string, userAgent?: string): Promise<string> {
     await this.#throttle.reserve(session.email);
     const user = await this.users.findById(session.userId);
     if (!user) throw unauthorized();
     const vaultKey = await this.#unlockWithPassphrase(user, passphrase);
-    if (!vaultKey) throw unauthorized('The passphrase is incorrect.', 'invalid_credentials');
+    if (!vaultKey) {
+      await this.#failed('recovery_key_rotation_failed', session, requestId, userAgent);
+      throw unauthorized('The passphrase is incorrect.', 'invalid_credentials');
+    }
     await this.#throttle.succeed(session.email);
     const recovery = generateRecoveryKey();
     // Only over the wrap read above: of rotations that raced, one key is saved and only its
@@ -344,13 +360,38 @@ export class AuthService {
     return recovery.text;
   }
 
-  /** Confirms the passphrase of a signed-in user (before destructive actions such as deletion). */
-  async verifyPassphrase(session: SessionContext, passphrase: string): Promise<boolean> {
+  /**
+   * Confirms the passphrase of a signed-in user (before destructive actions such as deletion); a
+   * wrong one is recorded in the owner's activity as `failed`.
+   */
+  async verifyPassphrase(
+    session: SessionContext,
+    passphrase: string,
+    failed: { action: AuditAction; requestId?: string; userAgent?: string },
+  ): Promise<boolean> {
     await this.#throttle.reserve(session.email);
     const user = await this.users.findById(session.userId);
     const ok = !!user && !!(await this.#unlockWithPassphrase(user, passphrase));
     if (ok) await this.#throttle.succeed(session.email);
+    else if (user) await this.#failed(failed.action, session, failed.requestId, failed.userAgent);
     return ok;
+  }
+
+  /**
+   * A wrong passphrase from a signed-in session: someone holding the session (a borrowed or
+   * stolen browser) guessing at it is what the owner should see, like a failed sign-in.
+   */
+  async #failed(action: AuditAction, session: SessionContext, requestId?: string, userAgent?: string): Promise<void> {
+    await this.audit.record(action, session.userId, requestId, { userAgent, keys: session.keys });
+  }
+
+  /**
+   * Ends a session that was just opened and must not be kept (a pending Google sign-in that
+   * another request spent first): no logout event, nothing ever ran on it.
+   */
+  async discardSession(context: SessionContext): Promise<void> {
+    await this.sessions.delete(context.sessionId);
+    await this.forget({ sessionId: context.sessionId });
   }
 
   async #unlockWithPassphrase(

@@ -4,6 +4,7 @@ import { unavailable, unprocessable } from '../errors.js';
 import { markError, tracer } from '../metrics/tracing.js';
 import type { ChatService, PreparedChat } from './chat.service.js';
 import type { SessionContext } from './keyring.js';
+import { isSessionEnded, type SessionWork } from './session-work.js';
 import type { TurnLease } from './turn-lease.js';
 
 /** One server-sent event of an answer, in the order the client receives them. */
@@ -11,7 +12,7 @@ export type ChatEvent =
   | { event: 'sources'; data: { sources: PreparedChat['sources']; context: PreparedChat['context'] } }
   | { event: 'token'; data: { text: string } }
   | { event: 'done'; data: NonNullable<Awaited<ReturnType<ChatService['save']>>> & { cutOff?: true } }
-  | { event: 'error'; data: { code: 'ai_error'; message: string } };
+  | { event: 'error'; data: { code: 'ai_error' | 'session_ended' | 'invalid_token'; message: string } };
 
 /** Pino-shaped: the request's logger, so failures carry the request id. */
 interface StreamLog {
@@ -21,7 +22,10 @@ interface StreamLog {
 }
 
 export interface StreamOptions {
-  /** Aborted when the client goes away (Stop): generation in the sandbox stops, the partial answer is saved. */
+  /**
+   * Aborted when the client goes away (Stop): generation in the sandbox stops, the partial answer
+   * is saved; or when the session or token is revoked (a SessionEndedError): nothing is saved.
+   */
   signal: AbortSignal;
   /** Seconds since the request arrived, for the time-to-first-token metric. */
   elapsedSeconds: () => number;
@@ -36,7 +40,20 @@ export interface StreamOptions {
  * route only writes the events as SSE.
  */
 export class ChatStreamService {
-  constructor(private readonly chat: ChatService) {}
+  constructor(
+    private readonly chat: ChatService,
+    private readonly work?: SessionWork,
+  ) {}
+
+  /**
+   * A turn's cancellation: `signal` aborts when the route calls `stop` (the client went away) or
+   * when the session or token is revoked, here or on another instance; `end` when the turn is over.
+   */
+  begin(session: SessionContext): { signal: AbortSignal; stop(reason: Error): void; end(): void } {
+    const abort = new AbortController();
+    const untrack = this.work?.track(session, abort) ?? (() => {});
+    return { signal: abort.signal, stop: (reason) => abort.abort(reason), end: untrack };
+  }
 
   /**
    * Takes a sandbox lease first (the turn's, when embedding the question already took it), then
@@ -129,6 +146,16 @@ class Turn {
     return { event: 'token', data: { text } };
   }
 
+  /** The session or token was revoked: nothing more may be written with its keys. */
+  get #revoked(): boolean {
+    return this.opts.signal.aborted && isSessionEnded(this.opts.signal.reason);
+  }
+
+  #ended(): ChatEvent {
+    const reason = this.opts.signal.reason as { code: 'session_ended' | 'invalid_token'; message: string };
+    return { event: 'error', data: { code: reason.code, message: reason.message } };
+  }
+
   /** Saves what was answered when the client went away (Stop); a deleted chat has nothing to keep. */
   async #saveStopped(): Promise<void> {
     await this.chat
@@ -145,7 +172,7 @@ class Turn {
     if (this.opts.signal.aborted) {
       this.#release({ cancelled: true });
       this.#modelEnded('stopped');
-      await this.#saveStopped();
+      if (!this.#revoked) await this.#saveStopped();
       return this.opts.signal.reason instanceof Error ? this.opts.signal.reason : new Error('client went away');
     }
     // Ollama's 404 `model '<name>' not found` (server/routes.go ChatHandler): the sandbox is fine.
@@ -180,6 +207,11 @@ class Turn {
       for (let r = first; !r.done; r = await this.tokens.next()) yield this.#token(r.value);
       this.#release();
       this.#modelEnded(this.#cutOff ? 'cut_off' : 'done');
+      // Revoked after the last token: the answer is complete, but not to be kept.
+      if (this.#revoked) {
+        yield this.#ended();
+        return;
+      }
       const saved = await this.chat.save(this.session, this.prepared, this.#answer, this.#cutOff ? { cutOff: true } : {});
       // Deleted while it was answering: the chat is gone, and so is the answer; nothing failed.
       if (!saved) {
@@ -192,7 +224,9 @@ class Turn {
       const cancelled = signal.aborted && !this.#released;
       this.#release(cancelled ? { cancelled: true } : { error: true });
       this.#modelEnded(cancelled ? 'stopped' : 'error', cancelled ? undefined : err);
-      if (cancelled) {
+      if (cancelled && this.#revoked) {
+        yield this.#ended();
+      } else if (cancelled) {
         await this.#saveStopped();
       } else {
         this.opts.log.error({ err }, 'chat generation failed');

@@ -1,10 +1,15 @@
-import { createHmac, hkdfSync } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
 import { DiscoveryCache, OAuthError, OAuthProvider, newFlowSecrets, readCallback, sameSecret } from '../../integrations/oauth/index.js';
 import type { Config } from '../config.js';
 import { conflict, notConfigured, unauthorized } from '../errors.js';
+import { keyMac } from '../cluster/shared-limits.js';
 import type { IntegrationsRepository } from '../repositories/integrations.repository.js';
+import type { RateLimitsRepository } from '../repositories/rate-limits.repository.js';
 import type { UsersRepository } from '../repositories/users.repository.js';
+import type { AuditRecorder } from './activity.service.js';
 import type { AuthService } from './auth.service.js';
+import type { SessionContext } from './keyring.js';
+import { THROTTLE_POLICY } from './throttle.js';
 
 /** What the state cookie carries between `/api/auth/google` and its callback. */
 export interface GoogleFlowState extends Record<string, unknown> {
@@ -21,7 +26,18 @@ export interface PendingIdentity extends Record<string, unknown> {
   email?: string;
   /** Set when the Google identity is already linked to an account (unlock, not register). */
   userId?: string;
+  /** Spent by the unlock or register that succeeds with this cookie: a copy of it opens nothing more. */
+  nonce?: string;
+  /** The cookie's expiry (ms), read back from the seal: how long a spent nonce must be remembered. */
+  exp?: number;
 }
+
+/** The pieces of `rate_hits` a spent pending sign-in is kept in (RateLimitsRepository). */
+export type SpentNonces = Pick<RateLimitsRepository, 'hit' | 'peek' | 'purge'>;
+
+/** Kept a little past the cookie's own expiry, for clocks that differ between instances. */
+const SPENT_MARGIN_MS = 60_000;
+const PURGE_EVERY_MS = 10 * 60_000;
 
 /** A failure of the redirect flow, reported as `/signin?error=<code>`. */
 export class GoogleFlowError extends Error {
@@ -45,15 +61,27 @@ export class GoogleFlowError extends Error {
 export class GoogleAuthService {
   readonly #discovery: DiscoveryCache<OAuthProvider>;
   readonly #subKey: Buffer;
+  readonly #nonceKey: (nonce: string) => Buffer;
+  #purgedAt = Date.now();
 
   constructor(
     private readonly config: Config,
     private readonly repo: IntegrationsRepository,
     private readonly users: UsersRepository,
     private readonly auth: AuthService,
+    private readonly deps: {
+      /** Link and unlink land in the owner's activity. */
+      audit: AuditRecorder;
+      /**
+       * Spent `cv_pending` nonces, in the database so that every instance sharing it refuses a
+       * spent cookie (the sealed cookie itself is stateless); expired ones are purged.
+       */
+      spent: SpentNonces;
+    },
   ) {
     this.#discovery = new DiscoveryCache((issuer) => OAuthProvider.discover(issuer, this.client, this.policy));
     this.#subKey = Buffer.from(hkdfSync('sha256', config.serverKey, Buffer.alloc(0), 'cv1|google-sub', 32));
+    this.#nonceKey = keyMac(config.serverKey, 'google-pending-spent');
   }
 
   get configured(): boolean {
@@ -132,24 +160,56 @@ export class GoogleAuthService {
   }
 
   /** Links a verified Google identity to a signed-in account. */
-  async link(userId: string, subMac: Buffer): Promise<void> {
+  async link(userId: string, subMac: Buffer, requestId?: string, userAgent?: string): Promise<void> {
     const holder = await this.repo.findUserByGoogleSub(subMac);
     if (holder && holder.id !== userId) throw new GoogleFlowError('google_already_linked', 'This Google account is already linked to another vault.');
     if (!(await this.repo.setGoogleSub(userId, subMac)))
       throw new GoogleFlowError('google_already_linked', 'This Google account is already linked to another vault.');
+    // The update matches no row when the account was deleted while the browser was at Google.
+    if (!(await this.repo.hasGoogleSub(userId))?.linked) throw new GoogleFlowError('account_not_found', 'This account no longer exists.');
+    await this.deps.audit.record('google_linked', userId, requestId, { userAgent });
   }
 
-  async unlink(userId: string): Promise<void> {
-    await this.repo.setGoogleSub(userId, null);
+  async unlink(session: { userId: string; keys?: SessionContext['keys'] }, requestId?: string, userAgent?: string): Promise<void> {
+    const wasLinked = await this.isLinked(session.userId);
+    await this.repo.setGoogleSub(session.userId, null);
+    if (wasLinked) await this.deps.audit.record('google_unlinked', session.userId, requestId, { userAgent, keys: session.keys });
   }
 
   async isLinked(userId: string): Promise<boolean> {
     return !!(await this.repo.hasGoogleSub(userId))?.linked;
   }
 
+  /** A fresh pending sign-in for `cv_pending`, with the nonce its first success spends. */
+  pending(r: { subMac: Buffer; email?: string; userId?: string }): PendingIdentity {
+    return {
+      subMac: r.subMac.toString('base64'),
+      ...(r.email ? { email: r.email } : {}),
+      ...(r.userId ? { userId: r.userId } : {}),
+      nonce: randomBytes(16).toString('base64url'),
+    };
+  }
+
+  async #isSpent(pending: PendingIdentity & { nonce: string }): Promise<boolean> {
+    return (await this.deps.spent.peek(this.#nonceKey(pending.nonce))).hits > 0;
+  }
+
+  /** Marks the nonce spent; false when another request spent it first. */
+  async #spend(pending: PendingIdentity & { nonce: string }): Promise<boolean> {
+    const ttl = Math.max(0, (pending.exp ?? Date.now()) - Date.now()) + SPENT_MARGIN_MS;
+    const { hits } = await this.deps.spent.hit(this.#nonceKey(pending.nonce), ttl);
+    if (Date.now() - this.#purgedAt > PURGE_EVERY_MS) {
+      this.#purgedAt = Date.now();
+      // Embedded PGlite has no shared rate-limit store purging `rate_hits`: expired marks go here.
+      void this.deps.spent.purge(THROTTLE_POLICY.forgetMs).catch(() => {});
+    }
+    return hits === 1;
+  }
+
   /** First Google sign-in: creates the vault with a passphrase and links the identity. */
   async register(pending: PendingIdentity | null, passphrase: string, requestId?: string, inviteCode?: string) {
-    if (!pending) throw unauthorized('Sign in with Google again to continue.', 'no_pending_sign_in');
+    if (!pending?.nonce || (await this.#isSpent({ ...pending, nonce: pending.nonce })))
+      throw unauthorized('Sign in with Google again to continue.', 'no_pending_sign_in');
     if (pending.userId) throw conflict('This Google account already has a vault: unlock it with your passphrase.', 'already_registered');
     const subMac = Buffer.from(pending.subMac, 'base64');
     if (await this.repo.findUserByGoogleSub(subMac))
@@ -169,16 +229,26 @@ export class GoogleAuthService {
       await this.users.delete(r.user.id);
       throw conflict('This Google account already has a vault: unlock it with your passphrase.', 'already_registered');
     }
+    // A second register with the same cookie already lost at setGoogleSub above.
+    await this.#spend({ ...pending, nonce: pending.nonce });
     return r;
   }
 
   /** Later Google sign-ins: the passphrase unlocks, throttled exactly like a login. */
   async unlock(pending: PendingIdentity | null, passphrase: string, requestId?: string) {
-    if (!pending?.userId) throw unauthorized('Sign in with Google again to continue.', 'no_pending_sign_in');
+    const again = () => unauthorized('Sign in with Google again to continue.', 'no_pending_sign_in');
+    if (!pending?.userId || !pending.nonce) throw again();
+    const p = { ...pending, nonce: pending.nonce };
+    if (await this.#isSpent(p)) throw again();
     const user = await this.users.findById(pending.userId);
-    if (!user || !user.google_sub || !sameSecret(Buffer.from(user.google_sub).toString('base64'), pending.subMac)) {
-      throw unauthorized('Sign in with Google again to continue.', 'no_pending_sign_in');
+    if (!user || !user.google_sub || !sameSecret(Buffer.from(user.google_sub).toString('base64'), pending.subMac)) throw again();
+    const r = await this.auth.login(user.email, passphrase, requestId);
+    // Spent only by a success, so a mistyped passphrase does not send the person back to Google;
+    // two unlocks racing with one cookie both got here, and only the first keeps its session.
+    if (!(await this.#spend(p))) {
+      await this.auth.discardSession(r.session.context);
+      throw again();
     }
-    return this.auth.login(user.email, passphrase, requestId);
+    return r;
   }
 }

@@ -41,15 +41,10 @@ export const googleAuthRoutes =
       try {
         const r = await google.complete(req.query as Record<string, unknown>, flow);
         if (flow!.mode === 'link') {
-          await google.link(flow!.userId!, r.subMac);
+          await google.link(flow!.userId!, r.subMac, req.id, req.headers['user-agent']);
           return reply.redirect('/settings?google=linked', 302);
         }
-        const pending: PendingIdentity = {
-          subMac: r.subMac.toString('base64'),
-          ...(r.email ? { email: r.email } : {}),
-          ...(r.userId ? { userId: r.userId } : {}),
-        };
-        setSealedCookie(reply, config, PENDING, pending);
+        setSealedCookie(reply, config, PENDING, google.pending(r));
         return reply.redirect(r.userId ? '/unlock' : '/welcome', 302);
       } catch (err) {
         if (!(err instanceof GoogleFlowError)) throw err;
@@ -96,7 +91,7 @@ export const googleAuthRoutes =
     app.delete('/api/auth/google/link', async (req, reply) => {
       const s = requireSession(req);
       need();
-      await google.unlink(s.userId);
+      await google.unlink(s, req.id, req.headers['user-agent']);
       return reply.code(204).send();
     });
   };

@@ -50,7 +50,7 @@ export const authRoutes =
     });
 
     app.post('/api/auth/passphrase', { config: limited, schema: { body: ChangePassphraseBody } }, async (req, reply) => {
-      await auth.changePassphrase(requireSession(req), req.body.current, req.body.next, req.id);
+      await auth.changePassphrase(requireSession(req), req.body.current, req.body.next, req.id, req.headers['user-agent']);
       return reply.code(204).send();
     });
 
@@ -63,7 +63,7 @@ export const authRoutes =
     app.post(
       '/api/auth/recovery-key',
       { config: limited, schema: { body: RotateRecoveryKeyBody, response: { 200: z.object({ recoveryKey: z.string() }) } } },
-      async (req) => ({ recoveryKey: await auth.rotateRecoveryKey(requireSession(req), req.body.passphrase, req.id) }),
+      async (req) => ({ recoveryKey: await auth.rotateRecoveryKey(requireSession(req), req.body.passphrase, req.id, req.headers['user-agent']) }),
     );
 
     app.get('/api/auth/sessions', { schema: { response: { 200: SessionList } } }, async (req) => {

@@ -70,22 +70,27 @@ async function answer(
   prepare: (lease: TurnLease) => Promise<PreparedChat>,
 ): Promise<void> {
   const endTurn = chatId ? deps.chat.beginTurn(session, chatId) : () => {};
+  // Revoking the session or token (sign-out, "end all other sessions", a deleted token) aborts it too.
+  const turn = deps.stream.begin(session);
   try {
-    const abort = new AbortController();
+    const { signal } = turn;
     let finished = false;
     // The browser closing the connection (Stop) must stop generation in the sandbox, or the wait for one.
     reply.raw.on('close', () => {
-      if (!finished) abort.abort(new Error('client went away'));
+      if (!finished) turn.stop(new Error('client went away'));
     });
-    const lease = new TurnLease(() => deps.chat.acquire(session, abort.signal));
+    const lease = new TurnLease(() => deps.chat.acquire(session, signal));
     let events: AsyncGenerator<ChatEvent, void>;
     try {
       const prepared = await prepare(lease);
-      events = await deps.stream.open(session, prepared, { signal: abort.signal, elapsedSeconds: () => reply.elapsedTime / 1000, log: req.log, lease });
+      // Revoked while the question was being prepared: nothing may start on these keys.
+      signal.throwIfAborted();
+      events = await deps.stream.open(session, prepared, { signal, elapsedSeconds: () => reply.elapsedTime / 1000, log: req.log, lease });
     } catch (err) {
       lease.release();
+      if (signal.reason instanceof AppError) throw signal.reason;
       // Nobody is left to answer: not a server error (499, as proxies log a client that left).
-      if (abort.signal.aborted) throw new AppError(499, 'client_closed_request', 'The client went away before the answer started.');
+      if (signal.aborted) throw new AppError(499, 'client_closed_request', 'The client went away before the answer started.');
       throw err;
     }
 
@@ -97,6 +102,7 @@ async function answer(
       sse.end();
     }
   } finally {
+    turn.end();
     endTurn();
   }
 }

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { api } from '../../api/client';
 import { Button } from '../../components/ui/Button';
 import { Card, ErrorText } from '../../components/ui/Feedback';
@@ -27,10 +27,32 @@ const LABELS: Record<string, string> = {
   token_created: 'API token created',
   token_used: 'API token used',
   token_revoked: 'API token revoked',
+  passphrase_change_failed: 'Failed passphrase change (wrong current passphrase)',
+  recovery_key_rotation_failed: 'Failed attempt to make a new recovery key',
+  account_deletion_failed: 'Failed attempt to delete the account',
+  google_linked: 'Google sign-in linked',
+  google_unlinked: 'Google sign-in unlinked',
 };
 
 /** Failed attempts stand out: they are what a person scans this list for. */
-const WARN = new Set(['login_failed', 'recover_failed', 'integration_sync_failed']);
+const WARN = new Set([
+  'login_failed',
+  'recover_failed',
+  'integration_sync_failed',
+  'passphrase_change_failed',
+  'recovery_key_rotation_failed',
+  'account_deletion_failed',
+]);
+
+const CHANGED = 'cv:activity-changed';
+
+/**
+ * Called by the Settings cards after an action that the server records (a new recovery key, a
+ * token, ended sessions, a wrong passphrase): the list reloads once then, instead of polling.
+ */
+export function activityChanged(): void {
+  window.dispatchEvent(new Event(CHANGED));
+}
 
 export const activityLabel = (action: string) => LABELS[action] ?? action.replace(/_/g, ' ');
 
@@ -39,14 +61,18 @@ export function Activity() {
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  // Only the latest load is shown: a reload started by an action must not be overwritten by an older answer.
+  const latest = useRef(0);
 
   const load = useCallback(async (after: string | null) => {
+    const mine = ++latest.current;
     setBusy(true);
     setError(null);
     try {
       const page = await api.get<{ events: ActivityEvent[]; nextCursor: string | null }>(
         `/api/activity?limit=20${after ? `&cursor=${encodeURIComponent(after)}` : ''}`,
       );
+      if (mine !== latest.current) return;
       setEvents((prev) => (after && prev ? [...prev, ...page.events] : page.events));
       setCursor(page.nextCursor);
     } catch (e) {
@@ -58,6 +84,9 @@ export function Activity() {
 
   useEffect(() => {
     void load(null);
+    const reload = () => void load(null);
+    window.addEventListener(CHANGED, reload);
+    return () => window.removeEventListener(CHANGED, reload);
   }, [load]);
 
   return (

@@ -47,7 +47,7 @@ describe('<ApiTokens>', () => {
     fireEvent.click(await screen.findByRole('button', { name: 'Create token' }));
     expect(await screen.findByText(/Give the token a name/)).toBeTruthy();
     fireEvent.change(screen.getByLabelText('Token name'), { target: { value: 'x' } });
-    fireEvent.click(screen.getByRole('checkbox', { name: /Read/ }));
+    fireEvent.click(screen.getByRole('checkbox', { name: /^Read/ }));
     fireEvent.click(screen.getByRole('button', { name: 'Create token' }));
     expect(await screen.findByText('Pick at least one scope.')).toBeTruthy();
     expect(fetchMock.mock.calls.every(([, init]) => (init?.method ?? 'GET') === 'GET')).toBe(true);

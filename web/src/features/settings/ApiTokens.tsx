@@ -5,6 +5,7 @@ import { Card, ErrorText, Notice } from '../../components/ui/Feedback';
 import { SelectField, TextField } from '../../components/ui/Field';
 import { formatDateTime } from '../../components/format';
 import type { Token as ApiToken, TokenScope as Scope } from '../../api/types';
+import { activityChanged } from './Activity';
 
 const SCOPES: Array<{ scope: Scope; label: string; hint: string }> = [
   { scope: 'read', label: 'Read', hint: 'list, search and download' },
@@ -53,6 +54,7 @@ export function ApiTokens() {
       setError(err);
     } finally {
       setBusy(null);
+      activityChanged();
     }
   };
 
@@ -66,6 +68,7 @@ export function ApiTokens() {
       setError(err);
     } finally {
       setBusy(null);
+      activityChanged();
     }
   };
 

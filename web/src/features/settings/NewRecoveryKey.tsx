@@ -5,6 +5,7 @@ import { Dialog } from '../../components/ui/Dialog';
 import { Card, ErrorText, Notice } from '../../components/ui/Feedback';
 import { TextField } from '../../components/ui/Field';
 import { RecoveryKeyDialog } from '../auth/RecoveryKeyDialog';
+import { activityChanged } from './Activity';
 
 /**
  * Replaces the recovery key (passphrase required). The new key is shown once, in the same
@@ -37,6 +38,8 @@ export function NewRecoveryKey({ email }: { email: string }) {
       setError(err);
     } finally {
       setBusy(false);
+      // A wrong passphrase is an event too.
+      activityChanged();
     }
   };
 

@@ -17,6 +17,7 @@ import { Appearance } from './Appearance';
 import { Invites } from './Invites';
 import { ModelsSettings } from '../models/ModelsSettings';
 import { NewRecoveryKey } from './NewRecoveryKey';
+import { activityChanged } from './Activity';
 
 function ChangePassphrase() {
   const { user } = useSession();
@@ -44,6 +45,8 @@ function ChangePassphrase() {
       setError(err);
     } finally {
       setBusy(false);
+      // A wrong current passphrase is an event too.
+      activityChanged();
     }
   };
 
@@ -199,6 +202,7 @@ function GoogleLink() {
       setError(e);
     } finally {
       setBusy(false);
+      activityChanged();
     }
   };
 
@@ -261,6 +265,7 @@ function Sessions() {
       setError(e);
     } finally {
       setBusy(null);
+      activityChanged();
     }
   };
 
@@ -274,6 +279,7 @@ function Sessions() {
       setError(e);
     } finally {
       setBusy(null);
+      activityChanged();
     }
   };
 
