@@ -165,3 +165,7 @@ export const SearchResult = z.object({
 });
 export type SearchResult = z.infer<typeof SearchResult>;
 export const SearchResponse = z.object({ results: z.array(SearchResult), mode: SearchMode });
+
+/** What this server accepts, so a client can refuse an oversized file before sending it. */
+export const Limits = z.object({ maxUploadBytes: z.number().int().positive() });
+export type Limits = z.infer<typeof Limits>;

@@ -1,13 +1,20 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { badRequest } from '../../errors.js';
+import { AppError, badRequest, tooLarge } from '../../errors.js';
 import { receiveFile } from '../../http/multipart.js';
 import { requireSession } from '../../http/session.js';
 import { contentDisposition, type FilesService } from '../../services/files.service.js';
-import { IdParams, Item } from '../../../contract/index.js';
+import { IdParams, Item, Limits } from '../../../contract/index.js';
 
 export const filesRoutes =
-  (deps: { files: FilesService }): FastifyPluginAsyncZod =>
+  (deps: { files: FilesService; maxUploadBytes: number }): FastifyPluginAsyncZod =>
   async (app) => {
+    const maxUploadMb = Math.floor(deps.maxUploadBytes / (1024 * 1024));
+    // The web app checks a file's size before sending it, instead of learning the limit after a long upload.
+    app.get('/api/limits', { schema: { response: { 200: Limits } } }, async (req) => {
+      requireSession(req);
+      return { maxUploadBytes: deps.maxUploadBytes };
+    });
+
     app.post('/api/files', { schema: { response: { 200: Item, 201: Item } } }, async (req, reply) => {
       const session = requireSession(req);
       let tags: string[] | undefined;
@@ -18,7 +25,11 @@ export const filesRoutes =
           fields: { tags: (value) => (tags = parseTags(value)) },
         },
         (part) => deps.files.upload(session, { stream: part.file, filename: part.filename, mimetype: part.mimetype, tags }),
-      );
+      ).catch((err: unknown) => {
+        // Say the limit, so the person knows what size would be accepted.
+        if (err instanceof AppError && err.statusCode === 413) throw tooLarge(`The file is larger than this server accepts (${maxUploadMb} MB at most).`);
+        throw err;
+      });
       return reply.code(r.created ? 201 : 200).send(r.item);
     });
 

@@ -24,6 +24,17 @@ describe('API error mapping', () => {
     expect(e413.message).toBe('That file is too large.');
   });
 
+  it('says schema messages from the server in plain words, not as "field: template"', async () => {
+    const said = async (message: string) => (await toApiError(jsonResponse(400, { error: { code: 'invalid_request', message } }))).message;
+    expect(await said('tags.1: must be 1 to 64 characters')).toBe('Each tag must be 1 to 64 characters.');
+    expect(await said('q: Too big: expected string to have <=500 characters')).toBe('The search is too long: at most 500 characters.');
+    expect(await said('title: Too small: expected string to have >=1 characters')).toBe('The title must not be empty.');
+    expect(await said('data.weird: Invalid input: expected number, received string')).toBe('Something you entered is not valid.');
+    // Other errors keep the server's own sentence.
+    const other = await toApiError(jsonResponse(400, { error: { code: 'bad_multipart', message: 'Note: the body is cut off.' } }));
+    expect(other.message).toBe('Note: the body is cut off.');
+  });
+
   it('reads Retry-After on 429', async () => {
     const e = await toApiError(jsonResponse(429, { error: { code: 'rate_limited', message: 'Slow down.' } }, { 'retry-after': '30' }));
     expect(e.retryAfter).toBe(30);

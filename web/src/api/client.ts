@@ -62,7 +62,59 @@ export async function toApiError(res: Response): Promise<ApiError> {
   } catch {
     // Not JSON (a proxy's HTML page, an empty body): keep the generic sentence.
   }
+  if (res.status === 400 && (code === 'invalid_request' || code === 'validation_failed')) message = plainValidationMessage(message);
+  if (res.status === 429 && retryAfter !== undefined) message = withWait(message, retryAfter);
   return new ApiError(res.status, code, message, retryAfter, parsed);
+}
+
+/**
+ * "Too many attempts. Try again later." with the wait the server sent (Retry-After) in place of
+ * "later", so nobody retries blindly into the same lock.
+ */
+export function withWait(message: string, seconds: number): string {
+  const wait =
+    seconds < 60
+      ? `${seconds} second${seconds === 1 ? '' : 's'}`
+      : seconds < 3600
+        ? `${Math.ceil(seconds / 60)} minute${Math.ceil(seconds / 60) === 1 ? '' : 's'}`
+        : `${Math.ceil(seconds / 3600)} hour${Math.ceil(seconds / 3600) === 1 ? '' : 's'}`;
+  const head = message.replace(/\s*(Please wait a moment and try again|Try again (later|shortly))\.?\s*$/i, '').trim();
+  return `${head ? `${head} ` : ''}Try again in ${wait}.`;
+}
+
+/** The words people know for the fields the server names in its validation messages. */
+const FIELD_NAMES: Record<string, string> = {
+  tags: 'Each tag',
+  title: 'The title',
+  text: 'The text',
+  q: 'The search',
+  message: 'The message',
+  name: 'The name',
+  email: 'The email',
+  passphrase: 'The passphrase',
+  id: 'The address',
+};
+
+/**
+ * The server's schema check answers "field.path: template" (`tags.1: must be 1 to 64 characters`,
+ * `q: Too big: expected string to have <=500 characters`): written for developers. Said here in
+ * plain words, for every form at once; other messages pass through unchanged.
+ */
+export function plainValidationMessage(message: string): string {
+  const m = /^([A-Za-z][\w]*(?:\.[\w]+)*): (.+)$/.exec(message);
+  if (!m) return message;
+  const segments = m[1]!.split('.').filter((p) => !/^\d+$/.test(p));
+  const field = FIELD_NAMES[segments[segments.length - 1] ?? ''] ?? 'Something you entered';
+  const rule = m[2]!;
+  let n: RegExpExecArray | null;
+  if ((n = /^Too big: expected string to have <=(\d+) characters?$/.exec(rule))) return `${field} is too long: at most ${n[1]} characters.`;
+  if ((n = /^Too small: expected string to have >=(\d+) characters?$/.exec(rule)))
+    return n[1] === '1' ? `${field} must not be empty.` : `${field} is too short: at least ${n[1]} characters.`;
+  if ((n = /^Too big: expected array to have <=(\d+) items?$/.exec(rule))) return `${field}: at most ${n[1]} are allowed.`;
+  if ((n = /^Too big: expected number to be <=(\d+)$/.exec(rule))) return `${field} is too large: at most ${n[1]}.`;
+  if ((n = /^Too small: expected number to be >=(\d+)$/.exec(rule))) return `${field} is too small: at least ${n[1]}.`;
+  if (/^must [^:]*$/.test(rule)) return `${field} ${rule.replace(/\.$/, '')}.`;
+  return `${field} is not valid.`;
 }
 
 type Listener = (err: ApiError) => void;

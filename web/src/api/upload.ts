@@ -1,4 +1,31 @@
-import { ApiError } from './client';
+import { api, ApiError } from './client';
+
+let limit: Promise<number | null> | null = null;
+
+/**
+ * The largest file the server takes, asked once: a file over it is refused here, before it is
+ * sent, instead of after minutes of uploading. Null when the server could not say (the server
+ * still refuses, with the limit in its message).
+ */
+export function uploadLimit(): Promise<number | null> {
+  limit ??= api.get<{ maxUploadBytes: number }>('/api/limits').then(
+    (r) => r.maxUploadBytes,
+    () => {
+      limit = null;
+      return null;
+    },
+  );
+  return limit;
+}
+
+/** For tests: ask the server again. */
+export function forgetUploadLimit(): void {
+  limit = null;
+}
+
+export function tooLargeMessage(maxBytes: number): string {
+  return `This file is larger than this server accepts (${Math.floor(maxBytes / (1024 * 1024))} MB at most).`;
+}
 
 export interface UploadHandle<T> {
   promise: Promise<{ status: number; body: T }>;

@@ -7,6 +7,7 @@ import { Unlock, Welcome } from '../features/auth/GoogleFlows';
 import { VaultPage } from '../features/vault/VaultPage';
 import { ItemPage } from '../features/vault/ItemPage';
 import { Shell } from './Shell';
+import { SignedOutNotice } from './SignedOutNotice';
 import { match, RouterProvider, useRouter } from './router';
 import { SessionProvider, useSession } from './session';
 
@@ -69,7 +70,13 @@ function Routes() {
 
   if (PUBLIC.includes(path)) {
     if (user && path !== '/recover') return <Redirect to="/vault" />;
-    if (path === '/signin') return <SignIn />;
+    if (path === '/signin')
+      return (
+        <>
+          <SignedOutNotice />
+          <SignIn />
+        </>
+      );
     if (path === '/signup') return <SignUp />;
     if (path === '/recover') return <Recover />;
     if (path === '/welcome') return <Welcome />;

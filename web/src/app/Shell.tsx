@@ -1,4 +1,5 @@
-import { useState, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { RecoveryKeyBanner } from '../features/auth/RecoveryKeyBanner';
 import { Logo } from './Logo';
 import { Shortcuts } from './Shortcuts';
 import { Link, useRouter } from './router';
@@ -16,6 +17,19 @@ export function Shell({ children }: { children: ReactNode }) {
   const { path, navigate } = useRouter();
   const { user, signOut } = useSession();
   const [busy, setBusy] = useState(false);
+  // On a phone the five destinations do not fit in the header: a menu button lists them.
+  const [menuOpen, setMenuOpen] = useState(false);
+  const menuButton = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (!menuOpen) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape') return;
+      setMenuOpen(false);
+      menuButton.current?.focus();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [menuOpen]);
 
   const doSignOut = async () => {
     setBusy(true);
@@ -34,13 +48,30 @@ export function Shell({ children }: { children: ReactNode }) {
         Skip to content
       </a>
       <header className="sticky top-0 z-30 border-b border-stone-200 bg-white/90 backdrop-blur">
-        <div className="mx-auto flex h-14 max-w-6xl items-center gap-6 px-4">
+        <div className="mx-auto flex h-14 max-w-6xl items-center gap-3 px-4 md:gap-6">
           <Link to="/vault" className="flex items-center gap-2 font-semibold tracking-tight text-stone-900">
             <Logo />
             {/* Named by its visible text (WCAG 2.5.3 label in name); on small screens the text is for screen readers only. */}
             <span className="sr-only sm:not-sr-only">Context Vault</span>
           </Link>
-          <nav aria-label="Main" className="flex items-center gap-1 overflow-x-auto">
+          <button
+            ref={menuButton}
+            type="button"
+            aria-expanded={menuOpen}
+            aria-controls="main-nav"
+            onClick={() => setMenuOpen((o) => !o)}
+            className="inline-flex items-center gap-1.5 rounded-md px-3 py-1.5 text-sm font-medium text-stone-700 hover:bg-stone-100 focus-visible:outline-2 focus-visible:outline-teal-600 md:hidden"
+          >
+            <svg viewBox="0 0 20 20" className="h-4 w-4" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round">
+              {menuOpen ? <path d="M5 5l10 10M15 5L5 15" /> : <path d="M3 6h14M3 10h14M3 14h14" />}
+            </svg>
+            Menu
+          </button>
+          <nav
+            id="main-nav"
+            aria-label="Main"
+            className={`${menuOpen ? 'flex' : 'hidden'} absolute inset-x-0 top-14 flex-col gap-1 border-b border-stone-200 bg-white p-2 shadow-sm md:static md:flex md:flex-row md:items-center md:border-0 md:bg-transparent md:p-0 md:shadow-none`}
+          >
             {NAV.map((n) => {
               const active = path === n.to || path.startsWith(`${n.to}/`);
               return (
@@ -48,6 +79,7 @@ export function Shell({ children }: { children: ReactNode }) {
                   key={n.to}
                   to={n.to}
                   aria-current={active ? 'page' : undefined}
+                  onClick={() => setMenuOpen(false)}
                   className={`rounded-md px-3 py-1.5 text-sm font-medium transition-colors focus-visible:outline-2 focus-visible:outline-teal-600 ${
                     active ? 'bg-teal-50 text-teal-900' : 'text-stone-600 hover:bg-stone-100 hover:text-stone-900'
                   }`}
@@ -72,6 +104,7 @@ export function Shell({ children }: { children: ReactNode }) {
           </div>
         </div>
       </header>
+      <RecoveryKeyBanner />
       <main id="main" className="mx-auto max-w-6xl px-4 py-8" tabIndex={-1}>
         {children}
       </main>

@@ -1,6 +1,7 @@
-import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { api, ApiError, onUnauthorized } from '../api/client';
 import type { User } from '../api/types';
+import { markSignedOut } from './SignedOutNotice';
 
 interface SessionState {
   user: User | null;
@@ -35,7 +36,17 @@ export function SessionProvider({ children, initialUser }: { children: ReactNode
     };
   }, [initialUser]);
 
-  useEffect(() => onUnauthorized(() => setUser(null)), []);
+  const signedIn = useRef(false);
+  signedIn.current = user !== null;
+  useEffect(
+    () =>
+      onUnauthorized(() => {
+        // Only a session that was in use ended; a 401 on the way to signing in says nothing.
+        if (signedIn.current) markSignedOut();
+        setUser(null);
+      }),
+    [],
+  );
 
   const signOut = useCallback(async () => {
     try {

@@ -1,5 +1,5 @@
 import * as RD from '@radix-ui/react-dialog';
-import type { ReactNode } from 'react';
+import { useLayoutEffect, useRef, type ReactNode } from 'react';
 
 export interface DialogProps {
   open: boolean;
@@ -14,12 +14,27 @@ export interface DialogProps {
 
 export function Dialog({ open, onOpenChange, title, description, children, modal = 'dismissable', wide }: DialogProps) {
   const required = modal === 'required';
+  // Our dialogs are opened by state, not by a Radix Trigger, so Radix has nothing to give focus
+  // back to on close: remember what had focus when the dialog opened, before focus moves into it.
+  const opener = useRef<HTMLElement | null>(null);
+  useLayoutEffect(() => {
+    if (open) opener.current = document.activeElement instanceof HTMLElement && document.activeElement !== document.body ? document.activeElement : null;
+  }, [open]);
+  const returnFocus = (e: Event) => {
+    const el = opener.current;
+    opener.current = null;
+    // Gone from the page (the dialog led elsewhere): leave focus to the new page.
+    if (!el || !el.isConnected) return;
+    e.preventDefault();
+    el.focus();
+  };
   return (
     <RD.Root open={open} onOpenChange={required ? undefined : onOpenChange}>
       <RD.Portal>
         <RD.Overlay className="fixed inset-0 z-40 bg-stone-900/40 backdrop-blur-[2px]" />
         <RD.Content
           className={`fixed left-1/2 top-1/2 z-50 max-h-[90vh] w-[calc(100vw-2rem)] ${wide ? 'max-w-2xl' : 'max-w-lg'} -translate-x-1/2 -translate-y-1/2 overflow-y-auto rounded-2xl bg-white p-6 shadow-xl focus:outline-none`}
+          onCloseAutoFocus={returnFocus}
           onEscapeKeyDown={required ? (e) => e.preventDefault() : undefined}
           onPointerDownOutside={required ? (e) => e.preventDefault() : undefined}
           onInteractOutside={required ? (e) => e.preventDefault() : undefined}

@@ -63,7 +63,18 @@ export function EmptyState({ title, children, icon }: { title: string; children?
   );
 }
 
-export function Badge({ children, tone = 'stone' }: { children: ReactNode; tone?: 'stone' | 'teal' | 'amber' | 'sky' | 'violet' }) {
+export function Badge({
+  children,
+  tone = 'stone',
+  truncate,
+  title,
+}: {
+  children: ReactNode;
+  tone?: 'stone' | 'teal' | 'amber' | 'sky' | 'violet';
+  /** Cut long text with an ellipsis to fit the space it is given (the full text in `title`). */
+  truncate?: boolean;
+  title?: string;
+}) {
   const tones = {
     stone: 'bg-stone-100 text-stone-700 ring-stone-200',
     teal: 'bg-teal-50 text-teal-800 ring-teal-200',
@@ -71,7 +82,12 @@ export function Badge({ children, tone = 'stone' }: { children: ReactNode; tone?
     sky: 'bg-sky-50 text-sky-800 ring-sky-200',
     violet: 'bg-violet-50 text-violet-800 ring-violet-200',
   };
-  return <span className={`inline-flex items-center rounded-md px-1.5 py-0.5 text-xs font-medium ring-1 ring-inset ${tones[tone]}`}>{children}</span>;
+  const shape = truncate ? 'inline-block max-w-full truncate align-middle' : 'inline-flex items-center';
+  return (
+    <span title={title} className={`${shape} rounded-md px-1.5 py-0.5 text-xs font-medium ring-1 ring-inset ${tones[tone]}`}>
+      {children}
+    </span>
+  );
 }
 
 export function PageHeader({ title, description, actions }: { title: string; description?: ReactNode; actions?: ReactNode }) {

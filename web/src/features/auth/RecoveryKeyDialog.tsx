@@ -1,10 +1,11 @@
 import type { User } from '../../api/types';
 import { useRouter } from '../../app/router';
 import { useSession } from '../../app/session';
-import { useId, useState } from 'react';
+import { useEffect, useId, useState } from 'react';
 import { saveBlob } from '../../api/client';
 import { Button } from '../../components/ui/Button';
 import { Dialog } from '../../components/ui/Dialog';
+import { clearRecoveryKeyReminder, markRecoveryKeyUnconfirmed, RECOVERY_KEY_SAVED } from './recoveryKeyReminder';
 
 export function RecoveryKeyDialog({ recoveryKey, email, open, onDone }: { recoveryKey: string; email: string; open: boolean; onDone: () => void }) {
   const [ack, setAck] = useState(false);
@@ -88,7 +89,13 @@ export function RecoveryKeyDialog({ recoveryKey, email, open, onDone }: { recove
         </label>
       </div>
       <div className="mt-5 flex justify-end">
-        <Button onClick={onDone} disabled={!ack}>
+        <Button
+          onClick={() => {
+            window.dispatchEvent(new Event(RECOVERY_KEY_SAVED));
+            onDone();
+          }}
+          disabled={!ack}
+        >
           Continue
         </Button>
       </div>
@@ -103,12 +110,16 @@ export function RecoveryKeyDialog({ recoveryKey, email, open, onDone }: { recove
 export function AccountCreated({ created }: { created: { user: User; recoveryKey: string } }) {
   const { setUser } = useSession();
   const { navigate } = useRouter();
+  // The account exists and its session cookie is set: a reload now would open the vault with
+  // the key never confirmed, so remember (the fact, not the key) until it is.
+  useEffect(() => markRecoveryKeyUnconfirmed(created.user.id), [created.user.id]);
   return (
     <RecoveryKeyDialog
       open
       email={created.user.email}
       recoveryKey={created.recoveryKey}
       onDone={() => {
+        clearRecoveryKeyReminder(created.user.id);
         setUser(created.user);
         navigate('/vault', { replace: true });
       }}

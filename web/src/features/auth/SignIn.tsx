@@ -4,7 +4,8 @@ import type { User } from '../../api/types';
 import { Link, useQueryParam, useRouter } from '../../app/router';
 import { useSession } from '../../app/session';
 import { Button } from '../../components/ui/Button';
-import { ErrorText } from '../../components/ui/Feedback';
+import { ErrorText, Notice } from '../../components/ui/Feedback';
+import { hasKeptDrafts } from '../vault/keptDrafts';
 import { TextField } from '../../components/ui/Field';
 import { AuthLayout } from './AuthLayout';
 import { GoogleButton, googleErrorMessage } from './GoogleButton';
@@ -22,6 +23,7 @@ export function SignIn() {
   const [passphrase, setPassphrase] = useState('');
   const [error, setError] = useState<unknown>(googleError ? new Error(googleError) : null);
   const [busy, setBusy] = useState(false);
+  const [keptEdits] = useState(hasKeptDrafts);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -59,6 +61,11 @@ export function SignIn() {
         </div>
       }
     >
+      {keptEdits && (
+        <Notice tone="warning" title="Your unsaved changes are kept" className="mb-4">
+          Your session ended before they were saved. They are kept in this tab only: sign in again to save them, and do not reload or close the page.
+        </Notice>
+      )}
       <form onSubmit={submit} className="space-y-4">
         <TextField label="Email" type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} />
         <TextField

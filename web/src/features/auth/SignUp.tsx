@@ -78,6 +78,9 @@ export function SignUp() {
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (policy === 'invite' && !inviteCode.trim()) return setError(new Error('Enter the invite code you were given.'));
+    // The form is noValidate (for our own wording), so the email is checked here, first.
+    if (!email.trim()) return setError(new Error('Enter your email address.'));
+    if (!/^[^\s@]+@[^\s@]+$/.test(email.trim())) return setError(new Error('Enter a full email address, like name@example.org.'));
     const problem = validateNewPassphrase(passphrase, confirm, email);
     if (problem) return setError(new Error(problem));
     setBusy(true);

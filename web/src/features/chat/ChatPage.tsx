@@ -1,14 +1,15 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { api } from '../../api/client';
 import type { ChatList, ChatSummary, Source } from '../../api/types';
-import { Link, useQueryParam, useRouter } from '../../app/router';
+import { Link, useLeaveWarning, useQueryParam, useRouter } from '../../app/router';
 import { Button } from '../../components/ui/Button';
+import { Dialog } from '../../components/ui/Dialog';
 import { ErrorText } from '../../components/ui/Feedback';
 import { formatDate } from '../../components/format';
 import { AnswerActions, ChatHeader } from './AnswerTools';
 import { ModelPicker } from '../models/ModelPicker';
 import { Markdown } from './Markdown';
-import { useAiStatus, useChat, type AiReason, type UiMessage } from './useChat';
+import { MAX_MESSAGE, useAiStatus, useChat, type AiReason, type UiMessage } from './useChat';
 
 export function SourceChips({ sources }: { sources: Source[] }) {
   if (!sources.length) return null;
@@ -45,7 +46,10 @@ function MessageView({ m, onRegenerate }: { m: UiMessage; onRegenerate?: () => v
   if (m.role === 'user') {
     return (
       <div className="flex justify-end">
-        <div className="max-w-[85%] whitespace-pre-wrap rounded-2xl rounded-br-md bg-teal-700 px-4 py-2.5 text-[0.95rem] text-white" data-testid="user-message">
+        <div
+          className="max-w-[85%] whitespace-pre-wrap break-words rounded-2xl rounded-br-md bg-teal-700 px-4 py-2.5 text-[0.95rem] text-white"
+          data-testid="user-message"
+        >
           {m.text}
         </div>
       </div>
@@ -203,11 +207,21 @@ export function ChatPage({ chatId }: { chatId: string | null }) {
     bottom.current?.scrollIntoView?.({ block: 'end' });
   }, [chat.messages.length, last?.text.length]);
 
+  // Leaving stops the answer (the server stops generating when the stream closes).
+  useLeaveWarning(chat.streaming ? 'An answer is still being written. If you leave now, it stops where it is.' : null);
+
+  const length = draft.trim().length;
+  const tooLong = length > MAX_MESSAGE;
+
   const submit = (e?: FormEvent) => {
     e?.preventDefault();
-    if (!draft.trim() || chat.streaming) return;
-    void chat.send(draft);
+    if (!draft.trim() || tooLong || chat.streaming) return;
+    const text = draft;
     setDraft('');
+    void chat.send(text).then((sent) => {
+      // Not sent: give the words back, unless something new was typed meanwhile.
+      if (!sent) setDraft((d) => d || text);
+    });
   };
 
   const onKey = (e: KeyboardEvent<HTMLTextAreaElement>) => {
@@ -217,19 +231,28 @@ export function ChatPage({ chatId }: { chatId: string | null }) {
     }
   };
 
+  const [deleting, setDeleting] = useState<ChatSummary | null>(null);
+  const [deleteBusy, setDeleteBusy] = useState(false);
+  const [deleteError, setDeleteError] = useState<unknown>(null);
   const remove = async (id: string) => {
+    setDeleteBusy(true);
+    setDeleteError(null);
     try {
       await api.del(`/api/chats/${id}`);
       setChats((c) => c?.filter((x) => x.id !== id) ?? null);
-      if (id === chatId) navigate('/chat');
-    } catch {
-      /* the list stays as it was */
+      setDeleting(null);
+      if (id === chatId) navigate('/chat', { replace: true });
+    } catch (e) {
+      setDeleteError(e);
+    } finally {
+      setDeleteBusy(false);
     }
   };
 
   return (
-    <div className="grid gap-6 md:grid-cols-[15rem_1fr]">
-      <aside aria-label="Conversations" className="md:sticky md:top-20 md:self-start">
+    // minmax(0,1fr): a long chat title must truncate inside the column, not widen the page.
+    <div className="grid grid-cols-[minmax(0,1fr)] gap-6 md:grid-cols-[15rem_minmax(0,1fr)]">
+      <aside aria-label="Conversations" className="min-w-0 md:sticky md:top-20 md:self-start">
         <Button
           variant="secondary"
           className="mb-3 w-full"
@@ -254,9 +277,14 @@ export function ChatPage({ chatId }: { chatId: string | null }) {
               </Link>
               <button
                 type="button"
-                onClick={() => remove(c.id)}
+                onClick={() => {
+                  setDeleteError(null);
+                  setDeleting(c);
+                }}
                 aria-label={`Delete conversation ${c.title || ''}`.trim()}
-                className="ml-1 rounded p-1 text-stone-400 opacity-0 hover:bg-stone-100 hover:text-stone-700 focus:opacity-100 group-hover:opacity-100"
+                title="Delete conversation"
+                // Hidden until hover only where there is hover: touch screens always show it.
+                className="ml-1 shrink-0 rounded p-1 text-stone-400 hover:bg-stone-100 hover:text-stone-700 [@media(hover:hover)]:opacity-0 [@media(hover:hover)]:group-hover:opacity-100 [@media(hover:hover)]:focus:opacity-100"
               >
                 <svg viewBox="0 0 20 20" className="h-4 w-4" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="1.6">
                   <path d="M4 6h12M8 6V4h4v2M6 6l1 10h6l1-10" />
@@ -272,7 +300,31 @@ export function ChatPage({ chatId }: { chatId: string | null }) {
         )}
       </aside>
 
-      <section aria-label="Conversation" className="flex min-h-[calc(100vh-10rem)] flex-col">
+      <Dialog
+        open={deleting !== null}
+        onOpenChange={(o) => {
+          if (!o && !deleteBusy) setDeleting(null);
+        }}
+        title="Delete this conversation?"
+        description={
+          <>
+            <span className="font-medium text-stone-800">{deleting?.title || 'Untitled chat'}</span> will be deleted for good. Your notes and records are not
+            touched.
+          </>
+        }
+      >
+        <ErrorText error={deleteError} className="mb-3" />
+        <div className="flex justify-end gap-2">
+          <Button variant="secondary" onClick={() => setDeleting(null)} disabled={deleteBusy}>
+            Cancel
+          </Button>
+          <Button variant="danger" busy={deleteBusy} onClick={() => deleting && void remove(deleting.id)}>
+            Delete
+          </Button>
+        </div>
+      </Dialog>
+
+      <section aria-label="Conversation" className="flex min-h-[calc(100vh-10rem)] min-w-0 flex-col">
         {ai.offline && <OfflineBanner reason={ai.reason} />}
         <ErrorText error={chat.error} className="mb-3" />
         {chatId && chat.messages.length > 0 && (
@@ -340,6 +392,8 @@ export function ChatPage({ chatId }: { chatId: string | null }) {
               value={draft}
               onChange={(e) => setDraft(e.target.value)}
               onKeyDown={onKey}
+              aria-invalid={tooLong || undefined}
+              aria-describedby="chat-count"
               placeholder="Ask about your documents, notes or health…"
               className="max-h-48 min-h-10 flex-1 resize-y bg-transparent px-2 py-1.5 text-[0.95rem] focus:outline-none"
             />
@@ -349,11 +403,18 @@ export function ChatPage({ chatId }: { chatId: string | null }) {
                 Stop
               </Button>
             ) : (
-              <Button type="submit" disabled={!draft.trim()}>
+              <Button type="submit" disabled={!draft.trim() || tooLong}>
                 Send
               </Button>
             )}
           </div>
+          <p id="chat-count" aria-live="polite" className={`mt-1.5 px-1 text-xs ${tooLong ? 'font-medium text-red-700' : 'text-stone-500'}`}>
+            {tooLong
+              ? `Too long to send: ${length.toLocaleString()} of ${MAX_MESSAGE.toLocaleString()} characters. Shorten it by ${(length - MAX_MESSAGE).toLocaleString()}.`
+              : length > MAX_MESSAGE * 0.8
+                ? `${length.toLocaleString()} of ${MAX_MESSAGE.toLocaleString()} characters`
+                : ''}
+          </p>
           <ModelPicker value={chat.model} onChange={chat.setModel} disabled={chat.streaming} />
           <p className="mt-1.5 px-1 text-xs text-stone-500">
             Enter to send · Shift+Enter for a new line · Esc to stop · ? for shortcuts. Answers can be wrong; check the sources.

@@ -48,6 +48,9 @@ export function useAiStatus(pollMs = 30_000) {
   return { offline, reason, setOffline, check };
 }
 
+/** The longest question the server takes (its /api/chat schema). */
+export const MAX_MESSAGE = 4000;
+
 /** Codes that mean the server itself lacks something, for its operator to fix. */
 const OPERATOR_CODES = new Set(['ai_offline', 'no_model', 'image_missing', 'model_pulling']);
 
@@ -122,10 +125,15 @@ export function useChat(chatId: string | null, opts: { onSaved: (chatId: string)
       return next;
     });
 
-  /** Streams one answer from `path` into the last (assistant) message. */
-  const stream = useCallback(async (path: string, body: unknown, c: AbortController) => {
+  /**
+   * Streams one answer from `path` into the last (assistant) message. With `onRejected`, a request
+   * the server turned down before answering (nothing of it was saved) goes there instead.
+   */
+  const stream = useCallback(async (path: string, body: unknown, c: AbortController, onRejected?: (e: ApiError) => void) => {
+    let answered = false;
     try {
       for await (const ev of streamEvents(path, body, c.signal)) {
+        answered = true;
         let data: Record<string, unknown> = {};
         try {
           data = JSON.parse(ev.data) as Record<string, unknown>;
@@ -152,6 +160,10 @@ export function useChat(chatId: string | null, opts: { onSaved: (chatId: string)
     } catch (e) {
       if (c.signal.aborted || (e as { name?: string }).name === 'AbortError') {
         patchLast((m) => ({ ...m, status: 'stopped' }));
+      } else if (!answered && onRejected && e instanceof ApiError) {
+        if (OPERATOR_CODES.has(e.code) || e.status === 503)
+          optsRef.current.onOffline(e.code && e.code !== 'ai_offline' ? { code: e.code, message: e.message } : undefined);
+        onRejected(e);
       } else if (e instanceof ApiError && (OPERATOR_CODES.has(e.code ?? '') || e.status === 503)) {
         optsRef.current.onOffline(e.code && e.code !== 'ai_offline' ? { code: e.code, message: e.message } : undefined);
         patchLast((m) => ({ ...m, status: 'error', error: e.message }));
@@ -164,10 +176,14 @@ export function useChat(chatId: string | null, opts: { onSaved: (chatId: string)
     }
   }, []);
 
+  /**
+   * Asks `message`. Resolves to false when it was not sent (the server refused it or could not be
+   * reached): its bubbles are taken away again and `error` says why, so the caller can give the text back.
+   */
   const send = useCallback(
-    async (message: string) => {
+    async (message: string): Promise<boolean> => {
       const text = message.trim();
-      if (!text || ctl.current) return;
+      if (!text || ctl.current) return false;
       const c = new AbortController();
       ctl.current = c;
       setError(null);
@@ -180,7 +196,13 @@ export function useChat(chatId: string | null, opts: { onSaved: (chatId: string)
       const body: { message: string; chatId?: string; model?: string } = { message: text };
       if (current.current) body.chatId = current.current;
       if (modelRef.current) body.model = modelRef.current;
-      await stream('/api/chat', body, c);
+      let sent = true;
+      await stream('/api/chat', body, c, (e) => {
+        sent = false;
+        setMessages((prev) => prev.slice(0, -2));
+        setError(e.status === 400 ? new Error(`That message could not be sent. Messages can be up to ${MAX_MESSAGE.toLocaleString()} characters.`) : e);
+      });
+      return sent;
     },
     [stream],
   );

@@ -257,7 +257,8 @@ export function Dashboard({ version }: { version: number }) {
       <ErrorText error={error} />
       {data && data.available.length === 0 && (
         <p className="rounded-xl border border-dashed border-stone-300 p-6 text-center text-sm text-stone-500">
-          No health data yet. Import an export below or add a measurement.
+          {/* Lab results and other records are listed under Records, so "no data" would be wrong here. */}
+          No measurements to chart yet, such as weight, heart rate or steps. Import an export below or add a measurement.
         </p>
       )}
       <div className="grid gap-4 lg:grid-cols-2" data-testid="dashboard-cards">

@@ -31,7 +31,7 @@ describe('<Importer kind="fhir">', () => {
     const bar = await screen.findByRole('progressbar', { name: 'Importing bundle.json' });
     await waitFor(() => expect(bar.getAttribute('aria-valuenow')).toBe('50'));
     expect(screen.getByText(/5 of 10 resources/)).toBeTruthy();
-    await screen.findByText('Imported 8 observation, 2 condition.', {}, { timeout: 3000 });
+    await screen.findByText('Imported 8 observations, 2 conditions from bundle.json.', {}, { timeout: 3000 });
     expect(onImported).toHaveBeenCalledTimes(1);
 
     const [, init] = fetchMock.mock.calls[0]!;
@@ -47,6 +47,60 @@ describe('<Importer kind="fhir">', () => {
     fireEvent.change(screen.getByLabelText('Import FHIR JSON'), { target: { files: [new File(['<xml/>'], 'x.json')] } });
     await screen.findByText(/not valid JSON/);
     expect(fetchMock).not.toHaveBeenCalled();
+  });
+
+  it('names the file in a refusal', async () => {
+    vi.stubGlobal('fetch', vi.fn());
+    render(<Importer kind="fhir" onImported={() => undefined} />);
+    fireEvent.change(screen.getByLabelText('Import FHIR JSON'), { target: { files: [new File(['<xml/>'], 'labs-2024.json')] } });
+    expect((await screen.findByRole('alert')).textContent).toContain('labs-2024.json');
+  });
+
+  it('sends a bulk export (.ndjson) as application/fhir+ndjson', async () => {
+    const fetchMock = vi.fn(async (url: string, _init: RequestInit = {}) =>
+      url === '/api/import/fhir'
+        ? json(202, { jobId: 'j3' })
+        : json(200, { id: 'j3', kind: 'fhir', status: 'done', progress: { done: 2, unit: 'resources' }, result: { imported: { 'snomed:44054006': 2 } } }),
+    );
+    vi.stubGlobal('fetch', fetchMock);
+    render(<Importer kind="fhir" onImported={() => undefined} />);
+    const lines = '{"resourceType":"Condition","id":"a"}\n{"resourceType":"Condition","id":"b"}\n';
+    fireEvent.change(screen.getByLabelText('Import FHIR JSON'), { target: { files: [new File([lines], 'Condition.ndjson')] } });
+    await screen.findByText('Imported 2 health records from Condition.ndjson.', {}, { timeout: 3000 });
+    const [, init] = fetchMock.mock.calls[0]!;
+    expect((init!.headers as Record<string, string>)['Content-Type']).toBe('application/fhir+ndjson');
+    expect(init!.body).toBe(lines);
+    expect(screen.getByLabelText('Import FHIR JSON').getAttribute('accept')).toContain('.ndjson');
+  });
+
+  it('says which line of an .ndjson file is broken, and which file', async () => {
+    const fetchMock = vi.fn();
+    vi.stubGlobal('fetch', fetchMock);
+    render(<Importer kind="fhir" onImported={() => undefined} />);
+    fireEvent.change(screen.getByLabelText('Import FHIR JSON'), { target: { files: [new File(['{"resourceType":"Condition"}\n{oops\n'], 'c.ndjson')] } });
+    await screen.findByText('Line 2 of c.ndjson is not valid JSON. Each line of an .ndjson file must be one FHIR resource.');
+    expect(fetchMock).not.toHaveBeenCalled();
+  });
+
+  it('names what was imported in plain words, never by its code', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string) =>
+        url === '/api/import/fhir'
+          ? json(202, { jobId: 'j4' })
+          : json(200, {
+              id: 'j4',
+              kind: 'fhir',
+              status: 'done',
+              progress: { done: 4, unit: 'resources' },
+              result: { imported: { 'fhir:Patient': 1, '718-7': 1, '2093-3': 2, 'rxnorm:313782': 1 } },
+            }),
+      ),
+    );
+    render(<Importer kind="fhir" onImported={() => undefined} />);
+    fireEvent.change(screen.getByLabelText('Import FHIR JSON'), { target: { files: [new File(['{"resourceType":"Bundle"}'], 'portal.json')] } });
+    await screen.findByText('Imported 1 patient profile, 3 test results, 1 medication from portal.json.', {}, { timeout: 3000 });
+    expect(screen.queryByText(/fhir:/)).toBeNull();
   });
 
   it('shows the job error when the import fails', async () => {
@@ -66,7 +120,7 @@ describe('<Importer kind="fhir">', () => {
     );
     render(<Importer kind="fhir" onImported={() => undefined} />);
     fireEvent.change(screen.getByLabelText('Import FHIR JSON'), { target: { files: [new File(['{"a":1}'], 'a.json')] } });
-    await screen.findByText('This is not a FHIR Bundle.');
+    await screen.findByText('Could not import a.json. This is not a FHIR Bundle.');
   });
 });
 

@@ -5,6 +5,7 @@ import { uploadFile } from '../../api/upload';
 import { Button } from '../../components/ui/Button';
 import { ErrorText, Notice, ProgressBar } from '../../components/ui/Feedback';
 import { formatBytes } from '../../components/format';
+import { plural } from './plural';
 import { jobErrorMessage, jobFraction, useJob } from './useJob';
 
 type Kind = 'apple' | 'fhir' | 'fitbit';
@@ -19,8 +20,8 @@ const META: Record<Kind, { title: string; accept: string; blurb: string; button:
   },
   fhir: {
     title: 'FHIR records',
-    accept: '.json,application/json,application/fhir+json',
-    blurb: 'A FHIR R4 Bundle or resource in JSON, e.g. downloaded from your patient portal.',
+    accept: '.json,.ndjson,application/json,application/fhir+json,application/fhir+ndjson,application/x-ndjson',
+    blurb: 'A FHIR R4 Bundle or resource in JSON, e.g. downloaded from your patient portal, or a bulk export (.ndjson, one resource per line).',
     button: 'Import FHIR JSON',
     url: '/api/import/fhir',
   },
@@ -52,12 +53,77 @@ export function typeName(t: string): string {
   );
 }
 
-function summary(job: Job): string {
-  const imported = job.result?.imported ?? {};
-  const parts = Object.entries(imported)
-    .filter(([, n]) => n > 0)
-    .map(([t, n]) => `${n.toLocaleString()} ${typeName(t)}`);
-  return parts.length ? `Imported ${parts.join(', ')}.` : 'Import finished. Nothing new was found.';
+/** Plain names for the FHIR resource types people meet in patient portals: [one, many]. */
+const RESOURCE_NAMES: Record<string, [string, string]> = {
+  Patient: ['patient profile', 'patient profiles'],
+  Observation: ['observation', 'observations'],
+  Condition: ['condition', 'conditions'],
+  MedicationStatement: ['medication', 'medications'],
+  MedicationRequest: ['prescription', 'prescriptions'],
+  Medication: ['medication', 'medications'],
+  Immunization: ['immunization', 'immunizations'],
+  AllergyIntolerance: ['allergy', 'allergies'],
+  Procedure: ['procedure', 'procedures'],
+  Encounter: ['visit', 'visits'],
+  DiagnosticReport: ['report', 'reports'],
+  DocumentReference: ['document', 'documents'],
+  CarePlan: ['care plan', 'care plans'],
+};
+
+/**
+ * What an imported type is called, as [one, many]. FHIR records are typed by their code (a bare
+ * LOINC code such as "718-7", "rxnorm:…", "snomed:…") or, without one, by "fhir:<Resource>":
+ * codes mean nothing to a person, so those count as health records. Apple Health types and the
+ * sentences the server writes itself ("files that could not be read") keep one form.
+ */
+function countNames(t: string): [string, string] {
+  const resource = /^(?:fhir:)?([A-Z][A-Za-z]+)$/.exec(t)?.[1];
+  if (resource && !t.startsWith('HK')) return RESOURCE_NAMES[resource] ?? [`${typeName(resource)} record`, `${typeName(resource)} records`];
+  if (t.startsWith('HK') || t.includes(' ')) return [typeName(t), typeName(t)];
+  if (/^\d+-\d$/.test(t)) return ['test result', 'test results'];
+  if (t.startsWith('rxnorm:') || t.startsWith('ndc:')) return ['medication', 'medications'];
+  if (t.startsWith('cvx:')) return ['immunization', 'immunizations'];
+  return ['health record', 'health records'];
+}
+
+function summary(job: Job, file: string): string {
+  // Grouped by the words shown, so fifty different codes read as one "50 health records".
+  const totals = new Map<string, { names: [string, string]; n: number }>();
+  for (const [t, n] of Object.entries(job.result?.imported ?? {})) {
+    if (n <= 0) continue;
+    const names = countNames(t);
+    const total = totals.get(names[0]) ?? { names, n: 0 };
+    total.n += n;
+    totals.set(names[0], total);
+  }
+  const parts = [...totals.values()].map(({ names, n }) => plural(n, ...names));
+  return parts.length ? `Imported ${parts.join(', ')} from ${file}.` : `Finished importing ${file}. Nothing new was found.`;
+}
+
+/** NDJSON (FHIR bulk export): one resource per line. */
+function isNdjson(f: File): boolean {
+  return /\.(ndjson|jsonl)$/i.test(f.name) || /ndjson/i.test(f.type);
+}
+
+/** The first line that is not valid JSON (1-based), or 0 when every line is. */
+function badNdjsonLine(text: string): number {
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (!line) continue;
+    try {
+      JSON.parse(line);
+    } catch {
+      return i + 1;
+    }
+  }
+  return 0;
+}
+
+/** The error, saying which file it is about when it does not already. */
+function named(f: File, e: unknown): unknown {
+  const message = e instanceof Error ? e.message : String(e);
+  return message.includes(f.name) ? e : new Error(`Could not import ${f.name}. ${message}`);
 }
 
 /** `bare`: no card of its own, for a page that already frames it (Connections). */
@@ -81,12 +147,29 @@ export function Importer({ kind, onImported, bare = false }: { kind: Kind; onImp
       let jobId: string;
       if (kind === 'fhir') {
         const text = await f.text();
-        try {
-          JSON.parse(text);
-        } catch {
-          throw new ApiError(422, 'invalid_json', 'That file is not valid JSON. Choose a FHIR Bundle or resource saved as .json.');
+        let ndjson = isNdjson(f);
+        if (!ndjson) {
+          try {
+            JSON.parse(text);
+          } catch {
+            // A bulk export saved as .json is still one resource per line.
+            if (text.trim().includes('\n') && badNdjsonLine(text) === 0) ndjson = true;
+            else throw new ApiError(422, 'invalid_json', `${f.name} is not valid JSON. Choose a FHIR Bundle or resource (.json), or a bulk export (.ndjson).`);
+          }
         }
-        ({ jobId } = await api.post<{ jobId: string }>(m.url, undefined, { raw: text, headers: { 'Content-Type': 'application/json' } }));
+        if (ndjson) {
+          const bad = badNdjsonLine(text);
+          if (bad)
+            throw new ApiError(
+              422,
+              'invalid_json',
+              `Line ${bad.toLocaleString()} of ${f.name} is not valid JSON. Each line of an .ndjson file must be one FHIR resource.`,
+            );
+        }
+        ({ jobId } = await api.post<{ jobId: string }>(m.url, undefined, {
+          raw: text,
+          headers: { 'Content-Type': ndjson ? 'application/fhir+ndjson' : 'application/json' },
+        }));
         setUploadProgress(1);
       } else {
         const fields: Record<string, string> = {};
@@ -97,7 +180,7 @@ export function Importer({ kind, onImported, bare = false }: { kind: Kind; onImp
       job.start(jobId);
     } catch (e) {
       setUploadProgress(null);
-      setError(e);
+      setError(named(f, e));
     }
   };
 
@@ -142,9 +225,9 @@ export function Importer({ kind, onImported, bare = false }: { kind: Kind; onImp
               <p className="mt-1 text-xs text-stone-500">Uploading… {Math.round((uploadProgress ?? 0) * 100)}%</p>
             </>
           ) : j?.status === 'done' ? (
-            <Notice tone="success">{summary(j)}</Notice>
+            <Notice tone="success">{summary(j, file.name)}</Notice>
           ) : j?.status === 'failed' ? (
-            <ErrorText error={new Error(jobErrorMessage(j))} />
+            <ErrorText error={new Error(`Could not import ${file.name}. ${jobErrorMessage(j)}`)} />
           ) : (
             <>
               <ProgressBar value={jobFraction(j)} label={`Importing ${file.name}`} />
@@ -157,7 +240,7 @@ export function Importer({ kind, onImported, bare = false }: { kind: Kind; onImp
           )}
         </div>
       )}
-      <ErrorText error={error ?? job.error} className="mt-3" />
+      <ErrorText error={error ?? (file && job.error ? named(file, job.error) : job.error)} className="mt-3" />
     </div>
   );
 }

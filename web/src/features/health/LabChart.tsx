@@ -1,5 +1,6 @@
 import { useMemo, useState } from 'react';
 import { fmt, type LabPoint } from './health-api';
+import { plural } from './plural';
 
 const W = 640;
 const H = 220;
@@ -30,7 +31,7 @@ export default function LabChart({ name, unit, points, range }: { name: string; 
   const bandLo = range?.low ?? yMin;
   const bandHi = range?.high ?? yMax;
   const out = shown.filter((p) => p.flag && OUT.has(p.flag)).length;
-  const label = `${name} in ${unit}: ${shown.length} results from ${shown[0]?.date.slice(0, 10)} to ${shown.at(-1)?.date.slice(0, 10)}${range ? `, reference range ${range.low ?? ''}–${range.high ?? ''} ${unit}` : ''}, ${out} outside the range.`;
+  const label = `${name} in ${unit}: ${plural(shown.length, 'result')} from ${shown[0]?.date.slice(0, 10)} to ${shown.at(-1)?.date.slice(0, 10)}${range ? `, reference range ${range.low ?? ''}–${range.high ?? ''} ${unit}` : ''}, ${out} outside the range.`;
   const year = (t: number) => new Date(t).toISOString().slice(0, 10);
   const h = hover === null ? null : shown[hover];
 

@@ -4,6 +4,7 @@ import { Link } from '../../app/router';
 import { Card, ErrorText, PageHeader } from '../../components/ui/Feedback';
 import { formatDate, SOURCE_LABELS } from '../../components/format';
 import { fmt, type LabTrend } from './health-api';
+import { plural } from './plural';
 
 const LabChart = lazy(() => import('./LabChart'));
 
@@ -39,7 +40,7 @@ export default function LabTrendPage({ code }: { code: string }) {
         title={trend?.name ?? 'Lab result'}
         description={
           trend
-            ? `${trend.panel} · ${trend.points.length} results · reference range ${range ? `${range.low ?? '…'}–${range.high ?? '…'} ${trend.unit}` : 'not given'}`
+            ? `${trend.panel} · ${plural(trend.points.length, 'result')} · reference range ${range ? `${range.low ?? '…'}–${range.high ?? '…'} ${trend.unit}` : 'not given'}`
             : undefined
         }
         actions={

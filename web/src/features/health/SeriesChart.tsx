@@ -1,5 +1,6 @@
 import { useMemo, useState, type MouseEvent } from 'react';
 import type { SeriesDay } from '../../api/types';
+import { plural } from './plural';
 
 export interface ChartSeries {
   label: string;
@@ -87,7 +88,7 @@ export default function SeriesChart({ title, unit, series, mode, from, to, digit
   const description =
     avg === null
       ? `${title}: no data in this range.`
-      : `${title} from ${from} to ${to}: ${all.length} days with data, ${mode === 'bar' ? 'daily average' : 'average'} ${fmt(avg, digits)} ${unit}.`;
+      : `${title} from ${from} to ${to}: ${plural(all.length, 'day')} with data, ${mode === 'bar' ? 'daily average' : 'average'} ${fmt(avg, digits)} ${unit}.`;
 
   return (
     <figure className="relative">

@@ -5,7 +5,7 @@ import { Dialog } from '../../components/ui/Dialog';
 import { ErrorText, Notice } from '../../components/ui/Feedback';
 import { TextField } from '../../components/ui/Field';
 import { Markdown } from '../chat/Markdown';
-import { parseTags } from './NoteEditor';
+import { MAX_TAG_CHARS, parseTags } from './NoteEditor';
 import { useNoteDraft, type SaveState } from './useNoteDraft';
 
 const STATUS: Record<SaveState, string> = { saved: 'Saved', unsaved: 'Unsaved changes', saving: 'Saving…', error: 'Not saved' };
@@ -53,6 +53,11 @@ export function EditNote({ item, onSaved, onClose }: { item: Item; onSaved: (ite
           </Button>
         </div>
       </div>
+      {note.restored && (
+        <Notice tone={note.dirty ? 'warning' : 'success'} title={note.dirty ? 'Your unsaved changes were kept; save them now' : undefined}>
+          <span data-testid="kept-notice">{note.dirty ? 'You were signed out before they could be saved.' : 'Your kept changes are saved.'}</span>
+        </Notice>
+      )}
       {note.notice && (
         <Notice tone="info" title="Another session saved this note">
           <span data-testid="merge-notice">{note.notice}</span>
@@ -95,7 +100,7 @@ export function EditNote({ item, onSaved, onClose }: { item: Item; onSaved: (ite
       </div>
       <TextField
         label="Tags"
-        hint="Separate with commas"
+        hint={`Separate with commas. Up to ${MAX_TAG_CHARS} characters each.`}
         value={tagText}
         onChange={(e) => {
           setTagText(e.target.value);

@@ -8,15 +8,21 @@ import { Badge } from '../../components/ui/Feedback';
 export const unreadable = (e: Extraction | undefined): e is Extraction => !!e && (e.status === 'failed' || e.status === 'none');
 
 /** The list's badge: "can't read this file" with the reason, or "reading…" while a job runs. */
-export function ExtractionBadge({ extraction }: { extraction?: Extraction }) {
+export function ExtractionBadge({ extraction, truncate }: { extraction?: Extraction; truncate?: boolean }) {
   if (extraction?.status === 'pending') return <Badge tone="sky">Reading…</Badge>;
   if (!unreadable(extraction)) return null;
+  const text = `Can't read this file${extraction.reason ? `: ${extraction.reason}` : ''}`;
   return (
-    <span data-testid="unreadable-badge">
-      <Badge tone="amber">Can't read this file{extraction.reason ? `: ${extraction.reason}` : ''}</Badge>
+    <span data-testid="unreadable-badge" className={truncate ? 'block min-w-0' : undefined}>
+      <Badge tone="amber" truncate={truncate} title={truncate ? text : undefined}>
+        {text}
+      </Badge>
     </span>
   );
 }
+
+/** Reasons no second read can change: the same bytes get the same answer. */
+const FINAL_REASONS = new Set(['unsupported type']);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -80,9 +86,11 @@ export function ExtractionNotice({ item, onChange }: { item: Item; onChange: (it
           </>
         )}
       </p>
-      <Button variant="secondary" onClick={readAgain} busy={busy}>
-        Read again
-      </Button>
+      {!(e.status !== 'pending' && e.reason && FINAL_REASONS.has(e.reason)) && (
+        <Button variant="secondary" onClick={readAgain} busy={busy}>
+          Read again
+        </Button>
+      )}
       {error && <p className="w-full text-sm text-red-700">{error}</p>}
     </section>
   );

@@ -11,9 +11,10 @@ import { entryFromResource } from '../health/manual-entry';
 import { KIND_TONE } from './ItemRow';
 import { EditNote } from './EditNote';
 import { HistoryPanel } from './HistoryPanel';
-import { parseTags } from './NoteEditor';
+import { parseTags, tagProblem } from './NoteEditor';
 import { useFolders } from './useFolders';
 import { ExtractionNotice } from './Extraction';
+import { peekKeptDraft } from './keptDrafts';
 
 const PdfViewer = lazy(() => import('./PdfViewer'));
 
@@ -36,11 +37,16 @@ export function ItemPage({ id }: { id: string }) {
     setItem(null);
     setError(null);
     setEditing(false);
-    api.get<Item>(`/api/items/${encodeURIComponent(id)}`).then(setItem, setError);
+    api.get<Item>(`/api/items/${encodeURIComponent(id)}`).then((i) => {
+      setItem(i);
+      // Back after signing in again: reopen the editor with the edit the ended session kept.
+      if (i.kind === 'note' && peekKeptDraft(i.id)) setEditing(true);
+    }, setError);
   }, [id]);
 
   if (error) {
-    const notFound = error instanceof ApiError && error.status === 404;
+    // An address whose id is not even an id (`/vault/not-a-uuid`) leads nowhere either.
+    const notFound = error instanceof ApiError && (error.status === 404 || (error.status === 400 && error.code === 'invalid_request'));
     return (
       <div>
         <BackLink />
@@ -85,7 +91,8 @@ export function ItemPage({ id }: { id: string }) {
           <h1 className="break-words text-2xl font-semibold tracking-tight text-stone-900">{item.title || 'Untitled'}</h1>
           <p className="mt-1 text-xs text-stone-500">
             Added {formatDateTime(item.createdAt)}
-            {item.updatedAt !== item.createdAt && ` · edited ${formatDateTime(item.updatedAt)}`}
+            {/* Reading a file's text changes updatedAt too; only a new version is an edit. */}
+            {item.version > 1 && item.updatedAt !== item.createdAt && ` · edited ${formatDateTime(item.updatedAt)}`}
           </p>
         </div>
         <div className="flex flex-wrap gap-2">
@@ -159,6 +166,14 @@ export function ItemPage({ id }: { id: string }) {
   );
 }
 
+/** A folder path short enough for a menu: its start and its end, which name the folder. */
+export function shortPath(path: string, max = 60): string {
+  const chars = [...path];
+  if (chars.length <= max) return path;
+  const tail = Math.ceil((max - 1) * 0.6);
+  return `${chars.slice(0, max - 1 - tail).join('')}…${chars.slice(-tail).join('')}`;
+}
+
 /** The "Move to" menu: every folder by its path, or none. */
 function MoveTo({ item, onMoved }: { item: Item; onMoved: (i: Item) => void }) {
   const folders = useFolders();
@@ -180,12 +195,12 @@ function MoveTo({ item, onMoved }: { item: Item; onMoved: (i: Item) => void }) {
             setError(err);
           }
         }}
-        className="h-8 rounded-lg border border-stone-300 bg-white px-2 text-sm"
+        className="h-8 min-w-0 max-w-full truncate rounded-lg border border-stone-300 bg-white px-2 text-sm sm:max-w-md"
       >
         <option value="">No folder</option>
         {options.map((o) => (
-          <option key={o.id} value={o.id}>
-            {o.path}
+          <option key={o.id} value={o.id} title={o.path}>
+            {shortPath(o.path)}
           </option>
         ))}
       </select>
@@ -223,6 +238,8 @@ function TagEditor({ item, onChange }: { item: Item; onChange: (i: Item) => void
     e.preventDefault();
     const added = parseTags(draft);
     if (!added.length) return;
+    const problem = tagProblem([...new Set([...item.tags, ...added])]);
+    if (problem) return setError(new Error(problem));
     await save([...new Set([...item.tags, ...added])]);
     setDraft('');
   };

@@ -54,10 +54,15 @@ export const ItemRow = memo(function ItemRow({ item, highlight }: { item: Item; 
       <span className="shrink-0 text-stone-400 group-hover:text-teal-700">
         <KindIcon kind={item.kind} />
       </span>
-      <span className="min-w-0 flex-1">
-        <span className="flex items-center gap-2">
-          <span className="block truncate text-sm font-medium text-stone-900">{item.title || 'Untitled'}</span>
-          <ExtractionBadge extraction={item.extraction} />
+      {/* The title keeps room of its own: tags and badges give way to it, not the other way round. */}
+      <span className="min-w-[7rem] flex-1">
+        <span className="flex min-w-0 items-center gap-2">
+          <span data-testid="item-title" className="block min-w-[4rem] truncate text-sm font-medium text-stone-900">
+            {item.title || 'Untitled'}
+          </span>
+          <span className="min-w-0 max-w-[50%] shrink-0">
+            <ExtractionBadge extraction={item.extraction} truncate />
+          </span>
         </span>
         {highlight ? (
           <Marked text={highlight} className="block truncate text-xs text-stone-500" />
@@ -65,12 +70,18 @@ export const ItemRow = memo(function ItemRow({ item, highlight }: { item: Item; 
           <span className="block truncate text-xs text-stone-500">{snippet(item.text || '') || '\u00a0'}</span>
         )}
       </span>
-      <span className="hidden shrink-0 items-center gap-1.5 md:flex">
+      <span className="hidden min-w-0 max-w-[40%] shrink items-center gap-1.5 overflow-hidden md:flex">
         {item.tags.slice(0, 2).map((t) => (
-          <Badge key={t}>#{t}</Badge>
+          <span key={t} className="min-w-[3.5rem] max-w-[9rem]">
+            <Badge truncate title={`#${t}`}>
+              #{t}
+            </Badge>
+          </span>
         ))}
-        <Badge tone={tone}>{KIND_LABELS[item.kind] ?? item.kind}</Badge>
-        <span className="w-24 text-right text-xs text-stone-500">{SOURCE_LABELS[item.source] ?? item.source}</span>
+        <span className="shrink-0">
+          <Badge tone={tone}>{KIND_LABELS[item.kind] ?? item.kind}</Badge>
+        </span>
+        <span className="w-24 shrink-0 text-right text-xs text-stone-500">{SOURCE_LABELS[item.source] ?? item.source}</span>
       </span>
       <span className="w-24 shrink-0 text-right text-xs tabular-nums text-stone-500">{formatDate(item.occurredAt ?? item.createdAt)}</span>
     </Link>

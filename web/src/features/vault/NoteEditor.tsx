@@ -17,17 +17,45 @@ export function parseTags(s: string): string[] {
   ];
 }
 
+export const MAX_TAG_CHARS = 64;
+export const MAX_TAGS = 32;
+
+/**
+ * What the server would refuse in these tags, said before sending. Counted as the server counts
+ * (contract/items.ts normalizeTag: NFKC, trimmed, spaces collapsed, then characters).
+ */
+export function tagProblem(tags: string[]): string | null {
+  if (tags.length > MAX_TAGS) return `A note can have at most ${MAX_TAGS} tags.`;
+  const long = tags.find((t) => [...t.normalize('NFKC').trim().replace(/\s+/g, ' ')].length > MAX_TAG_CHARS);
+  if (!long) return null;
+  const shown = [...long].length > 20 ? `${[...long].slice(0, 20).join('')}…` : long;
+  return `The tag “${shown}” is too long. A tag can have at most ${MAX_TAG_CHARS} characters.`;
+}
+
 /** A new note's title, text and tags (existing notes are edited in EditNote, with autosave). */
-export function NoteForm({ onSaved, onCancel }: { onSaved: (item: Item) => void; onCancel: () => void }) {
+export function NoteForm({
+  onSaved,
+  onCancel,
+  onDirtyChange,
+}: {
+  onSaved: (item: Item) => void;
+  onCancel: () => void;
+  /** Whether anything has been typed, so closing can ask before throwing it away. */
+  onDirtyChange?: (dirty: boolean) => void;
+}) {
   const [title, setTitle] = useState('');
   const [text, setText] = useState('');
   const [tags, setTags] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const dirty = Boolean(title.trim() || text.trim() || tags.trim());
+  useEffect(() => onDirtyChange?.(dirty), [dirty, onDirtyChange]);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     if (!title.trim()) return setError(new Error('Give your note a title.'));
+    // The Tags field already says what is wrong.
+    if (tagProblem(parseTags(tags))) return;
     setBusy(true);
     setError(null);
     try {
@@ -44,7 +72,13 @@ export function NoteForm({ onSaved, onCancel }: { onSaved: (item: Item) => void;
     <form onSubmit={submit} className="space-y-4">
       <TextField label="Title" required value={title} onChange={(e) => setTitle(e.target.value)} autoFocus />
       <TextArea label="Text" value={text} onChange={(e) => setText(e.target.value)} rows={10} />
-      <TextField label="Tags" hint="Separate with commas, e.g. insurance, family" value={tags} onChange={(e) => setTags(e.target.value)} />
+      <TextField
+        label="Tags"
+        hint={`Separate with commas, e.g. insurance, family. Up to ${MAX_TAG_CHARS} characters each.`}
+        value={tags}
+        onChange={(e) => setTags(e.target.value)}
+        error={tagProblem(parseTags(tags))}
+      />
       <ErrorText error={error} />
       <div className="flex justify-end gap-2">
         <Button variant="secondary" onClick={onCancel}>
@@ -60,18 +94,48 @@ export function NoteForm({ onSaved, onCancel }: { onSaved: (item: Item) => void;
 
 export function NewNoteDialog({ open, onOpenChange, onSaved }: { open: boolean; onOpenChange: (o: boolean) => void; onSaved: (item: Item) => void }) {
   const [k, setK] = useState(0);
+  const [dirty, setDirty] = useState(false);
+  const [confirming, setConfirming] = useState(false);
   useEffect(() => {
     if (open) setK((x) => x + 1);
   }, [open]);
+  // Escape, a click outside and Cancel all end here: typed text is only thrown away when asked.
+  const requestClose = (o: boolean) => {
+    if (o || !dirty) return onOpenChange(o);
+    setConfirming(true);
+  };
+  const discard = () => {
+    setConfirming(false);
+    setDirty(false);
+    onOpenChange(false);
+  };
   return (
     <Dialog
       open={open}
-      onOpenChange={onOpenChange}
+      onOpenChange={requestClose}
       title="New note"
       description="Notes are encrypted in your vault and searchable by you and your assistant."
       wide
     >
-      <NoteForm key={k} onSaved={onSaved} onCancel={() => onOpenChange(false)} />
+      <NoteForm
+        key={k}
+        onSaved={(item) => {
+          setDirty(false);
+          onSaved(item);
+        }}
+        onCancel={() => requestClose(false)}
+        onDirtyChange={setDirty}
+      />
+      <Dialog open={confirming} onOpenChange={setConfirming} title="Discard this note?" description="What you typed has not been saved and will be lost.">
+        <div className="flex justify-end gap-2">
+          <Button variant="secondary" onClick={() => setConfirming(false)}>
+            Keep writing
+          </Button>
+          <Button variant="danger" onClick={discard}>
+            Discard
+          </Button>
+        </div>
+      </Dialog>
     </Dialog>
   );
 }

@@ -18,6 +18,8 @@ import { useItems, type ItemFilters } from './useItems';
 import { useUploads } from './useUploads';
 
 const ROW = 64;
+/** The server's limit on a search (contract/items.ts SearchQuery). */
+export const MAX_SEARCH_CHARS = 500;
 
 function useDebounced<T>(value: T, ms: number): T {
   const [v, setV] = useState(value);
@@ -52,7 +54,10 @@ function useSearch(q: string, filters: ItemFilters) {
         setMode(r.mode ?? null);
       })
       .catch((e) => {
-        if ((e as { name?: string }).name !== 'AbortError') setError(e);
+        if ((e as { name?: string }).name === 'AbortError') return;
+        // A search that failed found nothing: its earlier results or "0 results" would mislead.
+        setResults(null);
+        setError(e);
       })
       .finally(() => !ctl.signal.aborted && setLoading(false));
     return () => ctl.abort();
@@ -215,10 +220,12 @@ export function VaultPage() {
             role="searchbox"
             placeholder="Search notes, documents and records…"
             value={q}
+            maxLength={MAX_SEARCH_CHARS}
             onChange={(e) => setQ(e.target.value)}
             className="block h-11 w-full rounded-xl border border-stone-300 bg-white pl-9 pr-3 text-sm shadow-sm placeholder:text-stone-400 focus:border-teal-600 focus:outline-2 focus:outline-teal-600/30"
           />
         </div>
+        {q.length >= MAX_SEARCH_CHARS && <p className="mt-1 text-xs text-stone-500">A search can be up to {MAX_SEARCH_CHARS} characters.</p>}
       </div>
 
       {search.query ? (
@@ -377,12 +384,18 @@ function SearchResults({
 }) {
   return (
     <section aria-label="Search results">
-      <div className="mb-2 flex items-center justify-between text-sm text-stone-600">
-        <p aria-live="polite" className="flex items-center gap-2">
-          {loading && !results ? 'Searching…' : results ? `${results.length} result${results.length === 1 ? '' : 's'} for “${query}”` : ''}
-          {results && mode === 'keyword' && <KeywordOnly />}
+      <div className="mb-2 flex items-center justify-between gap-3 text-sm text-stone-600">
+        <p aria-live="polite" className="flex min-w-0 items-center gap-2">
+          <span className="min-w-0 truncate">
+            {loading && !results ? 'Searching…' : results ? `${results.length} result${results.length === 1 ? '' : 's'} for “${query}”` : ''}
+          </span>
+          {results && mode === 'keyword' && (
+            <span className="shrink-0">
+              <KeywordOnly />
+            </span>
+          )}
         </p>
-        <button type="button" onClick={onClear} className="font-medium text-teal-800 hover:underline">
+        <button type="button" onClick={onClear} className="shrink-0 font-medium text-teal-800 hover:underline">
           Clear search
         </button>
       </div>

@@ -1,13 +1,11 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { api, ApiError } from '../../api/client';
+import { api, ApiError, onUnauthorized } from '../../api/client';
 import type { Item } from '../../api/types';
+import { dropKeptDraft, keepDraft, peekKeptDraft, type Draft } from './keptDrafts';
 import { mergeTags, mergeText, mergeValue } from './merge';
+import { tagProblem } from './NoteEditor';
 
-export interface Draft {
-  title: string;
-  text: string;
-  tags: string[];
-}
+export type { Draft };
 
 export type SaveState = 'saved' | 'unsaved' | 'saving' | 'error';
 
@@ -24,8 +22,13 @@ const draftOf = (i: Item): Draft => ({ title: i.title, text: i.text, tags: i.tag
  * against that version, and when the edits overlap it hands both sides to the caller to choose.
  */
 export function useNoteDraft(item: Item, onSaved: (item: Item) => void) {
-  const [base, setBase] = useState<Item>(item);
-  const [draft, setDraft] = useState<Draft>(draftOf(item));
+  // An edit kept when the session ended: it goes on from the version it started from, so saving
+  // it merges with (or asks about) anything saved since, like any other late save.
+  const [restored] = useState(() => peekKeptDraft(item.id));
+  const [base, setBase] = useState<Item>(() =>
+    restored && restored.baseVersion !== item.version ? { ...item, ...restored.base, version: restored.baseVersion } : item,
+  );
+  const [draft, setDraft] = useState<Draft>(() => restored?.draft ?? draftOf(item));
   const [state, setState] = useState<SaveState>('saved');
   const [error, setError] = useState<unknown>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -34,6 +37,20 @@ export function useNoteDraft(item: Item, onSaved: (item: Item) => void) {
   const latest = useRef({ base, draft, conflict });
   latest.current = { base, draft, conflict };
   const dirty = !same(draft, draftOf(base));
+
+  useEffect(() => {
+    if (restored) dropKeptDraft(item.id);
+  }, [restored, item.id]);
+
+  // The session ended: the app is about to go to the sign-in page, which unmounts this editor.
+  useEffect(
+    () =>
+      onUnauthorized(() => {
+        const { base: b, draft: d } = latest.current;
+        if (!same(d, draftOf(b))) keepDraft(b.id, { draft: d, base: draftOf(b), baseVersion: b.version });
+      }),
+    [],
+  );
 
   /** Another session's version arrived: merge our unsaved edits onto it, or ask. */
   const absorb = useCallback(
@@ -67,6 +84,12 @@ export function useNoteDraft(item: Item, onSaved: (item: Item) => void) {
     if (!d.title.trim()) {
       setState('error');
       setError(new Error('Give your note a title.'));
+      return;
+    }
+    const badTags = tagProblem(d.tags);
+    if (badTags) {
+      setState('error');
+      setError(new Error(badTags));
       return;
     }
     saving.current = true;
@@ -129,5 +152,5 @@ export function useNoteDraft(item: Item, onSaved: (item: Item) => void) {
     [onSaved],
   );
 
-  return { base, draft, setDraft, dirty, state, error, notice, conflict, save, resolve };
+  return { base, draft, setDraft, dirty, state, error, notice, conflict, save, resolve, restored: restored !== undefined };
 }
