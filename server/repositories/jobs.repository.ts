@@ -226,6 +226,20 @@ export class JobsRepository {
       .executeTakeFirst();
   }
 
+  /** The user's jobs of a kind that ended after `since`, newest first (at most `limit`). */
+  finishedSince(userId: string, kind: string, since: Date, limit: number) {
+    return this.db
+      .selectFrom('jobs')
+      .select(['id', 'user_id', 'sealed', 'finished_at'])
+      .where('user_id', '=', userId)
+      .where('kind', '=', kind)
+      .where('status', 'in', ['done', 'failed'])
+      .where('finished_at', '>', since)
+      .orderBy('finished_at', 'desc')
+      .limit(limit)
+      .execute();
+  }
+
   /** The running job of a kind a live instance holds for the user, if any. */
   held(userId: string, kind: string) {
     return this.db

@@ -270,17 +270,7 @@ export class IntegrationsService {
   async #cooldownLeft(userId: string, provider: Provider): Promise<number> {
     const cooldown = this.opts.manualSyncCooldownMs;
     if (cooldown <= 0) return 0;
-    // Read here rather than through JobsRepository, which has no query by finish time.
-    const recent = await this.repo.db
-      .selectFrom('jobs')
-      .select(['id', 'user_id', 'sealed', 'finished_at'])
-      .where('user_id', '=', userId)
-      .where('kind', '=', `sync:${provider}`)
-      .where('status', 'in', ['done', 'failed'])
-      .where('finished_at', '>', new Date(Date.now() - cooldown))
-      .orderBy('finished_at', 'desc')
-      .limit(20)
-      .execute();
+    const recent = await this.jobs.finishedSince(userId, `sync:${provider}`, new Date(Date.now() - cooldown), 20);
     for (const r of recent) {
       if (!r.sealed || !r.finished_at) continue;
       let outcome: SyncOutcome;
