@@ -45,7 +45,9 @@ describe('keyboard shortcuts', () => {
     await note.getByLabel('Title').fill('');
     await note.getByLabel('Title').press('c');
     expect(await note.getByLabel('Title').inputValue()).toBe('c');
+    // Something was typed: Escape asks before throwing it away.
     await page.keyboard.press('Escape');
+    await page.getByRole('dialog', { name: 'Discard this note?' }).getByRole('button', { name: 'Discard' }).click();
     await note.waitFor({ state: 'detached' });
 
     await page.keyboard.press('/');
