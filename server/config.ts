@@ -277,6 +277,12 @@ const EnvSchema = z.object({
     .default(30)
     .describe("How long an instance's claim on a job holds without a heartbeat; a job of an instance that died resumes elsewhere after this."),
   SYNC_TICK_S: z.coerce.number().min(1).max(3600).default(60).describe('How often each instance looks for integrations whose background sync is due.'),
+  SYNC_COOLDOWN_S: z.coerce
+    .number()
+    .min(0)
+    .max(86_400)
+    .default(300)
+    .describe('Least time between the end of a sync someone asked for ("Sync now") and their next one, per connection; 0 = none.'),
 });
 
 export type Env = z.infer<typeof EnvSchema>;

@@ -349,7 +349,13 @@ export async function buildContainer(o: ContainerOptions) {
     config.serverKey,
     log.child({ component: 'sync' }),
     repos.jobs,
-    { tickMs: config.SYNC_TICK_S * 1000, leaseMs: config.JOB_LEASE_S * 1000, instanceId, observer: jobMetrics },
+    {
+      tickMs: config.SYNC_TICK_S * 1000,
+      leaseMs: config.JOB_LEASE_S * 1000,
+      instanceId,
+      observer: jobMetrics,
+      manualSyncCooldownMs: config.SYNC_COOLDOWN_S * 1000,
+    },
   );
   imports.addViewer('sync:', (row) => {
     const j = integrations.syncView(row);
