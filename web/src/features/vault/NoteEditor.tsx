@@ -1,4 +1,4 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type FormEvent } from 'react';
 import { api } from '../../api/client';
 import type { Item } from '../../api/types';
 import { Button } from '../../components/ui/Button';
@@ -49,7 +49,8 @@ export function NoteForm({
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const dirty = Boolean(title.trim() || text.trim() || tags.trim());
-  useEffect(() => onDirtyChange?.(dirty), [dirty, onDirtyChange]);
+  // Reported during the commit, so a close right after a keystroke already knows.
+  useLayoutEffect(() => onDirtyChange?.(dirty), [dirty, onDirtyChange]);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -94,14 +95,18 @@ export function NoteForm({
 
 export function NewNoteDialog({ open, onOpenChange, onSaved }: { open: boolean; onOpenChange: (o: boolean) => void; onSaved: (item: Item) => void }) {
   const [k, setK] = useState(0);
-  const [dirty, setDirty] = useState(false);
+  // A ref, not state: Escape can arrive before a re-render with the form's latest report would.
+  const dirty = useRef(false);
+  const setDirty = useCallback((d: boolean) => {
+    dirty.current = d;
+  }, []);
   const [confirming, setConfirming] = useState(false);
   useEffect(() => {
     if (open) setK((x) => x + 1);
   }, [open]);
   // Escape, a click outside and Cancel all end here: typed text is only thrown away when asked.
   const requestClose = (o: boolean) => {
-    if (o || !dirty) return onOpenChange(o);
+    if (o || !dirty.current) return onOpenChange(o);
     setConfirming(true);
   };
   const discard = () => {
