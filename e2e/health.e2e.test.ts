@@ -39,7 +39,7 @@ describe('health in the browser', () => {
     // /health is also the server's liveness route, so reach the page through the app.
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Health' }).click();
     await page.getByRole('heading', { name: 'Health', level: 1 }).waitFor();
-    await page.getByText(/No health data yet/).waitFor();
+    await page.getByText(/No measurements to chart yet/).waitFor();
     await s.shot('health-empty');
 
     const cdp = await s.context.newCDPSession(page);
