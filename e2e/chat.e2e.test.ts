@@ -112,7 +112,10 @@ describe('chat without a model runtime', () => {
     await s.page.getByTestId('ai-offline').waitFor();
     await s.page.getByLabel('Message').fill('Hello?');
     await s.page.getByRole('button', { name: 'Send' }).click();
-    await s.page.getByTestId('assistant-message').getByRole('alert').waitFor();
+    // Refused before any answer (503 ai_offline): the server's sentence, and the question back in the box.
+    await s.page.getByRole('region', { name: 'Conversation' }).getByRole('alert').filter({ hasText: /./ }).waitFor();
+    expect(await s.page.getByLabel('Message').inputValue()).toBe('Hello?');
+    expect(await s.page.getByTestId('assistant-message').count()).toBe(0);
     await s.shot('chat-offline');
     await s.context.close();
   });
