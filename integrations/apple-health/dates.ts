@@ -4,6 +4,8 @@
  * does not accept this form anyway) and a large export has tens of millions of them.
  */
 
+import { isRealDateTime } from '../calendar.js';
+
 const C0 = 48; // '0'
 
 function d2(s: string, i: number): number {
@@ -80,7 +82,9 @@ export function parseAppleDate(s: string): number {
     const off = (oh * 60 + om) * (sign === 45 ? -1 : 1);
     return ((daysFromCivil(y, mo, d) * 24 + h) * 60 + mi - off) * 60000 + se * 1000;
   }
-  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(s)) return Date.parse(s);
+  const iso = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})$/.exec(s);
+  // Date.parse would roll 31 February over into March.
+  if (iso && isRealDateTime(Number(iso[1]), Number(iso[2]), Number(iso[3]), Number(iso[4]), Number(iso[5]), Number(iso[6] ?? 0))) return Date.parse(s);
   return NaN;
 }
 

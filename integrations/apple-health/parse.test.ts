@@ -73,6 +73,10 @@ describe('Apple dates', () => {
   it('parses the fixed format with its offset', () => {
     expect(parseAppleDate('2026-06-01 00:30:05 +0100')).toBe(Date.UTC(2026, 4, 31, 23, 30, 5));
     expect(parseAppleDate('2020-12-06 20:24:55 -0800')).toBe(Date.parse('2020-12-07T04:24:55Z'));
+    // The ISO form tools rewrite exports in: a day that does not exist is not rolled into March.
+    expect(parseAppleDate('2026-02-28T10:00:00Z')).toBe(Date.UTC(2026, 1, 28, 10));
+    expect(parseAppleDate('2026-02-31T10:00:00Z')).toBeNaN();
+    expect(parseAppleDate('2026-03-01T24:30:00+01:00')).toBeNaN();
     expect(parseAppleDate('2024-02-29 12:00:00 +0530')).toBe(Date.parse('2024-02-29T06:30:00Z'));
     expect(parseAppleDate('2026-06-01T00:30:05+01:00')).toBe(Date.UTC(2026, 4, 31, 23, 30, 5));
     // Tools that rewrite an export put a colon in the offset.

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QuantitySample, RecordInput } from '../types.js';
 import { ImportError, importFitbitArchive, type FitbitImportOptions, type FitbitSink } from './import.js';
 import { HK } from './normalize.js';
-import { isRealDate, parseFitbitUsDate, parseNaiveIso, parseZonedIso } from './time.js';
+import { isRealDate } from '../calendar.js';
+import { parseFitbitUsDate, parseNaiveIso, parseZonedIso } from './time.js';
 import { SLEEP_LOG_SAMPLE, buildZip, writeArchive, type TestEntry } from '../../test-support/integrations/fitbit/archive-writer.js';
 
 const G = 'Takeout/Fitbit/Global Export Data/';

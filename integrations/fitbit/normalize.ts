@@ -16,18 +16,8 @@ import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { QuantitySample, RecordInput } from '../types.js';
-import {
-  isoUtc,
-  isRealDate,
-  isRealDateTime,
-  localDateAtOffset,
-  localDateOf,
-  parseFitbitUsDate,
-  parseNaiveIso,
-  parseZonedIso,
-  zonedToUtc,
-  zoneOffsetMs,
-} from './time.js';
+import { isRealDate, isRealDateTime } from '../calendar.js';
+import { isoUtc, localDateAtOffset, localDateOf, parseFitbitUsDate, parseNaiveIso, parseZonedIso, zonedToUtc, zoneOffsetMs } from './time.js';
 
 /** HealthKit identifiers, so Fitbit lands in the same series as Apple Health. */
 export const HK = {
