@@ -44,15 +44,21 @@ const READ_WRITE_ROUTES = new Set([
 ]);
 const READ_METHODS = new Set(['GET', 'HEAD']);
 
+const ANY: readonly TokenScope[] = [];
+const READ: readonly TokenScope[] = ['read'];
+const WRITE: readonly TokenScope[] = ['write'];
+const CHAT: readonly TokenScope[] = ['chat'];
+const READ_WRITE: readonly TokenScope[] = ['read', 'write'];
+
 /** The scopes a route needs from a token (all of them), or null when tokens may not use it at all. */
 export function requiredScopes(method: string, route: string): readonly TokenScope[] | null {
   const key = `${method} ${route}`;
-  if (OPEN_TO_TOKENS.has(key)) return [];
+  if (OPEN_TO_TOKENS.has(key)) return ANY;
   if (ACCOUNT_ONLY.some((re) => re.test(route))) return null;
-  if (CHAT_ROUTES.has(key)) return ['chat'];
-  if (READ_ROUTES.has(key)) return ['read'];
-  if (READ_WRITE_ROUTES.has(key)) return ['read', 'write'];
-  return READ_METHODS.has(method) ? ['read'] : ['write'];
+  if (CHAT_ROUTES.has(key)) return CHAT;
+  if (READ_ROUTES.has(key)) return READ;
+  if (READ_WRITE_ROUTES.has(key)) return READ_WRITE;
+  return READ_METHODS.has(method) ? READ : WRITE;
 }
 
 /**
