@@ -16,7 +16,7 @@ import { isRealDate, type Job } from '../../contract/index.js';
 import type { FilesService } from './files.service.js';
 import { itemFromRecord, type ItemsService, type NewItem } from './items.service.js';
 import type { KeyRing, SessionContext } from './keyring.js';
-import type { SeriesService } from './series.service.js';
+import { SAMPLES_LEFT_OUT, type SeriesService } from './series.service.js';
 
 export type FhirFormat = 'json' | 'ndjson';
 type AppleFormat = 'zip' | 'xml';
@@ -27,9 +27,9 @@ export type JobViewer = (row: JobRow) => Job;
 const RECORD_BATCH = 256;
 /**
  * The result's count of samples an import left out: a unit that does not convert to the rest of
- * its day's, or a value that is not finite or plausible (a key like Fitbit's unrecognised files).
+ * its day's, or a value that is not finite or plausible; the series service counts under it too.
  */
-const LEFT_OUT = 'samples left out (unit or value not usable)';
+const LEFT_OUT = SAMPLES_LEFT_OUT;
 /**
  * Apple Health samples whose start or end date is missing, is not a date ("03/06/2026 10:00",
  * 30 February), has no UTC offset, or ends before it starts: with no instant, no day to put them on.
