@@ -338,6 +338,7 @@ export async function buildContainer(o: ContainerOptions) {
       acc.addMany(samples);
       await series.store(session, acc.drainAll());
     },
+    removeSamples: (session, samples) => series.remove(session, samples, { anySource: true }),
   });
   const google = new GoogleAuthService(config, repos.integrations, repos.users, auth, { audit: activity, spent: rateLimits ?? new RateLimitsRepository(db) });
   const integrations = new IntegrationsService(

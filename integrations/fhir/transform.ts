@@ -15,11 +15,17 @@ import { outcomeIssues, sampleOwner, transformOne } from './dispatch.js';
 import { iterateNdjson, parseNdjson } from './ndjson.js';
 import { FhirInputError, type FhirIssue, MAX_RESOURCE_DEPTH, type TransformOptions, type TransformResult } from './result.js';
 import { isObject, type Json, nestsDeeperThan, obj, str } from './util.js';
+import type { QuantitySample, RecordInput } from '../types.js';
 
 export { describeDate, instantMs, localDateOf } from './dates.js';
 export { describeCoding, metricForLoinc, primaryCoding, typeForCoding, typeForConcepts, type CodeRef, type LoincInfo } from './codes.js';
 export { iterateNdjson, parseNdjson, type NdjsonLine, type NdjsonParse } from './ndjson.js';
 export { FhirInputError, MAX_RESOURCE_DEPTH, type FhirIssue, type TransformOptions, type TransformResult } from './result.js';
+
+/** The record a sample of this module's results was read with: its fate (an older revision kept out) is the sample's. */
+export function recordOfSample(sample: QuantitySample): RecordInput | undefined {
+  return sampleOwner.get(sample);
+}
 
 /**
  * Transforms one resource. A Bundle is unpacked (see {@link transformBundle}); an

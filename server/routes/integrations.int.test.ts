@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSmartServer, type SmartServer } from '../../test-support/integrations/epic/smart-server.js';
+import { SAMPLE_PATIENT_ID, startSmartServer, type SmartServer } from '../../test-support/integrations/epic/smart-server.js';
 import { startFakeGoogleHealthServer, type FakeGoogleHealthServer } from '../../test-support/integrations/google-health/fake-server.js';
 import { dbTargets, signUp, startTestServer, type TestServer } from '../../test-support/server/harness.js';
 import { startOidcProvider, type OidcProvider } from '../../test-support/server/oidc-provider.js';
@@ -429,6 +429,52 @@ describe.each(dbTargets())('Google sign-in and health integrations (%s)', (targe
       expect(job.error).toMatch(/Epic was disconnected while this sync ran/);
       expect(job.error).not.toMatch(/sign in again/);
       expect((await inject({ method: 'GET', url: '/api/integrations', headers: user.headers })).json().integrations).toEqual([]);
+    });
+
+    it('takes a corrected result’s old value out of the daily series, and a withdrawn one’s entirely', async () => {
+      const user = await signUp(sut.app);
+      const reading = (versionId: string, value: number, status = 'final') => ({
+        resourceType: 'Observation',
+        id: 'hr-corrected',
+        meta: { versionId, lastUpdated: `2031-05-0${versionId}T12:00:00Z` },
+        status,
+        category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
+        code: { coding: [{ system: 'http://loinc.org', code: '8867-4', display: 'Heart rate' }] },
+        subject: { reference: `Patient/${SAMPLE_PATIENT_ID}` },
+        // No display: the sample's source is named from the Bundle, which a correction no longer has.
+        performer: [{ reference: 'Practitioner/not-in-the-bundle' }],
+        effectiveDateTime: '2031-05-04T09:30:00+02:00',
+        valueQuantity: { value, unit: 'beats/minute', system: 'http://unitsofmeasure.org', code: '/min' },
+      });
+      const day = async () =>
+        (await inject({ method: 'GET', url: '/api/records/series?type=8867-4&from=2031-05-04&to=2031-05-04', headers: user.headers })).json().days as Array<{
+          count: number;
+          max: number;
+        }>;
+      const syncUntil = async (done: (days: Array<{ count: number; max: number }>) => boolean) => {
+        const r = await inject({ method: 'POST', url: '/api/integrations/epic/sync', headers: user.headers });
+        expect(r.statusCode).toBe(202);
+        await svc().whenIdle();
+        // The sync's output waits in the inbox until a request of the signed-in owner moves it.
+        for (let i = 0; i < 200; i++) {
+          await inject({ method: 'GET', url: '/api/auth/me', headers: user.headers });
+          const days = await day();
+          if (done(days)) return days;
+          await new Promise((res) => setTimeout(res, 25));
+        }
+        return day();
+      };
+      smart.addResource(reading('1', 190));
+      await connect(user);
+      await svc().whenIdle();
+      expect(await syncUntil((d) => d.length === 1)).toEqual([expect.objectContaining({ count: 1, max: 190 })]);
+
+      smart.addResource(reading('2', 64));
+      expect(await syncUntil((d) => d[0]?.max === 64)).toEqual([expect.objectContaining({ count: 1, max: 64 })]);
+
+      smart.addResource(reading('3', 64, 'entered-in-error'));
+      const withdrawn = await syncUntil((d) => (d[0]?.count ?? 0) === 0);
+      expect(withdrawn.filter((d) => d.count > 0)).toEqual([]);
     });
 
     it('revokes the replaced grant on reconnect, and the new grant when the account is gone before the callback', async () => {

@@ -4,8 +4,8 @@ import { importFile, jobOutcome, type JobOutcome } from '../codec/index.js';
 import { asBuffer } from '../db/index.js';
 import { createSeriesSink, isImportError } from '../../integrations/apple-health/index.js';
 import { ImportError as FitbitImportError } from '../../integrations/fitbit/import.js';
-import { FhirInputError, transformAny, transformNdjsonStream, type FhirIssue } from '../../integrations/fhir/transform.js';
-import type { ImportProgress, RecordInput } from '../../integrations/types.js';
+import { FhirInputError, recordOfSample, transformAny, transformNdjsonStream, type FhirIssue } from '../../integrations/fhir/transform.js';
+import type { ImportProgress, QuantitySample, RecordInput } from '../../integrations/types.js';
 import type { SealedChunk } from '../codec/series.js';
 import { type AppError, badRequest, notFound, tooLarge, unprocessable, unsupportedType } from '../errors.js';
 import { AppleHealthWorkers, runAppleHealthInWorker, type AppleHealthRunStats } from '../jobs/apple-health-job.js';
@@ -16,6 +16,7 @@ import { isRealDate, type Job } from '../../contract/index.js';
 import type { FilesService } from './files.service.js';
 import { itemFromRecord, type ItemsService, type NewItem } from './items.service.js';
 import type { KeyRing, SessionContext } from './keyring.js';
+import { replacedSamples } from './health/revisions.js';
 import { SAMPLES_LEFT_OUT, type SeriesService } from './series.service.js';
 
 export type FhirFormat = 'json' | 'ndjson';
@@ -25,6 +26,12 @@ type AppleFormat = 'zip' | 'xml';
 export type JobViewer = (row: JobRow) => Job;
 
 const RECORD_BATCH = 256;
+
+/** Samples read with a batch of records, stored once the records' fate is known; and where they go. */
+interface RecordSamples {
+  samples: QuantitySample[];
+  sink: { samples(batch: QuantitySample[]): void | Promise<void>; finish(): Promise<void> };
+}
 /**
  * The result's count of samples an import left out: a unit that does not convert to the rest of
  * its day's, or a value that is not finite or plausible; the series service counts under it too.
@@ -349,18 +356,20 @@ export class ImportsService {
         }
       })();
       let records: RecordInput[] = [];
+      let samples: QuantitySample[] = [];
       for await (const r of transformNdjsonStream(counted, { source: 'fhir' })) {
         signal.throwIfAborted();
         tallySkips(skipped, r.issues);
         records.push(...r.records);
-        if (r.samples.length) await series.samples(r.samples);
+        samples.push(...r.samples);
         if (records.length >= RECORD_BATCH) {
-          await this.#storeRecords(ctx, records);
+          await this.#storeRecords(ctx, records, { samples, sink: series });
           records = [];
+          samples = [];
           ctx.progress({ done, total, unit: 'bytes' });
         }
       }
-      await this.#storeRecords(ctx, records);
+      await this.#storeRecords(ctx, records, { samples, sink: series });
     } else {
       const parts: Buffer[] = [];
       for await (const c of this.files.openStream(session.userId, job.id, seal)) parts.push(c as Buffer);
@@ -384,11 +393,16 @@ export class ImportsService {
       const out = transformAny(json, { source: 'fhir' });
       json = undefined;
       tallySkips(skipped, out.issues);
-      await series.samples(out.samples);
+      const samplesOf = new Map<RecordInput, QuantitySample[]>();
+      for (const s of out.samples) {
+        const owner = recordOfSample(s);
+        if (owner) samplesOf.set(owner, [...(samplesOf.get(owner) ?? []), s]);
+      }
       ctx.progress({ done: 0, total: out.records.length, unit: 'resources' });
       for (let i = 0; i < out.records.length; i += RECORD_BATCH) {
         signal.throwIfAborted();
-        await this.#storeRecords(ctx, out.records.slice(i, i + RECORD_BATCH));
+        const batch = out.records.slice(i, i + RECORD_BATCH);
+        await this.#storeRecords(ctx, batch, { samples: batch.flatMap((r) => samplesOf.get(r) ?? []), sink: series });
         ctx.progress({ done: Math.min(i + RECORD_BATCH, out.records.length), total: out.records.length, unit: 'resources' });
       }
     }
@@ -419,7 +433,7 @@ export class ImportsService {
    * Encrypts and stores records (with their attachments as encrypted files), counting what was
    * new or changed; records already stored at the same version count nothing.
    */
-  async #storeRecords(ctx: JobContext, records: RecordInput[]): Promise<void> {
+  async #storeRecords(ctx: JobContext, records: RecordInput[], withSamples?: RecordSamples): Promise<void> {
     if (records.length === 0) return;
     ctx.signal.throwIfAborted();
     const { session } = ctx;
@@ -445,6 +459,21 @@ export class ImportsService {
     );
     for (const res of results) if (res.status !== 'unchanged') ctx.count(res.item.type ?? 'record', 1);
     if (undated) ctx.count('records with an unreadable date (imported undated)', undated);
+    const replaced = replacedSamples(results);
+    if (replaced.length) {
+      // Days still open in the sink could hold the replaced version's samples (both versions in one file).
+      await withSamples?.sink.finish();
+      await this.series.remove(session, replaced, { anySource: true });
+    }
+    if (withSamples?.samples.length) {
+      // A record kept out (an older revision, or a repeat in the batch) keeps its samples out too.
+      const stored = new Set(results.filter((r) => !r.older).map((r) => records[r.index]));
+      const samples = withSamples.samples.filter((s) => {
+        const owner = recordOfSample(s);
+        return !owner || stored.has(owner);
+      });
+      if (samples.length) await withSamples.sink.samples(samples);
+    }
   }
 }
 

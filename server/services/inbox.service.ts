@@ -7,6 +7,7 @@ import type { QuantitySample, RecordInput } from '../../integrations/types.js';
 import { asBuffer } from '../db/index.js';
 import type { IntegrationsRepository } from '../repositories/integrations.repository.js';
 import { certifyInboxKey } from './inbox-key.js';
+import { replacedSamples } from './health/revisions.js';
 import { itemFromRecord, type ItemsService } from './items.service.js';
 import type { SessionContext } from './keyring.js';
 
@@ -88,7 +89,13 @@ export class InboxService {
   constructor(
     private readonly repo: IntegrationsRepository,
     private readonly items: ItemsService,
-    private readonly opts: { checkEveryMs: number; storeSamples?: SampleStore; serverKey: Buffer },
+    private readonly opts: {
+      checkEveryMs: number;
+      storeSamples?: SampleStore;
+      /** Takes a corrected resource's old samples out of the series (health/revisions.ts). */
+      removeSamples?: SampleStore;
+      serverKey: Buffer;
+    },
   ) {}
 
   /** The kinds this instance can move into the vault; samples wait until a series store exists. */
@@ -194,11 +201,14 @@ export class InboxService {
         if (row.kind === 'records') {
           const { ok, dropped } = wholeEntries<Omit<RecordInput, 'attachments'>>(inboxRecord, batch);
           malformed += dropped;
-          if (ok.length)
-            await this.items.createMany(
+          if (ok.length) {
+            const results = await this.items.createMany(
               session,
               ok.map((r) => itemFromRecord(r)),
             );
+            const replaced = replacedSamples(results);
+            if (replaced.length) await this.opts.removeSamples?.(session, replaced);
+          }
         } else {
           const { ok, dropped } = wholeEntries<QuantitySample>(inboxSample, batch);
           malformed += dropped;

@@ -42,6 +42,18 @@ export interface ItemHooks {
   move(session: SessionContext, itemId: string, folderId: string | null, trx: Transaction<DB>): Promise<void>;
 }
 
+/** What {@link ItemsService.createMany} did with one input. */
+export interface CreateResult {
+  /** The input's position in the batch. */
+  index: number;
+  item: Item;
+  status: 'created' | 'updated' | 'unchanged';
+  /** Unchanged because the input is an older revision of the stored resource. */
+  older?: true;
+  /** For an update: the replaced version's data. */
+  previous?: ItemPayload['data'];
+}
+
 export interface NewItem {
   kind: ItemKind;
   source: ItemSource;
@@ -246,9 +258,11 @@ export class ItemsService {
   /**
    * Encrypts, indexes and stores items. New items go in as one statement per batch; items with
    * an `external` identity already stored at the same version come back unchanged, and at
-   * another version are updated in place.
+   * another version are updated in place (or left alone, `older`, when the incoming one is an
+   * older revision of a FHIR resource). One result per input kept, in input order; of inputs
+   * sharing an identity in one batch, only the one kept has a result.
    */
-  async createMany(session: SessionContext, inputs: NewItem[]): Promise<Array<{ item: Item; status: 'created' | 'updated' | 'unchanged' }>> {
+  async createMany(session: SessionContext, inputs: NewItem[]): Promise<CreateResult[]> {
     const { keys, userId } = session;
     const prepared = inputs.map((input) => {
       const tags = cleanTags(input.tags);
@@ -261,17 +275,32 @@ export class ItemsService {
     const run = async (trx: Transaction<DB> | undefined, insert = (entries: Inserts) => this.repo.insertWithIndex(userId, entries, trx)) => {
       const macs = prepared.flatMap((p) => (p.mac ? [p.mac] : []));
       const existing = new Map((await this.repo.findByExternalMacs(userId, macs, trx)).map((r) => [Buffer.from(r.external_mac!).toString('hex'), r]));
-      const out: Array<{ item: Item; status: 'created' | 'updated' | 'unchanged' }> = [];
+      const out: CreateResult[] = [];
       const inserts: Inserts = [];
-      const seen = new Set<string>();
+      // The same source record twice in one batch (two versions in one file): the later is kept,
+      // unless it is the same version or an older revision.
+      const kept = new Map<string, number>();
+      for (const [index, p] of prepared.entries()) {
+        if (!p.mac) continue;
+        const macHex = Buffer.from(p.mac).toString('hex');
+        const before = kept.get(macHex);
+        const earlier = before === undefined ? undefined : prepared[before]!;
+        if (!earlier || (earlier.payload.externalVersion !== p.payload.externalVersion && !isOlderRevision(p.payload.data, earlier.payload.data)))
+          kept.set(macHex, index);
+      }
       const tagMemo = new Map<string, TagRow>();
-      for (const p of prepared) {
+      for (const [index, p] of prepared.entries()) {
         const macHex = p.mac ? Buffer.from(p.mac).toString('hex') : undefined;
+        if (macHex && kept.get(macHex) !== index) continue;
         const row = macHex ? existing.get(macHex) : undefined;
         if (row) {
           const old = this.open(keys, row);
-          if (old.externalVersion === p.input.external!.version || isOlderRevision(p.payload.data, old.data)) {
-            out.push({ item: this.toItem(row, old), status: 'unchanged' });
+          if (old.externalVersion === p.input.external!.version) {
+            out.push({ index, item: this.toItem(row, old), status: 'unchanged' });
+            continue;
+          }
+          if (isOlderRevision(p.payload.data, old.data)) {
+            out.push({ index, item: this.toItem(row, old), status: 'unchanged', older: true });
             continue;
           }
           const version = row.version + 1;
@@ -293,13 +322,8 @@ export class ItemsService {
           await this.repo.replaceTerms(userId, row.id, terms, trx);
           await this.repo.setItemTags(row.id, await this.repo.upsertTags(userId, this.#tagRows(keys, userId, p.payload.tags), trx), trx);
           const updated = { ...row, version, occurred_at: p.occurredAt, updated_at: new Date() };
-          out.push({ item: this.toItem(updated, p.payload), status: 'updated' });
+          out.push({ index, item: this.toItem(updated, p.payload), status: 'updated', previous: old.data });
           continue;
-        }
-        if (macHex) {
-          // The same source record twice in one batch: keep the first.
-          if (seen.has(macHex)) continue;
-          seen.add(macHex);
         }
         const id = randomUUID();
         const now = new Date();
@@ -322,7 +346,7 @@ export class ItemsService {
           deleted_at: null,
         };
         inserts.push({ row: newRow, terms, tags: this.#tagRows(keys, userId, p.payload.tags, tagMemo) });
-        out.push({ item: this.toItem(newRow, p.payload), status: 'created' });
+        out.push({ index, item: this.toItem(newRow, p.payload), status: 'created' });
       }
       await insert(inserts);
       return out;

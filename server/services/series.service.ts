@@ -355,11 +355,15 @@ export class SeriesService {
   }
 
   /**
-   * Takes samples out of their stored days (a hand entry edited or deleted): each stored sample
-   * with the same start, value and source name as one given is dropped and the day's stats are
-   * recomputed. Days left empty keep a row with no samples, which reads as no data.
+   * Takes samples out of their stored days (a hand entry edited or deleted, a FHIR result
+   * corrected): each stored sample with the same start, value and source name as one given is
+   * dropped and the day's stats are recomputed. With `anySource`, the source name is not
+   * compared: a stored resource's samples are recomputed without the Bundle their references
+   * were resolved in, so the name a device or performer got then may not be known. Days left
+   * empty keep a row with no samples, which reads as no data.
    */
-  async remove(session: Keys, samples: QuantitySample[]): Promise<void> {
+  async remove(session: Keys, samples: QuantitySample[], opts: { anySource?: boolean } = {}): Promise<void> {
+    if (samples.length === 0) return;
     const { userId, keys } = session;
     const byKey = new Map<string, QuantitySample[]>();
     for (const s of samples) {
@@ -386,7 +390,7 @@ export class SeriesService {
               !gone.some(
                 (g) =>
                   g.startMs === start &&
-                  g.sourceName === chunk.sources[si] &&
+                  (opts.anySource || g.sourceName === chunk.sources[si]) &&
                   Math.abs(convertValue(g.value, unitConversion(g.unit, chunk.unit, type) ?? SAME_UNIT) - value) < 1e-9,
               ),
           );

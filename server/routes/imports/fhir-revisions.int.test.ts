@@ -64,16 +64,58 @@ describe.each(dbTargets())('FHIR resources imported again in an older revision (
       return items[0]!;
     };
 
+    // The day's readings follow the current version: a correction's old value leaves them.
+    const readings = async () =>
+      (
+        (await sut.app.inject({ method: 'GET', url: '/api/records/series?type=8867-4&from=2026-03-02&to=2026-03-02', headers: user.headers })).json()
+          .days as Array<{ count: number; min: number; max: number }>
+      ).filter((d) => d.count > 0);
+
     const v1 = heartRate('1', '2026-03-02T09:31:00Z', 200);
     expect((await importOne(v1)).result?.imported).toEqual({ '8867-4': 1 });
+    expect(await readings()).toEqual([expect.objectContaining({ count: 1, max: 200 })]);
     await importOne(heartRate('2', '2026-03-02T11:00:00Z', 80));
+    expect(await readings()).toEqual([expect.objectContaining({ count: 1, min: 80, max: 80 })]);
     expect((await importOne(heartRate('3', '2026-03-03T08:00:00Z', 80, 'entered-in-error'))).status).toBe('done');
     const retracted = await current();
     expect(retracted.tags).toContain('entered-in-error');
+    expect(await readings()).toEqual([]);
 
-    // The first download, imported again: nothing is imported, nothing changes.
+    // The first download, imported again: nothing is imported, nothing changes, its value stays out.
     const again = await importOne(v1);
     expect(again).toMatchObject({ status: 'done', result: { imported: {} } });
     expect(await current()).toEqual(retracted);
+    expect(await readings()).toEqual([]);
+  });
+
+  it('keep the newer version’s reading when one file holds both, in either order', async () => {
+    const user = await signUp(sut.app);
+    const ndjson = (lines: object[]) =>
+      sut.app.inject({
+        method: 'POST',
+        url: '/api/import/fhir',
+        headers: { ...user.headers, 'content-type': 'application/fhir+ndjson' },
+        payload: lines.map((l) => JSON.stringify(l)).join('\n'),
+      });
+    const wait = async (jobId: string) => {
+      for (;;) {
+        const job = (await sut.app.inject({ method: 'GET', url: `/api/jobs/${jobId}`, headers: user.headers })).json();
+        if (job.status === 'done' || job.status === 'failed') return job;
+        await new Promise((res) => setTimeout(res, 20));
+      }
+    };
+    const older = heartRate('1', '2026-03-02T09:31:00Z', 200);
+    const newer = heartRate('2', '2026-03-02T11:00:00Z', 80);
+    for (const order of [
+      [older, newer],
+      [newer, older],
+    ]) {
+      const r = await ndjson(order);
+      expect(r.statusCode, r.body).toBe(202);
+      expect((await wait(r.json().jobId)).status).toBe('done');
+      const days = (await sut.app.inject({ method: 'GET', url: '/api/records/series?type=8867-4&from=2026-03-02&to=2026-03-02', headers: user.headers })).json()
+        .days;
+      expect(days).toEqual([expect.objectContaining({ count: 1, min: 80, max: 80 })]);
+    }
   });
 });

@@ -91,6 +91,7 @@ export interface SmartServer {
    * test can act while a sync is certainly in flight.
    */
   holdFhir(): { reached: Promise<void>; release(): void };
+  /** Adds a resource, or replaces the one of the same type and id: a server answers its current version only. */
   addResource(r: Json): void;
   close(): Promise<void>;
 }
@@ -372,7 +373,9 @@ export async function startSmartServer(opts: SmartServerOptions): Promise<SmartS
       };
     },
     addResource: (r) => {
-      resources.push(r);
+      const at = resources.findIndex((x) => x.resourceType === r.resourceType && x.id !== undefined && x.id === r.id);
+      if (at >= 0) resources[at] = r;
+      else resources.push(r);
     },
     close: () => auth.close(),
   };
