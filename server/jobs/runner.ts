@@ -247,7 +247,8 @@ export class JobRunner {
     // run counts only what the earlier ones had not stored.
     const ref = { userId: e.userId, id: job.id, version: 1 };
     const earlier = job.sealed ? jobOutcome.open(e.keys, ref, job.sealed) : {};
-    const imported: Record<string, number> = { ...(earlier.imported ?? {}) };
+    // Keys are the sources' own type names: "constructor" or "__proto__" must be plain keys.
+    const imported = Object.setPrototypeOf({ ...(earlier.imported ?? {}) }, null) as Record<string, number>;
     let progress: ImportProgress = (job.progress as ImportProgress | null) ?? { done: 0, unit: 'bytes' };
     let dirty = false;
     let written = 0;

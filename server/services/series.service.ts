@@ -21,6 +21,9 @@ export interface SeriesDay extends DayStats {
  */
 export type AddedCounts = Record<string, number>;
 
+/** Counts keyed by the sources' type names, which may be "constructor" or "__proto__": no prototype. */
+const noCounts = (): AddedCounts => Object.create(null) as AddedCounts;
+
 /** The job result's key for samples an import could not use (imports.service.ts counts under it too). */
 export const SAMPLES_LEFT_OUT = 'samples left out (unit or value not usable)';
 
@@ -80,7 +83,7 @@ export class SeriesService {
     );
     const macOf = new Map(types.map((t) => [t.code, t.mac]));
     const typeOf = new Map(types.map((t) => [hex(t.mac), t.code]));
-    const added: AddedCounts = {};
+    const added = noCounts();
     await this.repo.mergeInto(
       userId,
       types,
@@ -157,7 +160,7 @@ export class SeriesService {
    * stored. Returns the samples that were new, per type.
    */
   async storeSealed(session: Keys, sealed: SealedChunk[]): Promise<AddedCounts> {
-    const added: AddedCounts = {};
+    const added = noCounts();
     const fresh = new Map<string, SealedChunk>();
     const repeats: SealedChunk[] = [];
     for (const c of sealed) {

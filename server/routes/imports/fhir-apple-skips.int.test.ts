@@ -115,4 +115,16 @@ describe.each(dbTargets())('FHIR and Apple Health imports: what was left out is 
     const res = await sut.app.inject({ method: 'GET', url: `/api/records/series?type=${HR}&from=2026-06-01&to=2026-06-30`, headers: user.headers });
     expect(res.json()).toMatchObject({ days: [{ date: '2026-06-03', count: 2, min: 70, max: 79 }] });
   });
+
+  it('counts types named like built-in properties as the numbers they are', async () => {
+    const user = await signUp(sut.app);
+    const types = ['constructor', '__proto__', 'toString', 'hasOwnProperty'];
+    const xml = exportXml(types.map((t, i) => recordXml(t, 'count', 3 + i, 'App', `2026-06-0${i + 1} 10:00:00 +0100`)).join(''));
+    // The counts had picked up Object.prototype's functions as strings, and the job's answer was a 500.
+    const job = await importApple(sut.app, user.headers, xml);
+    expect(job.status, job.error).toBe('done');
+    // "__proto__" is kept out of every record the API answers (zod's records drop it); the others count.
+    expect(job.result!.imported).toEqual({ HKCharacteristics: 1, constructor: 1, toString: 1, hasOwnProperty: 1 });
+    expect(sut.logs()).not.toContain('"level":50');
+  });
 });
