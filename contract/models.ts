@@ -13,6 +13,8 @@ export const ModelInfo = z.object({
   fits: z.boolean(),
   /** The bytes that comparison used. */
   requiredBytes: z.number(),
+  /** `chat` answers questions; `embedding` only turns text into vectors (the default embedding model's kind). */
+  kind: z.enum(['chat', 'embedding']),
 });
 export type ModelInfo = z.infer<typeof ModelInfo>;
 

@@ -20,6 +20,12 @@ export interface ModelFileInfo {
   embeddingLength?: number;
   headCount?: number;
   headCountKv?: number;
+  /**
+   * An embedding model: its GGUF names a pooling type, which is how Ollama decides a model's
+   * capability is `embedding` rather than `completion` (server/images.go Capabilities). It answers
+   * /api/embed and refuses chats.
+   */
+  embedding?: boolean;
 }
 
 interface ManifestLayer {
@@ -141,6 +147,7 @@ export function ggufShape(kv: Map<string, unknown>): Partial<ModelFileInfo> {
   set('embeddingLength', num('embedding_length'));
   set('headCount', num('attention.head_count'));
   set('headCountKv', num('attention.head_count_kv'));
+  if (kv.has(`${arch}.pooling_type`)) shape.embedding = true;
   return shape;
 }
 

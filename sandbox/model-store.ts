@@ -57,6 +57,12 @@ export class OllamaModelStore implements ModelStore {
         try {
           const show = await client.show({ model: m.name });
           Object.assign(info, ggufShape(new Map(Object.entries(show.model_info ?? {}))));
+          // Ollama 0.6.4 and later say it themselves; older ones leave the GGUF's word.
+          const caps = (show as { capabilities?: unknown }).capabilities;
+          if (Array.isArray(caps) && caps.length) {
+            if (caps.includes('embedding') && !caps.includes('completion')) info.embedding = true;
+            else delete info.embedding;
+          }
         } catch {
           // Listed but not described: name, size and details still show.
         }

@@ -32,7 +32,7 @@ const REGISTRY: Record<string, FakeRegistryModel> = {
     headCount: 32,
     headCountKv: 8,
   },
-  'nomic-embed-text:latest': { size: 274_290_656, family: 'nomic-bert', quantization: 'F16', contextLength: 2048 },
+  'nomic-embed-text:latest': { size: 274_290_656, family: 'nomic-bert', quantization: 'F16', contextLength: 2048, poolingType: 1 },
 };
 
 describe.each(dbTargets())('Settings -> Models: list, pull, delete, defaults (%s)', (target) => {
@@ -94,6 +94,7 @@ describe.each(dbTargets())('Settings -> Models: list, pull, delete, defaults (%s
         contextLength: 32768,
         fits: true,
         requiredBytes: expect.any(Number),
+        kind: 'chat',
       },
     ]);
     expect(listed.models[0].size).toBeGreaterThan(REGISTRY['qwen2.5:0.5b']!.size);
@@ -144,6 +145,31 @@ describe.each(dbTargets())('Settings -> Models: list, pull, delete, defaults (%s
     expect(missing.json().error.code).toBe('model_not_found');
   });
 
+  it('tells an embedding model from a chat model, and keeps each out of the other’s place', async () => {
+    expect(parseSse((await pull(admin.headers, 'nomic-embed-text')).body).at(-1)!.event).toBe('done');
+    const kinds = Object.fromEntries((await list(admin.headers)).models.map((m: { name: string; kind: string }) => [m.name, m.kind]));
+    expect(kinds).toEqual({ 'llama3.2:1b': 'chat', 'nomic-embed-text:latest': 'embedding', 'qwen2.5:0.5b': 'chat' });
+    // What Ollama itself says of it (server/images.go Capabilities: a pooling type means embedding).
+    const shown = await fetch(`${fake.url}/api/show`, { method: 'POST', body: JSON.stringify({ model: 'nomic-embed-text' }) });
+    expect(((await shown.json()) as { capabilities: string[] }).capabilities).toEqual(['embedding']);
+
+    const asChat = await inject({ method: 'PUT', url: '/api/models/defaults', headers: admin.headers, payload: { chat: 'nomic-embed-text:latest' } });
+    expect(asChat.statusCode).toBe(422);
+    expect(asChat.json().error).toEqual({ code: 'wrong_model_kind', message: expect.stringMatching(/embedding model: it cannot answer chats/) });
+    const asEmbed = await inject({ method: 'PUT', url: '/api/models/defaults', headers: admin.headers, payload: { embed: 'qwen2.5:0.5b' } });
+    expect(asEmbed.statusCode).toBe(422);
+    expect(asEmbed.json().error.code).toBe('wrong_model_kind');
+    expect((await list(admin.headers)).defaults).toEqual({ chat: 'llama3.2:1b', embed: 'nomic-embed-text' });
+    const embed = await inject({ method: 'PUT', url: '/api/models/defaults', headers: admin.headers, payload: { embed: 'nomic-embed-text:latest' } });
+    expect(embed.statusCode).toBe(200);
+
+    // A chat that names the embedding model: Ollama's 400 becomes a sentence, not an AI error.
+    const chat = await inject({ method: 'POST', url: '/api/chat', headers: other.headers, payload: { message: 'Hello?', model: 'nomic-embed-text:latest' } });
+    expect(chat.statusCode).toBe(422);
+    expect(chat.json().error.code).toBe('wrong_model_kind');
+    expect(sut.logs()).not.toMatch(/"level":50/);
+  });
+
   it('refuses pull, delete and default changes to an account that is not an admin (403 forbidden)', async () => {
     for (const res of [
       await pull(other.headers, 'nomic-embed-text'),
@@ -187,7 +213,7 @@ describe.each(dbTargets())('Settings -> Models: list, pull, delete, defaults (%s
     expect(del.statusCode).toBe(204);
     // The ollama client names the model as `name`, which Ollama still reads (api/types.go DeleteRequest).
     expect(fake.requests.filter((r) => r.path === '/api/delete').at(-1)!.body).toEqual({ name: 'llama3.2:1b' });
-    expect((await list(admin.headers)).models.map((m: { name: string }) => m.name)).toEqual(['qwen2.5:0.5b']);
+    expect((await list(admin.headers)).models.map((m: { name: string }) => m.name)).toEqual(['nomic-embed-text:latest', 'qwen2.5:0.5b']);
     const again = await inject({ method: 'DELETE', url: '/api/models/llama3.2:1b', headers: admin.headers });
     expect(again.statusCode).toBe(404);
     expect(again.json().error.code).toBe('not_found');

@@ -181,6 +181,12 @@ class Turn {
       this.#modelEnded('error', err);
       return unprocessable(`${this.prepared.model} is not installed on this server; pull it first (Settings -> Models).`, 'model_not_found');
     }
+    // Ollama's 400 `"<name>" does not support chat`: an embedding model picked for a chat.
+    if ((err as { status_code?: unknown }).status_code === 400 && /does not support chat/.test((err as Error).message)) {
+      this.#release();
+      this.#modelEnded('error', err);
+      return unprocessable(`${this.prepared.model} is an embedding model: it cannot answer chats. Choose a chat model.`, 'wrong_model_kind');
+    }
     // fetch's TypeError: nothing answered at the sandbox's address (refused, reset, unreachable).
     if (err instanceof TypeError) {
       this.#release({ error: true });

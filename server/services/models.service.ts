@@ -93,6 +93,7 @@ export class ModelsService {
         ...(m.contextLength ? { contextLength: m.contextLength } : {}),
         fits: need <= this.opts.memoryMb * MiB,
         requiredBytes: need,
+        kind: m.embedding ? 'embedding' : 'chat',
       };
     });
     return {
@@ -196,11 +197,21 @@ export class ModelsService {
   async setDefaults(session: SessionContext, input: { chat?: string | undefined; embed?: string | undefined }) {
     const store = await this.#requireAdmin(session);
     // Like list, pull and delete: a runtime that does not answer is a 503, not a server error.
-    const names = new Set((await store.list().catch((err: unknown) => Promise.reject(mapStoreError(err)))).map((m) => m.name));
-    for (const name of [input.chat, input.embed]) {
+    const found = new Map((await store.list().catch((err: unknown) => Promise.reject(mapStoreError(err)))).map((m) => [m.name, m]));
+    for (const [role, name] of [
+      ['chat', input.chat],
+      ['embed', input.embed],
+    ] as const) {
       if (name === undefined) continue;
       this.#checkName(name);
-      if (!names.has(name)) throw unprocessable(`${name} is not in the models directory; pull it first.`, 'model_not_found');
+      const model = found.get(name);
+      if (!model) throw unprocessable(`${name} is not in the models directory; pull it first.`, 'model_not_found');
+      // Ollama refuses a chat with an embedding model, and an embedding from a chat model is not
+      // what the vectors of the vault were made with: either choice would fail every request.
+      if (role === 'chat' && model.embedding)
+        throw unprocessable(`${name} is an embedding model: it cannot answer chats. Choose a chat model.`, 'wrong_model_kind');
+      if (role === 'embed' && !model.embedding)
+        throw unprocessable(`${name} is a chat model, not an embedding model. Choose an embedding model such as nomic-embed-text.`, 'wrong_model_kind');
     }
     if (input.chat !== undefined) await this.settings.set(CHAT_KEY, input.chat, session.userId);
     if (input.embed !== undefined) {

@@ -52,6 +52,8 @@ export interface FakeRegistryModel {
   embeddingLength?: number;
   headCount?: number;
   headCountKv?: number;
+  /** Written as `<family>.pooling_type` (an embedding model: 1 = mean, as nomic-bert's). */
+  poolingType?: number;
 }
 
 /** One model load: what the scheduler loaded, with which context (`auto` = none was sent). */
@@ -245,8 +247,11 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}, listen: {
       } else if (req.method === 'POST' && (url.pathname === '/api/chat' || url.pathname === '/api/generate')) {
         const chat = url.pathname === '/api/chat';
         if (chat && !Array.isArray(b.messages)) return sendJson(res, 400, { error: 'messages is required' });
-        const known = state.options.modelsDir ? (await listModelFiles(state.options.modelsDir)).map((m) => m.name) : state.options.models;
+        const files = state.options.modelsDir ? await listModelFiles(state.options.modelsDir) : undefined;
+        const known = files ? files.map((m) => m.name) : state.options.models;
         if (known && !known.includes(model)) return sendJson(res, 404, { error: `model '${model}' not found` });
+        // server/routes.go: a model without the completion capability is refused before loading.
+        if (files?.find((m) => m.name === model)?.embedding) return sendJson(res, 400, { error: `"${model}" does not support ${chat ? 'chat' : 'generate'}` });
         const options = (b.options ?? {}) as { num_ctx?: number; num_predict?: number };
         const numCtx = typeof options.num_ctx === 'number' ? options.num_ctx : 'auto';
         const loaded = state.loads.at(-1);
@@ -327,7 +332,7 @@ async function showModel(res: ServerResponse, modelsDir: string, model: string):
     template: '{{ .Prompt }}',
     details: tagsEntry(m).details,
     model_info: info,
-    capabilities: ['completion'],
+    capabilities: m.embedding ? ['embedding'] : ['completion'],
     modified_at: new Date(0).toISOString(),
   });
 }
@@ -363,6 +368,7 @@ async function pullModel(res: ServerResponse, opts: FakeOllamaOptions, model: st
     ...(spec.embeddingLength ? { [`${spec.family}.embedding_length`]: spec.embeddingLength } : {}),
     ...(spec.headCount ? { [`${spec.family}.attention.head_count`]: spec.headCount } : {}),
     ...(spec.headCountKv ? { [`${spec.family}.attention.head_count_kv`]: spec.headCountKv } : {}),
+    ...(spec.poolingType !== undefined ? { [`${spec.family}.pooling_type`]: spec.poolingType } : {}),
   });
   const size = Math.max(spec.size, header.length);
   const modelDigest = `sha256:${createHash('sha256').update(header).update(String(size)).digest('hex')}`;

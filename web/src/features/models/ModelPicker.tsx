@@ -12,7 +12,8 @@ export function ModelPicker({ value, onChange, disabled }: { value: string | nul
     api
       .get<ModelsResponse>('/api/models')
       // Anything but a model list (an older server, an error page) leaves the picker hidden.
-      .then((r) => setData(Array.isArray(r?.models) ? r : null))
+      // Embedding models cannot answer a chat: they are not offered.
+      .then((r) => setData(Array.isArray(r?.models) ? { ...r, models: r.models.filter((m) => m.kind !== 'embedding') } : null))
       .catch(() => setData(null));
   }, []);
   if (!data || data.models.length < 2) return null;

@@ -104,6 +104,9 @@ export function ModelsSettings() {
 
   const fraction = progress && progress.total > 0 ? progress.completed / progress.total : null;
   const names = data?.models.map((m) => m.name) ?? [];
+  // Each default offers the models that can fill it: Ollama refuses a chat with an embedding model.
+  const chatNames = data?.models.filter((m) => m.kind !== 'embedding').map((m) => m.name) ?? [];
+  const embedNames = data?.models.filter((m) => m.kind === 'embedding').map((m) => m.name) ?? [];
   return (
     <Card
       title="Models"
@@ -128,7 +131,13 @@ export function ModelsSettings() {
                     {m.name === data.defaults.embed && <span className="ml-2 text-xs font-normal text-teal-800">default embedding</span>}
                   </p>
                   <p className="text-sm text-stone-600">
-                    {[formatModelSize(m.size), m.family, m.quantization, m.contextLength ? `${formatContext(m.contextLength)} context` : undefined]
+                    {[
+                      formatModelSize(m.size),
+                      m.kind === 'embedding' ? 'embedding model' : undefined,
+                      m.family,
+                      m.quantization,
+                      m.contextLength ? `${formatContext(m.contextLength)} context` : undefined,
+                    ]
                       .filter(Boolean)
                       .join(' · ')}
                   </p>
@@ -147,16 +156,16 @@ export function ModelsSettings() {
         {data?.canManage && names.length > 0 && (
           <div className="mt-4 grid gap-4 sm:grid-cols-2">
             <SelectField label="Default chat model" value={data.defaults.chat} onChange={(e) => void setDefault('chat', e.target.value)}>
-              {!names.includes(data.defaults.chat) && <option value={data.defaults.chat}>{data.defaults.chat} (not pulled)</option>}
-              {names.map((n) => (
+              {!chatNames.includes(data.defaults.chat) && <option value={data.defaults.chat}>{data.defaults.chat} (not pulled)</option>}
+              {chatNames.map((n) => (
                 <option key={n} value={n}>
                   {n}
                 </option>
               ))}
             </SelectField>
             <SelectField label="Default embedding model" value={data.defaults.embed} onChange={(e) => void setDefault('embed', e.target.value)}>
-              {!names.includes(data.defaults.embed) && <option value={data.defaults.embed}>{data.defaults.embed} (not pulled)</option>}
-              {names.map((n) => (
+              {!embedNames.includes(data.defaults.embed) && <option value={data.defaults.embed}>{data.defaults.embed} (not pulled)</option>}
+              {embedNames.map((n) => (
                 <option key={n} value={n}>
                   {n}
                 </option>
