@@ -1,6 +1,7 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { api, ApiError, onUnauthorized } from '../api/client';
 import type { User } from '../api/types';
+import { clearKeptDrafts } from '../features/vault/keptDrafts';
 import { markSignedOut } from './SignedOutNotice';
 
 interface SessionState {
@@ -48,10 +49,20 @@ export function SessionProvider({ children, initialUser }: { children: ReactNode
     [],
   );
 
+  // Edits kept across an ended session are for the account that wrote them: signing out on
+  // purpose, or another account signing in at this tab, lets go of them.
+  const lastUserId = useRef<string | null>(null);
+  useEffect(() => {
+    if (!user) return;
+    if (lastUserId.current !== null && lastUserId.current !== user.id) clearKeptDrafts();
+    lastUserId.current = user.id;
+  }, [user]);
+
   const signOut = useCallback(async () => {
     try {
       await api.post('/api/auth/logout', {}, { quiet401: true });
     } finally {
+      clearKeptDrafts();
       setUser(null);
     }
   }, []);

@@ -35,7 +35,7 @@ export function hasKeptDrafts(): boolean {
   return kept.size > 0;
 }
 
-/** For tests: forget everything. */
+/** Forgets every kept edit (a sign-out, another account signing in). */
 export function clearKeptDrafts(): void {
   kept.clear();
 }

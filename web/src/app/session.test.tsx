@@ -1,0 +1,49 @@
+import { act, render } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { clearKeptDrafts, hasKeptDrafts, keepDraft } from '../features/vault/keptDrafts';
+import { SessionProvider, useSession } from './session';
+
+const draft = { title: 'Dose', text: 'warfarin 5 mg', tags: [] };
+
+function mount(user: { id: string; email: string }) {
+  let session!: ReturnType<typeof useSession>;
+  function Probe() {
+    session = useSession();
+    return null;
+  }
+  render(
+    <SessionProvider initialUser={user}>
+      <Probe />
+    </SessionProvider>,
+  );
+  return () => session;
+}
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+  clearKeptDrafts();
+});
+
+describe('edits kept across an ended session', () => {
+  it('stay for the same account signing in again, and go when another account signs in at this tab', () => {
+    const session = mount({ id: 'a', email: 'a@example.com' });
+    keepDraft('item-1', { draft, base: draft, baseVersion: 1 });
+    act(() => session().setUser(null));
+    act(() => session().setUser({ id: 'a', email: 'a@example.com' }));
+    expect(hasKeptDrafts()).toBe(true);
+    act(() => session().setUser(null));
+    act(() => session().setUser({ id: 'b', email: 'b@example.com' }));
+    expect(hasKeptDrafts()).toBe(false);
+  });
+
+  it('go when the person signs out', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => new Response(null, { status: 204 })),
+    );
+    const session = mount({ id: 'a', email: 'a@example.com' });
+    keepDraft('item-1', { draft, base: draft, baseVersion: 1 });
+    await act(() => session().signOut());
+    expect(hasKeptDrafts()).toBe(false);
+  });
+});
