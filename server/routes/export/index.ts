@@ -78,7 +78,7 @@ export const exportRoutes =
       '/api/account',
       { config: { rateLimit: { max: config.RATE_LIMIT_AUTH_PER_MIN, timeWindow: 60_000 } }, schema: { body: DeleteAccountBody } },
       async (req, reply) => {
-        await account.delete(requireSession(req), req.body.passphrase, req.id);
+        await account.delete(requireSession(req), req.body.passphrase, req.id, req.headers['user-agent']);
         clearSessionCookie(reply, config);
         return reply.code(204).send();
       },
