@@ -166,6 +166,14 @@ export const SearchResult = z.object({
 export type SearchResult = z.infer<typeof SearchResult>;
 export const SearchResponse = z.object({ results: z.array(SearchResult), mode: SearchMode });
 
-/** What this server accepts, so a client can refuse an oversized file before sending it. */
-export const Limits = z.object({ maxUploadBytes: z.number().int().positive() });
+/**
+ * `GET /api/limits`: what this server accepts, so a client can refuse an oversized file before
+ * sending it: the largest file upload, health import (or export re-import), and FHIR JSON
+ * document (parsed whole; NDJSON streams).
+ */
+export const Limits = z.object({
+  maxUploadBytes: z.number().int().positive(),
+  maxImportBytes: z.number().int().positive(),
+  maxFhirJsonBytes: z.number().int().positive(),
+});
 export type Limits = z.infer<typeof Limits>;

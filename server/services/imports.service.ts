@@ -60,7 +60,7 @@ const FHIR_SKIPPED: Partial<Record<FhirIssue['kind'], string>> = {
   'too-deep': 'resources nested too deeply (not imported)',
 };
 /** A FHIR JSON document is parsed whole; bigger exports come as NDJSON, which streams. */
-const MAX_FHIR_JSON_BYTES = 256 * 1024 * 1024;
+export const MAX_FHIR_JSON_BYTES = 256 * 1024 * 1024;
 
 export interface ImportsOptions {
   maxImportBytes: number;

@@ -3,16 +3,17 @@ import { AppError, badRequest, tooLarge } from '../../errors.js';
 import { receiveFile } from '../../http/multipart.js';
 import { requireSession } from '../../http/session.js';
 import { contentDisposition, type FilesService } from '../../services/files.service.js';
+import { MAX_FHIR_JSON_BYTES } from '../../services/imports.service.js';
 import { IdParams, Item, Limits } from '../../../contract/index.js';
 
 export const filesRoutes =
-  (deps: { files: FilesService; maxUploadBytes: number }): FastifyPluginAsyncZod =>
+  (deps: { files: FilesService; maxUploadBytes: number; maxImportBytes: number }): FastifyPluginAsyncZod =>
   async (app) => {
     const maxUploadMb = Math.floor(deps.maxUploadBytes / (1024 * 1024));
     // The web app checks a file's size before sending it, instead of learning the limit after a long upload.
     app.get('/api/limits', { schema: { response: { 200: Limits } } }, async (req) => {
       requireSession(req);
-      return { maxUploadBytes: deps.maxUploadBytes };
+      return { maxUploadBytes: deps.maxUploadBytes, maxImportBytes: deps.maxImportBytes, maxFhirJsonBytes: Math.min(deps.maxImportBytes, MAX_FHIR_JSON_BYTES) };
     });
 
     app.post('/api/files', { schema: { response: { 200: Item, 201: Item } } }, async (req, reply) => {

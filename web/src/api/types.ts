@@ -23,6 +23,7 @@ export type {
   ItemPage,
   ItemSource,
   Job,
+  Limits,
   JobStatus,
   ModelInfo,
   ModelsResponse,

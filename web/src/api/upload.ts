@@ -1,26 +1,40 @@
 import { api, ApiError } from './client';
+import type { Limits } from './types';
 
-let limit: Promise<number | null> | null = null;
+let limits: Promise<Limits | null> | null = null;
 
 /**
- * The largest file the server takes, asked once: a file over it is refused here, before it is
- * sent, instead of after minutes of uploading. Null when the server could not say (the server
- * still refuses, with the limit in its message).
+ * The server's size limits, asked once: a file over one is refused here, before it is sent,
+ * instead of after minutes of uploading. Null when the server could not say (the server still
+ * refuses, with the limit in its message).
  */
-export function uploadLimit(): Promise<number | null> {
-  limit ??= api.get<{ maxUploadBytes: number }>('/api/limits').then(
-    (r) => r.maxUploadBytes,
+function serverLimits(): Promise<Limits | null> {
+  limits ??= api.get<Limits>('/api/limits').then(
+    (r) => r,
     () => {
-      limit = null;
+      limits = null;
       return null;
     },
   );
-  return limit;
+  return limits;
+}
+
+/** The largest file upload (`/api/files`). */
+export async function uploadLimit(): Promise<number | null> {
+  return (await serverLimits())?.maxUploadBytes ?? null;
+}
+
+/** The largest health import: a FHIR JSON document is parsed whole and has a lower bound than NDJSON or an archive. */
+export async function importLimit(what: 'fhir-json' | 'other'): Promise<number | null> {
+  const l = await serverLimits();
+  if (!l) return null;
+  // A server from before these fields answers the upload limit only.
+  return (what === 'fhir-json' ? l.maxFhirJsonBytes : l.maxImportBytes) ?? null;
 }
 
 /** For tests: ask the server again. */
 export function forgetUploadLimit(): void {
-  limit = null;
+  limits = null;
 }
 
 export function tooLargeMessage(maxBytes: number): string {

@@ -1,5 +1,6 @@
 import { fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { forgetUploadLimit } from '../../api/upload';
 import { Importer } from './Importers';
 import { recordValue } from './record-values';
 import type { Item } from '../../api/types';
@@ -8,7 +9,16 @@ function json(status: number, body: unknown) {
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 }
 
-afterEach(() => vi.unstubAllGlobals());
+afterEach(() => {
+  vi.unstubAllGlobals();
+  forgetUploadLimit();
+});
+
+/** The import request among the calls (the limits are asked first). */
+function posted(fetchMock: { mock: { calls: unknown[][] } }): RequestInit {
+  const call = fetchMock.mock.calls.find(([url]) => url === '/api/import/fhir');
+  return call![1] as RequestInit;
+}
 
 describe('<Importer kind="fhir">', () => {
   it('posts the file as JSON, then polls the job and shows progress and the result', async () => {
@@ -34,10 +44,10 @@ describe('<Importer kind="fhir">', () => {
     await screen.findByText('Imported 8 observations, 2 conditions from bundle.json.', {}, { timeout: 3000 });
     expect(onImported).toHaveBeenCalledTimes(1);
 
-    const [, init] = fetchMock.mock.calls[0]!;
-    expect(init!.method).toBe('POST');
-    expect((init!.headers as Record<string, string>)['Content-Type']).toBe('application/json');
-    expect(JSON.parse(init!.body as string)).toEqual(bundle);
+    const init = posted(fetchMock);
+    expect(init.method).toBe('POST');
+    expect((init.headers as Record<string, string>)['Content-Type']).toBe('application/json');
+    expect(JSON.parse(await (init.body as Blob).text())).toEqual(bundle);
   });
 
   it('refuses a file that is not JSON without calling the server', async () => {
@@ -67,10 +77,42 @@ describe('<Importer kind="fhir">', () => {
     const lines = '{"resourceType":"Condition","id":"a"}\n{"resourceType":"Condition","id":"b"}\n';
     fireEvent.change(screen.getByLabelText('Import FHIR JSON'), { target: { files: [new File([lines], 'Condition.ndjson')] } });
     await screen.findByText('Imported 2 health records from Condition.ndjson.', {}, { timeout: 3000 });
-    const [, init] = fetchMock.mock.calls[0]!;
-    expect((init!.headers as Record<string, string>)['Content-Type']).toBe('application/fhir+ndjson');
-    expect(init!.body).toBe(lines);
+    const init = posted(fetchMock);
+    expect((init.headers as Record<string, string>)['Content-Type']).toBe('application/fhir+ndjson');
+    expect(await (init.body as Blob).text()).toBe(lines);
     expect(screen.getByLabelText('Import FHIR JSON').getAttribute('accept')).toContain('.ndjson');
+  });
+
+  it('sends a bulk export larger than it reads as the file itself, checking only its head', async () => {
+    const fetchMock = vi.fn(async (url: string, _init: RequestInit = {}) =>
+      url === '/api/import/fhir'
+        ? json(202, { jobId: 'j5' })
+        : url === '/api/limits'
+          ? json(200, { maxUploadBytes: 1 << 20, maxImportBytes: 1 << 30, maxFhirJsonBytes: 1 << 28 })
+          : json(200, { id: 'j5', kind: 'fhir', status: 'done', progress: { done: 1, unit: 'resources' }, result: { imported: {} } }),
+    );
+    vi.stubGlobal('fetch', fetchMock);
+    render(<Importer kind="fhir" onImported={() => undefined} />);
+    // 9 MB of resources, named .json, the last line cut where the check stops reading.
+    const line = `{"resourceType":"Observation","id":"o","status":"final","note":[{"text":"${'x'.repeat(1000)}"}]}\n`;
+    const file = new File([line.repeat(9 * 1024)], 'Observation.json');
+    fireEvent.change(screen.getByLabelText('Import FHIR JSON'), { target: { files: [file] } });
+    await waitFor(() => expect(fetchMock.mock.calls.some(([url]) => url === '/api/import/fhir')).toBe(true));
+    const init = posted(fetchMock);
+    expect(init.body).toBe(file);
+    expect((init.headers as Record<string, string>)['Content-Type']).toBe('application/fhir+ndjson');
+  });
+
+  it('refuses, before sending, a file over the server’s import limit', async () => {
+    const fetchMock = vi.fn(async (url: string) =>
+      url === '/api/limits' ? json(200, { maxUploadBytes: 10, maxImportBytes: 64, maxFhirJsonBytes: 32 }) : json(202, { jobId: 'j6' }),
+    );
+    vi.stubGlobal('fetch', fetchMock);
+    render(<Importer kind="fhir" onImported={() => undefined} />);
+    const bundle = JSON.stringify({ resourceType: 'Bundle', type: 'collection', entry: [], id: 'a-bundle-of-more-than-32-bytes' });
+    fireEvent.change(screen.getByLabelText('Import FHIR JSON'), { target: { files: [new File([bundle], 'big.json')] } });
+    expect((await screen.findByRole('alert')).textContent).toMatch(/big\.json.*larger than this server accepts/);
+    expect(fetchMock.mock.calls.map(([url]) => url)).toEqual(['/api/limits']);
   });
 
   it('says which line of an .ndjson file is broken, and which file', async () => {

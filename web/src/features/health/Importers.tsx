@@ -1,7 +1,7 @@
 import { useId, useRef, useState } from 'react';
 import { api, ApiError } from '../../api/client';
 import type { Job } from '../../api/types';
-import { uploadFile } from '../../api/upload';
+import { importLimit, tooLargeMessage, uploadFile } from '../../api/upload';
 import { Button } from '../../components/ui/Button';
 import { ErrorText, Notice, ProgressBar } from '../../components/ui/Feedback';
 import { formatBytes } from '../../components/format';
@@ -105,9 +105,16 @@ function isNdjson(f: File): boolean {
   return /\.(ndjson|jsonl)$/i.test(f.name) || /ndjson/i.test(f.type);
 }
 
-/** The first line that is not valid JSON (1-based), or 0 when every line is. */
-function badNdjsonLine(text: string): number {
+/**
+ * How much of a FHIR file the browser reads to check it before sending: a bulk export runs to
+ * gigabytes, which would not fit in a tab as one string; the server checks every line anyway.
+ */
+const CHECK_BYTES = 8 * 1024 * 1024;
+
+/** The first line that is not valid JSON (1-based), or 0 when every line is. `partial`: the text is a file's head, so its last line may be cut. */
+function badNdjsonLine(text: string, partial = false): number {
   const lines = text.split('\n');
+  if (partial && lines.length > 1) lines.pop();
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!.trim();
     if (!line) continue;
@@ -118,6 +125,23 @@ function badNdjsonLine(text: string): number {
     }
   }
   return 0;
+}
+
+/** A head of a file whose first line is a whole JSON value and is followed by more lines: NDJSON. */
+function firstLineIsJson(head: string): boolean {
+  const nl = head.indexOf('\n');
+  if (nl < 0) return false;
+  try {
+    JSON.parse(head.slice(0, nl));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Refuses, before sending, a file the server would refuse after the whole upload. */
+function tooLargeForServer(f: File, max: number | null): void {
+  if (max !== null && f.size > max) throw new ApiError(413, 'too_large', tooLargeMessage(max));
 }
 
 /** The error, saying which file it is about when it does not already. */
@@ -146,11 +170,14 @@ export function Importer({ kind, onImported, bare = false }: { kind: Kind; onImp
     try {
       let jobId: string;
       if (kind === 'fhir') {
-        const text = await f.text();
+        const whole = f.size <= CHECK_BYTES;
+        const text = await f.slice(0, CHECK_BYTES).text();
         let ndjson = isNdjson(f);
         if (!ndjson) {
           try {
-            JSON.parse(text);
+            // Past CHECK_BYTES a JSON document is left to the server, which says what is wrong with it.
+            if (whole) JSON.parse(text);
+            else if (firstLineIsJson(text)) ndjson = true;
           } catch {
             // A bulk export saved as .json is still one resource per line.
             if (text.trim().includes('\n') && badNdjsonLine(text) === 0) ndjson = true;
@@ -158,7 +185,7 @@ export function Importer({ kind, onImported, bare = false }: { kind: Kind; onImp
           }
         }
         if (ndjson) {
-          const bad = badNdjsonLine(text);
+          const bad = badNdjsonLine(text, !whole);
           if (bad)
             throw new ApiError(
               422,
@@ -166,12 +193,15 @@ export function Importer({ kind, onImported, bare = false }: { kind: Kind; onImp
               `Line ${bad.toLocaleString()} of ${f.name} is not valid JSON. Each line of an .ndjson file must be one FHIR resource.`,
             );
         }
+        tooLargeForServer(f, await importLimit(ndjson ? 'other' : 'fhir-json'));
+        // The file itself is the body: the browser streams it rather than holding it as a string.
         ({ jobId } = await api.post<{ jobId: string }>(m.url, undefined, {
-          raw: text,
+          raw: f,
           headers: { 'Content-Type': ndjson ? 'application/fhir+ndjson' : 'application/json' },
         }));
         setUploadProgress(1);
       } else {
+        tooLargeForServer(f, await importLimit('other'));
         const fields: Record<string, string> = {};
         if (kind === 'fitbit') fields.timezone = Intl.DateTimeFormat().resolvedOptions().timeZone;
         const res = await uploadFile<{ jobId: string }>(m.url, f, setUploadProgress, fields).promise;
