@@ -107,14 +107,33 @@ const CANONICAL: Record<string, string> = {
 export const canonicalUnit = (unit: string): string => CANONICAL[unit] ?? unit;
 
 /**
- * Molar masses (g/mol) of the metrics measured both by mass and by amount of substance: Apple
- * writes glucose as `mg/dL` or `mmol<180.1558800000541>/L`, and the importer keeps `mmol/L`.
+ * Molar masses (g/mol) of what is measured both by mass and by amount of substance: glucose
+ * 180.156; cholesterol 386.65 (1 mmol/L = 38.67 mg/dL, the factor labs use for total, HDL and LDL
+ * alike); triglycerides as triolein, 885.7 (1 mmol/L = 88.57 mg/dL), clinical chemistry's
+ * convention. Apple writes glucose as `mg/dL` or `mmol<180.1558800000541>/L`.
  */
-const MOLAR_MASS: Record<string, number> = { HKQuantityTypeIdentifierBloodGlucose: 180.15588 };
+export const MOLAR_MASS = { glucose: 180.156, cholesterol: 386.65, triglycerides: 885.7 } as const;
+export type Substance = keyof typeof MOLAR_MASS;
+
+/**
+ * The series types that measure such a substance: Apple's glucose and the LOINC codes labs,
+ * meters and hand entries report it under, in mass and in substance units alike (one day may
+ * hold a meter's mmol/L and a lab's mg/dL).
+ */
+const SUBSTANCE_OF = new Map<string, Substance>([
+  ['HKQuantityTypeIdentifierBloodGlucose', 'glucose'],
+  ...['2345-7', '2339-0', '41653-7', '2340-8', '14749-6', '15074-8', '1558-6'].map((c) => [c, 'glucose'] as const),
+  ...['2093-3', '14647-2', '2085-9', '14646-4', '18262-6', '13457-7', '2089-1', '22748-8', '39469-2'].map((c) => [c, 'cholesterol'] as const),
+  ...['2571-8', '14927-8'].map((c) => [c, 'triglycerides'] as const),
+]);
+
+/** The substance a series type measures, when it is one measured both ways. */
+export const substanceOf = (type: string): Substance | undefined => SUBSTANCE_OF.get(type);
 
 /** mg/dL per mmol/L for a substance of molar mass `m` g/mol: m mg/mmol over 10 dL/L. */
 function molarConversion(type: string | undefined, from: string, to: string): UnitConversion | undefined {
-  const m = type === undefined ? undefined : MOLAR_MASS[type];
+  const substance = type === undefined ? undefined : SUBSTANCE_OF.get(type);
+  const m = substance && MOLAR_MASS[substance];
   if (m === undefined) return undefined;
   if (from === 'mmol/L' && to === 'mg/dL') return { scale: m / 10, offset: 0 };
   if (from === 'mg/dL' && to === 'mmol/L') return { scale: 10 / m, offset: 0 };

@@ -76,6 +76,15 @@ describe.each(dbTargets())('manual entries on %s', (target) => {
     ]);
   });
 
+  it('glucose typed in mg/dL on a day that holds one in mmol/L is converted into that day, not left out', async () => {
+    // 140 mg/dL the evening of June 5, after the 6.1 mmol/L of the morning.
+    expect((await post({ kind: 'glucose', value: 140, unit: 'mg/dL', at: '2026-06-05T20:00:00-05:00' })).statusCode).toBe(201);
+    const day = (await series('2339-0')).days.find((d) => d.date === '2026-06-05') as unknown as { count: number; min: number; max: number };
+    expect(day.count).toBe(2);
+    expect(day.min).toBeCloseTo(6.1, 6);
+    expect(day.max).toBeCloseTo(140 / 18.0156, 6);
+  });
+
   it('a medication, an allergy and a condition appear in their lists with source manual', async () => {
     expect(
       (await post({ kind: 'medication', name: 'Metformin 500 mg', dosage: 'twice daily with food', status: 'active', start: '2026-05-01' })).statusCode,

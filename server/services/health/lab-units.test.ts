@@ -61,4 +61,20 @@ describe('series of one analyte in two units', () => {
     expect(analyteFactor('HKQuantityTypeIdentifierBloodGlucose', 'mg/dL', 'mmol/L')).toBeCloseTo(1 / 18.0156, 8);
     expect(analyteFactor('8480-6', 'mm[Hg]', 'kPa')).toBeUndefined();
   });
+
+  it('knows every lab code measured in both units as the series’ day merge does', async () => {
+    const { LAB_GROUPS } = await import('./lab-units.js');
+    const { substanceOf, unitConversion } = await import('../../../integrations/series/units.js');
+    for (const g of LAB_GROUPS.filter((x) => x.convert && x.convert !== 'hba1c'))
+      for (const code of g.codes) {
+        expect(substanceOf(code), code).toBe(g.convert);
+        expect(unitConversion('mmol/L', 'mg/dL', code)?.scale, code).toBeCloseTo(analyteFactorOf(g.convert!), 9);
+      }
+    expect(substanceOf('constructor')).toBeUndefined();
+  });
 });
+
+/** mg/dL per mmol/L as labs print it. */
+function analyteFactorOf(substance: string): number {
+  return ({ glucose: 18.0156, cholesterol: 38.665, triglycerides: 88.57 } as Record<string, number>)[substance]!;
+}

@@ -11,6 +11,8 @@
  * written out here with their sources, rather than pulled from a general unit library.
  */
 
+import { MOLAR_MASS, type Substance } from '../../../integrations/series/units.js';
+
 export interface LabGroup {
   /** The code a trend page is addressed by. */
   code: string;
@@ -84,12 +86,8 @@ export function ucumOf(unit: string | undefined | null): string | undefined {
   return known[lower] ?? u;
 }
 
-/**
- * Molar masses (g/mol): glucose 180.156; cholesterol 386.65 (so 1 mmol/L = 38.67 mg/dL, the
- * factor labs use for total, HDL and LDL alike); triglycerides as triolein, 885.7 (1 mmol/L =
- * 88.57 mg/dL), the convention of clinical chemistry.
- */
-const MG_DL_PER_MMOL_L: Record<string, number> = { glucose: 18.0156, cholesterol: 38.665, triglycerides: 88.57 };
+/** mg/dL per mmol/L: the molar mass (integrations/series/units.ts, which the series' day merge uses too) over 10 dL/L. */
+const mgDlPerMmolL = (s: Substance): number => MOLAR_MASS[s] / 10;
 
 /** Units a group can be shown in, the first being its usual one. */
 export function unitsFor(group: LabGroup): string[] {
@@ -111,8 +109,8 @@ export function convert(group: LabGroup, value: number, from: string | undefined
     if (f === 'mmol/mol' && to === '%') return 0.09148 * value + 2.152;
     return undefined;
   }
-  const k = group.convert ? MG_DL_PER_MMOL_L[group.convert] : undefined;
-  if (!k) return undefined;
+  if (!group.convert) return undefined;
+  const k = mgDlPerMmolL(group.convert);
   if (f === 'mg/dL' && to === 'mmol/L') return value / k;
   if (f === 'mmol/L' && to === 'mg/dL') return value * k;
   return undefined;
