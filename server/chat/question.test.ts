@@ -286,10 +286,12 @@ describe('parseQuestion: keywords and signals', () => {
     expect(parseQuestion('how has my weight changed over time', NOW).wantsTrend).toBe(true);
     expect(parseQuestion('is my cholesterol going down', NOW).wantsTrend).toBe(true);
     expect(parseQuestion('show my weight trend', NOW).keywords).toEqual([]);
+    expect(parseQuestion('show my weight trend', NOW).metricWords).toEqual(['weight']);
+    expect(parseQuestion('What was my HbA1c and my blood pressure?', NOW).metricWords.sort()).toEqual(['blood pressure', 'hba1c']);
     expect(parseQuestion('my weight on 5 Oct 2026', NOW).wantsTrend).toBe(false);
   });
 
   it('an empty question parses to nothing', () => {
-    expect(parseQuestion('   ', NOW)).toEqual({ keywords: [], metrics: [], kinds: [], wantsLatest: false, wantsTrend: false });
+    expect(parseQuestion('   ', NOW)).toEqual({ keywords: [], metricWords: [], metrics: [], kinds: [], wantsLatest: false, wantsTrend: false });
   });
 });

@@ -30,6 +30,11 @@ export interface DateRange {
 
 export interface ParsedQuestion {
   keywords: string[];
+  /**
+   * The words that named a metric, as written ("hba1c", "blood pressure"): a note or a lab report
+   * mentions its values under them, not under the metric's code, so they are searched too.
+   */
+  metricWords: string[];
   range?: DateRange;
   metrics: Metric[];
   kinds: RecordKind[];
@@ -85,9 +90,12 @@ export function parseQuestion(text: string, now: Date, timeZone?: string): Parse
   }
 
   const metrics: Metric[] = [];
+  const metricWords: string[] = [];
   for (const { re, metric } of SYNONYM_RULES) {
-    rest = consume(rest, re, () => {
+    rest = consume(rest, re, (m) => {
       if (!metrics.includes(metric)) metrics.push(metric);
+      const words = m[0].trim();
+      if (words && !metricWords.includes(words)) metricWords.push(words);
       return true;
     });
   }
@@ -115,7 +123,7 @@ export function parseQuestion(text: string, now: Date, timeZone?: string): Parse
 
   const chosen = hard ?? soft;
   const range: DateRange | undefined = chosen ? { from: isoDate(chosen.from), to: isoDate(chosen.to), ...(hard ? {} : { soft: true }) } : undefined;
-  const parsed: ParsedQuestion = { keywords, metrics, kinds, wantsLatest, wantsTrend };
+  const parsed: ParsedQuestion = { keywords, metricWords, metrics, kinds, wantsLatest, wantsTrend };
   if (range) parsed.range = range;
   return parsed;
 }

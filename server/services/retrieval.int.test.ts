@@ -70,6 +70,9 @@ describe('chat retrieval on sample records', () => {
       note('Running plan', 'Couch to 5k week 3: run 3 minutes, walk 90 seconds, repeat five times.', '2026-11-20T07:00:00Z'),
       note('Car insurance renewal', 'Renewal due in December, premium went up to 640 pounds.', '2026-11-02T12:00:00Z'),
       note('Old diary', 'Visited grandmother in Leeds, lovely weather.', '2019-04-01T12:00:00Z'),
+      // Metric values written down, not coded: found by the metric's own words.
+      note('Diabetes check', 'Lab result: HbA1c was 6.1 percent on the March check. Doctor said prediabetes range.', '2026-03-10T09:00:00Z'),
+      note('Cardiology visit', 'Dr. Smith reviewed my blood pressure, 135/85, and kept the dose.', '2026-09-02T15:00:00Z'),
     );
     await items.createMany(session, inputs);
 
@@ -129,7 +132,8 @@ describe('chat retrieval on sample records', () => {
     ['When did I get the COVID vaccine?', [/SARS-COV-2/], [/Dentist/]],
     ['Show my lab results', [/Hemoglobin 17/, /CBC panel/], [/Running plan/]],
     ['What was my hemoglobin?', [/Hemoglobin 17/], [/Car insurance/, /Dentist/]],
-    ['What was my blood pressure?', [/Blood pressure 109\/44/], [/Dentist/]],
+    ['What was my blood pressure?', [/Blood pressure 109\/44/, /Cardiology visit/], [/Dentist/]],
+    ['What was my HbA1c?', [/Diabetes check/], [/Car insurance/, /Dentist/]],
     ['What is my weight?', [/Body weight/], [/Allergy/]],
     ['How has my heart rate been last month?', [/Heart rate daily summary, 2026-10-01 to 2026-10-31/], [/Dentist/, /Allergy/]],
     ['How many steps did I walk this week?', [/Steps daily summary, 2026-11-23 to 2026-11-2[56]/], [/Allergy/]],

@@ -97,7 +97,8 @@ export class RetrievalService {
 
     // The lookups are independent: on PostgreSQL they run on separate connections at once, and
     // on PGlite one's decryption overlaps the next one's query. Scores are added in a fixed order.
-    const words = parsed.keywords.length ? parsed.keywords.join(' ') : '';
+    // A metric's own words too: a note or an uploaded lab report holds the value under them.
+    const words = [...parsed.keywords, ...parsed.metricWords].join(' ');
     // "Clinical notes" are the provider's, not the person's own notes.
     const clinical = parsed.keywords.some((k) => /^clinic(al)?$/.test(k));
     const tags = parsed.kinds.flatMap((k) => [...(KIND_TAGS[k] ?? []), ...(KIND_EXTRA_TAGS[k] ?? [])]);
