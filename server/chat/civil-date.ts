@@ -86,3 +86,57 @@ export function yearSpan(y: number): Span {
 export function daySpan(c: Civil): Span {
   return { from: c, to: c };
 }
+
+/** The civil date of an ISO `YYYY-MM-DD`. */
+export function civilOf(iso: string): Civil {
+  const [y, m, d] = iso.split('-').map(Number) as [number, number, number];
+  return { y, m, d };
+}
+
+/** Local wall-clock fields of an instant in `timeZone` (an unknown zone reads as UTC, as {@link todayIn}). */
+function wallClock(at: number, timeZone: string | undefined): { y: number; m: number; d: number; h: number; min: number; s: number } {
+  const fmt = (zone: string) =>
+    new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    }).formatToParts(at);
+  let parts: Intl.DateTimeFormatPart[];
+  try {
+    parts = fmt(timeZone ?? 'UTC');
+  } catch {
+    parts = fmt('UTC');
+  }
+  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
+  return { y: get('year'), m: get('month'), d: get('day'), h: get('hour'), min: get('minute'), s: get('second') };
+}
+
+/** How far `timeZone`'s wall clock is ahead of UTC at an instant, in ms. */
+function offsetAt(at: number, timeZone: string | undefined): number {
+  const w = wallClock(at, timeZone);
+  return Date.UTC(w.y, w.m - 1, w.d, w.h, w.min, w.s) - (at - (((at % 1000) + 1000) % 1000));
+}
+
+/**
+ * The instant a civil day begins in `timeZone`: its local midnight, found from the zone's offset
+ * at a first guess and again at the result, so a DST change between the two is followed. Where a
+ * zone skips midnight itself, the day begins an hour off; only a few zones ever did.
+ */
+export function startOfDayIn(c: Civil, timeZone: string | undefined): Date {
+  const midnightUtc = toDayNumber(c) * DAY_MS;
+  const first = midnightUtc - offsetAt(midnightUtc, timeZone);
+  const second = midnightUtc - offsetAt(first, timeZone);
+  return new Date(second);
+}
+
+/** An instant as the local `YYYY-MM-DDTHH:mm` of `timeZone`. */
+export function localMinute(at: Date, timeZone: string | undefined): string {
+  const w = wallClock(at.getTime(), timeZone);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${isoDate({ y: w.y, m: w.m, d: w.d })}T${pad(w.h)}:${pad(w.min)}`;
+}

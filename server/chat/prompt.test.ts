@@ -124,6 +124,20 @@ describe('buildPrompt', () => {
     expect(blockOf(user, 3)).toContain('Type: note');
   });
 
+  it('dates each source in the person’s zone, as it gives today’s date', () => {
+    const p = buildPrompt({
+      question: 'q',
+      sources: [source(1, 'breakfast', { occurredAt: '2026-11-10T23:00:00.000Z' }), source(2, 'undated', { occurredAt: null })],
+      numCtx: 4096,
+      now: NOW,
+      timeZone: 'Asia/Tokyo',
+      boundary: BOUNDARY,
+    });
+    const user = p.messages[1]!.content;
+    expect(blockOf(user, 1)).toContain('Date: 2026-11-11T08:00');
+    expect(blockOf(user, 2)).toContain('Date: unknown');
+  });
+
   it('rejects duplicate or invalid source numbers', () => {
     const base = { question: 'q', numCtx: 4096, now: NOW };
     expect(() => buildPrompt({ ...base, sources: [source(1, 'a'), source(1, 'b')] })).toThrow(TypeError);

@@ -3,6 +3,7 @@
  * hostile document cannot pose as instructions, and the question last, all fitted to num_ctx.
  */
 import { randomBytes } from 'node:crypto';
+import { localMinute } from './civil-date.js';
 import { contextBudget, estimateMessagesTokens, estimateTokens, truncateToTokens } from './budget.js';
 
 export interface PromptSource {
@@ -89,18 +90,21 @@ function oneLine(text: string, boundary: string, max: number): string {
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
-function formatDate(occurredAt: string | null, boundary: string): string {
+/** A source's date in the person's zone, as the system prompt's "today" is: the model compares the two. */
+function formatDate(occurredAt: string | null, boundary: string, timeZone: string | undefined): string {
   if (!occurredAt) return 'unknown';
+  // An instant (what the vault stores) reads in the zone; a bare date stays the date it is.
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(occurredAt) && !Number.isNaN(Date.parse(occurredAt))) return localMinute(new Date(occurredAt), timeZone);
   const iso = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2})?/.exec(occurredAt);
   return iso ? iso[0].replace(' ', 'T') : oneLine(occurredAt, boundary, 40);
 }
 
-function blockHead(s: PromptSource, boundary: string): string {
+function blockHead(s: PromptSource, boundary: string, timeZone: string | undefined): string {
   return (
     `${openTag(s.n, boundary)}\n` +
     `Title: ${oneLine(s.title, boundary, MAX_TITLE_CHARS) || 'untitled'}\n` +
     `Type: ${oneLine(s.kind, boundary, 40)}\n` +
-    `Date: ${formatDate(s.occurredAt, boundary)}\n\n`
+    `Date: ${formatDate(s.occurredAt, boundary, timeZone)}\n\n`
   );
 }
 
@@ -179,7 +183,7 @@ export function buildPrompt(input: BuildPromptInput): BuiltPrompt {
   const used: number[] = [];
   let truncated: number | undefined;
   for (const s of sources) {
-    const head = blockHead(s, boundary);
+    const head = blockHead(s, boundary, timeZone);
     const tail = blockTail(s.n, boundary);
     const text = neutralise(s.text, boundary).trim();
     const whole = head + text + tail;

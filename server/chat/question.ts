@@ -35,6 +35,8 @@ export interface ParsedQuestion {
    * mentions its values under them, not under the metric's code, so they are searched too.
    */
   metricWords: string[];
+  /** The zone the dates were read in (the browser's), for their bounds as instants. */
+  timeZone?: string;
   range?: DateRange;
   metrics: Metric[];
   kinds: RecordKind[];
@@ -125,5 +127,6 @@ export function parseQuestion(text: string, now: Date, timeZone?: string): Parse
   const range: DateRange | undefined = chosen ? { from: isoDate(chosen.from), to: isoDate(chosen.to), ...(hard ? {} : { soft: true }) } : undefined;
   const parsed: ParsedQuestion = { keywords, metricWords, metrics, kinds, wantsLatest, wantsTrend };
   if (range) parsed.range = range;
+  if (timeZone) parsed.timeZone = timeZone;
   return parsed;
 }

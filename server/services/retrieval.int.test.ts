@@ -73,6 +73,8 @@ describe('chat retrieval on sample records', () => {
       // Metric values written down, not coded: found by the metric's own words.
       note('Diabetes check', 'Lab result: HbA1c was 6.1 percent on the March check. Doctor said prediabetes range.', '2026-03-10T09:00:00Z'),
       note('Cardiology visit', 'Dr. Smith reviewed my blood pressure, 135/85, and kept the dose.', '2026-09-02T15:00:00Z'),
+      // 08:00 on 11 November in Tokyo is still 10 November in UTC.
+      note('Breakfast meeting', 'Met Kenji for breakfast in Shinjuku, discussed the marathon training plan.', '2026-11-11T08:00:00+09:00'),
     );
     await items.createMany(session, inputs);
 
@@ -121,6 +123,15 @@ describe('chat retrieval on sample records', () => {
     return { titles, inPrompt, prompt, r };
   };
   const has = (list: string[], re: RegExp) => list.some((t) => re.test(t));
+
+  it('reads a day of the question as that day in the person’s zone', async () => {
+    const titlesFor = async (q: string, zone: string) => (await sut.retrieve(session, q, parseQuestion(q, NOW, zone), NOW)).cited.map((c) => c.title);
+    expect(await titlesFor('What did I do on November 11?', 'Asia/Tokyo')).toContain('Breakfast meeting');
+    expect(await titlesFor('What did I do on November 10?', 'Asia/Tokyo')).not.toContain('Breakfast meeting');
+    // In London the same instant is the evening of 10 November.
+    expect(await titlesFor('What did I do on November 10?', 'Europe/London')).toContain('Breakfast meeting');
+    expect(await titlesFor('What did I do on November 11?', 'Europe/London')).not.toContain('Breakfast meeting');
+  });
 
   it.each([
     ['What medications am I taking?', [/Tylenol PM/, /Fexofenadine/, /Epinephrine/], [/Dentist/, /Allergy: Latex/]],

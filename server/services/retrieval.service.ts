@@ -1,5 +1,6 @@
 import { sleepStageLabel } from '../../integrations/series/sleep-stages.js';
 import { tokenize } from '../../crypto/index.js';
+import { addDays, civilOf, isoDate, startOfDayIn, todayIn } from '../chat/civil-date.js';
 import type { PromptSource } from '../chat/prompt.js';
 import type { ParsedQuestion, RecordKind } from '../chat/question.js';
 import { summarizeSeries } from '../chat/series-summary.js';
@@ -64,7 +65,6 @@ const DEFAULT_SERIES_DAYS = 90;
 const MAX_SOURCE_CHARS = 6_000;
 
 const dayMs = 86_400_000;
-const isoDay = (d: Date) => d.toISOString().slice(0, 10);
 
 /**
  * Finds what a question needs: blind-index BM25 over its keywords, records of the kinds and
@@ -83,9 +83,9 @@ export class RetrievalService {
   /** `shared`: the chat turn's sandbox lease, for embedding the question (see TurnLease). */
   async retrieve(session: SessionContext, question: string, parsed: ParsedQuestion, now: Date, shared?: SharedLease): Promise<Retrieved> {
     const hard = parsed.range && !parsed.range.soft ? parsed.range : undefined;
-    const from = hard ? new Date(`${hard.from}T00:00:00Z`) : undefined;
-    // A local date can run up to 14 hours past UTC midnight.
-    const to = hard ? new Date(Date.parse(`${hard.to}T23:59:59Z`) + 14 * 3_600_000) : undefined;
+    // The range's days are the person's: from their first local midnight to the last day's end.
+    const from = hard ? startOfDayIn(civilOf(hard.from), parsed.timeZone) : undefined;
+    const to = hard ? new Date(startOfDayIn(addDays(civilOf(hard.to), 1), parsed.timeZone).getTime() - 1) : undefined;
     const scores = new Map<string, { item?: Item; score: number }>();
     const bump = (id: string, score: number, item?: Item) => {
       const cur = scores.get(id);
@@ -190,8 +190,9 @@ export class RetrievalService {
   ): Promise<Array<{ title: string; occurredAt: string; text: string }>> {
     if (!this.series || !parsed.metrics.length) return [];
     const series = this.series;
-    const sFrom = hard?.from ?? parsed.range?.from ?? isoDay(new Date(now.getTime() - DEFAULT_SERIES_DAYS * dayMs));
-    const sTo = hard?.to ?? isoDay(now);
+    const today = todayIn(now, parsed.timeZone);
+    const sFrom = hard?.from ?? parsed.range?.from ?? isoDate(addDays(today, -DEFAULT_SERIES_DAYS));
+    const sTo = hard?.to ?? isoDate(today);
     const wanted = parsed.metrics.flatMap((metric) => metric.codes.map((code) => ({ metric, code })));
     const found = await Promise.all(wanted.map(({ code }) => series.days(session, { type: code, from: sFrom, to: sTo })));
     return wanted.flatMap(({ metric, code }, i) => {
