@@ -30,6 +30,21 @@ export class FilesRepository {
       on conflict do nothing`.execute(this.db);
   }
 
+  /**
+   * Deletes a file row no item, version or record link points at (a save that failed after its
+   * file was stored); answers whether it did, so the caller removes the bytes.
+   */
+  async deleteIfUnused(userId: string, id: string): Promise<boolean> {
+    const r = await sql<{ id: string }>`
+      delete from files f
+      where f.user_id = ${userId} and f.id = ${id}::uuid
+        and not exists (select 1 from vault_items i where i.file_id = f.id)
+        and not exists (select 1 from item_versions v where v.file_id = f.id)
+        and not exists (select 1 from item_files l where l.file_id = f.id)
+      returning f.id`.execute(this.db);
+    return r.rows.length > 0;
+  }
+
   listIds(userId: string) {
     return this.db.selectFrom('files').select('id').where('user_id', '=', userId).execute();
   }

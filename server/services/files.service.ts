@@ -37,9 +37,26 @@ export function safeFileName(name: string | undefined): string {
     // eslint-disable-next-line no-control-regex -- control characters are what it removes
     .replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')
     .replace(/^[.\s]+/, '')
-    .trim()
-    .slice(0, 200);
-  return clean || 'file';
+    .trim();
+  return shorten(clean, MAX_NAME_CHARS) || 'file';
+}
+
+const MAX_NAME_CHARS = 200;
+
+/**
+ * A name cut to `max` UTF-16 units at a code point, its extension kept: the extension says what
+ * the file is (it decides how it is read), and half a surrogate pair cannot be downloaded.
+ */
+function shorten(name: string, max: number): string {
+  if (name.length <= max) return name;
+  const ext = /\.[\p{L}\p{N}]{1,10}$/u.exec(name)?.[0] ?? '';
+  const stem = [...name.slice(0, name.length - ext.length)];
+  let out = '';
+  for (const ch of stem) {
+    if (out.length + ch.length + ext.length > max) break;
+    out += ch;
+  }
+  return out.trimEnd() + ext;
 }
 
 /** RFC 6266 / 5987: an ASCII fallback plus the exact UTF-8 name; always an attachment. */
@@ -125,6 +142,8 @@ export class FilesService {
           if (row.deleted_at) await this.itemsRepo.setDeleted(userId, row.id, false);
           return { item: await this.items.get(session, row.id), created: false };
         }
+        // The same bytes stored by an upload whose item was never made: that file goes, this one stays.
+        await this.#removeUnused(userId, existing.id);
       }
 
       const contentType = detectType(name, input.mimetype, head);
@@ -156,17 +175,23 @@ export class FilesService {
 
       await this.#insertRow(session, fileId, contentMac, size, { name, contentType });
       kept = true;
-      const item = await this.items.create(session, {
-        kind: 'document',
-        source: 'upload',
-        type: contentType,
-        title: name.replace(/\.[^.]{1,8}$/, '') || name,
-        text,
-        tags: input.tags,
-        fileId,
-        data: { fileName: name, contentType, size, ...(pages !== undefined ? { pages } : {}), ...input.data },
-        extraction,
-      });
+      const item = await this.items
+        .create(session, {
+          kind: 'document',
+          source: 'upload',
+          type: contentType,
+          title: name.replace(/\.[^.]{1,8}$/, '') || name,
+          text,
+          tags: input.tags,
+          fileId,
+          data: { fileName: name, contentType, size, ...(pages !== undefined ? { pages } : {}), ...input.data },
+          extraction,
+        })
+        .catch(async (err: unknown) => {
+          // Refused (bad tags, say): nothing of the upload is kept, and the same file can come again.
+          await this.#removeUnused(userId, fileId);
+          throw err;
+        });
       if (extraction.status === 'pending') {
         if (!this.#readLater)
           return {
@@ -335,6 +360,11 @@ export class FilesService {
       () => {},
     );
     return { meta, size: Number(row.size), stream };
+  }
+
+  /** Removes a file row and its bytes when nothing points at the file. */
+  async #removeUnused(userId: string, fileId: string): Promise<void> {
+    if (await this.files.deleteIfUnused(userId, fileId)) await this.store.remove(userId, fileId);
   }
 
   /** The file's row: the content MAC that dedupes it, its size, and its name and type sealed. */

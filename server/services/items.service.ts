@@ -497,6 +497,9 @@ export class ItemsService {
         if (change.text !== undefined) payload.text = change.text;
         if (change.data) payload.data = { ...(old.data ?? {}), ...change.data };
         const version = payload.text !== old.text ? row.version + 1 : row.version;
+        // New text is a new version, and the text it replaces (the person's own edit, perhaps)
+        // goes to the history as every other save's does.
+        if (version !== row.version) await this.#hooks?.archive(session, row, old, trx);
         const { terms, count } = this.terms(keys, payload);
         const ok = await this.repo.update(
           userId,

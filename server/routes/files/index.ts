@@ -4,6 +4,7 @@ import { receiveFile } from '../../http/multipart.js';
 import { requireSession } from '../../http/session.js';
 import { contentDisposition, type FilesService } from '../../services/files.service.js';
 import { MAX_FHIR_JSON_BYTES } from '../../services/imports.service.js';
+import { cleanTags } from '../../services/items.service.js';
 import { IdParams, Item, Limits } from '../../../contract/index.js';
 
 export const filesRoutes =
@@ -53,10 +54,13 @@ export const filesRoutes =
 function parseTags(value: string): string[] {
   const trimmed = value.trim();
   if (!trimmed.startsWith('[')) {
-    return trimmed
-      .split(',')
-      .map((t) => t.trim())
-      .filter(Boolean);
+    // Checked before the file arrives: a refused upload stores nothing.
+    return cleanTags(
+      trimmed
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean),
+    );
   }
   let parsed: unknown;
   try {
@@ -67,5 +71,5 @@ function parseTags(value: string): string[] {
   if (!Array.isArray(parsed) || !parsed.every((t): t is string => typeof t === 'string')) {
     throw badRequest('tags: a value starting with "[" must be a JSON array of strings.', 'invalid_request');
   }
-  return parsed.map((t) => t.trim()).filter(Boolean);
+  return cleanTags(parsed.map((t) => t.trim()).filter(Boolean));
 }
