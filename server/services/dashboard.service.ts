@@ -1,6 +1,8 @@
+import { convertStats } from '../../integrations/series/units.js';
 import type { Dashboard, DashboardCard, DashboardPoint, Resolution } from '../../contract/index.js';
 import type { ItemsService } from './items.service.js';
 import type { SessionContext } from './keyring.js';
+import { crossConversion, leadOf, lineDays, mergeDays, readDays, type CodeRead } from './health/metric-lines.js';
 import { ALL_METRIC_CODES, displayFactor, METRICS, type MetricDef } from './health/metrics.js';
 import type { Preferences, PreferencesService } from './preferences.service.js';
 import type { SeriesDay, SeriesService } from './series.service.js';
@@ -47,11 +49,22 @@ export function rollUp(days: SeriesDay[], r: Resolution): DashboardPoint[] {
   return out;
 }
 
+/** The last day of a month given by its first day; setUTCFullYear, as Date.UTC reads years 0–99 as 1900–1999. */
+function monthEnd(month: string): string {
+  const d = new Date(0);
+  d.setUTCFullYear(Number(month.slice(0, 4)), Number(month.slice(5, 7)), 0);
+  return iso(d.getTime());
+}
+
+const laterOf = (a: string, b: string) => (a > b ? a : b);
+const earlierOf = (a: string, b: string) => (a < b ? a : b);
+
 /**
  * The health dashboard: a card for every metric the vault has data for, in the person's chosen
  * order and units. A card with no range asked opens on the last 30 days that have data (an
  * Apple Health export whose last sample is months old still shows its data), and long ranges
- * come back as weekly or monthly points rolled up from the sealed daily stats.
+ * come back as weekly or monthly points rolled up from the sealed daily stats. Each line reads
+ * every code its metric's sources write and merges them per day (`lineDays`).
  */
 export class DashboardService {
   constructor(
@@ -60,7 +73,10 @@ export class DashboardService {
     private readonly items: ItemsService,
   ) {}
 
-  async get(session: SessionContext, q: { from?: string; to?: string } = {}): Promise<Dashboard> {
+  async get(session: SessionContext, query: { from?: string; to?: string } = {}, now = new Date()): Promise<Dashboard> {
+    // Only `from`: the range runs to today (the UTC date), or is `from` alone when that is later.
+    // Each card's own last day with data, the default without a range, can lie before `from`.
+    const q = query.from && !query.to ? { from: query.from, to: laterOf(query.from, iso(now.getTime())) } : query;
     const prefs = await this.preferences.get(session);
     const cover = new Map((await this.series.coverage(session, ALL_METRIC_CODES)).map((c) => [c.type, c]));
     const present = METRICS.flatMap((m) => {
@@ -145,25 +161,70 @@ export class DashboardService {
     let unit: string | null = null;
     const series: DashboardCard['series'] = [];
     for (const s of m.series) {
-      // The code with the most recent data speaks for this line; other sources' codes are older copies.
-      const code = s.codes.filter((c) => cover.has(c)).sort((a, b) => cover.get(b)!.last.localeCompare(cover.get(a)!.last))[0];
-      if (!code) continue;
-      const r =
+      const stored = s.codes.filter((c) => cover.has(c));
+      if (!stored.length) continue;
+      // Every code with data in the range, merged: sources write one metric under their own codes.
+      const inRange = stored.filter((c) => cover.get(c)!.last >= from && cover.get(c)!.first <= to);
+      const line =
         resolution === 'month'
-          ? await this.series
-              .months(session, { type: code, from, to })
-              .then((x) => ({
-                unit: x.unit,
-                points: x.months.map(({ month, days, count, min, max, mean, sum }) => ({ date: month, days, count, min, max, mean, sum })),
-              }))
-          : await this.series.days(session, { type: code, from, to }).then((x) => ({ unit: x.unit, points: rollUp(x.days, resolution) }));
-      const conv = displayFactor(m.convert, r.unit, m.convert ? (prefs.units as Record<string, string> | undefined)?.[m.convert] : undefined);
+          ? await this.#months(session, inRange, from, to, m.stat)
+          : await lineDays(this.series, session, inRange, from, to, m.stat).then((l) => l && { ...l, points: rollUp(l.days, resolution) });
+      // A line with nothing in the range is named by its code with the latest data.
+      const code = line?.code ?? stored.sort((a, b) => cover.get(b)!.last.localeCompare(cover.get(a)!.last))[0]!;
+      const conv = displayFactor(m.convert, line?.unit ?? null, m.convert ? (prefs.units as Record<string, string> | undefined)?.[m.convert] : undefined);
       const f = conv?.factor ?? 1;
-      unit ??= conv?.unit ?? r.unit;
-      const points = f === 1 ? r.points : r.points.map((p) => ({ ...p, min: p.min * f, max: p.max * f, mean: p.mean * f, sum: p.sum * f }));
-      series.push({ label: s.label, code, points });
+      unit ??= conv?.unit ?? line?.unit ?? null;
+      const points = line?.points ?? [];
+      series.push({
+        label: s.label,
+        code,
+        points: f === 1 ? points : points.map((p) => ({ ...p, min: p.min * f, max: p.max * f, mean: p.mean * f, sum: p.sum * f })),
+      });
     }
     return { key: m.key, title: m.title, stat: m.stat, unit, from, to, resolution, first, last, series };
+  }
+
+  /**
+   * One line's monthly points from every code: a month that one code alone has keeps its sealed
+   * roll-up; months that several codes share are merged from their days (one read per code for
+   * each run of such months), so a day held by two codes counts once and a daily total is never
+   * the sum of two sources. The lead is the code with the latest day, as for daily points (two
+   * codes in the latest month are told apart by that month's days). Undefined when no code has
+   * data in the range.
+   */
+  async #months(session: SessionContext, codes: string[], from: string, to: string, stat: MetricDef['stat']): Promise<CodeRead<DashboardPoint> | undefined> {
+    const reads: Array<CodeRead<DashboardPoint>> = [];
+    for (const code of codes) {
+      const x = await this.series.months(session, { type: code, from, to });
+      if (x.months.length)
+        reads.push({
+          code,
+          unit: x.unit,
+          points: x.months.map(({ month, days, count, min, max, mean, sum }) => ({ date: month, days, count, min, max, mean, sum })),
+        });
+    }
+    if (reads.length <= 1) return reads[0];
+    const owners = new Map<string, string[]>();
+    for (const r of reads) for (const p of r.points) owners.set(p.date, [...(owners.get(p.date) ?? []), r.code]);
+    const shared = [...owners.keys()].filter((mo) => owners.get(mo)!.length > 1).sort();
+    const runs: Array<Array<CodeRead<SeriesDay>>> = [];
+    for (let i = 0; i < shared.length;) {
+      let j = i;
+      while (j + 1 < shared.length && shared[j + 1] === iso(dayMs(monthEnd(shared[j]!)) + DAY)) j++;
+      const run = shared.slice(i, j + 1);
+      const runCodes = codes.filter((c) => run.some((mo) => owners.get(mo)!.includes(c)));
+      runs.push(await readDays(this.series, session, runCodes, laterOf(from, run[0]!), earlierOf(to, monthEnd(run.at(-1)!))));
+      i = j + 1;
+    }
+    const lastMonth = [...owners.keys()].sort().at(-1)!;
+    const lead = shared.at(-1) === lastMonth && runs.at(-1)!.length ? leadOf(runs.at(-1)!) : leadOf(reads);
+    const out = new Map<string, DashboardPoint>();
+    for (const r of reads) {
+      const c = crossConversion(r.code, r.unit, lead);
+      if (c) for (const p of r.points) if (owners.get(p.date)!.length === 1) out.set(p.date, convertStats(p, c));
+    }
+    for (const run of runs) for (const p of rollUp(mergeDays(run, stat, lead), 'month')) out.set(p.date, p);
+    return { code: lead.code, unit: lead.unit, points: [...out.values()].sort((a, b) => a.date.localeCompare(b.date)) };
   }
 }
 

@@ -463,7 +463,7 @@ export class SeriesService {
  * analyte's (a lab's glucose in mmol/L among days in mg/dL). A day whose unit converts by neither
  * is left out of the answer, never shown under a unit it is not in.
  */
-function seriesConversion(type: string, from: string, to: string): UnitConversion | undefined {
+export function seriesConversion(type: string, from: string, to: string): UnitConversion | undefined {
   const c = unitConversion(from, to, type);
   if (c) return c;
   const f = analyteFactor(type, from, to);

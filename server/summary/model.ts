@@ -3,6 +3,7 @@
  * (pdf.ts) or an IPS document Bundle (ips.ts). Only the chosen sections are read.
  */
 import type { ClinicalEntry, ClinicalKind, ClinicalService } from '../services/clinical.service.js';
+import { lineDays } from '../services/health/metric-lines.js';
 import type { ItemsService } from '../services/items.service.js';
 import type { SessionContext } from '../services/keyring.js';
 import type { LabPoint, LabsService, UnitPreference } from '../services/labs.service.js';
@@ -100,34 +101,37 @@ export async function gatherSummary(
   return model;
 }
 
-/** Daily statistics of each vital sign over the period (the last year when none is given). */
+/**
+ * Daily statistics of each vital sign over the period (the last year when none is given), from
+ * every code its sources write it under, merged per day (health/metric-lines.ts `lineDays`): a hand
+ * entry must not hide an import's readings, nor an import a hand entry. `latest` is the latest
+ * day across them all, and `code` the code that day's data came under.
+ */
 async function vitals(series: SeriesService, session: SessionContext, from: string | undefined, to: string | undefined, now: Date): Promise<VitalSummary[]> {
   const end = to ?? now.toISOString().slice(0, 10);
   const start = from ?? new Date(Date.parse(`${end}T00:00:00Z`) - 364 * 86_400_000).toISOString().slice(0, 10);
   const out: VitalSummary[] = [];
   for (const m of METRICS.filter((x) => x.vital)) {
     for (const s of m.series) {
-      for (const code of s.codes) {
-        const r = await series.days(session, { type: code, from: start, to: end });
-        if (r.days.length === 0) continue;
-        const last = r.days.at(-1)!;
-        const means = r.days.map((d) => d.mean);
-        out.push({
-          title: m.title,
-          label: s.label,
-          code,
-          ...(s.codes.find(isLoinc) ? { loinc: s.codes.find(isLoinc) } : {}),
-          unit: r.unit ?? '',
-          latest: { date: last.date, value: last.mean },
-          mean: means.reduce((a, b) => a + b, 0) / means.length,
-          min: Math.min(...r.days.map((d) => d.min)),
-          max: Math.max(...r.days.map((d) => d.max)),
-          days: r.days.length,
-          from: r.days[0]!.date,
-          to: last.date,
-        });
-        break;
-      }
+      const line = await lineDays(series, session, s.codes, start, end, m.stat);
+      if (!line?.days.length) continue;
+      const last = line.days.at(-1)!;
+      const means = line.days.map((d) => d.mean);
+      const loinc = s.codes.find(isLoinc);
+      out.push({
+        title: m.title,
+        label: s.label,
+        code: line.code,
+        ...(loinc ? { loinc } : {}),
+        unit: line.unit ?? '',
+        latest: { date: last.date, value: last.mean },
+        mean: means.reduce((a, b) => a + b, 0) / means.length,
+        min: Math.min(...line.days.map((d) => d.min)),
+        max: Math.max(...line.days.map((d) => d.max)),
+        days: line.days.length,
+        from: line.days[0]!.date,
+        to: last.date,
+      });
     }
   }
   return out;
