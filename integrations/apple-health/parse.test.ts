@@ -214,7 +214,7 @@ describe('generated export with known values', () => {
     recordXml(ST, 'count', 300, P, '2026-06-01 10:20:00 +0100', '2026-06-01 10:30:00 +0100'),
     recordXml(ST, 'count', 250, W, '2026-06-01 10:20:00 +0100', '2026-06-01 10:30:00 +0100'),
     recordXml(ST, 'count', 5, P, '2026-06-02 00:00:30 +0100', '2026-06-02 00:01:00 +0100'),
-    // Sleep: asleep stages count, in bed and awake don't; by the start's local date.
+    // Sleep: asleep stages count, in bed and awake don't; by the local date the night started.
     sleep(W, '2026-05-31 23:00:00 +0100', '2026-06-01 07:00:00 +0100', 'InBed'),
     sleep(W, '2026-05-31 23:30:00 +0100', '2026-06-01 01:00:00 +0100', 'AsleepCore'),
     sleep(W, '2026-06-01 01:00:00 +0100', '2026-06-01 02:00:00 +0100', 'AsleepDeep'),
@@ -256,15 +256,15 @@ describe('generated export with known values', () => {
       [`${HR} 2026-03-30`]: { count: 1, min: 47, max: 47, mean: 47, sum: 47 },
       [`${ST} 2026-06-01`]: { count: 3, min: 150, max: 250, mean: 650 / 3, sum: 650 },
       [`${ST} 2026-06-02`]: { count: 1, min: 5, max: 5, mean: 5, sum: 5 },
-      // AutoSleep's 420 min beat the watch's 90 on 05-31; 06-01 has only the watch's 60 + 30.
+      // One night each, filed whole on the date it started: AutoSleep's 420 min beat the watch's
+      // 90 + 60 + 30 asleep, and 06-01, where most of the night lay, has no sleep of its own.
       [`${SL} 2026-05-31`]: { count: 1, min: 420, max: 420, mean: 420, sum: 420 },
-      [`${SL} 2026-06-01`]: { count: 2, min: 30, max: 60, mean: 45, sum: 90 },
-      // Each stage is its own series of minutes, on the local date its segment started.
+      // Each stage is its own series of minutes, on the local date its night started.
       ['HKCategoryValueSleepAnalysisInBed 2026-05-31']: { count: 1, min: 480, max: 480, mean: 480, sum: 480 },
       ['HKCategoryValueSleepAnalysisAsleepCore 2026-05-31']: { count: 1, min: 90, max: 90, mean: 90, sum: 90 },
-      ['HKCategoryValueSleepAnalysisAsleepDeep 2026-06-01']: { count: 1, min: 60, max: 60, mean: 60, sum: 60 },
-      ['HKCategoryValueSleepAnalysisAsleepREM 2026-06-01']: { count: 1, min: 30, max: 30, mean: 30, sum: 30 },
-      ['HKCategoryValueSleepAnalysisAwake 2026-06-01']: { count: 1, min: 10, max: 10, mean: 10, sum: 10 },
+      ['HKCategoryValueSleepAnalysisAsleepDeep 2026-05-31']: { count: 1, min: 60, max: 60, mean: 60, sum: 60 },
+      ['HKCategoryValueSleepAnalysisAsleepREM 2026-05-31']: { count: 1, min: 30, max: 30, mean: 30, sum: 30 },
+      ['HKCategoryValueSleepAnalysisAwake 2026-05-31']: { count: 1, min: 10, max: 10, mean: 10, sum: 10 },
       // AutoSleep's pre-iOS 16 "Asleep" is the unspecified stage.
       ['HKCategoryValueSleepAnalysisAsleepUnspecified 2026-05-31']: { count: 1, min: 420, max: 420, mean: 420, sum: 420 },
       ['HKQuantityTypeIdentifierBloodPressureSystolic 2026-06-01']: { count: 1, min: 120, max: 120, mean: 120, sum: 120 },
@@ -276,7 +276,7 @@ describe('generated export with known values', () => {
     expect(hr.unit).toBe('/min');
     expect(hr.samples[0]![0]).toBe(Date.UTC(2026, 4, 31, 23, 30, 5));
     expect(hr.sources).toEqual([W, P]);
-    expect(chunks.get(`${SL} 2026-06-01`)!.unit).toBe('min');
+    expect(chunks.get(`${SL} 2026-05-31`)!.unit).toBe('min');
     // The DST day: 00:30 +0000 and 02:30 +0100 are 1 h apart in real time.
     const dst = chunks.get(`${HR} 2026-03-29`)!;
     expect(dst.samples[1]![0] - dst.samples[0]![0]).toBe(3600_000);

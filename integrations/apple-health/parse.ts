@@ -23,6 +23,7 @@ import {
 import { parseAppleDate } from './dates.js';
 import { ImportError } from './errors.js';
 import { MORE, newFastRecord, scanRecord } from './fast-record.js';
+import { SleepNights, sleepSamples } from './sleep-nights.js';
 
 /**
  * Where parsed data goes. The parser awaits each call and reads no more input meanwhile, so a
@@ -345,6 +346,11 @@ export async function parseExportXml(input: Readable | AsyncIterable<Buffer | st
     samples.push({ type, unit: lastUnit, startMs, endMs, localDate, value: val, sourceName });
   };
 
+  // Sleep segments wait for their night to be complete, then count towards its start's date.
+  const nights = new SleepNights((seg, localDate) => {
+    for (const s of sleepSamples(seg, localDate, SLEEP)) samples.push(s);
+  });
+
   const sleep = (a: { value?: string | undefined; startDate?: string | undefined; endDate?: string | undefined; sourceName?: string | undefined }): void => {
     inc('sleepRecords');
     const stage = appleSleepStage(a.value);
@@ -356,10 +362,16 @@ export async function parseExportXml(input: Readable | AsyncIterable<Buffer | st
       inc('invalidDate');
       return;
     }
-    const sample = { unit: 'min', startMs, endMs, localDate: sd.slice(0, 10), value: (endMs - startMs) / 60000, sourceName: names.get(a.sourceName ?? '') };
-    // Every stage is its own series (minutes per night); the asleep ones also make up minutes asleep.
-    samples.push({ type: stage, ...sample });
-    if (ASLEEP.has(a.value ?? '')) samples.push({ type: SLEEP, ...sample });
+    // Every stage is its own series (minutes per night); the asleep ones also make up minutes
+    // asleep. Held segments outlive the input chunk, so they keep no string cut from it (see owned()).
+    nights.add({
+      sourceName: names.get(a.sourceName ?? ''),
+      stage: names.get(stage),
+      asleep: ASLEEP.has(a.value ?? ''),
+      startMs,
+      endMs,
+      startDate: owned(sd.slice(0, 10)),
+    });
   };
 
   const parser = new SaxesParser({ xmlns: false, position: false });
@@ -505,7 +517,10 @@ export async function parseExportXml(input: Readable | AsyncIterable<Buffer | st
   });
 
   const flush = async (all: boolean): Promise<void> => {
-    if (all) categories.drain(records);
+    if (all) {
+      categories.drain(records);
+      nights.drain();
+    }
     if (clinical.length) {
       const refs = clinical;
       clinical = [];
