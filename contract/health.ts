@@ -41,6 +41,8 @@ export const LabPoint = z.object({
   date: z.string(),
   value: z.number(),
   unit: z.string(),
+  /** Set when the lab reported a bound ("<0.5"): `value` is the bound. */
+  comparator: z.enum(['<', '<=', '>', '>=']).optional(),
   flag: Flag.optional(),
   itemId: z.string(),
   source: z.string(),

@@ -126,14 +126,19 @@ function toPoints(group: LabGroup, results: LabResult[], unit: string): LabPoint
       const from = ucumOf(r.unit);
       const v = convert(group, r.value, from, unit);
       const u = v === undefined ? (from ?? '') : unit;
-      const scale = (x: number | undefined) => (x === undefined ? undefined : v === undefined ? x : convert(group, x, ucumOf(r.rangeUnit) ?? from, unit));
-      const value = v === undefined ? r.value : roundFor(unit, v);
+      // Values stay as the lab reported them; only a converted one is rounded, as a report in
+      // that unit would print it. The flag is decided on the values before any rounding.
+      const shown = (x: number, xFrom: string | undefined) => (v !== undefined && xFrom !== unit ? roundFor(unit, x) : x);
+      const rangeFrom = ucumOf(r.rangeUnit) ?? from;
+      const scale = (x: number | undefined) => (x === undefined ? undefined : v === undefined ? x : convert(group, x, rangeFrom, unit));
+      const value = v ?? r.value;
       const low = scale(r.low);
       const high = scale(r.high);
-      const p: LabPoint = { date: r.date, value, unit: u, itemId: r.itemId, source: r.source };
-      if (low !== undefined) p.low = roundFor(u, low);
-      if (high !== undefined) p.high = roundFor(u, high);
-      const flag = r.interpretation ?? flagOfRange(value, p.low, p.high);
+      const p: LabPoint = { date: r.date, value: shown(value, from), unit: u, itemId: r.itemId, source: r.source };
+      if (r.comparator) p.comparator = r.comparator;
+      if (low !== undefined) p.low = shown(low, rangeFrom);
+      if (high !== undefined) p.high = shown(high, rangeFrom);
+      const flag = r.interpretation ?? flagOfRange(value, low, high, r.comparator);
       if (flag) p.flag = flag;
       return p;
     })

@@ -185,7 +185,7 @@ export function buildIpsBundle(model: SummaryModel): Res {
             code: codeOf(r.code, r.name),
             subject,
             effectiveDateTime: r.date,
-            valueQuantity: q(r.value),
+            valueQuantity: { ...(r.comparator ? { comparator: r.comparator } : {}), ...q(r.value) },
             ...(r.low !== undefined || r.high !== undefined
               ? { referenceRange: [{ ...(r.low !== undefined ? { low: q(r.low) } : {}), ...(r.high !== undefined ? { high: q(r.high) } : {}) }] }
               : {}),
@@ -195,7 +195,7 @@ export function buildIpsBundle(model: SummaryModel): Res {
           }),
         );
         lines.push(
-          `${r.name}: ${r.value} ${r.unit}${r.low !== undefined || r.high !== undefined ? ` (range ${r.low ?? ''}–${r.high ?? ''})` : ''}${r.flag && r.flag !== 'normal' ? ` ${r.flag}` : ''}, ${r.date.slice(0, 10)}`,
+          `${r.name}: ${r.comparator ?? ''}${r.value} ${r.unit}${r.low !== undefined || r.high !== undefined ? ` (range ${r.low ?? ''}–${r.high ?? ''})` : ''}${r.flag && r.flag !== 'normal' ? ` ${r.flag}` : ''}, ${r.date.slice(0, 10)}`,
         );
       }
     } else if (key === 'vitals') {

@@ -229,7 +229,7 @@ function results(w: Writer, model: SummaryModel): void {
     const out = r.flag === 'high' || r.flag === 'low' || r.flag === 'abnormal';
     w.row([
       { text: r.name, x: 0, width: 200 },
-      { text: `${r.value} ${r.unit}${out ? ` (${r.flag})` : ''}`, x: 205, width: 100, bold: out, color: out ? FLAG : INK },
+      { text: `${r.comparator ?? ''}${r.value} ${r.unit}${out ? ` (${r.flag})` : ''}`, x: 205, width: 100, bold: out, color: out ? FLAG : INK },
       { text: range, x: 310, width: 100, color: MUTED },
       { text: day(r.date), x: 415, width: 84, color: MUTED },
     ]);

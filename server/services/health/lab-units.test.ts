@@ -51,6 +51,12 @@ describe('lab units', () => {
     expect(flagOfRange(60, 70, undefined)).toBe('low');
     expect(flagOfRange(80, 70, 99)).toBe('normal');
     expect(flagOfRange(80, undefined, undefined)).toBeUndefined();
+    // Bounds: "<0.5" under a range from 0.6 is low; "<2" across a range says nothing; ">10" over 8 is high.
+    expect(flagOfRange(0.5, 0.6, 1.3, '<')).toBe('low');
+    expect(flagOfRange(2, 0.6, 1.3, '<')).toBeUndefined();
+    expect(flagOfRange(10, 0, 8, '>')).toBe('high');
+    expect(flagOfRange(8, 0, 8, '>=')).toBeUndefined();
+    expect(flagOfRange(0.1, undefined, 0.5, '<')).toBe('normal');
   });
 });
 

@@ -21,9 +21,14 @@ export interface LabResult {
   low?: number;
   high?: number;
   rangeUnit?: string;
+  /** "<0.5": the value is a bound, not a measurement. */
+  comparator?: Comparator;
   /** From the source's interpretation, when it gave one. */
   interpretation?: Flag;
 }
+
+export type Comparator = '<' | '<=' | '>' | '>=';
+const COMPARATORS = new Set<string>(['<', '<=', '>', '>=']);
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -44,8 +49,18 @@ export function flagOfInterpretation(list: unknown): Flag | undefined {
 }
 
 /** Flag from a value and its range, where the source gave none. */
-export function flagOfRange(value: number, low: number | undefined, high: number | undefined): Flag | undefined {
+export function flagOfRange(value: number, low: number | undefined, high: number | undefined, comparator?: Comparator): Flag | undefined {
   if (low === undefined && high === undefined) return undefined;
+  // A bound ("<0.5") is out of range only when every value it allows is, and never "normal"
+  // unless every value it allows is in range.
+  if (comparator === '<' || comparator === '<=') {
+    if (low !== undefined && (value < low || (comparator === '<' && value === low))) return 'low';
+    return low === undefined && high !== undefined && value <= high ? 'normal' : undefined;
+  }
+  if (comparator === '>' || comparator === '>=') {
+    if (high !== undefined && (value > high || (comparator === '>' && value === high))) return 'high';
+    return high === undefined && low !== undefined && value >= low ? 'normal' : undefined;
+  }
   if (low !== undefined && value < low) return 'low';
   if (high !== undefined && value > high) return 'high';
   return 'normal';
@@ -78,6 +93,8 @@ export function labResult(item: Item): LabResult | undefined {
   const unit = str(d.unit);
   if (unit) out.unit = unit;
   if (str(d.valueText)) out.valueText = str(d.valueText);
+  const comparator = str(d.comparator);
+  if (comparator && COMPARATORS.has(comparator)) out.comparator = comparator as Comparator;
   if (range) {
     if (num(range.low) !== undefined) out.low = num(range.low);
     if (num(range.high) !== undefined) out.high = num(range.high);

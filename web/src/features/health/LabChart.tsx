@@ -79,7 +79,7 @@ export default function LabChart({ name, unit, points, range }: { name: string; 
               onMouseEnter={() => setHover(i)}
               onMouseLeave={() => setHover(null)}
             >
-              <title>{`${p.date.slice(0, 10)}: ${fmt(p.value, 2)} ${p.unit}${p.flag ? ` (${p.flag})` : ''}`}</title>
+              <title>{`${p.date.slice(0, 10)}: ${p.comparator ?? ''}${fmt(p.value, 2)} ${p.unit}${p.flag ? ` (${p.flag})` : ''}`}</title>
             </circle>
           );
         })}

@@ -85,6 +85,7 @@ export default function LabTrendPage({ code }: { code: string }) {
                   <tr key={p.itemId}>
                     <td className="py-1.5">{formatDate(p.date)}</td>
                     <td className={`py-1.5 tabular-nums ${p.flag && p.flag !== 'normal' ? 'font-semibold text-red-700' : ''}`}>
+                      {p.comparator ?? ''}
                       {fmt(p.value, 2)} {p.unit}
                     </td>
                     <td className="py-1.5 text-stone-600">{p.low !== undefined || p.high !== undefined ? `${p.low ?? ''}–${p.high ?? ''}` : ''}</td>
