@@ -50,8 +50,32 @@ describe('chatToMarkdown', () => {
     );
   });
 
-  it('escapes markup and flattens newlines in names', () => {
+  it('lists only the sources the answer cites, under their numbers in the text, and marks an answer cut off', () => {
+    const source = (n: number) => ({ n, itemId: `i${n}`, title: `Note ${n}`, kind: 'note', occurredAt: null });
+    const md = chatToMarkdown({
+      title: 'Labs',
+      messages: [
+        { role: 'user', text: 'HbA1c?', createdAt: '2026-03-01T09:30:00.000Z', sources: [] },
+        {
+          role: 'assistant',
+          text: 'It was 6.1% [3], later 5.9% [3][4]. Not [x] nor [ 1].',
+          createdAt: '2026-03-01T09:30:05.000Z',
+          sources: [1, 2, 3, 4].map(source),
+          cutOff: true,
+        },
+        { role: 'assistant', text: 'Nothing cited.', createdAt: '2026-03-01T09:31:00.000Z', sources: [source(1)] },
+      ],
+    });
+    const [, cited = '', uncited = ''] = md.split(/^## Answer/m);
+    expect(cited).toContain('_Cut off at the length limit._');
+    expect(cited.split('\n').filter((l) => l.startsWith('- ['))).toEqual(['- [3] Note 3 (note)', '- [4] Note 4 (note)']);
+    expect(uncited).not.toContain('**Sources**');
+    expect(uncited).not.toContain('Cut off');
+  });
+
+  it('escapes markup and flattens newlines and other control characters in names', () => {
     expect(escapeMarkdown('a_b\n# c')).toBe('a\\_b \\# c');
+    expect(escapeMarkdown('weight\u001b[2J\u0007 check\u0085')).toBe('weight \\[2J  check ');
   });
 
   it('makes ASCII file names', () => {

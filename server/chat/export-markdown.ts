@@ -6,22 +6,37 @@ export interface ExportableChat {
     text: string;
     createdAt: string;
     stopped?: boolean;
+    cutOff?: boolean;
     sources: Array<{ n: number; title: string; kind: string; occurredAt: string | null; itemId: string | null; page?: number; passage?: string }>;
     context?: { model: string; numCtx: number };
     alternatives?: unknown[];
   }>;
 }
 
-/** Escapes characters that would turn a stored title into Markdown markup or HTML. */
+/**
+ * Escapes characters that would turn a stored title into Markdown markup or HTML, and keeps it
+ * on one line: newlines and other control characters (an escape sequence in a title stored
+ * before titles were cleaned) become spaces.
+ */
 export function escapeMarkdown(text: string): string {
-  return text.replace(/[\\`*_{}[\]<>()#+!|~]/g, (c) => `\\${c}`).replace(/\r?\n/g, ' ');
+  return text
+    .replace(/[\\`*_{}[\]<>()#+!|~]/g, (c) => `\\${c}`)
+    .replace(/\r?\n/g, ' ')
+    .replace(/\p{Cc}/gu, ' ');
 }
 
 const day = (iso: string) => iso.slice(0, 10);
 
+/** The `n` of every `[n]` marker in an answer (the app links the same markers to their sources). */
+function citedNumbers(text: string): Set<number> {
+  return new Set(Array.from(text.matchAll(/\[(\d+)\]/g), (m) => Number(m[1])));
+}
+
 /**
  * A chat as a Markdown document: the title, each question and answer in order with its time,
- * and under every answer the sources its [n] markers refer to (title, kind, date, page).
+ * and under every answer the sources its [n] markers refer to (title, kind, date, page), under
+ * their numbers in the text; the other sources the model was given are left out, as the answer
+ * does not rest on them.
  * Answers are model-written Markdown and are kept as they are; everything the user or a
  * document named (titles) is escaped.
  */
@@ -35,9 +50,12 @@ export function chatToMarkdown(chat: ExportableChat, exportedAt = new Date()): s
     const by = m.context ? ` (${escapeMarkdown(m.context.model)})` : '';
     out.push(`## Answer${by}`, '', m.text.trim() || '_(no answer)_', '');
     if (m.stopped) out.push('_Stopped before the end._', '');
-    if (m.sources.length) {
+    else if (m.cutOff) out.push('_Cut off at the length limit._', '');
+    const cited = citedNumbers(m.text);
+    const sources = m.sources.filter((s) => cited.has(s.n));
+    if (sources.length) {
       out.push('**Sources**', '');
-      for (const s of m.sources) {
+      for (const s of sources) {
         const where = [s.kind, s.occurredAt ? day(s.occurredAt) : null, s.page !== undefined ? `page ${s.page}` : null].filter(Boolean).join(', ');
         out.push(`- [${s.n}] ${escapeMarkdown(s.title)}${where ? ` (${escapeMarkdown(where)})` : ''}`);
         if (s.passage) out.push(`  > ${escapeMarkdown(s.passage)}`);

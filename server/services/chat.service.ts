@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { RenameChatBody } from '../../contract/index.js';
 import { chat as chatCodec, chatMessage } from '../codec/index.js';
 import type { Lease, SandboxPool } from '../../sandbox/pool.js';
 import type { SandboxRuntimeKind } from '../../sandbox/runtime.js';
@@ -54,6 +55,12 @@ interface ChatPayload {
 interface MessagePayload {
   text: string;
   sources: CitedSource[];
+  /**
+   * When a regenerated answer was written: Regenerate updates the row in place, whose
+   * `created_at` stays the first answer's. Absent (every other message, and answers stored
+   * before this field existed): the row's `created_at`.
+   */
+  createdAt?: string;
   stopped?: boolean;
   /** The answer reached the length limit (`done_reason: "length"`) and ends there. */
   cutOff?: boolean;
@@ -73,11 +80,23 @@ export interface PreparedChat {
   context: AnswerContext;
   /** The model that answers: the one asked for, else the chat's own, else the server default. */
   model: string;
+  /**
+   * The request named `model`. A new chat stores it even when it is today's default, so that a
+   * later change of the default does not switch the chat; one that never named a model keeps
+   * following the default. See #keepModel for follow-ups.
+   */
+  namedModel?: true;
   /** Set by regenerate: the answer this one replaces (kept as an alternative). */
   replaces?: { messageId: string | null };
 }
 
+/** Longest automatic title, in UTF-16 units (the unit of the contract's title limit). */
 const TITLE_CHARS = 80;
+/** The title of a chat whose first question leaves nothing to show (the app's name for it). */
+const UNTITLED = 'Untitled chat';
+/** The rule a renamed chat's title must pass (contract nameField); an automatic one too. */
+const ChatTitle = RenameChatBody.shape.title;
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 /** Earlier turns given to the model with a follow-up question, and their size each. */
 const HISTORY_MESSAGES = 4;
 const HISTORY_TOKENS_EACH = 300;
@@ -159,7 +178,8 @@ export class ChatService {
   ): Promise<PreparedChat> {
     const history = input.chatId ? await this.#history(session, input.chatId) : [];
     const stored = input.chatId ? await this.#chatPayload(session, input.chatId) : undefined;
-    return this.#build(session, { ...input, history, model: input.model ?? stored?.model }, now, shared);
+    const prepared = await this.#build(session, { ...input, history, model: input.model ?? stored?.model }, now, shared);
+    return input.model !== undefined ? { ...prepared, namedModel: true } : prepared;
   }
 
   async #chatPayload(session: SessionContext, chatId: string): Promise<ChatPayload> {
@@ -312,8 +332,8 @@ export class ChatService {
 
   async #saveTurn(session: SessionContext, chat: PreparedChat, answer: string, opts: { stopped?: boolean; cutOff?: boolean }) {
     if (chat.isNew) {
-      const title = chat.question.replace(/\s+/g, ' ').trim().slice(0, TITLE_CHARS);
-      const payload: ChatPayload = chat.model === (await this.#defaultModel()) ? { title } : { title, model: chat.model };
+      const title = titleFromQuestion(chat.question);
+      const payload: ChatPayload = chat.namedModel ? { title, model: chat.model } : { title };
       await this.chats.create({ id: chat.chatId, user_id: session.userId, ciphertext: this.#seal(session, 'chats', chat.chatId, payload) });
     } else {
       await this.#keepModel(session, chat);
@@ -353,6 +373,7 @@ export class ChatService {
   /** The new answer takes the old one's place; the old one (and its own alternatives) are kept. */
   async #saveRegenerated(session: SessionContext, chat: PreparedChat, answer: string, opts: { stopped?: boolean; cutOff?: boolean }) {
     await this.chats.touch(session.userId, chat.chatId);
+    const answered = new Date(Math.max(Date.now(), chat.createdAt.getTime()));
     const fresh = {
       text: answer,
       sources: chat.sources,
@@ -370,7 +391,7 @@ export class ChatService {
           chat_id: chat.chatId,
           user_id: session.userId,
           role: 'assistant',
-          created_at: new Date(),
+          created_at: answered,
           ciphertext: this.#seal(session, 'chat_messages', messageId, fresh),
         },
       ]);
@@ -378,9 +399,12 @@ export class ChatService {
     }
     const p = this.#open<MessagePayload>(session, 'chat_messages', old);
     const { alternatives = [], ...previous } = p;
+    // The row keeps its first created_at, so the new answer carries its own time, and the one it
+    // replaces keeps the time it had (its own, or the row's for the first answer).
     const payload: MessagePayload = {
       ...fresh,
-      alternatives: [...alternatives, { ...previous, createdAt: old.created_at.toISOString() }].slice(-MAX_ALTERNATIVES),
+      createdAt: answered.toISOString(),
+      alternatives: [...alternatives, { ...previous, createdAt: previous.createdAt ?? old.created_at.toISOString() }].slice(-MAX_ALTERNATIVES),
     };
     const version = old.version + 1;
     await this.chats.updateMessage(session.userId, old.id, this.#seal(session, 'chat_messages', old.id, payload, version), version);
@@ -402,8 +426,14 @@ export class ChatService {
     return { id, title, updatedAt: updatedAt.toISOString() };
   }
 
-  /** A follow-up that picked another model makes it the chat's model from then on. */
+  /**
+   * A follow-up that named another model than the chat's makes it the chat's model from then on.
+   * Naming the chat's own model changes nothing: the app sends the model `get` showed, which for
+   * a chat that never named one is the default, and that chat should go on following it. One
+   * that named none changes nothing either (the default may have changed since `prepare`).
+   */
   async #keepModel(session: SessionContext, prepared: PreparedChat): Promise<void> {
+    if (!prepared.namedModel) return;
     const chat = await this.chats.get(session.userId, prepared.chatId);
     if (!chat) return;
     const p = this.#open<ChatPayload>(session, 'chats', chat);
@@ -462,7 +492,7 @@ export class ChatService {
           role: r.role as 'user' | 'assistant',
           text: p.text,
           sources: p.sources,
-          createdAt: r.created_at.toISOString(),
+          createdAt: p.createdAt ?? r.created_at.toISOString(),
           ...(p.stopped ? { stopped: true } : {}),
           ...(p.cutOff ? { cutOff: true } : {}),
           ...(p.context ? { context: p.context } : {}),
@@ -532,6 +562,30 @@ export class ChatService {
   async delete(session: SessionContext, id: string): Promise<void> {
     if (!(await this.chats.delete(session.userId, id))) throw notFound('Chat');
   }
+}
+
+/**
+ * A chat's automatic title: its first question as one line, cut to TITLE_CHARS at a character
+ * boundary. Control characters (C0, DEL, C1: Unicode's `Cc`, the range the contract refuses in
+ * names) and lone surrogate halves become spaces; a cut never splits a grapheme (an emoji, a
+ * letter with its accents). What is left must pass the rename rule, else UNTITLED.
+ */
+export function titleFromQuestion(question: string): string {
+  const line = question
+    .replace(/[\p{Cc}\p{Cs}]/gu, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  const fit = (parts: Iterable<string>) => {
+    let out = '';
+    for (const part of parts) {
+      if (out.length + part.length > TITLE_CHARS) break;
+      out += part;
+    }
+    return out.trimEnd();
+  };
+  // A first grapheme longer than the limit (a letter under dozens of marks) is cut by code point.
+  const title = fit(Array.from(graphemes.segment(line), (g) => g.segment)) || fit(line);
+  return ChatTitle.safeParse(title).success ? title : UNTITLED;
 }
 
 /**
