@@ -180,4 +180,25 @@ describe.each(dbTargets())('what a chat records (%s)', (target) => {
       await set('test-model');
     }
   });
+
+  it('keeps the question and the words answered when the model fails mid-answer, marked stopped', async () => {
+    const user = await signUp(sut.app);
+    fake.options.mode = 'fail-midstream';
+    try {
+      const res = await inject({ method: 'POST', url: '/api/chat', headers: user.headers, payload: { message: 'What did the echo show?' } });
+      expect(res.statusCode).toBe(200);
+      const events = parseSse(res.body);
+      expect(events.at(-1)).toMatchObject({ event: 'error', data: { code: 'ai_error' } });
+    } finally {
+      fake.options.mode = 'ok';
+    }
+    const list = (await inject({ method: 'GET', url: '/api/chats', headers: user.headers })).json() as { chats: Array<{ id: string }> };
+    expect(list.chats).toHaveLength(1);
+    const thread = await get(user.headers, list.chats[0]!.id);
+    expect(thread.messages.map((m: { role: string }) => m.role)).toEqual(['user', 'assistant']);
+    expect(thread.messages[0].text).toBe('What did the echo show?');
+    expect(thread.messages[1]).toMatchObject({ stopped: true, text: 'The echo' });
+    // Regenerate now has its question.
+    await regenerate(user.headers, list.chats[0]!.id);
+  });
 });

@@ -236,6 +236,10 @@ class Turn {
         await this.#saveStopped();
       } else {
         this.opts.log.error({ err }, 'chat generation failed');
+        // The question and what was answered before the failure are kept, as a stopped answer,
+        // so the chat shows them and Regenerate has a question. A regenerated answer that failed
+        // leaves the one it was to replace.
+        if (!this.prepared.replaces && !this.#revoked) await this.#saveStopped();
         yield { event: 'error', data: { code: 'ai_error', message: 'The AI stopped with an error. Try again.' } };
       }
     } finally {
