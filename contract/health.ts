@@ -41,6 +41,8 @@ export const LabPoint = z.object({
   date: z.string(),
   value: z.number(),
   unit: z.string(),
+  /** The calendar date of `date` as the source wrote it. */
+  day: z.string().optional(),
   /** Set when the lab reported a bound ("<0.5"): `value` is the bound. */
   comparator: z.enum(['<', '<=', '>', '>=']).optional(),
   flag: Flag.optional(),
@@ -119,6 +121,8 @@ export const ClinicalEntry = z.object({
   name: z.string(),
   code: z.object({ system: z.string().optional(), code: z.string(), display: z.string().optional() }).optional(),
   date: z.string().nullable(),
+  /** The calendar date of `date` as the source wrote it (an instant at 23:21 −05:00 is that day, not the next in UTC). */
+  day: z.string().nullable().optional(),
   /** medications: current | past; conditions and allergies: active | resolved; immunizations: given | not-given. */
   group: z.string(),
   status: z.string().optional(),

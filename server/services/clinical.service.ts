@@ -1,4 +1,5 @@
 import type { ClinicalEntry, ClinicalKind } from '../../contract/index.js';
+import { sourceDay } from './health/source-day.js';
 import type { Item, ItemsService } from './items.service.js';
 import type { SessionContext } from './keyring.js';
 
@@ -58,11 +59,12 @@ function entryOf(i: Item, kind: ClinicalKind): ClinicalEntry {
   const codes = Array.isArray(d.codes) ? (d.codes.filter(isObj) as ClinicalEntry['code'][]) : [];
   const code = codes.find((c) => c?.system) ?? codes[0];
   const name = stripTag(str(d.name) ?? i.title);
-  const day = i.occurredAt ? i.occurredAt.slice(0, 10) : null;
+  const day = sourceDay(i);
   const e: ClinicalEntry = {
     key: `${code ? `${code.system ?? ''}|${code.code}` : name.toLowerCase()}|${day ?? ''}`,
     name,
     date: i.occurredAt,
+    day,
     group: '',
     sources: [{ itemId: i.id, source: i.source }],
   };

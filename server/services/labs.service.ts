@@ -65,13 +65,13 @@ export class LabsService {
    */
   async latest(
     session: SessionContext,
-    q: { from?: Date; to?: Date },
+    q: { from?: string; to?: string },
     preferred: UnitPreference = () => undefined,
   ): Promise<Array<LabPoint & { code: string; name: string; panel: string }>> {
     const byGroup = new Map<string, { group: LabGroup; results: LabResult[] }>();
     for (const r of await this.#results(session)) {
-      const t = Date.parse(r.date);
-      if ((q.from && t < q.from.getTime()) || (q.to && t > q.to.getTime())) continue;
+      // Both inclusive, on the date the lab wrote.
+      if ((q.from && r.day < q.from) || (q.to && r.day > q.to)) continue;
       const group = labGroup(r.code, r.name);
       const entry = byGroup.get(group.code) ?? { group, results: [] };
       entry.results.push(r);
@@ -134,7 +134,7 @@ function toPoints(group: LabGroup, results: LabResult[], unit: string): LabPoint
       const value = v ?? r.value;
       const low = scale(r.low);
       const high = scale(r.high);
-      const p: LabPoint = { date: r.date, value: shown(value, from), unit: u, itemId: r.itemId, source: r.source };
+      const p: LabPoint = { date: r.date, day: r.day, value: shown(value, from), unit: u, itemId: r.itemId, source: r.source };
       if (r.comparator) p.comparator = r.comparator;
       if (low !== undefined) p.low = shown(low, rangeFrom);
       if (high !== undefined) p.high = shown(high, rangeFrom);

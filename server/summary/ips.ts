@@ -114,7 +114,7 @@ export function buildIpsBundle(model: SummaryModel): Res {
             ...(e.end ? { abatementDateTime: e.end } : {}),
           }),
         );
-        lines.push(`${e.name} (${status}${e.date ? `, since ${e.date.slice(0, 10)}` : ''})`);
+        lines.push(`${e.name} (${status}${e.date ? `, since ${e.day ?? e.date.slice(0, 10)}` : ''})`);
       }
     } else if (key === 'medications') {
       for (const e of model.medications ?? []) {
@@ -159,7 +159,7 @@ export function buildIpsBundle(model: SummaryModel): Res {
             occurrenceDateTime: e.date ?? model.generatedAt,
           }),
         );
-        lines.push(`${e.name}${e.date ? `, ${e.date.slice(0, 10)}` : ''}`);
+        lines.push(`${e.name}${e.date ? `, ${e.day ?? e.date.slice(0, 10)}` : ''}`);
       }
     } else if (key === 'procedures') {
       for (const e of model.procedures ?? []) {
@@ -172,7 +172,7 @@ export function buildIpsBundle(model: SummaryModel): Res {
             ...(e.date ? { performedDateTime: e.date } : {}),
           }),
         );
-        lines.push(`${e.name}${e.date ? `, ${e.date.slice(0, 10)}` : ''}`);
+        lines.push(`${e.name}${e.date ? `, ${e.day ?? e.date.slice(0, 10)}` : ''}`);
       }
     } else if (key === 'results') {
       for (const r of model.results ?? []) {
@@ -195,7 +195,7 @@ export function buildIpsBundle(model: SummaryModel): Res {
           }),
         );
         lines.push(
-          `${r.name}: ${r.comparator ?? ''}${r.value} ${r.unit}${r.low !== undefined || r.high !== undefined ? ` (range ${r.low ?? ''}–${r.high ?? ''})` : ''}${r.flag && r.flag !== 'normal' ? ` ${r.flag}` : ''}, ${r.date.slice(0, 10)}`,
+          `${r.name}: ${r.comparator ?? ''}${r.value} ${r.unit}${r.low !== undefined || r.high !== undefined ? ` (range ${r.low ?? ''}–${r.high ?? ''})` : ''}${r.flag && r.flag !== 'normal' ? ` ${r.flag}` : ''}, ${r.day ?? r.date.slice(0, 10)}`,
         );
       }
     } else if (key === 'vitals') {

@@ -69,12 +69,11 @@ export async function gatherSummary(
   preferred: UnitPreference,
   now = new Date(),
 ): Promise<SummaryModel> {
-  const from = q.from ? new Date(`${q.from}T00:00:00Z`) : undefined;
-  const to = q.to ? new Date(`${q.to}T23:59:59.999Z`) : undefined;
-  const inPeriod = (iso: string | null) => {
-    if (!iso) return !from && !to;
-    const t = Date.parse(iso);
-    return (!from || t >= from.getTime()) && (!to || t <= to.getTime());
+  const { from, to } = q;
+  // The period's dates are the records' own (source-day.ts): both inclusive.
+  const inPeriod = (day: string | null | undefined) => {
+    if (!day) return !from && !to;
+    return (!from || day >= from) && (!to || day <= to);
   };
   const model: SummaryModel = { generatedAt: now.toISOString(), sections: SECTIONS.filter((s) => q.sections.includes(s)) };
   if (q.from) model.from = q.from;
@@ -93,7 +92,7 @@ export async function gatherSummary(
     const kind = CLINICAL[s];
     if (kind) {
       const all = await deps.clinical.list(session, kind);
-      (model as unknown as Record<string, ClinicalEntry[]>)[s] = all.filter((e) => ONGOING.has(e.group) || inPeriod(e.date));
+      (model as unknown as Record<string, ClinicalEntry[]>)[s] = all.filter((e) => ONGOING.has(e.group) || inPeriod(e.day ?? e.date?.slice(0, 10)));
     }
   }
   if (model.sections.includes('results')) model.results = await deps.labs.latest(session, { from, to }, preferred);

@@ -191,7 +191,7 @@ function clinical(w: Writer, key: SectionKey, entries: ClinicalEntry[]): void {
     return;
   }
   for (const e of entries.slice(0, MAX_ROWS)) {
-    const when = e.end ? `${day(e.date)} – ${day(e.end)}` : day(e.date);
+    const when = e.end ? `${e.day ?? day(e.date)} – ${day(e.end)}` : (e.day ?? day(e.date));
     const extra = [
       e.detail,
       e.criticality ? `criticality ${e.criticality}` : undefined,
@@ -231,7 +231,7 @@ function results(w: Writer, model: SummaryModel): void {
       { text: r.name, x: 0, width: 200 },
       { text: `${r.comparator ?? ''}${r.value} ${r.unit}${out ? ` (${r.flag})` : ''}`, x: 205, width: 100, bold: out, color: out ? FLAG : INK },
       { text: range, x: 310, width: 100, color: MUTED },
-      { text: day(r.date), x: 415, width: 84, color: MUTED },
+      { text: r.day ?? day(r.date), x: 415, width: 84, color: MUTED },
     ]);
   }
 }

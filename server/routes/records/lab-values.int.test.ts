@@ -2,6 +2,7 @@
  * Lab values as the lab reported them: a result in its own unit is never rounded, a bound ("<0.5")
  * keeps its comparator, and the flag is decided on the real values, in the trend and the summary.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { dbTargets } from '../../../test-support/server/harness.js';
 import { signedInSuite } from '../../../test-support/server/signed-in.js';
@@ -21,6 +22,7 @@ const lab = (id: string, code: string, at: string, value: number, low: number, h
 });
 
 interface Point {
+  day?: string;
   value: number;
   unit: string;
   flag?: string;
@@ -75,5 +77,47 @@ describe.each(dbTargets())('lab values as reported (%s)', (target) => {
     const cr = observations.find((o) => o.code.coding.some((c) => c.code === '2160-0'))!;
     // The latest creatinine is the bound.
     expect(cr.valueQuantity).toMatchObject({ value: 0.5, comparator: '<' });
+  });
+
+  it('dates records by the day the source wrote, in lists, trends and the summary’s period', async () => {
+    const ndjson = readFileSync(new URL('../../../integrations/fhir/fixtures/Immunization.augustus49-emmerich580.ndjson', import.meta.url), 'utf8');
+    const late = {
+      resourceType: 'Observation',
+      id: 'k-late',
+      status: 'final',
+      category: [LAB],
+      code: { coding: [{ system: 'http://loinc.org', code: '2823-3' }] },
+      effectiveDateTime: '2024-03-10T23:30:00-07:00',
+      valueQuantity: { value: 4.1, unit: 'mmol/L', system: 'http://unitsofmeasure.org', code: 'mmol/L' },
+    };
+    for (const [type, body] of [
+      ['application/fhir+ndjson', ndjson],
+      ['application/fhir+json', JSON.stringify(late)],
+    ] as const) {
+      const res = await sut.app.inject({ method: 'POST', url: '/api/import/fhir', headers: { ...sut.headers, 'content-type': type }, payload: body });
+      expect(res.statusCode, res.body).toBe(202);
+      for (let i = 0; i < 400; i++) {
+        const job = (await sut.app.inject({ method: 'GET', url: `/api/jobs/${res.json().jobId}`, headers: sut.headers })).json() as { status: string };
+        if (job.status === 'done') break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    }
+    // 23:21 −05:00 on 3 March 2018 is 4 March in UTC.
+    const list = (await sut.app.inject({ method: 'GET', url: '/api/records/clinical/immunizations', headers: sut.headers })).json() as {
+      entries: Array<{ day?: string; date: string }>;
+    };
+    expect(list.entries.filter((e) => e.day === '2018-03-03')).toHaveLength(4);
+    const summary = async (from: string, to: string, sections: string[]) =>
+      (
+        (await sut.app.inject({ method: 'POST', url: '/api/summary', headers: sut.headers, payload: { sections, from, to, format: 'fhir' } })).json() as {
+          entry: Array<{ resource: { resourceType: string } }>;
+        }
+      ).entry.filter((e) => e.resource.resourceType === 'Immunization' || e.resource.resourceType === 'Observation');
+    expect(await summary('2018-03-03', '2018-03-03', ['immunizations'])).toHaveLength(4);
+    expect(await summary('2018-03-04', '2018-03-04', ['immunizations'])).toHaveLength(0);
+    expect(await summary('2024-03-10', '2024-03-10', ['results'])).toHaveLength(1);
+    expect(await summary('2024-03-11', '2024-03-11', ['results'])).toHaveLength(0);
+    const potassium = (await sut.app.inject({ method: 'GET', url: '/api/records/labs/2823-3', headers: sut.headers })).json() as { points: Point[] };
+    expect(potassium.points[0]).toMatchObject({ day: '2024-03-10', value: 4.1 });
   });
 });

@@ -3,6 +3,7 @@
  * for an Observation: one numeric result with its unit, reference range and interpretation.
  * Pure; the services decide which items to read.
  */
+import { sourceDay } from './source-day.js';
 import { MAX_MAGNITUDE } from '../../../integrations/series/day-chunk.js';
 import type { Item } from '../items.service.js';
 
@@ -15,6 +16,8 @@ export interface LabResult {
   name: string;
   /** ISO instant (or date) of the result. */
   date: string;
+  /** Its calendar date as the source wrote it (source-day.ts). */
+  day: string;
   value: number;
   unit?: string;
   valueText?: string;
@@ -89,7 +92,15 @@ export function labResult(item: Item): LabResult | undefined {
   const ranges = Array.isArray(d.referenceRange) ? d.referenceRange.filter(isObj) : [];
   // The first range with bounds is the one the lab applies (others are for other populations).
   const range = ranges.find((r) => num(r.low) !== undefined || num(r.high) !== undefined);
-  const out: LabResult = { itemId: item.id, source: item.source, code: item.type, name: shortName(str(d.name) ?? item.title), date: item.occurredAt, value };
+  const out: LabResult = {
+    itemId: item.id,
+    source: item.source,
+    code: item.type,
+    name: shortName(str(d.name) ?? item.title),
+    date: item.occurredAt,
+    day: sourceDay(item) ?? item.occurredAt.slice(0, 10),
+    value,
+  };
   const unit = str(d.unit);
   if (unit) out.unit = unit;
   if (str(d.valueText)) out.valueText = str(d.valueText);
