@@ -10,6 +10,11 @@ export const PAGE_BREAK = '\f';
 
 export interface PdfPage {
   text: string;
+  /**
+   * Not read because the document's text had reached {@link MAX_TEXT_CHARS} before this page:
+   * such a page has text of its own, so it must never be taken for a scan and OCR'd.
+   */
+  pastCap?: true;
   /** Size in PDF points, to refuse rasterising an absurd page. */
   width: number;
   height: number;
@@ -44,17 +49,42 @@ export function extractPdfPages(bytes: Buffer, timeoutMs: number): Promise<PdfPa
   });
 }
 
-/** Joins page texts with the page break, capped at {@link MAX_TEXT_CHARS}. */
-export function joinPages(pages: string[]): string {
-  return pages
-    .map((p) => p.replace(/\f/g, ' '))
-    .join(PAGE_BREAK)
-    .slice(0, MAX_TEXT_CHARS);
+/**
+ * The one gate every extracted text passes (text files, PDF text layers, OCR, Office, e-mail and
+ * HTML): it drops what an item's text may not hold, so the user can edit what the server read
+ * (PATCH refuses U+0000), and caps it at {@link MAX_TEXT_CHARS} without splitting a surrogate pair.
+ */
+export function storedText(text: string): string {
+  // eslint-disable-next-line no-control-regex -- NULs are what it removes
+  const clean = text.includes('\u0000') ? text.replace(/\u0000/g, '') : text;
+  if (clean.length <= MAX_TEXT_CHARS) return clean;
+  const last = clean.charCodeAt(MAX_TEXT_CHARS - 1);
+  return clean.slice(0, last >= 0xd800 && last <= 0xdbff ? MAX_TEXT_CHARS - 1 : MAX_TEXT_CHARS);
 }
 
-/** Decodes text files as UTF-8, dropping a BOM and NULs. */
+/** Joins page texts with the page break, through {@link storedText}. */
+export function joinPages(pages: string[]): string {
+  return storedText(pages.map((p) => p.replace(/\f/g, ' ')).join(PAGE_BREAK));
+}
+
+const utf8 = () => new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Decodes a text file: UTF-16 when it starts with a UTF-16 byte order mark, else UTF-8, else
+ * (bytes that are not valid UTF-8) Windows-1252, which is what Windows editors and Excel's CSV
+ * export write and maps every byte to a character. A BOM is dropped. `stream: true` leaves a
+ * character cut off at the end (the upload keeps only the first bytes of a large file) out
+ * instead of taking the whole file for not being UTF-8.
+ */
 export function decodeText(bytes: Buffer): string {
-  const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
-  // eslint-disable-next-line no-control-regex -- NULs are what it removes
-  return text.replace(/\u0000/g, '').slice(0, MAX_TEXT_CHARS);
+  let encoding = 'utf-16le';
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) encoding = 'utf-16be';
+  else if (!(bytes[0] === 0xff && bytes[1] === 0xfe)) {
+    try {
+      return storedText(utf8().decode(bytes, { stream: true }));
+    } catch {
+      encoding = 'windows-1252';
+    }
+  }
+  return storedText(new TextDecoder(encoding).decode(bytes, { stream: true }));
 }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeOllama, type FakeOllama } from '../../test-support/sandbox/fake-ollama.js';
 import { docx, eml, hugePagePdf, pngHeader, scannedPdf, textPng, xlsx } from '../../test-support/server/extraction-fixtures.js';
 import { dbTargets, multipart, signUp, startTestServer, type TestServer } from '../../test-support/server/harness.js';
+import { nulPdf, piecesPdf } from '../../test-support/server/pdf-text-fixtures.js';
 
 interface Item {
   id: string;
@@ -158,6 +159,33 @@ describe.each(dbTargets())('text extraction and OCR (%s)', (target) => {
     expect(child.text).toContain('apnoea');
     expect(await search('apnoea')).toContain(child.id);
     expect(await search('referral')).toEqual(expect.arrayContaining([mail.id, child.id]));
+  });
+
+  it('reads UTF-16 (with a BOM) and Windows-1252 text files into searchable text', async () => {
+    const notepad = await upload(
+      'notiz.txt',
+      'text/plain',
+      Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('Blutdruck über Grenzwert, Schilddrüse 血压', 'utf16le')]),
+    );
+    const csv = await upload('werte.csv', 'application/vnd.ms-excel', Buffer.from('01.12.2026;120/80;nach dem Fr\xfchst\xfcck\r\n', 'latin1'));
+    expect(notepad.text).toBe('Blutdruck über Grenzwert, Schilddrüse 血压');
+    expect(csv.text).toBe('01.12.2026;120/80;nach dem Frühstück\r\n');
+    expect(await search('Schilddrüse')).toContain(notepad.id);
+    expect(await search('Frühstück')).toContain(csv.id);
+  });
+
+  it('keeps a PDF word whose font changes mid-word whole, and drops U+0000 so the text can be edited', async () => {
+    const split = await upload(
+      'split.pdf',
+      'application/pdf',
+      await piecesPdf([[{ text: 'Result: ' }, { text: 'Cholest', bold: true }, { text: 'erol elevated' }]]),
+    );
+    expect(split.text).toBe('Result: Cholesterol elevated');
+    expect(await search('Cholesterol')).toContain(split.id);
+    const nul = await upload('nul.pdf', 'application/pdf', await nulPdf('Zyxquorbelt QQQ end'));
+    expect(nul.text).toBe('Zyxquorbelt  end');
+    const edit = await inject({ method: 'PATCH', url: `/api/items/${nul.id}`, headers: user.headers, payload: { text: nul.text.replace('end', 'fin') } });
+    expect(edit.statusCode).toBe(200);
   });
 
   it('fails hostile files cleanly with a reason, and keeps them', async () => {

@@ -153,7 +153,8 @@ export class FilesService {
       let extraction: StoredExtraction;
       if (kind === 'text') {
         text = decodeText(Buffer.concat(textChunks));
-        extraction = text.trim() ? { status: 'ok' } : { status: 'none', code: 'no_text' };
+        // A text file longer than what is kept says its end is not in the text.
+        extraction = !text.trim() ? { status: 'none', code: 'no_text' } : text.length >= MAX_TEXT_CHARS ? { status: 'ok', code: 'text_cut' } : { status: 'ok' };
       } else if (!kind) {
         extraction = { status: 'none', code: 'unsupported' };
       } else if (size > (kind === 'pdf' ? Math.min(this.opts.pdfMaxBytes, this.opts.extractMaxBytes) : this.opts.extractMaxBytes)) {
@@ -164,7 +165,7 @@ export class FilesService {
           const r = await this.extractor.pdfTextLayer(await this.#readAll(temp, content));
           text = r.text;
           pages = r.pages;
-          extraction = r.needsOcr ? { status: 'pending', pages } : { status: 'ok', pages };
+          extraction = r.needsOcr ? { status: 'pending', pages } : { status: 'ok', pages, ...(r.cut ? { code: 'text_cut' as const } : {}) };
         } catch (err) {
           if (!(err instanceof ExtractionFailure)) throw err;
           extraction = { status: 'failed', code: err.code };

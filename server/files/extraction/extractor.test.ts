@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { docx, eml, hugePagePdf, ods, pngHeader, pptx, scannedPdf, textPdf, textPng, xlsx } from '../../../test-support/server/extraction-fixtures.js';
+import { longPdf, nulPdf, piecesPdf, visualRtlPdf } from '../../../test-support/server/pdf-text-fixtures.js';
+import { MAX_TEXT_CHARS } from '../extract.js';
 import { Extractor, type ExtractorOptions } from './extractor.js';
 import { ExtractionFailure } from './reasons.js';
 
@@ -28,6 +30,54 @@ describe('Extractor', () => {
     expect(r.text.split('\f')).toEqual(['First page words', 'Second page words', 'Third page']);
     expect(r.extraction).toEqual({ status: 'ok', pages: 3 });
   });
+
+  it('joins PDF text as pdf.js lays it out: a word whose font changes mid-word stays one word, words and lines stay apart', async () => {
+    const space = 18 * 0.278; // Helvetica's space, at 18 pt
+    const pdf = await piecesPdf([
+      [
+        { text: 'Result:' },
+        { text: 'Cholest', bold: true, gap: space },
+        { text: 'erol elevated; Thyro' },
+        { text: 'xine', bold: true },
+        { text: 'level', gap: space },
+      ],
+      [{ text: 'Hypo', bold: true }, { text: 'thyroidism' }, { text: 'Atorvastatin 20 mg', gap: 120 }],
+    ]);
+    const r = await sut.extract('pdf', pdf);
+    expect(r.text).toBe('Result: Cholesterol elevated; Thyroxine level\nHypothyroidism Atorvastatin 20 mg');
+  });
+
+  it('puts right-to-left text split over items back in reading order (shaped runs a glyph at a time)', async () => {
+    expect((await sut.extract('pdf', await visualRtlPdf('לחץ דם גבוה'))).text).toBe('לחץ דם גבוה');
+  });
+
+  it('drops U+0000 from a PDF text layer, so the item can be edited', async () => {
+    const r = await sut.extract('pdf', await nulPdf('Zyxquorbelt QQQ end'));
+    expect(r.text).toBe('Zyxquorbelt  end');
+    expect((await sut.pdfTextLayer(await nulPdf('Zyxquorbelt QQQ end'))).text).toBe('Zyxquorbelt  end');
+  });
+
+  it('drops U+0000 from Word, HTML and e-mail text too', async () => {
+    expect((await sut.extract('docx', await docx(['Fer\u0000ritin']))).text).toBe('Ferritin');
+    expect((await sut.extract('html', Buffer.from('<p>Fer\u0000ritin</p>'))).text).toBe('Ferritin');
+    const mail = eml({ from: 'a@example.com', to: 'me@example.com', subject: 'S', date: 'Tue, 3 Mar 2026 10:00:00 +0000', body: 'Fer\u0000ritin' });
+    expect((await sut.extract('eml', mail)).text).toMatch(/\n\nFerritin$/);
+  });
+
+  it('does not take the pages past the text cap for scans: no OCR, and the extraction says the text was cut', async () => {
+    const pdf = await longPdf('Lastpagecanary');
+    // Without tesseract a page taken for a scan would be "scanned, OCR not installed".
+    const noOcr = new Extractor({ ...options({ tesseractPath: '/nonexistent/tesseract' }), pdfTimeoutMs: 120_000 });
+    const layer = await noOcr.pdfTextLayer(pdf);
+    expect(layer).toMatchObject({ needsOcr: false, cut: true });
+    expect(layer.text).toHaveLength(MAX_TEXT_CHARS);
+    const progress: number[] = [];
+    const r = await noOcr.extract('pdf', pdf, (done) => progress.push(done));
+    expect(progress).toEqual([]);
+    expect(r.extraction).toEqual({ status: 'ok', code: 'text_cut', pages: layer.pages });
+    expect(r.text).toHaveLength(MAX_TEXT_CHARS);
+    expect(r.text).not.toContain('Lastpagecanary');
+  }, 120_000);
 
   it('OCRs the pages of a scanned PDF, one page at a time with progress, keeping page order', async () => {
     const progress: Array<[number, number]> = [];

@@ -1,4 +1,4 @@
-import { decodeText, extractPdfPages, joinPages } from '../extract.js';
+import { decodeText, extractPdfPages, joinPages, MAX_TEXT_CHARS, storedText, type PdfPage } from '../extract.js';
 import { readDocument, type DocumentLimits, type DocumentText } from './documents.js';
 import type { FileKind } from './file-kind.js';
 import { checkImage, ocrImage, ocrInstalled, rasterizePdfPage, type OcrOptions } from './ocr.js';
@@ -19,9 +19,20 @@ export interface ExtractionResult {
 
 export type OnPages = (done: number, total: number) => void;
 
-/** The outcome for text that was read: "ok", or "none" when the file holds no words. */
-const outcome = (text: string, extra: Partial<StoredExtraction> = {}): StoredExtraction =>
-  text.replace(/\f/g, '').trim() ? { status: 'ok', ...extra } : { status: 'none', code: 'no_text', ...extra };
+/**
+ * The outcome for text that was read: "ok", or "none" when the file holds no words; "ok" says
+ * `text_cut` when the text reached the cap, so a reader knows the end of the file is not in it.
+ */
+const outcome = (text: string, extra: Partial<StoredExtraction> = {}, cut = text.length >= MAX_TEXT_CHARS): StoredExtraction => {
+  if (!text.replace(/\f/g, '').trim()) return { status: 'none', code: 'no_text', ...extra };
+  return cut ? { status: 'ok', code: 'text_cut', ...extra } : { status: 'ok', ...extra };
+};
+
+/** Whether a PDF's text stops short of its end: pages skipped for the cap, or the join cut. */
+const pdfCut = (pages: PdfPage[], text: string) => pages.some((p) => p.pastCap) || text.length >= MAX_TEXT_CHARS;
+
+/** A page with no text layer to read, so OCR is its only way in (not one skipped for the cap). */
+const scanned = (p: PdfPage) => !p.text && !p.pastCap;
 
 /**
  * Turns a stored file's bytes into text by its kind: the PDF text layer (and OCR for pages that
@@ -32,6 +43,12 @@ export class Extractor {
   constructor(private readonly opts: ExtractorOptions) {}
 
   async extract(kind: FileKind, bytes: Buffer, onPages: OnPages = () => {}, signal?: AbortSignal): Promise<ExtractionResult> {
+    const r = await this.#read(kind, bytes, onPages, signal);
+    // Each reader already passes its text through storedText; this makes sure of it for all.
+    return { ...r, text: storedText(r.text) };
+  }
+
+  async #read(kind: FileKind, bytes: Buffer, onPages: OnPages, signal?: AbortSignal): Promise<ExtractionResult> {
     switch (kind) {
       case 'text': {
         const text = decodeText(bytes);
@@ -42,30 +59,35 @@ export class Extractor {
       case 'image': {
         checkImage(bytes, this.opts.ocr.maxPixels);
         onPages(0, 1);
-        const text = await ocrImage(bytes, this.opts.ocr, signal);
+        const text = storedText(await ocrImage(bytes, this.opts.ocr, signal));
         onPages(1, 1);
         return { text, extraction: outcome(text, { ocrPages: 1 }) };
       }
       default: {
         const r = await readDocument(kind, bytes, this.opts.documents);
-        return { text: r.text, extraction: outcome(r.text, r.pages ? { pages: r.pages } : {}), attachments: r.attachments };
+        const text = storedText(r.text);
+        return { text, extraction: outcome(text, r.pages ? { pages: r.pages } : {}), attachments: r.attachments };
       }
     }
   }
 
-  /** The text layer only, fast enough for the upload request; `needsOcr` when pages have none. */
-  async pdfTextLayer(bytes: Buffer): Promise<{ text: string; pages: number; needsOcr: boolean }> {
+  /**
+   * The text layer only, fast enough for the upload request; `needsOcr` when pages have none,
+   * `cut` when the text reached the cap (pages past it are not read, and need no OCR either).
+   */
+  async pdfTextLayer(bytes: Buffer): Promise<{ text: string; pages: number; needsOcr: boolean; cut: boolean }> {
     const pages = await extractPdfPages(bytes, this.opts.pdfTimeoutMs);
-    return { text: joinPages(pages.map((p) => p.text)), pages: pages.length, needsOcr: pages.some((p) => !p.text) };
+    const text = joinPages(pages.map((p) => p.text));
+    return { text, pages: pages.length, needsOcr: pages.some(scanned), cut: pdfCut(pages, text) };
   }
 
   async #pdf(bytes: Buffer, onPages: OnPages, signal?: AbortSignal): Promise<ExtractionResult> {
     const pages = await extractPdfPages(bytes, this.opts.pdfTimeoutMs);
-    const blank = pages.flatMap((p, i) => (p.text ? [] : [i])).slice(0, this.opts.maxOcrPages);
+    const blank = pages.flatMap((p, i) => (scanned(p) ? [i] : [])).slice(0, this.opts.maxOcrPages);
     const texts = pages.map((p) => p.text);
     if (!blank.length) {
       const text = joinPages(texts);
-      return { text, extraction: outcome(text, { pages: pages.length }) };
+      return { text, extraction: outcome(text, { pages: pages.length }, pdfCut(pages, text)) };
     }
     if (!ocrInstalled(this.opts.ocr)) {
       // What the text layer had is kept; the scanned pages wait for OCR and a "read again".
@@ -89,6 +111,6 @@ export class Extractor {
     }
     const text = joinPages(texts);
     const meta = { pages: pages.length, ocrPages: done };
-    return { text, extraction: failed ? { status: 'failed', code: failed, ...meta } : outcome(text, meta) };
+    return { text, extraction: failed ? { status: 'failed', code: failed, ...meta } : outcome(text, meta, pdfCut(pages, text)) };
   }
 }

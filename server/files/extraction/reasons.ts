@@ -1,6 +1,7 @@
 /**
- * Why a file's text could not be read. Only the code is stored (sealed with the item); the
- * text a person sees is looked up here, so no reason can quote the file.
+ * Why a file's text could not be read (or, `text_cut`, not all of it kept). Only the code is
+ * stored (sealed with the item); the text a person sees is looked up here, so no reason can
+ * quote the file.
  */
 export const EXTRACTION_REASONS = {
   ocr_missing: 'scanned, OCR not installed',
@@ -16,6 +17,8 @@ export const EXTRACTION_REASONS = {
   too_deep: 'nested too deeply',
   timed_out: 'timed out',
   no_text: 'no text found',
+  // With status "ok": the text was read up to the stored-text cap and the rest left out.
+  text_cut: 'text cut at 2 million characters',
 } as const;
 
 export type ExtractionCode = keyof typeof EXTRACTION_REASONS;

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_TEXT_CHARS, decodeText, joinPages, storedText } from './extract.js';
+
+const utf16be = (s: string) => Buffer.from(s, 'utf16le').swap16();
+
+describe('decodeText', () => {
+  it('reads UTF-8, with or without a BOM', () => {
+    expect(decodeText(Buffer.from('Größe 血压 🩺'))).toBe('Größe 血压 🩺');
+    expect(decodeText(Buffer.from('\uFEFFSchilddrüse'))).toBe('Schilddrüse');
+  });
+
+  it('honours a UTF-16 byte order mark, little- and big-endian (Notepad "Unicode")', () => {
+    const text = 'Blutdruck über Grenzwert Größe 血压 🩺';
+    expect(decodeText(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]))).toBe(text);
+    expect(decodeText(Buffer.concat([Buffer.from([0xfe, 0xff]), utf16be('Notiz: Schilddrüse Kontrolle')]))).toBe('Notiz: Schilddrüse Kontrolle');
+  });
+
+  it('falls back to Windows-1252 when the bytes are not UTF-8 (Excel CSV exports)', () => {
+    // 'nach dem Frühstück – 5 €' as cp1252: ü = FC, – = 96, € = 80.
+    const bytes = Buffer.from('01.12.2026;120/80;nach dem Fr\xfchst\xfcck \x96 5 \x80\r\n', 'latin1');
+    expect(decodeText(bytes)).toBe('01.12.2026;120/80;nach dem Frühstück – 5 €\r\n');
+  });
+
+  it('keeps a UTF-8 file UTF-8 when its first bytes end inside a character', () => {
+    // The upload keeps only the start of a large file: the cut may fall inside "ü".
+    const bytes = Buffer.from('Schilddrüse');
+    expect(decodeText(bytes.subarray(0, bytes.indexOf(0xbc)))).toBe('Schilddr');
+  });
+
+  it('drops NULs', () => {
+    expect(decodeText(Buffer.from('a\u0000b'))).toBe('ab');
+  });
+});
+
+describe('storedText', () => {
+  it('drops U+0000, which an item text may not hold, and keeps every other character', () => {
+    expect(storedText('Zyx\u0000quor\u0000\u0000belt\f\t\u0001 é 血')).toBe('Zyxquorbelt\f\t\u0001 é 血');
+  });
+
+  it('caps at MAX_TEXT_CHARS without splitting a surrogate pair', () => {
+    expect(storedText('a'.repeat(MAX_TEXT_CHARS + 5))).toHaveLength(MAX_TEXT_CHARS);
+    const split = storedText('a'.repeat(MAX_TEXT_CHARS - 1) + '🩺');
+    expect(split).toBe('a'.repeat(MAX_TEXT_CHARS - 1));
+    // NULs do not count against the cap.
+    expect(storedText('\u0000'.repeat(10) + 'a'.repeat(MAX_TEXT_CHARS))).toHaveLength(MAX_TEXT_CHARS);
+  });
+});
+
+describe('joinPages', () => {
+  it('separates pages with form feeds and drops NULs (PDF text and OCR output)', () => {
+    expect(joinPages(['one\u0000', 'two\fthree', ''])).toBe('one\ftwo three\f');
+  });
+});
