@@ -3,6 +3,8 @@
  * zone can never move a boundary by a day.
  */
 
+import { isValidTimeZone, zonedToUtc, zoneOffsetMs } from '../../integrations/fitbit/time.js';
+
 export interface Civil {
   y: number;
   m: number;
@@ -93,50 +95,16 @@ export function civilOf(iso: string): Civil {
   return { y, m, d };
 }
 
-/** Local wall-clock fields of an instant in `timeZone` (an unknown zone reads as UTC, as {@link todayIn}). */
-function wallClock(at: number, timeZone: string | undefined): { y: number; m: number; d: number; h: number; min: number; s: number } {
-  const fmt = (zone: string) =>
-    new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    }).formatToParts(at);
-  let parts: Intl.DateTimeFormatPart[];
-  try {
-    parts = fmt(timeZone ?? 'UTC');
-  } catch {
-    parts = fmt('UTC');
-  }
-  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value);
-  return { y: get('year'), m: get('month'), d: get('day'), h: get('hour'), min: get('minute'), s: get('second') };
-}
+/** The zone the person's browser sent, or UTC for none or one this runtime does not know (as {@link todayIn}). */
+const zoneOr = (timeZone: string | undefined): string => (timeZone && isValidTimeZone(timeZone) ? timeZone : 'UTC');
 
-/** How far `timeZone`'s wall clock is ahead of UTC at an instant, in ms. */
-function offsetAt(at: number, timeZone: string | undefined): number {
-  const w = wallClock(at, timeZone);
-  return Date.UTC(w.y, w.m - 1, w.d, w.h, w.min, w.s) - (at - (((at % 1000) + 1000) % 1000));
-}
-
-/**
- * The instant a civil day begins in `timeZone`: its local midnight, found from the zone's offset
- * at a first guess and again at the result, so a DST change between the two is followed. Where a
- * zone skips midnight itself, the day begins an hour off; only a few zones ever did.
- */
+/** The instant a civil day begins in `timeZone`: its local midnight (the first instant after it where DST skips it). */
 export function startOfDayIn(c: Civil, timeZone: string | undefined): Date {
-  const midnightUtc = toDayNumber(c) * DAY_MS;
-  const first = midnightUtc - offsetAt(midnightUtc, timeZone);
-  const second = midnightUtc - offsetAt(first, timeZone);
-  return new Date(second);
+  return new Date(zonedToUtc(c.y, c.m, c.d, 0, 0, 0, 0, zoneOr(timeZone)));
 }
 
 /** An instant as the local `YYYY-MM-DDTHH:mm` of `timeZone`. */
 export function localMinute(at: Date, timeZone: string | undefined): string {
-  const w = wallClock(at.getTime(), timeZone);
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${isoDate({ y: w.y, m: w.m, d: w.d })}T${pad(w.h)}:${pad(w.min)}`;
+  const ms = at.getTime();
+  return new Date(ms + zoneOffsetMs(ms, zoneOr(timeZone))).toISOString().slice(0, 16);
 }
