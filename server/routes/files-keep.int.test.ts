@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docx } from '../../test-support/server/extraction-fixtures.js';
 import { dbTargets, multipart, signUp, startTestServer, type TestServer } from '../../test-support/server/harness.js';
+import { waitJob } from '../../test-support/server/jobs.js';
 
 type User = Awaited<ReturnType<typeof signUp>>;
 interface Item {
@@ -70,12 +71,7 @@ describe.each(dbTargets())('what an upload keeps (%s)', (target) => {
 
     const read = await sut.app.inject({ method: 'POST', url: `/api/items/${item.id}/extract`, headers: user.headers });
     expect(read.statusCode).toBe(202);
-    const { jobId } = read.json() as { jobId: string };
-    for (let i = 0; i < 400; i++) {
-      const job = (await sut.app.inject({ method: 'GET', url: `/api/jobs/${jobId}`, headers: user.headers })).json() as { status: string };
-      if (job.status === 'done' || job.status === 'failed') break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    expect((await waitJob(sut.app, user.headers, (read.json() as { jobId: string }).jobId)).status).toBe('done');
     const now = (await sut.app.inject({ method: 'GET', url: `/api/items/${item.id}`, headers: user.headers })).json() as Item;
     expect(now.text).toMatch(/Discharge letter/);
     expect(now.version).toBeGreaterThan(editedVersion);

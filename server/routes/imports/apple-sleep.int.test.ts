@@ -2,13 +2,10 @@
  * Apple Health sleep through the HTTP import: one night's stage segments, which cross midnight,
  * count as one night on the date it started (docs/API.md), and importing them again adds nothing.
  */
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportXml } from '../../../test-support/integrations/apple-health/export-writer.js';
-import { dbTargets, multipart, signUp, startTestServer, type TestServer } from '../../../test-support/server/harness.js';
-
-type Headers = Record<string, string>;
-type Job = { status: 'queued' | 'running' | 'done' | 'failed'; result?: { imported: Record<string, number> }; error?: string };
+import { dbTargets, signUp, startTestServer, type TestServer } from '../../../test-support/server/harness.js';
+import { importApple } from '../../../test-support/server/jobs.js';
 
 const SL = 'HKCategoryTypeIdentifierSleepAnalysis';
 const sleep = (s: string, e: string, stage: string) =>
@@ -20,24 +17,6 @@ const NIGHT = [
   sleep('2 01:00:00', '2 02:00:00', 'AsleepDeep'),
   sleep('2 02:00:00', '2 06:00:00', 'AsleepCore'),
 ];
-
-async function waitJob(app: FastifyInstance, headers: Headers, id: string): Promise<Job> {
-  for (let i = 0; ; i++) {
-    const res = await app.inject({ method: 'GET', url: `/api/jobs/${id}`, headers });
-    expect(res.statusCode).toBe(200);
-    const job = res.json() as Job;
-    if (job.status === 'done' || job.status === 'failed') return job;
-    if (i > 2400) throw new Error(`job ${id} still ${job.status}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-async function importApple(app: FastifyInstance, headers: Headers, xml: string): Promise<Job> {
-  const mp = multipart({ name: 'export.xml', type: 'text/xml', data: Buffer.from(xml) }, {}, headers);
-  const res = await app.inject({ method: 'POST', url: '/api/import/apple-health', headers: mp.headers, payload: mp.payload });
-  expect(res.statusCode, res.body).toBe(202);
-  return waitJob(app, headers, (res.json() as { jobId: string }).jobId);
-}
 
 describe.each(dbTargets())('Apple Health sleep over HTTP (%s)', (target) => {
   let sut: TestServer;

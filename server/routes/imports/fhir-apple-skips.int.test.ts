@@ -3,13 +3,10 @@
  * imports the rest, and its result counts what it left out, under a key that says why.
  */
 import { readFileSync } from 'node:fs';
-import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportXml, recordXml } from '../../../test-support/integrations/apple-health/export-writer.js';
-import { dbTargets, multipart, signUp, startTestServer, type TestServer } from '../../../test-support/server/harness.js';
-
-type Headers = Record<string, string>;
-type Job = { status: 'queued' | 'running' | 'done' | 'failed'; result?: { imported: Record<string, number> }; error?: string };
+import { dbTargets, signUp, startTestServer, type TestServer } from '../../../test-support/server/harness.js';
+import { importApple, importFhir } from '../../../test-support/server/jobs.js';
 
 const fixture = (name: string) => readFileSync(new URL(`../../../integrations/fhir/fixtures/${name}`, import.meta.url), 'utf8');
 const UNREADABLE = 'resources that could not be read (not imported)';
@@ -25,30 +22,6 @@ function deepCondition(): string {
     /}$/,
     `,"extension":[${group.repeat(5000)}${inner}${']}'.repeat(5000)}]}`,
   );
-}
-
-async function waitJob(app: FastifyInstance, headers: Headers, id: string): Promise<Job> {
-  for (let i = 0; ; i++) {
-    const res = await app.inject({ method: 'GET', url: `/api/jobs/${id}`, headers });
-    expect(res.statusCode).toBe(200);
-    const job = res.json() as Job;
-    if (job.status === 'done' || job.status === 'failed') return job;
-    if (i > 2400) throw new Error(`job ${id} still ${job.status}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-async function importFhir(app: FastifyInstance, headers: Headers, body: string, type = 'application/fhir+json'): Promise<Job> {
-  const res = await app.inject({ method: 'POST', url: '/api/import/fhir', headers: { ...headers, 'content-type': type }, payload: body });
-  expect(res.statusCode, res.body).toBe(202);
-  return waitJob(app, headers, (res.json() as { jobId: string }).jobId);
-}
-
-async function importApple(app: FastifyInstance, headers: Headers, xml: string): Promise<Job> {
-  const mp = multipart({ name: 'export.xml', type: 'text/xml', data: Buffer.from(xml) }, {}, headers);
-  const res = await app.inject({ method: 'POST', url: '/api/import/apple-health', headers: mp.headers, payload: mp.payload });
-  expect(res.statusCode, res.body).toBe(202);
-  return waitJob(app, headers, (res.json() as { jobId: string }).jobId);
 }
 
 describe.each(dbTargets())('FHIR and Apple Health imports: what was left out is counted (%s)', (target) => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dbTargets, signUp, startTestServer, type TestServer } from '../../../test-support/server/harness.js';
+import { importFhir } from '../../../test-support/server/jobs.js';
 import { isOlderRevision } from '../../services/items.service.js';
 
 /** An Observation as a portal sends its corrections: the same id, a new meta.versionId and lastUpdated. */
@@ -40,20 +41,7 @@ describe.each(dbTargets())('FHIR resources imported again in an older revision (
 
   it('keep the newer correction and its entered-in-error mark', async () => {
     const user = await signUp(sut.app);
-    const importOne = async (resource: object) => {
-      const r = await sut.app.inject({
-        method: 'POST',
-        url: '/api/import/fhir',
-        headers: { ...user.headers, 'content-type': 'application/fhir+json' },
-        payload: JSON.stringify(resource),
-      });
-      expect(r.statusCode, r.body).toBe(202);
-      for (;;) {
-        const job = (await sut.app.inject({ method: 'GET', url: `/api/jobs/${r.json().jobId}`, headers: user.headers })).json();
-        if (job.status === 'done' || job.status === 'failed') return job as { status: string; result?: { imported: Record<string, number> } };
-        await new Promise((res) => setTimeout(res, 20));
-      }
-    };
+    const importOne = (resource: object) => importFhir(sut.app, user.headers, JSON.stringify(resource));
     const current = async () => {
       const items = (await sut.app.inject({ method: 'GET', url: '/api/items?source=fhir', headers: user.headers })).json().items as Array<{
         title: string;
@@ -90,29 +78,14 @@ describe.each(dbTargets())('FHIR resources imported again in an older revision (
 
   it('keep the newer version’s reading when one file holds both, in either order', async () => {
     const user = await signUp(sut.app);
-    const ndjson = (lines: object[]) =>
-      sut.app.inject({
-        method: 'POST',
-        url: '/api/import/fhir',
-        headers: { ...user.headers, 'content-type': 'application/fhir+ndjson' },
-        payload: lines.map((l) => JSON.stringify(l)).join('\n'),
-      });
-    const wait = async (jobId: string) => {
-      for (;;) {
-        const job = (await sut.app.inject({ method: 'GET', url: `/api/jobs/${jobId}`, headers: user.headers })).json();
-        if (job.status === 'done' || job.status === 'failed') return job;
-        await new Promise((res) => setTimeout(res, 20));
-      }
-    };
+    const ndjson = (lines: object[]) => importFhir(sut.app, user.headers, lines.map((l) => JSON.stringify(l)).join('\n'), 'application/fhir+ndjson');
     const older = heartRate('1', '2026-03-02T09:31:00Z', 200);
     const newer = heartRate('2', '2026-03-02T11:00:00Z', 80);
     for (const order of [
       [older, newer],
       [newer, older],
     ]) {
-      const r = await ndjson(order);
-      expect(r.statusCode, r.body).toBe(202);
-      expect((await wait(r.json().jobId)).status).toBe('done');
+      expect((await ndjson(order)).status).toBe('done');
       const days = (await sut.app.inject({ method: 'GET', url: '/api/records/series?type=8867-4&from=2026-03-02&to=2026-03-02', headers: user.headers })).json()
         .days;
       expect(days).toEqual([expect.objectContaining({ count: 1, min: 80, max: 80 })]);

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { dbTargets } from '../../../test-support/server/harness.js';
+import { importFhir } from '../../../test-support/server/jobs.js';
 import { signedInSuite } from '../../../test-support/server/signed-in.js';
 
 const LAB = { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'laboratory' }] };
@@ -46,18 +47,7 @@ describe.each(dbTargets())('lab values as reported (%s)', (target) => {
         lab('glu-1', '2345-7', '2024-05-10T08:00:00-07:00', 99.6, 70, 99),
       ],
     };
-    const res = await sut.app.inject({
-      method: 'POST',
-      url: '/api/import/fhir',
-      headers: { ...sut.headers, 'content-type': 'application/fhir+json' },
-      payload: JSON.stringify(bundle),
-    });
-    expect(res.statusCode, res.body).toBe(202);
-    for (let i = 0; i < 400; i++) {
-      const job = (await sut.app.inject({ method: 'GET', url: `/api/jobs/${res.json().jobId}`, headers: sut.headers })).json() as { status: string };
-      if (job.status === 'done') break;
-      await new Promise((r) => setTimeout(r, 25));
-    }
+    expect((await importFhir(sut.app, sut.headers, JSON.stringify(bundle))).status).toBe('done');
     const points = async (url: string) => ((await sut.app.inject({ method: 'GET', url, headers: sut.headers })).json() as { points: Point[] }).points;
 
     const creatinine = await points('/api/records/labs/2160-0');
@@ -90,18 +80,8 @@ describe.each(dbTargets())('lab values as reported (%s)', (target) => {
       effectiveDateTime: '2024-03-10T23:30:00-07:00',
       valueQuantity: { value: 4.1, unit: 'mmol/L', system: 'http://unitsofmeasure.org', code: 'mmol/L' },
     };
-    for (const [type, body] of [
-      ['application/fhir+ndjson', ndjson],
-      ['application/fhir+json', JSON.stringify(late)],
-    ] as const) {
-      const res = await sut.app.inject({ method: 'POST', url: '/api/import/fhir', headers: { ...sut.headers, 'content-type': type }, payload: body });
-      expect(res.statusCode, res.body).toBe(202);
-      for (let i = 0; i < 400; i++) {
-        const job = (await sut.app.inject({ method: 'GET', url: `/api/jobs/${res.json().jobId}`, headers: sut.headers })).json() as { status: string };
-        if (job.status === 'done') break;
-        await new Promise((r) => setTimeout(r, 25));
-      }
-    }
+    expect((await importFhir(sut.app, sut.headers, ndjson, 'application/fhir+ndjson')).status).toBe('done');
+    expect((await importFhir(sut.app, sut.headers, JSON.stringify(late))).status).toBe('done');
     // 23:21 −05:00 on 3 March 2018 is 4 March in UTC.
     const list = (await sut.app.inject({ method: 'GET', url: '/api/records/clinical/immunizations', headers: sut.headers })).json() as {
       entries: Array<{ day?: string; date: string }>;
