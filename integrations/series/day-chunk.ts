@@ -22,6 +22,12 @@ export interface DayStats {
   sum: number;
 }
 
+/** The statistics of two sets of samples taken together: a mean is weighted by its samples. */
+export function pooledStats<S extends DayStats>(a: S, b: DayStats): S {
+  const count = a.count + b.count;
+  return { ...a, count, min: Math.min(a.min, b.min), max: Math.max(a.max, b.max), mean: (a.mean * a.count + b.mean * b.count) / count, sum: a.sum + b.sum };
+}
+
 /** One (type, local day) of samples. `samples` are sorted by start and free of exact duplicates. */
 export interface DayChunk {
   v: 1;

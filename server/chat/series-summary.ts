@@ -3,6 +3,7 @@
  * minutes) would swamp any context window; per-day stats, folded into weeks or months when the
  * range is long, keep the numbers a model needs to answer "how has X changed".
  */
+import { pooledStats } from '../../integrations/series/day-chunk.js';
 import { findMetric } from './health-metrics.js';
 
 export interface DayStat {
@@ -67,19 +68,7 @@ function clean(days: DayStat[]): DayStat[] {
     if (!ISO_DAY.test(d.date) || Number.isNaN(dayNumber(d.date))) continue;
     if (![d.count, d.min, d.max, d.mean, d.sum].every(Number.isFinite) || d.count <= 0) continue;
     const prev = byDate.get(d.date);
-    if (!prev) {
-      byDate.set(d.date, { ...d });
-      continue;
-    }
-    const count = prev.count + d.count;
-    byDate.set(d.date, {
-      date: d.date,
-      count,
-      min: Math.min(prev.min, d.min),
-      max: Math.max(prev.max, d.max),
-      mean: (prev.mean * prev.count + d.mean * d.count) / count,
-      sum: prev.sum + d.sum,
-    });
+    byDate.set(d.date, prev ? pooledStats(prev, d) : { ...d });
   }
   return [...byDate.values()].sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : 0));
 }

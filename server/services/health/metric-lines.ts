@@ -3,6 +3,7 @@
  * FHIR and from hand entries), merged per day in one unit: the dashboard's cards and the patient
  * summary's vitals read every code, so one source's data never hides another's.
  */
+import { pooledStats } from '../../../integrations/series/day-chunk.js';
 import { convertStats, type UnitConversion } from '../../../integrations/series/units.js';
 import type { SessionContext } from '../keyring.js';
 import { seriesConversion, type SeriesDay, type SeriesService } from '../series.service.js';
@@ -64,15 +65,7 @@ export function mergeDays(reads: Array<CodeRead<SeriesDay>>, stat: MetricDef['st
 
 function combineDays(a: SeriesDay, b: SeriesDay, stat: MetricDef['stat']): SeriesDay {
   if (stat === 'sum') return b.sum > a.sum ? b : a;
-  const count = a.count + b.count;
-  return {
-    date: a.date,
-    count,
-    min: Math.min(a.min, b.min),
-    max: Math.max(a.max, b.max),
-    mean: (a.mean * a.count + b.mean * b.count) / count,
-    sum: a.sum + b.sum,
-  };
+  return pooledStats(a, b);
 }
 
 export async function readDays(series: SeriesService, session: SessionContext, codes: string[], from: string, to: string): Promise<Array<CodeRead<SeriesDay>>> {
