@@ -145,6 +145,37 @@ describe('<Importer kind="fhir">', () => {
     expect(screen.queryByText(/fhir:/)).toBeNull();
   });
 
+  it('says what was not imported apart from what was', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string) =>
+        url === '/api/import/fhir'
+          ? json(202, { jobId: 'j5' })
+          : json(200, {
+              id: 'j5',
+              kind: 'fhir',
+              status: 'done',
+              progress: { done: 6, unit: 'resources' },
+              result: {
+                imported: {
+                  '718-7': 3,
+                  'resources that could not be read (not imported)': 2,
+                  'samples left out (unit or value not usable)': 1,
+                  'files that could not be read (not imported)': 1200,
+                },
+              },
+            }),
+      ),
+    );
+    render(<Importer kind="fhir" onImported={() => undefined} />);
+    fireEvent.change(screen.getByLabelText('Import FHIR JSON'), { target: { files: [new File(['{"resourceType":"Bundle"}'], 'portal.json')] } });
+    await screen.findByText(
+      'Imported 3 test results from portal.json. Not imported: 2 resources that could not be read, 1 sample left out (unit or value not usable), 1,200 files that could not be read.',
+      {},
+      { timeout: 3000 },
+    );
+  });
+
   it('shows the job error when the import fails', async () => {
     vi.stubGlobal(
       'fetch',

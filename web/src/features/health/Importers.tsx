@@ -86,18 +86,31 @@ function countNames(t: string): [string, string] {
   return ['health record', 'health records'];
 }
 
+/**
+ * Counts the server keeps for what it did not import ("files that could not be read (not
+ * imported)", "samples left out (unit or value not usable)"): said apart, never as imported.
+ */
+const NOT_IMPORTED = /^(.*) \(not imported\)$|^samples (left out .*)$/;
+
 function summary(job: Job, file: string): string {
   // Grouped by the words shown, so fifty different codes read as one "50 health records".
   const totals = new Map<string, { names: [string, string]; n: number }>();
+  const missed: string[] = [];
   for (const [t, n] of Object.entries(job.result?.imported ?? {})) {
     if (n <= 0) continue;
+    const notImported = NOT_IMPORTED.exec(t);
+    if (notImported) {
+      missed.push(notImported[1] !== undefined ? `${n.toLocaleString()} ${notImported[1]}` : `${plural(n, 'sample', 'samples')} ${notImported[2]}`);
+      continue;
+    }
     const names = countNames(t);
     const total = totals.get(names[0]) ?? { names, n: 0 };
     total.n += n;
     totals.set(names[0], total);
   }
   const parts = [...totals.values()].map(({ names, n }) => plural(n, ...names));
-  return parts.length ? `Imported ${parts.join(', ')} from ${file}.` : `Finished importing ${file}. Nothing new was found.`;
+  const done = parts.length ? `Imported ${parts.join(', ')} from ${file}.` : `Finished importing ${file}. Nothing new was found.`;
+  return missed.length ? `${done} Not imported: ${missed.join(', ')}.` : done;
 }
 
 /** NDJSON (FHIR bulk export): one resource per line. */

@@ -77,6 +77,31 @@ describe('<ConnectionsPage>', () => {
     expect(connectErrorMessage('state_mismatch', 'Epic')).toMatch(/could not be matched/);
   });
 
+  it('says which record types a finished sync could not read, with the reason', async () => {
+    const integrations = [{ provider: 'epic', status: 'connected', endpoint: EPIC_A, lastSyncAt: '2026-01-02T10:00:00.000Z' }];
+    const done = {
+      id: 'j2',
+      kind: 'sync:epic',
+      status: 'done',
+      result: { imported: { Observation: 4 }, skipped: { Immunization: 'Access to Immunization was not granted.' } },
+    };
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string) => {
+        if (url === '/api/integrations') return json(200, { integrations, available: AVAILABLE });
+        if (url === '/api/integrations/epic/sync') return json(202, { jobId: 'j2' });
+        if (url === '/api/jobs/j2') return json(200, done);
+        return json(404, {});
+      }),
+    );
+    renderAt('/connections');
+    const epic = await screen.findByRole('region', { name: 'Epic MyChart' });
+    fireEvent.click(await within(epic).findByRole('button', { name: 'Sync now' }));
+    await within(epic).findByText(/Sync finished: checked 4 observation/, {}, { timeout: 3000 });
+    expect(within(epic).getByText('Not everything was synced')).toBeTruthy();
+    expect(within(epic).getByText('immunization: Access to Immunization was not granted.')).toBeTruthy();
+  });
+
   it('syncs now, polls the sync job, then asks before disconnecting', async () => {
     let integrations = [{ provider: 'epic', status: 'connected', endpoint: EPIC_A, lastSyncAt: '2026-01-02T10:00:00.000Z' }];
     const polls = [

@@ -114,6 +114,26 @@ function syncSummary(job: Job): string {
   return parts.length ? `Sync finished: checked ${parts.join(', ')}. Anything new is now in your vault.` : 'Sync finished. Nothing new since the last sync.';
 }
 
+/**
+ * What a sync could not read, by the provider's record type, with the connector's own sentence
+ * ("Access to Immunization was not granted."): without it a partial sync reads as a full one.
+ */
+function SyncLeftOut({ job }: { job: Job }) {
+  const left = Object.entries(job.result?.skipped ?? {});
+  if (left.length === 0) return null;
+  return (
+    <Notice tone="warning" title="Not everything was synced" className="mt-2">
+      <ul className="list-disc pl-5">
+        {left.map(([type, why]) => (
+          <li key={type}>
+            {typeName(type)}: {why}
+          </li>
+        ))}
+      </ul>
+    </Notice>
+  );
+}
+
 function ProviderCard({ avail, integ, onChanged }: { avail: AvailableProvider; integ: Integration | undefined; onChanged: () => void }) {
   const meta = metaOf(avail.provider, avail.label);
   const label = avail.label;
@@ -237,7 +257,10 @@ function ProviderCard({ avail, integ, onChanged }: { avail: AvailableProvider; i
       {job.jobId && !(job.job?.status === 'failed' && integ?.error) && (
         <div className="mt-4" aria-live="polite">
           {job.job?.status === 'done' ? (
-            <Notice tone="success">{syncSummary(job.job)}</Notice>
+            <>
+              <Notice tone="success">{syncSummary(job.job)}</Notice>
+              <SyncLeftOut job={job.job} />
+            </>
           ) : job.job?.status === 'failed' ? (
             <ErrorText error={new Error(job.job.error ?? connectErrorMessage(job.job.errorCode ?? '', label))} />
           ) : (
