@@ -136,6 +136,9 @@ export class ExportService {
         const finished = new Promise<void>((resolve, reject) => {
           settle = (err) => (err ? reject(err) : resolve());
         });
+        // The entry fails when the client goes away mid-entry (the pack is destroyed): awaited
+        // only once the body is written, so until then nothing else would handle the rejection.
+        finished.catch(() => {});
         const sink = pack.entry({ name, size, mode: 0o600, mtime }, (err) => settle(err));
         for await (const chunk of body) {
           if (!sink.write(chunk as Buffer)) await Promise.race([once(sink, 'drain'), closed]);
