@@ -102,4 +102,26 @@ describe.each(dbTargets())('what an upload keeps (%s)', (target) => {
     expect((await sut.app.inject({ method: 'GET', url: `/api/files/${(t.json() as Item).fileId}`, headers: user.headers })).statusCode).toBe(200);
     expect(sut.logs()).not.toContain('"level":50');
   });
+
+  it('the same file again adds the tags sent with it, and brings a trashed one back with them', async () => {
+    const bytes = Buffer.from('Insurance card, member 12345\n');
+    const first = await upload('card.txt', 'text/plain', bytes, { tags: '["Insurance"]' });
+    expect(first.statusCode).toBe(201);
+    const id = (first.json() as Item).id;
+
+    const again = await upload('card.txt', 'text/plain', bytes, { tags: '["insurance", "2026"]' });
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toMatchObject({ id, tags: ['Insurance', '2026'] });
+
+    expect((await sut.app.inject({ method: 'DELETE', url: `/api/items/${id}`, headers: user.headers })).statusCode).toBe(204);
+    const back = await upload('card.txt', 'text/plain', bytes, { tags: 'taxes' });
+    expect(back.statusCode).toBe(200);
+    expect(back.json()).toMatchObject({ id, tags: ['Insurance', '2026', 'taxes'] });
+    const listed = (await sut.app.inject({ method: 'GET', url: '/api/items?tag=taxes', headers: user.headers })).json() as { items: Item[] };
+    expect(listed.items.map((i) => i.id)).toEqual([id]);
+
+    // Nothing new to add: the item as it is, no new version.
+    const same = await upload('card.txt', 'text/plain', bytes, { tags: 'TAXES' });
+    expect(same.json()).toMatchObject({ id, version: (back.json() as Item).version });
+  });
 });

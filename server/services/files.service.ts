@@ -13,7 +13,7 @@ import { ExtractionFailure, type StoredExtraction } from '../files/extraction/re
 import type { FileStore, PendingFile } from '../files/store.js';
 import type { FilesRepository } from '../repositories/files.repository.js';
 import type { ItemsRepository } from '../repositories/items.repository.js';
-import type { Item, ItemsService } from './items.service.js';
+import { tagKeyText, type Item, type ItemsService } from './items.service.js';
 import type { SessionContext } from './keyring.js';
 
 type FileMeta = codec.FileMeta;
@@ -139,8 +139,13 @@ export class FilesService {
         const row = await this.itemsRepo.findByFile(userId, existing.id);
         if (row) {
           await this.store.discard(temp);
+          // Uploading a file again means "I want it in my vault, tagged so": out of the trash,
+          // with the tags sent now added to the ones it has.
           if (row.deleted_at) await this.itemsRepo.setDeleted(userId, row.id, false);
-          return { item: await this.items.get(session, row.id), created: false };
+          const item = await this.items.get(session, row.id);
+          const has = new Set(item.tags.map(tagKeyText));
+          const added = [...new Set((input.tags ?? []).filter((t) => !has.has(tagKeyText(t))))];
+          return { item: added.length ? await this.items.update(session, row.id, { tags: [...item.tags, ...added] }) : item, created: false };
         }
         // The same bytes stored by an upload whose item was never made: that file goes, this one stays.
         await this.#removeUnused(userId, existing.id);

@@ -101,7 +101,8 @@ export function normalizeTag(tag: string): string {
   const n = normalizeTagText(tag);
   return n.length <= 64 ? n : [...n].slice(0, 64).join('');
 }
-const tagKeyText = (tag: string) => normalizeTag(tag).toLowerCase();
+/** Two tags are one when their keys match. */
+export const tagKeyText = (tag: string) => normalizeTag(tag).toLowerCase();
 
 export function cleanTags(tags: readonly string[] | undefined): string[] {
   const seen = new Map<string, string>();
