@@ -47,12 +47,26 @@ export type { ImportErrorCode, ArchiveLimits, ArchiveLayout } from './archive.js
 export interface FitbitSink {
   samples(batch: QuantitySample[]): Promise<void> | void;
   records(batch: RecordInput[]): Promise<void> | void;
+  /**
+   * Samples an earlier import in another zone stored (see `previousZones`), to be removed where
+   * stored: never counted. Each batch comes before the samples that follow it, so a store that
+   * applies batches in order removes before it adds. Without it, nothing is retracted.
+   */
+  retract?(batch: QuantitySample[]): Promise<void> | void;
 }
 
 /** Options of {@link importFitbitArchive}. */
 export interface FitbitImportOptions {
   /** The user's IANA zone; the archive stores none. Default UTC (and a warning says so). */
   timezone?: string;
+  /**
+   * Zones earlier imports of this person's Fitbit data were read in (UTC for one given none).
+   * What a row gave in one of them and gives otherwise in `timezone` (a sleep at another
+   * instant, steps near midnight on another day) is sent to the sink's `retract`, so importing
+   * again in another zone replaces what the first import stored instead of adding to it.
+   * Names that are not zones, and `timezone` itself, are ignored.
+   */
+  previousZones?: readonly string[];
   onProgress?(p: ImportProgress): void;
   signal?: AbortSignal;
   /** Unit of classic `weight-*.json`, which does not say. Default pounds (FINDINGS §1.2). */
@@ -125,6 +139,7 @@ const SKIP_LABELS: Record<string, string> = {
 class Batcher implements NormalizeOutput {
   private s: QuantitySample[] = [];
   private r: RecordInput[] = [];
+  private x: QuantitySample[] = [];
   readonly counts: Record<string, number> = {};
   constructor(
     private readonly sink: FitbitSink,
@@ -136,13 +151,27 @@ class Batcher implements NormalizeOutput {
     this.counts[x.type] = (this.counts[x.type] ?? 0) + 1;
     if (this.s.length >= this.size) return this.flushSamples();
   }
+  /** Not counted: a retraction imports nothing. */
+  retract(x: QuantitySample): void | Promise<void> {
+    this.x.push(x);
+    if (this.x.length >= this.size) return this.flushRetractions();
+  }
   record(x: RecordInput): void | Promise<void> {
     this.r.push(x);
     const k = `record:${x.type}`;
     this.counts[k] = (this.counts[k] ?? 0) + 1;
     if (this.r.length >= 200) return this.flushRecords();
   }
+  async flushRetractions(): Promise<void> {
+    if (this.x.length === 0) return;
+    if (this.signal?.aborted) throw new ImportError('aborted', 'The import was cancelled.');
+    const b = this.x;
+    this.x = [];
+    await this.sink.retract?.(b);
+  }
+  /** Retractions read so far go first: what they remove must be gone before what follows is added. */
   async flushSamples(): Promise<void> {
+    await this.flushRetractions();
     if (this.s.length === 0) return;
     if (this.signal?.aborted) throw new ImportError('aborted', 'The import was cancelled.');
     const b = this.s;
@@ -182,10 +211,14 @@ export async function importFitbitArchive(path: ArchiveSource, sink: FitbitSink,
       'No time zone was given, so UTC was used: sleep and weight times, and the days that steps and newer CSV data fall on, may be shifted by your UTC offset. Import again with your time zone to correct them.',
     );
   }
+  const previousZones = sink.retract
+    ? [...new Set((opts.previousZones ?? []).map((z) => z.trim()))].filter((z) => z !== '' && z !== timeZone && isValidTimeZone(z))
+    : [];
   const dedupe = new Dedupe();
   const skipped: FitbitSkipped = { unreadableFiles: 0, unreadableDate: 0, unreadableEntries: 0, unusableValue: 0 };
   const ctx: NormalizeContext = {
     timeZone,
+    previousZones,
     weightUnit: opts.weightUnit ?? 'lb',
     dedupe,
     warn: (m) => warnings.push(m),

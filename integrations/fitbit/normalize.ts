@@ -6,7 +6,12 @@
  * - sleep and weight JSON, `exercise-*.json` without an offset: naive local time, read in the
  *   user's IANA zone (UTC when none was given);
  * - new CSVs: ISO instants with `Z`, converted to the user's zone for `localDate`;
- * - daily values (resting heart rate): a date label, never shifted.
+ * - daily values (resting heart rate): a date label, never shifted (but stamped at local midnight).
+ *
+ * A person who imported before in another zone (or none: UTC) has that import's samples stored
+ * at other instants or on other days; each parser also builds its rows in those earlier zones
+ * and takes back what differs ({@link emitZoned}), so importing again in the right zone corrects
+ * the data instead of adding a shifted copy.
  *
  * The same measurement can appear twice in one archive (JSON and CSV of one stream); the
  * {@link Dedupe} ledger records what the preferred copy covered so the other copy is skipped.
@@ -50,12 +55,22 @@ const MINUTE = 60_000;
 export interface NormalizeOutput {
   sample(s: QuantitySample): void | Promise<void>;
   record(r: RecordInput): void | Promise<void>;
+  /**
+   * A sample an earlier import of the same row stored in another zone (see
+   * {@link NormalizeContext.previousZones}): to be removed where it is stored, never counted.
+   */
+  retract?(s: QuantitySample): void | Promise<void>;
 }
 
 /** Settings shared by every parser of one import. */
 export interface NormalizeContext {
   /** IANA zone for naive local timestamps and for local dates of UTC instants. */
   timeZone: string;
+  /**
+   * Zones earlier imports of this person's archives were read in (other than `timeZone`): what a
+   * row gave there and gives otherwise now is sent to {@link NormalizeOutput.retract}.
+   */
+  previousZones?: readonly string[];
   /** Unit of the classic weight JSON, which does not say (FINDINGS: pounds by default). */
   weightUnit: 'lb' | 'kg';
   dedupe: Dedupe;
@@ -235,6 +250,27 @@ async function emit(out: NormalizeOutput, s: QuantitySample): Promise<void> {
   if (p) await p;
 }
 
+/**
+ * Emits the sample one row gives in the import's zone (unless `skipped`: the other copy of the
+ * stream had it) and retracts what the same row gave in each earlier zone, where that is another
+ * instant or another day: that copy was stored by an import in the wrong zone and is not this
+ * one's, which would otherwise sit next to it. Per row, so nothing grows with the file; a zone
+ * whose build is the same (an instant on a date label) costs one comparison.
+ */
+async function emitZoned(out: NormalizeOutput, ctx: NormalizeContext, build: (timeZone: string) => QuantitySample, skipped = false): Promise<void> {
+  const cur = build(ctx.timeZone);
+  if (!skipped) await emit(out, cur);
+  const zones = ctx.previousZones;
+  if (!out.retract || !zones || zones.length === 0) return;
+  for (const zone of zones) {
+    if (zone === ctx.timeZone) continue;
+    const old = build(zone);
+    if (old.startMs === cur.startMs && old.endMs === cur.endMs && old.localDate === cur.localDate) continue;
+    const p = out.retract(old);
+    if (p) await p;
+  }
+}
+
 /** Local date and instant of a Fitbit US-style UTC timestamp. */
 function usUtc(s: unknown): number | null {
   if (typeof s !== 'string') return null;
@@ -282,18 +318,23 @@ export async function parseHeartRateJson(text: string, fileDate: string, ctx: No
       ctx.skip('value');
       continue;
     }
-    if (ctx.dedupe.spanCovered(HK.heartRate, t)) continue;
+    const covered = ctx.dedupe.spanCovered(HK.heartRate, t);
     // Zones span UTC-12..UTC+14: the local day [D 00:00, D+1 00:00) lies within these bounds.
     const inFileDay = t >= dayStart - 14 * 3_600_000 && t < dayStart + 36 * 3_600_000;
-    await emit(out, {
-      type: HK.heartRate,
-      unit: UNITS[HK.heartRate]!,
-      startMs: t,
-      endMs: t,
-      localDate: inFileDay ? fileDate : localDateOf(t, ctx.timeZone),
-      value: bpm,
-      sourceName: DEFAULT_SOURCE,
-    });
+    await emitZoned(
+      out,
+      ctx,
+      (tz) => ({
+        type: HK.heartRate,
+        unit: UNITS[HK.heartRate]!,
+        startMs: t,
+        endMs: t,
+        localDate: inFileDay ? fileDate : localDateOf(t, tz),
+        value: bpm,
+        sourceName: DEFAULT_SOURCE,
+      }),
+      covered,
+    );
   }
 }
 
@@ -313,16 +354,21 @@ export async function parseStepsJson(text: string, ctx: NormalizeContext, out: N
       ctx.skip('value');
       continue;
     }
-    if (ctx.dedupe.spanCovered(HK.steps, t)) continue;
-    await emit(out, {
-      type: HK.steps,
-      unit: UNITS[HK.steps]!,
-      startMs: t,
-      endMs: t + MINUTE,
-      localDate: localDateOf(t, ctx.timeZone),
-      value: steps,
-      sourceName: DEFAULT_SOURCE,
-    });
+    const covered = ctx.dedupe.spanCovered(HK.steps, t);
+    await emitZoned(
+      out,
+      ctx,
+      (tz) => ({
+        type: HK.steps,
+        unit: UNITS[HK.steps]!,
+        startMs: t,
+        endMs: t + MINUTE,
+        localDate: localDateOf(t, tz),
+        value: steps,
+        sourceName: DEFAULT_SOURCE,
+      }),
+      covered,
+    );
   }
 }
 
@@ -346,8 +392,8 @@ export async function parseRestingHeartRateJson(text: string, ctx: NormalizeCont
       ctx.skip('value');
       continue;
     }
-    if (ctx.dedupe.dateCovered(HK.restingHeartRate, date)) continue;
-    await emit(out, restingHeartRate(date, bpm, DEFAULT_SOURCE, ctx.timeZone));
+    const covered = ctx.dedupe.dateCovered(HK.restingHeartRate, date);
+    await emitZoned(out, ctx, (tz) => restingHeartRate(date, bpm, DEFAULT_SOURCE, tz), covered);
   }
 }
 
@@ -374,11 +420,18 @@ export async function parseWeightJson(text: string, ctx: NormalizeContext, out: 
       ctx.skip('value');
       continue;
     }
-    if (ctx.dedupe.dateCovered(HK.bodyMass, date)) continue;
-    const t = zonedToUtc(y, mo, d, ...hms, 0, ctx.timeZone);
+    const covered = ctx.dedupe.dateCovered(HK.bodyMass, date);
     const kg = ctx.weightUnit === 'lb' ? w * LB_TO_KG : w;
     const src = typeof r.source === 'string' && r.source.trim() && !/^(api|web)$/i.test(r.source.trim()) ? r.source.trim() : DEFAULT_SOURCE;
-    await emit(out, { type: HK.bodyMass, unit: UNITS[HK.bodyMass]!, startMs: t, endMs: t, localDate: date, value: round(kg, 3), sourceName: src });
+    await emitZoned(
+      out,
+      ctx,
+      (tz) => {
+        const t = zonedToUtc(y, mo, d, ...hms, 0, tz);
+        return { type: HK.bodyMass, unit: UNITS[HK.bodyMass]!, startMs: t, endMs: t, localDate: date, value: round(kg, 3), sourceName: src };
+      },
+      covered,
+    );
   }
 }
 
@@ -460,11 +513,19 @@ export async function parseSleepJson(text: string, ctx: NormalizeContext, out: N
     const endMs = zonedToUtc(...b, ctx.timeZone);
     const localStart = s.startTime.trim();
     ctx.dedupe.coverSleep(localStart.slice(0, 16));
-    await emit(out, { type: HK.sleep, unit: UNITS[HK.sleep]!, startMs, endMs, localDate: localStart.slice(0, 10), value: asleep, sourceName: DEFAULT_SOURCE });
+    const localDate = localStart.slice(0, 10);
+    const night = (type: string, unit: string, value: number) => (tz: string) => ({
+      type,
+      unit,
+      startMs: zonedToUtc(...a, tz),
+      endMs: zonedToUtc(...b, tz),
+      localDate,
+      value,
+      sourceName: DEFAULT_SOURCE,
+    });
+    await emitZoned(out, ctx, night(HK.sleep, UNITS[HK.sleep]!, asleep));
     // Minutes per stage of the night (levels.summary), each stage its own series.
-    for (const [type, minutes] of fitbitSleepStages(s.levels?.summary)) {
-      await emit(out, { type, unit: 'min', startMs, endMs, localDate: localStart.slice(0, 10), value: minutes, sourceName: DEFAULT_SOURCE });
-    }
+    for (const [type, minutes] of fitbitSleepStages(s.levels?.summary)) await emitZoned(out, ctx, night(type, 'min', minutes));
     const rp = out.record(sleepRecord(s, startMs, endMs, localStart, s.endTime.trim(), asleep, row));
     if (rp) await rp;
   }
@@ -604,15 +665,23 @@ async function* csvRows(stream: Readable): AsyncGenerator<{ header: string[]; ce
   }
 }
 
-/** An instant and its local date from a CSV timestamp: `Z`/offset instants, or naive local. */
-function csvInstant(s: string, timeZone: string): { ms: number; localDate: string } | null {
+/** A CSV timestamp as read: an instant (`Z` or an offset) or naive local parts. */
+type CsvTime = { ms: number; offsetMinutes: number | null } | { naive: NonNullable<ReturnType<typeof parseNaiveIso>> };
+
+function csvTime(s: string): CsvTime | null {
   const z = parseZonedIso(s);
-  if (z) {
-    return { ms: z.ms, localDate: z.offsetMinutes === null ? localDateOf(z.ms, timeZone) : localDateAtOffset(z.ms, z.offsetMinutes) };
-  }
+  if (z) return z;
   const n = parseNaiveIso(s);
-  if (!n) return null;
-  return { ms: zonedToUtc(...n, timeZone), localDate: ymd(n[0], n[1], n[2]) };
+  return n ? { naive: n } : null;
+}
+
+/** The instant and local date of a CSV timestamp in `timeZone`. */
+function csvInstant(t: CsvTime, timeZone: string): { ms: number; localDate: string } {
+  if ('naive' in t) {
+    const n = t.naive;
+    return { ms: zonedToUtc(...n, timeZone), localDate: ymd(n[0], n[1], n[2]) };
+  }
+  return { ms: t.ms, localDate: t.offsetMinutes === null ? localDateOf(t.ms, timeZone) : localDateAtOffset(t.ms, t.offsetMinutes) };
 }
 
 interface CsvColumns {
@@ -643,9 +712,9 @@ export async function parseIntradayCsv(stream: Readable, kind: 'heart_rate' | 's
   try {
     for await (const { header, cells } of csvRows(stream)) {
       const col = columns(header);
-      const at = csvInstant(cells[col.ts] ?? '', ctx.timeZone);
+      const time = csvTime(cells[col.ts] ?? '');
       const value = num(cells[col.value]);
-      if (!at) {
+      if (!time) {
         ctx.skip('date');
         continue;
       }
@@ -653,18 +722,14 @@ export async function parseIntradayCsv(stream: Readable, kind: 'heart_rate' | 's
         ctx.skip('value');
         continue;
       }
-      first = Math.min(first, at.ms);
-      last = Math.max(last, at.ms);
+      const ms = csvInstant(time, ctx.timeZone).ms;
+      first = Math.min(first, ms);
+      last = Math.max(last, ms);
       if (value <= 0) continue;
       const src = col.source >= 0 && cells[col.source] ? cells[col.source]! : DEFAULT_SOURCE;
-      await emit(out, {
-        type,
-        unit: UNITS[type]!,
-        startMs: at.ms,
-        endMs: kind === 'steps' ? at.ms + MINUTE : at.ms,
-        localDate: at.localDate,
-        value,
-        sourceName: src,
+      await emitZoned(out, ctx, (tz) => {
+        const at = csvInstant(time, tz);
+        return { type, unit: UNITS[type]!, startMs: at.ms, endMs: kind === 'steps' ? at.ms + MINUTE : at.ms, localDate: at.localDate, value, sourceName: src };
       });
     }
   } finally {
@@ -691,7 +756,8 @@ export async function parseRestingHeartRateCsv(stream: Readable, ctx: NormalizeC
       continue;
     }
     ctx.dedupe.coverDate(HK.restingHeartRate, date);
-    await emit(out, restingHeartRate(date, bpm, col.source >= 0 && cells[col.source] ? cells[col.source]! : DEFAULT_SOURCE, ctx.timeZone));
+    const src = col.source >= 0 && cells[col.source] ? cells[col.source]! : DEFAULT_SOURCE;
+    await emitZoned(out, ctx, (tz) => restingHeartRate(date, bpm, src, tz));
   }
 }
 
@@ -701,9 +767,9 @@ export async function parseWeightCsv(stream: Readable, ctx: NormalizeContext, ou
     const col = columns(header);
     const unitName = header[col.value] ?? '';
     const factor = /gram/.test(unitName) && !/kilogram/.test(unitName) ? 0.001 : /pound|\blbs?\b/.test(unitName) ? LB_TO_KG : 1;
-    const at = csvInstant(cells[col.ts] ?? '', ctx.timeZone);
+    const time = csvTime(cells[col.ts] ?? '');
     const w = num(cells[col.value]);
-    if (!at) {
+    if (!time) {
       ctx.skip('date');
       continue;
     }
@@ -711,15 +777,19 @@ export async function parseWeightCsv(stream: Readable, ctx: NormalizeContext, ou
       ctx.skip('value');
       continue;
     }
-    ctx.dedupe.coverDate(HK.bodyMass, at.localDate);
-    await emit(out, {
-      type: HK.bodyMass,
-      unit: UNITS[HK.bodyMass]!,
-      startMs: at.ms,
-      endMs: at.ms,
-      localDate: at.localDate,
-      value: round(w * factor, 3),
-      sourceName: col.source >= 0 && cells[col.source] ? cells[col.source]! : DEFAULT_SOURCE,
+    ctx.dedupe.coverDate(HK.bodyMass, csvInstant(time, ctx.timeZone).localDate);
+    const src = col.source >= 0 && cells[col.source] ? cells[col.source]! : DEFAULT_SOURCE;
+    await emitZoned(out, ctx, (tz) => {
+      const at = csvInstant(time, tz);
+      return {
+        type: HK.bodyMass,
+        unit: UNITS[HK.bodyMass]!,
+        startMs: at.ms,
+        endMs: at.ms,
+        localDate: at.localDate,
+        value: round(w * factor, 3),
+        sourceName: src,
+      };
     });
   }
 }
@@ -773,10 +843,21 @@ export async function parseUserSleepsCsv(stream: Readable, ctx: NormalizeContext
     }
     const startOff = parseUtcOffset(get('start_utc_offset'));
     const endOff = parseUtcOffset(get('end_utc_offset')) ?? startOff;
-    const localStart = startOff !== null ? isoUtc(startMs + startOff * MINUTE).slice(0, 19) : localIso(startMs, ctx.timeZone);
+    const localStartIn = (tz: string) => (startOff !== null ? isoUtc(startMs + startOff * MINUTE).slice(0, 19) : localIso(startMs, tz));
+    const localStart = localStartIn(ctx.timeZone);
     const localEnd = endOff !== null ? isoUtc(endMs + endOff * MINUTE).slice(0, 19) : localIso(endMs, ctx.timeZone);
-    if (ctx.dedupe.sleepCovered(localStart.slice(0, 16))) continue;
-    await emit(out, { type: HK.sleep, unit: UNITS[HK.sleep]!, startMs, endMs, localDate: localStart.slice(0, 10), value: asleep, sourceName: DEFAULT_SOURCE });
+    const covered = ctx.dedupe.sleepCovered(localStart.slice(0, 16));
+    const night = (tz: string) => ({
+      type: HK.sleep,
+      unit: UNITS[HK.sleep]!,
+      startMs,
+      endMs,
+      localDate: localStartIn(tz).slice(0, 10),
+      value: asleep,
+      sourceName: DEFAULT_SOURCE,
+    });
+    await emitZoned(out, ctx, night, covered);
+    if (covered) continue;
     const original = Object.fromEntries(header.map((h, i) => [h, cells[i] ?? '']));
     const id = get('sleep_id') ?? get('log_id') ?? get('sleep_log_entry_id') ?? localStart;
     const rec = sleepRecord(

@@ -30,6 +30,8 @@ export interface WorkerInput {
   format: WorkerFormat;
   /** Fitbit: the IANA zone the archive's naive local times are read in. */
   timezone?: string;
+  /** Fitbit: zones earlier imports were read in, whose shifted samples are retracted. */
+  previousZones?: string[];
   key: Uint8Array;
   aad: string;
   /** The vault's `series` subkey: the worker seals day chunks as new rows (codec/series.ts). */
@@ -43,6 +45,8 @@ export interface WorkerInput {
 
 export type FromWorker =
   | { t: 'chunks'; sealed: SealedChunk[] }
+  /** Day chunks (sealed like additions) of samples to remove where stored (Fitbit, another zone). */
+  | { t: 'retract'; sealed: SealedChunk[] }
   | { t: 'records'; batch: RecordInput[] }
   | { t: 'progress'; p: ImportProgress }
   | { t: 'done'; heapPeak: number; unknownFiles?: number; fitbitSkipped?: FitbitSkipped; undatedSamples?: number; leftOut: number }
@@ -50,6 +54,8 @@ export type FromWorker =
 
 export interface AppleHealthStore {
   chunks(batch: SealedChunk[]): Promise<void>;
+  /** Removes these samples from their stored days; each batch comes before the chunks that follow it. */
+  retract?(batch: SealedChunk[]): Promise<void>;
   records(batch: RecordInput[]): Promise<void>;
   progress(p: ImportProgress): void;
 }
@@ -60,6 +66,8 @@ export interface AppleHealthJobOptions {
   jobId: string;
   format: WorkerFormat;
   timezone?: string;
+  /** Fitbit: zones earlier imports of the person's archives were read in (see importFitbitArchive). */
+  previousZones?: string[];
   seal: FileSeal;
   seriesKey: Uint8Array;
   signal: AbortSignal;
@@ -201,6 +209,7 @@ export function runAppleHealthInWorker(opts: AppleHealthJobOptions, store: Apple
     jobId: opts.jobId,
     format: opts.format,
     timezone: opts.timezone,
+    previousZones: opts.previousZones,
     key: new Uint8Array(opts.seal.key),
     aad: opts.seal.aad,
     seriesKey: new Uint8Array(opts.seriesKey),
@@ -256,6 +265,12 @@ export function runAppleHealthInWorker(opts: AppleHealthJobOptions, store: Apple
           // Structured cloning turns the worker's Buffers into plain Uint8Arrays.
           enqueue(() => store.chunks(m.sealed.map((c) => ({ ...c, ciphertext: asBuffer(c.ciphertext), stats: asBuffer(c.stats) }))));
           return;
+        case 'retract': {
+          const retract = store.retract;
+          if (retract) enqueue(() => retract(m.sealed.map((c) => ({ ...c, ciphertext: asBuffer(c.ciphertext), stats: asBuffer(c.stats) }))));
+          else worker.postMessage({ t: 'ack' });
+          return;
+        }
         case 'records':
           enqueue(() => store.records(m.batch));
           return;

@@ -64,7 +64,7 @@ async function run(input: WorkerInput, seal: { key: Buffer; aad: string }, serie
 
 async function parse(input: WorkerInput, files: ImportFiles, seal: { key: Buffer; aad: string }, seriesKey: Buffer): Promise<void> {
   // Chunks are sealed and sent a message's worth at a time, so what waits is bounded in bytes.
-  const sendChunks = async (batch: DayChunk[]): Promise<void> => {
+  const sealAndSend = async (t: 'chunks' | 'retract', batch: DayChunk[]): Promise<void> => {
     let part: SealedChunk[] = [];
     let bytes = 0;
     for (let i = 0; i < batch.length; i++) {
@@ -72,16 +72,27 @@ async function parse(input: WorkerInput, files: ImportFiles, seal: { key: Buffer
       part.push(sealed);
       bytes += sealed.ciphertext.length + sealed.stats.length;
       if (bytes >= MESSAGE_BYTES || i === batch.length - 1) {
-        await send({ t: 'chunks', sealed: part }, input.window);
+        await send({ t, sealed: part }, input.window);
         part = [];
         bytes = 0;
       }
     }
   };
   const fitbit = input.format === 'fitbit-zip' || input.format === 'fitbit-tgz';
+  const limits = { maxOpenChunks: input.maxOpenChunks, maxOpenSamples: input.maxOpenSamples, maxOpenBytes: input.maxOpenBytes };
+  // Fitbit samples an import in another zone stored, gathered into day chunks like additions
+  // (and bounded alike), to be removed where stored. Whatever is open goes out before any
+  // chunk of additions does, so the store removes before it adds.
+  const retractions = createSeriesSink({ chunks: (batch) => sealAndSend('retract', batch), records: () => {} }, limits);
   const sink = createSeriesSink(
-    { chunks: sendChunks, records: (batch: RecordInput[]) => send({ t: 'records', batch }, input.window) },
-    { maxOpenChunks: input.maxOpenChunks, maxOpenSamples: input.maxOpenSamples, maxOpenBytes: input.maxOpenBytes },
+    {
+      chunks: async (batch) => {
+        await retractions.finish();
+        await sealAndSend('chunks', batch);
+      },
+      records: (batch: RecordInput[]) => send({ t: 'records', batch }, input.window),
+    },
+    limits,
   );
   const onProgress = (p: ImportProgress) => {
     sampleHeap();
@@ -95,7 +106,11 @@ async function parse(input: WorkerInput, files: ImportFiles, seal: { key: Buffer
       input.format === 'fitbit-tgz'
         ? { format: 'tgz' as const, openStream: () => files.openStream(input.userId, input.jobId, seal) }
         : { format: 'zip' as const, openZip: () => files.openRandomAccess(input.userId, input.jobId, seal) };
-    const result = await importFitbitArchive(source, sink, { timezone: input.timezone, onProgress });
+    const result = await importFitbitArchive(
+      source,
+      { samples: (batch) => sink.samples(batch), records: (batch) => sink.records(batch), retract: (batch) => retractions.samples(batch) },
+      { timezone: input.timezone, previousZones: input.previousZones, onProgress },
+    );
     unknownFiles = result.unknownFiles.length;
     fitbitSkipped = result.skipped;
   } else if (input.format === 'zip') {
@@ -110,6 +125,7 @@ async function parse(input: WorkerInput, files: ImportFiles, seal: { key: Buffer
     const size = await files.plainSize(input.userId, input.jobId);
     undatedSamples = (await importAppleHealth({ xml: () => files.openStream(input.userId, input.jobId, seal), size }, sink, { onProgress })).counts.invalidDate;
   }
+  await retractions.finish();
   await sink.finish();
   // Waits for the last batches to be stored before saying done.
   while (unacked > 0) await new Promise<void>((r) => (wake = r));

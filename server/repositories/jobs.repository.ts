@@ -189,6 +189,26 @@ export class JobsRepository {
       .executeTakeFirst();
   }
 
+  /**
+   * The time zones the user's other Fitbit imports were read in (`input_format` `zip;tz=Europe/Paris`;
+   * none is UTC), besides `exceptZone`: of every such job that ever started, finished or not (a
+   * failed one may have stored samples). Most recently started first, at most `limit`.
+   */
+  async otherFitbitZones(userId: string, exceptJobId: string, exceptZone: string, limit: number): Promise<string[]> {
+    const r = await sql<{ zone: string }>`
+      select zone from (
+        select coalesce(nullif(split_part(input_format, ';tz=', 2), ''), 'UTC') as zone, max(started_at) as last_started
+        from jobs
+        where user_id = ${userId} and kind = 'fitbit' and id <> ${exceptJobId}
+          and started_at is not null and status in ('running', 'done', 'failed')
+        group by 1
+      ) z
+      where zone <> ${exceptZone}
+      order by last_started desc, zone
+      limit ${limit}`.execute(this.db);
+    return r.rows.map((row) => row.zone);
+  }
+
   // ---- integration syncs (`sync:<provider>`): run where they start, never resumed ----
 
   /** A sync job, running and held by `owner` from the start. */

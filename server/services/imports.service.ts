@@ -59,6 +59,8 @@ const FHIR_SKIPPED: Partial<Record<FhirIssue['kind'], string>> = {
   'invalid-entry': 'resources that could not be read (not imported)',
   'too-deep': 'resources nested too deeply (not imported)',
 };
+/** Earlier Fitbit import zones (most recent first) whose shifted samples a Fitbit import takes back. */
+const MAX_PREVIOUS_ZONES = 8;
 /** A FHIR JSON document is parsed whole; bigger exports come as NDJSON, which streams. */
 export const MAX_FHIR_JSON_BYTES = 256 * 1024 * 1024;
 
@@ -296,11 +298,17 @@ export class ImportsService {
     if (stats.undatedSamples) ctx.count(UNDATED_SAMPLES, stats.undatedSamples);
   }
 
-  /** Like Apple Health, in the worker: a Fitbit archive's JSON files are parsed whole there. */
+  /**
+   * Like Apple Health, in the worker: a Fitbit archive's JSON files are parsed whole there. The
+   * zones of the person's earlier Fitbit imports go along: what those stored at other instants
+   * or on other days than this zone gives is removed (the no-zone warning promises that importing
+   * again in the right zone corrects the data).
+   */
   async #runFitbit(ctx: JobContext): Promise<void> {
     const { job, session, signal } = ctx;
     const [format, tzPart] = (job.input_format ?? 'zip').split(';');
     const timezone = tzPart?.startsWith('tz=') ? tzPart.slice(3) : undefined;
+    const previousZones = await this.jobs.otherFitbitZones(session.userId, job.id, timezone ?? 'UTC', MAX_PREVIOUS_ZONES);
     const stats = await runAppleHealthInWorker(
       {
         storage: this.files.spec,
@@ -308,6 +316,7 @@ export class ImportsService {
         jobId: job.id,
         format: format === 'tgz' ? 'fitbit-tgz' : 'fitbit-zip',
         timezone,
+        previousZones,
         seal: this.#seal(session.keys, session.userId, job.id),
         seriesKey: session.keys.subkey('series'),
         signal,
@@ -331,6 +340,11 @@ export class ImportsService {
         ctx.signal.throwIfAborted();
         const added = await this.series.storeSealed(ctx.session, batch);
         for (const [type, n] of Object.entries(added)) ctx.count(type, n);
+      },
+      // Not counted: what is taken back was an earlier import's, not this one's.
+      retract: async (batch: SealedChunk[]) => {
+        ctx.signal.throwIfAborted();
+        await this.series.retractSealed(ctx.session, batch);
       },
       records: (batch: RecordInput[]) => this.#storeRecords(ctx, batch),
       progress: (p: ImportProgress) => ctx.progress(p),

@@ -366,36 +366,77 @@ export class SeriesService {
    * empty keep a row with no samples, which reads as no data.
    */
   async remove(session: Keys, samples: QuantitySample[], opts: { anySource?: boolean } = {}): Promise<void> {
-    if (samples.length === 0) return;
-    const { userId, keys } = session;
-    const byKey = new Map<string, QuantitySample[]>();
+    const days = new Map<string, DayRemoval>();
     for (const s of samples) {
-      const k = `${s.type}\u0000${s.localDate}`;
-      byKey.set(k, [...(byKey.get(k) ?? []), s]);
+      addRemoval(days, s.type, s.localDate, s.startMs, { value: s.value, unit: s.unit, sourceName: opts.anySource ? undefined : s.sourceName });
     }
+    await this.#removeFromDays(session, [...days.values()]);
+  }
+
+  /**
+   * Takes exactly the samples of chunks sealed elsewhere as version 1 (see `storeSealed`) out of
+   * their stored days: same start, duration, value and source name (a Fitbit import in another
+   * zone than an earlier one takes back what that one stored). Removing what is not stored does
+   * nothing, so a batch sent again (a resumed job) is harmless. Days go MERGE_DAYS or
+   * MERGE_BYTES at a time, like `storeSealed`.
+   */
+  async retractSealed(session: Keys, sealed: SealedChunk[]): Promise<void> {
+    const { keys, userId } = session;
+    let part = new Map<string, DayRemoval>();
+    let bytes = 0;
+    for (const c of sealed) {
+      if (c.type.includes('|') || c.count === 0) continue;
+      const chunk = decodeChunk(this.#plain(keys, userId, c.type, { date: c.date, version: 1, ciphertext: c.ciphertext }));
+      for (const [start, durationMs, value, si] of chunk.samples) {
+        addRemoval(part, chunk.type, chunk.date, start, { durationMs, value, unit: chunk.unit, sourceName: chunk.sources[si] ?? '' });
+      }
+      bytes += c.ciphertext.length;
+      if (part.size >= MERGE_DAYS || bytes >= MERGE_BYTES) {
+        await this.#removeFromDays(session, [...part.values()]);
+        part = new Map();
+        bytes = 0;
+      }
+    }
+    if (part.size) await this.#removeFromDays(session, [...part.values()]);
+  }
+
+  /** Rewrites each stored day that holds a sample matching one of its removals, stats recomputed. */
+  async #removeFromDays(session: Keys, days: DayRemoval[]): Promise<void> {
+    if (days.length === 0) return;
+    const { userId, keys } = session;
+    const byKey = new Map(days.map((d) => [`${d.type}\u0000${d.date}`, d]));
     const types = this.#typeWrites(
       session,
-      samples.map((s) => s.type),
+      days.map((d) => d.type),
     );
     const macOf = new Map(types.map((t) => [t.code, t.mac]));
     const typeOf = new Map(types.map((t) => [hex(t.mac), t.code]));
     await this.repo.mergeInto(
       userId,
       types,
-      samples.map((s) => ({ typeMac: macOf.get(s.type)!, date: s.localDate })),
+      days.map((d) => ({ typeMac: macOf.get(d.type)!, date: d.date })),
       (existing) =>
         existing.flatMap((row) => {
           const type = typeOf.get(hex(row.type_mac))!;
-          const gone = byKey.get(`${type}\u0000${row.date}`) ?? [];
+          const gone = byKey.get(`${type}\u0000${row.date}`);
+          if (!gone) return [];
           const chunk = this.open(keys, userId, type, row);
+          const conversions = new Map<string, UnitConversion>();
+          const inDayUnit = (g: SampleToRemove) => {
+            let c = conversions.get(g.unit);
+            if (!c) conversions.set(g.unit, (c = unitConversion(g.unit, chunk.unit, type) ?? SAME_UNIT));
+            return convertValue(g.value, c);
+          };
           const kept = chunk.samples.filter(
-            ([start, , value, si]) =>
-              !gone.some(
-                (g) =>
-                  g.startMs === start &&
-                  (opts.anySource || g.sourceName === chunk.sources[si]) &&
-                  Math.abs(convertValue(g.value, unitConversion(g.unit, chunk.unit, type) ?? SAME_UNIT) - value) < 1e-9,
-              ),
+            ([start, duration, value, si]) =>
+              !gone.byStart
+                .get(start)
+                ?.some(
+                  (g) =>
+                    (g.durationMs === undefined || g.durationMs === duration) &&
+                    (g.sourceName === undefined || g.sourceName === chunk.sources[si]) &&
+                    Math.abs(inDayUnit(g) - value) < 1e-9,
+                ),
           );
           if (kept.length === chunk.samples.length) return [];
           const next: DayChunk = { ...chunk, samples: kept };
@@ -468,6 +509,32 @@ export function seriesConversion(type: string, from: string, to: string): UnitCo
   if (c) return c;
   const f = analyteFactor(type, from, to);
   return f === undefined ? undefined : { scale: f, offset: 0 };
+}
+
+/** A sample to take out of a stored day; an unset duration or source name matches any. */
+interface SampleToRemove {
+  durationMs?: number;
+  value: number;
+  unit: string;
+  sourceName?: string;
+}
+
+/** What to take out of one stored (type, day), by start: one lookup per stored sample. */
+interface DayRemoval {
+  type: string;
+  date: string;
+  byStart: Map<number, SampleToRemove[]>;
+}
+
+function addRemoval(days: Map<string, DayRemoval>, type: string, date: string, start: number, s: SampleToRemove): void {
+  // A type code with '|' could not be bound unambiguously by the AAD; no such day is stored.
+  if (type.includes('|')) return;
+  const k = `${type}\u0000${date}`;
+  let day = days.get(k);
+  if (!day) days.set(k, (day = { type, date, byStart: new Map() }));
+  const at = day.byStart.get(start);
+  if (at) at.push(s);
+  else day.byStart.set(start, [s]);
 }
 
 const min = (a: string, b: string) => (a < b ? a : b);
