@@ -1,12 +1,27 @@
-import type { Insertable } from 'kysely';
+import { sql, type Insertable } from 'kysely';
 import type { Database } from '../db/index.js';
 import type { ApiTokensTable } from '../db/types.js';
 
 export class ApiTokensRepository {
   constructor(private readonly db: Database) {}
 
-  async create(row: Insertable<ApiTokensTable>): Promise<void> {
-    await this.db.insertInto('api_tokens').values(row).execute();
+  /**
+   * Inserts the token unless its user already has `max` (expired ones count): false then. The
+   * count and the insert hold a per-user lock until they commit, so creates at once cannot all
+   * count the same number and pass the cap together.
+   */
+  createCapped(row: Insertable<ApiTokensTable> & { user_id: string }, max: number): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(hashtextextended(${`api_tokens:${row.user_id}`}, 0))`.execute(trx);
+      const r = await trx
+        .selectFrom('api_tokens')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .where('user_id', '=', row.user_id)
+        .executeTakeFirstOrThrow();
+      if (Number(r.n) >= max) return false;
+      await trx.insertInto('api_tokens').values(row).execute();
+      return true;
+    });
   }
 
   /** A live token with its user's email and key version; expired rows are never returned. */

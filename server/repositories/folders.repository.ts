@@ -15,9 +15,18 @@ export class FoldersRepository {
    */
   tree<T>(userId: string, fn: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
     return this.db.transaction().execute(async (trx) => {
-      await sql`select pg_advisory_xact_lock(hashtextextended(${`folders:${userId}`}, 0))`.execute(trx);
+      await this.lockTree(userId, trx);
       return fn(trx);
     });
+  }
+
+  /**
+   * Takes the lock {@link tree} holds, in a transaction begun elsewhere (an item's save filing it
+   * in a folder), until that transaction ends: a folder delete then trashes what was filed
+   * before it, and a filing after it finds the folder gone. Taking it again is harmless.
+   */
+  async lockTree(userId: string, trx: Transaction<DB>): Promise<void> {
+    await sql`select pg_advisory_xact_lock(hashtextextended(${`folders:${userId}`}, 0))`.execute(trx);
   }
 
   async insert(row: Insertable<FoldersTable>, trx: Executor = this.db): Promise<void> {

@@ -135,6 +135,11 @@ export class ItemsRepository {
     { pointRead: true },
   );
 
+  /** {@link get}, locking the row until the transaction ends (FOR UPDATE): a save reads what it replaces. */
+  readonly #getForUpdate = compileOnce(2, (userId: string, id: string) =>
+    this.db.selectFrom('vault_items').select(itemColumns).where('user_id', '=', userId).where('id', '=', id).forUpdate(),
+  );
+
   transaction<T>(fn: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
     return this.db.transaction().execute(fn);
   }
@@ -272,6 +277,15 @@ export class ItemsRepository {
 
   async get(userId: string, id: string, trx: Executor = this.db): Promise<ItemRow | undefined> {
     return (await this.#get(trx, userId, id)).rows[0];
+  }
+
+  /**
+   * The row, locked until `trx` ends: saves of one item run one after another, each on the
+   * version the previous one left, instead of all reading the same version and all but the
+   * first finding it gone.
+   */
+  async getForUpdate(userId: string, id: string, trx: Transaction<DB>): Promise<ItemRow | undefined> {
+    return (await this.#getForUpdate(trx, userId, id)).rows[0];
   }
 
   getMany(userId: string, ids: string[]) {

@@ -56,26 +56,33 @@ export class ApiTokensService {
   ): Promise<{ id: string; token: string; expiresAt: Date }> {
     // The route already refuses token-authenticated callers; this keeps the rule if it is ever reused.
     if (session.apiToken) throw forbidden('An API token cannot create tokens.', 'token_not_allowed');
-    if ((await this.tokens.countForUser(session.userId)) >= MAX_TOKENS_PER_USER) {
-      throw conflict(`At most ${MAX_TOKENS_PER_USER} tokens per account: revoke one first.`, 'too_many_tokens');
-    }
+    const tooMany = () => conflict(`At most ${MAX_TOKENS_PER_USER} tokens per account: revoke one first.`, 'too_many_tokens');
+    // A cheap early answer; the insert checks again under a per-user lock (creates at once).
+    if ((await this.tokens.countForUser(session.userId)) >= MAX_TOKENS_PER_USER) throw tooMany();
     const secret = newApiTokenSecret();
     const id = randomUUID();
     const expiresAt = new Date(Date.now() + (input.expiresInDays ?? DEFAULT_TOKEN_DAYS) * DAY_MS);
     const scopes = TOKEN_SCOPES.filter((s) => input.scopes.includes(s));
-    await this.tokens.create({
-      id,
-      user_id: session.userId,
-      lookup_id: apiTokenLookupId(secret),
-      wrapped_vk: wrapVaultKey(apiTokenWrappingKey(secret), session.keys.vaultKey, {
-        purpose: 'token',
-        userId: session.userId,
-        keyVersion: await this.#keyVersion(session),
-      }),
-      name_sealed: apiTokenName.seal(session.keys, { userId: session.userId, id, version: 1 }, input.name),
-      scopes: scopes.join(' '),
-      expires_at: expiresAt,
-    });
+    const stored = await this.tokens.createCapped(
+      {
+        id,
+        user_id: session.userId,
+        lookup_id: apiTokenLookupId(secret),
+        wrapped_vk: wrapVaultKey(apiTokenWrappingKey(secret), session.keys.vaultKey, {
+          purpose: 'token',
+          userId: session.userId,
+          keyVersion: await this.#keyVersion(session),
+        }),
+        name_sealed: apiTokenName.seal(session.keys, { userId: session.userId, id, version: 1 }, input.name),
+        scopes: scopes.join(' '),
+        expires_at: expiresAt,
+      },
+      MAX_TOKENS_PER_USER,
+    );
+    if (!stored) {
+      secret.fill(0);
+      throw tooMany();
+    }
     await this.audit.record('token_created', session.userId, requestId);
     const token = encodeApiToken(secret);
     secret.fill(0);

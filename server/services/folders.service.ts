@@ -94,8 +94,13 @@ export class FoldersService {
     });
   }
 
-  /** ItemsService hook: files one item, checking the folder is this user's. */
+  /**
+   * ItemsService hook: files one item, checking the folder is this user's. Under the tree lock, so
+   * a folder being deleted meanwhile either takes the item to the trash with it or is gone (404);
+   * the caller takes it before it locks the item's row, in the order a delete takes the two.
+   */
   async move(session: SessionContext, itemId: string, folderId: string | null, trx: Transaction<DB>): Promise<void> {
+    await this.repo.lockTree(session.userId, trx);
     if (folderId && !(await this.repo.get(session.userId, folderId, trx))) throw notFound('Folder');
     await this.repo.moveItems(session.userId, [itemId], folderId, trx);
   }

@@ -416,14 +416,19 @@ export class ItemsService {
   async update(session: SessionContext, id: string, input: ItemPatch): Promise<Item> {
     const { keys, userId } = session;
     return this.repo.transaction(async (trx) => {
-      const row = await this.repo.get(userId, id, trx);
+      if (input.folderId !== undefined) {
+        if (!this.#hooks) throw badRequest('Folders are not available.', 'not_supported');
+        const seen = await this.repo.get(userId, id, trx);
+        if (!seen || seen.deleted_at) throw notFound();
+        // Before the item's row lock: the move takes the user's folder tree lock first, in the
+        // order a folder delete takes them (tree, then the items it trashes).
+        await this.#hooks.move(session, id, input.folderId, trx);
+      }
+      // Locked until the save commits: concurrent saves of the item wait and apply in turn.
+      const row = await this.repo.getForUpdate(userId, id, trx);
       if (!row || row.deleted_at) throw notFound();
       const old = this.open(keys, row);
       const edits = input.title !== undefined || input.text !== undefined || input.tags !== undefined || input.occurredAt !== undefined;
-      if (input.folderId !== undefined) {
-        if (!this.#hooks) throw badRequest('Folders are not available.', 'not_supported');
-        await this.#hooks.move(session, id, input.folderId, trx);
-      }
       const unchanged = () => this.toItem({ ...row, folder_id: input.folderId === undefined ? row.folder_id : input.folderId }, old);
       if (!edits) return unchanged();
       let patch = input;

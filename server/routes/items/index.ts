@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { badRequest } from '../../errors.js';
 import { requireSession } from '../../http/session.js';
 import type { FoldersService } from '../../services/folders.service.js';
 import type { ItemsService } from '../../services/items.service.js';
@@ -24,9 +25,17 @@ export const itemsRoutes =
       return reply.header('etag', `"${item.version}"`).send(item);
     });
 
-    app.patch('/api/items/:id', { schema: { params: IdParams, headers: IfMatchHeaders, body: PatchItemBody, response: { 200: Item } } }, async (req) =>
-      items.update(requireSession(req), req.params.id, { ...req.body, baseVersion: req.body.baseVersion ?? req.headers['if-match'] }),
-    );
+    app.patch('/api/items/:id', { schema: { params: IdParams, headers: IfMatchHeaders, body: PatchItemBody, response: { 200: Item } } }, async (req) => {
+      const session = requireSession(req);
+      const ifMatch = req.headers['if-match'];
+      if (ifMatch !== undefined) {
+        // Two preconditions that disagree: neither is dropped for the other.
+        if (req.body.baseVersion !== undefined && req.body.baseVersion !== ifMatch) {
+          throw badRequest('if-match: must be the same version as baseVersion when both are sent', 'invalid_request');
+        }
+      }
+      return items.update(session, req.params.id, { ...req.body, baseVersion: req.body.baseVersion ?? ifMatch });
+    });
 
     app.delete('/api/items/:id', { schema: { params: IdParams } }, async (req, reply) => {
       await items.trash(requireSession(req), req.params.id);
