@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AnswerContext, Source } from './chat.js';
-import { Item } from './items.js';
+import { CreateItemBody, Item } from './items.js';
 
 /** `POST /api/export`: encrypt to exactly one of a passphrase or an age recipient. */
 export const exportBodySchema = (isAgeRecipient: (v: string) => boolean) =>
@@ -41,14 +41,33 @@ export const ExportFile = z.object({ id: z.string(), name: z.string().min(1).max
 export type ExportFile = z.infer<typeof ExportFile>;
 
 /**
- * An item as the API shows it, less its version counter (a restore starts history afresh),
- * with `deletedAt` for trashed items; `folderId` is optional in exports made before folders.
+ * The most text an item may hold: a note's is the API's limit (1,000,000 characters), a file's
+ * text as read from it is cut at 2,000,000 (MAX_TEXT_CHARS in server/files/extract.ts).
  */
-export const ExportItem = Item.omit({ version: true, folderId: true, extraction: true }).extend({
-  deletedAt: z.string().nullable().optional(),
-  folderId: z.string().nullable().optional(),
-  extraction: z.object({ status: z.enum(['ok', 'pending', 'none', 'failed']), reason: z.string().max(200).optional() }).optional(),
-});
+const MAX_ITEM_TEXT = 2_000_000;
+const noteText = CreateItemBody.shape.text.unwrap();
+
+/**
+ * An item as the API shows it, less its version counter: an export holds each item as it is now,
+ * not its earlier versions, so a restore starts its history afresh. `deletedAt` marks trashed
+ * items; `folderId` is optional in exports made before folders. Title and tags are held to the
+ * limits `POST /api/items` applies, and a note's text too: a restore stores nothing the API would
+ * refuse.
+ */
+export const ExportItem = Item.omit({ version: true, folderId: true, extraction: true })
+  .extend({
+    title: CreateItemBody.shape.title,
+    text: z.string().max(MAX_ITEM_TEXT),
+    tags: CreateItemBody.shape.tags.unwrap(),
+    deletedAt: z.string().nullable().optional(),
+    folderId: z.string().nullable().optional(),
+    extraction: z.object({ status: z.enum(['ok', 'pending', 'none', 'failed']), reason: z.string().max(200).optional() }).optional(),
+  })
+  .superRefine((item, ctx) => {
+    if (item.kind !== 'note') return;
+    const issue = noteText.safeParse(item.text).error?.issues[0];
+    if (issue) ctx.addIssue({ code: 'custom', path: ['text'], message: issue.message });
+  });
 export type ExportItem = z.infer<typeof ExportItem>;
 
 export const ExportFolder = z.object({ id: z.string(), name: z.string().min(1).max(200), parentId: z.string().nullable() });

@@ -309,9 +309,9 @@ export async function buildContainer(o: ContainerOptions) {
   // items that point at them, items before chats.
   const exporter = new ExportService(
     [
-      new FilesSection(files, repos.files, repos.export),
+      new FilesSection(files, repos.export),
       new FoldersSection(folders),
-      new ItemsSection(items, repos.export, folders),
+      new ItemsSection(items, repos.export, folders, repos.files),
       new ChatsSection(chat, repos.export),
       new SeriesSection(series),
       new PreferencesSection(preferences),

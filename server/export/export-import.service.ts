@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { AgeWorkFactorError, ageDecryptStream, type AgeKey } from '../../crypto/index.js';
-import { unprocessable } from '../errors.js';
+import { AppError, unprocessable } from '../errors.js';
 import type { SessionContext } from '../services/keyring.js';
 import { EXPORT_FORMAT, EXPORT_VERSION, Manifest } from '../../contract/export.js';
 import type { ImportState, PortabilitySection } from './sections/section.js';
@@ -39,11 +39,16 @@ export class ExportImportService {
     return this.restoreTar(session, await ExportImportService.open(source, key), progress);
   }
 
-  /** Restores from the decrypted tar. */
+  /**
+   * Restores from the decrypted tar. `kept` hears what the run added per section once it is over,
+   * whether it succeeded or failed: a failed run keeps what it read before the failure (less what
+   * is useless without the rest, see {@link PortabilitySection.finish}), and says so.
+   */
   async restoreTar(
     session: SessionContext,
     plain: Readable,
     progress: (done: number, total?: number) => void = () => {},
+    kept: (imported: Record<string, number>) => void = () => {},
   ): Promise<{ manifest: Manifest; imported: Record<string, number> }> {
     const extract = tar.extract();
     plain.on('error', (err) => extract.destroy(err));
@@ -58,6 +63,7 @@ export class ExportImportService {
       fileMeta: new Map(),
       itemIds: new Map(),
       folderIds: new Map(),
+      storedFiles: new Set(),
       imported: {},
       progress: (n) => {
         done += n;
@@ -82,25 +88,53 @@ export class ExportImportService {
         // Entries from a newer version or a section this server lacks are skipped, not fatal.
         entry.resume();
       }
+      if (!manifest) throw unprocessable('The export is empty.', 'invalid_export');
     } catch (err) {
       extract.destroy();
       plain.destroy();
-      // The age layer's authentication failures, and tar-stream's for a tar cut short or garbled
-      // inside an intact age file.
-      if (
-        /Unsupported state|authentication|invalid tag|final chunk|Unexpected end of data|Invalid (tar )?header|Header exceeds/i.test(
-          (err as Error).message ?? '',
-        )
-      ) {
-        const kept = Object.entries(state.imported).filter(([, n]) => n > 0);
-        const what = kept.length ? ` (${kept.map(([k, n]) => `${n} ${k}`).join(', ')})` : '';
-        throw unprocessable(`The export is damaged or truncated; what was read before the damage was kept${what}.`, 'damaged_export');
-      }
-      throw err;
+      await this.#finish(state, false);
+      kept(state.imported);
+      throw failure(err, entries, state.imported);
     }
-    if (!manifest) throw unprocessable('The export is empty.', 'invalid_export');
+    await this.#finish(state, true);
+    kept(state.imported);
     return { manifest, imported: state.imported };
   }
+
+  async #finish(state: ImportState, ok: boolean): Promise<void> {
+    for (const s of this.sections()) {
+      try {
+        await s.finish?.(state, ok);
+      } catch (err) {
+        // After a failure, the failure is what the owner must hear, not a clean-up's.
+        if (ok) throw err;
+      }
+    }
+  }
+}
+
+/** The age layer's authentication failures (an age file damaged or cut short). */
+const AGE_DAMAGE = /Unsupported state|authentication|invalid tag|final chunk/i;
+/** tar-stream's, for a tar cut short or garbled inside an intact age file. */
+const TAR_DAMAGE = /Unexpected end of data|Invalid (tar )?header|Header exceeds/i;
+
+/** What a failed run tells its owner: why, and what of the export it kept. */
+function failure(err: unknown, entries: number, imported: Record<string, number>): unknown {
+  const message = (err as Error)?.message ?? '';
+  const what = Object.entries(imported).filter(([, n]) => n > 0);
+  const list = what.length ? ` (${what.map(([k, n]) => `${n} ${k}`).join(', ')})` : '';
+  // No tar header could be read at all: the file opened, but what it holds is no tar (a text file
+  // encrypted with age), so not an export rather than a damaged one.
+  if (entries === 0 && TAR_DAMAGE.test(message) && !AGE_DAMAGE.test(message)) {
+    return unprocessable('This is not a Context Vault export (the file holds no tar archive).', 'invalid_export');
+  }
+  if (AGE_DAMAGE.test(message) || TAR_DAMAGE.test(message)) {
+    return unprocessable(`The export is damaged or truncated; what was read before the damage was kept${list}.`, 'damaged_export');
+  }
+  if (err instanceof AppError && what.length) {
+    return new AppError(err.statusCode, err.code, `${err.message} What was read before it was kept${list}.`, err.headers, err.extra);
+  }
+  return err;
 }
 
 async function readManifest(entry: Readable): Promise<Manifest> {

@@ -117,13 +117,19 @@ export class ExportImportJobs {
     ctx.signal.addEventListener('abort', () => tarStream.destroy(new Error('aborted')), { once: true });
     const started = Date.now();
     try {
-      const r = await this.importer.restoreTar(session, tarStream, (done, total) =>
-        ctx.progress({ done, ...(total !== undefined ? { total } : {}), unit: 'records' }),
+      // What was kept is counted whether the run succeeds or fails, so a failed job's result
+      // says what its message says.
+      await this.importer.restoreTar(
+        session,
+        tarStream,
+        (done, total) => ctx.progress({ done, ...(total !== undefined ? { total } : {}), unit: 'records' }),
+        (imported) => {
+          for (const [section, n] of Object.entries(imported)) {
+            ctx.count(section, n);
+            this.opts.metrics?.importRecords.inc({ section }, n);
+          }
+        },
       );
-      for (const [section, n] of Object.entries(r.imported)) {
-        ctx.count(section, n);
-        this.opts.metrics?.importRecords.inc({ section }, n);
-      }
       this.opts.metrics?.importJobs.inc({ status: 'done' });
     } catch (err) {
       this.opts.metrics?.importJobs.inc({ status: 'failed' });

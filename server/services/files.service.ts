@@ -369,8 +369,15 @@ export class FilesService {
   }
 
   /** Removes a file row and its bytes when nothing points at the file. */
-  async #removeUnused(userId: string, fileId: string): Promise<void> {
-    if (await this.files.deleteIfUnused(userId, fileId)) await this.store.remove(userId, fileId);
+  /** Deletes a file's row and encrypted bytes when no item or version uses it; true when it went. */
+  async removeIfUnused(session: SessionContext, fileId: string): Promise<boolean> {
+    return this.#removeUnused(session.userId, fileId);
+  }
+
+  async #removeUnused(userId: string, fileId: string): Promise<boolean> {
+    if (!(await this.files.deleteIfUnused(userId, fileId))) return false;
+    await this.store.remove(userId, fileId);
+    return true;
   }
 
   /** The file's row: the content MAC that dedupes it, its size, and its name and type sealed. */

@@ -5,8 +5,8 @@ import { ExportChat } from '../../../contract/export.js';
 import type { ExportRepository } from '../../repositories/export.repository.js';
 import type { ChatService } from '../../services/chat.service.js';
 import type { SessionContext } from '../../services/keyring.js';
-import { readJsonLines } from '../lines.js';
-import type { ExportWriter, ImportState, PortabilitySection } from './section.js';
+import { readLines } from '../lines.js';
+import { count, type ExportWriter, type ImportState, type PortabilitySection } from './section.js';
 
 /**
  * A chat's id in the importing account: derived from the exported id under the account's own
@@ -49,16 +49,16 @@ export class ChatsSection implements PortabilitySection {
     return name === 'chats.jsonl';
   }
 
-  async import(_name: string, body: Readable, state: ImportState): Promise<void> {
+  async import(name: string, body: Readable, state: ImportState): Promise<void> {
     const { session } = state;
     const here = new Set(await this.counts.chatIds(session.userId));
-    for await (const line of readJsonLines(body)) {
-      const c = ExportChat.parse(line);
+    for await (const c of readLines(body, name, ExportChat, 'chat')) {
       const id = stableUuid(session.keys.subkey('dedupe'), `chat|${c.id}`);
       const remapSource = <S extends { itemId: string | null }>(s: S): S => ({ ...s, itemId: s.itemId ? (state.itemIds.get(s.itemId) ?? null) : null });
       // Re-importing into the account it came from: the chat is already here under its own id.
+      // Counted only when new: restore answers false for a chat an earlier import made.
       if (!here.has(c.id)) {
-        await this.chats.restore(session, {
+        const made = await this.chats.restore(session, {
           id,
           title: c.title,
           ...(c.model ? { model: c.model } : {}),
@@ -68,8 +68,8 @@ export class ChatsSection implements PortabilitySection {
             ...(m.alternatives ? { alternatives: m.alternatives.map((a) => ({ ...a, sources: a.sources.map(remapSource) })) } : {}),
           })),
         });
+        if (made) count(state, this.name);
       }
-      state.imported[this.name] = (state.imported[this.name] ?? 0) + 1;
     }
   }
 }

@@ -1,39 +1,63 @@
 /** Files: metadata as files.jsonl, each body as its own tar entry. */
 import type { Readable } from 'node:stream';
 import type { ExportRepository } from '../../repositories/export.repository.js';
-import type { FilesRepository } from '../../repositories/files.repository.js';
 import type { FilesService } from '../../services/files.service.js';
 import type { SessionContext } from '../../services/keyring.js';
+import { AppError } from '../../errors.js';
 import { ExportFile } from '../../../contract/export.js';
 import { FILE_ENTRY, fileEntryName } from '../format.js';
-import { readJsonLines } from '../lines.js';
-import { count, type ExportWriter, type ImportState, type PortabilitySection } from './section.js';
+import { readLines } from '../lines.js';
+import { count, type ExportOptions, type ExportWriter, type ImportState, type PortabilitySection } from './section.js';
+
+/** File ids read per query: a vault's files are never listed whole. */
+const PAGE = 500;
 
 export class FilesSection implements PortabilitySection {
   readonly name = 'files';
   constructor(
     private readonly files: FilesService,
-    private readonly repo: FilesRepository,
     private readonly counts: ExportRepository,
   ) {}
 
-  count(session: SessionContext): Promise<number> {
-    return this.counts.files(session.userId);
+  /** The files the exported items point at: none only a trashed item (unless asked for) or nothing uses. */
+  count(session: SessionContext, options?: ExportOptions): Promise<number> {
+    return this.counts.files(session.userId, options?.includeTrash ?? false);
   }
 
-  async export(session: SessionContext, out: ExportWriter): Promise<void> {
-    const ids = (await this.repo.listIds(session.userId)).map((r) => r.id);
-    const metas: ExportFile[] = [];
-    // Metadata first (ids and names only, small), so the importer knows each file's type
-    // before its bytes arrive.
-    for (const id of ids) {
-      const f = await this.files.describe(session, id);
-      if (f) metas.push({ id, name: f.meta.name, contentType: f.meta.contentType, size: f.size });
+  async *#ids(session: SessionContext, includeTrash: boolean): AsyncGenerator<string> {
+    let after: string | undefined;
+    for (;;) {
+      const page = await this.counts.fileIds(session.userId, includeTrash, after, PAGE);
+      yield* page;
+      if (page.length < PAGE) return;
+      after = page[page.length - 1];
     }
-    await out.jsonl('files.jsonl', metas);
-    for (const m of metas) {
-      const f = await this.files.download(session, m.id);
-      await out.entry(fileEntryName(m.id, m.name), f.size, f.stream);
+  }
+
+  async export(session: SessionContext, out: ExportWriter, options?: ExportOptions): Promise<void> {
+    const includeTrash = options?.includeTrash ?? false;
+    const self = this;
+    // Metadata first (ids and names only), so the importer knows each file's type before its
+    // bytes arrive; then the bodies, reading the ids a second time rather than keeping them.
+    await out.jsonl(
+      'files.jsonl',
+      (async function* () {
+        for await (const id of self.#ids(session, includeTrash)) {
+          const f = await self.files.describe(session, id);
+          if (f) yield { id, name: f.meta.name, contentType: f.meta.contentType, size: f.size } satisfies ExportFile;
+        }
+      })(),
+    );
+    for await (const id of this.#ids(session, includeTrash)) {
+      let f;
+      try {
+        f = await this.files.download(session, id);
+      } catch (err) {
+        // Deleted while the export ran (its item purged from the trash): nothing to carry.
+        if (err instanceof AppError && err.statusCode === 404) continue;
+        throw err;
+      }
+      await out.entry(fileEntryName(id, f.meta.name), f.size, f.stream);
     }
   }
 
@@ -43,10 +67,7 @@ export class FilesSection implements PortabilitySection {
 
   async import(name: string, body: Readable, state: ImportState): Promise<void> {
     if (name === 'files.jsonl') {
-      for await (const line of readJsonLines(body)) {
-        const f = ExportFile.parse(line);
-        state.fileMeta.set(f.id, f);
-      }
+      for await (const f of readLines(body, name, ExportFile, 'file')) state.fileMeta.set(f.id, f);
       return;
     }
     const oldId = FILE_ENTRY.exec(name)![1]!;
@@ -54,7 +75,25 @@ export class FilesSection implements PortabilitySection {
     const fileName = meta?.name ?? name.slice(name.lastIndexOf('/') + 1);
     const r = await this.files.importFile(state.session, { stream: body, name: fileName, contentType: meta?.contentType });
     state.fileIds.set(oldId, r.fileId);
-    count(state, this.name);
+    // The same content already here is reused: only a file this run stored counts as imported.
+    if (r.created) {
+      state.storedFiles.add(r.fileId);
+      count(state, this.name);
+    }
     state.progress(1);
+  }
+
+  /**
+   * Takes back the files this run stored that no item points at by now: a trashed item's file in
+   * an export made before trash was left out of the files, or every file of a run that failed
+   * before the items that use them. Files the account had before are never touched.
+   */
+  async finish(state: ImportState): Promise<void> {
+    for (const id of state.storedFiles) {
+      if (await this.files.removeIfUnused(state.session, id)) {
+        state.storedFiles.delete(id);
+        count(state, this.name, -1);
+      }
+    }
   }
 }

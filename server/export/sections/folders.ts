@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import type { FoldersService } from '../../services/folders.service.js';
 import type { SessionContext } from '../../services/keyring.js';
 import { ExportFolder } from '../../../contract/export.js';
-import { readJsonLines } from '../lines.js';
+import { readLines } from '../lines.js';
 import { count, type ExportWriter, type ImportState, type PortabilitySection } from './section.js';
 
 /** The folder tree, parents before children, so an importer can rebuild it in one pass. */
@@ -33,7 +33,7 @@ export class FoldersSection implements PortabilitySection {
     return name === 'folders.jsonl';
   }
 
-  async import(_name: string, body: Readable, state: ImportState): Promise<void> {
+  async import(name: string, body: Readable, state: ImportState): Promise<void> {
     const here = await this.folders.list(state.session);
     const ids = new Set(here.map((f) => f.id));
     // Folders merge by path: a folder of the same name under the same parent is the same folder,
@@ -50,13 +50,16 @@ export class FoldersSection implements PortabilitySection {
       const at = id === undefined ? 0 : free.indexOf(id);
       return at < 0 ? undefined : free.splice(at, 1)[0];
     };
-    for await (const line of readJsonLines(body)) {
-      const f = ExportFolder.parse(line);
+    for await (const f of readLines(body, name, ExportFolder, 'folder')) {
       const parentId = f.parentId ? (state.folderIds.get(f.parentId) ?? null) : null;
       const path = pathKey(parentId, f.name);
       const known = ids.has(f.id) ? (match(path, f.id) ?? f.id) : match(path);
-      state.folderIds.set(f.id, known ?? (await this.folders.create(state.session, { name: f.name, parentId })).id);
-      count(state, this.name);
+      if (known) state.folderIds.set(f.id, known);
+      else {
+        // Only a folder this run made counts as imported; one matched by its path was here before.
+        state.folderIds.set(f.id, (await this.folders.create(state.session, { name: f.name, parentId })).id);
+        count(state, this.name);
+      }
       state.progress(1);
     }
   }

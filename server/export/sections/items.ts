@@ -2,11 +2,12 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { ExportRepository } from '../../repositories/export.repository.js';
+import type { FilesRepository } from '../../repositories/files.repository.js';
 import type { FoldersService } from '../../services/folders.service.js';
 import type { ItemsService, NewItem } from '../../services/items.service.js';
 import type { SessionContext } from '../../services/keyring.js';
 import { ExportItem } from '../../../contract/export.js';
-import { readJsonLines } from '../lines.js';
+import { readLines } from '../lines.js';
 import { count, type ExportOptions, type ExportWriter, type ImportState, type PortabilitySection } from './section.js';
 import { extractionFromApi } from '../../files/extraction/reasons.js';
 
@@ -19,6 +20,7 @@ export class ItemsSection implements PortabilitySection {
     private readonly items: ItemsService,
     private readonly counts: ExportRepository,
     private readonly folders: FoldersService,
+    private readonly files: FilesRepository,
   ) {}
 
   count(session: SessionContext, options?: ExportOptions): Promise<number> {
@@ -56,14 +58,14 @@ export class ItemsSection implements PortabilitySection {
     return name === 'items.jsonl';
   }
 
-  async import(_name: string, body: Readable, state: ImportState): Promise<void> {
+  async import(name: string, body: Readable, state: ImportState): Promise<void> {
     let batch: ExportItem[] = [];
     const flush = async () => {
       if (batch.length) await this.#restore(batch, state);
       batch = [];
     };
-    for await (const line of readJsonLines(body)) {
-      batch.push(ExportItem.parse(line));
+    for await (const item of readLines(body, name, ExportItem, 'item')) {
+      batch.push(item);
       if (batch.length >= BATCH) await flush();
     }
     await flush();
@@ -71,7 +73,7 @@ export class ItemsSection implements PortabilitySection {
 
   async #restore(batch: ExportItem[], state: ImportState): Promise<void> {
     const { session } = state;
-    // Importing back into the account it came from: those items are already here.
+    // Importing back into the account it came from: those items are already here (not counted).
     const present = await this.counts.existingItemIds(
       session.userId,
       batch.map((i) => i.id).filter((id) => UUID.test(id)),
@@ -79,37 +81,90 @@ export class ItemsSection implements PortabilitySection {
     const todo = batch.filter((i) => {
       if (!present.has(i.id)) return true;
       state.itemIds.set(i.id, i.id);
-      count(state, this.name);
       return false;
     });
-    const inputs: NewItem[] = todo.map((i) => ({
-      kind: i.kind,
-      source: i.source,
-      type: i.type,
-      title: i.title,
-      text: i.text,
-      tags: i.tags,
-      occurredAt: i.occurredAt,
-      ...(i.data ? { data: i.data } : {}),
-      ...(i.fileId ? { fileId: state.fileIds.get(i.fileId) ?? null } : {}),
-      ...(i.fileId && extractionFromApi(i.extraction) ? { extraction: extractionFromApi(i.extraction) } : {}),
-      // A stable identity per exported item makes a second import of the same export a no-op,
-      // and an import of a newer export of the same vault an update.
-      external: { id: `export:${i.id}`, version: createHash('sha256').update(JSON.stringify(i)).digest('base64url') },
-    }));
+    const inputs: NewItem[] = todo.map((i) => {
+      const data = i.data ? withFileIds(i.data, state.fileIds) : undefined;
+      return {
+        kind: i.kind,
+        source: i.source,
+        type: i.type,
+        title: i.title,
+        text: i.text,
+        tags: i.tags,
+        occurredAt: i.occurredAt,
+        ...(data ? { data } : {}),
+        ...(i.fileId ? { fileId: state.fileIds.get(i.fileId) ?? null } : {}),
+        ...(i.fileId && extractionFromApi(i.extraction) ? { extraction: extractionFromApi(i.extraction) } : {}),
+        // A stable identity per exported item makes a second import of the same export a no-op,
+        // and an import of a newer export of the same vault an update.
+        external: { id: `export:${i.id}`, version: createHash('sha256').update(JSON.stringify(i)).digest('base64url') },
+      };
+    });
     const results = inputs.length ? await this.items.createMany(session, inputs) : [];
     // Export ids are unique, so createMany keeps every input and answers in input order.
     const byFolder = new Map<string, string[]>();
+    const times: Array<{ id: string; createdAt: Date; updatedAt: Date }> = [];
+    const links: Array<{ itemId: string; fileId: string }> = [];
+    let added = 0;
     for (const [idx, i] of todo.entries()) {
       const r = results[idx];
       if (!r) continue;
       state.itemIds.set(i.id, r.item.id);
       const folderId = i.folderId ? state.folderIds.get(i.folderId) : undefined;
       if (folderId) byFolder.set(folderId, [...(byFolder.get(folderId) ?? []), r.item.id]);
-      if (i.deletedAt && r.status === 'created') await this.items.trash(session, r.item.id);
+      // Only what is new or changed counts as imported; an item already here as exported does not.
+      if (r.status === 'unchanged') continue;
+      added++;
+      for (const fileId of attachmentIds(inputs[idx]!.data)) links.push({ itemId: r.item.id, fileId });
+      if (r.status !== 'created') continue;
+      if (i.deletedAt) await this.items.trash(session, r.item.id);
+      const at = exportedTimes(i);
+      if (at) times.push({ id: r.item.id, ...at });
     }
+    await this.files.linkItems(session.userId, links);
+    await this.counts.restoreTimes(session.userId, times);
     for (const [folderId, ids] of byFolder) await this.folders.fileItems(session, ids, folderId);
-    count(state, this.name, todo.length);
+    count(state, this.name, added);
     state.progress(batch.length);
   }
+}
+
+/** A record's attachments (`data.files`) pointed at the files as stored here, not as exported. */
+function withFileIds(data: Record<string, unknown>, fileIds: Map<string, string>): Record<string, unknown> {
+  if (!Array.isArray(data.files)) return data;
+  const files = (data.files as unknown[]).map((f) => {
+    const id = (f as { fileId?: unknown } | null)?.fileId;
+    const here = typeof id === 'string' ? fileIds.get(id) : undefined;
+    return here ? { ...(f as object), fileId: here } : f;
+  });
+  return { ...data, files };
+}
+
+function attachmentIds(data: Record<string, unknown> | undefined): string[] {
+  const files = Array.isArray(data?.files) ? (data.files as unknown[]) : [];
+  return files.flatMap((f) => {
+    const id = (f as { fileId?: unknown } | null)?.fileId;
+    return typeof id === 'string' && UUID.test(id) ? [id] : [];
+  });
+}
+
+/** Earliest and latest instants taken from an export: anything else is the restore time instead. */
+const EARLIEST = Date.UTC(1970, 0, 1);
+const SLACK_MS = 24 * 3600 * 1000;
+
+/**
+ * The item's own creation and last change, when the export has them as real instants no later
+ * than now; a last change before the creation is read as the creation.
+ */
+function exportedTimes(i: ExportItem): { createdAt: Date; updatedAt: Date } | undefined {
+  const latest = Date.now() + SLACK_MS;
+  const valid = (v: string | undefined) => {
+    const t = v ? Date.parse(v) : NaN;
+    return Number.isFinite(t) && t >= EARLIEST && t <= latest ? t : undefined;
+  };
+  const created = valid(i.createdAt);
+  if (created === undefined) return undefined;
+  const updated = valid(i.updatedAt);
+  return { createdAt: new Date(created), updatedAt: new Date(updated !== undefined && updated >= created ? updated : created) };
 }

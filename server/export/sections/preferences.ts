@@ -2,7 +2,7 @@
 import type { Readable } from 'node:stream';
 import type { SessionContext } from '../../services/keyring.js';
 import { Preferences, type PreferencesService } from '../../services/preferences.service.js';
-import { readJsonLines } from '../lines.js';
+import { readLines } from '../lines.js';
 import { count, type ExportWriter, type ImportState, type PortabilitySection } from './section.js';
 
 /**
@@ -27,11 +27,18 @@ export class PreferencesSection implements PortabilitySection {
     return name === 'preferences.jsonl';
   }
 
-  async import(_name: string, body: Readable, state: ImportState): Promise<void> {
-    for await (const line of readJsonLines(body)) {
-      await this.preferences.update(state.session, Preferences.parse(line));
-      count(state, this.name);
+  async import(name: string, body: Readable, state: ImportState): Promise<void> {
+    for await (const prefs of readLines(body, name, Preferences, 'preferences line')) {
+      const before = canonical(await this.preferences.get(state.session));
+      // Counted when the merge changed something: the account's own choices again count nothing.
+      if (canonical(await this.preferences.update(state.session, prefs)) !== before) count(state, this.name);
       state.progress(1);
     }
   }
 }
+
+/** JSON with object keys sorted, so two equal preferences compare equal whatever their key order. */
+const canonical = (v: unknown): string =>
+  JSON.stringify(v, (_k, x: unknown) =>
+    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x,
+  );

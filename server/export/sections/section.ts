@@ -24,7 +24,12 @@ export interface ImportState {
   fileMeta: Map<string, ExportFile>;
   itemIds: Map<string, string>;
   folderIds: Map<string, string>;
-  /** Restored (or already present) records per section, for the job result. */
+  /**
+   * Files this run stored that were not in the account before: those no restored item points at
+   * by the end (an older export's trashed file, a run that failed before the items) are removed.
+   */
+  storedFiles: Set<string>;
+  /** What this run added per section, for the job result: records already here count nothing. */
   imported: Record<string, number>;
   progress(done: number): void;
 }
@@ -40,8 +45,17 @@ export interface PortabilitySection {
   export(session: SessionContext, out: ExportWriter, options?: ExportOptions): Promise<void>;
   accepts(entryName: string): boolean;
   import(entryName: string, body: Readable, state: ImportState): Promise<void>;
+  /**
+   * Runs once the tar has been read, whether the run succeeded or failed (`ok`), before the
+   * counts are reported: the place to undo what is useless without the rest of the export.
+   */
+  finish?(state: ImportState, ok: boolean): Promise<void>;
 }
 
+/** Adds `n` (may be negative: something taken back) to what a section imported; none is no entry. */
 export const count = (state: ImportState, section: string, n = 1) => {
-  state.imported[section] = (state.imported[section] ?? 0) + n;
+  if (!n) return;
+  const total = (state.imported[section] ?? 0) + n;
+  if (total) state.imported[section] = total;
+  else delete state.imported[section];
 };

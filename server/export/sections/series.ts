@@ -5,8 +5,8 @@ import type { DayChunk } from '../../../integrations/series/day-chunk.js';
 import type { SessionContext } from '../../services/keyring.js';
 import type { SeriesService } from '../../services/series.service.js';
 import { SERIES_ENTRY, seriesEntryName } from '../format.js';
-import { readJsonLines } from '../lines.js';
-import type { ExportWriter, ImportState, PortabilitySection } from './section.js';
+import { readLines } from '../lines.js';
+import { count, type ExportWriter, type ImportState, type PortabilitySection } from './section.js';
 
 /** Months between two YYYY-MM-DD dates, as [first day, last day] pairs. */
 function* months(first: string, last: string): Generator<[string, string]> {
@@ -52,15 +52,19 @@ export class SeriesSection implements PortabilitySection {
     return SERIES_ENTRY.test(name);
   }
 
-  async import(_name: string, body: Readable, state: ImportState): Promise<void> {
+  async import(name: string, body: Readable, state: ImportState): Promise<void> {
     let batch: DayChunk[] = [];
     const flush = async () => {
-      if (batch.length) await this.series.store(state.session, batch);
-      state.imported[this.name] = (state.imported[this.name] ?? 0) + batch.length;
+      if (batch.length) {
+        // Days count as imported when they brought samples of their type this account lacked
+        // (the store answers per type): a re-import of days already here counts none.
+        const added = await this.series.store(state.session, batch);
+        count(state, this.name, batch.filter((c) => (added[c.type] ?? 0) > 0).length);
+      }
       batch = [];
     };
-    for await (const line of readJsonLines(body)) {
-      batch.push(DayChunkSchema.parse(line) as DayChunk);
+    for await (const chunk of readLines(body, name, DayChunkSchema, 'day of samples')) {
+      batch.push(chunk as DayChunk);
       if (batch.length >= 31) await flush();
     }
     await flush();
