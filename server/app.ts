@@ -76,7 +76,22 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // Metrics first: the database reports every query's family and time to them.
   const metrics = new Metrics();
   const queries = new QueryObserver(metrics);
-  const tracing = config.OTEL_EXPORTER_OTLP_ENDPOINT ? await startTracing(config.OTEL_EXPORTER_OTLP_ENDPOINT) : null;
+  // Spans lost are counted, and said in the log at most once a minute: a collector that is down
+  // must not look like a server with no traffic.
+  let warnDropped: (spans: number, reason: string) => void = () => {};
+  const droppedSpans = metrics.counter({
+    name: 'cv_trace_spans_dropped_total',
+    help: 'Spans not exported: the collector failed or the queue was full.',
+    labelNames: ['reason'],
+  });
+  const tracing = config.OTEL_EXPORTER_OTLP_ENDPOINT
+    ? await startTracing(config.OTEL_EXPORTER_OTLP_ENDPOINT, {
+        onDropped: (spans, reason) => {
+          droppedSpans.inc({ reason }, spans);
+          warnDropped(spans, reason);
+        },
+      })
+    : null;
   const opened = opts.db
     ? undefined
     : await openDatabase({
@@ -108,6 +123,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   databaseDead = (err) => {
     app.log.fatal({ err: { name: err.name, message: err.message } }, 'embedded database aborted; restart the server');
     opts.onDatabaseDead?.(err);
+  };
+  let lastDropWarning = 0;
+  warnDropped = (spans, reason) => {
+    if (Date.now() - lastDropWarning < 60_000) return;
+    lastDropWarning = Date.now();
+    app.log.warn({ spans, reason }, 'trace spans dropped: the OTLP collector did not take them (see cv_trace_spans_dropped_total)');
   };
   logIdleError = (err) =>
     app.log.warn({ err: { name: err.name, code: (err as { code?: string }).code } }, 'database connection lost; reconnecting on next query');

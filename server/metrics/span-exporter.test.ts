@@ -38,14 +38,41 @@ describe('span exporter', () => {
       url: rx.url,
       resource: { 'service.name': 'test' },
       batch: { maxExportBatchSize: 2, maxQueueSize: 5, scheduledDelayMillis: 60_000 },
+      onDropped: (n, reason) => dropped.push([n, reason]),
     });
+    const dropped: Array<[number, string]> = [];
     cleanup.push(() => exporter.shutdown());
     const tracer = new LiteTracerProvider(samplerFromEnv({}), exporter).getTracer('scope');
     for (let i = 0; i < 10; i++) tracer.startSpan(`s${i}`, { kind: SpanKind.SERVER }).end();
     await exporter.forceFlush();
     expect(rx.names()).toEqual([['s0', 's1'], ['s2', 's3'], ['s4']]);
+    expect(dropped).toEqual(Array(5).fill([1, 'queue_full']));
     expect(rx.bodies[0]!.resourceSpans[0]!.resource.attributes).toEqual([{ key: 'service.name', value: { stringValue: 'test' } }]);
     expect(rx.bodies[0]!.resourceSpans[0]!.scopeSpans[0]!.spans[0]!.kind).toBe(2);
+  });
+
+  it('says how many spans a collector refused, so a collector that is down does not look like no traffic', async () => {
+    const refusing = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(400, { 'content-type': 'application/json' }).end('{"code":3,"message":"bad"}'));
+    });
+    await new Promise<void>((r) => refusing.listen(0, '127.0.0.1', r));
+    cleanup.push(() => refusing.close());
+    const dropped: Array<[number, string]> = [];
+    const exporter = new SpanExporter({
+      url: `http://127.0.0.1:${(refusing.address() as AddressInfo).port}/v1/traces`,
+      resource: { 'service.name': 'test' },
+      batch: { maxExportBatchSize: 3, maxQueueSize: 100, scheduledDelayMillis: 60_000 },
+      onDropped: (n, reason) => dropped.push([n, reason]),
+    });
+    cleanup.push(() => exporter.shutdown());
+    const tracer = new LiteTracerProvider(samplerFromEnv({}), exporter).getTracer('scope');
+    for (let i = 0; i < 4; i++) tracer.startSpan(`s${i}`).end();
+    await exporter.forceFlush();
+    expect(dropped).toEqual([
+      [3, 'export_failed'],
+      [1, 'export_failed'],
+    ]);
   });
 
   it('writes a batch larger than one buffer as one valid document, unicode included', async () => {

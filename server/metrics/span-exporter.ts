@@ -9,6 +9,8 @@ export interface ExportOptions {
   resource: Attributes;
   /** As the SDK's BatchSpanProcessor: spans per export, most spans waiting, export interval. */
   batch: { maxExportBatchSize: number; maxQueueSize: number; scheduledDelayMillis: number };
+  /** Spans lost: an export the collector did not take (after retries), or a full queue. */
+  onDropped?: (spans: number, reason: 'export_failed' | 'queue_full') => void;
 }
 
 /** Bytes of one buffer of written spans: a few hundred spans. */
@@ -101,7 +103,11 @@ export class SpanExporter implements SpanSink {
   }
 
   onEnd(span: LiteSpan): void {
-    if (this.#closed || this.#waiting + this.#sending >= this.#opts.batch.maxQueueSize) return;
+    if (this.#closed) return;
+    if (this.#waiting + this.#sending >= this.#opts.batch.maxQueueSize) {
+      this.#opts.onDropped?.(1, 'queue_full');
+      return;
+    }
     const text = spanJson(span);
     let scope = this.#scopes.get(span.scope);
     if (!scope) this.#scopes.set(span.scope, (scope = { chunks: [], open: this.#chunks.take(CHUNK, CHUNK), at: 0, spans: 0 }));
@@ -154,6 +160,7 @@ export class SpanExporter implements SpanSink {
     const sent = new Promise<void>((resolve) =>
       this.#exporter.export(batch, (result) => {
         if (result.code === EXPORT_SUCCESS) this.#bodies.give(full!);
+        else this.#opts.onDropped?.(batch.spans, 'export_failed');
         resolve();
       }),
     ).finally(() => {

@@ -28,7 +28,10 @@ export interface Tracing {
  * Starts tracing (lite-tracer.ts, sampled as OTEL_TRACES_SAMPLER says); spans go to
  * `<endpoint>/v1/traces` (OTLP/HTTP JSON), written as they end (span-exporter.ts).
  */
-export async function startTracing(endpoint: string, opts: { serviceVersion?: string } = {}): Promise<Tracing> {
+export async function startTracing(
+  endpoint: string,
+  opts: { serviceVersion?: string; onDropped?: (spans: number, reason: 'export_failed' | 'queue_full') => void } = {},
+): Promise<Tracing> {
   const [{ AsyncLocalStorageContextManager }, { LiteTracerProvider }, { samplerFromEnv }, { SpanExporter }] = await Promise.all([
     import('@opentelemetry/context-async-hooks'),
     import('./lite-tracer.js'),
@@ -41,6 +44,7 @@ export async function startTracing(endpoint: string, opts: { serviceVersion?: st
     url: `${endpoint.replace(/\/+$/, '')}/v1/traces`,
     resource: { 'service.name': 'context-vault', ...(opts.serviceVersion ? { 'service.version': opts.serviceVersion } : {}) },
     batch: { scheduledDelayMillis: 5000, maxQueueSize: 16384, maxExportBatchSize: 4096 },
+    ...(opts.onDropped ? { onDropped: opts.onDropped } : {}),
   });
   // One AsyncLocalStorage, entered once per request and per withSpan (never per callback), which
   // is what lets a query's family span find its request.
