@@ -243,7 +243,10 @@ const EnvSchema = z.object({
     .enum(['local', 's3'])
     .default('local')
     .describe('Where encrypted files and imports in progress live: `local` (under `DATA_DIR`) or `s3` (the bucket below).'),
-  S3_ENDPOINT: z.url().optional().describe('S3-compatible endpoint (MinIO, Ceph, R2…); unset = AWS S3 in `S3_REGION`.'),
+  S3_ENDPOINT: z
+    .url()
+    .optional()
+    .describe('S3-compatible endpoint (MinIO, Ceph, R2…); unset = AWS S3 in `S3_REGION`. `GET /health/storage` says whether the bucket answers.'),
   S3_BUCKET: z
     .string()
     .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name')
@@ -327,7 +330,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success || !sandbox || issues.length > 0) throw new ConfigError(issues);
   const e = parsed.data;
   const dataDir = path.resolve(e.DATA_DIR);
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  dataDirStep(() => mkdirSync(dataDir, { recursive: true, mode: 0o700 }));
   const publicUrl = new URL(e.PUBLIC_URL ?? `http://localhost:${e.PORT}`);
   const { SERVER_KEY, ...rest } = e;
   return Object.freeze({
@@ -335,7 +338,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicUrl,
     dataDir,
     filesDir: path.join(dataDir, 'files'),
-    serverKey: SERVER_KEY ? decodeKey(SERVER_KEY) : loadOrCreateServerKey(dataDir),
+    serverKey: SERVER_KEY ? decodeKey(SERVER_KEY) : dataDirStep(() => loadOrCreateServerKey(dataDir)),
     maxUploadBytes: e.MAX_UPLOAD_MB * 1024 * 1024,
     maxJsonBytes: e.MAX_JSON_KB * 1024,
     secureCookies: publicUrl.protocol === 'https:',
@@ -356,6 +359,20 @@ function storageSpec(e: Env, dataDir: string): StorageSpec {
     ...(e.S3_ACCESS_KEY_ID ? { accessKeyId: e.S3_ACCESS_KEY_ID } : {}),
     ...(e.S3_SECRET_ACCESS_KEY ? { secretAccessKey: e.S3_SECRET_ACCESS_KEY } : {}),
   };
+}
+
+/**
+ * A file-system step in DATA_DIR: its failure (not writable, a file in the way, a read-only
+ * disk) is a line naming the variable, with the system's own words for what failed where.
+ */
+function dataDirStep<T>(step: () => T): T {
+  try {
+    return step();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (err instanceof ConfigError || !code) throw err;
+    throw new ConfigError([`DATA_DIR: cannot create or write the data directory (${(err as Error).message})`]);
+  }
 }
 
 function decodeKey(text: string): Buffer {

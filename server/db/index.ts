@@ -126,14 +126,51 @@ function initPgliteInChild(dir: string): void {
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
-/** Runs every pending migration; throws with the failing migration's name. */
+/**
+ * Runs every pending migration; throws with the failing migration's name, or, when the database
+ * could not be reached at all, with a line naming DATABASE_URL (never its value: it may hold a
+ * password).
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the migrator works on any schema
 export async function migrateToLatest(db: Kysely<any>): Promise<void> {
   const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
   if (error) {
-    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
-    throw new Error(`Migration ${failed} failed: ${(error as Error).message ?? String(error)}`);
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName;
+    const cause = !failed ? connectFailure(error) : undefined;
+    if (cause) throw new Error(`DATABASE_URL: cannot connect to the database (${cause})`);
+    throw new Error(`Migration ${failed ?? 'unknown'} failed: ${(error as Error).message ?? String(error)}`);
   }
+}
+
+/** Network errors of a connection that never opened. */
+const CONNECT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOENT', 'EACCES']);
+
+/**
+ * Why a connection failed, when the error is one (else undefined): a network error's code and
+ * address (`ECONNREFUSED 127.0.0.1:5999`), PostgreSQL's refusal (SQLSTATE classes 08
+ * connection, 28 authorization, 3D000 unknown database, 57P03 starting up) with its message, or
+ * an SSL mismatch. None of these quotes the password.
+ */
+function connectFailure(error: unknown): string | undefined {
+  type E = Error & { code?: string; address?: string; port?: number; hostname?: string; errors?: unknown[] };
+  const e = error as E;
+  if (!e || typeof e !== 'object') return undefined;
+  // Several addresses tried for one host (IPv6 and IPv4) fail as one AggregateError of each.
+  const first = (Array.isArray(e.errors) ? e.errors[0] : undefined) as E | undefined;
+  const code = e.code ?? first?.code;
+  if (typeof code === 'string' && CONNECT_CODES.has(code)) {
+    const address = e.address ?? first?.address;
+    const port = e.port ?? first?.port;
+    const host = address ? (address.includes(':') ? `[${address}]` : address) : (e.hostname ?? first?.hostname);
+    return host ? `${code} ${host}${port ? `:${port}` : ''}` : code;
+  }
+  if (typeof code === 'string' && (/^(08|28)/.test(code) || code === '3D000' || code === '57P03')) return `${code} ${e.message}`;
+  // TLS: a certificate that does not verify (its code and Node's sentence, no URL).
+  if (typeof code === 'string' && /CERT|^ERR_TLS|^ERR_SSL/.test(code)) return `${code} ${e.message}`;
+  // node-postgres's own, before any SQLSTATE: sslmode=require against a server without SSL.
+  if (/\bSSL\b/.test(e.message ?? '')) return e.message;
+  if (/Connection terminated|timeout expired/i.test(e.message ?? '')) return e.message;
+  return undefined;
 }
 
 /** Runs migrations up to and including `name` (tests that start from an older schema). */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Readable, Transform, pipeline as pipeStreams } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { FastifyBaseLogger } from 'fastify';
 import { createContentMac, createDecryptStream, createEncryptStream } from '../../crypto/index.js';
 import * as codec from '../codec/index.js';
 import { asBuffer } from '../db/index.js';
@@ -100,7 +101,15 @@ export class FilesService {
    */
   async upload(
     session: SessionContext,
-    input: { stream: Readable & { truncated?: boolean }; filename: string; mimetype: string; tags?: string[]; data?: Record<string, unknown> },
+    input: {
+      stream: Readable & { truncated?: boolean };
+      filename: string;
+      mimetype: string;
+      tags?: string[];
+      data?: Record<string, unknown>;
+      /** Told when removing a failed upload's object fails too (the upload's own error is what is thrown). */
+      log?: Pick<FastifyBaseLogger, 'warn'>;
+    },
   ): Promise<{ item: Item; created: boolean }> {
     const { keys, userId } = session;
     const fileId = randomUUID();
@@ -208,7 +217,14 @@ export class FilesService {
       }
       return { item, created: true };
     } catch (err) {
-      if (!kept) await this.store.discard(temp);
+      // Best effort: the store that failed the write may fail this too, and the upload's own
+      // error (or the duplicate below) is what the caller must see.
+      if (!kept)
+        await this.store
+          .discard(temp)
+          .catch((e: unknown) =>
+            input.log?.warn({ err: { message: (e as Error)?.message, code: (e as { code?: string })?.code } }, 'removing a failed upload from storage failed'),
+          );
       if ((err as { code?: string }).code === '23505' && contentMac) {
         // The same content raced in from another request: answer with the winner.
         const again = await this.files.findByMac(userId, contentMac);

@@ -1,5 +1,5 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { constants, createReadStream, createWriteStream } from 'node:fs';
+import { access, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Writable, type Readable } from 'node:stream';
@@ -125,6 +125,26 @@ export class LocalObjectStore implements ObjectStore {
       }
     };
     await walk(this.root);
+  }
+
+  /**
+   * The root is a folder this process may write in (before the first object it may not exist
+   * yet: then the folder it will be made in). Errors with the system's code (EACCES, EROFS, ...).
+   */
+  async check(): Promise<void> {
+    let dir = this.root;
+    for (;;) {
+      const s = await stat(dir).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ENOENT' || path.dirname(dir) === dir) throw e;
+        return null;
+      });
+      if (s) {
+        if (!s.isDirectory()) throw Object.assign(new Error(`not a directory: ${dir}`), { code: 'ENOTDIR' });
+        await access(dir, constants.W_OK | constants.X_OK);
+        return;
+      }
+      dir = path.dirname(dir);
+    }
   }
 
   async close(): Promise<void> {}

@@ -23,8 +23,21 @@ export interface ObjectStore {
   deletePrefix(prefix: string): Promise<void>;
   /** Every object under `prefix`, with its size and when it was last written. */
   list(prefix: string): AsyncIterable<{ key: string; size: number; modified: Date }>;
+  /**
+   * Readiness: resolves when the store answers and can be written (the disk: its root is
+   * writable; S3: the bucket answers a HEAD within `timeoutMs`), else rejects with why.
+   */
+  check(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * The `code` of a storage error meaning the store did not answer (refused or dropped connection,
+ * unknown host, timeout, a 5xx): nothing is wrong with the request, so it may work again later.
+ */
+export const STORAGE_UNAVAILABLE = 'STORAGE_UNAVAILABLE';
+
+export const isStorageUnavailable = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === STORAGE_UNAVAILABLE;
 
 /** What a worker thread needs to open the same store (plain data: it crosses postMessage). */
 export type StorageSpec =

@@ -1,7 +1,15 @@
-import { DeleteObjectCommand, DeleteObjectsCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import {
+  DeleteObjectCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { PassThrough, Readable, Writable } from 'node:stream';
-import { checkKey, checkPrefix, type ObjectStore, type StorageSpec } from './object-store.js';
+import { checkKey, checkPrefix, STORAGE_UNAVAILABLE, type ObjectStore, type StorageSpec } from './object-store.js';
 
 /** Multipart part size: S3's minimum is 5 MiB; 8 MiB keeps at most ~32 MiB in flight per upload. */
 const PART_SIZE = 8 * 1024 * 1024;
@@ -17,14 +25,16 @@ const isMissing = (err: unknown) => {
 /**
  * Objects in an S3 bucket (AWS or any S3-compatible server) under `spec.prefix`. Writes stream
  * as multipart uploads (lib-storage), reads stream the body, and the zip reader's random access
- * becomes ranged GETs. Errors carry the SDK's error name only: a request's URL or signature never
- * reaches a log.
+ * becomes ranged GETs. Errors carry the SDK's error name and status, or the network error's code
+ * and address, never the SDK's message: a request's URL or signature never reaches a log.
  */
 export class S3ObjectStore implements ObjectStore {
   readonly kind = 's3' as const;
   readonly #client: S3Client;
+  readonly #where: string;
 
   constructor(private readonly spec: S3Spec) {
+    this.#where = describeEndpoint(spec);
     this.#client = new S3Client({
       region: spec.region,
       forcePathStyle: spec.forcePathStyle,
@@ -38,6 +48,7 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   createWriteStream(key: string): Writable {
+    const where = this.#where;
     const body = new PassThrough({ highWaterMark: 1 << 20 });
     const upload = new Upload({
       client: this.#client,
@@ -58,7 +69,7 @@ export class S3ObjectStore implements ObjectStore {
         body.end();
         done.then(
           () => cb(),
-          (e: Error) => cb(storageError('write', e)),
+          (e: Error) => cb(storageError(where, 'write', e)),
         );
       },
       destroy(err, cb) {
@@ -70,7 +81,7 @@ export class S3ObjectStore implements ObjectStore {
     // A failed upload stops reading its body: fail the writer at once rather than leave it
     // waiting for a 'drain' that never comes.
     done.catch((e: Error) => {
-      if (!out.destroyed) out.destroy(storageError('write', e));
+      if (!out.destroyed) out.destroy(storageError(where, 'write', e));
     });
     return out;
   }
@@ -80,10 +91,10 @@ export class S3ObjectStore implements ObjectStore {
     this.#client.send(new GetObjectCommand({ Bucket: this.spec.bucket, Key: this.#key(key) })).then(
       (res) => {
         const body = res.Body as Readable;
-        body.on('error', (e) => out.destroy(storageError('read', e)));
+        body.on('error', (e) => out.destroy(storageError(this.#where, 'read', e)));
         body.pipe(out);
       },
-      (e: Error) => out.destroy(storageError('read', e)),
+      (e: Error) => out.destroy(storageError(this.#where, 'read', e)),
     );
     return out;
   }
@@ -96,7 +107,7 @@ export class S3ObjectStore implements ObjectStore {
       if (bytes.length !== end - start) throw new Error('object shorter than the range read');
       return bytes;
     } catch (e) {
-      throw storageError('ranged read', e as Error);
+      throw storageError(this.#where, 'ranged read', e as Error);
     }
   }
 
@@ -106,7 +117,7 @@ export class S3ObjectStore implements ObjectStore {
       return res.ContentLength ?? 0;
     } catch (e) {
       if (isMissing(e)) return null;
-      throw storageError('head', e as Error);
+      throw storageError(this.#where, 'head', e as Error);
     }
   }
 
@@ -114,7 +125,7 @@ export class S3ObjectStore implements ObjectStore {
     try {
       await this.#client.send(new DeleteObjectCommand({ Bucket: this.spec.bucket, Key: this.#key(key) }));
     } catch (e) {
-      if (!isMissing(e)) throw storageError('delete', e as Error);
+      if (!isMissing(e)) throw storageError(this.#where, 'delete', e as Error);
     }
   }
 
@@ -131,7 +142,7 @@ export class S3ObjectStore implements ObjectStore {
         );
         if (res.Errors?.length) throw new Error(`${res.Errors.length} objects were not deleted`);
       } catch (e) {
-        throw storageError('delete', e as Error);
+        throw storageError(this.#where, 'delete', e as Error);
       }
     };
     for await (const o of this.list(prefix)) {
@@ -151,7 +162,7 @@ export class S3ObjectStore implements ObjectStore {
           new ListObjectsV2Command({ Bucket: this.spec.bucket, Prefix: this.spec.prefix + prefix, ...(token ? { ContinuationToken: token } : {}) }),
         );
       } catch (e) {
-        throw storageError('list', e as Error);
+        throw storageError(this.#where, 'list', e as Error);
       }
       for (const o of res.Contents ?? []) {
         if (!o.Key) continue;
@@ -161,16 +172,87 @@ export class S3ObjectStore implements ObjectStore {
     } while (token);
   }
 
+  async check(timeoutMs: number): Promise<void> {
+    try {
+      await this.#client.send(new HeadBucketCommand({ Bucket: this.spec.bucket }), { abortSignal: AbortSignal.timeout(timeoutMs) });
+    } catch (e) {
+      throw storageError(this.#where, 'check', e as Error);
+    }
+  }
+
   async close(): Promise<void> {
     this.#client.destroy();
   }
 }
 
-/** The operation and the SDK's error name, never its message (which may quote the request). */
-function storageError(op: string, err: Error): Error {
-  const name = (err as { name?: string })?.name ?? 'Error';
-  const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  const e = new Error(`object storage ${op} failed: ${name}${status ? ` (${status})` : ''}`);
-  (e as Error & { code?: string }).code = isMissing(err) ? 'ENOENT' : 'STORAGE_ERROR';
-  return e;
+/** Network failures: the store did not answer at all. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE']);
+/** SDK error names of a store that answered late or not at all (our own timeout is an AbortError). */
+const TIMED_OUT = new Set(['AbortError', 'TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
+
+type SdkError = Error & { code?: string; address?: string; port?: number; hostname?: string; errors?: unknown[]; $metadata?: { httpStatusCode?: number } };
+
+/**
+ * Which setting says where the store is, and its address as the operator wrote it without any
+ * user:password or path (an endpoint URL may carry credentials).
+ */
+function describeEndpoint(spec: S3Spec): string {
+  if (!spec.endpoint) return `S3_REGION: object storage (AWS S3 in ${spec.region})`;
+  let origin = '(unparsable URL)';
+  try {
+    origin = new URL(spec.endpoint).origin;
+  } catch {
+    // Config checks the URL; this is only a fallback for a spec built elsewhere.
+  }
+  return `S3_ENDPOINT: object storage at ${origin}`;
+}
+
+/**
+ * Why a request failed, safe to log: a network error's code and the address it was refused at
+ * (`ECONNREFUSED 127.0.0.1:9000`), or the SDK's error name and HTTP status (`AccessDenied (403)`).
+ * Never the SDK's message, which may quote the request.
+ */
+function describeCause(err: SdkError): string {
+  // Several addresses tried at once (IPv6 and IPv4 for one host) fail as an AggregateError of each.
+  const first = (Array.isArray(err.errors) ? err.errors[0] : undefined) as SdkError | undefined;
+  const code = err.code ?? first?.code;
+  if (typeof code === 'string' && UNREACHABLE.has(code)) {
+    const address = err.address ?? first?.address;
+    const port = err.port ?? first?.port;
+    const host = address ? (address.includes(':') ? `[${address}]` : address) : (err.hostname ?? first?.hostname);
+    return host ? `${code} ${host}${port ? `:${port}` : ''}` : code;
+  }
+  const name = err.name ?? 'Error';
+  const status = err.$metadata?.httpStatusCode;
+  return `${name}${typeof code === 'string' && code !== name && /^[A-Z][A-Z0-9_]+$/.test(code) ? ` ${code}` : ''}${status ? ` (${status})` : ''}`;
+}
+
+/**
+ * A storage error the operator can act on: the operation and the cause (see describeCause). A
+ * store that does not answer names the variable that says where it is
+ * (`S3_ENDPOINT: object storage at http://127.0.0.1:9000 does not answer (list: ECONNREFUSED
+ * 127.0.0.1:9000)`) and has the code STORAGE_UNAVAILABLE, as has a 5xx answer; a missing object
+ * is ENOENT; anything else is STORAGE_ERROR.
+ */
+function storageError(where: string, op: string, err: Error): Error {
+  const e = (err ?? new Error('unknown')) as SdkError;
+  const cause = describeCause(e);
+  const first = (Array.isArray(e.errors) ? e.errors[0] : undefined) as SdkError | undefined;
+  const code = e.code ?? first?.code;
+  const status = e.$metadata?.httpStatusCode;
+  let message: string;
+  let kind: string;
+  if ((typeof code === 'string' && UNREACHABLE.has(code)) || TIMED_OUT.has(e.name)) {
+    message = `${where} does not answer (${op}: ${TIMED_OUT.has(e.name) ? 'timed out' : cause})`;
+    kind = STORAGE_UNAVAILABLE;
+  } else if (status !== undefined && status >= 500) {
+    message = `${where} is unavailable (${op}: ${cause})`;
+    kind = STORAGE_UNAVAILABLE;
+  } else {
+    message = `object storage ${op} failed: ${cause}`;
+    kind = isMissing(e) ? 'ENOENT' : 'STORAGE_ERROR';
+  }
+  const out = new Error(message);
+  (out as Error & { code?: string }).code = kind;
+  return out;
 }

@@ -1,10 +1,13 @@
+import type { Readable } from 'node:stream';
+import type { FastifyBaseLogger } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { AppError, badRequest, tooLarge } from '../../errors.js';
+import { AppError, badRequest, tooLarge, unavailable } from '../../errors.js';
 import { receiveFile } from '../../http/multipart.js';
 import { requireSession } from '../../http/session.js';
 import { contentDisposition, type FilesService } from '../../services/files.service.js';
 import { MAX_FHIR_JSON_BYTES } from '../../services/imports.service.js';
 import { cleanTags } from '../../services/items.service.js';
+import { isStorageUnavailable } from '../../storage/object-store.js';
 import { IdParams, Item, Limits } from '../../../contract/index.js';
 
 export const filesRoutes =
@@ -26,17 +29,23 @@ export const filesRoutes =
           notMultipart: badRequest('Send the file as multipart/form-data with a "file" field.', 'expected_multipart'),
           fields: { tags: (value) => (tags = parseTags(value)) },
         },
-        (part) => deps.files.upload(session, { stream: part.file, filename: part.filename, mimetype: part.mimetype, tags }),
+        (part) => deps.files.upload(session, { stream: part.file, filename: part.filename, mimetype: part.mimetype, tags, log: req.log }),
       ).catch((err: unknown) => {
         // Say the limit, so the person knows what size would be accepted.
         if (err instanceof AppError && err.statusCode === 413) throw tooLarge(`The file is larger than this server accepts (${maxUploadMb} MB at most).`);
-        throw err;
+        throw storageFailure(req.log, err);
       });
       return reply.code(r.created ? 201 : 200).send(r.item);
     });
 
     app.get('/api/files/:id', { schema: { params: IdParams } }, async (req, reply) => {
       const f = await deps.files.download(requireSession(req), req.params.id);
+      // The attachment headers go out only with the file's first bytes: a store that does not
+      // answer is a JSON error the browser shows, not a download saved under the file's name.
+      await firstBytes(f.stream).catch((err: unknown) => {
+        f.stream.destroy();
+        throw storageFailure(req.log, err);
+      });
       return reply
         .header('content-type', f.meta.contentType)
         .header('content-length', String(f.size))
@@ -46,6 +55,42 @@ export const filesRoutes =
         .send(f.stream);
     });
   };
+
+/** Seconds a client is told to wait before trying again while the object store does not answer. */
+const STORAGE_RETRY_AFTER_S = 30;
+
+/**
+ * An object store that does not answer as a 503 `storage_unavailable` (logged here: the error
+ * handler logs no AppError, and the operator needs the cause); any other error as it is.
+ */
+function storageFailure(log: FastifyBaseLogger, err: unknown): unknown {
+  if (!isStorageUnavailable(err)) return err;
+  log.error({ err: { message: (err as Error).message, code: (err as { code?: string }).code } }, 'object storage unavailable');
+  return unavailable('File storage is not answering right now. Try again in a moment.', 'storage_unavailable', STORAGE_RETRY_AFTER_S);
+}
+
+/**
+ * Resolves once the stream has its first bytes (or its end) buffered, without taking them;
+ * rejects with its error if it fails first.
+ */
+function firstBytes(stream: Readable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const settle = (err?: unknown) => {
+      stream.off('readable', onReadable);
+      stream.off('close', onClose);
+      // The error listener stays: a later error is the response's to handle (it ends the
+      // download), and one emitted before the response listens must not go unhandled.
+      if (err) reject(err as Error);
+      else resolve();
+    };
+    const onReadable = () => settle();
+    const onClose = () => settle(stream.errored ?? new Error('the file stream closed before its first bytes'));
+    if (stream.errored) return reject(stream.errored);
+    stream.on('readable', onReadable);
+    stream.on('error', settle);
+    stream.on('close', onClose);
+  });
+}
 
 /**
  * `tags` is one field: a JSON array of strings (`["a","b"]`) or a comma-separated list (`a, b,,c`
