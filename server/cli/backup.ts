@@ -3,7 +3,8 @@
  * age-encrypted to the operator's recipient, written to a directory or a bucket; older backups
  * beyond BACKUP_KEEP are deleted. With BACKUP_INTERVAL_HOURS (or --every) it keeps running and
  * backs up on that schedule. Uses the server's own configuration (DATABASE_URL or DATA_DIR,
- * STORAGE and S3_*). With the embedded database (PGlite is single-process) stop the server first.
+ * STORAGE and S3_*). With the embedded database (PGlite is single-process) stop the server first:
+ * while it holds the data directory, the backup is refused.
  *
  *   npm run backup -- --to /backups --recipient age1…      once
  *   npm run backup -- --to s3://my-backups/vault --every 24 --keep 14
@@ -15,11 +16,23 @@ import { writeBackup } from '../backup/backup.js';
 import { recordBackupSuccess } from '../backup/status.js';
 import { applyRetention, backupName, openTarget, s3Settings } from '../backup/target.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
+import { DataDirLockedError, lockDataDir } from '../db/data-dir-lock.js';
 import { openDatabase } from '../db/index.js';
 import { ServerSettingsRepository } from '../repositories/server-settings.repository.js';
 import { areaSpec, openStore } from '../storage/index.js';
 
 async function once(config: Config, to: string, recipient: string, keep: number): Promise<void> {
+  // The embedded database is held for the whole run: a server started meanwhile is refused
+  // instead of writing into the files being copied.
+  const lock = config.DATABASE_URL ? undefined : lockDataDir(config.dataDir, 'npm run backup');
+  try {
+    await backUp(config, to, recipient, keep);
+  } finally {
+    lock?.release();
+  }
+}
+
+async function backUp(config: Config, to: string, recipient: string, keep: number): Promise<void> {
   const target = await openTarget(to, s3Settings(config));
   const files = await openStore(areaSpec(config.storage, 'files'));
   try {
@@ -99,7 +112,7 @@ async function main(): Promise<number> {
   process.once('SIGINT', stop);
   while (!stopping) {
     // A failed run is reported and retried at the next slot; the schedule keeps going.
-    await once(config, to, recipient, config.BACKUP_KEEP).catch((err: Error) => process.stderr.write(`Backup failed: ${err.message}\n`));
+    await once(config, to, recipient, config.BACKUP_KEEP).catch((err: Error) => process.stderr.write(`Backup failed: ${message(err)}\n`));
     await new Promise<void>((r) => {
       wake = r;
       setTimeout(r, config.BACKUP_INTERVAL_HOURS * 3_600_000).unref();
@@ -108,10 +121,17 @@ async function main(): Promise<number> {
   return 0;
 }
 
+/** A refusal on the embedded database says what holds it and what to do. */
+function message(err: Error): string {
+  if (err instanceof DataDirLockedError)
+    return err.withAdvice('stop it first: the embedded database allows one process, so it is backed up while the server is stopped.');
+  return err.message;
+}
+
 main().then(
   (code) => process.exit(code),
   (err: Error) => {
-    process.stderr.write(`Backup failed: ${err.message}\n`);
+    process.stderr.write(`Backup failed: ${message(err)}\n`);
     process.exit(1);
   },
 );

@@ -15,7 +15,9 @@ import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
 import { isAgeRecipient } from '../../crypto/index.js';
 import { buildApp } from '../app.js';
-import { ConfigError, loadConfig } from '../config.js';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { DataDirLockedError, lockDataDir, type DataDirLock } from '../db/data-dir-lock.js';
+import { signInFailure } from './sign-in-failure.js';
 
 // One interface for every question: piped answers (scripts, tests) arrive in one read.
 let muted = false;
@@ -55,8 +57,9 @@ async function main(): Promise<number> {
   });
   let config;
   try {
-    // The export needs no AI, and must not start inference containers.
-    config = loadConfig({ ...process.env, SANDBOX_RUNTIME: 'none', LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
+    // The export needs no AI, and must not start inference containers. The in-process app's
+    // request logs are not for this interactive output (the server's LOG_LEVEL may be set here too).
+    config = loadConfig({ ...process.env, SANDBOX_RUNTIME: 'none', LOG_LEVEL: 'error' });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);
@@ -64,6 +67,23 @@ async function main(): Promise<number> {
     }
     throw err;
   }
+  // Refused before any question when the server holds the embedded database (PGlite is one process).
+  let lock: DataDirLock | undefined;
+  try {
+    lock = config.DATABASE_URL ? undefined : lockDataDir(config.dataDir, 'npm run export');
+  } catch (err) {
+    if (!(err instanceof DataDirLockedError)) throw err;
+    process.stderr.write(`${err.withAdvice('stop it first, or export from the running app: Settings → Export your vault (POST /api/export).')}\n`);
+    return 1;
+  }
+  try {
+    return await exportAccount(config, values);
+  } finally {
+    lock?.release();
+  }
+}
+
+async function exportAccount(config: Config, values: { out?: string; recipient?: string; email?: string; 'include-trash'?: boolean }): Promise<number> {
   const email = values.email ?? (await ask('Email: '));
   const passphrase = await ask('Vault passphrase: ', true);
   let target: { recipient: string } | { passphrase: string };
@@ -96,7 +116,7 @@ async function main(): Promise<number> {
       body: JSON.stringify({ email, passphrase }),
     });
     if (login.status !== 200) {
-      process.stderr.write('Email or passphrase is incorrect.\n');
+      process.stderr.write(`${await signInFailure(login)}\n`);
       return 1;
     }
     const cookie = login.headers

@@ -1,7 +1,8 @@
 /**
  * `npm run invite`: prints a new single-use invite code for SIGNUP=invite, from the same
  * DATA_DIR / DATABASE_URL the server uses. With the embedded database (PGlite allows one
- * process) stop the server first, or create invites in Settings as an admin account.
+ * process) stop the server first, or create invites in Settings as an admin account: while the
+ * server holds the data directory this refuses (exit 1) instead of writing a code it never sees.
  *
  *   npm run invite                       a code valid for 7 days
  *   npm run invite -- --days 30          valid for 30 days (1 to 90)
@@ -9,6 +10,8 @@
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.js';
+import { DataDirLockedError } from '../db/data-dir-lock.js';
+import { AppError } from '../errors.js';
 import { migrateToLatest, openDatabase } from '../db/index.js';
 import { InvitesRepository } from '../repositories/invites.repository.js';
 import { normalizeEmail } from '../services/auth.service.js';
@@ -31,7 +34,19 @@ async function main(): Promise<number> {
     }
     throw err;
   }
-  const { db } = await openDatabase({ url: config.DATABASE_URL, dataDir: config.dataDir });
+  let db;
+  try {
+    ({ db } = await openDatabase({ url: config.DATABASE_URL, dataDir: config.dataDir, lockHolder: 'npm run invite' }));
+  } catch (err) {
+    if (err instanceof DataDirLockedError) {
+      // A code written behind the server's back would be lost: the server never sees it.
+      process.stderr.write(
+        `${err.withAdvice('stop it first, or create the invite while it runs: sign in as an admin account and use Settings → Invites (POST /api/invites).')}\n`,
+      );
+      return 1;
+    }
+    throw err;
+  }
   try {
     await migrateToLatest(db);
     const repo = new InvitesRepository(db);
@@ -42,7 +57,15 @@ async function main(): Promise<number> {
       }
       process.stderr.write('That account is now an admin: it can create invites in Settings.\n');
     }
-    const invite = await new InvitesService(repo).create(null, days);
+    let invite;
+    try {
+      invite = await new InvitesService(repo, config.SIGNUP).create(null, days);
+    } catch (err) {
+      // SIGNUP=closed: no code could be used, so none is made.
+      if (!(err instanceof AppError)) throw err;
+      process.stderr.write(`${err.message}\n`);
+      return 1;
+    }
     if (config.SIGNUP !== 'invite') process.stderr.write(`Note: SIGNUP is "${config.SIGNUP}"; invite codes are only asked for with SIGNUP=invite.\n`);
     process.stderr.write(`Single-use invite, valid until ${invite.expiresAt.toISOString()}:\n`);
     process.stdout.write(`${invite.code}\n`);

@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { RestoreError, restoreBackup } from '../backup/restore.js';
 import { openTarget, s3Settings } from '../backup/target.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
+import { DataDirLockedError, lockDataDir, type DataDirLock } from '../db/data-dir-lock.js';
 import { areaSpec, openStore } from '../storage/index.js';
 
 async function main(): Promise<number> {
@@ -41,6 +42,15 @@ async function main(): Promise<number> {
   if (!identity) {
     process.stderr.write(`${values.identity} holds no age identity (AGE-SECRET-KEY-1…).\n`);
     return 2;
+  }
+  // A server started on this DATA_DIR mid-restore would create a database of its own under it.
+  let lock: DataDirLock | undefined;
+  try {
+    lock = config.DATABASE_URL ? undefined : lockDataDir(config.dataDir, 'npm run restore');
+  } catch (err) {
+    if (!(err instanceof DataDirLockedError)) throw err;
+    process.stderr.write(`${err.withAdvice('stop it first: a backup is restored into an install that is not running.')}\n`);
+    return 1;
   }
   const src = positionals[0]!;
   let source: Readable;
@@ -72,6 +82,7 @@ async function main(): Promise<number> {
   } finally {
     await files.close();
     await close();
+    lock?.release();
   }
 }
 

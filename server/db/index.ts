@@ -5,6 +5,7 @@ import { Kysely, Migrator, type LogEvent, type MigrationProvider } from 'kysely'
 import { PGlite, types } from '@electric-sql/pglite';
 import pg from 'pg';
 import { migrations } from '../../migrations/index.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import { namedStatementClient, StatementNames } from './pg-named-statements.js';
 import { PointReadDialect } from './pg-point-reads.js';
@@ -30,6 +31,8 @@ export interface DbOptions {
   checkpointCheckMs?: number;
   /** Told about every query after it ran (metrics and spans by statement family). */
   log?: (event: LogEvent) => void;
+  /** Embedded PGlite in a dataDir: who holds its directory, named to anyone refused (default `server`). */
+  lockHolder?: string;
 }
 
 /** Connections of the pool now (PGlite: its one connection and the queries queued for it). */
@@ -58,9 +61,27 @@ export async function openDatabase(opts: DbOptions): Promise<{ db: Database; dia
     return { db, dialect: 'pg', poolStats: () => ({ size: pool.options.max ?? 10, inUse: pool.totalCount - pool.idleCount, waiting: pool.waitingCount }) };
   }
   const pgDir = opts.dataDir ? path.join(opts.dataDir, 'pg') : undefined;
-  if (pgDir && !existsSync(path.join(pgDir, 'PG_VERSION'))) initPgliteInChild(pgDir);
-  const pglite = new PGlite(pgDir, { postgresqlconf: PGLITE_CONF, parsers: PGLITE_PARSERS, serializers: PGLITE_SERIALIZERS });
-  await pglite.waitReady;
+  // One process at a time (see data-dir-lock.ts): held until this PGlite closes, or the process exits.
+  const lock = opts.dataDir ? lockDataDir(opts.dataDir, opts.lockHolder) : undefined;
+  let pglite: PGlite;
+  try {
+    if (pgDir && !existsSync(path.join(pgDir, 'PG_VERSION'))) initPgliteInChild(pgDir);
+    pglite = new PGlite(pgDir, { postgresqlconf: PGLITE_CONF, parsers: PGLITE_PARSERS, serializers: PGLITE_SERIALIZERS });
+    await pglite.waitReady;
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
+  if (lock) {
+    const close = pglite.close.bind(pglite);
+    pglite.close = async () => {
+      try {
+        await close();
+      } finally {
+        lock.release();
+      }
+    };
+  }
   guardPglite(pglite, {
     checkpointEveryBytes: (opts.checkpointEveryMb ?? 64) * 1024 * 1024,
     checkIntervalMs: opts.checkpointCheckMs ?? 1000,
