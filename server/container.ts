@@ -190,7 +190,7 @@ export async function buildContainer(o: ContainerOptions) {
     });
     await notifier.start();
   }
-  const invites = new InvitesService(repos.invites);
+  const invites = new InvitesService(repos.invites, config.SIGNUP);
 
   // The vault: items, with history and folders hooked into their saves; trash, search, files.
   const items = new ItemsService(repos.items);

@@ -107,5 +107,22 @@ describe.each(dbTargets())('sign-up policy (%s)', (target) => {
         expect(r.headers['set-cookie']).toBeUndefined();
       }
     });
+
+    it('refuses to make invites no one could use, even for an admin', async () => {
+      const open = await startTestServer(target, { SIGNUP: 'open' });
+      try {
+        const first = await register(open, 'admin@example.com');
+        expect(first.statusCode).toBe(201);
+        const admin = { cookie: cookieFrom(first.headers['set-cookie']), origin: 'http://localhost:8080' };
+        open.env.SIGNUP = 'closed';
+        await open.restart();
+        expect((await open.app.inject({ method: 'GET', url: '/api/invites/access', headers: admin })).json()).toEqual({ admin: true });
+        const made = await open.app.inject({ method: 'POST', url: '/api/invites', headers: admin, payload: {} });
+        expect(made.statusCode).toBe(409);
+        expect(made.json().error).toMatchObject({ code: 'signup_closed', message: expect.stringMatching(/SIGNUP=invite/) });
+      } finally {
+        await open.dispose();
+      }
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { forbidden, notFound } from '../errors.js';
+import { conflict, forbidden, notFound } from '../errors.js';
 import type { InvitesRepository } from '../repositories/invites.repository.js';
 import type { SessionContext } from './keyring.js';
 
@@ -29,10 +29,19 @@ export function inviteCodeHash(code: string): Buffer {
 
 /** Invite codes: created by an admin account (or `npm run invite`), each good for one sign-up. */
 export class InvitesService {
-  constructor(private readonly repo: InvitesRepository) {}
+  constructor(
+    private readonly repo: InvitesRepository,
+    private readonly policy: SignupPolicy,
+  ) {}
 
-  /** Creates a code; `by` null means the command line. The code is returned once, never stored. */
+  /**
+   * Creates a code; `by` null means the command line. The code is returned once, never stored.
+   * Refused under SIGNUP=closed, where no code lets anyone register.
+   */
   async create(by: string | null, days = DEFAULT_DAYS): Promise<{ id: string; code: string; expiresAt: Date }> {
+    if (this.policy === 'closed') {
+      throw conflict('Sign-up is closed on this server (SIGNUP=closed), so no invite code could be used. Set SIGNUP=invite to invite people.', 'signup_closed');
+    }
     const code = newInviteCode();
     const id = randomUUID();
     const expiresAt = new Date(Date.now() + days * 86_400_000);
