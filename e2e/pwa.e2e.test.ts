@@ -126,4 +126,31 @@ describe('installable app: manifest, service worker, offline shell, camera captu
       await phone.close();
     }
   });
+
+  it('answers a missing build file with 404, not the page, and a tab whose page bundle is gone loads the new build once', async () => {
+    const gone = await fetch(`${server.url}/assets/ChatPage-0ld8uild.js`);
+    expect(gone.status).toBe(404);
+    expect(gone.headers.get('content-type')).toMatch(/^application\/json/);
+    expect((await fetch(`${server.url}/old-icon.png`)).status).toBe(404);
+    const page = await fetch(`${server.url}/vault/notes`, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+
+    // What Vite raises when a lazy page's bundle fails to load: the tab reloads, once.
+    const { page: tab } = s;
+    await tab.goto('/vault');
+    await tab.getByRole('heading', { name: 'Vault' }).waitFor();
+    await tab.evaluate(() => sessionStorage.removeItem('cv-reloaded-for-bundle'));
+    const reloaded = tab.waitForEvent('load');
+    await tab.evaluate(() => window.dispatchEvent(new Event('vite:preloadError', { cancelable: true })));
+    await reloaded;
+    await tab.getByRole('heading', { name: 'Vault' }).waitFor();
+    // A second failure within the minute is left to the page: no reload loop.
+    const again = await tab.evaluate(() => {
+      const e = new Event('vite:preloadError', { cancelable: true });
+      window.dispatchEvent(e);
+      return e.defaultPrevented;
+    });
+    expect(again).toBe(false);
+  });
 });

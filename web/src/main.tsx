@@ -16,6 +16,17 @@ if (import.meta.env.PROD && 'serviceWorker' in navigator) {
   });
 }
 
+// A tab opened before an upgrade asks for the old build's page bundles, which are gone (404):
+// load the new build once instead of leaving a page that cannot open. Once a minute at most, so
+// a bundle missing for another reason cannot make the tab reload over and over.
+window.addEventListener('vite:preloadError', (event) => {
+  const last = Number(sessionStorage.getItem('cv-reloaded-for-bundle') ?? 0);
+  if (Date.now() - last < 60_000) return;
+  event.preventDefault();
+  sessionStorage.setItem('cv-reloaded-for-bundle', String(Date.now()));
+  window.location.reload();
+});
+
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <App />

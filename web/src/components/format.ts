@@ -19,6 +19,20 @@ export function formatDate(iso: string | null | undefined, opts: Intl.DateTimeFo
   return formatter(opts).format(d);
 }
 
+/**
+ * A calendar date as its source wrote it ("2021-03-06", also "2021-03" or "2021"), shown as that
+ * day wherever the browser is: never moved into the browser's time zone, as an instant would be.
+ */
+export function formatDay(day: string | null | undefined, opts: Intl.DateTimeFormatOptions = { dateStyle: 'medium' }): string {
+  if (!day) return '';
+  const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$/.exec(day);
+  if (!m) return formatDate(day, opts);
+  const at = new Date(`${m[1]}-${m[2] ?? '01'}-${m[3] ?? '01'}T00:00:00Z`);
+  if (Number.isNaN(at.getTime())) return day;
+  const partial: Intl.DateTimeFormatOptions | null = m[3] ? null : m[2] ? { year: 'numeric', month: 'short' } : { year: 'numeric' };
+  return formatter({ ...(partial ?? opts), timeZone: 'UTC' }).format(at);
+}
+
 export function formatDateTime(iso: string | null | undefined): string {
   return formatDate(iso, { dateStyle: 'medium', timeStyle: 'short' });
 }

@@ -27,7 +27,8 @@ export function Notice({
     success: 'border-emerald-200 bg-emerald-50 text-emerald-900',
   };
   return (
-    <div className={`rounded-lg border px-4 py-3 text-sm ${tones[tone]} ${className}`}>
+    // A success is news the person waits for ("Passphrase changed."): screen readers announce it.
+    <div role={tone === 'success' ? 'status' : undefined} className={`rounded-lg border px-4 py-3 text-sm ${tones[tone]} ${className}`}>
       {title && <p className="font-semibold">{title}</p>}
       <div className={title ? 'mt-1' : ''}>{children}</div>
     </div>

@@ -141,6 +141,29 @@ describe('<ChatPage>', () => {
     await screen.findByText('AI offline');
   });
 
+  it('says the AI is not set up (not "try again later") and does not send when the server has no runtime', async () => {
+    const { fetchMock } = setup({ health: { status: 'offline', runtime: 'none' } });
+    await screen.findByText('AI not set up on this server');
+    const banner = screen.getByTestId('ai-offline');
+    expect(banner.textContent).toContain('SANDBOX_RUNTIME');
+    expect(banner.textContent).toContain('OLLAMA_URL');
+    expect(banner.textContent).not.toMatch(/later|right now/);
+    fireEvent.change(screen.getByLabelText('Message'), { target: { value: 'hello' } });
+    expect((screen.getByRole('button', { name: 'Send' }) as HTMLButtonElement).disabled).toBe(true);
+    fireEvent.keyDown(screen.getByLabelText('Message'), { key: 'Enter' });
+    expect(fetchMock.mock.calls.some((c) => c[0] === '/api/chat')).toBe(false);
+    // The typed question stays.
+    expect((screen.getByLabelText('Message') as HTMLTextAreaElement).value).toBe('hello');
+  });
+
+  it('keeps "try again later" for a runtime that is only offline for now', async () => {
+    setup({ health: { status: 'offline', runtime: 'docker' } });
+    await screen.findByText('AI offline');
+    expect(screen.getByTestId('ai-offline').textContent).toContain('try chatting again later');
+    fireEvent.change(screen.getByLabelText('Message'), { target: { value: 'hello' } });
+    expect((screen.getByRole('button', { name: 'Send' }) as HTMLButtonElement).disabled).toBe(false);
+  });
+
   it('shows the AI offline banner and the server message when chat answers 503 ai_offline', async () => {
     setup({ chat: () => json(503, { error: { code: 'ai_offline', message: 'The AI is offline right now.' } }) });
     await ask('hello');

@@ -89,8 +89,8 @@ function MessageView({ m, onRegenerate }: { m: UiMessage; onRegenerate?: () => v
 
 const REASON_TITLES: Record<string, string> = { no_model: 'No model pulled', image_missing: 'AI image missing', model_pulling: 'Model download in progress' };
 
-export function OfflineBanner({ reason }: { reason?: AiReason | null }) {
-  const title = (reason && REASON_TITLES[reason.code]) ?? 'AI offline';
+export function OfflineBanner({ reason, notSetUp = false }: { reason?: AiReason | null; notSetUp?: boolean }) {
+  const title = notSetUp ? 'AI not set up on this server' : ((reason && REASON_TITLES[reason.code]) ?? 'AI offline');
   return (
     <div
       role="status"
@@ -103,7 +103,12 @@ export function OfflineBanner({ reason }: { reason?: AiReason | null }) {
       </svg>
       <div>
         <p className="font-semibold">{title}</p>
-        {reason && REASON_TITLES[reason.code] ? (
+        {notSetUp ? (
+          <p>
+            This server has no AI model runtime configured, so the assistant cannot answer; waiting will not change that. An administrator can set one up
+            (SANDBOX_RUNTIME or OLLAMA_URL). Your vault, search and health data keep working.
+          </p>
+        ) : reason && REASON_TITLES[reason.code] ? (
           <>
             <p>The assistant cannot answer until whoever runs this server fixes this. Your vault, search and health data keep working.</p>
             <p className="mt-1 font-mono text-xs">{reason.message}</p>
@@ -215,7 +220,7 @@ export function ChatPage({ chatId }: { chatId: string | null }) {
 
   const submit = (e?: FormEvent) => {
     e?.preventDefault();
-    if (!draft.trim() || tooLong || chat.streaming) return;
+    if (!draft.trim() || tooLong || chat.streaming || ai.notSetUp) return;
     const text = draft;
     setDraft('');
     void chat.send(text).then((sent) => {
@@ -325,7 +330,7 @@ export function ChatPage({ chatId }: { chatId: string | null }) {
       </Dialog>
 
       <section aria-label="Conversation" className="flex min-h-[calc(100vh-10rem)] min-w-0 flex-col">
-        {ai.offline && <OfflineBanner reason={ai.reason} />}
+        {ai.offline && <OfflineBanner reason={ai.reason} notSetUp={ai.notSetUp} />}
         <ErrorText error={chat.error} className="mb-3" />
         {chatId && chat.messages.length > 0 && (
           <ChatHeader
@@ -357,11 +362,12 @@ export function ChatPage({ chatId }: { chatId: string | null }) {
                   <li key={s}>
                     <button
                       type="button"
+                      disabled={ai.notSetUp}
                       onClick={() => {
                         setDraft(s);
                         input.current?.focus();
                       }}
-                      className="w-full rounded-lg border border-stone-200 bg-white px-3 py-2 text-left text-stone-700 hover:border-teal-300 hover:bg-teal-50 focus-visible:outline-2 focus-visible:outline-teal-600"
+                      className="w-full rounded-lg border border-stone-200 bg-white px-3 py-2 text-left text-stone-700 hover:border-teal-300 hover:bg-teal-50 focus-visible:outline-2 focus-visible:outline-teal-600 disabled:cursor-not-allowed disabled:opacity-60"
                     >
                       {s}
                     </button>
@@ -403,7 +409,7 @@ export function ChatPage({ chatId }: { chatId: string | null }) {
                 Stop
               </Button>
             ) : (
-              <Button type="submit" disabled={!draft.trim() || tooLong}>
+              <Button type="submit" disabled={!draft.trim() || tooLong || ai.notSetUp}>
                 Send
               </Button>
             )}

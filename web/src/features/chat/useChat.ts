@@ -28,13 +28,16 @@ const key = () => `m${++seq}`;
 export function useAiStatus(pollMs = 30_000) {
   const [offline, setOfflineState] = useState(false);
   const [reason, setReason] = useState<AiReason | null>(null);
+  /** How the server runs its model (`docker`, `url`), or `none` when no runtime is configured at all. */
+  const [runtime, setRuntime] = useState<string | null>(null);
   const setOffline = useCallback((value: boolean, why?: AiReason | null) => {
     setOfflineState(value);
     setReason(value ? (why ?? null) : null);
   }, []);
   const check = useCallback(async () => {
     try {
-      const r = await api.get<{ status: string; code?: string; message?: string }>('/health/ollama', { quiet401: true });
+      const r = await api.get<{ status: string; runtime?: string; code?: string; message?: string }>('/health/ollama', { quiet401: true });
+      setRuntime(r.runtime ?? null);
       setOffline(r.status !== 'ok', r.code && r.message ? { code: r.code, message: r.message } : null);
     } catch {
       setOffline(true);
@@ -45,7 +48,8 @@ export function useAiStatus(pollMs = 30_000) {
     const t = setInterval(check, pollMs);
     return () => clearInterval(t);
   }, [check, pollMs]);
-  return { offline, reason, setOffline, check };
+  // No runtime configured: waiting will not help, only whoever runs the server can set one up.
+  return { offline, reason, setOffline, check, notSetUp: offline && runtime === 'none' };
 }
 
 /** The longest question the server takes (its /api/chat schema). */

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import { api } from '../../api/client';
 import { Link } from '../../app/router';
 import { Badge, Card, ErrorText } from '../../components/ui/Feedback';
-import { formatDate, SOURCE_LABELS } from '../../components/format';
+import { formatDate, formatDay, SOURCE_LABELS } from '../../components/format';
 import type { ClinicalEntry } from './health-api';
 
 const LISTS = [
@@ -85,7 +85,8 @@ function ClinicalList({ kind, title, groups, empty, version }: (typeof LISTS)[nu
                       {e.criticality === 'high' && <span className="ml-2 text-xs font-semibold text-red-700">high criticality</span>}
                     </span>
                     <span className="shrink-0 text-xs text-stone-500">
-                      {formatDate(e.date)}
+                      {/* The source's own date: an evening record is not moved to the next day by the browser's zone. */}
+                      {e.day ? formatDay(e.day) : formatDate(e.date)}
                       {e.end ? ` – ${formatDate(e.end)}` : ''}
                     </span>
                   </div>

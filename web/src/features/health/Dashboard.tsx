@@ -23,10 +23,12 @@ function MetricCard({ card }: { card: DashboardCard }) {
   const series = card.series.map((s, i) => ({
     label: s.label,
     color: COLORS[i % COLORS.length]!,
-    days: s.points.map((p) => ({ date: p.date, count: p.count, min: p.min, max: p.max, mean: p.mean, sum: p.sum })),
+    days: s.points.map((p) => ({ date: p.date, days: p.days, count: p.count, min: p.min, max: p.max, mean: p.mean, sum: p.sum })),
   }));
   const latest = card.series.map((s) => s.points.at(-1)).filter((p) => p !== undefined);
-  const per = card.resolution === 'day' ? '' : card.resolution === 'week' ? ' a week' : ' a month';
+  const unit = unitLabel(card.unit);
+  // A week's or month's total is "a week"/"a month"; a level (weight, BMI, HRV) is just the level.
+  const per = card.stat !== 'sum' || card.resolution === 'day' ? '' : card.resolution === 'week' ? ' a week' : ' a month';
   return (
     <section className="rounded-xl border border-stone-200 bg-white p-5 shadow-sm" aria-label={card.title} data-testid={`card-${card.key}`}>
       <div className="mb-3 flex items-baseline justify-between gap-2">
@@ -36,8 +38,8 @@ function MetricCard({ card }: { card: DashboardCard }) {
             Latest{' '}
             <span className="text-base font-semibold tabular-nums text-stone-900">
               {latest.map((p) => fmt(card.stat === 'sum' ? p.sum : p.mean, digits)).join('/')}
-            </span>{' '}
-            {unitLabel(card.unit)}
+            </span>
+            {unit ? ` ${unit}` : ''}
             {per}
           </p>
         )}
@@ -48,7 +50,7 @@ function MetricCard({ card }: { card: DashboardCard }) {
         </div>
       ) : (
         <Suspense fallback={<div className="h-40 animate-pulse rounded-lg bg-stone-100" />}>
-          <SeriesChart title={card.title} unit={unitLabel(card.unit)} series={series} mode={mode} from={card.from} to={card.to} digits={digits} />
+          <SeriesChart title={card.title} unit={unit} series={series} mode={mode} from={card.from} to={card.to} digits={digits} resolution={card.resolution} />
         </Suspense>
       )}
       <div className="mt-1 flex flex-wrap justify-between gap-2 text-xs text-stone-500">

@@ -141,7 +141,8 @@ describe('<Importer kind="fhir">', () => {
     );
     render(<Importer kind="fhir" onImported={() => undefined} />);
     fireEvent.change(screen.getByLabelText('Import FHIR JSON'), { target: { files: [new File(['{"resourceType":"Bundle"}'], 'portal.json')] } });
-    await screen.findByText('Imported 1 patient profile, 3 test results, 1 medication from portal.json.', {}, { timeout: 3000 });
+    // Codes name a code system, not a kind of record: coded records are "health records" (see countNames).
+    await screen.findByText('Imported 1 patient profile, 4 health records from portal.json.', {}, { timeout: 3000 });
     expect(screen.queryByText(/fhir:/)).toBeNull();
   });
 
@@ -170,7 +171,7 @@ describe('<Importer kind="fhir">', () => {
     render(<Importer kind="fhir" onImported={() => undefined} />);
     fireEvent.change(screen.getByLabelText('Import FHIR JSON'), { target: { files: [new File(['{"resourceType":"Bundle"}'], 'portal.json')] } });
     await screen.findByText(
-      'Imported 3 test results from portal.json. Not imported: 2 resources that could not be read, 1 sample left out (unit or value not usable), 1,200 files that could not be read.',
+      'Imported 3 health records from portal.json. Not imported: 2 resources that could not be read, 1 sample left out (unit or value not usable), 1,200 files that could not be read.',
       {},
       { timeout: 3000 },
     );
@@ -203,6 +204,37 @@ describe('typeName', () => {
     expect(typeName('HKQuantityTypeIdentifierHeartRate')).toBe('heart rate');
     expect(typeName('HKQuantityTypeIdentifierRestingHeartRate')).toBe('resting heart rate');
     expect(typeName('HKCharacteristics')).toBe('profile details');
+  });
+});
+
+describe('import summaries name things by what they are', () => {
+  // The summary is worded the same for every importer; the FHIR one is driven here (fetch, no XHR upload).
+  async function summaryFor(imported: Record<string, number>) {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string) =>
+        url === '/api/import/fhir'
+          ? json(202, { jobId: 'j9' })
+          : json(200, { id: 'j9', kind: 'fhir', status: 'done', progress: { done: 1, unit: 'resources' }, result: { imported } }),
+      ),
+    );
+    render(<Importer kind="fhir" onImported={() => undefined} />);
+    fireEvent.change(screen.getByLabelText('Import FHIR JSON'), { target: { files: [new File(['{"resourceType":"Bundle"}'], 'a.json')] } });
+    return (await screen.findByText(/^Imported /, {}, { timeout: 3000 })).textContent ?? '';
+  }
+
+  it('does not call an RxNorm-coded allergy a medication, nor a LOINC-coded note a test result', async () => {
+    // AllergyIntolerance.ndjson: 7 SNOMED-coded allergies and one to aspirin, coded in RxNorm.
+    const text = await summaryFor({ 'snomed:91935009': 4, 'snomed:300913006': 3, 'rxnorm:1191': 1, '34133-9': 2 });
+    expect(text).toBe('Imported 10 health records from a.json.');
+    expect(text).not.toMatch(/medication|test result/);
+  });
+
+  it('names Apple Health summaries and workouts in plain words', async () => {
+    const text = await summaryFor({ HKActivitySummary: 17, HKWorkoutActivityTypeWalking: 1, HKCharacteristics: 1 });
+    expect(text).toContain('17 daily activity summaries');
+    expect(text).toContain('1 walking workout');
+    expect(text).not.toMatch(/hk|workout walking/i);
   });
 });
 

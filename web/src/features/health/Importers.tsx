@@ -44,13 +44,20 @@ const TYPE_NAMES: Record<string, string> = {
 export function typeName(t: string): string {
   if (TYPE_NAMES[t]) return TYPE_NAMES[t];
   if (t.startsWith('HKCharacteristic')) return 'profile details';
-  const bare = t.replace(/^HK(Quantity|Category|Correlation|Workout|Data)?Type(Identifier)?/, '').replace(/^HKWorkoutActivityType/, 'workout ');
-  return (
-    bare
-      .replace(/([a-z])([A-Z])/g, '$1 $2')
-      .toLowerCase()
-      .trim() || t
-  );
+  if (t === 'HKActivitySummary') return 'daily activity summary';
+  const workout = /^HKWorkoutActivityType(.+)$/.exec(t)?.[1];
+  if (workout) return `${words(workout)} workout`;
+  // What is left of an Apple name once its "HK…TypeIdentifier" prefix (or a bare "HK") is gone.
+  const bare = t.replace(/^HK(Quantity|Category|Correlation|Workout|Data)?Type(Identifier)?/, '').replace(/^HK(?=[A-Z])/, '');
+  return words(bare) || t;
+}
+
+/** "RestingHeartRate" -> "resting heart rate". */
+function words(camel: string): string {
+  return camel
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase()
+    .trim();
 }
 
 /** Plain names for the FHIR resource types people meet in patient portals: [one, many]. */
@@ -72,16 +79,19 @@ const RESOURCE_NAMES: Record<string, [string, string]> = {
 
 /**
  * What an imported type is called, as [one, many]. FHIR records are typed by their code (a bare
- * LOINC code such as "718-7", "rxnorm:…", "snomed:…") or, without one, by "fhir:<Resource>":
- * codes mean nothing to a person, so those count as health records. Apple Health types and the
- * sentences the server writes itself ("files that could not be read") keep one form.
+ * LOINC code such as "718-7", "rxnorm:…", "snomed:…") or, without one, by "fhir:<Resource>".
+ * A code names a code system, not what the record is: an allergy to aspirin is RxNorm-coded, a
+ * heart rate, a weight and a clinical note are LOINC-coded like a lab result. The counts do not
+ * say the resource type, so coded records are "health records" rather than a word that is wrong
+ * for some of them. CVX is the exception: it codes vaccines and nothing else. Apple Health types
+ * and the sentences the server writes itself ("files that could not be read") keep one form.
  */
 function countNames(t: string): [string, string] {
   const resource = /^(?:fhir:)?([A-Z][A-Za-z]+)$/.exec(t)?.[1];
   if (resource && !t.startsWith('HK')) return RESOURCE_NAMES[resource] ?? [`${typeName(resource)} record`, `${typeName(resource)} records`];
+  if (t === 'HKActivitySummary') return ['daily activity summary', 'daily activity summaries'];
+  if (t.startsWith('HKWorkoutActivityType')) return [typeName(t), `${typeName(t)}s`];
   if (t.startsWith('HK') || t.includes(' ')) return [typeName(t), typeName(t)];
-  if (/^\d+-\d$/.test(t)) return ['test result', 'test results'];
-  if (t.startsWith('rxnorm:') || t.startsWith('ndc:')) return ['medication', 'medications'];
   if (t.startsWith('cvx:')) return ['immunization', 'immunizations'];
   return ['health record', 'health records'];
 }

@@ -8,6 +8,9 @@ const PAD = { l: 48, r: 16, t: 14, b: 28 };
 
 const OUT = new Set(['high', 'low', 'abnormal']);
 
+/** The result's date as the lab wrote it (`day`), else the instant's date. */
+const dayOf = (p: LabPoint | undefined) => (p ? (p.day ?? p.date.slice(0, 10)) : '');
+
 /** One lab test over time: points on a time axis, the reference range as a band, out-of-range points in red. */
 export default function LabChart({ name, unit, points, range }: { name: string; unit: string; points: LabPoint[]; range?: { low?: number; high?: number } }) {
   const [hover, setHover] = useState<number | null>(null);
@@ -31,7 +34,7 @@ export default function LabChart({ name, unit, points, range }: { name: string; 
   const bandLo = range?.low ?? yMin;
   const bandHi = range?.high ?? yMax;
   const out = shown.filter((p) => p.flag && OUT.has(p.flag)).length;
-  const label = `${name} in ${unit}: ${plural(shown.length, 'result')} from ${shown[0]?.date.slice(0, 10)} to ${shown.at(-1)?.date.slice(0, 10)}${range ? `, reference range ${range.low ?? ''}–${range.high ?? ''} ${unit}` : ''}, ${out} outside the range.`;
+  const label = `${name} in ${unit}: ${plural(shown.length, 'result')} from ${dayOf(shown[0])} to ${dayOf(shown.at(-1))}${range ? `, reference range ${range.low ?? ''}–${range.high ?? ''} ${unit}` : ''}, ${out} outside the range.`;
   const year = (t: number) => new Date(t).toISOString().slice(0, 10);
   const h = hover === null ? null : shown[hover];
 
@@ -79,14 +82,14 @@ export default function LabChart({ name, unit, points, range }: { name: string; 
               onMouseEnter={() => setHover(i)}
               onMouseLeave={() => setHover(null)}
             >
-              <title>{`${p.date.slice(0, 10)}: ${p.comparator ?? ''}${fmt(p.value, 2)} ${p.unit}${p.flag ? ` (${p.flag})` : ''}`}</title>
+              <title>{`${dayOf(p)}: ${p.comparator ?? ''}${fmt(p.value, 2)} ${p.unit}${p.flag ? ` (${p.flag})` : ''}`}</title>
             </circle>
           );
         })}
       </svg>
       {h && (
         <div className="pointer-events-none absolute right-2 top-2 rounded-lg border border-stone-200 bg-white/95 px-3 py-2 text-xs shadow">
-          {h.date.slice(0, 10)}: <span className="font-semibold">{fmt(h.value, 2)}</span> {h.unit} {h.flag && h.flag !== 'normal' ? `(${h.flag})` : ''}
+          {dayOf(h)}: <span className="font-semibold">{fmt(h.value, 2)}</span> {h.unit} {h.flag && h.flag !== 'normal' ? `(${h.flag})` : ''}
         </div>
       )}
       <figcaption className="sr-only">{label}</figcaption>

@@ -2,7 +2,7 @@ import { lazy, Suspense, useEffect, useState } from 'react';
 import { api, qs } from '../../api/client';
 import { Link } from '../../app/router';
 import { Card, ErrorText, PageHeader } from '../../components/ui/Feedback';
-import { formatDate, SOURCE_LABELS } from '../../components/format';
+import { formatDate, formatDay, SOURCE_LABELS } from '../../components/format';
 import { fmt, type LabTrend } from './health-api';
 import { plural } from './plural';
 
@@ -83,7 +83,7 @@ export default function LabTrendPage({ code }: { code: string }) {
               <tbody className="divide-y divide-stone-100">
                 {[...trend.points].reverse().map((p) => (
                   <tr key={p.itemId}>
-                    <td className="py-1.5">{formatDate(p.date)}</td>
+                    <td className="py-1.5">{p.day ? formatDay(p.day) : formatDate(p.date)}</td>
                     <td className={`py-1.5 tabular-nums ${p.flag && p.flag !== 'normal' ? 'font-semibold text-red-700' : ''}`}>
                       {p.comparator ?? ''}
                       {fmt(p.value, 2)} {p.unit}

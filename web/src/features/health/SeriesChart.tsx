@@ -1,11 +1,13 @@
 import { useMemo, useState, type MouseEvent } from 'react';
 import type { SeriesDay } from '../../api/types';
+import { fmt, withUnit } from './health-api';
 import { plural } from './plural';
 
 export interface ChartSeries {
   label: string;
   color: string;
-  days: SeriesDay[];
+  /** One entry a bucket (a day, week or month); `days` is how many days of it have data (1 if unset). */
+  days: (SeriesDay & { days?: number })[];
 }
 
 export interface SeriesChartProps {
@@ -17,6 +19,8 @@ export interface SeriesChartProps {
   from: string;
   to: string;
   digits?: number;
+  /** What one entry of `days` covers: the summary counts days, weeks or months with data. */
+  resolution?: 'day' | 'week' | 'month';
 }
 
 const W = 640;
@@ -39,19 +43,48 @@ function niceTicks(min: number, max: number, count = 4): number[] {
   return out;
 }
 
-function fmt(n: number, digits: number): string {
-  return n.toLocaleString(undefined, { maximumFractionDigits: digits });
+/** "Jun 8"; with the year when the chart spans more than one ("Jun 8, 2019"); a month alone for monthly buckets ("Jun 2019"). */
+function shortDate(iso: string, opts: { year: boolean; month: boolean }): string {
+  const f: Intl.DateTimeFormatOptions = opts.month
+    ? { month: 'short', year: 'numeric' }
+    : { month: 'short', day: 'numeric', ...(opts.year ? { year: 'numeric' } : {}) };
+  return new Intl.DateTimeFormat(undefined, { ...f, timeZone: 'UTC' }).format(new Date(`${iso}T00:00:00Z`));
 }
 
-function shortDate(iso: string): string {
-  return new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', timeZone: 'UTC' }).format(new Date(`${iso}T00:00:00Z`));
+/**
+ * The chart's summary in words, each series on its own: "1 day with data, average 109/44 mmHg
+ * (Systolic/Diastolic)". A mean is over the readings (each bucket weighs by its count); a daily
+ * average of sums is over the days with data.
+ */
+export function describeSeries(
+  title: string,
+  unit: string,
+  series: ChartSeries[],
+  mode: 'line' | 'bar',
+  range: { from: string; to: string },
+  digits: number,
+  resolution: 'day' | 'week' | 'month' = 'day',
+): string {
+  const withData = series.filter((s) => s.days.length > 0);
+  if (!withData.length) return `${title}: no data in this range.`;
+  const buckets = new Set(withData.flatMap((s) => s.days.map((d) => d.date))).size;
+  const avgs = withData.map((s) => {
+    if (mode === 'bar') {
+      const days = s.days.reduce((a, d) => a + (d.days ?? 1), 0);
+      return s.days.reduce((a, d) => a + d.sum, 0) / (days || 1);
+    }
+    const n = s.days.reduce((a, d) => a + (d.count || 1), 0);
+    return s.days.reduce((a, d) => a + d.mean * (d.count || 1), 0) / n;
+  });
+  const labels = withData.length > 1 ? ` (${withData.map((s) => s.label).join('/')})` : '';
+  const value = withUnit(avgs.map((a) => fmt(a, digits)).join('/'), unit);
+  return `${title} from ${range.from} to ${range.to}: ${plural(buckets, resolution)} with data, ${mode === 'bar' ? 'daily average' : 'average'} ${value}${labels}.`;
 }
 
 /** A dependency-free SVG chart of daily statistics; loaded lazily with the Health page. */
-export default function SeriesChart({ title, unit, series, mode, from, to, digits = 1 }: SeriesChartProps) {
+export default function SeriesChart({ title, unit, series, mode, from, to, digits = 1, resolution = 'day' }: SeriesChartProps) {
   const [hover, setHover] = useState<number | null>(null);
   const nDays = Math.max(1, dayIndex(from, to) + 1);
-  const value = (d: SeriesDay) => (mode === 'bar' ? d.sum : d.mean);
 
   const { yMin, yMax, ticks } = useMemo(() => {
     let lo = Infinity;
@@ -82,13 +115,9 @@ export default function SeriesChart({ title, unit, series, mode, from, to, digit
   const hoverDate = hover === null ? null : new Date(Date.parse(`${from}T00:00:00Z`) + hover * 86_400_000).toISOString().slice(0, 10);
   const hoverRows = hoverDate ? series.map((s) => ({ s, d: s.days.find((d) => d.date === hoverDate) })) : [];
 
-  const all = series.flatMap((s) => s.days.map(value));
-  const avg = all.length ? all.reduce((a, b) => a + b, 0) / all.length : null;
   const xLabels = nDays <= 1 ? [0] : [0, Math.floor((nDays - 1) / 2), nDays - 1];
-  const description =
-    avg === null
-      ? `${title}: no data in this range.`
-      : `${title} from ${from} to ${to}: ${plural(all.length, 'day')} with data, ${mode === 'bar' ? 'daily average' : 'average'} ${fmt(avg, digits)} ${unit}.`;
+  const description = describeSeries(title, unit, series, mode, { from, to }, digits, resolution);
+  const dateOpts = { year: from.slice(0, 4) !== to.slice(0, 4), month: resolution === 'month' };
 
   return (
     <figure className="relative">
@@ -118,7 +147,7 @@ export default function SeriesChart({ title, unit, series, mode, from, to, digit
             fontSize="11"
             style={{ fill: 'var(--color-stone-600)' }}
           >
-            {shortDate(new Date(Date.parse(`${from}T00:00:00Z`) + i * 86_400_000).toISOString().slice(0, 10))}
+            {shortDate(new Date(Date.parse(`${from}T00:00:00Z`) + i * 86_400_000).toISOString().slice(0, 10), { year: dateOpts.year, month: nDays > 400 })}
           </text>
         ))}
         {series.map((s, si) => {
@@ -165,12 +194,13 @@ export default function SeriesChart({ title, unit, series, mode, from, to, digit
       </svg>
       {hoverDate && hoverRows.some((r) => r.d) && (
         <div className="pointer-events-none absolute right-2 top-2 rounded-lg border border-stone-200 bg-white/95 px-3 py-2 text-xs shadow">
-          <p className="font-medium text-stone-800">{shortDate(hoverDate)}</p>
+          <p className="font-medium text-stone-800">{shortDate(hoverDate, dateOpts)}</p>
           {hoverRows.map(({ s, d }) =>
             d ? (
               <p key={s.label} className="tabular-nums text-stone-600">
                 <span className="mr-1 inline-block h-2 w-2 rounded-full" style={{ background: s.color }} />
-                {s.label}: {mode === 'bar' ? fmt(d.sum, 0) : `${fmt(d.mean, digits)} (${fmt(d.min, digits)}–${fmt(d.max, digits)})`} {unit}
+                {s.label}: {mode === 'bar' ? fmt(d.sum, 0) : `${fmt(d.mean, digits)} (${fmt(d.min, digits)}–${fmt(d.max, digits)})`}
+                {unit ? ` ${unit}` : ''}
               </p>
             ) : null,
           )}

@@ -27,6 +27,16 @@ export function ApiTokens() {
   const [created, setCreated] = useState<{ name: string; token: string } | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState<string | null>(null);
+  const [copied, setCopied] = useState<'yes' | 'failed' | null>(null);
+  const copy = async (token: string) => {
+    try {
+      if (!navigator.clipboard) throw new Error('no clipboard');
+      await navigator.clipboard.writeText(token);
+      setCopied('yes');
+    } catch {
+      setCopied('failed');
+    }
+  };
 
   const load = () =>
     api
@@ -48,6 +58,7 @@ export function ApiTokens() {
     try {
       const r = await api.post<{ id: string; token: string }>('/api/tokens', { name: name.trim(), scopes, expiresInDays: days });
       setCreated({ name: name.trim(), token: r.token });
+      setCopied(null);
       setName('');
       await load();
     } catch (err) {
@@ -82,9 +93,14 @@ export function ApiTokens() {
           <code data-testid="new-token" className="block break-all font-mono select-all">
             {created.token}
           </code>
-          <Button size="sm" variant="secondary" className="mt-2" onClick={() => void navigator.clipboard?.writeText(created.token)}>
-            Copy token
-          </Button>
+          <div className="mt-2 flex flex-wrap items-center gap-2">
+            <Button size="sm" variant="secondary" onClick={() => void copy(created.token)}>
+              {copied === 'yes' ? 'Copied' : 'Copy token'}
+            </Button>
+            <span role="status" className="text-xs">
+              {copied === 'yes' ? 'Token copied to the clipboard.' : copied === 'failed' ? 'Copying failed — select the token and copy it by hand.' : ''}
+            </span>
+          </div>
         </Notice>
       )}
       <form onSubmit={create} className="max-w-md space-y-4">

@@ -72,9 +72,11 @@ function ChangePassphrase() {
   );
 }
 
-function ExportVault() {
+export function ExportVault() {
   const [mode, setMode] = useState<'passphrase' | 'recipient'>('passphrase');
   const [passphrase, setPassphrase] = useState('');
+  // Typed twice, as at sign-up: a typo would make the file impossible to open.
+  const [again, setAgain] = useState('');
   const [recipient, setRecipient] = useState('');
   const [includeTrash, setIncludeTrash] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -87,6 +89,8 @@ function ExportVault() {
     setError(null);
     setDone(null);
     if (mode === 'passphrase' && passphrase.length < 10) return setError(new Error('Choose an export passphrase of at least 10 characters.'));
+    if (mode === 'passphrase' && again !== passphrase)
+      return setError(new Error('The two passphrases do not match. Type the same passphrase twice: without it the export cannot be opened.'));
     if (mode === 'recipient' && !/^age1[0-9a-z]{20,}$/.test(recipient.trim())) return setError(new Error('An age recipient starts with “age1”.'));
     setBusy(true);
     try {
@@ -121,14 +125,24 @@ function ExportVault() {
           </div>
         </fieldset>
         {mode === 'passphrase' ? (
-          <TextField
-            label="Export passphrase"
-            type="password"
-            autoComplete="new-password"
-            value={passphrase}
-            onChange={(e) => setPassphrase(e.target.value)}
-            hint="You will need it to decrypt the file: age -d export.age"
-          />
+          <>
+            <TextField
+              label="Export passphrase"
+              type="password"
+              autoComplete="new-password"
+              value={passphrase}
+              onChange={(e) => setPassphrase(e.target.value)}
+              hint="You will need it to decrypt the file: age -d export.age"
+            />
+            <TextField
+              label="Export passphrase again"
+              type="password"
+              autoComplete="new-password"
+              value={again}
+              onChange={(e) => setAgain(e.target.value)}
+              error={again && passphrase.startsWith(again) ? null : again ? 'Does not match the passphrase above.' : null}
+            />
+          </>
         ) : (
           <TextField
             label="age recipient"

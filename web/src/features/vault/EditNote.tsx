@@ -73,7 +73,7 @@ export function EditNote({ item, onSaved, onClose }: { item: Item; onSaved: (ite
               role="tab"
               aria-selected={tab === t}
               onClick={() => setTab(t)}
-              className={`rounded-md px-3 py-1 text-sm font-medium focus-visible:outline-2 focus-visible:outline-teal-600 ${tab === t ? 'bg-stone-900 text-white' : 'text-stone-600 hover:bg-stone-100'}`}
+              className={`rounded-md px-3 py-1 text-sm font-medium focus-visible:outline-2 focus-visible:outline-teal-600 ${tab === t ? 'bg-teal-700 text-white' : 'text-stone-600 hover:bg-stone-100'}`}
             >
               {t === 'write' ? 'Write' : 'Preview'}
             </button>

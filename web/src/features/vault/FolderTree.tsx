@@ -141,12 +141,18 @@ function NameDialog({
 }) {
   const [name, setName] = useState(initial);
   const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState<string | null>(null);
   useEffect(() => {
-    if (open) setName(initial);
+    if (open) {
+      setName(initial);
+      setProblem(null);
+    }
   }, [open, initial]);
   const submit = async (e: FormEvent) => {
     e.preventDefault();
-    if (!name.trim()) return;
+    // Spaces only pass the browser's `required`: say why nothing happens instead of ignoring Save.
+    if (!name.trim()) return setProblem('Type a name for the folder: it cannot be blank or only spaces.');
+    setProblem(null);
     setBusy(true);
     await onSubmit(name.trim());
     setBusy(false);
@@ -154,7 +160,18 @@ function NameDialog({
   return (
     <Dialog open={open} onOpenChange={(o) => !o && onClose()} title={title}>
       <form onSubmit={submit} className="space-y-4" key={String(open)}>
-        <TextField label="Folder name" required autoFocus defaultValue={initial} onChange={(e) => setName(e.target.value)} maxLength={200} />
+        <TextField
+          label="Folder name"
+          required
+          autoFocus
+          defaultValue={initial}
+          onChange={(e) => {
+            setName(e.target.value);
+            if (problem && e.target.value.trim()) setProblem(null);
+          }}
+          maxLength={200}
+          error={problem ?? undefined}
+        />
         <div className="flex justify-end gap-2">
           <Button variant="secondary" onClick={onClose}>
             Cancel

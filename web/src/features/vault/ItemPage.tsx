@@ -5,6 +5,7 @@ import { Link, useRouter } from '../../app/router';
 import { Button, Spinner } from '../../components/ui/Button';
 import { Badge, EmptyState, ErrorText } from '../../components/ui/Feedback';
 import { formatDate, formatDateTime, KIND_LABELS, SOURCE_LABELS } from '../../components/format';
+import { Markdown } from '../chat/Markdown';
 import { RecordDetails } from '../health/RecordDetails';
 import { ManualEntryDialog } from '../health/ManualEntryDialog';
 import { entryFromResource } from '../health/manual-entry';
@@ -15,6 +16,7 @@ import { parseTags, tagProblem } from './NoteEditor';
 import { useFolders } from './useFolders';
 import { ExtractionNotice } from './Extraction';
 import { peekKeptDraft } from './keptDrafts';
+import { lastVaultHref } from './vaultLocation';
 
 const PdfViewer = lazy(() => import('./PdfViewer'));
 
@@ -67,7 +69,7 @@ export function ItemPage({ id }: { id: string }) {
     try {
       // A hand entry also leaves the charts it was on.
       await api.del(manual ? `/api/records/manual/${item.id}` : `/api/items/${item.id}`);
-      navigate('/vault');
+      navigate(lastVaultHref());
     } catch (e) {
       setError(e);
       setTrashing(false);
@@ -145,7 +147,14 @@ export function ItemPage({ id }: { id: string }) {
           {item.text ? (
             <section aria-label="Content" className="mt-6 rounded-xl border border-stone-200 bg-white p-6 shadow-sm">
               {fileUrl && isPdf(item) && <h2 className="mb-3 text-sm font-semibold text-stone-700">Extracted text</h2>}
-              <div className="max-w-prose whitespace-pre-wrap break-words text-[0.95rem] leading-relaxed text-stone-800">{item.text}</div>
+              {item.kind === 'note' ? (
+                // A note is written in Markdown: shown as the editor's preview shows it (the same safe renderer).
+                <div className="max-w-prose break-words text-[0.95rem] leading-relaxed text-stone-800" data-testid="note-text">
+                  <Markdown text={item.text} />
+                </div>
+              ) : (
+                <div className="max-w-prose whitespace-pre-wrap break-words text-[0.95rem] leading-relaxed text-stone-800">{item.text}</div>
+              )}
             </section>
           ) : (
             !fileUrl && <p className="mt-6 text-sm text-stone-500">This item has no text.</p>
@@ -211,7 +220,7 @@ function MoveTo({ item, onMoved }: { item: Item; onMoved: (i: Item) => void }) {
 
 function BackLink() {
   return (
-    <Link to="/vault" className="mb-4 inline-flex items-center gap-1 text-sm font-medium text-stone-600 hover:text-stone-900">
+    <Link to={lastVaultHref()} className="mb-4 inline-flex items-center gap-1 text-sm font-medium text-stone-600 hover:text-stone-900">
       <span aria-hidden="true">←</span> Back to vault
     </Link>
   );

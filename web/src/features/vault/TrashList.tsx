@@ -12,6 +12,8 @@ export function TrashList({ onRestored }: { onRestored: () => void }) {
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState<string | null>(null);
   const [confirmEmpty, setConfirmEmpty] = useState(false);
+  // "Delete for good" on one item asks first, as "Empty trash" does: it cannot be undone.
+  const [confirmOne, setConfirmOne] = useState<Item | null>(null);
 
   useEffect(() => {
     api
@@ -41,6 +43,7 @@ export function TrashList({ onRestored }: { onRestored: () => void }) {
       await api.del(id ? `/api/trash/${id}` : '/api/trash');
       setItems((prev) => (id ? (prev?.filter((i) => i.id !== id) ?? null) : []));
       setConfirmEmpty(false);
+      setConfirmOne(null);
     } catch (e) {
       setError(e);
     } finally {
@@ -74,6 +77,21 @@ export function TrashList({ onRestored }: { onRestored: () => void }) {
           </Button>
         </div>
       </Dialog>
+      <Dialog
+        open={confirmOne !== null}
+        onOpenChange={(o) => !o && setConfirmOne(null)}
+        title={`Delete “${confirmOne?.title || 'Untitled'}” for good?`}
+        description="The item, its history and its file are deleted for good. This cannot be undone."
+      >
+        <div className="flex justify-end gap-2">
+          <Button variant="secondary" onClick={() => setConfirmOne(null)}>
+            Cancel
+          </Button>
+          <Button busy={confirmOne !== null && busy === confirmOne.id} onClick={() => confirmOne && forever(confirmOne.id)}>
+            Delete for good
+          </Button>
+        </div>
+      </Dialog>
       <ErrorText error={error} className="mb-3" />
       <ul className="divide-y divide-stone-100 overflow-hidden rounded-xl border border-stone-200 bg-white shadow-sm" aria-label="Trash">
         {items.map((i) => (
@@ -86,7 +104,7 @@ export function TrashList({ onRestored }: { onRestored: () => void }) {
             <Button size="sm" variant="secondary" busy={busy === i.id} onClick={() => restore(i.id)} aria-label={`Restore ${i.title || 'item'}`}>
               Restore
             </Button>
-            <Button size="sm" variant="ghost" busy={busy === i.id} onClick={() => forever(i.id)} aria-label={`Delete ${i.title || 'item'} for good`}>
+            <Button size="sm" variant="ghost" busy={busy === i.id} onClick={() => setConfirmOne(i)} aria-label={`Delete ${i.title || 'item'} for good`}>
               Delete for good
             </Button>
           </li>

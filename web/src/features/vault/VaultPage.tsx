@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState, type DragEvent } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
 import { api, qs } from '../../api/client';
 import type { Item, SearchMode, SearchResult, Tag } from '../../api/types';
 import { KeywordOnly } from '../chat/AnswerTools';
@@ -15,6 +15,7 @@ import { TrashList } from './TrashList';
 import { UploadList } from './UploadList';
 import { useFolders } from './useFolders';
 import { useItems, type ItemFilters } from './useItems';
+import { readVaultView, rememberVaultSearch, vaultSearch, type VaultView } from './vaultLocation';
 import { useUploads } from './useUploads';
 
 const ROW = 64;
@@ -66,10 +67,25 @@ function useSearch(q: string, filters: ItemFilters) {
 }
 
 export function VaultPage() {
-  const { navigate } = useRouter();
-  const [filters, setFilters] = useState<ItemFilters>({});
-  const [q, setQ] = useState('');
-  const [view, setView] = useState<'items' | 'trash'>('items');
+  const { navigate, path, search: address } = useRouter();
+  // Folder, search, tab and filters are kept in the address: Back, a reload and "Back to vault" restore them.
+  const vault = useMemo(() => readVaultView(address), [address]);
+  const { filters, q, view } = vault;
+  const setVault = useCallback(
+    (change: (v: VaultView) => Partial<VaultView>) => {
+      // Read from the address itself, so two changes in one event both count.
+      const now = readVaultView(window.location.search);
+      navigate(`/vault${vaultSearch({ ...now, ...change(now) })}`, { replace: true });
+    },
+    [navigate],
+  );
+  const setFilters = (change: (f: ItemFilters) => ItemFilters) => setVault((v) => ({ filters: change(v.filters) }));
+  const setQ = (value: string) => setVault(() => ({ q: value }));
+  const setView = (value: 'items' | 'trash') => setVault(() => ({ view: value }));
+  const shownSearch = vaultSearch(vault);
+  useEffect(() => {
+    if (path === '/vault') rememberVaultSearch(shownSearch);
+  }, [path, shownSearch]);
   const [noteOpen, setNoteOpen] = useState(false);
   const [tags, setTags] = useState<Tag[]>([]);
   const [dragging, setDragging] = useState(false);
@@ -87,7 +103,7 @@ export function VaultPage() {
     if (intent === 'new-note') setNoteOpen(true);
     else if (intent === 'search') searchInput.current?.focus();
     else return;
-    navigate('/vault', { replace: true });
+    navigate(`/vault${vaultSearch(readVaultView(window.location.search))}`, { replace: true });
   }, [intent, navigate]);
 
   const list = useItems(filters);
@@ -236,6 +252,9 @@ export function VaultPage() {
           loading={search.loading}
           error={search.error}
           onClear={() => setQ('')}
+          filters={activeFilters(filters, folders.pathOf)}
+          onRemoveFilter={(k) => setFilters((f) => ({ ...f, [k]: undefined }))}
+          onClearFilters={() => setFilters(() => ({}))}
         />
       ) : (
         <>
@@ -367,6 +386,23 @@ export function VaultPage() {
   );
 }
 
+type FilterKey = 'kind' | 'source' | 'tag' | 'folderId';
+interface ActiveFilter {
+  key: FilterKey;
+  label: string;
+  value: string;
+}
+
+/** The filters that narrow a search, in words, for the line shown above its results. */
+export function activeFilters(filters: ItemFilters, pathOf: (id: string) => string): ActiveFilter[] {
+  const out: ActiveFilter[] = [];
+  if (filters.kind) out.push({ key: 'kind', label: 'Kind', value: KIND_LABELS[filters.kind] ?? filters.kind });
+  if (filters.source) out.push({ key: 'source', label: 'Source', value: SOURCE_LABELS[filters.source] ?? filters.source });
+  if (filters.tag) out.push({ key: 'tag', label: 'Tag', value: `#${filters.tag}` });
+  if (filters.folderId) out.push({ key: 'folderId', label: 'Folder', value: pathOf(filters.folderId) || 'the chosen folder' });
+  return out;
+}
+
 function SearchResults({
   query,
   results,
@@ -374,6 +410,9 @@ function SearchResults({
   loading,
   error,
   onClear,
+  filters,
+  onRemoveFilter,
+  onClearFilters,
 }: {
   query: string;
   results: SearchResult[] | null;
@@ -381,9 +420,39 @@ function SearchResults({
   loading: boolean;
   error: unknown;
   onClear: () => void;
+  filters: ActiveFilter[];
+  onRemoveFilter: (key: FilterKey) => void;
+  onClearFilters: () => void;
 }) {
   return (
     <section aria-label="Search results">
+      {/* The list's filters narrow a search too: never silently. */}
+      {filters.length > 0 && (
+        <div role="group" aria-label="Search filters" className="mb-2 flex flex-wrap items-center gap-2 text-sm text-stone-700">
+          <span className="font-medium">Filtered:</span>
+          {filters.map((f) => (
+            <span
+              key={f.key}
+              className="inline-flex min-w-0 max-w-full items-center gap-1 rounded-full bg-teal-50 py-0.5 pl-2.5 pr-1 text-xs font-medium text-teal-900 ring-1 ring-teal-200"
+            >
+              <span className="min-w-0 truncate">
+                {f.label} {f.value}
+              </span>
+              <button
+                type="button"
+                onClick={() => onRemoveFilter(f.key)}
+                aria-label={`Remove filter ${f.label}: ${f.value}`}
+                className="rounded-full px-1 text-teal-800 hover:bg-teal-100 focus-visible:outline-2 focus-visible:outline-teal-600"
+              >
+                ×
+              </button>
+            </span>
+          ))}
+          <button type="button" onClick={onClearFilters} className="font-medium text-teal-800 hover:underline">
+            Search everything
+          </button>
+        </div>
+      )}
       <div className="mb-2 flex items-center justify-between gap-3 text-sm text-stone-600">
         <p aria-live="polite" className="flex min-w-0 items-center gap-2">
           <span className="min-w-0 truncate">
@@ -401,7 +470,11 @@ function SearchResults({
       </div>
       <ErrorText error={error} className="mb-3" />
       {results && results.length === 0 ? (
-        <EmptyState title="No matches">Search looks for whole words in your notes, documents and records. Try a different word.</EmptyState>
+        <EmptyState title="No matches">
+          {filters.length > 0
+            ? 'Only the filtered items were searched. Remove a filter to search your whole vault, or try a different word.'
+            : 'Search looks for whole words in your notes, documents and records. Try a different word.'}
+        </EmptyState>
       ) : (
         <ul className="overflow-hidden rounded-xl border border-stone-200 bg-white shadow-sm" aria-label="Results">
           {(results ?? []).map((r) => (
