@@ -35,6 +35,10 @@ export class S3ObjectStore implements ObjectStore {
 
   constructor(private readonly spec: S3Spec) {
     this.#where = describeEndpoint(spec);
+    // The SDK warns on Node < 22 that its releases after January 2027 will need 22, in nine lines
+    // of plain text on every start that break the JSON log. The lockfile pins a release that
+    // supports Node 20, which this project supports (README); upgrading it is when this matters.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
     this.#client = new S3Client({
       region: spec.region,
       forcePathStyle: spec.forcePathStyle,
