@@ -68,14 +68,13 @@ export type InviteAccess = z.infer<typeof InviteAccess>;
 
 // ---- activity ----
 
-/** A positive PostgreSQL bigint in decimal: 19 digits can still be past 2^63 - 1. */
-export function isBigintId(v: string): boolean {
-  return /^\d{1,19}$/.test(v) && BigInt(v) <= 9_223_372_036_854_775_807n;
-}
-
 export const ActivityQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  cursor: z.string().refine(isBigintId, 'must be a cursor from a previous page').optional(),
+  /** Opaque: as a previous page's `nextCursor` gave it. */
+  cursor: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{48}$/, 'must be a cursor from a previous page')
+    .optional(),
 });
 export const ActivityEvent = z.object({ action: z.string(), at: z.string(), client: z.string().optional() });
 export type ActivityEvent = z.infer<typeof ActivityEvent>;

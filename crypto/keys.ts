@@ -100,6 +100,16 @@ export function serverTokenKey(serverKey: Uint8Array, userId: string, provider: 
   return hkdf(serverKey, `cv1|token|${provider}|${userId}`);
 }
 
+/**
+ * Key for the activity list's page cursors under SERVER_KEY: a cursor names an audit row, whose
+ * id comes from one sequence for every user, so it is sealed to keep other users' event counts
+ * out of it. HKDF info `cv1|activity-cursor`.
+ */
+export function activityCursorKey(serverKey: Uint8Array): Buffer {
+  assertServerKey(serverKey);
+  return hkdf(serverKey, 'cv1|activity-cursor');
+}
+
 function tokenAad(userId: string, provider: string): string {
   return `v1|token|${provider}|${userId}`;
 }

@@ -1,8 +1,8 @@
-import { DecryptError, openWithPrivateKey, sealToPublicKey, verifyInboxKeyMac } from '../../crypto/index.js';
+import { randomBytes } from 'node:crypto';
+import { activityCursorKey, DecryptError, gcmDecrypt, gcmEncrypt, openWithPrivateKey, sealToPublicKey, verifyInboxKeyMac } from '../../crypto/index.js';
 import { auditDetail, inboxPrivateKey, type AuditDetail, type KeySource } from '../codec/index.js';
 import { asBuffer } from '../db/index.js';
 import { badRequest } from '../errors.js';
-import { isBigintId } from '../../contract/index.js';
 import type { AuditAction, AuditRepository } from '../repositories/audit.repository.js';
 import { certifyInboxKey } from './inbox-key.js';
 import type { IntegrationsRepository } from '../repositories/integrations.repository.js';
@@ -38,7 +38,36 @@ export class ActivityService implements AuditRecorder {
     private readonly users: IntegrationsRepository,
     private readonly serverKey: Buffer,
     private readonly log?: { warn(msg: string): void },
-  ) {}
+  ) {
+    this.#cursorKey = activityCursorKey(serverKey);
+  }
+
+  readonly #cursorKey: Buffer;
+
+  /**
+   * A page cursor: the last row's id sealed for this user (AES-GCM under a SERVER_KEY subkey). The
+   * id comes from a sequence every user's events share, so in clear it would tell anyone how many
+   * security events the whole server records between two pages.
+   */
+  #sealCursor(userId: string, id: string): string {
+    const iv = randomBytes(12);
+    const plain = Buffer.alloc(8);
+    plain.writeBigUInt64BE(BigInt(id));
+    const { ciphertext, tag } = gcmEncrypt(this.#cursorKey, iv, plain, Buffer.from(`cv1|activity-cursor|${userId}`));
+    return Buffer.concat([iv, ciphertext, tag]).toString('base64url');
+  }
+
+  #openCursor(userId: string, cursor: string): string {
+    const raw = Buffer.from(cursor, 'base64url');
+    try {
+      const plain = gcmDecrypt(this.#cursorKey, raw.subarray(0, 12), raw.subarray(12, 20), raw.subarray(20), Buffer.from(`cv1|activity-cursor|${userId}`));
+      return plain.readBigUInt64BE().toString();
+    } catch (err) {
+      if (err instanceof DecryptError || err instanceof RangeError)
+        throw badRequest('Invalid cursor: use the nextCursor of a previous page.', 'invalid_cursor');
+      throw err;
+    }
+  }
 
   async record(action: AuditAction, userId: string | null, requestId?: string, client?: ClientContext): Promise<void> {
     const label = clientLabel(client?.userAgent);
@@ -49,8 +78,8 @@ export class ActivityService implements AuditRecorder {
   }
 
   async list(session: SessionContext, limit: number, cursor?: string): Promise<{ events: ActivityEvent[]; nextCursor: string | null }> {
-    if (cursor !== undefined && !isBigintId(cursor)) throw badRequest('Invalid cursor.', 'invalid_cursor');
-    const rows = await this.audit.listForUser(session.userId, limit + 1, cursor);
+    const after = cursor === undefined ? undefined : this.#openCursor(session.userId, cursor);
+    const rows = await this.audit.listForUser(session.userId, limit + 1, after);
     const page = rows.slice(0, limit);
     const privateKey = page.some((r) => r.detail_sealed) ? await this.#privateKey(session) : null;
     try {
@@ -63,7 +92,7 @@ export class ActivityService implements AuditRecorder {
         }
         events.push(event);
       }
-      return { events, nextCursor: rows.length > limit ? String(page[page.length - 1]!.id) : null };
+      return { events, nextCursor: rows.length > limit ? this.#sealCursor(session.userId, String(page[page.length - 1]!.id)) : null };
     } finally {
       privateKey?.fill(0);
     }
