@@ -70,6 +70,10 @@ const comparableExport = (exp: Record<string, unknown>) =>
       .filter(([name]) => name !== 'folders.jsonl' && name !== 'preferences.jsonl')
       .map(([name, body]) => {
         if (name === 'items.jsonl' && Array.isArray(body)) return [name, body.map(withoutLaterFields)];
+        // Files are listed in id order since exports hold only the files their items use; the
+        // fixture's were in name order. The order means nothing to a restore.
+        if (name === 'files.jsonl' && Array.isArray(body))
+          return [name, [...(body as Array<{ id: string; name: string }>)].sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id))];
         if (name === 'manifest.json' && body && typeof body === 'object') {
           const { includesTrash: _t, counts, ...manifest } = body as { includesTrash?: boolean; counts?: Record<string, number> };
           const { folders: _f, preferences: _p, ...sections } = counts ?? {};
