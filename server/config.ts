@@ -79,7 +79,9 @@ const EnvSchema = z.object({
     .regex(/^[A-Za-z0-9+/_-]{43}=?$/, 'must be 32 bytes, base64 or base64url')
     .optional()
     .meta({ defaultText: 'generated into `DATA_DIR`' })
-    .describe('32 bytes, base64. Encrypts connector refresh tokens only; it cannot open any vault.'),
+    .describe(
+      '32 bytes, base64. Encrypts connector refresh tokens and sync reports, keys server-side MACs and seals activity cursors; it cannot open any vault.',
+    ),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level.'),
   MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(100_000).default(1024).describe('Largest file upload, in MiB.'),
   MAX_JSON_KB: z.coerce.number().int().min(16).max(1_048_576).default(1024).describe('Largest JSON request body, in KiB.'),
@@ -297,7 +299,7 @@ export interface Config extends Readonly<Omit<Env, 'SERVER_KEY'>> {
   readonly publicUrl: URL;
   readonly dataDir: string;
   readonly filesDir: string;
-  /** 32 bytes. Encrypts connector refresh tokens only: it cannot open any vault. */
+  /** 32 bytes. Encrypts connector refresh tokens and sync reports, keys server-side MACs and seals activity cursors: it cannot open any vault. */
   readonly serverKey: Buffer;
   readonly maxUploadBytes: number;
   readonly maxJsonBytes: number;
