@@ -105,18 +105,35 @@ describe('chat without a model runtime', () => {
     await server?.stop();
   });
 
-  it('shows the AI offline banner and the server message', async () => {
-    const s = await newSession(browser, server.url, 'chat-offline');
+  it('says the AI is not set up on a server with no runtime, and sends nothing', async () => {
+    const s = await newSession(browser, server.url, 'chat-not-set-up');
     await signUp(s.page, `offline+${Date.now()}@example.org`);
     await s.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Chat' }).click();
-    await s.page.getByTestId('ai-offline').waitFor();
+    await s.page.getByTestId('ai-offline').getByText('AI not set up on this server').waitFor();
     await s.page.getByLabel('Message').fill('Hello?');
-    await s.page.getByRole('button', { name: 'Send' }).click();
-    // Refused before any answer (503 ai_offline): the server's sentence, and the question back in the box.
-    await s.page.getByRole('region', { name: 'Conversation' }).getByRole('alert').filter({ hasText: /./ }).waitFor();
+    expect(await s.page.getByRole('button', { name: 'Send' }).isDisabled()).toBe(true);
     expect(await s.page.getByLabel('Message').inputValue()).toBe('Hello?');
-    expect(await s.page.getByTestId('assistant-message').count()).toBe(0);
-    await s.shot('chat-offline');
+    await s.shot('chat-not-set-up');
     await s.context.close();
+  });
+
+  it('shows the server message when the configured Ollama does not answer', async () => {
+    const down = await startServer({ SANDBOX_RUNTIME: 'url', OLLAMA_URL: 'http://127.0.0.1:9' });
+    try {
+      const s = await newSession(browser, down.url, 'chat-offline');
+      await signUp(s.page, `down+${Date.now()}@example.org`);
+      await s.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Chat' }).click();
+      await s.page.getByTestId('ai-offline').waitFor();
+      await s.page.getByLabel('Message').fill('Hello?');
+      await s.page.getByRole('button', { name: 'Send' }).click();
+      // Refused before any answer (503 ai_offline): the server's sentence, and the question back in the box.
+      await s.page.getByRole('region', { name: 'Conversation' }).getByRole('alert').filter({ hasText: /./ }).waitFor();
+      expect(await s.page.getByLabel('Message').inputValue()).toBe('Hello?');
+      expect(await s.page.getByTestId('assistant-message').count()).toBe(0);
+      await s.shot('chat-offline');
+      await s.context.close();
+    } finally {
+      await down.stop();
+    }
   });
 });

@@ -108,13 +108,13 @@ describe('health in the browser', () => {
     const card = page.getByTestId('card-blood_pressure');
     await card.getByTestId('series-chart').waitFor();
     expect(await card.textContent()).toMatch(/Latest\s*128\/84\s*mmHg/);
-    // It opens on the 30 days ending on the entry's own local day: one reading of each line.
+    // It opens on the 30 days ending on the entry's own local day: one reading, both lines.
     const today = await page.evaluate(() => {
       const d = new Date();
       return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
     });
     expect(await card.getByTestId('series-chart').getAttribute('aria-label')).toMatch(
-      new RegExp(`^Blood pressure from \\d{4}-\\d{2}-\\d{2} to ${today}: 2 days with data`),
+      new RegExp(`^Blood pressure from \\d{4}-\\d{2}-\\d{2} to ${today}: 1 day with data, average 128/84 mmHg`),
     );
     expect(await cardKeys()).toEqual(['card-steps', 'card-heart_rate', 'card-blood_pressure']);
     await card.scrollIntoViewIfNeeded();

@@ -105,7 +105,8 @@ describe('settings in the browser', () => {
     const { page } = s;
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Settings' }).click();
     const card = page.getByRole('region', { name: 'Export your vault' });
-    await card.getByLabel('Export passphrase').fill('export passphrase for my backup');
+    await card.getByLabel('Export passphrase', { exact: true }).fill('export passphrase for my backup');
+    await card.getByLabel('Export passphrase again').fill('export passphrase for my backup');
     await card.getByLabel(/Include items in the trash/).check();
     const download = page.waitForEvent('download', { timeout: 60_000 });
     await card.getByRole('button', { name: 'Export' }).click();

@@ -358,9 +358,9 @@ export default function ConnectionsPage() {
       />
       {banner &&
         (banner.tone === 'success' ? (
-          <div role="status" className="mb-4">
-            <Notice tone="success">{banner.text}</Notice>
-          </div>
+          <Notice tone="success" className="mb-4">
+            {banner.text}
+          </Notice>
         ) : (
           <ErrorText error={new Error(banner.text)} className="mb-4" />
         ))}
