@@ -5,6 +5,7 @@ import { Kysely, Migrator, type LogEvent, type MigrationProvider } from 'kysely'
 import { PGlite, types } from '@electric-sql/pglite';
 import pg from 'pg';
 import { migrations } from '../../migrations/index.js';
+import { networkFailure } from '../network-error.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import { namedStatementClient, StatementNames } from './pg-named-statements.js';
@@ -173,18 +174,12 @@ const CONNECT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTF
  * an SSL mismatch. None of these quotes the password.
  */
 function connectFailure(error: unknown): string | undefined {
-  type E = Error & { code?: string; address?: string; port?: number; hostname?: string; errors?: unknown[] };
+  const network = networkFailure(error, CONNECT_CODES);
+  if (network) return network;
+  type E = Error & { code?: string; errors?: unknown[] };
   const e = error as E;
   if (!e || typeof e !== 'object') return undefined;
-  // Several addresses tried for one host (IPv6 and IPv4) fail as one AggregateError of each.
-  const first = (Array.isArray(e.errors) ? e.errors[0] : undefined) as E | undefined;
-  const code = e.code ?? first?.code;
-  if (typeof code === 'string' && CONNECT_CODES.has(code)) {
-    const address = e.address ?? first?.address;
-    const port = e.port ?? first?.port;
-    const host = address ? (address.includes(':') ? `[${address}]` : address) : (e.hostname ?? first?.hostname);
-    return host ? `${code} ${host}${port ? `:${port}` : ''}` : code;
-  }
+  const code = e.code ?? (Array.isArray(e.errors) ? (e.errors[0] as E | undefined)?.code : undefined);
   if (typeof code === 'string' && (/^(08|28)/.test(code) || code === '3D000' || code === '57P03')) return `${code} ${e.message}`;
   // TLS: a certificate that does not verify (its code and Node's sentence, no URL).
   if (typeof code === 'string' && /CERT|^ERR_TLS|^ERR_SSL/.test(code)) return `${code} ${e.message}`;

@@ -9,6 +9,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { PassThrough, Readable, Writable } from 'node:stream';
+import { networkFailure } from '../network-error.js';
 import { checkKey, checkPrefix, STORAGE_UNAVAILABLE, type ObjectStore, type StorageSpec } from './object-store.js';
 
 /** Multipart part size: S3's minimum is 5 MiB; 8 MiB keeps at most ~32 MiB in flight per upload. */
@@ -217,15 +218,9 @@ function describeEndpoint(spec: S3Spec): string {
  * Never the SDK's message, which may quote the request.
  */
 function describeCause(err: SdkError): string {
-  // Several addresses tried at once (IPv6 and IPv4 for one host) fail as an AggregateError of each.
-  const first = (Array.isArray(err.errors) ? err.errors[0] : undefined) as SdkError | undefined;
-  const code = err.code ?? first?.code;
-  if (typeof code === 'string' && UNREACHABLE.has(code)) {
-    const address = err.address ?? first?.address;
-    const port = err.port ?? first?.port;
-    const host = address ? (address.includes(':') ? `[${address}]` : address) : (err.hostname ?? first?.hostname);
-    return host ? `${code} ${host}${port ? `:${port}` : ''}` : code;
-  }
+  const network = networkFailure(err, UNREACHABLE);
+  if (network) return network;
+  const code = err.code;
   const name = err.name ?? 'Error';
   const status = err.$metadata?.httpStatusCode;
   return `${name}${typeof code === 'string' && code !== name && /^[A-Z][A-Z0-9_]+$/.test(code) ? ` ${code}` : ''}${status ? ` (${status})` : ''}`;
