@@ -217,14 +217,7 @@ export class FilesService {
       }
       return { item, created: true };
     } catch (err) {
-      // Best effort: the store that failed the write may fail this too, and the upload's own
-      // error (or the duplicate below) is what the caller must see.
-      if (!kept)
-        await this.store
-          .discard(temp)
-          .catch((e: unknown) =>
-            input.log?.warn({ err: { message: (e as Error)?.message, code: (e as { code?: string })?.code } }, 'removing a failed upload from storage failed'),
-          );
+      if (!kept) await this.#discardAfterFailure(temp, input.log);
       if ((err as { code?: string }).code === '23505' && contentMac) {
         // The same content raced in from another request: answer with the winner.
         const again = await this.files.findByMac(userId, contentMac);
@@ -271,7 +264,7 @@ export class FilesService {
       kept = true;
       return { fileId, size: input.bytes.length };
     } catch (err) {
-      if (!kept) await this.store.discard(temp);
+      if (!kept) await this.#discardAfterFailure(temp);
       if ((err as { code?: string }).code === '23505') {
         const again = await this.files.findByMac(userId, contentMac);
         if (again) return { fileId: again.id, size: Number(again.size) };
@@ -360,7 +353,7 @@ export class FilesService {
       kept = true;
       return { fileId, created: true };
     } catch (err) {
-      if (!kept) await this.store.discard(temp);
+      if (!kept) await this.#discardAfterFailure(temp);
       if ((err as { code?: string }).code === '23505' && contentMac) {
         const again = await this.files.findByMac(userId, contentMac);
         if (again) return { fileId: again.id, created: false };
@@ -385,6 +378,19 @@ export class FilesService {
   }
 
   /** Removes a file row and its bytes when nothing points at the file. */
+  /**
+   * Removes a failed write's object, best effort: the store that failed the write may fail this
+   * too, and the write's own error (or the duplicate the caller then looks for) is what the
+   * caller must see. A leftover object has no row, so nothing serves it.
+   */
+  async #discardAfterFailure(temp: PendingFile, log?: Pick<FastifyBaseLogger, 'warn'>): Promise<void> {
+    await this.store
+      .discard(temp)
+      .catch((e: unknown) =>
+        log?.warn({ err: { message: (e as Error)?.message, code: (e as { code?: string })?.code } }, 'removing a failed upload from storage failed'),
+      );
+  }
+
   /** Deletes a file's row and encrypted bytes when no item or version uses it; true when it went. */
   async removeIfUnused(session: SessionContext, fileId: string): Promise<boolean> {
     return this.#removeUnused(session.userId, fileId);

@@ -32,6 +32,14 @@ describe('patient summary PDF', () => {
     expect(bytes.length).toBeLessThan(120_000);
   });
 
+  it('says which year an empty vital-signs section covered when no start was chosen', async () => {
+    const base: SummaryModel = { generatedAt: '2026-12-06T10:00:00.000Z', sections: ['vitals'], vitals: [] };
+    const text = (await pdfText(await renderSummaryPdf(base))).replace(/\s+/g, ' ');
+    expect(text).toContain('No vital signs in the year up to 2026-12-06; choose a start date to include older ones.');
+    const chosen = (await pdfText(await renderSummaryPdf({ ...base, from: '2020-01-01', to: '2020-12-31' }))).replace(/\s+/g, ' ');
+    expect(chosen).toContain('No vital signs in this period.');
+  });
+
   it('prints vital signs in the units a reader knows, not UCUM codes', async () => {
     const vital = (title: string, unit: string, value: number, loinc?: string) => ({
       title,

@@ -239,7 +239,13 @@ function results(w: Writer, model: SummaryModel): void {
 function vitals(w: Writer, model: SummaryModel): void {
   const list = model.vitals ?? [];
   if (!list.length) {
-    w.text('No vital signs in this period.', { color: MUTED });
+    // Without a start, vital signs cover one year (model.ts): say so, or older readings look lost.
+    w.text(
+      model.from
+        ? 'No vital signs in this period.'
+        : `No vital signs in the year up to ${model.to ?? day(model.generatedAt)}; choose a start date to include older ones.`,
+      { color: MUTED },
+    );
     return;
   }
   for (const v of list) {
