@@ -2,6 +2,7 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useRef, use
 import { api, ApiError, onUnauthorized } from '../api/client';
 import type { User } from '../api/types';
 import { clearKeptDrafts } from '../features/vault/keptDrafts';
+import { forgetVaultWords } from '../features/vault/vaultLocation';
 import { markSignedOut } from './SignedOutNotice';
 
 interface SessionState {
@@ -49,12 +50,15 @@ export function SessionProvider({ children, initialUser }: { children: ReactNode
     [],
   );
 
-  // Edits kept across an ended session are for the account that wrote them: signing out on
-  // purpose, or another account signing in at this tab, lets go of them.
+  // Edits kept across an ended session, and the vault's search words, are for the account that
+  // wrote them: signing out on purpose, or another account signing in at this tab, lets go of them.
   const lastUserId = useRef<string | null>(null);
   useEffect(() => {
     if (!user) return;
-    if (lastUserId.current !== null && lastUserId.current !== user.id) clearKeptDrafts();
+    if (lastUserId.current !== null && lastUserId.current !== user.id) {
+      clearKeptDrafts();
+      forgetVaultWords();
+    }
     lastUserId.current = user.id;
   }, [user]);
 
@@ -63,6 +67,7 @@ export function SessionProvider({ children, initialUser }: { children: ReactNode
       await api.post('/api/auth/logout', {}, { quiet401: true });
     } finally {
       clearKeptDrafts();
+      forgetVaultWords();
       setUser(null);
     }
   }, []);

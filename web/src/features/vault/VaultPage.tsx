@@ -15,7 +15,7 @@ import { TrashList } from './TrashList';
 import { UploadList } from './UploadList';
 import { useFolders } from './useFolders';
 import { useItems, type ItemFilters } from './useItems';
-import { readVaultView, rememberVaultSearch, vaultSearch, type VaultView } from './vaultLocation';
+import { readVaultView, rememberVaultSearch, rememberVaultWords, vaultSearch, vaultWords, type VaultView } from './vaultLocation';
 import { useUploads } from './useUploads';
 
 const ROW = 64;
@@ -68,14 +68,20 @@ function useSearch(q: string, filters: ItemFilters) {
 
 export function VaultPage() {
   const { navigate, path, search: address } = useRouter();
-  // Folder, search, tab and filters are kept in the address: Back, a reload and "Back to vault" restore them.
-  const vault = useMemo(() => readVaultView(address), [address]);
+  // Folder, tab and kind/source are kept in the address (Back, a reload and "Back to vault" restore
+  // them); the search words and tag in this page's memory only (vaultLocation.ts).
+  const [words, setWords] = useState(vaultWords);
+  const vault = useMemo(() => readVaultView(address, words), [address, words]);
   const { filters, q, view } = vault;
   const setVault = useCallback(
     (change: (v: VaultView) => Partial<VaultView>) => {
-      // Read from the address itself, so two changes in one event both count.
-      const now = readVaultView(window.location.search);
-      navigate(`/vault${vaultSearch({ ...now, ...change(now) })}`, { replace: true });
+      // Read from the address and the held words themselves, so two changes in one event both count.
+      const now = readVaultView(window.location.search, vaultWords());
+      const next = { ...now, ...change(now) };
+      const w = { q: next.q, ...(next.filters.tag ? { tag: next.filters.tag } : {}) };
+      rememberVaultWords(w);
+      setWords(w);
+      navigate(`/vault${vaultSearch(next)}`, { replace: true });
     },
     [navigate],
   );
@@ -103,7 +109,7 @@ export function VaultPage() {
     if (intent === 'new-note') setNoteOpen(true);
     else if (intent === 'search') searchInput.current?.focus();
     else return;
-    navigate(`/vault${vaultSearch(readVaultView(window.location.search))}`, { replace: true });
+    navigate(`/vault${vaultSearch(readVaultView(window.location.search, vaultWords()))}`, { replace: true });
   }, [intent, navigate]);
 
   const list = useItems(filters);

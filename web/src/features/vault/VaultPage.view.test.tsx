@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { RouterProvider } from '../../app/router';
 import { ItemPage } from './ItemPage';
 import { VaultPage } from './VaultPage';
+import { forgetVaultWords } from './vaultLocation';
 
 const reply = (status: number, body: unknown) => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
@@ -23,6 +24,7 @@ const calls: string[] = [];
 beforeEach(() => {
   calls.length = 0;
   sessionStorage.clear();
+  forgetVaultWords();
   window.history.replaceState(null, '', '/vault');
   vi.stubGlobal(
     'fetch',
@@ -73,8 +75,8 @@ describe('filters while searching', () => {
   });
 });
 
-describe('the vault view is kept in the address', () => {
-  it('puts folder, search, tab and filters in the URL and reads them back on load', async () => {
+describe('the vault view is kept in the address, its words in memory', () => {
+  it('puts folder, tab and filters in the URL, never the search words, and comes back to both', async () => {
     const first = renderVault();
     fireEvent.click(await screen.findByRole('button', { name: /Labs/ }));
     fireEvent.change(screen.getByLabelText('Tag'), { target: { value: '' } });
@@ -83,10 +85,13 @@ describe('the vault view is kept in the address', () => {
     const params = new URLSearchParams(window.location.search);
     expect(params.get('folder')).toBe('f1');
     expect(params.get('source')).toBe('manual');
-    expect(params.get('q')).toBe('blood');
+    // Vault words stay out of the address (browser history) and out of browser storage.
+    expect(params.get('q')).toBeNull();
+    expect(window.location.href).not.toContain('blood');
+    expect(JSON.stringify({ ...sessionStorage })).not.toContain('blood');
     first.unmount();
 
-    // A reload: the same address gives the same view.
+    // Back on the vault in this page (from an item): the same place, and the search it had.
     renderVault();
     expect((screen.getByRole('searchbox') as HTMLInputElement).value).toBe('blood');
     expect(await screen.findByRole('group', { name: 'Search filters' })).toBeTruthy();
@@ -94,6 +99,17 @@ describe('the vault view is kept in the address', () => {
     expect(((await screen.findByLabelText('Source')) as HTMLSelectElement).value).toBe('manual');
     const tree = await screen.findByRole('navigation', { name: 'Folders' });
     expect((await within(tree).findByRole('button', { name: /^Labs/ })).getAttribute('aria-current')).toBe('true');
+  });
+
+  it('forgets the search words at sign-out, and an old address with words in it loses them', async () => {
+    window.history.replaceState(null, '', '/vault?folder=f1&q=secret');
+    const first = renderVault();
+    fireEvent.change(screen.getByRole('searchbox'), { target: { value: 'blood' } });
+    expect(window.location.search).toBe('?folder=f1');
+    first.unmount();
+    forgetVaultWords();
+    renderVault();
+    expect((screen.getByRole('searchbox') as HTMLInputElement).value).toBe('');
   });
 
   it('keeps the Trash tab across a reload', async () => {
