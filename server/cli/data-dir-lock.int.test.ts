@@ -7,31 +7,9 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pgliteTemplate, startTestServer, type TestServer } from '../../test-support/server/harness.js';
 import { ServerProcess } from '../../test-support/server/server-process.js';
+import { runServerEntry as run } from '../../test-support/server/cli.js';
 
-const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const execp = promisify(execFile);
-
-/**
- * Runs `server/<entry>.ts` the way `npm run …` does: its own process, the server's env. One still
- * running after a minute (a second server that was let in) is killed: code -1.
- */
-function run(entry: string, args: string[], env: Record<string, string>, stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', `server/${entry}.ts`, ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...env },
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.once('exit', () => clearTimeout(timer));
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.stdin.end(stdin);
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
 
 const CODE = /^CVI-(?:[0-9A-Z]{5}-){3}[0-9A-Z]{5}\n$/;
 

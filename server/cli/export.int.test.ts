@@ -1,29 +1,12 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dbTargets, signUp, startTestServer, type TestServer } from '../../test-support/server/harness.js';
+import { runServerEntry } from '../../test-support/server/cli.js';
 
-const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-
-/** `npm run export` as an operator runs it: its own process, the server's env, answers on stdin. */
-function exportCli(args: string[], env: Record<string, string>, stdin: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/cli/export.ts', ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.stdin.end(stdin);
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const exportCli = (args: string[], env: Record<string, string>, stdin: string) => runServerEntry('cli/export', args, env, stdin);
 
 // Answers: the vault passphrase, Enter (no age recipient), the export passphrase twice.
 const answers = (passphrase: string) => `${passphrase}\n\nexport-passphrase-1\nexport-passphrase-1\n`;

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { Readable, Transform, pipeline as pipeStreams } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { FastifyBaseLogger } from 'fastify';
 import { createContentMac, createDecryptStream, createEncryptStream } from '../../crypto/index.js';
 import * as codec from '../codec/index.js';
 import { asBuffer } from '../db/index.js';
@@ -18,6 +17,8 @@ import { tagKeyText, type Item, type ItemsService } from './items.service.js';
 import type { SessionContext } from './keyring.js';
 
 type FileMeta = codec.FileMeta;
+/** Where a best-effort clean-up's failure is told (the request's logger). */
+type WarnLog = { warn(obj: object, msg: string): void };
 
 const streamArgs = (s: { key: Buffer; aad: string }) => [s.key, s.aad] as const;
 
@@ -108,7 +109,7 @@ export class FilesService {
       tags?: string[];
       data?: Record<string, unknown>;
       /** Told when removing a failed upload's object fails too (the upload's own error is what is thrown). */
-      log?: Pick<FastifyBaseLogger, 'warn'>;
+      log?: WarnLog;
     },
   ): Promise<{ item: Item; created: boolean }> {
     const { keys, userId } = session;
@@ -377,13 +378,12 @@ export class FilesService {
     return { meta, size: Number(row.size), stream };
   }
 
-  /** Removes a file row and its bytes when nothing points at the file. */
   /**
    * Removes a failed write's object, best effort: the store that failed the write may fail this
    * too, and the write's own error (or the duplicate the caller then looks for) is what the
    * caller must see. A leftover object has no row, so nothing serves it.
    */
-  async #discardAfterFailure(temp: PendingFile, log?: Pick<FastifyBaseLogger, 'warn'>): Promise<void> {
+  async #discardAfterFailure(temp: PendingFile, log?: WarnLog): Promise<void> {
     await this.store
       .discard(temp)
       .catch((e: unknown) =>

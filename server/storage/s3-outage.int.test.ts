@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -12,15 +11,7 @@ import { openDatabase } from '../db/index.js';
 import { dbTargets, multipart, openTestDatabase, signUp, startTestServer, type TestServer } from '../../test-support/server/harness.js';
 import { startS3Server, type TestS3 } from '../../test-support/server/s3-server.js';
 import { S3ObjectStore } from './s3-store.js';
-
-/** A loopback port nothing listens on (bound, then closed). */
-async function closedPort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
+import { closedPort } from '../../test-support/server/cli.js';
 
 type LogLine = { level: number; msg: string; err?: { message?: string; code?: string } };
 const logLines = (server: TestServer): LogLine[] =>
