@@ -81,7 +81,7 @@ import { SeriesService } from './services/series.service.js';
 import { SessionWork } from './services/session-work.js';
 import { TrashService } from './services/trash.service.js';
 import { VaultUpgradeService } from './services/vault-upgrade.service.js';
-import { areaSpec, LocalObjectStore, openStore } from './storage/index.js';
+import { areaSpec, LocalObjectStore, openStore, STORAGE_CHECK_TIMEOUT_MS } from './storage/index.js';
 import { SummaryService } from './summary/summary.service.js';
 
 export interface ContainerOptions {
@@ -316,7 +316,7 @@ export async function buildContainer(o: ContainerOptions) {
       new SeriesSection(series),
       new PreferencesSection(preferences),
     ],
-    { spoolDir: path.join(config.dataDir, 'tmp'), audit: repos.audit, metrics },
+    { spoolDir: path.join(config.dataDir, 'tmp'), audit: repos.audit, metrics, storageReady: () => fileObjects.check(STORAGE_CHECK_TIMEOUT_MS) },
   );
   const importJobs = new ExportImportJobs(repos.jobs, jobRunner, importFiles, new ExportImportService(() => exporter.sections), {
     maxImportBytes: mb(config.MAX_IMPORT_MB),

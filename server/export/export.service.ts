@@ -31,7 +31,16 @@ export class ExportService {
 
   constructor(
     sections: PortabilitySection[],
-    private readonly opts: { spoolDir: string; audit: AuditRepository; metrics: Metrics },
+    private readonly opts: {
+      spoolDir: string;
+      audit: AuditRepository;
+      metrics: Metrics;
+      /**
+       * Rejects when the file store does not answer: checked before the download's headers go
+       * out, so an outage is a 503 the person can retry, not a saved file that ends short.
+       */
+      storageReady?: () => Promise<void>;
+    },
   ) {
     this.#sections = [...sections];
   }
@@ -73,6 +82,7 @@ export class ExportService {
     };
     let out: Readable;
     try {
+      await this.opts.storageReady?.();
       out = await this.export(
         session,
         target,
@@ -140,6 +150,10 @@ export class ExportService {
         // only once the body is written, so until then nothing else would handle the rejection.
         finished.catch(() => {});
         const sink = pack.entry({ name, size, mode: 0o600, mtime }, (err) => settle(err));
+        // The callback above handles the entry's failure; tar-stream also emits it, and an
+        // 'error' nobody listens to (a body that fails mid-entry: storage gone, a tampered
+        // file) would throw out of the event loop and stop the server.
+        sink.on('error', () => {});
         for await (const chunk of body) {
           if (!sink.write(chunk as Buffer)) await Promise.race([once(sink, 'drain'), closed]);
         }

@@ -4,6 +4,10 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { DecryptError } from '../../crypto/index.js';
 import { AppError, fromPostgresError } from '../errors.js';
+import { isStorageUnavailable } from '../storage/object-store.js';
+
+/** Seconds a client is told to wait before trying again while the object store does not answer. */
+const STORAGE_RETRY_AFTER_S = 30;
 
 /** Fastify and plugin error codes that mean "your request was wrong", mapped to ours. */
 const FRAMEWORK: Record<string, [number, string, string]> = {
@@ -94,6 +98,15 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (PG_BAD_CHARACTER.has(String(err.code))) {
       req.log.warn({ err: { code: err.code } }, 'input with a character the database cannot store');
       return send(400, 'invalid_request', 'The request contains a character that cannot be stored (U+0000).');
+    }
+    if (isStorageUnavailable(err)) {
+      // Every route that stores or reads a blob (files, imports, exports, restores) meets the
+      // same outage: the operator needs the cause (the error names S3_ENDPOINT, never a key or
+      // URL), the client a retryable 503.
+      req.log.error({ err: { message: err.message, code: err.code } }, 'object storage unavailable');
+      return send(503, 'storage_unavailable', 'File storage is not answering right now. Try again in a moment.', {
+        'retry-after': String(STORAGE_RETRY_AFTER_S),
+      });
     }
     const pg = fromPostgresError(err);
     if (pg) return send(pg.statusCode, pg.code, pg.message);

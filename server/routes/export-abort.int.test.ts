@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
+import { open, readdir } from 'node:fs/promises';
 import { request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -29,7 +29,7 @@ describe.each(dbTargets())('export cut short by the client (%s)', (target) => {
       const up = await sut.app.inject({
         method: 'POST',
         url: '/api/files',
-        ...multipart({ name: `scan-${i}.bin`, type: 'application/octet-stream', data: randomBytes(1_500_000) }, {}, user.headers),
+        ...multipart({ name: `scan-${i}.bin`, type: 'application/octet-stream', data: randomBytes(1_5_000_000) }, {}, user.headers),
       });
       expect(up.statusCode).toBe(201);
     }
@@ -58,5 +58,37 @@ describe.each(dbTargets())('export cut short by the client (%s)', (target) => {
     expect(me.status).toBe(200);
     const spoolDir = path.join(sut.dataDir, 'tmp');
     await expect.poll(async () => (await readdir(spoolDir).catch(() => [])).filter((f) => f.startsWith('.export-spool')), { timeout: 5000 }).toEqual([]);
+  });
+
+  it('keeps the server up when a file fails mid-export (a tampered object): the download ends short, the log says why', async () => {
+    const user = await signUp(sut.app);
+    const up = await sut.app.inject({
+      method: 'POST',
+      url: '/api/files',
+      ...multipart({ name: 'tampered.bin', type: 'application/octet-stream', data: randomBytes(6_000_000) }, {}, user.headers),
+    });
+    expect(up.statusCode).toBe(201);
+    // Flip one byte well inside the encrypted object: its segment fails authentication while
+    // its tar entry is being written.
+    const handle = await open(path.join(sut.dataDir, 'files', user.user.id, (up.json() as { fileId: string }).fileId), 'r+');
+    try {
+      const byte = Buffer.alloc(1);
+      await handle.read(byte, 0, 1, 5_000_000);
+      byte[0] = byte[0]! ^ 0xff;
+      await handle.write(byte, 0, 1, 5_000_000);
+    } finally {
+      await handle.close();
+    }
+    const res = await fetch(`${base}/api/export`, {
+      method: 'POST',
+      headers: { ...user.headers, origin: base, 'content-type': 'application/json' },
+      body: JSON.stringify({ passphrase: 'a long export passphrase' }),
+    });
+    expect(res.status).toBe(200);
+    // The body ends with an error (the connection is cut), never as a complete-looking file.
+    await expect(res.arrayBuffer()).rejects.toThrow();
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+    expect(sut.logs()).toContain('export failed mid-stream');
   });
 });

@@ -3,6 +3,7 @@ import { LocalObjectStore } from './local-store.js';
 import type { ObjectStore, StorageSpec } from './object-store.js';
 
 export type { ObjectStore, StorageSpec } from './object-store.js';
+export { STORAGE_CHECK_TIMEOUT_MS } from './object-store.js';
 export { LocalObjectStore } from './local-store.js';
 
 /**

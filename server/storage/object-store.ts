@@ -39,6 +39,12 @@ export const STORAGE_UNAVAILABLE = 'STORAGE_UNAVAILABLE';
 
 export const isStorageUnavailable = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === STORAGE_UNAVAILABLE;
 
+/**
+ * How long a readiness check waits for the bucket (`/health/storage`, an export before its
+ * headers): a probe must answer well within its own timeout.
+ */
+export const STORAGE_CHECK_TIMEOUT_MS = 2000;
+
 /** What a worker thread needs to open the same store (plain data: it crosses postMessage). */
 export type StorageSpec =
   | { kind: 'local'; root: string }

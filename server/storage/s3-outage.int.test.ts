@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createServer, type Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -61,7 +62,7 @@ for (const target of dbTargets()) {
       expect(dl.body).toBe('kept before the outage\n');
     });
 
-    it('with the S3 server stopped: downloads, uploads and the readiness probe answer 503, naming S3_ENDPOINT in the log only', async () => {
+    it('with the S3 server stopped: downloads, uploads, imports, exports and the readiness probe answer 503, naming S3_ENDPOINT in the log only', async () => {
       await s3.stop();
       const cause = `ECONNREFUSED 127.0.0.1:${port}`;
 
@@ -84,6 +85,31 @@ for (const target of dbTargets()) {
       expect(up.headers['retry-after']).toBe('30');
       expect(await holdings(server, user.headers, user.user.id)).toEqual(before);
 
+      // Imports and exports store or read blobs too: the same retryable 503, no job left behind.
+      const jobsBefore = (await app().inject({ method: 'GET', url: '/api/jobs', headers: user.headers })).json() as { jobs: unknown[] };
+      const bundle = { resourceType: 'Bundle', type: 'collection', entry: [{ resource: { resourceType: 'Patient', id: 'p1' } }] };
+      const fhir = await app().inject({
+        method: 'POST',
+        url: '/api/import/fhir',
+        headers: { ...user.headers, 'content-type': 'application/json' },
+        payload: bundle,
+      });
+      const apple = multipart({ name: 'export.xml', type: 'application/xml', data: Buffer.from('<HealthData></HealthData>') }, {}, user.headers);
+      const ah = await app().inject({ method: 'POST', url: '/api/import/apple-health', headers: apple.headers, payload: apple.payload });
+      const ex = await app().inject({
+        method: 'POST',
+        url: '/api/export',
+        headers: { ...user.headers, 'content-type': 'application/json' },
+        payload: { passphrase: user.passphrase },
+      });
+      for (const res of [fhir, ah, ex]) {
+        expect(res.statusCode, res.body).toBe(503);
+        expect(res.json()).toEqual({ error: { code: 'storage_unavailable', message: expect.any(String) } });
+        expect(res.headers['retry-after']).toBe('30');
+        expect(res.headers['content-disposition']).toBeUndefined();
+      }
+      expect((await app().inject({ method: 'GET', url: '/api/jobs', headers: user.headers })).json()).toEqual(jobsBefore);
+
       // Readiness.
       const health = await app().inject({ method: 'GET', url: '/health/storage' });
       expect(health.statusCode).toBe(503);
@@ -96,6 +122,9 @@ for (const target of dbTargets()) {
       expect(unavailable).toEqual([
         `S3_ENDPOINT: object storage at ${endpoint} does not answer (read: ${cause})`,
         `S3_ENDPOINT: object storage at ${endpoint} does not answer (write: ${cause})`,
+        `S3_ENDPOINT: object storage at ${endpoint} does not answer (write: ${cause})`,
+        `S3_ENDPOINT: object storage at ${endpoint} does not answer (write: ${cause})`,
+        `S3_ENDPOINT: object storage at ${endpoint} does not answer (check: ${cause})`,
       ]);
       const cleanup = lines.filter((l) => l.msg === 'removing a failed upload from storage failed');
       expect(cleanup.map((l) => [l.level, l.err?.message])).toEqual([[40, `S3_ENDPOINT: object storage at ${endpoint} does not answer (delete: ${cause})`]]);
@@ -174,6 +203,52 @@ describe('S3ObjectStore errors', () => {
         for (const secret of ['ZQsecretPW', 'zquser', 'ZQACCESSKEY', 'ZQSECRETKEY', 'cv-nowhere']) expect(e.message).not.toContain(secret);
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe('S3ObjectStore against a bucket that accepts connections and never answers', () => {
+  it('fails each request as storage unavailable (timed out) instead of waiting for ever', async () => {
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => {
+      sockets.add(socket);
+      socket.resume(); // reads the request, answers nothing
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as { port: number }).port;
+    const store = new S3ObjectStore(
+      {
+        kind: 's3',
+        endpoint: `http://127.0.0.1:${port}`,
+        bucket: 'cv-silent',
+        region: 'us-east-1',
+        accessKeyId: 'a',
+        secretAccessKey: 'b',
+        forcePathStyle: true,
+        prefix: '',
+      },
+      { connectMs: 1_000, idleMs: 300 },
+    );
+    try {
+      const errors = await Promise.all([
+        store.size('files/a').catch((e: unknown) => e),
+        store.readRange('files/a', 0, 10).catch((e: unknown) => e),
+        store.delete('files/a').catch((e: unknown) => e),
+      ]);
+      for (const err of errors as Array<Error & { code?: string }>) {
+        expect(err.code).toBe('STORAGE_UNAVAILABLE');
+        expect(err.message).toMatch(
+          new RegExp(`^S3_ENDPOINT: object storage at http://127\\.0\\.0\\.1:${port} does not answer \\(\\S+( \\S+)?: timed out\\)$`),
+        );
+      }
+      // A read stream fails too, rather than leaving a download hanging.
+      const read = store.createReadStream('files/a');
+      const readErr = await new Promise<Error & { code?: string }>((resolve) => read.once('error', resolve));
+      expect(readErr.code).toBe('STORAGE_UNAVAILABLE');
+    } finally {
+      await store.close();
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => silent.close(r));
     }
   });
 });

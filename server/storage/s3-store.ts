@@ -18,6 +18,18 @@ const QUEUE_SIZE = 4;
 
 type S3Spec = Extract<StorageSpec, { kind: 's3' }>;
 
+/**
+ * How long a connection may take to open, and a socket may stay silent mid-request, before the
+ * request fails as "does not answer" (the SDK retries it twice more). Idle, not total: a large
+ * upload or download that keeps moving is never cut, and a bucket that hangs costs a request
+ * well under a minute instead of forever.
+ */
+export interface S3Timeouts {
+  connectMs: number;
+  idleMs: number;
+}
+const TIMEOUTS: S3Timeouts = { connectMs: 5_000, idleMs: 15_000 };
+
 const isMissing = (err: unknown) => {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
   return e?.name === 'NoSuchKey' || e?.name === 'NotFound' || e?.$metadata?.httpStatusCode === 404;
@@ -34,7 +46,10 @@ export class S3ObjectStore implements ObjectStore {
   readonly #client: S3Client;
   readonly #where: string;
 
-  constructor(private readonly spec: S3Spec) {
+  constructor(
+    private readonly spec: S3Spec,
+    timeouts: S3Timeouts = TIMEOUTS,
+  ) {
     this.#where = describeEndpoint(spec);
     // The SDK warns on Node < 22 that its releases after January 2027 will need 22, in nine lines
     // of plain text on every start that break the JSON log. The lockfile pins a release that
@@ -43,6 +58,7 @@ export class S3ObjectStore implements ObjectStore {
     this.#client = new S3Client({
       region: spec.region,
       forcePathStyle: spec.forcePathStyle,
+      requestHandler: { connectionTimeout: timeouts.connectMs, socketTimeout: timeouts.idleMs },
       ...(spec.endpoint ? { endpoint: spec.endpoint } : {}),
       ...(spec.accessKeyId && spec.secretAccessKey ? { credentials: { accessKeyId: spec.accessKeyId, secretAccessKey: spec.secretAccessKey } } : {}),
     });

@@ -1,13 +1,11 @@
 import type { Readable } from 'node:stream';
-import type { FastifyBaseLogger } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { AppError, badRequest, tooLarge, unavailable } from '../../errors.js';
+import { AppError, badRequest, tooLarge } from '../../errors.js';
 import { receiveFile } from '../../http/multipart.js';
 import { requireSession } from '../../http/session.js';
 import { contentDisposition, type FilesService } from '../../services/files.service.js';
 import { MAX_FHIR_JSON_BYTES } from '../../services/imports.service.js';
 import { cleanTags } from '../../services/items.service.js';
-import { isStorageUnavailable } from '../../storage/object-store.js';
 import { IdParams, Item, Limits } from '../../../contract/index.js';
 
 export const filesRoutes =
@@ -33,7 +31,7 @@ export const filesRoutes =
       ).catch((err: unknown) => {
         // Say the limit, so the person knows what size would be accepted.
         if (err instanceof AppError && err.statusCode === 413) throw tooLarge(`The file is larger than this server accepts (${maxUploadMb} MB at most).`);
-        throw storageFailure(req.log, err);
+        throw err;
       });
       return reply.code(r.created ? 201 : 200).send(r.item);
     });
@@ -44,7 +42,7 @@ export const filesRoutes =
       // answer is a JSON error the browser shows, not a download saved under the file's name.
       await firstBytes(f.stream).catch((err: unknown) => {
         f.stream.destroy();
-        throw storageFailure(req.log, err);
+        throw err;
       });
       return reply
         .header('content-type', f.meta.contentType)
@@ -55,19 +53,6 @@ export const filesRoutes =
         .send(f.stream);
     });
   };
-
-/** Seconds a client is told to wait before trying again while the object store does not answer. */
-const STORAGE_RETRY_AFTER_S = 30;
-
-/**
- * An object store that does not answer as a 503 `storage_unavailable` (logged here: the error
- * handler logs no AppError, and the operator needs the cause); any other error as it is.
- */
-function storageFailure(log: FastifyBaseLogger, err: unknown): unknown {
-  if (!isStorageUnavailable(err)) return err;
-  log.error({ err: { message: (err as Error).message, code: (err as { code?: string }).code } }, 'object storage unavailable');
-  return unavailable('File storage is not answering right now. Try again in a moment.', 'storage_unavailable', STORAGE_RETRY_AFTER_S);
-}
 
 /**
  * Resolves once the stream has its first bytes (or its end) buffered, without taking them;

@@ -1,10 +1,7 @@
 import { sql } from 'kysely';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Database } from '../../db/index.js';
-import { openStore, type ObjectStore, type StorageSpec } from '../../storage/index.js';
-
-/** How long `/health/storage` waits for the bucket: a probe must answer well within its own timeout. */
-export const STORAGE_CHECK_TIMEOUT_MS = 2000;
+import { openStore, STORAGE_CHECK_TIMEOUT_MS, type ObjectStore, type StorageSpec } from '../../storage/index.js';
 
 export const healthRoutes =
   (deps: { db: Database; hasWeb: boolean; storage?: StorageSpec }): FastifyPluginAsyncZod =>
