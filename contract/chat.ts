@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { nameField, TimeZone } from './common.js';
+import { Id, nameField, TimeZone } from './common.js';
 
 /** A numbered source an answer cites as [n]. */
 export const Source = z.object({
@@ -75,7 +75,7 @@ export type ChatThread = z.infer<typeof ChatThread>;
 
 export const ChatBody = z.object({
   message: z.string().trim().min(1, 'must not be empty').max(4000),
-  chatId: z.uuid().optional(),
+  chatId: Id.optional(),
   /** The browser's IANA zone, so "yesterday" means the user's yesterday. */
   timeZone: TimeZone.optional(),
   /**

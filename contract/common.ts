@@ -21,8 +21,14 @@ export function nameField(max: number) {
   );
 }
 
-/** `:id` in a path: rows are keyed by UUIDs, so anything else is a 400, not a 404. */
-export const IdParams = z.object({ id: z.uuid({ message: 'must be a valid id' }) });
+/**
+ * An id the API takes (a path's `:id`, a folder or chat reference): rows are keyed by UUIDs, so
+ * anything else is a 400, not a 404. Read in lowercase: PostgreSQL finds a row by either case,
+ * but sealed rows bind their id, as the server wrote it, into the ciphertext.
+ */
+export const Id = z.uuid({ message: 'must be a valid id' }).overwrite((v) => v.toLowerCase());
+
+export const IdParams = z.object({ id: Id });
 
 /**
  * A year or a month alone (`2024`, `2024-02`): ISO 8601 dates with no day to check. Years have

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IsoDate, nameField } from './common.js';
+import { Id, IsoDate, nameField } from './common.js';
 
 export const ItemKind = z.enum(['note', 'document', 'record', 'series']);
 export type ItemKind = z.infer<typeof ItemKind>;
@@ -53,7 +53,7 @@ const tag = z.string().refine((t) => {
   return n >= 1 && n <= 64;
 }, 'must be 1 to 64 characters');
 const tags = z.array(tag).max(32);
-const folderRef = z.uuid({ message: 'must be a valid id' });
+const folderRef = Id;
 
 export const CreateItemBody = z.object({
   kind: z.literal('note').default('note'),
@@ -124,7 +124,7 @@ export const VersionDiff = z.object({
 });
 export type VersionDiff = z.infer<typeof VersionDiff>;
 
-export const VersionParams = z.object({ id: z.uuid({ message: 'must be a valid id' }), version: z.coerce.number().int().min(1).max(2_147_483_647) });
+export const VersionParams = z.object({ id: Id, version: z.coerce.number().int().min(1).max(2_147_483_647) });
 /** Optional and may be empty or null (a POST with no body), like RegenerateBody. */
 export const RestoreVersionBody = z.object({ baseVersion: z.number().int().min(1).optional() }).nullish();
 

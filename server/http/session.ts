@@ -71,14 +71,23 @@ const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
  * Cookie-authenticated writes must come from our own pages. SameSite=Strict already keeps the
- * cookie off cross-site requests; this refuses a foreign Origin as a second line.
+ * cookie off cross-site requests; this refuses a foreign Origin as a second line. Once the
+ * operator has said where the vault lives (PUBLIC_URL), only that origin: a page whose name was
+ * rebound to this server sends a Host that matches its own Origin, and could otherwise drive the
+ * sign-in routes from every visitor's browser. Without PUBLIC_URL (a laptop, a LAN address) the
+ * address the browser used is the only one there is.
  */
 export function checkOrigin(req: FastifyRequest, config: Config): void {
   if (!MUTATING.has(req.method)) return;
   if (req.headers['sec-fetch-site'] === 'cross-site') throw forbidden('Cross-site requests are not allowed.', 'forbidden_origin');
   const origin = req.headers.origin;
   if (!origin) return;
-  const allowed = new Set([config.publicUrl.origin]);
-  if (req.headers.host) allowed.add(`${req.protocol}://${req.headers.host}`);
-  if (!allowed.has(origin)) throw forbidden('Requests from other sites are not allowed.', 'forbidden_origin');
+  if (origin === config.publicUrl.origin) return;
+  if (!config.PUBLIC_URL && req.headers.host && origin === `${req.protocol}://${req.headers.host}`) return;
+  throw forbidden(
+    config.PUBLIC_URL
+      ? `Requests from other sites are not allowed: this vault's address is ${config.publicUrl.origin}.`
+      : 'Requests from other sites are not allowed.',
+    'forbidden_origin',
+  );
 }

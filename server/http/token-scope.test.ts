@@ -26,9 +26,11 @@ describe('requiredScope', () => {
   it('needs read as well as write for the writes that answer with what was stored', () => {
     expect(requiredScope('PUT', '/api/records/manual/:id')).toBe('read+write');
     expect(requiredScope('PATCH', '/api/chats/:id')).toBe('read+write');
+    // The merged preferences, and how many items the vault holds.
+    expect(requiredScope('PUT', '/api/preferences')).toBe('read+write');
+    expect(requiredScope('POST', '/api/embeddings/backfill')).toBe('read+write');
     // What these answer is only what the request sent, or nothing.
     expect(requiredScope('POST', '/api/records/manual')).toBe('write');
-    expect(requiredScope('PUT', '/api/preferences')).toBe('write');
     expect(requiredScope('DELETE', '/api/items/:id')).toBe('write');
   });
 

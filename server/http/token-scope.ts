@@ -30,9 +30,9 @@ const CHAT_ROUTES = new Set(['POST /api/chat', 'POST /api/chats/:id/regenerate']
 const READ_ROUTES = new Set(['POST /api/export', 'POST /api/summary']);
 /**
  * Writes whose answer is what was stored before, not only what the request sent: an item after a
- * PATCH or a restore, a hand entry after its PUT, a folder or chat after a rename. `read` as well
- * as `write`, or a write-only token (an upload script's) could read any item it can name by
- * sending an empty PATCH.
+ * PATCH or a restore, a hand entry after its PUT, a folder or chat after a rename, the merged
+ * preferences, the vault's embedding counts after a backfill. `read` as well as `write`, or a
+ * write-only token (an upload script's) could read any item it can name by sending an empty PATCH.
  */
 const READ_WRITE_ROUTES = new Set([
   'PATCH /api/items/:id',
@@ -41,6 +41,8 @@ const READ_WRITE_ROUTES = new Set([
   'PUT /api/records/manual/:id',
   'PATCH /api/folders/:id',
   'PATCH /api/chats/:id',
+  'PUT /api/preferences',
+  'POST /api/embeddings/backfill',
 ]);
 const READ_METHODS = new Set(['GET', 'HEAD']);
 

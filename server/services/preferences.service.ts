@@ -14,26 +14,38 @@ export type Preferences = z.infer<typeof Preferences>;
 
 // One row per user; the codec binds it to this id and its version.
 const ROW_ID = 'preferences';
+/** Merges made again after losing a race before the client is told to retry (409). */
+const MAX_MERGE_ATTEMPTS = 8;
 
 /** Display preferences, sealed per user like every other thing they chose. */
 export class PreferencesService {
   constructor(private readonly repo: PreferencesRepository) {}
 
   async get(session: SessionContext): Promise<Preferences> {
-    const row = await this.repo.get(session.userId);
-    if (!row) return {};
-    return Preferences.parse(codec.preferences.open(session.keys, { userId: session.userId, id: ROW_ID, version: row.version }, asBuffer(row.ciphertext)));
+    return (await this.#read(session)).current;
   }
 
-  /** Merges `patch` into the stored preferences (units key by key). */
+  /**
+   * Merges `patch` into the stored preferences (units key by key). Two merges at once (two tabs,
+   * a script beside the app) each touch different keys as a rule, so a merge that lost the race
+   * is made again on what won instead of being refused.
+   */
   async update(session: SessionContext, patch: Preferences): Promise<Preferences> {
+    for (let attempt = 1; ; attempt++) {
+      const { current, version: stored } = await this.#read(session);
+      const next: Preferences = { ...current, ...patch, units: { ...current.units, ...patch.units } };
+      const version = stored + 1;
+      const sealed = codec.preferences.seal(session.keys, { userId: session.userId, id: ROW_ID, version }, next);
+      if (await this.repo.put(session.userId, version, sealed)) return next;
+      if (attempt === MAX_MERGE_ATTEMPTS) throw conflict('Preferences were changed at the same time. Try again.', 'edit_conflict');
+    }
+  }
+
+  async #read(session: SessionContext): Promise<{ current: Preferences; version: number }> {
     const row = await this.repo.get(session.userId);
-    const current = row ? await this.get(session) : {};
-    const next: Preferences = { ...current, ...patch, units: { ...current.units, ...patch.units } };
-    const version = (row?.version ?? 0) + 1;
-    const sealed = codec.preferences.seal(session.keys, { userId: session.userId, id: ROW_ID, version }, next);
-    if (!(await this.repo.put(session.userId, version, sealed))) throw conflict('Preferences were changed at the same time. Try again.', 'edit_conflict');
-    return next;
+    if (!row) return { current: {}, version: 0 };
+    const opened = codec.preferences.open(session.keys, { userId: session.userId, id: ROW_ID, version: row.version }, asBuffer(row.ciphertext));
+    return { current: Preferences.parse(opened), version: row.version };
   }
 
   /** The lab unit a person chose for a group's conversion family, if any. */
