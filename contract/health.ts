@@ -30,7 +30,8 @@ export const LabSummary = z.object({
   panel: z.string(),
   unit: z.string(),
   count: z.number(),
-  latest: z.object({ value: z.number(), date: z.string(), flag: Flag.optional() }),
+  /** The latest result in its own unit: `""` when the lab sent none, never `unit` unless it is in it. */
+  latest: z.object({ value: z.number(), unit: z.string(), date: z.string(), flag: Flag.optional() }),
   /** Latest against the one before: up, down or flat (within 2 %). */
   trend: z.enum(['up', 'down', 'flat']).optional(),
 });
@@ -101,7 +102,17 @@ export type DashboardCard = z.infer<typeof DashboardCard>;
 
 export const Dashboard = z.object({
   /** Every metric with data, in the person's order, hidden ones included (for choosing). */
-  available: z.array(z.object({ key: z.string(), title: z.string(), first: z.string(), last: z.string() })),
+  available: z.array(
+    z.object({
+      key: z.string(),
+      title: z.string(),
+      first: z.string(),
+      /** The last day with data on or before today; the last day at all when every one is later. */
+      last: z.string(),
+      /** The last day with data after today (a source's typo such as 2999-12-31): no default range reaches it. */
+      later: z.string().optional(),
+    }),
+  ),
   cards: z.array(DashboardCard),
 });
 export type Dashboard = z.infer<typeof Dashboard>;

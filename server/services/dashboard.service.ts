@@ -7,7 +7,8 @@ import { ALL_METRIC_CODES, displayFactor, METRICS, type MetricDef } from './heal
 import type { Preferences, PreferencesService } from './preferences.service.js';
 import type { SeriesDay, SeriesService } from './series.service.js';
 
-const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
 const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 const dayMs = (d: string) => Date.parse(`${d}T00:00:00Z`);
 
@@ -61,8 +62,8 @@ const earlierOf = (a: string, b: string) => (a < b ? a : b);
 
 /**
  * The health dashboard: a card for every metric the vault has data for, in the person's chosen
- * order and units. A card with no range asked opens on the last 30 days that have data (an
- * Apple Health export whose last sample is months old still shows its data), and long ranges
+ * order and units. A card with no range asked opens on the last 30 days that have data up to
+ * today (an Apple Health export whose last sample is months old still shows its data), and long ranges
  * come back as weekly or monthly points rolled up from the sealed daily stats. Each line reads
  * every code its metric's sources write and merges them per day (`lineDays`).
  */
@@ -77,25 +78,42 @@ export class DashboardService {
     // Only `from`: the range runs to today (the UTC date), or is `from` alone when that is later.
     // Each card's own last day with data, the default without a range, can lie before `from`.
     const q = query.from && !query.to ? { from: query.from, to: laterOf(query.from, iso(now.getTime())) } : query;
+    // No date anywhere on Earth (UTC+14 is the latest) is past this: a reading dated after it is a
+    // source's error (an EHR's 2999-12-31), and a card opening there would hide every real one.
+    const today = iso(now.getTime() + 14 * HOUR);
     const prefs = await this.preferences.get(session);
     const cover = new Map((await this.series.coverage(session, ALL_METRIC_CODES)).map((c) => [c.type, c]));
-    const present = METRICS.flatMap((m) => {
+    const present: Present[] = [];
+    for (const m of METRICS) {
       const spans = m.series.flatMap((s) => s.codes.flatMap((c) => (cover.get(c) ? [cover.get(c)!] : [])));
-      if (!spans.length) return [];
-      return [
-        {
-          metric: m,
-          first: spans.map((s) => s.first).sort()[0]!,
-          last: spans
+      if (!spans.length) continue;
+      const byToday: string[] = [];
+      for (const s of spans) {
+        const d = s.last <= today ? s.last : await this.series.lastDayBy(session, s.type, s.first, today);
+        if (d) byToday.push(d);
+      }
+      present.push(
+        presence(
+          m,
+          spans.map((s) => s.first).sort()[0]!,
+          byToday.sort().at(-1),
+          spans
             .map((s) => s.last)
             .sort()
             .at(-1)!,
-        },
-      ];
-    });
+          today,
+        ),
+      );
+    }
     // Workouts are records, not series: the newest one says whether and until when there are any.
-    const [lastWorkout] = await this.items.recent(session, { tags: ['workout'], limit: 1 });
-    if (lastWorkout?.occurredAt) present.push({ metric: WORKOUTS, first: workoutDay(lastWorkout), last: workoutDay(lastWorkout) }); // first: not scanned for
+    const [newest] = await this.items.recent(session, { tags: ['workout'], limit: 1 });
+    if (newest?.occurredAt) {
+      const last = workoutDay(newest);
+      // One that started by now started on or before today wherever it was.
+      const [past] = last > today ? await this.items.recent(session, { tags: ['workout'], to: now, limit: 1 }) : [newest];
+      const byToday = past?.occurredAt ? workoutDay(past) : undefined;
+      present.push(presence(WORKOUTS, byToday ?? last, byToday, last, today)); // first: not scanned for
+    }
     const order = prefs.cards ?? [...METRICS.map((m) => m.key), WORKOUTS.key];
     const rank = (key: string) =>
       order.includes(key) ? order.indexOf(key) : order.length + (key === WORKOUTS.key ? METRICS.length : METRICS.findIndex((m) => m.key === key));
@@ -103,9 +121,16 @@ export class DashboardService {
     const hidden = new Set(prefs.hidden ?? []);
     const cards: DashboardCard[] = [];
     for (const p of present.filter((x) => !hidden.has(x.metric.key))) {
-      cards.push(p.metric === WORKOUTS ? await this.#workouts(session, p.last, q) : await this.#card(session, p.metric, p.first, p.last, cover, prefs, q));
+      // No range asked (`q` has a `to` whenever it has a `from`): the card's own 30 days.
+      const range = { ...q, to: q.to ?? earlierOf(p.last, today) };
+      cards.push(
+        p.metric === WORKOUTS ? await this.#workouts(session, p.last, range) : await this.#card(session, p.metric, p.first, p.last, cover, prefs, range),
+      );
     }
-    return { available: present.map((p) => ({ key: p.metric.key, title: p.metric.title, first: p.first, last: p.last })), cards };
+    return {
+      available: present.map((p) => ({ key: p.metric.key, title: p.metric.title, first: p.first, last: p.last, ...(p.later ? { later: p.later } : {}) })),
+      cards,
+    };
   }
 
   /**
@@ -113,8 +138,8 @@ export class DashboardService {
    * workout records in the range (each decrypted: a range of years with a workout a day reads
    * a few thousand small records).
    */
-  async #workouts(session: SessionContext, last: string, q: { from?: string; to?: string }): Promise<DashboardCard> {
-    const to = q.to ?? last;
+  async #workouts(session: SessionContext, last: string, q: { from?: string; to: string }): Promise<DashboardCard> {
+    const { to } = q;
     const from = q.from ?? iso(dayMs(to) - 29 * DAY);
     const resolution = resolutionFor(from, to);
     const list = await this.items.recent(session, { tags: ['workout'], from: new Date(dayMs(from) - DAY), to: new Date(dayMs(to) + 2 * DAY), limit: 10_000 });
@@ -153,9 +178,9 @@ export class DashboardService {
     last: string,
     cover: Map<string, { first: string; last: string }>,
     prefs: Preferences,
-    q: { from?: string; to?: string },
+    q: { from?: string; to: string },
   ): Promise<DashboardCard> {
-    const to = q.to ?? last;
+    const { to } = q;
     const from = q.from ?? iso(dayMs(to) - 29 * DAY);
     const resolution = resolutionFor(from, to);
     let unit: string | null = null;
@@ -226,6 +251,21 @@ export class DashboardService {
     for (const run of runs) for (const p of rollUp(mergeDays(run, stat, lead), 'month')) out.set(p.date, p);
     return { code: lead.code, unit: lead.unit, points: [...out.values()].sort((a, b) => a.date.localeCompare(b.date)) };
   }
+}
+
+/**
+ * A metric with data: `last` is its last day on or before today (its last day at all when it has
+ * none by then), `later` its last day when that is after today.
+ */
+interface Present {
+  metric: MetricDef;
+  first: string;
+  last: string;
+  later?: string;
+}
+
+function presence(metric: MetricDef, first: string, lastByToday: string | undefined, last: string, today: string): Present {
+  return { metric, first, last: lastByToday ?? last, ...(last > today ? { later: last } : {}) };
 }
 
 const WORKOUTS: MetricDef = { key: 'workouts', title: 'Workouts', stat: 'sum', series: [] };

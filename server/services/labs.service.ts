@@ -48,7 +48,8 @@ export class LabsService {
         panel: group.panel,
         unit,
         count: points.length,
-        latest: { value: latest.value, date: latest.date, ...(latest.flag ? { flag: latest.flag } : {}) },
+        // Its own unit: a result sent without one (or in one that does not convert) is not in `unit`.
+        latest: { value: latest.value, unit: latest.unit, date: latest.date, ...(latest.flag ? { flag: latest.flag } : {}) },
       };
       if (prev && prev.unit === latest.unit) {
         const d = latest.value - prev.value;

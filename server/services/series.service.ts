@@ -303,19 +303,15 @@ export class SeriesService {
       for (const missingYear of missing.filter((y) => y >= firstYear && y <= lastYear)) {
         const year = String(missingYear).padStart(4, '0');
         await this.repo.buildYears(userId, type, `${year}-01-01`, `${year}-12-31`, (rows) => {
-          const days: SeriesDay[] = [];
-          let unit = '';
-          for (const row of rows) {
+          const stored = rows.map((row) => {
             const h = row.stats
               ? this.#openStats(keys, userId, q.type, { ...row, stats: row.stats })
               : readHeader(this.#plain(keys, userId, q.type, { ...row, ciphertext: row.ciphertext! }));
-            if (h.stats.count === 0) continue;
-            unit ||= h.unit;
-            const c = seriesConversion(q.type, h.unit, unit);
-            if (c) days.push({ date: row.date, ...convertStats(h.stats, c) });
-          }
+            return { unit: h.unit, stats: { date: row.date, ...h.stats } };
+          });
+          const { unit, kept: days } = inOneUnit(q.type, stored);
           const byYear = new Map<number, Record<string, MonthStats>>();
-          for (const [m, st] of rollMonths(days, unit)) {
+          for (const [m, st] of rollMonths(days, unit ?? '')) {
             if (inRange(m)) out.set(m, st);
             const y = Number(m.slice(0, 4));
             byYear.set(y, { ...byYear.get(y), [m]: st });
@@ -325,16 +321,11 @@ export class SeriesService {
         });
       }
     }
-    const months = [...out].sort((a, b) => a[0].localeCompare(b[0])).filter(([, st]) => st.count > 0);
-    const unit = months[0]?.[1].unit ?? null;
-    return {
-      type: q.type,
-      unit,
-      months: months.flatMap(([month, st]) => {
-        const c = unit ? seriesConversion(q.type, st.unit, unit) : undefined;
-        return c ? [{ month, ...convertStats(st, c), unit: unit! }] : [];
-      }),
-    };
+    const { unit, kept } = inOneUnit(
+      q.type,
+      [...out].sort((a, b) => a[0].localeCompare(b[0])).map(([month, st]) => ({ unit: st.unit, stats: { month, ...st } })),
+    );
+    return { type: q.type, unit, months: kept.map((m) => ({ ...m, unit: unit! })) };
   }
 
   /** Which of the given types (readable codes) have stored days, with their first and last day. */
@@ -355,6 +346,21 @@ export class SeriesService {
       );
     }
     return [...out.values()];
+  }
+
+  /**
+   * The last stored day of a type on or before `day`, not before `first`: read backwards in
+   * windows that double, so data up to `day` costs one small read and a gap of centuries a dozen.
+   */
+  async lastDayBy(session: Keys, type: string, first: string, day: string): Promise<string | undefined> {
+    const lookup = this.lookup(session.keys, type);
+    for (let to = day, span = 32; to >= first; span *= 2) {
+      const from = max(first, shiftDays(to, 1 - span));
+      const rows = await this.repo.stats(session.userId, lookup, from, to);
+      if (rows.length) return rows.at(-1)!.date;
+      to = shiftDays(from, -1);
+    }
+    return undefined;
   }
 
   /**
@@ -466,9 +472,7 @@ export class SeriesService {
     const { keys, userId } = session;
     const type = this.lookup(keys, q.type);
     const rows = await this.repo.stats(userId, type, q.from, q.to);
-    let unit: string | null = null;
-    const days: SeriesDay[] = [];
-    const unitless: SeriesDay[] = [];
+    const stored: Array<{ unit: string; stats: SeriesDay }> = [];
     const backfill: Array<{ date: string; version: number; stats: Buffer }> = [];
     for (const row of rows) {
       let h: { unit: string; stats: DayStats };
@@ -481,21 +485,11 @@ export class SeriesService {
           stats: codec.seriesStats.seal(keys, userId, { type: q.type, date: row.date, ...h }, row.version),
         });
       }
-      if (h.stats.count === 0) continue;
-      // A day stored without a unit (an Apple record that had none, before imports left those
-      // out) cannot say what the series is in, and would hide every day that has one; such days
-      // are shown only when no day has a unit.
-      if (h.unit === '' && unit === null) {
-        unitless.push({ date: row.date, ...h.stats });
-        continue;
-      }
-      unit ??= canonicalUnit(h.unit);
-      const c = seriesConversion(q.type, h.unit, unit);
-      if (c) days.push({ date: row.date, ...convertStats(h.stats, c) });
+      stored.push({ unit: h.unit, stats: { date: row.date, ...h.stats } });
     }
     if (backfill.length) await this.repo.backfillStats(userId, type, backfill);
-    if (unit === null && unitless.length) return { type: q.type, unit: '', days: unitless };
-    return { type: q.type, unit, days };
+    const { unit, kept } = inOneUnit(q.type, stored);
+    return { type: q.type, unit, days: kept };
   }
 }
 
@@ -540,6 +534,13 @@ function addRemoval(days: Map<string, DayRemoval>, type: string, date: string, s
 const min = (a: string, b: string) => (a < b ? a : b);
 const max = (a: string, b: string) => (a > b ? a : b);
 
+/** The date `by` days after `d`; setUTCFullYear, not Date.UTC, which reads years 0–99 as 1900–1999. */
+function shiftDays(d: string, by: number): string {
+  const t = new Date(0);
+  t.setUTCFullYear(Number(d.slice(0, 4)), Number(d.slice(5, 7)) - 1, Number(d.slice(8, 10)) + by);
+  return t.toISOString().slice(0, 10);
+}
+
 /**
  * Day `day` of the month `by` months after the month of `m` (day 0: the last day of the month
  * before), as YYYY-MM-DD. setUTCFullYear, not Date.UTC, which reads years 0–99 as 1900–1999.
@@ -548,6 +549,28 @@ function addMonths(m: string, by: number, day = 1): string {
   const d = new Date(0);
   d.setUTCFullYear(Number(m.slice(0, 4)), Number(m.slice(5, 7)) - 1 + by, day);
   return d.toISOString().slice(0, 10);
+}
+
+/**
+ * Stored days' or months' stats in one unit: the first one's (in its canonical spelling), the
+ * others converted to it or left out, never shown under a unit they are not in; empty ones are
+ * left out. Stats stored without a unit (an Apple record that had none, before imports left those
+ * out; a FHIR value without one, which the importer stores in UCUM's unity "1") cannot say what
+ * the series is in, would hide every one that has a unit, and must never be converted: they are
+ * kept only when none has a unit, under "", as the labs name an unknown unit.
+ */
+function inOneUnit<S extends DayStats>(type: string, all: Array<{ unit: string; stats: S }>): { unit: string | null; kept: S[] } {
+  const stored = all.filter((x) => x.stats.count > 0);
+  const known = stored.filter((x) => x.unit !== '' && x.unit !== '1');
+  if (!known.length) return { unit: stored.length ? '' : null, kept: stored.map((x) => x.stats) };
+  const unit = canonicalUnit(known[0]!.unit);
+  return {
+    unit,
+    kept: known.flatMap((x) => {
+      const c = seriesConversion(type, x.unit, unit);
+      return c ? [convertStats(x.stats, c)] : [];
+    }),
+  };
 }
 
 /** Daily stats (already in one unit) summed up per month; a mean is weighted by its samples. */

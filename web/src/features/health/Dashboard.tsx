@@ -210,10 +210,11 @@ export function Dashboard({ version }: { version: number }) {
       setPrefs(p);
       let range = {};
       if (days) {
-        // Ranges end at the latest data anywhere, so an old export still fills the charts.
+        // Ranges end at the latest data anywhere, so an old export still fills the charts; data
+        // dated only after today (a source's typo) does not move them there.
         const probe = data ?? (await api.get<DashboardData>('/api/records/dashboard'));
         const to = probe.available
-          .map((a) => a.last)
+          .flatMap((a) => (a.last === a.later ? [] : [a.last]))
           .sort()
           .at(-1);
         if (to) range = { from: new Date(Date.parse(`${to}T00:00:00Z`) - (days - 1) * 86_400_000).toISOString().slice(0, 10), to };

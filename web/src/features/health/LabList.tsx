@@ -3,7 +3,7 @@ import { api } from '../../api/client';
 import { Link } from '../../app/router';
 import { Card, ErrorText } from '../../components/ui/Feedback';
 import { formatDate } from '../../components/format';
-import { fmt, type LabSummary } from './health-api';
+import { labValue, type LabSummary } from './health-api';
 
 const ARROW = { up: '↑', down: '↓', flat: '→' } as const;
 const ARROW_TEXT = { up: 'rising', down: 'falling', flat: 'steady' } as const;
@@ -38,9 +38,7 @@ export function LabList({ version }: { version: number }) {
                       >
                         <span className="min-w-0 truncate text-sm font-medium text-stone-900">{l.name}</span>
                         <span className="shrink-0 text-sm tabular-nums">
-                          <span className={out ? 'font-semibold text-red-700' : 'text-stone-900'}>
-                            {fmt(l.latest.value, 2)} {l.unit}
-                          </span>
+                          <span className={out ? 'font-semibold text-red-700' : 'text-stone-900'}>{labValue(l.latest.value, l.latest.unit)}</span>
                           {out && <span className="ml-1 text-xs text-red-700">{l.latest.flag}</span>}
                           {l.trend && (
                             <span className="ml-2 text-stone-500" aria-label={ARROW_TEXT[l.trend]} title={ARROW_TEXT[l.trend]}>

@@ -3,7 +3,7 @@ import { api, qs } from '../../api/client';
 import { Link } from '../../app/router';
 import { Card, ErrorText, PageHeader } from '../../components/ui/Feedback';
 import { formatDate, formatDay, SOURCE_LABELS } from '../../components/format';
-import { fmt, type LabTrend } from './health-api';
+import { labValue, type LabTrend } from './health-api';
 import { plural } from './plural';
 
 const LabChart = lazy(() => import('./LabChart'));
@@ -86,7 +86,7 @@ export default function LabTrendPage({ code }: { code: string }) {
                     <td className="py-1.5">{p.day ? formatDay(p.day) : formatDate(p.date)}</td>
                     <td className={`py-1.5 tabular-nums ${p.flag && p.flag !== 'normal' ? 'font-semibold text-red-700' : ''}`}>
                       {p.comparator ?? ''}
-                      {fmt(p.value, 2)} {p.unit}
+                      {labValue(p.value, p.unit)}
                     </td>
                     <td className="py-1.5 text-stone-600">{p.low !== undefined || p.high !== undefined ? `${p.low ?? ''}–${p.high ?? ''}` : ''}</td>
                     <td className="py-1.5">{p.flag ? FLAG_TEXT[p.flag] : ''}</td>

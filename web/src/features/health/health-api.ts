@@ -42,6 +42,11 @@ export function fmt(v: number, digits = 1): string {
   return v.toLocaleString(undefined, { maximumFractionDigits: digits });
 }
 
+/** A lab value in the unit the lab sent it in: one sent without a unit says so, never borrowing another's. */
+export function labValue(value: number, unit: string): string {
+  return `${fmt(value, 2)} ${unit || '(no unit)'}`;
+}
+
 /** "140 lb", "432" (no unit, no trailing space). */
 export function withUnit(value: string, unit: string): string {
   return unit ? `${value} ${unit}` : value;
