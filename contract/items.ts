@@ -21,6 +21,11 @@ export const Item = z.object({
   type: z.string().nullable(),
   title: z.string(),
   text: z.string(),
+  /**
+   * Present (true) only on a list or search answer whose `text` is the start of the item's text,
+   * not all of it (`text=preview`, or past a page's text budget): `GET /api/items/:id` has it all.
+   */
+  textTruncated: z.boolean().optional(),
   tags: z.array(z.string()),
   occurredAt: z.string().nullable(),
   createdAt: z.string(),
@@ -85,6 +90,13 @@ export const IfMatchHeaders = z.object({
     .optional(),
 });
 
+/**
+ * How much of each item's text a list or search answers with: all of it (the default, within a
+ * page's budget), or a preview of a few hundred characters for views that show a line of it.
+ */
+export const TextMode = z.enum(['full', 'preview']);
+export type TextMode = z.infer<typeof TextMode>;
+
 export const ListItemsQuery = z.object({
   kind: ItemKind.optional(),
   source: ItemSource.optional(),
@@ -99,6 +111,7 @@ export const ListItemsQuery = z.object({
     .enum(['true', 'false', '1', '0'])
     .transform((v) => v === 'true' || v === '1')
     .optional(),
+  text: TextMode.optional(),
 });
 export type ListItemsQuery = z.infer<typeof ListItemsQuery>;
 
@@ -146,10 +159,16 @@ export const PatchFolderBody = z
 // ---- search ----
 
 /** The words, and the item list's filters with the same names and meanings. */
-export const SearchQuery = ListItemsQuery.pick({ kind: true, source: true, tag: true, folderId: true, recursive: true, from: true, to: true }).extend({
-  q: z.string().trim().min(1, 'must not be empty').max(500),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-});
+export const SearchQuery = ListItemsQuery.pick({
+  kind: true,
+  source: true,
+  tag: true,
+  folderId: true,
+  recursive: true,
+  from: true,
+  to: true,
+  text: true,
+}).extend({ q: z.string().trim().min(1, 'must not be empty').max(500), limit: z.coerce.number().int().min(1).max(100).default(20) });
 
 /** How search ranked: with vectors, or by keywords alone (no embedding model took part). */
 export const SearchMode = z.enum(['hybrid', 'keyword']);

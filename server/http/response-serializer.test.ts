@@ -35,7 +35,7 @@ const document = {
 
 describe('the Item response serializer', () => {
   it('writes what zod writes, byte for byte', () => {
-    for (const item of [note, document, { ...document, extraction: { status: 'ok' } }, { ...note, tags: [] }]) {
+    for (const item of [note, document, { ...document, extraction: { status: 'ok' } }, { ...note, tags: [] }, { ...document, textTruncated: true }]) {
       expect(sut(item)).toBe(zod(item));
     }
   });
@@ -47,7 +47,14 @@ describe('the Item response serializer', () => {
   });
 
   it('lets zod refuse what is not an Item', () => {
-    for (const bad of [{ ...note, version: 1.5 }, { ...note, kind: 'secret' }, { ...note, tags: [1] }, { ...note, title: undefined }, null]) {
+    for (const bad of [
+      { ...note, version: 1.5 },
+      { ...note, kind: 'secret' },
+      { ...note, tags: [1] },
+      { ...note, title: undefined },
+      { ...note, textTruncated: 'yes' },
+      null,
+    ]) {
       expect(itemJson(bad)).toBeUndefined();
       expect(() => sut(bad)).toThrow("Response doesn't match the schema");
     }
@@ -63,6 +70,7 @@ describe('the SearchResponse serializer', () => {
       { item: note, score: 3.25, snippet: 'Hemoglobin **13.2** g/dL "quoted" \u2028', extra: 'dropped' },
       { item: { ...document, ciphertext: 'secret' }, score: 1 / 61, snippet: '', page: 4 },
       { item: { ...note, tags: [] }, score: -0, snippet: '…**follow** up' },
+      { item: { ...note, text: 'Hemo', textTruncated: true }, score: 0.5, snippet: '**Hemo**' },
     ],
     mode: 'hybrid',
   };

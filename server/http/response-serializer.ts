@@ -20,12 +20,14 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  */
 export function itemJson(x: unknown): string | undefined {
   if (!isRecord(x)) return undefined;
-  const { id, kind, source, type, title, text, tags, occurredAt, createdAt, updatedAt, version, folderId, fileId, data, extraction } = x;
+  const { id, kind, source, type, title, text, textTruncated, tags, occurredAt, createdAt, updatedAt, version, folderId, fileId, data, extraction } = x;
   if (!isStr(id) || !KINDS.has(kind) || !SOURCES.has(source) || !strOrNull(type) || !isStr(title) || !isStr(text)) return undefined;
+  if (textTruncated !== undefined && typeof textTruncated !== 'boolean') return undefined;
   if (!Array.isArray(tags) || !tags.every(isStr) || !strOrNull(occurredAt) || !isStr(createdAt) || !isStr(updatedAt)) return undefined;
   if (typeof version !== 'number' || !Number.isInteger(version) || !strOrNull(folderId)) return undefined;
   let json =
     `{"id":${str(id)},"kind":${str(kind)},"source":${str(source)},"type":${str(type)},"title":${str(title)},"text":${str(text)},` +
+    (textTruncated === undefined ? '' : `"textTruncated":${str(textTruncated)},`) +
     `"tags":${str(tags)},"occurredAt":${str(occurredAt)},"createdAt":${str(createdAt)},"updatedAt":${str(updatedAt)},` +
     `"version":${str(version)},"folderId":${str(folderId)}`;
   if (fileId !== undefined) {

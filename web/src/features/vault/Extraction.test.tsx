@@ -55,4 +55,28 @@ describe('extraction badge and "Read again"', () => {
       'GET /api/items/11111111-1111-4111-8111-111111111111',
     ]);
   });
+
+  it('offers no "Read again" where a second read gets the same answer: an encrypted PDF', () => {
+    const { rerender } = render(<ExtractionNotice item={item({ status: 'failed', reason: 'encrypted PDF' })} onChange={() => {}} />);
+    expect(screen.getByTestId('unreadable-badge').textContent).toBe("Can't read this file: encrypted PDF");
+    expect(screen.queryByRole('button', { name: 'Read again' })).toBeNull();
+    rerender(<ExtractionNotice item={item({ status: 'failed', reason: 'scanned, OCR not installed' })} onChange={() => {}} />);
+    expect(screen.getByRole('button', { name: 'Read again' })).toBeTruthy();
+  });
+
+  it('says when a read worked only in part, offering "Read again" only where it changes something', () => {
+    const { rerender, container } = render(<ExtractionNotice item={item({ status: 'ok' })} onChange={() => {}} />);
+    expect(container.textContent).toBe('');
+    rerender(
+      <ExtractionNotice
+        item={item({ status: 'ok', reason: "the text was edited while the file was read; Read again replaces it with the file's text" })}
+        onChange={() => {}}
+      />,
+    );
+    expect(screen.getByRole('status').textContent).toBe("The text was edited while the file was read; Read again replaces it with the file's text.");
+    expect(screen.getByRole('button', { name: 'Read again' })).toBeTruthy();
+    rerender(<ExtractionNotice item={item({ status: 'ok', reason: 'only 5 of 40 pages were read (OCR_MAX_PAGES)' })} onChange={() => {}} />);
+    expect(screen.getByRole('status').textContent).toBe('Only 5 of 40 pages were read (OCR_MAX_PAGES).');
+    expect(screen.queryByRole('button', { name: 'Read again' })).toBeNull();
+  });
 });

@@ -21,8 +21,11 @@ export function ExtractionBadge({ extraction, truncate }: { extraction?: Extract
   );
 }
 
-/** Reasons no second read can change: the same bytes get the same answer. */
-const FINAL_REASONS = new Set(['unsupported type']);
+/** Reasons no second read can change: the same bytes get the same answer (the server has no PDF password). */
+const FINAL_REASONS = new Set(['unsupported type', 'encrypted PDF']);
+
+/** The person's edit was kept over the file's text: reading again replaces it, on purpose. */
+const EDITED = /^the text was edited/;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -53,7 +56,10 @@ export function ExtractionNotice({ item, onChange }: { item: Item; onChange: (it
       clearInterval(timer);
     };
   }, [pending, item.id, onChange]);
-  if (!e || e.status === 'ok') return null;
+  // A read that worked in part (text cut, pages past the OCR limit, or the person's own edit
+  // kept over the file's text) says so: search and chat see only what is there.
+  if (!e || (e.status === 'ok' && !e.reason)) return null;
+  const partial = e.status === 'ok';
 
   const readAgain = async () => {
     setBusy(true);
@@ -75,18 +81,22 @@ export function ExtractionNotice({ item, onChange }: { item: Item; onChange: (it
     }
   };
 
+  const canReadAgain = partial ? !!e.reason && EDITED.test(e.reason) : !(e.status !== 'pending' && e.reason && FINAL_REASONS.has(e.reason));
+
   return (
     <section aria-label="File text" className="mb-4 flex flex-wrap items-center gap-3 rounded-xl border border-amber-200 bg-amber-50 px-4 py-3">
       <p role="status" className="flex-1 text-sm text-amber-900">
         {e.status === 'pending' || busy ? (
           <>Reading this file{progress ? ` (${progress})` : ''}…</>
+        ) : partial ? (
+          <>{`${e.reason!.charAt(0).toUpperCase()}${e.reason!.slice(1)}.`}</>
         ) : (
           <>
             <ExtractionBadge extraction={e} /> Search and chat cannot see its contents.
           </>
         )}
       </p>
-      {!(e.status !== 'pending' && e.reason && FINAL_REASONS.has(e.reason)) && (
+      {canReadAgain && (
         <Button variant="secondary" onClick={readAgain} busy={busy}>
           Read again
         </Button>

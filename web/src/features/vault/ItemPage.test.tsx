@@ -38,6 +38,20 @@ function show(id: string, item: (url: string) => Response, folders: Array<{ id: 
 }
 
 describe('<ItemPage>', () => {
+  it('shows where each page of a file’s text starts (pages are form-feed separated)', async () => {
+    show(ID, () => reply(200, file({ title: 'scan.txt', text: 'chronic bronchitis. Thank you.\fSecond scanned page mentions gastroenteritis.' })));
+    const marks = await screen.findAllByTestId('page-mark');
+    expect(marks.map((h) => h.textContent)).toEqual(['Page 1', 'Page 2']);
+    expect(marks.map((h) => h.nextElementSibling?.textContent)).toEqual(['chronic bronchitis. Thank you.', 'Second scanned page mentions gastroenteritis.']);
+    expect(screen.getByTestId('item-text').textContent).not.toContain('\f');
+  });
+
+  it('shows a text without pages as it is', async () => {
+    show(ID, () => reply(200, file({ title: 'one.txt', text: 'one page only' })));
+    expect((await screen.findByTestId('item-text')).textContent).toBe('one page only');
+    expect(screen.queryByTestId('page-mark')).toBeNull();
+  });
+
   it('says an address that is not an item id is not in the vault, in its own words', async () => {
     show('not-a-uuid', () => reply(400, { error: { code: 'invalid_request', message: 'id: must be a valid id' } }));
     expect(await screen.findByText('This item is not in your vault')).toBeTruthy();

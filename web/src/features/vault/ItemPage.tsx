@@ -153,7 +153,7 @@ export function ItemPage({ id }: { id: string }) {
                   <Markdown text={item.text} />
                 </div>
               ) : (
-                <div className="max-w-prose whitespace-pre-wrap break-words text-[0.95rem] leading-relaxed text-stone-800">{item.text}</div>
+                <PagedText text={item.text} />
               )}
             </section>
           ) : (
@@ -172,6 +172,32 @@ export function ItemPage({ id }: { id: string }) {
         />
       )}
     </article>
+  );
+}
+
+/**
+ * A file's text with its pages apart: page N is the N-th form-feed separated part (docs/API.md
+ * "Files"), and a form feed shows as nothing, so without a mark the pages would run together.
+ */
+function PagedText({ text }: { text: string }) {
+  const body = 'whitespace-pre-wrap break-words';
+  const pages = text.split('\f');
+  return (
+    <div className="max-w-prose text-[0.95rem] leading-relaxed text-stone-800" data-testid="item-text">
+      {pages.length === 1 ? (
+        <div className={body}>{text}</div>
+      ) : (
+        pages.map((page, i) => (
+          <div key={i} className={i > 0 ? 'mt-6' : undefined}>
+            <p data-testid="page-mark" className="mb-2 flex items-center gap-3 text-xs font-medium text-stone-500">
+              Page {i + 1}
+              <span aria-hidden="true" className="h-px flex-1 bg-stone-200" />
+            </p>
+            <div className={body}>{page}</div>
+          </div>
+        ))
+      )}
+    </div>
   );
 }
 

@@ -2,7 +2,7 @@ import { render, screen } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import type { Item } from '../../api/types';
 import { RouterProvider } from '../../app/router';
-import { ItemRow } from './ItemRow';
+import { ItemRow, snippet } from './ItemRow';
 
 const item: Item = {
   id: '3f0c8a5e-0000-4000-8000-000000000006',
@@ -36,5 +36,19 @@ describe('<ItemRow> with long tags and badges', () => {
     expect(tag.getAttribute('title')).toBe(`#${'y'.repeat(64)}`);
     const badge = screen.getByText("Can't read this file: scanned, OCR not installed");
     expect(badge.className).toMatch(/truncate/);
+  });
+});
+
+describe('a row of a preview', () => {
+  it('shows that the text goes on when the server cut it, however short the preview', () => {
+    expect(snippet('Short  preview\n', 140, true)).toBe('Short preview…');
+    expect(snippet('Short preview', 140)).toBe('Short preview');
+    expect(snippet('', 140, true)).toBe('');
+    render(
+      <RouterProvider>
+        <ItemRow item={{ ...item, text: 'Cardiology letter', textTruncated: true }} />
+      </RouterProvider>,
+    );
+    expect(screen.getByText('Cardiology letter…')).toBeTruthy();
   });
 });

@@ -32,9 +32,10 @@ export function KindIcon({ kind }: { kind: string }) {
   );
 }
 
-export function snippet(text: string, n = 140): string {
+/** `more`: the text is a preview the server cut (`textTruncated`), so it goes on even when short. */
+export function snippet(text: string, n = 140, more = false): string {
   const t = text.replace(/\s+/g, ' ').trim();
-  return t.length > n ? `${t.slice(0, n)}…` : t;
+  return t.length > n ? `${t.slice(0, n)}…` : more && t ? `${t}…` : t;
 }
 
 /** Memoised: while scrolling, rows that stay in view are not rendered again. */
@@ -67,7 +68,7 @@ export const ItemRow = memo(function ItemRow({ item, highlight }: { item: Item; 
         {highlight ? (
           <Marked text={highlight} className="block truncate text-xs text-stone-500" />
         ) : (
-          <span className="block truncate text-xs text-stone-500">{snippet(item.text || '') || '\u00a0'}</span>
+          <span className="block truncate text-xs text-stone-500">{snippet(item.text || '', 140, item.textTruncated) || '\u00a0'}</span>
         )}
       </span>
       <span className="hidden min-w-0 max-w-[40%] shrink items-center gap-1.5 overflow-hidden md:flex">

@@ -21,12 +21,17 @@ function pageFromHash(): number {
   return m ? Math.max(1, Number(m[1])) : 1;
 }
 
+/** pdf.js's own words for it ("No password given") tell a reader nothing, and no password can be typed here. */
+const PASSWORD_PROTECTED = 'This PDF is password-protected; download it to open it with its password.';
+const needsPassword = (e: unknown) => (e as { name?: unknown } | null)?.name === 'PasswordException';
+
 /** Renders a PDF from the vault in the page with pdf.js (loaded only when a PDF is opened). */
 export default function PdfViewer({ url, title }: { url: string; title: string }) {
   const [doc, setDoc] = useState<PDFDocumentProxy | null>(null);
   const [page, setPage] = useState(pageFromHash);
   const [scale, setScale] = useState(1.25);
   const [error, setError] = useState<unknown>(null);
+  const [locked, setLocked] = useState(false);
   const canvasRef = useRef<HTMLCanvasElement>(null);
 
   useEffect(() => {
@@ -43,7 +48,9 @@ export default function PdfViewer({ url, title }: { url: string; title: string }
         setPage((p) => Math.min(p, pages));
         setDoc(loaded);
       } catch (e) {
-        if (!cancelled) setError(e instanceof Error ? e : new Error('This PDF could not be displayed.'));
+        if (cancelled) return;
+        if (needsPassword(e)) setLocked(true);
+        else setError(e instanceof Error ? e : new Error('This PDF could not be displayed.'));
       }
     })();
     return () => {
@@ -75,6 +82,7 @@ export default function PdfViewer({ url, title }: { url: string; title: string }
     };
   }, [doc, page, scale]);
 
+  if (locked) return <p className="my-6 text-sm text-stone-600">{PASSWORD_PROTECTED}</p>;
   if (error) return <ErrorText error={error} className="my-6" />;
 
   return (

@@ -17,7 +17,7 @@ export function TrashList({ onRestored }: { onRestored: () => void }) {
 
   useEffect(() => {
     api
-      .get<{ items: Item[] }>('/api/trash')
+      .get<{ items: Item[] }>('/api/trash?text=preview')
       .then((r) => setItems(r.items))
       .catch(setError);
   }, []);

@@ -49,7 +49,9 @@ function useSearch(q: string, filters: ItemFilters) {
     setLoading(true);
     setError(null);
     api
-      .get<{ results: SearchResult[]; mode?: SearchMode }>(`/api/search${qs({ q: query, limit: 50, kind, source, tag, folderId })}`, { signal: ctl.signal })
+      .get<{ results: SearchResult[]; mode?: SearchMode }>(`/api/search${qs({ q: query, limit: 50, kind, source, tag, folderId, text: 'preview' })}`, {
+        signal: ctl.signal,
+      })
       .then((r) => {
         setResults(r.results);
         setMode(r.mode ?? null);

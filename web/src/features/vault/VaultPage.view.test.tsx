@@ -147,3 +147,28 @@ describe('the vault view is kept in the address, its words in memory', () => {
     expect(window.location.pathname + window.location.search).toBe('/vault?folder=f1');
   });
 });
+
+describe('list views carry previews, the item page the whole item', () => {
+  it('asks the list, search and trash for previews, and opens an item by its id', async () => {
+    const first = renderVault();
+    await screen.findByText('A note');
+    fireEvent.change(screen.getByRole('searchbox'), { target: { value: 'zebrafinch' } });
+    expect(await screen.findByText('No matches')).toBeTruthy();
+    fireEvent.click(screen.getByRole('button', { name: 'Clear search' }));
+    fireEvent.click(await screen.findByRole('tab', { name: 'Trash' }));
+    expect(await screen.findByText('Trash is empty')).toBeTruthy();
+    const lists = calls.filter((u) => /^\/api\/(items\?|items$|search|trash)/.test(u));
+    expect(lists.length).toBeGreaterThanOrEqual(3);
+    for (const u of lists) expect(new URL(u, 'http://x').searchParams.get('text'), u).toBe('preview');
+    first.unmount();
+
+    calls.length = 0;
+    render(
+      <RouterProvider>
+        <ItemPage id="i1" />
+      </RouterProvider>,
+    );
+    expect(await screen.findByText('hello')).toBeTruthy();
+    expect(calls).toContain('/api/items/i1');
+  });
+});

@@ -34,7 +34,8 @@ export function useItems(filters: ItemFilters, pageSize = PAGE) {
       setError(null);
       try {
         const f = JSON.parse(key) as ItemFilters;
-        const page = await api.get<ItemPage>(`/api/items${qs({ ...f, limit: pageSize, cursor: from })}`);
+        // Rows show a line of each item's text; the item page fetches the whole item by id.
+        const page = await api.get<ItemPage>(`/api/items${qs({ ...f, limit: pageSize, cursor: from, text: 'preview' })}`);
         if (gen !== genRef.current) return;
         setItems((prev) => {
           if (!from) return page.items;
