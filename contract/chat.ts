@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Id, nameField, TimeZone } from './common.js';
+import { Id, isVisible, nameField, TimeZone } from './common.js';
 
 /** A numbered source an answer cites as [n]. */
 export const Source = z.object({
@@ -74,7 +74,7 @@ export const ChatThread = z.object({
 export type ChatThread = z.infer<typeof ChatThread>;
 
 export const ChatBody = z.object({
-  message: z.string().trim().min(1, 'must not be empty').max(4000),
+  message: z.string().trim().min(1, { message: 'must not be empty', abort: true }).max(4000).refine(isVisible, 'must not be empty'),
   chatId: Id.optional(),
   /** The browser's IANA zone, so "yesterday" means the user's yesterday. */
   timeZone: TimeZone.optional(),

@@ -5,19 +5,43 @@ export const ErrorBody = z.object({ error: z.object({ code: z.string(), message:
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
 /**
+ * Bidi embeddings, overrides and isolates (LRE, RLE, PDF, LRO, RLO; LRI, RLI, FSI, PDI): one in a
+ * name reorders the text after it wherever the name is shown (U+202E turns `bicycle?` into
+ * `?elcycib`).
+ */
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/g;
+
+/** `text` without bidi controls, for a name made from other text (a chat's first question). */
+export function stripBidiControls(text: string): string {
+  return text.replace(BIDI_CONTROLS, '');
+}
+
+/**
+ * Whether `text` shows anything: more than whitespace and format characters (Unicode `Cf`: zero-
+ * width spaces and joiners, U+2060, U+FEFF, bidi marks), which render as nothing at all.
+ */
+export function isVisible(text: string): boolean {
+  return /[^\s\p{Cf}]/u.test(text);
+}
+
+/**
  * A name a person gives something (a folder, an API token, a chat): one line, trimmed, never
- * empty, without control characters (a tab, a newline or an escape sequence in a name only
- * breaks the lists and logs it is shown in).
+ * empty or invisible, without control characters (a tab, a newline or an escape sequence in a
+ * name only breaks the lists and logs it is shown in), bidi controls, or a lone surrogate half
+ * (not text: an export writes it as U+FFFD).
  */
 export function nameField(max: number) {
   return (
     z
       .string()
       .trim()
-      .min(1, 'must not be empty')
+      .min(1, { message: 'must not be empty', abort: true })
       .max(max)
+      .refine(isVisible, 'must not be empty')
       // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
       .refine((v) => !/[\u0000-\u001f\u007f-\u009f]/.test(v), 'must not contain control characters')
+      .refine((v) => v.search(BIDI_CONTROLS) < 0, 'must not contain bidi override or isolate characters')
+      .refine((v) => !/\p{Cs}/u.test(v), 'must not contain a lone surrogate')
   );
 }
 
@@ -71,8 +95,19 @@ export const LocalDate = z
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date (YYYY-MM-DD)')
   .refine(isRealDate, 'must be a real date');
 
-/** An IANA time zone name as a browser reports it (`Europe/Berlin`). */
+/** An IANA time zone name as a browser reports it (`Europe/Berlin`), and one this server knows. */
 export const TimeZone = z
   .string()
   .max(64)
-  .regex(/^[A-Za-z0-9_+\-/]+$/);
+  .regex(/^[A-Za-z0-9_+\-/]+$/)
+  .refine(isTimeZone, 'must be an IANA time zone (such as Europe/Berlin)');
+
+/** Whether Intl knows the zone: a name it does not (`Mars/Olympus`) would silently mean UTC. */
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}

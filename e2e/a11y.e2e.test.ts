@@ -17,7 +17,8 @@ describe('accessibility and colour schemes on every signed-in page', () => {
   let chatPath = '';
 
   beforeAll(async () => {
-    ollama = await startFakeOllama({ tokens: ['Twelve ', 'sessions ', '[1].'] });
+    // The default chat model must be listed, or /health/ollama says no_model and the page shows it.
+    ollama = await startFakeOllama({ tokens: ['Twelve ', 'sessions ', '[1].'], models: ['test-model', 'nomic-embed-text:latest'] });
     server = await startServer({ SANDBOX_RUNTIME: 'url', OLLAMA_URL: ollama.url, OLLAMA_MODEL: 'test-model' });
     browser = await launch();
     s = await newSession(browser, server.url, 'a11y');

@@ -11,7 +11,11 @@ describe('answer tools in the browser', () => {
   let s: Session;
 
   beforeAll(async () => {
-    ollama = await startFakeOllama({ tokens: ['Your ', 'plan ', 'covers ', 'twelve ', 'sessions ', '[1].'] });
+    // The default chat model must be listed, or /health/ollama says no_model and the page shows it.
+    ollama = await startFakeOllama({
+      tokens: ['Your ', 'plan ', 'covers ', 'twelve ', 'sessions ', '[1].'],
+      models: ['test-model', 'nomic-embed-text:latest'],
+    });
     server = await startServer({ SANDBOX_RUNTIME: 'url', OLLAMA_URL: ollama.url, OLLAMA_MODEL: 'test-model', OLLAMA_NUM_CTX: '4096' });
     browser = await launch();
     s = await newSession(browser, server.url, 'chat-tools');

@@ -19,6 +19,8 @@ describe('SandboxConfig', () => {
       numCtx: 8192,
       queueMax: 16,
       acquireTimeoutMs: 30_000,
+      firstTokenTimeoutMs: 120_000,
+      idleTimeoutMs: 60_000,
       network: 'context-vault-sandbox',
       owner: 'default',
     });
@@ -34,8 +36,19 @@ describe('SandboxConfig', () => {
       SANDBOX_GPUS: 'all',
       OLLAMA_URL: 'http://127.0.0.1:11434',
       OLLAMA_NUM_CTX: '16384',
+      OLLAMA_FIRST_TOKEN_TIMEOUT_MS: '300000',
+      OLLAMA_IDLE_TIMEOUT_MS: '90000',
     });
-    expect(cfg).toMatchObject({ runtime: 'docker', minWarm: 0, max: 4, gpus: 'all', numCtx: 16384, ollamaUrl: 'http://127.0.0.1:11434' });
+    expect(cfg).toMatchObject({
+      runtime: 'docker',
+      minWarm: 0,
+      max: 4,
+      gpus: 'all',
+      numCtx: 16384,
+      ollamaUrl: 'http://127.0.0.1:11434',
+      firstTokenTimeoutMs: 300_000,
+      idleTimeoutMs: 90_000,
+    });
     expect(() => sandboxConfigFromEnv({ SANDBOX_RUNTIME: 'k8s', SANDBOX_MAX: 'many' })).toThrow(
       /SANDBOX_RUNTIME[\s\S]*SANDBOX_MAX|SANDBOX_MAX[\s\S]*SANDBOX_RUNTIME/,
     );

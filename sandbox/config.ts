@@ -4,6 +4,13 @@ import { z } from 'zod';
 export const SANDBOX_IMAGE_DEFAULT = 'ollama/ollama:0.32.15';
 
 /**
+ * How long a model may stay silent (see ModelDeadlines in ollama.ts). The first token waits for
+ * the model to load, which on first use reads gigabytes from disk and can take a minute or more
+ * on a CPU host; between tokens a working model is never silent this long.
+ */
+export const MODEL_DEADLINES_DEFAULT = { firstTokenMs: 120_000, idleMs: 60_000 } as const;
+
+/**
  * Whether a model name is one of Ollama's cloud models, which run on ollama.com: the `:cloud`
  * tag and the older `-cloud` suffix (ollama v0.32.15 server/model_resolver.go and
  * model_recommendations.go).
@@ -132,7 +139,17 @@ export const SandboxConfigSchema = z.object({
   // Below 2048 the rules and the answer reserve leave no room for sources.
   numCtx: z.preprocess(emptyToUndefined, int(2048).default(8192)).describe('Context window (tokens) sent with every request; at least 2048.'),
   queueMax: z.preprocess(emptyToUndefined, int(0).default(16)).describe('Chats waiting for a container beyond which new ones are refused as busy.'),
-  acquireTimeoutMs: z.preprocess(emptyToUndefined, int(1).default(30_000)).describe('How long (ms) a chat may wait for a container.'),
+  acquireTimeoutMs: z
+    .preprocess(emptyToUndefined, int(1).default(30_000))
+    .describe('How long (ms) a chat may wait for a container, once per turn (embedding the question and the answer share it); then 503 `pool_timeout`.'),
+  firstTokenTimeoutMs: z
+    .preprocess(emptyToUndefined, int(1).default(MODEL_DEADLINES_DEFAULT.firstTokenMs))
+    .describe(
+      "How long (ms) the model may take to send an answer's first token (loading the model included), and to answer an embedding request; past it the request is cut, the container discarded, and the chat answered 503 `ai_timeout`.",
+    ),
+  idleTimeoutMs: z
+    .preprocess(emptyToUndefined, int(1).default(MODEL_DEADLINES_DEFAULT.idleMs))
+    .describe('How long (ms) the model may stay silent between two tokens of an answer; past it the answer ends with an `ai_timeout` error event.'),
   network: z
     .preprocess(emptyToUndefined, z.string().min(1).default('context-vault-sandbox'))
     .describe('Name prefix of the internal network each inference container gets.'),
@@ -173,6 +190,8 @@ export const SANDBOX_ENV_NAMES: Record<keyof SandboxConfig, string> = {
   numCtx: 'OLLAMA_NUM_CTX',
   queueMax: 'SANDBOX_QUEUE_MAX',
   acquireTimeoutMs: 'SANDBOX_ACQUIRE_TIMEOUT_MS',
+  firstTokenTimeoutMs: 'OLLAMA_FIRST_TOKEN_TIMEOUT_MS',
+  idleTimeoutMs: 'OLLAMA_IDLE_TIMEOUT_MS',
   network: 'SANDBOX_NETWORK',
   owner: 'SANDBOX_OWNER',
   attachContainer: 'SANDBOX_ATTACH_CONTAINER',

@@ -2,7 +2,7 @@
  * Errors the sandbox layer throws on purpose. Each carries a stable `code` so the server can map
  * it to a status without string matching: `ai_offline` and `pool_closed` -> 503,
  * `pool_saturated` and `pool_timeout` -> 429 (with Retry-After) or 503, `sandbox_start_failed`,
- * `image_missing` and `no_model` -> 503.
+ * `image_missing`, `no_model` and `ai_timeout` -> 503.
  */
 export class SandboxError extends Error {
   /** Stable snake_case code for API error bodies. */
@@ -32,6 +32,20 @@ export class PoolSaturatedError extends SandboxError {
 export class PoolTimeoutError extends SandboxError {
   constructor(readonly timeoutMs: number) {
     super('pool_timeout', `No AI sandbox became free within ${timeoutMs} ms; try again shortly.`);
+  }
+}
+
+/**
+ * A sandbox's model stayed silent past its deadline (ModelDeadlines): before the first token
+ * (or an embedding's answer), or between two tokens. Its Ollama is stuck or starved, so the
+ * request was cut and the container is not to be trusted again.
+ */
+export class ModelTimeoutError extends SandboxError {
+  constructor(
+    readonly phase: 'first' | 'idle',
+    readonly timeoutMs: number,
+  ) {
+    super('ai_timeout', phase === 'first' ? `The model sent nothing within ${timeoutMs} ms.` : `The model stopped sending for ${timeoutMs} ms.`);
   }
 }
 

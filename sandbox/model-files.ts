@@ -1,5 +1,6 @@
 import { open, readFile, readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { splitModelName } from './model-names.js';
 
 /**
  * What the project shows about a model: Ollama's own metadata, read from the files `ollama pull`
@@ -54,10 +55,7 @@ export function blobPath(modelsDir: string, digest: string): string {
  * `host/namespace/name[:tag]` (types/model/name.go, Filepath). Tag defaults to `latest`.
  */
 export function manifestPath(modelsDir: string, model: string): string {
-  const colon = model.lastIndexOf(':');
-  const hasTag = colon > model.lastIndexOf('/');
-  const path = hasTag ? model.slice(0, colon) : model;
-  const tag = hasTag ? model.slice(colon + 1) : 'latest';
+  const { path, tag } = splitModelName(model);
   const parts = path.split('/');
   const full = parts.length === 1 ? ['registry.ollama.ai', 'library', parts[0]!] : parts.length === 2 ? ['registry.ollama.ai', ...parts] : parts;
   return join(modelsDir, 'manifests', ...full, tag);

@@ -1,9 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeOllama, type FakeOllama } from '../test-support/sandbox/fake-ollama.js';
+import { startStuckOllama } from '../test-support/sandbox/stuck-ollama.js';
+import { waitFor } from '../test-support/sandbox/wait.js';
 import { ANSWER_TOKENS, ollamaHealthy, preloadModel, streamChat, type ChatDone } from './ollama.js';
-import { NoModelError } from './errors.js';
+import { embedTexts } from './embed.js';
+import { ModelTimeoutError, NoModelError } from './errors.js';
 
-const fakes: FakeOllama[] = [];
+const fakes: Array<Pick<FakeOllama, 'close'>> = [];
 async function fake(opts: Parameters<typeof startFakeOllama>[0] = {}) {
   const f = await startFakeOllama(opts);
   fakes.push(f);
@@ -12,6 +15,15 @@ async function fake(opts: Parameters<typeof startFakeOllama>[0] = {}) {
 afterEach(async () => {
   await Promise.all(fakes.splice(0).map((f) => f.close()));
 });
+
+async function stuckOllama() {
+  const s = await startStuckOllama();
+  fakes.push(s);
+  return s;
+}
+
+// Bounds what a test waits without the deadlines, so a missing one fails rather than hangs.
+const giveUp = () => AbortSignal.timeout(10_000);
 
 const messages = [
   { role: 'system' as const, content: 'Answer only from the sources.' },
@@ -118,6 +130,50 @@ describe('streamChat against the Ollama stand-in', () => {
     }
     const tags = (await (await fetch(`${f.url}/api/tags`)).json()) as { models: Array<{ name: string }> };
     expect(tags.models[0]!.name).toBe('llama3.1:8b');
+  });
+});
+
+describe('a model that goes silent', () => {
+  it('cuts the request when no first token comes within the deadline', async () => {
+    const stuck = await stuckOllama();
+    const deadlines = { firstTokenMs: 200, idleMs: 60_000 };
+    const err = await collect(streamChat({ baseUrl: stuck.url, model: 'm', messages, numCtx: 2048, deadlines, signal: giveUp() })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModelTimeoutError);
+    expect(err).toMatchObject({ code: 'ai_timeout', phase: 'first', timeoutMs: 200 });
+    await waitFor(() => stuck.hungUp.includes('/api/chat'), 5000, 'the request cut');
+  });
+
+  it('cuts an answer that stops between tokens, after the tokens it sent', async () => {
+    const f = await fake({ tokens: ['a', 'b', 'c'], tokenDelayMs: 1000 });
+    const aborted = f.nextAbort();
+    const got: string[] = [];
+    const deadlines = { firstTokenMs: 30_000, idleMs: 200 };
+    const err = await (async () => {
+      for await (const t of streamChat({ baseUrl: f.url, model: 'm', messages, numCtx: 2048, deadlines, signal: giveUp() })) got.push(t);
+    })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModelTimeoutError);
+    expect(err).toMatchObject({ phase: 'idle', timeoutMs: 200 });
+    expect(got).toEqual(['a']);
+    await aborted;
+    expect(f.completedStreams).toBe(0);
+  });
+
+  it('counts only the model’s silence, not the time the consumer holds a token', async () => {
+    const f = await fake({ tokens: ['a', 'b'] });
+    const got: string[] = [];
+    for await (const t of streamChat({ baseUrl: f.url, model: 'm', messages, numCtx: 2048, deadlines: { firstTokenMs: 30_000, idleMs: 500 } })) {
+      got.push(t);
+      await new Promise((r) => setTimeout(r, 1500));
+    }
+    expect(got).toEqual(['a', 'b']);
+  });
+
+  it('bounds an embedding request by the first-token deadline', async () => {
+    const stuck = await stuckOllama();
+    const err = await embedTexts(stuck.url, 'nomic-embed-text', ['when was my last checkup?'], giveUp(), 200).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ModelTimeoutError);
+    expect(err).toMatchObject({ phase: 'first', timeoutMs: 200 });
+    await waitFor(() => stuck.hungUp.includes('/api/embed'), 5000, 'the request cut');
   });
 });
 

@@ -1,5 +1,6 @@
 import { Ollama, type AbortableAsyncIterator, type ChatResponse, type Message } from 'ollama';
-import { NoModelError } from './errors.js';
+import { MODEL_DEADLINES_DEFAULT } from './config.js';
+import { ModelTimeoutError, NoModelError } from './errors.js';
 
 /**
  * Tokens kept for the answer: the prompt is fitted to `num_ctx` minus this, and the answer is
@@ -27,6 +28,42 @@ export function modelOptions(opts: ModelOptions): { num_ctx: number; num_predict
   return { num_ctx: opts.numCtx, num_predict: opts.numPredict ?? ANSWER_TOKENS };
 }
 
+/**
+ * How long a sandbox's model may stay silent before its request is cut with
+ * {@link ModelTimeoutError}. Ollama itself never gives up on a stuck runner, and neither does a
+ * browser: without these a hung model holds its sandbox lease, and the user waits, for ever.
+ */
+export interface ModelDeadlines {
+  /** Until an answer's first token, or an embedding's answer: loading the model included. */
+  firstTokenMs: number;
+  /** Between two tokens of an answer. */
+  idleMs: number;
+}
+
+/**
+ * A signal that aborts with {@link ModelTimeoutError} when the deadline set last by `arm` passes;
+ * `disarm` while the model is not the one being waited for (the caller holds a token).
+ */
+export function silenceWatch(deadlines: ModelDeadlines): { signal: AbortSignal; arm(phase: 'first' | 'idle'): void; disarm(): void } {
+  const ac = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const disarm = () => clearTimeout(timer);
+  return {
+    signal: ac.signal,
+    arm(phase) {
+      disarm();
+      const ms = phase === 'first' ? deadlines.firstTokenMs : deadlines.idleMs;
+      timer = setTimeout(() => ac.abort(new ModelTimeoutError(phase, ms)), ms);
+    },
+    disarm,
+  };
+}
+
+/** Aborts a fetch on any of the signals, the client library's own (`init.signal`) included. */
+export function fetchWith(...signals: Array<AbortSignal | undefined>): typeof fetch {
+  return (input, init) => fetch(input, { ...init, signal: AbortSignal.any([init?.signal, ...signals].filter((s): s is AbortSignal => s !== undefined)) });
+}
+
 /** A chat message as Ollama's `/api/chat` takes it. */
 export type ChatMessage = Pick<Message, 'role' | 'content'>;
 
@@ -50,6 +87,8 @@ export interface StreamChatOptions {
   numPredict?: number;
   /** Aborting closes the HTTP connection, which makes Ollama stop generating. */
   signal?: AbortSignal;
+  /** Default {@link MODEL_DEADLINES_DEFAULT}; passing one closes the connection too. */
+  deadlines?: ModelDeadlines;
   /** Called once with the final record's statistics (`doneReason: 'length'` = answer cut off). */
   onDone?: (done: ChatDone) => void;
   /** Sampling options merged under `num_ctx` (e.g. temperature). */
@@ -59,23 +98,27 @@ export interface StreamChatOptions {
 /**
  * Streams the assistant's answer token by token from Ollama's native `/api/chat` (NDJSON) through
  * the `ollama` client. Stopping early, by `signal` or by leaving the `for await` loop, aborts the
- * request so generation stops in the sandbox. Rejects with the signal's reason when aborted and
- * with an Error when Ollama answers an error status or an `{"error":...}` line mid-stream.
+ * request so generation stops in the sandbox. Rejects with the signal's reason when aborted, with
+ * {@link ModelTimeoutError} when the model is silent past a deadline, and with an Error when Ollama
+ * answers an error status or an `{"error":...}` line mid-stream.
  */
 export async function* streamChat(opts: StreamChatOptions): AsyncGenerator<string, void, undefined> {
   const { signal } = opts;
   signal?.throwIfAborted();
+  const watch = silenceWatch(opts.deadlines ?? MODEL_DEADLINES_DEFAULT);
   const client = new Ollama({
     host: opts.baseUrl,
-    // The client only offers abort() once the response headers arrived; passing the caller's
-    // signal to fetch also covers the connect and queueing phase inside Ollama.
-    fetch: (input, init) => fetch(input, { ...init, signal: signal && init?.signal ? AbortSignal.any([signal, init.signal]) : (signal ?? init?.signal) }),
+    // The client only offers abort() once the response headers arrived; passing the signals to
+    // fetch also covers the connect, the model load and the queueing inside Ollama.
+    fetch: fetchWith(signal, watch.signal),
   });
   let iterator: AbortableAsyncIterator<ChatResponse> | undefined;
   const onAbort = () => iterator?.abort();
   signal?.addEventListener('abort', onAbort, { once: true });
+  watch.signal.addEventListener('abort', onAbort, { once: true });
   let finished = false;
   try {
+    watch.arm('first');
     iterator = await client.chat({
       model: opts.model,
       messages: opts.messages,
@@ -86,7 +129,10 @@ export async function* streamChat(opts: StreamChatOptions): AsyncGenerator<strin
       think: false,
     });
     for await (const part of iterator) {
+      // Only Ollama's silence counts, not the time the consumer takes with a token.
+      watch.disarm();
       if (part.message?.content) yield part.message.content;
+      watch.arm('idle');
       if (part.done) {
         finished = true;
         opts.onDone?.({
@@ -99,9 +145,12 @@ export async function* streamChat(opts: StreamChatOptions): AsyncGenerator<strin
     }
   } catch (err) {
     if (signal?.aborted) throw signal.reason;
+    if (watch.signal.aborted) throw watch.signal.reason;
     throw err;
   } finally {
+    watch.disarm();
     signal?.removeEventListener('abort', onAbort);
+    watch.signal.removeEventListener('abort', onAbort);
     // Reached when the consumer stops early (return()/throw()): cut the connection.
     if (!finished) iterator?.abort();
   }

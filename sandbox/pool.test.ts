@@ -95,6 +95,25 @@ describe('SandboxPool with real processes', () => {
     await waitFor(async () => !(await ollamaHealthy(l2.baseUrl, 200)), 5000, 'cancelled instance gone');
   });
 
+  it('never lends a container that died while idle: it is replaced, for its user and for a new one', async () => {
+    const { sut, runtime } = setup({ minWarm: 1, max: 2 });
+    await sut.start();
+    const first = await sut.acquire('alice');
+    first.release();
+    await waitFor(() => sut.metrics().idle === 2, 10_000, 'warm');
+    // What an OOM kill of Ollama, or `docker kill`, leaves: the pool was told nothing.
+    for (const child of runtime.children.values()) child.kill('SIGKILL');
+    await waitFor(async () => !(await ollamaHealthy(first.baseUrl, 200)), 5000, 'killed');
+
+    const again = await sut.acquire('alice');
+    expect(await ollamaHealthy(again.baseUrl)).toBe(true);
+    const other = await sut.acquire('bob');
+    expect(await ollamaHealthy(other.baseUrl)).toBe(true);
+    expect(sut.metrics().recycles.dead).toBe(2);
+    again.release();
+    other.release();
+  });
+
   it('never lets one container serve two users', async () => {
     const { sut } = setup({ minWarm: 1, max: 1 });
     await sut.start();

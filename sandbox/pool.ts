@@ -1,9 +1,11 @@
 import type { SandboxInstance, SandboxLogger, SandboxRuntime } from './runtime.js';
 import { silentLogger } from './runtime.js';
 import { AiOfflineError, PoolClosedError, PoolSaturatedError, PoolTimeoutError, SandboxError, SandboxStartError } from './errors.js';
+import { MODEL_DEADLINES_DEFAULT } from './config.js';
+import { ollamaHealthy, type ModelDeadlines } from './ollama.js';
 
-/** Why a container left the pool. */
-export type RecycleReason = 'maxUses' | 'maxAge' | 'error' | 'cancelled' | 'evicted' | 'drain' | 'lost';
+/** Why a container left the pool (`dead`: its Ollama stopped answering while it was idle). */
+export type RecycleReason = 'maxUses' | 'maxAge' | 'error' | 'cancelled' | 'evicted' | 'drain' | 'lost' | 'dead';
 
 /** Pool sizing and limits (a subset of `SandboxConfig`). */
 export interface SandboxPoolOptions {
@@ -16,6 +18,10 @@ export interface SandboxPoolOptions {
   log?: SandboxLogger;
   /** Extra start-up step after `runtime.create()` (e.g. preloading the model); failure = start failure. */
   prepare?: (instance: SandboxInstance) => Promise<void>;
+  /** What each lease's requests may wait on the model (default MODEL_DEADLINES_DEFAULT). */
+  deadlines?: ModelDeadlines;
+  /** Whether an idle instance still serves, checked before it is lent (default: its Ollama answers `/api/version`). */
+  alive?: (instance: SandboxInstance) => Promise<boolean>;
   /** Clock, for tests. */
   now?: () => number;
 }
@@ -38,6 +44,8 @@ export interface Lease {
   readonly baseUrl: string;
   /** The runtime's id of the sandbox (container id), for logs and tests. */
   readonly instanceId: string;
+  /** How long a request to it may wait on the model before it is cut. */
+  readonly deadlines: ModelDeadlines;
   /** Returns the sandbox; idempotent. Never throws. */
   release(opts?: ReleaseOptions): void;
 }
@@ -70,7 +78,8 @@ export interface PoolMetrics {
   lastError?: string;
 }
 
-type EntryState = 'starting' | 'idle' | 'leased' | 'destroying';
+/** `checking`: promised to a waiter, once its Ollama is found to answer. */
+type EntryState = 'starting' | 'idle' | 'checking' | 'leased' | 'destroying';
 
 interface Entry {
   id: string;
@@ -88,9 +97,10 @@ interface Entry {
 interface Waiter {
   userId: string;
   enqueuedAt: number;
+  /** Served, or gave up (timeout, abort, drain): a container checked for it goes back. */
+  settled: boolean;
   resolve(lease: Lease): void;
   reject(err: unknown): void;
-  cleanup(): void;
 }
 
 const SAMPLE_WINDOW = 1024;
@@ -128,7 +138,7 @@ export class SandboxPool {
   private readonly inflight = new Set<Promise<void>>();
   private readonly acquireWait = new Samples();
   private readonly lifetimes = new Samples();
-  private readonly recycles: Record<RecycleReason, number> = { maxUses: 0, maxAge: 0, error: 0, cancelled: 0, evicted: 0, drain: 0, lost: 0 };
+  private readonly recycles: Record<RecycleReason, number> = { maxUses: 0, maxAge: 0, error: 0, cancelled: 0, evicted: 0, drain: 0, lost: 0, dead: 0 };
   private readonly log: SandboxLogger;
   private readonly now: () => number;
   private state: 'new' | 'running' | 'draining' | 'closed' = 'new';
@@ -178,10 +188,7 @@ export class SandboxPool {
     this.unwatch = this.runtime.watch?.(() => {
       // Every engine gone: those waiting learn now, not at their timeout.
       if (this.runtime.available?.() === false) {
-        for (const w of this.queue.splice(0)) {
-          w.cleanup();
-          w.reject(this.offline());
-        }
+        for (const w of this.queue.splice(0)) w.reject(this.offline());
       }
       this.pump();
     });
@@ -193,7 +200,7 @@ export class SandboxPool {
   }
 
   /**
-   * Leases a sandbox for `userId`. Resolves as soon as one is free; throws
+   * Leases a sandbox for `userId`. Resolves as soon as one is free and its Ollama answers; throws
    * {@link PoolSaturatedError} at once when `queueMax` requests already wait,
    * {@link PoolTimeoutError} after `acquireTimeoutMs`, {@link PoolClosedError} while draining,
    * {@link SandboxStartError} when the container started for this request failed,
@@ -208,36 +215,39 @@ export class SandboxPool {
     // Fast path. A user's own idle container serves them even past a full queue (nobody else
     // may use it); an unassigned one only when nobody is queued ahead, to stay FIFO.
     const queuedBefore = this.queue.length;
-    const candidate = this.findIdleFor(userId);
-    if (candidate && (queuedBefore === 0 || candidate.owner === userId)) {
-      this.acquireWait.add(0);
-      const lease = this.lend(candidate, userId);
-      this.pump();
-      return Promise.resolve(lease);
-    }
-    if (queuedBefore >= this.opts.queueMax) return Promise.reject(new PoolSaturatedError(this.opts.queueMax));
+    const idle = this.findIdleFor(userId);
+    const lendable = idle && (queuedBefore === 0 || idle.owner === userId) ? idle : undefined;
+    if (!lendable && queuedBefore >= this.opts.queueMax) return Promise.reject(new PoolSaturatedError(this.opts.queueMax));
     return new Promise<Lease>((resolve, reject) => {
-      const enqueuedAt = this.now();
-      const timer = setTimeout(() => {
-        this.removeWaiter(waiter);
-        reject(new PoolTimeoutError(this.opts.acquireTimeoutMs));
-      }, this.opts.acquireTimeoutMs);
-      const onAbort = () => {
-        this.removeWaiter(waiter);
-        reject(signal?.reason);
+      const settle = () => {
+        waiter.settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
       };
       const waiter: Waiter = {
         userId,
-        enqueuedAt,
-        resolve,
-        reject,
-        cleanup: () => {
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
+        enqueuedAt: this.now(),
+        settled: false,
+        resolve: (lease) => {
+          settle();
+          resolve(lease);
+        },
+        reject: (err) => {
+          settle();
+          reject(err);
         },
       };
+      const timer = setTimeout(() => {
+        this.removeWaiter(waiter);
+        waiter.reject(new PoolTimeoutError(this.opts.acquireTimeoutMs));
+      }, this.opts.acquireTimeoutMs);
+      const onAbort = () => {
+        this.removeWaiter(waiter);
+        waiter.reject(signal?.reason);
+      };
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.queue.push(waiter);
+      if (lendable) this.vet(lendable, waiter);
+      else this.queue.push(waiter);
       this.pump();
     });
   }
@@ -281,10 +291,7 @@ export class SandboxPool {
     this.state = 'draining';
     clearInterval(this.sweepTimer);
     clearTimeout(this.retryTimer);
-    for (const w of this.queue.splice(0)) {
-      w.cleanup();
-      w.reject(new PoolClosedError());
-    }
+    for (const w of this.queue.splice(0)) w.reject(new PoolClosedError());
     if (!wasNew) {
       const until = this.now() + deadlineMs;
       while ([...this.entries.values()].some((e) => e.state === 'leased') && this.now() < until) {
@@ -310,8 +317,10 @@ export class SandboxPool {
       if (e.state === 'idle') {
         idle++;
         if (e.owner === null) warm++;
-      } else if (e.state === 'leased') leased++;
-      else if (e.state === 'starting') starting++;
+      } else if (e.state === 'leased' || e.state === 'checking') {
+        // One being checked is already promised to a chat.
+        leased++;
+      } else if (e.state === 'starting') starting++;
     }
     const m: PoolMetrics = {
       acquireWaitMs: this.acquireWait.summary(),
@@ -333,7 +342,6 @@ export class SandboxPool {
   private removeWaiter(w: Waiter): void {
     const i = this.queue.indexOf(w);
     if (i >= 0) this.queue.splice(i, 1);
-    w.cleanup();
   }
 
   private expired(e: Entry): boolean {
@@ -361,12 +369,46 @@ export class SandboxPool {
       userId,
       baseUrl,
       instanceId: entry.instance!.id,
+      deadlines: this.opts.deadlines ?? MODEL_DEADLINES_DEFAULT,
       release: (opts: ReleaseOptions = {}) => {
         if (released) return;
         released = true;
         this.onRelease(entry, opts);
       },
     };
+  }
+
+  /**
+   * Lends an idle container to `w` once its Ollama answers. One can die while idle (an OOM kill,
+   * `docker kill`) with nothing telling the pool, and lent as it is the chat would fail as "AI
+   * offline" while a fresh container would serve it. A dead one is retired and `w` goes back to
+   * the head of the queue, still under its own timeout.
+   */
+  private vet(entry: Entry, w: Waiter): void {
+    entry.state = 'checking';
+    const alive = this.opts.alive ?? ((i: SandboxInstance) => ollamaHealthy(i.baseUrl));
+    const checked = alive(entry.instance!)
+      .catch(() => false)
+      .then((ok) => {
+        // Draining: drain() waits for this check, then retires the container with the rest.
+        if (this.state !== 'running') {
+          entry.state = 'idle';
+          if (!w.settled) w.reject(new PoolClosedError());
+          return;
+        }
+        if (!ok) {
+          this.log.warn({ id: entry.instance!.id }, 'an idle sandbox stopped answering: replacing it');
+          this.retire(entry, 'dead');
+          if (!w.settled) this.queue.unshift(w);
+        } else if (w.settled) {
+          entry.state = 'idle';
+        } else {
+          this.acquireWait.add(this.now() - w.enqueuedAt);
+          w.resolve(this.lend(entry, w.userId));
+        }
+        this.pump();
+      });
+    this.track(checked);
   }
 
   private onRelease(entry: Entry, opts: ReleaseOptions): void {
@@ -456,11 +498,7 @@ export class SandboxPool {
           this.log.warn({ err: { name: err.name, message: err.message } }, 'sandbox failed to start: the AI runtime does not answer');
         else this.log.error({ err }, 'sandbox failed to start');
         // The oldest waiter learns now rather than at its timeout: the engine is likely broken.
-        const w = this.queue.shift();
-        if (w) {
-          w.cleanup();
-          w.reject(err instanceof SandboxError ? err : new SandboxStartError('AI sandbox failed to start', { cause: err }));
-        }
+        this.queue.shift()?.reject(err instanceof SandboxError ? err : new SandboxStartError('AI sandbox failed to start', { cause: err }));
       }
       this.pump();
     })();
@@ -497,9 +535,7 @@ export class SandboxPool {
         continue;
       }
       this.queue.splice(this.queue.indexOf(w), 1);
-      w.cleanup();
-      this.acquireWait.add(this.now() - w.enqueuedAt);
-      w.resolve(this.lend(e, w.userId));
+      this.vet(e, w);
     }
     const all = [...this.entries.values()];
     // Slots starting or being freed are future capacity: waiters take them first, in order.

@@ -144,6 +144,7 @@ export function createSandboxPool(
     maxAgeMs: cfg.maxAgeMs,
     queueMax: cfg.queueMax,
     acquireTimeoutMs: cfg.acquireTimeoutMs,
+    deadlines: { firstTokenMs: cfg.firstTokenTimeoutMs, idleMs: cfg.idleTimeoutMs },
     log,
     ...(runtime.ephemeral
       ? {

@@ -106,12 +106,26 @@ describe.each(dbTargets())('what a chat records (%s)', (target) => {
     expect(await titleOf(`${'b'.repeat(76)}🇩🇪🇩🇪 x`)).toBe(`${'b'.repeat(76)}🇩🇪`);
     // Nothing left to show.
     expect(await titleOf('\u0007\u001b\u0085')).toBe('Untitled chat');
+    expect(await titleOf('\u200b\u2066\u2060 \ufeff?')).toBe('?');
+    // Bidi controls would reverse the rest of the chat list's line: left out.
+    expect(await titleOf('\u001b[31mred\u0007bell\u0085 and \u202e bidi what is my bicycle?')).toBe('[31mred bell and bidi what is my bicycle?');
+    // A question of only invisible characters is as empty as one of spaces; so is such a title.
+    const blank = await inject({ method: 'POST', url: '/api/chat', headers: user.headers, payload: { message: '\u200b' } });
+    expect(blank.statusCode).toBe(400);
+    expect(blank.json().error.message).toMatch(/must not be empty/);
+    for (const title of ['\u200b', ' \u2060\ufeff ', 'bidi \u202eevil', 'x\u2067y', 'lone \ud800 surrogate']) {
+      const r = await inject({ method: 'PATCH', url: `/api/chats/${chatId}`, headers: user.headers, payload: { title } });
+      expect(r.statusCode, JSON.stringify(title)).toBe(400);
+    }
+    expect((await get(user.headers, chatId)).title).toBe(cleaned);
 
     const list = (await inject({ method: 'GET', url: '/api/chats', headers: user.headers })).json().chats as Array<{ title: string }>;
     for (const { title } of list) {
       // eslint-disable-next-line no-control-regex -- control characters are what must be gone
       expect(title).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
       expect(title).not.toMatch(/\p{Cs}/u);
+      expect(title).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
+      expect(title).toMatch(/[^\s\p{Cf}]/u);
     }
   });
 
@@ -176,6 +190,31 @@ describe.each(dbTargets())('what a chat records (%s)', (target) => {
       expect((await get(user.headers, following)).model).toBe('test-model');
       await chat(user.headers, { message: 'And this year?', chatId: echoed });
       expect(lastModel()).toBe('test-model');
+    } finally {
+      await set('test-model');
+    }
+  });
+
+  it('takes a model name without a tag as the same model with `:latest`, as Ollama does', async () => {
+    const user = await signUp(sut.app);
+    const set = (chatModel: string) => inject({ method: 'PUT', url: '/api/models/defaults', headers: admin.headers, payload: { chat: chatModel } });
+    const following = (await chat(user.headers, { message: 'How is my sleep?' })).at(-1)!.data.chatId;
+    // Ollama names the default `test-model` `test-model:latest` too: a chat that follows the
+    // default and picks it names its own model, which pins nothing.
+    await chat(user.headers, { message: 'And last week?', chatId: following, model: 'test-model:latest' });
+    expect(lastModel()).toBe('test-model:latest');
+    try {
+      expect((await set('other-model')).statusCode).toBe(200);
+      expect((await get(user.headers, following)).model).toBe('other-model');
+      // This Ollama lists `other-model`: the default may be named with its tag too.
+      expect((await set('other-model:latest')).json()).toEqual({ chat: 'other-model:latest', embed: 'nomic-embed-text' });
+      expect((await get(user.headers, following)).model).toBe('other-model:latest');
+      // The default, named either way, is not deletable.
+      for (const name of ['other-model', 'other-model:latest']) {
+        const refused = await inject({ method: 'DELETE', url: `/api/models/${name}`, headers: admin.headers });
+        expect(refused.statusCode, name).toBe(409);
+        expect(refused.json().error.code).toBe('model_is_default');
+      }
     } finally {
       await set('test-model');
     }

@@ -16,7 +16,11 @@ describe.each(dbTargets())('chat over SSE (%s)', (target) => {
   const inject = (o: InjectOptions) => sut.app.inject(o);
 
   beforeAll(async () => {
-    fake = await startFakeOllama({ tokens: ['Your', ' cardiologist', ' said', ' the', ' echo', ' was', ' fine', ' [1].'] });
+    fake = await startFakeOllama({
+      tokens: ['Your', ' cardiologist', ' said', ' the', ' echo', ' was', ' fine', ' [1].'],
+      // What /api/tags lists, which /health/ollama checks the default chat model against.
+      models: ['test-model', 'nomic-embed-text:latest'],
+    });
     sut = await startTestServer(target, { SANDBOX_RUNTIME: 'url', OLLAMA_URL: fake.url, OLLAMA_NUM_CTX: '4096', OLLAMA_MODEL: 'test-model' });
   });
   afterAll(async () => {
@@ -157,6 +161,17 @@ describe.each(dbTargets())('chat over SSE (%s)', (target) => {
     });
     expect(r.statusCode).toBe(404);
     expect((await inject({ method: 'POST', url: '/api/chat', payload: { message: 'hi' } })).statusCode).toBe(401);
+    // A time zone Intl does not know would silently have been UTC.
+    const zone = await inject({ method: 'POST', url: '/api/chat', headers: user.headers, payload: { message: 'hi', timeZone: 'Mars/Olympus' } });
+    expect(zone.statusCode).toBe(400);
+    expect(zone.json().error.message).toMatch(/IANA time zone/);
+    const regenerate = await inject({
+      method: 'POST',
+      url: '/api/chats/00000000-0000-4000-8000-000000000000/regenerate',
+      headers: user.headers,
+      payload: { timeZone: 'Europe/Nowhere' },
+    });
+    expect(regenerate.statusCode).toBe(400);
   });
 
   it('stops generation in the sandbox when the browser goes away, and keeps the partial answer', async () => {
@@ -194,6 +209,46 @@ describe.each(dbTargets())('chat over SSE (%s)', (target) => {
       await live.dispose();
       await slow.close();
     }
+  });
+});
+
+describe.each(dbTargets())('chat with an OLLAMA_URL that lacks the default chat model (%s)', (target) => {
+  let fake: FakeOllama;
+  let sut: TestServer;
+  const inject = (o: InjectOptions) => sut.app.inject(o);
+
+  beforeAll(async () => {
+    fake = await startFakeOllama({ models: [], tokens: ['Fine', '.'] });
+    sut = await startTestServer(target, { SANDBOX_RUNTIME: 'url', OLLAMA_URL: fake.url, OLLAMA_MODEL: 'test-model' });
+  });
+  afterAll(async () => {
+    await sut?.dispose();
+    await fake?.close();
+  });
+
+  it('says no_model in /health/ollama and answers 503 no_model; a model the request names is still 422 model_not_found', async () => {
+    const health = (await inject({ method: 'GET', url: '/health/ollama' })).json();
+    expect(health).toEqual({
+      status: 'offline',
+      runtime: 'url',
+      code: 'no_model',
+      message: expect.stringMatching(/^No model pulled: test-model .*ollama pull test-model/),
+    });
+    const user = await signUp(sut.app);
+    const r = await inject({ method: 'POST', url: '/api/chat', headers: user.headers, payload: { message: 'hello?' } });
+    expect(r.statusCode).toBe(503);
+    expect(r.json().error).toEqual({ code: 'no_model', message: health.message });
+    expect(r.headers['retry-after']).toBe('30');
+    const named = await inject({ method: 'POST', url: '/api/chat', headers: user.headers, payload: { message: 'hello?', model: 'not-installed:7b' } });
+    expect(named.statusCode).toBe(422);
+    expect(named.json().error.code).toBe('model_not_found');
+    expect((await inject({ method: 'GET', url: '/api/chats', headers: user.headers })).json().chats).toEqual([]);
+
+    // Pulled (Ollama lists it with its tag): ok, and chats are answered.
+    fake.options.models = ['test-model:latest'];
+    expect((await inject({ method: 'GET', url: '/health/ollama' })).json()).toEqual({ status: 'ok', runtime: 'url' });
+    const ok = await inject({ method: 'POST', url: '/api/chat', headers: user.headers, payload: { message: 'hello?' } });
+    expect(parseSse(ok.body).at(-1)!.event).toBe('done');
   });
 });
 

@@ -170,6 +170,28 @@ describe.each(dbTargets())('Settings -> Models: list, pull, delete, defaults (%s
     expect(sut.logs()).not.toMatch(/"level":50/);
   });
 
+  it('finds a model named without a tag under `:latest`, as Ollama does, for the defaults and delete', async () => {
+    // nomic-embed-text:latest is installed (the test before), and the embedding default.
+    const short = await inject({ method: 'PUT', url: '/api/models/defaults', headers: admin.headers, payload: { embed: 'nomic-embed-text' } });
+    expect(short.statusCode, short.body).toBe(200);
+    // Kept as written: the embedding model's name is part of every stored vector's model check.
+    expect(short.json()).toEqual({ chat: 'llama3.2:1b', embed: 'nomic-embed-text' });
+    const asChat = await inject({ method: 'PUT', url: '/api/models/defaults', headers: admin.headers, payload: { chat: 'nomic-embed-text' } });
+    expect(asChat.json().error.code).toBe('wrong_model_kind');
+    // Only `latest` is implied: qwen2.5 is qwen2.5:latest, which is not here.
+    const other = await inject({ method: 'PUT', url: '/api/models/defaults', headers: admin.headers, payload: { chat: 'qwen2.5' } });
+    expect(other.statusCode).toBe(422);
+    expect(other.json().error.code).toBe('model_not_found');
+    // The default under either name is the default.
+    for (const name of ['nomic-embed-text:latest', 'nomic-embed-text']) {
+      const refused = await inject({ method: 'DELETE', url: `/api/models/${name}`, headers: admin.headers });
+      expect(refused.statusCode, name).toBe(409);
+      expect(refused.json().error.code).toBe('model_is_default');
+    }
+    expect(fake.requests.filter((r) => r.path === '/api/delete')).toEqual([]);
+    expect((await list(admin.headers)).models.map((m: { name: string }) => m.name)).toContain('nomic-embed-text:latest');
+  });
+
   it('refuses pull, delete and default changes to an account that is not an admin (403 forbidden)', async () => {
     for (const res of [
       await pull(other.headers, 'nomic-embed-text'),

@@ -1,6 +1,7 @@
+import { ModelTimeoutError } from '../../sandbox/errors.js';
 import { streamChat } from '../../sandbox/ollama.js';
 import type { Lease } from '../../sandbox/pool.js';
-import { unavailable, unprocessable } from '../errors.js';
+import { unavailable, unprocessable, type AppError } from '../errors.js';
 import { markError, tracer } from '../metrics/tracing.js';
 import type { ChatService, PreparedChat } from './chat.service.js';
 import type { SessionContext } from './keyring.js';
@@ -12,7 +13,7 @@ export type ChatEvent =
   | { event: 'sources'; data: { sources: PreparedChat['sources']; context: PreparedChat['context'] } }
   | { event: 'token'; data: { text: string } }
   | { event: 'done'; data: NonNullable<Awaited<ReturnType<ChatService['save']>>> & { cutOff?: true } }
-  | { event: 'error'; data: { code: 'ai_error' | 'session_ended' | 'invalid_token'; message: string } };
+  | { event: 'error'; data: { code: 'ai_error' | 'ai_timeout' | 'session_ended' | 'invalid_token'; message: string } };
 
 /** Pino-shaped: the request's logger, so failures carry the request id. */
 interface StreamLog {
@@ -58,12 +59,19 @@ export class ChatStreamService {
   /**
    * Takes a sandbox lease first (the turn's, when embedding the question already took it), then
    * starts the model and waits for its first token, so that no runtime, a saturated pool, a bad
-   * request, a model the runtime does not have (422 `model_not_found`) or an Ollama that does not
-   * answer (503 `ai_offline`) are ordinary JSON errors (with a status) before any event is
-   * written; then returns the events.
+   * request, a model the runtime does not have (422 `model_not_found`), an Ollama that does not
+   * answer (503 `ai_offline`) or a model silent past its deadline (503 `ai_timeout`) are ordinary
+   * JSON errors (with a status) before any event is written; then returns the events.
    */
   async open(session: SessionContext, prepared: PreparedChat, opts: StreamOptions): Promise<AsyncGenerator<ChatEvent, void>> {
-    const lease = await opts.lease.handOn();
+    let lease: Lease;
+    try {
+      lease = await opts.lease.handOn();
+    } catch (err) {
+      // Embedding the question found the model stuck, and gave its sandbox back (PoolEmbedder).
+      if (!(err instanceof ModelTimeoutError)) throw err;
+      throw timedOut(err, opts.log);
+    }
     const turn = new Turn(this.chat, session, prepared, lease, opts);
     let first: IteratorResult<string, void>;
     try {
@@ -75,6 +83,12 @@ export class ChatStreamService {
     }
     return turn.events(first);
   }
+}
+
+/** A model silent past its deadline before the answer started: a stuck or starved Ollama, like one that does not answer. */
+function timedOut(err: ModelTimeoutError, log: StreamLog): AppError {
+  log.warn({ err }, 'the model did not answer in time');
+  return unavailable(`The AI did not answer within ${Math.ceil(err.timeoutMs / 1000)} s. Try again in a moment.`, 'ai_timeout', 10);
 }
 
 /** One answer in progress: its token source, metrics, span and lease, released exactly once. */
@@ -105,6 +119,7 @@ class Turn {
       messages: prepared.messages,
       numCtx: chat.opts.numCtx,
       signal: opts.signal,
+      deadlines: lease.deadlines,
       // `length`: the answer reached num_predict (the reserve) and was cut there.
       onDone: (d) => {
         this.#cutOff = d.doneReason === 'length';
@@ -165,7 +180,8 @@ class Turn {
 
   /**
    * Before the first token: the error as a response, when it is one the client should get
-   * instead of a stream (the client left, the model is missing, Ollama does not answer);
+   * instead of a stream (the client left, the model is missing, Ollama does not answer or not
+   * in time);
    * undefined for a failure of the model itself, which the stream reports as `ai_error`.
    */
   async refuse(err: unknown): Promise<Error | undefined> {
@@ -186,6 +202,12 @@ class Turn {
       this.#release();
       this.#modelEnded('error', err);
       return unprocessable(`${this.prepared.model} is an embedding model: it cannot answer chats. Choose a chat model.`, 'wrong_model_kind');
+    }
+    // The request was cut: the container is stuck, and nothing was streamed to keep.
+    if (err instanceof ModelTimeoutError) {
+      this.#release({ error: true });
+      this.#modelEnded('error', err);
+      return timedOut(err, this.opts.log);
     }
     // fetch's TypeError: nothing answered at the sandbox's address (refused, reset, unreachable).
     if (err instanceof TypeError) {
@@ -235,12 +257,19 @@ class Turn {
       } else if (cancelled) {
         await this.#saveStopped();
       } else {
-        this.opts.log.error({ err }, 'chat generation failed');
+        const silent = err instanceof ModelTimeoutError;
+        if (silent) this.opts.log.warn({ err }, 'the model stopped answering');
+        else this.opts.log.error({ err }, 'chat generation failed');
         // The question and what was answered before the failure are kept, as a stopped answer,
         // so the chat shows them and Regenerate has a question. A regenerated answer that failed
         // leaves the one it was to replace.
         if (!this.prepared.replaces && !this.#revoked) await this.#saveStopped();
-        yield { event: 'error', data: { code: 'ai_error', message: 'The AI stopped with an error. Try again.' } };
+        yield {
+          event: 'error',
+          data: silent
+            ? { code: 'ai_timeout', message: 'The AI stopped answering. Try again.' }
+            : { code: 'ai_error', message: 'The AI stopped with an error. Try again.' },
+        };
       }
     } finally {
       // A consumer that stops early (return()) must not keep the sandbox leased.

@@ -22,9 +22,30 @@ describe('titleFromQuestion (a new chat’s automatic title)', () => {
     expect(titleFromQuestion(`x${'\u0301'.repeat(100)}`)).toBe(`x${'\u0301'.repeat(79)}`);
   });
 
+  it('leaves out bidi controls, which would reverse the chat list’s line, and keeps the rest', () => {
+    expect(titleFromQuestion('\u001b[31mred\u0007bell\u0085 and \u202e bidi what is my bicycle?')).toBe('[31mred bell and bidi what is my bicycle?');
+    expect(titleFromQuestion('x\u2066y\u2069 \u202a\u202b\u202c\u202dz\u2067\u2068')).toBe('xy z');
+  });
+
+  it('leaves no invisible character at either end, and keeps those inside the text', () => {
+    expect(titleFromQuestion('\u200b\u2066\u2060 \ufeff?')).toBe('?');
+    expect(titleFromQuestion(`\u200b hi \u2060`)).toBe('hi');
+    // Cut after a zero-width space: it does not end the title.
+    expect(titleFromQuestion(`${'a'.repeat(78)}\u200b bc`)).toBe('a'.repeat(78));
+    const scotland = '🏴\udb40\udc67\udb40\udc62\udb40\udc73\udb40\udc63\udb40\udc74\udb40\udc7f';
+    expect(titleFromQuestion(`flag ${scotland}`)).toBe(`flag ${scotland}`);
+    expect(titleFromQuestion('👩‍👧 می\u200cخواهم')).toBe('👩‍👧 می\u200cخواهم');
+  });
+
+  it('is "Untitled chat" when nothing visible is left', () => {
+    for (const q of ['\u200b', '\u200b \u2060\ufeff\u200e', '\u202e', '\u200b\ud800\u2066']) {
+      expect(titleFromQuestion(q), JSON.stringify(q)).toBe('Untitled chat');
+    }
+  });
+
   it('is never empty, and always a title the rename rule accepts', () => {
     expect(titleFromQuestion('\u0007\u001b\u0085')).toBe('Untitled chat');
-    for (const q of ['weight\u001b[2J', `${'a'.repeat(79)}😀`, '\u0000x', 'ok']) {
+    for (const q of ['weight\u001b[2J', `${'a'.repeat(79)}😀`, '\u0000x', 'ok', 'bidi \u202eevil', '\u2067rtl\u2069 \ud800', '\u200b hi']) {
       expect(RenameChatBody.safeParse({ title: titleFromQuestion(q) }).success, JSON.stringify(q)).toBe(true);
     }
   });

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { RenameChatBody } from '../../contract/index.js';
+import { isVisible, RenameChatBody, stripBidiControls } from '../../contract/index.js';
 import { chat as chatCodec, chatMessage } from '../codec/index.js';
 import type { Lease, SandboxPool } from '../../sandbox/pool.js';
 import type { SandboxRuntimeKind } from '../../sandbox/runtime.js';
 import { ANSWER_TOKENS } from '../../sandbox/ollama.js';
 import { isCloudModel } from '../../sandbox/config.js';
+import { sameModel } from '../../sandbox/model-names.js';
 import { AiOfflineError, PoolSaturatedError, PoolTimeoutError, SandboxError } from '../../sandbox/errors.js';
 import { estimateMessagesTokens, truncateToTokens } from '../chat/budget.js';
 import { chatToMarkdown, exportFilename } from '../chat/export-markdown.js';
@@ -437,7 +438,7 @@ export class ChatService {
     const chat = await this.chats.get(session.userId, prepared.chatId);
     if (!chat) return;
     const p = this.#open<ChatPayload>(session, 'chats', chat);
-    if ((p.model ?? (await this.#defaultModel())) === prepared.model) return;
+    if (sameModel(p.model ?? (await this.#defaultModel()), prepared.model)) return;
     const version = chat.version + 1;
     await this.chats.updateTitle(session.userId, chat.id, this.#seal(session, 'chats', chat.id, { title: p.title, model: prepared.model }, version), version);
   }
@@ -567,25 +568,37 @@ export class ChatService {
 /**
  * A chat's automatic title: its first question as one line, cut to TITLE_CHARS at a character
  * boundary. Control characters (C0, DEL, C1: Unicode's `Cc`, the range the contract refuses in
- * names) and lone surrogate halves become spaces; a cut never splits a grapheme (an emoji, a
- * letter with its accents). What is left must pass the rename rule, else UNTITLED.
+ * names) and lone surrogate halves become spaces, and bidi controls go (they would reverse the
+ * chat list's line, and the rename rule refuses them); a cut never splits a grapheme (an emoji,
+ * a letter with its accents), and no invisible one (a zero-width space) is left at either end.
+ * What is left must pass the rename rule, else UNTITLED: also when nothing visible is left.
  */
 export function titleFromQuestion(question: string): string {
-  const line = question
+  const line = stripBidiControls(question)
     .replace(/[\p{Cc}\p{Cs}]/gu, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  const fit = (parts: Iterable<string>) => {
-    let out = '';
-    for (const part of parts) {
-      if (out.length + part.length > TITLE_CHARS) break;
-      out += part;
-    }
-    return out.trimEnd();
+    .replace(/\s+/g, ' ');
+  const fit = (parts: string[]) => {
+    let units = 0;
+    let n = 0;
+    for (; n < parts.length && units + parts[n]!.length <= TITLE_CHARS; n++) units += parts[n]!.length;
+    return trimInvisible(parts.slice(0, n)).join('');
   };
+  const parts = trimInvisible(Array.from(graphemes.segment(line), (g) => g.segment));
   // A first grapheme longer than the limit (a letter under dozens of marks) is cut by code point.
-  const title = fit(Array.from(graphemes.segment(line), (g) => g.segment)) || fit(line);
+  const title = fit(parts) || fit(Array.from(parts.join('')));
   return ChatTitle.safeParse(title).success ? title : UNTITLED;
+}
+
+/**
+ * `parts` without the invisible ones (whitespace, format characters) at either end. Inside the
+ * text they stay: a zero-width joiner makes an emoji sequence, a non-joiner spells a Persian word.
+ */
+function trimInvisible(parts: string[]): string[] {
+  let start = 0;
+  let end = parts.length;
+  while (start < end && !isVisible(parts[start]!)) start++;
+  while (end > start && !isVisible(parts[end - 1]!)) end--;
+  return parts.slice(start, end);
 }
 
 /**

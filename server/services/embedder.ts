@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { SandboxPool } from '../../sandbox/pool.js';
 import { EMBED_BATCH, embedTexts } from '../../sandbox/embed.js';
-import { NoModelError } from '../../sandbox/errors.js';
+import { ModelTimeoutError, NoModelError } from '../../sandbox/errors.js';
+import { manifestPath } from '../../sandbox/model-files.js';
 import type { SharedLease } from './turn-lease.js';
 
 /** Turns texts into vectors where the owner's plaintext may be: their own sandbox. */
@@ -12,20 +12,10 @@ export interface Embedder {
   present(): boolean;
   /**
    * All texts in one sandbox lease, {@link EMBED_BATCH} per request; NoModelError when the model
-   * is missing. With `shared`, on that lease (a chat turn's), which its owner releases.
+   * is missing. With `shared`, on that lease (a chat turn's), which its owner releases; a failure
+   * to take it is the owner's to report.
    */
   embed(userId: string, texts: string[], signal?: AbortSignal, shared?: SharedLease): Promise<number[][]>;
-}
-
-/**
- * Where Ollama keeps a model's manifest: `manifests/<host>/<namespace>/<model>/<tag>`, with
- * registry.ollama.ai/library and `latest` filled in for a short name (ollama types/model/name.go).
- */
-export function modelManifestPath(modelsDir: string, name: string): string {
-  const [path, tag = 'latest'] = name.split(':') as [string, string?];
-  const parts = path.split('/');
-  const full = parts.length === 1 ? ['registry.ollama.ai', 'library', parts[0]!] : parts.length === 2 ? ['registry.ollama.ai', ...parts] : parts;
-  return join(modelsDir, 'manifests', ...full, tag);
 }
 
 export class PoolEmbedder implements Embedder {
@@ -42,7 +32,7 @@ export class PoolEmbedder implements Embedder {
   }
 
   present(): boolean {
-    return this.modelsDir === undefined || existsSync(modelManifestPath(this.modelsDir, this.model));
+    return this.modelsDir === undefined || existsSync(manifestPath(this.modelsDir, this.model));
   }
 
   async embed(userId: string, texts: string[], signal?: AbortSignal, shared?: SharedLease): Promise<number[][]> {
@@ -50,11 +40,15 @@ export class PoolEmbedder implements Embedder {
     let failed = false;
     try {
       const out: number[][] = [];
-      for (let i = 0; i < texts.length; i += EMBED_BATCH) out.push(...(await embedTexts(lease.baseUrl, this.model, texts.slice(i, i + EMBED_BATCH), signal)));
+      for (let i = 0; i < texts.length; i += EMBED_BATCH) {
+        out.push(...(await embedTexts(lease.baseUrl, this.model, texts.slice(i, i + EMBED_BATCH), signal, lease.deadlines.firstTokenMs)));
+      }
       return out;
     } catch (err) {
       // A missing model is no fault of the container; anything else may be.
       failed = !(err instanceof NoModelError) && !signal?.aborted;
+      // A model that did not answer within its deadline would keep the answer waiting as long.
+      if (shared && err instanceof ModelTimeoutError) shared.fail(err);
       throw err;
     } finally {
       if (!shared) lease.release({ error: failed });

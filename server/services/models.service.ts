@@ -1,5 +1,7 @@
 import { isCloudModel } from '../../sandbox/config.js';
 import type { ModelInfo } from '../../contract/index.js';
+import { NoModelError } from '../../sandbox/errors.js';
+import { sameModel, taggedModelName } from '../../sandbox/model-names.js';
 import { isValidModelName, PullRefusedError } from '../../sandbox/models.js';
 import { ModelNotFoundError, type ModelFileInfo, type ModelStore, type PullProgress } from '../../sandbox/model-store.js';
 import { AppError, badRequest, conflict, forbidden, notFound, unavailable, unprocessable } from '../errors.js';
@@ -180,12 +182,12 @@ export class ModelsService {
     const store = await this.#requireAdmin(session);
     this.#checkName(name);
     const defaults = await this.defaults();
-    if (name === defaults.chat || name === defaults.embed) {
+    if (sameModel(name, defaults.chat) || sameModel(name, defaults.embed)) {
       throw conflict(`${name} is a default model; choose another default first.`, 'model_is_default');
     }
     const release = this.#claim();
     try {
-      await store.delete(name);
+      await store.delete(taggedModelName(name));
     } catch (err) {
       throw mapStoreError(err);
     } finally {
@@ -193,18 +195,23 @@ export class ModelsService {
     }
   }
 
-  /** Sets the default chat and/or embedding model; each must be in the models directory. */
+  /**
+   * Sets the default chat and/or embedding model; each must be in the models directory. A name is
+   * kept as given: the embedding model's name is bound into every stored vector (model_mac), so
+   * writing `nomic-embed-text` back as `nomic-embed-text:latest` would make the vault embed again.
+   */
   async setDefaults(session: SessionContext, input: { chat?: string | undefined; embed?: string | undefined }) {
     const store = await this.#requireAdmin(session);
     // Like list, pull and delete: a runtime that does not answer is a 503, not a server error.
-    const found = new Map((await store.list().catch((err: unknown) => Promise.reject(mapStoreError(err)))).map((m) => [m.name, m]));
+    const listed = await store.list().catch((err: unknown) => Promise.reject(mapStoreError(err)));
+    const found = new Map(listed.map((m) => [taggedModelName(m.name), m]));
     for (const [role, name] of [
       ['chat', input.chat],
       ['embed', input.embed],
     ] as const) {
       if (name === undefined) continue;
       this.#checkName(name);
-      const model = found.get(name);
+      const model = found.get(taggedModelName(name));
       if (!model) throw unprocessable(`${name} is not in the models directory; pull it first.`, 'model_not_found');
       // Ollama refuses a chat with an embedding model, and an embedding from a chat model is not
       // what the vectors of the vault were made with: either choice would fail every request.
@@ -219,6 +226,38 @@ export class ModelsService {
       this.#embedNow = input.embed;
     }
     return this.defaults();
+  }
+
+  /**
+   * `/health/ollama`'s `no_model` for an operator's own Ollama (`OLLAMA_URL`, whose `/api/tags`
+   * the store lists). Container sandboxes preload the default chat model and the pool reports one
+   * that is missing; nothing does that for an Ollama the server does not start. Undefined when the
+   * model is listed, or when the list cannot be read (the runtime's own health says whether
+   * Ollama answers).
+   */
+  async missingChatModel(): Promise<{ code: 'no_model'; message: string } | undefined> {
+    const store = this.opts.store;
+    if (store?.kind !== 'ollama') return undefined;
+    const model = await this.defaultChatModel();
+    const listed = await store.list().catch(() => undefined);
+    if (!listed || listed.some((m) => sameModel(m.name, model))) return undefined;
+    return { code: 'no_model', message: this.#noModelMessage(model, store) };
+  }
+
+  /**
+   * A chat's model is missing (Ollama's 404): when it is the default chat model, no chat can be
+   * answered until someone pulls it, which is the operator's `no_model` (503), not the 422 of a
+   * model the user picked. Undefined for any other model.
+   */
+  async noModelFor(model: string): Promise<AppError | undefined> {
+    if (!this.opts.store || !sameModel(model, await this.defaultChatModel())) return undefined;
+    return unavailable(this.#noModelMessage(model, this.opts.store), 'no_model', 30);
+  }
+
+  /** What a missing default chat model is called, with the command that pulls it where it is missing. */
+  #noModelMessage(model: string, store: ModelStore): string {
+    if (store.kind === 'models-dir') return new NoModelError(model).message;
+    return `No model pulled: ${model} is not on the Ollama at OLLAMA_URL. Run \`ollama pull ${model}\` there, or pull it in Settings -> Models.`;
   }
 }
 

@@ -3,7 +3,14 @@ import type { Lease } from '../../sandbox/pool.js';
 import { TurnLease } from './turn-lease.js';
 
 function lease() {
-  return { id: 'l1', userId: 'u1', baseUrl: 'http://sandbox', instanceId: 'c1', release: vi.fn<Lease['release']>() } satisfies Lease;
+  return {
+    id: 'l1',
+    userId: 'u1',
+    baseUrl: 'http://sandbox',
+    instanceId: 'c1',
+    deadlines: { firstTokenMs: 1000, idleMs: 1000 },
+    release: vi.fn<Lease['release']>(),
+  } satisfies Lease;
 }
 
 describe('TurnLease', () => {
@@ -19,13 +26,24 @@ describe('TurnLease', () => {
     expect(l.release).not.toHaveBeenCalled();
   });
 
-  it('tries again after a failed take, so the answer reports why there is no sandbox', async () => {
-    const l = lease();
-    const acquire = vi.fn<() => Promise<Lease>>().mockRejectedValueOnce(new Error('saturated')).mockResolvedValueOnce(l);
+  it('takes once: a take that failed (the pool timed out) is the answer’s error too, not a second wait', async () => {
+    const acquire = vi.fn<() => Promise<Lease>>().mockRejectedValueOnce(new Error('pool_timeout')).mockResolvedValueOnce(lease());
     const turn = new TurnLease(acquire);
-    await expect(turn.get()).rejects.toThrow('saturated');
-    expect(await turn.handOn()).toBe(l);
-    expect(acquire).toHaveBeenCalledTimes(2);
+    await expect(turn.get()).rejects.toThrow('pool_timeout');
+    await expect(turn.handOn()).rejects.toThrow('pool_timeout');
+    expect(acquire).toHaveBeenCalledTimes(1);
+  });
+
+  it('gives back as failed a sandbox a step found stuck, and fails the answer with that error', async () => {
+    const l = lease();
+    const turn = new TurnLease(async () => l);
+    await turn.get();
+    turn.fail(new Error('silent model'));
+    await expect(turn.handOn()).rejects.toThrow('silent model');
+    turn.release();
+    await Promise.resolve();
+    expect(l.release).toHaveBeenCalledTimes(1);
+    expect(l.release).toHaveBeenCalledWith({ error: true });
   });
 
   it('gives back a lease a step took when the turn fails before the answer, once, even one still being taken', async () => {

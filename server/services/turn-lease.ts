@@ -3,6 +3,11 @@ import type { Lease } from '../../sandbox/pool.js';
 /** A lease some step may need, taken by the first that does (see {@link TurnLease}). */
 export interface SharedLease {
   get(): Promise<Lease>;
+  /**
+   * The sandbox failed in a way the answer would only repeat (its model is stuck): it is given
+   * back as failed, and the turn ends with `err` instead of waiting on it again.
+   */
+  fail(err: unknown): void;
 }
 
 /**
@@ -21,16 +26,27 @@ export class TurnLease implements SharedLease {
     this.#acquire = acquire;
   }
 
-  /** The turn's lease, taken now if no step has taken it yet. A failed take is tried again by the next step. */
+  /**
+   * The turn's lease, taken now if no step has taken it yet. A failed take is the turn's answer:
+   * taking again for the next step would make the turn wait the pool's timeout twice.
+   */
   get(): Promise<Lease> {
-    if (!this.#lease) {
-      const taking = this.#acquire();
-      this.#lease = taking;
-      taking.catch(() => {
-        if (this.#lease === taking) this.#lease = undefined;
-      });
-    }
+    this.#lease ??= this.#acquire();
     return this.#lease;
+  }
+
+  fail(err: unknown): void {
+    const taken = this.#lease;
+    const failed = Promise.reject(err);
+    // Observed by whichever step asks next, if one does.
+    failed.catch(() => {});
+    this.#lease = failed;
+    if (this.#done || !taken) return;
+    this.#done = true;
+    taken.then(
+      (lease) => lease.release({ error: true }),
+      () => {},
+    );
   }
 
   /** The lease for the answer, which from now on releases it. */

@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { open, readFile, rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { blobPath, ggufHeader, listModelFiles, manifestPath, readGgufHeader } from '../../sandbox/model-files.js';
+import { sameModel, taggedModelName } from '../../sandbox/model-names.js';
 import { fakeEmbedding } from './fake-embed.js';
 
 /** How the stand-in answers `/api/chat` and `/api/generate`. */
@@ -249,9 +250,10 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}, listen: {
         if (chat && !Array.isArray(b.messages)) return sendJson(res, 400, { error: 'messages is required' });
         const files = state.options.modelsDir ? await listModelFiles(state.options.modelsDir) : undefined;
         const known = files ? files.map((m) => m.name) : state.options.models;
-        if (known && !known.includes(model)) return sendJson(res, 404, { error: `model '${model}' not found` });
+        if (known && !known.some((k) => sameModel(k, model))) return sendJson(res, 404, { error: `model '${model}' not found` });
         // server/routes.go: a model without the completion capability is refused before loading.
-        if (files?.find((m) => m.name === model)?.embedding) return sendJson(res, 400, { error: `"${model}" does not support ${chat ? 'chat' : 'generate'}` });
+        if (files?.find((m) => sameModel(m.name, model))?.embedding)
+          return sendJson(res, 400, { error: `"${model}" does not support ${chat ? 'chat' : 'generate'}` });
         const options = (b.options ?? {}) as { num_ctx?: number; num_predict?: number };
         const numCtx = typeof options.num_ctx === 'number' ? options.num_ctx : 'auto';
         const loaded = state.loads.at(-1);
@@ -294,11 +296,6 @@ export async function startFakeOllama(options: FakeOllamaOptions = {}, listen: {
   return state;
 }
 
-/** Ollama's name for a reference without a tag (types/model/name.go: the default tag is `latest`). */
-function withTag(model: string): string {
-  return model.lastIndexOf(':') > model.lastIndexOf('/') ? model : `${model}:latest`;
-}
-
 function tagsEntry(m: Awaited<ReturnType<typeof listModelFiles>>[number]) {
   return {
     name: m.name,
@@ -319,7 +316,7 @@ function tagsEntry(m: Awaited<ReturnType<typeof listModelFiles>>[number]) {
 
 /** `POST /api/show`: details and `model_info` (the GGUF keys), 404 `model 'x' not found` (server/routes.go ShowHandler). */
 async function showModel(res: ServerResponse, modelsDir: string, model: string): Promise<void> {
-  const name = withTag(model);
+  const name = taggedModelName(model);
   const m = (await listModelFiles(modelsDir)).find((x) => x.name === name);
   if (!m) return sendJson(res, 404, { error: `model '${model}' not found` });
   const manifest = JSON.parse(await readFile(manifestPath(modelsDir, name), 'utf8')) as { layers: Array<{ mediaType: string; digest: string }> };
@@ -345,7 +342,7 @@ async function showModel(res: ServerResponse, modelsDir: string, model: string):
  */
 async function pullModel(res: ServerResponse, opts: FakeOllamaOptions, model: string, streaming: boolean): Promise<void> {
   const modelsDir = opts.modelsDir!;
-  const name = withTag(model);
+  const name = taggedModelName(model);
   const spec = opts.registry?.[name] ?? opts.registry?.[model];
   const lines: object[] = [];
   const emit = async (line: object) => {
@@ -423,7 +420,7 @@ async function pullModel(res: ServerResponse, opts: FakeOllamaOptions, model: st
  * `model 'x' not found`.
  */
 async function deleteModel(res: ServerResponse, modelsDir: string, model: string): Promise<void> {
-  const name = withTag(model);
+  const name = taggedModelName(model);
   const path = manifestPath(modelsDir, name);
   if (!existsSync(path)) return sendJson(res, 404, { error: `model '${model}' not found` });
   await rm(path);
@@ -445,7 +442,7 @@ async function deleteModel(res: ServerResponse, modelsDir: string, model: string
 function answerEmbed(res: ServerResponse, b: Record<string, unknown>, known: string[] | undefined): void {
   const model = typeof b.model === 'string' ? b.model : '';
   if (!model) return sendJson(res, 400, { error: 'model is required' });
-  if (known && !known.includes(model) && !known.includes(`${model}:latest`)) {
+  if (known && !known.some((k) => sameModel(k, model))) {
     return sendJson(res, 404, { error: `model "${model}" not found, try pulling it first` });
   }
   const input = typeof b.input === 'string' ? [b.input] : Array.isArray(b.input) ? b.input : undefined;

@@ -6,18 +6,23 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../errors.js';
 import type { ChatService, PreparedChat } from '../../services/chat.service.js';
 import type { ChatEvent, ChatStreamService } from '../../services/chat-stream.service.js';
+import type { ModelsService } from '../../services/models.service.js';
 import type { SessionContext } from '../../services/keyring.js';
 import { TurnLease } from '../../services/turn-lease.js';
 import { ChatBody, ChatList, ChatSummary, ChatThread, IdParams, ListChatsQuery, RegenerateBody, RenameChatBody } from '../../../contract/index.js';
 
 export const chatRoutes =
-  (deps: { chat: ChatService; stream: ChatStreamService; perMinute: number }): FastifyPluginAsyncZod =>
+  (deps: { chat: ChatService; stream: ChatStreamService; models: ModelsService; perMinute: number }): FastifyPluginAsyncZod =>
   async (app) => {
     const { chat } = deps;
     // "Chat requests per user per minute", counting only requests with a session and a valid body.
     const perUserChat = perUser(deps.perMinute, 60_000, { afterValidation: true });
 
-    app.get('/health/ollama', async () => chat.health());
+    app.get('/health/ollama', async () => {
+      const health = await chat.health();
+      const missing = health.status === 'ok' ? await deps.models.missingChatModel() : undefined;
+      return missing ? { ...health, status: 'offline' as const, ...missing } : health;
+    });
 
     /**
      * Server-sent events: `sources`, then `token`s, then `done` or `error`. Errors before the
@@ -62,7 +67,7 @@ export const chatRoutes =
  * answers stay paired.
  */
 async function answer(
-  deps: { chat: ChatService; stream: ChatStreamService },
+  deps: { chat: ChatService; stream: ChatStreamService; models: ModelsService },
   req: FastifyRequest,
   reply: FastifyReply,
   session: SessionContext,
@@ -81,8 +86,9 @@ async function answer(
     });
     const lease = new TurnLease(() => deps.chat.acquire(session, signal));
     let events: AsyncGenerator<ChatEvent, void>;
+    let prepared: PreparedChat | undefined;
     try {
-      const prepared = await prepare(lease);
+      prepared = await prepare(lease);
       // Revoked while the question was being prepared: nothing may start on these keys.
       signal.throwIfAborted();
       events = await deps.stream.open(session, prepared, { signal, elapsedSeconds: () => reply.elapsedTime / 1000, log: req.log, lease });
@@ -91,6 +97,11 @@ async function answer(
       if (signal.reason instanceof AppError) throw signal.reason;
       // Nobody is left to answer: not a server error (499, as proxies log a client that left).
       if (signal.aborted) throw new AppError(499, 'client_closed_request', 'The client went away before the answer started.');
+      // Only a model the request named is the user's 422; without the default chat model no chat
+      // can be answered, which the operator fixes (an OLLAMA_URL runtime preloads nothing, so
+      // this is where its absence shows).
+      if (prepared && !prepared.namedModel && err instanceof AppError && err.code === 'model_not_found')
+        throw (await deps.models.noModelFor(prepared.model)) ?? err;
       throw err;
     }
 

@@ -89,4 +89,15 @@ describe('<ModelsSettings>', () => {
     expect(put.url).toBe('/api/models/defaults');
     expect(JSON.parse(put.body!)).toEqual({ chat: 'llama3.1:70b' });
   });
+
+  it('shows a default named without its tag as the listed model it is, not as "not pulled"', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => json(200, { ...LIST, canManage: true, defaults: { chat: 'llama3.1:8b', embed: 'nomic-embed-text' } })),
+    );
+    render(<ModelsSettings />);
+    const select = (await screen.findByLabelText('Default embedding model')) as HTMLSelectElement;
+    expect(Array.from(select.options).map((o) => o.textContent)).toEqual(['nomic-embed-text:latest']);
+    expect(select.value).toBe('nomic-embed-text:latest');
+  });
 });

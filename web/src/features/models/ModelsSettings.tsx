@@ -13,6 +13,15 @@ interface Progress {
   total: number;
 }
 
+/**
+ * The listed model a default names: Ollama reads a name without a tag as `:latest`, and lists the
+ * tagged form, so `nomic-embed-text` is `nomic-embed-text:latest` (sandbox/model-names.ts).
+ */
+function listedAs(names: string[], name: string): string | undefined {
+  const tagged = (n: string) => (n.lastIndexOf(':') > n.lastIndexOf('/') ? n : `${n}:latest`);
+  return names.find((n) => tagged(n) === tagged(name));
+}
+
 function FitNote({ m, limits }: { m: ModelInfo; limits: ModelsResponse['limits'] }) {
   if (m.fits) return null;
   return (
@@ -107,6 +116,8 @@ export function ModelsSettings() {
   // Each default offers the models that can fill it: Ollama refuses a chat with an embedding model.
   const chatNames = data?.models.filter((m) => m.kind !== 'embedding').map((m) => m.name) ?? [];
   const embedNames = data?.models.filter((m) => m.kind === 'embedding').map((m) => m.name) ?? [];
+  const chatDefault = data ? (listedAs(chatNames, data.defaults.chat) ?? data.defaults.chat) : undefined;
+  const embedDefault = data ? (listedAs(embedNames, data.defaults.embed) ?? data.defaults.embed) : undefined;
   return (
     <Card
       title="Models"
@@ -155,16 +166,16 @@ export function ModelsSettings() {
 
         {data?.canManage && names.length > 0 && (
           <div className="mt-4 grid gap-4 sm:grid-cols-2">
-            <SelectField label="Default chat model" value={data.defaults.chat} onChange={(e) => void setDefault('chat', e.target.value)}>
-              {!chatNames.includes(data.defaults.chat) && <option value={data.defaults.chat}>{data.defaults.chat} (not pulled)</option>}
+            <SelectField label="Default chat model" value={chatDefault} onChange={(e) => void setDefault('chat', e.target.value)}>
+              {!chatNames.includes(chatDefault!) && <option value={chatDefault}>{chatDefault} (not pulled)</option>}
               {chatNames.map((n) => (
                 <option key={n} value={n}>
                   {n}
                 </option>
               ))}
             </SelectField>
-            <SelectField label="Default embedding model" value={data.defaults.embed} onChange={(e) => void setDefault('embed', e.target.value)}>
-              {!embedNames.includes(data.defaults.embed) && <option value={data.defaults.embed}>{data.defaults.embed} (not pulled)</option>}
+            <SelectField label="Default embedding model" value={embedDefault} onChange={(e) => void setDefault('embed', e.target.value)}>
+              {!embedNames.includes(embedDefault!) && <option value={embedDefault}>{embedDefault} (not pulled)</option>}
               {embedNames.map((n) => (
                 <option key={n} value={n}>
                   {n}
