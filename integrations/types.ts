@@ -33,6 +33,16 @@ export interface RecordInput {
   data: Record<string, unknown>;
   /** Embedded files (FHIR attachments): become encrypted files linked to the record. */
   attachments?: Array<{ name: string; contentType: string; bytes: Uint8Array }>;
+  /**
+   * Stands in for content the upload lacked (an Apple Health ClinicalRecord without its JSON):
+   * stored only while nothing has its identity, so an upload with less never erases the content.
+   */
+  placeholder?: true;
+  /**
+   * Samples read from this record (an Observation's value) that travel with it: stored with the
+   * record, kept out with it (an older revision), and not counted apart from it.
+   */
+  samples?: QuantitySample[];
 }
 
 /**

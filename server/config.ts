@@ -59,7 +59,9 @@ const EnvSchema = z.object({
     .url()
     .optional()
     .meta({ defaultText: '`http://localhost:$PORT`' })
-    .describe('The origin users reach. OAuth callbacks are built from it; `https://` makes cookies Secure. Once set, browsers may write only from this origin; unset, from whatever address they used.'),
+    .describe(
+      'The origin users reach. OAuth callbacks are built from it; `https://` makes cookies Secure. Once set, browsers may write only from this origin; unset, from whatever address they used.',
+    ),
   DATA_DIR: z.string().min(1).default('./data').describe('Embedded database, encrypted files, imports in progress and the generated `server.key`.'),
   DATABASE_URL: z
     .string()

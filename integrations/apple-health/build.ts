@@ -410,7 +410,7 @@ export function genericRecord(element: string, a: Attrs, meta: MetadataEntry[], 
 /** A ClinicalRecord whose FHIR JSON was not in the upload (bare export.xml), kept so it is not lost silently. */
 export function missingClinicalRecord(a: Attrs, reason: string): RecordInput {
   const rt = a.type ?? 'Resource';
-  return base(
+  const record = base(
     `fhir:${rt}`,
     `${rt}/${a.identifier ?? sha(a.resourceFilePath ?? '')}`,
     [a, reason],
@@ -420,4 +420,7 @@ export function missingClinicalRecord(a: Attrs, reason: string): RecordInput {
     ['apple-health', 'clinical', 'missing'],
     { attributes: a, missing: reason },
   );
+  // It has the real resource's identity, for the whole export.zip to replace it later: it must
+  // never replace that resource in turn.
+  return { ...record, placeholder: true };
 }

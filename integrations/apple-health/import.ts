@@ -7,7 +7,7 @@ import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { RandomAccessReader } from 'yauzl';
 import type { ImportProgress, QuantitySample, RecordInput, RecordSource } from '../types.js';
-import { transformResource } from '../fhir/transform.js';
+import { recordOfSample, transformResource } from '../fhir/transform.js';
 import { SeriesAccumulator, type DayChunk } from '../series/day-chunk.js';
 import { ImportError, isImportError } from './errors.js';
 import { parseExportXml, type AppleHealthSink, type ClinicalResolver, type TransformOutput } from './parse.js';
@@ -107,7 +107,7 @@ export async function importAppleHealth(
       try {
         const out = fhir(json, { source: 'apple_health' }) as TransformOutput & { issues?: unknown[] };
         if (out.issues?.length) issues.n += out.issues.length;
-        return out;
+        return withOwnSamples(out);
       } catch (e) {
         // One resource the transformer can't read must not sink the whole import.
         failed.n++;
@@ -129,6 +129,20 @@ export async function importAppleHealth(
   } finally {
     zip.close();
   }
+}
+
+/**
+ * Moves each sample onto the record it was read from, so that the server stores it with its
+ * record and counts the resource once, as a FHIR upload does.
+ */
+function withOwnSamples(out: TransformOutput): TransformOutput {
+  const free: QuantitySample[] = [];
+  for (const s of out.samples) {
+    const owner = recordOfSample(s);
+    if (owner) (owner.samples ??= []).push(s);
+    else free.push(s);
+  }
+  return { records: out.records, samples: free };
 }
 
 /** Where {@link createSeriesSink} puts its output. */

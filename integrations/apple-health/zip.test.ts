@@ -124,7 +124,9 @@ describe('export.zip', () => {
     expect(res.counts.clinicalFailed ?? 0).toBe(0);
     const fromFhir = sink.r.filter((r) => r.type !== 'HKCharacteristics');
     expect(fromFhir.map((r) => [r.type, r.externalId, r.source])).toEqual([['8867-4', 'Observation/hr-1', 'apple_health']]);
-    expect(sink.s).toEqual([expect.objectContaining({ type: '8867-4', unit: '/min', value: 61, localDate: '2026-06-01' })]);
+    // The Observation's sample travels with it, to be stored (and counted) with its record.
+    expect(fromFhir[0]!.samples).toEqual([expect.objectContaining({ type: '8867-4', unit: '/min', value: 61, localDate: '2026-06-01' })]);
+    expect(sink.s).toEqual([]);
   });
 
   it('finds export.xml in other layouts and ignores the CDA document', async () => {

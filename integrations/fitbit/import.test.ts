@@ -276,9 +276,40 @@ describe('repeated streams', () => {
     });
     const j = r.samples.find((s) => s.localDate === '2018-01-23')!;
     expect(j).toMatchObject({ unit: 'kg', sourceName: 'Aria' });
-    expect(r.warnings.some((w) => /read as pounds/.test(w))).toBe(true);
+    // A BMI of 28.8 beside 199 fits pounds only (199 kg would take a height of 2.63 m).
+    expect(r.warnings.some((w) => /read as pounds/.test(w))).toBe(false);
     const kg = await run('weight-kg.zip', [{ name: 'user-site-export/weight/weight-2018-01-01.json', data: weightJson }], { weightUnit: 'kg' });
     expect(kg.samples.map((s) => s.value)).toEqual([199, 198]);
+  });
+
+  it("tells each weight file's unit by its BMI, else reads pounds and says so", async () => {
+    const file = (name: string, rows: unknown[]) => ({ name: `user-site-export/weight/${name}`, data: json(rows) });
+    const entry = (date: string, weight: number, bmi?: number) => ({ date, time: '08:00:00', weight, ...(bmi === undefined ? {} : { bmi }) });
+    const values = (r: Collected) => Object.fromEntries(r.samples.map((s) => [s.localDate, s.value]));
+    const poundsWarned = (r: { warnings: string[] }) => r.warnings.filter((w) => /read as pounds/.test(w)).length;
+
+    // The real sample (kilograms, BMI about 21.5): 56.7 lb would take a height of 1.09 m.
+    const real = (await fixture('fitbit-body-log-weight.json')) as { weight: unknown[] };
+    const metric = await run('weight-metric.zip', [file('weight-2015-05-13.json', real.weight)], { timezone: 'UTC' });
+    expect(values(metric)).toEqual({ '2015-05-13': 56.7, '2015-05-14': 55.9, '2015-05-22': 58.1, '2015-05-24': 57.2 });
+    expect(poundsWarned(metric)).toBe(0);
+
+    // 90 kg at BMI 26 is 1.86 m, and 90 lb at BMI 26 is 1.25 m: either could be; without a BMI nothing tells.
+    const unsure = await run('weight-unsure.zip', [
+      file('weight-2024-01-01.json', [entry('2024-01-01', 90, 26)]),
+      file('weight-2024-02-01.json', [entry('2024-02-01', 150)]),
+      file('weight-2024-03-01.json', [entry('2024-03-01', 70, 22.9), entry('2024-03-02', 70.4)]),
+    ]);
+    expect(values(unsure)).toEqual({ '2024-01-01': 40.823, '2024-02-01': 68.039, '2024-03-01': 70, '2024-03-02': 70.4 });
+    expect(poundsWarned(unsure)).toBe(1);
+    expect(unsure.warnings.find((w) => /read as pounds/.test(w))).toMatch(/weightUnit field set to kg/);
+
+    // What the person says wins over the BMI, and leaves nothing to warn about.
+    const told = await run('weight-told.zip', [file('weight-2015-05-13.json', real.weight), file('weight-2024-02-01.json', [entry('2024-02-01', 150)])], {
+      weightUnit: 'lb',
+    });
+    expect(told.samples.map((s) => s.value)).toEqual([25.719, 25.356, 26.354, 25.945, 68.039]);
+    expect(poundsWarned(told)).toBe(0);
   });
 
   it('keeps resting heart rate from CSV as a date label and drops empty JSON days', async () => {

@@ -69,7 +69,10 @@ export interface FitbitImportOptions {
   previousZones?: readonly string[];
   onProgress?(p: ImportProgress): void;
   signal?: AbortSignal;
-  /** Unit of classic `weight-*.json`, which does not say. Default pounds (FINDINGS §1.2). */
+  /**
+   * Unit of classic `weight-*.json`, which does not say. Without it each file's BMI tells it
+   * where it can, else pounds (FINDINGS §1.2), and a warning says so.
+   */
   weightUnit?: 'lb' | 'kg';
   /** Overrides of the archive safety caps. */
   limits?: Partial<ArchiveLimits>;
@@ -111,6 +114,12 @@ export interface FitbitSkipped {
   /** Entries whose value is missing, not a number or not plausible. */
   unusableValue: number;
 }
+
+/**
+ * Sample types each of whose samples comes with a record of the same import (a sleep session's
+ * minutes asleep): the session is one thing imported, counted as its record.
+ */
+export const RECORDED_SAMPLE_TYPES: ReadonlySet<string> = new Set([HK.sleep]);
 
 /** How many not-imported file names the result lists before summarising. */
 export const MAX_UNKNOWN_LISTED = 200;
@@ -216,10 +225,14 @@ export async function importFitbitArchive(path: ArchiveSource, sink: FitbitSink,
     : [];
   const dedupe = new Dedupe();
   const skipped: FitbitSkipped = { unreadableFiles: 0, unreadableDate: 0, unreadableEntries: 0, unusableValue: 0 };
+  let poundsAssumed = false;
   const ctx: NormalizeContext = {
     timeZone,
     previousZones,
-    weightUnit: opts.weightUnit ?? 'lb',
+    weightUnit: opts.weightUnit,
+    poundsAssumed: () => {
+      poundsAssumed = true;
+    },
     dedupe,
     warn: (m) => warnings.push(m),
     skip: (reason) => {
@@ -238,7 +251,6 @@ export async function importFitbitArchive(path: ArchiveSource, sink: FitbitSink,
   let fallbackSeen = 0;
   let entriesTotal: number | undefined;
   let done = 0;
-  let weightJsonRead = false;
   const families = new Set<FileFamily>();
   const progress = (): void => opts.onProgress?.({ done, total: entriesTotal, unit: 'files' });
 
@@ -247,7 +259,6 @@ export async function importFitbitArchive(path: ArchiveSource, sink: FitbitSink,
     if (!c) return;
     try {
       await parseEntry(entry, c.family, c.fileDate, ctx, batcher, maxJson);
-      if (c.family === 'weight_json') weightJsonRead = true;
     } catch (err) {
       if (err instanceof ImportError) throw err;
       // JSON files are parsed whole before any row is emitted, so nothing of such a file was imported.
@@ -331,9 +342,9 @@ export async function importFitbitArchive(path: ArchiveSource, sink: FitbitSink,
         : `Skipped ${n} ${what} from the older JSON files because the newer CSV files in the same archive already had them.`,
     );
   }
-  if (weightJsonRead && !opts.weightUnit && (batcher.counts[HK.bodyMass] ?? 0) > 0) {
+  if (poundsAssumed) {
     warnings.push(
-      "Weights in the classic weight JSON files carry no unit and were read as pounds (Fitbit's default); if your account used kilograms, import again with the weight unit set to kg.",
+      "Weights in classic weight JSON files that carry no unit, nor a BMI that tells it, were read as pounds (Fitbit's default); if your account used kilograms, import again with the weightUnit field set to kg.",
     );
   }
   if (unknownTotal > 0) {

@@ -71,8 +71,13 @@ export interface NormalizeContext {
    * row gave there and gives otherwise now is sent to {@link NormalizeOutput.retract}.
    */
   previousZones?: readonly string[];
-  /** Unit of the classic weight JSON, which does not say (FINDINGS: pounds by default). */
-  weightUnit: 'lb' | 'kg';
+  /**
+   * Unit of the classic weight JSON, which does not say, when the person gave one; otherwise each
+   * file's BMI tells it where it can (see {@link weightFileUnit}), else pounds (FINDINGS §1.2).
+   */
+  weightUnit?: 'lb' | 'kg';
+  /** Told of each weight file read as pounds only because nothing said its unit. */
+  poundsAssumed(): void;
   dedupe: Dedupe;
   warn(message: string): void;
   /** Counts a row that was not imported, so the result can say data was left behind. */
@@ -397,12 +402,46 @@ export async function parseRestingHeartRateJson(text: string, ctx: NormalizeCont
   }
 }
 
+/** Whether a weight (kg) and the BMI beside it imply a height (sqrt(kg / BMI)) of 1.2 to 2.3 m. */
+function plausibleHeight(kg: number, bmi: number): boolean {
+  const metres = Math.sqrt(kg / bmi);
+  return metres >= 1.2 && metres <= 2.3;
+}
+
+/**
+ * The unit of a weight file's entries, which do not say: the one under which the BMI of every
+ * entry that has one implies a plausible height, when exactly one does. A tall person's
+ * kilograms read as pounds still give a plausible height: such a file, and one with no BMI,
+ * tells nothing (null).
+ */
+function weightFileUnit(rows: readonly unknown[]): 'lb' | 'kg' | null {
+  let kgFits = true;
+  let lbFits = true;
+  let measured = 0;
+  for (const row of rows) {
+    if (row === null || typeof row !== 'object') continue;
+    const w = num((row as { weight?: unknown }).weight);
+    const bmi = num((row as { bmi?: unknown }).bmi);
+    if (w === null || w <= 0 || bmi === null || bmi <= 0) continue;
+    measured += 1;
+    kgFits &&= plausibleHeight(w, bmi);
+    lbFits &&= plausibleHeight(w * LB_TO_KG, bmi);
+  }
+  if (measured === 0 || kgFits === lbFits) return null;
+  return kgFits ? 'kg' : 'lb';
+}
+
 /**
  * `weight-YYYY-MM-DD.json`: naive local `date` + `time`; the weight carries no unit, so the
- * context's `weightUnit` decides (pounds unless told otherwise). `source: "Aria"` names the scale.
+ * context's `weightUnit` decides, else the file's BMI ({@link weightFileUnit}), else pounds.
+ * `source: "Aria"` names the scale.
  */
 export async function parseWeightJson(text: string, ctx: NormalizeContext, out: NormalizeOutput): Promise<void> {
-  for (const row of asArray(JSON.parse(text), 'weight')) {
+  const rows = asArray(JSON.parse(text), 'weight');
+  const told = ctx.weightUnit ?? weightFileUnit(rows);
+  const unit = told ?? 'lb';
+  let read = 0;
+  for (const row of rows) {
     const r = rowOf(row, ctx);
     if (!r) continue;
     const w = num(r.weight);
@@ -421,7 +460,8 @@ export async function parseWeightJson(text: string, ctx: NormalizeContext, out: 
       continue;
     }
     const covered = ctx.dedupe.dateCovered(HK.bodyMass, date);
-    const kg = ctx.weightUnit === 'lb' ? w * LB_TO_KG : w;
+    if (!covered) read += 1;
+    const kg = unit === 'lb' ? w * LB_TO_KG : w;
     const src = typeof r.source === 'string' && r.source.trim() && !/^(api|web)$/i.test(r.source.trim()) ? r.source.trim() : DEFAULT_SOURCE;
     await emitZoned(
       out,
@@ -433,6 +473,7 @@ export async function parseWeightJson(text: string, ctx: NormalizeContext, out: 
       covered,
     );
   }
+  if (!told && read > 0) ctx.poundsAssumed();
 }
 
 interface FitbitSleep {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_TEXT_CHARS, decodeText, joinPages, storedText } from './extract.js';
+import { MAX_TEXT_CHARS, decodeText, joinLineBreakHyphens, joinPages, storedText } from './extract.js';
 
 const utf16be = (s: string) => Buffer.from(s, 'utf16le').swap16();
 
@@ -49,5 +49,19 @@ describe('storedText', () => {
 describe('joinPages', () => {
   it('separates pages with form feeds and drops NULs (PDF text and OCR output)', () => {
     expect(joinPages(['one\u0000', 'two\fthree', ''])).toBe('one\ftwo three\f');
+  });
+});
+
+describe('joinLineBreakHyphens', () => {
+  it('joins a word hyphenated across a line break when the next line starts in lower case', () => {
+    expect(joinLineBreakHyphens('an uncompli-\ncated case and pneumo- \r\n  thorax; Elektrokardio\u00ad\ngramm')).toBe(
+      'an uncomplicated case and pneumothorax; Elektrokardiogramm',
+    );
+  });
+
+  it('keeps compounds before a capital or a digit, dashes, blank lines and page breaks', () => {
+    for (const text of ['Non-\nHodgkin', 'COVID-\n19', 'list:\n-\nitem', 'word -\nnext', 'para-\n\nnext', 'page-\fnext', '10-\n20']) {
+      expect(joinLineBreakHyphens(text), text).toBe(text);
+    }
   });
 });

@@ -62,9 +62,19 @@ export function storedText(text: string): string {
   return clean.slice(0, last >= 0xd800 && last <= 0xdbff ? MAX_TEXT_CHARS - 1 : MAX_TEXT_CHARS);
 }
 
-/** Joins page texts with the page break, through {@link storedText}. */
+/**
+ * Rejoins words hyphenated across a line break ("uncompli-\ncated"), as printed documents and
+ * their OCR split them, so the word is indexed as a reader types it. Only where the next line
+ * starts in lower case: "Non-\nHodgkin" and "COVID-\n19" are compounds and keep their hyphen.
+ * A page break (`\f`) is never crossed.
+ */
+export function joinLineBreakHyphens(text: string): string {
+  return text.replace(/(?<=\p{L})[-\u00ad\u2010][ \t]*\r?\n[ \t]*(?=\p{Ll})/gu, '');
+}
+
+/** Joins page texts with the page break, through {@link joinLineBreakHyphens} and {@link storedText}. */
 export function joinPages(pages: string[]): string {
-  return storedText(pages.map((p) => p.replace(/\f/g, ' ')).join(PAGE_BREAK));
+  return storedText(pages.map((p) => joinLineBreakHyphens(p.replace(/\f/g, ' '))).join(PAGE_BREAK));
 }
 
 const utf8 = () => new TextDecoder('utf-8', { fatal: true });

@@ -32,6 +32,8 @@ export interface WorkerInput {
   timezone?: string;
   /** Fitbit: zones earlier imports were read in, whose shifted samples are retracted. */
   previousZones?: string[];
+  /** Fitbit: the unit of the classic weight files, when the person gave it. */
+  weightUnit?: 'kg' | 'lb';
   key: Uint8Array;
   aad: string;
   /** The vault's `series` subkey: the worker seals day chunks as new rows (codec/series.ts). */
@@ -68,6 +70,7 @@ export interface AppleHealthJobOptions {
   timezone?: string;
   /** Fitbit: zones earlier imports of the person's archives were read in (see importFitbitArchive). */
   previousZones?: string[];
+  weightUnit?: 'kg' | 'lb';
   seal: FileSeal;
   seriesKey: Uint8Array;
   signal: AbortSignal;
@@ -210,6 +213,7 @@ export function runAppleHealthInWorker(opts: AppleHealthJobOptions, store: Apple
     format: opts.format,
     timezone: opts.timezone,
     previousZones: opts.previousZones,
+    weightUnit: opts.weightUnit,
     key: new Uint8Array(opts.seal.key),
     aad: opts.seal.aad,
     seriesKey: new Uint8Array(opts.seriesKey),

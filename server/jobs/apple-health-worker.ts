@@ -109,7 +109,7 @@ async function parse(input: WorkerInput, files: ImportFiles, seal: { key: Buffer
     const result = await importFitbitArchive(
       source,
       { samples: (batch) => sink.samples(batch), records: (batch) => sink.records(batch), retract: (batch) => retractions.samples(batch) },
-      { timezone: input.timezone, previousZones: input.previousZones, onProgress },
+      { timezone: input.timezone, previousZones: input.previousZones, weightUnit: input.weightUnit, onProgress },
     );
     unknownFiles = result.unknownFiles.length;
     fitbitSkipped = result.skipped;

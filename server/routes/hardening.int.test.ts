@@ -251,12 +251,7 @@ describe('session cookie over HTTPS', () => {
 
   it('takes writes only from PUBLIC_URL once it is set: an Origin matching a forged Host (DNS rebinding) is refused', async () => {
     const payload = { email: 'rebind@example.com', passphrase: 'a long enough passphrase' };
-    const rebound = await sut.app.inject({
-      method: 'POST',
-      url: '/api/auth/login',
-      headers: { host: 'evil.example', origin: 'http://evil.example' },
-      payload,
-    });
+    const rebound = await sut.app.inject({ method: 'POST', url: '/api/auth/login', headers: { host: 'evil.example', origin: 'http://evil.example' }, payload });
     expect(rebound.statusCode).toBe(403);
     expect(rebound.json().error).toEqual({ code: 'forbidden_origin', message: expect.stringContaining('https://vault.example') });
     const own = await sut.app.inject({ method: 'POST', url: '/api/auth/login', headers: { host: 'vault.example', origin: 'https://vault.example' }, payload });

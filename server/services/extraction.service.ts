@@ -29,11 +29,14 @@ export class ExtractionService implements JobKind {
     private readonly opts: { maxBytes: number },
   ) {}
 
-  /** Queues a (re-)read of the item's file; the item shows "pending" until it is done. */
+  /**
+   * Queues a (re-)read of the item's file; the item shows "pending" until it is done. Marked
+   * pending again even when it already is: the text as it is now is what the read may replace.
+   */
   async request(session: SessionContext, itemId: string): Promise<{ jobId: string }> {
     const item = await this.items.get(session, itemId);
     if (!item.fileId) throw badRequest('This item has no file to read.', 'no_file');
-    if (item.extraction?.status !== 'pending') await this.items.applyExtraction(session, itemId, { extraction: { status: 'pending' } });
+    await this.items.applyExtraction(session, itemId, { extraction: { status: 'pending' } });
     const id = randomUUID();
     await this.jobs.insert({
       id,
@@ -72,10 +75,19 @@ export class ExtractionService implements JobKind {
     if (!kind) return record({ status: 'none', code: 'unsupported' });
     if (file.size > this.opts.maxBytes) return record({ status: 'failed', code: 'too_large' });
     const bytes = await this.files.readBytes(session, item.fileId);
+    const { fileId } = item;
+    const gone = new AbortController();
+    const onPages = async (done: number, total: number) => {
+      ctx.progress({ done, total, unit: 'pages' });
+      // A permanent delete removes the item's file row with it: one small row read per page
+      // stops OCR nobody will see (a trashed item is still read: it may be restored).
+      if (done && !(await this.files.describe(session, fileId))) gone.abort();
+    };
     let result;
     try {
-      result = await this.extractor.extract(kind, bytes, (done, total) => ctx.progress({ done, total, unit: 'pages' }), ctx.signal);
+      result = await this.extractor.extract(kind, bytes, onPages, AbortSignal.any([ctx.signal, gone.signal]));
     } catch (err) {
+      if (gone.signal.aborted) return;
       if (!(err instanceof ExtractionFailure)) {
         await this.items.applyExtraction(session, itemId, { extraction: { status: 'failed', code: 'damaged' } }).catch(() => {});
         throw err;

@@ -196,7 +196,7 @@ export class FilesService {
           kind: 'document',
           source: 'upload',
           type: contentType,
-          title: name.replace(/\.[^.]{1,8}$/, '') || name,
+          title: name.replace(/\.[^.]{1,8}$/, '').trim() || name,
           text,
           tags: input.tags,
           fileId,

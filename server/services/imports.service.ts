@@ -3,7 +3,7 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { importFile, jobOutcome, type JobOutcome } from '../codec/index.js';
 import { asBuffer } from '../db/index.js';
 import { createSeriesSink, isImportError } from '../../integrations/apple-health/index.js';
-import { ImportError as FitbitImportError } from '../../integrations/fitbit/import.js';
+import { ImportError as FitbitImportError, RECORDED_SAMPLE_TYPES as FITBIT_RECORDED_SAMPLE_TYPES } from '../../integrations/fitbit/import.js';
 import { FhirInputError, recordOfSample, transformAny, transformNdjsonStream, type FhirIssue } from '../../integrations/fhir/transform.js';
 import type { ImportProgress, QuantitySample, RecordInput } from '../../integrations/types.js';
 import type { SealedChunk } from '../codec/series.js';
@@ -27,7 +27,10 @@ export type JobViewer = (row: JobRow) => Job;
 
 const RECORD_BATCH = 256;
 
-/** Samples read with a batch of records, stored once the records' fate is known; and where they go. */
+/**
+ * Samples read with a batch of records (beside those the records carry), stored once the
+ * records' fate is known; and where they go.
+ */
 interface RecordSamples {
   samples: QuantitySample[];
   sink: { samples(batch: QuantitySample[]): void | Promise<void>; finish(): Promise<void> };
@@ -155,13 +158,19 @@ export class ImportsService {
   }
 
   /**
-   * A Fitbit / Google Health archive (.zip or .tgz). The IANA time zone rides along in the job's
-   * input format (`zip;tz=Europe/Paris`): the archive stores none, and naive local times need it.
+   * A Fitbit / Google Health archive (.zip or .tgz). The IANA time zone and the weight unit ride
+   * along in the job's input format (`zip;weight=kg;tz=Europe/Paris`): the archive stores neither,
+   * and naive local times need the zone. The zone goes last: `otherFitbitZones` reads all after `;tz=`.
    */
-  async startFitbit(session: SessionContext, file: Readable, timezone?: string): Promise<{ jobId: string }> {
+  async startFitbit(session: SessionContext, file: Readable, opts: { timezone?: string; weightUnit?: string } = {}): Promise<{ jobId: string }> {
+    const { timezone, weightUnit } = opts;
     if (timezone && (!/^[A-Za-z0-9_+\-/]{1,64}$/.test(timezone) || !isTimeZone(timezone))) {
       file.resume();
       throw badRequest(`"${timezone.slice(0, 64)}" is not a time zone name. Use an IANA name such as Europe/Paris.`, 'bad_timezone');
+    }
+    if (weightUnit && weightUnit !== 'kg' && weightUnit !== 'lb') {
+      file.resume();
+      throw badRequest(`weightUnit: must be "kg" or "lb", not "${weightUnit.slice(0, 16)}".`, 'invalid_request');
     }
     return this.#accept(session, 'fitbit', file, this.opts.maxImportBytes, (head) => {
       if (head.length === 0) throw emptyFile('the Fitbit or Google Health archive (.zip or .tgz)');
@@ -172,7 +181,7 @@ export class ImportsService {
             ? 'tgz'
             : undefined;
       if (!fmt) throw unsupportedType('Upload the Fitbit or Google Health archive (.zip or .tgz) exactly as you downloaded it.');
-      return `${fmt}${timezone ? `;tz=${timezone}` : ''}`;
+      return `${fmt}${weightUnit ? `;weight=${weightUnit}` : ''}${timezone ? `;tz=${timezone}` : ''}`;
     });
   }
 
@@ -280,6 +289,7 @@ export class ImportsService {
   async #runAppleHealth(ctx: JobContext): Promise<void> {
     const { job, session, signal } = ctx;
     const format = job.input_format === 'zip' ? 'zip' : 'xml';
+    const store = this.#workerStore(ctx);
     const stats = await runAppleHealthInWorker(
       {
         storage: this.files.spec,
@@ -290,11 +300,12 @@ export class ImportsService {
         seriesKey: session.keys.subkey('series'),
         signal,
       },
-      this.#workerStore(ctx),
+      store,
       this.#appleWorkers.take(job.id, format),
     );
     this.opts.onWorkerStats?.(stats);
-    if (stats.leftOut) ctx.count(LEFT_OUT, stats.leftOut);
+    const leftOut = stats.leftOut + (await store.finish());
+    if (leftOut) ctx.count(LEFT_OUT, leftOut);
     if (stats.undatedSamples) ctx.count(UNDATED_SAMPLES, stats.undatedSamples);
   }
 
@@ -306,9 +317,13 @@ export class ImportsService {
    */
   async #runFitbit(ctx: JobContext): Promise<void> {
     const { job, session, signal } = ctx;
-    const [format, tzPart] = (job.input_format ?? 'zip').split(';');
-    const timezone = tzPart?.startsWith('tz=') ? tzPart.slice(3) : undefined;
+    const [format, ...params] = (job.input_format ?? 'zip').split(';');
+    const param = (key: string) => params.find((p) => p.startsWith(`${key}=`))?.slice(key.length + 1);
+    const timezone = param('tz');
+    const weight = param('weight');
+    const weightUnit = weight === 'kg' || weight === 'lb' ? weight : undefined;
     const previousZones = await this.jobs.otherFitbitZones(session.userId, job.id, timezone ?? 'UTC', MAX_PREVIOUS_ZONES);
+    const store = this.#workerStore(ctx, FITBIT_RECORDED_SAMPLE_TYPES);
     const stats = await runAppleHealthInWorker(
       {
         storage: this.files.spec,
@@ -317,11 +332,12 @@ export class ImportsService {
         format: format === 'tgz' ? 'fitbit-tgz' : 'fitbit-zip',
         timezone,
         previousZones,
+        weightUnit,
         seal: this.#seal(session.keys, session.userId, job.id),
         seriesKey: session.keys.subkey('series'),
         signal,
       },
-      this.#workerStore(ctx),
+      store,
     );
     this.opts.onWorkerStats?.(stats);
     if (stats.unknownFiles) ctx.count('unrecognised files (not imported)', stats.unknownFiles);
@@ -329,25 +345,35 @@ export class ImportsService {
     if (skipped?.unreadableFiles) ctx.count(FITBIT_UNREADABLE_FILES, skipped.unreadableFiles);
     if (skipped?.unreadableDate) ctx.count(FITBIT_UNREADABLE_DATE, skipped.unreadableDate);
     if (skipped?.unreadableEntries) ctx.count(FITBIT_UNREADABLE_ENTRIES, skipped.unreadableEntries);
-    const leftOut = stats.leftOut + (skipped?.unusableValue ?? 0);
+    const leftOut = stats.leftOut + (skipped?.unusableValue ?? 0) + (await store.finish());
     if (leftOut) ctx.count(LEFT_OUT, leftOut);
   }
 
-  /** Stores what an import worker sends: sealed day chunks and records, in order. */
-  #workerStore(ctx: JobContext) {
+  /**
+   * Stores what an import worker sends: sealed day chunks and records, in order. The samples that
+   * travel with their records (an export.zip's clinical Observations) are stored as a FHIR
+   * import's are; `finish` stores what is left of them and tells how many were left out. Samples
+   * of `recordedTypes` each come with a record, which is what is counted.
+   */
+  #workerStore(ctx: JobContext, recordedTypes?: ReadonlySet<string>) {
+    const series = this.#seriesSink(ctx);
     return {
       chunks: async (batch: SealedChunk[]) => {
         ctx.signal.throwIfAborted();
         const added = await this.series.storeSealed(ctx.session, batch);
-        for (const [type, n] of Object.entries(added)) ctx.count(type, n);
+        for (const [type, n] of Object.entries(added)) if (!recordedTypes?.has(type)) ctx.count(type, n);
       },
       // Not counted: what is taken back was an earlier import's, not this one's.
       retract: async (batch: SealedChunk[]) => {
         ctx.signal.throwIfAborted();
         await this.series.retractSealed(ctx.session, batch);
       },
-      records: (batch: RecordInput[]) => this.#storeRecords(ctx, batch),
+      records: (batch: RecordInput[]) => this.#storeRecords(ctx, batch, { samples: [], sink: series }),
       progress: (p: ImportProgress) => ctx.progress(p),
+      finish: async () => {
+        await series.finish();
+        return series.leftOut;
+      },
     };
   }
 
@@ -426,8 +452,9 @@ export class ImportsService {
   }
 
   /**
-   * Day chunks for the main-thread import (FHIR), with the same bounds as the Apple
-   * Health worker's: open days by count, samples and bytes, whatever the input's order.
+   * Day chunks made on this thread (a FHIR import's, and the samples records carry), with the
+   * same bounds as the Apple Health worker's: open days by count, samples and bytes, whatever
+   * the input's order.
    */
   #seriesSink(ctx: JobContext) {
     return createSeriesSink(
@@ -479,13 +506,14 @@ export class ImportsService {
       await withSamples?.sink.finish();
       await this.series.remove(session, replaced, { anySource: true });
     }
-    if (withSamples?.samples.length) {
+    if (withSamples) {
       // A record kept out (an older revision, or a repeat in the batch) keeps its samples out too.
-      const stored = new Set(results.filter((r) => !r.older).map((r) => records[r.index]));
+      const stored = new Set(results.filter((r) => !r.older).map((r) => records[r.index]!));
       const samples = withSamples.samples.filter((s) => {
         const owner = recordOfSample(s);
         return !owner || stored.has(owner);
       });
+      for (const r of stored) if (r.samples) samples.push(...r.samples);
       if (samples.length) await withSamples.sink.samples(samples);
     }
   }

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { termFrequencies, DecryptError } from '../../crypto/index.js';
 import * as codec from '../codec/index.js';
 import type { ItemPayload } from '../codec/index.js';
@@ -66,8 +66,11 @@ export interface NewItem {
   fileId?: string | null;
   /** Items with a file: how its text was read (see FilesService.upload). */
   extraction?: StoredExtraction;
-  /** Integrations: the item's identity at its source, so a re-import never duplicates it. */
-  external?: { id: string; version: string };
+  /**
+   * Integrations: the item's identity at its source, so a re-import never duplicates it. A
+   * `placeholder` is stored only where nothing has that identity yet, and never replaces anything.
+   */
+  external?: { id: string; version: string; placeholder?: boolean };
 }
 
 /** An integration's record as an item to store; its source identity makes re-imports idempotent. */
@@ -82,7 +85,7 @@ export function itemFromRecord(r: RecordInput, extra: { data?: Record<string, un
     occurredAt: r.occurredAt,
     data: extra.data ?? r.data,
     fileId: extra.fileId ?? null,
-    external: { id: r.externalId, version: r.externalVersion },
+    external: { id: r.externalId, version: r.externalVersion, placeholder: r.placeholder },
   };
 }
 
@@ -149,6 +152,9 @@ type TagRow = { id: string; nameMac: Buffer; ciphertext: Buffer };
 
 /** Sealed tag rows one key ring keeps (see ItemsService.#sealedTags); a vault has a few dozen tags. */
 const SEALED_TAGS_PER_RING = 256;
+
+/** What a pending read keeps of the text it may replace: enough to tell an edit, sealed with the item. */
+const textBasis = (text: string) => createHash('sha256').update(text).digest('base64url');
 
 export class ItemsService {
   #hooks?: ItemHooks;
@@ -258,10 +264,10 @@ export class ItemsService {
 
   /**
    * Encrypts, indexes and stores items. New items go in as one statement per batch; items with
-   * an `external` identity already stored at the same version come back unchanged, and at
-   * another version are updated in place (or left alone, `older`, when the incoming one is an
-   * older revision of a FHIR resource). One result per input kept, in input order; of inputs
-   * sharing an identity in one batch, only the one kept has a result.
+   * an `external` identity already stored come back unchanged at the same version or as a
+   * placeholder, and at another version are updated in place (or left alone, `older`, when the
+   * incoming one is an older revision of a FHIR resource). One result per input kept, in input
+   * order; of inputs sharing an identity in one batch, only the one kept has a result.
    */
   async createMany(session: SessionContext, inputs: NewItem[]): Promise<CreateResult[]> {
     const { keys, userId } = session;
@@ -279,14 +285,19 @@ export class ItemsService {
       const out: CreateResult[] = [];
       const inserts: Inserts = [];
       // The same source record twice in one batch (two versions in one file): the later is kept,
-      // unless it is the same version or an older revision.
+      // unless it is the same version, an older revision or a placeholder.
       const kept = new Map<string, number>();
       for (const [index, p] of prepared.entries()) {
         if (!p.mac) continue;
         const macHex = Buffer.from(p.mac).toString('hex');
         const before = kept.get(macHex);
         const earlier = before === undefined ? undefined : prepared[before]!;
-        if (!earlier || (earlier.payload.externalVersion !== p.payload.externalVersion && !isOlderRevision(p.payload.data, earlier.payload.data)))
+        if (
+          !earlier ||
+          (!p.input.external!.placeholder &&
+            earlier.payload.externalVersion !== p.payload.externalVersion &&
+            !isOlderRevision(p.payload.data, earlier.payload.data))
+        )
           kept.set(macHex, index);
       }
       const tagMemo = new Map<string, TagRow>();
@@ -296,7 +307,7 @@ export class ItemsService {
         const row = macHex ? existing.get(macHex) : undefined;
         if (row) {
           const old = this.open(keys, row);
-          if (old.externalVersion === p.input.external!.version) {
+          if (old.externalVersion === p.input.external!.version || p.input.external!.placeholder) {
             out.push({ index, item: this.toItem(row, old), status: 'unchanged' });
             continue;
           }
@@ -485,8 +496,9 @@ export class ItemsService {
   /**
    * Records how the item's file was read: its extracted text (re-indexed for search) and status.
    * New text is a new version (whatever is keyed on the version, e.g. embeddings, sees it); a
-   * status alone is sealed at the same version. An edit that lands meanwhile wins the race and
-   * the extraction is applied on top of it.
+   * status alone is sealed at the same version. Marking it pending notes the text the read may
+   * replace: text the person edited after that is kept, the extraction saying `text_edited`
+   * (reading it again replaces it on purpose). Title and tags are never the extraction's.
    */
   async applyExtraction(
     session: SessionContext,
@@ -499,12 +511,23 @@ export class ItemsService {
         const row = await this.repo.get(userId, id, trx);
         if (!row) return null;
         const old = this.open(keys, row);
-        const payload: ItemPayload = { ...old, extraction: change.extraction };
-        if (change.text !== undefined) payload.text = change.text;
+        const started = old.extraction as StoredExtraction | undefined;
+        // A read queued before bases were recorded has none, and replaces the text as it did.
+        const edited =
+          change.text !== undefined &&
+          change.text !== old.text &&
+          started?.status === 'pending' &&
+          started.basis !== undefined &&
+          started.basis !== textBasis(old.text);
+        let extraction = change.extraction;
+        if (extraction.status === 'pending') extraction = { ...extraction, basis: textBasis(old.text) };
+        else if (edited && extraction.status === 'ok') extraction = { ...extraction, code: 'text_edited' };
+        const payload: ItemPayload = { ...old, extraction };
+        if (change.text !== undefined && !edited) payload.text = change.text;
         if (change.data) payload.data = { ...(old.data ?? {}), ...change.data };
         const version = payload.text !== old.text ? row.version + 1 : row.version;
-        // New text is a new version, and the text it replaces (the person's own edit, perhaps)
-        // goes to the history as every other save's does.
+        // New text is a new version, and the text it replaces goes to the history as every
+        // other save's does.
         if (version !== row.version) await this.#hooks?.archive(session, row, old, trx);
         const { terms, count } = this.terms(keys, payload);
         const ok = await this.repo.update(

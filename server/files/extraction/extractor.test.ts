@@ -4,7 +4,7 @@ import { docx, eml, hugePagePdf, ods, pngHeader, pptx, scannedPdf, textPdf, text
 import { longPdf, nulPdf, piecesPdf, visualRtlPdf } from '../../../test-support/server/pdf-text-fixtures.js';
 import { MAX_TEXT_CHARS } from '../extract.js';
 import { Extractor, type ExtractorOptions } from './extractor.js';
-import { ExtractionFailure } from './reasons.js';
+import { describeExtraction, ExtractionFailure, extractionFromApi } from './reasons.js';
 
 const options = (over: Partial<ExtractorOptions['ocr']> = {}, docs: Partial<ExtractorOptions['documents']> = {}): ExtractorOptions => ({
   ocr: { tesseractPath: 'tesseract', pdftoppmPath: 'pdftoppm', langs: 'eng', dpi: 200, maxPixels: 40_000_000, pageTimeoutMs: 60_000, memoryMb: 1024, ...over },
@@ -94,10 +94,34 @@ describe('Extractor', () => {
     expect(r.extraction).toMatchObject({ status: 'ok', pages: 2, ocrPages: 2 });
   });
 
-  it('OCRs a photo (PNG) of a lab report', async () => {
-    const r = await sut.extract('image', await textPng(['Haemoglobin 13.2 g/dL']));
+  it('OCRs a photo (PNG) of a lab report, joining words hyphenated across lines', async () => {
+    const r = await sut.extract('image', await textPng(['Haemoglobin 13.2 g/dL, an uncompli-', 'cated anaemia, Non-', 'Hodgkin excluded']));
     expect(r.text).toMatch(/Haemoglobin 13\.2/);
+    expect(r.text).toMatch(/uncomplicated anaemia, Non-\nHodgkin/);
     expect(r.extraction.status).toBe('ok');
+  });
+
+  it('joins words hyphenated across lines of a PDF text layer, within a page only', async () => {
+    const pdf = await textPdf([['an uncompli-', 'cated appendectomy, Non-', 'Hodgkin excluded, pneumo-'], ['thorax not seen']]);
+    const expected = 'an uncomplicated appendectomy, Non-\nHodgkin excluded, pneumo-\fthorax not seen';
+    expect((await sut.extract('pdf', pdf)).text).toBe(expected);
+    expect((await sut.pdfTextLayer(pdf)).text).toBe(expected);
+  });
+
+  it('stops OCR at OCR_MAX_PAGES and says how many pages were read, progress counting the pages it reads', async () => {
+    const limited = new Extractor({ ...options(), maxOcrPages: 1 });
+    const progress: Array<[number, number]> = [];
+    const r = await limited.extract('pdf', await scannedPdf([['Discharge letter'], ['Atrial fibrillation']]), (d, t) => progress.push([d, t]));
+    expect(r.text.split('\f')).toEqual([expect.stringMatching(/Discharge letter/i), '']);
+    expect(progress).toEqual([
+      [0, 1],
+      [1, 1],
+    ]);
+    expect(r.extraction).toEqual({ status: 'ok', code: 'ocr_limit', pages: 2, ocrPages: 1, skippedPages: 1 });
+    const shown = describeExtraction(r.extraction);
+    expect(shown).toEqual({ status: 'ok', reason: 'only 1 of 2 pages were read (OCR_MAX_PAGES)' });
+    // An export carries the reason's text; re-imported, it is the same extraction.
+    expect(describeExtraction(extractionFromApi(shown)!)).toEqual(shown);
   });
 
   it('says "OCR not installed" when the tesseract binary is missing, keeping any text layer', async () => {

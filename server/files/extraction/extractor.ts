@@ -1,4 +1,4 @@
-import { decodeText, extractPdfPages, joinPages, MAX_TEXT_CHARS, storedText, type PdfPage } from '../extract.js';
+import { decodeText, extractPdfPages, joinLineBreakHyphens, joinPages, MAX_TEXT_CHARS, storedText, type PdfPage } from '../extract.js';
 import { readDocument, type DocumentLimits, type DocumentText } from './documents.js';
 import type { FileKind } from './file-kind.js';
 import { checkImage, ocrImage, ocrInstalled, rasterizePdfPage, type OcrOptions } from './ocr.js';
@@ -17,7 +17,12 @@ export interface ExtractionResult {
   attachments?: DocumentText['attachments'];
 }
 
-export type OnPages = (done: number, total: number) => void;
+/**
+ * Told before the first page OCR reads and after each one; `total` is the number of pages OCR
+ * will read (at most OCR_MAX_PAGES). A returned promise is awaited before the next page, so the
+ * caller can abort the signal there (the item was deleted meanwhile).
+ */
+export type OnPages = (done: number, total: number) => unknown;
 
 /**
  * The outcome for text that was read: "ok", or "none" when the file holds no words; "ok" says
@@ -59,7 +64,7 @@ export class Extractor {
       case 'image': {
         checkImage(bytes, this.opts.ocr.maxPixels);
         onPages(0, 1);
-        const text = storedText(await ocrImage(bytes, this.opts.ocr, signal));
+        const text = storedText(joinLineBreakHyphens(await ocrImage(bytes, this.opts.ocr, signal)));
         onPages(1, 1);
         return { text, extraction: outcome(text, { ocrPages: 1 }) };
       }
@@ -83,7 +88,8 @@ export class Extractor {
 
   async #pdf(bytes: Buffer, onPages: OnPages, signal?: AbortSignal): Promise<ExtractionResult> {
     const pages = await extractPdfPages(bytes, this.opts.pdfTimeoutMs);
-    const blank = pages.flatMap((p, i) => (scanned(p) ? [i] : [])).slice(0, this.opts.maxOcrPages);
+    const scans = pages.flatMap((p, i) => (scanned(p) ? [i] : []));
+    const blank = scans.slice(0, this.opts.maxOcrPages);
     const texts = pages.map((p) => p.text);
     if (!blank.length) {
       const text = joinPages(texts);
@@ -95,7 +101,7 @@ export class Extractor {
     }
     let failed: ExtractionCode | undefined;
     let done = 0;
-    onPages(0, blank.length);
+    await onPages(0, blank.length);
     for (const i of blank) {
       if (signal?.aborted) throw new ExtractionFailure('timed_out');
       try {
@@ -107,10 +113,14 @@ export class Extractor {
         failed ??= err.code;
         if (err.code === 'ocr_missing' || err.code === 'pdf_tools_missing') break;
       }
-      onPages(++done, blank.length);
+      await onPages(++done, blank.length);
     }
     const text = joinPages(texts);
-    const meta = { pages: pages.length, ocrPages: done };
-    return { text, extraction: failed ? { status: 'failed', code: failed, ...meta } : outcome(text, meta, pdfCut(pages, text)) };
+    const skippedPages = scans.length - blank.length;
+    const meta = { pages: pages.length, ocrPages: done, ...(skippedPages ? { skippedPages } : {}) };
+    if (failed) return { text, extraction: { status: 'failed', code: failed, ...meta } };
+    const read = outcome(text, meta, pdfCut(pages, text));
+    // Pages left unread say so even when those read held nothing: "no text found" would be wrong.
+    return { text, extraction: skippedPages ? { ...read, code: 'ocr_limit' } : read };
   }
 }

@@ -65,11 +65,14 @@ export const TYPE_BY_EXTENSION: Record<string, string> = {
   '.heif': 'image/heif',
 };
 
+/** Image types drawn as vectors, which OCR cannot read: not scans, and not a damaged file either. */
+const NOT_RASTER = new Set(['image/svg+xml', 'image/emf', 'image/x-emf', 'image/wmf', 'image/x-wmf']);
+
 /** How a stored file is read, from its content type and name; null = not a type this server reads. */
 export function fileKind(contentType: string, name: string): FileKind | null {
   const type = contentType.toLowerCase().split(';')[0]!.trim();
   if (BY_TYPE[type]) return BY_TYPE[type]!;
-  if (type.startsWith('image/')) return 'image';
+  if (type.startsWith('image/') && !NOT_RASTER.has(type)) return 'image';
   const ext = BY_EXTENSION[path.extname(name).toLowerCase()];
   if (ext) return ext;
   if (type.startsWith('text/') || type === 'application/json') return 'text';

@@ -46,16 +46,17 @@ export const importsRoutes =
 
     app.post('/api/import/fitbit', { schema: { response: { 202: JobAccepted } } }, async (req, reply) => {
       const session = requireSession(req);
-      // A field before the file (after it is a 400): the archive stores no time zone, the browser sends its own.
-      let timezone: string | undefined;
+      // Fields before the file (after it is a 400): the archive stores neither the time zone (the
+      // browser sends its own) nor the unit of its classic weight files.
+      const opts: { timezone?: string; weightUnit?: string } = {};
       const r = await receiveFile(
         req,
         {
           notMultipart: unsupportedType('Send the archive as multipart/form-data with a "file" field.'),
           limits,
-          fields: { timezone: (value) => (timezone = value.trim()) },
+          fields: { timezone: (value) => (opts.timezone = value.trim()), weightUnit: (value) => (opts.weightUnit = value.trim()) },
         },
-        (part) => imports.startFitbit(session, part.file, timezone),
+        (part) => imports.startFitbit(session, part.file, opts),
       );
       return reply.code(202).send(r);
     });
