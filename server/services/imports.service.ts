@@ -12,7 +12,7 @@ import { AppleHealthWorkers, runAppleHealthInWorker, type AppleHealthRunStats } 
 import type { FileSeal, ImportFiles } from '../jobs/encrypted-file.js';
 import { JOB_ERRORS, JobFailure, type JobContext, type JobErrorCode, type JobRunner } from '../jobs/runner.js';
 import type { JobRow, JobsRepository } from '../repositories/jobs.repository.js';
-import { isRealDate, type Job } from '../../contract/index.js';
+import { isRealDate, TimeZone, type Job } from '../../contract/index.js';
 import type { FilesService } from './files.service.js';
 import { itemFromRecord, type ItemsService, type NewItem } from './items.service.js';
 import type { KeyRing, SessionContext } from './keyring.js';
@@ -164,7 +164,7 @@ export class ImportsService {
    */
   async startFitbit(session: SessionContext, file: Readable, opts: { timezone?: string; weightUnit?: string } = {}): Promise<{ jobId: string }> {
     const { timezone, weightUnit } = opts;
-    if (timezone && (!/^[A-Za-z0-9_+\-/]{1,64}$/.test(timezone) || !isTimeZone(timezone))) {
+    if (timezone && !TimeZone.safeParse(timezone).success) {
       file.resume();
       throw badRequest(`"${timezone.slice(0, 64)}" is not a time zone name. Use an IANA name such as Europe/Paris.`, 'bad_timezone');
     }
@@ -551,15 +551,6 @@ function describeFitbitError(err: unknown): string | undefined {
   if (err instanceof FitbitImportError) return err.message;
   if ((err as Error)?.name === 'DecryptError') return "The uploaded file could not be read back intact from the server's disk. Import it again.";
   return undefined;
-}
-
-function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function tallySkips(skipped: Map<string, number>, issues: FhirIssue[]): void {
