@@ -27,6 +27,8 @@ export interface ModelStore {
   /** What the store manages, shown to the admin. */
   readonly kind: 'models-dir' | 'ollama';
   list(): Promise<ModelFileInfo[]>;
+  /** Only the models' names: what a health probe asks, without describing each model. */
+  names(): Promise<string[]>;
   /** Ollama's progress lines, then the iterator ends; throws on an `{"error":...}` line. */
   pull(name: string, signal: AbortSignal): AsyncIterable<PullProgress>;
   /** Throws {@link ModelNotFoundError} when the model is not there. */
@@ -44,6 +46,12 @@ export class OllamaModelStore implements ModelStore {
 
   #client(signal?: AbortSignal): Ollama {
     return new Ollama({ host: this.baseUrl, fetch: (input, init) => fetch(input, { ...init, ...(signal ? { signal } : {}) }) });
+  }
+
+  /** `/api/tags` alone, without the `/api/show` per model that `list` makes. */
+  async names(): Promise<string[]> {
+    const { models } = await this.#client(AbortSignal.timeout(5_000)).list();
+    return models.map((m) => m.name);
   }
 
   async list(): Promise<ModelFileInfo[]> {
@@ -107,6 +115,10 @@ export class ContainerModelStore implements ModelStore {
 
   list(): Promise<ModelFileInfo[]> {
     return listModelFiles(this.opts.modelsDir);
+  }
+
+  async names(): Promise<string[]> {
+    return (await this.list()).map((m) => m.name);
   }
 
   async *pull(name: string, signal: AbortSignal): AsyncIterable<PullProgress> {

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { ExtractionFailure } from './extraction/reasons.js';
 import { workerResourceLimits } from '../worker-heap.js';
+import { textHead } from '../text-head.js';
 
 /** Stored text per document is capped: beyond this, search and chat gain little. */
 export const MAX_TEXT_CHARS = 2_000_000;
@@ -57,9 +58,7 @@ export function extractPdfPages(bytes: Buffer, timeoutMs: number): Promise<PdfPa
 export function storedText(text: string): string {
   // eslint-disable-next-line no-control-regex -- NULs are what it removes
   const clean = text.includes('\u0000') ? text.replace(/\u0000/g, '') : text;
-  if (clean.length <= MAX_TEXT_CHARS) return clean;
-  const last = clean.charCodeAt(MAX_TEXT_CHARS - 1);
-  return clean.slice(0, last >= 0xd800 && last <= 0xdbff ? MAX_TEXT_CHARS - 1 : MAX_TEXT_CHARS);
+  return textHead(clean, MAX_TEXT_CHARS);
 }
 
 /**

@@ -11,6 +11,7 @@ function directory(names: string[]) {
   const store: ModelStore = {
     kind: 'models-dir',
     list: async () => models,
+    names: async () => models.map((m) => m.name),
     pull: () => {
       throw new Error('not in this test');
     },
@@ -68,7 +69,7 @@ describe('ModelsService: a model named without a tag is its `:latest`', () => {
     });
     // Container sandboxes preload the default chat model; the pool reports a missing one.
     expect(await service(directory([]).store).missingChatModel()).toBeUndefined();
-    const unreadable: ModelStore = { ...ollama([]), list: () => Promise.reject(new Error('down')) };
+    const unreadable: ModelStore = { ...ollama([]), names: () => Promise.reject(new Error('down')) };
     expect(await service(unreadable).missingChatModel()).toBeUndefined();
   });
 });

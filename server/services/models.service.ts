@@ -230,7 +230,7 @@ export class ModelsService {
 
   /**
    * `/health/ollama`'s `no_model` for an operator's own Ollama (`OLLAMA_URL`, whose `/api/tags`
-   * the store lists). Container sandboxes preload the default chat model and the pool reports one
+   * the store reads: one request per probe). Container sandboxes preload the default chat model and the pool reports one
    * that is missing; nothing does that for an Ollama the server does not start. Undefined when the
    * model is listed, or when the list cannot be read (the runtime's own health says whether
    * Ollama answers).
@@ -239,8 +239,8 @@ export class ModelsService {
     const store = this.opts.store;
     if (store?.kind !== 'ollama') return undefined;
     const model = await this.defaultChatModel();
-    const listed = await store.list().catch(() => undefined);
-    if (!listed || listed.some((m) => sameModel(m.name, model))) return undefined;
+    const names = await store.names().catch(() => undefined);
+    if (!names || names.some((name) => sameModel(name, model))) return undefined;
     return { code: 'no_model', message: this.#noModelMessage(model, store) };
   }
 

@@ -3,7 +3,7 @@ import { badRequest } from '../../errors.js';
 import { requireSession } from '../../http/session.js';
 import type { FoldersService } from '../../services/folders.service.js';
 import type { ItemsService } from '../../services/items.service.js';
-import { boundTexts } from './item-text.js';
+import { boundTexts } from '../../http/item-text.js';
 import { CreateItemBody, IdParams, IfMatchHeaders, Item, ItemPage, ListItemsQuery, PatchItemBody, TagList } from '../../../contract/index.js';
 
 export const itemsRoutes =

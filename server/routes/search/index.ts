@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { requireSession } from '../../http/session.js';
 import type { HybridSearchService } from '../../services/hybrid-search.service.js';
 import { SearchQuery, SearchResponse } from '../../../contract/index.js';
-import { boundTexts } from '../items/item-text.js';
+import { boundTexts } from '../../http/item-text.js';
 
 export const searchRoutes =
   (deps: { hybrid: HybridSearchService }): FastifyPluginAsyncZod =>

@@ -1,4 +1,5 @@
-import type { TextMode } from '../../../contract/index.js';
+import { textHead } from '../text-head.js';
+import type { TextMode } from '../../contract/index.js';
 
 /** Characters of an item's text a preview keeps: list rows show a line of it. */
 export const PREVIEW_CHARS = 300;
@@ -9,13 +10,6 @@ export const PREVIEW_CHARS = 300;
  * documents was a 200 MB answer that took two gigabytes of server memory to build.
  */
 export const PAGE_TEXT_BUDGET = 4_000_000;
-
-/** The start of `text`, at most `max` UTF-16 units, never ending on the first half of a surrogate pair. */
-export function previewText(text: string, max = PREVIEW_CHARS): string {
-  if (text.length <= max) return text;
-  const last = text.charCodeAt(max - 1);
-  return text.slice(0, last >= 0xd800 && last <= 0xdbff ? max - 1 : max);
-}
 
 /**
  * A page's items as a list or search answers with them: each as a preview in `preview` mode;
@@ -30,6 +24,6 @@ export function boundTexts<T extends { text: string }>(items: readonly T[], mode
       left = Math.max(0, left - n);
       return item;
     }
-    return { ...item, text: previewText(item.text), textTruncated: true };
+    return { ...item, text: textHead(item.text, PREVIEW_CHARS), textTruncated: true };
   });
 }

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { boundTexts, PAGE_TEXT_BUDGET, PREVIEW_CHARS, previewText } from './item-text.js';
+import { textHead } from '../text-head.js';
+import { boundTexts, PAGE_TEXT_BUDGET, PREVIEW_CHARS } from './item-text.js';
 
 describe('item text previews', () => {
   it('never ends a preview on half of a surrogate pair', () => {
     for (let at = 0; at < 4; at++) {
       const text = `${'x'.repeat(PREVIEW_CHARS - 2 + at)}😀😀${'y'.repeat(10)}`;
-      const cut = previewText(text);
+      const cut = textHead(text, PREVIEW_CHARS);
       expect(cut.length).toBeLessThanOrEqual(PREVIEW_CHARS);
       expect(text.startsWith(cut)).toBe(true);
       expect(cut).toBe(cut.normalize());
