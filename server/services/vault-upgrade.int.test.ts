@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
@@ -22,7 +23,7 @@ import { VaultUpgradeRepository } from '../repositories/vault-upgrade.repository
 import { AuthService } from './auth.service.js';
 import { ItemsService } from './items.service.js';
 import { SeriesService } from './series.service.js';
-import { VaultUpgradeService } from './vault-upgrade.service.js';
+import { UPGRADE_JOB, VaultUpgradeService } from './vault-upgrade.service.js';
 import path from 'node:path';
 
 // Written by the server before migration 0011 (see fixtures/vault-v1/build.ts); the owner's credentials are these.
@@ -223,4 +224,48 @@ describe.each(dbTargets())('an interrupted vault upgrade (%s)', (target) => {
     expect(await pending()).toBe(0);
     expect(await read()).toEqual(want);
   }, 120_000);
+
+  it('starts no second upgrade when a request reads the format just before the running one finishes', async () => {
+    const session = (
+      await new AuthService(new UsersRepository(db), new SessionsRepository(db), new AuditRepository(db), { sessionTtlMs: 3_600_000 }).login(EMAIL, PASSPHRASE)
+    ).session.context;
+    const jobs = new JobsRepository(db);
+    const runner = new JobRunner(jobs, ImportFiles.onDisk(path.join(sut.dataDir, 'imports')), pino({ level: 'silent' }), {
+      maxConcurrent: 1,
+      perUser: 1,
+      progressMs: 500,
+      maxAttempts: 3,
+      resumeWithinMs: 3_600_000,
+    });
+    await sql`update users set vault_format = 1`.execute(db);
+    const running = randomUUID();
+    await jobs.insert({
+      id: running,
+      userId: session.userId,
+      kind: UPGRADE_JOB,
+      progress: { done: 0, total: 1, unit: 'records' },
+      inputRef: null,
+      inputFormat: null,
+    });
+    // The upgrade in flight finishes (marks the vault, then stops being active) right after this request reads the format.
+    const repo = new VaultUpgradeRepository(db);
+    const format = repo.format.bind(repo);
+    repo.format = async (userId) => {
+      const read = await format(userId);
+      await repo.markUpgraded(userId);
+      await sql`update jobs set status = 'done' where id = ${running}`.execute(db);
+      return read;
+    };
+    const service = new VaultUpgradeService(
+      repo,
+      jobs,
+      runner,
+      new ItemsService(new ItemsRepository(db)),
+      new SeriesService(new SeriesRepository(db)),
+      pino({ level: 'silent' }),
+    );
+    await service.ensure(session);
+    const upgrades = await sql<{ n: string | number }>`select count(*) as n from jobs where user_id = ${session.userId} and kind = ${UPGRADE_JOB}`.execute(db);
+    expect(Number(upgrades.rows[0]!.n)).toBe(1);
+  }, 60_000);
 });

@@ -62,14 +62,17 @@ export class VaultUpgradeService {
   }
 
   async #start(session: SessionContext): Promise<void> {
+    // An upgrade under way (or interrupted, resumed by the runner's resumeFor) is never started
+    // twice. Asked before the format: the job marks the vault current before it stops being
+    // active, so a format read after this finds the mark; read first, it could be stale by the
+    // time no job is active, and a second, empty job would start.
+    if (await this.jobs.activeOfKind(session.userId, UPGRADE_JOB)) return;
     const format = await this.repo.format(session.userId);
     if (format === undefined) return;
     if (format >= CURRENT_VAULT_FORMAT) {
       this.#current.add(session.userId);
       return;
     }
-    // An interrupted upgrade is resumed by the runner (resumeFor); never start a second.
-    if (await this.jobs.activeOfKind(session.userId, UPGRADE_JOB)) return;
     const id = randomUUID();
     const total = await this.#total(session.userId, format);
     await this.jobs.insert({ id, userId: session.userId, kind: UPGRADE_JOB, progress: { done: 0, total, unit: 'records' }, inputRef: null, inputFormat: null });
