@@ -6,6 +6,7 @@ import { SignUp } from '../features/auth/SignUp';
 import { Unlock, Welcome } from '../features/auth/GoogleFlows';
 import { VaultPage } from '../features/vault/VaultPage';
 import { ItemPage } from '../features/vault/ItemPage';
+import { guardFileDrops } from './fileDrops';
 import { Shell } from './Shell';
 import { SignedOutNotice } from './SignedOutNotice';
 import { match, RouterProvider, useRouter } from './router';
@@ -118,6 +119,7 @@ function NotFound() {
 }
 
 export function App() {
+  useEffect(() => guardFileDrops(), []);
   return (
     <RouterProvider>
       <SessionProvider>

@@ -4,7 +4,7 @@ import { useLayoutEffect, useRef, type ReactNode } from 'react';
 export interface DialogProps {
   open: boolean;
   onOpenChange?: (open: boolean) => void;
-  title: string;
+  title: ReactNode;
   description?: ReactNode;
   children: ReactNode;
   /** A dialog the user must answer (recovery key): no closing by Escape or outside click. */

@@ -17,7 +17,7 @@ export function Notice({
   className = '',
 }: {
   tone?: 'info' | 'warning' | 'success';
-  title?: string;
+  title?: ReactNode;
   children: ReactNode;
   className?: string;
 }) {
@@ -91,7 +91,7 @@ export function Badge({
   );
 }
 
-export function PageHeader({ title, description, actions }: { title: string; description?: ReactNode; actions?: ReactNode }) {
+export function PageHeader({ title, description, actions }: { title: ReactNode; description?: ReactNode; actions?: ReactNode }) {
   return (
     <div className="mb-6 flex flex-wrap items-end justify-between gap-4">
       <div>

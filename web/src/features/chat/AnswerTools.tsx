@@ -4,6 +4,7 @@ import type { AnswerContext, Source } from '../../api/types';
 import { Button } from '../../components/ui/Button';
 import { ErrorText } from '../../components/ui/Feedback';
 import { formatDate, formatDateTime } from '../../components/format';
+import { UserText } from '../../components/UserText';
 import { Markdown } from './Markdown';
 import type { UiMessage } from './useChat';
 
@@ -34,7 +35,7 @@ export function ModelSaw({ context, sources }: { context: AnswerContext; sources
         <ol className="mt-2 list-none space-y-0.5">
           {sources.map((s) => (
             <li key={s.n}>
-              [{s.n}] {s.title || 'Untitled'} · {s.kind}
+              [{s.n}] <UserText>{s.title || 'Untitled'}</UserText> · {s.kind}
               {s.occurredAt ? ` · ${formatDate(s.occurredAt)}` : ''}
               {s.page !== undefined ? ` · page ${s.page}` : ''}
             </li>
@@ -150,7 +151,9 @@ export function ChatHeader({ chatId, title, onRenamed }: { chatId: string; title
         </form>
       ) : (
         <div className="flex flex-wrap items-center gap-2">
-          <h1 className="min-w-0 flex-1 truncate text-lg font-semibold text-stone-900">{title || 'Untitled chat'}</h1>
+          <h1 className="min-w-0 flex-1 truncate text-lg font-semibold text-stone-900">
+            <UserText>{title || 'Untitled chat'}</UserText>
+          </h1>
           <Button size="sm" variant="secondary" onClick={() => setEditing(true)}>
             Rename
           </Button>

@@ -6,6 +6,7 @@ import { Button } from '../../components/ui/Button';
 import { Dialog } from '../../components/ui/Dialog';
 import { ErrorText } from '../../components/ui/Feedback';
 import { formatDate } from '../../components/format';
+import { UserText } from '../../components/UserText';
 import { AnswerActions, ChatHeader } from './AnswerTools';
 import { ModelPicker } from '../models/ModelPicker';
 import { Markdown } from './Markdown';
@@ -22,7 +23,7 @@ export function SourceChips({ sources }: { sources: Source[] }) {
             {s.itemId === null ? (
               <span className="inline-flex max-w-64 items-center gap-1.5 rounded-full border border-stone-200 bg-stone-50 py-1 pl-1.5 pr-3 text-xs text-stone-700">
                 <span className="flex h-5 min-w-5 items-center justify-center rounded-full bg-teal-700 px-1 text-[0.7rem] font-semibold text-white">{s.n}</span>
-                <span className="truncate">{s.title}</span>
+                <UserText className="truncate">{s.title}</UserText>
               </span>
             ) : (
               <Link
@@ -32,7 +33,7 @@ export function SourceChips({ sources }: { sources: Source[] }) {
                 title={s.occurredAt ? `${s.title} · ${formatDate(s.occurredAt)}` : s.title}
               >
                 <span className="flex h-5 min-w-5 items-center justify-center rounded-full bg-teal-700 px-1 text-[0.7rem] font-semibold text-white">{s.n}</span>
-                <span className="truncate">{s.title || 'Untitled'}</span>
+                <UserText className="truncate">{s.title || 'Untitled'}</UserText>
               </Link>
             )}
           </li>
@@ -277,7 +278,7 @@ export function ChatPage({ chatId }: { chatId: string | null }) {
                 aria-current={c.id === chatId ? 'page' : undefined}
                 className={`min-w-0 flex-1 rounded-md px-2 py-1.5 text-sm focus-visible:outline-2 focus-visible:outline-teal-600 ${c.id === chatId ? 'bg-teal-50 font-medium text-teal-900' : 'text-stone-700 hover:bg-stone-100'}`}
               >
-                <span className="block truncate">{c.title || 'Untitled chat'}</span>
+                <UserText className="block truncate">{c.title || 'Untitled chat'}</UserText>
                 <span className="block text-[0.7rem] text-stone-500">{formatDate(c.updatedAt)}</span>
               </Link>
               <button
@@ -313,8 +314,8 @@ export function ChatPage({ chatId }: { chatId: string | null }) {
         title="Delete this conversation?"
         description={
           <>
-            <span className="font-medium text-stone-800">{deleting?.title || 'Untitled chat'}</span> will be deleted for good. Your notes and records are not
-            touched.
+            <UserText className="font-medium text-stone-800">{deleting?.title || 'Untitled chat'}</UserText> will be deleted for good. Your notes and records
+            are not touched.
           </>
         }
       >

@@ -3,6 +3,7 @@ import { api } from '../../api/client';
 import { Link } from '../../app/router';
 import { Badge, Card, ErrorText } from '../../components/ui/Feedback';
 import { formatDate, formatDay, SOURCE_LABELS } from '../../components/format';
+import { UserText } from '../../components/UserText';
 import type { ClinicalEntry } from './health-api';
 
 const LISTS = [
@@ -81,7 +82,7 @@ function ClinicalList({ kind, title, groups, empty, version }: (typeof LISTS)[nu
                 <li key={e.key} className="py-2">
                   <div className="flex items-baseline justify-between gap-3">
                     <span className="text-sm font-medium text-stone-900">
-                      {e.name}
+                      <UserText>{e.name}</UserText>
                       {e.criticality === 'high' && <span className="ml-2 text-xs font-semibold text-red-700">high criticality</span>}
                     </span>
                     <span className="shrink-0 text-xs text-stone-500">

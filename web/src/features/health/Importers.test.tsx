@@ -300,3 +300,71 @@ describe('recordValue', () => {
     expect(recordValue({ ...base, data: { resource: { resourceType: 'Condition', clinicalStatus: { coding: [{ code: 'active' }] } } } }).status).toBe('active');
   });
 });
+
+/** Records the multipart body the upload would send; never answers (what is sent is what is tested). */
+class FakeXhr {
+  static sent: FormData[] = [];
+  upload = {};
+  open() {}
+  setRequestHeader() {}
+  send(body: FormData) {
+    FakeXhr.sent.push(body);
+  }
+  abort() {}
+}
+
+describe('<Importer kind="fitbit"> weight unit', () => {
+  async function upload(unit?: string): Promise<FormData> {
+    FakeXhr.sent = [];
+    vi.stubGlobal('XMLHttpRequest', FakeXhr);
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => json(200, { maxUploadBytes: 1 << 20, maxImportBytes: 1 << 30, maxFhirJsonBytes: 1 << 28 })),
+    );
+    render(<Importer kind="fitbit" onImported={() => undefined} />);
+    const select = screen.getByRole('combobox', { name: 'Weight unit in this export' });
+    expect((select as HTMLSelectElement).value).toBe('');
+    if (unit !== undefined) fireEvent.change(select, { target: { value: unit } });
+    fireEvent.change(screen.getByLabelText('Import Fitbit archive'), { target: { files: [new File(['zip'], 'takeout.zip')] } });
+    await waitFor(() => expect(FakeXhr.sent).toHaveLength(1));
+    return FakeXhr.sent[0]!;
+  }
+
+  it('offers Detect, Kilograms and Pounds', () => {
+    vi.stubGlobal('fetch', vi.fn());
+    render(<Importer kind="fitbit" onImported={() => undefined} />);
+    const select = screen.getByRole('combobox', { name: 'Weight unit in this export' });
+    expect([...(select as HTMLSelectElement).options].map((o) => [o.value, o.textContent])).toEqual([
+      ['', 'Detect'],
+      ['kg', 'Kilograms'],
+      ['lb', 'Pounds'],
+    ]);
+  });
+
+  it('sends weightUnit=kg when Kilograms is chosen', async () => {
+    const form = await upload('kg');
+    expect(form.get('weightUnit')).toBe('kg');
+    expect(form.get('file')).toMatchObject({ name: 'takeout.zip' });
+  });
+
+  it('sends weightUnit=lb when Pounds is chosen', async () => {
+    expect((await upload('lb')).get('weightUnit')).toBe('lb');
+  });
+
+  it('sends no weightUnit when left on Detect, so the server infers it', async () => {
+    const form = await upload();
+    expect(form.has('weightUnit')).toBe(false);
+    expect(form.has('timezone')).toBe(true);
+  });
+
+  it('puts weightUnit before the file, as the server requires', async () => {
+    const form = await upload('kg');
+    expect([...form.keys()]).toEqual(['timezone', 'weightUnit', 'file']);
+  });
+
+  it('is not offered for other imports', () => {
+    vi.stubGlobal('fetch', vi.fn());
+    render(<Importer kind="apple" onImported={() => undefined} />);
+    expect(screen.queryByRole('combobox', { name: 'Weight unit in this export' })).toBeNull();
+  });
+});

@@ -4,11 +4,15 @@ import type { Job } from '../../api/types';
 import { importLimit, tooLargeMessage, uploadFile } from '../../api/upload';
 import { Button } from '../../components/ui/Button';
 import { ErrorText, Notice, ProgressBar } from '../../components/ui/Feedback';
+import { SelectField } from '../../components/ui/Field';
 import { formatBytes } from '../../components/format';
 import { plural } from './plural';
 import { jobErrorMessage, jobFraction, useJob } from './useJob';
 
 type Kind = 'apple' | 'fhir' | 'fitbit';
+
+/** The unit of a Fitbit archive's classic weight files, which do not say; '' leaves it to the server, which infers it from BMI. */
+type WeightUnit = '' | 'kg' | 'lb';
 
 const META: Record<Kind, { title: string; accept: string; blurb: string; button: string; url: string }> = {
   apple: {
@@ -181,6 +185,7 @@ export function Importer({ kind, onImported, bare = false }: { kind: Kind; onImp
   const [file, setFile] = useState<File | null>(null);
   const [uploadProgress, setUploadProgress] = useState<number | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const [weightUnit, setWeightUnit] = useState<WeightUnit>('');
   const job = useJob((j) => {
     if (j.status === 'done') onImported();
   });
@@ -226,7 +231,10 @@ export function Importer({ kind, onImported, bare = false }: { kind: Kind; onImp
       } else {
         tooLargeForServer(f, await importLimit('other'));
         const fields: Record<string, string> = {};
-        if (kind === 'fitbit') fields.timezone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+        if (kind === 'fitbit') {
+          fields.timezone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+          if (weightUnit) fields.weightUnit = weightUnit;
+        }
         const res = await uploadFile<{ jobId: string }>(m.url, f, setUploadProgress, fields).promise;
         jobId = res.body.jobId;
       }
@@ -264,6 +272,19 @@ export function Importer({ kind, onImported, bare = false }: { kind: Kind; onImp
           if (f) void run(f);
         }}
       />
+      {kind === 'fitbit' && (
+        <SelectField
+          label="Weight unit in this export"
+          className="mt-3"
+          value={weightUnit}
+          disabled={busy}
+          onChange={(e) => setWeightUnit(e.target.value as WeightUnit)}
+        >
+          <option value="">Detect</option>
+          <option value="kg">Kilograms</option>
+          <option value="lb">Pounds</option>
+        </SelectField>
+      )}
       <Button variant="secondary" className="mt-4" onClick={() => input.current?.click()} busy={busy}>
         {busy ? 'Importing…' : 'Choose file'}
       </Button>

@@ -3,6 +3,7 @@ import { api } from '../../api/client';
 import { Link } from '../../app/router';
 import { Card, ErrorText } from '../../components/ui/Feedback';
 import { formatDate } from '../../components/format';
+import { UserText } from '../../components/UserText';
 import { labValue, type LabSummary } from './health-api';
 
 const ARROW = { up: '↑', down: '↓', flat: '→' } as const;
@@ -36,7 +37,7 @@ export function LabList({ version }: { version: number }) {
                         className="flex items-baseline justify-between gap-3 rounded-md px-2 py-2 hover:bg-stone-50"
                         data-testid={`lab-${l.code}`}
                       >
-                        <span className="min-w-0 truncate text-sm font-medium text-stone-900">{l.name}</span>
+                        <UserText className="min-w-0 truncate text-sm font-medium text-stone-900">{l.name}</UserText>
                         <span className="shrink-0 text-sm tabular-nums">
                           <span className={out ? 'font-semibold text-red-700' : 'text-stone-900'}>{labValue(l.latest.value, l.latest.unit)}</span>
                           {out && <span className="ml-1 text-xs text-red-700">{l.latest.flag}</span>}

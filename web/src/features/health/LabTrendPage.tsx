@@ -3,6 +3,7 @@ import { api, qs } from '../../api/client';
 import { Link } from '../../app/router';
 import { Card, ErrorText, PageHeader } from '../../components/ui/Feedback';
 import { formatDate, formatDay, SOURCE_LABELS } from '../../components/format';
+import { UserText } from '../../components/UserText';
 import { labValue, type LabTrend } from './health-api';
 import { plural } from './plural';
 
@@ -37,7 +38,7 @@ export default function LabTrendPage({ code }: { code: string }) {
         </Link>
       </p>
       <PageHeader
-        title={trend?.name ?? 'Lab result'}
+        title={trend ? <UserText>{trend.name}</UserText> : 'Lab result'}
         description={
           trend
             ? `${trend.panel} · ${plural(trend.points.length, 'result')} · reference range ${range ? `${range.low ?? '…'}–${range.high ?? '…'} ${trend.unit}` : 'not given'}`

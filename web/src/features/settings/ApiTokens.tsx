@@ -4,6 +4,7 @@ import { Button } from '../../components/ui/Button';
 import { Card, ErrorText, Notice } from '../../components/ui/Feedback';
 import { SelectField, TextField } from '../../components/ui/Field';
 import { formatDateTime } from '../../components/format';
+import { UserText } from '../../components/UserText';
 import type { Token as ApiToken, TokenScope as Scope } from '../../api/types';
 import { activityChanged } from './Activity';
 
@@ -89,7 +90,15 @@ export function ApiTokens() {
       description="Let a script or another tool use your vault without a browser, with Authorization: Bearer. A token can never change your passphrase, recovery key, sessions or tokens."
     >
       {created && (
-        <Notice tone="success" className="mb-4" title={`Token "${created.name}" (shown once: copy it now)`}>
+        <Notice
+          tone="success"
+          className="mb-4"
+          title={
+            <>
+              Token "<UserText>{created.name}</UserText>" (shown once: copy it now)
+            </>
+          }
+        >
           <code data-testid="new-token" className="block break-all font-mono select-all">
             {created.token}
           </code>
@@ -142,7 +151,7 @@ export function ApiTokens() {
             return (
               <li key={t.id} className="flex flex-wrap items-center justify-between gap-2 py-2.5">
                 <span className="text-stone-800">
-                  <span className="font-medium">{t.name}</span> <span className="text-xs text-stone-600">({t.scopes.join(', ')})</span>
+                  <UserText className="font-medium">{t.name}</UserText> <span className="text-xs text-stone-600">({t.scopes.join(', ')})</span>
                   <span className="block text-xs text-stone-600">
                     {t.lastUsedAt ? `Last used ${formatDateTime(t.lastUsedAt)}` : 'Never used'} ·{' '}
                     {expired ? `expired ${formatDateTime(t.expiresAt)}` : `expires ${formatDateTime(t.expiresAt)}`}

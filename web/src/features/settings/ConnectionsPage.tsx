@@ -7,6 +7,7 @@ import { Button, Spinner } from '../../components/ui/Button';
 import { Dialog } from '../../components/ui/Dialog';
 import { Badge, Card, EmptyState, ErrorText, Notice, PageHeader, ProgressBar } from '../../components/ui/Feedback';
 import { formatDateTime } from '../../components/format';
+import { UserText } from '../../components/UserText';
 import { Importer, typeName } from '../health/Importers';
 import { usePolledJob } from '../health/useJob';
 
@@ -192,7 +193,9 @@ function ProviderCard({ avail, integ, onChanged }: { avail: AvailableProvider; i
       <div className="flex flex-wrap items-start justify-between gap-4">
         <div className="min-w-0 flex-1">
           <div className="flex flex-wrap items-center gap-2">
-            <h2 className="text-base font-semibold text-stone-900">{meta.name}</h2>
+            <h2 className="text-base font-semibold text-stone-900">
+              <UserText>{meta.name}</UserText>
+            </h2>
             {badge ? <Badge tone={badge.tone}>{badge.text}</Badge> : avail.configured ? <Badge>Not connected</Badge> : <Badge>Not set up on this server</Badge>}
           </div>
           {meta.blurb && <p className="mt-1 text-sm text-stone-600">{meta.blurb}</p>}
@@ -202,7 +205,7 @@ function ProviderCard({ avail, integ, onChanged }: { avail: AvailableProvider; i
                 <div>
                   <dt className="inline">Health system: </dt>
                   <dd className="inline font-medium text-stone-700" title={integ.endpoint}>
-                    {hostOf(integ.endpoint)}
+                    <UserText>{hostOf(integ.endpoint)}</UserText>
                   </dd>
                 </div>
               )}
@@ -242,7 +245,7 @@ function ProviderCard({ avail, integ, onChanged }: { avail: AvailableProvider; i
             {endpoints.map((ep, i) => (
               <li key={ep ?? 'default'} className="flex flex-wrap items-center justify-between gap-3 rounded-lg bg-stone-50 px-3 py-2">
                 <span id={`${endpointsId}-${i}`} className="min-w-0 truncate text-sm text-stone-700" title={ep}>
-                  {ep ? hostOf(ep) : 'Sign in with your Google account'}
+                  {ep ? <UserText>{hostOf(ep)}</UserText> : 'Sign in with your Google account'}
                 </span>
                 <Button size="sm" onClick={() => void doConnect(ep)} busy={busy === `connect:${ep ?? ''}`} aria-describedby={`${endpointsId}-${i}`}>
                   Connect
@@ -266,7 +269,9 @@ function ProviderCard({ avail, integ, onChanged }: { avail: AvailableProvider; i
           ) : (
             <>
               <ProgressBar value={null} label={`Syncing ${meta.name}`} />
-              <p className="mt-1 text-xs text-stone-500">Fetching your records from {label}…</p>
+              <p className="mt-1 text-xs text-stone-500">
+                Fetching your records from <UserText>{label}</UserText>…
+              </p>
             </>
           )}
         </div>
@@ -276,8 +281,17 @@ function ProviderCard({ avail, integ, onChanged }: { avail: AvailableProvider; i
       <Dialog
         open={confirm}
         onOpenChange={setConfirm}
-        title={`Disconnect ${meta.name}?`}
-        description={`This server stops syncing from ${label} and asks ${label} to revoke its access. Records already in your vault stay there.`}
+        title={
+          <>
+            Disconnect <UserText>{meta.name}</UserText>?
+          </>
+        }
+        description={
+          <>
+            This server stops syncing from <UserText>{label}</UserText> and asks <UserText>{label}</UserText> to revoke its access. Records already in your
+            vault stay there.
+          </>
+        }
       >
         <div className="flex justify-end gap-2">
           <Button variant="secondary" onClick={() => setConfirm(false)}>

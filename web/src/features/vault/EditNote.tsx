@@ -4,6 +4,7 @@ import { Button } from '../../components/ui/Button';
 import { Dialog } from '../../components/ui/Dialog';
 import { ErrorText, Notice } from '../../components/ui/Feedback';
 import { TextField } from '../../components/ui/Field';
+import { UserText } from '../../components/UserText';
 import { Markdown } from '../chat/Markdown';
 import { MAX_TAG_CHARS, parseTags } from './NoteEditor';
 import { useNoteDraft, type SaveState } from './useNoteDraft';
@@ -139,7 +140,9 @@ function ConflictDialog({
         ].map(({ label, t }) => (
           <section key={label} aria-label={label} className="rounded-lg border border-stone-200 p-3">
             <h3 className="mb-1 text-sm font-semibold text-stone-800">{label}</h3>
-            <p className="mb-2 text-sm font-medium text-stone-700">{t.title}</p>
+            <p className="mb-2 text-sm font-medium text-stone-700">
+              <UserText>{t.title}</UserText>
+            </p>
             <pre className="max-h-72 overflow-auto whitespace-pre-wrap break-words font-mono text-xs text-stone-700">{t.text}</pre>
           </section>
         ))}

@@ -1,9 +1,10 @@
-import { useEffect, useState, type DragEvent, type FormEvent, type ReactElement } from 'react';
+import { useEffect, useState, type DragEvent, type FormEvent, type ReactElement, type ReactNode } from 'react';
 import type { Folder } from '../../api/types';
 import { Button } from '../../components/ui/Button';
 import { Dialog } from '../../components/ui/Dialog';
 import { ErrorText } from '../../components/ui/Feedback';
 import { TextField } from '../../components/ui/Field';
+import { UserText } from '../../components/UserText';
 import { ITEM_DRAG_TYPE, type FoldersApi } from './useFolders';
 
 /**
@@ -55,7 +56,7 @@ export function FolderTree({
         <svg viewBox="0 0 20 20" className="h-4 w-4 shrink-0 text-stone-400" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="1.6">
           <path d="M2.5 5.5h5l1.5 2h8.5v8h-15z" />
         </svg>
-        <span className="min-w-0 flex-1 truncate">{f ? f.name : 'All items'}</span>
+        {f ? <UserText className="min-w-0 flex-1 truncate">{f.name}</UserText> : <span className="min-w-0 flex-1 truncate">All items</span>}
         {f && <span className="text-xs tabular-nums text-stone-400">{f.count}</span>}
       </button>
     );
@@ -91,7 +92,17 @@ export function FolderTree({
       <ErrorText error={api.error} className="mt-2" />
       <NameDialog
         open={dialog === 'create' || dialog === 'rename'}
-        title={dialog === 'rename' ? 'Rename folder' : current ? `New folder in ${current.name}` : 'New folder'}
+        title={
+          dialog === 'rename' ? (
+            'Rename folder'
+          ) : current ? (
+            <>
+              New folder in <UserText>{current.name}</UserText>
+            </>
+          ) : (
+            'New folder'
+          )
+        }
         initial={dialog === 'rename' ? (current?.name ?? '') : ''}
         onClose={() => setDialog(null)}
         onSubmit={async (name) => {
@@ -102,7 +113,11 @@ export function FolderTree({
       <Dialog
         open={dialog === 'delete'}
         onOpenChange={(o) => !o && setDialog(null)}
-        title={`Delete “${current?.name ?? ''}”?`}
+        title={
+          <>
+            Delete “<UserText>{current?.name ?? ''}</UserText>”?
+          </>
+        }
         description="The folder and its subfolders are deleted; everything in them moves to the trash, where you can restore it."
       >
         <div className="flex justify-end gap-2">
@@ -134,7 +149,7 @@ function NameDialog({
   onSubmit,
 }: {
   open: boolean;
-  title: string;
+  title: ReactNode;
   initial: string;
   onClose: () => void;
   onSubmit: (name: string) => Promise<void>;
@@ -199,7 +214,7 @@ export function Breadcrumbs({ trail, onSelect }: { trail: Folder[]; onSelect: (i
           <li key={f.id} className="flex items-center gap-1">
             <span aria-hidden="true">›</span>
             <button type="button" className="hover:underline" onClick={() => onSelect(f.id)} aria-current={i === trail.length - 1 ? 'page' : undefined}>
-              {f.name}
+              <UserText>{f.name}</UserText>
             </button>
           </li>
         ))}

@@ -4,6 +4,7 @@ import type { Item, VersionDiff, VersionSummary } from '../../api/types';
 import { Button } from '../../components/ui/Button';
 import { ErrorText } from '../../components/ui/Feedback';
 import { formatDateTime } from '../../components/format';
+import { UserText } from '../../components/UserText';
 
 const WHO = { this: 'this session', other: 'another session' } as const;
 
@@ -87,7 +88,11 @@ export function HistoryPanel({ item, onRestored }: { item: Item; onRestored: (it
                   {diff.title.before !== diff.title.after && (
                     <>
                       {' '}
-                      · title was “<del>{diff.title.before}</del>”
+                      · title was “
+                      <del>
+                        <UserText>{diff.title.before}</UserText>
+                      </del>
+                      ”
                     </>
                   )}
                 </p>

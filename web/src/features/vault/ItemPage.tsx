@@ -5,6 +5,7 @@ import { Link, useRouter } from '../../app/router';
 import { Button, Spinner } from '../../components/ui/Button';
 import { Badge, EmptyState, ErrorText } from '../../components/ui/Feedback';
 import { formatDate, formatDateTime, KIND_LABELS, SOURCE_LABELS } from '../../components/format';
+import { UserText } from '../../components/UserText';
 import { Markdown } from '../chat/Markdown';
 import { RecordDetails } from '../health/RecordDetails';
 import { ManualEntryDialog } from '../health/ManualEntryDialog';
@@ -90,7 +91,9 @@ export function ItemPage({ id }: { id: string }) {
             <span className="text-xs text-stone-500">{SOURCE_LABELS[item.source] ?? item.source}</span>
             {item.occurredAt && <span className="text-xs text-stone-500">· {formatDate(item.occurredAt)}</span>}
           </div>
-          <h1 className="break-words text-2xl font-semibold tracking-tight text-stone-900">{item.title || 'Untitled'}</h1>
+          <h1 className="break-words text-2xl font-semibold tracking-tight text-stone-900">
+            <UserText>{item.title || 'Untitled'}</UserText>
+          </h1>
           <p className="mt-1 text-xs text-stone-500">
             Added {formatDateTime(item.createdAt)}
             {/* Reading a file's text changes updatedAt too; only a new version is an edit. */}

@@ -3,6 +3,7 @@ import type { Item } from '../../api/types';
 import { Link } from '../../app/router';
 import { Badge } from '../../components/ui/Feedback';
 import { formatDate, KIND_LABELS, SOURCE_LABELS } from '../../components/format';
+import { UserText } from '../../components/UserText';
 import { ExtractionBadge } from './Extraction';
 import { Marked } from './Marked';
 import { ITEM_DRAG_TYPE } from './useFolders';
@@ -58,9 +59,9 @@ export const ItemRow = memo(function ItemRow({ item, highlight }: { item: Item; 
       {/* The title keeps room of its own: tags and badges give way to it, not the other way round. */}
       <span className="min-w-[7rem] flex-1">
         <span className="flex min-w-0 items-center gap-2">
-          <span data-testid="item-title" className="block min-w-[4rem] truncate text-sm font-medium text-stone-900">
+          <UserText data-testid="item-title" className="block min-w-[4rem] truncate text-sm font-medium text-stone-900">
             {item.title || 'Untitled'}
-          </span>
+          </UserText>
           <span className="min-w-0 max-w-[50%] shrink-0">
             <ExtractionBadge extraction={item.extraction} truncate />
           </span>
@@ -75,7 +76,7 @@ export const ItemRow = memo(function ItemRow({ item, highlight }: { item: Item; 
         {item.tags.slice(0, 2).map((t) => (
           <span key={t} className="min-w-[3.5rem] max-w-[9rem]">
             <Badge truncate title={`#${t}`}>
-              #{t}
+              #<UserText>{t}</UserText>
             </Badge>
           </span>
         ))}

@@ -5,6 +5,7 @@ import { Button } from '../../components/ui/Button';
 import { Dialog } from '../../components/ui/Dialog';
 import { EmptyState, ErrorText } from '../../components/ui/Feedback';
 import { formatDate } from '../../components/format';
+import { UserText } from '../../components/UserText';
 import { KindIcon } from './ItemRow';
 
 export function TrashList({ onRestored }: { onRestored: () => void }) {
@@ -80,7 +81,11 @@ export function TrashList({ onRestored }: { onRestored: () => void }) {
       <Dialog
         open={confirmOne !== null}
         onOpenChange={(o) => !o && setConfirmOne(null)}
-        title={`Delete “${confirmOne?.title || 'Untitled'}” for good?`}
+        title={
+          <>
+            Delete “<UserText>{confirmOne?.title || 'Untitled'}</UserText>” for good?
+          </>
+        }
         description="The item, its history and its file are deleted for good. This cannot be undone."
       >
         <div className="flex justify-end gap-2">
@@ -99,7 +104,7 @@ export function TrashList({ onRestored }: { onRestored: () => void }) {
             <span className="text-stone-400">
               <KindIcon kind={i.kind} />
             </span>
-            <span className="min-w-0 flex-1 truncate text-sm font-medium text-stone-800">{i.title || 'Untitled'}</span>
+            <UserText className="min-w-0 flex-1 truncate text-sm font-medium text-stone-800">{i.title || 'Untitled'}</UserText>
             <span className="text-xs text-stone-500">{formatDate(i.updatedAt)}</span>
             <Button size="sm" variant="secondary" busy={busy === i.id} onClick={() => restore(i.id)} aria-label={`Restore ${i.title || 'item'}`}>
               Restore

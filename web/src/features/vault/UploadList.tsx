@@ -1,6 +1,7 @@
 import { Link } from '../../app/router';
 import { ProgressBar } from '../../components/ui/Feedback';
 import { formatBytes } from '../../components/format';
+import { UserText } from '../../components/UserText';
 import type { UploadEntry } from './useUploads';
 
 const STATUS: Record<UploadEntry['status'], string> = {
@@ -36,10 +37,10 @@ export function UploadList({ entries, onCancel, onClear }: { entries: UploadEntr
               <span className="min-w-0 truncate font-medium text-stone-800">
                 {e.item && (e.status === 'done' || e.status === 'duplicate') ? (
                   <Link to={`/vault/${e.item.id}`} className="hover:underline">
-                    {e.name}
+                    <UserText>{e.name}</UserText>
                   </Link>
                 ) : (
-                  e.name
+                  <UserText>{e.name}</UserText>
                 )}
                 <span className="ml-2 font-normal text-stone-500">{formatBytes(e.size)}</span>
               </span>
