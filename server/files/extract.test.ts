@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_TEXT_CHARS, decodeText, joinLineBreakHyphens, joinPages, storedText } from './extract.js';
+import { MAX_TEXT_CHARS, decodeText, joinLineBreakHyphens, joinPages, looksBinary, storedText } from './extract.js';
 
 const utf16be = (s: string) => Buffer.from(s, 'utf16le').swap16();
 
@@ -29,6 +29,30 @@ describe('decodeText', () => {
 
   it('drops NULs', () => {
     expect(decodeText(Buffer.from('a\u0000b'))).toBe('ab');
+  });
+});
+
+describe('looksBinary', () => {
+  it('takes text in every encoding decodeText reads for text', () => {
+    const text = 'Blutdruck über Grenzwert\tGröße 血压 🩺\r\n\f'.repeat(40);
+    expect(looksBinary(Buffer.from(text))).toBe(false);
+    expect(looksBinary(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]))).toBe(false);
+    expect(looksBinary(Buffer.concat([Buffer.from([0xfe, 0xff]), utf16be(text)]))).toBe(false);
+    expect(looksBinary(Buffer.from('nach dem Fr\xfchst\xfcck \x96 5 \x80\r\n'.repeat(40), 'latin1'))).toBe(false);
+    // Cyrillic saved as Windows-1251: read as Windows-1252 it is the wrong letters, but letters.
+    expect(looksBinary(Buffer.from('\xc4\xe0\xe2\xeb\xe5\xed\xe8\xe5 120/80\r\n'.repeat(40), 'latin1'))).toBe(false);
+    expect(looksBinary(Buffer.from('\u001b[31mERROR\u001b[0m pump stopped\n'.repeat(40)))).toBe(false);
+    expect(looksBinary(Buffer.from('B\bBo\bol\bld\bd\n'.repeat(40)))).toBe(false);
+    expect(looksBinary(Buffer.alloc(0))).toBe(false);
+  });
+
+  it('takes a NUL byte outside UTF-16, or many control characters, for binary', () => {
+    expect(looksBinary(Buffer.concat([Buffer.from('PK\u0003\u0004'), Buffer.from([0x14, 0x00]), Buffer.from('a'.repeat(9000))]))).toBe(true);
+    // Every byte value but 0, spread as in compressed data (Knuth's multiplicative hash).
+    const noNul = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 2654435761) >>> 24 || 1));
+    expect(looksBinary(noNul)).toBe(true);
+    // Only the start is read: a text file with binary after its first 8 KB is text.
+    expect(looksBinary(Buffer.concat([Buffer.from('a'.repeat(8192)), Buffer.alloc(64)]))).toBe(false);
   });
 });
 

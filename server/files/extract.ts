@@ -78,6 +78,10 @@ export function joinPages(pages: string[]): string {
 
 const utf8 = () => new TextDecoder('utf-8', { fatal: true });
 
+/** The text's encoding from a UTF-16 byte order mark; undefined when there is none. */
+const utf16ByBom = (bytes: Uint8Array): 'utf-16le' | 'utf-16be' | undefined =>
+  bytes[0] === 0xff && bytes[1] === 0xfe ? 'utf-16le' : bytes[0] === 0xfe && bytes[1] === 0xff ? 'utf-16be' : undefined;
+
 /**
  * Decodes a text file: UTF-16 when it starts with a UTF-16 byte order mark, else UTF-8, else
  * (bytes that are not valid UTF-8) Windows-1252, which is what Windows editors and Excel's CSV
@@ -86,14 +90,42 @@ const utf8 = () => new TextDecoder('utf-8', { fatal: true });
  * instead of taking the whole file for not being UTF-8.
  */
 export function decodeText(bytes: Buffer): string {
-  let encoding = 'utf-16le';
-  if (bytes[0] === 0xfe && bytes[1] === 0xff) encoding = 'utf-16be';
-  else if (!(bytes[0] === 0xff && bytes[1] === 0xfe)) {
-    try {
-      return storedText(utf8().decode(bytes, { stream: true }));
-    } catch {
-      encoding = 'windows-1252';
-    }
+  return storedText(decodeRaw(bytes));
+}
+
+function decodeRaw(bytes: Uint8Array): string {
+  const utf16 = utf16ByBom(bytes);
+  if (utf16) return new TextDecoder(utf16).decode(bytes, { stream: true });
+  try {
+    return utf8().decode(bytes, { stream: true });
+  } catch {
+    return new TextDecoder('windows-1252').decode(bytes, { stream: true });
   }
-  return storedText(new TextDecoder(encoding).decode(bytes, { stream: true }));
+}
+
+/** How much of a file {@link looksBinary} reads: its start says what it is. */
+const SNIFF_BYTES = 8192;
+
+/**
+ * Characters no text file holds in any number: C0 controls other than tab, line and page breaks,
+ * backspace (man pages' overstrike) and escape (terminal colours in logs); DEL; C1 controls
+ * (what Windows-1252 leaves its five unassigned bytes as); and U+FFFD (UTF-16 that is not).
+ */
+// eslint-disable-next-line no-control-regex -- control characters are what it counts
+const NOT_TEXT = /[\u0000-\u0007\u000e-\u001a\u001c-\u001f\u007f-\u009f\ufffd]/g;
+
+/** Share of {@link NOT_TEXT} characters above which the start of a file is taken for binary. */
+const MAX_NOT_TEXT_SHARE = 0.05;
+
+/**
+ * Whether a file sent as text is binary (an image or an archive renamed `.txt`), judged by its
+ * first {@link SNIFF_BYTES} as {@link decodeText} would read them: a NUL byte outside UTF-16, or
+ * more than {@link MAX_NOT_TEXT_SHARE} of characters no text holds. Legacy 8-bit text (read as
+ * Windows-1252) has no control bytes and passes; random bytes have about one in ten.
+ */
+export function looksBinary(bytes: Uint8Array): boolean {
+  const head = bytes.subarray(0, SNIFF_BYTES);
+  if (!utf16ByBom(head) && head.includes(0)) return true;
+  const text = decodeRaw(head);
+  return (text.match(NOT_TEXT)?.length ?? 0) > text.length * MAX_NOT_TEXT_SHARE;
 }

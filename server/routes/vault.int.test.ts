@@ -369,7 +369,7 @@ describe.each(dbTargets())('encrypted vault over HTTP (%s)', (target) => {
       ['bad cursor', { method: 'GET', url: '/api/items?cursor=zzz' }, 400, 'invalid_cursor'],
       ['bad limit', { method: 'GET', url: '/api/items?limit=100000' }, 400, 'invalid_request'],
       ['empty search', { method: 'GET', url: '/api/search?q=' }, 400, 'invalid_request'],
-      ['JSON to the upload route', { method: 'POST', url: '/api/files', payload: { file: 'x' } }, 400, 'expected_multipart'],
+      ['JSON to the upload route', { method: 'POST', url: '/api/files', payload: { file: 'x' } }, 415, 'unsupported_media_type'],
       ['unknown route', { method: 'GET', url: '/api/nope' }, 404, 'not_found'],
       ['short passphrase', { method: 'POST', url: '/api/auth/register', payload: { email: 'x@example.com', passphrase: 'short' } }, 400, 'invalid_request'],
       [

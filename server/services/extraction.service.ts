@@ -11,8 +11,23 @@ import type { ItemsService } from './items.service.js';
 import type { SessionContext } from './keyring.js';
 
 export const EXTRACT_JOB = 'extract';
+
 /** `jobs.input_format` of an extraction: the item it reads (its id is clear on the item row too). */
 const ITEM_REF = /^item:([0-9a-f-]{36})$/;
+
+/**
+ * Pages read as the job shows them: never fewer than it showed before. A job resumed after a
+ * restart reads its pages again from the first, and its bar must not jump back meanwhile.
+ * `earlier` is the progress its previous runs recorded; a count of another total starts over.
+ */
+function monotonicPages(earlier: unknown): (done: number, total: number) => { done: number; total: number; unit: 'pages' } {
+  const e = earlier as { done?: unknown; total?: unknown } | null;
+  let shown = { done: typeof e?.done === 'number' ? e.done : 0, total: typeof e?.total === 'number' ? e.total : undefined };
+  return (done, total) => {
+    shown = { done: shown.total === total ? Math.max(shown.done, done) : done, total };
+    return { done: shown.done, total, unit: 'pages' };
+  };
+}
 
 /**
  * Reads stored files into their items' text in the background (OCR and Office files can take
@@ -77,8 +92,9 @@ export class ExtractionService implements JobKind {
     const bytes = await this.files.readBytes(session, item.fileId);
     const { fileId } = item;
     const gone = new AbortController();
+    const shown = monotonicPages(ctx.job.progress);
     const onPages = async (done: number, total: number) => {
-      ctx.progress({ done, total, unit: 'pages' });
+      ctx.progress(shown(done, total));
       // A permanent delete removes the item's file row with it: one small row read per page
       // stops OCR nobody will see (a trashed item is still read: it may be restored).
       if (done && !(await this.files.describe(session, fileId))) gone.abort();
@@ -88,6 +104,9 @@ export class ExtractionService implements JobKind {
       result = await this.extractor.extract(kind, bytes, onPages, AbortSignal.any([ctx.signal, gone.signal]));
     } catch (err) {
       if (gone.signal.aborted) return;
+      // The server is stopping (or another instance took the job over): the read resumes from
+      // its first page, so the item stays pending instead of showing a failure that is none.
+      if (ctx.signal.aborted) throw err;
       if (!(err instanceof ExtractionFailure)) {
         await this.items.applyExtraction(session, itemId, { extraction: { status: 'failed', code: 'damaged' } }).catch(() => {});
         throw err;

@@ -6,7 +6,7 @@ import { createContentMac, createDecryptStream, createEncryptStream } from '../.
 import * as codec from '../codec/index.js';
 import { asBuffer } from '../db/index.js';
 import { notFound, tooLarge } from '../errors.js';
-import { MAX_TEXT_CHARS, decodeText } from '../files/extract.js';
+import { MAX_TEXT_CHARS, decodeText, looksBinary } from '../files/extract.js';
 import type { Extractor } from '../files/extraction/extractor.js';
 import { TYPE_BY_EXTENSION, fileKind } from '../files/extraction/file-kind.js';
 import { ExtractionFailure, type StoredExtraction } from '../files/extraction/reasons.js';
@@ -76,6 +76,18 @@ function detectType(name: string, declared: string, head: Buffer): string {
   const valid = /^[\w.+-]+\/[\w.+-]+$/.test(declared) && declared.toLowerCase() !== 'application/octet-stream';
   if (!valid && TYPE_BY_EXTENSION[ext]) return TYPE_BY_EXTENSION[ext]!;
   return valid ? declared.toLowerCase() : 'application/octet-stream';
+}
+
+/**
+ * A text upload's text, read at once. A binary file sent as text (a photo renamed `.txt`) is an
+ * unsupported type: stored as sent, but its bytes are not text to show or search.
+ */
+function readTextUpload(head: Buffer): { text: string; extraction: StoredExtraction } {
+  if (looksBinary(head)) return { text: '', extraction: { status: 'none', code: 'unsupported' } };
+  const text = decodeText(head);
+  // A text file longer than what is kept says its end is not in the text.
+  if (!text.trim()) return { text, extraction: { status: 'none', code: 'no_text' } };
+  return { text, extraction: text.length >= MAX_TEXT_CHARS ? { status: 'ok', code: 'text_cut' } : { status: 'ok' } };
 }
 
 export class FilesService {
@@ -167,9 +179,7 @@ export class FilesService {
       let pages: number | undefined;
       let extraction: StoredExtraction;
       if (kind === 'text') {
-        text = decodeText(Buffer.concat(textChunks));
-        // A text file longer than what is kept says its end is not in the text.
-        extraction = !text.trim() ? { status: 'none', code: 'no_text' } : text.length >= MAX_TEXT_CHARS ? { status: 'ok', code: 'text_cut' } : { status: 'ok' };
+        ({ text, extraction } = readTextUpload(Buffer.concat(textChunks)));
       } else if (!kind) {
         extraction = { status: 'none', code: 'unsupported' };
       } else if (size > (kind === 'pdf' ? Math.min(this.opts.pdfMaxBytes, this.opts.extractMaxBytes) : this.opts.extractMaxBytes)) {

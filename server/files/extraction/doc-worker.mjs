@@ -178,6 +178,25 @@ function checkHtmlDepth(html) {
   });
 }
 
+/** Whether a table cell has a cell before it in its row (text and comments in between aside). */
+function followsCell(elem) {
+  for (let node = elem.prev; node; node = node.prev) if (node.type === 'tag') return node.name === 'td' || node.name === 'th';
+  return false;
+}
+
+/**
+ * A table cell tab-separated from the one before it, as spreadsheets are read: html-to-text's
+ * default runs a row's cells together ("Test NameValue"), and its column layout pads every row
+ * to the widest cell, which a hostile table turns into gigabytes.
+ */
+function tableCell(elem, walk, builder) {
+  if (followsCell(elem)) builder.addLiteral('\t');
+  walk(elem.children, builder);
+}
+
+/** html-to-text upper-cases headings by default: the stored text keeps the document's "Blood Pressure". */
+const HEADINGS = ['h1', 'h2', 'h3', 'h4', 'h5', 'h6'].map((selector) => ({ selector, options: { uppercase: false } }));
+
 async function htmlToText(html) {
   await checkHtmlDepth(html);
   const { convert } = await import('html-to-text');
@@ -185,11 +204,17 @@ async function htmlToText(html) {
   return convert(html, {
     wordwrap: false,
     limits: { maxDepth, maxInputLength: maxChars * 4 },
+    formatters: { tableCell },
     selectors: [
       { selector: 'script', format: 'skip' },
       { selector: 'style', format: 'skip' },
       { selector: 'img', format: 'skip' },
       { selector: 'a', options: { ignoreHref: true } },
+      ...HEADINGS,
+      { selector: 'table', format: 'block', options: { leadingLineBreaks: 2, trailingLineBreaks: 2 } },
+      { selector: 'tr', format: 'block', options: { leadingLineBreaks: 1, trailingLineBreaks: 1 } },
+      { selector: 'th', format: 'tableCell' },
+      { selector: 'td', format: 'tableCell' },
     ],
   });
 }

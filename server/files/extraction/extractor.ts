@@ -1,4 +1,4 @@
-import { decodeText, extractPdfPages, joinLineBreakHyphens, joinPages, MAX_TEXT_CHARS, storedText, type PdfPage } from '../extract.js';
+import { decodeText, extractPdfPages, joinLineBreakHyphens, joinPages, looksBinary, MAX_TEXT_CHARS, storedText, type PdfPage } from '../extract.js';
 import { readDocument, type DocumentLimits, type DocumentText } from './documents.js';
 import type { FileKind } from './file-kind.js';
 import { checkImage, ocrImage, ocrInstalled, rasterizePdfPage, type OcrOptions } from './ocr.js';
@@ -56,6 +56,8 @@ export class Extractor {
   async #read(kind: FileKind, bytes: Buffer, onPages: OnPages, signal?: AbortSignal): Promise<ExtractionResult> {
     switch (kind) {
       case 'text': {
+        // A binary file sent as text (a photo renamed `.txt`) has no text to read.
+        if (looksBinary(bytes)) throw new ExtractionFailure('unsupported', 'none');
         const text = decodeText(bytes);
         return { text, extraction: outcome(text) };
       }
@@ -108,8 +110,9 @@ export class Extractor {
         const png = await rasterizePdfPage(bytes, i + 1, { pointsWide: pages[i]!.width, pointsHigh: pages[i]!.height }, this.opts.ocr, signal);
         texts[i] = await ocrImage(png, this.opts.ocr, signal);
       } catch (err) {
+        // Stopped (a shutdown, the item deleted): this page was not read, so it is not counted.
+        if (!(err instanceof ExtractionFailure) || signal?.aborted) throw err;
         // One bad page does not lose the others: their text is kept and the reason shown.
-        if (!(err instanceof ExtractionFailure)) throw err;
         failed ??= err.code;
         if (err.code === 'ocr_missing' || err.code === 'pdf_tools_missing') break;
       }

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { AppError, badRequest, tooLarge } from '../../errors.js';
+import { AppError, badRequest, tooLarge, unsupportedType } from '../../errors.js';
 import { receiveFile } from '../../http/multipart.js';
 import { requireSession } from '../../http/session.js';
 import { contentDisposition, type FilesService } from '../../services/files.service.js';
@@ -23,10 +23,7 @@ export const filesRoutes =
       let tags: string[] | undefined;
       const r = await receiveFile(
         req,
-        {
-          notMultipart: badRequest('Send the file as multipart/form-data with a "file" field.', 'expected_multipart'),
-          fields: { tags: (value) => (tags = parseTags(value)) },
-        },
+        { notMultipart: unsupportedType('Send the file as multipart/form-data with a "file" field.'), fields: { tags: (value) => (tags = parseTags(value)) } },
         (part) => deps.files.upload(session, { stream: part.file, filename: part.filename, mimetype: part.mimetype, tags, log: req.log }),
       ).catch((err: unknown) => {
         // Say the limit, so the person knows what size would be accepted.
