@@ -36,11 +36,34 @@ const HANDLERS = table<Handler>({
   DocumentReference: documentReference,
 });
 
+/**
+ * Resources in which a FHIR server describes itself (what it supports, its profiles and search
+ * parameters): they come along in exports and searches, but say nothing about the person.
+ */
+const SERVER_METADATA = new Set([
+  'CapabilityStatement',
+  'TerminologyCapabilities',
+  'OperationDefinition',
+  'SearchParameter',
+  'StructureDefinition',
+  'CompartmentDefinition',
+  'ImplementationGuide',
+]);
+
 export function transformOne(r: Json, opts: TransformOptions, out: TransformResult): void {
   const rt = r.resourceType as string;
   const id = str(r.id);
   if (rt === 'OperationOutcome') {
     out.issues.push(...outcomeIssues(r));
+    return;
+  }
+  if (SERVER_METADATA.has(rt)) {
+    out.issues.push({
+      severity: 'information',
+      kind: 'server-metadata',
+      ...(id ? { resource: `${rt}/${id}` } : {}),
+      message: `A ${rt} describes the health system's server, not the person's health, so it was not imported`,
+    });
     return;
   }
   const hash = sha256Hex(canonicalJson(r));
@@ -81,13 +104,15 @@ export function outcomeIssues(oo: Json): FhirIssue[] {
   return list.map((i) => {
     const sev = str(i.severity);
     const severity: FhirIssue['severity'] = sev === 'fatal' || sev === 'error' || sev === 'warning' ? sev : 'information';
-    const details = conceptName(i.details);
-    const parts = [details, str(i.diagnostics)].filter((x): x is string => !!x);
+    const parts = [conceptName(i.details), str(i.diagnostics)].filter((x): x is string => !!x);
+    const details = parts.length ? [...new Set(parts)].join(' — ') : undefined;
     const code = str(i.code);
     return {
       severity,
       kind: 'operation-outcome' as const,
-      message: `Server ${severity}${code ? ` (${code})` : ''}: ${parts.length ? [...new Set(parts)].join(' — ') : 'no details'}`,
+      message: `Server ${severity}${code ? ` (${code})` : ''}: ${details ?? 'no details'}`,
+      ...(code ? { code } : {}),
+      ...(details ? { details } : {}),
     };
   });
 }

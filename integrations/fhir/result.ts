@@ -29,9 +29,10 @@ export interface FhirIssue {
    * invalid-line: an NDJSON line that is not a resource; invalid-entry: a Bundle entry without a
    * usable resource; attachment: an attachment that could not be decoded; duplicate: the same
    * resource version seen twice in one input; too-deep: a resource nested more than
-   * {@link MAX_RESOURCE_DEPTH} levels, not imported.
+   * {@link MAX_RESOURCE_DEPTH} levels, not imported; server-metadata: a resource in which a FHIR
+   * server describes itself (a CapabilityStatement), not health data, not imported.
    */
-  kind: 'operation-outcome' | 'invalid-line' | 'invalid-entry' | 'attachment' | 'duplicate' | 'too-deep';
+  kind: 'operation-outcome' | 'invalid-line' | 'invalid-entry' | 'attachment' | 'duplicate' | 'too-deep' | 'server-metadata';
   message: string;
   /** 1-based NDJSON line. */
   line?: number;
@@ -39,6 +40,10 @@ export interface FhirIssue {
   entry?: number;
   /** "Type/id" of the resource concerned, where known. */
   resource?: string;
+  /** An OperationOutcome issue's own code ("not-found", "forbidden"), where it has one. */
+  code?: string;
+  /** An OperationOutcome issue's details and diagnostics, as the server wrote them. */
+  details?: string;
 }
 
 /** What a transform produces. */

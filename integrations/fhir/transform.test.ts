@@ -410,7 +410,13 @@ describe('Bundles', () => {
     expect(res.issues).toHaveLength(1);
     expect(res.issues[0]).toMatchObject({ kind: 'operation-outcome', severity: 'warning', entry: 1 });
     expect(res.issues[0]?.message).toContain('may not contain the entire record');
-    expect(() => transformAny({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'forbidden', diagnostics: 'Scope' }] })).not.toThrow();
+    // A whole upload of nothing else is the server's error report, not an empty import.
+    expect(() => transformAny({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'forbidden', diagnostics: 'Scope' }] })).toThrow(
+      /error report from the health system.*error \(forbidden\): Scope$/,
+    );
+    expect(transformResource({ resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'forbidden' }] }).issues).toMatchObject([
+      { kind: 'operation-outcome', severity: 'error', code: 'forbidden' },
+    ]);
   });
 
   it('resolves an included Medication and reports entries without a resource', () => {

@@ -13,6 +13,7 @@
  */
 import { outcomeIssues, sampleOwner, transformOne } from './dispatch.js';
 import { iterateNdjson, parseNdjson } from './ndjson.js';
+import { refuseServerOnly, ServerReportCheck } from './server-report.js';
 import { FhirInputError, type FhirIssue, MAX_RESOURCE_DEPTH, type TransformOptions, type TransformResult } from './result.js';
 import { isObject, type Json, nestsDeeperThan, obj, str } from './util.js';
 import type { QuantitySample, RecordInput } from '../types.js';
@@ -143,9 +144,14 @@ function bundleEntries(b: Json, opts: TransformOptions): TransformResult {
 /**
  * Transforms whatever a user or a server hands over: a resource, a Bundle, an array of
  * resources, or text holding JSON or NDJSON.
- * @throws FhirInputError when the input is not FHIR at all.
+ * @throws FhirInputError when the input is not FHIR at all, or holds nothing but a health
+ * system's own messages (an OperationOutcome instead of data, a CapabilityStatement).
  */
 export function transformAny(json: unknown, opts: TransformOptions = {}): TransformResult {
+  return refuseServerOnly(transformInput(json, opts));
+}
+
+function transformInput(json: unknown, opts: TransformOptions): TransformResult {
   if (typeof json === 'string') {
     const text = json.replace(/^\uFEFF/, '').trim();
     if (text === '') throw new FhirInputError('The input is empty: expected FHIR JSON or NDJSON.');
@@ -157,7 +163,7 @@ export function transformAny(json: unknown, opts: TransformOptions = {}): Transf
       if (text.startsWith('{') && text.includes('\n')) return transformNdjson(text, opts);
       throw new FhirInputError(`The input is not JSON (${(e as Error).message}), so it is not FHIR.`);
     }
-    return transformAny(parsed, opts);
+    return transformInput(parsed, opts);
   }
   if (Array.isArray(json)) {
     const bad = json.findIndex((x) => !isObject(x) || typeof x.resourceType !== 'string');
@@ -187,18 +193,28 @@ export function transformNdjson(text: string, opts: TransformOptions = {}): Tran
 /**
  * Streams NDJSON (strings or bytes in any chunking) and yields each line's result as soon as the
  * line is complete, so a multi-gigabyte Bulk Data file is transformed in constant memory.
+ * @throws FhirInputError once the stream ends, when every line was a health system's own message
+ * (an OperationOutcome instead of data, a CapabilityStatement).
  */
 export async function* transformNdjsonStream(
   source: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>,
   opts: TransformOptions & { maxLineChars?: number } = {},
 ): AsyncGenerator<TransformResult & { line: number }> {
+  const check = new ServerReportCheck();
   for await (const item of iterateNdjson(source, opts)) {
-    if ('error' in item) {
-      yield { line: item.line, records: [], samples: [], issues: [{ severity: 'error', kind: 'invalid-line', line: item.line, message: item.error }] };
-    } else {
-      yield { line: item.line, ...transformLine(item.resource, item.line, opts) };
-    }
+    const r =
+      'error' in item
+        ? {
+            line: item.line,
+            records: [],
+            samples: [],
+            issues: [{ severity: 'error' as const, kind: 'invalid-line' as const, line: item.line, message: item.error }],
+          }
+        : { line: item.line, ...transformLine(item.resource, item.line, opts) };
+    check.add(r);
+    yield r;
   }
+  check.refuseServerOnly();
 }
 
 function transformLine(resource: Json, line: number, opts: TransformOptions): TransformResult {

@@ -39,6 +39,7 @@ import {
   type NormalizeOutput,
 } from './normalize.js';
 import { isValidTimeZone } from './time.js';
+import { SLEEP_STAGES } from '../series/sleep-stages.js';
 
 export { ImportError } from './archive.js';
 export type { ImportErrorCode, ArchiveLimits, ArchiveLayout } from './archive.js';
@@ -117,9 +118,10 @@ export interface FitbitSkipped {
 
 /**
  * Sample types each of whose samples comes with a record of the same import (a sleep session's
- * minutes asleep): the session is one thing imported, counted as its record.
+ * minutes asleep, and its minutes per stage): the session is one thing imported, counted as its
+ * record, so a night never reads as five counts under stage codes a person cannot read.
  */
-export const RECORDED_SAMPLE_TYPES: ReadonlySet<string> = new Set([HK.sleep]);
+export const RECORDED_SAMPLE_TYPES: ReadonlySet<string> = new Set([HK.sleep, ...Object.values(SLEEP_STAGES)]);
 
 /** How many not-imported file names the result lists before summarising. */
 export const MAX_UNKNOWN_LISTED = 200;

@@ -522,7 +522,9 @@ function sleepRecord(
     source: 'fitbit',
     type: HK.sleep,
     externalId: `fitbit:sleep/${id}`,
-    externalVersion: versionOf(original),
+    // The zone the archive is read in decides the night's instants and local times: imported again
+    // in another zone, the record is another version, so the stored night moves with its samples.
+    externalVersion: versionOf([original, startMs, endMs, localStart, localEnd]),
     occurredAt: isoUtc(startMs),
     title: `Sleep ${formatMinutes(minutesAsleep)} (${hhmm(localStart)}–${hhmm(localEnd)})`,
     text: parts.join(' '),
@@ -900,7 +902,8 @@ export async function parseUserSleepsCsv(stream: Readable, ctx: NormalizeContext
     await emitZoned(out, ctx, night, covered);
     if (covered) continue;
     const original = Object.fromEntries(header.map((h, i) => [h, cells[i] ?? '']));
-    const id = get('sleep_id') ?? get('log_id') ?? get('sleep_log_entry_id') ?? localStart;
+    // Without an id, the night is named by a start that no import zone moves, or each zone would store it again.
+    const id = get('sleep_id') ?? get('log_id') ?? get('sleep_log_entry_id') ?? localStartIn('UTC');
     const rec = sleepRecord(
       { logId: id, minutesAwake: get('minutes_awake'), mainSleep: get('is_main_sleep') === 'true' || get('main_sleep') === 'true' },
       startMs,

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { QuantitySample } from '../types.js';
+import type { QuantitySample, RecordInput } from '../types.js';
 import { importFitbitArchive } from './import.js';
 import { HK } from './normalize.js';
 import { writeArchive } from '../../test-support/integrations/fitbit/archive-writer.js';
@@ -146,5 +146,28 @@ describe('Fitbit import again in another zone', () => {
       { timezone: 'America/New_York', previousZones: ['UTC'] },
     );
     expect(samples.length).toBe(none.added);
+  });
+
+  it('moves the sleep records with the zone: another zone is another version of each night', async () => {
+    /** The items store in miniature: one record per external id, replaced by another version. */
+    const stored = new Map<string, RecordInput>();
+    const nights = async (timezone: string | undefined, into = new Map<string, RecordInput>()) => {
+      await importFitbitArchive(
+        archive,
+        {
+          samples: () => {},
+          records: (b) => {
+            for (const r of b) if (r.type === HK.sleep && into.get(r.externalId)?.externalVersion !== r.externalVersion) into.set(r.externalId, r);
+          },
+        },
+        { timezone },
+      );
+      return [...into.values()].map((r) => [r.externalId, r.occurredAt, r.title]).sort();
+    };
+    const ny = await nights('America/New_York');
+    expect(ny).not.toEqual(await nights(undefined));
+    await nights(undefined, stored);
+    expect(await nights('America/New_York', stored)).toEqual(ny);
+    expect(await nights('Europe/Paris', stored)).toEqual(await nights('Europe/Paris'));
   });
 });

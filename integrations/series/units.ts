@@ -15,6 +15,14 @@ export interface UnitConversion {
 /** A unit to itself. */
 export const SAME_UNIT: UnitConversion = { scale: 1, offset: 0 };
 
+/**
+ * Whether data says what unit it is in: stored without one ("", as the series answer an unknown
+ * unit) or in FHIR's unity "1" it does not, and converts to or from nothing.
+ */
+export function hasUnit(unit: string | null): boolean {
+  return unit !== null && unit !== '' && unit !== '1';
+}
+
 /** Each unit as [dimension's base unit, scale, offset]: `base = value × scale + offset`. */
 const TO_BASE: Record<string, readonly [base: string, scale: number, offset: number]> = {
   // mass

@@ -61,6 +61,7 @@ const FHIR_SKIPPED: Partial<Record<FhirIssue['kind'], string>> = {
   'invalid-line': 'resources that could not be read (not imported)',
   'invalid-entry': 'resources that could not be read (not imported)',
   'too-deep': 'resources nested too deeply (not imported)',
+  'server-metadata': 'server descriptions, not health data (not imported)',
 };
 /** Earlier Fitbit import zones (most recent first) whose shifted samples a Fitbit import takes back. */
 const MAX_PREVIOUS_ZONES = 8;

@@ -1,6 +1,6 @@
 import { ChunkMerger } from '../../integrations/series/chunk-merge.js';
 import { computeStats, decodeChunk, encodeChunk, mergeChunks, type DayChunk, type DayStats } from '../../integrations/series/day-chunk.js';
-import { canonicalUnit, convertStats, convertValue, SAME_UNIT, unitConversion, type UnitConversion } from '../../integrations/series/units.js';
+import { canonicalUnit, convertStats, convertValue, hasUnit, SAME_UNIT, unitConversion, type UnitConversion } from '../../integrations/series/units.js';
 import type { QuantitySample } from '../../integrations/types.js';
 import * as codec from '../codec/index.js';
 import type { MonthStats } from '../codec/index.js';
@@ -561,7 +561,7 @@ function addMonths(m: string, by: number, day = 1): string {
  */
 function inOneUnit<S extends DayStats>(type: string, all: Array<{ unit: string; stats: S }>): { unit: string | null; kept: S[] } {
   const stored = all.filter((x) => x.stats.count > 0);
-  const known = stored.filter((x) => x.unit !== '' && x.unit !== '1');
+  const known = stored.filter((x) => hasUnit(x.unit));
   if (!known.length) return { unit: stored.length ? '' : null, kept: stored.map((x) => x.stats) };
   const unit = canonicalUnit(known[0]!.unit);
   return {

@@ -65,12 +65,8 @@ describe.each(dbTargets())('Fitbit import: what could not be read is counted (%s
       HKQuantityTypeIdentifierBodyMass: 1,
       HKQuantityTypeIdentifierHeartRate: 1,
       HKQuantityTypeIdentifierStepCount: 1,
-      // The night, once: its minutes asleep are its record's.
+      // The night, once: its minutes asleep and its minutes per stage are its record's.
       HKCategoryTypeIdentifierSleepAnalysis: 1,
-      HKCategoryValueSleepAnalysisAsleepDeep: 1,
-      HKCategoryValueSleepAnalysisAsleepCore: 1,
-      HKCategoryValueSleepAnalysisAsleepREM: 1,
-      HKCategoryValueSleepAnalysisAwake: 1,
       'samples with an unreadable date (not imported)': 5,
       'entries that could not be read (not imported)': 2,
       'files that could not be read (not imported)': 2,

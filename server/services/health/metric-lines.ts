@@ -4,7 +4,7 @@
  * summary's vitals read every code, so one source's data never hides another's.
  */
 import { pooledStats } from '../../../integrations/series/day-chunk.js';
-import { convertStats, type UnitConversion } from '../../../integrations/series/units.js';
+import { convertStats, hasUnit, SAME_UNIT, type UnitConversion } from '../../../integrations/series/units.js';
 import type { SessionContext } from '../keyring.js';
 import { seriesConversion, type SeriesDay, type SeriesService } from '../series.service.js';
 import type { MetricDef } from './metrics.js';
@@ -23,10 +23,16 @@ export interface LineDays {
   days: SeriesDay[];
 }
 
-/** The code whose data is latest (the first listed on a tie): it names the line and gives its unit. */
+/**
+ * The code whose data is latest (the first listed on a tie) among those with a unit, or among
+ * all when none has one: it names the line and gives its unit. A reading without a unit must not
+ * decide the unit of readings that have one.
+ */
 export function leadOf<P extends { date: string }>(reads: Array<CodeRead<P>>): CodeRead<P> {
-  let lead = reads[0]!;
-  for (const r of reads) if (r.points.at(-1)!.date > lead.points.at(-1)!.date) lead = r;
+  const withUnit = reads.filter((r) => hasUnit(r.unit));
+  const candidates = withUnit.length ? withUnit : reads;
+  let lead = candidates[0]!;
+  for (const r of candidates) if (r.points.at(-1)!.date > lead.points.at(-1)!.date) lead = r;
   return lead;
 }
 
@@ -36,6 +42,9 @@ export function leadOf<P extends { date: string }>(reads: Array<CodeRead<P>>): C
  * mmol/L against a lab's mg/dL).
  */
 export function crossConversion(code: string, unit: string | null, lead: { code: string; unit: string | null }): UnitConversion | undefined {
+  // Data of unknown unit is never converted, nor read as if in the lead's unit.
+  if (hasUnit(unit) !== hasUnit(lead.unit)) return undefined;
+  if (!hasUnit(unit)) return SAME_UNIT;
   const from = unit ?? '';
   const to = lead.unit ?? '';
   return seriesConversion(code, from, to) ?? seriesConversion(lead.code, from, to);

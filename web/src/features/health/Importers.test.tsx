@@ -204,6 +204,9 @@ describe('typeName', () => {
     expect(typeName('HKQuantityTypeIdentifierHeartRate')).toBe('heart rate');
     expect(typeName('HKQuantityTypeIdentifierRestingHeartRate')).toBe('resting heart rate');
     expect(typeName('HKCharacteristics')).toBe('profile details');
+    expect(typeName('HKCategoryTypeIdentifierSleepAnalysis')).toBe('sleep');
+    expect(typeName('HKCategoryValueSleepAnalysisAsleepDeep')).toBe('deep sleep');
+    expect(typeName('HKCategoryValueSleepAnalysisAsleepREM')).toBe('REM sleep');
   });
 });
 

@@ -42,6 +42,15 @@ const TYPE_NAMES: Record<string, string> = {
   HKQuantityTypeIdentifierHeartRate: 'heart rate',
   HKQuantityTypeIdentifierStepCount: 'steps',
   HKQuantityTypeIdentifierBodyMass: 'weight',
+  HKCategoryTypeIdentifierSleepAnalysis: 'sleep',
+  // Apple Health's sleep stages, counted as minutes-per-night series beside the nights themselves.
+  HKCategoryValueSleepAnalysisAsleep: 'sleep, stage not recorded',
+  HKCategoryValueSleepAnalysisAsleepUnspecified: 'sleep, stage not recorded',
+  HKCategoryValueSleepAnalysisAsleepDeep: 'deep sleep',
+  HKCategoryValueSleepAnalysisAsleepCore: 'core (light) sleep',
+  HKCategoryValueSleepAnalysisAsleepREM: 'REM sleep',
+  HKCategoryValueSleepAnalysisAwake: 'awake in bed',
+  HKCategoryValueSleepAnalysisInBed: 'time in bed',
 };
 
 /** "HKQuantityTypeIdentifierRestingHeartRate" -> "resting heart rate"; known codes get plain names. */
