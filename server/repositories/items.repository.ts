@@ -88,6 +88,25 @@ const itemColumns = [
 
 type ItemRow = { [K in (typeof itemColumns)[number]]: Selectable<VaultItemsTable>[K] };
 
+/** An item's columns but its ciphertext, which is fetched apart: a page's rows before they are opened. */
+const pageColumns = itemColumns.filter((c): c is Exclude<(typeof itemColumns)[number], 'ciphertext'> => c !== 'ciphertext');
+
+/**
+ * Ciphertexts a page's query carries inline: the rest are fetched apart, in bounded batches. A
+ * page of ordinary items (notes, records) then costs one query, and at most a page's limit times
+ * this, whatever the size of its documents.
+ */
+export const INLINE_CIPHERTEXT_BYTES = 16 * 1024;
+
+/** A row of a page: its ciphertext only when small (else null, fetched apart), and its size (see ItemsService.openPage). */
+export type PageRow = Omit<ItemRow, 'ciphertext'> & { ciphertext: Uint8Array | null; ciphertext_bytes: number };
+
+/** A page's ciphertext (inline when small, else null) and its size, from the column `ref`. */
+const inlineCiphertext = (ref: string) =>
+  sql<Uint8Array | null>`case when octet_length(${sql.ref(ref)}) <= ${sql.lit(INLINE_CIPHERTEXT_BYTES)} then ${sql.ref(ref)} end`;
+const ciphertextBytes = (ref: string) => sql<number>`octet_length(${sql.ref(ref)})`;
+const pageCiphertext = (ref: string) => [inlineCiphertext(ref).as('ciphertext'), ciphertextBytes(ref).as('ciphertext_bytes')];
+
 /**
  * An import writes tens of thousands of postings per batch. As one VALUES row of seven
  * parameters each, parameter handling and planning dominate (measured ~60-120 us a posting on
@@ -293,6 +312,29 @@ export class ItemsRepository {
     return this.db.selectFrom('vault_items').select(itemColumns).where('user_id', '=', userId).where('id', 'in', ids).where('deleted_at', 'is', null).execute();
   }
 
+  /** Live items by id as {@link list} answers with them, large ciphertexts left out (vector hits of a search page). */
+  pageRows(userId: string, ids: string[]): Promise<PageRow[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.db
+      .selectFrom('vault_items')
+      .select(pageColumns)
+      .select(pageCiphertext('ciphertext'))
+      .where('user_id', '=', userId)
+      .where('id', 'in', ids)
+      .where('deleted_at', 'is', null)
+      .execute();
+  }
+
+  /**
+   * The rows of a page's batch, ciphertexts included, trashed or not: the batch is a page the
+   * caller already selected. Rows as they are now, so each ciphertext comes with the version it
+   * was sealed for; a row deleted since is missing.
+   */
+  withCiphertexts(userId: string, ids: string[]): Promise<ItemRow[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.db.selectFrom('vault_items').select(itemColumns).where('user_id', '=', userId).where('id', 'in', ids).execute();
+  }
+
   findByExternalMac(userId: string, mac: Uint8Array, trx: Executor = this.db) {
     return trx
       .selectFrom('vault_items')
@@ -312,10 +354,12 @@ export class ItemsRepository {
       .executeTakeFirst();
   }
 
-  list(f: ItemFilter) {
+  /** A page of the item list, large ciphertexts left out: the caller fetches them in bounded batches ({@link withCiphertexts}). */
+  list(f: ItemFilter): Promise<PageRow[]> {
     return this.db
       .selectFrom('vault_items as i')
-      .select(itemColumns.map((c) => `i.${c}` as const))
+      .select(pageColumns.map((c) => `i.${c}` as const))
+      .select(pageCiphertext('i.ciphertext'))
       .where('i.user_id', '=', f.userId)
       .where('i.deleted_at', f.deleted ? 'is not' : 'is', null)
       .$if(f.kind !== undefined, (q) => q.where('i.kind', '=', f.kind!))
@@ -564,8 +608,17 @@ export class ItemsRepository {
    * that a few of them do not shorten it.
    */
   async search(userId: string, tokens: Uint8Array[], limit: number, stats: { n: number; avgdl: number }, filter?: SearchFilter) {
+    return (await this.#ranked(userId, tokens, limit, stats, filter, 'rows')) as Array<ItemRow & { score: number }>;
+  }
+
+  /** {@link search}'s page with only small ciphertexts, each row with its ciphertext's size: a page to open in bounded batches. */
+  async searchPage(userId: string, tokens: Uint8Array[], limit: number, stats: { n: number; avgdl: number }, filter?: SearchFilter) {
+    return (await this.#ranked(userId, tokens, limit, stats, filter, 'page')) as Array<PageRow & { score: number }>;
+  }
+
+  async #ranked(userId: string, tokens: Uint8Array[], limit: number, stats: { n: number; avgdl: number }, filter: SearchFilter | undefined, what: Columns) {
     if (tokens.length === 0) return [];
-    const { shape, values } = searchValues(userId, tokens, limit, stats, filter);
+    const { shape, values } = searchValues(userId, tokens, limit, stats, filter, what);
     const result = await this.#search(this.db, shape, values);
     return result.rows.map((r) => ({ ...r, score: Number(r.score) }));
   }
@@ -581,9 +634,10 @@ export class ItemsRepository {
  * A search's values in a fixed order, and its shape: how many tokens and folders, which filters
  * are set (the same tests as {@link searchStatement} and {@link searchItemFilter} make).
  */
-function searchValues(userId: string, tokens: Uint8Array[], limit: number, stats: { n: number; avgdl: number }, f: SearchFilter | undefined) {
+function searchValues(userId: string, tokens: Uint8Array[], limit: number, stats: { n: number; avgdl: number }, f: SearchFilter | undefined, what: Columns) {
   const folders = f?.folderIds === undefined ? '-' : f.folderIds === null ? 'none' : String(f.folderIds.length);
   const shape = [
+    what,
     tokens.length,
     f?.kind ? 'k' : '',
     f?.from ? 'f' : '',
@@ -602,9 +656,12 @@ function searchValues(userId: string, tokens: Uint8Array[], limit: number, stats
   return { shape, values };
 }
 
+/** What a search answers with: whole rows, or a page's rows with only small ciphertexts (see ItemsRepository.searchPage). */
+type Columns = 'rows' | 'page';
+
 /** The search statement of one shape, with `p` in {@link searchValues}' order. */
 function searchStatement(shape: string, p: readonly unknown[]) {
-  const [nTokens, kind, from, to, source, tag, folders] = shape.split('|') as [string, string, string, string, string, string, string];
+  const [what, nTokens, kind, from, to, source, tag, folders] = shape.split('|') as [Columns, string, string, string, string, string, string, string];
   // Placeholders at compile time (see compileOnce), typed as the values they stand for.
   const [userId, n, avgdl, candidates, limit] = p as [string, number, number, number, number];
   let at = 5;
@@ -618,7 +675,7 @@ function searchStatement(shape: string, p: readonly unknown[]) {
     tagMac: tag ? take()[0] : undefined,
     folderIds: folders === '-' ? undefined : folders === 'none' ? null : take(Number(folders)),
   } as SearchFilter;
-  return sql<ItemRow & { score: number }>`
+  return sql<(ItemRow | PageRow) & { score: number }>`
       with hits as (
         select p.item_id,
           round(1e4::float8 * sum(
@@ -639,7 +696,11 @@ function searchStatement(shape: string, p: readonly unknown[]) {
         order by score desc, p.item_id
         limit ${candidates}
       )
-      select ${sql.join(itemColumns.map((c) => sql.ref(`i.${c}`)))}, h.score
+      select ${
+        what === 'rows'
+          ? sql.join(itemColumns.map((c) => sql.ref(`i.${c}`)))
+          : sql`${sql.join(pageColumns.map((c) => sql.ref(`i.${c}`)))}, ${inlineCiphertext('i.ciphertext')} as ciphertext, ${ciphertextBytes('i.ciphertext')} as ciphertext_bytes`
+      }, h.score
       from hits h
       cross join lateral (
         select ${sql.join(itemColumns.map((c) => sql.ref(c)))} from vault_items where id = h.item_id limit 1

@@ -7,11 +7,12 @@ import { badRequest, conflict, notFound, versionConflict } from '../errors.js';
 import type { Transaction } from 'kysely';
 import type { RecordInput } from '../../integrations/types.js';
 import type { DB } from '../db/types.js';
-import type { ItemsRepository, TypeLookup } from '../repositories/items.repository.js';
+import type { ItemsRepository, PageRow, TypeLookup } from '../repositories/items.repository.js';
+import { pageTextBudget, type Bounded } from '../http/item-text.js';
 import type { KeyRing, SessionContext } from './keyring.js';
 import { GroupCommit } from './group-commit.js';
 import { describeExtraction, type StoredExtraction } from '../files/extraction/reasons.js';
-import { normalizeTag as normalizeTagText, type Item, type ItemKind, type ItemSource } from '../../contract/index.js';
+import { normalizeTag as normalizeTagText, type Item, type ItemKind, type ItemSource, type TextMode } from '../../contract/index.js';
 
 /** The decrypted item as the API shows it: the contract's shape. */
 export type { Item, ItemKind, ItemSource };
@@ -153,6 +154,38 @@ type TagRow = { id: string; nameMac: Buffer; ciphertext: Buffer };
 /** Sealed tag rows one key ring keeps (see ItemsService.#sealedTags); a vault has a few dozen tags. */
 const SEALED_TAGS_PER_RING = 256;
 
+/**
+ * Ciphertext bytes a page fetches at a time (a row larger than this is a batch of its own): with
+ * the page's text budget, what bounds the memory one list or search answer takes, however large
+ * its items are. A page of ordinary items is well under it, so it is one batch.
+ */
+export const CIPHERTEXT_BATCH_BYTES = 4 * 1024 * 1024;
+
+/** A page's rows in consecutive batches of at most `maxBytes` of ciphertext, each row with its place in the page. */
+export function ciphertextBatches<R extends { ciphertext_bytes: number }>(rows: readonly R[], maxBytes: number): Array<Array<{ row: R; index: number }>> {
+  const batches: Array<Array<{ row: R; index: number }>> = [];
+  let batch: Array<{ row: R; index: number }> = [];
+  let bytes = 0;
+  for (const [index, row] of rows.entries()) {
+    const n = Number(row.ciphertext_bytes);
+    if (batch.length && bytes + n > maxBytes) {
+      batches.push(batch);
+      batch = [];
+      bytes = 0;
+    }
+    batch.push({ row, index });
+    bytes += n;
+  }
+  if (batch.length) batches.push(batch);
+  return batches;
+}
+
+/** How a page's items are opened: the text bound of the answer (none: whole texts), and a look at each whole item before it is cut. */
+export interface OpenPageOptions {
+  text?: TextMode;
+  onOpen?: (item: Item, index: number) => void;
+}
+
 /** What a pending read keeps of the text it may replace: enough to tell an edit, sealed with the item. */
 const textBasis = (text: string) => createHash('sha256').update(text).digest('base64url');
 
@@ -171,7 +204,13 @@ export class ItemsService {
   /** Single new items from concurrent requests of one user share a statement and a commit. */
   readonly #singles: GroupCommit<Inserts[number]>;
 
-  constructor(private readonly repo: ItemsRepository) {
+  readonly #batchBytes: number;
+
+  constructor(
+    private readonly repo: ItemsRepository,
+    opts: { ciphertextBatchBytes?: number } = {},
+  ) {
+    this.#batchBytes = opts.ciphertextBatchBytes ?? CIPHERTEXT_BATCH_BYTES;
     this.#singles = new GroupCommit((userId, entries) => this.repo.insertWithIndex(userId, entries));
   }
 
@@ -385,6 +424,11 @@ export class ItemsService {
     });
   }
 
+  /** Live items' rows by id, without ciphertexts, to open with {@link openPage}. */
+  pageRowsOf(session: SessionContext, ids: string[]): Promise<PageRow[]> {
+    return this.repo.pageRows(session.userId, ids);
+  }
+
   /** Decrypted recent items by readable type codes (looked up by their MACs), tags or kinds (see ItemsRepository.recent). */
   async recent(session: SessionContext, q: { types?: string[]; tags?: string[]; kinds?: string[]; from?: Date; to?: Date; limit: number }): Promise<Item[]> {
     const rows = await this.repo.recent({
@@ -399,11 +443,26 @@ export class ItemsService {
     return rows.map((r) => this.toItem(r, this.open(session.keys, r)));
   }
 
+  /**
+   * A page of items, `text` bounding their texts as the answer does (see pageTextBudget; none:
+   * whole texts). The page's rows come without ciphertexts; {@link openPage} fetches and opens them.
+   */
   async list(
     session: SessionContext,
-    q: { kind?: string; source?: string; type?: string; tag?: string; from?: string; to?: string; limit: number; cursor?: string; folderIds?: string[] | null },
+    q: {
+      kind?: string;
+      source?: string;
+      type?: string;
+      tag?: string;
+      from?: string;
+      to?: string;
+      limit: number;
+      cursor?: string;
+      folderIds?: string[] | null;
+      text?: TextMode;
+    },
     deleted = false,
-  ): Promise<{ items: Item[]; nextCursor: string | null }> {
+  ): Promise<{ items: Array<Bounded<Item>>; nextCursor: string | null }> {
     const rows = await this.repo.list({
       userId: session.userId,
       kind: q.kind,
@@ -418,10 +477,47 @@ export class ItemsService {
       cursor: q.cursor ? decodeCursor(q.cursor) : undefined,
     });
     const page = rows.slice(0, q.limit);
-    return {
-      items: page.map((r) => this.toItem(r, this.open(session.keys, r))),
-      nextCursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]!) : null,
-    };
+    const items = await this.openPage(session, page, { text: q.text });
+    return { items: items.filter((i) => i !== null), nextCursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]!) : null };
+  }
+
+  /**
+   * A page's rows as items, in page order (null for a row deleted since the page was selected).
+   * Ciphertexts larger than the page query carries inline are fetched in batches of at most the
+   * batch bound, and each item is cut to the page's text bound as soon as it is opened: the page
+   * never holds more than its small ciphertexts, a batch of large ones, the budget's worth of
+   * text and the one item being opened. `onOpen` sees each
+   * whole item first (a search snippet is made from the whole text).
+   */
+  async openPage(session: SessionContext, rows: readonly PageRow[], opts: OpenPageOptions = {}): Promise<Array<Bounded<Item> | null>> {
+    const fit = opts.text ? pageTextBudget(opts.text) : (item: Item): Bounded<Item> => item;
+    const items = new Array<Bounded<Item> | null>(rows.length).fill(null);
+    // Small ciphertexts came with the page; the others are fetched a bounded batch at a time, each
+    // batch when the walk reaches its first row: items are opened and cut in page order, which is
+    // the order the text budget is spent in.
+    const batches = ciphertextBatches(
+      rows.filter((r) => !r.ciphertext),
+      this.#batchBytes,
+    );
+    const batchFrom = new Map(batches.map((b) => [b[0]!.row.id, b.map(({ row }) => row.id)]));
+    let sealed = new Map<string, ItemRow>();
+    for (const [index, row] of rows.entries()) {
+      const ids = batchFrom.get(row.id);
+      if (ids) sealed = await this.#sealedRows(session.userId, ids);
+      const full = row.ciphertext ? { ...row, ciphertext: row.ciphertext } : sealed.get(row.id);
+      if (!full) continue;
+      // Each ciphertext is let go as soon as it is opened.
+      sealed.delete(row.id);
+      const item = this.toItem(full, this.open(session.keys, full));
+      opts.onOpen?.(item, index);
+      items[index] = fit(item);
+    }
+    return items;
+  }
+
+  /** A batch's rows with their ciphertexts, by id: the map is all that holds them, so each goes once taken out. */
+  async #sealedRows(userId: string, ids: string[]): Promise<Map<string, ItemRow>> {
+    return new Map((await this.repo.withCiphertexts(userId, ids)).map((r) => [r.id, r]));
   }
 
   async update(session: SessionContext, id: string, input: ItemPatch): Promise<Item> {

@@ -1,9 +1,12 @@
 import { tokenize } from '../../crypto/index.js';
 import { searchTerm } from '../codec/index.js';
 import { badRequest } from '../errors.js';
-import type { ItemsRepository, SearchFilter } from '../repositories/items.repository.js';
+import type { ItemsRepository, PageRow, SearchFilter } from '../repositories/items.repository.js';
+import { detached, type Bounded } from '../http/item-text.js';
 import type { FoldersService } from './folders.service.js';
 import { endOfDayIfDate, parseDate, tagMac, type Item, type ItemsService } from './items.service.js';
+import type { TextMode } from '../../contract/index.js';
+import type { VectorHit } from '../embed/vector-index.js';
 import type { SessionContext } from './keyring.js';
 import { snippets } from './snippet.js';
 
@@ -18,6 +21,8 @@ export interface SearchRequest {
   recursive?: boolean;
   from?: string;
   to?: string;
+  /** How much of the items' texts the answer carries (see pageTextBudget); none: whole texts. */
+  text?: TextMode;
 }
 
 /**
@@ -51,10 +56,14 @@ export class SearchService {
    * A search that explains itself: each result carries a snippet with the matched words marked,
    * made from the decrypted item for this response only. Filters mean what they mean on the item list.
    */
-  async explain(session: SessionContext, r: SearchRequest): Promise<Array<{ item: Item; score: number; snippet: string }>> {
-    const hits = await this.search(session, r.q, r.limit, await this.filterFor(session, r));
-    const snippet = snippets(r.q);
-    return hits.map((h) => ({ ...h, snippet: snippet(h.item.title, h.item.text) }));
+  async explain(session: SessionContext, r: SearchRequest): Promise<Array<{ item: Bounded<Item>; score: number; snippet: string }>> {
+    const rows = await this.rankedPage(session, r.q, r.limit, await this.filterFor(session, r));
+    return explainPage(
+      this.items,
+      session,
+      r,
+      rows.map((row) => ({ row, score: row.score })),
+    );
   }
 
   /** The item list's filters, in their request form, as the search query applies them. */
@@ -84,14 +93,24 @@ export class SearchService {
    * page shows a part of the candidates it ranks, and opening a row is most of a hit's cost.
    */
   async ranked(session: SessionContext, query: string, limit: number, filter?: SearchFilter): Promise<RankedHit[]> {
-    const tokens = [...new Set(tokenize(query, 'query'))].slice(0, 64).map((t) => searchTerm.blind(session.keys, t));
+    const tokens = this.#tokens(session, query);
     if (tokens.length === 0) return [];
-    const stats = await this.#corpusStats(session.userId);
-    const rows = await this.repo.search(session.userId, tokens, limit, stats, filter);
+    const rows = await this.repo.search(session.userId, tokens, limit, await this.#corpusStats(session.userId), filter);
     return rows.map((row) => {
       let item: Item | undefined;
       return { id: row.id, score: row.score, item: () => (item ??= this.items.toItem(row, this.items.open(session.keys, row))) };
     });
+  }
+
+  /** {@link ranked}'s page as rows without ciphertexts, to open with ItemsService.openPage: an answer's page. */
+  async rankedPage(session: SessionContext, query: string, limit: number, filter?: SearchFilter): Promise<Array<PageRow & { score: number }>> {
+    const tokens = this.#tokens(session, query);
+    if (tokens.length === 0) return [];
+    return this.repo.searchPage(session.userId, tokens, limit, await this.#corpusStats(session.userId), filter);
+  }
+
+  #tokens(session: SessionContext, query: string): Uint8Array[] {
+    return [...new Set(tokenize(query, 'query'))].slice(0, 64).map((t) => searchTerm.blind(session.keys, t));
   }
 
   #corpusStats(userId: string): Promise<CorpusStats> | CorpusStats {
@@ -114,4 +133,40 @@ export class SearchService {
     refreshing.catch(() => {});
     return cached.value;
   }
+}
+
+/** A ranked row of an answer's page, not yet opened; `match` is the passage the vectors matched, where they did. */
+export interface PageHit {
+  row: PageRow;
+  score: number;
+  match?: VectorHit;
+}
+
+/**
+ * A search answer's page opened under its text bound, each result with a snippet of the matched
+ * words made from the whole item as it is opened, before its text is cut. Rows deleted since
+ * they were ranked are left out.
+ */
+export async function explainPage(
+  items: ItemsService,
+  session: SessionContext,
+  r: Pick<SearchRequest, 'q' | 'text'>,
+  hits: readonly PageHit[],
+): Promise<Array<{ item: Bounded<Item>; score: number; snippet: string; match?: VectorHit }>> {
+  const snippet = snippets(r.q);
+  const snips: string[] = [];
+  const opened = await items.openPage(
+    session,
+    hits.map((h) => h.row),
+    {
+      text: r.text,
+      onOpen: (item, i) => {
+        snips[i] = detached(snippet(item.title, item.text));
+      },
+    },
+  );
+  return hits.flatMap((h, i) => {
+    const item = opened[i];
+    return item ? [{ item, score: h.score, snippet: snips[i]!, ...(h.match ? { match: h.match } : {}) }] : [];
+  });
 }

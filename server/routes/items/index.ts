@@ -3,7 +3,6 @@ import { badRequest } from '../../errors.js';
 import { requireSession } from '../../http/session.js';
 import type { FoldersService } from '../../services/folders.service.js';
 import type { ItemsService } from '../../services/items.service.js';
-import { boundTexts } from '../../http/item-text.js';
 import { CreateItemBody, IdParams, IfMatchHeaders, Item, ItemPage, ListItemsQuery, PatchItemBody, TagList } from '../../../contract/index.js';
 
 export const itemsRoutes =
@@ -16,11 +15,9 @@ export const itemsRoutes =
       return reply.code(201).send(item);
     });
 
-    app.get('/api/items', { schema: { querystring: ListItemsQuery, response: { 200: ItemPage } } }, async (req) => {
-      const { text, ...query } = req.query;
-      const page = await folders.listItems(requireSession(req), query);
-      return { ...page, items: boundTexts(page.items, text) };
-    });
+    app.get('/api/items', { schema: { querystring: ListItemsQuery, response: { 200: ItemPage } } }, async (req) =>
+      folders.listItems(requireSession(req), { ...req.query, text: req.query.text ?? 'full' }),
+    );
 
     app.get('/api/items/:id', { schema: { params: IdParams, response: { 200: Item } } }, async (req, reply) => {
       const item = await items.get(requireSession(req), req.params.id);
@@ -52,11 +49,7 @@ export const itemsRoutes =
     app.get(
       '/api/trash',
       { schema: { querystring: ListItemsQuery.pick({ limit: true, cursor: true, text: true }), response: { 200: ItemPage } } },
-      async (req) => {
-        const { text, ...query } = req.query;
-        const page = await items.list(requireSession(req), query, true);
-        return { ...page, items: boundTexts(page.items, text) };
-      },
+      async (req) => items.list(requireSession(req), { ...req.query, text: req.query.text ?? 'full' }, true),
     );
 
     app.get('/api/tags', { schema: { response: { 200: TagList } } }, async (req) => ({ tags: await items.tags(requireSession(req)) }));
