@@ -62,6 +62,11 @@ export const ExportItem = Item.omit({ version: true, folderId: true, extraction:
     deletedAt: z.string().nullable().optional(),
     folderId: z.string().nullable().optional(),
     extraction: z.object({ status: z.enum(['ok', 'pending', 'none', 'failed']), reason: z.string().max(200).optional() }).optional(),
+    /**
+     * An imported record's identity at its source (a FHIR `Type/id`, a HealthKit sample's key) and
+     * the version stored: restored, it stays the same record to that source's next import.
+     */
+    external: z.object({ id: z.string().min(1).max(1000), version: z.string().max(1000), placeholder: z.literal(true).optional() }).optional(),
   })
   .superRefine((item, ctx) => {
     if (item.kind !== 'note') return;

@@ -86,6 +86,14 @@ export interface ItemPayload {
   type?: string | null;
   data?: Record<string, unknown>;
   externalVersion?: string;
+  /**
+   * The item's identity at its source (a FHIR resource's `Type/id`, a HealthKit sample's key),
+   * whose MAC is `external_mac`: kept so an export carries it, and a restored record is the same
+   * record to its source's next import. Absent on items stored before it was kept.
+   */
+  externalId?: string;
+  /** Stored as a placeholder for a record whose content was missing (see NewItem.external). */
+  externalPlaceholder?: true;
   /** The session whose PATCH wrote this state (history shows who saved what). */
   savedBy?: string;
   /** How the file's text was read (items with a file): a status and a fixed reason code. */

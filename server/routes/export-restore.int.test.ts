@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import tar from 'tar-stream';
@@ -7,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateAgeIdentity } from '../../crypto/index.js';
 import { dbTargets, multipart, signUp, startTestServer, type TestServer } from '../../test-support/server/harness.js';
 import { untar } from '../../test-support/server/export-archive.js';
+import { importFhir } from '../../test-support/server/jobs.js';
 
 type Headers = Record<string, string>;
 type Job = { status: string; error?: string; errorCode?: string; result?: { imported: Record<string, number> } };
@@ -91,8 +93,8 @@ describe.each(dbTargets())('export and restore: what goes in, what comes back, w
     expect(imp.statusCode, imp.body).toBe(202);
     return waitJob(h, imp.json().jobId);
   };
-  const items = async (h: Headers, url = '/api/items'): Promise<Item[]> =>
-    (await sut.app.inject({ method: 'GET', url: `${url}?limit=200`, headers: h })).json().items;
+  const items = async (h: Headers, url = '/api/items', query = ''): Promise<Item[]> =>
+    (await sut.app.inject({ method: 'GET', url: `${url}?limit=200${query ? `&${query}` : ''}`, headers: h })).json().items;
   const upload = async (h: Headers, name: string, data: Buffer) => {
     const up = await sut.app.inject({ method: 'POST', url: '/api/files', ...multipart({ name, type: 'application/octet-stream', data }, {}, h) });
     expect(up.statusCode).toBe(201);
@@ -334,6 +336,99 @@ describe.each(dbTargets())('export and restore: what goes in, what comes back, w
       expect.objectContaining({ status: 'done', result: { imported: { items: 2, files: 1, folders: 1, chats: 1, series: 1 } } }),
     );
     expect(await restore(other.headers, exp)).toEqual(expect.objectContaining({ status: 'done', result: { imported: {} } }));
+  });
+
+  it('a restored record is the same record to its source: importing the source again adds nothing, before or after the restore', async () => {
+    const bundle = JSON.stringify({
+      resourceType: 'Bundle',
+      type: 'collection',
+      entry: ['imm-1.json', 'observation-cbc-hemoglobin.json', 'medicationrequest-self-tylenol.json'].map((f) => ({
+        resource: JSON.parse(readFileSync(new URL(`../../integrations/fhir/fixtures/${f}`, import.meta.url), 'utf8')) as unknown,
+      })),
+    });
+    const owner = await signUp(sut.app);
+    expect((await importFhir(sut.app, owner.headers, bundle)).status).toBe('done');
+    const exp = await exportOf(owner.headers);
+    const titles = async (h: Headers) => (await items(h)).map((i) => i.title).sort();
+    const imported = await titles(owner.headers);
+    expect(imported.length).toBeGreaterThanOrEqual(3);
+
+    // Restored into a new account (a move to another server), then the source imported again.
+    const moved = await signUp(sut.app);
+    expect((await restore(moved.headers, exp)).status).toBe('done');
+    expect(await importFhir(sut.app, moved.headers, bundle)).toMatchObject({ status: 'done', result: { imported: {} } });
+    expect(await titles(moved.headers)).toEqual(imported);
+    // The source imported first, then the backup restored.
+    const both = await signUp(sut.app);
+    expect((await importFhir(sut.app, both.headers, bundle)).status).toBe('done');
+    expect(await restore(both.headers, exp)).toMatchObject({ status: 'done', result: { imported: {} } });
+    expect(await titles(both.headers)).toEqual(imported);
+  });
+
+  it('an older export never replaces what changed since; a newer one keeps what it replaces in the history', async () => {
+    const owner = await signUp(sut.app);
+    const h = owner.headers;
+    const created = await sut.app.inject({ method: 'POST', url: '/api/items', headers: h, payload: { title: 'Plan', text: 'first text' } });
+    expect(created.statusCode).toBe(201);
+    const older = await exportOf(h);
+    const edit = await sut.app.inject({ method: 'PATCH', url: `/api/items/${created.json().id}`, headers: h, payload: { text: 'second text' } });
+    expect(edit.statusCode, edit.body).toBe(200);
+    const newer = await exportOf(h);
+    const texts = async (hh: Headers) => (await items(hh)).map((i) => (i as Item & { text: string }).text);
+
+    const newerFirst = await signUp(sut.app);
+    expect(await restore(newerFirst.headers, newer)).toMatchObject({ status: 'done', result: { imported: { items: 1 } } });
+    expect(await restore(newerFirst.headers, older)).toMatchObject({ status: 'done', result: { imported: {} } });
+    expect(await texts(newerFirst.headers)).toEqual(['second text']);
+    expect((await sut.app.inject({ method: 'GET', url: '/api/search?q=second', headers: newerFirst.headers })).json().results).toHaveLength(1);
+
+    const olderFirst = await signUp(sut.app);
+    expect(await restore(olderFirst.headers, older)).toMatchObject({ status: 'done', result: { imported: { items: 1 } } });
+    expect(await restore(olderFirst.headers, newer)).toMatchObject({ status: 'done', result: { imported: { items: 1 } } });
+    expect(await restore(olderFirst.headers, older)).toMatchObject({ status: 'done', result: { imported: {} } });
+    const [item] = await items(olderFirst.headers);
+    expect((item as Item & { text: string }).text).toBe('second text');
+    const was = await sut.app.inject({ method: 'GET', url: `/api/items/${item!.id}/versions/1`, headers: olderFirst.headers });
+    expect(was.statusCode, was.body).toBe(200);
+    expect(was.json().text).toBe('first text');
+  });
+
+  it('files each item as its own line says when an id repeats, and keeps the items read before a bad line', async () => {
+    const user = await signUp(sut.app);
+    const folder = { id: randomUUID(), name: 'Letters', parentId: null };
+    const first = note({ title: 'First', folderId: folder.id });
+    const again = { ...first, title: 'First, again', folderId: null };
+    const second = note({ title: 'Second', folderId: folder.id });
+    const third = note({ title: 'Third' });
+    const job = await restore(
+      user.headers,
+      await seal(
+        await makeTar([
+          ['manifest.json', manifest()],
+          ['folders.jsonl', jsonl([folder])],
+          ['items.jsonl', jsonl([first, again, second, third])],
+        ]),
+      ),
+    );
+    expect(job.status, job.error).toBe('done');
+    const folders = (await sut.app.inject({ method: 'GET', url: '/api/folders', headers: user.headers })).json().folders as Array<{ id: string }>;
+    const inFolder = (await items(user.headers, '/api/items', `folderId=${folders[0]!.id}`)).map((i) => i.title);
+    expect(inFolder).toEqual(['Second']);
+    expect((await items(user.headers, '/api/items', 'folderId=none')).map((i) => i.title).sort()).toEqual(['First, again', 'Third']);
+
+    const cut = await signUp(sut.app);
+    const failed = await restore(
+      cut.headers,
+      await seal(
+        await makeTar([
+          ['manifest.json', manifest()],
+          ['items.jsonl', jsonl([note({ title: 'Kept one' }), note({ title: 'Kept two' }), note({ kind: 'weird' })])],
+        ]),
+      ),
+    );
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatch(/^Line 3 of items\.jsonl/);
+    expect((await items(cut.headers)).map((i) => i.title).sort()).toEqual(['Kept one', 'Kept two']);
   });
 
   it('an age file that opens but holds no tar is not an export, not a damaged one', async () => {

@@ -49,7 +49,7 @@ export interface CreateResult {
   index: number;
   item: Item;
   status: 'created' | 'updated' | 'unchanged';
-  /** Unchanged because the input is an older revision of the stored resource. */
+  /** Unchanged because the input is an older revision of the stored resource (or an older copy of the item). */
   older?: true;
   /** For an update: the replaced version's data. */
   previous?: ItemPayload['data'];
@@ -70,8 +70,18 @@ export interface NewItem {
   /**
    * Integrations: the item's identity at its source, so a re-import never duplicates it. A
    * `placeholder` is stored only where nothing has that identity yet, and never replaces anything.
+   * `restored` (a copy from an export, `changedAt` when it was last changed, where known): a
+   * stored item changed since is newer and stays; one it replaces keeps what it had in its
+   * history, as a person's save does.
    */
-  external?: { id: string; version: string; placeholder?: boolean };
+  external?: ExternalIdentity;
+}
+
+export interface ExternalIdentity {
+  id: string;
+  version: string;
+  placeholder?: boolean;
+  restored?: { changedAt?: Date };
 }
 
 /** An integration's record as an item to store; its source identity makes re-imports idempotent. */
@@ -183,7 +193,20 @@ export function ciphertextBatches<R extends { ciphertext_bytes: number }>(rows: 
 /** How a page's items are opened: the text bound of the answer (none: whole texts), and a look at each whole item before it is cut. */
 export interface OpenPageOptions {
   text?: TextMode;
+  /** Each item with its source identity, where it has one (an export carries it). */
+  external?: boolean;
   onOpen?: (item: Item, index: number) => void;
+}
+
+/** An item's identity at its source as an export carries it (see ItemPayload.externalId). */
+export interface ItemExternal {
+  external?: { id: string; version: string; placeholder?: true };
+}
+
+function withExternal<T extends Item>(item: T, payload: ItemPayload): T & ItemExternal {
+  if (payload.externalId === undefined || payload.externalVersion === undefined) return item;
+  const external = { id: payload.externalId, version: payload.externalVersion, ...(payload.externalPlaceholder ? { placeholder: true as const } : {}) };
+  return { ...item, external };
 }
 
 /** What a pending read keeps of the text it may replace: enough to tell an edit, sealed with the item. */
@@ -315,7 +338,11 @@ export class ItemsService {
       const payload: ItemPayload = { title: input.title, text: input.text, tags, type: input.type ?? null };
       if (input.data) payload.data = input.data;
       if (input.extraction) payload.extraction = input.extraction;
-      if (input.external) payload.externalVersion = input.external.version;
+      if (input.external) {
+        payload.externalVersion = input.external.version;
+        payload.externalId = input.external.id;
+        if (input.external.placeholder) payload.externalPlaceholder = true;
+      }
       return { input, payload, occurredAt: parseDate(input.occurredAt), mac: input.external ? externalMac(keys, input.source, input.external.id) : null };
     });
     const run = async (trx: Transaction<DB> | undefined, insert = (entries: Inserts) => this.repo.insertWithIndex(userId, entries, trx)) => {
@@ -350,10 +377,12 @@ export class ItemsService {
             out.push({ index, item: this.toItem(row, old), status: 'unchanged' });
             continue;
           }
-          if (isOlderRevision(p.payload.data, old.data)) {
+          const { restored } = p.input.external!;
+          if (isOlderRevision(p.payload.data, old.data) || (restored?.changedAt && row.updated_at > restored.changedAt)) {
             out.push({ index, item: this.toItem(row, old), status: 'unchanged', older: true });
             continue;
           }
+          if (restored && trx) await this.#hooks?.archive(session, row, old, trx);
           const version = row.version + 1;
           const { terms, count } = this.terms(keys, p.payload);
           await this.repo.update(
@@ -460,9 +489,11 @@ export class ItemsService {
       cursor?: string;
       folderIds?: string[] | null;
       text?: TextMode;
+      /** Each item with its source identity, where it has one (see OpenPageOptions). */
+      external?: boolean;
     },
     deleted = false,
-  ): Promise<{ items: Array<Bounded<Item>>; nextCursor: string | null }> {
+  ): Promise<{ items: Array<Bounded<Item> & ItemExternal>; nextCursor: string | null }> {
     const rows = await this.repo.list({
       userId: session.userId,
       kind: q.kind,
@@ -477,7 +508,7 @@ export class ItemsService {
       cursor: q.cursor ? decodeCursor(q.cursor) : undefined,
     });
     const page = rows.slice(0, q.limit);
-    const items = await this.openPage(session, page, { text: q.text });
+    const items = await this.openPage(session, page, { text: q.text, external: q.external });
     return { items: items.filter((i) => i !== null), nextCursor: rows.length > q.limit ? encodeCursor(page[page.length - 1]!) : null };
   }
 
@@ -489,9 +520,9 @@ export class ItemsService {
    * text and the one item being opened. `onOpen` sees each
    * whole item first (a search snippet is made from the whole text).
    */
-  async openPage(session: SessionContext, rows: readonly PageRow[], opts: OpenPageOptions = {}): Promise<Array<Bounded<Item> | null>> {
+  async openPage(session: SessionContext, rows: readonly PageRow[], opts: OpenPageOptions = {}): Promise<Array<(Bounded<Item> & ItemExternal) | null>> {
     const fit = opts.text ? pageTextBudget(opts.text) : (item: Item): Bounded<Item> => item;
-    const items = new Array<Bounded<Item> | null>(rows.length).fill(null);
+    const items = new Array<(Bounded<Item> & ItemExternal) | null>(rows.length).fill(null);
     // Small ciphertexts came with the page; the others are fetched a bounded batch at a time, each
     // batch when the walk reaches its first row: items are opened and cut in page order, which is
     // the order the text budget is spent in.
@@ -508,7 +539,8 @@ export class ItemsService {
       if (!full) continue;
       // Each ciphertext is let go as soon as it is opened.
       sealed.delete(row.id);
-      const item = this.toItem(full, this.open(session.keys, full));
+      const payload = this.open(session.keys, full);
+      const item = opts.external ? withExternal(this.toItem(full, payload), payload) : this.toItem(full, payload);
       opts.onOpen?.(item, index);
       items[index] = fit(item);
     }

@@ -30,7 +30,7 @@ export class ItemsSection implements PortabilitySection {
   async *#pages(session: SessionContext, deleted: boolean) {
     let cursor: string | undefined;
     do {
-      const page = await this.items.list(session, { limit: BATCH, cursor }, deleted);
+      const page = await this.items.list(session, { limit: BATCH, cursor, external: true }, deleted);
       yield page.items;
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
@@ -61,12 +61,19 @@ export class ItemsSection implements PortabilitySection {
   async import(name: string, body: Readable, state: ImportState): Promise<void> {
     let batch: ExportItem[] = [];
     const flush = async () => {
-      if (batch.length) await this.#restore(batch, state);
+      const todo = batch;
       batch = [];
+      if (todo.length) await this.#restore(todo, state);
     };
-    for await (const item of readLines(body, name, ExportItem, 'item')) {
-      batch.push(item);
-      if (batch.length >= BATCH) await flush();
+    try {
+      for await (const item of readLines(body, name, ExportItem, 'item')) {
+        batch.push(item);
+        if (batch.length >= BATCH) await flush();
+      }
+    } catch (err) {
+      // A bad line or a cut archive fails the job; what was read before it is kept, as documented.
+      await flush().catch(() => {});
+      throw err;
     }
     await flush();
   }
@@ -85,6 +92,7 @@ export class ItemsSection implements PortabilitySection {
     });
     const inputs: NewItem[] = todo.map((i) => {
       const data = i.data ? withFileIds(i.data, state.fileIds) : undefined;
+      const changedAt = exportedTimes(i)?.updatedAt;
       return {
         kind: i.kind,
         source: i.source,
@@ -96,30 +104,41 @@ export class ItemsSection implements PortabilitySection {
         ...(data ? { data } : {}),
         ...(i.fileId ? { fileId: state.fileIds.get(i.fileId) ?? null } : {}),
         ...(i.fileId && extractionFromApi(i.extraction) ? { extraction: extractionFromApi(i.extraction) } : {}),
-        // A stable identity per exported item makes a second import of the same export a no-op,
-        // and an import of a newer export of the same vault an update.
-        external: { id: `export:${i.id}`, version: createHash('sha256').update(JSON.stringify(i)).digest('base64url') },
+        // An imported record keeps its source identity, so the source's next import finds it. Other
+        // items get a stable identity per exported item: a second import of the same export is a
+        // no-op. Either way an import of a newer copy is an update, and of an older one (the stored
+        // item changed since) leaves it be.
+        external: {
+          ...(i.external ?? { id: `export:${i.id}`, version: createHash('sha256').update(JSON.stringify(i)).digest('base64url') }),
+          restored: changedAt ? { changedAt } : {},
+        },
       };
     });
-    const results = inputs.length ? await this.items.createMany(session, inputs) : [];
-    // Export ids are unique, so createMany keeps every input and answers in input order.
+    // One result per input kept, by its index: of lines sharing an identity (an id repeated in a
+    // hand-edited export) only one is kept.
+    const results = new Map((inputs.length ? await this.items.createMany(session, inputs) : []).map((r) => [r.index, r]));
     const byFolder = new Map<string, string[]>();
     const times: Array<{ id: string; createdAt: Date; updatedAt: Date }> = [];
     const links: Array<{ itemId: string; fileId: string }> = [];
     let added = 0;
     for (const [idx, i] of todo.entries()) {
-      const r = results[idx];
+      const r = results.get(idx);
       if (!r) continue;
       state.itemIds.set(i.id, r.item.id);
       const folderId = i.folderId ? state.folderIds.get(i.folderId) : undefined;
-      if (folderId) byFolder.set(folderId, [...(byFolder.get(folderId) ?? []), r.item.id]);
+      // An older copy leaves the stored item where it is, as it leaves its content.
+      if (folderId && !r.older) byFolder.set(folderId, [...(byFolder.get(folderId) ?? []), r.item.id]);
       // Only what is new or changed counts as imported; an item already here as exported does not.
       if (r.status === 'unchanged') continue;
       added++;
       for (const fileId of attachmentIds(inputs[idx]!.data)) links.push({ itemId: r.item.id, fileId });
-      if (r.status !== 'created') continue;
-      if (i.deletedAt) await this.items.trash(session, r.item.id);
       const at = exportedTimes(i);
+      // An updated item's content is the copy's: so is its last change, which orders later copies.
+      if (r.status === 'updated') {
+        if (at) times.push({ id: r.item.id, createdAt: new Date(r.item.createdAt), updatedAt: at.updatedAt });
+        continue;
+      }
+      if (i.deletedAt) await this.items.trash(session, r.item.id);
       if (at) times.push({ id: r.item.id, ...at });
     }
     await this.files.linkItems(session.userId, links);
