@@ -56,6 +56,8 @@ export interface FhirClientOptions {
   maxPages?: number;
   /** Largest response body read (default {@link MAX_FHIR_RESPONSE_BYTES}). */
   maxResponseBytes?: number;
+  /** Cancels the sync (its owner disconnected, the server stops). */
+  signal?: AbortSignal;
 }
 
 type Json = Record<string, unknown>;
@@ -83,9 +85,10 @@ export class FhirClient {
         res = await doFetch(url, {
           headers: { authorization: `Bearer ${token}`, accept: 'application/fhir+json' },
           redirect: 'manual',
-          signal: AbortSignal.timeout(60_000),
+          signal: this.opts.signal ? AbortSignal.any([this.opts.signal, AbortSignal.timeout(60_000)]) : AbortSignal.timeout(60_000),
         });
-      } catch {
+      } catch (err) {
+        if (this.opts.signal?.aborted) throw err;
         throw new EpicError('network', 'The health record server could not be reached.');
       }
       const type = new URL(url).pathname.slice(new URL(this.base).pathname.length).split('/')[1] ?? 'resource';

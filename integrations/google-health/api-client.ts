@@ -98,6 +98,9 @@ export interface ListDataPointsResponse {
   nextPageToken?: string;
 }
 
+/** Most one request to Google Health may take, as Epic's client allows. */
+export const REQUEST_TIMEOUT_MS = 60_000;
+
 /** Transport and retry settings. */
 export interface GoogleHealthClientOptions {
   /** API origin (tests point this at the fake server). Default {@link GOOGLE_HEALTH_BASE_URL}. */
@@ -111,7 +114,10 @@ export interface GoogleHealthClientOptions {
   baseRetryDelayMs?: number;
   /** Page size asked for (the API caps it; sleep pages hold at most 25). */
   pageSize?: number;
+  /** Cancels the sync (its owner disconnected, the server stops). */
   signal?: AbortSignal;
+  /** Most one request may take, its body included (default 60 s); a request that times out is tried once more. */
+  requestTimeoutMs?: number;
   /** Injected for tests. */
   sleep?(ms: number, signal?: AbortSignal): Promise<void>;
 }
@@ -216,8 +222,14 @@ export async function fetchDataPointsPage(
   const maxDelay = opts.maxRetryDelayMs ?? 60_000;
   const baseDelay = opts.baseRetryDelayMs ?? 1_000;
 
+  const timeoutMs = opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
+  let timeouts = 0;
   for (let attempt = 0; ; attempt++) {
     if (opts.signal?.aborted) throw new GoogleHealthError('aborted', null, 'The sync was cancelled.');
+    // A server that takes the connection and never answers would hold the sync (and its
+    // connection's "Sync now") for as long as undici waits: minutes per request, per retry.
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const signal = opts.signal ? AbortSignal.any([opts.signal, deadline]) : deadline;
     let res: Response;
     try {
       res = await doFetch(url, {
@@ -225,17 +237,21 @@ export async function fetchDataPointsPage(
         // Never follow a redirect: it would carry the bearer token past the configured origin
         // (and past the endpoint guard), e.g. to 127.0.0.1.
         redirect: 'manual',
-        signal: opts.signal,
+        signal,
       });
+      if (res.ok) return await readPage(res, type);
     } catch (err) {
       if (opts.signal?.aborted) throw new GoogleHealthError('aborted', null, 'The sync was cancelled.');
+      if (err instanceof GoogleHealthError) throw err;
+      if (deadline.aborted && ++timeouts > 1) {
+        throw new GoogleHealthError('network', null, `Google Health did not answer within ${Math.round(timeoutMs / 1000)} s, twice.`);
+      }
       if (attempt < maxRetries) {
         await sleep(Math.min(maxDelay, baseDelay * 2 ** attempt), opts.signal);
         continue;
       }
       throw new GoogleHealthError('network', null, `Google Health could not be reached (${(err as Error).name}).`);
     }
-    if (res.ok) return readPage(res, type);
     if (res.status >= 300 && res.status < 400) {
       await res.body?.cancel().catch(() => {});
       throw new GoogleHealthError('bad_request', res.status, `Google Health answered ${res.status} (a redirect) for ${type}; it was not followed.`);

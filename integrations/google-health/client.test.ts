@@ -117,6 +117,23 @@ describe('Google Health client against the fake server', () => {
     expect(server.requests.at(-2)!.status).toBe(503);
   });
 
+  it('gives up on a server that takes the request and never answers: one retry, then a network error', async () => {
+    server = await startFakeGoogleHealthServer({ accessToken: TOKEN });
+    server.misbehaviour = 'silent';
+    try {
+      const before = server.requests.length;
+      const err = (await fetchDataPointsPage(TOKEN, 'heart-rate', {}, { baseUrl: server.url, ...noWait, requestTimeoutMs: 200 }).catch(
+        (e: unknown) => e,
+      )) as GoogleHealthError;
+      expect(err).toBeInstanceOf(GoogleHealthError);
+      expect(err.code).toBe('network');
+      expect(err.message).toMatch(/did not answer within/);
+      expect(server.requests.length - before).toBe(2);
+    } finally {
+      server.misbehaviour = null;
+    }
+  });
+
   it('answers 401 for a bad token, and never puts the token in the error', async () => {
     server = await startFakeGoogleHealthServer({ accessToken: 'the-right-one' });
     const err = (await fetchDataPointsPage(TOKEN, 'sleep', {}, { baseUrl: server.url, ...noWait }).catch((e: unknown) => e)) as GoogleHealthError;

@@ -603,6 +603,45 @@ describe.each(dbTargets())('Google sign-in and health integrations (%s)', (targe
       });
       expect(again.json().days[0].count).toBe(10);
     });
+
+    it('stops a sync the owner disconnects while Google Health does not answer, and stores nothing after', async () => {
+      const user = await signUp(sut.app);
+      const start = await inject({ method: 'GET', url: '/api/integrations/google_health/connect', headers: user.headers });
+      const jar = new Jar();
+      jar.take(start);
+      await inject({ method: 'GET', url: await providerRedirect(start.headers.location as string), headers: { cookie: jar.header() } });
+      await svc().whenIdle();
+      const day = new Date(Date.now() - 3_600_000).toISOString().slice(0, 10);
+      health.addDataPoints('heart-rate', [
+        {
+          name: 'users/me/dataTypes/heart-rate/dataPoints/after-disconnect',
+          dataSource: { device: { displayName: 'Charge 6' } },
+          heartRate: { sampleTime: { physicalTime: new Date(Date.now() - 3_600_000).toISOString(), utcOffset: '0s' }, beatsPerMinute: '141' },
+        },
+      ]);
+      health.misbehaviour = 'silent';
+      try {
+        const asked = health.requests.length;
+        const r = await inject({ method: 'POST', url: '/api/integrations/google_health/sync', headers: user.headers });
+        for (let i = 0; i < 400 && health.requests.length === asked; i++) await new Promise((res) => setTimeout(res, 25));
+        expect(health.requests.length).toBeGreaterThan(asked);
+        expect((await inject({ method: 'DELETE', url: '/api/integrations/google_health', headers: user.headers })).statusCode).toBe(204);
+        health.misbehaviour = null;
+        await svc().whenIdle();
+        const job = (await inject({ method: 'GET', url: `/api/jobs/${r.json().jobId}`, headers: user.headers })).json();
+        expect(job.status).toBe('failed');
+        expect(job.errorCode).toBe('disconnected');
+      } finally {
+        health.misbehaviour = null;
+      }
+      await inject({ method: 'GET', url: '/api/auth/me', headers: user.headers });
+      const series = await inject({
+        method: 'GET',
+        url: `/api/records/series?type=HKQuantityTypeIdentifierHeartRate&from=${day}&to=${day}`,
+        headers: user.headers,
+      });
+      expect(series.json().days.filter((d: { max: number }) => d.max === 141)).toEqual([]);
+    }, 60_000);
   });
 
   it('never writes a token, code, verifier or client secret into the logs', async () => {

@@ -73,7 +73,7 @@ const FOREIGN_KEY_VIOLATION = '23503';
  */
 export class IntegrationsService {
   readonly #connectors: Map<Provider, Connector>;
-  readonly #running = new Map<string, { job: SyncJob; done: Promise<void> }>();
+  readonly #running = new Map<string, { job: SyncJob; done: Promise<void>; stop: AbortController }>();
   #timer: NodeJS.Timeout | undefined;
   readonly opts: SchedulerOptions;
 
@@ -216,7 +216,7 @@ export class IntegrationsService {
     const again = this.#running.get(key);
     if (again) return again.job.id;
     const job: SyncJob = { id: randomUUID(), userId, provider, status: 'running', startedAt: new Date().toISOString(), ...(manual ? { manual } : {}) };
-    const entry = { job, done: Promise.resolve() };
+    const entry = { job, done: Promise.resolve(), stop: new AbortController() };
     this.#running.set(key, entry);
     try {
       await this.#insertJob(job.id, userId, kind);
@@ -228,7 +228,7 @@ export class IntegrationsService {
       if (other) return other.id;
       throw err;
     }
-    entry.done = this.#held(job).finally(() => this.#running.delete(key));
+    entry.done = this.#held(job, entry.stop.signal).finally(() => this.#running.delete(key));
     return job.id;
   }
 
@@ -304,7 +304,7 @@ export class IntegrationsService {
   }
 
   /** Runs a sync, renewing its claim while it runs, and records the outcome in its row. */
-  async #held(job: SyncJob): Promise<void> {
+  async #held(job: SyncJob, signal: AbortSignal): Promise<void> {
     const renew = setInterval(() => {
       this.jobs
         .renew(job.id, this.opts.instanceId, this.opts.leaseMs)
@@ -312,7 +312,7 @@ export class IntegrationsService {
     }, this.opts.leaseMs / 3);
     renew.unref();
     try {
-      await this.#run(job);
+      await this.#run(job, signal);
     } finally {
       clearInterval(renew);
     }
@@ -337,7 +337,7 @@ export class IntegrationsService {
     while (this.#running.size) await Promise.allSettled([...this.#running.values()].map((r) => r.done));
   }
 
-  async #run(job: SyncJob): Promise<void> {
+  async #run(job: SyncJob, signal: AbortSignal): Promise<void> {
     const { userId, provider } = job;
     const c = this.connector(provider);
     const row = await this.repo.get(userId, provider);
@@ -348,9 +348,21 @@ export class IntegrationsService {
     }
     const stored = await this.tokens.grant(userId, provider);
     const cursor = row.cursor ? JSON.parse(openToken(this.serverKey, userId, CURSOR(provider), asBuffer(row.cursor))) : undefined;
+    // Nothing is stored once the owner has disconnected, here or on another instance: the sync
+    // stops with the next batch it would have written.
+    const stillConnected = async () => {
+      signal.throwIfAborted();
+      if (!(await this.repo.get(userId, provider))) throw new Error('disconnected mid-sync');
+    };
     const sink = {
-      records: (batch: RecordInput[]) => this.inbox.deposit(userId, provider, { records: batch }),
-      samples: (batch: QuantitySample[]) => this.inbox.deposit(userId, provider, { samples: batch }),
+      records: async (batch: RecordInput[]) => {
+        await stillConnected();
+        return this.inbox.deposit(userId, provider, { records: batch });
+      },
+      samples: async (batch: QuantitySample[]) => {
+        await stillConnected();
+        return this.inbox.deposit(userId, provider, { samples: batch });
+      },
     };
     const started = performance.now();
     const finished = (outcome: 'done' | 'failed', records = 0) =>
@@ -358,7 +370,7 @@ export class IntegrationsService {
     try {
       if (!stored) throw new ReauthRequiredError(c.label);
       const r = await withSpan(`sync ${provider}`, { 'cv.sync.provider': provider, 'cv.job.id': job.id }, () =>
-        c.sync(stored.grant, this.tokens.source(userId, c), cursor, sink),
+        c.sync(stored.grant, this.tokens.source(userId, c), cursor, sink, signal),
       );
       // A sync cut short still ends done (what it read is in the vault), but the Connections
       // page shows the integration's error, so the person learns part was not read.
@@ -380,7 +392,7 @@ export class IntegrationsService {
       finished('failed');
       // Disconnected by its owner mid-sync: the grant was revoked and deleted on purpose, so the
       // refresh that then fails is not "sign in again". Nothing is left to mark.
-      if (!(await this.repo.get(userId, provider).catch(() => row))) {
+      if (signal.aborted || !(await this.repo.get(userId, provider).catch(() => row))) {
         job.status = 'failed';
         job.error = {
           code: 'disconnected',
@@ -422,6 +434,8 @@ export class IntegrationsService {
   /** Disconnect: revoke at the provider where it offers revocation, then delete token and integration. */
   async disconnect(userId: string, provider: string, requestId?: string): Promise<void> {
     const c = this.connector(provider);
+    // A sync running here stops now; one on another instance stops at its next write (see #run).
+    this.#running.get(`${userId}|${c.provider}`)?.stop.abort(new Error('disconnected'));
     const stored = await this.tokens.grant(userId, c.provider).catch(() => null);
     if (stored) await c.revoke(stored.grant).catch(() => {});
     this.tokens.forget(userId, c.provider);

@@ -51,11 +51,13 @@ export interface Connector {
   finish(callback: URLSearchParams, flow: ConnectFlow): Promise<{ grant: StoredGrant; access: AccessToken }>;
   refresh(grant: StoredGrant): Promise<{ grant: StoredGrant; access: AccessToken }>;
   revoke(grant: StoredGrant): Promise<void>;
+  /** `signal` aborts when the owner disconnects mid-sync: the sync stops where it is. */
   sync(
     grant: StoredGrant,
     tokens: AccessTokenSource,
     cursor: unknown,
     sink: SyncSink,
+    signal?: AbortSignal,
   ): Promise<{
     cursor: unknown;
     counts: Record<string, number>;

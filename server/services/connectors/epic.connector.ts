@@ -107,10 +107,10 @@ export class EpicConnector implements Connector {
     await d?.provider.revoke(grant.refreshToken, 'refresh_token');
   }
 
-  async sync(grant: StoredGrant, tokens: Parameters<Connector['sync']>[1], cursor: unknown, sink: Parameters<Connector['sync']>[3]) {
+  async sync(grant: StoredGrant, tokens: Parameters<Connector['sync']>[1], cursor: unknown, sink: Parameters<Connector['sync']>[3], signal?: AbortSignal) {
     const base = this.#allowed(grant.endpoint);
     if (!grant.patientId) throw new ReauthRequiredError(this.label);
-    const client = new FhirClient(base, tokens);
+    const client = new FhirClient(base, tokens, { signal });
     try {
       const r = await syncEpic(client, { patientId: grant.patientId, cursor: typeof cursor === 'string' ? cursor : undefined }, sink);
       return {

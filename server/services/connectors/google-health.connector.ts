@@ -76,14 +76,14 @@ export class GoogleHealthConnector implements Connector {
     await provider?.revoke(grant.refreshToken, 'refresh_token');
   }
 
-  async sync(_grant: StoredGrant, tokens: AccessTokenSource, cursor: unknown, sink: SyncSink) {
+  async sync(_grant: StoredGrant, tokens: AccessTokenSource, cursor: unknown, sink: SyncSink, signal?: AbortSignal) {
     // The bearer token goes to GOOGLE_HEALTH_API_URL: checked like any discovered endpoint.
     await assertSafeEndpoint(this.config.GOOGLE_HEALTH_API_URL, this.google.policy);
     let cursors = (cursor && typeof cursor === 'object' ? cursor : {}) as GoogleHealthCursors;
     let token = await tokens.get();
     for (let attempt = 0; ; attempt++) {
       try {
-        const r = await syncGoogleHealth(token, cursors, sink, { baseUrl: this.config.GOOGLE_HEALTH_API_URL });
+        const r = await syncGoogleHealth(token, cursors, sink, { baseUrl: this.config.GOOGLE_HEALTH_API_URL, signal });
         return {
           cursor: r.cursors,
           counts: r.counts,

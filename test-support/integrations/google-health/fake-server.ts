@@ -46,9 +46,10 @@ export interface FakeGoogleHealthServer {
   /**
    * How data-point pages are answered, after the bearer check: `huge` ~20 MiB of valid JSON,
    * `malformed` cut-off JSON, `html` a maintenance page, `repeat` an empty page whose
-   * `nextPageToken` is always the same, `endless` empty pages each with a new token. Null: behave.
+   * `nextPageToken` is always the same, `endless` empty pages each with a new token, `silent`
+   * takes the request and never answers. Null: behave.
    */
-  misbehaviour: null | 'huge' | 'malformed' | 'html' | 'repeat' | 'endless';
+  misbehaviour: null | 'huge' | 'malformed' | 'html' | 'repeat' | 'endless' | 'silent';
   close(): Promise<void>;
 }
 
@@ -201,6 +202,8 @@ export async function startFakeGoogleHealthServer(opts: FakeGoogleHealthOptions)
           return sendJson(res, 200, { dataPoints: [], nextPageToken: 'same-token' });
         case 'endless':
           return sendJson(res, 200, { dataPoints: [], nextPageToken: `t${requests.length}` });
+        case 'silent':
+          return;
       }
     }
     const type = log.dataType!;
