@@ -77,6 +77,7 @@ describe('personal API tokens in the browser and from a script', () => {
     expect(await page.content()).not.toContain(token);
 
     await card.getByRole('button', { name: 'Revoke nightly script' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke token' }).click();
     await card.getByRole('list', { name: 'Your API tokens' }).waitFor({ state: 'detached' });
     const after = await curl([...auth, `${server.url}/api/items`]);
     expect(after.status).toBe(401);

@@ -2,16 +2,20 @@
  * Context Vault service worker: caches the app shell ONLY (index.html, the hashed /assets/
  * bundles, icons, manifest) so the app opens from a phone's home screen and says plainly when
  * the server cannot be reached. It never caches an API response, a file or anything decrypted:
- * requests under /api/ and /health are not intercepted at all, so they reach the network or fail.
+ * the server's own endpoints (below) are not intercepted at all, so they reach the network or fail.
  */
 const CACHE = 'cv-shell-v1';
 const STATIC = ['/', '/manifest.webmanifest', '/favicon.svg', '/icon-192.png', '/icon-512.png'];
+// `/health` itself is not here: like the server, which answers it with the app to a browser asking
+// for a page and with JSON to a probe, a page visit there gets the shell, and a probe's fetch is
+// never intercepted (only page visits and shell assets are). The app's `/health/labs/…` pages too.
+const HEALTH_PROBES = ['/health/db', '/health/storage', '/health/ollama'];
 
 const isShellAsset = (url) => url.origin === self.location.origin && (url.pathname.startsWith('/assets/') || STATIC.includes(url.pathname));
-const isApi = (url) =>
+const isServerPath = (url) =>
   url.pathname.startsWith('/api/') ||
   url.pathname === '/api' ||
-  url.pathname.startsWith('/health') ||
+  HEALTH_PROBES.includes(url.pathname) ||
   url.pathname.startsWith('/docs') ||
   url.pathname === '/metrics';
 
@@ -43,7 +47,7 @@ self.addEventListener('fetch', (event) => {
   const req = event.request;
   if (req.method !== 'GET') return;
   const url = new URL(req.url);
-  if (url.origin !== self.location.origin || isApi(url)) return;
+  if (url.origin !== self.location.origin || isServerPath(url)) return;
   if (req.mode === 'navigate') {
     // Pages: the network first (a new deployment wins), the cached shell when offline.
     event.respondWith(fetch(req).catch(async () => (await caches.match('/', { cacheName: CACHE })) ?? Response.error()));

@@ -1,4 +1,4 @@
-import { fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ApiTokens } from './ApiTokens';
 
@@ -37,7 +37,37 @@ describe('<ApiTokens>', () => {
     expect(bodies).toEqual([{ name: 'backup', scopes: ['read', 'chat'], expiresInDays: 30 }]);
     expect(await screen.findByText('Never used', { exact: false })).toBeTruthy();
     fireEvent.click(screen.getByRole('button', { name: 'Revoke backup' }));
+    fireEvent.click(within(await screen.findByRole('dialog')).getByRole('button', { name: 'Revoke token' }));
     await waitFor(() => expect(screen.queryByRole('button', { name: 'Revoke backup' })).toBeNull());
+  });
+
+  it('asks before revoking a token, and Cancel keeps it', async () => {
+    const token = {
+      id: 't1',
+      name: 'nightly script',
+      scopes: ['read'],
+      createdAt: '2026-12-05T10:00:00Z',
+      lastUsedAt: null,
+      expiresAt: '2099-01-04T10:00:00Z',
+    };
+    const fetchMock = vi.fn(async (url: string, init?: RequestInit) =>
+      init?.method === 'DELETE' ? new Response(null, { status: 204 }) : json(200, { tokens: [token] }),
+    );
+    vi.stubGlobal('fetch', fetchMock);
+    render(<ApiTokens />);
+    fireEvent.click(await screen.findByRole('button', { name: 'Revoke nightly script' }));
+    const dialog = await screen.findByRole('dialog');
+    expect(dialog.textContent).toContain('Revoke “nightly script”?');
+    expect(dialog.textContent).toContain('stop working at once');
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Cancel' }));
+    expect(screen.queryByRole('dialog')).toBeNull();
+    expect(fetchMock.mock.calls.some(([, init]) => init?.method === 'DELETE')).toBe(false);
+    expect(screen.getByRole('button', { name: 'Revoke nightly script' })).toBeTruthy();
+
+    fireEvent.click(screen.getByRole('button', { name: 'Revoke nightly script' }));
+    fireEvent.click(within(await screen.findByRole('dialog')).getByRole('button', { name: 'Revoke token' }));
+    await waitFor(() => expect(fetchMock.mock.calls.some(([url, init]) => url === '/api/tokens/t1' && init?.method === 'DELETE')).toBe(true));
+    await waitFor(() => expect(screen.queryByRole('button', { name: 'Revoke nightly script' })).toBeNull());
   });
 
   it('says what is missing instead of sending an empty request', async () => {

@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { api } from '../../api/client';
 import { Button } from '../../components/ui/Button';
+import { Dialog } from '../../components/ui/Dialog';
 import { Card, ErrorText, Notice } from '../../components/ui/Feedback';
 import { SelectField, TextField } from '../../components/ui/Field';
 import { formatDateTime } from '../../components/format';
@@ -28,6 +29,7 @@ export function ApiTokens() {
   const [created, setCreated] = useState<{ name: string; token: string } | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState<string | null>(null);
+  const [confirmRevoke, setConfirmRevoke] = useState<ApiToken | null>(null);
   const [copied, setCopied] = useState<'yes' | 'failed' | null>(null);
   const copy = async (token: string) => {
     try {
@@ -80,6 +82,7 @@ export function ApiTokens() {
       setError(err);
     } finally {
       setBusy(null);
+      setConfirmRevoke(null);
       activityChanged();
     }
   };
@@ -157,7 +160,7 @@ export function ApiTokens() {
                     {expired ? `expired ${formatDateTime(t.expiresAt)}` : `expires ${formatDateTime(t.expiresAt)}`}
                   </span>
                 </span>
-                <Button size="sm" variant="secondary" busy={busy === t.id} onClick={() => revoke(t.id)} aria-label={`Revoke ${t.name}`}>
+                <Button size="sm" variant="secondary" busy={busy === t.id} onClick={() => setConfirmRevoke(t)} aria-label={`Revoke ${t.name}`}>
                   Revoke
                 </Button>
               </li>
@@ -165,6 +168,25 @@ export function ApiTokens() {
           })}
         </ul>
       )}
+      <Dialog
+        open={confirmRevoke !== null}
+        onOpenChange={(o) => !o && setConfirmRevoke(null)}
+        title={
+          <>
+            Revoke “<UserText>{confirmRevoke?.name ?? ''}</UserText>”?
+          </>
+        }
+        description="Scripts and tools using this token stop working at once. This cannot be undone: they need a new token."
+      >
+        <div className="flex justify-end gap-2">
+          <Button variant="secondary" onClick={() => setConfirmRevoke(null)}>
+            Cancel
+          </Button>
+          <Button busy={confirmRevoke !== null && busy === confirmRevoke.id} onClick={() => confirmRevoke && revoke(confirmRevoke.id)}>
+            Revoke token
+          </Button>
+        </div>
+      </Dialog>
     </Card>
   );
 }

@@ -56,7 +56,13 @@ export function EditNote({ item, onSaved, onClose }: { item: Item; onSaved: (ite
       </div>
       {note.restored && (
         <Notice tone={note.dirty ? 'warning' : 'success'} title={note.dirty ? 'Your unsaved changes were kept; save them now' : undefined}>
-          <span data-testid="kept-notice">{note.dirty ? 'You were signed out before they could be saved.' : 'Your kept changes are saved.'}</span>
+          <span data-testid="kept-notice">
+            {!note.dirty
+              ? 'Your kept changes are saved.'
+              : note.restoredAfterLeaving
+                ? 'You left this note before they could be saved.'
+                : 'You were signed out before they could be saved.'}
+          </span>
         </Notice>
       )}
       {note.notice && (

@@ -287,9 +287,10 @@ function TagEditor({ item, onChange }: { item: Item; onChange: (i: Item) => void
       {item.tags.map((t) => (
         <span
           key={t}
-          className="inline-flex items-center gap-1 rounded-full bg-stone-100 py-0.5 pl-2.5 pr-1 text-xs font-medium text-stone-700 ring-1 ring-stone-200"
+          className="inline-flex max-w-full items-center gap-1 rounded-full bg-stone-100 py-0.5 pl-2.5 pr-1 text-xs font-medium text-stone-700 ring-1 ring-stone-200"
         >
-          #{t}
+          {/* A tag may be 64 characters with no space: it breaks anywhere rather than widen a phone's page. */}
+          <span className="min-w-0 break-all">#{t}</span>
           <button
             type="button"
             disabled={busy}

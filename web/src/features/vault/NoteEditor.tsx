@@ -32,6 +32,16 @@ export function tagProblem(tags: string[]): string | null {
   return `The tag “${shown}” is too long. A tag can have at most ${MAX_TAG_CHARS} characters.`;
 }
 
+/** The server's limit on a note's text (contract/items.ts), counted as it counts: UTF-16 code units. */
+export const MAX_NOTE_CHARS = 1_000_000;
+
+/** Said before sending: the server would only answer that the request body is too large. */
+export function textProblem(text: string): string | null {
+  if (text.length <= MAX_NOTE_CHARS) return null;
+  const n = (x: number) => x.toLocaleString('en-US');
+  return `The text is too long: a note can have at most ${n(MAX_NOTE_CHARS)} characters, and this one has ${n(text.length)}.`;
+}
+
 /** A new note's title, text and tags (existing notes are edited in EditNote, with autosave). */
 export function NoteForm({
   onSaved,
@@ -57,6 +67,8 @@ export function NoteForm({
     if (!title.trim()) return setError(new Error('Give your note a title.'));
     // The Tags field already says what is wrong.
     if (tagProblem(parseTags(tags))) return;
+    const tooLong = textProblem(text);
+    if (tooLong) return setError(new Error(tooLong));
     setBusy(true);
     setError(null);
     try {

@@ -100,18 +100,25 @@ export function TrashList({ onRestored }: { onRestored: () => void }) {
       <ErrorText error={error} className="mb-3" />
       <ul className="divide-y divide-stone-100 overflow-hidden rounded-xl border border-stone-200 bg-white shadow-sm" aria-label="Trash">
         {items.map((i) => (
-          <li key={i.id} className="flex items-center gap-3 px-4 py-3">
-            <span className="text-stone-400">
-              <KindIcon kind={i.kind} />
-            </span>
-            <UserText className="min-w-0 flex-1 truncate text-sm font-medium text-stone-800">{i.title || 'Untitled'}</UserText>
-            <span className="text-xs text-stone-500">{formatDate(i.updatedAt)}</span>
-            <Button size="sm" variant="secondary" busy={busy === i.id} onClick={() => restore(i.id)} aria-label={`Restore ${i.title || 'item'}`}>
-              Restore
-            </Button>
-            <Button size="sm" variant="ghost" busy={busy === i.id} onClick={() => setConfirmOne(i)} aria-label={`Delete ${i.title || 'item'} for good`}>
-              Delete for good
-            </Button>
+          // On a phone the buttons go under the title, which would otherwise be squeezed to nothing.
+          <li key={i.id} className="flex flex-wrap items-center gap-x-3 gap-y-2 px-4 py-3">
+            <div className="flex min-w-0 grow basis-full items-center gap-3 sm:basis-0" data-testid="trash-row-title">
+              <span className="shrink-0 text-stone-400">
+                <KindIcon kind={i.kind} />
+              </span>
+              <UserText className="min-w-0 flex-1 truncate text-sm font-medium text-stone-800" title={i.title || 'Untitled'}>
+                {i.title || 'Untitled'}
+              </UserText>
+              <span className="shrink-0 text-xs text-stone-500">{formatDate(i.updatedAt)}</span>
+            </div>
+            <div className="ml-auto flex shrink-0 gap-2">
+              <Button size="sm" variant="secondary" busy={busy === i.id} onClick={() => restore(i.id)} aria-label={`Restore ${i.title || 'item'}`}>
+                Restore
+              </Button>
+              <Button size="sm" variant="ghost" busy={busy === i.id} onClick={() => setConfirmOne(i)} aria-label={`Delete ${i.title || 'item'} for good`}>
+                Delete for good
+              </Button>
+            </div>
           </li>
         ))}
       </ul>

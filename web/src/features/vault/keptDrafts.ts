@@ -5,11 +5,16 @@ export interface Draft {
   tags: string[];
 }
 
-/** An edit that could not be saved because the session ended, with the version it started from. */
+/**
+ * An edit not saved yet when its editor closed, with the version it started from: the session
+ * ended, or the person left the note before the server had it (offline, or within the autosave pause).
+ */
 export interface KeptDraft {
   draft: Draft;
   base: Draft;
   baseVersion: number;
+  /** The person left the note (offline, or within the autosave pause); otherwise the session ended. */
+  left?: boolean;
 }
 
 /**
@@ -18,6 +23,7 @@ export interface KeptDraft {
  * reload or a closed tab loses it, as it loses any unsaved typing.
  */
 const kept = new Map<string, KeptDraft>();
+let generation = 0;
 
 export function keepDraft(itemId: string, entry: KeptDraft): void {
   kept.set(itemId, entry);
@@ -38,4 +44,10 @@ export function hasKeptDrafts(): boolean {
 /** Forgets every kept edit (a sign-out, another account signing in). */
 export function clearKeptDrafts(): void {
   kept.clear();
+  generation += 1;
+}
+
+/** Changes at every clearKeptDrafts, so an editor closing after a sign-out keeps nothing for the next account. */
+export function keptDraftsGeneration(): number {
+  return generation;
 }

@@ -1,9 +1,9 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, ApiError, onUnauthorized } from '../../api/client';
 import type { Item } from '../../api/types';
-import { dropKeptDraft, keepDraft, peekKeptDraft, type Draft } from './keptDrafts';
+import { dropKeptDraft, keepDraft, keptDraftsGeneration, peekKeptDraft, type Draft, type KeptDraft } from './keptDrafts';
 import { mergeTags, mergeText, mergeValue } from './merge';
-import { tagProblem } from './NoteEditor';
+import { tagProblem, textProblem } from './NoteEditor';
 
 export type { Draft };
 
@@ -15,6 +15,47 @@ export const POLL_MS = 3000;
 
 const same = (a: Draft, b: Draft) => a.title === b.title && a.text === b.text && a.tags.join('\n') === b.tags.join('\n');
 const draftOf = (i: Item): Draft => ({ title: i.title, text: i.text, tags: i.tags });
+
+/** What the server would refuse before any save is tried; the same checks as `save`. */
+const saveProblem = (d: Draft): string | null => (d.title.trim() ? (tagProblem(d.tags) ?? textProblem(d.text)) : 'Give your note a title.');
+
+interface Latest {
+  base: Item;
+  draft: Draft;
+  conflict: Item | null;
+}
+
+/**
+ * The editor closed (the person went to another page, or chose another note) with an edit the
+ * server does not have yet. The edit is kept first, where an ended session's edit is kept, and
+ * sent at once; it is let go of only once saved, so a failed send (offline) brings it back when
+ * the note is opened again. A save still on its way is waited for, so only what is left is sent.
+ */
+async function saveOnLeave(itemId: string, inFlight: Promise<unknown>, latest: { current: Latest }): Promise<void> {
+  const keep = (): KeptDraft => {
+    const { base: b, draft: d } = latest.current;
+    const entry = { draft: d, base: draftOf(b), baseVersion: b.version, left: true };
+    keepDraft(itemId, entry);
+    return entry;
+  };
+  let entry = keep();
+  await inFlight;
+  // Opened again meanwhile: that editor took the kept edit over.
+  if (peekKeptDraft(itemId) !== entry) return;
+  const { base: b, draft: d, conflict: c } = latest.current;
+  if (same(d, draftOf(b))) {
+    dropKeptDraft(itemId);
+    return;
+  }
+  entry = keep();
+  if (c || saveProblem(d)) return;
+  try {
+    await api.patch<Item>(`/api/items/${itemId}`, { title: d.title.trim(), text: d.text, tags: d.tags, baseVersion: b.version });
+    if (peekKeptDraft(itemId) === entry) dropKeptDraft(itemId);
+  } catch {
+    // Kept: opening the note again puts it back in the editor, merged with anything saved since.
+  }
+}
 
 /**
  * A note being edited: autosaves after a pause, always with the version it started from; when
@@ -34,7 +75,9 @@ export function useNoteDraft(item: Item, onSaved: (item: Item) => void) {
   const [notice, setNotice] = useState<string | null>(null);
   const [conflict, setConflict] = useState<Item | null>(null);
   const saving = useRef(false);
-  const latest = useRef({ base, draft, conflict });
+  const inFlight = useRef<Promise<unknown>>(Promise.resolve());
+  const sessionEnded = useRef(false);
+  const latest = useRef<Latest>({ base, draft, conflict });
   latest.current = { base, draft, conflict };
   const dirty = !same(draft, draftOf(base));
 
@@ -46,11 +89,35 @@ export function useNoteDraft(item: Item, onSaved: (item: Item) => void) {
   useEffect(
     () =>
       onUnauthorized(() => {
+        sessionEnded.current = true;
         const { base: b, draft: d } = latest.current;
         if (!same(d, draftOf(b))) keepDraft(b.id, { draft: d, base: draftOf(b), baseVersion: b.version });
       }),
     [],
   );
+
+  // Leaving within the autosave pause, or while the server is unreachable, must not lose the edit.
+  useEffect(() => {
+    const generation = keptDraftsGeneration();
+    return () => {
+      // After a sign-out the edit is let go of on purpose; after a 401 it is kept already.
+      if (sessionEnded.current || keptDraftsGeneration() !== generation) return;
+      if (same(latest.current.draft, draftOf(latest.current.base))) return;
+      void saveOnLeave(item.id, inFlight.current, latest);
+    };
+  }, [item.id]);
+
+  // A reload or a closed tab would lose what the server does not have yet, kept edits included.
+  useEffect(() => {
+    if (!dirty) return;
+    const warn = (e: BeforeUnloadEvent) => {
+      e.preventDefault();
+      // Older browsers show the prompt only when returnValue is set.
+      e.returnValue = 'Your changes to this note are not saved yet.';
+    };
+    window.addEventListener('beforeunload', warn);
+    return () => window.removeEventListener('beforeunload', warn);
+  }, [dirty]);
 
   /** Another session's version arrived: merge our unsaved edits onto it, or ask. */
   const absorb = useCallback(
@@ -81,22 +148,22 @@ export function useNoteDraft(item: Item, onSaved: (item: Item) => void) {
   const save = useCallback(async () => {
     const { base: b, draft: d, conflict: c } = latest.current;
     if (saving.current || c || same(d, draftOf(b))) return;
-    if (!d.title.trim()) {
+    const problem = saveProblem(d);
+    if (problem) {
       setState('error');
-      setError(new Error('Give your note a title.'));
-      return;
-    }
-    const badTags = tagProblem(d.tags);
-    if (badTags) {
-      setState('error');
-      setError(new Error(badTags));
+      setError(new Error(problem));
       return;
     }
     saving.current = true;
     setState('saving');
     setError(null);
     try {
-      const saved = await api.patch<Item>(`/api/items/${b.id}`, { title: d.title.trim(), text: d.text, tags: d.tags, baseVersion: b.version });
+      const sent = api.patch<Item>(`/api/items/${b.id}`, { title: d.title.trim(), text: d.text, tags: d.tags, baseVersion: b.version });
+      inFlight.current = sent.catch(() => undefined);
+      const saved = await sent;
+      // Set here too, not only by the next render: an editor closed meanwhile sends only what is left.
+      const now = latest.current;
+      latest.current = { ...now, base: saved, draft: same(now.draft, d) ? draftOf(saved) : now.draft };
       setBase(saved);
       // Typing during the save stays in the draft; only what was sent is now the base.
       setDraft((now) => (same(now, d) ? draftOf(saved) : now));
@@ -152,5 +219,18 @@ export function useNoteDraft(item: Item, onSaved: (item: Item) => void) {
     [onSaved],
   );
 
-  return { base, draft, setDraft, dirty, state, error, notice, conflict, save, resolve, restored: restored !== undefined };
+  return {
+    base,
+    draft,
+    setDraft,
+    dirty,
+    state,
+    error,
+    notice,
+    conflict,
+    save,
+    resolve,
+    restored: restored !== undefined,
+    restoredAfterLeaving: restored?.left === true,
+  };
 }
