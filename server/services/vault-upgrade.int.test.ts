@@ -185,19 +185,24 @@ describe.each(dbTargets())('an interrupted vault upgrade (%s)', (target) => {
     await sut?.dispose();
   });
 
-  it('reads every item and series the same with some rows upgraded and others not, then resumes where it stopped', async () => {
-    const auth = new AuthService(new UsersRepository(db), new SessionsRepository(db), new AuditRepository(db), { sessionTtlMs: 3_600_000 });
-    const session = (await auth.login(EMAIL, PASSPHRASE)).session.context;
-    const items = new ItemsService(new ItemsRepository(db));
-    const series = new SeriesService(new SeriesRepository(db));
-    const jobs = new JobsRepository(db);
-    const runner = new JobRunner(jobs, ImportFiles.onDisk(path.join(sut.dataDir, 'imports')), pino({ level: 'silent' }), {
+  const ownerSession = async () =>
+    (await new AuthService(new UsersRepository(db), new SessionsRepository(db), new AuditRepository(db), { sessionTtlMs: 3_600_000 }).login(EMAIL, PASSPHRASE))
+      .session.context;
+  const runnerOn = (jobs: JobsRepository) =>
+    new JobRunner(jobs, ImportFiles.onDisk(path.join(sut.dataDir, 'imports')), pino({ level: 'silent' }), {
       maxConcurrent: 1,
       perUser: 1,
       progressMs: 500,
       maxAttempts: 3,
       resumeWithinMs: 3_600_000,
     });
+
+  it('reads every item and series the same with some rows upgraded and others not, then resumes where it stopped', async () => {
+    const session = await ownerSession();
+    const items = new ItemsService(new ItemsRepository(db));
+    const series = new SeriesService(new SeriesRepository(db));
+    const jobs = new JobsRepository(db);
+    const runner = runnerOn(jobs);
     const sut2 = new VaultUpgradeService(new VaultUpgradeRepository(db), jobs, runner, items, series, pino({ level: 'silent' }), { batch: 20 });
     const pending = async () => Number((await sql<{ n: string }>`select count(*) as n from vault_items where type_mac is null`.execute(db)).rows[0]!.n);
 
@@ -226,17 +231,9 @@ describe.each(dbTargets())('an interrupted vault upgrade (%s)', (target) => {
   }, 120_000);
 
   it('starts no second upgrade when a request reads the format just before the running one finishes', async () => {
-    const session = (
-      await new AuthService(new UsersRepository(db), new SessionsRepository(db), new AuditRepository(db), { sessionTtlMs: 3_600_000 }).login(EMAIL, PASSPHRASE)
-    ).session.context;
+    const session = await ownerSession();
     const jobs = new JobsRepository(db);
-    const runner = new JobRunner(jobs, ImportFiles.onDisk(path.join(sut.dataDir, 'imports')), pino({ level: 'silent' }), {
-      maxConcurrent: 1,
-      perUser: 1,
-      progressMs: 500,
-      maxAttempts: 3,
-      resumeWithinMs: 3_600_000,
-    });
+    const runner = runnerOn(jobs);
     await sql`update users set vault_format = 1`.execute(db);
     const running = randomUUID();
     await jobs.insert({
