@@ -135,6 +135,9 @@ export class SearchService {
   }
 }
 
+/** Texts longer than this have their snippets copied into strings of their own (see detached). */
+const DETACH_ABOVE_CHARS = 65_536;
+
 /** A ranked row of an answer's page, not yet opened; `match` is the passage the vectors matched, where they did. */
 export interface PageHit {
   row: PageRow;
@@ -161,7 +164,9 @@ export async function explainPage(
     {
       text: r.text,
       onOpen: (item, i) => {
-        snips[i] = detached(snippet(item.title, item.text));
+        // Copied out only when what it was cut from is large: a slice of a small text pins little.
+        const s = snippet(item.title, item.text);
+        snips[i] = item.text.length > DETACH_ABOVE_CHARS ? detached(s) : s;
       },
     },
   );
