@@ -167,7 +167,7 @@ const SEALED_TAGS_PER_RING = 256;
 /**
  * Ciphertext bytes a page fetches at a time (a row larger than this is a batch of its own): with
  * the page's text budget, what bounds the memory one list or search answer takes, however large
- * its items are. A page of ordinary items is well under it, so it is one batch.
+ * its items are. A page of ordinary items needs no batch: their ciphertexts come with the page.
  */
 export const CIPHERTEXT_BATCH_BYTES = 4 * 1024 * 1024;
 
@@ -474,7 +474,8 @@ export class ItemsService {
 
   /**
    * A page of items, `text` bounding their texts as the answer does (see pageTextBudget; none:
-   * whole texts). The page's rows come without ciphertexts; {@link openPage} fetches and opens them.
+   * whole texts). The page's rows carry only their small ciphertexts; {@link openPage} fetches the
+   * others and opens them.
    */
   async list(
     session: SessionContext,
@@ -517,8 +518,8 @@ export class ItemsService {
    * Ciphertexts larger than the page query carries inline are fetched in batches of at most the
    * batch bound, and each item is cut to the page's text bound as soon as it is opened: the page
    * never holds more than its small ciphertexts, a batch of large ones, the budget's worth of
-   * text and the one item being opened. `onOpen` sees each
-   * whole item first (a search snippet is made from the whole text).
+   * text and the one item being opened. `onOpen` sees each whole item first (a search snippet is
+   * made from the whole text).
    */
   async openPage(session: SessionContext, rows: readonly PageRow[], opts: OpenPageOptions = {}): Promise<Array<(Bounded<Item> & ItemExternal) | null>> {
     const fit = opts.text ? pageTextBudget(opts.text) : (item: Item): Bounded<Item> => item;
