@@ -5,7 +5,7 @@ import { startFakeOllama, type FakeOllama } from '../../test-support/sandbox/fak
 import { DOCS, QUESTIONS } from '../../test-support/server/paraphrase-corpus.js';
 import { dbTargets, openTestDatabase } from '../../test-support/server/harness.js';
 import { fuseRanks } from '../embed/rrf.js';
-import { boundTexts } from '../http/item-text.js';
+import { boundTexts } from './page-text.js';
 import { AuditRepository } from '../repositories/audit.repository.js';
 import { ItemsRepository, type SearchFilter } from '../repositories/items.repository.js';
 import { SessionsRepository } from '../repositories/sessions.repository.js';

@@ -8,7 +8,7 @@ import type { Transaction } from 'kysely';
 import type { RecordInput } from '../../integrations/types.js';
 import type { DB } from '../db/types.js';
 import type { ItemsRepository, PageRow, TypeLookup } from '../repositories/items.repository.js';
-import { pageTextBudget, type Bounded } from '../http/item-text.js';
+import { pageTextBudget, type Bounded } from './page-text.js';
 import type { KeyRing, SessionContext } from './keyring.js';
 import { GroupCommit } from './group-commit.js';
 import { describeExtraction, type StoredExtraction } from '../files/extraction/reasons.js';
@@ -171,19 +171,19 @@ const SEALED_TAGS_PER_RING = 256;
  */
 export const CIPHERTEXT_BATCH_BYTES = 4 * 1024 * 1024;
 
-/** A page's rows in consecutive batches of at most `maxBytes` of ciphertext, each row with its place in the page. */
-export function ciphertextBatches<R extends { ciphertext_bytes: number }>(rows: readonly R[], maxBytes: number): Array<Array<{ row: R; index: number }>> {
-  const batches: Array<Array<{ row: R; index: number }>> = [];
-  let batch: Array<{ row: R; index: number }> = [];
+/** A page's rows in consecutive batches of at most `maxBytes` of ciphertext, in page order. */
+export function ciphertextBatches<R extends { ciphertext_bytes: number }>(rows: readonly R[], maxBytes: number): R[][] {
+  const batches: R[][] = [];
+  let batch: R[] = [];
   let bytes = 0;
-  for (const [index, row] of rows.entries()) {
+  for (const row of rows) {
     const n = Number(row.ciphertext_bytes);
     if (batch.length && bytes + n > maxBytes) {
       batches.push(batch);
       batch = [];
       bytes = 0;
     }
-    batch.push({ row, index });
+    batch.push(row);
     bytes += n;
   }
   if (batch.length) batches.push(batch);
@@ -531,7 +531,7 @@ export class ItemsService {
       rows.filter((r) => !r.ciphertext),
       this.#batchBytes,
     );
-    const batchFrom = new Map(batches.map((b) => [b[0]!.row.id, b.map(({ row }) => row.id)]));
+    const batchFrom = new Map(batches.map((b) => [b[0]!.id, b.map((row) => row.id)]));
     let sealed = new Map<string, ItemRow>();
     for (const [index, row] of rows.entries()) {
       const ids = batchFrom.get(row.id);

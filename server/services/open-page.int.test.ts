@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { dbTargets, openTestDatabase } from '../../test-support/server/harness.js';
 import { asBuffer } from '../db/index.js';
-import { boundTexts } from '../http/item-text.js';
+import { boundTexts } from './page-text.js';
 import { AuditRepository } from '../repositories/audit.repository.js';
 import { INLINE_CIPHERTEXT_BYTES, ItemsRepository } from '../repositories/items.repository.js';
 import { SessionsRepository } from '../repositories/sessions.repository.js';
@@ -17,8 +17,8 @@ describe('ciphertextBatches', () => {
   it('keeps page order, fills each batch up to the bound, and gives a row over it a batch of its own', () => {
     const rows = [10, 20, 30, 100, 5, 5, 60, 1].map((ciphertext_bytes, i) => ({ i, ciphertext_bytes }));
     const batches = ciphertextBatches(rows, 60);
-    expect(batches.map((b) => b.map((x) => x.row.ciphertext_bytes))).toEqual([[10, 20, 30], [100], [5, 5], [60], [1]]);
-    expect(batches.flat().map((x) => x.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(batches.map((b) => b.map((x) => x.ciphertext_bytes))).toEqual([[10, 20, 30], [100], [5, 5], [60], [1]]);
+    expect(batches.flat().map((x) => x.i)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
 });
 

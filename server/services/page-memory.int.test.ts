@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import type { Item } from '../../contract/index.js';
 import { dbTargets, signUp, startTestServer, type TestServer } from '../../test-support/server/harness.js';
 import { asBuffer } from '../db/index.js';
-import { boundTexts, PAGE_TEXT_BUDGET } from '../http/item-text.js';
+import { boundTexts, PAGE_TEXT_BUDGET } from './page-text.js';
 import { ItemsRepository } from '../repositories/items.repository.js';
 import { CIPHERTEXT_BATCH_BYTES, ItemsService } from './items.service.js';
 import { snippets } from './snippet.js';
@@ -11,8 +11,8 @@ import { snippets } from './snippet.js';
 /** Each item the page's text budget bounds, in order with the batches fetched and the items opened. */
 const events = vi.hoisted(() => [] as Array<{ fetched: number; ids: string[] } | { opened: string } | 'fitted'>);
 
-vi.mock('../http/item-text.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../http/item-text.js')>();
+vi.mock('./page-text.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('./page-text.js')>();
   return {
     ...real,
     pageTextBudget: (...args: Parameters<typeof real.pageTextBudget>) => {

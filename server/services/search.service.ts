@@ -2,7 +2,7 @@ import { tokenize } from '../../crypto/index.js';
 import { searchTerm } from '../codec/index.js';
 import { badRequest } from '../errors.js';
 import type { ItemsRepository, PageRow, SearchFilter } from '../repositories/items.repository.js';
-import { detached, type Bounded } from '../http/item-text.js';
+import { detached, type Bounded } from './page-text.js';
 import type { FoldersService } from './folders.service.js';
 import { endOfDayIfDate, parseDate, tagMac, type Item, type ItemsService } from './items.service.js';
 import type { TextMode } from '../../contract/index.js';

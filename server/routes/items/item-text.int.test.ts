@@ -2,7 +2,7 @@ import type { InjectOptions } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ItemPage, SearchResponse, type Item } from '../../../contract/index.js';
 import { dbTargets, multipart, signUp, startTestServer, type TestServer } from '../../../test-support/server/harness.js';
-import { PAGE_TEXT_BUDGET, PREVIEW_CHARS } from '../../http/item-text.js';
+import { PAGE_TEXT_BUDGET, PREVIEW_CHARS } from '../../services/page-text.js';
 
 /**
  * Lists and search answer with each item's text, which can be 2 million characters: previews on

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { textHead } from '../text-head.js';
-import { boundTexts, PAGE_TEXT_BUDGET, PREVIEW_CHARS } from './item-text.js';
+import { boundTexts, PAGE_TEXT_BUDGET, PREVIEW_CHARS } from './page-text.js';
 
 describe('item text previews', () => {
   it('never ends a preview on half of a surrogate pair', () => {
