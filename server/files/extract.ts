@@ -126,6 +126,15 @@ const MAX_NOT_TEXT_SHARE = 0.05;
 export function looksBinary(bytes: Uint8Array): boolean {
   const head = bytes.subarray(0, SNIFF_BYTES);
   if (!utf16ByBom(head) && head.includes(0)) return true;
-  const text = decodeRaw(head);
+  return mostlyNotText(head);
+}
+
+/**
+ * The share rule of {@link looksBinary} alone, for markup and mail: a stray NUL in a saved page
+ * or a message is dropped from its text, but a photo or archive renamed `.html` or `.eml` is
+ * mostly characters no text holds.
+ */
+export function mostlyNotText(bytes: Uint8Array): boolean {
+  const text = decodeRaw(bytes.subarray(0, SNIFF_BYTES));
   return (text.match(NOT_TEXT)?.length ?? 0) > text.length * MAX_NOT_TEXT_SHARE;
 }

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { docx, eml, hugePagePdf, ods, pngHeader, pptx, scannedPdf, textPdf, textPng, xlsx } from '../../../test-support/server/extraction-fixtures.js';
+import { mulberry32 } from '../../../test-support/random.js';
 import { longPdf, nulPdf, piecesPdf, visualRtlPdf } from '../../../test-support/server/pdf-text-fixtures.js';
 import { MAX_TEXT_CHARS } from '../extract.js';
 import { Extractor, type ExtractorOptions } from './extractor.js';
@@ -59,9 +60,17 @@ describe('Extractor', () => {
 
   it('drops U+0000 from Word, HTML and e-mail text too', async () => {
     expect((await sut.extract('docx', await docx(['Fer\u0000ritin']))).text).toBe('Ferritin');
-    expect((await sut.extract('html', Buffer.from('<p>Fer\u0000ritin</p>'))).text).toBe('Ferritin');
+    expect((await sut.extract('html', Buffer.from('<html><body><p>Fer\u0000ritin</p></body></html>'))).text).toBe('Ferritin');
     const mail = eml({ from: 'a@example.com', to: 'me@example.com', subject: 'S', date: 'Tue, 3 Mar 2026 10:00:00 +0000', body: 'Fer\u0000ritin' });
     expect((await sut.extract('eml', mail)).text).toMatch(/\n\nFerritin$/);
+  });
+
+  it('does not read a photo or an archive renamed .html, .eml or .mbox', async () => {
+    const next = mulberry32(7);
+    // A PNG's compressed pixels are bytes with no pattern.
+    const png = Buffer.concat([pngHeader(640, 480), Buffer.from(Array.from({ length: 4000 }, () => Math.floor(next() * 256)))]);
+    for (const kind of ['html', 'eml', 'mbox'] as const) expect(await failure(sut.extract(kind, png))).toBe('unsupported');
+    expect(await failure(sut.extract('html', await docx(['Ferritin'])))).toBe('unsupported');
   });
 
   it('does not take the pages past the text cap for scans: no OCR, and the extraction says the text was cut', async () => {

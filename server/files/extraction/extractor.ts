@@ -1,4 +1,14 @@
-import { decodeText, extractPdfPages, joinLineBreakHyphens, joinPages, looksBinary, MAX_TEXT_CHARS, storedText, type PdfPage } from '../extract.js';
+import {
+  decodeText,
+  extractPdfPages,
+  joinLineBreakHyphens,
+  joinPages,
+  looksBinary,
+  MAX_TEXT_CHARS,
+  mostlyNotText,
+  storedText,
+  type PdfPage,
+} from '../extract.js';
 import { readDocument, type DocumentLimits, type DocumentText } from './documents.js';
 import type { FileKind } from './file-kind.js';
 import { checkImage, ocrImage, ocrInstalled, rasterizePdfPage, type OcrOptions } from './ocr.js';
@@ -36,6 +46,9 @@ const outcome = (text: string, extra: Partial<StoredExtraction> = {}, cut = text
 /** Whether a PDF's text stops short of its end: pages skipped for the cap, or the join cut. */
 const pdfCut = (pages: PdfPage[], text: string) => pages.some((p) => p.pastCap) || text.length >= MAX_TEXT_CHARS;
 
+/** Document kinds whose files are text (markup or mail), unlike the zipped Office and OpenDocument ones. */
+const TEXT_SHAPED: ReadonlySet<FileKind> = new Set(['html', 'eml', 'mbox']);
+
 /** A page with no text layer to read, so OCR is its only way in (not one skipped for the cap). */
 const scanned = (p: PdfPage) => !p.text && !p.pastCap;
 
@@ -71,6 +84,8 @@ export class Extractor {
         return { text, extraction: outcome(text, { ocrPages: 1 }) };
       }
       default: {
+        // HTML and mail are text too: a photo or archive renamed `.html` or `.eml` is not read.
+        if (TEXT_SHAPED.has(kind) && mostlyNotText(bytes)) throw new ExtractionFailure('unsupported', 'none');
         const r = await readDocument(kind, bytes, this.opts.documents);
         const text = storedText(r.text);
         return { text, extraction: outcome(text, r.pages ? { pages: r.pages } : {}), attachments: r.attachments };
