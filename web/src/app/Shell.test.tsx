@@ -1,6 +1,6 @@
 import { fireEvent, render, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { RouterProvider } from './router';
+import { RouterProvider, useRouter } from './router';
 import { SessionProvider } from './session';
 import { Shell } from './Shell';
 
@@ -54,5 +54,42 @@ describe('<Shell> main navigation on a phone', () => {
     fireEvent.keyDown(window, { key: 'Escape' });
     expect(button.getAttribute('aria-expanded')).toBe('false');
     expect(document.activeElement).toBe(button);
+  });
+});
+
+function Pages() {
+  const { path, navigate } = useRouter();
+  return path === '/vault/i1' ? (
+    <>
+      <h1>Trip</h1>
+      <button type="button" onClick={() => navigate('/vault')}>
+        Move to trash
+      </button>
+    </>
+  ) : (
+    <h1>Vault</h1>
+  );
+}
+
+describe('<Shell> focus on a new page', () => {
+  it('starts at the new page’s heading when the control that led there went with the old page', () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => new Response('{}', { status: 200, headers: { 'content-type': 'application/json' } })),
+    );
+    window.history.replaceState(null, '', '/vault/i1');
+    render(
+      <RouterProvider>
+        <SessionProvider initialUser={{ id: 'u1', email: 'a@example.com' } as never}>
+          <Shell>
+            <Pages />
+          </Shell>
+        </SessionProvider>
+      </RouterProvider>,
+    );
+    const trash = screen.getByRole('button', { name: 'Move to trash' });
+    trash.focus();
+    fireEvent.click(trash);
+    expect(document.activeElement).toBe(screen.getByRole('heading', { name: 'Vault' }));
   });
 });

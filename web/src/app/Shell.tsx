@@ -1,4 +1,6 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
+import { focusLost, focusPageHeading } from '../components/focus';
+import { TOUCH_TARGET } from '../components/ui/Button';
 import { RecoveryKeyBanner } from '../features/auth/RecoveryKeyBanner';
 import { Logo } from './Logo';
 import { Shortcuts } from './Shortcuts';
@@ -31,6 +33,13 @@ export function Shell({ children }: { children: ReactNode }) {
     return () => window.removeEventListener('keydown', onKey);
   }, [menuOpen]);
 
+  // A new page whose link or button went with the old one (Move to trash, a saved note): start at
+  // its heading, not at <body>. The first page keeps the browser's start (the skip link first).
+  const firstPath = useRef(path);
+  useEffect(() => {
+    if (path !== firstPath.current && focusLost()) focusPageHeading();
+  }, [path]);
+
   const doSignOut = async () => {
     setBusy(true);
     try {
@@ -49,7 +58,7 @@ export function Shell({ children }: { children: ReactNode }) {
       </a>
       <header className="sticky top-0 z-30 border-b border-stone-200 bg-white/90 backdrop-blur">
         <div className="mx-auto flex h-14 max-w-6xl items-center gap-3 px-4 md:gap-6">
-          <Link to="/vault" className="flex items-center gap-2 font-semibold tracking-tight text-stone-900">
+          <Link to="/vault" className={`flex items-center gap-2 font-semibold tracking-tight text-stone-900 ${TOUCH_TARGET}`}>
             <Logo />
             {/* Named by its visible text (WCAG 2.5.3 label in name); on small screens the text is for screen readers only. */}
             <span className="sr-only sm:not-sr-only">Context Vault</span>
@@ -60,7 +69,7 @@ export function Shell({ children }: { children: ReactNode }) {
             aria-expanded={menuOpen}
             aria-controls="main-nav"
             onClick={() => setMenuOpen((o) => !o)}
-            className="inline-flex items-center gap-1.5 rounded-md px-3 py-1.5 text-sm font-medium text-stone-700 hover:bg-stone-100 focus-visible:outline-2 focus-visible:outline-teal-600 md:hidden"
+            className={`inline-flex items-center gap-1.5 rounded-md px-3 py-1.5 text-sm font-medium text-stone-700 hover:bg-stone-100 focus-visible:outline-2 focus-visible:outline-teal-600 md:hidden ${TOUCH_TARGET}`}
           >
             <svg viewBox="0 0 20 20" className="h-4 w-4" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round">
               {menuOpen ? <path d="M5 5l10 10M15 5L5 15" /> : <path d="M3 6h14M3 10h14M3 14h14" />}
@@ -80,7 +89,7 @@ export function Shell({ children }: { children: ReactNode }) {
                   to={n.to}
                   aria-current={active ? 'page' : undefined}
                   onClick={() => setMenuOpen(false)}
-                  className={`rounded-md px-3 py-1.5 text-sm font-medium transition-colors focus-visible:outline-2 focus-visible:outline-teal-600 ${
+                  className={`flex items-center rounded-md px-3 py-1.5 text-sm font-medium transition-colors focus-visible:outline-2 focus-visible:outline-teal-600 md:block ${TOUCH_TARGET} ${
                     active ? 'bg-teal-50 text-teal-900' : 'text-stone-600 hover:bg-stone-100 hover:text-stone-900'
                   }`}
                 >
@@ -97,7 +106,7 @@ export function Shell({ children }: { children: ReactNode }) {
               type="button"
               onClick={doSignOut}
               disabled={busy}
-              className="rounded-md px-3 py-1.5 text-sm font-medium text-stone-600 hover:bg-stone-100 hover:text-stone-900 focus-visible:outline-2 focus-visible:outline-teal-600"
+              className={`rounded-md px-3 py-1.5 text-sm font-medium text-stone-600 hover:bg-stone-100 hover:text-stone-900 focus-visible:outline-2 focus-visible:outline-teal-600 ${TOUCH_TARGET}`}
             >
               Sign out
             </button>

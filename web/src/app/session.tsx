@@ -1,7 +1,7 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { api, ApiError, onUnauthorized } from '../api/client';
 import type { User } from '../api/types';
-import { clearKeptDrafts } from '../features/vault/keptDrafts';
+import { clearKeptDrafts, savePendingEdits } from '../features/vault/keptDrafts';
 import { forgetVaultWords } from '../features/vault/vaultLocation';
 import { markSignedOut } from './SignedOutNotice';
 
@@ -64,6 +64,8 @@ export function SessionProvider({ children, initialUser }: { children: ReactNode
 
   const signOut = useCallback(async () => {
     try {
+      // An edit typed within the autosave pause is saved while the session can still save it.
+      await savePendingEdits();
       await api.post('/api/auth/logout', {}, { quiet401: true });
     } finally {
       clearKeptDrafts();

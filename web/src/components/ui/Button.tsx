@@ -1,5 +1,11 @@
 import { forwardRef, type ButtonHTMLAttributes } from 'react';
 
+/**
+ * On a phone, at least 44x44 CSS px to tap (WCAG 2.5.5), however small the control looks: the
+ * box grows, the text stays where it was. From the sm breakpoint up, controls keep their size.
+ */
+export const TOUCH_TARGET = 'max-sm:min-h-11 max-sm:min-w-11';
+
 type Variant = 'primary' | 'secondary' | 'ghost' | 'danger';
 type Size = 'sm' | 'md';
 
@@ -27,7 +33,7 @@ export const Button = forwardRef<HTMLButtonElement, ButtonProps>(function Button
     <button
       ref={ref}
       type={type}
-      className={`${base} ${variants[variant]} ${sizes[size]} ${className}`}
+      className={`${base} ${TOUCH_TARGET} ${variants[variant]} ${sizes[size]} ${className}`}
       disabled={disabled || busy}
       aria-busy={busy || undefined}
       {...rest}

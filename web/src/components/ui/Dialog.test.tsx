@@ -20,7 +20,43 @@ function Opener() {
   );
 }
 
+function RowWithConfirm() {
+  const [row, setRow] = useState(true);
+  const [open, setOpen] = useState(false);
+  return (
+    <main id="main">
+      <h1>Things</h1>
+      {row && (
+        <button type="button" onClick={() => setOpen(true)}>
+          Delete thing
+        </button>
+      )}
+      <Dialog open={open} onOpenChange={setOpen} title="Delete it?">
+        <button
+          type="button"
+          onClick={() => {
+            setRow(false);
+            setOpen(false);
+          }}
+        >
+          Delete
+        </button>
+      </Dialog>
+    </main>
+  );
+}
+
 describe('<Dialog>', () => {
+  it('gives focus to the page heading, not <body>, when the control that opened it is gone', async () => {
+    render(<RowWithConfirm />);
+    const opener = screen.getByRole('button', { name: 'Delete thing' });
+    opener.focus();
+    fireEvent.click(opener);
+    fireEvent.click(await screen.findByRole('button', { name: 'Delete' }));
+    await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByRole('heading', { name: 'Things' })));
+  });
+
   it.each([
     ['Escape', () => fireEvent.keyDown(document.activeElement ?? document.body, { key: 'Escape' })],
     ['its own Cancel button', () => fireEvent.click(screen.getByRole('button', { name: 'Cancel' }))],

@@ -1,5 +1,7 @@
 import * as RD from '@radix-ui/react-dialog';
 import { useLayoutEffect, useRef, type ReactNode } from 'react';
+import { focusLost, focusPageHeading } from '../focus';
+import { TOUCH_TARGET } from './Button';
 
 export interface DialogProps {
   open: boolean;
@@ -23,10 +25,11 @@ export function Dialog({ open, onOpenChange, title, description, children, modal
   const returnFocus = (e: Event) => {
     const el = opener.current;
     opener.current = null;
-    // Gone from the page (the dialog led elsewhere): leave focus to the new page.
-    if (!el || !el.isConnected) return;
     e.preventDefault();
-    el.focus();
+    if (el?.isConnected) return el.focus();
+    // The opener is gone (its row was deleted, the dialog led to another page): keep focus where the
+    // page put it, and where it put none, start at the page's heading rather than at <body>.
+    if (focusLost()) focusPageHeading();
   };
   return (
     <RD.Root open={open} onOpenChange={required ? undefined : onOpenChange}>
@@ -48,7 +51,7 @@ export function Dialog({ open, onOpenChange, title, description, children, modal
           <div className="mt-4">{children}</div>
           {!required && (
             <RD.Close
-              className="absolute right-4 top-4 rounded-md p-1 text-stone-500 hover:bg-stone-100 focus-visible:outline-2 focus-visible:outline-teal-600"
+              className={`absolute right-4 top-4 inline-flex items-center justify-center rounded-md p-1 text-stone-500 hover:bg-stone-100 focus-visible:outline-2 focus-visible:outline-teal-600 ${TOUCH_TARGET}`}
               aria-label="Close"
             >
               <svg viewBox="0 0 20 20" className="h-5 w-5" aria-hidden="true">

@@ -140,7 +140,7 @@ export function ChatHeader({ chatId, title, onRenamed }: { chatId: string; title
             maxLength={200}
             onChange={(e) => setValue(e.target.value)}
             autoFocus
-            className="min-w-0 flex-1 rounded-lg border border-stone-300 bg-white px-3 py-1.5 text-sm text-stone-900 focus:border-teal-600 focus:outline-2 focus:outline-teal-600/30"
+            className="min-w-0 flex-1 rounded-lg border border-stone-300 bg-white px-3 py-1.5 text-sm text-stone-900 focus:border-teal-600 focus:outline-2 focus:outline-teal-600"
           />
           <Button type="submit" size="sm" busy={busy}>
             Save title

@@ -391,7 +391,7 @@ export function ChatPage({ chatId }: { chatId: string | null }) {
           <label htmlFor="chat-input" className="sr-only">
             Message
           </label>
-          <div className="flex items-end gap-2 rounded-2xl border border-stone-300 bg-white p-2 shadow-sm focus-within:border-teal-600">
+          <div className="flex items-end gap-2 rounded-2xl border border-stone-300 bg-white p-2 shadow-sm focus-within:border-teal-600 focus-within:outline-2 focus-within:outline-teal-600">
             <textarea
               ref={input}
               id="chat-input"

@@ -70,6 +70,38 @@ describe('<ApiTokens>', () => {
     await waitFor(() => expect(screen.queryByRole('button', { name: 'Revoke nightly script' })).toBeNull());
   });
 
+  it('moves focus to the next token after a revoke, and to the name field after the last', async () => {
+    const token = (id: string, name: string) => ({
+      id,
+      name,
+      scopes: ['read'],
+      createdAt: '2026-12-05T10:00:00Z',
+      lastUsedAt: null,
+      expiresAt: '2099-01-04T10:00:00Z',
+    });
+    let tokens = [token('t1', 'backup'), token('t2', 'sync')];
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string, init?: RequestInit) => {
+        if (init?.method !== 'DELETE') return json(200, { tokens });
+        tokens = tokens.filter((t) => url !== `/api/tokens/${t.id}`);
+        return new Response(null, { status: 204 });
+      }),
+    );
+    render(<ApiTokens />);
+    for (const [name, next] of [
+      ['backup', () => screen.getByRole('button', { name: 'Revoke sync' })],
+      ['sync', () => screen.getByLabelText('Token name')],
+    ] as const) {
+      const revoke = await screen.findByRole('button', { name: `Revoke ${name}` });
+      revoke.focus();
+      fireEvent.click(revoke);
+      fireEvent.click(within(await screen.findByRole('dialog')).getByRole('button', { name: 'Revoke token' }));
+      await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+      await waitFor(() => expect(document.activeElement).toBe(next()));
+    }
+  });
+
   it('says what is missing instead of sending an empty request', async () => {
     const fetchMock = vi.fn(async (_url: string, _init?: RequestInit) => json(200, { tokens: [] }));
     vi.stubGlobal('fetch', fetchMock);

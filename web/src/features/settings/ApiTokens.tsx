@@ -1,9 +1,10 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { api } from '../../api/client';
 import { Button } from '../../components/ui/Button';
 import { Dialog } from '../../components/ui/Dialog';
 import { Card, ErrorText, Notice } from '../../components/ui/Feedback';
 import { SelectField, TextField } from '../../components/ui/Field';
+import { focusRowControl } from '../../components/focus';
 import { formatDateTime } from '../../components/format';
 import { UserText } from '../../components/UserText';
 import type { Token as ApiToken, TokenScope as Scope } from '../../api/types';
@@ -31,6 +32,15 @@ export function ApiTokens() {
   const [busy, setBusy] = useState<string | null>(null);
   const [confirmRevoke, setConfirmRevoke] = useState<ApiToken | null>(null);
   const [copied, setCopied] = useState<'yes' | 'failed' | null>(null);
+  // The revoked token's row: focus goes to the next row's Revoke (or the name field) once it is gone.
+  const [revokedAt, setRevokedAt] = useState<number | null>(null);
+  const list = useRef<HTMLUListElement>(null);
+  const nameField = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (revokedAt === null || busy) return;
+    setRevokedAt(null);
+    focusRowControl(list.current, revokedAt, 'button[data-revoke]', () => nameField.current?.focus());
+  }, [revokedAt, busy, tokens]);
   const copy = async (token: string) => {
     try {
       if (!navigator.clipboard) throw new Error('no clipboard');
@@ -77,6 +87,7 @@ export function ApiTokens() {
     setError(null);
     try {
       await api.del(`/api/tokens/${encodeURIComponent(id)}`);
+      setRevokedAt(tokens?.findIndex((t) => t.id === id) ?? 0);
       setTokens((prev) => prev?.filter((t) => t.id !== id) ?? null);
     } catch (err) {
       setError(err);
@@ -117,6 +128,7 @@ export function ApiTokens() {
       )}
       <form onSubmit={create} className="max-w-md space-y-4">
         <TextField
+          ref={nameField}
           label="Token name"
           value={name}
           onChange={(e) => setName(e.target.value)}
@@ -148,7 +160,7 @@ export function ApiTokens() {
         </Button>
       </form>
       {tokens && tokens.length > 0 && (
-        <ul aria-label="Your API tokens" className="mt-4 divide-y divide-stone-100 text-sm">
+        <ul ref={list} aria-label="Your API tokens" className="mt-4 divide-y divide-stone-100 text-sm">
           {tokens.map((t) => {
             const expired = new Date(t.expiresAt) <= new Date();
             return (
@@ -160,7 +172,7 @@ export function ApiTokens() {
                     {expired ? `expired ${formatDateTime(t.expiresAt)}` : `expires ${formatDateTime(t.expiresAt)}`}
                   </span>
                 </span>
-                <Button size="sm" variant="secondary" busy={busy === t.id} onClick={() => setConfirmRevoke(t)} aria-label={`Revoke ${t.name}`}>
+                <Button size="sm" variant="secondary" data-revoke busy={busy === t.id} onClick={() => setConfirmRevoke(t)} aria-label={`Revoke ${t.name}`}>
                   Revoke
                 </Button>
               </li>

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { Item } from '../../api/types';
-import { Button } from '../../components/ui/Button';
+import { Button, TOUCH_TARGET } from '../../components/ui/Button';
 import { Dialog } from '../../components/ui/Dialog';
 import { ErrorText, Notice } from '../../components/ui/Feedback';
 import { TextField } from '../../components/ui/Field';
@@ -46,7 +46,15 @@ export function EditNote({ item, onSaved, onClose }: { item: Item; onSaved: (ite
           {STATUS[note.state]} · version {note.base.version}
         </p>
         <div className="flex gap-2">
-          <Button size="sm" variant="secondary" onClick={() => void note.save()} disabled={!note.dirty} aria-keyshortcuts="Control+S">
+          {/* aria-disabled, not disabled: a disabled button drops focus to <body> the moment its save lands. */}
+          <Button
+            size="sm"
+            variant="secondary"
+            onClick={() => void note.save()}
+            aria-disabled={!note.dirty}
+            className="aria-disabled:cursor-not-allowed aria-disabled:opacity-50"
+            aria-keyshortcuts="Control+S"
+          >
             Save now
           </Button>
           <Button size="sm" variant="ghost" onClick={onClose} disabled={note.dirty || note.state === 'saving'}>
@@ -80,7 +88,7 @@ export function EditNote({ item, onSaved, onClose }: { item: Item; onSaved: (ite
               role="tab"
               aria-selected={tab === t}
               onClick={() => setTab(t)}
-              className={`rounded-md px-3 py-1 text-sm font-medium focus-visible:outline-2 focus-visible:outline-teal-600 ${tab === t ? 'bg-teal-700 text-white' : 'text-stone-600 hover:bg-stone-100'}`}
+              className={`rounded-md px-3 py-1 text-sm font-medium focus-visible:outline-2 focus-visible:outline-teal-600 ${TOUCH_TARGET} ${tab === t ? 'bg-teal-700 text-white' : 'text-stone-600 hover:bg-stone-100'}`}
             >
               {t === 'write' ? 'Write' : 'Preview'}
             </button>
@@ -96,7 +104,7 @@ export function EditNote({ item, onSaved, onClose }: { item: Item; onSaved: (ite
               value={note.draft.text}
               onChange={(e) => set({ text: e.target.value })}
               rows={16}
-              className="block w-full rounded-lg border border-stone-300 bg-white p-3 font-mono text-sm leading-relaxed shadow-sm focus:border-teal-600 focus:outline-2 focus:outline-teal-600/30"
+              className="block w-full rounded-lg border border-stone-300 bg-white p-3 font-mono text-sm leading-relaxed shadow-sm focus:border-teal-600 focus:outline-2 focus:outline-teal-600"
             />
           </>
         ) : (

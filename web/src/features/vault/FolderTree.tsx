@@ -1,6 +1,6 @@
 import { useEffect, useState, type DragEvent, type FormEvent, type ReactElement, type ReactNode } from 'react';
 import type { Folder } from '../../api/types';
-import { Button } from '../../components/ui/Button';
+import { Button, TOUCH_TARGET } from '../../components/ui/Button';
 import { Dialog } from '../../components/ui/Dialog';
 import { ErrorText } from '../../components/ui/Feedback';
 import { TextField } from '../../components/ui/Field';
@@ -16,11 +16,14 @@ export function FolderTree({
   selected,
   onSelect,
   onMoved,
+  showError = true,
 }: {
   api: FoldersApi;
   selected: string | null;
   onSelect: (id: string | null) => void;
   onMoved: () => void;
+  /** False while the page already announces the same failure (offline: the list failed too). */
+  showError?: boolean;
 }) {
   const [dialog, setDialog] = useState<null | 'create' | 'rename' | 'delete'>(null);
   const [over, setOver] = useState<string | null | undefined>(undefined);
@@ -51,7 +54,7 @@ export function FolderTree({
         onDragLeave={() => setOver(undefined)}
         onDrop={drop(id)}
         style={{ paddingLeft: `${0.75 + depth * 0.9}rem` }}
-        className={`flex w-full items-center gap-2 rounded-lg py-1.5 pr-2 text-left text-sm focus-visible:outline-2 focus-visible:outline-teal-600 ${selected === id ? 'bg-teal-50 font-medium text-teal-900' : 'text-stone-700 hover:bg-stone-100'} ${over === id ? 'ring-2 ring-teal-600' : ''}`}
+        className={`flex w-full items-center gap-2 rounded-lg py-1.5 pr-2 text-left text-sm focus-visible:outline-2 focus-visible:outline-teal-600 ${TOUCH_TARGET} ${selected === id ? 'bg-teal-50 font-medium text-teal-900' : 'text-stone-700 hover:bg-stone-100'} ${over === id ? 'ring-2 ring-teal-600' : ''}`}
       >
         <svg viewBox="0 0 20 20" className="h-4 w-4 shrink-0 text-stone-400" aria-hidden="true" fill="none" stroke="currentColor" strokeWidth="1.6">
           <path d="M2.5 5.5h5l1.5 2h8.5v8h-15z" />
@@ -89,7 +92,7 @@ export function FolderTree({
           </>
         )}
       </div>
-      <ErrorText error={api.error} className="mt-2" />
+      {showError && <ErrorText error={api.error} className="mt-2" />}
       <NameDialog
         open={dialog === 'create' || dialog === 'rename'}
         title={
@@ -206,14 +209,24 @@ export function Breadcrumbs({ trail, onSelect }: { trail: Folder[]; onSelect: (i
     <nav aria-label="Breadcrumbs" className="mb-2 text-sm text-stone-600">
       <ol className="flex flex-wrap items-center gap-1">
         <li>
-          <button type="button" className="hover:underline" onClick={() => onSelect(null)} aria-current={trail.length === 0 ? 'page' : undefined}>
+          <button
+            type="button"
+            className={`hover:underline ${TOUCH_TARGET}`}
+            onClick={() => onSelect(null)}
+            aria-current={trail.length === 0 ? 'page' : undefined}
+          >
             All items
           </button>
         </li>
         {trail.map((f, i) => (
           <li key={f.id} className="flex items-center gap-1">
             <span aria-hidden="true">›</span>
-            <button type="button" className="hover:underline" onClick={() => onSelect(f.id)} aria-current={i === trail.length - 1 ? 'page' : undefined}>
+            <button
+              type="button"
+              className={`hover:underline ${TOUCH_TARGET}`}
+              onClick={() => onSelect(f.id)}
+              aria-current={i === trail.length - 1 ? 'page' : undefined}
+            >
               <UserText>{f.name}</UserText>
             </button>
           </li>

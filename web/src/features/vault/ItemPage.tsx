@@ -1,9 +1,10 @@
-import { lazy, Suspense, useEffect, useState, type FormEvent } from 'react';
+import { lazy, Suspense, useEffect, useRef, useState, type FormEvent } from 'react';
 import { api, ApiError } from '../../api/client';
 import type { Item } from '../../api/types';
 import { Link, useRouter } from '../../app/router';
-import { Button, Spinner } from '../../components/ui/Button';
+import { Button, Spinner, TOUCH_TARGET } from '../../components/ui/Button';
 import { Badge, EmptyState, ErrorText } from '../../components/ui/Feedback';
+import { focusLost, focusRowControl, focusStatic } from '../../components/focus';
 import { formatDate, formatDateTime, KIND_LABELS, SOURCE_LABELS } from '../../components/format';
 import { UserText } from '../../components/UserText';
 import { Markdown } from '../chat/Markdown';
@@ -35,6 +36,22 @@ export function ItemPage({ id }: { id: string }) {
   const [editingEntry, setEditingEntry] = useState(false);
   const [trashing, setTrashing] = useState(false);
   const [showHistory, setShowHistory] = useState(false);
+  const heading = useRef<HTMLHeadingElement>(null);
+  const editButton = useRef<HTMLButtonElement>(null);
+  const [editorClosed, setEditorClosed] = useState(false);
+
+  // A new page (a note just saved in the New note dialog, a search result opened): its heading, if
+  // focus was left nowhere (<body>) or on the page's main region while it loaded.
+  const loadedId = item?.id;
+  useEffect(() => {
+    if (loadedId && (focusLost() || document.activeElement?.id === 'main')) focusStatic(heading.current);
+  }, [loadedId]);
+  // The editor's Done went with the editor: back to the Edit button that opened it.
+  useEffect(() => {
+    if (!editorClosed) return;
+    setEditorClosed(false);
+    if (focusLost()) editButton.current?.focus();
+  }, [editorClosed]);
 
   useEffect(() => {
     setItem(null);
@@ -91,7 +108,7 @@ export function ItemPage({ id }: { id: string }) {
             <span className="text-xs text-stone-500">{SOURCE_LABELS[item.source] ?? item.source}</span>
             {item.occurredAt && <span className="text-xs text-stone-500">· {formatDate(item.occurredAt)}</span>}
           </div>
-          <h1 className="break-words text-2xl font-semibold tracking-tight text-stone-900">
+          <h1 ref={heading} tabIndex={-1} className="break-words text-2xl font-semibold tracking-tight text-stone-900">
             <UserText>{item.title || 'Untitled'}</UserText>
           </h1>
           <p className="mt-1 text-xs text-stone-500">
@@ -116,7 +133,7 @@ export function ItemPage({ id }: { id: string }) {
             </Button>
           )}
           {item.kind === 'note' && !editing && (
-            <Button variant="secondary" onClick={() => setEditing(true)}>
+            <Button ref={editButton} variant="secondary" onClick={() => setEditing(true)}>
               Edit
             </Button>
           )}
@@ -136,7 +153,14 @@ export function ItemPage({ id }: { id: string }) {
       )}
       {editing ? (
         <div className="rounded-xl border border-stone-200 bg-white p-5 shadow-sm">
-          <EditNote item={item} onSaved={setItem} onClose={() => setEditing(false)} />
+          <EditNote
+            item={item}
+            onSaved={setItem}
+            onClose={() => {
+              setEditing(false);
+              setEditorClosed(true);
+            }}
+          />
         </div>
       ) : (
         <>
@@ -259,6 +283,20 @@ function TagEditor({ item, onChange }: { item: Item; onChange: (i: Item) => void
   const [draft, setDraft] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  // The removed tag's place: focus goes to the next tag's ×, else the "Add a tag" field, once it is gone.
+  const [removedAt, setRemovedAt] = useState<number | null>(null);
+  const section = useRef<HTMLElement>(null);
+  const addField = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (removedAt === null || busy) return;
+    setRemovedAt(null);
+    focusRowControl(section.current, removedAt, 'button[data-remove-tag]', () => addField.current?.focus());
+  }, [removedAt, busy, item.tags]);
+
+  const remove = (index: number) => {
+    setRemovedAt(index);
+    void save(item.tags.filter((_, i) => i !== index));
+  };
 
   const save = async (tags: string[]) => {
     setBusy(true);
@@ -283,8 +321,8 @@ function TagEditor({ item, onChange }: { item: Item; onChange: (i: Item) => void
   };
 
   return (
-    <section aria-label="Tags" className="flex flex-wrap items-center gap-2">
-      {item.tags.map((t) => (
+    <section ref={section} aria-label="Tags" className="flex flex-wrap items-center gap-2">
+      {item.tags.map((t, index) => (
         <span
           key={t}
           className="inline-flex max-w-full items-center gap-1 rounded-full bg-stone-100 py-0.5 pl-2.5 pr-1 text-xs font-medium text-stone-700 ring-1 ring-stone-200"
@@ -293,10 +331,11 @@ function TagEditor({ item, onChange }: { item: Item; onChange: (i: Item) => void
           <span className="min-w-0 break-all">#{t}</span>
           <button
             type="button"
+            data-remove-tag
             disabled={busy}
-            onClick={() => save(item.tags.filter((x) => x !== t))}
+            onClick={() => remove(index)}
             aria-label={`Remove tag ${t}`}
-            className="rounded-full px-1 text-stone-500 hover:bg-stone-200 hover:text-stone-900 focus-visible:outline-2 focus-visible:outline-teal-600"
+            className={`inline-flex items-center justify-center rounded-full px-1 text-stone-500 hover:bg-stone-200 hover:text-stone-900 focus-visible:outline-2 focus-visible:outline-teal-600 ${TOUCH_TARGET}`}
           >
             ×
           </button>
@@ -307,11 +346,12 @@ function TagEditor({ item, onChange }: { item: Item; onChange: (i: Item) => void
           Add a tag
         </label>
         <input
+          ref={addField}
           id="add-tag"
           value={draft}
           onChange={(e) => setDraft(e.target.value)}
           placeholder="Add a tag"
-          className="h-7 w-28 rounded-full border border-dashed border-stone-300 bg-transparent px-3 text-xs focus:border-teal-600 focus:outline-none"
+          className="h-7 w-28 rounded-full max-sm:h-11 border border-dashed border-stone-300 bg-transparent px-3 text-xs focus:border-teal-600 focus:outline-2 focus:outline-teal-600"
         />
         {draft && (
           <Button size="sm" variant="ghost" type="submit" busy={busy}>

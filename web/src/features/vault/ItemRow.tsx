@@ -51,7 +51,7 @@ export const ItemRow = memo(function ItemRow({ item, highlight }: { item: Item; 
         e.dataTransfer.setData(ITEM_DRAG_TYPE, item.id);
         e.dataTransfer.effectAllowed = 'move';
       }}
-      className="group flex h-full items-center gap-3 border-b border-stone-100 px-4 hover:bg-stone-50 focus-visible:bg-teal-50 focus-visible:outline-none"
+      className="group flex h-full items-center gap-3 border-b border-stone-100 px-4 hover:bg-stone-50 focus-visible:bg-teal-50 focus-visible:outline-2 focus-visible:-outline-offset-2 focus-visible:outline-teal-600"
     >
       <span className="shrink-0 text-stone-400 group-hover:text-teal-700">
         <KindIcon kind={item.kind} />

@@ -40,4 +40,39 @@ describe('<TrashList>', () => {
     await vi.waitFor(() => expect(fetch.mock.calls.some(([url, init]) => url === '/api/trash/i1' && init?.method === 'DELETE')).toBe(true));
     expect(await screen.findByText('Trash is empty')).toBeTruthy();
   });
+
+  it('moves focus to the next row after a restore or a delete, not to <body>', async () => {
+    const items = [item, { ...item, id: 'i2', title: 'Second' }, { ...item, id: 'i3', title: 'Third' }];
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string, init?: RequestInit) => {
+        if (init?.method === 'DELETE') return reply(204, null);
+        if (init?.method === 'POST') return reply(200, item);
+        return reply(200, { items });
+      }),
+    );
+    render(
+      <main id="main">
+        <h1>Vault</h1>
+        <TrashList onRestored={() => undefined} />
+      </main>,
+    );
+    const restore = await screen.findByRole('button', { name: 'Restore Old note' });
+    restore.focus();
+    fireEvent.click(restore);
+    await vi.waitFor(() => expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Restore Second' })));
+
+    // The last row deleted for good (through its dialog): focus goes to the row before it.
+    const del = screen.getByRole('button', { name: 'Delete Third for good' });
+    del.focus();
+    fireEvent.click(del);
+    fireEvent.click(within(await screen.findByRole('dialog')).getByRole('button', { name: 'Delete for good' }));
+    await vi.waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+    await vi.waitFor(() => expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Restore Second' })));
+
+    // The trash emptied: the page's heading.
+    fireEvent.click(screen.getByRole('button', { name: 'Restore Second' }));
+    await screen.findByText('Trash is empty');
+    await vi.waitFor(() => expect(document.activeElement).toBe(screen.getByRole('heading', { name: 'Vault' })));
+  });
 });

@@ -1,9 +1,10 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { api } from '../../api/client';
 import type { Item } from '../../api/types';
 import { Button } from '../../components/ui/Button';
 import { Dialog } from '../../components/ui/Dialog';
 import { EmptyState, ErrorText } from '../../components/ui/Feedback';
+import { focusPageHeading, focusRowControl } from '../../components/focus';
 import { formatDate } from '../../components/format';
 import { UserText } from '../../components/UserText';
 import { KindIcon } from './ItemRow';
@@ -15,6 +16,15 @@ export function TrashList({ onRestored }: { onRestored: () => void }) {
   const [confirmEmpty, setConfirmEmpty] = useState(false);
   // "Delete for good" on one item asks first, as "Empty trash" does: it cannot be undone.
   const [confirmOne, setConfirmOne] = useState<Item | null>(null);
+
+  // The row that was restored or deleted: focus goes to the next one's Restore once it is gone.
+  const [removedAt, setRemovedAt] = useState<number | null>(null);
+  const list = useRef<HTMLUListElement>(null);
+  useEffect(() => {
+    if (removedAt === null || busy) return;
+    setRemovedAt(null);
+    focusRowControl(list.current, removedAt, 'button[data-restore]', focusPageHeading);
+  }, [removedAt, busy, items]);
 
   useEffect(() => {
     api
@@ -28,6 +38,7 @@ export function TrashList({ onRestored }: { onRestored: () => void }) {
     setError(null);
     try {
       await api.post<Item>(`/api/items/${id}/restore`);
+      setRemovedAt(items?.findIndex((i) => i.id === id) ?? 0);
       setItems((prev) => prev?.filter((i) => i.id !== id) ?? null);
       onRestored();
     } catch (e) {
@@ -42,6 +53,7 @@ export function TrashList({ onRestored }: { onRestored: () => void }) {
     setError(null);
     try {
       await api.del(id ? `/api/trash/${id}` : '/api/trash');
+      setRemovedAt(id ? (items?.findIndex((i) => i.id === id) ?? 0) : 0);
       setItems((prev) => (id ? (prev?.filter((i) => i.id !== id) ?? null) : []));
       setConfirmEmpty(false);
       setConfirmOne(null);
@@ -98,7 +110,7 @@ export function TrashList({ onRestored }: { onRestored: () => void }) {
         </div>
       </Dialog>
       <ErrorText error={error} className="mb-3" />
-      <ul className="divide-y divide-stone-100 overflow-hidden rounded-xl border border-stone-200 bg-white shadow-sm" aria-label="Trash">
+      <ul ref={list} className="divide-y divide-stone-100 overflow-hidden rounded-xl border border-stone-200 bg-white shadow-sm" aria-label="Trash">
         {items.map((i) => (
           // On a phone the buttons go under the title, which would otherwise be squeezed to nothing.
           <li key={i.id} className="flex flex-wrap items-center gap-x-3 gap-y-2 px-4 py-3">
@@ -112,7 +124,7 @@ export function TrashList({ onRestored }: { onRestored: () => void }) {
               <span className="shrink-0 text-xs text-stone-500">{formatDate(i.updatedAt)}</span>
             </div>
             <div className="ml-auto flex shrink-0 gap-2">
-              <Button size="sm" variant="secondary" busy={busy === i.id} onClick={() => restore(i.id)} aria-label={`Restore ${i.title || 'item'}`}>
+              <Button size="sm" variant="secondary" data-restore busy={busy === i.id} onClick={() => restore(i.id)} aria-label={`Restore ${i.title || 'item'}`}>
                 Restore
               </Button>
               <Button size="sm" variant="ghost" busy={busy === i.id} onClick={() => setConfirmOne(i)} aria-label={`Delete ${i.title || 'item'} for good`}>

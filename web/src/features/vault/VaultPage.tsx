@@ -1,10 +1,10 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
-import { api, qs } from '../../api/client';
+import { api, ApiError, qs } from '../../api/client';
 import type { Item, SearchMode, SearchResult, Tag } from '../../api/types';
 import { KeywordOnly } from '../chat/AnswerTools';
 import { useQueryParam, useRouter } from '../../app/router';
 import { VirtualList } from '../../components/VirtualList';
-import { Button, Spinner } from '../../components/ui/Button';
+import { Button, Spinner, TOUCH_TARGET } from '../../components/ui/Button';
 import { EmptyState, ErrorText, PageHeader } from '../../components/ui/Feedback';
 import { SelectField } from '../../components/ui/Field';
 import { KIND_LABELS, SOURCE_LABELS } from '../../components/format';
@@ -246,7 +246,7 @@ export function VaultPage() {
             value={q}
             maxLength={MAX_SEARCH_CHARS}
             onChange={(e) => setQ(e.target.value)}
-            className="block h-11 w-full rounded-xl border border-stone-300 bg-white pl-9 pr-3 text-sm shadow-sm placeholder:text-stone-400 focus:border-teal-600 focus:outline-2 focus:outline-teal-600/30"
+            className="block h-11 w-full rounded-xl border border-stone-300 bg-white pl-9 pr-3 text-sm shadow-sm placeholder:text-stone-400 focus:border-teal-600 focus:outline-2 focus:outline-teal-600"
           />
         </div>
         {q.length >= MAX_SEARCH_CHARS && <p className="mt-1 text-xs text-stone-500">A search can be up to {MAX_SEARCH_CHARS} characters.</p>}
@@ -275,7 +275,7 @@ export function VaultPage() {
                   role="tab"
                   aria-selected={view === v}
                   onClick={() => setView(v)}
-                  className={`rounded-md px-3 py-1 text-sm font-medium focus-visible:outline-2 focus-visible:outline-teal-600 ${view === v ? 'bg-white text-stone-900 shadow-sm' : 'text-stone-600 hover:text-stone-900'}`}
+                  className={`rounded-md px-3 py-1 text-sm font-medium focus-visible:outline-2 focus-visible:outline-teal-600 ${TOUCH_TARGET} ${view === v ? 'bg-white text-stone-900 shadow-sm' : 'text-stone-600 hover:text-stone-900'}`}
                 >
                   {v === 'items' ? 'All items' : 'Trash'}
                 </button>
@@ -312,12 +312,20 @@ export function VaultPage() {
           </div>
 
           {view === 'trash' ? (
-            <TrashList onRestored={() => list.reload()} />
+            <TrashList
+              onRestored={() => {
+                list.reload();
+                // A restored item is back in its folder: the folder's count changed too.
+                folders.reload();
+              }}
+            />
           ) : (
             <div className="grid gap-4 md:grid-cols-[14rem_minmax(0,1fr)]">
               <aside>
                 <FolderTree
                   api={folders}
+                  // Offline, the folders and the list fail with the same sentence: one alert, not two.
+                  showError={!(isNetworkError(folders.error) && isNetworkError(list.error))}
                   selected={folderId}
                   onSelect={selectFolder}
                   onMoved={() => {
@@ -394,6 +402,8 @@ export function VaultPage() {
   );
 }
 
+const isNetworkError = (e: unknown) => e instanceof ApiError && e.code === 'network_error';
+
 type FilterKey = 'kind' | 'source' | 'tag' | 'folderId';
 interface ActiveFilter {
   key: FilterKey;
@@ -450,13 +460,13 @@ function SearchResults({
                 type="button"
                 onClick={() => onRemoveFilter(f.key)}
                 aria-label={`Remove filter ${f.label}: ${f.value}`}
-                className="rounded-full px-1 text-teal-800 hover:bg-teal-100 focus-visible:outline-2 focus-visible:outline-teal-600"
+                className={`inline-flex items-center justify-center rounded-full px-1 text-teal-800 hover:bg-teal-100 focus-visible:outline-2 focus-visible:outline-teal-600 ${TOUCH_TARGET}`}
               >
                 ×
               </button>
             </span>
           ))}
-          <button type="button" onClick={onClearFilters} className="font-medium text-teal-800 hover:underline">
+          <button type="button" onClick={onClearFilters} className={`font-medium text-teal-800 hover:underline ${TOUCH_TARGET}`}>
             Search everything
           </button>
         </div>
@@ -472,7 +482,7 @@ function SearchResults({
             </span>
           )}
         </p>
-        <button type="button" onClick={onClear} className="shrink-0 font-medium text-teal-800 hover:underline">
+        <button type="button" onClick={onClear} className={`shrink-0 font-medium text-teal-800 hover:underline ${TOUCH_TARGET}`}>
           Clear search
         </button>
       </div>

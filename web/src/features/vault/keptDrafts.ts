@@ -51,3 +51,24 @@ export function clearKeptDrafts(): void {
 export function keptDraftsGeneration(): number {
   return generation;
 }
+
+/** Saves an open editor's edit the server does not have yet; registered while a note is edited. */
+type PendingSave = () => Promise<void>;
+const pendingSaves = new Set<PendingSave>();
+
+/** Registers an open editor, so a sign-out saves its edit before the session ends; returns the unregister. */
+export function onSignOutSave(save: PendingSave): () => void {
+  pendingSaves.add(save);
+  return () => {
+    pendingSaves.delete(save);
+  };
+}
+
+/**
+ * Saves every open editor's pending edit (typed within the autosave pause) before a sign-out,
+ * which lets go of kept edits on purpose and would otherwise drop it. A failed save does not
+ * stop the sign-out: it is reported by the editor as any failed save is.
+ */
+export async function savePendingEdits(): Promise<void> {
+  await Promise.all([...pendingSaves].map((save) => save().catch(() => undefined)));
+}

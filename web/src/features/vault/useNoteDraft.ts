@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api, ApiError, onUnauthorized } from '../../api/client';
 import type { Item } from '../../api/types';
-import { dropKeptDraft, keepDraft, keptDraftsGeneration, peekKeptDraft, type Draft, type KeptDraft } from './keptDrafts';
+import { dropKeptDraft, keepDraft, keptDraftsGeneration, onSignOutSave, peekKeptDraft, type Draft, type KeptDraft } from './keptDrafts';
 import { mergeTags, mergeText, mergeValue } from './merge';
 import { tagProblem, textProblem } from './NoteEditor';
 
@@ -182,6 +182,17 @@ export function useNoteDraft(item: Item, onSaved: (item: Item) => void) {
       saving.current = false;
     }
   }, [absorb, onSaved]);
+
+  // Signing out within the autosave pause must not drop the edit: the sign-out waits for this save
+  // (after any save still on its way, so only what is left is sent).
+  useEffect(
+    () =>
+      onSignOutSave(async () => {
+        while (saving.current) await inFlight.current;
+        await save();
+      }),
+    [save],
+  );
 
   // Autosave after a pause in typing (a merge changes the draft, so it saves the merge too).
   useEffect(() => {
