@@ -48,8 +48,8 @@ export class ExportImportService {
     session: SessionContext,
     plain: Readable,
     progress: (done: number, total?: number) => void = () => {},
-    kept: (imported: Record<string, number>) => void = () => {},
-  ): Promise<{ manifest: Manifest; imported: Record<string, number> }> {
+    kept: (imported: Record<string, number>, warnings: Record<string, number>) => void = () => {},
+  ): Promise<{ manifest: Manifest; imported: Record<string, number>; warnings: Record<string, number> }> {
     const extract = tar.extract();
     plain.on('error', (err) => extract.destroy(err));
     plain.pipe(extract);
@@ -65,6 +65,7 @@ export class ExportImportService {
       folderIds: new Map(),
       storedFiles: new Set(),
       imported: {},
+      warnings: {},
       progress: (n) => {
         done += n;
         progress(done, total);
@@ -79,6 +80,7 @@ export class ExportImportService {
         if (!manifest) {
           if (name !== 'manifest.json') throw unprocessable('This is not a Context Vault export (no manifest first).', 'invalid_export');
           manifest = await readManifest(entry);
+          state.exportedAt = instant(manifest.created);
           total = Object.entries(manifest.counts).reduce((a, [k, v]) => (k === 'files' || k === 'items' ? a + v : a), 0);
           progress(0, total);
           continue;
@@ -93,12 +95,12 @@ export class ExportImportService {
       extract.destroy();
       plain.destroy();
       await this.#finish(state, false);
-      kept(state.imported);
+      kept(state.imported, state.warnings);
       throw failure(err, entries, state.imported);
     }
     await this.#finish(state, true);
-    kept(state.imported);
-    return { manifest, imported: state.imported };
+    kept(state.imported, state.warnings);
+    return { manifest, imported: state.imported, warnings: state.warnings };
   }
 
   async #finish(state: ImportState, ok: boolean): Promise<void> {
@@ -135,6 +137,12 @@ function failure(err: unknown, entries: number, imported: Record<string, number>
     return new AppError(err.statusCode, err.code, `${err.message} What was read before it was kept${list}.`, err.headers, err.extra);
   }
   return err;
+}
+
+/** A manifest's `created` as a Date; a hand-edited one that is no date is no instant. */
+function instant(value: string): Date | undefined {
+  const t = Date.parse(value);
+  return Number.isFinite(t) ? new Date(t) : undefined;
 }
 
 async function readManifest(entry: Readable): Promise<Manifest> {

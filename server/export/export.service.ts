@@ -9,6 +9,7 @@ import type { SessionContext } from '../services/keyring.js';
 import { EXPORT_FORMAT, EXPORT_VERSION, type Manifest } from '../../contract/export.js';
 import type { ExportOptions, ExportWriter, PortabilitySection } from './sections/section.js';
 import { EncryptedSpool } from './spool.js';
+import { MISSING_ENTRY } from './format.js';
 
 class Aborted extends Error {}
 
@@ -18,6 +19,7 @@ const MAX_CONCURRENT_EXPORTS = 4;
 /** Pino-shaped: the request's logger, so a failure mid-stream carries the request id. */
 interface ExportLog {
   error(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
 }
 
 /**
@@ -89,6 +91,7 @@ export class ExportService {
         {
           requestId: ctx.requestId,
           onError: (err) => ctx.log.error({ err: { name: err.name, code: (err as { code?: string }).code } }, 'export failed mid-stream'),
+          onWarn: (missing) => ctx.log.warn({ missing }, 'export left out what storage no longer holds'),
         },
         options,
       );
@@ -116,7 +119,7 @@ export class ExportService {
   async export(
     session: SessionContext,
     target: AgeTarget,
-    hooks: { onError?: (err: Error) => void; requestId?: string } = {},
+    hooks: { onError?: (err: Error) => void; onWarn?: (missing: Record<string, number>) => void; requestId?: string } = {},
     options: ExportOptions = { includeTrash: false },
   ): Promise<Readable> {
     const counts: Record<string, number> = {};
@@ -165,8 +168,10 @@ export class ExportService {
       }
     };
 
+    const missing: Array<{ section: string; id: string }> = [];
     const writer: ExportWriter = {
       entry,
+      missing: (section, id) => missing.push({ section, id }),
       jsonl: async (name, lines) => {
         const spool = new EncryptedSpool(this.opts.spoolDir);
         let n = 0;
@@ -190,12 +195,40 @@ export class ExportService {
       const json = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`);
       await entry('manifest.json', json.length, [json]);
       for (const s of this.#sections) await s.export(session, writer, options);
+      if (missing.length) await this.#incomplete(session, writer, missing, hooks);
       pack.finalize();
     })().catch((err: Error) => {
-      if (!(err instanceof Aborted)) hooks.onError?.(err);
+      if (!(err instanceof Aborted)) {
+        hooks.onError?.(err);
+        // The 'export' event was recorded before the first byte: the owner's activity must not
+        // read as a whole export when the file they were sent ends short.
+        void this.#record('export_failed', session, hooks);
+      }
       pack.destroy(err);
     });
 
     return ageEncryptStream(pack, target);
+  }
+
+  /**
+   * An export that went out whole but for what storage no longer held: the last entry names each
+   * part left out (ids only), the activity log says the export is incomplete, the log counts them.
+   */
+  async #incomplete(
+    session: SessionContext,
+    writer: ExportWriter,
+    missing: Array<{ section: string; id: string }>,
+    hooks: { onWarn?: (counts: Record<string, number>) => void; requestId?: string },
+  ): Promise<void> {
+    await writer.jsonl(MISSING_ENTRY, missing);
+    const counts: Record<string, number> = {};
+    for (const m of missing) counts[m.section] = (counts[m.section] ?? 0) + 1;
+    hooks.onWarn?.(counts);
+    await this.#record('export_incomplete', session, hooks);
+  }
+
+  /** An audit event after the export began: best effort, the export's own outcome stands. */
+  async #record(action: 'export_failed' | 'export_incomplete', session: SessionContext, hooks: { onError?: (err: Error) => void; requestId?: string }) {
+    await this.opts.audit.record(action, session.userId, hooks.requestId).catch((err: Error) => hooks.onError?.(err));
   }
 }

@@ -10,6 +10,8 @@
  *   chats.jsonl                       one line per chat, messages inline
  *   series/<type>.jsonl               one line per (type, local day) chunk, samples included
  *   preferences.jsonl                 dashboard cards, their order and units (one line; empty when none chosen)
+ *   missing.jsonl                     only when something listed above could not be read (a file
+ *                                     whose blob is gone from storage): one { section, id } line each
  *
  * Entries come in this order so that an importer reading the tar once, front to back, has
  * seen every file before the items that point at it, and every item before chats citing it.
@@ -25,3 +27,6 @@ export const SERIES_ENTRY = /^series\/[^/]+\.jsonl$/;
 
 /** Series type codes are HealthKit identifiers or LOINC codes; keep the file name portable. */
 export const seriesEntryName = (type: string) => `series/${type.replace(/[^A-Za-z0-9._-]/g, '_')}.jsonl`;
+
+/** The last entry, when an export had to leave out what storage no longer held. */
+export const MISSING_ENTRY = 'missing.jsonl';

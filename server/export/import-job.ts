@@ -123,11 +123,13 @@ export class ExportImportJobs {
         session,
         tarStream,
         (done, total) => ctx.progress({ done, ...(total !== undefined ? { total } : {}), unit: 'records' }),
-        (imported) => {
+        (imported, warnings) => {
           for (const [section, n] of Object.entries(imported)) {
             ctx.count(section, n);
             this.opts.metrics?.importRecords.inc({ section }, n);
           }
+          // Beside the sections, as the other imports report what they left out: a reason and a count.
+          for (const [reason, n] of Object.entries(warnings)) ctx.count(reason, n);
         },
       );
       this.opts.metrics?.importJobs.inc({ status: 'done' });

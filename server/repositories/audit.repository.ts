@@ -14,6 +14,8 @@ export type AuditAction =
   | 'session_revoked'
   | 'other_sessions_revoked'
   | 'export'
+  | 'export_failed'
+  | 'export_incomplete'
   | 'import'
   | 'integration_connected'
   | 'integration_disconnected'

@@ -4,7 +4,7 @@ export class PreferencesRepository {
   constructor(private readonly db: Database) {}
 
   get(userId: string) {
-    return this.db.selectFrom('user_preferences').select(['version', 'ciphertext']).where('user_id', '=', userId).executeTakeFirst();
+    return this.db.selectFrom('user_preferences').select(['version', 'ciphertext', 'updated_at']).where('user_id', '=', userId).executeTakeFirst();
   }
 
   /** Writes version `version` only over `version - 1` (or nothing): a concurrent save loses, never both half-apply. */

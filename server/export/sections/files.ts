@@ -1,5 +1,5 @@
 /** Files: metadata as files.jsonl, each body as its own tar entry. */
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import type { ExportRepository } from '../../repositories/export.repository.js';
 import type { FilesService } from '../../services/files.service.js';
 import type { SessionContext } from '../../services/keyring.js';
@@ -7,7 +7,7 @@ import { AppError } from '../../errors.js';
 import { ExportFile } from '../../../contract/export.js';
 import { FILE_ENTRY, fileEntryName } from '../format.js';
 import { readLines } from '../lines.js';
-import { count, type ExportOptions, type ExportWriter, type ImportState, type PortabilitySection } from './section.js';
+import { count, warn, WARNINGS, type ExportOptions, type ExportWriter, type ImportState, type PortabilitySection } from './section.js';
 
 /** File ids read per query: a vault's files are never listed whole. */
 const PAGE = 500;
@@ -57,6 +57,12 @@ export class FilesSection implements PortabilitySection {
         if (err instanceof AppError && err.statusCode === 404) continue;
         throw err;
       }
+      if (!(await readable(f.stream))) {
+        // Its blob is gone from storage: every other file still goes out, and this one is listed
+        // as missing, rather than failing every export of the vault from here on.
+        out.missing(this.name, id);
+        continue;
+      }
       await out.entry(fileEntryName(id, f.meta.name), f.size, f.stream);
     }
   }
@@ -73,7 +79,18 @@ export class FilesSection implements PortabilitySection {
     const oldId = FILE_ENTRY.exec(name)![1]!;
     const meta = state.fileMeta.get(oldId);
     const fileName = meta?.name ?? name.slice(name.lastIndexOf('/') + 1);
-    const r = await this.files.importFile(state.session, { stream: body, name: fileName, contentType: meta?.contentType });
+    let size = 0;
+    const counted = body.pipe(
+      new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          size += chunk.length;
+          cb(null, chunk);
+        },
+      }),
+    );
+    body.once('error', (err) => counted.destroy(err));
+    const r = await this.files.importFile(state.session, { stream: counted, name: fileName, contentType: meta?.contentType });
+    if (meta && meta.size !== size) warn(state, WARNINGS.fileSize);
     state.fileIds.set(oldId, r.fileId);
     // The same content already here is reused: only a file this run stored counts as imported.
     if (r.created) {
@@ -88,12 +105,41 @@ export class FilesSection implements PortabilitySection {
    * an export made before trash was left out of the files, or every file of a run that failed
    * before the items that use them. Files the account had before are never touched.
    */
-  async finish(state: ImportState): Promise<void> {
+  async finish(state: ImportState, ok: boolean): Promise<void> {
+    // Only a run that read the whole tar knows which listed files never came.
+    if (ok) for (const id of state.fileMeta.keys()) if (!state.fileIds.has(id)) warn(state, WARNINGS.fileNotHeld);
     for (const id of state.storedFiles) {
       if (await this.files.removeIfUnused(state.session, id)) {
         state.storedFiles.delete(id);
         count(state, this.name, -1);
       }
     }
+  }
+}
+
+/**
+ * Waits for a file body's first bytes (or its end) before its tar entry starts, since the entry's
+ * header promises its size: false when the blob is not in storage at all. Other errors (storage
+ * down, a damaged blob) are thrown, and fail the export.
+ */
+async function readable(stream: Readable): Promise<boolean> {
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const settle = (err?: Error) => {
+        stream.off('readable', ready).off('end', ready).off('error', settle);
+        if (err) reject(err);
+        else resolve();
+      };
+      const ready = () => settle();
+      stream.once('readable', ready).once('end', ready).once('error', settle);
+    });
+    // Until the entry reads it, a later failure is kept on the stream (its `errored`), which the
+    // entry's read then throws: unheard, the 'error' event would end the process.
+    stream.on('error', () => {});
+    return true;
+  } catch (err) {
+    stream.destroy();
+    if ((err as { code?: unknown } | null)?.code === 'ENOENT') return false;
+    throw err;
   }
 }

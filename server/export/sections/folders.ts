@@ -4,7 +4,7 @@ import type { FoldersService } from '../../services/folders.service.js';
 import type { SessionContext } from '../../services/keyring.js';
 import { ExportFolder } from '../../../contract/export.js';
 import { readLines } from '../lines.js';
-import { count, type ExportWriter, type ImportState, type PortabilitySection } from './section.js';
+import { count, warn, WARNINGS, type ExportWriter, type ImportState, type PortabilitySection } from './section.js';
 
 /** The folder tree, parents before children, so an importer can rebuild it in one pass. */
 export class FoldersSection implements PortabilitySection {
@@ -52,6 +52,7 @@ export class FoldersSection implements PortabilitySection {
     };
     for await (const f of readLines(body, name, ExportFolder, 'folder')) {
       const parentId = f.parentId ? (state.folderIds.get(f.parentId) ?? null) : null;
+      if (f.parentId && !parentId) warn(state, WARNINGS.parentFolder);
       const path = pathKey(parentId, f.name);
       const known = ids.has(f.id) ? (match(path, f.id) ?? f.id) : match(path);
       if (known) state.folderIds.set(f.id, known);

@@ -8,7 +8,7 @@ import type { ItemsService, NewItem } from '../../services/items.service.js';
 import type { SessionContext } from '../../services/keyring.js';
 import { ExportItem } from '../../../contract/export.js';
 import { readLines } from '../lines.js';
-import { count, type ExportOptions, type ExportWriter, type ImportState, type PortabilitySection } from './section.js';
+import { count, warn, WARNINGS, type ExportOptions, type ExportWriter, type ImportState, type PortabilitySection } from './section.js';
 import { extractionFromApi } from '../../files/extraction/reasons.js';
 
 const BATCH = 200;
@@ -80,6 +80,7 @@ export class ItemsSection implements PortabilitySection {
 
   async #restore(batch: ExportItem[], state: ImportState): Promise<void> {
     const { session } = state;
+    for (const i of batch) warnMissing(i, state);
     // Importing back into the account it came from: those items are already here (not counted).
     const present = await this.counts.existingItemIds(
       session.userId,
@@ -147,6 +148,17 @@ export class ItemsSection implements PortabilitySection {
     count(state, this.name, added);
     state.progress(batch.length);
   }
+}
+
+/**
+ * Counts what a line points at that the export did not hold: its file, attachments or folder.
+ * The item is restored all the same, without them (as the lines before this check did).
+ */
+function warnMissing(i: ExportItem, state: ImportState): void {
+  if (i.fileId && !state.fileIds.has(i.fileId)) warn(state, WARNINGS.itemFile);
+  const own = i.fileId ?? undefined;
+  warn(state, WARNINGS.attachment, attachmentIds(i.data).filter((id) => id !== own && !state.fileIds.has(id)).length);
+  if (i.folderId && !state.folderIds.has(i.folderId)) warn(state, WARNINGS.itemFolder);
 }
 
 /** A record's attachments (`data.files`) pointed at the files as stored here, not as exported. */

@@ -3,11 +3,12 @@ import type { Readable } from 'node:stream';
 import type { SessionContext } from '../../services/keyring.js';
 import { Preferences, type PreferencesService } from '../../services/preferences.service.js';
 import { readLines } from '../lines.js';
-import { count, type ExportWriter, type ImportState, type PortabilitySection } from './section.js';
+import { count, warn, WARNINGS, type ExportWriter, type ImportState, type PortabilitySection } from './section.js';
 
 /**
  * What the person chose for their dashboard. Re-imported by merging into the account's own
- * choices, as a Settings change would; a line this server does not understand (a card it has no
+ * choices, as a Settings change would, except that a choice changed after the export was made
+ * stays (see {@link PreferencesService.restore}); a line this server does not understand (a card it has no
  * metric for) is refused by the same schema the preferences route uses.
  */
 export class PreferencesSection implements PortabilitySection {
@@ -30,8 +31,11 @@ export class PreferencesSection implements PortabilitySection {
   async import(name: string, body: Readable, state: ImportState): Promise<void> {
     for await (const prefs of readLines(body, name, Preferences, 'preferences line')) {
       const before = canonical(await this.preferences.get(state.session));
+      // An old export does not undo a choice made since: those keys stay, and the result says so.
+      const { next, kept } = await this.preferences.restore(state.session, prefs, state.exportedAt);
+      warn(state, WARNINGS.preferenceKept, kept);
       // Counted when the merge changed something: the account's own choices again count nothing.
-      if (canonical(await this.preferences.update(state.session, prefs)) !== before) count(state, this.name);
+      if (canonical(next) !== before) count(state, this.name);
       state.progress(1);
     }
   }

@@ -9,6 +9,11 @@ export interface ExportWriter {
   entry(name: string, size: number, body: AsyncIterable<unknown> | Iterable<unknown>): Promise<void>;
   /** A JSON-lines entry; returns the number of lines written. */
   jsonl(name: string, lines: AsyncIterable<unknown> | Iterable<unknown>): Promise<number>;
+  /**
+   * Something the section listed but could not write (a file whose blob is gone from storage):
+   * left out, and named by id in `missing.jsonl` at the end of the export.
+   */
+  missing(section: string, id: string): void;
 }
 
 /** What the person asked to export. */
@@ -31,6 +36,13 @@ export interface ImportState {
   storedFiles: Set<string>;
   /** What this run added per section, for the job result: records already here count nothing. */
   imported: Record<string, number>;
+  /**
+   * What the export promised but did not hold (a file it lists, an item's folder), counted per
+   * reason ({@link WARNINGS}): the restore goes on without it, and the job result says so.
+   */
+  warnings: Record<string, number>;
+  /** When the export was made (its manifest's `created`), if that is a real instant. */
+  exportedAt?: Date;
   progress(done: number): void;
 }
 
@@ -58,4 +70,23 @@ export const count = (state: ImportState, section: string, n = 1) => {
   const total = (state.imported[section] ?? 0) + n;
   if (total) state.imported[section] = total;
   else delete state.imported[section];
+};
+
+/**
+ * Why part of an export could not be restored as it was listed: the keys of the job result's
+ * warnings. Counts and reasons only: never a name, title or id from the export.
+ */
+export const WARNINGS = {
+  fileNotHeld: 'files the export lists but does not hold (not restored)',
+  fileSize: 'files whose size differs from what the export lists (restored as they are)',
+  itemFile: 'items whose file the export does not hold (restored without it)',
+  attachment: 'record attachments the export does not hold (not restored)',
+  itemFolder: 'items whose folder the export does not hold (restored outside any folder)',
+  parentFolder: 'folders whose parent the export does not hold (restored at the top level)',
+  preferenceKept: 'preferences changed after the export was made (kept as they are)',
+} as const;
+
+/** Adds `n` to the count of one {@link WARNINGS} reason. */
+export const warn = (state: ImportState, reason: (typeof WARNINGS)[keyof typeof WARNINGS], n = 1) => {
+  if (n > 0) state.warnings[reason] = (state.warnings[reason] ?? 0) + n;
 };
