@@ -23,7 +23,13 @@ FROM node:22-bookworm-slim
 # one-shot firewall container loads the sandbox's rules (sandbox/guard.ts). The app never runs it.
 # tesseract-ocr, its English data and poppler-utils: OCR of scans and photos (issue 15); more
 # languages are `tesseract-ocr-<lang>` packages named in OCR_LANGS.
-RUN apt-get update && apt-get install -y --no-install-recommends iptables tesseract-ocr tesseract-ocr-eng poppler-utils && rm -rf /var/lib/apt/lists/*
+# postgresql-client-17 from PostgreSQL's own apt repository (Debian 12 has 15): `npm run backup`
+# and `restore` need pg_dump and pg_restore of the compose database's major version or newer.
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends iptables tesseract-ocr tesseract-ocr-eng poppler-utils ca-certificates postgresql-common \
+  && /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y \
+  && apt-get install -y --no-install-recommends postgresql-client-17 \
+  && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8080 \
@@ -36,7 +42,8 @@ COPY --from=build /app/dist ./dist
 COPY package.json package-lock.json ./
 # `npm run invite|export|models|backup|restore` start with scripts/build.mjs, which finds nothing to build here.
 COPY scripts/build.mjs scripts/build-web.mjs ./scripts/
-RUN mkdir -p /data && chown node:node /data
+# /backups: the compose file's backup volume (npm run backup -- --to /backups).
+RUN mkdir -p /data /backups && chown node:node /data /backups
 USER node
 VOLUME ["/data"]
 EXPOSE 8080

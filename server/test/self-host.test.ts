@@ -91,6 +91,28 @@ describe('self-host files', () => {
     }
     // The app itself is reachable on loopback only, for a reverse proxy in front.
     expect(app.ports).toEqual(['127.0.0.1:8080:8080']);
+
+    // Every setting in .env reaches the app (BACKUP_*, STORAGE, S3_*: the docs say to set them
+    // there), but a host-side PORT in .env never moves the port the app listens on inside.
+    expect((app as { env_file?: unknown }).env_file).toBe('.env');
+    expect(env).toMatchObject({ HOST: '0.0.0.0', PORT: 8080 });
+    // Backups go to a volume, not the container's own layer (lost with the container).
+    expect(app.volumes).toContain('backups:/backups');
+    expect(compose.volumes).toHaveProperty('backups');
+  });
+
+  it("the image carries pg_dump of the compose database's major version, and no .env reaches a build layer", async () => {
+    const compose = await readFile(path.join(root, 'docker-compose.yml'), 'utf8');
+    const pgMajor = Number(/image: postgres:(\d+)/.exec(compose)![1]);
+    const docker = await readFile(path.join(root, 'Dockerfile'), 'utf8');
+    const final = docker.slice(docker.lastIndexOf('\nFROM '));
+    const client = /postgresql-client-(\d+)/.exec(final);
+    expect(client, 'the runtime stage installs postgresql-client-<major>').not.toBeNull();
+    // pg_dump refuses a server newer than itself: backups would fail.
+    expect(Number(client![1])).toBeGreaterThanOrEqual(pgMajor);
+    expect(final).toMatch(/mkdir -p \/data \/backups && chown node:node \/data \/backups/);
+    const ignored = (await readFile(path.join(root, '.dockerignore'), 'utf8')).split('\n').map((l) => l.trim());
+    expect(ignored).toEqual(expect.arrayContaining(['.env', '.env.*']));
   });
 
   it('the Dockerfile builds the web app with dev dependencies and runs as non-root with runtime ones', async () => {
