@@ -70,12 +70,20 @@ export type InviteAccess = z.infer<typeof InviteAccess>;
 
 export const ActivityQuery = z.object({
   limit: z.coerce.number().int().min(1).max(200).default(50),
-  /** Opaque: as a previous page's `nextCursor` gave it. */
-  cursor: z
-    .string()
-    .regex(/^[A-Za-z0-9_-]{48}$/, 'must be a cursor from a previous page')
-    .optional(),
+  /**
+   * Opaque: as a previous page's `nextCursor` gave it. Checked by the route against
+   * {@link ACTIVITY_CURSOR}, so that a malformed one is `invalid_cursor` like another user's.
+   */
+  cursor: z.string().optional(),
 });
-export const ActivityEvent = z.object({ action: z.string(), at: z.string(), client: z.string().optional() });
+/** The form of an activity page cursor (base64url of 36 bytes); anything else is refused unread. */
+export const ACTIVITY_CURSOR = /^[A-Za-z0-9_-]{48}$/;
+export const ActivityEvent = z.object({
+  action: z.string(),
+  at: z.string(),
+  client: z.string().optional(),
+  /** Integration events: which connection (provider id, its name, the connection's id). */
+  connection: z.object({ provider: z.string(), label: z.string(), id: z.string() }).optional(),
+});
 export type ActivityEvent = z.infer<typeof ActivityEvent>;
 export const ActivityPage = z.object({ events: z.array(ActivityEvent), nextCursor: z.string().nullable() });

@@ -345,7 +345,7 @@ export async function buildContainer(o: ContainerOptions) {
     repos.integrations,
     new ConnectorTokens(repos.integrations, config.serverKey),
     inbox,
-    repos.audit,
+    activity,
     [new EpicConnector(config), new GoogleHealthConnector(config, google)],
     config.serverKey,
     log.child({ component: 'sync' }),

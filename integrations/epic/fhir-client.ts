@@ -8,7 +8,7 @@
  *   skipped by the caller, not fatal.
  * - OperationOutcome entries (search.mode "outcome") ride along in searches, even empty ones.
  */
-import { OversizedResponseError, readCapped } from '../oauth/index.js';
+import { OversizedResponseError, parseRetryAfter, readCapped, retryAtAfter, scrubProviderText } from '../oauth/index.js';
 import { normalizeBase } from './smart.js';
 
 /**
@@ -34,6 +34,8 @@ export class EpicError extends Error {
     readonly code: EpicErrorCode,
     message: string,
     readonly status?: number,
+    /** `rate_limited`: when the server asked to be tried again (its Retry-After), if it said. */
+    readonly retryAt?: Date,
   ) {
     super(message);
   }
@@ -49,7 +51,10 @@ export interface FhirClientOptions {
   fetch?: typeof fetch;
   /** Retries after 429/503 (default 3). */
   maxRetries?: number;
-  /** Cap on one wait (default 30 s). */
+  /**
+   * Longest wait honoured in place (default 30 s). A Retry-After asking for longer is not cut
+   * short: the call fails `rate_limited` at once with its `retryAt`, for the next sync to keep.
+   */
   maxRetryDelayMs?: number;
   sleep?(ms: number): Promise<void>;
   /** Most pages followed per search (default 500) so a sync always ends. */
@@ -99,13 +104,26 @@ export class FhirClient {
         token = await this.tokens.refresh(token);
         continue;
       }
-      if ((res.status === 429 || res.status === 503) && attempt < (this.opts.maxRetries ?? 3)) {
-        const ra = Number(res.headers.get('retry-after'));
+      if (res.status === 429 || res.status === 503) {
+        const hinted = parseRetryAfter(res.headers.get('retry-after'));
+        // Asked to wait longer than a sync waits: trying sooner only earns another refusal.
+        const within = hinted === null || hinted <= (this.opts.maxRetryDelayMs ?? 30_000);
+        if (within && attempt < (this.opts.maxRetries ?? 3)) {
+          await res.body?.cancel().catch(() => {});
+          await sleep(hinted ?? 1000 * 2 ** attempt);
+          continue;
+        }
         await res.body?.cancel().catch(() => {});
-        await sleep(Math.min(this.opts.maxRetryDelayMs ?? 30_000, Number.isFinite(ra) && ra > 0 ? ra * 1000 : 1000 * 2 ** attempt));
-        continue;
+        throw new EpicError(
+          'rate_limited',
+          'The health record server is busy or rate limiting this app. The next sync will try again.',
+          res.status,
+          hinted === null ? undefined : retryAtAfter(hinted),
+        );
       }
-      const detail = outcomeText(await errorBody(res));
+      const text = outcomeText(await errorBody(res));
+      // Provider text reaches the person and the integration's stored error: never the token.
+      const detail = text === undefined ? undefined : scrubProviderText(text, [token]);
       switch (res.status) {
         case 401:
           throw new EpicError('reauth_required', 'The health record server no longer accepts this connection. Connect again.', 401);
@@ -113,9 +131,6 @@ export class FhirClient {
           throw new EpicError('forbidden', `Access to ${type} was not granted${detail ? ` (${detail})` : ''}.`, 403);
         case 404:
           throw new EpicError('not_found', `${type} was not found.`, 404);
-        case 429:
-        case 503:
-          throw new EpicError('rate_limited', 'The health record server is busy or rate limiting this app. The next sync will try again.', res.status);
         default:
           throw new EpicError(
             res.status >= 500 ? 'server' : 'bad_request',

@@ -1,5 +1,7 @@
 /** The HTTP side: data point shapes, errors, one page of `dataTypes/{type}/dataPoints` with back-off. */
-import { OversizedResponseError, readCapped } from '../oauth/index.js';
+import { OversizedResponseError, parseRetryAfter, readCapped, retryAtAfter, scrubProviderText } from '../oauth/index.js';
+
+export { parseRetryAfter };
 
 /** The data types this connector reads (hyphenated ids, as the API requires). */
 export type GoogleHealthDataType = 'heart-rate' | 'steps' | 'sleep' | 'weight' | 'daily-resting-heart-rate';
@@ -28,11 +30,14 @@ export const MAX_GOOGLE_HEALTH_RESPONSE_BYTES = 16 * 1024 * 1024;
 export class GoogleHealthError extends Error {
   readonly code: GoogleHealthErrorCode;
   readonly status: number | null;
-  constructor(code: GoogleHealthErrorCode, status: number | null, message: string, options?: { cause?: unknown }) {
+  /** `rate_limited`: when Google asked to be tried again (its Retry-After), if it said. */
+  readonly retryAt?: Date;
+  constructor(code: GoogleHealthErrorCode, status: number | null, message: string, options?: { cause?: unknown; retryAt?: Date }) {
     super(message, options);
     this.name = 'GoogleHealthError';
     this.code = code;
     this.status = status;
+    if (options?.retryAt) this.retryAt = options.retryAt;
   }
 }
 
@@ -108,7 +113,10 @@ export interface GoogleHealthClientOptions {
   fetch?: typeof fetch;
   /** Retries of one request after 429 or 5xx (default 5). */
   maxRetries?: number;
-  /** Cap on one wait, whatever Retry-After says (default 60 s). */
+  /**
+   * Longest wait honoured in place (default 60 s). A Retry-After asking for longer is not cut
+   * short: the request fails `rate_limited` at once with its `retryAt`, for the next sync to keep.
+   */
   maxRetryDelayMs?: number;
   /** First back-off when no Retry-After is given (default 1 s), doubled each retry. */
   baseRetryDelayMs?: number;
@@ -152,15 +160,6 @@ function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** Seconds or an HTTP date, as milliseconds from now; null when absent or unreadable. */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | null {
-  if (!value) return null;
-  const v = value.trim();
-  if (/^\d+(\.\d+)?$/.test(v)) return Math.round(Number(v) * 1000);
-  const at = Date.parse(v);
-  return Number.isFinite(at) ? Math.max(0, at - now) : null;
-}
-
 /** A short, token-free description of an API error body. */
 async function describe(res: Response, token: string): Promise<string> {
   let detail = '';
@@ -173,7 +172,7 @@ async function describe(res: Response, token: string): Promise<string> {
     /* a non-JSON error body says nothing useful */
   }
   // Defence in depth: an echoing proxy must not leak the bearer token into logs.
-  return detail.split(token).join('[redacted]').slice(0, 300);
+  return scrubProviderText(detail, [token]);
 }
 
 /** A 200's body as a page; the provider's text never goes into the error. */
@@ -257,8 +256,15 @@ export async function fetchDataPointsPage(
       throw new GoogleHealthError('bad_request', res.status, `Google Health answered ${res.status} (a redirect) for ${type}; it was not followed.`);
     }
     const retryable = res.status === 429 || res.status >= 500;
+    const hinted = retryable ? parseRetryAfter(res.headers.get('retry-after')) : null;
+    if (hinted !== null && hinted > maxDelay) {
+      // Asked to wait longer than a sync waits: trying sooner only earns another refusal.
+      await res.body?.cancel().catch(() => {});
+      throw new GoogleHealthError('rate_limited', res.status, `Google Health asked this app to wait before reading ${type} again.`, {
+        retryAt: retryAtAfter(hinted),
+      });
+    }
     if (retryable && attempt < maxRetries) {
-      const hinted = parseRetryAfter(res.headers.get('retry-after'));
       const backoff = baseDelay * 2 ** attempt * (1 + Math.random() * 0.2);
       await res.body?.cancel().catch(() => {});
       await sleep(Math.min(maxDelay, hinted ?? backoff), opts.signal);
@@ -274,7 +280,12 @@ export async function fetchDataPointsPage(
       case 410:
         throw new GoogleHealthError('gone', 410, `This Google Health endpoint is no longer available${suffix}.`);
       case 429:
-        throw new GoogleHealthError('rate_limited', 429, `Google Health kept rate-limiting requests for ${type} after ${maxRetries} retries; try again later.`);
+        throw new GoogleHealthError(
+          'rate_limited',
+          429,
+          `Google Health kept rate-limiting requests for ${type} after ${maxRetries} retries; try again later.`,
+          { ...(hinted !== null ? { retryAt: retryAtAfter(hinted) } : {}) },
+        );
       default:
         throw new GoogleHealthError(res.status >= 500 ? 'server' : 'bad_request', res.status, `Google Health answered ${res.status} for ${type}${suffix}.`);
     }

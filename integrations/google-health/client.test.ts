@@ -92,15 +92,36 @@ describe('Google Health client against the fake server', () => {
     expect(waits).toEqual([3000, 3000]);
     expect(server.requests.map((r) => r.status)).toEqual([429, 429, 200]);
 
-    // Always limited: gives up after maxRetries, with a typed error; long Retry-After is capped.
-    server.rateLimit(100, 3600);
+    // Always limited: gives up after maxRetries, with a typed error.
+    server.rateLimit(100, 3);
     waits.length = 0;
     const err = await fetchDataPointsPage(TOKEN, 'heart-rate', {}, { baseUrl: server.url, sleep, maxRetries: 2, maxRetryDelayMs: 10_000 }).catch(
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(GoogleHealthError);
     expect(err).toMatchObject({ code: 'rate_limited', status: 429 });
-    expect(waits).toEqual([10_000, 10_000]);
+    expect(waits).toEqual([3000, 3000]);
+  });
+
+  it('does not retry sooner than a Retry-After beyond its wait cap: fails at once with when to try again', async () => {
+    server = await startFakeGoogleHealthServer({ accessToken: TOKEN, dataPoints: { 'heart-rate': [hr('2026-06-01T00:00:00Z', 60)] } });
+    const waits: number[] = [];
+    const sleep = async (ms: number): Promise<void> => void waits.push(ms);
+    const at = new Date(Math.ceil((Date.now() + 600_000) / 1000) * 1000);
+    for (const retryAfter of [120, at.toUTCString()]) {
+      server.rateLimit(100, retryAfter);
+      const before = server.requests.length;
+      const asked = Date.now();
+      const err = (await fetchDataPointsPage(TOKEN, 'heart-rate', {}, { baseUrl: server.url, sleep, maxRetryDelayMs: 60_000 }).catch(
+        (e: unknown) => e,
+      )) as GoogleHealthError;
+      expect(err).toMatchObject({ code: 'rate_limited', status: 429 });
+      expect(server.requests.length - before, String(retryAfter)).toBe(1);
+      const expected = typeof retryAfter === 'number' ? asked + retryAfter * 1000 : at.getTime();
+      expect(err.retryAt!.getTime(), String(retryAfter)).toBeGreaterThanOrEqual(expected - 1000);
+      expect(err.retryAt!.getTime(), String(retryAfter)).toBeLessThanOrEqual(Date.now() + (expected - asked));
+    }
+    expect(waits).toEqual([]);
   });
 
   it('backs off exponentially when 429 has no Retry-After, and retries 503', async () => {

@@ -269,6 +269,15 @@ export const itemVectors = {
 export interface AuditDetail {
   /** A coarse client ("Firefox on Windows", "curl"), never the raw user agent. */
   client?: string;
+  /** The connected account an integration event is about: no personal data, only which one. */
+  connection?: ConnectionRef;
+}
+
+/** Which connection: provider id (`epic`), its name as shown ("Epic") and the connection's id. */
+export interface ConnectionRef {
+  provider: string;
+  label: string;
+  id: string;
 }
 
 /**

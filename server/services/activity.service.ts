@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { activityCursorKey, DecryptError, gcmDecrypt, gcmEncrypt, openWithPrivateKey, sealToPublicKey, verifyInboxKeyMac } from '../../crypto/index.js';
-import { auditDetail, inboxPrivateKey, type AuditDetail, type KeySource } from '../codec/index.js';
+import { auditDetail, inboxPrivateKey, type AuditDetail, type ConnectionRef, type KeySource } from '../codec/index.js';
 import { asBuffer } from '../db/index.js';
 import { badRequest } from '../errors.js';
 import type { AuditAction, AuditRepository } from '../repositories/audit.repository.js';
@@ -18,13 +18,15 @@ export interface ClientContext {
 
 /** Anything that writes the audit log (the activity service; the bare repository where no client is known). */
 export interface AuditRecorder {
-  record(action: AuditAction, userId: string | null, requestId?: string, client?: ClientContext): Promise<void>;
+  /** `about` names what the event concerns beyond its action (the integration's connection). */
+  record(action: AuditAction, userId: string | null, requestId?: string, client?: ClientContext, about?: { connection?: ConnectionRef }): Promise<void>;
 }
 
 export interface ActivityEvent {
   action: string;
   at: string;
   client?: string;
+  connection?: ConnectionRef;
 }
 
 /**
@@ -69,10 +71,11 @@ export class ActivityService implements AuditRecorder {
     }
   }
 
-  async record(action: AuditAction, userId: string | null, requestId?: string, client?: ClientContext): Promise<void> {
+  async record(action: AuditAction, userId: string | null, requestId?: string, client?: ClientContext, about?: { connection?: ConnectionRef }): Promise<void> {
     const label = clientLabel(client?.userAgent);
+    const detail: AuditDetail = { ...(label ? { client: label } : {}), ...(about?.connection ? { connection: about.connection } : {}) };
     // A detail that cannot be sealed must not stop what is being recorded (a sign-in): the event is kept without it.
-    const sealed = userId && label ? await this.#seal(userId, action, { client: label }, client?.keys).catch(() => undefined) : undefined;
+    const sealed = userId && Object.keys(detail).length ? await this.#seal(userId, action, detail, client?.keys).catch(() => undefined) : undefined;
     if (userId && sealed) await this.audit.recordSealed(action, userId, requestId, sealed);
     else await this.audit.record(action, userId, requestId);
   }
@@ -89,6 +92,7 @@ export class ActivityService implements AuditRecorder {
         if (r.detail_sealed && privateKey) {
           const detail = await this.#open(privateKey, session.userId, r.action, r.created_at, asBuffer(r.detail_sealed));
           if (detail?.client) event.client = detail.client;
+          if (detail?.connection) event.connection = detail.connection;
         }
         events.push(event);
       }

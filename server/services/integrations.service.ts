@@ -9,12 +9,13 @@ import { asBuffer } from '../db/index.js';
 import type { JobObserver } from '../metrics/jobs.js';
 import { withSpan } from '../metrics/tracing.js';
 import { AppError, notFound, rateLimited } from '../errors.js';
-import type { AuditRepository } from '../repositories/audit.repository.js';
+import type { AuditAction } from '../repositories/audit.repository.js';
 import type { JobRow, JobsRepository } from '../repositories/jobs.repository.js';
 import type { IntegrationsRepository } from '../repositories/integrations.repository.js';
 import type { ConnectorTokens } from './connector-tokens.js';
 import { PROVIDERS, ReauthRequiredError, type ConnectFlow, type Connector, type Provider, type StoredGrant } from './connectors/connector.js';
 import { InboxKeyUnverifiedError, type InboxService } from './inbox.service.js';
+import type { AuditRecorder } from './activity.service.js';
 
 export type IntegrationStatus = 'connected' | 'syncing' | 'error' | 'reauth_required';
 
@@ -74,14 +75,18 @@ const FOREIGN_KEY_VIOLATION = '23503';
 export class IntegrationsService {
   readonly #connectors: Map<Provider, Connector>;
   readonly #running = new Map<string, { job: SyncJob; done: Promise<void>; stop: AbortController }>();
+  /** Syncs other instances hold whose ids this one handed out, by job id (see #watch). */
+  readonly #watching = new Map<string, { check(): Promise<boolean>; end(): void; done: Promise<void> }>();
   #timer: NodeJS.Timeout | undefined;
+  /** Set by stop(): nothing is taken over any more. */
+  #stopping = false;
   readonly opts: SchedulerOptions;
 
   constructor(
     private readonly repo: IntegrationsRepository,
     private readonly tokens: ConnectorTokens,
     private readonly inbox: InboxService,
-    private readonly audit: AuditRepository,
+    private readonly audit: AuditRecorder,
     connectors: Connector[],
     private readonly serverKey: Buffer,
     private readonly log: FastifyBaseLogger,
@@ -177,7 +182,7 @@ export class IntegrationsService {
       if (previous && c.revokesSingleGrant && previous.grant.refreshToken && previous.grant.refreshToken !== grant.refreshToken) {
         await c.revoke(previous.grant).catch((err: Error) => log.warn({ err: { name: err.name }, provider: c.provider }, 'revoking the replaced grant failed'));
       }
-      await this.audit.record('integration_connected', flow.userId);
+      await this.#recordActivity('integration_connected', flow.userId, c);
       await this.startSync(flow.userId, c.provider);
       return back({ connected: '1' });
     } catch (err) {
@@ -212,7 +217,10 @@ export class IntegrationsService {
     if (running) return running.job.id;
     const kind = `sync:${provider}`;
     const elsewhere = await this.jobs.held(userId, kind);
-    if (elsewhere) return elsewhere.id;
+    if (elsewhere) {
+      this.#watch(elsewhere.id, userId, provider, manual);
+      return elsewhere.id;
+    }
     const again = this.#running.get(key);
     if (again) return again.job.id;
     const job: SyncJob = { id: randomUUID(), userId, provider, status: 'running', startedAt: new Date().toISOString(), ...(manual ? { manual } : {}) };
@@ -228,8 +236,66 @@ export class IntegrationsService {
       if (other) return other.id;
       throw err;
     }
-    entry.done = this.#held(job, entry.stop.signal).finally(() => this.#running.delete(key));
+    this.#launch(entry);
     return job.id;
+  }
+
+  #launch(entry: { job: SyncJob; done: Promise<void>; stop: AbortController }): void {
+    const key = `${entry.job.userId}|${entry.job.provider}`;
+    this.#running.set(key, entry);
+    entry.done = this.#held(entry.job, entry.stop.signal).finally(() => this.#running.delete(key));
+  }
+
+  /**
+   * Keeps a job id handed out for a sync another instance holds live. That instance may be one
+   * that has just died (a restart, a crash: its lease still runs for up to JOB_LEASE_S); its
+   * lease then runs out unrenewed, and this instance claims the job (one conditional UPDATE, so
+   * of several watchers one wins) and runs it under the same id, instead of the id ending
+   * "server restarted" with nothing run. A live holder renews its lease and finishes the job.
+   */
+  #watch(id: string, userId: string, provider: Provider, manual: boolean): void {
+    if (this.#watching.has(id)) return;
+    let busy: Promise<boolean> | null = null;
+    const check = () => (busy ??= this.#adopt(id, userId, provider, manual).finally(() => (busy = null)));
+    let timer: NodeJS.Timeout | undefined;
+    let end = () => {};
+    const done = new Promise<void>((resolve) => {
+      end = () => {
+        clearInterval(timer);
+        this.#watching.delete(id);
+        resolve();
+      };
+    });
+    timer = setInterval(
+      () =>
+        void check().then(
+          (over) => over && end(),
+          (err: Error) => {
+            this.log.warn({ err: { name: err.name }, provider }, 'watching a sync held elsewhere failed');
+            end();
+          },
+        ),
+      Math.min(1_000, this.opts.leaseMs / 3),
+    );
+    timer.unref();
+    this.#watching.set(id, { check, end, done });
+  }
+
+  /** True when nothing is left to watch: the job ended, or this instance now runs it. */
+  async #adopt(id: string, userId: string, provider: Provider, manual: boolean): Promise<boolean> {
+    if (this.#stopping) return true;
+    const row = await this.jobs.getById(id);
+    if (!row || (row.status !== 'running' && row.status !== 'queued') || row.lease_owner === this.opts.instanceId) return true;
+    if (!(await this.jobs.claim(id, this.opts.instanceId, this.opts.leaseMs))) return false;
+    if (this.#stopping) {
+      // Claimed as this instance began to stop: give it straight back for another to take.
+      await this.jobs.release(id, this.opts.instanceId);
+      return true;
+    }
+    this.log.warn({ provider }, 'took over a sync its stopped instance left running');
+    const job: SyncJob = { id, userId, provider, status: 'running', startedAt: new Date().toISOString(), ...(manual ? { manual } : {}) };
+    this.#launch({ job, done: Promise.resolve(), stop: new AbortController() });
+    return true;
   }
 
   /** Inserts the sync's row; a row left by an instance that died is failed first, then the insert retried once. */
@@ -334,7 +400,9 @@ export class IntegrationsService {
 
   /** Resolves when every running sync has finished (tests, shutdown). */
   async whenIdle(): Promise<void> {
-    while (this.#running.size) await Promise.allSettled([...this.#running.values()].map((r) => r.done));
+    while (this.#running.size || this.#watching.size) {
+      await Promise.allSettled([...this.#running.values(), ...this.#watching.values()].map((r) => r.done));
+    }
   }
 
   async #run(job: SyncJob, signal: AbortSignal): Promise<void> {
@@ -414,16 +482,22 @@ export class IntegrationsService {
         status: e.code === 'reauth_required' ? 'reauth_required' : 'error',
         errorCode: e.code,
         error: e.message,
-        nextSyncAt: e.code === 'reauth_required' ? null : new Date(Date.now() + (e.code === 'rate_limited' ? 30 * 60_000 : this.opts.intervalMs / 4)),
+        nextSyncAt: e.code === 'reauth_required' ? null : this.#retryAt(e),
         ...(advanced ? { cursor: sealToken(this.serverKey, userId, CURSOR(provider), JSON.stringify(advanced)) } : {}),
       });
       if (e.code === 'sync_failed') this.log.error({ err: safeError(err), provider }, 'sync failed');
       else this.log.warn({ code: e.code, provider }, 'sync stopped');
     }
     // The owner's activity shows each sync; a failed audit write does not undo the sync's outcome.
-    await this.audit
-      .record(job.status === 'done' ? 'integration_synced' : 'integration_sync_failed', userId)
-      .catch((err: unknown) => this.log.warn({ err: { name: (err as Error).name } }, 'sync audit failed'));
+    await this.#recordActivity(job.status === 'done' ? 'integration_synced' : 'integration_sync_failed', userId, c, row.id).catch((err: unknown) =>
+      this.log.warn({ err: { name: (err as Error).name } }, 'sync audit failed'),
+    );
+  }
+
+  /** After a failed sync: a rate limit waits at least as long as the provider asked. */
+  #retryAt(e: { code: string; retryAt?: Date }): Date {
+    if (e.code !== 'rate_limited') return new Date(Date.now() + this.opts.intervalMs / 4);
+    return new Date(Math.max(Date.now() + RATE_LIMITED_RETRY_MS, e.retryAt?.getTime() ?? 0));
   }
 
   #next(): Date {
@@ -439,8 +513,19 @@ export class IntegrationsService {
     const stored = await this.tokens.grant(userId, c.provider).catch(() => null);
     if (stored) await c.revoke(stored.grant).catch(() => {});
     this.tokens.forget(userId, c.provider);
-    if (!(await this.repo.delete(userId, c.provider))) throw notFound('Integration');
-    await this.audit.record('integration_disconnected', userId, requestId);
+    const row = await this.repo.get(userId, c.provider);
+    if (!row || !(await this.repo.delete(userId, c.provider))) throw notFound('Integration');
+    await this.#recordActivity('integration_disconnected', userId, c, row.id, requestId);
+  }
+
+  /**
+   * An activity entry that names its connection (provider and the connection's id, nothing
+   * personal). `id` is looked up when not given: connecting again keeps the row's first id.
+   */
+  async #recordActivity(action: AuditAction, userId: string, c: Connector, id?: string, requestId?: string): Promise<void> {
+    const connectionId = id ?? (await this.repo.get(userId, c.provider))?.id;
+    const about = connectionId ? { connection: { provider: c.provider, label: c.label, id: connectionId } } : undefined;
+    await this.audit.record(action, userId, requestId, undefined, about);
   }
 
   // ---- scheduler ----
@@ -467,6 +552,9 @@ export class IntegrationsService {
   async stop(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#stopping = true;
+    // A sync held elsewhere is that instance's (or, if it died, the next watcher's) to finish.
+    for (const w of [...this.#watching.values()]) w.end();
     await this.whenIdle();
   }
 
@@ -475,6 +563,8 @@ export class IntegrationsService {
    * sync happen in one statement, so instances ticking at once never start the same sync twice.
    */
   async tick(now = new Date()): Promise<number> {
+    // Watched syncs are taken over before they would be failed as abandoned below.
+    for (const w of [...this.#watching.values()]) if (await w.check().catch(() => true)) w.end();
     const abandoned = await this.jobs.failAbandoned('sync:', 'server_restarted');
     if (abandoned) this.log.warn({ syncs: abandoned }, 'syncs of a stopped instance marked failed');
     const room = this.opts.concurrency - this.#running.size;
@@ -495,20 +585,34 @@ interface SyncOutcome {
 /** The label a sync job's outcome is sealed under (server key, per user and job). */
 const OUTCOME = (jobId: string) => `job:${jobId}`;
 
+/** Least time before the next sync after a provider rate-limited one. */
+const RATE_LIMITED_RETRY_MS = 30 * 60_000;
+
+/** A provider's "try again after": to the minute, rounded up, in UTC ("2026-12-07 17:43 UTC"). */
+const retryTime = (at: Date) => `${new Date(Math.ceil(at.getTime() / 60_000) * 60_000).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
+/** The rate-limited outcome: when the provider said how long to wait, the person reads until when. */
+function rateLimitedOutcome(label: string, retryAt: Date | undefined): { code: string; message: string; retryAt?: Date } {
+  if (!retryAt) return { code: 'rate_limited', message: `${label} is limiting how often this app may read. The next sync will try again.` };
+  return {
+    code: 'rate_limited',
+    message: `${label} is limiting how often this app may read: try again after ${retryTime(retryAt)}. The next sync waits until then.`,
+    retryAt,
+  };
+}
+
 /** An error as a code and a sentence a person can act on; never a token, code or URL query. */
-function classify(err: unknown, label: string): { code: string; message: string } {
+function classify(err: unknown, label: string): { code: string; message: string; retryAt?: Date } {
   if (err instanceof ReauthRequiredError) return { code: 'reauth_required', message: err.message };
   if (err instanceof InboxKeyUnverifiedError) return { code: 'inbox_key_unverified', message: err.message };
   if (err instanceof EpicError) {
-    if (err.code === 'rate_limited')
-      return { code: 'rate_limited', message: `${label} is limiting how often this app may read. The next sync will try again.` };
+    if (err.code === 'rate_limited') return rateLimitedOutcome(label, err.retryAt);
     // The provider's fault (an error status, an unreadable or oversized answer): warn-level, and
     // the message (ours, never the provider's body) tells the person what happened.
     return { code: err.code === 'network' ? 'unreachable' : 'provider_error', message: err.message };
   }
   if (err instanceof GoogleHealthError) {
-    if (err.code === 'rate_limited')
-      return { code: 'rate_limited', message: `${label} is limiting how often this app may read. The next sync will try again.` };
+    if (err.code === 'rate_limited') return rateLimitedOutcome(label, err.retryAt);
     if (err.code === 'gone') return { code: 'gone', message: err.message };
     return { code: err.code === 'network' ? 'unreachable' : err.code === 'aborted' ? 'sync_failed' : 'provider_error', message: err.message };
   }

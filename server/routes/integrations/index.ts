@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Config } from '../../config.js';
 import { clearSealedCookie, readSealedCookie, setSealedCookie } from '../../http/sealed-cookie.js';
@@ -6,9 +7,19 @@ import type { ConnectFlow } from '../../services/connectors/connector.js';
 import type { IntegrationsService } from '../../services/integrations.service.js';
 import { ConnectQuery, IntegrationsList, JobAccepted, ProviderParams } from '../../../contract/index.js';
 
-// Lax and scoped to the callback path: it must come back on the provider's redirect.
-const flowCookie = (provider: string) =>
-  ({ name: `cv_oauth_${provider}`, path: `/api/integrations/${provider}/callback`, sameSite: 'lax', ttlMs: 10 * 60_000 }) as const;
+/**
+ * One cookie per connect attempt, named after a hash of its `state`: a second connect started
+ * in another tab (or for another provider) before the first returns must not overwrite or clear
+ * the first one's verifier. Lax and scoped to the callback path: it must come back on the
+ * provider's redirect. Single-use (cleared by its callback) and short-lived (sealed expiry).
+ */
+const flowCookie = (provider: string, state: string) =>
+  ({
+    name: `cv_oauth_${provider}_${createHash('sha256').update(state).digest('base64url').slice(0, 16)}`,
+    path: `/api/integrations/${provider}/callback`,
+    sameSite: 'lax',
+    ttlMs: 10 * 60_000,
+  }) as const;
 
 export const integrationsRoutes =
   (deps: { integrations: IntegrationsService; config: Config }): FastifyPluginAsyncZod =>
@@ -23,14 +34,16 @@ export const integrationsRoutes =
     app.get('/api/integrations/:provider/connect', { schema: { params: ProviderParams, querystring: ConnectQuery } }, async (req, reply) => {
       const s = requireSession(req);
       const { url, flow } = await integrations.begin(s.userId, req.params.provider, req.query.endpoint);
-      setSealedCookie(reply, config, flowCookie(req.params.provider), flow);
+      setSealedCookie(reply, config, flowCookie(req.params.provider, flow.state), flow);
       return reply.redirect(url, 302);
     });
 
     app.get('/api/integrations/:provider/callback', { schema: { params: ProviderParams } }, async (req, reply) => {
-      const cookie = flowCookie(req.params.provider);
-      const flow = readSealedCookie<ConnectFlow>(req, config, cookie.name);
-      clearSealedCookie(reply, config, cookie);
+      const { state } = req.query as Record<string, unknown>;
+      // Without a state there is no attempt to finish: complete() answers state_mismatch.
+      const cookie = typeof state === 'string' && state ? flowCookie(req.params.provider, state) : null;
+      const flow = cookie ? readSealedCookie<ConnectFlow>(req, config, cookie.name) : null;
+      if (cookie) clearSealedCookie(reply, config, cookie);
       const to = await integrations.complete(req.params.provider, req.query as Record<string, unknown>, flow, req.log);
       return reply.redirect(to, 302);
     });

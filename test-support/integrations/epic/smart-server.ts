@@ -82,9 +82,10 @@ export interface SmartServer {
    * bearer check: `huge` streams a valid Bundle of ~20 MiB, `malformed` cut-off JSON, `html` a
    * maintenance page, `notbundle` a Patient of another id, `foreign` the real page plus entries
    * of another patient, another type and junk, `loop` a page whose `next` is itself, `endless`
-   * empty pages each linking to a new one. Null: behave.
+   * empty pages each linking to a new one, `echo-token` a 500 whose OperationOutcome quotes the
+   * request's bearer token. Null: behave.
    */
-  misbehaviour: null | 'huge' | 'malformed' | 'html' | 'notbundle' | 'foreign' | 'loop' | 'endless';
+  misbehaviour: null | 'huge' | 'malformed' | 'html' | 'notbundle' | 'foreign' | 'loop' | 'endless' | 'echo-token';
   misbehaviourType?: string;
   /**
    * Holds every FHIR request until `release()`; `reached` resolves once one is waiting, so a
@@ -255,6 +256,12 @@ export async function startSmartServer(opts: SmartServerOptions): Promise<SmartS
     if (lu && opts.supportLastUpdated && lu.startsWith('gt')) {
       const since = Date.parse(lu.slice(2));
       matches = matches.filter((r) => Date.parse(r.meta?.lastUpdated ?? '1970-01-01T00:00:00Z') > since);
+    }
+    if (state.misbehaviour === 'echo-token' && (!state.misbehaviourType || state.misbehaviourType === type)) {
+      // Some gateways quote the request, credentials included, in their error text.
+      log(500);
+      sendJson(res, 500, outcome('error', 'exception', `Backend failure for request GET ${rest} with Authorization: Bearer ${bearer}`));
+      return true;
     }
     if (state.misbehaviour && (!state.misbehaviourType || state.misbehaviourType === type)) {
       log(200);

@@ -43,4 +43,19 @@ describe('<Activity>', () => {
     // One load at first and one after the action: no polling.
     await waitFor(() => expect(fetchMock.mock.calls.filter(([u]) => String(u).startsWith('/api/activity'))).toHaveLength(2));
   });
+
+  it('names the connection of a sync and flags a failed export', async () => {
+    const events = [
+      { action: 'integration_synced', at: '2026-12-07T00:02:00.000Z', connection: { provider: 'epic', label: 'Epic', id: 'c1' } },
+      { action: 'export_failed', at: '2026-12-07T00:01:00.000Z' },
+    ];
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async () => json(200, { events, nextCursor: null })),
+    );
+    render(<Activity />);
+    const synced = await screen.findByText('Connection synced');
+    expect(synced.textContent).toContain('Epic');
+    expect(screen.getByText('Vault export failed (the download ended short)').className).toContain('text-red-700');
+  });
 });

@@ -105,6 +105,7 @@ export function Activity() {
             <li key={`${e.at}-${i}`} className="flex flex-wrap items-baseline justify-between gap-2 py-2" data-action={e.action}>
               <span className={WARN.has(e.action) ? 'font-medium text-red-700' : 'text-stone-800'}>
                 {activityLabel(e.action)}
+                {e.connection && <span className="ml-2 text-stone-600">{e.connection.label}</span>}
                 {e.client && <span className="ml-2 text-xs text-stone-500">{e.client}</span>}
               </span>
               <time dateTime={e.at} className="text-xs text-stone-500">
