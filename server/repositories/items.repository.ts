@@ -616,6 +616,37 @@ export class ItemsRepository {
     return (await this.#ranked(userId, tokens, limit, stats, filter, 'page')) as Array<PageRow & { score: number }>;
   }
 
+  /**
+   * The live items holding the most of the given blind tokens, newest first among those holding
+   * as many: "what is my latest weight?" wants the newest notes that mention it, which BM25's
+   * best page need not include when many more match. One pass over the matching postings, as
+   * {@link search} makes, ordered by how many tokens each item holds, then its sort_at.
+   */
+  async newestMatching(userId: string, tokens: Uint8Array[], limit: number, range: { from?: Date; to?: Date } = {}) {
+    if (tokens.length === 0) return [];
+    const result = await sql<ItemRow & { matched: number }>`
+      with m as (
+        select item_id, count(*)::int as matched, max(sort_at) as sort_at
+        from search_terms
+        where user_id = ${userId} and token in (${sql.join(tokens.map((t) => sql`${t}::bytea`))})
+          ${range.from ? sql`and sort_at >= ${range.from}` : sql``}
+          ${range.to ? sql`and sort_at <= ${range.to}` : sql``}
+        group by item_id
+        order by matched desc, sort_at desc, item_id desc
+        limit ${limit + TRASH_SLACK}
+      )
+      select ${sql.join(itemColumns.map((c) => sql.ref(`i.${c}`)))}, m.matched
+      from m
+      cross join lateral (
+        select ${sql.join(itemColumns.map((c) => sql.ref(c)))} from vault_items where id = m.item_id limit 1
+      ) i
+      where i.user_id = ${userId} and i.deleted_at is null
+      order by m.matched desc, m.sort_at desc, m.item_id desc
+      limit ${limit}
+    `.execute(this.db);
+    return result.rows.map((r) => ({ ...r, matched: Number(r.matched) }));
+  }
+
   async #ranked(userId: string, tokens: Uint8Array[], limit: number, stats: { n: number; avgdl: number }, filter: SearchFilter | undefined, what: Columns) {
     if (tokens.length === 0) return [];
     const { shape, values } = searchValues(userId, tokens, limit, stats, filter, what);

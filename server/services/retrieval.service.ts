@@ -63,6 +63,13 @@ const MAX_ITEMS_FOR_KINDS = 40;
 const DEFAULT_SERIES_DAYS = 90;
 /** Long documents are cut to their most relevant passages before the prompt budget is applied. */
 const MAX_SOURCE_CHARS = 6_000;
+/**
+ * "What is my latest weight?": the newest items matching the question's words are candidates
+ * too, however many older ones BM25 ranks above them; this many, newest first.
+ */
+const NEWEST_MATCHES = 5;
+/** A newest match's score when it holds all of the question's words: about a kind's or a code's. */
+const NEWEST_WEIGHT = 0.8;
 
 const dayMs = 86_400_000;
 
@@ -105,9 +112,10 @@ export class RetrievalService {
     const kinds = clinical ? [] : parsed.kinds.flatMap((k) => (KIND_ITEM_KINDS[k] ? [KIND_ITEM_KINDS[k]!] : []));
     const codes = parsed.metrics.flatMap((m) => m.codes);
     const none = Promise.resolve([] as Item[]);
-    const [hits, byKind, byCode, inRange, summaries, nearest] = await withSpan('retrieval.lookup', {}, () =>
+    const [hits, newest, byKind, byCode, inRange, summaries, nearest] = await withSpan('retrieval.lookup', {}, () =>
       Promise.all([
         words ? this.search.search(session, words, 30, { from, to }) : Promise.resolve([]),
+        words && parsed.wantsLatest ? this.search.newest(session, words, NEWEST_MATCHES, { from, to }) : Promise.resolve([]),
         tags.length || kinds.length ? this.items.recent(session, { tags, kinds, from, to, limit: 40 }) : none,
         codes.length ? this.items.recent(session, { types: codes, from, to, limit: 20 }) : none,
         // "What happened in October?": everything in the range is a candidate, newest first.
@@ -138,6 +146,7 @@ export class RetrievalService {
       const top = hits[0]?.score ?? 1;
       for (const h of hits) bump(h.item.id, h.score / top, h.item);
     }
+    for (const n of newest) bump(n.item.id, NEWEST_WEIGHT * n.coverage, n.item);
     for (const item of byKind) bump(item.id, 0.9, item);
     for (const item of byCode) bump(item.id, 0.8, item);
     for (const item of inRange) bump(item.id, 0.5, item);

@@ -109,6 +109,18 @@ export class SearchService {
     return this.repo.searchPage(session.userId, tokens, limit, await this.#corpusStats(session.userId), filter);
   }
 
+  /**
+   * The newest items matching the query's words, best covered first: for "latest" questions,
+   * whose answer is the newest mention rather than the best BM25 match. `coverage` is the share
+   * of the query's tokens an item holds (1: all of them).
+   */
+  async newest(session: SessionContext, query: string, limit: number, range?: { from?: Date; to?: Date }): Promise<Array<{ item: Item; coverage: number }>> {
+    const tokens = this.#tokens(session, query);
+    if (tokens.length === 0) return [];
+    const rows = await this.repo.newestMatching(session.userId, tokens, limit, range);
+    return rows.map((row) => ({ item: this.items.toItem(row, this.items.open(session.keys, row)), coverage: row.matched / tokens.length }));
+  }
+
   #tokens(session: SessionContext, query: string): Uint8Array[] {
     return [...new Set(tokenize(query, 'query'))].slice(0, 64).map((t) => searchTerm.blind(session.keys, t));
   }
