@@ -73,8 +73,17 @@ export const ChatThread = z.object({
 });
 export type ChatThread = z.infer<typeof ChatThread>;
 
+/** The longest question, in UTF-16 units as documented (zod's `.max` counts code points). */
+const MESSAGE_UNITS = 4000;
+
 export const ChatBody = z.object({
-  message: z.string().trim().min(1, { message: 'must not be empty', abort: true }).max(4000).refine(isVisible, 'must not be empty'),
+  message: z
+    .string()
+    .trim()
+    .min(1, { message: 'must not be empty', abort: true })
+    .max(MESSAGE_UNITS)
+    .refine((v) => v.length <= MESSAGE_UNITS, `must be at most ${MESSAGE_UNITS} characters (UTF-16 units)`)
+    .refine(isVisible, 'must not be empty'),
   chatId: Id.optional(),
   /** The browser's IANA zone, so "yesterday" means the user's yesterday. */
   timeZone: TimeZone.optional(),

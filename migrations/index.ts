@@ -17,6 +17,7 @@ import * as m0026 from './0026_server_settings.js';
 import * as m0028 from './0028_search_upkeep.js';
 import * as m0029 from './0029_admin_handover.js';
 import * as m0030 from './0030_cjk_search.js';
+import * as m0031 from './0031_chat_turns.js';
 
 /** Listed statically so migrations run the same under tsx, a bundle or a compiled build. */
 export const migrations: Record<string, Migration> = {
@@ -38,4 +39,5 @@ export const migrations: Record<string, Migration> = {
   '0028_search_upkeep': m0028,
   '0029_admin_handover': m0029,
   '0030_cjk_search': m0030,
+  '0031_chat_turns': m0031,
 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chatToMarkdown, escapeMarkdown, exportFilename } from './export-markdown.js';
+import { chatToMarkdown, escapeMarkdown, exportDisposition, exportFilename } from './export-markdown.js';
 
 describe('chatToMarkdown', () => {
   it('lists each answer with the sources its markers cite, titles escaped', () => {
@@ -81,5 +81,23 @@ describe('chatToMarkdown', () => {
   it('makes ASCII file names', () => {
     expect(exportFilename('Café: what did Dr. Ng say?')).toBe('chat-cafe-what-did-dr-ng-say.md');
     expect(exportFilename('血压')).toBe('chat-export.md');
+  });
+
+  it('names the download in the title’s own script too (RFC 6266 filename*), keeping the ASCII one', () => {
+    const named = (title: string) => {
+      const m = /^attachment; filename="([\x20-\x7e]+)"; filename\*=UTF-8''([A-Za-z0-9%._~-]+)$/.exec(exportDisposition(title));
+      expect(m, title).not.toBeNull();
+      return { ascii: m![1], exact: decodeURIComponent(m![2]!) };
+    };
+    expect(named('我的血压是多少？')).toEqual({ ascii: 'chat-export.md', exact: 'chat-我的血压是多少.md' });
+    expect(named('Какой у меня гемоглобин?').exact).toBe('chat-какой-у-меня-гемоглобин.md');
+    expect(named('ما هو السكر التراكمي؟').exact).toBe('chat-ما-هو-السكر-التراكمي.md');
+    expect(named('मेरा रक्तचाप क्या है?').exact).toBe('chat-मेरा-रक्तचाप-क्या-है.md');
+    expect(named('Café: what did Dr. Ng say?')).toEqual({ ascii: 'chat-cafe-what-did-dr-ng-say.md', exact: 'chat-café-what-did-dr-ng-say.md' });
+    // No folder, control, format or bidi character survives; nothing visible is left: the fallback name.
+    expect(named('../..\\etc/pass\u202Ewd\u0007\u200B').exact).toBe('chat-etc-pass-wd.md');
+    expect(named('\u202E\u2066 ?! ').exact).toBe('chat-export.md');
+    // Cut at 60 characters, never inside one (an emoji is not a letter; a letter with its marks stays whole).
+    expect(named('q\u0323\u0301'.repeat(100)).exact).toBe(`chat-${'q\u0323\u0301'.repeat(60)}.md`);
   });
 });

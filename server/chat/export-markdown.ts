@@ -67,6 +67,37 @@ export function chatToMarkdown(chat: ExportableChat, exportedAt = new Date()): s
   return `${out.join('\n').trimEnd()}\n`;
 }
 
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/**
+ * The download's name in the title's own script (`chat-我的血压是多少.md`), for `filename*`: only
+ * letters, marks and digits are kept, every other run (spaces, punctuation, path separators,
+ * control, format and bidi characters) becomes one `-`, so nothing in it can name a folder,
+ * reorder the name on screen or hide part of it. Cut at 60 characters without splitting one.
+ */
+export function exportFilenameUtf8(title: string): string {
+  const slug = title
+    .normalize('NFC')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{M}\p{N}]+/gu, '-')
+    .replace(/^[-\p{M}]+|-+$/gu, '');
+  const cut = Array.from(graphemes.segment(slug), (g) => g.segment)
+    .slice(0, 60)
+    .join('')
+    .replace(/-+$/, '');
+  return `chat-${cut || 'export'}.md`;
+}
+
+/**
+ * RFC 6266 / 5987: the ASCII name for clients that read only `filename`, and the name in the
+ * title's own script as `filename*` (percent-encoded UTF-8), which browsers prefer.
+ */
+export function exportDisposition(title: string): string {
+  // encodeURIComponent leaves ' ( ) * as they are; RFC 5987's attr-char has none of them.
+  const exact = encodeURIComponent(exportFilenameUtf8(title)).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${exportFilename(title)}"; filename*=UTF-8''${exact}`;
+}
+
 /** An ASCII file name for the download: `chat-<title words>.md`. */
 export function exportFilename(title: string): string {
   const slug = title

@@ -215,6 +215,9 @@ export interface ChatsTable {
   ciphertext: Bytes;
   created_at: Generated<Date>;
   updated_at: Generated<Date>;
+  /** The turn holding the chat (409 `chat_busy` to another) and until when its claim holds (migration 0031). */
+  turn_id: string | null;
+  turn_until: Date | null;
 }
 
 export interface ChatMessagesTable {

@@ -1,13 +1,16 @@
 import type { Metrics } from './registry.js';
 
-/** Distinct model names that get their own series; per-chat models are user-chosen names. */
+/** Distinct model names that get their own series (a bound should a runtime serve very many). */
 const MAX_MODELS = 20;
+/** The label of a model the runtime did not serve: a name a user typed is never a label. */
+const UNKNOWN_MODEL = 'unknown';
 
 /**
  * The chat pipeline: time to first token and generation speed by model, retrieval time and
  * sources per answer, and how much of the prompt budget the prompt used. Model names are the
- * server's or the user's chosen Ollama model (never content); past {@link MAX_MODELS} distinct
- * names they share `other` so a client cannot grow the series without bound.
+ * server's default or a model the runtime served (never content, never a name the runtime
+ * refused: those are `unknown`, see ChatStreamService); past {@link MAX_MODELS} distinct names
+ * they share `other` so the series stay bounded.
  */
 export class ChatMetrics {
   readonly #models = new Set<string>();
@@ -67,7 +70,9 @@ export class ChatMetrics {
     });
   }
 
-  model(name: string): string {
+  /** `name` undefined: a model the runtime did not serve. */
+  model(name: string | undefined): string {
+    if (name === undefined) return UNKNOWN_MODEL;
     if (this.#models.has(name)) return name;
     if (this.#models.size >= MAX_MODELS) return 'other';
     this.#models.add(name);
@@ -92,7 +97,7 @@ export class ChatMetrics {
   }
 
   /** One finished stream; the speed is recorded when it spans measurable time. */
-  answered(model: string, outcome: 'done' | 'cut_off' | 'stopped' | 'error', generation?: { tokens: number; seconds: number }): void {
+  answered(model: string | undefined, outcome: 'done' | 'cut_off' | 'stopped' | 'error', generation?: { tokens: number; seconds: number }): void {
     const label = this.model(model);
     this.#answers.inc({ model: label, outcome });
     if (generation && generation.tokens > 1 && generation.seconds > 0) this.#tokensPerSecond.observe({ model: label }, generation.tokens / generation.seconds);

@@ -40,6 +40,46 @@ export class ChatsRepository {
       .execute();
   }
 
+  /**
+   * Claims the chat for turn `turnId` for `ms` (by the database's clock, the one every instance
+   * shares) unless another turn's claim still holds: `taken`, `busy`, or `missing` (no such chat
+   * of this user).
+   */
+  async claimTurn(userId: string, id: string, turnId: string, ms: number): Promise<'taken' | 'busy' | 'missing'> {
+    const r = await this.db
+      .updateTable('chats')
+      .set({ turn_id: turnId, turn_until: sql<Date>`now() + cast(${ms} as integer) * interval '1 millisecond'` })
+      .where('user_id', '=', userId)
+      .where('id', '=', id)
+      .where((eb) => eb.or([eb('turn_until', 'is', null), eb('turn_until', '<', sql<Date>`now()`)]))
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) === 1) return 'taken';
+    return (await this.get(userId, id)) ? 'busy' : 'missing';
+  }
+
+  /** Extends turn `turnId`'s claim by `ms` from now; false when it no longer holds the chat. */
+  async renewTurn(userId: string, id: string, turnId: string, ms: number): Promise<boolean> {
+    const r = await this.db
+      .updateTable('chats')
+      .set({ turn_until: sql<Date>`now() + cast(${ms} as integer) * interval '1 millisecond'` })
+      .where('user_id', '=', userId)
+      .where('id', '=', id)
+      .where('turn_id', '=', turnId)
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  /** Frees the chat, if turn `turnId` still holds it (a turn whose claim ran out frees nothing). */
+  async endTurn(userId: string, id: string, turnId: string): Promise<void> {
+    await this.db
+      .updateTable('chats')
+      .set({ turn_id: null, turn_until: null })
+      .where('user_id', '=', userId)
+      .where('id', '=', id)
+      .where('turn_id', '=', turnId)
+      .execute();
+  }
+
   async touch(userId: string, id: string): Promise<void> {
     await this.db.updateTable('chats').set({ updated_at: new Date() }).where('user_id', '=', userId).where('id', '=', id).execute();
   }

@@ -179,7 +179,7 @@ describe.each(dbTargets())('answer tools: rename, export, regenerate, what the m
     const r = await inject({ method: 'GET', url: `/api/chats/${chatId}/export`, headers: user.headers });
     expect(r.statusCode).toBe(200);
     expect(r.headers['content-type']).toBe('text/markdown; charset=utf-8');
-    expect(r.headers['content-disposition']).toBe('attachment; filename="chat-echo-what-dr-ng-said.md"');
+    expect(r.headers['content-disposition']).toBe(`attachment; filename="chat-echo-what-dr-ng-said.md"; filename*=UTF-8''chat-echo-what-dr-ng-said.md`);
     expect(r.headers['cache-control']).toBe('no-store');
     expect(r.body).toMatch(/^# Echo: what Dr\. Ng said\n/);
     expect(r.body).toContain('> What did my cardiologist say about the echo?');

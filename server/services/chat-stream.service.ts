@@ -136,12 +136,20 @@ class Turn {
     this.#observed = true;
     const first = this.#firstTokenAt;
     this.chat.opts.metrics?.answered(
-      this.prepared.model,
+      this.#modelLabel(),
       outcome,
       first === undefined ? undefined : { tokens: this.#evalCount ?? this.#chunks, seconds: (this.#lastTokenAt - first) / 1000 },
     );
     if (err !== undefined) markError(this.#span, err);
     this.#span.end();
+  }
+
+  /**
+   * The model as a metrics label: only a name the runtime served (it sent a token) or the server's
+   * default; a name a user typed that the runtime refused (or never got to) is no label of its own.
+   */
+  #modelLabel(): string | undefined {
+    return this.#firstTokenAt !== undefined || this.prepared.defaultModel ? this.prepared.model : undefined;
   }
 
   #release(how: { cancelled?: boolean; error?: boolean } = {}): void {
@@ -185,10 +193,11 @@ class Turn {
    * undefined for a failure of the model itself, which the stream reports as `ai_error`.
    */
   async refuse(err: unknown): Promise<Error | undefined> {
+    // Stopped before the first token: nothing of the turn is kept (no empty chat), as when the
+    // client left while queued for a sandbox, or the model failed before answering.
     if (this.opts.signal.aborted) {
       this.#release({ cancelled: true });
       this.#modelEnded('stopped');
-      if (!this.#revoked) await this.#saveStopped();
       return this.opts.signal.reason instanceof Error ? this.opts.signal.reason : new Error('client went away');
     }
     // Ollama's 404 `model '<name>' not found` (server/routes.go ChatHandler): the sandbox is fine.

@@ -8,7 +8,7 @@ import { isCloudModel } from '../../sandbox/config.js';
 import { sameModel } from '../../sandbox/model-names.js';
 import { AiOfflineError, PoolSaturatedError, PoolTimeoutError, SandboxError } from '../../sandbox/errors.js';
 import { estimateMessagesTokens, truncateToTokens } from '../chat/budget.js';
-import { chatToMarkdown, exportFilename } from '../chat/export-markdown.js';
+import { chatToMarkdown, exportDisposition } from '../chat/export-markdown.js';
 import { buildPrompt, type PromptMessage } from '../chat/prompt.js';
 import { parseQuestion, type ParsedQuestion } from '../chat/question.js';
 import { asBuffer } from '../db/index.js';
@@ -87,6 +87,11 @@ export interface PreparedChat {
    * following the default. See #keepModel for follow-ups.
    */
   namedModel?: true;
+  /**
+   * `model` is the server's default chat model (neither the request nor the chat named one): a
+   * name an admin chose, so metrics may label it before the runtime has served it.
+   */
+  defaultModel?: true;
   /** Set by regenerate: the answer this one replaces (kept as an alternative). */
   replaces?: { messageId: string | null };
 }
@@ -105,6 +110,11 @@ const HISTORY_TOKENS_EACH = 300;
 const ANSWER_RESERVE = ANSWER_TOKENS;
 /** Earlier answers kept per question; Regenerate beyond this drops the oldest. */
 const MAX_ALTERNATIVES = 10;
+/**
+ * How long a turn's claim on its chat holds without renewal (renewed every third of it while the
+ * turn runs): the longest a chat stays busy after the instance answering it died.
+ */
+const TURN_CLAIM_MS = 60_000;
 /** PostgreSQL's (and PGlite's) SQLSTATE for an insert whose parent row is gone. */
 const FOREIGN_KEY_VIOLATION = '23503';
 
@@ -115,9 +125,6 @@ const FOREIGN_KEY_VIOLATION = '23503';
 const CODECS = { chats: chatCodec, chat_messages: chatMessage } as const;
 
 export class ChatService {
-  /** Chats with a turn in progress on this server (`userId:chatId`), see {@link beginTurn}. */
-  readonly #turns = new Set<string>();
-
   constructor(
     private readonly chats: ChatsRepository,
     private readonly retrieval: RetrievalService,
@@ -129,6 +136,8 @@ export class ChatService {
       /** The server's current default chat model (Settings -> Models), over `model`. */
       defaultModel?: () => Promise<string>;
       metrics?: ChatMetrics;
+      /** How long a turn's claim on its chat holds unless renewed (default {@link TURN_CLAIM_MS}). */
+      turnClaimMs?: number;
     },
   ) {}
 
@@ -155,18 +164,27 @@ export class ChatService {
 
   /**
    * Holds a chat for one turn (a follow-up or a regeneration) until the returned function runs.
-   * A second turn meanwhile is refused (409 `chat_busy`) rather than interleaved: both would
-   * answer from the same history and store their question and answer apart from each other.
+   * A second turn meanwhile, on this instance or another on the same database, is refused (409
+   * `chat_busy`) rather than interleaved: both would answer from the same history and store their
+   * question and answer apart from each other. The claim is a row lock with an expiry, renewed
+   * while the turn runs, so an instance that dies mid-turn leaves the chat free soon after. 404
+   * for a chat that is not the user's.
    */
-  beginTurn(session: SessionContext, chatId: string): () => void {
-    const key = `${session.userId}:${chatId}`;
-    if (this.#turns.has(key)) throw conflict('This chat is still answering; wait for it to finish or stop it.', 'chat_busy');
-    this.#turns.add(key);
-    let ended = false;
+  async beginTurn(session: SessionContext, chatId: string): Promise<() => Promise<void>> {
+    const ms = this.opts.turnClaimMs ?? TURN_CLAIM_MS;
+    const turnId = randomUUID();
+    const claimed = await this.chats.claimTurn(session.userId, chatId, turnId, ms);
+    if (claimed === 'missing') throw notFound('Chat');
+    if (claimed === 'busy') throw conflict('This chat is still answering; wait for it to finish or stop it.', 'chat_busy');
+    // A failed renewal is retried at the next tick; past the claim's time another turn may start.
+    const renew = setInterval(() => void this.chats.renewTurn(session.userId, chatId, turnId, ms).catch(() => {}), ms / 3);
+    renew.unref();
+    let ended: Promise<void> | undefined;
     return () => {
-      if (ended) return;
-      ended = true;
-      this.#turns.delete(key);
+      clearInterval(renew);
+      // Not freed (the database did not answer): the claim runs out by itself.
+      ended ??= this.chats.endTurn(session.userId, chatId, turnId).catch(() => {});
+      return ended;
     };
   }
 
@@ -259,6 +277,7 @@ export class ChatService {
     });
     return {
       model,
+      ...(input.model === undefined ? { defaultModel: true as const } : {}),
       chatId: input.chatId ?? randomUUID(),
       isNew: !input.chatId,
       question: input.message,
@@ -555,9 +574,9 @@ export class ChatService {
   }
 
   /** The chat as Markdown with the sources of every answer listed (see chat/export-markdown.ts). */
-  async exportMarkdown(session: SessionContext, id: string): Promise<{ markdown: string; filename: string }> {
+  async exportMarkdown(session: SessionContext, id: string): Promise<{ markdown: string; disposition: string }> {
     const chat = await this.get(session, id);
-    return { markdown: chatToMarkdown(chat), filename: exportFilename(chat.title) };
+    return { markdown: chatToMarkdown(chat), disposition: exportDisposition(chat.title) };
   }
 
   async delete(session: SessionContext, id: string): Promise<void> {

@@ -45,7 +45,7 @@ export const chatRoutes =
 
     app.get('/api/chats/:id/export', { schema: { params: IdParams } }, async (req, reply) => {
       const r = await chat.exportMarkdown(requireSession(req), req.params.id);
-      return reply.type('text/markdown; charset=utf-8').header('content-disposition', `attachment; filename="${r.filename}"`).send(r.markdown);
+      return reply.type('text/markdown; charset=utf-8').header('content-disposition', r.disposition).send(r.markdown);
     });
 
     app.get('/api/chats', { schema: { querystring: ListChatsQuery, response: { 200: ChatList } } }, async (req) => chat.list(requireSession(req), req.query));
@@ -74,7 +74,7 @@ async function answer(
   chatId: string | undefined,
   prepare: (lease: TurnLease) => Promise<PreparedChat>,
 ): Promise<void> {
-  const endTurn = chatId ? deps.chat.beginTurn(session, chatId) : () => {};
+  const endTurn = chatId ? await deps.chat.beginTurn(session, chatId) : async () => {};
   // Revoking the session or token (sign-out, "end all other sessions", a deleted token) aborts it too.
   const turn = deps.stream.begin(session);
   try {
@@ -107,13 +107,18 @@ async function answer(
 
     const sse = openEventStream(reply);
     try {
-      for await (const { event, data } of events) sse.send(event, data);
+      for await (const { event, data } of events) {
+        // `done` and `error` come after everything of the turn was saved: the chat is free before
+        // the client hears the turn is over, so its next question is never a 409.
+        if (event === 'done' || event === 'error') await endTurn();
+        sse.send(event, data);
+      }
     } finally {
       finished = true;
       sse.end();
     }
   } finally {
     turn.end();
-    endTurn();
+    await endTurn();
   }
 }
