@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { once } from 'node:events';
 import path from 'node:path';
@@ -85,6 +85,29 @@ export async function writeBackup(src: BackupSource, recipient: string, sink: No
   const encrypted: Readable = await ageEncryptStream(pack, { recipient });
   await Promise.all([pipeline(encrypted, sink), producing]);
   return summary;
+}
+
+/** A source with no Context Vault install in it: backing it up would only rotate good backups out. */
+export class BackupSourceError extends Error {}
+
+/**
+ * Refuses a source that is not an install in use: no database, one never migrated, or one
+ * without a single account (a new database behind a mistyped DATABASE_URL or DATA_DIR).
+ */
+export async function assertInstall(database: BackupDatabase): Promise<void> {
+  const where = database.kind === 'postgres' ? 'the database at DATABASE_URL' : `DATA_DIR ${database.dataDir}`;
+  // Opening PGlite on a directory without a cluster would create one.
+  if (database.kind === 'pglite' && !existsSync(path.join(database.dataDir, 'pg', 'PG_VERSION')))
+    throw new BackupSourceError(`Refusing to back up: ${where} holds no Context Vault database.`);
+  const { db } = await openDatabase(database.kind === 'postgres' ? { url: database.url } : { dataDir: database.dataDir });
+  try {
+    const table = await sql<{ t: string | null }>`select to_regclass('public.users')::text as t`.execute(db);
+    if (!table.rows[0]?.t) throw new BackupSourceError(`Refusing to back up: ${where} holds no Context Vault tables (never started a server?).`);
+    const users = await sql<{ n: number }>`select count(*)::int as n from users`.execute(db);
+    if (!users.rows[0]?.n) throw new BackupSourceError(`Refusing to back up: ${where} has no accounts, so there is nothing to keep.`);
+  } finally {
+    await db.destroy();
+  }
 }
 
 type Entry = (header: Partial<tar.Header> & { name: string }, body?: AsyncIterable<unknown> | Iterable<unknown>) => Promise<void>;

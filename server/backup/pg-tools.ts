@@ -19,10 +19,13 @@ export function pgDump(url: string): { stdout: Readable; done: Promise<void> } {
   return { stdout: child.stdout, done: exited(child, 'pg_dump') };
 }
 
-/** Loads a custom-format dump from stdin into an empty database; stops at the first error. */
+/** Loads a custom-format dump from stdin into an empty database in one transaction: an error leaves nothing behind. */
 export function pgRestore(url: string): { stdin: Writable; done: Promise<void> } {
   const { dbname, env } = connection(url);
-  const child = spawn('pg_restore', ['--no-owner', '--no-privileges', '--exit-on-error', `--dbname=${dbname}`], { env, stdio: ['pipe', 'ignore', 'pipe'] });
+  const child = spawn('pg_restore', ['--no-owner', '--no-privileges', '--exit-on-error', '--single-transaction', `--dbname=${dbname}`], {
+    env,
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
   return { stdin: child.stdin, done: exited(child, 'pg_restore') };
 }
 

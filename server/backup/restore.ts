@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import pg from 'pg';
 import tar from 'tar-stream';
 import { ageDecryptStream } from '../../crypto/index.js';
+import { EncryptedSpool } from '../export/spool.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { BACKUP_FORMAT, BACKUP_VERSION, type BackupDatabase } from './backup.js';
 import { pgRestore } from './pg-tools.js';
@@ -45,26 +46,50 @@ export async function assertEmpty(t: RestoreTarget): Promise<void> {
   }
 }
 
+/** Said for every broken stream (age's "invalid tag", a short tar, a missing end marker). */
+const DAMAGED = 'The backup is damaged or cut off (while it was written, copied or stored); nothing was restored. Use another backup.';
+
+/** A source that cannot be read is not a wrong identity: say what is wrong with the source. */
+function unreadable(err: NodeJS.ErrnoException): RestoreError {
+  if (err.code === 'ENOENT') return new RestoreError('The backup was not found: there is no such file or object.');
+  if (err.code === 'EISDIR') return new RestoreError('The backup named is a directory: name the .tar.age file in it.');
+  return new RestoreError(`The backup could not be read (${err.code ?? err.name}).`);
+}
+
 /**
  * Reads a backup (see backup.ts) into an empty install: checks it is one, decrypts it with the
  * operator's age identity, loads the database, writes the file objects and the server key. A
- * backup cut short (no `end.json`, or counts that differ) is an error, not a partial restore.
+ * backup cut short or altered (age's authentication fails, no `end.json`, or counts that
+ * differ) is an error, and what was written before it is noticed is removed again: the
+ * database is loaded only once the whole stream has been read and authenticated.
  */
-export async function restoreBackup(source: Readable, identity: string, t: RestoreTarget): Promise<{ files: number; fileBytes: number }> {
+export async function restoreBackup(openSource: () => Readable, identity: string, t: RestoreTarget): Promise<{ files: number; fileBytes: number }> {
   await assertEmpty(t);
+  // Opened only now, with its error listener at once: a missing file must not be an unhandled error.
+  const source = openSource();
+  let sourceError: NodeJS.ErrnoException | undefined;
+  source.once('error', (e) => (sourceError ??= e));
   let plain: Readable;
   try {
     plain = await ageDecryptStream(source, { identity });
   } catch {
+    if (sourceError) throw unreadable(sourceError);
     throw new RestoreError('This identity does not open the backup, or it is not an age-encrypted backup.');
   }
+  let streamBroken = false;
+  plain.once('error', () => (streamBroken = true));
   const extract = tar.extract();
+  extract.once('error', () => (streamBroken = true));
   const extracting = pipeline(plain, extract);
   extracting.catch(() => {});
   const pgStaging = t.database.kind === 'pglite' ? path.join(t.database.dataDir, `pg.restoring-${process.pid}`) : undefined;
+  // pg_restore commits as it goes, so the dump waits (sealed under a throwaway key) until the
+  // stream's last age chunk has been authenticated.
+  const dumpSpool = t.database.kind === 'postgres' ? new EncryptedSpool(path.join(t.dataDir, 'tmp')) : undefined;
+  const written: { keyFile?: string; objects: string[] } = { objects: [] };
   let manifest: { format?: string; version?: number; database?: string } | undefined;
   let end: { files: number; fileBytes: number } | undefined;
-  let databaseLoaded = false;
+  let databaseRead = false;
   let files = 0;
   let fileBytes = 0;
   const text = async (s: AsyncIterable<unknown>) => {
@@ -88,16 +113,19 @@ export async function restoreBackup(source: Readable, identity: string, t: Resto
         continue;
       }
       if (name === 'server.key') {
-        await restoreServerKey(Buffer.from((await text(entry)).trim(), 'base64'), t);
-      } else if (name === 'database.pgdump' && t.database.kind === 'postgres') {
-        const r = pgRestore(t.database.url);
-        await Promise.all([pipeline(entry, r.stdin), r.done]);
-        databaseLoaded = true;
+        written.keyFile = await restoreServerKey(Buffer.from((await text(entry)).trim(), 'base64'), t);
+      } else if (name === 'database.pgdump' && dumpSpool) {
+        await dumpSpool.open();
+        for await (const chunk of entry) await dumpSpool.write(chunk as Buffer);
+        await dumpSpool.close();
+        databaseRead = true;
       } else if ((name === 'pg/' || name.startsWith('pg/')) && pgStaging) {
         await extractPgEntry(pgStaging, name, entry);
-        databaseLoaded = true;
+        databaseRead = true;
       } else if (name.startsWith('files/')) {
-        await pipeline(entry, t.files.createWriteStream(name.slice('files/'.length)));
+        const key = name.slice('files/'.length);
+        written.objects.push(key);
+        await pipeline(entry, t.files.createWriteStream(key));
         files++;
         fileBytes += entry.header.size ?? 0;
       } else if (name === 'end.json') {
@@ -107,19 +135,33 @@ export async function restoreBackup(source: Readable, identity: string, t: Resto
       }
     }
     await extracting;
-    if (!databaseLoaded || !end || end.files !== files || end.fileBytes !== fileBytes) {
-      throw new RestoreError('The backup is incomplete (cut off while it was written or copied); nothing usable was restored.');
+    if (!databaseRead || !end || end.files !== files || end.fileBytes !== fileBytes) throw new RestoreError(DAMAGED);
+    if (dumpSpool && t.database.kind === 'postgres') {
+      const r = pgRestore(t.database.url);
+      await Promise.all([pipeline(dumpSpool.read(), r.stdin), r.done]);
     }
     if (pgStaging) await rename(pgStaging, path.join(t.dataDir, 'pg'));
     return { files, fileBytes };
   } catch (err) {
     extract.destroy();
-    if (pgStaging) await rm(pgStaging, { recursive: true, force: true });
+    await undo(t, pgStaging, written);
+    if (sourceError) throw unreadable(sourceError);
+    if (streamBroken && !(err instanceof RestoreError)) throw new RestoreError(DAMAGED);
     throw err;
+  } finally {
+    await dumpSpool?.dispose();
   }
 }
 
-async function restoreServerKey(key: Buffer, t: RestoreTarget): Promise<void> {
+/** Takes back what a failed restore wrote, so that the install is as empty as before (and a retry is let in). */
+async function undo(t: RestoreTarget, pgStaging: string | undefined, written: { keyFile?: string; objects: string[] }): Promise<void> {
+  if (pgStaging) await rm(pgStaging, { recursive: true, force: true });
+  for (const key of written.objects) await t.files.delete(key).catch(() => {});
+  if (written.keyFile) await rm(written.keyFile, { force: true });
+}
+
+/** Checks or writes the backup's server key; returns the file when it wrote one. */
+async function restoreServerKey(key: Buffer, t: RestoreTarget): Promise<string | undefined> {
   if (key.length !== 32) throw new RestoreError("The backup's server key is damaged.");
   if (t.serverKeyFromEnv) {
     // Connector tokens were sealed under the backup's key: a different SERVER_KEY cannot open them.
@@ -127,16 +169,17 @@ async function restoreServerKey(key: Buffer, t: RestoreTarget): Promise<void> {
       throw new RestoreError(
         'SERVER_KEY differs from the key in this backup: set SERVER_KEY to the backed-up key (or unset it to use the restored server.key).',
       );
-    return;
+    return undefined;
   }
   const file = path.join(t.dataDir, 'server.key');
   if (existsSync(file)) {
     const have = Buffer.from((await readFile(file, 'utf8')).trim().replace(/-/g, '+').replace(/_/g, '/'), 'base64');
-    if (have.equals(key)) return;
+    if (have.equals(key)) return undefined;
     throw new RestoreError(`Refusing to restore: ${file} holds another server key. Restore into an empty DATA_DIR.`);
   }
   await mkdir(t.dataDir, { recursive: true, mode: 0o700 });
   await writeFile(file, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  return file;
 }
 
 async function extractPgEntry(root: string, name: string, entry: AsyncIterable<unknown> & { header: tar.Header; resume(): void }): Promise<void> {

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyRetention, backupName, listBackups, openTarget } from './target.js';
+import { applyRetention, backupName, listBackups, openTarget, TargetError } from './target.js';
 
 describe('backup targets', () => {
   let dir: string;
@@ -28,5 +28,12 @@ describe('backup targets', () => {
 
   it('refuses an s3 prefix that is not plain names', async () => {
     await expect(openTarget('s3://bucket-a/../x', { region: 'us-east-1', forcePathStyle: true })).rejects.toThrow(/BACKUP_TARGET/);
+  });
+
+  it('refuses an s3:// target whose bucket name is not valid, instead of treating it as a directory', async () => {
+    for (const bad of ['s3://CV_Backups/x', 's3://ab', 's3://Upper/x'])
+      await expect(openTarget(bad, { region: 'us-east-1', forcePathStyle: true })).rejects.toThrow(
+        new TargetError('BACKUP_TARGET: not a valid S3 bucket name (3 to 63 lower-case letters, digits, "." and "-")', 2),
+      );
   });
 });

@@ -1,9 +1,23 @@
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config.js';
 import { openStore, type ObjectStore } from '../storage/index.js';
 
 /** `context-vault-20260105T031500Z.tar.age`: sorts by time, and retention only ever sees these. */
 const NAME = /^context-vault-\d{8}T\d{6}Z\.tar\.age$/;
+
+/**
+ * A target the command cannot use, said in one line: `exitCode` 2 for a value that can never
+ * work (a malformed bucket name), 1 for a place that cannot be written now.
+ */
+export class TargetError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: 1 | 2,
+  ) {
+    super(message);
+  }
+}
 
 export function backupName(at: Date): string {
   return `context-vault-${at
@@ -20,12 +34,32 @@ export async function openTarget(
   target: string,
   s3: { endpoint?: string; region: string; accessKeyId?: string; secretAccessKey?: string; forcePathStyle: boolean },
 ): Promise<ObjectStore> {
-  const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(target);
-  if (!m) return openStore({ kind: 'local', root: path.resolve(target) });
-  const prefix = (m[2] ?? '').replace(/^\/+|\/+$/g, '');
+  // Anything spelled as s3:// is meant as a bucket: never a local directory named "s3:".
+  if (/^s3:\/\//i.test(target)) {
+    const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(target);
+    if (!m) throw new TargetError('BACKUP_TARGET: not a valid S3 bucket name (3 to 63 lower-case letters, digits, "." and "-")', 2);
+    return openBucket(m[1]!, m[2] ?? '', s3);
+  }
+  return openDirectory(path.resolve(target));
+}
+
+async function openDirectory(root: string): Promise<ObjectStore> {
+  // Made and checked now, so that an unusable place is one clear line before any work.
+  try {
+    await mkdir(root, { recursive: true, mode: 0o700 });
+    const store = await openStore({ kind: 'local', root });
+    await store.check(0);
+    return store;
+  } catch (err) {
+    throw new TargetError(`BACKUP_TARGET: cannot create or write the directory ${root} (${(err as NodeJS.ErrnoException).code ?? 'error'})`, 1);
+  }
+}
+
+function openBucket(bucket: string, rawPrefix: string, s3: Parameters<typeof openTarget>[1]): Promise<ObjectStore> {
+  const prefix = rawPrefix.replace(/^\/+|\/+$/g, '');
   if (prefix && (!/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(prefix) || prefix.split('/').some((p) => p === '.' || p === '..')))
-    throw new Error('BACKUP_TARGET: the prefix after the bucket may hold only letters, digits, ".", "_", "-" and "/"');
-  return openStore({ kind: 's3', bucket: m[1]!, prefix: prefix ? `${prefix}/` : '', ...s3 });
+    throw new TargetError('BACKUP_TARGET: the prefix after the bucket may hold only letters, digits, ".", "_", "-" and "/"', 2);
+  return openStore({ kind: 's3', bucket, prefix: prefix ? `${prefix}/` : '', ...s3 });
 }
 
 /** Backups in the target, oldest first. */

@@ -6,7 +6,7 @@
  *
  *   npm run invite                       a code valid for 7 days
  *   npm run invite -- --days 30          valid for 30 days (1 to 90)
- *   npm run invite -- --admin a@b.org    also makes that existing account an admin
+ *   npm run invite -- --admin a@b.org    makes that existing account an admin (and prints no code)
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.js';
@@ -17,8 +17,24 @@ import { InvitesRepository } from '../repositories/invites.repository.js';
 import { normalizeEmail } from '../services/auth.service.js';
 import { InvitesService } from '../services/invites.service.js';
 
+const USAGE = 'Usage: npm run invite [-- --days N]   or   npm run invite -- --admin EMAIL';
+
+function options(): { days?: string; admin?: string } | undefined {
+  try {
+    return parseArgs({ options: { days: { type: 'string' }, admin: { type: 'string' } } }).values;
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message.split('\n')[0]}\n${USAGE}\n`);
+    return undefined;
+  }
+}
+
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { days: { type: 'string' }, admin: { type: 'string' } } });
+  const values = options();
+  if (!values) return 2;
+  if (values.admin !== undefined && values.days !== undefined) {
+    process.stderr.write(`--admin makes an account an admin and creates no invite: give it without --days.\n${USAGE}\n`);
+    return 2;
+  }
   const days = values.days === undefined ? 7 : Number(values.days);
   if (!Number.isInteger(days) || days < 1 || days > 90) {
     process.stderr.write('--days must be a whole number from 1 to 90\n');
@@ -55,7 +71,9 @@ async function main(): Promise<number> {
         process.stderr.write('No account has that email.\n');
         return 1;
       }
+      // Only what was asked for: a code made here too would be a live invite nobody meant.
       process.stderr.write('That account is now an admin: it can create invites in Settings.\n');
+      return 0;
     }
     let invite;
     try {
@@ -75,4 +93,7 @@ async function main(): Promise<number> {
   }
 }
 
-process.exitCode = await main();
+process.exitCode = await main().catch((err: Error) => {
+  process.stderr.write(`Invite failed: ${err.message}\n`);
+  return 1;
+});

@@ -12,17 +12,30 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { RestoreError, restoreBackup } from '../backup/restore.js';
-import { openTarget, s3Settings } from '../backup/target.js';
+import { openTarget, s3Settings, TargetError } from '../backup/target.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { DataDirLockedError, lockDataDir, type DataDirLock } from '../db/data-dir-lock.js';
 import { areaSpec, openStore } from '../storage/index.js';
 
+const USAGE = 'Usage: npm run restore -- --identity KEY_FILE BACKUP (a file or s3://bucket/key)';
+
+function args(): { identity?: string; positionals: string[] } | undefined {
+  try {
+    const { values, positionals } = parseArgs({ options: { identity: { type: 'string' } }, allowPositionals: true });
+    return { ...values, positionals };
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message.split('\n')[0]}\n`);
+    return undefined;
+  }
+}
+
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({ options: { identity: { type: 'string' } }, allowPositionals: true });
-  if (!values.identity || positionals.length !== 1) {
-    process.stderr.write('Usage: npm run restore -- --identity KEY_FILE BACKUP (a file or s3://bucket/key)\n');
+  const values = args();
+  if (!values?.identity || values.positionals.length !== 1) {
+    process.stderr.write(`${USAGE}\n`);
     return 2;
   }
+  const positionals = values.positionals;
   const envKey = process.env.SERVER_KEY;
   let config: Config;
   try {
@@ -35,13 +48,29 @@ async function main(): Promise<number> {
     }
     throw err;
   }
-  const identity = (await readFile(values.identity, 'utf8'))
+  const keyText = await readFile(values.identity, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    process.stderr.write(`--identity: cannot read ${values.identity} (${err.code ?? err.name}).\n`);
+    return undefined;
+  });
+  if (keyText === undefined) return 2;
+  const identity = keyText
     .split('\n')
     .map((l) => l.trim())
     .find((l) => l.startsWith('AGE-SECRET-KEY-1'));
   if (!identity) {
     process.stderr.write(`${values.identity} holds no age identity (AGE-SECRET-KEY-1…).\n`);
     return 2;
+  }
+  const src = positionals[0]!;
+  let source: () => Readable;
+  let close = async () => {};
+  const s3 = /^(s3:\/\/[^/]+(?:\/.*)?)\/([^/]+)$/.exec(src);
+  if (s3) {
+    const dir = await openTarget(s3[1]!, s3Settings(config));
+    source = () => dir.createReadStream(s3[2]!);
+    close = () => dir.close();
+  } else {
+    source = () => createReadStream(path.resolve(src));
   }
   // A server started on this DATA_DIR mid-restore would create a database of its own under it.
   let lock: DataDirLock | undefined;
@@ -50,18 +79,8 @@ async function main(): Promise<number> {
   } catch (err) {
     if (!(err instanceof DataDirLockedError)) throw err;
     process.stderr.write(`${err.withAdvice('stop it first: a backup is restored into an install that is not running.')}\n`);
+    await close();
     return 1;
-  }
-  const src = positionals[0]!;
-  let source: Readable;
-  let close = async () => {};
-  const s3 = /^(s3:\/\/[^/]+(?:\/.*)?)\/([^/]+)$/.exec(src);
-  if (s3) {
-    const dir = await openTarget(s3[1]!, s3Settings(config));
-    source = dir.createReadStream(s3[2]!);
-    close = () => dir.close();
-  } else {
-    source = createReadStream(path.resolve(src));
   }
   const files = await openStore(areaSpec(config.storage, 'files'));
   try {
@@ -89,6 +108,10 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: Error) => {
+    if (err instanceof TargetError) {
+      process.stderr.write(`${err.message}\n${USAGE}\n`);
+      process.exit(err.exitCode);
+    }
     process.stderr.write(`Restore failed: ${err.message}\n`);
     process.exit(1);
   },
