@@ -375,8 +375,24 @@ function dataDirStep<T>(step: () => T): T {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (err instanceof ConfigError || !code) throw err;
-    throw new ConfigError([`DATA_DIR: cannot create or write the data directory (${(err as Error).message})`]);
+    throw dataDirError(err);
   }
+}
+
+const dataDirError = (err: unknown) => new ConfigError([`DATA_DIR: cannot create or write the data directory (${(err as Error).message})`]);
+
+/**
+ * A start-up step after the configuration (the embedded database's lock, its files) that failed
+ * on a file in DATA_DIR (a read-only disk, a folder owned by another user): the same one line
+ * naming the variable as a DATA_DIR that cannot be made, instead of the bare system error.
+ * Undefined for any other error.
+ */
+export function dataDirFailure(err: unknown, dataDir: string): ConfigError | undefined {
+  const e = err as Partial<NodeJS.ErrnoException> | null;
+  if (!e || typeof e.code !== 'string' || typeof e.path !== 'string' || typeof e.syscall !== 'string') return undefined;
+  const rel = path.relative(dataDir, path.resolve(e.path));
+  if (rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
+  return dataDirError(err);
 }
 
 function decodeKey(text: string): Buffer {

@@ -1,19 +1,13 @@
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, dataDirFailure, loadConfig } from './config.js';
 import { buildApp } from './app.js';
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfig();
   // Exit code 70 (EX_SOFTWARE): a supervisor (systemd, Docker's restart policy) starts it afresh.
-  const app = await buildApp({ config, onDatabaseDead: () => process.exit(70) });
+  const app = await buildApp({ config, onDatabaseDead: () => process.exit(70) }).catch((err: unknown) => {
+    // An existing install on a read-only DATA_DIR passes the configuration and fails here (pg.lock).
+    throw dataDirFailure(err, config.dataDir) ?? err;
+  });
   const shutdown = async (signal: string) => {
     app.log.info({ signal }, 'shutting down');
     const timer = setTimeout(() => process.exit(1), 30_000);
@@ -36,6 +30,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
+  // What the operator must change: exit code 2, which a supervisor should not retry as a crash.
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
+  }
   process.stderr.write(`Context Vault failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 });

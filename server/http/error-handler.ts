@@ -4,7 +4,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { DecryptError } from '../../crypto/index.js';
 import { AppError, fromPostgresError } from '../errors.js';
-import { isStorageUnavailable } from '../storage/object-store.js';
+import { isStorageFull, isStorageUnavailable } from '../storage/object-store.js';
 
 /** Seconds a client is told to wait before trying again while the object store does not answer. */
 const STORAGE_RETRY_AFTER_S = 30;
@@ -83,6 +83,10 @@ export function installErrorHandler(app: FastifyInstance): void {
         .type('application/json')
         .send({ ...extra, error: { code, message } });
 
+    // An answer before the body was read in full (an upload that failed midway): the rest of it
+    // is not read, so the connection cannot carry another request. Closed, the client sees the
+    // answer; kept open, its next request would wait behind a body nobody reads.
+    if (req.raw.complete === false) reply.header('connection', 'close');
     if (err instanceof AppError) return send(err.statusCode, err.code, err.message, err.headers, err.extra);
     if (hasZodFastifySchemaValidationErrors(err)) {
       const first = err.validation[0];
@@ -107,6 +111,11 @@ export function installErrorHandler(app: FastifyInstance): void {
       return send(503, 'storage_unavailable', 'File storage is not answering right now. Try again in a moment.', {
         'retry-after': String(STORAGE_RETRY_AFTER_S),
       });
+    }
+    if (isStorageFull(err)) {
+      // The disk under DATA_DIR (or the export spool) is full: the operator must free space.
+      req.log.error({ err: { message: err.message, code: err.code } }, 'storage full: a write was refused');
+      return send(507, 'storage_full', "The server's storage is full, so this was not saved. Ask the server's administrator to free some space.");
     }
     const pg = fromPostgresError(err);
     if (pg) return send(pg.statusCode, pg.code, pg.message);

@@ -1,13 +1,15 @@
-import { constants, createReadStream, createWriteStream } from 'node:fs';
-import { access, mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { Writable, type Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { checkKey, checkPrefix, type ObjectStore } from './object-store.js';
 
 /** Disk reads and buffered writes in 1 MiB (16 STREAM segments per syscall). */
 const IO_CHUNK = 1024 * 1024;
 const TEMP_PREFIX = '.upload-';
+const PROBE_BYTE = Buffer.from([0]);
 
 /**
  * Objects as files under `root`, written to a temporary name beside their place and renamed
@@ -28,12 +30,15 @@ export class LocalObjectStore implements ObjectStore {
     let file: ReturnType<typeof createWriteStream> | undefined;
     const opened = mkdir(path.dirname(final), { recursive: true, mode: 0o700 }).then(() => {
       file = createWriteStream(temp, { mode: 0o600, flags: 'wx', highWaterMark: IO_CHUNK });
+      // Any error of the file, also one after `open` (a full disk: ENOSPC, EIO), fails the
+      // upload: a write waiting for 'drain' would otherwise wait forever, and the request with it.
+      file.on('error', (err) => out.destroy(err));
       return new Promise<void>((resolve, reject) => {
         file!.once('open', () => resolve());
         file!.once('error', reject);
       });
     });
-    return new Writable({
+    const out = new Writable({
       highWaterMark: IO_CHUNK,
       write(chunk: Buffer, _enc, cb) {
         opened.then(() => {
@@ -47,17 +52,24 @@ export class LocalObjectStore implements ObjectStore {
           .then(() => rename(temp, final))
           .then(() => cb(), cb);
       },
+      // Reports the error only once the temporary file is gone, so that whoever awaits the
+      // write (a pipeline) finds nothing left behind.
       destroy(err, cb) {
         file?.destroy();
         opened
           .catch(() => {})
-          .then(() => rm(temp, { force: true }))
+          .then(() => {
+            // Destroyed while the folder was being made: the file opened since then is closed too.
+            file?.destroy();
+            return rm(temp, { force: true });
+          })
           .then(
             () => cb(err),
             () => cb(err),
           );
       },
     });
+    return out;
   }
 
   createReadStream(key: string): Readable {
@@ -106,7 +118,8 @@ export class LocalObjectStore implements ObjectStore {
         const p = path.join(dir, e.name);
         const k = rel ? `${rel}/${e.name}` : e.name;
         if (e.isDirectory()) yield* walk(p, k);
-        else if (e.isFile()) {
+        // Writes in progress (and readiness probes) are not objects yet.
+        else if (e.isFile() && !e.name.startsWith(TEMP_PREFIX)) {
           const s = await stat(p).catch(() => null);
           if (s) yield { key: k, size: s.size, modified: s.mtime };
         }
@@ -128,8 +141,10 @@ export class LocalObjectStore implements ObjectStore {
   }
 
   /**
-   * The root is a folder this process may write in (before the first object it may not exist
-   * yet: then the folder it will be made in). Errors with the system's code (EACCES, EROFS, ...).
+   * The root is a folder this process can write a file in (before the first object it may not
+   * exist yet: then the folder it will be made in). A permission check is not enough: a full
+   * disk passes it, so a one-byte file is written there the way objects are, and removed.
+   * Errors with the system's code (EACCES, EROFS, ENOSPC, ...).
    */
   async check(): Promise<void> {
     let dir = this.root;
@@ -140,12 +155,21 @@ export class LocalObjectStore implements ObjectStore {
       });
       if (s) {
         if (!s.isDirectory()) throw Object.assign(new Error(`not a directory: ${dir}`), { code: 'ENOTDIR' });
-        await access(dir, constants.W_OK | constants.X_OK);
-        return;
+        return writeProbe(dir);
       }
       dir = path.dirname(dir);
     }
   }
 
   async close(): Promise<void> {}
+}
+
+/** Writes and removes one byte in `dir`, under a temporary name that listings skip. */
+async function writeProbe(dir: string): Promise<void> {
+  const probe = path.join(dir, `${TEMP_PREFIX}probe-${randomUUID()}`);
+  try {
+    await pipeline(Readable.from([PROBE_BYTE]), createWriteStream(probe, { mode: 0o600, flags: 'wx' }));
+  } finally {
+    await rm(probe, { force: true });
+  }
 }

@@ -40,6 +40,15 @@ export const STORAGE_UNAVAILABLE = 'STORAGE_UNAVAILABLE';
 export const isStorageUnavailable = (err: unknown): boolean => (err as { code?: unknown } | null)?.code === STORAGE_UNAVAILABLE;
 
 /**
+ * A write the disk refused for want of room (ENOSPC) or of the account's quota (EDQUOT): the
+ * operator must free space; the request itself was fine.
+ */
+export const isStorageFull = (err: unknown): boolean => {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+};
+
+/**
  * How long a readiness check waits for the bucket (`/health/storage`, an export before its
  * headers): a probe must answer well within its own timeout.
  */
