@@ -11,18 +11,8 @@ import { dbTargets, multipart, signUp, startTestServer, type TestServer } from '
 // reports it. Everything else (the server, its database, the HTTP request) is real.
 const disk = vi.hoisted(() => ({ fullAfterBytes: Infinity, written: 0 }));
 vi.mock('node:fs', async (importOriginal) => {
-  const fs = await importOriginal<typeof import('node:fs')>();
-  const full = fs.openSync('/dev/full', 'w');
-  const write = (fd: number, buf: Buffer, off: number, len: number, pos: number | null, cb: (err: Error | null, n?: number) => void) => {
-    const room = disk.written < disk.fullAfterBytes;
-    disk.written += len;
-    fs.write(room ? fd : full, buf, off, len, room ? pos : null, cb);
-  };
-  const createWriteStream: typeof fs.createWriteStream = (file, opts) =>
-    String(file).includes('.upload-') && Number.isFinite(disk.fullAfterBytes)
-      ? fs.createWriteStream(file, { ...(opts as object), fs: { open: fs.open, close: fs.close, write } })
-      : fs.createWriteStream(file, opts);
-  return { ...fs, default: { ...fs, createWriteStream }, createWriteStream };
+  const { fullDiskFs } = await import('../../test-support/server/full-disk.js');
+  return fullDiskFs(await importOriginal<typeof import('node:fs')>(), disk);
 });
 
 async function filesUnder(dir: string): Promise<string[]> {
