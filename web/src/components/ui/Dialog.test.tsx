@@ -72,4 +72,18 @@ describe('<Dialog>', () => {
     await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
     expect(document.activeElement).toBe(opener);
   });
+
+  it('leaves focus where the page put it after the dialog closed (a shortcut focusing the search box)', async () => {
+    render(<Opener />);
+    const opener = screen.getByRole('button', { name: 'Open it' });
+    opener.focus();
+    fireEvent.click(opener);
+    fireEvent.click(await screen.findByRole('button', { name: 'Cancel' }));
+    // Radix gives focus back a task after the dialog is gone: the page moves it first.
+    const elsewhere = screen.getByRole('button', { name: 'Elsewhere' });
+    elsewhere.focus();
+    await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+    await new Promise((r) => setTimeout(r, 20));
+    expect(document.activeElement).toBe(elsewhere);
+  });
 });

@@ -26,10 +26,13 @@ export function Dialog({ open, onOpenChange, title, description, children, modal
     const el = opener.current;
     opener.current = null;
     e.preventDefault();
+    // Radix returns focus a task after the dialog is gone: by then a shortcut or the page may have
+    // put it somewhere (the search box after "/"); only focus that fell to <body> is returned.
+    if (!focusLost()) return;
     if (el?.isConnected) return el.focus();
-    // The opener is gone (its row was deleted, the dialog led to another page): keep focus where the
-    // page put it, and where it put none, start at the page's heading rather than at <body>.
-    if (focusLost()) focusPageHeading();
+    // The opener is gone (its row was deleted, the dialog led to another page): start at the page's
+    // heading rather than at <body>.
+    focusPageHeading();
   };
   return (
     <RD.Root open={open} onOpenChange={required ? undefined : onOpenChange}>
