@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startSmartServer, type SmartServer } from '../../test-support/integrations/epic/smart-server.js';
 import { startFakeGoogleHealthServer, type FakeGoogleHealthServer } from '../../test-support/integrations/google-health/fake-server.js';
 import { dbTargets, signUp, startTestServer, type TestServer } from '../../test-support/server/harness.js';
@@ -17,22 +17,32 @@ const GOOGLE_SECRET = `gsecret-${randomBytes(8).toString('hex')}`;
 const EPIC_ID = 'cv-epic-client';
 const EPIC_SECRET = `esecret-${randomBytes(8).toString('hex')}`;
 
-/** A browser's cookie jar over inject responses (paths ignored: every cookie is sent). */
+/**
+ * A browser's cookie jar over inject responses: a cookie goes back only to the paths its Path
+ * attribute matches (RFC 6265 §5.1.4), as a browser sends it.
+ */
 class Jar {
-  readonly cookies = new Map<string, string>();
+  readonly cookies = new Map<string, { value: string; path: string; maxAge: number | null }>();
   take(res: LightMyRequestResponse): void {
     const raw = res.headers['set-cookie'];
     for (const c of Array.isArray(raw) ? raw : raw ? [raw] : []) {
-      const [pair] = c.split(';');
+      const [pair, ...attrs] = c.split(';').map((a) => a.trim());
       const i = pair!.indexOf('=');
       const name = pair!.slice(0, i);
       const value = pair!.slice(i + 1);
+      const attr = (n: string) => attrs.find((a) => a.toLowerCase().startsWith(`${n.toLowerCase()}=`))?.slice(n.length + 1);
       if (value === '' || /Max-Age=0|Expires=Thu, 01 Jan 1970/i.test(c)) this.cookies.delete(name);
-      else this.cookies.set(name, value);
+      else this.cookies.set(name, { value, path: attr('Path') ?? '/', maxAge: attr('Max-Age') === undefined ? null : Number(attr('Max-Age')) });
     }
   }
-  header(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  /** The Cookie header for a request to `url` (every cookie when none is given). */
+  header(url?: string): string {
+    const path = url === undefined ? undefined : new URL(url, PUBLIC).pathname;
+    const matches = (p: string) => path === undefined || path === p || (path.startsWith(p) && (p.endsWith('/') || path[p.length] === '/'));
+    return [...this.cookies]
+      .filter(([, c]) => matches(c.path))
+      .map(([k, c]) => `${k}=${c.value}`)
+      .join('; ');
   }
 }
 
@@ -85,16 +95,17 @@ describe.each(dbTargets())('connectors (%s)', (target) => {
   const svc = () => sut.app.integrations!;
   const epicConnect = () => `/api/integrations/epic/connect?endpoint=${encodeURIComponent(smart.fhirBase)}`;
 
-  /** Starts a connect in `jar`'s browser; returns the provider's authorize URL. */
+  /** Starts a connect in `jar`'s browser (session cookie and all it holds for the path); returns the provider's authorize URL. */
   async function begin(user: { headers: { cookie: string } }, jar: Jar, url: string): Promise<string> {
-    const r = await inject({ method: 'GET', url, headers: user.headers });
+    const cookie = [user.headers.cookie, jar.header(url)].filter(Boolean).join('; ');
+    const r = await inject({ method: 'GET', url, headers: { cookie } });
     expect(r.statusCode).toBe(302);
     jar.take(r);
     return r.headers.location as string;
   }
-  /** The provider's redirect back, with the browser's cookies; returns where the browser is sent. */
+  /** The provider's redirect back, with the browser's cookies for it; returns where the browser is sent. */
   async function callback(jar: Jar, path: string): Promise<string> {
-    const r = await inject({ method: 'GET', url: path, headers: { cookie: jar.header() } });
+    const r = await inject({ method: 'GET', url: path, headers: { cookie: jar.header(path) } });
     jar.take(r);
     return r.headers.location as string;
   }
@@ -144,6 +155,35 @@ describe.each(dbTargets())('connectors (%s)', (target) => {
     expect((await integration(user, 'google_health')).status).toBe('connected');
   });
 
+  it('keeps the flow cookies of abandoned connects few and short-lived, and the newest ones still finish', async () => {
+    const user = await signUp(sut.app);
+    const jar = new Jar();
+    // A page that keeps sending the browser to Connect, never finishing at the provider.
+    const googleC = await begin(user, jar, '/api/integrations/google_health/connect');
+    const attempts: string[] = [];
+    for (let i = 0; i < 40; i++) attempts.push(await begin(user, jar, epicConnect()));
+
+    const flows = (provider: string) => [...jar.cookies].filter(([k]) => new RegExp(`^cv_oauth_${provider}_[\\w-]{16}$`).test(k));
+    expect(flows('epic').length).toBeGreaterThanOrEqual(2);
+    expect(flows('epic').length).toBeLessThanOrEqual(5);
+    for (const [name, c] of flows('epic')) {
+      expect(c.maxAge, name).toBeGreaterThan(0);
+      expect(c.maxAge, name).toBeLessThanOrEqual(600);
+    }
+    // Another provider's attempt is not pushed out by these.
+    expect(flows('google_health')).toHaveLength(1);
+    // Far below Node's 16 KiB header limit, however often Connect is pressed.
+    const cookieHeader = [user.headers.cookie, jar.header('/api/integrations/epic/callback')].join('; ');
+    expect(cookieHeader.length).toBeLessThan(4096);
+
+    // The newest two (two tabs) still finish; one long since pushed out finds nothing to finish.
+    expect(await callback(jar, await providerRedirect(attempts.at(-1)!))).toBe('/connections?provider=epic&connected=1');
+    expect(await callback(jar, await providerRedirect(attempts.at(-2)!))).toBe('/connections?provider=epic&connected=1');
+    expect(await callback(jar, await providerRedirect(attempts[0]!))).toBe('/connections?provider=epic&error=state_mismatch');
+    expect(await callback(jar, await providerRedirect(googleC))).toBe('/connections?provider=google_health&connected=1');
+    await svc().whenIdle();
+  });
+
   it('ends a sync Epic rate-limits for longer than it waits with the time to try again, and schedules the next one after it', async () => {
     const user = await signUp(sut.app);
     await connectEpic(user);
@@ -173,6 +213,48 @@ describe.each(dbTargets())('connectors (%s)', (target) => {
       }
     })();
     expect(new Date(next.rows[0]!.next_sync_at).getTime()).toBeGreaterThanOrEqual(asked + 120_000);
+  });
+
+  it('refuses "Sync now" until the time Epic asked for has passed, without asking Epic again', async () => {
+    const user = await signUp(sut.app);
+    await connectEpic(user);
+    smart.rateLimitFhir(1, 120);
+    let told: string;
+    try {
+      const job = await syncNow(user);
+      expect(job.errorCode).toBe('rate_limited');
+      told = /try again after (\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC)/.exec(job.error as string)![1]!;
+    } finally {
+      smart.rateLimitFhir(0);
+    }
+    const seen = smart.fhirRequests.length;
+    const refused = await inject({ method: 'POST', url: '/api/integrations/epic/sync', headers: user.headers });
+    expect(refused.statusCode).toBe(429);
+    expect(refused.json().error.code).toBe('rate_limited');
+    expect(refused.json().error.message).toContain(`try again after ${told}`);
+    expect(refused.json().error.message).toMatch(/^Epic is limiting how often this app may read/);
+    const wait = Number(refused.headers['retry-after']);
+    expect(wait).toBeGreaterThan(60);
+    expect(wait).toBeLessThanOrEqual(120);
+    await svc().whenIdle();
+    expect(smart.fhirRequests.length).toBe(seen);
+    expect((await integration(user, 'epic')).error.code).toBe('rate_limited');
+
+    // Once that time has passed, "Sync now" runs again.
+    const real = Date.now;
+    const later = real() + 121_000;
+    const clock = vi.spyOn(Date, 'now').mockImplementation(() => later);
+    let accepted;
+    try {
+      accepted = await inject({ method: 'POST', url: '/api/integrations/epic/sync', headers: user.headers });
+    } finally {
+      clock.mockRestore();
+    }
+    expect(accepted.statusCode).toBe(202);
+    await svc().whenIdle();
+    const job = (await inject({ method: 'GET', url: `/api/jobs/${accepted.json().jobId}`, headers: user.headers })).json();
+    expect(job.status).toBe('done');
+    expect((await integration(user, 'epic')).status).toBe('connected');
   });
 
   it('names the connection in the activity entries of a connect, a sync and a disconnect', async () => {

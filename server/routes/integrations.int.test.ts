@@ -292,6 +292,8 @@ describe.each(dbTargets())('Google sign-in and health integrations (%s)', (targe
       // One jobs API: the old integrations-only alias is gone.
       expect((await inject({ method: 'GET', url: `/api/integrations/jobs/${limited.json().jobId}`, headers: { cookie } })).statusCode).toBe(404);
       smart.rateLimitFhir(0);
+      // Epic asked for a second's pause: "Sync now" is refused until it has passed.
+      await new Promise((r) => setTimeout(r, 1_100));
 
       // Revoked refresh token: "Epic asked you to sign in again".
       smart.auth.revokeAllRefreshTokens();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { openToken, sealToken } from '../../crypto/index.js';
-import { OAuthError, readCallback, sameSecret } from '../../integrations/oauth/index.js';
+import { MAX_RETRY_AFTER_MS, OAuthError, readCallback, sameSecret } from '../../integrations/oauth/index.js';
 import { EpicError } from '../../integrations/epic/index.js';
 import { GoogleHealthError } from '../../integrations/google-health/client.js';
 import type { QuantitySample, RecordInput } from '../../integrations/types.js';
@@ -37,6 +37,8 @@ export interface SyncJob {
   manual?: boolean;
   result?: { imported: Record<string, number>; skipped: Record<string, string> };
   error?: { code: string; message: string };
+  /** A rate-limited sync: when the provider asked to be read again (ISO time), if it said. */
+  retryAt?: string;
 }
 
 export interface SchedulerOptions {
@@ -316,7 +318,12 @@ export class IntegrationsService {
     if (row.status === 'reauth_required') throw new AppError(409, 'reauth_required', row.error ?? new ReauthRequiredError(c.label).message);
     const running = this.#running.get(`${userId}|${c.provider}`) ?? (await this.jobs.held(userId, `sync:${c.provider}`));
     if (!running) {
+      // The provider would refuse a sync before the time it gave: say that time instead.
+      const limitedUntil = row.error_code === 'rate_limited' ? await this.#rateLimitedUntil(userId, c.provider) : null;
       const wait = await this.#cooldownLeft(userId, c.provider);
+      if (limitedUntil && limitedUntil.getTime() - Date.now() >= wait) {
+        throw rateLimited((limitedUntil.getTime() - Date.now()) / 1000, rateLimitedOutcome(c.label, limitedUntil).message);
+      }
       if (wait > 0) {
         const minutes = Math.ceil(wait / 60_000);
         throw rateLimited(
@@ -326,6 +333,25 @@ export class IntegrationsService {
       }
     }
     return this.startSync(userId, c.provider, true);
+  }
+
+  /**
+   * When the provider asked to be read again, if the last sync ended rate-limited and that time
+   * is still ahead; read from that sync's sealed outcome, so every instance answers alike.
+   */
+  async #rateLimitedUntil(userId: string, provider: Provider): Promise<Date | null> {
+    const now = Date.now();
+    // A retry time is never further out than MAX_RETRY_AFTER_MS from the sync that got it.
+    const [last] = await this.jobs.finishedSince(userId, `sync:${provider}`, new Date(now - MAX_RETRY_AFTER_MS), 1);
+    if (!last?.sealed) return null;
+    let outcome: SyncOutcome;
+    try {
+      outcome = JSON.parse(openToken(this.serverKey, last.user_id, OUTCOME(last.id), asBuffer(last.sealed))) as SyncOutcome;
+    } catch {
+      return null;
+    }
+    const at = outcome.error?.code === 'rate_limited' && outcome.retryAt ? Date.parse(outcome.retryAt) : NaN;
+    return Number.isFinite(at) && at > now ? new Date(Math.min(at, now + MAX_RETRY_AFTER_MS)) : null;
   }
 
   /**
@@ -386,6 +412,7 @@ export class IntegrationsService {
       ...(job.result ? { result: job.result } : {}),
       ...(job.error ? { error: job.error } : {}),
       ...(job.manual ? { manual: true } : {}),
+      ...(job.retryAt ? { retryAt: job.retryAt } : {}),
     };
     await this.jobs
       .finish(job.id, {
@@ -472,6 +499,7 @@ export class IntegrationsService {
       const e = classify(err, c.label);
       job.status = 'failed';
       job.error = { code: e.code, message: e.message };
+      if (e.retryAt) job.retryAt = e.retryAt.toISOString();
       if (e.code === 'reauth_required') {
         // The grant is dead: drop it so nothing keeps trying it.
         this.tokens.forget(userId, provider);
@@ -580,6 +608,8 @@ interface SyncOutcome {
   error?: SyncJob['error'];
   /** The person asked for this sync (the manual-sync cooldown counts from it). */
   manual?: boolean;
+  /** Rate-limited: when the provider asked to be read again ("Sync now" is refused until then). */
+  retryAt?: string;
 }
 
 /** The label a sync job's outcome is sealed under (server key, per user and job). */

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { Config } from '../../config.js';
 import { clearSealedCookie, readSealedCookie, setSealedCookie } from '../../http/sealed-cookie.js';
@@ -10,16 +11,37 @@ import { ConnectQuery, IntegrationsList, JobAccepted, ProviderParams } from '../
 /**
  * One cookie per connect attempt, named after a hash of its `state`: a second connect started
  * in another tab (or for another provider) before the first returns must not overwrite or clear
- * the first one's verifier. Lax and scoped to the callback path: it must come back on the
- * provider's redirect. Single-use (cleared by its callback) and short-lived (sealed expiry).
+ * the first one's verifier. Lax: it must come back on the provider's redirect. Scoped to the
+ * provider's paths, so connect sees the attempts still open (see MAX_OPEN_FLOWS). Single-use
+ * (cleared by its callback) and short-lived (sealed expiry and Max-Age).
  */
+const FLOW_PREFIX = (provider: string) => `cv_oauth_${provider}_`;
+const flowCookieNamed = (provider: string, name: string) => ({ name, path: `/api/integrations/${provider}/`, sameSite: 'lax', ttlMs: 10 * 60_000 }) as const;
 const flowCookie = (provider: string, state: string) =>
-  ({
-    name: `cv_oauth_${provider}_${createHash('sha256').update(state).digest('base64url').slice(0, 16)}`,
-    path: `/api/integrations/${provider}/callback`,
-    sameSite: 'lax',
-    ttlMs: 10 * 60_000,
-  }) as const;
+  flowCookieNamed(provider, `${FLOW_PREFIX(provider)}${createHash('sha256').update(state).digest('base64url').slice(0, 16)}`);
+
+/**
+ * Connect attempts of one provider kept open at once: enough for a few tabs, few enough that
+ * a page sending the browser to Connect again and again cannot grow its Cookie header towards
+ * Node's 16 KiB header limit (each sealed flow is about 500 bytes).
+ */
+const MAX_OPEN_FLOWS = 4;
+
+/**
+ * Clears this provider's flow cookies beyond the newest MAX_OPEN_FLOWS - 1 (the one about to
+ * be set makes MAX_OPEN_FLOWS), and any that no longer open: expired, tampered with, or not ours.
+ */
+function pruneFlowCookies(req: FastifyRequest, reply: FastifyReply, config: Config, provider: string): void {
+  const open: Array<{ name: string; exp: number }> = [];
+  for (const name of Object.keys(req.cookies)) {
+    if (!name.startsWith(FLOW_PREFIX(provider)) || name.length !== FLOW_PREFIX(provider).length + 16) continue;
+    const flow = readSealedCookie<ConnectFlow & { exp: number }>(req, config, name);
+    if (flow) open.push({ name, exp: flow.exp });
+    else clearSealedCookie(reply, config, flowCookieNamed(provider, name));
+  }
+  open.sort((a, b) => b.exp - a.exp);
+  for (const { name } of open.slice(MAX_OPEN_FLOWS - 1)) clearSealedCookie(reply, config, flowCookieNamed(provider, name));
+}
 
 export const integrationsRoutes =
   (deps: { integrations: IntegrationsService; config: Config }): FastifyPluginAsyncZod =>
@@ -34,6 +56,7 @@ export const integrationsRoutes =
     app.get('/api/integrations/:provider/connect', { schema: { params: ProviderParams, querystring: ConnectQuery } }, async (req, reply) => {
       const s = requireSession(req);
       const { url, flow } = await integrations.begin(s.userId, req.params.provider, req.query.endpoint);
+      pruneFlowCookies(req, reply, config, req.params.provider);
       setSealedCookie(reply, config, flowCookie(req.params.provider, flow.state), flow);
       return reply.redirect(url, 302);
     });
