@@ -378,28 +378,72 @@ export function profileRecord(a: Attrs): RecordInput | null {
   });
 }
 
-/** Any other element with attributes and children (Audiogram, future element kinds). */
+// The attributes Apple dates its elements by, best first (HealthKit export DTD, version 14):
+// samples carry startDate, a VisionPrescription dateIssued, a WorkoutEvent date. endDate,
+// expirationDate and creationDate say when something ended, lapses or was saved, not when it was.
+const DATE_KEYS = ['startDate', 'dateIssued', 'date', 'receivedDate'];
+const NOT_WHEN = new Set(['endDate', 'expirationDate', 'creationDate']);
+const DATE_VERB: Record<string, string> = { dateIssued: 'issued', receivedDate: 'received' };
+// Said in the sentence that opens the text, or says nothing a reader needs.
+const UNLISTED = new Set(['type', 'sourceName', 'sourceVersion', 'device', 'creationDate', 'startDate', 'endDate']);
+const MAX_CHILDREN_LISTED = 20;
+
+/** The attribute that dates an element: a known one, or for a kind Apple adds later any other date attribute. */
+function elementDate(a: Attrs): { key: string; value: string } | null {
+  for (const key of DATE_KEYS) if (a[key]) return { key, value: a[key] };
+  for (const [key, value] of Object.entries(a)) {
+    if (/date$/i.test(key) && !NOT_WHEN.has(key) && Number.isFinite(parseAppleDate(value))) return { key, value };
+  }
+  return a.creationDate ? { key: 'creationDate', value: a.creationDate } : null;
+}
+
+/** "sphere -1.25 D, axis 90 deg": Apple writes a value and its unit as `x` and `xUnit`. */
+function attrsText(a: Attrs, skip: ReadonlySet<string> = new Set()): string {
+  return Object.entries(a)
+    .filter(([k]) => !skip.has(k) && !(k.endsWith('Unit') && a[k.slice(0, -4)] !== undefined))
+    .map(([k, v]) => {
+      const unit = a[`${k}Unit`];
+      const shown = Number.isFinite(parseAppleDate(v)) ? when(v) : v;
+      return `${k} ${shown}${unit ? ` ${unit}` : ''}`;
+    })
+    .join(', ');
+}
+
+/** Any other element with attributes and children (Audiogram, VisionPrescription, future element kinds). */
 export function genericRecord(element: string, a: Attrs, meta: MetadataEntry[], children: Array<{ name: string; attributes: Attrs }>): RecordInput {
   const type = a.type ?? `HK${element}`;
-  const title = humanize(type);
+  // "HKVisionPrescriptionTypeGlasses" is the kind of a VisionPrescription: "Vision prescription (glasses)".
+  const kind = type.startsWith(`HK${element}Type`) ? type.slice(`HK${element}Type`.length) : '';
+  const title = kind ? `${humanize(element)} (${humanize(kind).toLowerCase()})` : a.type ? humanize(type) : humanize(element);
+  const date = elementDate(a);
+  const listed = attrsText(a, new Set([...UNLISTED, ...(date ? [date.key] : [])]));
+  // Each kind of child under its own name, in the order met: a RightEye and a LeftEye are two
+  // different things, twenty SensitivityPoints one list.
+  const groups = new Map<string, Attrs[]>();
+  for (const c of children) {
+    const g = groups.get(c.name);
+    if (g) g.push(c.attributes);
+    else groups.set(c.name, [c.attributes]);
+  }
+  let budget = MAX_CHILDREN_LISTED;
+  const childText = [...groups].map(([name, list]) => {
+    const shown = list.slice(0, Math.max(budget, 0)).map((c) => attrsText(c));
+    budget -= shown.length;
+    if (list.length === 1) return shown.length ? ` ${humanize(name)}: ${shown[0]}.` : ` ${humanize(name)}.`;
+    return ` ${list.length} ${humanize(name).toLowerCase()} entries${shown.length ? `: ${shown.join('; ')}` : ''}.`;
+  });
   const text =
-    `${title} on ${when(a.startDate)}, recorded by ${a.sourceName ?? 'an unknown source'}.` +
-    (children.length
-      ? ` ${children.length} ${humanize(children[0]!.name).toLowerCase()} entries: ${children
-          .slice(0, 20)
-          .map((c) =>
-            Object.entries(c.attributes)
-              .map(([k, v]) => `${k} ${v}`)
-              .join(' '),
-          )
-          .join('; ')}.`
-      : '') +
+    `${title} ${date ? (DATE_VERB[date.key] ?? 'on') : 'on'} ${when(date?.value)}${a.sourceName ? `, recorded by ${a.sourceName}` : ''}.` +
+    (listed ? ` Attributes: ${listed}.` : '') +
+    childText.join('') +
     metaText(meta);
   return base(
     type,
-    `${element}/${sha(`${type}|${a.sourceName}|${a.startDate}|${a.endDate}`)}`,
+    // startDate as before, so that elements imported earlier keep their identity; without it, the
+    // element's own date keeps two prescriptions of one kind apart.
+    `${element}/${sha(`${type}|${a.sourceName}|${a.startDate ?? date?.value}|${a.endDate}`)}`,
     [a, meta, children],
-    appleDateToIso(a.startDate ?? ''),
+    appleDateToIso(date?.value ?? ''),
     title,
     text,
     ['apple-health', element.toLowerCase()],
@@ -407,16 +451,35 @@ export function genericRecord(element: string, a: Attrs, meta: MetadataEntry[], 
   );
 }
 
+/** Apple's clinical types: the FHIR type its file most often holds, and what a person calls it. */
+const CLINICAL_TYPES: Record<string, [string, string]> = {
+  HKClinicalTypeIdentifierAllergyRecord: ['AllergyIntolerance', 'Allergy'],
+  HKClinicalTypeIdentifierClinicalNoteRecord: ['DocumentReference', 'Clinical note'],
+  HKClinicalTypeIdentifierConditionRecord: ['Condition', 'Condition'],
+  HKClinicalTypeIdentifierCoverageRecord: ['Coverage', 'Insurance coverage'],
+  HKClinicalTypeIdentifierImmunizationRecord: ['Immunization', 'Immunization'],
+  HKClinicalTypeIdentifierLabResultRecord: ['Observation', 'Lab result'],
+  HKClinicalTypeIdentifierMedicationRecord: ['MedicationStatement', 'Medication'],
+  HKClinicalTypeIdentifierProcedureRecord: ['Procedure', 'Procedure'],
+  HKClinicalTypeIdentifierVitalSignRecord: ['Observation', 'Vital sign'],
+};
+
 /** A ClinicalRecord whose FHIR JSON was not in the upload (bare export.xml), kept so it is not lost silently. */
 export function missingClinicalRecord(a: Attrs, reason: string): RecordInput {
-  const rt = a.type ?? 'Resource';
+  // The identity the resource gets once its JSON is imported (`Observation/<id>`): real exports
+  // name Apple's type (HKClinicalTypeIdentifierLabResultRecord), and the file
+  // (clinical-records/Observation-<id>.json) the FHIR one, which wins where both are known.
+  const known = Object.hasOwn(CLINICAL_TYPES, a.type ?? '') ? CLINICAL_TYPES[a.type!] : undefined;
+  const fromFile = /(?:^|\/)([A-Z][A-Za-z]+)-[^/]*\.json$/.exec(a.resourceFilePath ?? '')?.[1];
+  const rt = fromFile ?? known?.[0] ?? a.type ?? 'Resource';
+  const label = known?.[1] ?? humanize(rt);
   const record = base(
     `fhir:${rt}`,
     `${rt}/${a.identifier ?? sha(a.resourceFilePath ?? '')}`,
     [a, reason],
     appleDateToIso(a.receivedDate ?? ''),
-    `${humanize(rt)} from ${a.sourceName ?? 'a health provider'} (not included)`,
-    `A ${humanize(rt).toLowerCase()} record from ${a.sourceName ?? 'a health provider'} is listed in the Apple Health export, but its content was not available: ${reason}. Upload the whole export.zip to import it.`,
+    `${label} from ${a.sourceName ?? 'a health provider'} (not included)`,
+    `A ${label.toLowerCase()} record from ${a.sourceName ?? 'a health provider'} is listed in the Apple Health export, but its content was not available: ${reason}. Upload the whole export.zip to import it.`,
     ['apple-health', 'clinical', 'missing'],
     { attributes: a, missing: reason },
   );

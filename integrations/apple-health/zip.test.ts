@@ -176,6 +176,104 @@ describe('export.zip', () => {
     expect(none.code).toBe('not_apple_health');
     expect(none.message).toMatch(/no export\.xml/);
   });
+
+  it('finds a localized export.xml zipped again from a parent folder, at any depth', async () => {
+    const obs = { resourceType: 'Observation', id: 'o1' };
+    const xml = exportXml(
+      recordXml('HKQuantityTypeIdentifierHeartRate', 'count/min', 61, 'W', '2026-06-01 08:00:00 +0100') +
+        `  <ClinicalRecord type="HKClinicalTypeIdentifierLabResultRecord" identifier="o1" sourceName="Clinic" fhirVersion="4.0.1" receivedDate="2026-06-02 09:00:00 +0100" resourceFilePath="/clinical-records/Observation-o1.json"/>\n`,
+    );
+    // A Spanish export, unzipped in Downloads and zipped again from there (the probe's layout).
+    const spanish = await zipFile([
+      { name: '__MACOSX/Downloads/apple_health_export/._Exportar.xml', data: 'resource fork' },
+      { name: 'Downloads/apple_health_export/Exportar_cda.xml', data: '<ClinicalDocument>' + 'x'.repeat(5000) + '</ClinicalDocument>' },
+      { name: 'Downloads/apple_health_export/workout-routes/route_2026.xml', data: '<gpx/>' },
+      { name: 'Downloads/apple_health_export/Exportar.xml', data: xml },
+      { name: 'Downloads/apple_health_export/clinical-records/Observation-o1.json', data: JSON.stringify(obs) },
+    ]);
+    const z = await openAppleHealthZip(spanish);
+    expect(z.xmlName).toBe('Downloads/apple_health_export/Exportar.xml');
+    z.close();
+    const sink = collector();
+    const res = await importAppleHealth({ zipPath: spanish }, sink, { fhir: fakeFhir });
+    expect(sink.s.map((s) => s.value)).toEqual([61]);
+    expect(res.counts.clinicalMissing ?? 0).toBe(0);
+    expect(sink.r.filter((r) => r.type === 'fhir:Observation').map((r) => r.title)).toEqual(['Observation o1']);
+
+    // A localized folder too, two levels down: the CDA twin beside it marks the main file.
+    const twin = await openAppleHealthZip(
+      await zipFile([
+        { name: 'Usuarios/ana/exportación_de_salud/exportar_cda.xml', data: '<ClinicalDocument/>' },
+        { name: 'Usuarios/ana/exportación_de_salud/exportar.xml', data: SMALL },
+        { name: 'Usuarios/ana/exportación_de_salud/notas.xml', data: '<notes/>' },
+      ]),
+    );
+    expect(twin.xmlName).toBe('Usuarios/ana/exportación_de_salud/exportar.xml');
+    twin.close();
+
+    // No CDA twin and no telling folder name: the one XML whose root is <HealthData> (read from
+    // its first bytes only) is the export; a workout route beside it is not.
+    const sniffed = await openAppleHealthZip(
+      await zipFile([
+        { name: 'a/b/Salud/workout-routes/route_2026.xml', data: '<?xml version="1.0"?>\n<gpx version="1.1"/>' },
+        { name: 'a/b/Salud/notas.xml', data: '<?xml version="1.0"?>\n<notes>HealthData</notes>' },
+        { name: 'a/b/Salud/Exportar.xml', data: SMALL },
+      ]),
+    );
+    expect(sniffed.xmlName).toBe('a/b/Salud/Exportar.xml');
+    sniffed.close();
+    // Without a DTD (tools that rewrite an export drop it) the root element alone tells.
+    const bare = await openAppleHealthZip(
+      await zipFile([{ name: 'a/b/Salud/Exportar.xml', data: '<?xml version="1.0"?>\n<HealthData locale="es_ES">\n</HealthData>\n' }]),
+    );
+    expect(bare.xmlName).toBe('a/b/Salud/Exportar.xml');
+    bare.close();
+
+    // Only the first bytes are read to tell: a large export and a large other XML are left after
+    // them, and the export is then read whole from its start.
+    const many = Array.from({ length: 3000 }, (_, i) =>
+      recordXml(
+        'HKQuantityTypeIdentifierHeartRate',
+        'count/min',
+        50 + (i % 40),
+        'W',
+        `2026-06-01 ${String(Math.floor(i / 60) % 24).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}:00 +0100`,
+      ),
+    ).join('');
+    const bigOther = `<?xml version="1.0"?>\n<notes>${Array.from({ length: 20000 }, (_, i) => `<n i="${i * 7919}"/>`).join('')}</notes>`;
+    const large = await zipFile([
+      { name: 'a/b/Salud/notas.xml', data: bigOther },
+      { name: 'a/b/Salud/Exportar.xml', data: exportXml(many) },
+    ]);
+    const largeSink = collector();
+    await importAppleHealth({ zipPath: large }, largeSink);
+    expect(largeSink.s).toHaveLength(3000);
+
+    // Deeper XMLs that are not an export still get the clear refusal.
+    const other = await refusal([
+      { name: 'a/b/Salud/workout-routes/route_2026.xml', data: '<gpx/>' },
+      { name: 'a/b/Salud/notas.xml', data: '<notes/>' },
+    ]);
+    expect(other.code).toBe('not_apple_health');
+    expect(other.message).toMatch(/no export\.xml/);
+  });
+
+  it('picks the same export.xml whatever the entry order when two could be it', async () => {
+    const a = { name: 'Descargas/apple_health_export/Exportar.xml', data: SMALL };
+    const b = { name: 'Downloads/apple_health_export/Exportar.xml', data: SMALL };
+    for (const entries of [
+      [a, b],
+      [b, a],
+    ]) {
+      const z = await openAppleHealthZip(await zipFile(entries));
+      expect(z.xmlName).toBe('Descargas/apple_health_export/Exportar.xml');
+      z.close();
+    }
+    // The larger wins over the name order: a copy cut short is the smaller one.
+    const larger = await openAppleHealthZip(await zipFile([a, { ...b, data: SMALL + ' '.repeat(50) }]));
+    expect(larger.xmlName).toBe('Downloads/apple_health_export/Exportar.xml');
+    larger.close();
+  });
 });
 
 describe('hostile and damaged zips', () => {

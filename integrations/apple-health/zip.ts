@@ -122,25 +122,93 @@ export function zipStreamError(e: unknown, entryName: string): ImportError | nul
   return null;
 }
 
-function choose(xmls: Array<{ name: string; entry: Entry }>): { name: string; entry: Entry } | undefined {
-  // Apple names the file export.xml, in a localized form on some systems (Exportar.xml); the
-  // CDA copy (export_cda.xml, exportar_cda.xml) is a different document and never the one. The
-  // folder Apple writes comes first, then the shallowest: a person who unzipped the export and
-  // zipped the folder again from its parent (Downloads/apple_health_export/export.xml) has it
-  // a level deeper. macOS's resource forks (__MACOSX/, ._export.xml) are never it.
-  const rank = (n: string): number => {
+type XmlEntry = { name: string; entry: Entry };
+
+const isCda = (n: string) => /_cda\.xml$/i.test(n);
+// macOS's resource forks (__MACOSX/, ._export.xml) are never the export.
+const isFork = (n: string) => /(^|\/)(__MACOSX\/|\._)/.test(n);
+const depthOf = (n: string) => n.split('/').length - 1;
+
+// Apple names the file export.xml, in a localized form on some systems (Exportar.xml); the
+// CDA copy (export_cda.xml, exportar_cda.xml) is a different document and never the one. The
+// folder Apple writes comes first, then the shallowest: a person who unzipped the export and
+// zipped the folder again from its parent (Downloads/apple_health_export/export.xml) has it
+// a level deeper.
+function rank(n: string): number {
+  const lower = n.toLowerCase();
+  const depth = depthOf(lower);
+  const base = lower.slice(lower.lastIndexOf('/') + 1);
+  if (lower === 'apple_health_export/export.xml') return 0;
+  const byDepth = depth === 1 ? 1 : depth === 0 ? 2 : 2 + depth;
+  return base === 'export.xml' ? byDepth : 1000 + byDepth;
+}
+
+// Among equals the larger file wins (a copy cut short is the smaller one), then the name in code
+// unit order, so that the choice never depends on the order of the entries in the archive.
+function byRank(a: XmlEntry, b: XmlEntry): number {
+  return rank(a.name) - rank(b.name) || b.entry.uncompressedSize - a.entry.uncompressedSize || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+}
+
+/**
+ * Splits the zip's XML files into those whose name and place say they are the export (best
+ * first) and the others (shallowest first), which may still be a localized export zipped again
+ * from far up (Descargas/Salud/Exportar.xml) and are told apart by their content.
+ */
+function byName(xmls: XmlEntry[]): { named: XmlEntry[]; others: XmlEntry[] } {
+  const plain = xmls.filter((x) => !isCda(x.name) && !isFork(x.name));
+  // Apple writes the CDA copy beside the main file under the same stem: Exportar.xml's is
+  // Exportar_cda.xml, whatever the language and however deep the folder was zipped again.
+  const twins = new Set(xmls.filter((x) => isCda(x.name) && !isFork(x.name)).map((x) => x.name.toLowerCase().replace(/_cda\.xml$/, '.xml')));
+  const isExport = (n: string) => {
     const lower = n.toLowerCase();
-    const depth = lower.split('/').length - 1;
-    const base = lower.slice(lower.lastIndexOf('/') + 1);
-    if (lower === 'apple_health_export/export.xml') return 0;
-    const byDepth = depth === 1 ? 1 : depth === 0 ? 2 : 2 + depth;
-    return base === 'export.xml' ? byDepth : 1000 + byDepth;
+    const parts = lower.split('/');
+    // Another name at the top or one folder down is where Apple writes it; deeper, an .xml beside
+    // nothing telling is a workout route or anything else.
+    return parts.at(-1) === 'export.xml' || parts.length <= 2 || parts.at(-2) === 'apple_health_export' || twins.has(lower);
   };
-  // Another name only where Apple writes it: deeper, an .xml is a workout route or anything else.
-  const isExport = (n: string) => n.slice(n.lastIndexOf('/') + 1).toLowerCase() === 'export.xml' || n.split('/').length <= 2;
-  const ok = xmls.filter((x) => !/_cda\.xml$/i.test(x.name) && !/(^|\/)(__MACOSX\/|\._)/.test(x.name) && isExport(x.name));
-  ok.sort((a, b) => rank(a.name) - rank(b.name) || b.entry.uncompressedSize - a.entry.uncompressedSize);
-  return ok[0];
+  const named = plain.filter((x) => isExport(x.name)).sort(byRank);
+  const others = plain.filter((x) => !isExport(x.name)).sort((a, b) => depthOf(a.name) - depthOf(b.name) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return { named, others };
+}
+
+/** What an export declares in its first bytes: Apple's DTD, or the root element where a tool dropped it. */
+const HEALTH_ROOT = /<!DOCTYPE\s+HealthData[\s[>]|<HealthData[\s>/]/;
+/** How much of a file is read to find that root: Apple's DTD is about 12 KB. */
+const SNIFF_BYTES = 64 * 1024;
+/** Most files read that way, so that a zip of many small XML files costs little. */
+const MAX_SNIFFED = 32;
+
+/** Whether an entry's first bytes declare a <HealthData> document. Reads at most about SNIFF_BYTES. */
+async function declaresHealthData(zf: ZipFile, entry: Entry): Promise<boolean> {
+  if (entry.isEncrypted() || !entry.canDecodeFileData()) return false;
+  let stream: Readable;
+  try {
+    stream = await zf.openReadStreamPromise(entry);
+  } catch {
+    return false;
+  }
+  let head = '';
+  try {
+    for await (const chunk of stream) {
+      head += (chunk as Buffer).toString('latin1');
+      if (HEALTH_ROOT.test(head)) return true;
+      if (head.length >= SNIFF_BYTES) return false;
+    }
+    return false;
+  } catch {
+    // A damaged file is not the export; the refusal that follows names what is missing.
+    return false;
+  } finally {
+    stream.destroy();
+  }
+}
+
+async function choose(zf: ZipFile, xmls: XmlEntry[]): Promise<XmlEntry | undefined> {
+  const { named, others } = byName(xmls);
+  if (named[0]) return named[0];
+  const found: XmlEntry[] = [];
+  for (const x of others.slice(0, MAX_SNIFFED)) if (await declaresHealthData(zf, x.entry)) found.push(x);
+  return found.sort(byRank)[0];
 }
 
 /**
@@ -158,7 +226,7 @@ export async function openAppleHealthZip(path: ZipSource, limits: ZipLimits = {}
         `The zip has ${zf.entryCount} files, more than the ${lim.maxEntries} accepted. Upload the export.zip the Health app created.`,
       );
     }
-    const xmls: Array<{ name: string; entry: Entry }> = [];
+    const xmls: XmlEntry[] = [];
     const clinical = new Map<string, Entry>();
     const clinicalByBase = new Map<string, string>();
     let total = 0;
@@ -201,7 +269,7 @@ export async function openAppleHealthZip(path: ZipSource, limits: ZipLimits = {}
       });
       zf.readEntry();
     });
-    const xml = choose(xmls);
+    const xml = await choose(zf, xmls);
     if (!xml) {
       throw new ImportError(
         'not_apple_health',
