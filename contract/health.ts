@@ -29,10 +29,21 @@ export const LabSummary = z.object({
   name: z.string(),
   panel: z.string(),
   unit: z.string(),
+  /** Results of the analyte, numeric and in words. */
   count: z.number(),
   /** The latest result in its own unit: `""` when the lab sent none, never `unit` unless it is in it. */
-  latest: z.object({ value: z.number(), unit: z.string(), date: z.string(), flag: Flag.optional() }),
-  /** Latest against the one before: up, down or flat (within 2 %). */
+  latest: z.object({
+    /** Absent exactly when `text` is set. */
+    value: z.number().optional(),
+    /** Set when the lab reported a bound ("<40"): `value` is the bound, not a measurement. */
+    comparator: z.enum(['<', '<=', '>', '>=']).optional(),
+    /** A result in words ("Negative"), from a coded or text value: it has no number, so `unit` is `""` and there is no trend. */
+    text: z.string().optional(),
+    unit: z.string(),
+    date: z.string(),
+    flag: Flag.optional(),
+  }),
+  /** Latest against the one before: up, down or flat (within 2 %); only when both are measured numbers in one unit. */
   trend: z.enum(['up', 'down', 'flat']).optional(),
 });
 export type LabSummary = z.infer<typeof LabSummary>;

@@ -10,6 +10,10 @@ const MAX_LAB_ITEMS = 10_000;
 
 export type { LabPoint };
 
+/** A result with a number: the only kind that converts, charts and trends. */
+type NumericResult = LabResult & { value: number };
+const numeric = (rs: LabResult[]): NumericResult[] => rs.filter((r): r is NumericResult => r.value !== undefined);
+
 /** Preferred display unit per conversion family ('glucose' covers the mg/dL <-> mmol/L analytes). */
 export type UnitPreference = (group: LabGroup) => Promise<string | undefined> | string | undefined;
 
@@ -38,20 +42,32 @@ export class LabsService {
     }
     const out: LabSummary[] = [];
     for (const { group, results } of byGroup.values()) {
-      const unit = await this.#unitFor(group, results, await preferred(group));
-      const points = toPoints(group, results, unit);
-      const latest = points.at(-1)!;
-      const prev = points.at(-2);
+      const numbers = numeric(results);
+      const unit = await this.#unitFor(group, numbers, await preferred(group));
+      // Results in words ("Negative") sit in the same timeline as the numbers, in the same order.
+      const entries: Array<LabPoint | TextEntry> = [...toPoints(group, numbers, unit), ...toTextEntries(results)].sort(byDate);
+      const latest = entries.at(-1)!;
+      const prev = entries.at(-2);
       const summary: LabSummary = {
         code: group.code,
         name: group.name === group.code ? results[0]!.name : group.name,
         panel: group.panel,
         unit,
-        count: points.length,
+        count: entries.length,
         // Its own unit: a result sent without one (or in one that does not convert) is not in `unit`.
-        latest: { value: latest.value, unit: latest.unit, date: latest.date, ...(latest.flag ? { flag: latest.flag } : {}) },
+        latest:
+          'text' in latest
+            ? { text: latest.text, unit: '', date: latest.date, ...(latest.flag ? { flag: latest.flag } : {}) }
+            : {
+                value: latest.value,
+                ...(latest.comparator ? { comparator: latest.comparator } : {}),
+                unit: latest.unit,
+                date: latest.date,
+                ...(latest.flag ? { flag: latest.flag } : {}),
+              },
       };
-      if (prev && prev.unit === latest.unit) {
+      // Only between two measured values: a bound ("<40") or words say nothing about the direction.
+      if (prev && !('text' in latest) && !('text' in prev) && !latest.comparator && !prev.comparator && prev.unit === latest.unit) {
         const d = latest.value - prev.value;
         summary.trend = Math.abs(d) <= Math.abs(prev.value) * 0.02 ? 'flat' : d > 0 ? 'up' : 'down';
       }
@@ -69,8 +85,9 @@ export class LabsService {
     q: { from?: string; to?: string },
     preferred: UnitPreference = () => undefined,
   ): Promise<Array<LabPoint & { code: string; name: string; panel: string }>> {
-    const byGroup = new Map<string, { group: LabGroup; results: LabResult[] }>();
-    for (const r of await this.#results(session)) {
+    const byGroup = new Map<string, { group: LabGroup; results: NumericResult[] }>();
+    // Numbers only: a summary's results are quantities (results in words are in the lab list).
+    for (const r of numeric(await this.#results(session))) {
       // Both inclusive, on the date the lab wrote.
       if ((q.from && r.day < q.from) || (q.to && r.day > q.to)) continue;
       const group = labGroup(r.code, r.name);
@@ -89,7 +106,8 @@ export class LabsService {
 
   async trend(session: SessionContext, code: string, unit: string | undefined, preferred: UnitPreference = () => undefined): Promise<LabTrend> {
     const group = labGroup(code);
-    const results = await this.#results(session, group.codes);
+    // A chart of numbers: a test with results only in words has none to show.
+    const results = numeric(await this.#results(session, group.codes));
     if (results.length === 0) throw notFound('Lab result');
     const wanted = unit === undefined ? undefined : (ucumOf(unit) ?? '');
     const choices = unitsFor(group);
@@ -108,7 +126,7 @@ export class LabsService {
   }
 
   /** The preferred unit when the group converts to it, else the unit most results came in. */
-  async #unitFor(group: LabGroup, results: LabResult[], preferred: string | undefined): Promise<string> {
+  async #unitFor(group: LabGroup, results: NumericResult[], preferred: string | undefined): Promise<string> {
     if (preferred && unitsFor(group).includes(preferred)) return preferred;
     const counts = new Map<string, number>();
     for (const r of results) {
@@ -120,8 +138,28 @@ export class LabsService {
   }
 }
 
+/** A result in words, placed among the points by date. */
+interface TextEntry {
+  date: string;
+  itemId: string;
+  text: string;
+  flag?: LabPoint['flag'];
+}
+
+const byDate = (a: { date: string; itemId: string }, b: { date: string; itemId: string }) =>
+  Date.parse(a.date) - Date.parse(b.date) || a.itemId.localeCompare(b.itemId);
+
+/** Results in words, flagged only from the source's interpretation (there is no value to range-check). */
+function toTextEntries(results: LabResult[]): TextEntry[] {
+  return results.flatMap((r) =>
+    r.value === undefined && r.text !== undefined
+      ? [{ date: r.date, itemId: r.itemId, text: r.text, ...(r.interpretation ? { flag: r.interpretation } : {}) }]
+      : [],
+  );
+}
+
 /** Results as points in `unit` (those that do not convert keep their own), oldest first. */
-function toPoints(group: LabGroup, results: LabResult[], unit: string): LabPoint[] {
+function toPoints(group: LabGroup, results: NumericResult[], unit: string): LabPoint[] {
   return results
     .map((r): LabPoint => {
       const from = ucumOf(r.unit);
@@ -143,5 +181,5 @@ function toPoints(group: LabGroup, results: LabResult[], unit: string): LabPoint
       if (flag) p.flag = flag;
       return p;
     })
-    .sort((a, b) => Date.parse(a.date) - Date.parse(b.date) || a.itemId.localeCompare(b.itemId));
+    .sort(byDate);
 }

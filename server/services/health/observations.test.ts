@@ -34,3 +34,21 @@ describe('labResult', () => {
     expect(r.high).toBe(99);
   });
 });
+
+describe('labResult in words', () => {
+  const words = (data: Record<string, unknown>): Item => ({ ...glucose(0), type: '75622-1', title: 'HIV 1 and 2 Ag+Ab', data }) as unknown as Item;
+
+  it('reads a coded or text result that has no number', () => {
+    const r = labResult(words({ valueText: 'Negative', valueCodes: [{ code: '260385009' }], interpretation: ['normal'] }))!;
+    expect(r).toMatchObject({ text: 'Negative', interpretation: 'normal' });
+    expect(r.value).toBeUndefined();
+    expect(labResult(words({ valueText: 'Cloudy' }))).toMatchObject({ text: 'Cloudy' });
+  });
+
+  it('never reads a bad number or a missing value as words', () => {
+    expect(labResult(words({ value: 1e20, unit: 'mg/dL', valueText: '1e20 mg/dL' }))).toBeUndefined();
+    expect(labResult(words({ unit: 'mg/dL', valueText: 'mg/dL' }))).toBeUndefined();
+    expect(labResult(words({ valueText: 'no value (Not Performed)' }))).toBeUndefined();
+    expect(labResult(words({}))).toBeUndefined();
+  });
+});

@@ -18,7 +18,10 @@ export interface LabResult {
   date: string;
   /** Its calendar date as the source wrote it (source-day.ts). */
   day: string;
-  value: number;
+  /** Absent exactly when `text` is set. */
+  value?: number;
+  /** A result in words ("Negative", "Cloudy"): a coded or text value, which has no number to chart. */
+  text?: string;
   unit?: string;
   valueText?: string;
   low?: number;
@@ -84,11 +87,16 @@ export function isLabItem(item: Item, labOnly = true): boolean {
   return !labOnly || cats.includes('laboratory') || item.tags.includes('laboratory');
 }
 
-/** The numeric result of a lab Observation item, or undefined when it has no number. */
+/**
+ * The result of a lab Observation item: its number, or its words when it has no number at all
+ * ("Negative"); undefined when it has neither.
+ */
 export function labResult(item: Item): LabResult | undefined {
   const d = item.data ?? {};
   const value = num(d.value);
-  if (value === undefined || !item.type || !item.occurredAt) return undefined;
+  // Words only where the source sent no number: a quantity beyond ±1e15 is a bad number, not text.
+  const text = d.value === undefined && d.unit === undefined ? resultText(d) : undefined;
+  if ((value === undefined && text === undefined) || !item.type || !item.occurredAt) return undefined;
   const ranges = Array.isArray(d.referenceRange) ? d.referenceRange.filter(isObj) : [];
   // The first range with bounds is the one the lab applies (others are for other populations).
   const range = ranges.find((r) => num(r.low) !== undefined || num(r.high) !== undefined);
@@ -99,7 +107,7 @@ export function labResult(item: Item): LabResult | undefined {
     name: shortName(str(d.name) ?? item.title),
     date: item.occurredAt,
     day: sourceDay(item) ?? item.occurredAt.slice(0, 10),
-    value,
+    ...(value !== undefined ? { value } : { text }),
   };
   const unit = str(d.unit);
   if (unit) out.unit = unit;
@@ -114,6 +122,18 @@ export function labResult(item: Item): LabResult | undefined {
   const interp = flagOfInterpretation(d.interpretation);
   if (interp) out.interpretation = interp;
   return out;
+}
+
+/**
+ * A coded or text result as the transformer wrote it (integrations/fhir/resources/observation.ts,
+ * `valueText`). A dataAbsentReason is written there as "no value (…)": that is the lack of a
+ * result, and listing it would hide the last real one.
+ */
+function resultText(d: Record<string, unknown>): string | undefined {
+  const t = str(d.valueText)?.trim();
+  if (!t) return undefined;
+  if (/^no value \(.*\)$/.test(t) && !Array.isArray(d.valueCodes)) return undefined;
+  return t;
 }
 
 /** "Glucose [Mass/volume] in Serum or Plasma" -> "Glucose": LOINC long names are for machines. */

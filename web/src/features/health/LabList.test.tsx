@@ -32,3 +32,36 @@ describe('<LabList>', () => {
     expect(text).not.toContain('mmol/L');
   });
 });
+
+describe('<LabList> bounds and words', () => {
+  it('shows a bound with its comparator ("<40"), never as the plain number', async () => {
+    const text = await shown({ ...glucose({ value: 40, comparator: '<', unit: 'mg/dL', date: '2026-05-07T06:00:00Z' }), unit: 'mg/dL' });
+    expect(text).toContain('<40 mg/dL');
+  });
+
+  it('shows a result in words with its flag, no arrow and no link to a chart', async () => {
+    const hiv: LabSummary = {
+      code: '2345-7',
+      name: 'HIV 1 and 2 Ag+Ab',
+      panel: 'Infectious disease',
+      unit: '',
+      count: 1,
+      latest: { text: 'Positive', unit: '', date: '2026-05-01T09:00:00Z', flag: 'abnormal' },
+    };
+    const text = await shown(hiv);
+    expect(text).toContain('Positive');
+    expect(text).toContain('abnormal');
+    expect(text).not.toContain('(no unit)');
+    expect(text).not.toContain('undefined');
+    const row = screen.getByTestId('lab-2345-7');
+    expect(row.tagName).not.toBe('A');
+    expect(row.querySelector('a')).toBeNull();
+  });
+
+  it('keeps the arrow and the link for measured values', async () => {
+    await shown({ ...glucose({ value: 5.5, unit: 'mmol/L', date: '2024-06-01T00:00:00Z' }), trend: 'up' });
+    const row = screen.getByTestId('lab-2345-7');
+    expect(row.closest('a')?.getAttribute('href')).toBe('/health/labs/2345-7');
+    expect(screen.getByLabelText('rising')).toBeTruthy();
+  });
+});

@@ -30,25 +30,40 @@ export function LabList({ version }: { version: number }) {
                 .filter((l) => l.panel === panel)
                 .map((l) => {
                   const out = l.latest.flag && l.latest.flag !== 'normal';
+                  const row = 'flex items-baseline justify-between gap-3 rounded-md px-2 py-2';
+                  const content = (
+                    <>
+                      <UserText className="min-w-0 truncate text-sm font-medium text-stone-900">{l.name}</UserText>
+                      <span className="shrink-0 text-sm tabular-nums">
+                        <span className={out ? 'font-semibold text-red-700' : 'text-stone-900'}>
+                          {l.latest.value === undefined ? (
+                            <UserText>{l.latest.text ?? ''}</UserText>
+                          ) : (
+                            `${l.latest.comparator ?? ''}${labValue(l.latest.value, l.latest.unit)}`
+                          )}
+                        </span>
+                        {out && <span className="ml-1 text-xs text-red-700">{l.latest.flag}</span>}
+                        {l.trend && (
+                          <span className="ml-2 text-stone-500" aria-label={ARROW_TEXT[l.trend]} title={ARROW_TEXT[l.trend]}>
+                            {ARROW[l.trend]}
+                          </span>
+                        )}
+                        <span className="ml-2 text-xs text-stone-500">{formatDate(l.latest.date)}</span>
+                      </span>
+                    </>
+                  );
                   return (
                     <li key={l.code}>
-                      <Link
-                        to={`/health/labs/${encodeURIComponent(l.code)}`}
-                        className="flex items-baseline justify-between gap-3 rounded-md px-2 py-2 hover:bg-stone-50"
-                        data-testid={`lab-${l.code}`}
-                      >
-                        <UserText className="min-w-0 truncate text-sm font-medium text-stone-900">{l.name}</UserText>
-                        <span className="shrink-0 text-sm tabular-nums">
-                          <span className={out ? 'font-semibold text-red-700' : 'text-stone-900'}>{labValue(l.latest.value, l.latest.unit)}</span>
-                          {out && <span className="ml-1 text-xs text-red-700">{l.latest.flag}</span>}
-                          {l.trend && (
-                            <span className="ml-2 text-stone-500" aria-label={ARROW_TEXT[l.trend]} title={ARROW_TEXT[l.trend]}>
-                              {ARROW[l.trend]}
-                            </span>
-                          )}
-                          <span className="ml-2 text-xs text-stone-500">{formatDate(l.latest.date)}</span>
-                        </span>
-                      </Link>
+                      {/* A result in words has no chart to open (its trend route has no number to plot). */}
+                      {l.latest.value === undefined ? (
+                        <div className={row} data-testid={`lab-${l.code}`}>
+                          {content}
+                        </div>
+                      ) : (
+                        <Link to={`/health/labs/${encodeURIComponent(l.code)}`} className={`${row} hover:bg-stone-50`} data-testid={`lab-${l.code}`}>
+                          {content}
+                        </Link>
+                      )}
                     </li>
                   );
                 })}
