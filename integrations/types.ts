@@ -20,6 +20,11 @@ export interface RecordInput {
   type: string;
   /** Stable id within the source, used to never store the same thing twice ("Observation/123"). */
   externalId: string;
+  /**
+   * The identity an earlier version stored this record under, before FHIR ids were qualified by
+   * their server ("Observation/123"): a stored record with it, of unknown origin, is this one.
+   */
+  legacyExternalId?: string;
   /** Changes when the source's content changes (meta.versionId, meta.lastUpdated, or a hash). */
   externalVersion: string;
   /** ISO 8601, as precise as the source gives it, or null when the source has no date. */

@@ -13,6 +13,7 @@ import { encounter } from './resources/encounter.js';
 import { generic } from './resources/generic.js';
 import { immunization } from './resources/immunization.js';
 import { medication } from './resources/medication.js';
+import { qualified, serverBase } from './origin.js';
 import { observation } from './resources/observation.js';
 import { patient } from './resources/patient.js';
 import { procedure } from './resources/procedure.js';
@@ -50,7 +51,19 @@ const SERVER_METADATA = new Set([
   'ImplementationGuide',
 ]);
 
-export function transformOne(r: Json, opts: TransformOptions, out: TransformResult): void {
+/** Options as a Bundle hands them to one entry: with the origin that entry's fullUrl (or its Bundle) gives. */
+export interface EntryOptions extends TransformOptions {
+  entryOrigin?: string;
+}
+
+/** The origin a record's identity is qualified by: the caller's (a sync's connection) first, else the entry's. */
+export function originOf(opts: EntryOptions): string | undefined {
+  const given = opts.origin?.trim();
+  if (given) return serverBase(given) ?? given;
+  return opts.entryOrigin;
+}
+
+export function transformOne(r: Json, opts: EntryOptions, out: TransformResult): void {
   const rt = r.resourceType as string;
   const id = str(r.id);
   if (rt === 'OperationOutcome') {
@@ -67,7 +80,9 @@ export function transformOne(r: Json, opts: TransformOptions, out: TransformResu
     return;
   }
   const hash = sha256Hex(canonicalJson(r));
-  const externalId = id ? `${rt}/${id}` : `${rt}/sha256-${hash.slice(0, 32)}`;
+  // A content hash is unique wherever the resource came from; an id only within its origin.
+  const bareId = id ? `${rt}/${id}` : undefined;
+  const externalId = bareId ? qualified(bareId, originOf(opts)) : `${rt}/sha256-${hash.slice(0, 32)}`;
   const meta = obj(r.meta);
   const externalVersion = str(meta?.versionId) ?? str(meta?.lastUpdated) ?? `sha256:${hash.slice(0, 32)}`;
   const ctx: Ctx = { rt, resource: r, stored: structuredClone(r), opts, issues: [], attachments: [], stripped: [], externalId };
@@ -87,6 +102,8 @@ export function transformOne(r: Json, opts: TransformOptions, out: TransformResu
     tags,
     data: { resource: ctx.stored, resourceType: rt, ...built.data, ...(ctx.stripped.length ? { strippedAttachments: ctx.stripped } : {}) },
   };
+  // Stored before ids were qualified by their origin: such a record is this one (items.service).
+  if (bareId && bareId !== externalId) record.legacyExternalId = bareId;
   if (ctx.attachments.length) record.attachments = ctx.attachments;
   out.records.push(record);
   for (const s of built.samples ?? []) {

@@ -19,6 +19,13 @@ export interface TransformOptions {
    * their own entries; a caller that fetched referenced resources separately can supply more.
    */
   resolve?: (reference: string) => unknown;
+  /**
+   * The FHIR server every resource comes from (a sync's connection base URL). Part of each
+   * record's identity, since ids are unique only within one server; it takes precedence over what
+   * a Bundle's fullUrls say, so a sync's identities stay the same from one sync to the next.
+   * Without it, the input's own fullUrls decide (see origin.ts).
+   */
+  origin?: string;
 }
 
 /** Something the transformer did not turn into a record, reported for the user or the log. */

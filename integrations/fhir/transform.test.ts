@@ -19,6 +19,8 @@ import {
 import { htmlToText } from './util.js';
 
 const fixture = (name: string): string => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
+/** A record's `Type/id` without the origin that qualifies it (see identity.test.ts). */
+const bareId = (externalId: string) => externalId.replace(/@.*$/, '');
 const json = (name: string): Record<string, unknown> => JSON.parse(fixture(name)) as Record<string, unknown>;
 const one = (resource: unknown): RecordInput => {
   const r = transformResource(resource);
@@ -354,9 +356,9 @@ describe('Bundles', () => {
   it('transforms every entry of a collection Bundle and resolves references between entries', () => {
     const res = transformAny(collection());
     expect(res.issues).toEqual([]);
-    expect(res.records.map((r) => r.externalId)).toEqual(US_CORE.map((f) => `${String(json(f).resourceType)}/${String(json(f).id)}`));
+    expect(res.records.map((r) => bareId(r.externalId))).toEqual(US_CORE.map((f) => `${String(json(f).resourceType)}/${String(json(f).id)}`));
     expect(res.samples.map((s) => s.type).sort()).toEqual(['29463-7', '718-7', '8462-4', '8480-6', '8867-4']);
-    const report = res.records.find((r) => r.externalId === 'DiagnosticReport/cbc');
+    const report = res.records.find((r) => r.externalId === 'DiagnosticReport/cbc@https://example.org/fhir');
     // The hemoglobin Observation is in the Bundle, so the report shows its value.
     expect(report?.text).toContain('Hemoglobin 17 g/dL (ref 16.5–21.5) (Observation/cbc-hemoglobin)');
     expect(report?.text).toContain('LEUKOCYTES (Observation/cbc-leukocytes)');
@@ -366,9 +368,9 @@ describe('Bundles', () => {
     const b = collection();
     (b.entry as unknown[]).push({ resource: json('blood-pressure.json') });
     const res = transformBundle(b);
-    expect(res.records.filter((r) => r.externalId === 'Observation/blood-pressure')).toHaveLength(1);
+    expect(res.records.filter((r) => bareId(r.externalId) === 'Observation/blood-pressure')).toHaveLength(1);
     expect(res.samples.filter((s) => s.type === '8480-6')).toHaveLength(1);
-    expect(res.issues).toMatchObject([{ kind: 'duplicate', entry: 11, resource: 'Observation/blood-pressure' }]);
+    expect(res.issues).toMatchObject([{ kind: 'duplicate', entry: 11, resource: 'Observation/blood-pressure@https://example.org/fhir' }]);
   });
 
   it('searchset with an OperationOutcome entry: reported, not stored', () => {
@@ -405,7 +407,7 @@ describe('Bundles', () => {
       ],
     };
     const res = transformAny(searchset);
-    expect(res.records.map((r) => r.externalId)).toEqual(['Observation/heart-rate']);
+    expect(res.records.map((r) => bareId(r.externalId))).toEqual(['Observation/heart-rate']);
     expect(res.records.some((r) => r.type.includes('OperationOutcome'))).toBe(false);
     expect(res.issues).toHaveLength(1);
     expect(res.issues[0]).toMatchObject({ kind: 'operation-outcome', severity: 'warning', entry: 1 });
@@ -456,10 +458,10 @@ describe('Bundles', () => {
         { request: { method: 'DELETE', url: 'Observation/gone' } },
       ],
     });
-    const mr = res.records.find((r) => r.externalId === 'MedicationRequest/mr1');
+    const mr = res.records.find((r) => bareId(r.externalId) === 'MedicationRequest/mr1');
     expect(mr).toMatchObject({ type: 'rxnorm:861007', title: 'metformin hydrochloride 500 MG Oral Tablet (active)' });
     expect(mr?.text).toContain('Dosage: 500 mg, 2 times per d');
-    const med = res.records.find((r) => r.externalId === 'Medication/m1');
+    const med = res.records.find((r) => bareId(r.externalId) === 'Medication/m1');
     expect(med).toMatchObject({ type: 'fhir:Medication', tags: ['medication-definition'] });
     expect(res.issues).toMatchObject([{ kind: 'invalid-entry', entry: 2 }]);
     expect(res.issues[0]?.message).toContain('DELETE Observation/gone');
@@ -472,7 +474,7 @@ describe('Bundles', () => {
     }
     expect(transformBundle({ resourceType: 'Bundle', type: 'collection', entry: { resource: patient } }).records).toHaveLength(1);
     const res = transformBundle({ resourceType: 'Bundle', type: 'collection', entry: ['x', null, { resource: patient }] });
-    expect(res.records.map((r) => r.externalId)).toEqual(['Patient/p1']);
+    expect(res.records.map((r) => bareId(r.externalId))).toEqual(['Patient/p1']);
     expect(res.issues).toMatchObject([
       { kind: 'invalid-entry', entry: 0, message: 'Bundle entry 0 is a string, not an object' },
       { kind: 'invalid-entry', entry: 1, message: 'Bundle entry 1 is null, not an object' },
@@ -798,7 +800,7 @@ describe('resources a Bundle or NDJSON cannot use cost themselves only', () => {
   it('skips a resource nested thousands of levels deep as an issue, keeps the others, and never overflows the stack', () => {
     const bundle = { resourceType: 'Bundle', type: 'collection', entry: [{ resource: json('heart-rate.json') }, { resource: deepCondition(5000) }] };
     const res = transformBundle(bundle);
-    expect(res.records.map((r) => r.externalId)).toEqual(['Observation/heart-rate']);
+    expect(res.records.map((r) => bareId(r.externalId))).toEqual(['Observation/heart-rate']);
     expect(res.samples.map((s) => s.type)).toEqual(['8867-4']);
     expect(res.issues).toMatchObject([{ kind: 'too-deep', severity: 'error', entry: 1 }]);
     expect(res.issues[0]?.message).toContain(`more than ${MAX_RESOURCE_DEPTH} levels`);
@@ -825,7 +827,7 @@ describe('resources a Bundle or NDJSON cannot use cost themselves only', () => {
     let inner: Record<string, unknown> = { resourceType: 'Bundle', type: 'collection', entry: [{ resource: json('weight.json') }] };
     for (let i = 0; i < 5000; i++) inner = { resourceType: 'Bundle', type: 'collection', entry: [{ resource: inner }] };
     const res = transformBundle({ resourceType: 'Bundle', type: 'collection', entry: [{ resource: json('heart-rate.json') }, { resource: inner }] });
-    expect(res.records.map((r) => r.externalId)).toEqual(['Observation/heart-rate']);
+    expect(res.records.map((r) => bareId(r.externalId))).toEqual(['Observation/heart-rate']);
     expect(res.issues).toMatchObject([{ kind: 'too-deep', entry: 1 }]);
   });
 
@@ -859,7 +861,7 @@ describe('resources a Bundle or NDJSON cannot use cost themselves only', () => {
       .map((rt) => `{"resource":${odd(rt)}}`)
       .join(',')},{"__proto__":{"resourceType":"Observation"},"resource":${fixture('imm-1.json')}}]}`;
     const res = transformAny(text);
-    expect(res.records.map((r) => r.externalId)).toEqual(['Observation/weight', 'Immunization/imm-1']);
+    expect(res.records.map((r) => bareId(r.externalId))).toEqual(['Observation/weight', 'Immunization/imm-1']);
     expect(res.issues.map((i) => [i.kind, i.entry])).toEqual([
       ['invalid-entry', 1],
       ['invalid-entry', 2],

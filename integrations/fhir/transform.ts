@@ -11,7 +11,8 @@
  * This module holds the entry points (a resource, a Bundle, NDJSON, whatever a user hands over);
  * dispatch.ts turns one resource into a record with the handler for its type from resources/.
  */
-import { outcomeIssues, sampleOwner, transformOne } from './dispatch.js';
+import { type EntryOptions, originOf, outcomeIssues, sampleOwner, transformOne } from './dispatch.js';
+import { bundleLinkOrigin, fullUrlOrigin, uploadScope } from './origin.js';
 import { iterateNdjson, parseNdjson } from './ndjson.js';
 import { refuseServerOnly, ServerReportCheck } from './server-report.js';
 import { FhirInputError, type FhirIssue, MAX_RESOURCE_DEPTH, type TransformOptions, type TransformResult } from './result.js';
@@ -42,7 +43,7 @@ export function transformResource(resource: unknown, opts: TransformOptions = {}
 }
 
 /** A resource {@link refusal} let through: a Bundle is unpacked, anything else is one record. */
-function transformChecked(r: Json, opts: TransformOptions): TransformResult {
+function transformChecked(r: Json, opts: EntryOptions): TransformResult {
   if (r.resourceType === 'Bundle') return bundleEntries(r, opts);
   const out: TransformResult = { records: [], samples: [], issues: [] };
   transformOne(r, opts, out);
@@ -64,7 +65,7 @@ export function transformBundle(bundle: unknown, opts: TransformOptions = {}): T
   return bundleEntries(b, opts);
 }
 
-function bundleEntries(b: Json, opts: TransformOptions): TransformResult {
+function bundleEntries(b: Json, opts: EntryOptions): TransformResult {
   const out: TransformResult = { records: [], samples: [], issues: [] };
   // A lone entry object is read as a list of one; anything else would import nothing, silently.
   if (b.entry !== undefined && !Array.isArray(b.entry) && !isObject(b.entry)) {
@@ -80,21 +81,51 @@ function bundleEntries(b: Json, opts: TransformOptions): TransformResult {
     const res = obj(e.resource);
     if (!res) return;
     const refused = typeof res.resourceType === 'string' ? refusal(res, true) : undefined;
-    if (refused) {
-      refusals.set(i, refused);
-      return;
-    }
+    if (refused) refusals.set(i, refused);
+  });
+  // Ids are unique per server: each entry's origin is its fullUrl's, else the Bundle's (a nested
+  // Bundle's entry, a self link), else this upload's own, hashed from the resources measured
+  // above (a refused one may nest too deep to hash).
+  const named = entries.map((e) => (isObject(e) ? fullUrlOrigin(str(e.fullUrl)) : undefined));
+  // The other entries all naming one server say where the Bundle came from.
+  const servers = new Set(named.filter((o) => o !== undefined && !o.startsWith('urn:')));
+  let scope: string | undefined;
+  const origins = entries.map((e, i) => {
+    if (!isObject(e)) return undefined;
+    const own = named[i];
+    if (own) return own;
+    scope ??=
+      opts.entryOrigin ??
+      bundleLinkOrigin(b) ??
+      (servers.size === 1 ? [...servers][0] : undefined) ??
+      uploadScope(
+        entries.flatMap((x, i) => (isObject(x) && isObject(x.resource) && typeof x.resource.resourceType === 'string' && !refusals.has(i) ? [x.resource] : [])),
+      );
+    return scope;
+  });
+  entries.forEach((e, i) => {
+    if (!isObject(e) || refusals.has(i)) return;
+    const res = obj(e.resource);
+    if (!res) return;
     const full = str(e.fullUrl);
     if (full) index.set(full, res);
     const rt = str(res.resourceType);
     const id = str(res.id);
-    if (rt && id) index.set(`${rt}/${id}`, res);
+    if (rt && id) {
+      const origin = origins[i];
+      if (origin && !index.has(`${origin}/${rt}/${id}`)) index.set(`${origin}/${rt}/${id}`, res);
+      if (!index.has(`${rt}/${id}`)) index.set(`${rt}/${id}`, res);
+    }
   });
-  const resolve = (ref: string): unknown => {
-    const local = index.get(ref) ?? index.get(ref.replace(/^.*\/(\w+\/[^/]+)$/, '$1'));
-    return local ?? opts.resolve?.(ref);
-  };
-  const inner: TransformOptions = { ...opts, resolve };
+  // A relative reference means the referencing entry's own server (FHIR's rule), so two
+  // servers' Medication/1 in one Bundle are each found by their own requests.
+  const resolver =
+    (origin: string | undefined) =>
+    (ref: string): unknown => {
+      const local =
+        (origin && !ref.includes(':') ? index.get(`${origin}/${ref}`) : undefined) ?? index.get(ref) ?? index.get(ref.replace(/^.*\/(\w+\/[^/]+)$/, '$1'));
+      return local ?? opts.resolve?.(ref);
+    };
   const seen = new Set<string>();
   entries.forEach((e, i) => {
     if (!isObject(e)) {
@@ -119,7 +150,7 @@ function bundleEntries(b: Json, opts: TransformOptions): TransformResult {
       out.issues.push({ severity: 'error', kind: refused.kind ?? 'invalid-entry', entry: i, message: `Bundle entry ${i}: ${refused.message}` });
       return;
     }
-    const part = transformChecked(res, inner);
+    const part = transformChecked(res, { ...opts, entryOrigin: origins[i], resolve: resolver(originOf({ ...opts, entryOrigin: origins[i] })) });
     for (const issue of part.issues) out.issues.push(issue.entry === undefined ? { ...issue, entry: i } : issue);
     for (const rec of part.records) {
       const key = `${rec.externalId}|${rec.externalVersion}`;

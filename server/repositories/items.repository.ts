@@ -456,7 +456,7 @@ export class ItemsRepository {
     userId: string,
     id: string,
     expectedVersion: number,
-    set: Pick<Updateable<VaultItemsTable>, 'ciphertext' | 'occurred_at' | 'sort_at' | 'type_mac' | 'term_count'> & { version: number },
+    set: Pick<Updateable<VaultItemsTable>, 'ciphertext' | 'occurred_at' | 'sort_at' | 'type_mac' | 'term_count' | 'external_mac'> & { version: number },
     trx: Executor = this.db,
   ): Promise<boolean> {
     const r = await trx

@@ -11,6 +11,7 @@ import type { ItemsRepository, PageRow, TypeLookup } from '../repositories/items
 import { pageTextBudget, type Bounded } from './page-text.js';
 import type { KeyRing, SessionContext } from './keyring.js';
 import { GroupCommit } from './group-commit.js';
+import { couldBeSameResource } from './health/same-resource.js';
 import { describeExtraction, type StoredExtraction } from '../files/extraction/reasons.js';
 import { normalizeTag as normalizeTagText, type Item, type ItemKind, type ItemSource, type TextMode } from '../../contract/index.js';
 
@@ -82,6 +83,8 @@ export interface ExternalIdentity {
   version: string;
   placeholder?: boolean;
   restored?: { changedAt?: Date };
+  /** The identity an earlier version stored it under (RecordInput.legacyExternalId). */
+  legacyId?: string;
 }
 
 /** An integration's record as an item to store; its source identity makes re-imports idempotent. */
@@ -96,7 +99,7 @@ export function itemFromRecord(r: RecordInput, extra: { data?: Record<string, un
     occurredAt: r.occurredAt,
     data: extra.data ?? r.data,
     fileId: extra.fileId ?? null,
-    external: { id: r.externalId, version: r.externalVersion, placeholder: r.placeholder },
+    external: { id: r.externalId, version: r.externalVersion, placeholder: r.placeholder, ...(r.legacyExternalId ? { legacyId: r.legacyExternalId } : {}) },
   };
 }
 
@@ -343,11 +346,21 @@ export class ItemsService {
         payload.externalId = input.external.id;
         if (input.external.placeholder) payload.externalPlaceholder = true;
       }
-      return { input, payload, occurredAt: parseDate(input.occurredAt), mac: input.external ? externalMac(keys, input.source, input.external.id) : null };
+      const legacyId = input.external?.legacyId;
+      return {
+        input,
+        payload,
+        occurredAt: parseDate(input.occurredAt),
+        mac: input.external ? externalMac(keys, input.source, input.external.id) : null,
+        legacyMac: legacyId && legacyId !== input.external!.id ? externalMac(keys, input.source, legacyId) : null,
+      };
     });
     const run = async (trx: Transaction<DB> | undefined, insert = (entries: Inserts) => this.repo.insertWithIndex(userId, entries, trx)) => {
-      const macs = prepared.flatMap((p) => (p.mac ? [p.mac] : []));
+      const macs = prepared.flatMap((p) => [p.mac, p.legacyMac].filter((m): m is Buffer => m !== null));
       const existing = new Map((await this.repo.findByExternalMacs(userId, macs, trx)).map((r) => [Buffer.from(r.external_mac!).toString('hex'), r]));
+      const primaries = new Set(prepared.flatMap((p) => (p.mac ? [Buffer.from(p.mac).toString('hex')] : [])));
+      /** Legacy rows already taken by an input of this batch: one stored record becomes one record. */
+      const claimed = new Set<string>();
       const out: CreateResult[] = [];
       const inserts: Inserts = [];
       // The same source record twice in one batch (two versions in one file): the later is kept,
@@ -370,16 +383,50 @@ export class ItemsService {
       for (const [index, p] of prepared.entries()) {
         const macHex = p.mac ? Buffer.from(p.mac).toString('hex') : undefined;
         if (macHex && kept.get(macHex) !== index) continue;
-        const row = macHex ? existing.get(macHex) : undefined;
-        if (row) {
-          const old = this.open(keys, row);
-          if (old.externalVersion === p.input.external!.version || p.input.external!.placeholder) {
-            out.push({ index, item: this.toItem(row, old), status: 'unchanged' });
+        let row = macHex ? existing.get(macHex) : undefined;
+        let old = row ? this.open(keys, row) : undefined;
+        // A record stored under the identity this one had before FHIR ids named their server: it
+        // is this one when it was stored without an origin and could be the same resource, and no
+        // input of this batch has that identity as its own.
+        let migrate = false;
+        if (!row && p.legacyMac) {
+          const legacyHex = Buffer.from(p.legacyMac).toString('hex');
+          const candidate = existing.get(legacyHex);
+          if (candidate && !claimed.has(candidate.id) && !primaries.has(legacyHex)) {
+            const stored = this.open(keys, candidate);
+            if (stored.externalId === p.input.external!.legacyId && couldBeSameResource(stored.data, p.payload.data)) {
+              claimed.add(candidate.id);
+              row = candidate;
+              old = stored;
+              migrate = true;
+            }
+          }
+        }
+        if (row && old) {
+          const same = old.externalVersion === p.input.external!.version || p.input.external!.placeholder;
+          const { restored } = p.input.external!;
+          const older = !same && (isOlderRevision(p.payload.data, old.data) || (restored?.changedAt && row.updated_at > restored.changedAt));
+          if ((same || older) && !migrate) {
+            out.push({ index, item: this.toItem(row, old), status: 'unchanged', ...(older ? { older: true } : {}) });
             continue;
           }
-          const { restored } = p.input.external!;
-          if (isOlderRevision(p.payload.data, old.data) || (restored?.changedAt && row.updated_at > restored.changedAt)) {
-            out.push({ index, item: this.toItem(row, old), status: 'unchanged', older: true });
+          if (same || older) {
+            // Only the identity moves: the stored content stays, now found under its origin.
+            const payload: ItemPayload = { ...old, externalId: p.input.external!.id };
+            const version = row.version + 1;
+            await this.repo.update(
+              userId,
+              row.id,
+              row.version,
+              {
+                version,
+                ciphertext: this.seal(keys, userId, row.id, version, payload),
+                type_mac: codec.item.blindType(keys, payload.type ?? null),
+                external_mac: p.mac,
+              },
+              trx,
+            );
+            out.push({ index, item: this.toItem({ ...row, version }, payload), status: 'unchanged', ...(older ? { older: true } : {}) });
             continue;
           }
           if (restored && trx) await this.#hooks?.archive(session, row, old, trx);
@@ -396,6 +443,7 @@ export class ItemsService {
               sort_at: p.occurredAt ?? row.created_at,
               type_mac: codec.item.blindType(keys, p.payload.type),
               term_count: count,
+              ...(migrate ? { external_mac: p.mac } : {}),
             },
             trx,
           );
