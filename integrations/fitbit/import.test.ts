@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QuantitySample, RecordInput } from '../types.js';
-import { ImportError, importFitbitArchive, type FitbitImportOptions } from './import.js';
+import { ImportError, importFitbitArchive, type FitbitImportOptions, type FitbitWarning } from './import.js';
 import { HK } from './normalize.js';
 import { zonedToUtc, localDateOf } from './time.js';
 import { SLEEP_LOG_SAMPLE, writeArchive, type TestEntry } from '../../test-support/integrations/fitbit/archive-writer.js';
@@ -152,7 +152,7 @@ describe('time zones', () => {
     // Without a zone the file's own date still decides the day; a warning says no zone was given.
     const r2 = await run('hr-utc-notz.zip', [{ name: 'Takeout/Fitbit/Global Export Data/heart_rate-2016-06-01.json', data: hrJsonAest }]);
     expect(new Set(r2.samples.map((s) => s.localDate))).toEqual(new Set(['2016-06-01']));
-    expect(r2.warnings.some((w) => /No time zone was given/.test(w))).toBe(true);
+    expect(r2.warnings.some((w) => w.code === 'no_time_zone' && /No time zone was given/.test(w.message))).toBe(true);
   });
 
   it('puts 23:30 local in America/New_York on the local date (CSV Z, sleep and weight naive)', async () => {
@@ -189,7 +189,7 @@ describe('time zones', () => {
     const rec = r.records.find((x) => x.type === HK.sleep)!;
     expect(rec.title).toBe('Sleep 7 h (23:30–07:00)');
     expect(rec.text).toContain('deep 1 h 20 min');
-    expect(r.warnings.some((x) => /No time zone/.test(x))).toBe(false);
+    expect(r.warnings.some((x) => x.code === 'no_time_zone')).toBe(false);
   });
 
   it('rejects an unknown time zone name', async () => {
@@ -228,7 +228,7 @@ describe('repeated streams', () => {
       expect(r.counts[HK.heartRate]).toBe(3);
       expect(daily(r.samples, HK.heartRate)).toEqual({ '2024-10-27': { count: 3, sum: 181, min: 50, max: 66 } });
       expect(r.samples.filter((s) => s.sourceName === 'Charge 5')).toHaveLength(2);
-      expect(r.warnings.some((w) => /Skipped 2 heart-rate samples/.test(w))).toBe(true);
+      expect(r.warnings).toContainEqual(expect.objectContaining({ code: 'duplicates_skipped', count: 2 }));
       expect(r.unknownFiles).toEqual([]);
     }
   });
@@ -277,7 +277,7 @@ describe('repeated streams', () => {
     const j = r.samples.find((s) => s.localDate === '2018-01-23')!;
     expect(j).toMatchObject({ unit: 'kg', sourceName: 'Aria' });
     // A BMI of 28.8 beside 199 fits pounds only (199 kg would take a height of 2.63 m).
-    expect(r.warnings.some((w) => /read as pounds/.test(w))).toBe(false);
+    expect(r.warnings.some((w) => w.code === 'weight_read_as_pounds')).toBe(false);
     const kg = await run('weight-kg.zip', [{ name: 'user-site-export/weight/weight-2018-01-01.json', data: weightJson }], { weightUnit: 'kg' });
     expect(kg.samples.map((s) => s.value)).toEqual([199, 198]);
   });
@@ -286,7 +286,7 @@ describe('repeated streams', () => {
     const file = (name: string, rows: unknown[]) => ({ name: `user-site-export/weight/${name}`, data: json(rows) });
     const entry = (date: string, weight: number, bmi?: number) => ({ date, time: '08:00:00', weight, ...(bmi === undefined ? {} : { bmi }) });
     const values = (r: Collected) => Object.fromEntries(r.samples.map((s) => [s.localDate, s.value]));
-    const poundsWarned = (r: { warnings: string[] }) => r.warnings.filter((w) => /read as pounds/.test(w)).length;
+    const poundsWarned = (r: { warnings: FitbitWarning[] }) => r.warnings.find((w) => w.code === 'weight_read_as_pounds')?.count ?? 0;
 
     // The real sample (kilograms, BMI about 21.5): 56.7 lb would take a height of 1.09 m.
     const real = (await fixture('fitbit-body-log-weight.json')) as { weight: unknown[] };
@@ -298,11 +298,33 @@ describe('repeated streams', () => {
     const unsure = await run('weight-unsure.zip', [
       file('weight-2024-01-01.json', [entry('2024-01-01', 90, 26)]),
       file('weight-2024-02-01.json', [entry('2024-02-01', 150)]),
-      file('weight-2024-03-01.json', [entry('2024-03-01', 70, 22.9), entry('2024-03-02', 70.4)]),
     ]);
-    expect(values(unsure)).toEqual({ '2024-01-01': 40.823, '2024-02-01': 68.039, '2024-03-01': 70, '2024-03-02': 70.4 });
-    expect(poundsWarned(unsure)).toBe(1);
-    expect(unsure.warnings.find((w) => /read as pounds/.test(w))).toMatch(/weightUnit field set to kg/);
+    expect(values(unsure)).toEqual({ '2024-01-01': 40.823, '2024-02-01': 68.039 });
+    expect(poundsWarned(unsure)).toBe(2);
+    expect(unsure.warnings.find((w) => w.code === 'weight_read_as_pounds')?.message).toMatch(/weightUnit field set to kg/);
+
+    // A file whose BMI proves kilograms (70 lb at BMI 22.9 would be 1.18 m) decides for the
+    // others, whichever order the archive holds them in, and says so.
+    for (const order of [0, 1]) {
+      const files = [
+        file('weight-2024-01-01.json', [entry('2024-01-01', 90, 26)]),
+        file('weight-2024-02-01.json', [entry('2024-02-01', 150)]),
+        file('weight-2024-03-01.json', [entry('2024-03-01', 70, 22.9), entry('2024-03-02', 70.4)]),
+      ];
+      const proved = await run(`weight-proved-${order}.zip`, order ? files.reverse() : files);
+      expect(values(proved)).toEqual({ '2024-01-01': 90, '2024-02-01': 150, '2024-03-01': 70, '2024-03-02': 70.4 });
+      expect(poundsWarned(proved)).toBe(0);
+      expect(proved.warnings.find((w) => w.code === 'weight_unit_from_archive')).toMatchObject({ count: 2, message: expect.stringMatching(/kilograms/) });
+    }
+
+    // Files that prove different units leave each other alone.
+    const mixed = await run('weight-mixed.zip', [
+      file('weight-2018-01-01.json', [entry('2018-01-01', 199, 28.82)]),
+      file('weight-2024-02-01.json', [entry('2024-02-01', 150)]),
+      file('weight-2024-03-01.json', [entry('2024-03-01', 70, 22.9)]),
+    ]);
+    expect(values(mixed)).toEqual({ '2018-01-01': 90.265, '2024-02-01': 68.039, '2024-03-01': 70 });
+    expect(poundsWarned(mixed)).toBe(1);
 
     // What the person says wins over the BMI, and leaves nothing to warn about.
     const told = await run('weight-told.zip', [file('weight-2015-05-13.json', real.weight), file('weight-2024-02-01.json', [entry('2024-02-01', 150)])], {
@@ -419,7 +441,7 @@ describe('unknown files, batching, progress', () => {
       'Takeout/Fitbit/Global Export Data/distance-2016-06-01.json',
       'Takeout/Fitbit/Temperature/Device Temperature - 2024-01-01.csv',
     ]);
-    expect(r.warnings.some((w) => /2 files were not imported/.test(w))).toBe(true);
+    expect(r.warnings).toContainEqual(expect.objectContaining({ code: 'unknown_files', count: 2 }));
   });
 
   it('warns about a malformed JSON file and carries on', async () => {
@@ -428,7 +450,9 @@ describe('unknown files, batching, progress', () => {
       { name: 'user-site-export/steps/steps-2018-04-01.json', data: '[{"dateTime" : ' },
     ]);
     expect(r.counts[HK.heartRate]).toBe(4);
-    expect(r.warnings.some((w) => /steps-2018-04-01.json.*not valid JSON/.test(w))).toBe(true);
+    expect(r.warnings).toContainEqual(expect.objectContaining({ code: 'unreadable_files', count: 1 }));
+    // Results carry fixed sentences: no file name.
+    expect(JSON.stringify(r.warnings)).not.toMatch(/steps-2018-04-01/);
   });
 
   it('batches, awaits the sink one call at a time, and reports progress', async () => {

@@ -35,6 +35,7 @@ import {
   parseWeightCsv,
   parseWeightJson,
   UnreadableFileError,
+  weightJsonUnit,
   type NormalizeContext,
   type NormalizeOutput,
 } from './normalize.js';
@@ -72,7 +73,8 @@ export interface FitbitImportOptions {
   signal?: AbortSignal;
   /**
    * Unit of classic `weight-*.json`, which does not say. Without it each file's BMI tells it
-   * where it can, else pounds (FINDINGS §1.2), and a warning says so.
+   * where it can, else the unit the BMI of the archive's other weight files proved, else pounds
+   * (FINDINGS §1.2), and a warning says so.
    */
   weightUnit?: 'lb' | 'kg';
   /** Overrides of the archive safety caps. */
@@ -98,11 +100,49 @@ export interface FitbitImportResult {
   /** Files not imported (unknown or unsupported streams), at most {@link MAX_UNKNOWN_LISTED}. */
   unknownFiles: string[];
   layout: ArchiveLayout;
-  /** Sentences for the person: assumptions made, data skipped and why. */
-  warnings: string[];
+  /** For the person: assumptions made, data skipped and why (one per code). */
+  warnings: FitbitWarning[];
   /** What was in the archive but not imported, counted so the person learns of it. */
   skipped: FitbitSkipped;
 }
+
+/**
+ * What an import tells the person. `message` is a fixed sentence that names no file, value or
+ * entry (job results carry it as is); `count` says how many files or entries it concerns.
+ */
+export interface FitbitWarning {
+  code: FitbitWarningCode;
+  message: string;
+  count?: number;
+}
+
+export type FitbitWarningCode =
+  | 'no_time_zone'
+  | 'unreadable_files'
+  | 'duplicates_skipped'
+  | 'weight_read_as_pounds'
+  | 'weight_unit_from_archive'
+  | 'unknown_files'
+  | 'unreadable_entries'
+  | 'no_data_files';
+
+/** The fixed sentence of each warning (the archive-unit one per unit). */
+export const FITBIT_WARNINGS = {
+  no_time_zone:
+    'No time zone was given, so UTC was used: sleep and weight times, and the days that steps and newer CSV data fall on, may be shifted by your UTC offset. Import again with your time zone to correct them.',
+  unreadable_files: 'Some files in the archive are not valid JSON or not a list of entries, so none of their data was imported.',
+  duplicates_skipped:
+    'Some readings were in both the newer and the older files of the archive (CSV and JSON, or UserSleeps CSV and sleep JSON); each was imported once.',
+  weight_read_as_pounds:
+    "Some weights were read as pounds (Fitbit's default): their files say no unit, and no weight in the archive has a BMI that tells it. If your account used kilograms, import again with the weight unit set to kilograms (the weightUnit field set to kg).",
+  weight_unit_from_archive_kg:
+    'Some weights had no BMI to tell their unit and were read as kilograms, the unit the other weights in the archive showed. If that is wrong, import again with the weight unit set to pounds.',
+  weight_unit_from_archive_lb:
+    'Some weights had no BMI to tell their unit and were read as pounds, the unit the other weights in the archive showed. If that is wrong, import again with the weight unit set to kilograms.',
+  unknown_files: 'Some files were not imported because they are unknown or not yet supported.',
+  unreadable_entries: 'Some entries could not be read (a date that does not exist, an empty entry, or a value that is not a number) and were skipped.',
+  no_data_files: 'The archive holds no data files this importer reads.',
+} as const;
 
 /** Counts of data {@link importFitbitArchive} left behind; rows of a skipped file are not counted again. */
 export interface FitbitSkipped {
@@ -138,14 +178,6 @@ const FALLBACK: ReadonlySet<FileFamily> = new Set<FileFamily>([
 ]);
 
 const LAYOUT_RANK: Record<ArchiveLayout, number> = { 'takeout-google-health': 4, 'takeout-fitbit': 3, myfitbitdata: 2, 'user-site-export': 1, unknown: 0 };
-
-const SKIP_LABELS: Record<string, string> = {
-  [HK.heartRate]: 'heart-rate samples',
-  [HK.steps]: 'step samples',
-  [HK.restingHeartRate]: 'resting heart-rate values',
-  [HK.bodyMass]: 'weight values',
-  [HK.sleep]: 'sleep sessions',
-};
 
 class Batcher implements NormalizeOutput {
   private s: QuantitySample[] = [];
@@ -209,7 +241,14 @@ class Batcher implements NormalizeOutput {
  * data-level problems (one malformed file) become warnings instead.
  */
 export async function importFitbitArchive(path: ArchiveSource, sink: FitbitSink, opts: FitbitImportOptions = {}): Promise<FitbitImportResult> {
-  const warnings: string[] = [];
+  const warnings: FitbitWarning[] = [];
+  // The archive-unit warning has a sentence per unit; every other code has one.
+  const warn = (code: Exclude<FitbitWarningCode, 'weight_unit_from_archive'>, count?: number): void => {
+    add(code, FITBIT_WARNINGS[code], count);
+  };
+  const add = (code: FitbitWarningCode, message: string, count?: number): void => {
+    warnings.push(count === undefined ? { code, message } : { code, message, count });
+  };
   const timeZone = opts.timezone?.trim() || 'UTC';
   if (opts.timezone !== undefined && opts.timezone.trim() !== '' && !isValidTimeZone(timeZone)) {
     throw new ImportError(
@@ -217,26 +256,30 @@ export async function importFitbitArchive(path: ArchiveSource, sink: FitbitSink,
       `"${opts.timezone.slice(0, 64)}" is not a time zone name. Use an IANA name such as Europe/Paris or America/New_York.`,
     );
   }
-  if (!opts.timezone?.trim()) {
-    warnings.push(
-      'No time zone was given, so UTC was used: sleep and weight times, and the days that steps and newer CSV data fall on, may be shifted by your UTC offset. Import again with your time zone to correct them.',
-    );
-  }
+  if (!opts.timezone?.trim()) warn('no_time_zone');
   const previousZones = sink.retract
     ? [...new Set((opts.previousZones ?? []).map((z) => z.trim()))].filter((z) => z !== '' && z !== timeZone && isValidTimeZone(z))
     : [];
   const dedupe = new Dedupe();
   const skipped: FitbitSkipped = { unreadableFiles: 0, unreadableDate: 0, unreadableEntries: 0, unusableValue: 0 };
-  let poundsAssumed = false;
+  let poundsAssumed = 0;
+  let unitFromArchive = 0;
+  let unreadableFiles = 0;
+  // The units that weight files' BMI proved (pass 1), so files whose own BMI says nothing follow them.
+  const provenUnits = new Set<'lb' | 'kg'>();
   const ctx: NormalizeContext = {
     timeZone,
     previousZones,
     weightUnit: opts.weightUnit,
     poundsAssumed: () => {
-      poundsAssumed = true;
+      poundsAssumed += 1;
+    },
+    weightUnitFromArchive: () => {
+      unitFromArchive += 1;
     },
     dedupe,
-    warn: (m) => warnings.push(m),
+    // Normalisers' sentences may quote the input; results carry fixed warnings only.
+    warn: () => {},
     skip: (reason) => {
       if (reason === 'date') skipped.unreadableDate += 1;
       else if (reason === 'row') skipped.unreadableEntries += 1;
@@ -266,8 +309,7 @@ export async function importFitbitArchive(path: ArchiveSource, sink: FitbitSink,
       // JSON files are parsed whole before any row is emitted, so nothing of such a file was imported.
       if (err instanceof SyntaxError || err instanceof UnreadableFileError) {
         skipped.unreadableFiles += 1;
-        const why = err instanceof UnreadableFileError ? err.message : 'it is not valid JSON';
-        warnings.push(`Skipped "${entry.path}": ${why}.`);
+        unreadableFiles += 1;
       } else {
         throw err;
       }
@@ -275,6 +317,14 @@ export async function importFitbitArchive(path: ArchiveSource, sink: FitbitSink,
       done += 1;
       progress();
     }
+  };
+
+  // Read in pass 1 for the unit their BMI proves, and only in pass 2 for their data: files in
+  // any order then all follow what any of them proved.
+  const probeWeights = opts.weightUnit === undefined;
+  const probe = async (entry: ArchiveEntry): Promise<void> => {
+    const unit = weightJsonUnit(await readEntryText(entry.stream, maxJson, entry.path));
+    if (unit) provenUnits.add(unit);
   };
 
   // Pass 1: every entry is checked and listed; only preferred files are parsed.
@@ -304,12 +354,14 @@ export async function importFitbitArchive(path: ArchiveSource, sink: FitbitSink,
       },
       want: (name) => {
         const c = classifyEntry(name);
-        return !!c && PREFERRED.has(c.family);
+        return !!c && (PREFERRED.has(c.family) || (probeWeights && c.family === 'weight_json'));
       },
     },
-    visit,
+    (entry) => (classifyEntry(entry.path)?.family === 'weight_json' ? probe(entry) : visit(entry)),
   );
   entriesTotal ??= done + fallbackSeen;
+  // Kilograms proved by one file and pounds by another: nothing to follow, each file as before.
+  if (provenUnits.size === 1) ctx.archiveWeightUnit = [...provenUnits][0];
   progress();
 
   if (recognised === 0 && layout === 'unknown') {
@@ -336,33 +388,17 @@ export async function importFitbitArchive(path: ArchiveSource, sink: FitbitSink,
   }
   await batcher.flush();
 
-  for (const [type, n] of Object.entries(dedupe.skipped)) {
-    const what = SKIP_LABELS[type] ?? type;
-    warnings.push(
-      type === HK.sleep
-        ? `Skipped ${n} ${what} from UserSleeps CSV files that the sleep JSON files already had.`
-        : `Skipped ${n} ${what} from the older JSON files because the newer CSV files in the same archive already had them.`,
-    );
+  if (unreadableFiles > 0) warn('unreadable_files', unreadableFiles);
+  const duplicates = Object.values(dedupe.skipped).reduce((a, n) => a + n, 0);
+  if (duplicates > 0) warn('duplicates_skipped', duplicates);
+  if (poundsAssumed > 0) warn('weight_read_as_pounds', poundsAssumed);
+  if (unitFromArchive > 0 && ctx.archiveWeightUnit) {
+    add('weight_unit_from_archive', FITBIT_WARNINGS[`weight_unit_from_archive_${ctx.archiveWeightUnit}`], unitFromArchive);
   }
-  if (poundsAssumed) {
-    warnings.push(
-      "Weights in classic weight JSON files that carry no unit, nor a BMI that tells it, were read as pounds (Fitbit's default); if your account used kilograms, import again with the weightUnit field set to kg.",
-    );
-  }
-  if (unknownTotal > 0) {
-    warnings.push(
-      unknownTotal > unknownFiles.length
-        ? `${unknownTotal} files were not imported (unknown or not yet supported); the first ${unknownFiles.length} are listed.`
-        : `${unknownTotal} files were not imported (unknown or not yet supported); they are listed.`,
-    );
-  }
+  if (unknownTotal > 0) warn('unknown_files', unknownTotal);
   const rows = skipped.unreadableDate + skipped.unreadableEntries + skipped.unusableValue;
-  if (rows > 0) {
-    warnings.push(
-      `Skipped ${rows} ${rows === 1 ? 'entry' : 'entries'} that could not be read (a date that does not exist, an empty entry, or a value that is not a number).`,
-    );
-  }
-  if (recognised === 0) warnings.push('The archive holds no data files this importer reads.');
+  if (rows > 0) warn('unreadable_entries', rows);
+  if (recognised === 0) warn('no_data_files');
   return { counts: batcher.counts, unknownFiles, layout, warnings, skipped };
 }
 

@@ -76,8 +76,15 @@ export interface NormalizeContext {
    * file's BMI tells it where it can (see {@link weightFileUnit}), else pounds (FINDINGS §1.2).
    */
   weightUnit?: 'lb' | 'kg';
+  /**
+   * The unit the BMI of the archive's other weight files proved (all that prove one agree), for
+   * a file whose own BMI tells nothing: one person's account has one unit setting.
+   */
+  archiveWeightUnit?: 'lb' | 'kg';
   /** Told of each weight file read as pounds only because nothing said its unit. */
   poundsAssumed(): void;
+  /** Told of each weight file read in {@link archiveWeightUnit} because its own BMI told nothing. */
+  weightUnitFromArchive?(): void;
   dedupe: Dedupe;
   warn(message: string): void;
   /** Counts a row that was not imported, so the result can say data was left behind. */
@@ -414,7 +421,7 @@ function plausibleHeight(kg: number, bmi: number): boolean {
  * kilograms read as pounds still give a plausible height: such a file, and one with no BMI,
  * tells nothing (null).
  */
-function weightFileUnit(rows: readonly unknown[]): 'lb' | 'kg' | null {
+export function weightFileUnit(rows: readonly unknown[]): 'lb' | 'kg' | null {
   let kgFits = true;
   let lbFits = true;
   let measured = 0;
@@ -432,13 +439,26 @@ function weightFileUnit(rows: readonly unknown[]): 'lb' | 'kg' | null {
 }
 
 /**
+ * The unit a `weight-YYYY-MM-DD.json` file's BMI proves ({@link weightFileUnit}), or null where it
+ * proves none or the file does not parse (reading it for its data reports that).
+ */
+export function weightJsonUnit(text: string): 'lb' | 'kg' | null {
+  try {
+    return weightFileUnit(asArray(JSON.parse(text), 'weight'));
+  } catch {
+    return null;
+  }
+}
+
+/**
  * `weight-YYYY-MM-DD.json`: naive local `date` + `time`; the weight carries no unit, so the
- * context's `weightUnit` decides, else the file's BMI ({@link weightFileUnit}), else pounds.
- * `source: "Aria"` names the scale.
+ * context's `weightUnit` decides, else the file's BMI ({@link weightFileUnit}), else the unit the
+ * archive's other files proved, else pounds. `source: "Aria"` names the scale.
  */
 export async function parseWeightJson(text: string, ctx: NormalizeContext, out: NormalizeOutput): Promise<void> {
   const rows = asArray(JSON.parse(text), 'weight');
-  const told = ctx.weightUnit ?? weightFileUnit(rows);
+  const own = ctx.weightUnit ?? weightFileUnit(rows);
+  const told = own ?? ctx.archiveWeightUnit;
   const unit = told ?? 'lb';
   let read = 0;
   for (const row of rows) {
@@ -473,7 +493,8 @@ export async function parseWeightJson(text: string, ctx: NormalizeContext, out: 
       covered,
     );
   }
-  if (!told && read > 0) ctx.poundsAssumed();
+  if (read > 0 && !told) ctx.poundsAssumed();
+  else if (read > 0 && !own) ctx.weightUnitFromArchive?.();
 }
 
 interface FitbitSleep {

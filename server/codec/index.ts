@@ -235,6 +235,8 @@ export const preferences = recordCodec<unknown>({ purpose: 'items', label: 'user
 export interface JobOutcome {
   imported?: Record<string, number>;
   error?: string;
+  /** Fixed sentences (contract `JobWarning`); absent from outcomes sealed before they were kept. */
+  warnings?: Array<{ code: string; message: string; count?: number }>;
 }
 
 /** `jobs.sealed`: rewritten as a job runs, so always version 1 (rolling it back only shows older counts). */

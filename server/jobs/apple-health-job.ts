@@ -12,7 +12,7 @@ import { workerResourceLimits } from '../worker-heap.js';
 import { COMPILED } from '../compiled.js';
 import { ImportError, type ImportErrorCode } from '../../integrations/apple-health/index.js';
 import { ImportError as FitbitImportError, type ImportErrorCode as FitbitImportErrorCode } from '../../integrations/fitbit/archive.js';
-import type { FitbitSkipped } from '../../integrations/fitbit/import.js';
+import type { FitbitSkipped, FitbitWarning } from '../../integrations/fitbit/import.js';
 import type { ImportProgress, RecordInput } from '../../integrations/types.js';
 import type { SealedChunk } from '../codec/series.js';
 import type { FileSeal } from './encrypted-file.js';
@@ -51,7 +51,7 @@ export type FromWorker =
   | { t: 'retract'; sealed: SealedChunk[] }
   | { t: 'records'; batch: RecordInput[] }
   | { t: 'progress'; p: ImportProgress }
-  | { t: 'done'; heapPeak: number; unknownFiles?: number; fitbitSkipped?: FitbitSkipped; undatedSamples?: number; leftOut: number }
+  | { t: 'done'; heapPeak: number; unknownFiles?: number; fitbitSkipped?: FitbitSkipped; warnings?: FitbitWarning[]; undatedSamples?: number; leftOut: number }
   | { t: 'error'; name: string; code?: string; message?: string; stack: string };
 
 export interface AppleHealthStore {
@@ -93,6 +93,8 @@ export interface AppleHealthRunStats {
   unknownFiles?: number;
   /** Fitbit: files and entries in the archive that could not be read, so were not imported. */
   fitbitSkipped?: FitbitSkipped;
+  /** Fitbit: what the person should know (fixed sentences and counts; see FitbitWarning). */
+  warnings?: FitbitWarning[];
   /** Apple Health: samples left out because a date is missing, unreadable or before its start. */
   undatedSamples?: number;
   /** Samples left out: a unit that does not convert to its day's, or a value not finite or plausible. */
@@ -226,6 +228,7 @@ export function runAppleHealthInWorker(opts: AppleHealthJobOptions, store: Apple
   let heapPeak = 0;
   let unknownFiles: number | undefined;
   let fitbitSkipped: FitbitSkipped | undefined;
+  let warnings: FitbitWarning[] | undefined;
   let undatedSamples: number | undefined;
   let leftOut = 0;
   return new Promise<AppleHealthRunStats>((resolve, reject) => {
@@ -245,7 +248,7 @@ export function runAppleHealthInWorker(opts: AppleHealthJobOptions, store: Apple
       void worker.terminate();
       // A store call in flight finishes (or fails) before the job's outcome is recorded.
       chain.then(
-        () => (err === undefined ? resolve({ heapPeak, heapLimitMb, unknownFiles, fitbitSkipped, undatedSamples, leftOut }) : reject(err)),
+        () => (err === undefined ? resolve({ heapPeak, heapLimitMb, unknownFiles, fitbitSkipped, warnings, undatedSamples, leftOut }) : reject(err)),
         (e: unknown) => reject(err ?? e),
       );
     };
@@ -285,6 +288,7 @@ export function runAppleHealthInWorker(opts: AppleHealthJobOptions, store: Apple
           heapPeak = m.heapPeak;
           unknownFiles = m.unknownFiles;
           fitbitSkipped = m.fitbitSkipped;
+          warnings = m.warnings;
           undatedSamples = m.undatedSamples;
           leftOut = m.leftOut;
           finish();

@@ -11,7 +11,7 @@
 import { getHeapStatistics } from 'node:v8';
 import { parentPort } from 'node:worker_threads';
 import { createSeriesSink, importAppleHealth, isImportError } from '../../integrations/apple-health/index.js';
-import { ImportError as FitbitImportError, importFitbitArchive, type FitbitSkipped } from '../../integrations/fitbit/import.js';
+import { ImportError as FitbitImportError, importFitbitArchive, type FitbitSkipped, type FitbitWarning } from '../../integrations/fitbit/import.js';
 import type { DayChunk } from '../../integrations/series/day-chunk.js';
 import { sealNewChunk, type SealedChunk } from '../codec/series.js';
 import type { ImportProgress, RecordInput } from '../../integrations/types.js';
@@ -100,6 +100,7 @@ async function parse(input: WorkerInput, files: ImportFiles, seal: { key: Buffer
   };
   let unknownFiles: number | undefined;
   let fitbitSkipped: FitbitSkipped | undefined;
+  let warnings: FitbitWarning[] | undefined;
   let undatedSamples: number | undefined;
   if (fitbit) {
     const source =
@@ -113,6 +114,8 @@ async function parse(input: WorkerInput, files: ImportFiles, seal: { key: Buffer
     );
     unknownFiles = result.unknownFiles.length;
     fitbitSkipped = result.skipped;
+    // Fixed sentences and counts only (never a file name), so they may cross into the job result.
+    warnings = result.warnings;
   } else if (input.format === 'zip') {
     const zip = await files.openRandomAccess(input.userId, input.jobId, seal);
     try {
@@ -130,7 +133,7 @@ async function parse(input: WorkerInput, files: ImportFiles, seal: { key: Buffer
   // Waits for the last batches to be stored before saying done.
   while (unacked > 0) await new Promise<void>((r) => (wake = r));
   sampleHeap();
-  port.postMessage({ t: 'done', heapPeak, unknownFiles, fitbitSkipped, undatedSamples, leftOut: sink.leftOut } satisfies FromWorker);
+  port.postMessage({ t: 'done', heapPeak, unknownFiles, fitbitSkipped, warnings, undatedSamples, leftOut: sink.leftOut } satisfies FromWorker);
 }
 
 function start(input: WorkerInput): void {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { jobOutcome } from '../codec/index.js';
 import type { ImportProgress } from '../../integrations/types.js';
+import type { JobWarning } from '../../contract/jobs.js';
 import type { JobRow, JobsRepository } from '../repositories/jobs.repository.js';
 import type { KeyRing, SessionContext } from '../services/keyring.js';
 import type { ImportFiles } from './encrypted-file.js';
@@ -30,7 +31,16 @@ export interface JobContext {
   progress(p: ImportProgress): void;
   /** Adds to `result.imported[type]` (what was new; re-imported data counts nothing). */
   count(type: string, n: number): void;
+  /**
+   * Adds to `result.warnings`, sealed with the counts. One per code: a later one replaces it (a
+   * resumed run that warns again does not double its count). Fixed sentences only, never the
+   * input's words: see {@link JobWarning}.
+   */
+  warn(warning: JobWarning): void;
 }
+
+/** Warnings kept per job; an importer has a handful of fixed ones. */
+const MAX_WARNINGS = 20;
 
 export interface JobKind {
   run(ctx: JobContext): Promise<void>;
@@ -252,7 +262,10 @@ export class JobRunner {
     let progress: ImportProgress = (job.progress as ImportProgress | null) ?? { done: 0, unit: 'bytes' };
     let dirty = false;
     let written = 0;
-    const result = (error?: string) => jobOutcome.seal(e.keys, ref, error === undefined ? { imported } : { imported, error });
+    const warnings = new Map<string, JobWarning>((earlier.warnings ?? []).map((w) => [w.code, w]));
+    // No warnings leaves the outcome as it was before they were kept.
+    const result = (error?: string) =>
+      jobOutcome.seal(e.keys, ref, { imported, ...(warnings.size ? { warnings: [...warnings.values()] } : {}), ...(error === undefined ? {} : { error }) });
     // Progress is written when it changed; the lease is renewed at least three times per lease.
     let renewedAt = Date.now();
     let lost = false;
@@ -289,6 +302,11 @@ export class JobRunner {
         if (n <= 0) return;
         written += n;
         imported[type] = (imported[type] ?? 0) + n;
+        dirty = true;
+      },
+      warn: (w) => {
+        if (!warnings.has(w.code) && warnings.size >= MAX_WARNINGS) return;
+        warnings.set(w.code, w.count === undefined ? { code: w.code, message: w.message } : { code: w.code, message: w.message, count: w.count });
         dirty = true;
       },
     };
@@ -371,6 +389,12 @@ function overBudget(ms: number): JobFailure {
   );
 }
 
+/**
+ * Units a job counts one by one to its total: a run that ends short of it stopped early (an OCR
+ * whose item was deleted for good), so its progress stays as it was rather than claim the rest.
+ */
+const COUNTED_UNITS: ReadonlySet<string> = new Set(['pages']);
+
 function doneProgress(p: ImportProgress): ImportProgress {
-  return p.total !== undefined ? { ...p, done: p.total } : p;
+  return p.total !== undefined && !COUNTED_UNITS.has(p.unit) ? { ...p, done: p.total } : p;
 }

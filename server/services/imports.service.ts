@@ -3,7 +3,11 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { importFile, jobOutcome, type JobOutcome } from '../codec/index.js';
 import { asBuffer } from '../db/index.js';
 import { createSeriesSink, isImportError } from '../../integrations/apple-health/index.js';
-import { ImportError as FitbitImportError, RECORDED_SAMPLE_TYPES as FITBIT_RECORDED_SAMPLE_TYPES } from '../../integrations/fitbit/import.js';
+import {
+  ImportError as FitbitImportError,
+  RECORDED_SAMPLE_TYPES as FITBIT_RECORDED_SAMPLE_TYPES,
+  type FitbitWarningCode,
+} from '../../integrations/fitbit/import.js';
 import { FhirInputError, recordOfSample, transformAny, transformNdjsonStream, type FhirIssue } from '../../integrations/fhir/transform.js';
 import type { ImportProgress, QuantitySample, RecordInput } from '../../integrations/types.js';
 import type { SealedChunk } from '../codec/series.js';
@@ -63,6 +67,11 @@ const FHIR_SKIPPED: Partial<Record<FhirIssue['kind'], string>> = {
   'too-deep': 'resources nested too deeply (not imported)',
   'server-metadata': 'server descriptions, not health data (not imported)',
 };
+/**
+ * Fitbit warnings whose news the result's counts already give ("files that could not be read
+ * (not imported)" and the like): not said twice.
+ */
+const FITBIT_COUNTED_WARNINGS: ReadonlySet<FitbitWarningCode> = new Set<FitbitWarningCode>(['unreadable_files', 'unknown_files', 'unreadable_entries']);
 /** Earlier Fitbit import zones (most recent first) whose shifted samples a Fitbit import takes back. */
 const MAX_PREVIOUS_ZONES = 8;
 /** A FHIR JSON document is parsed whole; bigger exports come as NDJSON, which streams. */
@@ -348,6 +357,7 @@ export class ImportsService {
     if (skipped?.unreadableEntries) ctx.count(FITBIT_UNREADABLE_ENTRIES, skipped.unreadableEntries);
     const leftOut = stats.leftOut + (skipped?.unusableValue ?? 0) + (await store.finish());
     if (leftOut) ctx.count(LEFT_OUT, leftOut);
+    for (const w of stats.warnings ?? []) if (!FITBIT_COUNTED_WARNINGS.has(w.code)) ctx.warn(w);
   }
 
   /**
@@ -526,7 +536,7 @@ function toView(session: SessionContext, row: JobRow): Job {
   const outcome: JobOutcome = row.sealed
     ? openOutcome(session, row.id, row.sealed)
     : { imported: (row.legacy_result as { imported?: Record<string, number> } | null)?.imported, error: row.legacy_error ?? undefined };
-  if (outcome.imported) view.result = { imported: outcome.imported };
+  if (outcome.imported) view.result = outcome.warnings?.length ? { imported: outcome.imported, warnings: outcome.warnings } : { imported: outcome.imported };
   const error = outcome.error ?? (row.error_code ? (JOB_ERRORS[row.error_code as JobErrorCode] ?? JOB_ERRORS.failed) : undefined);
   if (error && row.status === 'failed') view.error = error;
   return view;

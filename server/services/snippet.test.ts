@@ -45,4 +45,20 @@ describe('search snippet', () => {
     const spaced = snippet('t', `开头 ${filler}`, '公园', 60);
     expect(spaced.replace(/[*…]/g, '').length).toBeGreaterThan(40);
   });
+
+  it('finds a match deep in a long document (page 137 of 250), marked, stems and case folded', () => {
+    const page = (n: number) => `Discharge summary page ${n} of 250 ${'Line: the patient was observed and remained stable overnight. '.repeat(40)}`;
+    const pages = Array.from({ length: 250 }, (_, i) => page(i + 1));
+    pages[136] = pages[136]!.replace('remained stable', 'remained stable; MIDPAGEZORBLE seen');
+    pages[249] = pages[249]!.replace('was observed', 'walked home');
+    const text = pages.join('\f');
+    expect(text.indexOf('MIDPAGEZORBLE')).toBeGreaterThan(300_000);
+    const deep = snippet('text-250p', text, 'midpagezorble');
+    expect(deep).toMatch(/^…/);
+    expect(deep).toContain('stable; **MIDPAGEZORBLE** seen');
+    expect(deep.replace(/[*…]/g, '').length).toBeLessThanOrEqual(202);
+    expect(snippet('text-250p', text, 'walking')).toContain('patient **walked** home');
+    // Nothing anywhere: the text's start, unmarked, as before.
+    expect(snippet('text-250p', text, 'absentword')).toMatch(/^Discharge summary page 1 of 250 Line/);
+  });
 });

@@ -1,7 +1,15 @@
-import { cjkMatcher, wordMatcher } from '../../crypto/index.js';
+import { cjkMatcher, tokenize, wordMatcher } from '../../crypto/index.js';
 
-/** How much of a long text is looked at: enough for any snippet, bounded for huge documents. */
+/** How much of a long text is read word by word: enough for any snippet, bounded for huge documents. */
 const SCAN_CHARS = 50_000;
+/**
+ * Past {@link SCAN_CHARS}, the places whose words are read word by word: each is a candidate the
+ * pre-filter found, so a word that starts like a query token but is none (the query "walk" and
+ * "wall") costs one small window, and a text full of them gives up after this many.
+ */
+const DEEP_TRIES = 32;
+/** Text read around a candidate: wide enough for the window with the most matched words. */
+const DEEP_BEFORE = 300;
 /** One character of a word, as the blind index's tokenizer reads words: `[\p{L}\p{N}\p{M}]+`. */
 const WORD_CHAR = /^[\p{L}\p{N}\p{M}]$/u;
 const ASCII_WORD = Uint8Array.from({ length: 128 }, (_, c) => (WORD_CHAR.test(String.fromCharCode(c)) ? 1 : 0));
@@ -68,13 +76,55 @@ export function snippet(title: string, text: string, query: string, maxChars = 2
  */
 export function snippets(query: string, maxChars = 200): (title: string, text: string) => string {
   const matches: Matchers = { word: wordMatcher(query), cjk: cjkMatcher(query) };
+  const candidates = prefilter(query);
   return (title, text) => {
     const fromText = passage(text, matches, maxChars);
     if (fromText?.marked) return fromText.snippet;
     const fromTitle = passage(title, matches, maxChars);
     if (fromTitle?.marked) return fromTitle.snippet;
-    return fromText?.snippet ?? fromTitle?.snippet ?? '';
+    const deep = candidates && text.length > SCAN_CHARS ? deepPassage(text, candidates, matches, maxChars) : null;
+    return deep ?? fromText?.snippet ?? fromTitle?.snippet ?? '';
   };
+}
+
+/**
+ * Where a word could match the query, found by one regular expression over the raw text: a word
+ * the matcher accepts folds to a query token, and folding (lower case, a stem cut at the end)
+ * keeps every letter but the token's last at its start, so the word begins with that "head"
+ * in some case. A word whose first letters carry accents the query lacks ("École" for
+ * "ecole") is not found past the scanned start; CJK tokens are looked for as they are.
+ */
+function prefilter(query: string): RegExp | null {
+  const forms = new Set<string>();
+  for (const t of tokenize(query, 'query')) forms.add(CJK.test(t) ? t : t.slice(0, -1));
+  if (forms.size === 0 || forms.has('')) return null;
+  const alternatives = [...forms].map((f) => f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
+  return new RegExp(`(?:${alternatives})`, 'giu');
+}
+
+const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
+
+/**
+ * The first marked passage past {@link SCAN_CHARS}: the pre-filter finds a candidate, and only
+ * the text around it is read word by word. A text with no candidate costs one regular
+ * expression scan; one with many stops after {@link DEEP_TRIES} windows.
+ */
+function deepPassage(text: string, candidates: RegExp, matches: Matchers, maxChars: number): string | null {
+  candidates.lastIndex = Math.max(0, SCAN_CHARS - DEEP_BEFORE);
+  for (let tries = 0; tries < DEEP_TRIES; tries++) {
+    const m = candidates.exec(text);
+    if (!m) return null;
+    // Whole words only: the window opens and closes on whitespace, so no cut word matches.
+    const before = Math.max(0, m.index - DEEP_BEFORE);
+    const opening = text.slice(before, m.index).search(/\s/);
+    const from = opening < 0 ? m.index : before + opening + 1;
+    const closing = text.slice(m.index + maxChars, m.index + maxChars + DEEP_BEFORE).search(/\s/);
+    const to = closing < 0 ? Math.min(text.length, m.index + maxChars + DEEP_BEFORE) : m.index + maxChars + closing;
+    const found = passage(text.slice(from, to), matches, maxChars);
+    if (found?.marked) return found.snippet.startsWith('…') ? found.snippet : `…${found.snippet}`;
+    candidates.lastIndex = m.index + Math.max(1, m[0].length);
+  }
+  return null;
 }
 
 function passage(source: string, matches: Matchers, maxChars: number): { snippet: string; marked: boolean } | null {

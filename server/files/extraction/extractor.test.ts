@@ -1,10 +1,12 @@
 import { readFile } from 'node:fs/promises';
+import { PDFDocument } from 'pdf-lib';
 import { describe, expect, it } from 'vitest';
 import { docx, eml, hugePagePdf, ods, pngHeader, pptx, scannedPdf, textPdf, textPng, xlsx } from '../../../test-support/server/extraction-fixtures.js';
 import { mulberry32 } from '../../../test-support/random.js';
 import { longPdf, nulPdf, piecesPdf, visualRtlPdf } from '../../../test-support/server/pdf-text-fixtures.js';
 import { MAX_TEXT_CHARS } from '../extract.js';
 import { Extractor, type ExtractorOptions } from './extractor.js';
+import { imagePdf, LETTER, turnedImage, withExifOrientation } from '../../../test-support/server/orientation-fixtures.js';
 import { describeExtraction, ExtractionFailure, extractionFromApi } from './reasons.js';
 
 const options = (over: Partial<ExtractorOptions['ocr']> = {}, docs: Partial<ExtractorOptions['documents']> = {}): ExtractorOptions => ({
@@ -243,5 +245,58 @@ describe('Extractor', () => {
     expect(await failure(sut.extract('pdf', Buffer.from('%PDF-1.7\n garbage')))).toBe('damaged');
     const locked = await readFile(new URL('../../test/fixtures/pdf/password-protected.pdf', import.meta.url));
     expect(await failure(sut.extract('pdf', locked))).toBe('encrypted');
+  });
+
+  describe('scanned pages that carry a little text', () => {
+    it('OCRs an image page whose only text is a copier stamp, or a dot, in place of that text', async () => {
+      const letter = await turnedImage(LETTER, 0);
+      for (const stamp of ['Scanned by Xerox WorkCentre 7845 - page 1', '   .  ']) {
+        const pdf = await imagePdf([letter], stamp);
+        expect(await sut.pdfTextLayer(pdf)).toMatchObject({ needsOcr: true });
+        const progress: number[] = [];
+        const r = await sut.extract('pdf', pdf, (d) => progress.push(d));
+        expect(r.text).toMatch(/Skorvantic/);
+        expect(progress).toEqual([0, 1]);
+        expect(r.extraction).toMatchObject({ status: 'ok', pages: 1, ocrPages: 1 });
+      }
+    }, 60_000);
+
+    it('does not OCR a text page with little text, nor one with a small picture on it', async () => {
+      const title = await textPdf([['Annual report 2025'], ['Signed: A. Hartwell']]);
+      expect(await sut.pdfTextLayer(title)).toMatchObject({ needsOcr: false });
+      const doc = await PDFDocument.create();
+      const logo = await doc.embedPng(await textPng(['Clinic']));
+      const page = doc.addPage([612, 792]);
+      page.drawImage(logo, { x: 40, y: 700, width: 120, height: 60 });
+      page.drawText('Signature page', { x: 40, y: 600, size: 12 });
+      const signed = Buffer.from(await doc.save());
+      expect(await sut.pdfTextLayer(signed)).toMatchObject({ needsOcr: false });
+      const progress: number[] = [];
+      const r = await sut.extract('pdf', signed, (d) => progress.push(d));
+      expect(progress).toEqual([]);
+      expect(r).toMatchObject({ text: 'Signature page', extraction: { status: 'ok', pages: 1 } });
+    });
+  });
+
+  describe('pages and photos not the right way up', () => {
+    it('reads a scan upside down or turned 90° counter-clockwise, as an image and as a PDF page', async () => {
+      for (const turn of [180, 90] as const) {
+        const png = await turnedImage(LETTER, turn);
+        expect((await sut.extract('image', png)).text).toMatch(/Findings: small Skorvantic cyst/);
+        expect((await sut.extract('pdf', await imagePdf([png]))).text).toMatch(/Findings: small Skorvantic cyst/);
+      }
+    }, 120_000);
+
+    it('reads a phone photo stored turned with EXIF Orientation 6, as the browser shows it', async () => {
+      const photo = withExifOrientation(await turnedImage(LETTER, 90, 'jpeg'), 6);
+      const r = await sut.extract('image', photo);
+      expect(r.text).toMatch(/Findings: small Skorvantic cyst/);
+      expect(r.extraction).toMatchObject({ status: 'ok', ocrPages: 1 });
+    }, 60_000);
+
+    it('still reads an upright page in one pass, laid out line by line as before', async () => {
+      const r = await sut.extract('image', await turnedImage(LETTER, 0));
+      expect(r.text.split('\n').slice(0, 3)).toEqual(['Radiology Report', '', 'Patient: Jordan Example. Date: 14 March 2025.']);
+    });
   });
 });

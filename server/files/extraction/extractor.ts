@@ -12,6 +12,7 @@ import {
 import { readDocument, type DocumentLimits, type DocumentText } from './documents.js';
 import type { FileKind } from './file-kind.js';
 import { checkImage, ocrImage, ocrInstalled, rasterizePdfPage, type OcrOptions } from './ocr.js';
+import { imageCoverage, PICTURE_PAGE } from './pdf-images.js';
 import { ExtractionFailure, type ExtractionCode, type StoredExtraction } from './reasons.js';
 
 export interface ExtractorOptions {
@@ -53,6 +54,34 @@ const TEXT_SHAPED: ReadonlySet<FileKind> = new Set(['html', 'eml', 'mbox']);
 const scanned = (p: PdfPage) => !p.text && !p.pastCap;
 
 /**
+ * Letters and digits below which a page's text layer is too thin for a page of text: a copier's
+ * or fax machine's stamp ("Scanned by Xerox WorkCentre 7845 - page 1"), a page number, a stray
+ * "." are far below it, a page of text far above. Such a page is OCR'd when pictures cover
+ * {@link PICTURE_PAGE} of it; a title or signature page without one is not.
+ */
+const THIN_CHARS = 80;
+
+function thin(p: PdfPage): boolean {
+  if (!p.text || p.pastCap || p.text.length > THIN_CHARS * 20) return false;
+  let n = 0;
+  for (const _ of p.text.matchAll(/[\p{L}\p{N}]/gu)) if (++n >= THIN_CHARS) return false;
+  return true;
+}
+
+/** Whitespace-folded, lower-cased: for asking whether OCR read the words of a text layer. */
+const folded = (s: string) => s.replace(/\s+/g, ' ').trim().toLowerCase();
+
+/**
+ * A thin text layer and what OCR read on the same page: OCR reads what is printed, the stamp
+ * included, so it replaces the layer; a layer OCR did not read (invisible text, a stamp too
+ * small) is kept after it, and kept alone when OCR read nothing.
+ */
+function merged(layer: string, ocr: string): string {
+  if (!ocr.trim()) return layer;
+  return !layer.trim() || folded(ocr).includes(folded(layer)) ? ocr : `${ocr}\n${layer}`;
+}
+
+/**
  * Turns a stored file's bytes into text by its kind: the PDF text layer (and OCR for pages that
  * have none), OCR for images, a worker for Office, OpenDocument, e-mail and HTML. Refusals and
  * failures are {@link ExtractionFailure}s with fixed codes.
@@ -77,9 +106,9 @@ export class Extractor {
       case 'pdf':
         return this.#pdf(bytes, onPages, signal);
       case 'image': {
-        checkImage(bytes, this.opts.ocr.maxPixels);
+        const { orientation } = checkImage(bytes, this.opts.ocr.maxPixels);
         onPages(0, 1);
-        const text = storedText(joinLineBreakHyphens(await ocrImage(bytes, this.opts.ocr, signal)));
+        const text = storedText(joinLineBreakHyphens(await ocrImage(bytes, this.opts.ocr, signal, orientation)));
         onPages(1, 1);
         return { text, extraction: outcome(text, { ocrPages: 1 }) };
       }
@@ -100,12 +129,30 @@ export class Extractor {
   async pdfTextLayer(bytes: Buffer): Promise<{ text: string; pages: number; needsOcr: boolean; cut: boolean }> {
     const pages = await extractPdfPages(bytes, this.opts.pdfTimeoutMs);
     const text = joinPages(pages.map((p) => p.text));
-    return { text, pages: pages.length, needsOcr: pages.some(scanned), cut: pdfCut(pages, text) };
+    const needsOcr = pages.some(scanned) || (await this.#pictures(bytes, pages, true)).size > 0;
+    return { text, pages: pages.length, needsOcr, cut: pdfCut(pages, text) };
+  }
+
+  /**
+   * The pages (0-based) with a thin text layer that are pictures of a page, so OCR reads them
+   * too; `firstOnly` stops at the first. Pages whose pictures cannot be measured in time keep
+   * their text layer, as before such pages were looked at.
+   */
+  async #pictures(bytes: Buffer, pages: PdfPage[], firstOnly = false): Promise<Set<number>> {
+    const candidates = pages.flatMap((p, i) => (thin(p) ? [i] : []));
+    const covered = await imageCoverage(
+      bytes,
+      candidates.map((i) => i + 1),
+      this.opts.pdfTimeoutMs,
+      firstOnly,
+    );
+    return new Set(candidates.filter((_, k) => (covered?.[k] ?? 0) >= PICTURE_PAGE));
   }
 
   async #pdf(bytes: Buffer, onPages: OnPages, signal?: AbortSignal): Promise<ExtractionResult> {
     const pages = await extractPdfPages(bytes, this.opts.pdfTimeoutMs);
-    const scans = pages.flatMap((p, i) => (scanned(p) ? [i] : []));
+    const pictures = await this.#pictures(bytes, pages);
+    const scans = pages.flatMap((p, i) => (scanned(p) || pictures.has(i) ? [i] : []));
     const blank = scans.slice(0, this.opts.maxOcrPages);
     const texts = pages.map((p) => p.text);
     if (!blank.length) {
@@ -123,7 +170,7 @@ export class Extractor {
       if (signal?.aborted) throw new ExtractionFailure('timed_out');
       try {
         const png = await rasterizePdfPage(bytes, i + 1, { pointsWide: pages[i]!.width, pointsHigh: pages[i]!.height }, this.opts.ocr, signal);
-        texts[i] = await ocrImage(png, this.opts.ocr, signal);
+        texts[i] = merged(pages[i]!.text, await ocrImage(png, this.opts.ocr, signal));
       } catch (err) {
         // Stopped (a shutdown, the item deleted): this page was not read, so it is not counted.
         if (!(err instanceof ExtractionFailure) || signal?.aborted) throw err;

@@ -177,6 +177,56 @@ describe('<Importer kind="fhir">', () => {
     );
   });
 
+  it('shows the warnings of a finished import with its summary, in one status message, once each', async () => {
+    const pounds =
+      "Some weights were read as pounds (Fitbit's default): their files say no unit, and no weight in the archive has a BMI that tells it. If your account used kilograms, import again with the weight unit set to kilograms (the weightUnit field set to kg).";
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string) =>
+        url === '/api/import/fhir'
+          ? json(202, { jobId: 'j9' })
+          : json(200, {
+              id: 'j9',
+              kind: 'fitbit',
+              status: 'done',
+              progress: { done: 2, unit: 'files' },
+              result: {
+                imported: { HKQuantityTypeIdentifierBodyMass: 2 },
+                warnings: [
+                  { code: 'weight_read_as_pounds', message: pounds, count: 1 },
+                  { code: 'no_time_zone', message: 'No time zone was given, so UTC was used.' },
+                ],
+              },
+            }),
+      ),
+    );
+    render(<Importer kind="fhir" onImported={() => undefined} />);
+    fireEvent.change(screen.getByLabelText('Import FHIR JSON'), { target: { files: [new File(['{"resourceType":"Bundle"}'], 'kg.json')] } });
+    await screen.findByText('Imported 2 weight from kg.json.', {}, { timeout: 3000 });
+    const status = screen.getAllByRole('status');
+    expect(status).toHaveLength(1);
+    expect(status[0]!.textContent).toContain('Imported 2 weight from kg.json.');
+    expect(screen.getAllByText(pounds)).toHaveLength(1);
+    expect(status[0]!.contains(screen.getByText(pounds))).toBe(true);
+    expect(screen.getAllByText('No time zone was given, so UTC was used.')).toHaveLength(1);
+  });
+
+  it('reads a finished job from before warnings were kept as before', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string) =>
+        url === '/api/import/fhir'
+          ? json(202, { jobId: 'j10' })
+          : json(200, { id: 'j10', kind: 'fhir', status: 'done', progress: { done: 1, unit: 'resources' }, result: { imported: { Observation: 1 } } }),
+      ),
+    );
+    render(<Importer kind="fhir" onImported={() => undefined} />);
+    fireEvent.change(screen.getByLabelText('Import FHIR JSON'), { target: { files: [new File(['{"resourceType":"Bundle"}'], 'old.json')] } });
+    const done = await screen.findByText('Imported 1 observation from old.json.', {}, { timeout: 3000 });
+    expect(screen.getByRole('status').contains(done)).toBe(true);
+    expect(screen.queryByRole('list')).toBeNull();
+  });
+
   it('shows the job error when the import fails', async () => {
     vi.stubGlobal(
       'fetch',

@@ -136,6 +136,28 @@ function summary(job: Job, file: string): string {
   return missed.length ? `${done} Not imported: ${missed.join(', ')}.` : done;
 }
 
+/**
+ * A finished import's summary and, where the server had something to tell (a unit assumed, data
+ * left aside), its warnings: in one status region, so a screen reader announces them together and
+ * once. Older jobs carry no warnings and read as before.
+ */
+function Finished({ job, file }: { job: Job; file: string }) {
+  const seen = new Set<string>();
+  const warnings = (job.result?.warnings ?? []).filter((w) => !seen.has(w.code) && seen.add(w.code));
+  if (!warnings.length) return <Notice tone="success">{summary(job, file)}</Notice>;
+  return (
+    <div role="status">
+      <Notice tone="warning" title={summary(job, file)}>
+        <ul className="list-disc space-y-1 pl-5">
+          {warnings.map((w) => (
+            <li key={w.code}>{w.message}</li>
+          ))}
+        </ul>
+      </Notice>
+    </div>
+  );
+}
+
 /** NDJSON (FHIR bulk export): one resource per line. */
 function isNdjson(f: File): boolean {
   return /\.(ndjson|jsonl)$/i.test(f.name) || /ndjson/i.test(f.type);
@@ -308,7 +330,7 @@ export function Importer({ kind, onImported, bare = false }: { kind: Kind; onImp
               <p className="mt-1 text-xs text-stone-500">Uploading… {Math.round((uploadProgress ?? 0) * 100)}%</p>
             </>
           ) : j?.status === 'done' ? (
-            <Notice tone="success">{summary(j, file.name)}</Notice>
+            <Finished job={j} file={file.name} />
           ) : j?.status === 'failed' ? (
             <ErrorText error={new Error(`Could not import ${file.name}. ${jobErrorMessage(j)}`)} />
           ) : (

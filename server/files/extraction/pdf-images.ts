@@ -1,0 +1,37 @@
+import { Worker } from 'node:worker_threads';
+import { workerResourceLimits } from '../../worker-heap.js';
+
+/** A page whose pictures cover at least this share of it is a picture of a page, for OCR. */
+export const PICTURE_PAGE = 0.5;
+
+/**
+ * For each of `pages` (1-based), the share of its area its images cover (0 to 1; overlapping
+ * images count twice, capped at 1), read in a worker (pdf-images-worker.mjs) with a heap limit
+ * and terminated past `timeoutMs`. `firstOnly` stops at the first page at {@link PICTURE_PAGE}
+ * or more, so the answer may be shorter than `pages`. Null when the pages could not be read in
+ * time: the caller keeps their text layer as it is.
+ */
+export function imageCoverage(bytes: Buffer, pages: number[], timeoutMs: number, firstOnly = false): Promise<number[] | null> {
+  if (!pages.length) return Promise.resolve([]);
+  return new Promise((resolve) => {
+    const copy = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+    const worker = new Worker(new URL('./pdf-images-worker.mjs', import.meta.url), {
+      workerData: { bytes: copy, pages, firstOnly, threshold: PICTURE_PAGE },
+      transferList: [copy as ArrayBuffer],
+      resourceLimits: workerResourceLimits({ maxOldGenerationSizeMb: 512 }),
+    });
+    const timer = setTimeout(() => {
+      void worker.terminate();
+      resolve(null);
+    }, timeoutMs);
+    worker.once('message', (m: { ok: boolean; covered?: number[] }) => {
+      clearTimeout(timer);
+      void worker.terminate();
+      resolve(m.ok ? (m.covered ?? []) : null);
+    });
+    worker.once('error', () => {
+      clearTimeout(timer);
+      resolve(null);
+    });
+  });
+}
