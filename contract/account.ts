@@ -8,11 +8,53 @@ export type User = z.infer<typeof User>;
 export const UserBody = z.object({ user: User });
 export const NewUserBody = z.object({ user: User, recoveryKey: z.string() });
 
-const email = z
-  .string()
-  .trim()
-  .max(254)
-  .pipe(z.email({ message: 'must be a valid email address' }));
+/** What a domain may be typed with: any script's letters, marks and digits, hyphens, and the full stops IDNA maps to `.` (ideographic, full-width, half-width). */
+const DOMAIN_CHARS = /^[\p{L}\p{M}\p{N}.\-\u3002\uFF0E\uFF61]+$/u;
+const LABEL = '[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?';
+/** An ASCII host name of two or more labels whose last is a name (so never an IP address). */
+const ASCII_DOMAIN = new RegExp(`^(?:${LABEL}\\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$`);
+/**
+ * The local part as before (letters, digits, `_ ' + - .`, no leading, trailing or double dot),
+ * with any script's letters, marks and digits as letters and digits (RFC 6531).
+ */
+const LOCAL_PART = /^(?!\.)(?!.*\.\.)[\p{L}\p{M}\p{N}_'+\-.]*[\p{L}\p{M}\p{N}_+-]$/u;
+
+/** The domain in its ASCII (punycode) form, IDNA-mapped by the URL parser; null when it is not a host name. */
+function asciiDomain(domain: string): string | null {
+  // Only name characters reach the parser: it would read `@`, `:`, `/` or `%` as URL syntax.
+  if (!DOMAIN_CHARS.test(domain)) return null;
+  let host: string;
+  try {
+    host = new URL(`http://${domain}`).hostname;
+  } catch {
+    return null;
+  }
+  return ASCII_DOMAIN.test(host) ? host : null;
+}
+
+/**
+ * The one spelling of an email address under which accounts are stored and looked up (sign-up,
+ * sign-in, recovery, Google sign-up, the invite CLI): trimmed, Unicode NFC, lower case, and the
+ * domain in ASCII (`münchen.de` is `xn--mnchen-3ya.de`, the form such addresses had to be typed
+ * in before, so those accounts keep matching). NFC makes a composed and a decomposed `é` the same
+ * address. Never throws: what is not an address comes back trimmed, NFC and lower case.
+ */
+export function normalizeEmail(input: string): string {
+  // Lower-casing can decompose (İ becomes i + U+0307), so NFC again after it.
+  const s = input.trim().normalize('NFC').toLowerCase().normalize('NFC');
+  const at = s.lastIndexOf('@');
+  const domain = at > 0 ? asciiDomain(s.slice(at + 1)) : null;
+  return domain ? `${s.slice(0, at)}@${domain}` : s;
+}
+
+/** Whether a normalised address (see {@link normalizeEmail}) may be registered. */
+export function isEmailAddress(normalized: string): boolean {
+  const at = normalized.lastIndexOf('@');
+  if (at < 1 || normalized.length > 254) return false;
+  return LOCAL_PART.test(normalized.slice(0, at)) && ASCII_DOMAIN.test(normalized.slice(at + 1));
+}
+
+const email = z.string().trim().max(254).overwrite(normalizeEmail).refine(isEmailAddress, { message: 'must be a valid email address' });
 export const NewPassphrase = z.string().min(10, 'must be at least 10 characters').max(1024, 'must be at most 1024 characters');
 /** Any passphrase a person may already have: checked against the stored one, not against rules. */
 export const Passphrase = z.string().min(1).max(1024);

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { FastifyRateLimitStore } from '@fastify/rate-limit';
 import { rateLimited } from '../errors.js';
 import type { RateLimitsRepository } from '../repositories/rate-limits.repository.js';
-import { THROTTLE_POLICY, type FailureThrottle, type ThrottlePolicy } from '../services/throttle.js';
+import { THROTTLE_POLICY, type Ceiling, type FailureThrottle, type ThrottlePolicy } from '../services/throttle.js';
 
 /**
  * Limits that hold across app instances, kept in PostgreSQL (used only when DATABASE_URL is set:
@@ -25,9 +25,17 @@ export class PgFailureThrottle implements FailureThrottle {
     this.#mac = keyMac(serverKey, 'failure-throttle');
   }
 
-  async reserve(key: string): Promise<void> {
-    const k = this.#mac(key);
-    if (await this.repo.reserve(k, this.policy)) return;
+  async reserve(key: string, ceiling?: Ceiling): Promise<void> {
+    // A locked ceiling refuses before the client's key is counted (FailureThrottle.reserve).
+    const c = ceiling && this.#mac(ceiling.key);
+    const ceilingMs = c ? await this.repo.lockedFor(c) : 0;
+    if (ceilingMs > 0) throw rateLimited(ceilingMs / 1000);
+    await this.#reserve(this.#mac(key), this.policy);
+    if (ceiling && c) await this.#reserve(c, ceiling.policy);
+  }
+
+  async #reserve(k: Buffer, policy: ThrottlePolicy): Promise<void> {
+    if (await this.repo.reserve(k, policy)) return;
     throw rateLimited(Math.max(1, await this.repo.lockedFor(k)) / 1000);
   }
 

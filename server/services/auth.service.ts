@@ -16,6 +16,7 @@ import {
   unwrapVaultKey,
   wrapVaultKey,
   randomKey,
+  sealToPublicKey,
   type KdfParams,
 } from '../../crypto/index.js';
 import { inboxPrivateKey } from '../codec/index.js';
@@ -29,7 +30,8 @@ import type { AuditAction } from '../repositories/audit.repository.js';
 import type { AuditRecorder } from './activity.service.js';
 import type { ForgetMatch, SessionWork } from './session-work.js';
 import { KeyRing, type SessionContext } from './keyring.js';
-import { MemoryFailureThrottle, type FailureThrottle } from './throttle.js';
+import { normalizeEmail } from '../../contract/index.js';
+import { CEILING_POLICY, MemoryFailureThrottle, clientBucket, type Ceiling, type FailureThrottle } from './throttle.js';
 
 export interface PublicUser {
   id: string;
@@ -70,7 +72,32 @@ export interface SessionRevocations {
 
 export type { ForgetMatch };
 
-export const normalizeEmail = (email: string) => email.trim().toLowerCase();
+/** The one spelling of an email (contract/account.ts), re-exported for the server's other callers. */
+export { normalizeEmail };
+
+/**
+ * Failed-attempt keys. The lock that refuses an attempt is the account's from one client (an
+ * address, or an IPv6 /64, for sign-in and recovery; the session for a signed-in user's passphrase
+ * checks), so a stranger who knows an email locks only themselves out; the account across every
+ * client is a high ceiling against guessing spread over many addresses (CEILING_POLICY). A
+ * signed-in user's checks never share a key with sign-in: guesses at the sign-in form must not
+ * stop the owner changing the passphrase, replacing the recovery key or deleting the account.
+ */
+type Attempt = { key: string; ceiling: Ceiling };
+const attempts = {
+  signIn: (email: string, address?: string): Attempt => ({
+    key: `login-client:${clientBucket(address)}|${email}`,
+    ceiling: { key: `login-account:${email}`, policy: CEILING_POLICY },
+  }),
+  recover: (email: string, address?: string): Attempt => ({
+    key: `recover-client:${clientBucket(address)}|${email}`,
+    ceiling: { key: `recover-account:${email}`, policy: CEILING_POLICY },
+  }),
+  reauth: (session: SessionContext): Attempt => ({
+    key: `reauth-session:${session.sessionId}`,
+    ceiling: { key: `reauth-account:${session.userId}`, policy: CEILING_POLICY },
+  }),
+};
 
 /**
  * Unlocked sessions are remembered briefly so that each request does not pay a database round
@@ -86,6 +113,8 @@ export class AuthService {
   readonly #cache = new Map<string, { context: SessionContext; until: number }>();
   /** Computed once so that an unknown email costs the same KDF as a known one. */
   #decoyParams: KdfParams | undefined;
+  /** A recovery wrap under a key nobody has, tried for unknown emails: see {@link recover}. */
+  #decoyRecovery: { id: string; key_version: number; wrapped_vk_recovery: Uint8Array; inboxPublicKey: Uint8Array } | undefined;
 
   constructor(
     private readonly users: UsersRepository,
@@ -163,9 +192,11 @@ export class AuthService {
     return id;
   }
 
-  async login(emailInput: string, passphrase: string, requestId?: string, userAgent?: string) {
+  /** `address`: the client's, as the per-IP limit sees it (TRUST_PROXY); absent, one shared bucket. */
+  async login(emailInput: string, passphrase: string, requestId?: string, userAgent?: string, address?: string) {
     const email = normalizeEmail(emailInput);
-    await this.#throttle.reserve(email);
+    const attempt = attempts.signIn(email, address);
+    await this.#reserve(attempt);
     const user = await this.users.findByEmail(email);
     if (!user) {
       await derivePassphraseKey(passphrase, (this.#decoyParams ??= newKdfParams()));
@@ -176,7 +207,7 @@ export class AuthService {
       await this.audit.record('login_failed', user.id, requestId, { userAgent });
       throw unauthorized(BAD_LOGIN, 'invalid_credentials');
     }
-    await this.#throttle.succeed(email);
+    await this.#succeeded(attempt);
     await this.audit.record('login', user.id, requestId, { userAgent, keys: new KeyRing(vaultKey) });
     const session = await this.#openSession(user.id, user.email, user.key_version, vaultKey);
     return { user: { id: user.id, email: user.email }, session };
@@ -285,42 +316,49 @@ export class AuthService {
 
   /** Re-wraps the vault key only (no data is re-encrypted) and ends every other session. */
   async changePassphrase(session: SessionContext, current: string, next: string, requestId?: string, userAgent?: string): Promise<void> {
-    await this.#throttle.reserve(session.email);
+    const attempt = attempts.reauth(session);
+    await this.#reserve(attempt);
     const user = await this.users.findById(session.userId);
     if (!user) throw unauthorized();
     if (!(await this.#unlockWithPassphrase(user, current))) {
       await this.#failed('passphrase_change_failed', session, requestId, userAgent);
       throw unauthorized('The current passphrase is incorrect.', 'invalid_credentials');
     }
-    await this.#throttle.succeed(session.email);
+    await this.#succeeded(attempt);
     if (!(await this.#setPassphrase(user, session.keys.vaultKey, next))) throw PASSPHRASE_RACED();
     await this.sessions.deleteOthers(user.id, session.sessionId);
     await this.forget({ userId: user.id, keep: session.sessionId });
     await this.audit.record('passphrase_changed', user.id, requestId);
   }
 
-  async recover(emailInput: string, recoveryKeyText: string, next: string, requestId?: string, userAgent?: string) {
+  async recover(emailInput: string, recoveryKeyText: string, next: string, requestId?: string, userAgent?: string, address?: string) {
     const email = normalizeEmail(emailInput);
-    await this.#throttle.reserve(`recover:${email}`);
+    const attempt = attempts.recover(email, address);
+    await this.#reserve(attempt);
     const user = await this.users.findByEmail(email);
+    // An unknown email does what a wrong key for a real account does (parse, unwrap, record the
+    // failure, kept without a user), so the answer's timing does not tell which emails have an
+    // account: the decoy KDF of `login`, for recovery.
+    const decoy = user ? undefined : await this.#decoyRecoveryWrap();
+    const target = user ?? decoy!;
     let vaultKey: Buffer | undefined;
-    if (user) {
-      try {
-        const key = parseRecoveryKey(recoveryKeyText);
-        vaultKey = unwrapVaultKey(recoveryWrappingKey(key), asBuffer(user.wrapped_vk_recovery), {
-          purpose: 'recovery',
-          userId: user.id,
-          keyVersion: user.key_version,
-        });
-      } catch (err) {
-        if (!(err instanceof DecryptError || err instanceof InvalidRecoveryKeyError)) throw err;
-      }
+    try {
+      const key = parseRecoveryKey(recoveryKeyText);
+      vaultKey = unwrapVaultKey(recoveryWrappingKey(key), asBuffer(target.wrapped_vk_recovery), {
+        purpose: 'recovery',
+        userId: target.id,
+        keyVersion: target.key_version,
+      });
+    } catch (err) {
+      if (!(err instanceof DecryptError || err instanceof InvalidRecoveryKeyError)) throw err;
     }
     if (!user || !vaultKey) {
-      if (user) await this.audit.record('recover_failed', user.id, requestId, { userAgent });
+      // A real account's failure is sealed to its inbox key (a key lookup and an HPKE seal).
+      if (decoy) await this.#decoySeal(decoy);
+      await this.audit.record('recover_failed', user?.id ?? null, requestId, { userAgent });
       throw unauthorized(BAD_RECOVERY, 'invalid_credentials');
     }
-    await this.#throttle.succeed(`recover:${email}`);
+    await this.#succeeded(attempt);
     if (!(await this.#setPassphrase(user, vaultKey, next))) throw PASSPHRASE_RACED();
     await this.sessions.deleteOthers(user.id, null);
     // API tokens end too (onRecovered), so their running work stops with the sessions'.
@@ -337,7 +375,8 @@ export class AuthService {
    * session alone must not be able to swap the way back in).
    */
   async rotateRecoveryKey(session: SessionContext, passphrase: string, requestId?: string, userAgent?: string): Promise<string> {
-    await this.#throttle.reserve(session.email);
+    const attempt = attempts.reauth(session);
+    await this.#reserve(attempt);
     const user = await this.users.findById(session.userId);
     if (!user) throw unauthorized();
     const vaultKey = await this.#unlockWithPassphrase(user, passphrase);
@@ -345,7 +384,7 @@ export class AuthService {
       await this.#failed('recovery_key_rotation_failed', session, requestId, userAgent);
       throw unauthorized('The passphrase is incorrect.', 'invalid_credentials');
     }
-    await this.#throttle.succeed(session.email);
+    await this.#succeeded(attempt);
     const recovery = generateRecoveryKey();
     // Only over the wrap read above: of rotations that raced, one key is saved and only its
     // request answers with a key; the others get 409 rather than a key that never works.
@@ -369,12 +408,41 @@ export class AuthService {
     passphrase: string,
     failed: { action: AuditAction; requestId?: string; userAgent?: string },
   ): Promise<boolean> {
-    await this.#throttle.reserve(session.email);
+    const attempt = attempts.reauth(session);
+    await this.#reserve(attempt);
     const user = await this.users.findById(session.userId);
     const ok = !!user && !!(await this.#unlockWithPassphrase(user, passphrase));
-    if (ok) await this.#throttle.succeed(session.email);
+    if (ok) await this.#succeeded(attempt);
     else if (user) await this.#failed(failed.action, session, failed.requestId, failed.userAgent);
     return ok;
+  }
+
+  async #decoyRecoveryWrap() {
+    if (!this.#decoyRecovery) {
+      const id = randomUUID();
+      const wrapped = wrapVaultKey(randomKey(), randomKey(), { purpose: 'recovery', userId: id, keyVersion: 1 });
+      this.#decoyRecovery = { id, key_version: 1, wrapped_vk_recovery: wrapped, inboxPublicKey: (await generateInboxKeyPair()).publicKey };
+    }
+    return this.#decoyRecovery;
+  }
+
+  /** The work of sealing a failure's client label to an account's inbox key: a lookup and a seal. */
+  async #decoySeal(decoy: { id: string; inboxPublicKey: Uint8Array }): Promise<void> {
+    await this.users.findById(decoy.id);
+    await sealToPublicKey(decoy.inboxPublicKey, Buffer.alloc(32), `cv1|decoy|${decoy.id}`);
+  }
+
+  #reserve(a: Attempt): Promise<void> {
+    return this.#throttle.reserve(a.key, a.ceiling);
+  }
+
+  /**
+   * A correct attempt forgets the client's count and the account's: the owner getting in is not
+   * held against their next attempt, whatever strangers were doing meanwhile.
+   */
+  async #succeeded(a: Attempt): Promise<void> {
+    await this.#throttle.succeed(a.key);
+    await this.#throttle.succeed(a.ceiling.key);
   }
 
   /**

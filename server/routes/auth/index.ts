@@ -33,7 +33,7 @@ export const authRoutes =
     app.get('/api/auth/signup', { schema: { response: { 200: SignupMode } } }, async () => ({ signup: config.SIGNUP }));
 
     app.post('/api/auth/login', { config: limited, schema: { body: LoginBody, response: { 200: UserBody } } }, async (req, reply) => {
-      const r = await auth.login(req.body.email, req.body.passphrase, req.id, req.headers['user-agent']);
+      const r = await auth.login(req.body.email, req.body.passphrase, req.id, req.headers['user-agent'], req.ip);
       setSessionCookie(reply, config, r.session);
       return { user: r.user };
     });
@@ -55,7 +55,7 @@ export const authRoutes =
     });
 
     app.post('/api/auth/recover', { config: limited, schema: { body: RecoverBody, response: { 200: UserBody } } }, async (req, reply) => {
-      const r = await auth.recover(req.body.email, req.body.recoveryKey, req.body.next, req.id, req.headers['user-agent']);
+      const r = await auth.recover(req.body.email, req.body.recoveryKey, req.body.next, req.id, req.headers['user-agent'], req.ip);
       setSessionCookie(reply, config, r.session);
       return { user: r.user };
     });
