@@ -46,17 +46,33 @@ export const Tag = z.object({ name: z.string(), count: z.number() });
 export type Tag = z.infer<typeof Tag>;
 export const TagList = z.object({ tags: z.array(Tag) });
 
+/** The most a note's text may hold, in UTF-16 code units (what `String.length` and zod count). */
+export const ITEM_TEXT_MAX = 1_000_000;
+/**
+ * The largest JSON body a valid item create or edit can need: every unit of the text sent as a
+ * six-byte `\u0001` escape (a control character, or a surrogate half of an escaped emoji: no
+ * character's UTF-8 is longer per unit), plus room for the rest, which is far below 64 KiB (a
+ * 500-character title and 32 tags of 64 characters escaped the same way are about 28 KB). Item
+ * routes take bodies this large; every other route keeps MAX_JSON_KB.
+ */
+export const ITEM_BODY_MAX_BYTES = ITEM_TEXT_MAX * 6 + 64 * 1024;
+
 const title = z.string().trim().min(1, 'must not be empty').max(500);
-const text = z.string().max(1_000_000);
+const text = z.string().max(ITEM_TEXT_MAX);
 /** A tag as it is stored and compared: NFKC (full-width and ligature forms as plain letters), trimmed, inner whitespace one space. */
 export function normalizeTag(tag: string): string {
   return tag.normalize('NFKC').trim().replace(/\s+/g, ' ');
 }
 /** Counted in characters after normalising, as stored: NFKC can lengthen a tag (U+FDFA is 18 letters). */
-const tag = z.string().refine((t) => {
-  const n = [...normalizeTag(t)].length;
-  return n >= 1 && n <= 64;
-}, 'must be 1 to 64 characters');
+const tag = z
+  .string()
+  .refine((t) => {
+    const n = [...normalizeTag(t)].length;
+    return n >= 1 && n <= 64;
+  }, 'must be 1 to 64 characters')
+  // As in names (common.ts nameField): half an emoji is not text, and the tag list and filter,
+  // which read tags as UTF-8, would show it as U+FFFD merged with a real U+FFFD tag.
+  .refine((t) => !/\p{Cs}/u.test(t), 'must not contain a lone surrogate');
 const tags = z.array(tag).max(32);
 const folderRef = Id;
 
@@ -133,6 +149,8 @@ export const VersionDiff = z.object({
   to: z.number(),
   title: z.object({ before: z.string(), after: z.string() }),
   tags: z.object({ removed: z.array(z.string()), added: z.array(z.string()) }),
+  /** The date the item is about, then and now (absent from servers that do not compare it). */
+  occurredAt: z.object({ before: z.string().nullable(), after: z.string().nullable() }).optional(),
   text: z.array(z.object({ op: z.enum(['same', 'removed', 'added']), lines: z.array(z.string()) })),
 });
 export type VersionDiff = z.infer<typeof VersionDiff>;

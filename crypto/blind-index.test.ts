@@ -67,6 +67,12 @@ describe('tokenize', () => {
     }
   });
 
+  it('tokenizes a very long unpunctuated run of Han characters without overflowing the stack', () => {
+    const run = '胃癌手术血液检查'.repeat(60_000);
+    const tokens = tokenize(run, 'document');
+    expect(tokens.length).toBe(run.length * 2 - 1);
+  });
+
   it('termFrequencies counts stemmed tokens', () => {
     const tf = termFrequencies('Allergy: allergies to penicillin. Penicillin allergy.');
     expect(tf.get('allergy')).toBe(3);

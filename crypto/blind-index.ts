@@ -180,7 +180,9 @@ function pushWord(raw: string, out: string[]): void {
 }
 
 function pushCjk(chars: string[], mode: TokenizeMode, out: string[]): void {
-  if (mode === 'document' || chars.length === 1) out.push(...chars);
+  // One push per character: spreading a run of hundreds of thousands of characters (a long
+  // unpunctuated Chinese text) into push's arguments overflows the stack.
+  if (mode === 'document' || chars.length === 1) for (const c of chars) out.push(c);
   for (let i = 0; i + 1 < chars.length; i++) out.push(chars[i]! + chars[i + 1]!);
 }
 

@@ -124,7 +124,7 @@ describe.each(dbTargets())('saves, folder deletes and token creates at the same 
         if (moves[i]!.statusCode === 200) {
           expect(after.json()).toMatchObject({ folderId: to.id, title: `moved ${i}` });
         } else {
-          expect(codes([moves[i]!])).toEqual(['404/not_found']);
+          expect(codes([moves[i]!])).toEqual(['409/item_trashed']);
           expect(after.statusCode).toBe(404);
         }
       }

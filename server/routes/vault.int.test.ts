@@ -363,7 +363,7 @@ describe.each(dbTargets())('encrypted vault over HTTP (%s)', (target) => {
         'invalid_request',
       ],
       ['bad date', { method: 'POST', url: '/api/items', payload: { title: 't', occurredAt: 'yesterday-ish' } }, 400, 'invalid_request'],
-      ['huge body', { method: 'POST', url: '/api/items', payload: { title: 't', text: 'x'.repeat(1_200_000) } }, 413, 'too_large'],
+      ['huge body', { method: 'POST', url: '/api/items', payload: { title: 't', text: 'x'.repeat(6_200_000) } }, 413, 'too_large'],
       ['empty patch', { method: 'PATCH', url: '/api/items/00000000-0000-4000-8000-000000000000', payload: {} }, 400, 'invalid_request'],
       ['bad id', { method: 'GET', url: '/api/items/not-a-uuid' }, 400, 'invalid_request'],
       ['bad cursor', { method: 'GET', url: '/api/items?cursor=zzz' }, 400, 'invalid_cursor'],

@@ -118,7 +118,7 @@ export class HistoryService {
     );
   }
 
-  /** What changed from `version` to the current one: title, tags and a line diff of the text. */
+  /** What changed from `version` to the current one: title, tags, the date when it moved, and a line diff of the text. */
   async diff(session: SessionContext, itemId: string, version: number) {
     const [old, now] = await Promise.all([this.get(session, itemId, version), this.items.get(session, itemId)]);
     return {
@@ -126,6 +126,7 @@ export class HistoryService {
       to: now.version,
       title: { before: old.title, after: now.title },
       tags: { removed: old.tags.filter((t) => !now.tags.includes(t)), added: now.tags.filter((t) => !old.tags.includes(t)) },
+      ...(old.occurredAt !== now.occurredAt ? { occurredAt: { before: old.occurredAt, after: now.occurredAt } } : {}),
       text: diffLines(old.text, now.text),
     } satisfies { text: LineChange[] } & Record<string, unknown>;
   }

@@ -1,16 +1,57 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { badRequest } from '../../errors.js';
+import { AppError, badRequest, conflict, tooLarge } from '../../errors.js';
 import { requireSession } from '../../http/session.js';
 import type { FoldersService } from '../../services/folders.service.js';
 import type { ItemsService } from '../../services/items.service.js';
-import { CreateItemBody, IdParams, IfMatchHeaders, Item, ItemPage, ListItemsQuery, PatchItemBody, TagList } from '../../../contract/index.js';
+import type { SessionContext } from '../../services/keyring.js';
+import {
+  CreateItemBody,
+  IdParams,
+  IfMatchHeaders,
+  Item,
+  ITEM_BODY_MAX_BYTES,
+  ITEM_TEXT_MAX,
+  ItemPage,
+  ListItemsQuery,
+  PatchItemBody,
+  TagList,
+} from '../../../contract/index.js';
+
+/**
+ * The server-wide MAX_JSON_KB counts escaped UTF-8 bytes, so a note well within its character
+ * limit (CJK, emoji, or short lines whose newlines travel as `\n`) would not fit: item writes
+ * take the largest body a valid item can need, and say the limit in characters past it.
+ */
+const ITEM_WRITE = { bodyLimit: ITEM_BODY_MAX_BYTES } as const;
+const TOO_LARGE = `A note can hold at most ${ITEM_TEXT_MAX.toLocaleString('en-US')} characters. This one is larger: split it into several notes.`;
 
 export const itemsRoutes =
   (deps: { items: ItemsService; folders: FoldersService }): FastifyPluginAsyncZod =>
   async (app) => {
     const { items, folders } = deps;
 
-    app.post('/api/items', { schema: { body: CreateItemBody, response: { 201: Item } } }, async (req, reply) => {
+    /**
+     * Whether a 404 from an edit was about an item in the trash, not one that is gone: an editor
+     * open while another session trashed the note can then say how to get it back.
+     */
+    const inTrash = async (session: SessionContext, id: string, err: unknown): Promise<boolean> => {
+      if (!(err instanceof AppError) || err.code !== 'not_found') return false;
+      // A live item's 404 was about something else (the folder it was to move to).
+      const found = (includeDeleted: boolean) =>
+        items.get(session, id, { includeDeleted }).then(
+          () => true,
+          () => false,
+        );
+      return !(await found(false)) && (await found(true));
+    };
+
+    // Only this plugin's routes: anything else thrown goes on to the app's error handler.
+    app.setErrorHandler((err) => {
+      if ((err as { code?: unknown }).code === 'FST_ERR_CTP_BODY_TOO_LARGE') throw tooLarge(TOO_LARGE);
+      throw err;
+    });
+
+    app.post('/api/items', { ...ITEM_WRITE, schema: { body: CreateItemBody, response: { 201: Item } } }, async (req, reply) => {
       const item = await items.create(requireSession(req), { ...req.body, source: 'manual' });
       return reply.code(201).send(item);
     });
@@ -25,17 +66,27 @@ export const itemsRoutes =
       return reply.header('etag', `"${item.version}"`).send(item);
     });
 
-    app.patch('/api/items/:id', { schema: { params: IdParams, headers: IfMatchHeaders, body: PatchItemBody, response: { 200: Item } } }, async (req) => {
-      const session = requireSession(req);
-      const ifMatch = req.headers['if-match'];
-      if (ifMatch !== undefined) {
-        // Two preconditions that disagree: neither is dropped for the other.
-        if (req.body.baseVersion !== undefined && req.body.baseVersion !== ifMatch) {
-          throw badRequest('if-match: must be the same version as baseVersion when both are sent', 'invalid_request');
+    app.patch(
+      '/api/items/:id',
+      { ...ITEM_WRITE, schema: { params: IdParams, headers: IfMatchHeaders, body: PatchItemBody, response: { 200: Item } } },
+      async (req) => {
+        const session = requireSession(req);
+        const ifMatch = req.headers['if-match'];
+        if (ifMatch !== undefined) {
+          // Two preconditions that disagree: neither is dropped for the other.
+          if (req.body.baseVersion !== undefined && req.body.baseVersion !== ifMatch) {
+            throw badRequest('if-match: must be the same version as baseVersion when both are sent', 'invalid_request');
+          }
         }
-      }
-      return items.update(session, req.params.id, { ...req.body, baseVersion: req.body.baseVersion ?? ifMatch });
-    });
+        try {
+          return await items.update(session, req.params.id, { ...req.body, baseVersion: req.body.baseVersion ?? ifMatch });
+        } catch (err) {
+          throw (await inTrash(session, req.params.id, err))
+            ? conflict('This note is in the trash. Restore it from the trash to edit it.', 'item_trashed')
+            : err;
+        }
+      },
+    );
 
     app.delete('/api/items/:id', { schema: { params: IdParams } }, async (req, reply) => {
       await items.trash(requireSession(req), req.params.id);
