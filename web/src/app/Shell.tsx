@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState, type ReactNode } from 'react';
-import { focusLost, focusPageHeading } from '../components/focus';
+import { focusLost, focusNewPage } from '../components/focus';
 import { TOUCH_TARGET } from '../components/ui/Button';
 import { RecoveryKeyBanner } from '../features/auth/RecoveryKeyBanner';
 import { Logo } from './Logo';
@@ -33,11 +33,17 @@ export function Shell({ children }: { children: ReactNode }) {
     return () => window.removeEventListener('keydown', onKey);
   }, [menuOpen]);
 
-  // A new page whose link or button went with the old one (Move to trash, a saved note): start at
-  // its heading, not at <body>. The first page keeps the browser's start (the skip link first).
-  const firstPath = useRef(path);
+  // A new page starts at its heading, so a screen reader names it: after a link (the nav's, a row's;
+  // on a phone the menu hides the link with the same click) and after a control that went with the
+  // old page (Move to trash, a saved note). Not on the first page (the browser's start, the skip
+  // link first), not on a change of the query alone (search typing), and not where the page itself
+  // put focus along with a new address (a chat's saved address while its box keeps the cursor).
+  const shownPath = useRef(path);
   useEffect(() => {
-    if (path !== firstPath.current && focusLost()) focusPageHeading();
+    if (path === shownPath.current) return;
+    shownPath.current = path;
+    const el = document.activeElement;
+    if (focusLost() || el instanceof HTMLAnchorElement || el?.id === 'main') return focusNewPage();
   }, [path]);
 
   const doSignOut = async () => {

@@ -35,3 +35,43 @@ export function focusRowControl(list: HTMLElement | null, index: number, selecto
   if (target) target.focus();
   else fallback();
 }
+
+/**
+ * Starts a page reached by navigation at its heading, so a screen reader names the new page. A
+ * lazy or loading page has no heading yet: focus waits on the main region and moves to the
+ * heading when it appears, or when a loading heading is replaced by the loaded one. It stops
+ * following as soon as the person acts (a key, a click, focus put elsewhere) or after `waitMs`.
+ * Returns the function that stops it (the next page's navigation).
+ */
+export function focusNewPage(waitMs = 10_000): () => void {
+  const main = document.getElementById('main');
+  const place = (): HTMLElement | null => {
+    const heading = (main ?? document).querySelector<HTMLElement>('h1');
+    if (focusStatic(heading)) return heading;
+    return focusStatic(main) ? main : null;
+  };
+  let placed = place();
+  if (!main) return () => undefined;
+
+  const waiting = (): boolean => {
+    const el = document.activeElement;
+    return focusLost() || el === main || el === placed;
+  };
+  const observer = new MutationObserver(() => {
+    if (!waiting()) return stop();
+    // Focus is on the main region (nothing to name yet) or fell from a heading that went away.
+    if (focusLost() || document.activeElement === main) placed = place();
+  });
+  observer.observe(main, { childList: true, subtree: true });
+  const timer = setTimeout(stop, waitMs);
+  const acted = () => stop();
+  window.addEventListener('keydown', acted, true);
+  window.addEventListener('pointerdown', acted, true);
+  function stop() {
+    observer.disconnect();
+    clearTimeout(timer);
+    window.removeEventListener('keydown', acted, true);
+    window.removeEventListener('pointerdown', acted, true);
+  }
+  return stop;
+}

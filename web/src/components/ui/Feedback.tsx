@@ -1,11 +1,85 @@
-import type { ReactNode } from 'react';
+import { useLayoutEffect, useRef, useState, type ReactNode } from 'react';
+import { focusPageHeading, focusStatic } from '../focus';
+import { TOUCH_TARGET } from './Button';
 
-export function ErrorText({ error, className = '' }: { error: unknown; className?: string }) {
+/**
+ * The mounted boxes showing each message. Sections that fail for one reason (the server down,
+ * every record query answering 500) would otherwise each be an alert, and a screen reader says the
+ * same sentence six times: only the first box is an alert, the others are shown, not announced.
+ */
+const shown = new Map<string, { el: HTMLElement; retry?: () => void; announced: boolean }[]>();
+
+/** An alert a screen reader can hear: not behind an open modal dialog (aria-hidden or inert). */
+const audible = (el: HTMLElement) => el.isConnected && !el.closest('[aria-hidden="true"],[inert]');
+
+export function ErrorText({
+  error,
+  className = '',
+  id,
+  onRetry,
+}: {
+  error: unknown;
+  className?: string;
+  /** For the field the message is about (its aria-describedby). */
+  id?: string;
+  /** Offers "Try again", which retries every section showing the same message. */
+  onRetry?: () => void;
+}) {
   if (!error) return null;
   const message = error instanceof Error ? error.message : String(error);
+  // A new message is a new box: announced, and its place among the duplicates decided afresh.
+  return <ErrorBox key={message} message={message} className={className} id={id} onRetry={onRetry} />;
+}
+
+function ErrorBox({ message, className, id, onRetry }: { message: string; className: string; id?: string; onRetry?: () => void }) {
+  const box = useRef<HTMLDivElement>(null);
+  const retry = useRef(onRetry);
+  retry.current = onRetry;
+  const [announced, setAnnounced] = useState(true);
+
+  // Decided before the browser paints or builds its accessibility tree: a duplicate never shows as
+  // an alert, not even for one frame.
+  useLayoutEffect(() => {
+    const el = box.current!;
+    const others = shown.get(message) ?? [];
+    const entry = { el, retry: () => retry.current?.(), announced: !others.some((o) => o.announced && audible(o.el)) };
+    shown.set(message, [...others, entry]);
+    setAnnounced(entry.announced);
+    return () => {
+      const left = (shown.get(message) ?? []).filter((o) => o !== entry);
+      if (left.length) shown.set(message, left);
+      else shown.delete(message);
+      // Try again took the box away (the section reloads): focus stays in the section, not <body>.
+      if (el.contains(document.activeElement)) {
+        const section = el.parentElement?.closest<HTMLElement>('section, [role="region"], [role="dialog"], form');
+        if (!focusStatic(section?.querySelector<HTMLElement>('h1, h2, h3, h4') ?? section)) focusPageHeading();
+      }
+    };
+  }, [message]);
+
+  const retryAll = () => {
+    for (const o of [...(shown.get(message) ?? [])]) o.retry?.();
+  };
+  const role = announced ? 'alert' : undefined;
+  const tone = `rounded-lg border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800 ${className}`;
+  if (!onRetry)
+    return (
+      <div ref={box} role={role} id={id} className={tone}>
+        {message}
+      </div>
+    );
   return (
-    <div role="alert" className={`rounded-lg border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800 ${className}`}>
-      {message}
+    <div ref={box} className={`flex flex-wrap items-center justify-between gap-x-3 gap-y-1 ${tone}`}>
+      <span role={role} id={id}>
+        {message}
+      </span>
+      <button
+        type="button"
+        onClick={retryAll}
+        className={`${TOUCH_TARGET} font-medium text-red-900 underline underline-offset-2 hover:text-red-950 focus-visible:outline-2 focus-visible:outline-teal-600`}
+      >
+        Try again
+      </button>
     </div>
   );
 }

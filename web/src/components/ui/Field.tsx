@@ -11,13 +11,15 @@ interface FieldShell {
 }
 
 export const TextField = forwardRef<HTMLInputElement, InputHTMLAttributes<HTMLInputElement> & FieldShell>(function TextField(
-  { label, hint, error, id, className = '', inputClassName = '', ...rest },
+  { label, hint, error, id, className = '', inputClassName = '', 'aria-describedby': describedBy, 'aria-invalid': invalid, ...rest },
   ref,
 ) {
   const auto = useId();
   const fid = id ?? auto;
   const hintId = hint ? `${fid}-hint` : undefined;
   const errId = error ? `${fid}-err` : undefined;
+  // A caller's description (a server error about this field, a strength meter) comes first; the
+  // field's own hint and error are kept, not replaced.
   return (
     <div className={className}>
       <label htmlFor={fid} className="mb-1 block text-sm font-medium text-stone-700">
@@ -27,9 +29,9 @@ export const TextField = forwardRef<HTMLInputElement, InputHTMLAttributes<HTMLIn
         ref={ref}
         id={fid}
         className={`${inputClass} ${inputClassName}`}
-        aria-invalid={error ? true : undefined}
-        aria-describedby={[hintId, errId].filter(Boolean).join(' ') || undefined}
         {...rest}
+        aria-invalid={invalid ?? (error ? true : undefined)}
+        aria-describedby={[describedBy, hintId, errId].filter(Boolean).join(' ') || undefined}
       />
       {hint && (
         <div id={hintId} className="mt-1 text-xs text-stone-500">

@@ -6,10 +6,13 @@ import { useSession } from '../../app/session';
 import { Button } from '../../components/ui/Button';
 import { ErrorText } from '../../components/ui/Feedback';
 import { TextField } from '../../components/ui/Field';
+import { isWrongCredentials, useFieldError } from '../../components/useFieldError';
 import { AuthLayout } from './AuthLayout';
 import { NewPassphraseFields, validateNewPassphrase } from './SignUp';
+import { usePageTitle } from '../../components/usePageTitle';
 
 export function Recover() {
+  usePageTitle('Recover your vault');
   const { setUser } = useSession();
   const { navigate } = useRouter();
   const [email, setEmail] = useState('');
@@ -18,6 +21,8 @@ export function Recover() {
   const [confirm, setConfirm] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  // Either may be wrong (the server does not say which): both are marked, the key focused.
+  const { errorId, field } = useFieldError(error, (e) => (isWrongCredentials(e) ? (['recoveryKey', 'email'] as const) : []));
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -47,7 +52,7 @@ export function Recover() {
       }
     >
       <form onSubmit={submit} className="space-y-4" noValidate>
-        <TextField label="Email" type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} />
+        <TextField label="Email" type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} {...field('email')} />
         <TextField
           label="Recovery key"
           autoComplete="off"
@@ -56,9 +61,10 @@ export function Recover() {
           value={recoveryKey}
           onChange={(e) => setRecoveryKey(e.target.value)}
           inputClassName="font-mono"
+          {...field('recoveryKey')}
         />
         <NewPassphraseFields label="New passphrase" passphrase={next} confirm={confirm} onPassphrase={setNext} onConfirm={setConfirm} email={email} />
-        <ErrorText error={error} />
+        <ErrorText error={error} id={errorId} />
         <Button type="submit" className="w-full" busy={busy}>
           Set new passphrase
         </Button>

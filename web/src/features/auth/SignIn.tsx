@@ -7,14 +7,17 @@ import { Button } from '../../components/ui/Button';
 import { ErrorText, Notice } from '../../components/ui/Feedback';
 import { hasKeptDrafts } from '../vault/keptDrafts';
 import { TextField } from '../../components/ui/Field';
+import { isWrongCredentials, useFieldError } from '../../components/useFieldError';
 import { AuthLayout } from './AuthLayout';
 import { GoogleButton, googleErrorMessage } from './GoogleButton';
+import { usePageTitle } from '../../components/usePageTitle';
 
 export function safeNext(next: string | null): string {
   return next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/api') ? next : '/vault';
 }
 
 export function SignIn() {
+  usePageTitle('Sign in');
   const { setUser } = useSession();
   const { navigate } = useRouter();
   const next = useQueryParam('next');
@@ -24,6 +27,8 @@ export function SignIn() {
   const [error, setError] = useState<unknown>(googleError ? new Error(googleError) : null);
   const [busy, setBusy] = useState(false);
   const [keptEdits] = useState(hasKeptDrafts);
+  // Either may be wrong (the server does not say which): both are marked, the passphrase focused.
+  const { errorId, field } = useFieldError(error, (e) => (isWrongCredentials(e) ? (['passphrase', 'email'] as const) : []));
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -67,7 +72,7 @@ export function SignIn() {
         </Notice>
       )}
       <form onSubmit={submit} className="space-y-4">
-        <TextField label="Email" type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} />
+        <TextField label="Email" type="email" autoComplete="username" required value={email} onChange={(e) => setEmail(e.target.value)} {...field('email')} />
         <TextField
           label="Passphrase"
           type="password"
@@ -75,8 +80,9 @@ export function SignIn() {
           required
           value={passphrase}
           onChange={(e) => setPassphrase(e.target.value)}
+          {...field('passphrase')}
         />
-        <ErrorText error={error} />
+        <ErrorText error={error} id={errorId} />
         <Button type="submit" className="w-full" busy={busy}>
           Sign in
         </Button>

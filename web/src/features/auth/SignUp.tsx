@@ -1,5 +1,5 @@
 import { useId, useState, type FormEvent } from 'react';
-import { api } from '../../api/client';
+import { api, ApiError } from '../../api/client';
 import type { User } from '../../api/types';
 import { Link } from '../../app/router';
 import { Button } from '../../components/ui/Button';
@@ -9,8 +9,10 @@ import { AuthLayout } from './AuthLayout';
 import { GoogleButton } from './GoogleButton';
 import { LostPassphraseWarning, PassphraseStrength } from './PassphraseStrength';
 import { AccountCreated } from './RecoveryKeyDialog';
-import { estimateStrength, MIN_LENGTH } from './passphrase-strength';
+import { charCount, estimateStrength, MIN_LENGTH } from './passphrase-strength';
 import { useSignupPolicy } from './useSignupPolicy';
+import { usePageTitle } from '../../components/usePageTitle';
+import { useFieldError } from '../../components/useFieldError';
 
 /** Passphrase + confirmation + strength + warning; shared by sign-up and Google's /welcome. */
 export function NewPassphraseFields({
@@ -38,6 +40,7 @@ export function NewPassphraseFields({
           type="password"
           autoComplete="new-password"
           required
+          // UTF-16 units, so never stricter than the count below; kept for password managers.
           minLength={MIN_LENGTH}
           value={passphrase}
           onChange={(e) => onPassphrase(e.target.value)}
@@ -59,13 +62,14 @@ export function NewPassphraseFields({
 }
 
 export function validateNewPassphrase(passphrase: string, confirm: string, email?: string): string | null {
-  if (passphrase.length < MIN_LENGTH) return `Your passphrase needs at least ${MIN_LENGTH} characters.`;
+  if (charCount(passphrase) < MIN_LENGTH) return `Your passphrase needs at least ${MIN_LENGTH} characters.`;
   if (!estimateStrength(passphrase, email).acceptable) return 'That passphrase is too easy to guess. Try four or more unrelated words.';
   if (passphrase !== confirm) return 'The two passphrases do not match.';
   return null;
 }
 
 export function SignUp() {
+  usePageTitle('Create your vault');
   const [email, setEmail] = useState('');
   const [passphrase, setPassphrase] = useState('');
   const [confirm, setConfirm] = useState('');
@@ -74,6 +78,13 @@ export function SignUp() {
   const [created, setCreated] = useState<{ user: User; recoveryKey: string } | null>(null);
   const [inviteCode, setInviteCode] = useState('');
   const policy = useSignupPolicy();
+  const { errorId, field } = useFieldError(error, (e) =>
+    e instanceof ApiError && e.code === 'email_taken'
+      ? (['email'] as const)
+      : e instanceof ApiError && e.status === 403 && policy === 'invite'
+        ? (['invite'] as const)
+        : [],
+  );
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -126,12 +137,13 @@ export function SignUp() {
               onChange={(e) => setInviteCode(e.target.value)}
               hint="This server creates accounts by invitation. The code looks like CVI-XXXXX-…"
               inputClassName="font-mono"
+              {...field('invite')}
             />
           )}
-          <TextField label="Email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
+          <TextField label="Email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} {...field('email')} />
           <NewPassphraseFields passphrase={passphrase} confirm={confirm} onPassphrase={setPassphrase} onConfirm={setConfirm} email={email} />
           <LostPassphraseWarning />
-          <ErrorText error={error} />
+          <ErrorText error={error} id={errorId} />
           <Button type="submit" className="w-full" busy={busy}>
             Create account
           </Button>

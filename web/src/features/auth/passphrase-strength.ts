@@ -9,7 +9,15 @@ export interface Strength {
   acceptable: boolean;
 }
 
+/** The server's minimum (contract/account.ts `NewPassphrase`), in characters as {@link charCount} counts. */
 export const MIN_LENGTH = 10;
+
+/**
+ * A passphrase's length as the server counts it: characters (code points), as zod's string
+ * `min`/`max` do, not UTF-16 units (`length`, which counts an emoji twice). The contract is
+ * imported as types only, so the count is repeated here rather than shared.
+ */
+export const charCount = (s: string): number => [...s].length;
 
 const COMMON = [
   'password',
@@ -73,8 +81,9 @@ export function estimateStrength(passphrase: string, email = ''): Strength {
     };
 
   // Collapse repeats ("aaaa" counts as a little more than "a").
-  const collapsed = p.replace(/(.)\1{2,}/g, '$1$1');
-  let effectiveLength = collapsed.length;
+  const collapsed = p.replace(/(.)\1{2,}/gu, '$1$1');
+  const length = charCount(p);
+  let effectiveLength = charCount(collapsed);
   if (collapsed.length < p.length) hints.push('Avoid repeated characters.');
 
   const lower = p.toLowerCase();
@@ -111,11 +120,11 @@ export function estimateStrength(passphrase: string, email = ''): Strength {
   if (words.length >= 4) bits = Math.max(bits, words.length * 13);
   bits = Math.max(0, Math.round(bits));
 
-  if (p.length < MIN_LENGTH) hints.unshift(`Use at least ${MIN_LENGTH} characters (${MIN_LENGTH - p.length} more).`);
+  if (length < MIN_LENGTH) hints.unshift(`Use at least ${MIN_LENGTH} characters (${MIN_LENGTH - length} more).`);
   else if (bits < 60 && words.length < 4) hints.push('Longer is stronger: try four or more unrelated words.');
 
   let score: Strength['score'] = bits < 28 ? 0 : bits < 40 ? 1 : bits < 60 ? 2 : bits < 80 ? 3 : 4;
-  if (p.length < MIN_LENGTH && score > 1) score = 1;
+  if (length < MIN_LENGTH && score > 1) score = 1;
   const label = (['Very weak', 'Weak', 'Fair', 'Good', 'Strong'] as const)[score];
-  return { score, label, bits, hints: [...new Set(hints)], acceptable: p.length >= MIN_LENGTH && score >= 2 };
+  return { score, label, bits, hints: [...new Set(hints)], acceptable: length >= MIN_LENGTH && score >= 2 };
 }

@@ -210,3 +210,40 @@ describe('<ChatPage>', () => {
     await screen.findByText(/Cut off: the answer reached its length limit/);
   });
 });
+
+describe('<ChatPage> structure for screen readers', () => {
+  it('keeps a page heading while the first answer streams and after it fails', async () => {
+    const { streams } = setup();
+    expect(screen.getByRole('heading', { level: 1 })).toBeTruthy();
+    await ask('hello');
+    await waitFor(() => expect(streams).toHaveLength(1));
+    expect(screen.getByRole('heading', { level: 1 })).toBeTruthy();
+    await act(async () => {
+      streams[0]!.push('event: error\ndata: {"code":"model_failed","message":"The model stopped unexpectedly."}\n\n');
+      streams[0]!.close();
+    });
+    await screen.findByText('The model stopped unexpectedly.');
+    expect(screen.getByRole('heading', { level: 1 })).toBeTruthy();
+  });
+
+  it('says an answer’s error once: by the polite message list it is in, not also as an alert', async () => {
+    const { streams } = setup();
+    await ask('hello');
+    await waitFor(() => expect(streams).toHaveLength(1));
+    await act(async () => {
+      streams[0]!.push('event: error\ndata: {"code":"model_failed","message":"The model stopped unexpectedly."}\n\n');
+      streams[0]!.close();
+    });
+    const error = await screen.findByText('The model stopped unexpectedly.');
+    const list = error.closest('[aria-live="polite"]')!;
+    expect(list).toBeTruthy();
+    // An alert inside the polite list is announced twice: as an alert, and as the list's addition.
+    expect(list.querySelector('[role="alert"], [aria-live="assertive"]')).toBeNull();
+    expect(screen.queryByRole('alert')).toBeNull();
+  });
+
+  it('names the page in the window title without the conversation’s title', () => {
+    setup();
+    expect(document.title).toBe('Chat · Context Vault');
+  });
+});

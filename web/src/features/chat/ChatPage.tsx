@@ -7,6 +7,7 @@ import { Dialog } from '../../components/ui/Dialog';
 import { ErrorText } from '../../components/ui/Feedback';
 import { formatDate } from '../../components/format';
 import { UserText } from '../../components/UserText';
+import { usePageTitle } from '../../components/usePageTitle';
 import { AnswerActions, ChatHeader } from './AnswerTools';
 import { ModelPicker } from '../models/ModelPicker';
 import { Markdown } from './Markdown';
@@ -76,11 +77,9 @@ function MessageView({ m, onRegenerate }: { m: UiMessage; onRegenerate?: () => v
         ) : null}
         {m.status === 'stopped' && <p className="mt-2 text-xs italic text-stone-500">Stopped.</p>}
         {m.cutOff && <p className="mt-2 text-xs italic text-stone-500">Cut off: the answer reached its length limit.</p>}
-        {m.status === 'error' && (
-          <p role="alert" className={`text-sm text-red-700 ${m.text ? 'mt-2' : ''}`}>
-            {m.error}
-          </p>
-        )}
+        {/* Not role="alert": it is added inside the polite message list, which already announces it; an
+            alert there is read twice (once assertive, once as the list's addition). */}
+        {m.status === 'error' && <p className={`text-sm text-red-700 ${m.text ? 'mt-2' : ''}`}>{m.error}</p>}
         <SourceChips sources={m.sources} />
         <AnswerActions m={m} onRegenerate={onRegenerate} />
       </div>
@@ -123,6 +122,8 @@ export function OfflineBanner({ reason, notSetUp = false }: { reason?: AiReason 
 }
 
 export function ChatPage({ chatId }: { chatId: string | null }) {
+  // "Chat", never the conversation's title: see usePageTitle on vault content in window titles.
+  usePageTitle('Chat');
   const { navigate } = useRouter();
   const ai = useAiStatus();
   const [chats, setChats] = useState<ChatSummary[] | null>(null);
@@ -237,6 +238,10 @@ export function ChatPage({ chatId }: { chatId: string | null }) {
     }
   };
 
+  // Which of the page's headings shows: the empty state's, or a saved chat's title.
+  const empty = chat.messages.length === 0 && !chat.loading;
+  const titled = Boolean(chatId && chat.messages.length > 0);
+
   const [deleting, setDeleting] = useState<ChatSummary | null>(null);
   const [deleteBusy, setDeleteBusy] = useState(false);
   const [deleteError, setDeleteError] = useState<unknown>(null);
@@ -331,9 +336,12 @@ export function ChatPage({ chatId }: { chatId: string | null }) {
       </Dialog>
 
       <section aria-label="Conversation" className="flex min-h-[calc(100vh-10rem)] min-w-0 flex-col">
+        {/* The page's heading where neither the empty state's nor the saved chat's is shown (opening a
+            chat, a first answer streaming or failed): heading navigation and a new page's focus need one. */}
+        {!empty && !titled && <h1 className="sr-only">Chat</h1>}
         {ai.offline && <OfflineBanner reason={ai.reason} notSetUp={ai.notSetUp} />}
         <ErrorText error={chat.error} className="mb-3" />
-        {chatId && chat.messages.length > 0 && (
+        {chatId && titled && (
           <ChatHeader
             chatId={chatId}
             title={chats?.find((c) => c.id === chatId)?.title ?? ''}
@@ -346,7 +354,7 @@ export function ChatPage({ chatId }: { chatId: string | null }) {
               Opening conversation…
             </p>
           )}
-          {chat.messages.length === 0 && !chat.loading && (
+          {empty && (
             <div className="mx-auto max-w-lg py-12 text-center">
               <h1 className="text-xl font-semibold text-stone-900">Ask your vault</h1>
               <p className="mt-2 text-sm text-stone-600">

@@ -61,12 +61,14 @@ function ClinicalList({ kind, title, groups, empty, version }: (typeof LISTS)[nu
   const [entries, setEntries] = useState<ClinicalEntry[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [showPast, setShowPast] = useState(false);
+  const [attempt, setAttempt] = useState(0);
   useEffect(() => {
+    setError(null);
     api.get<{ entries: ClinicalEntry[] }>(`/api/records/clinical/${kind}`).then((r) => setEntries(r.entries), setError);
-  }, [kind, version]);
+  }, [kind, version, attempt]);
   return (
     <Card title={title}>
-      <ErrorText error={error} />
+      <ErrorText error={error} onRetry={() => setAttempt((n) => n + 1)} />
       {entries && entries.length === 0 && <p className="text-sm text-stone-500">{empty}</p>}
       {groups.map(([g, label], gi) => {
         const list = (entries ?? []).filter((e) => e.group === g);

@@ -1,6 +1,7 @@
 import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
+import { flushSync } from 'react-dom';
 import { api, qs } from '../../api/client';
-import { Button } from '../../components/ui/Button';
+import { Button, TOUCH_TARGET } from '../../components/ui/Button';
 import { Dialog } from '../../components/ui/Dialog';
 import { ErrorText } from '../../components/ui/Feedback';
 import { SelectField } from '../../components/ui/Field';
@@ -72,6 +73,17 @@ function MetricCard({ card }: { card: DashboardCard }) {
   );
 }
 
+/**
+ * After a Move: focus stays on the pressed button, or, where the card reached the end of the list
+ * and that button is disabled now, goes to the card's other Move button. A disabled button drops
+ * focus to the dialog itself, and reordering the rows can drop it too.
+ */
+function keepMoveFocus(pressed: HTMLButtonElement, moveNow: () => void): void {
+  flushSync(moveNow);
+  const target = pressed.disabled ? [...(pressed.parentElement?.querySelectorAll('button') ?? [])].find((b) => b !== pressed && !b.disabled) : pressed;
+  if (target && document.activeElement !== target) target.focus();
+}
+
 function CustomizeDialog({
   open,
   onOpenChange,
@@ -133,10 +145,22 @@ function CustomizeDialog({
               {o.title}
             </label>
             <span className="flex gap-1">
-              <Button size="sm" variant="ghost" aria-label={`Move ${o.title} up`} disabled={i === 0} onClick={() => move(i, -1)}>
+              <Button
+                size="sm"
+                variant="ghost"
+                aria-label={`Move ${o.title} up`}
+                disabled={i === 0}
+                onClick={(e) => keepMoveFocus(e.currentTarget, () => move(i, -1))}
+              >
                 ↑
               </Button>
-              <Button size="sm" variant="ghost" aria-label={`Move ${o.title} down`} disabled={i === order.length - 1} onClick={() => move(i, 1)}>
+              <Button
+                size="sm"
+                variant="ghost"
+                aria-label={`Move ${o.title} down`}
+                disabled={i === order.length - 1}
+                onClick={(e) => keepMoveFocus(e.currentTarget, () => move(i, 1))}
+              >
                 ↓
               </Button>
             </span>
@@ -244,7 +268,7 @@ export function Dashboard({ version }: { version: number }) {
                 type="button"
                 aria-pressed={days === r.days}
                 onClick={() => setDays(r.days)}
-                className={`rounded-md px-3 py-1 text-sm font-medium ${days === r.days ? 'bg-white text-stone-900 shadow-sm' : 'text-stone-600 hover:text-stone-900'}`}
+                className={`rounded-md px-3 py-1 text-sm font-medium ${TOUCH_TARGET} ${days === r.days ? 'bg-white text-stone-900 shadow-sm' : 'text-stone-600 hover:text-stone-900'}`}
               >
                 {r.label}
               </button>
@@ -257,7 +281,7 @@ export function Dashboard({ version }: { version: number }) {
           )}
         </div>
       </div>
-      <ErrorText error={error} />
+      <ErrorText error={error} onRetry={() => void load()} />
       {data && data.available.length === 0 && (
         <p className="rounded-xl border border-dashed border-stone-300 p-6 text-center text-sm text-stone-500">
           {/* Lab results and other records are listed under Records, so "no data" would be wrong here. */}

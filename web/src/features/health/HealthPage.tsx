@@ -8,8 +8,10 @@ import { Importer } from './Importers';
 import { LabList } from './LabList';
 import { ManualEntryDialog } from './ManualEntryDialog';
 import { SummaryDialog } from './SummaryDialog';
+import { usePageTitle } from '../../components/usePageTitle';
 
 export default function HealthPage() {
+  usePageTitle('Health');
   const [version, setVersion] = useState(0);
   const bump = useCallback(() => setVersion((v) => v + 1), []);
   const [adding, setAdding] = useState(false);

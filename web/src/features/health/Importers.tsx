@@ -294,8 +294,7 @@ export function Importer({ kind, onImported, bare = false }: { kind: Kind; onImp
         id={inputId}
         type="file"
         accept={m.accept}
-        className="sr-only"
-        tabIndex={-1}
+        hidden
         aria-label={m.button}
         onChange={(e) => {
           const f = e.target.files?.[0];

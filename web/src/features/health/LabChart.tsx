@@ -40,6 +40,7 @@ export default function LabChart({ name, unit, points, range }: { name: string; 
 
   return (
     <figure className="relative">
+      {/* The description is the picture's name only: a caption would name the figure too and be read again. */}
       <svg viewBox={`0 0 ${W} ${H}`} className="h-auto w-full" role="img" aria-label={label} data-testid="lab-chart">
         {range && (range.low !== undefined || range.high !== undefined) && (
           <rect
@@ -92,7 +93,6 @@ export default function LabChart({ name, unit, points, range }: { name: string; 
           {dayOf(h)}: <span className="font-semibold">{fmt(h.value, 2)}</span> {h.unit} {h.flag && h.flag !== 'normal' ? `(${h.flag})` : ''}
         </div>
       )}
-      <figcaption className="sr-only">{label}</figcaption>
     </figure>
   );
 }

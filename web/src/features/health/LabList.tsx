@@ -13,13 +13,15 @@ const ARROW_TEXT = { up: 'rising', down: 'falling', flat: 'steady' } as const;
 export function LabList({ version }: { version: number }) {
   const [labs, setLabs] = useState<LabSummary[] | null>(null);
   const [error, setError] = useState<unknown>(null);
+  const [attempt, setAttempt] = useState(0);
   useEffect(() => {
+    setError(null);
     api.get<{ labs: LabSummary[] }>('/api/records/labs').then((r) => setLabs(r.labs), setError);
-  }, [version]);
+  }, [version, attempt]);
   const panels = [...new Set((labs ?? []).map((l) => l.panel))];
   return (
     <Card title="Lab results">
-      <ErrorText error={error} />
+      <ErrorText error={error} onRetry={() => setAttempt((n) => n + 1)} />
       {labs && labs.length === 0 && <p className="text-sm text-stone-500">No lab results yet.</p>}
       <div className="space-y-4">
         {panels.map((panel) => (

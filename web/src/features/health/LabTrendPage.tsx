@@ -6,6 +6,7 @@ import { formatDate, formatDay, SOURCE_LABELS } from '../../components/format';
 import { UserText } from '../../components/UserText';
 import { labValue, type LabTrend } from './health-api';
 import { plural } from './plural';
+import { usePageTitle } from '../../components/usePageTitle';
 
 const LabChart = lazy(() => import('./LabChart'));
 
@@ -13,6 +14,7 @@ const FLAG_TEXT: Record<string, string> = { high: 'High', low: 'Low', abnormal: 
 
 /** Every value of one lab test over time, across sources, in the unit the person picks. */
 export default function LabTrendPage({ code }: { code: string }) {
+  usePageTitle('Lab result');
   const [unit, setUnit] = useState<string | undefined>();
   const [trend, setTrend] = useState<LabTrend | null>(null);
   const [error, setError] = useState<unknown>(null);

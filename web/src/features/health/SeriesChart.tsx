@@ -121,6 +121,7 @@ export default function SeriesChart({ title, unit, series, mode, from, to, digit
 
   return (
     <figure className="relative">
+      {/* The description is the picture's name only: a caption would name the figure too and be read again. */}
       <svg
         viewBox={`0 0 ${W} ${H}`}
         className="h-auto w-full select-none"
@@ -206,7 +207,6 @@ export default function SeriesChart({ title, unit, series, mode, from, to, digit
           )}
         </div>
       )}
-      <figcaption className="sr-only">{description}</figcaption>
     </figure>
   );
 }

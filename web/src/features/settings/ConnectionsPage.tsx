@@ -10,6 +10,7 @@ import { formatDateTime } from '../../components/format';
 import { UserText } from '../../components/UserText';
 import { Importer, typeName } from '../health/Importers';
 import { usePolledJob } from '../health/useJob';
+import { usePageTitle } from '../../components/usePageTitle';
 
 const META: Record<string, { name: string; blurb: string }> = {
   epic: {
@@ -331,6 +332,7 @@ function useReturnBanner(): { tone: 'success' | 'error'; text: string } | null {
 }
 
 export default function ConnectionsPage() {
+  usePageTitle('Connections');
   const [data, setData] = useState<IntegrationsList | null>(null);
   const [error, setError] = useState<unknown>(null);
   const banner = useReturnBanner();

@@ -4,6 +4,7 @@ import { Button } from '../../components/ui/Button';
 import { Dialog } from '../../components/ui/Dialog';
 import { Card, ErrorText, Notice } from '../../components/ui/Feedback';
 import { TextField } from '../../components/ui/Field';
+import { isWrongCredentials, useFieldError } from '../../components/useFieldError';
 import { RecoveryKeyDialog } from '../auth/RecoveryKeyDialog';
 import { activityChanged } from './Activity';
 
@@ -18,6 +19,7 @@ export function NewRecoveryKey({ email }: { email: string }) {
   const [busy, setBusy] = useState(false);
   const [created, setCreated] = useState<string | null>(null);
   const [done, setDone] = useState(false);
+  const { errorId, field } = useFieldError(error, (e) => (isWrongCredentials(e) ? (['passphrase'] as const) : []));
 
   const close = () => {
     setAsking(false);
@@ -66,8 +68,9 @@ export function NewRecoveryKey({ email }: { email: string }) {
             autoComplete="current-password"
             value={passphrase}
             onChange={(e) => setPassphrase(e.target.value)}
+            {...field('passphrase')}
           />
-          <ErrorText error={error} />
+          <ErrorText error={error} id={errorId} />
           <div className="flex justify-end gap-2">
             <Button variant="secondary" onClick={close}>
               Cancel

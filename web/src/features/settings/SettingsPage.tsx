@@ -8,6 +8,7 @@ import { Button } from '../../components/ui/Button';
 import { Dialog } from '../../components/ui/Dialog';
 import { Card, ErrorText, Notice, PageHeader } from '../../components/ui/Feedback';
 import { TextField } from '../../components/ui/Field';
+import { isWrongCredentials, useFieldError } from '../../components/useFieldError';
 import { formatDateTime } from '../../components/format';
 import { googleErrorMessage } from '../auth/GoogleButton';
 import { NewPassphraseFields, validateNewPassphrase } from '../auth/SignUp';
@@ -18,8 +19,9 @@ import { Invites } from './Invites';
 import { ModelsSettings } from '../models/ModelsSettings';
 import { NewRecoveryKey } from './NewRecoveryKey';
 import { activityChanged } from './Activity';
+import { usePageTitle } from '../../components/usePageTitle';
 
-function ChangePassphrase() {
+export function ChangePassphrase() {
   const { user } = useSession();
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
@@ -27,6 +29,7 @@ function ChangePassphrase() {
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState(false);
   const [busy, setBusy] = useState(false);
+  const { errorId, field } = useFieldError(error, (e) => (isWrongCredentials(e) ? (['current'] as const) : []));
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -60,9 +63,10 @@ function ChangePassphrase() {
           required
           value={current}
           onChange={(e) => setCurrent(e.target.value)}
+          {...field('current')}
         />
         <NewPassphraseFields label="New passphrase" passphrase={next} confirm={confirm} onPassphrase={setNext} onConfirm={setConfirm} email={user?.email} />
-        <ErrorText error={error} />
+        <ErrorText error={error} id={errorId} />
         {done && <Notice tone="success">Passphrase changed.</Notice>}
         <Button type="submit" busy={busy}>
           Change passphrase
@@ -399,6 +403,7 @@ function DeleteAccount() {
 }
 
 export default function SettingsPage() {
+  usePageTitle('Settings');
   const { user } = useSession();
   return (
     <div className="max-w-3xl">

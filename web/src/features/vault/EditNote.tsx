@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { ApiError } from '../../api/client';
 import type { Item } from '../../api/types';
 import { Button, TOUCH_TARGET } from '../../components/ui/Button';
 import { Dialog } from '../../components/ui/Dialog';
@@ -6,25 +7,60 @@ import { ErrorText, Notice } from '../../components/ui/Feedback';
 import { TextField } from '../../components/ui/Field';
 import { UserText } from '../../components/UserText';
 import { Markdown } from '../chat/Markdown';
-import { MAX_TAG_CHARS, parseTags } from './NoteEditor';
+import { MAX_TAG_CHARS, parseTags, tagProblem } from './NoteEditor';
 import { useNoteDraft, type SaveState } from './useNoteDraft';
 
 const STATUS: Record<SaveState, string> = { saved: 'Saved', unsaved: 'Unsaved changes', saving: 'Saving…', error: 'Not saved' };
 
 /**
+ * The tags kept as they are, then the ones being typed, parsed: a stored tag may hold a comma,
+ * a leading # or capitals, and only what the person typed is read as a list of tags.
+ */
+function withTyped(kept: string[], typed: string): string[] {
+  const have = new Set(kept.map((t) => t.toLowerCase()));
+  return [...kept, ...parseTags(typed).filter((t) => !have.has(t.toLowerCase()))];
+}
+
+/**
  * The note editor: Markdown with a preview through the chat answers' safe renderer (no raw HTML,
  * links as text, no remote images), autosave with the version rule, Ctrl/Cmd+S to save now.
  */
-export function EditNote({ item, onSaved, onClose }: { item: Item; onSaved: (item: Item) => void; onClose: () => void }) {
+export function EditNote({
+  item,
+  onSaved,
+  onClose,
+  focusOnOpen = false,
+}: {
+  item: Item;
+  onSaved: (item: Item) => void;
+  onClose: () => void;
+  /** Opened by its Edit button, which is gone now: focus starts in the Title field. */
+  focusOnOpen?: boolean;
+}) {
   const note = useNoteDraft(item, onSaved);
   const [tab, setTab] = useState<'write' | 'preview'>('write');
-  const [tagText, setTagText] = useState(item.tags.join(', '));
-
-  // Tags shown as typed; the draft holds them parsed. A merge or another session may change them.
+  // Tags as chips, and a field for new ones: the draft holds both, so typing autosaves as before.
+  const [keptTags, setKeptTags] = useState(note.draft.tags);
+  const [typedTags, setTypedTags] = useState('');
+  // A merge or another session may change the draft's tags: the chips then show them.
   useEffect(() => {
-    if (parseTags(tagText).join('\n') !== note.draft.tags.join('\n')) setTagText(note.draft.tags.join(', '));
+    if (withTyped(keptTags, typedTags).join('\n') === note.draft.tags.join('\n')) return;
+    setKeptTags(note.draft.tags);
+    setTypedTags('');
     // Deliberately keyed on the draft's tags only: typing in the field must not be overwritten.
   }, [note.draft.tags]);
+  const setTags = (kept: string[], typed: string) => {
+    setKeptTags(kept);
+    setTypedTags(typed);
+    set({ tags: withTyped(kept, typed) });
+  };
+  // The typed tags become chips: the draft already holds them, so this saves nothing by itself.
+  const commitTyped = () => {
+    if (!typedTags.trim()) return;
+    setKeptTags(withTyped(keptTags, typedTags));
+    setTypedTags('');
+  };
+  const trashed = note.error instanceof ApiError && note.error.code === 'item_trashed';
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -78,7 +114,7 @@ export function EditNote({ item, onSaved, onClose }: { item: Item; onSaved: (ite
           <span data-testid="merge-notice">{note.notice}</span>
         </Notice>
       )}
-      <TextField label="Title" required value={note.draft.title} onChange={(e) => set({ title: e.target.value })} />
+      <TextField label="Title" required value={note.draft.title} onChange={(e) => set({ title: e.target.value })} autoFocus={focusOnOpen} />
       <div>
         <div role="tablist" aria-label="Editor view" className="mb-2 flex gap-1">
           {(['write', 'preview'] as const).map((t) => (
@@ -113,16 +149,53 @@ export function EditNote({ item, onSaved, onClose }: { item: Item; onSaved: (ite
           </section>
         )}
       </div>
-      <TextField
-        label="Tags"
-        hint={`Separate with commas. Up to ${MAX_TAG_CHARS} characters each.`}
-        value={tagText}
-        onChange={(e) => {
-          setTagText(e.target.value);
-          set({ tags: parseTags(e.target.value) });
-        }}
-      />
-      <ErrorText error={note.error} />
+      <div role="group" aria-label="Tags">
+        {keptTags.length > 0 && (
+          <ul aria-label="Tags on this note" className="mb-2 flex flex-wrap gap-2">
+            {keptTags.map((t, index) => (
+              <li
+                key={t}
+                className="inline-flex max-w-full items-center gap-1 rounded-full bg-stone-100 py-0.5 pl-2.5 pr-1 text-xs font-medium text-stone-700 ring-1 ring-stone-200"
+              >
+                <span className="min-w-0 break-all">{t}</span>
+                <button
+                  type="button"
+                  onClick={() =>
+                    setTags(
+                      keptTags.filter((_, i) => i !== index),
+                      typedTags,
+                    )
+                  }
+                  aria-label={`Remove tag ${t}`}
+                  className={`inline-flex items-center justify-center rounded-full px-1 text-stone-500 hover:bg-stone-200 hover:text-stone-900 focus-visible:outline-2 focus-visible:outline-teal-600 ${TOUCH_TARGET}`}
+                >
+                  ×
+                </button>
+              </li>
+            ))}
+          </ul>
+        )}
+        <TextField
+          label="Add tags"
+          hint={`Separate with commas. Up to ${MAX_TAG_CHARS} characters each.`}
+          value={typedTags}
+          onChange={(e) => setTags(keptTags, e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key !== 'Enter') return;
+            e.preventDefault();
+            commitTyped();
+          }}
+          onBlur={commitTyped}
+          error={tagProblem(note.draft.tags)}
+        />
+      </div>
+      {trashed ? (
+        <Notice tone="warning" title="This note was moved to the trash">
+          Your changes are not saved. Restore it from the trash to save them; what you typed is kept.
+        </Notice>
+      ) : (
+        <ErrorText error={note.error} />
+      )}
       <ConflictDialog conflict={note.conflict} mine={note.draft} onChoose={note.resolve} />
     </div>
   );

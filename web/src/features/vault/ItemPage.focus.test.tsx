@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Item } from '../../api/types';
 import { RouterProvider } from '../../app/router';
 import { ItemPage } from './ItemPage';
+import { dropKeptDraft, keepDraft } from './keptDrafts';
 
 const ID = '3f0c8a5e-0000-4000-8000-000000000009';
 const note = (over: Partial<Item> = {}): Item => ({
@@ -81,5 +82,38 @@ describe('<ItemPage> focus', () => {
     done.focus();
     fireEvent.click(done);
     await waitFor(() => expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Edit' })));
+  });
+
+  it('moves focus into the editor when Edit is pressed (the Edit button goes with it)', async () => {
+    show();
+    const edit = await screen.findByRole('button', { name: 'Edit' });
+    edit.focus();
+    fireEvent.click(edit);
+    await waitFor(() => expect(document.activeElement).toBe(screen.getByRole('textbox', { name: /Title/ })));
+  });
+
+  it('does not pull focus into an editor that reopens by itself (a kept edit): the heading starts the page', async () => {
+    keepDraft(ID, {
+      draft: { title: 'Trip', text: 'flights 9:40', tags: ['travel', 'work'] },
+      base: { title: 'Trip', text: 'flights', tags: ['travel', 'work'] },
+      baseVersion: 1,
+    });
+    try {
+      show();
+      const heading = await screen.findByRole('heading', { name: 'Trip' });
+      await screen.findByLabelText('Text (Markdown)');
+      await waitFor(() => expect(document.activeElement).toBe(heading));
+    } finally {
+      dropKeptDraft(ID);
+    }
+  });
+});
+
+describe('<ItemPage> window title', () => {
+  it('names the kind of item, never its title (window titles reach screen sharing and history)', async () => {
+    show();
+    await screen.findByRole('heading', { name: 'Trip' });
+    await waitFor(() => expect(document.title).toBe('Note · Context Vault'));
+    expect(document.title).not.toContain('Trip');
   });
 });

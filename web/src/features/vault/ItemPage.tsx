@@ -7,6 +7,7 @@ import { Badge, EmptyState, ErrorText } from '../../components/ui/Feedback';
 import { focusLost, focusRowControl, focusStatic } from '../../components/focus';
 import { formatDate, formatDateTime, KIND_LABELS, SOURCE_LABELS } from '../../components/format';
 import { UserText } from '../../components/UserText';
+import { usePageTitle } from '../../components/usePageTitle';
 import { Markdown } from '../chat/Markdown';
 import { RecordDetails } from '../health/RecordDetails';
 import { ManualEntryDialog } from '../health/ManualEntryDialog';
@@ -39,6 +40,11 @@ export function ItemPage({ id }: { id: string }) {
   const heading = useRef<HTMLHeadingElement>(null);
   const editButton = useRef<HTMLButtonElement>(null);
   const [editorClosed, setEditorClosed] = useState(false);
+  // Edit goes away as the editor opens: focus goes into the editor rather than to <body>. Not when
+  // the editor reopens by itself with a kept edit; the page then starts at its heading.
+  const [focusEditor, setFocusEditor] = useState(false);
+  // The item's kind, not its title: see usePageTitle on vault content in window titles.
+  usePageTitle(item ? (KIND_LABELS[item.kind] ?? 'Item') : 'Item');
 
   // A new page (a note just saved in the New note dialog, a search result opened): its heading, if
   // focus was left nowhere (<body>) or on the page's main region while it loaded.
@@ -57,6 +63,7 @@ export function ItemPage({ id }: { id: string }) {
     setItem(null);
     setError(null);
     setEditing(false);
+    setFocusEditor(false);
     api.get<Item>(`/api/items/${encodeURIComponent(id)}`).then((i) => {
       setItem(i);
       // Back after signing in again: reopen the editor with the edit the ended session kept.
@@ -133,7 +140,14 @@ export function ItemPage({ id }: { id: string }) {
             </Button>
           )}
           {item.kind === 'note' && !editing && (
-            <Button ref={editButton} variant="secondary" onClick={() => setEditing(true)}>
+            <Button
+              ref={editButton}
+              variant="secondary"
+              onClick={() => {
+                setFocusEditor(true);
+                setEditing(true);
+              }}
+            >
               Edit
             </Button>
           )}
@@ -155,9 +169,11 @@ export function ItemPage({ id }: { id: string }) {
         <div className="rounded-xl border border-stone-200 bg-white p-5 shadow-sm">
           <EditNote
             item={item}
+            focusOnOpen={focusEditor}
             onSaved={setItem}
             onClose={() => {
               setEditing(false);
+              setFocusEditor(false);
               setEditorClosed(true);
             }}
           />
@@ -273,7 +289,7 @@ function MoveTo({ item, onMoved }: { item: Item; onMoved: (i: Item) => void }) {
 
 function BackLink() {
   return (
-    <Link to={lastVaultHref()} className="mb-4 inline-flex items-center gap-1 text-sm font-medium text-stone-600 hover:text-stone-900">
+    <Link to={lastVaultHref()} className={`mb-4 inline-flex items-center gap-1 text-sm font-medium text-stone-600 hover:text-stone-900 ${TOUCH_TARGET}`}>
       <span aria-hidden="true">←</span> Back to vault
     </Link>
   );

@@ -1,12 +1,22 @@
 import { fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { useState } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { RouterProvider } from '../../app/router';
 import { Button } from '../../components/ui/Button';
 import { NewNoteDialog, tagProblem } from './NoteEditor';
 
 afterEach(() => vi.unstubAllGlobals());
 
 function Page() {
+  // The dialog asks before the page is left, through the router.
+  return (
+    <RouterProvider>
+      <Opener />
+    </RouterProvider>
+  );
+}
+
+function Opener() {
   const [open, setOpen] = useState(false);
   return (
     <>

@@ -1,20 +1,24 @@
 import { useCallback, useEffect, useLayoutEffect, useRef, useState, type FormEvent } from 'react';
 import { api } from '../../api/client';
 import type { Item } from '../../api/types';
+import { useRouter } from '../../app/router';
 import { Button } from '../../components/ui/Button';
 import { Dialog } from '../../components/ui/Dialog';
 import { ErrorText } from '../../components/ui/Feedback';
 import { TextArea, TextField } from '../../components/ui/Field';
 
+/**
+ * Tags as a person types them: separated by commas or lines, a leading # dropped, the case kept
+ * (the server matches tags without regard to case, and keeps the first spelling of one).
+ * Only for new input: a stored tag may hold a comma or start with #, so it is never re-parsed.
+ */
 export function parseTags(s: string): string[] {
-  return [
-    ...new Set(
-      s
-        .split(/[,\n]/)
-        .map((t) => t.trim().replace(/^#/, '').toLowerCase())
-        .filter(Boolean),
-    ),
-  ];
+  const seen = new Map<string, string>();
+  for (const raw of s.split(/[,\n]/)) {
+    const t = raw.trim().replace(/^#/, '');
+    if (t && !seen.has(t.toLowerCase())) seen.set(t.toLowerCase(), t);
+  }
+  return [...seen.values()];
 }
 
 export const MAX_TAG_CHARS = 64;
@@ -42,6 +46,8 @@ export function textProblem(text: string): string | null {
   return `The text is too long: a note can have at most ${n(MAX_NOTE_CHARS)} characters, and this one has ${n(text.length)}.`;
 }
 
+const LEAVE_NEW_NOTE = 'Your new note is not saved yet. If you leave now, what you typed is lost.';
+
 /** A new note's title, text and tags (existing notes are edited in EditNote, with autosave). */
 export function NoteForm({
   onSaved,
@@ -61,6 +67,20 @@ export function NoteForm({
   const dirty = Boolean(title.trim() || text.trim() || tags.trim());
   // Reported during the commit, so a close right after a keystroke already knows.
   useLayoutEffect(() => onDirtyChange?.(dirty), [dirty, onDirtyChange]);
+  // Back, a link, a reload or a closed tab would drop the typing with the dialog: ask first, as a
+  // note's page editor does before a reload (useLeaveWarning's guard, held here so a save can let go
+  // of it before its own navigation to the new note, which must not ask).
+  const { guard } = useRouter();
+  const release = useRef<(() => void) | null>(null);
+  useEffect(() => {
+    if (!dirty) return;
+    const off = guard(LEAVE_NEW_NOTE);
+    release.current = off;
+    return () => {
+      off();
+      release.current = null;
+    };
+  }, [dirty, guard]);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -73,7 +93,9 @@ export function NoteForm({
     setError(null);
     try {
       const body = { title: title.trim(), text, tags: parseTags(tags) };
-      onSaved(await api.post<Item>('/api/items', { kind: 'note', ...body }));
+      const saved = await api.post<Item>('/api/items', { kind: 'note', ...body });
+      release.current?.();
+      onSaved(saved);
     } catch (err) {
       setError(err);
     } finally {

@@ -17,6 +17,7 @@ import { useFolders } from './useFolders';
 import { useItems, type ItemFilters } from './useItems';
 import { readVaultView, rememberVaultSearch, rememberVaultWords, vaultSearch, vaultWords, type VaultView } from './vaultLocation';
 import { useUploads } from './useUploads';
+import { usePageTitle } from '../../components/usePageTitle';
 
 const ROW = 64;
 /** The server's limit on a search (contract/items.ts SearchQuery). */
@@ -69,6 +70,7 @@ function useSearch(q: string, filters: ItemFilters) {
 }
 
 export function VaultPage() {
+  usePageTitle('Vault');
   const { navigate, path, search: address } = useRouter();
   // Folder, tab and kind/source are kept in the address (Back, a reload and "Back to vault" restore
   // them); the search words and tag in this page's memory only (vaultLocation.ts).
@@ -174,8 +176,9 @@ export function VaultPage() {
               id="vault-upload"
               type="file"
               multiple
-              className="sr-only"
-              tabIndex={-1}
+              // Opened by the Upload button: display:none keeps it out of the tab order and the
+              // accessibility tree, and focus stays on the button after the chooser closes.
+              hidden
               aria-label="Upload files"
               onChange={(e) => {
                 if (e.target.files) uploads.add(e.target.files);
@@ -189,8 +192,7 @@ export function VaultPage() {
               type="file"
               accept="image/*"
               capture="environment"
-              className="sr-only"
-              tabIndex={-1}
+              hidden
               aria-label="Take a photo of a document"
               onChange={(e) => {
                 if (e.target.files) uploads.add(e.target.files);

@@ -1,6 +1,7 @@
 import { act, fireEvent, render, renderHook, screen } from '@testing-library/react';
 import { useState } from 'react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { RouterProvider } from '../../app/router';
 import { Button } from '../../components/ui/Button';
 import type { Item } from '../../api/types';
 import { MAX_NOTE_CHARS, NewNoteDialog } from './NoteEditor';
@@ -9,6 +10,15 @@ import { useNoteDraft } from './useNoteDraft';
 afterEach(() => vi.unstubAllGlobals());
 
 function Page() {
+  // The dialog asks before the page is left, through the router.
+  return (
+    <RouterProvider>
+      <Opener />
+    </RouterProvider>
+  );
+}
+
+function Opener() {
   const [open, setOpen] = useState(false);
   return (
     <>
