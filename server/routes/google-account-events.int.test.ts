@@ -132,4 +132,33 @@ describe.each(dbTargets())('Google link, pending sign-ins and security events (%
     expect(replay.json().error.code).toBe('no_pending_sign_in');
     expect(replay.headers['set-cookie']?.toString() ?? '').not.toContain('cv_session=');
   });
+
+  it("locks a Google unlock for the guessing address only, and names the owner's client", async () => {
+    const email = `lock-${randomBytes(4).toString('hex')}@example.com`;
+    google.setUser({ sub: `lock-${randomBytes(4).toString('hex')}`, email });
+    const signIn = async () => {
+      const start = await inject({ method: 'GET', url: '/api/auth/google' });
+      const cb = await inject({ method: 'GET', url: await providerRedirect(start.headers.location as string), headers: { cookie: cookies(start) } });
+      return cb.headers['set-cookie']!.toString().match(/cv_pending=[^;]+/)![0];
+    };
+    const reg = await inject({ method: 'POST', url: '/api/auth/google/register', headers: { cookie: await signIn() }, payload: { passphrase: PASS } });
+    expect(reg.statusCode).toBe(201);
+    // Someone elsewhere guesses this account's passphrase until that address is locked.
+    for (let i = 0; i < 8; i++)
+      await inject({ method: 'POST', url: '/api/auth/login', remoteAddress: '192.0.2.7', payload: { email, passphrase: `wrong guess ${i}` } });
+    const unlock = await inject({
+      method: 'POST',
+      url: '/api/auth/unlock',
+      remoteAddress: '198.51.100.4',
+      headers: { cookie: await signIn(), 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0' },
+      payload: { passphrase: PASS },
+    });
+    expect(unlock.statusCode).toBe(200);
+    const session = unlock.headers['set-cookie']!.toString().match(/cv_session=[^;]+/)![0];
+    const events = (await inject({ method: 'GET', url: '/api/activity', headers: { cookie: session } })).json().events as Array<{
+      action: string;
+      client?: string;
+    }>;
+    expect(events.find((e) => e.action === 'login')?.client).toBe('Firefox on Linux');
+  });
 });

@@ -235,14 +235,14 @@ export class GoogleAuthService {
   }
 
   /** Later Google sign-ins: the passphrase unlocks, throttled exactly like a login. */
-  async unlock(pending: PendingIdentity | null, passphrase: string, requestId?: string) {
+  async unlock(pending: PendingIdentity | null, passphrase: string, requestId?: string, userAgent?: string, address?: string) {
     const again = () => unauthorized('Sign in with Google again to continue.', 'no_pending_sign_in');
     if (!pending?.userId || !pending.nonce) throw again();
     const p = { ...pending, nonce: pending.nonce };
     if (await this.#isSpent(p)) throw again();
     const user = await this.users.findById(pending.userId);
     if (!user || !user.google_sub || !sameSecret(Buffer.from(user.google_sub).toString('base64'), pending.subMac)) throw again();
-    const r = await this.auth.login(user.email, passphrase, requestId);
+    const r = await this.auth.login(user.email, passphrase, requestId, userAgent, address);
     // Spent only by a success, so a mistyped passphrase does not send the person back to Google;
     // two unlocks racing with one cookie both got here, and only the first keeps its session.
     if (!(await this.#spend(p))) {
