@@ -86,7 +86,15 @@ const EnvSchema = z.object({
     ),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino log level.'),
   MAX_UPLOAD_MB: z.coerce.number().int().min(1).max(100_000).default(1024).describe('Largest file upload, in MiB.'),
-  MAX_JSON_KB: z.coerce.number().int().min(16).max(1_048_576).default(1024).describe('Largest JSON request body, in KiB (item create and update take up to 6,065,536 bytes whatever this is, so any note within its 1,000,000 characters fits).'),
+  MAX_JSON_KB: z.coerce
+    .number()
+    .int()
+    .min(16)
+    .max(1_048_576)
+    .default(1024)
+    .describe(
+      'Largest JSON request body, in KiB (item create and update take up to 6,065,536 bytes whatever this is, so any note within its 1,000,000 characters fits).',
+    ),
   MAX_IMPORT_MB: z.coerce.number().int().min(1).max(200_000).default(20_480).describe('Largest health import or export re-import, in MiB.'),
   IMPORT_BUDGET_BASE_S: z.coerce
     .number()
@@ -183,7 +191,9 @@ const EnvSchema = z.object({
     .string()
     .min(1)
     .default('pdftoppm')
-    .describe("Poppler's `pdftoppm`, which rasterises PDF pages for OCR: pages without a text layer, and pages that are mostly a picture with only a stamp or page number as text (stdin to stdout, nothing on disk)."),
+    .describe(
+      "Poppler's `pdftoppm`, which rasterises PDF pages for OCR: pages without a text layer, and pages that are mostly a picture with only a stamp or page number as text (stdin to stdout, nothing on disk).",
+    ),
   OCR_DPI: z.coerce.number().int().min(72).max(600).default(200).describe('Resolution PDF pages are rasterised at for OCR.'),
   OCR_MAX_PIXELS: z.coerce
     .number()

@@ -67,7 +67,13 @@ export const googleAuthRoutes =
 
     app.post('/api/auth/unlock', { config: limited, schema: { body: UnlockBody, response: { 200: UserBody } } }, async (req, reply) => {
       need();
-      const r = await google.unlock(readSealedCookie<PendingIdentity>(req, config, PENDING.name), req.body.passphrase, req.id, req.headers['user-agent'], req.ip);
+      const r = await google.unlock(
+        readSealedCookie<PendingIdentity>(req, config, PENDING.name),
+        req.body.passphrase,
+        req.id,
+        req.headers['user-agent'],
+        req.ip,
+      );
       clearSealedCookie(reply, config, PENDING);
       setSessionCookie(reply, config, r.session);
       // New data synced while the user was away shows up as soon as they are back.
