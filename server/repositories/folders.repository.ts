@@ -42,6 +42,16 @@ export class FoldersRepository {
       .executeTakeFirst();
   }
 
+  /** The folders directly under `parentId` (top-level ones for null), names sealed. */
+  children(userId: string, parentId: string | null, trx: Executor = this.db) {
+    return trx
+      .selectFrom('folders')
+      .select(['id', 'version', 'ciphertext'])
+      .where('user_id', '=', userId)
+      .where('parent_id', parentId === null ? 'is' : '=', parentId)
+      .execute();
+  }
+
   /** Every folder of the user with the number of live items filed directly in it. */
   listWithCounts(userId: string) {
     return this.db

@@ -393,6 +393,40 @@ describe.each(dbTargets())('export and restore: what goes in, what comes back, w
     expect(was.json().text).toBe('first text');
   });
 
+  it('keeps two sibling folders of one name apart through a re-import (an export made before names were unique per parent)', async () => {
+    const user = await signUp(sut.app);
+    const first = { id: randomUUID(), name: 'Medical 🏥', parentId: null };
+    const second = { id: randomUUID(), name: 'Medical 🏥', parentId: null };
+    const labs = { id: randomUUID(), name: 'Labs', parentId: second.id };
+    const archive = await seal(
+      await makeTar([
+        ['manifest.json', manifest()],
+        ['folders.jsonl', jsonl([first, second, labs])],
+        ['items.jsonl', jsonl([note({ title: 'In the first', folderId: first.id }), note({ title: 'In the second', folderId: second.id })])],
+      ]),
+    );
+    const shape = async () => {
+      const folders = (await sut.app.inject({ method: 'GET', url: '/api/folders', headers: user.headers })).json().folders as Array<{
+        id: string;
+        name: string;
+        parentId: string | null;
+      }>;
+      const byId = new Map(folders.map((f) => [f.id, f]));
+      const path = (f: { name: string; parentId: string | null }): string => (f.parentId ? `${path(byId.get(f.parentId)!)}/${f.name}` : f.name);
+      const filed = new Map<string, string[]>();
+      for (const i of await items(user.headers)) {
+        const folderId = (i as Item & { folderId?: string | null }).folderId;
+        if (folderId) filed.set(folderId, [...(filed.get(folderId) ?? []), String(i.title)]);
+      }
+      return { paths: folders.map(path).sort(), folders: [...filed.values()].map((t) => t.join()).sort() };
+    };
+    const want = { paths: ['Medical 🏥', 'Medical 🏥', 'Medical 🏥/Labs'], folders: ['In the first', 'In the second'] };
+    expect(await restore(user.headers, archive)).toMatchObject({ status: 'done', result: { imported: { folders: 3 } } });
+    expect(await shape()).toEqual(want);
+    expect((await restore(user.headers, archive)).status).toBe('done');
+    expect(await shape()).toEqual(want);
+  });
+
   it('files each item as its own line says when an id repeats, and keeps the items read before a bad line', async () => {
     const user = await signUp(sut.app);
     const folder = { id: randomUUID(), name: 'Letters', parentId: null };

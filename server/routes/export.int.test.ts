@@ -298,51 +298,6 @@ describe.each(dbTargets())('export, re-import and account deletion (%s)', (targe
     expect((await seriesOf(other.headers)).days[0].count).toBe(2);
   });
 
-  it('keeps two sibling folders of one name apart through an export and a re-import', async () => {
-    const u = await signUp(sut.app);
-    const h = u.headers;
-    const folder = async (name: string, parentId?: string) =>
-      (
-        (await sut.app.inject({ method: 'POST', url: '/api/folders', headers: h, payload: { name, ...(parentId ? { parentId } : {}) } })).json() as {
-          id: string;
-        }
-      ).id;
-    const [a, b] = [await folder('Medical 🏥'), await folder('Medical 🏥')];
-    await folder('Labs', b);
-    for (const [title, folderId] of [
-      ['In the first', a],
-      ['In the second', b],
-    ] as const) {
-      const item = (await sut.app.inject({ method: 'POST', url: '/api/items', headers: h, payload: { title, text: title } })).json() as { id: string };
-      expect((await sut.app.inject({ method: 'PATCH', url: `/api/items/${item.id}`, headers: h, payload: { folderId } })).statusCode).toBe(200);
-    }
-    const passphrase = 'sibling folders export';
-    const res = await sut.app.inject({ method: 'POST', url: '/api/export', headers: h, payload: { passphrase } });
-    expect(res.statusCode).toBe(200);
-    const v = await signUp(sut.app);
-    const restore = async (result?: object) => {
-      const up = await sut.app.inject({
-        method: 'POST',
-        url: '/api/import/export',
-        ...multipart({ name: 'vault.age', type: 'application/octet-stream', data: res.rawPayload }, { passphrase }, v.headers),
-      });
-      expect(await waitJob(sut.app, v.headers, up.json().jobId)).toMatchObject({ status: 'done', ...(result ? { result } : {}) });
-    };
-    const shape = async () => {
-      const paths = await folderPaths(sut.app, v.headers);
-      const { live } = await allItems(sut.app, v.headers);
-      const byFolder = new Map<string, string[]>();
-      for (const i of live as Array<Item & { folderId?: string | null }>)
-        if (i.folderId) byFolder.set(i.folderId, [...(byFolder.get(i.folderId) ?? []), String(i.title)]);
-      return { paths: [...paths.values()].sort(), folders: [...byFolder.values()].map((t) => t.join()).sort() };
-    };
-    await restore({ imported: { folders: 3 } });
-    const want = { paths: ['Medical 🏥', 'Medical 🏥', 'Medical 🏥/Labs'], folders: ['In the first', 'In the second'] };
-    expect(await shape()).toEqual(want);
-    await restore();
-    expect(await shape()).toEqual(want);
-  });
-
   it('imports with an age identity, and refuses bad requests', async () => {
     const id = await generateAgeIdentity();
     const res = await sut.app.inject({ method: 'POST', url: '/api/export', headers: owner.headers, payload: { recipient: id.recipient } });

@@ -4,13 +4,22 @@ import type { Transaction } from 'kysely';
 import { folderName } from '../codec/index.js';
 import { asBuffer } from '../db/index.js';
 import type { DB } from '../db/types.js';
-import { badRequest, notFound } from '../errors.js';
+import { badRequest, conflict, notFound } from '../errors.js';
 import type { FoldersRepository } from '../repositories/folders.repository.js';
 import type { Item, ItemsService } from './items.service.js';
 import type { SessionContext } from './keyring.js';
 
 /** Deep enough for any filing scheme, shallow enough that walking a path stays cheap. */
 export const MAX_FOLDER_DEPTH = 32;
+
+/**
+ * A folder name as people tell names apart: trimmed, inner runs of whitespace as one space (a
+ * page shows them so), NFC (a composed and a decomposed é), and case folded; NFC again after
+ * folding, which can decompose (İ).
+ */
+export function folderNameKey(name: string): string {
+  return name.trim().replace(/\s+/g, ' ').normalize('NFC').toLocaleLowerCase('und').normalize('NFC');
+}
 
 /**
  * Nested folders. Names are sealed under a per-folder row key (AAD table `folders`, folder id,
@@ -43,11 +52,32 @@ export class FoldersService {
     }
   }
 
-  async create(session: SessionContext, input: { name: string; parentId?: string | null }): Promise<Folder> {
+  /**
+   * 409 `folder_exists` when a folder under `parentId` other than `self` has this name as
+   * {@link folderNameKey} compares them. Names are sealed, so the siblings are opened here; the
+   * caller holds the tree lock, so two tabs creating one name at once take turns and the second
+   * sees the first. The message holds the user's own name, for them alone: never log it.
+   */
+  async #checkName(session: SessionContext, parentId: string | null, name: string, trx: Transaction<DB>, self?: string): Promise<void> {
+    const key = folderNameKey(name);
+    for (const row of await this.repo.children(session.userId, parentId, trx)) {
+      if (row.id !== self && folderNameKey(this.#name(session, row)) === key) {
+        throw conflict(`A folder named "${name}" already exists here.`, 'folder_exists');
+      }
+    }
+  }
+
+  /**
+   * A new folder. `uniqueName` (the API's create) refuses a name a sibling has; re-import leaves it
+   * off: it merges a folder into a same-named one itself, and keeps an export's two same-named
+   * siblings (made before names were checked) two.
+   */
+  async create(session: SessionContext, input: { name: string; parentId?: string | null }, opts: { uniqueName?: boolean } = {}): Promise<Folder> {
     const parentId = input.parentId ?? null;
     const id = randomUUID();
     await this.repo.tree(session.userId, async (trx) => {
       if (parentId) await this.#checkParent(session, parentId, trx);
+      if (opts.uniqueName) await this.#checkName(session, parentId, input.name, trx);
       await this.repo.insert({ id, user_id: session.userId, parent_id: parentId, ciphertext: this.#seal(session, id, 1, input.name) }, trx);
     });
     return { id, name: input.name, parentId };
@@ -74,7 +104,13 @@ export class FoldersService {
         }
         set.parent_id = patch.parentId;
       }
-      const name = patch.name ?? this.#name(session, row);
+      const current = this.#name(session, row);
+      const name = patch.name ?? current;
+      // Keeping its name, or changing only its case, where it is: a folder never clashes with
+      // itself, nor with a same-named sibling from before names were checked.
+      if (set.parent_id !== undefined || folderNameKey(name) !== folderNameKey(current)) {
+        await this.#checkName(session, set.parent_id === undefined ? row.parent_id : set.parent_id, name, trx, id);
+      }
       if (patch.name !== undefined) {
         set.version = row.version + 1;
         set.ciphertext = this.#seal(session, id, set.version, patch.name);

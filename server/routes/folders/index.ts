@@ -9,7 +9,7 @@ export const foldersRoutes =
     const { folders } = deps;
 
     app.post('/api/folders', { schema: { body: CreateFolderBody, response: { 201: Folder } } }, async (req, reply) =>
-      reply.code(201).send(await folders.create(requireSession(req), req.body)),
+      reply.code(201).send(await folders.create(requireSession(req), req.body, { uniqueName: true })),
     );
 
     app.get('/api/folders', { schema: { response: { 200: FolderList } } }, async (req) => ({ folders: await folders.list(requireSession(req)) }));

@@ -35,4 +35,20 @@ describe('<FolderTree> name dialog', () => {
     fireEvent.submit(field.closest('form')!);
     await vi.waitFor(() => expect(api.create).toHaveBeenCalledWith('Labs', null));
   });
+
+  it("shows the server's refusal on the name field, in the dialog that stays open", async () => {
+    const api = fakeApi();
+    const { rerender } = render(<FolderTree api={api} selected={null} onSelect={() => undefined} onMoved={() => undefined} />);
+    fireEvent.click(screen.getByRole('button', { name: 'New folder' }));
+    const dialog = await screen.findByRole('dialog');
+    const field = within(dialog).getByLabelText('Folder name');
+    fireEvent.change(field, { target: { value: 'Labs' } });
+    fireEvent.submit(field.closest('form')!);
+    await vi.waitFor(() => expect(api.create).toHaveBeenCalledWith('Labs', null));
+    const refused = { ...api, error: new Error('A folder named "Labs" already exists here.') } as FoldersApi;
+    rerender(<FolderTree api={refused} selected={null} onSelect={() => undefined} onMoved={() => undefined} />);
+    expect(await within(screen.getByRole('dialog')).findByText('A folder named "Labs" already exists here.')).toBeTruthy();
+    expect(within(screen.getByRole('dialog')).getByLabelText('Folder name').getAttribute('aria-invalid')).toBe('true');
+    expect(screen.getAllByText('A folder named "Labs" already exists here.')).toHaveLength(1);
+  });
 });

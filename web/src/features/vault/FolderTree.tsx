@@ -92,9 +92,11 @@ export function FolderTree({
           </>
         )}
       </div>
-      {showError && <ErrorText error={api.error} className="mt-2" />}
+      {/* While the name dialog is open it shows the server's answer itself ("already exists here"), in front of the tree. */}
+      {showError && dialog !== 'create' && dialog !== 'rename' && <ErrorText error={api.error} className="mt-2" />}
       <NameDialog
         open={dialog === 'create' || dialog === 'rename'}
+        serverError={api.error}
         title={
           dialog === 'rename' ? (
             'Rename folder'
@@ -150,12 +152,15 @@ function NameDialog({
   initial,
   onClose,
   onSubmit,
+  serverError,
 }: {
   open: boolean;
   title: ReactNode;
   initial: string;
   onClose: () => void;
   onSubmit: (name: string) => Promise<void>;
+  /** The last create or rename's failure, shown on the name field (a name a sibling already has). */
+  serverError?: unknown;
 }) {
   const [name, setName] = useState(initial);
   const [busy, setBusy] = useState(false);
@@ -188,7 +193,7 @@ function NameDialog({
             if (problem && e.target.value.trim()) setProblem(null);
           }}
           maxLength={200}
-          error={problem ?? undefined}
+          error={problem ?? (!busy && serverError instanceof Error ? serverError.message : undefined)}
         />
         <div className="flex justify-end gap-2">
           <Button variant="secondary" onClick={onClose}>
