@@ -1,5 +1,6 @@
 import { lazy, Suspense, useEffect, type ReactNode } from 'react';
 import { Spinner } from '../components/ui/Button';
+import { usePageTitle } from '../components/usePageTitle';
 import { Recover } from '../features/auth/Recover';
 import { SignIn } from '../features/auth/SignIn';
 import { SignUp } from '../features/auth/SignUp';
@@ -24,6 +25,7 @@ const ALIASES: Record<string, string> = { '/login': '/signin', '/sign-in': '/sig
 
 /** Shown when the app shell opened but the server did not answer: nothing is kept offline. */
 function Unreachable() {
+  usePageTitle('Cannot reach Context Vault');
   return (
     <main id="main" className="mx-auto max-w-lg px-4 py-16 text-center">
       <div role="alert" className="rounded-xl border border-amber-300 bg-amber-50 px-6 py-5 text-amber-950" data-testid="offline">
@@ -110,6 +112,7 @@ function Routes() {
 }
 
 function NotFound() {
+  usePageTitle('Page not found');
   return (
     <div className="py-16 text-center">
       <h1 className="text-2xl font-semibold">Page not found</h1>

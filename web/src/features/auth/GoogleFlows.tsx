@@ -6,6 +6,7 @@ import { useSession } from '../../app/session';
 import { Button } from '../../components/ui/Button';
 import { ErrorText } from '../../components/ui/Feedback';
 import { TextField } from '../../components/ui/Field';
+import { usePageTitle } from '../../components/usePageTitle';
 import { AuthLayout } from './AuthLayout';
 import { LostPassphraseWarning } from './PassphraseStrength';
 import { AccountCreated } from './RecoveryKeyDialog';
@@ -14,6 +15,7 @@ import { useSignupPolicy } from './useSignupPolicy';
 
 /** First Google sign-in: the identity is proven, now choose the passphrase that encrypts the vault. */
 export function Welcome() {
+  usePageTitle('Welcome');
   const [passphrase, setPassphrase] = useState('');
   const [confirm, setConfirm] = useState('');
   const [error, setError] = useState<unknown>(null);
@@ -75,6 +77,7 @@ export function Welcome() {
 
 /** Returning Google sign-in: unlock the vault with the passphrase. */
 export function Unlock() {
+  usePageTitle('Unlock');
   const { setUser } = useSession();
   const { navigate } = useRouter();
   const [passphrase, setPassphrase] = useState('');

@@ -134,14 +134,17 @@ export function ChatHeader({ chatId, title, onRenamed }: { chatId: string; title
           <label htmlFor="chat-title" className="sr-only">
             Chat title
           </label>
-          <input
-            id="chat-title"
-            value={value}
-            maxLength={200}
-            onChange={(e) => setValue(e.target.value)}
-            autoFocus
-            className="min-w-0 flex-1 rounded-lg border border-stone-300 bg-white px-3 py-1.5 text-sm text-stone-900 focus:border-teal-600 focus:outline-2 focus:outline-teal-600"
-          />
+          {/* The box sits in the h1, so the page keeps its heading (heading navigation, focusPageHeading) while renaming. */}
+          <h1 className="min-w-0 flex-1">
+            <input
+              id="chat-title"
+              value={value}
+              maxLength={200}
+              onChange={(e) => setValue(e.target.value)}
+              autoFocus
+              className="w-full rounded-lg border border-stone-300 bg-white px-3 py-1.5 text-sm text-stone-900 focus:border-teal-600 focus:outline-2 focus:outline-teal-600"
+            />
+          </h1>
           <Button type="submit" size="sm" busy={busy}>
             Save title
           </Button>
