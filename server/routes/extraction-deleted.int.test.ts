@@ -2,45 +2,26 @@
  * An OCR job whose item is deleted for good stops reading: the job must not then claim that it
  * read every page.
  */
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scannedPdf } from '../../test-support/server/extraction-fixtures.js';
 import { dbTargets, multipart, signUp, startTestServer, type TestServer } from '../../test-support/server/harness.js';
+import { gatedTesseract } from '../../test-support/server/gated-tesseract.js';
 import { waitJob } from '../../test-support/server/jobs.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.each(dbTargets())('OCR stopped by a permanent delete (%s)', (target) => {
   let sut: TestServer;
   let user: Awaited<ReturnType<typeof signUp>>;
-  let dir: string;
-  let calls: string;
+  let gate: Awaited<ReturnType<typeof gatedTesseract>>;
 
   beforeAll(async () => {
-    // Tesseract behind a gate: the n-th call waits for the file go-<n>.
-    dir = await mkdtemp(path.join(tmpdir(), 'cv-ocr-gone-'));
-    calls = path.join(dir, 'calls');
-    await writeFile(calls, '');
-    const tesseract = path.join(dir, 'tesseract');
-    await writeFile(
-      tesseract,
-      `#!/bin/sh\nn=$(( $(wc -l < '${calls}') + 1 ))\necho page >> '${calls}'\nwhile [ ! -e '${dir}/go-'$n ]; do sleep 0.05; done\nexec /usr/bin/tesseract "$@"\n`,
-    );
-    await chmod(tesseract, 0o755);
-    sut = await startTestServer(target, { OCR_TESSERACT_PATH: tesseract });
+    gate = await gatedTesseract();
+    sut = await startTestServer(target, { OCR_TESSERACT_PATH: gate.path });
     user = await signUp(sut.app);
   });
   afterAll(async () => {
     await sut?.dispose();
-    await rm(dir, { recursive: true, force: true });
+    await gate?.dispose();
   });
-
-  const open = (...n: number[]) => Promise.all(n.map((k) => writeFile(path.join(dir, `go-${k}`), '')));
-  const given = async (n: number) => {
-    while ((await readFile(calls, 'utf8')).split('\n').filter(Boolean).length < n) await sleep(25);
-  };
 
   it('leaves the pages it read as the progress, not all of them', async () => {
     const pdf = await scannedPdf([['Discharge letter'], ['Atrial fibrillation'], ['Warfarin started'], ['Follow up']]);
@@ -55,15 +36,15 @@ describe.each(dbTargets())('OCR stopped by a permanent delete (%s)', (target) =>
     const jobId = jobs.jobs.find((j) => j.kind === 'extract')!.id;
 
     // Page 1 read, page 2 being read when the item is deleted for good.
-    await open(1);
-    await given(2);
+    await gate.open(1);
+    await gate.waitGiven(2);
     expect((await sut.app.inject({ method: 'DELETE', url: `/api/items/${itemId}`, headers: user.headers })).statusCode).toBe(204);
     expect((await sut.app.inject({ method: 'DELETE', url: `/api/trash/${itemId}`, headers: user.headers })).statusCode).toBe(204);
-    await open(2, 3, 4, 5, 6, 7, 8);
+    await gate.open(2, 3, 4, 5, 6, 7, 8);
     const job = (await waitJob(sut.app, user.headers, jobId)) as { status: string; progress?: { done: number; total?: number } };
     expect(job.status).toBe('done');
     expect(job.progress).toEqual({ done: 2, total: 4, unit: 'pages' });
     // Page 3 was never given to tesseract.
-    expect((await readFile(calls, 'utf8')).split('\n').filter(Boolean)).toHaveLength(2);
+    expect(await gate.given()).toBe(2);
   }, 120_000);
 });

@@ -2,49 +2,30 @@
  * An OCR job's progress only goes forward: a job interrupted by a restart reads its pages again
  * from the first when it resumes, and its bar must not jump back to 0 meanwhile.
  */
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../db/index.js';
 import { scannedPdf } from '../../test-support/server/extraction-fixtures.js';
 import { dbTargets, multipart, signUp, startTestServer, type TestServer } from '../../test-support/server/harness.js';
+import { gatedTesseract } from '../../test-support/server/gated-tesseract.js';
 import { waitJob } from '../../test-support/server/jobs.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.each(dbTargets())('OCR progress across a restart (%s)', (target) => {
   let sut: TestServer;
   let user: Awaited<ReturnType<typeof signUp>>;
-  let dir: string;
-  let calls: string;
+  let gate: Awaited<ReturnType<typeof gatedTesseract>>;
 
   beforeAll(async () => {
-    // Tesseract behind a gate: the n-th page it is given waits for the file go-<n>, so the test
-    // decides which page a restart interrupts.
-    dir = await mkdtemp(path.join(tmpdir(), 'cv-ocr-gate-'));
-    calls = path.join(dir, 'calls');
-    await writeFile(calls, '');
-    const tesseract = path.join(dir, 'tesseract');
-    await writeFile(
-      tesseract,
-      `#!/bin/sh\nn=$(( $(wc -l < '${calls}') + 1 ))\necho page >> '${calls}'\nwhile [ ! -e '${dir}/go-'$n ]; do sleep 0.05; done\nexec /usr/bin/tesseract "$@"\n`,
-    );
-    await chmod(tesseract, 0o755);
-    sut = await startTestServer(target, { OCR_TESSERACT_PATH: tesseract });
+    // The n-th page tesseract is given waits for gate.open(n): the test decides which page a restart interrupts.
+    gate = await gatedTesseract();
+    sut = await startTestServer(target, { OCR_TESSERACT_PATH: gate.path });
     user = await signUp(sut.app);
   });
   afterAll(async () => {
     await sut?.dispose();
-    await rm(dir, { recursive: true, force: true });
+    await gate?.dispose();
   });
 
-  const open = (...pages: number[]) => Promise.all(pages.map((n) => writeFile(path.join(dir, `go-${n}`), '')));
-  /** Waits until tesseract has been given `n` pages in all (the last of them waits at its gate). */
-  const pagesGiven = async (n: number) => {
-    while ((await readFile(calls, 'utf8')).split('\n').filter(Boolean).length < n) await sleep(25);
-  };
   /** The job's progress as the stopped server left it in the database. */
   const storedProgress = async (jobId: string) => {
     const { db } = await openDatabase(sut.env.DATABASE_URL ? { url: sut.env.DATABASE_URL } : { dataDir: sut.dataDir });
@@ -71,8 +52,8 @@ describe.each(dbTargets())('OCR progress across a restart (%s)', (target) => {
     const jobId = jobs.jobs.find((j) => j.kind === 'extract')!.id;
 
     // Two pages read, the third being read when the server stops.
-    await open(1, 2);
-    await pagesGiven(3);
+    await gate.open(1, 2);
+    await gate.waitGiven(3);
     await sut.stop();
     expect(await storedProgress(jobId)).toEqual({ done: 2, total: 3, unit: 'pages' });
 
@@ -81,12 +62,12 @@ describe.each(dbTargets())('OCR progress across a restart (%s)', (target) => {
     await sut.restart();
     const meanwhile = await sut.app.inject({ method: 'GET', url: `/api/items/${itemId}`, headers: user.headers });
     expect((meanwhile.json() as { extraction: unknown }).extraction).toEqual({ status: 'pending' });
-    await pagesGiven(4);
+    await gate.waitGiven(4);
     await sut.stop();
     expect(await storedProgress(jobId)).toEqual({ done: 2, total: 3, unit: 'pages' });
 
     await sut.restart();
-    await open(4, 5, 6, 7, 8, 9);
+    await gate.open(4, 5, 6, 7, 8, 9);
     await signedInRequest();
     const job = await waitJob(sut.app, user.headers, jobId);
     expect(job.status).toBe('done');
