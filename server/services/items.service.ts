@@ -78,6 +78,8 @@ export interface NewItem {
   external?: ExternalIdentity;
 }
 
+const trashed = () => conflict('This note is in the trash. Restore it from the trash to edit it.', 'item_trashed');
+
 export interface ExternalIdentity {
   id: string;
   version: string;
@@ -601,20 +603,23 @@ export class ItemsService {
     return new Map((await this.repo.withCiphertexts(userId, ids)).map((r) => [r.id, r]));
   }
 
+  /** An edit of an item in the trash is refused as such (409 item_trashed), so an editor left open can say how to get it back. */
   async update(session: SessionContext, id: string, input: ItemPatch): Promise<Item> {
     const { keys, userId } = session;
     return this.repo.transaction(async (trx) => {
       if (input.folderId !== undefined) {
         if (!this.#hooks) throw badRequest('Folders are not available.', 'not_supported');
         const seen = await this.repo.get(userId, id, trx);
-        if (!seen || seen.deleted_at) throw notFound();
+        if (!seen) throw notFound();
+        if (seen.deleted_at) throw trashed();
         // Before the item's row lock: the move takes the user's folder tree lock first, in the
         // order a folder delete takes them (tree, then the items it trashes).
         await this.#hooks.move(session, id, input.folderId, trx);
       }
       // Locked until the save commits: concurrent saves of the item wait and apply in turn.
       const row = await this.repo.getForUpdate(userId, id, trx);
-      if (!row || row.deleted_at) throw notFound();
+      if (!row) throw notFound();
+      if (row.deleted_at) throw trashed();
       const old = this.open(keys, row);
       const edits = input.title !== undefined || input.text !== undefined || input.tags !== undefined || input.occurredAt !== undefined;
       const unchanged = () => this.toItem({ ...row, folder_id: input.folderId === undefined ? row.folder_id : input.folderId }, old);

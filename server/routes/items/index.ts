@@ -1,9 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { AppError, badRequest, conflict, tooLarge } from '../../errors.js';
+import { badRequest, tooLarge } from '../../errors.js';
 import { requireSession } from '../../http/session.js';
 import type { FoldersService } from '../../services/folders.service.js';
 import type { ItemsService } from '../../services/items.service.js';
-import type { SessionContext } from '../../services/keyring.js';
 import {
   CreateItemBody,
   IdParams,
@@ -29,21 +28,6 @@ export const itemsRoutes =
   (deps: { items: ItemsService; folders: FoldersService }): FastifyPluginAsyncZod =>
   async (app) => {
     const { items, folders } = deps;
-
-    /**
-     * Whether a 404 from an edit was about an item in the trash, not one that is gone: an editor
-     * open while another session trashed the note can then say how to get it back.
-     */
-    const inTrash = async (session: SessionContext, id: string, err: unknown): Promise<boolean> => {
-      if (!(err instanceof AppError) || err.code !== 'not_found') return false;
-      // A live item's 404 was about something else (the folder it was to move to).
-      const found = (includeDeleted: boolean) =>
-        items.get(session, id, { includeDeleted }).then(
-          () => true,
-          () => false,
-        );
-      return !(await found(false)) && (await found(true));
-    };
 
     // Only this plugin's routes: anything else thrown goes on to the app's error handler.
     app.setErrorHandler((err) => {
@@ -78,13 +62,7 @@ export const itemsRoutes =
             throw badRequest('if-match: must be the same version as baseVersion when both are sent', 'invalid_request');
           }
         }
-        try {
-          return await items.update(session, req.params.id, { ...req.body, baseVersion: req.body.baseVersion ?? ifMatch });
-        } catch (err) {
-          throw (await inTrash(session, req.params.id, err))
-            ? conflict('This note is in the trash. Restore it from the trash to edit it.', 'item_trashed')
-            : err;
-        }
+        return items.update(session, req.params.id, { ...req.body, baseVersion: req.body.baseVersion ?? ifMatch });
       },
     );
 
