@@ -112,7 +112,7 @@ describe.each(dbTargets())('saves, folder deletes and token creates at the same 
     const folder = async (name: string) =>
       (await inject({ method: 'POST', url: '/api/folders', headers: u.headers, payload: { name } })).json() as { id: string };
     for (let round = 0; round < 3; round++) {
-      const [from, to] = [await folder('from'), await folder('to')];
+      const [from, to] = [await folder(`from ${round}`), await folder(`to ${round}`)];
       const items = await Promise.all(Array.from({ length: 10 }, (_, i) => create(u, { title: `r${round} i${i}`, text: 'x' })));
       for (const it of items) expect((await patch(u, it.id, { folderId: from.id })).statusCode).toBe(200);
       const del = inject({ method: 'DELETE', url: `/api/folders/${from.id}`, headers: u.headers });
