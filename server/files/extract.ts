@@ -1,6 +1,5 @@
-import { Worker } from 'node:worker_threads';
 import { ExtractionFailure } from './extraction/reasons.js';
-import { workerResourceLimits } from '../worker-heap.js';
+import { runWorkerOnce } from './run-worker.js';
 import { textHead } from '../text-head.js';
 
 /** Stored text per document is capped: beyond this, search and chat gain little. */
@@ -25,29 +24,17 @@ export interface PdfPage {
  * Extracts a PDF's text layer page by page off the main thread with a hard time limit: the
  * worker is terminated when it runs over, so a hostile PDF cannot hang the server.
  */
-export function extractPdfPages(bytes: Buffer, timeoutMs: number): Promise<PdfPage[]> {
-  return new Promise((resolve, reject) => {
-    const copy = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-    const worker = new Worker(new URL('./pdf-worker.mjs', import.meta.url), {
-      workerData: { bytes: copy, maxChars: MAX_TEXT_CHARS },
-      transferList: [copy as ArrayBuffer],
-      resourceLimits: workerResourceLimits({ maxOldGenerationSizeMb: 512 }),
-    });
-    const timer = setTimeout(() => {
-      void worker.terminate();
-      reject(new ExtractionFailure('timed_out'));
-    }, timeoutMs);
-    worker.once('message', (m: { ok: boolean; pages?: PdfPage[]; name?: string }) => {
-      clearTimeout(timer);
-      void worker.terminate();
-      if (m.ok) resolve(m.pages ?? []);
-      else reject(new ExtractionFailure(m.name === 'PasswordException' ? 'encrypted' : 'damaged'));
-    });
-    worker.once('error', () => {
-      clearTimeout(timer);
-      reject(new ExtractionFailure('damaged'));
-    });
-  });
+export async function extractPdfPages(bytes: Buffer, timeoutMs: number): Promise<PdfPage[]> {
+  const r = await runWorkerOnce<{ ok: boolean; pages?: PdfPage[]; name?: string }>(
+    new URL('./pdf-worker.mjs', import.meta.url),
+    bytes,
+    { maxChars: MAX_TEXT_CHARS },
+    timeoutMs,
+  );
+  if ('timedOut' in r) throw new ExtractionFailure('timed_out');
+  if ('error' in r) throw new ExtractionFailure('damaged');
+  if (r.message.ok) return r.message.pages ?? [];
+  throw new ExtractionFailure(r.message.name === 'PasswordException' ? 'encrypted' : 'damaged');
 }
 
 /**

@@ -1,5 +1,4 @@
-import { Worker } from 'node:worker_threads';
-import { workerResourceLimits } from '../../worker-heap.js';
+import { runWorkerOnce } from '../run-worker.js';
 
 /** A page whose pictures cover at least this share of it is a picture of a page, for OCR. */
 export const PICTURE_PAGE = 0.5;
@@ -11,27 +10,13 @@ export const PICTURE_PAGE = 0.5;
  * or more, so the answer may be shorter than `pages`. Null when the pages could not be read in
  * time: the caller keeps their text layer as it is.
  */
-export function imageCoverage(bytes: Buffer, pages: number[], timeoutMs: number, firstOnly = false): Promise<number[] | null> {
-  if (!pages.length) return Promise.resolve([]);
-  return new Promise((resolve) => {
-    const copy = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-    const worker = new Worker(new URL('./pdf-images-worker.mjs', import.meta.url), {
-      workerData: { bytes: copy, pages, firstOnly, threshold: PICTURE_PAGE },
-      transferList: [copy as ArrayBuffer],
-      resourceLimits: workerResourceLimits({ maxOldGenerationSizeMb: 512 }),
-    });
-    const timer = setTimeout(() => {
-      void worker.terminate();
-      resolve(null);
-    }, timeoutMs);
-    worker.once('message', (m: { ok: boolean; covered?: number[] }) => {
-      clearTimeout(timer);
-      void worker.terminate();
-      resolve(m.ok ? (m.covered ?? []) : null);
-    });
-    worker.once('error', () => {
-      clearTimeout(timer);
-      resolve(null);
-    });
-  });
+export async function imageCoverage(bytes: Buffer, pages: number[], timeoutMs: number, firstOnly = false): Promise<number[] | null> {
+  if (!pages.length) return [];
+  const r = await runWorkerOnce<{ ok: boolean; covered?: number[] }>(
+    new URL('./pdf-images-worker.mjs', import.meta.url),
+    bytes,
+    { pages, firstOnly, threshold: PICTURE_PAGE },
+    timeoutMs,
+  );
+  return 'message' in r && r.message.ok ? (r.message.covered ?? []) : null;
 }
