@@ -1,4 +1,4 @@
-import { cjkMatcher, tokenize, wordMatcher } from '../../crypto/index.js';
+import { cjkMatcher, hasCjk, tokenize, wordMatcher } from '../../crypto/index.js';
 
 /** How much of a long text is read word by word: enough for any snippet, bounded for huge documents. */
 const SCAN_CHARS = 50_000;
@@ -76,13 +76,16 @@ export function snippet(title: string, text: string, query: string, maxChars = 2
  */
 export function snippets(query: string, maxChars = 200): (title: string, text: string) => string {
   const matches: Matchers = { word: wordMatcher(query), cjk: cjkMatcher(query) };
-  const candidates = prefilter(query);
+  // Built only for a text longer than the scanned start: a search page rarely has one.
+  let candidates: RegExp | null | undefined;
   return (title, text) => {
     const fromText = passage(text, matches, maxChars);
     if (fromText?.marked) return fromText.snippet;
     const fromTitle = passage(title, matches, maxChars);
     if (fromTitle?.marked) return fromTitle.snippet;
-    const deep = candidates && text.length > SCAN_CHARS ? deepPassage(text, candidates, matches, maxChars) : null;
+    if (text.length <= SCAN_CHARS) return fromText?.snippet ?? fromTitle?.snippet ?? '';
+    if (candidates === undefined) candidates = prefilter(query);
+    const deep = candidates ? deepPassage(text, candidates, matches, maxChars) : null;
     return deep ?? fromText?.snippet ?? fromTitle?.snippet ?? '';
   };
 }
@@ -96,13 +99,11 @@ export function snippets(query: string, maxChars = 200): (title: string, text: s
  */
 function prefilter(query: string): RegExp | null {
   const forms = new Set<string>();
-  for (const t of tokenize(query, 'query')) forms.add(CJK.test(t) ? t : t.slice(0, -1));
+  for (const t of tokenize(query, 'query')) forms.add(hasCjk(t) ? t : t.slice(0, -1));
   if (forms.size === 0 || forms.has('')) return null;
   const alternatives = [...forms].map((f) => f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|');
   return new RegExp(`(?:${alternatives})`, 'giu');
 }
-
-const CJK = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}]/u;
 
 /**
  * The first marked passage past {@link SCAN_CHARS}: the pre-filter finds a candidate, and only
